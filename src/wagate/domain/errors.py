@@ -1,0 +1,69 @@
+"""What can go wrong when we ask a provider to send, as types (retryability is a type).
+
+Providers translate their own error bodies into these at the boundary; the pipeline decides by
+class, never by HTTP status or vendor code.
+"""
+
+from __future__ import annotations
+
+
+class SendError(Exception):
+    """A provider refused or failed a request."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientSendError(SendError):
+    """Worth trying again later; `retry_after` (seconds) is the provider's hint, if it gave one."""
+
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientSendError):
+    """Throughput limit of the business number (Meta 130429, app limits 4 / 80007)."""
+
+
+class PairRateLimited(TransientSendError):
+    """Too many messages to the same user in a short time (Meta 131056): slow this pair down."""
+
+
+class ProviderUnavailable(TransientSendError):
+    """Timeouts, connection errors, 5xx, generic 131000/131016/131057."""
+
+
+class DeviceDisconnected(TransientSendError):
+    """Fonnte's linked phone is offline: the whole device is paused, not the message."""
+
+
+class PermanentSendError(SendError):
+    """Trying again will not help; the message needs another path or a human."""
+
+
+class AuthenticationFailed(PermanentSendError):
+    """Token expired or revoked (Meta 190, 0; Fonnte `token invalid`): the tenant is degraded."""
+
+
+class PermissionDenied(PermanentSendError):
+    """The token lacks a permission (Meta 10, 200-299) or the account is blocked."""
+
+
+class WindowClosed(PermanentSendError):
+    """More than 24 h since the user last wrote (Meta 131047, legacy 470): needs a template."""
+
+
+class RecipientUnreachable(PermanentSendError):
+    """Not a WhatsApp user, invalid target, user opted out of marketing (131026, 131050…)."""
+
+
+class InvalidRequest(PermanentSendError):
+    """Our request was wrong (parameters, template mismatch): a bug or a configuration issue."""
+
+
+class QuotaExhausted(PermanentSendError):
+    """The account has no quota or payment method (Fonnte `insufficient quota`, Meta 131042)."""

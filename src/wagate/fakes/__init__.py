@@ -1,0 +1,1 @@
+"""Fake peers as real HTTP servers: used by tests, `wagate fake …` and the sandbox."""

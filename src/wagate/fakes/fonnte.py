@@ -1,0 +1,90 @@
+"""A fake Fonnte: `/send` that records form fields and answers like Fonnte (errors in-band with
+HTTP 200), plus the same `/_fake/` control endpoints as the fake Graph API:
+  POST /_fake/fail {"reason": "request invalid on disconnected device", "times": 1}
+  POST /_fake/webhook {"url", "fields", "encoding": "json"|"form"}
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from wagate.fakes.recorder import PlannedFailure, Recorder, apply_delay
+
+
+class FakeFonnte:
+    def __init__(self, *, token: str | None = None) -> None:
+        self.recorder = Recorder()
+        self.token = token
+        self._ids = itertools.count(80000000)
+        self.app = Starlette(routes=[
+            Route("/send", self._send, methods=["POST"]),
+            Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
+            Route("/_fake/fail", self._fail, methods=["POST"]),
+            Route("/_fake/webhook", self._webhook, methods=["POST"]),
+        ])
+
+    async def _send(self, request: Request) -> Response:
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        authorized = self.token is None or request.headers.get("authorization") == self.token
+        entry = self.recorder.record("send", fields=fields, authorized=authorized)
+        if not authorized:
+            return JSONResponse({"reason": "token invalid", "status": False})
+        failure = self.recorder.take_failure("send")
+        await apply_delay(failure)
+        if failure is not None and failure.body:
+            entry["failed"] = failure.body.get("reason")
+            return JSONResponse(failure.body, status_code=failure.http_status)
+        targets = [t.split("|")[0] for t in fields.get("target", "").split(",") if t]
+        ids = [str(next(self._ids)) for _ in targets]
+        entry["ids"] = ids
+        return JSONResponse({"detail": "success! message in queue", "id": ids,
+                             "process": "pending", "requestid": next(self._ids), "status": True,
+                             "target": targets})
+
+    async def _requests(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.recorder.reset()
+            return JSONResponse({"cleared": True})
+        return JSONResponse(self.recorder.listing(request.query_params.get("kind")))
+
+    async def _fail(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        body = {"reason": spec["reason"], "status": False} if spec.get("reason") else {}
+        self.recorder.failures.append(PlannedFailure(
+            kind="send", http_status=int(spec.get("http_status", 200)), body=body,
+            delay_seconds=float(spec.get("delay_seconds", 0)), times=int(spec.get("times", 1)),
+        ))
+        return JSONResponse({"planned": len(self.recorder.failures)})
+
+    async def _webhook(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        status, text = await deliver_fonnte_webhook(spec["url"], spec["fields"],
+                                                    encoding=spec.get("encoding", "json"))
+        return JSONResponse({"status": status, "body": text})
+
+
+async def deliver_fonnte_webhook(
+    url: str, fields: dict[str, Any], *, encoding: str = "json",
+    client: httpx.AsyncClient | None = None,
+) -> tuple[int, str]:
+    own = client is None
+    http = client or httpx.AsyncClient(timeout=30)
+    try:
+        if encoding == "form":
+            response = await http.post(url, data={k: str(v) for k, v in fields.items()})
+        else:
+            response = await http.post(url, content=orjson.dumps(fields),
+                                       headers={"Content-Type": "application/json"})
+    finally:
+        if own:
+            await http.aclose()
+    return response.status_code, response.text

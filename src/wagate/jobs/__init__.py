@@ -1,0 +1,1 @@
+"""The job queue (procrastinate on the same PostgreSQL) and its tasks."""

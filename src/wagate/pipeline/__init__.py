@@ -1,0 +1,1 @@
+"""Services of the message flow. They take ports (protocols), never adapters or settings."""

@@ -1,0 +1,45 @@
+"""Intake (IN5, IN6): commit what a webhook carried and queue its conversations. Nothing more
+happens inside the webhook request; the AI never runs here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+
+from wagate.domain.messages import WebhookBatch
+from wagate.storage.intake import IntakeResult
+
+log = structlog.get_logger(__name__)
+
+
+class IntakeStorePort(Protocol):
+    async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult: ...
+
+
+@dataclass(kw_only=True)
+class Intake:
+    store: IntakeStorePort
+    debounce: timedelta
+    clock: Callable[[], datetime]
+
+    async def receive(self, batch: WebhookBatch, *, source: str) -> IntakeResult:
+        if batch.is_empty:
+            return IntakeResult()
+        # The job's first look is one quiet period after this message; it re-queues itself
+        # if more of the burst arrived meanwhile.
+        result = await self.store.store(batch, run_at=self.clock() + self.debounce)
+        log.info(
+            "webhook.stored",
+            source=source,
+            stored=result.stored,
+            duplicates=result.duplicates,
+            statuses=result.statuses,
+            status_duplicates=result.status_duplicates,
+            others=result.others,
+            queued=result.queued,
+        )
+        return result

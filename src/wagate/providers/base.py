@@ -1,0 +1,29 @@
+"""The port every WhatsApp provider adapter implements.
+
+Adapters raise only `wagate.domain.errors` types; the pipeline never sees httpx or vendor JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from wagate.domain.messages import Provider
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SentMessage:
+    provider_message_id: str
+    recipient: str | None = None
+
+
+class MessagingProvider(Protocol):
+    name: Provider
+
+    async def send_text(self, *, to: str, body: str, reply_to: str | None = None) -> SentMessage:
+        """Send a text; returns the provider's id. Raises Transient/PermanentSendError."""
+
+    async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
+        """Mark an inbound message read (and show typing). False when the provider can't."""
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Fonnte: webhook parsing and the /send client."""

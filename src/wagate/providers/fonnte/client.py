@@ -1,0 +1,94 @@
+"""Fonnte /send client (OU1): form-encoded, raw token in `Authorization`, errors in-band."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+
+from wagate.domain import errors as e
+from wagate.domain.messages import Provider
+from wagate.providers.base import SentMessage
+from wagate.providers.payload import mapping, text
+
+DEFAULT_FONNTE_URL = "https://api.fonnte.com/send"
+
+_PERMANENT: dict[str, type[e.PermanentSendError]] = {
+    "token invalid": e.AuthenticationFailed,
+    "insufficient quota": e.QuotaExhausted,
+    "target invalid": e.RecipientUnreachable,
+    "input invalid": e.InvalidRequest,
+    "url invalid": e.InvalidRequest,
+    "file format not supported": e.InvalidRequest,
+    "file size must under 4mb": e.InvalidRequest,
+    "json format invalid": e.InvalidRequest,
+    "invalid/empty body value": e.InvalidRequest,
+}
+
+
+def translate(reason: str | None) -> e.SendError:
+    """A Fonnte `reason` → our error type. Unknown reasons are transient: a human will see
+    them in the dead letters after the last attempt, rather than the message being dropped."""
+    key = (reason or "").strip().lower()
+    if "disconnected device" in key:
+        return e.DeviceDisconnected(reason or key, code=key)
+    if key in _PERMANENT:
+        return _PERMANENT[key](reason or key, code=key)
+    return e.ProviderUnavailable(reason or "Fonnte answered without a reason", code=key or None)
+
+
+class FonnteClient:
+    name = Provider.FONNTE
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        token: str,
+        timeout: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._api_url = api_url
+        self._http = httpx.AsyncClient(
+            headers={"Authorization": token}, timeout=timeout, transport=transport
+        )
+
+    async def send_text(self, *, to: str, body: str, reply_to: str | None = None) -> SentMessage:
+        # Targets are canonical (62…), so countryCode=0 keeps Fonnte from rewriting them.
+        form = {"target": to, "message": body, "countryCode": "0"}
+        if reply_to and reply_to.isdigit():
+            form["inboxid"] = reply_to
+        answer = await self._post(form)
+        ids = answer.get("id")
+        message_id = text(ids[0]) if isinstance(ids, list) and ids else text(ids)
+        if message_id is None:
+            raise e.ProviderUnavailable("Fonnte accepted the request without a message id")
+        targets = answer.get("target")
+        recipient = text(targets[0]) if isinstance(targets, list) and targets else None
+        return SentMessage(provider_message_id=message_id, recipient=recipient)
+
+    async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
+        return False  # Fonnte has no read-receipt API; `typing` rides along with /send.
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _post(self, form: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = await self._http.post(self._api_url, data=form)
+        except httpx.TimeoutException as exc:
+            raise e.ProviderUnavailable(f"Fonnte timed out: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise e.ProviderUnavailable(f"Fonnte unreachable: {type(exc).__name__}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise e.ProviderUnavailable(f"Fonnte answered HTTP {response.status_code}")
+        try:
+            raw: Any = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise e.ProviderUnavailable("Fonnte answered with something that is not JSON") from exc
+        # Key capitalisation is inconsistent in some error bodies: read case-insensitively.
+        answer = {str(k).lower(): v for k, v in mapping(raw).items()}
+        if answer.get("status") is True:
+            return answer
+        raise translate(text(answer.get("reason")) or text(answer.get("detail")))

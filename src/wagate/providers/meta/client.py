@@ -1,0 +1,91 @@
+"""Graph API client: send text, mark read with typing indicator (OU1, AI5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+
+from wagate.domain import errors as e
+from wagate.domain.messages import Provider
+from wagate.providers.base import SentMessage
+from wagate.providers.meta.errors import retry_after_seconds, translate
+from wagate.providers.payload import items, mapping, text
+
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v22.0"
+
+
+class MetaClient:
+    name = Provider.META
+
+    def __init__(
+        self,
+        *,
+        graph_url: str,
+        access_token: str,
+        phone_number_id: str,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._phone_number_id = phone_number_id
+        self._http = httpx.AsyncClient(
+            base_url=graph_url.rstrip("/") + "/",
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def send_text(self, *, to: str, body: str, reply_to: str | None = None) -> SentMessage:
+        request: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "text",
+            "text": {"body": body, "preview_url": False},
+        }
+        if reply_to:
+            request["context"] = {"message_id": reply_to}
+        answer = await self._post_message(request)
+        sent = items(answer.get("messages"))
+        message_id = text(sent[0].get("id")) if sent else None
+        if message_id is None:
+            # 200 without an id: Meta accepted nothing we can track. Safer to retry than to
+            # believe it was sent; the idempotency record prevents a visible duplicate.
+            raise e.ProviderUnavailable("Graph API answered 200 without a message id")
+        recipients = items(answer.get("contacts"))
+        recipient = text(recipients[0].get("wa_id")) if recipients else None
+        return SentMessage(provider_message_id=message_id, recipient=recipient)
+
+    async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
+        request: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message_id,
+        }
+        if typing:
+            request["typing_indicator"] = {"type": "text"}
+        answer = await self._post_message(request)
+        return answer.get("success") is True
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _post_message(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self._http.post(
+                f"{self._phone_number_id}/messages",
+                content=orjson.dumps(request),
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.TimeoutException as exc:
+            raise e.ProviderUnavailable(f"Graph API timed out: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise e.ProviderUnavailable(f"Graph API unreachable: {type(exc).__name__}") from exc
+        try:
+            body: Any = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError:
+            body = {}
+        if response.is_success and "error" not in mapping(body):
+            return dict(mapping(body))
+        raise translate(response.status_code, body, retry_after_seconds(response.headers))

@@ -1,0 +1,62 @@
+"""Long-running processes: `serve` (web, optionally with a worker) and `worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import structlog
+import uvicorn
+
+from wagate.jobs.worker import run_worker
+from wagate.sandbox import Sandbox
+from wagate.settings import Settings
+from wagate.web.app import create_app
+from wagate.wiring import open_gateway
+
+log = structlog.get_logger(__name__)
+
+
+async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
+    sandbox: Sandbox | None = None
+    if settings.needs_sandbox:
+        sandbox = Sandbox(settings.wagate_data_dir)
+        settings = await sandbox.start(settings, gateway_port=port)
+    gateway = await open_gateway(settings)
+    worker: asyncio.Task[None] | None = None
+    try:
+        config = uvicorn.Config(
+            create_app(gateway), host=host, port=port, log_config=None, access_log=False,
+            loop="none", http="httptools", lifespan="off", timeout_graceful_shutdown=10,
+            backlog=2048,
+        )
+        server = uvicorn.Server(config)
+        if with_worker:
+            worker = asyncio.create_task(run_worker(gateway), name="wagate-worker")
+        log.info("gateway.started", host=host, port=port, worker=with_worker,
+                 sandbox=settings.sandbox_active, meta=settings.meta_configured,
+                 fonnte=settings.fonnte_configured)
+        await server.serve()
+    finally:
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        await gateway.close()
+        if sandbox is not None:
+            await sandbox.stop()
+        log.info("gateway.stopped")
+
+
+async def work(settings: Settings) -> None:
+    gateway = await open_gateway(settings, pool_size=settings.worker_concurrency + 2)
+    task = asyncio.create_task(run_worker(gateway), name="wagate-worker")
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        await gateway.close()

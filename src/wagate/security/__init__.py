@@ -1,0 +1,1 @@
+"""Security primitives: sealing data at rest, API authentication."""

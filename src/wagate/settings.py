@@ -1,0 +1,148 @@
+"""Settings, parsed once at the edge (environment, `.env`) with the seeds' variable names (MT3).
+
+A half-configured provider is an error at start, naming exactly what is missing: a gateway that
+starts and then silently drops a provider's webhooks is the failure we most want to avoid.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from wagate.providers.fonnte.client import DEFAULT_FONNTE_URL
+from wagate.providers.meta.client import DEFAULT_GRAPH_URL
+
+MIN_FONNTE_SECRET_LENGTH = 16
+
+
+class ConfigurationError(Exception):
+    """The settings cannot work; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Meta WhatsApp Cloud API
+    meta_app_secret: SecretStr | None = None
+    meta_access_token: SecretStr | None = None
+    meta_phone_number_id: str | None = None
+    meta_business_account_id: str | None = None
+    meta_webhook_verify_token: SecretStr | None = None
+    meta_graph_url: str = DEFAULT_GRAPH_URL
+
+    # Fonnte
+    fonnte_token: SecretStr | None = None
+    fonnte_webhook_secret: SecretStr | None = None
+    fonnte_api_url: str = DEFAULT_FONNTE_URL
+    fonnte_allowed_ips: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # Gateway
+    database_url: SecretStr | None = None
+    wagate_api_token: SecretStr | None = None
+    wagate_data_dir: Path = Path(".wagate")
+    wagate_tenant: str = "default"
+    wagate_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    wagate_log_level: str = "INFO"
+    wagate_log_format: str = "json"
+
+    # Conversation jobs
+    debounce_seconds: float = Field(default=15.0, ge=0)
+    debounce_max_seconds: float = Field(default=60.0, ge=0)
+    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+    mark_read_attempts: int = Field(default=5, ge=1)
+
+    @field_validator("fonnte_allowed_ips", mode="before")
+    @classmethod
+    def _split_ips(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("fonnte_allowed_ips")
+    @classmethod
+    def _valid_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"FONNTE_ALLOWED_IPS: {network!r} is not an IP or network") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _complete_providers(self) -> Settings:
+        problems = [*self._meta_problems(), *self._fonnte_problems()]
+        if self.debounce_max_seconds < self.debounce_seconds:
+            problems.append("DEBOUNCE_MAX_SECONDS must be at least DEBOUNCE_SECONDS")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _meta_problems(self) -> list[str]:
+        required = {
+            "META_APP_SECRET": self.meta_app_secret,
+            "META_ACCESS_TOKEN": self.meta_access_token,
+            "META_PHONE_NUMBER_ID": self.meta_phone_number_id,
+            "META_WEBHOOK_VERIFY_TOKEN": self.meta_webhook_verify_token,
+        }
+        missing = [name for name, value in required.items() if not _present(value)]
+        if missing and len(missing) < len(required):
+            return [f"Meta is half-configured: set {', '.join(missing)}"]
+        return []
+
+    def _fonnte_problems(self) -> list[str]:
+        required = {"FONNTE_TOKEN": self.fonnte_token,
+                    "FONNTE_WEBHOOK_SECRET": self.fonnte_webhook_secret}
+        missing = [name for name, value in required.items() if not _present(value)]
+        if missing and len(missing) < len(required):
+            return [f"Fonnte is half-configured: set {', '.join(missing)}"]
+        secret = self.fonnte_webhook_secret
+        if secret is not None and 0 < len(secret.get_secret_value()) < MIN_FONNTE_SECRET_LENGTH:
+            return [
+                f"FONNTE_WEBHOOK_SECRET must be at least {MIN_FONNTE_SECRET_LENGTH} characters: "
+                "it is the only thing that authenticates Fonnte's webhooks"
+            ]
+        return []
+
+    @property
+    def meta_configured(self) -> bool:
+        return _present(self.meta_app_secret)
+
+    @property
+    def fonnte_configured(self) -> bool:
+        return _present(self.fonnte_token)
+
+    # Set by the sandbox itself once it has started its fakes; not meant to be configured.
+    sandbox_active: bool = False
+
+    @property
+    def needs_sandbox(self) -> bool:
+        """No provider credentials at all: run against built-in fakes (OB5)."""
+        return not (self.meta_configured or self.fonnte_configured)
+
+
+def _present(value: SecretStr | str | None) -> bool:
+    if value is None:
+        return False
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return bool(raw.strip())
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Parse settings, turning pydantic's report into one readable ConfigurationError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"{where}: {message}" if where else message)
+        raise ConfigurationError("invalid configuration: " + "; ".join(lines)) from exc

@@ -1,0 +1,205 @@
+"""Writing one webhook delivery (IN5): one transaction, deduplicated by the database itself.
+
+Each message is one statement: upsert its conversation, insert the message unless its provider
+id is already there, and queue the conversation's job — all or nothing. Uniqueness is enforced
+by constraints, so concurrent duplicates are stored once however the requests interleave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from psycopg import AsyncConnection
+
+from wagate.domain.messages import (
+    DeliveryStatus,
+    InboundMessage,
+    OtherEvent,
+    StatusUpdate,
+    WebhookBatch,
+    advances,
+)
+from wagate.jobs.queue import insert_job_sql
+from wagate.security.sealing import SealContext, Sealer
+from wagate.storage.database import Database
+
+_STORE_MESSAGE_SQL = (
+    """
+WITH conversation AS (
+  INSERT INTO conversations AS c
+         (tenant, provider, channel_id, contact_key, contact_phone, contact_user_id, profile,
+          last_inbound_at)
+  VALUES (%(tenant)s, %(provider)s, %(channel_id)s, %(contact_key)s, %(phone)s, %(user_id)s,
+          %(profile)s, %(sent_at)s)
+  ON CONFLICT ON CONSTRAINT conversations_contact_key DO UPDATE
+     -- The provider's timestamp, not ours: a redelivered old message must not reopen the
+     -- 24-hour window.
+     SET last_inbound_at = GREATEST(c.last_inbound_at, EXCLUDED.last_inbound_at),
+         contact_phone = COALESCE(EXCLUDED.contact_phone, c.contact_phone),
+         contact_user_id = COALESCE(EXCLUDED.contact_user_id, c.contact_user_id),
+         profile = COALESCE(EXCLUDED.profile, c.profile)
+  RETURNING id
+), stored AS (
+  INSERT INTO inbound_messages
+         (tenant, conversation_id, provider, provider_message_id, kind, sent_at, content, raw)
+  SELECT %(tenant)s, id, %(provider)s, %(message_id)s, %(kind)s, %(sent_at)s, %(content)s, %(raw)s
+    FROM conversation
+  ON CONFLICT ON CONSTRAINT inbound_messages_provider_id DO NOTHING
+  RETURNING conversation_id
+), queued AS ("""
+    + insert_job_sql("stored", "conversation_id")
+    + """)
+SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS queued
+"""
+)
+
+_STORE_STATUS_SQL = """
+WITH recorded AS (
+  INSERT INTO delivery_statuses (tenant, provider, provider_message_id, status, occurred_at, errors)
+  VALUES (%(tenant)s, %(provider)s, %(message_id)s, %(status)s, %(occurred_at)s, %(errors)s::jsonb)
+  ON CONFLICT ON CONSTRAINT delivery_statuses_once DO NOTHING
+  RETURNING id
+), applied AS (
+  UPDATE outbound_messages
+     SET status = %(status)s, status_at = %(occurred_at)s,
+         error_code = COALESCE(%(error_code)s, error_code),
+         error_detail = COALESCE(%(error_detail)s, error_detail)
+   WHERE provider = %(provider)s AND provider_message_id = %(message_id)s
+     AND status = ANY(%(may_replace)s) AND EXISTS (SELECT 1 FROM recorded)
+  RETURNING id
+)
+SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM applied) AS applied
+"""
+
+_STORE_OTHER_SQL = """
+INSERT INTO provider_events (tenant, provider, channel_id, field_name, dedup_key, payload)
+VALUES (%(tenant)s, %(provider)s, %(channel_id)s, %(field_name)s, %(dedup_key)s, %(payload)s)
+ON CONFLICT ON CONSTRAINT provider_events_once DO NOTHING
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntakeResult:
+    stored: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+    status_duplicates: int = 0
+    others: int = 0
+    queued: int = 0
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+
+class IntakeStore:
+    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
+        self._database = database
+        self._sealer = sealer
+        self._tenant = tenant
+
+    async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
+        """Commit everything in `batch`; jobs for new messages may start at `run_at`."""
+        message_params = [self._message_params(m, run_at) for m in batch.messages]
+        status_params = [self._status_params(s) for s in batch.statuses]
+        other_params = [self._other_params(o) for o in batch.others]
+        async with self._database.pool.connection() as conn:
+            if len(message_params) + len(status_params) + len(other_params) == 1:
+                return await self._execute(conn, message_params, status_params, other_params)
+            # Several parts: one transaction, statements pipelined into one round trip.
+            async with conn.pipeline(), conn.transaction():
+                return await self._execute(conn, message_params, status_params, other_params)
+
+    async def _execute(
+        self,
+        conn: AsyncConnection[Any],
+        messages: list[dict[str, Any]],
+        statuses: list[dict[str, Any]],
+        others: list[dict[str, Any]],
+    ) -> IntakeResult:
+        message_cursors = [await conn.execute(_STORE_MESSAGE_SQL, p) for p in messages]
+        status_cursors = [await conn.execute(_STORE_STATUS_SQL, p) for p in statuses]
+        for params in others:
+            await conn.execute(_STORE_OTHER_SQL, params)
+        stored = queued = recorded = 0
+        for cursor in message_cursors:
+            row = await cursor.fetchone()
+            assert row is not None
+            stored += row["stored"]
+            queued += row["queued"]
+        for cursor in status_cursors:
+            row = await cursor.fetchone()
+            assert row is not None
+            recorded += row["recorded"]
+        return IntakeResult(
+            stored=stored,
+            duplicates=len(messages) - stored,
+            statuses=recorded,
+            status_duplicates=len(statuses) - recorded,
+            others=len(others),
+            queued=queued,
+        )
+
+    def _seal(self, table: str, key: str, value: Any) -> bytes:
+        context = SealContext(tenant=self._tenant, table=table, key=key)
+        return self._sealer.seal(_json(value), context)
+
+    def _message_params(self, message: InboundMessage, run_at: datetime) -> dict[str, Any]:
+        sender = message.sender
+        row_key = f"{message.provider}:{message.message_id}"
+        conversation_key = f"{message.provider}:{message.channel_id}:{sender.contact_key}"
+        profile = (
+            self._seal("conversations", conversation_key,
+                       {"name": sender.name, "username": sender.username})
+            if sender.name or sender.username
+            else None
+        )
+        document = {
+            "sender": sender,
+            "content": message.content,
+            "context": message.context,
+            "sent_at": message.sent_at,
+        }
+        return {
+            "tenant": self._tenant,
+            "provider": message.provider.value,
+            "channel_id": message.channel_id,
+            "contact_key": sender.contact_key,
+            "phone": sender.phone,
+            "user_id": sender.user_id,
+            "profile": profile,
+            "message_id": message.message_id,
+            "kind": message.content.kind,
+            "sent_at": message.sent_at,
+            "content": self._seal("inbound_messages.content", row_key, document),
+            "raw": self._seal("inbound_messages.raw", row_key, message.raw),
+            "run_at": run_at,
+            "attempt": 0,
+        }
+
+    def _status_params(self, status: StatusUpdate) -> dict[str, Any]:
+        first_error = status.errors[0] if status.errors else None
+        return {
+            "tenant": self._tenant,
+            "provider": status.provider.value,
+            "message_id": status.message_id,
+            "status": status.status.value,
+            "occurred_at": status.occurred_at,
+            "errors": _json(status.errors).decode(),
+            "error_code": first_error.code if first_error else None,
+            "error_detail": (first_error.details or first_error.title) if first_error else None,
+            "may_replace": [s.value for s in DeliveryStatus if advances(s, status.status)],
+        }
+
+    def _other_params(self, other: OtherEvent) -> dict[str, Any]:
+        return {
+            "tenant": self._tenant,
+            "provider": other.provider.value,
+            "channel_id": other.channel_id,
+            "field_name": other.field_name,
+            "dedup_key": other.dedup_key,
+            "payload": self._seal("provider_events", other.dedup_key, other.raw),
+        }

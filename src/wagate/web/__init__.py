@@ -1,0 +1,1 @@
+"""HTTP edge: webhooks, operator API, health. HTTP status codes live only here."""

@@ -1,0 +1,73 @@
+"""Operator API (OB2): health, configuration status, conversations. Bearer-token protected
+except health and status, which reveal nothing but booleans."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+
+from wagate.storage.queries import ConversationQueries
+
+ACTIVE_SESSION_WINDOW = timedelta(minutes=30)
+
+
+def bearer_guard(api_token: str) -> Callable[[Request], Awaitable[None]]:
+    expected = api_token.encode()
+
+    async def require_token(request: Request) -> None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            raise HTTPException(status_code=401, detail="missing or invalid API token",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    return require_token
+
+
+def api_router(
+    *,
+    queries: ConversationQueries,
+    ping: Callable[[], Awaitable[bool]],
+    status: Callable[[], Awaitable[dict[str, Any]]],
+    api_token: str,
+) -> APIRouter:
+    router = APIRouter(prefix="/api")
+    guard = Depends(bearer_guard(api_token))
+
+    @router.get("/health")
+    async def health() -> JSONResponse:
+        now = datetime.now(UTC).isoformat()
+        if not await ping():
+            return JSONResponse({"status": "unavailable", "timestamp": now,
+                                 "database": False}, status_code=503)
+        active = await queries.count_active(since=ACTIVE_SESSION_WINDOW)
+        return JSONResponse({"status": "ok", "timestamp": now, "activeSessions": active,
+                             "database": True})
+
+    @router.get("/whatsapp/status")
+    async def whatsapp_status() -> dict[str, Any]:
+        return await status()
+
+    @router.get("/conversations", dependencies=[guard])
+    async def list_conversations(
+        limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0)
+    ) -> dict[str, Any]:
+        return await queries.list_conversations(limit=limit, offset=offset)
+
+    @router.get("/conversations/{conversation_id}/messages", dependencies=[guard])
+    async def list_messages(
+        conversation_id: int,
+        limit: int = Query(200, ge=1, le=5000),
+        offset: int = Query(0, ge=0),
+    ) -> dict[str, Any]:
+        page = await queries.list_messages(conversation_id, limit=limit, offset=offset)
+        if page is None:
+            raise HTTPException(status_code=404, detail="no such conversation")
+        return page
+
+    return router

@@ -1,0 +1,26 @@
+"""The ASGI application: webhooks and the operator API behind the body limit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from wagate import __version__
+from wagate.web.api import api_router
+from wagate.web.middleware import BodyLimit, RequestContext
+from wagate.web.webhooks import webhook_router
+
+if TYPE_CHECKING:
+    from wagate.wiring import Gateway
+
+
+def create_app(gateway: Gateway) -> ASGIApp:
+    app = FastAPI(title="wagate", version=__version__, docs_url="/api/docs",
+                  openapi_url="/api/openapi.json", redoc_url=None)
+    app.include_router(webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake,
+                                      clock=gateway.clock))
+    app.include_router(api_router(queries=gateway.queries, ping=gateway.database.ping,
+                                  status=gateway.status, api_token=gateway.api_token))
+    return RequestContext(BodyLimit(app, max_bytes=gateway.settings.wagate_max_body_bytes))
