@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 import typer
 
 from wagate.logs import configure_logging
 from wagate.settings import ConfigurationError, Settings, load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="wagate: a self-hosted WhatsApp AI gateway.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="wagate: a self-hosted WhatsApp AI gateway."
+)
 fake_app = typer.Typer(no_args_is_help=True, help="Run a fake provider as a real HTTP server.")
 app.add_typer(fake_app, name="fake")
 
@@ -27,25 +30,24 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(coro: object) -> None:
+def _run(coro: Coroutine[Any, Any, None]) -> None:
     try:
         import uvloop
 
-        runner = uvloop.run
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
     except ImportError:  # pragma: no cover - uvloop is installed with uvicorn[standard]
-        runner = asyncio.run
-    try:
-        runner(coro)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        pass
+        loop_factory = None
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory) as r:
+        r.run(coro)
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    worker: Annotated[bool, typer.Option("--worker/--no-worker",
-                                         help="Also run a job worker in this process.")] = True,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Also run a job worker in this process.")
+    ] = True,
 ) -> None:
     """Run the gateway: webhooks, API and (unless --no-worker) a worker."""
     from wagate.runtime import serve as run_serve
@@ -102,8 +104,13 @@ def fake_meta(
     from wagate.fakes.meta import FakeGraphApi
 
     configure_logging("WARNING")
-    uvicorn.run(FakeGraphApi(access_token=access_token).app, host=host, port=port,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        FakeGraphApi(access_token=access_token).app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @fake_app.command("fonnte")
@@ -118,8 +125,9 @@ def fake_fonnte(
     from wagate.fakes.fonnte import FakeFonnte
 
     configure_logging("WARNING")
-    uvicorn.run(FakeFonnte(token=token).app, host=host, port=port, log_config=None,
-                access_log=False)
+    uvicorn.run(
+        FakeFonnte(token=token).app, host=host, port=port, log_config=None, access_log=False
+    )
 
 
 def main() -> None:

@@ -27,16 +27,29 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
     worker: asyncio.Task[None] | None = None
     try:
         config = uvicorn.Config(
-            create_app(gateway), host=host, port=port, log_config=None, access_log=False,
-            loop="none", http="httptools", lifespan="off", timeout_graceful_shutdown=10,
+            create_app(gateway),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            loop="none",
+            http="httptools",
+            lifespan="off",
+            timeout_graceful_shutdown=10,
             backlog=2048,
         )
         server = uvicorn.Server(config)
         if with_worker:
             worker = asyncio.create_task(run_worker(gateway), name="wagate-worker")
-        log.info("gateway.started", host=host, port=port, worker=with_worker,
-                 sandbox=settings.sandbox_active, meta=settings.meta_configured,
-                 fonnte=settings.fonnte_configured)
+        log.info(
+            "gateway.started",
+            host=host,
+            port=port,
+            worker=with_worker,
+            sandbox=settings.sandbox_active,
+            meta=settings.meta_configured,
+            fonnte=settings.fonnte_configured,
+        )
         await server.serve()
     finally:
         if worker is not None:

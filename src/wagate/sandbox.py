@@ -44,12 +44,17 @@ class Sandbox:
         access_token = secrets.token_urlsafe(16)
         self.graph = FakeGraphApi(access_token=access_token)
         port = free_port()
-        config = uvicorn.Config(self.graph.app, host="127.0.0.1", port=port, log_config=None,
-                                access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            self.graph.app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+        )
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._task = asyncio.create_task(self._server.serve(), name="sandbox-graph")
-        while not self._server.started:
+        while not self._server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.02)
         details: dict[str, Any] = {
             "graph_url": f"http://127.0.0.1:{port}/v22.0",
@@ -69,14 +74,16 @@ class Sandbox:
             fake_graph_api=details["fake_url"],
             details_file=str(path.resolve()),
         )
-        return settings.model_copy(update={
-            "meta_app_secret": _secret(details["app_secret"]),
-            "meta_access_token": _secret(access_token),
-            "meta_phone_number_id": SANDBOX_PHONE_NUMBER_ID,
-            "meta_webhook_verify_token": _secret(details["verify_token"]),
-            "meta_graph_url": details["graph_url"],
-            "sandbox_active": True,
-        })
+        return settings.model_copy(
+            update={
+                "meta_app_secret": _secret(details["app_secret"]),
+                "meta_access_token": _secret(access_token),
+                "meta_phone_number_id": SANDBOX_PHONE_NUMBER_ID,
+                "meta_webhook_verify_token": _secret(details["verify_token"]),
+                "meta_graph_url": details["graph_url"],
+                "sandbox_active": True,
+            }
+        )
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
             try:
                 ipaddress.ip_network(network, strict=False)
             except ValueError as exc:
-                raise ValueError(f"FONNTE_ALLOWED_IPS: {network!r} is not an IP or network") from exc
+                message = f"FONNTE_ALLOWED_IPS: {network!r} is not an IP or network"
+                raise ValueError(message) from exc
         return value
 
     @model_validator(mode="after")
@@ -98,8 +99,10 @@ class Settings(BaseSettings):
         return []
 
     def _fonnte_problems(self) -> list[str]:
-        required = {"FONNTE_TOKEN": self.fonnte_token,
-                    "FONNTE_WEBHOOK_SECRET": self.fonnte_webhook_secret}
+        required = {
+            "FONNTE_TOKEN": self.fonnte_token,
+            "FONNTE_WEBHOOK_SECRET": self.fonnte_webhook_secret,
+        }
         missing = [name for name, value in required.items() if not _present(value)]
         if missing and len(missing) < len(required):
             return [f"Fonnte is half-configured: set {', '.join(missing)}"]

@@ -110,8 +110,10 @@ class Gateway:
                 "webhookSecret": s.fonnte_webhook_secret is not None,
                 "ipAllowList": bool(s.fonnte_allowed_ips),
             },
-            "database": {"embedded": self.embedded is not None,
-                         "reachable": await self.database.ping()},
+            "database": {
+                "embedded": self.embedded is not None,
+                "reachable": await self.database.ping(),
+            },
             "apiToken": s.wagate_api_token is not None,
         }
 
@@ -128,8 +130,9 @@ def provider_registry(settings: Settings) -> ProviderRegistry:
         token = _secret(settings.meta_access_token) or ""
 
         def meta(channel_id: str) -> MessagingProvider:
-            return MetaClient(graph_url=settings.meta_graph_url, access_token=token,
-                              phone_number_id=channel_id)
+            return MetaClient(
+                graph_url=settings.meta_graph_url, access_token=token, phone_number_id=channel_id
+            )
 
         factories[Provider.META] = meta
     if settings.fonnte_configured:
@@ -155,8 +158,11 @@ def api_token(settings: Settings) -> str:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
-    log.warning("api.token.generated", path=str(path.resolve()),
-                hint="set WAGATE_API_TOKEN to choose your own")
+    log.warning(
+        "api.token.generated",
+        path=str(path.resolve()),
+        hint="set WAGATE_API_TOKEN to choose your own",
+    )
     return token
 
 

@@ -123,7 +123,7 @@ class SystemNotice:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unsupported:
-    """Anything we cannot model (yet): kept whole in the raw payload, acknowledged, never dropped."""
+    """Anything we cannot model (yet): kept whole in the raw payload, acknowledged, not dropped."""
 
     type_name: str
     reason: str | None = None

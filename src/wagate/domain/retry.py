@@ -21,7 +21,7 @@ class BackoffPolicy:
         rule stays deterministic under test. A provider's Retry-After is a floor, not a hint."""
         ceiling = min(self.cap, self.base * (2**attempt))
         # Half fixed, half jittered: spreads a thundering herd without collapsing to zero.
-        delay = ceiling * (0.5 + 0.5 * jitter)
+        delay: timedelta = ceiling * (0.5 + 0.5 * jitter)
         if retry_after is not None:
             delay = max(delay, timedelta(seconds=retry_after))
         return delay

@@ -24,12 +24,14 @@ class FakeFonnte:
         self.recorder = Recorder()
         self.token = token
         self._ids = itertools.count(80000000)
-        self.app = Starlette(routes=[
-            Route("/send", self._send, methods=["POST"]),
-            Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
-            Route("/_fake/fail", self._fail, methods=["POST"]),
-            Route("/_fake/webhook", self._webhook, methods=["POST"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/send", self._send, methods=["POST"]),
+                Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
+                Route("/_fake/fail", self._fail, methods=["POST"]),
+                Route("/_fake/webhook", self._webhook, methods=["POST"]),
+            ]
+        )
 
     async def _send(self, request: Request) -> Response:
         form = await request.form()
@@ -46,9 +48,16 @@ class FakeFonnte:
         targets = [t.split("|")[0] for t in fields.get("target", "").split(",") if t]
         ids = [str(next(self._ids)) for _ in targets]
         entry["ids"] = ids
-        return JSONResponse({"detail": "success! message in queue", "id": ids,
-                             "process": "pending", "requestid": next(self._ids), "status": True,
-                             "target": targets})
+        return JSONResponse(
+            {
+                "detail": "success! message in queue",
+                "id": ids,
+                "process": "pending",
+                "requestid": next(self._ids),
+                "status": True,
+                "target": targets,
+            }
+        )
 
     async def _requests(self, request: Request) -> Response:
         if request.method == "DELETE":
@@ -59,21 +68,30 @@ class FakeFonnte:
     async def _fail(self, request: Request) -> Response:
         spec = orjson.loads(await request.body())
         body = {"reason": spec["reason"], "status": False} if spec.get("reason") else {}
-        self.recorder.failures.append(PlannedFailure(
-            kind="send", http_status=int(spec.get("http_status", 200)), body=body,
-            delay_seconds=float(spec.get("delay_seconds", 0)), times=int(spec.get("times", 1)),
-        ))
+        self.recorder.failures.append(
+            PlannedFailure(
+                kind="send",
+                http_status=int(spec.get("http_status", 200)),
+                body=body,
+                delay_seconds=float(spec.get("delay_seconds", 0)),
+                times=int(spec.get("times", 1)),
+            )
+        )
         return JSONResponse({"planned": len(self.recorder.failures)})
 
     async def _webhook(self, request: Request) -> Response:
         spec = orjson.loads(await request.body())
-        status, text = await deliver_fonnte_webhook(spec["url"], spec["fields"],
-                                                    encoding=spec.get("encoding", "json"))
+        status, text = await deliver_fonnte_webhook(
+            spec["url"], spec["fields"], encoding=spec.get("encoding", "json")
+        )
         return JSONResponse({"status": status, "body": text})
 
 
 async def deliver_fonnte_webhook(
-    url: str, fields: dict[str, Any], *, encoding: str = "json",
+    url: str,
+    fields: dict[str, Any],
+    *,
+    encoding: str = "json",
     client: httpx.AsyncClient | None = None,
 ) -> tuple[int, str]:
     own = client is None
@@ -82,8 +100,9 @@ async def deliver_fonnte_webhook(
         if encoding == "form":
             response = await http.post(url, data={k: str(v) for k, v in fields.items()})
         else:
-            response = await http.post(url, content=orjson.dumps(fields),
-                                       headers={"Content-Type": "application/json"})
+            response = await http.post(
+                url, content=orjson.dumps(fields), headers={"Content-Type": "application/json"}
+            )
     finally:
         if own:
             await http.aclose()

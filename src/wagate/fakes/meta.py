@@ -59,14 +59,16 @@ class FakeGraphApi:
     def __init__(self, *, access_token: str | None = None) -> None:
         self.recorder = Recorder()
         self.access_token = access_token
-        self.app = Starlette(routes=[
-            Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
-            Route("/_fake/fail", self._fail, methods=["POST"]),
-            Route("/_fake/token", self._token, methods=["POST"]),
-            Route("/_fake/webhook", self._webhook, methods=["POST"]),
-            Route("/{version}/{phone_number_id}/messages", self._messages, methods=["POST"]),
-            Route("/{phone_number_id:int}/messages", self._messages, methods=["POST"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
+                Route("/_fake/fail", self._fail, methods=["POST"]),
+                Route("/_fake/token", self._token, methods=["POST"]),
+                Route("/_fake/webhook", self._webhook, methods=["POST"]),
+                Route("/{version}/{phone_number_id}/messages", self._messages, methods=["POST"]),
+                Route("/{phone_number_id:int}/messages", self._messages, methods=["POST"]),
+            ]
+        )
 
     # ------------------------------------------------------------ Graph API
 
@@ -78,7 +80,9 @@ class FakeGraphApi:
             return JSONResponse(error_body(100), status_code=400)
         kind = "read" if body.get("status") == "read" else "send"
         entry = self.recorder.record(
-            kind, phone_number_id=request.path_params["phone_number_id"], body=body,
+            kind,
+            phone_number_id=request.path_params["phone_number_id"],
+            body=body,
             authorized=self.access_token is None or token == self.access_token,
         )
         if not entry["authorized"]:
@@ -87,18 +91,19 @@ class FakeGraphApi:
         await apply_delay(failure)
         if failure is not None and (failure.body or failure.http_status >= 400):
             entry["failed"] = failure.http_status
-            return JSONResponse(failure.body or error_body(131000),
-                                status_code=failure.http_status)
+            return JSONResponse(failure.body or error_body(131000), status_code=failure.http_status)
         if kind == "read":
             return JSONResponse({"success": True})
         wamid = new_wamid()
         entry["wamid"] = wamid
         to = str(body.get("to", ""))
-        return JSONResponse({
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
-            "messages": [{"id": wamid}],
-        })
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+                "messages": [{"id": wamid}],
+            }
+        )
 
     # ------------------------------------------------------------ control
 
@@ -112,13 +117,15 @@ class FakeGraphApi:
         spec = orjson.loads(await request.body())
         code = spec.get("code")
         http_status = int(spec.get("http_status", 401 if code == 190 else 400))
-        self.recorder.failures.append(PlannedFailure(
-            kind=str(spec.get("kind", "send")),
-            http_status=http_status,
-            body=error_body(int(code)) if code is not None else {},
-            delay_seconds=float(spec.get("delay_seconds", 0)),
-            times=int(spec.get("times", 1)),
-        ))
+        self.recorder.failures.append(
+            PlannedFailure(
+                kind=str(spec.get("kind", "send")),
+                http_status=http_status,
+                body=error_body(int(code)) if code is not None else {},
+                delay_seconds=float(spec.get("delay_seconds", 0)),
+                times=int(spec.get("times", 1)),
+            )
+        )
         return JSONResponse({"planned": len(self.recorder.failures)})
 
     async def _token(self, request: Request) -> Response:

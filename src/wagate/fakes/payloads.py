@@ -13,8 +13,13 @@ def new_wamid(prefix: str = "wamid.FAKE") -> str:
     return f"{prefix}{time.time_ns():x}{next(_sequence):06d}"
 
 
-def meta_envelope(phone_number_id: str, value: dict[str, Any], *,
-                  waba_id: str = "100000000000001", field: str = "messages") -> dict[str, Any]:
+def meta_envelope(
+    phone_number_id: str,
+    value: dict[str, Any],
+    *,
+    waba_id: str = "100000000000001",
+    field: str = "messages",
+) -> dict[str, Any]:
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550000000", "phone_number_id": phone_number_id},
@@ -65,17 +70,37 @@ def meta_status(
         "recipient_id": recipient,
     }
     if error_code is not None:
-        item["errors"] = [{"code": error_code, "title": f"error {error_code}",
-                           "message": f"error {error_code}",
-                           "error_data": {"details": f"simulated error {error_code}"}}]
+        item["errors"] = [
+            {
+                "code": error_code,
+                "title": f"error {error_code}",
+                "message": f"error {error_code}",
+                "error_data": {"details": f"simulated error {error_code}"},
+            }
+        ]
     return meta_envelope(phone_number_id, {"statuses": [item]})
 
 
-def fonnte_text(*, device: str, sender: str, text: str, inbox_id: int | None = None,
-                name: str = "Pengguna Sandbox", timestamp: int | None = None) -> dict[str, Any]:
+def fonnte_text(
+    *,
+    device: str,
+    sender: str,
+    text: str,
+    inbox_id: int | None = None,
+    name: str = "Pengguna Sandbox",
+    timestamp: int | None = None,
+) -> dict[str, Any]:
     fields: dict[str, Any] = {
-        "device": device, "sender": sender, "message": text, "text": "", "member": "",
-        "name": name, "location": "", "url": "", "filename": "", "extension": "",
+        "device": device,
+        "sender": sender,
+        "message": text,
+        "text": "",
+        "member": "",
+        "name": name,
+        "location": "",
+        "url": "",
+        "filename": "",
+        "extension": "",
         "timestamp": timestamp if timestamp is not None else int(time.time()),
     }
     if inbox_id is not None:

@@ -47,7 +47,7 @@ async def _sweep_forever(gateway: Gateway) -> None:
     while True:
         try:
             await sweep_once(gateway)
-        except Exception as exc:  # noqa: BLE001 - the sweep must outlive a database hiccup
+        except Exception as exc:
             log.error("sweep.failed", error_type=type(exc).__name__)
         await asyncio.sleep(gateway.settings.sweep_interval_seconds)
 

@@ -69,8 +69,13 @@ class Converse:
                     await self.store.defer(
                         conversation_id, run_at=started + delay, attempt=attempt + 1
                     )
-                    log.warning("converse.retry", conversation_id=conversation_id,
-                                attempt=attempt, error_type=type(exc).__name__, code=exc.code)
+                    log.warning(
+                        "converse.retry",
+                        conversation_id=conversation_id,
+                        attempt=attempt,
+                        error_type=type(exc).__name__,
+                        code=exc.code,
+                    )
                     return Outcome.RETRY
                 outcome, error = Outcome.MARK_READ_FAILED, f"{type(exc).__name__}: {exc.code}"
             except PermanentSendError as exc:
@@ -87,6 +92,11 @@ class Converse:
                 error=error,
             )
         )
-        log.info("converse.done", conversation_id=conversation_id, outcome=outcome.value,
-                 messages=len(burst.messages), marked_read=marked)
+        log.info(
+            "converse.done",
+            conversation_id=conversation_id,
+            outcome=outcome.value,
+            messages=len(burst.messages),
+            marked_read=marked,
+        )
         return outcome

@@ -65,23 +65,35 @@ class PostgresConversationStore:
 
     async def load_burst(self, conversation_id: int) -> Burst | None:
         async with self._database.pool.connection() as conn:
-            row = await (await conn.execute(_LOAD_CONVERSATION_SQL, {"id": conversation_id}))\
-                .fetchone()
+            row = await (
+                await conn.execute(_LOAD_CONVERSATION_SQL, {"id": conversation_id})
+            ).fetchone()
             if row is None:
                 return None
             cursor = await conn.execute(_LOAD_PENDING_SQL, {"id": conversation_id})
-            pending = [PendingMessage(**r) for r in await cursor.fetchall()]
+            pending = [
+                PendingMessage(
+                    id=int(r["id"]),  # type: ignore[call-overload]
+                    provider_message_id=str(r["provider_message_id"]),
+                    kind=str(r["kind"]),
+                    sent_at=r["sent_at"],  # type: ignore[arg-type]
+                    received_at=r["received_at"],  # type: ignore[arg-type]
+                )
+                for r in await cursor.fetchall()
+            ]
         return Burst(
             conversation_id=conversation_id,
-            provider=Provider(row["provider"]),
-            channel_id=row["channel_id"],
-            contact_key=row["contact_key"],
+            provider=Provider(str(row["provider"])),
+            channel_id=str(row["channel_id"]),
+            contact_key=str(row["contact_key"]),
             messages=pending,
         )
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None:
         params: dict[str, Any] = {
-            "conversation_id": conversation_id, "run_at": run_at, "attempt": attempt
+            "conversation_id": conversation_id,
+            "run_at": run_at,
+            "attempt": attempt,
         }
         async with self._database.pool.connection() as conn:
             await conn.execute(DEFER_SQL, params)

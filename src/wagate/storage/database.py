@@ -41,6 +41,6 @@ class Database:
         try:
             async with self.pool.connection(timeout=2) as conn:
                 await conn.execute("SELECT 1")
-        except Exception:  # noqa: BLE001 - any failure means "not ready"; health reports it
+        except Exception:
             return False
         return True

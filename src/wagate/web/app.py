@@ -17,10 +17,22 @@ if TYPE_CHECKING:
 
 
 def create_app(gateway: Gateway) -> ASGIApp:
-    app = FastAPI(title="wagate", version=__version__, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
-    app.include_router(webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake,
-                                      clock=gateway.clock))
-    app.include_router(api_router(queries=gateway.queries, ping=gateway.database.ping,
-                                  status=gateway.status, api_token=gateway.api_token))
+    app = FastAPI(
+        title="wagate",
+        version=__version__,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.include_router(
+        webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake, clock=gateway.clock)
+    )
+    app.include_router(
+        api_router(
+            queries=gateway.queries,
+            ping=gateway.database.ping,
+            status=gateway.status,
+            api_token=gateway.api_token,
+        )
+    )
     return RequestContext(BodyLimit(app, max_bytes=gateway.settings.wagate_max_body_bytes))

@@ -35,8 +35,9 @@ class BodyLimit:
                     await _reject(send, 400, "invalid Content-Length")
                     return
                 if announced > self.max_bytes:
-                    log.warning("request.rejected", reason="too_large", path=scope["path"],
-                                size=announced)
+                    log.warning(
+                        "request.rejected", reason="too_large", path=scope["path"], size=announced
+                    )
                     await _reject(send, 413, "request body too large")
                     return
         seen = 0
@@ -86,7 +87,9 @@ class RequestContext:
 
 async def _reject(send: Send, status: int, detail: str) -> None:
     body = orjson.dumps({"detail": detail})
-    headers: list[Any] = [(b"content-type", b"application/json"),
-                          (b"content-length", str(len(body)).encode())]
+    headers: list[Any] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

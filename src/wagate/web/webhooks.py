@@ -71,7 +71,9 @@ def webhook_router(
             return _error(404, "Meta is not configured")
         query = request.query_params
         challenge = verify_subscription(
-            query.get("hub.mode"), query.get("hub.verify_token"), query.get("hub.challenge"),
+            query.get("hub.mode"),
+            query.get("hub.verify_token"),
+            query.get("hub.challenge"),
             secrets.meta_verify_token,
         )
         if challenge is None:
@@ -84,16 +86,16 @@ def webhook_router(
         if secrets.meta_app_secret is None:
             return _error(404, "Meta is not configured")
         body = await request.body()
-        check = check_signature(body, request.headers.get(SIGNATURE_HEADER),
-                                secrets.meta_app_secret)
+        check = check_signature(
+            body, request.headers.get(SIGNATURE_HEADER), secrets.meta_app_secret
+        )
         if check is not SignatureCheck.VALID:
             log.warning("webhook.rejected", source="meta", reason=f"signature_{check.value}")
             return _error(401 if check is SignatureCheck.MISSING else 403, "invalid signature")
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
-            log.warning("webhook.rejected", source="meta", reason="malformed_json",
-                        size=len(body))
+            log.warning("webhook.rejected", source="meta", reason="malformed_json", size=len(body))
             return _error(400, "body is not JSON")
         return await commit(meta.parse_payload(payload, now=clock()), "meta")
 
@@ -133,7 +135,7 @@ async def _fonnte_fields(request: Request) -> Mapping[str, Any] | None:
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.form()
-        except Exception:  # noqa: BLE001 - any malformed form is the sender's error: 400
+        except Exception:
             return None
         return {key: value for key, value in form.items() if isinstance(value, str)}
     body = await request.body()

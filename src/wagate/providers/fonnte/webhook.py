@@ -29,16 +29,35 @@ from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_pho
 from wagate.providers.payload import epoch, mapping, stable_digest, text
 
 # Fonnte's processing vocabulary (`status`) and WhatsApp delivery vocabulary (`state`).
-_STATE = {"sent": DeliveryStatus.SENT, "delivered": DeliveryStatus.DELIVERED,
-          "read": DeliveryStatus.READ, "played": DeliveryStatus.PLAYED}
-_PROCESS = {"sent": DeliveryStatus.SENT, "invalid": DeliveryStatus.FAILED,
-            "expired": DeliveryStatus.FAILED, "url unreachable": DeliveryStatus.FAILED,
-            "pending": DeliveryStatus.ACCEPTED, "processing": DeliveryStatus.ACCEPTED,
-            "waiting": DeliveryStatus.ACCEPTED}
+_STATE = {
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.READ,
+    "played": DeliveryStatus.PLAYED,
+}
+_PROCESS = {
+    "sent": DeliveryStatus.SENT,
+    "invalid": DeliveryStatus.FAILED,
+    "expired": DeliveryStatus.FAILED,
+    "url unreachable": DeliveryStatus.FAILED,
+    "pending": DeliveryStatus.ACCEPTED,
+    "processing": DeliveryStatus.ACCEPTED,
+    "waiting": DeliveryStatus.ACCEPTED,
+}
 _MEDIA_BY_EXTENSION = {
-    "jpg": "image", "jpeg": "image", "png": "image", "webp": "image", "gif": "image",
-    "mp4": "video", "3gp": "video", "mov": "video",
-    "ogg": "audio", "opus": "audio", "mp3": "audio", "m4a": "audio", "aac": "audio",
+    "jpg": "image",
+    "jpeg": "image",
+    "png": "image",
+    "webp": "image",
+    "gif": "image",
+    "mp4": "video",
+    "3gp": "video",
+    "mov": "video",
+    "ogg": "audio",
+    "opus": "audio",
+    "mp3": "audio",
+    "m4a": "audio",
+    "aac": "audio",
 }
 _SECRET_FIELDS = ("token",)
 
@@ -48,8 +67,10 @@ def parse_payload(payload: Mapping[str, Any], *, now: datetime) -> WebhookBatch:
     body = {key: value for key, value in payload.items() if key not in _SECRET_FIELDS}
     device = text(body.get("device"))
     sender_raw = text(body.get("sender"))
-    if sender_raw is None and text(body.get("id")) and (
-        text(body.get("status")) or text(body.get("state")) or text(body.get("stateid"))
+    if (
+        sender_raw is None
+        and text(body.get("id"))
+        and (text(body.get("status")) or text(body.get("state")) or text(body.get("stateid")))
     ):
         status = _status(body, device, now)
         if status is not None:

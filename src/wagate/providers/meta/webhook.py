@@ -85,9 +85,10 @@ def _read_change(
         else:
             statuses.append(status)
     known = {"messaging_product", "metadata", "contacts", "messages", "statuses", "errors"}
-    if value.keys() - known:
+    extra = {key: value[key] for key in value.keys() - known}
+    if extra:
         # e.g. `message_echoes`, `calls`, `user_preferences`: kept for later, acknowledged now.
-        others.append(_other(channel_id, "messages_extra", {k: value[k] for k in value.keys() - known}))
+        others.append(_other(channel_id, "messages_extra", extra))
 
 
 def _other(channel_id: str | None, field_name: str, raw: Any) -> OtherEvent:
@@ -179,9 +180,7 @@ def _content(raw: Mapping[str, Any], change_errors: tuple[ProviderError, ...]) -
     return Unsupported(type_name=subtype or kind, reason=reason)
 
 
-def _typed_content(  # noqa: PLR0911 - one branch per WhatsApp message type reads best
-    kind: str, body: Mapping[str, Any], raw: Mapping[str, Any]
-) -> Content | None:
+def _typed_content(kind: str, body: Mapping[str, Any], raw: Mapping[str, Any]) -> Content | None:
     if kind == "text":
         value = body.get("body")
         return Text(body=value) if isinstance(value, str) else None

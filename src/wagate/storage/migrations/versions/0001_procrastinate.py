@@ -17,7 +17,9 @@ def upgrade() -> None:
 
     # Through the driver connection with no parameters, so the schema's `%` and `:` characters
     # reach PostgreSQL untouched by any placeholder syntax.
-    op.get_bind().connection.driver_connection.execute(SchemaManager.get_schema())
+    driver_connection = op.get_bind().connection.driver_connection
+    assert driver_connection is not None
+    driver_connection.execute(SchemaManager.get_schema())
 
 
 def downgrade() -> None:

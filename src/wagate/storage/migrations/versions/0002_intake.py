@@ -29,8 +29,9 @@ def upgrade() -> None:
         sa.Column("profile", sa.LargeBinary),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
         sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("tenant", "provider", "channel_id", "contact_key",
-                            name="conversations_contact_key"),
+        sa.UniqueConstraint(
+            "tenant", "provider", "channel_id", "contact_key", name="conversations_contact_key"
+        ),
     )
     op.create_index("conversations_recent", "conversations", ["tenant", "last_inbound_at"])
 
@@ -38,32 +39,45 @@ def upgrade() -> None:
         "inbound_messages",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
         sa.Column("tenant", sa.Text, nullable=False),
-        sa.Column("conversation_id", sa.BigInteger,
-                  sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "conversation_id",
+            sa.BigInteger,
+            sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("provider", sa.Text, nullable=False),
         sa.Column("provider_message_id", sa.Text, nullable=False),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.text("clock_timestamp()")),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("clock_timestamp()"),
+        ),
         sa.Column("content", sa.LargeBinary, nullable=False),
         sa.Column("raw", sa.LargeBinary, nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True)),
         sa.Column("run_id", sa.BigInteger),
         sa.UniqueConstraint("provider", "provider_message_id", name="inbound_messages_provider_id"),
     )
-    op.create_index("inbound_messages_by_conversation", "inbound_messages",
-                    ["conversation_id", "sent_at", "id"])
-    op.create_index("inbound_messages_unprocessed", "inbound_messages",
-                    ["conversation_id", "received_at"],
-                    postgresql_where=sa.text("processed_at IS NULL"))
+    op.create_index(
+        "inbound_messages_by_conversation", "inbound_messages", ["conversation_id", "sent_at", "id"]
+    )
+    op.create_index(
+        "inbound_messages_unprocessed",
+        "inbound_messages",
+        ["conversation_id", "received_at"],
+        postgresql_where=sa.text("processed_at IS NULL"),
+    )
 
     op.create_table(
         "outbound_messages",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
         sa.Column("tenant", sa.Text, nullable=False),
-        sa.Column("conversation_id", sa.BigInteger,
-                  sa.ForeignKey("conversations.id", ondelete="CASCADE")),
+        sa.Column(
+            "conversation_id", sa.BigInteger, sa.ForeignKey("conversations.id", ondelete="CASCADE")
+        ),
         sa.Column("provider", sa.Text, nullable=False),
         sa.Column("channel_id", sa.Text, nullable=False),
         sa.Column("recipient", sa.Text, nullable=False),
@@ -76,7 +90,9 @@ def upgrade() -> None:
         sa.Column("error_code", sa.Text),
         sa.Column("error_detail", sa.Text),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
-        sa.UniqueConstraint("provider", "provider_message_id", name="outbound_messages_provider_id"),
+        sa.UniqueConstraint(
+            "provider", "provider_message_id", name="outbound_messages_provider_id"
+        ),
     )
 
     op.create_table(
@@ -89,8 +105,9 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
         sa.Column("errors", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
-        sa.UniqueConstraint("provider", "provider_message_id", "status",
-                            name="delivery_statuses_once"),
+        sa.UniqueConstraint(
+            "provider", "provider_message_id", "status", name="delivery_statuses_once"
+        ),
     )
 
     op.create_table(
@@ -110,8 +127,12 @@ def upgrade() -> None:
         "conversation_runs",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
         sa.Column("tenant", sa.Text, nullable=False),
-        sa.Column("conversation_id", sa.BigInteger,
-                  sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "conversation_id",
+            sa.BigInteger,
+            sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("message_count", sa.Integer, nullable=False),
@@ -124,6 +145,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("conversation_runs", "provider_events", "delivery_statuses",
-                  "outbound_messages", "inbound_messages", "conversations"):
+    for table in (
+        "conversation_runs",
+        "provider_events",
+        "delivery_statuses",
+        "outbound_messages",
+        "inbound_messages",
+        "conversations",
+    ):
         op.drop_table(table)
