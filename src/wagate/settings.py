@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     wagate_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     wagate_log_level: str = "INFO"
     wagate_log_format: str = "json"
+    # A bare 200-OK route on the same server, so benchmarks can show the framework's own cost.
+    wagate_bench_endpoint: bool = False
 
     # Conversation jobs
     debounce_seconds: float = Field(default=15.0, ge=0)

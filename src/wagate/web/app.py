@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from starlette.types import ASGIApp
 
 from wagate import __version__
@@ -35,4 +35,10 @@ def create_app(gateway: Gateway) -> ASGIApp:
             api_token=gateway.api_token,
         )
     )
+    if gateway.settings.wagate_bench_endpoint:
+
+        @app.post("/_bench/ok", include_in_schema=False)
+        async def bench_ok() -> Response:
+            return Response(content=b'{"status":"ok"}', media_type="application/json")
+
     return RequestContext(BodyLimit(app, max_bytes=gateway.settings.wagate_max_body_bytes))
