@@ -12,12 +12,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = structlog.get_logger(__name__)
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """413 for bodies over `max_bytes`, whether announced by Content-Length or streamed."""
+    """413 for bodies over `max_bytes`, whether announced by Content-Length or streamed.
+
+    The body is read here, up to the limit, before the application runs: an oversized stream is
+    refused cleanly instead of failing half-way through a handler. Bodies are small (1 MiB by
+    default), so holding one in memory costs nothing the handler would not spend anyway.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -35,35 +36,40 @@ class BodyLimit:
                     await _reject(send, 400, "invalid Content-Length")
                     return
                 if announced > self.max_bytes:
-                    log.warning(
-                        "request.rejected", reason="too_large", path=scope["path"], size=announced
-                    )
-                    await _reject(send, 413, "request body too large")
+                    await self._too_large(scope, send, announced)
                     return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away before sending its body: nothing to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, send, size)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        buffered: Message | None = {
+            "type": "http.request",
+            "body": b"".join(chunks),
+            "more_body": False,
+        }
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def replay() -> Message:
+            nonlocal buffered
+            if buffered is not None:
+                message, buffered = buffered, None
+                return message
+            return await receive()
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            log.warning("request.rejected", reason="too_large", path=scope["path"], size=seen)
-            if not started:
-                await _reject(send, 413, "request body too large")
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, send: Send, size: int) -> None:
+        log.warning("request.rejected", reason="too_large", path=scope["path"], size=size)
+        await _reject(send, 413, "request body too large")
 
 
 class RequestContext:

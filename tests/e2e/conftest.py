@@ -1,0 +1,57 @@
+"""Session-wide real peers: one fake Graph API process, one database, one gateway process."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import FakePeer, Gateway, fresh_database
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="session")
+def fake_meta(workdir: Path) -> Iterator[FakePeer]:
+    peer = FakePeer("meta", workdir, "--access-token", "e2e-access-token")
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_fonnte(workdir: Path) -> Iterator[FakePeer]:
+    peer = FakePeer("fonnte", workdir, "--token", "e2e-fonnte-token")
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gateway(
+    workdir: Path, database_url: str, fake_meta: FakePeer, fake_fonnte: FakePeer
+) -> Iterator[Gateway]:
+    running = Gateway(
+        workdir,
+        database_url=database_url,
+        graph_url=f"{fake_meta.url}/v22.0",
+        fonnte_url=f"{fake_fonnte.url}/send",
+        WAGATE_MAX_BODY_BYTES="65536",
+    ).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sender() -> str:
+    """A phone number no other test uses, in canonical form."""
+    return "62812" + "".join(random.choices("0123456789", k=8))
