@@ -13,6 +13,7 @@ from wagate.jobs.worker import run_worker
 from wagate.sandbox import Sandbox
 from wagate.settings import Settings
 from wagate.web.app import create_app
+from wagate.web.server import QuietServer
 from wagate.wiring import open_gateway
 
 log = structlog.get_logger(__name__)
@@ -38,7 +39,10 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
             timeout_graceful_shutdown=10,
             backlog=2048,
         )
-        server = uvicorn.Server(config)
+        server = QuietServer(config)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, server.request_exit)
         if with_worker:
             worker = asyncio.create_task(run_worker(gateway), name="wagate-worker")
         log.info(

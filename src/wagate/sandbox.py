@@ -19,6 +19,7 @@ import uvicorn
 
 from wagate.fakes.meta import FakeGraphApi
 from wagate.settings import Settings
+from wagate.web.server import QuietServer
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +37,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 class Sandbox:
     def __init__(self, data_dir: Path) -> None:
         self._data_dir = data_dir
-        self._server: uvicorn.Server | None = None
+        self._server: QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
         self.graph: FakeGraphApi | None = None
 
@@ -52,7 +53,7 @@ class Sandbox:
             access_log=False,
             lifespan="off",
         )
-        self._server = uvicorn.Server(config)
+        self._server = QuietServer(config)
         self._task = asyncio.create_task(self._server.serve(), name="sandbox-graph")
         while not self._server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.02)

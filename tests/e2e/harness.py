@@ -159,6 +159,8 @@ class Gateway:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir or workdir / f"data-{self.port}"
+        defaults = {"DEBOUNCE_SECONDS": "0", "SWEEP_INTERVAL_SECONDS": "2",
+                    "JOB_POLL_SECONDS": "0.2"}
         self.env = base_env(
             META_APP_SECRET=APP_SECRET,
             META_ACCESS_TOKEN=ACCESS_TOKEN,
@@ -170,10 +172,7 @@ class Gateway:
             FONNTE_API_URL=fonnte_url,
             WAGATE_API_TOKEN=API_TOKEN,
             WAGATE_DATA_DIR=str(self.data_dir),
-            DEBOUNCE_SECONDS="0",
-            SWEEP_INTERVAL_SECONDS="2",
-            JOB_POLL_SECONDS="0.2",
-            **settings,
+            **(defaults | settings),
         )
         if database_url:
             self.env["DATABASE_URL"] = database_url
