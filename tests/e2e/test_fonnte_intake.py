@@ -61,8 +61,8 @@ def test_local_number_forms_land_in_one_conversation(gateway: Gateway, sender: s
                              inbox_id=_inbox_id())
         assert gateway.post_fonnte(fields).status_code == 200
     assert len(gateway.messages_of(sender)) == 3
-    assert [c for c in gateway.conversations() if c["contact"]["phone"] == sender][0][
-        "contact"]["key"] == sender
+    matching = [c for c in gateway.conversations() if c["contact"]["phone"] == sender]
+    assert [c["contact"]["key"] for c in matching] == [sender]
 
 
 def test_fonnte_group_messages_are_keyed_by_group(gateway: Gateway) -> None:
