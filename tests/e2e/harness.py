@@ -100,8 +100,11 @@ class Process:
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("META_", "FONNTE_", "WAGATE_", "DATABASE_URL", "DEBOUNCE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("META_", "FONNTE_", "WAGATE_", "DATABASE_URL", "DEBOUNCE_"))
+    }
     env.update({"WAGATE_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
@@ -115,7 +118,8 @@ class FakePeer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = Process(
             [sys.executable, "-m", "wagate", "fake", kind, "--port", str(self.port), *extra_args],
-            base_env(), workdir / f"fake-{kind}-{self.port}.log",
+            base_env(),
+            workdir / f"fake-{kind}-{self.port}.log",
         )
         wait_until(self._up, timeout=20)
 
@@ -159,8 +163,11 @@ class Gateway:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir or workdir / f"data-{self.port}"
-        defaults = {"DEBOUNCE_SECONDS": "0", "SWEEP_INTERVAL_SECONDS": "2",
-                    "JOB_POLL_SECONDS": "0.2"}
+        defaults = {
+            "DEBOUNCE_SECONDS": "0",
+            "SWEEP_INTERVAL_SECONDS": "2",
+            "JOB_POLL_SECONDS": "0.2",
+        }
         self.env = base_env(
             META_APP_SECRET=APP_SECRET,
             META_ACCESS_TOKEN=ACCESS_TOKEN,
@@ -212,24 +219,30 @@ class Gateway:
 
     # ---------------------------------------------------------------- driving it
 
-    def post_meta(self, payload: Any, *, secret: str = APP_SECRET,
-                  signature: str | None = None) -> httpx.Response:
+    def post_meta(
+        self, payload: Any, *, secret: str = APP_SECRET, signature: str | None = None
+    ) -> httpx.Response:
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-        headers = {"Content-Type": "application/json",
-                   "X-Hub-Signature-256": signature or sign(body, secret)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature or sign(body, secret),
+        }
         return self.http.post("/webhook/whatsapp", content=body, headers=headers)
 
-    def post_fonnte(self, fields: Mapping[str, Any], *, encoding: str = "json",
-                    secret: str = FONNTE_SECRET) -> httpx.Response:
+    def post_fonnte(
+        self, fields: Mapping[str, Any], *, encoding: str = "json", secret: str = FONNTE_SECRET
+    ) -> httpx.Response:
         path = f"/webhook/fonnte/{secret}"
         if encoding == "form":
             return self.http.post(path, data={k: str(v) for k, v in fields.items()})
-        return self.http.post(path, content=orjson.dumps(fields),
-                              headers={"Content-Type": "application/json"})
+        return self.http.post(
+            path, content=orjson.dumps(fields), headers={"Content-Type": "application/json"}
+        )
 
     def api(self, path: str, **params: Any) -> Any:
-        response = self.http.get(path, params=params,
-                                 headers={"Authorization": f"Bearer {API_TOKEN}"})
+        response = self.http.get(
+            path, params=params, headers={"Authorization": f"Bearer {API_TOKEN}"}
+        )
         response.raise_for_status()
         return response.json()
 

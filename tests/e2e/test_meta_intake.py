@@ -18,8 +18,14 @@ DATA = Path(__file__).parent.parent / "data"
 
 
 def test_verification_echoes_the_challenge_only_for_our_token(gateway: Gateway) -> None:
-    good = gateway.http.get("/webhook/whatsapp", params={
-        "hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"})
+    good = gateway.http.get(
+        "/webhook/whatsapp",
+        params={
+            "hub.mode": "subscribe",
+            "hub.verify_token": VERIFY_TOKEN,
+            "hub.challenge": "1158201444",
+        },
+    )
     assert good.status_code == 200
     assert good.text == "1158201444"
     assert good.headers["content-type"].startswith("text/plain")
@@ -35,8 +41,9 @@ def test_a_signed_text_is_stored_listed_and_marked_read(
     gateway: Gateway, fake_meta: FakePeer, sender: str
 ) -> None:
     wamid = new_wamid()
-    payload = meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="Halo admin",
-                        message_id=wamid)
+    payload = meta_text(
+        phone_number_id=PHONE_NUMBER_ID, sender=sender, text="Halo admin", message_id=wamid
+    )
     response = gateway.post_meta(payload)
     assert response.status_code == 200
 
@@ -44,14 +51,17 @@ def test_a_signed_text_is_stored_listed_and_marked_read(
     assert [m["providerMessageId"] for m in messages] == [wamid]
     assert messages[0]["content"] == {"kind": "text", "body": "Halo admin"}
     # The worker took the job from the queue and marked the message read through the provider.
-    reads = wait_until(lambda: [r for r in fake_meta.requests("read")
-                                if r["body"]["message_id"] == wamid])
+    reads = wait_until(
+        lambda: [r for r in fake_meta.requests("read") if r["body"]["message_id"] == wamid]
+    )
     assert reads[0]["phone_number_id"] == PHONE_NUMBER_ID
     assert wait_until(lambda: gateway.messages_of(sender)[0]["processedAt"])
 
 
-@pytest.mark.parametrize(("signature", "status"), [
-    (None, 401), ("sha256=" + "0" * 64, 403), ("sha1=abc", 403), ("garbage", 403)])
+@pytest.mark.parametrize(
+    ("signature", "status"),
+    [(None, 401), ("sha256=" + "0" * 64, 403), ("sha1=abc", 403), ("garbage", 403)],
+)
 def test_unsigned_or_wrongly_signed_webhooks_are_rejected_and_not_stored(
     gateway: Gateway, sender: str, signature: str | None, status: int
 ) -> None:
@@ -83,8 +93,9 @@ def test_concurrent_duplicates_are_stored_once_and_processed_once(
     gateway: Gateway, fake_meta: FakePeer, sender: str
 ) -> None:
     wamid = new_wamid()
-    body = orjson.dumps(meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="dup",
-                                  message_id=wamid))
+    body = orjson.dumps(
+        meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="dup", message_id=wamid)
+    )
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(pool.map(lambda _: gateway.post_meta(body).status_code, range(32)))
     assert statuses == [200] * 32
@@ -108,14 +119,30 @@ def test_every_entry_change_message_and_status_of_a_batch_is_stored(
                 "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_NUMBER_ID},
                 "contacts": [{"profile": {"name": "N"}, "wa_id": who}],
                 "messages": [
-                    {"from": who, "id": first, "timestamp": "1735689600", "type": "text",
-                     "text": {"body": "satu"}},
-                    {"from": who, "id": second, "timestamp": "1735689601", "type": "text",
-                     "text": {"body": "dua"}},
+                    {
+                        "from": who,
+                        "id": first,
+                        "timestamp": "1735689600",
+                        "type": "text",
+                        "text": {"body": "satu"},
+                    },
+                    {
+                        "from": who,
+                        "id": second,
+                        "timestamp": "1735689601",
+                        "type": "text",
+                        "text": {"body": "dua"},
+                    },
                 ],
-                "statuses": [{"id": new_wamid(), "status": "delivered",
-                              "timestamp": "1735689602", "recipient_id": who}],
-            }
+                "statuses": [
+                    {
+                        "id": new_wamid(),
+                        "status": "delivered",
+                        "timestamp": "1735689602",
+                        "recipient_id": who,
+                    }
+                ],
+            },
         }
 
     payload = {
@@ -160,11 +187,21 @@ def test_every_real_world_payload_shape_is_acknowledged(gateway: Gateway) -> Non
 
 def test_unknown_message_types_are_stored_as_unsupported(gateway: Gateway, sender: str) -> None:
     wamid = new_wamid()
-    payload = meta_envelope(PHONE_NUMBER_ID, {
-        "contacts": [{"profile": {"name": "X"}, "wa_id": sender}],
-        "messages": [{"from": sender, "id": wamid, "timestamp": "1735689600",
-                      "type": "hologram", "hologram": {"depth": 3}}],
-    })
+    payload = meta_envelope(
+        PHONE_NUMBER_ID,
+        {
+            "contacts": [{"profile": {"name": "X"}, "wa_id": sender}],
+            "messages": [
+                {
+                    "from": sender,
+                    "id": wamid,
+                    "timestamp": "1735689600",
+                    "type": "hologram",
+                    "hologram": {"depth": 3},
+                }
+            ],
+        },
+    )
     assert gateway.post_meta(payload).status_code == 200
     [message] = gateway.messages_of(sender)
     assert message["kind"] == "unsupported"
@@ -190,8 +227,14 @@ def test_oversized_bodies_are_refused_with_413(gateway: Gateway, sender: str) ->
         for start in range(0, len(body), 8192):
             yield body[start : start + 8192]
 
-    streamed = gateway.http.post("/webhook/whatsapp", content=chunks(), headers={
-        "Content-Type": "application/json", "X-Hub-Signature-256": sign(body, "e2e-app-secret")})
+    streamed = gateway.http.post(
+        "/webhook/whatsapp",
+        content=chunks(),
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(body, "e2e-app-secret"),
+        },
+    )
     assert streamed.status_code == 413
     assert gateway.conversation_for(sender) is None
 
@@ -207,8 +250,12 @@ def test_statuses_are_recorded_once_each(gateway: Gateway, database_url: str) ->
 
     wamid = new_wamid()
     for status in ("delivered", "sent", "delivered", "read", "read"):
-        payload = meta_status(phone_number_id=PHONE_NUMBER_ID, message_id=wamid, status=status,
-                              recipient="6281200000001")
+        payload = meta_status(
+            phone_number_id=PHONE_NUMBER_ID,
+            message_id=wamid,
+            status=status,
+            recipient="6281200000001",
+        )
         assert gateway.post_meta(payload).status_code == 200
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
@@ -220,7 +267,9 @@ def test_statuses_are_recorded_once_each(gateway: Gateway, database_url: str) ->
 
 def test_a_client_that_hangs_up_mid_body_does_not_break_the_gateway(gateway: Gateway) -> None:
     with socket.create_connection(("127.0.0.1", gateway.port)) as raw:
-        raw.sendall(b"POST /webhook/whatsapp HTTP/1.1\r\nHost: x\r\n"
-                    b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"obj")
+        raw.sendall(
+            b"POST /webhook/whatsapp HTTP/1.1\r\nHost: x\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"obj'
+        )
     assert gateway.http.get("/api/health").status_code == 200
     assert gateway.post_meta(b"{}").status_code == 200  # and still takes webhooks

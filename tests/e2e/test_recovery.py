@@ -23,8 +23,9 @@ from wagate.fakes.payloads import meta_text, new_wamid
 
 
 def _text(sender: str, body: str, wamid: str | None = None) -> dict[str, object]:
-    return meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text=body,
-                     message_id=wamid or new_wamid())
+    return meta_text(
+        phone_number_id=PHONE_NUMBER_ID, sender=sender, text=body, message_id=wamid or new_wamid()
+    )
 
 
 def _all_processed(gateway: Gateway, senders: list[str], expected: int) -> bool:
@@ -40,8 +41,9 @@ def test_a_gateway_killed_mid_burst_loses_nothing_and_stores_nothing_twice(
     senders = [f"62813{index:08d}" for index in range(5)]
     payloads = [_text(senders[i % 5], f"pesan {i}") for i in range(120)]
     with fresh_database() as url:
-        gateway = Gateway(workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0",
-                          DEBOUNCE_SECONDS="1")
+        gateway = Gateway(
+            workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0", DEBOUNCE_SECONDS="1"
+        )
         gateway.start()
         acked: set[str] = set()
         attempts = 0
@@ -88,8 +90,9 @@ def test_separate_web_and_worker_processes_share_the_work(
     workdir: Path, fake_meta: FakePeer, sender: str
 ) -> None:
     with fresh_database() as url:
-        web = Gateway(workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0",
-                      worker=False).start()
+        web = Gateway(
+            workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0", worker=False
+        ).start()
         worker: Process | None = None
         try:
             wamids = [new_wamid() for _ in range(3)]
@@ -97,8 +100,11 @@ def test_separate_web_and_worker_processes_share_the_work(
                 assert web.post_meta(_text(sender, "x", wamid)).status_code == 200
             time.sleep(1.0)
             assert not any(m["processedAt"] for m in web.messages_of(sender))  # no worker yet
-            worker = Process([sys.executable, "-m", "wagate", "worker"], web.env,
-                             workdir / f"worker-{web.port}.log")
+            worker = Process(
+                [sys.executable, "-m", "wagate", "worker"],
+                web.env,
+                workdir / f"worker-{web.port}.log",
+            )
             wait_until(lambda: _all_processed(web, [sender], 3), timeout=30)
             reads = [r["body"]["message_id"] for r in fake_meta.requests("read")]
             assert wamids[-1] in reads  # the burst is marked read up to its latest message
@@ -112,16 +118,20 @@ def test_the_sweep_requeues_messages_whose_job_was_lost(
     workdir: Path, fake_meta: FakePeer, sender: str
 ) -> None:
     with fresh_database() as url:
-        web = Gateway(workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0",
-                      worker=False).start()
+        web = Gateway(
+            workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0", worker=False
+        ).start()
         worker: Process | None = None
         try:
             assert web.post_meta(_text(sender, "hilang")).status_code == 200
             with psycopg.connect(url, autocommit=True) as conn:
                 deleted = conn.execute("DELETE FROM procrastinate_jobs").rowcount
             assert deleted == 1
-            worker = Process([sys.executable, "-m", "wagate", "worker"], web.env,
-                             workdir / f"worker-sweep-{web.port}.log")
+            worker = Process(
+                [sys.executable, "-m", "wagate", "worker"],
+                web.env,
+                workdir / f"worker-sweep-{web.port}.log",
+            )
             wait_until(lambda: _all_processed(web, [sender], 1), timeout=30)
         finally:
             if worker is not None:
@@ -133,20 +143,26 @@ def test_a_job_held_by_a_dead_worker_is_recovered(
     workdir: Path, fake_meta: FakePeer, sender: str
 ) -> None:
     with fresh_database() as url:
-        web = Gateway(workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0",
-                      worker=False).start()
+        web = Gateway(
+            workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0", worker=False
+        ).start()
         worker: Process | None = None
         try:
             assert web.post_meta(_text(sender, "macet")).status_code == 200
             with psycopg.connect(url, autocommit=True) as conn:
                 dead = conn.execute(
                     "INSERT INTO procrastinate_workers (last_heartbeat) "
-                    "VALUES (now() - interval '10 minutes') RETURNING id").fetchone()
+                    "VALUES (now() - interval '10 minutes') RETURNING id"
+                ).fetchone()
                 assert dead is not None
-                conn.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s",
-                             (dead[0],))
-            worker = Process([sys.executable, "-m", "wagate", "worker"], web.env,
-                             workdir / f"worker-stalled-{web.port}.log")
+                conn.execute(
+                    "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s", (dead[0],)
+                )
+            worker = Process(
+                [sys.executable, "-m", "wagate", "worker"],
+                web.env,
+                workdir / f"worker-stalled-{web.port}.log",
+            )
             wait_until(lambda: _all_processed(web, [sender], 1), timeout=30)
         finally:
             if worker is not None:
@@ -160,10 +176,16 @@ def test_transient_provider_failures_are_retried_and_permanent_ones_recorded(
     fake_meta.fail(kind="read", http_status=500, times=2)
     wamid = new_wamid()
     assert gateway.post_meta(_text(sender, "coba lagi", wamid)).status_code == 200
-    reads = wait_until(lambda: [r for r in fake_meta.requests("read")
-                                if r["body"]["message_id"] == wamid], timeout=30)
-    wait_until(lambda: len([r for r in fake_meta.requests("read")
-                            if r["body"]["message_id"] == wamid]) == 3, timeout=30)
+    reads = wait_until(
+        lambda: [r for r in fake_meta.requests("read") if r["body"]["message_id"] == wamid],
+        timeout=30,
+    )
+    wait_until(
+        lambda: (
+            len([r for r in fake_meta.requests("read") if r["body"]["message_id"] == wamid]) == 3
+        ),
+        timeout=30,
+    )
     assert reads
     wait_until(lambda: gateway.messages_of(sender)[0]["processedAt"], timeout=30)
 
@@ -175,7 +197,8 @@ def test_transient_provider_failures_are_retried_and_permanent_ones_recorded(
         runs = conn.execute(
             "SELECT r.outcome, r.error FROM conversation_runs r JOIN conversations c "
             "ON c.id = r.conversation_id WHERE c.contact_key IN (%s, %s) ORDER BY r.id",
-            (sender, other)).fetchall()
+            (sender, other),
+        ).fetchall()
     assert runs[0][0] == "done"
     assert runs[-1][0] == "mark_read_failed"
     assert "RecipientUnreachable" in runs[-1][1]
@@ -185,8 +208,9 @@ def test_the_embedded_database_keeps_data_across_restarts_and_stops_with_the_gat
     workdir: Path, fake_meta: FakePeer, sender: str
 ) -> None:
     data_dir = workdir / "embedded-data"
-    gateway = Gateway(workdir, database_url=None, graph_url=f"{fake_meta.url}/v22.0",
-                      data_dir=data_dir).start()
+    gateway = Gateway(
+        workdir, database_url=None, graph_url=f"{fake_meta.url}/v22.0", data_dir=data_dir
+    ).start()
     try:
         assert gateway.http.get("/api/whatsapp/status").json()["database"]["embedded"] is True
         assert gateway.post_meta(_text(sender, "tersimpan")).status_code == 200
@@ -194,8 +218,9 @@ def test_the_embedded_database_keeps_data_across_restarts_and_stops_with_the_gat
         assert gateway.stop() == 0
     pid_file = data_dir / "pg" / "postmaster.pid"
     wait_until(lambda: not pid_file.exists(), timeout=15)  # the server stopped with us
-    again = Gateway(workdir, database_url=None, graph_url=f"{fake_meta.url}/v22.0",
-                    data_dir=data_dir).start()
+    again = Gateway(
+        workdir, database_url=None, graph_url=f"{fake_meta.url}/v22.0", data_dir=data_dir
+    ).start()
     try:
         assert again.messages_of(sender)[0]["content"]["body"] == "tersimpan"
     finally:
@@ -209,14 +234,21 @@ def test_migrations_go_down_and_up_again() -> None:
         def wagate(*args: str) -> str:
             import subprocess
 
-            done = subprocess.run([sys.executable, "-m", "wagate", *args], env=env,
-                                  capture_output=True, text=True, timeout=120, check=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "wagate", *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+            )
             return done.stdout
 
         def tables() -> set[str]:
             with psycopg.connect(url) as conn:
-                rows = conn.execute("SELECT tablename FROM pg_tables "
-                                    "WHERE schemaname = 'public'").fetchall()
+                rows = conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                ).fetchall()
             return {r[0] for r in rows}
 
         assert "0002_intake" in wagate("migrate")
@@ -236,8 +268,13 @@ def test_a_half_configured_provider_stops_the_start_with_a_clear_message(
     import subprocess
 
     env = base_env(META_APP_SECRET="only-this", WAGATE_DATA_DIR=str(workdir / "half"))
-    done = subprocess.run([sys.executable, "-m", "wagate", "serve", "--port", "1"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "wagate", "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "META_ACCESS_TOKEN" in done.stderr
     assert "META_PHONE_NUMBER_ID" in done.stderr

@@ -11,7 +11,7 @@ from typing import Protocol
 import structlog
 
 from wagate.domain.messages import WebhookBatch
-from wagate.storage.intake import IntakeResult
+from wagate.pipeline.ports import IntakeResult
 
 log = structlog.get_logger(__name__)
 

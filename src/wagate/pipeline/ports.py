@@ -43,6 +43,18 @@ class RunRecord:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IntakeResult:
+    """What one webhook delivery changed: new rows, and parts already seen before."""
+
+    stored: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+    status_duplicates: int = 0
+    others: int = 0
+    queued: int = 0
+
+
 class ConversationStore(Protocol):
     async def load_burst(self, conversation_id: int) -> Burst | None: ...
 

@@ -7,7 +7,6 @@ by constraints, so concurrent duplicates are stored once however the requests in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from wagate.domain.messages import (
     advances,
 )
 from wagate.jobs.queue import insert_job_sql
+from wagate.pipeline.ports import IntakeResult
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage.database import Database
 
@@ -79,16 +79,6 @@ INSERT INTO provider_events (tenant, provider, channel_id, field_name, dedup_key
 VALUES (%(tenant)s, %(provider)s, %(channel_id)s, %(field_name)s, %(dedup_key)s, %(payload)s)
 ON CONFLICT ON CONSTRAINT provider_events_once DO NOTHING
 """
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IntakeResult:
-    stored: int = 0
-    duplicates: int = 0
-    statuses: int = 0
-    status_duplicates: int = 0
-    others: int = 0
-    queued: int = 0
 
 
 def _json(value: Any) -> bytes:
