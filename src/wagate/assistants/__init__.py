@@ -1,0 +1,1 @@
+"""Assistants: something that turns a conversation into an answer."""

@@ -1,0 +1,18 @@
+"""The assistant port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from wagate.domain.chat import AssistantReply, ChatTurn
+
+
+class Assistant(Protocol):
+    async def reply(self, turns: Sequence[ChatTurn]) -> AssistantReply:
+        """Answer the last user turn given the whole list (system prompt first).
+
+        Raises `AssistantUnavailable` when no model could answer.
+        """
+
+    async def aclose(self) -> None: ...
