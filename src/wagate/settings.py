@@ -10,13 +10,28 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from wagate.domain.identity import IdentityPolicy
 from wagate.providers.fonnte.client import DEFAULT_FONNTE_URL
 from wagate.providers.meta.client import DEFAULT_GRAPH_URL
 
 MIN_FONNTE_SECRET_LENGTH = 16
+OPENROUTER_URL = "https://openrouter.ai/api/v1"
+DEFAULT_SYSTEM_PROMPT = (
+    "Anda adalah asisten yang sopan, ramah dan ringkas yang menjawab melalui WhatsApp. "
+    "Jawablah dalam bahasa Indonesia yang baik dan jelas, kecuali pengguna menulis dalam bahasa "
+    "lain. Buat jawaban singkat dan mudah dibaca di ponsel: paragraf pendek, daftar bila perlu, "
+    "tanpa tabel. Jika Anda tidak tahu jawabannya, katakan terus terang."
+)
 
 
 class ConfigurationError(Exception):
@@ -59,9 +74,33 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=8, ge=1, le=256)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     job_poll_seconds: float = Field(default=0.5, gt=0)
-    mark_read_attempts: int = Field(default=5, ge=1)
+    send_attempts: int = Field(default=6, ge=1)
 
-    @field_validator("fonnte_allowed_ips", mode="before")
+    # Identity, sessions and policies before the AI
+    identity_policy: IdentityPolicy = IdentityPolicy.OPEN
+    session_timeout_minutes: float = Field(default=30.0, gt=0)
+    history_messages: int = Field(default=20, ge=0, le=500)
+    rate_limit_per_minute: int = Field(default=10, ge=1)
+    max_message_chars: int = Field(default=1000, ge=1)
+    link_notice_text: str | None = None
+    rate_limit_notice_text: str | None = None
+    too_long_notice_text: str | None = None
+    non_text_notice_text: str | None = None
+    apology_text: str | None = None
+
+    # Assistant (any OpenAI-compatible chat-completions endpoint)
+    ai_base_url: str | None = None
+    ai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("AI_API_KEY", "OPENROUTER_API_KEY")
+    )
+    ai_model: str | None = None
+    ai_fallback_models: Annotated[tuple[str, ...], NoDecode] = ()
+    ai_timeout_seconds: float = Field(default=30.0, gt=0)
+    ai_context_hook: str | None = None  # "package.module:function" or an http(s) URL
+    system_prompt: str | None = None
+    system_prompt_file: Path | None = None
+
+    @field_validator("fonnte_allowed_ips", "ai_fallback_models", mode="before")
     @classmethod
     def _split_ips(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -84,6 +123,10 @@ class Settings(BaseSettings):
         problems = [*self._meta_problems(), *self._fonnte_problems()]
         if self.debounce_max_seconds < self.debounce_seconds:
             problems.append("DEBOUNCE_MAX_SECONDS must be at least DEBOUNCE_SECONDS")
+        if self.ai_base_url and not self.ai_model:
+            problems.append("AI_BASE_URL is set: set AI_MODEL too")
+        if self.system_prompt_file is not None and not self.system_prompt_file.is_file():
+            problems.append(f"SYSTEM_PROMPT_FILE: {self.system_prompt_file} is not a readable file")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -115,6 +158,15 @@ class Settings(BaseSettings):
                 "it is the only thing that authenticates Fonnte's webhooks"
             ]
         return []
+
+    @property
+    def ai_configured(self) -> bool:
+        return bool(self.ai_base_url or self.ai_api_key)
+
+    def resolved_system_prompt(self) -> str:
+        if self.system_prompt_file is not None:
+            return self.system_prompt_file.read_text(encoding="utf-8").strip()
+        return self.system_prompt if self.system_prompt is not None else DEFAULT_SYSTEM_PROMPT
 
     @property
     def meta_configured(self) -> bool:

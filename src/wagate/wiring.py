@@ -12,23 +12,33 @@ from typing import Any
 
 import structlog
 
-from wagate.domain.conversation import DebouncePolicy
+from wagate.assistants.base import Assistant
+from wagate.assistants.context import ContextHook, load_context_hook
+from wagate.assistants.offline import OfflineAssistant
+from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
+from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.retry import BackoffPolicy
-from wagate.pipeline.converse import Converse
+from wagate.pipeline.converse import Converse, ConversePolicy
+from wagate.pipeline.deliver import Deliver
 from wagate.pipeline.intake import Intake
+from wagate.pipeline.send import OperatorSend
 from wagate.providers.base import MessagingProvider
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
 from wagate.providers.registry import Factory, ProviderRegistry
 from wagate.security.sealing import PlaintextSealer, Sealer
-from wagate.settings import Settings
+from wagate.settings import OPENROUTER_URL, Settings
 from wagate.storage import migrate
+from wagate.storage.accounts import AccountAdmin
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.embedded import EmbeddedPostgres
+from wagate.storage.identity import PostgresIdentityStore
 from wagate.storage.intake import IntakeStore
+from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.queries import ConversationQueries
+from wagate.storage.sessions import PostgresSessionStore
 from wagate.web.webhooks import WebhookSecrets
 
 log = structlog.get_logger(__name__)
@@ -50,29 +60,55 @@ class Gateway:
     sealer: Sealer
     providers: ProviderRegistry
     api_token: str
+    assistant: Assistant
+    link_pepper: str
+    context_hook: ContextHook | None = None
     intake: Intake = field(init=False)
     queries: ConversationQueries = field(init=False)
     conversations: PostgresConversationStore = field(init=False)
+    accounts: AccountAdmin = field(init=False)
+    outbox: PostgresOutbox = field(init=False)
+    deliver: Deliver = field(init=False)
     converse: Converse = field(init=False)
+    sender: OperatorSend = field(init=False)
 
     def __post_init__(self) -> None:
-        tenant = self.settings.wagate_tenant
+        s = self.settings
+        tenant = s.wagate_tenant
         self.intake = Intake(
             store=IntakeStore(self.database, self.sealer, tenant),
-            debounce=timedelta(seconds=self.settings.debounce_seconds),
+            debounce=timedelta(seconds=s.debounce_seconds),
             clock=self.clock,
         )
         self.queries = ConversationQueries(self.database, self.sealer, tenant)
-        self.conversations = PostgresConversationStore(self.database)
+        self.conversations = PostgresConversationStore(self.database, self.sealer, tenant)
+        self.accounts = AccountAdmin(self.database, self.sealer, tenant, pepper=self.link_pepper)
+        self.outbox = PostgresOutbox(self.database, self.sealer, tenant)
+        backoff = BackoffPolicy(max_attempts=s.send_attempts)
+        channels: dict[Provider, str] = {}
+        if s.meta_configured and s.meta_phone_number_id:
+            channels[Provider.META] = s.meta_phone_number_id
+        if s.fonnte_configured:
+            channels[Provider.FONNTE] = "fonnte"
+        self.sender = OperatorSend(outbox=self.outbox, channels=channels, clock=self.clock)
+        self.deliver = Deliver(
+            outbox=self.outbox, providers=self.providers, backoff=backoff, clock=self.clock
+        )
         self.converse = Converse(
             store=self.conversations,
+            identities=PostgresIdentityStore(self.database, self.sealer, tenant),
+            sessions=PostgresSessionStore(self.database, self.sealer, tenant),
+            assistant=self.assistant,
+            deliver=self.deliver,
             providers=self.providers,
             debounce=DebouncePolicy(
-                quiet=timedelta(seconds=self.settings.debounce_seconds),
-                max_wait=timedelta(seconds=self.settings.debounce_max_seconds),
+                quiet=timedelta(seconds=s.debounce_seconds),
+                max_wait=timedelta(seconds=s.debounce_max_seconds),
             ),
-            backoff=BackoffPolicy(max_attempts=self.settings.mark_read_attempts),
+            backoff=backoff,
+            policy=converse_policy(s),
             clock=self.clock,
+            context_hook=self.context_hook,
         )
 
     @staticmethod
@@ -115,9 +151,16 @@ class Gateway:
                 "reachable": await self.database.ping(),
             },
             "apiToken": s.wagate_api_token is not None,
+            "ai": {
+                "configured": s.ai_configured,
+                "model": s.ai_model is not None,
+                "fallbackModels": len(s.ai_fallback_models),
+            },
+            "identityPolicy": s.identity_policy.value,
         }
 
     async def close(self) -> None:
+        await self.assistant.aclose()
         await self.providers.aclose()
         await self.database.close()
         if self.embedded is not None:
@@ -145,25 +188,71 @@ def provider_registry(settings: Settings) -> ProviderRegistry:
     return ProviderRegistry(factories)
 
 
-def api_token(settings: Settings) -> str:
-    """The configured token, or one generated once and kept in the data dir (mode 0600)."""
-    configured = _secret(settings.wagate_api_token)
-    if configured:
-        return configured
-    path = settings.wagate_data_dir / "api-token"
+def data_dir_secret(settings: Settings, name: str) -> str:
+    """A secret generated once and kept in the data dir (mode 0600), shared by every process
+    that uses the same data dir."""
+    path = settings.wagate_data_dir / name
     if path.exists():
         return path.read_text().strip()
     token = secrets.token_urlsafe(32)
     settings.wagate_data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its secret
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
-    log.warning(
-        "api.token.generated",
-        path=str(path.resolve()),
-        hint="set WAGATE_API_TOKEN to choose your own",
-    )
     return token
+
+
+def api_token(settings: Settings) -> str:
+    """The configured token, or one generated once into the data dir."""
+    configured = _secret(settings.wagate_api_token)
+    if configured:
+        return configured
+    path = settings.wagate_data_dir / "api-token"
+    existed = path.exists()
+    token = data_dir_secret(settings, "api-token")
+    if not existed:
+        log.warning(
+            "api.token.generated",
+            path=str(path.resolve()),
+            hint="set WAGATE_API_TOKEN to choose your own",
+        )
+    return token
+
+
+def converse_policy(settings: Settings) -> ConversePolicy:
+    defaults = Notices()
+    notices = Notices(
+        link_first=settings.link_notice_text or defaults.link_first,
+        rate_limited=settings.rate_limit_notice_text or defaults.rate_limited,
+        too_long=settings.too_long_notice_text or defaults.too_long,
+        non_text=settings.non_text_notice_text or defaults.non_text,
+        apology=settings.apology_text or defaults.apology,
+    )
+    return ConversePolicy(
+        identity=settings.identity_policy,
+        max_chars=settings.max_message_chars,
+        rate_limit=settings.rate_limit_per_minute,
+        session_timeout=timedelta(minutes=settings.session_timeout_minutes),
+        history_turns=settings.history_messages,
+        system_prompt=settings.resolved_system_prompt(),
+        notices=notices,
+    )
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    if not settings.ai_configured:
+        log.warning("assistant.offline", hint="set AI_BASE_URL, AI_API_KEY and AI_MODEL")
+        return OfflineAssistant()
+    return OpenAICompatibleAssistant(
+        base_url=settings.ai_base_url or OPENROUTER_URL,
+        api_key=_secret(settings.ai_api_key) or "not-needed",
+        model=settings.ai_model or "openrouter/auto",
+        fallback_models=settings.ai_fallback_models,
+        timeout_seconds=settings.ai_timeout_seconds,
+    )
 
 
 def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
@@ -192,4 +281,9 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         sealer=PlaintextSealer(),
         providers=provider_registry(settings),
         api_token=api_token(settings),
+        assistant=build_assistant(settings),
+        link_pepper=data_dir_secret(settings, "link-code-pepper"),
+        context_hook=(
+            load_context_hook(settings.ai_context_hook) if settings.ai_context_hook else None
+        ),
     )

@@ -31,6 +31,13 @@ def fake_fonnte(workdir: Path) -> Iterator[FakePeer]:
 
 
 @pytest.fixture(scope="session")
+def fake_ai(workdir: Path) -> Iterator[FakePeer]:
+    peer = FakePeer("openai", workdir)
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     with fresh_database() as url:
         yield url
@@ -38,13 +45,18 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def gateway(
-    workdir: Path, database_url: str, fake_meta: FakePeer, fake_fonnte: FakePeer
+    workdir: Path,
+    database_url: str,
+    fake_meta: FakePeer,
+    fake_fonnte: FakePeer,
+    fake_ai: FakePeer,
 ) -> Iterator[Gateway]:
     running = Gateway(
         workdir,
         database_url=database_url,
         graph_url=f"{fake_meta.url}/v22.0",
         fonnte_url=f"{fake_fonnte.url}/send",
+        ai_url=f"{fake_ai.url}/v1",
         WAGATE_MAX_BODY_BYTES="65536",
     ).start()
     yield running

@@ -154,6 +154,7 @@ class Gateway:
         database_url: str | None,
         graph_url: str,
         fonnte_url: str = "http://127.0.0.1:9/send",
+        ai_url: str | None = None,
         data_dir: Path | None = None,
         worker: bool = True,
         port: int | None = None,
@@ -183,6 +184,11 @@ class Gateway:
         )
         if database_url:
             self.env["DATABASE_URL"] = database_url
+        if ai_url:
+            self.env.setdefault("AI_BASE_URL", ai_url)
+            self.env.setdefault("AI_MODEL", "model-a")
+            self.env.setdefault("AI_API_KEY", "e2e-ai-key")
+            self.env.setdefault("AI_TIMEOUT_SECONDS", "2")
         self.args = [sys.executable, "-m", "wagate", "serve", "--port", str(self.port)]
         if not worker:
             self.args.append("--no-worker")
@@ -228,6 +234,11 @@ class Gateway:
             "X-Hub-Signature-256": signature or sign(body, secret),
         }
         return self.http.post("/webhook/whatsapp", content=body, headers=headers)
+
+    def api_post(self, path: str, body: Any, **headers: str) -> httpx.Response:
+        return self.http.post(
+            path, json=body, headers={"Authorization": f"Bearer {API_TOKEN}", **headers}
+        )
 
     def post_fonnte(
         self, fields: Mapping[str, Any], *, encoding: str = "json", secret: str = FONNTE_SECRET

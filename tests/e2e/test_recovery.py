@@ -20,6 +20,7 @@ from tests.e2e.harness import (
     wait_until,
 )
 from wagate.fakes.payloads import meta_text, new_wamid
+from wagate.storage import migrate
 
 
 def _text(sender: str, body: str, wamid: str | None = None) -> dict[str, object]:
@@ -170,38 +171,33 @@ def test_a_job_held_by_a_dead_worker_is_recovered(
             web.stop()
 
 
-def test_transient_provider_failures_are_retried_and_permanent_ones_recorded(
+def test_transient_send_failures_are_retried_and_permanent_ones_recorded(
     gateway: Gateway, fake_meta: FakePeer, database_url: str, sender: str
 ) -> None:
-    fake_meta.fail(kind="read", http_status=500, times=2)
-    wamid = new_wamid()
-    assert gateway.post_meta(_text(sender, "coba lagi", wamid)).status_code == 200
-    reads = wait_until(
-        lambda: [r for r in fake_meta.requests("read") if r["body"]["message_id"] == wamid],
-        timeout=30,
-    )
-    wait_until(
-        lambda: (
-            len([r for r in fake_meta.requests("read") if r["body"]["message_id"] == wamid]) == 3
-        ),
-        timeout=30,
-    )
-    assert reads
-    wait_until(lambda: gateway.messages_of(sender)[0]["processedAt"], timeout=30)
+    fake_meta.fail(kind="send", http_status=500, times=2)
+    assert gateway.post_meta(_text(sender, "coba lagi")).status_code == 200
+
+    def attempts() -> list[dict[str, object]]:
+        return [r for r in fake_meta.requests("send") if r["body"].get("to") == sender]
+
+    wait_until(lambda: any("wamid" in r for r in attempts()), timeout=40)
+    assert [("wamid" in r) for r in attempts()] == [False, False, True]  # delivered once
 
     other = sender[:-1] + ("1" if sender[-1] == "0" else "0")
-    fake_meta.fail(kind="read", code=131026, times=1)
+    fake_meta.fail(kind="send", code=131026, times=1)
     assert gateway.post_meta(_text(other, "tidak bisa")).status_code == 200
-    wait_until(lambda: gateway.messages_of(other)[0]["processedAt"], timeout=30)
-    with psycopg.connect(database_url) as conn:
-        runs = conn.execute(
-            "SELECT r.outcome, r.error FROM conversation_runs r JOIN conversations c "
-            "ON c.id = r.conversation_id WHERE c.contact_key IN (%s, %s) ORDER BY r.id",
-            (sender, other),
-        ).fetchall()
-    assert runs[0][0] == "done"
-    assert runs[-1][0] == "mark_read_failed"
-    assert "RecipientUnreachable" in runs[-1][1]
+
+    def outbound(contact: str) -> list[tuple[str, str | None, int]]:
+        with psycopg.connect(database_url) as conn:
+            rows = conn.execute(
+                "SELECT o.status, o.error_code, o.attempts FROM outbound_messages o "
+                "JOIN conversations c ON c.id = o.conversation_id WHERE c.contact_key = %s",
+                (contact,),
+            ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    assert wait_until(lambda: outbound(other) == [("failed", "131026", 1)], timeout=30)
+    assert outbound(sender)[0][0] == "accepted"
 
 
 def test_the_embedded_database_keeps_data_across_restarts_and_stops_with_the_gateway(
@@ -251,15 +247,18 @@ def test_migrations_go_down_and_up_again() -> None:
                 ).fetchall()
             return {r[0] for r in rows}
 
-        assert "0002_intake" in wagate("migrate")
-        assert {"inbound_messages", "procrastinate_jobs"} <= tables()
+        head = migrate.head_revision()
+        assert head in wagate("migrate")
+        assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
+        assert "0002_intake" in wagate("migrate", "down", "0002_intake")
+        assert "accounts" not in tables() and "inbound_messages" in tables()
         assert "0001_procrastinate" in wagate("migrate", "down", "0001_procrastinate")
         assert "inbound_messages" not in tables()
         assert "procrastinate_jobs" in tables()
         assert "base" in wagate("migrate", "down", "base")
         assert not any(t.startswith(("procrastinate", "inbound")) for t in tables())
-        assert "0002_intake" in wagate("migrate", "up")
-        assert {"inbound_messages", "procrastinate_jobs"} <= tables()
+        assert head in wagate("migrate", "up")
+        assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
 
 
 def test_a_half_configured_provider_stops_the_start_with_a_clear_message(

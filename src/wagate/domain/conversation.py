@@ -22,3 +22,36 @@ class DebouncePolicy:
         """None when the burst is ready now, else when to look again."""
         ready = self.ready_at(first_arrival=first_arrival, last_arrival=last_arrival)
         return None if ready <= now else ready
+
+
+def session_expired(
+    last_activity: datetime | None, *, now: datetime, idle_timeout: timedelta
+) -> bool:
+    """After `idle_timeout` of silence a conversation starts a new session (SE1)."""
+    return last_activity is None or now - last_activity >= idle_timeout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notices:
+    """What the gateway says on its own behalf. Defaults are polite Indonesian; all configurable."""
+
+    link_first: str = (
+        "Nomor WhatsApp Anda belum terhubung dengan akun. Silakan hubungkan nomor Anda di "
+        "aplikasi terlebih dahulu, lalu kirim pesan lagi."
+    )
+    rate_limited: str = (
+        "Mohon maaf, pesan Anda terlalu banyak dalam satu menit. Mohon tunggu sebentar sebelum "
+        "mengirim pesan lagi."
+    )
+    too_long: str = (
+        "Mohon maaf, pesan Anda terlalu panjang. Mohon ringkas menjadi paling banyak "
+        "{max_chars} karakter."
+    )
+    non_text: str = "Mohon maaf, saat ini saya hanya dapat membaca pesan teks."
+    apology: str = (
+        "Mohon maaf, asisten sedang mengalami gangguan. Pertanyaan Anda sudah kami simpan dan "
+        "akan kami jawab secepatnya."
+    )
+    link_code: str = (
+        "Kode verifikasi Anda: {code}. Berlaku {minutes} menit. Jangan bagikan kode ini."
+    )

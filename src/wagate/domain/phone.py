@@ -36,7 +36,30 @@ def normalise_phone(raw: str, default_country: str = INDONESIA) -> str:
         text = default_country + text[1:]
     elif text.startswith("8") and default_country == INDONESIA:
         text = INDONESIA + text
-    if not text.isdigit() or not 7 <= len(text) <= 15:
+    return _checked(text, raw)
+
+
+def normalise_international(raw: str, default_country: str = INDONESIA) -> str:
+    """For numbers a provider gives (Meta `wa_id`, Fonnte `sender`), which are international
+    already: only separators, `+`/`00` and a trunk `0` are dealt with. The bare-`8` rule of
+    `normalise_phone` would turn Japanese (81…), Korean (82…) or Chinese (86…) numbers into
+    Indonesian ones, so it does not apply here."""
+    text = raw.strip()
+    if text.endswith(_GROUP_SUFFIX):
+        return text
+    text = _SEPARATORS.sub("", text)
+    if text.startswith("+"):
+        text = text[1:]
+    elif text.startswith("00"):
+        text = text[2:]
+    elif text.startswith("0"):
+        text = default_country + text[1:]
+    return _checked(text, raw)
+
+
+def _checked(text: str, raw: str) -> str:
+    # ASCII only: str.isdigit() also accepts superscripts and Arabic-Indic digits.
+    if not (text.isascii() and text.isdigit()) or not 7 <= len(text) <= 15:
         raise InvalidPhoneNumber(f"not a phone number: {len(raw)} characters")
     return text
 

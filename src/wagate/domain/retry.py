@@ -19,7 +19,8 @@ class BackoffPolicy:
     def delay(self, attempt: int, *, jitter: float, retry_after: float | None = None) -> timedelta:
         """Delay before the try after `attempt`; `jitter` in [0, 1) comes from the caller so the
         rule stays deterministic under test. A provider's Retry-After is a floor, not a hint."""
-        ceiling = min(self.cap, self.base * (2**attempt))
+        # Exponent capped before multiplying: 2**attempt overflows timedelta past attempt ~45.
+        ceiling = min(self.cap, self.base * (2 ** min(attempt, 32)))
         # Half fixed, half jittered: spreads a thundering herd without collapsing to zero.
         delay: timedelta = ceiling * (0.5 + 0.5 * jitter)
         if retry_after is not None:

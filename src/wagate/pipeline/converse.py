@@ -1,51 +1,93 @@
-"""The conversation job (step one of the pipeline): take a settled burst and acknowledge it.
+"""The conversation job: a settled burst becomes one answer (ID2, SE1–SE4, AI1–AI5, AI8, AI9).
 
-This issue's version marks the burst read through the provider and records the run, so the
-path webhook → queue → worker → provider is real end to end. The AI answer joins it next.
+burst (provider-timestamp order) → debounce → identity → triage (rate, length, kind)
+  → mark read + typing → session history → assistant → format and split → one transaction
+  (turns, outbound drafts, processed marks, run) → delivery.
+
+A run is keyed on its burst (`Burst.run_key`), so a retry after a crash writes the same turns
+and the same outbound rows, never new ones: the user is answered once.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import structlog
 
-from wagate.domain.conversation import DebouncePolicy
-from wagate.domain.errors import PermanentSendError, TransientSendError
+from wagate.assistants.base import Assistant
+from wagate.domain.chat import AssistantUnavailable, ChatTurn, Role
+from wagate.domain.conversation import DebouncePolicy, Notices
+from wagate.domain.errors import SendError
+from wagate.domain.formatting import split_message, to_whatsapp
+from wagate.domain.identity import IdentityPolicy, link_notice_due, may_converse
+from wagate.domain.policy import RATE_WINDOW, BurstMessage, triage
 from wagate.domain.retry import BackoffPolicy
-from wagate.pipeline.ports import ConversationStore, ProviderDirectory, RunRecord
+from wagate.pipeline.deliver import Deliver
+from wagate.pipeline.ports import (
+    Burst,
+    ConversationStore,
+    Identity,
+    IdentityStore,
+    OutboundDraft,
+    ProviderDirectory,
+    ReplyRecord,
+    RunRecord,
+    SessionStore,
+)
 
 log = structlog.get_logger(__name__)
+
+# account id → extra context for the system prompt (AI8); None when there is nothing to add.
+ContextHook = Callable[[int], Awaitable[str | None]]
 
 
 class Outcome(StrEnum):
     NOTHING_TO_DO = "nothing_to_do"
     WAITING = "waiting"  # burst not settled yet: the job re-queued itself for later
-    RETRY = "retry"  # provider failed transiently: re-queued with backoff
-    DONE = "done"
-    MARK_READ_FAILED = "mark_read_failed"  # recorded; the burst itself is not lost
+    UNLINKED = "unlinked"  # identity policy said no: at most a link notice went out
+    NO_QUESTION = "no_question"  # nothing for the AI: notices only (or nothing)
+    ANSWERED = "answered"
+    RETRY = "retry"  # the AI failed: apology sent once, the burst retried later
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversePolicy:
+    identity: IdentityPolicy = IdentityPolicy.OPEN
+    max_chars: int = 1000
+    rate_limit: int = 10
+    session_timeout: timedelta = timedelta(minutes=30)
+    history_turns: int = 20
+    system_prompt: str = ""
+    notices: Notices = field(default_factory=Notices)
 
 
 @dataclass(kw_only=True)
 class Converse:
     store: ConversationStore
+    identities: IdentityStore
+    sessions: SessionStore
+    assistant: Assistant
+    deliver: Deliver
     providers: ProviderDirectory
     debounce: DebouncePolicy
     backoff: BackoffPolicy
+    policy: ConversePolicy
     clock: Callable[[], datetime]
+    context_hook: ContextHook | None = None
     jitter: Callable[[], float] = field(default=random.random)
 
     async def __call__(self, conversation_id: int, *, attempt: int = 0) -> Outcome:
         burst = await self.store.load_burst(conversation_id)
         if burst is None or not burst.messages:
+            await self.deliver(conversation_id)  # left-over deliveries, if any
             return Outcome.NOTHING_TO_DO
-        started = self.clock()
+        now = self.clock()
         wait = self.debounce.wait_until(
-            now=started,
+            now=now,
             first_arrival=min(m.received_at for m in burst.messages),
             last_arrival=max(m.received_at for m in burst.messages),
         )
@@ -53,50 +95,191 @@ class Converse:
             await self.store.defer(conversation_id, run_at=wait, attempt=attempt)
             return Outcome.WAITING
 
-        latest = burst.messages[-1]
-        marked, outcome, error = False, Outcome.DONE, None
-        provider = self.providers.get(burst.provider, burst.channel_id)
-        if provider is not None:
-            try:
-                marked = await provider.mark_read(
-                    message_id=latest.provider_message_id, typing=False
+        identity = await self.identities.resolve(
+            burst, create_account=self.policy.identity is IdentityPolicy.OPEN
+        )
+        if not may_converse(self.policy.identity, identity.account):
+            return await self._unlinked(burst, identity, now)
+        outcome = await self._answer(burst, identity, now, attempt)
+        await self.deliver(conversation_id)
+        return outcome
+
+    async def _unlinked(self, burst: Burst, identity: Identity, now: datetime) -> Outcome:
+        drafts = []
+        if link_notice_due(identity.link_notice_at, now):
+            drafts.append(self._notice(burst, "link_first", self.policy.notices.link_first))
+            await self.identities.mark_notice(identity.contact_id, kind="link", at=now)
+        await self._finish(burst, Outcome.UNLINKED, now, drafts)
+        await self.deliver(burst.conversation_id)
+        log.info("converse.unlinked", conversation_id=burst.conversation_id, notified=bool(drafts))
+        return Outcome.UNLINKED
+
+    async def _answer(
+        self, burst: Burst, identity: Identity, now: datetime, attempt: int
+    ) -> Outcome:
+        notices = self.policy.notices
+        earlier = await self.store.earlier_arrivals(
+            burst.conversation_id, before=burst.messages[0].received_at
+        )
+        sorted_burst = triage(
+            [
+                BurstMessage(id=m.id, kind=m.kind, text=m.text, received_at=m.received_at)
+                for m in burst.messages
+            ],
+            max_chars=self.policy.max_chars,
+            rate_limit=self.policy.rate_limit,
+            earlier_arrivals=earlier,
+        )
+        drafts: list[OutboundDraft] = []
+        if sorted_burst.rate_limited and (
+            identity.rate_notice_at is None or now - identity.rate_notice_at >= RATE_WINDOW
+        ):
+            drafts.append(self._notice(burst, "rate_limited", notices.rate_limited))
+            await self.identities.mark_notice(identity.contact_id, kind="rate", at=now)
+        if "too_long" in sorted_burst.notices:
+            text = notices.too_long.format(max_chars=self.policy.max_chars)
+            drafts.append(self._notice(burst, "too_long", text))
+        if "non_text" in sorted_burst.notices:
+            drafts.append(self._notice(burst, "non_text", notices.non_text))
+        if not sorted_burst.for_ai:
+            await self._finish(burst, Outcome.NO_QUESTION, now, drafts)
+            return Outcome.NO_QUESTION
+
+        await self._show_typing(burst)
+        session = await self.sessions.current(
+            burst.conversation_id,
+            now=now,
+            idle_timeout=self.policy.session_timeout,
+            history=self.policy.history_turns,
+        )
+        user_turn = sorted_burst.user_turn
+        turns = await self._prompt(identity, session.history, user_turn)
+        try:
+            answer = await self.assistant.reply(turns)
+        except AssistantUnavailable as exc:
+            return await self._apologise(burst, drafts, attempt, exc)
+        parts = split_message(to_whatsapp(answer.text))
+        for index, part in enumerate(parts):
+            drafts.append(
+                OutboundDraft(
+                    idempotency_key=f"{burst.run_key}:reply:{index}",
+                    text=part,
+                    kind="reply",
+                    part_index=index,
                 )
-            except TransientSendError as exc:
-                if not self.backoff.gives_up_after(attempt):
-                    delay = self.backoff.delay(
-                        attempt, jitter=self.jitter(), retry_after=exc.retry_after
-                    )
-                    await self.store.defer(
-                        conversation_id, run_at=started + delay, attempt=attempt + 1
-                    )
-                    log.warning(
-                        "converse.retry",
-                        conversation_id=conversation_id,
-                        attempt=attempt,
-                        error_type=type(exc).__name__,
-                        code=exc.code,
-                    )
-                    return Outcome.RETRY
-                outcome, error = Outcome.MARK_READ_FAILED, f"{type(exc).__name__}: {exc.code}"
-            except PermanentSendError as exc:
-                outcome, error = Outcome.MARK_READ_FAILED, f"{type(exc).__name__}: {exc.code}"
-        await self.store.record_run(
-            RunRecord(
-                conversation_id=conversation_id,
-                message_ids=[m.id for m in burst.messages],
-                started_at=started,
-                finished_at=self.clock(),
-                last_message_id=latest.provider_message_id,
-                marked_read=marked,
-                outcome=outcome.value,
-                error=error,
             )
+        await self._finish(
+            burst,
+            Outcome.ANSWERED,
+            now,
+            drafts,
+            session_id=session.id,
+            user_turn=user_turn,
+            assistant_turn=answer.text,
         )
         log.info(
-            "converse.done",
-            conversation_id=conversation_id,
-            outcome=outcome.value,
+            "converse.answered",
+            conversation_id=burst.conversation_id,
             messages=len(burst.messages),
-            marked_read=marked,
+            parts=len(parts),
+            model=answer.model,
+            history=len(session.history),
         )
-        return outcome
+        return Outcome.ANSWERED
+
+    async def _prompt(
+        self, identity: Identity, history: Sequence[ChatTurn], user_turn: str
+    ) -> list[ChatTurn]:
+        system = self.policy.system_prompt
+        if self.context_hook is not None and identity.account is not None:
+            extra = await self.context_hook(identity.account.id)
+            if extra:
+                system = f"{system}\n\n{extra}" if system else extra
+        turns = [ChatTurn(role=Role.SYSTEM, content=system)] if system else []
+        turns.extend(history[-self.policy.history_turns :])
+        turns.append(ChatTurn(role=Role.USER, content=user_turn))
+        return turns
+
+    async def _show_typing(self, burst: Burst) -> None:
+        """Mark read and show typing while the AI thinks (AI5). Best effort: a failure here
+        must not cost the user the answer."""
+        provider = self.providers.get(burst.provider, burst.channel_id)
+        if provider is None:
+            return
+        try:
+            await provider.mark_read(message_id=burst.messages[-1].provider_message_id, typing=True)
+        except SendError as exc:
+            log.warning(
+                "converse.typing_failed",
+                conversation_id=burst.conversation_id,
+                error_type=type(exc).__name__,
+                code=exc.code,
+            )
+
+    async def _apologise(
+        self, burst: Burst, drafts: list[OutboundDraft], attempt: int, exc: Exception
+    ) -> Outcome:
+        """Tell the user once, keep the burst, try again later: never dropped."""
+        now = self.clock()
+        drafts.append(self._notice(burst, "apology", self.policy.notices.apology))
+        await self.store.finish(
+            ReplyRecord(
+                run=self._run(burst, Outcome.RETRY, now, processed=False, error=type(exc).__name__),
+                run_key=burst.run_key,
+                drafts=drafts,
+            )
+        )
+        delay = self.backoff.delay(min(attempt, 8), jitter=self.jitter())
+        await self.store.defer(burst.conversation_id, run_at=now + delay, attempt=attempt + 1)
+        log.warning(
+            "converse.ai_unavailable",
+            conversation_id=burst.conversation_id,
+            attempt=attempt,
+            retry_in_s=round(delay.total_seconds(), 1),
+        )
+        return Outcome.RETRY
+
+    def _notice(self, burst: Burst, name: str, text: str) -> OutboundDraft:
+        return OutboundDraft(idempotency_key=f"{burst.run_key}:{name}", text=text, kind="notice")
+
+    def _run(
+        self,
+        burst: Burst,
+        outcome: Outcome,
+        started: datetime,
+        *,
+        processed: bool = True,
+        error: str | None = None,
+    ) -> RunRecord:
+        return RunRecord(
+            conversation_id=burst.conversation_id,
+            message_ids=[m.id for m in burst.messages] if processed else [],
+            started_at=started,
+            finished_at=self.clock(),
+            last_message_id=burst.messages[-1].provider_message_id,
+            marked_read=False,
+            outcome=outcome.value,
+            error=error,
+        )
+
+    async def _finish(
+        self,
+        burst: Burst,
+        outcome: Outcome,
+        started: datetime,
+        drafts: list[OutboundDraft],
+        *,
+        session_id: int | None = None,
+        user_turn: str | None = None,
+        assistant_turn: str | None = None,
+    ) -> None:
+        await self.store.finish(
+            ReplyRecord(
+                run=self._run(burst, outcome, started),
+                run_key=burst.run_key,
+                drafts=drafts,
+                session_id=session_id,
+                user_turn=user_turn,
+                assistant_turn=assistant_turn,
+            )
+        )

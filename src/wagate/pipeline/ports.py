@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from wagate.domain.chat import ChatTurn
+from wagate.domain.identity import AccountView
 from wagate.domain.messages import Provider
+from wagate.domain.phone import is_group_chat
 from wagate.providers.base import MessagingProvider
 
 
@@ -18,6 +21,7 @@ class PendingMessage:
     kind: str
     sent_at: datetime
     received_at: datetime
+    text: str | None = None  # what the user wrote: text, caption or tapped button title
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +33,21 @@ class Burst:
     channel_id: str
     contact_key: str
     messages: Sequence[PendingMessage]
+    contact_phone: str | None = None
+    contact_user_id: str | None = None
+
+    @property
+    def recipient(self) -> str:
+        """Where replies go: the group for group chats, else the phone number where known,
+        else the chat id (a BSUID)."""
+        if is_group_chat(self.contact_key):
+            return self.contact_key
+        return self.contact_phone or self.contact_key
+
+    @property
+    def run_key(self) -> str:
+        """Stable across retries of the same burst: makes every reply of a run idempotent."""
+        return f"run:{self.conversation_id}:{self.messages[-1].id}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,12 +74,100 @@ class IntakeResult:
     queued: int = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Identity:
+    contact_id: int
+    account: AccountView | None
+    link_notice_at: datetime | None
+    rate_notice_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    id: int
+    history: Sequence[ChatTurn]  # oldest first
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundDraft:
+    """A message we decided to send, before it exists at the provider."""
+
+    idempotency_key: str
+    text: str
+    kind: str  # reply | notice | apology
+    part_index: int = 0
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplyRecord:
+    """Everything a finished run writes, in one transaction."""
+
+    run: RunRecord
+    run_key: str
+    drafts: Sequence[OutboundDraft]
+    session_id: int | None = None
+    user_turn: str | None = None
+    assistant_turn: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundMessage:
+    id: int
+    conversation_id: int
+    provider: Provider
+    channel_id: str
+    recipient: str
+    idempotency_key: str
+    text: str
+    attempts: int
+    reply_to: str | None = None
+    next_attempt_at: datetime | None = None
+
+
 class ConversationStore(Protocol):
     async def load_burst(self, conversation_id: int) -> Burst | None: ...
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None: ...
 
     async def record_run(self, run: RunRecord) -> None: ...
+
+    async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
+        """Arrival times of this conversation's messages in the minute before `before`."""
+
+    async def finish(self, record: ReplyRecord) -> None:
+        """Turns, outbound drafts, processed marks and the run, all or nothing."""
+
+
+class IdentityStore(Protocol):
+    async def resolve(self, burst: Burst, *, create_account: bool) -> Identity: ...
+
+    async def mark_notice(self, contact_id: int, *, kind: str, at: datetime) -> None: ...
+
+
+class SessionStore(Protocol):
+    async def current(
+        self, conversation_id: int, *, now: datetime, idle_timeout: timedelta, history: int
+    ) -> Session: ...
+
+
+class Outbox(Protocol):
+    async def pending(self, conversation_id: int) -> list[OutboundMessage]:
+        """Messages not yet accepted by the provider, oldest first."""
+
+    async def start_attempt(self, message_id: int, *, at: datetime) -> None: ...
+
+    async def accepted(
+        self, message_id: int, *, provider_message_id: str, at: datetime
+    ) -> None: ...
+
+    async def retry_later(
+        self, message_id: int, *, at: datetime, error_code: str | None, error: str
+    ) -> None: ...
+
+    async def failed(self, message_id: int, *, error_code: str | None, error: str) -> None: ...
+
+    async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None: ...
 
 
 class ProviderDirectory(Protocol):

@@ -20,8 +20,13 @@ class SentMessage:
 class MessagingProvider(Protocol):
     name: Provider
 
-    async def send_text(self, *, to: str, body: str, reply_to: str | None = None) -> SentMessage:
-        """Send a text; returns the provider's id. Raises Transient/PermanentSendError."""
+    async def send_text(
+        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+    ) -> SentMessage:
+        """Send a text; returns the provider's id. Raises Transient/PermanentSendError.
+
+        `tracker` (our idempotency key) is echoed by providers that support it in their status
+        webhooks, which lets a send whose answer was lost be recognised later."""
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         """Mark an inbound message read (and show typing). False when the provider can't."""

@@ -5,20 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from wagate.domain.messages import Provider
+from wagate.domain.policy import RATE_WINDOW
 from wagate.jobs.queue import DEFER_SQL, TASK, insert_job_sql
-from wagate.pipeline.ports import Burst, PendingMessage, RunRecord
+from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunRecord
+from wagate.security.sealing import SealContext, Sealer
 from wagate.storage.database import Database
 
 _LOAD_CONVERSATION_SQL = """
-SELECT id, provider, channel_id, contact_key FROM conversations WHERE id = %(id)s
+SELECT id, provider, channel_id, contact_key, contact_phone, contact_user_id
+  FROM conversations WHERE id = %(id)s
 """
 
 _LOAD_PENDING_SQL = """
-SELECT id, provider_message_id, kind, sent_at, received_at
+SELECT id, provider, provider_message_id, kind, sent_at, received_at, content
   FROM inbound_messages
  WHERE conversation_id = %(id)s AND processed_at IS NULL
  ORDER BY sent_at, id
+"""
+
+_EARLIER_SQL = """
+SELECT received_at FROM inbound_messages
+ WHERE conversation_id = %(id)s AND received_at >= %(since)s AND received_at < %(before)s
 """
 
 _RECORD_RUN_SQL = """
@@ -35,16 +45,39 @@ UPDATE inbound_messages
  WHERE id = ANY(%(message_ids)s) AND processed_at IS NULL
 """
 
-# Conversations with messages that were committed but never processed, and no job that will
-# process them: what a crash, a lost job or a killed worker can leave behind (IN5).
+_INSERT_TURN_SQL = """
+INSERT INTO turns (tenant, session_id, role, content, run_key)
+VALUES (%(tenant)s, %(session_id)s, %(role)s, %(content)s, %(run_key)s)
+ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
+"""
+
+_TOUCH_SESSION_SQL = "UPDATE sessions SET last_activity_at = %(at)s WHERE id = %(session_id)s"
+
+# A retried run inserts the same idempotency keys: the second insert is a no-op (OU9).
+_INSERT_OUTBOUND_SQL = """
+INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
+                               idempotency_key, kind, content, status, part_index, reply_to)
+SELECT tenant, id, provider, channel_id, %(recipient)s, %(key)s, %(kind)s, %(content)s,
+       'pending', %(part_index)s, %(reply_to)s
+  FROM conversations WHERE id = %(conversation_id)s
+ON CONFLICT (idempotency_key) DO NOTHING
+"""
+
+# Conversations with messages that were committed but never processed, or replies due but never
+# sent, and no job that will handle them: what a crash or a lost job leaves behind (IN5).
 _ORPHANS_SQL = """
-WITH orphans AS (
-  SELECT DISTINCT m.conversation_id
-    FROM inbound_messages m
-   WHERE m.processed_at IS NULL AND m.received_at < %(older_than)s
-     AND NOT EXISTS (
-       SELECT 1 FROM procrastinate_jobs j
-        WHERE j.lock = 'conversation:' || m.conversation_id AND j.status IN ('todo', 'doing'))
+WITH candidates AS (
+  SELECT conversation_id FROM inbound_messages
+   WHERE processed_at IS NULL AND received_at < %(older_than)s
+  UNION
+  SELECT conversation_id FROM outbound_messages
+   WHERE status IN ('pending', 'sending') AND conversation_id IS NOT NULL
+     AND COALESCE(next_attempt_at, created_at) < %(older_than)s
+), orphans AS (
+  SELECT c.conversation_id FROM candidates c
+   WHERE NOT EXISTS (
+     SELECT 1 FROM procrastinate_jobs j
+      WHERE j.lock = 'conversation:' || c.conversation_id AND j.status IN ('todo', 'doing'))
 )
 """ + insert_job_sql("orphans", "conversation_id")
 
@@ -59,35 +92,76 @@ RETURNING job.id
 """
 
 
+def text_of(document: dict[str, Any]) -> str | None:
+    """What the user wrote, from our stored message document: the text, the caption, or the
+    title of the button or list row they tapped."""
+    content = document.get("content") or {}
+    kind = content.get("kind")
+    if kind == "text":
+        body = content.get("body")
+        return body if isinstance(body, str) else None
+    if kind == "interactive":
+        return content.get("title") or content.get("description")
+    if kind == "button":
+        return content.get("text") or content.get("payload")
+    if kind == "media":
+        return content.get("caption")
+    return None
+
+
 class PostgresConversationStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
         self._database = database
+        self._sealer = sealer
+        self._tenant = tenant
+
+    def _open(self, table: str, key: str, sealed: bytes) -> Any:
+        context = SealContext(tenant=self._tenant, table=table, key=key)
+        return orjson.loads(self._sealer.open(bytes(sealed), context))
+
+    def _seal(self, table: str, key: str, value: Any) -> bytes:
+        context = SealContext(tenant=self._tenant, table=table, key=key)
+        return self._sealer.seal(orjson.dumps(value), context)
 
     async def load_burst(self, conversation_id: int) -> Burst | None:
         async with self._database.pool.connection() as conn:
-            row = await (
-                await conn.execute(_LOAD_CONVERSATION_SQL, {"id": conversation_id})
-            ).fetchone()
+            cursor = await conn.execute(_LOAD_CONVERSATION_SQL, {"id": conversation_id})
+            row = await cursor.fetchone()
             if row is None:
                 return None
             cursor = await conn.execute(_LOAD_PENDING_SQL, {"id": conversation_id})
-            pending = [
+            rows = await cursor.fetchall()
+        pending = []
+        for r in rows:
+            key = f"{r['provider']}:{r['provider_message_id']}"
+            document = self._open("inbound_messages.content", key, r["content"])
+            pending.append(
                 PendingMessage(
-                    id=int(r["id"]),  # type: ignore[call-overload]
+                    id=int(r["id"]),
                     provider_message_id=str(r["provider_message_id"]),
                     kind=str(r["kind"]),
-                    sent_at=r["sent_at"],  # type: ignore[arg-type]
-                    received_at=r["received_at"],  # type: ignore[arg-type]
+                    sent_at=r["sent_at"],
+                    received_at=r["received_at"],
+                    text=text_of(document),
                 )
-                for r in await cursor.fetchall()
-            ]
+            )
         return Burst(
             conversation_id=conversation_id,
             provider=Provider(str(row["provider"])),
             channel_id=str(row["channel_id"]),
             contact_key=str(row["contact_key"]),
+            contact_phone=row["contact_phone"],
+            contact_user_id=row["contact_user_id"],
             messages=pending,
         )
+
+    async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(
+                _EARLIER_SQL,
+                {"id": conversation_id, "before": before, "since": before - RATE_WINDOW},
+            )
+            return [r["received_at"] for r in await cursor.fetchall()]
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None:
         params: dict[str, Any] = {
@@ -100,23 +174,86 @@ class PostgresConversationStore:
 
     async def record_run(self, run: RunRecord) -> None:
         async with self._database.pool.connection() as conn:
-            await conn.execute(
-                _RECORD_RUN_SQL,
-                {
-                    "conversation_id": run.conversation_id,
-                    "started_at": run.started_at,
-                    "finished_at": run.finished_at,
-                    "message_count": len(run.message_ids),
-                    "last_message_id": run.last_message_id,
-                    "marked_read": run.marked_read,
-                    "outcome": run.outcome,
-                    "error": run.error,
-                    "message_ids": list(run.message_ids),
-                },
-            )
+            await conn.execute(_RECORD_RUN_SQL, self._run_params(run))
+
+    async def finish(self, record: ReplyRecord) -> None:
+        run = record.run
+        async with self._database.pool.connection() as conn, conn.transaction():
+            if record.session_id is not None:
+                for role, text in (
+                    ("user", record.user_turn),
+                    ("assistant", record.assistant_turn),
+                ):
+                    if text is None:
+                        continue
+                    run_key = record.run_key
+                    await conn.execute(
+                        _INSERT_TURN_SQL,
+                        {
+                            "tenant": self._tenant,
+                            "session_id": record.session_id,
+                            "role": role,
+                            "run_key": run_key,
+                            "content": self._sealer.seal(
+                                text.encode(),
+                                SealContext(
+                                    tenant=self._tenant,
+                                    table="turns",
+                                    key=f"{record.session_id}:{run_key}:{role}",
+                                ),
+                            ),
+                        },
+                    )
+                await conn.execute(
+                    _TOUCH_SESSION_SQL, {"at": run.finished_at, "session_id": record.session_id}
+                )
+            recipient = await self._recipient(conn, run.conversation_id)
+            for draft in record.drafts:
+                await conn.execute(
+                    _INSERT_OUTBOUND_SQL,
+                    {
+                        "conversation_id": run.conversation_id,
+                        "recipient": recipient,
+                        "key": draft.idempotency_key,
+                        "kind": draft.kind,
+                        "content": self._seal(
+                            "outbound_messages.content", draft.idempotency_key, {"text": draft.text}
+                        ),
+                        "part_index": draft.part_index,
+                        "reply_to": draft.reply_to,
+                    },
+                )
+            await conn.execute(_RECORD_RUN_SQL, self._run_params(run))
+
+    async def _recipient(self, conn: Any, conversation_id: int) -> str:
+        cursor = await conn.execute(_LOAD_CONVERSATION_SQL, {"id": conversation_id})
+        row = await cursor.fetchone()
+        burst = Burst(
+            conversation_id=conversation_id,
+            provider=Provider(row["provider"]),
+            channel_id=row["channel_id"],
+            contact_key=row["contact_key"],
+            contact_phone=row["contact_phone"],
+            messages=[],
+        )
+        return burst.recipient
+
+    @staticmethod
+    def _run_params(run: RunRecord) -> dict[str, Any]:
+        return {
+            "conversation_id": run.conversation_id,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "message_count": len(run.message_ids),
+            "last_message_id": run.last_message_id,
+            "marked_read": run.marked_read,
+            "outcome": run.outcome,
+            "error": run.error,
+            "message_ids": list(run.message_ids),
+        }
 
     async def requeue_orphans(self, *, older_than: datetime, run_at: datetime) -> int:
-        """Queue a job for every conversation left with unprocessed messages and no job."""
+        """Queue a job for every conversation left with work and no job."""
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(
                 _ORPHANS_SQL, {"older_than": older_than, "run_at": run_at, "attempt": 0}

@@ -6,6 +6,8 @@ the ORM's per-call overhead; listing and admin queries use SQLAlchemy Core.
 
 from __future__ import annotations
 
+from typing import Any
+
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -17,7 +19,7 @@ from wagate.storage.urls import libpq_url, sqlalchemy_url
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = libpq_url(url)
-        self.pool: AsyncConnectionPool[AsyncConnection[dict[str, object]]] = AsyncConnectionPool(
+        self.pool: AsyncConnectionPool[AsyncConnection[dict[str, Any]]] = AsyncConnectionPool(
             self.url,
             min_size=2,
             max_size=pool_size,

@@ -56,7 +56,9 @@ class ConversationQueries:
             select(conversations, counts.c.message_count, counts.c.pending)
             .outerjoin(counts, counts.c.conversation_id == conversations.c.id)
             .where(conversations.c.tenant == self._tenant)
-            .order_by(conversations.c.last_inbound_at.desc(), conversations.c.id.desc())
+            .order_by(
+                conversations.c.last_inbound_at.desc().nulls_last(), conversations.c.id.desc()
+            )
             .limit(limit)
             .offset(offset)
         )

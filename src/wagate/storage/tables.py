@@ -31,7 +31,7 @@ conversations = Table(
     Column("contact_user_id", Text),
     Column("profile", LargeBinary),  # sealed JSON: display name, username
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("last_inbound_at", DateTime(timezone=True), nullable=False),
+    Column("last_inbound_at", DateTime(timezone=True)),
 )
 
 inbound_messages = Table(

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Response
 from starlette.types import ASGIApp
 
 from wagate import __version__
+from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.webhooks import webhook_router
@@ -26,6 +27,15 @@ def create_app(gateway: Gateway) -> ASGIApp:
     )
     app.include_router(
         webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake, clock=gateway.clock)
+    )
+    app.include_router(
+        admin_router(
+            accounts=gateway.accounts,
+            sender=gateway.sender,
+            api_token=gateway.api_token,
+            clock=gateway.clock,
+            notices=gateway.converse.policy.notices,
+        )
     )
     app.include_router(
         api_router(

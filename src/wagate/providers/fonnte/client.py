@@ -54,7 +54,9 @@ class FonnteClient:
             headers={"Authorization": token}, timeout=timeout, transport=transport
         )
 
-    async def send_text(self, *, to: str, body: str, reply_to: str | None = None) -> SentMessage:
+    async def send_text(
+        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+    ) -> SentMessage:
         # Targets are canonical (62…), so countryCode=0 keeps Fonnte from rewriting them.
         form = {"target": to, "message": body, "countryCode": "0"}
         if reply_to and reply_to.isdigit():

@@ -25,7 +25,7 @@ from wagate.domain.messages import (
     Unsupported,
     WebhookBatch,
 )
-from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
+from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_international
 from wagate.providers.payload import epoch, mapping, stable_digest, text
 
 # Fonnte's processing vocabulary (`status`) and WhatsApp delivery vocabulary (`state`).
@@ -102,7 +102,7 @@ def _message(
     phone: str | None = None
     if author:
         try:
-            phone = normalise_phone(author)
+            phone = normalise_international(author)
         except InvalidPhoneNumber:
             phone = None
     if not group and phone is None:
@@ -147,8 +147,12 @@ def _content(body: Mapping[str, Any]) -> Content:
     button = text(body.get("text"))
     if button:
         return ButtonTap(payload=button, text=button)
-    raw_message = body.get("message", body.get("pesan"))
-    return Text(body=raw_message if isinstance(raw_message, str) else message or "")
+    # The text as sent (not stripped): `message`, or its alias `pesan` when `message` is empty.
+    for key in ("message", "pesan"):
+        raw = body.get(key)
+        if isinstance(raw, str) and raw.strip():
+            return Text(body=raw)
+    return Text(body=message or "")
 
 
 def _status(body: Mapping[str, Any], device: str | None, now: datetime) -> StatusUpdate | None:

@@ -36,7 +36,9 @@ class MetaClient:
             transport=transport,
         )
 
-    async def send_text(self, *, to: str, body: str, reply_to: str | None = None) -> SentMessage:
+    async def send_text(
+        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+    ) -> SentMessage:
         request: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -46,6 +48,8 @@ class MetaClient:
         }
         if reply_to:
             request["context"] = {"message_id": reply_to}
+        if tracker:
+            request["biz_opaque_callback_data"] = tracker[:512]
         answer = await self._post_message(request)
         sent = items(answer.get("messages"))
         message_id = text(sent[0].get("id")) if sent else None

@@ -3,11 +3,15 @@ alone: Meta returns throttling as 400 and some clients see 190 as 400."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from wagate.domain import errors as e
 from wagate.providers.payload import mapping, text
+
+# A provider asking us to wait longer than a day is treated as asking for a day.
+MAX_RETRY_AFTER_SECONDS = 86_400.0
 
 _TRANSIENT: dict[int, type[e.TransientSendError]] = {
     4: e.RateLimited,
@@ -70,4 +74,6 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         seconds = float(value)
     except ValueError:
         return None  # HTTP-date form: not sent by Graph; ignore rather than guess
-    return max(0.0, seconds)
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_SECONDS)

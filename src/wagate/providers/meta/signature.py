@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from enum import StrEnum
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 _PREFIX = "sha256="
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class SignatureCheck(StrEnum):
@@ -31,10 +33,11 @@ def check_signature(body: bytes, header: str | None, app_secret: str) -> Signatu
     if not header:
         return SignatureCheck.MISSING
     header = header.strip()
-    if not header.lower().startswith(_PREFIX) or len(header) != len(_PREFIX) + 64:
+    digest = header[len(_PREFIX) :]
+    if not header.lower().startswith(_PREFIX) or not _HEX_DIGEST.fullmatch(digest):
         return SignatureCheck.MALFORMED
     expected = sign(body, app_secret)
-    if hmac.compare_digest(expected, _PREFIX + header[len(_PREFIX) :].lower()):
+    if hmac.compare_digest(expected, _PREFIX + digest.lower()):
         return SignatureCheck.VALID
     return SignatureCheck.MISMATCH
 

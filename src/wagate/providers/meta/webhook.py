@@ -32,7 +32,7 @@ from wagate.domain.messages import (
     Unsupported,
     WebhookBatch,
 )
-from wagate.domain.phone import InvalidPhoneNumber, normalise_phone
+from wagate.domain.phone import InvalidPhoneNumber, normalise_international
 from wagate.providers.payload import epoch, items, mapping, stable_digest, text
 
 _MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
@@ -122,7 +122,7 @@ def _sender(raw: Mapping[str, Any], senders: Mapping[str, Mapping[str, Any]]) ->
     phone: str | None = None
     if wa_id:
         try:
-            phone = normalise_phone(wa_id)
+            phone = normalise_international(wa_id)
         except InvalidPhoneNumber:
             phone = None
     contact_key = phone or user_id or wa_id

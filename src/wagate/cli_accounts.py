@@ -1,0 +1,111 @@
+"""`wagate accounts …` and `wagate send`: operator actions from the shell (OB6)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from wagate.domain.messages import Provider
+from wagate.wiring import Gateway
+
+T = TypeVar("T")
+accounts_app = typer.Typer(no_args_is_help=True, help="Manage accounts and linked numbers.")
+
+
+def _with_gateway(action: Callable[[Gateway], Awaitable[T]]) -> T:
+    from wagate.cli import run_async, settings_or_exit
+    from wagate.wiring import open_gateway
+
+    settings = settings_or_exit()
+
+    async def run() -> T:
+        gateway = await open_gateway(settings, pool_size=2)
+        try:
+            return await action(gateway)
+        finally:
+            await gateway.close()
+
+    try:
+        return run_async(run())
+    except ValueError as exc:  # AccountError, InvalidPhoneNumber, SendRejected
+        typer.echo(f"wagate: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+
+
+def _show(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@accounts_app.command("add")
+def add(
+    username: str,
+    name: Annotated[str | None, typer.Option()] = None,
+    role: Annotated[str, typer.Option()] = "user",
+    email: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    approved: Annotated[bool, typer.Option("--approved/--pending")] = False,
+) -> None:
+    """Add an account."""
+    record = _with_gateway(
+        lambda g: g.accounts.add(
+            username=username, name=name, role=role, email=email, phone=phone, approved=approved
+        )
+    )
+    _show(record.as_json())
+
+
+@accounts_app.command("list")
+def list_accounts() -> None:
+    """List accounts."""
+    _show([a.as_json() for a in _with_gateway(lambda g: g.accounts.list())])
+
+
+@accounts_app.command("approve")
+def approve(account: str, revoke: Annotated[bool, typer.Option("--revoke")] = False) -> None:
+    """Approve an account (by id or username), or --revoke the approval."""
+    _show(_with_gateway(lambda g: g.accounts.approve(account, not revoke)).as_json())
+
+
+@accounts_app.command("link")
+def link(account: str, phone: str) -> None:
+    """Link a phone number to an account directly (an operator vouches for it)."""
+    _show(_with_gateway(lambda g: g.accounts.link(account, phone)).as_json())
+
+
+@accounts_app.command("unlink")
+def unlink(account: str) -> None:
+    """Remove an account's linked number."""
+    _show(_with_gateway(lambda g: g.accounts.unlink(account)).as_json())
+
+
+@accounts_app.command("import")
+def import_csv(path: Path) -> None:
+    """Import accounts from CSV: username,name,role,email,phone,approved."""
+    added, updated = _with_gateway(lambda g: g.accounts.import_csv(path))
+    typer.echo(f"added {added}, updated {updated}")
+
+
+def send(
+    target: str,
+    message: str,
+    provider: Annotated[Provider | None, typer.Option(help="meta or fonnte")] = None,
+    key: Annotated[str | None, typer.Option(help="idempotency key")] = None,
+) -> None:
+    """Queue a WhatsApp message to TARGET (a worker delivers it)."""
+    receipt = _with_gateway(
+        lambda g: g.sender.send(
+            target, message, provider=provider, key=f"cli:{key}" if key else None
+        )
+    )
+    _show(
+        {
+            "queued": receipt.queued,
+            "target": receipt.target,
+            "provider": receipt.provider.value,
+            "keys": list(receipt.idempotency_keys),
+        }
+    )

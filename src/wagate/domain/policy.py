@@ -1,0 +1,97 @@
+"""What of a burst goes to the AI (SE3, SE4). Pure; arrival times are passed in."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+RATE_WINDOW = timedelta(minutes=1)
+# Kinds that need no answer of their own: a reaction or a system notice is not a question.
+SILENT_KINDS = frozenset({"reaction", "system"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def sanitise(text: str) -> str:
+    """NFC, no control or direction-override characters, tidy whitespace."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BurstMessage:
+    id: int
+    kind: str
+    text: str | None  # what the user wrote (text, caption, button title); None for pure media
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Triage:
+    """The burst, sorted by what happens to each message."""
+
+    for_ai: tuple[str, ...] = ()  # sanitised texts, in order, merged into one user turn
+    too_long: tuple[int, ...] = ()  # ids: answered with a notice, not sent to the AI
+    rate_limited: tuple[int, ...] = ()  # ids: stored, not sent to the AI
+    non_text: tuple[int, ...] = ()  # ids of media, locations, unsupported…
+    ignored: tuple[int, ...] = ()  # empty texts, reactions, system notices
+    notices: tuple[str, ...] = field(default=())  # which notices are due: too_long, non_text
+
+    @property
+    def user_turn(self) -> str:
+        return "\n".join(self.for_ai)
+
+
+def triage(
+    burst: Sequence[BurstMessage],
+    *,
+    max_chars: int,
+    rate_limit: int,
+    earlier_arrivals: Sequence[datetime],
+) -> Triage:
+    """Sort a burst. `earlier_arrivals`: arrival times of this sender's messages before the burst
+    (within a minute of it), so the rate limit holds across bursts and restarts."""
+    arrivals = sorted(earlier_arrivals)
+    for_ai: list[str] = []
+    too_long: list[int] = []
+    limited: list[int] = []
+    non_text: list[int] = []
+    ignored: list[int] = []
+    for message in burst:
+        window_start = message.received_at - RATE_WINDOW
+        recent = sum(1 for at in arrivals if window_start < at <= message.received_at)
+        arrivals.append(message.received_at)
+        if recent >= rate_limit:
+            limited.append(message.id)
+            continue
+        if message.kind in SILENT_KINDS:
+            ignored.append(message.id)
+            continue
+        text = sanitise(message.text) if message.text else ""
+        if message.kind not in ("text", "interactive", "button") and not text:
+            non_text.append(message.id)
+        elif not text:
+            ignored.append(message.id)
+        elif len(text) > max_chars:
+            too_long.append(message.id)
+        else:
+            for_ai.append(text)
+    notices = []
+    if too_long:
+        notices.append("too_long")
+    if non_text and not for_ai:
+        notices.append("non_text")
+    return Triage(
+        for_ai=tuple(for_ai),
+        too_long=tuple(too_long),
+        rate_limited=tuple(limited),
+        non_text=tuple(non_text),
+        ignored=tuple(ignored),
+        notices=tuple(notices),
+    )

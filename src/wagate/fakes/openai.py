@@ -1,0 +1,233 @@
+"""A fake OpenAI-compatible chat-completions server: records what it is asked, answers
+deterministically, and fails, stalls or answers oddly on request.
+
+The answer text (other suites assert on it, keep it stable):
+
+    ECHO[<model>] <content of the last user message> (turns=<n>)
+
+where <n> counts the messages that are not `system` (user and assistant turns). A message whose
+content is a list of parts contributes its text parts joined by a space. Usage token counts are
+word counts (prompt: all message contents; completion: the answer).
+
+API:
+  POST /v1/chat/completions (or /chat/completions)   the answer, as `chat.completion` JSON;
+                                                     `"stream": true` is refused with 400
+  GET  /v1/models (or /models)                       the model names it was built with
+Errors use OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
+
+Control endpoints live under `/_fake/`:
+  GET    /_fake/requests                 what it was asked (kind "chat"; `body` is the request)
+  DELETE /_fake/requests                 forget it (and every planned failure or reply)
+  POST   /_fake/reset                    the same
+  POST   /_fake/fail {"model": "m", "http_status": 500, "delay_seconds": 0, "times": 1}
+         fail the next `times` requests for `model` (any model when absent). `http_status`
+         defaults to 500, or to 200 when only `delay_seconds` is given: a slow but correct
+         answer, to make clients time out.
+  POST   /_fake/reply {"text": "…", "model": "m", "times": 1}
+         answer the next `times` requests (for `model`, else any) with this text instead of
+         the echo; `"text": null` answers with a null content.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from wagate.fakes.recorder import PlannedFailure, Recorder, apply_delay
+
+DEFAULT_MODELS = ("fake-large", "fake-small", "fake-tiny")
+
+# What OpenAI answers for the statuses a client has to tell apart.
+_ERRORS: dict[int, tuple[str, str | None, str]] = {
+    400: ("invalid_request_error", None, "Invalid request (simulated)."),
+    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+    403: ("invalid_request_error", "unsupported_country_region_territory", "Forbidden."),
+    404: ("invalid_request_error", "model_not_found", "The model does not exist."),
+    429: ("requests", "rate_limit_exceeded", "Rate limit reached (simulated)."),
+    500: ("server_error", None, "The server had an error (simulated)."),
+    503: ("server_error", None, "The engine is currently overloaded (simulated)."),
+}
+
+
+def error_body(http_status: int, message: str | None = None) -> dict[str, Any]:
+    kind, code, default = _ERRORS.get(
+        http_status,
+        ("server_error" if http_status >= 500 else "invalid_request_error", None, "Simulated."),
+    )
+    return {"error": {"message": message or default, "type": kind, "param": None, "code": code}}
+
+
+def echo_answer(model: str, messages: Sequence[dict[str, Any]]) -> str:
+    """The deterministic answer documented in the module docstring."""
+    users = [m for m in messages if m.get("role") == "user"]
+    last = _text(users[-1].get("content")) if users else ""
+    turns = sum(1 for m in messages if m.get("role") != "system")
+    return f"ECHO[{model}] {last} (turns={turns})"
+
+
+@dataclass(kw_only=True)
+class PlannedReply:
+    model: str  # which model's requests, or "any"
+    text: str | None
+    times: int = 1
+
+
+class FakeOpenAI:
+    def __init__(self, *, models: Sequence[str] = DEFAULT_MODELS, api_key: str | None = None):
+        self.recorder = Recorder()
+        self.replies: deque[PlannedReply] = deque()
+        self.models = tuple(models)
+        self.api_key = api_key  # None accepts any key, as local servers do
+        self._ids = itertools.count(1)
+        self.app = Starlette(
+            routes=[
+                Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
+                Route("/_fake/reset", self._reset, methods=["POST"]),
+                Route("/_fake/fail", self._fail, methods=["POST"]),
+                Route("/_fake/reply", self._reply, methods=["POST"]),
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+                Route("/models", self._models, methods=["GET"]),
+            ]
+        )
+
+    # ------------------------------------------------------------ OpenAI API
+
+    async def _chat(self, request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error(400, "We could not parse the JSON body of your request.")
+        if not isinstance(body, dict):
+            return _error(400, "The body must be a JSON object.")
+        model = str(body.get("model") or "")
+        entry = self.recorder.record("chat", model=model, body=body, path=request.url.path)
+        if not self._authorized(request):
+            entry["failed"] = 401
+            return _error(401)
+        # Failures are keyed by model name in the recorder's `kind` slot ("any" matches all).
+        failure = self.recorder.take_failure(model)
+        await apply_delay(failure)
+        if failure is not None and failure.http_status >= 400:
+            entry["failed"] = failure.http_status
+            return JSONResponse(failure.body, status_code=failure.http_status)
+        messages = body.get("messages")
+        if not model or not isinstance(messages, list) or not messages:
+            entry["failed"] = 400
+            return _error(400, "'model' and a non-empty 'messages' list are required.")
+        if body.get("stream"):
+            entry["failed"] = 400
+            return _error(400, "Streaming is not supported by the fake.")
+        messages = [m for m in messages if isinstance(m, dict)]
+        planned = self._take_reply(model)
+        answer = echo_answer(model, messages) if planned is None else planned.text
+        entry["answer"] = answer
+        prompt_tokens = sum(_words(_text(m.get("content"))) for m in messages)
+        completion_tokens = _words(answer)
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-fake-{next(self._ids)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": answer, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            }
+        )
+
+    async def _models(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _error(401)
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
+        return JSONResponse({"object": "list", "data": data})
+
+    def _authorized(self, request: Request) -> bool:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return self.api_key is None or token == self.api_key
+
+    def _take_reply(self, model: str) -> PlannedReply | None:
+        for planned in self.replies:
+            if planned.model in (model, "any"):
+                planned.times -= 1
+                if planned.times <= 0:
+                    self.replies.remove(planned)
+                return planned
+        return None
+
+    # ------------------------------------------------------------ control
+
+    async def _requests(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return await self._reset(request)
+        return JSONResponse(self.recorder.listing(request.query_params.get("kind")))
+
+    async def _reset(self, request: Request) -> Response:
+        self.recorder.reset()
+        self.replies.clear()
+        return JSONResponse({"cleared": True})
+
+    async def _fail(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        delay = float(spec.get("delay_seconds", 0))
+        default_status = 200 if delay > 0 and "http_status" not in spec else 500
+        http_status = int(spec.get("http_status", default_status))
+        self.recorder.failures.append(
+            PlannedFailure(
+                kind=str(spec.get("model") or "any"),
+                http_status=http_status,
+                body=error_body(http_status, spec.get("message")) if http_status >= 400 else {},
+                delay_seconds=delay,
+                times=int(spec.get("times", 1)),
+            )
+        )
+        return JSONResponse({"planned": len(self.recorder.failures)})
+
+    async def _reply(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        text = spec.get("text")
+        self.replies.append(
+            PlannedReply(
+                model=str(spec.get("model") or "any"),
+                text=None if text is None else str(text),
+                times=int(spec.get("times", 1)),
+            )
+        )
+        return JSONResponse({"planned": len(self.replies)})
+
+
+def _error(http_status: int, message: str | None = None) -> JSONResponse:
+    return JSONResponse(error_body(http_status, message), status_code=http_status)
+
+
+def _text(content: Any) -> str:
+    """A message's content as text: a list of parts gives its text parts joined by a space."""
+    if isinstance(content, list):
+        parts = [str(p.get("text") or "") for p in content if isinstance(p, dict)]
+        return " ".join(p for p in parts if p)
+    return content if isinstance(content, str) else ""
+
+
+def _words(text: str | None) -> int:
+    return len(text.split()) if text else 0

@@ -1,0 +1,265 @@
+"""Account administration (ID3): add, list, approve, link, unlink, import; link codes."""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from psycopg.errors import UniqueViolation
+
+from wagate.domain.identity import (
+    LINK_CODE_TTL,
+    LinkCheck,
+    check_link_code,
+    hash_link_code,
+    new_link_code,
+)
+from wagate.domain.phone import normalise_phone
+from wagate.security.sealing import SealContext, Sealer
+from wagate.storage.database import Database
+
+_COLUMNS = "id, username, role, approved, pii, linked_phone, linked_at, created_at"
+_TRUE = {"1", "true", "yes", "y", "ya"}
+
+
+class AccountError(ValueError):
+    """An account operation that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountRecord:
+    id: int
+    username: str
+    role: str
+    approved: bool
+    name: str | None
+    email: str | None
+    phone: str | None
+    linked_phone: str | None
+    linked_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "role": self.role,
+            "approved": self.approved,
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "linkedPhone": self.linked_phone,
+            "linkedAt": self.linked_at.isoformat() if self.linked_at else None,
+        }
+
+
+class AccountAdmin:
+    def __init__(self, database: Database, sealer: Sealer, tenant: str, *, pepper: str) -> None:
+        self._database = database
+        self._sealer = sealer
+        self._tenant = tenant
+        self._pepper = pepper
+
+    def _seal(self, username: str, pii: dict[str, Any]) -> bytes:
+        return self._sealer.seal(
+            orjson.dumps(pii), SealContext(tenant=self._tenant, table="accounts", key=username)
+        )
+
+    def _record(self, row: Any) -> AccountRecord:
+        pii = orjson.loads(
+            self._sealer.open(
+                bytes(row["pii"]),
+                SealContext(tenant=self._tenant, table="accounts", key=str(row["username"])),
+            )
+        )
+        return AccountRecord(
+            id=int(row["id"]),
+            username=str(row["username"]),
+            role=str(row["role"]),
+            approved=bool(row["approved"]),
+            name=pii.get("name"),
+            email=pii.get("email"),
+            phone=pii.get("phone"),
+            linked_phone=row["linked_phone"],
+            linked_at=row["linked_at"],
+        )
+
+    async def add(
+        self,
+        *,
+        username: str,
+        name: str | None = None,
+        role: str = "user",
+        email: str | None = None,
+        phone: str | None = None,
+        approved: bool = False,
+    ) -> AccountRecord:
+        username = username.strip()
+        if not username:
+            raise AccountError("an account needs a username")
+        pii = {"name": name, "email": email, "phone": normalise_phone(phone) if phone else None}
+        async with self._database.pool.connection() as conn:
+            try:
+                cursor = await conn.execute(
+                    f"INSERT INTO accounts (tenant, username, role, approved, pii) "
+                    f"VALUES (%(tenant)s, %(username)s, %(role)s, %(approved)s, %(pii)s) "
+                    f"RETURNING {_COLUMNS}",
+                    {
+                        "tenant": self._tenant,
+                        "username": username,
+                        "role": role,
+                        "approved": approved,
+                        "pii": self._seal(username, pii),
+                    },
+                )
+            except UniqueViolation as exc:
+                raise AccountError(f"account {username!r} exists already") from exc
+            return self._record(await cursor.fetchone())
+
+    async def list(self) -> list[AccountRecord]:
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(
+                f"SELECT {_COLUMNS} FROM accounts WHERE tenant = %(tenant)s ORDER BY id",
+                {"tenant": self._tenant},
+            )
+            return [self._record(row) for row in await cursor.fetchall()]
+
+    async def get(self, ref: str | int) -> AccountRecord:
+        """By id, or by username."""
+        text = str(ref)
+        where = "id = %(ref)s::bigint" if text.isdigit() else "username = %(ref)s"
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(
+                f"SELECT {_COLUMNS} FROM accounts WHERE tenant = %(tenant)s AND {where}",
+                {"tenant": self._tenant, "ref": text},
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            raise AccountError(f"no account {text!r}")
+        return self._record(row)
+
+    async def _update(self, account_id: int, assignments: str, **params: Any) -> AccountRecord:
+        async with self._database.pool.connection() as conn:
+            try:
+                cursor = await conn.execute(
+                    f"UPDATE accounts SET {assignments}, updated_at = now() "
+                    f"WHERE id = %(id)s AND tenant = %(tenant)s RETURNING {_COLUMNS}",
+                    {"id": account_id, "tenant": self._tenant, **params},
+                )
+            except UniqueViolation as exc:
+                raise AccountError("that phone number is linked to another account") from exc
+            return self._record(await cursor.fetchone())
+
+    async def approve(self, ref: str | int, approved: bool = True) -> AccountRecord:
+        account = await self.get(ref)
+        return await self._update(account.id, "approved = %(approved)s", approved=approved)
+
+    async def link(self, ref: str | int, phone: str) -> AccountRecord:
+        """Link directly: an operator vouches for the number (the API sends a code instead)."""
+        account = await self.get(ref)
+        return await self._update(
+            account.id, "linked_phone = %(phone)s, linked_at = now()", phone=normalise_phone(phone)
+        )
+
+    async def unlink(self, ref: str | int) -> AccountRecord:
+        account = await self.get(ref)
+        return await self._update(account.id, "linked_phone = NULL, linked_at = NULL")
+
+    async def import_csv(self, path: Path) -> tuple[int, int]:
+        """Rows `username,name,role,email,phone,approved`; existing usernames are updated.
+        Returns (added, updated)."""
+        added = updated = 0
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                username = (row.get("username") or "").strip()
+                if not username:
+                    raise AccountError(f"{path}:{line}: username is empty")
+                fields: dict[str, Any] = {
+                    "name": (row.get("name") or "").strip() or None,
+                    "role": (row.get("role") or "user").strip() or "user",
+                    "email": (row.get("email") or "").strip() or None,
+                    "phone": (row.get("phone") or "").strip() or None,
+                    "approved": (row.get("approved") or "").strip().lower() in _TRUE,
+                }
+                try:
+                    existing = await self.get(username)
+                except AccountError:
+                    await self.add(username=username, **fields)
+                    added += 1
+                    continue
+                phone = fields["phone"]
+                pii = {
+                    "name": fields["name"],
+                    "email": fields["email"],
+                    "phone": normalise_phone(str(phone)) if phone else None,
+                }
+                await self._update(
+                    existing.id,
+                    "role = %(role)s, approved = %(approved)s, pii = %(pii)s",
+                    role=fields["role"],
+                    approved=fields["approved"],
+                    pii=self._seal(username, pii),
+                )
+                updated += 1
+        return added, updated
+
+    async def start_link(
+        self, ref: str | int, phone: str, *, now: datetime
+    ) -> tuple[AccountRecord, str, str]:
+        """Create a link code for `phone`; returns (account, normalised phone, code to send)."""
+        account = await self.get(ref)
+        number = normalise_phone(phone)
+        code = new_link_code(secrets.randbelow(10**9))
+        async with self._database.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO link_codes (tenant, account_id, phone, code_hash, expires_at) "
+                "VALUES (%(tenant)s, %(account_id)s, %(phone)s, %(hash)s, %(expires)s)",
+                {
+                    "tenant": self._tenant,
+                    "account_id": account.id,
+                    "phone": number,
+                    "hash": hash_link_code(code, account_id=account.id, pepper=self._pepper),
+                    "expires": now + LINK_CODE_TTL,
+                },
+            )
+        return account, number, code
+
+    async def verify_link(
+        self, ref: str | int, code: str, *, now: datetime
+    ) -> tuple[LinkCheck, AccountRecord]:
+        """Check the latest code; on success the number is linked and the code consumed."""
+        account = await self.get(ref)
+        async with self._database.pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "SELECT id, phone, code_hash, attempts, expires_at FROM link_codes "
+                "WHERE account_id = %(id)s AND consumed_at IS NULL "
+                "ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+                {"id": account.id},
+            )
+            row = await cursor.fetchone()
+            offered = hash_link_code(code, account_id=account.id, pepper=self._pepper)
+            result = check_link_code(
+                stored_hash=row["code_hash"] if row else None,
+                attempts=int(row["attempts"]) if row else 0,
+                expires_at=row["expires_at"] if row else None,
+                offered_hash=offered,
+                now=now,
+            )
+            if row is not None and result is LinkCheck.WRONG:
+                await conn.execute(
+                    "UPDATE link_codes SET attempts = attempts + 1 WHERE id = %(id)s",
+                    {"id": row["id"]},
+                )
+            if row is not None and result is LinkCheck.OK:
+                await conn.execute(
+                    "UPDATE link_codes SET consumed_at = %(now)s WHERE id = %(id)s",
+                    {"id": row["id"], "now": now},
+                )
+        if result is LinkCheck.OK:
+            assert row is not None
+            account = await self.link(account.id, str(row["phone"]))
+        return result, account

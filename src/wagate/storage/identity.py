@@ -1,0 +1,157 @@
+"""Contacts and accounts (ID2–ID4): who is writing, and which account they are linked to.
+
+Contacts are keyed by Meta's business-scoped user id where the provider gives one, with the
+phone number as an alias; an account is linked to a phone number (after a code check, or by an
+operator). The link is looked up afresh on every run, so unlinking takes effect at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from psycopg import AsyncConnection
+
+from wagate.domain.identity import AccountView, open_username
+from wagate.pipeline.ports import Burst, Identity
+from wagate.security.sealing import SealContext, Sealer
+from wagate.storage.database import Database
+
+_FIND_CONTACT_SQL = """
+SELECT id, user_id, phone, account_id, link_notice_at, rate_notice_at FROM contacts
+ WHERE tenant = %(tenant)s
+   AND ((%(user_id)s::text IS NOT NULL AND user_id = %(user_id)s)
+        OR (%(phone)s::text IS NOT NULL AND phone = %(phone)s))
+ ORDER BY (user_id = %(user_id)s) DESC NULLS LAST, id
+ LIMIT 1
+"""
+_CREATE_CONTACT_SQL = """
+INSERT INTO contacts (tenant, user_id, phone) VALUES (%(tenant)s, %(user_id)s, %(phone)s)
+ON CONFLICT DO NOTHING
+"""
+# Fill in what a contact lacked (a phone learnt later, a BSUID that newer payloads carry).
+_COMPLETE_CONTACT_SQL = """
+UPDATE contacts SET user_id = COALESCE(user_id, %(user_id)s), phone = COALESCE(phone, %(phone)s)
+ WHERE id = %(id)s
+   AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.tenant = contacts.tenant AND o.id <> %(id)s
+                   AND ((%(user_id)s::text IS NOT NULL AND o.user_id = %(user_id)s)
+                        OR (%(phone)s::text IS NOT NULL AND o.phone = %(phone)s)))
+"""
+_LINKED_ACCOUNT_SQL = """
+SELECT id, username, approved FROM accounts
+ WHERE tenant = %(tenant)s AND linked_phone = %(phone)s
+"""
+_ACCOUNT_BY_ID_SQL = "SELECT id, username, approved FROM accounts WHERE id = %(id)s"
+_CREATE_OPEN_ACCOUNT_SQL = """
+INSERT INTO accounts (tenant, username, role, approved, pii, linked_phone, linked_at)
+VALUES (%(tenant)s, %(username)s, 'user', true, %(pii)s, %(phone)s, %(now)s)
+ON CONFLICT ON CONSTRAINT accounts_username DO UPDATE SET updated_at = accounts.updated_at
+RETURNING id, username, approved
+"""
+_SET_CONTACT_ACCOUNT_SQL = """
+UPDATE contacts SET account_id = %(account_id)s WHERE id = %(id)s
+"""
+_SET_CONVERSATION_CONTACT_SQL = """
+UPDATE conversations SET contact_id = %(contact_id)s
+ WHERE id = %(conversation_id)s AND contact_id IS DISTINCT FROM %(contact_id)s
+"""
+_MARK_NOTICE_SQL = {
+    "link": "UPDATE contacts SET link_notice_at = %(at)s WHERE id = %(id)s",
+    "rate": "UPDATE contacts SET rate_notice_at = %(at)s WHERE id = %(id)s",
+}
+
+
+def _account(row: dict[str, Any] | None) -> AccountView | None:
+    if row is None:
+        return None
+    return AccountView(
+        id=int(row["id"]), username=str(row["username"]), approved=bool(row["approved"])
+    )
+
+
+class PostgresIdentityStore:
+    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
+        self._database = database
+        self._sealer = sealer
+        self._tenant = tenant
+
+    async def resolve(self, burst: Burst, *, create_account: bool) -> Identity:
+        params = {
+            "tenant": self._tenant,
+            "user_id": burst.contact_user_id,
+            "phone": burst.contact_phone,
+        }
+        async with self._database.pool.connection() as conn, conn.transaction():
+            contact = await self._contact(conn, params)
+            await conn.execute(
+                _SET_CONVERSATION_CONTACT_SQL,
+                {"contact_id": contact["id"], "conversation_id": burst.conversation_id},
+            )
+            account = await self._account_for(conn, contact, burst.contact_phone)
+            if account is None and create_account:
+                account = await self._open_account(conn, burst)
+            account_id = account.id if account else None
+            if account_id != contact["account_id"]:
+                await conn.execute(
+                    _SET_CONTACT_ACCOUNT_SQL, {"account_id": account_id, "id": contact["id"]}
+                )
+        return Identity(
+            contact_id=int(contact["id"]),
+            account=account,
+            link_notice_at=contact["link_notice_at"],
+            rate_notice_at=contact["rate_notice_at"],
+        )
+
+    async def _contact(self, conn: AsyncConnection[Any], params: dict[str, Any]) -> Any:
+        contact = await (await conn.execute(_FIND_CONTACT_SQL, params)).fetchone()
+        if contact is None:
+            await conn.execute(_CREATE_CONTACT_SQL, params)
+            contact = await (await conn.execute(_FIND_CONTACT_SQL, params)).fetchone()
+            assert contact is not None
+        elif (params["user_id"] and contact["user_id"] is None) or (
+            params["phone"] and contact["phone"] is None
+        ):
+            await conn.execute(_COMPLETE_CONTACT_SQL, {**params, "id": contact["id"]})
+        return contact
+
+    async def _account_for(
+        self, conn: AsyncConnection[Any], contact: Any, phone: str | None
+    ) -> AccountView | None:
+        if phone:
+            row = await (
+                await conn.execute(_LINKED_ACCOUNT_SQL, {"tenant": self._tenant, "phone": phone})
+            ).fetchone()
+            return _account(row)
+        if contact["account_id"] is not None:  # BSUID-only contacts keep their account
+            row = await (
+                await conn.execute(_ACCOUNT_BY_ID_SQL, {"id": contact["account_id"]})
+            ).fetchone()
+            return _account(row)
+        return None
+
+    async def _open_account(self, conn: AsyncConnection[Any], burst: Burst) -> AccountView:
+        username = open_username(burst.contact_phone or burst.contact_key)
+        pii = self._sealer.seal(
+            orjson.dumps({"name": None, "email": None, "phone": burst.contact_phone}),
+            SealContext(tenant=self._tenant, table="accounts", key=username),
+        )
+        row = await (
+            await conn.execute(
+                _CREATE_OPEN_ACCOUNT_SQL,
+                {
+                    "tenant": self._tenant,
+                    "username": username,
+                    "pii": pii,
+                    "phone": burst.contact_phone,
+                    "now": datetime.now().astimezone(),
+                },
+            )
+        ).fetchone()
+        account = _account(row)
+        assert account is not None
+        return account
+
+    async def mark_notice(self, contact_id: int, *, kind: str, at: datetime) -> None:
+        async with self._database.pool.connection() as conn:
+            await conn.execute(_MARK_NOTICE_SQL[kind], {"at": at, "id": contact_id})

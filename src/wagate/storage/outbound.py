@@ -1,0 +1,216 @@
+"""Outbound messages (OU9, IN7): rows exist, with their idempotency key, before any send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from wagate.domain.messages import DeliveryStatus, Provider, advances
+from wagate.domain.phone import is_group_chat
+from wagate.jobs.queue import DEFER_SQL, insert_job_sql
+from wagate.pipeline.ports import OutboundMessage
+from wagate.security.sealing import SealContext, Sealer
+from wagate.storage.database import Database
+
+_PENDING_SQL = """
+SELECT id, conversation_id, provider, channel_id, recipient, idempotency_key, content, attempts,
+       reply_to, next_attempt_at
+  FROM outbound_messages
+ WHERE conversation_id = %(conversation_id)s AND status IN ('pending', 'sending')
+ ORDER BY id
+"""
+# The attempt is on record before the provider is called: a crash during the call leaves a
+# row in `sending`, which tells recovery the provider may have the message already.
+_START_SQL = """
+UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1,
+       last_attempt_at = %(at)s, next_attempt_at = NULL
+ WHERE id = %(id)s
+"""
+_ACCEPTED_SQL = """
+UPDATE outbound_messages SET status = 'accepted', provider_message_id = %(provider_message_id)s,
+       status_at = %(at)s, error_code = NULL, error_detail = NULL
+ WHERE id = %(id)s
+RETURNING provider
+"""
+# Statuses can arrive before we have recorded the provider's id for the message: apply them now.
+_EARLY_STATUSES_SQL = """
+SELECT status, occurred_at FROM delivery_statuses
+ WHERE provider = %(provider)s AND provider_message_id = %(provider_message_id)s
+"""
+_APPLY_STATUS_SQL = """
+UPDATE outbound_messages SET status = %(status)s, status_at = %(at)s WHERE id = %(id)s
+"""
+_RETRY_SQL = """
+UPDATE outbound_messages SET status = 'pending', next_attempt_at = %(at)s,
+       error_code = %(error_code)s, error_detail = %(error)s
+ WHERE id = %(id)s
+"""
+_FAILED_SQL = """
+UPDATE outbound_messages SET status = 'failed', error_code = %(error_code)s,
+       error_detail = %(error)s, status_at = now()
+ WHERE id = %(id)s
+"""
+
+
+# An operator's message: into the contact's conversation (the latest one on that provider, or a
+# new one), as an outbound row, with the conversation's job queued — one statement.
+_ENQUEUE_SQL = (
+    """
+WITH existing AS (
+  SELECT id, channel_id FROM conversations
+   WHERE tenant = %(tenant)s AND provider = %(provider)s AND contact_key = %(contact_key)s
+   ORDER BY last_inbound_at DESC NULLS LAST, id DESC LIMIT 1
+), created AS (
+  -- (rows a CTE inserts are invisible to the rest of the statement through the table,
+  -- so each branch returns what the next step needs)
+  INSERT INTO conversations (tenant, provider, channel_id, contact_key, contact_phone)
+  SELECT %(tenant)s, %(provider)s, %(channel_id)s, %(contact_key)s, %(phone)s
+   WHERE NOT EXISTS (SELECT 1 FROM existing)
+  ON CONFLICT ON CONSTRAINT conversations_contact_key DO UPDATE SET tenant = EXCLUDED.tenant
+  RETURNING id, channel_id
+), conversation AS (
+  SELECT id, channel_id FROM existing UNION ALL SELECT id, channel_id FROM created
+), message AS (
+  INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
+                                 idempotency_key, kind, content, status)
+  SELECT %(tenant)s, c.id, %(provider)s, c.channel_id, %(recipient)s, %(key)s, %(kind)s,
+         %(content)s, 'pending'
+    FROM conversation c
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING id, conversation_id
+), queued AS ("""
+    + insert_job_sql("message", "conversation_id")
+    + """)
+SELECT (SELECT id FROM message) AS id, (SELECT id FROM conversation) AS conversation_id
+"""
+)
+
+
+class PostgresOutbox:
+    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
+        self._database = database
+        self._sealer = sealer
+        self._tenant = tenant
+
+    async def pending(self, conversation_id: int) -> list[OutboundMessage]:
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(_PENDING_SQL, {"conversation_id": conversation_id})
+            rows = await cursor.fetchall()
+        return [self._message(row) for row in rows]
+
+    def _message(self, row: Any) -> OutboundMessage:
+        key = str(row["idempotency_key"])
+        plain = self._sealer.open(
+            bytes(row["content"]),
+            SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
+        )
+        return OutboundMessage(
+            id=int(row["id"]),
+            conversation_id=int(row["conversation_id"]),
+            provider=Provider(str(row["provider"])),
+            channel_id=str(row["channel_id"]),
+            recipient=str(row["recipient"]),
+            idempotency_key=key,
+            text=str(orjson.loads(plain)["text"]),
+            attempts=int(row["attempts"]),
+            reply_to=row["reply_to"],
+            next_attempt_at=row["next_attempt_at"],
+        )
+
+    async def start_attempt(self, message_id: int, *, at: datetime) -> None:
+        async with self._database.pool.connection() as conn:
+            await conn.execute(_START_SQL, {"id": message_id, "at": at})
+
+    async def accepted(self, message_id: int, *, provider_message_id: str, at: datetime) -> None:
+        async with self._database.pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                _ACCEPTED_SQL,
+                {"id": message_id, "provider_message_id": provider_message_id, "at": at},
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                return
+            cursor = await conn.execute(
+                _EARLY_STATUSES_SQL,
+                {"provider": row["provider"], "provider_message_id": provider_message_id},
+            )
+            best: DeliveryStatus = DeliveryStatus.ACCEPTED
+            best_at = at
+            for early in await cursor.fetchall():
+                status = DeliveryStatus(str(early["status"]))
+                if advances(best, status):
+                    best, best_at = status, early["occurred_at"]
+            if best is not DeliveryStatus.ACCEPTED:
+                await conn.execute(
+                    _APPLY_STATUS_SQL, {"id": message_id, "status": best.value, "at": best_at}
+                )
+
+    async def retry_later(
+        self, message_id: int, *, at: datetime, error_code: str | None, error: str
+    ) -> None:
+        async with self._database.pool.connection() as conn:
+            await conn.execute(
+                _RETRY_SQL,
+                {"id": message_id, "at": at, "error_code": error_code, "error": error[:500]},
+            )
+
+    async def failed(self, message_id: int, *, error_code: str | None, error: str) -> None:
+        async with self._database.pool.connection() as conn:
+            await conn.execute(
+                _FAILED_SQL, {"id": message_id, "error_code": error_code, "error": error[:500]}
+            )
+
+    async def enqueue(
+        self,
+        *,
+        provider: Provider,
+        channel_id: str,
+        target: str,
+        text: str,
+        key: str,
+        kind: str,
+        run_at: datetime,
+    ) -> tuple[int | None, int]:
+        """Queue an operator's message; returns (outbound id or None if the key was used
+        already, conversation id)."""
+        phone = None if is_group_chat(target) else target
+        params = {
+            "tenant": self._tenant,
+            "provider": provider.value,
+            "channel_id": channel_id,
+            "contact_key": target,
+            "phone": phone,
+            "recipient": target,
+            "key": key,
+            "kind": kind,
+            "run_at": run_at,
+            "attempt": 0,
+            "content": self._sealer.seal(
+                orjson.dumps({"text": text}),
+                SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
+            ),
+        }
+        async with self._database.pool.connection() as conn:
+            row = await (await conn.execute(_ENQUEUE_SQL, params)).fetchone()
+        assert row is not None
+        return row["id"], int(row["conversation_id"])
+
+    async def status_of(self, key: str) -> dict[str, Any] | None:
+        async with self._database.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT id, conversation_id, status, provider_message_id, error_code, attempts "
+                    "FROM outbound_messages WHERE idempotency_key = %(key)s",
+                    {"key": key},
+                )
+            ).fetchone()
+        return dict(row) if row else None
+
+    async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:
+        # The conversation's own job delivers: same lock, so replies never overtake a run.
+        async with self._database.pool.connection() as conn:
+            await conn.execute(
+                DEFER_SQL, {"conversation_id": conversation_id, "run_at": run_at, "attempt": 0}
+            )

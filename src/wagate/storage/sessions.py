@@ -1,0 +1,65 @@
+"""Conversation sessions and their history (SE1): in PostgreSQL, so restarts lose nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from wagate.domain.chat import ChatTurn, Role
+from wagate.domain.conversation import session_expired
+from wagate.pipeline.ports import Session
+from wagate.security.sealing import SealContext, Sealer
+from wagate.storage.database import Database
+
+_LATEST_SQL = """
+SELECT id, last_activity_at FROM sessions
+ WHERE conversation_id = %(conversation_id)s
+ ORDER BY last_activity_at DESC, id DESC LIMIT 1
+"""
+_OPEN_SQL = """
+INSERT INTO sessions (tenant, conversation_id, started_at, last_activity_at)
+VALUES (%(tenant)s, %(conversation_id)s, %(now)s, %(now)s) RETURNING id
+"""
+_HISTORY_SQL = """
+SELECT role, content, run_key FROM turns WHERE session_id = %(session_id)s
+ ORDER BY id DESC LIMIT %(limit)s
+"""
+
+
+class PostgresSessionStore:
+    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
+        self._database = database
+        self._sealer = sealer
+        self._tenant = tenant
+
+    async def current(
+        self, conversation_id: int, *, now: datetime, idle_timeout: timedelta, history: int
+    ) -> Session:
+        """The running session (a new one after `idle_timeout` of silence) and its last turns."""
+        async with self._database.pool.connection() as conn:
+            row = await (
+                await conn.execute(_LATEST_SQL, {"conversation_id": conversation_id})
+            ).fetchone()
+            if row is None or session_expired(
+                row["last_activity_at"],
+                now=now,
+                idle_timeout=idle_timeout,
+            ):
+                cursor = await conn.execute(
+                    _OPEN_SQL,
+                    {"tenant": self._tenant, "conversation_id": conversation_id, "now": now},
+                )
+                created = await cursor.fetchone()
+                assert created is not None
+                return Session(id=int(created["id"]), history=[])
+            session_id = int(row["id"])
+            cursor = await conn.execute(_HISTORY_SQL, {"session_id": session_id, "limit": history})
+            rows = await cursor.fetchall()
+        turns = []
+        for r in reversed(rows):
+            key = f"{session_id}:{r['run_key']}:{r['role']}"
+            text = self._sealer.open(
+                bytes(r["content"]),
+                SealContext(tenant=self._tenant, table="turns", key=key),
+            )
+            turns.append(ChatTurn(role=Role(str(r["role"])), content=text.decode()))
+        return Session(id=session_id, history=turns)

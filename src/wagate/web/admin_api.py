@@ -1,0 +1,139 @@
+"""Operator actions over HTTP (ID3, OU8): accounts, number linking, manual sends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from wagate.domain.conversation import Notices
+from wagate.domain.identity import LINK_CODE_TTL, LinkCheck
+from wagate.domain.messages import Provider
+from wagate.pipeline.send import OperatorSend, SendRejected
+from wagate.storage.accounts import AccountAdmin, AccountError
+from wagate.web.api import bearer_guard
+
+
+class NewAccount(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    name: str | None = None
+    role: str = "user"
+    email: str | None = None
+    phone: str | None = None
+    approved: bool = False
+
+
+class PhoneBody(BaseModel):
+    phone: str = Field(min_length=3, max_length=40)
+
+
+class CodeBody(BaseModel):
+    code: str = Field(min_length=4, max_length=12)
+
+
+class SendBody(BaseModel):
+    target: str = Field(min_length=3, max_length=80)
+    message: str = Field(min_length=1, max_length=60_000)
+    provider: Provider | None = None
+
+
+_LINK_STATUS = {
+    LinkCheck.WRONG: 400,
+    LinkCheck.EXPIRED: 410,
+    LinkCheck.TOO_MANY_ATTEMPTS: 429,
+    LinkCheck.NO_CODE: 404,
+}
+
+
+def admin_router(
+    *,
+    accounts: AccountAdmin,
+    sender: OperatorSend,
+    api_token: str,
+    clock: Callable[[], datetime],
+    notices: Notices,
+) -> APIRouter:
+    router = APIRouter(prefix="/api", dependencies=[Depends(bearer_guard(api_token))])
+
+    async def account_or_404(ref: str) -> Any:
+        try:
+            return await accounts.get(ref)
+        except AccountError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+    @router.get("/accounts")
+    async def list_accounts() -> dict[str, Any]:
+        return {"items": [a.as_json() for a in await accounts.list()]}
+
+    @router.post("/accounts", status_code=201)
+    async def add_account(body: NewAccount) -> dict[str, Any]:
+        try:
+            return (await accounts.add(**body.model_dump())).as_json()
+        except AccountError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+    @router.post("/accounts/{ref}/approve")
+    async def approve(ref: str) -> dict[str, Any]:
+        await account_or_404(ref)
+        return (await accounts.approve(ref)).as_json()
+
+    @router.post("/accounts/{ref}/unlink")
+    async def unlink(ref: str) -> dict[str, Any]:
+        await account_or_404(ref)
+        return (await accounts.unlink(ref)).as_json()
+
+    @router.post("/accounts/{ref}/link", status_code=202)
+    async def start_link(ref: str, body: PhoneBody) -> dict[str, Any]:
+        await account_or_404(ref)
+        try:
+            account, phone, code = await accounts.start_link(ref, body.phone, now=clock())
+            text = notices.link_code.format(
+                code=code, minutes=int(LINK_CODE_TTL.total_seconds() // 60)
+            )
+            await sender.send(phone, text, kind="link_code")
+        except (SendRejected, ValueError) as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        # The code goes to the phone only: the caller learns where, never what.
+        return {
+            "account": account.id,
+            "phone": phone,
+            "sent": True,
+            "expiresInSeconds": int(LINK_CODE_TTL.total_seconds()),
+        }
+
+    @router.post("/accounts/{ref}/verify")
+    async def verify_link(ref: str, body: CodeBody) -> JSONResponse:
+        await account_or_404(ref)
+        result, account = await accounts.verify_link(ref, body.code, now=clock())
+        if result is not LinkCheck.OK:
+            return JSONResponse({"detail": result.value}, status_code=_LINK_STATUS[result])
+        return JSONResponse({"linked": True, "account": account.as_json()})
+
+    @router.post("/whatsapp/send", status_code=202)
+    async def send(
+        body: SendBody, idempotency_key: str | None = Header(default=None, max_length=200)
+    ) -> dict[str, Any]:
+        try:
+            receipt = await sender.send(
+                body.target,
+                body.message,
+                provider=body.provider,
+                key=f"api:{idempotency_key}" if idempotency_key else None,
+            )
+        except SendRejected as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        return {
+            "queued": receipt.queued,
+            "target": receipt.target,
+            "provider": receipt.provider.value,
+            "conversationId": receipt.conversation_id,
+            "idempotencyKeys": list(receipt.idempotency_keys),
+        }
+
+    return router

@@ -1,0 +1,153 @@
+"""MT3: settings are parsed once at the edge; a half-configured provider is an error at start that
+names exactly what is missing, and no credentials at all means the sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wagate.settings import MIN_FONNTE_SECRET_LENGTH, ConfigurationError, Settings, load_settings
+
+META = {
+    "meta_app_secret": "app-secret",
+    "meta_access_token": "EAAG-token",
+    "meta_phone_number_id": "200000000000001",
+    "meta_webhook_verify_token": "verify-me",
+}
+FONNTE = {"fonnte_token": "device-token", "fonnte_webhook_secret": "s" * MIN_FONNTE_SECRET_LENGTH}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    names = {name.upper() for name in Settings.model_fields} | {"AI_API_KEY", "OPENROUTER_API_KEY"}
+    for name in list(os.environ):
+        if name.upper() in names or name.upper().startswith(("META_", "FONNTE_", "DEBOUNCE_")):
+            monkeypatch.delenv(name, raising=False)
+    yield
+
+
+def load(**overrides: Any) -> Settings:
+    return load_settings(_env_file=None, **overrides)
+
+
+def test_fully_configured_meta_loads() -> None:
+    settings = load(**META)
+    assert settings.meta_configured and not settings.fonnte_configured
+    assert settings.meta_access_token is not None
+    assert settings.meta_access_token.get_secret_value() == "EAAG-token"
+    assert not settings.needs_sandbox
+
+
+def test_secrets_do_not_show_in_the_settings_repr() -> None:
+    assert "EAAG-token" not in repr(load(**META))
+
+
+@pytest.mark.parametrize("missing", sorted(META))
+def test_meta_missing_one_variable_names_it(missing: str) -> None:
+    partial = {k: v for k, v in META.items() if k != missing}
+    with pytest.raises(ConfigurationError) as caught:
+        load(**partial)
+    message = str(caught.value)
+    assert "Meta is half-configured" in message
+    assert missing.upper() in message
+    for present in set(META) - {missing}:
+        assert present.upper() not in message
+
+
+def test_meta_with_only_a_secret_names_all_three_missing() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load(meta_app_secret="app-secret")
+    for name in ("META_ACCESS_TOKEN", "META_PHONE_NUMBER_ID", "META_WEBHOOK_VERIFY_TOKEN"):
+        assert name in str(caught.value)
+
+
+def test_blank_value_counts_as_missing() -> None:
+    with pytest.raises(ConfigurationError, match="META_ACCESS_TOKEN"):
+        load(**{**META, "meta_access_token": "   "})
+
+
+def test_half_configured_meta_via_environment_names_the_missing_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("META_APP_SECRET", "app-secret")
+    monkeypatch.setenv("META_PHONE_NUMBER_ID", "200000000000001")
+    monkeypatch.setenv("META_WEBHOOK_VERIFY_TOKEN", "verify-me")
+    with pytest.raises(ConfigurationError, match="META_ACCESS_TOKEN"):
+        load()
+
+
+def test_fully_configured_fonnte_loads() -> None:
+    settings = load(**FONNTE)
+    assert settings.fonnte_configured and not settings.meta_configured
+    assert not settings.needs_sandbox
+
+
+@pytest.mark.parametrize("missing", sorted(FONNTE))
+def test_fonnte_missing_one_variable_names_it(missing: str) -> None:
+    partial = {k: v for k, v in FONNTE.items() if k != missing}
+    with pytest.raises(ConfigurationError) as caught:
+        load(**partial)
+    assert "Fonnte is half-configured" in str(caught.value)
+    assert missing.upper() in str(caught.value)
+
+
+def test_short_fonnte_webhook_secret_is_rejected() -> None:
+    short = "s" * (MIN_FONNTE_SECRET_LENGTH - 1)
+    with pytest.raises(ConfigurationError, match="FONNTE_WEBHOOK_SECRET must be at least"):
+        load(fonnte_token="device-token", fonnte_webhook_secret=short)
+
+
+def test_both_providers_can_be_configured_together() -> None:
+    settings = load(**META, **FONNTE)
+    assert settings.meta_configured and settings.fonnte_configured
+
+
+@pytest.mark.parametrize("value", ["not-an-ip", "10.0.0.0/33", "256.1.1.1", "1.2.3.4,nope"])
+def test_bad_fonnte_allowed_ips_are_rejected(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="FONNTE_ALLOWED_IPS"):
+        load(fonnte_allowed_ips=value)
+
+
+def test_comma_separated_allowed_ips_from_the_environment_become_a_tuple(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FONNTE_ALLOWED_IPS", " 203.0.113.7, 198.51.100.0/24 ,,2001:db8::/32")
+    settings = load()
+    assert settings.fonnte_allowed_ips == ("203.0.113.7", "198.51.100.0/24", "2001:db8::/32")
+
+
+def test_allowed_ips_default_to_none() -> None:
+    assert load().fonnte_allowed_ips == ()
+
+
+def test_debounce_max_below_debounce_is_rejected() -> None:
+    with pytest.raises(ConfigurationError, match="DEBOUNCE_MAX_SECONDS"):
+        load(debounce_seconds=30, debounce_max_seconds=10)
+
+
+def test_debounce_max_equal_to_debounce_is_allowed() -> None:
+    settings = load(debounce_seconds=20, debounce_max_seconds=20)
+    assert settings.debounce_max_seconds == settings.debounce_seconds == 20
+
+
+def test_debounce_from_environment_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEBOUNCE_SECONDS", "90")
+    with pytest.raises(ConfigurationError, match="DEBOUNCE_MAX_SECONDS"):
+        load()  # default max 60 < 90
+
+
+def test_no_credentials_at_all_needs_the_sandbox() -> None:
+    settings = load()
+    assert settings.needs_sandbox
+    assert not settings.meta_configured and not settings.fonnte_configured
+
+
+def test_env_file_in_the_working_directory_is_read_by_default(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("META_APP_SECRET=from-dotenv\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="META_ACCESS_TOKEN"):
+        load_settings()  # proves the chdir fixture matters: the file makes Meta half-configured
