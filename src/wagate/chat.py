@@ -92,8 +92,9 @@ async def run_chat(data_dir: Path, as_number: str, name: str) -> int:
                 status, _ = await deliver_webhook(
                     f"{gateway}/webhook/whatsapp", payload, details["app_secret"], client=http
                 )
+                quiet = details.get("debounce_seconds", 0)
                 mark = (
-                    "received, waiting for a pause before answering"
+                    f"received; the answer comes after {quiet:g} s without a new message"
                     if status == 200
                     else f"gateway answered HTTP {status}"
                 )

@@ -69,6 +69,7 @@ class Sandbox:
             "verify_token": secrets.token_urlsafe(16),
             "phone_number_id": SANDBOX_PHONE_NUMBER_ID,
             "gateway_port": gateway_port,
+            "debounce_seconds": settings.debounce_seconds,
         }
         if not settings.ai_configured:
             # A real AI endpoint, if configured, is kept: the sandbox replaces WhatsApp only.
