@@ -1,4 +1,5 @@
 """A real `wagate serve` for benchmarks: its own process, a fresh data dir, a fresh database.
+(`worker=True` runs its job worker too; `extra_env` adds or overrides settings.)
 
     with GatewayProcess(database_url=None) as gateway:      # None → embedded PostgreSQL
         ... POST to gateway.url ...
@@ -138,7 +139,11 @@ class GatewayProcess:
         log_level: str = "WARNING",
         python: str = sys.executable,
         start_timeout: float = 120.0,
+        worker: bool = False,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
+        self.worker = worker
+        self.extra_env = extra_env or {}
         self.configured_url = database_url
         self.log_level = log_level
         self.python = python
@@ -178,11 +183,15 @@ class GatewayProcess:
 
     def start(self) -> None:
         args = [self.python, "-m", "wagate", "serve", "--host", self.host]
-        args += ["--port", str(self.port), "--no-worker"]
+        args += ["--port", str(self.port)]
+        if not self.worker:
+            args.append("--no-worker")
+        env = _environment(self.data_dir, self.configured_url, self.log_level)
+        env.update(self.extra_env)
         with self.log_path.open("ab") as log:
             self._popen = subprocess.Popen(
                 args,
-                env=_environment(self.data_dir, self.configured_url, self.log_level),
+                env=env,
                 cwd=self.data_dir,  # no stray `.env` from wherever the benchmark was started
                 stdout=log,
                 stderr=subprocess.STDOUT,

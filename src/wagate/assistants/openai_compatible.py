@@ -14,10 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import openai
 import structlog
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from wagate.domain.chat import AssistantReply, AssistantUnavailable, ChatTurn, Role
 
@@ -110,12 +111,16 @@ class OpenAICompatibleAssistant:
             await self._client.close()
 
     async def _ask(self, model: str, messages: list[ChatCompletionMessageParam]) -> str:
-        completion = await self._client.chat.completions.create(
-            model=model,
-            messages=messages,
-            temperature=openai.omit if self._temperature is None else self._temperature,
-            max_tokens=openai.omit if self._max_tokens is None else self._max_tokens,
-        )
+        body: dict[str, Any] = {"model": model, "messages": messages}
+        if self._temperature is not None:
+            body["temperature"] = self._temperature
+        if self._max_tokens is not None:
+            body["max_tokens"] = self._max_tokens
+        # The SDK's own transport, errors and response types, but not `completions.create`:
+        # its recursive TypedDict transform of the request walked every history message and
+        # was 15% of a worker's CPU (benchmarks/pipeline.py under py-spy). Our messages are
+        # already plain JSON of the documented shape.
+        completion = await self._client.post("/chat/completions", body=body, cast_to=ChatCompletion)
         content = completion.choices[0].message.content if completion.choices else None
         text = (content or "").strip()
         if not text:

@@ -226,6 +226,7 @@ class Converse:
             ReplyRecord(
                 run=self._run(burst, Outcome.RETRY, now, processed=False, error=type(exc).__name__),
                 run_key=burst.run_key,
+                recipient=burst.recipient,
                 drafts=drafts,
             )
         )
@@ -277,6 +278,7 @@ class Converse:
             ReplyRecord(
                 run=self._run(burst, outcome, started),
                 run_key=burst.run_key,
+                recipient=burst.recipient,
                 drafts=drafts,
                 session_id=session_id,
                 user_turn=user_turn,

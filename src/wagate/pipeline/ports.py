@@ -105,6 +105,7 @@ class ReplyRecord:
 
     run: RunRecord
     run_key: str
+    recipient: str
     drafts: Sequence[OutboundDraft]
     session_id: int | None = None
     user_turn: str | None = None

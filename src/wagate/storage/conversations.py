@@ -178,42 +178,37 @@ class PostgresConversationStore:
 
     async def finish(self, record: ReplyRecord) -> None:
         run = record.run
-        async with self._database.pool.connection() as conn, conn.transaction():
-            if record.session_id is not None:
-                for role, text in (
-                    ("user", record.user_turn),
-                    ("assistant", record.assistant_turn),
-                ):
-                    if text is None:
-                        continue
-                    run_key = record.run_key
-                    await conn.execute(
+        statements: list[tuple[str, dict[str, Any]]] = []
+        if record.session_id is not None:
+            for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn)):
+                if text is None:
+                    continue
+                key = f"{record.session_id}:{record.run_key}:{role}"
+                statements.append(
+                    (
                         _INSERT_TURN_SQL,
                         {
                             "tenant": self._tenant,
                             "session_id": record.session_id,
                             "role": role,
-                            "run_key": run_key,
+                            "run_key": record.run_key,
                             "content": self._sealer.seal(
                                 text.encode(),
-                                SealContext(
-                                    tenant=self._tenant,
-                                    table="turns",
-                                    key=f"{record.session_id}:{run_key}:{role}",
-                                ),
+                                SealContext(tenant=self._tenant, table="turns", key=key),
                             ),
                         },
                     )
-                await conn.execute(
-                    _TOUCH_SESSION_SQL, {"at": run.finished_at, "session_id": record.session_id}
                 )
-            recipient = await self._recipient(conn, run.conversation_id)
-            for draft in record.drafts:
-                await conn.execute(
+            statements.append(
+                (_TOUCH_SESSION_SQL, {"at": run.finished_at, "session_id": record.session_id})
+            )
+        for draft in record.drafts:
+            statements.append(
+                (
                     _INSERT_OUTBOUND_SQL,
                     {
                         "conversation_id": run.conversation_id,
-                        "recipient": recipient,
+                        "recipient": record.recipient,
                         "key": draft.idempotency_key,
                         "kind": draft.kind,
                         "content": self._seal(
@@ -223,20 +218,16 @@ class PostgresConversationStore:
                         "reply_to": draft.reply_to,
                     },
                 )
-            await conn.execute(_RECORD_RUN_SQL, self._run_params(run))
-
-    async def _recipient(self, conn: Any, conversation_id: int) -> str:
-        cursor = await conn.execute(_LOAD_CONVERSATION_SQL, {"id": conversation_id})
-        row = await cursor.fetchone()
-        burst = Burst(
-            conversation_id=conversation_id,
-            provider=Provider(row["provider"]),
-            channel_id=row["channel_id"],
-            contact_key=row["contact_key"],
-            contact_phone=row["contact_phone"],
-            messages=[],
-        )
-        return burst.recipient
+            )
+        statements.append((_RECORD_RUN_SQL, self._run_params(run)))
+        # One transaction, sent as one pipelined batch: a single round trip however many rows.
+        async with (
+            self._database.pool.connection() as conn,
+            conn.pipeline(),
+            conn.transaction(),
+        ):
+            for sql, params in statements:
+                await conn.execute(sql, params)
 
     @staticmethod
     def _run_params(run: RunRecord) -> dict[str, Any]:

@@ -56,6 +56,17 @@ _SET_CONVERSATION_CONTACT_SQL = """
 UPDATE conversations SET contact_id = %(contact_id)s
  WHERE id = %(conversation_id)s AND contact_id IS DISTINCT FROM %(contact_id)s
 """
+# The common case in one round trip: the conversation's contact is known and complete, and the
+# account linked to its phone (if any) is the one already recorded on it.
+_KNOWN_SQL = """
+SELECT c.id, c.user_id, c.phone, c.account_id, c.link_notice_at, c.rate_notice_at,
+       a.id AS linked_id, a.username AS linked_username, a.approved AS linked_approved
+  FROM conversations v
+  JOIN contacts c ON c.id = v.contact_id
+  LEFT JOIN accounts a ON a.tenant = c.tenant AND a.linked_phone = c.phone
+ WHERE v.id = %(conversation_id)s
+"""
+
 _MARK_NOTICE_SQL = {
     "link": "UPDATE contacts SET link_notice_at = %(at)s WHERE id = %(id)s",
     "rate": "UPDATE contacts SET rate_notice_at = %(at)s WHERE id = %(id)s",
@@ -77,6 +88,9 @@ class PostgresIdentityStore:
         self._tenant = tenant
 
     async def resolve(self, burst: Burst, *, create_account: bool) -> Identity:
+        known = await self._known(burst, create_account=create_account)
+        if known is not None:
+            return known
         params = {
             "tenant": self._tenant,
             "user_id": burst.contact_user_id,
@@ -101,6 +115,35 @@ class PostgresIdentityStore:
             account=account,
             link_notice_at=contact["link_notice_at"],
             rate_notice_at=contact["rate_notice_at"],
+        )
+
+    async def _known(self, burst: Burst, *, create_account: bool) -> Identity | None:
+        """The fast path, or None when anything needs creating, completing or relinking."""
+        if not burst.contact_phone:
+            return None  # BSUID-only contacts: their account is found through the contact
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(_KNOWN_SQL, {"conversation_id": burst.conversation_id})
+            row = await cursor.fetchone()
+        if row is None or row["phone"] != burst.contact_phone:
+            return None
+        if burst.contact_user_id and row["user_id"] != burst.contact_user_id:
+            return None
+        if row["linked_id"] != row["account_id"]:
+            return None  # linked or unlinked since: the slow path records it
+        if row["linked_id"] is None and create_account:
+            return None
+        account = None
+        if row["linked_id"] is not None:
+            account = AccountView(
+                id=int(row["linked_id"]),
+                username=str(row["linked_username"]),
+                approved=bool(row["linked_approved"]),
+            )
+        return Identity(
+            contact_id=int(row["id"]),
+            account=account,
+            link_notice_at=row["link_notice_at"],
+            rate_notice_at=row["rate_notice_at"],
         )
 
     async def _contact(self, conn: AsyncConnection[Any], params: dict[str, Any]) -> Any:

@@ -28,16 +28,17 @@ UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1,
        last_attempt_at = %(at)s, next_attempt_at = NULL
  WHERE id = %(id)s
 """
+# Statuses can arrive before we have recorded the provider's id for the message: the same
+# statement that records the id returns any that are already there.
 _ACCEPTED_SQL = """
-UPDATE outbound_messages SET status = 'accepted', provider_message_id = %(provider_message_id)s,
-       status_at = %(at)s, error_code = NULL, error_detail = NULL
- WHERE id = %(id)s
-RETURNING provider
-"""
-# Statuses can arrive before we have recorded the provider's id for the message: apply them now.
-_EARLY_STATUSES_SQL = """
-SELECT status, occurred_at FROM delivery_statuses
- WHERE provider = %(provider)s AND provider_message_id = %(provider_message_id)s
+WITH accepted AS (
+  UPDATE outbound_messages SET status = 'accepted', provider_message_id = %(provider_message_id)s,
+         status_at = %(at)s, error_code = NULL, error_detail = NULL
+   WHERE id = %(id)s
+  RETURNING provider
+)
+SELECT d.status, d.occurred_at FROM delivery_statuses d JOIN accepted a ON a.provider = d.provider
+ WHERE d.provider_message_id = %(provider_message_id)s
 """
 _APPLY_STATUS_SQL = """
 UPDATE outbound_messages SET status = %(status)s, status_at = %(at)s WHERE id = %(id)s
@@ -124,17 +125,10 @@ class PostgresOutbox:
             await conn.execute(_START_SQL, {"id": message_id, "at": at})
 
     async def accepted(self, message_id: int, *, provider_message_id: str, at: datetime) -> None:
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.pool.connection() as conn:
             cursor = await conn.execute(
                 _ACCEPTED_SQL,
                 {"id": message_id, "provider_message_id": provider_message_id, "at": at},
-            )
-            row = await cursor.fetchone()
-            if row is None:
-                return
-            cursor = await conn.execute(
-                _EARLY_STATUSES_SQL,
-                {"provider": row["provider"], "provider_message_id": provider_message_id},
             )
             best: DeliveryStatus = DeliveryStatus.ACCEPTED
             best_at = at
