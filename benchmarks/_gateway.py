@@ -155,6 +155,7 @@ class GatewayProcess:
         self.log_path = self.data_dir / "gateway.log"
         self.database_url: str | None = database_url
         self._popen: subprocess.Popen[bytes] | None = None
+        self._worker: subprocess.Popen[bytes] | None = None
 
     @property
     def embedded(self) -> bool:
@@ -186,8 +187,7 @@ class GatewayProcess:
         args += ["--port", str(self.port)]
         if not self.worker:
             args.append("--no-worker")
-        env = _environment(self.data_dir, self.configured_url, self.log_level)
-        env.update(self.extra_env)
+        env = self.environment()
         with self.log_path.open("ab") as log:
             self._popen = subprocess.Popen(
                 args,
@@ -202,6 +202,24 @@ class GatewayProcess:
             self.database_url = embedded_uri(self.data_dir / "pg")
             if self.database_url is None:
                 raise GatewayError("embedded PostgreSQL is not running\n" + self.log_tail())
+
+    def environment(self) -> dict[str, str]:
+        env = _environment(self.data_dir, self.configured_url, self.log_level)
+        env.update(self.extra_env)
+        return env
+
+    def start_worker(self) -> int:
+        """A separate `wagate worker` process on the same data dir and database."""
+        with self.log_path.open("ab") as log:
+            self._worker = subprocess.Popen(
+                [self.python, "-m", "wagate", "worker"],
+                env=self.environment(),
+                cwd=self.data_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self._worker.pid
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.start_timeout
@@ -236,7 +254,16 @@ class GatewayProcess:
         return int(row[0])
 
     def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM and wait (the gateway stops its embedded PostgreSQL), SIGKILL if it hangs."""
+        """SIGTERM and wait (the gateway stops its embedded PostgreSQL), SIGKILL if it hangs.
+        A separate worker goes first: it holds a handle on the embedded server too."""
+        worker, self._worker = self._worker, None
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         popen, self._popen = self._popen, None
         if popen is not None and popen.poll() is None:
             pgdata_pid = self._embedded_postmaster()
