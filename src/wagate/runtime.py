@@ -80,7 +80,7 @@ def freeze_startup_objects() -> None:
 
 
 async def work(settings: Settings) -> None:
-    gateway = await open_gateway(settings, pool_size=settings.worker_concurrency + 2)
+    gateway = await open_gateway(settings, pool_size=min(settings.worker_concurrency, 16) + 2)
     task = asyncio.create_task(run_worker(gateway), name="wagate-worker")
     freeze_startup_objects()
     loop = asyncio.get_running_loop()

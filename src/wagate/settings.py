@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # Conversation jobs
     debounce_seconds: float = Field(default=15.0, ge=0)
     debounce_max_seconds: float = Field(default=60.0, ge=0)
-    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    worker_concurrency: int = Field(default=16, ge=1, le=256)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     job_poll_seconds: float = Field(default=0.5, gt=0)
     send_attempts: int = Field(default=6, ge=1)

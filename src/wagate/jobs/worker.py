@@ -22,7 +22,9 @@ def build_job_app(gateway: Gateway) -> procrastinate.App:
     connector = procrastinate.PsycopgConnector(
         conninfo=gateway.database.url,
         min_size=1,
-        max_size=gateway.settings.worker_concurrency + 3,
+        # Jobs hold a connection only for a statement at a time: a bounded pool serves any
+        # concurrency, and several workers still fit under PostgreSQL's 100 connections.
+        max_size=min(gateway.settings.worker_concurrency, 12) + 3,
     )
     app = procrastinate.App(connector=connector)
 
