@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # Gateway
     database_url: SecretStr | None = None
     wagate_api_token: SecretStr | None = None
+    # `id:base64,id:base64…`, first is current; unset → a key file in the data dir.
+    wagate_encryption_keys: SecretStr | None = None
     wagate_data_dir: Path = Path(".wagate")
     wagate_tenant: str = "default"
     wagate_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -27,10 +27,13 @@ from wagate.providers.base import MessagingProvider
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
 from wagate.providers.registry import Factory, ProviderRegistry
-from wagate.security.sealing import PlaintextSealer, Sealer
+from wagate.security.crypto import AesGcmSealer, BlindIndex
+from wagate.security.keys import Keyring, load_or_create_keyfile
+from wagate.security.sealing import Sealer
 from wagate.settings import OPENROUTER_URL, Settings
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
+from wagate.storage.blind import Indexer
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.embedded import EmbeddedPostgres
@@ -60,6 +63,7 @@ class Gateway:
     sealer: Sealer
     providers: ProviderRegistry
     api_token: str
+    blind: Indexer
     assistant: Assistant
     link_pepper: str
     context_hook: ContextHook | None = None
@@ -76,14 +80,18 @@ class Gateway:
         s = self.settings
         tenant = s.wagate_tenant
         self.intake = Intake(
-            store=IntakeStore(self.database, self.sealer, tenant),
+            store=IntakeStore(self.database, self.sealer, self.blind, tenant),
             debounce=timedelta(seconds=s.debounce_seconds),
             clock=self.clock,
         )
         self.queries = ConversationQueries(self.database, self.sealer, tenant)
-        self.conversations = PostgresConversationStore(self.database, self.sealer, tenant)
-        self.accounts = AccountAdmin(self.database, self.sealer, tenant, pepper=self.link_pepper)
-        self.outbox = PostgresOutbox(self.database, self.sealer, tenant)
+        self.conversations = PostgresConversationStore(
+            self.database, self.sealer, self.blind, tenant
+        )
+        self.accounts = AccountAdmin(
+            self.database, self.sealer, self.blind, tenant, pepper=self.link_pepper
+        )
+        self.outbox = PostgresOutbox(self.database, self.sealer, self.blind, tenant)
         backoff = BackoffPolicy(max_attempts=s.send_attempts)
         channels: dict[Provider, str] = {}
         if s.meta_configured and s.meta_phone_number_id:
@@ -96,7 +104,7 @@ class Gateway:
         )
         self.converse = Converse(
             store=self.conversations,
-            identities=PostgresIdentityStore(self.database, self.sealer, tenant),
+            identities=PostgresIdentityStore(self.database, self.sealer, self.blind, tenant),
             sessions=PostgresSessionStore(self.database, self.sealer, tenant),
             assistant=self.assistant,
             deliver=self.deliver,
@@ -263,8 +271,25 @@ def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     return embedded.start(), embedded
 
 
+def keyring(settings: Settings) -> Keyring:
+    """Keys from WAGATE_ENCRYPTION_KEYS, else a key file generated once in the data dir."""
+    configured = _secret(settings.wagate_encryption_keys)
+    if configured:
+        return Keyring.parse(configured)
+    path = settings.wagate_data_dir / "encryption-keys.json"
+    ring, created = load_or_create_keyfile(path)
+    if created:
+        log.warning(
+            "encryption.key_created",
+            path=str(path.resolve()),
+            action="BACK THIS FILE UP NOW: without it the stored messages cannot be read",
+        )
+    return ring
+
+
 async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
     """Start (or reach) the database, migrate it, open pools. The caller closes the gateway."""
+    ring = keyring(settings)  # before anything starts: a bad key stops us here
     url, embedded = database_url(settings)
     try:
         migrate.upgrade(url)
@@ -278,7 +303,8 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         settings=settings,
         database=database,
         embedded=embedded,
-        sealer=PlaintextSealer(),
+        sealer=AesGcmSealer(ring),
+        blind=BlindIndex(ring),
         providers=provider_registry(settings),
         api_token=api_token(settings),
         assistant=build_assistant(settings),

@@ -181,12 +181,14 @@ def test_contacts_are_keyed_by_the_business_scoped_user_id_with_the_phone_as_ali
     )
     assert gateway.post_meta(both).status_code == 200
 
-    def contacts() -> list[tuple[str | None, str | None]]:
+    def contact_ids() -> set[int | None]:
+        ids = [gateway.conversation_for(key)["id"] for key in (user_id, sender)]  # type: ignore[index]
         with psycopg.connect(database_url) as conn:
             rows = conn.execute(
-                "SELECT user_id, phone FROM contacts WHERE user_id = %s OR phone = %s",
-                (user_id, sender),
+                "SELECT contact_id FROM conversations WHERE id = ANY(%s)", (ids,)
             ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return {r[0] for r in rows}
 
-    assert wait_until(lambda: contacts() == [(user_id, sender)], timeout=20)
+    # both conversations (BSUID-only, then phone + BSUID) belong to one contact
+    contact = wait_until(lambda: (ids := contact_ids()) and None not in ids and ids, timeout=20)
+    assert len(contact) == 1

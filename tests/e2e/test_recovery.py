@@ -188,11 +188,14 @@ def test_transient_send_failures_are_retried_and_permanent_ones_recorded(
     assert gateway.post_meta(_text(other, "tidak bisa")).status_code == 200
 
     def outbound(contact: str) -> list[tuple[str, str | None, int]]:
+        conversation = gateway.conversation_for(contact)
+        if conversation is None:
+            return []
         with psycopg.connect(database_url) as conn:
             rows = conn.execute(
-                "SELECT o.status, o.error_code, o.attempts FROM outbound_messages o "
-                "JOIN conversations c ON c.id = o.conversation_id WHERE c.contact_key = %s",
-                (contact,),
+                "SELECT status, error_code, attempts FROM outbound_messages "
+                "WHERE conversation_id = %s",
+                (conversation["id"],),
             ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 

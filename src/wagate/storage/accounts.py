@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import secrets
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from wagate.domain.identity import (
 )
 from wagate.domain.phone import normalise_phone
 from wagate.security.sealing import SealContext, Sealer
+from wagate.storage import blind
+from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 
 _COLUMNS = "id, username, role, approved, pii, linked_phone, linked_at, created_at"
@@ -58,33 +61,48 @@ class AccountRecord:
 
 
 class AccountAdmin:
-    def __init__(self, database: Database, sealer: Sealer, tenant: str, *, pepper: str) -> None:
+    """Usernames and linked numbers are stored as blind-index digests; everything personal
+    about an account (username included: open accounts are named after the number) is sealed
+    in `pii`."""
+
+    def __init__(
+        self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str, *, pepper: str
+    ) -> None:
         self._database = database
         self._sealer = sealer
+        self._indexer = indexer
         self._tenant = tenant
         self._pepper = pepper
 
-    def _seal(self, username: str, pii: dict[str, Any]) -> bytes:
+    def _username_digest(self, username: str) -> str:
+        return self._indexer.digest(username, purpose=blind.USERNAME)
+
+    def _seal(self, username_digest: str, pii: dict[str, Any]) -> bytes:
         return self._sealer.seal(
-            orjson.dumps(pii), SealContext(tenant=self._tenant, table="accounts", key=username)
+            orjson.dumps(pii),
+            SealContext(tenant=self._tenant, table="accounts", key=username_digest),
         )
 
-    def _record(self, row: Any) -> AccountRecord:
-        pii = orjson.loads(
+    def _pii(self, row: Any) -> dict[str, Any]:
+        opened: dict[str, Any] = orjson.loads(
             self._sealer.open(
                 bytes(row["pii"]),
                 SealContext(tenant=self._tenant, table="accounts", key=str(row["username"])),
             )
         )
+        return opened
+
+    def _record(self, row: Any) -> AccountRecord:
+        pii = self._pii(row)
         return AccountRecord(
             id=int(row["id"]),
-            username=str(row["username"]),
+            username=str(pii.get("username") or row["username"]),
             role=str(row["role"]),
             approved=bool(row["approved"]),
             name=pii.get("name"),
             email=pii.get("email"),
             phone=pii.get("phone"),
-            linked_phone=row["linked_phone"],
+            linked_phone=pii.get("linked_phone") if row["linked_phone"] else None,
             linked_at=row["linked_at"],
         )
 
@@ -101,7 +119,14 @@ class AccountAdmin:
         username = username.strip()
         if not username:
             raise AccountError("an account needs a username")
-        pii = {"name": name, "email": email, "phone": normalise_phone(phone) if phone else None}
+        digest = self._username_digest(username)
+        pii = {
+            "username": username,
+            "name": name,
+            "email": email,
+            "phone": normalise_phone(phone) if phone else None,
+            "linked_phone": None,
+        }
         async with self._database.pool.connection() as conn:
             try:
                 cursor = await conn.execute(
@@ -110,10 +135,10 @@ class AccountAdmin:
                     f"RETURNING {_COLUMNS}",
                     {
                         "tenant": self._tenant,
-                        "username": username,
+                        "username": digest,
                         "role": role,
                         "approved": approved,
-                        "pii": self._seal(username, pii),
+                        "pii": self._seal(digest, pii),
                     },
                 )
             except UniqueViolation as exc:
@@ -128,19 +153,25 @@ class AccountAdmin:
             )
             return [self._record(row) for row in await cursor.fetchall()]
 
-    async def get(self, ref: str | int) -> AccountRecord:
-        """By id, or by username."""
-        text = str(ref)
-        where = "id = %(ref)s::bigint" if text.isdigit() else "username = %(ref)s"
+    async def _row(self, ref: str | int) -> Any:
+        """By id (all digits), or by username."""
+        text = str(ref).strip()
+        if text.isdigit():
+            where, value = "id = %(ref)s::bigint", text
+        else:
+            where, value = "username = %(ref)s", self._username_digest(text)
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(
                 f"SELECT {_COLUMNS} FROM accounts WHERE tenant = %(tenant)s AND {where}",
-                {"tenant": self._tenant, "ref": text},
+                {"tenant": self._tenant, "ref": value},
             )
             row = await cursor.fetchone()
         if row is None:
             raise AccountError(f"no account {text!r}")
-        return self._record(row)
+        return row
+
+    async def get(self, ref: str | int) -> AccountRecord:
+        return self._record(await self._row(ref))
 
     async def _update(self, account_id: int, assignments: str, **params: Any) -> AccountRecord:
         async with self._database.pool.connection() as conn:
@@ -154,20 +185,37 @@ class AccountAdmin:
                 raise AccountError("that phone number is linked to another account") from exc
             return self._record(await cursor.fetchone())
 
+    async def _update_pii(
+        self, row: Any, assignments: str, changes: dict[str, Any], **params: Any
+    ) -> AccountRecord:
+        pii = self._pii(row) | changes
+        return await self._update(
+            int(row["id"]),
+            f"{assignments}, pii = %(pii)s",
+            pii=self._seal(str(row["username"]), pii),
+            **params,
+        )
+
     async def approve(self, ref: str | int, approved: bool = True) -> AccountRecord:
-        account = await self.get(ref)
-        return await self._update(account.id, "approved = %(approved)s", approved=approved)
+        row = await self._row(ref)
+        return await self._update(int(row["id"]), "approved = %(approved)s", approved=approved)
 
     async def link(self, ref: str | int, phone: str) -> AccountRecord:
         """Link directly: an operator vouches for the number (the API sends a code instead)."""
-        account = await self.get(ref)
-        return await self._update(
-            account.id, "linked_phone = %(phone)s, linked_at = now()", phone=normalise_phone(phone)
+        row = await self._row(ref)
+        number = normalise_phone(phone)
+        return await self._update_pii(
+            row,
+            "linked_phone = %(phone)s, linked_at = now()",
+            {"linked_phone": number},
+            phone=self._indexer.digest(number, purpose=blind.PHONE),
         )
 
     async def unlink(self, ref: str | int) -> AccountRecord:
-        account = await self.get(ref)
-        return await self._update(account.id, "linked_phone = NULL, linked_at = NULL")
+        row = await self._row(ref)
+        return await self._update_pii(
+            row, "linked_phone = NULL, linked_at = NULL", {"linked_phone": None}
+        )
 
     async def import_csv(self, path: Path) -> tuple[int, int]:
         """Rows `username,name,role,email,phone,approved`; existing usernames are updated.
@@ -186,26 +234,38 @@ class AccountAdmin:
                     "approved": (row.get("approved") or "").strip().lower() in _TRUE,
                 }
                 try:
-                    existing = await self.get(username)
+                    existing = await self._row(username)
                 except AccountError:
                     await self.add(username=username, **fields)
                     added += 1
                     continue
                 phone = fields["phone"]
-                pii = {
-                    "name": fields["name"],
-                    "email": fields["email"],
-                    "phone": normalise_phone(str(phone)) if phone else None,
-                }
-                await self._update(
-                    existing.id,
-                    "role = %(role)s, approved = %(approved)s, pii = %(pii)s",
+                await self._update_pii(
+                    existing,
+                    "role = %(role)s, approved = %(approved)s",
+                    {
+                        "name": fields["name"],
+                        "email": fields["email"],
+                        "phone": normalise_phone(str(phone)) if phone else None,
+                    },
                     role=fields["role"],
                     approved=fields["approved"],
-                    pii=self._seal(username, pii),
                 )
                 updated += 1
         return added, updated
+
+    def _seal_link_phone(self, account_id: int, phone: str) -> str:
+        sealed = self._sealer.seal(
+            phone.encode(),
+            SealContext(tenant=self._tenant, table="link_codes", key=str(account_id)),
+        )
+        return base64.b64encode(sealed).decode()
+
+    def _open_link_phone(self, account_id: int, stored: str) -> str:
+        return self._sealer.open(
+            base64.b64decode(stored),
+            SealContext(tenant=self._tenant, table="link_codes", key=str(account_id)),
+        ).decode()
 
     async def start_link(
         self, ref: str | int, phone: str, *, now: datetime
@@ -221,7 +281,7 @@ class AccountAdmin:
                 {
                     "tenant": self._tenant,
                     "account_id": account.id,
-                    "phone": number,
+                    "phone": self._seal_link_phone(account.id, number),
                     "hash": hash_link_code(code, account_id=account.id, pepper=self._pepper),
                     "expires": now + LINK_CODE_TTL,
                 },
@@ -261,5 +321,5 @@ class AccountAdmin:
                 )
         if result is LinkCheck.OK:
             assert row is not None
-            account = await self.link(account.id, str(row["phone"]))
+            account = await self.link(account.id, self._open_link_phone(account.id, row["phone"]))
         return result, account

@@ -12,11 +12,13 @@ from wagate.domain.policy import RATE_WINDOW
 from wagate.jobs.queue import DEFER_SQL, TASK, insert_job_sql
 from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunRecord
 from wagate.security.sealing import SealContext, Sealer
+from wagate.storage import blind
+from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
+from wagate.storage.intake import conversation_seal_key
 
 _LOAD_CONVERSATION_SQL = """
-SELECT id, provider, channel_id, contact_key, contact_phone, contact_user_id
-  FROM conversations WHERE id = %(id)s
+SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE id = %(id)s
 """
 
 _LOAD_PENDING_SQL = """
@@ -110,9 +112,10 @@ def text_of(document: dict[str, Any]) -> str | None:
 
 
 class PostgresConversationStore:
-    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
+    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
         self._database = database
         self._sealer = sealer
+        self._indexer = indexer
         self._tenant = tenant
 
     def _open(self, table: str, key: str, sealed: bytes) -> Any:
@@ -145,15 +148,26 @@ class PostgresConversationStore:
                     text=text_of(document),
                 )
             )
+        contact = self.contact_of(row)
         return Burst(
             conversation_id=conversation_id,
             provider=Provider(str(row["provider"])),
             channel_id=str(row["channel_id"]),
-            contact_key=str(row["contact_key"]),
-            contact_phone=row["contact_phone"],
-            contact_user_id=row["contact_user_id"],
+            contact_key=str(contact.get("key") or row["contact_key"]),
+            contact_phone=contact.get("phone"),
+            contact_user_id=contact.get("user_id"),
             messages=pending,
         )
+
+    def contact_of(self, row: Any) -> dict[str, Any]:
+        """The contact's identifiers, from the conversation's sealed profile."""
+        if row["profile"] is None:
+            return {}
+        key = conversation_seal_key(
+            str(row["provider"]), str(row["channel_id"]), str(row["contact_key"])
+        )
+        opened: dict[str, Any] = self._open("conversations", key, row["profile"])
+        return opened
 
     async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
         async with self._database.pool.connection() as conn:
@@ -208,11 +222,13 @@ class PostgresConversationStore:
                     _INSERT_OUTBOUND_SQL,
                     {
                         "conversation_id": run.conversation_id,
-                        "recipient": record.recipient,
+                        "recipient": self._indexer.digest(record.recipient, purpose=blind.CONTACT),
                         "key": draft.idempotency_key,
                         "kind": draft.kind,
                         "content": self._seal(
-                            "outbound_messages.content", draft.idempotency_key, {"text": draft.text}
+                            "outbound_messages.content",
+                            draft.idempotency_key,
+                            {"text": draft.text, "to": record.recipient},
                         ),
                         "part_index": draft.part_index,
                         "reply_to": draft.reply_to,

@@ -16,6 +16,8 @@ from psycopg import AsyncConnection
 from wagate.domain.identity import AccountView, open_username
 from wagate.pipeline.ports import Burst, Identity
 from wagate.security.sealing import SealContext, Sealer
+from wagate.storage import blind
+from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 
 _FIND_CONTACT_SQL = """
@@ -82,19 +84,21 @@ def _account(row: dict[str, Any] | None) -> AccountView | None:
 
 
 class PostgresIdentityStore:
-    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
+    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
         self._database = database
         self._sealer = sealer
+        self._indexer = indexer
         self._tenant = tenant
 
     async def resolve(self, burst: Burst, *, create_account: bool) -> Identity:
         known = await self._known(burst, create_account=create_account)
         if known is not None:
             return known
+        phone = blind.digest_or_none(self._indexer, burst.contact_phone, blind.PHONE)
         params = {
             "tenant": self._tenant,
-            "user_id": burst.contact_user_id,
-            "phone": burst.contact_phone,
+            "user_id": blind.digest_or_none(self._indexer, burst.contact_user_id, blind.USER_ID),
+            "phone": phone,
         }
         async with self._database.pool.connection() as conn, conn.transaction():
             contact = await self._contact(conn, params)
@@ -102,7 +106,7 @@ class PostgresIdentityStore:
                 _SET_CONVERSATION_CONTACT_SQL,
                 {"contact_id": contact["id"], "conversation_id": burst.conversation_id},
             )
-            account = await self._account_for(conn, contact, burst.contact_phone)
+            account = await self._account_for(conn, contact, phone)
             if account is None and create_account:
                 account = await self._open_account(conn, burst)
             account_id = account.id if account else None
@@ -124,9 +128,13 @@ class PostgresIdentityStore:
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(_KNOWN_SQL, {"conversation_id": burst.conversation_id})
             row = await cursor.fetchone()
-        if row is None or row["phone"] != burst.contact_phone:
+        if row is None or row["phone"] != self._indexer.digest(
+            burst.contact_phone, purpose=blind.PHONE
+        ):
             return None
-        if burst.contact_user_id and row["user_id"] != burst.contact_user_id:
+        if burst.contact_user_id and row["user_id"] != self._indexer.digest(
+            burst.contact_user_id, purpose=blind.USER_ID
+        ):
             return None
         if row["linked_id"] != row["account_id"]:
             return None  # linked or unlinked since: the slow path records it
@@ -175,18 +183,27 @@ class PostgresIdentityStore:
 
     async def _open_account(self, conn: AsyncConnection[Any], burst: Burst) -> AccountView:
         username = open_username(burst.contact_phone or burst.contact_key)
+        username_digest = self._indexer.digest(username, purpose=blind.USERNAME)
         pii = self._sealer.seal(
-            orjson.dumps({"name": None, "email": None, "phone": burst.contact_phone}),
-            SealContext(tenant=self._tenant, table="accounts", key=username),
+            orjson.dumps(
+                {
+                    "username": username,
+                    "name": None,
+                    "email": None,
+                    "phone": burst.contact_phone,
+                    "linked_phone": burst.contact_phone,
+                }
+            ),
+            SealContext(tenant=self._tenant, table="accounts", key=username_digest),
         )
         row = await (
             await conn.execute(
                 _CREATE_OPEN_ACCOUNT_SQL,
                 {
                     "tenant": self._tenant,
-                    "username": username,
+                    "username": username_digest,
                     "pii": pii,
-                    "phone": burst.contact_phone,
+                    "phone": blind.digest_or_none(self._indexer, burst.contact_phone, blind.PHONE),
                     "now": datetime.now().astimezone(),
                 },
             )

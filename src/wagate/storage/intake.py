@@ -24,6 +24,8 @@ from wagate.domain.messages import (
 from wagate.jobs.queue import insert_job_sql
 from wagate.pipeline.ports import IntakeResult
 from wagate.security.sealing import SealContext, Sealer
+from wagate.storage import blind
+from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 
 _STORE_MESSAGE_SQL = (
@@ -81,14 +83,20 @@ ON CONFLICT ON CONSTRAINT provider_events_once DO NOTHING
 """
 
 
+def conversation_seal_key(provider: str, channel_id: str, contact_digest: str) -> str:
+    """What a conversation's sealed profile is bound to: its natural key, in digest form."""
+    return f"{provider}:{channel_id}:{contact_digest}"
+
+
 def _json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 class IntakeStore:
-    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
+    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
         self._database = database
         self._sealer = sealer
+        self._indexer = indexer
         self._tenant = tenant
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
@@ -140,15 +148,18 @@ class IntakeStore:
     def _message_params(self, message: InboundMessage, run_at: datetime) -> dict[str, Any]:
         sender = message.sender
         row_key = f"{message.provider}:{message.message_id}"
-        conversation_key = f"{message.provider}:{message.channel_id}:{sender.contact_key}"
-        profile = (
-            self._seal(
-                "conversations",
-                conversation_key,
-                {"name": sender.name, "username": sender.username},
-            )
-            if sender.name or sender.username
-            else None
+        # Identifiers are stored as blind-index digests; their values only sealed, in `profile`.
+        contact_digest = self._indexer.digest(sender.contact_key, purpose=blind.CONTACT)
+        profile = self._seal(
+            "conversations",
+            conversation_seal_key(message.provider.value, message.channel_id, contact_digest),
+            {
+                "key": sender.contact_key,
+                "phone": sender.phone,
+                "user_id": sender.user_id,
+                "name": sender.name,
+                "username": sender.username,
+            },
         )
         document = {
             "sender": sender,
@@ -160,9 +171,9 @@ class IntakeStore:
             "tenant": self._tenant,
             "provider": message.provider.value,
             "channel_id": message.channel_id,
-            "contact_key": sender.contact_key,
-            "phone": sender.phone,
-            "user_id": sender.user_id,
+            "contact_key": contact_digest,
+            "phone": blind.digest_or_none(self._indexer, sender.phone, blind.PHONE),
+            "user_id": blind.digest_or_none(self._indexer, sender.user_id, blind.USER_ID),
             "profile": profile,
             "message_id": message.message_id,
             "kind": message.content.kind,

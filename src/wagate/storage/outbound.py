@@ -12,7 +12,10 @@ from wagate.domain.phone import is_group_chat
 from wagate.jobs.queue import DEFER_SQL, insert_job_sql
 from wagate.pipeline.ports import OutboundMessage
 from wagate.security.sealing import SealContext, Sealer
+from wagate.storage import blind
+from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
+from wagate.storage.intake import conversation_seal_key
 
 _PENDING_SQL = """
 SELECT id, conversation_id, provider, channel_id, recipient, idempotency_key, content, attempts,
@@ -66,8 +69,8 @@ WITH existing AS (
 ), created AS (
   -- (rows a CTE inserts are invisible to the rest of the statement through the table,
   -- so each branch returns what the next step needs)
-  INSERT INTO conversations (tenant, provider, channel_id, contact_key, contact_phone)
-  SELECT %(tenant)s, %(provider)s, %(channel_id)s, %(contact_key)s, %(phone)s
+  INSERT INTO conversations (tenant, provider, channel_id, contact_key, contact_phone, profile)
+  SELECT %(tenant)s, %(provider)s, %(channel_id)s, %(contact_key)s, %(phone)s, %(profile)s
    WHERE NOT EXISTS (SELECT 1 FROM existing)
   ON CONFLICT ON CONSTRAINT conversations_contact_key DO UPDATE SET tenant = EXCLUDED.tenant
   RETURNING id, channel_id
@@ -90,9 +93,10 @@ SELECT (SELECT id FROM message) AS id, (SELECT id FROM conversation) AS conversa
 
 
 class PostgresOutbox:
-    def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
+    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
         self._database = database
         self._sealer = sealer
+        self._indexer = indexer
         self._tenant = tenant
 
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
@@ -107,14 +111,15 @@ class PostgresOutbox:
             bytes(row["content"]),
             SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
         )
+        document = orjson.loads(plain)
         return OutboundMessage(
             id=int(row["id"]),
             conversation_id=int(row["conversation_id"]),
             provider=Provider(str(row["provider"])),
             channel_id=str(row["channel_id"]),
-            recipient=str(row["recipient"]),
+            recipient=str(document.get("to") or row["recipient"]),
             idempotency_key=key,
-            text=str(orjson.loads(plain)["text"]),
+            text=str(document["text"]),
             attempts=int(row["attempts"]),
             reply_to=row["reply_to"],
             next_attempt_at=row["next_attempt_at"],
@@ -170,19 +175,29 @@ class PostgresOutbox:
         """Queue an operator's message; returns (outbound id or None if the key was used
         already, conversation id)."""
         phone = None if is_group_chat(target) else target
+        contact_digest = self._indexer.digest(target, purpose=blind.CONTACT)
         params = {
             "tenant": self._tenant,
             "provider": provider.value,
             "channel_id": channel_id,
-            "contact_key": target,
-            "phone": phone,
-            "recipient": target,
+            "contact_key": contact_digest,
+            "phone": blind.digest_or_none(self._indexer, phone, blind.PHONE),
+            # Sealed like every profile (and bound to the conversation's natural key).
+            "profile": self._sealer.seal(
+                orjson.dumps({"key": target, "phone": phone, "user_id": None, "name": None}),
+                SealContext(
+                    tenant=self._tenant,
+                    table="conversations",
+                    key=conversation_seal_key(provider.value, channel_id, contact_digest),
+                ),
+            ),
+            "recipient": self._indexer.digest(target, purpose=blind.CONTACT),
             "key": key,
             "kind": kind,
             "run_at": run_at,
             "attempt": 0,
             "content": self._sealer.seal(
-                orjson.dumps({"text": text}),
+                orjson.dumps({"text": text, "to": target}),
                 SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
             ),
         }

@@ -80,9 +80,9 @@ class ConversationQueries:
                     "provider": row["provider"],
                     "channelId": row["channel_id"],
                     "contact": {
-                        "key": row["contact_key"],
-                        "phone": row["contact_phone"],
-                        "userId": row["contact_user_id"],
+                        "key": profile.get("key"),
+                        "phone": profile.get("phone"),
+                        "userId": profile.get("user_id"),
                         "name": profile.get("name"),
                     },
                     "createdAt": _iso(row["created_at"]),
