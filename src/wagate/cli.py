@@ -162,6 +162,9 @@ def _register_operator_commands() -> None:
     from wagate.cli_accounts import accounts_app, send
 
     app.add_typer(accounts_app, name="accounts")
+    from wagate.cli_audit import audit_app
+
+    app.add_typer(audit_app, name="audit")
     app.command("send")(send)
 
 

@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     non_text_notice_text: str | None = None
     apology_text: str | None = None
 
+    # Privacy (UU PDP)
+    consent_required: bool = False
+    consent_keyword: str = Field(default="SETUJU", min_length=1)
+    optout_keyword: str = Field(default="BERHENTI", min_length=1)
+    ai_disclosure_text: str | None = None
+    ai_disclaimer_text: str | None = None
+    retention_days: int = Field(default=30, ge=1)
+
     # Assistant (any OpenAI-compatible chat-completions endpoint)
     ai_base_url: str | None = None
     ai_api_key: SecretStr | None = Field(

@@ -16,9 +16,11 @@ from wagate.assistants.base import Assistant
 from wagate.assistants.context import ContextHook, load_context_hook
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
+from wagate.domain.consent import Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.retry import BackoffPolicy
+from wagate.pipeline.consent_gate import ConsentGate
 from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver
 from wagate.pipeline.intake import Intake
@@ -33,6 +35,7 @@ from wagate.security.sealing import Sealer
 from wagate.settings import OPENROUTER_URL, Settings
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
+from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.blind import Indexer
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
@@ -42,6 +45,7 @@ from wagate.storage.intake import IntakeStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.queries import ConversationQueries
 from wagate.storage.sessions import PostgresSessionStore
+from wagate.storage.vaults import PostgresVaultStore
 from wagate.web.webhooks import WebhookSecrets
 
 log = structlog.get_logger(__name__)
@@ -75,10 +79,12 @@ class Gateway:
     deliver: Deliver = field(init=False)
     converse: Converse = field(init=False)
     sender: OperatorSend = field(init=False)
+    audit: PostgresAuditLog = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
         tenant = s.wagate_tenant
+        self.audit = PostgresAuditLog(self.database, tenant)
         self.intake = Intake(
             store=IntakeStore(self.database, self.sealer, self.blind, tenant),
             debounce=timedelta(seconds=s.debounce_seconds),
@@ -100,13 +106,20 @@ class Gateway:
             channels[Provider.FONNTE] = "fonnte"
         self.sender = OperatorSend(outbox=self.outbox, channels=channels, clock=self.clock)
         self.deliver = Deliver(
-            outbox=self.outbox, providers=self.providers, backoff=backoff, clock=self.clock
+            outbox=self.outbox,
+            providers=self.providers,
+            backoff=backoff,
+            clock=self.clock,
+            audit=self.audit,
         )
+        identities = PostgresIdentityStore(self.database, self.sealer, self.blind, tenant)
+        policy = converse_policy(s)
         self.converse = Converse(
             store=self.conversations,
-            identities=PostgresIdentityStore(self.database, self.sealer, self.blind, tenant),
+            identities=identities,
             sessions=PostgresSessionStore(self.database, self.sealer, tenant),
             assistant=self.assistant,
+            vaults=PostgresVaultStore(self.database, self.sealer, tenant),
             deliver=self.deliver,
             providers=self.providers,
             debounce=DebouncePolicy(
@@ -114,9 +127,18 @@ class Gateway:
                 max_wait=timedelta(seconds=s.debounce_max_seconds),
             ),
             backoff=backoff,
-            policy=converse_policy(s),
+            policy=policy,
             clock=self.clock,
             context_hook=self.context_hook,
+            audit=self.audit,
+            consent=ConsentGate(
+                identities=identities,
+                notices=policy.notices,
+                keywords=Keywords(consent=s.consent_keyword, optout=s.optout_keyword),
+                audit=self.audit,
+            )
+            if s.consent_required
+            else None,
         )
 
     @staticmethod
@@ -238,6 +260,17 @@ def converse_policy(settings: Settings) -> ConversePolicy:
         too_long=settings.too_long_notice_text or defaults.too_long,
         non_text=settings.non_text_notice_text or defaults.non_text,
         apology=settings.apology_text or defaults.apology,
+        # An empty text switches the disclosure or the disclaimer off.
+        disclosure=(
+            settings.ai_disclosure_text
+            if settings.ai_disclosure_text is not None
+            else defaults.disclosure
+        ),
+        disclaimer=(
+            settings.ai_disclaimer_text
+            if settings.ai_disclaimer_text is not None
+            else defaults.disclaimer
+        ),
     )
     return ConversePolicy(
         identity=settings.identity_policy,

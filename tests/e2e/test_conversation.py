@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, fresh_database, wait_until
+from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, fresh_database, tag, wait_until
 from wagate.fakes.payloads import meta_envelope, meta_status, meta_text, new_wamid
 
 
@@ -54,14 +54,14 @@ def slow_gateway(workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer) -> Itera
 def test_a_burst_of_three_becomes_one_ai_call_with_all_three_in_order(
     slow_gateway: Gateway, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
 ) -> None:
-    for text in (f"satu {sender}", f"dua {sender}", f"tiga {sender}"):
+    for text in (f"satu {tag(sender)}", f"dua {tag(sender)}", f"tiga {tag(sender)}"):
         assert slow_gateway.post_meta(_text(sender, text)).status_code == 200
     answers = wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
     time.sleep(2.0)  # nothing more may follow
-    calls = _ai_calls(fake_ai, sender)
+    calls = _ai_calls(fake_ai, tag(sender))
     assert len(calls) == 1
     question = calls[0]["body"]["messages"][-1]["content"]
-    assert question == f"satu {sender}\ndua {sender}\ntiga {sender}"
+    assert question == f"satu {tag(sender)}\ndua {tag(sender)}\ntiga {tag(sender)}"
     assert calls[0]["body"]["messages"][0]["role"] == "system"
     assert len(_sent_to(fake_meta, sender)) == len(answers) == 1
     assert "ECHO[model-a]" in answers[0]
@@ -73,14 +73,14 @@ def test_a_burst_of_three_becomes_one_ai_call_with_all_three_in_order(
 def test_a_follow_up_question_carries_the_earlier_turns(
     gateway: Gateway, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
 ) -> None:
-    assert gateway.post_meta(_text(sender, f"pertama {sender}")).status_code == 200
+    assert gateway.post_meta(_text(sender, f"pertama {tag(sender)}")).status_code == 200
     wait_until(lambda: _sent_to(fake_meta, sender))
-    assert gateway.post_meta(_text(sender, f"kedua {sender}")).status_code == 200
+    assert gateway.post_meta(_text(sender, f"kedua {tag(sender)}")).status_code == 200
     wait_until(lambda: len(_sent_to(fake_meta, sender)) == 2)
-    second = _ai_calls(fake_ai, f"kedua {sender}")[0]["body"]["messages"]
+    second = _ai_calls(fake_ai, f"kedua {tag(sender)}")[0]["body"]["messages"]
     roles = [m["role"] for m in second]
     assert roles == ["system", "user", "assistant", "user"]
-    assert second[1]["content"] == f"pertama {sender}"
+    assert second[1]["content"] == f"pertama {tag(sender)}"
     assert second[2]["content"].startswith("ECHO[model-a]")
 
 
@@ -96,17 +96,17 @@ def test_a_restart_during_the_debounce_loses_nothing_and_answers_once(
             DEBOUNCE_SECONDS="3",
         ).start()
         try:
-            assert gateway.post_meta(_text(sender, f"sebelum {sender}")).status_code == 200
-            assert gateway.post_meta(_text(sender, f"juga {sender}")).status_code == 200
+            assert gateway.post_meta(_text(sender, f"sebelum {tag(sender)}")).status_code == 200
+            assert gateway.post_meta(_text(sender, f"juga {tag(sender)}")).status_code == 200
             gateway.kill()
             assert _sent_to(fake_meta, sender) == []
             gateway.start()
             wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)
             time.sleep(3)
-            calls = _ai_calls(fake_ai, sender)
+            calls = _ai_calls(fake_ai, tag(sender))
             assert len(calls) == 1
             assert calls[0]["body"]["messages"][-1]["content"] == (
-                f"sebelum {sender}\njuga {sender}"
+                f"sebelum {tag(sender)}\njuga {tag(sender)}"
             )
             assert len(_sent_to(fake_meta, sender)) == 1
         finally:
@@ -131,7 +131,7 @@ def test_the_ai_timing_out_on_the_first_model_falls_back_to_the_second(
                 f"{fake_ai.url}/_fake/fail",
                 json={"model": "slow-model", "delay_seconds": 3, "times": 1, "http_status": 200},
             ).raise_for_status()
-            assert gateway.post_meta(_text(sender, f"cepat {sender}")).status_code == 200
+            assert gateway.post_meta(_text(sender, f"cepat {tag(sender)}")).status_code == 200
             answers = wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)
             assert "ECHO[model-b]" in answers[0]
         finally:
@@ -144,7 +144,7 @@ def test_the_ai_failing_entirely_brings_an_apology_then_a_later_answer(
     httpx.post(
         f"{fake_ai.url}/_fake/fail", json={"http_status": 500, "times": 1}
     ).raise_for_status()
-    assert gateway.post_meta(_text(sender, f"tolong {sender}")).status_code == 200
+    assert gateway.post_meta(_text(sender, f"tolong {tag(sender)}")).status_code == 200
     sent = wait_until(lambda: len(_sent_to(fake_meta, sender)) >= 2, timeout=40) and _sent_to(
         fake_meta, sender
     )
@@ -208,7 +208,9 @@ def test_policies_before_the_ai(
             assert "teks" in _sent_to(fake_meta, sender)[1]
             # rate limit: the 3 earlier messages count; the rest are stored, not sent to the AI
             for i in range(3):
-                assert gateway.post_meta(_text(sender, f"spam {i} {sender}")).status_code == 200
+                assert (
+                    gateway.post_meta(_text(sender, f"spam {i} {tag(sender)}")).status_code == 200
+                )
             wait_until(
                 lambda: (
                     len(gateway.messages_of(sender)) == 5
@@ -218,8 +220,8 @@ def test_policies_before_the_ai(
             )
             time.sleep(1)
             # two earlier messages in the minute: "spam 0" is the third and allowed, no more
-            asked = [c["body"]["messages"][-1]["content"] for c in _ai_calls(fake_ai, sender)]
-            assert asked == [f"spam 0 {sender}"]
+            asked = [c["body"]["messages"][-1]["content"] for c in _ai_calls(fake_ai, tag(sender))]
+            assert asked == [f"spam 0 {tag(sender)}"]
             notices = [t for t in _sent_to(fake_meta, sender) if "terlalu banyak" in t]
             assert len(notices) == 1
         finally:
@@ -238,14 +240,14 @@ def test_unlinked_numbers_under_verified_learn_nothing_until_linked(
             IDENTITY_POLICY="verified",
         ).start()
         try:
-            assert gateway.post_meta(_text(sender, f"rahasia {sender}")).status_code == 200
+            assert gateway.post_meta(_text(sender, f"rahasia {tag(sender)}")).status_code == 200
             wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
-            assert gateway.post_meta(_text(sender, f"lagi {sender}")).status_code == 200
+            assert gateway.post_meta(_text(sender, f"lagi {tag(sender)}")).status_code == 200
             wait_until(lambda: all(m["processedAt"] for m in gateway.messages_of(sender)))
             time.sleep(1)
             replies = _sent_to(fake_meta, sender)
             assert len(replies) == 1 and "belum terhubung" in replies[0]
-            assert _ai_calls(fake_ai, sender) == []
+            assert _ai_calls(fake_ai, tag(sender)) == []
 
             created = gateway.api_post(
                 "/api/accounts", {"username": f"budi{sender}", "name": "Budi", "approved": True}
@@ -271,9 +273,9 @@ def test_unlinked_numbers_under_verified_learn_nothing_until_linked(
             assert verified.status_code == 200
             assert verified.json()["account"]["linkedPhone"] == sender
 
-            assert gateway.post_meta(_text(sender, f"sekarang {sender}")).status_code == 200
-            wait_until(lambda: _ai_calls(fake_ai, f"sekarang {sender}"), timeout=20)
-            assert _ai_calls(fake_ai, f"rahasia {sender}") == []
+            assert gateway.post_meta(_text(sender, f"sekarang {tag(sender)}")).status_code == 200
+            wait_until(lambda: _ai_calls(fake_ai, f"sekarang {tag(sender)}"), timeout=20)
+            assert _ai_calls(fake_ai, f"rahasia {tag(sender)}") == []
         finally:
             gateway.stop()
 

@@ -18,6 +18,7 @@ from tests.e2e.harness import (
     Gateway,
     base_env,
     fresh_database,
+    tag,
     wait_until,
 )
 from wagate.fakes.payloads import meta_envelope, meta_text, new_wamid
@@ -133,7 +134,9 @@ def test_the_context_hook_adds_account_context_to_the_system_prompt(
             assert (
                 gateway.post_meta(
                     meta_text(
-                        phone_number_id=PHONE_NUMBER_ID, sender=sender, text=f"anggaran {sender}"
+                        phone_number_id=PHONE_NUMBER_ID,
+                        sender=sender,
+                        text=f"anggaran {tag(sender)}",
                     )
                 ).status_code
                 == 200
@@ -142,7 +145,7 @@ def test_the_context_hook_adds_account_context_to_the_system_prompt(
             def system_prompt() -> str | None:
                 for request in fake_ai.requests("chat"):
                     messages: list[dict[str, Any]] = request["body"]["messages"]
-                    if f"anggaran {sender}" in messages[-1]["content"]:
+                    if f"anggaran {tag(sender)}" in messages[-1]["content"]:
                         return str(messages[0]["content"])
                 return None
 

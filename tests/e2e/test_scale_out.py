@@ -18,6 +18,7 @@ from tests.e2e.harness import (
     Gateway,
     Process,
     fresh_database,
+    tag,
     wait_until,
 )
 from wagate.fakes.payloads import meta_text
@@ -62,7 +63,7 @@ def test_two_workers_never_interleave_one_conversation(workdir: Path, fake_meta:
             for round_number in range(4):
                 for index, sender in enumerate(senders):
                     target = (web, second_web)[(round_number + index) % 2]
-                    text = f"r{round_number} {sender}"
+                    text = f"r{round_number} {tag(sender)}"
                     assert (
                         target.post_meta(
                             meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text=text)
@@ -75,7 +76,7 @@ def test_two_workers_never_interleave_one_conversation(workdir: Path, fake_meta:
                 asked = " ".join(
                     r["body"]["messages"][-1]["content"] for r in slow_ai.requests("chat")
                 )
-                return all(f"r3 {s}" in asked for s in senders)
+                return all(f"r3 {tag(s)}" in asked for s in senders)
 
             wait_until(all_asked, timeout=90, every=0.5)
             calls: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -85,7 +86,7 @@ def test_two_workers_never_interleave_one_conversation(workdir: Path, fake_meta:
 
             overlapping_conversations = 0
             for sender in senders:
-                mine = sorted(calls[sender], key=lambda c: c["at"])
+                mine = sorted(calls[tag(sender)], key=lambda c: c["at"])
                 assert len(mine) >= 2  # several jobs of this conversation really competed
                 # never two AI calls of one conversation in flight at once
                 starts = [c["at"] for c in mine]

@@ -52,6 +52,25 @@ class Notices:
         "Mohon maaf, asisten sedang mengalami gangguan. Pertanyaan Anda sudah kami simpan dan "
         "akan kami jawab secepatnya."
     )
+    disclosure: str = (
+        "🤖 Anda sedang berbicara dengan asisten AI (kecerdasan buatan), bukan dengan manusia."
+    )
+    disclaimer: str = (
+        "_Jawaban ini dibuat oleh AI dan bukan merupakan nasihat hukum. Untuk keputusan "
+        "penting, hubungi petugas kami._"
+    )
+    consent_request: str = (
+        "Sebelum melanjutkan, kami memerlukan persetujuan Anda untuk memproses pesan dan data "
+        "pribadi Anda sesuai UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi. Balas "
+        "{consent} untuk setuju, atau {optout} kapan saja untuk berhenti."
+    )
+    consent_recorded: str = (
+        "Terima kasih, persetujuan Anda telah dicatat. Silakan sampaikan pertanyaan Anda."
+    )
+    optout_confirmed: str = (
+        "Anda telah berhenti. Kami tidak akan mengirim pesan lagi. Balas {consent} bila ingin "
+        "memulai kembali."
+    )
     link_code: str = (
         "Kode verifikasi Anda: {code}. Berlaku {minutes} menit. Jangan bagikan kode ini."
     )

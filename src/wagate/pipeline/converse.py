@@ -19,13 +19,17 @@ from enum import StrEnum
 import structlog
 
 from wagate.assistants.base import Assistant
+from wagate.domain.audit import AuditEvent, AuditTrail
 from wagate.domain.chat import AssistantUnavailable, ChatTurn, Role
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.errors import SendError
 from wagate.domain.formatting import split_message, to_whatsapp
 from wagate.domain.identity import IdentityPolicy, link_notice_due, may_converse
 from wagate.domain.policy import RATE_WINDOW, BurstMessage, triage
+from wagate.domain.privacy.masking import mask, unmask
+from wagate.domain.privacy.vault import PlaceholderVault
 from wagate.domain.retry import BackoffPolicy
+from wagate.pipeline.consent_gate import ConsentGate
 from wagate.pipeline.deliver import Deliver
 from wagate.pipeline.ports import (
     Burst,
@@ -33,10 +37,12 @@ from wagate.pipeline.ports import (
     Identity,
     IdentityStore,
     OutboundDraft,
+    PendingMessage,
     ProviderDirectory,
     ReplyRecord,
     RunRecord,
     SessionStore,
+    VaultStore,
 )
 
 log = structlog.get_logger(__name__)
@@ -71,6 +77,7 @@ class Converse:
     identities: IdentityStore
     sessions: SessionStore
     assistant: Assistant
+    vaults: VaultStore
     deliver: Deliver
     providers: ProviderDirectory
     debounce: DebouncePolicy
@@ -78,6 +85,8 @@ class Converse:
     policy: ConversePolicy
     clock: Callable[[], datetime]
     context_hook: ContextHook | None = None
+    audit: AuditTrail | None = None
+    consent: ConsentGate | None = None  # set when CONSENT_REQUIRED
     jitter: Callable[[], float] = field(default=random.random)
 
     async def __call__(self, conversation_id: int, *, attempt: int = 0) -> Outcome:
@@ -100,7 +109,15 @@ class Converse:
         )
         if not may_converse(self.policy.identity, identity.account):
             return await self._unlinked(burst, identity, now)
-        outcome = await self._answer(burst, identity, now, attempt)
+        messages: Sequence[PendingMessage] = burst.messages
+        drafts: list[OutboundDraft] = []
+        if self.consent is not None:
+            messages, drafts = await self.consent.apply(burst, identity, now, self._notice)
+        if messages:
+            outcome = await self._answer(burst, identity, now, attempt, messages, drafts)
+        else:
+            await self._finish(burst, Outcome.NO_QUESTION, now, drafts)
+            outcome = Outcome.NO_QUESTION
         await self.deliver(conversation_id)
         return outcome
 
@@ -115,7 +132,13 @@ class Converse:
         return Outcome.UNLINKED
 
     async def _answer(
-        self, burst: Burst, identity: Identity, now: datetime, attempt: int
+        self,
+        burst: Burst,
+        identity: Identity,
+        now: datetime,
+        attempt: int,
+        messages: Sequence[PendingMessage],
+        drafts: list[OutboundDraft],
     ) -> Outcome:
         notices = self.policy.notices
         earlier = await self.store.earlier_arrivals(
@@ -124,13 +147,12 @@ class Converse:
         sorted_burst = triage(
             [
                 BurstMessage(id=m.id, kind=m.kind, text=m.text, received_at=m.received_at)
-                for m in burst.messages
+                for m in messages
             ],
             max_chars=self.policy.max_chars,
             rate_limit=self.policy.rate_limit,
             earlier_arrivals=earlier,
         )
-        drafts: list[OutboundDraft] = []
         if sorted_burst.rate_limited and (
             identity.rate_notice_at is None or now - identity.rate_notice_at >= RATE_WINDOW
         ):
@@ -154,11 +176,25 @@ class Converse:
         )
         user_turn = sorted_burst.user_turn
         turns = await self._prompt(identity, session.history, user_turn)
+        # CP1: only masked text leaves for the AI (system prompt, context, history, question);
+        # the answer's placeholders are restored before anyone sees it.
+        stored = await self.vaults.load(burst.conversation_id)
+        vault = PlaceholderVault.from_dict(stored) if stored else PlaceholderVault()
+        known = [name for name in (burst.contact_name, identity.account_name) if name]
+        masked = [
+            ChatTurn(role=t.role, content=mask(t.content, vault=vault, known_names=known))
+            for t in turns
+        ]
+        await self.vaults.save(burst.conversation_id, vault.to_dict())
         try:
-            answer = await self.assistant.reply(turns)
+            answer = await self.assistant.reply(masked)
         except AssistantUnavailable as exc:
             return await self._apologise(burst, drafts, attempt, exc)
-        parts = split_message(to_whatsapp(answer.text))
+        answer_text = unmask(answer.text, vault)
+        # AI6: the disclosure opens each new session; the disclaimer closes every AI answer.
+        disclosure = None if session.disclosed else notices.disclosure
+        framed = [disclosure, to_whatsapp(answer_text), notices.disclaimer]
+        parts = split_message("\n\n".join(text for text in framed if text))
         for index, part in enumerate(parts):
             drafts.append(
                 OutboundDraft(
@@ -175,8 +211,18 @@ class Converse:
             drafts,
             session_id=session.id,
             user_turn=user_turn,
-            assistant_turn=answer.text,
+            assistant_turn=answer_text,
+            facts={
+                "ai_model": answer.model,
+                "ai_attempts": answer.attempts,
+                "masked": True,
+                "pii_placeholders": len(vault),
+                "for_ai": len(sorted_burst.for_ai),
+                "rate_limited": len(sorted_burst.rate_limited),
+            },
         )
+        if disclosure:
+            await self.sessions.mark_disclosed(session.id, at=self.clock())
         log.info(
             "converse.answered",
             conversation_id=burst.conversation_id,
@@ -273,6 +319,7 @@ class Converse:
         session_id: int | None = None,
         user_turn: str | None = None,
         assistant_turn: str | None = None,
+        facts: dict[str, object] | None = None,
     ) -> None:
         await self.store.finish(
             ReplyRecord(
@@ -285,3 +332,40 @@ class Converse:
                 assistant_turn=assistant_turn,
             )
         )
+        await self._audit(burst, outcome, drafts, facts or {})
+
+    async def _audit(
+        self,
+        burst: Burst,
+        outcome: Outcome,
+        drafts: list[OutboundDraft],
+        facts: dict[str, object],
+    ) -> None:
+        """CP3: what arrived and what was decided, as facts (ids, counts, kinds, models)
+        — never text. One batch per run keeps the chain's lock short."""
+        if self.audit is None:
+            return
+        subject = f"conversation:{burst.conversation_id}"
+        events = [
+            AuditEvent(
+                action="message.received",
+                actor="worker",
+                subject=subject,
+                details={"message": m.id, "kind": m.kind},
+            )
+            for m in burst.messages
+        ]
+        events.append(
+            AuditEvent(
+                action=f"run.{outcome.value}",
+                actor="worker",
+                subject=subject,
+                details={
+                    "messages": len(burst.messages),
+                    "notices": [d.kind for d in drafts if d.kind != "reply"],
+                    "reply_parts": sum(d.kind == "reply" for d in drafts),
+                    **facts,
+                },
+            )
+        )
+        await self.audit.record_many(events, at=self.clock())

@@ -15,9 +15,10 @@ from datetime import datetime
 
 import structlog
 
+from wagate.domain.audit import AuditEvent, AuditTrail
 from wagate.domain.errors import PermanentSendError, TransientSendError
 from wagate.domain.retry import BackoffPolicy
-from wagate.pipeline.ports import Outbox, ProviderDirectory
+from wagate.pipeline.ports import OutboundMessage, Outbox, ProviderDirectory
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +30,19 @@ class Deliver:
     backoff: BackoffPolicy
     clock: Callable[[], datetime]
     jitter: Callable[[], float] = field(default=random.random)
+    audit: AuditTrail | None = None
+
+    async def _record(self, action: str, message: OutboundMessage, **details: object) -> None:
+        if self.audit is not None:
+            await self.audit.record(
+                AuditEvent(
+                    action=action,
+                    actor="worker",
+                    subject=f"conversation:{message.conversation_id}",
+                    details={"outbound": message.id, "provider": message.provider.value, **details},
+                ),
+                at=self.clock(),
+            )
 
     async def __call__(self, conversation_id: int) -> int:
         """Send what is due for the conversation; returns how many were accepted."""
@@ -57,6 +71,13 @@ class Deliver:
                 error = f"{type(exc).__name__}: {exc}"
                 if self.backoff.gives_up_after(attempt):
                     await self.outbox.failed(message.id, error_code=exc.code, error=error)
+                    await self._record(
+                        "message.failed",
+                        message,
+                        error_code=exc.code,
+                        error_type=type(exc).__name__,
+                        final=True,
+                    )
                     log.error("deliver.gave_up", message_id=message.id, code=exc.code)
                     continue
                 retry_at = self.clock() + self.backoff.delay(
@@ -78,6 +99,13 @@ class Deliver:
                 await self.outbox.failed(
                     message.id, error_code=exc.code, error=f"{type(exc).__name__}: {exc}"
                 )
+                await self._record(
+                    "message.failed",
+                    message,
+                    error_code=exc.code,
+                    error_type=type(exc).__name__,
+                    final=True,
+                )
                 log.error(
                     "deliver.failed",
                     message_id=message.id,
@@ -88,5 +116,6 @@ class Deliver:
             await self.outbox.accepted(
                 message.id, provider_message_id=sent.provider_message_id, at=self.clock()
             )
+            await self._record("message.sent", message, attempt=message.attempts + 1)
             accepted += 1
         return accepted

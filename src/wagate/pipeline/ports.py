@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from wagate.domain.chat import ChatTurn
+from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView
 from wagate.domain.messages import Provider
 from wagate.domain.phone import is_group_chat
@@ -35,6 +36,7 @@ class Burst:
     messages: Sequence[PendingMessage]
     contact_phone: str | None = None
     contact_user_id: str | None = None
+    contact_name: str | None = None  # WhatsApp profile name: a known name for PII masking
 
     @property
     def recipient(self) -> str:
@@ -80,12 +82,16 @@ class Identity:
     account: AccountView | None
     link_notice_at: datetime | None
     rate_notice_at: datetime | None
+    consent_state: ConsentState | None = None
+    consent_prompted_at: datetime | None = None
+    account_name: str | None = None  # a known name for PII masking
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Session:
     id: int
     history: Sequence[ChatTurn]  # oldest first
+    disclosed: bool = False  # the AI disclosure went out in this session already
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,11 +151,32 @@ class IdentityStore(Protocol):
 
     async def mark_notice(self, contact_id: int, *, kind: str, at: datetime) -> None: ...
 
+    async def record_consent(
+        self,
+        contact_id: int,
+        *,
+        state: ConsentState,
+        provider_message_id: str,
+        text: str,
+        at: datetime,
+    ) -> None:
+        """The new state, and its evidence (message id, time, text as written)."""
+
+
+class VaultStore(Protocol):
+    """Each conversation's PII placeholders ([NIK_1] → value), kept sealed."""
+
+    async def load(self, conversation_id: int) -> dict[str, object] | None: ...
+
+    async def save(self, conversation_id: int, vault: dict[str, object]) -> None: ...
+
 
 class SessionStore(Protocol):
     async def current(
         self, conversation_id: int, *, now: datetime, idle_timeout: timedelta, history: int
     ) -> Session: ...
+
+    async def mark_disclosed(self, session_id: int, *, at: datetime) -> None: ...
 
 
 class Outbox(Protocol):

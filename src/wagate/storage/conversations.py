@@ -156,6 +156,7 @@ class PostgresConversationStore:
             contact_key=str(contact.get("key") or row["contact_key"]),
             contact_phone=contact.get("phone"),
             contact_user_id=contact.get("user_id"),
+            contact_name=contact.get("name"),
             messages=pending,
         )
 

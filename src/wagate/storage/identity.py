@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from psycopg import AsyncConnection
 
+from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView, open_username
 from wagate.pipeline.ports import Burst, Identity
 from wagate.security.sealing import SealContext, Sealer
@@ -21,7 +22,9 @@ from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 
 _FIND_CONTACT_SQL = """
-SELECT id, user_id, phone, account_id, link_notice_at, rate_notice_at FROM contacts
+SELECT id, user_id, phone, account_id, link_notice_at, rate_notice_at, consent_state,
+       consent_prompted_at
+  FROM contacts
  WHERE tenant = %(tenant)s
    AND ((%(user_id)s::text IS NOT NULL AND user_id = %(user_id)s)
         OR (%(phone)s::text IS NOT NULL AND phone = %(phone)s))
@@ -41,15 +44,15 @@ UPDATE contacts SET user_id = COALESCE(user_id, %(user_id)s), phone = COALESCE(p
                         OR (%(phone)s::text IS NOT NULL AND o.phone = %(phone)s)))
 """
 _LINKED_ACCOUNT_SQL = """
-SELECT id, username, approved FROM accounts
+SELECT id, username, approved, pii FROM accounts
  WHERE tenant = %(tenant)s AND linked_phone = %(phone)s
 """
-_ACCOUNT_BY_ID_SQL = "SELECT id, username, approved FROM accounts WHERE id = %(id)s"
+_ACCOUNT_BY_ID_SQL = "SELECT id, username, approved, pii FROM accounts WHERE id = %(id)s"
 _CREATE_OPEN_ACCOUNT_SQL = """
 INSERT INTO accounts (tenant, username, role, approved, pii, linked_phone, linked_at)
 VALUES (%(tenant)s, %(username)s, 'user', true, %(pii)s, %(phone)s, %(now)s)
 ON CONFLICT ON CONSTRAINT accounts_username DO UPDATE SET updated_at = accounts.updated_at
-RETURNING id, username, approved
+RETURNING id, username, approved, pii
 """
 _SET_CONTACT_ACCOUNT_SQL = """
 UPDATE contacts SET account_id = %(account_id)s WHERE id = %(id)s
@@ -62,7 +65,9 @@ UPDATE conversations SET contact_id = %(contact_id)s
 # account linked to its phone (if any) is the one already recorded on it.
 _KNOWN_SQL = """
 SELECT c.id, c.user_id, c.phone, c.account_id, c.link_notice_at, c.rate_notice_at,
-       a.id AS linked_id, a.username AS linked_username, a.approved AS linked_approved
+       c.consent_state, c.consent_prompted_at,
+       a.id AS linked_id, a.username AS linked_username, a.approved AS linked_approved,
+       a.pii AS linked_pii
   FROM conversations v
   JOIN contacts c ON c.id = v.contact_id
   LEFT JOIN accounts a ON a.tenant = c.tenant AND a.linked_phone = c.phone
@@ -72,7 +77,18 @@ SELECT c.id, c.user_id, c.phone, c.account_id, c.link_notice_at, c.rate_notice_a
 _MARK_NOTICE_SQL = {
     "link": "UPDATE contacts SET link_notice_at = %(at)s WHERE id = %(id)s",
     "rate": "UPDATE contacts SET rate_notice_at = %(at)s WHERE id = %(id)s",
+    "consent_prompt": "UPDATE contacts SET consent_prompted_at = %(at)s WHERE id = %(id)s",
 }
+_RECORD_CONSENT_SQL = """
+WITH evidence AS (
+  INSERT INTO consents (tenant, contact_id, state, provider_message_id, evidence, occurred_at)
+  VALUES (%(tenant)s, %(contact_id)s, %(state)s, %(message_id)s, %(evidence)s, %(at)s)
+  ON CONFLICT ON CONSTRAINT consents_once DO NOTHING
+  RETURNING id
+)
+UPDATE contacts SET consent_state = %(state)s, consent_changed_at = %(at)s
+ WHERE id = %(contact_id)s AND EXISTS (SELECT 1 FROM evidence)
+"""
 
 
 def _account(row: dict[str, Any] | None) -> AccountView | None:
@@ -106,9 +122,10 @@ class PostgresIdentityStore:
                 _SET_CONVERSATION_CONTACT_SQL,
                 {"contact_id": contact["id"], "conversation_id": burst.conversation_id},
             )
-            account = await self._account_for(conn, contact, phone)
-            if account is None and create_account:
-                account = await self._open_account(conn, burst)
+            account_row = await self._account_for(conn, contact, phone)
+            if account_row is None and create_account:
+                account_row = await self._open_account(conn, burst)
+            account = _account(account_row)
             account_id = account.id if account else None
             if account_id != contact["account_id"]:
                 await conn.execute(
@@ -119,6 +136,9 @@ class PostgresIdentityStore:
             account=account,
             link_notice_at=contact["link_notice_at"],
             rate_notice_at=contact["rate_notice_at"],
+            consent_state=_consent(contact["consent_state"]),
+            consent_prompted_at=contact["consent_prompted_at"],
+            account_name=self._account_name(account_row),
         )
 
     async def _known(self, burst: Burst, *, create_account: bool) -> Identity | None:
@@ -152,6 +172,13 @@ class PostgresIdentityStore:
             account=account,
             link_notice_at=row["link_notice_at"],
             rate_notice_at=row["rate_notice_at"],
+            consent_state=_consent(row["consent_state"]),
+            consent_prompted_at=row["consent_prompted_at"],
+            account_name=self._account_name(
+                {"username": row["linked_username"], "pii": row["linked_pii"]}
+                if row["linked_id"] is not None
+                else None
+            ),
         )
 
     async def _contact(self, conn: AsyncConnection[Any], params: dict[str, Any]) -> Any:
@@ -168,20 +195,30 @@ class PostgresIdentityStore:
 
     async def _account_for(
         self, conn: AsyncConnection[Any], contact: Any, phone: str | None
-    ) -> AccountView | None:
+    ) -> dict[str, Any] | None:
         if phone:
-            row = await (
+            return await (
                 await conn.execute(_LINKED_ACCOUNT_SQL, {"tenant": self._tenant, "phone": phone})
             ).fetchone()
-            return _account(row)
         if contact["account_id"] is not None:  # BSUID-only contacts keep their account
-            row = await (
+            return await (
                 await conn.execute(_ACCOUNT_BY_ID_SQL, {"id": contact["account_id"]})
             ).fetchone()
-            return _account(row)
         return None
 
-    async def _open_account(self, conn: AsyncConnection[Any], burst: Burst) -> AccountView:
+    def _account_name(self, row: dict[str, Any] | None) -> str | None:
+        if row is None or row.get("pii") is None:
+            return None
+        pii = orjson.loads(
+            self._sealer.open(
+                bytes(row["pii"]),
+                SealContext(tenant=self._tenant, table="accounts", key=str(row["username"])),
+            )
+        )
+        name = pii.get("name")
+        return str(name) if name else None
+
+    async def _open_account(self, conn: AsyncConnection[Any], burst: Burst) -> dict[str, Any]:
         username = open_username(burst.contact_phone or burst.contact_key)
         username_digest = self._indexer.digest(username, purpose=blind.USERNAME)
         pii = self._sealer.seal(
@@ -208,10 +245,42 @@ class PostgresIdentityStore:
                 },
             )
         ).fetchone()
-        account = _account(row)
-        assert account is not None
-        return account
+        assert row is not None
+        created: dict[str, Any] = row
+        return created
 
     async def mark_notice(self, contact_id: int, *, kind: str, at: datetime) -> None:
         async with self._database.pool.connection() as conn:
             await conn.execute(_MARK_NOTICE_SQL[kind], {"at": at, "id": contact_id})
+
+    async def record_consent(
+        self,
+        contact_id: int,
+        *,
+        state: ConsentState,
+        provider_message_id: str,
+        text: str,
+        at: datetime,
+    ) -> None:
+        evidence = self._sealer.seal(
+            orjson.dumps({"text": text, "message_id": provider_message_id, "at": at.isoformat()}),
+            SealContext(
+                tenant=self._tenant, table="consents", key=f"{contact_id}:{provider_message_id}"
+            ),
+        )
+        async with self._database.pool.connection() as conn:
+            await conn.execute(
+                _RECORD_CONSENT_SQL,
+                {
+                    "tenant": self._tenant,
+                    "contact_id": contact_id,
+                    "state": state.value,
+                    "message_id": provider_message_id,
+                    "evidence": evidence,
+                    "at": at,
+                },
+            )
+
+
+def _consent(value: Any) -> ConsentState | None:
+    return ConsentState(str(value)) if value else None

@@ -11,7 +11,7 @@ from wagate.security.sealing import SealContext, Sealer
 from wagate.storage.database import Database
 
 _LATEST_SQL = """
-SELECT id, last_activity_at FROM sessions
+SELECT id, last_activity_at, disclosed_at FROM sessions
  WHERE conversation_id = %(conversation_id)s
  ORDER BY last_activity_at DESC, id DESC LIMIT 1
 """
@@ -62,4 +62,11 @@ class PostgresSessionStore:
                 SealContext(tenant=self._tenant, table="turns", key=key),
             )
             turns.append(ChatTurn(role=Role(str(r["role"])), content=text.decode()))
-        return Session(id=session_id, history=turns)
+        return Session(id=session_id, history=turns, disclosed=row["disclosed_at"] is not None)
+
+    async def mark_disclosed(self, session_id: int, *, at: datetime) -> None:
+        async with self._database.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE sessions SET disclosed_at = %(at)s WHERE id = %(id)s",
+                {"at": at, "id": session_id},
+            )

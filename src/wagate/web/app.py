@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 from wagate import __version__
 from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
+from wagate.web.audit_api import audit_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.webhooks import webhook_router
 
@@ -37,6 +38,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
             notices=gateway.converse.policy.notices,
         )
     )
+    app.include_router(audit_router(audit=gateway.audit, api_token=gateway.api_token))
     app.include_router(
         api_router(
             queries=gateway.queries,

@@ -1,0 +1,51 @@
+"""Masking before text leaves for the AI, and restoring the AI's answer after (CP1).
+
+`mask` replaces each piece of personal data with its conversation-stable placeholder;
+`unmask` puts the values back into the answer the user will see. Models copy placeholders
+imperfectly, so `unmask` also accepts `[nik_1]`, `[ NIK_1 ]`, `[NIK 1]`, `[NIK-1]`, the
+Markdown-escaped `NIK\\_1` and the bare `NIK_1`. A placeholder the vault does not know (the
+model made it up) is left as written rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from wagate.domain.privacy.recognizers import find_pii
+from wagate.domain.privacy.spans import EntityType
+from wagate.domain.privacy.vault import PlaceholderVault
+
+_KINDS = "|".join(kind.value for kind in EntityType)
+_WRITTEN_PLACEHOLDER = re.compile(
+    rf"\[\s*(?P<kind>(?i:{_KINDS}))\s*(?:\\?_|-|\s)?\s*(?P<number>\d{{1,6}})\s*\]"
+    rf"|(?<![\w\[])(?P<bare_kind>{_KINDS})\\?_(?P<bare_number>\d{{1,6}})(?!\w)"
+)
+
+
+def mask(text: str, *, vault: PlaceholderVault, known_names: Sequence[str] = ()) -> str:
+    """`text` with every span `find_pii` reports replaced by its placeholder from `vault`.
+
+    New values are added to `vault` (the only side effect); `unmask(mask(t, vault=v), v)`
+    gives back `t` whenever no value occurs in two spellings (see `vault.canonical`).
+    """
+    pieces: list[str] = []
+    position = 0
+    for span in find_pii(text, known_names=known_names):
+        pieces.append(text[position : span.start])
+        pieces.append(vault.placeholder_for(span.kind, span.value))
+        position = span.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def unmask(text: str, vault: PlaceholderVault) -> str:
+    """`text` with the placeholders `vault` knows replaced by their values (see module doc)."""
+    return _WRITTEN_PLACEHOLDER.sub(lambda match: _restore(match, vault), text)
+
+
+def _restore(match: re.Match[str], vault: PlaceholderVault) -> str:
+    kind = match["kind"] or match["bare_kind"]
+    number = match["number"] or match["bare_number"]
+    value = vault.value_of(EntityType(kind.upper()), int(number))
+    return match[0] if value is None else value

@@ -1,0 +1,54 @@
+"""`find_pii`: every recogniser over one text, overlaps settled (CP1).
+
+Recognisers only propose spans; `spans.resolve` decides. So a recogniser can stay simple and
+eager (the account recogniser proposes every long number near "BCA") and precision comes
+from the ranking: a valid NIK or phone number at the same place wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from itertools import chain
+
+from wagate.domain.privacy.accounts import find_accounts
+from wagate.domain.privacy.names import find_names
+from wagate.domain.privacy.nik import find_niks
+from wagate.domain.privacy.npwp import find_npwps
+from wagate.domain.privacy.phones import find_phones
+from wagate.domain.privacy.spans import EntityType, Span, resolve
+
+# Practical, not RFC 5322: dots, plus and dashes in the local part, any number of labels in
+# the domain (kemenkumham.go.id, ui.ac.id) and a letters-only TLD, so "a@b.c." keeps its
+# sentence-final dot out of the address.
+_EMAIL = re.compile(
+    r"(?<![\w.+%-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63}[A-Za-z0-9_-])?"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+)
+
+
+def find_emails(text: str) -> Iterator[Span]:
+    """E-mail addresses in `text`."""
+    if "@" not in text:
+        return
+    for match in _EMAIL.finditer(text):
+        yield Span(start=match.start(), end=match.end(), kind=EntityType.EMAIL, value=match[0])
+
+
+def find_pii(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
+    """Personal data in `text`, as non-overlapping spans in text order.
+
+    `known_names` are names we know belong to people in this conversation: the contact's
+    WhatsApp profile name and the account's name. Pure and deterministic: the same text and
+    names always give the same spans.
+    """
+    return resolve(
+        chain(
+            find_emails(text),
+            find_npwps(text),
+            find_niks(text),
+            find_phones(text),
+            find_accounts(text),
+            find_names(text, known_names),
+        )
+    )

@@ -1,0 +1,98 @@
+"""Word lists for the name heuristics: which words introduce a name and which never are one.
+
+Stored lower-cased. A capitalised word after "Pak" is a name unless it is listed here: chat
+users capitalise sentence starts ("Siap Pak Terima kasih"), roles ("Bu Hakim", "Pak RT"),
+days, months and places ("Ibu Kota"), and a wrong "name" costs precision on every message.
+"""
+
+from __future__ import annotations
+
+# Words that address or title a person; what follows may be a name. Matched case-insensitively
+# with an optional trailing dot ("Bpk.", "Sdri.").
+HONORIFICS: tuple[str, ...] = (
+    "bapak", "bpk", "pak", "ibu", "ibunda", "bu", "sdr", "sdri", "saudara", "saudari",
+    "mas", "mbak", "mba", "kak", "kakak", "bang", "abang", "tuan", "nyonya", "ny", "nona",
+    "dr", "dokter", "prof", "ustadz", "ustaz", "ustadzah", "ust", "almarhum", "almarhumah",
+    "alm", "klien", "tergugat", "penggugat", "terdakwa", "saksi", "pelapor", "terlapor",
+    "mr", "mrs", "ms", "miss",
+)  # fmt: skip
+
+# Professions written before a name like a title ("Notaris Hendra Gunawan"). Not "Jaksa": the
+# Attorney General is "Jaksa Agung", and Agung is a common first name.
+ROLES: tuple[str, ...] = (
+    "notaris", "advokat", "pengacara", "hakim", "panitera", "penyidik", "kuasa hukum",
+)  # fmt: skip
+
+# Relatives and clients, followed by "saya"/"dari"/"kandung" ("anak saya, Rizki", "ibu dari
+# Ahmad"): the words after them are often the person's name.
+KIN: tuple[str, ...] = (
+    "anak", "suami", "istri", "ibu", "ayah", "bapak", "adik", "kakak", "klien", "keponakan",
+    "cucu", "mertua", "paman", "bibi", "tante", "om", "saudara",
+)  # fmt: skip
+
+# Titles written between the honorific and the name and not part of it ("Bpk. H. Ahmad",
+# "Ibu Dr. Sri"); always with their dot, so they cannot be mistaken for a name.
+TITLES: tuple[str, ...] = ("H", "Hj", "Dr", "dr", "Drs", "Dra", "Ir", "Prof", "KH", "R", "Rr")
+
+# Words that are a role at the start of a name ("Bu Hakim" is the judge) but a name inside one
+# ("Pak Lukman Hakim"): common Indonesian surnames that double as titles.
+NAMES_AFTER_FIRST_WORD: frozenset[str] = frozenset({"hakim"})
+
+# Capitalised words that end a name or disqualify it.
+# fmt: off
+NOT_NAMES: frozenset[str] = frozenset({
+    # honorifics and titles
+    "bapak", "bpk", "pak", "ibu", "bu", "sdr", "sdri", "saudara", "saudari", "mas", "mbak",
+    "mba", "kak", "kakak", "bang", "abang", "adik", "dik", "tuan", "nyonya", "nona", "dokter",
+    "dr", "prof", "om", "tante", "mr", "mrs", "ms", "miss",
+    # pronouns, function words and chat particles
+    "saya", "aku", "kami", "kita", "anda", "kamu", "dia", "beliau", "mereka", "ini", "itu",
+    "tersebut", "yang", "dan", "atau", "dengan", "di", "ke", "dari", "untuk", "pada", "dalam",
+    "oleh", "karena", "jika", "kalau", "kalo", "tapi", "namun", "juga", "sudah", "udah", "sdh",
+    "blm", "belum", "akan", "mau", "ingin", "ada", "tidak", "tdk", "gak", "ga", "nggak",
+    "enggak", "bukan", "ya", "iya", "yaa", "ok", "oke", "okay", "baik", "siap", "terima",
+    "kasih", "makasih", "trims", "thanks", "thank", "mohon", "tolong", "maaf", "permisi",
+    "halo", "hallo", "hai", "hi", "kok", "sih", "dong", "deh", "kan", "nih", "tuh", "loh",
+    "lho", "pun", "jg", "aja", "saja", "cuma", "hanya", "memang", "emang", "kurang", "typo",
+    # greetings
+    "selamat", "pagi", "siang", "sore", "malam", "salam", "assalamualaikum", "waalaikumsalam",
+    "wassalam", "hormat",
+    # questions and common verbs/adverbs
+    "apakah", "apa", "bagaimana", "gimana", "kapan", "dimana", "mana", "siapa", "berapa",
+    "kenapa", "mengapa", "bisa", "boleh", "perlu", "harus", "sedang", "lagi", "masih", "baru",
+    "sangat", "sekali", "semua", "setiap", "para", "bagi", "sebagai", "tentang", "sesuai",
+    "terkait", "mengenai", "agar", "supaya", "sehingga", "lalu", "kemudian", "nanti", "besok",
+    "kemarin", "hari", "tercantum", "terdaftar", "tertera", "sama", "salah", "beda", "berbeda",
+    "ganti", "diganti", "lengkap",
+    # days and months
+    "senin", "selasa", "rabu", "kamis", "jumat", "jum'at", "sabtu", "minggu", "ahad", "januari",
+    "februari", "maret", "april", "mei", "juni", "juli", "agustus", "september", "oktober",
+    "november", "desember", "jan", "feb", "mar", "apr", "jun", "jul", "agt", "sep", "sept",
+    "okt", "nov", "des",
+    # offices, roles and legal parties
+    "presiden", "wakil", "menteri", "gubernur", "bupati", "walikota", "wali", "camat", "lurah",
+    "kades", "rt", "rw", "ketua", "kepala", "direktur", "dirut", "manajer", "manager", "staf",
+    "staff", "sekretaris", "bendahara", "hakim", "jaksa", "panitera", "notaris", "pengacara",
+    "advokat", "kuasa", "hukum", "polisi", "penyidik", "kapolres", "kapolda", "kapolsek",
+    "guru", "dosen", "rektor", "dekan", "komisaris", "anggota", "pimpinan", "kabag", "kasubag",
+    "kasi", "kabid", "klien", "tergugat", "penggugat", "terdakwa", "saksi", "pelapor",
+    "terlapor", "pemohon", "termohon", "ahli", "waris", "almarhum", "almarhumah", "alm",
+    "tunggal", "pengganti", "penuntut", "umum", "muda", "senior", "junior", "utama", "madya",
+    "sidang",
+    # institutions and places
+    "pt", "cv", "tbk", "ud", "koperasi", "yayasan", "bank", "kantor", "dinas", "kementerian",
+    "kemenkumham", "pengadilan", "kejaksaan", "kejari", "kejati", "polres", "polda", "polsek",
+    "mahkamah", "konstitusi", "negeri", "agama", "tinggi", "niaga", "kota", "kabupaten", "kab",
+    "provinsi", "prov", "kecamatan", "kelurahan", "desa", "jalan", "jl", "gang", "gg", "rumah",
+    "sakit", "rs", "puskesmas", "universitas", "sekolah", "indonesia", "ri", "republik",
+    "negara", "nasional", "daerah", "pusat", "jakarta", "bandung", "surabaya", "medan",
+    "semarang", "yogyakarta", "jogja", "makassar", "denpasar", "bali", "palembang", "bekasi",
+    "bogor", "depok", "tangerang", "malang", "solo", "batam", "pekanbaru", "padang", "aceh",
+    "papua", "utara", "selatan", "barat", "timur", "tengah", "raya",
+    # channels, documents and profile-name filler
+    "whatsapp", "wa", "email", "sms", "telepon", "hp", "nik", "npwp", "ktp", "kk", "sim",
+    "rekening", "rek", "no", "nomor", "toko", "admin", "official", "cs", "customer", "service",
+    "store", "shop", "olshop", "mama", "papa", "mamah", "papah", "ayah", "bunda", "keluarga",
+    "grup", "group", "info",
+})
+# fmt: on

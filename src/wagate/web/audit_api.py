@@ -1,0 +1,47 @@
+"""The audit trail over HTTP (CP3): pages of entries and the chain's verification, API token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from wagate.storage.audit import PostgresAuditLog
+from wagate.web.api import bearer_guard
+
+MAX_PAGE = 1000
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A time without a zone is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def audit_router(*, audit: PostgresAuditLog, api_token: str) -> APIRouter:
+    router = APIRouter(prefix="/api/audit", dependencies=[Depends(bearer_guard(api_token))])
+
+    @router.get("")
+    async def list_entries(
+        since: datetime | None = Query(None, description="at ≥ since (ISO 8601)"),
+        until: datetime | None = Query(None, description="at < until (ISO 8601)"),
+        limit: int = Query(100, ge=1, le=MAX_PAGE),
+        after_seq: int = Query(0, ge=0, description="continue after this seq"),
+    ) -> dict[str, Any]:
+        """Entries in seq order; pass `next_after_seq` back as `after_seq` for the next page."""
+        entries = await audit.page(
+            after_seq=after_seq, since=_utc(since), until=_utc(until), limit=limit
+        )
+        return {
+            "items": [e.as_json() for e in entries],
+            "next_after_seq": entries[-1].seq if len(entries) == limit else None,
+        }
+
+    @router.get("/verify")
+    async def verify() -> dict[str, Any]:
+        """Recompute the whole chain; `ok` is false with the first broken seq and why."""
+        return (await audit.verify()).as_json()
+
+    return router
