@@ -7,6 +7,7 @@ starts and then silently drops a provider's webhooks is the failure we most want
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from wagate.domain.identity import IdentityPolicy
+from wagate.domain.window import TemplateError, TemplateSet
 from wagate.providers.fonnte.client import DEFAULT_FONNTE_URL
 from wagate.providers.meta.client import DEFAULT_GRAPH_URL
 
@@ -97,6 +99,10 @@ class Settings(BaseSettings):
     ai_disclosure_text: str | None = None
     ai_disclaimer_text: str | None = None
     retention_days: int = Field(default=30, ge=1)
+    # Templates (TP1): a JSON list of {name, language, parameters: [names], purpose}; purpose
+    # "out_of_window" carries a message that missed the 24-hour window.
+    whatsapp_templates: str | None = None
+    whatsapp_templates_file: Path | None = None
 
     # Assistant (any OpenAI-compatible chat-completions endpoint)
     ai_base_url: str | None = None
@@ -135,6 +141,10 @@ class Settings(BaseSettings):
             problems.append("DEBOUNCE_MAX_SECONDS must be at least DEBOUNCE_SECONDS")
         if self.ai_base_url and not self.ai_model:
             problems.append("AI_BASE_URL is set: set AI_MODEL too")
+        try:
+            self.templates()
+        except (OSError, ValueError) as exc:  # JSONDecodeError and TemplateError are ValueErrors
+            problems.append(f"WHATSAPP_TEMPLATES: {exc}")
         if self.system_prompt_file is not None and not self.system_prompt_file.is_file():
             problems.append(f"SYSTEM_PROMPT_FILE: {self.system_prompt_file} is not a readable file")
         if problems:
@@ -172,6 +182,17 @@ class Settings(BaseSettings):
     @property
     def ai_configured(self) -> bool:
         return bool(self.ai_base_url or self.ai_api_key)
+
+    def templates(self) -> TemplateSet:
+        raw = self.whatsapp_templates
+        if self.whatsapp_templates_file is not None:
+            raw = self.whatsapp_templates_file.read_text(encoding="utf-8")
+        if not raw:
+            return TemplateSet()
+        items = json.loads(raw)
+        if not isinstance(items, list):
+            raise TemplateError("WHATSAPP_TEMPLATES must be a JSON list")
+        return TemplateSet.parse(items)
 
     def resolved_system_prompt(self) -> str:
         if self.system_prompt_file is not None:

@@ -104,13 +104,16 @@ class Gateway:
             channels[Provider.META] = s.meta_phone_number_id
         if s.fonnte_configured:
             channels[Provider.FONNTE] = "fonnte"
-        self.sender = OperatorSend(outbox=self.outbox, channels=channels, clock=self.clock)
+        self.sender = OperatorSend(
+            outbox=self.outbox, channels=channels, clock=self.clock, templates=s.templates()
+        )
         self.deliver = Deliver(
             outbox=self.outbox,
             providers=self.providers,
             backoff=backoff,
             clock=self.clock,
             audit=self.audit,
+            templates=s.templates(),
         )
         identities = PostgresIdentityStore(self.database, self.sealer, self.blind, tenant)
         policy = converse_policy(s)

@@ -283,6 +283,9 @@ def test_unlinked_numbers_under_verified_learn_nothing_until_linked(
 def test_operator_sends_are_delivered_once_per_idempotency_key(
     gateway: Gateway, fake_meta: FakePeer, sender: str
 ) -> None:
+    # the contact wrote first: the 24-hour window is open for free-form messages
+    assert gateway.post_meta(_text(sender, "halo")).status_code == 200
+    wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
     body = {"target": "+" + sender, "message": "Pemberitahuan dari operator"}
     queued = []
     for _ in range(3):
@@ -290,9 +293,9 @@ def test_operator_sends_are_delivered_once_per_idempotency_key(
         assert response.status_code == 202
         queued.append(response.json()["queued"])
     assert queued == [1, 0, 0]
-    wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
+    wait_until(lambda: "Pemberitahuan dari operator" in _sent_to(fake_meta, sender), timeout=20)
     time.sleep(1)
-    assert _sent_to(fake_meta, sender) == ["Pemberitahuan dari operator"]
+    assert _sent_to(fake_meta, sender).count("Pemberitahuan dari operator") == 1
     assert gateway.http.post("/api/whatsapp/send", json=body).status_code == 401
     assert (
         gateway.api_post("/api/whatsapp/send", {"target": "abc", "message": "x"}).status_code == 422
@@ -302,14 +305,19 @@ def test_operator_sends_are_delivered_once_per_idempotency_key(
 def test_delivery_statuses_move_outbound_messages_forward_only(
     gateway: Gateway, fake_meta: FakePeer, sender: str
 ) -> None:
-    assert (
-        gateway.api_post("/api/whatsapp/send", {"target": sender, "message": "status?"}).status_code
-        == 202
-    )
-    sent = wait_until(
-        lambda: [r for r in fake_meta.requests("send") if r["body"].get("to") == sender], timeout=20
-    )
-    wamid = sent[0]["wamid"]
+    assert gateway.post_meta(_text(sender, "halo")).status_code == 200  # opens the window
+    wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
+    response = gateway.api_post("/api/whatsapp/send", {"target": sender, "message": "status?"})
+    assert response.status_code == 202
+
+    def operator_send() -> list[dict[str, Any]]:
+        return [
+            r
+            for r in fake_meta.requests("send")
+            if r["body"].get("to") == sender and r["body"].get("text", {}).get("body") == "status?"
+        ]
+
+    wamid = wait_until(operator_send, timeout=20)[0]["wamid"]
     for status in ("read", "delivered", "sent"):
         payload = meta_status(
             phone_number_id=PHONE_NUMBER_ID, message_id=wamid, status=status, recipient=sender
@@ -320,7 +328,8 @@ def test_delivery_statuses_move_outbound_messages_forward_only(
         conversation = gateway.conversation_for(sender)
         assert conversation is not None
         page = gateway.api(f"/api/conversations/{conversation['id']}/messages")
-        return page["outbound"][0]["status"] if page["outbound"] else None
+        mine = [o for o in page["outbound"] if o["providerMessageId"] == wamid]
+        return mine[0]["status"] if mine else None
 
     assert wait_until(lambda: outbound_status() == "read")
 

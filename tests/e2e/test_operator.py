@@ -90,22 +90,39 @@ def test_the_accounts_cli_adds_approves_links_imports_and_unlinks(workdir: Path)
 def test_wagate_send_queues_a_message_for_the_worker(
     workdir: Path, fake_meta: FakePeer, sender: str
 ) -> None:
+    # A number that never wrote is outside the 24-hour window: the message goes as the
+    # out-of-window template, with its text as the template's parameter.
+    templates = json.dumps(
+        [
+            {
+                "name": "balasan_umum",
+                "language": "id",
+                "parameters": ["pesan"],
+                "purpose": "out_of_window",
+            }
+        ]
+    )
     with fresh_database() as url:
-        gateway = Gateway(workdir, database_url=url, graph_url=f"{fake_meta.url}/v22.0").start()
+        gateway = Gateway(
+            workdir,
+            database_url=url,
+            graph_url=f"{fake_meta.url}/v22.0",
+            WHATSAPP_TEMPLATES=templates,
+        ).start()
         try:
-            result = json.loads(
-                _wagate(
-                    gateway.env, "send", "0" + sender[2:], "Dari CLI", "--key", "cli-once"
-                ).stdout
-            )
+            first = _wagate(gateway.env, "send", "0" + sender[2:], "Dari CLI", "--key", "once")
+            result = json.loads(first.stdout)
             assert result["queued"] == 1 and result["target"] == sender
             again = json.loads(
-                _wagate(gateway.env, "send", sender, "Dari CLI", "--key", "cli-once").stdout
+                _wagate(gateway.env, "send", sender, "Dari CLI", "--key", "once").stdout
             )
             assert again["queued"] == 0
-            wait_until(
+            sent = wait_until(
                 lambda: [r for r in fake_meta.requests("send") if r["body"].get("to") == sender]
             )
+            template = sent[0]["body"]["template"]
+            assert template["name"] == "balasan_umum"
+            assert template["components"][0]["parameters"] == [{"type": "text", "text": "Dari CLI"}]
         finally:
             gateway.stop()
 

@@ -17,7 +17,9 @@ import structlog
 
 from wagate.domain.audit import AuditEvent, AuditTrail
 from wagate.domain.errors import PermanentSendError, TransientSendError
+from wagate.domain.messages import Provider
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.window import OUT_OF_WINDOW, TemplateSet, window_open
 from wagate.pipeline.ports import OutboundMessage, Outbox, ProviderDirectory
 
 log = structlog.get_logger(__name__)
@@ -31,6 +33,7 @@ class Deliver:
     clock: Callable[[], datetime]
     jitter: Callable[[], float] = field(default=random.random)
     audit: AuditTrail | None = None
+    templates: TemplateSet = field(default_factory=TemplateSet)
 
     async def _record(self, action: str, message: OutboundMessage, **details: object) -> None:
         if self.audit is not None:
@@ -47,6 +50,8 @@ class Deliver:
     async def __call__(self, conversation_id: int) -> int:
         """Send what is due for the conversation; returns how many were accepted."""
         accepted = 0
+        if self.templates.for_purpose(OUT_OF_WINDOW) is not None:
+            await self.outbox.reroute_window_failures(conversation_id)
         for message in await self.outbox.pending(conversation_id):
             if message.next_attempt_at is not None and message.next_attempt_at > self.clock():
                 # Not due yet, and everything after it waits with it.
@@ -58,14 +63,34 @@ class Deliver:
                     message.id, error_code=None, error=f"provider {message.provider} not configured"
                 )
                 continue
+            template = self._template(message)
+            if template is WINDOW_CLOSED:
+                # CP5, predicted before sending: no free-form message outside the window.
+                await self.outbox.failed(
+                    message.id,
+                    error_code="window_closed",
+                    error="outside the 24-hour window and no out_of_window template is configured",
+                )
+                await self._record("message.window_closed", message, final=True)
+                continue
             await self.outbox.start_attempt(message.id, at=self.clock())
             try:
-                sent = await provider.send_text(
-                    to=message.recipient,
-                    body=message.text,
-                    reply_to=message.reply_to,
-                    tracker=message.idempotency_key,
-                )
+                if isinstance(template, tuple):
+                    name, language, values = template
+                    sent = await provider.send_template(
+                        to=message.recipient,
+                        name=name,
+                        language=language,
+                        parameters=values,
+                        tracker=message.idempotency_key,
+                    )
+                else:
+                    sent = await provider.send_text(
+                        to=message.recipient,
+                        body=message.text,
+                        reply_to=message.reply_to,
+                        tracker=message.idempotency_key,
+                    )
             except TransientSendError as exc:
                 attempt = message.attempts  # attempts made before this one
                 error = f"{type(exc).__name__}: {exc}"
@@ -119,3 +144,24 @@ class Deliver:
             await self._record("message.sent", message, attempt=message.attempts + 1)
             accepted += 1
         return accepted
+
+    def _template(self, message: OutboundMessage) -> tuple[str, str, list[str]] | object | None:
+        """How this message must go: None (free-form text), a template (name, language,
+        values), or WINDOW_CLOSED when it may not go at all."""
+        if message.template:
+            t = message.template
+            return str(t["name"]), str(t["language"]), [str(v) for v in t["parameters"]]
+        needs_template = message.kind == "window_template" or (
+            message.provider is Provider.META
+            and not window_open(message.last_inbound_at, now=self.clock())
+        )
+        if not needs_template:
+            return None
+        fallback = self.templates.for_purpose(OUT_OF_WINDOW)
+        if fallback is None or len(fallback.parameters) > 1:
+            return WINDOW_CLOSED
+        # The template's one parameter (if it has one) carries the message itself.
+        return fallback.name, fallback.language, [message.text][: len(fallback.parameters)]
+
+
+WINDOW_CLOSED = object()

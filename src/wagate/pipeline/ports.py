@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from wagate.domain.chat import ChatTurn
 from wagate.domain.consent import ConsentState
@@ -130,6 +130,9 @@ class OutboundMessage:
     attempts: int
     reply_to: str | None = None
     next_attempt_at: datetime | None = None
+    kind: str = "reply"
+    template: Mapping[str, Any] | None = None  # {"name", "language", "parameters"}
+    last_inbound_at: datetime | None = None  # of the conversation: the 24-hour window
 
 
 class ConversationStore(Protocol):
@@ -196,6 +199,8 @@ class Outbox(Protocol):
     async def failed(self, message_id: int, *, error_code: str | None, error: str) -> None: ...
 
     async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None: ...
+
+    async def reroute_window_failures(self, conversation_id: int) -> int: ...
 
 
 class ProviderDirectory(Protocol):

@@ -4,14 +4,15 @@ conversation's order by its job, idempotent on the caller's key."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from wagate.domain.formatting import split_message
 from wagate.domain.messages import Provider
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
+from wagate.domain.window import TemplateError, TemplateSet
 
 
 class SendRejected(ValueError):
@@ -29,6 +30,7 @@ class OperatorOutbox(Protocol):
         key: str,
         kind: str,
         run_at: datetime,
+        template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]: ...
 
 
@@ -46,6 +48,56 @@ class OperatorSend:
     outbox: OperatorOutbox
     channels: Mapping[Provider, str]  # the configured providers and their default channel
     clock: Callable[[], datetime]
+    templates: TemplateSet = field(default_factory=TemplateSet)
+
+    async def send_template(
+        self,
+        target: str,
+        name: str,
+        parameters: Mapping[str, str] | Sequence[str],
+        *,
+        language: str | None = None,
+        key: str | None = None,
+    ) -> SendReceipt:
+        """A configured template (TP1): allowed outside the 24-hour window, Meta only."""
+        template = self.templates.named(name)
+        if template is None:
+            raise SendRejected(f"no template named {name!r} is configured")
+        if Provider.META not in self.channels:
+            raise SendRejected("templates need the Meta Cloud API")
+        try:
+            values = template.values(parameters)
+        except TemplateError as exc:
+            raise SendRejected(str(exc)) from exc
+        number = self._number(target)
+        part_key = key or f"template:{uuid.uuid4()}"
+        outbound_id, conversation_id = await self.outbox.enqueue(
+            provider=Provider.META,
+            channel_id=self.channels[Provider.META],
+            target=number,
+            text=f"[template {template.name}]",
+            key=part_key,
+            kind="template",
+            run_at=self.clock(),
+            template={
+                "name": template.name,
+                "language": language or template.language,
+                "parameters": values,
+            },
+        )
+        return SendReceipt(
+            idempotency_keys=(part_key,),
+            conversation_id=conversation_id,
+            provider=Provider.META,
+            target=number,
+            queued=int(outbound_id is not None),
+        )
+
+    def _number(self, target: str) -> str:
+        try:
+            return target.strip() if is_group_chat(target.strip()) else normalise_phone(target)
+        except InvalidPhoneNumber as exc:
+            raise SendRejected("target is not a phone number") from exc
 
     async def send(
         self,
@@ -63,10 +115,7 @@ class OperatorSend:
             raise SendRejected(f"provider {chosen.value} is not configured")
         if not text.strip():
             raise SendRejected("message is empty")
-        try:
-            number = target.strip() if is_group_chat(target.strip()) else normalise_phone(target)
-        except InvalidPhoneNumber as exc:
-            raise SendRejected("target is not a phone number") from exc
+        number = self._number(target)
         base_key = key or f"operator:{uuid.uuid4()}"
         parts = split_message(text)
         keys = tuple(base_key if len(parts) == 1 else f"{base_key}:{i}" for i in range(len(parts)))

@@ -28,6 +28,12 @@ class MessagingProvider(Protocol):
         `tracker` (our idempotency key) is echoed by providers that support it in their status
         webhooks, which lets a send whose answer was lost be recognised later."""
 
+    async def send_template(
+        self, *, to: str, name: str, language: str, parameters: list[str],
+        tracker: str | None = None,
+    ) -> SentMessage:
+        """Send an approved template (the only thing allowed outside the 24-hour window)."""
+
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         """Mark an inbound message read (and show typing). False when the provider can't."""
 

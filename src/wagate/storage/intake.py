@@ -7,7 +7,7 @@ by constraints, so concurrent duplicates are stored once however the requests in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -58,7 +58,8 @@ SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS
 """
 )
 
-_STORE_STATUS_SQL = """
+_STORE_STATUS_SQL = (
+    """
 WITH recorded AS (
   INSERT INTO delivery_statuses (tenant, provider, provider_message_id, status, occurred_at, errors)
   VALUES (%(tenant)s, %(provider)s, %(message_id)s, %(status)s, %(occurred_at)s, %(errors)s::jsonb)
@@ -71,10 +72,15 @@ WITH recorded AS (
          error_detail = COALESCE(%(error_detail)s, error_detail)
    WHERE provider = %(provider)s AND provider_message_id = %(message_id)s
      AND status = ANY(%(may_replace)s) AND EXISTS (SELECT 1 FROM recorded)
-  RETURNING id
-)
+  RETURNING id, conversation_id
+), reroute AS (
+  SELECT conversation_id FROM applied WHERE %(window_closed)s AND conversation_id IS NOT NULL
+), queued AS ("""
+    + insert_job_sql("reroute", "conversation_id")
+    + """)
 SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM applied) AS applied
 """
+)
 
 _STORE_OTHER_SQL = """
 INSERT INTO provider_events (tenant, provider, channel_id, field_name, dedup_key, payload)
@@ -196,6 +202,10 @@ class IntakeStore:
             "error_code": first_error.code if first_error else None,
             "error_detail": (first_error.details or first_error.title) if first_error else None,
             "may_replace": [s.value for s in DeliveryStatus if advances(s, status.status)],
+            # 131047 (legacy 470): sent outside the window; the worker reroutes it as a template.
+            "window_closed": first_error is not None and first_error.code in ("131047", "470"),
+            "run_at": datetime.now(UTC),
+            "attempt": 0,
         }
 
     def _other_params(self, other: OtherEvent) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +19,19 @@ from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
 
 _PENDING_SQL = """
-SELECT id, conversation_id, provider, channel_id, recipient, idempotency_key, content, attempts,
-       reply_to, next_attempt_at
-  FROM outbound_messages
- WHERE conversation_id = %(conversation_id)s AND status IN ('pending', 'sending')
- ORDER BY id
+SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
+       o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at
+  FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
+ WHERE o.conversation_id = %(conversation_id)s AND o.status IN ('pending', 'sending')
+ ORDER BY o.id
+"""
+# A free-form message Meta refused because the window had closed (131047, legacy 470, arriving
+# as a failed status after the send was accepted) goes again, as the out-of-window template.
+_REROUTE_SQL = """
+UPDATE outbound_messages SET status = 'pending', kind = 'window_template',
+       next_attempt_at = NULL, error_detail = 'window closed: resent as template'
+ WHERE conversation_id = %(conversation_id)s AND status = 'failed'
+   AND error_code IN ('131047', '470') AND kind <> 'window_template'
 """
 # The attempt is on record before the provider is called: a crash during the call leaves a
 # row in `sending`, which tells recovery the provider may have the message already.
@@ -123,7 +132,15 @@ class PostgresOutbox:
             attempts=int(row["attempts"]),
             reply_to=row["reply_to"],
             next_attempt_at=row["next_attempt_at"],
+            kind=str(row["kind"]),
+            template=document.get("template"),
+            last_inbound_at=row["last_inbound_at"],
         )
+
+    async def reroute_window_failures(self, conversation_id: int) -> int:
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(_REROUTE_SQL, {"conversation_id": conversation_id})
+            return cursor.rowcount
 
     async def start_attempt(self, message_id: int, *, at: datetime) -> None:
         async with self._database.pool.connection() as conn:
@@ -171,6 +188,7 @@ class PostgresOutbox:
         key: str,
         kind: str,
         run_at: datetime,
+        template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         """Queue an operator's message; returns (outbound id or None if the key was used
         already, conversation id)."""
@@ -197,7 +215,7 @@ class PostgresOutbox:
             "run_at": run_at,
             "attempt": 0,
             "content": self._sealer.seal(
-                orjson.dumps({"text": text, "to": target}),
+                orjson.dumps({"text": text, "to": target, "template": template}),
                 SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
             ),
         }

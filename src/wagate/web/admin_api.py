@@ -41,6 +41,13 @@ class SendBody(BaseModel):
     provider: Provider | None = None
 
 
+class TemplateBody(BaseModel):
+    target: str = Field(min_length=3, max_length=80)
+    template: str = Field(min_length=1, max_length=512)
+    language: str | None = Field(default=None, max_length=20)
+    parameters: list[str] | dict[str, str] = Field(default_factory=list)
+
+
 _LINK_STATUS = {
     LinkCheck.WRONG: 400,
     LinkCheck.EXPIRED: 410,
@@ -132,6 +139,28 @@ def admin_router(
             "queued": receipt.queued,
             "target": receipt.target,
             "provider": receipt.provider.value,
+            "conversationId": receipt.conversation_id,
+            "idempotencyKeys": list(receipt.idempotency_keys),
+        }
+
+    @router.post("/whatsapp/send-template", status_code=202)
+    async def send_template(
+        body: TemplateBody, idempotency_key: str | None = Header(default=None, max_length=200)
+    ) -> dict[str, Any]:
+        try:
+            receipt = await sender.send_template(
+                body.target,
+                body.template,
+                body.parameters,
+                language=body.language,
+                key=f"api:{idempotency_key}" if idempotency_key else None,
+            )
+        except SendRejected as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        return {
+            "queued": receipt.queued,
+            "target": receipt.target,
+            "template": body.template,
             "conversationId": receipt.conversation_id,
             "idempotencyKeys": list(receipt.idempotency_keys),
         }

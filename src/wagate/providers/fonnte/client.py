@@ -70,6 +70,13 @@ class FonnteClient:
         recipient = text(targets[0]) if isinstance(targets, list) and targets else None
         return SentMessage(provider_message_id=message_id, recipient=recipient)
 
+    async def send_template(
+        self, *, to: str, name: str, language: str, parameters: list[str],
+        tracker: str | None = None,
+    ) -> SentMessage:
+        # Fonnte drives an ordinary WhatsApp account: no templates, and no window to need them.
+        raise e.InvalidRequest("Fonnte has no message templates", code="no_templates")
+
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         return False  # Fonnte has no read-receipt API; `typing` rides along with /send.
 

@@ -50,7 +50,10 @@ class MetaClient:
             request["context"] = {"message_id": reply_to}
         if tracker:
             request["biz_opaque_callback_data"] = tracker[:512]
-        answer = await self._post_message(request)
+        return self._sent(await self._post_message(request))
+
+    @staticmethod
+    def _sent(answer: dict[str, Any]) -> SentMessage:
         sent = items(answer.get("messages"))
         message_id = text(sent[0].get("id")) if sent else None
         if message_id is None:
@@ -60,6 +63,22 @@ class MetaClient:
         recipients = items(answer.get("contacts"))
         recipient = text(recipients[0].get("wa_id")) if recipients else None
         return SentMessage(provider_message_id=message_id, recipient=recipient)
+
+    async def send_template(
+        self, *, to: str, name: str, language: str, parameters: list[str],
+        tracker: str | None = None,
+    ) -> SentMessage:
+        template: dict[str, Any] = {"name": name, "language": {"code": language}}
+        if parameters:
+            template["components"] = [{
+                "type": "body",
+                "parameters": [{"type": "text", "text": value} for value in parameters],
+            }]
+        request: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual",
+                                   "to": to, "type": "template", "template": template}
+        if tracker:
+            request["biz_opaque_callback_data"] = tracker[:512]
+        return self._sent(await self._post_message(request))
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         request: dict[str, Any] = {
