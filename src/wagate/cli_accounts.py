@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from wagate.domain.audit import AuditEvent
 from wagate.domain.messages import Provider
 from wagate.wiring import Gateway
 
@@ -109,3 +110,62 @@ def send(
             "keys": list(receipt.idempotency_keys),
         }
     )
+
+
+contacts_app = typer.Typer(no_args_is_help=True, help="A contact's data: export and erase.")
+
+
+@contacts_app.command("export")
+def export_contact(
+    phone: str,
+    output: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """Everything held about the contact with this number, as JSON (UU PDP access right)."""
+
+    async def run(gateway: Gateway) -> dict[str, Any]:
+        data = await gateway.rights.export(phone)
+        await gateway.audit.record(
+            AuditEvent(
+                action="contact.exported",
+                actor="operator:cli",
+                subject=None,
+                details={"conversations": len(data["conversations"])},
+            ),
+            at=gateway.clock(),
+        )
+        return data
+
+    text = json.dumps(_with_gateway(run), indent=2, ensure_ascii=False, default=str)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        output.chmod(0o600)
+        typer.echo(f"written to {output}")
+
+
+@contacts_app.command("erase")
+def erase_contact(
+    phone: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase the contact with this number and everything held about it (UU PDP erasure)."""
+    if not yes:
+        typer.confirm(f"Erase everything held about {phone}?", abort=True)
+
+    async def run(gateway: Gateway) -> dict[str, int]:
+        counts = await gateway.rights.erase(phone)
+        await gateway.audit.record(
+            AuditEvent(action="contact.erased", actor="operator:cli", subject=None, details=counts),
+            at=gateway.clock(),
+        )
+        return counts
+
+    _show(_with_gateway(run))
+
+
+def retention_run() -> None:
+    """Purge what is older than RETENTION_DAYS now (the worker also does this hourly)."""
+    from wagate.jobs.worker import retention_once
+
+    _show(_with_gateway(retention_once))

@@ -44,6 +44,7 @@ from wagate.storage.identity import PostgresIdentityStore
 from wagate.storage.intake import IntakeStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.queries import ConversationQueries
+from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.vaults import PostgresVaultStore
 from wagate.web.webhooks import WebhookSecrets
@@ -80,11 +81,13 @@ class Gateway:
     converse: Converse = field(init=False)
     sender: OperatorSend = field(init=False)
     audit: PostgresAuditLog = field(init=False)
+    rights: ContactRights = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
         tenant = s.wagate_tenant
         self.audit = PostgresAuditLog(self.database, tenant)
+        self.rights = ContactRights(self.database, self.sealer, self.blind, tenant)
         self.intake = Intake(
             store=IntakeStore(self.database, self.sealer, self.blind, tenant),
             debounce=timedelta(seconds=s.debounce_seconds),

@@ -9,6 +9,7 @@ from datetime import timedelta
 import procrastinate
 import structlog
 
+from wagate.domain.audit import AuditEvent
 from wagate.jobs.queue import QUEUE, TASK
 from wagate.wiring import Gateway
 
@@ -45,6 +46,33 @@ async def sweep_once(gateway: Gateway) -> tuple[int, int]:
     return stalled, orphans
 
 
+RETENTION_EVERY = timedelta(hours=1)
+
+
+async def retention_once(gateway: Gateway) -> dict[str, int]:
+    """CP7: purge content older than RETENTION_DAYS; the audit chain keeps its hashes."""
+    now = gateway.clock()
+    cutoff = now - timedelta(days=gateway.settings.retention_days)
+    counts = await gateway.rights.purge(cutoff=cutoff)
+    counts["audit_redacted"] = await gateway.audit.redact_before(cutoff, at=now)
+    if any(counts.values()):
+        await gateway.audit.record(
+            AuditEvent(action="retention.purged", actor="worker", subject=None, details=counts),
+            at=now,
+        )
+        log.info("retention.purged", **counts)
+    return counts
+
+
+async def _retain_forever(gateway: Gateway) -> None:
+    while True:
+        try:
+            await retention_once(gateway)
+        except Exception as exc:  # retention must outlive a database hiccup
+            log.error("retention.failed", error_type=type(exc).__name__)
+        await asyncio.sleep(RETENTION_EVERY.total_seconds())
+
+
 async def _sweep_forever(gateway: Gateway) -> None:
     while True:
         try:
@@ -58,6 +86,7 @@ async def run_worker(gateway: Gateway, *, name: str = "wagate") -> None:
     """Run until cancelled; on cancel, running jobs get a few seconds to finish."""
     app = build_job_app(gateway)
     sweeper = asyncio.create_task(_sweep_forever(gateway), name="wagate-sweep")
+    retainer = asyncio.create_task(_retain_forever(gateway), name="wagate-retention")
     log.info("worker.started", concurrency=gateway.settings.worker_concurrency)
     try:
         async with app.open_async():
@@ -71,7 +100,8 @@ async def run_worker(gateway: Gateway, *, name: str = "wagate") -> None:
                 shutdown_graceful_timeout=10,
             )
     finally:
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for task in (sweeper, retainer):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         log.info("worker.stopped")
