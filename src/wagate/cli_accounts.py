@@ -169,3 +169,62 @@ def retention_run() -> None:
     from wagate.jobs.worker import retention_once
 
     _show(_with_gateway(retention_once))
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="Encryption keys: rotate, re-seal, status.")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """How many sealed values each key (or plaintext) holds."""
+    from wagate.storage.reseal import Resealer
+
+    _show(
+        _with_gateway(lambda g: Resealer(g.database, g.sealer, g.settings.wagate_tenant).status())
+    )
+
+
+@keys_app.command("reseal")
+def keys_reseal() -> None:
+    """Re-seal every value not sealed with the current key (safe while the gateway runs)."""
+    from wagate.storage.reseal import Resealer
+
+    async def run(gateway: Gateway) -> dict[str, int]:
+        counts = await Resealer(
+            gateway.database,
+            gateway.sealer,
+            gateway.settings.wagate_tenant,
+        ).reseal()
+        await gateway.audit.record(
+            AuditEvent(action="keys.resealed", actor="operator:cli", subject=None, details=counts),
+            at=gateway.clock(),
+        )
+        return counts
+
+    _show(_with_gateway(run))
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    reseal: Annotated[
+        bool, typer.Option("--reseal/--no-reseal", help="Re-seal existing data now.")
+    ] = True,
+) -> None:
+    """Add a new current key to the key file; running processes pick it up within a second.
+    Old keys stay for reading until everything is re-sealed."""
+    from wagate.cli import settings_or_exit
+    from wagate.security.keys import add_key_to_file
+    from wagate.wiring import keyfile_path
+
+    path = keyfile_path(settings_or_exit())
+    if path is None:
+        typer.echo(
+            "wagate: keys come from WAGATE_ENCRYPTION_KEYS: put a new id:base64 key "
+            "first in that list, restart the processes, then run `wagate keys reseal`.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    ring = add_key_to_file(path)
+    typer.echo(f"current key is now {ring.current.key_id} (back up {path} again)")
+    if reseal:
+        keys_reseal()

@@ -30,6 +30,7 @@ from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
 from wagate.providers.registry import Factory, ProviderRegistry
 from wagate.security.crypto import AesGcmSealer, BlindIndex
+from wagate.security.keyfile_sealer import KeyfileSealer
 from wagate.security.keys import Keyring, load_or_create_keyfile
 from wagate.security.sealing import Sealer
 from wagate.settings import OPENROUTER_URL, Settings
@@ -310,6 +311,19 @@ def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     return embedded.start(), embedded
 
 
+def keyfile_path(settings: Settings) -> Path | None:
+    """The key file, unless the keys come from WAGATE_ENCRYPTION_KEYS."""
+    if _secret(settings.wagate_encryption_keys):
+        return None
+    return settings.wagate_data_dir / "encryption-keys.json"
+
+
+def build_sealer(settings: Settings, ring: Keyring) -> Sealer:
+    path = keyfile_path(settings)
+    # With a key file, rotation adds keys to it and running processes follow the file.
+    return KeyfileSealer(path, ring) if path is not None else AesGcmSealer(ring)
+
+
 def keyring(settings: Settings) -> Keyring:
     """Keys from WAGATE_ENCRYPTION_KEYS, else a key file generated once in the data dir."""
     configured = _secret(settings.wagate_encryption_keys)
@@ -342,7 +356,7 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         settings=settings,
         database=database,
         embedded=embedded,
-        sealer=AesGcmSealer(ring),
+        sealer=build_sealer(settings, ring),
         blind=BlindIndex(ring),
         providers=provider_registry(settings),
         api_token=api_token(settings),

@@ -28,6 +28,11 @@ class Sealer(Protocol):
 
     def open(self, sealed: bytes, context: SealContext) -> bytes: ...
 
+    def needs_reseal(self, sealed: bytes) -> bool:
+        """Sealed with anything but the current key (rotation)."""
+
+    def reseal(self, sealed: bytes, context: SealContext) -> bytes: ...
+
 
 class UnreadableEnvelope(ValueError):
     """The stored bytes are not an envelope this gateway can open."""
@@ -44,3 +49,9 @@ class PlaintextSealer:
             version = sealed[0] if sealed else None
             raise UnreadableEnvelope(f"envelope version {version} needs a key this gateway lacks")
         return bytes(sealed[1:])
+
+    def needs_reseal(self, sealed: bytes) -> bool:
+        return False  # nothing to rotate to
+
+    def reseal(self, sealed: bytes, context: SealContext) -> bytes:
+        return sealed
