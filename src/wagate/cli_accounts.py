@@ -17,6 +17,23 @@ T = TypeVar("T")
 accounts_app = typer.Typer(no_args_is_help=True, help="Manage accounts and linked numbers.")
 
 
+def _audited(
+    action: str, run: Callable[[Gateway], Awaitable[T]], **details: object
+) -> Callable[[Gateway], Awaitable[T]]:
+    """CP3: an operator's action through the CLI, recorded once it succeeded."""
+
+    async def wrapped(gateway: Gateway) -> T:
+        result = await run(gateway)
+        subject = f"account:{result.id}" if hasattr(result, "id") else None
+        await gateway.audit.record(
+            AuditEvent(action=action, actor="operator:cli", subject=subject, details=details),
+            at=gateway.clock(),
+        )
+        return result
+
+    return wrapped
+
+
 def _with_gateway(action: Callable[[Gateway], Awaitable[T]]) -> T:
     from wagate.cli import run_async, settings_or_exit
     from wagate.wiring import open_gateway
@@ -52,8 +69,11 @@ def add(
 ) -> None:
     """Add an account."""
     record = _with_gateway(
-        lambda g: g.accounts.add(
-            username=username, name=name, role=role, email=email, phone=phone, approved=approved
+        _audited(
+            "account.created",
+            lambda g: g.accounts.add(
+                username=username, name=name, role=role, email=email, phone=phone, approved=approved
+            ),
         )
     )
     _show(record.as_json())
@@ -68,25 +88,36 @@ def list_accounts() -> None:
 @accounts_app.command("approve")
 def approve(account: str, revoke: Annotated[bool, typer.Option("--revoke")] = False) -> None:
     """Approve an account (by id or username), or --revoke the approval."""
-    _show(_with_gateway(lambda g: g.accounts.approve(account, not revoke)).as_json())
+    action = "account.revoked" if revoke else "account.approved"
+    _show(
+        _with_gateway(_audited(action, lambda g: g.accounts.approve(account, not revoke))).as_json()
+    )
 
 
 @accounts_app.command("link")
 def link(account: str, phone: str) -> None:
     """Link a phone number to an account directly (an operator vouches for it)."""
-    _show(_with_gateway(lambda g: g.accounts.link(account, phone)).as_json())
+    _show(
+        _with_gateway(
+            _audited("account.linked", lambda g: g.accounts.link(account, phone))
+        ).as_json()
+    )
 
 
 @accounts_app.command("unlink")
 def unlink(account: str) -> None:
     """Remove an account's linked number."""
-    _show(_with_gateway(lambda g: g.accounts.unlink(account)).as_json())
+    _show(
+        _with_gateway(_audited("account.unlinked", lambda g: g.accounts.unlink(account))).as_json()
+    )
 
 
 @accounts_app.command("import")
 def import_csv(path: Path) -> None:
     """Import accounts from CSV: username,name,role,email,phone,approved."""
-    added, updated = _with_gateway(lambda g: g.accounts.import_csv(path))
+    added, updated = _with_gateway(
+        _audited("accounts.imported", lambda g: g.accounts.import_csv(path))
+    )
     typer.echo(f"added {added}, updated {updated}")
 
 

@@ -75,6 +75,12 @@ def test_the_accounts_cli_adds_approves_links_imports_and_unlinks(workdir: Path)
         assert accounts["siti"]["role"] == "admin" and accounts["siti"]["approved"] is False
         assert json.loads(_wagate(env, "accounts", "unlink", "siti").stdout)["linkedPhone"] is None
 
+        # every operator action is in the audit trail
+        with psycopg.connect(url) as conn:
+            actions = {r[0] for r in conn.execute("SELECT action FROM audit_log").fetchall()}
+        assert {"account.created", "account.approved", "account.linked", "accounts.imported",
+                "account.unlinked"} <= actions
+
         # account PII is not stored as plain columns
         with psycopg.connect(url) as conn:
             columns = {

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from wagate.domain.audit import AuditEvent, AuditTrail
 from wagate.domain.conversation import Notices
 from wagate.domain.identity import LINK_CODE_TTL, LinkCheck
 from wagate.domain.messages import Provider
@@ -58,6 +59,7 @@ _LINK_STATUS = {
 
 def admin_router(
     *,
+    audit: AuditTrail,
     accounts: AccountAdmin,
     sender: OperatorSend,
     api_token: str,
@@ -65,6 +67,13 @@ def admin_router(
     notices: Notices,
 ) -> APIRouter:
     router = APIRouter(prefix="/api", dependencies=[Depends(bearer_guard(api_token))])
+
+    async def record(action: str, subject: str | None, **details: object) -> None:
+        """CP3: every operator action, as facts (ids, counts), never message text."""
+        await audit.record(
+            AuditEvent(action=action, actor="operator:api", subject=subject, details=details),
+            at=clock(),
+        )
 
     async def account_or_404(ref: str) -> Any:
         try:
@@ -79,7 +88,9 @@ def admin_router(
     @router.post("/accounts", status_code=201)
     async def add_account(body: NewAccount) -> dict[str, Any]:
         try:
-            return (await accounts.add(**body.model_dump())).as_json()
+            created = await accounts.add(**body.model_dump())
+            await record("account.created", f"account:{created.id}", approved=created.approved)
+            return created.as_json()
         except AccountError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
         except ValueError as exc:
@@ -88,12 +99,16 @@ def admin_router(
     @router.post("/accounts/{ref}/approve")
     async def approve(ref: str) -> dict[str, Any]:
         await account_or_404(ref)
-        return (await accounts.approve(ref)).as_json()
+        approved = await accounts.approve(ref)
+        await record("account.approved", f"account:{approved.id}")
+        return approved.as_json()
 
     @router.post("/accounts/{ref}/unlink")
     async def unlink(ref: str) -> dict[str, Any]:
         await account_or_404(ref)
-        return (await accounts.unlink(ref)).as_json()
+        unlinked = await accounts.unlink(ref)
+        await record("account.unlinked", f"account:{unlinked.id}")
+        return unlinked.as_json()
 
     @router.post("/accounts/{ref}/link", status_code=202)
     async def start_link(ref: str, body: PhoneBody) -> dict[str, Any]:
@@ -106,6 +121,7 @@ def admin_router(
             await sender.send(phone, text, kind="link_code")
         except (SendRejected, ValueError) as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
+        await record("account.link_code_sent", f"account:{account.id}")
         # The code goes to the phone only: the caller learns where, never what.
         return {
             "account": account.id,
@@ -118,6 +134,7 @@ def admin_router(
     async def verify_link(ref: str, body: CodeBody) -> JSONResponse:
         await account_or_404(ref)
         result, account = await accounts.verify_link(ref, body.code, now=clock())
+        await record("account.link_verified", f"account:{account.id}", result=result.value)
         if result is not LinkCheck.OK:
             return JSONResponse({"detail": result.value}, status_code=_LINK_STATUS[result])
         return JSONResponse({"linked": True, "account": account.as_json()})
@@ -135,6 +152,12 @@ def admin_router(
             )
         except SendRejected as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
+        await record(
+            "operator.send",
+            f"conversation:{receipt.conversation_id}",
+            queued=receipt.queued,
+            parts=len(receipt.idempotency_keys),
+        )
         return {
             "queued": receipt.queued,
             "target": receipt.target,
@@ -157,6 +180,12 @@ def admin_router(
             )
         except SendRejected as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
+        await record(
+            "operator.send_template",
+            f"conversation:{receipt.conversation_id}",
+            template=body.template,
+            queued=receipt.queued,
+        )
         return {
             "queued": receipt.queued,
             "target": receipt.target,

@@ -31,6 +31,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
     )
     app.include_router(
         admin_router(
+            audit=gateway.audit,
             accounts=gateway.accounts,
             sender=gateway.sender,
             api_token=gateway.api_token,
