@@ -73,7 +73,11 @@ def test_a_contact_can_be_exported_and_erased_and_old_data_is_purged(
             texts = [m["message"]["content"]["body"] for m in exported["inboundMessages"]]
             assert texts == ["Saya ingin mengurus surat kuasa", "untuk sengketa tanah"]
             assert exported["conversations"][0]["profile"]["name"] == "Dewi Lestari"
-            assert [h["role"] for h in exported["history"]] == ["user", "assistant"]
+            roles = [h["role"] for h in exported["history"]]
+            # one or two runs, depending on whether both messages made one burst
+            assert roles in (["user", "assistant"], ["user", "assistant"] * 2)
+            user_text = " ".join(h["text"] for h in exported["history"] if h["role"] == "user")
+            assert "surat kuasa" in user_text and "sengketa tanah" in user_text
             assert exported["outboundMessages"] and exported["accounts"]
 
             # erase: gone, with an audit entry, and the chain still verifies
