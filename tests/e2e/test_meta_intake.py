@@ -183,6 +183,10 @@ def test_every_real_world_payload_shape_is_acknowledged(gateway: Gateway) -> Non
     for _, payload in cases:
         assert gateway.post_meta(payload).status_code == 200
     assert sum(c["messageCount"] for c in gateway.conversations()) == before
+    # …and every message they carried is processed by the worker, whatever its shape
+    wait_until(
+        lambda: all(c["pendingCount"] == 0 for c in gateway.conversations()), timeout=90, every=0.5
+    )
 
 
 def test_unknown_message_types_are_stored_as_unsupported(gateway: Gateway, sender: str) -> None:

@@ -242,3 +242,8 @@ def test_resolve_prefers_rank_then_length_regardless_of_order() -> None:
 def test_resolve_collapses_duplicates_and_keeps_disjoint_spans() -> None:
     a, b = span(0, 4, EntityType.NAMA), span(5, 9, EntityType.NAMA)
     assert resolve([a, b, a]) == [a, b]
+
+
+def test_a_number_at_the_start_of_a_line_is_found() -> None:
+    spans = find_pii("Halo\n0812-3456-7890")
+    assert [(s.kind.value, s.value) for s in spans] == [("TELEPON", "0812-3456-7890")]

@@ -113,7 +113,7 @@ class PostgresIdentityStore:
         phone = blind.digest_or_none(self._indexer, burst.contact_phone, blind.PHONE)
         params = {
             "tenant": self._tenant,
-            "user_id": blind.digest_or_none(self._indexer, burst.contact_user_id, blind.USER_ID),
+            "user_id": blind.digest_or_none(self._indexer, _user_key(burst), blind.USER_ID),
             "phone": phone,
         }
         async with self._database.pool.connection() as conn, conn.transaction():
@@ -152,9 +152,8 @@ class PostgresIdentityStore:
             burst.contact_phone, purpose=blind.PHONE
         ):
             return None
-        if burst.contact_user_id and row["user_id"] != self._indexer.digest(
-            burst.contact_user_id, purpose=blind.USER_ID
-        ):
+        user_key = _user_key(burst)
+        if user_key and row["user_id"] != self._indexer.digest(user_key, purpose=blind.USER_ID):
             return None
         if row["linked_id"] != row["account_id"]:
             return None  # linked or unlinked since: the slow path records it
@@ -284,3 +283,12 @@ class PostgresIdentityStore:
 
 def _consent(value: Any) -> ConsentState | None:
     return ConsentState(str(value)) if value else None
+
+
+def _user_key(burst: Burst) -> str | None:
+    """What identifies a contact besides its phone: Meta's BSUID, or — for a sender with
+    neither a readable phone nor a BSUID — the conversation's contact key, so such a contact
+    is still found again rather than created anew every time."""
+    if burst.contact_user_id:
+        return burst.contact_user_id
+    return None if burst.contact_phone else burst.contact_key

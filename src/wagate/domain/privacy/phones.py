@@ -26,8 +26,10 @@ _MAYBE_PHONE = re.compile(r"\d(?:[\s().\-/+]{0,3}\d){6}")
 _PHONE_SHAPE = re.compile(r"(?:\+|\(?0|62)")
 # The matcher's own left boundary allows "JP0812…", "INV-0812…", "MPL/0812…" and "12.0812…";
 # ours does not, except for WhatsApp links (wa.me/62812…).
-_GLUED = re.compile(r"(?:[^\W\d_][#/-]?|\d[.,])$")
-_WA_LINK = re.compile(r"wa\.me/$", re.IGNORECASE)
+# \Z, not $: `$` also matches before a final newline, which took a number at the start of a
+# line ("Halo\n0812…") for one glued to the word before it.
+_GLUED = re.compile(r"(?:[^\W\d_][#/-]?|\d[.,])\Z")
+_WA_LINK = re.compile(r"wa\.me/\Z", re.IGNORECASE)
 # A number right after "rek."/"BCA" is the account, even when it is also a valid landline
 # (BNI's 0241234567 is Semarang's 024 + 7 digits); mobile-shaped numbers stay phones, since
 # "rekening" messages also carry the contact's mobile and e-wallets use it as the account.
