@@ -321,6 +321,15 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    # We own logging from here on. A library's dictConfig (uvicorn's default, for one) may
+    # have disabled loggers, or given them handlers of their own that write past the redaction
+    # processor: every record goes through the root handler above, redacted, or nowhere.
+    for existing in logging.root.manager.loggerDict.values():
+        if isinstance(existing, logging.Logger):
+            existing.disabled = False
+            existing.handlers.clear()
+            existing.propagate = True
+            existing.setLevel(logging.NOTSET)  # the root's level decides, but for those below
     root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
     for noisy in (
         "procrastinate",

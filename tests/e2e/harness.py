@@ -280,3 +280,22 @@ def tag(number: str) -> str:
     """A marker derived from a test's phone number that is not itself personal data (PII
     masking would, rightly, hide the number from the AI): its digits spelt as letters."""
     return "k" + number[-8:].translate(str.maketrans("0123456789", "abcdefghij"))
+
+
+@contextmanager
+def gateway_on_fresh_database(
+    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer | None = None, **settings: str
+) -> Iterator[tuple[Gateway, str]]:
+    """A gateway of its own on a database of its own, against the session's fakes."""
+    with fresh_database() as url:
+        gateway = Gateway(
+            workdir,
+            database_url=url,
+            graph_url=f"{fake_meta.url}/v22.0",
+            ai_url=f"{fake_ai.url}/v1" if fake_ai else None,
+            **settings,
+        ).start()
+        try:
+            yield gateway, url
+        finally:
+            gateway.stop()

@@ -14,7 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, fresh_database, tag, wait_until
+from tests.e2e.harness import (
+    PHONE_NUMBER_ID,
+    FakePeer,
+    Gateway,
+    fresh_database,
+    gateway_on_fresh_database,
+    tag,
+    wait_until,
+)
 from wagate.fakes.payloads import meta_envelope, meta_status, meta_text, new_wamid
 
 
@@ -116,26 +124,21 @@ def test_a_restart_during_the_debounce_loses_nothing_and_answers_once(
 def test_the_ai_timing_out_on_the_first_model_falls_back_to_the_second(
     workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
 ) -> None:
-    with fresh_database() as url:
-        gateway = Gateway(
-            workdir,
-            database_url=url,
-            graph_url=f"{fake_meta.url}/v22.0",
-            ai_url=f"{fake_ai.url}/v1",
-            AI_MODEL="slow-model",
-            AI_FALLBACK_MODELS="model-b,model-c",
-            AI_TIMEOUT_SECONDS="1",
-        ).start()
-        try:
-            httpx.post(
-                f"{fake_ai.url}/_fake/fail",
-                json={"model": "slow-model", "delay_seconds": 3, "times": 1, "http_status": 200},
-            ).raise_for_status()
-            assert gateway.post_meta(_text(sender, f"cepat {tag(sender)}")).status_code == 200
-            answers = wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)
-            assert "ECHO[model-b]" in answers[0]
-        finally:
-            gateway.stop()
+    with gateway_on_fresh_database(
+        workdir,
+        fake_meta,
+        fake_ai,
+        AI_MODEL="slow-model",
+        AI_FALLBACK_MODELS="model-b, model-c",
+        AI_TIMEOUT_SECONDS="1",
+    ) as (gateway, _):
+        httpx.post(
+            f"{fake_ai.url}/_fake/fail",
+            json={"model": "slow-model", "delay_seconds": 3, "times": 1, "http_status": 200},
+        ).raise_for_status()
+        assert gateway.post_meta(_text(sender, f"cepat {tag(sender)}")).status_code == 200
+        answers = wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)
+        assert "ECHO[model-b]" in answers[0]
 
 
 def test_the_ai_failing_entirely_brings_an_apology_then_a_later_answer(
@@ -173,111 +176,96 @@ def test_long_answers_are_split_and_sent_in_order(
 def test_policies_before_the_ai(
     workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
 ) -> None:
-    with fresh_database() as url:
-        gateway = Gateway(
-            workdir,
-            database_url=url,
-            graph_url=f"{fake_meta.url}/v22.0",
-            ai_url=f"{fake_ai.url}/v1",
-            RATE_LIMIT_PER_MINUTE="3",
-            MAX_MESSAGE_CHARS="50",
-        ).start()
-        try:
-            # over-long: a notice, nothing to the AI
-            assert gateway.post_meta(_text(sender, "x" * 80)).status_code == 200
-            wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
-            assert "panjang" in _sent_to(fake_meta, sender)[0]
-            # non-text: a sensible reply, not silence
-            image = meta_envelope(
-                PHONE_NUMBER_ID,
-                {
-                    "contacts": [{"profile": {"name": "B"}, "wa_id": sender}],
-                    "messages": [
-                        {
-                            "from": sender,
-                            "id": new_wamid(),
-                            "timestamp": str(int(time.time())),
-                            "type": "image",
-                            "image": {"id": "1", "mime_type": "image/jpeg"},
-                        }
-                    ],
-                },
-            )
-            assert gateway.post_meta(image).status_code == 200
-            wait_until(lambda: len(_sent_to(fake_meta, sender)) == 2, timeout=20)
-            assert "teks" in _sent_to(fake_meta, sender)[1]
-            # rate limit: the 3 earlier messages count; the rest are stored, not sent to the AI
-            for i in range(3):
-                assert (
-                    gateway.post_meta(_text(sender, f"spam {i} {tag(sender)}")).status_code == 200
-                )
-            wait_until(
-                lambda: (
-                    len(gateway.messages_of(sender)) == 5
-                    and all(m["processedAt"] for m in gateway.messages_of(sender))
-                ),
-                timeout=20,
-            )
-            time.sleep(1)
-            # two earlier messages in the minute: "spam 0" is the third and allowed, no more
-            asked = [c["body"]["messages"][-1]["content"] for c in _ai_calls(fake_ai, tag(sender))]
-            assert asked == [f"spam 0 {tag(sender)}"]
-            notices = [t for t in _sent_to(fake_meta, sender) if "terlalu banyak" in t]
-            assert len(notices) == 1
-        finally:
-            gateway.stop()
+    with gateway_on_fresh_database(
+        workdir, fake_meta, fake_ai, RATE_LIMIT_PER_MINUTE="3", MAX_MESSAGE_CHARS="50"
+    ) as (gateway, _):
+        # over-long: a notice, nothing to the AI
+        assert gateway.post_meta(_text(sender, "x" * 80)).status_code == 200
+        wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
+        assert "panjang" in _sent_to(fake_meta, sender)[0]
+        # non-text: a sensible reply, not silence
+        image = meta_envelope(
+            PHONE_NUMBER_ID,
+            {
+                "contacts": [{"profile": {"name": "B"}, "wa_id": sender}],
+                "messages": [
+                    {
+                        "from": sender,
+                        "id": new_wamid(),
+                        "timestamp": str(int(time.time())),
+                        "type": "image",
+                        "image": {"id": "1", "mime_type": "image/jpeg"},
+                    }
+                ],
+            },
+        )
+        assert gateway.post_meta(image).status_code == 200
+        wait_until(lambda: len(_sent_to(fake_meta, sender)) == 2, timeout=20)
+        assert "teks" in _sent_to(fake_meta, sender)[1]
+        # rate limit: the 3 earlier messages count; the rest are stored, not sent to the AI
+        for i in range(3):
+            assert gateway.post_meta(_text(sender, f"spam {i} {tag(sender)}")).status_code == 200
+        wait_until(
+            lambda: (
+                len(gateway.messages_of(sender)) == 5
+                and all(m["processedAt"] for m in gateway.messages_of(sender))
+            ),
+            timeout=20,
+        )
+        time.sleep(1)
+        # two earlier messages in the minute: "spam 0" is the third and allowed, no more
+        asked = [c["body"]["messages"][-1]["content"] for c in _ai_calls(fake_ai, tag(sender))]
+        assert asked == [f"spam 0 {tag(sender)}"]
+        notices = [t for t in _sent_to(fake_meta, sender) if "terlalu banyak" in t]
+        assert len(notices) == 1
 
 
 def test_unlinked_numbers_under_verified_learn_nothing_until_linked(
     workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
 ) -> None:
-    with fresh_database() as url:
-        gateway = Gateway(
-            workdir,
-            database_url=url,
-            graph_url=f"{fake_meta.url}/v22.0",
-            ai_url=f"{fake_ai.url}/v1",
-            IDENTITY_POLICY="verified",
-        ).start()
-        try:
-            assert gateway.post_meta(_text(sender, f"rahasia {tag(sender)}")).status_code == 200
-            wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
-            assert gateway.post_meta(_text(sender, f"lagi {tag(sender)}")).status_code == 200
-            wait_until(lambda: all(m["processedAt"] for m in gateway.messages_of(sender)))
-            time.sleep(1)
-            replies = _sent_to(fake_meta, sender)
-            assert len(replies) == 1 and "belum terhubung" in replies[0]
-            assert _ai_calls(fake_ai, tag(sender)) == []
+    with gateway_on_fresh_database(
+        workdir,
+        fake_meta,
+        fake_ai,
+        IDENTITY_POLICY="verified",
+    ) as (
+        gateway,
+        _,
+    ):
+        assert gateway.post_meta(_text(sender, f"rahasia {tag(sender)}")).status_code == 200
+        wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
+        assert gateway.post_meta(_text(sender, f"lagi {tag(sender)}")).status_code == 200
+        wait_until(lambda: all(m["processedAt"] for m in gateway.messages_of(sender)))
+        time.sleep(1)
+        replies = _sent_to(fake_meta, sender)
+        assert len(replies) == 1 and "belum terhubung" in replies[0]
+        assert _ai_calls(fake_ai, tag(sender)) == []
 
-            created = gateway.api_post(
-                "/api/accounts", {"username": f"budi{sender}", "name": "Budi", "approved": True}
-            )
-            assert created.status_code == 201
-            account = created.json()["id"]
-            local = "0" + sender[2:]  # 08… form: the same number
-            assert (
-                gateway.api_post(f"/api/accounts/{account}/link", {"phone": local}).status_code
-                == 202
-            )
-            code_message = wait_until(
-                lambda: [t for t in _sent_to(fake_meta, sender) if "Kode verifikasi" in t],
-                timeout=20,
-            )[0]
-            code = re.search(r"(\d{6})", code_message).group(1)  # type: ignore[union-attr]
-            wrong = "000000" if code != "000000" else "111111"
-            assert (
-                gateway.api_post(f"/api/accounts/{account}/verify", {"code": wrong}).status_code
-                == 400
-            )
-            verified = gateway.api_post(f"/api/accounts/{account}/verify", {"code": code})
-            assert verified.status_code == 200
-            assert verified.json()["account"]["linkedPhone"] == sender
+        created = gateway.api_post(
+            "/api/accounts", {"username": f"budi{sender}", "name": "Budi", "approved": True}
+        )
+        assert created.status_code == 201
+        account = created.json()["id"]
+        local = "0" + sender[2:]  # 08… form: the same number
+        assert (
+            gateway.api_post(f"/api/accounts/{account}/link", {"phone": local}).status_code == 202
+        )
+        code_message = wait_until(
+            lambda: [t for t in _sent_to(fake_meta, sender) if "Kode verifikasi" in t],
+            timeout=20,
+        )[0]
+        code = re.search(r"(\d{6})", code_message).group(1)  # type: ignore[union-attr]
+        wrong = "000000" if code != "000000" else "111111"
+        assert (
+            gateway.api_post(f"/api/accounts/{account}/verify", {"code": wrong}).status_code == 400
+        )
+        verified = gateway.api_post(f"/api/accounts/{account}/verify", {"code": code})
+        assert verified.status_code == 200
+        assert verified.json()["account"]["linkedPhone"] == sender
 
-            assert gateway.post_meta(_text(sender, f"sekarang {tag(sender)}")).status_code == 200
-            wait_until(lambda: _ai_calls(fake_ai, f"sekarang {tag(sender)}"), timeout=20)
-            assert _ai_calls(fake_ai, f"rahasia {tag(sender)}") == []
-        finally:
-            gateway.stop()
+        assert gateway.post_meta(_text(sender, f"sekarang {tag(sender)}")).status_code == 200
+        wait_until(lambda: _ai_calls(fake_ai, f"sekarang {tag(sender)}"), timeout=20)
+        assert _ai_calls(fake_ai, f"rahasia {tag(sender)}") == []
 
 
 def test_operator_sends_are_delivered_once_per_idempotency_key(

@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, fresh_database, wait_until
+from tests.e2e.harness import (
+    PHONE_NUMBER_ID,
+    FakePeer,
+    gateway_on_fresh_database,
+    wait_until,
+)
 from wagate.fakes.payloads import meta_text
 
 
@@ -25,51 +30,40 @@ def _wagate(env: dict[str, str], *args: str) -> str:
 def test_rotating_the_key_reseals_everything_and_the_running_gateway_follows(
     workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
 ) -> None:
-    with fresh_database() as url:
-        gateway = Gateway(
-            workdir,
-            database_url=url,
-            graph_url=f"{fake_meta.url}/v22.0",
-            ai_url=f"{fake_ai.url}/v1",
-        ).start()
-        try:
-            assert (
-                gateway.post_meta(
-                    meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="sebelum rotasi")
-                ).status_code
-                == 200
-            )
-            wait_until(
-                lambda: (
-                    gateway.messages_of(sender) and gateway.messages_of(sender)[0]["processedAt"]
-                ),
-                timeout=30,
-            )
-            before = json.loads(_wagate(gateway.env, "keys", "status"))
-            [old_key] = [k for k in before if k != "plaintext"]
-            assert "plaintext" not in before
+    with gateway_on_fresh_database(workdir, fake_meta, fake_ai) as (gateway, _):
+        assert (
+            gateway.post_meta(
+                meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="sebelum rotasi")
+            ).status_code
+            == 200
+        )
+        wait_until(
+            lambda: gateway.messages_of(sender) and gateway.messages_of(sender)[0]["processedAt"],
+            timeout=30,
+        )
+        before = json.loads(_wagate(gateway.env, "keys", "status"))
+        [old_key] = [k for k in before if k != "plaintext"]
+        assert "plaintext" not in before
 
-            output = _wagate(gateway.env, "keys", "rotate")
-            assert "current key is now" in output
-            after = json.loads(_wagate(gateway.env, "keys", "status"))
-            assert old_key not in after and len(after) == 1
+        output = _wagate(gateway.env, "keys", "rotate")
+        assert "current key is now" in output
+        after = json.loads(_wagate(gateway.env, "keys", "status"))
+        assert old_key not in after and len(after) == 1
 
-            # the running gateway reads the re-sealed rows and seals new ones with the new key
-            assert gateway.messages_of(sender)[0]["content"]["body"] == "sebelum rotasi"
-            assert (
-                gateway.post_meta(
-                    meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="sesudah rotasi")
-                ).status_code
-                == 200
-            )
-            wait_until(
-                lambda: (
-                    len(gateway.messages_of(sender)) == 2
-                    and all(m["processedAt"] for m in gateway.messages_of(sender))
-                ),
-                timeout=30,
-            )
-            assert json.loads(_wagate(gateway.env, "keys", "status")).keys() == after.keys()
-            assert "intact" in _wagate(gateway.env, "audit", "verify")
-        finally:
-            gateway.stop()
+        # the running gateway reads the re-sealed rows and seals new ones with the new key
+        assert gateway.messages_of(sender)[0]["content"]["body"] == "sebelum rotasi"
+        assert (
+            gateway.post_meta(
+                meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="sesudah rotasi")
+            ).status_code
+            == 200
+        )
+        wait_until(
+            lambda: (
+                len(gateway.messages_of(sender)) == 2
+                and all(m["processedAt"] for m in gateway.messages_of(sender))
+            ),
+            timeout=30,
+        )
+        assert json.loads(_wagate(gateway.env, "keys", "status")).keys() == after.keys()
+        assert "intact" in _wagate(gateway.env, "audit", "verify")

@@ -18,6 +18,7 @@ from tests.e2e.harness import (
     Gateway,
     base_env,
     fresh_database,
+    gateway_on_fresh_database,
     tag,
     wait_until,
 )
@@ -78,8 +79,13 @@ def test_the_accounts_cli_adds_approves_links_imports_and_unlinks(workdir: Path)
         # every operator action is in the audit trail
         with psycopg.connect(url) as conn:
             actions = {r[0] for r in conn.execute("SELECT action FROM audit_log").fetchall()}
-        assert {"account.created", "account.approved", "account.linked", "accounts.imported",
-                "account.unlinked"} <= actions
+        assert {
+            "account.created",
+            "account.approved",
+            "account.linked",
+            "accounts.imported",
+            "account.unlinked",
+        } <= actions
 
         # account PII is not stored as plain columns
         with psycopg.connect(url) as conn:
@@ -108,29 +114,25 @@ def test_wagate_send_queues_a_message_for_the_worker(
             }
         ]
     )
-    with fresh_database() as url:
-        gateway = Gateway(
-            workdir,
-            database_url=url,
-            graph_url=f"{fake_meta.url}/v22.0",
-            WHATSAPP_TEMPLATES=templates,
-        ).start()
-        try:
-            first = _wagate(gateway.env, "send", "0" + sender[2:], "Dari CLI", "--key", "once")
-            result = json.loads(first.stdout)
-            assert result["queued"] == 1 and result["target"] == sender
-            again = json.loads(
-                _wagate(gateway.env, "send", sender, "Dari CLI", "--key", "once").stdout
-            )
-            assert again["queued"] == 0
-            sent = wait_until(
-                lambda: [r for r in fake_meta.requests("send") if r["body"].get("to") == sender]
-            )
-            template = sent[0]["body"]["template"]
-            assert template["name"] == "balasan_umum"
-            assert template["components"][0]["parameters"] == [{"type": "text", "text": "Dari CLI"}]
-        finally:
-            gateway.stop()
+    with gateway_on_fresh_database(
+        workdir,
+        fake_meta,
+        WHATSAPP_TEMPLATES=templates,
+    ) as (
+        gateway,
+        _,
+    ):
+        first = _wagate(gateway.env, "send", "0" + sender[2:], "Dari CLI", "--key", "once")
+        result = json.loads(first.stdout)
+        assert result["queued"] == 1 and result["target"] == sender
+        again = json.loads(_wagate(gateway.env, "send", sender, "Dari CLI", "--key", "once").stdout)
+        assert again["queued"] == 0
+        sent = wait_until(
+            lambda: [r for r in fake_meta.requests("send") if r["body"].get("to") == sender]
+        )
+        template = sent[0]["body"]["template"]
+        assert template["name"] == "balasan_umum"
+        assert template["components"][0]["parameters"] == [{"type": "text", "text": "Dari CLI"}]
 
 
 def test_the_context_hook_adds_account_context_to_the_system_prompt(
@@ -144,38 +146,29 @@ def test_the_context_hook_adds_account_context_to_the_system_prompt(
             return f"Kegiatan anggaran akun {account_id}: rapat koordinasi, Rp 1.000.000"
     """)
     )
-    with fresh_database() as url:
-        gateway = Gateway(
-            workdir,
-            database_url=url,
-            graph_url=f"{fake_meta.url}/v22.0",
-            ai_url=f"{fake_ai.url}/v1",
-            AI_CONTEXT_HOOK="sapa_context:budget",
-            PYTHONPATH=str(hooks),
-        ).start()
-        try:
-            assert (
-                gateway.post_meta(
-                    meta_text(
-                        phone_number_id=PHONE_NUMBER_ID,
-                        sender=sender,
-                        text=f"anggaran {tag(sender)}",
-                    )
-                ).status_code
-                == 200
-            )
+    with gateway_on_fresh_database(
+        workdir, fake_meta, fake_ai, AI_CONTEXT_HOOK="sapa_context:budget", PYTHONPATH=str(hooks)
+    ) as (gateway, _):
+        assert (
+            gateway.post_meta(
+                meta_text(
+                    phone_number_id=PHONE_NUMBER_ID,
+                    sender=sender,
+                    text=f"anggaran {tag(sender)}",
+                )
+            ).status_code
+            == 200
+        )
 
-            def system_prompt() -> str | None:
-                for request in fake_ai.requests("chat"):
-                    messages: list[dict[str, Any]] = request["body"]["messages"]
-                    if f"anggaran {tag(sender)}" in messages[-1]["content"]:
-                        return str(messages[0]["content"])
-                return None
+        def system_prompt() -> str | None:
+            for request in fake_ai.requests("chat"):
+                messages: list[dict[str, Any]] = request["body"]["messages"]
+                if f"anggaran {tag(sender)}" in messages[-1]["content"]:
+                    return str(messages[0]["content"])
+            return None
 
-            prompt = wait_until(system_prompt, timeout=20)
-            assert "Kegiatan anggaran akun" in prompt and "Rp 1.000.000" in prompt
-        finally:
-            gateway.stop()
+        prompt = wait_until(system_prompt, timeout=20)
+        assert "Kegiatan anggaran akun" in prompt and "Rp 1.000.000" in prompt
 
 
 def test_contacts_are_keyed_by_the_business_scoped_user_id_with_the_phone_as_alias(

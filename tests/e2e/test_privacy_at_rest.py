@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, fresh_database, wait_until
+from tests.e2e.harness import (
+    PHONE_NUMBER_ID,
+    FakePeer,
+    gateway_on_fresh_database,
+    wait_until,
+)
 from wagate.fakes.payloads import fonnte_text, meta_text
 
 
@@ -33,44 +38,34 @@ def test_a_database_dump_contains_no_message_text_phone_number_or_name(
     secret_text = "Rahasia perkara cerai Budiman nomor 777"
     name = "Kartika Sembiring"
     local = "0" + sender[2:]
-    with fresh_database() as url:
-        gateway = Gateway(
-            workdir,
-            database_url=url,
-            graph_url=f"{fake_meta.url}/v22.0",
-            ai_url=f"{fake_ai.url}/v1",
-        ).start()
-        try:
-            assert (
-                gateway.post_meta(
-                    meta_text(
-                        phone_number_id=PHONE_NUMBER_ID, sender=sender, text=secret_text, name=name
-                    )
-                ).status_code
-                == 200
-            )
-            fields = fonnte_text(
-                device="6282200000000", sender=local, text=secret_text, inbox_id=424242, name=name
-            )
-            assert gateway.post_fonnte(fields).status_code == 200
-            assert (
-                gateway.api_post(
-                    "/api/whatsapp/send", {"target": sender, "message": secret_text}
-                ).status_code
-                == 202
-            )
-            wait_until(
-                lambda: (
-                    len([r for r in fake_meta.requests("send") if r["body"].get("to") == sender])
-                    >= 2
-                ),
-                timeout=30,
-            )
-            # the operator sees everything, opened
-            assert gateway.messages_of(sender)[0]["content"]["body"] == secret_text
-            assert gateway.conversation_for(sender)["contact"]["name"] == name  # type: ignore[index]
-        finally:
-            gateway.stop()
+    with gateway_on_fresh_database(workdir, fake_meta, fake_ai) as (gateway, url):
+        assert (
+            gateway.post_meta(
+                meta_text(
+                    phone_number_id=PHONE_NUMBER_ID, sender=sender, text=secret_text, name=name
+                )
+            ).status_code
+            == 200
+        )
+        fields = fonnte_text(
+            device="6282200000000", sender=local, text=secret_text, inbox_id=424242, name=name
+        )
+        assert gateway.post_fonnte(fields).status_code == 200
+        assert (
+            gateway.api_post(
+                "/api/whatsapp/send", {"target": sender, "message": secret_text}
+            ).status_code
+            == 202
+        )
+        wait_until(
+            lambda: (
+                len([r for r in fake_meta.requests("send") if r["body"].get("to") == sender]) >= 2
+            ),
+            timeout=30,
+        )
+        # the operator sees everything, opened
+        assert gateway.messages_of(sender)[0]["content"]["body"] == secret_text
+        assert gateway.conversation_for(sender)["contact"]["name"] == name  # type: ignore[index]
         dump = _dump(url)
     assert "inbound_messages" in dump and "outbound_messages" in dump
     for plaintext in (secret_text, "Rahasia", name, sender, sender[2:], f"whatsapp_{sender}"):

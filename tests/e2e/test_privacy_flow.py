@@ -12,7 +12,13 @@ from typing import Any
 
 import psycopg
 
-from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, fresh_database, wait_until
+from tests.e2e.harness import (
+    PHONE_NUMBER_ID,
+    FakePeer,
+    Gateway,
+    gateway_on_fresh_database,
+    wait_until,
+)
 from wagate.fakes.payloads import meta_text
 
 
@@ -83,79 +89,77 @@ def test_the_disclosure_opens_a_session_and_the_disclaimer_closes_every_answer(
 def test_consent_gates_the_ai_and_opt_out_stops_everything_but_one_confirmation(
     workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
 ) -> None:
-    with fresh_database() as url:
-        gateway = Gateway(
-            workdir,
-            database_url=url,
-            graph_url=f"{fake_meta.url}/v22.0",
-            ai_url=f"{fake_ai.url}/v1",
-            CONSENT_REQUIRED="true",
-        ).start()
-        try:
+    with gateway_on_fresh_database(
+        workdir,
+        fake_meta,
+        fake_ai,
+        CONSENT_REQUIRED="true",
+    ) as (
+        gateway,
+        url,
+    ):
 
-            def say(text: str) -> None:
-                assert (
-                    gateway.post_meta(
-                        meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text=text)
-                    ).status_code
-                    == 200
-                )
-
-            before = len(fake_ai.requests("chat"))
-            say("berapa biaya konsultasi?")
-            request = wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)[0]
-            assert "SETUJU" in request and "asisten AI" in request
-            say("halo??")  # before consent: nothing processed, no second prompt today
-            time.sleep(2)
-            assert len(_sent_to(fake_meta, sender)) == 1
-            assert len(fake_ai.requests("chat")) == before
-
-            say("  setuju ")  # case- and whitespace-insensitive
-            wait_until(lambda: len(_sent_to(fake_meta, sender)) == 2, timeout=30)
-            assert "dicatat" in _sent_to(fake_meta, sender)[1]
-            say("berapa biaya konsultasi sekarang?")
-            wait_until(lambda: len(_sent_to(fake_meta, sender)) == 3, timeout=30)
-            assert "ECHO" in _sent_to(fake_meta, sender)[2]
-
-            say("BERHENTI")
-            wait_until(lambda: len(_sent_to(fake_meta, sender)) == 4, timeout=30)
-            assert "berhenti" in _sent_to(fake_meta, sender)[3].lower()
-            ai_calls = len(fake_ai.requests("chat"))
-            say("masih di sana?")
-            time.sleep(3)
-            assert len(_sent_to(fake_meta, sender)) == 4
-            assert len(fake_ai.requests("chat")) == ai_calls
-
-            with psycopg.connect(url) as conn:
-                rows = conn.execute(
-                    "SELECT state, provider_message_id, evidence FROM consents ORDER BY id"
-                ).fetchall()
-            assert [r[0] for r in rows] == ["granted", "withdrawn"]
-            assert all(r[1].startswith("wamid.") for r in rows)
-            assert b"setuju" not in bytes(rows[0][2]).lower()  # the evidence is sealed
-
-            # CP3: the decisions are in the audit trail, as facts without text
-            with psycopg.connect(url) as conn:
-                audit = conn.execute(
-                    "SELECT action, details::text FROM audit_log ORDER BY seq"
-                ).fetchall()
-            actions = {row[0] for row in audit}
-            assert {
-                "message.received",
-                "consent.granted",
-                "consent.withdrawn",
-                "run.answered",
-                "message.sent",
-            } <= actions
-            assert not any("biaya" in row[1] or sender in row[1] for row in audit)
-            verify = subprocess.run(
-                [sys.executable, "-m", "wagate", "audit", "verify"],
-                env=gateway.env,
-                capture_output=True,
-                text=True,
-                timeout=60,
+        def say(text: str) -> None:
+            assert (
+                gateway.post_meta(
+                    meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text=text)
+                ).status_code
+                == 200
             )
-            assert verify.returncode == 0, verify.stdout + verify.stderr
-            assert "intact" in verify.stdout
-        finally:
-            gateway.stop()
+
+        before = len(fake_ai.requests("chat"))
+        say("berapa biaya konsultasi?")
+        request = wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)[0]
+        assert "SETUJU" in request and "asisten AI" in request
+        say("halo??")  # before consent: nothing processed, no second prompt today
+        time.sleep(2)
+        assert len(_sent_to(fake_meta, sender)) == 1
+        assert len(fake_ai.requests("chat")) == before
+
+        say("  setuju ")  # case- and whitespace-insensitive
+        wait_until(lambda: len(_sent_to(fake_meta, sender)) == 2, timeout=30)
+        assert "dicatat" in _sent_to(fake_meta, sender)[1]
+        say("berapa biaya konsultasi sekarang?")
+        wait_until(lambda: len(_sent_to(fake_meta, sender)) == 3, timeout=30)
+        assert "ECHO" in _sent_to(fake_meta, sender)[2]
+
+        say("BERHENTI")
+        wait_until(lambda: len(_sent_to(fake_meta, sender)) == 4, timeout=30)
+        assert "berhenti" in _sent_to(fake_meta, sender)[3].lower()
+        ai_calls = len(fake_ai.requests("chat"))
+        say("masih di sana?")
+        time.sleep(3)
+        assert len(_sent_to(fake_meta, sender)) == 4
+        assert len(fake_ai.requests("chat")) == ai_calls
+
+        with psycopg.connect(url) as conn:
+            rows = conn.execute(
+                "SELECT state, provider_message_id, evidence FROM consents ORDER BY id"
+            ).fetchall()
+        assert [r[0] for r in rows] == ["granted", "withdrawn"]
+        assert all(r[1].startswith("wamid.") for r in rows)
+        assert b"setuju" not in bytes(rows[0][2]).lower()  # the evidence is sealed
+
+        # CP3: the decisions are in the audit trail, as facts without text
+        with psycopg.connect(url) as conn:
+            audit = conn.execute(
+                "SELECT action, details::text FROM audit_log ORDER BY seq"
+            ).fetchall()
+        actions = {row[0] for row in audit}
+        assert {
+            "message.received",
+            "consent.granted",
+            "consent.withdrawn",
+            "run.answered",
+            "message.sent",
+        } <= actions
+        assert not any("biaya" in row[1] or sender in row[1] for row in audit)
+        verify = subprocess.run(
+            [sys.executable, "-m", "wagate", "audit", "verify"],
+            env=gateway.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        assert "intact" in verify.stdout

@@ -24,19 +24,10 @@ def normalise_phone(raw: str, default_country: str = INDONESIA) -> str:
     mobile typed without its `0`) gets the country code prefixed; `+`/`00` prefixes are dropped.
     Group ids (`…@g.us`) are returned unchanged: they are chat ids, not numbers.
     """
-    text = raw.strip()
-    if text.endswith(_GROUP_SUFFIX):
-        return text
-    text = _SEPARATORS.sub("", text)
-    if text.startswith("+"):
-        text = text[1:]
-    elif text.startswith("00"):
-        text = text[2:]
-    elif text.startswith("0"):
-        text = default_country + text[1:]
-    elif text.startswith("8") and default_country == INDONESIA:
-        text = INDONESIA + text
-    return _checked(text, raw)
+    bare = _SEPARATORS.sub("", raw.strip())
+    if bare.startswith("8") and default_country == INDONESIA:
+        return _checked(INDONESIA + bare, raw)
+    return normalise_international(raw, default_country)
 
 
 def normalise_international(raw: str, default_country: str = INDONESIA) -> str:

@@ -29,7 +29,12 @@ class MessagingProvider(Protocol):
         webhooks, which lets a send whose answer was lost be recognised later."""
 
     async def send_template(
-        self, *, to: str, name: str, language: str, parameters: list[str],
+        self,
+        *,
+        to: str,
+        name: str,
+        language: str,
+        parameters: list[str],
         tracker: str | None = None,
     ) -> SentMessage:
         """Send an approved template (the only thing allowed outside the 24-hour window)."""

@@ -71,7 +71,12 @@ class FonnteClient:
         return SentMessage(provider_message_id=message_id, recipient=recipient)
 
     async def send_template(
-        self, *, to: str, name: str, language: str, parameters: list[str],
+        self,
+        *,
+        to: str,
+        name: str,
+        language: str,
+        parameters: list[str],
         tracker: str | None = None,
     ) -> SentMessage:
         # Fonnte drives an ordinary WhatsApp account: no templates, and no window to need them.

@@ -65,17 +65,29 @@ class MetaClient:
         return SentMessage(provider_message_id=message_id, recipient=recipient)
 
     async def send_template(
-        self, *, to: str, name: str, language: str, parameters: list[str],
+        self,
+        *,
+        to: str,
+        name: str,
+        language: str,
+        parameters: list[str],
         tracker: str | None = None,
     ) -> SentMessage:
         template: dict[str, Any] = {"name": name, "language": {"code": language}}
         if parameters:
-            template["components"] = [{
-                "type": "body",
-                "parameters": [{"type": "text", "text": value} for value in parameters],
-            }]
-        request: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual",
-                                   "to": to, "type": "template", "template": template}
+            template["components"] = [
+                {
+                    "type": "body",
+                    "parameters": [{"type": "text", "text": value} for value in parameters],
+                }
+            ]
+        request: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": template,
+        }
         if tracker:
             request["biz_opaque_callback_data"] = tracker[:512]
         return self._sent(await self._post_message(request))
