@@ -159,11 +159,19 @@ def fake_fonnte(
 
 
 def _register_operator_commands() -> None:
-    from wagate.cli_accounts import accounts_app, contacts_app, keys_app, retention_run, send
+    from wagate.cli_accounts import (
+        accounts_app,
+        contacts_app,
+        dead_letters_app,
+        keys_app,
+        retention_run,
+        send,
+    )
 
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(contacts_app, name="contacts")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(dead_letters_app, name="dead-letters")
     app.command("retention")(retention_run)
     from wagate.cli_audit import audit_app
 

@@ -259,3 +259,56 @@ def keys_rotate(
     typer.echo(f"current key is now {ring.current.key_id} (back up {path} again)")
     if reseal:
         keys_reseal()
+
+
+dead_letters_app = typer.Typer(
+    no_args_is_help=True, help="Messages that failed for good: list, show, replay."
+)
+
+
+@dead_letters_app.command("list")
+def dead_letters_list(limit: Annotated[int, typer.Option()] = 100) -> None:
+    """Failed outbound messages, newest first, with their last error."""
+    _show(_with_gateway(lambda g: g.dead_letters.listing(limit=limit)))
+
+
+@dead_letters_app.command("show")
+def dead_letters_show(message_id: int) -> None:
+    """One failed message, its text included."""
+    found = _with_gateway(lambda g: g.dead_letters.show(message_id))
+    if found is None:
+        typer.echo(f"wagate: no message {message_id}", err=True)
+        raise typer.Exit(code=1)
+    _show(found)
+
+
+@dead_letters_app.command("replay")
+def dead_letters_replay(
+    message_id: Annotated[int | None, typer.Argument()] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+) -> None:
+    """Put a failed message (or --all) back on the queue; it is never a duplicate of
+    something delivered, since only failed messages can be replayed."""
+    if (message_id is None) == (not replay_all):
+        typer.echo("wagate: give a message id, or --all", err=True)
+        raise typer.Exit(code=2)
+
+    async def run(gateway: Gateway) -> list[int]:
+        replayed = await gateway.dead_letters.replay(message_id, at=gateway.clock())
+        if replayed:
+            await gateway.audit.record(
+                AuditEvent(
+                    action="dead_letter.replayed",
+                    actor="operator:cli",
+                    subject=None,
+                    details={"messages": len(replayed)},
+                ),
+                at=gateway.clock(),
+            )
+        return replayed
+
+    replayed = _with_gateway(run)
+    if message_id is not None and not replayed:
+        typer.echo(f"wagate: message {message_id} is not a dead letter", err=True)
+        raise typer.Exit(code=1)
+    _show({"replayed": replayed})

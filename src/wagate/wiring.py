@@ -40,6 +40,7 @@ from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.blind import Indexer
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
+from wagate.storage.dead_letters import DeadLetters
 from wagate.storage.embedded import EmbeddedPostgres
 from wagate.storage.identity import PostgresIdentityStore
 from wagate.storage.intake import IntakeStore
@@ -83,12 +84,14 @@ class Gateway:
     sender: OperatorSend = field(init=False)
     audit: PostgresAuditLog = field(init=False)
     rights: ContactRights = field(init=False)
+    dead_letters: DeadLetters = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
         tenant = s.wagate_tenant
         self.audit = PostgresAuditLog(self.database, tenant)
         self.rights = ContactRights(self.database, self.sealer, self.blind, tenant)
+        self.dead_letters = DeadLetters(self.database, self.sealer, tenant)
         self.intake = Intake(
             store=IntakeStore(self.database, self.sealer, self.blind, tenant),
             debounce=timedelta(seconds=s.debounce_seconds),

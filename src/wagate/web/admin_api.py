@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -16,6 +16,7 @@ from wagate.domain.identity import LINK_CODE_TTL, LinkCheck
 from wagate.domain.messages import Provider
 from wagate.pipeline.send import OperatorSend, SendRejected
 from wagate.storage.accounts import AccountAdmin, AccountError
+from wagate.storage.dead_letters import DeadLetters
 from wagate.web.api import bearer_guard
 
 
@@ -60,6 +61,7 @@ _LINK_STATUS = {
 def admin_router(
     *,
     audit: AuditTrail,
+    dead_letters: DeadLetters,
     accounts: AccountAdmin,
     sender: OperatorSend,
     api_token: str,
@@ -193,5 +195,28 @@ def admin_router(
             "conversationId": receipt.conversation_id,
             "idempotencyKeys": list(receipt.idempotency_keys),
         }
+
+    @router.get("/dead-letters")
+    async def list_dead_letters(
+        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+    ) -> dict[str, Any]:
+        return {"items": await dead_letters.listing(limit=limit, offset=offset)}
+
+    @router.get("/dead-letters/{message_id}")
+    async def show_dead_letter(message_id: int) -> dict[str, Any]:
+        found = await dead_letters.show(message_id)
+        if found is None:
+            raise HTTPException(status_code=404, detail="no such message")
+        return found
+
+    @router.post("/dead-letters/{message_id}/replay")
+    async def replay_dead_letter(message_id: int) -> dict[str, Any]:
+        replayed = await dead_letters.replay(message_id, at=clock())
+        if not replayed:
+            raise HTTPException(
+                status_code=409, detail="not a dead letter (only failed messages can be replayed)"
+            )
+        await record("dead_letter.replayed", f"outbound:{message_id}")
+        return {"replayed": replayed}
 
     return router

@@ -32,6 +32,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
     app.include_router(
         admin_router(
             audit=gateway.audit,
+            dead_letters=gateway.dead_letters,
             accounts=gateway.accounts,
             sender=gateway.sender,
             api_token=gateway.api_token,
