@@ -111,8 +111,9 @@ class Gateway:
             channels[Provider.META] = s.meta_phone_number_id
         if s.fonnte_configured:
             channels[Provider.FONNTE] = "fonnte"
+        templates = s.templates()
         self.sender = OperatorSend(
-            outbox=self.outbox, channels=channels, clock=self.clock, templates=s.templates()
+            outbox=self.outbox, channels=channels, clock=self.clock, templates=templates
         )
         self.deliver = Deliver(
             outbox=self.outbox,
@@ -120,7 +121,7 @@ class Gateway:
             backoff=backoff,
             clock=self.clock,
             audit=self.audit,
-            templates=s.templates(),
+            templates=templates,
         )
         identities = PostgresIdentityStore(self.database, self.sealer, self.blind, tenant)
         policy = converse_policy(s)

@@ -201,6 +201,14 @@ def test_transient_send_failures_are_retried_and_permanent_ones_recorded(
 
     assert wait_until(lambda: outbound(other) == [("failed", "131026", 1)], timeout=30)
     assert outbound(sender)[0][0] == "accepted"
+    conversation = gateway.conversation_for(sender)
+    assert conversation is not None
+    with psycopg.connect(database_url) as conn:
+        runs = conn.execute(
+            "SELECT outcome, marked_read FROM conversation_runs WHERE conversation_id = %s",
+            (conversation["id"],),
+        ).fetchall()
+    assert ("answered", True) in runs  # the run records that the burst was marked read
 
 
 def test_the_embedded_database_keeps_data_across_restarts_and_stops_with_the_gateway(

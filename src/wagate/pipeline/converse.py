@@ -167,7 +167,7 @@ class Converse:
             await self._finish(burst, Outcome.NO_QUESTION, now, drafts)
             return Outcome.NO_QUESTION
 
-        await self._show_typing(burst)
+        marked_read = await self._show_typing(burst)
         session = await self.sessions.current(
             burst.conversation_id,
             now=now,
@@ -212,6 +212,7 @@ class Converse:
             session_id=session.id,
             user_turn=user_turn,
             assistant_turn=answer_text,
+            marked_read=marked_read,
             facts={
                 "ai_model": answer.model,
                 "ai_attempts": answer.attempts,
@@ -246,14 +247,16 @@ class Converse:
         turns.append(ChatTurn(role=Role.USER, content=user_turn))
         return turns
 
-    async def _show_typing(self, burst: Burst) -> None:
+    async def _show_typing(self, burst: Burst) -> bool:
         """Mark read and show typing while the AI thinks (AI5). Best effort: a failure here
         must not cost the user the answer."""
         provider = self.providers.get(burst.provider, burst.channel_id)
         if provider is None:
-            return
+            return False
         try:
-            await provider.mark_read(message_id=burst.messages[-1].provider_message_id, typing=True)
+            return await provider.mark_read(
+                message_id=burst.messages[-1].provider_message_id, typing=True
+            )
         except SendError as exc:
             log.warning(
                 "converse.typing_failed",
@@ -261,6 +264,7 @@ class Converse:
                 error_type=type(exc).__name__,
                 code=exc.code,
             )
+            return False
 
     async def _apologise(
         self, burst: Burst, drafts: list[OutboundDraft], attempt: int, exc: Exception
@@ -297,6 +301,7 @@ class Converse:
         *,
         processed: bool = True,
         error: str | None = None,
+        marked_read: bool = False,
     ) -> RunRecord:
         return RunRecord(
             conversation_id=burst.conversation_id,
@@ -304,7 +309,7 @@ class Converse:
             started_at=started,
             finished_at=self.clock(),
             last_message_id=burst.messages[-1].provider_message_id,
-            marked_read=False,
+            marked_read=marked_read,
             outcome=outcome.value,
             error=error,
         )
@@ -320,10 +325,11 @@ class Converse:
         user_turn: str | None = None,
         assistant_turn: str | None = None,
         facts: dict[str, object] | None = None,
+        marked_read: bool = False,
     ) -> None:
         await self.store.finish(
             ReplyRecord(
-                run=self._run(burst, outcome, started),
+                run=self._run(burst, outcome, started, marked_read=marked_read),
                 run_key=burst.run_key,
                 recipient=burst.recipient,
                 drafts=drafts,

@@ -140,8 +140,6 @@ class ConversationStore(Protocol):
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None: ...
 
-    async def record_run(self, run: RunRecord) -> None: ...
-
     async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
         """Arrival times of this conversation's messages in the minute before `before`."""
 

@@ -27,10 +27,6 @@ class ProviderRegistry:
             client = self._clients[key] = factory(channel_id)
         return client
 
-    @property
-    def configured(self) -> frozenset[Provider]:
-        return frozenset(self._factories)
-
     async def aclose(self) -> None:
         for client in self._clients.values():
             await client.aclose()

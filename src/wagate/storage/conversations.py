@@ -187,10 +187,6 @@ class PostgresConversationStore:
         async with self._database.pool.connection() as conn:
             await conn.execute(DEFER_SQL, params)
 
-    async def record_run(self, run: RunRecord) -> None:
-        async with self._database.pool.connection() as conn:
-            await conn.execute(_RECORD_RUN_SQL, self._run_params(run))
-
     async def finish(self, record: ReplyRecord) -> None:
         run = record.run
         statements: list[tuple[str, dict[str, Any]]] = []

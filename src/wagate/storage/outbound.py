@@ -224,17 +224,6 @@ class PostgresOutbox:
         assert row is not None
         return row["id"], int(row["conversation_id"])
 
-    async def status_of(self, key: str) -> dict[str, Any] | None:
-        async with self._database.pool.connection() as conn:
-            row = await (
-                await conn.execute(
-                    "SELECT id, conversation_id, status, provider_message_id, error_code, attempts "
-                    "FROM outbound_messages WHERE idempotency_key = %(key)s",
-                    {"key": key},
-                )
-            ).fetchone()
-        return dict(row) if row else None
-
     async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:
         # The conversation's own job delivers: same lock, so replies never overtake a run.
         async with self._database.pool.connection() as conn:
