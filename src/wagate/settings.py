@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(default=0.5, gt=0)
     send_attempts: int = Field(default=6, ge=1)
 
+    # E-mail fallback (OU4): a message WhatsApp could not deliver goes to the account's e-mail.
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # default: 465 TLS, else 587/25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True  # upgrade a plain connection (ignored with SMTP_TLS)
+    smtp_tls: bool = False  # implicit TLS from the first byte (port 465)
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    smtp_subject: str = "Pesan dari layanan WhatsApp kami"
+
     # Identity, sessions and policies before the AI
     identity_policy: IdentityPolicy = IdentityPolicy.OPEN
     session_timeout_minutes: float = Field(default=30.0, gt=0)
@@ -139,6 +150,10 @@ class Settings(BaseSettings):
         problems = [*self._meta_problems(), *self._fonnte_problems()]
         if self.debounce_max_seconds < self.debounce_seconds:
             problems.append("DEBOUNCE_MAX_SECONDS must be at least DEBOUNCE_SECONDS")
+        if self.smtp_host and not self.smtp_from:
+            problems.append("SMTP_HOST is set: set SMTP_FROM too")
+        if bool(self.smtp_username) != bool(self.smtp_password):
+            problems.append("set SMTP_USERNAME and SMTP_PASSWORD together")
         if self.ai_base_url and not self.ai_model:
             problems.append("AI_BASE_URL is set: set AI_MODEL too")
         try:
@@ -178,6 +193,10 @@ class Settings(BaseSettings):
                 "it is the only thing that authenticates Fonnte's webhooks"
             ]
         return []
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
 
     @property
     def ai_configured(self) -> bool:

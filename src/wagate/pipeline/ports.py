@@ -203,3 +203,27 @@ class Outbox(Protocol):
 
 class ProviderDirectory(Protocol):
     def get(self, provider: Provider, channel_id: str) -> MessagingProvider | None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailMessage:
+    to: str
+    subject: str
+    body: str
+    message_id: str  # our idempotency key: the Message-ID header, so a resend is recognisable
+
+
+class MailDeliveryError(Exception):
+    """The mail server refused or could not be reached; `permanent` when trying again is futile
+    (5xx reply to the recipient or the message), else a later try may work."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Mailer(Protocol):
+    """E-mail fallback (OU4): the last way to reach a user WhatsApp could not."""
+
+    async def send(self, message: MailMessage) -> None:
+        """Hand the message to the mail server; raises MailDeliveryError."""
