@@ -49,5 +49,7 @@ def test_pipeline_modules_do_not_import_edges_or_adapters(path: Path) -> None:
         "sqlalchemy",
         "wagate.storage",
         "wagate.jobs",
+        "wagate.notify",
+        "aiosmtplib",
     )
     assert {name for name in _imports(path) if name.startswith(forbidden)} == set()

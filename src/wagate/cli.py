@@ -172,6 +172,9 @@ def _register_operator_commands() -> None:
     app.add_typer(contacts_app, name="contacts")
     app.add_typer(keys_app, name="keys")
     app.add_typer(dead_letters_app, name="dead-letters")
+    from wagate.cli_tenants import tenants_app
+
+    app.add_typer(tenants_app, name="tenants")
     app.command("retention")(retention_run)
     from wagate.cli_audit import audit_app
 

@@ -11,6 +11,7 @@ import typer
 
 from wagate.domain.audit import AuditEvent
 from wagate.domain.messages import Provider
+from wagate.storage.dead_letters import NotADeadLetter
 from wagate.wiring import Gateway
 
 T = TypeVar("T")
@@ -268,23 +269,27 @@ dead_letters_app = typer.Typer(
 
 @dead_letters_app.command("list")
 def dead_letters_list(limit: Annotated[int, typer.Option()] = 100) -> None:
-    """Failed outbound messages, newest first, with their last error."""
+    """Failed outbound messages and dead-lettered inbound bursts, newest first."""
     _show(_with_gateway(lambda g: g.dead_letters.listing(limit=limit)))
 
 
 @dead_letters_app.command("show")
-def dead_letters_show(message_id: int) -> None:
-    """One failed message, its text included."""
-    found = _with_gateway(lambda g: g.dead_letters.show(message_id))
+def dead_letters_show(message_id: str) -> None:
+    """One dead letter: a failed message (its text included) or an inbound burst (in-N)."""
+    try:
+        found = _with_gateway(lambda g: g.dead_letters.show(message_id))
+    except NotADeadLetter as exc:
+        typer.echo(f"wagate: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     if found is None:
-        typer.echo(f"wagate: no message {message_id}", err=True)
+        typer.echo(f"wagate: no dead letter {message_id}", err=True)
         raise typer.Exit(code=1)
     _show(found)
 
 
 @dead_letters_app.command("replay")
 def dead_letters_replay(
-    message_id: Annotated[int | None, typer.Argument()] = None,
+    message_id: Annotated[str | None, typer.Argument(help="123, or in-7 for a burst")] = None,
     replay_all: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
 ) -> None:
     """Put a failed message (or --all) back on the queue; it is never a duplicate of
@@ -293,7 +298,7 @@ def dead_letters_replay(
         typer.echo("wagate: give a message id, or --all", err=True)
         raise typer.Exit(code=2)
 
-    async def run(gateway: Gateway) -> list[int]:
+    async def run(gateway: Gateway) -> list[int | str]:
         replayed = await gateway.dead_letters.replay(message_id, at=gateway.clock())
         if replayed:
             await gateway.audit.record(
@@ -307,7 +312,11 @@ def dead_letters_replay(
             )
         return replayed
 
-    replayed = _with_gateway(run)
+    try:
+        replayed = _with_gateway(run)
+    except NotADeadLetter as exc:
+        typer.echo(f"wagate: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     if message_id is not None and not replayed:
         typer.echo(f"wagate: message {message_id} is not a dead letter", err=True)
         raise typer.Exit(code=1)

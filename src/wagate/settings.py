@@ -79,6 +79,23 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     job_poll_seconds: float = Field(default=0.5, gt=0)
     send_attempts: int = Field(default=6, ge=1)
+    # A provider call that takes longer is abandoned; a read timeout leaves the outcome unknown.
+    provider_timeout_seconds: float = Field(default=10.0, gt=0)
+    # An unknown outcome (timeout after sending, crash mid-call) waits this long for a status
+    # webhook carrying our idempotency key before the message is sent again (OU9).
+    send_reconcile_seconds: float = Field(default=20.0, ge=0)
+    # Circuit breaker per tenant and provider channel (OU5).
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_cooldown_seconds: float = Field(default=5.0, gt=0)
+    breaker_max_cooldown_seconds: float = Field(default=120.0, gt=0)
+    # Token expiry (OU7): how often a degraded channel is probed, and a healthy one checked.
+    degraded_probe_seconds: float = Field(default=15.0, gt=0)
+    credential_check_seconds: float = Field(default=300.0, gt=0)
+    # Pair pacing (OU6): Meta allows about one message per 6 s to one user, with short bursts.
+    pair_burst: int = Field(default=8, ge=1)
+    pair_interval_seconds: float = Field(default=6.0, ge=0)
+    # An inbound burst whose processing fails this many times is dead-lettered (OU3).
+    inbound_attempts: int = Field(default=5, ge=1)
 
     # E-mail fallback (OU4): a message WhatsApp could not deliver goes to the account's e-mail.
     smtp_host: str | None = None
@@ -154,6 +171,8 @@ class Settings(BaseSettings):
             problems.append("SMTP_HOST is set: set SMTP_FROM too")
         if bool(self.smtp_username) != bool(self.smtp_password):
             problems.append("set SMTP_USERNAME and SMTP_PASSWORD together")
+        if self.smtp_username and not (self.smtp_starttls or self.smtp_tls):
+            problems.append("SMTP_USERNAME needs SMTP_STARTTLS or SMTP_TLS (no password in clear)")
         if self.ai_base_url and not self.ai_model:
             problems.append("AI_BASE_URL is set: set AI_MODEL too")
         try:

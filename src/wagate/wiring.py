@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,13 +17,16 @@ from wagate.assistants.base import Assistant
 from wagate.assistants.context import ContextHook, load_context_hook
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
+from wagate.domain.breaker import BreakerPolicy, ChannelHealth
 from wagate.domain.consent import Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
+from wagate.domain.pacing import PairPacing
 from wagate.domain.retry import BackoffPolicy
+from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.consent_gate import ConsentGate
 from wagate.pipeline.converse import Converse, ConversePolicy
-from wagate.pipeline.deliver import Deliver
+from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake
 from wagate.pipeline.send import OperatorSend
 from wagate.providers.base import MessagingProvider
@@ -43,8 +47,10 @@ from wagate.storage.database import Database
 from wagate.storage.dead_letters import DeadLetters
 from wagate.storage.embedded import EmbeddedPostgres
 from wagate.storage.identity import PostgresIdentityStore
+from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
 from wagate.storage.outbound import PostgresOutbox
+from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
@@ -85,13 +91,23 @@ class Gateway:
     audit: PostgresAuditLog = field(init=False)
     rights: ContactRights = field(init=False)
     dead_letters: DeadLetters = field(init=False)
+    inbound_failures: InboundFailures = field(init=False)
+    channel_health: PostgresChannelHealth = field(init=False)
+    credentials: PostgresCredentials = field(init=False)
+    breaker: BreakerPolicy = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
         tenant = s.wagate_tenant
+        self.inbound_failures = InboundFailures(self.database, tenant)
+        self.dead_letters = DeadLetters(self.database, self.sealer, tenant, self.inbound_failures)
+        self.channel_health = PostgresChannelHealth(self.database, tenant)
+        self.credentials = PostgresCredentials(self.database, self.sealer, tenant)
+        self.providers.token_source = self.credentials.current
+        self.breaker = breaker_policy(s)
         self.audit = PostgresAuditLog(self.database, tenant)
         self.rights = ContactRights(self.database, self.sealer, self.blind, tenant)
-        self.dead_letters = DeadLetters(self.database, self.sealer, tenant)
+
         self.intake = Intake(
             store=IntakeStore(self.database, self.sealer, self.blind, tenant),
             debounce=timedelta(seconds=s.debounce_seconds),
@@ -115,6 +131,7 @@ class Gateway:
         self.sender = OperatorSend(
             outbox=self.outbox, channels=channels, clock=self.clock, templates=templates
         )
+        mailer = SmtpMailer.from_settings(s)
         self.deliver = Deliver(
             outbox=self.outbox,
             providers=self.providers,
@@ -122,6 +139,17 @@ class Gateway:
             clock=self.clock,
             audit=self.audit,
             templates=templates,
+            health=self.channel_health,
+            breaker=self.breaker,
+            pacing=PairPacing(
+                burst=s.pair_burst, interval=timedelta(seconds=s.pair_interval_seconds)
+            )
+            if s.pair_interval_seconds > 0
+            else None,
+            reconcile=timedelta(seconds=s.send_reconcile_seconds),
+            email=EmailFallback(mailer=mailer, contacts=self.accounts, subject=s.smtp_subject)
+            if mailer is not None
+            else None,
         )
         identities = PostgresIdentityStore(self.database, self.sealer, self.blind, tenant)
         policy = converse_policy(s)
@@ -198,7 +226,35 @@ class Gateway:
                 "fallbackModels": len(s.ai_fallback_models),
             },
             "identityPolicy": s.identity_policy.value,
+            "email": {"configured": s.smtp_configured},
+            "channels": await self.channel_states(),
         }
+
+    async def channel_states(self, *, with_ids: bool = False) -> list[dict[str, Any]]:
+        """OU5/OU7: each channel's breaker or degraded state, and why (never a secret; the
+        channel's id only for token holders)."""
+        known = {(p, c): h for p, c, h in await self.channel_health.all()}
+        configured = []
+        if self.settings.meta_configured and self.settings.meta_phone_number_id:
+            configured.append((Provider.META, self.settings.meta_phone_number_id))
+        if self.settings.fonnte_configured:
+            configured.append((Provider.FONNTE, "fonnte"))
+        for key in configured:
+            known.setdefault(key, ChannelHealth())
+        return [
+            {
+                "provider": provider.value,
+                **({"channel": channel} if with_ids else {}),
+                "state": health.state.value,
+                "sending": health.healthy,
+                "failures": health.failures,
+                # Digits runs could be numbers of people or ids: never in a status.
+                "reason": re.sub(r"\d{6,}", "…", health.reason) if health.reason else None,
+                "since": health.changed_at.isoformat() if health.changed_at else None,
+                "retryAt": health.retry_at.isoformat() if health.retry_at else None,
+            }
+            for (provider, channel), health in sorted(known.items())
+        ]
 
     async def close(self) -> None:
         await self.assistant.aclose()
@@ -208,25 +264,43 @@ class Gateway:
             self.embedded.stop()
 
 
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    return BreakerPolicy(
+        failures=settings.breaker_failures,
+        cooldown=timedelta(seconds=settings.breaker_cooldown_seconds),
+        max_cooldown=timedelta(
+            seconds=max(settings.breaker_max_cooldown_seconds, settings.breaker_cooldown_seconds)
+        ),
+        degraded_probe=timedelta(seconds=settings.degraded_probe_seconds),
+        # A probe cannot take longer than the provider call's own timeout (plus slack).
+        probe_timeout=timedelta(seconds=settings.provider_timeout_seconds * 2 + 5),
+    )
+
+
 def provider_registry(settings: Settings) -> ProviderRegistry:
     factories: dict[Provider, Factory] = {}
+    tokens: dict[Provider, str] = {}
+    timeout = settings.provider_timeout_seconds
     if settings.meta_configured:
-        token = _secret(settings.meta_access_token) or ""
+        tokens[Provider.META] = _secret(settings.meta_access_token) or ""
 
-        def meta(channel_id: str) -> MessagingProvider:
+        def meta(channel_id: str, token: str) -> MessagingProvider:
             return MetaClient(
-                graph_url=settings.meta_graph_url, access_token=token, phone_number_id=channel_id
+                graph_url=settings.meta_graph_url,
+                access_token=token,
+                phone_number_id=channel_id,
+                timeout=timeout,
             )
 
         factories[Provider.META] = meta
     if settings.fonnte_configured:
-        fonnte_token = _secret(settings.fonnte_token) or ""
+        tokens[Provider.FONNTE] = _secret(settings.fonnte_token) or ""
 
-        def fonnte(_channel_id: str) -> MessagingProvider:
-            return FonnteClient(api_url=settings.fonnte_api_url, token=fonnte_token)
+        def fonnte(_channel_id: str, token: str) -> MessagingProvider:
+            return FonnteClient(api_url=settings.fonnte_api_url, token=token, timeout=timeout)
 
         factories[Provider.FONNTE] = fonnte
-    return ProviderRegistry(factories)
+    return ProviderRegistry(factories, tokens)
 
 
 def data_dir_secret(settings: Settings, name: str) -> str:

@@ -299,3 +299,16 @@ def gateway_on_fresh_database(
             yield gateway, url
         finally:
             gateway.stop()
+
+
+def start_worker(web: Gateway, label: str) -> Process:
+    """`wagate worker` with the same settings (and data dir, so the same keys) as `web`."""
+    worker = Process(
+        [sys.executable, "-m", "wagate", "worker"],
+        web.env,
+        web.workdir / f"worker-{label}-{web.port}.log",
+    )
+    wait_until(lambda: "worker.started" in worker.log_tail(200) or not worker.alive(), timeout=60)
+    if not worker.alive():
+        raise AssertionError(f"worker {label} exited:\n{worker.log_tail()}")
+    return worker

@@ -37,6 +37,12 @@ class ProviderUnavailable(TransientSendError):
     """Timeouts, connection errors, 5xx, generic 131000/131016/131057."""
 
 
+class OutcomeUnknown(ProviderUnavailable):
+    """The request was sent but no answer came (read timeout, connection lost mid-answer): the
+    provider may have accepted it. Resending risks a duplicate, not resending risks a loss; the
+    pipeline first waits for a status webhook that names our idempotency key (OU9)."""
+
+
 class DeviceDisconnected(TransientSendError):
     """Fonnte's linked phone is offline: the whole device is paused, not the message."""
 

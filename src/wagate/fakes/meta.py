@@ -1,17 +1,48 @@
-"""A fake Graph API: records what it is sent, answers like Meta, fails on request, and can sign
-and post webhooks to a gateway as Meta would.
+"""A fake Graph API: records what it is sent, answers like Meta, fails on request or at random,
+and can sign and post webhooks (message statuses too) to a gateway as Meta would.
 
 Control endpoints live under `/_fake/`:
-  GET    /_fake/requests?kind=send|read     what it received
-  DELETE /_fake/requests                    forget it
+  GET    /_fake/requests?kind=send|read|probe  what it received
+  DELETE /_fake/requests                    forget it, and stop chaos and status webhooks
   POST   /_fake/fail {"code": 131056, "times": 2, "http_status": 400, "kind": "send",
                       "delay_seconds": 0}   fail the next matching requests (delay → timeouts)
   POST   /_fake/token {"access_token": "…"} change the token it accepts (token expiry tests)
   POST   /_fake/webhook {"url", "app_secret", "payload"} sign and deliver a webhook
+  POST   /_fake/chaos {"seed": 7, "rates": {"500": 0.1, "timeout": 0.05, …}, "kind": "send",
+                       "timeout_seconds": 3, "latency_seconds": 0}
+                                            draw a fault for every matching request (see below)
+  GET    /_fake/chaos                       the chaos in force and how often each fault was drawn
+  DELETE /_fake/chaos                       stop drawing faults
+  POST   /_fake/statuses {"url", "app_secret", "phone_number_id": null,
+                          "send": ["sent", "delivered"], "delay_seconds": 0.2,
+                          "retry_seconds": 60}
+                                            post signed status webhooks for accepted messages
+  GET    /_fake/statuses                    what was posted: {"config", "pending", "deliveries"}
+  DELETE /_fake/statuses                    stop posting them
+
+Chaos faults, by name (a planned `/_fake/fail` takes precedence over chaos):
+  "timeout"          accepted (the message is delivered, it has a wamid) but answered only after
+                     `timeout_seconds`: a client with a shorter timeout never learns the outcome
+  "timeout_refused"  held for `timeout_seconds`, then 504: nothing was accepted
+  "429", "5xx"       that HTTP status (429 with error 130429 and Retry-After: 1), not accepted
+  "<code>"           a Graph error with that code, e.g. "190" (401), "131056" (400); not accepted
+  "<code>_async"     accepted with a wamid, then a `failed` status webhook with that error code,
+                     e.g. "131047_async" (Meta reports a closed window after accepting the send)
+A draw depends on the seed, the request's key (a send's `biz_opaque_callback_data`, else its
+recipient and text; a read's message id) and how many requests with that key came before —
+not on how concurrent requests interleave.
+
+Every request entry records `outcome` ("accepted", "accepted_late", "async_failed" or
+"refused"), `delivered` (accepted and not failed afterwards: what a user really received),
+`fault` (the chaos drawn, if any) and `responded` (False while the request is still held).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,8 +52,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wagate.fakes.payloads import new_wamid
-from wagate.fakes.recorder import PlannedFailure, Recorder, apply_delay
+from wagate.fakes.payloads import meta_envelope, new_wamid
+from wagate.fakes.recorder import Chaos, PlannedFailure, Recorder, apply_delay
 from wagate.providers.meta.signature import sign
 
 # Bodies Meta sends for the codes the gateway must handle (see the protocol reference).
@@ -39,6 +70,10 @@ _ERROR_TEXT = {
     131056: "(#131056) (Business Account, Consumer Account) pair rate limit hit",
     130429: "(#130429) Rate limit hit",
 }
+# Chaos fault names that are HTTP statuses rather than Graph error codes.
+_HTTP_FAULTS = frozenset({"429", "500", "502", "503", "504"})
+_TIMEOUT_FAULTS = frozenset({"timeout", "timeout_refused"})
+_STATUS_NAMES = frozenset({"sent", "delivered", "read"})
 
 
 def error_body(code: int) -> dict[str, Any]:
@@ -55,18 +90,77 @@ def error_body(code: int) -> dict[str, Any]:
     return {"error": body}
 
 
+def valid_fault(name: str) -> bool:
+    code = name.removesuffix("_async")
+    return name in _TIMEOUT_FAULTS or name in _HTTP_FAULTS or code.isdigit()
+
+
+def status_payload(
+    *,
+    phone_number_id: str,
+    wamid: str,
+    status: str,
+    recipient: str,
+    tracker: str | None,
+    error_code: int | None = None,
+) -> dict[str, Any]:
+    """One status webhook in Meta's shape (protocol examples `meta-status-*.json`)."""
+    item: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(int(time.time())),
+        "recipient_id": recipient,
+    }
+    if tracker is not None:
+        # Meta echoes the send's `biz_opaque_callback_data` on every status of the message.
+        item["biz_opaque_callback_data"] = tracker
+    if status == "sent":
+        item["pricing"] = {"billable": True, "pricing_model": "CBP", "category": "service"}
+    if error_code is not None:
+        text = _ERROR_TEXT.get(error_code, f"(#{error_code}) Simulated error")
+        item["errors"] = [
+            {
+                "code": error_code,
+                "title": text,
+                "message": text,
+                "error_data": {"details": f"simulated asynchronous failure {error_code}"},
+                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+            }
+        ]
+    return meta_envelope(phone_number_id, {"statuses": [item]})
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusWebhooks:
+    url: str
+    app_secret: str
+    phone_number_id: str | None = None  # None: the one the send was addressed to
+    send: tuple[str, ...] = ("sent", "delivered")
+    delay_seconds: float = 0.2
+    retry_seconds: float = 60.0  # a gateway that keeps refusing is retried this long, like Meta
+
+
 class FakeGraphApi:
     def __init__(self, *, access_token: str | None = None) -> None:
         self.recorder = Recorder()
         self.access_token = access_token
+        self.chaos: Chaos | None = None
+        self.statuses: StatusWebhooks | None = None
+        self.status_log: list[dict[str, Any]] = []
+        self._tasks: set[asyncio.Task[None]] = set()  # status webhooks under way
+        self._http: httpx.AsyncClient | None = None
         self.app = Starlette(
             routes=[
                 Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
                 Route("/_fake/fail", self._fail, methods=["POST"]),
                 Route("/_fake/token", self._token, methods=["POST"]),
                 Route("/_fake/webhook", self._webhook, methods=["POST"]),
+                Route("/_fake/chaos", self._chaos, methods=["GET", "POST", "DELETE"]),
+                Route("/_fake/statuses", self._statuses, methods=["GET", "POST", "DELETE"]),
                 Route("/{version}/{phone_number_id}/messages", self._messages, methods=["POST"]),
                 Route("/{phone_number_id:int}/messages", self._messages, methods=["POST"]),
+                Route("/{version}/{node}", self._node, methods=["GET"]),
+                Route("/{node:int}", self._node, methods=["GET"]),
             ]
         )
 
@@ -84,32 +178,192 @@ class FakeGraphApi:
             phone_number_id=request.path_params["phone_number_id"],
             body=body,
             authorized=self.access_token is None or token == self.access_token,
+            responded=False,
         )
+        try:
+            return await self._answer(entry, kind, body)
+        finally:
+            # A held request (latency, "timeout") shows as unanswered until here, so a test
+            # can act while a send is in flight.
+            entry["responded"] = True
+            entry["responded_at"] = time.time()
+
+    async def _answer(self, entry: dict[str, Any], kind: str, body: dict[str, Any]) -> Response:
         if not entry["authorized"]:
+            entry.update(outcome="refused", delivered=False, failed=401)
             return JSONResponse(error_body(190), status_code=401)
         failure = self.recorder.take_failure(kind)
-        await apply_delay(failure)
-        if failure is not None and (failure.body or failure.http_status >= 400):
-            entry["failed"] = failure.http_status
-            return JSONResponse(failure.body or error_body(131000), status_code=failure.http_status)
+        if failure is not None:
+            await apply_delay(failure)
+            if failure.body or failure.http_status >= 400:
+                return _refuse(entry, failure.http_status, failure.body or error_body(131000))
+            return JSONResponse(self._accept(entry, kind, body))
+        chaos = self.chaos if self.chaos is not None and self.chaos.matches(kind) else None
+        if chaos is None:
+            return JSONResponse(self._accept(entry, kind, body))
+        fault = chaos.draw(_chaos_key(kind, body))
+        entry["fault"] = fault
+        if fault == "timeout":
+            answer = self._accept(entry, kind, body, outcome="accepted_late")
+            await asyncio.sleep(chaos.timeout_seconds)
+            return JSONResponse(answer)
+        if fault == "timeout_refused":
+            await asyncio.sleep(chaos.timeout_seconds)
+            return _refuse(entry, 504, {})
+        if fault is not None and fault.endswith("_async"):
+            answer = self._accept(entry, kind, body, fails_with=int(fault.removesuffix("_async")))
+            await asyncio.sleep(chaos.latency_seconds)
+            return JSONResponse(answer)
+        if fault is None:
+            # Accepted at once, answered after the latency: a crash in between loses only the
+            # answer, never the message — as with the real Graph API.
+            answer = self._accept(entry, kind, body)
+            await asyncio.sleep(chaos.latency_seconds)
+            return JSONResponse(answer)
+        await asyncio.sleep(chaos.latency_seconds)
+        if fault == "429":
+            return _refuse(entry, 429, error_body(130429), headers={"Retry-After": "1"})
+        if fault in _HTTP_FAULTS:
+            return _refuse(entry, int(fault), error_body(131000))
+        code = int(fault)
+        return _refuse(entry, 401 if code == 190 else 400, error_body(code))
+
+    def _accept(
+        self,
+        entry: dict[str, Any],
+        kind: str,
+        body: dict[str, Any],
+        *,
+        outcome: str = "accepted",
+        fails_with: int | None = None,
+    ) -> dict[str, Any]:
+        """Take the message: from here on it is delivered (or fails later, asynchronously),
+        whatever happens to the answer."""
         if kind == "read":
-            return JSONResponse({"success": True})
+            entry.update(outcome=outcome, delivered=True)
+            return {"success": True}
         wamid = new_wamid()
-        entry["wamid"] = wamid
         to = str(body.get("to", ""))
-        return JSONResponse(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
-                "messages": [{"id": wamid}],
-            }
+        entry.update(
+            wamid=wamid,
+            outcome="async_failed" if fails_with is not None else outcome,
+            delivered=fails_with is None,
         )
+        if fails_with is not None:
+            entry["async_failure"] = fails_with
+        self._schedule_statuses(entry, wamid, to, body, fails_with)
+        return {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+            "messages": [{"id": wamid}],
+        }
+
+    async def _node(self, request: Request) -> Response:
+        """GET on a node (our phone number): what a client reads to check its token."""
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        node = str(request.path_params["node"])
+        authorized = self.access_token is None or token == self.access_token
+        self.recorder.record("probe", node=node, authorized=authorized)
+        if not authorized:
+            return JSONResponse(error_body(190), status_code=401)
+        answer: dict[str, Any] = {"id": node}
+        if "fields" not in request.query_params:
+            answer |= {
+                "display_phone_number": "15550000000",
+                "verified_name": "Fake Business",
+                "quality_rating": "GREEN",
+            }
+        return JSONResponse(answer)
+
+    # ------------------------------------------------------------ status webhooks
+
+    def _schedule_statuses(
+        self,
+        entry: dict[str, Any],
+        wamid: str,
+        to: str,
+        body: dict[str, Any],
+        fails_with: int | None,
+    ) -> None:
+        config = self.statuses
+        if config is None:
+            return
+        tracker = body.get("biz_opaque_callback_data")
+        plan: list[tuple[str, int | None]] = (
+            [("failed", fails_with)] if fails_with is not None else [(s, None) for s in config.send]
+        )
+        payloads = [
+            status_payload(
+                phone_number_id=config.phone_number_id or str(entry["phone_number_id"]),
+                wamid=wamid,
+                status=status,
+                recipient=to.lstrip("+"),
+                tracker=str(tracker) if tracker is not None else None,
+                error_code=code,
+            )
+            for status, code in plan
+        ]
+        task = asyncio.create_task(self._post_statuses(config, payloads))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_statuses(self, config: StatusWebhooks, payloads: list[dict[str, Any]]) -> None:
+        await asyncio.sleep(config.delay_seconds)
+        for payload in payloads:  # in order: "sent" before "delivered", as Meta usually does
+            item = payload["entry"][0]["changes"][0]["value"]["statuses"][0]
+            record: dict[str, Any] = {
+                "wamid": item["id"],
+                "status": item["status"],
+                "tracker": item.get("biz_opaque_callback_data"),
+                "recipient_id": item["recipient_id"],
+                "attempts": 0,
+                "http_status": None,
+                "delivered": False,
+                "gave_up": False,
+            }
+            self.status_log.append(record)
+            await self._deliver_until_accepted(config, payload, record)
+
+    async def _deliver_until_accepted(
+        self, config: StatusWebhooks, payload: dict[str, Any], record: dict[str, Any]
+    ) -> None:
+        """Like Meta: a webhook that is not answered 200 is delivered again, with backoff."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10)
+        deadline = time.monotonic() + config.retry_seconds
+        pause = 0.25
+        while True:
+            record["attempts"] += 1
+            try:
+                status, _ = await deliver_webhook(
+                    config.url, payload, config.app_secret, client=self._http
+                )
+            except httpx.HTTPError as exc:
+                record["http_status"] = type(exc).__name__
+            else:
+                record["http_status"] = status
+                if 200 <= status < 300:
+                    record["delivered"] = True
+                    return
+            if time.monotonic() + pause > deadline:
+                record["gave_up"] = True
+                return
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 3.0)
+
+    def _stop_statuses(self) -> None:
+        self.statuses = None
+        for task in list(self._tasks):
+            task.cancel()
 
     # ------------------------------------------------------------ control
 
     async def _requests(self, request: Request) -> Response:
         if request.method == "DELETE":
             self.recorder.reset()
+            self.chaos = None
+            self._stop_statuses()
+            self.status_log.clear()
             return JSONResponse({"cleared": True})
         return JSONResponse(self.recorder.listing(request.query_params.get("kind")))
 
@@ -136,6 +390,97 @@ class FakeGraphApi:
         spec = orjson.loads(await request.body())
         status, text = await deliver_webhook(spec["url"], spec["payload"], spec["app_secret"])
         return JSONResponse({"status": status, "body": text})
+
+    async def _chaos(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.chaos = None
+            return JSONResponse({"chaos": None})
+        if request.method == "POST":
+            spec = orjson.loads(await request.body())
+            rates = {str(name): float(rate) for name, rate in dict(spec.get("rates", {})).items()}
+            unknown = sorted(name for name in rates if not valid_fault(name))
+            if unknown:
+                return JSONResponse({"error": f"unknown faults: {unknown}"}, status_code=400)
+            try:
+                self.chaos = Chaos(
+                    seed=int(spec.get("seed", 0)),
+                    rates=rates,
+                    kind=str(spec.get("kind", "send")),
+                    timeout_seconds=float(spec.get("timeout_seconds", 3.0)),
+                    latency_seconds=float(spec.get("latency_seconds", 0.0)),
+                )
+            except ValueError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"chaos": self.chaos.summary() if self.chaos else None})
+
+    async def _statuses(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self._stop_statuses()
+            return JSONResponse({"config": None})
+        if request.method == "POST":
+            spec = orjson.loads(await request.body())
+            send = tuple(str(s) for s in spec.get("send", ("sent", "delivered")))
+            if not set(send) <= _STATUS_NAMES:
+                return JSONResponse(
+                    {"error": f"send: only {sorted(_STATUS_NAMES)}"}, status_code=400
+                )
+            phone_number_id = spec.get("phone_number_id")
+            self.statuses = StatusWebhooks(
+                url=str(spec["url"]),
+                app_secret=str(spec["app_secret"]),
+                phone_number_id=str(phone_number_id) if phone_number_id else None,
+                send=send,
+                delay_seconds=float(spec.get("delay_seconds", 0.2)),
+                retry_seconds=float(spec.get("retry_seconds", 60.0)),
+            )
+        config = self.statuses
+        return JSONResponse(
+            {
+                "config": None
+                if config is None
+                else {
+                    "url": config.url,
+                    "phone_number_id": config.phone_number_id,
+                    "send": list(config.send),
+                    "delay_seconds": config.delay_seconds,
+                    "retry_seconds": config.retry_seconds,
+                },
+                "pending": len(self._tasks),
+                "deliveries": self.status_log,
+            }
+        )
+
+    async def aclose(self) -> None:
+        """Stop posting statuses and close the client (for in-process use)."""
+        self._stop_statuses()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+
+def _chaos_key(kind: str, body: dict[str, Any]) -> str:
+    if kind == "read":
+        return f"read:{body.get('message_id')}"
+    tracker = body.get("biz_opaque_callback_data")
+    if tracker is not None:
+        return f"send:{tracker}"
+    content = orjson.dumps(body.get("text") or body.get("template"), option=orjson.OPT_SORT_KEYS)
+    return f"send:{body.get('to')}:{content.decode()}"
+
+
+def _refuse(
+    entry: dict[str, Any],
+    http_status: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    entry.update(outcome="refused", delivered=False, failed=http_status)
+    if not body:
+        return Response(status_code=http_status, headers=headers)
+    return JSONResponse(body, status_code=http_status, headers=headers)
 
 
 async def deliver_webhook(

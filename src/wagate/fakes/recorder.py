@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,3 +53,54 @@ class Recorder:
 async def apply_delay(failure: PlannedFailure | None) -> None:
     if failure is not None and failure.delay_seconds > 0:
         await asyncio.sleep(failure.delay_seconds)
+
+
+@dataclass(kw_only=True)
+class Chaos:
+    """Faults drawn at random from named rates, reproducibly.
+
+    The draw for a request depends only on the seed, the request's key (for a send: the
+    idempotency key the client passes along) and how many requests with that key came before.
+    It does not depend on how concurrent requests interleave, so a seed replays the same faults
+    for the same messages however the workers race each other.
+    """
+
+    seed: int
+    rates: dict[str, float]
+    kind: str = "send"  # which requests: "send", "read", or "any"
+    timeout_seconds: float = 3.0  # how long a "timeout" fault holds the request
+    latency_seconds: float = 0.0  # added to every matching request: a peer that takes time
+    draws: Counter[str] = field(default_factory=Counter)
+    drawn: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        total = sum(self.rates.values())
+        if any(rate < 0 for rate in self.rates.values()) or total > 1.0 + 1e-9:
+            raise ValueError(f"rates must be non-negative and sum to at most 1 (got {total})")
+
+    def matches(self, kind: str) -> bool:
+        return self.kind in (kind, "any")
+
+    def draw(self, key: str) -> str | None:
+        """The fault for this request, or None to answer normally."""
+        nth = self.draws[key]
+        self.draws[key] += 1
+        roll = random.Random(f"{self.seed}:{key}:{nth}").random()
+        edge = 0.0
+        for name in sorted(self.rates):  # sorted: the dict's order must not change the draw
+            edge += self.rates[name]
+            if roll < edge:
+                self.drawn[name] += 1
+                return name
+        self.drawn["none"] += 1
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "rates": self.rates,
+            "kind": self.kind,
+            "timeout_seconds": self.timeout_seconds,
+            "latency_seconds": self.latency_seconds,
+            "drawn": dict(self.drawn),
+        }

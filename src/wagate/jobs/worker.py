@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import procrastinate
+import psycopg
+import psycopg_pool
 import structlog
 
 from wagate.domain.audit import AuditEvent
+from wagate.domain.breaker import ChannelHealth, ChannelState
+from wagate.domain.messages import Provider
 from wagate.jobs.queue import QUEUE, TASK
+from wagate.providers.base import CredentialCheck
 from wagate.wiring import Gateway
 
 log = structlog.get_logger(__name__)
@@ -31,9 +38,57 @@ def build_job_app(gateway: Gateway) -> procrastinate.App:
 
     @app.task(name=TASK, queue=QUEUE)
     async def converse(conversation_id: int, attempt: int = 0) -> None:
-        await gateway.converse(conversation_id, attempt=attempt)
+        await run_conversation(gateway, conversation_id, attempt=attempt)
 
     return app
+
+
+# The database itself failing (restart, network) is not the burst's fault: the job fails, and
+# the sweep re-queues the conversation once the database is back. Only other errors count
+# towards the burst's dead-lettering.
+_INFRASTRUCTURE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout)
+
+
+async def run_conversation(gateway: Gateway, conversation_id: int, *, attempt: int = 0) -> None:
+    try:
+        await gateway.converse(conversation_id, attempt=attempt)
+    except _INFRASTRUCTURE:
+        raise
+    except Exception as exc:
+        now = gateway.clock()
+        error = f"{type(exc).__name__}: {exc}"
+        failures, letter = await gateway.inbound_failures.record(
+            conversation_id, error=error, at=now, limit=gateway.settings.inbound_attempts
+        )
+        if letter is not None:
+            await gateway.audit.record(
+                AuditEvent(
+                    action="burst.dead_lettered",
+                    actor="worker",
+                    subject=f"conversation:{conversation_id}",
+                    details={"dead_letter": letter, "failures": failures},
+                ),
+                at=now,
+            )
+            log.error(
+                "converse.dead_lettered",
+                conversation_id=conversation_id,
+                failures=failures,
+                error_type=type(exc).__name__,
+            )
+            # Later messages of the conversation (if any) still get their turn.
+            await gateway.conversations.defer(conversation_id, run_at=now, attempt=0)
+            return
+        delay = gateway.deliver.backoff.delay(failures - 1, jitter=0.5)
+        await gateway.conversations.defer(conversation_id, run_at=now + delay, attempt=attempt)
+        log.exception(
+            "converse.failed",
+            conversation_id=conversation_id,
+            failures=failures,
+            retry_in_s=round(delay.total_seconds(), 1),
+        )
+    else:
+        await gateway.inbound_failures.clear(conversation_id)
 
 
 async def sweep_once(gateway: Gateway) -> tuple[int, int]:
@@ -73,6 +128,73 @@ async def _retain_forever(gateway: Gateway) -> None:
         await asyncio.sleep(RETENTION_EVERY.total_seconds())
 
 
+def configured_channels(gateway: Gateway) -> list[tuple[Provider, str]]:
+    s = gateway.settings
+    channels: list[tuple[Provider, str]] = []
+    if s.meta_configured and s.meta_phone_number_id:
+        channels.append((Provider.META, s.meta_phone_number_id))
+    if s.fonnte_configured:
+        channels.append((Provider.FONNTE, "fonnte"))
+    return channels
+
+
+async def check_credentials_once(gateway: Gateway) -> dict[str, str]:
+    """OU7: ask each provider whether our token works; a refused token degrades the channel,
+    a valid one ends a degraded state. Sends nothing."""
+    await gateway.providers.refresh(force=True)
+    results: dict[str, str] = {}
+    now = gateway.clock()
+    policy = gateway.breaker
+    for provider, channel_id in configured_channels(gateway):
+        client = gateway.providers.get(provider, channel_id)
+        if client is None:
+            continue
+        check = await client.check_credentials()
+        results[provider.value] = check.value
+        if check is CredentialCheck.UNKNOWN:
+            continue
+        transition: Callable[[ChannelHealth], ChannelHealth | None] = (
+            partial(policy.rejected_token, now=now, reason="credential check: token refused")
+            if check is CredentialCheck.REJECTED
+            else partial(policy.token_valid, now=now)
+        )
+
+        before, after = await gateway.channel_health.change(provider, channel_id, transition)
+        if before.state is not after.state:
+            log.warning(
+                "channel.state_changed",
+                provider=provider.value,
+                before=before.state.value,
+                after=after.state.value,
+                by="credential_check",
+            )
+            await gateway.audit.record(
+                AuditEvent(
+                    action="channel.state_changed",
+                    actor="worker",
+                    subject=f"channel:{provider.value}",
+                    details={"before": before.state.value, "after": after.state.value},
+                ),
+                at=now,
+            )
+    return results
+
+
+async def _check_credentials_forever(gateway: Gateway) -> None:
+    """At start, then every CREDENTIAL_CHECK_SECONDS — more often while a channel is degraded."""
+    while True:
+        try:
+            await check_credentials_once(gateway)
+            healths = await gateway.channel_health.all()
+        except Exception as exc:
+            log.error("credentials.check_failed", error_type=type(exc).__name__)
+            healths = []
+        degraded = any(h.state is ChannelState.DEGRADED for _, _, h in healths)
+        s = gateway.settings
+        wait = s.degraded_probe_seconds if degraded else s.credential_check_seconds
+        await asyncio.sleep(wait)
+
+
 async def _sweep_forever(gateway: Gateway) -> None:
     while True:
         try:
@@ -87,6 +209,7 @@ async def run_worker(gateway: Gateway, *, name: str = "wagate") -> None:
     app = build_job_app(gateway)
     sweeper = asyncio.create_task(_sweep_forever(gateway), name="wagate-sweep")
     retainer = asyncio.create_task(_retain_forever(gateway), name="wagate-retention")
+    checker = asyncio.create_task(_check_credentials_forever(gateway), name="wagate-credentials")
     log.info("worker.started", concurrency=gateway.settings.worker_concurrency)
     try:
         async with app.open_async():
@@ -100,7 +223,7 @@ async def run_worker(gateway: Gateway, *, name: str = "wagate") -> None:
                 shutdown_graceful_timeout=10,
             )
     finally:
-        for task in (sweeper, retainer):
+        for task in (sweeper, retainer, checker):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from wagate.domain.breaker import ChannelHealth
 from wagate.domain.chat import ChatTurn
 from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView
@@ -133,6 +134,10 @@ class OutboundMessage:
     kind: str = "reply"
     template: Mapping[str, Any] | None = None  # {"name", "language", "parameters"}
     last_inbound_at: datetime | None = None  # of the conversation: the 24-hour window
+    # `sending` means an attempt started and its outcome is unknown (crash or timeout mid-call).
+    status: str = "pending"
+    last_attempt_at: datetime | None = None
+    throttles: int = 0  # 131056 refusals in a row (pair rate limit)
 
 
 class ConversationStore(Protocol):
@@ -194,15 +199,57 @@ class Outbox(Protocol):
         self, message_id: int, *, at: datetime, error_code: str | None, error: str
     ) -> None: ...
 
-    async def failed(self, message_id: int, *, error_code: str | None, error: str) -> None: ...
+    async def failed(
+        self, message_id: int, *, error_code: str | None, error: str, email_due: bool = False
+    ) -> None:
+        """Failed for good (a dead letter); `email_due` queues the e-mail fallback."""
 
     async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None: ...
 
     async def reroute_window_failures(self, conversation_id: int) -> int: ...
 
+    async def release_attempt(
+        self, message_id: int, *, at: datetime, throttled: bool, error_code: str | None, error: str
+    ) -> None:
+        """Back to pending until `at` without spending the attempt just made (a paused channel
+        or a pair slow-down is not the message's fault)."""
+
+    async def outcome_unknown(self, message_id: int, *, reconcile_at: datetime, error: str) -> None:
+        """The attempt may have reached the provider: wait for a status until `reconcile_at`."""
+
+    async def resending_unknown(self, message_id: int) -> None:
+        """Counts a send made again although an earlier one may have arrived (the ambiguity)."""
+
+    async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
+        """When this conversation's messages were handed to the provider, since `since`."""
+
+    async def emails_due(self, conversation_id: int) -> list[OutboundMessage]:
+        """Messages that failed for good and have not been considered for e-mail yet."""
+
+    async def email_outcome(self, message_id: int, *, status: str, error: str | None) -> None: ...
+
+
+class ChannelHealthStore(Protocol):
+    async def load(self, provider: Provider, channel_id: str) -> ChannelHealth: ...
+
+    async def change(
+        self,
+        provider: Provider,
+        channel_id: str,
+        transition: Callable[[ChannelHealth], ChannelHealth | None],
+    ) -> tuple[ChannelHealth, ChannelHealth]: ...
+
+
+class ContactEmails(Protocol):
+    async def email_for_conversation(self, conversation_id: int) -> str | None:
+        """The e-mail address of the account linked to the conversation's contact, if any."""
+
 
 class ProviderDirectory(Protocol):
     def get(self, provider: Provider, channel_id: str) -> MessagingProvider | None: ...
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Pick up tokens replaced at run time; True when one changed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

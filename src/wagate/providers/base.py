@@ -6,6 +6,7 @@ Adapters raise only `wagate.domain.errors` types; the pipeline never sees httpx 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from wagate.domain.messages import Provider
@@ -15,6 +16,14 @@ from wagate.domain.messages import Provider
 class SentMessage:
     provider_message_id: str
     recipient: str | None = None
+
+
+class CredentialCheck(StrEnum):
+    """What a credential probe learnt (OU7)."""
+
+    VALID = "valid"  # the provider accepted our token
+    REJECTED = "rejected"  # the provider refused the token: expired or revoked
+    UNKNOWN = "unknown"  # the probe could not tell (unreachable, unexpected answer)
 
 
 class MessagingProvider(Protocol):
@@ -41,5 +50,8 @@ class MessagingProvider(Protocol):
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         """Mark an inbound message read (and show typing). False when the provider can't."""
+
+    async def check_credentials(self) -> CredentialCheck:
+        """Ask the provider, without sending anything, whether our token still works."""
 
     async def aclose(self) -> None: ...

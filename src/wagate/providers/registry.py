@@ -1,21 +1,39 @@
-"""Which client answers for which provider channel (IN8 routing by phone_number_id)."""
+"""Which client answers for which provider channel (IN8 routing by phone_number_id), with the
+token each provider currently uses (OU7: a token replaced at run time reaches every process)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
 from wagate.domain.messages import Provider
 from wagate.providers.base import MessagingProvider
 
-Factory = Callable[[str], MessagingProvider]
+# (channel id, token) → client; the token is the configured one unless it was replaced.
+Factory = Callable[[str, str], MessagingProvider]
+# provider → (token, version), for tokens replaced with `wagate tenants set-token`.
+TokenSource = Callable[[], Awaitable[dict[Provider, tuple[str, int]]]]
 
 
 class ProviderRegistry:
     """Clients are built on first use per (provider, channel) and reused; `aclose` ends them."""
 
-    def __init__(self, factories: dict[Provider, Factory]) -> None:
+    def __init__(
+        self,
+        factories: dict[Provider, Factory],
+        tokens: dict[Provider, str] | None = None,
+        *,
+        token_source: TokenSource | None = None,
+        refresh_every: float = 2.0,
+    ) -> None:
         self._factories = factories
+        self._tokens = dict(tokens or {})
+        self._versions: dict[Provider, int] = {}
         self._clients: dict[tuple[Provider, str], MessagingProvider] = {}
+        self._retired: list[MessagingProvider] = []
+        self.token_source = token_source
+        self._refresh_every = refresh_every
+        self._refreshed_at = float("-inf")
 
     def get(self, provider: Provider, channel_id: str) -> MessagingProvider | None:
         key = (provider, channel_id)
@@ -24,10 +42,35 @@ class ProviderRegistry:
             factory = self._factories.get(provider)
             if factory is None:
                 return None
-            client = self._clients[key] = factory(channel_id)
+            client = self._clients[key] = factory(channel_id, self._tokens.get(provider, ""))
         return client
 
+    def replace_token(self, provider: Provider, token: str, version: int) -> None:
+        """Use `token` from now on; clients built with the old one are retired (closed later:
+        a send may still be using one)."""
+        self._tokens[provider] = token
+        self._versions[provider] = version
+        for key in [k for k in self._clients if k[0] is provider]:
+            self._retired.append(self._clients.pop(key))
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Pick up replaced tokens (at most every `refresh_every` s unless forced); True when a
+        token changed."""
+        if self.token_source is None:
+            return False
+        now = time.monotonic()
+        if not force and now - self._refreshed_at < self._refresh_every:
+            return False
+        self._refreshed_at = now
+        changed = False
+        for provider, (token, version) in (await self.token_source()).items():
+            if provider in self._factories and self._versions.get(provider) != version:
+                self.replace_token(provider, token, version)
+                changed = True
+        return changed
+
     async def aclose(self) -> None:
-        for client in self._clients.values():
+        for client in [*self._clients.values(), *self._retired]:
             await client.aclose()
         self._clients.clear()
+        self._retired.clear()

@@ -173,6 +173,20 @@ class AccountAdmin:
     async def get(self, ref: str | int) -> AccountRecord:
         return self._record(await self._row(ref))
 
+    async def email_for_conversation(self, conversation_id: int) -> str | None:
+        """OU4: where the e-mail fallback goes — the linked account's address, if it has one."""
+        columns = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(
+                f"SELECT {columns} FROM conversations c"
+                " JOIN contacts ct ON ct.id = c.contact_id"
+                " JOIN accounts a ON a.id = ct.account_id"
+                " WHERE c.id = %(id)s AND a.tenant = %(tenant)s",
+                {"id": conversation_id, "tenant": self._tenant},
+            )
+            row = await cursor.fetchone()
+        return self._record(row).email if row is not None else None
+
     async def _update(self, account_id: int, assignments: str, **params: Any) -> AccountRecord:
         async with self._database.pool.connection() as conn:
             try:

@@ -75,6 +75,10 @@ WITH candidates AS (
   SELECT conversation_id FROM outbound_messages
    WHERE status IN ('pending', 'sending') AND conversation_id IS NOT NULL
      AND COALESCE(next_attempt_at, created_at) < %(older_than)s
+  UNION
+  SELECT conversation_id FROM outbound_messages
+   WHERE status = 'failed' AND email_status = 'pending' AND conversation_id IS NOT NULL
+     AND status_at < %(older_than)s
 ), orphans AS (
   SELECT c.conversation_id FROM candidates c
    WHERE NOT EXISTS (

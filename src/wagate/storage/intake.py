@@ -61,20 +61,29 @@ SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS
 _STORE_STATUS_SQL = (
     """
 WITH recorded AS (
-  INSERT INTO delivery_statuses (tenant, provider, provider_message_id, status, occurred_at, errors)
-  VALUES (%(tenant)s, %(provider)s, %(message_id)s, %(status)s, %(occurred_at)s, %(errors)s::jsonb)
+  INSERT INTO delivery_statuses (tenant, provider, provider_message_id, status, occurred_at, errors,
+                                 tracker)
+  VALUES (%(tenant)s, %(provider)s, %(message_id)s, %(status)s, %(occurred_at)s, %(errors)s::jsonb,
+          %(tracker)s)
   ON CONFLICT ON CONSTRAINT delivery_statuses_once DO NOTHING
   RETURNING id
 ), applied AS (
   UPDATE outbound_messages
      SET status = %(status)s, status_at = %(occurred_at)s,
+         provider_message_id = COALESCE(provider_message_id, %(message_id)s),
          error_code = COALESCE(%(error_code)s, error_code),
          error_detail = COALESCE(%(error_detail)s, error_detail)
-   WHERE provider = %(provider)s AND provider_message_id = %(message_id)s
-     AND status = ANY(%(may_replace)s) AND EXISTS (SELECT 1 FROM recorded)
+   WHERE provider = %(provider)s AND EXISTS (SELECT 1 FROM recorded)
+     AND ((provider_message_id = %(message_id)s AND status = ANY(%(may_replace)s))
+          -- OU9: the status names our key (Meta's biz_opaque_callback_data) for a send whose
+          -- answer we never saw (timeout, crash): the provider has it, so it is never resent.
+          OR (%(tracker)s::text IS NOT NULL AND idempotency_key = %(tracker)s
+              AND provider_message_id IS NULL AND status IN ('pending', 'sending')))
   RETURNING id, conversation_id
 ), reroute AS (
-  SELECT conversation_id FROM applied WHERE %(window_closed)s AND conversation_id IS NOT NULL
+  -- A failure reported later (131047 outside the window, undeliverable…): the conversation's
+  -- job reroutes it as a template or sends the e-mail fallback.
+  SELECT conversation_id FROM applied WHERE %(failed)s AND conversation_id IS NOT NULL
 ), queued AS ("""
     + insert_job_sql("reroute", "conversation_id")
     + """)
@@ -202,8 +211,8 @@ class IntakeStore:
             "error_code": first_error.code if first_error else None,
             "error_detail": (first_error.details or first_error.title) if first_error else None,
             "may_replace": [s.value for s in DeliveryStatus if advances(s, status.status)],
-            # 131047 (legacy 470): sent outside the window; the worker reroutes it as a template.
-            "window_closed": first_error is not None and first_error.code in ("131047", "470"),
+            "failed": status.status is DeliveryStatus.FAILED,
+            "tracker": status.tracker,
             "run_at": datetime.now(UTC),
             "attempt": 0,
         }

@@ -20,10 +20,49 @@ from wagate.storage.intake import conversation_seal_key
 
 _PENDING_SQL = """
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
-       o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at
+       o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
+       o.status, o.last_attempt_at, o.throttles
   FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
  WHERE o.conversation_id = %(conversation_id)s AND o.status IN ('pending', 'sending')
  ORDER BY o.id
+"""
+# Failed for good and not yet considered for e-mail: queued by the worker (`pending`), or
+# failed by a status webhook (NULL) in the last day — older failures predate the fallback.
+_EMAILS_DUE_SQL = """
+SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
+       o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
+       o.status, o.last_attempt_at, o.throttles
+  FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
+ WHERE o.conversation_id = %(conversation_id)s AND o.status = 'failed'
+   AND (o.email_status = 'pending'
+        OR (o.email_status IS NULL AND o.status_at > now() - interval '1 day'))
+ ORDER BY o.id
+"""
+_EMAIL_OUTCOME_SQL = """
+UPDATE outbound_messages SET email_status = %(status)s, email_error = %(error)s,
+       emailed_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE emailed_at END
+ WHERE id = %(id)s
+"""
+# Not the message's fault (token refused, pair limit): the attempt is given back.
+_RELEASE_SQL = """
+UPDATE outbound_messages SET status = 'pending', attempts = GREATEST(attempts - 1, 0),
+       next_attempt_at = %(at)s, error_code = %(error_code)s, error_detail = %(error)s,
+       throttles = CASE WHEN %(throttled)s THEN throttles + 1 ELSE 0 END
+ WHERE id = %(id)s
+"""
+# Stays `sending`: a status webhook naming its key may still move it on (see intake).
+_UNKNOWN_SQL = """
+UPDATE outbound_messages SET next_attempt_at = %(at)s, error_code = 'outcome_unknown',
+       error_detail = %(error)s
+ WHERE id = %(id)s AND status = 'sending'
+"""
+_RESENDING_SQL = (
+    "UPDATE outbound_messages SET unknown_outcomes = unknown_outcomes + 1 WHERE id = %(id)s"
+)
+_RECENT_SENDS_SQL = """
+SELECT last_attempt_at FROM outbound_messages
+ WHERE conversation_id = %(conversation_id)s AND last_attempt_at >= %(since)s
+   AND status NOT IN ('pending', 'failed')
 """
 # A free-form message Meta refused because the window had closed (131047, legacy 470, arriving
 # as a failed status after the send was accepted) goes again, as the out-of-window template.
@@ -44,8 +83,12 @@ UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1,
 # statement that records the id returns any that are already there.
 _ACCEPTED_SQL = """
 WITH accepted AS (
-  UPDATE outbound_messages SET status = 'accepted', provider_message_id = %(provider_message_id)s,
-         status_at = %(at)s, error_code = NULL, error_detail = NULL
+  -- A status webhook that named our key may have got here first: never move it backwards.
+  UPDATE outbound_messages
+     SET status = CASE WHEN status IN ('pending', 'sending') THEN 'accepted' ELSE status END,
+         provider_message_id = %(provider_message_id)s,
+         status_at = CASE WHEN status IN ('pending', 'sending') THEN %(at)s ELSE status_at END,
+         error_code = NULL, error_detail = NULL, throttles = 0
    WHERE id = %(id)s
   RETURNING provider
 )
@@ -62,7 +105,8 @@ UPDATE outbound_messages SET status = 'pending', next_attempt_at = %(at)s,
 """
 _FAILED_SQL = """
 UPDATE outbound_messages SET status = 'failed', error_code = %(error_code)s,
-       error_detail = %(error)s, status_at = now()
+       error_detail = %(error)s, status_at = now(),
+       email_status = CASE WHEN %(email_due)s THEN 'pending' ELSE 'skipped' END
  WHERE id = %(id)s
 """
 
@@ -135,6 +179,9 @@ class PostgresOutbox:
             kind=str(row["kind"]),
             template=document.get("template"),
             last_inbound_at=row["last_inbound_at"],
+            status=str(row["status"]),
+            last_attempt_at=row["last_attempt_at"],
+            throttles=int(row["throttles"]),
         )
 
     async def reroute_window_failures(self, conversation_id: int) -> int:
@@ -172,10 +219,58 @@ class PostgresOutbox:
                 {"id": message_id, "at": at, "error_code": error_code, "error": error[:500]},
             )
 
-    async def failed(self, message_id: int, *, error_code: str | None, error: str) -> None:
+    async def failed(
+        self, message_id: int, *, error_code: str | None, error: str, email_due: bool = False
+    ) -> None:
+        params = {
+            "id": message_id,
+            "error_code": error_code,
+            "error": error[:500],
+            "email_due": email_due,
+        }
+        async with self._database.pool.connection() as conn:
+            await conn.execute(_FAILED_SQL, params)
+
+    async def release_attempt(
+        self, message_id: int, *, at: datetime, throttled: bool, error_code: str | None, error: str
+    ) -> None:
+        params = {
+            "id": message_id,
+            "at": at,
+            "throttled": throttled,
+            "error_code": error_code,
+            "error": error[:500],
+        }
+        async with self._database.pool.connection() as conn:
+            await conn.execute(_RELEASE_SQL, params)
+
+    async def outcome_unknown(self, message_id: int, *, reconcile_at: datetime, error: str) -> None:
         async with self._database.pool.connection() as conn:
             await conn.execute(
-                _FAILED_SQL, {"id": message_id, "error_code": error_code, "error": error[:500]}
+                _UNKNOWN_SQL, {"id": message_id, "at": reconcile_at, "error": error[:500]}
+            )
+
+    async def resending_unknown(self, message_id: int) -> None:
+        async with self._database.pool.connection() as conn:
+            await conn.execute(_RESENDING_SQL, {"id": message_id})
+
+    async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(
+                _RECENT_SENDS_SQL, {"conversation_id": conversation_id, "since": since}
+            )
+            return [row["last_attempt_at"] for row in await cursor.fetchall()]
+
+    async def emails_due(self, conversation_id: int) -> list[OutboundMessage]:
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(_EMAILS_DUE_SQL, {"conversation_id": conversation_id})
+            rows = await cursor.fetchall()
+        return [self._message(row) for row in rows]
+
+    async def email_outcome(self, message_id: int, *, status: str, error: str | None) -> None:
+        async with self._database.pool.connection() as conn:
+            await conn.execute(
+                _EMAIL_OUTCOME_SQL, {"id": message_id, "status": status, "error": error}
             )
 
     async def enqueue(

@@ -16,7 +16,7 @@ from wagate.domain.identity import LINK_CODE_TTL, LinkCheck
 from wagate.domain.messages import Provider
 from wagate.pipeline.send import OperatorSend, SendRejected
 from wagate.storage.accounts import AccountAdmin, AccountError
-from wagate.storage.dead_letters import DeadLetters
+from wagate.storage.dead_letters import DeadLetters, NotADeadLetter
 from wagate.web.api import bearer_guard
 
 
@@ -202,21 +202,29 @@ def admin_router(
     ) -> dict[str, Any]:
         return {"items": await dead_letters.listing(limit=limit, offset=offset)}
 
-    @router.get("/dead-letters/{message_id}")
-    async def show_dead_letter(message_id: int) -> dict[str, Any]:
-        found = await dead_letters.show(message_id)
+    @router.get("/dead-letters/{ref}")
+    async def show_dead_letter(ref: str) -> dict[str, Any]:
+        try:
+            found = await dead_letters.show(ref)
+        except NotADeadLetter as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
         if found is None:
-            raise HTTPException(status_code=404, detail="no such message")
+            raise HTTPException(status_code=404, detail="no such dead letter")
         return found
 
-    @router.post("/dead-letters/{message_id}/replay")
-    async def replay_dead_letter(message_id: int) -> dict[str, Any]:
-        replayed = await dead_letters.replay(message_id, at=clock())
+    @router.post("/dead-letters/{ref}/replay")
+    async def replay_dead_letter(ref: str) -> dict[str, Any]:
+        try:
+            replayed = await dead_letters.replay(ref, at=clock())
+        except NotADeadLetter as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
         if not replayed:
             raise HTTPException(
-                status_code=409, detail="not a dead letter (only failed messages can be replayed)"
+                status_code=409,
+                detail="not a dead letter (only failed messages and bursts can be replayed)",
             )
-        await record("dead_letter.replayed", f"outbound:{message_id}")
+        subject = ref if ref.startswith("in-") else f"outbound:{ref}"
+        await record("dead_letter.replayed", subject)
         return {"replayed": replayed}
 
     return router

@@ -38,6 +38,7 @@ def api_router(
     ping: Callable[[], Awaitable[bool]],
     status: Callable[[], Awaitable[dict[str, Any]]],
     api_token: str,
+    channels: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api")
     guard = Depends(bearer_guard(api_token))
@@ -50,8 +51,20 @@ def api_router(
                 {"status": "unavailable", "timestamp": now, "database": False}, status_code=503
             )
         active = await queries.count_active(since=ACTIVE_SESSION_WINDOW)
+        # A paused channel does not make the gateway unhealthy (webhooks are still taken and
+        # kept): 200, with the status saying why sends wait (OU5, OU7).
+        paused = [c for c in await channels() if not c["sending"]] if channels else []
         return JSONResponse(
-            {"status": "ok", "timestamp": now, "activeSessions": active, "database": True}
+            {
+                "status": "degraded" if paused else "ok",
+                "timestamp": now,
+                "activeSessions": active,
+                "database": True,
+                "pausedChannels": [
+                    {"provider": c["provider"], "state": c["state"], "reason": c["reason"]}
+                    for c in paused
+                ],
+            }
         )
 
     @router.get("/whatsapp/status")

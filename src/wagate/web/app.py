@@ -8,9 +8,11 @@ from fastapi import FastAPI, Response
 from starlette.types import ASGIApp
 
 from wagate import __version__
+from wagate.storage.gauges import read_gauges
 from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
+from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.webhooks import webhook_router
 
@@ -46,6 +48,14 @@ def create_app(gateway: Gateway) -> ASGIApp:
             queries=gateway.queries,
             ping=gateway.database.ping,
             status=gateway.status,
+            channels=gateway.channel_states,
+            api_token=gateway.api_token,
+        )
+    )
+    app.include_router(
+        metrics_router(
+            gauges=lambda: read_gauges(gateway.database, gateway.settings.wagate_tenant),
+            channels=lambda: gateway.channel_states(with_ids=True),
             api_token=gateway.api_token,
         )
     )

@@ -9,8 +9,9 @@ import orjson
 
 from wagate.domain import errors as e
 from wagate.domain.messages import Provider
-from wagate.providers.base import SentMessage
+from wagate.providers.base import CredentialCheck, SentMessage
 from wagate.providers.payload import mapping, text
+from wagate.providers.transport import transport_error
 
 DEFAULT_FONNTE_URL = "https://api.fonnte.com/send"
 
@@ -85,16 +86,27 @@ class FonnteClient:
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         return False  # Fonnte has no read-receipt API; `typing` rides along with /send.
 
+    async def check_credentials(self) -> CredentialCheck:
+        # /device describes the linked phone with the same device token /send uses.
+        url = self._api_url.rsplit("/", 1)[0] + "/device"
+        try:
+            response = await self._http.post(url)
+            answer = {str(k).lower(): v for k, v in mapping(orjson.loads(response.content)).items()}
+        except (httpx.HTTPError, orjson.JSONDecodeError):
+            return CredentialCheck.UNKNOWN
+        if answer.get("status") is True:
+            return CredentialCheck.VALID
+        reason = (text(answer.get("reason")) or "").strip().lower()
+        return CredentialCheck.REJECTED if reason == "token invalid" else CredentialCheck.UNKNOWN
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def _post(self, form: dict[str, str]) -> dict[str, Any]:
         try:
             response = await self._http.post(self._api_url, data=form)
-        except httpx.TimeoutException as exc:
-            raise e.ProviderUnavailable(f"Fonnte timed out: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
-            raise e.ProviderUnavailable(f"Fonnte unreachable: {type(exc).__name__}") from exc
+            raise transport_error("Fonnte", exc) from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise e.ProviderUnavailable(f"Fonnte answered HTTP {response.status_code}")
         try:

@@ -9,9 +9,10 @@ import orjson
 
 from wagate.domain import errors as e
 from wagate.domain.messages import Provider
-from wagate.providers.base import SentMessage
+from wagate.providers.base import CredentialCheck, SentMessage
 from wagate.providers.meta.errors import retry_after_seconds, translate
 from wagate.providers.payload import items, mapping, text
+from wagate.providers.transport import transport_error
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v22.0"
 
@@ -103,6 +104,23 @@ class MetaClient:
         answer = await self._post_message(request)
         return answer.get("success") is True
 
+    async def check_credentials(self) -> CredentialCheck:
+        # Reading our own phone number needs the same token as sending and sends nothing.
+        try:
+            response = await self._http.get(self._phone_number_id, params={"fields": "id"})
+        except httpx.HTTPError:
+            return CredentialCheck.UNKNOWN
+        if response.is_success:
+            return CredentialCheck.VALID
+        try:
+            body: Any = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError:
+            body = {}
+        error = translate(response.status_code, body)
+        if isinstance(error, e.AuthenticationFailed):
+            return CredentialCheck.REJECTED
+        return CredentialCheck.UNKNOWN
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -113,10 +131,8 @@ class MetaClient:
                 content=orjson.dumps(request),
                 headers={"Content-Type": "application/json"},
             )
-        except httpx.TimeoutException as exc:
-            raise e.ProviderUnavailable(f"Graph API timed out: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
-            raise e.ProviderUnavailable(f"Graph API unreachable: {type(exc).__name__}") from exc
+            raise transport_error("Graph API", exc) from exc
         try:
             body: Any = orjson.loads(response.content) if response.content else {}
         except orjson.JSONDecodeError:

@@ -1,0 +1,63 @@
+"""Figures for the metrics endpoint, read from the database at scrape time.
+
+Every process (web, workers) writes its outcomes to PostgreSQL, so the database is the one place
+that knows them all; reading there keeps `/metrics` right however many processes run, without
+a multiprocess metrics directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wagate.storage.database import Database
+
+_SQL = """
+SELECT 'outbound' AS family, status AS label, count(*) AS value FROM outbound_messages
+ WHERE tenant = %(tenant)s AND status IN ('pending', 'sending', 'failed') GROUP BY status
+UNION ALL
+SELECT 'email', email_status, count(*) FROM outbound_messages
+ WHERE tenant = %(tenant)s AND email_status IS NOT NULL GROUP BY email_status
+UNION ALL
+SELECT 'resent_unknown', '', COALESCE(sum(unknown_outcomes), 0) FROM outbound_messages
+ WHERE tenant = %(tenant)s AND unknown_outcomes > 0
+UNION ALL
+SELECT 'inbound_dead', '', count(*) FROM inbound_dead_letters
+ WHERE tenant = %(tenant)s AND replayed_at IS NULL
+UNION ALL
+SELECT 'inbound_unprocessed', '', count(*) FROM inbound_messages
+ WHERE tenant = %(tenant)s AND processed_at IS NULL
+UNION ALL
+SELECT 'jobs', status::text, count(*) FROM procrastinate_jobs
+ WHERE status IN ('todo', 'doing') GROUP BY status
+"""
+
+
+@dataclass
+class Gauges:
+    outbound: dict[str, int] = field(default_factory=dict)  # by status (not yet accepted)
+    email: dict[str, int] = field(default_factory=dict)  # fallback outcomes
+    resent_after_unknown: int = 0
+    inbound_dead_letters: int = 0
+    inbound_unprocessed: int = 0
+    jobs: dict[str, int] = field(default_factory=dict)
+
+
+async def read_gauges(database: Database, tenant: str) -> Gauges:
+    gauges = Gauges()
+    async with database.pool.connection() as conn:
+        cursor = await conn.execute(_SQL, {"tenant": tenant})
+        for row in await cursor.fetchall():
+            family, label, value = row["family"], row["label"], int(row["value"])
+            if family == "outbound":
+                gauges.outbound[label] = value
+            elif family == "email":
+                gauges.email[label] = value
+            elif family == "jobs":
+                gauges.jobs[label] = value
+            elif family == "resent_unknown":
+                gauges.resent_after_unknown = value
+            elif family == "inbound_dead":
+                gauges.inbound_dead_letters = value
+            elif family == "inbound_unprocessed":
+                gauges.inbound_unprocessed = value
+    return gauges

@@ -1,0 +1,433 @@
+"""Delivery decisions with in-memory ports (fast; the e2e suite proves them on PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from wagate.domain import errors as e
+from wagate.domain.breaker import BreakerPolicy, ChannelHealth, ChannelState
+from wagate.domain.messages import Provider
+from wagate.domain.pacing import PairPacing
+from wagate.domain.retry import BackoffPolicy
+from wagate.pipeline.deliver import Deliver, EmailFallback
+from wagate.pipeline.ports import MailDeliveryError, MailMessage, OutboundMessage
+from wagate.providers.base import CredentialCheck, SentMessage
+
+T0 = datetime.now(UTC)
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Row:
+    message: OutboundMessage
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    throttles: int = 0
+    error_code: str | None = None
+    email_status: str | None = None
+    resent_unknown: int = 0
+
+
+@dataclass
+class MemoryOutbox:
+    rows: dict[int, Row] = field(default_factory=dict)
+    deferred: list[datetime] = field(default_factory=list)
+
+    def add(self, n: int, conversation_id: int = 1) -> None:
+        for i in range(n):
+            mid = len(self.rows) + 1
+            self.rows[mid] = Row(
+                OutboundMessage(
+                    id=mid,
+                    conversation_id=conversation_id,
+                    provider=Provider.META,
+                    channel_id="pn",
+                    recipient="6281",
+                    idempotency_key=f"run:1:{mid}:reply:{i}",
+                    text=f"part {i}",
+                    attempts=0,
+                    last_inbound_at=T0,
+                )
+            )
+
+    def _view(self, row: Row) -> OutboundMessage:
+        return replace(
+            row.message,
+            attempts=row.attempts,
+            status=row.status,
+            next_attempt_at=row.next_attempt_at,
+            last_attempt_at=row.last_attempt_at,
+            throttles=row.throttles,
+        )
+
+    async def pending(self, conversation_id: int) -> list[OutboundMessage]:
+        return [self._view(r) for r in self.rows.values() if r.status in ("pending", "sending")]
+
+    async def start_attempt(self, message_id: int, *, at: datetime) -> None:
+        row = self.rows[message_id]
+        row.status, row.attempts, row.last_attempt_at = "sending", row.attempts + 1, at
+        row.next_attempt_at = None
+
+    async def accepted(self, message_id: int, *, provider_message_id: str, at: datetime) -> None:
+        row = self.rows[message_id]
+        row.status, row.throttles = "accepted", 0
+
+    async def retry_later(
+        self, message_id: int, *, at: datetime, error_code: str | None, error: str
+    ) -> None:
+        row = self.rows[message_id]
+        row.status, row.next_attempt_at, row.error_code = "pending", at, error_code
+
+    async def failed(
+        self, message_id: int, *, error_code: str | None, error: str, email_due: bool = False
+    ) -> None:
+        row = self.rows[message_id]
+        row.status, row.error_code = "failed", error_code
+        row.email_status = "pending" if email_due else "skipped"
+
+    async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:
+        self.deferred.append(run_at)
+
+    async def reroute_window_failures(self, conversation_id: int) -> int:
+        return 0
+
+    async def release_attempt(
+        self, message_id: int, *, at: datetime, throttled: bool, error_code: str | None, error: str
+    ) -> None:
+        row = self.rows[message_id]
+        row.status, row.attempts, row.next_attempt_at = "pending", row.attempts - 1, at
+        row.throttles = row.throttles + 1 if throttled else 0
+
+    async def outcome_unknown(self, message_id: int, *, reconcile_at: datetime, error: str) -> None:
+        row = self.rows[message_id]
+        row.next_attempt_at, row.error_code = reconcile_at, "outcome_unknown"
+
+    async def resending_unknown(self, message_id: int) -> None:
+        self.rows[message_id].resent_unknown += 1
+
+    async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
+        return [
+            r.last_attempt_at
+            for r in self.rows.values()
+            if r.last_attempt_at is not None
+            and r.last_attempt_at >= since
+            and r.status not in ("pending", "failed")
+        ]
+
+    async def emails_due(self, conversation_id: int) -> list[OutboundMessage]:
+        return [self._view(r) for r in self.rows.values() if r.email_status == "pending"]
+
+    async def email_outcome(self, message_id: int, *, status: str, error: str | None) -> None:
+        self.rows[message_id].email_status = status
+
+    def statuses(self) -> list[str]:
+        return [r.status for r in self.rows.values()]
+
+
+@dataclass
+class MemoryHealth:
+    health: ChannelHealth = field(default_factory=ChannelHealth)
+
+    async def load(self, provider: Provider, channel_id: str) -> ChannelHealth:
+        return self.health
+
+    async def change(
+        self,
+        provider: Provider,
+        channel_id: str,
+        transition: Callable[[ChannelHealth], ChannelHealth | None],
+    ) -> tuple[ChannelHealth, ChannelHealth]:
+        before = self.health
+        after = transition(before)
+        if after is not None:
+            self.health = after
+        return before, self.health
+
+
+@dataclass
+class ScriptedProvider:
+    """Answers each send with the next scripted outcome (an exception, or None = accepted)."""
+
+    script: list[Exception | None] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    credentials: CredentialCheck = CredentialCheck.UNKNOWN
+    name: Provider = Provider.META
+
+    async def send_text(
+        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+    ) -> SentMessage:
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        self.sent.append(body)
+        return SentMessage(provider_message_id=f"wamid.{len(self.sent)}")
+
+    async def send_template(self, **_: Any) -> SentMessage:
+        raise AssertionError("no templates here")
+
+    async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
+        return True
+
+    async def check_credentials(self) -> CredentialCheck:
+        return self.credentials
+
+    async def aclose(self) -> None:
+        return None
+
+
+@dataclass
+class Directory:
+    provider: ScriptedProvider
+    refreshed: int = 0
+
+    def get(self, provider: Provider, channel_id: str) -> ScriptedProvider:
+        return self.provider
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        self.refreshed += 1
+        return False
+
+
+@dataclass
+class Mailbox:
+    address: str | None = "klien@example.co.id"
+    sent: list[MailMessage] = field(default_factory=list)
+    fail: MailDeliveryError | None = None
+
+    async def send(self, message: MailMessage) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(message)
+
+    async def email_for_conversation(self, conversation_id: int) -> str | None:
+        return self.address
+
+
+def make(
+    provider: ScriptedProvider,
+    *,
+    outbox: MemoryOutbox | None = None,
+    health: MemoryHealth | None = None,
+    mailbox: Mailbox | None = None,
+    pacing: PairPacing | None = None,
+    attempts: int = 3,
+) -> tuple[Deliver, MemoryOutbox, MemoryHealth, Clock]:
+    outbox = outbox or MemoryOutbox()
+    health = health or MemoryHealth()
+    clock = Clock()
+    deliver = Deliver(
+        outbox=outbox,
+        providers=Directory(provider),
+        backoff=BackoffPolicy(max_attempts=attempts, base=timedelta(seconds=1)),
+        clock=clock,
+        jitter=lambda: 0.0,
+        health=health,
+        breaker=BreakerPolicy(failures=2, cooldown=timedelta(seconds=5)),
+        pacing=pacing,
+        reconcile=timedelta(seconds=20),
+        email=EmailFallback(mailer=mailbox, contacts=mailbox, subject="Pesan")
+        if mailbox is not None
+        else None,
+    )
+    return deliver, outbox, health, clock
+
+
+async def test_parts_go_in_order_and_a_transient_failure_holds_the_rest_back() -> None:
+    provider = ScriptedProvider([None, e.ProviderUnavailable("500", code="131000")])
+    deliver, outbox, _, clock = make(provider)
+    outbox.add(3)
+    assert await deliver(1) == 1
+    assert provider.sent == ["part 0"]
+    assert outbox.statuses() == ["accepted", "pending", "pending"]
+    assert outbox.rows[2].attempts == 1
+    assert outbox.deferred == [clock.now + timedelta(seconds=0.5)]
+    clock.now = outbox.deferred[-1]
+    assert await deliver(1) == 2
+    assert provider.sent == ["part 0", "part 1", "part 2"]
+
+
+async def test_breaker_opens_after_a_run_of_failures_and_waiting_spends_no_attempt() -> None:
+    unavailable = e.ProviderUnavailable("503")
+    provider = ScriptedProvider([unavailable, unavailable])
+    deliver, outbox, health, clock = make(provider, attempts=10)
+    outbox.add(1)
+    await deliver(1)
+    clock.now = outbox.deferred[-1]
+    await deliver(1)
+    assert health.health.state is ChannelState.OPEN
+    spent = outbox.rows[1].attempts
+    # While open: nothing is sent, the message waits for the cool-down, no attempt spent.
+    clock.now += timedelta(seconds=1)
+    await deliver(1)
+    assert outbox.rows[1].attempts == spent
+    assert health.health.retry_at is not None
+    assert outbox.deferred[-1] == health.health.retry_at
+    # After it: the message is the probe; success closes the breaker.
+    clock.now = health.health.retry_at
+    assert await deliver(1) == 1
+    assert health.health.state is ChannelState.CLOSED
+
+
+async def test_a_refused_token_pauses_without_spending_attempts_and_a_valid_check_resumes() -> None:
+    provider = ScriptedProvider([e.AuthenticationFailed("expired", code="190")] * 3)
+    deliver, outbox, health, clock = make(provider, attempts=2)
+    outbox.add(2)
+    await deliver(1)
+    assert health.health.state is ChannelState.DEGRADED
+    assert outbox.rows[1].attempts == 0
+    assert outbox.statuses() == ["pending", "pending"]
+    # The probe time comes; the credential check says the token works again: resume.
+    provider.script.clear()
+    provider.credentials = CredentialCheck.VALID
+    assert health.health.retry_at is not None
+    clock.now = health.health.retry_at
+    assert await deliver(1) == 2
+    assert health.health.state is ChannelState.CLOSED
+    assert outbox.rows[1].attempts == 1
+
+
+async def test_a_degraded_channel_with_a_refused_check_keeps_waiting() -> None:
+    provider = ScriptedProvider([e.AuthenticationFailed("expired", code="190")])
+    deliver, outbox, health, clock = make(provider)
+    outbox.add(1)
+    await deliver(1)
+    provider.credentials = CredentialCheck.REJECTED
+    assert health.health.retry_at is not None
+    clock.now = health.health.retry_at
+    assert await deliver(1) == 0
+    assert provider.sent == []
+    assert health.health.state is ChannelState.DEGRADED
+    assert outbox.rows[1].attempts == 0
+
+
+async def test_pair_rate_limit_slows_the_pair_down_without_failing() -> None:
+    pair = e.PairRateLimited("131056", code="131056")
+    provider = ScriptedProvider([pair, pair, pair, pair])
+    pacing = PairPacing(burst=8, interval=timedelta(seconds=6))
+    deliver, outbox, health, clock = make(provider, pacing=pacing, attempts=2)
+    outbox.add(1)
+    waits = []
+    for _ in range(4):
+        before = clock.now
+        await deliver(1)
+        waits.append((outbox.deferred[-1] - before).total_seconds())
+        clock.now = outbox.deferred[-1]
+    assert waits == [6, 16, 64, 256]
+    assert outbox.rows[1].status == "pending"  # never failed, although attempts=2
+    assert outbox.rows[1].attempts == 0
+    assert health.health.failures == 0  # not the channel's fault
+    assert await deliver(1) == 1
+
+
+async def test_pacing_sends_a_burst_then_defers_the_rest() -> None:
+    provider = ScriptedProvider()
+    pacing = PairPacing(burst=3, interval=timedelta(seconds=6))
+    deliver, outbox, _, clock = make(provider, pacing=pacing)
+    outbox.add(5)
+    assert await deliver(1) == 3
+    assert outbox.deferred[-1] == clock.now + timedelta(seconds=6)
+    clock.now = outbox.deferred[-1]
+    assert await deliver(1) == 1
+    assert provider.sent == ["part 0", "part 1", "part 2", "part 3"]
+
+
+async def test_unknown_outcome_waits_for_reconciliation_then_resends_counted() -> None:
+    provider = ScriptedProvider([e.OutcomeUnknown("read timeout")])
+    deliver, outbox, _, clock = make(provider)
+    outbox.add(2)
+    await deliver(1)
+    row = outbox.rows[1]
+    assert row.status == "sending"
+    assert outbox.deferred[-1] == clock.now + timedelta(seconds=20)
+    clock.now += timedelta(seconds=5)
+    await deliver(1)  # still inside the reconcile window: nothing goes
+    assert provider.sent == []
+    clock.now = T0 + timedelta(seconds=20)
+    assert await deliver(1) == 2
+    assert row.resent_unknown == 1
+    assert provider.sent == ["part 0", "part 1"]
+
+
+async def test_a_crash_mid_call_is_reconciled_like_a_timeout() -> None:
+    provider = ScriptedProvider()
+    deliver, outbox, _, clock = make(provider)
+    outbox.add(1)
+    row = outbox.rows[1]
+    row.status, row.attempts, row.last_attempt_at = "sending", 1, clock.now
+    await deliver(1)
+    assert provider.sent == []
+    assert outbox.deferred[-1] == clock.now + timedelta(seconds=20)
+
+
+async def test_unknown_outcome_with_attempts_spent_becomes_a_dead_letter_never_emailed() -> None:
+    provider = ScriptedProvider()
+    mailbox = Mailbox()
+    deliver, outbox, _, clock = make(provider, mailbox=mailbox, attempts=2)
+    outbox.add(1)
+    row = outbox.rows[1]
+    row.status, row.attempts, row.last_attempt_at = "sending", 2, clock.now - timedelta(minutes=1)
+    await deliver(1)
+    assert row.status == "failed"
+    assert row.error_code == "outcome_unknown"
+    assert mailbox.sent == []
+    assert provider.sent == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [e.RecipientUnreachable("131026", code="131026"), e.ProviderUnavailable("500")],
+    ids=["permanent", "last-transient"],
+)
+async def test_a_final_failure_goes_by_email_when_the_account_has_an_address(
+    error: e.SendError,
+) -> None:
+    provider = ScriptedProvider([error])
+    mailbox = Mailbox()
+    deliver, outbox, _, _ = make(provider, mailbox=mailbox, attempts=1)
+    outbox.add(1)
+    await deliver(1)
+    assert outbox.rows[1].status == "failed"
+    assert outbox.rows[1].email_status == "sent"
+    assert [(m.to, m.body, m.message_id) for m in mailbox.sent] == [
+        ("klien@example.co.id", "part 0", outbox.rows[1].message.idempotency_key)
+    ]
+
+
+async def test_no_address_and_mail_failures_are_recorded() -> None:
+    mailbox = Mailbox(address=None)
+    deliver, outbox, _, _ = make(
+        ScriptedProvider([e.RecipientUnreachable("x")]), mailbox=mailbox, attempts=1
+    )
+    outbox.add(1)
+    await deliver(1)
+    assert outbox.rows[1].email_status == "no_address"
+    failing = Mailbox(fail=MailDeliveryError("550 no such user", permanent=True))
+    deliver, outbox, _, _ = make(
+        ScriptedProvider([e.RecipientUnreachable("x")]), mailbox=failing, attempts=1
+    )
+    outbox.add(1)
+    await deliver(1)
+    assert outbox.rows[1].email_status == "failed"
+
+
+async def test_permanent_errors_do_not_count_against_the_channel() -> None:
+    provider = ScriptedProvider([e.RecipientUnreachable("x")] * 5)
+    deliver, outbox, health, _ = make(provider)
+    outbox.add(5)
+    await deliver(1)
+    assert outbox.statuses() == ["failed"] * 5
+    assert health.health.state is ChannelState.CLOSED
