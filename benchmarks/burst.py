@@ -937,6 +937,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def wagate_source() -> str:
+    import wagate
+
+    return str(Path(wagate.__file__).resolve().parent.parent)
+
+
 def write_json(path: Path, args: argparse.Namespace, run: Run, figures: dict[str, Any]) -> None:
     report = {
         "benchmark": "burst",
@@ -945,6 +951,7 @@ def write_json(path: Path, args: argparse.Namespace, run: Run, figures: dict[str
         "normal_rate": NORMAL_RATE,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "database": "external" if args.database_url else "embedded",
+        "wagate_source": wagate_source(),
         "layout": run.layout,
         "figures": figures,
         "series": series(run, args.every),
@@ -967,6 +974,9 @@ def main(argv: list[str] | None = None) -> int:
         f"wagate burst test · {where} · fake AI answering at once · debounce 0 · "
         f"{os.cpu_count()} CPUs, load average before {load}"
     )
+    # The gateway and the fakes run from whatever `wagate` this interpreter imports (PYTHONPATH
+    # can point it at another checkout): say which, since the figures belong to that code.
+    print(f"wagate from {wagate_source()}")
     env = {
         "DEBOUNCE_SECONDS": "0",
         "RATE_LIMIT_PER_MINUTE": "1000000",

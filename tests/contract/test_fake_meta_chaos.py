@@ -186,7 +186,11 @@ async def test_a_refusing_fault_answers_like_the_graph_api_and_delivers_nothing(
     assert raised.value.code == code
     [entry] = await graph.requests()
     assert entry["fault"] == fault
-    assert (entry["outcome"], entry["delivered"], entry["failed"]) == ("refused", False, http_status)
+    assert (entry["outcome"], entry["delivered"], entry["failed"]) == (
+        "refused",
+        False,
+        http_status,
+    )
     assert "wamid" not in entry
     if fault == "429":
         assert raised.value.retry_after == 1.0  # Retry-After: 1 reaches the client
@@ -342,8 +346,12 @@ async def test_accepted_sends_get_signed_status_webhooks_carrying_our_key(
         for update in parse_payload(orjson.loads(body), now=datetime.now(UTC)).statuses
     ]
     trackers = {u.message_id: u.tracker for u in updates}
-    assert trackers == {sent.provider_message_id: "run-9:reply:0", untracked.provider_message_id: None}
+    assert trackers == {
+        sent.provider_message_id: "run-9:reply:0",
+        untracked.provider_message_id: None,
+    }
     assert {u.channel_id for u in updates} == {PHONE_NUMBER_ID}
+
     async def settled() -> dict[str, Any] | None:
         log = await graph.status_log()
         return log if log["pending"] == 0 else None

@@ -196,7 +196,7 @@ class Tally:
         lines.extend(self.notes)
         for marker, fate in list(self.problems().items())[:limit]:
             lines.append(f"- {fate.name}: {marker} (from {fate.phone})")
-            for send in fate.deliveries + fate.other_sends:
+            for send in sorted(fate.deliveries + fate.other_sends, key=lambda r: r["seq"]):
                 lines.append("    send " + _describe_send(send))
             for dead in fate.dead_letters:
                 lines.append("    dead letter " + json.dumps(dead, default=str)[:300])
@@ -259,8 +259,9 @@ def tally(
                 fates[marker].emails.append(text)
     violations = {}
     for phone, answers in per_phone.items():
-        order = [index for _, indices in sorted(answers) for index in sorted(indices)]
-        if order != sorted(set(order)):
+        # Each marker at its first delivery: a second one is a double, counted as such.
+        order = list(dict.fromkeys(i for _, indices in sorted(answers) for i in sorted(indices)))
+        if order != sorted(order):
             violations[phone] = order
     unacked = sorted(m.marker for m in ledger.messages.values() if m.acked_at is None)
     return Tally(fates, unacked, violations, sorted(set(misrouted)), list(notes))
@@ -286,14 +287,16 @@ class WebhookDriver:
         targets: Sequence[Gateway],
         *,
         spacing: float = 0.7,
+        stagger: float = 0.0,
         give_up_after: float = 120.0,
     ) -> None:
         self.ledger = ledger
         self.conversations = conversations
         self.targets = targets
         self.spacing = spacing
+        self.stagger = stagger  # conversation n starts n × stagger seconds in
         self.give_up_after = give_up_after
-        self.stop = threading.Event()
+        self._stop = threading.Event()
         self.refusals: Counter[str] = Counter()
         self.threads = [
             threading.Thread(target=self._drive, args=(n, c), daemon=True)
@@ -306,10 +309,12 @@ class WebhookDriver:
         return self
 
     def _drive(self, number: int, messages: Sequence[Inbound]) -> None:
+        if self._stop.wait(number * self.stagger):
+            return
         with httpx.Client(timeout=10) as client:
             for message in messages:
                 deadline = time.monotonic() + self.give_up_after
-                while not self.stop.is_set() and time.monotonic() < deadline:
+                while not self._stop.is_set() and time.monotonic() < deadline:
                     target = self.targets[(number + message.attempts) % len(self.targets)]
                     message.attempts += 1
                     try:
@@ -322,7 +327,7 @@ class WebhookDriver:
                             break
                         self.refusals[str(status)] += 1
                     time.sleep(0.1)
-                if self.stop.wait(self.spacing):
+                if self._stop.wait(self.spacing):
                     return
 
     def done(self) -> bool:
@@ -333,8 +338,8 @@ class WebhookDriver:
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def halt(self) -> None:
-        self.stop.set()
+    def stop(self) -> None:
+        self._stop.set()
         self.join(timeout=15)
 
 
@@ -431,8 +436,9 @@ def outbound_rows(database_url: str, keys: Iterable[str]) -> list[tuple[Any, ...
         ).fetchall()
 
 
-def explain_with_rows(database_url: str) -> Callable[[Fate], str]:
-    """For a report: the outbound rows behind a problem message's sends."""
+def explain_with_rows(database_url: str, logs: Sequence[Path] = ()) -> Callable[[Fate], str]:
+    """For a report: the outbound rows behind a problem message's sends, and the log lines
+    about those rows."""
 
     def explain(fate: Fate) -> str:
         keys = {
@@ -443,7 +449,11 @@ def explain_with_rows(database_url: str) -> Callable[[Fate], str]:
             rows = outbound_rows(database_url, [k for k in keys if k])
         except psycopg.Error as exc:
             return f"    (rows unavailable: {exc})"
-        return "\n".join(f"    row {r}" for r in rows) or "    (no outbound row)"
+        lines = [f"    row {r}" for r in rows] or ["    (no outbound row)"]
+        needles = [f'"message_id": {r[0]},' for r in rows]
+        found = log_lines(logs, *needles, limit=12)
+        lines.extend("      " + line for line in found.splitlines())
+        return "\n".join(lines)
 
     return explain
 

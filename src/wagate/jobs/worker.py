@@ -204,6 +204,33 @@ async def _sweep_forever(gateway: Gateway) -> None:
         await asyncio.sleep(gateway.settings.sweep_interval_seconds)
 
 
+# A database restart can end procrastinate's worker loop with a connection error; the process
+# must outlive it (no supervisor is assumed), so the loop starts again after a short pause.
+RESTART_PAUSES = (0.5, 1.0, 2.0, 5.0)
+
+
+async def _run_jobs_until_cancelled(app: procrastinate.App, gateway: Gateway, name: str) -> None:
+    failures = 0
+    while True:
+        try:
+            async with app.open_async():
+                await app.run_worker_async(
+                    queues=[QUEUE],
+                    name=name,
+                    concurrency=gateway.settings.worker_concurrency,
+                    fetch_job_polling_interval=gateway.settings.job_poll_seconds,
+                    install_signal_handlers=False,
+                    delete_jobs="successful",
+                    shutdown_graceful_timeout=10,
+                )
+            return
+        except Exception as exc:
+            pause = RESTART_PAUSES[min(failures, len(RESTART_PAUSES) - 1)]
+            failures += 1
+            log.error("worker.loop_failed", error_type=type(exc).__name__, restart_in_s=pause)
+            await asyncio.sleep(pause)
+
+
 async def run_worker(gateway: Gateway, *, name: str = "wagate") -> None:
     """Run until cancelled; on cancel, running jobs get a few seconds to finish."""
     app = build_job_app(gateway)
@@ -212,16 +239,7 @@ async def run_worker(gateway: Gateway, *, name: str = "wagate") -> None:
     checker = asyncio.create_task(_check_credentials_forever(gateway), name="wagate-credentials")
     log.info("worker.started", concurrency=gateway.settings.worker_concurrency)
     try:
-        async with app.open_async():
-            await app.run_worker_async(
-                queues=[QUEUE],
-                name=name,
-                concurrency=gateway.settings.worker_concurrency,
-                fetch_job_polling_interval=gateway.settings.job_poll_seconds,
-                install_signal_handlers=False,
-                delete_jobs="successful",
-                shutdown_graceful_timeout=10,
-            )
+        await _run_jobs_until_cancelled(app, gateway, name)
     finally:
         for task in (sweeper, retainer, checker):
             task.cancel()

@@ -107,6 +107,7 @@ class Deliver:
 
     async def __call__(self, conversation_id: int) -> int:
         """Send what is due for the conversation; returns how many were accepted."""
+        await self.providers.refresh()  # a token replaced elsewhere (throttled: cheap)
         if self.templates.for_purpose(OUT_OF_WINDOW) is not None:
             await self.outbox.reroute_window_failures(conversation_id)
         accepted = 0
@@ -142,11 +143,15 @@ class Deliver:
                 "outside the 24-hour window and no out_of_window template is configured",
             )
             return False
-        if message.status == "sending" and not await self._may_resend(message, now):
+        unknown = message.status == "sending"
+        if unknown and not await self._may_resend(message, now):
             return False
-        probing, provider = await self._gate(message, provider, now, run)
+        # Pacing before the breaker: a probe, once claimed, must not wait behind the pair.
         if self.pacing is not None:
             await self._pace(message, run)
+        probing, provider = await self._gate(message, provider, now, run)
+        if unknown:
+            await self._resending(message)
         await self.outbox.start_attempt(message.id, at=self.clock())
         try:
             sent = await self._send(provider, message, template)
@@ -167,9 +172,8 @@ class Deliver:
     async def _may_resend(self, message: OutboundMessage, now: datetime) -> bool:
         """A message left in `sending`: its last attempt may have reached the provider. A status
         webhook with our key would have moved it on; until `reconcile` has passed without one,
-        it waits. After that it goes again — counted, audited and logged as a possible
-        duplicate — unless its attempts are spent, then it is a dead letter (never e-mailed:
-        the user may have it already)."""
+        it waits. After that it may go again (counted in `_resending`) unless its attempts are
+        spent: then it is a dead letter, never e-mailed (the user may have it already)."""
         started = message.last_attempt_at or now
         if now < started + self.reconcile:
             await self._defer(message, started + self.reconcile)
@@ -183,10 +187,13 @@ class Deliver:
             await self._record("message.failed", message, error_code="outcome_unknown", final=True)
             log.error("deliver.outcome_unknown", message_id=message.id)
             return False
+        return True
+
+    async def _resending(self, message: OutboundMessage) -> None:
+        """The send about to go may duplicate one the provider took silently: count it."""
         await self.outbox.resending_unknown(message.id)
         await self._record("message.resent_unknown_outcome", message, attempt=message.attempts + 1)
         log.warning("deliver.resend_unknown_outcome", message_id=message.id)
-        return True
 
     async def _gate(
         self, message: OutboundMessage, provider: MessagingProvider, now: datetime, run: _Run
@@ -275,6 +282,12 @@ class Deliver:
         now = self.clock()
         error = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, AuthenticationFailed):
+            if await self.providers.refresh(force=True):
+                # The token was replaced meanwhile: go again at once with the new one.
+                await self.outbox.release_attempt(
+                    message.id, at=now, throttled=False, error_code=exc.code, error=error
+                )
+                await self._defer(message, now)
             # OU7: the token, not the message. Pause the channel; the attempt is not spent.
             await self._change(
                 message, run, lambda h: self.breaker.rejected_token(h, now, reason=error[:200])
