@@ -26,7 +26,7 @@ from tests.e2e.harness import (
     tag,
     wait_until,
 )
-from wagate.fakes.payloads import meta_text
+from wagate.fakes.payloads import meta_status, meta_text
 
 pytestmark = pytest.mark.e2e
 
@@ -189,3 +189,58 @@ def test_a_burst_that_keeps_failing_is_dead_lettered_and_replayed_once(
         again = gateway.api_post(f"/api/dead-letters/{letter['id']}/replay", {})
         assert again.status_code == 409
         assert len(_answers(fake_meta, poisoned, tag(poisoned))) == 1
+
+
+@pytest.mark.parametrize("status_arrives", [True, False], ids=["reconciled", "resent"])
+def test_a_send_whose_answer_is_lost_is_reconciled_by_its_status_or_resent_and_counted(
+    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, status_arrives: bool
+) -> None:
+    """OU9: Meta accepts the message but answers after our timeout. A status webhook naming our
+    key settles it (never resent); without one, it is resent once the reconcile time is over,
+    and counted as a possible duplicate."""
+    with gateway_on_fresh_database(
+        workdir,
+        fake_meta,
+        fake_ai,
+        PROVIDER_TIMEOUT_SECONDS="1",
+        SEND_RECONCILE_SECONDS="4",
+    ) as (gateway, _):
+        number = "6281273000001" if status_arrives else "6281273000002"
+        marker = tag(number)
+        fake_meta.fail(kind="send", delay_seconds=2, http_status=200, times=1)
+        _ask(gateway, number, f"pertanyaan {marker}")
+
+        def sends() -> list[dict[str, Any]]:
+            return [
+                r
+                for r in fake_meta.requests("send")
+                if r["body"].get("to") == number
+                and marker in r["body"].get("text", {}).get("body", "")
+            ]
+
+        [first] = wait_until(lambda: [r for r in sends() if "wamid" in r], timeout=30)
+        tracker = first["body"]["biz_opaque_callback_data"]
+        if status_arrives:
+            status = meta_status(
+                phone_number_id=PHONE_NUMBER_ID,
+                message_id=first["wamid"],
+                status="sent",
+                recipient=number,
+                tracker=tracker,
+            )
+            assert gateway.post_meta(status).status_code == 200
+            time.sleep(6)  # past the reconcile time: a resend would have happened by now
+            assert len(sends()) == 1
+            assert "wagate_outbound_resent_after_unknown_outcome 0.0" in _metrics(gateway)
+            [conversation] = [c for c in gateway.conversations() if c["contact"]["key"] == number]
+            page = gateway.api(f"/api/conversations/{conversation['id']}/messages")
+            [reply] = page["outbound"]
+            assert reply["status"] == "sent"
+            assert reply["providerMessageId"] == first["wamid"]
+        else:
+            wait_until(lambda: len(sends()) == 2, timeout=30)
+            time.sleep(2)
+            assert len(sends()) == 2
+            assert "wagate_outbound_resent_after_unknown_outcome 1.0" in _metrics(gateway)
+            events = gateway.api("/api/audit", limit=500)["items"]
+            assert any(e["action"] == "message.resent_unknown_outcome" for e in events)

@@ -62,6 +62,7 @@ def meta_status(
     recipient: str,
     timestamp: int | None = None,
     error_code: int | None = None,
+    tracker: str | None = None,
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": message_id,
@@ -69,6 +70,8 @@ def meta_status(
         "timestamp": str(timestamp if timestamp is not None else int(time.time())),
         "recipient_id": recipient,
     }
+    if tracker is not None:
+        item["biz_opaque_callback_data"] = tracker
     if error_code is not None:
         item["errors"] = [
             {

@@ -22,8 +22,11 @@ from wagate.wiring import Gateway
 
 log = structlog.get_logger(__name__)
 
-# A worker that has not beaten its heart for this long is dead; procrastinate beats every 10 s.
-STALLED_AFTER = timedelta(seconds=60)
+# Workers beat their heart every HEARTBEAT_SECONDS; one silent for STALLED_AFTER (seven missed
+# beats) is dead and its jobs are given to others: a killed worker's conversations wait about
+# that long, never forever.
+HEARTBEAT_SECONDS = 2.0
+STALLED_AFTER = timedelta(seconds=15)
 
 
 def build_job_app(gateway: Gateway) -> procrastinate.App:
@@ -222,6 +225,7 @@ async def _run_jobs_until_cancelled(app: procrastinate.App, gateway: Gateway, na
                     install_signal_handlers=False,
                     delete_jobs="successful",
                     shutdown_graceful_timeout=10,
+                    update_heartbeat_interval=HEARTBEAT_SECONDS,
                 )
             return
         except Exception as exc:
