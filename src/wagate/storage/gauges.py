@@ -16,7 +16,8 @@ SELECT 'outbound' AS family, status AS label, count(*) AS value FROM outbound_me
  WHERE tenant = %(tenant)s AND status IN ('pending', 'sending', 'failed') GROUP BY status
 UNION ALL
 SELECT 'email', email_status, count(*) FROM outbound_messages
- WHERE tenant = %(tenant)s AND email_status IS NOT NULL GROUP BY email_status
+ WHERE tenant = %(tenant)s AND status = 'failed' AND email_status IS NOT NULL
+ GROUP BY email_status
 UNION ALL
 SELECT 'resent_unknown', '', COALESCE(sum(unknown_outcomes), 0) FROM outbound_messages
  WHERE tenant = %(tenant)s AND unknown_outcomes > 0

@@ -98,6 +98,23 @@ def upgrade() -> None:
     op.add_column("outbound_messages", sa.Column("email_status", sa.Text))
     op.add_column("outbound_messages", _when("emailed_at"))
     op.add_column("outbound_messages", sa.Column("email_error", sa.Text))
+    # Pacing reads a pair's recent sends on every delivery run; the e-mail fallback and the
+    # metrics read failed and resent rows: none of them may scan the whole table.
+    op.create_index(
+        "outbound_messages_recent", "outbound_messages", ["conversation_id", "last_attempt_at"]
+    )
+    op.create_index(
+        "outbound_messages_failed",
+        "outbound_messages",
+        ["conversation_id"],
+        postgresql_where=sa.text("status = 'failed'"),
+    )
+    op.create_index(
+        "outbound_messages_resent",
+        "outbound_messages",
+        ["tenant"],
+        postgresql_where=sa.text("unknown_outcomes > 0"),
+    )
     op.add_column("delivery_statuses", sa.Column("tracker", sa.Text))
     op.create_index(
         "delivery_statuses_tracker",
@@ -110,6 +127,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("delivery_statuses_tracker", table_name="delivery_statuses")
     op.drop_column("delivery_statuses", "tracker")
+    for index in (
+        "outbound_messages_resent",
+        "outbound_messages_failed",
+        "outbound_messages_recent",
+    ):
+        op.drop_index(index, table_name="outbound_messages")
     for column in ("email_error", "emailed_at", "email_status", "unknown_outcomes", "throttles"):
         op.drop_column("outbound_messages", column)
     op.drop_index("inbound_dead_letters_open", table_name="inbound_dead_letters")
