@@ -15,8 +15,10 @@ Control endpoints live under `/_fake/`:
   DELETE /_fake/chaos                       stop drawing faults
   POST   /_fake/statuses {"url", "app_secret", "phone_number_id": null,
                           "send": ["sent", "delivered"], "delay_seconds": 0.2,
-                          "retry_seconds": 60}
+                          "retry_seconds": 60, "reverse": false, "duplicate": false}
                                             post signed status webhooks for accepted messages
+                                            (`reverse`: last status first; `duplicate`: each
+                                            one twice — Meta promises neither order nor once)
   GET    /_fake/statuses                    what was posted: {"config", "pending", "deliveries"}
   DELETE /_fake/statuses                    stop posting them
 
@@ -25,6 +27,8 @@ Chaos faults, by name (a planned `/_fake/fail` takes precedence over chaos):
                      `timeout_seconds`: a client with a shorter timeout never learns the outcome
   "timeout_refused"  held for `timeout_seconds`, then 504: nothing was accepted
   "429", "5xx"       that HTTP status (429 with error 130429 and Retry-After: 1), not accepted
+  "5xx_accepted"     accepted with a wamid, but answered with that HTTP status and no body: an
+                     edge proxy failing after the Graph API took the message
   "<code>"           a Graph error with that code, e.g. "190" (401), "131056" (400); not accepted
   "<code>_async"     accepted with a wamid, then a `failed` status webhook with that error code,
                      e.g. "131047_async" (Meta reports a closed window after accepting the send)
@@ -92,7 +96,12 @@ def error_body(code: int) -> dict[str, Any]:
 
 def valid_fault(name: str) -> bool:
     code = name.removesuffix("_async")
-    return name in _TIMEOUT_FAULTS or name in _HTTP_FAULTS or code.isdigit()
+    return (
+        name in _TIMEOUT_FAULTS
+        or name in _HTTP_FAULTS
+        or (name.removesuffix("_accepted") in _HTTP_FAULTS and name.endswith("_accepted"))
+        or code.isdigit()
+    )
 
 
 def status_payload(
@@ -138,6 +147,8 @@ class StatusWebhooks:
     send: tuple[str, ...] = ("sent", "delivered")
     delay_seconds: float = 0.2
     retry_seconds: float = 60.0  # a gateway that keeps refusing is retried this long, like Meta
+    reverse: bool = False  # "delivered" before "sent": webhooks race each other at Meta
+    duplicate: bool = False  # every status twice: Meta delivers at least once, not once
 
 
 class FakeGraphApi:
@@ -210,6 +221,11 @@ class FakeGraphApi:
         if fault == "timeout_refused":
             await asyncio.sleep(chaos.timeout_seconds)
             return _refuse(entry, 504, {})
+        if fault is not None and fault.endswith("_accepted"):
+            self._accept(entry, kind, body)
+            await asyncio.sleep(chaos.latency_seconds)
+            entry["failed"] = int(fault.removesuffix("_accepted"))
+            return Response(status_code=entry["failed"])
         if fault is not None and fault.endswith("_async"):
             answer = self._accept(entry, kind, body, fails_with=int(fault.removesuffix("_async")))
             await asyncio.sleep(chaos.latency_seconds)
@@ -292,6 +308,10 @@ class FakeGraphApi:
         plan: list[tuple[str, int | None]] = (
             [("failed", fails_with)] if fails_with is not None else [(s, None) for s in config.send]
         )
+        if config.reverse:
+            plan.reverse()
+        if config.duplicate:
+            plan = [step for step in plan for _ in range(2)]
         payloads = [
             status_payload(
                 phone_number_id=config.phone_number_id or str(entry["phone_number_id"]),
@@ -309,7 +329,7 @@ class FakeGraphApi:
 
     async def _post_statuses(self, config: StatusWebhooks, payloads: list[dict[str, Any]]) -> None:
         await asyncio.sleep(config.delay_seconds)
-        for payload in payloads:  # in order: "sent" before "delivered", as Meta usually does
+        for payload in payloads:  # one after the other, in the planned order
             item = payload["entry"][0]["changes"][0]["value"]["statuses"][0]
             record: dict[str, Any] = {
                 "wamid": item["id"],
@@ -432,6 +452,8 @@ class FakeGraphApi:
                 send=send,
                 delay_seconds=float(spec.get("delay_seconds", 0.2)),
                 retry_seconds=float(spec.get("retry_seconds", 60.0)),
+                reverse=bool(spec.get("reverse", False)),
+                duplicate=bool(spec.get("duplicate", False)),
             )
         config = self.statuses
         return JSONResponse(
@@ -444,6 +466,8 @@ class FakeGraphApi:
                     "send": list(config.send),
                     "delay_seconds": config.delay_seconds,
                     "retry_seconds": config.retry_seconds,
+                    "reverse": config.reverse,
+                    "duplicate": config.duplicate,
                 },
                 "pending": len(self._tasks),
                 "deliveries": self.status_log,

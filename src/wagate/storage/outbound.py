@@ -12,7 +12,7 @@ from wagate.domain.messages import DeliveryStatus, Provider, advances
 from wagate.domain.phone import is_group_chat
 from wagate.jobs.queue import DEFER_SQL, insert_job_sql
 from wagate.pipeline.ports import OutboundMessage
-from wagate.security.sealing import SealContext, Sealer
+from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
@@ -156,7 +156,17 @@ class PostgresOutbox:
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(_PENDING_SQL, {"conversation_id": conversation_id})
             rows = await cursor.fetchall()
-        return [self._message(row) for row in rows]
+        messages = []
+        for row in rows:
+            try:
+                messages.append(self._message(row))
+            except UnreadableEnvelope:
+                # Its key is gone or it was tampered with: it can never be sent, and retrying
+                # would hold the conversation's later messages back forever. A dead letter.
+                await self.failed(
+                    int(row["id"]), error_code="unreadable", error="content cannot be opened"
+                )
+        return messages
 
     def _message(self, row: Any) -> OutboundMessage:
         key = str(row["idempotency_key"])
@@ -265,7 +275,13 @@ class PostgresOutbox:
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(_EMAILS_DUE_SQL, {"conversation_id": conversation_id})
             rows = await cursor.fetchall()
-        return [self._message(row) for row in rows]
+        messages = []
+        for row in rows:
+            try:
+                messages.append(self._message(row))
+            except UnreadableEnvelope:
+                await self.email_outcome(int(row["id"]), status="unreadable", error=None)
+        return messages
 
     async def email_outcome(self, message_id: int, *, status: str, error: str | None) -> None:
         async with self._database.pool.connection() as conn:
