@@ -193,6 +193,7 @@ async def test_a_refusing_fault_answers_like_the_graph_api_and_delivers_nothing(
     )
     assert "wamid" not in entry
     if fault == "429":
+        assert isinstance(raised.value, e.TransientSendError)
         assert raised.value.retry_after == 1.0  # Retry-After: 1 reaches the client
 
 
@@ -434,3 +435,34 @@ async def test_stopping_status_webhooks_cancels_the_ones_under_way(
     assert (await graph.control.delete("/_fake/statuses")).json() == {"config": None}
     assert await eventually(lambda: not graph.fake._tasks)
     assert hook.received == []
+
+
+async def test_statuses_can_come_in_reverse_and_twice_as_meta_allows(
+    graph: Graph, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    await graph.post(
+        "/_fake/statuses",
+        {"url": url, "app_secret": SECRET, "delay_seconds": 0, "reverse": True, "duplicate": True},
+    )
+    sent = await graph.client().send_text(to=USER, body="halo", tracker="run-4:reply:0")
+    assert await eventually(lambda: len(hook.received) == 4)
+    statuses = hook.statuses()
+    assert [s["status"] for s in statuses] == ["delivered", "delivered", "sent", "sent"]
+    assert {s["id"] for s in statuses} == {sent.provider_message_id}
+    assert hook.received[0][0] == hook.received[1][0]  # a redelivery: the very same bytes
+
+
+async def test_an_edge_failure_after_acceptance_delivers_but_answers_an_error(
+    graph: Graph, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    await graph.post("/_fake/statuses", {"url": url, "app_secret": SECRET, "send": ["sent"]})
+    await graph.chaos(seed=1, rates={"502_accepted": 1.0})
+    with pytest.raises(e.ProviderUnavailable):
+        await graph.client().send_text(to=USER, body="halo", tracker="run-5:reply:0")
+    [entry] = await graph.requests()
+    assert (entry["outcome"], entry["delivered"], entry["failed"]) == ("accepted", True, 502)
+    assert await eventually(lambda: len(hook.received) == 1)
+    [status] = hook.statuses()  # Meta has it: its statuses follow as usual
+    assert (status["id"], status["biz_opaque_callback_data"]) == (entry["wamid"], "run-5:reply:0")

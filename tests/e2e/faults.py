@@ -11,6 +11,7 @@ one answer carries both markers and each is answered once.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import importlib.util
 import json
@@ -49,9 +50,9 @@ from wagate.providers.meta.signature import sign
 MARKER = re.compile(r"\bk[a-j]{8}m[a-j]{2}\b")
 LETTERS = str.maketrans("0123456789", "abcdefghij")
 
-# Settings that make a gateway recover in seconds rather than minutes. The reliability ones
-# (provider timeout, reconciliation, breaker, degraded probe, pacing, inbound attempts) are read
-# once the lead's change lands; until then the gateway ignores them (unknown settings are).
+# Settings that make a gateway recover in seconds rather than minutes: the reliability ones
+# (provider timeout, reconciliation, breaker, degraded probe, pacing) shortened from their
+# production defaults, so every scenario settles well within its time.
 FAST_SETTINGS: dict[str, str] = {
     "DEBOUNCE_SECONDS": "0",
     "SWEEP_INTERVAL_SECONDS": "1",
@@ -69,9 +70,10 @@ FAST_SETTINGS: dict[str, str] = {
     "INBOUND_ATTEMPTS": "5",
 }
 
-# A "timeout" fault holds the send longer than any client timeout in play: the default 10 s
-# and PROVIDER_TIMEOUT_SECONDS above. The fault is a real timeout whichever applies.
-HELD_SECONDS = 11.0
+
+# A "timeout" fault holds a send longer than the gateway's client waits for it
+# (PROVIDER_TIMEOUT_SECONDS above), or it would be no timeout at all.
+HELD_SECONDS = 3.0
 
 # The mix the issue asks for; timeouts both ways (accepted-then-late and never accepted).
 CHAOS_RATES: dict[str, float] = {
@@ -185,7 +187,15 @@ class Tally:
     def problems(self) -> dict[str, Fate]:
         return {m: f for m, f in self.fates.items() if f.name in PROBLEMS}
 
-    def report(self, extra: Callable[[Fate], str] | None = None, limit: int = 15) -> str:
+    def report(
+        self,
+        extra: Callable[[Fate], str] | None = None,
+        *,
+        explain: Iterable[str] = PROBLEMS,
+        limit: int = 15,
+    ) -> str:
+        """Counts, then the evidence for each message whose fate is in `explain`."""
+        names = set(explain)
         lines = [f"fates: {dict(self.counts())}"]
         if self.unacked:
             lines.append(f"never acknowledged: {self.unacked}")
@@ -194,7 +204,8 @@ class Tally:
         for phone, order in self.order_violations.items():
             lines.append(f"answers out of order for {phone}: marker indices {order}")
         lines.extend(self.notes)
-        for marker, fate in list(self.problems().items())[:limit]:
+        shown = [(m, f) for m, f in self.fates.items() if f.name in names]
+        for marker, fate in shown[:limit]:
             lines.append(f"- {fate.name}: {marker} (from {fate.phone})")
             for send in sorted(fate.deliveries + fate.other_sends, key=lambda r: r["seq"]):
                 lines.append("    send " + _describe_send(send))
@@ -288,6 +299,7 @@ class WebhookDriver:
         *,
         spacing: float = 0.7,
         stagger: float = 0.0,
+        redeliver: bool = False,
         give_up_after: float = 120.0,
     ) -> None:
         self.ledger = ledger
@@ -295,6 +307,9 @@ class WebhookDriver:
         self.targets = targets
         self.spacing = spacing
         self.stagger = stagger  # conversation n starts n × stagger seconds in
+        # Meta delivers at least once: post each acknowledged message once more, later.
+        self.redeliver = redeliver
+        self.redelivered = 0
         self.give_up_after = give_up_after
         self._stop = threading.Event()
         self.refusals: Counter[str] = Counter()
@@ -312,7 +327,9 @@ class WebhookDriver:
         if self._stop.wait(number * self.stagger):
             return
         with httpx.Client(timeout=10) as client:
-            for message in messages:
+            for position, message in enumerate(messages):
+                if self.redeliver and position > 0:
+                    self._post_once_more(client, messages[position - 1], number)
                 deadline = time.monotonic() + self.give_up_after
                 while not self._stop.is_set() and time.monotonic() < deadline:
                     target = self.targets[(number + message.attempts) % len(self.targets)]
@@ -329,6 +346,14 @@ class WebhookDriver:
                     time.sleep(0.1)
                 if self._stop.wait(self.spacing):
                     return
+
+    def _post_once_more(self, client: httpx.Client, message: Inbound, number: int) -> None:
+        target = self.targets[(number + 1) % len(self.targets)]
+        try:
+            post_signed(target.url, message.payload, client)
+        except httpx.HTTPError:
+            return  # already acknowledged: a lost redelivery loses nothing
+        self.redelivered += 1
 
     def done(self) -> bool:
         return not any(thread.is_alive() for thread in self.threads)
@@ -351,24 +376,32 @@ def phones(scenario: int, count: int) -> list[str]:
 # ---------------------------------------------------------------- evidence from the gateway
 
 
+def is_inbound_dead_letter(item: Mapping[str, Any]) -> bool:
+    """An inbound (burst) dead letter: `direction` in the API's listing, or a database row."""
+    return item.get("direction") == "inbound" or "inbound_dead_letter" in item
+
+
 def dead_letter_evidence(gateway: Gateway, database_url: str | None = None) -> list[dict[str, Any]]:
     """The dead letters `GET /api/dead-letters` lists, each with its text when it is an
     outbound message (its detail endpoint opens it), plus — when the inbound dead-letter table
-    exists — the markers of the inbound messages a dead-lettered burst held."""
+    exists — the wamids of the inbound messages each dead-lettered burst held."""
     found: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = gateway.api("/api/dead-letters", limit=1000)["items"]
     for item in items:
         evidence = dict(item)
-        # Only outbound rows are opened by id here: an inbound dead letter's id is another
-        # table's and would open an unrelated outbound message.
-        if str(item.get("direction", "outbound")) == "outbound" and "messageIds" not in item:
+        # Only outbound rows are opened by id: an inbound dead letter's id is another table's
+        # and would open an unrelated outbound message.
+        if not is_inbound_dead_letter(item):
             try:
                 evidence["detail"] = gateway.api(f"/api/dead-letters/{item['id']}")
             except httpx.HTTPStatusError as exc:
                 evidence["detail_error"] = exc.response.status_code
         found.append(evidence)
     if database_url is not None:
-        found.extend(inbound_dead_letters_in_database(database_url))
+        listed = {str(item["id"]) for item in items}
+        for row in inbound_dead_letters_in_database(database_url):
+            row["listed_by_api"] = f"in-{row['inbound_dead_letter']}" in listed
+            found.append(row)
     return found
 
 
@@ -430,8 +463,9 @@ def settle(database_url: str, fake: FakePeer, timeout: float) -> str | None:
 def outbound_rows(database_url: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
     with psycopg.connect(database_url) as conn:
         return conn.execute(
-            "SELECT id, idempotency_key, status, attempts, error_code, provider_message_id "
-            "FROM outbound_messages WHERE idempotency_key = ANY(%s) ORDER BY id",
+            "SELECT id, idempotency_key, status, attempts, error_code, provider_message_id,"
+            " email_status, email_error FROM outbound_messages"
+            " WHERE idempotency_key = ANY(%s) ORDER BY id",
             (list(keys),),
         ).fetchall()
 
@@ -450,6 +484,18 @@ def explain_with_rows(database_url: str, logs: Sequence[Path] = ()) -> Callable[
         except psycopg.Error as exc:
             return f"    (rows unavailable: {exc})"
         lines = [f"    row {r}" for r in rows] or ["    (no outbound row)"]
+        wamids = [w for w in (s.get("wamid") for s in fate.deliveries + fate.other_sends) if w]
+        try:
+            with psycopg.connect(database_url) as conn:
+                statuses = conn.execute(
+                    "SELECT provider_message_id, status, tracker, received_at"
+                    " FROM delivery_statuses WHERE provider_message_id = ANY(%s)"
+                    " ORDER BY received_at",
+                    (wamids,),
+                ).fetchall()
+        except psycopg.Error:
+            statuses = []
+        lines.extend(f"    status webhook stored {r}" for r in statuses)
         needles = [f'"message_id": {r[0]},' for r in rows]
         found = log_lines(logs, *needles, limit=12)
         lines.extend("      " + line for line in found.splitlines())
@@ -520,16 +566,33 @@ def held_sends(fake: FakePeer) -> list[dict[str, Any]]:
 
 
 class Mailbox:
-    """An SMTP server on loopback that keeps every message it is given."""
+    """An SMTP server on loopback that keeps every message it is given; it can refuse the first
+    few with a transient 451 (a mail server restarting, greylisting)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, refuse_first: int = 0, hold_first: int = 0, hold_seconds: float = 0.0
+    ) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list[tuple[list[str], Message]] = []
+        self.refuse_first = refuse_first
+        self.refused = 0
+        # The first `hold_first` mails are held `hold_seconds` and then refused, never kept:
+        # a sender that crashes meanwhile has not delivered them.
+        self.hold_first = hold_first
+        self.hold_seconds = hold_seconds
+        self.held = 0
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.held < self.hold_first:
+            self.held += 1
+            await asyncio.sleep(self.hold_seconds)
+            return "451 4.4.2 Timeout while receiving, try again later"
+        if self.refused < self.refuse_first:
+            self.refused += 1
+            return "451 4.3.0 Mail server busy, try again later"
         self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
         return "250 OK"
 
@@ -550,19 +613,26 @@ class Mailbox:
         }
 
     def texts(self) -> list[str]:
-        """Each mail as `To: …` plus its decoded text parts."""
-        found = []
-        for recipients, message in self.messages:
+        """One text per distinct Message-ID (a mail sent again under the same Message-ID is the
+        same mail to the recipient's system): `To:`, `Subject:`, `Message-ID:` and its decoded
+        text parts."""
+        found: dict[str, str] = {}
+        for number, (recipients, message) in enumerate(self.messages):
             parts = []
             for part in message.walk():
                 if part.get_content_maintype() == "text":
                     payload = part.get_payload(decode=True)
                     if isinstance(payload, bytes):
                         parts.append(payload.decode(part.get_content_charset() or "utf-8"))
-            found.append(
-                f"To: {','.join(recipients)}\nSubject: {message['Subject']}\n" + "\n".join(parts)
-            )
-        return found
+            message_id = str(message["Message-ID"] or f"<none-{number}>")
+            head = f"To: {','.join(recipients)}\nSubject: {message['Subject']}\n"
+            found.setdefault(message_id, f"{head}Message-ID: {message_id}\n" + "\n".join(parts))
+        return list(found.values())
+
+    def resent(self) -> int:
+        """Mails received more than once under one Message-ID."""
+        ids = Counter(str(message["Message-ID"]) for _, message in self.messages)
+        return sum(count - 1 for count in ids.values())
 
 
 _LINK_ACCOUNTS = """

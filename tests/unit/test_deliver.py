@@ -40,12 +40,15 @@ class Row:
     error_code: str | None = None
     email_status: str | None = None
     resent_unknown: int = 0
+    email_attempts: int = 0
+    email_next_at: datetime | None = None
 
 
 @dataclass
 class MemoryOutbox:
     rows: dict[int, Row] = field(default_factory=dict)
     deferred: list[datetime] = field(default_factory=list)
+    clock: Callable[[], datetime] = field(default=lambda: T0)
 
     def add(self, n: int, conversation_id: int = 1) -> None:
         for i in range(n):
@@ -72,6 +75,7 @@ class MemoryOutbox:
             next_attempt_at=row.next_attempt_at,
             last_attempt_at=row.last_attempt_at,
             throttles=row.throttles,
+            email_attempts=row.email_attempts,
         )
 
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
@@ -129,10 +133,26 @@ class MemoryOutbox:
         ]
 
     async def emails_due(self, conversation_id: int) -> list[OutboundMessage]:
-        return [self._view(r) for r in self.rows.values() if r.email_status == "pending"]
+        return [
+            self._view(r)
+            for r in self.rows.values()
+            if r.email_status == "pending"
+            and (r.email_next_at is None or r.email_next_at <= self.clock())
+        ]
 
-    async def email_outcome(self, message_id: int, *, status: str, error: str | None) -> None:
-        self.rows[message_id].email_status = status
+    async def email_outcome(
+        self,
+        message_id: int,
+        *,
+        status: str,
+        error: str | None,
+        attempted: bool = False,
+        next_at: datetime | None = None,
+    ) -> None:
+        row = self.rows[message_id]
+        row.email_status = status
+        row.email_attempts += int(attempted)
+        row.email_next_at = next_at
 
     def statuses(self) -> list[str]:
         return [r.status for r in self.rows.values()]
@@ -229,6 +249,7 @@ def make(
     outbox = outbox or MemoryOutbox()
     health = health or MemoryHealth()
     clock = Clock()
+    outbox.clock = clock
     deliver = Deliver(
         outbox=outbox,
         providers=Directory(provider),
@@ -431,3 +452,37 @@ async def test_permanent_errors_do_not_count_against_the_channel() -> None:
     await deliver(1)
     assert outbox.statuses() == ["failed"] * 5
     assert health.health.state is ChannelState.CLOSED
+
+
+async def test_a_mail_server_saying_try_later_gets_more_tries_then_a_refusal_is_final() -> None:
+    mailbox = Mailbox(fail=MailDeliveryError("451 try later", permanent=False))
+    deliver, outbox, _, clock = make(
+        ScriptedProvider([e.RecipientUnreachable("x")]), mailbox=mailbox, attempts=1
+    )
+    outbox.add(1)
+    await deliver(1)
+    row = outbox.rows[1]
+    assert (row.email_status, row.email_attempts) == ("pending", 1)
+    assert outbox.deferred[-1] == row.email_next_at
+    await deliver(1)  # not due yet: no new try
+    assert row.email_attempts == 1
+    mailbox.fail = None
+    assert row.email_next_at is not None
+    clock.now = row.email_next_at
+    await deliver(1)
+    assert (row.email_status, len(mailbox.sent)) == ("sent", 1)
+
+
+async def test_e_mail_gives_up_after_its_tries() -> None:
+    mailbox = Mailbox(fail=MailDeliveryError("connection refused", permanent=False))
+    deliver, outbox, _, clock = make(
+        ScriptedProvider([e.RecipientUnreachable("x")]), mailbox=mailbox, attempts=1
+    )
+    outbox.add(1)
+    row = outbox.rows[1]
+    for _ in range(10):
+        await deliver(1)
+        if row.email_next_at is not None:
+            clock.now = row.email_next_at
+    assert row.email_status == "failed"
+    assert row.email_attempts == 6

@@ -97,7 +97,7 @@ def test_code_given_as_a_string_is_read_as_the_number() -> None:
     assert type(translate(400, graph_error("131056"))) is e.PairRateLimited
 
 
-@pytest.mark.parametrize("http_status", [500, 502, 503, 504])
+@pytest.mark.parametrize("http_status", [500, 503])
 @pytest.mark.parametrize("payload", [{}, None, "oops", {"error": "x"}, {"error": {}}])
 def test_server_error_without_a_code_is_provider_unavailable(
     http_status: int, payload: Any
@@ -106,6 +106,23 @@ def test_server_error_without_a_code_is_provider_unavailable(
     assert type(error) is e.ProviderUnavailable
     assert error.retry_after == 3.0
     assert str(http_status) in str(error)
+
+
+@pytest.mark.parametrize("http_status", [502, 504])
+@pytest.mark.parametrize("payload", [{}, None, "oops", {"error": "x"}, {"error": {}}])
+def test_a_gateway_error_without_a_code_leaves_the_outcome_unknown(
+    http_status: int, payload: Any
+) -> None:
+    """A proxy gave up waiting for the Graph API, which may have taken the message: resending
+    at once could duplicate it, so it is reconciled first (OU9)."""
+    error = translate(http_status, payload, retry_after=3.0)
+    assert type(error) is e.OutcomeUnknown
+    assert error.retry_after == 3.0
+    assert str(http_status) in str(error)
+
+
+def test_a_gateway_error_with_a_graph_code_is_read_by_its_code() -> None:
+    assert type(translate(502, graph_error("131000"))) is e.ProviderUnavailable
 
 
 def test_429_without_a_code_is_provider_unavailable() -> None:

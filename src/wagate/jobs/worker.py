@@ -98,7 +98,9 @@ async def sweep_once(gateway: Gateway) -> tuple[int, int]:
     now = gateway.clock()
     stalled = await gateway.conversations.fail_stalled_jobs(heartbeat_before=now - STALLED_AFTER)
     grace = timedelta(seconds=gateway.settings.sweep_interval_seconds)
-    orphans = await gateway.conversations.requeue_orphans(older_than=now - grace, run_at=now)
+    orphans = await gateway.conversations.requeue_orphans(
+        older_than=now - grace, run_at=now, email_fallback=gateway.deliver.email is not None
+    )
     if stalled or orphans:
         log.warning("sweep.recovered", stalled_jobs=stalled, conversations=orphans)
     return stalled, orphans

@@ -57,6 +57,9 @@ log = structlog.get_logger(__name__)
 # A wait this short is slept inside the job; a longer one hands the conversation back to the
 # queue (a worker slot is worth more than a job's warm state).
 MAX_INLINE_WAIT = timedelta(seconds=1.5)
+# E-mail fallback: tries for a temporarily failing mail server, 5 s apart and doubling.
+MAX_EMAIL_ATTEMPTS = 6
+EMAIL_RETRY_BASE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -433,13 +436,29 @@ class Deliver:
                     )
                 )
             except MailDeliveryError as exc:
-                await self.outbox.email_outcome(message.id, status="failed", error=str(exc)[:300])
-                await self._record("message.email_failed", message, permanent=exc.permanent)
-                log.error("deliver.email_failed", message_id=message.id, permanent=exc.permanent)
+                await self._email_failed(message, exc)
                 continue
-            await self.outbox.email_outcome(message.id, status="sent", error=None)
+            await self.outbox.email_outcome(message.id, status="sent", error=None, attempted=True)
             await self._record("message.emailed", message)
             log.info("deliver.emailed", message_id=message.id)
+
+    async def _email_failed(self, message: OutboundMessage, exc: MailDeliveryError) -> None:
+        """A refusal (5xx) is final; a server that is down or says "try later" (4xx) gets
+        more tries, from the queue, before the e-mail is given up on."""
+        tries = message.email_attempts + 1
+        if not exc.permanent and tries < MAX_EMAIL_ATTEMPTS:
+            next_at = self.clock() + EMAIL_RETRY_BASE * (2 ** (tries - 1))
+            await self.outbox.email_outcome(
+                message.id, status="pending", error=str(exc)[:300], attempted=True, next_at=next_at
+            )
+            await self.outbox.defer_delivery(message.conversation_id, run_at=next_at)
+            log.warning("deliver.email_retry", message_id=message.id, attempt=tries)
+            return
+        await self.outbox.email_outcome(
+            message.id, status="failed", error=str(exc)[:300], attempted=True
+        )
+        await self._record("message.email_failed", message, permanent=exc.permanent)
+        log.error("deliver.email_failed", message_id=message.id, permanent=exc.permanent)
 
     # ------------------------------------------------------------------ templates
 

@@ -138,6 +138,7 @@ class OutboundMessage:
     status: str = "pending"
     last_attempt_at: datetime | None = None
     throttles: int = 0  # 131056 refusals in a row (pair rate limit)
+    email_attempts: int = 0  # e-mail fallback tries so far
 
 
 class ConversationStore(Protocol):
@@ -226,7 +227,16 @@ class Outbox(Protocol):
     async def emails_due(self, conversation_id: int) -> list[OutboundMessage]:
         """Messages that failed for good and have not been considered for e-mail yet."""
 
-    async def email_outcome(self, message_id: int, *, status: str, error: str | None) -> None: ...
+    async def email_outcome(
+        self,
+        message_id: int,
+        *,
+        status: str,
+        error: str | None,
+        attempted: bool = False,
+        next_at: datetime | None = None,
+    ) -> None:
+        """Record the e-mail fallback's outcome; `pending` with `next_at` tries again then."""
 
 
 class ChannelHealthStore(Protocol):

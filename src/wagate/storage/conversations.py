@@ -77,8 +77,9 @@ WITH candidates AS (
      AND COALESCE(next_attempt_at, created_at) < %(older_than)s
   UNION
   SELECT conversation_id FROM outbound_messages
-   WHERE status = 'failed' AND email_status = 'pending' AND conversation_id IS NOT NULL
-     AND status_at < %(older_than)s
+   WHERE %(email_fallback)s AND status = 'failed' AND email_status = 'pending'
+     AND conversation_id IS NOT NULL
+     AND COALESCE(email_next_at, status_at) < %(older_than)s
 ), orphans AS (
   SELECT c.conversation_id FROM candidates c
    WHERE NOT EXISTS (
@@ -260,12 +261,19 @@ class PostgresConversationStore:
             "message_ids": list(run.message_ids),
         }
 
-    async def requeue_orphans(self, *, older_than: datetime, run_at: datetime) -> int:
-        """Queue a job for every conversation left with work and no job."""
+    async def requeue_orphans(
+        self, *, older_than: datetime, run_at: datetime, email_fallback: bool = False
+    ) -> int:
+        """Queue a job for every conversation left with work and no job (e-mails due count as
+        work only when the fallback is configured)."""
+        params = {
+            "older_than": older_than,
+            "run_at": run_at,
+            "attempt": 0,
+            "email_fallback": email_fallback,
+        }
         async with self._database.pool.connection() as conn:
-            cursor = await conn.execute(
-                _ORPHANS_SQL, {"older_than": older_than, "run_at": run_at, "attempt": 0}
-            )
+            cursor = await conn.execute(_ORPHANS_SQL, params)
             return len(await cursor.fetchall())
 
     async def fail_stalled_jobs(self, *, heartbeat_before: datetime) -> int:

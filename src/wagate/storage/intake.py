@@ -71,6 +71,8 @@ WITH recorded AS (
   UPDATE outbound_messages
      SET status = %(status)s, status_at = %(occurred_at)s,
          provider_message_id = COALESCE(provider_message_id, %(message_id)s),
+         -- A failure reported later is e-mailed like one seen at send time (OU4).
+         email_status = CASE WHEN %(failed)s THEN 'pending' ELSE email_status END,
          error_code = COALESCE(%(error_code)s, error_code),
          error_detail = COALESCE(%(error_detail)s, error_detail)
    WHERE provider = %(provider)s AND EXISTS (SELECT 1 FROM recorded)

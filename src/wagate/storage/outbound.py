@@ -26,21 +26,21 @@ SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempot
  WHERE o.conversation_id = %(conversation_id)s AND o.status IN ('pending', 'sending')
  ORDER BY o.id
 """
-# Failed for good and not yet considered for e-mail: queued by the worker (`pending`), or
-# failed by a status webhook (NULL) in the last day — older failures predate the fallback.
+# Failed for good (by the worker or by a status webhook) with the e-mail fallback due now.
 _EMAILS_DUE_SQL = """
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
        o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
-       o.status, o.last_attempt_at, o.throttles
+       o.status, o.last_attempt_at, o.throttles, o.email_attempts
   FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
  WHERE o.conversation_id = %(conversation_id)s AND o.status = 'failed'
-   AND (o.email_status = 'pending'
-        OR (o.email_status IS NULL AND o.status_at > now() - interval '1 day'))
+   AND o.email_status = 'pending' AND (o.email_next_at IS NULL OR o.email_next_at <= now())
  ORDER BY o.id
 """
 _EMAIL_OUTCOME_SQL = """
 UPDATE outbound_messages SET email_status = %(status)s, email_error = %(error)s,
-       emailed_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE emailed_at END
+       emailed_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE emailed_at END,
+       email_attempts = email_attempts + CASE WHEN %(attempted)s THEN 1 ELSE 0 END,
+       email_next_at = %(next_at)s
  WHERE id = %(id)s
 """
 # Not the message's fault (token refused, pair limit): the attempt is given back.
@@ -48,7 +48,7 @@ _RELEASE_SQL = """
 UPDATE outbound_messages SET status = 'pending', attempts = GREATEST(attempts - 1, 0),
        next_attempt_at = %(at)s, error_code = %(error_code)s, error_detail = %(error)s,
        throttles = CASE WHEN %(throttled)s THEN throttles + 1 ELSE 0 END
- WHERE id = %(id)s
+ WHERE id = %(id)s AND status = 'sending'
 """
 # Stays `sending`: a status webhook naming its key may still move it on (see intake).
 _UNKNOWN_SQL = """
@@ -68,7 +68,8 @@ SELECT last_attempt_at FROM outbound_messages
 # as a failed status after the send was accepted) goes again, as the out-of-window template.
 _REROUTE_SQL = """
 UPDATE outbound_messages SET status = 'pending', kind = 'window_template',
-       next_attempt_at = NULL, error_detail = 'window closed: resent as template'
+       next_attempt_at = NULL, error_detail = 'window closed: resent as template',
+       email_status = NULL
  WHERE conversation_id = %(conversation_id)s AND status = 'failed'
    AND error_code IN ('131047', '470') AND kind <> 'window_template'
 """
@@ -88,7 +89,10 @@ WITH accepted AS (
      SET status = CASE WHEN status IN ('pending', 'sending') THEN 'accepted' ELSE status END,
          provider_message_id = %(provider_message_id)s,
          status_at = CASE WHEN status IN ('pending', 'sending') THEN %(at)s ELSE status_at END,
-         error_code = NULL, error_detail = NULL, throttles = 0
+         error_code = CASE WHEN status IN ('pending', 'sending') THEN NULL ELSE error_code END,
+         error_detail = CASE WHEN status IN ('pending', 'sending') THEN NULL
+                             ELSE error_detail END,
+         throttles = 0
    WHERE id = %(id)s
   RETURNING provider
 )
@@ -98,16 +102,18 @@ SELECT d.status, d.occurred_at FROM delivery_statuses d JOIN accepted a ON a.pro
 _APPLY_STATUS_SQL = """
 UPDATE outbound_messages SET status = %(status)s, status_at = %(at)s WHERE id = %(id)s
 """
+# An attempt's outcome only applies to a row still in flight: a status webhook that named our
+# key may have settled it meanwhile (the provider has it), and must not be undone.
 _RETRY_SQL = """
 UPDATE outbound_messages SET status = 'pending', next_attempt_at = %(at)s,
        error_code = %(error_code)s, error_detail = %(error)s
- WHERE id = %(id)s
+ WHERE id = %(id)s AND status = 'sending'
 """
 _FAILED_SQL = """
 UPDATE outbound_messages SET status = 'failed', error_code = %(error_code)s,
        error_detail = %(error)s, status_at = now(),
        email_status = CASE WHEN %(email_due)s THEN 'pending' ELSE 'skipped' END
- WHERE id = %(id)s
+ WHERE id = %(id)s AND status IN ('pending', 'sending')
 """
 
 
@@ -192,6 +198,7 @@ class PostgresOutbox:
             status=str(row["status"]),
             last_attempt_at=row["last_attempt_at"],
             throttles=int(row["throttles"]),
+            email_attempts=int(row.get("email_attempts") or 0),
         )
 
     async def reroute_window_failures(self, conversation_id: int) -> int:
@@ -283,11 +290,24 @@ class PostgresOutbox:
                 await self.email_outcome(int(row["id"]), status="unreadable", error=None)
         return messages
 
-    async def email_outcome(self, message_id: int, *, status: str, error: str | None) -> None:
+    async def email_outcome(
+        self,
+        message_id: int,
+        *,
+        status: str,
+        error: str | None,
+        attempted: bool = False,
+        next_at: datetime | None = None,
+    ) -> None:
+        params = {
+            "id": message_id,
+            "status": status,
+            "error": error,
+            "attempted": attempted,
+            "next_at": next_at,
+        }
         async with self._database.pool.connection() as conn:
-            await conn.execute(
-                _EMAIL_OUTCOME_SQL, {"id": message_id, "status": status, "error": error}
-            )
+            await conn.execute(_EMAIL_OUTCOME_SQL, params)
 
     async def enqueue(
         self,

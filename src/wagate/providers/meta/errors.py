@@ -57,6 +57,9 @@ def translate(http_status: int, body: Any, retry_after: float | None = None) -> 
             return _PERMANENT[code](message, code=code_text)
         if 200 <= code <= 299:
             return e.PermissionDenied(message, code=code_text)
+    if code is None and http_status in (502, 504):
+        # A gateway in front of the Graph API gave up waiting: Meta may have taken the message.
+        return e.OutcomeUnknown(message, retry_after=retry_after)
     if http_status == 429 or http_status >= 500:
         return e.ProviderUnavailable(message, code=code_text, retry_after=retry_after)
     if http_status == 401:

@@ -98,6 +98,11 @@ def upgrade() -> None:
     op.add_column("outbound_messages", sa.Column("email_status", sa.Text))
     op.add_column("outbound_messages", _when("emailed_at"))
     op.add_column("outbound_messages", sa.Column("email_error", sa.Text))
+    op.add_column(
+        "outbound_messages",
+        sa.Column("email_attempts", sa.Integer, nullable=False, server_default="0"),
+    )
+    op.add_column("outbound_messages", _when("email_next_at"))
     # Pacing reads a pair's recent sends on every delivery run; the e-mail fallback and the
     # metrics read failed and resent rows: none of them may scan the whole table.
     op.create_index(
@@ -133,7 +138,15 @@ def downgrade() -> None:
         "outbound_messages_recent",
     ):
         op.drop_index(index, table_name="outbound_messages")
-    for column in ("email_error", "emailed_at", "email_status", "unknown_outcomes", "throttles"):
+    for column in (
+        "email_next_at",
+        "email_attempts",
+        "email_error",
+        "emailed_at",
+        "email_status",
+        "unknown_outcomes",
+        "throttles",
+    ):
         op.drop_column("outbound_messages", column)
     op.drop_index("inbound_dead_letters_open", table_name="inbound_dead_letters")
     op.drop_table("inbound_dead_letters")
