@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.e2e.faults import Mailbox
 from tests.e2e.harness import (
     ACCESS_TOKEN,
     API_TOKEN,
@@ -244,3 +245,46 @@ def test_a_send_whose_answer_is_lost_is_reconciled_by_its_status_or_resent_and_c
             assert "wagate_outbound_resent_after_unknown_outcome 1.0" in _metrics(gateway)
             events = gateway.api("/api/audit", limit=500)["items"]
             assert any(e["action"] == "message.resent_unknown_outcome" for e in events)
+
+
+def test_an_undeliverable_reply_reaches_the_account_by_email_once(
+    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer
+) -> None:
+    """OU4: WhatsApp refuses for good (131026); the account an operator added with this phone
+    and an e-mail address gets the answer by SMTP, once; the dead letter says so."""
+    number = "6281274000001"
+    marker = tag(number)
+    with (
+        Mailbox() as mailbox,
+        gateway_on_fresh_database(workdir, fake_meta, fake_ai, **mailbox.settings()) as (
+            gateway,
+            _,
+        ),
+    ):
+        added = subprocess.run(
+            [
+                *(sys.executable, "-m", "wagate", "accounts", "add", "sari", "--name", "Sari"),
+                *("--email", "sari@example.co.id", "--phone", "0" + number[2:], "--approved"),
+            ],
+            env=gateway.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+        fake_meta.fail(kind="send", code=131026, times=1)
+        _ask(gateway, number, f"pertanyaan {marker}")
+
+        [mail] = wait_until(lambda: [t for t in mailbox.texts() if marker in t], timeout=30)
+        assert "To: sari@example.co.id" in mail
+        [letter] = wait_until(
+            lambda: [
+                d for d in gateway.api("/api/dead-letters")["items"] if d.get("email") == "sent"
+            ],
+            timeout=30,
+        )
+        assert letter["errorCode"] == "131026"
+        time.sleep(3)  # the sweep runs every 2 s here: a second e-mail would show by now
+        assert len([t for t in mailbox.texts() if marker in t]) == 1
+        assert len(mailbox.messages) == 1
+        assert _answers(fake_meta, number, marker) == []

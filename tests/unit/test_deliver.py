@@ -233,7 +233,9 @@ class Mailbox:
             raise self.fail
         self.sent.append(message)
 
-    async def email_for_conversation(self, conversation_id: int) -> str | None:
+    async def email_for_conversation(
+        self, conversation_id: int, phone: str | None = None
+    ) -> str | None:
         return self.address
 
 

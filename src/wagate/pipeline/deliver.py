@@ -38,6 +38,7 @@ from wagate.domain.errors import (
 )
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
+from wagate.domain.phone import is_group_chat
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet, window_open
 from wagate.pipeline.ports import (
@@ -422,7 +423,8 @@ class Deliver:
         if self.email is None:
             return
         for message in await self.outbox.emails_due(conversation_id):
-            address = await self.email.contacts.email_for_conversation(conversation_id)
+            phone = None if is_group_chat(message.recipient) else message.recipient
+            address = await self.email.contacts.email_for_conversation(conversation_id, phone)
             if not address:
                 await self.outbox.email_outcome(message.id, status="no_address", error=None)
                 continue

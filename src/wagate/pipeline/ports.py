@@ -251,8 +251,10 @@ class ChannelHealthStore(Protocol):
 
 
 class ContactEmails(Protocol):
-    async def email_for_conversation(self, conversation_id: int) -> str | None:
-        """The e-mail address of the account linked to the conversation's contact, if any."""
+    async def email_for_conversation(
+        self, conversation_id: int, phone: str | None = None
+    ) -> str | None:
+        """The e-mail address of the contact's account (linked, or with `phone` on file)."""
 
 
 class ProviderDirectory(Protocol):

@@ -173,8 +173,27 @@ class AccountAdmin:
     async def get(self, ref: str | int) -> AccountRecord:
         return self._record(await self._row(ref))
 
-    async def email_for_conversation(self, conversation_id: int) -> str | None:
-        """OU4: where the e-mail fallback goes — the linked account's address, if it has one."""
+    async def email_for_conversation(
+        self, conversation_id: int, phone: str | None = None
+    ) -> str | None:
+        """OU4: where the e-mail fallback goes — the linked account's address; failing that, an
+        account whose phone on file is the contact's number (added by an operator, never
+        linked over WhatsApp)."""
+        linked = await self._linked_email(conversation_id)
+        if linked or not phone:
+            return linked
+        try:
+            wanted = normalise_phone(phone)
+        except ValueError:
+            return None
+        # Phones on file are sealed, so they cannot be looked up by value; this path runs only
+        # for a message WhatsApp failed to deliver.
+        for account in await self.list():
+            if account.email and account.phone == wanted:
+                return account.email
+        return None
+
+    async def _linked_email(self, conversation_id: int) -> str | None:
         columns = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(
