@@ -18,6 +18,7 @@ from wagate.domain.breaker import ChannelHealth, ChannelState
 from wagate.domain.messages import Provider
 from wagate.jobs.queue import QUEUE, TASK
 from wagate.providers.base import CredentialCheck
+from wagate.storage.queue_statistics import refresh_if_stale
 from wagate.wiring import Gateway
 
 log = structlog.get_logger(__name__)
@@ -200,6 +201,19 @@ async def _check_credentials_forever(gateway: Gateway) -> None:
         await asyncio.sleep(wait)
 
 
+STATISTICS_EVERY_SECONDS = 5.0
+
+
+async def _fresh_statistics_forever(gateway: Gateway) -> None:
+    while True:
+        try:
+            if await refresh_if_stale(gateway.database):
+                log.debug("queue.statistics_refreshed")
+        except Exception as exc:
+            log.error("queue.statistics_failed", error_type=type(exc).__name__)
+        await asyncio.sleep(STATISTICS_EVERY_SECONDS)
+
+
 async def _sweep_forever(gateway: Gateway) -> None:
     while True:
         try:
@@ -243,11 +257,12 @@ async def run_worker(gateway: Gateway, *, name: str = "wagate") -> None:
     sweeper = asyncio.create_task(_sweep_forever(gateway), name="wagate-sweep")
     retainer = asyncio.create_task(_retain_forever(gateway), name="wagate-retention")
     checker = asyncio.create_task(_check_credentials_forever(gateway), name="wagate-credentials")
+    statistics = asyncio.create_task(_fresh_statistics_forever(gateway), name="wagate-statistics")
     log.info("worker.started", concurrency=gateway.settings.worker_concurrency)
     try:
         await _run_jobs_until_cancelled(app, gateway, name)
     finally:
-        for task in (sweeper, retainer, checker):
+        for task in (sweeper, retainer, checker, statistics):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
