@@ -628,21 +628,26 @@ def test_every_fault_at_once_loses_and_doubles_nothing(workdir: Path, fake_ai: F
 # ---------------------------------------------------------------- the sharpest single case
 
 
-def test_a_send_accepted_but_answered_after_the_client_timeout_is_not_sent_again(
-    workdir: Path, fake_ai: FakePeer
+def held_send_is_answered_once(
+    workdir: Path,
+    fake_ai: FakePeer,
+    *,
+    phone: str,
+    status_delay: float | None,
+    fault: dict[str, Any],
 ) -> None:
-    """Meta takes the message and answers after the client has given up: the outcome is
-    unknown to the gateway, but status webhooks carrying our idempotency key arrive within a
-    second. The reply must not be sent a second time."""
+    """One reply whose first send is held by `fault` (and answered late or badly) while status
+    webhooks naming our key flow: settle, then account for the one message."""
     graph = new_graph(workdir)
     ledger = Ledger()
-    conversation = ledger.conversation(phones(6, 1)[0], 1)
+    conversation = ledger.conversation(phone, 1)
     with fresh_database() as url:
         gateway = start_gateway(workdir, url, graph, fake_ai, worker=True)
         driver = WebhookDriver(ledger, [conversation], [gateway])
         with stopping(driver, gateway, graph):
-            post_statuses(graph, gateway)
-            chaos(graph, seed=1, rates={"timeout": 1.0}, timeout_seconds=HELD_SECONDS)
+            statuses = {} if status_delay is None else {"delay_seconds": status_delay}
+            post_statuses(graph, gateway, **statuses)
+            chaos(graph, seed=1, **fault)
             driver.start()
             [held] = wait_until(lambda: held_sends(graph), timeout=30)
             calm(graph)  # only the first try is held; another would be answered at once
@@ -658,6 +663,21 @@ def test_a_send_accepted_but_answered_after_the_client_timeout_is_not_sent_again
                 notes=[f"held send: key {held['body'].get('biz_opaque_callback_data')}"],
             )
             verdict.conclude()
+
+
+def test_a_send_accepted_but_answered_after_the_client_timeout_is_not_sent_again(
+    workdir: Path, fake_ai: FakePeer
+) -> None:
+    """Meta takes the message and answers after the client has given up: the outcome is
+    unknown to the gateway, but status webhooks carrying our idempotency key arrive within a
+    second. The reply must not be sent a second time."""
+    held_send_is_answered_once(
+        workdir,
+        fake_ai,
+        phone=phones(6, 1)[0],
+        status_delay=None,
+        fault={"rates": {"timeout": 1.0}, "timeout_seconds": HELD_SECONDS},
+    )
 
 
 OUT_OF_WINDOW_TEMPLATE = json.dumps(
@@ -754,30 +774,13 @@ def test_a_send_meta_took_but_answered_with_a_502_is_not_sent_again(
     """Meta's edge answers 502 although the Graph API took the message, and the status webhook
     naming our key arrives before that answer does. The status settles the message; the 502
     that follows must not put it back in the queue to be sent again."""
-    graph = new_graph(workdir)
-    ledger = Ledger()
-    conversation = ledger.conversation(phones(0, 1)[0], 1)
-    with fresh_database() as url:
-        gateway = start_gateway(workdir, url, graph, fake_ai, worker=True)
-        driver = WebhookDriver(ledger, [conversation], [gateway])
-        with stopping(driver, gateway, graph):
-            post_statuses(graph, gateway, delay_seconds=0)
-            chaos(graph, seed=1, rates={"502_accepted": 1.0}, latency_seconds=1.5)
-            driver.start()
-            [held] = wait_until(lambda: held_sends(graph), timeout=30)
-            calm(graph)
-            busy = settle(url, graph, timeout=60)
-            assert gateway.process is not None
-            verdict = account(
-                ledger,
-                graph,
-                gateway,
-                url,
-                busy=busy,
-                logs=[gateway.process.log_path],
-                notes=[f"held send: key {held['body'].get('biz_opaque_callback_data')}"],
-            )
-            verdict.conclude()
+    held_send_is_answered_once(
+        workdir,
+        fake_ai,
+        phone=phones(0, 1)[0],
+        status_delay=0,
+        fault={"rates": {"502_accepted": 1.0}, "latency_seconds": 1.5},
+    )
 
 
 # ---------------------------------------------------------------- the ledger itself

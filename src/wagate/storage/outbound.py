@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -162,16 +162,25 @@ class PostgresOutbox:
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(_PENDING_SQL, {"conversation_id": conversation_id})
             rows = await cursor.fetchall()
+        return await self._readable(rows, self._unsendable)
+
+    async def _unsendable(self, message_id: int) -> None:
+        # Its key is gone or it was tampered with: it can never be sent, and retrying would
+        # hold the conversation's later messages back forever. A dead letter.
+        await self.failed(message_id, error_code="unreadable", error="content cannot be opened")
+
+    async def _unmailable(self, message_id: int) -> None:
+        await self.email_outcome(message_id, status="unreadable", error=None)
+
+    async def _readable(
+        self, rows: list[Any], on_unreadable: Callable[[int], Awaitable[None]]
+    ) -> list[OutboundMessage]:
         messages = []
         for row in rows:
             try:
                 messages.append(self._message(row))
             except UnreadableEnvelope:
-                # Its key is gone or it was tampered with: it can never be sent, and retrying
-                # would hold the conversation's later messages back forever. A dead letter.
-                await self.failed(
-                    int(row["id"]), error_code="unreadable", error="content cannot be opened"
-                )
+                await on_unreadable(int(row["id"]))
         return messages
 
     def _message(self, row: Any) -> OutboundMessage:
@@ -282,13 +291,7 @@ class PostgresOutbox:
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(_EMAILS_DUE_SQL, {"conversation_id": conversation_id})
             rows = await cursor.fetchall()
-        messages = []
-        for row in rows:
-            try:
-                messages.append(self._message(row))
-            except UnreadableEnvelope:
-                await self.email_outcome(int(row["id"]), status="unreadable", error=None)
-        return messages
+        return await self._readable(rows, self._unmailable)
 
     async def email_outcome(
         self,
