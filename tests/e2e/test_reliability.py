@@ -192,13 +192,15 @@ def test_a_burst_that_keeps_failing_is_dead_lettered_and_replayed_once(
         assert len(_answers(fake_meta, poisoned, tag(poisoned))) == 1
 
 
-@pytest.mark.parametrize("status_arrives", [True, False], ids=["reconciled", "resent"])
+@pytest.mark.parametrize("case", ["reconciled", "resent", "unsettled"])
 def test_a_send_whose_answer_is_lost_is_reconciled_by_its_status_or_resent_and_counted(
-    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, status_arrives: bool
+    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, case: str
 ) -> None:
     """OU9: Meta accepts the message but answers after our timeout. A status webhook naming our
-    key settles it (never resent); without one, it is resent once the reconcile time is over,
-    and counted as a possible duplicate."""
+    key settles it (never resent). Without one, while other statuses do arrive, it is resent
+    once the reconcile time is over, and counted as a possible duplicate; when no status
+    webhook arrives at all, silence proves nothing and it is kept as a dead letter instead."""
+    status_arrives = case == "reconciled"
     with gateway_on_fresh_database(
         workdir,
         fake_meta,
@@ -206,8 +208,19 @@ def test_a_send_whose_answer_is_lost_is_reconciled_by_its_status_or_resent_and_c
         PROVIDER_TIMEOUT_SECONDS="1",
         SEND_RECONCILE_SECONDS="4",
     ) as (gateway, _):
-        number = "6281273000001" if status_arrives else "6281273000002"
+        number = {"reconciled": "6281273000001", "resent": "6281273000002"}.get(
+            case, "6281273000003"
+        )
         marker = tag(number)
+        if case == "resent":
+            # Evidence that status webhooks reach the gateway (for some other message).
+            other = meta_status(
+                phone_number_id=PHONE_NUMBER_ID,
+                message_id="wamid.OTHER",
+                status="delivered",
+                recipient="6281273009999",
+            )
+            assert gateway.post_meta(other).status_code == 200
         fake_meta.fail(kind="send", delay_seconds=2, http_status=200, times=1)
         _ask(gateway, number, f"pertanyaan {marker}")
 
@@ -238,13 +251,24 @@ def test_a_send_whose_answer_is_lost_is_reconciled_by_its_status_or_resent_and_c
             [reply] = page["outbound"]
             assert reply["status"] == "sent"
             assert reply["providerMessageId"] == first["wamid"]
-        else:
+        elif case == "resent":
             wait_until(lambda: len(sends()) == 2, timeout=30)
             time.sleep(2)
             assert len(sends()) == 2
             assert "wagate_outbound_resent_after_unknown_outcome 1.0" in _metrics(gateway)
             events = gateway.api("/api/audit", limit=500)["items"]
             assert any(e["action"] == "message.resent_unknown_outcome" for e in events)
+        else:
+            [letter] = wait_until(
+                lambda: [
+                    d
+                    for d in gateway.api("/api/dead-letters")["items"]
+                    if d.get("errorCode") == "outcome_unknown"
+                ],
+                timeout=30,
+            )
+            assert letter["email"] == "skipped"
+            assert len(sends()) == 1
 
 
 def test_an_undeliverable_reply_reaches_the_account_by_email_once(

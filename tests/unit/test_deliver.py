@@ -49,6 +49,7 @@ class MemoryOutbox:
     rows: dict[int, Row] = field(default_factory=dict)
     deferred: list[datetime] = field(default_factory=list)
     clock: Callable[[], datetime] = field(default=lambda: T0)
+    status_seen_at: datetime | None = T0 - timedelta(minutes=5)
 
     def add(self, n: int, conversation_id: int = 1) -> None:
         for i in range(n):
@@ -122,6 +123,9 @@ class MemoryOutbox:
 
     async def resending_unknown(self, message_id: int) -> None:
         self.rows[message_id].resent_unknown += 1
+
+    async def last_status_at(self, provider: Provider) -> datetime | None:
+        return self.status_seen_at
 
     async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
         return [
@@ -488,3 +492,28 @@ async def test_e_mail_gives_up_after_its_tries() -> None:
             clock.now = row.email_next_at
     assert row.email_status == "failed"
     assert row.email_attempts == 6
+
+
+async def test_an_unknown_outcome_is_not_resent_when_no_status_webhooks_arrive_at_all() -> None:
+    """Without any recent status webhook, silence proves nothing: the message is kept as a dead
+    letter (`outcome_unknown`, never e-mailed) for an operator, rather than risk a duplicate."""
+    provider = ScriptedProvider([e.OutcomeUnknown("read timeout")])
+    mailbox = Mailbox()
+    deliver, outbox, _, clock = make(provider, mailbox=mailbox)
+    outbox.status_seen_at = None
+    outbox.add(1)
+    await deliver(1)
+    clock.now = T0 + timedelta(seconds=20)
+    await deliver(1)
+    row = outbox.rows[1]
+    assert (row.status, row.error_code, row.resent_unknown) == ("failed", "outcome_unknown", 0)
+    assert provider.sent == [] and mailbox.sent == []
+    # Statuses that stopped arriving a day ago are no evidence either.
+    outbox.status_seen_at = T0 - timedelta(days=2)
+    outbox.add(1)
+    provider.script.append(e.OutcomeUnknown("read timeout"))
+    clock.now = T0 + timedelta(seconds=30)
+    await deliver(1)
+    clock.now += timedelta(seconds=20)
+    await deliver(1)
+    assert outbox.rows[2].error_code == "outcome_unknown"

@@ -58,6 +58,9 @@ log = structlog.get_logger(__name__)
 # A wait this short is slept inside the job; a longer one hands the conversation back to the
 # queue (a worker slot is worth more than a job's warm state).
 MAX_INLINE_WAIT = timedelta(seconds=1.5)
+# Status webhooks seen this recently show that Meta's silence about a message means it never
+# arrived (Meta sends `sent` within seconds of taking one).
+STATUS_EVIDENCE = timedelta(hours=24)
 # E-mail fallback: tries for a temporarily failing mail server, 5 s apart and doubling.
 MAX_EMAIL_ATTEMPTS = 6
 EMAIL_RETRY_BASE = timedelta(seconds=5)
@@ -182,16 +185,29 @@ class Deliver:
         if now < started + self.reconcile:
             await self._defer(message, started + self.reconcile)
         if self.backoff.gives_up_after(max(message.attempts - 1, 0)):
-            await self.outbox.failed(
-                message.id,
-                error_code="outcome_unknown",
-                error="no answer and no status after the last attempt: delivery unknown",
-                email_due=False,
+            return await self._give_up_unknown(
+                message, "no answer and no status after the last attempt: delivery unknown"
             )
-            await self._record("message.failed", message, error_code="outcome_unknown", final=True)
-            log.error("deliver.outcome_unknown", message_id=message.id)
-            return False
+        if message.provider is Provider.META and not await self._statuses_flow(now):
+            # Silence proves nothing when no status webhook has reached us lately (statuses
+            # not subscribed, webhooks failing): resending could duplicate, so an operator
+            # decides, with the message kept as a dead letter.
+            return await self._give_up_unknown(
+                message, "no answer, and no status webhooks arrive to settle it: delivery unknown"
+            )
         return True
+
+    async def _statuses_flow(self, now: datetime) -> bool:
+        last = await self.outbox.last_status_at(Provider.META)
+        return last is not None and now - last <= STATUS_EVIDENCE
+
+    async def _give_up_unknown(self, message: OutboundMessage, reason: str) -> bool:
+        await self.outbox.failed(
+            message.id, error_code="outcome_unknown", error=reason, email_due=False
+        )
+        await self._record("message.failed", message, error_code="outcome_unknown", final=True)
+        log.error("deliver.outcome_unknown", message_id=message.id)
+        return False
 
     async def _resending(self, message: OutboundMessage) -> None:
         """The send about to go may duplicate one the provider took silently: count it."""

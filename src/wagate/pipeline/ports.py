@@ -221,6 +221,9 @@ class Outbox(Protocol):
     async def resending_unknown(self, message_id: int) -> None:
         """Counts a send made again although an earlier one may have arrived (the ambiguity)."""
 
+    async def last_status_at(self, provider: Provider) -> datetime | None:
+        """When the provider's latest delivery status webhook arrived, if any ever did."""
+
     async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
         """When this conversation's messages were handed to the provider, since `since`."""
 

@@ -59,6 +59,12 @@ UPDATE outbound_messages SET next_attempt_at = %(at)s, error_code = 'outcome_unk
 _RESENDING_SQL = (
     "UPDATE outbound_messages SET unknown_outcomes = unknown_outcomes + 1 WHERE id = %(id)s"
 )
+# The newest status of a provider, by the primary key backwards: no scan of the table.
+_LAST_STATUS_SQL = """
+SELECT received_at FROM delivery_statuses
+ WHERE tenant = %(tenant)s AND provider = %(provider)s
+ ORDER BY id DESC LIMIT 1
+"""
 _RECENT_SENDS_SQL = """
 SELECT last_attempt_at FROM outbound_messages
  WHERE conversation_id = %(conversation_id)s AND last_attempt_at >= %(since)s
@@ -279,6 +285,14 @@ class PostgresOutbox:
     async def resending_unknown(self, message_id: int) -> None:
         async with self._database.pool.connection() as conn:
             await conn.execute(_RESENDING_SQL, {"id": message_id})
+
+    async def last_status_at(self, provider: Provider) -> datetime | None:
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(
+                _LAST_STATUS_SQL, {"tenant": self._tenant, "provider": provider.value}
+            )
+            row = await cursor.fetchone()
+        return row["received_at"] if row is not None else None
 
     async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
         async with self._database.pool.connection() as conn:
