@@ -122,14 +122,12 @@ class Gateway:
         )
         self.outbox = PostgresOutbox(self.database, self.sealer, self.blind, tenant)
         backoff = BackoffPolicy(max_attempts=s.send_attempts)
-        channels: dict[Provider, str] = {}
-        if s.meta_configured and s.meta_phone_number_id:
-            channels[Provider.META] = s.meta_phone_number_id
-        if s.fonnte_configured:
-            channels[Provider.FONNTE] = "fonnte"
         templates = s.templates()
         self.sender = OperatorSend(
-            outbox=self.outbox, channels=channels, clock=self.clock, templates=templates
+            outbox=self.outbox,
+            channels=configured_channels(s),
+            clock=self.clock,
+            templates=templates,
         )
         mailer = SmtpMailer.from_settings(s)
         self.deliver = Deliver(
@@ -234,12 +232,7 @@ class Gateway:
         """OU5/OU7: each channel's breaker or degraded state, and why (never a secret; the
         channel's id only for token holders)."""
         known = {(p, c): h for p, c, h in await self.channel_health.all()}
-        configured = []
-        if self.settings.meta_configured and self.settings.meta_phone_number_id:
-            configured.append((Provider.META, self.settings.meta_phone_number_id))
-        if self.settings.fonnte_configured:
-            configured.append((Provider.FONNTE, "fonnte"))
-        for key in configured:
+        for key in configured_channels(self.settings).items():
             known.setdefault(key, ChannelHealth())
         return [
             {
@@ -262,6 +255,16 @@ class Gateway:
         await self.database.close()
         if self.embedded is not None:
             self.embedded.stop()
+
+
+def configured_channels(settings: Settings) -> dict[Provider, str]:
+    """Each configured provider's own channel: Meta's phone number id; Fonnte has one device."""
+    channels: dict[Provider, str] = {}
+    if settings.meta_configured and settings.meta_phone_number_id:
+        channels[Provider.META] = settings.meta_phone_number_id
+    if settings.fonnte_configured:
+        channels[Provider.FONNTE] = "fonnte"
+    return channels
 
 
 def breaker_policy(settings: Settings) -> BreakerPolicy:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.e2e.harness import (
+    ACCESS_TOKEN,
     PHONE_NUMBER_ID,
     FakePeer,
     gateway_on_fresh_database,
@@ -41,6 +42,8 @@ def test_rotating_the_key_reseals_everything_and_the_running_gateway_follows(
             lambda: gateway.messages_of(sender) and gateway.messages_of(sender)[0]["processedAt"],
             timeout=30,
         )
+        # A token replaced at run time is sealed too, and must survive the rotation.
+        _wagate(gateway.env, "tenants", "set-token", "meta", "--token", ACCESS_TOKEN)
         before = json.loads(_wagate(gateway.env, "keys", "status"))
         [old_key] = [k for k in before if k != "plaintext"]
         assert "plaintext" not in before

@@ -15,11 +15,10 @@ import structlog
 
 from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth, ChannelState
-from wagate.domain.messages import Provider
 from wagate.jobs.queue import QUEUE, TASK
 from wagate.providers.base import CredentialCheck
 from wagate.storage.queue_statistics import refresh_if_stale
-from wagate.wiring import Gateway
+from wagate.wiring import Gateway, configured_channels
 
 log = structlog.get_logger(__name__)
 
@@ -134,16 +133,6 @@ async def _retain_forever(gateway: Gateway) -> None:
         await asyncio.sleep(RETENTION_EVERY.total_seconds())
 
 
-def configured_channels(gateway: Gateway) -> list[tuple[Provider, str]]:
-    s = gateway.settings
-    channels: list[tuple[Provider, str]] = []
-    if s.meta_configured and s.meta_phone_number_id:
-        channels.append((Provider.META, s.meta_phone_number_id))
-    if s.fonnte_configured:
-        channels.append((Provider.FONNTE, "fonnte"))
-    return channels
-
-
 async def check_credentials_once(gateway: Gateway) -> dict[str, str]:
     """OU7: ask each provider whether our token works; a refused token degrades the channel,
     a valid one ends a degraded state. Sends nothing."""
@@ -151,7 +140,7 @@ async def check_credentials_once(gateway: Gateway) -> dict[str, str]:
     results: dict[str, str] = {}
     now = gateway.clock()
     policy = gateway.breaker
-    for provider, channel_id in configured_channels(gateway):
+    for provider, channel_id in configured_channels(gateway.settings).items():
         client = gateway.providers.get(provider, channel_id)
         if client is None:
             continue

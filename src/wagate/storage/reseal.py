@@ -96,6 +96,13 @@ COLUMNS = (
         row_key=lambda r: str(r["conversation_id"]),
     ),
     SealedColumn(
+        table="provider_credentials",
+        column="secret",
+        context_table="provider_credentials",
+        key_columns=("provider",),
+        row_key=lambda r: str(r["provider"]),
+    ),
+    SealedColumn(
         table="link_codes",
         column="phone",
         context_table="link_codes",

@@ -51,6 +51,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "provider_credentials",
+        # A row id only so key rotation can page through it like every sealed table.
+        sa.Column("id", sa.BigInteger, sa.Identity(), nullable=False, unique=True),
         sa.Column("tenant", sa.Text, nullable=False),
         sa.Column("provider", sa.Text, nullable=False),
         sa.Column("secret", sa.LargeBinary, nullable=False),
