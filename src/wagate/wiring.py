@@ -18,6 +18,7 @@ from wagate.assistants.context import ContextHook, load_context_hook
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
 from wagate.domain.breaker import BreakerPolicy, ChannelHealth
+from wagate.domain.capabilities import Capabilities
 from wagate.domain.consent import Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
@@ -126,6 +127,7 @@ class Gateway:
         self.sender = OperatorSend(
             outbox=self.outbox,
             channels=configured_channels(s),
+            capabilities=configured_capabilities(s),
             clock=self.clock,
             templates=templates,
         )
@@ -265,6 +267,12 @@ def configured_channels(settings: Settings) -> dict[Provider, str]:
     if settings.fonnte_configured:
         channels[Provider.FONNTE] = "fonnte"
     return channels
+
+
+def configured_capabilities(settings: Settings) -> dict[Provider, Capabilities]:
+    """What each configured provider's adapter declares it can do."""
+    adapters = {Provider.META: MetaClient.capabilities, Provider.FONNTE: FonnteClient.capabilities}
+    return {provider: adapters[provider] for provider in configured_channels(settings)}
 
 
 def breaker_policy(settings: Settings) -> BreakerPolicy:

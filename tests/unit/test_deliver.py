@@ -11,6 +11,7 @@ import pytest
 
 from wagate.domain import errors as e
 from wagate.domain.breaker import BreakerPolicy, ChannelHealth, ChannelState
+from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.retry import BackoffPolicy
@@ -190,6 +191,10 @@ class ScriptedProvider:
     sent: list[str] = field(default_factory=list)
     credentials: CredentialCheck = CredentialCheck.UNKNOWN
     name: Provider = Provider.META
+    # Meta's: a 24-hour window, and statuses that settle a lost send answer.
+    capabilities: Capabilities = field(
+        default_factory=lambda: Capabilities(window_24h=True, status_webhooks=True, templates=True)
+    )
 
     async def send_text(
         self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None

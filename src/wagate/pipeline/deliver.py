@@ -141,7 +141,7 @@ class Deliver:
         if provider is None:
             await self._fail(message, None, f"provider {message.provider} not configured")
             return False
-        template = self._template(message)
+        template = self._template(message, provider)
         if template is WINDOW_CLOSED:
             # CP5, predicted before sending: no free-form message outside the window.
             await self._fail(
@@ -151,7 +151,7 @@ class Deliver:
             )
             return False
         unknown = message.status == "sending"
-        if unknown and not await self._may_resend(message, now):
+        if unknown and not await self._may_resend(message, provider, now):
             return False
         # Pacing before the breaker: a probe, once claimed, must not wait behind the pair.
         if self.pacing is not None:
@@ -176,7 +176,9 @@ class Deliver:
 
     # ------------------------------------------------------------------ before the send
 
-    async def _may_resend(self, message: OutboundMessage, now: datetime) -> bool:
+    async def _may_resend(
+        self, message: OutboundMessage, provider: MessagingProvider, now: datetime
+    ) -> bool:
         """A message left in `sending`: its last attempt may have reached the provider. A status
         webhook with our key would have moved it on; until `reconcile` has passed without one,
         it waits. After that it may go again (counted in `_resending`) unless its attempts are
@@ -188,7 +190,9 @@ class Deliver:
             return await self._give_up_unknown(
                 message, "no answer and no status after the last attempt: delivery unknown"
             )
-        if message.provider is Provider.META and not await self._statuses_flow(now):
+        if provider.capabilities.status_webhooks and not await self._statuses_flow(
+            message.provider, now
+        ):
             # Silence proves nothing when no status webhook has reached us lately (statuses
             # not subscribed, webhooks failing): resending could duplicate, so an operator
             # decides, with the message kept as a dead letter.
@@ -197,8 +201,8 @@ class Deliver:
             )
         return True
 
-    async def _statuses_flow(self, now: datetime) -> bool:
-        last = await self.outbox.last_status_at(Provider.META)
+    async def _statuses_flow(self, provider: Provider, now: datetime) -> bool:
+        last = await self.outbox.last_status_at(provider)
         return last is not None and now - last <= STATUS_EVIDENCE
 
     async def _give_up_unknown(self, message: OutboundMessage, reason: str) -> bool:
@@ -480,14 +484,16 @@ class Deliver:
 
     # ------------------------------------------------------------------ templates
 
-    def _template(self, message: OutboundMessage) -> tuple[str, str, list[str]] | object | None:
+    def _template(
+        self, message: OutboundMessage, provider: MessagingProvider
+    ) -> tuple[str, str, list[str]] | object | None:
         """How this message must go: None (free-form text), a template (name, language,
         values), or WINDOW_CLOSED when it may not go at all."""
         if message.template:
             t = message.template
             return str(t["name"]), str(t["language"]), [str(v) for v in t["parameters"]]
         needs_template = message.kind == "window_template" or (
-            message.provider is Provider.META
+            provider.capabilities.window_24h
             and not window_open(message.last_inbound_at, now=self.clock())
         )
         if not needs_template:

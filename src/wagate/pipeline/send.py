@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from wagate.domain.capabilities import Capabilities
 from wagate.domain.formatting import split_message
 from wagate.domain.messages import Provider
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
@@ -47,6 +48,7 @@ class SendReceipt:
 class OperatorSend:
     outbox: OperatorOutbox
     channels: Mapping[Provider, str]  # the configured providers and their default channel
+    capabilities: Mapping[Provider, Capabilities]  # what each configured provider can send
     clock: Callable[[], datetime]
     templates: TemplateSet = field(default_factory=TemplateSet)
 
@@ -59,12 +61,14 @@ class OperatorSend:
         language: str | None = None,
         key: str | None = None,
     ) -> SendReceipt:
-        """A configured template (TP1): allowed outside the 24-hour window, Meta only."""
+        """A configured template (TP1): allowed outside the 24-hour window, through the first
+        configured provider that sends templates."""
         template = self.templates.named(name)
         if template is None:
             raise SendRejected(f"no template named {name!r} is configured")
-        if Provider.META not in self.channels:
-            raise SendRejected("templates need the Meta Cloud API")
+        chosen = next((p for p in self.channels if self.capabilities[p].templates), None)
+        if chosen is None:
+            raise SendRejected("no configured provider sends templates (Meta Cloud API does)")
         try:
             values = template.values(parameters)
         except TemplateError as exc:
@@ -72,8 +76,8 @@ class OperatorSend:
         number = self._number(target)
         part_key = key or f"template:{uuid.uuid4()}"
         outbound_id, conversation_id = await self.outbox.enqueue(
-            provider=Provider.META,
-            channel_id=self.channels[Provider.META],
+            provider=chosen,
+            channel_id=self.channels[chosen],
             target=number,
             text=f"[template {template.name}]",
             key=part_key,
@@ -88,7 +92,7 @@ class OperatorSend:
         return SendReceipt(
             idempotency_keys=(part_key,),
             conversation_id=conversation_id,
-            provider=Provider.META,
+            provider=chosen,
             target=number,
             queued=int(outbound_id is not None),
         )

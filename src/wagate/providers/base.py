@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
 
 
@@ -28,6 +29,7 @@ class CredentialCheck(StrEnum):
 
 class MessagingProvider(Protocol):
     name: Provider
+    capabilities: Capabilities
 
     async def send_text(
         self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None

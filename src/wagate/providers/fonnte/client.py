@@ -8,6 +8,7 @@ import httpx
 import orjson
 
 from wagate.domain import errors as e
+from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
 from wagate.providers.base import CredentialCheck, SentMessage
 from wagate.providers.payload import mapping, text
@@ -41,6 +42,9 @@ def translate(reason: str | None) -> e.SendError:
 
 class FonnteClient:
     name = Provider.FONNTE
+    # Fonnte sends through a linked phone: no 24-hour window, no templates, and its statuses
+    # do not echo our key. Files go by URL.
+    capabilities = Capabilities(media=True)
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ import httpx
 import orjson
 
 from wagate.domain import errors as e
+from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
 from wagate.providers.base import CredentialCheck, SentMessage
 from wagate.providers.meta.errors import retry_after_seconds, translate
@@ -19,6 +20,14 @@ DEFAULT_GRAPH_URL = "https://graph.facebook.com/v22.0"
 
 class MetaClient:
     name = Provider.META
+    capabilities = Capabilities(
+        window_24h=True,
+        status_webhooks=True,
+        templates=True,
+        media=True,
+        interactive=True,
+        flows=True,
+    )
 
     def __init__(
         self,

@@ -1,0 +1,20 @@
+"""What a WhatsApp provider can do, declared by its adapter (so the pipeline asks, never
+branches on which provider it is)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capabilities:
+    # Free-form messages only within 24 h of the contact's last message (Meta's customer
+    # service window); outside it only templates may go.
+    window_24h: bool = False
+    # Delivery statuses arrive by webhook and echo our tracker (idempotency key), so silence
+    # after a lost send answer can be read as "never arrived".
+    status_webhooks: bool = False
+    templates: bool = False  # approved message templates
+    media: bool = False  # documents, images, audio, video
+    interactive: bool = False  # reply buttons and lists
+    flows: bool = False  # WhatsApp Flows
