@@ -26,7 +26,6 @@ from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.dead_letters import DeadLetters
-from wagate.storage.gauges import Gauges
 from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.provider_health import PostgresChannelHealth
 from wagate.storage.queries import ConversationQueries
@@ -58,7 +57,6 @@ class WebServices:
     sender: OperatorSend
     queries: ConversationQueries
     status: GatewayStatus
-    gauges: Callable[[], Awaitable[Gauges]]
     ping: Callable[[], Awaitable[bool]]
     notices: Notices
     api_token: str

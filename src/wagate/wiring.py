@@ -197,6 +197,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         channels=channels,
         health=channel_health,
         ping=database.ping,
+        count=partial(read_gauges, database, tenant),
     )
     rights = ContactRights(database, sealer, blind, tenant)
     dead_letters = DeadLetters(database, sealer, tenant, inbound_failures)
@@ -213,7 +214,6 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         sender=sender,
         queries=ConversationQueries(database, sealer, tenant),
         status=status,
-        gauges=partial(read_gauges, database, tenant),
         ping=database.ping,
         notices=policy.notices,
         api_token=opened.api_token,

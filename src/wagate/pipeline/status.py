@@ -1,4 +1,5 @@
-"""What the gateway says about itself: its configuration (as booleans) and each channel's state.
+"""What the gateway says about itself: its configuration (as booleans), each channel's state
+and the figures behind `/metrics`.
 
 The web's `/api/whatsapp/status` and `/api/health`, the metrics and `wagate tenants status` all
 read the same service, so they cannot disagree about a channel (OU5, OU7).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from wagate.domain.breaker import ChannelHealth
@@ -16,6 +17,18 @@ from wagate.domain.messages import Provider
 
 # Runs of digits could be phone numbers or ids: a status never shows them.
 _DIGIT_RUN = re.compile(r"\d{6,}")
+
+
+@dataclass(slots=True)
+class Gauges:
+    """Counts read from the database at scrape time (every process writes its outcomes there)."""
+
+    outbound: dict[str, int] = field(default_factory=dict)  # by status (not yet accepted)
+    email: dict[str, int] = field(default_factory=dict)  # fallback outcomes
+    resent_after_unknown: int = 0
+    inbound_dead_letters: int = 0
+    inbound_unprocessed: int = 0
+    jobs: dict[str, int] = field(default_factory=dict)
 
 
 class ChannelHealthListing(Protocol):
@@ -32,6 +45,11 @@ class GatewayStatus:
     channels: Mapping[Provider, str]
     health: ChannelHealthListing
     ping: Callable[[], Awaitable[bool]]
+    count: Callable[[], Awaitable[Gauges]]
+
+    async def gauges(self) -> Gauges:
+        """The figures `/metrics` exports beside the channel states."""
+        return await self.count()
 
     async def status(self) -> dict[str, Any]:
         """The configuration, whether the database answers now, and each channel's state."""

@@ -57,7 +57,7 @@ def create_app(services: WebServices) -> ASGIApp:
     )
     app.include_router(
         metrics_router(
-            gauges=services.gauges,
+            gauges=services.status.gauges,
             channels=lambda: services.status.channel_states(with_ids=True),
             api_token=services.api_token,
         )
