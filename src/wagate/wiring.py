@@ -25,6 +25,7 @@ from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.window import TemplateSet
 from wagate.edge_services import WebhookCredentials, WebServices, WorkerServices, WorkerTuning
 from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.consent_gate import ConsentGate
@@ -146,51 +147,20 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         clock=clock,
         templates=templates,
     )
-    mailer = SmtpMailer.from_settings(s)
-    deliver = Deliver(
+    deliver = build_deliver(
+        s,
+        templates=templates,
         outbox=outbox,
         providers=opened.providers,
-        backoff=backoff,
-        clock=clock,
         audit=audit,
-        templates=templates,
+        contacts=accounts,
         health=channel_health,
         breaker=breaker,
-        pacing=PairPacing(burst=s.pair_burst, interval=timedelta(seconds=s.pair_interval_seconds))
-        if s.pair_interval_seconds > 0
-        else None,
-        reconcile=timedelta(seconds=s.send_reconcile_seconds),
-        email=EmailFallback(mailer=mailer, contacts=accounts, subject=s.smtp_subject)
-        if mailer is not None
-        else None,
-    )
-    identities = PostgresIdentityStore(database, sealer, blind, tenant)
-    policy = converse_policy(s)
-    converse = Converse(
-        store=conversations,
-        identities=identities,
-        sessions=PostgresSessionStore(database, sealer, tenant),
-        assistant=opened.assistant,
-        vaults=PostgresVaultStore(database, sealer, tenant),
-        deliver=deliver,
-        providers=opened.providers,
-        debounce=DebouncePolicy(
-            quiet=timedelta(seconds=s.debounce_seconds),
-            max_wait=timedelta(seconds=s.debounce_max_seconds),
-        ),
         backoff=backoff,
-        policy=policy,
         clock=clock,
-        context_hook=opened.context_hook,
-        audit=audit,
-        consent=ConsentGate(
-            identities=identities,
-            notices=policy.notices,
-            keywords=Keywords(consent=s.consent_keyword, optout=s.optout_keyword),
-            audit=audit,
-        )
-        if s.consent_required
-        else None,
+    )
+    converse = build_converse(
+        opened, store=conversations, deliver=deliver, audit=audit, backoff=backoff, clock=clock
     )
     status = GatewayStatus(
         configuration=configuration_summary(s, embedded=opened.embedded is not None),
@@ -215,7 +185,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         queries=ConversationQueries(database, sealer, tenant),
         status=status,
         ping=database.ping,
-        notices=policy.notices,
+        notices=converse.policy.notices,
         api_token=opened.api_token,
         clock=clock,
         max_body_bytes=s.wagate_max_body_bytes,
@@ -235,15 +205,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         backoff=backoff,
         email_fallback=deliver.email is not None,
         clock=clock,
-        tuning=WorkerTuning(
-            concurrency=s.worker_concurrency,
-            poll_seconds=s.job_poll_seconds,
-            sweep_interval_seconds=s.sweep_interval_seconds,
-            retention=timedelta(days=s.retention_days),
-            inbound_attempts=s.inbound_attempts,
-            credential_check_seconds=s.credential_check_seconds,
-            degraded_probe_seconds=s.degraded_probe_seconds,
-        ),
+        tuning=worker_tuning(s),
     )
     return Gateway(
         settings=s,
@@ -262,6 +224,94 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         status=status,
         web=web,
         worker=worker,
+    )
+
+
+def build_deliver(
+    settings: Settings,
+    *,
+    templates: TemplateSet,
+    outbox: PostgresOutbox,
+    providers: ProviderRegistry,
+    audit: PostgresAuditLog,
+    contacts: AccountAdmin,
+    health: PostgresChannelHealth,
+    breaker: BreakerPolicy,
+    backoff: BackoffPolicy,
+    clock: Clock,
+) -> Deliver:
+    s = settings
+    mailer = SmtpMailer.from_settings(s)
+    return Deliver(
+        outbox=outbox,
+        providers=providers,
+        backoff=backoff,
+        clock=clock,
+        audit=audit,
+        templates=templates,
+        health=health,
+        breaker=breaker,
+        pacing=PairPacing(burst=s.pair_burst, interval=timedelta(seconds=s.pair_interval_seconds))
+        if s.pair_interval_seconds > 0
+        else None,
+        reconcile=timedelta(seconds=s.send_reconcile_seconds),
+        email=EmailFallback(mailer=mailer, contacts=contacts, subject=s.smtp_subject)
+        if mailer is not None
+        else None,
+    )
+
+
+def build_converse(
+    opened: Opened,
+    *,
+    store: PostgresConversationStore,
+    deliver: Deliver,
+    audit: PostgresAuditLog,
+    backoff: BackoffPolicy,
+    clock: Clock,
+) -> Converse:
+    s = opened.settings
+    database, sealer, tenant = opened.database, opened.sealer, s.wagate_tenant
+    identities = PostgresIdentityStore(database, sealer, opened.blind, tenant)
+    policy = converse_policy(s)
+    return Converse(
+        store=store,
+        identities=identities,
+        sessions=PostgresSessionStore(database, sealer, tenant),
+        assistant=opened.assistant,
+        vaults=PostgresVaultStore(database, sealer, tenant),
+        deliver=deliver,
+        providers=opened.providers,
+        debounce=DebouncePolicy(
+            quiet=timedelta(seconds=s.debounce_seconds),
+            max_wait=timedelta(seconds=s.debounce_max_seconds),
+        ),
+        backoff=backoff,
+        policy=policy,
+        clock=clock,
+        context_hook=opened.context_hook,
+        audit=audit,
+        consent=ConsentGate(
+            identities=identities,
+            notices=policy.notices,
+            keywords=Keywords(consent=s.consent_keyword, optout=s.optout_keyword),
+            audit=audit,
+        )
+        if s.consent_required
+        else None,
+    )
+
+
+def worker_tuning(settings: Settings) -> WorkerTuning:
+    s = settings
+    return WorkerTuning(
+        concurrency=s.worker_concurrency,
+        poll_seconds=s.job_poll_seconds,
+        sweep_interval_seconds=s.sweep_interval_seconds,
+        retention=timedelta(days=s.retention_days),
+        inbound_attempts=s.inbound_attempts,
+        credential_check_seconds=s.credential_check_seconds,
+        degraded_probe_seconds=s.degraded_probe_seconds,
     )
 
 
