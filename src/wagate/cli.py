@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from wagate.logs import configure_logging
+from wagate.observability.logs import configure_logging
 from wagate.settings import ConfigurationError, Settings, load_settings
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ def serve(
     ] = True,
 ) -> None:
     """Run the gateway: webhooks, API and (unless --no-worker) a worker."""
-    from wagate.runtime import serve as run_serve
+    from wagate.runtime.processes import serve as run_serve
 
     run_async(run_serve(settings_or_exit(), host=host, port=port, with_worker=worker))
 
@@ -58,7 +58,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run a job worker only (scale out: any number of these on one database)."""
-    from wagate.runtime import work
+    from wagate.runtime.processes import work
 
     run_async(work(settings_or_exit()))
 

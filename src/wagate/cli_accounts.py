@@ -200,7 +200,7 @@ def retention_run() -> None:
     """Purge what is older than RETENTION_DAYS now (the worker also does this hourly)."""
     from wagate.jobs.worker import retention_once
 
-    _show(_with_gateway(retention_once))
+    _show(_with_gateway(lambda g: retention_once(g.worker)))
 
 
 keys_app = typer.Typer(no_args_is_help=True, help="Encryption keys: rotate, re-seal, status.")

@@ -21,7 +21,8 @@ tenants_app = typer.Typer(
 @tenants_app.command("status")
 def status() -> None:
     """Each channel's state (closed = sending; open = breaker; degraded = token refused)."""
-    typer.echo(json.dumps(_with_gateway(lambda g: g.channel_states(with_ids=True)), indent=2))
+    states = _with_gateway(lambda g: g.status.channel_states(with_ids=True))
+    typer.echo(json.dumps(states, indent=2))
 
 
 @tenants_app.command("set-token")

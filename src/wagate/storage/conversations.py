@@ -9,13 +9,13 @@ import orjson
 
 from wagate.domain.messages import Provider
 from wagate.domain.policy import RATE_WINDOW
-from wagate.jobs.queue import DEFER_SQL, TASK, insert_job_sql
 from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunRecord
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.queue import DEFER_SQL, TASK, insert_job_sql
 
 _LOAD_CONVERSATION_SQL = """
 SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE id = %(id)s

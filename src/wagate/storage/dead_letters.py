@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
-from wagate.jobs.queue import DEFER_SQL
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage.database import Database
 from wagate.storage.inbound_failures import InboundFailures
+from wagate.storage.queue import DEFER_SQL
 
 INBOUND_PREFIX = "in-"
 

@@ -7,9 +7,10 @@ a multiprocess metrics directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from wagate.pipeline.status import Gauges
 from wagate.storage.database import Database
+
+__all__ = ["Gauges", "read_gauges"]
 
 _SQL = """
 SELECT 'outbound' AS family, status AS label, count(*) AS value FROM outbound_messages
@@ -31,16 +32,6 @@ UNION ALL
 SELECT 'jobs', status::text, count(*) FROM procrastinate_jobs
  WHERE status IN ('todo', 'doing') GROUP BY status
 """
-
-
-@dataclass
-class Gauges:
-    outbound: dict[str, int] = field(default_factory=dict)  # by status (not yet accepted)
-    email: dict[str, int] = field(default_factory=dict)  # fallback outcomes
-    resent_after_unknown: int = 0
-    inbound_dead_letters: int = 0
-    inbound_unprocessed: int = 0
-    jobs: dict[str, int] = field(default_factory=dict)
 
 
 async def read_gauges(database: Database, tenant: str) -> Gauges:

@@ -21,12 +21,12 @@ from wagate.domain.messages import (
     WebhookBatch,
     advances,
 )
-from wagate.jobs.queue import insert_job_sql
 from wagate.pipeline.ports import IntakeResult
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
+from wagate.storage.queue import insert_job_sql
 
 _STORE_MESSAGE_SQL = (
     """

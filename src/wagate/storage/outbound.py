@@ -10,13 +10,13 @@ import orjson
 
 from wagate.domain.messages import DeliveryStatus, Provider, advances
 from wagate.domain.phone import is_group_chat
-from wagate.jobs.queue import DEFER_SQL, insert_job_sql
 from wagate.pipeline.ports import OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.queue import DEFER_SQL, insert_job_sql
 
 _PENDING_SQL = """
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,

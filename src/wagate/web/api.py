@@ -6,14 +6,26 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from wagate.storage.queries import ConversationQueries
-
 ACTIVE_SESSION_WINDOW = timedelta(minutes=30)
+
+
+class ConversationReader(Protocol):
+    """The conversations and messages the operator API pages through (storage provides it)."""
+
+    async def count_active(self, *, since: timedelta) -> int:
+        """Conversations with a message within `since`."""
+
+    async def list_conversations(self, *, limit: int, offset: int) -> dict[str, Any]: ...
+
+    async def list_messages(
+        self, conversation_id: int, *, limit: int, offset: int
+    ) -> dict[str, Any] | None:
+        """None when there is no such conversation."""
 
 
 def bearer_guard(api_token: str) -> Callable[[Request], Awaitable[None]]:
@@ -34,7 +46,7 @@ def bearer_guard(api_token: str) -> Callable[[Request], Awaitable[None]]:
 
 def api_router(
     *,
-    queries: ConversationQueries,
+    queries: ConversationReader,
     ping: Callable[[], Awaitable[bool]],
     status: Callable[[], Awaitable[dict[str, Any]]],
     api_token: str,

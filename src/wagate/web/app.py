@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import FastAPI, Response
 from starlette.types import ASGIApp
 
 from wagate import __version__
-from wagate.storage.gauges import read_gauges
+from wagate.edge_services import WebServices
 from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
-from wagate.web.webhooks import webhook_router
-
-if TYPE_CHECKING:
-    from wagate.wiring import Gateway
+from wagate.web.webhooks import WebhookSecrets, webhook_router
 
 
-def create_app(gateway: Gateway) -> ASGIApp:
+def create_app(services: WebServices) -> ASGIApp:
+    """The app over services wiring built: it builds none itself and reads no settings."""
     app = FastAPI(
         title="wagate",
         version=__version__,
@@ -28,41 +24,48 @@ def create_app(gateway: Gateway) -> ASGIApp:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
+    credentials = services.webhooks
+    secrets = WebhookSecrets(
+        meta_app_secret=credentials.meta_app_secret,
+        meta_verify_token=credentials.meta_verify_token,
+        fonnte_secret=credentials.fonnte_secret,
+        fonnte_networks=credentials.fonnte_networks,
+    )
     app.include_router(
-        webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake, clock=gateway.clock)
+        webhook_router(secrets=secrets, intake=services.intake, clock=services.clock)
     )
     app.include_router(
         admin_router(
-            audit=gateway.audit,
-            dead_letters=gateway.dead_letters,
-            accounts=gateway.accounts,
-            sender=gateway.sender,
-            api_token=gateway.api_token,
-            clock=gateway.clock,
-            notices=gateway.converse.policy.notices,
+            audit=services.audit,
+            dead_letters=services.dead_letters,
+            accounts=services.accounts,
+            sender=services.sender,
+            api_token=services.api_token,
+            clock=services.clock,
+            notices=services.notices,
         )
     )
-    app.include_router(audit_router(audit=gateway.audit, api_token=gateway.api_token))
+    app.include_router(audit_router(audit=services.audit, api_token=services.api_token))
     app.include_router(
         api_router(
-            queries=gateway.queries,
-            ping=gateway.database.ping,
-            status=gateway.status,
-            channels=gateway.channel_states,
-            api_token=gateway.api_token,
+            queries=services.queries,
+            ping=services.ping,
+            status=services.status.status,
+            channels=services.status.channel_states,
+            api_token=services.api_token,
         )
     )
     app.include_router(
         metrics_router(
-            gauges=lambda: read_gauges(gateway.database, gateway.settings.wagate_tenant),
-            channels=lambda: gateway.channel_states(with_ids=True),
-            api_token=gateway.api_token,
+            gauges=services.status.gauges,
+            channels=lambda: services.status.channel_states(with_ids=True),
+            api_token=services.api_token,
         )
     )
-    if gateway.settings.wagate_bench_endpoint:
+    if services.bench_endpoint:
 
         @app.post("/_bench/ok", include_in_schema=False)
         async def bench_ok() -> Response:
             return Response(content=b'{"status":"ok"}', media_type="application/json")
 
-    return RequestContext(BodyLimit(app, max_bytes=gateway.settings.wagate_max_body_bytes))
+    return RequestContext(BodyLimit(app, max_bytes=services.max_body_bytes))

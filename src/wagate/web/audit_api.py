@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, Query
 
-from wagate.storage.audit import PostgresAuditLog
+from wagate.domain.audit import AuditEntry, VerifyReport
 from wagate.web.api import bearer_guard
 
 MAX_PAGE = 1000
+
+
+class AuditReader(Protocol):
+    """The audit trail as the API reads it (storage provides it)."""
+
+    async def page(
+        self, *, after_seq: int, since: datetime | None, until: datetime | None, limit: int
+    ) -> list[AuditEntry]: ...
+
+    async def verify(self) -> VerifyReport: ...
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -20,7 +30,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def audit_router(*, audit: PostgresAuditLog, api_token: str) -> APIRouter:
+def audit_router(*, audit: AuditReader, api_token: str) -> APIRouter:
     router = APIRouter(prefix="/api/audit", dependencies=[Depends(bearer_guard(api_token))])
 
     @router.get("")

@@ -1,0 +1,99 @@
+"""What wiring hands each edge: one frozen bundle of built services per edge, nothing more.
+
+The web app and the worker never see the settings, the `Gateway` or a constructor: they get
+exactly the services and the few knobs they use, built once by `wagate.wiring`. Each bundle
+lists its edge's whole dependency surface, so a new dependency of an edge shows up here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from wagate.domain.breaker import BreakerPolicy
+from wagate.domain.conversation import Notices
+from wagate.domain.messages import Provider
+from wagate.domain.retry import BackoffPolicy
+from wagate.pipeline.converse import Converse
+from wagate.pipeline.intake import Intake
+from wagate.pipeline.send import OperatorSend
+from wagate.pipeline.status import GatewayStatus
+from wagate.providers.registry import ProviderRegistry
+from wagate.storage.accounts import AccountAdmin
+from wagate.storage.audit import PostgresAuditLog
+from wagate.storage.conversations import PostgresConversationStore
+from wagate.storage.database import Database
+from wagate.storage.dead_letters import DeadLetters
+from wagate.storage.inbound_failures import InboundFailures
+from wagate.storage.provider_health import PostgresChannelHealth
+from wagate.storage.queries import ConversationQueries
+from wagate.storage.rights import ContactRights
+
+Clock = Callable[[], datetime]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookCredentials:
+    """What the webhook endpoints check requests against; None where a provider is off."""
+
+    meta_app_secret: str | None
+    meta_verify_token: str | None
+    fonnte_secret: str | None
+    fonnte_networks: tuple[IPNetwork, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebServices:
+    """Everything `wagate.web.app.create_app` serves: webhooks, operator API, metrics."""
+
+    webhooks: WebhookCredentials
+    intake: Intake
+    audit: PostgresAuditLog
+    dead_letters: DeadLetters
+    accounts: AccountAdmin
+    sender: OperatorSend
+    queries: ConversationQueries
+    status: GatewayStatus
+    ping: Callable[[], Awaitable[bool]]
+    notices: Notices
+    api_token: str
+    clock: Clock
+    max_body_bytes: int
+    bench_endpoint: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerTuning:
+    """The worker's knobs, read once from the settings."""
+
+    concurrency: int
+    poll_seconds: float
+    sweep_interval_seconds: float
+    retention: timedelta
+    inbound_attempts: int
+    credential_check_seconds: float
+    degraded_probe_seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerServices:
+    """Everything `wagate.jobs.worker` runs: conversation jobs, the sweep, retention, credential
+    checks and the queue statistics."""
+
+    database: Database
+    converse: Converse
+    conversations: PostgresConversationStore
+    inbound_failures: InboundFailures
+    audit: PostgresAuditLog
+    rights: ContactRights
+    providers: ProviderRegistry
+    channel_health: PostgresChannelHealth
+    channels: Mapping[Provider, str]
+    breaker: BreakerPolicy
+    backoff: BackoffPolicy
+    email_fallback: bool
+    clock: Clock
+    tuning: WorkerTuning
