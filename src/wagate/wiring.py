@@ -29,7 +29,7 @@ from wagate.pipeline.consent_gate import ConsentGate
 from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake
-from wagate.pipeline.send import OperatorSend
+from wagate.pipeline.operator import OperatorService
 from wagate.providers.base import MessagingProvider
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
@@ -53,6 +53,7 @@ from wagate.storage.intake import IntakeStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
+from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.vaults import PostgresVaultStore
@@ -88,7 +89,7 @@ class Gateway:
     outbox: PostgresOutbox = field(init=False)
     deliver: Deliver = field(init=False)
     converse: Converse = field(init=False)
-    sender: OperatorSend = field(init=False)
+    operator: OperatorService = field(init=False)
     audit: PostgresAuditLog = field(init=False)
     rights: ContactRights = field(init=False)
     dead_letters: DeadLetters = field(init=False)
@@ -124,13 +125,6 @@ class Gateway:
         self.outbox = PostgresOutbox(self.database, self.sealer, self.blind, tenant)
         backoff = BackoffPolicy(max_attempts=s.send_attempts)
         templates = s.templates()
-        self.sender = OperatorSend(
-            outbox=self.outbox,
-            channels=configured_channels(s),
-            capabilities=configured_capabilities(s),
-            clock=self.clock,
-            templates=templates,
-        )
         mailer = SmtpMailer.from_settings(s)
         self.deliver = Deliver(
             outbox=self.outbox,
@@ -178,6 +172,24 @@ class Gateway:
             )
             if s.consent_required
             else None,
+        )
+        self.operator = OperatorService.build(
+            audit=self.audit,
+            clock=self.clock,
+            accounts=self.accounts,
+            outbox=self.outbox,
+            channels=configured_channels(s),
+            capabilities=configured_capabilities(s),
+            templates=templates,
+            link_code_text=policy.notices.link_code,
+            dead_letters=self.dead_letters,
+            credentials=self.credentials,
+            rights=self.rights,
+            keys=KeyAdmin(
+                Resealer(self.database, self.sealer, tenant),
+                keyfile_path(s),
+                source="WAGATE_ENCRYPTION_KEYS",
+            ),
         )
 
     @staticmethod

@@ -31,17 +31,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
     app.include_router(
         webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake, clock=gateway.clock)
     )
-    app.include_router(
-        admin_router(
-            audit=gateway.audit,
-            dead_letters=gateway.dead_letters,
-            accounts=gateway.accounts,
-            sender=gateway.sender,
-            api_token=gateway.api_token,
-            clock=gateway.clock,
-            notices=gateway.converse.policy.notices,
-        )
-    )
+    app.include_router(admin_router(operator=gateway.operator, api_token=gateway.api_token))
     app.include_router(audit_router(audit=gateway.audit, api_token=gateway.api_token))
     app.include_router(
         api_router(

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from wagate.storage.audit import PostgresAuditLog
+from wagate.pipeline.operator.ports import AuditLog
 from wagate.web.api import bearer_guard
 
 MAX_PAGE = 1000
@@ -20,7 +20,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def audit_router(*, audit: PostgresAuditLog, api_token: str) -> APIRouter:
+def audit_router(*, audit: AuditLog, api_token: str) -> APIRouter:
     router = APIRouter(prefix="/api/audit", dependencies=[Depends(bearer_guard(api_token))])
 
     @router.get("")
