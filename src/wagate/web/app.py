@@ -32,7 +32,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
         webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake, clock=gateway.clock)
     )
     app.include_router(admin_router(operator=gateway.operator, api_token=gateway.api_token))
-    app.include_router(audit_router(audit=gateway.audit, api_token=gateway.api_token))
+    app.include_router(audit_router(audit=gateway.operator.trail, api_token=gateway.api_token))
     app.include_router(
         api_router(
             queries=gateway.queries,

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, Query
 
-from wagate.pipeline.operator.ports import AuditLog
+from wagate.domain.audit import AuditEntry, VerifyReport
 from wagate.web.api import bearer_guard
 
 MAX_PAGE = 1000
+
+
+class AuditReader(Protocol):
+    """What the router reads: the operator service's `trail` (or the audit log itself)."""
+
+    async def page(
+        self,
+        *,
+        after_seq: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]: ...
+
+    async def verify(self) -> VerifyReport: ...
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -20,7 +35,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def audit_router(*, audit: AuditLog, api_token: str) -> APIRouter:
+def audit_router(*, audit: AuditReader, api_token: str) -> APIRouter:
     router = APIRouter(prefix="/api/audit", dependencies=[Depends(bearer_guard(api_token))])
 
     @router.get("")

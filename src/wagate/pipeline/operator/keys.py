@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wagate.pipeline.operator.actor import Actor
-from wagate.pipeline.operator.errors import Rejected
+from wagate.pipeline.operator.errors import Conflict, Rejected
 from wagate.pipeline.operator.ports import KeyStore
 from wagate.pipeline.operator.recorder import Recorder
 
@@ -33,7 +33,10 @@ class Keys:
                 "keys come from WAGATE_ENCRYPTION_KEYS: put a new id:base64 key first in that "
                 "list, restart the processes, then run `wagate keys reseal`."
             )
-        key_id, count = self.store.rotate()
+        try:
+            key_id, count = self.store.rotate()
+        except ValueError as exc:  # another rotation is writing the key file
+            raise Conflict(str(exc)) from exc
         # The key id is no secret, but it is random: the count says the same and compares.
         await self.recorder.record(by, "keys.rotated", None, keys=count)
         return Rotation(key_id=key_id, keys=count, location=self.store.location)

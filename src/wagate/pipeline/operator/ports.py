@@ -134,7 +134,8 @@ class KeyStore(Protocol):
         ...
 
     def rotate(self) -> tuple[str, int]:
-        """Add a new current key: (its id, how many keys there are now)."""
+        """Add a new current key: (its id, how many keys there are now). Raises ValueError
+        when another rotation is under way."""
         ...
 
     async def status(self) -> dict[str, int]: ...
