@@ -160,6 +160,12 @@ def test_every_operator_action_is_recorded_alike_through_the_cli_and_the_api(
         ):
             drive(Door(name=name, gateway=gateway, workdir=workdir), fake_meta, url, numbers)
             found[name] = operator_records(url)
+            # The audit API reads the same trail, and the chain holds.
+            assert gateway.api("/api/audit/verify")["ok"] is True
+            listed = gateway.api("/api/audit", limit=1000)["items"]
+            assert [e["action"] for e in listed if e["actor"].startswith("operator:")] == [
+                r[0] for r in found[name]
+            ]
 
     actions = [r[0] for r in found["cli"]]
     assert actions == [
