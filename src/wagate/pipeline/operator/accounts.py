@@ -18,6 +18,7 @@ from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.sending import Sending
 
 _TRUE = {"1", "true", "yes", "y", "ya"}
+_COLUMNS = ("username", "name", "role", "email", "phone", "approved")
 
 
 def _phone(value: str) -> str:
@@ -39,6 +40,31 @@ class _Row:
     email: str | None
     phone: str | None
     approved: bool
+
+
+def parse_csv(text: str, source: str) -> list[_Row]:
+    """Rows `username,name,role,email,phone,approved`; Rejected naming the first bad line."""
+    rows = []
+    for line, raw in enumerate(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))), start=2):
+        given = {name: (value or "").strip() for name, value in raw.items() if name}
+        cells = dict.fromkeys(_COLUMNS, "") | given
+        if not cells["username"]:
+            raise Rejected(f"{source}:{line}: username is empty")
+        try:
+            number = normalise_phone(cells["phone"]) if cells["phone"] else None
+        except InvalidPhoneNumber as exc:
+            raise Rejected(f"{source}:{line}: {exc}") from exc
+        rows.append(
+            _Row(
+                username=cells["username"],
+                name=cells["name"] or None,
+                role=cells["role"] or "user",
+                email=cells["email"] or None,
+                phone=number,
+                approved=cells["approved"].lower() in _TRUE,
+            )
+        )
+    return rows
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,26 +174,7 @@ class Accounts:
     async def import_csv(self, text: str, *, by: Actor, source: str = "csv") -> tuple[int, int]:
         """Rows `username,name,role,email,phone,approved`; existing usernames are updated.
         Every row is checked before any is stored. Returns (added, updated)."""
-        rows = []
-        for line, row in enumerate(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))), start=2):
-            username = (row.get("username") or "").strip()
-            if not username:
-                raise Rejected(f"{source}:{line}: username is empty")
-            phone = (row.get("phone") or "").strip()
-            try:
-                number = normalise_phone(phone) if phone else None
-            except InvalidPhoneNumber as exc:
-                raise Rejected(f"{source}:{line}: {exc}") from exc
-            rows.append(
-                _Row(
-                    username=username,
-                    name=(row.get("name") or "").strip() or None,
-                    role=(row.get("role") or "user").strip() or "user",
-                    email=(row.get("email") or "").strip() or None,
-                    phone=number,
-                    approved=(row.get("approved") or "").strip().lower() in _TRUE,
-                )
-            )
+        rows = parse_csv(text, source)
         added = updated = 0
         for r in rows:
             if await self.store.upsert(
