@@ -13,19 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from wagate.domain.breaker import BreakerPolicy
-from wagate.domain.conversation import Notices
 from wagate.domain.messages import Provider
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.converse import Converse
 from wagate.pipeline.intake import Intake
-from wagate.pipeline.send import OperatorSend
+from wagate.pipeline.operator import OperatorService
 from wagate.pipeline.status import GatewayStatus
 from wagate.providers.registry import ProviderRegistry
-from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
-from wagate.storage.dead_letters import DeadLetters
 from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.provider_health import PostgresChannelHealth
 from wagate.storage.queries import ConversationQueries
@@ -51,14 +48,10 @@ class WebServices:
 
     webhooks: WebhookCredentials
     intake: Intake
-    audit: PostgresAuditLog
-    dead_letters: DeadLetters
-    accounts: AccountAdmin
-    sender: OperatorSend
+    operator: OperatorService
     queries: ConversationQueries
     status: GatewayStatus
     ping: Callable[[], Awaitable[bool]]
-    notices: Notices
     api_token: str
     clock: Clock
     max_body_bytes: int

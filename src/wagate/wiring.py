@@ -32,7 +32,7 @@ from wagate.pipeline.consent_gate import ConsentGate
 from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake
-from wagate.pipeline.send import OperatorSend
+from wagate.pipeline.operator import OperatorService
 from wagate.pipeline.status import GatewayStatus
 from wagate.providers.base import MessagingProvider
 from wagate.providers.fonnte.client import FonnteClient
@@ -58,6 +58,7 @@ from wagate.storage.intake import IntakeStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
+from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.vaults import PostgresVaultStore
@@ -80,8 +81,7 @@ def _secret(value: Any) -> str | None:
 class Gateway:
     """What one process opened (database, clients) and what wiring built on it; `close()`
     releases it. The edges are never handed this: the web app gets `web`, the worker gets
-    `worker`. The operator services below are read by the CLI until it moves onto the
-    operator service."""
+    `worker`; the CLI acts through `operator`."""
 
     settings: Settings
     database: Database
@@ -91,11 +91,7 @@ class Gateway:
     providers: ProviderRegistry
     clock: Clock
     accounts: AccountAdmin
-    audit: PostgresAuditLog
-    rights: ContactRights
-    dead_letters: DeadLetters
-    sender: OperatorSend
-    credentials: PostgresCredentials
+    operator: OperatorService
     status: GatewayStatus
     web: WebServices
     worker: WorkerServices
@@ -140,13 +136,6 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     breaker = breaker_policy(s)
     channels = configured_channels(s)
     templates = s.templates()
-    sender = OperatorSend(
-        outbox=outbox,
-        channels=channels,
-        capabilities=configured_capabilities(s),
-        clock=clock,
-        templates=templates,
-    )
     deliver = build_deliver(
         s,
         templates=templates,
@@ -170,7 +159,22 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         count=partial(read_gauges, database, tenant),
     )
     rights = ContactRights(database, sealer, blind, tenant)
-    dead_letters = DeadLetters(database, sealer, tenant, inbound_failures)
+    operator = OperatorService.build(
+        audit=audit,
+        clock=clock,
+        accounts=accounts,
+        outbox=outbox,
+        channels=channels,
+        capabilities=configured_capabilities(s),
+        templates=templates,
+        link_code_text=converse.policy.notices.link_code,
+        dead_letters=DeadLetters(database, sealer, tenant, inbound_failures),
+        credentials=credentials,
+        rights=rights,
+        keys=KeyAdmin(
+            Resealer(database, sealer, tenant), keyfile_path(s), source="WAGATE_ENCRYPTION_KEYS"
+        ),
+    )
     web = WebServices(
         webhooks=webhook_credentials(s),
         intake=Intake(
@@ -178,14 +182,10 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
             debounce=timedelta(seconds=s.debounce_seconds),
             clock=clock,
         ),
-        audit=audit,
-        dead_letters=dead_letters,
-        accounts=accounts,
-        sender=sender,
+        operator=operator,
         queries=ConversationQueries(database, sealer, tenant),
         status=status,
         ping=database.ping,
-        notices=converse.policy.notices,
         api_token=opened.api_token,
         clock=clock,
         max_body_bytes=s.wagate_max_body_bytes,
@@ -216,11 +216,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         providers=opened.providers,
         clock=clock,
         accounts=accounts,
-        audit=audit,
-        rights=rights,
-        dead_letters=dead_letters,
-        sender=sender,
-        credentials=credentials,
+        operator=operator,
         status=status,
         web=web,
         worker=worker,

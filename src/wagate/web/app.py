@@ -34,18 +34,8 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(
         webhook_router(secrets=secrets, intake=services.intake, clock=services.clock)
     )
-    app.include_router(
-        admin_router(
-            audit=services.audit,
-            dead_letters=services.dead_letters,
-            accounts=services.accounts,
-            sender=services.sender,
-            api_token=services.api_token,
-            clock=services.clock,
-            notices=services.notices,
-        )
-    )
-    app.include_router(audit_router(audit=services.audit, api_token=services.api_token))
+    app.include_router(admin_router(operator=services.operator, api_token=services.api_token))
+    app.include_router(audit_router(audit=services.operator.trail, api_token=services.api_token))
     app.include_router(
         api_router(
             queries=services.queries,

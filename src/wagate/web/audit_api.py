@@ -14,10 +14,15 @@ MAX_PAGE = 1000
 
 
 class AuditReader(Protocol):
-    """The audit trail as the API reads it (storage provides it)."""
+    """What the router reads: the operator service's `trail` (or the audit log itself)."""
 
     async def page(
-        self, *, after_seq: int, since: datetime | None, until: datetime | None, limit: int
+        self,
+        *,
+        after_seq: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
     ) -> list[AuditEntry]: ...
 
     async def verify(self) -> VerifyReport: ...
