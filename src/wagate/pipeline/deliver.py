@@ -37,6 +37,7 @@ from wagate.domain.errors import (
     TransientSendError,
 )
 from wagate.domain.messages import Provider
+from wagate.domain.outbound import OutboundStatus
 from wagate.domain.pacing import PairPacing
 from wagate.domain.phone import is_group_chat
 from wagate.domain.retry import BackoffPolicy
@@ -150,7 +151,7 @@ class Deliver:
                 "outside the 24-hour window and no out_of_window template is configured",
             )
             return False
-        unknown = message.status == "sending"
+        unknown = message.status is OutboundStatus.SENDING
         if unknown and not await self._may_resend(message, provider, now):
             return False
         # Pacing before the breaker: a probe, once claimed, must not wait behind the pair.
