@@ -5,11 +5,18 @@ wagate.domain.outbound, so a change to the table has to be made twice, on purpos
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from wagate.domain import errors as e
 from wagate.domain.outbound import Cause, OutboundStatus, allowed, settled, sources
+from wagate.domain.retry import BackoffPolicy
+from wagate.pipeline.deliver import Deliver
+from wagate.providers.base import SentMessage
 from wagate.storage.statuses import guard, literal_set
+from wagate.testing import Clock, Directory, MemoryOutbox, ScriptedProvider
 
 S = OutboundStatus
 C = Cause
@@ -112,3 +119,50 @@ def test_storage_guards_are_the_tables_sources() -> None:
 
 def test_settled_means_the_provider_has_it_or_it_failed() -> None:
     assert [s for s in OutboundStatus if not settled(s)] == [S.PENDING, S.SENDING]
+
+
+# ------------------------------------------------------------------ the races, through delivery
+
+
+def _deliver(outbox: MemoryOutbox, provider: ScriptedProvider, clock: Clock) -> Deliver:
+    return Deliver(
+        outbox=outbox,
+        providers=Directory(provider),
+        backoff=BackoffPolicy(max_attempts=3, base=timedelta(seconds=1)),
+        clock=clock,
+        jitter=lambda: 0.0,
+        pacing=None,
+    )
+
+
+async def test_a_status_naming_our_key_before_the_answer_is_not_undone_by_it() -> None:
+    clock = Clock()
+    outbox = MemoryOutbox(clock=clock)
+    outbox.add(1)
+
+    class StatusFirst(ScriptedProvider):
+        async def send_text(self, **fields: Any) -> SentMessage:
+            assert outbox.status_webhook(1, S.DELIVERED, by_key=True)
+            return await super().send_text(**fields)
+
+    assert await _deliver(outbox, StatusFirst(), clock)(1) == 1
+    assert outbox.statuses() == [S.DELIVERED]
+    # Later statuses by the provider's id: up only.
+    assert outbox.status_webhook(1, S.READ, by_key=False)
+    assert not outbox.status_webhook(1, S.SENT, by_key=False)
+    assert outbox.statuses() == [S.READ]
+
+
+async def test_a_retry_answer_after_the_status_settled_the_row_is_ignored() -> None:
+    clock = Clock()
+    outbox = MemoryOutbox(clock=clock)
+    outbox.add(1)
+
+    class TookItThen502(ScriptedProvider):
+        async def send_text(self, **fields: Any) -> SentMessage:
+            outbox.status_webhook(1, S.SENT, by_key=True)
+            raise e.ProviderUnavailable("502")
+
+    await _deliver(outbox, TookItThen502(), clock)(1)
+    assert outbox.statuses() == [S.SENT]
+    assert await outbox.pending(1) == []  # never sent again
