@@ -52,6 +52,17 @@ IN_FLIGHT = frozenset({S.PENDING, S.SENDING})  # not yet taken by the provider, 
 DELIVERY = tuple(S(d.value) for d in DeliveryStatus)  # what status webhooks report
 
 
+class EmailStatus(StrEnum):
+    """The e-mail fallback of a row that failed for good (OU4), beside its status."""
+
+    PENDING = "pending"  # due (again at `email_next_at`, after a "try later")
+    SENT = "sent"
+    FAILED = "failed"  # refused, or given up after its tries
+    NO_ADDRESS = "no_address"  # the contact's account has no address
+    SKIPPED = "skipped"  # not to be e-mailed (no fallback configured, or outcome unknown)
+    UNREADABLE = "unreadable"  # its content can no longer be opened
+
+
 def _ladder() -> frozenset[tuple[OutboundStatus, OutboundStatus]]:
     """Status webhooks by the provider's id: up the ladder only, nothing after `failed`."""
     return frozenset(

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from wagate.domain.outbound import EmailStatus
 from wagate.domain.phone import is_group_chat
 from wagate.pipeline.outbound_audit import OutboundAudit
 from wagate.pipeline.ports import (
@@ -51,7 +52,9 @@ class SendEmails:
             phone = None if is_group_chat(message.recipient) else message.recipient
             address = await self.fallback.contacts.email_for_conversation(conversation_id, phone)
             if not address:
-                await self.outbox.email_outcome(message.id, status="no_address", error=None)
+                await self.outbox.email_outcome(
+                    message.id, status=EmailStatus.NO_ADDRESS, error=None
+                )
                 continue
             try:
                 await self.fallback.mailer.send(
@@ -65,7 +68,9 @@ class SendEmails:
             except MailDeliveryError as exc:
                 await self._failed(message, exc)
                 continue
-            await self.outbox.email_outcome(message.id, status="sent", error=None, attempted=True)
+            await self.outbox.email_outcome(
+                message.id, status=EmailStatus.SENT, error=None, attempted=True
+            )
             await self.record("message.emailed", message)
             log.info("deliver.emailed", message_id=message.id)
 
@@ -74,13 +79,17 @@ class SendEmails:
         if not exc.permanent and tries < MAX_EMAIL_ATTEMPTS:
             next_at = self.clock() + EMAIL_RETRY_BASE * (2 ** (tries - 1))
             await self.outbox.email_outcome(
-                message.id, status="pending", error=str(exc)[:300], attempted=True, next_at=next_at
+                message.id,
+                status=EmailStatus.PENDING,
+                error=str(exc)[:300],
+                attempted=True,
+                next_at=next_at,
             )
             await self.outbox.defer_delivery(message.conversation_id, run_at=next_at)
             log.warning("deliver.email_retry", message_id=message.id, attempt=tries)
             return
         await self.outbox.email_outcome(
-            message.id, status="failed", error=str(exc)[:300], attempted=True
+            message.id, status=EmailStatus.FAILED, error=str(exc)[:300], attempted=True
         )
         await self.record("message.email_failed", message, permanent=exc.permanent)
         log.error("deliver.email_failed", message_id=message.id, permanent=exc.permanent)

@@ -12,7 +12,7 @@ from wagate.domain.chat import ChatTurn
 from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView
 from wagate.domain.messages import Provider
-from wagate.domain.outbound import OutboundStatus
+from wagate.domain.outbound import EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
 from wagate.providers.base import MessagingProvider
 
@@ -235,7 +235,7 @@ class Outbox(Protocol):
         self,
         message_id: int,
         *,
-        status: str,
+        status: EmailStatus,
         error: str | None,
         attempted: bool = False,
         next_at: datetime | None = None,

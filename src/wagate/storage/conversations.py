@@ -16,7 +16,7 @@ from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
-from wagate.storage.statuses import FAILED, IN_FLIGHT, PENDING
+from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 _LOAD_CONVERSATION_SQL = """
 SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE id = %(id)s
@@ -78,7 +78,7 @@ WITH candidates AS (
      AND COALESCE(next_attempt_at, created_at) < %(older_than)s
   UNION
   SELECT conversation_id FROM outbound_messages
-   WHERE %(email_fallback)s AND status = {FAILED} AND email_status = 'pending'
+   WHERE %(email_fallback)s AND status = {FAILED} AND email_status = {EMAIL_DUE}
      AND conversation_id IS NOT NULL
      AND COALESCE(email_next_at, status_at) < %(older_than)s
 ), orphans AS (

@@ -27,7 +27,7 @@ from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
-from wagate.storage.statuses import guard
+from wagate.storage.statuses import EMAIL_DUE, guard
 
 _STORE_MESSAGE_SQL = (
     """
@@ -73,7 +73,7 @@ WITH recorded AS (
      SET status = %(status)s, status_at = %(occurred_at)s,
          provider_message_id = COALESCE(provider_message_id, %(message_id)s),
          -- A failure reported later is e-mailed like one seen at send time (OU4).
-         email_status = CASE WHEN %(failed)s THEN 'pending' ELSE email_status END,
+         email_status = CASE WHEN %(failed)s THEN {EMAIL_DUE} ELSE email_status END,
          error_code = COALESCE(%(error_code)s, error_code),
          error_detail = COALESCE(%(error_detail)s, error_detail)
    WHERE provider = %(provider)s AND EXISTS (SELECT 1 FROM recorded)

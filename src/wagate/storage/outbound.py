@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from wagate.domain.messages import DeliveryStatus, Provider, advances
-from wagate.domain.outbound import Cause, OutboundStatus
+from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
 from wagate.jobs.queue import DEFER_SQL, insert_job_sql
 from wagate.pipeline.ports import OutboundMessage
@@ -18,7 +18,17 @@ from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
-from wagate.storage.statuses import ACCEPTED, FAILED, PENDING, SENDING, guard, literal_set
+from wagate.storage.statuses import (
+    ACCEPTED,
+    EMAIL_DUE,
+    EMAIL_SENT,
+    EMAIL_SKIPPED,
+    FAILED,
+    PENDING,
+    SENDING,
+    guard,
+    literal_set,
+)
 
 # A send's own answer applies only to a row no status webhook has settled yet.
 _ACCEPTABLE = guard(Cause.SEND_ACCEPTED, OutboundStatus.ACCEPTED)
@@ -38,12 +48,12 @@ SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempot
        o.status, o.last_attempt_at, o.throttles, o.email_attempts
   FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
  WHERE o.conversation_id = %(conversation_id)s AND o.status = {FAILED}
-   AND o.email_status = 'pending' AND (o.email_next_at IS NULL OR o.email_next_at <= now())
+   AND o.email_status = {EMAIL_DUE} AND (o.email_next_at IS NULL OR o.email_next_at <= now())
  ORDER BY o.id
 """
-_EMAIL_OUTCOME_SQL = """
+_EMAIL_OUTCOME_SQL = f"""
 UPDATE outbound_messages SET email_status = %(status)s, email_error = %(error)s,
-       emailed_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE emailed_at END,
+       emailed_at = CASE WHEN %(status)s = {EMAIL_SENT} THEN now() ELSE emailed_at END,
        email_attempts = email_attempts + CASE WHEN %(attempted)s THEN 1 ELSE 0 END,
        email_next_at = %(next_at)s
  WHERE id = %(id)s
@@ -123,7 +133,7 @@ UPDATE outbound_messages SET status = {PENDING}, next_attempt_at = %(at)s,
 _FAILED_SQL = f"""
 UPDATE outbound_messages SET status = {FAILED}, error_code = %(error_code)s,
        error_detail = %(error)s, status_at = now(),
-       email_status = CASE WHEN %(email_due)s THEN 'pending' ELSE 'skipped' END
+       email_status = CASE WHEN %(email_due)s THEN {EMAIL_DUE} ELSE {EMAIL_SKIPPED} END
  WHERE id = %(id)s AND status IN {guard(Cause.FAIL, OutboundStatus.FAILED)}
 """
 
@@ -181,7 +191,7 @@ class PostgresOutbox:
         await self.failed(message_id, error_code="unreadable", error="content cannot be opened")
 
     async def _unmailable(self, message_id: int) -> None:
-        await self.email_outcome(message_id, status="unreadable", error=None)
+        await self.email_outcome(message_id, status=EmailStatus.UNREADABLE, error=None)
 
     async def _readable(
         self, rows: list[Any], on_unreadable: Callable[[int], Awaitable[None]]
@@ -316,14 +326,14 @@ class PostgresOutbox:
         self,
         message_id: int,
         *,
-        status: str,
+        status: EmailStatus,
         error: str | None,
         attempted: bool = False,
         next_at: datetime | None = None,
     ) -> None:
         params = {
             "id": message_id,
-            "status": status,
+            "status": status.value,
             "error": error,
             "attempted": attempted,
             "next_at": next_at,

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
 
-from wagate.domain.outbound import Cause, OutboundStatus, sources
+from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus, sources
 
 
-def literal(status: OutboundStatus) -> str:
+def literal(status: StrEnum) -> str:
     """`'pending'`: safe to splice, the values are the enum's own constants."""
     return f"'{status.value}'"
 
@@ -29,3 +30,6 @@ SENDING = literal(OutboundStatus.SENDING)
 ACCEPTED = literal(OutboundStatus.ACCEPTED)
 FAILED = literal(OutboundStatus.FAILED)
 IN_FLIGHT = literal_set({OutboundStatus.PENDING, OutboundStatus.SENDING})
+EMAIL_DUE = literal(EmailStatus.PENDING)
+EMAIL_SKIPPED = literal(EmailStatus.SKIPPED)
+EMAIL_SENT = literal(EmailStatus.SENT)

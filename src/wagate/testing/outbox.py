@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from wagate.domain.messages import Provider
-from wagate.domain.outbound import Cause, OutboundStatus, allowed
+from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus, allowed
 from wagate.pipeline.ports import OutboundMessage
 
 
@@ -91,7 +91,7 @@ class MemoryOutbox:
             return False
         moved = row.move(status, cause)
         if moved and status is OutboundStatus.FAILED:
-            row.email_status = "pending"
+            row.email_status = EmailStatus.PENDING
         return moved
 
     # ------------------------------------------------------------------ the Outbox port
@@ -128,7 +128,7 @@ class MemoryOutbox:
         row = self.rows[message_id]
         if row.move(OutboundStatus.FAILED, Cause.FAIL):
             row.error_code = error_code
-            row.email_status = "pending" if email_due else "skipped"
+            row.email_status = EmailStatus.PENDING if email_due else EmailStatus.SKIPPED
 
     async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:
         self.deferred.append(run_at)
@@ -182,7 +182,7 @@ class MemoryOutbox:
             self._view(r)
             for r in self.rows.values()
             if r.status == OutboundStatus.FAILED
-            and r.email_status == "pending"
+            and r.email_status == EmailStatus.PENDING
             and (r.email_next_at is None or r.email_next_at <= self.clock())
         ]
 
@@ -190,7 +190,7 @@ class MemoryOutbox:
         self,
         message_id: int,
         *,
-        status: str,
+        status: EmailStatus,
         error: str | None,
         attempted: bool = False,
         next_at: datetime | None = None,
