@@ -115,6 +115,8 @@ class Deliver:
         return accepted
 
     async def _deliver_one(self, message: OutboundMessage, run: GateRun) -> MessageOutcome:
+        """One message's fate: Sent, Failed (recorded as a dead letter), or Deferred (its row
+        already says why: next attempt, released, unknown outcome; the caller queues the job)."""
         now = self.clock()
         if message.next_attempt_at is not None and message.next_attempt_at > now:
             return Deferred(until=message.next_attempt_at)
