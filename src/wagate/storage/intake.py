@@ -19,14 +19,15 @@ from wagate.domain.messages import (
     OtherEvent,
     StatusUpdate,
     WebhookBatch,
-    advances,
 )
+from wagate.domain.outbound import Cause, OutboundStatus, sources
 from wagate.pipeline.ports import IntakeResult
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.queue import insert_job_sql
+from wagate.storage.statuses import EMAIL_DUE, guard
 
 _STORE_MESSAGE_SQL = (
     """
@@ -59,7 +60,7 @@ SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS
 )
 
 _STORE_STATUS_SQL = (
-    """
+    f"""
 WITH recorded AS (
   INSERT INTO delivery_statuses (tenant, provider, provider_message_id, status, occurred_at, errors,
                                  tracker)
@@ -72,7 +73,7 @@ WITH recorded AS (
      SET status = %(status)s, status_at = %(occurred_at)s,
          provider_message_id = COALESCE(provider_message_id, %(message_id)s),
          -- A failure reported later is e-mailed like one seen at send time (OU4).
-         email_status = CASE WHEN %(failed)s THEN 'pending' ELSE email_status END,
+         email_status = CASE WHEN %(failed)s THEN {EMAIL_DUE} ELSE email_status END,
          error_code = COALESCE(%(error_code)s, error_code),
          error_detail = COALESCE(%(error_detail)s, error_detail)
    WHERE provider = %(provider)s AND EXISTS (SELECT 1 FROM recorded)
@@ -80,7 +81,7 @@ WITH recorded AS (
           -- OU9: the status names our key (Meta's biz_opaque_callback_data) for a send whose
           -- answer we never saw (timeout, crash): the provider has it, so it is never resent.
           OR (%(tracker)s::text IS NOT NULL AND idempotency_key = %(tracker)s
-              AND provider_message_id IS NULL AND status IN ('pending', 'sending')))
+              AND provider_message_id IS NULL AND status IN {guard(Cause.STATUS_BY_KEY)}))
   RETURNING id, conversation_id
 ), reroute AS (
   -- A failure reported later (131047 outside the window, undeliverable…): the conversation's
@@ -212,7 +213,7 @@ class IntakeStore:
             "errors": _json(status.errors).decode(),
             "error_code": first_error.code if first_error else None,
             "error_detail": (first_error.details or first_error.title) if first_error else None,
-            "may_replace": [s.value for s in DeliveryStatus if advances(s, status.status)],
+            "may_replace": [s.value for s in sources(Cause.STATUS, OutboundStatus(status.status))],
             "failed": status.status is DeliveryStatus.FAILED,
             "tracker": status.tracker,
             "run_at": datetime.now(UTC),
