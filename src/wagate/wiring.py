@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import secrets
@@ -13,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from wagate import provider_catalog
 from wagate.assistants.base import Assistant
 from wagate.assistants.context import ContextHook, load_context_hook
 from wagate.assistants.offline import OfflineAssistant
@@ -30,10 +30,7 @@ from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake
 from wagate.pipeline.send import OperatorSend
-from wagate.providers.base import MessagingProvider
-from wagate.providers.fonnte.client import FonnteClient
-from wagate.providers.meta.client import MetaClient
-from wagate.providers.registry import Factory, ProviderRegistry
+from wagate.providers.registry import ProviderRegistry
 from wagate.security.crypto import AesGcmSealer, BlindIndex
 from wagate.security.keyfile_sealer import KeyfileSealer
 from wagate.security.keys import Keyring, load_or_create_keyfile
@@ -56,7 +53,7 @@ from wagate.storage.queries import ConversationQueries
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.vaults import PostgresVaultStore
-from wagate.web.webhooks import WebhookSecrets
+from wagate.web.webhooks import WebhookEndpoints
 
 log = structlog.get_logger(__name__)
 
@@ -185,15 +182,15 @@ class Gateway:
         return utcnow()
 
     @property
-    def webhook_secrets(self) -> WebhookSecrets:
-        s = self.settings
-        return WebhookSecrets(
-            meta_app_secret=_secret(s.meta_app_secret) if s.meta_configured else None,
-            meta_verify_token=_secret(s.meta_webhook_verify_token) if s.meta_configured else None,
-            fonnte_secret=_secret(s.fonnte_webhook_secret) if s.fonnte_configured else None,
-            fonnte_networks=tuple(
-                ipaddress.ip_network(n, strict=False) for n in s.fonnte_allowed_ips
+    def webhook_endpoints(self) -> WebhookEndpoints:
+        """Each configured provider's webhook routes, answered by its adapter."""
+        return WebhookEndpoints(
+            routes=tuple(
+                (setup.name, route)
+                for setup in provider_catalog.configured(self.settings)
+                for route in setup.routes
             ),
+            adapters=self.providers,
         )
 
     async def status(self) -> dict[str, Any]:
@@ -260,19 +257,14 @@ class Gateway:
 
 
 def configured_channels(settings: Settings) -> dict[Provider, str]:
-    """Each configured provider's own channel: Meta's phone number id; Fonnte has one device."""
-    channels: dict[Provider, str] = {}
-    if settings.meta_configured and settings.meta_phone_number_id:
-        channels[Provider.META] = settings.meta_phone_number_id
-    if settings.fonnte_configured:
-        channels[Provider.FONNTE] = "fonnte"
-    return channels
+    """Each configured provider's own (default) channel: Meta's phone number id; Fonnte has
+    one device."""
+    return {setup.name: setup.channel_id for setup in provider_catalog.configured(settings)}
 
 
 def configured_capabilities(settings: Settings) -> dict[Provider, Capabilities]:
     """What each configured provider's adapter declares it can do."""
-    adapters = {Provider.META: MetaClient.capabilities, Provider.FONNTE: FonnteClient.capabilities}
-    return {provider: adapters[provider] for provider in configured_channels(settings)}
+    return {setup.name: setup.capabilities for setup in provider_catalog.configured(settings)}
 
 
 def breaker_policy(settings: Settings) -> BreakerPolicy:
@@ -289,29 +281,8 @@ def breaker_policy(settings: Settings) -> BreakerPolicy:
 
 
 def provider_registry(settings: Settings) -> ProviderRegistry:
-    factories: dict[Provider, Factory] = {}
-    tokens: dict[Provider, str] = {}
-    timeout = settings.provider_timeout_seconds
-    if settings.meta_configured:
-        tokens[Provider.META] = _secret(settings.meta_access_token) or ""
-
-        def meta(channel_id: str, token: str) -> MessagingProvider:
-            return MetaClient(
-                graph_url=settings.meta_graph_url,
-                access_token=token,
-                phone_number_id=channel_id,
-                timeout=timeout,
-            )
-
-        factories[Provider.META] = meta
-    if settings.fonnte_configured:
-        tokens[Provider.FONNTE] = _secret(settings.fonnte_token) or ""
-
-        def fonnte(_channel_id: str, token: str) -> MessagingProvider:
-            return FonnteClient(api_url=settings.fonnte_api_url, token=token, timeout=timeout)
-
-        factories[Provider.FONNTE] = fonnte
-    return ProviderRegistry(factories, tokens)
+    """The adapters of every configured provider (built-ins and plugins), built on first use."""
+    return ProviderRegistry.of(provider_catalog.configured(settings))
 
 
 def data_dir_secret(settings: Settings, name: str) -> str:

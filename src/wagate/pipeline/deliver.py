@@ -39,6 +39,7 @@ from wagate.domain.errors import (
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.phone import is_group_chat
+from wagate.domain.provider_port import CredentialCheck, MessagingProvider, SentMessage
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet, window_open
 from wagate.pipeline.ports import (
@@ -51,7 +52,6 @@ from wagate.pipeline.ports import (
     Outbox,
     ProviderDirectory,
 )
-from wagate.providers.base import CredentialCheck, MessagingProvider, SentMessage
 
 log = structlog.get_logger(__name__)
 

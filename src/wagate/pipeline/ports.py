@@ -13,7 +13,7 @@ from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView
 from wagate.domain.messages import Provider
 from wagate.domain.phone import is_group_chat
-from wagate.providers.base import MessagingProvider
+from wagate.domain.provider_port import MessagingProvider
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,7 +29,9 @@ def create_app(gateway: Gateway) -> ASGIApp:
         redoc_url=None,
     )
     app.include_router(
-        webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake, clock=gateway.clock)
+        webhook_router(
+            endpoints=gateway.webhook_endpoints, intake=gateway.intake, clock=gateway.clock
+        )
     )
     app.include_router(
         admin_router(
