@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, assert_never
 
 import psycopg
 import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from wagate.domain.messages import Provider
+from wagate.domain.messages import Provider, WebhookBatch
 from wagate.domain.provider_port import (
     Accepted,
     Challenge,
@@ -93,22 +93,28 @@ def _handler(
         if adapter is None:
             return _error(404, "not found")
         inbound = await _inbound(request)
-        verdict = adapter.receive(inbound, now=clock())
-        if isinstance(verdict, Challenge):
-            return PlainTextResponse(verdict.answer)
-        if isinstance(verdict, Rejected):
-            _log_rejection(source, verdict, inbound)
-            return _error(STATUS[verdict.reason], verdict.detail)
-        assert isinstance(verdict, Accepted)
-        try:
-            await intake.receive(verdict.batch, source=source)
-        except (psycopg.Error, OSError, TimeoutError) as exc:
-            # Not committed → not acknowledged: the provider will deliver it again.
-            log.error("webhook.store_failed", source=source, error_type=type(exc).__name__)
-            return _error(503, "temporarily unable to store; retry later")
-        return _ack()
+        match adapter.receive(inbound, now=clock()):
+            case Challenge(answer=answer):
+                return PlainTextResponse(answer)
+            case Rejected() as rejected:
+                _log_rejection(source, rejected, inbound)
+                return _error(STATUS[rejected.reason], rejected.detail)
+            case Accepted(batch=batch):
+                return await _commit(intake, batch, source)
+            case unexpected:
+                assert_never(unexpected)
 
     return handle
+
+
+async def _commit(intake: Intake, batch: WebhookBatch, source: str) -> Response:
+    try:
+        await intake.receive(batch, source=source)
+    except (psycopg.Error, OSError, TimeoutError) as exc:
+        # Not committed → not acknowledged: the provider will deliver it again.
+        log.error("webhook.store_failed", source=source, error_type=type(exc).__name__)
+        return _error(503, "temporarily unable to store; retry later")
+    return _ack()
 
 
 def _log_rejection(source: str, verdict: Rejected, request: InboundRequest) -> None:
