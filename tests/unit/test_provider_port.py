@@ -206,3 +206,20 @@ def test_the_content_type_is_read_without_its_parameters() -> None:
     request = InboundRequest(method="POST", headers={"content-type": "Multipart/Form-Data; b=1"})
     assert request.content_type == "multipart/form-data"
     assert InboundRequest(method="POST").content_type == ""
+
+
+def test_typer_parses_the_name_on_the_command_line() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    seen: list[Provider] = []
+    app = typer.Typer()
+
+    @app.command()
+    def set_token(provider: Provider) -> None:
+        seen.append(provider)
+
+    assert CliRunner().invoke(app, ["echo"]).exit_code == 0
+    assert seen == [Provider("echo")] and seen[0] is Provider("echo")
+    refused = CliRunner().invoke(app, ["META"])
+    assert refused.exit_code == 2 and not seen[1:]
