@@ -7,13 +7,14 @@ lists its edge's whole dependency surface, so a new dependency of an edge shows 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.messages import Provider
+from wagate.domain.provider_port import WebhookReceiver, WebhookRoute
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.converse import Converse
 from wagate.pipeline.intake import Intake
@@ -29,24 +30,26 @@ from wagate.storage.queries import ConversationQueries
 from wagate.storage.rights import ContactRights
 
 Clock = Callable[[], datetime]
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class InboundAdapters(Protocol):
+    def inbound(self, provider: Provider) -> WebhookReceiver | None:
+        """The adapter that receives `provider`'s webhooks; None when it is not configured."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WebhookCredentials:
-    """What the webhook endpoints check requests against; None where a provider is off."""
+class WebhookEndpoints:
+    """The configured providers' webhook routes, and where their adapters are found."""
 
-    meta_app_secret: str | None
-    meta_verify_token: str | None
-    fonnte_secret: str | None
-    fonnte_networks: tuple[IPNetwork, ...] = ()
+    routes: tuple[tuple[Provider, WebhookRoute], ...]
+    adapters: InboundAdapters
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebServices:
     """Everything `wagate.web.app.create_app` serves: webhooks, operator API, metrics."""
 
-    webhooks: WebhookCredentials
+    webhooks: WebhookEndpoints
     intake: Intake
     operator: OperatorService
     queries: ConversationQueries

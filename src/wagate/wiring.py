@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 from collections.abc import Callable
@@ -14,10 +13,11 @@ from typing import Any
 
 import structlog
 
-from wagate.assistants.base import Assistant
+from wagate import provider_catalog
 from wagate.assistants.context import ContextHook, load_context_hook
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
+from wagate.domain.assistant_port import Assistant
 from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.consent import Keywords
@@ -26,7 +26,7 @@ from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import TemplateSet
-from wagate.edge_services import WebhookCredentials, WebServices, WorkerServices, WorkerTuning
+from wagate.edge_services import WebhookEndpoints, WebServices, WorkerServices, WorkerTuning
 from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.consent_gate import ConsentGate
 from wagate.pipeline.converse import Converse, ConversePolicy
@@ -34,10 +34,7 @@ from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import OperatorService
 from wagate.pipeline.status import GatewayStatus
-from wagate.providers.base import MessagingProvider
-from wagate.providers.fonnte.client import FonnteClient
-from wagate.providers.meta.client import MetaClient
-from wagate.providers.registry import Factory, ProviderRegistry
+from wagate.providers.registry import ProviderRegistry
 from wagate.security.crypto import AesGcmSealer, BlindIndex
 from wagate.security.keyfile_sealer import KeyfileSealer
 from wagate.security.keys import Keyring, load_or_create_keyfile
@@ -176,7 +173,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         ),
     )
     web = WebServices(
-        webhooks=webhook_credentials(s),
+        webhooks=webhook_endpoints(s, opened.providers),
         intake=Intake(
             store=IntakeStore(database, sealer, blind, tenant),
             debounce=timedelta(seconds=s.debounce_seconds),
@@ -311,13 +308,15 @@ def worker_tuning(settings: Settings) -> WorkerTuning:
     )
 
 
-def webhook_credentials(settings: Settings) -> WebhookCredentials:
-    s = settings
-    return WebhookCredentials(
-        meta_app_secret=_secret(s.meta_app_secret) if s.meta_configured else None,
-        meta_verify_token=_secret(s.meta_webhook_verify_token) if s.meta_configured else None,
-        fonnte_secret=_secret(s.fonnte_webhook_secret) if s.fonnte_configured else None,
-        fonnte_networks=tuple(ipaddress.ip_network(n, strict=False) for n in s.fonnte_allowed_ips),
+def webhook_endpoints(settings: Settings, providers: ProviderRegistry) -> WebhookEndpoints:
+    """Each configured provider's webhook routes, answered by its adapter."""
+    return WebhookEndpoints(
+        routes=tuple(
+            (setup.name, route)
+            for setup in provider_catalog.configured(settings)
+            for route in setup.routes
+        ),
+        adapters=providers,
     )
 
 
@@ -353,19 +352,14 @@ def configuration_summary(settings: Settings, *, embedded: bool) -> dict[str, An
 
 
 def configured_channels(settings: Settings) -> dict[Provider, str]:
-    """Each configured provider's own channel: Meta's phone number id; Fonnte has one device."""
-    channels: dict[Provider, str] = {}
-    if settings.meta_configured and settings.meta_phone_number_id:
-        channels[Provider.META] = settings.meta_phone_number_id
-    if settings.fonnte_configured:
-        channels[Provider.FONNTE] = "fonnte"
-    return channels
+    """Each configured provider's own (default) channel: Meta's phone number id; Fonnte has
+    one device."""
+    return {setup.name: setup.channel_id for setup in provider_catalog.configured(settings)}
 
 
 def configured_capabilities(settings: Settings) -> dict[Provider, Capabilities]:
     """What each configured provider's adapter declares it can do."""
-    adapters = {Provider.META: MetaClient.capabilities, Provider.FONNTE: FonnteClient.capabilities}
-    return {provider: adapters[provider] for provider in configured_channels(settings)}
+    return {setup.name: setup.capabilities for setup in provider_catalog.configured(settings)}
 
 
 def breaker_policy(settings: Settings) -> BreakerPolicy:
@@ -382,29 +376,8 @@ def breaker_policy(settings: Settings) -> BreakerPolicy:
 
 
 def provider_registry(settings: Settings) -> ProviderRegistry:
-    factories: dict[Provider, Factory] = {}
-    tokens: dict[Provider, str] = {}
-    timeout = settings.provider_timeout_seconds
-    if settings.meta_configured:
-        tokens[Provider.META] = _secret(settings.meta_access_token) or ""
-
-        def meta(channel_id: str, token: str) -> MessagingProvider:
-            return MetaClient(
-                graph_url=settings.meta_graph_url,
-                access_token=token,
-                phone_number_id=channel_id,
-                timeout=timeout,
-            )
-
-        factories[Provider.META] = meta
-    if settings.fonnte_configured:
-        tokens[Provider.FONNTE] = _secret(settings.fonnte_token) or ""
-
-        def fonnte(_channel_id: str, token: str) -> MessagingProvider:
-            return FonnteClient(api_url=settings.fonnte_api_url, token=token, timeout=timeout)
-
-        factories[Provider.FONNTE] = fonnte
-    return ProviderRegistry(factories, tokens)
+    """The adapters of every configured provider (built-ins and plugins), built on first use."""
+    return ProviderRegistry.of(provider_catalog.configured(settings))
 
 
 def data_dir_secret(settings: Settings, name: str) -> str:
@@ -491,6 +464,21 @@ def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
         return configured, None
     embedded = EmbeddedPostgres(Path(settings.wagate_data_dir))
     return embedded.start(), embedded
+
+
+def migrate_database(settings: Settings, *, up: bool, revision: str) -> str | None:
+    """Migrate the configured (or embedded) database up or down to `revision`; returns the
+    revision reached (None: base)."""
+    url, embedded = database_url(settings)
+    try:
+        if up:
+            migrate.upgrade(url, revision)
+        else:
+            migrate.downgrade(url, revision)
+        return migrate.current_revision(url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 def keyfile_path(settings: Settings) -> Path | None:

@@ -34,22 +34,12 @@ def migrate(
     revision: Annotated[str | None, typer.Argument(help="target revision")] = None,
 ) -> None:
     """Apply migrations (`up [REV]`, default head) or roll back (`down REV`, e.g. `down base`)."""
-    from wagate.storage import migrate as migrations
-    from wagate.wiring import database_url
+    from wagate.wiring import migrate_database
 
     settings = settings_or_exit()
     if direction not in ("up", "down"):
         fail("direction must be 'up' or 'down'", code=2)
     if direction == "down" and not revision:
         fail("'migrate down' needs a revision (e.g. 'base' or '-1')", code=2)
-    url, embedded = database_url(settings)
-    try:
-        if direction == "up":
-            migrations.upgrade(url, revision or "head")
-        else:
-            assert revision is not None
-            migrations.downgrade(url, revision)
-        typer.echo(f"database at revision: {migrations.current_revision(url) or 'base'}")
-    finally:
-        if embedded is not None:
-            embedded.stop()
+    reached = migrate_database(settings, up=direction == "up", revision=revision or "head")
+    typer.echo(f"database at revision: {reached or 'base'}")

@@ -23,10 +23,10 @@ import structlog
 from wagate.domain.breaker import BreakerPolicy, ChannelHealth, ChannelState, GateKind
 from wagate.domain.errors import PairRateLimited
 from wagate.domain.pacing import PairPacing
+from wagate.domain.provider_port import CredentialCheck, MessagingProvider
 from wagate.pipeline.outbound_audit import OutboundAudit
 from wagate.pipeline.outcomes import Deferred
 from wagate.pipeline.ports import ChannelHealthStore, OutboundMessage, Outbox, ProviderDirectory
-from wagate.providers.base import CredentialCheck, MessagingProvider
 
 log = structlog.get_logger("wagate.pipeline.deliver")
 

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from wagate.assistants.base import Assistant
+from wagate.domain.assistant_port import Assistant
 from wagate.domain.audit import AuditTrail
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.identity import IdentityPolicy

@@ -43,6 +43,7 @@ from wagate.domain.errors import (
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import OutboundStatus
 from wagate.domain.pacing import PairPacing
+from wagate.domain.provider_port import MessagingProvider, SentMessage
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet
 from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, Go
@@ -51,7 +52,6 @@ from wagate.pipeline.outbound_audit import OutboundAudit
 from wagate.pipeline.outcomes import Deferred, Failed, MessageOutcome, Sent
 from wagate.pipeline.ports import ChannelHealthStore, OutboundMessage, Outbox, ProviderDirectory
 from wagate.pipeline.routing import AsTemplate, Route, WindowClosed, route
-from wagate.providers.base import MessagingProvider, SentMessage
 
 __all__ = ["MAX_INLINE_WAIT", "STATUS_EVIDENCE", "Deliver", "EmailFallback"]
 

@@ -14,7 +14,7 @@ from wagate.domain.identity import AccountView
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
-from wagate.providers.base import MessagingProvider
+from wagate.domain.provider_port import MessagingProvider
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from wagate.domain.provider_port import MessagingProvider
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet, window_open
 from wagate.pipeline.ports import OutboundMessage
-from wagate.providers.base import MessagingProvider
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -56,3 +56,15 @@ def stable_digest(*parts: Any) -> str:
     """A hash that is the same for the same content on every delivery (key order ignored)."""
     encoded = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     return hashlib.sha256(encoded).hexdigest()
+
+
+class NotJson(ValueError):
+    """A webhook body that does not decode as JSON."""
+
+
+def json_body(body: bytes) -> Any:
+    """Decode a webhook body (the one JSON decoder every inbound adapter uses). Raises NotJson."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise NotJson(str(exc)) from exc

@@ -14,11 +14,11 @@ from typing import Any
 
 import orjson
 
+from wagate.domain.outbound import Cause, OutboundStatus
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage.database import Database
 from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.queue import DEFER_SQL
-from wagate.domain.outbound import Cause, OutboundStatus
 from wagate.storage.statuses import FAILED, PENDING, guard
 
 INBOUND_PREFIX = "in-"

@@ -7,7 +7,7 @@ from typing import Any
 
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
-from wagate.providers.base import CredentialCheck, SentMessage
+from wagate.domain.provider_port import CredentialCheck, SentMessage
 
 
 def _meta_like() -> Capabilities:

@@ -12,7 +12,7 @@ from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
-from wagate.web.webhooks import WebhookSecrets, webhook_router
+from wagate.web.webhooks import webhook_router
 
 
 def create_app(services: WebServices) -> ASGIApp:
@@ -24,15 +24,8 @@ def create_app(services: WebServices) -> ASGIApp:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
-    credentials = services.webhooks
-    secrets = WebhookSecrets(
-        meta_app_secret=credentials.meta_app_secret,
-        meta_verify_token=credentials.meta_verify_token,
-        fonnte_secret=credentials.fonnte_secret,
-        fonnte_networks=credentials.fonnte_networks,
-    )
     app.include_router(
-        webhook_router(secrets=secrets, intake=services.intake, clock=services.clock)
+        webhook_router(endpoints=services.webhooks, intake=services.intake, clock=services.clock)
     )
     app.include_router(admin_router(operator=services.operator, api_token=services.api_token))
     app.include_router(audit_router(audit=services.operator.trail, api_token=services.api_token))

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import structlog
 
-from wagate.assistants.base import Assistant
+from wagate.domain.assistant_port import Assistant
 from wagate.domain.chat import AssistantUnavailable, ChatTurn
 from wagate.domain.conversation import Notices
 from wagate.domain.privacy.masking import mask, unmask
