@@ -14,7 +14,7 @@ from wagate.jobs.worker import run_worker
 from wagate.sandbox import Sandbox
 from wagate.settings import Settings
 from wagate.web.app import create_app
-from wagate.web.server import QuietServer
+from wagate.web.server import QuietServer, server_options
 from wagate.wiring import open_gateway
 
 log = structlog.get_logger(__name__)
@@ -35,10 +35,10 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
             log_config=None,
             access_log=False,
             loop="none",
-            http="httptools",
             lifespan="off",
             timeout_graceful_shutdown=10,
             backlog=2048,
+            **server_options(settings),
         )
         server = QuietServer(config)
         loop = asyncio.get_running_loop()

@@ -7,10 +7,13 @@ by constraints, so concurrent duplicates are stored once however the requests in
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import psycopg
+import structlog
 from psycopg import AsyncConnection
 
 from wagate.domain.messages import (
@@ -23,10 +26,21 @@ from wagate.domain.messages import (
 )
 from wagate.jobs.queue import insert_job_sql
 from wagate.pipeline.ports import IntakeResult
+from wagate.providers.payload import clean, clean_tree, stable_digest
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
+
+log = structlog.get_logger(__name__)
+
+_Params = list[dict[str, Any]]
+# Deliveries of more parts than this have their rows prepared off the event loop.
+_INLINE_PARTS = 50
+
+# SQLSTATE classes that mean "this row", not "this database": data exceptions (22), integrity
+# (23) and program limits such as an index entry too large (54). Anything else is a 503.
+_ROW_REFUSED_CLASSES = frozenset({"22", "23", "54"})
 
 _STORE_MESSAGE_SQL = (
     """
@@ -106,7 +120,32 @@ def conversation_seal_key(provider: str, channel_id: str, contact_digest: str) -
 
 
 def _json(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        # Lone surrogates or integers beyond 64 bits: store a cleaned copy rather than nothing.
+        return orjson.dumps(clean_tree(value), option=orjson.OPT_NON_STR_KEYS)
+
+
+def _storable(params: dict[str, Any]) -> dict[str, Any]:
+    """The last line of defence for plain-text columns: no NUL, no lone surrogate."""
+    return {k: clean(v) if isinstance(v, str) else v for k, v in params.items()}
+
+
+def _row_refused(exc: psycopg.Error) -> bool:
+    state = exc.sqlstate or ""
+    return state[:2] in _ROW_REFUSED_CLASSES
+
+
+def _sum(results: list[IntakeResult]) -> IntakeResult:
+    return IntakeResult(
+        stored=sum(r.stored for r in results),
+        duplicates=sum(r.duplicates for r in results),
+        statuses=sum(r.statuses for r in results),
+        status_duplicates=sum(r.status_duplicates for r in results),
+        others=sum(r.others for r in results),
+        queued=sum(r.queued for r in results),
+    )
 
 
 class IntakeStore:
@@ -117,10 +156,81 @@ class IntakeStore:
         self._tenant = tenant
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
-        """Commit everything in `batch`; jobs for new messages may start at `run_at`."""
-        message_params = [self._message_params(m, run_at) for m in batch.messages]
-        status_params = [self._status_params(s) for s in batch.statuses]
-        other_params = [self._other_params(o) for o in batch.others]
+        """Commit everything in `batch`; jobs for new messages may start at `run_at`.
+
+        When PostgreSQL refuses a row for its content (a value it cannot hold), the parts are
+        stored one by one and each refused part is set aside as a provider event carrying its
+        sealed raw payload: one bad part never costs the good ones. Only an error of the
+        database itself (connection, capacity) propagates, for a 503.
+        """
+        parts = len(batch.messages) + len(batch.statuses) + len(batch.others)
+        if parts > _INLINE_PARTS:
+            # Sealing thousands of parts takes long enough to delay every other request.
+            params = await asyncio.to_thread(self._all_params, batch, run_at)
+        else:
+            params = self._all_params(batch, run_at)
+        message_params, status_params, other_params = params
+        try:
+            return await self._store(message_params, status_params, other_params)
+        except psycopg.Error as exc:
+            if not _row_refused(exc):
+                raise
+            log.warning("intake.row_refused", sqlstate=exc.sqlstate, parts="one_by_one")
+        results = [
+            await self._store_alone(m, _STORE_MESSAGE_SQL, p, "message")
+            for m, p in zip(batch.messages, message_params, strict=True)
+        ]
+        results += [
+            await self._store_alone(s, _STORE_STATUS_SQL, p, "status")
+            for s, p in zip(batch.statuses, status_params, strict=True)
+        ]
+        results += [
+            await self._store_alone(o, _STORE_OTHER_SQL, p, "other")
+            for o, p in zip(batch.others, other_params, strict=True)
+        ]
+        return _sum(results)
+
+    def _all_params(
+        self, batch: WebhookBatch, run_at: datetime
+    ) -> tuple[_Params, _Params, _Params]:
+        return (
+            [self._message_params(m, run_at) for m in batch.messages],
+            [self._status_params(s) for s in batch.statuses],
+            [self._other_params(o) for o in batch.others],
+        )
+
+    async def _store_alone(
+        self,
+        part: InboundMessage | StatusUpdate | OtherEvent,
+        sql: str,
+        params: dict[str, Any],
+        kind: str,
+    ) -> IntakeResult:
+        lists: dict[str, list[dict[str, Any]]] = {"message": [], "status": [], "other": []}
+        lists[kind].append(params)
+        try:
+            return await self._store(lists["message"], lists["status"], lists["other"])
+        except psycopg.Error as exc:
+            if not _row_refused(exc):
+                raise
+            log.warning("intake.part_set_aside", part=kind, sqlstate=exc.sqlstate)
+        aside = OtherEvent(
+            provider=part.provider,
+            channel_id=None,
+            field_name=f"refused_{kind}",
+            dedup_key=stable_digest(
+                "refused", kind, params.get("message_id") or params.get("dedup_key"), part.raw
+            ),
+            raw={"raw": part.raw},
+        )
+        return await self._store([], [], [self._other_params(aside)])
+
+    async def _store(
+        self,
+        message_params: list[dict[str, Any]],
+        status_params: list[dict[str, Any]],
+        other_params: list[dict[str, Any]],
+    ) -> IntakeResult:
         async with self._database.pool.connection() as conn:
             if len(message_params) + len(status_params) + len(other_params) == 1:
                 return await self._execute(conn, message_params, status_params, other_params)
@@ -184,47 +294,53 @@ class IntakeStore:
             "context": message.context,
             "sent_at": message.sent_at,
         }
-        return {
-            "tenant": self._tenant,
-            "provider": message.provider.value,
-            "channel_id": message.channel_id,
-            "contact_key": contact_digest,
-            "phone": blind.digest_or_none(self._indexer, sender.phone, blind.PHONE),
-            "user_id": blind.digest_or_none(self._indexer, sender.user_id, blind.USER_ID),
-            "profile": profile,
-            "message_id": message.message_id,
-            "kind": message.content.kind,
-            "sent_at": message.sent_at,
-            "content": self._seal("inbound_messages.content", row_key, document),
-            "raw": self._seal("inbound_messages.raw", row_key, message.raw),
-            "run_at": run_at,
-            "attempt": 0,
-        }
+        return _storable(
+            {
+                "tenant": self._tenant,
+                "provider": message.provider.value,
+                "channel_id": message.channel_id,
+                "contact_key": contact_digest,
+                "phone": blind.digest_or_none(self._indexer, sender.phone, blind.PHONE),
+                "user_id": blind.digest_or_none(self._indexer, sender.user_id, blind.USER_ID),
+                "profile": profile,
+                "message_id": message.message_id,
+                "kind": message.content.kind,
+                "sent_at": message.sent_at,
+                "content": self._seal("inbound_messages.content", row_key, document),
+                "raw": self._seal("inbound_messages.raw", row_key, message.raw),
+                "run_at": run_at,
+                "attempt": 0,
+            }
+        )
 
     def _status_params(self, status: StatusUpdate) -> dict[str, Any]:
         first_error = status.errors[0] if status.errors else None
-        return {
-            "tenant": self._tenant,
-            "provider": status.provider.value,
-            "message_id": status.message_id,
-            "status": status.status.value,
-            "occurred_at": status.occurred_at,
-            "errors": _json(status.errors).decode(),
-            "error_code": first_error.code if first_error else None,
-            "error_detail": (first_error.details or first_error.title) if first_error else None,
-            "may_replace": [s.value for s in DeliveryStatus if advances(s, status.status)],
-            "failed": status.status is DeliveryStatus.FAILED,
-            "tracker": status.tracker,
-            "run_at": datetime.now(UTC),
-            "attempt": 0,
-        }
+        return _storable(
+            {
+                "tenant": self._tenant,
+                "provider": status.provider.value,
+                "message_id": status.message_id,
+                "status": status.status.value,
+                "occurred_at": status.occurred_at,
+                "errors": _json(status.errors).decode(),
+                "error_code": first_error.code if first_error else None,
+                "error_detail": (first_error.details or first_error.title) if first_error else None,
+                "may_replace": [s.value for s in DeliveryStatus if advances(s, status.status)],
+                "failed": status.status is DeliveryStatus.FAILED,
+                "tracker": status.tracker,
+                "run_at": datetime.now(UTC),
+                "attempt": 0,
+            }
+        )
 
     def _other_params(self, other: OtherEvent) -> dict[str, Any]:
-        return {
-            "tenant": self._tenant,
-            "provider": other.provider.value,
-            "channel_id": other.channel_id,
-            "field_name": other.field_name,
-            "dedup_key": other.dedup_key,
-            "payload": self._seal("provider_events", other.dedup_key, other.raw),
-        }
+        return _storable(
+            {
+                "tenant": self._tenant,
+                "provider": other.provider.value,
+                "channel_id": other.channel_id,
+                "field_name": other.field_name,
+                "dedup_key": other.dedup_key,
+                "payload": self._seal("provider_events", other.dedup_key, other.raw),
+            }
+        )

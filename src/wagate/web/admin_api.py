@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,7 @@ from wagate.domain.messages import Provider
 from wagate.pipeline.send import OperatorSend, SendRejected
 from wagate.storage.accounts import AccountAdmin, AccountError
 from wagate.storage.dead_letters import DeadLetters, NotADeadLetter
-from wagate.web.api import bearer_guard
+from wagate.web.api import MAX_BIGINT, bearer_guard
 
 
 class NewAccount(BaseModel):
@@ -50,6 +50,9 @@ class TemplateBody(BaseModel):
     parameters: list[str] | dict[str, str] = Field(default_factory=list)
 
 
+# `123` or `in-7`: at most 18 digits, so always a bigint.
+DEAD_LETTER_REF = Path(pattern=r"^(?i:in-)?[0-9]{1,18}$")
+
 _LINK_STATUS = {
     LinkCheck.WRONG: 400,
     LinkCheck.EXPIRED: 410,
@@ -78,9 +81,13 @@ def admin_router(
         )
 
     async def account_or_404(ref: str) -> Any:
+        text = ref.strip()
+        numeric = text.isdigit()
+        if not text or (numeric and not (text.isascii() and int(text) <= MAX_BIGINT)):
+            raise HTTPException(status_code=404, detail=f"no account {ref!r}")
         try:
             return await accounts.get(ref)
-        except AccountError as exc:
+        except (AccountError, ValueError) as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
 
     @router.get("/accounts")
@@ -198,12 +205,12 @@ def admin_router(
 
     @router.get("/dead-letters")
     async def list_dead_letters(
-        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_BIGINT)
     ) -> dict[str, Any]:
         return {"items": await dead_letters.listing(limit=limit, offset=offset)}
 
     @router.get("/dead-letters/{ref}")
-    async def show_dead_letter(ref: str) -> dict[str, Any]:
+    async def show_dead_letter(ref: str = DEAD_LETTER_REF) -> dict[str, Any]:
         try:
             found = await dead_letters.show(ref)
         except NotADeadLetter as exc:
@@ -213,7 +220,7 @@ def admin_router(
         return found
 
     @router.post("/dead-letters/{ref}/replay")
-    async def replay_dead_letter(ref: str) -> dict[str, Any]:
+    async def replay_dead_letter(ref: str = DEAD_LETTER_REF) -> dict[str, Any]:
         try:
             replayed = await dead_letters.replay(ref, at=clock())
         except NotADeadLetter as exc:

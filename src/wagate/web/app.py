@@ -24,9 +24,12 @@ def create_app(gateway: Gateway) -> ASGIApp:
     app = FastAPI(
         title="wagate",
         version=__version__,
-        docs_url="/api/docs",
+        # Swagger UI loads its assets from a CDN: only when the operator asks for it.
+        docs_url="/api/docs" if gateway.settings.wagate_api_docs else None,
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        # A redirect would be built from the caller's Host header.
+        redirect_slashes=False,
     )
     app.include_router(
         webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake, clock=gateway.clock)
@@ -65,4 +68,11 @@ def create_app(gateway: Gateway) -> ASGIApp:
         async def bench_ok() -> Response:
             return Response(content=b'{"status":"ok"}', media_type="application/json")
 
-    return RequestContext(BodyLimit(app, max_bytes=gateway.settings.wagate_max_body_bytes))
+    settings = gateway.settings
+    return RequestContext(
+        BodyLimit(
+            app,
+            max_bytes=settings.wagate_max_body_bytes,
+            max_pending_bytes=settings.wagate_max_pending_body_bytes,
+        )
+    )

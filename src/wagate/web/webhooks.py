@@ -29,6 +29,7 @@ from wagate.providers.meta.signature import (
     check_signature,
     verify_subscription,
 )
+from wagate.providers.payload import PayloadRejected, decode_json
 
 log = structlog.get_logger(__name__)
 
@@ -93,10 +94,13 @@ def webhook_router(
             log.warning("webhook.rejected", source="meta", reason=f"signature_{check.value}")
             return _error(401 if check is SignatureCheck.MISSING else 403, "invalid signature")
         try:
-            payload = orjson.loads(body)
+            payload = decode_json(body)
         except orjson.JSONDecodeError:
             log.warning("webhook.rejected", source="meta", reason="malformed_json", size=len(body))
             return _error(400, "body is not JSON")
+        except PayloadRejected as exc:
+            log.warning("webhook.rejected", source="meta", reason="shape", detail=exc.reason)
+            return _error(400, f"body rejected: {exc.reason}")
         return await commit(meta.parse_payload(payload, now=clock()), "meta")
 
     @router.post("/webhook/fonnte/{secret}", include_in_schema=False)
@@ -109,7 +113,11 @@ def webhook_router(
         if secrets.fonnte_networks and not _allowed(request, secrets.fonnte_networks):
             log.warning("webhook.rejected", source="fonnte", reason="source_ip")
             return _error(403, "source address not allowed")
-        fields = await _fonnte_fields(request)
+        try:
+            fields = await _fonnte_fields(request)
+        except PayloadRejected as exc:
+            log.warning("webhook.rejected", source="fonnte", reason="shape", detail=exc.reason)
+            return _error(400, f"body rejected: {exc.reason}")
         if fields is None:
             log.warning("webhook.rejected", source="fonnte", reason="unreadable_body")
             return _error(400, "body must be a JSON object or form fields")
@@ -142,7 +150,7 @@ async def _fonnte_fields(request: Request) -> Mapping[str, Any] | None:
     if not body.strip():
         return None
     try:
-        payload = orjson.loads(body)
+        payload = decode_json(body)
     except orjson.JSONDecodeError:
         return None
     return payload if isinstance(payload, dict) else None
