@@ -110,7 +110,13 @@ class Gateway:
         self.rights = ContactRights(self.database, self.sealer, self.blind, tenant)
 
         self.intake = Intake(
-            store=IntakeStore(self.database, self.sealer, self.blind, tenant),
+            store=IntakeStore(
+                self.database,
+                self.sealer,
+                self.blind,
+                tenant,
+                meta_channel=configured_channels(s).get(Provider.META),
+            ),
             debounce=timedelta(seconds=s.debounce_seconds),
             clock=self.clock,
         )

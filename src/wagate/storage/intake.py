@@ -20,6 +20,7 @@ from wagate.domain.messages import (
     DeliveryStatus,
     InboundMessage,
     OtherEvent,
+    Provider,
     StatusUpdate,
     WebhookBatch,
     advances,
@@ -149,11 +150,50 @@ def _sum(results: list[IntakeResult]) -> IntakeResult:
 
 
 class IntakeStore:
-    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        sealer: Sealer,
+        indexer: Indexer,
+        tenant: str,
+        *,
+        meta_channel: str | None = None,
+    ) -> None:
+        """`meta_channel`: the configured Meta phone number id. Messages a signed webhook
+        addresses to any other number are stored as flagged events, never as conversations:
+        a reply would go out from that number with our token."""
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
+        self._meta_channel = meta_channel
+
+    def _answerable(self, batch: WebhookBatch) -> WebhookBatch:
+        if self._meta_channel is None:
+            return batch
+        foreign = [
+            m
+            for m in batch.messages
+            if m.provider is Provider.META and m.channel_id != self._meta_channel
+        ]
+        if not foreign:
+            return batch
+        log.warning("intake.unknown_channel", provider="meta", messages=len(foreign))
+        flagged = tuple(
+            OtherEvent(
+                provider=m.provider,
+                channel_id=m.channel_id,
+                field_name="unknown_channel_message",
+                dedup_key=stable_digest("unknown_channel", m.channel_id, m.message_id),
+                raw=m.raw,
+            )
+            for m in foreign
+        )
+        return WebhookBatch(
+            messages=tuple(m for m in batch.messages if m not in foreign),
+            statuses=batch.statuses,
+            others=batch.others + flagged,
+        )
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
         """Commit everything in `batch`; jobs for new messages may start at `run_at`.
@@ -163,6 +203,7 @@ class IntakeStore:
         sealed raw payload: one bad part never costs the good ones. Only an error of the
         database itself (connection, capacity) propagates, for a 503.
         """
+        batch = self._answerable(batch)
         parts = len(batch.messages) + len(batch.statuses) + len(batch.others)
         if parts > _INLINE_PARTS:
             # Sealing thousands of parts takes long enough to delay every other request.
