@@ -4,7 +4,9 @@ against a real gateway process and a real PostgreSQL. Hostile input never costs 
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import socket
 import threading
 import time
@@ -387,3 +389,46 @@ def test_a_signed_delivery_with_a_bigint_overflowing_number_is_stored(
     )
     assert hostile.post_meta(body).status_code == 200
     assert len(hostile.messages_of(sender)) == 1
+
+
+# ------------------------------------------------------------------ 8. orphaned embedded database
+
+
+def test_an_embedded_database_orphaned_by_sigkill_is_stopped_by_the_next_clean_exit(
+    workdir: Path, fake_meta: FakePeer
+) -> None:
+    data_dir = workdir / "orphan-data"
+    pid_file = data_dir / "pg" / "postmaster.pid"
+
+    def postmaster_pid() -> int:
+        return int(pid_file.read_text().splitlines()[0])
+
+    first = Gateway(
+        workdir, database_url=None, graph_url=f"{fake_meta.url}/v22.0", data_dir=data_dir
+    ).start()
+    assert first.process is not None
+    os.kill(first.process.popen.pid, signal.SIGKILL)  # the gateway only, not its database
+    first.process.popen.wait()
+    orphan = postmaster_pid()
+    assert _running(orphan)  # what the adversarial run saw: the database outlives its gateway
+
+    second = Gateway(
+        workdir, database_url=None, graph_url=f"{fake_meta.url}/v22.0", data_dir=data_dir
+    ).start()
+    try:
+        assert postmaster_pid() == orphan  # adopted, not started twice
+        assert second.stop() == 0
+        wait_until(lambda: not _running(orphan), timeout=30)
+        assert not pid_file.exists()
+    finally:
+        second.stop()
+        if _running(orphan):  # never leave a server behind, even when the test fails
+            os.kill(orphan, signal.SIGTERM)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
