@@ -339,6 +339,24 @@ def test_the_echoed_challenge_is_not_sniffable(hostile: Gateway) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def test_an_idempotency_key_reused_for_a_different_request_is_a_409(
+    hostile: Gateway, sender: str
+) -> None:
+    key = {"Idempotency-Key": f"hostile-{sender}"}
+    first = {"target": sender, "message": "Pemberitahuan dari operator"}
+    response = hostile.api_post("/api/whatsapp/send", first, **key)
+    assert (response.status_code, response.json()["queued"]) == (202, 1)
+    again = hostile.api_post("/api/whatsapp/send", first, **key)
+    assert (again.status_code, again.json()["queued"]) == (202, 0)  # a true replay
+    for different in (
+        {**first, "message": "Pemberitahuan dari operator, diubah"},
+        {**first, "target": "62812" + sender[-8:][::-1]},
+    ):
+        conflict = hostile.api_post("/api/whatsapp/send", different, **key)
+        assert conflict.status_code == 409, conflict.text
+        assert "different request" in conflict.json()["detail"]
+
+
 def test_a_timestamp_from_the_future_is_clamped_to_receipt(hostile: Gateway, sender: str) -> None:
     year_2100 = 4_102_444_800
     fields = fonnte_text(

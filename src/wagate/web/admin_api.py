@@ -17,6 +17,7 @@ from wagate.domain.messages import Provider
 from wagate.pipeline.send import OperatorSend, SendRejected
 from wagate.storage.accounts import AccountAdmin, AccountError
 from wagate.storage.dead_letters import DeadLetters, NotADeadLetter
+from wagate.storage.outbound import IdempotencyConflict
 from wagate.web.api import MAX_BIGINT, bearer_guard
 
 
@@ -159,6 +160,8 @@ def admin_router(
                 provider=body.provider,
                 key=f"api:{idempotency_key}" if idempotency_key else None,
             )
+        except IdempotencyConflict as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
         except SendRejected as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         await record(
@@ -187,6 +190,8 @@ def admin_router(
                 language=body.language,
                 key=f"api:{idempotency_key}" if idempotency_key else None,
             )
+        except IdempotencyConflict as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
         except SendRejected as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         await record(
