@@ -390,6 +390,23 @@ def test_an_unknown_phone_number_id_is_stored_flagged_and_never_answered(
     assert not [r for r in fake_meta.requests() if r.get("phone_number_id") == foreign]
 
 
+async def test_sql_errors_do_not_carry_the_statements_values() -> None:
+    from sqlalchemy import text
+
+    from wagate.storage.database import Database
+
+    with fresh_database() as url:
+        database = Database(url, pool_size=2)
+        try:
+            async with database.engine.connect() as conn:
+                with pytest.raises(Exception) as raised:
+                    await conn.execute(text("SELECT :n / 0"), {"n": 6281234})
+        finally:
+            await database.engine.dispose()
+    assert "hidden" in str(raised.value)
+    assert "6281234" not in str(raised.value)
+
+
 def test_the_schema_declares_the_bearer_scheme_and_docs_are_off(hostile: Gateway) -> None:
     schema = hostile.http.get("/api/openapi.json").json()
     schemes = schema["components"]["securitySchemes"]
