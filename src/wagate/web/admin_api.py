@@ -18,7 +18,7 @@ from wagate.pipeline.send import OperatorSend, SendRejected
 from wagate.storage.accounts import AccountAdmin, AccountError
 from wagate.storage.dead_letters import DeadLetters, NotADeadLetter
 from wagate.storage.outbound import IdempotencyConflict
-from wagate.web.api import MAX_BIGINT, bearer_guard
+from wagate.web.api import MAX_BIGINT, MAX_OFFSET, bearer_guard
 
 
 class NewAccount(BaseModel):
@@ -210,7 +210,7 @@ def admin_router(
 
     @router.get("/dead-letters")
     async def list_dead_letters(
-        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_BIGINT)
+        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)
     ) -> dict[str, Any]:
         return {"items": await dead_letters.listing(limit=limit, offset=offset)}
 

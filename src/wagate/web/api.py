@@ -17,6 +17,8 @@ from wagate.storage.queries import ConversationQueries
 ACTIVE_SESSION_WINDOW = timedelta(minutes=30)
 # Ids and offsets are PostgreSQL bigints: anything larger is a 422, never a database error.
 MAX_BIGINT = 2**63 - 1
+# Offsets leave room for a page to be added to them inside a bigint.
+MAX_OFFSET = MAX_BIGINT - 10_000
 # Declared in the OpenAPI schema; the check itself stays ours (401 with WWW-Authenticate).
 BEARER = HTTPBearer(auto_error=False, description="WAGATE_API_TOKEN")
 
@@ -79,7 +81,7 @@ def api_router(
 
     @router.get("/conversations", dependencies=[guard])
     async def list_conversations(
-        limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_BIGINT)
+        limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)
     ) -> dict[str, Any]:
         return await queries.list_conversations(limit=limit, offset=offset)
 
@@ -87,7 +89,7 @@ def api_router(
     async def list_messages(
         conversation_id: int = Path(ge=-MAX_BIGINT, le=MAX_BIGINT),
         limit: int = Query(200, ge=1, le=5000),
-        offset: int = Query(0, ge=0, le=MAX_BIGINT),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         page = await queries.list_messages(conversation_id, limit=limit, offset=offset)
         if page is None:
