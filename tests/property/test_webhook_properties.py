@@ -91,7 +91,8 @@ def _meta_delivery(draw: st.DrawFn, wamid: str) -> dict[str, Any]:
         "messages": [*draw(st.lists(poked, max_size=2)), _good_meta_message(wamid)],
         "statuses": draw(st.lists(poked, max_size=3)),
     }
-    good_value.update(draw(st.dictionaries(strings, junk, max_size=2)))
+    for key, value in draw(st.dictionaries(strings, junk, max_size=2)).items():
+        good_value.setdefault(key, value)  # extra fields, never replacing the good ones
     good_change = {"field": "messages", "value": good_value}
     entries: list[Any] = draw(st.lists(st.one_of(poked, junk), max_size=3))
     changes: list[Any] = draw(st.lists(st.one_of(poked, junk), max_size=3))

@@ -107,7 +107,11 @@ def epoch(value: Any, default: datetime) -> datetime:
 
 def stable_digest(*parts: Any) -> str:
     """A hash that is the same for the same content on every delivery (key order ignored)."""
-    encoded = orjson.dumps(clean_tree(parts), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+    try:
+        encoded = orjson.dumps(parts, option=option)
+    except orjson.JSONEncodeError:  # lone surrogates, integers beyond 64 bits
+        encoded = orjson.dumps(clean_tree(parts), option=option)
     return hashlib.sha256(encoded).hexdigest()
 
 
