@@ -13,6 +13,7 @@ Example counts are bounded (`EXAMPLES`) so the suite stays quick; raise them by 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
@@ -230,3 +231,42 @@ def test_arbitrary_bytes_decode_or_are_refused(data: bytes) -> None:
     meta.parse_payload(payload, now=NOW)
     if isinstance(payload, dict):
         fonnte.parse_payload(payload, now=NOW)
+
+
+def test_a_part_postgresql_refuses_is_set_aside_and_the_rest_stored(real_store: _Store) -> None:
+    """Defence behind the parsers' cleaning: a part built past them (an id too large for an
+    index entry and incompressible) is refused by PostgreSQL and set aside with its raw
+    payload; the good message of the same delivery is stored once."""
+    wamid = f"wamid.{uuid.uuid4().hex}"
+    good = meta.parse_payload(
+        {
+            "entry": [
+                {
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "metadata": {"phone_number_id": CHANNEL},
+                                "messages": [_good_meta_message(wamid)],
+                                "statuses": [{"id": "w", "status": "read", "timestamp": "1"}],
+                            },
+                        }
+                    ]
+                }
+            ]
+        },
+        now=NOW,
+    )
+    huge_id = "".join(uuid.uuid4().hex for _ in range(200))  # 6,400 random characters
+    [status] = good.statuses
+    poisoned = WebhookBatch(
+        messages=good.messages, statuses=(dataclasses.replace(status, message_id=huge_id),)
+    )
+    real_store.put(poisoned)
+    real_store.put(poisoned)
+    assert real_store.count("meta", wamid) == 1
+    with psycopg.connect(real_store.url) as conn:
+        aside = conn.execute(
+            "SELECT count(*) FROM provider_events WHERE field_name = 'refused_status'"
+        ).fetchone()
+    assert aside == (1,)

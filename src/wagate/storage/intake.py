@@ -20,18 +20,24 @@ from wagate.domain.messages import (
     DeliveryStatus,
     InboundMessage,
     OtherEvent,
-    Provider,
     StatusUpdate,
     WebhookBatch,
     advances,
 )
 from wagate.jobs.queue import insert_job_sql
 from wagate.pipeline.ports import IntakeResult
-from wagate.providers.payload import clean, clean_tree, stable_digest
+from wagate.providers.payload import clean_tree
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
+from wagate.storage.intake_guard import (
+    only_answerable,
+    row_refused,
+    set_aside,
+    storable,
+    sum_results,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -39,9 +45,6 @@ _Params = list[dict[str, Any]]
 # Deliveries of more parts than this have their rows prepared off the event loop.
 _INLINE_PARTS = 50
 
-# SQLSTATE classes that mean "this row", not "this database": data exceptions (22), integrity
-# (23) and program limits such as an index entry too large (54). Anything else is a 503.
-_ROW_REFUSED_CLASSES = frozenset({"22", "23", "54"})
 
 _STORE_MESSAGE_SQL = (
     """
@@ -128,27 +131,6 @@ def _json(value: Any) -> bytes:
         return orjson.dumps(clean_tree(value), option=orjson.OPT_NON_STR_KEYS)
 
 
-def _storable(params: dict[str, Any]) -> dict[str, Any]:
-    """The last line of defence for plain-text columns: no NUL, no lone surrogate."""
-    return {k: clean(v) if isinstance(v, str) else v for k, v in params.items()}
-
-
-def _row_refused(exc: psycopg.Error) -> bool:
-    state = exc.sqlstate or ""
-    return state[:2] in _ROW_REFUSED_CLASSES
-
-
-def _sum(results: list[IntakeResult]) -> IntakeResult:
-    return IntakeResult(
-        stored=sum(r.stored for r in results),
-        duplicates=sum(r.duplicates for r in results),
-        statuses=sum(r.statuses for r in results),
-        status_duplicates=sum(r.status_duplicates for r in results),
-        others=sum(r.others for r in results),
-        queued=sum(r.queued for r in results),
-    )
-
-
 class IntakeStore:
     def __init__(
         self,
@@ -159,41 +141,13 @@ class IntakeStore:
         *,
         meta_channel: str | None = None,
     ) -> None:
-        """`meta_channel`: the configured Meta phone number id. Messages a signed webhook
-        addresses to any other number are stored as flagged events, never as conversations:
-        a reply would go out from that number with our token."""
+        """`meta_channel`: the configured Meta phone number id; messages a signed webhook
+        addresses to another number are stored as flagged events (`intake_guard`)."""
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
         self._meta_channel = meta_channel
-
-    def _answerable(self, batch: WebhookBatch) -> WebhookBatch:
-        if self._meta_channel is None:
-            return batch
-        foreign = [
-            m
-            for m in batch.messages
-            if m.provider is Provider.META and m.channel_id != self._meta_channel
-        ]
-        if not foreign:
-            return batch
-        log.warning("intake.unknown_channel", provider="meta", messages=len(foreign))
-        flagged = tuple(
-            OtherEvent(
-                provider=m.provider,
-                channel_id=m.channel_id,
-                field_name="unknown_channel_message",
-                dedup_key=stable_digest("unknown_channel", m.channel_id, m.message_id),
-                raw=m.raw,
-            )
-            for m in foreign
-        )
-        return WebhookBatch(
-            messages=tuple(m for m in batch.messages if m not in foreign),
-            statuses=batch.statuses,
-            others=batch.others + flagged,
-        )
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
         """Commit everything in `batch`; jobs for new messages may start at `run_at`.
@@ -203,7 +157,7 @@ class IntakeStore:
         sealed raw payload: one bad part never costs the good ones. Only an error of the
         database itself (connection, capacity) propagates, for a 503.
         """
-        batch = self._answerable(batch)
+        batch = only_answerable(batch, self._meta_channel)
         parts = len(batch.messages) + len(batch.statuses) + len(batch.others)
         if parts > _INLINE_PARTS:
             # Sealing thousands of parts takes long enough to delay every other request.
@@ -214,22 +168,22 @@ class IntakeStore:
         try:
             return await self._store(message_params, status_params, other_params)
         except psycopg.Error as exc:
-            if not _row_refused(exc):
+            if not row_refused(exc):
                 raise
             log.warning("intake.row_refused", sqlstate=exc.sqlstate, parts="one_by_one")
         results = [
-            await self._store_alone(m, _STORE_MESSAGE_SQL, p, "message")
+            await self._store_alone(m, p, "message")
             for m, p in zip(batch.messages, message_params, strict=True)
         ]
         results += [
-            await self._store_alone(s, _STORE_STATUS_SQL, p, "status")
+            await self._store_alone(s, p, "status")
             for s, p in zip(batch.statuses, status_params, strict=True)
         ]
         results += [
-            await self._store_alone(o, _STORE_OTHER_SQL, p, "other")
+            await self._store_alone(o, p, "other")
             for o, p in zip(batch.others, other_params, strict=True)
         ]
-        return _sum(results)
+        return sum_results(results)
 
     def _all_params(
         self, batch: WebhookBatch, run_at: datetime
@@ -243,7 +197,6 @@ class IntakeStore:
     async def _store_alone(
         self,
         part: InboundMessage | StatusUpdate | OtherEvent,
-        sql: str,
         params: dict[str, Any],
         kind: str,
     ) -> IntakeResult:
@@ -252,18 +205,11 @@ class IntakeStore:
         try:
             return await self._store(lists["message"], lists["status"], lists["other"])
         except psycopg.Error as exc:
-            if not _row_refused(exc):
+            if not row_refused(exc):
                 raise
             log.warning("intake.part_set_aside", part=kind, sqlstate=exc.sqlstate)
-        aside = OtherEvent(
-            provider=part.provider,
-            channel_id=None,
-            field_name=f"refused_{kind}",
-            dedup_key=stable_digest(
-                "refused", kind, params.get("message_id") or params.get("dedup_key"), part.raw
-            ),
-            raw={"raw": part.raw},
-        )
+        key = params.get("message_id") or params.get("dedup_key")
+        aside = set_aside(part, kind, key)
         return await self._store([], [], [self._other_params(aside)])
 
     async def _store(
@@ -335,7 +281,7 @@ class IntakeStore:
             "context": message.context,
             "sent_at": message.sent_at,
         }
-        return _storable(
+        return storable(
             {
                 "tenant": self._tenant,
                 "provider": message.provider.value,
@@ -356,7 +302,7 @@ class IntakeStore:
 
     def _status_params(self, status: StatusUpdate) -> dict[str, Any]:
         first_error = status.errors[0] if status.errors else None
-        return _storable(
+        return storable(
             {
                 "tenant": self._tenant,
                 "provider": status.provider.value,
@@ -375,7 +321,7 @@ class IntakeStore:
         )
 
     def _other_params(self, other: OtherEvent) -> dict[str, Any]:
-        return _storable(
+        return storable(
             {
                 "tenant": self._tenant,
                 "provider": other.provider.value,
