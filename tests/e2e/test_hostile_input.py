@@ -4,6 +4,7 @@ against a real gateway process and a real PostgreSQL. Hostile input never costs 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -314,6 +315,28 @@ def test_ids_and_offsets_beyond_bigint_are_4xx(hostile: Gateway, path: str) -> N
 def test_odd_account_references_are_404(hostile: Gateway, ref: str) -> None:
     response = hostile.http.post(f"/api/accounts/{ref}/approve", headers=AUTH)
     assert response.status_code == 404, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/accounts", {"username": "nul-role", "role": " \u0000x"}),
+        ("/api/accounts", {"username": "surrogate\ud800"}),
+        ("/api/whatsapp/send", {"target": "6281234567890", "message": "a\ud800"}),
+        ("/api/whatsapp/send", {"target": "6281234567890", "message": "a\u0000"}),
+        ("/api/accounts", {"\ud800": "the 422 echoes this input"}),
+    ],
+    ids=["nul-role", "surrogate-username", "surrogate-message", "nul-message", "echoed-input"],
+)
+def test_text_postgresql_cannot_hold_is_a_422(
+    hostile: Gateway, path: str, body: dict[str, str]
+) -> None:
+    response = hostile.http.post(
+        path,
+        content=json.dumps(body).encode(),  # ASCII, lone surrogates as JSON escapes
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
 
 
 # ------------------------------------------------------------------ 7. smaller ones

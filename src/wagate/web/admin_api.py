@@ -8,20 +8,41 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from wagate.domain.audit import AuditEvent, AuditTrail
 from wagate.domain.conversation import Notices
 from wagate.domain.identity import LINK_CODE_TTL, LinkCheck
 from wagate.domain.messages import Provider
 from wagate.pipeline.send import OperatorSend, SendRejected
+from wagate.providers.payload import clean as storable_text
 from wagate.storage.accounts import AccountAdmin, AccountError
 from wagate.storage.dead_letters import DeadLetters, NotADeadLetter
 from wagate.storage.outbound import IdempotencyConflict
 from wagate.web.api import MAX_BIGINT, MAX_OFFSET, bearer_guard
 
 
-class NewAccount(BaseModel):
+def _storable(value: Any) -> Any:
+    """A 422, not a database error, for text PostgreSQL cannot hold (NUL, lone surrogates)."""
+    if isinstance(value, list):
+        texts = value
+    elif isinstance(value, dict):
+        texts = [*value.keys(), *value.values()]
+    else:
+        texts = [value]
+    if any(isinstance(t, str) and storable_text(t) != t for t in texts):
+        raise ValueError("contains a character that cannot be stored (NUL or lone surrogate)")
+    return value
+
+
+class _Body(BaseModel):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_unstorable_text(cls, value: Any) -> Any:
+        return _storable(value)
+
+
+class NewAccount(_Body):
     username: str = Field(min_length=1, max_length=200)
     name: str | None = None
     role: str = "user"
@@ -30,21 +51,21 @@ class NewAccount(BaseModel):
     approved: bool = False
 
 
-class PhoneBody(BaseModel):
+class PhoneBody(_Body):
     phone: str = Field(min_length=3, max_length=40)
 
 
-class CodeBody(BaseModel):
+class CodeBody(_Body):
     code: str = Field(min_length=4, max_length=12)
 
 
-class SendBody(BaseModel):
+class SendBody(_Body):
     target: str = Field(min_length=3, max_length=80)
     message: str = Field(min_length=1, max_length=60_000)
     provider: Provider | None = None
 
 
-class TemplateBody(BaseModel):
+class TemplateBody(_Body):
     target: str = Field(min_length=3, max_length=80)
     template: str = Field(min_length=1, max_length=512)
     language: str | None = Field(default=None, max_length=20)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Response
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp
 
 from wagate import __version__
@@ -12,6 +13,7 @@ from wagate.storage.gauges import read_gauges
 from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
+from wagate.web.errors import validation_error
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.webhooks import webhook_router
@@ -31,6 +33,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
         # A redirect would be built from the caller's Host header.
         redirect_slashes=False,
     )
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(
         webhook_router(secrets=gateway.webhook_secrets, intake=gateway.intake, clock=gateway.clock)
     )
