@@ -58,6 +58,8 @@ class WebServices:
     api_token: str
     clock: Clock
     max_body_bytes: int
+    max_pending_body_bytes: int  # unfinished request bodies held at once (slow clients)
+    api_docs: bool = False  # Swagger UI at /api/docs (its assets come from a CDN)
     bench_endpoint: bool = False
 
 

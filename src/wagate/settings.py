@@ -76,6 +76,16 @@ class Settings(BaseSettings):
     # A bare 200-OK route on the same server, so benchmarks can show the framework's own cost.
     wagate_bench_endpoint: bool = False
 
+    # Hostile clients: forwarded headers only from these proxies (comma-separated IPs/networks,
+    # `*` for any; empty trusts none), and bounds on slow or many unfinished requests.
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
+    wagate_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    wagate_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    wagate_max_pending_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    wagate_max_connections: int = Field(default=1000, ge=1)
+    # Swagger UI loads its assets from a CDN: off unless asked for.
+    wagate_api_docs: bool = False
+
     # Conversation jobs
     debounce_seconds: float = Field(default=15.0, ge=0)
     debounce_max_seconds: float = Field(default=60.0, ge=0)
@@ -149,7 +159,11 @@ class Settings(BaseSettings):
     system_prompt_file: Path | None = None
 
     @field_validator(
-        "fonnte_allowed_ips", "ai_fallback_models", "wagate_provider_plugins", mode="before"
+        "fonnte_allowed_ips",
+        "ai_fallback_models",
+        "wagate_provider_plugins",
+        "forwarded_allow_ips",
+        mode="before",
     )
     @classmethod
     def _split_ips(cls, value: Any) -> Any:

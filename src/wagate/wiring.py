@@ -175,7 +175,14 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     web = WebServices(
         webhooks=webhook_endpoints(s, opened.providers),
         intake=Intake(
-            store=IntakeStore(database, sealer, blind, tenant),
+            store=IntakeStore(
+                database,
+                sealer,
+                blind,
+                tenant,
+                # Only the configured Meta number is answered; others are stored and flagged.
+                meta_channel=channels.get(Provider.META),
+            ),
             debounce=timedelta(seconds=s.debounce_seconds),
             clock=clock,
         ),
@@ -186,6 +193,8 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         api_token=opened.api_token,
         clock=clock,
         max_body_bytes=s.wagate_max_body_bytes,
+        max_pending_body_bytes=s.wagate_max_pending_body_bytes,
+        api_docs=s.wagate_api_docs,
         bench_endpoint=s.wagate_bench_endpoint,
     )
     worker = WorkerServices(

@@ -15,7 +15,7 @@ from wagate.jobs.worker import run_worker
 from wagate.runtime.sandbox import Sandbox
 from wagate.settings import Settings
 from wagate.web.app import create_app
-from wagate.web.server import QuietServer
+from wagate.web.server import QuietServer, server_options
 from wagate.wiring import open_gateway
 
 log = structlog.get_logger(__name__)
@@ -36,10 +36,15 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
             log_config=None,
             access_log=False,
             loop="none",
-            http="httptools",
             lifespan="off",
             timeout_graceful_shutdown=10,
             backlog=2048,
+            **server_options(
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+                header_timeout=settings.wagate_header_timeout_seconds,
+                body_timeout=settings.wagate_body_timeout_seconds,
+                max_connections=settings.wagate_max_connections,
+            ),
         )
         server = QuietServer(config)
         loop = asyncio.get_running_loop()

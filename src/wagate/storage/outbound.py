@@ -11,6 +11,7 @@ import orjson
 from wagate.domain.messages import DeliveryStatus, Provider, advances
 from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
+from wagate.pipeline.operator.errors import Conflict
 from wagate.pipeline.ports import OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
@@ -170,6 +171,17 @@ WITH existing AS (
 SELECT (SELECT id FROM message) AS id, (SELECT id FROM conversation) AS conversation_id
 """
 )
+
+
+class IdempotencyConflict(Conflict):
+    """An idempotency key was used before for a different request (target, text, template):
+    the operator service's Conflict (409 on the API, exit 1 on the CLI)."""
+
+
+_STORED_REQUEST_SQL = """
+SELECT idempotency_key, recipient, content FROM outbound_messages
+ WHERE tenant = %(tenant)s AND idempotency_key = %(key)s
+"""
 
 
 class PostgresOutbox:
@@ -384,8 +396,44 @@ class PostgresOutbox:
         }
         async with self._database.pool.connection() as conn:
             row = await (await conn.execute(_ENQUEUE_SQL, params)).fetchone()
+            if row is not None and row["id"] is None:
+                # A replay is answered as before only when it is the same request.
+                stored = await (await conn.execute(_STORED_REQUEST_SQL, params)).fetchone()
+                if stored is not None and not self._same_request(
+                    stored, str(params["recipient"]), text=text, target=target, template=template
+                ):
+                    raise IdempotencyConflict(
+                        "this Idempotency-Key was used for a different request"
+                    )
         assert row is not None
         return row["id"], int(row["conversation_id"])
+
+    def _same_request(
+        self,
+        stored: Any,
+        recipient: str,
+        *,
+        text: str,
+        target: str,
+        template: Mapping[str, object] | None,
+    ) -> bool:
+        if stored["recipient"] != recipient:
+            return False
+        try:
+            plain = self._sealer.open(
+                bytes(stored["content"]),
+                SealContext(
+                    tenant=self._tenant,
+                    table="outbound_messages.content",
+                    key=str(stored["idempotency_key"]),
+                ),
+            )
+        except UnreadableEnvelope:
+            return False
+        document = orjson.loads(plain)
+        # Through JSON, as stored: tuples become lists on both sides.
+        wanted = orjson.loads(orjson.dumps({"text": text, "to": target, "template": template}))
+        return bool(document == wanted)
 
     async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:
         # The conversation's own job delivers: same lock, so replies never overtake a run.

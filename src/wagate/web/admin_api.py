@@ -7,20 +7,51 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.pipeline.operator import API, Conflict, NotFound, OperatorError, OperatorService
-from wagate.web.api import bearer_guard
+from wagate.web.api import MAX_OFFSET, bearer_guard
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
-class NewAccount(BaseModel):
+def _storable_text(text: str) -> bool:
+    """PostgreSQL's text holds neither NUL nor a lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable(value: Any) -> Any:
+    """A 422, not a database error, for text PostgreSQL cannot hold (NUL, lone surrogates)."""
+    if isinstance(value, list):
+        texts = value
+    elif isinstance(value, dict):
+        texts = [*value.keys(), *value.values()]
+    else:
+        texts = [value]
+    if any(isinstance(t, str) and not _storable_text(t) for t in texts):
+        raise ValueError("contains a character that cannot be stored (NUL or lone surrogate)")
+    return value
+
+
+class _Body(BaseModel):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_unstorable_text(cls, value: Any) -> Any:
+        return _storable(value)
+
+
+class NewAccount(_Body):
     username: str = Field(min_length=1, max_length=200)
     name: str | None = None
     role: str = "user"
@@ -29,28 +60,32 @@ class NewAccount(BaseModel):
     approved: bool = False
 
 
-class PhoneBody(BaseModel):
+class PhoneBody(_Body):
     phone: str = Field(min_length=3, max_length=40)
 
 
-class CodeBody(BaseModel):
+class CodeBody(_Body):
     code: str = Field(min_length=4, max_length=12)
 
 
-class SendBody(BaseModel):
+class SendBody(_Body):
     target: str = Field(min_length=3, max_length=80)
     message: str = Field(min_length=1, max_length=60_000)
     provider: Provider | None = None
 
 
-class TemplateBody(BaseModel):
+class TemplateBody(_Body):
     target: str = Field(min_length=3, max_length=80)
     template: str = Field(min_length=1, max_length=512)
     language: str | None = Field(default=None, max_length=20)
     parameters: list[str] | dict[str, str] = Field(default_factory=list)
 
 
-class TokenBody(BaseModel):
+# `123` or `in-7`: at most 18 digits, so always a bigint.
+DEAD_LETTER_REF = Path(pattern=r"^(?i:in-)?[0-9]{1,18}$")
+
+
+class TokenBody(_Body):
     token: str = Field(min_length=1, max_length=4096)
 
 
@@ -176,7 +211,7 @@ def admin_router(*, operator: OperatorService, api_token: str) -> APIRouter:
 
     @router.get("/dead-letters")
     async def list_dead_letters(
-        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)
     ) -> dict[str, Any]:
         return {"items": await operator.dead_letters.listing(limit=limit, offset=offset)}
 
@@ -185,11 +220,11 @@ def admin_router(*, operator: OperatorService, api_token: str) -> APIRouter:
         return {"replayed": await operator.dead_letters.replay_all(by=API)}
 
     @router.get("/dead-letters/{ref}")
-    async def show_dead_letter(ref: str) -> dict[str, Any]:
+    async def show_dead_letter(ref: str = DEAD_LETTER_REF) -> dict[str, Any]:
         return await operator.dead_letters.show(ref)
 
     @router.post("/dead-letters/{ref}/replay")
-    async def replay_dead_letter(ref: str) -> dict[str, Any]:
+    async def replay_dead_letter(ref: str = DEAD_LETTER_REF) -> dict[str, Any]:
         return {"replayed": await operator.dead_letters.replay(ref, by=API)}
 
     @router.put("/channels/{provider}/token")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Response
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp
 
 from wagate import __version__
@@ -10,6 +11,7 @@ from wagate.edge_services import WebServices
 from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
+from wagate.web.errors import validation_error
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.webhooks import webhook_router
@@ -20,10 +22,14 @@ def create_app(services: WebServices) -> ASGIApp:
     app = FastAPI(
         title="wagate",
         version=__version__,
-        docs_url="/api/docs",
+        # Swagger UI loads its assets from a CDN: only when the operator asks for it.
+        docs_url="/api/docs" if services.api_docs else None,
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        # A redirect would be built from the caller's Host header.
+        redirect_slashes=False,
     )
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(
         webhook_router(endpoints=services.webhooks, intake=services.intake, clock=services.clock)
     )
@@ -51,4 +57,10 @@ def create_app(services: WebServices) -> ASGIApp:
         async def bench_ok() -> Response:
             return Response(content=b'{"status":"ok"}', media_type="application/json")
 
-    return RequestContext(BodyLimit(app, max_bytes=services.max_body_bytes))
+    return RequestContext(
+        BodyLimit(
+            app,
+            max_bytes=services.max_body_bytes,
+            max_pending_bytes=services.max_pending_body_bytes,
+        )
+    )

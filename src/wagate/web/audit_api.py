@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, Depends, Query
 
 from wagate.domain.audit import AuditEntry, VerifyReport
-from wagate.web.api import bearer_guard
+from wagate.web.api import MAX_BIGINT, bearer_guard
 
 MAX_PAGE = 1000
 
@@ -43,7 +43,7 @@ def audit_router(*, audit: AuditReader, api_token: str) -> APIRouter:
         since: datetime | None = Query(None, description="at ≥ since (ISO 8601)"),
         until: datetime | None = Query(None, description="at < until (ISO 8601)"),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
-        after_seq: int = Query(0, ge=0, description="continue after this seq"),
+        after_seq: int = Query(0, ge=0, le=MAX_BIGINT, description="continue after this seq"),
     ) -> dict[str, Any]:
         """Entries in seq order; pass `next_after_seq` back as `after_seq` for the next page."""
         entries = await audit.page(

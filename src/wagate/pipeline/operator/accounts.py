@@ -20,6 +20,8 @@ from wagate.pipeline.operator.sending import Sending
 _TRUE = {"1", "true", "yes", "y", "ya"}
 _COLUMNS = ("username", "name", "role", "email", "phone", "approved")
 
+MAX_ACCOUNT_ID = 2**63 - 1  # account ids are bigints
+
 
 def _phone(value: str) -> str:
     try:
@@ -89,6 +91,11 @@ class Accounts:
         return await self.store.list()
 
     async def get(self, ref: str) -> Account:
+        text = ref.strip()
+        # A blank reference, or an id beyond PostgreSQL's bigint, names no account (and must
+        # not reach the database as one).
+        if not text or (text.isdigit() and (not text.isascii() or int(text) > MAX_ACCOUNT_ID)):
+            raise NotFound(f"no account {text!r}")
         found = await self.store.find(ref)
         if found is None:
             raise NotFound(f"no account {ref.strip()!r}")

@@ -19,7 +19,7 @@ from wagate.domain.provider_port import (
     WebhookRoute,
 )
 from wagate.providers.fonnte import webhook
-from wagate.providers.payload import NotJson, json_body
+from wagate.providers.payload import NotJson, PayloadRejected, json_body
 
 ROUTES = (WebhookRoute(path="/webhook/fonnte/{secret}"),)
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -42,7 +42,12 @@ class FonnteWebhook:
                 detail="source address not allowed",
                 cause="source_ip",
             )
-        fields = _fields(request)
+        try:
+            fields = _fields(request)
+        except PayloadRejected as exc:
+            return Rejected(
+                reason=Refusal.MALFORMED, detail=f"body rejected: {exc.reason}", cause="shape"
+            )
         if fields is None:
             return Rejected(
                 reason=Refusal.MALFORMED,

@@ -22,7 +22,7 @@ from wagate.providers.meta.signature import (
     check_signature,
     verify_subscription,
 )
-from wagate.providers.payload import NotJson, json_body
+from wagate.providers.payload import NotJson, PayloadRejected, json_body
 
 ROUTES = (WebhookRoute(path="/webhook/whatsapp", methods=("GET", "POST")),)
 
@@ -51,6 +51,10 @@ class MetaWebhook:
         except NotJson:
             return Rejected(
                 reason=Refusal.MALFORMED, detail="body is not JSON", cause="malformed_json"
+            )
+        except PayloadRejected as exc:
+            return Rejected(
+                reason=Refusal.MALFORMED, detail=f"body rejected: {exc.reason}", cause="shape"
             )
         return Accepted(batch=webhook.parse_payload(payload, now=now))
 
