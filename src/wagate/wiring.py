@@ -182,6 +182,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
                 tenant,
                 # Only the configured Meta number is answered; others are stored and flagged.
                 meta_channel=channels.get(Provider.META),
+                email_fallback=deliver.email is not None,
             ),
             debounce=timedelta(seconds=s.debounce_seconds),
             clock=clock,

@@ -38,7 +38,7 @@ from wagate.storage.intake_guard import (
     sum_results,
 )
 from wagate.storage.queue import insert_job_sql
-from wagate.storage.statuses import EMAIL_DUE, guard
+from wagate.storage.statuses import EMAIL_DUE, EMAIL_SKIPPED, guard
 
 log = structlog.get_logger(__name__)
 
@@ -91,7 +91,8 @@ WITH recorded AS (
      SET status = %(status)s, status_at = %(occurred_at)s,
          provider_message_id = COALESCE(provider_message_id, %(message_id)s),
          -- A failure reported later is e-mailed like one seen at send time (OU4).
-         email_status = CASE WHEN %(failed)s THEN {EMAIL_DUE} ELSE email_status END,
+         email_status = CASE WHEN NOT %(failed)s THEN email_status
+                             WHEN %(email_fallback)s THEN {EMAIL_DUE} ELSE {EMAIL_SKIPPED} END,
          error_code = COALESCE(%(error_code)s, error_code),
          error_detail = COALESCE(%(error_detail)s, error_detail)
    WHERE provider = %(provider)s AND EXISTS (SELECT 1 FROM recorded)
@@ -106,7 +107,7 @@ WITH recorded AS (
   -- job reroutes it as a template or sends the e-mail fallback.
   SELECT conversation_id FROM applied WHERE %(failed)s AND conversation_id IS NOT NULL
 ), queued AS ("""
-    + insert_job_sql("reroute", "conversation_id")
+    + insert_job_sql("reroute", "conversation_id", advance=True)
     + """)
 SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM applied) AS applied
 """
@@ -141,14 +142,18 @@ class IntakeStore:
         tenant: str,
         *,
         meta_channel: str | None = None,
+        email_fallback: bool = False,
     ) -> None:
         """`meta_channel`: the configured Meta phone number id; messages a signed webhook
-        addresses to another number are stored as flagged events (`intake_guard`)."""
+        addresses to another number are stored as flagged events (`intake_guard`).
+        `email_fallback`: whether failures reported later are e-mailed (OU4); without a mail
+        server they are marked skipped, as the worker marks its own, never left pending."""
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
         self._meta_channel = meta_channel
+        self._email_fallback = email_fallback
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
         """Commit everything in `batch`; jobs for new messages may start at `run_at`.
@@ -317,6 +322,7 @@ class IntakeStore:
                     s.value for s in sources(Cause.STATUS, OutboundStatus(status.status))
                 ],
                 "failed": status.status is DeliveryStatus.FAILED,
+                "email_fallback": self._email_fallback,
                 "tracker": status.tracker,
                 "run_at": datetime.now(UTC),
                 "attempt": 0,

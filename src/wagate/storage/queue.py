@@ -24,10 +24,17 @@ def lock_key(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
 
 
-def insert_job_sql(source: str, conversation_column: str) -> str:
+def insert_job_sql(source: str, conversation_column: str, *, advance: bool = False) -> str:
     """An INSERT that queues one job per row of `source` (a CTE name), unless one is waiting.
 
     Parameters it expects: `%(run_at)s` (when the job may start) and `%(attempt)s`.
+
+    With `advance`, a job already waiting is brought forward to `run_at` when that is sooner:
+    what asks for it (a failure reported by a status webhook, an e-mail retry, a deferral) must
+    not wait behind a job scheduled for later (a pair slowed down for minutes). A job that runs
+    early finds nothing due and queues itself again for the later time. New messages do not
+    advance: their job's time is the debounce, and an update per message would cost a row
+    version each.
     """
     return f"""
     INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, scheduled_at)
@@ -37,12 +44,17 @@ def insert_job_sql(source: str, conversation_column: str) -> str:
                               'attempt', %(attempt)s::int),
            %(run_at)s
       FROM {source}
-    ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
+    ON CONFLICT (queueing_lock) WHERE status = 'todo' {_ADVANCE if advance else "DO NOTHING"}
     RETURNING id
     """
 
 
+# Only ever earlier: `WHERE` leaves a job due sooner untouched (no new row version either).
+_ADVANCE = """DO UPDATE SET scheduled_at = EXCLUDED.scheduled_at
+     WHERE procrastinate_jobs.scheduled_at > EXCLUDED.scheduled_at"""
+
+
 DEFER_SQL = (
     "WITH target AS (SELECT %(conversation_id)s::bigint AS conversation_id) "
-    + insert_job_sql("target", "conversation_id")
+    + insert_job_sql("target", "conversation_id", advance=True)
 )
