@@ -5,9 +5,11 @@
 
 Markup (one file per split, e.g. `untuned.txt`):
 * `{NAMA:Rina Marlina}` marks a span: type, colon, the text exactly as the writer typed it.
-* A block of non-blank lines is one conversation, one user message per line, in order; a
-  block's first line may be `known: Budi Santoso; B. Santoso` (the WhatsApp profile name and
-  account name the gateway would pass as `known_names`).
+* Each line is one message of its own conversation, except in a block (lines up to a blank
+  line) whose first line is `conversation` or `known: Budi Santoso; B. Santoso`: its lines
+  are the user's messages of one conversation, in order, and `known` lists the WhatsApp
+  profile name and account name the gateway would pass as `known_names`. `\\n` in a line
+  is a line break inside the message (a signature under the text).
 * `## category` starts a section; its blocks are reported under that category ("decoy"
   lines hold no personal data on purpose). `# ...` is a comment.
 
@@ -40,14 +42,20 @@ def parse(source: str, *, name: str) -> list[dict[str, object]]:
         nonlocal conversations
         if not block:
             return
-        conversations += 1
         known: list[str] = []
-        turns = block
+        turns = block[:]
         if turns[0].startswith("known:"):
             known = [n.strip() for n in turns[0][len("known:") :].split(";") if n.strip()]
+        if turns[0].startswith(("known:", "conversation")):
             turns = turns[1:]
+        else:  # lone messages: each is its own conversation
+            for raw in turns[:-1]:
+                block[:] = [raw]
+                flush()
+            turns = turns[-1:]
+        conversations += 1
         for turn, raw in enumerate(turns, start=1):
-            text, entities = _unmark(raw)
+            text, entities = _unmark(raw.replace("\\n", "\n"))
             lines.append(
                 {
                     "text": text,
