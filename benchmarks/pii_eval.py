@@ -364,12 +364,17 @@ def print_split(name: str, report: SplitReport) -> None:
         if c.tp + c.fn:
             print(f"    {category:<14} {c.recall:6.3f}  ({c.tp}/{c.tp + c.fn})")
     for label, c in report.groups().items():
-        print(f"  {label:<26} recall {c.recall:6.3f} ({c.tp}/{c.tp + c.fn})  precision {c.precision:6.3f}")
-    print(f"  decoys over-masked         {report.decoys_masked}/{report.decoys} ({report.decoy_rate:.1%})")
+        print(
+            f"  {label:<26} recall {c.recall:6.3f} ({c.tp}/{c.tp + c.fn})"
+            f"  precision {c.precision:6.3f}"
+        )
+    print(
+        f"  decoys over-masked         {report.decoys_masked}/{report.decoys}"
+        f" ({report.decoy_rate:.1%})"
+    )
     print(f"  labelled values readable when the history is re-masked: {report.resent_leaks}")
     for goal, ok in report.verdicts().items():
         print(f"  {'PASS' if ok else 'FAIL'}  {goal}")
-
 
 
 def print_report(name: str, report: Report) -> None:

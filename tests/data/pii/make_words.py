@@ -109,8 +109,10 @@ def render(common: list[str], ambiguous: list[str]) -> str:
         "This file is therefore shared under CC BY-SA 4.0. See make_words.py for the tiers.\n"
         '"""\n\n'
         "# fmt: off\n"
-        f'COMMON: frozenset[str] = frozenset("""\n{block(common)}\n""".split())\n\n'
-        f'SHARED: frozenset[str] = frozenset("""\n{block(ambiguous)}\n""".split())\n'
+        f'COMMON: frozenset[str] = frozenset("""\n{block(common)}\n""".split())'
+        "  # noqa: SIM905\n\n"
+        f'SHARED: frozenset[str] = frozenset("""\n{block(ambiguous)}\n""".split())'
+        "  # noqa: SIM905\n"
         "# fmt: on\n"
     )
 

@@ -33,22 +33,24 @@ _PART = (
     r"|provinsi|rt\.?|rw\.?|blok|no\.?|nomor|gg\.?|gang|dusun|dsn\.?|km|kode[ \t]+pos"
 )
 _NEXT_PART = re.compile(rf"[ \t]*,[ \t]*(?=(?i:{_PART})(?![a-z]))")
-_CLOSING_PLACE = re.compile(r"[ \t]*,[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2}(?=[ \t]*(?:[.!?\n]|$))")
+_CLOSING_PLACE = re.compile(
+    r"[ \t]*,[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2}(?=[ \t]*(?:[.!?\n]|$))"
+)
 _DETAIL = re.compile(
-    rf"\d|(?<![a-z])(?i:rt|rw|blok|gg|gang|kel|kelurahan|desa|kec|kecamatan|dusun|dsn)(?![a-z])"
+    r"\d|(?<![a-z])(?i:rt|rw|blok|gg|gang|kel|kelurahan|desa|kec|kecamatan|dusun|dsn)(?![a-z])"
 )
 # One token of an address clause: a word (with an abbreviation dot), a number with its
 # letters or slashes ("C3", "02/RW", "14A"), or "RT.04/RW.09".
 _TOKEN = re.compile(r"[ \t]*(?:[A-Za-z]+\.?(?:/[A-Za-z]+\.?)*|\d+[A-Za-z]?(?:[/.-]\w+)*)")
 # Words that end the clause: what the writer goes on to say is no longer the address.
-_STOP = frozenset(
-    """
-    dan yang sudah udah sdh saya sy aku itu ini tapi padahal kalau kalo untuk utk karena
-    krn dengan dgn di ke dari atas mau akan sejak selama pada tolong mohon sekarang dulu juga
-    masih belum blm sampai hingga tetapi namun sedangkan rumah tanah milik pemilik yg ya
-    atau adalah sebagai bersama lalu kemudian tidak tdk bukan ada
-    """.split()
-)
+_STOP = frozenset({
+    "dan", "yang", "sudah", "udah", "sdh", "saya", "sy", "aku", "itu", "ini", "tapi",
+    "padahal", "kalau", "kalo", "untuk", "utk", "karena", "krn", "dengan", "dgn", "di", "ke",
+    "dari", "atas", "mau", "akan", "sejak", "selama", "pada", "tolong", "mohon", "sekarang",
+    "dulu", "juga", "masih", "belum", "blm", "sampai", "hingga", "tetapi", "namun",
+    "sedangkan", "rumah", "tanah", "milik", "pemilik", "yg", "ya", "atau", "adalah",
+    "sebagai", "bersama", "lalu", "kemudian", "tidak", "tdk", "bukan", "ada",
+})  # fmt: skip
 MAX_TOKENS = 24
 
 
@@ -72,10 +74,10 @@ def _street_at(match: re.Match[str]) -> bool:
     return bool(re.match(rf"(?i:{_STREET})", match[0]))
 
 
-_SPELLED_OUT = frozenset(
-    "jalan gang perum perumahan komplek kompleks dusun kampung apartemen cluster griya"
-    " residence blok".split()
-)
+_SPELLED_OUT = frozenset({
+    "jalan", "gang", "perum", "perumahan", "komplek", "kompleks", "dusun", "kampung",
+    "apartemen", "cluster", "griya", "residence", "blok",
+})  # fmt: skip
 _NAME_OR_NUMBER = re.compile(r"[ \t.]*[A-Z0-9]")
 
 
@@ -122,9 +124,10 @@ def _clause(text: str, position: int) -> int:
     return end
 
 
-_ABBREVIATIONS = frozenset(
-    "jl jln gg no kel kec kab komp kp dsn ds prov rt rw apt blk".split()
-)
+_ABBREVIATIONS = frozenset({
+    "jl", "jln", "gg", "no", "kel", "kec", "kab", "komp", "kp", "dsn", "ds", "prov", "rt",
+    "rw", "apt", "blk",
+})  # fmt: skip
 
 
 def _sentence_ends(text: str, after: int, word: str) -> bool:

@@ -18,11 +18,12 @@ from wagate.domain.privacy.digits import LEFT, RIGHT, digits_of
 from wagate.domain.privacy.spans import EntityType, Span
 
 # Registration regions (Polri): Java and Bali single letters, the rest two letters.
-_REGIONS = (
-    "A B D E F G H K L M N P R S T W Z AA AB AD AE AG BA BB BD BE BG BH BK BL BM BN BP DA DB"
-    " DC DD DE DG DH DK DL DM DN DR DS DT DW EA EB ED KB KH KT KU PA PB PG PY"
-).split()
-_REGION = frozenset(_REGIONS)
+_REGION = frozenset({
+    "A", "B", "D", "E", "F", "G", "H", "K", "L", "M", "N", "P", "R", "S", "T", "W", "Z", "AA",
+    "AB", "AD", "AE", "AG", "BA", "BB", "BD", "BE", "BG", "BH", "BK", "BL", "BM", "BN", "BP",
+    "DA", "DB", "DC", "DD", "DE", "DG", "DH", "DK", "DL", "DM", "DN", "DR", "DS", "DT", "DW",
+    "EA", "EB", "ED", "KB", "KH", "KT", "KU", "PA", "PB", "PG", "PY",
+})  # fmt: skip
 _PLATE = re.compile(
     r"(?<![\w/.\-])(?P<region>[A-Za-z]{1,2})(?P<gap1>[ \t]?)(?P<digits>\d{1,4})"
     r"(?P<gap2>[ \t]?)(?P<suffix>[A-Za-z]{1,3})(?![\w/\-])(?!\.\w)"
@@ -48,7 +49,10 @@ _LABELLED: tuple[tuple[EntityType, str, str], ...] = (
 )
 # Between the naming word and the number: a few words ("Kesehatan", "Ketenagakerjaan",
 # "saya", "nomor"), no digits, no line break.
-_BETWEEN = r"(?:[ \t]*(?:[:#.]|no\.?|nomor|nomer|number|saya|sy|kesehatan|ketenagakerjaan|tk|a))*[ \t]*"
+_BETWEEN = (
+    r"(?:[ \t]*(?:[:#.]|no\.?|nomor|nomer|number|saya|sy|kesehatan|ketenagakerjaan|tk|a))*"
+    r"[ \t]*"
+)
 _LABELLED_PATTERNS = tuple(
     (
         kind,
@@ -75,7 +79,7 @@ def find_identifiers(text: str) -> Iterator[Span]:
 
 
 def find_plates(text: str) -> Iterator[Span]:
-    """"B 1234 XYZ", "b1234xyz", "BK1077RR": spaced plates in capitals or after a vehicle
+    """ "B 1234 XYZ", "b1234xyz", "BK1077RR": spaced plates in capitals or after a vehicle
     word; unspaced ones with at least three digits or after a vehicle word."""
     if not any(c.isdigit() for c in text):
         return

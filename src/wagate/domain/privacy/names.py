@@ -71,7 +71,8 @@ _TRIGGER = re.compile(
     r"(?:[ \t]+(?:saya|kami|aku))?|nama|bernama|atas[ \t]+nama|a\.[ \t]?n\.?|a/n|an\."
     r"|pengirim|perkenalkan(?:[ \t]*,)?(?:[ \t]+(?:saya|nama[ \t]+saya))?|my[ \t]+name[ \t]+is)"
     rf"|(?P<relation>(?:mantan[ \t]+)?(?:{_words(RELATIONS)})"
-    rf"(?:(?:-?nya)?(?:[ \t]+(?:{_words(MODIFIERS)})(?!\w))+[ \t]*[,:(]?|-?nya[ \t]*[,:(]?|[ \t]*[,:(]))"
+    rf"(?:(?:-?nya)?(?:[ \t]+(?:{_words(MODIFIERS)})(?!\w))+[ \t]*[,:(]?"
+    r"|-?nya[ \t]*[,:(]?|[ \t]*[,:(]))"
     r"|(?P<upper>an)"
     rf"|(?P<honorific>(?:{_words(HONORIFICS)})\b\.?|(?:{_words(ROLES)})\b)"
     r"|(?P<self>(?:saya|aku|sy)(?=[ \t]*,)[ \t]*,|saya|aku|sy)"
@@ -89,7 +90,7 @@ _CUES = {
     "weak": _Cue.WEAK,
 }
 _TITLE = re.compile(
-    "(?i:" + "|".join(TITLES) + r")\.[ \t]*|(?i:haji|hajjah)[ \t]+(?=[A-Za-z])"
+    "(?i:" + "|".join(TITLES) + r")\.[ \t]*|(?i:" + "|".join(WORD_TITLES) + r")[ \t]+(?=[A-Za-z])"
 )
 _CAPITALISED = re.compile(r"[A-Z][a-z]+(?:['’-][A-Za-z]+)*|[A-Z]{2,}(?:['’-][A-Z]+)*|[A-Z]\.")
 _INITIAL = re.compile(r"[A-Z](?=[ \t]+[A-Z][a-z])")  # Balinese "I Gusti", "M Rizky"
@@ -97,7 +98,9 @@ _LOWER = re.compile(r"[a-z]+(?:['’-][a-z]+)*")
 _UPPER_WORD = re.compile(r"[A-Z]{2,}(?:['’-][A-Z]+)*")
 _GAP = re.compile(r"[ \t]+")
 _CONNECTOR = re.compile(rf"(?i:{_words(CONNECTORS)})\.?[ \t]+(?=[A-Z])")
-_LIST_NEXT = re.compile(r"[ \t]*(?:,[ \t]*(?:dan[ \t]+|&[ \t]*)?|&[ \t]*|[ \t]+(?:dan|serta)[ \t]+)")
+_LIST_NEXT = re.compile(
+    r"[ \t]*(?:,[ \t]*(?:dan[ \t]+|&[ \t]*)?|&[ \t]*|[ \t]+(?:dan|serta)[ \t]+)"
+)
 _DIGIT_AFTER = re.compile(r"[ \t]*\d")
 _SIGNATURE = re.compile(r"[ \t]*[-–—~][ \t]*")
 # Two capitalised words in the middle of a sentence, after a lower-case word that is not a
@@ -116,9 +119,31 @@ _WORD = re.compile(r"(?<![\w.])[A-Za-z]+")
 _TRIGGER_WORDS = frozenset(
     re.match(r"[a-z]+", option.lower())[0]  # type: ignore[index]
     for option in (
-        *RELATIONS, *HONORIFICS, *ROLES, "nama", "namanya", "namaku", "bernama", "atas", "a",
-        "an", "pengirim", "perkenalkan", "my", "mantan", "saya", "aku", "sy", "oleh", "milik",
-        "dengan", "salam", "wassalam", "hormat", "ttd", "regards",
+        *RELATIONS,
+        *HONORIFICS,
+        *ROLES,
+        "nama",
+        "namanya",
+        "namaku",
+        "bernama",
+        "atas",
+        "a",
+        "an",
+        "pengirim",
+        "perkenalkan",
+        "my",
+        "mantan",
+        "saya",
+        "aku",
+        "sy",
+        "oleh",
+        "milik",
+        "dengan",
+        "salam",
+        "wassalam",
+        "hormat",
+        "ttd",
+        "regards",
     )
 )
 GREETING_WINDOW = 24

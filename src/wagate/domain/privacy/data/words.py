@@ -1128,7 +1128,7 @@ wakilnya waktu waktuku waktumu waktunya walau walaupun walinya wanginya wanita w
 wanitamu wanitanya warga warganya warisan warisannya warisnya warna warnai warnanya wasiatnya
 waspadai waspadalah wawancarai wawancaranya wawasan wejangan wilayah wilayahnya wisata wujudkan
 wujudnya yaitu yakin yakini yakinkan yakinlah yakni yang zaman zamannya
-""".split())
+""".split())  # noqa: SIM905
 
 SHARED: frozenset[str] = frozenset("""
 a abadi abang acak aceh adam adanya adapun adat adegan adi administrasi adu aduh agenda agresif
@@ -1232,5 +1232,5 @@ untung up upacara usai utang utuh v varian variasi via virtual visi visual vitam
 wadah wah wahai wahana wahyu wajar wali wang wangi warung wasit waspada wawancara web website
 wib with won wujud x ya yah yahudi yayasan yesus yg yoga yogyakarta york you yuk yunani zat
 zona
-""".split())
+""".split())  # noqa: SIM905
 # fmt: on
