@@ -23,7 +23,7 @@ _STREET = (
     r"|kp\.?|kampung|apartemen|apt\.?|cluster|griya|residence|blok"
 )
 _START = re.compile(
-    rf"(?<![\w.])(?:(?i:{_STREET})(?=[ \t.]+\w)"
+    rf"(?<![\w.])(?:(?i:{_STREET})(?=[ \t.]+\w)|(?i:rt)(?=[ \t.]*\d)"
     r"|(?<=alamat)(?i:(?:[ \t]+(?:rumah|saya|sy|kami|lengkap|tinggal|ktp|domisili|kantor|nya))*"
     r"[ \t]*(?::|di)?[ \t]*))",
 )
@@ -71,7 +71,7 @@ def find_addresses(text: str) -> Iterator[Span]:
 
 
 def _street_at(match: re.Match[str]) -> bool:
-    return bool(re.match(rf"(?i:{_STREET})", match[0]))
+    return bool(re.match(rf"(?i:{_STREET}|rt)", match[0]))
 
 
 _SPELLED_OUT = frozenset({

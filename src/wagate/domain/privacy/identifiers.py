@@ -46,11 +46,17 @@ _LABELLED: tuple[tuple[EntityType, str, str], ...] = (
         r"kartu[ \t]+(?:kredit|debit|atm)|credit[ \t]+card|debit[ \t]+card|cc",
         r"\d{4}(?:[ .\-]?\d{4}){3}",
     ),
+    (
+        EntityType.KARTU,
+        r"nip|nrp|nisn|nomor[ \t]+induk(?:[ \t]+pegawai)?",
+        r"\d(?:[ .\-]?\d){7,17}",
+    ),
 )
 # Between the naming word and the number: a few words ("Kesehatan", "Ketenagakerjaan",
 # "saya", "nomor"), no digits, no line break.
 _BETWEEN = (
-    r"(?:[ \t]*(?:[:#.]|no\.?|nomor|nomer|number|saya|sy|kesehatan|ketenagakerjaan|tk|a))*"
+    r"(?:[ \t]*(?:[:#.()]|no\.?|nomor(?:nya)?|nomer|number|saya|sy|kesehatan|ketenagakerjaan"
+    r"|tk|a|kk|peserta|kartu|suami|istri|anak|ayah|ibu|nya))*"
     r"[ \t]*"
 )
 _LABELLED_PATTERNS = tuple(

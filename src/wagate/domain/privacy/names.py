@@ -77,7 +77,7 @@ _TRIGGER = re.compile(
     rf"|(?P<honorific>(?:{_words(HONORIFICS)})\b\.?|(?:{_words(ROLES)})\b)"
     r"|(?P<self>(?:saya|aku|sy)(?=[ \t]*,)[ \t]*,|saya|aku|sy)"
     r"|(?P<weak>oleh|milik|dengan(?=[ \t]+[A-Z][\w.' \t]{1,40}?[ \t]+di[ \t]*sini)"
-    r"|(?:salam|wassalam|hormat[ \t]+(?:saya|kami)|ttd|regards)[ \t]*[,:]?)"
+    r"|(?:salam|wassalam|hormat[ \t]+(?:saya|kami)|ttd|regards)[ \t]*[,:]?(?:[ \t]*\n)?)"
     rf")(?:(?<!\w)|(?!\w)){_SEP}",
     re.IGNORECASE,
 )
@@ -107,6 +107,9 @@ _SIGNATURE = re.compile(r"[ \t]*[-–—~][ \t]*")
 # preposition of place or an institution's word: "Yang membeli motor itu Kornelis Tabuni".
 _MID_SENTENCE = re.compile(r"(?<![\w.])(?P<before>[a-z]+),?[ \t]+(?=[A-Z][a-z]+[ \t]+[A-Z][a-z])")
 _PLACE_WORDS = frozenset(PLACE_WORDS)
+_HONORIFIC_SET = frozenset(HONORIFICS)
+# A message that opens with a full name and a comma: "Rudi Hartono, 42 tahun, sopir truk."
+_OPENING = re.compile(r"[ \t]*(?=[A-Z][a-z]+[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,3},)")
 _CLOSING = re.compile(r"[ \t]*[.!]?[ \t]*")
 _GREETING_BEFORE = re.compile(
     r"(?:[.,!?\n:]|(?<!\w)(?:halo|hallo|hai|hi|assalamualaikum|permisi|pagi|siang|sore|malam"
@@ -189,10 +192,13 @@ def _greeting_before(text: str, start: int) -> bool:
 
 
 def _mid_sentence(text: str) -> Iterator[Span]:
-    for match in _MID_SENTENCE.finditer(text):
-        if match["before"] in _PLACE_WORDS:
-            continue
-        span = _name_at(text, match.end(), _Cue.WEAK, lower=False)
+    """Two or more capitalised name-like words inside a sentence, or opening the message
+    before a comma (see `_MID_SENTENCE`, `_OPENING`)."""
+    opening = _OPENING.match(text)
+    starts = [opening.end()] if opening is not None else []
+    starts += [m.end() for m in _MID_SENTENCE.finditer(text) if m["before"] not in _PLACE_WORDS]
+    for start in starts:
+        span = _name_at(text, start, _Cue.WEAK, lower=False)
         if span is not None and len(span.value.split()) >= 2 and _all_namey(span.value):
             yield from _listed(text, span)
 
@@ -269,7 +275,7 @@ def _ends_name(text: str, word: re.Match[str], cue: _Cue, words: int) -> bool:
         return True
     if words >= MAX_NAME_WORDS and word_class(value) is WordClass.COMMON:
         return folded not in LAST_NAME_WORDS  # "Pak Satu Dua Tiga Empat Lima" is cut
-    if folded in NOT_NAMES:
+    if folded in NOT_NAMES or folded in _HONORIFIC_SET:
         if words == 0 and cue is _Cue.HONORIFIC and folded in MONTH_NAMES:
             return bool(_DIGIT_AFTER.match(text, word.end()))  # "Bu Mei", not "Mei 2024"
         return words == 0 or folded not in NAMES_AFTER_FIRST_WORD

@@ -19,6 +19,8 @@ HONORIFICS: tuple[str, ...] = (
     "haji", "hajjah", "hj", "puan", "encik", "cik", "koh", "engkoh", "ci", "cici", "tn",
     "bli", "mbok", "uda", "akang", "kang", "cak", "ning", "gus", "bung", "opung", "ompung",
     "pakde", "bude", "om", "tante", "ustad", "kyai", "kiai", "habib", "romo", "pendeta", "pdt",
+    "mbah", "nenek", "kakek", "eyang", "abah", "emak", "engkong", "paman", "bibi", "uwak",
+    "wak", "aki", "nini", "inang", "amang", "oppung", "teteh", "aa",
 )  # fmt: skip
 
 # Professions written before a name like a title ("Notaris Hendra Gunawan"). Not "Jaksa": the
@@ -242,6 +244,8 @@ NOT_NAMES: frozenset[str] = frozenset({
     "perawat", "suster", "petugas", "pegawai", "karyawan", "buruh", "mandor", "security",
     "marketing", "sales", "teller", "operator", "agen", "calo", "makelar", "kolektor",
     "penagih", "tukang", "montir", "teknisi", "pembantu", "art", "pengasuh", "driver",
-    "perkenalkan", "kenalin", "invoice", "resi",
+    "perkenalkan", "kenalin", "invoice", "resi", "spesialis", "komnas", "ombudsman",
+    "polrestabes", "polresta", "disnaker", "dukcapil", "bpn", "kemnaker", "kemenaker",
+    "pegadaian", "kpai", "lpsk", "kpk",
 })
 # fmt: on
