@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from wagate.domain.privacy import PlaceholderVault, mask, unmask
+from wagate.domain.privacy import PlaceholderVault, mask, mask_turns, unmask
 
 CONVERSATION = (
     "Suami saya Pak Taufik Hidayat pergi dari rumah sejak 2022.",
@@ -74,3 +74,14 @@ def test_vault_lists_its_names() -> None:
     mask("Pak Joko dan NIK 3171014508900003", vault=vault)
     assert vault.names() == ("Joko",)
     assert PlaceholderVault.from_dict(vault.to_dict()).names() == ("Joko",)
+
+
+def test_mask_turns_hides_a_name_in_earlier_turns_of_the_same_call() -> None:
+    turns = ["tadi budiman datang lagi ke rumah", "Tetangga saya, Budiman, menagih utang."]
+    vault = PlaceholderVault()
+    assert mask(turns[0], vault=PlaceholderVault()) == turns[0]  # no cue in the first turn
+    masked = mask_turns(turns, vault=vault)
+    assert masked == [
+        "tadi [NAMA_1] datang lagi ke rumah",
+        "Tetangga saya, [NAMA_1], menagih utang.",
+    ]

@@ -43,13 +43,17 @@ def find_known(text: str, names: tuple[str, ...]) -> Iterator[Span]:
         return
     wholes, singles = _known_words(names)
     words = [(m.start(), m.end(), m[0].lower()) for m in _NAME_PART.finditer(text)]
-    for parts in wholes:
-        for index in range(len(words) - len(parts) + 1):
-            window = words[index : index + len(parts)]
-            if all(w[2] == p for w, p in zip(window, parts, strict=True)) and all(
-                _GAP.fullmatch(text, a[1], b[0]) for a, b in itertools.pairwise(window)
-            ):
-                yield _span(text, window[0][0], _with_surname(text, window[-1][1]))
+    if wholes:
+        at: dict[str, list[int]] = {}
+        for index, word in enumerate(words):
+            at.setdefault(word[2], []).append(index)
+        for parts in wholes:
+            for index in at.get(parts[0], ()):
+                window = words[index : index + len(parts)]
+                if [w[2] for w in window] == list(parts) and all(
+                    _GAP.fullmatch(text, a[1], b[0]) for a, b in itertools.pairwise(window)
+                ):
+                    yield _span(text, window[0][0], _with_surname(text, window[-1][1]))
     hits = [
         (start, end)
         for start, end, folded in words

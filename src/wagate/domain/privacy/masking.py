@@ -55,6 +55,24 @@ def mask(
     return "".join(pieces)
 
 
+def mask_turns(
+    texts: Sequence[str],
+    *,
+    vault: PlaceholderVault,
+    known_names: Sequence[str] = (),
+    stages: Sequence[Recognizer] = (),
+) -> list[str]:
+    """`mask` for the turns one AI call sends (history and question), taken together: a name
+    first recognised in a later turn ("… namanya Pak Budiman") is also hidden where an
+    earlier turn mentioned it without a cue ("tadi budiman datang"), already in this call
+    rather than from the next one on. Same vault side effect as masking each turn."""
+    for text in texts:
+        known = (*known_names, *vault.names())
+        for span in find_pii(text, known_names=known, stages=stages):
+            vault.placeholder_for(span.kind, span.value)
+    return [mask(t, vault=vault, known_names=known_names, stages=stages) for t in texts]
+
+
 def unmask(text: str, vault: PlaceholderVault) -> str:
     """`text` with the placeholders `vault` knows replaced by their values (see module doc)."""
     return _WRITTEN_PLACEHOLDER.sub(lambda match: _restore(match, vault), text)
