@@ -24,7 +24,8 @@ _STREET = (
 )
 _START = re.compile(
     rf"(?<![\w.])(?:(?i:{_STREET})(?=[ \t.]+\w)|(?i:rt)(?=[ \t.]*\d)"
-    r"|(?<=alamat)(?i:(?:[ \t]+(?:rumah|saya|sy|kami|lengkap|tinggal|ktp|domisili|kantor|nya))*"
+    r"|(?:Desa|Ds\.|Kel\.|Kelurahan|Dusun|Kampung)(?=[ \t]+[A-Z][a-z]+[^,.\n]{0,30}?\b(?i:rt|rw)\b)"
+    r"|(?<=[Aa]lamat)(?i:(?:[ \t]+(?:rumah|saya|sy|kami|lengkap|tinggal|ktp|domisili|kantor|nya))*"
     r"[ \t]*(?::|di)?[ \t]*))",
 )
 # Parts of an address after a comma, and the words that make one precise.
@@ -34,7 +35,8 @@ _PART = (
 )
 _NEXT_PART = re.compile(rf"[ \t]*,[ \t]*(?=(?i:{_PART})(?![a-z]))")
 _CLOSING_PLACE = re.compile(
-    r"[ \t]*,[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2}(?=[ \t]*(?:[.!?\n]|$))"
+    r"(?:[ \t]*,[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2}){1,3}(?:[ \t]+\d{5})?"
+    r"(?=[ \t]*(?:[.!?\n]|$))"
 )
 _DETAIL = re.compile(
     r"\d|(?<![a-z])(?i:rt|rw|blok|gg|gang|kel|kelurahan|desa|kec|kecamatan|dusun|dsn)(?![a-z])"
@@ -71,7 +73,7 @@ def find_addresses(text: str) -> Iterator[Span]:
 
 
 def _street_at(match: re.Match[str]) -> bool:
-    return bool(re.match(rf"(?i:{_STREET}|rt)", match[0]))
+    return bool(re.match(rf"(?i:{_STREET}|rt|desa|ds\.|kel\.|kelurahan)", match[0]))
 
 
 _SPELLED_OUT = frozenset({

@@ -31,7 +31,7 @@ _CUE = (
 # Between the cue and the date: "pada tanggal", "tgl", a colon, a place and its comma (up to
 # three capitalised or lower-case words), "di Medan"; no digits and no sentence end.
 _BIRTH_DATE = re.compile(
-    rf"(?<!\w)(?:{_CUE})(?!\w)"
+    rf"(?<!\w)(?:{_CUE})(?:nya)?(?!\w)"
     r"(?:[ \t]*(?::|-|,|pada|tanggal|tgl\.?|tahun|di|on|saya|anak|nya))*"
     r"(?:[ \t]*[A-Za-z][a-z]+(?:[ \t]+[A-Za-z][a-z]+){0,2}[ \t]*,?)?[ \t]*"
     rf"(?P<date>(?<!\d){_DATE}(?!\d))",

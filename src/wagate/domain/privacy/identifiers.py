@@ -56,7 +56,8 @@ _LABELLED: tuple[tuple[EntityType, str, str], ...] = (
 # "saya", "nomor"), no digits, no line break.
 _BETWEEN = (
     r"(?:[ \t]*(?:[:#.()]|no\.?|nomor(?:nya)?|nomer|number|saya|sy|kesehatan|ketenagakerjaan"
-    r"|tk|a|kk|peserta|kartu|suami|istri|anak|ayah|ibu|nya))*"
+    r"|tk|a|kk|peserta|kartu|suami|istri|anak|ayah|ibu|nya"
+    r"|bca|bri|bni|mandiri|bsi|btn|cimb|niaga|permata|danamon|visa|mastercard|jcb))*"
     r"[ \t]*"
 )
 _LABELLED_PATTERNS = tuple(
@@ -81,6 +82,8 @@ def find_identifiers(text: str) -> Iterator[Span]:
             start, end = match.span("value")
             if kind is not EntityType.PASPOR and not digits_of(match["value"]):
                 continue
+            if kind is EntityType.SIM and match["value"].startswith("0"):
+                continue  # "SIM card 0812…" is a phone number
             yield Span(start=start, end=end, kind=kind, value=match["value"])
 
 

@@ -33,6 +33,7 @@ _SELF_BEFORE = re.compile(r"(?<!\w)(?:saya|sy|aku|salam|ttd|namaku)\W{0,3}$", re
 _SELF_AFTER = re.compile(r"[ \t]+(?:disini|di[ \t]+sini)\b", re.IGNORECASE)
 _GAP = re.compile(r"[ \t]+")
 _NAME_PART = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_LOWER_WORD = re.compile(r"[ \t]+([a-z]{3,})(?![\w])")
 _TITLE_WORD = re.compile(r"[ \t]+([A-Z][a-z]+(?:['’-][A-Za-z]+)*)(?![\w])")
 
 
@@ -53,25 +54,32 @@ def find_known(text: str, names: tuple[str, ...]) -> Iterator[Span]:
                 if [w[2] for w in window] == list(parts) and all(
                     _GAP.fullmatch(text, a[1], b[0]) for a, b in itertools.pairwise(window)
                 ):
-                    yield _span(text, window[0][0], _with_surname(text, window[-1][1]))
+                    yield _span(
+                        text, window[0][0], _with_surname(text, window[0][0], window[-1][1])
+                    )
     hits = [
         (start, end)
         for start, end, folded in words
         if folded in singles and _written_as_name(text, start, end)
     ]
     for start, end in _merge_adjacent(text, hits):
-        yield _span(text, start, _with_surname(text, end))
+        yield _span(text, start, _with_surname(text, start, end))
 
 
 def _span(text: str, start: int, end: int) -> Span:
     return Span(start=start, end=end, kind=EntityType.NAMA, value=text[start:end])
 
 
-def _with_surname(text: str, end: int) -> int:
-    """`end` moved past up to three capitalised name-like words that follow it."""
+def _with_surname(text: str, start: int, end: int) -> int:
+    """`end` moved past up to three name words that follow it: capitalised ones that are not
+    ordinary words, or after a lower-case hit ("rina marlina") lower-case name-like ones."""
+    pattern = _LOWER_WORD if text[start].islower() else _TITLE_WORD
     for _ in range(MAX_SURNAME_WORDS):
-        word = _TITLE_WORD.match(text, end)
-        if word is None or word_class(word[1]) is WordClass.COMMON:
+        word = pattern.match(text, end)
+        if word is None:
+            break
+        kind = word_class(word[1])
+        if kind is WordClass.COMMON or (pattern is _LOWER_WORD and kind is not WordClass.NAMEY):
             break
         if word.end() < len(text) and text[word.end()] in "._":
             break  # "Budi Jl." or "Budi Santoso_x": not a plain name word

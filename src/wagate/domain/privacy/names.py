@@ -112,8 +112,8 @@ _HONORIFIC_SET = frozenset(HONORIFICS)
 _OPENING = re.compile(r"[ \t]*(?=[A-Z][a-z]+[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,3},)")
 _CLOSING = re.compile(r"[ \t]*[.!]?[ \t]*")
 _GREETING_BEFORE = re.compile(
-    r"(?:[.,!?\n:]|(?<!\w)(?:halo|hallo|hai|hi|assalamualaikum|permisi|pagi|siang|sore|malam"
-    r"|min|admin|kak|pak|bu|mas|mbak|maaf))[ \t]*$",
+    r"(?:[.,!?\n:]|(?<!\w)(?:halo|hallo|helo|hai|hi|hey|assalamualaikum|permisi|pagi|siang"
+    r"|sore|malam|min|admin|kak|pak|bu|mas|mbak|maaf|ini|kenal))[ \t]*$",
     re.IGNORECASE,
 )
 # Words a trigger can start with: the big trigger pattern is tried only where one stands,
@@ -217,6 +217,12 @@ def _signed(text: str) -> Iterator[Span]:
         span = _name_at(text, start, _Cue.WEAK, lower=False)
         if span is not None and _CLOSING.fullmatch(text, span.end):
             yield span
+    if line > 0:  # a full name alone on the last line, under the message
+        span = _name_at(
+            text, line + len(body[line:]) - len(body[line:].lstrip()), _Cue.WEAK, lower=False
+        )
+        if span is not None and len(span.value.split()) >= 2 and _CLOSING.fullmatch(text, span.end):
+            yield span
 
 
 def _all_namey(value: str) -> bool:
@@ -276,7 +282,7 @@ def _ends_name(text: str, word: re.Match[str], cue: _Cue, words: int) -> bool:
     if words >= MAX_NAME_WORDS and word_class(value) is WordClass.COMMON:
         return folded not in LAST_NAME_WORDS  # "Pak Satu Dua Tiga Empat Lima" is cut
     if folded in NOT_NAMES or folded in _HONORIFIC_SET:
-        if words == 0 and cue is _Cue.HONORIFIC and folded in MONTH_NAMES:
+        if words == 0 and cue is not _Cue.WEAK and folded in MONTH_NAMES:
             return bool(_DIGIT_AFTER.match(text, word.end()))  # "Bu Mei", not "Mei 2024"
         return words == 0 or folded not in NAMES_AFTER_FIRST_WORD
     first_must_be_namey = cue in (_Cue.WEAK, _Cue.SELF)
