@@ -19,6 +19,9 @@ Tiers written (lower-case ASCII words only):
   words with Zipf >= 4.9 (chat forms like "udah", and very common names like "ahmad"):
   words that are often not names and often are; lower case, they count only beside a
   clearer name word.
+* RARE_ROOTS: the other KBBI roots in the frequency list ("cerai", "duda", "ratna",
+  "galih"): rare words, and as often names; a lower-case one counts as a name after an
+  honorific ("mas bayu") but not after "saya" ("saya duda").
 Everything else (rare roots, foreign and regional names, "joko", "marlina") is name-like.
 """
 
@@ -71,10 +74,11 @@ def root_of(word: str, roots: set[str]) -> str | None:
     return None
 
 
-def tiers() -> tuple[list[str], list[str]]:
+def tiers() -> tuple[list[str], list[str], list[str]]:
     roots = kbbi_roots()
     common: set[str] = set()
     ambiguous: set[str] = set()
+    rare: set[str] = set()
     for word in wordfreq.top_n_list("id", TOP_N):
         if not _WORD.fullmatch(word):
             continue
@@ -84,14 +88,16 @@ def tiers() -> tuple[list[str], list[str]]:
                 common.add(word)
             elif zipf >= ROOT_ZIPF:
                 ambiguous.add(word)
+            else:
+                rare.add(word)
         elif zipf >= DERIVED_ZIPF and root_of(word, roots):
             common.add(word)
         elif zipf >= COMMON_ZIPF:
             ambiguous.add(word)
-    return sorted(common), sorted(ambiguous)
+    return sorted(common), sorted(ambiguous), sorted(rare)
 
 
-def render(common: list[str], ambiguous: list[str]) -> str:
+def render(common: list[str], ambiguous: list[str], rare: list[str]) -> str:
     def block(words: list[str]) -> str:
         lines, line = [], ""
         for word in words:
@@ -112,6 +118,8 @@ def render(common: list[str], ambiguous: list[str]) -> str:
         f'COMMON: frozenset[str] = frozenset("""\n{block(common)}\n""".split())'
         "  # noqa: SIM905\n\n"
         f'SHARED: frozenset[str] = frozenset("""\n{block(ambiguous)}\n""".split())'
+        "  # noqa: SIM905\n\n"
+        f'RARE_ROOTS: frozenset[str] = frozenset("""\n{block(rare)}\n""".split())'
         "  # noqa: SIM905\n"
         "# fmt: on\n"
     )

@@ -24,6 +24,7 @@ from wagate.domain.privacy.spans import EntityType, Span
 from wagate.domain.privacy.vocabulary import HONORIFICS, NOT_NAMES
 
 MIN_KNOWN_WORD = 3
+_ANY_CASE = frozenset({WordClass.NAMEY, WordClass.ROOT})
 MAX_SURNAME_WORDS = 3
 
 _HONORIFIC_WORDS = "|".join(sorted(HONORIFICS, key=len, reverse=True))
@@ -88,7 +89,7 @@ def _with_surname(text: str, start: int, end: int) -> int:
 
 
 def _written_as_name(text: str, start: int, end: int) -> bool:
-    if text[start].isupper() or word_class(text[start:end]) is WordClass.NAMEY:
+    if text[start].isupper() or word_class(text[start:end]) in _ANY_CASE:
         return True
     before = text[max(0, start - 14) : start]
     return bool(

@@ -8,6 +8,8 @@ and the KBBI root list, see tests/data/pii/make_words.py) and the hand lists in
   a name; capitalised, a name only where a strong cue says so ("Pak Bunga Siregar").
 * SHARED: words that are ordinary and also given names ("budi", "agus", "siti") or very common
   names that are also used as words: in lower case a name only beside a NAMEY word.
+* ROOT: the other dictionary roots ("cerai", "duda", but also "ratna", "galih"): rare
+  words, as often names; a lower-case one is a name after an honorific, not after "saya".
 * NAMEY: everything else, which is how most names look to a dictionary.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 from enum import Enum
 from functools import lru_cache
 
-from wagate.domain.privacy.data.words import COMMON, SHARED
+from wagate.domain.privacy.data.words import COMMON, RARE_ROOTS, SHARED
 from wagate.domain.privacy.vocabulary import CHAT_WORDS, NOT_NAMES
 
 _VOWELS = frozenset("aeiouy")
@@ -25,7 +27,8 @@ _VOWELS = frozenset("aeiouy")
 class WordClass(Enum):
     COMMON = 1
     SHARED = 2
-    NAMEY = 3
+    ROOT = 3
+    NAMEY = 4
 
 
 @lru_cache(maxsize=16384)
@@ -36,6 +39,8 @@ def word_class(word: str) -> WordClass:
         return WordClass.COMMON
     if folded in SHARED:
         return WordClass.SHARED
+    if folded in RARE_ROOTS:
+        return WordClass.ROOT
     return WordClass.NAMEY
 
 

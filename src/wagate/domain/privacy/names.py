@@ -71,8 +71,8 @@ _TRIGGER = re.compile(
     r"(?:[ \t]+(?:saya|kami|aku))?|nama|bernama|atas[ \t]+nama|a\.[ \t]?n\.?|a/n|an\."
     r"|pengirim|perkenalkan(?:[ \t]*,)?(?:[ \t]+(?:saya|nama[ \t]+saya))?|my[ \t]+name[ \t]+is)"
     rf"|(?P<relation>(?:mantan[ \t]+)?(?:{_words(RELATIONS)})"
-    rf"(?:(?:-?nya)?(?:[ \t]+(?:{_words(MODIFIERS)})(?!\w))+[ \t]*[,:(]?"
-    r"|-?nya[ \t]*[,:(]?|[ \t]*[,:(]))"
+    rf"(?:(?:-?nya|ku)?(?:[ \t]+(?:{_words(MODIFIERS)})(?!\w))+[ \t]*[,:(]?"
+    r"|(?:-?nya|ku)[ \t]*[,:(]?|[ \t]*[,:(]))"
     r"|(?P<upper>an)"
     rf"|(?P<honorific>(?:{_words(HONORIFICS)})\b\.?|(?:{_words(ROLES)})\b)"
     r"|(?P<self>(?:saya|aku|sy)(?=[ \t]*,)[ \t]*,|saya|aku|sy)"
@@ -97,6 +97,8 @@ _INITIAL = re.compile(r"[A-Z](?=[ \t]+[A-Z][a-z])")  # Balinese "I Gusti", "M Ri
 _LOWER = re.compile(r"[a-z]+(?:['’-][a-z]+)*")
 _UPPER_WORD = re.compile(r"[A-Z]{2,}(?:['’-][A-Z]+)*")
 _GAP = re.compile(r"[ \t]+")
+_PAUSE = re.compile(r"[ \t]*(?:[,.!?\n]|$)")
+_NEXT_TITLE = re.compile(r"[ \t]+([A-Z][a-z]+)(?:[ \t]+([A-Z][a-z]+))?")
 _CONNECTOR = re.compile(rf"(?i:{_words(CONNECTORS)})\.?[ \t]+(?=[A-Z])")
 _LIST_NEXT = re.compile(
     r"[ \t]*(?:,[ \t]*(?:dan[ \t]+|&[ \t]*)?|&[ \t]*|[ \t]+(?:dan|serta)[ \t]+)"
@@ -105,7 +107,7 @@ _DIGIT_AFTER = re.compile(r"[ \t]*\d")
 _SIGNATURE = re.compile(r"[ \t]*[-–—~][ \t]*")
 # Two capitalised words in the middle of a sentence, after a lower-case word that is not a
 # preposition of place or an institution's word: "Yang membeli motor itu Kornelis Tabuni".
-_MID_SENTENCE = re.compile(r"(?<![\w.])(?P<before>[a-z]+),?[ \t]+(?=[A-Z][a-z]+[ \t]+[A-Z][a-z])")
+_MID_SENTENCE = re.compile(r"(?<![\w.])(?P<before>[a-z]+),?[ \t]+(?=[A-Z][a-z]*[ \t]+[A-Z][a-z])")
 _PLACE_WORDS = frozenset(PLACE_WORDS)
 _HONORIFIC_SET = frozenset(HONORIFICS)
 # A message that opens with a full name and a comma: "Rudi Hartono, 42 tahun, sopir truk."
@@ -170,7 +172,9 @@ def _triggered(text: str) -> Iterator[Span]:
     for word in _WORD.finditer(text):
         folded = word[0].lower()
         if word.start() < position or (
-            folded not in _TRIGGER_WORDS and folded.removesuffix("nya") not in _TRIGGER_WORDS
+            folded not in _TRIGGER_WORDS
+            and folded.removesuffix("nya") not in _TRIGGER_WORDS
+            and folded.removesuffix("ku") not in _TRIGGER_WORDS
         ):
             continue
         match = _TRIGGER.match(text, word.start())
@@ -286,7 +290,15 @@ def _ends_name(text: str, word: re.Match[str], cue: _Cue, words: int) -> bool:
             return bool(_DIGIT_AFTER.match(text, word.end()))  # "Bu Mei", not "Mei 2024"
         return words == 0 or folded not in NAMES_AFTER_FIRST_WORD
     first_must_be_namey = cue in (_Cue.WEAK, _Cue.SELF)
-    return words == 0 and first_must_be_namey and word_class(value) is WordClass.COMMON
+    if words or not first_must_be_namey or word_class(value) is not WordClass.COMMON:
+        return False
+    # "saya Putri Ayu Lestari": an ordinary first word, but a name-like capitalised word
+    # follows; "Saya Bingung Sekali" stays a sentence.
+    following = _NEXT_TITLE.match(text, word.end())
+    return following is None or not any(
+        w is not None and word_class(w) in (WordClass.NAMEY, WordClass.ROOT)
+        for w in following.groups()
+    )
 
 
 def _lower_run(text: str, position: int, cue: _Cue) -> int:
@@ -308,7 +320,10 @@ def _lower_run(text: str, position: int, cue: _Cue) -> int:
         if gap is None:
             break
         position = gap.end()
-    if cue is _Cue.NAMED or WordClass.NAMEY in classes:
+    name_like = {WordClass.NAMEY, WordClass.ROOT}
+    if cue is _Cue.SELF and not _PAUSE.match(text, end):
+        name_like = {WordClass.NAMEY}  # "saya duda dua anak" is no name, "aku tiara," is
+    if cue is _Cue.NAMED or name_like.intersection(classes):
         return end
     return start
 

@@ -63,6 +63,8 @@ RELATIONS: tuple[str, ...] = (
     "direktur", "pimpinan", "kepala desa", "kades", "lurah", "camat", "ketua rt", "pak rt",
     "dokter", "guru", "pelapor", "terlapor", "korban", "peminjam", "pemberi pinjaman",
     "ahli waris", "pewaris", "almarhum", "almarhumah", "alm", "debt collector", "dc",
+    "bersaudara", "kepala adat", "kepala sekolah", "kepala dusun", "kepala kantor",
+    "ketua adat", "ketua rw", "ketua yayasan", "pemimpin", "bendahara", "sekretaris",
 )  # fmt: skip
 
 # Words between a relation word and the name: "kakak tiri saya", "teman kerja", "pemilik
@@ -247,5 +249,8 @@ NOT_NAMES: frozenset[str] = frozenset({
     "perkenalkan", "kenalin", "invoice", "resi", "spesialis", "komnas", "ombudsman",
     "polrestabes", "polresta", "disnaker", "dukcapil", "bpn", "kemnaker", "kemenaker",
     "pegadaian", "kpai", "lpsk", "kpk",
+    # what people say they are ("saya pns", "sy janda 2 anak")
+    "pns", "asn", "honorer", "pelajar", "mahasiswi", "karyawati", "wiraswasta", "irt",
+    "janda", "duda", "yatim", "piatu", "lajang", "single", "pensiunan", "tki", "tkw", "pmi",
 })
 # fmt: on

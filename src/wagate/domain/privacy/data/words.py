@@ -1233,4 +1233,471 @@ wadah wah wahai wahana wahyu wajar wali wang wangi warung wasit waspada wawancar
 wib with won wujud x ya yah yahudi yayasan yesus yg yoga yogyakarta york you yuk yunani zat
 zona
 """.split())  # noqa: SIM905
+
+RARE_ROOTS: frozenset[str] = frozenset("""
+aba abah abai abdi abdomen abidin abis abjad abnormal abon aborsi abrasi absen absolut abstrak
+abstraksi absurd abuan acap acar aci acuh adab adakalanya adakan adan adaptasi adaptif adaptor
+adas adem adidaya adiktif adinda adipati adipura aditif administratif administrator admiral
+adnan adopsi adrenalin aduhai aduk advokasi advokat aerobik afiliasi aga agam agan agil agraria
+agraris agregat agresi agrowisata ahad ahsan aib ain ajal ajar aji ajudan akad akademi akademis
+akademisi akak akang akh akhirat akhlak aki akidah akik akil aklamasi akmal akomodasi
+akreditasi akrobat akronim aksara akselerasi akselerator aksen aksesibilitas aksesori akta
+akting aktiva aktivis aktris aktual aktualisasi akuarium akuisisi akulturasi akumulasi
+akuntabilitas akuntan akur akurasi akustik akut alaikum alamak alamiah alamin alang alangkah
+alarm alas albino alergi alfa alfabet alga algojo alhasil aliansi alibi alif alik alim alis
+alit aljabar alkali alkaloid alkisah allahu almamater almarhum almarhumah alokasi alon alot
+alquran altar alter alto alu aluminium alumnus ama amanah amanat amandel amandemen amar amatir
+ambang ambar ambigu ambing ambisi ambisius amblas ambruk ambulans amburadul amen amfibi ami
+amil amino amir amis amit amnesia amnesti amonia amor ampas ampat ampe ampel ampere amplas
+amplop amsal amunisi anal analis analitis analog analogi ananda anang anarki anarkis anatomi
+ancam ancol andal andalas andesit andika andil andong aneka anekdot anemia anestesi angan angga
+anggar anggara anggrek angguk anggun angkara angker angket angklung angkuh angkut angsa angsur
+angus ani aniaya animo anis anjir anjlok anom anomali anonim anorganik anta antagonis antah
+antariksa antarmuka antartika ante antek antena anterior antibiotik antibodi antigen antik
+anting antiseptik antisipasi antologi antre antri antropologi antusias antusiasme anu anus
+anyang anyar aorta aparat aparatur apatis ape apes apik apotek apoteker apotik apresiasi apron
+apu apung ara arabika arak aral aram arang aransemen aras arbitrase arca ardi areal arek aren
+ares argumen argumentasi ari aria aries arif arifin arik aris arisan arkeolog arkeologi arloji
+arogan arogansi aron arsitek artefak arteri artifak artifisial artileri artistik aru arun arung
+arwah arwana arya asad asah asar asas asasi asbak asetat asi asih asimetris asin askar asma
+asmara asosiasi aspal asparagus aspirasi aspirin asri assalamualaikum aster asteroid astra
+astral astrologi astronom astronomi asu asuh asumsi aswad ateis atensi ati atlas atletik atma
+atmosfer ato atom atraksi atraktif atribut atrium audiensi audit auditor auditorium aula aulia
+aung aur aura aurat aurora aus autisme auto autopsi awa awam awang ayahanda ayan ayun ayunda
+azab azam azan aziz baba babad babakan babat babe babon babu bacot bada badak badar badminton
+badung badut bagan bagas bagasi baginda bagong bah bahak bahana bahar bahari bahri bahtera
+bahuku bahwasanya bait bajaj bajing baka bakau baki bakmi bakpao bakpia bakso bakti bakul
+bakwan bal bala balada balak balau balet baliho baling balistik balkon balok balon bam bana
+banci bandang bandel bandeng banderol banding bandit bando bangau bangka bangkai bangkrut
+bangku bangsal bangsat bani banjar bankir bantah bantai bantaran banteng banting banua banyu
+bao bap baptis bara barak baran barangkali barbar barel baret bari barometer baron barong
+barongsai barter bas basa basi basil baskom basuh bata batagor batak batal batalion batalyon
+batara batok baut bawal bawel baya bayak bayam bayan bayang bayu bazar bea bebal bebe beber
+bebi bebuyutan becak becek becus bedak begadang begal bego bejana bejat bekal beken bekicot
+beku bel belaka belalai belalang belang belantara belasungkawa belati belatung belawan belenggu
+belerang belia belikan belimbing belit belitung beliung belok belu beludru beluk belukar
+belulang belut benak benalu benang bendahara benderang bendung bengal bengawan bengis bengkak
+bengkel bengkok bengong beni benih bening bentang bentar bentol bentrok benua beo berai berak
+beranda berang berangan bercak berdikari berhala beringin berlian berontak bersin beru beruang
+bet beta betah betis beton bhayangkara biadab biak biang biara biarpun bias biawak bibi bibit
+bidadari bidak bidan bidara bidik biduan bihun bijih bik bikini biksu bilah bilal bilamana
+bilas bilateral biliar bilik bimasakti bimbang bimbing bina binaraga binasa bincang binder
+biner bingkai bini binjai bintan bintara binti bintik bintil biodata biografi biokimia biola
+biologis biopsi biota bioteknologi bipolar bir birokrasi birokrat bis bisbol biseksual bisik
+bising biskuit bismillah bison bisu bisul bit bius blaster blazer blender blokade blokir blower
+blues blus bobol bobot bobrok bocor bodhi bodi bodong boga boikot boko bokong boks boku bol
+bolak bolong bolos bolu bomber bon bonang bondong bong bongkar bonjol bopeng bor bora border
+bordil bordir borok borong boros bot botak botani bowo brahma brahmana brankas brengsek brigade
+brigadir brilian broker brokoli bros brosur browser bruder brutal bruto bua buana buas bubar
+bubu bubuk bubur bubut budiman bugar bugil bui buih bujang bujuk bujur buk buket bulak bule
+buletin bulir buluh bulus bum bumbung bumerang bumper bun buncis buncit bundar bundel bungkam
+bungkuk bungkus bunglon bungsu buni bunting buntu buntung buntut bur buram burhan buron busa
+buset busi buster busur butik butir buya buyar buyung buyut cabai cabe cabul cabut caca cacar
+caci cadang cadar cadas cagar cah cak cakap cakar cakep cakra cakram cakrawala cal calo cam
+camar camat cambuk campak camping canda candra candu canggih canggung cangkang cangkir cangkul
+cap capai cape capek capung carik carter cas catat catu catur cawan cece cegah cekcok ceker
+cekung cela celaka celengan celsius celup cemara cemberut cemerlang cempaka cendana cendawan
+cendekia cenderawasih cendol ceng cengeng cengkeh centang ceper cepu cerai ceramah cerdik
+cerewet ceri ceria cermat cerna ceroboh cerobong cerpen ceruk cerutu cicit cik cikal cilik
+cilok cincang cincau cip cis cit ciu coban cok coli colok comel condong congkak cop copot cor
+corak coret corong cubit cuek cuka cukai cukur culik culun cuman cun cupang cupu curah curam
+curang curi cut dab dad dadah dadar dadi dadu daeng dagu dahaga dahan dahi dahlia dahsyat dai
+daki daku dal dalang dalem dalih dalil dam damar dame dandan dang dangkal dansa dap dapa dar
+dara darma daro darwis das dasa dasawarsa dasi daster datu datuk daur dawai dawet dayah dayang
+dayu dayung debar debat debit debitur dedikasi defender defensif definitif defisit deforestasi
+deformasi deg degan degenerasi degradasi dehidrasi dek dekade dekan dekil deklarasi dekorasi
+dekoratif delegasi delik delima delman delta delusi demen demografi demokratis demokratisasi
+demon demonstran demonstrasi den dena denah denda dendeng dengki dengue denim denominasi dental
+denyut deodoran depa depo deportasi deposit deposito depot deputi dera deras derek deret dering
+derita derma dermaga deru desah desainer desak desentralisasi desimal deskripsi deskriptif
+destinasi destroyer destruktif desus detak detasemen deteksi detektif detektor detoksifikasi
+developer devisa dewata diabetes diafragma diagnosis diagnostik diagonal diagram dialek
+diameter dian diare dias diaspora didik dies diesel difabel diferensial diferensiasi digit
+digitalisasi dik dikau dikit diksi diktator dil dilema diler dim din dina dinamika dinamis
+dinamit dinamo dinar dinasti dinosaurus dioksida diploma diplomasi diplomat diplomatik direksi
+direktorat dirgahayu dirgantara dirham disain disentri disertasi disfungsi disket disko
+diskriminasi diskriminatif diskualifikasi disorder dispenser distorsi distributor dito
+diversifikasi divestasi dividen doang dobel dodol doeloe dog dogma doi doktor doktrin
+dokumentasi dokumenter dol dolan dom domestik dominan dominasi domino domisili donasi donat
+donatur dongeng dongkrak doni donor doping dor dorong dos dosis dot doyan draf dragon drainase
+drakula dramatis drastis drop drum dualisme duane dubes dubur duda duel duet duga duh duk duka
+duku dukuh dukun dukung dum dung dungu duniawi dupa duplikat dur durasi duren durhaka duri dus
+dusta duyung ebi eco edan edar edema edit editor editorial edukasi edukatif efektivitas efendi
+efisien efisiensi ego eja ejakulasi ekaristi ekologi ekologis ekonom ekonomis ekosistem eks
+eksekusi eksekutor eksemplar eksentrik eksistensi eksklusif eksotik eksotis ekspansi ekspatriat
+ekspedisi eksperimen eksperimental eksplisit eksploitasi eksplorasi eksponen eksponensial
+eksportir ekspres ekspresif ekstasi ekstensi ekstensif eksterior eksternal ekstra ekstradisi
+ekstrak ekstraksi ekstrakurikuler ekstrem ekstremis ekuitas ela elang elastis elastisitas
+elegan elektrik elektro elektrolit elektromagnetik elektron elektronika elevator eliminasi
+elips elite elo elok elon elpiji elu elus emansipasi embel ember emblem embrio embun embung
+emir emirat emisi emiten empang empati empedu empiris empu empuk empunya emulator enamel encer
+encik encok endang energik engah engkol engsel enigma enkripsi ensiklopedia ente enteng entitas
+entri enzim eon epidemi epidermis epik epilepsi epitel ereksi erik eror erosi erotis erti
+erupsi esa esai eselon esensi esensial eskalator estafet ester estetik estetika estimasi
+estrogen eta etalase etanol etape etik etiket etis etnik etnis etos euforia evakuasi evolusi
+eyang fadil faedah fahrenheit fail fajar fakir faksi faktual faktur falah falsafah fam famili
+fana fanatik fanatisme fantasi fantastis farisi farmasi fasad fasih fasik fasilitator fasis
+fatah fatal fatihah fatimah fatwa fauna federasi feminin feminisme fenomenal feri fermentasi
+feromon feses fiat fiber figur figuran fikih fiksi fiktif filosofi filosofis filsafat filsuf
+filter finansial finis firasat firdaus firma fisiologi fisiologis fisioterapi fiskal fit fitnah
+fitrah flamboyan flat fleksibel fleksibilitas flop flora flu fluida fluktuasi fobia folder
+folikel folio fon fondasi forensik formalin formalitas formulasi formulir forte fosfat fosfor
+fosil fotografer fotokopi fotosintesis foya fragmen frasa frase front frontal fruktosa
+frustrasi fuad fundamental fundamentalis fungsional fungsionalitas furnitur fusi futuristik
+gabah gabung gabus gada gadai gadang gading gado gaduh gadung gadungan gaga gagah gagak gagang
+gagap gaharu gai gaib gail gain gairah gala galah galak galaksi galang galau galeri gali galih
+galon galuh gam gama gamat gambir gamblang gambut gamelan gamis gamma gamping ganas gandaria
+gandeng gandrung gandum ganggang gangster gani ganja ganjar ganjil ganteng gantung gap gapai
+gapura gar garang garansi garap garasi garda gardu garing garmen garpu garuk gatal gatot gatra
+gaul gaun gaung gawai gawat gayung gebang gebu gebyar gedong gegabah gegana gegar geger geiger
+gejolak gel geladak gelak gelang gelanggang geledah gelembung geleng geli gelora gema gemar
+gemas gembala gembel gembok gembong gemerlap gemetar gemilang gemini gempar gempol gemuruh
+genap gencar gendang gender genderang gendong gendut generalisasi generator generik genesis
+genetika genetis geng genggam gengsi genit genius genom genosida genre genta gentar genteng
+genting gentong genus geodesi geofisika geografi geografis geologi geometri geometris
+geopolitik gepeng gerah geraham gerai geram gerangan gerbong gergaji gerhana gerik gerilya
+gerimis gerobak gersang gesa gesek geser gesit getah getar getir getol geulis giat gigih gigit
+gigolo gilang gili giling gim gimbal gin ginseng girang giri giring giro gita gitaris gizi
+gladiator glamor gletser globalisasi globe glukosa gluten goblok goda gojek golek golf golok
+golput gombal gondang gondok gondola gondrong gong goni gorden gores gorila gosip gosok gosong
+got gotik gotong goyah goyang grad gradasi graf grafik grafika grafis grafit graha gram granat
+granit grasi gratifikasi gravitasi grip griya grogi grosir guam gubuk guci gudeg gugat gugup
+gugus gulai gulat guling gulita gulma gulung gum gun gunawan gundah gundul gung gunting guntur
+gurau gurih gurita guruh gusar gusi gusti habib habitat had hadap hadirin hadis hafal hafiz
+haid hail hajat hakikat hakiki halang haleluya halilintar halim halte haluan halusinasi hama
+hambali hambar hambat hamburger hampa hamzah hana hanafi handuk hang hangar hanggar hangus
+hanif hantam hantar hanyut hap hapus hara harfiah haris harkat harmoni harmonika harmonis
+harmonisasi harpa hart haru harum has hasrat hasta haul haus hawa hayat hayati hayo heboh
+hegemoni hektar hektare helai helium hem hemoglobin hengkang hening henti hepatitis herba
+herbivora hero heroik heroin herpes heterogen heteroseksual hewani hias hiatus hibah hibernasi
+hibrida hibur hidayah hidayat hidrasi hidrogen hidroponik hierarki higienis hijrah hijriah
+hikayat hikmah hikmat hilal hilir hina hindi hindu hinggap hip hiperaktif hipertensi hipnosis
+hipnotis hipotek hipotesis hipotetis hiruk hirup his hisab histeria histeris historis hit hoi
+hoki hologram homo homogen homoseksual honor honorer hop hore horizon horizontal hortikultura
+hospital hostel hubung huda huh hujung hulu humaniora humanis humas humor humoris hun huni hus
+hut iba ibadat ibarat ibra ibunda ida idealis idealisme identifikasi identik ideologi ideologis
+idiom idiot iga ihsan ihwal ijab ijazah ijtihad ikal ikat ikhtiar ikhwan ikrar ilah ilahi ilham
+ilusi ilustrasi ilustrator imajinasi imajinatif imajiner imbal imbas imigran imigrasi imitasi
+imlek impas imperial imperialisme imperium implan implementasi implikasi importir impoten
+impotensi impresif improvisasi impuls impulsif imun imunisasi imunitas ina inang inap inca
+incar independen indigo indikasi indikator individual induksi infanteri inferior inferno
+inflamasi inflasi influenza informal informan informatif informatika inframerah infus ingkar
+ingus inisial inisiasi inisiatif inisiator injak injeksi injil inkarnasi inklusif inkubasi
+inkubator inovatif insan insang insani insektisida insentif insinyur insomnia inspeksi
+inspektorat inspektur instalasi instan instansi insting institut instruksi instruktur instrumen
+instrumental insulin insya intai intan integral integrasi integritas intel intelek intelektual
+intens intensif intensitas interaktif interior interkoneksi intern interogasi interpretasi
+interupsi interval intervensi intim intimidasi intip intisari intoleran intonasi intrik
+intrinsik intro introspeksi intuisi intuitif invasi inventaris inventarisasi investigasi ion
+iota ipar ira irama irasional irigasi iring iris irit iritasi ironi ironis irsyad isa isak isap
+iseng isis islami islamisasi isolasi isotop isra istiadat istiqlal isya isyarat itik itikad jab
+jabal jabar jabat jabir jabung jadah jagal jagat jago jaguar jahanam jahe jahil jahit jail jaja
+jajak jajan jaka jala jalak jalal jalang jalar jali jalin jamaah jamak jamal jamban jambang
+jambore jambu jambul jamil jamin jampi jamu janggal janggut jangkar jangkau jangkrik jangkung
+janin janur jap japan jaran jargon jaring jas jasad jasmani jatah jawara jawi jazirah jebol
+jeda jelajah jelang jelata jeli jelita jem jemaah jemaat jemari jembrana jempol jemput jemu
+jemur jenaka jenazah jeng jenggot jengkal jengkel jengkol jenius jenjang jenuh jepit jepret
+jepun jera jeram jerami jerapah jerat jerih jerit jernih jero jeroan jeruji jibril jidat jihad
+jijik jikalau jilat jilbab jilid jimat jinak jingga jintan jip jiran jitu joget joging joglo
+johan johar jok joki jombang jompo jonggol jongkok jorok joule jua juan juang jubah judi judo
+jumbo jungkir junjung juragan jurang jurnalis jurnalisme jurnalistik jurus juz kaba kabilah
+kabin kabinet kabir kabisat kabul kabut kacung kad kadal kaderisasi kades kadet kadir kado
+kafan kafe kafilah kafir kaidah kail kait kaji kakao kakap kaktus kaku kalajengking kalam
+kalang kalap kalaupun kalbu kaldu kalem kaleng kaliber kalibrasi kaligrafi kalium kalkulasi
+kalkulator kalkulus kalkun kalong kalor kalori kalsium kalung kalut kam kamal kambuh kamil
+kampret kamuflase kana kanal kancah kancil kancing kanda kandas kane kangen kangkung kanguru
+kanibal kanibalisme kanjeng kanji kano kanopi kans kanselir kantin kantuk kantung kanvas kap
+kapak kapang kapas kapasitor kapel kapiler kapita kapital kapitalis kapitalisme kapok kappa
+kaprah kapsul kapuk kapur kara karam karamel karantina karaoke karat karate karavan karbohidrat
+karbon karburator karcis kardinal kardiovaskular kardus karel kargo kari karib karier karikatur
+karim karina karisma karismatik karma karnaval karoseri karpet karsa karst kartel kartika
+karton karuan karun karung karunia kas kasa kasad kasasi kaset kasi kasim kasino kasir kasmaran
+kasta kasual kasut katak katakana katalis katalog katarak kate katedral katering katil katrol
+katun katup kaus kavaleri kawah kawal kawat kawi kawula kayangan kebab kebal kebaya kebelet
+kebo kebon keburu kebut kecambah kecap kecapi kece kecik kecoak kecut kedai kedaluwarsa kedap
+kedelai kedip kedok kedondong kedung kejang kejap keji kejora kejut kek kekal kekar kelab
+kelabu keladi kelakar kelam kelambu kelar keledai kelelawar kelenjar kelenteng kelereng kelinci
+keling kelingking kelip keliru kelok kelola kelontong kelopak kelor keluh kemah kemal kemang
+kemarau kemari kemas kembung kemeja kemelut kemih kemiri kemoterapi kempes kemudi kenang
+kenanga kenari kencana kenceng kencur kendal kendati kendi kendur kening kental kentara kentut
+kenya kenyal kenyang keok keong kep kepang keparat kepincut keping kepingin kepiting kepompong
+keponakan kepung kera kerabat kerah kerak keramas keramat keramik keran kerang kerangka
+keranjang kerapu keraton kerawang kerbau kerdil kerikil keringat keripik keriput keris keriting
+kerok keroncong kerongkongan kerucut kerudung keruh kerupuk kerut kes kesah kesan kesasar
+kesatria kesel keseleo keset kesitu ketan ketapang ketawa ketek ketel ketiak ketik ketombe
+ketoprak ketuk ketumbar ketupat kewalahan kha khalayak khalifah khasiat khatam khatib
+khatulistiwa khayal khazanah khi khidmat khilaf khitan khotbah khusyuk kia kiai kiara kiat
+kiblat kicau kidal kidul kidung kijang kikir kikuk kilang kilas kilat kilau kilo kilogram
+kimiawi kimono kincir kinetik kios kipas kiper kiprah kir kirab kiran kirana kisi kismis kisruh
+kista kit kiwi klakson klan klarifikasi klasifikasi klausa klausul klenteng klimaks klimatologi
+klinis klip kliping kliring klise klitoris kliwon klon kloning klop klorida klorin klorofil
+kloset knalpot knot koala kobar koboi kobra kocak kocok kodok kodrat koe koefisien kognitif koh
+koil koja kokas koki kokoh kokpit koktail kol kolaborasi kolagen kolak kolega kolektif kolektor
+kolera kolesterol kolibri kolong koloni kolonial kolonialisme kolosal kolot kom koma komando
+komedi komedian komentator komet komikus komisariat komisaris komisioner komite komoditas
+komodo komodor kompak komparatif kompartemen kompatibel kompatibilitas kompensasi kompeten
+kompetensi kompetitif kompetitor kompi kompilasi komplain kompleksitas komplet komplikasi
+kompor kompos komposer komposit komprehensif kompres kompresi kompresor kompromi komputerisasi
+komunal komuni komunikatif komunikator komunis komunisme komuter kondang kondangan kondektur
+kondom kondominium konduktor kondusif konektor konfederasi konfigurasi konfrontasi konglomerat
+kongsi konjungsi konkret konsekuensi konseling konselor konsensus konsentrat konsepsi
+konseptual konservasi konservatif konsesi konsistensi konsol konsolidasi konsonan konsorsium
+konspirasi konstan konstanta konstelasi konstituen konstitusi konstitusional konstruktif konsul
+konsulat konsultan kontaminasi kontan kontekstual kontemporer konter kontestan kontinental
+kontingen kontol kontra kontradiksi kontraksi kontraktor kontras kontrasepsi kontributor
+kontroversial kontur konveksi konvensi konvensional konversi konvoi kooperatif koordinat
+koordinator kop koper kopilot kopling koplo kopral kor koral korek koreksi korelasi koreografi
+koresponden korespondensi koridor kornea korona koroner korosi korosif korporasi korporat korps
+korsel korset korteks korup koruptor kosakata kosmetik kosmos koyak kram krama kreasi
+kreativitas kreator kredibilitas krem kremasi kribo krida kriminalisasi kriminalitas
+kriptografi kristiani kritikus krom kromosom kronik kronis kronologi kronologis krusial ksatria
+ksi kuadran kuadrat kuah kuala kuali kualitatif kuantitas kuantitatif kuantum kuarsa kuartal
+kuas kubah kubik kubis kubur kubus kudeta kudu kuesioner kui kuis kuk kukuh kukus kuli kulkas
+kulon kultur kultural kultus kuman kumat kumbang kumis kumpul kumuh kumulatif kumur kuncup
+kundang kung kungfu kunjung kuntilanak kunyah kunyit kupang kupas kupat kuping kupon kur
+kurator kurban kurcaci kurikuler kurir kurma kurs kurun kurung kurva kusam kusen kusir kusta
+kusuma kusut kuta kutil kutip kutu kutub kutuk kuyup kwartir labil labirin labu lacak laci lada
+laden lafal laguna lahap lahar lai laik lajang laju lajur lak laknat lakon laksa laksamana
+laksana laktat laktosa lala lalai lalang lalat lalim lam laman lamar lamban lambang lambert
+lampau lampion lamun lana lanang lancang lancip landai landak landas lang langgar langgeng
+langkat langsing lansia lanskap lantang laos lap lapak lapang lapis lapor lapuk lara larang
+laras laris lars larva las laser laskar lat latah lateks laten lateral latif latih lauk laun
+lava lavender lawa lawak lawang lawas layan layang layer layu lazim leak lebah lebak lebam
+lebat lebur lecet ledak ledeng legal legalisasi legalitas legendaris legi legislasi legislatif
+legislator legit legitimasi legiun lego lei lekang lekas lekat lekuk lela lelang lelap lele
+leleh lelet leluasa lelucon leluhur lem lemas lembang lembap lembar lembek lembing lembu lembur
+lemon lempar lempeng lena lencana lendir leng lengah lengang lenggang lengket lengkuas lengkung
+lengser lens lenteng lentera lentik lentur lenyap leonid lereng lesbi lesbian lesi lestari lesu
+lesung letih leukemia lian liang liberal liberalisasi liberalisme libido libra licik licin lidi
+lift lihai lik liku likuiditas lil lila lili limas limau limbah limit limpa lin lincah lindung
+linear linen ling lingga linggis lingkar lingkup linglung linguistik lini linier lintah lintang
+liong liontin lipstik lira lirih lis lisan liter liur liver loak lobak lobi lobster log
+logaritma logat logis logistik lok loka lokakarya lokalisasi loket loki lokomotif lompat loncat
+lonceng longgar longsor lonjong lontar lontong lop lor lori lorong lose lot loteng lotre lotus
+loyal loyalis loyalitas loyang loyo luang lubuk ludah ludes lugas lugu luhur luk lukis luluh
+lulur lumbung lumen lumpia lumpuh lumrah lumut lunas luncur lung luntur lupus luput lurah lurik
+lusa lusin lusuh lutut luwes mabuk macan mace mad mada madam madang madani madrasah madya
+maestro mafia mag magang magenta magis magister magma magnesium magnet magnetik magnitudo
+magrib mah mahakarya mahakuasa mahar maharaja maharani mahasiswi mahdi mahesa mahir mahkamah
+mahmud mahoni mai maja majas majemuk majikan makalah makar makara makaroni makcik makelar maki
+making maklum maklumat makmur makro maksiat mal mala malaka malapetaka malaria male malik
+maliki maling mam mamah mamak mamalia maman mamat mambo mami mampus manajerial manakala
+mancanegara mancung mancur manda mandala mandalika mandar mandarin mandat mandau mandir mandor
+mandul mang mangan mangga manggala manggis manggung mangkat mangkir mangkok mangkuk mangsa mani
+mania maniak manifestasi manik manila manipulasi manja manjur manset manta mantel manten mantra
+mantu manufaktur manunggal manusiawi manuskrip manuver manyar map mapan mar mara marak maraton
+marga margarin margasatwa margin marina marine marinir maritim marjinal marka marlin marmer
+mars marsekal martabak martabat martil martini martir maru marut masala masam masehi masif
+masin masinis maskot maskulin mason massal masturbasi masya masyhur mat matador matan mate
+matematis materiil matras matriks maulana maulid maung maut mawas mayang mayones mayur mazhab
+mazmur mbok mebel median mediasi mediator medik meditasi mediterania medium medusa megah megan
+mekanik mekanika mekanis mekar mel melankolis melar melarat melati melayu melek meleset melodi
+melon melotot melulu mem memar membran memek memo memorial mempan mempelai mena menantu
+mendiang mending mendoan mendung mendut mengkudu meningitis menjangan menopause mens menstruasi
+mentah mentalitas mentang mentari mentega menteng mentimun mentok mentor meong mepet merak
+merana meranti mercu mercusuar merdu mere merger meri meriam merica merinding merkuri merkurius
+merosot merpati merta mertua meru mes mesiu mesjid mesra mesum mesut meta metabolik metabolisme
+metafisika metafora metal metalik metamorfosis metana mete meteor meteorit meteorologi
+metodologi metrik metromini metropolis metropolitan mezbah midi migrain migran migrasi mika
+mikro mikrobiologi mikrofon mikroorganisme mikroskop mikroskopis milad milenium miliarder
+miligram milimeter milisi militan mim mimbar mimi mimik mimisan mina minder minggat minggir
+miniatur minibus minim minimarket minimum minor minoritas minus mirai miring miris misa misal
+misil misionaris mistar mister mistik mistis mitologi mizan moa mob mobilisasi mobilitas mochi
+modeling modem moderat moderator modernisasi modernitas modifikasi modis modul modular modus
+moga mogok mojang mok mol mole molekul molekuler molor momentum momok monarki moncong mondok
+moneter mong monggo monitor mono monogami monolog monopoli monorel monoton montir montok
+monumen monumental mop moralitas moratorium morfin morfologi mori morse mortar mortir mosi
+motel motivator moto motorik moyang mozaik mua muak mual mualaf muara muat mubarak mubazir
+mucikari mud mudik mufakat mufti mujahid mujahidin mujair mujarab mujur mukena mukjizat mukmin
+mukosa muktamar multifungsi multimedia multinasional muluk mumi mumpung mumpuni munafik muncrat
+mungil mur murai mural muram muri murka mursyid murtad murung mus musafir musala musang mushaf
+musibah musikal muslihat muslimat muslimin musnah mustang musyawarah musyrik mutakhir mutan
+mutasi mutilasi mutlak mutu nabati nadi nadim nafkah nagari nahas nahi naif naim najis nakhoda
+nalar naluri nampan nanah nanang nanas nang nangka nara narapidana narasi narasumber narator
+narsis nas nasab nasabah nasehat nasihat nasionalis nasionalisme nasrani natalis natrium natur
+naturalisasi navigasi navigator nawa nazar nazi nazir nebula negosiasi negosiator negro nekad
+nekat neko nektar neng neon nepotisme neptunus neraca nestor netra netral netralitas neurologis
+neuron neutron newton ngapain ngarai ngebut ngemil ngengat ngeri ngilu nia niaga nian nica
+nihil nik nikel nikotin nila nilam nilon ning nini nipis nira nirkabel nirlaba nirmala nirwana
+nisan niscaya nitrat nitrogen noda nomad nominal nominasi nona nonaktif none nonformal nongol
+noni nonstop norak norma normalisasi normatif nostalgia nota notabene notaris notasi notes
+notifikasi nova novelis nuansa nubuat nugraha numerik nun nurani nuri nusakambangan nutrisi
+nyai nyak nyala nyali nyamuk nyang nyanyi nyaring nyeri nyi nyinyir nyoman nyonya oasis obelisk
+obeng obesitas obi objektif obligasi obor obral observasi observatorium obsesi obsesif obyek
+obyektif ode odol ofensif ofisial ogah ohm ojek oknum oksida oksidan oksidasi oleng oli olok
+oma ombak omega ompong omset omzet onani onar once oncom ong ongkos ons opa opak opal oper
+opera opini opium opor oposisi oppo opsi opsional opsir optik optimal optimalisasi optimis
+optimisme optimistis optimum opus orak oral oranye orasi orbit orbital orde ordo oren organisme
+orgasme oriental orientasi origami orion orisinal orkestra ornamen ortodoks osteoporosis
+otentik oto otomatisasi otonom otonomi otorisasi otoriter oval ovarium oven overdosis ozon
+pabean pabrikan pace pacet pacu padam padan padepokan padma padu paduka pagan pagelaran pagoda
+pagu paguyuban pah paha pahala pahat pahit pai pailit pair pajang pakan pakcik pakde pakem
+pakis pakta paku pal pala palang palapa pale palem palet pali palung paman pamer pamflet pamit
+pamong pamor pamrih pamungkas panca pancang panci pancing pandan pandawa pandemi pandu panekuk
+panelis panggang panggul pangkal pangkas pangkat panglima pangsa pangsit panitera panjat panji
+pankreas panorama pantang pantau panti pantun panutan papah papar papi paprika par parabola
+parade paradigma paradoks paragon paragraf paralel paramedis parameter parang paranoid
+paranormal paras parasit parasut pare parfum pari paripurna parit parkinson parkit parlemen
+paro parodi paroki parsi parsial partikel partisi partisipan partisipasi paruh parut pasai
+pasak pascasarjana paser pasi pasif paskah pasok paspor pasrah pasta pastel pastor pastur paten
+pati patih patin patogen patok patologi patologis patra patri patriot patriotik patriotisme
+patroli patuh patungan pauk pause paviliun pawai pawang payung pecat pecel peci pecinan pedal
+pedih pedoman pegal pegas pek peka pekat pekerti peking pel pelampung pelana pelancar pelangi
+pelat pelatuk pelbagai pelepah pelet peleton pelihara pelik pelit pelita pelopor pelosok peluh
+peluit peluk pematang pempek pemudi pen pena penalti penampang penat penatua pencak pencet
+pencil pendekar pending pendopo penetrasi penganan pengap penggal penggawa penghulu pengin
+penguin pening penisilin peniti penjuru pensil pentagon pentas penyet penyok penyu pepatah
+pepaya pepe pepes pera perabot perah perangai perangkap peranti peras perawi perban perca
+percuma perdata perfeksionis peri periang peribahasa perih perimeter periodik perisai periuk
+perjaka perkakas perkamen perkasa perkedel perkosa perkusi permadani permai permaisuri permana
+pernak pernik peroksida perompak peron persada persekusi persentase persepsi persero persetan
+perseus persik person persona personal personalia personel perspektif persuasif pertiwi perum
+perunggu pes pesanggrahan pesiar pesimis pesisir pesona pestisida pet petai petak petaka petang
+peti petik petinggi petis petisi petrokimia petroleum petuah phi piagam pialang pianis piano
+piatu piawai picik picu pigmen pijar pijat pika pikap pikat pike piket piknik pikul pikun pilar
+pilek pilu pimpin pinang pincang pindang pinggang pinggul pinjam pinta pintas pinus pion pionir
+pipi pipih pipis pipit pir piramid piramida pirang pisah pistol piston pit pita piton piutang
+plafon plagiat plakat plan plang plankton plasenta plasma platinum plato plaza plengkung pleno
+plester plot plug plural pluralisme pluto plutonium pneumonia pocong podium pojok pok poker pol
+polemik poles poligami polimer polio polip polis politeknik politikus politis politisasi polo
+polong polusi polutan pomade pompa ponakan poni poo popok popularitas pora pori pornografi
+poros porselen porsi portabel porto portofolio pose posesif poso poster posterior postur pot
+potasium potensial potret prabu pragmatis praja prakarsa prakarya praktek praktikum praktisi
+pramugari pranata prangko praperadilan prasangka prasarana prasasti prasejarah prasmanan
+prasyarat predator predikat preferensi preman prematur premi premis pres preseden presentasi
+presidium presipitasi presisi prestise prestisius prevalensi preventif preview pribumi prihatin
+primadona primata primitif prisma privasi privat privatisasi proaktif probabilitas problem
+produktivitas produser profesionalisme profit progres progresif proklamasi prolog promotor
+propaganda propinsi proporsi proporsional proposal proposisi prosa prosesi prosesor prospek
+prostat prostitusi protagonis proteksi protektif protestan protokoler proton prototipe
+provokasi provokatif proyeksi proyektil proyektor psi psikiater psikiatri psikis psikolog
+psikologis psikopat psikotes puak puan pub puber pubertas publikasi publisitas pucat pucuk
+pudar puding puing puitis puja pujangga puji pulas pulih pulp pulpen pulsar puma punah punca
+pundak pundi punggawa pungli pungut punk puntung pupil pupuk pupus puput purba purbakala pure
+puri purna purnama purwarupa pus pusaka pusar puskesmas puspa puspita pustaka puti puting putu
+puyuh raba rabi rabies rabun rada radang radar raden radial radiator radikalisme radioaktif
+radius rafi ragam ragi rahang raharja rahayu rahib rahim rahmah rahman rahmatullah rai raib
+raih rais rajab rajah rajawali rajut rak raka rakaat raket rakit raksa rakus ram rama ramadan
+rambah rambat rambu rambutan rami rampas ramping rampok rampung rana ranah rancang rancu randa
+randi rang rangga rangkap rangking rangsang rani ranjang ranjau ransel ransum rantau ranting
+rap rapor rapuh rasi rasial rasio rasional rasionalisasi rasionalitas rasisme rasyid rat ratna
+raut rawa rawan rawat rawi rawit rawon rayap rayon rayu razia reaktif reaktor realisasi
+realistis realitas rebah rebana reboisasi rebung rebus rebut receh reda redaksi redaktur
+reduksi redup referendum refleks refleksi reflektif regan regenerasi region regional register
+registrasi regresi regu regulasi regulator reguler rehab rehabilitasi rehat reinkarnasi rejang
+rek reka rekam rekap rekapitulasi rekayasa reklamasi reklame rekonsiliasi rekonstruksi rekreasi
+rekrut rekrutmen reksa rektor rel relaks relaksasi relasi relativitas relevan relevansi reli
+relief religi religius relik relokasi relung rem remah remang remas rematik rembang rembulan
+remeh remi remisi rempah remuk rena renai renda rendam rendang renggang renovasi renta rental
+rentan rentang rentenir renyah reog reparasi repetisi replika reportase reporter representasi
+representatif represif reproduksi reptil reputasi rerata resah resensi resepsi resepsionis
+reseptor reserse reserve reses resesi resi residen residu resik resimen resin resistor
+resonansi resor respek respirasi responden respons responsif restorasi restrukturisasi restu
+resume retail retak retensi retina retorika retret retribusi retro reuni revisi revitalisasi
+revolusioner rewel rezeki rezim ria riak rian riang rias riba ribut rica rida riding riil
+rileks rim rima rimba rimbun rimpang rindang ringgit ringkas rini rintik risa risalah risau
+ritel ritme riuh rival rivalitas robek roboh robotika rohani roi rok roket rol roman romansa
+romantik romawi rompi rona ronda ronde rondo rong rongga rontok ros rosario rotan rotasi royal
+royalti royong ruah ruam ruas rubah rubik rubin rubrik rudal rudi ruh rujak rujuk ruko rukun
+rum rumbai rumi rumor rumpun runcing runtuh rupee rusa rusuh rusuk ruwet saba sabah saban
+sabana sabang sabat sabda sabit sableng sablon sabotase sabuk sabun sabung sad sadap sadis sado
+saf safar safari safir saga sagitarius sagu sahaja sahara sahih sahur sai saing sajadah sajak
+saji sak saka sakai sake saki sakinah saking sakral sakramen saksama sakti saku sakura sal sala
+salaf salak salat saldo sale saleh salem salep salib salim salin salmon salon salto salut samad
+saman samar samara samba sambal sambung sambut sami samin samir sampan sampang sampanye sampean
+sampeyan sampling sampo sampul samudra samurai sanad sanak sandal sandang sandera sandiwara
+sanga sangar sanggar sanggul sangka sangkar sangkuriang sangkut sangsi sani sanitasi sano
+sanskerta santan santap santer santet santo santun sap sapa sapta sapu saputangan sar sara
+sarat sarden saring saru sasa sasak sasana sasi sasis sat satin sato satpam satria saturnus
+satwa sau saudagar saudari sauna saung saur saut sawangan sawi sawo sayembara sayu sayup seba
+sebal sebar sebarang sebel sebelas sedan sedap sedekah sedia sedimen sedingin sedot sedu seduh
+sega segan segara segel segenap segitiga segmen segmentasi seh sein seismik sejajar sejarawan
+sejuk sek sekala sekam sekar sekarat sekat sekira sekoci sekop sekresi sekretariat sekrup
+seksualitas sekte sekuler sekunder sekuritas sekuriti sela selada selai selam selancar selang
+selaput selaras selasar selat selebaran selebrasi selebritas selebriti seledri selektif
+selempang selendang selenium selesa selimut seling selingkuh selir selisih selo selokan
+selongsong seluar selubung seluk seluler selulosa seluncur sema semak semanggi semangka
+semangkuk semantik semarak sembah sembahyang sembarang sembari sembelit semboyan sembrono
+sembunyi semena semenanjung semir semprot semu semur semut sena senam senandung senantiasa
+senar senarai senat senator sendal sendang sendi sendok sendu senen seng sengat senggang sengit
+sengketa sengon sengsara senja senonoh sensasi sensasional sensitivitas sensual sensus senter
+sentiasa sentimen sentimental sentimeter sentosa sentra sentral sentuh sentul senyap seok sep
+sepang separatis sepele sepenuh sepoi seprai sepuh sera serabut serah serai serak serakah seram
+serambi serap serasa serasi seraya serbaguna serbet serbi serbu serbuk serdadu serdang
+seremonial serempak serendah serentak seret seronok sersan sertifikasi sertifikat serui
+seruling serum serut servis sesajen sesak sesal sesar sesat setapak setebal setel seti setir
+setor setrika setu setup sewu siaga siah siak siam sian sianida siar siasat siau sidik sifilis
+sigap sigi sigma signifikansi sikat sikit siksa siku sil sila silam silang silap silat
+silaturahmi silau silet silih silika silikon silinder silsilah siluet siluman simbiosis
+simbolis simetri simetris simfoni simpang simpanse simpati simpatik simpatisan simpel simposium
+simpul simulasi simulator simultan sin sinaga sindikasi sindikat sindrom sineas sinema sinergi
+sing singgah singgasana singgung singkil singkong sinis sinkron sinkronisasi sinode sinonim
+sinopsis sinterklas sintesis sintetik sintetis sinting sinus sip sipir sipit siput sirah siram
+sirene siri sirih sirip sirkuit sirkulasi sirkus sirna sirsak sirup sis sisik sisir sista
+sistematik sistematika sistematis sit sita siuman siur skandal skema skenario skeptis sketsa
+ski skip skizofrenia skrip skripsi skuadron skuter sling slip slogan soba sobek soda sodium
+sodomi soe sofa sok soket sol solar solid solidaritas solok som sonar songket sono sontak sop
+sorak sorang sori sorong sorot sosialis sosialisasi sosialisme sosio sosiolog sosiologi
+sosiologis sosis soto span spanduk spasi spasial spektakuler spektrum spekulasi sperma
+spesialis spesialisasi spesimen spidol spion spionase spiral spirit spiritual spons sponsor
+spontan spora sportif spring sprint sreg srikandi stabilisasi stabilitas stadium stagnan
+stamina stan standardisasi starter statis statistika stempel step stereo stereotip steril
+sterilisasi steroid stigma stik stiker stimulan stimulasi stimulus stok strata stratifikasi
+striker strip stroberi stroke struktural sua suaka suap suar subang subhanallah subjektif
+subsidi substansi substansial substitusi substrat subuh subyek suda sudi sufi sugar sugesti suh
+suit sujud sukacita sukan sukar sukarela suki sukma suksesi sukun sulam sulap sulfat sulfur
+suling sulung sulur sulut sum sumba sumbang sumbangsih sumbar sumbat sumbing sumbu sumo sumpit
+sumsum sunah sunan sunat sundari sungkan sungkawa suntik suntuk sunyi supel superior
+supermarket supernatural supernova superstar supervisi supervisor suplai suplemen suporter
+supra supremasi surah suram surau surgawi suri surplus surut suryani sus suspensi suster susuk
+susul susun sutan sutra sutradara suvenir swadaya swalayan swasembada syafaat syafii syah
+syahadat syahdu syahid syahwat syair syal syam syariat syarif syarikat syawal syekh syiar
+syirik syok syuhada taat tabah tabiat tabib tabir tablet tabloid tabrak tabu tabur tabut
+taekwondo tafsir tagar tahajud tahi tahir tahlil tahniah taiga taipan taji tajuk tajwid takbir
+takhayul takhta takjub taklim takluk taktis takwa tal talak talang talas talenta talk tam tamah
+tamak tamasya tambak tambal tambun tameng tampang tampar tampung tanam tancap tandang tandas
+tandem tanding tandon tandu tanduk tandus tang tanggap tanggul tangis tangkai tangkas tangki
+tangkis tango tangsel tani tania tanin tanker tantang tante tap tapa tapak tapal taplak tar
+tara taraf tarekat tarikh taring taruh tarung tarzan tasawuf tasbih tasik tatanan tatang tatap
+tatkala tato taubat taufik tauhid taun taurat taurus tawa tawakal tawang tawar tawon tebang
+tebar tebas tebu tebus teduh tega tegak tegal tegang tegap tegar tegur teka tekad teki teknisi
+teko tekstil tekstur tektonik tekuk tekun tel telaah teladan telaga telak telan telanjur
+telapak tele telefon telegram telekomunikasi telepati teler teleskop teliti telor telunjuk
+tematik tembaga tembakau tembang tembem tembikar tembus tempa tempe tempel temperamen
+temperatur temporal temporer tempuh tempurung temu tenar tenda tendang tender teng tenggang
+tenggat tengger tengkorak tengku tengkuk tengkurap tengok tenis tenor tensi tentakel tenteram
+tenun teolog teologi teologis teoretis tepuk tepung ter tera terampil teras terasi teratai teri
+teriak terigu terik teripang teritorial terjal terjang terjemah term termal terminologi
+termometer terobos terompet terong teropong teror terorisme terpal terpana tersier tertib teruk
+terumbu tesis tester testing testis testosteron tetamu tetanus teteh tetek tetes tetra tetua
+theta tian tiara tik tika tikam tikar tilang tilas timah timang timbal timbang timpang timun
+tin tindih ting tingkap tinja tinjau tinju tinta tip tipikal tipografi tipu tirai tiram tiran
+tirani tiri tiroid tirta tiru tirus tis tisu titah titanium titel titi titip tiup tobat toga
+toge togel tok tokek toksin tolak toleran toleransi tolok tolol tomang tomat tombak tonggak
+tongkang tongkol tonik tonton topan topografi tornado toro torpedo torsi tos toserba totalitas
+totok tra tragedi tragis trailer traksi traktir traktor transformasi transfusi transistor
+transit transkrip transmigrasi transparan transparansi transplantasi trap trauma traumatis
+trayek trek trem tremor trendi tres tribune trigliserida trigonometri trilogi trim trinitas
+trio trip tripod trisula tritunggal triwulan trofi troli tropis trotoar tsunami tuah tuak tual
+tuang tuanku tuas tuba tubagus tuban tube tuberkulosis tubi tuduh tudung tugu tuju tuk tukar
+tukul tula tulah tulen tuli tum tumbal tumbang tumben tumbuk tumis tumit tumor tumpah tumpang
+tumpeng tumpuk tumpul tun tuna tunanetra tunas tunawisma tunda tunduk tung tungau tunggul
+tungkai tungku tunjuk tuntas tuntun tuntut tupai turbin turbulensi turi turis tus tusuk tutor
+tutorial tuts tutul tutur tuyul uan uap uban ubat uber ubi ubin ucap ucok uda udang udik uduk
+ufuk ujang ujar ukhuwah ukir ukur ulah ulan ulat ulet uli ulin ulos ultimatum ultra ultraviolet
+ulu ulun ulung ulur uma umbi umbul umi umpama umpet umrah undi unduh undur unggah unggas unggun
+ungkit union universal unjuk unta untai until upah upeti uranium uranus urat urban urbanisasi
+urea uri urine urip urung urus urut usang usap usil usir uskup ustad ustaz usul usung usus usut
+uterus utilitas utopia vagina vaksin vaksinasi vakum valentin valentine valid validitas valuta
+vampir vandalisme vanili variabel variatif varietas vas vatikan vegetarian vegetasi vektor vena
+vendor ventilasi ventrikel venus verbal verifikasi versus vertikal vespa veteran vila viola
+violet virginia virgo visa visibilitas visioner vista visualisasi vital vodka vokal vokalis
+voli volt vonis voting vulgar wabah wacana waduh waduk wafat wage wagon wahid wai wajan wajik
+wak wakaf walet wan wana wanda wangsa wangsit wani wara waralaba waras waria waris warta waru
+wasiat wasir wastafel watak watt watu wayang wedang weh wenang were wet wetan wibawa widi wig
+wijaya wijen windu wing winter wira wiraswasta wiski wisma wisnu wisuda wol wong wortel wulan
+xenia yard yasmin yatim yel yen yoghurt yogi yos yoyo yuda yudisial yudisium yura yuridis
+yurisdiksi zaitun zakar zakat zalim zamrud zamzam zebra zen zenit zero ziarah zikir zina zionis
+zirah zodiak zone zuhud zuhur zulfikar zulu
+""".split())  # noqa: SIM905
 # fmt: on
