@@ -69,14 +69,15 @@ _TRIGGER = re.compile(
     r"(?P<named>nama[ \t]+(?:lengkap(?:[ \t]+(?:saya|aku))?|saya|aku|sy)|namaku|namanya"
     r"|nama[ \t]+(?:klien|suami|istri|anak|ibu|ayah|pemilik|pelaku|penerima)"
     r"(?:[ \t]+(?:saya|kami|aku))?|nama|bernama|atas[ \t]+nama|a\.[ \t]?n\.?|a/n|an\."
-    r"|pengirim|perkenalkan(?:[ \t]*,)?(?:[ \t]+(?:saya|nama[ \t]+saya))?|my[ \t]+name[ \t]+is)"
+    r"|pengirim|perkenalkan(?:[ \t]*,)?(?:[ \t]+(?:saya|nama[ \t]+saya))?|my[ \t]+name[ \t]+is"
+    r"|(?:dari|kepada|penerima)(?=[ \t]*:))"
     rf"|(?P<relation>(?:mantan[ \t]+)?(?:{_words(RELATIONS)})"
     rf"(?:(?:-?nya|ku)?(?:[ \t]+(?:{_words(MODIFIERS)})(?!\w))+[ \t]*[,:(]?"
     r"|(?:-?nya|ku)[ \t]*[,:(]?|[ \t]*[,:(]))"
     r"|(?P<upper>an)"
     rf"|(?P<honorific>(?:{_words(HONORIFICS)})\b\.?|(?:{_words(ROLES)})\b)"
     r"|(?P<self>(?:saya|aku|sy)(?=[ \t]*,)[ \t]*,|saya|aku|sy)"
-    r"|(?P<weak>oleh|milik|dengan(?=[ \t]+[A-Z][\w.' \t]{1,40}?[ \t]+di[ \t]*sini)"
+    r"|(?P<weak>oleh|milik|dengan|dgn|sama|bersama|kepada|kpd|dipanggil|panggilannya"
     r"|(?:salam|wassalam|hormat[ \t]+(?:saya|kami)|ttd|regards)[ \t]*[,:]?(?:[ \t]*\n)?)"
     rf")(?:(?<!\w)|(?!\w)){_SEP}",
     re.IGNORECASE,
@@ -92,7 +93,11 @@ _CUES = {
 _TITLE = re.compile(
     "(?i:" + "|".join(TITLES) + r")\.[ \t]*|(?i:" + "|".join(WORD_TITLES) + r")[ \t]+(?=[A-Za-z])"
 )
-_CAPITALISED = re.compile(r"[A-Z][a-z]+(?:['’-][A-Za-z]+)*|[A-Z]{2,}(?:['’-][A-Z]+)*|[A-Z]\.")
+# "Moh. Rizal": a short abbreviated name word counts when a name word follows.
+_CAPITALISED = re.compile(
+    r"(?:Moh|Muh|Mhd|Moch|Much|Abd|Ach|St)\.(?=[ \t]+[A-Z][a-z])|[A-Z][a-z]+(?:['’-][A-Za-z]+)*"
+    r"|[A-Z]{2,}(?:['’-][A-Z]+)*|[A-Z]\."
+)
 _INITIAL = re.compile(r"[A-Z](?=[ \t]+[A-Z][a-z])")  # Balinese "I Gusti", "M Rizky"
 _LOWER = re.compile(r"[a-z]+(?:['’-][a-z]+)*")
 _UPPER_WORD = re.compile(r"[A-Z]{2,}(?:['’-][A-Z]+)*")
@@ -112,6 +117,9 @@ _PLACE_WORDS = frozenset(PLACE_WORDS)
 _HONORIFIC_SET = frozenset(HONORIFICS)
 # A message that opens with a full name and a comma: "Rudi Hartono, 42 tahun, sopir truk."
 _OPENING = re.compile(r"[ \t]*(?=[A-Z][a-z]+[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,3},)")
+# An item of a numbered or bulleted list on its own line: "1. Ahmad Sobari".
+_LIST_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,2}[.)]|[-•*])[ \t]*(?=[A-Z])")
+_LINE_END = re.compile(r"[ \t]*(?:[,(]|\n|$)")
 _CLOSING = re.compile(r"[ \t]*[.!]?[ \t]*")
 _GREETING_BEFORE = re.compile(
     r"(?:[.,!?\n:]|(?<!\w)(?:halo|hallo|helo|hai|hi|hey|assalamualaikum|permisi|pagi|siang"
@@ -149,6 +157,15 @@ _TRIGGER_WORDS = frozenset(
         "hormat",
         "ttd",
         "regards",
+        "dgn",
+        "sama",
+        "bersama",
+        "kepada",
+        "kpd",
+        "dipanggil",
+        "panggilannya",
+        "dari",
+        "penerima",
     )
 )
 GREETING_WINDOW = 24
@@ -164,6 +181,7 @@ def find_names(text: str, known_names: Sequence[str] = ()) -> Iterator[Span]:
 def _cued(text: str) -> Iterator[Span]:
     yield from _triggered(text)
     yield from _mid_sentence(text)
+    yield from _list_items(text)
     yield from _signed(text)
 
 
@@ -205,6 +223,14 @@ def _mid_sentence(text: str) -> Iterator[Span]:
         span = _name_at(text, start, _Cue.WEAK, lower=False)
         if span is not None and len(span.value.split()) >= 2 and _all_namey(span.value):
             yield from _listed(text, span)
+
+
+def _list_items(text: str) -> Iterator[Span]:
+    """Names as the items of a list, one a line: every word name-like, nothing after it."""
+    for match in _LIST_ITEM.finditer(text):
+        span = _name_at(text, match.end(), _Cue.WEAK, lower=False)
+        if span is not None and _all_namey(span.value) and _LINE_END.match(text, span.end):
+            yield span
 
 
 def _signed(text: str) -> Iterator[Span]:

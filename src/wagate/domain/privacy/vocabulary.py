@@ -252,5 +252,6 @@ NOT_NAMES: frozenset[str] = frozenset({
     # what people say they are ("saya pns", "sy janda 2 anak")
     "pns", "asn", "honorer", "pelajar", "mahasiswi", "karyawati", "wiraswasta", "irt",
     "janda", "duda", "yatim", "piatu", "lajang", "single", "pensiunan", "tki", "tkw", "pmi",
+    "allah", "tuhan", "nabi", "fotokopi", "fotocopy", "scan",
 })
 # fmt: on
