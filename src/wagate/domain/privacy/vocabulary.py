@@ -252,6 +252,8 @@ NOT_NAMES: frozenset[str] = frozenset({
     # what people say they are ("saya pns", "sy janda 2 anak")
     "pns", "asn", "honorer", "pelajar", "mahasiswi", "karyawati", "wiraswasta", "irt",
     "janda", "duda", "yatim", "piatu", "lajang", "single", "pensiunan", "tki", "tkw", "pmi",
-    "allah", "tuhan", "nabi", "fotokopi", "fotocopy", "scan",
+    "allah", "tuhan", "nabi", "fotokopi", "fotocopy", "scan", "majelis", "mediator",
+    "satpol", "pp", "aparat", "developer", "investor", "pengembang", "arbiter", "kurator",
+    "likuidator", "juru", "sita", "debitur", "kreditur", "tim", "hrd", "personalia",
 })
 # fmt: on
