@@ -171,6 +171,16 @@ _TRIGGER_WORDS = frozenset(
 GREETING_WINDOW = 24
 
 
+def may_hold_lowercase_name(text: str) -> bool:
+    """False only when no cue for a lower-case name stands in `text`: a cheap necessary
+    condition for callers that skip `find_pii` on plain strings (log redaction); names in
+    capitals, numbers and e-mail addresses are theirs to pre-check."""
+    return any(
+        word[0].lower() in _TRIGGER_WORDS or word[0].lower().removesuffix("nya") in _TRIGGER_WORDS
+        for word in _WORD.finditer(text)
+    )
+
+
 def find_names(text: str, known_names: Sequence[str] = ()) -> Iterator[Span]:
     """Names in `text`: after cues, known names, and other mentions of both (module doc)."""
     found = list(_cued(text))
