@@ -6,8 +6,10 @@ starts and then silently drops a provider's webhooks is the failure we most want
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -58,6 +60,8 @@ class Settings(BaseSettings):
     fonnte_webhook_secret: SecretStr | None = None
     fonnte_api_url: str = DEFAULT_FONNTE_URL
     fonnte_allowed_ips: Annotated[tuple[str, ...], NoDecode] = ()
+    # More provider adapters: comma-separated "package.module:callable" (see provider_catalog).
+    wagate_provider_plugins: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Gateway
     database_url: SecretStr | None = None
@@ -71,6 +75,16 @@ class Settings(BaseSettings):
     wagate_log_format: str = "json"
     # A bare 200-OK route on the same server, so benchmarks can show the framework's own cost.
     wagate_bench_endpoint: bool = False
+
+    # Hostile clients: forwarded headers only from these proxies (comma-separated IPs/networks,
+    # `*` for any; empty trusts none), and bounds on slow or many unfinished requests.
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = ()
+    wagate_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    wagate_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    wagate_max_pending_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    wagate_max_connections: int = Field(default=1000, ge=1)
+    # Swagger UI loads its assets from a CDN: off unless asked for.
+    wagate_api_docs: bool = False
 
     # Conversation jobs
     debounce_seconds: float = Field(default=15.0, ge=0)
@@ -144,7 +158,13 @@ class Settings(BaseSettings):
     system_prompt: str | None = None
     system_prompt_file: Path | None = None
 
-    @field_validator("fonnte_allowed_ips", "ai_fallback_models", mode="before")
+    @field_validator(
+        "fonnte_allowed_ips",
+        "ai_fallback_models",
+        "wagate_provider_plugins",
+        "forwarded_allow_ips",
+        mode="before",
+    )
     @classmethod
     def _split_ips(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -160,6 +180,13 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 message = f"FONNTE_ALLOWED_IPS: {network!r} is not an IP or network"
                 raise ValueError(message) from exc
+        return value
+
+    @field_validator("wagate_provider_plugins")
+    @classmethod
+    def _importable_plugins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for spec in value:
+            check_plugin(spec)
         return value
 
     @model_validator(mode="after")
@@ -250,8 +277,23 @@ class Settings(BaseSettings):
 
     @property
     def needs_sandbox(self) -> bool:
-        """No provider credentials at all: run against built-in fakes (OB5)."""
-        return not (self.meta_configured or self.fonnte_configured)
+        """No provider credentials and no provider plugin: run against built-in fakes (OB5)."""
+        return not (self.meta_configured or self.fonnte_configured or self.wagate_provider_plugins)
+
+
+def check_plugin(spec: str) -> Callable[..., Any]:
+    """The callable a `package.module:callable` names; ValueError saying what is wrong."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"{spec!r} must be 'package.module:callable'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import {module_name!r} ({exc})") from exc
+    plugin: Any = getattr(module, attribute, None)
+    if not callable(plugin):
+        raise ValueError(f"{module_name!r} has no callable {attribute!r}")
+    return plugin  # type: ignore[no-any-return]
 
 
 def _present(value: SecretStr | str | None) -> bool:

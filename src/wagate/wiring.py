@@ -2,38 +2,39 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from wagate.assistants.base import Assistant
+from wagate import provider_catalog
 from wagate.assistants.context import ContextHook, load_context_hook
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
-from wagate.domain.breaker import BreakerPolicy, ChannelHealth
+from wagate.domain.assistant_port import Assistant
+from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.consent import Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.window import TemplateSet
+from wagate.edge_services import WebhookEndpoints, WebServices, WorkerServices, WorkerTuning
 from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.consent_gate import ConsentGate
 from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake
-from wagate.pipeline.send import OperatorSend
-from wagate.providers.base import MessagingProvider
-from wagate.providers.fonnte.client import FonnteClient
-from wagate.providers.meta.client import MetaClient
-from wagate.providers.registry import Factory, ProviderRegistry
+from wagate.pipeline.operator import OperatorService
+from wagate.pipeline.status import GatewayStatus
+from wagate.providers.registry import ProviderRegistry
 from wagate.security.crypto import AesGcmSealer, BlindIndex
 from wagate.security.keyfile_sealer import KeyfileSealer
 from wagate.security.keys import Keyring, load_or_create_keyfile
@@ -47,18 +48,22 @@ from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.dead_letters import DeadLetters
 from wagate.storage.embedded import EmbeddedPostgres
+from wagate.storage.gauges import read_gauges
 from wagate.storage.identity import PostgresIdentityStore
 from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
+from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.vaults import PostgresVaultStore
-from wagate.web.webhooks import WebhookSecrets
 
 log = structlog.get_logger(__name__)
+
+
+Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
@@ -69,187 +74,24 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Gateway:
+    """What one process opened (database, clients) and what wiring built on it; `close()`
+    releases it. The edges are never handed this: the web app gets `web`, the worker gets
+    `worker`; the CLI acts through `operator`."""
+
     settings: Settings
     database: Database
     embedded: EmbeddedPostgres | None
     sealer: Sealer
-    providers: ProviderRegistry
-    api_token: str
-    blind: Indexer
     assistant: Assistant
-    link_pepper: str
-    context_hook: ContextHook | None = None
-    intake: Intake = field(init=False)
-    queries: ConversationQueries = field(init=False)
-    conversations: PostgresConversationStore = field(init=False)
-    accounts: AccountAdmin = field(init=False)
-    outbox: PostgresOutbox = field(init=False)
-    deliver: Deliver = field(init=False)
-    converse: Converse = field(init=False)
-    sender: OperatorSend = field(init=False)
-    audit: PostgresAuditLog = field(init=False)
-    rights: ContactRights = field(init=False)
-    dead_letters: DeadLetters = field(init=False)
-    inbound_failures: InboundFailures = field(init=False)
-    channel_health: PostgresChannelHealth = field(init=False)
-    credentials: PostgresCredentials = field(init=False)
-    breaker: BreakerPolicy = field(init=False)
-
-    def __post_init__(self) -> None:
-        s = self.settings
-        tenant = s.wagate_tenant
-        self.inbound_failures = InboundFailures(self.database, tenant)
-        self.dead_letters = DeadLetters(self.database, self.sealer, tenant, self.inbound_failures)
-        self.channel_health = PostgresChannelHealth(self.database, tenant)
-        self.credentials = PostgresCredentials(self.database, self.sealer, tenant)
-        self.providers.token_source = self.credentials.current
-        self.breaker = breaker_policy(s)
-        self.audit = PostgresAuditLog(self.database, tenant)
-        self.rights = ContactRights(self.database, self.sealer, self.blind, tenant)
-
-        self.intake = Intake(
-            store=IntakeStore(self.database, self.sealer, self.blind, tenant),
-            debounce=timedelta(seconds=s.debounce_seconds),
-            clock=self.clock,
-        )
-        self.queries = ConversationQueries(self.database, self.sealer, tenant)
-        self.conversations = PostgresConversationStore(
-            self.database, self.sealer, self.blind, tenant
-        )
-        self.accounts = AccountAdmin(
-            self.database, self.sealer, self.blind, tenant, pepper=self.link_pepper
-        )
-        self.outbox = PostgresOutbox(self.database, self.sealer, self.blind, tenant)
-        backoff = BackoffPolicy(max_attempts=s.send_attempts)
-        templates = s.templates()
-        self.sender = OperatorSend(
-            outbox=self.outbox,
-            channels=configured_channels(s),
-            capabilities=configured_capabilities(s),
-            clock=self.clock,
-            templates=templates,
-        )
-        mailer = SmtpMailer.from_settings(s)
-        self.deliver = Deliver(
-            outbox=self.outbox,
-            providers=self.providers,
-            backoff=backoff,
-            clock=self.clock,
-            audit=self.audit,
-            templates=templates,
-            health=self.channel_health,
-            breaker=self.breaker,
-            pacing=PairPacing(
-                burst=s.pair_burst, interval=timedelta(seconds=s.pair_interval_seconds)
-            )
-            if s.pair_interval_seconds > 0
-            else None,
-            reconcile=timedelta(seconds=s.send_reconcile_seconds),
-            email=EmailFallback(mailer=mailer, contacts=self.accounts, subject=s.smtp_subject)
-            if mailer is not None
-            else None,
-        )
-        identities = PostgresIdentityStore(self.database, self.sealer, self.blind, tenant)
-        policy = converse_policy(s)
-        self.converse = Converse(
-            store=self.conversations,
-            identities=identities,
-            sessions=PostgresSessionStore(self.database, self.sealer, tenant),
-            assistant=self.assistant,
-            vaults=PostgresVaultStore(self.database, self.sealer, tenant),
-            deliver=self.deliver,
-            providers=self.providers,
-            debounce=DebouncePolicy(
-                quiet=timedelta(seconds=s.debounce_seconds),
-                max_wait=timedelta(seconds=s.debounce_max_seconds),
-            ),
-            backoff=backoff,
-            policy=policy,
-            clock=self.clock,
-            context_hook=self.context_hook,
-            audit=self.audit,
-            consent=ConsentGate(
-                identities=identities,
-                notices=policy.notices,
-                keywords=Keywords(consent=s.consent_keyword, optout=s.optout_keyword),
-                audit=self.audit,
-            )
-            if s.consent_required
-            else None,
-        )
-
-    @staticmethod
-    def clock() -> datetime:
-        return utcnow()
-
-    @property
-    def webhook_secrets(self) -> WebhookSecrets:
-        s = self.settings
-        return WebhookSecrets(
-            meta_app_secret=_secret(s.meta_app_secret) if s.meta_configured else None,
-            meta_verify_token=_secret(s.meta_webhook_verify_token) if s.meta_configured else None,
-            fonnte_secret=_secret(s.fonnte_webhook_secret) if s.fonnte_configured else None,
-            fonnte_networks=tuple(
-                ipaddress.ip_network(n, strict=False) for n in s.fonnte_allowed_ips
-            ),
-        )
-
-    async def status(self) -> dict[str, Any]:
-        """What is configured, as booleans only: never a secret, never an id."""
-        s = self.settings
-        return {
-            "sandbox": s.sandbox_active,
-            "meta": {
-                "configured": s.meta_configured,
-                "appSecret": s.meta_app_secret is not None,
-                "accessToken": s.meta_access_token is not None,
-                "phoneNumberId": s.meta_phone_number_id is not None,
-                "businessAccountId": s.meta_business_account_id is not None,
-                "webhookVerifyToken": s.meta_webhook_verify_token is not None,
-            },
-            "fonnte": {
-                "configured": s.fonnte_configured,
-                "token": s.fonnte_token is not None,
-                "webhookSecret": s.fonnte_webhook_secret is not None,
-                "ipAllowList": bool(s.fonnte_allowed_ips),
-            },
-            "database": {
-                "embedded": self.embedded is not None,
-                "reachable": await self.database.ping(),
-            },
-            "apiToken": s.wagate_api_token is not None,
-            "ai": {
-                "configured": s.ai_configured,
-                "model": s.ai_model is not None,
-                "fallbackModels": len(s.ai_fallback_models),
-            },
-            "identityPolicy": s.identity_policy.value,
-            "email": {"configured": s.smtp_configured},
-            "channels": await self.channel_states(),
-        }
-
-    async def channel_states(self, *, with_ids: bool = False) -> list[dict[str, Any]]:
-        """OU5/OU7: each channel's breaker or degraded state, and why (never a secret; the
-        channel's id only for token holders)."""
-        known = {(p, c): h for p, c, h in await self.channel_health.all()}
-        for key in configured_channels(self.settings).items():
-            known.setdefault(key, ChannelHealth())
-        return [
-            {
-                "provider": provider.value,
-                **({"channel": channel} if with_ids else {}),
-                "state": health.state.value,
-                "sending": health.healthy,
-                "failures": health.failures,
-                # Digits runs could be numbers of people or ids: never in a status.
-                "reason": re.sub(r"\d{6,}", "…", health.reason) if health.reason else None,
-                "since": health.changed_at.isoformat() if health.changed_at else None,
-                "retryAt": health.retry_at.isoformat() if health.retry_at else None,
-            }
-            for (provider, channel), health in sorted(known.items())
-        ]
+    providers: ProviderRegistry
+    clock: Clock
+    accounts: AccountAdmin
+    operator: OperatorService
+    status: GatewayStatus
+    web: WebServices
+    worker: WorkerServices
 
     async def close(self) -> None:
         await self.assistant.aclose()
@@ -259,20 +101,274 @@ class Gateway:
             self.embedded.stop()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Opened:
+    """What `open_gateway` opened or read before anything is built on it."""
+
+    settings: Settings
+    database: Database
+    embedded: EmbeddedPostgres | None
+    sealer: Sealer
+    blind: Indexer
+    providers: ProviderRegistry
+    assistant: Assistant
+    api_token: str
+    link_pepper: str
+    context_hook: ContextHook | None = None
+
+
+def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
+    """Every service of the gateway, built once over what was opened."""
+    s = opened.settings
+    database, sealer, blind, tenant = opened.database, opened.sealer, opened.blind, s.wagate_tenant
+    inbound_failures = InboundFailures(database, tenant)
+    channel_health = PostgresChannelHealth(database, tenant)
+    credentials = PostgresCredentials(database, sealer, tenant)
+    opened.providers.token_source = credentials.current
+    audit = PostgresAuditLog(database, tenant)
+    accounts = AccountAdmin(database, sealer, blind, tenant, pepper=opened.link_pepper)
+    outbox = PostgresOutbox(database, sealer, blind, tenant)
+    conversations = PostgresConversationStore(database, sealer, blind, tenant)
+    backoff = BackoffPolicy(max_attempts=s.send_attempts)
+    breaker = breaker_policy(s)
+    channels = configured_channels(s)
+    templates = s.templates()
+    deliver = build_deliver(
+        s,
+        templates=templates,
+        outbox=outbox,
+        providers=opened.providers,
+        audit=audit,
+        contacts=accounts,
+        health=channel_health,
+        breaker=breaker,
+        backoff=backoff,
+        clock=clock,
+    )
+    converse = build_converse(
+        opened, store=conversations, deliver=deliver, audit=audit, backoff=backoff, clock=clock
+    )
+    status = GatewayStatus(
+        configuration=configuration_summary(s, embedded=opened.embedded is not None),
+        channels=channels,
+        health=channel_health,
+        ping=database.ping,
+        count=partial(read_gauges, database, tenant),
+    )
+    rights = ContactRights(database, sealer, blind, tenant)
+    operator = OperatorService.build(
+        audit=audit,
+        clock=clock,
+        accounts=accounts,
+        outbox=outbox,
+        channels=channels,
+        capabilities=configured_capabilities(s),
+        templates=templates,
+        link_code_text=converse.policy.notices.link_code,
+        dead_letters=DeadLetters(database, sealer, tenant, inbound_failures),
+        credentials=credentials,
+        rights=rights,
+        keys=KeyAdmin(
+            Resealer(database, sealer, tenant), keyfile_path(s), source="WAGATE_ENCRYPTION_KEYS"
+        ),
+    )
+    web = WebServices(
+        webhooks=webhook_endpoints(s, opened.providers),
+        intake=Intake(
+            store=IntakeStore(
+                database,
+                sealer,
+                blind,
+                tenant,
+                # Only the configured Meta number is answered; others are stored and flagged.
+                meta_channel=channels.get(Provider.META),
+            ),
+            debounce=timedelta(seconds=s.debounce_seconds),
+            clock=clock,
+        ),
+        operator=operator,
+        queries=ConversationQueries(database, sealer, tenant),
+        status=status,
+        ping=database.ping,
+        api_token=opened.api_token,
+        clock=clock,
+        max_body_bytes=s.wagate_max_body_bytes,
+        max_pending_body_bytes=s.wagate_max_pending_body_bytes,
+        api_docs=s.wagate_api_docs,
+        bench_endpoint=s.wagate_bench_endpoint,
+    )
+    worker = WorkerServices(
+        database=database,
+        converse=converse,
+        conversations=conversations,
+        inbound_failures=inbound_failures,
+        audit=audit,
+        rights=rights,
+        providers=opened.providers,
+        channel_health=channel_health,
+        channels=channels,
+        breaker=breaker,
+        backoff=backoff,
+        email_fallback=deliver.email is not None,
+        clock=clock,
+        tuning=worker_tuning(s),
+    )
+    return Gateway(
+        settings=s,
+        database=database,
+        embedded=opened.embedded,
+        sealer=sealer,
+        assistant=opened.assistant,
+        providers=opened.providers,
+        clock=clock,
+        accounts=accounts,
+        operator=operator,
+        status=status,
+        web=web,
+        worker=worker,
+    )
+
+
+def build_deliver(
+    settings: Settings,
+    *,
+    templates: TemplateSet,
+    outbox: PostgresOutbox,
+    providers: ProviderRegistry,
+    audit: PostgresAuditLog,
+    contacts: AccountAdmin,
+    health: PostgresChannelHealth,
+    breaker: BreakerPolicy,
+    backoff: BackoffPolicy,
+    clock: Clock,
+) -> Deliver:
+    s = settings
+    mailer = SmtpMailer.from_settings(s)
+    return Deliver(
+        outbox=outbox,
+        providers=providers,
+        backoff=backoff,
+        clock=clock,
+        audit=audit,
+        templates=templates,
+        health=health,
+        breaker=breaker,
+        pacing=PairPacing(burst=s.pair_burst, interval=timedelta(seconds=s.pair_interval_seconds))
+        if s.pair_interval_seconds > 0
+        else None,
+        reconcile=timedelta(seconds=s.send_reconcile_seconds),
+        email=EmailFallback(mailer=mailer, contacts=contacts, subject=s.smtp_subject)
+        if mailer is not None
+        else None,
+    )
+
+
+def build_converse(
+    opened: Opened,
+    *,
+    store: PostgresConversationStore,
+    deliver: Deliver,
+    audit: PostgresAuditLog,
+    backoff: BackoffPolicy,
+    clock: Clock,
+) -> Converse:
+    s = opened.settings
+    database, sealer, tenant = opened.database, opened.sealer, s.wagate_tenant
+    identities = PostgresIdentityStore(database, sealer, opened.blind, tenant)
+    policy = converse_policy(s)
+    return Converse(
+        store=store,
+        identities=identities,
+        sessions=PostgresSessionStore(database, sealer, tenant),
+        assistant=opened.assistant,
+        vaults=PostgresVaultStore(database, sealer, tenant),
+        deliver=deliver,
+        providers=opened.providers,
+        debounce=DebouncePolicy(
+            quiet=timedelta(seconds=s.debounce_seconds),
+            max_wait=timedelta(seconds=s.debounce_max_seconds),
+        ),
+        backoff=backoff,
+        policy=policy,
+        clock=clock,
+        context_hook=opened.context_hook,
+        audit=audit,
+        consent=ConsentGate(
+            identities=identities,
+            notices=policy.notices,
+            keywords=Keywords(consent=s.consent_keyword, optout=s.optout_keyword),
+            audit=audit,
+        )
+        if s.consent_required
+        else None,
+    )
+
+
+def worker_tuning(settings: Settings) -> WorkerTuning:
+    s = settings
+    return WorkerTuning(
+        concurrency=s.worker_concurrency,
+        poll_seconds=s.job_poll_seconds,
+        sweep_interval_seconds=s.sweep_interval_seconds,
+        retention=timedelta(days=s.retention_days),
+        inbound_attempts=s.inbound_attempts,
+        credential_check_seconds=s.credential_check_seconds,
+        degraded_probe_seconds=s.degraded_probe_seconds,
+    )
+
+
+def webhook_endpoints(settings: Settings, providers: ProviderRegistry) -> WebhookEndpoints:
+    """Each configured provider's webhook routes, answered by its adapter."""
+    return WebhookEndpoints(
+        routes=tuple(
+            (setup.name, route)
+            for setup in provider_catalog.configured(settings)
+            for route in setup.routes
+        ),
+        adapters=providers,
+    )
+
+
+def configuration_summary(settings: Settings, *, embedded: bool) -> dict[str, Any]:
+    """What is configured, as booleans and counts only: never a secret, never an id."""
+    s = settings
+    return {
+        "sandbox": s.sandbox_active,
+        "meta": {
+            "configured": s.meta_configured,
+            "appSecret": s.meta_app_secret is not None,
+            "accessToken": s.meta_access_token is not None,
+            "phoneNumberId": s.meta_phone_number_id is not None,
+            "businessAccountId": s.meta_business_account_id is not None,
+            "webhookVerifyToken": s.meta_webhook_verify_token is not None,
+        },
+        "fonnte": {
+            "configured": s.fonnte_configured,
+            "token": s.fonnte_token is not None,
+            "webhookSecret": s.fonnte_webhook_secret is not None,
+            "ipAllowList": bool(s.fonnte_allowed_ips),
+        },
+        "database": {"embedded": embedded},
+        "apiToken": s.wagate_api_token is not None,
+        "ai": {
+            "configured": s.ai_configured,
+            "model": s.ai_model is not None,
+            "fallbackModels": len(s.ai_fallback_models),
+        },
+        "identityPolicy": s.identity_policy.value,
+        "email": {"configured": s.smtp_configured},
+    }
+
+
 def configured_channels(settings: Settings) -> dict[Provider, str]:
-    """Each configured provider's own channel: Meta's phone number id; Fonnte has one device."""
-    channels: dict[Provider, str] = {}
-    if settings.meta_configured and settings.meta_phone_number_id:
-        channels[Provider.META] = settings.meta_phone_number_id
-    if settings.fonnte_configured:
-        channels[Provider.FONNTE] = "fonnte"
-    return channels
+    """Each configured provider's own (default) channel: Meta's phone number id; Fonnte has
+    one device."""
+    return {setup.name: setup.channel_id for setup in provider_catalog.configured(settings)}
 
 
 def configured_capabilities(settings: Settings) -> dict[Provider, Capabilities]:
     """What each configured provider's adapter declares it can do."""
-    adapters = {Provider.META: MetaClient.capabilities, Provider.FONNTE: FonnteClient.capabilities}
-    return {provider: adapters[provider] for provider in configured_channels(settings)}
+    return {setup.name: setup.capabilities for setup in provider_catalog.configured(settings)}
 
 
 def breaker_policy(settings: Settings) -> BreakerPolicy:
@@ -289,29 +385,8 @@ def breaker_policy(settings: Settings) -> BreakerPolicy:
 
 
 def provider_registry(settings: Settings) -> ProviderRegistry:
-    factories: dict[Provider, Factory] = {}
-    tokens: dict[Provider, str] = {}
-    timeout = settings.provider_timeout_seconds
-    if settings.meta_configured:
-        tokens[Provider.META] = _secret(settings.meta_access_token) or ""
-
-        def meta(channel_id: str, token: str) -> MessagingProvider:
-            return MetaClient(
-                graph_url=settings.meta_graph_url,
-                access_token=token,
-                phone_number_id=channel_id,
-                timeout=timeout,
-            )
-
-        factories[Provider.META] = meta
-    if settings.fonnte_configured:
-        tokens[Provider.FONNTE] = _secret(settings.fonnte_token) or ""
-
-        def fonnte(_channel_id: str, token: str) -> MessagingProvider:
-            return FonnteClient(api_url=settings.fonnte_api_url, token=token, timeout=timeout)
-
-        factories[Provider.FONNTE] = fonnte
-    return ProviderRegistry(factories, tokens)
+    """The adapters of every configured provider (built-ins and plugins), built on first use."""
+    return ProviderRegistry.of(provider_catalog.configured(settings))
 
 
 def data_dir_secret(settings: Settings, name: str) -> str:
@@ -400,6 +475,21 @@ def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     return embedded.start(), embedded
 
 
+def migrate_database(settings: Settings, *, up: bool, revision: str) -> str | None:
+    """Migrate the configured (or embedded) database up or down to `revision`; returns the
+    revision reached (None: base)."""
+    url, embedded = database_url(settings)
+    try:
+        if up:
+            migrate.upgrade(url, revision)
+        else:
+            migrate.downgrade(url, revision)
+        return migrate.current_revision(url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
 def keyfile_path(settings: Settings) -> Path | None:
     """The key file, unless the keys come from WAGATE_ENCRYPTION_KEYS."""
     if _secret(settings.wagate_encryption_keys):
@@ -441,17 +531,19 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         if embedded is not None:
             embedded.stop()
         raise
-    return Gateway(
-        settings=settings,
-        database=database,
-        embedded=embedded,
-        sealer=build_sealer(settings, ring),
-        blind=BlindIndex(ring),
-        providers=provider_registry(settings),
-        api_token=api_token(settings),
-        assistant=build_assistant(settings),
-        link_pepper=data_dir_secret(settings, "link-code-pepper"),
-        context_hook=(
-            load_context_hook(settings.ai_context_hook) if settings.ai_context_hook else None
-        ),
+    return build_gateway(
+        Opened(
+            settings=settings,
+            database=database,
+            embedded=embedded,
+            sealer=build_sealer(settings, ring),
+            blind=BlindIndex(ring),
+            providers=provider_registry(settings),
+            api_token=api_token(settings),
+            assistant=build_assistant(settings),
+            link_pepper=data_dir_secret(settings, "link-code-pepper"),
+            context_hook=(
+                load_context_hook(settings.ai_context_hook) if settings.ai_context_hook else None
+            ),
+        )
     )

@@ -437,12 +437,16 @@ def quiet(database_url: str, fake: FakePeer) -> dict[str, int] | None:
             row = conn.execute(
                 "SELECT (SELECT count(*) FROM inbound_messages WHERE processed_at IS NULL),"
                 " (SELECT count(*) FROM outbound_messages WHERE status IN ('pending', 'sending')),"
-                " (SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing'))"
+                " (SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')),"
+                # A failure reported by a status webhook queues its e-mail for the conversation's
+                # next job or the sweep: not quiet until that e-mail was tried.
+                " (SELECT count(*) FROM outbound_messages"
+                "   WHERE status = 'failed' AND email_status = 'pending')"
             ).fetchone()
     except psycopg.Error:
         return {"database_unreachable": 1}
     assert row is not None
-    busy = {"inbound": row[0], "outbound": row[1], "jobs": row[2]}
+    busy = {"inbound": row[0], "outbound": row[1], "jobs": row[2], "emails": row[3]}
     busy["held_sends"] = sum(1 for r in fake.requests("send") if not r.get("responded", True))
     busy["statuses"] = int(status_log(fake)["pending"])
     return {k: v for k, v in busy.items() if v} or None

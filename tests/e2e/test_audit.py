@@ -31,7 +31,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 # `wagate …` with the audit group registered even before cli.py registers it itself.
 _CLI = (
     "from wagate.cli import app, main\n"
-    "from wagate.cli_audit import audit_app\n"
+    "from wagate.cli.audit import audit_app\n"
     "if not any(group.name == 'audit' for group in app.registered_groups):\n"
     "    app.add_typer(audit_app, name='audit')\n"
     "main()\n"

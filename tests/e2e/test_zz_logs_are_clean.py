@@ -22,7 +22,7 @@ from tests.e2e import harness
 from tests.e2e.harness import Gateway
 from wagate.domain.privacy.recognizers import find_pii
 from wagate.domain.privacy.spans import EntityType
-from wagate.logs import redact_text
+from wagate.observability.logs import redact_text
 
 SECRETS = {
     "APP_SECRET": harness.APP_SECRET,

@@ -2,250 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from wagate.domain import errors as e
-from wagate.domain.breaker import BreakerPolicy, ChannelHealth, ChannelState
-from wagate.domain.capabilities import Capabilities
-from wagate.domain.messages import Provider
+from wagate.domain.breaker import BreakerPolicy, ChannelState
 from wagate.domain.pacing import PairPacing
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
-from wagate.pipeline.ports import MailDeliveryError, MailMessage, OutboundMessage
-from wagate.providers.base import CredentialCheck, SentMessage
+from wagate.pipeline.ports import MailDeliveryError
+from wagate.providers.base import CredentialCheck
+from wagate.testing import Clock, Directory, Mailbox, MemoryHealth, MemoryOutbox, ScriptedProvider
 
 T0 = datetime.now(UTC)
-
-
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Row:
-    message: OutboundMessage
-    status: str = "pending"
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    last_attempt_at: datetime | None = None
-    throttles: int = 0
-    error_code: str | None = None
-    email_status: str | None = None
-    resent_unknown: int = 0
-    email_attempts: int = 0
-    email_next_at: datetime | None = None
-
-
-@dataclass
-class MemoryOutbox:
-    rows: dict[int, Row] = field(default_factory=dict)
-    deferred: list[datetime] = field(default_factory=list)
-    clock: Callable[[], datetime] = field(default=lambda: T0)
-    status_seen_at: datetime | None = T0 - timedelta(minutes=5)
-
-    def add(self, n: int, conversation_id: int = 1) -> None:
-        for i in range(n):
-            mid = len(self.rows) + 1
-            self.rows[mid] = Row(
-                OutboundMessage(
-                    id=mid,
-                    conversation_id=conversation_id,
-                    provider=Provider.META,
-                    channel_id="pn",
-                    recipient="6281",
-                    idempotency_key=f"run:1:{mid}:reply:{i}",
-                    text=f"part {i}",
-                    attempts=0,
-                    last_inbound_at=T0,
-                )
-            )
-
-    def _view(self, row: Row) -> OutboundMessage:
-        return replace(
-            row.message,
-            attempts=row.attempts,
-            status=row.status,
-            next_attempt_at=row.next_attempt_at,
-            last_attempt_at=row.last_attempt_at,
-            throttles=row.throttles,
-            email_attempts=row.email_attempts,
-        )
-
-    async def pending(self, conversation_id: int) -> list[OutboundMessage]:
-        return [self._view(r) for r in self.rows.values() if r.status in ("pending", "sending")]
-
-    async def start_attempt(self, message_id: int, *, at: datetime) -> None:
-        row = self.rows[message_id]
-        row.status, row.attempts, row.last_attempt_at = "sending", row.attempts + 1, at
-        row.next_attempt_at = None
-
-    async def accepted(self, message_id: int, *, provider_message_id: str, at: datetime) -> None:
-        row = self.rows[message_id]
-        row.status, row.throttles = "accepted", 0
-
-    async def retry_later(
-        self, message_id: int, *, at: datetime, error_code: str | None, error: str
-    ) -> None:
-        row = self.rows[message_id]
-        row.status, row.next_attempt_at, row.error_code = "pending", at, error_code
-
-    async def failed(
-        self, message_id: int, *, error_code: str | None, error: str, email_due: bool = False
-    ) -> None:
-        row = self.rows[message_id]
-        row.status, row.error_code = "failed", error_code
-        row.email_status = "pending" if email_due else "skipped"
-
-    async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:
-        self.deferred.append(run_at)
-
-    async def reroute_window_failures(self, conversation_id: int) -> int:
-        return 0
-
-    async def release_attempt(
-        self, message_id: int, *, at: datetime, throttled: bool, error_code: str | None, error: str
-    ) -> None:
-        row = self.rows[message_id]
-        row.status, row.attempts, row.next_attempt_at = "pending", row.attempts - 1, at
-        row.throttles = row.throttles + 1 if throttled else 0
-
-    async def outcome_unknown(self, message_id: int, *, reconcile_at: datetime, error: str) -> None:
-        row = self.rows[message_id]
-        row.next_attempt_at, row.error_code = reconcile_at, "outcome_unknown"
-
-    async def resending_unknown(self, message_id: int) -> None:
-        self.rows[message_id].resent_unknown += 1
-
-    async def last_status_at(self, provider: Provider) -> datetime | None:
-        return self.status_seen_at
-
-    async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
-        return [
-            r.last_attempt_at
-            for r in self.rows.values()
-            if r.last_attempt_at is not None
-            and r.last_attempt_at >= since
-            and r.status not in ("pending", "failed")
-        ]
-
-    async def emails_due(self, conversation_id: int) -> list[OutboundMessage]:
-        return [
-            self._view(r)
-            for r in self.rows.values()
-            if r.email_status == "pending"
-            and (r.email_next_at is None or r.email_next_at <= self.clock())
-        ]
-
-    async def email_outcome(
-        self,
-        message_id: int,
-        *,
-        status: str,
-        error: str | None,
-        attempted: bool = False,
-        next_at: datetime | None = None,
-    ) -> None:
-        row = self.rows[message_id]
-        row.email_status = status
-        row.email_attempts += int(attempted)
-        row.email_next_at = next_at
-
-    def statuses(self) -> list[str]:
-        return [r.status for r in self.rows.values()]
-
-
-@dataclass
-class MemoryHealth:
-    health: ChannelHealth = field(default_factory=ChannelHealth)
-
-    async def load(self, provider: Provider, channel_id: str) -> ChannelHealth:
-        return self.health
-
-    async def change(
-        self,
-        provider: Provider,
-        channel_id: str,
-        transition: Callable[[ChannelHealth], ChannelHealth | None],
-    ) -> tuple[ChannelHealth, ChannelHealth]:
-        before = self.health
-        after = transition(before)
-        if after is not None:
-            self.health = after
-        return before, self.health
-
-
-@dataclass
-class ScriptedProvider:
-    """Answers each send with the next scripted outcome (an exception, or None = accepted)."""
-
-    script: list[Exception | None] = field(default_factory=list)
-    sent: list[str] = field(default_factory=list)
-    credentials: CredentialCheck = CredentialCheck.UNKNOWN
-    name: Provider = Provider.META
-    # Meta's: a 24-hour window, and statuses that settle a lost send answer.
-    capabilities: Capabilities = field(
-        default_factory=lambda: Capabilities(window_24h=True, status_webhooks=True, templates=True)
-    )
-
-    async def send_text(
-        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
-    ) -> SentMessage:
-        outcome = self.script.pop(0) if self.script else None
-        if outcome is not None:
-            raise outcome
-        self.sent.append(body)
-        return SentMessage(provider_message_id=f"wamid.{len(self.sent)}")
-
-    async def send_template(self, **_: Any) -> SentMessage:
-        raise AssertionError("no templates here")
-
-    async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
-        return True
-
-    async def check_credentials(self) -> CredentialCheck:
-        return self.credentials
-
-    async def aclose(self) -> None:
-        return None
-
-
-@dataclass
-class Directory:
-    provider: ScriptedProvider
-    refreshed: int = 0
-
-    def get(self, provider: Provider, channel_id: str) -> ScriptedProvider:
-        return self.provider
-
-    async def refresh(self, *, force: bool = False) -> bool:
-        self.refreshed += 1
-        return False
-
-
-@dataclass
-class Mailbox:
-    address: str | None = "klien@example.co.id"
-    sent: list[MailMessage] = field(default_factory=list)
-    fail: MailDeliveryError | None = None
-
-    async def send(self, message: MailMessage) -> None:
-        if self.fail is not None:
-            raise self.fail
-        self.sent.append(message)
-
-    async def email_for_conversation(
-        self, conversation_id: int, phone: str | None = None
-    ) -> str | None:
-        return self.address
 
 
 def make(
@@ -259,7 +29,7 @@ def make(
 ) -> tuple[Deliver, MemoryOutbox, MemoryHealth, Clock]:
     outbox = outbox or MemoryOutbox()
     health = health or MemoryHealth()
-    clock = Clock()
+    clock = Clock(T0)
     outbox.clock = clock
     deliver = Deliver(
         outbox=outbox,

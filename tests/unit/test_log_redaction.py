@@ -17,7 +17,7 @@ import pytest
 import structlog
 
 from wagate.domain.privacy.recognizers import find_pii
-from wagate.logs import (
+from wagate.observability.logs import (
     MAX_STRING,
     MAX_TRACEBACK,
     REDACTED,

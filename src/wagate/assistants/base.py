@@ -1,18 +1,8 @@
-"""The assistant port."""
+"""The assistant port, defined in the domain (`wagate.domain.assistant_port`); re-exported here
+for the adapters beside it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from wagate.domain.assistant_port import Assistant
 
-from wagate.domain.chat import AssistantReply, ChatTurn
-
-
-class Assistant(Protocol):
-    async def reply(self, turns: Sequence[ChatTurn]) -> AssistantReply:
-        """Answer the last user turn given the whole list (system prompt first).
-
-        Raises `AssistantUnavailable` when no model could answer.
-        """
-
-    async def aclose(self) -> None: ...
+__all__ = ["Assistant"]

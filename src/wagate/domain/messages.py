@@ -6,16 +6,84 @@ Every type is frozen, slotted and keyword-only, and holds no client or session r
 
 from __future__ import annotations
 
+import re
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+
+_PROVIDER_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
-class Provider(StrEnum):
-    META = "meta"
-    FONNTE = "fonnte"
+class Provider(str):
+    """A provider adapter's name: an open set, so an adapter that is not built in (a plugin)
+    brings its own. Stored as text; `Provider.META` and `Provider.FONNTE` are the built-ins.
+
+    Names are interned, so `Provider("meta") is Provider.META` holds like it did for the enum
+    this replaces. A name is lower-case ASCII (letters, digits, `-`, `_`; 32 at most) because it
+    appears in URLs, metrics labels and log lines.
+    """
+
+    META: ClassVar[Provider]
+    FONNTE: ClassVar[Provider]
+    # Weak: a name parsed from a request that names no provider is not kept forever.
+    _interned: ClassVar[weakref.WeakValueDictionary[str, Provider]] = weakref.WeakValueDictionary()
+
+    def __new__(cls, name: object) -> Provider:
+        if isinstance(name, Provider):
+            return name
+        if not isinstance(name, str) or not _PROVIDER_NAME.fullmatch(name):
+            raise ValueError(
+                f"{name!r} is not a provider name (lower-case letters, digits, '-' or '_')"
+            )
+        interned = cls._interned.get(name)
+        if interned is None:
+            interned = super().__new__(cls, name)
+            cls._interned[name] = interned
+        return interned
+
+    @property
+    def value(self) -> str:
+        """The name as plain text (what the enum's `.value` gave)."""
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Provider({self.value!r})"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
+        # pydantic (the API body, the CLI through typer) asks the type how to validate it. The
+        # schema is pydantic-core's plain-dict form, so the domain needs no import of pydantic.
+        return {
+            "type": "function-after",
+            "function": {"type": "no-info", "function": cls},
+            "schema": {"type": "str", "pattern": f"^{_PROVIDER_NAME.pattern}$"},
+            "serialization": {"type": "to-string"},
+        }
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        schema.update(
+            {
+                "title": "Provider",
+                "description": "A configured provider's name: meta, fonnte, or a plugin's own.",
+                "examples": ["meta", "fonnte"],
+            }
+        )
+        return schema
+
+
+Provider.META = Provider("meta")
+Provider.FONNTE = Provider("fonnte")
 
 
 # ---------------------------------------------------------------- who wrote

@@ -1,4 +1,8 @@
-"""The worker: procrastinate runs conversation jobs; a sweep recovers what crashes left."""
+"""The worker: procrastinate runs conversation jobs; a sweep recovers what crashes left.
+
+It is handed `WorkerServices` (built by wagate.wiring) and builds nothing itself. The queue's
+name, task and SQL live in wagate.storage.queue, beside the statements that queue jobs.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,10 @@ import structlog
 
 from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth, ChannelState
-from wagate.jobs.queue import QUEUE, TASK
+from wagate.edge_services import WorkerServices
 from wagate.providers.base import CredentialCheck
+from wagate.storage.queue import QUEUE, TASK
 from wagate.storage.queue_statistics import refresh_if_stale
-from wagate.wiring import Gateway, configured_channels
 
 log = structlog.get_logger(__name__)
 
@@ -29,19 +33,19 @@ HEARTBEAT_SECONDS = 2.0
 STALLED_AFTER = timedelta(seconds=15)
 
 
-def build_job_app(gateway: Gateway) -> procrastinate.App:
+def build_job_app(services: WorkerServices) -> procrastinate.App:
     connector = procrastinate.PsycopgConnector(
-        conninfo=gateway.database.url,
+        conninfo=services.database.url,
         min_size=1,
         # Jobs hold a connection only for a statement at a time: a bounded pool serves any
         # concurrency, and several workers still fit under PostgreSQL's 100 connections.
-        max_size=min(gateway.settings.worker_concurrency, 12) + 3,
+        max_size=min(services.tuning.concurrency, 12) + 3,
     )
     app = procrastinate.App(connector=connector)
 
     @app.task(name=TASK, queue=QUEUE)
     async def converse(conversation_id: int, attempt: int = 0) -> None:
-        await run_conversation(gateway, conversation_id, attempt=attempt)
+        await run_conversation(services, conversation_id, attempt=attempt)
 
     return app
 
@@ -52,19 +56,21 @@ def build_job_app(gateway: Gateway) -> procrastinate.App:
 _INFRASTRUCTURE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout)
 
 
-async def run_conversation(gateway: Gateway, conversation_id: int, *, attempt: int = 0) -> None:
+async def run_conversation(
+    services: WorkerServices, conversation_id: int, *, attempt: int = 0
+) -> None:
     try:
-        await gateway.converse(conversation_id, attempt=attempt)
+        await services.converse(conversation_id, attempt=attempt)
     except _INFRASTRUCTURE:
         raise
     except Exception as exc:
-        now = gateway.clock()
+        now = services.clock()
         error = f"{type(exc).__name__}: {exc}"
-        failures, letter = await gateway.inbound_failures.record(
-            conversation_id, error=error, at=now, limit=gateway.settings.inbound_attempts
+        failures, letter = await services.inbound_failures.record(
+            conversation_id, error=error, at=now, limit=services.tuning.inbound_attempts
         )
         if letter is not None:
-            await gateway.audit.record(
+            await services.audit.record(
                 AuditEvent(
                     action="burst.dead_lettered",
                     actor="worker",
@@ -80,10 +86,10 @@ async def run_conversation(gateway: Gateway, conversation_id: int, *, attempt: i
                 error_type=type(exc).__name__,
             )
             # Later messages of the conversation (if any) still get their turn.
-            await gateway.conversations.defer(conversation_id, run_at=now, attempt=0)
+            await services.conversations.defer(conversation_id, run_at=now, attempt=0)
             return
-        delay = gateway.deliver.backoff.delay(failures - 1, jitter=0.5)
-        await gateway.conversations.defer(conversation_id, run_at=now + delay, attempt=attempt)
+        delay = services.backoff.delay(failures - 1, jitter=0.5)
+        await services.conversations.defer(conversation_id, run_at=now + delay, attempt=attempt)
         log.exception(
             "converse.failed",
             conversation_id=conversation_id,
@@ -91,15 +97,15 @@ async def run_conversation(gateway: Gateway, conversation_id: int, *, attempt: i
             retry_in_s=round(delay.total_seconds(), 1),
         )
     else:
-        await gateway.inbound_failures.clear(conversation_id)
+        await services.inbound_failures.clear(conversation_id)
 
 
-async def sweep_once(gateway: Gateway) -> tuple[int, int]:
-    now = gateway.clock()
-    stalled = await gateway.conversations.fail_stalled_jobs(heartbeat_before=now - STALLED_AFTER)
-    grace = timedelta(seconds=gateway.settings.sweep_interval_seconds)
-    orphans = await gateway.conversations.requeue_orphans(
-        older_than=now - grace, run_at=now, email_fallback=gateway.deliver.email is not None
+async def sweep_once(services: WorkerServices) -> tuple[int, int]:
+    now = services.clock()
+    stalled = await services.conversations.fail_stalled_jobs(heartbeat_before=now - STALLED_AFTER)
+    grace = timedelta(seconds=services.tuning.sweep_interval_seconds)
+    orphans = await services.conversations.requeue_orphans(
+        older_than=now - grace, run_at=now, email_fallback=services.email_fallback
     )
     if stalled or orphans:
         log.warning("sweep.recovered", stalled_jobs=stalled, conversations=orphans)
@@ -109,14 +115,14 @@ async def sweep_once(gateway: Gateway) -> tuple[int, int]:
 RETENTION_EVERY = timedelta(hours=1)
 
 
-async def retention_once(gateway: Gateway) -> dict[str, int]:
+async def retention_once(services: WorkerServices) -> dict[str, int]:
     """CP7: purge content older than RETENTION_DAYS; the audit chain keeps its hashes."""
-    now = gateway.clock()
-    cutoff = now - timedelta(days=gateway.settings.retention_days)
-    counts = await gateway.rights.purge(cutoff=cutoff)
-    counts["audit_redacted"] = await gateway.audit.redact_before(cutoff, at=now)
+    now = services.clock()
+    cutoff = now - services.tuning.retention
+    counts = await services.rights.purge(cutoff=cutoff)
+    counts["audit_redacted"] = await services.audit.redact_before(cutoff, at=now)
     if any(counts.values()):
-        await gateway.audit.record(
+        await services.audit.record(
             AuditEvent(action="retention.purged", actor="worker", subject=None, details=counts),
             at=now,
         )
@@ -124,24 +130,24 @@ async def retention_once(gateway: Gateway) -> dict[str, int]:
     return counts
 
 
-async def _retain_forever(gateway: Gateway) -> None:
+async def _retain_forever(services: WorkerServices) -> None:
     while True:
         try:
-            await retention_once(gateway)
+            await retention_once(services)
         except Exception as exc:  # retention must outlive a database hiccup
             log.error("retention.failed", error_type=type(exc).__name__)
         await asyncio.sleep(RETENTION_EVERY.total_seconds())
 
 
-async def check_credentials_once(gateway: Gateway) -> dict[str, str]:
+async def check_credentials_once(services: WorkerServices) -> dict[str, str]:
     """OU7: ask each provider whether our token works; a refused token degrades the channel,
     a valid one ends a degraded state. Sends nothing."""
-    await gateway.providers.refresh(force=True)
+    await services.providers.refresh(force=True)
     results: dict[str, str] = {}
-    now = gateway.clock()
-    policy = gateway.breaker
-    for provider, channel_id in configured_channels(gateway.settings).items():
-        client = gateway.providers.get(provider, channel_id)
+    now = services.clock()
+    policy = services.breaker
+    for provider, channel_id in services.channels.items():
+        client = services.providers.get(provider, channel_id)
         if client is None:
             continue
         check = await client.check_credentials()
@@ -154,7 +160,7 @@ async def check_credentials_once(gateway: Gateway) -> dict[str, str]:
             else partial(policy.token_valid, now=now)
         )
 
-        before, after = await gateway.channel_health.change(provider, channel_id, transition)
+        before, after = await services.channel_health.change(provider, channel_id, transition)
         if before.state is not after.state:
             log.warning(
                 "channel.state_changed",
@@ -163,7 +169,7 @@ async def check_credentials_once(gateway: Gateway) -> dict[str, str]:
                 after=after.state.value,
                 by="credential_check",
             )
-            await gateway.audit.record(
+            await services.audit.record(
                 AuditEvent(
                     action="channel.state_changed",
                     actor="worker",
@@ -175,41 +181,41 @@ async def check_credentials_once(gateway: Gateway) -> dict[str, str]:
     return results
 
 
-async def _check_credentials_forever(gateway: Gateway) -> None:
+async def _check_credentials_forever(services: WorkerServices) -> None:
     """At start, then every CREDENTIAL_CHECK_SECONDS — more often while a channel is degraded."""
     while True:
         try:
-            await check_credentials_once(gateway)
-            healths = await gateway.channel_health.all()
+            await check_credentials_once(services)
+            healths = await services.channel_health.all()
         except Exception as exc:
             log.error("credentials.check_failed", error_type=type(exc).__name__)
             healths = []
         degraded = any(h.state is ChannelState.DEGRADED for _, _, h in healths)
-        s = gateway.settings
-        wait = s.degraded_probe_seconds if degraded else s.credential_check_seconds
+        tuning = services.tuning
+        wait = tuning.degraded_probe_seconds if degraded else tuning.credential_check_seconds
         await asyncio.sleep(wait)
 
 
 STATISTICS_EVERY_SECONDS = 5.0
 
 
-async def _fresh_statistics_forever(gateway: Gateway) -> None:
+async def _fresh_statistics_forever(services: WorkerServices) -> None:
     while True:
         try:
-            if await refresh_if_stale(gateway.database):
+            if await refresh_if_stale(services.database):
                 log.debug("queue.statistics_refreshed")
         except Exception as exc:
             log.error("queue.statistics_failed", error_type=type(exc).__name__)
         await asyncio.sleep(STATISTICS_EVERY_SECONDS)
 
 
-async def _sweep_forever(gateway: Gateway) -> None:
+async def _sweep_forever(services: WorkerServices) -> None:
     while True:
         try:
-            await sweep_once(gateway)
+            await sweep_once(services)
         except Exception as exc:
             log.error("sweep.failed", error_type=type(exc).__name__)
-        await asyncio.sleep(gateway.settings.sweep_interval_seconds)
+        await asyncio.sleep(services.tuning.sweep_interval_seconds)
 
 
 # A database restart can end procrastinate's worker loop with a connection error; the process
@@ -217,7 +223,9 @@ async def _sweep_forever(gateway: Gateway) -> None:
 RESTART_PAUSES = (0.5, 1.0, 2.0, 5.0)
 
 
-async def _run_jobs_until_cancelled(app: procrastinate.App, gateway: Gateway, name: str) -> None:
+async def _run_jobs_until_cancelled(
+    app: procrastinate.App, services: WorkerServices, name: str
+) -> None:
     failures = 0
     while True:
         try:
@@ -225,8 +233,8 @@ async def _run_jobs_until_cancelled(app: procrastinate.App, gateway: Gateway, na
                 await app.run_worker_async(
                     queues=[QUEUE],
                     name=name,
-                    concurrency=gateway.settings.worker_concurrency,
-                    fetch_job_polling_interval=gateway.settings.job_poll_seconds,
+                    concurrency=services.tuning.concurrency,
+                    fetch_job_polling_interval=services.tuning.poll_seconds,
                     install_signal_handlers=False,
                     delete_jobs="successful",
                     shutdown_graceful_timeout=10,
@@ -240,16 +248,16 @@ async def _run_jobs_until_cancelled(app: procrastinate.App, gateway: Gateway, na
             await asyncio.sleep(pause)
 
 
-async def run_worker(gateway: Gateway, *, name: str = "wagate") -> None:
+async def run_worker(services: WorkerServices, *, name: str = "wagate") -> None:
     """Run until cancelled; on cancel, running jobs get a few seconds to finish."""
-    app = build_job_app(gateway)
-    sweeper = asyncio.create_task(_sweep_forever(gateway), name="wagate-sweep")
-    retainer = asyncio.create_task(_retain_forever(gateway), name="wagate-retention")
-    checker = asyncio.create_task(_check_credentials_forever(gateway), name="wagate-credentials")
-    statistics = asyncio.create_task(_fresh_statistics_forever(gateway), name="wagate-statistics")
-    log.info("worker.started", concurrency=gateway.settings.worker_concurrency)
+    app = build_job_app(services)
+    sweeper = asyncio.create_task(_sweep_forever(services), name="wagate-sweep")
+    retainer = asyncio.create_task(_retain_forever(services), name="wagate-retention")
+    checker = asyncio.create_task(_check_credentials_forever(services), name="wagate-credentials")
+    statistics = asyncio.create_task(_fresh_statistics_forever(services), name="wagate-statistics")
+    log.info("worker.started", concurrency=services.tuning.concurrency)
     try:
-        await _run_jobs_until_cancelled(app, gateway, name)
+        await _run_jobs_until_cancelled(app, services, name)
     finally:
         for task in (sweeper, retainer, checker, statistics):
             task.cancel()

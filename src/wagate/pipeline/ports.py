@@ -12,8 +12,9 @@ from wagate.domain.chat import ChatTurn
 from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView
 from wagate.domain.messages import Provider
+from wagate.domain.outbound import EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
-from wagate.providers.base import MessagingProvider
+from wagate.domain.provider_port import MessagingProvider
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,7 +136,7 @@ class OutboundMessage:
     template: Mapping[str, Any] | None = None  # {"name", "language", "parameters"}
     last_inbound_at: datetime | None = None  # of the conversation: the 24-hour window
     # `sending` means an attempt started and its outcome is unknown (crash or timeout mid-call).
-    status: str = "pending"
+    status: OutboundStatus = OutboundStatus.PENDING
     last_attempt_at: datetime | None = None
     throttles: int = 0  # 131056 refusals in a row (pair rate limit)
     email_attempts: int = 0  # e-mail fallback tries so far
@@ -234,7 +235,7 @@ class Outbox(Protocol):
         self,
         message_id: int,
         *,
-        status: str,
+        status: EmailStatus,
         error: str | None,
         attempted: bool = False,
         next_at: datetime | None = None,

@@ -1,41 +1,56 @@
-"""Which client answers for which provider channel (IN8 routing by phone_number_id), with the
-token each provider currently uses (OU7: a token replaced at run time reaches every process)."""
+"""Which adapter answers for which provider channel (IN8 routing by phone_number_id), with the
+token each provider currently uses (OU7: a token replaced at run time reaches every process).
+
+Both directions go through it: the pipeline sends with `get(provider, channel)`; the web edge
+hands a webhook to `inbound(provider)`, the adapter of the provider's default channel."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from wagate.domain.messages import Provider
-from wagate.providers.base import MessagingProvider
+from wagate.domain.provider_port import ProviderAdapter, ProviderSetup, WebhookReceiver
 
-# (channel id, token) → client; the token is the configured one unless it was replaced.
-Factory = Callable[[str, str], MessagingProvider]
+# (channel id, token) → adapter; the token is the configured one unless it was replaced.
+Factory = Callable[[str, str], ProviderAdapter]
 # provider → (token, version), for tokens replaced with `wagate tenants set-token`.
 TokenSource = Callable[[], Awaitable[dict[Provider, tuple[str, int]]]]
 
 
 class ProviderRegistry:
-    """Clients are built on first use per (provider, channel) and reused; `aclose` ends them."""
+    """Adapters are built on first use per (provider, channel) and reused; `aclose` ends them."""
 
     def __init__(
         self,
         factories: dict[Provider, Factory],
         tokens: dict[Provider, str] | None = None,
         *,
+        channels: dict[Provider, str] | None = None,
         token_source: TokenSource | None = None,
         refresh_every: float = 2.0,
     ) -> None:
         self._factories = factories
         self._tokens = dict(tokens or {})
+        self._channels = dict(channels or {})
         self._versions: dict[Provider, int] = {}
-        self._clients: dict[tuple[Provider, str], MessagingProvider] = {}
-        self._retired: list[MessagingProvider] = []
+        self._clients: dict[tuple[Provider, str], ProviderAdapter] = {}
+        self._retired: list[ProviderAdapter] = []
         self.token_source = token_source
         self._refresh_every = refresh_every
         self._refreshed_at = float("-inf")
 
-    def get(self, provider: Provider, channel_id: str) -> MessagingProvider | None:
+    @classmethod
+    def of(cls, setups: Iterable[ProviderSetup]) -> ProviderRegistry:
+        """The registry of these configured providers (a later name replaces an earlier one)."""
+        listed = {setup.name: setup for setup in setups}
+        return cls(
+            {name: setup.connect for name, setup in listed.items()},
+            {name: setup.token for name, setup in listed.items()},
+            channels={name: setup.channel_id for name, setup in listed.items()},
+        )
+
+    def get(self, provider: Provider, channel_id: str) -> ProviderAdapter | None:
         key = (provider, channel_id)
         client = self._clients.get(key)
         if client is None:
@@ -45,12 +60,17 @@ class ProviderRegistry:
             client = self._clients[key] = factory(channel_id, self._tokens.get(provider, ""))
         return client
 
+    def inbound(self, provider: Provider) -> WebhookReceiver | None:
+        """The adapter that verifies and parses `provider`'s webhooks (None: not configured)."""
+        channel = self._channels.get(provider)
+        return None if channel is None else self.get(provider, channel)
+
     def replace_token(self, provider: Provider, token: str, version: int) -> None:
         """Use `token` from now on; clients built with the old one are retired (closed later:
         a send may still be using one)."""
         self._tokens[provider] = token
         self._versions[provider] = version
-        for key in [k for k in self._clients if k[0] is provider]:
+        for key in [k for k in self._clients if k[0] == provider]:
             self._retired.append(self._clients.pop(key))
 
     async def refresh(self, *, force: bool = False) -> bool:

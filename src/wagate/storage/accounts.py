@@ -1,13 +1,11 @@
-"""Account administration (ID3): add, list, approve, link, unlink, import; link codes."""
+"""Account administration (ID3): add, list, approve, link, unlink, upsert; link codes."""
 
 from __future__ import annotations
 
 import base64
-import csv
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -27,7 +25,6 @@ from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 
 _COLUMNS = "id, username, role, approved, pii, linked_phone, linked_at, created_at"
-_TRUE = {"1", "true", "yes", "y", "ya"}
 
 
 class AccountError(ValueError):
@@ -250,42 +247,40 @@ class AccountAdmin:
             row, "linked_phone = NULL, linked_at = NULL", {"linked_phone": None}
         )
 
-    async def import_csv(self, path: Path) -> tuple[int, int]:
-        """Rows `username,name,role,email,phone,approved`; existing usernames are updated.
-        Returns (added, updated)."""
-        added = updated = 0
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            for line, row in enumerate(csv.DictReader(handle), start=2):
-                username = (row.get("username") or "").strip()
-                if not username:
-                    raise AccountError(f"{path}:{line}: username is empty")
-                fields: dict[str, Any] = {
-                    "name": (row.get("name") or "").strip() or None,
-                    "role": (row.get("role") or "user").strip() or "user",
-                    "email": (row.get("email") or "").strip() or None,
-                    "phone": (row.get("phone") or "").strip() or None,
-                    "approved": (row.get("approved") or "").strip().lower() in _TRUE,
-                }
-                try:
-                    existing = await self._row(username)
-                except AccountError:
-                    await self.add(username=username, **fields)
-                    added += 1
-                    continue
-                phone = fields["phone"]
-                await self._update_pii(
-                    existing,
-                    "role = %(role)s, approved = %(approved)s",
-                    {
-                        "name": fields["name"],
-                        "email": fields["email"],
-                        "phone": normalise_phone(str(phone)) if phone else None,
-                    },
-                    role=fields["role"],
-                    approved=fields["approved"],
-                )
-                updated += 1
-        return added, updated
+    async def find(self, ref: str | int) -> AccountRecord | None:
+        try:
+            return await self.get(ref)
+        except AccountError:
+            return None
+
+    async def upsert(
+        self,
+        *,
+        username: str,
+        name: str | None,
+        role: str,
+        email: str | None,
+        phone: str | None,
+        approved: bool,
+    ) -> bool:
+        """Add the account, or update the one with this username (its name, role, e-mail,
+        phone and approval); True when added."""
+        fields: dict[str, Any] = {"name": name, "email": email, "phone": phone}
+        try:
+            existing = await self._row(username)
+        except AccountError:
+            await self.add(username=username, role=role, approved=approved, **fields)
+            return True
+        if phone:
+            fields["phone"] = normalise_phone(phone)
+        await self._update_pii(
+            existing,
+            "role = %(role)s, approved = %(approved)s",
+            fields,
+            role=role,
+            approved=approved,
+        )
+        return False
 
     def _seal_link_phone(self, account_id: int, phone: str) -> str:
         sealed = self._sealer.seal(

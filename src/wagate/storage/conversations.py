@@ -9,13 +9,14 @@ import orjson
 
 from wagate.domain.messages import Provider
 from wagate.domain.policy import RATE_WINDOW
-from wagate.jobs.queue import DEFER_SQL, TASK, insert_job_sql
 from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunRecord
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.queue import DEFER_SQL, TASK, insert_job_sql
+from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 _LOAD_CONVERSATION_SQL = """
 SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE id = %(id)s
@@ -56,28 +57,28 @@ ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
 _TOUCH_SESSION_SQL = "UPDATE sessions SET last_activity_at = %(at)s WHERE id = %(session_id)s"
 
 # A retried run inserts the same idempotency keys: the second insert is a no-op (OU9).
-_INSERT_OUTBOUND_SQL = """
+_INSERT_OUTBOUND_SQL = f"""
 INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
                                idempotency_key, kind, content, status, part_index, reply_to)
 SELECT tenant, id, provider, channel_id, %(recipient)s, %(key)s, %(kind)s, %(content)s,
-       'pending', %(part_index)s, %(reply_to)s
+       {PENDING}, %(part_index)s, %(reply_to)s
   FROM conversations WHERE id = %(conversation_id)s
 ON CONFLICT (idempotency_key) DO NOTHING
 """
 
 # Conversations with messages that were committed but never processed, or replies due but never
 # sent, and no job that will handle them: what a crash or a lost job leaves behind (IN5).
-_ORPHANS_SQL = """
+_ORPHANS_SQL = f"""
 WITH candidates AS (
   SELECT conversation_id FROM inbound_messages
    WHERE processed_at IS NULL AND received_at < %(older_than)s
   UNION
   SELECT conversation_id FROM outbound_messages
-   WHERE status IN ('pending', 'sending') AND conversation_id IS NOT NULL
+   WHERE status IN {IN_FLIGHT} AND conversation_id IS NOT NULL
      AND COALESCE(next_attempt_at, created_at) < %(older_than)s
   UNION
   SELECT conversation_id FROM outbound_messages
-   WHERE %(email_fallback)s AND status = 'failed' AND email_status = 'pending'
+   WHERE %(email_fallback)s AND status = {FAILED} AND email_status = {EMAIL_DUE}
      AND conversation_id IS NOT NULL
      AND COALESCE(email_next_at, status_at) < %(older_than)s
 ), orphans AS (

@@ -32,7 +32,12 @@ class Database:
             name="wagate",
         )
         self.engine: AsyncEngine = create_async_engine(
-            sqlalchemy_url(url), pool_size=4, max_overflow=4, pool_pre_ping=True
+            sqlalchemy_url(url),
+            pool_size=4,
+            max_overflow=4,
+            pool_pre_ping=True,
+            # An error's text would otherwise carry the statement's values (personal data).
+            hide_parameters=True,
         )
 
     async def open(self) -> None:

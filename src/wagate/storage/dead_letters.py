@@ -14,10 +14,12 @@ from typing import Any
 
 import orjson
 
-from wagate.jobs.queue import DEFER_SQL
+from wagate.domain.outbound import Cause, OutboundStatus
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage.database import Database
 from wagate.storage.inbound_failures import InboundFailures
+from wagate.storage.queue import DEFER_SQL
+from wagate.storage.statuses import FAILED, PENDING, guard
 
 INBOUND_PREFIX = "in-"
 
@@ -41,18 +43,19 @@ _COLUMNS = """id, conversation_id, provider, kind, status, error_code, error_det
        created_at, status_at, email_status, unknown_outcomes"""
 _LIST_SQL = f"""
 SELECT {_COLUMNS} FROM outbound_messages
- WHERE tenant = %(tenant)s AND status = 'failed'
+ WHERE tenant = %(tenant)s AND status = {FAILED}
  ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 _SHOW_SQL = f"""
 SELECT {_COLUMNS}, idempotency_key, content FROM outbound_messages
  WHERE tenant = %(tenant)s AND id = %(id)s
 """
-_REPLAY_SQL = """
+_REPLAY_SQL = f"""
 UPDATE outbound_messages
-   SET status = 'pending', attempts = 0, next_attempt_at = NULL, provider_message_id = NULL,
+   SET status = {PENDING}, attempts = 0, next_attempt_at = NULL, provider_message_id = NULL,
        error_code = NULL, error_detail = NULL, status_at = %(at)s, throttles = 0
- WHERE tenant = %(tenant)s AND status = 'failed' AND (%(id)s::bigint IS NULL OR id = %(id)s)
+ WHERE tenant = %(tenant)s AND status IN {guard(Cause.REPLAY, OutboundStatus.PENDING)}
+   AND (%(id)s::bigint IS NULL OR id = %(id)s)
 RETURNING id, conversation_id
 """
 

@@ -7,16 +7,20 @@ a multiprocess metrics directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from wagate.domain.outbound import IN_FLIGHT, OutboundStatus
+from wagate.pipeline.status import Gauges
 from wagate.storage.database import Database
+from wagate.storage.statuses import FAILED, literal_set
 
-_SQL = """
+__all__ = ["Gauges", "read_gauges"]
+
+_UNSETTLED = literal_set(IN_FLIGHT | {OutboundStatus.FAILED})
+_SQL = f"""
 SELECT 'outbound' AS family, status AS label, count(*) AS value FROM outbound_messages
- WHERE tenant = %(tenant)s AND status IN ('pending', 'sending', 'failed') GROUP BY status
+ WHERE tenant = %(tenant)s AND status IN {_UNSETTLED} GROUP BY status
 UNION ALL
 SELECT 'email', email_status, count(*) FROM outbound_messages
- WHERE tenant = %(tenant)s AND status = 'failed' AND email_status IS NOT NULL
+ WHERE tenant = %(tenant)s AND status = {FAILED} AND email_status IS NOT NULL
  GROUP BY email_status
 UNION ALL
 SELECT 'resent_unknown', '', COALESCE(sum(unknown_outcomes), 0) FROM outbound_messages
@@ -31,16 +35,6 @@ UNION ALL
 SELECT 'jobs', status::text, count(*) FROM procrastinate_jobs
  WHERE status IN ('todo', 'doing') GROUP BY status
 """
-
-
-@dataclass
-class Gauges:
-    outbound: dict[str, int] = field(default_factory=dict)  # by status (not yet accepted)
-    email: dict[str, int] = field(default_factory=dict)  # fallback outcomes
-    resent_after_unknown: int = 0
-    inbound_dead_letters: int = 0
-    inbound_unprocessed: int = 0
-    jobs: dict[str, int] = field(default_factory=dict)
 
 
 async def read_gauges(database: Database, tenant: str) -> Gauges:

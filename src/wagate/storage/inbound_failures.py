@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wagate.jobs.queue import DEFER_SQL
 from wagate.storage.database import Database
+from wagate.storage.queue import DEFER_SQL
 
 _RECORD_SQL = """
 INSERT INTO inbound_failures (conversation_id, tenant, failures, last_error, first_failed_at,

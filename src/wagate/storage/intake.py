@@ -7,10 +7,13 @@ by constraints, so concurrent duplicates are stored once however the requests in
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import psycopg
+import structlog
 from psycopg import AsyncConnection
 
 from wagate.domain.messages import (
@@ -19,14 +22,30 @@ from wagate.domain.messages import (
     OtherEvent,
     StatusUpdate,
     WebhookBatch,
-    advances,
 )
-from wagate.jobs.queue import insert_job_sql
+from wagate.domain.outbound import Cause, OutboundStatus, sources
 from wagate.pipeline.ports import IntakeResult
+from wagate.providers.payload import clean_tree
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
+from wagate.storage.intake_guard import (
+    only_answerable,
+    row_refused,
+    set_aside,
+    storable,
+    sum_results,
+)
+from wagate.storage.queue import insert_job_sql
+from wagate.storage.statuses import EMAIL_DUE, guard
+
+log = structlog.get_logger(__name__)
+
+_Params = list[dict[str, Any]]
+# Deliveries of more parts than this have their rows prepared off the event loop.
+_INLINE_PARTS = 50
+
 
 _STORE_MESSAGE_SQL = (
     """
@@ -59,7 +78,7 @@ SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS
 )
 
 _STORE_STATUS_SQL = (
-    """
+    f"""
 WITH recorded AS (
   INSERT INTO delivery_statuses (tenant, provider, provider_message_id, status, occurred_at, errors,
                                  tracker)
@@ -72,7 +91,7 @@ WITH recorded AS (
      SET status = %(status)s, status_at = %(occurred_at)s,
          provider_message_id = COALESCE(provider_message_id, %(message_id)s),
          -- A failure reported later is e-mailed like one seen at send time (OU4).
-         email_status = CASE WHEN %(failed)s THEN 'pending' ELSE email_status END,
+         email_status = CASE WHEN %(failed)s THEN {EMAIL_DUE} ELSE email_status END,
          error_code = COALESCE(%(error_code)s, error_code),
          error_detail = COALESCE(%(error_detail)s, error_detail)
    WHERE provider = %(provider)s AND EXISTS (SELECT 1 FROM recorded)
@@ -80,7 +99,7 @@ WITH recorded AS (
           -- OU9: the status names our key (Meta's biz_opaque_callback_data) for a send whose
           -- answer we never saw (timeout, crash): the provider has it, so it is never resent.
           OR (%(tracker)s::text IS NOT NULL AND idempotency_key = %(tracker)s
-              AND provider_message_id IS NULL AND status IN ('pending', 'sending')))
+              AND provider_message_id IS NULL AND status IN {guard(Cause.STATUS_BY_KEY)}))
   RETURNING id, conversation_id
 ), reroute AS (
   -- A failure reported later (131047 outside the window, undeliverable…): the conversation's
@@ -106,21 +125,100 @@ def conversation_seal_key(provider: str, channel_id: str, contact_digest: str) -
 
 
 def _json(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        # Lone surrogates or integers beyond 64 bits: store a cleaned copy rather than nothing.
+        return orjson.dumps(clean_tree(value), option=orjson.OPT_NON_STR_KEYS)
 
 
 class IntakeStore:
-    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        sealer: Sealer,
+        indexer: Indexer,
+        tenant: str,
+        *,
+        meta_channel: str | None = None,
+    ) -> None:
+        """`meta_channel`: the configured Meta phone number id; messages a signed webhook
+        addresses to another number are stored as flagged events (`intake_guard`)."""
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
+        self._meta_channel = meta_channel
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
-        """Commit everything in `batch`; jobs for new messages may start at `run_at`."""
-        message_params = [self._message_params(m, run_at) for m in batch.messages]
-        status_params = [self._status_params(s) for s in batch.statuses]
-        other_params = [self._other_params(o) for o in batch.others]
+        """Commit everything in `batch`; jobs for new messages may start at `run_at`.
+
+        When PostgreSQL refuses a row for its content (a value it cannot hold), the parts are
+        stored one by one and each refused part is set aside as a provider event carrying its
+        sealed raw payload: one bad part never costs the good ones. Only an error of the
+        database itself (connection, capacity) propagates, for a 503.
+        """
+        batch = only_answerable(batch, self._meta_channel)
+        parts = len(batch.messages) + len(batch.statuses) + len(batch.others)
+        if parts > _INLINE_PARTS:
+            # Sealing thousands of parts takes long enough to delay every other request.
+            params = await asyncio.to_thread(self._all_params, batch, run_at)
+        else:
+            params = self._all_params(batch, run_at)
+        message_params, status_params, other_params = params
+        try:
+            return await self._store(message_params, status_params, other_params)
+        except psycopg.Error as exc:
+            if not row_refused(exc):
+                raise
+            log.warning("intake.row_refused", sqlstate=exc.sqlstate, parts="one_by_one")
+        results = [
+            await self._store_alone(m, p, "message")
+            for m, p in zip(batch.messages, message_params, strict=True)
+        ]
+        results += [
+            await self._store_alone(s, p, "status")
+            for s, p in zip(batch.statuses, status_params, strict=True)
+        ]
+        results += [
+            await self._store_alone(o, p, "other")
+            for o, p in zip(batch.others, other_params, strict=True)
+        ]
+        return sum_results(results)
+
+    def _all_params(
+        self, batch: WebhookBatch, run_at: datetime
+    ) -> tuple[_Params, _Params, _Params]:
+        return (
+            [self._message_params(m, run_at) for m in batch.messages],
+            [self._status_params(s) for s in batch.statuses],
+            [self._other_params(o) for o in batch.others],
+        )
+
+    async def _store_alone(
+        self,
+        part: InboundMessage | StatusUpdate | OtherEvent,
+        params: dict[str, Any],
+        kind: str,
+    ) -> IntakeResult:
+        lists: dict[str, list[dict[str, Any]]] = {"message": [], "status": [], "other": []}
+        lists[kind].append(params)
+        try:
+            return await self._store(lists["message"], lists["status"], lists["other"])
+        except psycopg.Error as exc:
+            if not row_refused(exc):
+                raise
+            log.warning("intake.part_set_aside", part=kind, sqlstate=exc.sqlstate)
+        key = params.get("message_id") or params.get("dedup_key")
+        aside = set_aside(part, kind, key)
+        return await self._store([], [], [self._other_params(aside)])
+
+    async def _store(
+        self,
+        message_params: list[dict[str, Any]],
+        status_params: list[dict[str, Any]],
+        other_params: list[dict[str, Any]],
+    ) -> IntakeResult:
         async with self._database.pool.connection() as conn:
             if len(message_params) + len(status_params) + len(other_params) == 1:
                 return await self._execute(conn, message_params, status_params, other_params)
@@ -184,47 +282,55 @@ class IntakeStore:
             "context": message.context,
             "sent_at": message.sent_at,
         }
-        return {
-            "tenant": self._tenant,
-            "provider": message.provider.value,
-            "channel_id": message.channel_id,
-            "contact_key": contact_digest,
-            "phone": blind.digest_or_none(self._indexer, sender.phone, blind.PHONE),
-            "user_id": blind.digest_or_none(self._indexer, sender.user_id, blind.USER_ID),
-            "profile": profile,
-            "message_id": message.message_id,
-            "kind": message.content.kind,
-            "sent_at": message.sent_at,
-            "content": self._seal("inbound_messages.content", row_key, document),
-            "raw": self._seal("inbound_messages.raw", row_key, message.raw),
-            "run_at": run_at,
-            "attempt": 0,
-        }
+        return storable(
+            {
+                "tenant": self._tenant,
+                "provider": message.provider.value,
+                "channel_id": message.channel_id,
+                "contact_key": contact_digest,
+                "phone": blind.digest_or_none(self._indexer, sender.phone, blind.PHONE),
+                "user_id": blind.digest_or_none(self._indexer, sender.user_id, blind.USER_ID),
+                "profile": profile,
+                "message_id": message.message_id,
+                "kind": message.content.kind,
+                "sent_at": message.sent_at,
+                "content": self._seal("inbound_messages.content", row_key, document),
+                "raw": self._seal("inbound_messages.raw", row_key, message.raw),
+                "run_at": run_at,
+                "attempt": 0,
+            }
+        )
 
     def _status_params(self, status: StatusUpdate) -> dict[str, Any]:
         first_error = status.errors[0] if status.errors else None
-        return {
-            "tenant": self._tenant,
-            "provider": status.provider.value,
-            "message_id": status.message_id,
-            "status": status.status.value,
-            "occurred_at": status.occurred_at,
-            "errors": _json(status.errors).decode(),
-            "error_code": first_error.code if first_error else None,
-            "error_detail": (first_error.details or first_error.title) if first_error else None,
-            "may_replace": [s.value for s in DeliveryStatus if advances(s, status.status)],
-            "failed": status.status is DeliveryStatus.FAILED,
-            "tracker": status.tracker,
-            "run_at": datetime.now(UTC),
-            "attempt": 0,
-        }
+        return storable(
+            {
+                "tenant": self._tenant,
+                "provider": status.provider.value,
+                "message_id": status.message_id,
+                "status": status.status.value,
+                "occurred_at": status.occurred_at,
+                "errors": _json(status.errors).decode(),
+                "error_code": first_error.code if first_error else None,
+                "error_detail": (first_error.details or first_error.title) if first_error else None,
+                "may_replace": [
+                    s.value for s in sources(Cause.STATUS, OutboundStatus(status.status))
+                ],
+                "failed": status.status is DeliveryStatus.FAILED,
+                "tracker": status.tracker,
+                "run_at": datetime.now(UTC),
+                "attempt": 0,
+            }
+        )
 
     def _other_params(self, other: OtherEvent) -> dict[str, Any]:
-        return {
-            "tenant": self._tenant,
-            "provider": other.provider.value,
-            "channel_id": other.channel_id,
-            "field_name": other.field_name,
-            "dedup_key": other.dedup_key,
-            "payload": self._seal("provider_events", other.dedup_key, other.raw),
-        }
+        return storable(
+            {
+                "tenant": self._tenant,
+                "provider": other.provider.value,
+                "channel_id": other.channel_id,
+                "field_name": other.field_name,
+                "dedup_key": other.dedup_key,
+                "payload": self._seal("provider_events", other.dedup_key, other.raw),
+            }
+        )

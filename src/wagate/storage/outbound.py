@@ -9,52 +9,68 @@ from typing import Any
 import orjson
 
 from wagate.domain.messages import DeliveryStatus, Provider, advances
+from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
-from wagate.jobs.queue import DEFER_SQL, insert_job_sql
+from wagate.pipeline.operator.errors import Conflict
 from wagate.pipeline.ports import OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.queue import DEFER_SQL, insert_job_sql
+from wagate.storage.statuses import (
+    ACCEPTED,
+    EMAIL_DUE,
+    EMAIL_SENT,
+    EMAIL_SKIPPED,
+    FAILED,
+    PENDING,
+    SENDING,
+    guard,
+    literal_set,
+)
 
-_PENDING_SQL = """
+# A send's own answer applies only to a row no status webhook has settled yet.
+_ACCEPTABLE = guard(Cause.SEND_ACCEPTED, OutboundStatus.ACCEPTED)
+
+_PENDING_SQL = f"""
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
        o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
        o.status, o.last_attempt_at, o.throttles
   FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
- WHERE o.conversation_id = %(conversation_id)s AND o.status IN ('pending', 'sending')
+ WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
  ORDER BY o.id
 """
 # Failed for good (by the worker or by a status webhook) with the e-mail fallback due now.
-_EMAILS_DUE_SQL = """
+_EMAILS_DUE_SQL = f"""
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
        o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
        o.status, o.last_attempt_at, o.throttles, o.email_attempts
   FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
- WHERE o.conversation_id = %(conversation_id)s AND o.status = 'failed'
-   AND o.email_status = 'pending' AND (o.email_next_at IS NULL OR o.email_next_at <= now())
+ WHERE o.conversation_id = %(conversation_id)s AND o.status = {FAILED}
+   AND o.email_status = {EMAIL_DUE} AND (o.email_next_at IS NULL OR o.email_next_at <= now())
  ORDER BY o.id
 """
-_EMAIL_OUTCOME_SQL = """
+_EMAIL_OUTCOME_SQL = f"""
 UPDATE outbound_messages SET email_status = %(status)s, email_error = %(error)s,
-       emailed_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE emailed_at END,
+       emailed_at = CASE WHEN %(status)s = {EMAIL_SENT} THEN now() ELSE emailed_at END,
        email_attempts = email_attempts + CASE WHEN %(attempted)s THEN 1 ELSE 0 END,
        email_next_at = %(next_at)s
  WHERE id = %(id)s
 """
 # Not the message's fault (token refused, pair limit): the attempt is given back.
-_RELEASE_SQL = """
-UPDATE outbound_messages SET status = 'pending', attempts = GREATEST(attempts - 1, 0),
+_RELEASE_SQL = f"""
+UPDATE outbound_messages SET status = {PENDING}, attempts = GREATEST(attempts - 1, 0),
        next_attempt_at = %(at)s, error_code = %(error_code)s, error_detail = %(error)s,
        throttles = CASE WHEN %(throttled)s THEN throttles + 1 ELSE 0 END
- WHERE id = %(id)s AND status = 'sending'
+ WHERE id = %(id)s AND status IN {guard(Cause.RELEASE, OutboundStatus.PENDING)}
 """
 # Stays `sending`: a status webhook naming its key may still move it on (see intake).
-_UNKNOWN_SQL = """
+_UNKNOWN_SQL = f"""
 UPDATE outbound_messages SET next_attempt_at = %(at)s, error_code = 'outcome_unknown',
        error_detail = %(error)s
- WHERE id = %(id)s AND status = 'sending'
+ WHERE id = %(id)s AND status IN {guard(Cause.OUTCOME_UNKNOWN)}
 """
 _RESENDING_SQL = (
     "UPDATE outbound_messages SET unknown_outcomes = unknown_outcomes + 1 WHERE id = %(id)s"
@@ -65,38 +81,38 @@ SELECT received_at FROM delivery_statuses
  WHERE tenant = %(tenant)s AND provider = %(provider)s
  ORDER BY id DESC LIMIT 1
 """
-_RECENT_SENDS_SQL = """
+_RECENT_SENDS_SQL = f"""
 SELECT last_attempt_at FROM outbound_messages
  WHERE conversation_id = %(conversation_id)s AND last_attempt_at >= %(since)s
-   AND status NOT IN ('pending', 'failed')
+   AND status NOT IN {literal_set({OutboundStatus.PENDING, OutboundStatus.FAILED})}
 """
 # A free-form message Meta refused because the window had closed (131047, legacy 470, arriving
 # as a failed status after the send was accepted) goes again, as the out-of-window template.
-_REROUTE_SQL = """
-UPDATE outbound_messages SET status = 'pending', kind = 'window_template',
+_REROUTE_SQL = f"""
+UPDATE outbound_messages SET status = {PENDING}, kind = 'window_template',
        next_attempt_at = NULL, error_detail = 'window closed: resent as template',
        email_status = NULL
- WHERE conversation_id = %(conversation_id)s AND status = 'failed'
+ WHERE conversation_id = %(conversation_id)s AND status IN {guard(Cause.REROUTE)}
    AND error_code IN ('131047', '470') AND kind <> 'window_template'
 """
 # The attempt is on record before the provider is called: a crash during the call leaves a
 # row in `sending`, which tells recovery the provider may have the message already.
-_START_SQL = """
-UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1,
+_START_SQL = f"""
+UPDATE outbound_messages SET status = {SENDING}, attempts = attempts + 1,
        last_attempt_at = %(at)s, next_attempt_at = NULL
  WHERE id = %(id)s
 """
 # Statuses can arrive before we have recorded the provider's id for the message: the same
 # statement that records the id returns any that are already there.
-_ACCEPTED_SQL = """
+_ACCEPTED_SQL = f"""
 WITH accepted AS (
   -- A status webhook that named our key may have got here first: never move it backwards.
   UPDATE outbound_messages
-     SET status = CASE WHEN status IN ('pending', 'sending') THEN 'accepted' ELSE status END,
+     SET status = CASE WHEN status IN {_ACCEPTABLE} THEN {ACCEPTED} ELSE status END,
          provider_message_id = %(provider_message_id)s,
-         status_at = CASE WHEN status IN ('pending', 'sending') THEN %(at)s ELSE status_at END,
-         error_code = CASE WHEN status IN ('pending', 'sending') THEN NULL ELSE error_code END,
-         error_detail = CASE WHEN status IN ('pending', 'sending') THEN NULL
+         status_at = CASE WHEN status IN {_ACCEPTABLE} THEN %(at)s ELSE status_at END,
+         error_code = CASE WHEN status IN {_ACCEPTABLE} THEN NULL ELSE error_code END,
+         error_detail = CASE WHEN status IN {_ACCEPTABLE} THEN NULL
                              ELSE error_detail END,
          throttles = 0
    WHERE id = %(id)s
@@ -110,23 +126,23 @@ UPDATE outbound_messages SET status = %(status)s, status_at = %(at)s WHERE id = 
 """
 # An attempt's outcome only applies to a row still in flight: a status webhook that named our
 # key may have settled it meanwhile (the provider has it), and must not be undone.
-_RETRY_SQL = """
-UPDATE outbound_messages SET status = 'pending', next_attempt_at = %(at)s,
+_RETRY_SQL = f"""
+UPDATE outbound_messages SET status = {PENDING}, next_attempt_at = %(at)s,
        error_code = %(error_code)s, error_detail = %(error)s
- WHERE id = %(id)s AND status = 'sending'
+ WHERE id = %(id)s AND status IN {guard(Cause.RETRY, OutboundStatus.PENDING)}
 """
-_FAILED_SQL = """
-UPDATE outbound_messages SET status = 'failed', error_code = %(error_code)s,
+_FAILED_SQL = f"""
+UPDATE outbound_messages SET status = {FAILED}, error_code = %(error_code)s,
        error_detail = %(error)s, status_at = now(),
-       email_status = CASE WHEN %(email_due)s THEN 'pending' ELSE 'skipped' END
- WHERE id = %(id)s AND status IN ('pending', 'sending')
+       email_status = CASE WHEN %(email_due)s THEN {EMAIL_DUE} ELSE {EMAIL_SKIPPED} END
+ WHERE id = %(id)s AND status IN {guard(Cause.FAIL, OutboundStatus.FAILED)}
 """
 
 
 # An operator's message: into the contact's conversation (the latest one on that provider, or a
 # new one), as an outbound row, with the conversation's job queued — one statement.
 _ENQUEUE_SQL = (
-    """
+    f"""
 WITH existing AS (
   SELECT id, channel_id FROM conversations
    WHERE tenant = %(tenant)s AND provider = %(provider)s AND contact_key = %(contact_key)s
@@ -145,7 +161,7 @@ WITH existing AS (
   INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
                                  idempotency_key, kind, content, status)
   SELECT %(tenant)s, c.id, %(provider)s, c.channel_id, %(recipient)s, %(key)s, %(kind)s,
-         %(content)s, 'pending'
+         %(content)s, {PENDING}
     FROM conversation c
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id, conversation_id
@@ -155,6 +171,17 @@ WITH existing AS (
 SELECT (SELECT id FROM message) AS id, (SELECT id FROM conversation) AS conversation_id
 """
 )
+
+
+class IdempotencyConflict(Conflict):
+    """An idempotency key was used before for a different request (target, text, template):
+    the operator service's Conflict (409 on the API, exit 1 on the CLI)."""
+
+
+_STORED_REQUEST_SQL = """
+SELECT idempotency_key, recipient, content FROM outbound_messages
+ WHERE tenant = %(tenant)s AND idempotency_key = %(key)s
+"""
 
 
 class PostgresOutbox:
@@ -176,7 +203,7 @@ class PostgresOutbox:
         await self.failed(message_id, error_code="unreadable", error="content cannot be opened")
 
     async def _unmailable(self, message_id: int) -> None:
-        await self.email_outcome(message_id, status="unreadable", error=None)
+        await self.email_outcome(message_id, status=EmailStatus.UNREADABLE, error=None)
 
     async def _readable(
         self, rows: list[Any], on_unreadable: Callable[[int], Awaitable[None]]
@@ -210,7 +237,7 @@ class PostgresOutbox:
             kind=str(row["kind"]),
             template=document.get("template"),
             last_inbound_at=row["last_inbound_at"],
-            status=str(row["status"]),
+            status=OutboundStatus(str(row["status"])),
             last_attempt_at=row["last_attempt_at"],
             throttles=int(row["throttles"]),
             email_attempts=int(row.get("email_attempts") or 0),
@@ -311,14 +338,14 @@ class PostgresOutbox:
         self,
         message_id: int,
         *,
-        status: str,
+        status: EmailStatus,
         error: str | None,
         attempted: bool = False,
         next_at: datetime | None = None,
     ) -> None:
         params = {
             "id": message_id,
-            "status": status,
+            "status": status.value,
             "error": error,
             "attempted": attempted,
             "next_at": next_at,
@@ -369,8 +396,44 @@ class PostgresOutbox:
         }
         async with self._database.pool.connection() as conn:
             row = await (await conn.execute(_ENQUEUE_SQL, params)).fetchone()
+            if row is not None and row["id"] is None:
+                # A replay is answered as before only when it is the same request.
+                stored = await (await conn.execute(_STORED_REQUEST_SQL, params)).fetchone()
+                if stored is not None and not self._same_request(
+                    stored, str(params["recipient"]), text=text, target=target, template=template
+                ):
+                    raise IdempotencyConflict(
+                        "this Idempotency-Key was used for a different request"
+                    )
         assert row is not None
         return row["id"], int(row["conversation_id"])
+
+    def _same_request(
+        self,
+        stored: Any,
+        recipient: str,
+        *,
+        text: str,
+        target: str,
+        template: Mapping[str, object] | None,
+    ) -> bool:
+        if stored["recipient"] != recipient:
+            return False
+        try:
+            plain = self._sealer.open(
+                bytes(stored["content"]),
+                SealContext(
+                    tenant=self._tenant,
+                    table="outbound_messages.content",
+                    key=str(stored["idempotency_key"]),
+                ),
+            )
+        except UnreadableEnvelope:
+            return False
+        document = orjson.loads(plain)
+        # Through JSON, as stored: tuples become lists on both sides.
+        wanted = orjson.loads(orjson.dumps({"text": text, "to": target, "template": template}))
+        return bool(document == wanted)
 
     async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:
         # The conversation's own job delivers: same lock, so replies never overtake a run.

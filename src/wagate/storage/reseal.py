@@ -8,8 +8,10 @@ import base64
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
+from wagate.security.keys import add_key_to_file
 from wagate.security.sealing import SealContext
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
@@ -185,3 +187,33 @@ class Resealer:
                         count += result.rowcount
             done[f"{spec.table}.{spec.column}"] = count
         return done
+
+
+class KeyAdmin:
+    """The operator's view of the keys: rotation in the key file (none when the keys come from
+    the environment), re-sealing and status over the database."""
+
+    def __init__(self, resealer: Resealer, keyfile: Path | None, *, source: str) -> None:
+        self._resealer = resealer
+        self._keyfile = keyfile
+        self._source = source
+
+    @property
+    def rotatable(self) -> bool:
+        return self._keyfile is not None
+
+    @property
+    def location(self) -> str:
+        return str(self._keyfile) if self._keyfile is not None else self._source
+
+    def rotate(self) -> tuple[str, int]:
+        if self._keyfile is None:
+            raise RuntimeError("keys do not come from a key file")
+        ring = add_key_to_file(self._keyfile)
+        return ring.current.key_id, len(ring.keys)
+
+    async def status(self) -> dict[str, int]:
+        return await self._resealer.status()
+
+    async def reseal(self) -> dict[str, int]:
+        return await self._resealer.reseal()

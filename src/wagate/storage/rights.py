@@ -19,6 +19,7 @@ from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.statuses import IN_FLIGHT
 
 _CONVERSATIONS_SQL = """
 SELECT id, provider, channel_id, contact_key, profile, contact_id, created_at, last_inbound_at
@@ -40,7 +41,7 @@ _PURGE_SQL = (
         "outbound_messages",
         "DELETE FROM outbound_messages WHERE tenant = %(tenant)s "
         "AND created_at < %(cutoff)s "
-        "AND status NOT IN ('pending', 'sending')",
+        f"AND status NOT IN {IN_FLIGHT}",  # still to be sent: kept
     ),
     (
         "sessions",

@@ -1,26 +1,57 @@
-"""Operator actions over HTTP (ID3, OU8): accounts, number linking, manual sends."""
+"""Operator actions over HTTP (ID3, OU3, OU7, OU8, CP2, CP7): parse, call the operator service
+as `operator:api`, render. Validation, the action and its audit record live in the service;
+its errors map here to 404 (NotFound), 409 (Conflict) and 422 (Rejected)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field, field_validator
 
-from wagate.domain.audit import AuditEvent, AuditTrail
-from wagate.domain.conversation import Notices
-from wagate.domain.identity import LINK_CODE_TTL, LinkCheck
+from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
-from wagate.pipeline.send import OperatorSend, SendRejected
-from wagate.storage.accounts import AccountAdmin, AccountError
-from wagate.storage.dead_letters import DeadLetters, NotADeadLetter
-from wagate.web.api import bearer_guard
+from wagate.pipeline.operator import API, Conflict, NotFound, OperatorError, OperatorService
+from wagate.web.api import MAX_OFFSET, bearer_guard
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
-class NewAccount(BaseModel):
+def _storable_text(text: str) -> bool:
+    """PostgreSQL's text holds neither NUL nor a lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable(value: Any) -> Any:
+    """A 422, not a database error, for text PostgreSQL cannot hold (NUL, lone surrogates)."""
+    if isinstance(value, list):
+        texts = value
+    elif isinstance(value, dict):
+        texts = [*value.keys(), *value.values()]
+    else:
+        texts = [value]
+    if any(isinstance(t, str) and not _storable_text(t) for t in texts):
+        raise ValueError("contains a character that cannot be stored (NUL or lone surrogate)")
+    return value
+
+
+class _Body(BaseModel):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_unstorable_text(cls, value: Any) -> Any:
+        return _storable(value)
+
+
+class NewAccount(_Body):
     username: str = Field(min_length=1, max_length=200)
     name: str | None = None
     role: str = "user"
@@ -29,25 +60,33 @@ class NewAccount(BaseModel):
     approved: bool = False
 
 
-class PhoneBody(BaseModel):
+class PhoneBody(_Body):
     phone: str = Field(min_length=3, max_length=40)
 
 
-class CodeBody(BaseModel):
+class CodeBody(_Body):
     code: str = Field(min_length=4, max_length=12)
 
 
-class SendBody(BaseModel):
+class SendBody(_Body):
     target: str = Field(min_length=3, max_length=80)
     message: str = Field(min_length=1, max_length=60_000)
     provider: Provider | None = None
 
 
-class TemplateBody(BaseModel):
+class TemplateBody(_Body):
     target: str = Field(min_length=3, max_length=80)
     template: str = Field(min_length=1, max_length=512)
     language: str | None = Field(default=None, max_length=20)
     parameters: list[str] | dict[str, str] = Field(default_factory=list)
+
+
+# `123` or `in-7`: at most 18 digits, so always a bigint.
+DEAD_LETTER_REF = Path(pattern=r"^(?i:in-)?[0-9]{1,18}$")
+
+
+class TokenBody(_Body):
+    token: str = Field(min_length=1, max_length=4096)
 
 
 _LINK_STATUS = {
@@ -58,30 +97,38 @@ _LINK_STATUS = {
 }
 
 
-def admin_router(
-    *,
-    audit: AuditTrail,
-    dead_letters: DeadLetters,
-    accounts: AccountAdmin,
-    sender: OperatorSend,
-    api_token: str,
-    clock: Callable[[], datetime],
-    notices: Notices,
-) -> APIRouter:
-    router = APIRouter(prefix="/api", dependencies=[Depends(bearer_guard(api_token))])
+def status_of(error: OperatorError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Conflict):
+        return 409
+    return 422
 
-    async def record(action: str, subject: str | None, **details: object) -> None:
-        """CP3: every operator action, as facts (ids, counts), never message text."""
-        await audit.record(
-            AuditEvent(action=action, actor="operator:api", subject=subject, details=details),
-            at=clock(),
-        )
 
-    async def account_or_404(ref: str) -> Any:
-        try:
-            return await accounts.get(ref)
-        except AccountError as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
+class OperatorRoute(APIRoute):
+    """Every handler of the router answers an OperatorError with its status and message."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except OperatorError as exc:
+                return JSONResponse({"detail": str(exc)}, status_code=status_of(exc))
+
+        return answer
+
+
+def _key(idempotency_key: str | None) -> str | None:
+    return idempotency_key or None
+
+
+def admin_router(*, operator: OperatorService, api_token: str) -> APIRouter:
+    router = APIRouter(
+        prefix="/api", dependencies=[Depends(bearer_guard(api_token))], route_class=OperatorRoute
+    )
+    accounts, sending = operator.accounts, operator.sending
 
     @router.get("/accounts")
     async def list_accounts() -> dict[str, Any]:
@@ -89,54 +136,50 @@ def admin_router(
 
     @router.post("/accounts", status_code=201)
     async def add_account(body: NewAccount) -> dict[str, Any]:
-        try:
-            created = await accounts.add(**body.model_dump())
-            await record("account.created", f"account:{created.id}", approved=created.approved)
-            return created.as_json()
-        except AccountError as exc:
-            raise HTTPException(status_code=409, detail=str(exc)) from exc
-        except ValueError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        return (await accounts.create(**body.model_dump(), by=API)).as_json()
+
+    @router.post("/accounts/import", response_model=None)
+    async def import_accounts(request: Request) -> Response | dict[str, Any]:
+        """The CSV itself as the body: username,name,role,email,phone,approved."""
+        body = await request.body()
+        if len(body) > MAX_CSV_BYTES:
+            return JSONResponse({"detail": "file too large"}, status_code=413)
+        added, updated = await accounts.import_csv(
+            body.decode("utf-8-sig", errors="replace"), by=API, source="body"
+        )
+        return {"added": added, "updated": updated}
 
     @router.post("/accounts/{ref}/approve")
     async def approve(ref: str) -> dict[str, Any]:
-        await account_or_404(ref)
-        approved = await accounts.approve(ref)
-        await record("account.approved", f"account:{approved.id}")
-        return approved.as_json()
+        return (await accounts.approve(ref, by=API)).as_json()
+
+    @router.post("/accounts/{ref}/revoke")
+    async def revoke(ref: str) -> dict[str, Any]:
+        return (await accounts.approve(ref, by=API, approved=False)).as_json()
 
     @router.post("/accounts/{ref}/unlink")
     async def unlink(ref: str) -> dict[str, Any]:
-        await account_or_404(ref)
-        unlinked = await accounts.unlink(ref)
-        await record("account.unlinked", f"account:{unlinked.id}")
-        return unlinked.as_json()
+        return (await accounts.unlink(ref, by=API)).as_json()
+
+    @router.post("/accounts/{ref}/link-directly")
+    async def link_directly(ref: str, body: PhoneBody) -> dict[str, Any]:
+        """The operator vouches for the number: no code."""
+        return (await accounts.link(ref, body.phone, by=API)).as_json()
 
     @router.post("/accounts/{ref}/link", status_code=202)
     async def start_link(ref: str, body: PhoneBody) -> dict[str, Any]:
-        await account_or_404(ref)
-        try:
-            account, phone, code = await accounts.start_link(ref, body.phone, now=clock())
-            text = notices.link_code.format(
-                code=code, minutes=int(LINK_CODE_TTL.total_seconds() // 60)
-            )
-            await sender.send(phone, text, kind="link_code")
-        except (SendRejected, ValueError) as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        await record("account.link_code_sent", f"account:{account.id}")
+        sent = await accounts.send_link_code(ref, body.phone, by=API)
         # The code goes to the phone only: the caller learns where, never what.
         return {
-            "account": account.id,
-            "phone": phone,
+            "account": sent.account.id,
+            "phone": sent.phone,
             "sent": True,
-            "expiresInSeconds": int(LINK_CODE_TTL.total_seconds()),
+            "expiresInSeconds": sent.expires_in_seconds,
         }
 
     @router.post("/accounts/{ref}/verify")
     async def verify_link(ref: str, body: CodeBody) -> JSONResponse:
-        await account_or_404(ref)
-        result, account = await accounts.verify_link(ref, body.code, now=clock())
-        await record("account.link_verified", f"account:{account.id}", result=result.value)
+        result, account = await accounts.verify(ref, body.code, by=API)
         if result is not LinkCheck.OK:
             return JSONResponse({"detail": result.value}, status_code=_LINK_STATUS[result])
         return JSONResponse({"linked": True, "account": account.as_json()})
@@ -145,86 +188,71 @@ def admin_router(
     async def send(
         body: SendBody, idempotency_key: str | None = Header(default=None, max_length=200)
     ) -> dict[str, Any]:
-        try:
-            receipt = await sender.send(
-                body.target,
-                body.message,
-                provider=body.provider,
-                key=f"api:{idempotency_key}" if idempotency_key else None,
-            )
-        except SendRejected as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        await record(
-            "operator.send",
-            f"conversation:{receipt.conversation_id}",
-            queued=receipt.queued,
-            parts=len(receipt.idempotency_keys),
+        receipt = await sending.send(
+            body.target, body.message, by=API, provider=body.provider, key=_key(idempotency_key)
         )
-        return {
-            "queued": receipt.queued,
-            "target": receipt.target,
-            "provider": receipt.provider.value,
-            "conversationId": receipt.conversation_id,
-            "idempotencyKeys": list(receipt.idempotency_keys),
-        }
+        return receipt.as_json()
 
     @router.post("/whatsapp/send-template", status_code=202)
     async def send_template(
         body: TemplateBody, idempotency_key: str | None = Header(default=None, max_length=200)
     ) -> dict[str, Any]:
-        try:
-            receipt = await sender.send_template(
-                body.target,
-                body.template,
-                body.parameters,
-                language=body.language,
-                key=f"api:{idempotency_key}" if idempotency_key else None,
-            )
-        except SendRejected as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        await record(
-            "operator.send_template",
-            f"conversation:{receipt.conversation_id}",
-            template=body.template,
-            queued=receipt.queued,
+        receipt = await sending.send_template(
+            body.target,
+            body.template,
+            body.parameters,
+            by=API,
+            language=body.language,
+            key=_key(idempotency_key),
         )
-        return {
-            "queued": receipt.queued,
-            "target": receipt.target,
-            "template": body.template,
-            "conversationId": receipt.conversation_id,
-            "idempotencyKeys": list(receipt.idempotency_keys),
-        }
+        shown = receipt.as_json()
+        del shown["provider"]
+        return shown | {"template": body.template}
 
     @router.get("/dead-letters")
     async def list_dead_letters(
-        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)
     ) -> dict[str, Any]:
-        return {"items": await dead_letters.listing(limit=limit, offset=offset)}
+        return {"items": await operator.dead_letters.listing(limit=limit, offset=offset)}
+
+    @router.post("/dead-letters/replay")
+    async def replay_all_dead_letters() -> dict[str, Any]:
+        return {"replayed": await operator.dead_letters.replay_all(by=API)}
 
     @router.get("/dead-letters/{ref}")
-    async def show_dead_letter(ref: str) -> dict[str, Any]:
-        try:
-            found = await dead_letters.show(ref)
-        except NotADeadLetter as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
-        if found is None:
-            raise HTTPException(status_code=404, detail="no such dead letter")
-        return found
+    async def show_dead_letter(ref: str = DEAD_LETTER_REF) -> dict[str, Any]:
+        return await operator.dead_letters.show(ref)
 
     @router.post("/dead-letters/{ref}/replay")
-    async def replay_dead_letter(ref: str) -> dict[str, Any]:
-        try:
-            replayed = await dead_letters.replay(ref, at=clock())
-        except NotADeadLetter as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
-        if not replayed:
-            raise HTTPException(
-                status_code=409,
-                detail="not a dead letter (only failed messages and bursts can be replayed)",
-            )
-        subject = ref if ref.startswith("in-") else f"outbound:{ref}"
-        await record("dead_letter.replayed", subject)
-        return {"replayed": replayed}
+    async def replay_dead_letter(ref: str = DEAD_LETTER_REF) -> dict[str, Any]:
+        return {"replayed": await operator.dead_letters.replay(ref, by=API)}
+
+    @router.put("/channels/{provider}/token")
+    async def set_token(provider: Provider, body: TokenBody) -> dict[str, Any]:
+        version = await operator.channels.set_token(provider, body.token, by=API)
+        return {"provider": provider.value, "version": version}
+
+    @router.post("/contacts/export")
+    async def export_contact(body: PhoneBody) -> dict[str, Any]:
+        return await operator.contacts.export(body.phone, by=API)
+
+    @router.post("/contacts/erase")
+    async def erase_contact(body: PhoneBody) -> dict[str, int]:
+        return await operator.contacts.erase(body.phone, by=API)
+
+    @router.get("/keys/status")
+    async def keys_status() -> dict[str, int]:
+        return await operator.keys.status()
+
+    @router.post("/keys/rotate")
+    async def keys_rotate() -> dict[str, Any]:
+        """A new current key; this process follows the key file within a second, so re-seal
+        (`POST /api/keys/reseal`) after that."""
+        rotation = await operator.keys.rotate(by=API)
+        return {"currentKey": rotation.key_id, "keys": rotation.keys}
+
+    @router.post("/keys/reseal")
+    async def keys_reseal() -> dict[str, int]:
+        return await operator.keys.reseal(by=API)
 
     return router

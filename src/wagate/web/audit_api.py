@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, Query
 
-from wagate.storage.audit import PostgresAuditLog
-from wagate.web.api import bearer_guard
+from wagate.domain.audit import AuditEntry, VerifyReport
+from wagate.web.api import MAX_BIGINT, bearer_guard
 
 MAX_PAGE = 1000
+
+
+class AuditReader(Protocol):
+    """What the router reads: the operator service's `trail` (or the audit log itself)."""
+
+    async def page(
+        self,
+        *,
+        after_seq: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]: ...
+
+    async def verify(self) -> VerifyReport: ...
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -20,7 +35,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def audit_router(*, audit: PostgresAuditLog, api_token: str) -> APIRouter:
+def audit_router(*, audit: AuditReader, api_token: str) -> APIRouter:
     router = APIRouter(prefix="/api/audit", dependencies=[Depends(bearer_guard(api_token))])
 
     @router.get("")
@@ -28,7 +43,7 @@ def audit_router(*, audit: PostgresAuditLog, api_token: str) -> APIRouter:
         since: datetime | None = Query(None, description="at ≥ since (ISO 8601)"),
         until: datetime | None = Query(None, description="at < until (ISO 8601)"),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
-        after_seq: int = Query(0, ge=0, description="continue after this seq"),
+        after_seq: int = Query(0, ge=0, le=MAX_BIGINT, description="continue after this seq"),
     ) -> dict[str, Any]:
         """Entries in seq order; pass `next_after_seq` back as `after_seq` for the next page."""
         entries = await audit.page(

@@ -1,7 +1,7 @@
 """`GET /metrics` in Prometheus' text format (OU5, OU7: breaker and degraded states as metrics).
 
 Behind the API token (Prometheus sends it with `authorization: {credentials: …}`): message
-counts are business information. Built per scrape from the database, see `storage.gauges`.
+counts are business information. Built per scrape from the database, see `pipeline.status`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from wagate.domain.breaker import ChannelState
-from wagate.storage.gauges import Gauges
+from wagate.pipeline.status import Gauges
 from wagate.web.api import bearer_guard
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

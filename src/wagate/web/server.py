@@ -1,15 +1,25 @@
-"""uvicorn without its own signal handling.
+"""uvicorn as the gateway runs it: without its own signal handling, and hardened against slow
+and forged clients.
 
 uvicorn re-raises SIGTERM after its shutdown, which kills the process before the worker, the
 pools and the embedded database are stopped; the runtime handles signals itself instead.
+
+uvicorn has a keep-alive timeout but no read timeouts: a client that never finishes its
+headers, or announces a body and trickles it, holds its connection (and the memory behind it)
+for as long as it likes. `GuardedHttpProtocol` closes such connections; `server_options`
+trusts X-Forwarded-For only from the proxies the operator names (uvicorn trusts loopback by
+default, which would let any local caller pick its own address past FONNTE_ALLOWED_IPS).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 class QuietServer(uvicorn.Server):
@@ -19,3 +29,76 @@ class QuietServer(uvicorn.Server):
 
     def request_exit(self) -> None:
         self.should_exit = True
+
+
+def server_options(
+    *,
+    forwarded_allow_ips: Sequence[str],
+    header_timeout: float,
+    body_timeout: float,
+    max_connections: int,
+) -> dict[str, Any]:
+    """Keyword arguments for `uvicorn.Config` that carry the hostile-client settings:
+    forwarded headers only from the named proxies, read timeouts, a connection cap."""
+    trusted = ",".join(forwarded_allow_ips)
+    return {
+        "http": guarded_protocol(header_timeout=header_timeout, body_timeout=body_timeout),
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+        "limit_concurrency": max_connections,
+    }
+
+
+def guarded_protocol(*, header_timeout: float, body_timeout: float) -> type[HttpToolsProtocol]:
+    """An httptools protocol class whose connections are closed when the request head is not
+    complete within `header_timeout`, or its body within `body_timeout` of the head."""
+
+    class Guarded(GuardedHttpProtocol):
+        header_seconds = header_timeout
+        body_seconds = body_timeout
+
+    return Guarded
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    header_seconds: float = 10.0
+    body_seconds: float = 30.0
+    _read_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.header_seconds)
+
+    def data_received(self, data: bytes) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and self._read_deadline is None:
+            # The first bytes of a next request on a kept-alive connection.
+            self._arm(self.header_seconds)
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._arm(self.body_seconds)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._read_deadline = self.loop.call_later(seconds, self._read_timed_out)
+
+    def _disarm(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _read_timed_out(self) -> None:
+        self._read_deadline = None
+        if not self.transport.is_closing():
+            # The application (if it started) sees a disconnect and lets go of the partial body.
+            self.transport.close()

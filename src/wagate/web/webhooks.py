@@ -1,4 +1,6 @@
-"""Webhook endpoints (IN1–IN3, IN8): authenticate, parse, commit, then acknowledge.
+"""Webhook endpoints (IN1–IN3, IN8): hand the request to its provider's adapter, commit what it
+accepted, then acknowledge. Which URLs exist, how a request is authenticated and how its body
+is read are the adapters' business; this edge only maps their verdicts to HTTP.
 
 A 200 means "committed": if the database cannot take the delivery we answer 503 and the
 provider retries (Meta for days, Fonnte 15 times a minute apart).
@@ -6,41 +8,36 @@ provider retries (Meta for days, Fonnte 15 times a minute apart).
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import assert_never
 
-import orjson
 import psycopg
 import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from wagate.domain.messages import WebhookBatch
-from wagate.pipeline.intake import Intake
-from wagate.providers.fonnte import webhook as fonnte
-from wagate.providers.meta import webhook as meta
-from wagate.providers.meta.signature import (
-    SIGNATURE_HEADER,
-    SignatureCheck,
-    check_signature,
-    verify_subscription,
+from wagate.domain.messages import Provider, WebhookBatch
+from wagate.domain.provider_port import (
+    Accepted,
+    Challenge,
+    InboundRequest,
+    Refusal,
+    Rejected,
 )
+from wagate.edge_services import InboundAdapters, WebhookEndpoints
+from wagate.pipeline.intake import Intake
 
 log = structlog.get_logger(__name__)
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WebhookSecrets:
-    meta_app_secret: str | None
-    meta_verify_token: str | None
-    fonnte_secret: str | None
-    fonnte_networks: tuple[IPNetwork, ...] = ()
+STATUS: Mapping[Refusal, int] = {
+    Refusal.NOT_FOUND: 404,
+    Refusal.UNSIGNED: 401,
+    Refusal.FORGED: 403,
+    Refusal.SOURCE_NOT_ALLOWED: 403,
+    Refusal.MALFORMED: 400,
+}
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _ack() -> Response:
@@ -51,98 +48,91 @@ def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+Handler = Callable[[Request], Awaitable[Response]]
+
+
 def webhook_router(
-    *, secrets: WebhookSecrets, intake: Intake, clock: Callable[[], datetime]
+    *, endpoints: WebhookEndpoints, intake: Intake, clock: Callable[[], datetime]
 ) -> APIRouter:
     router = APIRouter()
-
-    async def commit(batch: WebhookBatch, source: str) -> Response:
-        try:
-            await intake.receive(batch, source=source)
-        except (psycopg.Error, OSError, TimeoutError) as exc:
-            # Not committed → not acknowledged: the provider will deliver it again.
-            log.error("webhook.store_failed", source=source, error_type=type(exc).__name__)
-            return _error(503, "temporarily unable to store; retry later")
-        return _ack()
-
-    @router.get("/webhook/whatsapp", include_in_schema=False)
-    async def meta_verify(request: Request) -> Response:
-        if secrets.meta_verify_token is None:
-            return _error(404, "Meta is not configured")
-        query = request.query_params
-        challenge = verify_subscription(
-            query.get("hub.mode"),
-            query.get("hub.verify_token"),
-            query.get("hub.challenge"),
-            secrets.meta_verify_token,
+    for provider, route in endpoints.routes:
+        router.add_api_route(
+            route.path,
+            _handler(provider, endpoints.adapters, intake, clock),
+            methods=list(route.methods),
+            include_in_schema=False,
         )
-        if challenge is None:
-            log.warning("webhook.rejected", source="meta", reason="verify_token")
-            return _error(403, "verification failed")
-        return PlainTextResponse(challenge)
-
-    @router.post("/webhook/whatsapp", include_in_schema=False)
-    async def meta_receive(request: Request) -> Response:
-        if secrets.meta_app_secret is None:
-            return _error(404, "Meta is not configured")
-        body = await request.body()
-        check = check_signature(
-            body, request.headers.get(SIGNATURE_HEADER), secrets.meta_app_secret
-        )
-        if check is not SignatureCheck.VALID:
-            log.warning("webhook.rejected", source="meta", reason=f"signature_{check.value}")
-            return _error(401 if check is SignatureCheck.MISSING else 403, "invalid signature")
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            log.warning("webhook.rejected", source="meta", reason="malformed_json", size=len(body))
-            return _error(400, "body is not JSON")
-        return await commit(meta.parse_payload(payload, now=clock()), "meta")
-
-    @router.post("/webhook/fonnte/{secret}", include_in_schema=False)
-    async def fonnte_receive(secret: str, request: Request) -> Response:
-        if secrets.fonnte_secret is None or not hmac.compare_digest(
-            secret.encode(), secrets.fonnte_secret.encode()
-        ):
-            log.warning("webhook.rejected", source="fonnte", reason="secret")
-            return _error(404, "not found")
-        if secrets.fonnte_networks and not _allowed(request, secrets.fonnte_networks):
-            log.warning("webhook.rejected", source="fonnte", reason="source_ip")
-            return _error(403, "source address not allowed")
-        fields = await _fonnte_fields(request)
-        if fields is None:
-            log.warning("webhook.rejected", source="fonnte", reason="unreadable_body")
-            return _error(400, "body must be a JSON object or form fields")
-        return await commit(fonnte.parse_payload(fields, now=clock()), "fonnte")
-
     return router
 
 
-def _allowed(request: Request, networks: tuple[IPNetwork, ...]) -> bool:
-    host = request.client.host if request.client else None
-    if host is None:
-        return False
+def _handler(
+    provider: Provider,
+    adapters: InboundAdapters,
+    intake: Intake,
+    clock: Callable[[], datetime],
+) -> Handler:
+    source = provider.value
+
+    async def handle(request: Request) -> Response:
+        adapter = adapters.inbound(provider)
+        if adapter is None:
+            return _error(404, "not found")
+        inbound = await _inbound(request)
+        match adapter.receive(inbound, now=clock()):
+            case Challenge(answer=answer):
+                return PlainTextResponse(answer)
+            case Rejected() as rejected:
+                _log_rejection(source, rejected, inbound)
+                return _error(STATUS[rejected.reason], rejected.detail)
+            case Accepted(batch=batch):
+                return await _commit(intake, batch, source)
+            case unexpected:
+                assert_never(unexpected)
+
+    return handle
+
+
+async def _commit(intake: Intake, batch: WebhookBatch, source: str) -> Response:
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
+        await intake.receive(batch, source=source)
+    except (psycopg.Error, OSError, TimeoutError) as exc:
+        # Not committed → not acknowledged: the provider will deliver it again.
+        log.error("webhook.store_failed", source=source, error_type=type(exc).__name__)
+        return _error(503, "temporarily unable to store; retry later")
+    return _ack()
 
 
-async def _fonnte_fields(request: Request) -> Mapping[str, Any] | None:
-    """Fonnte sends JSON; older set-ups and proxies send form fields. Accept both."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        try:
-            form = await request.form()
-        except Exception:
-            return None
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+def _log_rejection(source: str, verdict: Rejected, request: InboundRequest) -> None:
+    if verdict.reason is Refusal.MALFORMED:
+        log.warning("webhook.rejected", source=source, reason=verdict.cause, size=len(request.body))
+    else:
+        log.warning("webhook.rejected", source=source, reason=verdict.cause)
+
+
+async def _inbound(request: Request) -> InboundRequest:
+    """The request as the port's plain value (the body limit middleware has already read it)."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers.setdefault(name.lower(), value)
     body = await request.body()
-    if not body.strip():
+    return InboundRequest(
+        method=request.method,
+        path_params={k: str(v) for k, v in request.path_params.items()},
+        query=dict(request.query_params),
+        headers=headers,
+        body=body,
+        form=await _form(request, headers.get("content-type", "")),
+        client=request.client.host if request.client else None,
+    )
+
+
+async def _form(request: Request, content_type: str) -> Mapping[str, str] | None:
+    """Form fields, for a body sent as a form (files are not fields); None otherwise or when
+    the form cannot be decoded."""
+    if content_type.split(";")[0].strip().lower() not in _FORMS:
         return None
     try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        form = await request.form()
+    except Exception:
         return None
-    return payload if isinstance(payload, dict) else None
+    return {key: value for key, value in form.items() if isinstance(value, str)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -10,7 +11,15 @@ import orjson
 from wagate.domain import errors as e
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
-from wagate.providers.base import CredentialCheck, SentMessage
+from wagate.domain.provider_port import (
+    CredentialCheck,
+    InboundRequest,
+    Refusal,
+    Rejected,
+    SentMessage,
+    Verdict,
+)
+from wagate.providers.fonnte.inbound import FonnteWebhook
 from wagate.providers.payload import mapping, text
 from wagate.providers.transport import transport_error
 
@@ -53,7 +62,9 @@ class FonnteClient:
         token: str,
         timeout: float = 15.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        webhook: FonnteWebhook | None = None,
     ) -> None:
+        self._webhook = webhook
         self._api_url = api_url
         self._http = httpx.AsyncClient(
             headers={"Authorization": token}, timeout=timeout, transport=transport
@@ -102,6 +113,12 @@ class FonnteClient:
             return CredentialCheck.VALID
         reason = (text(answer.get("reason")) or "").strip().lower()
         return CredentialCheck.REJECTED if reason == "token invalid" else CredentialCheck.UNKNOWN
+
+    def receive(self, request: InboundRequest, *, now: datetime) -> Verdict:
+        """The inbound half: this provider's webhook, verified and parsed."""
+        if self._webhook is None:  # a client built only to send (no webhook secrets given)
+            return Rejected(reason=Refusal.NOT_FOUND, detail="not found", cause="not_configured")
+        return self._webhook.receive(request, now=now)
 
     async def aclose(self) -> None:
         await self._http.aclose()

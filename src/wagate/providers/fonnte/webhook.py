@@ -26,7 +26,7 @@ from wagate.domain.messages import (
     WebhookBatch,
 )
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_international
-from wagate.providers.payload import epoch, mapping, stable_digest, text
+from wagate.providers.payload import clean_tree, epoch, identifier, mapping, stable_digest, text
 
 # Fonnte's processing vocabulary (`status`) and WhatsApp delivery vocabulary (`state`).
 _STATE = {
@@ -64,8 +64,9 @@ _SECRET_FIELDS = ("token",)
 
 def parse_payload(payload: Mapping[str, Any], *, now: datetime) -> WebhookBatch:
     """Read one Fonnte webhook body (form fields or JSON object)."""
-    body = {key: value for key, value in payload.items() if key not in _SECRET_FIELDS}
-    device = text(body.get("device"))
+    # Cleaned once: the raw body is kept for the record and must be storable as it is.
+    body = clean_tree({k: v for k, v in payload.items() if k not in _SECRET_FIELDS})
+    device = identifier(body.get("device"))
     sender_raw = text(body.get("sender"))
     if (
         sender_raw is None
@@ -86,10 +87,10 @@ def parse_payload(payload: Mapping[str, Any], *, now: datetime) -> WebhookBatch:
 
 def dedup_id(body: Mapping[str, Any]) -> str:
     """Fonnte's `inboxid` where the inbox feature gives one, else a stable content hash."""
-    device = text(body.get("device")) or "unknown"
-    inbox_id = text(body.get("inboxid")) or text(body.get("id"))
+    device = identifier(body.get("device")) or "unknown"
+    inbox_id = identifier(body.get("inboxid")) or identifier(body.get("id"))
     if inbox_id:
-        return f"{device}:{inbox_id}"
+        return identifier(f"{device}:{inbox_id}") or inbox_id
     fields = ("sender", "member", "message", "pesan", "text", "url", "location", "timestamp")
     return "h:" + stable_digest(device, *(text(body.get(f)) for f in fields))
 
@@ -160,7 +161,7 @@ def _status(body: Mapping[str, Any], device: str | None, now: datetime) -> Statu
     process = _PROCESS.get((text(body.get("status")) or "").lower())
     # A failure in processing outranks a plausible-looking state.
     status = process if process is DeliveryStatus.FAILED else state or process
-    message_id = text(body.get("id"))
+    message_id = identifier(body.get("id"))
     if status is None or message_id is None:
         return None
     return StatusUpdate(

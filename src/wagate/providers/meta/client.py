@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -10,8 +11,16 @@ import orjson
 from wagate.domain import errors as e
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
-from wagate.providers.base import CredentialCheck, SentMessage
+from wagate.domain.provider_port import (
+    CredentialCheck,
+    InboundRequest,
+    Refusal,
+    Rejected,
+    SentMessage,
+    Verdict,
+)
 from wagate.providers.meta.errors import retry_after_seconds, translate
+from wagate.providers.meta.inbound import MetaWebhook
 from wagate.providers.payload import items, mapping, text
 from wagate.providers.transport import transport_error
 
@@ -37,7 +46,9 @@ class MetaClient:
         phone_number_id: str,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        webhook: MetaWebhook | None = None,
     ) -> None:
+        self._webhook = webhook
         self._phone_number_id = phone_number_id
         self._http = httpx.AsyncClient(
             base_url=graph_url.rstrip("/") + "/",
@@ -129,6 +140,12 @@ class MetaClient:
         if isinstance(error, e.AuthenticationFailed):
             return CredentialCheck.REJECTED
         return CredentialCheck.UNKNOWN
+
+    def receive(self, request: InboundRequest, *, now: datetime) -> Verdict:
+        """The inbound half: this provider's webhook, verified and parsed."""
+        if self._webhook is None:  # a client built only to send (no webhook secrets given)
+            return Rejected(reason=Refusal.NOT_FOUND, detail="not found", cause="not_configured")
+        return self._webhook.receive(request, now=now)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -33,7 +33,7 @@ from wagate.domain.messages import (
     WebhookBatch,
 )
 from wagate.domain.phone import InvalidPhoneNumber, normalise_international
-from wagate.providers.payload import epoch, items, mapping, stable_digest, text
+from wagate.providers.payload import epoch, identifier, items, mapping, stable_digest, text
 
 _MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 _STATUSES = {status.value: status for status in DeliveryStatus}
@@ -64,9 +64,9 @@ def _read_change(
     statuses: list[StatusUpdate],
     others: list[OtherEvent],
 ) -> None:
-    field_name = text(change.get("field")) or "unknown"
+    field_name = identifier(change.get("field")) or "unknown"
     value = mapping(change.get("value"))
-    channel_id = text(mapping(value.get("metadata")).get("phone_number_id"))
+    channel_id = identifier(mapping(value.get("metadata")).get("phone_number_id"))
     if field_name != "messages" or channel_id is None:
         others.append(_other(channel_id, field_name, change))
         return
@@ -149,7 +149,7 @@ def _message(
     change_errors: tuple[ProviderError, ...],
     now: datetime,
 ) -> InboundMessage | None:
-    message_id = text(raw.get("id"))
+    message_id = identifier(raw.get("id"))
     sender = _sender(raw, senders)
     if message_id is None or sender is None:
         return None
@@ -279,7 +279,7 @@ def _status(
     change_errors: tuple[ProviderError, ...],
     now: datetime,
 ) -> StatusUpdate | None:
-    message_id = text(raw.get("id"))
+    message_id = identifier(raw.get("id"))
     status = _STATUSES.get(text(raw.get("status")) or "")
     if message_id is None or status is None:
         return None
@@ -294,7 +294,7 @@ def _status(
         occurred_at=epoch(raw.get("timestamp"), now),
         recipient=text(raw.get("recipient_id")),
         errors=errors,
-        tracker=text(raw.get("biz_opaque_callback_data")),
+        tracker=identifier(raw.get("biz_opaque_callback_data")),
         raw=raw,
     )
 
@@ -302,7 +302,7 @@ def _status(
 def _errors(raw: Any) -> tuple[ProviderError, ...]:
     errors = []
     for error in items(raw):
-        code = text(error.get("code"))
+        code = identifier(error.get("code"))
         if code is None:
             continue
         errors.append(

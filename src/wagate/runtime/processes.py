@@ -1,4 +1,5 @@
-"""Long-running processes: `serve` (web, optionally with a worker) and `worker`."""
+"""Long-running processes: `serve` (web, optionally with a worker) and `worker`. Each opens
+the gateway and hands the web app and the worker their own services."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import structlog
 import uvicorn
 
 from wagate.jobs.worker import run_worker
-from wagate.sandbox import Sandbox
+from wagate.runtime.sandbox import Sandbox
 from wagate.settings import Settings
 from wagate.web.app import create_app
-from wagate.web.server import QuietServer
+from wagate.web.server import QuietServer, server_options
 from wagate.wiring import open_gateway
 
 log = structlog.get_logger(__name__)
@@ -29,23 +30,28 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
     worker: asyncio.Task[None] | None = None
     try:
         config = uvicorn.Config(
-            create_app(gateway),
+            create_app(gateway.web),
             host=host,
             port=port,
             log_config=None,
             access_log=False,
             loop="none",
-            http="httptools",
             lifespan="off",
             timeout_graceful_shutdown=10,
             backlog=2048,
+            **server_options(
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+                header_timeout=settings.wagate_header_timeout_seconds,
+                body_timeout=settings.wagate_body_timeout_seconds,
+                max_connections=settings.wagate_max_connections,
+            ),
         )
         server = QuietServer(config)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, server.request_exit)
         if with_worker:
-            worker = asyncio.create_task(run_worker(gateway), name="wagate-worker")
+            worker = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
         log.info(
             "gateway.started",
             host=host,
@@ -81,7 +87,7 @@ def freeze_startup_objects() -> None:
 
 async def work(settings: Settings) -> None:
     gateway = await open_gateway(settings, pool_size=min(settings.worker_concurrency, 16) + 2)
-    task = asyncio.create_task(run_worker(gateway), name="wagate-worker")
+    task = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
     freeze_startup_objects()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

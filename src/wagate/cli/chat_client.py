@@ -19,7 +19,7 @@ import httpx
 from wagate.domain.phone import InvalidPhoneNumber, normalise_phone
 from wagate.fakes.meta import deliver_webhook
 from wagate.fakes.payloads import meta_text
-from wagate.sandbox import SANDBOX_FILE
+from wagate.runtime.sandbox import SANDBOX_FILE
 
 POLL_SECONDS = 0.3
 

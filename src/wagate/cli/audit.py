@@ -14,10 +14,9 @@ from typing import Annotated, TextIO
 
 import typer
 
-from wagate.cli_accounts import _with_gateway
-from wagate.domain.audit import AuditEntry, AuditEvent, VerifyReport
-from wagate.storage.audit import PostgresAuditLog
-from wagate.wiring import Gateway
+from wagate.cli.common import operate
+from wagate.domain.audit import AuditEntry
+from wagate.pipeline.operator import CLI
 
 audit_app = typer.Typer(no_args_is_help=True, help="Verify and export the audit trail.")
 
@@ -30,10 +29,6 @@ COLUMNS = (
 class ExportFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
-
-
-def _audit(gateway: Gateway) -> PostgresAuditLog:
-    return PostgresAuditLog(gateway.database, gateway.settings.wagate_tenant)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -64,10 +59,7 @@ def verify(
     """Recompute the hash chain: exit 0 if intact, 1 naming the first broken entry."""
     anchors = dict(_anchor(a) for a in anchor or [])
 
-    async def run(gateway: Gateway) -> VerifyReport:
-        return await _audit(gateway).verify(anchors=anchors)
-
-    report = _with_gateway(run)
+    report = operate(lambda op: op.trail.verify(anchors))
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(code=1)
@@ -83,30 +75,19 @@ def export(
     """Export entries in seq order with their hashes (time filters use each entry's `at`)."""
     start, end = parse_time(since), parse_time(until)
 
-    async def run(gateway: Gateway) -> int:
-        audit = _audit(gateway)
-        count = 0
-        with ExitStack() as stack:
-            stream: TextIO = (
-                stack.enter_context(output.open("w", encoding="utf-8", newline=""))
-                if output
-                else sys.stdout
-            )
-            write = _writer(stream, fmt)
-            async for entry in audit.iterate(start, end):
-                write(entry)
-                count += 1
-            stream.flush()
-        # Taking data out is an operator action like any other.
-        details: dict[str, object] = {"format": fmt.value, "entries": count, "since": start}
-        details |= {"until": end, "file": output is not None}
-        await audit.record(
-            AuditEvent(action="audit.exported", actor="operator:cli", details=details),
-            at=gateway.clock(),
+    with ExitStack() as stack:
+        stream: TextIO = (
+            stack.enter_context(output.open("w", encoding="utf-8", newline=""))
+            if output
+            else sys.stdout
         )
-        return count
-
-    count = _with_gateway(run)
+        write = _writer(stream, fmt)
+        count = operate(
+            lambda op: op.trail.export(
+                write, by=CLI, fmt=fmt.value, since=start, until=end, to_file=output is not None
+            )
+        )
+        stream.flush()
     if output is not None:
         typer.echo(f"exported {count} entries to {output}", err=True)
 

@@ -1,0 +1,87 @@
+"""What every command module shares: settings, the event loop, opening the gateway, calling
+the operator service as `operator:cli`, and printing. Command modules import this module and
+never each other."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import typer
+
+from wagate.observability.logs import configure_logging
+from wagate.pipeline.operator import InvalidReference, OperatorError, OperatorService
+from wagate.settings import ConfigurationError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from wagate.wiring import Gateway
+
+T = TypeVar("T")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"wagate: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    configure_logging(settings.wagate_log_level, settings.wagate_log_format)
+    return settings
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        import uvloop
+
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvloop is installed with uvicorn[standard]
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(coro)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"wagate: {message}", err=True)
+    raise typer.Exit(code=code)
+
+
+def with_gateway(
+    action: Callable[[Gateway], Awaitable[T]],
+    *,
+    usage_errors: tuple[type[OperatorError], ...] = (InvalidReference,),
+) -> T:
+    """Open the gateway (database, keys; no web server, no worker), run `action`, close. A
+    refusal becomes its message and exit 1 (exit 2 for `usage_errors`, which say the command
+    was given wrongly)."""
+    from wagate.wiring import open_gateway
+
+    settings = settings_or_exit()
+
+    async def run() -> T:
+        gateway = await open_gateway(settings, pool_size=2)
+        try:
+            return await action(gateway)
+        finally:
+            await gateway.close()
+
+    try:
+        return run_async(run())
+    except OperatorError as exc:
+        fail(str(exc), 2 if isinstance(exc, usage_errors) else 1)
+    except ValueError as exc:  # a bad value given to a read-only command
+        fail(str(exc))
+
+
+def operate(
+    call: Callable[[OperatorService], Awaitable[T]],
+    *,
+    usage_errors: tuple[type[OperatorError], ...] = (InvalidReference,),
+) -> T:
+    """An operator action, through the service, as `operator:cli`."""
+    return with_gateway(lambda gateway: call(gateway.operator), usage_errors=usage_errors)
+
+
+def show(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))

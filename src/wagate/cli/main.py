@@ -1,0 +1,49 @@
+"""`wagate` — one command for everything an operator does (OB6). This module only assembles
+the typer app from one module per command group; the groups share `common` and never import
+each other."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from wagate.cli import (
+    accounts,
+    audit,
+    chat,
+    contacts,
+    dead_letters,
+    fakes,
+    keys,
+    send,
+    server,
+    tenants,
+)
+from wagate.settings import ConfigurationError
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="wagate: a self-hosted WhatsApp AI gateway."
+)
+for command in (server.serve, server.worker, server.migrate, chat.chat, send.send):
+    app.command()(command)
+app.command("send-template")(send.send_template)
+app.command("retention")(contacts.retention_run)
+for group, name in (
+    (fakes.fake_app, "fake"),
+    (accounts.accounts_app, "accounts"),
+    (contacts.contacts_app, "contacts"),
+    (keys.keys_app, "keys"),
+    (dead_letters.dead_letters_app, "dead-letters"),
+    (tenants.tenants_app, "tenants"),
+    (audit.audit_app, "audit"),
+):
+    app.add_typer(group, name=name)
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigurationError as exc:  # pragma: no cover - settings_or_exit reports these
+        typer.echo(f"wagate: {exc}", err=True)
+        sys.exit(2)

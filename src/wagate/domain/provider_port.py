@@ -1,0 +1,184 @@
+"""The provider port (IN1–IN3, OU1): what every WhatsApp provider adapter offers, both ways.
+
+Inbound, an adapter turns one webhook request into a `Verdict` (a batch to store, a handshake
+answer, or a refusal with its reason); outbound, it sends, marks read and probes its token.
+The web edge maps refusals to status codes; the pipeline sees only the outbound half. Adapters
+raise only `wagate.domain.errors` types: nothing past them sees HTTP or vendor JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from wagate.domain.capabilities import Capabilities
+from wagate.domain.messages import Provider, WebhookBatch
+
+# ---------------------------------------------------------------- inbound
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundRequest:
+    """One webhook request as received, before anything trusts it.
+
+    `body` is the exact bytes (signatures are over them). `headers` has lower-case names, first
+    value kept; `query` keeps the last value of a repeated name. `form` holds the decoded
+    fields when the body was sent as a form, else None: form decoding is HTTP's, not a
+    provider's. `client` is the peer address the server saw (None when unknown).
+    """
+
+    method: str
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    form: Mapping[str, str] | None = None
+    client: str | None = None
+
+    @property
+    def content_type(self) -> str:
+        """The media type alone, lower-case ("" when absent)."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class Refusal(StrEnum):
+    """Why a webhook request is refused. The web edge owns the status code of each."""
+
+    NOT_FOUND = "not_found"  # wrong path secret, or the provider is not configured: reveal nothing
+    UNSIGNED = "unsigned"  # the signature the provider always sends is absent
+    FORGED = "forged"  # a signature or handshake token that does not match ours
+    SOURCE_NOT_ALLOWED = "source_not_allowed"  # the peer address is outside the allow-list
+    MALFORMED = "malformed"  # authentic, but the body cannot be read
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accepted:
+    """Authentic and parsed: store the batch, then acknowledge."""
+
+    batch: WebhookBatch
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Challenge:
+    """A subscription handshake that is ours: answer with this text, store nothing."""
+
+    answer: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rejected:
+    """Refused. `detail` is what the caller is told; `cause` is the finer reason for the log
+    (e.g. "signature_mismatch"), never a secret or a message content."""
+
+    reason: Refusal
+    detail: str
+    cause: str
+
+
+Verdict = Accepted | Challenge | Rejected
+
+
+class WebhookReceiver(Protocol):
+    """The inbound half: verify, then parse. Pure (time passed in); never raises."""
+
+    def receive(self, request: InboundRequest, *, now: datetime) -> Verdict: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookRoute:
+    """A URL an adapter answers. `path` is a route template: `{name}` segments reach the
+    adapter as `InboundRequest.path_params`."""
+
+    path: str
+    methods: tuple[str, ...] = ("POST",)
+
+
+# ---------------------------------------------------------------- outbound
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SentMessage:
+    provider_message_id: str
+    recipient: str | None = None
+
+
+class CredentialCheck(StrEnum):
+    """What a credential probe learnt (OU7)."""
+
+    VALID = "valid"  # the provider accepted our token
+    REJECTED = "rejected"  # the provider refused the token: expired or revoked
+    UNKNOWN = "unknown"  # the probe could not tell (unreachable, unexpected answer)
+
+
+class MessagingProvider(Protocol):
+    """The outbound half, all the pipeline needs."""
+
+    name: Provider
+    capabilities: Capabilities
+
+    async def send_text(
+        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+    ) -> SentMessage:
+        """Send a text; returns the provider's id. Raises Transient/PermanentSendError.
+
+        `tracker` (our idempotency key) is echoed by providers that support it in their status
+        webhooks, which lets a send whose answer was lost be recognised later."""
+
+    async def send_template(
+        self,
+        *,
+        to: str,
+        name: str,
+        language: str,
+        parameters: list[str],
+        tracker: str | None = None,
+    ) -> SentMessage:
+        """Send an approved template (the only thing allowed outside the 24-hour window)."""
+
+    async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
+        """Mark an inbound message read (and show typing). False when the provider can't."""
+
+    async def check_credentials(self) -> CredentialCheck:
+        """Ask the provider, without sending anything, whether our token still works."""
+
+    async def aclose(self) -> None: ...
+
+
+class ProviderAdapter(MessagingProvider, WebhookReceiver, Protocol):
+    """One provider, both directions. An adapter is built per channel with the token in force;
+    `receive` does not depend on either (the payload names the channel)."""
+
+
+# ---------------------------------------------------------------- a configured provider
+
+# (channel id, token) → adapter; called again when the token is replaced at run time.
+Connect = Callable[[str, str], ProviderAdapter]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderSetup:
+    """A configured provider: what wiring needs to route its webhooks and build its adapters."""
+
+    name: Provider
+    capabilities: Capabilities
+    routes: tuple[WebhookRoute, ...]
+    channel_id: str  # the default channel: operator sends go there; inbound uses its adapter
+    token: str  # the configured token (`wagate tenants set-token` may replace it)
+    connect: Connect
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PluginContext:
+    """What a provider plugin is given to configure itself: the process environment (its own
+    variables are its business) and the gateway's provider call timeout."""
+
+    environ: Mapping[str, str]
+    timeout_seconds: float
+
+
+# A plugin (`WAGATE_PROVIDER_PLUGINS=package.module:callable`): its setup, or None when the
+# environment does not configure it.
+ProviderPlugin = Callable[[PluginContext], ProviderSetup | None]

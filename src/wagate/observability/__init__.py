@@ -1,0 +1,1 @@
+"""What wagate tells its operators about itself: structured, redacted logs."""

@@ -1,0 +1,95 @@
+"""Step 5, the assistant (CP1, AI1–AI4): only masked text leaves for the model (system prompt,
+context, history, question); the answer's placeholders are restored before anyone sees it. When
+no model answers, the user hears one apology and the burst is kept for a later try."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+
+from wagate.domain.assistant_port import Assistant
+from wagate.domain.chat import AssistantUnavailable, ChatTurn
+from wagate.domain.conversation import Notices
+from wagate.domain.privacy.masking import mask, unmask
+from wagate.domain.privacy.vault import PlaceholderVault
+from wagate.domain.retry import BackoffPolicy
+from wagate.pipeline.conversation.record import RunRecorder, notice
+from wagate.pipeline.ports import Burst, ConversationStore, Identity, OutboundDraft, VaultStore
+
+log = structlog.get_logger("wagate.pipeline.converse")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    text: str  # unmasked: what the user may see
+    model: str
+    attempts: int
+    placeholders: int  # the conversation's vault size: how much PII was masked so far
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unavailable:
+    error: str  # the exception's type name: no text, it may quote the prompt
+
+
+@dataclass(kw_only=True)
+class AskAssistant:
+    assistant: Assistant
+    vaults: VaultStore
+
+    async def __call__(
+        self, burst: Burst, identity: Identity, prompt: Sequence[ChatTurn]
+    ) -> Answer | Unavailable:
+        """The conversation's vault is saved before the model is called, so placeholders stay
+        stable across retries and runs."""
+        stored = await self.vaults.load(burst.conversation_id)
+        vault = PlaceholderVault.from_dict(stored) if stored else PlaceholderVault()
+        known = [name for name in (burst.contact_name, identity.account_name) if name]
+        masked = [
+            ChatTurn(role=t.role, content=mask(t.content, vault=vault, known_names=known))
+            for t in prompt
+        ]
+        await self.vaults.save(burst.conversation_id, vault.to_dict())
+        try:
+            reply = await self.assistant.reply(masked)
+        except AssistantUnavailable as exc:
+            return Unavailable(error=type(exc).__name__)
+        return Answer(
+            text=unmask(reply.text, vault),
+            model=reply.model,
+            attempts=reply.attempts,
+            placeholders=len(vault),
+        )
+
+
+@dataclass(kw_only=True)
+class ApologiseAndRetry:
+    store: ConversationStore
+    recorder: RunRecorder
+    backoff: BackoffPolicy
+    notices: Notices
+    clock: Callable[[], datetime]
+    jitter: Callable[[], float] = field(default=random.random)
+
+    async def __call__(
+        self, burst: Burst, drafts: Sequence[OutboundDraft], attempt: int, failure: Unavailable
+    ) -> None:
+        """Tell the user once (the apology is keyed on the burst), keep the burst, and queue
+        the conversation again after a backoff: never dropped."""
+        now = self.clock()
+        apology = notice(burst, "apology", self.notices.apology)
+        await self.recorder.keep_for_retry(
+            burst, [*drafts, apology], error=failure.error, started=now
+        )
+        delay = self.backoff.delay(min(attempt, 8), jitter=self.jitter())
+        await self.store.defer(burst.conversation_id, run_at=now + delay, attempt=attempt + 1)
+        log.warning(
+            "converse.ai_unavailable",
+            conversation_id=burst.conversation_id,
+            attempt=attempt,
+            retry_in_s=round(delay.total_seconds(), 1),
+        )

@@ -1,0 +1,139 @@
+"""How a run ends: its outcome, written in one transaction with its drafts and turns, and
+audited as facts. Every step hands its drafts here; none of them writes a run itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from wagate.domain.audit import AuditEvent, AuditTrail
+from wagate.pipeline.ports import Burst, ConversationStore, OutboundDraft, ReplyRecord, RunRecord
+
+
+class Outcome(StrEnum):
+    NOTHING_TO_DO = "nothing_to_do"
+    WAITING = "waiting"  # burst not settled yet: the job re-queued itself for later
+    UNLINKED = "unlinked"  # identity policy said no: at most a link notice went out
+    NO_QUESTION = "no_question"  # nothing for the AI: notices only (or nothing)
+    ANSWERED = "answered"
+    RETRY = "retry"  # the AI failed: apology sent once, the burst retried later
+    HELD = "held"  # review kept the answer as a draft: nothing of it sent
+    HANDED_OVER = "handed_over"  # review handed the question to a human
+
+
+def notice(burst: Burst, name: str, text: str) -> OutboundDraft:
+    """A message the gateway sends on its own behalf, keyed on the run: once per burst."""
+    return OutboundDraft(idempotency_key=f"{burst.run_key}:{name}", text=text, kind="notice")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Turns:
+    """What a run adds to its session's history."""
+
+    session_id: int
+    user: str
+    assistant: str | None = None
+
+
+@dataclass(kw_only=True)
+class RunRecorder:
+    store: ConversationStore
+    clock: Callable[[], datetime]
+    audit: AuditTrail | None = None
+
+    async def finish(
+        self,
+        burst: Burst,
+        outcome: Outcome,
+        started: datetime,
+        drafts: Sequence[OutboundDraft],
+        *,
+        turns: Turns | None = None,
+        facts: dict[str, object] | None = None,
+        marked_read: bool = False,
+    ) -> None:
+        """The burst is processed: drafts, turns and the run in one transaction, then audit."""
+        await self.store.finish(
+            ReplyRecord(
+                run=self._run(burst, outcome, started, marked_read=marked_read),
+                run_key=burst.run_key,
+                recipient=burst.recipient,
+                drafts=drafts,
+                session_id=turns.session_id if turns else None,
+                user_turn=turns.user if turns else None,
+                assistant_turn=turns.assistant if turns else None,
+            )
+        )
+        await self._audit(burst, outcome, drafts, facts or {})
+
+    async def keep_for_retry(
+        self, burst: Burst, drafts: Sequence[OutboundDraft], *, error: str, started: datetime
+    ) -> None:
+        """The drafts go out (the apology), the burst stays unprocessed for the next try."""
+        await self.store.finish(
+            ReplyRecord(
+                run=self._run(burst, Outcome.RETRY, started, processed=False, error=error),
+                run_key=burst.run_key,
+                recipient=burst.recipient,
+                drafts=drafts,
+            )
+        )
+
+    def _run(
+        self,
+        burst: Burst,
+        outcome: Outcome,
+        started: datetime,
+        *,
+        processed: bool = True,
+        error: str | None = None,
+        marked_read: bool = False,
+    ) -> RunRecord:
+        return RunRecord(
+            conversation_id=burst.conversation_id,
+            message_ids=[m.id for m in burst.messages] if processed else [],
+            started_at=started,
+            finished_at=self.clock(),
+            last_message_id=burst.messages[-1].provider_message_id,
+            marked_read=marked_read,
+            outcome=outcome.value,
+            error=error,
+        )
+
+    async def _audit(
+        self,
+        burst: Burst,
+        outcome: Outcome,
+        drafts: Sequence[OutboundDraft],
+        facts: dict[str, object],
+    ) -> None:
+        """CP3: what arrived and what was decided, as facts (ids, counts, kinds, models)
+        — never text. One batch per run keeps the chain's lock short."""
+        if self.audit is None:
+            return
+        subject = f"conversation:{burst.conversation_id}"
+        events = [
+            AuditEvent(
+                action="message.received",
+                actor="worker",
+                subject=subject,
+                details={"message": m.id, "kind": m.kind},
+            )
+            for m in burst.messages
+        ]
+        events.append(
+            AuditEvent(
+                action=f"run.{outcome.value}",
+                actor="worker",
+                subject=subject,
+                details={
+                    "messages": len(burst.messages),
+                    "notices": [d.kind for d in drafts if d.kind != "reply"],
+                    "reply_parts": sum(d.kind == "reply" for d in drafts),
+                    **facts,
+                },
+            )
+        )
+        await self.audit.record_many(events, at=self.clock())

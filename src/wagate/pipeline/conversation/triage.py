@@ -1,0 +1,70 @@
+"""Step 3, triage and policy (SE3, SE4): which messages go to the AI, and the notices the rest
+call for — rate limited (at most once a minute), over-long, non-text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from wagate.domain.conversation import Notices
+from wagate.domain.policy import RATE_WINDOW, BurstMessage, Triage, triage
+from wagate.pipeline.conversation.record import notice
+from wagate.pipeline.ports import (
+    Burst,
+    ConversationStore,
+    Identity,
+    IdentityStore,
+    OutboundDraft,
+    PendingMessage,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Triaged:
+    sorted: Triage
+    notices: list[OutboundDraft]
+
+    @property
+    def question(self) -> str | None:
+        """What the AI is asked (the burst's answerable texts, joined), or None."""
+        return self.sorted.user_turn if self.sorted.for_ai else None
+
+
+@dataclass(kw_only=True)
+class TriageStep:
+    store: ConversationStore
+    identities: IdentityStore
+    notices: Notices
+    max_chars: int
+    rate_limit: int
+
+    async def __call__(
+        self, burst: Burst, identity: Identity, messages: Sequence[PendingMessage], now: datetime
+    ) -> Triaged:
+        """The rate limit counts this sender's arrivals of the minute before the burst too, so
+        it holds across bursts and restarts; a rate notice sent is recorded."""
+        earlier = await self.store.earlier_arrivals(
+            burst.conversation_id, before=burst.messages[0].received_at
+        )
+        sorted_burst = triage(
+            [
+                BurstMessage(id=m.id, kind=m.kind, text=m.text, received_at=m.received_at)
+                for m in messages
+            ],
+            max_chars=self.max_chars,
+            rate_limit=self.rate_limit,
+            earlier_arrivals=earlier,
+        )
+        drafts = []
+        if sorted_burst.rate_limited and (
+            identity.rate_notice_at is None or now - identity.rate_notice_at >= RATE_WINDOW
+        ):
+            drafts.append(notice(burst, "rate_limited", self.notices.rate_limited))
+            await self.identities.mark_notice(identity.contact_id, kind="rate", at=now)
+        if "too_long" in sorted_burst.notices:
+            text = self.notices.too_long.format(max_chars=self.max_chars)
+            drafts.append(notice(burst, "too_long", text))
+        if "non_text" in sorted_burst.notices:
+            drafts.append(notice(burst, "non_text", self.notices.non_text))
+        return Triaged(sorted=sorted_burst, notices=drafts)

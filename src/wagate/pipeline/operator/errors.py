@@ -1,0 +1,27 @@
+"""What an operator action can refuse, as three kinds every caller maps the same way: the API
+to 404 / 422 / 409, the command line to a message and exit status 1."""
+
+from __future__ import annotations
+
+
+class OperatorError(ValueError):
+    """An operator action that was not done; the message says why, and holds no secret."""
+
+
+class NotFound(OperatorError):
+    """What the action names does not exist (an account, a dead letter)."""
+
+
+class InvalidReference(NotFound):
+    """The reference itself is malformed (a dead-letter id that is neither `123` nor `in-7`);
+    the command line treats it as a usage error."""
+
+
+class Rejected(OperatorError):
+    """The request cannot be done as asked (a bad number, an empty text, an unknown template,
+    a provider that is not configured, a refused recipient)."""
+
+
+class Conflict(OperatorError):
+    """The request clashes with what is stored (a username taken, a number linked elsewhere,
+    a message that is no longer a dead letter)."""

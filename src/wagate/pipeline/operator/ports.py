@@ -1,0 +1,168 @@
+"""What the operator service needs from the world, as Protocols the adapters (storage, the key
+file) satisfy. Nothing here knows SQL, HTTP or settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from wagate.domain.audit import AuditEntry, AuditTrail, VerifyReport
+from wagate.domain.identity import LinkCheck
+from wagate.domain.messages import Provider
+
+
+class Account(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def approved(self) -> bool: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+class AccountStore(Protocol):
+    """`ref` is an account id (all digits) or a username. Methods other than `find` and `add`
+    may assume the account exists (the service looks it up first)."""
+
+    async def list(self) -> Sequence[Account]: ...
+
+    async def find(self, ref: str) -> Account | None: ...
+
+    async def add(
+        self,
+        *,
+        username: str,
+        name: str | None,
+        role: str,
+        email: str | None,
+        phone: str | None,
+        approved: bool,
+    ) -> Account:
+        """Raises ValueError when the username is taken."""
+        ...
+
+    async def upsert(
+        self,
+        *,
+        username: str,
+        name: str | None,
+        role: str,
+        email: str | None,
+        phone: str | None,
+        approved: bool,
+    ) -> bool:
+        """Add the account, or update the one with this username; True when added."""
+        ...
+
+    async def approve(self, ref: str, approved: bool = True) -> Account: ...
+
+    async def link(self, ref: str, phone: str) -> Account:
+        """Raises ValueError when the number is linked to another account."""
+        ...
+
+    async def unlink(self, ref: str) -> Account: ...
+
+    async def start_link(self, ref: str, phone: str, *, now: datetime) -> tuple[Account, str, str]:
+        """A new link code for `phone`: (account, normalised phone, the code to send)."""
+        ...
+
+    async def verify_link(
+        self, ref: str, code: str, *, now: datetime
+    ) -> tuple[LinkCheck, Account]: ...
+
+
+class Outbox(Protocol):
+    async def enqueue(
+        self,
+        *,
+        provider: Provider,
+        channel_id: str,
+        target: str,
+        text: str,
+        key: str,
+        kind: str,
+        run_at: datetime,
+        template: Mapping[str, object] | None = None,
+    ) -> tuple[int | None, int]:
+        """(outbound id, or None when the key was used before; conversation id)."""
+        ...
+
+
+class RecipientCheck(Protocol):
+    """The one check every operator message to a number passes (e.g. numbers that opted out
+    with BERHENTI): the reason to refuse, or None."""
+
+    async def refusal(self, number: str) -> str | None: ...
+
+
+class DeadLetterStore(Protocol):
+    """References: `123` (a failed outbound message) or `in-7` (an inbound burst); a malformed
+    one raises ValueError."""
+
+    async def listing(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]: ...
+
+    async def show(self, ref: str) -> dict[str, Any] | None: ...
+
+    async def replay(self, ref: str | None, *, at: datetime) -> list[int | str]:
+        """Back to the queue: one dead letter, or all (`ref` None); the references replayed."""
+        ...
+
+
+class CredentialStore(Protocol):
+    async def set(self, provider: Provider, token: str, *, at: datetime) -> int:
+        """Store the token sealed, end the provider's degraded state; the token's version."""
+        ...
+
+
+class ContactRightsStore(Protocol):
+    async def export(self, phone: str) -> dict[str, Any]: ...
+
+    async def erase(self, phone: str) -> dict[str, int]: ...
+
+
+class KeyStore(Protocol):
+    @property
+    def rotatable(self) -> bool:
+        """False when keys come from the environment (only a restart changes them)."""
+        ...
+
+    @property
+    def location(self) -> str:
+        """Where the keys are (to back up after a rotation)."""
+        ...
+
+    def rotate(self) -> tuple[str, int]:
+        """Add a new current key: (its id, how many keys there are now). Raises ValueError
+        when another rotation is under way."""
+        ...
+
+    async def status(self) -> dict[str, int]: ...
+
+    async def reseal(self) -> dict[str, int]: ...
+
+
+class AuditLog(AuditTrail, Protocol):
+    async def page(
+        self,
+        *,
+        after_seq: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        upto_seq: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]: ...
+
+    def iterate(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        batch: int = 1000,
+        upto_seq: int | None = None,
+    ) -> AsyncIterator[AuditEntry]: ...
+
+    async def verify(
+        self, *, anchors: Mapping[int, str] | None = None, batch: int = 1000
+    ) -> VerifyReport: ...

@@ -1,0 +1,200 @@
+"""Messages an operator sends (OU8), link codes (ID3) and templates (TP1): queued like replies,
+delivered in the conversation's order by its job, idempotent on the caller's key.
+
+Every message to a number leaves through `Sending._queue`, which asks the recipient check first:
+a rule about who may be written to (opt-outs) goes there once and covers every operator path."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wagate.domain.capabilities import Capabilities
+from wagate.domain.formatting import split_message
+from wagate.domain.messages import Provider
+from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
+from wagate.domain.window import TemplateError, TemplateSet
+from wagate.pipeline.operator.actor import Actor
+from wagate.pipeline.operator.errors import Rejected
+from wagate.pipeline.operator.ports import Outbox, RecipientCheck
+from wagate.pipeline.operator.recorder import Recorder
+
+
+class AnyoneMayBeWritten:
+    """The recipient check while no rule refuses anyone."""
+
+    async def refusal(self, number: str) -> str | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendReceipt:
+    idempotency_keys: tuple[str, ...]
+    conversation_id: int
+    provider: Provider
+    target: str
+    queued: int  # parts newly queued; 0 when every key had been used before
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "queued": self.queued,
+            "target": self.target,
+            "provider": self.provider.value,
+            "conversationId": self.conversation_id,
+            "idempotencyKeys": list(self.idempotency_keys),
+        }
+
+
+def recipient(target: str) -> str:
+    """A group chat id as given, a phone number in canonical form; else Rejected."""
+    try:
+        return target.strip() if is_group_chat(target.strip()) else normalise_phone(target)
+    except InvalidPhoneNumber as exc:
+        raise Rejected("target is not a phone number") from exc
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sending:
+    outbox: Outbox
+    channels: Mapping[Provider, str]  # the configured providers and their default channel
+    capabilities: Mapping[Provider, Capabilities]  # what each configured provider can send
+    recorder: Recorder
+    templates: TemplateSet = field(default_factory=TemplateSet)
+    check: RecipientCheck = field(default_factory=AnyoneMayBeWritten)
+
+    async def send(
+        self,
+        target: str,
+        text: str,
+        *,
+        by: Actor,
+        provider: Provider | None = None,
+        key: str | None = None,
+    ) -> SendReceipt:
+        """Free text, split into parts under WhatsApp's limit; `key` makes it idempotent
+        (namespaced by the door, so an API key never collides with a CLI one)."""
+        receipt = await self.text(
+            target, text, provider=provider, key=f"{by.via}:{key}" if key else None
+        )
+        await self.recorder.record(
+            by,
+            "operator.send",
+            f"conversation:{receipt.conversation_id}",
+            queued=receipt.queued,
+            parts=len(receipt.idempotency_keys),
+        )
+        return receipt
+
+    async def send_template(
+        self,
+        target: str,
+        name: str,
+        parameters: Mapping[str, str] | Sequence[str],
+        *,
+        by: Actor,
+        language: str | None = None,
+        key: str | None = None,
+    ) -> SendReceipt:
+        """A configured template: allowed outside the 24-hour window, through the first
+        configured provider that sends templates."""
+        template = self.templates.named(name)
+        if template is None:
+            raise Rejected(f"no template named {name!r} is configured")
+        chosen = next((p for p in self.channels if self.capabilities[p].templates), None)
+        if chosen is None:
+            raise Rejected("no configured provider sends templates (Meta Cloud API does)")
+        try:
+            values = template.values(parameters)
+        except TemplateError as exc:
+            raise Rejected(str(exc)) from exc
+        number = recipient(target)
+        part_key = f"{by.via}:{key}" if key else f"template:{uuid.uuid4()}"
+        outbound_id, conversation_id = await self._queue(
+            chosen,
+            number,
+            f"[template {template.name}]",
+            key=part_key,
+            kind="template",
+            template={
+                "name": template.name,
+                "language": language or template.language,
+                "parameters": values,
+            },
+        )
+        receipt = SendReceipt(
+            idempotency_keys=(part_key,),
+            conversation_id=conversation_id,
+            provider=chosen,
+            target=number,
+            queued=int(outbound_id is not None),
+        )
+        await self.recorder.record(
+            by,
+            "operator.send_template",
+            f"conversation:{conversation_id}",
+            template=template.name,
+            queued=receipt.queued,
+        )
+        return receipt
+
+    async def text(
+        self,
+        target: str,
+        text: str,
+        *,
+        provider: Provider | None = None,
+        key: str | None = None,
+        kind: str = "operator",
+    ) -> SendReceipt:
+        """Queue a text without an audit record of its own: for actions that record themselves
+        (a link code is `account.link_code_sent`)."""
+        if not self.channels:
+            raise Rejected("no WhatsApp provider is configured")
+        chosen = provider or next(iter(self.channels))
+        if chosen not in self.channels:
+            raise Rejected(f"provider {chosen.value} is not configured")
+        if not text.strip():
+            raise Rejected("message is empty")
+        number = recipient(target)
+        base_key = key or f"operator:{uuid.uuid4()}"
+        parts = split_message(text)
+        keys = tuple(base_key if len(parts) == 1 else f"{base_key}:{i}" for i in range(len(parts)))
+        queued, conversation_id = 0, 0
+        for part_key, part in zip(keys, parts, strict=True):
+            outbound_id, conversation_id = await self._queue(
+                chosen, number, part, key=part_key, kind=kind
+            )
+            queued += outbound_id is not None
+        return SendReceipt(
+            idempotency_keys=keys,
+            conversation_id=conversation_id,
+            provider=chosen,
+            target=number,
+            queued=queued,
+        )
+
+    async def _queue(
+        self,
+        provider: Provider,
+        number: str,
+        text: str,
+        *,
+        key: str,
+        kind: str,
+        template: Mapping[str, object] | None = None,
+    ) -> tuple[int | None, int]:
+        refusal = await self.check.refusal(number)
+        if refusal is not None:
+            raise Rejected(refusal)
+        return await self.outbox.enqueue(
+            provider=provider,
+            channel_id=self.channels[provider],
+            target=number,
+            text=text,
+            key=key,
+            kind=kind,
+            run_at=self.recorder.clock(),
+            template=template,
+        )

@@ -1,0 +1,86 @@
+"""The operator service: every operator action, whichever door it comes through (API, CLI,
+later the console), is validated, done and recorded here, once.
+
+Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
+`trail`); each takes `by=Actor` and writes one audit record with the same action name, subject
+and details for every caller. Errors are `NotFound`, `Rejected` or `Conflict`
+(see `errors`). A new action goes in its group's module, a new group in a module of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from wagate.domain.capabilities import Capabilities
+from wagate.domain.messages import Provider
+from wagate.domain.window import TemplateSet
+from wagate.pipeline.operator.accounts import Accounts
+from wagate.pipeline.operator.channels import Channels
+from wagate.pipeline.operator.contacts import Contacts
+from wagate.pipeline.operator.dead_letters import DeadLetters
+from wagate.pipeline.operator.keys import Keys
+from wagate.pipeline.operator.ports import (
+    AccountStore,
+    AuditLog,
+    ContactRightsStore,
+    CredentialStore,
+    DeadLetterStore,
+    KeyStore,
+    Outbox,
+    RecipientCheck,
+)
+from wagate.pipeline.operator.recorder import Recorder
+from wagate.pipeline.operator.sending import AnyoneMayBeWritten, Sending
+from wagate.pipeline.operator.trail import Trail
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorService:
+    accounts: Accounts
+    sending: Sending
+    dead_letters: DeadLetters
+    channels: Channels
+    contacts: Contacts
+    keys: Keys
+    trail: Trail
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        accounts: AccountStore,
+        outbox: Outbox,
+        channels: Mapping[Provider, str],
+        capabilities: Mapping[Provider, Capabilities],
+        templates: TemplateSet,
+        link_code_text: str,
+        dead_letters: DeadLetterStore,
+        credentials: CredentialStore,
+        rights: ContactRightsStore,
+        keys: KeyStore,
+        recipients: RecipientCheck | None = None,
+    ) -> OperatorService:
+        """Assemble every group on one recorder (one audit trail, one clock)."""
+        recorder = Recorder(audit=audit, clock=clock)
+        sending = Sending(
+            outbox=outbox,
+            channels=channels,
+            capabilities=capabilities,
+            recorder=recorder,
+            templates=templates,
+            check=recipients or AnyoneMayBeWritten(),
+        )
+        return cls(
+            accounts=Accounts(
+                store=accounts, sending=sending, recorder=recorder, link_code_text=link_code_text
+            ),
+            sending=sending,
+            dead_letters=DeadLetters(store=dead_letters, recorder=recorder),
+            channels=Channels(credentials=credentials, configured=set(channels), recorder=recorder),
+            contacts=Contacts(rights=rights, recorder=recorder),
+            keys=Keys(store=keys, recorder=recorder),
+            trail=Trail(log=audit, recorder=recorder),
+        )

@@ -1,0 +1,34 @@
+"""In-memory ports for fast tests of the pipeline (shipped with wagate, so tests of other
+packages and of extensions can use them too). Each one keeps what it was told in plain fields
+a test can read and set; none of them is thread- or process-safe, and none is meant to run a
+gateway."""
+
+from wagate.testing.assistant import ScriptedAssistant
+from wagate.testing.audit import MemoryAudit
+from wagate.testing.clock import Clock
+from wagate.testing.conversations import (
+    MemoryConversationStore,
+    MemoryIdentityStore,
+    MemorySessionStore,
+    MemoryVaultStore,
+)
+from wagate.testing.health import MemoryHealth
+from wagate.testing.mail import Mailbox
+from wagate.testing.outbox import MemoryOutbox, Row
+from wagate.testing.providers import Directory, ScriptedProvider
+
+__all__ = [
+    "Clock",
+    "Directory",
+    "Mailbox",
+    "MemoryAudit",
+    "MemoryConversationStore",
+    "MemoryHealth",
+    "MemoryIdentityStore",
+    "MemoryOutbox",
+    "MemorySessionStore",
+    "MemoryVaultStore",
+    "Row",
+    "ScriptedAssistant",
+    "ScriptedProvider",
+]

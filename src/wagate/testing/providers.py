@@ -1,0 +1,69 @@
+"""A scripted MessagingProvider and a ProviderDirectory holding it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wagate.domain.capabilities import Capabilities
+from wagate.domain.messages import Provider
+from wagate.domain.provider_port import CredentialCheck, SentMessage
+
+
+def _meta_like() -> Capabilities:
+    # Meta's: a 24-hour window, and statuses that settle a lost send answer.
+    return Capabilities(window_24h=True, status_webhooks=True, templates=True)
+
+
+@dataclass
+class ScriptedProvider:
+    """Answers each send with the next scripted outcome (an exception, or None = accepted)."""
+
+    script: list[Exception | None] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    templates: list[dict[str, Any]] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)  # messages marked read (with typing)
+    credentials: CredentialCheck = CredentialCheck.UNKNOWN
+    name: Provider = Provider.META
+    capabilities: Capabilities = field(default_factory=_meta_like)
+    allow_templates: bool = False  # a template send is a test's mistake unless it allows them
+
+    async def send_text(
+        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+    ) -> SentMessage:
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        self.sent.append(body)
+        return SentMessage(provider_message_id=f"wamid.{len(self.sent)}")
+
+    async def send_template(self, **fields: Any) -> SentMessage:
+        if not self.allow_templates:
+            raise AssertionError("no templates here")
+        self.templates.append(fields)
+        return SentMessage(provider_message_id=f"wamid.t{len(self.templates)}")
+
+    async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
+        self.read.append(message_id)
+        return True
+
+    async def check_credentials(self) -> CredentialCheck:
+        return self.credentials
+
+    async def aclose(self) -> None:
+        return None
+
+
+@dataclass
+class Directory:
+    """Every (provider, channel) resolves to the one scripted provider (or to none)."""
+
+    provider: ScriptedProvider | None
+    refreshed: int = 0
+
+    def get(self, provider: Provider, channel_id: str) -> ScriptedProvider | None:
+        return self.provider
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        self.refreshed += 1
+        return False

@@ -1,0 +1,205 @@
+"""The provider list (issue 9): built-ins and plugins become configured providers; the registry
+builds their adapters for both directions and keeps the token replacement behaviour (OU7)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.plugins import echo_provider
+from wagate import provider_catalog
+from wagate.domain.capabilities import Capabilities
+from wagate.domain.messages import Provider
+from wagate.domain.provider_port import (
+    Challenge,
+    InboundRequest,
+    PluginContext,
+    ProviderSetup,
+    Rejected,
+    WebhookRoute,
+)
+from wagate.providers.fonnte.client import FonnteClient
+from wagate.providers.meta.client import MetaClient
+from wagate.providers.registry import ProviderRegistry
+from wagate.settings import MIN_FONNTE_SECRET_LENGTH, ConfigurationError, Settings, load_settings
+from wagate.wiring import configured_capabilities, configured_channels, provider_registry
+
+META = {
+    "meta_app_secret": "app-secret",
+    "meta_access_token": "EAAG-token",
+    "meta_phone_number_id": "200000000000001",
+    "meta_webhook_verify_token": "verify-me",
+}
+FONNTE = {"fonnte_token": "device-token", "fonnte_webhook_secret": "s" * MIN_FONNTE_SECRET_LENGTH}
+ECHO_ENV = {"ECHO_API_URL": "http://127.0.0.1:9", "ECHO_TOKEN": "t", "ECHO_WEBHOOK_SECRET": "s"}
+PLUGIN = "tests.plugins.echo_provider:echo"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    names = {name.upper() for name in Settings.model_fields}
+    for name in list(os.environ):
+        if name.upper() in names or name.upper().startswith(("META_", "FONNTE_", "ECHO_")):
+            monkeypatch.delenv(name, raising=False)
+    yield
+
+
+def load(**overrides: Any) -> Settings:
+    return load_settings(_env_file=None, **overrides)
+
+
+def test_the_built_ins_are_listed_when_configured() -> None:
+    settings = load(**META, **FONNTE)
+    setups = provider_catalog.configured(settings)
+    assert [s.name for s in setups] == [Provider.META, Provider.FONNTE]
+    assert configured_channels(settings) == {
+        Provider.META: "200000000000001",
+        Provider.FONNTE: "fonnte",
+    }
+    assert configured_capabilities(settings) == {
+        Provider.META: MetaClient.capabilities,
+        Provider.FONNTE: FonnteClient.capabilities,
+    }
+    routes = {r.path: r.methods for s in setups for r in s.routes}
+    assert routes == {"/webhook/whatsapp": ("GET", "POST"), "/webhook/fonnte/{secret}": ("POST",)}
+
+
+def test_an_unconfigured_provider_is_not_listed() -> None:
+    assert [s.name for s in provider_catalog.configured(load(**FONNTE))] == [Provider.FONNTE]
+
+
+def test_a_plugin_adds_its_provider_from_its_own_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in ECHO_ENV.items():
+        monkeypatch.setenv(name, value)
+    settings = load(**META, wagate_provider_plugins=PLUGIN)
+    assert not settings.needs_sandbox
+    assert list(configured_channels(settings)) == [Provider.META, Provider("echo")]
+    assert configured_capabilities(settings)[Provider("echo")] == Capabilities()
+
+
+def test_a_plugin_without_its_environment_configures_nothing() -> None:
+    settings = load(wagate_provider_plugins=f" {PLUGIN} ,")
+    assert settings.wagate_provider_plugins == (PLUGIN,)
+    assert provider_catalog.configured(settings) == ()
+    assert not settings.needs_sandbox  # a plugin is meant to be the provider: no fake Meta
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("tests.plugins.echo_provider", "must be 'package.module:callable'"),
+        (":echo", "must be 'package.module:callable'"),
+        ("tests.plugins.nowhere:echo", "cannot import 'tests.plugins.nowhere'"),
+        ("tests.plugins.echo_provider:missing", "has no callable 'missing'"),
+        ("tests.plugins.echo_provider:not_a_plugin", "has no callable 'not_a_plugin'"),
+    ],
+)
+def test_a_bad_plugin_setting_is_a_configuration_error_naming_it(spec: str, expected: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load(wagate_provider_plugins=spec)
+    assert "WAGATE_PROVIDER_PLUGINS" in str(caught.value) and expected in str(caught.value)
+
+
+def _plugin(setup: Any) -> Any:
+    def plugin(_context: PluginContext) -> Any:
+        return setup
+
+    return plugin
+
+
+def test_a_plugin_returning_something_else_or_clashing_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load(**META, wagate_provider_plugins=PLUGIN)
+    monkeypatch.setattr(echo_provider, "echo", _plugin("not a setup"))
+    with pytest.raises(ConfigurationError, match="not a ProviderSetup"):
+        provider_catalog.configured(settings)
+    meta_setup = provider_catalog.meta(settings)
+    assert meta_setup is not None
+    monkeypatch.setattr(echo_provider, "echo", _plugin(meta_setup))
+    with pytest.raises(ConfigurationError, match="two providers are named 'meta'"):
+        provider_catalog.configured(settings)
+    clash = replace(meta_setup, name=Provider("other"))
+    monkeypatch.setattr(echo_provider, "echo", _plugin(clash))
+    with pytest.raises(ConfigurationError, match="two providers answer the webhook"):
+        provider_catalog.configured(settings)
+
+
+# ---------------------------------------------------------------- the registry
+
+
+class Adapter:
+    """Records how it was built; refuses every webhook."""
+
+    def __init__(self, channel: str, token: str) -> None:
+        self.channel, self.token, self.closed = channel, token, False
+
+    def receive(self, request: Any, *, now: datetime) -> Rejected:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def setup(name: str, channel: str = "c1", key: str = "t1") -> ProviderSetup:
+    return ProviderSetup(
+        name=Provider(name),
+        capabilities=Capabilities(),
+        routes=(WebhookRoute(path=f"/webhook/{name}"),),
+        channel_id=channel,
+        token=key,
+        connect=Adapter,  # type: ignore[arg-type]
+    )
+
+
+async def test_the_registry_builds_adapters_per_channel_and_serves_inbound_on_the_default() -> None:
+    registry = ProviderRegistry.of([setup("echo"), setup("other", channel="x", key="t2")])
+    inbound = registry.inbound(Provider("echo"))
+    assert inbound is registry.get(Provider("echo"), "c1")
+    second = registry.get(Provider("echo"), "c2")
+    assert isinstance(second, Adapter) and (second.channel, second.token) == ("c2", "t1")
+    assert registry.get(Provider("nobody"), "c1") is None
+    assert registry.inbound(Provider("nobody")) is None
+    other = registry.inbound(Provider("other"))
+    assert isinstance(other, Adapter) and (other.channel, other.token) == ("x", "t2")
+    await registry.aclose()
+    assert second.closed and other.closed
+
+
+async def test_a_replaced_token_retires_the_old_adapters_and_builds_new_ones() -> None:
+    versions = {Provider("echo"): ("t-new", 3)}
+
+    async def source() -> dict[Provider, tuple[str, int]]:
+        return versions
+
+    registry = ProviderRegistry.of([setup("echo"), setup("other")])
+    registry.token_source = source
+    old = registry.get(Provider("echo"), "c1")
+    untouched = registry.get(Provider("other"), "c1")
+    assert await registry.refresh(force=True)
+    new = registry.get(Provider("echo"), "c1")
+    assert new is not old and isinstance(new, Adapter) and new.token == "t-new"
+    assert registry.get(Provider("other"), "c1") is untouched
+    assert not await registry.refresh(force=True)  # same version: nothing changes
+    await registry.aclose()
+    assert isinstance(old, Adapter) and old.closed  # retired, then closed
+
+
+async def test_the_wired_registry_answers_webhooks_with_the_configured_secrets() -> None:
+    registry = provider_registry(load(**META, **FONNTE))
+    meta = registry.inbound(Provider.META)
+    fonnte = registry.inbound(Provider.FONNTE)
+    assert isinstance(meta, MetaClient) and isinstance(fonnte, FonnteClient)
+    query = {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "7"}
+    now = datetime(2031, 1, 1, tzinfo=UTC)
+    assert meta.receive(InboundRequest(method="GET", query=query), now=now) == Challenge(answer="7")
+    await registry.aclose()

@@ -1,0 +1,132 @@
+"""The web edge routes each configured provider's webhook routes to its adapter and only maps
+verdicts to HTTP: 200 after the commit, the challenge as text, refusals to their status codes,
+503 when the batch cannot be stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from wagate.domain.messages import Provider, WebhookBatch
+from wagate.domain.provider_port import (
+    Accepted,
+    Challenge,
+    InboundRequest,
+    Refusal,
+    Rejected,
+    Verdict,
+    WebhookReceiver,
+    WebhookRoute,
+)
+from wagate.web.webhooks import WebhookEndpoints, webhook_router
+
+NOW = datetime(2031, 5, 6, tzinfo=UTC)
+ECHO = Provider("echo")
+
+
+class Scripted:
+    """Answers every request with `verdict` and keeps what it was given."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        self.seen: list[InboundRequest] = []
+
+    def receive(self, request: InboundRequest, *, now: datetime) -> Verdict:
+        assert now == NOW
+        self.seen.append(request)
+        return self.verdict
+
+
+class Adapters:
+    def __init__(self, adapter: WebhookReceiver) -> None:
+        self.adapter = adapter
+
+    def inbound(self, provider: Provider) -> WebhookReceiver | None:
+        return self.adapter if provider is ECHO else None
+
+
+class Intake:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.received: list[tuple[WebhookBatch, str]] = []
+
+    async def receive(self, batch: WebhookBatch, *, source: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.received.append((batch, source))
+
+
+def client(adapter: Scripted, intake: Intake) -> TestClient:
+    endpoints = WebhookEndpoints(
+        routes=((ECHO, WebhookRoute(path="/hook/{key}", methods=("GET", "POST"))),),
+        adapters=Adapters(adapter),
+    )
+    app = FastAPI()
+    app.include_router(webhook_router(endpoints=endpoints, intake=intake, clock=lambda: NOW))  # type: ignore[arg-type]
+    return TestClient(app)
+
+
+def test_an_accepted_batch_is_committed_then_acknowledged() -> None:
+    batch = WebhookBatch()
+    adapter, intake = Scripted(Accepted(batch=batch)), Intake()
+    response = client(adapter, intake).post(
+        "/hook/k1?a=1&a=2", content=b'{"x":1}', headers={"X-Thing": "v", "Content-Type": "text/x"}
+    )
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert intake.received == [(batch, "echo")]
+    [seen] = adapter.seen
+    assert (seen.method, seen.body, seen.path_params, seen.query) == (
+        "POST",
+        b'{"x":1}',
+        {"key": "k1"},
+        {"a": "2"},
+    )
+    assert seen.headers["x-thing"] == "v" and seen.form is None and seen.client
+
+
+def test_a_form_body_reaches_the_adapter_decoded() -> None:
+    adapter = Scripted(Accepted(batch=WebhookBatch()))
+    client(adapter, Intake()).post("/hook/k", data={"sender": "628", "message": "halo é"})
+    assert adapter.seen[0].form == {"sender": "628", "message": "halo é"}
+
+
+def test_a_challenge_is_answered_as_plain_text_and_nothing_is_stored() -> None:
+    intake = Intake()
+    response = client(Scripted(Challenge(answer="1158201444")), intake).get("/hook/k")
+    assert response.status_code == 200 and response.text == "1158201444"
+    assert response.headers["content-type"].startswith("text/plain")
+    assert intake.received == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "status"),
+    [
+        (Refusal.NOT_FOUND, 404),
+        (Refusal.UNSIGNED, 401),
+        (Refusal.FORGED, 403),
+        (Refusal.SOURCE_NOT_ALLOWED, 403),
+        (Refusal.MALFORMED, 400),
+    ],
+)
+def test_a_refusal_becomes_its_status_code(reason: Refusal, status: int) -> None:
+    intake = Intake()
+    verdict = Rejected(reason=reason, detail="told", cause="why")
+    response = client(Scripted(verdict), intake).post("/hook/k", content=b"x")
+    assert (response.status_code, response.json()) == (status, {"detail": "told"})
+    assert intake.received == []
+
+
+@pytest.mark.parametrize("error", [psycopg.OperationalError("down"), OSError(), TimeoutError()])
+def test_a_batch_that_cannot_be_stored_is_a_503(error: Exception) -> None:
+    response = client(Scripted(Accepted(batch=WebhookBatch())), Intake(error)).post("/hook/k")
+    assert response.status_code == 503
+
+
+def test_only_the_configured_routes_exist() -> None:
+    test = client(Scripted(Accepted(batch=WebhookBatch())), Intake())
+    assert test.post("/webhook/whatsapp").status_code == 404
+    assert test.put("/hook/k").status_code == 405
