@@ -24,6 +24,7 @@ from wagate.domain.consent import Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
+from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import TemplateSet
 from wagate.edge_services import WebhookEndpoints, WebServices, WorkerServices, WorkerTuning
@@ -39,7 +40,7 @@ from wagate.security.crypto import AesGcmSealer, BlindIndex
 from wagate.security.keyfile_sealer import KeyfileSealer
 from wagate.security.keys import Keyring, load_or_create_keyfile
 from wagate.security.sealing import Sealer
-from wagate.settings import OPENROUTER_URL, Settings
+from wagate.settings import OPENROUTER_URL, ConfigurationError, Settings
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
@@ -292,6 +293,7 @@ def build_converse(
         policy=policy,
         clock=clock,
         context_hook=opened.context_hook,
+        pii_stages=pii_stages(s),
         audit=audit,
         consent=ConsentGate(
             identities=identities,
@@ -452,6 +454,20 @@ def converse_policy(settings: Settings) -> ConversePolicy:
         system_prompt=settings.resolved_system_prompt(),
         notices=notices,
     )
+
+
+def pii_stages(settings: Settings) -> list[Recognizer]:
+    """The optional named-entity model stage (PII_NER_MODEL), loaded once per process."""
+    if not settings.pii_ner_model:
+        return []
+    from wagate.assistants.ner import load_model_stage  # transformers: the `ner` extra
+
+    try:
+        return [load_model_stage(settings.pii_ner_model, min_score=settings.pii_ner_min_score)]
+    except ImportError as exc:
+        raise ConfigurationError(
+            "PII_NER_MODEL needs the ner extra: pip install 'wagate[ner]'"
+        ) from exc
 
 
 def build_assistant(settings: Settings) -> Assistant:

@@ -9,6 +9,7 @@ from wagate.domain.chat import AssistantUnavailable, ChatTurn, Role
 from wagate.domain.consent import ConsentState, Keywords
 from wagate.domain.conversation import Notices
 from wagate.domain.identity import AccountView, IdentityPolicy
+from wagate.domain.privacy.spans import EntityType, Span
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.conversation.assistant import (
     Answer,
@@ -192,6 +193,26 @@ async def test_the_assistant_sees_only_placeholders_and_the_answer_is_restored()
         text="email saya budi@contoh.co.id", model="scripted", attempts=1, placeholders=1
     )
     assert vaults.vaults[1]
+
+
+async def test_extra_recognisers_mask_across_all_turns_of_the_call() -> None:
+    """A model stage (here a stub) adds what the built-in recognisers miss, and a name it finds
+    in the question is hidden in the history sent with it too (the turns are masked together)."""
+
+    def stub_model(text: str) -> list[Span]:
+        at = text.find("Reza")  # a lone name with no cue: the built-in recognisers miss it
+        return [Span(start=at, end=at + 4, kind=EntityType.NAMA, value="Reza")] * (at >= 0)
+
+    assistant, vaults = ScriptedAssistant(), MemoryVaultStore()
+    ask = AskAssistant(assistant=assistant, vaults=vaults, stages=[stub_model])
+    prompt = [
+        ChatTurn(role=Role.USER, content="kemarin reza datang lagi"),
+        ChatTurn(role=Role.USER, content="saya ditipu Reza"),
+    ]
+    await ask(burst_of("x"), identity(), prompt)
+    sent = " ".join(turn.content for turn in assistant.prompts[0])
+    assert "reza" not in sent.lower()
+    assert "[NAMA_1]" in sent
 
 
 async def test_an_unavailable_assistant_is_an_outcome_and_the_vault_is_kept() -> None:

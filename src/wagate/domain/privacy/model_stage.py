@@ -9,7 +9,7 @@ it finds are looked for at their other mentions, and go into the vault like any 
 
 This module is pure: the model is any object with `entities(text)`; loading one (and its
 third-party library) is the job of an adapter outside the domain, e.g.
-`wagate.privacy_model.load_model_stage` (the `ner` extra). Tests inject a stub.
+`wagate.assistants.ner.load_model_stage` (the `ner` extra). Tests inject a stub.
 """
 
 from __future__ import annotations
