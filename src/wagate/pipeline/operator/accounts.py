@@ -177,7 +177,10 @@ class Accounts:
     async def verify(self, ref: str, code: str, *, by: Actor) -> tuple[LinkCheck, Account]:
         """Check the code; every try is recorded with its result (OK links the number)."""
         await self.get(ref)
-        result, account = await self.store.verify_link(ref, code.strip(), now=self._clock())
+        try:
+            result, account = await self.store.verify_link(ref, code.strip(), now=self._clock())
+        except ValueError as exc:  # the number was linked to another account meanwhile
+            raise Conflict(str(exc)) from exc
         await self.recorder.record(
             by, "account.link_verified", _subject(account), result=result.value
         )
