@@ -273,3 +273,14 @@ def test_keys_from_the_environment_cannot_be_rotated() -> None:
     with pytest.raises(Rejected, match="WAGATE_ENCRYPTION_KEYS"):
         run(w.service().keys.rotate(by=CLI))
     assert w.audit.events == []
+
+
+def test_a_code_verified_onto_a_number_linked_meanwhile_is_a_conflict() -> None:
+    w = world()
+    op = w.service()
+    run(op.accounts.create(username="siti", by=API))
+    run(op.accounts.create(username="budi", by=API))
+    run(op.accounts.send_link_code("siti", NUMBER, by=API))
+    run(op.accounts.link("budi", NUMBER, by=API))
+    with pytest.raises(Conflict, match="another account"):
+        run(op.accounts.verify("siti", "123456", by=API))
