@@ -34,6 +34,7 @@ from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import OperatorService
+from wagate.pipeline.ports import RecipientCheck
 from wagate.pipeline.status import GatewayStatus
 from wagate.providers.registry import ProviderRegistry
 from wagate.security.crypto import AesGcmSealer, BlindIndex
@@ -56,6 +57,7 @@ from wagate.storage.intake import IntakeStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
+from wagate.storage.recipients import OptOuts
 from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
@@ -129,6 +131,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     audit = PostgresAuditLog(database, tenant)
     accounts = AccountAdmin(database, sealer, blind, tenant, pepper=opened.link_pepper)
     outbox = PostgresOutbox(database, sealer, blind, tenant)
+    opt_outs = OptOuts(database, blind, tenant)
     conversations = PostgresConversationStore(database, sealer, blind, tenant)
     backoff = BackoffPolicy(max_attempts=s.send_attempts)
     breaker = breaker_policy(s)
@@ -145,6 +148,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         breaker=breaker,
         backoff=backoff,
         clock=clock,
+        recipients=opt_outs,
     )
     converse = build_converse(
         opened, store=conversations, deliver=deliver, audit=audit, backoff=backoff, clock=clock
@@ -172,6 +176,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         keys=KeyAdmin(
             Resealer(database, sealer, tenant), keyfile_path(s), source="WAGATE_ENCRYPTION_KEYS"
         ),
+        recipients=opt_outs,
     )
     web = WebServices(
         webhooks=webhook_endpoints(s, opened.providers),
@@ -242,6 +247,7 @@ def build_deliver(
     breaker: BreakerPolicy,
     backoff: BackoffPolicy,
     clock: Clock,
+    recipients: RecipientCheck | None = None,
 ) -> Deliver:
     s = settings
     mailer = SmtpMailer.from_settings(s)
@@ -261,6 +267,7 @@ def build_deliver(
         email=EmailFallback(mailer=mailer, contacts=contacts, subject=s.smtp_subject)
         if mailer is not None
         else None,
+        recipients=recipients,
     )
 
 
@@ -300,9 +307,9 @@ def build_converse(
             notices=policy.notices,
             keywords=Keywords(consent=s.consent_keyword, optout=s.optout_keyword),
             audit=audit,
-        )
-        if s.consent_required
-        else None,
+            # Off: the opt-out keyword is still honoured (a right, not a setting).
+            required=s.consent_required,
+        ),
     )
 
 

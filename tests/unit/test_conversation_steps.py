@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from wagate.domain import errors as e
 from wagate.domain.chat import AssistantUnavailable, ChatTurn, Role
-from wagate.domain.consent import ConsentState, Keywords
+from wagate.domain.consent import OPTOUT_CONFIRMATION_KIND, ConsentState, Keywords
 from wagate.domain.conversation import Notices
 from wagate.domain.identity import AccountView, IdentityPolicy
 from wagate.domain.privacy.spans import EntityType, Span
@@ -110,6 +110,35 @@ async def test_consent_keyword_is_recorded_with_evidence_and_opt_out_confirmed()
     stopped = identity(consent_state=ConsentState.GRANTED)
     answerable, drafts = await gate.apply(burst_of("BERHENTI"), stopped, T0, notice)
     assert answerable == [] and [d.text for d in drafts] == ["[stop SETUJU]"]
+
+
+async def test_without_consent_required_only_the_opt_out_is_honoured() -> None:
+    """Opting out is a right, not a setting: with CONSENT_REQUIRED off the gate lets ordinary
+    messages through and asks for nothing, but BERHENTI stops everything except its one
+    confirmation, and the consent keyword is the way back."""
+    identities = MemoryIdentityStore()
+    gate = ConsentGate(
+        identities=identities,
+        notices=Notices(consent_recorded="[ok]", optout_confirmed="[stop {consent}]"),
+        keywords=Keywords(),
+        required=False,
+    )
+    answerable, drafts = await gate.apply(burst_of("halo", "setuju"), identity(), T0, notice)
+    assert [m.text for m in answerable] == ["halo", "setuju"] and drafts == []
+    assert identities.consents == [] and identities.notices == []
+
+    answerable, drafts = await gate.apply(
+        burst_of("apa itu PT?", "berhenti!"), identity(), T0, notice
+    )
+    assert [m.text for m in answerable] == ["apa itu PT?"]
+    assert [(d.text, d.kind) for d in drafts] == [("[stop SETUJU]", OPTOUT_CONFIRMATION_KIND)]
+    assert identities.consents == [(ConsentState.WITHDRAWN, "wamid.in.2", "berhenti!")]
+
+    stopped = identity(consent_state=ConsentState.WITHDRAWN)
+    answerable, drafts = await gate.apply(burst_of("halo lagi"), stopped, T0, notice)
+    assert answerable == [] and drafts == []
+    answerable, drafts = await gate.apply(burst_of("SETUJU", "halo"), stopped, T0, notice)
+    assert [m.text for m in answerable] == ["halo"] and [d.text for d in drafts] == ["[ok]"]
 
 
 # ------------------------------------------------------------------ 3. triage and policy

@@ -86,7 +86,7 @@ class Converse:
     clock: Callable[[], datetime]
     context_hook: ContextHook | None = None
     audit: AuditTrail | None = None
-    consent: ConsentGate | None = None  # set when CONSENT_REQUIRED
+    consent: ConsentGate | None = None  # wiring always sets it (opt-out only without consent)
     jitter: Callable[[], float] = field(default=random.random)
     review: Review = field(default_factory=SendEverything)
     pii_stages: Sequence[Recognizer] = ()  # optional recognisers beside the built-in ones
