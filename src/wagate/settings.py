@@ -155,6 +155,10 @@ class Settings(BaseSettings):
     ai_fallback_models: Annotated[tuple[str, ...], NoDecode] = ()
     ai_timeout_seconds: float = Field(default=30.0, gt=0)
     ai_context_hook: str | None = None  # "package.module:function" or an http(s) URL
+    # Optional named-entity model beside the built-in PII recognisers (the `ner` extra): a
+    # local token-classification model directory.
+    pii_ner_model: str | None = None
+    pii_ner_min_score: float = Field(default=0.6, ge=0.0, le=1.0)
     system_prompt: str | None = None
     system_prompt_file: Path | None = None
 

@@ -24,6 +24,7 @@ from wagate.domain.consent import Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
+from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import TemplateSet
 from wagate.edge_services import WebhookEndpoints, WebServices, WorkerServices, WorkerTuning
@@ -33,13 +34,14 @@ from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import OperatorService
+from wagate.pipeline.ports import RecipientCheck
 from wagate.pipeline.status import GatewayStatus
 from wagate.providers.registry import ProviderRegistry
 from wagate.security.crypto import AesGcmSealer, BlindIndex
 from wagate.security.keyfile_sealer import KeyfileSealer
 from wagate.security.keys import Keyring, load_or_create_keyfile
 from wagate.security.sealing import Sealer
-from wagate.settings import OPENROUTER_URL, Settings
+from wagate.settings import OPENROUTER_URL, ConfigurationError, Settings
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
@@ -55,6 +57,7 @@ from wagate.storage.intake import IntakeStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
+from wagate.storage.recipients import OptOuts
 from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
@@ -128,6 +131,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     audit = PostgresAuditLog(database, tenant)
     accounts = AccountAdmin(database, sealer, blind, tenant, pepper=opened.link_pepper)
     outbox = PostgresOutbox(database, sealer, blind, tenant)
+    opt_outs = OptOuts(database, blind, tenant)
     conversations = PostgresConversationStore(database, sealer, blind, tenant)
     backoff = BackoffPolicy(max_attempts=s.send_attempts)
     breaker = breaker_policy(s)
@@ -144,6 +148,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         breaker=breaker,
         backoff=backoff,
         clock=clock,
+        recipients=opt_outs,
     )
     converse = build_converse(
         opened, store=conversations, deliver=deliver, audit=audit, backoff=backoff, clock=clock
@@ -171,6 +176,7 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         keys=KeyAdmin(
             Resealer(database, sealer, tenant), keyfile_path(s), source="WAGATE_ENCRYPTION_KEYS"
         ),
+        recipients=opt_outs,
     )
     web = WebServices(
         webhooks=webhook_endpoints(s, opened.providers),
@@ -242,6 +248,7 @@ def build_deliver(
     breaker: BreakerPolicy,
     backoff: BackoffPolicy,
     clock: Clock,
+    recipients: RecipientCheck | None = None,
 ) -> Deliver:
     s = settings
     mailer = SmtpMailer.from_settings(s)
@@ -261,6 +268,7 @@ def build_deliver(
         email=EmailFallback(mailer=mailer, contacts=contacts, subject=s.smtp_subject)
         if mailer is not None
         else None,
+        recipients=recipients,
     )
 
 
@@ -293,15 +301,16 @@ def build_converse(
         policy=policy,
         clock=clock,
         context_hook=opened.context_hook,
+        pii_stages=pii_stages(s),
         audit=audit,
         consent=ConsentGate(
             identities=identities,
             notices=policy.notices,
             keywords=Keywords(consent=s.consent_keyword, optout=s.optout_keyword),
             audit=audit,
-        )
-        if s.consent_required
-        else None,
+            # Off: the opt-out keyword is still honoured (a right, not a setting).
+            required=s.consent_required,
+        ),
     )
 
 
@@ -453,6 +462,20 @@ def converse_policy(settings: Settings) -> ConversePolicy:
         system_prompt=settings.resolved_system_prompt(),
         notices=notices,
     )
+
+
+def pii_stages(settings: Settings) -> list[Recognizer]:
+    """The optional named-entity model stage (PII_NER_MODEL), loaded once per process."""
+    if not settings.pii_ner_model:
+        return []
+    from wagate.assistants.ner import load_model_stage  # transformers: the `ner` extra
+
+    try:
+        return [load_model_stage(settings.pii_ner_model, min_score=settings.pii_ner_min_score)]
+    except ImportError as exc:
+        raise ConfigurationError(
+            "PII_NER_MODEL needs the ner extra: pip install 'wagate[ner]'"
+        ) from exc
 
 
 def build_assistant(settings: Settings) -> Assistant:

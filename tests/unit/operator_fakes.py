@@ -9,6 +9,7 @@ from typing import Any
 
 from wagate.domain.audit import AuditEntry, AuditEvent, VerifyReport
 from wagate.domain.capabilities import Capabilities
+from wagate.domain.consent import OPTED_OUT
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.domain.window import TemplateSet
@@ -154,6 +155,7 @@ class FakeOutbox:
 @dataclass
 class FakeDeadLetters:
     failed: set[int] = field(default_factory=set)
+    targets: dict[int, str] = field(default_factory=dict)  # failed message → its number
 
     async def listing(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         return [{"id": n} for n in sorted(self.failed)][offset : offset + limit]
@@ -166,7 +168,12 @@ class FakeDeadLetters:
 
     async def show(self, ref: str) -> dict[str, Any] | None:
         number = self._number(ref)
-        return {"id": number} if number in self.failed else None
+        if number not in self.failed:
+            return None
+        found: dict[str, Any] = {"id": number, "status": "failed", "provider": "meta"}
+        if number in self.targets:
+            found["to"] = self.targets[number]
+        return found
 
     async def replay(self, ref: str | None, *, at: datetime) -> list[int | str]:
         chosen = set(self.failed) if ref is None else {self._number(ref)} & self.failed
@@ -285,7 +292,7 @@ class World:
     )
 
     async def refusal(self, number: str) -> str | None:
-        return "the number opted out" if number in self.refused else None
+        return OPTED_OUT if number in self.refused else None
 
     def service(self) -> OperatorService:
         return OperatorService.build(

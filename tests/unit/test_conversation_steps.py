@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from wagate.domain import errors as e
 from wagate.domain.chat import AssistantUnavailable, ChatTurn, Role
-from wagate.domain.consent import ConsentState, Keywords
+from wagate.domain.consent import OPTOUT_CONFIRMATION_KIND, ConsentState, Keywords
 from wagate.domain.conversation import Notices
 from wagate.domain.identity import AccountView, IdentityPolicy
+from wagate.domain.privacy.spans import EntityType, Span
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.conversation.assistant import (
     Answer,
@@ -111,6 +112,35 @@ async def test_consent_keyword_is_recorded_with_evidence_and_opt_out_confirmed()
     assert answerable == [] and [d.text for d in drafts] == ["[stop SETUJU]"]
 
 
+async def test_without_consent_required_only_the_opt_out_is_honoured() -> None:
+    """Opting out is a right, not a setting: with CONSENT_REQUIRED off the gate lets ordinary
+    messages through and asks for nothing, but BERHENTI stops everything except its one
+    confirmation, and the consent keyword is the way back."""
+    identities = MemoryIdentityStore()
+    gate = ConsentGate(
+        identities=identities,
+        notices=Notices(consent_recorded="[ok]", optout_confirmed="[stop {consent}]"),
+        keywords=Keywords(),
+        required=False,
+    )
+    answerable, drafts = await gate.apply(burst_of("halo", "setuju"), identity(), T0, notice)
+    assert [m.text for m in answerable] == ["halo", "setuju"] and drafts == []
+    assert identities.consents == [] and identities.notices == []
+
+    answerable, drafts = await gate.apply(
+        burst_of("apa itu PT?", "berhenti!"), identity(), T0, notice
+    )
+    assert [m.text for m in answerable] == ["apa itu PT?"]
+    assert [(d.text, d.kind) for d in drafts] == [("[stop SETUJU]", OPTOUT_CONFIRMATION_KIND)]
+    assert identities.consents == [(ConsentState.WITHDRAWN, "wamid.in.2", "berhenti!")]
+
+    stopped = identity(consent_state=ConsentState.WITHDRAWN)
+    answerable, drafts = await gate.apply(burst_of("halo lagi"), stopped, T0, notice)
+    assert answerable == [] and drafts == []
+    answerable, drafts = await gate.apply(burst_of("SETUJU", "halo"), stopped, T0, notice)
+    assert [m.text for m in answerable] == ["halo"] and [d.text for d in drafts] == ["[ok]"]
+
+
 # ------------------------------------------------------------------ 3. triage and policy
 
 
@@ -192,6 +222,26 @@ async def test_the_assistant_sees_only_placeholders_and_the_answer_is_restored()
         text="email saya budi@contoh.co.id", model="scripted", attempts=1, placeholders=1
     )
     assert vaults.vaults[1]
+
+
+async def test_extra_recognisers_mask_across_all_turns_of_the_call() -> None:
+    """A model stage (here a stub) adds what the built-in recognisers miss, and a name it finds
+    in the question is hidden in the history sent with it too (the turns are masked together)."""
+
+    def stub_model(text: str) -> list[Span]:
+        at = text.find("Reza")  # a lone name with no cue: the built-in recognisers miss it
+        return [Span(start=at, end=at + 4, kind=EntityType.NAMA, value="Reza")] * (at >= 0)
+
+    assistant, vaults = ScriptedAssistant(), MemoryVaultStore()
+    ask = AskAssistant(assistant=assistant, vaults=vaults, stages=[stub_model])
+    prompt = [
+        ChatTurn(role=Role.USER, content="kemarin reza datang lagi"),
+        ChatTurn(role=Role.USER, content="saya ditipu Reza"),
+    ]
+    await ask(burst_of("x"), identity(), prompt)
+    sent = " ".join(turn.content for turn in assistant.prompts[0])
+    assert "reza" not in sent.lower()
+    assert "[NAMA_1]" in sent
 
 
 async def test_an_unavailable_assistant_is_an_outcome_and_the_vault_is_kept() -> None:

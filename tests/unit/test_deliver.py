@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from wagate.domain import errors as e
 from wagate.domain.breaker import BreakerPolicy, ChannelState
+from wagate.domain.consent import OPTED_OUT, OPTOUT_CONFIRMATION_KIND
 from wagate.domain.pacing import PairPacing
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.ports import MailDeliveryError
 from wagate.providers.base import CredentialCheck
-from wagate.testing import Clock, Directory, Mailbox, MemoryHealth, MemoryOutbox, ScriptedProvider
+from wagate.testing import (
+    Clock,
+    Directory,
+    Mailbox,
+    MemoryHealth,
+    MemoryOutbox,
+    OptOutList,
+    ScriptedProvider,
+)
 
 T0 = datetime.now(UTC)
 
@@ -26,6 +36,7 @@ def make(
     mailbox: Mailbox | None = None,
     pacing: PairPacing | None = None,
     attempts: int = 3,
+    recipients: OptOutList | None = None,
 ) -> tuple[Deliver, MemoryOutbox, MemoryHealth, Clock]:
     outbox = outbox or MemoryOutbox()
     health = health or MemoryHealth()
@@ -44,6 +55,7 @@ def make(
         email=EmailFallback(mailer=mailbox, contacts=mailbox, subject="Pesan")
         if mailbox is not None
         else None,
+        recipients=recipients,
     )
     return deliver, outbox, health, clock
 
@@ -292,3 +304,25 @@ async def test_an_unknown_outcome_is_not_resent_when_no_status_webhooks_arrive_a
     clock.now += timedelta(seconds=20)
     await deliver(1)
     assert outbox.rows[2].error_code == "outcome_unknown"
+
+
+async def test_an_opted_out_contact_gets_only_the_confirmation_and_nothing_is_emailed() -> None:
+    """Rows queued before the opt-out (a reply, an operator's message) are dead letters with
+    code `opted_out`, never sent and never e-mailed; the confirmation still goes."""
+    provider = ScriptedProvider()
+    mailbox = Mailbox()
+    opted_out = OptOutList(numbers={"6281"})
+    deliver, outbox, _, _ = make(provider, mailbox=mailbox, recipients=opted_out)
+    outbox.add(3)
+    confirmation = outbox.rows[2]
+    confirmation.message = replace(confirmation.message, kind=OPTOUT_CONFIRMATION_KIND)
+    assert await deliver(1) == 1
+    assert provider.sent == ["part 1"]
+    assert outbox.statuses() == ["failed", "accepted", "failed"]
+    assert [outbox.rows[i].error_code for i in (1, 3)] == [OPTED_OUT, OPTED_OUT]
+    assert [outbox.rows[i].email_status for i in (1, 3)] == ["skipped", "skipped"]
+    assert mailbox.sent == []
+    # Someone who did not opt out is written to as before.
+    opted_out.numbers.clear()
+    outbox.add(1)
+    assert await deliver(1) == 1

@@ -175,19 +175,44 @@ def test_an_unconfigured_provider_is_refused_for_sends_and_tokens() -> None:
 
 
 def test_every_message_to_a_number_passes_the_recipient_check() -> None:
+    """BERHENTI everywhere (issue 11): a refused number is a Conflict (409 / exit 1) on every
+    path, nothing is queued, no link code is stored, and each refusal is audited without the
+    number."""
     w = world()
     w.refused = {NUMBER}
+    w.dead_letters.failed = {7}
+    w.dead_letters.targets = {7: NUMBER}
     op = w.service()
     run(op.accounts.create(username="siti", by=API))
     for step in (
         op.sending.send(NUMBER, "halo", by=API),
-        op.sending.send_template(NUMBER, "jadwal", ["Senin"], by=API),
+        op.sending.send_template(NUMBER, "jadwal", ["Senin"], by=CLI),
         op.accounts.send_link_code("siti", NUMBER, by=API),
+        op.dead_letters.replay("7", by=CLI),
     ):
-        with pytest.raises(Rejected, match="opted out"):
+        with pytest.raises(Conflict, match="opted out"):
             run(step)
-    assert w.outbox.queued == {}
-    assert [e.action for e in w.audit.events] == ["account.created"]
+    assert w.outbox.queued == {} and w.accounts.codes == {}
+    assert w.dead_letters.failed == {7}  # still a dead letter
+    refusals = w.audit.events[1:]
+    assert [e.action for e in w.audit.events] == ["account.created"] + [
+        "operator.refused_opted_out"
+    ] * 4
+    assert [e.details["path"] for e in refusals] == ["operator", "template", "link_code", "replay"]
+    assert [e.actor for e in refusals] == [API.audit_name, CLI.audit_name] * 2
+    assert refusals[0].details["channel"] == "fonnte" and refusals[1].details["channel"] == "100"
+    assert all(NUMBER not in repr(e) for e in refusals)
+
+
+def test_a_number_that_may_be_written_to_is_not_refused() -> None:
+    w = world()
+    w.refused = {"6281200000099"}
+    w.dead_letters.failed = {7}
+    w.dead_letters.targets = {7: NUMBER}
+    op = w.service()
+    run(op.sending.send(NUMBER, "halo", by=API))
+    assert run(op.dead_letters.replay("7", by=API)) == [7]
+    assert "operator.refused_opted_out" not in [e.action for e in w.audit.events]
 
 
 def test_a_long_text_is_split_into_parts_keyed_on_the_doors_idempotency_key() -> None:
@@ -248,3 +273,14 @@ def test_keys_from_the_environment_cannot_be_rotated() -> None:
     with pytest.raises(Rejected, match="WAGATE_ENCRYPTION_KEYS"):
         run(w.service().keys.rotate(by=CLI))
     assert w.audit.events == []
+
+
+def test_a_code_verified_onto_a_number_linked_meanwhile_is_a_conflict() -> None:
+    w = world()
+    op = w.service()
+    run(op.accounts.create(username="siti", by=API))
+    run(op.accounts.create(username="budi", by=API))
+    run(op.accounts.send_link_code("siti", NUMBER, by=API))
+    run(op.accounts.link("budi", NUMBER, by=API))
+    with pytest.raises(Conflict, match="another account"):
+        run(op.accounts.verify("siti", "123456", by=API))

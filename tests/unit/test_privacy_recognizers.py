@@ -81,13 +81,17 @@ def test_whatsapp_links_and_several_numbers() -> None:
         "file 001_085175500021e53e.txt",  # part of a hash
         "call center 1500-888 atau 14045",
         "kode OTP 482913",
-        "mobil B 1234 XYZ",
         "versi 10.4.2",
         "8123456789",  # a mobile without its 0 is too ambiguous
     ],
 )
 def test_not_phones(text: str) -> None:
     assert [kind for kind, _ in found(text)] == []
+
+
+def test_a_plate_is_a_plate_not_a_phone() -> None:
+    # was a case of test_not_phones; since issue 11 plates are masked as plates
+    assert found("mobil B 1234 XYZ") == [("PLAT", "B 1234 XYZ")]
 
 
 def test_account_after_a_bank_name_wins_over_a_landline_reading() -> None:

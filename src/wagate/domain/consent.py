@@ -10,6 +10,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 PROMPT_INTERVAL = timedelta(days=1)
+# The kind of the one message an opted-out contact still receives: the confirmation.
+OPTOUT_CONFIRMATION_KIND = "optout_confirmed"
+# Why a message to a number is refused (the recipient check's answer, the dead letter's code).
+OPTED_OUT = "opted_out"
 _EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$")
 
 
@@ -59,15 +63,22 @@ def evaluate(
     prompted_at: datetime | None,
     now: datetime,
     keywords: Keywords,
+    required: bool = True,
 ) -> ConsentOutcome:
     """Walk a burst in order. Keyword messages change the state and never reach the AI; other
-    messages may, only while consent is granted."""
+    messages may, only while consent is granted.
+
+    With `required` False (CONSENT_REQUIRED off) only opting out is enforced, because it is a
+    right, not a setting: messages reach the AI unless the contact opted out, nobody is asked
+    for consent, and the consent keyword matters only as the way back after an opt-out."""
     state = current
     changes: list[tuple[ConsentState, int]] = []
     notices: list[Notice] = []
     answerable: list[int] = []
     for index, text in enumerate(texts):
         said = keywords.classify(text)
+        if not required and said is ConsentState.GRANTED and state is not ConsentState.WITHDRAWN:
+            said = None  # nothing to come back from: an ordinary message
         if said is not None:
             if said is not state:
                 state = said
@@ -76,9 +87,9 @@ def evaluate(
                     Notice.RECORDED if said is ConsentState.GRANTED else Notice.OPTED_OUT
                 )
             continue
-        if state is ConsentState.GRANTED:
+        if state is ConsentState.GRANTED or (not required and state is None):
             answerable.append(index)
-    never_asked = state is None and not changes
+    never_asked = required and state is None and not changes
     if never_asked and (prompted_at is None or now - prompted_at >= PROMPT_INTERVAL):
         notices.append(Notice.REQUEST)
     return ConsentOutcome(

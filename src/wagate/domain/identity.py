@@ -8,10 +8,25 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 LINK_CODE_DIGITS = 6
 LINK_CODE_TTL = timedelta(minutes=10)
 LINK_CODE_MAX_ATTEMPTS = 5
+# The outbound kind of a link-code message, and what every listing shows in its place: the code
+# proves the phone only while nobody but the phone's holder can read it.
+LINK_CODE_KIND = "link_code"
+LINK_CODE_PLACEHOLDER = "[kode verifikasi]"
+
+
+def displayed(kind: str, content: Any) -> Any:
+    """An outbound message's opened content as an operator may see it: a link code's text is
+    replaced by the placeholder (what was sent is still sealed at rest, for the provider)."""
+    if kind != LINK_CODE_KIND or not isinstance(content, dict):
+        return content
+    return {**content, "text": LINK_CODE_PLACEHOLDER}
+
+
 LINK_NOTICE_INTERVAL = timedelta(days=1)
 
 

@@ -40,7 +40,9 @@ class Cause(StrEnum):
     RETRY = "retry"  # a transient failure: again later, the attempt spent
     RELEASE = "release"  # not the message's fault (token, pair limit): the attempt given back
     OUTCOME_UNKNOWN = "outcome_unknown"  # stays in flight until a status or `reconcile` passes
-    FAIL = "fail"  # the worker gives up: a dead letter (window closed, permanent, attempts spent)
+    # the worker gives up: a dead letter (window closed, permanent, attempts spent, the
+    # contact opted out: never sent, never e-mailed)
+    FAIL = "fail"
     STATUS = "status"  # a status webhook naming the provider's message id
     STATUS_BY_KEY = "status_by_key"  # a status webhook naming our idempotency key (tracker)
     REPLAY = "replay"  # an operator replays a dead letter

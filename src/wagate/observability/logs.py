@@ -38,6 +38,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
+from wagate.domain.privacy.names import may_hold_lowercase_name
 from wagate.domain.privacy.recognizers import find_pii
 
 REDACTED = "[REDACTED]"
@@ -219,14 +220,16 @@ def _may_hold_pii(text: str) -> bool:
 
     E-mail needs "@". NIK, NPWP, phone and account numbers all have seven digits with at most
     a few separators between them. A name follows a trigger word ("Pak", "a.n.", "nama saya")
-    after white space, ":", "=" or "-", and is capitalised unless "nama" introduces it.
+    after white space, ":", "=" or "-", and is capitalised unless a cue word introduces it
+    ("nama", "pak", "sy", …: `may_hold_lowercase_name`).
     A hex id with a letter in it has no digit run standing on its own.
     """
     if "@" in text:
         return True
     if _SEVEN_DIGITS.search(text) is not None:
         return _HEX_ID.fullmatch(text) is None
-    return _NAME_CUE.search(text) is not None and _NAME_GAP.search(text) is not None
+    named = _NAME_CUE.search(text) is not None or may_hold_lowercase_name(text)
+    return named and _NAME_GAP.search(text) is not None
 
 
 def _mask_pii(text: str) -> str:

@@ -31,6 +31,7 @@ from wagate.domain.assistant_port import Assistant
 from wagate.domain.audit import AuditTrail
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.identity import IdentityPolicy
+from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.conversation.assistant import ApologiseAndRetry, AskAssistant, Unavailable
 from wagate.pipeline.conversation.compose import Compose
@@ -85,9 +86,10 @@ class Converse:
     clock: Callable[[], datetime]
     context_hook: ContextHook | None = None
     audit: AuditTrail | None = None
-    consent: ConsentGate | None = None  # set when CONSENT_REQUIRED
+    consent: ConsentGate | None = None  # wiring always sets it (opt-out only without consent)
     jitter: Callable[[], float] = field(default=random.random)
     review: Review = field(default_factory=SendEverything)
+    pii_stages: Sequence[Recognizer] = ()  # optional recognisers beside the built-in ones
 
     def __post_init__(self) -> None:
         notices = self.policy.notices
@@ -108,7 +110,9 @@ class Converse:
             history_turns=self.policy.history_turns,
             sources=[HookSource(hook=self.context_hook)] if self.context_hook else [],
         )
-        self.ask = AskAssistant(assistant=self.assistant, vaults=self.vaults)
+        self.ask = AskAssistant(
+            assistant=self.assistant, vaults=self.vaults, stages=self.pii_stages
+        )
         self.retry = ApologiseAndRetry(
             store=self.store,
             recorder=self.record,

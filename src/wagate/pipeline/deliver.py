@@ -32,6 +32,7 @@ import structlog
 
 from wagate.domain.audit import AuditTrail
 from wagate.domain.breaker import BreakerPolicy
+from wagate.domain.consent import OPTOUT_CONFIRMATION_KIND
 from wagate.domain.errors import (
     AuthenticationFailed,
     OutcomeUnknown,
@@ -50,7 +51,13 @@ from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, 
 from wagate.pipeline.email_fallback import EmailFallback, SendEmails
 from wagate.pipeline.outbound_audit import OutboundAudit
 from wagate.pipeline.outcomes import Deferred, Failed, MessageOutcome, Sent
-from wagate.pipeline.ports import ChannelHealthStore, OutboundMessage, Outbox, ProviderDirectory
+from wagate.pipeline.ports import (
+    ChannelHealthStore,
+    OutboundMessage,
+    Outbox,
+    ProviderDirectory,
+    RecipientCheck,
+)
 from wagate.pipeline.routing import AsTemplate, Route, WindowClosed, route
 
 __all__ = ["MAX_INLINE_WAIT", "STATUS_EVIDENCE", "Deliver", "EmailFallback"]
@@ -76,6 +83,7 @@ class Deliver:
     pacing: PairPacing | None = field(default_factory=PairPacing)
     reconcile: timedelta = timedelta(seconds=20)
     email: EmailFallback | None = None
+    recipients: RecipientCheck | None = None  # opted-out numbers get only the confirmation
 
     def __post_init__(self) -> None:
         self._record = OutboundAudit(audit=self.audit, clock=self.clock)
@@ -120,6 +128,9 @@ class Deliver:
         now = self.clock()
         if message.next_attempt_at is not None and message.next_attempt_at > now:
             return Deferred(until=message.next_attempt_at)
+        refused = await self._refused(message)
+        if refused is not None:
+            return refused
         provider = self.providers.get(message.provider, message.channel_id)
         if provider is None:
             return await self._fail(message, None, f"provider {message.provider} not configured")
@@ -146,6 +157,25 @@ class Deliver:
         if unknown:
             await self._resending(message)
         return await self._attempt(message, admitted, how, run)
+
+    async def _refused(self, message: OutboundMessage) -> Failed | None:
+        """A row queued before its contact opted out (a reply, an operator's message, a replay)
+        is never sent: a dead letter with the check's reason as its code, never e-mailed (the
+        contact asked for nothing more). Only the opt-out confirmation passes."""
+        if self.recipients is None or message.kind == OPTOUT_CONFIRMATION_KIND:
+            return None
+        reason = await self.recipients.refusal(message.recipient)
+        if reason is None:
+            return None
+        await self.outbox.failed(
+            message.id,
+            error_code=reason,
+            error="the contact opted out: only the opt-out confirmation may be sent",
+            email_due=False,
+        )
+        await self._record("message.failed", message, error_code=reason, final=True)
+        log.warning("deliver.refused", message_id=message.id, code=reason)
+        return Failed(code=reason)
 
     async def _attempt(
         self, message: OutboundMessage, go: Go, how: Route, run: GateRun

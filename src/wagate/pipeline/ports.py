@@ -187,6 +187,14 @@ class SessionStore(Protocol):
     async def mark_disclosed(self, session_id: int, *, at: datetime) -> None: ...
 
 
+class RecipientCheck(Protocol):
+    """Who may be written to: every operator message to a number and every delivery asks it
+    (a contact who opted out with BERHENTI gets nothing but the confirmation). The number is
+    canonical (or a group chat id); the answer is the reason to refuse (`OPTED_OUT`), or None."""
+
+    async def refusal(self, number: str) -> str | None: ...
+
+
 class Outbox(Protocol):
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
         """Messages not yet accepted by the provider, oldest first."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from wagate.domain.identity import displayed
 from wagate.domain.outbound import Cause, OutboundStatus
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage.database import Database
@@ -140,6 +141,7 @@ class DeadLetters:
             )
         except UnreadableEnvelope:
             content = {"unreadable": True}
+        content = displayed(str(row["kind"]), content)
         return {
             **self._row(row),
             "text": content.get("text"),

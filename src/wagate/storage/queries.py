@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
+from wagate.domain.identity import displayed
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage.database import Database
 from wagate.storage.tables import conversations, inbound_messages, outbound_messages
@@ -156,7 +157,8 @@ class ConversationQueries:
                     "statusAt": _iso(row["status_at"]),
                     "errorCode": row["error_code"],
                     "createdAt": _iso(row["created_at"]),
-                    "content": content,
+                    # A link code never shows: it proves the phone only while unseen.
+                    "content": displayed(str(row["kind"]), content),
                 }
             )
         return {

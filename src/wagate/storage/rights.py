@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from wagate.domain.identity import displayed
 from wagate.domain.phone import normalise_phone
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
@@ -189,8 +190,9 @@ class ContactRights:
                     "kind": m["kind"],
                     "status": m["status"],
                     "createdAt": m["created_at"],
-                    "message": self._open(
-                        "outbound_messages.content", m["idempotency_key"], m["content"]
+                    "message": displayed(
+                        str(m["kind"]),
+                        self._open("outbound_messages.content", m["idempotency_key"], m["content"]),
                     ),
                 }
                 for m in outbound

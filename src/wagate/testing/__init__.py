@@ -16,6 +16,7 @@ from wagate.testing.health import MemoryHealth
 from wagate.testing.mail import Mailbox
 from wagate.testing.outbox import MemoryOutbox, Row
 from wagate.testing.providers import Directory, ScriptedProvider
+from wagate.testing.recipients import OptOutList
 
 __all__ = [
     "Clock",
@@ -28,6 +29,7 @@ __all__ = [
     "MemoryOutbox",
     "MemorySessionStore",
     "MemoryVaultStore",
+    "OptOutList",
     "Row",
     "ScriptedAssistant",
     "ScriptedProvider",

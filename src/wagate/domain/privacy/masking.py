@@ -12,31 +12,65 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from wagate.domain.privacy.recognizers import find_pii
+from wagate.domain.privacy.recognizers import Recognizer, find_pii
 from wagate.domain.privacy.spans import EntityType
 from wagate.domain.privacy.vault import PlaceholderVault
 
-_KINDS = "|".join(kind.value for kind in EntityType)
+# "TGL_LAHIR" may come back as "TGL LAHIR" or "TGL-LAHIR"; longest first so "KK" never cuts
+# a longer kind short.
+_KINDS = "|".join(
+    kind.value.replace("_", r"[_\s-]?")
+    for kind in sorted(EntityType, key=lambda k: len(k.value), reverse=True)
+)
+_BY_LETTERS = {re.sub(r"[^A-Z]", "", kind.value): kind for kind in EntityType}
 _WRITTEN_PLACEHOLDER = re.compile(
     rf"\[\s*(?P<kind>(?i:{_KINDS}))\s*(?:\\?_|-|\s)?\s*(?P<number>\d{{1,6}})\s*\]"
     rf"|(?<![\w\[])(?P<bare_kind>{_KINDS})\\?_(?P<bare_number>\d{{1,6}})(?!\w)"
 )
 
 
-def mask(text: str, *, vault: PlaceholderVault, known_names: Sequence[str] = ()) -> str:
+def mask(
+    text: str,
+    *,
+    vault: PlaceholderVault,
+    known_names: Sequence[str] = (),
+    stages: Sequence[Recognizer] = (),
+) -> str:
     """`text` with every span `find_pii` reports replaced by its placeholder from `vault`.
 
+    Every name `vault` already holds counts as known (issue 11): a name found once in a
+    conversation, and each of its words, is masked at every later mention, in any case.
+    `stages` are optional extra recognisers (a named-entity model, see `model_stage`).
     New values are added to `vault` (the only side effect); `unmask(mask(t, vault=v), v)`
     gives back `t` whenever no value occurs in two spellings (see `vault.canonical`).
     """
     pieces: list[str] = []
     position = 0
-    for span in find_pii(text, known_names=known_names):
+    known = (*known_names, *vault.names())
+    for span in find_pii(text, known_names=known, stages=stages):
         pieces.append(text[position : span.start])
         pieces.append(vault.placeholder_for(span.kind, span.value))
         position = span.end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def mask_turns(
+    texts: Sequence[str],
+    *,
+    vault: PlaceholderVault,
+    known_names: Sequence[str] = (),
+    stages: Sequence[Recognizer] = (),
+) -> list[str]:
+    """`mask` for the turns one AI call sends (history and question), taken together: a name
+    first recognised in a later turn ("… namanya Pak Budiman") is also hidden where an
+    earlier turn mentioned it without a cue ("tadi budiman datang"), already in this call
+    rather than from the next one on. Same vault side effect as masking each turn."""
+    for text in texts:
+        known = (*known_names, *vault.names())
+        for span in find_pii(text, known_names=known, stages=stages):
+            vault.placeholder_for(span.kind, span.value)
+    return [mask(t, vault=vault, known_names=known_names, stages=stages) for t in texts]
 
 
 def unmask(text: str, vault: PlaceholderVault) -> str:
@@ -47,5 +81,5 @@ def unmask(text: str, vault: PlaceholderVault) -> str:
 def _restore(match: re.Match[str], vault: PlaceholderVault) -> str:
     kind = match["kind"] or match["bare_kind"]
     number = match["number"] or match["bare_number"]
-    value = vault.value_of(EntityType(kind.upper()), int(number))
+    value = vault.value_of(_BY_LETTERS[re.sub(r"[^A-Z]", "", kind.upper())], int(number))
     return match[0] if value is None else value

@@ -1,198 +1,236 @@
-"""Person names: the names we know (contact's WhatsApp profile name, account name) and names
-introduced by an honorific ("Pak Budi Santoso") or by the writer ("nama saya Rina", "a.n.
-BUDI SANTOSO").
+"""Person names (CP1, issue 11): names after a cue, the names we know, and every other mention
+in the same text of a name found here.
 
-Decisions, for precision (a false name costs a word of meaning in every answer):
-* A known name of two or more words is matched whole, case-insensitively. Its single words
-  (3+ letters, not a common word from `vocabulary.NOT_NAMES`) are matched alone only when
-  written capitalised, right after an honorific, or where the writer signs with it ("saya
-  budi", "salam, budi", "budi disini"): "pak budi" is Budi, "budi daya" is not.
-* After an honorific, a role ("Notaris"), kinship ("anak saya,", "ibu dari") or "saya", a name
-  is 1–4 capitalised words (initials like "M." allowed inside); it ends at a lowercase word,
-  punctuation, a line break or a listed common word.
-  Titles after the honorific ("H.", "Dr.") are skipped; the span is the name alone, so the AI
-  still reads "Pak [NAMA_1]".
-* After "nama"/"namanya"/"a.n."/"atas nama" ALL-CAPS words count too (bank slips), after a
-  bare "an" only they do; after "nama saya"/"nama lengkap" lowercase words do as well, since
-  the writer has just said it is a name.
+Cues, each with how much it vouches for what follows (`Cue`):
+* HONORIFIC — "Pak", "Bu", "Hj.", "Koh", "Ny.", a role ("Notaris"): capitalised words, or
+  lower-case ones when one of them looks like a name to the lexicon ("pak joko", not "pak
+  budi", which is also a word, nor "pak mau tanya").
+* RELATION — a relative, neighbour, employer, lender or party, with its modifiers and a
+  comma, colon or parenthesis: "mantan istri saya, X", "Pacarnya, X", "Suami (X)".
+* NAMED — the writer says a name follows: "nama: X", "a.n. X", "namanya X", "nama saya X",
+  "Pengirim: X"; lower case counts.
+* SELF — "saya X", "Saya, X,", "sy X" and signatures ("Salam, X"); lower case only at the
+  start of the message or after a greeting ("halo sy nurul hidayah").
+* WEAK — "oleh X", "dengan X di sini", a signature line or the last words of the message,
+  and the next names of a list ("X, Y dan Z", "X & Y"): capitalised words that are not
+  ordinary words.
+* UPPER — a bare "an" followed by ALL-CAPS words (bank slips).
+A name is 1–4 words (up to 7 when the extra words are not ordinary: Balinese and Batak
+names); titles before it ("H.", "Haji") are skipped and degrees after it ("S.H.") left out;
+"bin"/"binti"/"br" join two parts. Decisions favour precision on ordinary chat: a false
+name costs a word of meaning in every answer and, through the vault, in every later turn.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from enum import Enum
-from functools import lru_cache
+from collections.abc import Iterator, Sequence
 
-from wagate.domain.privacy.spans import EntityType, Span
+from wagate.domain.privacy.known_names import find_known
+from wagate.domain.privacy.name_words import Cue, all_namey, name_at
+from wagate.domain.privacy.spans import Span
 from wagate.domain.privacy.vocabulary import (
     HONORIFICS,
-    KIN,
-    NAMES_AFTER_FIRST_WORD,
-    NOT_NAMES,
+    MODIFIERS,
+    PLACE_WORDS,
+    RELATIONS,
     ROLES,
-    TITLES,
 )
 
-MAX_NAME_WORDS = 4
-MIN_KNOWN_WORD = 3
-MIN_UPPER_NAME = 5  # a lone ALL-CAPS word shorter than this is an acronym
+
+def _words(options: Sequence[str] | frozenset[str]) -> str:
+    return "|".join(re.escape(o).replace(r"\ ", r"[ \t]+") for o in sorted(options, key=len)[::-1])
 
 
-class _Casing(Enum):
-    TITLE = 1  # Budi
-    CAPS = 2  # Budi, BUDI
-    ANY = 3  # Budi, BUDI, budi
-    UPPER = 4  # BUDI
-
-
-def _words(options: Iterable[str]) -> str:
-    return "|".join(sorted(options, key=len, reverse=True))
-
-
-_HONORIFIC_WORDS = _words(HONORIFICS)
-_HONORIFIC_BEFORE = re.compile(rf"(?<!\w)(?:{_HONORIFIC_WORDS})\b\.?[ \t]+$", re.IGNORECASE)
-# Everything that may introduce a name, one alternative per casing rule; where two could
-# start at the same place the more specific comes first ("nama saya" before "saya", "ibu
-# dari" before "ibu", "an." before "an").
+_SEP = r"[ \t]*(?:adalah|:|=|-|\()?[ \t]*"
 _TRIGGER = re.compile(
-    r"(?<!\w)(?:"
-    r"(?P<own>nama[ \t]+(?:lengkap(?:[ \t]+(?:saya|aku))?|saya|aku|sy))"
-    r"|(?P<named>nama(?:[ \t]+(?:klien|suami|istri|anak|ibu|ayah|pemilik)"
-    r"(?:[ \t]+(?:saya|kami|aku))?)?|namanya|bernama|atas[ \t]+nama|a\.[ \t]?n\.?|a/n|an\.)"
-    rf"|(?P<kin>(?:{_words(KIN)})[ \t]+(?:saya|sy|kami|aku|dari|kandung)[ \t]*,?)"
+    r"(?<![\w.])(?:"
+    r"(?P<named>nama[ \t]+(?:lengkap(?:[ \t]+(?:saya|aku))?|saya|aku|sy)|namaku|namanya"
+    r"|nama[ \t]+(?:klien|suami|istri|anak|ibu|ayah|pemilik|pelaku|penerima)"
+    r"(?:[ \t]+(?:saya|kami|aku))?|nama|bernama|atas[ \t]+nama|a\.[ \t]?n\.?|a/n|an\."
+    r"|pengirim|perkenalkan(?:[ \t]*,)?(?:[ \t]+(?:saya|nama[ \t]+saya))?|my[ \t]+name[ \t]+is"
+    r"|(?:dari|kepada|penerima)(?=[ \t]*:))"
+    rf"|(?P<relation>(?:mantan[ \t]+)?(?:{_words(RELATIONS)})"
+    rf"(?:(?:-?nya|ku)?(?:[ \t]+(?:{_words(MODIFIERS)})(?!\w))+[ \t]*[,:(]?"
+    r"|(?:-?nya|ku)[ \t]*[,:(]?|[ \t]*[,:(]))"
     r"|(?P<upper>an)"
-    rf"|(?P<honorific>(?:{_HONORIFIC_WORDS})\b\.?|(?:{_words(ROLES)})\b)"
-    r"|(?P<self>saya|aku|sy)"
-    r")(?!\w)[ \t]*(?:adalah|:|=|-)?[ \t]*",
+    rf"|(?P<honorific>(?:{_words(HONORIFICS)})\b\.?|(?:{_words(ROLES)})\b)"
+    r"|(?P<self>(?:saya|aku|sy)(?=[ \t]*,)[ \t]*,|saya|aku|sy)"
+    r"|(?P<weak>oleh|milik|dengan|dgn|sama|bersama|kepada|kpd|dipanggil|panggilannya"
+    r"|(?:salam|wassalam|hormat[ \t]+(?:saya|kami)|ttd|regards)[ \t]*[,:]?(?:[ \t]*\n)?)"
+    rf")(?:(?<!\w)|(?!\w)){_SEP}",
     re.IGNORECASE,
 )
-_CASING = {
-    "own": _Casing.ANY,
-    "named": _Casing.CAPS,
-    "kin": _Casing.TITLE,
-    "upper": _Casing.UPPER,
-    "honorific": _Casing.TITLE,
-    "self": _Casing.TITLE,
+_CUES = {
+    "named": Cue.NAMED,
+    "relation": Cue.RELATION,
+    "upper": Cue.UPPER,
+    "honorific": Cue.HONORIFIC,
+    "self": Cue.SELF,
+    "weak": Cue.WEAK,
 }
-# A known name's word in lower case still names the writer here: "dewi disini", "salam, dewi".
-_SELF_BEFORE = re.compile(r"(?<!\w)(?:saya|sy|aku|salam|ttd|namaku)\W{0,3}$", re.IGNORECASE)
-_SELF_AFTER = re.compile(r"[ \t]+(?:disini|di[ \t]+sini)\b", re.IGNORECASE)
-_TITLE = re.compile("(?:" + "|".join(TITLES) + r")\.[ \t]*")
-_WORDS = {
-    _Casing.TITLE: re.compile(r"[A-Z][a-z]+(?:['’-][A-Za-z]+)*|[A-Z]\."),
-    _Casing.CAPS: re.compile(r"[A-Z][a-z]+(?:['’-][A-Za-z]+)*|[A-Z]{2,}(?:['’-][A-Z]+)*|[A-Z]\."),
-    _Casing.ANY: re.compile(r"[A-Za-z][a-z]+(?:['’-][A-Za-z]+)*|[A-Z]{2,}|[A-Z]\."),
-    _Casing.UPPER: re.compile(r"[A-Z]{2,}(?:['’-][A-Z]+)*"),
-}
-_GAP = re.compile(r"[ \t]+")
-_NAME_PART = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_LIST_NEXT = re.compile(
+    r"[ \t]*(?:,[ \t]*(?:dan[ \t]+|&[ \t]*)?|&[ \t]*|[ \t]+(?:dan|serta)[ \t]+)"
+)
+_SIGNATURE = re.compile(r"[ \t]*[-–—~][ \t]*")
+# Two capitalised words in the middle of a sentence, after a lower-case word that is not a
+# preposition of place or an institution's word: "Yang membeli motor itu Kornelis Tabuni".
+_MID_SENTENCE = re.compile(r"(?<![\w.])(?P<before>[a-z]+),?[ \t]+(?=[A-Z][a-z]*[ \t]+[A-Z][a-z])")
+_PLACE_WORDS = frozenset(PLACE_WORDS)
+# A message that opens with a full name and a comma: "Rudi Hartono, 42 tahun, sopir truk."
+_OPENING = re.compile(r"[ \t]*(?=[A-Z][a-z]+[ \t]+[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,3},)")
+# An item of a numbered or bulleted list on its own line: "1. Ahmad Sobari".
+_LIST_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,2}[.)]|[-•*])[ \t]*(?=[A-Z])")
+_LINE_END = re.compile(r"[ \t]*(?:[,(]|\n|$)")
+_CLOSING = re.compile(r"[ \t]*[.!]?[ \t]*")
+_GREETING_BEFORE = re.compile(
+    r"(?:[.,!?\n:]|(?<!\w)(?:halo|hallo|helo|hai|hi|hey|assalamualaikum|permisi|pagi|siang"
+    r"|sore|malam|min|admin|kak|pak|bu|mas|mbak|maaf|ini|kenal))[ \t]*$",
+    re.IGNORECASE,
+)
+# Words a trigger can start with: the big trigger pattern is tried only where one stands,
+# which keeps masking fast (the pattern is an alternation of some 200 words).
+_WORD = re.compile(r"(?<![\w.])[A-Za-z]+")
+_TRIGGER_WORDS = frozenset(
+    re.match(r"[a-z]+", option.lower())[0]  # type: ignore[index]
+    for option in (
+        *RELATIONS,
+        *HONORIFICS,
+        *ROLES,
+        "nama",
+        "namanya",
+        "namaku",
+        "bernama",
+        "atas",
+        "a",
+        "an",
+        "pengirim",
+        "perkenalkan",
+        "my",
+        "mantan",
+        "saya",
+        "aku",
+        "sy",
+        "oleh",
+        "milik",
+        "dengan",
+        "salam",
+        "wassalam",
+        "hormat",
+        "ttd",
+        "regards",
+        "dgn",
+        "sama",
+        "bersama",
+        "kepada",
+        "kpd",
+        "dipanggil",
+        "panggilannya",
+        "dari",
+        "penerima",
+    )
+)
+GREETING_WINDOW = 24
 
 
-def find_names(text: str, known_names: Sequence[str] = ()) -> Iterator[Span]:
-    """Names in `text`: known names (see module doc) and names after honorifics or intros."""
-    yield from _known(text, tuple(known_names))
-    for match in _TRIGGER.finditer(text):
-        yield from _name_at(text, match.end(), _CASING[str(match.lastgroup)])
-
-
-def _name_at(text: str, position: int, casing: _Casing) -> Iterator[Span]:
-    """The name starting at `position` (after any titles), if the words there make one."""
-    while title := _TITLE.match(text, position):
-        position = title.end()
-    start = end = position
-    words = 0
-    pattern = _WORDS[casing]
-    while words < MAX_NAME_WORDS and (word := pattern.match(text, position)):
-        if _is_common(word.group(), first=words == 0) or _continues(text, word.end()):
-            break
-        if words and word.group()[0].islower() != text[start].islower():
-            break  # "nama saya Budi Santoso buat …": a name keeps its casing
-        end, words = word.end(), words + 1
-        gap = _GAP.match(text, end)
-        if gap is None:
-            break
-        position = gap.end()
-    if _is_name(text[start:end], casing):
-        yield Span(start=start, end=end, kind=EntityType.NAMA, value=text[start:end])
-
-
-def _is_name(value: str, casing: _Casing) -> bool:
-    """Not initials alone; after a bare "an", not one short acronym ("an API", "an OTP")."""
-    words = value.replace(".", " ").split()
-    if not any(len(word) > 1 for word in words):
-        return False
-    return casing is not _Casing.UPPER or len(words) > 1 or len(value) >= MIN_UPPER_NAME
-
-
-def _is_common(word: str, *, first: bool) -> bool:
-    folded = word.rstrip(".").lower()
-    return folded in NOT_NAMES and (first or folded not in NAMES_AFTER_FIRST_WORD)
-
-
-def _continues(text: str, end: int) -> bool:
-    """The matched letters are only the start of a longer token ("Budi2", "Ani_x")."""
-    return end < len(text) and (text[end].isalnum() or text[end] == "_")
-
-
-def _known(text: str, names: tuple[str, ...]) -> Iterator[Span]:
-    whole, single = _known_patterns(names)
-    if whole is not None:
-        for match in whole.finditer(text):
-            yield Span(start=match.start(), end=match.end(), kind=EntityType.NAMA, value=match[0])
-    if single is not None:
-        hits = [m.span() for m in single.finditer(text) if _written_as_name(text, *m.span())]
-        for start, end in _merge_adjacent(text, hits):
-            yield Span(start=start, end=end, kind=EntityType.NAMA, value=text[start:end])
-
-
-def _written_as_name(text: str, start: int, end: int) -> bool:
-    if text[start].isupper():
-        return True
-    before = text[max(0, start - 14) : start]
-    return bool(
-        _HONORIFIC_BEFORE.search(before)
-        or _SELF_BEFORE.search(before)
-        or _SELF_AFTER.match(text, end)
+def may_hold_lowercase_name(text: str) -> bool:
+    """False only when no cue for a lower-case name stands in `text`: a cheap necessary
+    condition for callers that skip `find_pii` on plain strings (log redaction); names in
+    capitals, numbers and e-mail addresses are theirs to pre-check."""
+    return any(
+        word[0].lower() in _TRIGGER_WORDS or word[0].lower().removesuffix("nya") in _TRIGGER_WORDS
+        for word in _WORD.finditer(text)
     )
 
 
-def _merge_adjacent(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join "Budi" + "Santoso" into one span when only spaces lie between them."""
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and _GAP.fullmatch(text, merged[-1][1], start):
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
+def find_names(text: str, known_names: Sequence[str] = ()) -> Iterator[Span]:
+    """Names in `text`: after cues, known names, and other mentions of both (module doc)."""
+    found = list(_cued(text))
+    yield from found
+    yield from find_known(text, (*known_names, *(s.value for s in found)))
 
 
-@lru_cache(maxsize=1024)
-def _known_patterns(
-    names: tuple[str, ...],
-) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-    """(whole names of 2+ words, their usable single words), compiled once per name set."""
-    wholes: set[str] = set()
-    singles: set[str] = set()
-    for name in names:
-        parts = _name_parts(name)
-        if len(parts) >= 2:
-            wholes.add(r"[ \t]+".join(map(re.escape, parts)))
-        singles.update(
-            re.escape(p) for p in parts if len(p) >= MIN_KNOWN_WORD and p.lower() not in NOT_NAMES
+def _cued(text: str) -> Iterator[Span]:
+    yield from _triggered(text)
+    yield from _mid_sentence(text)
+    yield from _list_items(text)
+    yield from _signed(text)
+
+
+def _triggered(text: str) -> Iterator[Span]:
+    position = 0
+    for word in _WORD.finditer(text):
+        folded = word[0].lower()
+        if word.start() < position or (
+            folded not in _TRIGGER_WORDS
+            and folded.removesuffix("nya") not in _TRIGGER_WORDS
+            and folded.removesuffix("ku") not in _TRIGGER_WORDS
+        ):
+            continue
+        match = _TRIGGER.match(text, word.start())
+        if match is None:
+            continue
+        position = match.end()
+        cue = _CUES[str(match.lastgroup)]
+        lower = cue in (Cue.HONORIFIC, Cue.NAMED) or (
+            cue is Cue.SELF and _greeting_before(text, match.start())
         )
-    return _alternation(wholes), _alternation(singles)
+        yield from _listed(text, name_at(text, match.end(), cue, lower=lower))
 
 
-def _name_parts(name: str) -> list[str]:
-    """Letter words of a profile or account name; degrees ("S.H.") and emoji dropped."""
-    kept = (part for part in re.split(r"[\s,]+", name) if "." not in part)
-    return [word for part in kept for word in _NAME_PART.findall(part)]
+def _greeting_before(text: str, start: int) -> bool:
+    """Only a greeting, a punctuation mark or nothing stands before `start`."""
+    if not text[:start].strip():
+        return True
+    return _GREETING_BEFORE.search(text[max(0, start - GREETING_WINDOW) : start]) is not None
 
 
-def _alternation(options: set[str]) -> re.Pattern[str] | None:
-    if not options:
-        return None
-    ordered = sorted(options, key=lambda option: (-len(option), option))
-    return re.compile(r"(?<!\w)(?:" + "|".join(ordered) + r")(?!\w)", re.IGNORECASE)
+def _mid_sentence(text: str) -> Iterator[Span]:
+    """Two or more capitalised name-like words inside a sentence, or opening the message
+    before a comma (see `_MID_SENTENCE`, `_OPENING`)."""
+    opening = _OPENING.match(text)
+    starts = [opening.end()] if opening is not None else []
+    starts += [m.end() for m in _MID_SENTENCE.finditer(text) if m["before"] not in _PLACE_WORDS]
+    for start in starts:
+        span = name_at(text, start, Cue.WEAK, lower=False)
+        if span is not None and len(span.value.split()) >= 2 and all_namey(span.value):
+            yield from _listed(text, span)
+
+
+def _list_items(text: str) -> Iterator[Span]:
+    """Names as the items of a list, one a line: every word name-like, nothing after it."""
+    for match in _LIST_ITEM.finditer(text):
+        span = name_at(text, match.end(), Cue.WEAK, lower=False)
+        if span is not None and all_namey(span.value) and _LINE_END.match(text, span.end):
+            yield span
+
+
+def _signed(text: str) -> Iterator[Span]:
+    """A signature line ("- Yosef Mbulu") or a name as the message's last words ("Terima
+    kasih. Roni Simatupang")."""
+    body = text.rstrip(" \t.!\n")
+    line = body.rfind("\n") + 1
+    signature = _SIGNATURE.match(body, line)
+    starts = [signature.end()] if signature is not None and signature.end() > line else []
+    sentence = max(body.rfind(mark) for mark in ".!?") + 1
+    if sentence > 0:
+        starts.append(len(body) - len(body[sentence:].lstrip()))
+    for start in starts:
+        span = name_at(text, start, Cue.WEAK, lower=False)
+        if span is not None and _CLOSING.fullmatch(text, span.end):
+            yield span
+    if line > 0:  # a full name alone on the last line, under the message
+        span = name_at(
+            text, line + len(body[line:]) - len(body[line:].lstrip()), Cue.WEAK, lower=False
+        )
+        if span is not None and len(span.value.split()) >= 2 and _CLOSING.fullmatch(text, span.end):
+            yield span
+
+
+def _listed(text: str, first: Span | None) -> Iterator[Span]:
+    """`first` and the names listed after it: "X, Y dan Z", "X & Y"."""
+    span = first
+    while span is not None:
+        yield span
+        joint = _LIST_NEXT.match(text, span.end)
+        span = None if joint is None else name_at(text, joint.end(), Cue.WEAK, lower=False)

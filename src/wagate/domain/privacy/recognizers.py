@@ -8,10 +8,14 @@ from the ranking: a valid NIK or phone number at the same place wins.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 
 from wagate.domain.privacy.accounts import find_accounts
+from wagate.domain.privacy.addresses import find_addresses
+from wagate.domain.privacy.birthdates import find_birth_dates
+from wagate.domain.privacy.identifiers import find_identifiers
+from wagate.domain.privacy.known_names import find_known
 from wagate.domain.privacy.names import find_names
 from wagate.domain.privacy.nik import find_niks
 from wagate.domain.privacy.npwp import find_npwps
@@ -35,13 +39,24 @@ def find_emails(text: str) -> Iterator[Span]:
         yield Span(start=match.start(), end=match.end(), kind=EntityType.EMAIL, value=match[0])
 
 
-def find_pii(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
+# The recogniser port: any function from a text to the spans it proposes. The built-in
+# recognisers are such functions; an optional model stage (see `model_stage`) is another.
+Recognizer = Callable[[str], Iterable[Span]]
+
+
+def find_pii(
+    text: str, *, known_names: Sequence[str] = (), stages: Sequence[Recognizer] = ()
+) -> list[Span]:
     """Personal data in `text`, as non-overlapping spans in text order.
 
     `known_names` are names we know belong to people in this conversation: the contact's
-    WhatsApp profile name and the account's name. Pure and deterministic: the same text and
-    names always give the same spans.
+    WhatsApp profile name, the account's name and the names masked in earlier turns.
+    `stages` are extra recognisers run after the built-in ones; the names they find are
+    looked for at their other mentions too. Pure and deterministic whenever the stages are:
+    the same text and names always give the same spans.
     """
+    extra = [span for stage in stages for span in stage(text)]
+    extra_names = tuple(s.value for s in extra if s.kind is EntityType.NAMA)
     return resolve(
         chain(
             find_emails(text),
@@ -49,6 +64,11 @@ def find_pii(text: str, *, known_names: Sequence[str] = ()) -> list[Span]:
             find_niks(text),
             find_phones(text),
             find_accounts(text),
+            find_identifiers(text),
+            find_birth_dates(text),
+            find_addresses(text),
             find_names(text, known_names),
+            extra,
+            find_known(text, extra_names) if extra_names else (),
         )
     )

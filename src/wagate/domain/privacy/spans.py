@@ -22,6 +22,14 @@ class EntityType(StrEnum):
     EMAIL = "EMAIL"
     REKENING = "REKENING"
     NAMA = "NAMA"
+    ALAMAT = "ALAMAT"
+    TGL_LAHIR = "TGL_LAHIR"
+    PLAT = "PLAT"
+    PASPOR = "PASPOR"
+    KK = "KK"
+    BPJS = "BPJS"
+    SIM = "SIM"
+    KARTU = "KARTU"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,15 +47,27 @@ class Span:
 
 # Lower wins. An e-mail address swallows the name and digits inside it; NPWP spans only exist
 # when the text says "NPWP" or uses the NPWP layout, so they beat the NIK reading of the same
-# 16 digits; a structurally valid NIK beats a phone or account reading; phones beat accounts
-# because the account recogniser accepts any long number near a bank word.
+# 16 digits; so do the card numbers (KK, BPJS, SIM, credit card, passport), which exist only
+# after their own word ("No KK 3174…"); a structurally valid NIK beats a phone or account
+# reading; phones beat accounts because the account recogniser accepts any long number near
+# a bank word. A birth date beats a phone reading of "17-04-1995"; plates and dates beat the
+# address around them only where they overlap it, and an address beats the street's name
+# ("Jl. Ahmad Yani").
 RANK: dict[EntityType, int] = {
     EntityType.EMAIL: 0,
-    EntityType.NPWP: 1,
-    EntityType.NIK: 2,
-    EntityType.TELEPON: 3,
-    EntityType.REKENING: 4,
-    EntityType.NAMA: 5,
+    EntityType.KK: 1,
+    EntityType.BPJS: 1,
+    EntityType.SIM: 1,
+    EntityType.KARTU: 1,
+    EntityType.PASPOR: 1,
+    EntityType.NPWP: 2,
+    EntityType.NIK: 3,
+    EntityType.TGL_LAHIR: 4,
+    EntityType.TELEPON: 5,
+    EntityType.REKENING: 6,
+    EntityType.PLAT: 7,
+    EntityType.ALAMAT: 8,
+    EntityType.NAMA: 9,
 }
 
 

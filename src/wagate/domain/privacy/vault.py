@@ -21,7 +21,7 @@ from wagate.domain.privacy.digits import digits_of
 from wagate.domain.privacy.spans import EntityType
 
 FORMAT_VERSION = 1
-_PLACEHOLDER = re.compile(r"\[(?P<kind>[A-Z]+)_(?P<number>[1-9]\d*)\]")
+_PLACEHOLDER = re.compile(r"\[(?P<kind>[A-Z_]+?)_(?P<number>[1-9]\d*)\]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,9 +51,24 @@ def canonical(kind: EntityType, value: str) -> str:
         if digits.startswith("620"):  # "+62 (0)812…": the trunk 0 kept by mistake
             return "62" + digits[3:]
         return "62" + digits[1:] if digits.startswith("0") else digits
-    if kind in (EntityType.NIK, EntityType.NPWP, EntityType.REKENING):
+    if kind in _DIGIT_KINDS:
         return digits_of(value)
+    if kind in (EntityType.PLAT, EntityType.PASPOR):  # "B 1234 XYZ" is "b1234xyz"
+        return "".join(value.casefold().split())
     return " ".join(value.casefold().split())
+
+
+_DIGIT_KINDS = frozenset(
+    {
+        EntityType.NIK,
+        EntityType.NPWP,
+        EntityType.REKENING,
+        EntityType.KK,
+        EntityType.BPJS,
+        EntityType.SIM,
+        EntityType.KARTU,
+    }
+)
 
 
 class PlaceholderVault:
@@ -83,6 +98,11 @@ class PlaceholderVault:
     def entries(self) -> Iterator[VaultEntry]:
         """All entries, in the order they were allocated."""
         return iter(self._by_slot.values())
+
+    def names(self) -> tuple[str, ...]:
+        """Every name this conversation has masked so far, as first written: the masker looks
+        for them (and their words) in every later text, in any case (issue 11)."""
+        return tuple(e.value for e in self._by_slot.values() if e.kind is EntityType.NAMA)
 
     def __len__(self) -> int:
         return len(self._by_slot)

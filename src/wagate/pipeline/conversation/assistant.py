@@ -14,7 +14,8 @@ import structlog
 from wagate.domain.assistant_port import Assistant
 from wagate.domain.chat import AssistantUnavailable, ChatTurn
 from wagate.domain.conversation import Notices
-from wagate.domain.privacy.masking import mask, unmask
+from wagate.domain.privacy.masking import mask_turns, unmask
+from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.privacy.vault import PlaceholderVault
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.conversation.record import RunRecorder, notice
@@ -40,6 +41,8 @@ class Unavailable:
 class AskAssistant:
     assistant: Assistant
     vaults: VaultStore
+    # Extra recognisers beside the built-in ones (an optional named-entity model).
+    stages: Sequence[Recognizer] = ()
 
     async def __call__(
         self, burst: Burst, identity: Identity, prompt: Sequence[ChatTurn]
@@ -49,9 +52,13 @@ class AskAssistant:
         stored = await self.vaults.load(burst.conversation_id)
         vault = PlaceholderVault.from_dict(stored) if stored else PlaceholderVault()
         known = [name for name in (burst.contact_name, identity.account_name) if name]
+        # All turns of the call together: a name first recognised in the question is hidden
+        # in the history sent with it too.
+        texts = mask_turns(
+            [t.content for t in prompt], vault=vault, known_names=known, stages=self.stages
+        )
         masked = [
-            ChatTurn(role=t.role, content=mask(t.content, vault=vault, known_names=known))
-            for t in prompt
+            ChatTurn(role=t.role, content=text) for t, text in zip(prompt, texts, strict=True)
         ]
         await self.vaults.save(burst.conversation_id, vault.to_dict())
         try:

@@ -1,16 +1,21 @@
 """Step 2, consent (CP4): keywords change the state, with their evidence; before
-consent nothing goes further, after an opt-out nothing is said but the confirmation."""
+consent nothing goes further, after an opt-out nothing is said but the confirmation.
+
+The step always runs: with CONSENT_REQUIRED off (`required` False) it only honours the opt-out
+keyword (and the consent keyword as the way back), because opting out is a right, not a
+setting. The confirmation is the one outbound kind delivery lets through to an opted-out number
+(`OPTOUT_CONFIRMATION_KIND`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
 
 from wagate.domain.audit import AuditEvent, AuditTrail
-from wagate.domain.consent import Keywords, Notice, evaluate
+from wagate.domain.consent import OPTOUT_CONFIRMATION_KIND, Keywords, Notice, evaluate
 from wagate.domain.conversation import Notices
 from wagate.pipeline.ports import Burst, Identity, IdentityStore, OutboundDraft, PendingMessage
 
@@ -25,6 +30,7 @@ class ConsentGate:
     notices: Notices
     keywords: Keywords
     audit: AuditTrail | None = None
+    required: bool = True  # CONSENT_REQUIRED; off: opt-out only
 
     async def apply(
         self, burst: Burst, identity: Identity, now: datetime, draft: NoticeDraft
@@ -36,6 +42,7 @@ class ConsentGate:
             prompted_at=identity.consent_prompted_at,
             now=now,
             keywords=self.keywords,
+            required=self.required,
         )
         for state, index in result.changes:
             message = burst.messages[index]
@@ -59,8 +66,14 @@ class ConsentGate:
                 )
         if Notice.REQUEST in result.notices:
             await self.identities.mark_notice(identity.contact_id, kind="consent_prompt", at=now)
-        drafts = [draft(burst, notice.value, self._text(notice)) for notice in result.notices]
+        drafts = [self._draft(burst, notice, draft) for notice in result.notices]
         return [burst.messages[i] for i in result.answerable], drafts
+
+    def _draft(self, burst: Burst, notice: Notice, draft: NoticeDraft) -> OutboundDraft:
+        made = draft(burst, notice.value, self._text(notice))
+        if notice is Notice.OPTED_OUT:
+            return replace(made, kind=OPTOUT_CONFIRMATION_KIND)
+        return made
 
     def _text(self, notice: Notice) -> str:
         consent, optout = self.keywords.consent, self.keywords.optout

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from wagate.domain.identity import LINK_CODE_TTL, LinkCheck
+from wagate.domain.identity import LINK_CODE_KIND, LINK_CODE_TTL, LinkCheck
 from wagate.domain.phone import InvalidPhoneNumber, normalise_phone
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
@@ -157,10 +157,15 @@ class Accounts:
         learns where it went, never what it is."""
         await self.get(ref)
         number = _phone(phone)
+        # Before a code exists: a refused number never gets one stored either.
+        await self.sending.may_write(number, by=by, path=LINK_CODE_KIND)
         account, number, code = await self.store.start_link(ref, number, now=self._clock())
         minutes = int(LINK_CODE_TTL.total_seconds() // 60)
         await self.sending.text(
-            number, self.link_code_text.format(code=code, minutes=minutes), kind="link_code"
+            number,
+            self.link_code_text.format(code=code, minutes=minutes),
+            kind=LINK_CODE_KIND,
+            by=by,
         )
         await self.recorder.record(by, "account.link_code_sent", _subject(account))
         return LinkCodeSent(
@@ -172,7 +177,10 @@ class Accounts:
     async def verify(self, ref: str, code: str, *, by: Actor) -> tuple[LinkCheck, Account]:
         """Check the code; every try is recorded with its result (OK links the number)."""
         await self.get(ref)
-        result, account = await self.store.verify_link(ref, code.strip(), now=self._clock())
+        try:
+            result, account = await self.store.verify_link(ref, code.strip(), now=self._clock())
+        except ValueError as exc:  # the number was linked to another account meanwhile
+            raise Conflict(str(exc)) from exc
         await self.recorder.record(
             by, "account.link_verified", _subject(account), result=result.value
         )

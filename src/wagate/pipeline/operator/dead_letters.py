@@ -3,12 +3,13 @@ burst can be replayed, so a replay never duplicates something delivered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, InvalidReference, NotFound
 from wagate.pipeline.operator.ports import DeadLetterStore
+from wagate.pipeline.operator.recipients import Recipients
 from wagate.pipeline.operator.recorder import Recorder
 
 
@@ -21,6 +22,27 @@ def _subject(ref: str) -> str:
 class DeadLetters:
     store: DeadLetterStore
     recorder: Recorder
+    recipients: Recipients | None = field(default=None)
+
+    async def _may_replay(self, ref: str, by: Actor) -> None:
+        """A failed message to a number that opted out since stays failed (Conflict, audited);
+        delivery would refuse it anyway, this says so to the operator at once."""
+        if self.recipients is None or ref.strip().lower().startswith("in-"):
+            return
+        try:
+            found = await self.store.show(ref)
+        except ValueError as exc:
+            raise InvalidReference(str(exc)) from exc
+        if found is None or not found.get("to") or found.get("status") != "failed":
+            return
+        await self.recipients.ensure(
+            str(found["to"]),
+            by=by,
+            path="replay",
+            provider=found.get("provider"),
+            channel=found.get("channelId"),
+            subject=_subject(ref),
+        )
 
     async def listing(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         return await self.store.listing(limit=limit, offset=offset)
@@ -35,7 +57,9 @@ class DeadLetters:
         return found
 
     async def replay(self, ref: str, *, by: Actor) -> list[int | str]:
-        """One dead letter back on the queue; Conflict when it is not (or no longer) one."""
+        """One dead letter back on the queue; Conflict when it is not (or no longer) one, or
+        when its number may no longer be written to."""
+        await self._may_replay(ref, by)
         try:
             replayed = await self.store.replay(ref, at=self.recorder.clock())
         except ValueError as exc:

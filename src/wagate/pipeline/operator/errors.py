@@ -19,9 +19,9 @@ class InvalidReference(NotFound):
 
 class Rejected(OperatorError):
     """The request cannot be done as asked (a bad number, an empty text, an unknown template,
-    a provider that is not configured, a refused recipient)."""
+    a provider that is not configured)."""
 
 
 class Conflict(OperatorError):
     """The request clashes with what is stored (a username taken, a number linked elsewhere,
-    a message that is no longer a dead letter)."""
+    a message that is no longer a dead letter, a number whose contact opted out)."""

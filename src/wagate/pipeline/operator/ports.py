@@ -10,6 +10,19 @@ from typing import Any, Protocol
 from wagate.domain.audit import AuditEntry, AuditTrail, VerifyReport
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
+from wagate.pipeline.ports import RecipientCheck
+
+__all__ = [
+    "Account",
+    "AccountStore",
+    "AuditLog",
+    "ContactRightsStore",
+    "CredentialStore",
+    "DeadLetterStore",
+    "KeyStore",
+    "Outbox",
+    "RecipientCheck",
+]
 
 
 class Account(Protocol):
@@ -88,13 +101,6 @@ class Outbox(Protocol):
     ) -> tuple[int | None, int]:
         """(outbound id, or None when the key was used before; conversation id)."""
         ...
-
-
-class RecipientCheck(Protocol):
-    """The one check every operator message to a number passes (e.g. numbers that opted out
-    with BERHENTI): the reason to refuse, or None."""
-
-    async def refusal(self, number: str) -> str | None: ...
 
 
 class DeadLetterStore(Protocol):

@@ -2,7 +2,8 @@
 delivered in the conversation's order by its job, idempotent on the caller's key.
 
 Every message to a number leaves through `Sending._queue`, which asks the recipient check first:
-a rule about who may be written to (opt-outs) goes there once and covers every operator path."""
+a rule about who may be written to (opt-outs) goes there once and covers every operator path; a
+refusal is a Conflict and is audited (`recipients.py`)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,10 @@ from wagate.domain.window import TemplateError, TemplateSet
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Rejected
 from wagate.pipeline.operator.ports import Outbox, RecipientCheck
+from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
 
-
-class AnyoneMayBeWritten:
-    """The recipient check while no rule refuses anyone."""
-
-    async def refusal(self, number: str) -> str | None:
-        return None
+__all__ = ["AnyoneMayBeWritten", "SendReceipt", "Sending", "recipient"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,7 +73,7 @@ class Sending:
         """Free text, split into parts under WhatsApp's limit; `key` makes it idempotent
         (namespaced by the door, so an API key never collides with a CLI one)."""
         receipt = await self.text(
-            target, text, provider=provider, key=f"{by.via}:{key}" if key else None
+            target, text, by=by, provider=provider, key=f"{by.via}:{key}" if key else None
         )
         await self.recorder.record(
             by,
@@ -117,6 +114,7 @@ class Sending:
             f"[template {template.name}]",
             key=part_key,
             kind="template",
+            by=by,
             template={
                 "name": template.name,
                 "language": language or template.language,
@@ -144,12 +142,13 @@ class Sending:
         target: str,
         text: str,
         *,
+        by: Actor,
         provider: Provider | None = None,
         key: str | None = None,
         kind: str = "operator",
     ) -> SendReceipt:
         """Queue a text without an audit record of its own: for actions that record themselves
-        (a link code is `account.link_code_sent`)."""
+        (a link code is `account.link_code_sent`). `by` is named in a refusal's record."""
         if not self.channels:
             raise Rejected("no WhatsApp provider is configured")
         chosen = provider or next(iter(self.channels))
@@ -164,7 +163,7 @@ class Sending:
         queued, conversation_id = 0, 0
         for part_key, part in zip(keys, parts, strict=True):
             outbound_id, conversation_id = await self._queue(
-                chosen, number, part, key=part_key, kind=kind
+                chosen, number, part, key=part_key, kind=kind, by=by
             )
             queued += outbound_id is not None
         return SendReceipt(
@@ -175,6 +174,18 @@ class Sending:
             queued=queued,
         )
 
+    async def may_write(self, number: str, *, by: Actor, path: str) -> None:
+        """The recipient check alone, for an action that must refuse before it stores anything
+        (Conflict, audited)."""
+        chosen = next(iter(self.channels), None)
+        await Recipients(recorder=self.recorder, check=self.check).ensure(
+            number,
+            by=by,
+            path=path,
+            provider=chosen.value if chosen else None,
+            channel=self.channels[chosen] if chosen else None,
+        )
+
     async def _queue(
         self,
         provider: Provider,
@@ -183,11 +194,12 @@ class Sending:
         *,
         key: str,
         kind: str,
+        by: Actor,
         template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
-        refusal = await self.check.refusal(number)
-        if refusal is not None:
-            raise Rejected(refusal)
+        await Recipients(recorder=self.recorder, check=self.check).ensure(
+            number, by=by, path=kind, provider=provider.value, channel=self.channels[provider]
+        )
         return await self.outbox.enqueue(
             provider=provider,
             channel_id=self.channels[provider],

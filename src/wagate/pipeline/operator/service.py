@@ -30,8 +30,9 @@ from wagate.pipeline.operator.ports import (
     Outbox,
     RecipientCheck,
 )
+from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
-from wagate.pipeline.operator.sending import AnyoneMayBeWritten, Sending
+from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.operator.trail import Trail
 
 
@@ -65,20 +66,25 @@ class OperatorService:
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
+        check = recipients or AnyoneMayBeWritten()
         sending = Sending(
             outbox=outbox,
             channels=channels,
             capabilities=capabilities,
             recorder=recorder,
             templates=templates,
-            check=recipients or AnyoneMayBeWritten(),
+            check=check,
         )
         return cls(
             accounts=Accounts(
                 store=accounts, sending=sending, recorder=recorder, link_code_text=link_code_text
             ),
             sending=sending,
-            dead_letters=DeadLetters(store=dead_letters, recorder=recorder),
+            dead_letters=DeadLetters(
+                store=dead_letters,
+                recorder=recorder,
+                recipients=Recipients(recorder=recorder, check=check),
+            ),
             channels=Channels(credentials=credentials, configured=set(channels), recorder=recorder),
             contacts=Contacts(rights=rights, recorder=recorder),
             keys=Keys(store=keys, recorder=recorder),

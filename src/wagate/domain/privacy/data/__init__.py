@@ -1,0 +1,1 @@
+"""Generated data the privacy recognisers read (see tests/data/pii/make_words.py)."""

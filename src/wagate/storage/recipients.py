@@ -1,0 +1,37 @@
+"""Who may be written to (the pipeline's `RecipientCheck`): not a contact who opted out.
+
+The number is looked up by its blind-index digest, as a contact's phone (and as its BSUID, for
+a contact Meta names only that way); the number itself is not in the database."""
+
+from __future__ import annotations
+
+from wagate.domain.consent import OPTED_OUT, ConsentState
+from wagate.storage import blind
+from wagate.storage.blind import Indexer
+from wagate.storage.database import Database
+
+_OPTED_OUT_SQL = """
+SELECT 1 FROM contacts
+ WHERE tenant = %(tenant)s AND consent_state = %(withdrawn)s
+   AND (phone = %(phone)s OR user_id = %(user_id)s)
+ LIMIT 1
+"""
+
+
+class OptOuts:
+    def __init__(self, database: Database, indexer: Indexer, tenant: str) -> None:
+        self._database = database
+        self._indexer = indexer
+        self._tenant = tenant
+
+    async def refusal(self, number: str) -> str | None:
+        """`OPTED_OUT` when the contact with this number (or BSUID) opted out, else None."""
+        params = {
+            "tenant": self._tenant,
+            "withdrawn": ConsentState.WITHDRAWN.value,
+            "phone": self._indexer.digest(number, purpose=blind.PHONE),
+            "user_id": self._indexer.digest(number, purpose=blind.USER_ID),
+        }
+        async with self._database.pool.connection() as conn:
+            row = await (await conn.execute(_OPTED_OUT_SQL, params)).fetchone()
+        return OPTED_OUT if row is not None else None
