@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -33,7 +34,31 @@ HEARTBEAT_SECONDS = 2.0
 STALLED_AFTER = timedelta(seconds=15)
 
 
-def build_job_app(services: WorkerServices) -> procrastinate.App:
+# procrastinate records a job's outcome a moment after its coroutine ends; one still `doing`
+# this long after lost that write to a database outage.
+UNRECORDED_AFTER_SECONDS = 5.0
+
+
+class EndedJobs:
+    """The jobs whose coroutine ended in this process, and when (monotonic seconds): process
+    state on purpose, since only this process knows its coroutines are done."""
+
+    def __init__(self) -> None:
+        self._ended: dict[int, float] = {}
+
+    def ended(self, job_id: int) -> None:
+        self._ended[job_id] = time.monotonic()
+
+    def older_than(self, seconds: float) -> list[int]:
+        cutoff = time.monotonic() - seconds
+        return [job for job, at in self._ended.items() if at <= cutoff]
+
+    def forget(self, job_ids: list[int]) -> None:
+        for job in job_ids:
+            self._ended.pop(job, None)
+
+
+def build_job_app(services: WorkerServices, ended: EndedJobs | None = None) -> procrastinate.App:
     connector = procrastinate.PsycopgConnector(
         conninfo=services.database.url,
         min_size=1,
@@ -43,9 +68,18 @@ def build_job_app(services: WorkerServices) -> procrastinate.App:
     )
     app = procrastinate.App(connector=connector)
 
-    @app.task(name=TASK, queue=QUEUE)
-    async def converse(conversation_id: int, attempt: int = 0) -> None:
-        await run_conversation(services, conversation_id, attempt=attempt)
+    @app.task(name=TASK, queue=QUEUE, pass_context=True)
+    async def converse(
+        context: procrastinate.JobContext, conversation_id: int, attempt: int = 0
+    ) -> None:
+        job_id = context.job.id
+        if ended is not None and job_id is not None:
+            ended.forget([job_id])  # running again (a retried job keeps its id)
+        try:
+            await run_conversation(services, conversation_id, attempt=attempt)
+        finally:
+            if ended is not None and job_id is not None:
+                ended.ended(job_id)
 
     return app
 
@@ -100,9 +134,17 @@ async def run_conversation(
         await services.inbound_failures.clear(conversation_id)
 
 
-async def sweep_once(services: WorkerServices) -> tuple[int, int]:
+async def sweep_once(
+    services: WorkerServices, ended: EndedJobs | None = None
+) -> tuple[int, int]:
     now = services.clock()
     stalled = await services.conversations.fail_stalled_jobs(heartbeat_before=now - STALLED_AFTER)
+    if ended is not None:
+        # Jobs that ended here but stayed `doing` (their outcome was lost with the database):
+        # this process's heartbeat keeps them from looking stalled, so release them here.
+        done = ended.older_than(UNRECORDED_AFTER_SECONDS)
+        stalled += await services.conversations.fail_unrecorded_jobs(done)
+        ended.forget(done)
     grace = timedelta(seconds=services.tuning.sweep_interval_seconds)
     orphans = await services.conversations.requeue_orphans(
         older_than=now - grace, run_at=now, email_fallback=services.email_fallback
@@ -209,10 +251,10 @@ async def _fresh_statistics_forever(services: WorkerServices) -> None:
         await asyncio.sleep(STATISTICS_EVERY_SECONDS)
 
 
-async def _sweep_forever(services: WorkerServices) -> None:
+async def _sweep_forever(services: WorkerServices, ended: EndedJobs) -> None:
     while True:
         try:
-            await sweep_once(services)
+            await sweep_once(services, ended)
         except Exception as exc:
             log.error("sweep.failed", error_type=type(exc).__name__)
         await asyncio.sleep(services.tuning.sweep_interval_seconds)
@@ -250,8 +292,9 @@ async def _run_jobs_until_cancelled(
 
 async def run_worker(services: WorkerServices, *, name: str = "wagate") -> None:
     """Run until cancelled; on cancel, running jobs get a few seconds to finish."""
-    app = build_job_app(services)
-    sweeper = asyncio.create_task(_sweep_forever(services), name="wagate-sweep")
+    ended = EndedJobs()
+    app = build_job_app(services, ended)
+    sweeper = asyncio.create_task(_sweep_forever(services, ended), name="wagate-sweep")
     retainer = asyncio.create_task(_retain_forever(services), name="wagate-retention")
     checker = asyncio.create_task(_check_credentials_forever(services), name="wagate-credentials")
     statistics = asyncio.create_task(_fresh_statistics_forever(services), name="wagate-statistics")

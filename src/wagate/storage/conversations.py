@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +89,15 @@ WITH candidates AS (
       WHERE j.lock = 'conversation:' || c.conversation_id AND j.status IN ('todo', 'doing'))
 )
 """ + insert_job_sql("orphans", "conversation_id")
+
+# Jobs whose coroutine ended in this worker process, yet still `doing`: procrastinate's write
+# of the outcome was lost (the database went down just then). The worker lives on and beats
+# its heart, so `_STALLED_SQL` never releases them.
+_UNRECORDED_SQL = """
+UPDATE procrastinate_jobs SET status = 'failed'
+ WHERE id = ANY(%(ids)s) AND status = 'doing' AND task_name = %(task)s
+RETURNING id
+"""
 
 _STALLED_SQL = """
 UPDATE procrastinate_jobs job SET status = 'failed'
@@ -284,4 +294,13 @@ class PostgresConversationStore:
             cursor = await conn.execute(
                 _STALLED_SQL, {"task": TASK, "heartbeat_before": heartbeat_before}
             )
+            return len(await cursor.fetchall())
+
+    async def fail_unrecorded_jobs(self, job_ids: Sequence[int]) -> int:
+        """Of `job_ids` (jobs that ended in this process a while ago), mark those still `doing`
+        failed, so the orphan sweep can queue a fresh job for their conversations."""
+        if not job_ids:
+            return 0
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(_UNRECORDED_SQL, {"task": TASK, "ids": list(job_ids)})
             return len(await cursor.fetchall())
