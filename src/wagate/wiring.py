@@ -29,7 +29,7 @@ from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import TemplateSet
 from wagate.edge_services import WebhookEndpoints, WebServices, WorkerServices, WorkerTuning
 from wagate.notify.smtp import SmtpMailer
-from wagate.pipeline.consent_gate import ConsentGate
+from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.intake import Intake

@@ -10,6 +10,7 @@ from wagate.domain import errors as e
 from wagate.domain.breaker import BreakerPolicy, ChannelHealth, ChannelState
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.pacing import PairPacing
+from wagate.domain.provider_port import CredentialCheck
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import Template, TemplateSet
 from wagate.pipeline.channel_gate import PROBE_BUSY_WAIT, ChannelGate, GateRun, Go
@@ -18,7 +19,6 @@ from wagate.pipeline.outbound_audit import OutboundAudit
 from wagate.pipeline.outcomes import Deferred
 from wagate.pipeline.ports import OutboundMessage
 from wagate.pipeline.routing import AsTemplate, FreeForm, WindowClosed, route
-from wagate.providers.base import CredentialCheck
 from wagate.testing import (
     Clock,
     Directory,

@@ -12,7 +12,7 @@ from wagate.domain.consent import Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.identity import AccountView, IdentityPolicy
 from wagate.domain.retry import BackoffPolicy
-from wagate.pipeline.consent_gate import ConsentGate
+from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.conversation.review import Decision, ReviewCase, Verdict
 from wagate.pipeline.converse import Converse, ConversePolicy, Outcome
 from wagate.pipeline.deliver import Deliver

@@ -11,10 +11,10 @@ from wagate.domain import errors as e
 from wagate.domain.breaker import BreakerPolicy, ChannelState
 from wagate.domain.consent import OPTED_OUT, OPTOUT_CONFIRMATION_KIND
 from wagate.domain.pacing import PairPacing
+from wagate.domain.provider_port import CredentialCheck
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.ports import MailDeliveryError
-from wagate.providers.base import CredentialCheck
 from wagate.testing import (
     Clock,
     Directory,

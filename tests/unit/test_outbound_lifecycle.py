@@ -12,9 +12,9 @@ import pytest
 
 from wagate.domain import errors as e
 from wagate.domain.outbound import Cause, OutboundStatus, allowed, settled, sources
+from wagate.domain.provider_port import SentMessage
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.deliver import Deliver
-from wagate.providers.base import SentMessage
 from wagate.storage.statuses import guard, literal_set
 from wagate.testing import Clock, Directory, MemoryOutbox, ScriptedProvider
 

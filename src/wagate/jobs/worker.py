@@ -20,8 +20,8 @@ import structlog
 
 from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth, ChannelState
+from wagate.domain.provider_port import CredentialCheck
 from wagate.edge_services import WorkerServices
-from wagate.providers.base import CredentialCheck
 from wagate.storage.queue import QUEUE, TASK
 from wagate.storage.queue_statistics import refresh_if_stale
 
