@@ -10,16 +10,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from wagate.domain.breaker import BreakerPolicy
-from wagate.domain.messages import Provider
-from wagate.domain.provider_port import WebhookReceiver, WebhookRoute
+from wagate.domain.messages import Provider, WebhookBatch
+from wagate.domain.provider_port import InboundRequest, WebhookRoute
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.tenants import Tenant, TokenGrant
 from wagate.pipeline.converse import Converse
+from wagate.pipeline.inbound_routing import Receiving
 from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import OperatorService
+from wagate.pipeline.operator.tenants import TenantAdmin
+from wagate.pipeline.ports import IntakeResult
 from wagate.pipeline.status import GatewayStatus
+from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
 from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.conversations import PostgresConversationStore
@@ -32,17 +37,53 @@ from wagate.storage.rights import ContactRights
 Clock = Callable[[], datetime]
 
 
-class InboundAdapters(Protocol):
-    def inbound(self, provider: Provider) -> WebhookReceiver | None:
-        """The adapter that receives `provider`'s webhooks; None when it is not configured."""
+class WebhookIntake(Protocol):
+    """Finds who receives a webhook and commits what it accepted (see InboundRouter)."""
+
+    def receiving(self, provider: Provider, request: InboundRequest) -> Receiving | None: ...
+
+    async def receive(
+        self, batch: WebhookBatch, *, source: str, tenant: str | None
+    ) -> IntakeResult: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookEndpoints:
-    """The configured providers' webhook routes, and where their adapters are found."""
+    """The configured providers' webhook routes, and who receives and stores them."""
 
     routes: tuple[tuple[Provider, WebhookRoute], ...]
-    adapters: InboundAdapters
+    intake: WebhookIntake
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TenantServices:
+    """One tenant's services (MT1): what the web app and the worker use for its requests and
+    its jobs, built by wiring over the tenant's own settings, channels and credentials."""
+
+    tenant: Tenant
+    intake: Intake
+    operator: OperatorService
+    queries: ConversationQueries
+    status: GatewayStatus
+    converse: Converse
+    conversations: PostgresConversationStore
+    inbound_failures: InboundFailures
+    audit: PostgresAuditLog
+    rights: ContactRights
+    providers: ProviderRegistry
+    channel_health: PostgresChannelHealth
+    channels: Mapping[Provider, str]
+    retention: timedelta
+    email_fallback: bool
+
+    @property
+    def answers(self) -> bool:
+        return self.tenant.answers
+
+
+class TokenResolver(Protocol):
+    async def resolve(self, token: str) -> TokenGrant | None:
+        """Whom an issued API token speaks for; None for an unknown or revoked one."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,12 +91,12 @@ class WebServices:
     """Everything `wagate.web.app.create_app` serves: webhooks, operator API, metrics."""
 
     webhooks: WebhookEndpoints
-    intake: Intake
-    operator: OperatorService
-    queries: ConversationQueries
-    status: GatewayStatus
+    tenants: TenantRuntimes[TenantServices]
+    tenant_admin: TenantAdmin
+    tokens: TokenResolver
+    configuration: Mapping[str, Any]  # booleans and counts, for the public status
     ping: Callable[[], Awaitable[bool]]
-    api_token: str
+    api_token: str  # the platform admin's machine token (WAGATE_API_TOKEN)
     clock: Clock
     max_body_bytes: int
     max_pending_body_bytes: int  # unfinished request bodies held at once (slow clients)
@@ -70,7 +111,6 @@ class WorkerTuning:
     concurrency: int
     poll_seconds: float
     sweep_interval_seconds: float
-    retention: timedelta
     inbound_attempts: int
     credential_check_seconds: float
     degraded_probe_seconds: float
@@ -78,20 +118,12 @@ class WorkerTuning:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerServices:
-    """Everything `wagate.jobs.worker` runs: conversation jobs, the sweep, retention, credential
-    checks and the queue statistics."""
+    """Everything `wagate.jobs.worker` runs: each tenant's conversation jobs, sweeps,
+    retention and credential checks, and the queue statistics."""
 
     database: Database
-    converse: Converse
-    conversations: PostgresConversationStore
-    inbound_failures: InboundFailures
-    audit: PostgresAuditLog
-    rights: ContactRights
-    providers: ProviderRegistry
-    channel_health: PostgresChannelHealth
-    channels: Mapping[Provider, str]
+    tenants: TenantRuntimes[TenantServices]
     breaker: BreakerPolicy
     backoff: BackoffPolicy
-    email_fallback: bool
     clock: Clock
     tuning: WorkerTuning

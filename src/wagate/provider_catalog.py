@@ -18,6 +18,7 @@ from wagate.domain.messages import Provider
 from wagate.domain.provider_port import PluginContext, ProviderAdapter, ProviderSetup
 from wagate.providers.fonnte import inbound as fonnte_inbound
 from wagate.providers.fonnte.client import FonnteClient
+from wagate.providers.fonnte.inbound import FonnteWebhook
 from wagate.providers.meta import inbound as meta_inbound
 from wagate.providers.meta.client import MetaClient
 from wagate.settings import ConfigurationError, Settings, check_plugin
@@ -33,7 +34,9 @@ def _secret(value: Any) -> str:
 
 
 def meta(settings: Settings) -> ProviderSetup | None:
-    if not settings.meta_configured or not settings.meta_phone_number_id:
+    """Meta's app (secret, verify token) is the platform's: one webhook for every tenant's
+    numbers. The environment's number, when set, is the default tenant's."""
+    if not settings.meta_configured:
         return None
     webhook = meta_inbound.MetaWebhook(
         app_secret=_secret(settings.meta_app_secret),
@@ -49,23 +52,30 @@ def meta(settings: Settings) -> ProviderSetup | None:
             webhook=webhook,
         )
 
+    number = settings.meta_phone_number_id if settings.meta_number_configured else None
     return ProviderSetup(
         name=Provider.META,
         capabilities=MetaClient.capabilities,
         routes=meta_inbound.ROUTES,
-        channel_id=settings.meta_phone_number_id,
+        channel_id=number,
         token=_secret(settings.meta_access_token),
         connect=connect,
+        receiver=webhook,
+        shared_webhook=True,
     )
 
 
 def fonnte(settings: Settings) -> ProviderSetup | None:
-    if not settings.fonnte_configured:
-        return None
-    webhook = fonnte_inbound.FonnteWebhook(
-        secret=_secret(settings.fonnte_webhook_secret),
-        networks=tuple(ipaddress.ip_network(n, strict=False) for n in settings.fonnte_allowed_ips),
-    )
+    """Fonnte signs nothing: each device's webhook URL carries its own secret, which also
+    tells whose device it is. Its route exists even without a device in the environment, so
+    tenants can bring theirs."""
+    networks = tuple(ipaddress.ip_network(n, strict=False) for n in settings.fonnte_allowed_ips)
+
+    def listen(secret: str) -> FonnteWebhook:
+        return fonnte_inbound.FonnteWebhook(secret=secret, networks=networks)
+
+    configured = settings.fonnte_configured
+    webhook = listen(_secret(settings.fonnte_webhook_secret)) if configured else None
 
     def connect(_channel_id: str, token: str) -> ProviderAdapter:
         return FonnteClient(
@@ -79,9 +89,12 @@ def fonnte(settings: Settings) -> ProviderSetup | None:
         name=Provider.FONNTE,
         capabilities=FonnteClient.capabilities,
         routes=fonnte_inbound.ROUTES,
-        channel_id=FONNTE_CHANNEL,
+        channel_id=FONNTE_CHANNEL if configured else None,
         token=_secret(settings.fonnte_token),
         connect=connect,
+        receiver=webhook,
+        secret_param="secret",  # noqa: S106 - the name of a URL parameter
+        listen=listen,
     )
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
     AliasChoices,
+    BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -217,15 +219,24 @@ class Settings(BaseSettings):
         return self
 
     def _meta_problems(self) -> list[str]:
-        required = {
+        # The app (secret, verify token) is the platform's: tenants' numbers may be added
+        # later with `wagate tenants channel-add`. A number needs its token and the app.
+        app = {
             "META_APP_SECRET": self.meta_app_secret,
-            "META_ACCESS_TOKEN": self.meta_access_token,
-            "META_PHONE_NUMBER_ID": self.meta_phone_number_id,
             "META_WEBHOOK_VERIFY_TOKEN": self.meta_webhook_verify_token,
         }
-        missing = [name for name, value in required.items() if not _present(value)]
-        if missing and len(missing) < len(required):
-            return [f"Meta is half-configured: set {', '.join(missing)}"]
+        number = {
+            "META_ACCESS_TOKEN": self.meta_access_token,
+            "META_PHONE_NUMBER_ID": self.meta_phone_number_id,
+        }
+        missing_app = [name for name, value in app.items() if not _present(value)]
+        missing_number = [name for name, value in number.items() if not _present(value)]
+        if len(missing_number) < len(number):
+            missing = missing_app + missing_number
+            if missing:
+                return [f"Meta is half-configured: set {', '.join(missing)}"]
+        elif len(missing_app) == 1:
+            return [f"Meta is half-configured: set {missing_app[0]}"]
         return []
 
     def _fonnte_problems(self) -> list[str]:
@@ -270,7 +281,13 @@ class Settings(BaseSettings):
 
     @property
     def meta_configured(self) -> bool:
+        """The platform's Meta app is set: Meta webhooks are taken (for any tenant's number)."""
         return _present(self.meta_app_secret)
+
+    @property
+    def meta_number_configured(self) -> bool:
+        """A Meta number for the default tenant is set in the environment."""
+        return _present(self.meta_phone_number_id) and _present(self.meta_access_token)
 
     @property
     def fonnte_configured(self) -> bool:
@@ -283,6 +300,77 @@ class Settings(BaseSettings):
     def needs_sandbox(self) -> bool:
         """No provider credentials and no provider plugin: run against built-in fakes (OB5)."""
         return not (self.meta_configured or self.fonnte_configured or self.wagate_provider_plugins)
+
+
+class TenantOverrides(BaseModel):
+    """The settings a tenant may hold of its own (MT1): what its clients read and the limits of
+    its conversations. Everything else (database, queue, providers' URLs, timeouts) is the
+    platform's. Names are the environment variables', lower-case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system_prompt: str | None = Field(default=None, min_length=1, max_length=20_000)
+    ai_disclosure_text: str | None = Field(default=None, max_length=2000)
+    ai_disclaimer_text: str | None = Field(default=None, max_length=2000)
+    consent_required: bool | None = None
+    consent_keyword: str | None = Field(default=None, min_length=1, max_length=40)
+    optout_keyword: str | None = Field(default=None, min_length=1, max_length=40)
+    whatsapp_templates: str | None = None  # JSON, as WHATSAPP_TEMPLATES
+    rate_limit_per_minute: int | None = Field(default=None, ge=1)
+    max_message_chars: int | None = Field(default=None, ge=1)
+    retention_days: int | None = Field(default=None, ge=1)
+    identity_policy: IdentityPolicy | None = None
+    history_messages: int | None = Field(default=None, ge=0, le=500)
+    session_timeout_minutes: float | None = Field(default=None, gt=0)
+    link_notice_text: str | None = None
+    rate_limit_notice_text: str | None = None
+    too_long_notice_text: str | None = None
+    non_text_notice_text: str | None = None
+    apology_text: str | None = None
+    smtp_subject: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("whatsapp_templates", mode="before")
+    @classmethod
+    def _templates_as_json(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return json.dumps(value)
+        return value
+
+
+TENANT_SETTINGS = tuple(TenantOverrides.model_fields)
+
+
+def check_tenant_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides as stored (only those given, unset ones dropped), or ValueError naming
+    every bad one in one readable line."""
+    try:
+        checked = TenantOverrides.model_validate(dict(overrides))
+    except ValidationError as exc:
+        raise ValueError(_readable(exc)) from exc
+    values = checked.model_dump(mode="json", exclude_unset=True)
+    templates = values.get("whatsapp_templates")
+    if templates is not None:
+        try:
+            items = json.loads(templates)
+            if not isinstance(items, list):
+                raise TemplateError("must be a JSON list")
+            TemplateSet.parse(items)
+        except (ValueError, TemplateError) as exc:
+            raise ValueError(f"WHATSAPP_TEMPLATES: {exc}") from exc
+    return values
+
+
+def tenant_settings(platform: Settings, overrides: Mapping[str, Any]) -> Settings:
+    """The platform's settings with a tenant's overrides on top. A tenant's own prompt or
+    templates win over the platform's files too."""
+    values = {k: v for k, v in check_tenant_overrides(overrides).items() if v is not None}
+    if "system_prompt" in values:
+        values["system_prompt_file"] = None
+    if "whatsapp_templates" in values:
+        values["whatsapp_templates_file"] = None
+    if "identity_policy" in values:
+        values["identity_policy"] = IdentityPolicy(values["identity_policy"])
+    return platform.model_copy(update=values)
 
 
 def check_plugin(spec: str) -> Callable[..., Any]:
@@ -312,9 +400,13 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]).upper()
-            message = str(error["msg"]).removeprefix("Value error, ")
-            lines.append(f"{where}: {message}" if where else message)
-        raise ConfigurationError("invalid configuration: " + "; ".join(lines)) from exc
+        raise ConfigurationError("invalid configuration: " + _readable(exc)) from exc
+
+
+def _readable(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return "; ".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Callable
@@ -25,23 +26,49 @@ from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.privacy.recognizers import Recognizer
+from wagate.domain.provider_port import (
+    InboundRequest,
+    ProviderSetup,
+    Refusal,
+    Verdict,
+)
+from wagate.domain.provider_port import (
+    Rejected as Refused,
+)
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.tenants import Tenant, TenantChannel, TenantStatus
 from wagate.domain.window import TemplateSet
-from wagate.edge_services import WebhookEndpoints, WebServices, WorkerServices, WorkerTuning
+from wagate.edge_services import (
+    TenantServices,
+    WebhookEndpoints,
+    WebServices,
+    WorkerServices,
+    WorkerTuning,
+)
 from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
+from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
 from wagate.pipeline.intake import Intake
-from wagate.pipeline.operator import OperatorService
+from wagate.pipeline.operator import NotFound, OperatorService, Rejected
+from wagate.pipeline.operator.recorder import Recorder
+from wagate.pipeline.operator.tenants import TenantAdmin, TenantKeyStore
 from wagate.pipeline.ports import RecipientCheck
 from wagate.pipeline.status import GatewayStatus
+from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
 from wagate.security.crypto import AesGcmSealer, BlindIndex
 from wagate.security.keyfile_sealer import KeyfileSealer
 from wagate.security.keys import Keyring, load_or_create_keyfile
 from wagate.security.sealing import Sealer
-from wagate.settings import OPENROUTER_URL, ConfigurationError, Settings
+from wagate.settings import (
+    OPENROUTER_URL,
+    ConfigurationError,
+    Settings,
+    check_tenant_overrides,
+    tenant_settings,
+)
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
@@ -61,6 +88,7 @@ from wagate.storage.recipients import OptOuts
 from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
+from wagate.storage.tenants import ApiTokens, TenantCatalog
 from wagate.storage.vaults import PostgresVaultStore
 
 log = structlog.get_logger(__name__)
@@ -81,24 +109,40 @@ def _secret(value: Any) -> str | None:
 class Gateway:
     """What one process opened (database, clients) and what wiring built on it; `close()`
     releases it. The edges are never handed this: the web app gets `web`, the worker gets
-    `worker`; the CLI acts through `operator`."""
+    `worker`; the CLI acts through a tenant's `operator` or the platform's `tenant_admin`."""
 
     settings: Settings
     database: Database
     embedded: EmbeddedPostgres | None
     sealer: Sealer
     assistant: Assistant
-    providers: ProviderRegistry
     clock: Clock
-    accounts: AccountAdmin
-    operator: OperatorService
-    status: GatewayStatus
+    tenants: TenantRuntimes[TenantServices]
+    tenant_admin: TenantAdmin
     web: WebServices
     worker: WorkerServices
 
+    def services(self, tenant: str | None = None) -> TenantServices:
+        """A tenant's services (the default tenant's without a name)."""
+        tenant_id = tenant or self.tenants.default_id
+        services = self.tenants.get(tenant_id)
+        if services is None:
+            known = self.tenants.tenant(tenant_id)
+            state = "is erased" if known is not None else "does not exist"
+            raise NotFound(f"tenant {tenant_id!r} {state}")
+        return services
+
+    @property
+    def operator(self) -> OperatorService:
+        return self.services().operator
+
+    @property
+    def accounts(self) -> Any:
+        return self.services().operator.accounts.store
+
     async def close(self) -> None:
+        await self.tenants.aclose()
         await self.assistant.aclose()
-        await self.providers.aclose()
         await self.database.close()
         if self.embedded is not None:
             self.embedded.stop()
@@ -106,96 +150,72 @@ class Gateway:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Opened:
-    """What `open_gateway` opened or read before anything is built on it."""
+    """What `open_gateway` opened or read before anything is built on it: what every tenant
+    shares."""
 
     settings: Settings
     database: Database
     embedded: EmbeddedPostgres | None
     sealer: Sealer
     blind: Indexer
-    providers: ProviderRegistry
+    setups: tuple[ProviderSetup, ...]
     assistant: Assistant
     api_token: str
     link_pepper: str
+    keys: TenantKeyStore
+    pii_stages: list[Recognizer] = dataclasses.field(default_factory=list)
     context_hook: ContextHook | None = None
 
 
-def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
-    """Every service of the gateway, built once over what was opened."""
+async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
+    """The platform's services, and each tenant's, built over what was opened."""
     s = opened.settings
-    database, sealer, blind, tenant = opened.database, opened.sealer, opened.blind, s.wagate_tenant
-    inbound_failures = InboundFailures(database, tenant)
-    channel_health = PostgresChannelHealth(database, tenant)
-    credentials = PostgresCredentials(database, sealer, tenant)
-    opened.providers.token_source = credentials.current
-    audit = PostgresAuditLog(database, tenant)
-    accounts = AccountAdmin(database, sealer, blind, tenant, pepper=opened.link_pepper)
-    outbox = PostgresOutbox(database, sealer, blind, tenant)
-    opt_outs = OptOuts(database, blind, tenant)
-    conversations = PostgresConversationStore(database, sealer, blind, tenant)
-    backoff = BackoffPolicy(max_attempts=s.send_attempts)
-    breaker = breaker_policy(s)
-    channels = configured_channels(s)
-    templates = s.templates()
-    deliver = build_deliver(
-        s,
-        templates=templates,
-        outbox=outbox,
-        providers=opened.providers,
-        audit=audit,
-        contacts=accounts,
-        health=channel_health,
-        breaker=breaker,
-        backoff=backoff,
-        clock=clock,
-        recipients=opt_outs,
+    database = opened.database
+    catalog = ConfiguredTenants(
+        TenantCatalog(database, opened.sealer),
+        default=s.wagate_tenant,
+        channels=configured_tenant_channels(s, opened.setups),
     )
-    converse = build_converse(
-        opened, store=conversations, deliver=deliver, audit=audit, backoff=backoff, clock=clock
+    await catalog.ensure_default(at=clock())
+    await opened.keys.ensure(s.wagate_tenant)
+
+    async def build(tenant: Tenant) -> TenantServices:
+        if tenant.answers:
+            await opened.keys.ensure(tenant.id)
+        return build_tenant(opened, tenant, clock=clock)
+
+    async def retire(services: TenantServices) -> None:
+        await services.providers.aclose()
+
+    tenants: TenantRuntimes[TenantServices] = TenantRuntimes(
+        source=catalog, build=build, retire=retire, default=s.wagate_tenant
     )
-    status = GatewayStatus(
-        configuration=configuration_summary(s, embedded=opened.embedded is not None),
-        channels=channels,
-        health=channel_health,
-        ping=database.ping,
-        count=partial(read_gauges, database, tenant),
-    )
-    rights = ContactRights(database, sealer, blind, tenant)
-    operator = OperatorService.build(
-        audit=audit,
-        clock=clock,
-        accounts=accounts,
-        outbox=outbox,
-        channels=channels,
-        capabilities=configured_capabilities(s),
-        templates=templates,
-        link_code_text=converse.policy.notices.link_code,
-        dead_letters=DeadLetters(database, sealer, tenant, inbound_failures),
-        credentials=credentials,
-        rights=rights,
-        keys=KeyAdmin(
-            Resealer(database, sealer, tenant), keyfile_path(s), source="WAGATE_ENCRYPTION_KEYS"
-        ),
-        recipients=opt_outs,
+    await tenants.refresh(force=True)
+    # The platform's own records (tenant changes, tokens) go to the default tenant's chain.
+    recorder = Recorder(audit=tenants.default.audit, clock=clock)
+    tenant_admin = TenantAdmin(
+        store=catalog,
+        keys=opened.keys,
+        tokens=ApiTokens(database),
+        recorder=recorder,
+        default_tenant=s.wagate_tenant,
+        providers={setup.name for setup in opened.setups},
+        secret_providers={setup.name for setup in opened.setups if setup.secret_param},
+        check_settings=check_tenant_overrides,
+        changed=partial(tenants.refresh, force=True),
     )
     web = WebServices(
-        webhooks=webhook_endpoints(s, opened.providers),
-        intake=Intake(
-            store=IntakeStore(
-                database,
-                sealer,
-                blind,
-                tenant,
-                # Only the configured Meta number is answered; others are stored and flagged.
-                meta_channel=channels.get(Provider.META),
-                email_fallback=deliver.email is not None,
+        webhooks=WebhookEndpoints(
+            routes=tuple((setup.name, route) for setup in opened.setups for route in setup.routes),
+            intake=InboundRouter(
+                tenants,  # type: ignore[arg-type]
+                {setup.name: provider_inbound(setup, tenants) for setup in opened.setups},
             ),
-            debounce=timedelta(seconds=s.debounce_seconds),
-            clock=clock,
         ),
-        operator=operator,
-        queries=ConversationQueries(database, sealer, tenant),
-        status=status,
+        tenants=tenants,
+        tenant_admin=tenant_admin,
+        tokens=ApiTokens(database),
+        configuration=configuration_summary(s, embedded=opened.embedded is not None),
         ping=database.ping,
         api_token=opened.api_token,
         clock=clock,
@@ -206,17 +226,9 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     )
     worker = WorkerServices(
         database=database,
-        converse=converse,
-        conversations=conversations,
-        inbound_failures=inbound_failures,
-        audit=audit,
-        rights=rights,
-        providers=opened.providers,
-        channel_health=channel_health,
-        channels=channels,
-        breaker=breaker,
-        backoff=backoff,
-        email_fallback=deliver.email is not None,
+        tenants=tenants,
+        breaker=breaker_policy(s),
+        backoff=BackoffPolicy(max_attempts=s.send_attempts),
         clock=clock,
         tuning=worker_tuning(s),
     )
@@ -224,16 +236,243 @@ def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         settings=s,
         database=database,
         embedded=opened.embedded,
-        sealer=sealer,
+        sealer=opened.sealer,
         assistant=opened.assistant,
-        providers=opened.providers,
         clock=clock,
-        accounts=accounts,
-        operator=operator,
-        status=status,
+        tenants=tenants,
+        tenant_admin=tenant_admin,
         web=web,
         worker=worker,
     )
+
+
+def provider_inbound(
+    setup: ProviderSetup, tenants: TenantRuntimes[TenantServices]
+) -> ProviderInbound:
+    """How this provider's webhooks reach their tenant. A provider without a platform
+    receiver of its own (a plugin) is received by its default channel's adapter."""
+    receiver = setup.receiver
+    if receiver is None and setup.channel_id is not None:
+        receiver = _DefaultChannelReceiver(tenants, setup.name, setup.channel_id)
+    return ProviderInbound(
+        receiver=receiver,
+        shared_webhook=setup.shared_webhook,
+        secret_param=setup.secret_param,
+        listen=setup.listen,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _DefaultChannelReceiver:
+    """A plugin's webhooks, verified by the default tenant's adapter of its channel (the
+    adapter holds the plugin's secrets)."""
+
+    tenants: TenantRuntimes[TenantServices]
+    provider: Provider
+    channel_id: str
+
+    def receive(self, request: InboundRequest, *, now: datetime) -> Verdict:
+        adapter = self.tenants.default.providers.get(self.provider, self.channel_id)
+        if adapter is None:
+            return Refused(reason=Refusal.NOT_FOUND, detail="not found", cause="provider")
+        return adapter.receive(request, now=now)
+
+
+def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> TenantServices:
+    """Every service of one tenant, over its own settings, channels and credentials."""
+    s = tenant_settings(opened.settings, tenant.settings)
+    database, sealer, blind, tenant_id = opened.database, opened.sealer, opened.blind, tenant.id
+    inbound_failures = InboundFailures(database, tenant_id)
+    channel_health = PostgresChannelHealth(database, tenant_id)
+    credentials = PostgresCredentials(database, sealer, tenant_id)
+    providers = tenant_registry(opened.setups, tenant)
+    providers.token_source = credentials.current
+    audit = PostgresAuditLog(database, tenant_id)
+    accounts = AccountAdmin(database, sealer, blind, tenant_id, pepper=opened.link_pepper)
+    outbox = PostgresOutbox(database, sealer, blind, tenant_id)
+    opt_outs = OptOuts(database, blind, tenant_id)
+    conversations = PostgresConversationStore(database, sealer, blind, tenant_id)
+    backoff = BackoffPolicy(max_attempts=s.send_attempts)
+    breaker = breaker_policy(s)
+    channels = providers.default_channels
+    capabilities = {
+        setup.name: setup.capabilities for setup in opened.setups if setup.name in channels
+    }
+    templates = s.templates()
+    deliver = build_deliver(
+        s,
+        templates=templates,
+        outbox=outbox,
+        providers=providers,
+        audit=audit,
+        contacts=accounts,
+        health=channel_health,
+        breaker=breaker,
+        backoff=backoff,
+        clock=clock,
+        recipients=opt_outs,
+    )
+    converse = build_converse(
+        opened,
+        s,
+        tenant_id,
+        providers=providers,
+        store=conversations,
+        deliver=deliver,
+        audit=audit,
+        backoff=backoff,
+        clock=clock,
+    )
+    status = GatewayStatus(
+        configuration={"tenant": tenant_id, "status": tenant.status.value},
+        channels=channels,
+        health=channel_health,
+        ping=database.ping,
+        count=partial(read_gauges, database, tenant_id),
+    )
+    rights = ContactRights(database, sealer, blind, tenant_id)
+    operator = OperatorService.build(
+        audit=audit,
+        clock=clock,
+        accounts=accounts,
+        outbox=outbox,
+        channels=channels,
+        capabilities=capabilities,
+        templates=templates,
+        link_code_text=converse.policy.notices.link_code,
+        dead_letters=DeadLetters(database, sealer, tenant_id, inbound_failures),
+        credentials=credentials,
+        rights=rights,
+        keys=KeyAdmin(
+            Resealer(database, sealer, tenant_id),
+            keyfile_path(s),
+            source="WAGATE_ENCRYPTION_KEYS",
+        ),
+        recipients=opt_outs,
+    )
+    return TenantServices(
+        tenant=tenant,
+        intake=Intake(
+            store=IntakeStore(
+                database,
+                sealer,
+                blind,
+                tenant_id,
+                email_fallback=deliver.email is not None,
+            ),
+            debounce=timedelta(seconds=s.debounce_seconds),
+            clock=clock,
+        ),
+        operator=operator,
+        queries=ConversationQueries(database, sealer, tenant_id),
+        status=status,
+        converse=converse,
+        conversations=conversations,
+        inbound_failures=inbound_failures,
+        audit=audit,
+        rights=rights,
+        providers=providers,
+        channel_health=channel_health,
+        channels=channels,
+        retention=timedelta(days=s.retention_days),
+        email_fallback=deliver.email is not None,
+    )
+
+
+def tenant_registry(setups: tuple[ProviderSetup, ...], tenant: Tenant) -> ProviderRegistry:
+    """The tenant's adapters: its own channels, each with its own token. The first channel of
+    a provider is the one operator sends use."""
+    defaults: dict[Provider, str] = {}
+    for channel in tenant.channels:
+        defaults.setdefault(channel.provider, channel.channel_id)
+    return ProviderRegistry(
+        {setup.name: setup.connect for setup in setups},
+        channels=defaults,
+        channel_tokens={(c.provider, c.channel_id): c.token for c in tenant.channels},
+    )
+
+
+def configured_tenant_channels(
+    settings: Settings, setups: tuple[ProviderSetup, ...]
+) -> tuple[TenantChannel, ...]:
+    """The default tenant's channels from the environment (a single-firm install needs no
+    `wagate tenants` at all)."""
+    fonnte_secret = _secret(settings.fonnte_webhook_secret)
+    return tuple(
+        TenantChannel(
+            provider=setup.name,
+            channel_id=setup.channel_id,
+            token=setup.token,
+            account_id=settings.meta_business_account_id if setup.name == Provider.META else None,
+            webhook_secret=fonnte_secret if setup.secret_param and fonnte_secret else None,
+        )
+        for setup in setups
+        if setup.channel_id is not None
+    )
+
+
+class ConfiguredTenants:
+    """The catalogue as every process sees it: the default tenant carries the environment's
+    channels before any it was given in the catalogue."""
+
+    def __init__(
+        self, catalog: TenantCatalog, *, default: str, channels: tuple[TenantChannel, ...]
+    ) -> None:
+        self._catalog = catalog
+        self._default = default
+        self._channels = channels
+
+    async def ensure_default(self, *, at: datetime) -> None:
+        await self._catalog.add(self._default, self._default, {}, at=at)
+
+    async def stamp(self) -> tuple[int, int]:
+        return await self._catalog.stamp()
+
+    async def load(self) -> list[Tenant]:
+        return await self.all()
+
+    async def all(self) -> list[Tenant]:
+        return [self._with_configured(t) for t in await self._catalog.all()]
+
+    async def get(self, tenant_id: str) -> Tenant | None:
+        tenant = await self._catalog.get(tenant_id)
+        return self._with_configured(tenant) if tenant is not None else None
+
+    def _with_configured(self, tenant: Tenant) -> Tenant:
+        if tenant.id != self._default:
+            return tenant
+        return dataclasses.replace(tenant, channels=(*self._channels, *tenant.channels))
+
+    # Changes go to the catalogue as they are.
+
+    async def add(
+        self, tenant_id: str, name: str, settings: dict[str, Any], *, at: datetime
+    ) -> bool:
+        return await self._catalog.add(tenant_id, name, settings, at=at)
+
+    async def update(
+        self,
+        tenant_id: str,
+        *,
+        at: datetime,
+        name: str | None = None,
+        settings: dict[str, Any] | None = None,
+        status: TenantStatus | None = None,
+    ) -> bool:
+        return await self._catalog.update(
+            tenant_id, at=at, name=name, settings=settings, status=status
+        )
+
+    async def add_channel(self, tenant_id: str, channel: TenantChannel, *, at: datetime) -> None:
+        await self._catalog.add_channel(tenant_id, channel, at=at)
+
+    async def remove_channel(
+        self, tenant_id: str, provider: Provider, channel_id: str, *, at: datetime
+    ) -> bool:
+        return await self._catalog.remove_channel(tenant_id, provider, channel_id, at=at)
+
+    async def erase(self, tenant_id: str, *, at: datetime) -> None:
+        await self._catalog.erase(tenant_id, at=at)
 
 
 def build_deliver(
@@ -274,15 +513,18 @@ def build_deliver(
 
 def build_converse(
     opened: Opened,
+    settings: Settings,
+    tenant: str,
     *,
+    providers: ProviderRegistry,
     store: PostgresConversationStore,
     deliver: Deliver,
     audit: PostgresAuditLog,
     backoff: BackoffPolicy,
     clock: Clock,
 ) -> Converse:
-    s = opened.settings
-    database, sealer, tenant = opened.database, opened.sealer, s.wagate_tenant
+    s = settings
+    database, sealer = opened.database, opened.sealer
     identities = PostgresIdentityStore(database, sealer, opened.blind, tenant)
     policy = converse_policy(s)
     return Converse(
@@ -292,7 +534,7 @@ def build_converse(
         assistant=opened.assistant,
         vaults=PostgresVaultStore(database, sealer, tenant),
         deliver=deliver,
-        providers=opened.providers,
+        providers=providers,
         debounce=DebouncePolicy(
             quiet=timedelta(seconds=s.debounce_seconds),
             max_wait=timedelta(seconds=s.debounce_max_seconds),
@@ -301,7 +543,7 @@ def build_converse(
         policy=policy,
         clock=clock,
         context_hook=opened.context_hook,
-        pii_stages=pii_stages(s),
+        pii_stages=opened.pii_stages,
         audit=audit,
         consent=ConsentGate(
             identities=identities,
@@ -320,22 +562,9 @@ def worker_tuning(settings: Settings) -> WorkerTuning:
         concurrency=s.worker_concurrency,
         poll_seconds=s.job_poll_seconds,
         sweep_interval_seconds=s.sweep_interval_seconds,
-        retention=timedelta(days=s.retention_days),
         inbound_attempts=s.inbound_attempts,
         credential_check_seconds=s.credential_check_seconds,
         degraded_probe_seconds=s.degraded_probe_seconds,
-    )
-
-
-def webhook_endpoints(settings: Settings, providers: ProviderRegistry) -> WebhookEndpoints:
-    """Each configured provider's webhook routes, answered by its adapter."""
-    return WebhookEndpoints(
-        routes=tuple(
-            (setup.name, route)
-            for setup in provider_catalog.configured(settings)
-            for route in setup.routes
-        ),
-        adapters=providers,
     )
 
 
@@ -371,14 +600,22 @@ def configuration_summary(settings: Settings, *, embedded: bool) -> dict[str, An
 
 
 def configured_channels(settings: Settings) -> dict[Provider, str]:
-    """Each configured provider's own (default) channel: Meta's phone number id; Fonnte has
-    one device."""
-    return {setup.name: setup.channel_id for setup in provider_catalog.configured(settings)}
+    """The default tenant's channel of each provider configured in the environment: Meta's
+    phone number id; Fonnte has one device."""
+    return {
+        setup.name: setup.channel_id
+        for setup in provider_catalog.configured(settings)
+        if setup.channel_id is not None
+    }
 
 
 def configured_capabilities(settings: Settings) -> dict[Provider, Capabilities]:
     """What each configured provider's adapter declares it can do."""
-    return {setup.name: setup.capabilities for setup in provider_catalog.configured(settings)}
+    return {
+        setup.name: setup.capabilities
+        for setup in provider_catalog.configured(settings)
+        if setup.channel_id is not None
+    }
 
 
 def breaker_policy(settings: Settings) -> BreakerPolicy:
@@ -555,19 +792,41 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         if embedded is not None:
             embedded.stop()
         raise
-    return build_gateway(
-        Opened(
-            settings=settings,
-            database=database,
-            embedded=embedded,
-            sealer=build_sealer(settings, ring),
-            blind=BlindIndex(ring),
-            providers=provider_registry(settings),
-            api_token=api_token(settings),
-            assistant=build_assistant(settings),
-            link_pepper=data_dir_secret(settings, "link-code-pepper"),
-            context_hook=(
-                load_context_hook(settings.ai_context_hook) if settings.ai_context_hook else None
-            ),
+    setups = provider_catalog.configured(settings)
+    try:
+        return await build_gateway(
+            Opened(
+                settings=settings,
+                database=database,
+                embedded=embedded,
+                sealer=build_sealer(settings, ring),
+                blind=BlindIndex(ring),
+                setups=setups,
+                api_token=api_token(settings),
+                assistant=build_assistant(settings),
+                link_pepper=data_dir_secret(settings, "link-code-pepper"),
+                keys=MasterKeysOnly(),
+                pii_stages=pii_stages(settings),
+                context_hook=(
+                    load_context_hook(settings.ai_context_hook)
+                    if settings.ai_context_hook
+                    else None
+                ),
+            )
         )
-    )
+    except BaseException:
+        await database.close()
+        if embedded is not None:
+            embedded.stop()
+        raise
+
+
+class MasterKeysOnly:
+    """Until per-tenant data keys are wired: every tenant is sealed under the master keys,
+    so a tenant cannot be crypto-shredded."""
+
+    async def ensure(self, tenant: str) -> None:
+        return None
+
+    async def shred(self, tenant: str) -> None:
+        raise Rejected("this gateway seals every tenant under the master keys: cannot shred")

@@ -75,6 +75,22 @@ def test_an_unconfigured_provider_is_not_listed() -> None:
     assert [s.name for s in provider_catalog.configured(load(**FONNTE))] == [Provider.FONNTE]
 
 
+def test_fonnte_takes_tenants_devices_even_without_one_of_its_own() -> None:
+    """Its route exists for tenants' devices (each with its own URL secret); without a device
+    in the environment it has no default channel and no platform receiver."""
+    (fonnte,) = provider_catalog.configured(load())
+    assert fonnte.name is Provider.FONNTE and fonnte.channel_id is None
+    assert fonnte.receiver is None and fonnte.secret_param == "secret"
+    assert fonnte.listen is not None
+    assert configured_channels(load()) == {}
+
+
+def test_meta_with_only_its_app_takes_webhooks_for_tenants_numbers() -> None:
+    settings = load(meta_app_secret="app-secret", meta_webhook_verify_token="verify")
+    meta = next(s for s in provider_catalog.configured(settings) if s.name is Provider.META)
+    assert meta.channel_id is None and meta.shared_webhook and meta.receiver is not None
+
+
 def test_a_plugin_adds_its_provider_from_its_own_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -89,7 +105,8 @@ def test_a_plugin_adds_its_provider_from_its_own_environment(
 def test_a_plugin_without_its_environment_configures_nothing() -> None:
     settings = load(wagate_provider_plugins=f" {PLUGIN} ,")
     assert settings.wagate_provider_plugins == (PLUGIN,)
-    assert provider_catalog.configured(settings) == ()
+    assert [s.name for s in provider_catalog.configured(settings)] == [Provider.FONNTE]
+    assert configured_channels(settings) == {}
     assert not settings.needs_sandbox  # a plugin is meant to be the provider: no fake Meta
 
 

@@ -22,6 +22,8 @@ from wagate.domain.provider_port import (
     WebhookReceiver,
     WebhookRoute,
 )
+from wagate.pipeline.inbound_routing import Receiving
+from wagate.pipeline.ports import IntakeResult
 from wagate.web.webhooks import WebhookEndpoints, webhook_router
 
 NOW = datetime(2031, 5, 6, tzinfo=UTC)
@@ -41,32 +43,40 @@ class Scripted:
         return self.verdict
 
 
-class Adapters:
-    def __init__(self, adapter: WebhookReceiver) -> None:
-        self.adapter = adapter
-
-    def inbound(self, provider: Provider) -> WebhookReceiver | None:
-        return self.adapter if provider is ECHO else None
-
-
 class Intake:
+    """Receives with `adapter` for the tenant the URL's key names ("k-other" → "other"),
+    and keeps what it was asked to store."""
+
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
+        self.adapter: WebhookReceiver | None = None
         self.received: list[tuple[WebhookBatch, str]] = []
+        self.tenants: list[str | None] = []
 
-    async def receive(self, batch: WebhookBatch, *, source: str) -> None:
+    def receiving(self, provider: Provider, request: InboundRequest) -> Receiving | None:
+        if provider is not ECHO or self.adapter is None:
+            return None
+        key = request.path_params.get("key", "")
+        return Receiving(self.adapter, key.removeprefix("k-") if key.startswith("k-") else None)
+
+    async def receive(
+        self, batch: WebhookBatch, *, source: str, tenant: str | None
+    ) -> IntakeResult:
         if self.error is not None:
             raise self.error
         self.received.append((batch, source))
+        self.tenants.append(tenant)
+        return IntakeResult()
 
 
 def client(adapter: Scripted, intake: Intake) -> TestClient:
+    intake.adapter = adapter
     endpoints = WebhookEndpoints(
         routes=((ECHO, WebhookRoute(path="/hook/{key}", methods=("GET", "POST"))),),
-        adapters=Adapters(adapter),
+        intake=intake,
     )
     app = FastAPI()
-    app.include_router(webhook_router(endpoints=endpoints, intake=intake, clock=lambda: NOW))  # type: ignore[arg-type]
+    app.include_router(webhook_router(endpoints=endpoints, clock=lambda: NOW))
     return TestClient(app)
 
 
@@ -124,6 +134,22 @@ def test_a_refusal_becomes_its_status_code(reason: Refusal, status: int) -> None
 def test_a_batch_that_cannot_be_stored_is_a_503(error: Exception) -> None:
     response = client(Scripted(Accepted(batch=WebhookBatch())), Intake(error)).post("/hook/k")
     assert response.status_code == 503
+
+
+def test_the_receiving_tenant_reaches_the_intake() -> None:
+    intake = Intake()
+    test = client(Scripted(Accepted(batch=WebhookBatch())), intake)
+    assert test.post("/hook/k-firm-a").status_code == 200
+    assert test.post("/hook/plain").status_code == 200
+    assert intake.tenants == ["firm-a", None]
+
+
+def test_a_request_nobody_receives_is_a_404() -> None:
+    intake = Intake()
+    test = client(Scripted(Accepted(batch=WebhookBatch())), intake)
+    intake.adapter = None
+    assert test.post("/hook/k").status_code == 404
+    assert intake.received == []
 
 
 def test_only_the_configured_routes_exist() -> None:

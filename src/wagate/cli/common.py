@@ -13,12 +13,22 @@ import typer
 
 from wagate.observability.logs import configure_logging
 from wagate.pipeline.operator import InvalidReference, OperatorError, OperatorService
+from wagate.pipeline.operator.tenants import TenantAdmin
 from wagate.settings import ConfigurationError, Settings, load_settings
 
 if TYPE_CHECKING:
     from wagate.wiring import Gateway
 
 T = TypeVar("T")
+
+
+class _Selection:
+    """The tenant the command acts for (`wagate --tenant T …`); None: the default tenant."""
+
+    tenant: str | None = None
+
+
+selection = _Selection()
 
 
 def settings_or_exit() -> Settings:
@@ -79,8 +89,20 @@ def operate(
     *,
     usage_errors: tuple[type[OperatorError], ...] = (InvalidReference,),
 ) -> T:
-    """An operator action, through the service, as `operator:cli`."""
-    return with_gateway(lambda gateway: call(gateway.operator), usage_errors=usage_errors)
+    """An operator action for the selected tenant, through the service, as `operator:cli`."""
+    return with_gateway(
+        lambda gateway: call(gateway.services(selection.tenant).operator),
+        usage_errors=usage_errors,
+    )
+
+
+def administer(
+    call: Callable[[TenantAdmin], Awaitable[T]],
+    *,
+    usage_errors: tuple[type[OperatorError], ...] = (InvalidReference,),
+) -> T:
+    """A platform action on tenants, through the service, as `operator:cli`."""
+    return with_gateway(lambda gateway: call(gateway.tenant_admin), usage_errors=usage_errors)
 
 
 def show(value: Any) -> None:

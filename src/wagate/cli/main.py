@@ -5,6 +5,7 @@ each other."""
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -12,6 +13,7 @@ from wagate.cli import (
     accounts,
     audit,
     chat,
+    common,
     contacts,
     dead_letters,
     fakes,
@@ -25,6 +27,23 @@ from wagate.settings import ConfigurationError
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="wagate: a self-hosted WhatsApp AI gateway."
 )
+
+
+@app.callback()
+def choose_tenant(
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            help="Act for this tenant (accounts, send, dead letters …); default: the default "
+            "tenant (WAGATE_TENANT).",
+        ),
+    ] = None,
+) -> None:
+    """wagate: a self-hosted WhatsApp AI gateway."""
+    common.selection.tenant = tenant
+
+
 for command in (server.serve, server.worker, server.migrate, chat.chat, send.send):
     app.command()(command)
 app.command("send-template")(send.send_template)

@@ -158,16 +158,35 @@ class ProviderAdapter(MessagingProvider, WebhookReceiver, Protocol):
 Connect = Callable[[str, str], ProviderAdapter]
 
 
+# A tenant channel's webhook secret → the receiver that verifies webhooks sent with it.
+Listen = Callable[[str], WebhookReceiver]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderSetup:
-    """A configured provider: what wiring needs to route its webhooks and build its adapters."""
+    """A configured provider: what wiring needs to route its webhooks and build its adapters.
+
+    How a webhook finds its tenant (IN8) is the provider's to say:
+    * `shared_webhook`: one webhook (one app secret) for every channel; each part names its
+      channel, and the part goes to the tenant owning that channel (Meta's phone number id).
+    * `secret_param` + `listen`: each channel has its own secret in the webhook URL (Fonnte);
+      the secret picks the channel, and so the tenant, before anything is parsed.
+    * neither: every webhook belongs to the default tenant's channel (plugins, by default).
+    """
 
     name: Provider
     capabilities: Capabilities
     routes: tuple[WebhookRoute, ...]
-    channel_id: str  # the default channel: operator sends go there; inbound uses its adapter
+    # The default tenant's channel from the environment (operator sends go there), or None
+    # when only the platform part is configured (Meta's app: tenants bring their numbers).
+    channel_id: str | None
     token: str  # the configured token (`wagate tenants set-token` may replace it)
     connect: Connect
+    # The platform's receiver (its app secret); None: the default channel's adapter receives.
+    receiver: WebhookReceiver | None = None
+    shared_webhook: bool = False
+    secret_param: str | None = None
+    listen: Listen | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

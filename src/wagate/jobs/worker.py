@@ -21,7 +21,7 @@ import structlog
 from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth, ChannelState
 from wagate.domain.provider_port import CredentialCheck
-from wagate.edge_services import WorkerServices
+from wagate.edge_services import TenantServices, WorkerServices
 from wagate.storage.queue import QUEUE, TASK
 from wagate.storage.queue_statistics import refresh_if_stale
 
@@ -70,18 +70,42 @@ def build_job_app(services: WorkerServices, ended: EndedJobs | None = None) -> p
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True)
     async def converse(
-        context: procrastinate.JobContext, conversation_id: int, attempt: int = 0
+        context: procrastinate.JobContext,
+        conversation_id: int,
+        attempt: int = 0,
+        tenant: str | None = None,
     ) -> None:
         job_id = context.job.id
         if ended is not None and job_id is not None:
             ended.forget([job_id])  # running again (a retried job keeps its id)
         try:
-            await run_conversation(services, conversation_id, attempt=attempt)
+            await run_tenant_job(services, tenant, conversation_id, attempt=attempt)
         finally:
             if ended is not None and job_id is not None:
                 ended.ended(job_id)
 
     return app
+
+
+async def run_tenant_job(
+    services: WorkerServices, tenant: str | None, conversation_id: int, *, attempt: int = 0
+) -> None:
+    """Run the job with its tenant's services (jobs queued before tenants existed name none:
+    they are the default tenant's). A tenant added a moment ago by another process is picked
+    up here; an erased one's job has nothing left to do; a disabled one's messages wait,
+    stored, until it is enabled (the sweep queues them again)."""
+    tenant_id = tenant or services.tenants.default_id
+    scope = services.tenants.get(tenant_id)
+    if scope is None:
+        await services.tenants.refresh(force=True)
+        scope = services.tenants.get(tenant_id)
+    if scope is None:
+        log.warning("converse.tenant_gone", tenant=tenant_id, conversation_id=conversation_id)
+        return
+    if not scope.answers:
+        log.info("converse.tenant_disabled", tenant=tenant_id, conversation_id=conversation_id)
+        return
+    await run_conversation(services, scope, conversation_id, attempt=attempt)
 
 
 # The database itself failing (restart, network) is not the burst's fault: the job fails, and
@@ -91,20 +115,20 @@ _INFRASTRUCTURE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_poo
 
 
 async def run_conversation(
-    services: WorkerServices, conversation_id: int, *, attempt: int = 0
+    services: WorkerServices, scope: TenantServices, conversation_id: int, *, attempt: int = 0
 ) -> None:
     try:
-        await services.converse(conversation_id, attempt=attempt)
+        await scope.converse(conversation_id, attempt=attempt)
     except _INFRASTRUCTURE:
         raise
     except Exception as exc:
         now = services.clock()
         error = f"{type(exc).__name__}: {exc}"
-        failures, letter = await services.inbound_failures.record(
+        failures, letter = await scope.inbound_failures.record(
             conversation_id, error=error, at=now, limit=services.tuning.inbound_attempts
         )
         if letter is not None:
-            await services.audit.record(
+            await scope.audit.record(
                 AuditEvent(
                     action="burst.dead_lettered",
                     actor="worker",
@@ -115,40 +139,47 @@ async def run_conversation(
             )
             log.error(
                 "converse.dead_lettered",
+                tenant=scope.tenant.id,
                 conversation_id=conversation_id,
                 failures=failures,
                 error_type=type(exc).__name__,
             )
             # Later messages of the conversation (if any) still get their turn.
-            await services.conversations.defer(conversation_id, run_at=now, attempt=0)
+            await scope.conversations.defer(conversation_id, run_at=now, attempt=0)
             return
         delay = services.backoff.delay(failures - 1, jitter=0.5)
-        await services.conversations.defer(conversation_id, run_at=now + delay, attempt=attempt)
+        await scope.conversations.defer(conversation_id, run_at=now + delay, attempt=attempt)
         log.exception(
             "converse.failed",
+            tenant=scope.tenant.id,
             conversation_id=conversation_id,
             failures=failures,
             retry_in_s=round(delay.total_seconds(), 1),
         )
     else:
-        await services.inbound_failures.clear(conversation_id)
+        await scope.inbound_failures.clear(conversation_id)
 
 
-async def sweep_once(
-    services: WorkerServices, ended: EndedJobs | None = None
-) -> tuple[int, int]:
+async def sweep_once(services: WorkerServices, ended: EndedJobs | None = None) -> tuple[int, int]:
+    """Release jobs whose worker died (the queue is the platform's: once), then queue again
+    each answering tenant's messages that have no job."""
     now = services.clock()
-    stalled = await services.conversations.fail_stalled_jobs(heartbeat_before=now - STALLED_AFTER)
+    platform = services.tenants.default.conversations
+    stalled = await platform.fail_stalled_jobs(heartbeat_before=now - STALLED_AFTER)
     if ended is not None:
         # Jobs that ended here but stayed `doing` (their outcome was lost with the database):
         # this process's heartbeat keeps them from looking stalled, so release them here.
         done = ended.older_than(UNRECORDED_AFTER_SECONDS)
-        stalled += await services.conversations.fail_unrecorded_jobs(done)
+        stalled += await platform.fail_unrecorded_jobs(done)
         ended.forget(done)
     grace = timedelta(seconds=services.tuning.sweep_interval_seconds)
-    orphans = await services.conversations.requeue_orphans(
-        older_than=now - grace, run_at=now, email_fallback=services.email_fallback
-    )
+    orphans = 0
+    for tenant, scope in services.tenants.served():
+        if not tenant.answers:
+            continue  # a disabled tenant's messages wait for it to be enabled
+        orphans += await scope.conversations.requeue_orphans(
+            older_than=now - grace, run_at=now, email_fallback=scope.email_fallback
+        )
     if stalled or orphans:
         log.warning("sweep.recovered", stalled_jobs=stalled, conversations=orphans)
     return stalled, orphans
@@ -158,18 +189,23 @@ RETENTION_EVERY = timedelta(hours=1)
 
 
 async def retention_once(services: WorkerServices) -> dict[str, int]:
-    """CP7: purge content older than RETENTION_DAYS; the audit chain keeps its hashes."""
+    """CP7: purge each tenant's content older than its RETENTION_DAYS; the audit chain keeps
+    its hashes. Returns the counts summed over tenants."""
     now = services.clock()
-    cutoff = now - services.tuning.retention
-    counts = await services.rights.purge(cutoff=cutoff)
-    counts["audit_redacted"] = await services.audit.redact_before(cutoff, at=now)
-    if any(counts.values()):
-        await services.audit.record(
-            AuditEvent(action="retention.purged", actor="worker", subject=None, details=counts),
-            at=now,
-        )
-        log.info("retention.purged", **counts)
-    return counts
+    totals: dict[str, int] = {}
+    for tenant, scope in services.tenants.served():
+        cutoff = now - scope.retention
+        counts = await scope.rights.purge(cutoff=cutoff)
+        counts["audit_redacted"] = await scope.audit.redact_before(cutoff, at=now)
+        if any(counts.values()):
+            await scope.audit.record(
+                AuditEvent(action="retention.purged", actor="worker", subject=None, details=counts),
+                at=now,
+            )
+            log.info("retention.purged", tenant=tenant.id, **counts)
+        for name, count in counts.items():
+            totals[name] = totals.get(name, 0) + count
+    return totals
 
 
 async def _retain_forever(services: WorkerServices) -> None:
@@ -182,14 +218,25 @@ async def _retain_forever(services: WorkerServices) -> None:
 
 
 async def check_credentials_once(services: WorkerServices) -> dict[str, str]:
-    """OU7: ask each provider whether our token works; a refused token degrades the channel,
-    a valid one ends a degraded state. Sends nothing."""
-    await services.providers.refresh(force=True)
+    """OU7: ask each tenant's providers whether its tokens work; a refused token degrades
+    that tenant's channel only, a valid one ends a degraded state. Sends nothing. Results
+    are keyed `tenant/provider`."""
+    results: dict[str, str] = {}
+    for tenant, scope in services.tenants.served():
+        if not tenant.answers:
+            continue
+        for provider, check in (await _check_tenant(services, scope)).items():
+            results[f"{tenant.id}/{provider}"] = check
+    return results
+
+
+async def _check_tenant(services: WorkerServices, scope: TenantServices) -> dict[str, str]:
+    await scope.providers.refresh(force=True)
     results: dict[str, str] = {}
     now = services.clock()
     policy = services.breaker
-    for provider, channel_id in services.channels.items():
-        client = services.providers.get(provider, channel_id)
+    for provider, channel_id in scope.channels.items():
+        client = scope.providers.get(provider, channel_id)
         if client is None:
             continue
         check = await client.check_credentials()
@@ -202,16 +249,17 @@ async def check_credentials_once(services: WorkerServices) -> dict[str, str]:
             else partial(policy.token_valid, now=now)
         )
 
-        before, after = await services.channel_health.change(provider, channel_id, transition)
+        before, after = await scope.channel_health.change(provider, channel_id, transition)
         if before.state is not after.state:
             log.warning(
                 "channel.state_changed",
+                tenant=scope.tenant.id,
                 provider=provider.value,
                 before=before.state.value,
                 after=after.state.value,
                 by="credential_check",
             )
-            await services.audit.record(
+            await scope.audit.record(
                 AuditEvent(
                     action="channel.state_changed",
                     actor="worker",
@@ -226,13 +274,14 @@ async def check_credentials_once(services: WorkerServices) -> dict[str, str]:
 async def _check_credentials_forever(services: WorkerServices) -> None:
     """At start, then every CREDENTIAL_CHECK_SECONDS — more often while a channel is degraded."""
     while True:
+        degraded = False
         try:
             await check_credentials_once(services)
-            healths = await services.channel_health.all()
+            for _tenant, scope in services.tenants.served():
+                healths = await scope.channel_health.all()
+                degraded |= any(h.state is ChannelState.DEGRADED for _, _, h in healths)
         except Exception as exc:
             log.error("credentials.check_failed", error_type=type(exc).__name__)
-            healths = []
-        degraded = any(h.state is ChannelState.DEGRADED for _, _, h in healths)
         tuning = services.tuning
         wait = tuning.degraded_probe_seconds if degraded else tuning.credential_check_seconds
         await asyncio.sleep(wait)
@@ -298,11 +347,12 @@ async def run_worker(services: WorkerServices, *, name: str = "wagate") -> None:
     retainer = asyncio.create_task(_retain_forever(services), name="wagate-retention")
     checker = asyncio.create_task(_check_credentials_forever(services), name="wagate-credentials")
     statistics = asyncio.create_task(_fresh_statistics_forever(services), name="wagate-statistics")
+    follower = asyncio.create_task(services.tenants.follow(), name="wagate-tenants")
     log.info("worker.started", concurrency=services.tuning.concurrency)
     try:
         await _run_jobs_until_cancelled(app, services, name)
     finally:
-        for task in (sweeper, retainer, checker, statistics):
+        for task in (sweeper, retainer, checker, statistics, follower):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -29,9 +29,12 @@ class ProviderRegistry:
         channels: dict[Provider, str] | None = None,
         token_source: TokenSource | None = None,
         refresh_every: float = 2.0,
+        channel_tokens: dict[tuple[Provider, str], str] | None = None,
     ) -> None:
         self._factories = factories
         self._tokens = dict(tokens or {})
+        # A tenant's channels may each have their own token (two WABAs, two Fonnte devices).
+        self._channel_tokens = dict(channel_tokens or {})
         self._channels = dict(channels or {})
         self._versions: dict[Provider, int] = {}
         self._clients: dict[tuple[Provider, str], ProviderAdapter] = {}
@@ -46,8 +49,12 @@ class ProviderRegistry:
         listed = {setup.name: setup for setup in setups}
         return cls(
             {name: setup.connect for name, setup in listed.items()},
-            {name: setup.token for name, setup in listed.items()},
-            channels={name: setup.channel_id for name, setup in listed.items()},
+            {name: setup.token for name, setup in listed.items() if setup.channel_id},
+            channels={
+                name: setup.channel_id
+                for name, setup in listed.items()
+                if setup.channel_id is not None
+            },
         )
 
     def get(self, provider: Provider, channel_id: str) -> ProviderAdapter | None:
@@ -57,8 +64,19 @@ class ProviderRegistry:
             factory = self._factories.get(provider)
             if factory is None:
                 return None
-            client = self._clients[key] = factory(channel_id, self._tokens.get(provider, ""))
+            client = self._clients[key] = factory(channel_id, self._token(provider, channel_id))
         return client
+
+    def _token(self, provider: Provider, channel_id: str) -> str:
+        """A token replaced at run time wins; then the channel's own; then the provider's."""
+        if provider in self._versions:
+            return self._tokens[provider]
+        own = self._channel_tokens.get((provider, channel_id))
+        return own if own is not None else self._tokens.get(provider, "")
+
+    @property
+    def default_channels(self) -> dict[Provider, str]:
+        return dict(self._channels)
 
     def inbound(self, provider: Provider) -> WebhookReceiver | None:
         """The adapter that verifies and parses `provider`'s webhooks (None: not configured)."""

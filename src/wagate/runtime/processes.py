@@ -28,6 +28,7 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
         settings = await sandbox.start(settings, gateway_port=port)
     gateway = await open_gateway(settings)
     worker: asyncio.Task[None] | None = None
+    follower: asyncio.Task[None] | None = None
     try:
         config = uvicorn.Config(
             create_app(gateway.web),
@@ -52,6 +53,8 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
             loop.add_signal_handler(signum, server.request_exit)
         if with_worker:
             worker = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
+        else:  # the worker follows the tenant catalogue itself; a web-only process must too
+            follower = asyncio.create_task(gateway.tenants.follow(), name="wagate-tenants")
         log.info(
             "gateway.started",
             host=host,
@@ -64,10 +67,11 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
         freeze_startup_objects()
         await server.serve()
     finally:
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        for task in (worker, follower):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await gateway.close()
         if sandbox is not None:
             await sandbox.stop()

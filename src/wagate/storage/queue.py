@@ -41,12 +41,23 @@ def insert_job_sql(source: str, conversation_column: str, *, advance: bool = Fal
     SELECT '{QUEUE}', '{TASK}',
            'conversation:' || {conversation_column}, 'conversation:' || {conversation_column},
            jsonb_build_object('conversation_id', {conversation_column},
-                              'attempt', %(attempt)s::int),
+                              'attempt', %(attempt)s::int,
+                              'tenant', {_tenant_of(conversation_column)}),
            %(run_at)s
       FROM {source}
     ON CONFLICT (queueing_lock) WHERE status = 'todo' {_ADVANCE if advance else "DO NOTHING"}
     RETURNING id
     """
+
+
+def _tenant_of(conversation_column: str) -> str:
+    """The job names its tenant, so the worker runs it with that tenant's services. Every
+    transaction sets its tenant (row-level security); the conversation's own row is the
+    fallback for a connection that did not (the owner's, in maintenance scripts)."""
+    return (
+        "COALESCE(NULLIF(current_setting('wagate.tenant', true), ''), "
+        f"(SELECT c.tenant FROM conversations c WHERE c.id = {conversation_column}))"
+    )
 
 
 # Only ever earlier: `WHERE` leaves a job due sooner untouched (no new row version either).

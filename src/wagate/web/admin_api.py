@@ -4,18 +4,19 @@ its errors map here to 404 (NotFound), 409 (Conflict) and 422 (Rejected)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
 
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
-from wagate.pipeline.operator import API, Conflict, NotFound, OperatorError, OperatorService
-from wagate.web.api import MAX_OFFSET, bearer_guard
+from wagate.pipeline.operator import Conflict, NotFound, OperatorError
+from wagate.web.api import MAX_OFFSET
+from wagate.web.scope import Caller
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -120,55 +121,64 @@ class OperatorRoute(APIRoute):
         return answer
 
 
+def _platform_only(who: Caller) -> None:
+    """The master keys are the platform's: a tenant's token may not rotate them."""
+    if not who.platform:
+        raise HTTPException(status_code=403, detail="platform administrators only")
+
+
 def _key(idempotency_key: str | None) -> str | None:
     return idempotency_key or None
 
 
-def admin_router(*, operator: OperatorService, api_token: str) -> APIRouter:
-    router = APIRouter(
-        prefix="/api", dependencies=[Depends(bearer_guard(api_token))], route_class=OperatorRoute
-    )
-    accounts, sending = operator.accounts, operator.sending
+def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
+    """Each route acts for the caller's tenant, as the caller (the audit trail names them)."""
+    router = APIRouter(prefix="/api", route_class=OperatorRoute)
+    caller = Depends(scope)
 
     @router.get("/accounts")
-    async def list_accounts() -> dict[str, Any]:
-        return {"items": [a.as_json() for a in await accounts.list()]}
+    async def list_accounts(who: Caller = caller) -> dict[str, Any]:
+        return {"items": [a.as_json() for a in await who.services.operator.accounts.list()]}
 
     @router.post("/accounts", status_code=201)
-    async def add_account(body: NewAccount) -> dict[str, Any]:
-        return (await accounts.create(**body.model_dump(), by=API)).as_json()
+    async def add_account(body: NewAccount, who: Caller = caller) -> dict[str, Any]:
+        return (
+            await who.services.operator.accounts.create(**body.model_dump(), by=who.actor)
+        ).as_json()
 
     @router.post("/accounts/import", response_model=None)
-    async def import_accounts(request: Request) -> Response | dict[str, Any]:
+    async def import_accounts(request: Request, who: Caller = caller) -> Response | dict[str, Any]:
         """The CSV itself as the body: username,name,role,email,phone,approved."""
         body = await request.body()
         if len(body) > MAX_CSV_BYTES:
             return JSONResponse({"detail": "file too large"}, status_code=413)
-        added, updated = await accounts.import_csv(
-            body.decode("utf-8-sig", errors="replace"), by=API, source="body"
+        added, updated = await who.services.operator.accounts.import_csv(
+            body.decode("utf-8-sig", errors="replace"), by=who.actor, source="body"
         )
         return {"added": added, "updated": updated}
 
     @router.post("/accounts/{ref}/approve")
-    async def approve(ref: str) -> dict[str, Any]:
-        return (await accounts.approve(ref, by=API)).as_json()
+    async def approve(ref: str, who: Caller = caller) -> dict[str, Any]:
+        return (await who.services.operator.accounts.approve(ref, by=who.actor)).as_json()
 
     @router.post("/accounts/{ref}/revoke")
-    async def revoke(ref: str) -> dict[str, Any]:
-        return (await accounts.approve(ref, by=API, approved=False)).as_json()
+    async def revoke(ref: str, who: Caller = caller) -> dict[str, Any]:
+        return (
+            await who.services.operator.accounts.approve(ref, by=who.actor, approved=False)
+        ).as_json()
 
     @router.post("/accounts/{ref}/unlink")
-    async def unlink(ref: str) -> dict[str, Any]:
-        return (await accounts.unlink(ref, by=API)).as_json()
+    async def unlink(ref: str, who: Caller = caller) -> dict[str, Any]:
+        return (await who.services.operator.accounts.unlink(ref, by=who.actor)).as_json()
 
     @router.post("/accounts/{ref}/link-directly")
-    async def link_directly(ref: str, body: PhoneBody) -> dict[str, Any]:
+    async def link_directly(ref: str, body: PhoneBody, who: Caller = caller) -> dict[str, Any]:
         """The operator vouches for the number: no code."""
-        return (await accounts.link(ref, body.phone, by=API)).as_json()
+        return (await who.services.operator.accounts.link(ref, body.phone, by=who.actor)).as_json()
 
     @router.post("/accounts/{ref}/link", status_code=202)
-    async def start_link(ref: str, body: PhoneBody) -> dict[str, Any]:
-        sent = await accounts.send_link_code(ref, body.phone, by=API)
+    async def start_link(ref: str, body: PhoneBody, who: Caller = caller) -> dict[str, Any]:
+        sent = await who.services.operator.accounts.send_link_code(ref, body.phone, by=who.actor)
         # The code goes to the phone only: the caller learns where, never what.
         return {
             "account": sent.account.id,
@@ -178,30 +188,38 @@ def admin_router(*, operator: OperatorService, api_token: str) -> APIRouter:
         }
 
     @router.post("/accounts/{ref}/verify")
-    async def verify_link(ref: str, body: CodeBody) -> JSONResponse:
-        result, account = await accounts.verify(ref, body.code, by=API)
+    async def verify_link(ref: str, body: CodeBody, who: Caller = caller) -> JSONResponse:
+        result, account = await who.services.operator.accounts.verify(ref, body.code, by=who.actor)
         if result is not LinkCheck.OK:
             return JSONResponse({"detail": result.value}, status_code=_LINK_STATUS[result])
         return JSONResponse({"linked": True, "account": account.as_json()})
 
     @router.post("/whatsapp/send", status_code=202)
     async def send(
-        body: SendBody, idempotency_key: str | None = Header(default=None, max_length=200)
+        body: SendBody,
+        idempotency_key: str | None = Header(default=None, max_length=200),
+        who: Caller = caller,
     ) -> dict[str, Any]:
-        receipt = await sending.send(
-            body.target, body.message, by=API, provider=body.provider, key=_key(idempotency_key)
+        receipt = await who.services.operator.sending.send(
+            body.target,
+            body.message,
+            by=who.actor,
+            provider=body.provider,
+            key=_key(idempotency_key),
         )
         return receipt.as_json()
 
     @router.post("/whatsapp/send-template", status_code=202)
     async def send_template(
-        body: TemplateBody, idempotency_key: str | None = Header(default=None, max_length=200)
+        body: TemplateBody,
+        idempotency_key: str | None = Header(default=None, max_length=200),
+        who: Caller = caller,
     ) -> dict[str, Any]:
-        receipt = await sending.send_template(
+        receipt = await who.services.operator.sending.send_template(
             body.target,
             body.template,
             body.parameters,
-            by=API,
+            by=who.actor,
             language=body.language,
             key=_key(idempotency_key),
         )
@@ -211,48 +229,58 @@ def admin_router(*, operator: OperatorService, api_token: str) -> APIRouter:
 
     @router.get("/dead-letters")
     async def list_dead_letters(
-        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
+        who: Caller = caller,
     ) -> dict[str, Any]:
-        return {"items": await operator.dead_letters.listing(limit=limit, offset=offset)}
+        return {
+            "items": await who.services.operator.dead_letters.listing(limit=limit, offset=offset)
+        }
 
     @router.post("/dead-letters/replay")
-    async def replay_all_dead_letters() -> dict[str, Any]:
-        return {"replayed": await operator.dead_letters.replay_all(by=API)}
+    async def replay_all_dead_letters(who: Caller = caller) -> dict[str, Any]:
+        return {"replayed": await who.services.operator.dead_letters.replay_all(by=who.actor)}
 
     @router.get("/dead-letters/{ref}")
-    async def show_dead_letter(ref: str = DEAD_LETTER_REF) -> dict[str, Any]:
-        return await operator.dead_letters.show(ref)
+    async def show_dead_letter(ref: str = DEAD_LETTER_REF, who: Caller = caller) -> dict[str, Any]:
+        return await who.services.operator.dead_letters.show(ref)
 
     @router.post("/dead-letters/{ref}/replay")
-    async def replay_dead_letter(ref: str = DEAD_LETTER_REF) -> dict[str, Any]:
-        return {"replayed": await operator.dead_letters.replay(ref, by=API)}
+    async def replay_dead_letter(
+        ref: str = DEAD_LETTER_REF, who: Caller = caller
+    ) -> dict[str, Any]:
+        return {"replayed": await who.services.operator.dead_letters.replay(ref, by=who.actor)}
 
     @router.put("/channels/{provider}/token")
-    async def set_token(provider: Provider, body: TokenBody) -> dict[str, Any]:
-        version = await operator.channels.set_token(provider, body.token, by=API)
+    async def set_token(
+        provider: Provider, body: TokenBody, who: Caller = caller
+    ) -> dict[str, Any]:
+        version = await who.services.operator.channels.set_token(provider, body.token, by=who.actor)
         return {"provider": provider.value, "version": version}
 
     @router.post("/contacts/export")
-    async def export_contact(body: PhoneBody) -> dict[str, Any]:
-        return await operator.contacts.export(body.phone, by=API)
+    async def export_contact(body: PhoneBody, who: Caller = caller) -> dict[str, Any]:
+        return await who.services.operator.contacts.export(body.phone, by=who.actor)
 
     @router.post("/contacts/erase")
-    async def erase_contact(body: PhoneBody) -> dict[str, int]:
-        return await operator.contacts.erase(body.phone, by=API)
+    async def erase_contact(body: PhoneBody, who: Caller = caller) -> dict[str, int]:
+        return await who.services.operator.contacts.erase(body.phone, by=who.actor)
 
     @router.get("/keys/status")
-    async def keys_status() -> dict[str, int]:
-        return await operator.keys.status()
+    async def keys_status(who: Caller = caller) -> dict[str, int]:
+        return await who.services.operator.keys.status()
 
     @router.post("/keys/rotate")
-    async def keys_rotate() -> dict[str, Any]:
+    async def keys_rotate(who: Caller = caller) -> dict[str, Any]:
         """A new current key; this process follows the key file within a second, so re-seal
         (`POST /api/keys/reseal`) after that."""
-        rotation = await operator.keys.rotate(by=API)
+        _platform_only(who)
+        rotation = await who.services.operator.keys.rotate(by=who.actor)
         return {"currentKey": rotation.key_id, "keys": rotation.keys}
 
     @router.post("/keys/reseal")
-    async def keys_reseal() -> dict[str, int]:
-        return await operator.keys.reseal(by=API)
+    async def keys_reseal(who: Caller = caller) -> dict[str, int]:
+        _platform_only(who)
+        return await who.services.operator.keys.reseal(by=who.actor)
 
     return router

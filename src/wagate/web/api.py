@@ -3,22 +3,24 @@ except health and status, which reveal nothing but booleans."""
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Security
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from wagate.edge_services import TenantServices
+from wagate.pipeline.tenancy import TenantRuntimes
+from wagate.web.scope import Caller
 
 ACTIVE_SESSION_WINDOW = timedelta(minutes=30)
+HEALTH_CACHE_SECONDS = 1.0
 # Ids and offsets are PostgreSQL bigints: anything larger is a 422, never a database error.
 MAX_BIGINT = 2**63 - 1
 # Offsets leave room for a page to be added to them inside a bigint.
 MAX_OFFSET = MAX_BIGINT - 10_000
-# Declared in the OpenAPI schema; the check itself stays ours (401 with WWW-Authenticate).
-BEARER = HTTPBearer(auto_error=False, description="WAGATE_API_TOKEN")
 
 
 class ConversationReader(Protocol):
@@ -35,33 +37,16 @@ class ConversationReader(Protocol):
         """None when there is no such conversation."""
 
 
-def bearer_guard(api_token: str) -> Callable[..., Awaitable[None]]:
-    expected = api_token.encode()
-
-    async def require_token(
-        credentials: HTTPAuthorizationCredentials | None = Security(BEARER),
-    ) -> None:
-        token = credentials.credentials.strip() if credentials else ""
-        if not token or not hmac.compare_digest(token.encode(), expected):
-            raise HTTPException(
-                status_code=401,
-                detail="missing or invalid API token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-
-    return require_token
-
-
 def api_router(
     *,
-    queries: ConversationReader,
+    scope: Callable[..., Awaitable[Caller]],
+    tenants: TenantRuntimes[TenantServices],
     ping: Callable[[], Awaitable[bool]],
-    status: Callable[[], Awaitable[dict[str, Any]]],
-    api_token: str,
-    channels: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
+    configuration: Mapping[str, Any],
 ) -> APIRouter:
     router = APIRouter(prefix="/api")
-    guard = Depends(bearer_guard(api_token))
+    caller = Depends(scope)
+    health_figures = _HealthFigures(tenants)
 
     @router.get("/health")
     async def health() -> JSONResponse:
@@ -70,42 +55,87 @@ def api_router(
             return JSONResponse(
                 {"status": "unavailable", "timestamp": now, "database": False}, status_code=503
             )
-        active = await queries.count_active(since=ACTIVE_SESSION_WINDOW)
+        active, paused = await health_figures.read()
         # A paused channel does not make the gateway unhealthy (webhooks are still taken and
         # kept): 200, with the status saying why sends wait (OU5, OU7).
-        paused = [c for c in await channels() if not c["sending"]] if channels else []
         return JSONResponse(
             {
                 "status": "degraded" if paused else "ok",
                 "timestamp": now,
                 "activeSessions": active,
                 "database": True,
-                "pausedChannels": [
-                    {"provider": c["provider"], "state": c["state"], "reason": c["reason"]}
-                    for c in paused
-                ],
+                "pausedChannels": paused,
             }
         )
 
     @router.get("/whatsapp/status")
     async def whatsapp_status() -> dict[str, Any]:
-        return await status()
+        """Public: the configuration (booleans) and the default tenant's channels. A tenant's
+        own status is `GET /api/status` with its token."""
+        report = dict(configuration)
+        report["database"] = {
+            **dict(configuration.get("database", {})),
+            "reachable": await ping(),
+        }
+        report["channels"] = await tenants.default.status.channel_states()
+        report["tenants"] = len(tenants.tenants())
+        return report
 
-    @router.get("/conversations", dependencies=[guard])
+    @router.get("/status")
+    async def tenant_status(who: Caller = caller) -> dict[str, Any]:
+        """The caller's tenant: its status and each of its channels' state, with ids."""
+        report = await who.services.status.status()
+        report["channels"] = await who.services.status.channel_states(with_ids=True)
+        return report
+
+    @router.get("/conversations")
     async def list_conversations(
-        limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)
+        who: Caller = caller,
+        limit: int = Query(50, ge=1, le=1000),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
-        return await queries.list_conversations(limit=limit, offset=offset)
+        return await who.services.queries.list_conversations(limit=limit, offset=offset)
 
-    @router.get("/conversations/{conversation_id}/messages", dependencies=[guard])
+    @router.get("/conversations/{conversation_id}/messages")
     async def list_messages(
+        who: Caller = caller,
         conversation_id: int = Path(ge=-MAX_BIGINT, le=MAX_BIGINT),
         limit: int = Query(200, ge=1, le=5000),
         offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
-        page = await queries.list_messages(conversation_id, limit=limit, offset=offset)
+        page = await who.services.queries.list_messages(conversation_id, limit=limit, offset=offset)
         if page is None:
             raise HTTPException(status_code=404, detail="no such conversation")
         return page
 
     return router
+
+
+class _HealthFigures:
+    """Active sessions and paused channels over every tenant, read at most once a second
+    (health checks may come often; the figures need one query per tenant)."""
+
+    def __init__(self, tenants: TenantRuntimes[TenantServices]) -> None:
+        self._tenants = tenants
+        self._read_at = float("-inf")
+        self._figures: tuple[int, list[dict[str, Any]]] = (0, [])
+
+    async def read(self) -> tuple[int, list[dict[str, Any]]]:
+        if time.monotonic() - self._read_at < HEALTH_CACHE_SECONDS:
+            return self._figures
+        active = 0
+        paused: list[dict[str, Any]] = []
+        for tenant, services in self._tenants.served():
+            active += await services.queries.count_active(since=ACTIVE_SESSION_WINDOW)
+            for c in await services.status.channel_states():
+                if not c["sending"]:
+                    paused.append(
+                        {
+                            "tenant": tenant.id,
+                            "provider": c["provider"],
+                            "state": c["state"],
+                            "reason": c["reason"],
+                        }
+                    )
+        self._figures, self._read_at = (active, paused), time.monotonic()
+        return self._figures

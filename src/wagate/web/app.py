@@ -14,6 +14,8 @@ from wagate.web.audit_api import audit_router
 from wagate.web.errors import validation_error
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
+from wagate.web.scope import caller_scope, platform_scope
+from wagate.web.tenants_api import tenants_router
 from wagate.web.webhooks import webhook_router
 
 
@@ -30,27 +32,27 @@ def create_app(services: WebServices) -> ASGIApp:
         redirect_slashes=False,
     )
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.include_router(
-        webhook_router(endpoints=services.webhooks, intake=services.intake, clock=services.clock)
+    app.include_router(webhook_router(endpoints=services.webhooks, clock=services.clock))
+    scope = caller_scope(
+        api_token=services.api_token, tokens=services.tokens, tenants=services.tenants
     )
-    app.include_router(admin_router(operator=services.operator, api_token=services.api_token))
-    app.include_router(audit_router(audit=services.operator.trail, api_token=services.api_token))
+    app.include_router(admin_router(scope=scope))
+    app.include_router(audit_router(scope=scope))
     app.include_router(
         api_router(
-            queries=services.queries,
+            scope=scope,
+            tenants=services.tenants,
             ping=services.ping,
-            status=services.status.status,
-            channels=services.status.channel_states,
-            api_token=services.api_token,
+            configuration=services.configuration,
         )
     )
     app.include_router(
-        metrics_router(
-            gauges=services.status.gauges,
-            channels=lambda: services.status.channel_states(with_ids=True),
-            api_token=services.api_token,
+        tenants_router(
+            admin=services.tenant_admin,
+            scope=platform_scope(api_token=services.api_token, tokens=services.tokens),
         )
     )
+    app.include_router(metrics_router(scope=scope, tenants=services.tenants))
     if services.bench_endpoint:
 
         @app.post("/_bench/ok", include_in_schema=False)

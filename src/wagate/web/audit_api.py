@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, Query
 
 from wagate.domain.audit import AuditEntry, VerifyReport
-from wagate.web.api import MAX_BIGINT, bearer_guard
+from wagate.web.api import MAX_BIGINT
+from wagate.web.scope import Caller
 
 MAX_PAGE = 1000
 
@@ -35,8 +37,10 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def audit_router(*, audit: AuditReader, api_token: str) -> APIRouter:
-    router = APIRouter(prefix="/api/audit", dependencies=[Depends(bearer_guard(api_token))])
+def audit_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
+    """The caller's tenant's chain (the platform's own records are the default tenant's)."""
+    router = APIRouter(prefix="/api/audit")
+    caller = Depends(scope)
 
     @router.get("")
     async def list_entries(
@@ -44,8 +48,10 @@ def audit_router(*, audit: AuditReader, api_token: str) -> APIRouter:
         until: datetime | None = Query(None, description="at < until (ISO 8601)"),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
         after_seq: int = Query(0, ge=0, le=MAX_BIGINT, description="continue after this seq"),
+        who: Caller = caller,
     ) -> dict[str, Any]:
         """Entries in seq order; pass `next_after_seq` back as `after_seq` for the next page."""
+        audit: AuditReader = who.services.operator.trail
         entries = await audit.page(
             after_seq=after_seq, since=_utc(since), until=_utc(until), limit=limit
         )
@@ -55,8 +61,8 @@ def audit_router(*, audit: AuditReader, api_token: str) -> APIRouter:
         }
 
     @router.get("/verify")
-    async def verify() -> dict[str, Any]:
+    async def verify(who: Caller = caller) -> dict[str, Any]:
         """Recompute the whole chain; `ok` is false with the first broken seq and why."""
-        return (await audit.verify()).as_json()
+        return (await who.services.operator.trail.verify()).as_json()
 
     return router

@@ -15,97 +15,113 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from wagate.domain.breaker import ChannelState
+from wagate.edge_services import TenantServices
 from wagate.pipeline.status import Gauges
-from wagate.web.api import bearer_guard
+from wagate.pipeline.tenancy import TenantRuntimes
+from wagate.web.scope import Caller
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _Snapshot(Collector):
-    def __init__(self, gauges: Gauges, channels: list[dict[str, Any]]) -> None:
-        self._gauges = gauges
-        self._channels = channels
+    """Every family carries a `tenant` label: a tenant id (bounded: one per firm), never a
+    phone number."""
+
+    def __init__(self, readings: list[tuple[str, Gauges, list[dict[str, Any]]]]) -> None:
+        self._readings = readings
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        g = self._gauges
         state = GaugeMetricFamily(
             "wagate_channel_state",
             "1 for the channel's current state (closed = sending; open/half_open = circuit "
             "breaker; degraded = token refused)",
-            labels=["provider", "channel", "state"],
+            labels=["tenant", "provider", "channel", "state"],
         )
         degraded = GaugeMetricFamily(
             "wagate_channel_degraded",
             "1 while the channel's token is refused (sends paused)",
-            labels=["provider", "channel"],
+            labels=["tenant", "provider", "channel"],
         )
         breaker = GaugeMetricFamily(
             "wagate_channel_breaker_open",
             "1 while the channel's circuit breaker holds sends back",
-            labels=["provider", "channel"],
+            labels=["tenant", "provider", "channel"],
         )
-        for c in self._channels:
-            for candidate in ChannelState:
-                state.add_metric(
-                    [c["provider"], c["channel"], candidate.value],
-                    1.0 if c["state"] == candidate.value else 0.0,
-                )
-            is_degraded = c["state"] == ChannelState.DEGRADED.value
-            is_open = c["state"] in (ChannelState.OPEN.value, ChannelState.HALF_OPEN.value)
-            degraded.add_metric([c["provider"], c["channel"]], float(is_degraded))
-            breaker.add_metric([c["provider"], c["channel"]], float(is_open))
-        yield state
-        yield degraded
-        yield breaker
         outbound = GaugeMetricFamily(
             "wagate_outbound_messages",
             "Outbound messages not accepted by the provider, by status (failed = dead letters)",
-            labels=["status"],
+            labels=["tenant", "status"],
         )
-        for status in ("pending", "sending", "failed"):
-            outbound.add_metric([status], float(g.outbound.get(status, 0)))
-        yield outbound
         email = GaugeMetricFamily(
-            "wagate_email_fallback_messages", "E-mail fallback outcomes", labels=["status"]
+            "wagate_email_fallback_messages",
+            "E-mail fallback outcomes",
+            labels=["tenant", "status"],
         )
-        for status, count in sorted(g.email.items()):
-            email.add_metric([status], float(count))
-        yield email
-        yield GaugeMetricFamily(
+        resent = GaugeMetricFamily(
             "wagate_outbound_resent_after_unknown_outcome",
             "Sends repeated after an attempt whose outcome was unknown (possible duplicates)",
-            value=float(g.resent_after_unknown),
+            labels=["tenant"],
         )
-        yield GaugeMetricFamily(
+        dead = GaugeMetricFamily(
             "wagate_inbound_dead_letters",
             "Inbound bursts given up on, not yet replayed",
-            value=float(g.inbound_dead_letters),
+            labels=["tenant"],
         )
-        yield GaugeMetricFamily(
+        unprocessed = GaugeMetricFamily(
             "wagate_inbound_unprocessed",
             "Inbound messages stored and not yet processed",
-            value=float(g.inbound_unprocessed),
+            labels=["tenant"],
         )
         jobs = GaugeMetricFamily(
-            "wagate_queue_jobs", "Conversation jobs in the queue", labels=["status"]
+            "wagate_queue_jobs", "Conversation jobs in the queue (all tenants)", labels=["status"]
         )
-        for status in ("todo", "doing"):
-            jobs.add_metric([status], float(g.jobs.get(status, 0)))
-        yield jobs
+        for tenant, g, channels in self._readings:
+            for c in channels:
+                labels = [tenant, c["provider"], c["channel"]]
+                for candidate in ChannelState:
+                    state.add_metric(
+                        [*labels, candidate.value],
+                        1.0 if c["state"] == candidate.value else 0.0,
+                    )
+                is_degraded = c["state"] == ChannelState.DEGRADED.value
+                is_open = c["state"] in (ChannelState.OPEN.value, ChannelState.HALF_OPEN.value)
+                degraded.add_metric(labels, float(is_degraded))
+                breaker.add_metric(labels, float(is_open))
+            for status in ("pending", "sending", "failed"):
+                outbound.add_metric([tenant, status], float(g.outbound.get(status, 0)))
+            for status, count in sorted(g.email.items()):
+                email.add_metric([tenant, status], float(count))
+            resent.add_metric([tenant], float(g.resent_after_unknown))
+            dead.add_metric([tenant], float(g.inbound_dead_letters))
+            unprocessed.add_metric([tenant], float(g.inbound_unprocessed))
+        if self._readings:
+            first = self._readings[0][1]
+            for status in ("todo", "doing"):
+                jobs.add_metric([status], float(first.jobs.get(status, 0)))
+        yield from (state, degraded, breaker, outbound, email, resent, dead, unprocessed, jobs)
 
 
 def metrics_router(
     *,
-    gauges: Callable[[], Awaitable[Gauges]],
-    channels: Callable[[], Awaitable[list[dict[str, Any]]]],
-    api_token: str,
+    scope: Callable[..., Awaitable[Caller]],
+    tenants: TenantRuntimes[TenantServices],
 ) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/metrics", dependencies=[Depends(bearer_guard(api_token))])
-    async def metrics() -> Response:
+    @router.get("/metrics")
+    async def metrics(who: Caller = Depends(scope)) -> Response:
+        """A platform admin's scrape covers every tenant; a tenant's token, its own."""
+        served = [services for _, services in tenants.served()] if who.platform else [who.services]
+        readings = [
+            (
+                services.tenant.id,
+                await services.status.gauges(),
+                await services.status.channel_states(with_ids=True),
+            )
+            for services in served
+        ]
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(_Snapshot(await gauges(), await channels()))
+        registry.register(_Snapshot(readings))
         return Response(content=generate_latest(registry), media_type=CONTENT_TYPE)
 
     return router

@@ -25,8 +25,7 @@ from wagate.domain.provider_port import (
     Refusal,
     Rejected,
 )
-from wagate.edge_services import InboundAdapters, WebhookEndpoints
-from wagate.pipeline.intake import Intake
+from wagate.edge_services import WebhookEndpoints, WebhookIntake
 
 log = structlog.get_logger(__name__)
 
@@ -51,50 +50,46 @@ def _error(status: int, detail: str) -> JSONResponse:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def webhook_router(
-    *, endpoints: WebhookEndpoints, intake: Intake, clock: Callable[[], datetime]
-) -> APIRouter:
+def webhook_router(*, endpoints: WebhookEndpoints, clock: Callable[[], datetime]) -> APIRouter:
     router = APIRouter()
     for provider, route in endpoints.routes:
         router.add_api_route(
             route.path,
-            _handler(provider, endpoints.adapters, intake, clock),
+            _handler(provider, endpoints.intake, clock),
             methods=list(route.methods),
             include_in_schema=False,
         )
     return router
 
 
-def _handler(
-    provider: Provider,
-    adapters: InboundAdapters,
-    intake: Intake,
-    clock: Callable[[], datetime],
-) -> Handler:
+def _handler(provider: Provider, intake: WebhookIntake, clock: Callable[[], datetime]) -> Handler:
     source = provider.value
 
     async def handle(request: Request) -> Response:
-        adapter = adapters.inbound(provider)
-        if adapter is None:
-            return _error(404, "not found")
         inbound = await _inbound(request)
-        match adapter.receive(inbound, now=clock()):
+        # Which tenant's channel (a secret in the URL) or the platform's app receives it.
+        receiving = intake.receiving(provider, inbound)
+        if receiving is None:
+            return _error(404, "not found")
+        match receiving.receiver.receive(inbound, now=clock()):
             case Challenge(answer=answer):
                 return PlainTextResponse(answer)
             case Rejected() as rejected:
                 _log_rejection(source, rejected, inbound)
                 return _error(STATUS[rejected.reason], rejected.detail)
             case Accepted(batch=batch):
-                return await _commit(intake, batch, source)
+                return await _commit(intake, batch, source, receiving.tenant)
             case unexpected:
                 assert_never(unexpected)
 
     return handle
 
 
-async def _commit(intake: Intake, batch: WebhookBatch, source: str) -> Response:
+async def _commit(
+    intake: WebhookIntake, batch: WebhookBatch, source: str, tenant: str | None
+) -> Response:
     try:
-        await intake.receive(batch, source=source)
+        await intake.receive(batch, source=source, tenant=tenant)
     except (psycopg.Error, OSError, TimeoutError) as exc:
         # Not committed → not acknowledged: the provider will deliver it again.
         log.error("webhook.store_failed", source=source, error_type=type(exc).__name__)
