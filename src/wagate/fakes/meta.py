@@ -6,7 +6,8 @@ Control endpoints live under `/_fake/`:
   DELETE /_fake/requests                    forget it, and stop chaos and status webhooks
   POST   /_fake/fail {"code": 131056, "times": 2, "http_status": 400, "kind": "send",
                       "delay_seconds": 0}   fail the next matching requests (delay → timeouts)
-  POST   /_fake/token {"access_token": "…"} change the token it accepts (token expiry tests)
+  POST   /_fake/token {"access_token": "…"} change the token it accepts (token expiry tests);
+         with "phone_number_id": the token of that number only (another tenant's WABA)
   POST   /_fake/webhook {"url", "app_secret", "payload"} sign and deliver a webhook
   POST   /_fake/chaos {"seed": 7, "rates": {"500": 0.1, "timeout": 0.05, …}, "kind": "send",
                        "timeout_seconds": 3, "latency_seconds": 0}
@@ -155,6 +156,8 @@ class FakeGraphApi:
     def __init__(self, *, access_token: str | None = None) -> None:
         self.recorder = Recorder()
         self.access_token = access_token
+        # Numbers of other tenants (other WABAs) with tokens of their own.
+        self.number_tokens: dict[str, str] = {}
         self.chaos: Chaos | None = None
         self.statuses: StatusWebhooks | None = None
         self.status_log: list[dict[str, Any]] = []
@@ -188,7 +191,8 @@ class FakeGraphApi:
             kind,
             phone_number_id=request.path_params["phone_number_id"],
             body=body,
-            authorized=self.access_token is None or token == self.access_token,
+            authorized=self._authorized(token, str(request.path_params["phone_number_id"])),
+            token=token,
             responded=False,
         )
         try:
@@ -278,7 +282,7 @@ class FakeGraphApi:
         """GET on a node (our phone number): what a client reads to check its token."""
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         node = str(request.path_params["node"])
-        authorized = self.access_token is None or token == self.access_token
+        authorized = self._authorized(token, node)
         self.recorder.record("probe", node=node, authorized=authorized)
         if not authorized:
             return JSONResponse(error_body(190), status_code=401)
@@ -402,8 +406,21 @@ class FakeGraphApi:
         )
         return JSONResponse({"planned": len(self.recorder.failures)})
 
+    def _authorized(self, token: str, number: str) -> bool:
+        own = self.number_tokens.get(number)
+        if own is not None:
+            return token == own
+        return self.access_token is None or token == self.access_token
+
     async def _token(self, request: Request) -> Response:
-        self.access_token = orjson.loads(await request.body()).get("access_token")
+        """{"access_token": t} for every number, or {"access_token": t, "phone_number_id": n}
+        for one number only (another tenant's WABA token)."""
+        body = orjson.loads(await request.body())
+        number = body.get("phone_number_id")
+        if number is not None:
+            self.number_tokens[str(number)] = body.get("access_token") or ""
+        else:
+            self.access_token = body.get("access_token")
         return JSONResponse({"ok": True})
 
     async def _webhook(self, request: Request) -> Response:
