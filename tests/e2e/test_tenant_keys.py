@@ -18,6 +18,7 @@ from wagate.security.crypto import AesGcmSealer
 from wagate.security.keyfile_sealer import FixedKeyring, KeyfileKeyring
 from wagate.security.keys import Keyring, load_or_create_keyfile
 from wagate.security.sealing import SealContext, ShreddedTenant, UnreadableEnvelope
+from wagate.security.tenant_sealer import UnknownDataKey
 from wagate.storage import migrate
 from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.database import Database
@@ -172,11 +173,14 @@ async def test_version_1_rows_move_to_data_keys_and_a_tenants_data_key_rotates_a
     assert resealed["provider_credentials.secret"] == 2
     assert await admin.status() == {"default/d1": 1, "beta/d1": 1}
 
+    other = _process(database)  # a running worker
+    await other.load()
     assert await admin.rotate_data_key("beta") == "d2"
     assert (await admin.reseal_tenant("beta"))["provider_credentials.secret"] == 1
     assert await admin.status() == {"default/d1": 1, "beta/d2": 1}
-    other = _process(database)
-    await other.load()
+    with pytest.raises(UnknownDataKey, match="d2"):  # it has not refreshed yet
+        await _token(other, database, "beta").get(Provider.META)
+    await other.refresh()
     assert await _token(other, database, "beta").get(Provider.META) == ("beta", 1)
     listed = {(r["tenant"], r["keyId"]): r for r in await admin.data_keys()}
     assert set(listed) == {

@@ -216,6 +216,9 @@ def test_shredding_makes_the_tenants_content_unreadable_and_leaves_others_alone(
         sealer.seal(SECRET, _context("acme"))
     with pytest.raises(ShreddedTenant):
         sealer.indexer_for("acme").digest("6281234567890", purpose="phone")
+    legacy = AesGcmSealer(MASTERS).seal(SECRET, _context("acme"))
+    with pytest.raises(ShreddedTenant):  # not served even where the master could open it
+        sealer.open(legacy, _context("acme"))
     assert isinstance(ShreddedTenant("x"), UnreadableEnvelope)
     assert sealer.open(beta, _context("beta")) == SECRET
     assert sealer.loaded("beta") and not sealer.loaded("acme") and sealer.shredded("acme")

@@ -151,6 +151,11 @@ class TenantSealer:
         """The plaintext, or `UnreadableEnvelope`: `ShreddedTenant` when the tenant's keys were
         destroyed, `UnknownDataKey` when the envelope names a key not loaded here."""
         sealed = bytes(sealed)
+        if context.tenant in self._shredded:
+            # Also what was never moved to the data key: an erased tenant's data is not served.
+            raise ShreddedTenant(
+                f"tenant {context.tenant!r} was erased: its data keys are destroyed"
+            )
         if envelope_version(sealed) != DATA_KEY_VERSION:
             return self._masters.open(sealed, context)
         _, key_id, nonce, ciphertext = parse_header(sealed)

@@ -112,6 +112,7 @@ class TenantKeys:
         # (tenant, key id) → (wrapped, wrapped_by, the key): unwrapping only what changed.
         self._unwrapped: dict[tuple[str, str], tuple[bytes, str, DataKey]] = {}
         self._known: set[str] = set()
+        self._installed: dict[str, TenantRing] = {}
 
     @property
     def sealer(self) -> TenantSealer:
@@ -177,11 +178,20 @@ class TenantKeys:
         if not keys:
             return  # only a marker so far: the key is being created
         keys.sort(key=lambda key: key.generation, reverse=True)
-        marked = any(row["key_id"] == MASTER_INDEX_MARKER for row in rows)
-        self._sealer.install(TenantRing(tenant=tenant, keys=tuple(keys), master_index=marked))
+        ring = TenantRing(
+            tenant=tenant,
+            keys=tuple(keys),
+            master_index=any(row["key_id"] == MASTER_INDEX_MARKER for row in rows),
+        )
+        if self._installed.get(tenant) != ring or not self._sealer.loaded(tenant):
+            # Deriving the ciphers costs more than comparing: a refresh re-installs only the
+            # tenants whose keys changed.
+            self._sealer.install(ring)
+            self._installed[tenant] = ring
 
     def _forget(self, tenant: str) -> None:
         self._sealer.shred(tenant)
+        self._installed.pop(tenant, None)
         for cached in [entry for entry in self._unwrapped if entry[0] == tenant]:
             del self._unwrapped[cached]
 
