@@ -206,6 +206,8 @@ class FakeKeys:
     rotatable: bool = True
     location: str = "/data/encryption-keys.json"
     keys: list[str] = field(default_factory=lambda: ["k1"])
+    data_key_ids: dict[str, list[str]] = field(default_factory=lambda: {"default": ["d1"]})
+    shredded: set[str] = field(default_factory=set)
 
     def rotate(self) -> tuple[str, int]:
         self.keys.insert(0, f"k{len(self.keys) + 1}")
@@ -216,6 +218,33 @@ class FakeKeys:
 
     async def reseal(self) -> dict[str, int]:
         return {"inbound_messages.content": 3}
+
+    async def rewrap(self) -> int:
+        return len(self.data_key_ids)
+
+    async def rotate_data_key(self, tenant: str) -> str:
+        if tenant in self.shredded:
+            raise ValueError(f"tenant {tenant!r} was erased")
+        if tenant not in self.data_key_ids:
+            raise LookupError(f"tenant {tenant!r} is not in the tenants table")
+        self.data_key_ids[tenant].insert(0, f"d{len(self.data_key_ids[tenant]) + 1}")
+        return self.data_key_ids[tenant][0]
+
+    async def reseal_tenant(self, tenant: str) -> dict[str, int]:
+        return {"turns.content": 2}
+
+    async def shred(self, tenant: str) -> int:
+        if tenant not in self.data_key_ids:
+            raise LookupError(f"tenant {tenant!r} is not in the tenants table")
+        self.shredded.add(tenant)
+        return len(self.data_key_ids.pop(tenant))
+
+    async def data_keys(self) -> list[dict[str, Any]]:
+        return [
+            {"tenant": tenant, "keyId": key_id, "wrappedBy": self.keys[0]}
+            for tenant, ids in self.data_key_ids.items()
+            for key_id in ids
+        ]
 
 
 @dataclass

@@ -47,6 +47,8 @@ SCRIPT: list[tuple[str, Step]] = [
     ("erase", lambda op, by: op.contacts.erase(NUMBER, by=by)),
     ("rotate", lambda op, by: op.keys.rotate(by=by)),
     ("reseal", lambda op, by: op.keys.reseal(by=by)),
+    ("rotate data key", lambda op, by: op.keys.rotate_data_key("default", by=by)),
+    ("shred", lambda op, by: op.keys.shred("default", by=by)),
     ("audit export", lambda op, by: op.trail.export(lambda _: None, by=by, fmt="jsonl")),
 ]
 ACTIONS = [
@@ -67,6 +69,8 @@ ACTIONS = [
     "contact.erased",
     "keys.rotated",
     "keys.resealed",
+    "keys.data_key_rotated",
+    "keys.shredded",
     "audit.exported",
 ]
 
@@ -273,6 +277,26 @@ def test_keys_from_the_environment_cannot_be_rotated() -> None:
     with pytest.raises(Rejected, match="WAGATE_ENCRYPTION_KEYS"):
         run(w.service().keys.rotate(by=CLI))
     assert w.audit.events == []
+
+
+def test_a_master_rotation_rewraps_the_data_keys_and_records_how_many() -> None:
+    w = world()
+    rotation = run(w.service().keys.rotate(by=CLI))
+    assert rotation.rewrapped == 1
+    [event] = w.audit.events
+    assert dict(event.details) == {"keys": 2, "rewrapped": 1}
+
+
+def test_a_data_key_of_an_unknown_or_shredded_tenant_is_refused_and_not_recorded() -> None:
+    w = world()
+    keys = w.service().keys
+    with pytest.raises(NotFound, match="gamma"):
+        run(keys.rotate_data_key("gamma", by=CLI))
+    assert run(keys.shred("default", by=CLI)) == 1
+    with pytest.raises(Conflict, match="erased"):
+        run(keys.rotate_data_key("default", by=CLI))
+    assert [e.action for e in w.audit.events] == ["keys.shredded"]
+    assert w.audit.events[0].subject == "default"
 
 
 def test_a_code_verified_onto_a_number_linked_meanwhile_is_a_conflict() -> None:

@@ -1,13 +1,15 @@
-"""AES-256-GCM sealing of sensitive columns (envelope version 1) and the HMAC blind index.
+"""AES-256-GCM sealing of sensitive columns (envelope versions 1 and 2) and the HMAC blind index.
 
-Envelope version 1, byte by byte:
+Envelope versions 1 and 2 share one layout, byte by byte:
 
-    0x01 | key-id length n (1 byte, 1..32) | key id (n ASCII bytes) | nonce (12 random bytes)
-         | AES-256-GCM ciphertext | tag (16 bytes)
+    version | key-id length n (1 byte, 1..32) | key id (n ASCII bytes) | nonce (12 random bytes)
+            | AES-256-GCM ciphertext | tag (16 bytes)
 
-The AES key is `derive(material, "aes-gcm")` of the named key (HKDF-SHA256, 32 bytes). The
-associated data is `b"wagate-seal"` followed by the version byte and then key id, tenant, table
-and row key, each as a 4-byte big-endian length and its UTF-8 bytes. Length prefixes make the
+Version 1 names a master key of the keyring (`AesGcmSealer`); version 2 names one of the
+tenant's data keys (`wagate.security.tenant_sealer`). The AES key is `derive(material,
+"aes-gcm")` of the named key (HKDF-SHA256, 32 bytes). The associated data is `b"wagate-seal"`
+followed by the version byte and then key id, tenant, table and row key, each as a 4-byte
+big-endian length and its UTF-8 bytes. Length prefixes make the
 encoding unambiguous (`("ab", "c")` and `("a", "bc")` differ), so a value copied to another
 tenant, table or row, or a header edited to name another key, fails authentication.
 """
@@ -33,6 +35,7 @@ from wagate.security.keys import (
 from wagate.security.sealing import PLAINTEXT_VERSION, SealContext, UnreadableEnvelope
 
 AES_GCM_VERSION = 1
+DATA_KEY_VERSION = 2
 NONCE_BYTES = 12
 TAG_BYTES = 16
 _AAD_LABEL = b"wagate-seal"
@@ -58,12 +61,7 @@ class AesGcmSealer:
 
     def seal(self, plaintext: bytes, context: SealContext) -> bytes:
         key_id = self._keyring.current.key_id
-        id_bytes = key_id.encode("ascii")
-        nonce = os.urandom(NONCE_BYTES)
-        ciphertext = self._ciphers[key_id].encrypt(
-            nonce, bytes(plaintext), _associated_data(key_id, context)
-        )
-        return bytes([AES_GCM_VERSION, len(id_bytes)]) + id_bytes + nonce + ciphertext
+        return seal_envelope(AES_GCM_VERSION, key_id, self._ciphers[key_id], plaintext, context)
 
     def open(self, sealed: bytes, context: SealContext) -> bytes:
         """The plaintext, or `UnreadableEnvelope` if the bytes are not an envelope this sealer
@@ -77,28 +75,23 @@ class AesGcmSealer:
                     "encrypted envelopes"
                 )
             return sealed[1:]
-        key_id, nonce, ciphertext = _parse_v1(sealed)
+        key_id, nonce, ciphertext = _parse_header(sealed, AES_GCM_VERSION)
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise UnreadableEnvelope(
                 f"envelope sealed with key id {key_id!r}, which is not in the keyring "
                 f"(configured: {', '.join(self._keyring.ids)})"
             )
-        try:
-            return cipher.decrypt(nonce, ciphertext, _associated_data(key_id, context))
-        except InvalidTag:
-            raise UnreadableEnvelope(
-                f"envelope sealed with key id {key_id!r} failed authentication: tampered, "
-                f"truncated, or not sealed for {context.table} row of tenant {context.tenant}"
-            ) from None
+        return open_envelope(AES_GCM_VERSION, key_id, cipher, nonce, ciphertext, context)
 
-    def needs_reseal(self, sealed: bytes) -> bool:
+    def needs_reseal(self, sealed: bytes, *, tenant: str | None = None) -> bool:
         """True for plaintext envelopes and those sealed with a key other than the current one;
-        `UnreadableEnvelope` if the header is malformed. Only the header is read."""
+        `UnreadableEnvelope` if the header is malformed. Only the header is read; `tenant` is
+        not needed here (master keys are shared by every tenant)."""
         sealed = bytes(sealed)
         if sealed[:1] == bytes([PLAINTEXT_VERSION]):
             return True
-        key_id, _, _ = _parse_v1(sealed)
+        key_id, _, _ = _parse_header(sealed, AES_GCM_VERSION)
         return key_id != self._keyring.current.key_id
 
     def reseal(self, sealed: bytes, context: SealContext) -> bytes:
@@ -106,27 +99,66 @@ class AesGcmSealer:
         return self.seal(self.open(sealed, context), context)
 
 
-def _parse_v1(sealed: bytes) -> tuple[str, bytes, bytes]:
+def seal_envelope(
+    version: int, key_id: str, cipher: AESGCM, plaintext: bytes, context: SealContext
+) -> bytes:
+    """An envelope of `version` (1 or 2) naming `key_id`, sealed with `cipher` for `context`."""
+    id_bytes = key_id.encode("ascii")
+    nonce = os.urandom(NONCE_BYTES)
+    ciphertext = cipher.encrypt(nonce, bytes(plaintext), _associated_data(version, key_id, context))
+    return bytes([version, len(id_bytes)]) + id_bytes + nonce + ciphertext
+
+
+def open_envelope(
+    version: int,
+    key_id: str,
+    cipher: AESGCM,
+    nonce: bytes,
+    ciphertext: bytes,
+    context: SealContext,
+) -> bytes:
+    try:
+        return cipher.decrypt(nonce, ciphertext, _associated_data(version, key_id, context))
+    except InvalidTag:
+        raise UnreadableEnvelope(
+            f"envelope sealed with key id {key_id!r} failed authentication: tampered, "
+            f"truncated, or not sealed for {context.table} row of tenant {context.tenant}"
+        ) from None
+
+
+def envelope_version(sealed: bytes) -> int:
     if not sealed:
         raise UnreadableEnvelope("empty envelope")
-    if sealed[0] != AES_GCM_VERSION:
+    return sealed[0]
+
+
+def parse_header(sealed: bytes) -> tuple[int, str, bytes, bytes]:
+    """(version, key id, nonce, ciphertext) of a version 1 or 2 envelope."""
+    version = envelope_version(sealed)
+    if version not in (AES_GCM_VERSION, DATA_KEY_VERSION):
+        raise UnreadableEnvelope(f"envelope version {version} is unknown to this gateway")
+    return (version, *_parse_header(sealed, version))
+
+
+def _parse_header(sealed: bytes, version: int) -> tuple[str, bytes, bytes]:
+    if envelope_version(sealed) != version:
         raise UnreadableEnvelope(f"envelope version {sealed[0]} is unknown to this gateway")
     if len(sealed) < 2:
-        raise UnreadableEnvelope("envelope version 1 is truncated before its key id")
+        raise UnreadableEnvelope(f"envelope version {version} is truncated before its key id")
     id_end = 2 + sealed[1]
     if len(sealed) < id_end + NONCE_BYTES + TAG_BYTES:
-        raise UnreadableEnvelope("envelope version 1 is truncated")
+        raise UnreadableEnvelope(f"envelope version {version} is truncated")
     try:
         key_id = sealed[2:id_end].decode("ascii")
     except UnicodeDecodeError:
         key_id = ""
     if not KEY_ID_PATTERN.fullmatch(key_id):
-        raise UnreadableEnvelope("envelope version 1 has a malformed key id")
+        raise UnreadableEnvelope(f"envelope version {version} has a malformed key id")
     return key_id, sealed[id_end : id_end + NONCE_BYTES], sealed[id_end + NONCE_BYTES :]
 
 
-def _associated_data(key_id: str, context: SealContext) -> bytes:
-    parts = [_AAD_LABEL, bytes([AES_GCM_VERSION])]
+def _associated_data(version: int, key_id: str, context: SealContext) -> bytes:
+    parts = [_AAD_LABEL, bytes([version])]
     for text in (key_id, context.tenant, context.table, context.key):
         encoded = text.encode("utf-8")
         parts.append(struct.pack(">I", len(encoded)) + encoded)
@@ -165,12 +197,12 @@ class BlindIndex:
 
     def digest(self, value: str, *, purpose: str) -> str:
         """Hex HMAC-SHA256 of the normalised `value` under the index key."""
-        return _hmac_hex(self._hmac_keys[0], value, purpose)
+        return keyed_digest(self._hmac_keys[0], value, purpose)
 
     def digests(self, value: str, *, purpose: str) -> tuple[str, ...]:
         """The digest under every key in the ring, the index key's first: for lookups that
         must also match rows indexed under another key during a re-indexing migration."""
-        return tuple(_hmac_hex(key, value, purpose) for key in self._hmac_keys)
+        return tuple(keyed_digest(key, value, purpose) for key in self._hmac_keys)
 
 
 def normalise(value: str, purpose: str) -> str:
@@ -191,7 +223,8 @@ def normalise(value: str, purpose: str) -> str:
     return text
 
 
-def _hmac_hex(key: bytes, value: str, purpose: str) -> str:
+def keyed_digest(key: bytes, value: str, purpose: str) -> str:
+    """Hex HMAC-SHA256 under `key` of the normalised `value`, `purpose` mixed in."""
     if not purpose:
         raise ValueError("a blind-index digest needs a purpose")
     normalised = normalise(value, purpose)

@@ -1,8 +1,9 @@
 """The seam for encryption at rest (CP2).
 
 Every sensitive column is written through a `Sealer` as a self-describing envelope whose first
-byte is its version. Version 0 is plaintext; the AES-256-GCM sealer adds version 1 without a
-schema change, and rows written before it stay readable until `wagate keys rotate` reseals them.
+byte is its version. Version 0 is plaintext; the AES-256-GCM sealer adds version 1 (under a master
+key) and version 2 (under the tenant's own data key) without a schema change, and rows written
+before either stay readable until `wagate keys rotate` reseals them.
 """
 
 from __future__ import annotations
@@ -28,14 +29,19 @@ class Sealer(Protocol):
 
     def open(self, sealed: bytes, context: SealContext) -> bytes: ...
 
-    def needs_reseal(self, sealed: bytes) -> bool:
-        """Sealed with anything but the current key (rotation)."""
+    def needs_reseal(self, sealed: bytes, *, tenant: str | None = None) -> bool:
+        """Sealed with anything but the current key (rotation). `tenant` is the tenant the value
+        belongs to: a sealer with a data key per tenant needs it to know which key is current."""
 
     def reseal(self, sealed: bytes, context: SealContext) -> bytes: ...
 
 
 class UnreadableEnvelope(ValueError):
     """The stored bytes are not an envelope this gateway can open."""
+
+
+class ShreddedTenant(UnreadableEnvelope):
+    """The tenant's data keys were destroyed (crypto-shredding): what it sealed is gone."""
 
 
 class PlaintextSealer:
@@ -50,7 +56,7 @@ class PlaintextSealer:
             raise UnreadableEnvelope(f"envelope version {version} needs a key this gateway lacks")
         return bytes(sealed[1:])
 
-    def needs_reseal(self, sealed: bytes) -> bool:
+    def needs_reseal(self, sealed: bytes, *, tenant: str | None = None) -> bool:
         return False  # nothing to rotate to
 
     def reseal(self, sealed: bytes, context: SealContext) -> bytes:

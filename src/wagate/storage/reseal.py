@@ -1,9 +1,16 @@
 """Key rotation (CP2): re-seal every sealed column with the current key, in batches, without
 stopping the gateway. Each value is re-sealed under the same associated data (tenant, table,
-row key) it was sealed with, and written back only if nobody changed it meanwhile."""
+row key) it was sealed with, and written back only if nobody changed it meanwhile.
+
+With a data key per tenant (`TenantKeys`), rotating the master re-wraps the data keys and leaves
+version-2 content alone; re-sealing then moves what is still of version 0 or 1 to the tenant's
+data key, and after a tenant's data key is rotated, moves that tenant's content to it. The
+resealer works one tenant at a time (each tenant's rows are its own pages), so it can run under
+row-level security scoped to the tenant."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections import Counter
 from collections.abc import Callable
@@ -11,14 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from wagate.security.keys import add_key_to_file
-from wagate.security.sealing import SealContext
+from wagate.security.crypto import DATA_KEY_VERSION
+from wagate.security.keys import Keyring, add_key_to_file
+from wagate.security.sealing import SealContext, ShreddedTenant
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.tenant_keys import REFRESH_EVERY_SECONDS, TenantKeys
 
 
 class ResealingSealer(Protocol):
-    def needs_reseal(self, sealed: bytes) -> bool: ...
+    def needs_reseal(self, sealed: bytes, *, tenant: str | None = None) -> bool: ...
 
     def reseal(self, sealed: bytes, context: SealContext) -> bytes: ...
 
@@ -114,21 +123,42 @@ COLUMNS = (
     ),
 )
 _ID = {"pii_vaults": "conversation_id"}
+_TENANTS_SQL = "SELECT id FROM tenants WHERE status <> 'erased' ORDER BY id"
 
 
-def key_id_of(sealed: bytes) -> str:
-    """The key an envelope names (`plaintext` for version 0), from its header alone."""
+def key_id_of(sealed: bytes, tenant: str | None = None) -> str:
+    """The key an envelope names, from its header alone: `plaintext` for version 0, the master
+    key id for version 1, and `tenant/d<n>` for version 2 (a data key id is the tenant's own,
+    and `/` is never part of a master key id)."""
     if not sealed or sealed[0] == 0:
         return "plaintext"
     length = sealed[1] if len(sealed) > 1 else 0
-    return sealed[2 : 2 + length].decode("ascii", errors="replace")
+    key_id = sealed[2 : 2 + length].decode("ascii", errors="replace")
+    return f"{tenant}/{key_id}" if sealed[0] == DATA_KEY_VERSION else key_id
 
 
 class Resealer:
+    """Re-seals one tenant's sealed columns (`for_tenant` gives another tenant's)."""
+
     def __init__(self, database: Database, sealer: ResealingSealer, tenant: str) -> None:
         self._database = database
         self._sealer = sealer
         self._tenant = tenant
+
+    @property
+    def tenant(self) -> str:
+        return self._tenant
+
+    def for_tenant(self, tenant: str) -> Resealer:
+        return Resealer(self._database, self._sealer, tenant)
+
+    async def tenants(self) -> list[str]:
+        """The tenants whose content a rotation re-seals: every tenant not erased, and this
+        resealer's own (a single-firm install may have no `tenants` row)."""
+        async with self._database.pool.connection() as conn:
+            cursor = await conn.execute(_TENANTS_SQL)
+            listed = [row["id"] for row in await cursor.fetchall()]
+        return list(dict.fromkeys([self._tenant, *listed]))
 
     async def _batches(self, spec: SealedColumn, batch: int) -> Any:
         id_column = _ID.get(spec.table, "id")
@@ -158,7 +188,9 @@ class Resealer:
         counts: Counter[str] = Counter()
         for spec in COLUMNS:
             async for _, rows in self._batches(spec, batch):
-                counts.update(key_id_of(self._bytes(spec, r[spec.column])) for r in rows)
+                counts.update(
+                    key_id_of(self._bytes(spec, r[spec.column]), self._tenant) for r in rows
+                )
         return dict(counts)
 
     async def reseal(self, batch: int = 500) -> dict[str, int]:
@@ -170,7 +202,7 @@ class Resealer:
                 async with self._database.pool.connection() as conn, conn.transaction():
                     for row in rows:
                         old = self._bytes(spec, row[spec.column])
-                        if not self._sealer.needs_reseal(old):
+                        if not self._sealer.needs_reseal(old, tenant=self._tenant):
                             continue
                         context = SealContext(
                             tenant=self._tenant, table=spec.context_table, key=spec.row_key(row)
@@ -191,12 +223,25 @@ class Resealer:
 
 class KeyAdmin:
     """The operator's view of the keys: rotation in the key file (none when the keys come from
-    the environment), re-sealing and status over the database."""
+    the environment), re-wrapping the tenants' data keys, re-sealing and status over the
+    database. Without `tenant_keys` (content sealed under the master keys directly) there are
+    no data keys to re-wrap, rotate or shred."""
 
-    def __init__(self, resealer: Resealer, keyfile: Path | None, *, source: str) -> None:
+    def __init__(
+        self,
+        resealer: Resealer,
+        keyfile: Path | None,
+        *,
+        source: str,
+        tenant_keys: TenantKeys | None = None,
+        settle_seconds: float = 2 * REFRESH_EVERY_SECONDS,
+    ) -> None:
         self._resealer = resealer
+        self._settle_seconds = settle_seconds
         self._keyfile = keyfile
         self._source = source
+        self._tenant_keys = tenant_keys
+        self._rotated: Keyring | None = None
 
     @property
     def rotatable(self) -> bool:
@@ -210,10 +255,60 @@ class KeyAdmin:
         if self._keyfile is None:
             raise RuntimeError("keys do not come from a key file")
         ring = add_key_to_file(self._keyfile)
+        self._rotated = ring
         return ring.current.key_id, len(ring.keys)
 
+    async def rewrap(self) -> int:
+        """Wrap every tenant's data keys under the current master key; how many were."""
+        if self._tenant_keys is None:
+            return 0
+        done = await self._tenant_keys.rewrap(self._rotated)
+        return sum(done.values())
+
     async def status(self) -> dict[str, int]:
-        return await self._resealer.status()
+        counts: Counter[str] = Counter()
+        for tenant in await self._resealer.tenants():
+            counts.update(await self._resealer.for_tenant(tenant).status())
+        return dict(counts)
 
     async def reseal(self) -> dict[str, int]:
-        return await self._resealer.reseal()
+        """Re-wrap the data keys under the current master, then re-seal every tenant's content
+        not under its current key (versions 0 and 1 included)."""
+        await self.rewrap()
+        counts: Counter[str] = Counter()
+        for tenant in await self._resealer.tenants():
+            try:
+                counts.update(await self._reseal_tenant(tenant))
+            except ShreddedTenant:
+                continue  # its keys are destroyed: there is nothing left to re-seal
+        return dict(counts)
+
+    async def _reseal_tenant(self, tenant: str) -> dict[str, int]:
+        if self._tenant_keys is not None:
+            await self._tenant_keys.ensure(tenant)
+        return await self._resealer.for_tenant(tenant).reseal()
+
+    async def rotate_data_key(self, tenant: str) -> str:
+        """A new current data key for `tenant`; returns its id (re-seal the tenant next). It
+        returns once running processes have had time to refresh and load the new key, so
+        what the re-seal writes under it is readable everywhere."""
+        if self._tenant_keys is None:
+            raise RuntimeError("this gateway seals under the master keys: no data keys")
+        key_id = await self._tenant_keys.rotate(tenant)
+        await asyncio.sleep(self._settle_seconds)
+        return key_id
+
+    async def reseal_tenant(self, tenant: str) -> dict[str, int]:
+        return await self._reseal_tenant(tenant)
+
+    async def shred(self, tenant: str) -> int:
+        """Re-seal the tenant's content still under a master key onto its data key, then
+        destroy its data keys: everything it stored becomes unreadable. Returns how many data
+        keys were destroyed."""
+        if self._tenant_keys is None:
+            raise RuntimeError("this gateway seals under the master keys: no data keys")
+        await self._reseal_tenant(tenant)
+        return await self._tenant_keys.shred(tenant)
+
+    async def data_keys(self) -> list[dict[str, Any]]:
+        return [] if self._tenant_keys is None else await self._tenant_keys.describe()

@@ -148,6 +148,25 @@ class KeyStore(Protocol):
 
     async def reseal(self) -> dict[str, int]: ...
 
+    async def rewrap(self) -> int:
+        """Wrap the tenants' data keys under the current master key; how many were."""
+        ...
+
+    async def rotate_data_key(self, tenant: str) -> str:
+        """A new current data key for `tenant`: its id. LookupError: no such tenant;
+        RuntimeError: this gateway has no data keys; ValueError: the tenant was shredded."""
+        ...
+
+    async def reseal_tenant(self, tenant: str) -> dict[str, int]: ...
+
+    async def shred(self, tenant: str) -> int:
+        """Destroy the tenant's data keys (crypto-shredding); how many. Errors as above."""
+        ...
+
+    async def data_keys(self) -> list[dict[str, Any]]:
+        """Every data key row: tenant, key id, wrapping master, created, destroyed."""
+        ...
+
 
 class AuditLog(AuditTrail, Protocol):
     async def page(
