@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import secrets
@@ -51,15 +52,14 @@ from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
 from wagate.pipeline.intake import Intake
-from wagate.pipeline.operator import NotFound, OperatorService, Rejected
+from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
-from wagate.pipeline.operator.tenants import TenantAdmin, TenantKeyStore
+from wagate.pipeline.operator.tenants import TenantAdmin
 from wagate.pipeline.ports import RecipientCheck
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
-from wagate.security.crypto import AesGcmSealer, BlindIndex
-from wagate.security.keyfile_sealer import KeyfileSealer
+from wagate.security.keyfile_sealer import FixedKeyring, KeyfileKeyring
 from wagate.security.keys import Keyring, load_or_create_keyfile
 from wagate.security.sealing import Sealer
 from wagate.settings import (
@@ -72,7 +72,6 @@ from wagate.settings import (
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
-from wagate.storage.blind import Indexer
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.dead_letters import DeadLetters
@@ -88,6 +87,7 @@ from wagate.storage.recipients import OptOuts
 from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
 from wagate.storage.sessions import PostgresSessionStore
+from wagate.storage.tenant_keys import TenantKeys
 from wagate.storage.tenants import ApiTokens, TenantCatalog
 from wagate.storage.vaults import PostgresVaultStore
 
@@ -119,8 +119,14 @@ class Gateway:
     clock: Clock
     tenants: TenantRuntimes[TenantServices]
     tenant_admin: TenantAdmin
+    tenant_keys: TenantKeys
     web: WebServices
     worker: WorkerServices
+
+    async def keep_fresh(self) -> None:
+        """Follow what other processes change (tenants, their data keys) until cancelled: a
+        background task of every long-running process."""
+        await asyncio.gather(self.tenant_keys.keep_fresh(), self.tenants.follow())
 
     def services(self, tenant: str | None = None) -> TenantServices:
         """A tenant's services (the default tenant's without a name)."""
@@ -156,13 +162,12 @@ class Opened:
     settings: Settings
     database: Database
     embedded: EmbeddedPostgres | None
-    sealer: Sealer
-    blind: Indexer
+    sealer: Sealer  # one for every tenant: it seals under the context's tenant's data key
+    tenant_keys: TenantKeys
     setups: tuple[ProviderSetup, ...]
     assistant: Assistant
     api_token: str
     link_pepper: str
-    keys: TenantKeyStore
     pii_stages: list[Recognizer] = dataclasses.field(default_factory=list)
     context_hook: ContextHook | None = None
 
@@ -175,13 +180,14 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         TenantCatalog(database, opened.sealer),
         default=s.wagate_tenant,
         channels=configured_tenant_channels(s, opened.setups),
+        keys=opened.tenant_keys,
     )
     await catalog.ensure_default(at=clock())
-    await opened.keys.ensure(s.wagate_tenant)
+    await opened.tenant_keys.ensure(s.wagate_tenant)
+    key_admin = key_admin_for(opened, s.wagate_tenant)
 
     async def build(tenant: Tenant) -> TenantServices:
-        if tenant.answers:
-            await opened.keys.ensure(tenant.id)
+        await opened.tenant_keys.ensure(tenant.id)
         return build_tenant(opened, tenant, clock=clock)
 
     async def retire(services: TenantServices) -> None:
@@ -195,7 +201,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     recorder = Recorder(audit=tenants.default.audit, clock=clock)
     tenant_admin = TenantAdmin(
         store=catalog,
-        keys=opened.keys,
+        keys=TenantKeyring(keys=opened.tenant_keys, admin=key_admin),
         tokens=ApiTokens(database),
         recorder=recorder,
         default_tenant=s.wagate_tenant,
@@ -241,6 +247,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         clock=clock,
         tenants=tenants,
         tenant_admin=tenant_admin,
+        tenant_keys=opened.tenant_keys,
         web=web,
         worker=worker,
     )
@@ -281,7 +288,8 @@ class _DefaultChannelReceiver:
 def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> TenantServices:
     """Every service of one tenant, over its own settings, channels and credentials."""
     s = tenant_settings(opened.settings, tenant.settings)
-    database, sealer, blind, tenant_id = opened.database, opened.sealer, opened.blind, tenant.id
+    database, sealer, tenant_id = opened.database, opened.sealer, tenant.id
+    blind = opened.tenant_keys.indexer_for(tenant_id)
     inbound_failures = InboundFailures(database, tenant_id)
     channel_health = PostgresChannelHealth(database, tenant_id)
     credentials = PostgresCredentials(database, sealer, tenant_id)
@@ -343,11 +351,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         dead_letters=DeadLetters(database, sealer, tenant_id, inbound_failures),
         credentials=credentials,
         rights=rights,
-        keys=KeyAdmin(
-            Resealer(database, sealer, tenant_id),
-            keyfile_path(s),
-            source="WAGATE_ENCRYPTION_KEYS",
-        ),
+        keys=key_admin_for(opened, tenant_id),
         recipients=opt_outs,
     )
     return TenantServices(
@@ -377,6 +381,30 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         retention=timedelta(days=s.retention_days),
         email_fallback=deliver.email is not None,
     )
+
+
+def key_admin_for(opened: Opened, tenant: str) -> KeyAdmin:
+    return KeyAdmin(
+        Resealer(opened.database, opened.sealer, tenant),
+        keyfile_path(opened.settings),
+        source="WAGATE_ENCRYPTION_KEYS",
+        tenant_keys=opened.tenant_keys,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TenantKeyring:
+    """The tenant admin's view of the data keys: created with the tenant; on erasure, what it
+    still has under a master key is moved onto its data key, then the keys are destroyed."""
+
+    keys: TenantKeys
+    admin: KeyAdmin
+
+    async def ensure(self, tenant: str) -> None:
+        await self.keys.ensure(tenant)
+
+    async def shred(self, tenant: str) -> None:
+        await self.admin.shred(tenant)
 
 
 def tenant_registry(setups: tuple[ProviderSetup, ...], tenant: Tenant) -> ProviderRegistry:
@@ -416,11 +444,17 @@ class ConfiguredTenants:
     channels before any it was given in the catalogue."""
 
     def __init__(
-        self, catalog: TenantCatalog, *, default: str, channels: tuple[TenantChannel, ...]
+        self,
+        catalog: TenantCatalog,
+        *,
+        default: str,
+        channels: tuple[TenantChannel, ...],
+        keys: TenantKeys,
     ) -> None:
         self._catalog = catalog
         self._default = default
         self._channels = channels
+        self._keys = keys
 
     async def ensure_default(self, *, at: datetime) -> None:
         await self._catalog.add(self._default, self._default, {}, at=at)
@@ -429,6 +463,8 @@ class ConfiguredTenants:
         return await self._catalog.stamp()
 
     async def load(self) -> list[Tenant]:
+        # A tenant another process just added: its data key opens its channels' secrets.
+        await self._keys.refresh()
         return await self.all()
 
     async def all(self) -> list[Tenant]:
@@ -525,7 +561,9 @@ def build_converse(
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
-    identities = PostgresIdentityStore(database, sealer, opened.blind, tenant)
+    identities = PostgresIdentityStore(
+        database, sealer, opened.tenant_keys.indexer_for(tenant), tenant
+    )
     policy = converse_policy(s)
     return Converse(
         store=store,
@@ -758,12 +796,6 @@ def keyfile_path(settings: Settings) -> Path | None:
     return settings.wagate_data_dir / "encryption-keys.json"
 
 
-def build_sealer(settings: Settings, ring: Keyring) -> Sealer:
-    path = keyfile_path(settings)
-    # With a key file, rotation adds keys to it and running processes follow the file.
-    return KeyfileSealer(path, ring) if path is not None else AesGcmSealer(ring)
-
-
 def keyring(settings: Settings) -> Keyring:
     """Keys from WAGATE_ENCRYPTION_KEYS, else a key file generated once in the data dir."""
     configured = _secret(settings.wagate_encryption_keys)
@@ -794,18 +826,22 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         raise
     setups = provider_catalog.configured(settings)
     try:
+        path = keyfile_path(settings)
+        masters = KeyfileKeyring(path, ring) if path is not None else FixedKeyring(ring)
+        # The environment's tenant keeps the master-derived lookup index it always had.
+        tenant_keys = TenantKeys(database, masters, master_indexed={settings.wagate_tenant})
+        await tenant_keys.load()
         return await build_gateway(
             Opened(
                 settings=settings,
                 database=database,
                 embedded=embedded,
-                sealer=build_sealer(settings, ring),
-                blind=BlindIndex(ring),
+                sealer=tenant_keys.sealer,
+                tenant_keys=tenant_keys,
                 setups=setups,
                 api_token=api_token(settings),
                 assistant=build_assistant(settings),
                 link_pepper=data_dir_secret(settings, "link-code-pepper"),
-                keys=MasterKeysOnly(),
                 pii_stages=pii_stages(settings),
                 context_hook=(
                     load_context_hook(settings.ai_context_hook)
@@ -819,14 +855,3 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         if embedded is not None:
             embedded.stop()
         raise
-
-
-class MasterKeysOnly:
-    """Until per-tenant data keys are wired: every tenant is sealed under the master keys,
-    so a tenant cannot be crypto-shredded."""
-
-    async def ensure(self, tenant: str) -> None:
-        return None
-
-    async def shred(self, tenant: str) -> None:
-        raise Rejected("this gateway seals every tenant under the master keys: cannot shred")

@@ -37,7 +37,9 @@ class FakeFonnte:
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         authorized = self.token is None or request.headers.get("authorization") == self.token
-        entry = self.recorder.record("send", fields=fields, authorized=authorized)
+        entry = self.recorder.record(
+            "send", fields=fields, authorized=authorized, token=request.headers.get("authorization")
+        )
         if not authorized:
             return JSONResponse({"reason": "token invalid", "status": False})
         failure = self.recorder.take_failure("send")

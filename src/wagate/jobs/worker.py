@@ -347,12 +347,11 @@ async def run_worker(services: WorkerServices, *, name: str = "wagate") -> None:
     retainer = asyncio.create_task(_retain_forever(services), name="wagate-retention")
     checker = asyncio.create_task(_check_credentials_forever(services), name="wagate-credentials")
     statistics = asyncio.create_task(_fresh_statistics_forever(services), name="wagate-statistics")
-    follower = asyncio.create_task(services.tenants.follow(), name="wagate-tenants")
     log.info("worker.started", concurrency=services.tuning.concurrency)
     try:
         await _run_jobs_until_cancelled(app, services, name)
     finally:
-        for task in (sweeper, retainer, checker, statistics, follower):
+        for task in (sweeper, retainer, checker, statistics):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

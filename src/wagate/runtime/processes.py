@@ -51,10 +51,9 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, server.request_exit)
+        follower = asyncio.create_task(gateway.keep_fresh(), name="wagate-follow")
         if with_worker:
             worker = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
-        else:  # the worker follows the tenant catalogue itself; a web-only process must too
-            follower = asyncio.create_task(gateway.tenants.follow(), name="wagate-tenants")
         log.info(
             "gateway.started",
             host=host,
@@ -92,6 +91,7 @@ def freeze_startup_objects() -> None:
 async def work(settings: Settings) -> None:
     gateway = await open_gateway(settings, pool_size=min(settings.worker_concurrency, 16) + 2)
     task = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
+    follower = asyncio.create_task(gateway.keep_fresh(), name="wagate-follow")
     freeze_startup_objects()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -100,4 +100,7 @@ async def work(settings: Settings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
         await gateway.close()

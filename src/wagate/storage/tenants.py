@@ -222,8 +222,9 @@ class TenantCatalog:
         )
         try:
             values = orjson.loads(self._sealer.open(bytes(row["secrets"]), context))
-        except (UnreadableEnvelope, ValueError):
-            return None  # its tenant's key is gone: a channel nobody can send from
+        except (UnreadableEnvelope, ValueError, LookupError):
+            # Its tenant's key is gone (erased) or not loaded here yet: no channel for now.
+            return None
         return TenantChannel(
             provider=provider,
             channel_id=row["channel_id"],

@@ -268,6 +268,7 @@ def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
 
     @router.get("/keys/status")
     async def keys_status(who: Caller = caller) -> dict[str, int]:
+        _platform_only(who)
         return await who.services.operator.keys.status()
 
     @router.post("/keys/rotate")
