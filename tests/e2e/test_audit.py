@@ -40,14 +40,23 @@ _CLI = (
 # The audit API on its own, until app.py includes the router.
 _SERVER = """
 import contextlib, sys
+from types import SimpleNamespace
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Security
 from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.database import Database
 from wagate.web.audit_api import audit_router
+from wagate.web.scope import BEARER
 
 url, tenant, port, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 database = Database(url, pool_size=2)
+log = PostgresAuditLog(database, tenant)
+
+async def scope(credentials=Security(BEARER)):
+    # The gateway's scope, cut down to one tenant's chain and one token.
+    if credentials is None or credentials.credentials != token:
+        raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return SimpleNamespace(services=SimpleNamespace(operator=SimpleNamespace(trail=log)))
 
 @contextlib.asynccontextmanager
 async def lifespan(app):
@@ -56,7 +65,7 @@ async def lifespan(app):
     await database.close()
 
 app = FastAPI(lifespan=lifespan)
-app.include_router(audit_router(audit=PostgresAuditLog(database, tenant), api_token=token))
+app.include_router(audit_router(scope=scope))
 uvicorn.run(app, host="127.0.0.1", port=port, log_config=None)
 """
 

@@ -84,8 +84,9 @@ def test_refused_token_pauses_sends_and_set_token_resumes_them_once(
         assert health["status"] == "degraded"
         assert health["pausedChannels"][0]["state"] == "degraded"
         assert "wagate_channel_degraded" in _metrics(gateway)
-        assert 'wagate_channel_degraded{channel="200000000000001",provider="meta"} 1.0' in (
-            _metrics(gateway)
+        assert (
+            'wagate_channel_degraded{channel="200000000000001",provider="meta",tenant="default"} 1.0'
+            in (_metrics(gateway))
         )
         # Several probe periods (2 s) pass with SEND_ATTEMPTS=2: the token check keeps saying
         # no, nothing is failed or lost, and the messages keep waiting.
@@ -132,8 +133,9 @@ def test_provider_outage_opens_the_breaker_and_the_queue_drains_after_it(
             _ask(gateway, number, f"pertanyaan {tag(number)}")
 
         wait_until(lambda: _channel(gateway)["state"] in ("open", "half_open"), timeout=30)
-        assert 'wagate_channel_breaker_open{channel="200000000000001",provider="meta"} 1.0' in (
-            _metrics(gateway)
+        assert (
+            'wagate_channel_breaker_open{channel="200000000000001",provider="meta",tenant="default"} 1.0'
+            in (_metrics(gateway))
         )
         for number in numbers:
             wait_until(lambda n=number: _answers(fake_meta, n, tag(n)), timeout=60)
@@ -245,7 +247,9 @@ def test_a_send_whose_answer_is_lost_is_reconciled_by_its_status_or_resent_and_c
             assert gateway.post_meta(status).status_code == 200
             time.sleep(6)  # past the reconcile time: a resend would have happened by now
             assert len(sends()) == 1
-            assert "wagate_outbound_resent_after_unknown_outcome 0.0" in _metrics(gateway)
+            assert 'wagate_outbound_resent_after_unknown_outcome{tenant="default"} 0.0' in _metrics(
+                gateway
+            )
             [conversation] = [c for c in gateway.conversations() if c["contact"]["key"] == number]
             page = gateway.api(f"/api/conversations/{conversation['id']}/messages")
             [reply] = page["outbound"]
@@ -255,7 +259,9 @@ def test_a_send_whose_answer_is_lost_is_reconciled_by_its_status_or_resent_and_c
             wait_until(lambda: len(sends()) == 2, timeout=30)
             time.sleep(2)
             assert len(sends()) == 2
-            assert "wagate_outbound_resent_after_unknown_outcome 1.0" in _metrics(gateway)
+            assert 'wagate_outbound_resent_after_unknown_outcome{tenant="default"} 1.0' in _metrics(
+                gateway
+            )
             events = gateway.api("/api/audit", limit=500)["items"]
             assert any(e["action"] == "message.resent_unknown_outcome" for e in events)
         else:

@@ -123,4 +123,3 @@ def test_gives_up_after_the_last_allowed_attempt(attempt: int, gives_up: bool) -
 
 def test_single_attempt_policy_gives_up_after_the_first_try() -> None:
     assert BackoffPolicy(max_attempts=1).gives_up_after(0)
-
