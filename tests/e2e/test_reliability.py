@@ -85,8 +85,8 @@ def test_refused_token_pauses_sends_and_set_token_resumes_them_once(
         assert health["pausedChannels"][0]["state"] == "degraded"
         assert "wagate_channel_degraded" in _metrics(gateway)
         assert (
-            'wagate_channel_degraded{channel="200000000000001",provider="meta",tenant="default"} 1.0'
-            in (_metrics(gateway))
+            'wagate_channel_degraded{channel="200000000000001",provider="meta",tenant="default"}'
+            " 1.0" in (_metrics(gateway))
         )
         # Several probe periods (2 s) pass with SEND_ATTEMPTS=2: the token check keeps saying
         # no, nothing is failed or lost, and the messages keep waiting.
@@ -134,7 +134,8 @@ def test_provider_outage_opens_the_breaker_and_the_queue_drains_after_it(
 
         wait_until(lambda: _channel(gateway)["state"] in ("open", "half_open"), timeout=30)
         assert (
-            'wagate_channel_breaker_open{channel="200000000000001",provider="meta",tenant="default"} 1.0'
+            "wagate_channel_breaker_open"
+            '{channel="200000000000001",provider="meta",tenant="default"} 1.0'
             in (_metrics(gateway))
         )
         for number in numbers:
