@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -457,3 +459,83 @@ def test_a_gateway_on_the_app_role_stores_and_answers_a_message(
     assert tenants == [("default",)]
     assert "row-level security" not in gateway.log()
     assert "InsufficientPrivilege" not in gateway.log()
+
+
+# ------------------------------------------------------------------ round trips
+
+
+class _SlowReplies:
+    """A TCP proxy to PostgreSQL that holds every reply for `delay` seconds (in order), so a
+    block's duration counts its round trips."""
+
+    def __init__(self, target_port: int, delay: float) -> None:
+        self.target_port = target_port
+        self.delay = delay
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> _SlowReplies:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        server_in, server_out = await asyncio.open_connection("127.0.0.1", self.target_port)
+        loop = asyncio.get_running_loop()
+        replies: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def forward_requests() -> None:
+            while data := await client_in.read(65536):
+                server_out.write(data)
+
+        async def read_replies() -> None:
+            while data := await server_in.read(65536):
+                await replies.put((loop.time() + self.delay, data))
+
+        async def release_replies() -> None:
+            while True:
+                due, data = await replies.get()
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                client_out.write(data)
+
+        tasks = [
+            asyncio.create_task(t()) for t in (forward_requests, read_replies, release_replies)
+        ]
+        try:
+            await tasks[0]
+        finally:
+            for task in tasks:
+                task.cancel()
+            server_out.close()
+            client_out.close()
+
+
+async def test_a_pipelined_tenant_transaction_is_one_round_trip(app_url: str) -> None:
+    delay = 0.2
+    parts = urlsplit(app_url)
+    async with _SlowReplies(parts.port or 5432, delay) as proxy:
+        proxied = app_url.replace(f"@{parts.hostname}:{parts.port}", f"@127.0.0.1:{proxy.port}")
+        database = Database(proxied, pool_size=2)
+        await database.open()
+        try:
+            insert = "INSERT INTO contacts (tenant, phone) VALUES ('alpha', %(p)s) RETURNING id"
+            async with database.pool.connection() as conn:
+                started = time.monotonic()
+                async with tenant_pipeline(conn, "alpha"):
+                    cursor = await conn.execute(insert, {"p": f"rt-{uuid.uuid4().hex}"})
+                assert await cursor.fetchone()
+                pipelined = time.monotonic() - started
+            started = time.monotonic()
+            async with database.tenant_connection("alpha") as conn:
+                await conn.execute(insert, {"p": f"rt-{uuid.uuid4().hex}"})
+            plain = time.monotonic() - started
+        finally:
+            await database.close()
+    assert delay <= pipelined < 2 * delay  # the tenant and the statement: one round trip
+    assert plain >= 3 * delay  # the proxy does count: BEGIN + tenant, statement, COMMIT
