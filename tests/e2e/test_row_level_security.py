@@ -9,6 +9,7 @@ whole gateway (web + worker) runs as the app role and answers a message end to e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
@@ -304,7 +305,23 @@ async def test_a_failed_block_commits_nothing_and_leaves_the_connection_usable(
             async with database.pool.connection() as conn, tenant_pipeline(conn, "alpha"):
                 await conn.execute(insert, {"p": marker + "-pipelined"})
                 await conn.execute("SELECT 1 / 0")
+        # A failure caught inside the block without a savepoint: not a silent rollback.
+        with pytest.raises(psycopg.errors.InFailedSqlTransaction, match="nothing was committed"):
+            async with database.tenant_connection("alpha") as conn:
+                await conn.execute(insert, {"p": marker + "-swallowed"})
+                with contextlib.suppress(psycopg.errors.DivisionByZero):
+                    await conn.execute("SELECT 1 / 0")
+        # …whereas inside a savepoint the block goes on and commits the rest.
         async with database.tenant_connection("alpha") as conn:
+            with contextlib.suppress(psycopg.errors.DivisionByZero):
+                async with conn.transaction():
+                    await conn.execute("SELECT 1 / 0")
+            await conn.execute(insert, {"p": "kept-" + marker})
+        async with database.tenant_connection("alpha") as conn:
+            kept = await conn.execute(
+                "SELECT count(*) AS n FROM contacts WHERE phone = %(p)s", {"p": "kept-" + marker}
+            )
+            assert await kept.fetchone() == {"n": 1}
             cursor = await conn.execute(
                 "SELECT count(*) AS n FROM contacts WHERE phone LIKE %(p)s", {"p": marker + "%"}
             )

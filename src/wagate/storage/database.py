@@ -134,6 +134,14 @@ class Database:
             except BaseException:
                 await _roll_back(conn)
                 raise
+            if conn.info.transaction_status == TransactionStatus.INERROR:
+                # COMMIT would quietly roll back: a block that swallowed a failed statement
+                # (outside a savepoint) must not look as if its other writes were kept.
+                await _roll_back(conn)
+                raise psycopg.errors.InFailedSqlTransaction(
+                    "a statement of this tenant transaction failed and its error was caught "
+                    "without a savepoint (conn.transaction()): nothing was committed"
+                )
             await conn.commit()
 
     @asynccontextmanager
