@@ -124,7 +124,7 @@ class AccountAdmin:
             "phone": normalise_phone(phone) if phone else None,
             "linked_phone": None,
         }
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             try:
                 cursor = await conn.execute(
                     f"INSERT INTO accounts (tenant, username, role, approved, pii) "
@@ -143,7 +143,7 @@ class AccountAdmin:
             return self._record(await cursor.fetchone())
 
     async def list(self) -> list[AccountRecord]:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 f"SELECT {_COLUMNS} FROM accounts WHERE tenant = %(tenant)s ORDER BY id",
                 {"tenant": self._tenant},
@@ -157,7 +157,7 @@ class AccountAdmin:
             where, value = "id = %(ref)s::bigint", text
         else:
             where, value = "username = %(ref)s", self._username_digest(text)
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 f"SELECT {_COLUMNS} FROM accounts WHERE tenant = %(tenant)s AND {where}",
                 {"tenant": self._tenant, "ref": value},
@@ -192,7 +192,7 @@ class AccountAdmin:
 
     async def _linked_email(self, conversation_id: int) -> str | None:
         columns = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 f"SELECT {columns} FROM conversations c"
                 " JOIN contacts ct ON ct.id = c.contact_id"
@@ -204,7 +204,7 @@ class AccountAdmin:
         return self._record(row).email if row is not None else None
 
     async def _update(self, account_id: int, assignments: str, **params: Any) -> AccountRecord:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             try:
                 cursor = await conn.execute(
                     f"UPDATE accounts SET {assignments}, updated_at = now() "
@@ -302,7 +302,7 @@ class AccountAdmin:
         account = await self.get(ref)
         number = normalise_phone(phone)
         code = new_link_code(secrets.randbelow(10**9))
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(
                 "INSERT INTO link_codes (tenant, account_id, phone, code_hash, expires_at) "
                 "VALUES (%(tenant)s, %(account_id)s, %(phone)s, %(hash)s, %(expires)s)",
@@ -321,7 +321,7 @@ class AccountAdmin:
     ) -> tuple[LinkCheck, AccountRecord]:
         """Check the latest code; on success the number is linked and the code consumed."""
         account = await self.get(ref)
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 "SELECT id, phone, code_hash, attempts, expires_at FROM link_codes "
                 "WHERE account_id = %(id)s AND consumed_at IS NULL "

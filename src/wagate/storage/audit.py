@@ -84,7 +84,7 @@ class PostgresAuditLog:
         if not pending:
             return []
         utc_iso(at)  # a naive time fails here, before the lock is taken
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             head = await self._lock_head(conn)
             entries: list[AuditEntry] = []
             prev_hash, seq = head.hash, head.seq
@@ -126,7 +126,7 @@ class PostgresAuditLog:
         }
 
     async def head(self) -> ChainHead | None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             row = await (await conn.execute(_HEAD_SQL, {"tenant": self._tenant})).fetchone()
         return None if row is None else ChainHead(seq=int(row["seq"]), hash=str(row["hash"]))
 
@@ -150,7 +150,7 @@ class PostgresAuditLog:
             if value is not None:
                 sql += fragment
                 params[name] = value
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             rows = await (await conn.execute(sql + _ORDER, params)).fetchall()
         return [_entry(row) for row in rows]
 
@@ -202,7 +202,7 @@ class PostgresAuditLog:
         }
         total = 0
         while True:
-            async with self._database.pool.connection() as conn, conn.transaction():
+            async with self._database.tenant_connection(self._tenant) as conn:
                 await conn.execute(_MAINTENANCE_SQL)  # local to this transaction
                 redacted = (await conn.execute(_REDACT_SQL, params)).rowcount
             total += redacted

@@ -14,7 +14,7 @@ from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunRecord
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
-from wagate.storage.database import Database
+from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.queue import DEFER_SQL, TASK, insert_job_sql
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
@@ -143,7 +143,7 @@ class PostgresConversationStore:
         return self._sealer.seal(orjson.dumps(value), context)
 
     async def load_burst(self, conversation_id: int) -> Burst | None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_LOAD_CONVERSATION_SQL, {"id": conversation_id})
             row = await cursor.fetchone()
             if row is None:
@@ -187,7 +187,7 @@ class PostgresConversationStore:
         return opened
 
     async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 _EARLIER_SQL,
                 {"id": conversation_id, "before": before, "since": before - RATE_WINDOW},
@@ -200,7 +200,7 @@ class PostgresConversationStore:
             "run_at": run_at,
             "attempt": attempt,
         }
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(DEFER_SQL, params)
 
     async def finish(self, record: ReplyRecord) -> None:
@@ -252,8 +252,7 @@ class PostgresConversationStore:
         # One transaction, sent as one pipelined batch: a single round trip however many rows.
         async with (
             self._database.pool.connection() as conn,
-            conn.pipeline(),
-            conn.transaction(),
+            tenant_pipeline(conn, self._tenant),
         ):
             for sql, params in statements:
                 await conn.execute(sql, params)
@@ -275,21 +274,25 @@ class PostgresConversationStore:
     async def requeue_orphans(
         self, *, older_than: datetime, run_at: datetime, email_fallback: bool = False
     ) -> int:
-        """Queue a job for every conversation left with work and no job (e-mails due count as
-        work only when the fallback is configured)."""
+        """Queue a job for every conversation of this store's tenant left with work and no
+        job (e-mails due count as work only when the fallback is configured). Row-level
+        security limits it to the tenant: a sweep over all tenants calls each tenant's store."""
         params = {
             "older_than": older_than,
             "run_at": run_at,
             "attempt": 0,
             "email_fallback": email_fallback,
         }
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_ORPHANS_SQL, params)
             return len(await cursor.fetchall())
 
     async def fail_stalled_jobs(self, *, heartbeat_before: datetime) -> int:
         """Jobs left `doing` by a worker that died hold their conversation's lock for ever;
-        mark them failed so the orphan sweep can queue a fresh job."""
+        mark them failed so the orphan sweep can queue a fresh job.
+
+        Platform-level: it touches procrastinate's tables only (no tenant data), so it runs
+        without a tenant and releases every tenant's stalled jobs."""
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(
                 _STALLED_SQL, {"task": TASK, "heartbeat_before": heartbeat_before}
@@ -298,7 +301,9 @@ class PostgresConversationStore:
 
     async def fail_unrecorded_jobs(self, job_ids: Sequence[int]) -> int:
         """Of `job_ids` (jobs that ended in this process a while ago), mark those still `doing`
-        failed, so the orphan sweep can queue a fresh job for their conversations."""
+        failed, so the orphan sweep can queue a fresh job for their conversations.
+
+        Platform-level, like `fail_stalled_jobs`: procrastinate's tables only."""
         if not job_ids:
             return 0
         async with self._database.pool.connection() as conn:

@@ -6,24 +6,82 @@ the ORM's per-call overhead; listing and admin queries use SQLAlchemy Core.
 Connections are not pinged on checkout (that doubled the round trips of every webhook): a
 connection that broke while idle fails its statement, the webhook answers 503, the provider
 delivers again, and the pool discards the broken connection.
+
+Tenant isolation (issue 12): every tenant table has a row-level security policy that shows a
+transaction only the rows of the tenant it set in `wagate.tenant` (migration 0008). The setting
+is transaction-local (`set_config(…, true)`, i.e. SET LOCAL), so it ends with the transaction
+and can never leak to the next user of a pooled connection; a statement run outside these
+helpers sets no tenant and sees no tenant rows at all. Work on tenant data therefore goes
+through `tenant_connection`, `tenant_pipeline` or `tenant_begin`; the bare `pool` and `engine`
+are for platform-level work (the queue's own tables, the tenant catalogue, health checks).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection as SqlAlchemyConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from wagate.storage.urls import libpq_url, sqlalchemy_url
+
+TENANT_SETTING = "wagate.tenant"
+_SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', %(tenant)s, true)"
+_SET_TENANT_SQLALCHEMY = text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
+
+Connection = AsyncConnection[dict[str, Any]]
+
+
+def checked_tenant(tenant: str) -> str:
+    """An empty tenant would silently match nothing: refuse it where the mistake is made."""
+    if not isinstance(tenant, str) or not tenant.strip():
+        raise ValueError("a tenant-scoped transaction needs a tenant id (got an empty one)")
+    return tenant
+
+
+async def _roll_back(conn: Connection) -> None:
+    """End a transaction the block could not finish; a broken connection is left to the pool,
+    which discards it, and the block's own error is the one that propagates."""
+    if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        with suppress(psycopg.Error):
+            await conn.rollback()
+
+
+@asynccontextmanager
+async def tenant_pipeline(conn: Connection, tenant: str) -> AsyncIterator[Connection]:
+    """One transaction for `tenant` on `conn` (autocommit), sent as a single round trip.
+
+    In pipeline mode the statements up to the pipeline's Sync run as one implicit transaction:
+    PostgreSQL commits them together at the Sync, or rolls them all back if one fails, and the
+    transaction-local tenant set first lasts until then. So the tenant and the block's
+    statements reach the server in one write, with no BEGIN or COMMIT to send (each is a
+    statement the server parses and the client dispatches: the webhook path is CPU-bound).
+    Read the cursors' results *after* the block, still inside the pool checkout; fetching
+    inside it costs an extra round trip. A failed statement's error propagates at the end of
+    the block, with nothing of the block committed.
+    """
+    checked_tenant(tenant)
+    try:
+        async with conn.pipeline():
+            await conn.execute(_SET_TENANT_SQL, {"tenant": tenant})
+            yield conn
+    except BaseException:
+        await _roll_back(conn)  # only if a statement of the block began one explicitly
+        raise
 
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = libpq_url(url)
-        self.pool: AsyncConnectionPool[AsyncConnection[dict[str, Any]]] = AsyncConnectionPool(
+        self.pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             self.url,
             min_size=2,
             max_size=pool_size,
@@ -54,3 +112,43 @@ class Database:
         except Exception:
             return False
         return True
+
+    @asynccontextmanager
+    async def tenant_connection(self, tenant: str) -> AsyncIterator[Connection]:
+        """A pooled psycopg connection inside one transaction scoped to `tenant`.
+
+        The block's statements commit together when it ends and roll back together if it
+        raises. (Outside these helpers the pool's connections are autocommit: code that needs
+        one statement to stand even when the next fails opens one block per statement.) A
+        `conn.transaction()` inside the block is a savepoint: it lets the block go on after a
+        statement it expects may fail.
+        """
+        checked_tenant(tenant)
+        async with self.pool.connection() as conn:
+            try:
+                # BEGIN and the tenant in one round trip.
+                async with conn.pipeline():
+                    await conn.execute("BEGIN")
+                    await conn.execute(_SET_TENANT_SQL, {"tenant": tenant})
+                yield conn
+            except BaseException:
+                await _roll_back(conn)
+                raise
+            if conn.info.transaction_status == TransactionStatus.INERROR:
+                # COMMIT would quietly roll back: a block that swallowed a failed statement
+                # (outside a savepoint) must not look as if its other writes were kept.
+                await _roll_back(conn)
+                raise psycopg.errors.InFailedSqlTransaction(
+                    "a statement of this tenant transaction failed and its error was caught "
+                    "without a savepoint (conn.transaction()): nothing was committed"
+                )
+            await conn.commit()
+
+    @asynccontextmanager
+    async def tenant_begin(self, tenant: str) -> AsyncIterator[SqlAlchemyConnection]:
+        """A SQLAlchemy connection inside one transaction scoped to `tenant` (commit at the
+        end of the block, rollback if it raises)."""
+        checked_tenant(tenant)
+        async with self.engine.begin() as conn:
+            await conn.execute(_SET_TENANT_SQLALCHEMY, {"tenant": tenant})
+            yield conn

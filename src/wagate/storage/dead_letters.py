@@ -92,7 +92,7 @@ class DeadLetters:
     async def listing(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Both kinds, newest first."""
         window = {"tenant": self._tenant, "limit": limit + offset, "offset": 0}
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_LIST_SQL, window)
             outbound = [self._row(row) for row in await cursor.fetchall()]
         inbound = await self._inbound.listing(limit=limit + offset)
@@ -123,7 +123,7 @@ class DeadLetters:
         return list(await self._replay_outbound(number, at=at))
 
     async def _show_outbound(self, message_id: int) -> dict[str, Any] | None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_SHOW_SQL, {"tenant": self._tenant, "id": message_id})
             row = await cursor.fetchone()
         if row is None:
@@ -152,7 +152,7 @@ class DeadLetters:
     async def _replay_outbound(self, message_id: int | None, *, at: datetime) -> list[int]:
         """Back to the queue: one failed message, or all of them (`message_id` None). Returns
         the ids replayed; each conversation's job delivers them in order."""
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 _REPLAY_SQL, {"tenant": self._tenant, "id": message_id, "at": at}
             )

@@ -39,7 +39,9 @@ SELECT 'jobs', status::text, count(*) FROM procrastinate_jobs
 
 async def read_gauges(database: Database, tenant: str) -> Gauges:
     gauges = Gauges()
-    async with database.pool.connection() as conn:
+    # The job counts are platform-wide (procrastinate's table has no tenant); the rest is
+    # the tenant's, under its row-level security.
+    async with database.tenant_connection(tenant) as conn:
         cursor = await conn.execute(_SQL, {"tenant": tenant})
         for row in await cursor.fetchall():
             family, label, value = row["family"], row["label"], int(row["value"])

@@ -116,7 +116,7 @@ class PostgresIdentityStore:
             "user_id": blind.digest_or_none(self._indexer, _user_key(burst), blind.USER_ID),
             "phone": phone,
         }
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             contact = await self._contact(conn, params)
             await conn.execute(
                 _SET_CONVERSATION_CONTACT_SQL,
@@ -145,7 +145,7 @@ class PostgresIdentityStore:
         """The fast path, or None when anything needs creating, completing or relinking."""
         if not burst.contact_phone:
             return None  # BSUID-only contacts: their account is found through the contact
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_KNOWN_SQL, {"conversation_id": burst.conversation_id})
             row = await cursor.fetchone()
         if row is None or row["phone"] != self._indexer.digest(
@@ -249,7 +249,7 @@ class PostgresIdentityStore:
         return created
 
     async def mark_notice(self, contact_id: int, *, kind: str, at: datetime) -> None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_MARK_NOTICE_SQL[kind], {"at": at, "id": contact_id})
 
     async def record_consent(
@@ -267,7 +267,7 @@ class PostgresIdentityStore:
                 tenant=self._tenant, table="consents", key=f"{contact_id}:{provider_message_id}"
             ),
         )
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(
                 _RECORD_CONSENT_SQL,
                 {

@@ -90,7 +90,7 @@ class InboundFailures:
             "error": error[:500],
             "at": at,
         }
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             row = await (await conn.execute(_RECORD_SQL, params)).fetchone()
             assert row is not None
             failures = int(row["failures"])
@@ -103,7 +103,7 @@ class InboundFailures:
         return failures, letter_id
 
     async def clear(self, conversation_id: int) -> None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_CLEAR_SQL, {"conversation_id": conversation_id})
 
     @staticmethod
@@ -120,14 +120,14 @@ class InboundFailures:
         }
 
     async def listing(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 _LIST_SQL, {"tenant": self._tenant, "limit": limit, "offset": offset}
             )
             return [self._row(row) for row in await cursor.fetchall()]
 
     async def show(self, letter_id: int) -> dict[str, Any] | None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_SHOW_SQL, {"tenant": self._tenant, "id": letter_id})
             row = await cursor.fetchone()
         if row is None:
@@ -138,7 +138,7 @@ class InboundFailures:
         """Reopen one dead-lettered burst (or all): its messages become unprocessed again and
         the conversation's job is queued. Returns the letter ids replayed."""
         params = {"tenant": self._tenant, "id": letter_id, "at": at}
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             rows = await (await conn.execute(_REPLAY_SQL, params)).fetchall()
             for conversation_id in {row["conversation_id"] for row in rows}:
                 await conn.execute(

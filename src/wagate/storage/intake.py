@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import psycopg
 import structlog
-from psycopg import AsyncConnection
+from psycopg import AsyncCursor
 
 from wagate.domain.messages import (
     DeliveryStatus,
@@ -29,7 +29,7 @@ from wagate.providers.payload import clean_tree
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
-from wagate.storage.database import Database
+from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.intake_guard import (
     only_answerable,
     row_refused,
@@ -225,41 +225,17 @@ class IntakeStore:
         other_params: list[dict[str, Any]],
     ) -> IntakeResult:
         async with self._database.pool.connection() as conn:
-            if len(message_params) + len(status_params) + len(other_params) == 1:
-                return await self._execute(conn, message_params, status_params, other_params)
-            # Several parts: one transaction, statements pipelined into one round trip.
-            async with conn.pipeline(), conn.transaction():
-                return await self._execute(conn, message_params, status_params, other_params)
-
-    async def _execute(
-        self,
-        conn: AsyncConnection[Any],
-        messages: list[dict[str, Any]],
-        statuses: list[dict[str, Any]],
-        others: list[dict[str, Any]],
-    ) -> IntakeResult:
-        message_cursors = [await conn.execute(_STORE_MESSAGE_SQL, p) for p in messages]
-        status_cursors = [await conn.execute(_STORE_STATUS_SQL, p) for p in statuses]
-        for params in others:
-            await conn.execute(_STORE_OTHER_SQL, params)
-        stored = queued = recorded = 0
-        for cursor in message_cursors:
-            row = await cursor.fetchone()
-            assert row is not None
-            stored += row["stored"]
-            queued += row["queued"]
-        for cursor in status_cursors:
-            row = await cursor.fetchone()
-            assert row is not None
-            recorded += row["recorded"]
-        return IntakeResult(
-            stored=stored,
-            duplicates=len(messages) - stored,
-            statuses=recorded,
-            status_duplicates=len(statuses) - recorded,
-            others=len(others),
-            queued=queued,
-        )
+            # One transaction scoped to the tenant (row-level security), sent as one pipelined
+            # batch: BEGIN, the tenant, every part's statement and COMMIT reach PostgreSQL in a
+            # single round trip, however many parts. Results are read once it has committed.
+            async with tenant_pipeline(conn, self._tenant):
+                message_cursors = [
+                    await conn.execute(_STORE_MESSAGE_SQL, m) for m in message_params
+                ]
+                status_cursors = [await conn.execute(_STORE_STATUS_SQL, s) for s in status_params]
+                for params in other_params:
+                    await conn.execute(_STORE_OTHER_SQL, params)
+            return await _tally(message_cursors, status_cursors, others=len(other_params))
 
     def _seal(self, table: str, key: str, value: Any) -> bytes:
         context = SealContext(tenant=self._tenant, table=table, key=key)
@@ -340,3 +316,29 @@ class IntakeStore:
                 "payload": self._seal("provider_events", other.dedup_key, other.raw),
             }
         )
+
+
+async def _tally(
+    message_cursors: list[AsyncCursor[Any]],
+    status_cursors: list[AsyncCursor[Any]],
+    *,
+    others: int,
+) -> IntakeResult:
+    stored = queued = recorded = 0
+    for cursor in message_cursors:
+        row = await cursor.fetchone()
+        assert row is not None
+        stored += row["stored"]
+        queued += row["queued"]
+    for cursor in status_cursors:
+        row = await cursor.fetchone()
+        assert row is not None
+        recorded += row["recorded"]
+    return IntakeResult(
+        stored=stored,
+        duplicates=len(message_cursors) - stored,
+        statuses=recorded,
+        status_duplicates=len(status_cursors) - recorded,
+        others=others,
+        queued=queued,
+    )

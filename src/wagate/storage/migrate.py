@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, text
 from wagate.storage.urls import sqlalchemy_url
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-_LOCK_KEY = 0x77616761  # "waga"
+# Also taken while granting the app role its rights (`roles.py`): one database, one writer.
+LOCK_KEY = 0x77616761  # "waga"
 
 
 def _config() -> Config:
@@ -35,7 +36,7 @@ def _run(url: str, action: str, revision: str) -> None:
     engine = create_engine(sqlalchemy_url(url), poolclass=None)
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
             connection.commit()
             try:
                 config = _config()
@@ -46,7 +47,7 @@ def _run(url: str, action: str, revision: str) -> None:
                     command.downgrade(config, revision)
                 connection.commit()
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
                 connection.commit()
     finally:
         engine.dispose()

@@ -192,7 +192,7 @@ class PostgresOutbox:
         self._tenant = tenant
 
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_PENDING_SQL, {"conversation_id": conversation_id})
             rows = await cursor.fetchall()
         return await self._readable(rows, self._unsendable)
@@ -244,27 +244,31 @@ class PostgresOutbox:
         )
 
     async def reroute_window_failures(self, conversation_id: int) -> int:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_REROUTE_SQL, {"conversation_id": conversation_id})
             return cursor.rowcount
 
     async def start_attempt(self, message_id: int, *, at: datetime) -> None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_START_SQL, {"id": message_id, "at": at})
 
     async def accepted(self, message_id: int, *, provider_message_id: str, at: datetime) -> None:
-        async with self._database.pool.connection() as conn:
+        # Two transactions, as the two autocommit statements were: the provider's id must stay
+        # recorded even if applying an early status fails.
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 _ACCEPTED_SQL,
                 {"id": message_id, "provider_message_id": provider_message_id, "at": at},
             )
-            best: DeliveryStatus = DeliveryStatus.ACCEPTED
-            best_at = at
-            for early in await cursor.fetchall():
-                status = DeliveryStatus(str(early["status"]))
-                if advances(best, status):
-                    best, best_at = status, early["occurred_at"]
-            if best is not DeliveryStatus.ACCEPTED:
+            early_statuses = await cursor.fetchall()
+        best: DeliveryStatus = DeliveryStatus.ACCEPTED
+        best_at = at
+        for early in early_statuses:
+            status = DeliveryStatus(str(early["status"]))
+            if advances(best, status):
+                best, best_at = status, early["occurred_at"]
+        if best is not DeliveryStatus.ACCEPTED:
+            async with self._database.tenant_connection(self._tenant) as conn:
                 await conn.execute(
                     _APPLY_STATUS_SQL, {"id": message_id, "status": best.value, "at": best_at}
                 )
@@ -272,7 +276,7 @@ class PostgresOutbox:
     async def retry_later(
         self, message_id: int, *, at: datetime, error_code: str | None, error: str
     ) -> None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(
                 _RETRY_SQL,
                 {"id": message_id, "at": at, "error_code": error_code, "error": error[:500]},
@@ -287,7 +291,7 @@ class PostgresOutbox:
             "error": error[:500],
             "email_due": email_due,
         }
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_FAILED_SQL, params)
 
     async def release_attempt(
@@ -300,21 +304,21 @@ class PostgresOutbox:
             "error_code": error_code,
             "error": error[:500],
         }
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_RELEASE_SQL, params)
 
     async def outcome_unknown(self, message_id: int, *, reconcile_at: datetime, error: str) -> None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(
                 _UNKNOWN_SQL, {"id": message_id, "at": reconcile_at, "error": error[:500]}
             )
 
     async def resending_unknown(self, message_id: int) -> None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_RESENDING_SQL, {"id": message_id})
 
     async def last_status_at(self, provider: Provider) -> datetime | None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 _LAST_STATUS_SQL, {"tenant": self._tenant, "provider": provider.value}
             )
@@ -322,14 +326,14 @@ class PostgresOutbox:
         return row["received_at"] if row is not None else None
 
     async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 _RECENT_SENDS_SQL, {"conversation_id": conversation_id, "since": since}
             )
             return [row["last_attempt_at"] for row in await cursor.fetchall()]
 
     async def emails_due(self, conversation_id: int) -> list[OutboundMessage]:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_EMAILS_DUE_SQL, {"conversation_id": conversation_id})
             rows = await cursor.fetchall()
         return await self._readable(rows, self._unmailable)
@@ -350,7 +354,7 @@ class PostgresOutbox:
             "attempted": attempted,
             "next_at": next_at,
         }
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_EMAIL_OUTCOME_SQL, params)
 
     async def enqueue(
@@ -394,17 +398,17 @@ class PostgresOutbox:
                 SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
             ),
         }
-        async with self._database.pool.connection() as conn:
+        stored = None
+        async with self._database.tenant_connection(self._tenant) as conn:
             row = await (await conn.execute(_ENQUEUE_SQL, params)).fetchone()
             if row is not None and row["id"] is None:
-                # A replay is answered as before only when it is the same request.
                 stored = await (await conn.execute(_STORED_REQUEST_SQL, params)).fetchone()
-                if stored is not None and not self._same_request(
-                    stored, str(params["recipient"]), text=text, target=target, template=template
-                ):
-                    raise IdempotencyConflict(
-                        "this Idempotency-Key was used for a different request"
-                    )
+        # A replay is answered as before only when it is the same request (decided after the
+        # commit, as when each statement committed on its own).
+        if stored is not None and not self._same_request(
+            stored, str(params["recipient"]), text=text, target=target, template=template
+        ):
+            raise IdempotencyConflict("this Idempotency-Key was used for a different request")
         assert row is not None
         return row["id"], int(row["conversation_id"])
 
@@ -437,7 +441,7 @@ class PostgresOutbox:
 
     async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:
         # The conversation's own job delivers: same lock, so replies never overtake a run.
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(
                 DEFER_SQL, {"conversation_id": conversation_id, "run_at": run_at, "attempt": 0}
             )

@@ -82,7 +82,7 @@ class PostgresChannelHealth:
         return {"tenant": self._tenant, "provider": provider.value, "channel_id": channel_id}
 
     async def load(self, provider: Provider, channel_id: str) -> ChannelHealth:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_LOAD_SQL, self._key(provider, channel_id))
             row = await cursor.fetchone()
         return _health(row) if row is not None else ChannelHealth()
@@ -96,7 +96,7 @@ class PostgresChannelHealth:
         """Apply `transition` under the row's lock; returns (before, after). A transition that
         returns None (or the same state) writes nothing."""
         key = self._key(provider, channel_id)
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_ENSURE_SQL, key)
             cursor = await conn.execute(_LOAD_SQL + " FOR UPDATE", key)
             row = await cursor.fetchone()
@@ -120,7 +120,7 @@ class PostgresChannelHealth:
         return before, after
 
     async def all(self) -> list[tuple[Provider, str, ChannelHealth]]:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_ALL_SQL, {"tenant": self._tenant})
             rows = await cursor.fetchall()
         return [(Provider(str(r["provider"])), str(r["channel_id"]), _health(r)) for r in rows]
@@ -138,14 +138,14 @@ class PostgresCredentials:
         return SealContext(tenant=self._tenant, table="provider_credentials", key=provider.value)
 
     async def versions(self) -> dict[Provider, int]:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_VERSIONS_SQL, {"tenant": self._tenant})
             rows = await cursor.fetchall()
         return {Provider(str(r["provider"])): int(r["version"]) for r in rows}
 
     async def current(self) -> dict[Provider, tuple[str, int]]:
         """Every replaced token with its version (the registry's token source)."""
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_ALL_CREDENTIALS_SQL, {"tenant": self._tenant})
             rows = await cursor.fetchall()
         result: dict[Provider, tuple[str, int]] = {}
@@ -156,7 +156,7 @@ class PostgresCredentials:
         return result
 
     async def get(self, provider: Provider) -> tuple[str, int] | None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(
                 _CREDENTIAL_SQL, {"tenant": self._tenant, "provider": provider.value}
             )
@@ -174,7 +174,7 @@ class PostgresCredentials:
             "secret": self._sealer.seal(token.encode(), self._context(provider)),
             "at": at,
         }
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_SET_CREDENTIAL_SQL, params)
             row = await cursor.fetchone()
             await conn.execute(_CLEAR_DEGRADED_SQL, params)

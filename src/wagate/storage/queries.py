@@ -16,7 +16,7 @@ from wagate.storage.tables import conversations, inbound_messages, outbound_mess
 
 class ConversationQueries:
     def __init__(self, database: Database, sealer: Sealer, tenant: str) -> None:
-        self._engine = database.engine
+        self._database = database
         self._sealer = sealer
         self._tenant = tenant
 
@@ -40,7 +40,7 @@ class ConversationQueries:
                 conversations.c.last_inbound_at >= func.now() - since,
             )
         )
-        async with self._engine.connect() as conn:
+        async with self._database.tenant_begin(self._tenant) as conn:
             return int((await conn.execute(query)).scalar_one())
 
     async def list_conversations(self, *, limit: int, offset: int) -> dict[str, Any]:
@@ -68,7 +68,7 @@ class ConversationQueries:
             .select_from(conversations)
             .where(conversations.c.tenant == self._tenant)
         )
-        async with self._engine.connect() as conn:
+        async with self._database.tenant_begin(self._tenant) as conn:
             rows = (await conn.execute(query)).mappings().all()
             total = int((await conn.execute(total_query)).scalar_one())
         items = []
@@ -117,7 +117,7 @@ class ConversationQueries:
             .where(outbound_messages.c.conversation_id == conversation_id)
             .order_by(outbound_messages.c.created_at, outbound_messages.c.id)
         )
-        async with self._engine.connect() as conn:
+        async with self._database.tenant_begin(self._tenant) as conn:
             if (await conn.execute(exists)).first() is None:
                 return None
             inbound_rows = (await conn.execute(inbound)).mappings().all()

@@ -32,6 +32,6 @@ class OptOuts:
             "phone": self._indexer.digest(number, purpose=blind.PHONE),
             "user_id": self._indexer.digest(number, purpose=blind.USER_ID),
         }
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             row = await (await conn.execute(_OPTED_OUT_SQL, params)).fetchone()
         return OPTED_OUT if row is not None else None

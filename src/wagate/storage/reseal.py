@@ -165,7 +165,7 @@ class Resealer:
         columns = ", ".join(dict.fromkeys((id_column, spec.column, *spec.key_columns)))
         last: Any = None
         while True:
-            async with self._database.pool.connection() as conn:
+            async with self._database.tenant_connection(self._tenant) as conn:
                 cursor = await conn.execute(
                     f"SELECT {columns} FROM {spec.table} "
                     f"WHERE tenant = %(tenant)s AND {spec.column} IS NOT NULL "
@@ -199,7 +199,7 @@ class Resealer:
         for spec in COLUMNS:
             count = 0
             async for id_column, rows in self._batches(spec, batch):
-                async with self._database.pool.connection() as conn, conn.transaction():
+                async with self._database.tenant_connection(self._tenant) as conn:
                     for row in rows:
                         old = self._bytes(spec, row[spec.column])
                         if not self._sealer.needs_reseal(old, tenant=self._tenant):

@@ -98,7 +98,7 @@ class ContactRights:
     async def export(self, phone: str) -> dict[str, Any]:
         """Everything held about the contact with this number, opened (CP8)."""
         params = self._lookup(phone)
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             conversations = await (await conn.execute(_CONVERSATIONS_SQL, params)).fetchall()
             ids = [c["id"] for c in conversations]
             contacts = await (
@@ -227,7 +227,7 @@ class ContactRights:
         params = self._lookup(phone)
         username = self._indexer.digest(f"whatsapp_{params['number']}", purpose=blind.USERNAME)
         counts: dict[str, int] = {}
-        async with self._database.pool.connection() as conn, conn.transaction():
+        async with self._database.tenant_connection(self._tenant) as conn:
             conversations = await (await conn.execute(_CONVERSATIONS_SQL, params)).fetchall()
             ids = [c["id"] for c in conversations]
             contact_ids = {c["contact_id"] for c in conversations if c["contact_id"]}
@@ -270,8 +270,10 @@ class ContactRights:
     async def purge(self, *, cutoff: datetime) -> dict[str, int]:
         """Retention (CP7): remove message content and derived data older than `cutoff`."""
         counts: dict[str, int] = {}
-        async with self._database.pool.connection() as conn:
-            for table, sql in _PURGE_SQL:
+        # One transaction per table, as when each DELETE committed on its own: a purge that
+        # fails half-way keeps what it already removed, and no lock outlives its table.
+        for table, sql in _PURGE_SQL:
+            async with self._database.tenant_connection(self._tenant) as conn:
                 counts[table] = (
                     await conn.execute(sql, {"tenant": self._tenant, "cutoff": cutoff})
                 ).rowcount

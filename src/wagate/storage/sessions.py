@@ -35,7 +35,7 @@ class PostgresSessionStore:
         self, conversation_id: int, *, now: datetime, idle_timeout: timedelta, history: int
     ) -> Session:
         """The running session (a new one after `idle_timeout` of silence) and its last turns."""
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             row = await (
                 await conn.execute(_LATEST_SQL, {"conversation_id": conversation_id})
             ).fetchone()
@@ -65,7 +65,7 @@ class PostgresSessionStore:
         return Session(id=session_id, history=turns, disclosed=row["disclosed_at"] is not None)
 
     async def mark_disclosed(self, session_id: int, *, at: datetime) -> None:
-        async with self._database.pool.connection() as conn:
+        async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(
                 "UPDATE sessions SET disclosed_at = %(at)s WHERE id = %(id)s",
                 {"at": at, "id": session_id},
