@@ -66,7 +66,13 @@ class Settings(BaseSettings):
     wagate_provider_plugins: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Gateway
-    database_url: SecretStr | None = None
+    database_url: SecretStr | None = None  # the tables' owner: migrations run as it
+    # The role the gateway connects as (row-level security binds it): an explicit URL, or
+    # this role created on DATABASE_URL's server (password: WAGATE_DB_APP_PASSWORD, else one
+    # generated into the data dir).
+    database_app_url: SecretStr | None = None
+    wagate_db_app_role: str = Field(default="wagate_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    wagate_db_app_password: SecretStr | None = None
     wagate_api_token: SecretStr | None = None
     # `id:base64,id:base64…`, first is current; unset → a key file in the data dir.
     wagate_encryption_keys: SecretStr | None = None

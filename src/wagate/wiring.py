@@ -27,15 +27,8 @@ from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.privacy.recognizers import Recognizer
-from wagate.domain.provider_port import (
-    InboundRequest,
-    ProviderSetup,
-    Refusal,
-    Verdict,
-)
-from wagate.domain.provider_port import (
-    Rejected as Refused,
-)
+from wagate.domain.provider_port import InboundRequest, ProviderSetup, Refusal, Verdict
+from wagate.domain.provider_port import Rejected as Refused
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.tenants import Tenant, TenantChannel, TenantStatus
 from wagate.domain.window import TemplateSet
@@ -86,6 +79,7 @@ from wagate.storage.queries import ConversationQueries
 from wagate.storage.recipients import OptOuts
 from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
+from wagate.storage.roles import ensure_app_role
 from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.tenant_keys import TenantKeys
 from wagate.storage.tenants import ApiTokens, TenantCatalog
@@ -774,6 +768,19 @@ def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     return embedded.start(), embedded
 
 
+def app_database_url(settings: Settings, owner_url: str) -> str:
+    """The URL the gateway connects with: DATABASE_APP_URL (the operator's role, granted
+    here), or the owner's URL with WAGATE_DB_APP_ROLE, created here with a password kept in
+    the data dir (or WAGATE_DB_APP_PASSWORD)."""
+    explicit = _secret(settings.database_app_url)
+    if explicit:
+        return ensure_app_role(owner_url, app_url=explicit)
+    password = _secret(settings.wagate_db_app_password) or data_dir_secret(
+        settings, "db-app-password"
+    )
+    return ensure_app_role(owner_url, role=settings.wagate_db_app_role, password=password)
+
+
 def migrate_database(settings: Settings, *, up: bool, revision: str) -> str | None:
     """Migrate the configured (or embedded) database up or down to `revision`; returns the
     revision reached (None: base)."""
@@ -818,7 +825,9 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
     url, embedded = database_url(settings)
     try:
         migrate.upgrade(url)
-        database = Database(url, pool_size=pool_size)
+        # Migrations run as the owner; the gateway itself connects as a role that owns no
+        # table, so row-level security binds every query it makes.
+        database = Database(app_database_url(settings, url), pool_size=pool_size)
         await database.open()
     except BaseException:
         if embedded is not None:

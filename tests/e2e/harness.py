@@ -51,22 +51,12 @@ def wait_until(predicate: Callable[[], Any], *, timeout: float = 20.0, every: fl
 
 @contextmanager
 def fresh_database() -> Iterator[str]:
-    """A new, empty database on the machine's PostgreSQL; dropped afterwards.
-
-    With WAGATE_TEST_APP_ROLE=1 it is migrated by the owner and the URL given out is the
-    gateway's own role's (row-level security applies to everything using it); tests that read
-    tables directly through that URL then see no tenant rows, so run chosen files that way."""
+    """A new, empty database on the machine's PostgreSQL; dropped afterwards."""
     name = f"wagate_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        if os.environ.get("WAGATE_TEST_APP_ROLE") == "1":
-            from wagate.storage import migrate, roles
-
-            migrate.upgrade(url)
-            url = roles.ensure_app_role(url, password="e2e-app-role")
-        yield url
+        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -426,14 +426,13 @@ def test_with_an_app_url_configured_it_only_grants(owner_url: str) -> None:
 def app_gateway(
     workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer
 ) -> Iterator[tuple[Gateway, str]]:
-    """`wagate serve` with its worker, connected as the app role to a database the owner
-    migrated: every query the gateway makes is bound by the policies."""
+    """`wagate serve` with its worker, given the owner's URL as every install is: it migrates
+    as the owner, then connects as the app role, so every query it makes is bound by the
+    policies."""
     with fresh_database() as url:
-        migrate.upgrade(url)
-        app = ensure_app_role(url, password="rls-gateway-password")
         gateway = Gateway(
             workdir,
-            database_url=app,
+            database_url=url,
             graph_url=f"{fake_meta.url}/v22.0",
             ai_url=f"{fake_ai.url}/v1",
         ).start()
@@ -476,6 +475,16 @@ def test_a_gateway_on_the_app_role_stores_and_answers_a_message(
     assert tenants == [("default",)]
     assert "row-level security" not in gateway.log()
     assert "InsufficientPrivilege" not in gateway.log()
+    # Every connection the gateway holds (web pool, SQLAlchemy, procrastinate) is the app
+    # role's, never the owner's.
+    database = owner_url.rsplit("/", 1)[1]
+    with psycopg.connect(owner_url) as conn:
+        users = conn.execute(
+            "SELECT DISTINCT usename FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchall()
+    assert users == [("wagate_app",)]
 
 
 # ------------------------------------------------------------------ round trips
