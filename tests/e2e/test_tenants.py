@@ -237,6 +237,40 @@ def test_neither_tenant_sees_the_others_data(
     assert who in {c["contact"]["key"] for c in admin_view["items"]}
 
 
+def test_a_tenants_dead_letter_is_not_there_for_another_tenant(
+    platform: Gateway, tokens: dict[str, str], peers: tuple[FakePeer, FakePeer, FakePeer]
+) -> None:
+    meta, _, _ = peers
+    who = sender(11)
+    payload = meta_text(phone_number_id=NUMBER_B, sender=who, text=f"halo {tag(who)}")
+    assert platform.post_meta(payload).status_code == 200  # opens B's window with this person
+    wait_until(lambda: meta_sends(meta, NUMBER_B, who), timeout=30)
+    meta.fail(kind="send", code=131026, times=1)  # undeliverable: permanent
+    b_auth = {"Authorization": f"Bearer {tokens['firm-b']}"}
+    queued = platform.http.post(
+        "/api/whatsapp/send", json={"target": who, "message": "Dokumen siap"}, headers=b_auth
+    )
+    assert queued.status_code == 202, queued.text
+
+    def b_dead() -> list[dict[str, Any]]:
+        items = as_tenant(platform, tokens["firm-b"], "/api/dead-letters").json()["items"]
+        return [d for d in items if d["errorCode"] == "131026"]
+
+    [letter] = wait_until(b_dead, timeout=30)
+    assert as_tenant(platform, tokens["firm-b"], f"/api/dead-letters/{letter['id']}").is_success
+    assert (
+        as_tenant(platform, tokens["firm-a"], f"/api/dead-letters/{letter['id']}").status_code
+        == 404
+    )
+    replay = platform.http.post(
+        f"/api/dead-letters/{letter['id']}/replay",
+        headers={"Authorization": f"Bearer {tokens['firm-a']}"},
+    )
+    assert replay.status_code == 404
+    a_items = as_tenant(platform, tokens["firm-a"], "/api/dead-letters").json()["items"]
+    assert letter["id"] not in {d["id"] for d in a_items}
+
+
 def test_an_expired_token_pauses_only_its_tenant(
     platform: Gateway, tokens: dict[str, str], peers: tuple[FakePeer, FakePeer, FakePeer]
 ) -> None:
