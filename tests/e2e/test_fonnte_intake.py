@@ -131,6 +131,8 @@ def test_the_source_ip_allow_list_refuses_other_addresses(
             workdir,
             database_url=url,
             graph_url=f"{fake_meta.url}/v22.0",
+            # The same install restarted with another setting: same data dir, same keys.
+            data_dir=guarded.data_dir,
             FONNTE_ALLOWED_IPS="127.0.0.0/8",
         ).start()
         try:

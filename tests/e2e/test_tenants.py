@@ -162,6 +162,9 @@ def test_each_tenant_answers_with_its_own_prompt_and_sends_with_its_own_token(
     assert "PROMPT-FIRM-A" in (system_prompt_for(ai, tag(a)) or "")
     assert "PROMPT-FIRM-B" in (system_prompt_for(ai, tag(b)) or "")
     assert "PROMPT-FIRM-B" in (system_prompt_for(ai, tag(c)) or "")
+    # Each first job ran as its tenant at once (a job that named no tenant would have failed
+    # as the default tenant's and been retried).
+    assert "converse.failed" not in platform.log()
 
 
 def test_a_number_no_tenant_owns_is_stored_flagged_and_never_answered(

@@ -58,7 +58,9 @@ class DeadLetters:
 
     async def replay(self, ref: str, *, by: Actor) -> list[int | str]:
         """One dead letter back on the queue; Conflict when it is not (or no longer) one, or
-        when its number may no longer be written to."""
+        when its number may no longer be written to; NotFound when there is no such message
+        (for this tenant)."""
+        await self.show(ref)
         await self._may_replay(ref, by)
         try:
             replayed = await self.store.replay(ref, at=self.recorder.clock())
