@@ -253,9 +253,8 @@ class GatewayProcess:
         assert row is not None
         return int(row[0])
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM and wait (the gateway stops its embedded PostgreSQL), SIGKILL if it hangs.
-        A separate worker goes first: it holds a handle on the embedded server too."""
+    def stop_worker(self, timeout: float = 30.0) -> None:
+        """Stop the separate worker (SIGTERM, SIGKILL if it hangs); the web process stays."""
         worker, self._worker = self._worker, None
         if worker is not None and worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
@@ -264,6 +263,11 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM and wait (the gateway stops its embedded PostgreSQL), SIGKILL if it hangs.
+        A separate worker goes first: it holds a handle on the embedded server too."""
+        self.stop_worker(timeout)
         popen, self._popen = self._popen, None
         if popen is not None and popen.poll() is None:
             pgdata_pid = self._embedded_postmaster()

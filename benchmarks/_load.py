@@ -70,16 +70,20 @@ class MetaWebhooks:
     id_prefix: str
     senders: int = 50
     unique: bool = True
+    # When given, request i goes to phone_number_ids[i % len]: one gateway, many tenants'
+    # numbers in turn (phone_number_id is then unused).
+    phone_number_ids: tuple[str, ...] = ()
 
     def build(self, authority: str) -> list[bytes]:
         from wagate.fakes.payloads import meta_text
         from wagate.providers.meta.signature import sign
 
         numbers = [f"62812{n:07d}" for n in range(self.senders)]
+        channels = self.phone_number_ids or (self.phone_number_id,)
         requests = []
         for i in range(self.count):
             payload = meta_text(
-                phone_number_id=self.phone_number_id,
+                phone_number_id=channels[i % len(channels)],
                 sender=numbers[i % len(numbers)],
                 text=f"Halo, ini pesan uji beban nomor {i}. Terima kasih!",
                 message_id=f"{self.id_prefix}{i:09d}",
@@ -253,6 +257,7 @@ class CpuMeter:
         self._machine_before = 0.0
         self._started = 0.0
         self.cores: dict[str, float] = {}
+        self.elapsed = 0.0  # seconds between start() and stop(): cores × elapsed = CPU seconds
 
     @staticmethod
     def _processes() -> dict[int, tuple[int, float]]:
@@ -295,6 +300,7 @@ class CpuMeter:
         for pid, (_, cpu) in after.items():
             if pid != os.getpid():  # a process started in the window counts in full
                 used[self._owner(pid, after)] += cpu - self._before.get(pid, 0.0)
+        self.elapsed = elapsed
         self.cores = {name: seconds / elapsed for name, seconds in used.items()}
         self.cores["machine"] = (self._machine_busy() - self._machine_before) / elapsed
 
