@@ -124,6 +124,10 @@ def test_an_upload_keeps_only_its_file_name(office: Desk) -> None:
     assert office.actions() == ["kb.document_added"]
     with pytest.raises(Rejected, match="file name"):
         run(office.service.knowledge.upload("", b"x", by=API))
+    with pytest.raises(Rejected, match="NUL"):
+        run(office.service.knowledge.upload("a\x00.md", b"x", by=API))
+    with pytest.raises(Rejected, match="title"):
+        run(office.service.knowledge.upload("a.md", b"x", title="t" * 301, by=API))
 
 
 def test_removing_an_unknown_document_is_not_found(office: Desk) -> None:
@@ -137,7 +141,8 @@ def test_search_validates_and_answers_like_the_conversation(office: Desk) -> Non
     found = run(office.service.knowledge.search("syarat gugatan cerai", limit=3))
     assert [p.title for p in found] == ["Panduan"]
     assert run(office.service.knowledge.search("resep rendang", limit=3)) == []
-    for question, limit in (("  ", 5), ("x" * 2001, 5), ("cerai", 0), ("cerai", 51)):
+    bad = (("  ", 5), ("x" * 2001, 5), ("cerai", 0), ("cerai", 51), ("a\x00b", 5), ("\ud800", 5))
+    for question, limit in bad:
         with pytest.raises(Rejected):
             run(office.service.knowledge.search(question, limit=limit))
     assert office.actions() == []  # a search changes nothing

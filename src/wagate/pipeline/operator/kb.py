@@ -20,6 +20,17 @@ MAX_SEARCH_LIMIT = 50
 NO_KNOWLEDGE_BASE = "this gateway has no knowledge base for the tenant"
 
 
+def _storable(text: str) -> bool:
+    """PostgreSQL's text holds neither NUL nor a lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _title(title: str | None) -> str | None:
     if title is None:
         return None
@@ -28,8 +39,8 @@ def _title(title: str | None) -> str | None:
         return None
     if len(title) > MAX_TITLE_CHARS:
         raise Rejected(f"a title has at most {MAX_TITLE_CHARS} characters")
-    if "\x00" in title:
-        raise Rejected("a title cannot hold a NUL character")
+    if not _storable(title):
+        raise Rejected("a title cannot hold a NUL character or a lone surrogate")
     return title
 
 
@@ -113,6 +124,8 @@ class Knowledge:
     ) -> dict[str, Any]:
         """A file sent to the API; `name` (its file name) says what kind it is."""
         name = Path(name.replace("\\", "/")).name.strip()  # never a path the client chose
+        if not _storable(name):
+            raise Rejected("a file name cannot hold a NUL character or a lone surrogate")
         if not name:
             raise Rejected("the upload needs a file name (its extension says what it is)")
         report = await self._base().add_bytes(name, data, title=_title(title))
@@ -153,6 +166,8 @@ class Knowledge:
             raise Rejected("ask a question to search for")
         if len(question) > MAX_QUESTION_CHARS:
             raise Rejected(f"a question has at most {MAX_QUESTION_CHARS} characters")
+        if not _storable(question):
+            raise Rejected("a question cannot hold a NUL character or a lone surrogate")
         if not 1 <= limit <= MAX_SEARCH_LIMIT:
             raise Rejected(f"the limit is between 1 and {MAX_SEARCH_LIMIT}")
         return await self._base().search(question, limit=limit)
