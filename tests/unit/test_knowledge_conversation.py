@@ -273,3 +273,17 @@ def test_the_runner_up_joins_only_when_it_speaks_to_the_question() -> None:
 def test_the_memory_knowledge_base_satisfies_the_ports() -> None:
     base: KnowledgeAdmin = MemoryKnowledgeBase()
     assert base is not None
+
+
+async def test_a_short_follow_up_is_read_with_the_previous_question() -> None:
+    history = [
+        ChatTurn(role=Role.USER, content="syarat gugatan cerai apa?"),
+        ChatTurn(role=Role.ASSISTANT, content="KTP dan buku nikah."),
+    ]
+    consult = ConsultKnowledge(knowledge=knowledge(), policy=KnowledgePolicy(strict=True))
+    found = await consult("terus biayanya?", history)
+    assert found.passages and not found.declined
+    # A longer, unrelated question stands alone: declined, not answered from the old topic.
+    found = await consult("kalau resep rendang padang yang enak itu seperti apa ya?", history)
+    assert found.declined and not found.passages
+    assert (await consult("terus biayanya?")).declined  # nothing to follow up on

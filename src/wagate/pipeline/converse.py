@@ -198,7 +198,9 @@ class Converse:
             idle_timeout=self.policy.session_timeout,
             history=self.policy.history_turns,
         )
-        retrieval = await self.consult(triaged.question) if self.consult else NOTHING
+        retrieval = (
+            await self.consult(triaged.question, session.history) if self.consult else NOTHING
+        )
         if retrieval.declined:
             return await self._decline(burst, now, drafts, session, triaged.question, marked_read)
         prompt = await self.prompt(identity, session.history, triaged.question, retrieval.passages)

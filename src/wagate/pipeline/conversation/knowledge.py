@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wagate.domain.chat import ChatTurn, Role
 from wagate.domain.knowledge import Passage, sources_line
 from wagate.pipeline.ports import KnowledgeSearch
 
@@ -57,10 +58,12 @@ class ConsultKnowledge:
     knowledge: KnowledgeSearch
     policy: KnowledgePolicy
 
-    async def __call__(self, question: str) -> Retrieval:
+    async def __call__(self, question: str, history: Sequence[ChatTurn] = ()) -> Retrieval:
         if not question.strip():
             return NOTHING
         passages = await self.knowledge.search(question, limit=self.policy.passages)
+        if not passages and (follow_up := _follow_up(question, history)):
+            passages = await self.knowledge.search(follow_up, limit=self.policy.passages)
         if passages:
             return Retrieval(passages=passages[: self.policy.passages])
         return Retrieval(declined=await self._strict())
@@ -73,6 +76,20 @@ class ConsultKnowledge:
         # Chunks, not documents: a folder of files that all failed to read answers nothing.
         stats = await self.knowledge.stats()
         return int(stats.get("chunks", 0) or 0) > 0
+
+
+# A question this short that finds nothing on its own is read as a follow-up of the previous
+# one ("terus biayanya brp?" after a question on divorce); longer ones stand alone, so an
+# unrelated new question is not answered from the previous topic's documents.
+FOLLOW_UP_MAX_WORDS = 6
+
+
+def _follow_up(question: str, history: Sequence[ChatTurn]) -> str | None:
+    """The previous user question and this one together, for a short follow-up; else None."""
+    if len(question.split()) > FOLLOW_UP_MAX_WORDS:
+        return None
+    previous = next((t.content for t in reversed(history) if t.role is Role.USER), None)
+    return f"{previous}\n{question}" if previous else None
 
 
 def with_sources(answer: str, retrieval: Retrieval) -> str:
