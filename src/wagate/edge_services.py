@@ -101,6 +101,7 @@ class WebServices:
     max_body_bytes: int
     max_pending_body_bytes: int  # unfinished request bodies held at once (slow clients)
     api_docs: bool = False  # Swagger UI at /api/docs (its assets come from a CDN)
+    kb_max_upload_bytes: int = 20 * 1024 * 1024  # POST /api/kb's body limit (KB_MAX_UPLOAD_BYTES)
     bench_endpoint: bool = False
 
 

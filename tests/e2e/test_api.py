@@ -52,6 +52,9 @@ def test_status_shows_booleans_and_never_a_secret(gateway: Gateway) -> None:
     assert body["meta"]["configured"] is True
     assert body["fonnte"]["configured"] is True
     assert body["database"] == {"embedded": False, "reachable": True}
+    # Issue 13 (the seed's name): whether a knowledge base answers, and how much it holds.
+    assert isinstance(body["knowledgeBaseLoaded"], bool)
+    assert set(body["knowledgeBase"]) == {"documents", "chunks"}
 
 
 def test_secrets_never_reach_the_log(gateway: Gateway) -> None:

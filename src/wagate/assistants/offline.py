@@ -1,14 +1,20 @@
-"""The assistant used when no AI endpoint is configured: it says so, honestly, in Indonesian.
+"""The assistant used when no AI endpoint is configured (AI4): it answers from the firm's
+documents, or says honestly, in Indonesian, that it cannot.
 
-Today it answers every message with the same fixed text. A later issue makes it answer from the
-knowledge base (retrieved passages, no LLM); until then it promises nothing it cannot do.
+The conversation puts the best passages in the system turn (`domain.knowledge_context`); this
+assistant reads them back and answers with the best one, trimmed to the sentences that speak
+to the question (the conversation adds the sources line, compose the disclaimer). Without
+passages it says the AI is not configured. It works on the masked prompt like any model: the
+placeholders it copies from a passage are restored before the user sees the answer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from wagate.domain.chat import AssistantReply, ChatTurn
+from wagate.domain.chat import AssistantReply, ChatTurn, Role
+from wagate.domain.knowledge_context import Reference, read_references
 
 OFFLINE_MODEL = "offline"
 
@@ -17,6 +23,120 @@ DEFAULT_MESSAGE = (
     "otomatis. Silakan hubungi kami lagi nanti atau tunggu balasan dari petugas kami."
 )
 
+# A passage longer than this is trimmed to its sentences that share the most words with the
+# question; shorter ones are sent whole (they are already one section of a document).
+MAX_ANSWER_CHARS = 900
+# The runner-up passage is added when it is another part of the answer, not a near repeat.
+SECOND_PASSAGE_MIN_OVERLAP = 2
+
+INTRO = "Berdasarkan dokumen kami:"
+
+_WORD = re.compile(r"[0-9a-zA-Z\u00c0-\u024f]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+# Words too common to say whether a sentence answers the question.
+_STOPWORDS = frozenset(
+    {
+        "yang",
+        "dan",
+        "di",
+        "ke",
+        "dari",
+        "untuk",
+        "dengan",
+        "atau",
+        "ini",
+        "itu",
+        "ada",
+        "apa",
+        "apakah",
+        "bagaimana",
+        "gimana",
+        "gmn",
+        "gmna",
+        "berapa",
+        "brp",
+        "kapan",
+        "dimana",
+        "mana",
+        "siapa",
+        "saya",
+        "sy",
+        "aku",
+        "kami",
+        "kita",
+        "anda",
+        "kamu",
+        "bisa",
+        "boleh",
+        "harus",
+        "akan",
+        "sudah",
+        "udah",
+        "belum",
+        "tidak",
+        "tdk",
+        "nggak",
+        "ga",
+        "gak",
+        "enggak",
+        "mau",
+        "ingin",
+        "pak",
+        "bu",
+        "ibu",
+        "bapak",
+        "mas",
+        "mbak",
+        "kak",
+        "tolong",
+        "mohon",
+        "dong",
+        "ya",
+        "yah",
+        "kah",
+        "nya",
+        "pun",
+        "juga",
+        "saja",
+        "aja",
+        "jika",
+        "kalau",
+        "kalo",
+        "klo",
+        "bila",
+        "maka",
+        "karena",
+        "krn",
+        "oleh",
+        "pada",
+        "dalam",
+        "adalah",
+        "ialah",
+        "the",
+        "a",
+        "an",
+        "is",
+        "of",
+        "to",
+        "and",
+        "or",
+        "what",
+        "how",
+    }
+)
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _stems(text: str) -> set[str]:
+    """Crude but language-neutral: the first five letters stand for a word, so "cerai",
+    "perceraian" and "bercerai" do not all meet, but "gugatan"/"gugat" and "syarat"/"syaratnya"
+    do; enough to choose sentences inside a passage already found relevant."""
+    return {w[:5] for w in _words(text) if w not in _STOPWORDS and len(w) > 1}
+
 
 class OfflineAssistant:
     def __init__(self, *, message: str | None = None) -> None:
@@ -24,7 +144,60 @@ class OfflineAssistant:
         self._message = (message or "").strip() or DEFAULT_MESSAGE
 
     async def reply(self, turns: Sequence[ChatTurn]) -> AssistantReply:
-        return AssistantReply(text=self._message, model=OFFLINE_MODEL)
+        references = _references(turns)
+        question = next((t.content for t in reversed(turns) if t.role is Role.USER), "")
+        if not references:
+            return AssistantReply(text=self._message, model=OFFLINE_MODEL)
+        return AssistantReply(text=answer_from(references, question), model=OFFLINE_MODEL)
 
     async def aclose(self) -> None:
         return None
+
+
+def _references(turns: Sequence[ChatTurn]) -> list[Reference]:
+    for turn in turns:
+        if turn.role is Role.SYSTEM:
+            found = read_references(turn.content)
+            if found:
+                return found
+    return []
+
+
+def answer_from(references: Sequence[Reference], question: str) -> str:
+    """The best reference trimmed to the question, and the runner-up when it adds to it."""
+    asked = _stems(question)
+    best = _trimmed(references[0].text, asked)
+    parts = [best]
+    for other in references[1:2]:
+        extra = _trimmed(other.text, asked, budget=MAX_ANSWER_CHARS - len(best))
+        if extra and len(_stems(extra) & asked) >= SECOND_PASSAGE_MIN_OVERLAP and extra != best:
+            parts.append(extra)
+    return "\n\n".join([INTRO, *(p for p in parts if p)])
+
+
+def _trimmed(text: str, asked: set[str], *, budget: int = MAX_ANSWER_CHARS) -> str:
+    """The passage itself when it fits; else its sentences ranked by words shared with the
+    question, kept in the passage's own order, within `budget` characters."""
+    text = text.strip()
+    if budget <= 0:
+        return ""
+    if len(text) <= budget:
+        return text
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    shared = [len(_stems(sentence) & asked) for sentence in sentences]
+    # Sentences that share words with the question, best first; none share any (a question
+    # in other words than the document's): the passage's opening, in order.
+    ranked = sorted((i for i in range(len(sentences)) if shared[i]), key=lambda i: -shared[i])
+    if not ranked:
+        ranked = list(range(len(sentences)))
+    chosen: list[int] = []
+    used = 0
+    for index in ranked:
+        length = len(sentences[index]) + 1
+        if used + length > budget:
+            continue
+        chosen.append(index)
+        used += length
+    if not chosen:  # one sentence longer than the budget: cut it at a word
+        return sentences[ranked[0]][:budget].rsplit(" ", 1)[0] + " …"
+    return " ".join(sentences[i] for i in sorted(chosen))

@@ -22,7 +22,9 @@ from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth, ChannelState
 from wagate.domain.provider_port import CredentialCheck
 from wagate.edge_services import TenantServices, WorkerServices
-from wagate.storage.queue import QUEUE, TASK
+from wagate.pipeline.operator import Actor
+from wagate.pipeline.operator.kb import counts_of
+from wagate.storage.queue import KB_REFRESH_TASK, QUEUE, TASK
 from wagate.storage.queue_statistics import refresh_if_stale
 
 log = structlog.get_logger(__name__)
@@ -84,7 +86,31 @@ def build_job_app(services: WorkerServices, ended: EndedJobs | None = None) -> p
             if ended is not None and job_id is not None:
                 ended.ended(job_id)
 
+    @app.task(name=KB_REFRESH_TASK, queue=QUEUE)
+    async def refresh_knowledge(tenant: str | None = None) -> None:
+        await refresh_tenant_knowledge(services, tenant)
+
     return app
+
+
+# The audit trail names the worker as the one who refreshed (asked for by an operator, whose
+# request was audited when it was queued).
+WORKER = Actor(via="worker")
+
+
+async def refresh_tenant_knowledge(services: WorkerServices, tenant: str | None) -> None:
+    """Read the tenant's KB_DIR again (issue 13): changed files re-read, removed ones
+    retired; one bad file fails alone and is reported, the rest is refreshed."""
+    tenant_id = tenant or services.tenants.default_id
+    scope = services.tenants.get(tenant_id)
+    if scope is None:
+        await services.tenants.refresh(force=True)
+        scope = services.tenants.get(tenant_id)
+    if scope is None:
+        log.warning("kb.refresh_tenant_gone", tenant=tenant_id)
+        return
+    summary = await scope.operator.knowledge.refresh_now(by=WORKER)
+    log.info("kb.refreshed", tenant=tenant_id, **counts_of(summary))
 
 
 async def run_tenant_job(

@@ -7,6 +7,7 @@ burst (provider-timestamp order) → debounce → the steps, in order:
   3. triage and policy    conversation/triage.py   rate limit, over-long, non-text notices
      (mark read + typing, the session and its history)
   4. context, retrieval   conversation/context.py  system prompt + context sources
+                          conversation/knowledge.py the firm's passages; strict decline
   5. assistant            conversation/assistant.py mask → model → unmask; apology + retry
   6. review               conversation/review.py   send now / hold as draft / hand to a human
   7. compose              conversation/compose.py  disclosure, formatting, disclaimer, parts
@@ -37,6 +38,13 @@ from wagate.pipeline.conversation.assistant import ApologiseAndRetry, AskAssista
 from wagate.pipeline.conversation.compose import Compose
 from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.conversation.context import BuildPrompt, ContextHook, HookSource
+from wagate.pipeline.conversation.knowledge import (
+    NOTHING,
+    ConsultKnowledge,
+    KnowledgePolicy,
+    Retrieval,
+    with_sources,
+)
 from wagate.pipeline.conversation.presence import ShowTyping
 from wagate.pipeline.conversation.record import Outcome, RunRecorder, Turns, notice
 from wagate.pipeline.conversation.review import Review, ReviewCase, SendEverything, Verdict
@@ -48,14 +56,16 @@ from wagate.pipeline.ports import (
     ConversationStore,
     Identity,
     IdentityStore,
+    KnowledgeSearch,
     OutboundDraft,
     PendingMessage,
     ProviderDirectory,
+    Session,
     SessionStore,
     VaultStore,
 )
 
-__all__ = ["ContextHook", "Converse", "ConversePolicy", "Outcome"]
+__all__ = ["ContextHook", "Converse", "ConversePolicy", "KnowledgePolicy", "Outcome"]
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +79,7 @@ class ConversePolicy:
     history_turns: int = 20
     system_prompt: str = ""
     notices: Notices = field(default_factory=Notices)
+    knowledge: KnowledgePolicy = field(default_factory=KnowledgePolicy)
 
 
 @dataclass(kw_only=True)
@@ -90,6 +101,7 @@ class Converse:
     jitter: Callable[[], float] = field(default=random.random)
     review: Review = field(default_factory=SendEverything)
     pii_stages: Sequence[Recognizer] = ()  # optional recognisers beside the built-in ones
+    knowledge: KnowledgeSearch | None = None  # the tenant's knowledge base, when it has one
 
     def __post_init__(self) -> None:
         notices = self.policy.notices
@@ -109,6 +121,11 @@ class Converse:
             system_prompt=self.policy.system_prompt,
             history_turns=self.policy.history_turns,
             sources=[HookSource(hook=self.context_hook)] if self.context_hook else [],
+        )
+        self.consult = (
+            ConsultKnowledge(knowledge=self.knowledge, policy=self.policy.knowledge)
+            if self.knowledge is not None
+            else None
         )
         self.ask = AskAssistant(
             assistant=self.assistant, vaults=self.vaults, stages=self.pii_stages
@@ -181,18 +198,24 @@ class Converse:
             idle_timeout=self.policy.session_timeout,
             history=self.policy.history_turns,
         )
-        prompt = await self.prompt(identity, session.history, triaged.question)
+        retrieval = (
+            await self.consult(triaged.question, session.history) if self.consult else NOTHING
+        )
+        if retrieval.declined:
+            return await self._decline(burst, now, drafts, session, triaged.question, marked_read)
+        prompt = await self.prompt(identity, session.history, triaged.question, retrieval.passages)
         answer = await self.ask(burst, identity, prompt)
         if isinstance(answer, Unavailable):
             await self.retry(burst, drafts, attempt, answer)
             return Outcome.RETRY
+        text = with_sources(answer.text, retrieval)
         decision = await self.review(
             ReviewCase(
                 conversation_id=burst.conversation_id,
                 run_key=burst.run_key,
                 account=identity.account,
                 question=triaged.question,
-                answer=answer.text,
+                answer=text,
                 model=answer.model,
             )
         )
@@ -204,18 +227,19 @@ class Converse:
             "for_ai": len(triaged.sorted.for_ai),
             "rate_limited": len(triaged.sorted.rate_limited),
             "review": decision.verdict.value,
+            **_knowledge_facts(retrieval),
         }
         if decision.verdict is not Verdict.SEND:
             facts["reason"] = decision.reason
             return await self._not_sent(burst, now, drafts, decision.verdict, facts)
-        composed = self.compose(burst, answer.text, session_disclosed=session.disclosed)
+        composed = self.compose(burst, text, session_disclosed=session.disclosed)
         drafts.extend(composed.parts)
         await self.record.finish(
             burst,
             Outcome.ANSWERED,
             now,
             drafts,
-            turns=Turns(session_id=session.id, user=triaged.question, assistant=answer.text),
+            turns=Turns(session_id=session.id, user=triaged.question, assistant=text),
             marked_read=marked_read,
             facts=facts,
         )
@@ -229,6 +253,35 @@ class Converse:
             model=answer.model,
             history=len(session.history),
         )
+        return Outcome.ANSWERED
+
+    async def _decline(
+        self,
+        burst: Burst,
+        now: datetime,
+        drafts: list[OutboundDraft],
+        session: Session,
+        question: str,
+        marked_read: bool,
+    ) -> Outcome:
+        """Strict knowledge base, nothing relevant: the decline (and the offer of a lawyer)
+        goes out as the answer, framed like one; no model was asked, so nothing can be made
+        up."""
+        decline = self.policy.knowledge.decline_text
+        composed = self.compose(burst, decline, session_disclosed=session.disclosed)
+        drafts.extend(composed.parts)
+        await self.record.finish(
+            burst,
+            Outcome.ANSWERED,
+            now,
+            drafts,
+            turns=Turns(session_id=session.id, user=question, assistant=decline),
+            marked_read=marked_read,
+            facts={"knowledge": "declined", "knowledge_passages": 0},
+        )
+        if composed.disclosed:
+            await self.sessions.mark_disclosed(session.id, at=self.clock())
+        log.info("converse.knowledge_declined", conversation_id=burst.conversation_id)
         return Outcome.ANSWERED
 
     async def _not_sent(
@@ -245,3 +298,11 @@ class Converse:
         await self.record.finish(burst, outcome, now, drafts, facts=facts)
         log.info("converse.reviewed", conversation_id=burst.conversation_id, verdict=verdict)
         return outcome
+
+
+def _knowledge_facts(retrieval: Retrieval) -> dict[str, object]:
+    """For the run's audit record: how many passages and from which documents (ids only)."""
+    if not retrieval.passages:
+        return {}
+    documents = list(dict.fromkeys(p.document_id for p in retrieval.passages))
+    return {"knowledge_passages": len(retrieval.passages), "knowledge_documents": documents}

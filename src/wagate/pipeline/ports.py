@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from wagate.domain.breaker import ChannelHealth
 from wagate.domain.chat import ChatTurn
 from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView
+from wagate.domain.knowledge import Passage
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
@@ -298,3 +300,61 @@ class Mailer(Protocol):
 
     async def send(self, message: MailMessage) -> None:
         """Hand the message to the mail server; raises MailDeliveryError."""
+
+
+class KnowledgeSearch(Protocol):
+    """The tenant's knowledge base as the conversation sees it (AI3): passages for a question.
+
+    `search` returns the best passages first and [] when nothing is relevant enough: the
+    out-of-scope decision is the knowledge base's own (one documented threshold), so the
+    gateway and `wagate kb search` always agree."""
+
+    async def search(self, question: str, *, limit: int = 5) -> list[Passage]: ...
+
+    async def stats(self) -> dict[str, Any]:
+        """{"documents": n, "chunks": n, "loaded": bool}."""
+
+
+class IngestReport(Protocol):
+    """What adding or refreshing did; `error` says why a source was refused (nothing of it
+    was stored then)."""
+
+    @property
+    def error(self) -> str | None: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+class KnowledgeAdmin(KnowledgeSearch, Protocol):
+    """The operator's side of the knowledge base (one per tenant). Each document is added in
+    one transaction: a failing source changes nothing and reports its `error`."""
+
+    async def add_file(
+        self, path: Path, *, title: str | None = None, source: str | None = None
+    ) -> IngestReport: ...
+
+    async def add_bytes(
+        self, name: str, data: bytes, *, title: str | None = None
+    ) -> IngestReport: ...
+
+    async def add_url(self, url: str, *, title: str | None = None) -> IngestReport: ...
+
+    async def remove(self, document_id: int) -> bool: ...
+
+    async def refresh_folder(self, folder: Path) -> IngestReport:
+        """Changed files re-read, new ones added, removed ones retired (by content hash)."""
+
+    async def documents(self) -> list[dict[str, Any]]:
+        """id, source, title, kind, chunks, status, error, updatedAt of every document."""
+
+
+class KnowledgeRefreshQueue(Protocol):
+    """Puts a knowledge-base refresh on the job queue (the worker reads the folder), and says
+    how that job is doing, so a command can show its progress."""
+
+    async def request(self) -> int:
+        """The refresh job's id; a refresh already waiting is reused, not queued twice."""
+
+    async def state(self, job_id: int) -> str | None:
+        """`todo`, `doing`, `succeeded`, `failed` …; None once the job is gone (a finished
+        job is deleted by the worker)."""

@@ -69,3 +69,12 @@ DEFER_SQL = (
     "WITH target AS (SELECT %(conversation_id)s::bigint AS conversation_id) "
     + insert_job_sql("target", "conversation_id", advance=True)
 )
+
+
+# The knowledge-base refresh (issue 13): one job per tenant at a time, on the same queue (the
+# worker runs one queue). `queueing_lock` keeps at most one waiting, `lock` one running.
+KB_REFRESH_TASK = "wagate.kb_refresh"
+
+
+def kb_refresh_lock(tenant: str) -> str:
+    return f"kb-refresh:{tenant}"

@@ -13,6 +13,7 @@ from wagate.testing.conversations import (
     MemoryVaultStore,
 )
 from wagate.testing.health import MemoryHealth
+from wagate.testing.knowledge import MemoryKnowledgeBase, MemoryRefreshQueue
 from wagate.testing.mail import Mailbox
 from wagate.testing.outbox import MemoryOutbox, Row
 from wagate.testing.providers import Directory, ScriptedProvider
@@ -26,7 +27,9 @@ __all__ = [
     "MemoryConversationStore",
     "MemoryHealth",
     "MemoryIdentityStore",
+    "MemoryKnowledgeBase",
     "MemoryOutbox",
+    "MemoryRefreshQueue",
     "MemorySessionStore",
     "MemoryVaultStore",
     "OptOutList",

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from wagate.edge_services import TenantServices
+from wagate.pipeline.operator.kb import status_fields
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.web.scope import Caller
 
@@ -77,6 +78,7 @@ def api_router(
         }
         report["channels"] = await tenants.default.status.channel_states()
         report["tenants"] = len(tenants.tenants())
+        report.update(status_fields(await tenants.default.operator.knowledge.stats()))
         return report
 
     @router.get("/status")
@@ -84,6 +86,7 @@ def api_router(
         """The caller's tenant: its status and each of its channels' state, with ids."""
         report = await who.services.status.status()
         report["channels"] = await who.services.status.channel_states(with_ids=True)
+        report.update(status_fields(await who.services.operator.knowledge.stats()))
         return report
 
     @router.get("/conversations")

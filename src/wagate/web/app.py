@@ -12,6 +12,7 @@ from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
 from wagate.web.errors import validation_error
+from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.scope import caller_scope, platform_scope
@@ -38,6 +39,7 @@ def create_app(services: WebServices) -> ASGIApp:
     )
     app.include_router(admin_router(scope=scope))
     app.include_router(audit_router(scope=scope))
+    app.include_router(kb_router(scope=scope))
     app.include_router(
         api_router(
             scope=scope,
@@ -64,5 +66,6 @@ def create_app(services: WebServices) -> ASGIApp:
             app,
             max_bytes=services.max_body_bytes,
             max_pending_bytes=services.max_pending_body_bytes,
+            path_limits={KB_UPLOAD_PATH: services.kb_max_upload_bytes},
         )
     )

@@ -4,6 +4,7 @@ nosniff."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -26,10 +27,17 @@ class BodyLimit:
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, max_pending_bytes: int = 64 * 1024 * 1024
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_pending_bytes: int = 64 * 1024 * 1024,
+        path_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Routes that take files (a knowledge-base upload) get their own, larger limit.
+        self.path_limits = dict(path_limits or {})
         self.max_pending_bytes = max_pending_bytes
         self.pending_bytes = 0
 
@@ -37,6 +45,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.max_bytes)
         announced = 0
         for name, value in scope["headers"]:
             if name == b"content-length":
@@ -45,10 +54,10 @@ class BodyLimit:
                 except ValueError:
                     await _reject(send, 400, "invalid Content-Length")
                     return
-                if announced > self.max_bytes:
+                if announced > limit:
                     await self._too_large(scope, send, announced)
                     return
-        reader = _BodyReader(self, announced)
+        reader = _BodyReader(self, announced, limit)
         try:
             body = await reader.read(scope, receive, send)
         finally:
@@ -74,8 +83,9 @@ class BodyLimit:
 class _BodyReader:
     """One body being read, and its share of the shared pending budget."""
 
-    def __init__(self, limit: BodyLimit, announced: int) -> None:
+    def __init__(self, limit: BodyLimit, announced: int, max_bytes: int) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
         self.held = 0
         self.announced = announced
 
@@ -106,7 +116,7 @@ class _BodyReader:
                 return None  # the client went away before sending its body: nothing to answer
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit.max_bytes:
+            if size > self.max_bytes:
                 await self.limit._too_large(scope, send, size)
                 return None
             if not self._hold(size):

@@ -2,8 +2,8 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`); each takes `by=Actor` and writes one audit record with the same action name, subject
-and details for every caller. Errors are `NotFound`, `Rejected` or `Conflict`
+`trail`, `knowledge`); each takes `by=Actor` and writes one audit record with the same action
+name, subject and details for every caller. Errors are `NotFound`, `Rejected` or `Conflict`
 (see `errors`). A new action goes in its group's module, a new group in a module of its own."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
@@ -19,6 +20,7 @@ from wagate.pipeline.operator.accounts import Accounts
 from wagate.pipeline.operator.channels import Channels
 from wagate.pipeline.operator.contacts import Contacts
 from wagate.pipeline.operator.dead_letters import DeadLetters
+from wagate.pipeline.operator.kb import Knowledge
 from wagate.pipeline.operator.keys import Keys
 from wagate.pipeline.operator.ports import (
     AccountStore,
@@ -34,6 +36,7 @@ from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.operator.trail import Trail
+from wagate.pipeline.ports import KnowledgeAdmin, KnowledgeRefreshQueue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +48,7 @@ class OperatorService:
     contacts: Contacts
     keys: Keys
     trail: Trail
+    knowledge: Knowledge
 
     @classmethod
     def build(
@@ -63,6 +67,9 @@ class OperatorService:
         rights: ContactRightsStore,
         keys: KeyStore,
         recipients: RecipientCheck | None = None,
+        knowledge: KnowledgeAdmin | None = None,
+        knowledge_refreshes: KnowledgeRefreshQueue | None = None,
+        knowledge_folder: Path | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
@@ -89,4 +96,10 @@ class OperatorService:
             contacts=Contacts(rights=rights, recorder=recorder),
             keys=Keys(store=keys, recorder=recorder),
             trail=Trail(log=audit, recorder=recorder),
+            knowledge=Knowledge(
+                base=knowledge,
+                refreshes=knowledge_refreshes,
+                folder=knowledge_folder,
+                recorder=recorder,
+            ),
         )

@@ -1,0 +1,101 @@
+"""Step 4b, retrieval (AI3, AI4): the firm's own documents for the question.
+
+The best passages go to the prompt (and through the same masking as everything else the
+assistant sees: they join the system turn before `AskAssistant` masks the whole prompt). When
+the knowledge base finds nothing relevant and the policy is strict, the conversation does not
+guess: it says the documents do not cover the question and offers a lawyer, with no AI call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wagate.domain.chat import ChatTurn, Role
+from wagate.domain.knowledge import Passage, sources_line
+from wagate.pipeline.ports import KnowledgeSearch
+
+DEFAULT_DECLINE_TEXT = (
+    "Maaf, dokumen panduan kami belum membahas pertanyaan ini, jadi kami tidak ingin menebak. "
+    'Jika Anda mau, balas "ADVOKAT" dan advokat kami akan menghubungi Anda, atau datang '
+    "langsung ke kantor kami untuk konsultasi."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnowledgePolicy:
+    """`passages`: how many join the prompt (KB_PASSAGES). `strict` (KB_STRICT): decline when
+    nothing is found; None means on once the knowledge base holds passages, off before.
+    `decline_text` (KB_DECLINE_TEXT): what the user reads then."""
+
+    passages: int = 3
+    strict: bool | None = None
+    decline_text: str = DEFAULT_DECLINE_TEXT
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.passages <= 20:
+            raise ValueError("KB_PASSAGES must be between 1 and 20")
+        if not self.decline_text.strip():
+            raise ValueError("KB_DECLINE_TEXT must not be empty")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retrieval:
+    passages: Sequence[Passage] = ()
+    declined: bool = False  # strict and nothing relevant: answer with the decline, no AI
+
+    @property
+    def sources(self) -> str:
+        """The answer's WhatsApp line naming its sources ("" without passages)."""
+        return sources_line(tuple(self.passages))
+
+
+NOTHING = Retrieval()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsultKnowledge:
+    knowledge: KnowledgeSearch
+    policy: KnowledgePolicy
+
+    async def __call__(self, question: str, history: Sequence[ChatTurn] = ()) -> Retrieval:
+        if not question.strip():
+            return NOTHING
+        passages = await self.knowledge.search(question, limit=self.policy.passages)
+        if not passages and (follow_up := _follow_up(question, history)):
+            passages = await self.knowledge.search(follow_up, limit=self.policy.passages)
+        if passages:
+            return Retrieval(passages=passages[: self.policy.passages])
+        return Retrieval(declined=await self._strict())
+
+    async def _strict(self) -> bool:
+        """Asked only when nothing was found: an empty knowledge base is not a reason to refuse
+        every question (the gateway then answers as it did before it had one)."""
+        if self.policy.strict is not None:
+            return self.policy.strict
+        # Chunks, not documents: a folder of files that all failed to read answers nothing.
+        stats = await self.knowledge.stats()
+        return int(stats.get("chunks", 0) or 0) > 0
+
+
+# A question this short that finds nothing on its own is read as a follow-up of the previous
+# one ("terus biayanya brp?" after a question on divorce); longer ones stand alone, so an
+# unrelated new question is not answered from the previous topic's documents.
+FOLLOW_UP_MAX_WORDS = 6
+
+
+def _follow_up(question: str, history: Sequence[ChatTurn]) -> str | None:
+    """The previous user question and this one together, for a short follow-up; else None."""
+    if len(question.split()) > FOLLOW_UP_MAX_WORDS:
+        return None
+    previous = next((t.content for t in reversed(history) if t.role is Role.USER), None)
+    return f"{previous}\n{question}" if previous else None
+
+
+def with_sources(answer: str, retrieval: Retrieval) -> str:
+    """The answer and, on its own last line, the documents it drew on. A model that already
+    wrote the same line is not repeated."""
+    line = retrieval.sources
+    if not line or line in answer:
+        return answer
+    return f"{answer.rstrip()}\n\n{line}"
