@@ -170,6 +170,24 @@ class Settings(BaseSettings):
     system_prompt: str | None = None
     system_prompt_file: Path | None = None
 
+    # Knowledge base (AI3, AI4): the firm's documents, read at start and on refresh; the sandbox
+    # loads a sample when the folder is empty. Other tenants' folders are `KB_DIR/tenants/<id>`.
+    kb_dir: Path | None = None  # default: $WAGATE_DATA_DIR/knowledge
+    # Decline what the knowledge base does not cover (offer a lawyer) instead of asking the AI;
+    # unset: on once the tenant's knowledge base has any chunk.
+    kb_strict: bool | None = None
+    kb_passages: int = Field(default=3, ge=1, le=20)
+    kb_decline_text: str | None = None
+    kb_max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    kb_max_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # Embeddings for vector similarity beside full-text and trigram search (optional; needs
+    # pgvector): a model on the same OpenAI-compatible endpoint as AI_MODEL.
+    ai_embedding_model: str | None = None
+
+    @property
+    def knowledge_dir(self) -> Path:
+        return self.kb_dir if self.kb_dir is not None else self.wagate_data_dir / "knowledge"
+
     @field_validator(
         "fonnte_allowed_ips",
         "ai_fallback_models",
@@ -334,6 +352,9 @@ class TenantOverrides(BaseModel):
     non_text_notice_text: str | None = None
     apology_text: str | None = None
     smtp_subject: str | None = Field(default=None, min_length=1, max_length=200)
+    kb_strict: bool | None = None
+    kb_passages: int | None = Field(default=None, ge=1, le=20)
+    kb_decline_text: str | None = Field(default=None, min_length=1, max_length=2000)
 
     @field_validator("whatsapp_templates", mode="before")
     @classmethod

@@ -41,6 +41,7 @@ from wagate.edge_services import (
 )
 from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.conversation.consent import ConsentGate
+from wagate.pipeline.conversation.knowledge import DEFAULT_DECLINE_TEXT, KnowledgePolicy
 from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
@@ -223,6 +224,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         max_pending_body_bytes=s.wagate_max_pending_body_bytes,
         api_docs=s.wagate_api_docs,
         bench_endpoint=s.wagate_bench_endpoint,
+        kb_max_upload_bytes=s.kb_max_upload_bytes,
     )
     worker = WorkerServices(
         database=database,
@@ -730,6 +732,11 @@ def converse_policy(settings: Settings) -> ConversePolicy:
         history_turns=settings.history_messages,
         system_prompt=settings.resolved_system_prompt(),
         notices=notices,
+        knowledge=KnowledgePolicy(
+            passages=settings.kb_passages,
+            strict=settings.kb_strict,
+            decline_text=(settings.kb_decline_text or "").strip() or DEFAULT_DECLINE_TEXT,
+        ),
     )
 
 

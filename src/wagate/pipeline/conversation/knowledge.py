@@ -17,8 +17,8 @@ from wagate.pipeline.ports import KnowledgeSearch
 
 DEFAULT_DECLINE_TEXT = (
     "Maaf, dokumen panduan kami belum membahas pertanyaan ini, jadi kami tidak ingin menebak. "
-    'Jika Anda mau, balas "ADVOKAT" dan advokat kami akan menghubungi Anda, atau datang '
-    "langsung ke kantor kami untuk konsultasi."
+    "Advokat kami dapat membantu: silakan hubungi kantor kami untuk menjadwalkan konsultasi, "
+    "atau tuliskan pertanyaan Anda dengan lebih lengkap."
 )
 
 
