@@ -12,12 +12,18 @@ from wagate.sample_knowledge import sample_documents, sample_knowledge_dir
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_folder_holds_three_to_five_markdown_documents() -> None:
+def test_the_folder_holds_three_to_five_markdown_documents_and_nothing_else() -> None:
+    """The folder is loaded whole: any other file would show up as a failed document."""
     folder = sample_knowledge_dir()
     assert folder.is_dir()
     documents = sample_documents()
     assert 3 <= len(documents) <= 5
-    assert all(d.parent == folder and d.suffix == ".md" for d in documents)
+    assert sorted(folder.iterdir()) == documents
+
+
+def test_titles_say_it_is_sample_data() -> None:
+    for path in sample_documents():
+        assert path.read_text(encoding="utf-8").splitlines()[0].endswith("(contoh)"), path.name
 
 
 def test_each_document_has_a_title_and_sections_with_text() -> None:
@@ -47,8 +53,6 @@ def test_every_sample_document_is_package_data() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]["wagate"]
     package = ROOT / "src" / "wagate"
-    for path in sorted(sample_knowledge_dir().iterdir()):
-        if path.name == "__pycache__" or path.suffix == ".py":
-            continue
+    for path in sample_documents():
         relative = path.relative_to(package).as_posix()
         assert any(fnmatch(relative, p) for p in patterns), relative
