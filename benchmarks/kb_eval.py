@@ -243,9 +243,9 @@ async def pad(kb: KnowledgeBase, target: int) -> tuple[int, float]:
         report = await kb.add_bytes(name, data, title=f"Informasi Layanan Publik {index}")
         if report.error:
             raise SystemExit(f"padding document {name} failed: {report.error}")
-        chunks = int((await kb.stats())["chunks"])
-        print(f"\r  padding: {chunks:,} chunks", end="", flush=True)
-    print()
+        before, chunks = chunks, int((await kb.stats())["chunks"])
+        if chunks // 5000 > before // 5000 or chunks >= target:
+            print(f"  padding: {chunks:,} chunks")
     return chunks, time.perf_counter() - start
 
 
@@ -290,14 +290,20 @@ def print_run(run: Run) -> None:
     )
 
 
+def is_miss(o: Outcome) -> bool:
+    """An out-of-scope question answered, or an answerable one not first by section."""
+    if o.question.document is None:
+        return not o.declined
+    return o.section_rank != 1
+
+
 def print_errors(run: Run) -> None:
     print(f"\n-- misses ({run.name}) --")
-    for o in run.outcomes:
+    for o in filter(is_miss, run.outcomes):
         q = o.question
         if q.document is None:
-            if not o.declined:
-                print(f"{q.id} OUT-OF-SCOPE ANSWERED  {q.text!r}  first: {o.first}")
-        elif o.section_rank is None or o.section_rank > 1:
+            print(f"{q.id} OUT-OF-SCOPE ANSWERED  {q.text!r}  first: {o.first}")
+        else:
             print(
                 f"{q.id} doc@{o.document_rank} sec@{o.section_rank}  {q.text!r}\n"
                 f"      want {q.document} › {q.section}\n      got  {o.first}"
@@ -370,7 +376,7 @@ async def evaluate(app_url: str, args: argparse.Namespace) -> dict[str, Any]:
                 "first": o.first,
             }
             for o in padded.outcomes
-            if (o.question.document is None) != o.declined or o.section_rank != 1
+            if is_miss(o)
         ],
     }
 
