@@ -205,13 +205,16 @@ async def ask_all(kb: KnowledgeBase, questions: list[Question], name: str) -> Ru
     return run
 
 
-async def timed(kb: KnowledgeBase, questions: list[Question], rounds: int) -> list[float]:
+async def timed(
+    kb: KnowledgeBase, questions: list[Question], rounds: int
+) -> list[tuple[Question, float]]:
+    """(question, milliseconds) for every search, `rounds` passes over the questions."""
     samples = []
     for _ in range(rounds):
         for question in questions:
             start = time.perf_counter()
             await kb.search(question.text, limit=LIMIT)
-            samples.append((time.perf_counter() - start) * 1000)
+            samples.append((question, (time.perf_counter() - start) * 1000))
     return samples
 
 
@@ -330,21 +333,29 @@ async def evaluate(app_url: str, args: argparse.Namespace) -> dict[str, Any]:
             print_errors(corpus)
             print_errors(padded)
         await timed(kb, questions[:20], 1)  # warm the pool and the server's caches
-        samples = await timed(kb, questions, args.rounds)
+        timings = await timed(kb, questions, args.rounds)
     finally:
         await database.close()
-    latency = {
+    samples = [ms for _, ms in timings]
+    by_style: dict[str, list[float]] = defaultdict(list)
+    for question, ms in timings:
+        by_style[question.style].append(ms)
+    latency: dict[str, Any] = {
         "samples": len(samples),
         "p50 ms": round(percentile(samples, 0.50), 2),
         "p95 ms": round(percentile(samples, 0.95), 2),
         "p99 ms": round(percentile(samples, 0.99), 2),
         "max ms": round(max(samples), 2),
         "mean ms": round(statistics.fmean(samples), 2),
+        "p95 ms by style": {k: round(percentile(v, 0.95), 2) for k, v in sorted(by_style.items())},
     }
     print(
         f"\nlatency with {chunks:,} chunks, {latency['samples']} searches: "
         f"p50 {latency['p50 ms']} ms, p95 {latency['p95 ms']} ms, "
         f"p99 {latency['p99 ms']} ms, max {latency['max ms']} ms"
+    )
+    print(
+        "p95 by style: " + ", ".join(f"{k} {v} ms" for k, v in latency["p95 ms by style"].items())
     )
     judged = padded.summary()
     verdicts = {
