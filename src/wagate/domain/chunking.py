@@ -43,6 +43,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 # Levels: a smaller number is higher in the path.
 _LEVEL_BAB, _LEVEL_BAGIAN, _LEVEL_PARAGRAF, _LEVEL_PASAL, _LEVEL_CAPS = 1, 2, 3, 4, 5
 _BARE_BAB = re.compile(r"^BAB\s+([IVXLC]+|\d+)\.?$", re.IGNORECASE)
+# A structural heading with no name on its line: its name is often the next line.
+_BARE = re.compile(
+    r"^(BAB\s+([IVXLC]+|\d+)|Bagian\s+\S+|Paragraf\s+\d+)\.?$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,13 +218,21 @@ def chunk_document(
             sections.add(paragraph)
         body.clear()
 
+    named: set[int] = set()  # lines consumed as the name of the heading above them
     for index, line in enumerate(lines):
+        if index in named:
+            continue
         heading = _heading(line) if line else None
         if heading is None and line:
             heading = _contextual_heading(line, lines, index)
         if heading is None:
             body.append(line)
             continue
+        if _BARE.match(heading.text):
+            name_at = _name_line(lines, index)
+            if name_at is not None:
+                named.add(name_at)
+                heading = _Heading(heading.level, f"{heading.text} {lines[name_at]}")
         flush()
         sections.open(heading)
     flush()
@@ -230,6 +242,20 @@ def chunk_document(
         for section, part in _pack(path, paragraphs, max_chars):
             chunks.append(Chunk(len(chunks), section, part))
     return chunks
+
+
+def _name_line(lines: list[str], index: int) -> int | None:
+    """"Bagian Kesatu" / "Besaran": the short line after a bare heading is its name."""
+    for at in range(index + 1, min(index + 3, len(lines))):
+        line = lines[at]
+        if not line:
+            continue
+        if len(line) > 70 or line.endswith((".", ",", ";", ":")) or _heading(line) is not None:
+            return None
+        if _NUMBERED.match(line) or _AYAT.match(line):
+            return None
+        return at
+    return None
 
 
 def _next_text(lines: list[str], index: int) -> str:
