@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -14,8 +14,10 @@ import pytest
 
 from tests.e2e.harness import fresh_database
 from tests.unit.test_knowledge_readers import make_docx, make_pdf
+from wagate.fakes.openai import bag_of_words_vector
 from wagate.storage import migrate
 from wagate.storage.database import Database
+from wagate.storage.embedded import EmbeddedPostgres
 from wagate.storage.knowledge import KnowledgeBase
 from wagate.storage.knowledge_load import load_synthetic
 from wagate.storage.roles import ensure_app_role
@@ -227,3 +229,67 @@ async def test_an_image_is_read_by_ocr_and_found(knowledge: KnowledgeBase) -> No
     report = await knowledge.add_bytes("poster.png", png.getvalue(), title="Poster")
     assert report.ok and report.kind == "image", report
     assert (await knowledge.search("ada rumah aman buat korban?"))[0].source == "poster.png"
+
+
+# --- vectors: pgvector ships with the embedded PostgreSQL -----------------------------------
+
+
+class _BagOfWords:
+    """The fake OpenAI server's embedding, in process: enough to exercise the vector path."""
+
+    model = "fake-embed"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.broken = False
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.broken:
+            raise RuntimeError("endpoint down")
+        return [bag_of_words_vector(t) for t in texts]
+
+
+@pytest.fixture(scope="module")
+def vector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pgvector"))
+    try:
+        url = server.start()
+    except Exception as error:  # no embedded server on this platform
+        pytest.skip(f"embedded PostgreSQL unavailable: {error}")
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        server.stop()
+
+
+async def test_with_pgvector_and_an_embedder_chunks_get_vectors_and_join_the_ranking(
+    vector_url: str,
+) -> None:
+    with psycopg.connect(vector_url) as conn:
+        present = conn.execute("SELECT to_regclass('knowledge_embeddings')").fetchone()
+    assert present is not None and present[0] is not None
+    database = Database(vector_url, pool_size=2)
+    await database.open()
+    embedder = _BagOfWords()
+    try:
+        knowledge = KnowledgeBase(database, "vec", embedder=embedder)
+        divorce = await knowledge.add_text("cerai.md", DIVORCE, title="Panduan Perceraian")
+        await knowledge.add_text("phk.txt", SEVERANCE, title="Hak Pekerja")
+        with psycopg.connect(vector_url) as conn:
+            stored = conn.execute("SELECT count(*) FROM knowledge_embeddings").fetchone()
+        assert stored == (4,)
+        calls = embedder.calls
+        [best, *_] = await knowledge.search("syarat gugatan cerai apa aja")
+        assert best.source == "cerai.md"
+        assert embedder.calls == calls + 1  # the question was embedded
+        assert await knowledge.search("resep nasi goreng") == []
+        embedder.broken = True  # words alone still answer
+        assert (await knowledge.search("uang pesangon phk"))[0].source == "phk.txt"
+        assert await knowledge.remove(divorce.document_id or 0)
+        with psycopg.connect(vector_url) as conn:
+            left = conn.execute("SELECT count(*) FROM knowledge_embeddings").fetchone()
+        assert left == (2,)
+    finally:
+        await database.close()

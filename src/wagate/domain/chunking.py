@@ -44,9 +44,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _LEVEL_BAB, _LEVEL_BAGIAN, _LEVEL_PARAGRAF, _LEVEL_PASAL, _LEVEL_CAPS = 1, 2, 3, 4, 5
 _BARE_BAB = re.compile(r"^BAB\s+([IVXLC]+|\d+)\.?$", re.IGNORECASE)
 # A structural heading with no name on its line: its name is often the next line.
-_BARE = re.compile(
-    r"^(BAB\s+([IVXLC]+|\d+)|Bagian\s+\S+|Paragraf\s+\d+)\.?$", re.IGNORECASE
-)
+_BARE = re.compile(r"^(BAB\s+([IVXLC]+|\d+)|Bagian\s+\S+|Paragraf\s+\d+)\.?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +243,7 @@ def chunk_document(
 
 
 def _name_line(lines: list[str], index: int) -> int | None:
-    """"Bagian Kesatu" / "Besaran": the short line after a bare heading is its name."""
+    """ "Bagian Kesatu" / "Besaran": the short line after a bare heading is its name."""
     for at in range(index + 1, min(index + 3, len(lines))):
         line = lines[at]
         if not line:
