@@ -6,29 +6,33 @@ keeps their `indonesian` tsvector), its words (for spelling correction by trigra
 lexeme counts (for IDF). A source that fails changes nothing; adding a source again (same file
 name or URL) replaces it.
 
-Searching (`search`) is one SQL statement, plus one when embeddings are on:
+Searching (`search`) is one SQL statement (the function `wagate_knowledge_search` of
+migration 0009, see there why it is one), plus one when embeddings are on:
 
 1. The question is normalised (`domain.chat_words`: "pesangon sy brp" → "pesangon saya
-   berapa") and reduced to its content words.
-2. Each word is matched to the nearest word the tenant's documents use (pg_trgm similarity
-   ≥ `MIN_WORD_SIMILARITY`): "percerain" → "perceraian". A word with no near match is
-   unknown to the knowledge base.
-3. The matched words are stemmed by the `indonesian` configuration; each lexeme weighs its
-   IDF (rare across the tenant's chunks = informative) times the match's similarity.
-4. Lexical ranking: chunks holding the informative lexemes (full-text index), scored by the
-   weight of the lexemes they hold, a lexeme in the title or section path counting
-   `HEADING_BONUS` more.
+   berapa") and reduced to its content words (at most `MAX_QUESTION_WORDS`).
+2. A word whose `indonesian` stem the tenant's documents hold is known ("kontraknya" →
+   kontrak). Any other word is matched to the nearest word the documents use, by pg_trgm
+   similarity ≥ `MIN_WORD_SIMILARITY` ("percerain" → "perceraian"), or stays unknown.
+3. Each lexeme weighs its IDF over the tenant's chunks (rare = informative) times the
+   match's similarity.
+4. Lexical ranking: chunks holding the question's lexemes (full-text index; lexemes in more
+   than `COMMON_SHARE` of the chunks do not select, they only score), scored by the weight
+   of the lexemes they hold, a lexeme in the title or section path counting `HEADING_BONUS`
+   more. The best `CANDIDATES` go on.
 5. Trigram ranking: those candidates by trigram word similarity of their title and section
-   path to the question (what the client typed, as a whole).
-6. Vector ranking (optional, with an `Embedder` and pgvector): nearest chunks by cosine.
+   path to the question.
+6. Vector ranking (optional: an `Embedder` and pgvector): the nearest chunks by cosine.
 7. Reciprocal rank fusion of the rankings (weights `FUSION_WEIGHTS`, constant `RRF_K`).
 
-The out-of-scope decision (the contract: `[]` when nothing is relevant enough) is made on the
-lexical evidence of the best chunk, so it is the same with or without embeddings: the question
-is in scope when the best chunk holds at least `MIN_COVERAGE` of the weight of the question's
-known lexemes AND at least `MIN_MATCHED_WEIGHT` of weight in absolute terms (one rare word, or
-two ordinary ones). "resep nasi goreng" finds at most a stray common word; "syarat cerai"
-finds the section on divorce requirements.
+The out-of-scope threshold (`in_scope`; the contract: `[]` when nothing is relevant enough)
+is decided on words alone, so the answer is the same with or without embeddings. The
+question's topic weight is the weight of its known lexemes that are not everyday words
+(`chat_words.GENERIC`: "tahun", "besok", "harga" …), plus, for each topic word the documents
+do not know at all, `UNKNOWN_WORD_SHARE` of an average lexeme. The question is in scope when
+some candidate chunk holds at least `MIN_COVERAGE` of that topic weight. "resep nasi goreng"
+knows no word; "kapan lebaran tahun depan" knows only everyday words; "cerai gmn caranya"
+knows its one topic word, and the divorce guide holds it.
 """
 
 from __future__ import annotations
@@ -349,13 +353,8 @@ class KnowledgeBase:
             ).fetchone()
             assert row is not None
             document_id = int(row["id"])
-            for statement in _CLEAR_SQL:
+            for statement in _CLEAR_SQL:  # a chunk's embedding goes with it (ON DELETE CASCADE)
                 await conn.execute(statement, {"id": document_id})
-            if existing is not None and await self._has_vectors():
-                await conn.execute(
-                    "DELETE FROM knowledge_embeddings WHERE document_id = %(id)s",
-                    {"id": document_id},
-                )
             cursor = await conn.execute(
                 _CHUNKS_SQL,
                 {

@@ -55,7 +55,8 @@ _TSV = (
 # are parameters: changing them needs no migration. Sequential scans are off inside it: the
 # planner does not know how costly similarity() and a tsvector match are per row and, on a
 # small vocabulary, scans it all (8 ms a word at 20,000 chunks) where the trigram and
-# full-text indexes take under 3 ms.
+# full-text indexes take under 3 ms. pg_trgm's `%` takes words at least 0.5 similar (its
+# index prunes the rest early); `p_min_similarity` below 0.5 therefore changes nothing.
 SEARCH_FUNCTION = "wagate_knowledge_search(text[], boolean[], text, float8, float8, float8, int)"
 _SEARCH = """
 CREATE FUNCTION wagate_knowledge_search(
@@ -68,6 +69,7 @@ RETURNS TABLE (id bigint, matched float8, specific float8, in_heading float8,
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, public
 SET enable_seqscan = off
+SET pg_trgm.similarity_threshold = 0.5
 AS $search$
     WITH asked AS (
       SELECT w, generic FROM unnest(p_words, p_generic) AS a(w, generic)
