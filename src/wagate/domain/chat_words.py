@@ -72,6 +72,24 @@ ABBREVIATIONS: dict[str, str] = {
     "pie": "bagaimana", "opo": "apa", "ora": "tidak", "iso": "bisa", "sopo": "siapa",
     "pira": "berapa", "piro": "berapa", "kapan2": "kapan", "bojo": "suami istri",
     "omah": "rumah", "duwit": "uang", "warisan": "warisan waris", "cerei": "cerai",
+    "pegatan": "cerai", "rabi": "nikah", "bocah": "anak", "garwa": "suami istri",
+    "pripun": "bagaimana", "menapa": "apa", "mboten": "tidak", "sampun": "sudah",
+    "kula": "saya", "dhuwit": "uang", "kerjo": "kerja", "bayaran": "bayaran upah",
+    "contract": "kontrak perjanjian", "salary": "gaji upah", "wage": "upah",
+    "fired": "phk pemutusan hubungan kerja", "heir": "ahli waris", "heirs": "ahli waris",
+    "land": "tanah", "certificate": "sertifikat sertipikat", "police": "polisi",
+    "report": "lapor", "custody": "hak asuh", "severance": "pesangon",
+    "consultation": "konsultasi", "free": "gratis", "requirement": "syarat",
+    "requirements": "syarat", "documents": "dokumen", "document": "dokumen",
+    "court": "pengadilan", "marriage": "perkawinan nikah", "married": "nikah",
+    "debt": "utang", "loan": "pinjaman", "rent": "sewa", "husband": "suami",
+    "wife": "istri", "child": "anak", "children": "anak", "violence": "kekerasan",
+    # colloquial words beside the ones documents use
+    "pisah": "pisah cerai", "hutang": "hutang utang", "pinjol": "pinjol pinjaman online",
+    "nikah": "nikah perkawinan", "kawin": "kawin perkawinan", "konsul": "konsultasi",
+    "tarif": "tarif biaya", "ongkos": "ongkos biaya", "thr": "thr tunjangan hari raya",
+    "cuma2": "gratis", "gratisan": "gratis", "selingkuh": "selingkuh zina",
+    "ngontrak": "sewa", "nyewa": "sewa", "kos": "sewa",
 }
 # fmt: on
 
@@ -89,7 +107,11 @@ _STOPWORD_TEXT = """
     bro admin ok oke okay please pls the a an is are what of to do i my me you and or in on
     for with dong deh loh lho kok toh ni tu aja ajah kayak kaya seperti mohon bantu bantuan
     info informasi nanya tanya bertanya gmn mau ingin tidak kemana kesini kesana gimana
-    dong ato atau sy
+    dong ato atau sy selamat siang sore malam pagi permisi assalamualaikum salam cerita
+    ceritanya gini gitu begini begitu dulu masih kadang bilang katanya beliau benar bener
+    betul harusnya seharusnya sebenarnya banget bgt gpp emang memang cuma hanya tiba aja
+    yah kah sich kok pun lho nuwun sewu ngapunten matur suwun thanks thank hello hi
+    please sorry maaf
 """
 STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
 
@@ -101,7 +123,8 @@ _GENERIC_TEXT = """
     cepat lambat tempat rumah pulang pergi datang masuk keluar naik turun buat membuat
     pakai dapat kasih beri jalan kota desa hidup mati bapak ibu teman keluarga
     harga beli jual satu dua tiga empat lima enam tujuh delapan sembilan sepuluh
-    pertama kedua terakhir mulai selesai sudah pagi siang sore malam
+    pertama kedua terakhir mulai selesai sudah pagi siang sore malam juta ribu ratus
+    tua muda tahan takut sedih bingung paling lagi pas waktu kali kasar kampung
 """
 GENERIC: frozenset[str] = frozenset(_GENERIC_TEXT.split())
 

@@ -30,7 +30,8 @@ is decided on words alone, so the answer is the same with or without embeddings.
 question's topic weight is the weight of its known lexemes that are not everyday words
 (`chat_words.GENERIC`: "tahun", "besok", "harga" …), plus, for each topic word the documents
 do not know at all, `UNKNOWN_WORD_SHARE` of an average lexeme. The question is in scope when
-some candidate chunk holds at least `MIN_COVERAGE` of that topic weight. "resep nasi goreng"
+some candidate chunk holds at least `MIN_COVERAGE` of that topic weight, or at least
+`STRONG_MATCH` distinct topic lexemes (a long story dilutes its coverage). "resep nasi goreng"
 knows no word; "kapan lebaran tahun depan" knows only everyday words; "cerai gmn caranya"
 knows its one topic word, and the divorce guide holds it.
 """
@@ -70,6 +71,7 @@ RRF_K = 60
 FUSION_WEIGHTS = {"lexical": 1.0, "trigram": 0.35, "vector": 1.0}
 MIN_COVERAGE = 0.3
 UNKNOWN_WORD_SHARE = 0.5
+STRONG_MATCH = 3
 
 
 class Embedder(Protocol):
@@ -587,9 +589,9 @@ class KnowledgeBase:
 
 
 def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
-    """The out-of-scope threshold (module docstring): some chunk holds at least
-    `MIN_COVERAGE` of the question's topic weight — its non-generic known lexemes, plus
-    `UNKNOWN_WORD_SHARE` of an average lexeme for each topic word the documents do not use."""
+    """The out-of-scope threshold (module docstring): some candidate chunk holds at least
+    `MIN_COVERAGE` of the question's topic weight, or at least `STRONG_MATCH` distinct topic
+    lexemes (a long story names many things; the chunk that answers it holds several)."""
     if not rows:
         return False
     first = rows[0]
@@ -597,6 +599,8 @@ def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
     topic = float(first["specific_weight"] or 0.0) + unknown * float(first["mean_weight"] or 0.0)
     if topic <= 0:
         return False
+    if max(int(r["specific_count"] or 0) for r in rows) >= STRONG_MATCH:
+        return True
     return max(float(r["specific"] or 0.0) for r in rows) / topic >= MIN_COVERAGE
 
 

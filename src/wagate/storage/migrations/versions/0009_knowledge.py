@@ -62,7 +62,8 @@ _SEARCH = """
 CREATE FUNCTION wagate_knowledge_search(
     p_words text[], p_generic boolean[], p_question text, p_min_similarity float8,
     p_common_share float8, p_heading_bonus float8, p_candidates int)
-RETURNS TABLE (id bigint, matched float8, specific float8, in_heading float8,
+RETURNS TABLE (id bigint, matched float8, specific float8, specific_count bigint,
+               in_heading float8,
                specific_weight float8, mean_weight float8, unknown_words bigint,
                matches text[], heading_similarity float8, document_id bigint, section text,
                text text, source text, title text)
@@ -87,7 +88,9 @@ AS $search$
         ) known
         LEFT JOIN LATERAL (
           SELECT k.word, similarity(k.word, a.w) AS sim FROM knowledge_words k
-           WHERE NOT known.yes AND k.tenant = {tenant} AND k.word % a.w
+           -- only topic words of 4 letters or more are worth a fuzzy look-up
+           WHERE NOT known.yes AND NOT a.generic AND length(a.w) >= 4
+             AND k.tenant = {tenant} AND k.word % a.w
            ORDER BY sim DESC, k.word LIMIT 1
         ) m ON m.sim >= p_min_similarity
     ), lexemes AS (
@@ -116,19 +119,21 @@ AS $search$
                (SELECT string_agg(quote_literal(lexeme), ' | ') FROM weighted WHERE selective),
                (SELECT string_agg(quote_literal(lexeme), ' | ') FROM weighted)
              )::tsquery AS q
-    ), candidates AS (
+    ), candidates AS MATERIALIZED (  -- scored below, never re-searched per lexeme
       SELECT c.id, c.tsv FROM knowledge_chunks c, picked p
        WHERE c.tenant = {tenant} AND p.q IS NOT NULL AND c.tsv @@ p.q
+    ), hits AS (  -- each (chunk, lexeme) it holds, tested once
+      SELECT c.id, w.w, w.generic, c.tsv @@ w.qa AS in_heading
+        FROM candidates c JOIN weighted w ON c.tsv @@ w.q
     ), scored AS (
-      SELECT c.id,
-             sum(w.w) FILTER (WHERE c.tsv @@ w.q) AS matched,
-             coalesce(sum(w.w) FILTER (WHERE c.tsv @@ w.q AND NOT w.generic), 0) AS specific,
-             coalesce(sum(w.w) FILTER (WHERE c.tsv @@ w.qa), 0) AS in_heading
-        FROM candidates c CROSS JOIN weighted w
-       GROUP BY c.id
-       ORDER BY sum(w.w) FILTER (WHERE c.tsv @@ w.q)
-                + p_heading_bonus * coalesce(sum(w.w) FILTER (WHERE c.tsv @@ w.qa), 0) DESC,
-                c.id
+      SELECT h.id, sum(h.w) AS matched,
+             coalesce(sum(h.w) FILTER (WHERE NOT h.generic), 0) AS specific,
+             count(*) FILTER (WHERE NOT h.generic) AS specific_count,
+             coalesce(sum(h.w) FILTER (WHERE h.in_heading), 0) AS in_heading
+        FROM hits h
+       GROUP BY h.id
+       ORDER BY sum(h.w) + p_heading_bonus * coalesce(sum(h.w) FILTER (WHERE h.in_heading), 0)
+                DESC, h.id
        LIMIT p_candidates
     ), question AS (
       SELECT coalesce((SELECT sum(w) FROM weighted WHERE NOT generic), 0) AS specific_weight,
@@ -136,7 +141,8 @@ AS $search$
              (SELECT count(*) FROM fixed WHERE word IS NULL AND NOT generic) AS unknown_words,
              (SELECT array_agg(asked || '>' || coalesce(word, '?')) FROM fixed) AS matches
     )
-    SELECT s.id, s.matched::float8, s.specific::float8, s.in_heading::float8,
+    SELECT s.id, s.matched::float8, s.specific::float8, s.specific_count::bigint,
+           s.in_heading::float8,
            q.specific_weight::float8, q.mean_weight::float8, q.unknown_words::bigint, q.matches,
            word_similarity(c.heading, p_question)::float8,
            c.document_id, c.section, c.text, d.source, d.title
