@@ -72,6 +72,8 @@ async def test_documents_of_each_kind_are_added_and_found_with_their_place(
     assert added.status == "added" and added.chunks == 2 and added.title == "Panduan Perceraian"
     pdf = await knowledge.add_bytes("phk.pdf", make_pdf(SEVERANCE, title="Hak Pekerja"))
     assert pdf.ok and pdf.kind == "pdf", pdf
+    plain = await knowledge.add_bytes("jam_buka-kantor.txt", b"Kantor buka Senin sampai Jumat.")
+    assert plain.title == "Jam Buka Kantor"  # no title inside: one made from the file name
     word = await knowledge.add_bytes("waris.docx", make_docx())
     assert word.ok and word.title == "Panduan Waris"
 
@@ -90,7 +92,7 @@ async def test_documents_of_each_kind_are_added_and_found_with_their_place(
     assert await knowledge.search("halo min") == []
     assert await knowledge.search("") == []
     stats = await knowledge.stats()
-    assert stats == {"documents": 3, "chunks": stats["chunks"], "loaded": True}
+    assert stats == {"documents": 4, "chunks": stats["chunks"], "loaded": True}
 
 
 async def test_a_failing_source_changes_nothing(knowledge: KnowledgeBase) -> None:
@@ -143,6 +145,10 @@ async def test_the_folder_is_refreshed_by_content_hash(
     [anak, *_] = await knowledge.search("hak asuh anak umur dua belas")
     assert "dua belas tahun" in anak.text
     assert {d["status"] for d in await knowledge.documents()} == {"ready"}
+    # A folder that is gone (unmounted, mistyped) retires nothing.
+    gone = await knowledge.refresh_folder(tmp_path / "unmounted")
+    assert gone.error and "nothing was changed" in gone.error
+    assert (await knowledge.stats())["documents"] == 2
 
 
 async def test_tenants_never_see_each_others_knowledge(

@@ -42,7 +42,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 # Levels: a smaller number is higher in the path.
 _LEVEL_BAB, _LEVEL_BAGIAN, _LEVEL_PARAGRAF, _LEVEL_PASAL, _LEVEL_CAPS = 1, 2, 3, 4, 5
-_BARE_BAB = re.compile(r"^BAB\s+([IVXLC]+|\d+)\.?$", re.IGNORECASE)
 # A structural heading with no name on its line: its name is often the next line.
 _BARE = re.compile(r"^(BAB\s+([IVXLC]+|\d+)|Bagian\s+\S+|Paragraf\s+\d+)\.?$", re.IGNORECASE)
 
@@ -116,13 +115,6 @@ class _Sections:
     def open(self, heading: _Heading) -> None:
         if not self._stack and heading.text.lower() == self._title:
             return  # the document's own title is not a section of it
-        if self._stack and _BARE_BAB.match(self._stack[-1].text) and heading.level == _LEVEL_CAPS:
-            # "BAB I" on one line and "KETENTUAN UMUM" on the next: one heading.
-            named = _Heading(_LEVEL_BAB, f"{self._stack[-1].text} {heading.text.upper()}")
-            self._stack[-1] = named
-            path = SEPARATOR.join(_short_path(h.text) for h in self._stack[-3:])
-            self.sections[-1] = (path, self.sections[-1][1])
-            return
         while self._stack and self._stack[-1].level >= heading.level:
             self._stack.pop()
         self._stack.append(heading)

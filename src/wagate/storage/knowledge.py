@@ -44,7 +44,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 import psycopg
@@ -112,6 +112,7 @@ class DocumentReport:
 class RefreshReport:
     folder: str
     documents: list[DocumentReport] = field(default_factory=list)
+    error: str | None = None  # the folder itself could not be read: nothing was changed
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.documents if d.status == status)
@@ -124,6 +125,7 @@ class RefreshReport:
             "unchanged": self.count("unchanged"),
             "removed": self.count("removed"),
             "failed": self.count("failed"),
+            "error": self.error,
             "documents": [d.as_json() for d in self.documents],
         }
 
@@ -255,7 +257,7 @@ class KnowledgeBase:
             data_hash = await asyncio.to_thread(_file_hash, path)
         except SourceError as error:
             return _failed(name, error)
-        return await self._store(name, "file", document, data_hash, title, path.stem)
+        return await self._store(name, "file", document, data_hash, title, path.name)
 
     async def add_bytes(
         self, name: str, data: bytes, *, title: str | None = None
@@ -268,7 +270,7 @@ class KnowledgeBase:
         except SourceError as error:
             return _failed(source, error)
         digest = hashlib.sha256(data).hexdigest()
-        return await self._store(source, "upload", document, digest, title, Path(source).stem)
+        return await self._store(source, "upload", document, digest, title, source)
 
     async def add_url(self, url: str, *, title: str | None = None) -> DocumentReport:
         source = url.strip()
@@ -402,6 +404,10 @@ class KnowledgeBase:
         """Every supported file under `folder` read when new or changed (by content hash);
         documents of files no longer there retired. Each file is its own transaction."""
         report = RefreshReport(folder=str(folder))
+        if not await asyncio.to_thread(folder.is_dir):
+            # An unmounted or mistyped folder must not retire every document read from it.
+            report.error = f"{folder} is not a folder that can be read; nothing was changed"
+            return report
         known = {d["source"]: d for d in await self.documents() if d["origin"] == "folder"}
         present: set[str] = set()
         files = await asyncio.to_thread(_folder_files, folder)
@@ -436,7 +442,7 @@ class KnowledgeBase:
             document = await asyncio.to_thread(readers.read_file, path, max_bytes=self._max_bytes)
         except SourceError as error:
             return await self._record_failure(source, str(error), data_hash)
-        report = await self._store(source, "folder", document, data_hash, None, path.stem)
+        report = await self._store(source, "folder", document, data_hash, None, path.name)
         if not report.ok and report.error:
             return await self._record_failure(source, report.error, data_hash)
         return report
@@ -456,7 +462,7 @@ class KnowledgeBase:
                         "tenant": self._tenant,
                         "source": source,
                         "origin": "folder",
-                        "title": _pretty(Path(source).stem),
+                        "title": _pretty(source),
                         "kind": Path(source).suffix.lstrip(".") or "unknown",
                         "hash": content_hash,
                         "status": "failed",
@@ -626,9 +632,9 @@ def _title(explicit: str | None, document: ReadDocument, fallback: str) -> str:
     return _pretty(fallback)
 
 
-def _pretty(stem: str) -> str:
-    """ "panduan_perceraian-2024" → "Panduan Perceraian 2024"."""
-    words = re.sub(r"[_\-.]+", " ", Path(stem).stem if "/" in stem else stem).split()
+def _pretty(name: str) -> str:
+    """ "sub/panduan_perceraian-2024.pdf" → "Panduan Perceraian 2024"."""
+    words = re.sub(r"[_\-.]+", " ", PurePosixPath(name).stem).split()
     return " ".join(w if w.isupper() else w.capitalize() for w in words) or "Dokumen"
 
 
