@@ -47,3 +47,9 @@ def test_stopwords_and_generic_words_are_lower_case_words() -> None:
     for word in STOPWORDS | GENERIC:
         assert word == fold(word) and word.isalnum(), word
     assert "cerai" not in STOPWORDS and "cerai" not in GENERIC
+
+
+def test_a_possessive_on_a_chat_word_is_seen_through() -> None:
+    assert normalise("bojoku wes lungo") == "suami istri sudah lungo"
+    assert normalise("duwitmu") == "uang"
+    assert normalise("anaknya") == "anaknya"  # not a chat word: the stemmer handles it

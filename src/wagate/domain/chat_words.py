@@ -72,7 +72,8 @@ ABBREVIATIONS: dict[str, str] = {
     "pie": "bagaimana", "opo": "apa", "ora": "tidak", "iso": "bisa", "sopo": "siapa",
     "pira": "berapa", "piro": "berapa", "kapan2": "kapan", "bojo": "suami istri",
     "omah": "rumah", "duwit": "uang", "warisan": "warisan waris", "cerei": "cerai",
-    "pegatan": "cerai", "rabi": "nikah", "bocah": "anak", "garwa": "suami istri",
+    "pegatan": "cerai", "rabi": "nikah", "wes": "sudah", "uwis": "sudah",
+    "ninggal": "meninggalkan", "bocah": "anak", "garwa": "suami istri",
     "pripun": "bagaimana", "menapa": "apa", "mboten": "tidak", "sampun": "sudah",
     "kula": "saya", "dhuwit": "uang", "kerjo": "kerja", "bayaran": "bayaran upah",
     "contract": "kontrak perjanjian", "salary": "gaji upah", "wage": "upah",
@@ -124,7 +125,8 @@ _GENERIC_TEXT = """
     pakai dapat kasih beri jalan kota desa hidup mati bapak ibu teman keluarga
     harga beli jual satu dua tiga empat lima enam tujuh delapan sembilan sepuluh
     pertama kedua terakhir mulai selesai sudah pagi siang sore malam juta ribu ratus
-    tua muda tahan takut sedih bingung paling lagi pas waktu kali kasar kampung
+    tua muda tahan takut sedih bingung paling lagi pas waktu kali kasar kampung butuh
+    beda bedanya contoh umum biasa biasanya
 """
 GENERIC: frozenset[str] = frozenset(_GENERIC_TEXT.split())
 
@@ -143,10 +145,19 @@ def normalise(text: str) -> str:
     """Plain lower-case words, chat abbreviations expanded; punctuation becomes space."""
     folded = _REPEATED.sub(r"\1", fold(text))
     folded = _PLURAL2.sub(r"\1 \1", folded)
-    words: list[str] = []
-    for word in _WORD.findall(folded):
-        words.append(ABBREVIATIONS.get(word, word))
-    return " ".join(words)
+    return " ".join(_standard(word) for word in _WORD.findall(folded))
+
+
+def _standard(word: str) -> str:
+    """The standard form of one chat word; "bojoku" and "duwitmu" through their base word
+    (possessive -ku, -mu, -nya, Javanese -ne: the stemmer only knows the Indonesian ones)."""
+    if word in ABBREVIATIONS:
+        return ABBREVIATIONS[word]
+    for suffix in ("nya", "ku", "mu", "ne"):
+        base = word.removesuffix(suffix)
+        if base != word and base in ABBREVIATIONS and len(base) >= 3:
+            return ABBREVIATIONS[base]
+    return word
 
 
 def content_words(text: str) -> list[str]:
