@@ -261,8 +261,10 @@ def test_migrations_go_down_and_up_again() -> None:
         head = migrate.head_revision()
         assert head in wagate("migrate")
         assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
+        assert {"knowledge_documents", "knowledge_chunks"} <= tables()
         assert "0002_intake" in wagate("migrate", "down", "0002_intake")
         assert "accounts" not in tables() and "inbound_messages" in tables()
+        assert not any(t.startswith("knowledge_") for t in tables())
         assert "0001_procrastinate" in wagate("migrate", "down", "0001_procrastinate")
         assert "inbound_messages" not in tables()
         assert "procrastinate_jobs" in tables()
@@ -270,6 +272,7 @@ def test_migrations_go_down_and_up_again() -> None:
         assert not any(t.startswith(("procrastinate", "inbound")) for t in tables())
         assert head in wagate("migrate", "up")
         assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
+        assert {"knowledge_documents", "knowledge_chunks", "knowledge_words"} <= tables()
 
 
 def test_a_half_configured_provider_stops_the_start_with_a_clear_message(

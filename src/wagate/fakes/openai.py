@@ -13,6 +13,9 @@ API:
   POST /v1/chat/completions (or /chat/completions)   the answer, as `chat.completion` JSON;
                                                      `"stream": true` is refused with 400
   GET  /v1/models (or /models)                       the model names it was built with
+  POST /v1/embeddings (or /embeddings)               deterministic vectors: each input's words
+                                                     hashed into EMBEDDING_DIMENSIONS buckets
+                                                     (a bag of words), unit length; any model
 Errors use OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
 
 Control endpoints live under `/_fake/`:
@@ -30,7 +33,9 @@ Control endpoints live under `/_fake/`:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import math
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -67,6 +72,20 @@ def error_body(http_status: int, message: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message or default, "type": kind, "param": None, "code": code}}
 
 
+EMBEDDING_DIMENSIONS = 64
+
+
+def bag_of_words_vector(text: str) -> list[float]:
+    """The fake's embedding: lower-case words hashed (stable across runs) into buckets, then
+    scaled to unit length. Texts sharing words point the same way; an empty text is zeros."""
+    buckets = [0.0] * EMBEDDING_DIMENSIONS
+    for word in text.lower().split():
+        digest = hashlib.blake2b(word.strip(".,;:!?()\"'").encode(), digest_size=4).digest()
+        buckets[int.from_bytes(digest, "big") % EMBEDDING_DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(x * x for x in buckets))
+    return [x / norm for x in buckets] if norm else buckets
+
+
 def echo_answer(model: str, messages: Sequence[dict[str, Any]]) -> str:
     """The deterministic answer documented in the module docstring."""
     users = [m for m in messages if m.get("role") == "user"]
@@ -97,6 +116,8 @@ class FakeOpenAI:
                 Route("/_fake/reply", self._reply, methods=["POST"]),
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+                Route("/embeddings", self._embeddings, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/models", self._models, methods=["GET"]),
             ]
@@ -154,6 +175,41 @@ class FakeOpenAI:
                     "completion_tokens": completion_tokens,
                     "total_tokens": prompt_tokens + completion_tokens,
                 },
+            }
+        )
+
+    async def _embeddings(self, request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error(400, "We could not parse the JSON body of your request.")
+        model = str(body.get("model") or "") if isinstance(body, dict) else ""
+        entry = self.recorder.record("embeddings", model=model, body=body, path=request.url.path)
+        if not self._authorized(request):
+            entry["failed"] = 401
+            return _error(401)
+        failure = self.recorder.take_failure(model)
+        await apply_delay(failure)
+        if failure is not None and failure.http_status >= 400:
+            entry["failed"] = failure.http_status
+            return JSONResponse(failure.body, status_code=failure.http_status)
+        inputs = body.get("input") if isinstance(body, dict) else None
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if not model or not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+            entry["failed"] = 400
+            return _error(400, "'model' and 'input' (a string or a list of strings) are required.")
+        data = [
+            {"object": "embedding", "index": n, "embedding": bag_of_words_vector(text)}
+            for n, text in enumerate(inputs)
+        ]
+        tokens = sum(_words(text) for text in inputs)
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": data,
+                "model": model,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             }
         )
 

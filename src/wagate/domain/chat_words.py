@@ -1,0 +1,171 @@
+"""What Indonesian clients type on WhatsApp, turned into words a document would use (AI3).
+
+"cerai gmn caranya", "pesangon sy brp", "klo mau bikin surat waris hrs ke mn?" — the chat
+register shortens words ("gmn" = gimana = bagaimana), drops vowels ("hrs" = harus), repeats
+letters ("tolongggg"), writes plurals with a 2 ("anak2"), and mixes in Javanese and English. A
+document says "bagaimana", "harus", "anak-anak". `normalise` rewrites a question (and, for
+symmetry, a chunk's text) into plain lower-case words with the common abbreviations expanded,
+so full-text search and trigram similarity compare like with like.
+
+`content_words` then drops the words that say nothing about the topic (question words,
+pronouns, politeness, fillers): they would otherwise match every chunk of every document.
+
+Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Chat abbreviations and colloquial forms → the standard word. Keys are lower case. Kept to
+# forms that are unambiguous in a question to a law office. Where a colloquial word is also a
+# word documents use ("gaji", "phk"), it is kept beside its standard form.
+# fmt: off
+ABBREVIATIONS: dict[str, str] = {
+    # question words
+    "gmn": "bagaimana", "gmna": "bagaimana", "gimana": "bagaimana", "gmana": "bagaimana",
+    "bgmn": "bagaimana", "bgmna": "bagaimana", "gimna": "bagaimana", "bagaimanakah": "bagaimana",
+    "brp": "berapa", "brapa": "berapa", "brpa": "berapa", "berapakah": "berapa",
+    "knp": "kenapa", "napa": "kenapa", "ngapa": "kenapa", "kenapakah": "kenapa",
+    "kpn": "kapan", "kapankah": "kapan", "dmn": "dimana", "dmna": "dimana", "mn": "mana",
+    "kmn": "kemana", "kmana": "kemana",
+    "apakah": "apa", "ap": "apa", "apaan": "apa", "sapa": "siapa",
+    "spa": "siapa", "syp": "siapa",
+    # pronouns and people
+    "sy": "saya", "sya": "saya", "aq": "aku", "ak": "aku", "gw": "saya", "gue": "saya",
+    "gua": "saya", "w": "saya", "km": "kamu", "kmu": "kamu", "lo": "kamu", "lu": "kamu",
+    "qt": "kita", "kt": "kita", "kami2": "kami", "dy": "dia", "dya": "dia", "bpk": "bapak",
+    "pak": "bapak", "bu": "ibu", "ortu": "orang tua", "sdr": "saudara", "suami2": "suami",
+    "istri2": "istri", "bini": "istri", "laki": "suami",
+    # verbs, auxiliaries, negation
+    "hrs": "harus", "mesti": "harus", "msti": "harus", "bs": "bisa", "bsa": "bisa",
+    "bisakah": "bisa", "gak": "tidak", "ga": "tidak", "gk": "tidak", "nggak": "tidak",
+    "ngga": "tidak", "enggak": "tidak", "engga": "tidak", "tdk": "tidak", "tak": "tidak",
+    "ndak": "tidak", "nda": "tidak", "blm": "belum", "blum": "belum", "udh": "sudah",
+    "udah": "sudah", "sdh": "sudah", "dah": "sudah", "uda": "sudah", "lg": "lagi",
+    "lgi": "lagi", "mo": "mau", "mw": "mau", "pengen": "ingin", "pgn": "ingin",
+    "pingin": "ingin", "bikin": "membuat", "bkn": "bukan", "krn": "karena", "krna": "karena",
+    "karna": "karena", "soalnya": "karena", "tp": "tapi", "tpi": "tapi", "tapi": "tetapi",
+    "dgn": "dengan", "dg": "dengan", "ama": "dengan", "sama": "dengan", "utk": "untuk",
+    "untk": "untuk", "buat": "untuk", "dr": "dari", "dri": "dari", "kl": "kalau",
+    "klo": "kalau", "kalo": "kalau", "jk": "jika", "jg": "juga", "jga": "juga", "sm": "sama",
+    "yg": "yang", "dlm": "dalam", "pd": "pada", "sblm": "sebelum", "stlh": "setelah",
+    "sesudah": "setelah", "trs": "terus", "trus": "terus", "skrg": "sekarang",
+    "skg": "sekarang", "skrang": "sekarang", "bln": "bulan", "thn": "tahun", "th": "tahun",
+    "hr": "hari", "mgg": "minggu",
+    "taun": "tahun", "jt": "juta", "jtn": "juta", "rb": "ribu", "rbu": "ribu",
+    "org": "orang", "orng": "orang", "kerja2": "kerja", "dpt": "dapat", "dapet": "dapat",
+    "nyari": "mencari", "mukul": "memukul",
+    "ngurus": "mengurus", "ngurusin": "mengurus", "urus": "mengurus",
+    "ngajuin": "mengajukan", "ajuin": "mengajukan", "gugat": "menggugat",
+    "dipecat": "dipecat pemutusan hubungan kerja", "phk": "phk pemutusan hubungan kerja",
+    "kdrt": "kdrt kekerasan dalam rumah tangga",
+    "kontrakan": "kontrakan sewa", "duit": "uang", "gaji": "gaji upah",
+    "ktp": "ktp kartu tanda penduduk",
+    "kk": "kartu keluarga", "akte": "akta", "sertifikat": "sertifikat sertipikat",
+    "srtfkt": "sertifikat", "advokat": "advokat pengacara", "lawyer": "pengacara advokat",
+    "pengacara2": "pengacara", "hukum2": "hukum", "kantor2": "kantor",
+    # English and Javanese that clients mix in
+    "divorce": "cerai", "inheritance": "waris", "fee": "biaya",
+    "cost": "biaya", "price": "biaya", "how": "bagaimana", "piye": "bagaimana",
+    "pie": "bagaimana", "opo": "apa", "ora": "tidak", "iso": "bisa", "sopo": "siapa",
+    "pira": "berapa", "piro": "berapa", "kapan2": "kapan", "bojo": "suami istri",
+    "omah": "rumah", "duwit": "uang", "warisan": "warisan waris", "cerei": "cerai",
+    "pegatan": "cerai", "rabi": "nikah", "wes": "sudah", "uwis": "sudah",
+    "ninggal": "meninggalkan", "bocah": "anak", "garwa": "suami istri",
+    "pripun": "bagaimana", "menapa": "apa", "mboten": "tidak", "sampun": "sudah",
+    "kula": "saya", "dhuwit": "uang", "kerjo": "kerja", "bayaran": "bayaran upah",
+    "contract": "kontrak perjanjian", "salary": "gaji upah", "wage": "upah",
+    "fired": "phk pemutusan hubungan kerja", "heir": "ahli waris", "heirs": "ahli waris",
+    "land": "tanah", "certificate": "sertifikat sertipikat", "police": "polisi",
+    "report": "lapor", "custody": "hak asuh", "severance": "pesangon",
+    "consultation": "konsultasi", "free": "gratis", "requirement": "syarat",
+    "requirements": "syarat", "documents": "dokumen", "document": "dokumen",
+    "court": "pengadilan", "marriage": "perkawinan nikah", "married": "nikah",
+    "debt": "utang", "loan": "pinjaman", "rent": "sewa", "husband": "suami",
+    "wife": "istri", "child": "anak", "children": "anak", "violence": "kekerasan",
+    # colloquial words beside the ones documents use
+    "pisah": "pisah cerai", "hutang": "hutang utang", "pinjol": "pinjol pinjaman online",
+    "nikah": "nikah perkawinan", "kawin": "kawin perkawinan", "konsul": "konsultasi",
+    "tarif": "tarif biaya", "ongkos": "ongkos biaya", "thr": "thr tunjangan hari raya",
+    "cuma2": "gratis", "gratisan": "gratis", "selingkuh": "selingkuh zina",
+    "ngontrak": "sewa", "nyewa": "sewa", "kos": "sewa",
+}
+# fmt: on
+
+# Words that carry no topic: question words, pronouns, particles, greetings, fillers. A
+# question made only of these is not about anything the knowledge base could answer.
+_STOPWORD_TEXT = """
+    ada adalah agar aja aku akan aku anda apa apakah atau bagaimana bagi bahwa banget baru
+    beberapa begini begitu belum berapa bisa boleh bukan cara caranya dalam dan dapat dari
+    dengan di dia dimana dong gitu gimana halo hai harus hal hanya ingin ini itu jadi jika
+    juga kah kak kakak kalau kami kamu kan kapan karena ke kenapa kepada kita kok lagi lah
+    mana mas mau mbak melalui mereka min mimin minta mohon mungkin nah nih nya oleh om pada
+    pak para per perlu pun punya saat saja sampai sangat saya se sebelum sedang sekarang
+    selama sementara semua sendiri seperti setelah si siapa sih situ sudah supaya tanya
+    tapi tau tahu terima kasih makasih terus tetapi tolong untuk wah ya yaa yang yg gan sis
+    bro admin ok oke okay please pls the a an is are what of to do i my me you and or in on
+    for with dong deh loh lho kok toh ni tu aja ajah kayak kaya seperti mohon bantu bantuan
+    info informasi nanya tanya bertanya gmn mau ingin tidak kemana kesini kesana gimana
+    dong ato atau sy selamat siang sore malam pagi permisi assalamualaikum salam cerita
+    ceritanya gini gitu begini begitu dulu masih kadang bilang katanya beliau benar bener
+    betul harusnya seharusnya sebenarnya banget bgt gpp emang memang cuma hanya tiba aja
+    yah kah sich kok pun lho nuwun sewu ngapunten matur suwun thanks thank hello hi
+    please sorry maaf
+"""
+STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
+
+# Everyday words that are no topic of their own: they help rank passages ("9 tahun", "berapa
+# bulan") but a question is not in scope because a document also says "tahun" or "depan".
+_GENERIC_TEXT = """
+    tahun bulan hari minggu jam menit besok kemarin lusa depan lalu nanti baru lama
+    orang sering suka banyak sedikit besar kecil baik buruk benar salah enak murah mahal
+    cepat lambat tempat rumah pulang pergi datang masuk keluar naik turun buat membuat
+    pakai dapat kasih beri jalan kota desa hidup mati bapak ibu teman keluarga
+    harga beli jual satu dua tiga empat lima enam tujuh delapan sembilan sepuluh
+    pertama kedua terakhir mulai selesai sudah pagi siang sore malam juta ribu ratus
+    tua muda tahan takut sedih bingung paling lagi pas waktu kali kasar kampung butuh
+    beda bedanya contoh umum biasa biasanya
+"""
+GENERIC: frozenset[str] = frozenset(_GENERIC_TEXT.split())
+
+_REPEATED = re.compile(r"(\w)\1{2,}")  # "tolongggg" → "tolong"
+_PLURAL2 = re.compile(r"\b(\w{2,})2\b")  # "anak2" → "anak anak"
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or odd compatibility forms ("Ｐａｓａｌ" → "pasal")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def normalise(text: str) -> str:
+    """Plain lower-case words, chat abbreviations expanded; punctuation becomes space."""
+    folded = _REPEATED.sub(r"\1", fold(text))
+    folded = _PLURAL2.sub(r"\1 \1", folded)
+    return " ".join(_standard(word) for word in _WORD.findall(folded))
+
+
+def _standard(word: str) -> str:
+    """The standard form of one chat word; "bojoku" and "duwitmu" through their base word
+    (possessive -ku, -mu, -nya, Javanese -ne: the stemmer only knows the Indonesian ones)."""
+    if word in ABBREVIATIONS:
+        return ABBREVIATIONS[word]
+    for suffix in ("nya", "ku", "mu", "ne"):
+        base = word.removesuffix(suffix)
+        if base != word and base in ABBREVIATIONS and len(base) >= 3:
+            return ABBREVIATIONS[base]
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """The normalised words that could name a topic, in order, each once."""
+    seen: list[str] = []
+    for phrase in normalise(text).split():  # an expansion may be several words
+        if phrase in STOPWORDS or len(phrase) < 2:
+            continue
+        if phrase not in seen:
+            seen.append(phrase)
+    return seen

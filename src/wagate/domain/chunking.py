@@ -1,0 +1,291 @@
+"""Chunks that keep their place in the document (AI3).
+
+A reader turns a file into lines of text; headings it knows for sure (Markdown `#`, a DOCX
+heading style, an HTML `<h2>`) arrive as Markdown headings. Everything else is recognised
+here from how Indonesian documents are written:
+
+* legal structure: "BAB II KETENTUAN UMUM", "Bagian Kesatu", "Paragraf 2", "Pasal 5"; the
+  ayat "(1)", "(2)" of a Pasal are where a long Pasal is split, and name the part
+  ("Pasal 5 ayat (2)");
+* numbered sections: "3. Syarat Gugatan", "2.1 Dokumen" (a run of numbered lines is a list,
+  not a heading: only a numbered line followed by a paragraph heads a section);
+* short lines in capitals ("PERSYARATAN UMUM").
+
+Each chunk carries the path of the headings above it ("Bab II › Pasal 5"), which the answer
+cites, and is at most `max_chars` long: a section too long is split at paragraphs, then ayat,
+then sentences; sections too short to stand alone (a heading with one line) still get their
+own chunk, because the section path is what makes them findable and citable.
+
+Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SEPARATOR = " › "
+DEFAULT_MAX_CHARS = 1400
+
+_MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_BAB = re.compile(r"^BAB\s+([IVXLC]+|\d+)\b\.?\s*(.*)$", re.IGNORECASE)
+_BAGIAN = re.compile(
+    r"^Bagian\s+(Ke(satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh)"
+    r"|Pertama|\d+)\b.*$",
+    re.IGNORECASE,
+)
+_PARAGRAF = re.compile(r"^Paragraf\s+\d+\b.*$", re.IGNORECASE)
+_PASAL = re.compile(r"^Pasal\s+(\d+[A-Z]?)\s*$", re.IGNORECASE)
+_AYAT = re.compile(r"^\((\d+[a-z]?)\)\s+\S")
+_NUMBERED = re.compile(r"^((?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)|[A-Z]\.)\s+(\S.*)$")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+# Levels: a smaller number is higher in the path.
+_LEVEL_BAB, _LEVEL_BAGIAN, _LEVEL_PARAGRAF, _LEVEL_PASAL, _LEVEL_CAPS = 1, 2, 3, 4, 5
+# A structural heading with no name on its line: its name is often the next line.
+_BARE = re.compile(r"^(BAB\s+([IVXLC]+|\d+)|Bagian\s+\S+|Paragraf\s+\d+)\.?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    ordinal: int  # its place in the document, from 0
+    section: str  # the heading path, "" before the first heading
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    level: int
+    text: str
+
+
+def _clean(line: str) -> str:
+    return " ".join(line.replace("\u00a0", " ").split())
+
+
+def _is_caps_heading(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return (
+        4 <= len(line) <= 80
+        and len(letters) >= 4
+        and all(c.isupper() for c in letters)
+        and not line.endswith((",", ";"))
+    )
+
+
+def _numbered_heading(line: str) -> _Heading | None:
+    match = _NUMBERED.match(line)
+    if match is None:
+        return None
+    title = match.group(2)
+    if len(line) > 80 or title.endswith((".", ",", ";", ":")) or not title[0].isupper():
+        return None
+    depth = match.group(1).rstrip(".").count(".") + 1
+    return _Heading(10 + depth, line)
+
+
+def _heading(line: str) -> _Heading | None:
+    """The heading this line is, judged on the line alone (numbered lines need context)."""
+    if (match := _MARKDOWN.match(line)) is not None:
+        return _Heading(20 + len(match.group(1)), _clean(match.group(2)))
+    if _BAB.match(line) and len(line) <= 100:
+        return _Heading(_LEVEL_BAB, line)
+    if _BAGIAN.match(line) and len(line) <= 100:
+        return _Heading(_LEVEL_BAGIAN, line)
+    if _PARAGRAF.match(line) and len(line) <= 100:
+        return _Heading(_LEVEL_PARAGRAF, line)
+    if _PASAL.match(line):
+        return _Heading(_LEVEL_PASAL, line)
+    return None
+
+
+def _short_path(name: str) -> str:
+    """ "BAB II KETENTUAN UMUM" stays; a long heading is cut so a citation stays readable."""
+    return name if len(name) <= 70 else name[:67].rstrip() + "…"
+
+
+class _Sections:
+    """Collects (section path, paragraphs) as the lines go by."""
+
+    def __init__(self, title: str) -> None:
+        self._title = _clean(title).lower()
+        self._stack: list[_Heading] = []
+        self.sections: list[tuple[str, list[str]]] = [("", [])]
+
+    def open(self, heading: _Heading) -> None:
+        if not self._stack and heading.text.lower() == self._title:
+            return  # the document's own title is not a section of it
+        while self._stack and self._stack[-1].level >= heading.level:
+            self._stack.pop()
+        self._stack.append(heading)
+        path = SEPARATOR.join(_short_path(h.text) for h in self._stack[-3:])
+        self.sections.append((path, []))
+
+    def add(self, paragraph: str) -> None:
+        if not self._stack and not self.sections[-1][1] and paragraph.lower() == self._title:
+            return  # the title printed at the top of the text
+        self.sections[-1][1].append(paragraph)
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Lines joined into paragraphs: a blank line, an ayat or a list item starts a new one."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if not line or _AYAT.match(line) or _NUMBERED.match(line):
+            if current:
+                paragraphs.append(" ".join(current))
+                current = []
+            if not line:
+                continue
+        current.append(line)
+    if current:
+        paragraphs.append(" ".join(current))
+    return paragraphs
+
+
+def _split_long(paragraph: str, max_chars: int) -> list[str]:
+    if len(paragraph) <= max_chars:
+        return [paragraph]
+    pieces: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(paragraph):
+        while len(sentence) > max_chars:  # one endless "sentence": cut at a space
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 2 else max_chars
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if current and len(current) + 1 + len(sentence) > max_chars:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _pack(section: str, paragraphs: list[str], max_chars: int) -> list[tuple[str, str]]:
+    """Paragraphs packed into chunks of at most `max_chars`; a part that starts at an ayat of
+    a Pasal names it ("Pasal 5 ayat (2)")."""
+    pieces = [piece for p in paragraphs for piece in _split_long(p, max_chars)]
+    packed: list[tuple[str, str]] = []
+    current: list[str] = []
+    size = 0
+    for piece in pieces:
+        if current and size + 1 + len(piece) > max_chars:
+            packed.append(_named_part(section, current, split=True))
+            current, size = [], 0
+        current.append(piece)
+        size += len(piece) + 1
+    if current:
+        packed.append(_named_part(section, current, split=bool(packed)))
+    return packed
+
+
+def _named_part(section: str, pieces: list[str], *, split: bool) -> tuple[str, str]:
+    ayat = _AYAT.match(pieces[0])
+    if split and ayat is not None and section:
+        section = f"{section} ayat ({ayat.group(1)})"
+    return section, "\n".join(pieces)
+
+
+def chunk_document(
+    text: str, *, title: str = "", max_chars: int = DEFAULT_MAX_CHARS
+) -> list[Chunk]:
+    """The document's text cut into chunks along its own structure, in reading order."""
+    if max_chars < 200:
+        raise ValueError("max_chars must be at least 200")
+    lines = [_clean(line) for line in text.splitlines()]
+    sections = _Sections(title)
+    body: list[str] = []
+
+    def flush() -> None:
+        for paragraph in _paragraphs(body):
+            sections.add(paragraph)
+        body.clear()
+
+    named: set[int] = set()  # lines consumed as the name of the heading above them
+    for index, line in enumerate(lines):
+        if index in named:
+            continue
+        heading = _heading(line) if line else None
+        if heading is None and line:
+            heading = _contextual_heading(line, lines, index)
+        if heading is None:
+            body.append(line)
+            continue
+        if _BARE.match(heading.text):
+            name_at = _name_line(lines, index)
+            if name_at is not None:
+                named.add(name_at)
+                heading = _Heading(heading.level, f"{heading.text} {lines[name_at]}")
+        flush()
+        sections.open(heading)
+    flush()
+
+    chunks: list[Chunk] = []
+    for path, paragraphs in sections.sections:
+        for section, part in _pack(path, paragraphs, max_chars):
+            chunks.append(Chunk(len(chunks), section, part))
+    return chunks
+
+
+def _name_line(lines: list[str], index: int) -> int | None:
+    """ "Bagian Kesatu" / "Besaran": the short line after a bare heading is its name."""
+    for at in range(index + 1, min(index + 3, len(lines))):
+        line = lines[at]
+        if not line:
+            continue
+        if len(line) > 70 or line.endswith((".", ",", ";", ":")) or _heading(line) is not None:
+            return None
+        if _NUMBERED.match(line) or _AYAT.match(line):
+            return None
+        return at
+    return None
+
+
+def _next_text(lines: list[str], index: int) -> str:
+    for line in lines[index + 1 :]:
+        if line:
+            return line
+    return ""
+
+
+def _previous_text(lines: list[str], index: int) -> str:
+    for line in reversed(lines[:index]):
+        if line:
+            return line
+    return ""
+
+
+def _item_number(line: str) -> int | None:
+    """The last number of a numbered line's label ("2.3" → 3, "4)" → 4); None if unnumbered."""
+    match = _NUMBERED.match(line)
+    if match is None:
+        return None
+    digits = re.findall(r"\d+", match.group(1))
+    return int(digits[-1]) if digits else None
+
+
+def _contextual_heading(line: str, lines: list[str], index: int) -> _Heading | None:
+    """Numbered and capitalised headings: only when what follows is a paragraph, not more of
+    the same list (a run of numbered lines is a list of requirements, not of sections)."""
+    following = _next_text(lines, index)
+    if not following:
+        return None
+    numbered = _numbered_heading(line)
+    if numbered is not None:
+        number = _item_number(line)
+        previous = _item_number(_previous_text(lines, index))
+        after = _item_number(following)
+        in_a_list = (number is not None and previous is not None and previous + 1 == number) or (
+            number is not None and after is not None and after == number + 1
+        )
+        return None if in_a_list else numbered
+    if _is_caps_heading(line) and not _is_caps_heading(following):
+        return _Heading(_LEVEL_CAPS, line)
+    return None

@@ -1,0 +1,675 @@
+"""A tenant's knowledge base in PostgreSQL (AI3): documents in, passages for a question out.
+
+Ingesting: a source is read (`wagate.knowledge`), cut into chunks along its structure
+(`domain.chunking`), and stored in ONE transaction: the document row, its chunks (PostgreSQL
+keeps their `indonesian` tsvector), its words (for spelling correction by trigram) and its
+lexeme counts (for IDF). A source that fails changes nothing; adding a source again (same file
+name or URL) replaces it.
+
+Searching (`search`) is one SQL statement (the function `wagate_knowledge_search` of
+migration 0009, see there why it is one), plus one when embeddings are on:
+
+1. The question is normalised (`domain.chat_words`: "pesangon sy brp" → "pesangon saya
+   berapa") and reduced to its content words (at most `MAX_QUESTION_WORDS`).
+2. A word whose `indonesian` stem the tenant's documents hold is known ("kontraknya" →
+   kontrak). Any other word is matched to the nearest word the documents use, by pg_trgm
+   similarity ≥ `MIN_WORD_SIMILARITY` ("percerain" → "perceraian"), or stays unknown.
+3. Each lexeme weighs its IDF over the tenant's chunks (rare = informative) times the
+   match's similarity.
+4. Lexical ranking: chunks holding the question's lexemes (full-text index; lexemes in more
+   than `COMMON_SHARE` of the chunks do not select, they only score), scored by the weight
+   of the lexemes they hold, a lexeme in the title or section path counting `HEADING_BONUS`
+   more. The best `CANDIDATES` go on.
+5. Trigram ranking: those candidates by trigram word similarity of their title and section
+   path to the question.
+6. Vector ranking (optional: an `Embedder` and pgvector): the nearest chunks by cosine.
+7. Reciprocal rank fusion of the rankings (weights `FUSION_WEIGHTS`, constant `RRF_K`).
+
+The out-of-scope threshold (`in_scope`; the contract: `[]` when nothing is relevant enough)
+is decided on words alone, so the answer is the same with or without embeddings. The
+question's topic weight is the weight of its known lexemes that are not everyday words
+(`chat_words.GENERIC`: "tahun", "besok", "harga" …), plus, for each topic word the documents
+do not know at all, `UNKNOWN_WORD_SHARE` of an average lexeme. The question is in scope when
+some candidate chunk holds at least `MIN_COVERAGE` of that topic weight, or at least
+`STRONG_MATCH` distinct topic lexemes (a long story dilutes its coverage). "resep nasi goreng"
+knows no word; "kapan lebaran tahun depan" knows only everyday words; "cerai gmn caranya"
+knows its one topic word, and the divorce guide holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+import psycopg
+import structlog
+
+from wagate.domain.chat_words import GENERIC, STOPWORDS, content_words, normalise
+from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
+from wagate.domain.knowledge import Passage
+from wagate.knowledge import readers
+from wagate.knowledge.document import ReadDocument
+from wagate.knowledge.errors import SourceError
+from wagate.knowledge.fetch import FetchLimits, fetch
+from wagate.storage.database import Database
+
+log = structlog.get_logger(__name__)
+
+# --- the search's tuning, documented in the module docstring -------------------------------
+MIN_WORD_SIMILARITY = 0.6  # a question word this close to a document word is taken for it
+MAX_QUESTION_WORDS = 40  # a long story: its first 40 content words are plenty
+COMMON_SHARE = 0.2  # a lexeme in more than this share of chunks does not select candidates
+CANDIDATES = 60
+HEADING_BONUS = 0.5
+RRF_K = 60
+FUSION_WEIGHTS = {"lexical": 1.0, "trigram": 0.35, "vector": 1.0}
+MIN_COVERAGE = 0.3
+UNKNOWN_WORD_SHARE = 0.5
+STRONG_MATCH = 3
+
+
+class Embedder(Protocol):
+    """Turns texts into vectors (an OpenAI-compatible /embeddings endpoint, in production)."""
+
+    model: str
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentReport:
+    source: str
+    status: str  # added | replaced | unchanged | failed | removed
+    document_id: int | None = None
+    title: str = ""
+    kind: str = ""
+    chunks: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "status": self.status,
+            "id": self.document_id,
+            "title": self.title,
+            "kind": self.kind,
+            "chunks": self.chunks,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    folder: str
+    documents: list[DocumentReport] = field(default_factory=list)
+    error: str | None = None  # the folder itself could not be read: nothing was changed
+
+    def count(self, status: str) -> int:
+        return sum(1 for d in self.documents if d.status == status)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "folder": self.folder,
+            "added": self.count("added"),
+            "replaced": self.count("replaced"),
+            "unchanged": self.count("unchanged"),
+            "removed": self.count("removed"),
+            "failed": self.count("failed"),
+            "error": self.error,
+            "documents": [d.as_json() for d in self.documents],
+        }
+
+
+# --- SQL -----------------------------------------------------------------------------------
+
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('wagate.knowledge:' || %(tenant)s))"
+_EXISTING_SQL = """
+SELECT id, content_hash, status FROM knowledge_documents
+ WHERE tenant = %(tenant)s AND source = %(source)s
+"""
+_UPSERT_SQL = """
+INSERT INTO knowledge_documents (tenant, source, origin, title, kind, content_hash, status,
+                                 error, chunks, created_at, updated_at)
+VALUES (%(tenant)s, %(source)s, %(origin)s, %(title)s, %(kind)s, %(hash)s, %(status)s,
+        %(error)s, %(chunks)s, %(now)s, %(now)s)
+ON CONFLICT (tenant, source) DO UPDATE
+   SET origin = EXCLUDED.origin, title = EXCLUDED.title, kind = EXCLUDED.kind,
+       content_hash = EXCLUDED.content_hash, status = EXCLUDED.status, error = EXCLUDED.error,
+       chunks = EXCLUDED.chunks, updated_at = EXCLUDED.updated_at
+RETURNING id
+"""
+_CLEAR_SQL = (
+    "DELETE FROM knowledge_chunks WHERE document_id = %(id)s",
+    "DELETE FROM knowledge_words WHERE document_id = %(id)s",
+    "DELETE FROM knowledge_lexemes WHERE document_id = %(id)s",
+)
+_CHUNKS_SQL = """
+INSERT INTO knowledge_chunks (tenant, document_id, ordinal, section, text, heading, body)
+SELECT %(tenant)s, %(id)s, o, s, t, h, b
+  FROM unnest(%(ordinals)s::int[], %(sections)s::text[], %(texts)s::text[],
+              %(headings)s::text[], %(bodies)s::text[]) AS c(o, s, t, h, b)
+RETURNING id
+"""
+_WORDS_SQL = """
+INSERT INTO knowledge_words (tenant, document_id, word)
+SELECT %(tenant)s, %(id)s, w FROM unnest(%(words)s::text[]) AS w
+"""
+_LEXEMES_SQL = """
+INSERT INTO knowledge_lexemes (tenant, document_id, lexeme, chunks)
+SELECT %(tenant)s, %(id)s, lexeme, count(*)
+  FROM knowledge_chunks c, unnest(tsvector_to_array(c.tsv)) AS lexeme
+ WHERE c.document_id = %(id)s
+ GROUP BY lexeme
+"""
+_EMBEDDINGS_SQL = """
+INSERT INTO knowledge_embeddings (chunk_id, tenant, document_id, model, embedding)
+SELECT c, %(tenant)s, %(id)s, %(model)s, e::vector
+  FROM unnest(%(chunk_ids)s::bigint[], %(embeddings)s::text[]) AS x(c, e)
+"""
+_HAS_EMBEDDINGS_SQL = "SELECT to_regclass('knowledge_embeddings') IS NOT NULL AS present"
+_REMOVE_SQL = "DELETE FROM knowledge_documents WHERE tenant = %(tenant)s AND id = %(id)s"
+_DOCUMENTS_SQL = """
+SELECT id, source, origin, title, kind, chunks, status, error, content_hash, updated_at
+  FROM knowledge_documents WHERE tenant = %(tenant)s ORDER BY source
+"""
+_STATS_SQL = """
+SELECT count(*) FILTER (WHERE status = 'ready') AS documents,
+       coalesce(sum(chunks) FILTER (WHERE status = 'ready'), 0) AS chunks
+  FROM knowledge_documents WHERE tenant = %(tenant)s
+"""
+
+# The search (see the module docstring for the steps). `%%` is pg_trgm's similarity operator.
+# The search (module docstring, steps 2–5) is the function `wagate_knowledge_search` of
+# migration 0009: SECURITY DEFINER so that its full-text and trigram index scans are not
+# refused under row-level security (their operators are not leakproof), and bound to the
+# transaction's tenant like the policies are.
+_SEARCH_SQL = """
+SELECT * FROM wagate_knowledge_search(%(words)s::text[], %(generic)s::boolean[],
+                                      %(question)s::text, %(min_similarity)s::float8,
+                                      %(common_share)s::float8, %(heading_bonus)s::float8,
+                                      %(candidates)s::int)
+"""
+_VECTOR_SQL = """
+SELECT e.chunk_id AS id, c.document_id, c.section, c.text, d.source, d.title
+  FROM knowledge_embeddings e
+  JOIN knowledge_chunks c ON c.id = e.chunk_id
+  JOIN knowledge_documents d ON d.id = c.document_id
+ WHERE e.tenant = %(tenant)s AND e.model = %(model)s
+ ORDER BY e.embedding <=> %(vector)s::vector
+ LIMIT %(candidates)s
+"""
+
+_WORD_SHAPE = re.compile(r"^[a-z][a-z0-9]{2,39}$")
+_JUNK_TITLE = re.compile(r"(microsoft word|untitled|^document\d*$|\.(docx?|pdf|txt)$)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A source read and chunked, ready for its one transaction."""
+
+    source: str
+    origin: str
+    title: str
+    kind: str
+    content_hash: str
+    chunks: list[Chunk]
+
+
+class KnowledgeBase:
+    """One tenant's knowledge base. Every method is one or more tenant transactions."""
+
+    def __init__(
+        self,
+        database: Database,
+        tenant: str,
+        *,
+        embedder: Embedder | None = None,
+        max_file_bytes: int = readers.DEFAULT_MAX_BYTES,
+        fetch_limits: FetchLimits | None = None,
+        max_chunk_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
+        self._database = database
+        self._tenant = tenant
+        self._embedder = embedder
+        self._max_bytes = max_file_bytes
+        self._fetch_limits = fetch_limits or FetchLimits(max_bytes=max_file_bytes)
+        self._max_chunk_chars = max_chunk_chars
+        self._vectors: bool | None = None  # whether knowledge_embeddings exists (asked once)
+
+    # --- adding ---------------------------------------------------------------------------
+
+    async def add_file(
+        self, path: Path, *, title: str | None = None, source: str | None = None
+    ) -> DocumentReport:
+        name = source or path.name
+        try:
+            document = await asyncio.to_thread(readers.read_file, path, max_bytes=self._max_bytes)
+            data_hash = await asyncio.to_thread(_file_hash, path)
+        except SourceError as error:
+            return _failed(name, error)
+        return await self._store(name, "file", document, data_hash, title, path.name)
+
+    async def add_bytes(
+        self, name: str, data: bytes, *, title: str | None = None
+    ) -> DocumentReport:
+        source = Path(name).name or "upload"
+        try:
+            document = await asyncio.to_thread(
+                readers.read, source, data, max_bytes=self._max_bytes
+            )
+        except SourceError as error:
+            return _failed(source, error)
+        digest = hashlib.sha256(data).hexdigest()
+        return await self._store(source, "upload", document, digest, title, source)
+
+    async def add_url(self, url: str, *, title: str | None = None) -> DocumentReport:
+        source = url.strip()
+        try:
+            fetched = await fetch(source, limits=self._fetch_limits)
+            document = await asyncio.to_thread(
+                readers.read, fetched.name, fetched.data, max_bytes=self._max_bytes
+            )
+        except SourceError as error:
+            return _failed(source, error)
+        digest = hashlib.sha256(fetched.data).hexdigest()
+        return await self._store(source, "url", document, digest, title, fetched.name)
+
+    async def add_text(
+        self, source: str, text: str, *, title: str, kind: str = "text", origin: str = "file"
+    ) -> DocumentReport:
+        """Text already in hand (the sample knowledge base, synthetic load for benchmarks)."""
+        document = ReadDocument(kind=kind, text=text, title=title)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        return await self._store(source, origin, document, digest, title, source)
+
+    async def _store(
+        self,
+        source: str,
+        origin: str,
+        document: ReadDocument,
+        content_hash: str,
+        title: str | None,
+        fallback_title: str,
+    ) -> DocumentReport:
+        chosen = _title(title, document, fallback_title)
+        chunks = await asyncio.to_thread(
+            chunk_document, document.text, title=chosen, max_chars=self._max_chunk_chars
+        )
+        if not chunks:
+            return _failed(source, SourceError("no text found to index"))
+        prepared = _Prepared(source, origin, chosen, document.kind, content_hash, chunks)
+        vectors = await self._embed(prepared)
+        try:
+            return await self._write(prepared, vectors)
+        except psycopg.Error as error:
+            log.warning("knowledge.store_failed", source=source, error=type(error).__name__)
+            return _failed(source, SourceError(f"storing it failed: {type(error).__name__}"))
+
+    async def _embed(self, prepared: _Prepared) -> list[list[float]] | None:
+        if self._embedder is None or not await self._has_vectors():
+            return None
+        texts = [f"{prepared.title}{SEPARATOR}{c.section}\n{c.text}" for c in prepared.chunks]
+        try:
+            return await self._embedder.embed(texts)
+        except Exception as error:  # the words still find it; vectors come with the next add
+            log.warning("knowledge.embedding_failed", error=type(error).__name__)
+            return None
+
+    async def _write(
+        self, prepared: _Prepared, vectors: list[list[float]] | None
+    ) -> DocumentReport:
+        now = datetime.now(UTC)
+        headings = [normalise(f"{prepared.title} {c.section}") for c in prepared.chunks]
+        bodies = [normalise(c.text) for c in prepared.chunks]
+        async with self._database.tenant_connection(self._tenant) as conn:
+            await conn.execute(_LOCK_SQL, {"tenant": self._tenant})
+            existing = await (
+                await conn.execute(
+                    _EXISTING_SQL, {"tenant": self._tenant, "source": prepared.source}
+                )
+            ).fetchone()
+            row = await (
+                await conn.execute(
+                    _UPSERT_SQL,
+                    {
+                        "tenant": self._tenant,
+                        "source": prepared.source,
+                        "origin": prepared.origin,
+                        "title": prepared.title,
+                        "kind": prepared.kind,
+                        "hash": prepared.content_hash,
+                        "status": "ready",
+                        "error": None,
+                        "chunks": len(prepared.chunks),
+                        "now": now,
+                    },
+                )
+            ).fetchone()
+            assert row is not None
+            document_id = int(row["id"])
+            for statement in _CLEAR_SQL:  # a chunk's embedding goes with it (ON DELETE CASCADE)
+                await conn.execute(statement, {"id": document_id})
+            cursor = await conn.execute(
+                _CHUNKS_SQL,
+                {
+                    "tenant": self._tenant,
+                    "id": document_id,
+                    "ordinals": [c.ordinal for c in prepared.chunks],
+                    "sections": [c.section for c in prepared.chunks],
+                    "texts": [c.text for c in prepared.chunks],
+                    "headings": headings,
+                    "bodies": bodies,
+                },
+            )
+            chunk_ids = [int(r["id"]) for r in await cursor.fetchall()]
+            await conn.execute(
+                _WORDS_SQL,
+                {"tenant": self._tenant, "id": document_id, "words": _vocabulary(headings, bodies)},
+            )
+            await conn.execute(_LEXEMES_SQL, {"tenant": self._tenant, "id": document_id})
+            if vectors is not None and self._embedder is not None:
+                await conn.execute(
+                    _EMBEDDINGS_SQL,
+                    {
+                        "tenant": self._tenant,
+                        "id": document_id,
+                        "model": self._embedder.model,
+                        "chunk_ids": chunk_ids,
+                        "embeddings": [_vector_literal(v) for v in vectors],
+                    },
+                )
+        log.info("knowledge.stored", source=prepared.source, chunks=len(prepared.chunks))
+        return DocumentReport(
+            source=prepared.source,
+            status="replaced" if existing is not None else "added",
+            document_id=document_id,
+            title=prepared.title,
+            kind=prepared.kind,
+            chunks=len(prepared.chunks),
+        )
+
+    # --- the folder -----------------------------------------------------------------------
+
+    async def refresh_folder(self, folder: Path) -> RefreshReport:
+        """Every supported file under `folder` read when new or changed (by content hash);
+        documents of files no longer there retired. Each file is its own transaction."""
+        report = RefreshReport(folder=str(folder))
+        if not await asyncio.to_thread(folder.is_dir):
+            # An unmounted or mistyped folder must not retire every document read from it.
+            report.error = f"{folder} is not a folder that can be read; nothing was changed"
+            return report
+        known = {d["source"]: d for d in await self.documents() if d["origin"] == "folder"}
+        present: set[str] = set()
+        files = await asyncio.to_thread(_folder_files, folder)
+        for path in files:
+            source = path.relative_to(folder).as_posix()
+            present.add(source)
+            report.documents.append(await self._refresh_one(path, source, known.get(source)))
+        for source, document in known.items():
+            if source not in present and await self.remove(int(document["id"])):
+                report.documents.append(
+                    DocumentReport(source=source, status="removed", document_id=int(document["id"]))
+                )
+        return report
+
+    async def _refresh_one(
+        self, path: Path, source: str, known: dict[str, Any] | None
+    ) -> DocumentReport:
+        try:
+            data_hash = await asyncio.to_thread(_checked_hash, path, self._max_bytes)
+        except (OSError, SourceError) as error:
+            return await self._record_failure(source, str(error), "")
+        if known is not None and known["hash"] == data_hash and known["status"] == "ready":
+            return DocumentReport(
+                source=source,
+                status="unchanged",
+                document_id=int(known["id"]),
+                title=str(known["title"]),
+                kind=str(known["kind"]),
+                chunks=int(known["chunks"]),
+            )
+        try:
+            document = await asyncio.to_thread(readers.read_file, path, max_bytes=self._max_bytes)
+        except SourceError as error:
+            return await self._record_failure(source, str(error), data_hash)
+        report = await self._store(source, "folder", document, data_hash, None, path.name)
+        if not report.ok and report.error:
+            return await self._record_failure(source, report.error, data_hash)
+        return report
+
+    async def _record_failure(self, source: str, error: str, content_hash: str) -> DocumentReport:
+        """A folder file that cannot be read is listed with its error. If an earlier version
+        was read, its chunks stay searchable until the file is fixed or removed."""
+        async with self._database.tenant_connection(self._tenant) as conn:
+            await conn.execute(_LOCK_SQL, {"tenant": self._tenant})
+            existing = await (
+                await conn.execute(_EXISTING_SQL, {"tenant": self._tenant, "source": source})
+            ).fetchone()
+            if existing is None:
+                await conn.execute(
+                    _UPSERT_SQL,
+                    {
+                        "tenant": self._tenant,
+                        "source": source,
+                        "origin": "folder",
+                        "title": _pretty(source),
+                        "kind": Path(source).suffix.lstrip(".") or "unknown",
+                        "hash": content_hash,
+                        "status": "failed",
+                        "error": error,
+                        "chunks": 0,
+                        "now": datetime.now(UTC),
+                    },
+                )
+            else:
+                await conn.execute(
+                    "UPDATE knowledge_documents SET error = %(error)s WHERE id = %(id)s",
+                    {"error": error, "id": existing["id"]},
+                )
+        return DocumentReport(source=source, status="failed", error=error)
+
+    # --- reading and removing -------------------------------------------------------------
+
+    async def remove(self, document_id: int) -> bool:
+        async with self._database.tenant_connection(self._tenant) as conn:
+            done = await conn.execute(_REMOVE_SQL, {"tenant": self._tenant, "id": document_id})
+            return done.rowcount > 0
+
+    async def documents(self) -> list[dict[str, Any]]:
+        async with self._database.tenant_connection(self._tenant) as conn:
+            rows = await (await conn.execute(_DOCUMENTS_SQL, {"tenant": self._tenant})).fetchall()
+        return [
+            {
+                "id": int(r["id"]),
+                "source": r["source"],
+                "origin": r["origin"],
+                "title": r["title"],
+                "kind": r["kind"],
+                "chunks": int(r["chunks"]),
+                "status": r["status"],
+                "error": r["error"],
+                "hash": r["content_hash"],
+                "updatedAt": r["updated_at"].isoformat(),
+            }
+            for r in rows
+        ]
+
+    async def stats(self) -> dict[str, Any]:
+        async with self._database.tenant_connection(self._tenant) as conn:
+            row = await (await conn.execute(_STATS_SQL, {"tenant": self._tenant})).fetchone()
+        documents = int(row["documents"]) if row else 0
+        chunks = int(row["chunks"]) if row else 0
+        return {"documents": documents, "chunks": chunks, "loaded": chunks > 0}
+
+    # --- searching ------------------------------------------------------------------------
+
+    async def search(self, question: str, *, limit: int = 5) -> list[Passage]:
+        """The best passages for `question`, best first; [] when it is out of scope."""
+        rows = await self._lexical(question) if limit >= 1 else []
+        if not in_scope(rows):
+            return []
+        rankings: dict[str, list[int]] = {
+            "lexical": [int(r["id"]) for r in rows],
+            "trigram": [
+                int(r["id"])
+                for r in sorted(rows, key=lambda r: (-float(r["heading_similarity"]), int(r["id"])))
+            ],
+        }
+        found = {int(r["id"]): r for r in rows}
+        vector_rows = await self._vector_candidates(question)
+        if vector_rows:
+            rankings["vector"] = [int(r["id"]) for r in vector_rows]
+            for r in vector_rows:
+                found.setdefault(int(r["id"]), r)
+        fused = fuse(rankings)
+        return [
+            Passage(
+                document_id=int(found[i]["document_id"]),
+                source=str(found[i]["source"]),
+                title=str(found[i]["title"]),
+                section=str(found[i]["section"]),
+                text=str(found[i]["text"]),
+                score=score,
+            )
+            for i, score in fused[:limit]
+        ]
+
+    async def _lexical(self, question: str) -> list[dict[str, Any]]:
+        """The lexical ranking with its evidence (steps 1–5 of the module docstring)."""
+        words = content_words(question)[:MAX_QUESTION_WORDS]
+        if not words:
+            return []
+        async with self._database.tenant_connection(self._tenant) as conn:
+            rows = await (
+                await conn.execute(
+                    _SEARCH_SQL,
+                    {
+                        "words": words,
+                        "generic": [w in GENERIC or w.isdigit() for w in words],
+                        "question": " ".join(words),
+                        "min_similarity": MIN_WORD_SIMILARITY,
+                        "common_share": COMMON_SHARE,
+                        "heading_bonus": HEADING_BONUS,
+                        "candidates": CANDIDATES,
+                    },
+                )
+            ).fetchall()
+        return list(rows)
+
+    async def _vector_candidates(self, question: str) -> list[dict[str, Any]]:
+        if self._embedder is None or not await self._has_vectors():
+            return []
+        try:
+            [vector] = await self._embedder.embed([normalise(question)])
+        except Exception as error:  # words alone still answer
+            log.warning("knowledge.embedding_failed", error=type(error).__name__)
+            return []
+        async with self._database.tenant_connection(self._tenant) as conn:
+            cursor = await conn.execute(
+                _VECTOR_SQL,
+                {
+                    "tenant": self._tenant,
+                    "model": self._embedder.model,
+                    "vector": _vector_literal(vector),
+                    "candidates": CANDIDATES,
+                },
+            )
+            return list(await cursor.fetchall())
+
+    async def _has_vectors(self) -> bool:
+        if self._vectors is None:
+            async with self._database.tenant_connection(self._tenant) as conn:
+                row = await (await conn.execute(_HAS_EMBEDDINGS_SQL)).fetchone()
+            self._vectors = bool(row and row["present"])
+        return self._vectors
+
+
+def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
+    """The out-of-scope threshold (module docstring): some candidate chunk holds at least
+    `MIN_COVERAGE` of the question's topic weight, or at least `STRONG_MATCH` distinct topic
+    lexemes (a long story names many things; the chunk that answers it holds several)."""
+    if not rows:
+        return False
+    first = rows[0]
+    unknown = int(first["unknown_words"] or 0) * UNKNOWN_WORD_SHARE
+    topic = float(first["specific_weight"] or 0.0) + unknown * float(first["mean_weight"] or 0.0)
+    if topic <= 0:
+        return False
+    if max(int(r["specific_count"] or 0) for r in rows) >= STRONG_MATCH:
+        return True
+    return max(float(r["specific"] or 0.0) for r in rows) / topic >= MIN_COVERAGE
+
+
+def fuse(rankings: dict[str, list[int]]) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: each ranking adds weight / (RRF_K + rank) to each id it holds."""
+    scores: dict[int, float] = {}
+    for name, ranked in rankings.items():
+        weight = FUSION_WEIGHTS.get(name, 1.0)
+        for rank, item in enumerate(ranked, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def _failed(source: str, error: SourceError) -> DocumentReport:
+    log.info("knowledge.source_failed", source=source, error=str(error))
+    return DocumentReport(source=source, status="failed", error=str(error))
+
+
+def _title(explicit: str | None, document: ReadDocument, fallback: str) -> str:
+    for candidate in (explicit, document.title):
+        if candidate and candidate.strip() and not _JUNK_TITLE.search(candidate.strip()):
+            return " ".join(candidate.split())[:200]
+    return _pretty(fallback)
+
+
+def _pretty(name: str) -> str:
+    """ "sub/panduan_perceraian-2024.pdf" → "Panduan Perceraian 2024"."""
+    words = re.sub(r"[_\-.]+", " ", PurePosixPath(name).stem).split()
+    return " ".join(w if w.isupper() else w.capitalize() for w in words) or "Dokumen"
+
+
+def _vocabulary(headings: list[str], bodies: list[str]) -> list[str]:
+    words: set[str] = set()
+    for text in (*headings, *bodies):
+        words.update(w for w in text.split() if _WORD_SHAPE.match(w) and w not in STOPWORDS)
+    return sorted(words)
+
+
+def _vector_literal(vector: Sequence[float]) -> str:
+    return "[" + ",".join(f"{x:.6g}" for x in vector) + "]"
+
+
+def _checked_hash(path: Path, max_bytes: int) -> str:
+    """The file's hash, refused unread when it is over the size limit."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise SourceError(readers.too_large(size, max_bytes))
+    return _file_hash(path)
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )

@@ -1,0 +1,301 @@
+"""The knowledge base on a real PostgreSQL (issue 13), used as the gateway uses it: through
+the non-owner app role, so row-level security and the search function are what run."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.e2e.harness import fresh_database
+from tests.unit.test_knowledge_readers import make_docx, make_pdf
+from wagate.fakes.openai import bag_of_words_vector
+from wagate.storage import migrate
+from wagate.storage.database import Database
+from wagate.storage.embedded import EmbeddedPostgres
+from wagate.storage.knowledge import KnowledgeBase
+from wagate.storage.knowledge_load import load_synthetic
+from wagate.storage.roles import ensure_app_role
+
+DIVORCE = """# Panduan Perceraian
+
+## 1. Syarat Gugatan
+Siapkan buku nikah asli, fotokopi kartu tanda penduduk, dan kartu keluarga.
+
+## 2. Hak Asuh Anak
+Anak yang belum berumur 12 tahun pada umumnya diasuh oleh ibunya.
+"""
+SEVERANCE = """Hak Pekerja
+
+Pasal 1
+Dalam hal terjadi pemutusan hubungan kerja, pengusaha wajib membayar uang pesangon.
+
+Pasal 2
+Uang penghargaan masa kerja diberikan mulai masa kerja tiga tahun.
+"""
+
+
+@pytest.fixture(scope="module")
+def urls() -> Iterator[tuple[str, str]]:
+    with fresh_database() as owner_url:
+        migrate.upgrade(owner_url)
+        yield owner_url, ensure_app_role(owner_url, password="kb-test-password")
+
+
+@pytest.fixture
+async def database(urls: tuple[str, str]) -> AsyncIterator[Database]:
+    db = Database(urls[1], pool_size=3)
+    await db.open()
+    yield db
+    await db.close()
+
+
+def _tenant(request: pytest.FixtureRequest) -> str:
+    return "t" + str(abs(hash(request.node.name)) % 10**8)
+
+
+@pytest.fixture
+def knowledge(database: Database, request: pytest.FixtureRequest) -> KnowledgeBase:
+    return KnowledgeBase(database, _tenant(request))
+
+
+async def test_documents_of_each_kind_are_added_and_found_with_their_place(
+    knowledge: KnowledgeBase, tmp_path: Path
+) -> None:
+    (tmp_path / "perceraian.md").write_text(DIVORCE)
+    added = await knowledge.add_file(tmp_path / "perceraian.md")
+    assert added.status == "added" and added.chunks == 2 and added.title == "Panduan Perceraian"
+    pdf = await knowledge.add_bytes("phk.pdf", make_pdf(SEVERANCE, title="Hak Pekerja"))
+    assert pdf.ok and pdf.kind == "pdf", pdf
+    plain = await knowledge.add_bytes("jam_buka-kantor.txt", b"Kantor buka Senin sampai Jumat.")
+    assert plain.title == "Jam Buka Kantor"  # no title inside: one made from the file name
+    word = await knowledge.add_bytes("waris.docx", make_docx())
+    assert word.ok and word.title == "Panduan Waris"
+
+    [best, *_] = await knowledge.search("cerai gmn caranya, syarat gugatan apa aja")
+    assert best.source == "perceraian.md"
+    assert best.citation() == "Panduan Perceraian, bagian 1. Syarat Gugatan"
+    assert "buku nikah" in best.text
+    [best, *_] = await knowledge.search("pesangon sy brp kalo di phk")
+    assert (best.source, best.title) == ("phk.pdf", "Hak Pekerja")
+    assert best.section == "Pasal 1"
+    [best, *_] = await knowledge.search("syarat ngurus waris butuh akta kematian?")
+    assert best.source == "waris.docx"
+    assert await knowledge.search("percerain anak ikut siapa") != []  # a misspelt word
+
+    assert await knowledge.search("resep nasi goreng yg enak gmn") == []
+    assert await knowledge.search("halo min") == []
+    assert await knowledge.search("") == []
+    stats = await knowledge.stats()
+    assert stats == {"documents": 4, "chunks": stats["chunks"], "loaded": True}
+
+
+async def test_a_failing_source_changes_nothing(knowledge: KnowledgeBase) -> None:
+    first = await knowledge.add_bytes("phk.pdf", make_pdf(SEVERANCE))
+    broken = await knowledge.add_bytes("phk.pdf", b"%PDF-1.4 broken beyond repair")
+    assert broken.status == "failed" and broken.error and "PDF" in broken.error
+    assert (await knowledge.add_bytes("virus.exe", b"MZ")).error is not None
+    locked = await knowledge.add_bytes("x.pdf", make_pdf("rahasia sekali", password="p"))
+    assert locked.error is not None and "encrypted" in locked.error
+    [document] = await knowledge.documents()
+    assert document["id"] == first.document_id and document["status"] == "ready"
+    assert (await knowledge.search("uang pesangon phk"))[0].source == "phk.pdf"
+
+
+async def test_adding_a_source_again_replaces_it(knowledge: KnowledgeBase) -> None:
+    first = await knowledge.add_text("faq.txt", "Pasal 1\nKonsultasi pertama gratis.", title="FAQ")
+    again = await knowledge.add_text("faq.txt", "Pasal 1\nJam buka kantor 08.00.", title="FAQ")
+    assert again.status == "replaced" and again.document_id == first.document_id
+    assert await knowledge.search("konsultasi pertama gratis") == []
+    assert (await knowledge.search("jam buka kantor"))[0].text == "Jam buka kantor 08.00."
+    assert await knowledge.remove(first.document_id or 0)
+    assert not await knowledge.remove(first.document_id or 0)
+    assert await knowledge.stats() == {"documents": 0, "chunks": 0, "loaded": False}
+
+
+async def test_the_folder_is_refreshed_by_content_hash(
+    knowledge: KnowledgeBase, tmp_path: Path
+) -> None:
+    folder = tmp_path / "knowledge"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "perceraian.md").write_text(DIVORCE)
+    (folder / "sub" / "phk.txt").write_text(SEVERANCE)
+    (folder / ".hidden.md").write_text("# Rahasia\n\nTidak dibaca.")
+    (folder / "rusak.pdf").write_bytes(b"%PDF-1.4 nope")
+
+    report = (await knowledge.refresh_folder(folder)).as_json()
+    assert (report["added"], report["failed"], report["unchanged"]) == (2, 1, 0)
+    listed = {d["source"]: d for d in await knowledge.documents()}
+    assert set(listed) == {"perceraian.md", "sub/phk.txt", "rusak.pdf"}
+    assert listed["rusak.pdf"]["status"] == "failed" and listed["rusak.pdf"]["error"]
+    assert (await knowledge.stats())["documents"] == 2
+
+    (folder / "perceraian.md").write_text(DIVORCE.replace("12 tahun", "dua belas tahun"))
+    (folder / "sub" / "phk.txt").unlink()
+    (folder / "rusak.pdf").write_bytes(make_pdf(SEVERANCE))
+    report = (await knowledge.refresh_folder(folder)).as_json()
+    assert (report["replaced"], report["removed"], report["added"]) == (2, 1, 0), report
+    report = (await knowledge.refresh_folder(folder)).as_json()
+    assert report["unchanged"] == 2 and report["replaced"] == report["added"] == 0
+    [anak, *_] = await knowledge.search("hak asuh anak umur dua belas")
+    assert "dua belas tahun" in anak.text
+    assert {d["status"] for d in await knowledge.documents()} == {"ready"}
+    # A folder that is gone (unmounted, mistyped) retires nothing.
+    gone = await knowledge.refresh_folder(tmp_path / "unmounted")
+    assert gone.error and "nothing was changed" in gone.error
+    assert (await knowledge.stats())["documents"] == 2
+
+
+async def test_tenants_never_see_each_others_knowledge(
+    database: Database, urls: tuple[str, str]
+) -> None:
+    alpha = KnowledgeBase(database, "kb-alpha")
+    beta = KnowledgeBase(database, "kb-beta")
+    await alpha.add_text("alpha.md", DIVORCE, title="Panduan Perceraian", kind="markdown")
+    assert await alpha.search("syarat gugatan cerai")
+    assert await beta.search("syarat gugatan cerai") == []
+    assert await beta.documents() == []
+    # The search function itself, called with no tenant set, finds nothing.
+    with psycopg.connect(urls[1]) as conn:
+        rows = conn.execute(
+            "SELECT * FROM wagate_knowledge_search(%s, %s, %s, 0.6, 0.2, 0.5, 10)",
+            (["cerai", "gugatan"], [False, False], "cerai gugatan"),
+        ).fetchall()
+    assert rows == []
+
+
+class _Page(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<html><body><nav><a href='/'>Menu</a></nav><article><h1>Biaya</h1><p>"
+        body += b"Konsultasi pertama tidak dipungut biaya di kantor bantuan hukum kami. " * 5
+        body += b"</p></article></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_a_web_page_is_added_by_url(knowledge: KnowledgeBase) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/biaya"
+        report = await knowledge.add_url(url)
+        assert report.ok and report.title == "Biaya", report
+        [passage, *_] = await knowledge.search("konsultasi pertama bayar gak")
+        assert passage.source == url
+        assert "Menu" not in passage.text
+        failed = await knowledge.add_url("http://127.0.0.1:9/down")
+        assert failed.status == "failed" and failed.error
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_many_chunks_still_leave_the_real_document_first(knowledge: KnowledgeBase) -> None:
+    await knowledge.add_text("phk.txt", SEVERANCE, title="Hak Pekerja")
+    assert await load_synthetic(knowledge, chunks=1_000, per_document=250) >= 1_000
+    [best, *_] = await knowledge.search("sy di phk, pesangon dapet brp?")
+    assert best.source == "phk.txt"
+
+
+def test_the_migration_goes_down_and_up_again(urls: tuple[str, str]) -> None:
+    owner_url = urls[0]
+    migrate.downgrade(owner_url, "0008_row_level_security")
+    with psycopg.connect(owner_url) as conn:
+        assert conn.execute("SELECT to_regclass('knowledge_chunks')").fetchone() == (None,)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_proc WHERE proname = 'wagate_knowledge_search'"
+        ).fetchone() == (0,)
+    migrate.upgrade(owner_url)
+    with psycopg.connect(owner_url) as conn:
+        assert conn.execute("SELECT to_regclass('knowledge_chunks')").fetchone() != (None,)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="no Tesseract here")
+async def test_an_image_is_read_by_ocr_and_found(knowledge: KnowledgeBase) -> None:
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (1600, 260), 255)
+    font = ImageFont.load_default(size=56)
+    ImageDraw.Draw(image).text((30, 90), "Rumah aman bagi korban kekerasan", fill=0, font=font)
+    png = BytesIO()
+    image.save(png, format="PNG")
+    report = await knowledge.add_bytes("poster.png", png.getvalue(), title="Poster")
+    assert report.ok and report.kind == "image", report
+    assert (await knowledge.search("ada rumah aman buat korban?"))[0].source == "poster.png"
+
+
+# --- vectors: pgvector ships with the embedded PostgreSQL -----------------------------------
+
+
+class _BagOfWords:
+    """The fake OpenAI server's embedding, in process: enough to exercise the vector path."""
+
+    model = "fake-embed"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.broken = False
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.broken:
+            raise RuntimeError("endpoint down")
+        return [bag_of_words_vector(t) for t in texts]
+
+
+@pytest.fixture(scope="module")
+def vector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pgvector"))
+    try:
+        url = server.start()
+    except Exception as error:  # no embedded server on this platform
+        pytest.skip(f"embedded PostgreSQL unavailable: {error}")
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        server.stop()
+
+
+async def test_with_pgvector_and_an_embedder_chunks_get_vectors_and_join_the_ranking(
+    vector_url: str,
+) -> None:
+    with psycopg.connect(vector_url) as conn:
+        present = conn.execute("SELECT to_regclass('knowledge_embeddings')").fetchone()
+    assert present is not None and present[0] is not None
+    database = Database(vector_url, pool_size=2)
+    await database.open()
+    embedder = _BagOfWords()
+    try:
+        knowledge = KnowledgeBase(database, "vec", embedder=embedder)
+        divorce = await knowledge.add_text("cerai.md", DIVORCE, title="Panduan Perceraian")
+        await knowledge.add_text("phk.txt", SEVERANCE, title="Hak Pekerja")
+        with psycopg.connect(vector_url) as conn:
+            stored = conn.execute("SELECT count(*) FROM knowledge_embeddings").fetchone()
+        assert stored == (4,)
+        calls = embedder.calls
+        [best, *_] = await knowledge.search("syarat gugatan cerai apa aja")
+        assert best.source == "cerai.md"
+        assert embedder.calls == calls + 1  # the question was embedded
+        assert await knowledge.search("resep nasi goreng") == []
+        embedder.broken = True  # words alone still answer
+        assert (await knowledge.search("uang pesangon phk"))[0].source == "phk.txt"
+        assert await knowledge.remove(divorce.document_id or 0)
+        with psycopg.connect(vector_url) as conn:
+            left = conn.execute("SELECT count(*) FROM knowledge_embeddings").fetchone()
+        assert left == (2,)
+    finally:
+        await database.close()

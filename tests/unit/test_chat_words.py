@@ -1,0 +1,55 @@
+"""The chat-word normaliser (issue 13): what clients type becomes words documents use."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagate.domain.chat_words import GENERIC, STOPWORDS, content_words, fold, normalise
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("cerai gmn caranya", "cerai bagaimana caranya"),
+        ("pesangon sy brp", "pesangon saya berapa"),
+        ("klo mau bikin surat waris hrs ke mn?", "kalau mau membuat surat waris harus ke mana"),
+        ("tolonggggg min!!!", "tolong min"),
+        ("anak2 sy udh gede", "anak anak saya sudah gede"),
+        ("PHK", "phk pemutusan hubungan kerja"),
+        ("Pasal 5 ayat (2)", "pasal 5 ayat 2"),
+        ("Perceraian ＰＡＳＡＬ café", "perceraian pasal cafe"),
+        ("", ""),
+    ],
+)
+def test_normalise_expands_chat_words(typed: str, expected: str) -> None:
+    assert normalise(typed) == expected
+
+
+def test_content_words_drop_what_names_no_topic_and_keep_order() -> None:
+    assert content_words("cerai gmn caranya min?") == ["cerai"]
+    assert content_words("pesangon sy brp kalo di phk") == [
+        "pesangon",
+        "phk",
+        "pemutusan",
+        "hubungan",
+        "kerja",
+    ]
+    assert content_words("halo min, makasih ya") == []
+    assert content_words("waris waris WARIS") == ["waris"]
+
+
+def test_an_expansion_keeps_the_colloquial_word_documents_also_use() -> None:
+    assert "gaji" in content_words("gaji sy dipotong")
+    assert "upah" in content_words("gaji sy dipotong")
+
+
+def test_stopwords_and_generic_words_are_lower_case_words() -> None:
+    for word in STOPWORDS | GENERIC:
+        assert word == fold(word) and word.isalnum(), word
+    assert "cerai" not in STOPWORDS and "cerai" not in GENERIC
+
+
+def test_a_possessive_on_a_chat_word_is_seen_through() -> None:
+    assert normalise("bojoku wes lungo") == "suami istri sudah lungo"
+    assert normalise("duwitmu") == "uang"
+    assert normalise("anaknya") == "anaknya"  # not a chat word: the stemmer handles it

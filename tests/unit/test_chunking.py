@@ -1,0 +1,117 @@
+"""The structure-aware chunker (issue 13): chunks keep their place for the citation."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagate.domain.chunking import chunk_document
+
+LAW = """Undang-Undang Contoh
+
+BAB I
+KETENTUAN UMUM
+
+Pasal 1
+Dalam undang-undang ini yang dimaksud dengan pekerja adalah setiap orang yang bekerja.
+
+Pasal 2
+(1) Pengusaha wajib membayar upah tepat waktu.
+(2) Upah dibayar dalam mata uang rupiah.
+
+BAB II PESANGON
+
+Bagian Kesatu
+Besaran
+
+Pasal 3
+Pesangon paling sedikit satu bulan upah.
+"""
+
+
+def test_legal_structure_becomes_the_section_path() -> None:
+    chunks = chunk_document(LAW, title="Undang-Undang Contoh")
+    assert [c.section for c in chunks] == [
+        "BAB I KETENTUAN UMUM › Pasal 1",
+        "BAB I KETENTUAN UMUM › Pasal 2",
+        "BAB II PESANGON › Bagian Kesatu Besaran › Pasal 3",
+    ]
+    assert chunks[1].text.splitlines() == [
+        "(1) Pengusaha wajib membayar upah tepat waktu.",
+        "(2) Upah dibayar dalam mata uang rupiah.",
+    ]
+    assert chunks[2].text == "Pesangon paling sedikit satu bulan upah."
+    assert [c.ordinal for c in chunks] == [0, 1, 2]
+
+
+def test_the_title_printed_at_the_top_is_not_a_chunk() -> None:
+    chunks = chunk_document(LAW, title="Undang-Undang Contoh")
+    assert all(c.text != "Undang-Undang Contoh" for c in chunks)
+
+
+def test_markdown_headings_nest_and_a_numbered_list_is_not_a_heading() -> None:
+    text = """# Panduan
+
+## 1. Syarat
+Siapkan dokumen berikut:
+1. Fotokopi KTP
+2. Buku nikah
+
+## 2. Biaya
+Gratis untuk konsultasi pertama.
+
+### Biaya perkara
+Dibayar ke pengadilan.
+"""
+    chunks = chunk_document(text, title="Panduan")
+    assert [(c.section, c.text.splitlines()[0]) for c in chunks] == [
+        ("1. Syarat", "Siapkan dokumen berikut:"),
+        ("2. Biaya", "Gratis untuk konsultasi pertama."),
+        ("2. Biaya › Biaya perkara", "Dibayar ke pengadilan."),
+    ]
+    assert "1. Fotokopi KTP\n2. Buku nikah" in chunks[0].text
+
+
+def test_plain_numbered_sections_and_capital_headings_are_found() -> None:
+    text = """PERSYARATAN UMUM
+Semua pemohon wajib hadir sendiri.
+
+1. Pendaftaran
+Daftar di loket satu.
+1. Bawa KTP
+2. Bawa KK
+
+2. Sidang
+Sidang pertama adalah mediasi.
+"""
+    sections = [c.section for c in chunk_document(text)]
+    assert sections == [
+        "PERSYARATAN UMUM",
+        "PERSYARATAN UMUM › 1. Pendaftaran",
+        "PERSYARATAN UMUM › 2. Sidang",
+    ]
+
+
+def test_a_long_pasal_is_split_at_its_ayat_and_names_them() -> None:
+    ayat = [f"({n}) " + "Ketentuan yang cukup panjang untuk ayat ini. " * 8 for n in range(1, 7)]
+    text = "Pasal 9\n" + "\n".join(ayat)
+    chunks = chunk_document(text, max_chars=800)
+    assert len(chunks) > 1
+    assert all(len(c.text) <= 800 for c in chunks)
+    assert chunks[0].section == "Pasal 9 ayat (1)"
+    assert all(c.section.startswith("Pasal 9 ayat (") for c in chunks)
+    assert chunks[1].section != chunks[0].section
+    # nothing lost, nothing duplicated
+    assert sum(c.text.count("Ketentuan") for c in chunks) == 48
+
+
+def test_an_endless_line_is_cut_into_chunks_within_the_limit() -> None:
+    text = "kata " * 2000
+    chunks = chunk_document(text, max_chars=500)
+    assert all(0 < len(c.text) <= 500 for c in chunks)
+    assert sum(c.text.count("kata") for c in chunks) == 2000
+
+
+def test_empty_text_gives_no_chunk_and_a_tiny_limit_is_refused() -> None:
+    assert chunk_document("  \n\n ") == []
+    with pytest.raises(ValueError, match="max_chars"):
+        chunk_document("x", max_chars=10)
