@@ -17,6 +17,7 @@ import structlog
 
 from wagate import provider_catalog
 from wagate.assistants.context import ContextHook, load_context_hook
+from wagate.assistants.embeddings import OpenAICompatibleEmbedder
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
 from wagate.domain.assistant_port import Assistant
@@ -74,6 +75,8 @@ from wagate.storage.gauges import read_gauges
 from wagate.storage.identity import PostgresIdentityStore
 from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
+from wagate.storage.knowledge import Embedder, KnowledgeBase
+from wagate.storage.knowledge_jobs import KnowledgeRefreshJobs
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
@@ -165,6 +168,7 @@ class Opened:
     link_pepper: str
     pii_stages: list[Recognizer] = dataclasses.field(default_factory=list)
     context_hook: ContextHook | None = None
+    embedder: Embedder | None = None  # AI_EMBEDDING_MODEL: vector similarity in retrieval
 
 
 async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
@@ -196,7 +200,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     recorder = Recorder(audit=tenants.default.audit, clock=clock)
     tenant_admin = TenantAdmin(
         store=catalog,
-        keys=TenantKeyring(keys=opened.tenant_keys, admin=key_admin),
+        keys=TenantKeyring(keys=opened.tenant_keys, admin=key_admin, database=database),
         tokens=ApiTokens(database),
         recorder=recorder,
         default_tenant=s.wagate_tenant,
@@ -296,6 +300,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     outbox = PostgresOutbox(database, sealer, blind, tenant_id)
     opt_outs = OptOuts(database, blind, tenant_id)
     conversations = PostgresConversationStore(database, sealer, blind, tenant_id)
+    knowledge = KnowledgeBase(
+        database, tenant_id, embedder=opened.embedder, max_file_bytes=s.kb_max_file_bytes
+    )
     backoff = BackoffPolicy(max_attempts=s.send_attempts)
     breaker = breaker_policy(s)
     channels = providers.default_channels
@@ -320,6 +327,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         opened,
         s,
         tenant_id,
+        knowledge=knowledge,
         providers=providers,
         store=conversations,
         deliver=deliver,
@@ -349,6 +357,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         rights=rights,
         keys=key_admin_for(opened, tenant_id),
         recipients=opt_outs,
+        knowledge=knowledge,
+        knowledge_refreshes=KnowledgeRefreshJobs(database, tenant_id),
+        knowledge_folder=knowledge_folder(opened.settings, tenant_id),
     )
     return TenantServices(
         tenant=tenant,
@@ -379,6 +390,27 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     )
 
 
+def knowledge_folder(settings: Settings, tenant: str) -> Path:
+    """Where a tenant's documents are read from: KB_DIR for the default tenant (the
+    environment's), `$WAGATE_DATA_DIR/tenants/<id>/knowledge` for the others."""
+    if tenant == settings.wagate_tenant:
+        return settings.knowledge_dir
+    return settings.wagate_data_dir / "tenants" / tenant / "knowledge"
+
+
+def build_embedder(settings: Settings) -> Embedder | None:
+    if not settings.ai_embedding_model:
+        return None
+    if not settings.ai_configured:
+        raise ConfigurationError("AI_EMBEDDING_MODEL needs AI_BASE_URL (or AI_API_KEY)")
+    return OpenAICompatibleEmbedder(
+        base_url=settings.ai_base_url or OPENROUTER_URL,
+        api_key=_secret(settings.ai_api_key) or "not-needed",
+        model=settings.ai_embedding_model,
+        timeout_seconds=settings.ai_timeout_seconds,
+    )
+
+
 def key_admin_for(opened: Opened, tenant: str) -> KeyAdmin:
     return KeyAdmin(
         Resealer(opened.database, opened.sealer, tenant),
@@ -391,16 +423,20 @@ def key_admin_for(opened: Opened, tenant: str) -> KeyAdmin:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TenantKeyring:
     """The tenant admin's view of the data keys: created with the tenant; on erasure, what it
-    still has under a master key is moved onto its data key, then the keys are destroyed."""
+    still has under a master key is moved onto its data key, then the keys are destroyed, and
+    its knowledge base (plain text, for search) is deleted."""
 
     keys: TenantKeys
     admin: KeyAdmin
+    database: Database
 
     async def ensure(self, tenant: str) -> None:
         await self.keys.ensure(tenant)
 
     async def shred(self, tenant: str) -> None:
         await self.admin.shred(tenant)
+        # What is stored unsealed for search (the knowledge base's text) is deleted outright.
+        await KnowledgeBase(self.database, tenant).erase_all()
 
 
 def tenant_registry(setups: tuple[ProviderSetup, ...], tenant: Tenant) -> ProviderRegistry:
@@ -548,6 +584,7 @@ def build_converse(
     settings: Settings,
     tenant: str,
     *,
+    knowledge: KnowledgeBase | None = None,
     providers: ProviderRegistry,
     store: PostgresConversationStore,
     deliver: Deliver,
@@ -579,6 +616,7 @@ def build_converse(
         context_hook=opened.context_hook,
         pii_stages=opened.pii_stages,
         audit=audit,
+        knowledge=knowledge,
         consent=ConsentGate(
             identities=identities,
             notices=policy.notices,
@@ -859,6 +897,7 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
                 assistant=build_assistant(settings),
                 link_pepper=data_dir_secret(settings, "link-code-pepper"),
                 pii_stages=pii_stages(settings),
+                embedder=build_embedder(settings),
                 context_hook=(
                     load_context_hook(settings.ai_context_hook)
                     if settings.ai_context_hook

@@ -366,6 +366,19 @@ def test_erasing_a_tenant_leaves_its_rows_unreadable_and_the_others_untouched(
     assert platform.post_meta(payload).status_code == 200
     wait_until(lambda: meta_sends(meta, NUMBER_C, who), timeout=30)
 
+    uploaded = platform.http.post(
+        "/api/kb",
+        files={
+            "file": (
+                "panduan.md",
+                b"# Panduan C\n\n## Jam buka\n\nKantor C buka pukul 8.",
+                "text/markdown",
+            )
+        },
+        headers={**ADMIN, "X-Wagate-Tenant": "firm-c"},
+    )
+    assert uploaded.status_code in (200, 201), uploaded.text
+
     erased = platform.http.post("/api/tenants/firm-c/erase", headers=ADMIN)
     assert erased.status_code == 200, erased.text
     assert erased.json()["status"] == "erased" and erased.json()["channels"] == []
@@ -378,8 +391,12 @@ def test_erasing_a_tenant_leaves_its_rows_unreadable_and_the_others_untouched(
             "SELECT count(*) FILTER (WHERE wrapped IS NOT NULL) FROM tenant_keys "
             "WHERE tenant = 'firm-c'"
         ).fetchone()
+        knowledge = conn.execute(
+            "SELECT count(*) FROM knowledge_chunks WHERE tenant = 'firm-c'"
+        ).fetchone()
     assert rows is not None and rows[0] >= 1  # the rows stay …
     assert keys == (0,)  # … but no key can open them any more
+    assert knowledge == (0,)  # the knowledge base's plain text is deleted outright
     # Nothing of C can be read through the gateway either.
     read = platform.http.get("/api/conversations", headers={**ADMIN, "X-Wagate-Tenant": "firm-c"})
     assert read.status_code == 404

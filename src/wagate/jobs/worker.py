@@ -22,7 +22,7 @@ from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth, ChannelState
 from wagate.domain.provider_port import CredentialCheck
 from wagate.edge_services import TenantServices, WorkerServices
-from wagate.pipeline.operator import Actor
+from wagate.pipeline.operator import Actor, Rejected
 from wagate.pipeline.operator.kb import counts_of
 from wagate.storage.queue import KB_REFRESH_TASK, QUEUE, TASK
 from wagate.storage.queue_statistics import refresh_if_stale
@@ -111,6 +111,22 @@ async def refresh_tenant_knowledge(services: WorkerServices, tenant: str | None)
         return
     summary = await scope.operator.knowledge.refresh_now(by=WORKER)
     log.info("kb.refreshed", tenant=tenant_id, **counts_of(summary))
+
+
+async def load_knowledge_at_start(services: WorkerServices) -> None:
+    """Read each answering tenant's knowledge folder once when the worker starts (KB_DIR is
+    read at start and on refresh); a tenant without a folder has nothing to read."""
+    for tenant, scope in services.tenants.served():
+        if not tenant.answers:
+            continue
+        try:
+            summary = await scope.operator.knowledge.refresh_now(by=WORKER)
+        except Rejected:
+            continue  # no folder for this tenant
+        except Exception as exc:  # one tenant's folder must not keep the others unread
+            log.error("kb.load_failed", tenant=tenant.id, error_type=type(exc).__name__)
+            continue
+        log.info("kb.loaded", tenant=tenant.id, **counts_of(summary))
 
 
 async def run_tenant_job(
@@ -373,11 +389,12 @@ async def run_worker(services: WorkerServices, *, name: str = "wagate") -> None:
     retainer = asyncio.create_task(_retain_forever(services), name="wagate-retention")
     checker = asyncio.create_task(_check_credentials_forever(services), name="wagate-credentials")
     statistics = asyncio.create_task(_fresh_statistics_forever(services), name="wagate-statistics")
+    knowledge = asyncio.create_task(load_knowledge_at_start(services), name="wagate-kb-load")
     log.info("worker.started", concurrency=services.tuning.concurrency)
     try:
         await _run_jobs_until_cancelled(app, services, name)
     finally:
-        for task in (sweeper, retainer, checker, statistics):
+        for task in (sweeper, retainer, checker, statistics, knowledge):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from pydantic import SecretStr
 
 from wagate.fakes.meta import FakeGraphApi
 from wagate.fakes.openai import FakeOpenAI
+from wagate.sample_knowledge import sample_documents
 from wagate.settings import Settings
 from wagate.web.server import QuietServer
 
@@ -34,6 +36,19 @@ def free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def seed_knowledge(folder: Path) -> Path:
+    """An empty knowledge folder gets the sample knowledge base (a legal-aid office's guides,
+    marked "contoh"), so a newcomer's first question has a real answer; the worker reads the
+    folder at start. A folder with anything in it is the operator's and is left alone."""
+    if folder.is_dir() and any(folder.iterdir()):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for document in sample_documents():
+        shutil.copyfile(document, folder / document.name)
+    log.info("sandbox.sample_knowledge", folder=str(folder.resolve()))
+    return folder
 
 
 class Sandbox:
@@ -82,6 +97,7 @@ class Sandbox:
                 "ai_api_key": SecretStr("sandbox"),
             }
         self._data_dir.mkdir(parents=True, exist_ok=True)
+        details["knowledge"] = str(seed_knowledge(settings.knowledge_dir))
         path = self._data_dir / SANDBOX_FILE
         path.write_text(json.dumps(details, indent=2))
         path.chmod(0o600)

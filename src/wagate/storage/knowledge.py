@@ -485,6 +485,19 @@ class KnowledgeBase:
             done = await conn.execute(_REMOVE_SQL, {"tenant": self._tenant, "id": document_id})
             return done.rowcount > 0
 
+    async def erase_all(self) -> int:
+        """Everything of this tenant's knowledge base, gone: erasing a tenant. Document text
+        is kept unsealed (full-text search reads it), so destroying the tenant's key would not
+        make it unreadable; it is deleted instead. Returns the documents removed."""
+        async with self._database.tenant_connection(self._tenant) as conn:
+            params = {"tenant": self._tenant}
+            done = await conn.execute(
+                "DELETE FROM knowledge_documents WHERE tenant = %(tenant)s", params
+            )
+            await conn.execute("DELETE FROM knowledge_words WHERE tenant = %(tenant)s", params)
+            await conn.execute("DELETE FROM knowledge_lexemes WHERE tenant = %(tenant)s", params)
+            return done.rowcount
+
     async def documents(self) -> list[dict[str, Any]]:
         async with self._database.tenant_connection(self._tenant) as conn:
             rows = await (await conn.execute(_DOCUMENTS_SQL, {"tenant": self._tenant})).fetchall()

@@ -198,5 +198,8 @@ class Knowledge:
         if not _is_folder(self.folder):
             raise Rejected(f"the knowledge-base folder {self.folder} does not exist")
         summary = (await base.refresh_folder(self.folder)).as_json()
-        await self.recorder.record(by, "kb.refreshed", None, **counts_of(summary))
+        counts = counts_of(summary)
+        # A refresh that found every file as it was changed nothing: nothing to record.
+        if any(count for name, count in counts.items() if name != "unchanged"):
+            await self.recorder.record(by, "kb.refreshed", None, **counts)
         return summary
