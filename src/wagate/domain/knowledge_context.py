@@ -79,3 +79,14 @@ def read_references(text: str) -> list[Reference]:
 
 def _reference(header: tuple[int, str], lines: list[str]) -> Reference:
     return Reference(number=header[0], citation=header[1], text="\n".join(lines).strip())
+
+
+def split_references(text: str) -> tuple[str, str, str]:
+    """`text` as (before, block, after) around its references block; ("text", "", "") when it
+    has none. The block is masked apart from the conversation (see masking.mask_reference)."""
+    start = text.find(OPENING)
+    if start < 0:
+        return text, "", ""
+    end = text.find(CLOSING, start)
+    end = len(text) if end < 0 else end + len(CLOSING)
+    return text[:start], text[start:end], text[end:]

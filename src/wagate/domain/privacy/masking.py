@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from wagate.domain.privacy.recognizers import Recognizer, find_pii
+from wagate.domain.privacy.recognizers import Recognizer, find_pii, find_structured_pii
 from wagate.domain.privacy.spans import EntityType
 from wagate.domain.privacy.vault import PlaceholderVault
 
@@ -71,6 +71,21 @@ def mask_turns(
         for span in find_pii(text, known_names=known, stages=stages):
             vault.placeholder_for(span.kind, span.value)
     return [mask(t, vault=vault, known_names=known_names, stages=stages) for t in texts]
+
+
+def mask_reference(text: str, *, vault: PlaceholderVault) -> str:
+    """A knowledge-base passage block, masked for the model: structured personal data only
+    (see `find_structured_pii`). Pass a copy of the conversation's vault: placeholders keep
+    counting from the conversation's, and nothing found in the firm's documents becomes a
+    "known name" of the conversation (which would hide that word in every later turn)."""
+    pieces: list[str] = []
+    position = 0
+    for span in find_structured_pii(text):
+        pieces.append(text[position : span.start])
+        pieces.append(vault.placeholder_for(span.kind, span.value))
+        position = span.end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def unmask(text: str, vault: PlaceholderVault) -> str:

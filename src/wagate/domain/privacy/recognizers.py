@@ -72,3 +72,21 @@ def find_pii(
             find_known(text, extra_names) if extra_names else (),
         )
     )
+
+
+def find_structured_pii(text: str) -> list[Span]:
+    """The recognisers that need no conversational cue: e-mails, tax and ID numbers, phone
+    numbers, bank accounts, other identifiers, birth dates. For the firm's own documents
+    (knowledge-base passages): the name and address heuristics read chat, and in a legal guide
+    they take headings ("Cerai Gugat dan Cerai Talak") for people."""
+    return resolve(
+        chain(
+            find_emails(text),
+            find_npwps(text),
+            find_niks(text),
+            find_phones(text),
+            find_accounts(text),
+            find_identifiers(text),
+            find_birth_dates(text),
+        )
+    )

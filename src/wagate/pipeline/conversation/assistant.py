@@ -14,7 +14,8 @@ import structlog
 from wagate.domain.assistant_port import Assistant
 from wagate.domain.chat import AssistantUnavailable, ChatTurn
 from wagate.domain.conversation import Notices
-from wagate.domain.privacy.masking import mask_turns, unmask
+from wagate.domain.knowledge_context import split_references
+from wagate.domain.privacy.masking import mask_reference, mask_turns, unmask
 from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.privacy.vault import PlaceholderVault
 from wagate.domain.retry import BackoffPolicy
@@ -37,6 +38,11 @@ class Unavailable:
     error: str  # the exception's type name: no text, it may quote the prompt
 
 
+# Where the references block sits while the rest of the prompt is masked: no recogniser
+# proposes anything in it.
+_BLOCK = "\u27e6RUJUKAN\u27e7"
+
+
 @dataclass(kw_only=True)
 class AskAssistant:
     assistant: Assistant
@@ -54,11 +60,25 @@ class AskAssistant:
         known = [name for name in (burst.contact_name, identity.account_name) if name]
         # All turns of the call together: a name first recognised in the question is hidden
         # in the history sent with it too.
+        # Knowledge-base passages are the firm's documents, masked apart (structured data
+        # only, on a copy of the vault): what they hold never becomes a name of this
+        # conversation, hidden in the client's own words from then on.
+        split = [split_references(t.content) for t in prompt]
         texts = mask_turns(
-            [t.content for t in prompt], vault=vault, known_names=known, stages=self.stages
+            [before + (_BLOCK if block else "") + after for before, block, after in split],
+            vault=vault,
+            known_names=known,
+            stages=self.stages,
         )
+        answer_vault = PlaceholderVault.from_dict(vault.to_dict())
         masked = [
-            ChatTurn(role=t.role, content=text) for t, text in zip(prompt, texts, strict=True)
+            ChatTurn(
+                role=t.role,
+                content=text.replace(_BLOCK, mask_reference(block, vault=answer_vault), 1)
+                if block
+                else text,
+            )
+            for t, text, (_, block, _) in zip(prompt, texts, split, strict=True)
         ]
         await self.vaults.save(burst.conversation_id, vault.to_dict())
         try:
@@ -66,7 +86,7 @@ class AskAssistant:
         except AssistantUnavailable as exc:
             return Unavailable(error=type(exc).__name__)
         return Answer(
-            text=unmask(reply.text, vault),
+            text=unmask(reply.text, answer_vault),
             model=reply.model,
             attempts=reply.attempts,
             placeholders=len(vault),
