@@ -140,7 +140,7 @@ class _Store:
         self.database = Database(url, pool_size=2)
         self.loop.run_until_complete(self.database.open())
         self.store = IntakeStore(
-            self.database, AesGcmSealer(ring), BlindIndex(ring), "default", meta_channel=CHANNEL
+            self.database, AesGcmSealer(ring), BlindIndex(ring), "default"
         )
 
     def put(self, batch: WebhookBatch) -> None:

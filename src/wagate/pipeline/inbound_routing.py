@@ -17,7 +17,7 @@ import structlog
 from wagate.domain.messages import Provider, WebhookBatch
 from wagate.domain.provider_port import InboundRequest, Listen, WebhookReceiver
 from wagate.domain.tenants import route_batch
-from wagate.pipeline.ports import IntakeResult
+from wagate.pipeline.ports import IntakeResult, sum_results
 from wagate.pipeline.tenancy import TenantRuntimes, secret_key
 
 log = structlog.get_logger(__name__)
@@ -104,21 +104,10 @@ class InboundRouter:
             results.append(
                 await self._intake(self._tenants.default_id).receive(routed.unowned, source=source)
             )
-        return _sum(results)
+        return sum_results(results)
 
     def _intake(self, tenant: str) -> TenantIntake:
         services = self._tenants.get(tenant)
         if services is None:  # erased meanwhile: what is left is the platform's
             services = self._tenants.default
         return services.intake
-
-
-def _sum(results: list[IntakeResult]) -> IntakeResult:
-    return IntakeResult(
-        stored=sum(r.stored for r in results),
-        duplicates=sum(r.duplicates for r in results),
-        statuses=sum(r.statuses for r in results),
-        status_duplicates=sum(r.status_duplicates for r in results),
-        others=sum(r.others for r in results),
-        queued=sum(r.queued for r in results),
-    )

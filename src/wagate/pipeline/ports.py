@@ -80,6 +80,18 @@ class IntakeResult:
     queued: int = 0
 
 
+def sum_results(results: Sequence[IntakeResult]) -> IntakeResult:
+    """One delivery stored in parts (per tenant, per batch of rows): the parts' sum."""
+    return IntakeResult(
+        stored=sum(r.stored for r in results),
+        duplicates=sum(r.duplicates for r in results),
+        statuses=sum(r.statuses for r in results),
+        status_duplicates=sum(r.status_duplicates for r in results),
+        others=sum(r.others for r in results),
+        queued=sum(r.queued for r in results),
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
     contact_id: int

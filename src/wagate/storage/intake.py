@@ -24,18 +24,16 @@ from wagate.domain.messages import (
     WebhookBatch,
 )
 from wagate.domain.outbound import Cause, OutboundStatus, sources
-from wagate.pipeline.ports import IntakeResult
+from wagate.pipeline.ports import IntakeResult, sum_results
 from wagate.providers.payload import clean_tree
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.intake_guard import (
-    only_answerable,
     row_refused,
     set_aside,
     storable,
-    sum_results,
 )
 from wagate.storage.queue import insert_job_sql
 from wagate.storage.statuses import EMAIL_DUE, EMAIL_SKIPPED, guard
@@ -141,18 +139,16 @@ class IntakeStore:
         indexer: Indexer,
         tenant: str,
         *,
-        meta_channel: str | None = None,
         email_fallback: bool = False,
     ) -> None:
-        """`meta_channel`: the configured Meta phone number id; messages a signed webhook
-        addresses to another number are stored as flagged events (`intake_guard`).
-        `email_fallback`: whether failures reported later are e-mailed (OU4); without a mail
-        server they are marked skipped, as the worker marks its own, never left pending."""
+        """The batch is this tenant's: routing (`pipeline.inbound_routing`) has already turned
+        messages to numbers nobody owns into flagged events. `email_fallback`: whether
+        failures reported later are e-mailed (OU4); without a mail server they are marked
+        skipped, as the worker marks its own, never left pending."""
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
-        self._meta_channel = meta_channel
         self._email_fallback = email_fallback
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
@@ -163,7 +159,6 @@ class IntakeStore:
         sealed raw payload: one bad part never costs the good ones. Only an error of the
         database itself (connection, capacity) propagates, for a 503.
         """
-        batch = only_answerable(batch, self._meta_channel)
         parts = len(batch.messages) + len(batch.statuses) + len(batch.others)
         if parts > _INLINE_PARTS:
             # Sealing thousands of parts takes long enough to delay every other request.

@@ -15,11 +15,8 @@ import structlog
 from wagate.domain.messages import (
     InboundMessage,
     OtherEvent,
-    Provider,
     StatusUpdate,
-    WebhookBatch,
 )
-from wagate.pipeline.ports import IntakeResult
 from wagate.providers.payload import clean, stable_digest
 
 log = structlog.get_logger(__name__)
@@ -46,44 +43,4 @@ def set_aside(part: InboundMessage | StatusUpdate | OtherEvent, kind: str, key: 
         field_name=f"refused_{kind}",
         dedup_key=stable_digest("refused", kind, key, part.raw),
         raw={"raw": part.raw},
-    )
-
-
-def only_answerable(batch: WebhookBatch, meta_channel: str | None) -> WebhookBatch:
-    """`batch` with Meta messages addressed to any number but `meta_channel` turned into
-    flagged `unknown_channel_message` events: a reply would go out from that number with our
-    token. Unchanged when no Meta number is configured."""
-    if meta_channel is None:
-        return batch
-    foreign = [
-        m for m in batch.messages if m.provider is Provider.META and m.channel_id != meta_channel
-    ]
-    if not foreign:
-        return batch
-    log.warning("intake.unknown_channel", provider="meta", messages=len(foreign))
-    flagged = tuple(
-        OtherEvent(
-            provider=m.provider,
-            channel_id=m.channel_id,
-            field_name="unknown_channel_message",
-            dedup_key=stable_digest("unknown_channel", m.channel_id, m.message_id),
-            raw=m.raw,
-        )
-        for m in foreign
-    )
-    return WebhookBatch(
-        messages=tuple(m for m in batch.messages if m not in foreign),
-        statuses=batch.statuses,
-        others=batch.others + flagged,
-    )
-
-
-def sum_results(results: list[IntakeResult]) -> IntakeResult:
-    return IntakeResult(
-        stored=sum(r.stored for r in results),
-        duplicates=sum(r.duplicates for r in results),
-        statuses=sum(r.statuses for r in results),
-        status_duplicates=sum(r.status_duplicates for r in results),
-        others=sum(r.others for r in results),
-        queued=sum(r.queued for r in results),
     )

@@ -59,13 +59,7 @@ def find_pii(
     extra_names = tuple(s.value for s in extra if s.kind is EntityType.NAMA)
     return resolve(
         chain(
-            find_emails(text),
-            find_npwps(text),
-            find_niks(text),
-            find_phones(text),
-            find_accounts(text),
-            find_identifiers(text),
-            find_birth_dates(text),
+            _structured(text),
             find_addresses(text),
             find_names(text, known_names),
             extra,
@@ -79,14 +73,17 @@ def find_structured_pii(text: str) -> list[Span]:
     numbers, bank accounts, other identifiers, birth dates. For the firm's own documents
     (knowledge-base passages): the name and address heuristics read chat, and in a legal guide
     they take headings ("Cerai Gugat dan Cerai Talak") for people."""
-    return resolve(
-        chain(
-            find_emails(text),
-            find_npwps(text),
-            find_niks(text),
-            find_phones(text),
-            find_accounts(text),
-            find_identifiers(text),
-            find_birth_dates(text),
-        )
+    return resolve(_structured(text))
+
+
+def _structured(text: str) -> Iterator[Span]:
+    """The proposals of every recogniser that needs no cue from the conversation."""
+    return chain(
+        find_emails(text),
+        find_npwps(text),
+        find_niks(text),
+        find_phones(text),
+        find_accounts(text),
+        find_identifiers(text),
+        find_birth_dates(text),
     )
