@@ -139,9 +139,7 @@ class _Store:
         self.loop = asyncio.new_event_loop()
         self.database = Database(url, pool_size=2)
         self.loop.run_until_complete(self.database.open())
-        self.store = IntakeStore(
-            self.database, AesGcmSealer(ring), BlindIndex(ring), "default"
-        )
+        self.store = IntakeStore(self.database, AesGcmSealer(ring), BlindIndex(ring), "default")
 
     def put(self, batch: WebhookBatch) -> None:
         self.loop.run_until_complete(
