@@ -259,17 +259,32 @@ async def _retain_forever(services: WorkerServices) -> None:
         await asyncio.sleep(RETENTION_EVERY.total_seconds())
 
 
+CREDENTIAL_CHECKS_AT_ONCE = 8
+
+
 async def check_credentials_once(services: WorkerServices) -> dict[str, str]:
     """OU7: ask each tenant's providers whether its tokens work; a refused token degrades
     that tenant's channel only, a valid one ends a degraded state. Sends nothing. Results
     are keyed `tenant/provider`."""
     results: dict[str, str] = {}
-    for tenant, scope in services.tenants.served():
-        if not tenant.answers:
-            continue
-        for provider, check in (await _check_tenant(services, scope)).items():
-            results[f"{tenant.id}/{provider}"] = check
-    return results
+    # Several tenants at once (each a provider round trip or two): 200 tenants' checks at
+    # start-up must not take minutes while their first messages arrive.
+    gate = asyncio.Semaphore(CREDENTIAL_CHECKS_AT_ONCE)
+
+    async def check(tenant_id: str, scope: TenantServices) -> None:
+        async with gate:
+            try:
+                checked = await _check_tenant(services, scope)
+            except Exception as exc:  # one tenant's failure must not hide the others' checks
+                log.error("credentials.check_failed", tenant=tenant_id, error=type(exc).__name__)
+                return
+            for provider, outcome in checked.items():
+                results[f"{tenant_id}/{provider}"] = outcome
+
+    await asyncio.gather(
+        *(check(tenant.id, scope) for tenant, scope in services.tenants.served() if tenant.answers)
+    )
+    return dict(sorted(results.items()))
 
 
 async def _check_tenant(services: WorkerServices, scope: TenantServices) -> dict[str, str]:
