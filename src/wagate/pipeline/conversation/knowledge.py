@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from wagate.domain.chat import ChatTurn, Role
 from wagate.domain.knowledge import Passage, sources_line
+from wagate.domain.small_talk import is_small_talk
 from wagate.pipeline.ports import KnowledgeSearch
 
 DEFAULT_DECLINE_TEXT = (
@@ -66,6 +67,8 @@ class ConsultKnowledge:
             passages = await self.knowledge.search(follow_up, limit=self.policy.passages)
         if passages:
             return Retrieval(passages=passages[: self.policy.passages])
+        if is_small_talk(question):
+            return NOTHING  # a greeting or thanks: answered as always, never declined
         return Retrieval(declined=await self._strict())
 
     async def _strict(self) -> bool:

@@ -1,0 +1,49 @@
+"""Small talk is answered, never declined (AI3): a strict knowledge base declines questions
+its documents do not cover, not "halo, apa kabar?" (the sandbox's first message)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagate.domain.small_talk import is_small_talk
+from wagate.pipeline.conversation.knowledge import ConsultKnowledge, KnowledgePolicy
+from wagate.testing.knowledge import MemoryKnowledgeBase
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Halo, apa kabar?",
+        "terima kasih ya",
+        "ok siap",
+        "Selamat pagi",
+        "P",
+        "makasih banyak kak",
+        "Assalamualaikum",
+        "matur suwun",
+        "hallo min",
+    ],
+)
+def test_greetings_thanks_and_acknowledgements_are_small_talk(message: str) -> None:
+    assert is_small_talk(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "harga bitcoin berapa",
+        "cara cerai gmn",
+        "resep rendang yang enak",
+        "halo, sy mau tanya soal warisan",
+    ],
+)
+def test_a_message_with_a_subject_is_not(message: str) -> None:
+    assert not is_small_talk(message)
+
+
+async def test_strict_declines_an_uncovered_question_but_not_a_greeting() -> None:
+    base = MemoryKnowledgeBase()
+    base.add_text("Panduan Perceraian", "# Cerai\n\nCerai gugat diajukan istri ke pengadilan.")
+    consult = ConsultKnowledge(knowledge=base, policy=KnowledgePolicy(strict=True))
+    assert (await consult("halo, apa kabar?")).declined is False
+    assert (await consult("harga bitcoin hari ini berapa")).declined is True
