@@ -101,3 +101,13 @@ def test_a_long_story_keeps_its_most_topical_words_in_order() -> None:
     assert len(words) == MAX_QUESTION_WORDS
     assert words[-2:] == ["talak", "somasi"] and "kemarin" not in words
     assert question_words("cerai gmn caranya") == ["cerai"]
+
+
+def test_only_the_longest_non_words_get_a_fuzzy_look_up() -> None:
+    from wagate.storage.knowledge import MAX_FUZZY, _worth_a_fuzzy_look_up
+
+    words = ["percerain", "cuaca", "ngajuke", "sakdurunge", "pirang", "tahun", "arp", "ngabarin"]
+    fuzzy = dict(zip(words, _worth_a_fuzzy_look_up(words), strict=True))
+    assert sum(fuzzy.values()) == MAX_FUZZY == 3
+    assert fuzzy["sakdurunge"] and fuzzy["percerain"] and fuzzy["ngabarin"]
+    assert not fuzzy["cuaca"] and not fuzzy["tahun"] and not fuzzy["arp"]  # words, too short

@@ -18,9 +18,9 @@ bound to the transaction's tenant like the policies; see 0009 for why). What cha
 * Candidates are selected by the rarest lexemes only, while the chunks they select stay
   within `p_budget` (a story names ten words that each select thousands of chunks; its
   rarest ones find the chunk that answers it); when even the rarest finds more, by the
-  chunks holding it and one of the others; when no lexeme is selective, by the chunks
-  holding all of them (not every chunk holding any). Sorting runs in memory (`work_mem`).
-  A long story at 20,000 chunks: 75 ms → 4 ms.
+  chunks holding it and one of the others (a lone word: in a heading); when no lexeme is
+  selective, by the chunks holding all of them (not every chunk holding any). Sorting runs
+  in memory (`work_mem`). A long story at 20,000 chunks: 75 ms → 4 ms.
 
 Revision ID: 0010_knowledge_search_scope
 Revises: 0009_knowledge
@@ -104,14 +104,16 @@ AS $search$
         FROM weighted WHERE selective
     ), picked AS (  -- the rarest lexemes select while the chunks they find stay within
                     -- p_budget; when even the rarest finds more, the chunks holding it and
-                    -- one of the others; when none is selective, the chunks holding them all.
+                    -- one of the others (or, the only word, in a heading); when none is
+                    -- selective, the chunks holding them all.
                     -- All of the lexemes score.
       SELECT coalesce(
                (SELECT string_agg(quote_literal(lexeme), ' | ') FROM ranked
                  WHERE found <= p_budget),
                (SELECT quote_literal(lexeme) || coalesce(
                          ' & (' || (SELECT string_agg(quote_literal(o.lexeme), ' | ')
-                                      FROM weighted o WHERE o.lexeme <> r.lexeme) || ')', '')
+                                      FROM weighted o WHERE o.lexeme <> r.lexeme) || ')',
+                         ':' || 'A')  -- the only word: in the title or section path
                   FROM ranked r WHERE rank = 1),
                (SELECT string_agg(quote_literal(lexeme), ' & ') FROM weighted)
              )::tsquery AS q
