@@ -30,7 +30,7 @@ Exit status: 0; with --check, 2 when a goal is missed. --errors lists every miss
 labelled document and section, what came first).
 
     .venv/bin/python benchmarks/kb_eval.py [--database-url URL] [--chunks 20000] [--rounds 3]
-        [--json out.json] [--errors] [--check]
+        [--json out.json] [--errors] [--check] [--questions kb_data/holdout2.jsonl]
 """
 
 from __future__ import annotations
@@ -314,7 +314,7 @@ def print_errors(run: Run) -> None:
 
 
 async def evaluate(app_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    questions = load_questions(QUESTIONS)
+    questions = load_questions(args.questions)
     database = Database(app_url, pool_size=4)
     await database.open()
     try:
@@ -398,6 +398,9 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, default=20_000, help="chunks loaded for latency")
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the questions")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument(
+        "--questions", type=Path, default=QUESTIONS, help="questions file (JSON lines)"
+    )
     parser.add_argument("--errors", action="store_true", help="list every miss")
     parser.add_argument("--check", action="store_true", help="exit 2 when a goal is missed")
     args = parser.parse_args()

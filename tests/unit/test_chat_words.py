@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from wagate.domain.chat_words import GENERIC, STOPWORDS, content_words, fold, normalise
+from wagate.domain.chat_words import (
+    EVERYDAY_TOPIC,
+    FAMILIAR_TOPIC,
+    GENERIC,
+    SHARED_TOPIC,
+    STOPWORDS,
+    content_words,
+    derived_from,
+    fold,
+    is_dictionary_word,
+    normalise,
+    topic_weight,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,3 +65,30 @@ def test_a_possessive_on_a_chat_word_is_seen_through() -> None:
     assert normalise("bojoku wes lungo") == "suami istri sudah lungo"
     assert normalise("duwitmu") == "uang"
     assert normalise("anaknya") == "anaknya"  # not a chat word: the stemmer handles it
+
+
+def test_topic_weight_says_how_much_a_word_tells_about_the_topic() -> None:
+    assert topic_weight("tahun") == topic_weight("jutaan") == topic_weight("2026") == 0
+    assert topic_weight("anak") == topic_weight("tiket") == EVERYDAY_TOPIC  # common roots
+    assert topic_weight("penahanan") == FAMILIAR_TOPIC  # an affixed form of "tahan"
+    assert topic_weight("syaratnya") == topic_weight("syarat")  # a possessive adds nothing
+    assert topic_weight("talak") == topic_weight("somasi") == 1.0  # rare or no tier word
+    assert 0 < EVERYDAY_TOPIC < SHARED_TOPIC <= FAMILIAR_TOPIC < 1
+
+
+def test_real_words_are_told_from_typos_and_chat_forms() -> None:
+    assert is_dictionary_word("paspor") and is_dictionary_word("kereta")
+    assert not is_dictionary_word("percerain") and not is_dictionary_word("ngabarin")
+    assert derived_from("perceraian") == "cerai"
+    assert derived_from("anak") is None
+
+
+def test_everyday_words_are_rewritten_to_the_forms_documents_use() -> None:
+    assert content_words("mantan sy gk ngebolehin ketemu anak") == [
+        "mantan",
+        "bekas",
+        "ngebolehin",
+        "bertemu",
+        "anak",
+    ]
+    assert "berdamai" in content_words("bs damai aja gk?")  # the stemmer cuts "damai" short

@@ -5,16 +5,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from wagate.storage.knowledge import MIN_COVERAGE, STRONG_MATCH, fuse, in_scope
+from wagate.storage.knowledge import (
+    EVIDENCE_BESIDE_FOREIGN_WORDS,
+    MAX_QUESTION_WORDS,
+    MIN_COVERAGE,
+    SPREAD_DOCUMENTS,
+    STRONG_MATCH,
+    UNKNOWN_OTHER_WORD,
+    fuse,
+    in_scope,
+    question_words,
+    unknown_share,
+)
+
+ABSENT = 10.0  # the IDF of a word no chunk holds
 
 
-def row(specific: float, count: int = 1, *, topic: float = 4.0, unknown: int = 0) -> dict[str, Any]:
+def row(
+    topic: float,
+    count: float = 1.0,
+    *,
+    question: float = 4.0,
+    unknown: tuple[str, ...] = (),
+    document: int = 1,
+) -> dict[str, Any]:
+    """A candidate chunk as the search function returns it: the topic weight it holds, how
+    many topic words, and (the same on every row) the question's known topic weight and its
+    words the documents do not know ("word>?")."""
     return {
-        "specific": specific,
-        "specific_count": count,
-        "specific_weight": topic,
-        "mean_weight": 2.0,
-        "unknown_words": unknown,
+        "topic": topic,
+        "topic_count": count,
+        "topic_weight": question,
+        "absent_weight": ABSENT,
+        "matches": [f"{w}>?" for w in unknown],
+        "document_id": document,
     }
 
 
@@ -28,14 +52,62 @@ def test_fusion_rewards_agreement_and_is_deterministic() -> None:
 
 
 def test_a_question_is_in_scope_when_a_chunk_holds_enough_of_its_topic() -> None:
-    assert in_scope([row(specific=4.0)])
-    assert in_scope([row(specific=0.5), row(specific=MIN_COVERAGE * 4.0)])  # any candidate
-    assert not in_scope([row(specific=MIN_COVERAGE * 4.0 - 0.01)])
-    assert not in_scope([row(specific=0.0, count=0, topic=0.0)])  # only everyday words
+    assert in_scope([row(topic=4.0)])
+    assert in_scope([row(topic=0.5, document=1), row(topic=MIN_COVERAGE * 4.0, document=2)])
+    assert not in_scope([row(topic=MIN_COVERAGE * 4.0 - 0.01)])
+    assert not in_scope([row(topic=0.0, count=0, question=0.0)])  # only everyday words
     assert not in_scope([])
 
 
-def test_unknown_topic_words_dilute_and_a_long_story_is_rescued_by_many_matches() -> None:
-    assert in_scope([row(specific=2.0, topic=2.0)])
-    assert not in_scope([row(specific=2.0, topic=2.0, unknown=6)])  # 2 / (2 + 6·0.5·2)
-    assert in_scope([row(specific=2.0, count=STRONG_MATCH, topic=2.0, unknown=6)])
+def test_a_real_word_the_documents_lack_counts_more_than_a_typo_or_chat_form() -> None:
+    assert unknown_share("paspor") > unknown_share("ngabarin") > 0  # real word, chat form
+    assert unknown_share("tahun") == 0  # an everyday word says nothing either way
+    assert unknown_share("xqzv") == UNKNOWN_OTHER_WORD  # no word at all
+    # "cara daftar merek ... paten": the two real words it names outweigh the one it shares
+    assert not in_scope([row(topic=2.0, count=0.7, question=2.0, unknown=("paten", "saham"))])
+    # the same match beside typos and chat forms is in scope
+    assert in_scope([row(topic=2.0, count=0.7, question=2.0, unknown=("ngabarin", "malem"))])
+
+
+def test_naming_foreign_things_needs_more_topic_words_in_the_matching_chunk() -> None:
+    one, two = EVIDENCE_BESIDE_FOREIGN_WORDS[1], EVIDENCE_BESIDE_FOREIGN_WORDS[2]
+    # a chunk holding only "anak" (0.35), for a question that also names "obat": declined
+    assert not in_scope([row(topic=9.0, count=0.35, question=9.0, unknown=("obat",))])
+    assert in_scope([row(topic=90.0, count=one, question=90.0, unknown=("obat",))])
+    assert not in_scope(
+        [row(topic=90.0, count=two - 0.1, question=90.0, unknown=("obat", "batuk"))]
+    )
+
+
+def test_evidence_tied_across_many_documents_is_no_evidence() -> None:
+    spread = [row(topic=4.0, document=d) for d in range(SPREAD_DOCUMENTS + 1)]
+    assert not in_scope(spread)
+    assert in_scope(spread[:SPREAD_DOCUMENTS])
+    assert in_scope([*spread[:2], *(row(topic=1.0, document=d) for d in range(3, 30))])
+
+
+def test_a_long_story_is_rescued_by_many_matches() -> None:
+    words = ("ngatain", "malem", "ngapain", "temennya", "nyetop", "nunjukin", "pinjem")
+    assert not in_scope([row(topic=2.0, question=2.0, unknown=words * 9)])
+    assert in_scope([row(topic=2.0, count=STRONG_MATCH, question=2.0, unknown=words * 9)])
+
+
+def test_a_long_story_keeps_its_most_topical_words_in_order() -> None:
+    everyday = (  # common Indonesian words: they name no topic of their own
+        "anak tanah surat uang bayar barang toko motor mobil sekolah dokter kantor data kerja"
+        " usaha pajak obat makan main cocok tiket jadwal daftar hak istri suami foto kunci lupa"
+    )
+    words = question_words(f"kemarin {everyday} talak somasi")
+    assert len(words) == MAX_QUESTION_WORDS
+    assert words[-2:] == ["talak", "somasi"] and "kemarin" not in words
+    assert question_words("cerai gmn caranya") == ["cerai"]
+
+
+def test_only_the_longest_non_words_get_a_fuzzy_look_up() -> None:
+    from wagate.storage.knowledge import MAX_FUZZY, _worth_a_fuzzy_look_up
+
+    words = ["percerain", "cuaca", "ngajuke", "sakdurunge", "pirang", "tahun", "arp", "ngabarin"]
+    fuzzy = dict(zip(words, _worth_a_fuzzy_look_up(words), strict=True))
+    assert sum(fuzzy.values()) == MAX_FUZZY == 3
+    assert fuzzy["sakdurunge"] and fuzzy["percerain"] and fuzzy["ngabarin"]
+    assert not fuzzy["cuaca"] and not fuzzy["tahun"] and not fuzzy["arp"]  # words, too short

@@ -10,13 +10,21 @@ so full-text search and trigram similarity compare like with like.
 `content_words` then drops the words that say nothing about the topic (question words,
 pronouns, politeness, fillers): they would otherwise match every chunk of every document.
 
-Pure: standard library only.
+`topic_weight` says how much a word tells about a question's topic: nothing for everyday
+words (`GENERIC`, numbers), little for words common in everyday Indonesian ("anak", "jam",
+"tiket", "daftar": the wordfreq tiers of `domain.privacy.data.words`), fully for the rest
+("cerai", "pesangon" is common but "somasi", "girik" are not in the tiers at all).
+`is_dictionary_word` tells a real word ("cuaca", "paspor") from a typo or chat form.
+
+Pure: the standard library and the domain's word lists only.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from wagate.domain.privacy.data.words import COMMON, RARE_ROOTS, SHARED
 
 # Chat abbreviations and colloquial forms → the standard word. Keys are lower case. Kept to
 # forms that are unambiguous in a question to a law office. Where a colloquial word is also a
@@ -91,6 +99,10 @@ ABBREVIATIONS: dict[str, str] = {
     "tarif": "tarif biaya", "ongkos": "ongkos biaya", "thr": "thr tunjangan hari raya",
     "cuma2": "gratis", "gratisan": "gratis", "selingkuh": "selingkuh zina",
     "ngontrak": "sewa", "nyewa": "sewa", "kos": "sewa",
+    # everyday words beside the formal ones documents use (and the stemmer's "damai" → "dama"
+    # while "berdamai" → "damai")
+    "ketemu": "bertemu", "ketemuan": "bertemu", "mantan": "mantan bekas",
+    "kasus": "kasus perkara", "damai": "berdamai", "mediasiin": "mediasi",
 }
 # fmt: on
 
@@ -169,3 +181,84 @@ def content_words(text: str) -> list[str]:
         if phrase not in seen:
             seen.append(phrase)
     return seen
+
+
+# How much a word tells about the topic (see the module docstring). Words of the COMMON tier
+# (Zipf >= 4.9, or an everyday word's inflected form) are what any question says; the SHARED
+# tier (Zipf 4.3-4.9) is between; everything rarer, or not in the tiers, names a topic.
+EVERYDAY_TOPIC = 0.35
+FAMILIAR_TOPIC = 0.7
+SHARED_TOPIC = 0.5
+_SUFFIXES = ("nya", "an", "ku", "mu", "kan")
+
+
+def is_generic(word: str) -> bool:
+    """An everyday word of `GENERIC` (or one with a suffix: "jutaan", "bulannya"), or a number."""
+    if word.isdigit() or word in GENERIC:
+        return True
+    return any(word.endswith(s) and word[: -len(s)] in GENERIC for s in _SUFFIXES)
+
+
+def topic_weight(word: str) -> float:
+    """0 for everyday words, `EVERYDAY_TOPIC` for common Indonesian root words ("anak",
+    "tiket", "polisi"), `FAMILIAR_TOPIC` for fairly common roots and for the affixed forms the
+    COMMON tier also holds ("penahanan", "tersangka": it takes them from Zipf 2.5), 1 for the
+    rest (rare words, terms, names, foreign words)."""
+    if is_generic(word):
+        return 0.0
+    base = word.removesuffix("nya")  # a possessive says nothing new: "syaratnya" is "syarat"
+    if base != word and is_dictionary_word(base):
+        return topic_weight(base)
+    if word in COMMON:
+        return FAMILIAR_TOPIC if derived_from(word) else EVERYDAY_TOPIC
+    if word in SHARED:
+        return SHARED_TOPIC
+    return 1.0
+
+
+# Indonesian affixes: (prefix, what a nasal prefix replaced) and suffixes, longest first.
+_PREFIXES = (
+    ("meng", "k"),
+    ("peng", "k"),
+    ("meny", "s"),
+    ("peny", "s"),
+    ("mem", "p"),
+    ("pem", "p"),
+    ("men", "t"),
+    ("pen", "t"),
+    ("meng", ""),
+    ("peng", ""),
+    ("mem", ""),
+    ("pem", ""),
+    ("men", ""),
+    ("pen", ""),
+    ("ber", ""),
+    ("ter", ""),
+    ("per", ""),
+    ("me", ""),
+    ("pe", ""),
+    ("di", ""),
+    ("ke", ""),
+    ("se", ""),
+    ("", ""),
+)
+_AFFIX_SUFFIXES = ("kannya", "annya", "nya", "kan", "an", "i", "")
+
+
+def derived_from(word: str) -> str | None:
+    """The tier word `word` is an affixed form of ("penahanan" → "tahan"), or None."""
+    for prefix, restored in _PREFIXES:
+        if not word.startswith(prefix):
+            continue
+        for suffix in _AFFIX_SUFFIXES:
+            if not (prefix or suffix) or not word.endswith(suffix):
+                continue
+            stem = restored + word[len(prefix) : len(word) - len(suffix)]
+            if len(stem) >= 3 and stem != word and is_dictionary_word(stem):
+                return stem
+    return None
+
+
+def is_dictionary_word(word: str) -> bool:
+    """A word of the Indonesian frequency tiers: real, so not a misspelling of another."""
+    return word in COMMON or word in SHARED or word in RARE_ROOTS
