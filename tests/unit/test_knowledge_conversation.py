@@ -9,7 +9,13 @@ import re
 import pytest
 
 from tests.unit.test_converse import World, world
-from wagate.assistants.offline import DEFAULT_MESSAGE, INTRO, OfflineAssistant, answer_from
+from wagate.assistants.offline import (
+    DEFAULT_MESSAGE,
+    GREETING,
+    INTRO,
+    OfflineAssistant,
+    answer_from,
+)
 from wagate.domain.chat import ChatTurn, Role
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_context import OPENING, read_references, references_block
@@ -231,10 +237,20 @@ async def test_the_offline_assistant_without_passages_says_it_is_not_configured(
     reply = await OfflineAssistant().reply(
         [
             ChatTurn(role=Role.SYSTEM, content="Anda asisten."),
-            ChatTurn(role=Role.USER, content="halo"),
+            ChatTurn(role=Role.USER, content="tolong hitungkan pajak mobil saya"),
         ]
     )
     assert reply.text == DEFAULT_MESSAGE and reply.model == "offline"
+
+
+async def test_the_offline_assistant_greets_a_greeting() -> None:
+    reply = await OfflineAssistant().reply(
+        [
+            ChatTurn(role=Role.SYSTEM, content="Anda asisten."),
+            ChatTurn(role=Role.USER, content="halo"),
+        ]
+    )
+    assert reply.text == GREETING
 
 
 def test_a_long_passage_is_trimmed_to_the_sentences_about_the_question() -> None:

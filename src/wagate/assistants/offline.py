@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from wagate.domain.chat import AssistantReply, ChatTurn, Role
 from wagate.domain.knowledge_context import Reference, read_references
+from wagate.domain.small_talk import is_small_talk
 
 OFFLINE_MODEL = "offline"
 
@@ -30,6 +31,11 @@ MAX_ANSWER_CHARS = 900
 SECOND_PASSAGE_MIN_OVERLAP = 2
 
 INTRO = "Berdasarkan dokumen kami:"
+
+GREETING = (
+    "Halo! Saya asisten otomatis kami. Silakan tulis pertanyaan Anda; saya menjawab dari "
+    "dokumen panduan kami, dan petugas kami membantu bila dokumen belum membahasnya."
+)
 
 _WORD = re.compile(r"[0-9a-zA-Z\u00c0-\u024f]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -147,7 +153,9 @@ class OfflineAssistant:
         references = _references(turns)
         question = next((t.content for t in reversed(turns) if t.role is Role.USER), "")
         if not references:
-            return AssistantReply(text=self._message, model=OFFLINE_MODEL)
+            # A greeting or thanks gets a greeting back, not "the AI is not configured".
+            text = GREETING if question and is_small_talk(question) else self._message
+            return AssistantReply(text=text, model=OFFLINE_MODEL)
         return AssistantReply(text=answer_from(references, question), model=OFFLINE_MODEL)
 
     async def aclose(self) -> None:

@@ -20,7 +20,6 @@ import uvicorn
 from pydantic import SecretStr
 
 from wagate.fakes.meta import FakeGraphApi
-from wagate.fakes.openai import FakeOpenAI
 from wagate.sample_knowledge import sample_documents
 from wagate.settings import Settings
 from wagate.web.server import QuietServer
@@ -56,7 +55,6 @@ class Sandbox:
         self._data_dir = data_dir
         self._servers: list[tuple[QuietServer, asyncio.Task[None]]] = []
         self.graph: FakeGraphApi | None = None
-        self.ai: FakeOpenAI | None = None
 
     async def _serve(self, app: Any, name: str) -> int:
         port = free_port()
@@ -86,16 +84,9 @@ class Sandbox:
             "gateway_port": gateway_port,
             "debounce_seconds": settings.debounce_seconds,
         }
-        if not settings.ai_configured:
-            # A real AI endpoint, if configured, is kept: the sandbox replaces WhatsApp only.
-            self.ai = FakeOpenAI()
-            ai_port = await self._serve(self.ai.app, "sandbox-ai")
-            details["ai_url"] = f"http://127.0.0.1:{ai_port}/v1"
-            update |= {
-                "ai_base_url": details["ai_url"],
-                "ai_model": "sandbox-echo",
-                "ai_api_key": SecretStr("sandbox"),
-            }
+        # The assistant is not faked: without AI_BASE_URL the offline assistant answers from
+        # the knowledge base (the sample one, in an empty KB_DIR), so the first question gets
+        # a real answer; a configured AI endpoint is used as it is.
         self._data_dir.mkdir(parents=True, exist_ok=True)
         details["knowledge"] = str(seed_knowledge(settings.knowledge_dir))
         path = self._data_dir / SANDBOX_FILE
@@ -103,10 +94,10 @@ class Sandbox:
         path.chmod(0o600)
         log.warning(
             "sandbox.started",
-            banner="SANDBOX MODE: no provider credentials. WhatsApp (and the AI, unless "
-            "AI_BASE_URL is set) are built-in fakes. Try it: `wagate chat` in another terminal.",
+            banner="SANDBOX MODE: no provider credentials. WhatsApp is a built-in fake; without "
+            "AI_BASE_URL answers come from the knowledge base (a sample one in an empty KB_DIR). "
+            "Try it: `wagate chat` in another terminal.",
             fake_graph_api=details["fake_url"],
-            fake_ai=details.get("ai_url"),
             details_file=str(path.resolve()),
         )
         return settings.model_copy(
