@@ -468,6 +468,38 @@ def test_tenants_are_managed_from_the_command_line_too(platform: Gateway) -> Non
     assert '"status": "disabled"' in wagate("tenants", "show", "firm-d").stdout
     issued = wagate("tenants", "token", "firm-d", "--name", "cli")
     assert issued.returncode == 0 and '"token": "wgt_' in issued.stdout
+    # Any operator command acts for the tenant named before it, and only for it.
+    account = subprocess.run(
+        [sys.executable, "-m", "wagate", "--tenant", "firm-a", "accounts", "add", "cli-firm-a"],
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert account.returncode == 0, account.stderr
+    firm_a_accounts = subprocess.run(
+        [sys.executable, "-m", "wagate", "--tenant", "firm-a", "accounts", "list"],
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    default_accounts = subprocess.run(
+        [sys.executable, "-m", "wagate", "accounts", "list"],
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    assert "cli-firm-a" in firm_a_accounts and "cli-firm-a" not in default_accounts
+    nobody = subprocess.run(
+        [sys.executable, "-m", "wagate", "--tenant", "nobody", "accounts", "list"],
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert nobody.returncode == 1 and "does not exist" in nobody.stderr
     refused = wagate("tenants", "erase", "firm-d")
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert wagate("tenants", "erase", "default", "--yes").returncode == 1
