@@ -14,22 +14,12 @@ from pydantic import BaseModel, Field, field_validator
 
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
+from wagate.domain.text import storable_text
 from wagate.pipeline.operator import Conflict, NotFound, OperatorError
 from wagate.web.api import MAX_OFFSET
 from wagate.web.scope import Caller
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
-
-
-def _storable_text(text: str) -> bool:
-    """PostgreSQL's text holds neither NUL nor a lone surrogate (not encodable as UTF-8)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _storable(value: Any) -> Any:
@@ -40,7 +30,7 @@ def _storable(value: Any) -> Any:
         texts = [*value.keys(), *value.values()]
     else:
         texts = [value]
-    if any(isinstance(t, str) and not _storable_text(t) for t in texts):
+    if any(isinstance(t, str) and not storable_text(t) for t in texts):
         raise ValueError("contains a character that cannot be stored (NUL or lone surrogate)")
     return value
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wagate.domain.knowledge import Passage
+from wagate.domain.text import storable_text
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import NotFound, Rejected
 from wagate.pipeline.operator.recorder import Recorder
@@ -20,17 +21,6 @@ MAX_SEARCH_LIMIT = 50
 NO_KNOWLEDGE_BASE = "this gateway has no knowledge base for the tenant"
 
 
-def _storable(text: str) -> bool:
-    """PostgreSQL's text holds neither NUL nor a lone surrogate (not encodable as UTF-8)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _title(title: str | None) -> str | None:
     if title is None:
         return None
@@ -39,7 +29,7 @@ def _title(title: str | None) -> str | None:
         return None
     if len(title) > MAX_TITLE_CHARS:
         raise Rejected(f"a title has at most {MAX_TITLE_CHARS} characters")
-    if not _storable(title):
+    if not storable_text(title):
         raise Rejected("a title cannot hold a NUL character or a lone surrogate")
     return title
 
@@ -124,7 +114,7 @@ class Knowledge:
     ) -> dict[str, Any]:
         """A file sent to the API; `name` (its file name) says what kind it is."""
         name = Path(name.replace("\\", "/")).name.strip()  # never a path the client chose
-        if not _storable(name):
+        if not storable_text(name):
             raise Rejected("a file name cannot hold a NUL character or a lone surrogate")
         if not name:
             raise Rejected("the upload needs a file name (its extension says what it is)")
@@ -166,7 +156,7 @@ class Knowledge:
             raise Rejected("ask a question to search for")
         if len(question) > MAX_QUESTION_CHARS:
             raise Rejected(f"a question has at most {MAX_QUESTION_CHARS} characters")
-        if not _storable(question):
+        if not storable_text(question):
             raise Rejected("a question cannot hold a NUL character or a lone surrogate")
         if not 1 <= limit <= MAX_SEARCH_LIMIT:
             raise Rejected(f"the limit is between 1 and {MAX_SEARCH_LIMIT}")
