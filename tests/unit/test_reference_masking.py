@@ -6,9 +6,10 @@ client's own message (found through the gateway: "cara cerai gmn" reached the AI
 
 from __future__ import annotations
 
+from wagate.assistants.offline import answer_from
 from wagate.domain.chat import ChatTurn, Role
-from wagate.domain.knowledge import Passage
-from wagate.domain.knowledge_context import references_block, split_references
+from wagate.domain.knowledge import Passage, sources_line
+from wagate.domain.knowledge_context import Reference, references_block, split_references
 from wagate.domain.messages import Provider
 from wagate.domain.privacy.masking import mask_reference
 from wagate.domain.privacy.vault import PlaceholderVault
@@ -73,3 +74,29 @@ async def test_the_clients_words_stay_theirs_and_the_conversation_learns_no_name
     assert [name.lower() for name in saved.names()] == ["siti aminah"]
     assert isinstance(answer, Answer)
     assert "Siti Aminah" in answer.text  # the echoed question comes back unmasked
+
+
+def test_the_sources_line_names_each_document_once_with_its_sections() -> None:
+    def passage(title: str, section: str) -> Passage:
+        return Passage(
+            document_id=1, source="x.md", title=title, section=section, text="t", score=1.0
+        )
+
+    line = sources_line(
+        [
+            passage("Jam Layanan", "Jam Buka Kantor"),
+            passage("Jam Layanan", "Alamat"),
+            passage("Biaya", ""),
+            passage("Ketiga", "Tidak disebut"),
+        ]
+    )
+    assert line == "Sumber: Jam Layanan, bagian Jam Buka Kantor; Alamat · Biaya"
+
+
+def test_the_offline_answer_takes_each_question_of_a_burst_to_its_own_passage() -> None:
+    hours = Reference(number=1, citation="Jam", text="Kantor buka Senin sampai Jumat pukul 8.")
+    fees = Reference(number=2, citation="Biaya", text="Biaya konsultasi pertama Rp150.000.")
+    answer = answer_from([hours, fees], "halo\njam buka kantor kapan?\nbiaya konsultasi brp?")
+    assert "Senin" in answer and "Rp150.000" in answer
+    single = answer_from([hours, fees], "jam buka kantor kapan?")
+    assert "Senin" in single and "Rp150.000" not in single

@@ -47,3 +47,12 @@ async def test_strict_declines_an_uncovered_question_but_not_a_greeting() -> Non
     consult = ConsultKnowledge(knowledge=base, policy=KnowledgePolicy(strict=True))
     assert (await consult("halo, apa kabar?")).declined is False
     assert (await consult("harga bitcoin hari ini berapa")).declined is True
+
+
+async def test_each_question_of_a_burst_is_searched_on_its_own() -> None:
+    base = MemoryKnowledgeBase(min_shared=1)
+    base.add_text("Jam", "# Jam\n\nKantor buka hari Senin sampai Jumat.")
+    base.add_text("Biaya", "# Biaya\n\nBiaya konsultasi pertama Rp100.000.")
+    consult = ConsultKnowledge(knowledge=base, policy=KnowledgePolicy(passages=3))
+    found = await consult("halo\nkantor buka kapan?\nbiaya konsultasi berapa?")
+    assert {p.title for p in found.passages} == {"Jam", "Biaya"}

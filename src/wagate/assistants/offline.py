@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from wagate.domain.chat import AssistantReply, ChatTurn, Role
+from wagate.domain.knowledge import questions_of
 from wagate.domain.knowledge_context import Reference, read_references
 from wagate.domain.small_talk import is_small_talk
 
@@ -172,7 +173,12 @@ def _references(turns: Sequence[ChatTurn]) -> list[Reference]:
 
 
 def answer_from(references: Sequence[Reference], question: str) -> str:
-    """The best reference trimmed to the question, and the runner-up when it adds to it."""
+    """The best reference trimmed to the question, and the runner-up when it adds to it. A
+    burst of several questions ("jam buka? / biaya berapa?") gets, for each question, the
+    reference that shares most words with it."""
+    per_question = _answers_per_question(references, question)
+    if per_question:
+        return "\n\n".join([INTRO, *per_question])
     asked = _stems(question)
     best = _trimmed(references[0].text, asked)
     parts = [best]
@@ -181,6 +187,25 @@ def answer_from(references: Sequence[Reference], question: str) -> str:
         if extra and len(_stems(extra) & asked) >= SECOND_PASSAGE_MIN_OVERLAP and extra != best:
             parts.append(extra)
     return "\n\n".join([INTRO, *(p for p in parts if p)])
+
+
+def _answers_per_question(references: Sequence[Reference], question: str) -> list[str]:
+    """One trimmed reference per question of a burst; [] when the burst asks one thing (or
+    its questions all point to the same reference)."""
+    parts = [p for p in questions_of(question) if _stems(p)]
+    if len(parts) < 2:
+        return []
+    chosen: list[tuple[Reference, set[str]]] = []
+    for part in parts:
+        asked = _stems(part)
+        best = max(references, key=lambda reference: len(_stems(reference.text) & asked))
+        if not _stems(best.text) & asked:
+            continue  # a greeting or a question no reference speaks to
+        if all(best is not reference for reference, _ in chosen):
+            chosen.append((best, asked))
+    if len(chosen) < 2:
+        return []
+    return [_trimmed(reference.text, asked) for reference, asked in chosen]
 
 
 def _trimmed(text: str, asked: set[str], *, budget: int = MAX_ANSWER_CHARS) -> str:

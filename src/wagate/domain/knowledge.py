@@ -7,6 +7,7 @@ came from (the file name or URL), the document's title and the section path insi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -35,12 +36,27 @@ class Passage:
 
 
 def sources_line(passages: list[Passage] | tuple[Passage, ...], *, limit: int = 2) -> str:
-    """The answer's last line: "Sumber: A, bagian 3; B" (each document once, best first)."""
-    seen: list[str] = []
+    """The answer's last line, best first, each document once with the sections used:
+    "Sumber: Panduan Perceraian, bagian Cerai Gugat; Syarat" (at most `limit` documents)."""
+    sections: dict[str, list[str]] = {}
     for passage in passages:
-        citation = passage.citation()
-        if citation not in seen:
-            seen.append(citation)
-        if len(seen) == limit:
-            break
-    return "Sumber: " + "; ".join(seen) if seen else ""
+        if passage.title not in sections:
+            if len(sections) == limit:
+                continue
+            sections[passage.title] = []
+        if passage.section and passage.section not in sections[passage.title]:
+            sections[passage.title].append(passage.section)
+    cited = [
+        f"{title}, bagian {'; '.join(parts)}" if parts else title
+        for title, parts in sections.items()
+    ]
+    return "Sumber: " + " · ".join(cited) if cited else ""
+
+
+_QUESTION_END = re.compile(r"(?<=\?)\s*|\n+")
+
+
+def questions_of(burst: str) -> list[str]:
+    """The separate questions of a burst typed in quick succession ("jam buka kapan?\nbiaya
+    berapa?"): its lines, and what ends in "?" within a line. Empty parts are dropped."""
+    return [part.strip() for part in _QUESTION_END.split(burst) if part.strip()]

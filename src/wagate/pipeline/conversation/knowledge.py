@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wagate.domain.chat import ChatTurn, Role
-from wagate.domain.knowledge import Passage, sources_line
+from wagate.domain.knowledge import Passage, questions_of, sources_line
 from wagate.domain.small_talk import is_small_talk
 from wagate.pipeline.ports import KnowledgeSearch
 
@@ -62,7 +62,7 @@ class ConsultKnowledge:
     async def __call__(self, question: str, history: Sequence[ChatTurn] = ()) -> Retrieval:
         if not question.strip():
             return NOTHING
-        passages = await self.knowledge.search(question, limit=self.policy.passages)
+        passages = await self._search(question)
         if not passages and (follow_up := _follow_up(question, history)):
             passages = await self.knowledge.search(follow_up, limit=self.policy.passages)
         if passages:
@@ -70,6 +70,21 @@ class ConsultKnowledge:
         if is_small_talk(question):
             return NOTHING  # a greeting or thanks: answered as always, never declined
         return Retrieval(declined=await self._strict())
+
+    async def _search(self, question: str) -> list[Passage]:
+        """A burst of several questions is searched question by question and the results
+        taken in turn, so the second question's document is not crowded out by the first's."""
+        limit = self.policy.passages
+        asked = [q for q in questions_of(question) if not is_small_talk(q)]
+        if len(asked) < 2:
+            return list(await self.knowledge.search(question, limit=limit))
+        found = [await self.knowledge.search(q, limit=limit) for q in asked]
+        merged: list[Passage] = []
+        for rank in range(limit):
+            for passages in found:
+                if rank < len(passages) and passages[rank] not in merged:
+                    merged.append(passages[rank])
+        return merged[: max(limit, len(asked))]
 
     async def _strict(self) -> bool:
         """Asked only when nothing was found: an empty knowledge base is not a reason to refuse
