@@ -22,7 +22,6 @@ from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
 from wagate.domain.assistant_port import Assistant
 from wagate.domain.breaker import BreakerPolicy
-from wagate.domain.capabilities import Capabilities
 from wagate.domain.consent import Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
@@ -671,25 +670,6 @@ def configuration_summary(settings: Settings, *, embedded: bool) -> dict[str, An
     }
 
 
-def configured_channels(settings: Settings) -> dict[Provider, str]:
-    """The default tenant's channel of each provider configured in the environment: Meta's
-    phone number id; Fonnte has one device."""
-    return {
-        setup.name: setup.channel_id
-        for setup in provider_catalog.configured(settings)
-        if setup.channel_id is not None
-    }
-
-
-def configured_capabilities(settings: Settings) -> dict[Provider, Capabilities]:
-    """What each configured provider's adapter declares it can do."""
-    return {
-        setup.name: setup.capabilities
-        for setup in provider_catalog.configured(settings)
-        if setup.channel_id is not None
-    }
-
-
 def breaker_policy(settings: Settings) -> BreakerPolicy:
     return BreakerPolicy(
         failures=settings.breaker_failures,
@@ -701,11 +681,6 @@ def breaker_policy(settings: Settings) -> BreakerPolicy:
         # A probe cannot take longer than the provider call's own timeout (plus slack).
         probe_timeout=timedelta(seconds=settings.provider_timeout_seconds * 2 + 5),
     )
-
-
-def provider_registry(settings: Settings) -> ProviderRegistry:
-    """The adapters of every configured provider (built-ins and plugins), built on first use."""
-    return ProviderRegistry.of(provider_catalog.configured(settings))
 
 
 def data_dir_secret(settings: Settings, name: str) -> str:

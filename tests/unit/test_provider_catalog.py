@@ -24,11 +24,11 @@ from wagate.domain.provider_port import (
     Rejected,
     WebhookRoute,
 )
+from wagate.domain.tenants import Tenant, TenantChannel
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
-from wagate.providers.registry import ProviderRegistry
 from wagate.settings import MIN_FONNTE_SECRET_LENGTH, ConfigurationError, Settings, load_settings
-from wagate.wiring import configured_capabilities, configured_channels, provider_registry
+from wagate.wiring import configured_tenant_channels, tenant_registry
 
 META = {
     "meta_app_secret": "app-secret",
@@ -53,6 +53,20 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
 
 def load(**overrides: Any) -> Settings:
     return load_settings(_env_file=None, **overrides)
+
+
+def configured_channels(settings: Settings) -> dict[Provider, str]:
+    """The default tenant's channels from the environment, as wiring lays them out."""
+    setups = provider_catalog.configured(settings)
+    return {c.provider: c.channel_id for c in configured_tenant_channels(settings, setups)}
+
+
+def configured_capabilities(settings: Settings) -> dict[Provider, Capabilities]:
+    return {
+        s.name: s.capabilities
+        for s in provider_catalog.configured(settings)
+        if s.channel_id is not None
+    }
 
 
 def test_the_built_ins_are_listed_when_configured() -> None:
@@ -178,16 +192,29 @@ def setup(name: str, channel: str = "c1", key: str = "t1") -> ProviderSetup:
     )
 
 
-async def test_the_registry_builds_adapters_per_channel_and_serves_inbound_on_the_default() -> None:
-    registry = ProviderRegistry.of([setup("echo"), setup("other", channel="x", key="t2")])
-    inbound = registry.inbound(Provider("echo"))
-    assert inbound is registry.get(Provider("echo"), "c1")
+def tenant_with(*channels: tuple[str, str, str]) -> Tenant:
+    return Tenant(
+        id="t",
+        name="t",
+        channels=tuple(
+            TenantChannel(provider=Provider(p), channel_id=c, token=k) for p, c, k in channels
+        ),
+    )
+
+
+async def test_a_tenants_registry_builds_adapters_per_channel_with_each_channels_token() -> None:
+    setups = (setup("echo"), setup("other"))
+    registry = tenant_registry(
+        setups, tenant_with(("echo", "c1", "t1"), ("echo", "c2", "t2"), ("other", "x", "t3"))
+    )
+    assert registry.default_channels == {Provider("echo"): "c1", Provider("other"): "x"}
+    first = registry.get(Provider("echo"), "c1")
+    assert first is registry.get(Provider("echo"), "c1")  # built once, reused
     second = registry.get(Provider("echo"), "c2")
-    assert isinstance(second, Adapter) and (second.channel, second.token) == ("c2", "t1")
+    assert isinstance(second, Adapter) and (second.channel, second.token) == ("c2", "t2")
+    other = registry.get(Provider("other"), "x")
+    assert isinstance(other, Adapter) and other.token == "t3"
     assert registry.get(Provider("nobody"), "c1") is None
-    assert registry.inbound(Provider("nobody")) is None
-    other = registry.inbound(Provider("other"))
-    assert isinstance(other, Adapter) and (other.channel, other.token) == ("x", "t2")
     await registry.aclose()
     assert second.closed and other.closed
 
@@ -198,7 +225,9 @@ async def test_a_replaced_token_retires_the_old_adapters_and_builds_new_ones() -
     async def source() -> dict[Provider, tuple[str, int]]:
         return versions
 
-    registry = ProviderRegistry.of([setup("echo"), setup("other")])
+    registry = tenant_registry(
+        (setup("echo"), setup("other")), tenant_with(("echo", "c1", "t1"), ("other", "c1", "t2"))
+    )
     registry.token_source = source
     old = registry.get(Provider("echo"), "c1")
     untouched = registry.get(Provider("other"), "c1")
@@ -211,12 +240,12 @@ async def test_a_replaced_token_retires_the_old_adapters_and_builds_new_ones() -
     assert isinstance(old, Adapter) and old.closed  # retired, then closed
 
 
-async def test_the_wired_registry_answers_webhooks_with_the_configured_secrets() -> None:
-    registry = provider_registry(load(**META, **FONNTE))
-    meta = registry.inbound(Provider.META)
-    fonnte = registry.inbound(Provider.FONNTE)
-    assert isinstance(meta, MetaClient) and isinstance(fonnte, FonnteClient)
+async def test_the_configured_receivers_answer_webhooks_with_the_configured_secrets() -> None:
+    setups = {s.name: s for s in provider_catalog.configured(load(**META, **FONNTE))}
+    meta, fonnte = setups[Provider.META].receiver, setups[Provider.FONNTE].receiver
+    assert meta is not None and fonnte is not None
     query = {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "7"}
     now = datetime(2031, 1, 1, tzinfo=UTC)
     assert meta.receive(InboundRequest(method="GET", query=query), now=now) == Challenge(answer="7")
-    await registry.aclose()
+    wrong = InboundRequest(method="POST", path_params={"secret": "x" * MIN_FONNTE_SECRET_LENGTH})
+    assert isinstance(fonnte.receive(wrong, now=now), Rejected)

@@ -1,16 +1,15 @@
-"""Which adapter answers for which provider channel (IN8 routing by phone_number_id), with the
-token each provider currently uses (OU7: a token replaced at run time reaches every process).
-
-Both directions go through it: the pipeline sends with `get(provider, channel)`; the web edge
-hands a webhook to `inbound(provider)`, the adapter of the provider's default channel."""
+"""One tenant's adapters, per provider channel, with the token each channel currently uses
+(OU7: a token replaced at run time reaches every process). The pipeline sends with
+`get(provider, channel)`; wiring builds one per tenant (`wiring.tenant_registry`), and a
+plugin's webhooks are verified by the default tenant's adapter of its channel."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from wagate.domain.messages import Provider
-from wagate.domain.provider_port import ProviderAdapter, ProviderSetup, WebhookReceiver
+from wagate.domain.provider_port import ProviderAdapter
 
 # (channel id, token) → adapter; the token is the configured one unless it was replaced.
 Factory = Callable[[str, str], ProviderAdapter]
@@ -43,20 +42,6 @@ class ProviderRegistry:
         self._refresh_every = refresh_every
         self._refreshed_at = float("-inf")
 
-    @classmethod
-    def of(cls, setups: Iterable[ProviderSetup]) -> ProviderRegistry:
-        """The registry of these configured providers (a later name replaces an earlier one)."""
-        listed = {setup.name: setup for setup in setups}
-        return cls(
-            {name: setup.connect for name, setup in listed.items()},
-            {name: setup.token for name, setup in listed.items() if setup.channel_id},
-            channels={
-                name: setup.channel_id
-                for name, setup in listed.items()
-                if setup.channel_id is not None
-            },
-        )
-
     def get(self, provider: Provider, channel_id: str) -> ProviderAdapter | None:
         key = (provider, channel_id)
         client = self._clients.get(key)
@@ -77,11 +62,6 @@ class ProviderRegistry:
     @property
     def default_channels(self) -> dict[Provider, str]:
         return dict(self._channels)
-
-    def inbound(self, provider: Provider) -> WebhookReceiver | None:
-        """The adapter that verifies and parses `provider`'s webhooks (None: not configured)."""
-        channel = self._channels.get(provider)
-        return None if channel is None else self.get(provider, channel)
 
     def replace_token(self, provider: Provider, token: str, version: int) -> None:
         """Use `token` from now on; clients built with the old one are retired (closed later:
