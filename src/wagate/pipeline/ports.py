@@ -17,6 +17,7 @@ from wagate.domain.messages import Provider
 from wagate.domain.outbound import EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
 from wagate.domain.provider_port import MessagingProvider
+from wagate.domain.zones import ZoneCall
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -370,3 +371,44 @@ class KnowledgeRefreshQueue(Protocol):
     async def state(self, job_id: int) -> str | None:
         """`todo`, `doing`, `succeeded`, `failed` …; None once the job is gone (a finished
         job is deleted by the worker)."""
+
+
+class ZoneTriage(Protocol):
+    """Triage of a burst into green / yellow / red (AI7): the firm's rules, and where an AI is
+    configured a classification call. Red by rule always wins and needs no AI."""
+
+    async def __call__(self, question: str, history: Sequence[str] = ()) -> ZoneCall:
+        """`question`: the burst's text as the person wrote it; `history`: earlier user turns
+        of the session, most recent last (a calm follow-up to a red message stays red)."""
+
+
+class Handover(Protocol):
+    """Conversations a human has taken from the AI (AI7: take-over, red hand-off)."""
+
+    async def held_by_human(self, conversation_id: int, *, now: datetime) -> bool:
+        """True while a human holds the conversation (taken, not released, not idle past
+        TAKEOVER_IDLE_MINUTES): the AI must not answer."""
+
+    async def hand_to_human(self, conversation_id: int, *, reason: str, now: datetime) -> None:
+        """The gateway itself hands the conversation over (a red message): held until a human
+        releases it; idempotent (a retried run hands over once)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaffAlert:
+    """Something on-duty staff must see now. `kind`: "urgent" (a red message), "review_due" (a
+    draft about to miss its deadline), "window_closing" (a draft about to lose the 24-hour
+    window). `key`: idempotency (one alert per kind and subject, however often it is raised);
+    `summary`: short, no personal data (the conversation id, the rule, the deadline)."""
+
+    kind: str
+    key: str
+    conversation_id: int
+    summary: str
+
+
+class StaffAlerts(Protocol):
+    """On-duty staff (URGENT_NOTIFY_EMAILS over the SMTP settings)."""
+
+    async def alert(self, alert: StaffAlert) -> None:
+        """Send (or queue) the alert; sending the same `key` twice sends it once."""

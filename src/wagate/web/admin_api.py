@@ -1,6 +1,6 @@
 """Operator actions over HTTP (ID3, OU3, OU7, OU8, CP2, CP7): parse, call the operator service
 as `operator:api`, render. Validation, the action and its audit record live in the service;
-its errors map here to 404 (NotFound), 409 (Conflict) and 422 (Rejected)."""
+its errors map here to 404 (NotFound), 409 (Conflict), 403 (Forbidden) and 422 (Rejected)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, field_validator
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.domain.text import storable_text
-from wagate.pipeline.operator import Conflict, NotFound, OperatorError
+from wagate.pipeline.operator import Conflict, Forbidden, NotFound, OperatorError
 from wagate.web.api import MAX_OFFSET
 from wagate.web.scope import Caller
 
@@ -93,6 +93,8 @@ def status_of(error: OperatorError) -> int:
         return 404
     if isinstance(error, Conflict):
         return 409
+    if isinstance(error, Forbidden):
+        return 403
     return 422
 
 

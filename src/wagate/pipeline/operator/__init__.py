@@ -3,6 +3,7 @@
 from wagate.pipeline.operator.actor import API, CLI, Actor
 from wagate.pipeline.operator.errors import (
     Conflict,
+    Forbidden,
     InvalidReference,
     NotFound,
     OperatorError,
@@ -15,6 +16,7 @@ __all__ = [
     "CLI",
     "Actor",
     "Conflict",
+    "Forbidden",
     "InvalidReference",
     "NotFound",
     "OperatorError",

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wagate.domain.operators import Permission, Role, may
+from wagate.pipeline.operator.errors import Forbidden
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Actor:
@@ -13,6 +16,15 @@ class Actor:
 
     via: str
     user: str | None = None
+    role: Role = Role.ADMIN  # the shared token and a shell on the host act as admin
+
+    def may(self, permission: Permission) -> bool:
+        return may(self.role, permission)
+
+    def require(self, permission: Permission) -> None:
+        """Refuse (Forbidden) unless the actor's role allows `permission`."""
+        if not self.may(permission):
+            raise Forbidden(f"role {self.role.value} may not {permission.value.replace('_', ' ')}")
 
     def __post_init__(self) -> None:
         if not self.via or ":" in self.via:

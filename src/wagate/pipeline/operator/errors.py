@@ -1,5 +1,5 @@
-"""What an operator action can refuse, as three kinds every caller maps the same way: the API
-to 404 / 422 / 409, the command line to a message and exit status 1."""
+"""What an operator action can refuse, as four kinds every caller maps the same way: the API
+to 404 / 422 / 409 / 403, the command line to a message and exit status 1."""
 
 from __future__ import annotations
 
@@ -25,3 +25,7 @@ class Rejected(OperatorError):
 class Conflict(OperatorError):
     """The request clashes with what is stored (a username taken, a number linked elsewhere,
     a message that is no longer a dead letter, a number whose contact opted out)."""
+
+
+class Forbidden(OperatorError):
+    """The actor's role does not allow the action (a viewer approving a draft)."""
