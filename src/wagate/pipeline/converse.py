@@ -54,6 +54,7 @@ from wagate.pipeline.deliver import Deliver
 from wagate.pipeline.ports import (
     Burst,
     ConversationStore,
+    Handover,
     Identity,
     IdentityStore,
     KnowledgeSearch,
@@ -62,7 +63,9 @@ from wagate.pipeline.ports import (
     ProviderDirectory,
     Session,
     SessionStore,
+    StaffAlerts,
     VaultStore,
+    ZoneTriage,
 )
 
 __all__ = ["ContextHook", "Converse", "ConversePolicy", "KnowledgePolicy", "Outcome"]
@@ -102,6 +105,11 @@ class Converse:
     review: Review = field(default_factory=SendEverything)
     pii_stages: Sequence[Recognizer] = ()  # optional recognisers beside the built-in ones
     knowledge: KnowledgeSearch | None = None  # the tenant's knowledge base, when it has one
+    # The lawyer in the loop (AI7): triage into zones (None: every question is green), the
+    # conversations humans hold (None: none), and on-duty staff (None: nobody to alert).
+    zone_triage: ZoneTriage | None = None
+    handover: Handover | None = None
+    alerts: StaffAlerts | None = None
 
     def __post_init__(self) -> None:
         notices = self.policy.notices
