@@ -115,3 +115,46 @@ def test_empty_text_gives_no_chunk_and_a_tiny_limit_is_refused() -> None:
     assert chunk_document("  \n\n ") == []
     with pytest.raises(ValueError, match="max_chars"):
         chunk_document("x", max_chars=10)
+
+
+GUIDE = """Panduan Sewa Rumah
+
+BAGIAN A. Sewa-Menyewa Rumah
+A1. Perjanjian sewa
+Perjanjian sewa sebaiknya tertulis.
+A2. Kenaikan harga sewa
+Harga tidak boleh naik di tengah masa sewa.
+BAGIAN B. Pengosongan
+B1. Putusan pengadilan
+Pengosongan harus melalui putusan pengadilan.
+BAB I. Dasar Hukum
+Pasal 1. Dasar hukum
+(1) Ketentuan umum diatur dalam undang-undang.
+Pasal 2 - Alasan yang diterima
+Pengadilan hanya mengabulkan bila ada alasan.
+Pasal 27 UU ITE melarang penyebaran konten yang melanggar kesusilaan.
+Pasal 3: setiap orang berhak atas bantuan hukum.
+"""
+
+
+def test_lettered_parts_and_named_articles_of_a_guide_are_sections() -> None:
+    """PDF guides print "BAGIAN A.", "A1." and "Pasal 1. Nama" on a line of their own (the
+    text layer has no heading styles); each is a section of the citation. A sentence that
+    starts with an article is not."""
+    chunks = chunk_document(GUIDE, title="Panduan Sewa Rumah")
+    assert [c.section for c in chunks] == [
+        "BAGIAN A. Sewa-Menyewa Rumah › A1. Perjanjian sewa",
+        "BAGIAN A. Sewa-Menyewa Rumah › A2. Kenaikan harga sewa",
+        "BAGIAN B. Pengosongan › B1. Putusan pengadilan",
+        "BAB I. Dasar Hukum › Pasal 1. Dasar hukum",
+        "BAB I. Dasar Hukum › Pasal 2 - Alasan yang diterima",
+    ]
+    assert "Pasal 27 UU ITE melarang" in chunks[-1].text
+    assert "Pasal 3: setiap orang" in chunks[-1].text
+
+
+def test_a_sentence_starting_with_bagian_is_not_a_part() -> None:
+    chunks = chunk_document(
+        "Judul\n\nBAB I UMUM\nbagian a dari perjanjian ini berlaku.\n", title="Judul"
+    )
+    assert [c.section for c in chunks] == ["BAB I UMUM"]

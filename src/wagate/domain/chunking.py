@@ -29,15 +29,22 @@ DEFAULT_MAX_CHARS = 1400
 
 _MARKDOWN = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _BAB = re.compile(r"^BAB\s+([IVXLC]+|\d+)\b\.?\s*(.*)$", re.IGNORECASE)
+# "Bagian Kesatu", "Bagian 2", and the lettered parts of a guide: "BAGIAN A. Sewa-Menyewa".
+# The letter must be a capital (a sentence starting "bagian a…" is not a heading).
 _BAGIAN = re.compile(
     r"^Bagian\s+(Ke(satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh)"
-    r"|Pertama|\d+)\b.*$",
+    r"|Pertama|\d+|(?-i:[A-Z])(?=[.:\s]|$))\b.*$",
     re.IGNORECASE,
 )
 _PARAGRAF = re.compile(r"^Paragraf\s+\d+\b.*$", re.IGNORECASE)
 _PASAL = re.compile(r"^Pasal\s+(\d+[A-Z]?)\s*$", re.IGNORECASE)
+# A guide's article with its name on the line: "Pasal 3. Cerai talak", "Pasal 4 - Biaya". Not
+# a sentence that starts with an article ("Pasal 27 UU ITE melarang …"): a separator, then a
+# short capitalised name that does not end like a sentence.
+_NAMED_PASAL = re.compile(r"^Pasal\s+(\d+[A-Z]?)\s*[.:\u2013\u2014-]\s*(\S.{0,69})$", re.IGNORECASE)
 _AYAT = re.compile(r"^\((\d+[a-z]?)\)\s+\S")
-_NUMBERED = re.compile(r"^((?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)|[A-Z]\.)\s+(\S.*)$")
+# "1.", "2.3", "4)", "A." and a lettered part's items "A1.", "B12.".
+_NUMBERED = re.compile(r"^((?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)|[A-Z]\.|[A-Z]\d{1,2}\.)\s+(\S.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 # Levels: a smaller number is higher in the path.
@@ -80,7 +87,9 @@ def _numbered_heading(line: str) -> _Heading | None:
     title = match.group(2)
     if len(line) > 80 or title.endswith((".", ",", ";", ":")) or not title[0].isupper():
         return None
-    depth = match.group(1).rstrip(".").count(".") + 1
+    label = match.group(1).rstrip(".")
+    # "A1." sits under its lettered part "A." the way "1.2" sits under "1."
+    depth = 2 if label[0].isalpha() and len(label) > 1 else label.count(".") + 1
     return _Heading(10 + depth, line)
 
 
@@ -96,7 +105,14 @@ def _heading(line: str) -> _Heading | None:
         return _Heading(_LEVEL_PARAGRAF, line)
     if _PASAL.match(line):
         return _Heading(_LEVEL_PASAL, line)
+    if (named := _NAMED_PASAL.match(line)) is not None and _is_a_name(named.group(2)):
+        return _Heading(_LEVEL_PASAL, line)
     return None
+
+
+def _is_a_name(text: str) -> bool:
+    """A heading's name, not the start of a sentence: capitalised, no sentence end."""
+    return text[0].isupper() and not text.endswith((".", ",", ";", ":"))
 
 
 def _short_path(name: str) -> str:
