@@ -5,8 +5,11 @@ tests/contract/test_zone_classifier.py)."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -285,3 +288,40 @@ async def test_factory_builds_rules_only_without_ai(tmp_path: Path) -> None:
     assert (await triage("banjir bandang!")).zone is Zone.RED
     off = build_zone_triage(_Settings(None, ai=False), object())  # type: ignore[arg-type]
     assert isinstance(off, RulesAndModelTriage) and off.classifier is None
+
+
+def test_a_plea_counts_as_now_for_an_arrest() -> None:
+    assert zone("tolong, polisi nangkep suami sy di jalan") is Zone.RED
+    assert zone("suami sy ditangkap polisi bulan lalu, sidangnya kapan?") is Zone.YELLOW
+
+
+# ------------------------------------------------------------------ the evaluation script
+
+
+def _load_eval() -> ModuleType:
+    path = Path(__file__).parent.parent.parent / "benchmarks" / "triage_eval.py"
+    spec = importlib.util.spec_from_file_location("triage_eval", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_evaluation_exits_2_when_a_goal_is_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    triage_eval = _load_eval()
+    labelled = tmp_path / "set.jsonl"
+    rows = [
+        {"id": "a", "text": "suami sy lg mukulin sy", "zone": "red"},
+        {"id": "b", "text": "ada banjir bandang di kampung", "zone": "red"},  # no rule: green
+        {"id": "c", "text": "kantor buka jam brp", "zone": "green"},
+    ]
+    labelled.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert triage_eval.main(["--set", str(labelled)]) == 0
+    assert triage_eval.main(["--set", str(labelled), "--check"]) == 2
+    printed = capsys.readouterr().out
+    assert "red recall             0.500  MISSED" in printed
+    firm = _write(tmp_path, '[rules.disaster]\nzone = "red"\nphrases = ["banjir bandang"]\n')
+    assert triage_eval.main(["--set", str(labelled), "--rules", str(firm), "--check"]) == 0
+    assert triage_eval.main(["--set", str(tmp_path / "missing.jsonl")]) == 1
