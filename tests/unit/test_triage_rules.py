@@ -325,3 +325,11 @@ def test_the_evaluation_exits_2_when_a_goal_is_missed(
     firm = _write(tmp_path, '[rules.disaster]\nzone = "red"\nphrases = ["banjir bandang"]\n')
     assert triage_eval.main(["--set", str(labelled), "--rules", str(firm), "--check"]) == 0
     assert triage_eval.main(["--set", str(tmp_path / "missing.jsonl")]) == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["", "🙏🙏🙏", "   ", "Ｐａｓａｌ ３５１", "ancam a a a a a a " * 80, "tolong " * 150]
+)
+def test_any_text_gets_a_zone_quickly(text: str) -> None:
+    call = classify(text, ["", "🙏"], RULES)
+    assert call.zone in set(Zone)
