@@ -333,3 +333,17 @@ def test_the_evaluation_exits_2_when_a_goal_is_missed(
 def test_any_text_gets_a_zone_quickly(text: str) -> None:
     call = classify(text, ["", "🙏"], RULES)
     assert call.zone in set(Zone)
+
+
+def test_a_phrase_with_a_caret_matches_only_at_the_start() -> None:
+    rules = parse_rules({"rules": {"x": {"zone": "red", "phrases": ["^ apa itu"]}}})
+    assert classify("apa itu somasi?", (), rules).zone is Zone.RED
+    # "apakah itu" reads "apa itu" once expanded, but not at the start here
+    assert classify("Kalau dikunci terus, apakah itu wajar?", (), rules).zone is Zone.GREEN
+    assert zone("apa itu penculikan?") is Zone.GREEN
+
+
+def test_a_short_question_that_starts_with_tolong_is_not_a_plea() -> None:
+    assert zone("tolong info syarat cerai") is Zone.GREEN
+    assert zone("tolong jelaskan hukuman pembunuhan") is Zone.GREEN
+    assert zone("tolong saya") is Zone.RED

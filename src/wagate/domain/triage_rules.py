@@ -11,11 +11,12 @@ Phrase syntax, kept small so that a lawyer can edit it:
   *pukul*      any word containing it ("dipukul", "pukulin", "dipukulin")
   bunuh*       any word starting with it
   ancam* ... bunuh*   the two with up to five words between them
+  ^ apa itu    only at the start of the message ("apa itu somasi?", not "…, apakah itu wajar?")
 
 A rule matches when any of its `phrases` does, and (when given) any of its `with_any`, and
 none of its `unless`; `max_words` limits it to short messages ("tolong saya"). Red rules are
 `guarded`: in a general or hypothetical question ("apa hukuman…", "secara umum", "di film")
-they do not count, unless the message also speaks of the writer or pleads ("saya", "tolong"):
+they do not count, unless the message also speaks of the writer or someone close ("saya", "suami"):
 when in doubt, red — a human looks at a false alarm, nobody looks at a missed one.
 
 History: a red (by rule) among the session's last user turns keeps a short follow-up red
@@ -39,6 +40,7 @@ _REPEATED = re.compile(r"(\w)\1{2,}")
 _PLURAL2 = re.compile(r"\b(\w{2,})2\b")
 _WORD = re.compile(r"[a-z0-9]+")
 _GAP = "..."
+_START = "^"
 _MAX_GAP_WORDS = 5
 # The two forms of a message are joined by a character no phrase pattern can step over.
 _SEPARATOR = " | "
@@ -76,7 +78,10 @@ def _phrase_regex(phrase: str) -> str:
     """One phrase as a regex over space-separated words (see the module doc for the syntax)."""
     parts: list[str] = []
     gap = False
-    for word in phrase.split():
+    words = phrase.split()
+    # At the start of either form: the start of the text, or just after the separator.
+    start = r"(?:^|(?<=\| ))" if words[:1] == [_START] else ""
+    for word in words[1:] if start else words:
         if word == _GAP:
             gap = True
             continue
@@ -92,7 +97,7 @@ def _phrase_regex(phrase: str) -> str:
         gap = False
     if not parts:
         raise TriageRulesError(f"phrase {phrase!r} has no word")
-    return "".join(parts)
+    return start + "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +124,7 @@ class Rule:
 class RuleSet:
     rules: tuple[Rule, ...]
     general: Phrases  # general / hypothetical question markers: a guarded red does not count
-    personal: Phrases  # …unless the writer speaks of themselves or pleads
+    personal: Phrases  # …unless the writer speaks of themselves or someone close
     words: Mapping[str, str]  # extra chat words beside chat_words.ABBREVIATIONS
     history_turns: int = 3
     follow_up_max_words: int = 25
