@@ -29,6 +29,7 @@ from wagate.domain.identity import IdentityPolicy
 from wagate.domain.window import TemplateError, TemplateSet
 from wagate.providers.fonnte.client import DEFAULT_FONNTE_URL
 from wagate.providers.meta.client import DEFAULT_GRAPH_URL
+from wagate.triage_rules import TriageRulesError, load_rule_set
 
 MIN_FONNTE_SECRET_LENGTH = 16
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
@@ -184,6 +185,12 @@ class Settings(BaseSettings):
     # pgvector): a model on the same OpenAI-compatible endpoint as AI_MODEL.
     ai_embedding_model: str | None = None
 
+    # Triage (AI7): the firm's rules over the packaged defaults (a TOML file, checked at start),
+    # and whether a configured AI classifies beside them, within a short timeout.
+    triage_rules_file: Path | None = None
+    triage_ai: bool = True
+    triage_ai_timeout_seconds: float = Field(default=5.0, gt=0)
+
     @property
     def knowledge_dir(self) -> Path:
         return self.kb_dir if self.kb_dir is not None else self.wagate_data_dir / "knowledge"
@@ -238,6 +245,11 @@ class Settings(BaseSettings):
             problems.append(f"WHATSAPP_TEMPLATES: {exc}")
         if self.system_prompt_file is not None and not self.system_prompt_file.is_file():
             problems.append(f"SYSTEM_PROMPT_FILE: {self.system_prompt_file} is not a readable file")
+        if self.triage_rules_file is not None:
+            try:
+                load_rule_set(self.triage_rules_file)
+            except TriageRulesError as exc:
+                problems.append(f"TRIAGE_RULES_FILE: {exc}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

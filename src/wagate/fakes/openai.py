@@ -5,7 +5,11 @@ The answer text (other suites assert on it, keep it stable):
 
     ECHO[<model>] <content of the last user message> (turns=<n>)
 
-where <n> counts the messages that are not `system` (user and assistant turns). A message whose
+where <n> counts the messages that are not `system` (user and assistant turns). A triage
+classification request (a system message containing TRIAGE_INSTRUCTION, as
+assistants/zone_classifier.py sends) is answered with one word instead: the first of "red",
+"yellow", "green" written as a word in the last user message, else "green" — so a test picks
+the model's zone by what it sends. A message whose
 content is a list of parts contributes its text parts joined by a space. Usage token counts are
 word counts (prompt: all message contents; completion: the answer).
 
@@ -36,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -84,6 +89,23 @@ def bag_of_words_vector(text: str) -> list[float]:
         buckets[int.from_bytes(digest, "big") % EMBEDDING_DIMENSIONS] += 1.0
     norm = math.sqrt(sum(x * x for x in buckets))
     return [x / norm for x in buckets] if norm else buckets
+
+
+# Keep in step with wagate.assistants.zone_classifier.ONE_WORD_INSTRUCTION (a unit test checks).
+TRIAGE_INSTRUCTION = "Answer with one word: green, yellow or red."
+_ZONE_WORDS = ("red", "yellow", "green")
+
+
+def classification_answer(messages: Sequence[dict[str, Any]]) -> str | None:
+    """The fake's zone for a triage classification request, None for any other request."""
+    if not any(
+        m.get("role") == "system" and TRIAGE_INSTRUCTION in _text(m.get("content"))
+        for m in messages
+    ):
+        return None
+    users = [m for m in messages if m.get("role") == "user"]
+    words = set(re.findall(r"[a-z]+", _text(users[-1].get("content")).lower())) if users else set()
+    return next((zone for zone in _ZONE_WORDS if zone in words), "green")
 
 
 def echo_answer(model: str, messages: Sequence[dict[str, Any]]) -> str:
@@ -152,7 +174,10 @@ class FakeOpenAI:
             return _error(400, "Streaming is not supported by the fake.")
         messages = [m for m in messages if isinstance(m, dict)]
         planned = self._take_reply(model)
-        answer = echo_answer(model, messages) if planned is None else planned.text
+        if planned is not None:
+            answer = planned.text
+        else:
+            answer = classification_answer(messages) or echo_answer(model, messages)
         entry["answer"] = answer
         prompt_tokens = sum(_words(_text(m.get("content"))) for m in messages)
         completion_tokens = _words(answer)

@@ -17,7 +17,7 @@ from wagate.domain.messages import Provider
 from wagate.domain.outbound import EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
 from wagate.domain.provider_port import MessagingProvider
-from wagate.domain.zones import ZoneCall
+from wagate.domain.zones import Zone, ZoneCall
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -380,6 +380,13 @@ class ZoneTriage(Protocol):
     async def __call__(self, question: str, history: Sequence[str] = ()) -> ZoneCall:
         """`question`: the burst's text as the person wrote it; `history`: earlier user turns
         of the session, most recent last (a calm follow-up to a red message stays red)."""
+
+
+class ZoneClassifier(Protocol):
+    """A model's triage of one question (AI7), beside the rules: green, yellow or red. Raises
+    on any failure (no answer, timeout, an unclear answer); the caller falls back to rules."""
+
+    async def classify(self, question: str) -> Zone: ...
 
 
 class Handover(Protocol):

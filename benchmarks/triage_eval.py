@@ -1,0 +1,132 @@
+"""Triage evaluation (AI7, issue 14): how the rules sort labelled WhatsApp messages into green,
+yellow and red.
+
+What it does
+  Reads a labelled set (default benchmarks/triage_data/messages.jsonl; one JSON object a line
+  with "id", "text", "zone", "note"), classifies every message with the triage rules (the
+  packaged defaults, or --rules FILE over them, as TRIAGE_RULES_FILE would be) with no
+  history and no AI, and compares with the labels.
+
+How to read it
+  The confusion matrix has the truth in rows and the prediction in columns. Goals (issue 14):
+  red recall 1.0 (no danger missed), red precision >= 0.8 (few false alarms), yellow recall
+  >= 0.95 (own-case questions reach a lawyer). Yellow recall here counts a yellow message
+  predicted red as caught: a human sees it either way.
+
+  messages.jsonl is the set the default rules were tuned on; dev_holdout.jsonl was not looked
+  at while tuning ("untuned"). Report them apart.
+
+Exit status: 0; with --check, 2 when a goal is missed, 1 when the set or rules cannot be read.
+
+    .venv/bin/python benchmarks/triage_eval.py [--set FILE] [--rules FILE] [--errors] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from wagate.domain.triage_rules import RuleSet, classify
+from wagate.domain.zones import Zone
+from wagate.triage_rules import TriageRulesError, load_rule_set
+
+DATA = Path(__file__).resolve().parent / "triage_data"
+ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)
+GOALS = {"red recall": 1.0, "red precision": 0.8, "yellow recall": 0.95}
+
+
+def load_set(path: Path) -> list[dict[str, str]]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row.get("zone") not in {z.value for z in ZONES} or not isinstance(row.get("text"), str):
+            raise ValueError(f"{path}:{number}: needs a text and a zone green|yellow|red")
+        rows.append(row)
+    return rows
+
+
+def evaluate(
+    rows: list[dict[str, str]], rules: RuleSet
+) -> tuple[Counter[tuple[Zone, Zone]], list[str]]:
+    confusion: Counter[tuple[Zone, Zone]] = Counter()
+    errors = []
+    for row in rows:
+        truth = Zone(row["zone"])
+        call = classify(row["text"], (), rules)
+        confusion[truth, call.zone] += 1
+        if call.zone is not truth:
+            rules_hit = ",".join(call.rules) or "-"
+            errors.append(
+                f"{row.get('id', '?')}: {truth} → {call.zone} [{rules_hit}] {row['text']!r}"
+            )
+    return confusion, errors
+
+
+def figures(confusion: Counter[tuple[Zone, Zone]]) -> dict[str, float]:
+    red_true = sum(confusion[Zone.RED, p] for p in ZONES)
+    red_predicted = sum(confusion[t, Zone.RED] for t in ZONES)
+    yellow_true = sum(confusion[Zone.YELLOW, p] for p in ZONES)
+    yellow_caught = confusion[Zone.YELLOW, Zone.YELLOW] + confusion[Zone.YELLOW, Zone.RED]
+    green_true = sum(confusion[Zone.GREEN, p] for p in ZONES)
+    total = sum(confusion.values())
+    return {
+        "red recall": confusion[Zone.RED, Zone.RED] / red_true if red_true else 1.0,
+        "red precision": (confusion[Zone.RED, Zone.RED] / red_predicted if red_predicted else 1.0),
+        "yellow recall": yellow_caught / yellow_true if yellow_true else 1.0,
+        "yellow recall (exact)": (
+            confusion[Zone.YELLOW, Zone.YELLOW] / yellow_true if yellow_true else 1.0
+        ),
+        "green kept green": confusion[Zone.GREEN, Zone.GREEN] / green_true if green_true else 1.0,
+        "accuracy": sum(confusion[z, z] for z in ZONES) / total if total else 1.0,
+    }
+
+
+def report(name: str, confusion: Counter[tuple[Zone, Zone]]) -> dict[str, float]:
+    counts = {z: sum(confusion[z, p] for p in ZONES) for z in ZONES}
+    print(
+        f"{name}: {sum(counts.values())} messages — " + ", ".join(f"{z} {counts[z]}" for z in ZONES)
+    )
+    print(f"{'truth / predicted':>18} " + " ".join(f"{z.value:>7}" for z in ZONES))
+    for truth in ZONES:
+        print(f"{truth.value:>18} " + " ".join(f"{confusion[truth, p]:>7}" for p in ZONES))
+    values = figures(confusion)
+    for key, value in values.items():
+        goal = GOALS.get(key)
+        mark = "" if goal is None else ("  ok" if value >= goal else f"  MISSED (goal {goal})")
+        print(f"  {key:<22} {value:.3f}{mark}")
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", type=Path, default=DATA / "messages.jsonl")
+    parser.add_argument("--rules", type=Path, default=None, help="a TRIAGE_RULES_FILE")
+    parser.add_argument("--errors", action="store_true", help="list every wrong call")
+    parser.add_argument("--check", action="store_true", help="exit 2 when a goal is missed")
+    args = parser.parse_args(argv)
+    try:
+        rules = load_rule_set(args.rules)
+        rows = load_set(args.set)
+    except (OSError, ValueError, TriageRulesError) as exc:
+        print(f"triage_eval: {exc}", file=sys.stderr)
+        return 1
+    confusion, errors = evaluate(rows, rules)
+    values = report(args.set.name, confusion)
+    if args.errors:
+        print(f"\n{len(errors)} wrong:")
+        for line in errors:
+            print("  " + line)
+    missed = [key for key, goal in GOALS.items() if values[key] < goal]
+    if args.check and missed:
+        print("goals missed: " + ", ".join(missed), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

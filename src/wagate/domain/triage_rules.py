@@ -1,0 +1,356 @@
+"""Triage rules (AI7): green, yellow or red from the firm's phrase lists, without any model.
+
+A message is compared in two forms at once: as typed (lower case, accents folded, "tolongggg"
+→ "tolong", "anak2" → "anak anak") and with the chat words expanded (`chat_words.normalise`
+plus the rule set's own extra words: "td" → "tadi"). A phrase matches when its words appear
+in order as whole words in either form, so a firm can write "bojoku" (only in the typed form)
+or "bagaimana" (which "gmn" becomes) alike.
+
+Phrase syntax, kept small so that a lawyer can edit it:
+  pukul        the word itself
+  *pukul*      any word containing it ("dipukul", "pukulin", "dipukulin")
+  bunuh*       any word starting with it
+  ancam* ... bunuh*   the two with up to five words between them
+  ^ apa itu    only at the start of the message ("apa itu somasi?", not "…, apakah itu wajar?")
+
+A rule matches when any of its `phrases` does, and (when given) any of its `with_any`, and
+none of its `unless`; `max_words` limits it to short messages ("tolong saya"). Red rules are
+`guarded`: in a general or hypothetical question ("apa hukuman…", "secara umum", "di film")
+they do not count, unless the message also speaks of the writer or someone close ("saya", "suami"):
+when in doubt, red — a human looks at a false alarm, nobody looks at a missed one.
+
+History: a red (by rule) among the session's last user turns keeps a short follow-up red
+("dia masih di luar"), whatever the follow-up says on its own.
+
+Pure: the standard library, `chat_words` and `zones` only. Parsing a rules mapping (what the
+adapter reads from TOML) lives here too, so the checks are the same wherever rules come from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wagate.domain.chat_words import ABBREVIATIONS, fold
+from wagate.domain.zones import Zone, ZoneCall
+
+_REPEATED = re.compile(r"(\w)\1{2,}")
+_PLURAL2 = re.compile(r"\b(\w{2,})2\b")
+_WORD = re.compile(r"[a-z0-9]+")
+_GAP = "..."
+_START = "^"
+_MAX_GAP_WORDS = 5
+# The two forms of a message are joined by a character no phrase pattern can step over.
+_SEPARATOR = " | "
+
+FOLLOW_UP_RULE = "follow_up_of_red"
+
+
+class TriageRulesError(ValueError):
+    """A rules mapping that cannot be used; the message names every problem and where."""
+
+
+@dataclass(frozen=True, slots=True)
+class Phrases:
+    """A compiled list of phrases: one regular expression for all of them."""
+
+    texts: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> Phrases:
+        cleaned = tuple(dict.fromkeys(t.strip().lower() for t in texts if t.strip()))
+        if not cleaned:
+            return cls((), None)
+        alternatives = "|".join(_phrase_regex(t) for t in cleaned)
+        return cls(cleaned, re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"))
+
+    def found_in(self, text: str) -> bool:
+        return self.pattern is not None and self.pattern.search(text) is not None
+
+    def __bool__(self) -> bool:
+        return bool(self.texts)
+
+
+def _phrase_regex(phrase: str) -> str:
+    """One phrase as a regex over space-separated words (see the module doc for the syntax)."""
+    parts: list[str] = []
+    gap = False
+    words = phrase.split()
+    # At the start of either form: the start of the text, or just after the separator.
+    start = r"(?:^|(?<=\| ))" if words[:1] == [_START] else ""
+    for word in words[1:] if start else words:
+        if word == _GAP:
+            gap = True
+            continue
+        core = word.strip("*")
+        if not core or not _WORD.fullmatch(fold(core)):
+            raise TriageRulesError(f"phrase {phrase!r}: {word!r} is not a word (letters, digits)")
+        regex = ("\\w*" if word.startswith("*") else "") + re.escape(fold(core))
+        regex += "\\w*" if word.endswith("*") else ""
+        if parts:
+            separator = rf"\s+(?:\w+\s+){{0,{_MAX_GAP_WORDS}}}" if gap else r"\s+"
+            parts.append(separator)
+        parts.append(regex)
+        gap = False
+    if not parts:
+        raise TriageRulesError(f"phrase {phrase!r} has no word")
+    return start + "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    zone: Zone
+    phrases: Phrases
+    with_any: Phrases = field(default_factory=lambda: Phrases.of(()))
+    unless: Phrases = field(default_factory=lambda: Phrases.of(()))
+    max_words: int = 0  # 0: any length
+    guarded: bool = True  # red only: general-question guards apply
+
+    def matches(self, text: str, words: int) -> bool:
+        if self.max_words and words > self.max_words:
+            return False
+        if not self.phrases.found_in(text):
+            return False
+        if self.with_any and not self.with_any.found_in(text):
+            return False
+        return not self.unless.found_in(text)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    general: Phrases  # general / hypothetical question markers: a guarded red does not count
+    personal: Phrases  # …unless the writer speaks of themselves or someone close
+    words: Mapping[str, str]  # extra chat words beside chat_words.ABBREVIATIONS
+    history_turns: int = 3
+    follow_up_max_words: int = 25
+
+    def rule(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A message in the form the rules read: both forms joined, and its length in words."""
+
+    text: str
+    words: int
+
+
+def read(message: str, words: Mapping[str, str]) -> Reading:
+    typed = _REPEATED.sub(r"\1", fold(message))
+    typed = _PLURAL2.sub(r"\1 \1", typed)
+    tokens = _WORD.findall(typed)
+    expanded = " ".join(_expand(token, words) for token in tokens)
+    return Reading(text=" ".join(tokens) + _SEPARATOR + expanded, words=len(tokens))
+
+
+def _expand(token: str, words: Mapping[str, str]) -> str:
+    if token in words:
+        return words[token]
+    if token in ABBREVIATIONS:
+        return ABBREVIATIONS[token]
+    for suffix in ("nya", "ku", "mu", "ne"):
+        base = token.removesuffix(suffix)
+        if base != token and len(base) >= 3:
+            if base in words:
+                return words[base]
+            if base in ABBREVIATIONS:
+                return ABBREVIATIONS[base]
+    return token
+
+
+def matched_rules(message: str, rules: RuleSet) -> tuple[Zone, tuple[str, ...]]:
+    """The zone of one message by the rules alone, and the names of the rules that count."""
+    reading = read(message, rules.words)
+    hits = [r for r in rules.rules if r.matches(reading.text, reading.words)]
+    general = rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
+    counted = [r for r in hits if not (r.zone is Zone.RED and r.guarded and general)]
+    if not counted:
+        return Zone.GREEN, ()
+    zone = max((r.zone for r in counted), key=lambda z: z.rank)
+    return zone, tuple(r.name for r in counted if r.zone is zone)
+
+
+def classify(message: str, history: Sequence[str], rules: RuleSet) -> ZoneCall:
+    """The rules' zone for `message`, keeping a short follow-up to a recent red message red.
+
+    `history`: earlier user turns of the session, most recent last."""
+    zone, names = matched_rules(message, rules)
+    if zone is not Zone.RED and rules.history_turns and _short(message, rules):
+        recent = history[-rules.history_turns :]
+        if any(matched_rules(turn, rules)[0] is Zone.RED for turn in recent):
+            return ZoneCall(zone=Zone.RED, rules=(FOLLOW_UP_RULE,), source="rules")
+    return ZoneCall(zone=zone, rules=names, source="rules")
+
+
+def _short(message: str, rules: RuleSet) -> bool:
+    return len(_WORD.findall(fold(message))) <= rules.follow_up_max_words
+
+
+# ---------------------------------------------------------------- parsing a rules mapping
+
+_RULE_KEYS = {"zone", "phrases", "with_any", "unless", "max_words", "guarded", "extend", "enabled"}
+_TOP_KEYS = {"words", "guards", "history", "rules"}
+
+
+def parse_rules(
+    data: Mapping[str, Any], *, base: RuleSet | None = None, source: str = "rules"
+) -> RuleSet:
+    """A RuleSet from a mapping (the TOML file's tables). With `base`, the mapping extends or
+    overrides it by name: a rule of the same name replaces the base rule (or, with
+    `extend = true`, adds its phrases to it), `enabled = false` removes it, new names are
+    added; `words` and the guard lists add to the base's (`replace = true` in `[guards]`
+    starts the lists afresh). Raises TriageRulesError naming every problem."""
+    problems: list[str] = []
+    for key in data.keys() - _TOP_KEYS:
+        problems.append(f"{source}: unknown table {key!r} (expected {sorted(_TOP_KEYS)})")
+
+    words = dict(base.words) if base else {}
+    words.update(_parse_words(data.get("words", {}), problems, source))
+
+    guards = _table(data.get("guards", {}), "guards", problems, source)
+    replace_guards = bool(guards.get("replace", False))
+    for key in guards.keys() - {"general", "personal", "replace"}:
+        problems.append(f"{source}: guards.{key} is not a guard list (general, personal)")
+    general = _phrase_list(guards.get("general", []), "guards.general", problems, source)
+    personal = _phrase_list(guards.get("personal", []), "guards.personal", problems, source)
+    if base and not replace_guards:
+        general = [*base.general.texts, *general]
+        personal = [*base.personal.texts, *personal]
+
+    history = _table(data.get("history", {}), "history", problems, source)
+    history_turns = _count(history, "turns", base.history_turns if base else 3, problems, source)
+    follow_up = _count(
+        history, "follow_up_max_words", base.follow_up_max_words if base else 25, problems, source
+    )
+    for key in history.keys() - {"turns", "follow_up_max_words"}:
+        problems.append(f"{source}: history.{key} is unknown (turns, follow_up_max_words)")
+
+    rules = {r.name: r for r in base.rules} if base else {}
+    tables = _table(data.get("rules", {}), "rules", problems, source)
+    for name, spec in tables.items():
+        rule = _parse_rule(name, spec, rules.get(name), problems, source)
+        if rule is None:
+            rules.pop(name, None)
+        else:
+            rules[name] = rule
+
+    if problems:
+        raise TriageRulesError("; ".join(problems))
+    try:
+        return RuleSet(
+            rules=tuple(rules.values()),
+            general=Phrases.of(general),
+            personal=Phrases.of(personal),
+            words=words,
+            history_turns=history_turns,
+            follow_up_max_words=follow_up,
+        )
+    except TriageRulesError as exc:
+        raise TriageRulesError(f"{source}: guards: {exc}") from exc
+
+
+def _parse_rule(
+    name: str, spec: Any, previous: Rule | None, problems: list[str], source: str
+) -> Rule | None:
+    where = f"rules.{name}"
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        problems.append(f"{source}: {where}: a rule name is lower-case letters, digits and _")
+    if not isinstance(spec, Mapping):
+        problems.append(f"{source}: {where} must be a table")
+        return previous
+    for key in spec.keys() - _RULE_KEYS:
+        problems.append(f"{source}: {where}.{key} is unknown (expected {sorted(_RULE_KEYS)})")
+    if spec.get("enabled", True) is False:
+        return None
+    extend = bool(spec.get("extend", False)) and previous is not None
+    zone_text = spec.get("zone", previous.zone.value if extend and previous else None)
+    try:
+        zone = Zone(zone_text)
+    except ValueError:
+        problems.append(f"{source}: {where}.zone: {zone_text!r} is not green, yellow or red")
+        return previous
+    reported = len(problems)
+    lists: dict[str, list[str]] = {}
+    for key in ("phrases", "with_any", "unless"):
+        items = _phrase_list(spec.get(key, []), f"{where}.{key}", problems, source)
+        if extend and previous is not None:
+            items = [*getattr(previous, key).texts, *items]
+        lists[key] = items
+    if not lists["phrases"]:
+        problems.append(f"{source}: {where}.phrases: a rule needs at least one phrase")
+        return previous
+    max_words = _count(
+        spec,
+        "max_words",
+        previous.max_words if extend and previous else 0,
+        problems,
+        f"{source}: {where}",
+    )
+    guarded = spec.get("guarded", previous.guarded if extend and previous else True)
+    if not isinstance(guarded, bool):
+        problems.append(f"{source}: {where}.guarded must be true or false")
+        guarded = True
+    if len(problems) > reported:
+        return previous
+    compiled = {key: Phrases.of(items) for key, items in lists.items()}
+    return Rule(
+        name=name,
+        zone=zone,
+        phrases=compiled["phrases"],
+        with_any=compiled["with_any"],
+        unless=compiled["unless"],
+        max_words=max_words,
+        guarded=guarded,
+    )
+
+
+def _parse_words(value: Any, problems: list[str], source: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        problems.append(f"{source}: words must be a table of chat word = standard word")
+        return {}
+    words: dict[str, str] = {}
+    for key, standard in value.items():
+        if not isinstance(standard, str) or not _WORD.fullmatch(str(key).lower()):
+            problems.append(f"{source}: words.{key}: a single word mapped to text")
+            continue
+        words[str(key).lower()] = fold(standard)
+    return words
+
+
+def _table(value: Any, where: str, problems: list[str], source: str) -> Mapping[str, Any]:
+    if isinstance(value, Mapping):
+        return value
+    problems.append(f"{source}: {where} must be a table")
+    return {}
+
+
+def _phrase_list(value: Any, where: str, problems: list[str], source: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{source}: {where} must be a list of strings")
+        return []
+    bad = [v for v in value if not v.strip()]
+    if bad:
+        problems.append(f"{source}: {where} has an empty phrase")
+    for phrase in value:
+        if phrase.strip():
+            try:
+                _phrase_regex(phrase.strip().lower())
+            except TriageRulesError as exc:
+                problems.append(f"{source}: {where}: {exc}")
+    return [v for v in value if v.strip()]
+
+
+def _count(
+    table: Mapping[str, Any], key: str, default: int, problems: list[str], where: str
+) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        problems.append(f"{where}: {key} must be a whole number ≥ 0")
+        return default
+    return value

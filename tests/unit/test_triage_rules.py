@@ -1,0 +1,349 @@
+"""Triage rules (AI7): the default rules' zones, the general-question guards, a red follow-up,
+the firm's rules file over the defaults, a bad file refused at start, and the combined triage
+with a model beside the rules (in memory here; over real HTTP in
+tests/contract/test_zone_classifier.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from wagate.domain.triage_rules import (
+    FOLLOW_UP_RULE,
+    TriageRulesError,
+    classify,
+    parse_rules,
+    read,
+)
+from wagate.domain.zones import Zone
+from wagate.pipeline.zone_triage import RulesAndModelTriage
+from wagate.settings import ConfigurationError, load_settings
+from wagate.triage_rules import load_rule_set
+from wagate.triage_rules.factory import build_zone_triage
+
+RULES = load_rule_set()
+
+
+def zone(text: str, history: Sequence[str] = ()) -> Zone:
+    return classify(text, history, RULES).zone
+
+
+# ------------------------------------------------------------------ the default rules
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("suami sy lg mukulin sy skrg", "violence_now"),
+        ("polisi dtg bawa adik sy skrg, ga ada surat", "arrest_now"),
+        ("dia bilang mau bunuh sy kalo sy lapor", "threat_to_life"),
+        ("sy pgn ngakhirin hidup", "self_harm"),
+        ("anak tetangga dikurung di gudang", "child_at_risk"),
+        ("sy disekap di mess, ga boleh keluar", "kidnap_or_locked_in"),
+        ("dia nunggu di depan rumah bawa golok", "weapon"),
+        ("tolongggg", "plea_for_help"),
+    ],
+)
+def test_each_kind_of_danger_is_red_by_its_rule(text: str, rule: str) -> None:
+    call = classify(text, (), RULES)
+    assert call.zone is Zone.RED
+    assert rule in call.rules
+    assert call.source == "rules"
+
+
+def test_danger_told_calmly_is_still_red() -> None:
+    calm = (
+        "Maaf mengganggu malam-malam. Suami saya tadi mendorong saya sampai kepala berdarah. "
+        "Sekarang dia tidur. Besok saya harus bagaimana?"
+    )
+    assert zone(calm) is Zone.RED
+    assert zone("gpp kok, sy cuma mau tau hak asuh anak kalau sy ga ada. sy udh nulis surat") is (
+        Zone.RED
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hukuman pembunuhan berapa tahun?",
+        "cara lapor KDRT secara umum gmn ya",
+        "bunuh diri itu ada pasalnya di KUHP? buat skripsi",
+        "di berita ada anak dianiaya ortunya, itu pasal apa?",
+        "senjata tajam apa yg dilarang dibawa menurut UU darurat?",
+    ],
+)
+def test_alarming_words_in_a_general_question_are_not_red(text: str) -> None:
+    assert zone(text) is Zone.GREEN
+
+
+def test_the_guard_yields_when_the_writer_speaks_of_themselves() -> None:
+    # "pasal" is a general marker, but "saya" and a threat now make it the writer's danger.
+    assert zone("pasal apa kalau suami ancam bunuh saya malam ini?") is Zone.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "suami saya selingkuh, sy mau cerai gmn caranya",
+        "sy di-PHK tanpa pesangon, apa yg hrs sy lakukan?",
+        "tanah kami diserobot tetangga",
+        "bojoku ora tau ngekei duwit, aku iso njaluk cerai ora?",
+        "kira2 kasus sy bisa menang ga?",
+        "developer ga nyerahin sertifikat padahal udah lunas",
+    ],
+)
+def test_own_case_is_yellow(text: str) -> None:
+    assert zone(text) is Zone.YELLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["kantor buka jam brp?", "syarat cerai apa aja?", "halo sy mau tanya jam buka", "makasih"],
+)
+def test_general_information_is_green(text: str) -> None:
+    call = classify(text, (), RULES)
+    assert call.zone is Zone.GREEN
+    assert call.rules == ()
+
+
+def test_past_violence_with_no_danger_now_is_yellow_not_red() -> None:
+    assert zone("sy mau lapor suami krn dulu sering mukul, skrg kami udh pisah rumah") is (
+        Zone.YELLOW
+    )
+
+
+def test_message_is_read_as_typed_and_with_chat_words_expanded() -> None:
+    reading = read("Sy td dipukulin", RULES.words)
+    typed, expanded = reading.text.split(" | ")
+    assert typed == "sy td dipukulin"
+    assert expanded == "saya tadi dipukul"
+    assert reading.words == 3
+
+
+# ------------------------------------------------------------------ history
+
+
+def test_a_short_follow_up_to_a_red_message_stays_red() -> None:
+    history = ["suami sy lg mukulin sy", "ok"]
+    call = classify("dia masih di luar kamar", history, RULES)
+    assert call.zone is Zone.RED
+    assert call.rules == (FOLLOW_UP_RULE,)
+
+
+def test_a_follow_up_without_red_history_is_judged_alone() -> None:
+    assert zone("dia masih di luar kamar", ["kantor buka jam brp?"]) is Zone.GREEN
+
+
+def test_only_recent_turns_count() -> None:
+    old_red = ["suami sy lg mukulin sy", "a", "b", "c"]  # three turns since
+    assert zone("ok makasih", old_red) is Zone.GREEN
+
+
+def test_a_long_message_after_red_is_judged_on_its_own() -> None:
+    long_green = " ".join(["kantor buka jam berapa"] * 8)
+    assert zone(long_green, ["suami sy lg mukulin sy"]) is Zone.GREEN
+
+
+# ------------------------------------------------------------------ the firm's file
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_firm_rule_adds_a_zone_the_defaults_lack(tmp_path: Path) -> None:
+    assert zone("ada banjir bandang di kampung") is Zone.GREEN
+    rules = load_rule_set(
+        _write(tmp_path, '[rules.disaster]\nzone = "red"\nphrases = ["banjir bandang"]\n')
+    )
+    call = classify("ada banjir bandang di kampung", (), rules)
+    assert (call.zone, call.rules) == (Zone.RED, ("disaster",))
+    assert len(rules.rules) == len(RULES.rules) + 1
+
+
+def test_a_firm_rule_replaces_the_default_of_the_same_name(tmp_path: Path) -> None:
+    rules = load_rule_set(
+        _write(tmp_path, '[rules.weapon]\nzone = "yellow"\nphrases = ["keris"]\n')
+    )
+    weapon = rules.rule("weapon")
+    assert weapon is not None and weapon.zone is Zone.YELLOW
+    assert weapon.phrases.texts == ("keris",)
+    assert classify("dia bawa golok", (), rules).rules == ()  # the default phrases are gone
+
+
+def test_extend_adds_phrases_to_a_default_rule(tmp_path: Path) -> None:
+    rules = load_rule_set(_write(tmp_path, '[rules.weapon]\nextend = true\nphrases = ["keris"]\n'))
+    assert classify("dia bawa keris", (), rules).zone is Zone.RED
+    assert classify("dia bawa golok", (), rules).zone is Zone.RED
+
+
+def test_enabled_false_removes_a_default_rule(tmp_path: Path) -> None:
+    rules = load_rule_set(_write(tmp_path, "[rules.plea_for_help]\nenabled = false\n"))
+    assert rules.rule("plea_for_help") is None
+    assert classify("tolong", (), rules).zone is Zone.GREEN
+
+
+def test_guards_and_words_extend_the_defaults(tmp_path: Path) -> None:
+    rules = load_rule_set(
+        _write(
+            tmp_path,
+            '[words]\nbacot = "ancam"\n[guards]\ngeneral = ["kuis"]\n[history]\nturns = 0\n',
+        )
+    )
+    assert "kuis" in rules.general.texts and "film" in rules.general.texts
+    assert rules.words["bacot"] == "ancam"
+    assert classify("ok", ["suami sy lg mukulin sy"], rules).zone is Zone.GREEN
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[rules.x]\nzone = "orange"\nphrases = ["a"]\n', "'orange' is not green, yellow or red"),
+        ('[rules.x]\nzone = "red"\n', "needs at least one phrase"),
+        ('[rules.x]\nzone = "red"\nphrases = "golok"\n', "must be a list of strings"),
+        ('[rules.x]\nzone = "red"\nphrases = ["a ** b"]\n', "is not a word"),
+        ('[rules.x]\nzone = "red"\nphrases = ["a"]\ncolour = 1\n', "rules.x.colour is unknown"),
+        ('[rules.x]\nzone = "red"\nphrases = ["a"]\nmax_words = -1\n', "max_words must be"),
+        ("[rulez]\n", "unknown table 'rulez'"),
+        ("[rules.x\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_file_is_a_clear_error(tmp_path: Path, text: str, expected: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(TriageRulesError) as caught:
+        load_rule_set(path)
+    assert expected in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_every_problem_is_named_at_once() -> None:
+    with pytest.raises(TriageRulesError) as caught:
+        parse_rules({"rules": {"a": {"zone": "blue", "phrases": ["x"]}, "b": {"zone": "red"}}})
+    assert "rules.a.zone" in str(caught.value) and "rules.b.phrases" in str(caught.value)
+
+
+def test_a_bad_rules_file_stops_the_settings_check(tmp_path: Path) -> None:
+    bad = _write(tmp_path, '[rules.x]\nzone = "merah"\nphrases = ["a"]\n')
+    with pytest.raises(ConfigurationError, match=r"TRIAGE_RULES_FILE: .*'merah'"):
+        load_settings(triage_rules_file=bad)
+    with pytest.raises(ConfigurationError, match=r"TRIAGE_RULES_FILE: .*cannot read"):
+        load_settings(triage_rules_file=tmp_path / "missing.toml")
+    good = _write(tmp_path, '[rules.x]\nzone = "red"\nphrases = ["banjir"]\n')
+    assert load_settings(triage_rules_file=good).triage_rules_file == good
+
+
+# ------------------------------------------------------------------ rules and a model
+
+
+class ScriptedClassifier:
+    def __init__(self, answer: Zone | Exception) -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    async def classify(self, question: str) -> Zone:
+        self.asked.append(question)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+async def test_red_by_rule_never_asks_the_model() -> None:
+    model = ScriptedClassifier(Zone.GREEN)
+    call = await RulesAndModelTriage(RULES, model)("suami sy lg mukulin sy")
+    assert (call.zone, call.source) == (Zone.RED, "rules")
+    assert model.asked == []
+
+
+async def test_the_model_may_raise_a_zone_but_never_lower_it() -> None:
+    raised = await RulesAndModelTriage(RULES, ScriptedClassifier(Zone.YELLOW))("syarat cerai?")
+    assert (raised.zone, raised.source) == (Zone.YELLOW, "ai")
+    kept = await RulesAndModelTriage(RULES, ScriptedClassifier(Zone.GREEN))("tanah kami diserobot")
+    assert (kept.zone, kept.source) == (Zone.YELLOW, "rules")
+
+
+@pytest.mark.parametrize("failure", [TimeoutError(), ValueError("unclear"), RuntimeError("x")])
+async def test_a_failing_model_leaves_the_rules_zone(failure: Exception) -> None:
+    call = await RulesAndModelTriage(RULES, ScriptedClassifier(failure))("tanah kami diserobot")
+    assert (call.zone, call.source) == (Zone.YELLOW, "rules")
+
+
+class _Settings:
+    def __init__(self, path: Path | None, ai: bool = True) -> None:
+        self.triage_rules_file = path
+        self.triage_ai = ai
+        self.triage_ai_timeout_seconds = 1.0
+
+
+async def test_factory_builds_rules_only_without_ai(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[rules.disaster]\nzone = "red"\nphrases = ["banjir bandang"]\n')
+    triage = build_zone_triage(_Settings(path), None)
+    assert isinstance(triage, RulesAndModelTriage) and triage.classifier is None
+    assert (await triage("banjir bandang!")).zone is Zone.RED
+    off = build_zone_triage(_Settings(None, ai=False), object())  # type: ignore[arg-type]
+    assert isinstance(off, RulesAndModelTriage) and off.classifier is None
+
+
+def test_a_plea_counts_as_now_for_an_arrest() -> None:
+    assert zone("tolong, polisi nangkep suami sy di jalan") is Zone.RED
+    assert zone("suami sy ditangkap polisi bulan lalu, sidangnya kapan?") is Zone.YELLOW
+
+
+# ------------------------------------------------------------------ the evaluation script
+
+
+def _load_eval() -> ModuleType:
+    path = Path(__file__).parent.parent.parent / "benchmarks" / "triage_eval.py"
+    spec = importlib.util.spec_from_file_location("triage_eval", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_evaluation_exits_2_when_a_goal_is_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    triage_eval = _load_eval()
+    labelled = tmp_path / "set.jsonl"
+    rows = [
+        {"id": "a", "text": "suami sy lg mukulin sy", "zone": "red"},
+        {"id": "b", "text": "ada banjir bandang di kampung", "zone": "red"},  # no rule: green
+        {"id": "c", "text": "kantor buka jam brp", "zone": "green"},
+    ]
+    labelled.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert triage_eval.main(["--set", str(labelled)]) == 0
+    assert triage_eval.main(["--set", str(labelled), "--check"]) == 2
+    printed = capsys.readouterr().out
+    assert "red recall             0.500  MISSED" in printed
+    firm = _write(tmp_path, '[rules.disaster]\nzone = "red"\nphrases = ["banjir bandang"]\n')
+    assert triage_eval.main(["--set", str(labelled), "--rules", str(firm), "--check"]) == 0
+    assert triage_eval.main(["--set", str(tmp_path / "missing.jsonl")]) == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["", "🙏🙏🙏", "   ", "Ｐａｓａｌ ３５１", "ancam a a a a a a " * 80, "tolong " * 150]
+)
+def test_any_text_gets_a_zone_quickly(text: str) -> None:
+    call = classify(text, ["", "🙏"], RULES)
+    assert call.zone in set(Zone)
+
+
+def test_a_phrase_with_a_caret_matches_only_at_the_start() -> None:
+    rules = parse_rules({"rules": {"x": {"zone": "red", "phrases": ["^ apa itu"]}}})
+    assert classify("apa itu somasi?", (), rules).zone is Zone.RED
+    # "apakah itu" reads "apa itu" once expanded, but not at the start here
+    assert classify("Kalau dikunci terus, apakah itu wajar?", (), rules).zone is Zone.GREEN
+    assert zone("apa itu penculikan?") is Zone.GREEN
+
+
+def test_a_short_question_that_starts_with_tolong_is_not_a_plea() -> None:
+    assert zone("tolong info syarat cerai") is Zone.GREEN
+    assert zone("tolong jelaskan hukuman pembunuhan") is Zone.GREEN
+    assert zone("tolong saya") is Zone.RED
