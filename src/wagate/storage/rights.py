@@ -62,6 +62,11 @@ _PURGE_SQL = (
         "DELETE FROM conversation_runs WHERE tenant = %(tenant)s AND finished_at < %(cutoff)s",
     ),
     ("link_codes", "DELETE FROM link_codes WHERE tenant = %(tenant)s AND created_at < %(cutoff)s"),
+    (
+        "review_drafts",
+        "DELETE FROM review_drafts WHERE tenant = %(tenant)s AND created_at < %(cutoff)s "
+        "AND status <> 'pending'",  # a draft waiting for a lawyer never expires silently
+    ),
 )
 
 
