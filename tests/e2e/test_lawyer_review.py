@@ -171,11 +171,12 @@ def test_a_red_message_never_reaches_the_ai_and_gets_the_holding_reply_at_once(
     texts = wait_until(lambda: _texts_to(fake_meta, sender), timeout=30)
     assert texts == [DEFAULT_URGENT_TEXT]
     assert _ai_calls(fake_ai, tag(sender)) == []
+    conversation = gateway.conversation_for(sender)
+    assert conversation is not None
     with psycopg.connect(url) as conn:
         runs = conn.execute(
-            "SELECT r.outcome FROM conversation_runs r JOIN conversations c "
-            "ON c.id = r.conversation_id WHERE c.contact_key = %s",
-            (sender,),
+            "SELECT outcome FROM conversation_runs WHERE conversation_id = %s",
+            (conversation["id"],),
         ).fetchall()
     assert [r[0] for r in runs] == ["urgent"]  # the first run
     metrics = gateway.http.get("/metrics", headers={"Authorization": f"Bearer {API_TOKEN}"}).text
