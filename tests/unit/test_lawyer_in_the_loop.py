@@ -256,3 +256,19 @@ def test_a_change_is_described_without_the_text() -> None:
     edited = change_of("Jawaban.", "Jawaban yang diperbaiki.")
     assert edited.edited and edited.length_after == 24
     assert "diperbaiki" not in str(edited.as_details())
+
+
+def test_the_review_settings_parse_and_a_tenant_may_hold_its_own() -> None:
+    from wagate.settings import ConfigurationError, load_settings, tenant_settings
+
+    platform = load_settings(review_mode="yellow", review_sla_minutes=45)
+    assert platform.review_mode is ReviewMode.YELLOW and platform.review_sla_minutes == 45
+    assert load_settings().review_mode is None  # unset: decided by the knowledge base
+    own = tenant_settings(platform, {"review_mode": "all", "review_ack_text": "Sebentar."})
+    assert own.review_mode is ReviewMode.ALL and own.review_ack_text == "Sebentar."
+    with pytest.raises(ValueError, match="REVIEW_MODE"):
+        tenant_settings(platform, {"review_mode": "sometimes"})
+    with pytest.raises(ConfigurationError, match="WAGATE_ZONE_TRIAGE"):
+        load_settings(wagate_zone_triage="no.such.module:triage")
+    with pytest.raises(ConfigurationError, match="REVIEW_SLA_MINUTES"):
+        load_settings(review_sla_minutes=0)
