@@ -144,6 +144,13 @@ def test_a_yellow_question_is_held_edited_approved_and_the_edit_delivered_once(
     approved = [e for e in audit if e["action"] == "review.approved"]
     assert approved and approved[-1]["details"]["edited"] is True
     assert tag(sender) not in json.dumps(approved[-1])
+    # The lawyer's answer is the AI's context for the next question.
+    _say(gateway, sender, f"terima kasih, jam buka kantor {tag(sender)}?")
+    wait_until(lambda: len(_ai_calls(fake_ai, tag(sender))) == 2, timeout=30)
+    history = _ai_calls(fake_ai, tag(sender))[1]["body"]["messages"]
+    assert {"role": "assistant", "content": edited} in [
+        {"role": m["role"], "content": m["content"]} for m in history
+    ]
 
 
 def test_a_rejected_draft_sends_the_rejection_text(

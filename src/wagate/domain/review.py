@@ -140,3 +140,4 @@ class NewDraft:
     sources: tuple[Source, ...]
     created_at: datetime
     deadline: datetime
+    session_id: int | None = None  # the approved answer joins this session's history

@@ -258,6 +258,7 @@ class Converse:
                 if answer.masked_text
                 else "",
                 sources=sources_of(retrieval.passages),
+                session_id=session.id,
             )
         )
         facts: dict[str, object] = {

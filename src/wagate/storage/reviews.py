@@ -22,9 +22,9 @@ from wagate.storage.statuses import PENDING, literal_set
 
 _KEEP_SQL = """
 INSERT INTO review_drafts (tenant, conversation_id, run_key, zone, rules, question, draft,
-                           sources, created_at, deadline)
+                           sources, created_at, deadline, session_id)
 VALUES (%(tenant)s, %(conversation_id)s, %(run_key)s, %(zone)s, %(rules)s, %(question)s,
-        %(draft)s, %(sources)s, %(created_at)s, %(deadline)s)
+        %(draft)s, %(sources)s, %(created_at)s, %(deadline)s, %(session_id)s)
 ON CONFLICT ON CONSTRAINT review_drafts_run_key DO NOTHING
 RETURNING id
 """
@@ -71,7 +71,12 @@ UPDATE review_drafts
    SET status = %(status)s, decided_by = %(by)s, decided_at = %(at)s,
        final_text = %(final_text)s, edited = %(edited)s, reject_reason = %(reject_reason)s
  WHERE id = %(id)s AND status = 'pending'
-RETURNING conversation_id, run_key
+RETURNING conversation_id, run_key, session_id
+"""
+_INSERT_TURN_SQL = """
+INSERT INTO turns (tenant, session_id, role, content, run_key)
+VALUES (%(tenant)s, %(session_id)s, 'assistant', %(content)s, %(run_key)s)
+ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
 """
 _CONVERSATION_SQL = """
 SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE id = %(id)s
@@ -137,6 +142,7 @@ class PostgresReviewDrafts:
             "sources": orjson.dumps([s.as_json() for s in draft.sources]).decode(),
             "created_at": draft.created_at,
             "deadline": draft.deadline,
+            "session_id": draft.session_id,
         }
         async with self._database.tenant_connection(self._tenant) as conn:
             row = await (await conn.execute(_KEEP_SQL, params)).fetchone()
@@ -192,6 +198,21 @@ class PostgresReviewDrafts:
             if updated is None:
                 return False
             conversation_id = int(updated["conversation_id"])
+            session_id = updated["session_id"]
+            if decided.history_text is not None and session_id is not None:
+                key = f"{session_id}:{updated['run_key']}:assistant"
+                await conn.execute(
+                    _INSERT_TURN_SQL,
+                    {
+                        "tenant": self._tenant,
+                        "session_id": session_id,
+                        "run_key": updated["run_key"],
+                        "content": self._sealer.seal(
+                            decided.history_text.encode(),
+                            SealContext(tenant=self._tenant, table="turns", key=key),
+                        ),
+                    },
+                )
             if decided.messages:
                 recipient = await self._recipient(conn, conversation_id)
                 for message in decided.messages:

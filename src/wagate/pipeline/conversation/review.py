@@ -47,6 +47,7 @@ class ReviewCase:
     masked_question: str = ""
     masked_answer: str = ""
     sources: tuple[Source, ...] = ()
+    session_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +108,10 @@ class LawyerReview:
         return int(stats.get("chunks", 0) or 0) > 0
 
     async def __call__(self, case: ReviewCase) -> Decision:
+        if self.mode is None and case.zone is Zone.GREEN:
+            # Unset, the mode is off or yellow: green goes out either way (and the knowledge
+            # base and the users need not be asked on every answer).
+            return Decision(verdict=Verdict.SEND, reason="green:auto")
         mode = await self.current_mode()
         if not must_hold(case.zone, mode):
             return Decision(verdict=Verdict.SEND, reason=f"{case.zone.value}:{mode.value}")
@@ -122,6 +127,7 @@ class LawyerReview:
                 sources=case.sources,
                 created_at=now,
                 deadline=now + self.sla,
+                session_id=case.session_id,
             )
         )
         return Decision(

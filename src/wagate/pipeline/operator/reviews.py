@@ -39,6 +39,9 @@ class Decided:
     edited: bool | None = None
     reject_reason: str | None = None
     messages: Sequence[OutboundDraft] = ()
+    # The approved answer as the person reads it: it joins the session's history, so the AI
+    # knows what the lawyer said when the next question comes.
+    history_text: str | None = None
 
 
 class ReviewStore(Protocol):
@@ -111,6 +114,7 @@ class Reviews:
                 final_text=final,
                 edited=change.edited,
                 messages=messages,
+                history_text=restored,
             )
         )
         await self.recorder.record(

@@ -44,6 +44,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("run_key", sa.Text, nullable=False),
+        # The held run's session: the approved answer joins its history (as the AI's turn).
+        sa.Column("session_id", sa.BigInteger, sa.ForeignKey("sessions.id", ondelete="SET NULL")),
         sa.Column("zone", sa.Text, nullable=False),
         sa.Column("rules", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
         sa.Column("question", sa.LargeBinary, nullable=False),  # sealed, masked
