@@ -168,6 +168,10 @@ def test_a_rejected_draft_sends_the_rejection_text(
     texts = wait_until(lambda: _texts_to(fake_meta, sender)[1:], timeout=30)
     assert texts == [DEFAULT_REJECT_TEXT]
     assert not any("ECHO" in t for t in _texts_to(fake_meta, sender))
+    # The person's data export (UU PDP) holds the draft too.
+    exported = gateway.api_post("/api/contacts/export", {"phone": sender}).json()
+    [held] = exported["reviewDrafts"]
+    assert held["status"] == "rejected" and tag(sender) in held["question"]
 
 
 def test_a_red_message_never_reaches_the_ai_and_gets_the_holding_reply_at_once(
