@@ -5,9 +5,10 @@ burst (provider-timestamp order) → debounce → the steps, in order:
   1. who is writing       conversation/who.py      identity policy; link notice
   2. consent              conversation/consent.py  keywords, evidence; nothing to the AI before
   3. triage and policy    conversation/triage.py   rate limit, over-long, non-text notices
-     (mark read + typing, the session and its history; a conversation a human holds stops here)
+     (mark read + typing, the session and its history)
   3b. zones (AI7)         conversation/zones.py    green / yellow / red; red: the holding reply,
-                                                   a human, an alert — no knowledge, no AI
+                                                   a human, an alert — no knowledge, no AI;
+                                                   then a conversation a human holds stops here
   4. context, retrieval   conversation/context.py  system prompt + context sources
                           conversation/knowledge.py the firm's passages; strict decline
   5. assistant            conversation/assistant.py mask → model → unmask; apology + retry
