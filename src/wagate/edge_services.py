@@ -23,6 +23,7 @@ from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import OperatorService
 from wagate.pipeline.operator.tenants import TenantAdmin
 from wagate.pipeline.ports import IntakeResult
+from wagate.pipeline.review_escalation import ReviewEscalation
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
@@ -75,6 +76,9 @@ class TenantServices:
     channels: Mapping[Provider, str]
     retention: timedelta
     email_fallback: bool
+    # The lawyer's review (AI7): the worker's SLA sweep, and the figures the metrics read.
+    review_escalation: ReviewEscalation | None = None
+    review_figures: Callable[[], Awaitable[dict[str, Any]]] | None = None
 
     @property
     def answers(self) -> bool:

@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from wagate.domain.identity import IdentityPolicy
 from wagate.domain.window import TemplateError, TemplateSet
+from wagate.domain.zones import ReviewMode
 from wagate.providers.fonnte.client import DEFAULT_FONNTE_URL
 from wagate.providers.meta.client import DEFAULT_GRAPH_URL
 from wagate.triage_rules import TriageRulesError, load_rule_set
@@ -190,6 +191,17 @@ class Settings(BaseSettings):
     triage_rules_file: Path | None = None
     triage_ai: bool = True
     triage_ai_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Lawyer in the loop (AI7): which AI answers wait for a lawyer (off | yellow | all; unset:
+    # yellow once the knowledge base is loaded or a lawyer user exists, else off), what the
+    # person reads meanwhile or on a rejection, the review deadline, a red message's holding
+    # reply, and the zone triage plugin ("package.module:callable", a ZoneTriage: called with
+    # the question and the earlier user turns, returns a ZoneCall).
+    review_mode: ReviewMode | None = None
+    review_ack_text: str | None = None
+    review_reject_text: str | None = None
+    review_sla_minutes: float = Field(default=30.0, gt=0)
+    urgent_holding_text: str | None = None
+    wagate_zone_triage: str | None = None
 
     @property
     def knowledge_dir(self) -> Path:
@@ -218,6 +230,13 @@ class Settings(BaseSettings):
                 message = f"FONNTE_ALLOWED_IPS: {network!r} is not an IP or network"
                 raise ValueError(message) from exc
         return value
+
+    @field_validator("wagate_zone_triage")
+    @classmethod
+    def _importable_triage(cls, value: str | None) -> str | None:
+        if value:
+            check_plugin(value)
+        return value or None
 
     @field_validator("wagate_provider_plugins")
     @classmethod
@@ -367,6 +386,11 @@ class TenantOverrides(BaseModel):
     kb_strict: bool | None = None
     kb_passages: int | None = Field(default=None, ge=1, le=20)
     kb_decline_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    review_mode: ReviewMode | None = None
+    review_ack_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    review_reject_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    review_sla_minutes: float | None = Field(default=None, gt=0)
+    urgent_holding_text: str | None = Field(default=None, min_length=1, max_length=2000)
 
     @field_validator("whatsapp_templates", mode="before")
     @classmethod
@@ -409,6 +433,8 @@ def tenant_settings(platform: Settings, overrides: Mapping[str, Any]) -> Setting
         values["whatsapp_templates_file"] = None
     if "identity_policy" in values:
         values["identity_policy"] = IdentityPolicy(values["identity_policy"])
+    if "review_mode" in values:
+        values["review_mode"] = ReviewMode(values["review_mode"])
     return platform.model_copy(update=values)
 
 

@@ -30,6 +30,7 @@ from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.provider_port import InboundRequest, ProviderSetup, Refusal, Verdict
 from wagate.domain.provider_port import Rejected as Refused
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.review import DEFAULT_ACK_TEXT, DEFAULT_REJECT_TEXT, DEFAULT_URGENT_TEXT
 from wagate.domain.tenants import Tenant, TenantChannel, TenantStatus
 from wagate.domain.window import TemplateSet
 from wagate.edge_services import (
@@ -42,6 +43,7 @@ from wagate.edge_services import (
 from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.conversation.knowledge import DEFAULT_DECLINE_TEXT, KnowledgePolicy
+from wagate.pipeline.conversation.review import LawyerReview, SendEverything
 from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
@@ -49,7 +51,8 @@ from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.tenants import TenantAdmin
-from wagate.pipeline.ports import RecipientCheck
+from wagate.pipeline.ports import RecipientCheck, ZoneTriage
+from wagate.pipeline.review_escalation import ReviewEscalation
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
@@ -60,6 +63,7 @@ from wagate.settings import (
     OPENROUTER_URL,
     ConfigurationError,
     Settings,
+    check_plugin,
     check_tenant_overrides,
     tenant_settings,
 )
@@ -81,6 +85,7 @@ from wagate.storage.provider_health import PostgresChannelHealth, PostgresCreden
 from wagate.storage.queries import ConversationQueries
 from wagate.storage.recipients import OptOuts
 from wagate.storage.reseal import KeyAdmin, Resealer
+from wagate.storage.reviews import PostgresReviewDrafts
 from wagate.storage.rights import ContactRights
 from wagate.storage.roles import ensure_app_role
 from wagate.storage.sessions import PostgresSessionStore
@@ -302,6 +307,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     knowledge = KnowledgeBase(
         database, tenant_id, embedder=opened.embedder, max_file_bytes=s.kb_max_file_bytes
     )
+    review_drafts = PostgresReviewDrafts(database, sealer, blind, tenant_id)
     backoff = BackoffPolicy(max_attempts=s.send_attempts)
     breaker = breaker_policy(s)
     channels = providers.default_channels
@@ -333,6 +339,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         audit=audit,
         backoff=backoff,
         clock=clock,
+        review_drafts=review_drafts,
     )
     status = GatewayStatus(
         configuration={"tenant": tenant_id, "status": tenant.status.value},
@@ -359,6 +366,11 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         knowledge=knowledge,
         knowledge_refreshes=KnowledgeRefreshJobs(database, tenant_id),
         knowledge_folder=knowledge_folder(opened.settings, tenant_id),
+        review_drafts=review_drafts,
+        vaults=converse.vaults,
+        handover=converse.handover,
+        review_disclaimer=converse.policy.notices.disclaimer,
+        review_reject_text=s.review_reject_text or DEFAULT_REJECT_TEXT,
     )
     return TenantServices(
         tenant=tenant,
@@ -386,6 +398,10 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         channels=channels,
         retention=timedelta(days=s.retention_days),
         email_fallback=deliver.email is not None,
+        review_escalation=ReviewEscalation(
+            drafts=review_drafts, alerts=converse.alerts, clock=clock
+        ),
+        review_figures=review_drafts.figures,
     )
 
 
@@ -590,6 +606,7 @@ def build_converse(
     audit: PostgresAuditLog,
     backoff: BackoffPolicy,
     clock: Clock,
+    review_drafts: PostgresReviewDrafts | None = None,
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
@@ -597,6 +614,21 @@ def build_converse(
         database, sealer, opened.tenant_keys.indexer_for(tenant), tenant
     )
     policy = converse_policy(s)
+    review = (
+        LawyerReview(
+            drafts=review_drafts,
+            clock=clock,
+            mode=s.review_mode,
+            sla=timedelta(minutes=s.review_sla_minutes),
+            ack_text=s.review_ack_text or DEFAULT_ACK_TEXT,
+            knowledge=knowledge,
+            # The users helper's store answers "is there a lawyer user?"; until it is wired,
+            # REVIEW_MODE unset follows the knowledge base alone.
+            lawyer_exists=None,
+        )
+        if review_drafts is not None
+        else None
+    )
     return Converse(
         store=store,
         identities=identities,
@@ -624,7 +656,19 @@ def build_converse(
             # Off: the opt-out keyword is still honoured (a right, not a setting).
             required=s.consent_required,
         ),
+        review=review if review is not None else SendEverything(),
+        # None: every question is green (no triage wired yet); the hand-over store and the
+        # staff alerts come from their own modules when wired.
+        zone_triage=zone_triage(s),
     )
+
+
+def zone_triage(settings: Settings) -> ZoneTriage | None:
+    """WAGATE_ZONE_TRIAGE: a firm's own classifier (or a test's), "package.module:callable"."""
+    if not settings.wagate_zone_triage:
+        return None
+    triage: ZoneTriage = check_plugin(settings.wagate_zone_triage)
+    return triage
 
 
 def worker_tuning(settings: Settings) -> WorkerTuning:
@@ -750,6 +794,7 @@ def converse_policy(settings: Settings) -> ConversePolicy:
             strict=settings.kb_strict,
             decline_text=(settings.kb_decline_text or "").strip() or DEFAULT_DECLINE_TEXT,
         ),
+        urgent_text=(settings.urgent_holding_text or "").strip() or DEFAULT_URGENT_TEXT,
     )
 
 

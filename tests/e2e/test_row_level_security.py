@@ -63,6 +63,7 @@ TENANT_TABLES = (
     "knowledge_chunks",
     "knowledge_words",
     "knowledge_lexemes",
+    "review_drafts",
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
@@ -141,6 +142,11 @@ WITH conv AS (
 ), lexeme AS (
   INSERT INTO knowledge_lexemes (tenant, document_id, lexeme, chunks)
   SELECT %(t)s, id, 'teks', 1 FROM document RETURNING lexeme
+), draft AS (
+  INSERT INTO review_drafts (tenant, conversation_id, run_key, zone, question, draft,
+                             created_at, deadline)
+  SELECT %(t)s, id, 'run-' || %(t)s, 'yellow', '\\x00', '\\x00', now(), now() FROM conv
+  RETURNING id
 )
 INSERT INTO inbound_dead_letters (tenant, conversation_id, message_ids, failures)
 SELECT %(t)s, id, ARRAY[1]::bigint[], 3 FROM conv

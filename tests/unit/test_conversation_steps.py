@@ -219,7 +219,12 @@ async def test_the_assistant_sees_only_placeholders_and_the_answer_is_restored()
     answer = await ask(burst, identity(), prompt)
     assert assistant.prompts[0][0].content == "email saya [EMAIL_1]"
     assert answer == Answer(
-        text="email saya budi@contoh.co.id", model="scripted", attempts=1, placeholders=1
+        text="email saya budi@contoh.co.id",
+        model="scripted",
+        attempts=1,
+        placeholders=1,
+        masked_text="email saya [EMAIL_1]",  # what a held draft keeps
+        masked_question="email saya [EMAIL_1]",
     )
     assert vaults.vaults[1]
 

@@ -19,6 +19,7 @@ from wagate.cli import (
     fakes,
     kb,
     keys,
+    review,
     send,
     server,
     tenants,
@@ -58,6 +59,7 @@ for group, name in (
     (dead_letters.dead_letters_app, "dead-letters"),
     (tenants.tenants_app, "tenants"),
     (audit.audit_app, "audit"),
+    (review.review_app, "review"),
 ):
     app.add_typer(group, name=name)
 

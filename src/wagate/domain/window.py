@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,17 @@ WINDOW = timedelta(hours=24)
 SAFETY_MARGIN = timedelta(minutes=10)
 # What a template can be configured for: carrying a message that missed the window.
 OUT_OF_WINDOW = "out_of_window"
+
+
+_LINE_BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
+_SPACES = re.compile(r" {4,}")
+
+
+def as_template_value(text: str) -> str:
+    """A message's text as a template's body parameter. Meta refuses a parameter holding a
+    new line, a tab or more than four spaces in a row (error 132018), and every answer has
+    paragraphs (the disclaimer is one): they are joined by " · " instead."""
+    return _SPACES.sub("   ", _LINE_BREAKS.sub(" · ", text.strip()))
 
 
 def window_open(last_inbound_at: datetime | None, *, now: datetime) -> bool:

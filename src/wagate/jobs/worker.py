@@ -357,12 +357,26 @@ async def _fresh_statistics_forever(services: WorkerServices) -> None:
         await asyncio.sleep(STATISTICS_EVERY_SECONDS)
 
 
+async def escalate_reviews_once(services: WorkerServices) -> int:
+    """The review SLA (AI7): each tenant's pending drafts near their deadline or their window's
+    end are escalated to on-duty staff, once per kind; how many alerts were raised."""
+    raised = 0
+    for _, scope in services.tenants.served():
+        if scope.review_escalation is not None:
+            raised += await scope.review_escalation.sweep()
+    return raised
+
+
 async def _sweep_forever(services: WorkerServices, ended: EndedJobs) -> None:
     while True:
         try:
             await sweep_once(services, ended)
         except Exception as exc:
             log.error("sweep.failed", error_type=type(exc).__name__)
+        try:
+            await escalate_reviews_once(services)
+        except Exception as exc:  # a mail server down: the next sweep tries again
+            log.error("review.escalation_failed", error_type=type(exc).__name__)
         await asyncio.sleep(services.tuning.sweep_interval_seconds)
 
 

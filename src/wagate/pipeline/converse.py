@@ -6,10 +6,14 @@ burst (provider-timestamp order) → debounce → the steps, in order:
   2. consent              conversation/consent.py  keywords, evidence; nothing to the AI before
   3. triage and policy    conversation/triage.py   rate limit, over-long, non-text notices
      (mark read + typing, the session and its history)
+  3b. zones (AI7)         conversation/zones.py    green / yellow / red; red: the holding reply,
+                                                   a human, an alert — no knowledge, no AI;
+                                                   then a conversation a human holds stops here
   4. context, retrieval   conversation/context.py  system prompt + context sources
                           conversation/knowledge.py the firm's passages; strict decline
   5. assistant            conversation/assistant.py mask → model → unmask; apology + retry
-  6. review               conversation/review.py   send now / hold as draft / hand to a human
+  6. review               conversation/review.py   send now / hold as a draft for a lawyer
+                                                   (the person gets the acknowledgement)
   7. compose              conversation/compose.py  disclosure, formatting, disclaimer, parts
 
 → one transaction (turns, outbound drafts, processed marks, run: conversation/record.py)
@@ -34,6 +38,8 @@ from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.identity import IdentityPolicy
 from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.review import DEFAULT_URGENT_TEXT
+from wagate.domain.zones import Zone, ZoneCall
 from wagate.pipeline.conversation.assistant import ApologiseAndRetry, AskAssistant, Unavailable
 from wagate.pipeline.conversation.compose import Compose
 from wagate.pipeline.conversation.consent import ConsentGate
@@ -47,9 +53,16 @@ from wagate.pipeline.conversation.knowledge import (
 )
 from wagate.pipeline.conversation.presence import ShowTyping
 from wagate.pipeline.conversation.record import Outcome, RunRecorder, Turns, notice
-from wagate.pipeline.conversation.review import Review, ReviewCase, SendEverything, Verdict
+from wagate.pipeline.conversation.review import (
+    Review,
+    ReviewCase,
+    SendEverything,
+    Verdict,
+    sources_of,
+)
 from wagate.pipeline.conversation.triage import TriageStep
 from wagate.pipeline.conversation.who import WhoIsWriting
+from wagate.pipeline.conversation.zones import SortIntoZones
 from wagate.pipeline.deliver import Deliver
 from wagate.pipeline.ports import (
     Burst,
@@ -63,6 +76,7 @@ from wagate.pipeline.ports import (
     ProviderDirectory,
     Session,
     SessionStore,
+    StaffAlert,
     StaffAlerts,
     VaultStore,
     ZoneTriage,
@@ -83,6 +97,7 @@ class ConversePolicy:
     system_prompt: str = ""
     notices: Notices = field(default_factory=Notices)
     knowledge: KnowledgePolicy = field(default_factory=KnowledgePolicy)
+    urgent_text: str = DEFAULT_URGENT_TEXT  # URGENT_HOLDING_TEXT: a red message's only reply
 
 
 @dataclass(kw_only=True)
@@ -147,6 +162,7 @@ class Converse:
             jitter=self.jitter,
         )
         self.compose = Compose(notices=notices)
+        self.zones = SortIntoZones(triage=self.zone_triage)
 
     async def __call__(self, conversation_id: int, *, attempt: int = 0) -> Outcome:
         burst = await self.store.load_burst(conversation_id)
@@ -206,6 +222,17 @@ class Converse:
             idle_timeout=self.policy.session_timeout,
             history=self.policy.history_turns,
         )
+        # Red first, even in a conversation a human holds: the danger is now, and a run
+        # retried after its own hand-over must still send the holding reply.
+        zone = await self.zones(triaged.question, session.history)
+        if zone.zone is Zone.RED:
+            return await self._urgent(
+                burst, now, drafts, session, triaged.question, marked_read, zone
+            )
+        if self.handover is not None and await self.handover.held_by_human(
+            burst.conversation_id, now=now
+        ):
+            return await self._held_by_human(burst, now, drafts, session, triaged.question)
         retrieval = (
             await self.consult(triaged.question, session.history) if self.consult else NOTHING
         )
@@ -225,6 +252,14 @@ class Converse:
                 question=triaged.question,
                 answer=text,
                 model=answer.model,
+                zone=zone.zone,
+                rules=zone.rules,
+                masked_question=answer.masked_question,
+                masked_answer=with_sources(answer.masked_text, retrieval)
+                if answer.masked_text
+                else "",
+                sources=sources_of(retrieval.passages),
+                session_id=session.id,
             )
         )
         facts: dict[str, object] = {
@@ -235,11 +270,24 @@ class Converse:
             "for_ai": len(triaged.sorted.for_ai),
             "rate_limited": len(triaged.sorted.rate_limited),
             "review": decision.verdict.value,
+            **_zone_facts(zone),
             **_knowledge_facts(retrieval),
         }
         if decision.verdict is not Verdict.SEND:
             facts["reason"] = decision.reason
-            return await self._not_sent(burst, now, drafts, decision.verdict, facts)
+            if decision.draft_id is not None:
+                facts["draft"] = decision.draft_id
+            if decision.notice:
+                drafts.append(notice(burst, "review_ack", decision.notice))
+            return await self._not_sent(
+                burst,
+                now,
+                drafts,
+                decision.verdict,
+                facts,
+                turns=Turns(session_id=session.id, user=triaged.question),
+                marked_read=marked_read,
+            )
         composed = self.compose(burst, text, session_disclosed=session.disclosed)
         drafts.extend(composed.parts)
         await self.record.finish(
@@ -292,6 +340,76 @@ class Converse:
         log.info("converse.knowledge_declined", conversation_id=burst.conversation_id)
         return Outcome.ANSWERED
 
+    async def _urgent(
+        self,
+        burst: Burst,
+        now: datetime,
+        drafts: list[OutboundDraft],
+        session: Session,
+        question: str,
+        marked_read: bool,
+        zone: ZoneCall,
+    ) -> Outcome:
+        """Red (danger now): no knowledge search, no AI. The conversation goes to a human,
+        on-duty staff are alerted, the person gets the holding reply with the emergency
+        numbers (a notice: no disclaimer). Every effect is keyed on the run, so a retried run
+        hands over, alerts and replies once."""
+        rules = ",".join(zone.rules) or zone.source
+        if self.handover is not None:
+            await self.handover.hand_to_human(burst.conversation_id, reason=f"red:{rules}", now=now)
+        if self.alerts is not None:
+            try:
+                await self.alerts.alert(
+                    StaffAlert(
+                        kind="urgent",
+                        key=f"urgent:{burst.run_key}",
+                        conversation_id=burst.conversation_id,
+                        summary=f"Urgent (red) message in conversation {burst.conversation_id}"
+                        f" (rules: {rules})",
+                    )
+                )
+            except Exception as exc:  # the holding reply must not wait for the mail server
+                log.error(
+                    "converse.urgent_alert_failed",
+                    conversation_id=burst.conversation_id,
+                    error_type=type(exc).__name__,
+                )
+        drafts.append(notice(burst, "urgent", self.policy.urgent_text))
+        await self.record.finish(
+            burst,
+            Outcome.URGENT,
+            now,
+            drafts,
+            turns=Turns(session_id=session.id, user=question),
+            marked_read=marked_read,
+            facts={**_zone_facts(zone), "handed_over": self.handover is not None},
+        )
+        log.warning(
+            "converse.urgent", conversation_id=burst.conversation_id, rules=list(zone.rules)
+        )
+        return Outcome.URGENT
+
+    async def _held_by_human(
+        self,
+        burst: Burst,
+        now: datetime,
+        drafts: list[OutboundDraft],
+        session: Session,
+        question: str,
+    ) -> Outcome:
+        """A human holds the conversation (taken over, or handed over after a red message):
+        the AI stays silent; the message joins the history the human reads."""
+        await self.record.finish(
+            burst,
+            Outcome.HANDED_OVER,
+            now,
+            drafts,
+            turns=Turns(session_id=session.id, user=question),
+            facts={"held_by_human": True},
+        )
+        log.info("converse.held_by_human", conversation_id=burst.conversation_id)
+        return Outcome.HANDED_OVER
+
     async def _not_sent(
         self,
         burst: Burst,
@@ -299,13 +417,24 @@ class Converse:
         drafts: list[OutboundDraft],
         verdict: Verdict,
         facts: dict[str, object],
+        *,
+        turns: Turns | None = None,
+        marked_read: bool = False,
     ) -> Outcome:
         """Review kept the answer (held, or handed to a human): the burst is processed, its
-        notices go out, nothing of the answer does; the reviewer holds the case."""
+        notices go out (the acknowledgement), nothing of the answer does; the reviewer holds
+        the case."""
         outcome = Outcome.HELD if verdict is Verdict.HOLD else Outcome.HANDED_OVER
-        await self.record.finish(burst, outcome, now, drafts, facts=facts)
+        await self.record.finish(
+            burst, outcome, now, drafts, facts=facts, turns=turns, marked_read=marked_read
+        )
         log.info("converse.reviewed", conversation_id=burst.conversation_id, verdict=verdict)
         return outcome
+
+
+def _zone_facts(zone: ZoneCall) -> dict[str, object]:
+    """For the run's audit record: the zone and the rules' names (never the text)."""
+    return {"zone": zone.zone.value, "zone_rules": list(zone.rules), "zone_source": zone.source}
 
 
 def _knowledge_facts(retrieval: Retrieval) -> dict[str, object]:

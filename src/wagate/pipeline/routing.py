@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from wagate.domain.provider_port import MessagingProvider
-from wagate.domain.window import OUT_OF_WINDOW, TemplateSet, window_open
+from wagate.domain.window import OUT_OF_WINDOW, TemplateSet, as_template_value, window_open
 from wagate.pipeline.ports import OutboundMessage
 
 
@@ -36,7 +36,7 @@ def route(
 ) -> Route:
     """An operator's template goes as itself; a message marked `window_template` (rerouted
     after a 131047) or outside the provider's window goes as the out_of_window template, whose
-    one parameter (if it has one) carries the text."""
+    one parameter (if it has one) carries the text, its paragraphs on one line."""
     if message.template:
         t = message.template
         return AsTemplate(
@@ -55,5 +55,5 @@ def route(
     return AsTemplate(
         name=fallback.name,
         language=fallback.language,
-        values=[message.text][: len(fallback.parameters)],
+        values=[as_template_value(message.text)][: len(fallback.parameters)],
     )

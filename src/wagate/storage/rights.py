@@ -62,6 +62,11 @@ _PURGE_SQL = (
         "DELETE FROM conversation_runs WHERE tenant = %(tenant)s AND finished_at < %(cutoff)s",
     ),
     ("link_codes", "DELETE FROM link_codes WHERE tenant = %(tenant)s AND created_at < %(cutoff)s"),
+    (
+        "review_drafts",
+        "DELETE FROM review_drafts WHERE tenant = %(tenant)s AND created_at < %(cutoff)s "
+        "AND status <> 'pending'",  # a draft waiting for a lawyer never expires silently
+    ),
 )
 
 
@@ -85,6 +90,18 @@ class ContactRights:
             return orjson.loads(plain)
         except orjson.JSONDecodeError:
             return plain.decode(errors="replace")
+
+    def _text(self, table: str, key: str, sealed: Any) -> str | None:
+        """A sealed plain text (not JSON), opened."""
+        if sealed is None:
+            return None
+        try:
+            plain = self._sealer.open(
+                bytes(sealed), SealContext(tenant=self._tenant, table=table, key=key)
+            )
+        except UnreadableEnvelope:
+            return None
+        return plain.decode(errors="replace")
 
     def _lookup(self, phone: str) -> dict[str, Any]:
         number = normalise_phone(phone)
@@ -135,6 +152,14 @@ class ContactRights:
                     "SELECT s.conversation_id, t.session_id, t.run_key, t.role, t.content, "
                     "t.created_at FROM turns t JOIN sessions s ON s.id = t.session_id "
                     "WHERE s.conversation_id = ANY(%(ids)s) ORDER BY t.id",
+                    {"ids": ids},
+                )
+            ).fetchall()
+            drafts = await (
+                await conn.execute(
+                    "SELECT conversation_id, id, run_key, status, zone, created_at, decided_at, "
+                    "question, draft, final_text FROM review_drafts "
+                    "WHERE conversation_id = ANY(%(ids)s) ORDER BY id",
                     {"ids": ids},
                 )
             ).fetchall()
@@ -207,6 +232,27 @@ class ContactRights:
                     ),
                 }
                 for t in turns
+            ],
+            # Answers held for a lawyer (AI7), as stored: the person's data still as
+            # placeholders in the question and the draft.
+            "reviewDrafts": [
+                {
+                    "conversationId": d["conversation_id"],
+                    "id": d["id"],
+                    "status": d["status"],
+                    "zone": d["zone"],
+                    "createdAt": d["created_at"],
+                    "decidedAt": d["decided_at"],
+                    **{
+                        name: self._text(f"review_drafts.{column}", d["run_key"], d[column])
+                        for name, column in (
+                            ("question", "question"),
+                            ("draft", "draft"),
+                            ("finalText", "final_text"),
+                        )
+                    },
+                }
+                for d in drafts
             ],
             "accounts": [
                 {

@@ -14,6 +14,7 @@ from wagate.testing.conversations import (
 )
 from wagate.testing.health import MemoryHealth
 from wagate.testing.knowledge import MemoryKnowledgeBase, MemoryRefreshQueue
+from wagate.testing.lawyer import FixedZones, MemoryAlerts, MemoryDrafts, MemoryHandover
 from wagate.testing.mail import Mailbox
 from wagate.testing.outbox import MemoryOutbox, Row
 from wagate.testing.providers import Directory, ScriptedProvider
@@ -22,9 +23,13 @@ from wagate.testing.recipients import OptOutList
 __all__ = [
     "Clock",
     "Directory",
+    "FixedZones",
     "Mailbox",
+    "MemoryAlerts",
     "MemoryAudit",
     "MemoryConversationStore",
+    "MemoryDrafts",
+    "MemoryHandover",
     "MemoryHealth",
     "MemoryIdentityStore",
     "MemoryKnowledgeBase",

@@ -15,6 +15,7 @@ from wagate.web.errors import validation_error
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
+from wagate.web.reviews_api import reviews_router
 from wagate.web.scope import caller_scope, platform_scope
 from wagate.web.tenants_api import tenants_router
 from wagate.web.webhooks import webhook_router
@@ -40,6 +41,7 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(admin_router(scope=scope))
     app.include_router(audit_router(scope=scope))
     app.include_router(kb_router(scope=scope))
+    app.include_router(reviews_router(scope=scope))
     app.include_router(
         api_router(
             scope=scope,

@@ -11,7 +11,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from wagate.domain.breaker import ChannelState
@@ -101,6 +106,48 @@ class _Snapshot(Collector):
         yield from (state, degraded, breaker, outbound, email, resent, dead, unprocessed, jobs)
 
 
+# Time from a draft's creation to its approval, in seconds: minutes up to a day.
+APPROVAL_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 86400.0)
+
+
+class _Reviews(Collector):
+    """The lawyer's review (AI7), per tenant, from the drafts table and the runs: drafts
+    waiting, time to approval, escalations and red hand-offs (counted from stored rows, so
+    every process reports the same figures)."""
+
+    def __init__(self, readings: list[tuple[str, dict[str, Any]]]) -> None:
+        self._readings = readings
+
+    def collect(self) -> Iterable[Metric]:
+        waiting = GaugeMetricFamily(
+            "wagate_review_drafts_waiting", "Drafts waiting for a lawyer", labels=["tenant"]
+        )
+        approval = HistogramMetricFamily(
+            "wagate_review_time_to_approval_seconds",
+            "From a draft's creation to its approval",
+            labels=["tenant"],
+        )
+        escalations = CounterMetricFamily(
+            "wagate_review_escalations",
+            "Drafts escalated to on-duty staff (deadline near, window closing)",
+            labels=["tenant"],
+        )
+        red = CounterMetricFamily(
+            "wagate_red_handoffs",
+            "Red (urgent) messages handed to a human with the holding reply",
+            labels=["tenant"],
+        )
+        for tenant, f in self._readings:
+            waiting.add_metric([tenant], float(f["waiting"]))
+            seconds = sorted(f["approval_seconds"])
+            buckets = [(str(b), float(sum(1 for s in seconds if s <= b))) for b in APPROVAL_BUCKETS]
+            buckets.append(("+Inf", float(len(seconds))))
+            approval.add_metric([tenant], buckets=buckets, sum_value=float(sum(seconds)))
+            escalations.add_metric([tenant], float(f["escalations"]))
+            red.add_metric([tenant], float(f["red_handoffs"]))
+        yield from (waiting, approval, escalations, red)
+
+
 def metrics_router(
     *,
     scope: Callable[..., Awaitable[Caller]],
@@ -122,6 +169,12 @@ def metrics_router(
         ]
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Snapshot(readings))
+        reviews = [
+            (services.tenant.id, await services.review_figures())
+            for services in served
+            if services.review_figures is not None
+        ]
+        registry.register(_Reviews(reviews))
         return Response(content=generate_latest(registry), media_type=CONTENT_TYPE)
 
     return router

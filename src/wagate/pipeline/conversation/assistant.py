@@ -31,6 +31,10 @@ class Answer:
     model: str
     attempts: int
     placeholders: int  # the conversation's vault size: how much PII was masked so far
+    # The same with the conversation's placeholders kept ([NAMA_1]; the knowledge base's own
+    # are restored): what a held draft stores, restored only when a lawyer approves it.
+    masked_text: str = ""
+    masked_question: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,7 +94,19 @@ class AskAssistant:
             model=reply.model,
             attempts=reply.attempts,
             placeholders=len(vault),
+            masked_text=unmask(reply.text, _references_only(answer_vault, vault)),
+            masked_question=masked[-1].content if masked else "",
         )
+
+
+def _references_only(answer_vault: PlaceholderVault, vault: PlaceholderVault) -> PlaceholderVault:
+    """The placeholders the knowledge-base passages added (the firm's documents, not the
+    person's data): a draft shows those restored, the conversation's kept."""
+    own = vault.to_dict()["entries"]
+    snapshot = answer_vault.to_dict()
+    entries = snapshot["entries"]
+    assert isinstance(own, list) and isinstance(entries, list)
+    return PlaceholderVault.from_dict({**snapshot, "entries": [e for e in entries if e not in own]})
 
 
 @dataclass(kw_only=True)

@@ -2,9 +2,10 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`, `knowledge`); each takes `by=Actor` and writes one audit record with the same action
-name, subject and details for every caller. Errors are `NotFound`, `Rejected` or `Conflict`
-(see `errors`). A new action goes in its group's module, a new group in a module of its own."""
+`trail`, `knowledge`, `reviews`); each takes `by=Actor` and writes one audit record with the
+same action name, subject and details for every caller. Errors are `NotFound`, `Rejected`,
+`Conflict` or `Forbidden` (see `errors`). A new action goes in its group's module, a new
+group in a module of its own."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
+from wagate.domain.review import DEFAULT_REJECT_TEXT
 from wagate.domain.window import TemplateSet
 from wagate.pipeline.operator.accounts import Accounts
 from wagate.pipeline.operator.channels import Channels
@@ -34,9 +36,10 @@ from wagate.pipeline.operator.ports import (
 )
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
+from wagate.pipeline.operator.reviews import Reviews, ReviewStore
 from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.operator.trail import Trail
-from wagate.pipeline.ports import KnowledgeAdmin, KnowledgeRefreshQueue
+from wagate.pipeline.ports import Handover, KnowledgeAdmin, KnowledgeRefreshQueue, VaultStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +52,7 @@ class OperatorService:
     keys: Keys
     trail: Trail
     knowledge: Knowledge
+    reviews: Reviews | None = None  # drafts for a lawyer (AI7); None: no draft store wired
 
     @classmethod
     def build(
@@ -70,10 +74,27 @@ class OperatorService:
         knowledge: KnowledgeAdmin | None = None,
         knowledge_refreshes: KnowledgeRefreshQueue | None = None,
         knowledge_folder: Path | None = None,
+        review_drafts: ReviewStore | None = None,
+        vaults: VaultStore | None = None,
+        handover: Handover | None = None,
+        review_disclaimer: str = "",
+        review_reject_text: str | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
         check = recipients or AnyoneMayBeWritten()
+        reviews = (
+            Reviews(
+                store=review_drafts,
+                vaults=vaults,
+                recorder=recorder,
+                handover=handover,
+                disclaimer=review_disclaimer,
+                reject_text=review_reject_text or DEFAULT_REJECT_TEXT,
+            )
+            if review_drafts is not None and vaults is not None
+            else None
+        )
         sending = Sending(
             outbox=outbox,
             channels=channels,
@@ -102,4 +123,5 @@ class OperatorService:
                 folder=knowledge_folder,
                 recorder=recorder,
             ),
+            reviews=reviews,
         )
