@@ -23,6 +23,7 @@ from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import OperatorService
 from wagate.pipeline.operator.tenants import TenantAdmin
 from wagate.pipeline.ports import IntakeResult
+from wagate.pipeline.staff_alerts import MailedStaffAlerts
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
@@ -75,6 +76,7 @@ class TenantServices:
     channels: Mapping[Provider, str]
     retention: timedelta
     email_fallback: bool
+    alerts: MailedStaffAlerts  # on-duty staff alerts; the worker's sweep retries unsent ones
 
     @property
     def answers(self) -> bool:

@@ -49,7 +49,8 @@ from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.tenants import TenantAdmin
-from wagate.pipeline.ports import RecipientCheck
+from wagate.pipeline.ports import Handover, RecipientCheck, StaffAlerts
+from wagate.pipeline.staff_alerts import MailedStaffAlerts
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
@@ -71,6 +72,7 @@ from wagate.storage.database import Database
 from wagate.storage.dead_letters import DeadLetters
 from wagate.storage.embedded import EmbeddedPostgres
 from wagate.storage.gauges import read_gauges
+from wagate.storage.handover import PostgresHandover
 from wagate.storage.identity import PostgresIdentityStore
 from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
@@ -84,6 +86,7 @@ from wagate.storage.reseal import KeyAdmin, Resealer
 from wagate.storage.rights import ContactRights
 from wagate.storage.roles import ensure_app_role
 from wagate.storage.sessions import PostgresSessionStore
+from wagate.storage.staff_alerts import PostgresAlertStore
 from wagate.storage.tenant_keys import TenantKeys
 from wagate.storage.tenants import ApiTokens, TenantCatalog
 from wagate.storage.vaults import PostgresVaultStore
@@ -304,6 +307,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     )
     backoff = BackoffPolicy(max_attempts=s.send_attempts)
     breaker = breaker_policy(s)
+    takeover_idle = timedelta(minutes=s.takeover_idle_minutes)
+    handover = PostgresHandover(database, sealer, blind, tenant_id, idle=takeover_idle)
+    alerts = staff_alerts(s, tenant_id, database=database, clock=clock)
     channels = providers.default_channels
     capabilities = {
         setup.name: setup.capabilities for setup in opened.setups if setup.name in channels
@@ -333,13 +339,15 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         audit=audit,
         backoff=backoff,
         clock=clock,
+        handover=handover,
+        alerts=alerts,
     )
     status = GatewayStatus(
         configuration={"tenant": tenant_id, "status": tenant.status.value},
         channels=channels,
         health=channel_health,
         ping=database.ping,
-        count=partial(read_gauges, database, tenant_id),
+        count=partial(read_gauges, database, tenant_id, takeover_idle=takeover_idle),
     )
     rights = ContactRights(database, sealer, blind, tenant_id)
     operator = OperatorService.build(
@@ -359,6 +367,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         knowledge=knowledge,
         knowledge_refreshes=KnowledgeRefreshJobs(database, tenant_id),
         knowledge_folder=knowledge_folder(opened.settings, tenant_id),
+        desk=handover,
     )
     return TenantServices(
         tenant=tenant,
@@ -386,6 +395,22 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         channels=channels,
         retention=timedelta(days=s.retention_days),
         email_fallback=deliver.email is not None,
+        alerts=alerts,
+    )
+
+
+def staff_alerts(
+    settings: Settings, tenant: str, *, database: Database, clock: Clock
+) -> MailedStaffAlerts:
+    """On-duty alerts (URGENT_NOTIFY_EMAILS over the SMTP settings); without either they are
+    stored and counted as undeliverable."""
+    return MailedStaffAlerts(
+        store=PostgresAlertStore(database, tenant),
+        mailer=SmtpMailer.from_settings(settings),
+        addresses=tuple(settings.urgent_notify_emails),
+        tenant=tenant,
+        clock=clock,
+        public_url=settings.public_url,
     )
 
 
@@ -590,6 +615,8 @@ def build_converse(
     audit: PostgresAuditLog,
     backoff: BackoffPolicy,
     clock: Clock,
+    handover: Handover | None = None,
+    alerts: StaffAlerts | None = None,
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
@@ -616,6 +643,8 @@ def build_converse(
         pii_stages=opened.pii_stages,
         audit=audit,
         knowledge=knowledge,
+        handover=handover,
+        alerts=alerts,
         consent=ConsentGate(
             identities=identities,
             notices=policy.notices,

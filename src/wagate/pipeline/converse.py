@@ -183,7 +183,39 @@ class Converse:
         if not messages:
             await self.record.finish(burst, Outcome.NO_QUESTION, now, drafts)
             return Outcome.NO_QUESTION
+        if self.handover is not None and await self.handover.held_by_human(
+            burst.conversation_id, now=now
+        ):
+            return await self._held_by_human(burst, now, messages, drafts)
         return await self._answer(burst, writer.identity, now, attempt, messages, drafts)
+
+    async def _held_by_human(
+        self,
+        burst: Burst,
+        now: datetime,
+        messages: Sequence[PendingMessage],
+        drafts: list[OutboundDraft],
+    ) -> Outcome:
+        """A human holds the conversation (take-over, or a red hand-off): the burst becomes
+        the session's user turn for the human to read, and is processed; no AI call, no
+        notice (only what consent said, e.g. its confirmation, goes out)."""
+        session = await self.sessions.current(
+            burst.conversation_id,
+            now=now,
+            idle_timeout=self.policy.session_timeout,
+            history=0,
+        )
+        said = "\n".join(m.text for m in messages if m.text)
+        await self.record.finish(
+            burst,
+            Outcome.HELD_BY_HUMAN,
+            now,
+            drafts,
+            turns=Turns(session_id=session.id, user=said) if said else None,
+            facts={"for_human": len(messages)},
+        )
+        log.info("converse.held_by_human", conversation_id=burst.conversation_id)
+        return Outcome.HELD_BY_HUMAN
 
     async def _answer(
         self,

@@ -21,6 +21,7 @@ class Outcome(StrEnum):
     RETRY = "retry"  # the AI failed: apology sent once, the burst retried later
     HELD = "held"  # review kept the answer as a draft: nothing of it sent
     HANDED_OVER = "handed_over"  # review handed the question to a human
+    HELD_BY_HUMAN = "held_by_human"  # a human holds the conversation: recorded, not answered
 
 
 def notice(burst: Burst, name: str, text: str) -> OutboundDraft:

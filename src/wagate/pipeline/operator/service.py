@@ -2,9 +2,10 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`, `knowledge`); each takes `by=Actor` and writes one audit record with the same action
-name, subject and details for every caller. Errors are `NotFound`, `Rejected` or `Conflict`
-(see `errors`). A new action goes in its group's module, a new group in a module of its own."""
+`trail`, `knowledge`, `conversations`); each takes `by=Actor` and writes one audit record with
+the same action name, subject and details for every caller. Errors are `NotFound`, `Rejected`,
+`Conflict` or `Forbidden` (see `errors`). A new action goes in its group's module, a new group
+in a module of its own."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from wagate.domain.window import TemplateSet
 from wagate.pipeline.operator.accounts import Accounts
 from wagate.pipeline.operator.channels import Channels
 from wagate.pipeline.operator.contacts import Contacts
+from wagate.pipeline.operator.conversations import Conversations
 from wagate.pipeline.operator.dead_letters import DeadLetters
 from wagate.pipeline.operator.kb import Knowledge
 from wagate.pipeline.operator.keys import Keys
@@ -26,6 +28,7 @@ from wagate.pipeline.operator.ports import (
     AccountStore,
     AuditLog,
     ContactRightsStore,
+    ConversationDesk,
     CredentialStore,
     DeadLetterStore,
     KeyStore,
@@ -49,6 +52,7 @@ class OperatorService:
     keys: Keys
     trail: Trail
     knowledge: Knowledge
+    conversations: Conversations
 
     @classmethod
     def build(
@@ -70,6 +74,7 @@ class OperatorService:
         knowledge: KnowledgeAdmin | None = None,
         knowledge_refreshes: KnowledgeRefreshQueue | None = None,
         knowledge_folder: Path | None = None,
+        desk: ConversationDesk | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
@@ -102,4 +107,5 @@ class OperatorService:
                 folder=knowledge_folder,
                 recorder=recorder,
             ),
+            conversations=Conversations(desk=desk, recorder=recorder, check=check),
         )
