@@ -3,6 +3,7 @@ packages and of extensions can use them too). Each one keeps what it was told in
 a test can read and set; none of them is thread- or process-safe, and none is meant to run a
 gateway."""
 
+from wagate.testing.alerts import MemoryAlerts, MemoryAlertStore
 from wagate.testing.assistant import ScriptedAssistant
 from wagate.testing.audit import MemoryAudit
 from wagate.testing.clock import Clock
@@ -12,6 +13,7 @@ from wagate.testing.conversations import (
     MemorySessionStore,
     MemoryVaultStore,
 )
+from wagate.testing.handover import MemoryHandover
 from wagate.testing.health import MemoryHealth
 from wagate.testing.knowledge import MemoryKnowledgeBase, MemoryRefreshQueue
 from wagate.testing.mail import Mailbox
@@ -23,8 +25,11 @@ __all__ = [
     "Clock",
     "Directory",
     "Mailbox",
+    "MemoryAlertStore",
+    "MemoryAlerts",
     "MemoryAudit",
     "MemoryConversationStore",
+    "MemoryHandover",
     "MemoryHealth",
     "MemoryIdentityStore",
     "MemoryKnowledgeBase",
