@@ -15,7 +15,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from tests.e2e.harness import (
     PHONE_NUMBER_ID,
     FakePeer,
     Gateway,
+    fresh_database,
     gateway_on_fresh_database,
     wait_until,
 )
@@ -35,8 +36,18 @@ from wagate.fakes.payloads import meta_text
 from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.ports import StaffAlert
 from wagate.pipeline.staff_alerts import MailedStaffAlerts
+from wagate.security.sealing import PlaintextSealer
+from wagate.storage import migrate
 from wagate.storage.database import Database
+from wagate.storage.handover import PostgresHandover
+from wagate.storage.roles import ensure_app_role
 from wagate.storage.staff_alerts import PostgresAlertStore
+
+
+class _Digest:
+    def digest(self, value: str, *, purpose: str) -> str:
+        return f"{purpose}:{value}"
+
 
 HUMAN_TEXT = "Halo, saya Ani dari kantor hukum. Kami akan menelepon Anda pukul 10."
 
@@ -289,3 +300,90 @@ def test_without_smtp_an_alert_is_counted_undeliverable(workdir: Path, fake_meta
         )
         response: Any = httpx.get(f"{gateway.url}/api/health", timeout=5)
         assert response.status_code == 200
+
+
+# ---------------------------------------------------------------- storage on PostgreSQL
+
+
+async def _holds_on_postgresql(owner_url: str, app_url: str) -> None:
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        ids = {
+            tenant: conn.execute(
+                "INSERT INTO conversations (tenant, provider, channel_id, contact_key)"
+                " VALUES (%s, 'meta', 'ch', 'k') RETURNING id",
+                (tenant,),
+            ).fetchone()[0]  # type: ignore[index]
+            for tenant in ("alpha", "beta")
+        }
+    database = Database(app_url, pool_size=6)
+    await database.open()
+    try:
+        idle = timedelta(minutes=60)
+        alpha = PostgresHandover(database, PlaintextSealer(), _Digest(), "alpha", idle=idle)
+        beta = PostgresHandover(database, PlaintextSealer(), _Digest(), "beta", idle=idle)
+        cid, now = ids["alpha"], datetime.now(UTC)
+
+        # A red hand-off raised twice (a retried run) is one hold, the gateway's.
+        await alpha.hand_to_human(cid, reason="red", now=now)
+        await alpha.hand_to_human(cid, reason="red", now=now)
+        assert [h.held_by for h in await alpha.held(now=now)] == ["gateway"]
+        assert await alpha.held_by_human(cid, now=now + timedelta(days=3))  # never lapses
+        assert await beta.held(now=now) == []  # row-level security: alpha's only
+
+        # Five people take it at once: one open hold, the last taker's, the others recorded
+        # as having held it before.
+        results = await asyncio.gather(
+            *(
+                alpha.take(cid, held_by=f"user:{n}:console", reason="taken", now=now)
+                for n in range(5)
+            )
+        )
+        befores = sorted(str(before) for _, before in results)
+        assert befores[0] == "gateway" and len(set(befores)) == 5
+        open_holds = await alpha.held(now=now)
+        assert len(open_holds) == 1 and open_holds[0].held_by.startswith("user:")
+
+        # Idle: a human's hold lapses; the next take closes it as idle and opens a new one.
+        later = now + idle
+        assert not await alpha.held_by_human(cid, now=later)
+        assert await alpha.release(cid, by="user:9:console", now=later) is None
+        await alpha.take(cid, held_by="user:9:console", reason="taken", now=later)
+        await alpha.touch(cid, now=later + timedelta(minutes=59))
+        assert await alpha.held_by_human(cid, now=later + timedelta(minutes=118))
+        released = await alpha.release(cid, by="user:9:console", now=later + timedelta(hours=1))
+        assert released is not None and released.released_by == "user:9:console"
+        assert not await alpha.held_by_human(cid, now=later + timedelta(hours=1))
+        with psycopg.connect(owner_url) as conn:
+            closed = conn.execute(
+                "SELECT released_by FROM conversation_holds WHERE tenant = 'alpha' ORDER BY id"
+            ).fetchall()
+        assert [row[0] for row in closed] == ["idle", "user:9:console"]
+    finally:
+        await database.close()
+
+
+def test_holds_on_postgresql_are_one_per_conversation_tenant_scoped_and_lapse() -> None:
+    with fresh_database() as owner_url:
+        migrate.upgrade(owner_url)
+        app_url = ensure_app_role(owner_url, password="takeover-test-password")
+        asyncio.run(_holds_on_postgresql(owner_url, app_url))
+
+
+def test_migration_0014_goes_down_and_up_again() -> None:
+    with fresh_database() as owner_url:
+        migrate.upgrade(owner_url)
+
+        def tables() -> set[str]:
+            with psycopg.connect(owner_url) as conn:
+                rows = conn.execute(
+                    "SELECT relname FROM pg_class WHERE relrowsecurity"
+                    " AND relname IN ('conversation_holds', 'staff_alerts')"
+                ).fetchall()
+            return {row[0] for row in rows}
+
+        assert tables() == {"conversation_holds", "staff_alerts"}
+        migrate.downgrade(owner_url, "0010_knowledge_search_scope")
+        assert tables() == set()
+        migrate.upgrade(owner_url)
+        assert tables() == {"conversation_holds", "staff_alerts"}
+        assert migrate.current_revision(owner_url) == migrate.head_revision()
