@@ -80,8 +80,10 @@ class Conversations:
         )
         if hold is None:
             raise Conflict("the conversation is not held by a human: the AI answers it already")
+        # Whose hold ended, when it was not the releaser's own (the gateway's, a colleague's).
+        other = hold.held_by if hold.held_by != by.audit_name else None
         await self.recorder.record(
-            by, "conversation.released", _subject(conversation_id), held_by=hold.held_by
+            by, "conversation.released", _subject(conversation_id), held_by_other=other
         )
         return hold.as_json(self._desk.idle)
 
