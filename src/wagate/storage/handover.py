@@ -175,9 +175,6 @@ class PostgresHandover:
         holds = (_hold(row) for row in rows)
         return [hold for hold in holds if hold.active(now, self._idle)]
 
-    async def count_held(self, *, now: datetime) -> int:
-        return len(await self.held(now=now))
-
     async def contact(self, conversation_id: int) -> ConversationContact | None:
         async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_CONVERSATION_SQL, {"id": conversation_id})
