@@ -24,6 +24,7 @@ from wagate.pipeline.operator import OperatorService
 from wagate.pipeline.operator.tenants import TenantAdmin
 from wagate.pipeline.ports import IntakeResult
 from wagate.pipeline.review_escalation import ReviewEscalation
+from wagate.pipeline.staff_alerts import MailedStaffAlerts
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
@@ -79,6 +80,7 @@ class TenantServices:
     # The lawyer's review (AI7): the worker's SLA sweep, and the figures the metrics read.
     review_escalation: ReviewEscalation | None = None
     review_figures: Callable[[], Awaitable[dict[str, Any]]] | None = None
+    alerts: MailedStaffAlerts  # on-duty staff alerts; the worker's sweep retries unsent ones
 
     @property
     def answers(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import json
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -132,6 +133,13 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     smtp_subject: str = "Pesan dari layanan WhatsApp kami"
 
+    # Take-over and on-duty staff (AI7): a human's hold on a conversation lapses after this
+    # long without their activity; alerts go to these addresses over the SMTP settings, with
+    # a console link when PUBLIC_URL (the gateway's address as staff reach it) is set.
+    takeover_idle_minutes: float = Field(default=60.0, gt=0)
+    urgent_notify_emails: Annotated[tuple[str, ...], NoDecode] = ()
+    public_url: str | None = None
+
     # Identity, sessions and policies before the AI
     identity_policy: IdentityPolicy = IdentityPolicy.OPEN
     session_timeout_minutes: float = Field(default=30.0, gt=0)
@@ -212,6 +220,7 @@ class Settings(BaseSettings):
         "ai_fallback_models",
         "wagate_provider_plugins",
         "forwarded_allow_ips",
+        "urgent_notify_emails",
         mode="before",
     )
     @classmethod
@@ -237,6 +246,20 @@ class Settings(BaseSettings):
         if value:
             check_plugin(value)
         return value or None
+
+    @field_validator("urgent_notify_emails")
+    @classmethod
+    def _valid_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return notify_addresses(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _valid_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not _PUBLIC_URL.fullmatch(value.strip()):
+            raise ValueError(f"{value!r} is not an http(s) URL (https://host[:port])")
+        return value.strip().rstrip("/")
 
     @field_validator("wagate_provider_plugins")
     @classmethod
@@ -391,6 +414,20 @@ class TenantOverrides(BaseModel):
     review_reject_text: str | None = Field(default=None, min_length=1, max_length=2000)
     review_sla_minutes: float | None = Field(default=None, gt=0)
     urgent_holding_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    takeover_idle_minutes: float | None = Field(default=None, gt=0)
+    urgent_notify_emails: tuple[str, ...] | None = None
+
+    @field_validator("urgent_notify_emails", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("urgent_notify_emails")
+    @classmethod
+    def _valid_addresses(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return notify_addresses(value) if value is not None else None
 
     @field_validator("whatsapp_templates", mode="before")
     @classmethod
@@ -436,6 +473,19 @@ def tenant_settings(platform: Settings, overrides: Mapping[str, Any]) -> Setting
     if "review_mode" in values:
         values["review_mode"] = ReviewMode(values["review_mode"])
     return platform.model_copy(update=values)
+
+
+# One plain address (no display name, no list): what a mail's envelope takes as it is.
+_ADDRESS = re.compile(r"[^@\s,;<>\"'()\[\]]+@[^@\s,;<>\"'()\[\]]+\.[^@\s,;<>\"'()\[\]]+")
+_PUBLIC_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
+
+
+def notify_addresses(value: tuple[str, ...]) -> tuple[str, ...]:
+    """URGENT_NOTIFY_EMAILS: each a plain e-mail address, each once."""
+    for address in value:
+        if not _ADDRESS.fullmatch(address):
+            raise ValueError(f"{address!r} is not an e-mail address")
+    return tuple(dict.fromkeys(value))
 
 
 def check_plugin(spec: str) -> Callable[..., Any]:

@@ -20,6 +20,7 @@ from wagate.assistants.context import ContextHook, load_context_hook
 from wagate.assistants.embeddings import OpenAICompatibleEmbedder
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
+from wagate.assistants.zone_classifier import classifier_assistant
 from wagate.domain.assistant_port import Assistant
 from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.consent import Keywords
@@ -51,8 +52,9 @@ from wagate.pipeline.intake import Intake
 from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.tenants import TenantAdmin
-from wagate.pipeline.ports import RecipientCheck, ZoneTriage
+from wagate.pipeline.ports import Handover, RecipientCheck, StaffAlerts, ZoneTriage
 from wagate.pipeline.review_escalation import ReviewEscalation
+from wagate.pipeline.staff_alerts import MailedStaffAlerts
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
@@ -75,6 +77,7 @@ from wagate.storage.database import Database
 from wagate.storage.dead_letters import DeadLetters
 from wagate.storage.embedded import EmbeddedPostgres
 from wagate.storage.gauges import read_gauges
+from wagate.storage.handover import PostgresHandover
 from wagate.storage.identity import PostgresIdentityStore
 from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
@@ -89,9 +92,11 @@ from wagate.storage.reviews import PostgresReviewDrafts
 from wagate.storage.rights import ContactRights
 from wagate.storage.roles import ensure_app_role
 from wagate.storage.sessions import PostgresSessionStore
+from wagate.storage.staff_alerts import PostgresAlertStore
 from wagate.storage.tenant_keys import TenantKeys
 from wagate.storage.tenants import ApiTokens, TenantCatalog
 from wagate.storage.vaults import PostgresVaultStore
+from wagate.triage_rules.factory import build_zone_triage
 
 log = structlog.get_logger(__name__)
 
@@ -124,6 +129,7 @@ class Gateway:
     tenant_keys: TenantKeys
     web: WebServices
     worker: WorkerServices
+    triage_assistant: Assistant | None = None  # the zone classifier's client, when an AI is
 
     async def keep_fresh(self) -> None:
         """Follow what other processes change (tenants, their data keys) until cancelled: a
@@ -151,6 +157,8 @@ class Gateway:
     async def close(self) -> None:
         await self.tenants.aclose()
         await self.assistant.aclose()
+        if self.triage_assistant is not None:
+            await self.triage_assistant.aclose()
         await self.database.close()
         if self.embedded is not None:
             self.embedded.stop()
@@ -173,6 +181,9 @@ class Opened:
     pii_stages: list[Recognizer] = dataclasses.field(default_factory=list)
     context_hook: ContextHook | None = None
     embedder: Embedder | None = None  # AI_EMBEDDING_MODEL: vector similarity in retrieval
+    # Triage into green / yellow / red (AI7), one for every tenant; None: every question green.
+    zone_triage: ZoneTriage | None = None
+    triage_assistant: Assistant | None = None  # the classification client it uses, to close
 
 
 async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
@@ -254,6 +265,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         tenant_keys=opened.tenant_keys,
         web=web,
         worker=worker,
+        triage_assistant=opened.triage_assistant,
     )
 
 
@@ -310,6 +322,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     review_drafts = PostgresReviewDrafts(database, sealer, blind, tenant_id)
     backoff = BackoffPolicy(max_attempts=s.send_attempts)
     breaker = breaker_policy(s)
+    takeover_idle = timedelta(minutes=s.takeover_idle_minutes)
+    handover = PostgresHandover(database, sealer, blind, tenant_id, idle=takeover_idle)
+    alerts = staff_alerts(s, tenant_id, database=database, clock=clock)
     channels = providers.default_channels
     capabilities = {
         setup.name: setup.capabilities for setup in opened.setups if setup.name in channels
@@ -340,13 +355,15 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         backoff=backoff,
         clock=clock,
         review_drafts=review_drafts,
+        handover=handover,
+        alerts=alerts,
     )
     status = GatewayStatus(
         configuration={"tenant": tenant_id, "status": tenant.status.value},
         channels=channels,
         health=channel_health,
         ping=database.ping,
-        count=partial(read_gauges, database, tenant_id),
+        count=partial(read_gauges, database, tenant_id, takeover_idle=takeover_idle),
     )
     rights = ContactRights(database, sealer, blind, tenant_id)
     operator = OperatorService.build(
@@ -371,6 +388,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         handover=converse.handover,
         review_disclaimer=converse.policy.notices.disclaimer,
         review_reject_text=s.review_reject_text or DEFAULT_REJECT_TEXT,
+        desk=handover,
     )
     return TenantServices(
         tenant=tenant,
@@ -402,6 +420,22 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
             drafts=review_drafts, alerts=converse.alerts, clock=clock
         ),
         review_figures=review_drafts.figures,
+        alerts=alerts,
+    )
+
+
+def staff_alerts(
+    settings: Settings, tenant: str, *, database: Database, clock: Clock
+) -> MailedStaffAlerts:
+    """On-duty alerts (URGENT_NOTIFY_EMAILS over the SMTP settings); without either they are
+    stored and counted as undeliverable."""
+    return MailedStaffAlerts(
+        store=PostgresAlertStore(database, tenant),
+        mailer=SmtpMailer.from_settings(settings),
+        addresses=tuple(settings.urgent_notify_emails),
+        tenant=tenant,
+        clock=clock,
+        public_url=settings.public_url,
     )
 
 
@@ -607,6 +641,8 @@ def build_converse(
     backoff: BackoffPolicy,
     clock: Clock,
     review_drafts: PostgresReviewDrafts | None = None,
+    handover: Handover | None = None,
+    alerts: StaffAlerts | None = None,
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
@@ -648,6 +684,8 @@ def build_converse(
         pii_stages=opened.pii_stages,
         audit=audit,
         knowledge=knowledge,
+        handover=handover,
+        alerts=alerts,
         consent=ConsentGate(
             identities=identities,
             notices=policy.notices,
@@ -657,18 +695,26 @@ def build_converse(
             required=s.consent_required,
         ),
         review=review if review is not None else SendEverything(),
-        # None: every question is green (no triage wired yet); the hand-over store and the
-        # staff alerts come from their own modules when wired.
-        zone_triage=zone_triage(s),
+        zone_triage=opened.zone_triage,
     )
 
 
-def zone_triage(settings: Settings) -> ZoneTriage | None:
-    """WAGATE_ZONE_TRIAGE: a firm's own classifier (or a test's), "package.module:callable"."""
-    if not settings.wagate_zone_triage:
-        return None
-    triage: ZoneTriage = check_plugin(settings.wagate_zone_triage)
-    return triage
+def build_triage(settings: Settings) -> tuple[ZoneTriage, Assistant | None]:
+    """The zone triage every tenant uses, and the classification client to close. A firm's own
+    classifier (WAGATE_ZONE_TRIAGE, "package.module:callable") replaces the built-in one: the
+    packaged rules and TRIAGE_RULES_FILE, with the AI beside them where one is configured."""
+    if settings.wagate_zone_triage:
+        plugin: ZoneTriage = check_plugin(settings.wagate_zone_triage)
+        return plugin, None
+    ai = None
+    if settings.ai_configured and settings.triage_ai:
+        ai = classifier_assistant(
+            base_url=settings.ai_base_url or OPENROUTER_URL,
+            api_key=_secret(settings.ai_api_key) or "not-needed",
+            model=settings.ai_model or "openrouter/auto",
+            timeout_seconds=settings.triage_ai_timeout_seconds,
+        )
+    return build_zone_triage(settings, ai), ai
 
 
 def worker_tuning(settings: Settings) -> WorkerTuning:
@@ -905,6 +951,7 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         # The environment's tenant keeps the master-derived lookup index it always had.
         tenant_keys = TenantKeys(database, masters, master_indexed={settings.wagate_tenant})
         await tenant_keys.load()
+        triage, triage_assistant = build_triage(settings)
         return await build_gateway(
             Opened(
                 settings=settings,
@@ -915,6 +962,8 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
                 setups=setups,
                 api_token=api_token(settings),
                 assistant=build_assistant(settings),
+                zone_triage=triage,
+                triage_assistant=triage_assistant,
                 link_pepper=data_dir_secret(settings, "link-code-pepper"),
                 pii_stages=pii_stages(settings),
                 embedder=build_embedder(settings),

@@ -125,6 +125,21 @@ def drive(door: Door, fake_meta: FakePeer, url: str, numbers: dict[str, str]) ->
     wait_until(lambda: len(_sent_to(fake_meta, written)) == 3, timeout=30)
     door.call(["dead-letters", "replay", "--all"], ("POST", "/api/dead-letters/replay", None))
 
+    # Take-over: the written number's conversation taken, replied in as a human, released.
+    with psycopg.connect(url) as conn:
+        [(cid,)] = conn.execute(
+            "SELECT max(conversation_id) FROM outbound_messages WHERE kind = 'operator'"
+        ).fetchall()
+    door.call(["conversations", "take", str(cid)], ("POST", f"/api/conversations/{cid}/take", None))
+    door.call(
+        ["conversations", "reply", str(cid), "--text", "Kami hubungi Anda besok."],
+        ("POST", f"/api/conversations/{cid}/reply", {"text": "Kami hubungi Anda besok."}),
+    )
+    wait_until(lambda: len(_sent_to(fake_meta, written)) == 4, timeout=30)
+    door.call(
+        ["conversations", "release", str(cid)], ("POST", f"/api/conversations/{cid}/release", None)
+    )
+
     door.call(
         ["tenants", "set-token", "meta", "--token", ACCESS_TOKEN],
         ("PUT", "/api/channels/meta/token", {"token": ACCESS_TOKEN}),
@@ -181,6 +196,9 @@ def test_every_operator_action_is_recorded_alike_through_the_cli_and_the_api(
         "operator.send_template",
         "dead_letter.replayed",
         "dead_letter.replayed",
+        "conversation.taken",
+        "conversation.replied",
+        "conversation.released",
         "credentials.replaced",
         "contact.exported",
         "contact.erased",

@@ -165,7 +165,7 @@ async def test_pending_drafts_are_escalated_once_per_kind_and_stay_pending(
     sweep = ReviewEscalation(drafts=store, alerts=alerts, clock=clock)
     assert await sweep.sweep() == 2
     assert await sweep.sweep() == 0
-    assert sorted(a.key for a in alerts.sent) == [
+    assert sorted(a.key for a in alerts.alerts) == [
         f"review_due:review:{draft_id}",
         f"window_closing:review:{draft_id}",
     ]

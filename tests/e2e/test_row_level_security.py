@@ -64,6 +64,8 @@ TENANT_TABLES = (
     "knowledge_words",
     "knowledge_lexemes",
     "review_drafts",
+    "conversation_holds",
+    "staff_alerts",
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
@@ -147,6 +149,12 @@ WITH conv AS (
                              created_at, deadline)
   SELECT %(t)s, id, 'run-' || %(t)s, 'yellow', '\\x00', '\\x00', now(), now() FROM conv
   RETURNING id
+), hold AS (
+  INSERT INTO conversation_holds (tenant, conversation_id, held_by, reason, taken_at)
+  SELECT %(t)s, id, 'gateway', 'red', now() FROM conv RETURNING id
+), alert AS (
+  INSERT INTO staff_alerts (tenant, key, kind, conversation_id, summary, created_at)
+  SELECT %(t)s, 'alert-' || %(t)s, 'urgent', id, 's', now() FROM conv RETURNING id
 )
 INSERT INTO inbound_dead_letters (tenant, conversation_id, message_ids, failures)
 SELECT %(t)s, id, ARRAY[1]::bigint[], 3 FROM conv

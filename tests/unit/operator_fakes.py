@@ -14,6 +14,7 @@ from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.domain.window import TemplateSet
 from wagate.pipeline.operator import OperatorService
+from wagate.testing import MemoryHandover
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -316,6 +317,9 @@ class World:
     rights: FakeRights = field(default_factory=FakeRights)
     keys: FakeKeys = field(default_factory=FakeKeys)
     refused: set[str] = field(default_factory=set)  # numbers the recipient check refuses
+    desk: MemoryHandover = field(
+        default_factory=lambda: MemoryHandover(contacts={1: "6281200000001"})
+    )
     channels: dict[Provider, str] = field(
         default_factory=lambda: {Provider.FONNTE: "fonnte", Provider.META: "100"}
     )
@@ -343,4 +347,5 @@ class World:
             rights=self.rights,
             keys=self.keys,
             recipients=self,
+            desk=self.desk,
         )

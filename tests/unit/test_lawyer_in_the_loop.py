@@ -83,9 +83,9 @@ async def test_red_never_calls_the_assistant_and_hands_over_with_the_holding_rep
     assert kb.searches == []
     assert lp.w.provider.sent == [DEFAULT_URGENT_TEXT]  # a notice: no disclosure, no disclaimer
     assert "112" in DEFAULT_URGENT_TEXT and "129" in DEFAULT_URGENT_TEXT
-    assert lp.handover.held == {1: "red:rule_a"}
-    assert [(a.kind, a.key) for a in lp.alerts.sent] == [("urgent", "urgent:run:1:1")]
-    assert "suami" not in lp.alerts.sent[0].summary
+    assert lp.handover.open_reasons() == {1: "red:rule_a"}
+    assert [(a.kind, a.key) for a in lp.alerts.alerts] == [("urgent", "urgent:run:1:1")]
+    assert "suami" not in lp.alerts.alerts[0].summary
     run = next(e for e in lp.w.audit.events if e.action == "run.urgent")
     assert run.details["zone"] == "red" and run.details["zone_rules"] == ["rule_a"]
     assert "memukul" not in str(run.details)
@@ -95,7 +95,7 @@ async def test_red_goes_to_a_human_even_with_review_off() -> None:
     lp = loop(Zone.RED, mode=ReviewMode.OFF)
     lp.w.say("tolong, anak saya dibawa paksa")
     assert await lp.w.run() is Outcome.URGENT
-    assert lp.w.assistant.prompts == [] and 1 in lp.handover.held
+    assert lp.w.assistant.prompts == [] and 1 in lp.handover.open_reasons()
 
 
 async def test_a_red_run_retried_after_a_crash_replies_alerts_and_hands_over_once() -> None:
@@ -115,8 +115,8 @@ async def test_a_red_run_retried_after_a_crash_replies_alerts_and_hands_over_onc
         await lp.w.run()
     assert await lp.w.run() is Outcome.URGENT
     assert lp.w.provider.sent == [DEFAULT_URGENT_TEXT]
-    assert len(lp.alerts.sent) == 1 and lp.alerts.raised == 2
-    assert list(lp.handover.held) == [1]
+    assert len(lp.alerts.alerts) == 1 and len(lp.alerts.raised) == 2
+    assert list(lp.handover.open_reasons()) == [1]
 
 
 async def test_a_failing_alert_does_not_hold_back_the_holding_reply() -> None:
@@ -204,9 +204,9 @@ async def test_unset_mode_reviews_once_a_lawyer_exists_or_the_knowledge_base_is_
 
 async def test_a_conversation_held_by_a_human_gets_no_ai_answer() -> None:
     lp = loop(Zone.GREEN)
-    lp.handover.held[1] = "taken"
+    await lp.handover.take(1, held_by="user:ani:api", reason="taken", now=lp.w.clock())
     lp.w.say("halo?")
-    assert await lp.w.run() is Outcome.HANDED_OVER
+    assert await lp.w.run() is Outcome.HELD_BY_HUMAN
     assert lp.w.assistant.prompts == [] and lp.w.provider.sent == []
 
 

@@ -188,7 +188,7 @@ async def test_taking_over_closes_the_draft_and_hands_the_conversation_to_a_huma
     s = await setup()
     await s.reviews.take(1, by=STAFF)
     assert s.store.drafts[1]["status"] == "taken_over"
-    assert s.handover.held == {5: "review:1"}
+    assert s.handover.open_reasons() == {5: "review:1"}
     assert s.store.decided[0].messages == ()
 
 
@@ -203,10 +203,12 @@ async def test_the_sla_sweep_escalates_each_kind_once_and_leaves_drafts_pending(
     alerts = MemoryAlerts()
     sweep = ReviewEscalation(drafts=store, alerts=alerts, clock=clock)
     assert await sweep.sweep() == 1  # draft 2's window closes within the hour
-    assert [(a.kind, a.key) for a in alerts.sent] == [("window_closing", "window_closing:review:2")]
+    assert [(a.kind, a.key) for a in alerts.alerts] == [
+        ("window_closing", "window_closing:review:2")
+    ]
     clock.now = T0 + timedelta(minutes=25)  # the last fifth of 30 minutes
     assert await sweep.sweep() == 2
-    assert sorted(a.key for a in alerts.sent) == [
+    assert sorted(a.key for a in alerts.alerts) == [
         "review_due:review:1",
         "review_due:review:2",
         "window_closing:review:2",
@@ -214,7 +216,7 @@ async def test_the_sla_sweep_escalates_each_kind_once_and_leaves_drafts_pending(
     clock.now = T0 + timedelta(hours=5)  # long past: no second alert, still pending
     assert await sweep.sweep() == 0
     assert [d["status"] for d in store.drafts.values()] == ["pending", "pending"]
-    assert "Budi" not in " ".join(a.summary for a in alerts.sent)
+    assert "Budi" not in " ".join(a.summary for a in alerts.alerts)
 
 
 async def test_without_staff_alerts_the_sweep_raises_nothing() -> None:

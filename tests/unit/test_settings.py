@@ -157,3 +157,52 @@ def test_env_file_in_the_working_directory_is_read_by_default(tmp_path: Path) ->
     (tmp_path / ".env").write_text("META_APP_SECRET=from-dotenv\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="META_WEBHOOK_VERIFY_TOKEN"):
         load_settings()  # proves the chdir fixture matters: the file makes Meta half-configured
+
+
+def test_takeover_and_on_duty_settings_have_defaults() -> None:
+    settings = load()
+    assert settings.takeover_idle_minutes == 60
+    assert settings.urgent_notify_emails == ()
+    assert settings.public_url is None
+
+
+def test_urgent_notify_emails_from_the_environment_are_checked_and_deduplicated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listed = " jaga@firma.co.id, ani@firma.co.id,,jaga@firma.co.id"
+    monkeypatch.setenv("URGENT_NOTIFY_EMAILS", listed)
+    monkeypatch.setenv("PUBLIC_URL", "https://wagate.firma.co.id/")
+    monkeypatch.setenv("TAKEOVER_IDLE_MINUTES", "15")
+    settings = load()
+    assert settings.urgent_notify_emails == ("jaga@firma.co.id", "ani@firma.co.id")
+    assert settings.public_url == "https://wagate.firma.co.id"
+    assert settings.takeover_idle_minutes == 15
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("urgent_notify_emails", "jaga"),
+        ("urgent_notify_emails", "Jaga <jaga@firma.co.id>"),
+        ("urgent_notify_emails", "a@b.id;c@d.id"),
+        ("public_url", "wagate.firma.co.id"),
+        ("public_url", "ftp://wagate.firma.co.id"),
+        ("takeover_idle_minutes", "0"),
+    ],
+)
+def test_bad_takeover_settings_are_refused_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name.upper()):
+        load(**{name: value})
+
+
+def test_a_tenant_may_have_its_own_on_duty_list_and_idle_time() -> None:
+    from wagate.settings import check_tenant_overrides, tenant_settings
+
+    settings = tenant_settings(
+        load(urgent_notify_emails="jaga@platform.id"),
+        {"urgent_notify_emails": "ani@firma.co.id", "takeover_idle_minutes": 30},
+    )
+    assert tuple(settings.urgent_notify_emails) == ("ani@firma.co.id",)
+    assert settings.takeover_idle_minutes == 30
+    with pytest.raises(ValueError, match="URGENT_NOTIFY_EMAILS"):
+        check_tenant_overrides({"urgent_notify_emails": "nope"})

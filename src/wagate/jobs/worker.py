@@ -224,7 +224,20 @@ async def sweep_once(services: WorkerServices, ended: EndedJobs | None = None) -
         )
     if stalled or orphans:
         log.warning("sweep.recovered", stalled_jobs=stalled, conversations=orphans)
+    await retry_staff_alerts(services)
     return stalled, orphans
+
+
+async def retry_staff_alerts(services: WorkerServices) -> int:
+    """Mail again each tenant's on-duty alerts whose earlier try failed (AI7); one tenant's
+    trouble does not keep the others' alerts back."""
+    tried = 0
+    for tenant, scope in services.tenants.served():
+        try:
+            tried += await scope.alerts.retry_due()
+        except Exception as exc:
+            log.error("sweep.alerts_failed", tenant=tenant.id, error_type=type(exc).__name__)
+    return tried
 
 
 RETENTION_EVERY = timedelta(hours=1)

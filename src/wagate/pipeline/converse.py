@@ -5,10 +5,11 @@ burst (provider-timestamp order) → debounce → the steps, in order:
   1. who is writing       conversation/who.py      identity policy; link notice
   2. consent              conversation/consent.py  keywords, evidence; nothing to the AI before
   3. triage and policy    conversation/triage.py   rate limit, over-long, non-text notices
-     (mark read + typing, the session and its history)
+     (the session and its history)
   3b. zones (AI7)         conversation/zones.py    green / yellow / red; red: the holding reply,
                                                    a human, an alert — no knowledge, no AI;
                                                    then a conversation a human holds stops here
+     (mark read + typing)
   4. context, retrieval   conversation/context.py  system prompt + context sources
                           conversation/knowledge.py the firm's passages; strict decline
   5. assistant            conversation/assistant.py mask → model → unmask; apology + retry
@@ -215,24 +216,27 @@ class Converse:
         if triaged.question is None:
             await self.record.finish(burst, Outcome.NO_QUESTION, now, drafts)
             return Outcome.NO_QUESTION
-        marked_read = await self.typing(burst)
         session = await self.sessions.current(
             burst.conversation_id,
             now=now,
             idle_timeout=self.policy.session_timeout,
             history=self.policy.history_turns,
         )
-        # Red first, even in a conversation a human holds: the danger is now, and a run
-        # retried after its own hand-over must still send the holding reply.
+        # Red first, even in a conversation a human holds: the danger is now (the human may
+        # not be looking), and a run retried after its own hand-over must still send the
+        # holding reply.
         zone = await self.zones(triaged.question, session.history)
         if zone.zone is Zone.RED:
+            marked_read = await self.typing(burst)
             return await self._urgent(
                 burst, now, drafts, session, triaged.question, marked_read, zone
             )
+        # A human holds it: not even marked read (the human reads it, in their own time).
         if self.handover is not None and await self.handover.held_by_human(
             burst.conversation_id, now=now
         ):
             return await self._held_by_human(burst, now, drafts, session, triaged.question)
+        marked_read = await self.typing(burst)
         retrieval = (
             await self.consult(triaged.question, session.history) if self.consult else NOTHING
         )
@@ -401,14 +405,14 @@ class Converse:
         the AI stays silent; the message joins the history the human reads."""
         await self.record.finish(
             burst,
-            Outcome.HANDED_OVER,
+            Outcome.HELD_BY_HUMAN,
             now,
             drafts,
             turns=Turns(session_id=session.id, user=question),
-            facts={"held_by_human": True},
+            facts={"held_by_human": True, "for_human": len(burst.messages)},
         )
         log.info("converse.held_by_human", conversation_id=burst.conversation_id)
-        return Outcome.HANDED_OVER
+        return Outcome.HELD_BY_HUMAN
 
     async def _not_sent(
         self,

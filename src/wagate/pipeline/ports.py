@@ -419,3 +419,43 @@ class StaffAlerts(Protocol):
 
     async def alert(self, alert: StaffAlert) -> None:
         """Send (or queue) the alert; sending the same `key` twice sends it once."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredAlert:
+    """A staff alert as stored: `delivered_to` are the addresses that accepted it already."""
+
+    alert: StaffAlert
+    attempts: int
+    delivered_to: Sequence[str] = ()
+
+
+class AlertStore(Protocol):
+    """Staff alerts, stored before they are mailed (one row per key), so a raise repeated by a
+    retried run mails once and a mail that failed is tried again by the worker's sweep."""
+
+    async def record(self, alert: StaffAlert, *, at: datetime) -> None:
+        """Store it unless its key is stored already."""
+
+    async def claim(self, key: str, *, at: datetime, lease: timedelta) -> StoredAlert | None:
+        """The alert, if unsent and due, now reserved for `lease` (another process claiming
+        it meanwhile gets None); None when it is sent, reserved or unknown."""
+
+    async def outcome(
+        self,
+        key: str,
+        *,
+        delivered: Sequence[str],
+        failures: int,
+        error: str | None,
+        finished: bool,
+        next_at: datetime | None,
+    ) -> None:
+        """After a try: addresses that accepted it now, how many mails failed, whether it is
+        done (every address reached or refused for good), and when to try again."""
+
+    async def undeliverable(self, key: str, *, reason: str) -> None:
+        """Nothing could send it (no SMTP, no addresses): marked, never retried."""
+
+    async def due(self, *, at: datetime, since: datetime, limit: int) -> list[str]:
+        """Keys of unsent alerts raised after `since` whose next try is due by `at`."""

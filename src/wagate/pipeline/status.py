@@ -29,6 +29,8 @@ class Gauges:
     inbound_dead_letters: int = 0
     inbound_unprocessed: int = 0
     jobs: dict[str, int] = field(default_factory=dict)
+    conversations_held: int = 0  # held by a human (or the gateway after a red message) now
+    staff_alerts: dict[str, int] = field(default_factory=dict)  # sent / failed / undeliverable
 
 
 class ChannelHealthListing(Protocol):

@@ -7,6 +7,9 @@ a multiprocess metrics directory.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from wagate.domain.handover import GATEWAY
 from wagate.domain.outbound import IN_FLIGHT, OutboundStatus
 from wagate.pipeline.status import Gauges
 from wagate.storage.database import Database
@@ -34,15 +37,31 @@ SELECT 'inbound_unprocessed', '', count(*) FROM inbound_messages
 UNION ALL
 SELECT 'jobs', status::text, count(*) FROM procrastinate_jobs
  WHERE status IN ('todo', 'doing') GROUP BY status
+UNION ALL
+-- domain.handover.Hold.active, in SQL: open, and the gateway's or not idle past the timeout
+SELECT 'held', '', count(*) FROM conversation_holds
+ WHERE tenant = %(tenant)s AND released_at IS NULL
+   AND (held_by = '{GATEWAY}'
+        OR GREATEST(taken_at, COALESCE(last_human_at, taken_at)) > now() - %(idle)s)
+UNION ALL
+SELECT 'alerts', 'sent', COALESCE(sum(cardinality(delivered_to)), 0) FROM staff_alerts
+ WHERE tenant = %(tenant)s
+UNION ALL
+SELECT 'alerts', 'failed', COALESCE(sum(failures), 0) FROM staff_alerts WHERE tenant = %(tenant)s
+UNION ALL
+SELECT 'alerts', 'undeliverable', count(*) FROM staff_alerts
+ WHERE tenant = %(tenant)s AND undeliverable
 """
 
 
-async def read_gauges(database: Database, tenant: str) -> Gauges:
+async def read_gauges(
+    database: Database, tenant: str, *, takeover_idle: timedelta = timedelta(minutes=60)
+) -> Gauges:
     gauges = Gauges()
     # The job counts are platform-wide (procrastinate's table has no tenant); the rest is
     # the tenant's, under its row-level security.
     async with database.tenant_connection(tenant) as conn:
-        cursor = await conn.execute(_SQL, {"tenant": tenant})
+        cursor = await conn.execute(_SQL, {"tenant": tenant, "idle": takeover_idle})
         for row in await cursor.fetchall():
             family, label, value = row["family"], row["label"], int(row["value"])
             if family == "outbound":
@@ -57,4 +76,8 @@ async def read_gauges(database: Database, tenant: str) -> Gauges:
                 gauges.inbound_dead_letters = value
             elif family == "inbound_unprocessed":
                 gauges.inbound_unprocessed = value
+            elif family == "held":
+                gauges.conversations_held = value
+            elif family == "alerts":
+                gauges.staff_alerts[label] = value
     return gauges

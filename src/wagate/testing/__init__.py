@@ -3,6 +3,7 @@ packages and of extensions can use them too). Each one keeps what it was told in
 a test can read and set; none of them is thread- or process-safe, and none is meant to run a
 gateway."""
 
+from wagate.testing.alerts import MemoryAlerts, MemoryAlertStore
 from wagate.testing.assistant import ScriptedAssistant
 from wagate.testing.audit import MemoryAudit
 from wagate.testing.clock import Clock
@@ -12,9 +13,10 @@ from wagate.testing.conversations import (
     MemorySessionStore,
     MemoryVaultStore,
 )
+from wagate.testing.handover import MemoryHandover
 from wagate.testing.health import MemoryHealth
 from wagate.testing.knowledge import MemoryKnowledgeBase, MemoryRefreshQueue
-from wagate.testing.lawyer import FixedZones, MemoryAlerts, MemoryDrafts, MemoryHandover
+from wagate.testing.lawyer import FixedZones, MemoryDrafts
 from wagate.testing.mail import Mailbox
 from wagate.testing.outbox import MemoryOutbox, Row
 from wagate.testing.providers import Directory, ScriptedProvider
@@ -25,6 +27,7 @@ __all__ = [
     "Directory",
     "FixedZones",
     "Mailbox",
+    "MemoryAlertStore",
     "MemoryAlerts",
     "MemoryAudit",
     "MemoryConversationStore",

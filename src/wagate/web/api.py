@@ -94,7 +94,11 @@ def api_router(
         who: Caller = caller,
         limit: int = Query(50, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=MAX_OFFSET),
+        held: bool = Query(False, description="only the conversations a human holds now"),
     ) -> dict[str, Any]:
+        if held:
+            items = await who.services.operator.conversations.list(by=who.actor)
+            return {"items": items[offset : offset + limit], "total": len(items)}
         return await who.services.queries.list_conversations(limit=limit, offset=offset)
 
     @router.get("/conversations/{conversation_id}/messages")

@@ -11,6 +11,7 @@ from wagate.edge_services import WebServices
 from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
+from wagate.web.conversations_api import conversations_router
 from wagate.web.errors import validation_error
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
 from wagate.web.metrics import metrics_router
@@ -42,6 +43,7 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(audit_router(scope=scope))
     app.include_router(kb_router(scope=scope))
     app.include_router(reviews_router(scope=scope))
+    app.include_router(conversations_router(scope=scope))
     app.include_router(
         api_router(
             scope=scope,

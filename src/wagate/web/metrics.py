@@ -35,7 +35,7 @@ class _Snapshot(Collector):
     def __init__(self, readings: list[tuple[str, Gauges, list[dict[str, Any]]]]) -> None:
         self._readings = readings
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
+    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
         state = GaugeMetricFamily(
             "wagate_channel_state",
             "1 for the channel's current state (closed = sending; open/half_open = circuit "
@@ -80,6 +80,19 @@ class _Snapshot(Collector):
         jobs = GaugeMetricFamily(
             "wagate_queue_jobs", "Conversation jobs in the queue (all tenants)", labels=["status"]
         )
+        held = GaugeMetricFamily(
+            "wagate_conversations_held",
+            "Conversations a human holds now (take-over, or handed over after a red message): "
+            "the AI does not answer them",
+            labels=["tenant"],
+        )
+        # Counted from the stored alerts, so every process's sends are in it.
+        alerts = CounterMetricFamily(
+            "wagate_staff_alerts",
+            "On-duty staff alert mails: sent (per address), failed (tries that failed), "
+            "undeliverable (alerts nobody could be sent: no SMTP, no addresses, all refused)",
+            labels=["tenant", "outcome"],
+        )
         for tenant, g, channels in self._readings:
             for c in channels:
                 labels = [tenant, c["provider"], c["channel"]]
@@ -99,11 +112,15 @@ class _Snapshot(Collector):
             resent.add_metric([tenant], float(g.resent_after_unknown))
             dead.add_metric([tenant], float(g.inbound_dead_letters))
             unprocessed.add_metric([tenant], float(g.inbound_unprocessed))
+            held.add_metric([tenant], float(g.conversations_held))
+            for outcome in ("sent", "failed", "undeliverable"):
+                alerts.add_metric([tenant, outcome], float(g.staff_alerts.get(outcome, 0)))
         if self._readings:
             first = self._readings[0][1]
             for status in ("todo", "doing"):
                 jobs.add_metric([status], float(first.jobs.get(status, 0)))
         yield from (state, degraded, breaker, outbound, email, resent, dead, unprocessed, jobs)
+        yield from (held, alerts)
 
 
 # Time from a draft's creation to its approval, in seconds: minutes up to a day.

@@ -20,8 +20,9 @@ class Outcome(StrEnum):
     ANSWERED = "answered"
     RETRY = "retry"  # the AI failed: apology sent once, the burst retried later
     HELD = "held"  # review kept the answer as a draft: nothing of it sent
-    HANDED_OVER = "handed_over"  # review handed the question to a human, or a human holds it
+    HANDED_OVER = "handed_over"  # review handed the question to a human
     URGENT = "urgent"  # a red message: the holding reply went out, a human has the conversation
+    HELD_BY_HUMAN = "held_by_human"  # a human holds the conversation: recorded, not answered
 
 
 def notice(burst: Burst, name: str, text: str) -> OutboundDraft:

@@ -4,10 +4,12 @@ file) satisfy. Nothing here knows SQL, HTTP or settings."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from wagate.domain.audit import AuditEntry, AuditTrail, VerifyReport
+from wagate.domain.handover import Hold
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.pipeline.ports import RecipientCheck
@@ -17,6 +19,8 @@ __all__ = [
     "AccountStore",
     "AuditLog",
     "ContactRightsStore",
+    "ConversationContact",
+    "ConversationDesk",
     "CredentialStore",
     "DeadLetterStore",
     "KeyStore",
@@ -191,3 +195,59 @@ class AuditLog(AuditTrail, Protocol):
     async def verify(
         self, *, anchors: Mapping[int, str] | None = None, batch: int = 1000
     ) -> VerifyReport: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversationContact:
+    """Where a conversation's messages go: its provider and channel, and the contact's number
+    (or group or chat id). The number stays in memory: never audited, never logged."""
+
+    conversation_id: int
+    provider: Provider
+    channel_id: str
+    recipient: str
+
+
+class ConversationDesk(Protocol):
+    """The conversations humans take from the AI (AI7), as the operator service sees them.
+    Only an *active* hold counts (see `domain.handover.Hold.active`): one a human let go idle
+    past `idle` is released, whatever its row still says."""
+
+    @property
+    def idle(self) -> timedelta:
+        """TAKEOVER_IDLE_MINUTES."""
+        ...
+
+    async def contact(self, conversation_id: int) -> ConversationContact | None:
+        """None when the tenant has no such conversation."""
+        ...
+
+    async def current(self, conversation_id: int, *, now: datetime) -> Hold | None:
+        """The active hold, if any."""
+        ...
+
+    async def take(
+        self, conversation_id: int, *, held_by: str, reason: str, now: datetime
+    ) -> tuple[Hold, str | None]:
+        """Hold it for `held_by` (taking it over from whoever holds it now): the hold, and
+        who held it before (None: nobody)."""
+        ...
+
+    async def release(self, conversation_id: int, *, by: str, now: datetime) -> Hold | None:
+        """End the active hold; None when there was none."""
+        ...
+
+    async def touch(self, conversation_id: int, *, now: datetime) -> None:
+        """The human acted (replied): the idle time starts again."""
+        ...
+
+    async def held(self, *, now: datetime) -> list[Hold]:
+        """Every active hold, oldest first."""
+        ...
+
+    async def queue_reply(
+        self, conversation_id: int, parts: Sequence[tuple[str, str]], *, kind: str, run_at: datetime
+    ) -> int:
+        """Queue (idempotency key, text) parts into this conversation, with its job, in one
+        transaction; how many were new (a key used before queues nothing)."""
+        ...

@@ -2,10 +2,10 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`, `knowledge`, `reviews`); each takes `by=Actor` and writes one audit record with the
-same action name, subject and details for every caller. Errors are `NotFound`, `Rejected`,
-`Conflict` or `Forbidden` (see `errors`). A new action goes in its group's module, a new
-group in a module of its own."""
+`trail`, `knowledge`, `reviews`, `conversations`); each takes `by=Actor` and writes one audit
+record with the same action name, subject and details for every caller. Errors are `NotFound`,
+`Rejected`, `Conflict` or `Forbidden` (see `errors`). A new action goes in its group's module, a
+new group in a module of its own."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from wagate.domain.window import TemplateSet
 from wagate.pipeline.operator.accounts import Accounts
 from wagate.pipeline.operator.channels import Channels
 from wagate.pipeline.operator.contacts import Contacts
+from wagate.pipeline.operator.conversations import Conversations
 from wagate.pipeline.operator.dead_letters import DeadLetters
 from wagate.pipeline.operator.kb import Knowledge
 from wagate.pipeline.operator.keys import Keys
@@ -28,6 +29,7 @@ from wagate.pipeline.operator.ports import (
     AccountStore,
     AuditLog,
     ContactRightsStore,
+    ConversationDesk,
     CredentialStore,
     DeadLetterStore,
     KeyStore,
@@ -53,6 +55,7 @@ class OperatorService:
     trail: Trail
     knowledge: Knowledge
     reviews: Reviews | None = None  # drafts for a lawyer (AI7); None: no draft store wired
+    conversations: Conversations
 
     @classmethod
     def build(
@@ -79,16 +82,21 @@ class OperatorService:
         handover: Handover | None = None,
         review_disclaimer: str = "",
         review_reject_text: str | None = None,
+        desk: ConversationDesk | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
         check = recipients or AnyoneMayBeWritten()
+        conversations = Conversations(desk=desk, recorder=recorder, check=check)
         reviews = (
             Reviews(
                 store=review_drafts,
                 vaults=vaults,
                 recorder=recorder,
                 handover=handover,
+                # Taking a draft over takes its conversation as the person who did (their
+                # hold, their idle time), through the take-over group when there is a desk.
+                take_conversation=conversations.take if desk is not None else None,
                 disclaimer=review_disclaimer,
                 reject_text=review_reject_text or DEFAULT_REJECT_TEXT,
             )
@@ -124,4 +132,5 @@ class OperatorService:
                 recorder=recorder,
             ),
             reviews=reviews,
+            conversations=conversations,
         )
