@@ -38,8 +38,8 @@ class Endpoint:
     def classifier(self, timeout: float = 2.0) -> AssistantZoneClassifier:
         return AssistantZoneClassifier(self.assistant(timeout), timeout_seconds=timeout)
 
-    def chats(self) -> list[dict[str, object]]:
-        return self.fake.recorder.listing("chat")
+    def classifications(self) -> list[dict[str, object]]:
+        return self.fake.recorder.listing("classify")
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ async def test_only_the_masked_question_is_sent_with_temperature_zero(endpoint: 
     finally:
         await classifier.aclose()
     assert zone is Zone.YELLOW
-    [request] = endpoint.chats()
+    [request] = endpoint.classifications()
     body = request["body"]
     assert isinstance(body, dict)
     assert (body["temperature"], body["max_tokens"]) == (0.0, 5)
@@ -94,22 +94,24 @@ async def test_red_by_rule_never_reaches_the_endpoint(endpoint: Endpoint) -> Non
     triage = build_zone_triage(_Settings(), endpoint.assistant())
     call = await triage("tolong suami sy lg mukulin sy skrg")
     assert (call.zone, call.source) == (Zone.RED, "rules")
-    assert endpoint.chats() == []
+    assert endpoint.classifications() == []
 
 
 async def test_the_model_raises_green_to_red_over_http(endpoint: Endpoint) -> None:
     triage = build_zone_triage(_Settings(), endpoint.assistant())
     call = await triage("pertanyaan umum, tapi model bilang red")
     assert (call.zone, call.source) == (Zone.RED, "ai")
-    assert len(endpoint.chats()) == 1
+    assert len(endpoint.classifications()) == 1
 
 
 async def test_a_failing_or_slow_or_unclear_model_leaves_the_rules(endpoint: Endpoint) -> None:
     triage = build_zone_triage(_Settings(), endpoint.assistant())
     question = "tanah kami diserobot tetangga, red"  # rules: yellow; the fake would say red
-    (await endpoint.control.post("/_fake/fail", json={"http_status": 500})).raise_for_status()
+    failing = {"model": "classify", "http_status": 500}
+    (await endpoint.control.post("/_fake/fail", json=failing)).raise_for_status()
     assert (await triage(question)).source == "rules"
-    (await endpoint.control.post("/_fake/fail", json={"delay_seconds": 2})).raise_for_status()
+    stalling = {"model": "classify", "delay_seconds": 2}
+    (await endpoint.control.post("/_fake/fail", json=stalling)).raise_for_status()
     slow = await triage(question)
     assert (slow.zone, slow.source) == (Zone.YELLOW, "rules")
     (await endpoint.control.post("/_fake/reply", json={"text": "hmm"})).raise_for_status()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from wagate.domain.zones import Zone, ZoneCall
 
 
-async def triage(question: str, history: Sequence[str] = ()) -> ZoneCall:
+async def triage(question: str, history: Sequence[str] = (), *, ask_model: bool = True) -> ZoneCall:
     words = question.lower()
     if "darurat" in words:
         return ZoneCall(zone=Zone.RED, rules=("test_danger_now",))

@@ -23,11 +23,13 @@ API:
 Errors use OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
 
 Control endpoints live under `/_fake/`:
-  GET    /_fake/requests                 what it was asked (kind "chat"; `body` is the request)
+  GET    /_fake/requests                 what it was asked (kind "chat", or "classify" for a
+                                         triage classification; `body` is the request)
   DELETE /_fake/requests                 forget it (and every planned failure or reply)
   POST   /_fake/reset                    the same
   POST   /_fake/fail {"model": "m", "http_status": 500, "delay_seconds": 0, "times": 1}
-         fail the next `times` requests for `model` (any model when absent). `http_status`
+         fail the next `times` requests for `model` (any model when absent; "classify": the
+         next triage classifications, which no other failure touches). `http_status`
          defaults to 500, or to 200 when only `delay_seconds` is given: a slow but correct
          answer, to make clients time out.
   POST   /_fake/reply {"text": "…", "model": "m", "times": 1}
@@ -155,12 +157,25 @@ class FakeOpenAI:
         if not isinstance(body, dict):
             return _error(400, "The body must be a JSON object.")
         model = str(body.get("model") or "")
-        entry = self.recorder.record("chat", model=model, body=body, path=request.url.path)
+        # A triage classification is recorded apart ("classify"), so a test counting the
+        # conversation's AI calls ("chat") counts answers, not zone checks.
+        messages = body.get("messages")
+        is_classification = isinstance(messages, list) and (
+            classification_answer([m for m in messages if isinstance(m, dict)]) is not None
+        )
+        kind = "classify" if is_classification else "chat"
+        entry = self.recorder.record(kind, model=model, body=body, path=request.url.path)
         if not self._authorized(request):
             entry["failed"] = 401
             return _error(401)
         # Failures are keyed by model name in the recorder's `kind` slot ("any" matches all).
-        failure = self.recorder.take_failure(model)
+        # A classification takes only failures planned for it ({"model": "classify"}), so a
+        # failure planned for the answer is not spent on the zone check before it.
+        failure = (
+            self.recorder.take_failure("classify", exact=True)
+            if is_classification
+            else self.recorder.take_failure(model)
+        )
         await apply_delay(failure)
         if failure is not None and failure.http_status >= 400:
             entry["failed"] = failure.http_status

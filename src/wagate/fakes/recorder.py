@@ -33,9 +33,10 @@ class Recorder:
         self.requests.append(entry)
         return entry
 
-    def take_failure(self, kind: str) -> PlannedFailure | None:
+    def take_failure(self, kind: str, *, exact: bool = False) -> PlannedFailure | None:
+        """The next failure planned for `kind` (or for "any" kind, unless `exact`)."""
         for failure in self.failures:
-            if failure.kind in (kind, "any"):
+            if failure.kind == kind or (failure.kind == "any" and not exact):
                 failure.times -= 1
                 if failure.times <= 0:
                     self.failures.remove(failure)

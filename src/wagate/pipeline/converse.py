@@ -225,16 +225,17 @@ class Converse:
         # Red first, even in a conversation a human holds: the danger is now (the human may
         # not be looking), and a run retried after its own hand-over must still send the
         # holding reply.
-        zone = await self.zones(triaged.question, session.history)
+        held = self.handover is not None and await self.handover.held_by_human(
+            burst.conversation_id, now=now
+        )
+        zone = await self.zones(triaged.question, session.history, ask_model=not held)
         if zone.zone is Zone.RED:
             marked_read = await self.typing(burst)
             return await self._urgent(
                 burst, now, drafts, session, triaged.question, marked_read, zone
             )
         # A human holds it: not even marked read (the human reads it, in their own time).
-        if self.handover is not None and await self.handover.held_by_human(
-            burst.conversation_id, now=now
-        ):
+        if held:
             return await self._held_by_human(burst, now, drafts, session, triaged.question)
         marked_read = await self.typing(burst)
         retrieval = (

@@ -377,9 +377,13 @@ class ZoneTriage(Protocol):
     """Triage of a burst into green / yellow / red (AI7): the firm's rules, and where an AI is
     configured a classification call. Red by rule always wins and needs no AI."""
 
-    async def __call__(self, question: str, history: Sequence[str] = ()) -> ZoneCall:
+    async def __call__(
+        self, question: str, history: Sequence[str] = (), *, ask_model: bool = True
+    ) -> ZoneCall:
         """`question`: the burst's text as the person wrote it; `history`: earlier user turns
-        of the session, most recent last (a calm follow-up to a red message stays red)."""
+        of the session, most recent last (a calm follow-up to a red message stays red).
+        `ask_model=False`: rules only — the conversation is held by a human, the AI is paused,
+        and only whether it is red still matters."""
 
 
 class ZoneClassifier(Protocol):

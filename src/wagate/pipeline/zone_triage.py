@@ -29,9 +29,11 @@ class RulesAndModelTriage:
         self.rules = rules
         self.classifier = classifier
 
-    async def __call__(self, question: str, history: Sequence[str] = ()) -> ZoneCall:
+    async def __call__(
+        self, question: str, history: Sequence[str] = (), *, ask_model: bool = True
+    ) -> ZoneCall:
         by_rules = classify(question, history, self.rules)
-        if by_rules.zone is Zone.RED or self.classifier is None:
+        if by_rules.zone is Zone.RED or self.classifier is None or not ask_model:
             return by_rules
         try:
             by_model = await self.classifier.classify(question)

@@ -20,7 +20,9 @@ class FixedZones:
     decide: Callable[[str], Zone] | None = None
     calls: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
-    async def __call__(self, question: str, history: Sequence[str] = ()) -> ZoneCall:
+    async def __call__(
+        self, question: str, history: Sequence[str] = (), *, ask_model: bool = True
+    ) -> ZoneCall:
         self.calls.append((question, tuple(history)))
         zone = self.decide(question) if self.decide is not None else self.zone
         return ZoneCall(zone=zone, rules=self.rules if zone is not Zone.GREEN else ())

@@ -18,10 +18,15 @@ GREEN_BY_DEFAULT = ZoneCall(zone=Zone.GREEN, source="default")
 class SortIntoZones:
     triage: ZoneTriage | None = None
 
-    async def __call__(self, question: str, history: Sequence[ChatTurn] = ()) -> ZoneCall:
+    async def __call__(
+        self, question: str, history: Sequence[ChatTurn] = (), *, ask_model: bool = True
+    ) -> ZoneCall:
         """`history`: the session's turns; the triage sees the person's own earlier words
-        only (a calm follow-up to a red message stays red), most recent last."""
+        only (a calm follow-up to a red message stays red), most recent last. `ask_model`
+        False: rules only (a human holds the conversation: the AI is paused)."""
         if self.triage is None:
             return GREEN_BY_DEFAULT
         earlier = [t.content for t in history if t.role is Role.USER]
+        if not ask_model:
+            return await self.triage(question, earlier, ask_model=False)
         return await self.triage(question, earlier)
