@@ -55,6 +55,7 @@ from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
 from wagate.security.keyfile_sealer import FixedKeyring, KeyfileKeyring
 from wagate.security.keys import Keyring, load_or_create_keyfile
+from wagate.security.passwords import Argon2Passwords
 from wagate.security.sealing import Sealer
 from wagate.settings import (
     OPENROUTER_URL,
@@ -86,6 +87,7 @@ from wagate.storage.roles import ensure_app_role
 from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.tenant_keys import TenantKeys
 from wagate.storage.tenants import ApiTokens, TenantCatalog
+from wagate.storage.users import PostgresUsers
 from wagate.storage.vaults import PostgresVaultStore
 
 log = structlog.get_logger(__name__)
@@ -168,6 +170,8 @@ class Opened:
     pii_stages: list[Recognizer] = dataclasses.field(default_factory=list)
     context_hook: ContextHook | None = None
     embedder: Embedder | None = None  # AI_EMBEDDING_MODEL: vector similarity in retrieval
+    # Operator users' passwords: one hasher (and its small thread pool) for every tenant.
+    passwords: Argon2Passwords = dataclasses.field(default_factory=Argon2Passwords)
 
 
 async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
@@ -355,6 +359,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         credentials=credentials,
         rights=rights,
         keys=key_admin_for(opened, tenant_id),
+        users=PostgresUsers(database, tenant_id),
+        passwords=opened.passwords,
         recipients=opt_outs,
         knowledge=knowledge,
         knowledge_refreshes=KnowledgeRefreshJobs(database, tenant_id),

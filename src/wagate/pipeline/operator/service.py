@@ -2,9 +2,11 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`, `knowledge`); each takes `by=Actor` and writes one audit record with the same action
-name, subject and details for every caller. Errors are `NotFound`, `Rejected` or `Conflict`
-(see `errors`). A new action goes in its group's module, a new group in a module of its own."""
+`trail`, `knowledge`, `users`); each takes `by=Actor`, requires the `Permission` it needs of
+the actor's role first (`Forbidden` otherwise) and writes one audit record with the same action
+name, subject and details for every caller. Other errors are `NotFound`, `Rejected` or
+`Conflict` (see `errors`). A new action goes in its group's module, a new group in a module of
+its own."""
 
 from __future__ import annotations
 
@@ -30,12 +32,15 @@ from wagate.pipeline.operator.ports import (
     DeadLetterStore,
     KeyStore,
     Outbox,
+    PasswordHasher,
     RecipientCheck,
+    UserStore,
 )
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.operator.trail import Trail
+from wagate.pipeline.operator.users import Users
 from wagate.pipeline.ports import KnowledgeAdmin, KnowledgeRefreshQueue
 
 
@@ -49,6 +54,7 @@ class OperatorService:
     keys: Keys
     trail: Trail
     knowledge: Knowledge
+    users: Users
 
     @classmethod
     def build(
@@ -66,6 +72,8 @@ class OperatorService:
         credentials: CredentialStore,
         rights: ContactRightsStore,
         keys: KeyStore,
+        users: UserStore,
+        passwords: PasswordHasher,
         recipients: RecipientCheck | None = None,
         knowledge: KnowledgeAdmin | None = None,
         knowledge_refreshes: KnowledgeRefreshQueue | None = None,
@@ -102,4 +110,5 @@ class OperatorService:
                 folder=knowledge_folder,
                 recorder=recorder,
             ),
+            users=Users(store=users, passwords=passwords, recorder=recorder),
         )
