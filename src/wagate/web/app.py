@@ -17,6 +17,7 @@ from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.scope import caller_scope, platform_scope
 from wagate.web.tenants_api import tenants_router
+from wagate.web.users_api import users_router
 from wagate.web.webhooks import webhook_router
 
 
@@ -40,6 +41,7 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(admin_router(scope=scope))
     app.include_router(audit_router(scope=scope))
     app.include_router(kb_router(scope=scope))
+    app.include_router(users_router(scope=scope))
     app.include_router(
         api_router(
             scope=scope,
