@@ -63,6 +63,7 @@ TENANT_TABLES = (
     "knowledge_chunks",
     "knowledge_words",
     "knowledge_lexemes",
+    "operator_users",
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
@@ -141,6 +142,10 @@ WITH conv AS (
 ), lexeme AS (
   INSERT INTO knowledge_lexemes (tenant, document_id, lexeme, chunks)
   SELECT %(t)s, id, 'teks', 1 FROM document RETURNING lexeme
+), operator_user AS (
+  INSERT INTO operator_users (tenant, name, role, password_hash, password_changed_at,
+                              created_at, updated_at)
+  VALUES (%(t)s, 'user-' || %(t)s, 'viewer', 'h', now(), now(), now()) RETURNING id
 )
 INSERT INTO inbound_dead_letters (tenant, conversation_id, message_ids, failures)
 SELECT %(t)s, id, ARRAY[1]::bigint[], 3 FROM conv

@@ -35,7 +35,8 @@ def upgrade() -> None:
     op.create_table(
         "operator_users",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("tenant", sa.Text, sa.ForeignKey("tenants.id"), nullable=False),
+        # No foreign key to `tenants`, like every tenant table: an erased tenant's rows stay.
+        sa.Column("tenant", sa.Text, nullable=False),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("role", sa.Text, nullable=False),
         sa.Column("password_hash", sa.Text, nullable=False),
