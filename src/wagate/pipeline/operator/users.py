@@ -1,10 +1,12 @@
 """Operator users (issue 14, item 1): the people of a firm, each with a role, a password and
 personal API tokens, so every action names a person.
 
-Managing users needs `Permission.ADMINISTER`; every change is audited naming who did it and
-never holds a password or a token. `sign_in` is the console's door: it checks the password
-(argon2id; an unknown name costs the same time as a known one), counts failures and locks a
-user out for a while after too many (`SignInPolicy`), and refuses a disabled user.
+Managing users needs `Permission.ADMINISTER`; every change is audited naming who did it (the
+actor) and the user it concerns by id (`user:7`; names stay out of the details, like every
+name in the trail), never a password or a token. `sign_in` is the console's door: it checks
+the password (argon2id; an unknown name costs the same time as a known one), counts failures
+and locks a user out for a while after too many (`SignInPolicy`), and refuses a disabled
+user.
 """
 
 from __future__ import annotations
@@ -105,9 +107,7 @@ class Users:
             )
         except ValueError as exc:
             raise Conflict(str(exc)) from exc
-        await self.recorder.record(
-            by, "user.added", _subject(user), name=user.name, role=user.role.value
-        )
+        await self.recorder.record(by, "user.added", _subject(user), role=user.role.value)
         return user
 
     async def passwd(self, name: str, *, password: str, by: Actor) -> OperatorUser:
@@ -117,7 +117,7 @@ class Users:
         _rejected(check_password, password)
         digest = await self.passwords.hash(password)
         await self.store.set_password(user.id, digest, at=self.recorder.clock())
-        await self.recorder.record(by, "user.password_changed", _subject(user), name=user.name)
+        await self.recorder.record(by, "user.password_changed", _subject(user))
         return await self._named(user.name)
 
     async def set_role(self, name: str, role: Role | str, *, by: Actor) -> OperatorUser:
@@ -132,7 +132,6 @@ class Users:
             by,
             "user.role_changed",
             _subject(user),
-            name=user.name,
             role=chosen.value,
             was=user.role.value,
         )
@@ -163,7 +162,7 @@ class Users:
             raise Rejected(f"a token's label has at most {MAX_TOKEN_LABEL} printable characters")
         token_id, token = await self.store.issue_token(user.id, text, at=self.recorder.clock())
         await self.recorder.record(
-            by, "user.token_issued", f"api_token:{token_id}", name=user.name, label=text
+            by, "user.token_issued", f"api_token:{token_id}", user=user.id, label=text
         )
         return {"id": token_id, "user": user.name, "label": text, "token": token}
 
@@ -202,9 +201,7 @@ class Users:
         stored = await self.store.password_hash(user.id)
         door = Actor(via=via, user=user.name, role=user.role)
         if not await self.passwords.verify(stored, password):
-            await self.recorder.record(
-                Actor(via=via), "user.sign_in_failed", _subject(user), name=user.name
-            )
+            await self.recorder.record(Actor(via=via), "user.sign_in_failed", _subject(user))
             return SignIn(refusal=Refusal.WRONG)
         if user.disabled:
             await self.recorder.record(door, "user.sign_in_refused", _subject(user), why="disabled")
@@ -235,5 +232,5 @@ class Users:
             return user
         changed = await self.store.set_disabled(user.id, disabled, at=self.recorder.clock())
         action = "user.disabled" if disabled else "user.enabled"
-        await self.recorder.record(by, action, _subject(user), name=user.name)
+        await self.recorder.record(by, action, _subject(user))
         return changed
