@@ -111,15 +111,18 @@ def test_an_unknown_user_is_checked_against_a_dummy_hash_of_the_same_cost() -> N
     assert not run(strong.verify(None, PASSWORD))
     # The dummy is made with today's parameters, so checking it costs what a real check does.
     assert strong._dummy is not None and not strong.needs_rehash(strong._dummy)
-    started = time.perf_counter()
-    for _ in range(3):
-        run(strong.verify(stored, "wrong password"))
-    real = time.perf_counter() - started
-    started = time.perf_counter()
-    for _ in range(3):
-        run(strong.verify(None, "wrong password"))
-    unknown = time.perf_counter() - started
-    assert unknown > real * 0.4, (real, unknown)
+
+    def fastest(stored_hash: str | None) -> float:
+        # The fastest of a few: the least disturbed by whatever else the machine runs.
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            run(strong.verify(stored_hash, "wrong password"))
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    real, unknown = fastest(stored), fastest(None)
+    assert unknown > real * 0.5, (real, unknown)
 
 
 def test_hashes_made_with_other_parameters_need_rehashing() -> None:
@@ -283,6 +286,23 @@ def test_too_many_failures_lock_the_user_out_until_the_lockout_has_passed() -> N
     # … and an administrator's new password lifts the lock.
     run(users.passwd("budi", password="a fresh password", by=CLI))
     assert run(users.sign_in("budi", "a fresh password", via="console")).ok
+
+
+def test_hostile_input_at_sign_in_is_a_wrong_password_never_an_error() -> None:
+    users, _, _ = desk()
+    run(users.add("budi", role="staff", password=PASSWORD, by=CLI))
+    for name, password in (
+        ("budi", "\ud800 lone surrogate"),
+        ("budi", "\x00" * 20),
+        ("budi", "x" * 5000),
+        ("bu\ud800di", PASSWORD),
+        ("x" * 500, PASSWORD),
+    ):
+        assert run(users.sign_in(name, password, via="console")).refusal is Refusal.WRONG
+    with pytest.raises(NotFound):
+        run(users.show("bu\x00di", by=CLI))
+    with pytest.raises(Rejected):
+        run(users.issue_token("budi", label="lap\ud800top", by=CLI))
 
 
 def test_a_disabled_user_cannot_sign_in_and_learns_why_only_with_the_right_password() -> None:

@@ -42,7 +42,7 @@ class Argon2Passwords:
         self._dummy_lock = threading.Lock()
 
     async def hash(self, password: str) -> str:
-        return await self._run(self._hasher.hash, password)
+        return await self._run(self._hasher.hash, _bytes(password))
 
     async def verify(self, stored: str | None, password: str) -> bool:
         """True when `password` matches `stored`. `stored` None (no such user, or no usable
@@ -61,7 +61,7 @@ class Argon2Passwords:
         target = stored if stored is not None else self._dummy_hash()
         matched: bool
         try:
-            matched = self._hasher.verify(target, password)
+            matched = self._hasher.verify(target, _bytes(password))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             matched = False
         return matched and stored is not None
@@ -74,3 +74,9 @@ class Argon2Passwords:
 
     async def _run(self, call: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, call, *args)
+
+
+def _bytes(password: str) -> bytes:
+    """Any text a request can carry, lone surrogates included, as bytes (UTF-8 would refuse
+    them, and a sign-in must answer "wrong", not fail)."""
+    return password.encode("utf-8", "surrogatepass")

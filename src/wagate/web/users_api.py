@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from wagate.domain.operators import GRANTS
 from wagate.web.admin_api import OperatorRoute, _Body
@@ -39,7 +39,7 @@ class PasswordBody(_Body):
     password: str = Field(min_length=1, max_length=1024)
 
 
-class TokenLabel(BaseModel):
+class TokenLabel(_Body):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(default="api", min_length=1, max_length=100)

@@ -18,6 +18,8 @@ from enum import StrEnum
 from typing import Any
 
 from wagate.domain.operator_users import (
+    MAX_NAME_CHARS,
+    MAX_PASSWORD_CHARS,
     OperatorUser,
     SignInPolicy,
     check_password,
@@ -25,6 +27,7 @@ from wagate.domain.operator_users import (
     parse_role,
 )
 from wagate.domain.operators import Permission, Role
+from wagate.domain.text import storable_text
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
 from wagate.pipeline.operator.ports import PasswordHasher, UserStore
@@ -158,7 +161,7 @@ class Users:
         if user.disabled:
             raise Conflict(f"user {user.name!r} is disabled")
         text = " ".join((label or "").split()) or "token"
-        if len(text) > MAX_TOKEN_LABEL or any(ord(c) < 32 for c in text):
+        if len(text) > MAX_TOKEN_LABEL or not text.isprintable() or not storable_text(text):
             raise Rejected(f"a token's label has at most {MAX_TOKEN_LABEL} printable characters")
         token_id, token = await self.store.issue_token(user.id, text, at=self.recorder.clock())
         await self.recorder.record(
@@ -182,9 +185,12 @@ class Users:
         throttled one is audited when the name exists (an unknown name writes nothing: a
         stranger could otherwise fill the trail)."""
         now = self.recorder.clock()
-        user = await self.store.find(name.strip()) if name.strip() else None
-        if user is None or len(password) > 1024:
-            await self.passwords.verify(None, password[:1024])  # the same time as a real check
+        text = name.strip()
+        usable = text and len(text) <= MAX_NAME_CHARS and storable_text(text)
+        user = await self.store.find(text) if usable else None
+        if user is None or len(password) > MAX_PASSWORD_CHARS:
+            # The same time as a real check.
+            await self.passwords.verify(None, password[:MAX_PASSWORD_CHARS])
             return SignIn(refusal=Refusal.WRONG)
         if not await self.store.claim_attempt(
             user.id,
@@ -217,7 +223,8 @@ class Users:
 
     async def _named(self, name: str) -> OperatorUser:
         text = name.strip()
-        found = await self.store.find(text) if text and len(text) <= 256 else None
+        usable = text and len(text) <= MAX_NAME_CHARS and storable_text(text)
+        found = await self.store.find(text) if usable else None
         if found is None:
             raise NotFound(f"no user {text[:64]!r}")
         return found
