@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -60,6 +60,7 @@ from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.providers.registry import ProviderRegistry
 from wagate.security.keyfile_sealer import FixedKeyring, KeyfileKeyring
 from wagate.security.keys import Keyring, load_or_create_keyfile
+from wagate.security.passwords import Argon2Passwords
 from wagate.security.sealing import Sealer
 from wagate.settings import (
     OPENROUTER_URL,
@@ -95,6 +96,7 @@ from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.staff_alerts import PostgresAlertStore
 from wagate.storage.tenant_keys import TenantKeys
 from wagate.storage.tenants import ApiTokens, TenantCatalog
+from wagate.storage.users import PostgresUsers
 from wagate.storage.vaults import PostgresVaultStore
 from wagate.triage_rules.factory import build_zone_triage
 
@@ -184,6 +186,8 @@ class Opened:
     # Triage into green / yellow / red (AI7), one for every tenant; None: every question green.
     zone_triage: ZoneTriage | None = None
     triage_assistant: Assistant | None = None  # the classification client it uses, to close
+    # Operator users' passwords: one hasher (and its small thread pool) for every tenant.
+    passwords: Argon2Passwords = dataclasses.field(default_factory=Argon2Passwords)
 
 
 async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
@@ -320,6 +324,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         database, tenant_id, embedder=opened.embedder, max_file_bytes=s.kb_max_file_bytes
     )
     review_drafts = PostgresReviewDrafts(database, sealer, blind, tenant_id)
+    users = PostgresUsers(database, tenant_id)
     backoff = BackoffPolicy(max_attempts=s.send_attempts)
     breaker = breaker_policy(s)
     takeover_idle = timedelta(minutes=s.takeover_idle_minutes)
@@ -357,6 +362,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         review_drafts=review_drafts,
         handover=handover,
         alerts=alerts,
+        lawyer_exists=users.lawyer_exists,
     )
     status = GatewayStatus(
         configuration={"tenant": tenant_id, "status": tenant.status.value},
@@ -379,6 +385,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         credentials=credentials,
         rights=rights,
         keys=key_admin_for(opened, tenant_id),
+        users=users,
+        passwords=opened.passwords,
         recipients=opt_outs,
         knowledge=knowledge,
         knowledge_refreshes=KnowledgeRefreshJobs(database, tenant_id),
@@ -643,6 +651,7 @@ def build_converse(
     review_drafts: PostgresReviewDrafts | None = None,
     handover: Handover | None = None,
     alerts: StaffAlerts | None = None,
+    lawyer_exists: Callable[[], Awaitable[bool]] | None = None,
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
@@ -658,9 +667,7 @@ def build_converse(
             sla=timedelta(minutes=s.review_sla_minutes),
             ack_text=s.review_ack_text or DEFAULT_ACK_TEXT,
             knowledge=knowledge,
-            # The users helper's store answers "is there a lawyer user?"; until it is wired,
-            # REVIEW_MODE unset follows the knowledge base alone.
-            lawyer_exists=None,
+            lawyer_exists=lawyer_exists,
         )
         if review_drafts is not None
         else None

@@ -261,9 +261,10 @@ def test_migrations_go_down_and_up_again() -> None:
         head = migrate.head_revision()
         assert head in wagate("migrate")
         assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
-        assert {"knowledge_documents", "knowledge_chunks"} <= tables()
+        assert {"knowledge_documents", "knowledge_chunks", "operator_users"} <= tables()
         assert "0002_intake" in wagate("migrate", "down", "0002_intake")
         assert "accounts" not in tables() and "inbound_messages" in tables()
+        assert "operator_users" not in tables()
         assert not any(t.startswith("knowledge_") for t in tables())
         assert "0001_procrastinate" in wagate("migrate", "down", "0001_procrastinate")
         assert "inbound_messages" not in tables()
@@ -273,6 +274,7 @@ def test_migrations_go_down_and_up_again() -> None:
         assert head in wagate("migrate", "up")
         assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
         assert {"knowledge_documents", "knowledge_chunks", "knowledge_words"} <= tables()
+        assert "operator_users" in tables()
 
 
 def test_a_half_configured_provider_stops_the_start_with_a_clear_message(

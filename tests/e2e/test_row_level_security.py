@@ -66,6 +66,7 @@ TENANT_TABLES = (
     "review_drafts",
     "conversation_holds",
     "staff_alerts",
+    "operator_users",
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
@@ -155,6 +156,10 @@ WITH conv AS (
 ), alert AS (
   INSERT INTO staff_alerts (tenant, key, kind, conversation_id, summary, created_at)
   SELECT %(t)s, 'alert-' || %(t)s, 'urgent', id, 's', now() FROM conv RETURNING id
+), operator_user AS (
+  INSERT INTO operator_users (tenant, name, role, password_hash, password_changed_at,
+                              created_at, updated_at)
+  VALUES (%(t)s, 'user-' || %(t)s, 'viewer', 'h', now(), now(), now()) RETURNING id
 )
 INSERT INTO inbound_dead_letters (tenant, conversation_id, message_ids, failures)
 SELECT %(t)s, id, ARRAY[1]::bigint[], 3 FROM conv

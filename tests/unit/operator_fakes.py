@@ -14,9 +14,12 @@ from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.domain.window import TemplateSet
 from wagate.pipeline.operator import OperatorService
+from wagate.security.passwords import Argon2Passwords
 from wagate.testing import MemoryHandover
+from wagate.testing.users import MemoryUsers
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+CHEAP_PASSWORDS = Argon2Passwords(time_cost=1, memory_kib=8, parallelism=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -316,6 +319,9 @@ class World:
     credentials: FakeCredentials = field(default_factory=FakeCredentials)
     rights: FakeRights = field(default_factory=FakeRights)
     keys: FakeKeys = field(default_factory=FakeKeys)
+    users: MemoryUsers = field(default_factory=MemoryUsers)
+    # Real argon2id, cheap parameters: fast, and hashes the default parameters would upgrade.
+    passwords: Argon2Passwords = field(default_factory=lambda: CHEAP_PASSWORDS)
     refused: set[str] = field(default_factory=set)  # numbers the recipient check refuses
     desk: MemoryHandover = field(
         default_factory=lambda: MemoryHandover(contacts={1: "6281200000001"})
@@ -346,6 +352,8 @@ class World:
             credentials=self.credentials,
             rights=self.rights,
             keys=self.keys,
+            users=self.users,
+            passwords=self.passwords,
             recipients=self,
             desk=self.desk,
         )

@@ -80,12 +80,12 @@ def test_adding_listing_and_removing_are_audited(office: Desk, tmp_path: Path) -
     guide.write_text(GUIDE)
     added = run(office.service.knowledge.add(str(guide), title=" Panduan  Cerai ", by=CLI))
     assert added["document"] == 1 and added["chunks"] == 1 and added["error"] is None
-    listed = run(office.service.knowledge.documents())
+    listed = run(office.service.knowledge.documents(by=CLI))
     assert [(d["id"], d["title"], d["source"]) for d in listed] == [
         (1, "Panduan Cerai", "panduan.md")
     ]
     run(office.service.knowledge.remove(1, by=CLI))
-    assert run(office.service.knowledge.documents()) == []
+    assert run(office.service.knowledge.documents(by=CLI)) == []
     events = office.world.audit.events
     assert [(e.action, e.subject, e.actor) for e in events] == [
         ("kb.document_added", "kb:1", "operator:cli"),
@@ -114,7 +114,7 @@ def test_a_refused_source_stores_and_records_nothing(
     path = target if not target or target.startswith("http") else str(tmp_path / target)
     with pytest.raises(Rejected, match=message):
         run(office.service.knowledge.add(path, by=API))
-    assert run(office.service.knowledge.documents()) == []
+    assert run(office.service.knowledge.documents(by=CLI)) == []
     assert office.actions() == []
 
 
@@ -138,20 +138,20 @@ def test_removing_an_unknown_document_is_not_found(office: Desk) -> None:
 
 def test_search_validates_and_answers_like_the_conversation(office: Desk) -> None:
     office.base.add_text("Panduan", GUIDE)
-    found = run(office.service.knowledge.search("syarat gugatan cerai", limit=3))
+    found = run(office.service.knowledge.search("syarat gugatan cerai", by=CLI, limit=3))
     assert [p.title for p in found] == ["Panduan"]
-    assert run(office.service.knowledge.search("resep rendang", limit=3)) == []
+    assert run(office.service.knowledge.search("resep rendang", by=CLI, limit=3)) == []
     bad = (("  ", 5), ("x" * 2001, 5), ("cerai", 0), ("cerai", 51), ("a\x00b", 5), ("\ud800", 5))
     for question, limit in bad:
         with pytest.raises(Rejected):
-            run(office.service.knowledge.search(question, limit=limit))
+            run(office.service.knowledge.search(question, by=CLI, limit=limit))
     assert office.actions() == []  # a search changes nothing
 
 
 def test_a_refresh_is_queued_once_and_the_worker_reads_the_folder(office: Desk) -> None:
     first = run(office.service.knowledge.request_refresh(by=API))
     assert run(office.service.knowledge.request_refresh(by=API)) == first  # still waiting
-    assert run(office.service.knowledge.refresh_state(first)) == "todo"
+    assert run(office.service.knowledge.refresh_state(first, by=CLI)) == "todo"
     (office.folder / "panduan.md").write_text(GUIDE)
     (office.folder / "rusak.pdf").write_bytes(b"%PDF-broken")
     summary = run(office.service.knowledge.refresh_now(by=CLI))
@@ -187,7 +187,7 @@ def test_the_worker_job_refreshes_its_tenants_knowledge(office: Desk) -> None:
 
 def test_without_a_knowledge_base_reads_are_empty_and_changes_refused(tmp_path: Path) -> None:
     service = World().service()
-    assert run(service.knowledge.documents()) == []
+    assert run(service.knowledge.documents(by=CLI)) == []
     stats = run(service.knowledge.stats())
     assert status_fields(stats) == {
         "knowledgeBaseLoaded": False,

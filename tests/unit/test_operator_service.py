@@ -144,7 +144,7 @@ def test_a_console_user_is_recorded_as_who_did_it() -> None:
         (lambda op: op.sending.send_template(NUMBER, "jadwal", [], by=API), Rejected),
         (lambda op: op.dead_letters.replay("abc", by=API), InvalidReference),
         (lambda op: op.dead_letters.replay("99", by=API), NotFound),
-        (lambda op: op.dead_letters.show("99"), NotFound),
+        (lambda op: op.dead_letters.show("99", by=API), NotFound),
         (lambda op: op.channels.set_token(Provider.META, "  ", by=API), Rejected),
         (lambda op: op.contacts.erase("not a number", by=API), Rejected),
     ],

@@ -41,7 +41,7 @@ def add(
 @accounts_app.command("list")
 def list_accounts() -> None:
     """List accounts."""
-    show([a.as_json() for a in operate(lambda op: op.accounts.list())])
+    show([a.as_json() for a in operate(lambda op: op.accounts.list(by=CLI))])
 
 
 @accounts_app.command("approve")

@@ -59,7 +59,7 @@ def verify(
     """Recompute the hash chain: exit 0 if intact, 1 naming the first broken entry."""
     anchors = dict(_anchor(a) for a in anchor or [])
 
-    report = operate(lambda op: op.trail.verify(anchors))
+    report = operate(lambda op: op.trail.verify(anchors, by=CLI))
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(code=1)

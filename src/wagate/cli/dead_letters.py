@@ -17,13 +17,13 @@ dead_letters_app = typer.Typer(
 @dead_letters_app.command("list")
 def dead_letters_list(limit: Annotated[int, typer.Option()] = 100) -> None:
     """Failed outbound messages and dead-lettered inbound bursts, newest first."""
-    show(operate(lambda op: op.dead_letters.listing(limit=limit)))
+    show(operate(lambda op: op.dead_letters.listing(by=CLI, limit=limit)))
 
 
 @dead_letters_app.command("show")
 def dead_letters_show(message_id: str) -> None:
     """One dead letter: a failed message (its text included) or an inbound burst (in-N)."""
-    show(operate(lambda op: op.dead_letters.show(message_id)))
+    show(operate(lambda op: op.dead_letters.show(message_id, by=CLI)))
 
 
 @dead_letters_app.command("replay")

@@ -40,7 +40,7 @@ def kb_add(
 @kb_app.command("list")
 def kb_list() -> None:
     """Every document: id, source, title, kind, chunks, status, error."""
-    show(operate(lambda op: op.knowledge.documents()))
+    show(operate(lambda op: op.knowledge.documents(by=CLI)))
 
 
 @kb_app.command("remove")
@@ -81,7 +81,7 @@ async def follow_refresh(operator: OperatorService, wait: float) -> None:
     deadline = time.monotonic() + wait
     last: str | None = "todo"
     while time.monotonic() < deadline:
-        state = await operator.knowledge.refresh_state(job)
+        state = await operator.knowledge.refresh_state(job, by=CLI)
         if state != last:
             last = state
             if state is None or state == "succeeded":
@@ -106,7 +106,7 @@ def kb_search(
 ) -> None:
     """The passages the gateway would give the assistant, best first. None: the gateway
     declines the question as outside the knowledge base."""
-    passages = operate(lambda op: op.knowledge.search(question, limit=limit))
+    passages = operate(lambda op: op.knowledge.search(question, by=CLI, limit=limit))
     if as_json:
         show([search_result(p) for p in passages])
         return

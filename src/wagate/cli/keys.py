@@ -16,14 +16,14 @@ keys_app = typer.Typer(no_args_is_help=True, help="Encryption keys: rotate, re-s
 def keys_status() -> None:
     """How many sealed values each key (or plaintext) holds; `tenant/dN` is a tenant's data
     key."""
-    show(operate(lambda op: op.keys.status()))
+    show(operate(lambda op: op.keys.status(by=CLI)))
 
 
 @keys_app.command("data-keys")
 def keys_data_keys() -> None:
     """Every tenant's data keys: which master key wraps each, when it was created and
     destroyed (no key material)."""
-    show(operate(lambda op: op.keys.data_keys()))
+    show(operate(lambda op: op.keys.data_keys(by=CLI)))
 
 
 @keys_app.command("reseal")

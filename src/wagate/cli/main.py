@@ -24,6 +24,7 @@ from wagate.cli import (
     send,
     server,
     tenants,
+    users,
 )
 from wagate.settings import ConfigurationError
 
@@ -60,6 +61,7 @@ for group, name in (
     (kb.kb_app, "kb"),
     (dead_letters.dead_letters_app, "dead-letters"),
     (tenants.tenants_app, "tenants"),
+    (users.users_app, "users"),
     (audit.audit_app, "audit"),
     (review.review_app, "review"),
 ):

@@ -23,6 +23,7 @@ from wagate.domain.messages import (
     StatusUpdate,
     WebhookBatch,
 )
+from wagate.domain.operators import Role
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
@@ -79,11 +80,14 @@ class Tenant:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TokenGrant:
-    """Whom an operator API token speaks for: one tenant, or the platform (tenant None)."""
+    """Whom an operator API token speaks for: one tenant, or the platform (tenant None); a
+    personal token also names its operator user (`user`, with the role they hold now)."""
 
     id: int
     tenant: str | None
     name: str
+    user: str | None = None
+    role: Role | None = None
 
 
 # A channel's owner, or None when no tenant owns it.

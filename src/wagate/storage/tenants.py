@@ -8,6 +8,7 @@ with everything else it stored. API tokens are kept as SHA-256 digests only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from datetime import datetime
@@ -18,6 +19,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from wagate.domain.messages import Provider
+from wagate.domain.operators import Role
 from wagate.domain.tenants import Tenant, TenantChannel, TenantStatus, TokenGrant
 from wagate.pipeline.operator.tenants import ChannelConflict
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
@@ -67,14 +69,21 @@ VALUES (%(tenant)s, %(name)s, %(digest)s, %(at)s)
 RETURNING id
 """
 _RESOLVE_GRANT_SQL = """
-SELECT t.id, t.tenant, t.name FROM api_tokens t LEFT JOIN tenants n ON n.id = t.tenant
+SELECT t.id, t.tenant, t.name, t.user_id FROM api_tokens t LEFT JOIN tenants n ON n.id = t.tenant
  WHERE t.digest = %(digest)s AND t.revoked_at IS NULL
    AND (t.tenant IS NULL OR n.status <> 'erased')
 """
+# A tenant's machine tokens; its users' personal tokens are listed per user (`wagate users`).
 _LIST_TOKENS_SQL = """
 SELECT id, tenant, name, created_at, revoked_at FROM api_tokens
- WHERE tenant IS NOT DISTINCT FROM %(tenant)s ORDER BY id
+ WHERE tenant IS NOT DISTINCT FROM %(tenant)s AND user_id IS NULL ORDER BY id
 """
+# The user a personal token acts as, as they are now (operator_users is under row-level
+# security: read in the token's tenant's transaction).
+_TOKEN_USER_SQL = """
+SELECT name, role FROM operator_users
+ WHERE tenant = %(tenant)s AND id = %(id)s AND disabled_at IS NULL
+"""  # noqa: S105 - SQL, not a secret
 _REVOKE_GRANT_SQL = """
 UPDATE api_tokens SET revoked_at = %(at)s
  WHERE id = %(id)s AND tenant IS NOT DISTINCT FROM %(tenant)s AND revoked_at IS NULL
@@ -257,7 +266,17 @@ class ApiTokens:
             ).fetchone()
         if row is None:
             return None
-        return TokenGrant(id=int(row["id"]), tenant=row["tenant"], name=row["name"])
+        grant = TokenGrant(id=int(row["id"]), tenant=row["tenant"], name=row["name"])
+        if row["user_id"] is None:
+            return grant
+        # A personal token: valid only while its user exists and is not disabled.
+        async with self._database.tenant_connection(row["tenant"]) as conn:
+            user = await (
+                await conn.execute(_TOKEN_USER_SQL, {"tenant": row["tenant"], "id": row["user_id"]})
+            ).fetchone()
+        if user is None:
+            return None
+        return dataclasses.replace(grant, user=user["name"], role=Role(user["role"]))
 
     async def list(self, tenant: str | None) -> list[dict[str, Any]]:
         async with self._database.pool.connection() as conn:

@@ -130,7 +130,9 @@ def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
 
     @router.get("/accounts")
     async def list_accounts(who: Caller = caller) -> dict[str, Any]:
-        return {"items": [a.as_json() for a in await who.services.operator.accounts.list()]}
+        return {
+            "items": [a.as_json() for a in await who.services.operator.accounts.list(by=who.actor)]
+        }
 
     @router.post("/accounts", status_code=201)
     async def add_account(body: NewAccount, who: Caller = caller) -> dict[str, Any]:
@@ -226,7 +228,9 @@ def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
         who: Caller = caller,
     ) -> dict[str, Any]:
         return {
-            "items": await who.services.operator.dead_letters.listing(limit=limit, offset=offset)
+            "items": await who.services.operator.dead_letters.listing(
+                by=who.actor, limit=limit, offset=offset
+            )
         }
 
     @router.post("/dead-letters/replay")
@@ -235,7 +239,7 @@ def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
 
     @router.get("/dead-letters/{ref}")
     async def show_dead_letter(ref: str = DEAD_LETTER_REF, who: Caller = caller) -> dict[str, Any]:
-        return await who.services.operator.dead_letters.show(ref)
+        return await who.services.operator.dead_letters.show(ref, by=who.actor)
 
     @router.post("/dead-letters/{ref}/replay")
     async def replay_dead_letter(
@@ -261,7 +265,7 @@ def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
     @router.get("/keys/status")
     async def keys_status(who: Caller = caller) -> dict[str, int]:
         _platform_only(who)
-        return await who.services.operator.keys.status()
+        return await who.services.operator.keys.status(by=who.actor)
 
     @router.post("/keys/rotate")
     async def keys_rotate(who: Caller = caller) -> dict[str, Any]:

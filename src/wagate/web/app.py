@@ -19,6 +19,7 @@ from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.reviews_api import reviews_router
 from wagate.web.scope import caller_scope, platform_scope
 from wagate.web.tenants_api import tenants_router
+from wagate.web.users_api import users_router
 from wagate.web.webhooks import webhook_router
 
 
@@ -44,6 +45,7 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(kb_router(scope=scope))
     app.include_router(reviews_router(scope=scope))
     app.include_router(conversations_router(scope=scope))
+    app.include_router(users_router(scope=scope))
     app.include_router(
         api_router(
             scope=scope,

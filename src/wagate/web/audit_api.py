@@ -9,6 +9,8 @@ from typing import Any, Protocol
 from fastapi import APIRouter, Depends, Query
 
 from wagate.domain.audit import AuditEntry, VerifyReport
+from wagate.pipeline.operator import Actor
+from wagate.web.admin_api import OperatorRoute
 from wagate.web.api import MAX_BIGINT
 from wagate.web.scope import Caller
 
@@ -21,13 +23,14 @@ class AuditReader(Protocol):
     async def page(
         self,
         *,
+        by: Actor,
         after_seq: int = 0,
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 100,
     ) -> list[AuditEntry]: ...
 
-    async def verify(self) -> VerifyReport: ...
+    async def verify(self, *, by: Actor) -> VerifyReport: ...
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -39,7 +42,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def audit_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
     """The caller's tenant's chain (the platform's own records are the default tenant's)."""
-    router = APIRouter(prefix="/api/audit")
+    router = APIRouter(prefix="/api/audit", route_class=OperatorRoute)
     caller = Depends(scope)
 
     @router.get("")
@@ -53,7 +56,7 @@ def audit_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
         """Entries in seq order; pass `next_after_seq` back as `after_seq` for the next page."""
         audit: AuditReader = who.services.operator.trail
         entries = await audit.page(
-            after_seq=after_seq, since=_utc(since), until=_utc(until), limit=limit
+            by=who.actor, after_seq=after_seq, since=_utc(since), until=_utc(until), limit=limit
         )
         return {
             "items": [e.as_json() for e in entries],
@@ -63,6 +66,6 @@ def audit_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
     @router.get("/verify")
     async def verify(who: Caller = caller) -> dict[str, Any]:
         """Recompute the whole chain; `ok` is false with the first broken seq and why."""
-        return (await who.services.operator.trail.verify()).as_json()
+        return (await who.services.operator.trail.verify(by=who.actor)).as_json()
 
     return router

@@ -24,7 +24,7 @@ def kb_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
     @router.get("/kb")
     async def list_documents(who: Caller = caller) -> dict[str, Any]:
         knowledge = who.services.operator.knowledge
-        return {"items": await knowledge.documents(), **await knowledge.stats()}
+        return {"items": await knowledge.documents(by=who.actor), **await knowledge.stats()}
 
     @router.post("/kb", status_code=201)
     async def upload_document(
@@ -52,7 +52,7 @@ def kb_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
         who: Caller = caller,
     ) -> dict[str, Any]:
         """What the gateway would find for the question; an empty list: it would decline."""
-        passages = await who.services.operator.knowledge.search(q, limit=limit)
+        passages = await who.services.operator.knowledge.search(q, by=who.actor, limit=limit)
         return {"items": [search_result(p) for p in passages]}
 
     @router.post("/whatsapp/refresh-kb", status_code=202)
@@ -66,7 +66,7 @@ def kb_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
     async def refresh_state(
         job: int = Path(ge=1, le=MAX_DOCUMENT_ID), who: Caller = caller
     ) -> dict[str, Any]:
-        state = await who.services.operator.knowledge.refresh_state(job)
+        state = await who.services.operator.knowledge.refresh_state(job, by=who.actor)
         return {"job": job, "state": state or "finished"}
 
     return router

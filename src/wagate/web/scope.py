@@ -1,7 +1,9 @@
 """Who is calling the operator API, and for which tenant (MT1, MT2).
 
-A bearer token speaks for one tenant (a token issued with `wagate tenants token T`) or for the
-platform (`WAGATE_API_TOKEN`, or a platform token). A tenant's token only ever reaches its own
+A bearer token speaks for one tenant (a token issued with `wagate tenants token T`, which acts
+as that tenant's admin, or a personal token from `wagate users token NAME`, which acts as that
+user with their role; refused while they are disabled) or for the platform
+(`WAGATE_API_TOKEN`, or a platform token; admin). A tenant's token only ever reaches its own
 tenant's services, so another tenant's conversation, dead letter or account is simply not
 there (404). A platform admin picks a tenant with the `X-Wagate-Tenant` header (the default
 tenant without it).
@@ -68,6 +70,11 @@ def token_check(*, api_token: str, tokens: TokenResolver) -> Callable[..., Await
         grant = await tokens.resolve(token)
         if grant is None:
             raise _unauthorized()
+        if grant.user is not None and grant.role is not None:
+            # A personal token acts as its user, with the role they hold now.
+            return Grant(
+                tenant=grant.tenant, actor=Actor(via="api", user=grant.user, role=grant.role)
+            )
         return Grant(tenant=grant.tenant, actor=Actor(via="api", user=f"token-{grant.id}"))
 
     return check

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from wagate.domain.identity import LINK_CODE_KIND, LINK_CODE_TTL, LinkCheck
+from wagate.domain.operators import Permission
 from wagate.domain.phone import InvalidPhoneNumber, normalise_phone
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
@@ -87,7 +88,8 @@ class Accounts:
     def _clock(self) -> Callable[[], datetime]:
         return self.recorder.clock
 
-    async def list(self) -> Sequence[Account]:
+    async def list(self, *, by: Actor) -> Sequence[Account]:
+        by.require(Permission.READ)
         return await self.store.list()
 
     async def get(self, ref: str) -> Account:
@@ -112,6 +114,7 @@ class Accounts:
         phone: str | None = None,
         approved: bool = False,
     ) -> Account:
+        by.require(Permission.OPERATE)
         if not username.strip():
             raise Rejected("an account needs a username")
         number = _phone(phone) if phone else None
@@ -131,6 +134,7 @@ class Accounts:
 
     async def approve(self, ref: str, *, by: Actor, approved: bool = True) -> Account:
         """Approve, or revoke the approval (`approved` False)."""
+        by.require(Permission.OPERATE)
         account = await self.store.approve(str((await self.get(ref)).id), approved)
         action = "account.approved" if approved else "account.revoked"
         await self.recorder.record(by, action, _subject(account))
@@ -138,6 +142,7 @@ class Accounts:
 
     async def link(self, ref: str, phone: str, *, by: Actor) -> Account:
         """Link directly: the operator vouches for the number."""
+        by.require(Permission.OPERATE)
         account = await self.get(ref)
         number = _phone(phone)
         try:
@@ -148,6 +153,7 @@ class Accounts:
         return linked
 
     async def unlink(self, ref: str, *, by: Actor) -> Account:
+        by.require(Permission.OPERATE)
         account = await self.store.unlink(str((await self.get(ref)).id))
         await self.recorder.record(by, "account.unlinked", _subject(account))
         return account
@@ -155,6 +161,7 @@ class Accounts:
     async def send_link_code(self, ref: str, phone: str, *, by: Actor) -> LinkCodeSent:
         """A 6-digit code goes to the number over WhatsApp (10 minutes, 5 tries); the caller
         learns where it went, never what it is."""
+        by.require(Permission.OPERATE)
         await self.get(ref)
         number = _phone(phone)
         # Before a code exists: a refused number never gets one stored either.
@@ -176,6 +183,7 @@ class Accounts:
 
     async def verify(self, ref: str, code: str, *, by: Actor) -> tuple[LinkCheck, Account]:
         """Check the code; every try is recorded with its result (OK links the number)."""
+        by.require(Permission.OPERATE)
         await self.get(ref)
         try:
             result, account = await self.store.verify_link(ref, code.strip(), now=self._clock())
@@ -189,6 +197,7 @@ class Accounts:
     async def import_csv(self, text: str, *, by: Actor, source: str = "csv") -> tuple[int, int]:
         """Rows `username,name,role,email,phone,approved`; existing usernames are updated.
         Every row is checked before any is stored. Returns (added, updated)."""
+        by.require(Permission.OPERATE)
         rows = parse_csv(text, source)
         added = updated = 0
         for r in rows:

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from wagate.domain.messages import Provider
+from wagate.domain.operators import Permission
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Rejected
 from wagate.pipeline.operator.ports import CredentialStore
@@ -21,6 +22,7 @@ class Channels:
 
     async def set_token(self, provider: Provider, token: str, *, by: Actor) -> int:
         """The new token's version. The token itself never reaches the audit trail."""
+        by.require(Permission.ADMINISTER)
         value = token.strip()
         if not value:
             raise Rejected("empty token")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from wagate.domain.operators import Permission
 from wagate.domain.phone import InvalidPhoneNumber, normalise_phone
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Rejected
@@ -26,6 +27,7 @@ class Contacts:
 
     async def export(self, phone: str, *, by: Actor) -> dict[str, Any]:
         """Everything held about the number (the audit record holds counts, not the number)."""
+        by.require(Permission.OPERATE)
         data = await self.rights.export(_number(phone))
         await self.recorder.record(
             by, "contact.exported", None, conversations=len(data["conversations"])
@@ -33,6 +35,7 @@ class Contacts:
         return data
 
     async def erase(self, phone: str, *, by: Actor) -> dict[str, int]:
+        by.require(Permission.ADMINISTER)
         counts = await self.rights.erase(_number(phone))
         await self.recorder.record(by, "contact.erased", None, **counts)
         return counts

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wagate.domain.operators import Permission
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, InvalidReference, NotFound
 from wagate.pipeline.operator.ports import DeadLetterStore
@@ -44,10 +45,14 @@ class DeadLetters:
             subject=_subject(ref),
         )
 
-    async def listing(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    async def listing(
+        self, *, by: Actor, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        by.require(Permission.READ)
         return await self.store.listing(limit=limit, offset=offset)
 
-    async def show(self, ref: str) -> dict[str, Any]:
+    async def show(self, ref: str, *, by: Actor) -> dict[str, Any]:
+        by.require(Permission.READ)
         try:
             found = await self.store.show(ref)
         except ValueError as exc:
@@ -60,7 +65,8 @@ class DeadLetters:
         """One dead letter back on the queue; Conflict when it is not (or no longer) one, or
         when its number may no longer be written to; NotFound when there is no such message
         (for this tenant)."""
-        await self.show(ref)
+        by.require(Permission.OPERATE)
+        await self.show(ref, by=by)
         await self._may_replay(ref, by)
         try:
             replayed = await self.store.replay(ref, at=self.recorder.clock())
@@ -77,6 +83,7 @@ class DeadLetters:
         return replayed
 
     async def replay_all(self, *, by: Actor) -> list[int | str]:
+        by.require(Permission.OPERATE)
         replayed = await self.store.replay(None, at=self.recorder.clock())
         await self.recorder.record(by, "dead_letter.replayed", None, messages=len(replayed))
         return replayed

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wagate.domain.knowledge import Passage
+from wagate.domain.operators import Permission
 from wagate.domain.text import storable_text
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import NotFound, Rejected
@@ -99,6 +100,7 @@ class Knowledge:
     async def add(self, target: str, *, title: str | None = None, by: Actor) -> dict[str, Any]:
         """A file on this host (the CLI) or an http(s) URL: read, chunked and stored in one
         transaction, or refused with the source's error and nothing stored."""
+        by.require(Permission.ADMINISTER)
         target = target.strip()
         if not target:
             raise Rejected("name a file or an http(s) URL to add")
@@ -113,6 +115,7 @@ class Knowledge:
         self, name: str, data: bytes, *, title: str | None = None, by: Actor
     ) -> dict[str, Any]:
         """A file sent to the API; `name` (its file name) says what kind it is."""
+        by.require(Permission.ADMINISTER)
         name = Path(name.replace("\\", "/")).name.strip()  # never a path the client chose
         if not storable_text(name):
             raise Rejected("a file name cannot hold a NUL character or a lone surrogate")
@@ -135,7 +138,8 @@ class Knowledge:
         )
         return summary
 
-    async def documents(self) -> list[dict[str, Any]]:
+    async def documents(self, *, by: Actor) -> list[dict[str, Any]]:
+        by.require(Permission.READ)
         return [] if self.base is None else await self.base.documents()
 
     async def stats(self) -> dict[str, Any]:
@@ -144,13 +148,15 @@ class Knowledge:
         return await self.base.stats()
 
     async def remove(self, document_id: int, *, by: Actor) -> None:
+        by.require(Permission.ADMINISTER)
         if not await self._base().remove(document_id):
             raise NotFound(f"knowledge-base document {document_id} not found")
         await self.recorder.record(by, "kb.document_removed", f"kb:{document_id}")
 
-    async def search(self, question: str, *, limit: int = 5) -> list[Passage]:
+    async def search(self, question: str, *, by: Actor, limit: int = 5) -> list[Passage]:
         """What the conversation would find for `question` (the same search and threshold):
         [] means the gateway would decline it as out of scope."""
+        by.require(Permission.READ)
         question = question.strip()
         if not question:
             raise Rejected("ask a question to search for")
@@ -165,6 +171,7 @@ class Knowledge:
     async def request_refresh(self, *, by: Actor) -> int:
         """Queue a refresh of KB_DIR for the worker; the job's id (a refresh already waiting
         is the one returned). Audited when asked; the worker audits what it changed."""
+        by.require(Permission.ADMINISTER)
         self._base()
         if self.refreshes is None or self.folder is None:
             raise Rejected("no knowledge-base folder (KB_DIR) to refresh on this gateway")
@@ -172,8 +179,9 @@ class Knowledge:
         await self.recorder.record(by, "kb.refresh_requested", f"job:{job}")
         return job
 
-    async def refresh_state(self, job_id: int) -> str | None:
+    async def refresh_state(self, job_id: int, *, by: Actor) -> str | None:
         """The refresh job's state; None once it is finished and gone."""
+        by.require(Permission.READ)
         if self.refreshes is None:
             raise Rejected("no knowledge-base folder (KB_DIR) to refresh on this gateway")
         return await self.refreshes.state(job_id)
@@ -182,6 +190,7 @@ class Knowledge:
         """Read KB_DIR here and now: what the worker's refresh job runs (and `kb refresh
         --here`). Changed files are read again, removed ones retired; each file is its own
         transaction, so one bad file fails alone."""
+        by.require(Permission.ADMINISTER)
         base = self._base()
         if self.folder is None:
             raise Rejected("no knowledge-base folder (KB_DIR) to refresh on this gateway")

@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from wagate.domain.operators import Permission
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
 from wagate.pipeline.operator.ports import KeyStore
@@ -35,10 +36,12 @@ class Keys:
     store: KeyStore
     recorder: Recorder
 
-    async def status(self) -> dict[str, int]:
+    async def status(self, *, by: Actor) -> dict[str, int]:
+        by.require(Permission.ADMINISTER)
         return await self.store.status()
 
-    async def data_keys(self) -> list[dict[str, Any]]:
+    async def data_keys(self, *, by: Actor) -> list[dict[str, Any]]:
+        by.require(Permission.ADMINISTER)
         return await self.store.data_keys()
 
     async def rotate(self, *, by: Actor) -> Rotation:
@@ -46,6 +49,7 @@ class Keys:
         the key file within a second (so re-seal after that, or from a new process). The
         tenants' data keys are re-wrapped under the new key at once: content sealed under them
         needs no re-sealing."""
+        by.require(Permission.ADMINISTER)
         if not self.store.rotatable:
             raise Rejected(
                 "keys come from WAGATE_ENCRYPTION_KEYS: put a new id:base64 key first in that "
@@ -63,6 +67,7 @@ class Keys:
         )
 
     async def reseal(self, *, by: Actor) -> dict[str, int]:
+        by.require(Permission.ADMINISTER)
         counts = await self.store.reseal()
         await self.recorder.record(by, "keys.resealed", None, **counts)
         return counts
@@ -70,6 +75,7 @@ class Keys:
     async def rotate_data_key(self, tenant: str, *, by: Actor) -> DataKeyRotation:
         """A new data key for `tenant`, and the tenant's content re-sealed under it. Other
         processes open what it seals once they refresh their data keys."""
+        by.require(Permission.ADMINISTER)
         key_id = await _translated(self.store.rotate_data_key(tenant), tenant)
         resealed = await _translated(self.store.reseal_tenant(tenant), tenant)
         await self.recorder.record(by, "keys.data_key_rotated", tenant, key=key_id, **resealed)
@@ -78,6 +84,7 @@ class Keys:
     async def shred(self, tenant: str, *, by: Actor) -> int:
         """Destroy `tenant`'s data keys: everything it stored becomes unreadable, for good.
         The audit chain keeps verifying (it hashes its own entries, never sealed content)."""
+        by.require(Permission.ADMINISTER)
         destroyed = await _translated(self.store.shred(tenant), tenant)
         await self.recorder.record(by, "keys.shredded", tenant, keys=destroyed)
         return destroyed

@@ -3,6 +3,7 @@ file) satisfy. Nothing here knows SQL, HTTP or settings."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,8 @@ from wagate.domain.audit import AuditEntry, AuditTrail, VerifyReport
 from wagate.domain.handover import Hold
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
+from wagate.domain.operator_users import OperatorUser
+from wagate.domain.operators import Role
 from wagate.pipeline.ports import RecipientCheck
 
 __all__ = [
@@ -25,7 +28,9 @@ __all__ = [
     "DeadLetterStore",
     "KeyStore",
     "Outbox",
+    "PasswordHasher",
     "RecipientCheck",
+    "UserStore",
 ]
 
 
@@ -111,7 +116,9 @@ class DeadLetterStore(Protocol):
     """References: `123` (a failed outbound message) or `in-7` (an inbound burst); a malformed
     one raises ValueError."""
 
-    async def listing(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]: ...
+    async def listing(
+        self, *, limit: int = 100, offset: int = 0
+    ) -> builtins.list[dict[str, Any]]: ...
 
     async def show(self, ref: str) -> dict[str, Any] | None: ...
 
@@ -167,7 +174,7 @@ class KeyStore(Protocol):
         """Destroy the tenant's data keys (crypto-shredding); how many. Errors as above."""
         ...
 
-    async def data_keys(self) -> list[dict[str, Any]]:
+    async def data_keys(self) -> builtins.list[dict[str, Any]]:
         """Every data key row: tenant, key id, wrapping master, created, destroyed."""
         ...
 
@@ -250,4 +257,65 @@ class ConversationDesk(Protocol):
     ) -> int:
         """Queue (idempotency key, text) parts into this conversation, with its job, in one
         transaction; how many were new (a key used before queues nothing)."""
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted password hashes (argon2id in `security/passwords.py`)."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, stored: str | None, password: str) -> bool:
+        """`stored` None (an unknown user): the same work against a dummy hash, and False."""
+        ...
+
+    def needs_rehash(self, stored: str) -> bool: ...
+
+
+class UserStore(Protocol):
+    """One tenant's operator users and their personal API tokens. Names are found whatever
+    their case. Methods taking a user id may assume the user exists (the service finds it
+    first)."""
+
+    async def list(self) -> Sequence[OperatorUser]: ...
+
+    async def find(self, name: str) -> OperatorUser | None: ...
+
+    async def get(self, user_id: int) -> OperatorUser | None: ...
+
+    async def password_hash(self, user_id: int) -> str | None: ...
+
+    async def add(self, *, name: str, role: Role, password_hash: str, at: datetime) -> OperatorUser:
+        """Raises ValueError when the name is taken (in any case)."""
+        ...
+
+    async def set_password(self, user_id: int, password_hash: str, *, at: datetime) -> None: ...
+
+    async def set_role(self, user_id: int, role: Role, *, at: datetime) -> OperatorUser: ...
+
+    async def set_disabled(self, user_id: int, disabled: bool, *, at: datetime) -> OperatorUser: ...
+
+    async def claim_attempt(
+        self, user_id: int, *, at: datetime, max_failures: int, locked_since: datetime
+    ) -> bool:
+        """Count a sign-in attempt as failed before its password is checked (so attempts
+        running at once cannot all slip under the limit): False, and nothing counted, when
+        the user has `max_failures` failures in a row, the last after `locked_since`."""
+        ...
+
+    async def signed_in(
+        self, user_id: int, *, at: datetime, password_hash: str | None = None
+    ) -> OperatorUser:
+        """The attempt succeeded: failures back to 0, the time kept; a new hash replaces the
+        old one when given (parameters upgraded)."""
+        ...
+
+    async def issue_token(self, user_id: int, label: str, *, at: datetime) -> tuple[int, str]:
+        """(token id, the token): only its digest is kept."""
+        ...
+
+    async def tokens(self, user_id: int) -> builtins.list[dict[str, Any]]: ...
+
+    async def revoke_token(self, token_id: int, *, at: datetime) -> int | None:
+        """The id of the user whose live token this was; None when no user of this tenant
+        holds a live token with this id."""
         ...

@@ -15,6 +15,7 @@ from typing import Any
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.formatting import split_message
 from wagate.domain.messages import Provider
+from wagate.domain.operators import Permission
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
 from wagate.domain.window import TemplateError, TemplateSet
 from wagate.pipeline.operator.actor import Actor
@@ -72,6 +73,7 @@ class Sending:
     ) -> SendReceipt:
         """Free text, split into parts under WhatsApp's limit; `key` makes it idempotent
         (namespaced by the door, so an API key never collides with a CLI one)."""
+        by.require(Permission.OPERATE)
         receipt = await self.text(
             target, text, by=by, provider=provider, key=f"{by.via}:{key}" if key else None
         )
@@ -96,6 +98,7 @@ class Sending:
     ) -> SendReceipt:
         """A configured template: allowed outside the 24-hour window, through the first
         configured provider that sends templates."""
+        by.require(Permission.OPERATE)
         template = self.templates.named(name)
         if template is None:
             raise Rejected(f"no template named {name!r} is configured")
@@ -149,6 +152,7 @@ class Sending:
     ) -> SendReceipt:
         """Queue a text without an audit record of its own: for actions that record themselves
         (a link code is `account.link_code_sent`). `by` is named in a refusal's record."""
+        by.require(Permission.OPERATE)
         if not self.channels:
             raise Rejected("no WhatsApp provider is configured")
         chosen = provider or next(iter(self.channels))

@@ -2,9 +2,10 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`, `knowledge`, `reviews`, `conversations`); each takes `by=Actor` and writes one audit
-record with the same action name, subject and details for every caller. Errors are `NotFound`,
-`Rejected`, `Conflict` or `Forbidden` (see `errors`). A new action goes in its group's module, a
+`trail`, `knowledge`, `reviews`, `conversations`, `users`); each takes `by=Actor`, requires
+the `Permission` it needs of the actor's role first (`Forbidden` otherwise) and writes one audit
+record with the same action name, subject and details for every caller. Other errors are
+`NotFound`, `Rejected` or `Conflict` (see `errors`). A new action goes in its group's module, a
 new group in a module of its own."""
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ from wagate.pipeline.operator.ports import (
     DeadLetterStore,
     KeyStore,
     Outbox,
+    PasswordHasher,
     RecipientCheck,
+    UserStore,
 )
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.reviews import Reviews, ReviewStore
 from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.operator.trail import Trail
+from wagate.pipeline.operator.users import Users
 from wagate.pipeline.ports import Handover, KnowledgeAdmin, KnowledgeRefreshQueue, VaultStore
 
 
@@ -56,6 +60,7 @@ class OperatorService:
     knowledge: Knowledge
     reviews: Reviews | None = None  # drafts for a lawyer (AI7); None: no draft store wired
     conversations: Conversations
+    users: Users
 
     @classmethod
     def build(
@@ -73,6 +78,8 @@ class OperatorService:
         credentials: CredentialStore,
         rights: ContactRightsStore,
         keys: KeyStore,
+        users: UserStore,
+        passwords: PasswordHasher,
         recipients: RecipientCheck | None = None,
         knowledge: KnowledgeAdmin | None = None,
         knowledge_refreshes: KnowledgeRefreshQueue | None = None,
@@ -133,4 +140,5 @@ class OperatorService:
             ),
             reviews=reviews,
             conversations=conversations,
+            users=Users(store=users, passwords=passwords, recorder=recorder),
         )

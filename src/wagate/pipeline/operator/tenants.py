@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from wagate.domain.messages import Provider
+from wagate.domain.operators import Permission
 from wagate.domain.tenants import Tenant, TenantChannel, TenantStatus, check_tenant_id
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
@@ -102,6 +103,7 @@ class TenantAdmin:
         settings: Mapping[str, Any] | None = None,
         by: Actor,
     ) -> dict[str, Any]:
+        by.require(Permission.ADMINISTER)
         try:
             check_tenant_id(tenant_id)
         except ValueError as exc:
@@ -127,6 +129,7 @@ class TenantAdmin:
     ) -> dict[str, Any]:
         """Merge `settings` into the tenant's overrides; a None value removes one (back to
         the platform's)."""
+        by.require(Permission.ADMINISTER)
         tenant = await self._live(tenant_id)
         merged: dict[str, Any] | None = None
         if settings:
@@ -157,9 +160,11 @@ class TenantAdmin:
     async def disable(self, tenant_id: str, *, by: Actor) -> dict[str, Any]:
         """Its webhooks are still taken and stored; nothing is answered or sent until it is
         enabled again (then its waiting messages are answered)."""
+        by.require(Permission.ADMINISTER)
         return await self._status(tenant_id, TenantStatus.DISABLED, "tenant.disabled", by)
 
     async def enable(self, tenant_id: str, *, by: Actor) -> dict[str, Any]:
+        by.require(Permission.ADMINISTER)
         return await self._status(tenant_id, TenantStatus.ACTIVE, "tenant.enabled", by)
 
     async def add_channel(
@@ -173,6 +178,7 @@ class TenantAdmin:
         webhook_secret: str | None = None,
         by: Actor,
     ) -> dict[str, Any]:
+        by.require(Permission.ADMINISTER)
         await self._live(tenant_id)
         channel_id, token = channel_id.strip(), token.strip()
         if provider not in self.providers:
@@ -210,6 +216,7 @@ class TenantAdmin:
     async def remove_channel(
         self, tenant_id: str, *, provider: Provider, channel_id: str, by: Actor
     ) -> dict[str, Any]:
+        by.require(Permission.ADMINISTER)
         await self._existing(tenant_id)
         if not await self.store.remove_channel(
             tenant_id, provider, channel_id, at=self.recorder.clock()
@@ -229,6 +236,7 @@ class TenantAdmin:
     async def issue_token(self, tenant_id: str | None, *, name: str, by: Actor) -> dict[str, Any]:
         """A new operator API token for the tenant (None: a platform admin token). The token
         is shown once; only its digest is kept."""
+        by.require(Permission.ADMINISTER)
         if tenant_id is not None:
             await self._live(tenant_id)
         label = name.strip() or "token"
@@ -248,6 +256,7 @@ class TenantAdmin:
         return await self.tokens.list(tenant_id)
 
     async def revoke_token(self, tenant_id: str | None, token_id: int, *, by: Actor) -> None:
+        by.require(Permission.ADMINISTER)
         if not await self.tokens.revoke(token_id, tenant_id, at=self.recorder.clock()):
             raise NotFound(f"no live token {token_id} for {tenant_id or 'the platform'}")
         await self.recorder.record(
@@ -258,6 +267,7 @@ class TenantAdmin:
         """Crypto-shred the tenant: its data key is destroyed first (everything it stored is
         unreadable from then on), then its channels and tokens go and it is marked erased.
         Its rows stay, unreadable; the audit chains stay verifiable."""
+        by.require(Permission.ADMINISTER)
         tenant = await self._existing(tenant_id)
         if tenant_id == self.default_tenant:
             raise Rejected("the default tenant holds the platform's records: it is not erased")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from wagate.domain.audit import AuditEntry, VerifyReport
+from wagate.domain.operators import Permission
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.ports import AuditLog
 from wagate.pipeline.operator.recorder import Recorder
@@ -21,14 +22,17 @@ class Trail:
     async def page(
         self,
         *,
+        by: Actor,
         after_seq: int = 0,
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 100,
     ) -> list[AuditEntry]:
+        by.require(Permission.READ)
         return await self.log.page(after_seq=after_seq, since=since, until=until, limit=limit)
 
-    async def verify(self, anchors: Mapping[int, str] | None = None) -> VerifyReport:
+    async def verify(self, anchors: Mapping[int, str] | None = None, *, by: Actor) -> VerifyReport:
+        by.require(Permission.READ)
         return await self.log.verify(anchors=anchors)
 
     async def export(
@@ -42,6 +46,7 @@ class Trail:
         to_file: bool = False,
     ) -> int:
         """Hand every entry (seq order, `since` ≤ at < `until`) to `write`; the count."""
+        by.require(Permission.READ)
         count = 0
         async for entry in self.log.iterate(since, until):
             write(entry)

@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0013_review_drafts"
-down_revision = "0010_knowledge_search_scope"
+down_revision = "0012_operator_users"
 branch_labels = None
 depends_on = None
 
