@@ -132,7 +132,7 @@ ABBREVIATIONS: dict[str, str] = {
     "isih": "masih", "teko": "datang", "pirang": "berapa", "dino": "hari",
     "sakdurunge": "sebelum", "wingi": "kemarin", "bengi": "malam", "cilik": "kecil",
     "digawe": "dibuat", "lungo": "pergi", "bedane": "beda", "ngasuh": "mengasuh",
-    "dicekel": "ditangkap", "bukak": "buka", "karepe": "mau",
+    "dicekel": "ditangkap", "bukak": "buka", "karepe": "mau", "ngapain": "apa",
 }
 # fmt: on
 
@@ -204,6 +204,11 @@ def _standard(word: str) -> str:
         base = word.removesuffix(suffix)
         if base != word and base in ABBREVIATIONS and len(base) >= 3:
             return ABBREVIATIONS[base]
+    base = word.removesuffix("nya")
+    if base != word and len(base) >= 3 and is_dictionary_word(base):
+        # A possessive says nothing for search, and PostgreSQL's stemmer leaves it on a
+        # short root ("haknya" stays "haknya" while "hak" is what documents say).
+        return base
     return formal_form(word) or word
 
 

@@ -91,12 +91,16 @@ RRF_K = 60
 FUSION_WEIGHTS = {"lexical": 1.0, "trigram": 0.35, "vector": 1.0}
 MIN_COVERAGE = 0.3
 UNKNOWN_REAL_WORD = 0.4  # of the IDF of a word no chunk holds (times its topic weight)
-UNKNOWN_OTHER_WORD = 0.05
+UNKNOWN_OTHER_WORD = 0.3
 # The topic words (each counted by its topic weight) some chunk must hold when the question
 # names 0, 1, 2 or more real words the documents never use: an everyday word alone ("hak",
 # "anak", 0.35) does not carry "daftar merek dagang hak paten" or "obat batuk anak".
-EVIDENCE_BESIDE_FOREIGN_WORDS = (0.0, 0.6, 1.0)
+EVIDENCE_BESIDE_FOREIGN_WORDS = (0.0, 0.8, 1.2)
 STRONG_MATCH = 3
+# A word no chunk holds that is no dictionary word counts as half a foreign word: after the
+# chat normaliser (spoken forms, shortenings) what is left is mostly names, brands and
+# acronyms ("indomaret", "bpjs", "lpdp"), which name something else as surely as "paspor".
+OTHER_WORD_AS_FOREIGN = 0.5
 TIE = 0.95  # chunks this close to the best hold the same evidence
 SPREAD_DOCUMENTS = 8  # evidence tied across more documents than this is no evidence
 
@@ -675,6 +679,16 @@ def unknown_share(word: str) -> float:
     return UNKNOWN_OTHER_WORD * weight
 
 
+def foreign_share(word: str) -> float:
+    """How much a word no chunk holds counts as naming something the documents never
+    mention: a real word fully ("paspor"); any other word (after the chat normaliser, mostly
+    names, brands and acronyms: "indomaret", "bpjs"; sometimes a typo the look-up missed) by
+    `OTHER_WORD_AS_FOREIGN`."""
+    if topic_weight(word) <= 0:
+        return 0.0
+    return 1.0 if is_dictionary_word(word) else OTHER_WORD_AS_FOREIGN
+
+
 def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
     """The out-of-scope threshold (module docstring, "Out of scope")."""
     if not rows:
@@ -690,7 +704,7 @@ def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
     if len(tied) > SPREAD_DOCUMENTS:
         return False  # the words it matches are everywhere: they point at nothing
     held = max(float(r["topic_count"] or 0.0) for r in rows)
-    foreign = sum(1 for w in unknown if is_dictionary_word(w) and topic_weight(w) > 0)
+    foreign = int(sum(map(foreign_share, unknown)))
     if held < EVIDENCE_BESIDE_FOREIGN_WORDS[min(foreign, len(EVIDENCE_BESIDE_FOREIGN_WORDS) - 1)]:
         return False  # it names things the documents never mention; what they share is thin
     if held >= STRONG_MATCH:
