@@ -125,3 +125,12 @@ def test_only_the_longest_non_words_get_a_fuzzy_look_up() -> None:
     assert sum(fuzzy.values()) == MAX_FUZZY == 3
     assert fuzzy["sakdurunge"] and fuzzy["percerain"] and fuzzy["ngabarin"]
     assert not fuzzy["cuaca"] and not fuzzy["tahun"] and not fuzzy["arp"]  # words, too short
+
+
+def test_acronyms_and_vowel_less_words_get_no_fuzzy_look_up() -> None:
+    from wagate.storage.knowledge import _worth_a_fuzzy_look_up, acronyms_in
+
+    assert acronyms_in("syarat BPJS utk bayi, UGM? Kak") == frozenset({"bpjs", "ugm"})
+    words = ["telkomsel", "percerain", "npwp"]
+    assert _worth_a_fuzzy_look_up(words) == [True, True, False]  # no vowel: no typo
+    assert _worth_a_fuzzy_look_up(words, acronyms_in("TELKOMSEL")) == [False, True, False]

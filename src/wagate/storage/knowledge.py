@@ -600,7 +600,7 @@ class KnowledgeBase:
                     {
                         "words": words,
                         "topic": [topic_weight(w) for w in words],
-                        "fuzzy": _worth_a_fuzzy_look_up(words),
+                        "fuzzy": _worth_a_fuzzy_look_up(words, acronyms_in(question)),
                         "question": " ".join(words),
                         "min_similarity": MIN_WORD_SIMILARITY,
                         "budget": SELECTING_BUDGET,
@@ -650,20 +650,38 @@ def question_words(question: str) -> list[str]:
     return [words[i] for i in sorted(ranked[:MAX_QUESTION_WORDS])]
 
 
-def _worth_a_fuzzy_look_up(words: list[str]) -> list[bool]:
+def _worth_a_fuzzy_look_up(words: list[str], acronyms: frozenset[str] = frozenset()) -> list[bool]:
     """Which words get a fuzzy look-up: those that may be misspelt, the `MAX_FUZZY` longest
-    (each costs a trigram scan of the vocabulary, 2-4 ms at 20,000 chunks; a Javanese story
-    has a dozen words no dictionary knows, and the long ones are the likely typos)."""
+    (each costs a trigram look-up in the vocabulary; a Javanese story has a dozen words no
+    dictionary knows, and the long ones are the likely typos). Not a word typed in capitals
+    ("BPJS", "UGM"): an acronym is no typo of a document's word, and taking it for one
+    would make a question about something else look answerable."""
     candidates = sorted(
-        (i for i, w in enumerate(words) if _may_be_misspelt(w)), key=lambda i: (-len(words[i]), i)
+        (i for i, w in enumerate(words) if _may_be_misspelt(w) and w not in acronyms),
+        key=lambda i: (-len(words[i]), i),
     )[:MAX_FUZZY]
     return [i in candidates for i in range(len(words))]
 
 
 def _may_be_misspelt(word: str) -> bool:
     """Worth a fuzzy look-up: a topic word of 4 letters or more that is not itself a real
-    word ("percerain" is a typo of "perceraian"; "cuaca" is a word the documents lack)."""
-    return len(word) >= 4 and topic_weight(word) > 0 and not is_dictionary_word(word)
+    word ("percerain" is a typo of "perceraian"; "cuaca" is a word the documents lack) and
+    has a vowel (a word without one is an acronym, "npwp", or a shortening the chat
+    normaliser does not know, "kntr", too far from any word for the look-up anyway)."""
+    return (
+        len(word) >= 4
+        and topic_weight(word) > 0
+        and not is_dictionary_word(word)
+        and any(vowel in word for vowel in "aiueo")
+    )
+
+
+_CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
+
+
+def acronyms_in(question: str) -> frozenset[str]:
+    """The words typed in capitals ("UGM", "BPJS", "NIB"), lower-cased as search sees them."""
+    return frozenset(word.lower() for word in _CAPITALS.findall(question))
 
 
 def unknown_share(word: str) -> float:
