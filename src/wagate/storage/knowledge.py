@@ -2,21 +2,24 @@
 
 Ingesting: a source is read (`wagate.knowledge`), cut into chunks along its structure
 (`domain.chunking`), and stored in ONE transaction: the document row, its chunks (PostgreSQL
-keeps their `indonesian` tsvector), its words (for spelling correction by trigram) and its
-lexeme counts (for IDF). A source that fails changes nothing; adding a source again (same file
-name or URL) replaces it.
+keeps their `indonesian` tsvector), its words (for spelling correction by trigram;
+triggers keep one vocabulary per tenant from them, migration 0011) and its lexeme counts (for
+IDF). A source that fails changes nothing; adding a source again (same file name or URL)
+replaces it.
 
 Searching (`search`) is one SQL statement (the function `wagate_knowledge_search` of
-migration 0010, see 0009 for why it is one), plus one when embeddings are on:
+migration 0011, see 0009 for why it is one), plus one when embeddings are on:
 
 1. The question is normalised (`domain.chat_words`: "pesangon sy brp" → "pesangon saya
-   berapa") and reduced to its content words (a long story to its `MAX_QUESTION_WORDS` most
-   topical ones), each with its topic weight (`chat_words.topic_weight`: 0 for everyday
-   words, less for words common in everyday Indonesian, 1 for the rest).
+   berapa", spoken verb forms to written ones: "nagih" → "menagih") and reduced to its
+   content words (a long story to its `MAX_QUESTION_WORDS` most topical ones), each with
+   its topic weight (`chat_words.topic_weight`: 0 for everyday words, less for words common
+   in everyday Indonesian, 1 for the rest).
 2. A word whose `indonesian` stem the tenant's documents hold is known ("kontraknya" →
-   kontrak). Any other word that is no dictionary word is matched to the nearest word the
-   documents use, by pg_trgm similarity ≥ `MIN_WORD_SIMILARITY` ("percerain" →
-   "perceraian"), or stays unknown; a dictionary word ("cuaca") stays unknown.
+   kontrak). Any other word that is no dictionary word is matched to the nearest word of the
+   tenant's vocabulary, by pg_trgm similarity ≥ `MIN_WORD_SIMILARITY` ("percerain" →
+   "perceraian"), or stays unknown; a dictionary word ("cuaca"), a word typed in capitals
+   ("BPJS") or one without a vowel ("npwp") gets no look-up and stays unknown.
 3. Each lexeme weighs its IDF over the tenant's chunks (rare = informative) times the
    match's similarity.
 4. Lexical ranking: chunks holding the question's rarest lexemes (full-text index; rarest
@@ -33,18 +36,22 @@ Out of scope (`in_scope`; the contract: `[]` when nothing is relevant enough) is
 words alone, so the answer is the same with or without embeddings. The question's topic is
 the IDF of its known lexemes times their topic weights, plus, for each word the documents do
 not know at all, a share of the IDF such a word would have: `UNKNOWN_REAL_WORD` for a real
-word ("paspor", "kereta": the question is about something else), `UNKNOWN_OTHER_WORD` for a
-typo, chat form or name. It is in scope when
+word ("paspor", "kereta": the question is about something else), `UNKNOWN_OTHER_WORD` for
+any other word (after the chat normaliser mostly a name, brand or acronym: "indomaret",
+"lpdp"; sometimes a typo the look-up missed). It is in scope when
 * the best-matching chunks do not spread over more than `SPREAD_DOCUMENTS` documents (words
   found everywhere point nowhere), and
 * some chunk holds enough topic words (`EVIDENCE_BESIDE_FOREIGN_WORDS`) when the question
-  names real words the documents never use ("obat batuk anak": "anak" alone is not enough),
-  and
+  names things the documents never mention — a real word counts one, any other word
+  `OTHER_WORD_AS_FOREIGN` ("obat batuk anak": "anak" alone is not enough; "jam berapa
+  indomaret tutup" holds only "jam"), and
 * some chunk holds at least `MIN_COVERAGE` of the topic, or `STRONG_MATCH` topic words (a
   long story dilutes its coverage).
 "resep nasi goreng" knows no word; "kapan lebaran tahun depan" knows only everyday words;
-"cerai gmn caranya" knows its one topic word, and the divorce guide holds it. Figures before
-and after tuning: benchmarks/kb_dev/README.md.
+"cerai gmn caranya" knows its one topic word, and the divorce guide holds it. Words alone
+cannot tell a legal neighbour from the topic it borrows words from ("syarat nikah di KUA"
+against "syarat cerai"); embeddings can. Figures: benchmarks/README.md (kb_eval) and
+benchmarks/kb_dev/README.md.
 """
 
 from __future__ import annotations
