@@ -18,6 +18,8 @@ look-up was most of a slow search's time (10-30 ms a word on a busy machine).
   with the trigram index threshold at the look-up's own floor (0.6, `MIN_WORD_SIMILARITY`)
   instead of 0.5, so the index prunes what the look-up would throw away.
   `p_min_similarity` below 0.6 therefore changes nothing.
+* The folder's documents are marked to be read again at the next refresh: the normaliser
+  that writes their searchable text changed with this revision.
 
 Revision ID: 0011_knowledge_vocabulary
 Revises: 0010_knowledge_search_scope
@@ -204,6 +206,11 @@ def upgrade() -> None:
         " SELECT word, tenant, count(*) FROM knowledge_words GROUP BY word, tenant"
     )
     op.execute(_TRIGGERS)
+    # The chat normaliser that writes a chunk's searchable `heading` and `body` changed with
+    # this revision (spoken verb forms, possessives): the folder's documents are read again
+    # at the next refresh, which compares content hashes. (Uploads and web pages keep their
+    # text until added again; what they lack is only the rare chat form in a document.)
+    op.execute("UPDATE knowledge_documents SET content_hash = '' WHERE origin = 'folder'")
     op.execute(f"DROP FUNCTION {SEARCH_FUNCTION}")
     op.execute(_SEARCH)
     # The app role keeps EXECUTE through the owner's default privileges (storage/roles.py).
