@@ -56,9 +56,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the PostgreSQL at `server_url`; dropped afterwards."""
-    name = f"wagate_bench_{os.getpid()}"
+def fresh_database(server_url: str, suffix: str = "") -> Iterator[str]:
+    """A new, empty database on the PostgreSQL at `server_url`; dropped afterwards. `suffix`
+    tells apart two databases one benchmark holds at once."""
+    name = f"wagate_bench_{os.getpid()}{suffix}"
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -123,6 +124,12 @@ def _environment(data_dir: Path, database_url: str | None, log_level: str) -> di
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
+
+
+def command_environment(data_dir: Path, database_url: str) -> dict[str, str]:
+    """The environment of a `wagate` command against that data dir and database: the
+    benchmark's settings, nothing inherited from the shell that would change the result."""
+    return _environment(data_dir, database_url, "WARNING")
 
 
 class GatewayError(RuntimeError):

@@ -26,11 +26,23 @@ How to read it
   Goals (issue 13): recall@5 by document >= 0.95, out of scope declined >= 0.9, p95 <= 30 ms
   with 20,000 chunks. They are judged on the padded run.
 
-Exit status: 0; with --check, 2 when a goal is missed. --errors lists every miss (question,
-labelled document and section, what came first).
+Another corpus
+  --corpus DIR reads DIR/documents/ and DIR/questions.jsonl (same formats as kb_data; see
+  kb_data/README.md); --questions FILE asks another file of questions over the same documents.
+
+Through the command line (--via-cli)
+  Before the in-process runs, a second fresh database and data dir get the documents through
+  `wagate kb add FILE` and every question through `wagate kb search QUESTION --json`, each its
+  own process: the path an operator, and the external evaluation, takes. Its figures (recall,
+  declines; no latency: each call starts Python) are printed as the "command line" run, and
+  every question where it differs from the in-process "corpus" run is listed — none should.
+
+Exit status: 0; with --check, 2 when a goal is missed (or the command line differs). --errors
+lists every miss (question, labelled document and section, what came first).
 
     .venv/bin/python benchmarks/kb_eval.py [--database-url URL] [--chunks 20000] [--rounds 3]
-        [--json out.json] [--errors] [--check] [--questions kb_data/holdout2.jsonl]
+        [--json out.json] [--errors] [--check] [--corpus DIR] [--questions FILE]
+        [--via-cli [--cli-jobs 2]]
 """
 
 from __future__ import annotations
@@ -56,6 +68,7 @@ import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _gateway import fresh_database
+from _kb_cli import ask_each, command_line
 from _kb_padding import document as padding_document
 from wagate.domain.knowledge import Passage
 from wagate.storage.database import Database
@@ -64,8 +77,6 @@ from wagate.storage.migrate import upgrade
 from wagate.storage.roles import ensure_app_role
 
 DATA = Path(__file__).resolve().parent / "kb_data"
-DOCUMENTS = DATA / "documents"
-QUESTIONS = DATA / "questions.jsonl"
 TENANT = "eval"
 LIMIT = 5
 GOALS = {"recall@5 by document": 0.95, "out of scope declined": 0.90, "p95 ms": 30.0}
@@ -153,14 +164,16 @@ class Run:
         }
 
 
-def load_questions(path: Path) -> list[Question]:
+def load_questions(path: Path, documents: Path) -> list[Question]:
+    if not path.is_file():
+        raise SystemExit(f"no questions file {path}")
     questions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         row = json.loads(line)
         out = bool(row.get("out_of_scope"))
-        if not out and not (DOCUMENTS / str(row.get("document"))).is_file():
+        if not out and not (documents / str(row.get("document"))).is_file():
             raise SystemExit(f"{path.name}:{number}: no document {row.get('document')!r}")
         questions.append(
             Question(
@@ -223,9 +236,13 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def load_corpus(kb: KnowledgeBase) -> list[dict[str, object]]:
+def corpus_files(documents: Path) -> list[Path]:
+    return sorted(p for p in documents.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+async def load_corpus(kb: KnowledgeBase, documents: Path) -> list[dict[str, object]]:
     reports = []
-    for path in sorted(DOCUMENTS.iterdir()):
+    for path in corpus_files(documents):
         report = await kb.add_file(path)
         reports.append(report.as_json())
         print(
@@ -313,15 +330,44 @@ def print_errors(run: Run) -> None:
             )
 
 
-async def evaluate(app_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    questions = load_questions(args.questions)
+def via_cli(server_url: str, documents: Path, questions: list[Question], jobs: int) -> Run:
+    """The "command line" run (module docstring): `wagate kb add` and `wagate kb search
+    --json` as subprocesses, on a database of their own."""
+    run = Run("command line (wagate kb add / kb search --json), corpus only")
+    with fresh_database(server_url, "_cli") as url, command_line(url) as cli:
+        print(f"command line: wagate kb add … ({documents})")
+        for path in corpus_files(documents):
+            report = cli.add(path)
+            print(f"  {path.name:<42} {report['status']!s:<9} {report['chunks']!s:>4} chunks")
+        started = time.perf_counter()
+        texts = [q.text for q in questions]
+        for question, passages in zip(questions, ask_each(cli, texts, LIMIT, jobs), strict=True):
+            run.outcomes.append(judge(question, passages))
+        print(f"  {len(questions)} searches in {time.perf_counter() - started:.0f} s")
+    return run
+
+
+def differences(one: Run, other: Run) -> list[str]:
+    """The questions the two runs judged differently (rank by document and section, declined)."""
+    lines = []
+    for a, b in zip(one.outcomes, other.outcomes, strict=True):
+        seen = (a.document_rank, a.section_rank, a.declined)
+        theirs = (b.document_rank, b.section_rank, b.declined)
+        if seen != theirs:
+            lines.append(f"{a.question.id} (document, section rank; declined) {seen} vs {theirs}")
+    return lines
+
+
+async def evaluate(
+    app_url: str, args: argparse.Namespace, questions: list[Question]
+) -> dict[str, Any]:
     database = Database(app_url, pool_size=4)
     await database.open()
     try:
         kb = KnowledgeBase(database, TENANT)
-        print(f"loading {DOCUMENTS}")
+        print(f"loading {args.documents}")
         started = time.perf_counter()
-        reports = await load_corpus(kb)
+        reports = await load_corpus(kb, args.documents)
         load_seconds = time.perf_counter() - started
         failed = [r for r in reports if r["error"]]
         corpus = await ask_all(kb, questions, "corpus only")
@@ -368,10 +414,13 @@ async def evaluate(app_url: str, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": platform.platform(),
+        "corpus": str(args.documents.parent),
+        "questions": str(args.questions),
         "documents": reports,
         "load seconds": round(load_seconds, 2),
         "padding": {"chunks": chunks, "seconds": round(pad_seconds, 1)},
         "corpus only": corpus.summary(),
+        "_corpus_run": corpus,
         "padded": judged,
         "latency": latency,
         "goals": GOALS,
@@ -399,15 +448,44 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the questions")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument(
-        "--questions", type=Path, default=QUESTIONS, help="questions file (JSON lines)"
+        "--corpus", type=Path, default=DATA, help="a folder with documents/ and questions.jsonl"
     )
+    parser.add_argument(
+        "--questions", type=Path, help="questions file (JSON lines; default CORPUS/questions.jsonl)"
+    )
+    parser.add_argument(
+        "--via-cli", action="store_true", help="also ingest and ask through `wagate kb` commands"
+    )
+    parser.add_argument("--cli-jobs", type=int, default=2, help="`wagate kb search` at a time")
     parser.add_argument("--errors", action="store_true", help="list every miss")
     parser.add_argument("--check", action="store_true", help="exit 2 when a goal is missed")
     args = parser.parse_args()
+    args.documents = args.corpus / "documents"
+    if not args.documents.is_dir():
+        raise SystemExit(f"no documents folder {args.documents}")
+    args.questions = args.questions or args.corpus / "questions.jsonl"
+    questions = load_questions(args.questions, args.documents)
     # The knowledge base logs every stored document: thousands of lines while padding.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    cli_run = None
+    if args.via_cli:
+        cli_run = via_cli(args.database_url, args.documents, questions, args.cli_jobs)
+        print_run(cli_run)
+        if args.errors:
+            print_errors(cli_run)
     with fresh_database(args.database_url) as owner_url:
-        result = asyncio.run(evaluate(prepare(owner_url), args))
+        result = asyncio.run(evaluate(prepare(owner_url), args, questions))
+    corpus_run: Run = result.pop("_corpus_run")
+    if cli_run is not None:
+        differ = differences(cli_run, corpus_run)
+        result["command line"] = cli_run.summary() | {"differs from corpus run": differ}
+        result["verdicts"]["command line = in process"] = not differ
+        print(
+            f"\ncommand line vs in process (corpus only): {len(differ)} of "
+            f"{len(questions)} questions judged differently"
+        )
+        for line in differ:
+            print("  " + line)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return 2 if args.check and not all(result["verdicts"].values()) else 0

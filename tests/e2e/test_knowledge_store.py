@@ -210,8 +210,38 @@ async def test_many_chunks_still_leave_the_real_document_first(knowledge: Knowle
     assert best.source == "phk.txt"
 
 
+async def test_the_spelling_vocabulary_follows_the_documents(
+    knowledge: KnowledgeBase, urls: tuple[str, str], request: pytest.FixtureRequest
+) -> None:
+    """Migration 0011: one row per distinct word and tenant, counting its documents, kept by
+    triggers through adding, replacing, removing and erasing; typos are looked up there."""
+
+    def vocabulary() -> dict[str, int]:
+        with psycopg.connect(urls[0]) as conn:  # the owner: row-level security does not bind
+            rows = conn.execute(
+                "SELECT word, documents FROM knowledge_vocabulary WHERE tenant = %s",
+                (_tenant(request),),
+            ).fetchall()
+        return dict(rows)
+
+    first = await knowledge.add_text("cerai.txt", DIVORCE, title="Panduan Perceraian")
+    await knowledge.add_text("cerai-2.txt", DIVORCE + "\nPerceraian diputus hakim.", title="Lagi")
+    assert vocabulary()["perceraian"] == 2 and vocabulary()["hakim"] == 1
+    [best, *_] = await knowledge.search("syarat percerain apa")  # a typo, found by trigram
+    assert best.title in ("Panduan Perceraian", "Lagi")
+    await knowledge.add_text("cerai-2.txt", "Sidang keliling di balai desa.", title="Lagi")
+    assert vocabulary()["perceraian"] == 1 and "hakim" not in vocabulary()
+    assert first.document_id is not None and await knowledge.remove(first.document_id)
+    assert "perceraian" not in vocabulary() and vocabulary()["sidang"] == 1
+    await knowledge.erase_all()
+    assert vocabulary() == {}
+
+
 def test_the_migration_goes_down_and_up_again(urls: tuple[str, str]) -> None:
     owner_url = urls[0]
+    migrate.downgrade(owner_url, "0010_knowledge_search_scope")  # 0011: the vocabulary goes
+    with psycopg.connect(owner_url) as conn:
+        assert conn.execute("SELECT to_regclass('knowledge_vocabulary')").fetchone() == (None,)
     migrate.downgrade(owner_url, "0009_knowledge")  # 0010: back to the first search function
     with psycopg.connect(owner_url) as conn:
         [(arguments,)] = conn.execute(

@@ -59,7 +59,9 @@ def _person(gateway: Gateway, name: str, role: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def firm(workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer) -> Iterator[tuple[Gateway, Mailbox]]:
+def firm(
+    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer
+) -> Iterator[tuple[Gateway, Mailbox]]:
     with Mailbox() as mailbox, fresh_database() as url:
         gateway = Gateway(
             workdir,
@@ -99,8 +101,10 @@ def test_red_by_the_built_in_rules_never_reaches_the_ai_and_mails_the_staff_once
     before = len(fake_ai.requests())
     _say(gateway, sender, "dia sudah tidur sekarang")
     wait_until(
-        lambda: gateway.api("/api/conversations", held="true")["items"][0]["conversationId"]
-        == conversation["id"],
+        lambda: (
+            gateway.api("/api/conversations", held="true")["items"][0]["conversationId"]
+            == conversation["id"]
+        ),
         timeout=10,
     )
     wait_until(lambda: len(_texts_to(fake_meta, sender)) >= 1, timeout=5)
@@ -127,9 +131,7 @@ def test_a_viewer_may_read_a_draft_but_not_approve_it_and_a_lawyer_approves(
         return next((d for d in items if d["conversation"] == conversation["id"]), None)
 
     draft = wait_until(pending, timeout=30)
-    refused = gateway.http.post(
-        f"/api/reviews/{draft['id']}/approve", json={}, headers=_as(viewer)
-    )
+    refused = gateway.http.post(f"/api/reviews/{draft['id']}/approve", json={}, headers=_as(viewer))
     assert refused.status_code == 403, refused.text
     assert len(_texts_to(fake_meta, sender)) == 1  # nothing went out
 

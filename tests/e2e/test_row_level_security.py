@@ -67,6 +67,7 @@ TENANT_TABLES = (
     "conversation_holds",
     "staff_alerts",
     "operator_users",
+    "knowledge_vocabulary",  # filled by triggers on knowledge_words (migration 0011)
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}

@@ -13,6 +13,7 @@ from wagate.domain.chat_words import (
     content_words,
     derived_from,
     fold,
+    formal_form,
     is_dictionary_word,
     normalise,
     topic_weight,
@@ -22,11 +23,11 @@ from wagate.domain.chat_words import (
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        ("cerai gmn caranya", "cerai bagaimana caranya"),
+        ("cerai gmn caranya", "cerai bagaimana cara"),  # a possessive: dropped
         ("pesangon sy brp", "pesangon saya berapa"),
         ("klo mau bikin surat waris hrs ke mn?", "kalau mau membuat surat waris harus ke mana"),
         ("tolonggggg min!!!", "tolong min"),
-        ("anak2 sy udh gede", "anak anak saya sudah gede"),
+        ("anak2 sy udh gede", "anak anak saya sudah besar"),
         ("PHK", "phk pemutusan hubungan kerja"),
         ("Pasal 5 ayat (2)", "pasal 5 ayat 2"),
         ("Perceraian ＰＡＳＡＬ café", "perceraian pasal cafe"),
@@ -62,9 +63,11 @@ def test_stopwords_and_generic_words_are_lower_case_words() -> None:
 
 
 def test_a_possessive_on_a_chat_word_is_seen_through() -> None:
-    assert normalise("bojoku wes lungo") == "suami istri sudah lungo"
+    assert normalise("bojoku wes lungo") == "suami istri sudah pergi"
     assert normalise("duwitmu") == "uang"
-    assert normalise("anaknya") == "anaknya"  # not a chat word: the stemmer handles it
+    # a possessive on a dictionary word is dropped: the stemmer leaves it on short roots
+    assert normalise("anaknya haknya") == "anak hak"
+    assert normalise("nugrohonya") == "nugrohonya"  # not on a name
 
 
 def test_topic_weight_says_how_much_a_word_tells_about_the_topic() -> None:
@@ -87,8 +90,53 @@ def test_everyday_words_are_rewritten_to_the_forms_documents_use() -> None:
     assert content_words("mantan sy gk ngebolehin ketemu anak") == [
         "mantan",
         "bekas",
-        "ngebolehin",
+        "membolehkan",  # the written form of the spoken "ngebolehin"
         "bertemu",
         "anak",
     ]
     assert "berdamai" in content_words("bs damai aja gk?")  # the stemmer cuts "damai" short
+
+
+@pytest.mark.parametrize(
+    ("spoken", "written"),
+    [
+        ("nagih", "menagih"),  # a bare nasal for meN-
+        ("ngancam", "mengancam"),
+        ("milih", "memilih"),
+        ("nyebarin", "menyebarkan"),  # and -in for -kan
+        ("dilaporin", "dilaporkan"),
+        ("ngajuin", "mengajukan"),
+        ("ngebolehin", "membolehkan"),  # nge- before a short root
+        ("ngelarang", "melarang"),
+        ("ngajuke", "mengajukan"),  # Javanese -ke
+    ],
+)
+def test_a_spoken_verb_form_becomes_the_written_one(spoken: str, written: str) -> None:
+    assert formal_form(spoken) == written
+    assert normalise(spoken) == written
+
+
+@pytest.mark.parametrize(
+    "word", ["nugroho", "nomer", "indomaret", "main", "ingin", "kawin", "ngab"]
+)
+def test_names_real_words_and_short_forms_are_no_spoken_verbs(word: str) -> None:
+    """Only a candidate that is a dictionary word or an affixed form of one is taken: a name
+    or a brand stays itself, and so does a real word that merely looks like a spoken form."""
+    assert formal_form(word) is None
+
+
+def test_general_chat_shortenings_are_expanded() -> None:
+    assert normalise("msh jd pny emg dtg sbg tmn pake sampe ilang malem") == (
+        "masih jadi punya memang datang sebagai teman pakai sampai hilang malam"
+    )
+    assert content_words("temen minjem duit, gk dibalikin") == [
+        "teman",
+        "meminjam",
+        "uang",
+        "dibalikkan",
+    ]
+
+
+def test_javanese_and_english_function_words_name_no_topic() -> None:
+    assert content_words("nek arep pegatan nang ndi?") == ["cerai"]
+    assert content_words("is there a safe house for victims") == ["safe", "house", "victims"]

@@ -9,9 +9,11 @@ from wagate.storage.knowledge import (
     EVIDENCE_BESIDE_FOREIGN_WORDS,
     MAX_QUESTION_WORDS,
     MIN_COVERAGE,
+    OTHER_WORD_AS_FOREIGN,
     SPREAD_DOCUMENTS,
     STRONG_MATCH,
     UNKNOWN_OTHER_WORD,
+    foreign_share,
     fuse,
     in_scope,
     question_words,
@@ -65,8 +67,20 @@ def test_a_real_word_the_documents_lack_counts_more_than_a_typo_or_chat_form() -
     assert unknown_share("xqzv") == UNKNOWN_OTHER_WORD  # no word at all
     # "cara daftar merek ... paten": the two real words it names outweigh the one it shares
     assert not in_scope([row(topic=2.0, count=0.7, question=2.0, unknown=("paten", "saham"))])
-    # the same match beside typos and chat forms is in scope
-    assert in_scope([row(topic=2.0, count=0.7, question=2.0, unknown=("ngabarin", "malem"))])
+    # the same match beside a typo the look-up missed is in scope
+    assert in_scope([row(topic=2.0, count=0.7, question=2.0, unknown=("kekersan",))])
+
+
+def test_names_brands_and_acronyms_count_as_half_a_foreign_word() -> None:
+    """After the chat normaliser, a non-word the documents lack is mostly a name, a brand or
+    an acronym: two of them ask for the evidence of one foreign real word."""
+    assert foreign_share("paspor") == 1.0 and foreign_share("tahun") == 0.0
+    assert foreign_share("indomaret") == OTHER_WORD_AS_FOREIGN == 0.5
+    one = EVIDENCE_BESIDE_FOREIGN_WORDS[1]
+    thin = row(topic=40.0, count=one - 0.1, question=40.0, unknown=("indomaret", "bpjs"))
+    assert not in_scope([thin])
+    assert in_scope([{**thin, "matches": ["bpjs>?"]}])  # one alone asks for nothing more
+    assert in_scope([row(topic=40.0, count=one, question=40.0, unknown=("indomaret", "bpjs"))])
 
 
 def test_naming_foreign_things_needs_more_topic_words_in_the_matching_chunk() -> None:
@@ -111,3 +125,12 @@ def test_only_the_longest_non_words_get_a_fuzzy_look_up() -> None:
     assert sum(fuzzy.values()) == MAX_FUZZY == 3
     assert fuzzy["sakdurunge"] and fuzzy["percerain"] and fuzzy["ngabarin"]
     assert not fuzzy["cuaca"] and not fuzzy["tahun"] and not fuzzy["arp"]  # words, too short
+
+
+def test_acronyms_and_vowel_less_words_get_no_fuzzy_look_up() -> None:
+    from wagate.storage.knowledge import _worth_a_fuzzy_look_up, acronyms_in
+
+    assert acronyms_in("syarat BPJS utk bayi, UGM? Kak") == frozenset({"bpjs", "ugm"})
+    words = ["telkomsel", "percerain", "npwp"]
+    assert _worth_a_fuzzy_look_up(words) == [True, True, False]  # no vowel: no typo
+    assert _worth_a_fuzzy_look_up(words, acronyms_in("TELKOMSEL")) == [False, True, False]

