@@ -96,20 +96,16 @@ def test_red_by_the_built_in_rules_never_reaches_the_ai_and_mails_the_staff_once
     assert f"Percakapan: {conversation['id']}" in mail
     assert "memukul" not in mail and sender not in mail  # no personal data in the mail
 
-    # The person writes again, calmly: the conversation is held, the AI stays out of it, and
-    # the staff are not mailed a second time for the same hand-over.
+    # The person writes again, calmly: a short follow-up to a red message stays red (the
+    # triage reads the session's earlier words), so it never reaches the AI either; each red
+    # message is its own alert (the danger may have changed), mailed once.
     before = len(fake_ai.requests())
     _say(gateway, sender, "dia sudah tidur sekarang")
-    wait_until(
-        lambda: (
-            gateway.api("/api/conversations", held="true")["items"][0]["conversationId"]
-            == conversation["id"]
-        ),
-        timeout=10,
-    )
-    wait_until(lambda: len(_texts_to(fake_meta, sender)) >= 1, timeout=5)
+    wait_until(lambda: len(_texts_to(fake_meta, sender)) == 2, timeout=30)
+    assert _texts_to(fake_meta, sender)[1] == DEFAULT_URGENT_TEXT
+    wait_until(lambda: len(mailbox.messages) == 2 * len(STAFF), timeout=30)
     assert len(fake_ai.requests()) == before
-    assert len(mailbox.messages) == len(STAFF)
+    assert len(mailbox.texts()) == 2
 
 
 def test_a_viewer_may_read_a_draft_but_not_approve_it_and_a_lawyer_approves(
