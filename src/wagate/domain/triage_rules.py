@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.domain.chat_words import ABBREVIATIONS, fold
+from wagate.domain.word_roots import candidate_roots
 from wagate.domain.zones import Zone, ZoneCall
 
 _REPEATED = re.compile(r"(\w)\1{2,}")
@@ -46,6 +47,9 @@ _MAX_GAP_WORDS = 5
 _SEPARATOR = " | "
 
 FOLLOW_UP_RULE = "follow_up_of_red"
+SCORE_RULE = "danger_score"
+# "pukul 10" is a clock time, not a blow: the word before a number is left out of the roots.
+_CLOCK_WORDS = frozenset({"pukul", "jam"})
 
 
 class TriageRulesError(ValueError):
@@ -121,6 +125,48 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class Cue:
+    """One class of evidence for the danger score: a word whose root is in `roots`, or any of
+    `phrases`, adds `weight` (once however often it appears) — unless a cue named in
+    `unless_cues` is also present ("a general question" weighs nothing when the writer speaks
+    of themselves)."""
+
+    name: str
+    weight: int
+    roots: frozenset[str] = frozenset()
+    phrases: Phrases = field(default_factory=lambda: Phrases.of(()))
+    unless_cues: tuple[str, ...] = ()
+
+    def found_in(self, reading: Reading) -> bool:
+        return not self.roots.isdisjoint(reading.roots) or self.phrases.found_in(reading.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """Red when the weights of the cues present reach `threshold` and at least one cue of
+    `needs_any` (the kinds of harm) is among them: nearness in time, a person of the writer's
+    and fear add up to red only around a sign of harm."""
+
+    cues: tuple[Cue, ...]
+    threshold: int
+    needs_any: frozenset[str]
+
+    def weigh(self, reading: Reading) -> tuple[int, tuple[str, ...]]:
+        """The score and the names of the cues that counted, in the order they are listed."""
+        present = {c.name for c in self.cues if c.found_in(reading)}
+        counted = [
+            c
+            for c in self.cues
+            if c.name in present and not any(u in present for u in c.unless_cues)
+        ]
+        return sum(c.weight for c in counted), tuple(c.name for c in counted)
+
+    def is_red(self, reading: Reading) -> bool:
+        total, names = self.weigh(reading)
+        return total >= self.threshold and not self.needs_any.isdisjoint(names)
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     rules: tuple[Rule, ...]
     general: Phrases  # general / hypothetical question markers: a guarded red does not count
@@ -128,6 +174,7 @@ class RuleSet:
     words: Mapping[str, str]  # extra chat words beside chat_words.ABBREVIATIONS
     history_turns: int = 3
     follow_up_max_words: int = 25
+    score: Score | None = None  # None: the phrase rules alone
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
@@ -135,18 +182,36 @@ class RuleSet:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """A message in the form the rules read: both forms joined, and its length in words."""
+    """A message in the form the rules read: both forms joined, its length in words, and
+    every root its words may be built from (`word_roots.candidate_roots`)."""
 
     text: str
     words: int
+    roots: frozenset[str] = frozenset()
 
 
 def read(message: str, words: Mapping[str, str]) -> Reading:
     typed = _REPEATED.sub(r"\1", fold(message))
     typed = _PLURAL2.sub(r"\1 \1", typed)
     tokens = _WORD.findall(typed)
-    expanded = " ".join(_expand(token, words) for token in tokens)
-    return Reading(text=" ".join(tokens) + _SEPARATOR + expanded, words=len(tokens))
+    expanded = [_expand(token, words) for token in tokens]
+    return Reading(
+        text=" ".join(tokens) + _SEPARATOR + " ".join(expanded),
+        words=len(tokens),
+        roots=_roots(tokens, expanded),
+    )
+
+
+def _roots(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str]:
+    roots: set[str] = set()
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token in _CLOCK_WORDS and following[:1].isdigit():
+            continue
+        for word in {token, *expanded[index].split()}:
+            if not word.isdigit():
+                roots |= candidate_roots(word)
+    return frozenset(roots)
 
 
 def _expand(token: str, words: Mapping[str, str]) -> str:
@@ -169,11 +234,20 @@ def matched_rules(message: str, rules: RuleSet) -> tuple[Zone, tuple[str, ...]]:
     reading = read(message, rules.words)
     hits = [r for r in rules.rules if r.matches(reading.text, reading.words)]
     general = rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
-    counted = [r for r in hits if not (r.zone is Zone.RED and r.guarded and general)]
+    counted = [(r.name, r.zone) for r in hits if not (r.zone is Zone.RED and r.guarded and general)]
+    if rules.score is not None and rules.score.is_red(reading):
+        counted.append((SCORE_RULE, Zone.RED))
     if not counted:
         return Zone.GREEN, ()
-    zone = max((r.zone for r in counted), key=lambda z: z.rank)
-    return zone, tuple(r.name for r in counted if r.zone is zone)
+    zone = max((z for _, z in counted), key=lambda z: z.rank)
+    return zone, tuple(name for name, z in counted if z is zone)
+
+
+def danger_score(message: str, rules: RuleSet) -> tuple[int, tuple[str, ...]]:
+    """The danger score of one message and the cues that made it (0, () without a score)."""
+    if rules.score is None:
+        return 0, ()
+    return rules.score.weigh(read(message, rules.words))
 
 
 def classify(message: str, history: Sequence[str], rules: RuleSet) -> ZoneCall:
@@ -195,7 +269,9 @@ def _short(message: str, rules: RuleSet) -> bool:
 # ---------------------------------------------------------------- parsing a rules mapping
 
 _RULE_KEYS = {"zone", "phrases", "with_any", "unless", "max_words", "guarded", "extend", "enabled"}
-_TOP_KEYS = {"words", "guards", "history", "rules"}
+_TOP_KEYS = {"words", "guards", "history", "rules", "score"}
+_SCORE_KEYS = {"threshold", "needs_any", "cues", "enabled"}
+_CUE_KEYS = {"weight", "roots", "phrases", "unless_cues", "extend", "enabled"}
 
 
 def parse_rules(
@@ -240,6 +316,8 @@ def parse_rules(
         else:
             rules[name] = rule
 
+    score = _parse_score(data.get("score"), base.score if base else None, problems, source)
+
     if problems:
         raise TriageRulesError("; ".join(problems))
     try:
@@ -250,6 +328,7 @@ def parse_rules(
             words=words,
             history_turns=history_turns,
             follow_up_max_words=follow_up,
+            score=score,
         )
     except TriageRulesError as exc:
         raise TriageRulesError(f"{source}: guards: {exc}") from exc
@@ -307,6 +386,84 @@ def _parse_rule(
         unless=compiled["unless"],
         max_words=max_words,
         guarded=guarded,
+    )
+
+
+def _parse_score(
+    value: Any, previous: Score | None, problems: list[str], source: str
+) -> Score | None:
+    """`[score]` over the base's: `threshold` and `needs_any` replace, `[score.cues.NAME]`
+    replaces a cue of that name (`extend = true` adds roots and phrases to it, `enabled =
+    false` removes it); `enabled = false` on `[score]` itself turns the score off."""
+    if value is None:
+        return previous
+    table = _table(value, "score", problems, source)
+    for key in table.keys() - _SCORE_KEYS:
+        problems.append(f"{source}: score.{key} is unknown (expected {sorted(_SCORE_KEYS)})")
+    if table.get("enabled", True) is False:
+        return None
+    threshold = table.get("threshold", previous.threshold if previous else None)
+    if isinstance(threshold, bool) or not isinstance(threshold, int):
+        problems.append(f"{source}: score.threshold must be a whole number")
+        threshold = 0
+    cues = {c.name: c for c in previous.cues} if previous else {}
+    for name, spec in _table(table.get("cues", {}), "score.cues", problems, source).items():
+        cue = _parse_cue(name, spec, cues.get(name), problems, source)
+        if cue is None:
+            cues.pop(name, None)
+        else:
+            cues[name] = cue
+    needs = table.get("needs_any", sorted(previous.needs_any) if previous else [])
+    if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs) or not needs:
+        problems.append(f"{source}: score.needs_any must be a list of cue names")
+        needs = []
+    for name in [*needs, *(u for c in cues.values() for u in c.unless_cues)]:
+        if name not in cues:
+            problems.append(f"{source}: score: {name!r} names no cue (score.cues.{name})")
+    return Score(cues=tuple(cues.values()), threshold=threshold, needs_any=frozenset(needs))
+
+
+def _parse_cue(
+    name: str, spec: Any, previous: Cue | None, problems: list[str], source: str
+) -> Cue | None:
+    where = f"score.cues.{name}"
+    if not isinstance(spec, Mapping):
+        problems.append(f"{source}: {where} must be a table")
+        return previous
+    for key in spec.keys() - _CUE_KEYS:
+        problems.append(f"{source}: {where}.{key} is unknown (expected {sorted(_CUE_KEYS)})")
+    if spec.get("enabled", True) is False:
+        return None
+    extend = bool(spec.get("extend", False)) and previous is not None
+    weight = spec.get("weight", previous.weight if extend and previous else None)
+    if isinstance(weight, bool) or not isinstance(weight, int):
+        problems.append(f"{source}: {where}.weight must be a whole number (negative: against red)")
+        weight = 0
+    roots = _phrase_list(spec.get("roots", []), f"{where}.roots", problems, source)
+    for root in roots:
+        if not _WORD.fullmatch(fold(root.strip())):
+            problems.append(f"{source}: {where}.roots: {root!r} is not one word")
+    phrases = _phrase_list(spec.get("phrases", []), f"{where}.phrases", problems, source)
+    unless = spec.get("unless_cues", list(previous.unless_cues) if extend and previous else [])
+    if not isinstance(unless, list) or not all(isinstance(u, str) for u in unless):
+        problems.append(f"{source}: {where}.unless_cues must be a list of cue names")
+        unless = []
+    all_roots = {fold(r.strip()) for r in roots}
+    if extend and previous is not None:
+        all_roots |= previous.roots
+        phrases = [*previous.phrases.texts, *phrases]
+    if not all_roots and not phrases:
+        problems.append(f"{source}: {where}: a cue needs roots or phrases")
+    try:
+        compiled = Phrases.of(phrases)
+    except TriageRulesError:
+        return previous  # reported by _phrase_list
+    return Cue(
+        name=name,
+        weight=weight,
+        roots=frozenset(all_roots),
+        phrases=compiled,
+        unless_cues=tuple(unless),
     )
 
 
