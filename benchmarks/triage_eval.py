@@ -29,7 +29,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from wagate.domain.triage_rules import RuleSet, classify
+from wagate.domain.triage_rules import RuleSet, classify, danger_score
 from wagate.domain.zones import Zone
 from wagate.triage_rules import TriageRulesError, load_rule_set
 
@@ -61,8 +61,10 @@ def evaluate(
         confusion[truth, call.zone] += 1
         if call.zone is not truth:
             rules_hit = ",".join(call.rules) or "-"
+            score, cues = danger_score(row["text"], rules)
             errors.append(
-                f"{row.get('id', '?')}: {truth} → {call.zone} [{rules_hit}] {row['text']!r}"
+                f"{row.get('id', '?')}: {truth} → {call.zone} [{rules_hit}] "
+                f"(score {score}: {'+'.join(cues) or '-'}) {row['text']!r}"
             )
     return confusion, errors
 

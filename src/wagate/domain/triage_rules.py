@@ -136,9 +136,11 @@ class Cue:
     roots: frozenset[str] = frozenset()
     phrases: Phrases = field(default_factory=lambda: Phrases.of(()))
     unless_cues: tuple[str, ...] = ()
+    unless: Phrases = field(default_factory=lambda: Phrases.of(()))  # "hp mati" is not death
 
-    def found_in(self, reading: Reading) -> bool:
-        return not self.roots.isdisjoint(reading.roots) or self.phrases.found_in(reading.text)
+    def found_in(self, reading: Reading, roots: frozenset[str]) -> bool:
+        found = not self.roots.isdisjoint(roots) or self.phrases.found_in(reading.text)
+        return found and not self.unless.found_in(reading.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +152,15 @@ class Score:
     cues: tuple[Cue, ...]
     threshold: int
     needs_any: frozenset[str]
+    ignore_words: frozenset[str] = frozenset()  # never read back to a root ("berantem")
 
     def weigh(self, reading: Reading) -> tuple[int, tuple[str, ...]]:
         """The score and the names of the cues that counted, in the order they are listed."""
-        present = {c.name for c in self.cues if c.found_in(reading)}
+        roots = reading.roots
+        if self.ignore_words:
+            kept = set(_WORD.findall(reading.text)) - self.ignore_words
+            roots = frozenset().union(*(candidate_roots(w) for w in kept))
+        present = {c.name for c in self.cues if c.found_in(reading, roots)}
         counted = [
             c
             for c in self.cues
@@ -270,8 +277,8 @@ def _short(message: str, rules: RuleSet) -> bool:
 
 _RULE_KEYS = {"zone", "phrases", "with_any", "unless", "max_words", "guarded", "extend", "enabled"}
 _TOP_KEYS = {"words", "guards", "history", "rules", "score"}
-_SCORE_KEYS = {"threshold", "needs_any", "cues", "enabled"}
-_CUE_KEYS = {"weight", "roots", "phrases", "unless_cues", "extend", "enabled"}
+_SCORE_KEYS = {"threshold", "needs_any", "ignore_words", "cues", "enabled"}
+_CUE_KEYS = {"weight", "roots", "phrases", "unless", "unless_cues", "extend", "enabled"}
 
 
 def parse_rules(
@@ -420,7 +427,16 @@ def _parse_score(
     for name in [*needs, *(u for c in cues.values() for u in c.unless_cues)]:
         if name not in cues:
             problems.append(f"{source}: score: {name!r} names no cue (score.cues.{name})")
-    return Score(cues=tuple(cues.values()), threshold=threshold, needs_any=frozenset(needs))
+    ignore = table.get("ignore_words", sorted(previous.ignore_words) if previous else [])
+    if not isinstance(ignore, list) or not all(isinstance(w, str) for w in ignore):
+        problems.append(f"{source}: score.ignore_words must be a list of words")
+        ignore = []
+    return Score(
+        cues=tuple(cues.values()),
+        threshold=threshold,
+        needs_any=frozenset(needs),
+        ignore_words=frozenset(fold(w.strip()) for w in ignore),
+    )
 
 
 def _parse_cue(
@@ -444,6 +460,7 @@ def _parse_cue(
         if not _WORD.fullmatch(fold(root.strip())):
             problems.append(f"{source}: {where}.roots: {root!r} is not one word")
     phrases = _phrase_list(spec.get("phrases", []), f"{where}.phrases", problems, source)
+    unless_phrases = _phrase_list(spec.get("unless", []), f"{where}.unless", problems, source)
     unless = spec.get("unless_cues", list(previous.unless_cues) if extend and previous else [])
     if not isinstance(unless, list) or not all(isinstance(u, str) for u in unless):
         problems.append(f"{source}: {where}.unless_cues must be a list of cue names")
@@ -452,10 +469,11 @@ def _parse_cue(
     if extend and previous is not None:
         all_roots |= previous.roots
         phrases = [*previous.phrases.texts, *phrases]
+        unless_phrases = [*previous.unless.texts, *unless_phrases]
     if not all_roots and not phrases:
         problems.append(f"{source}: {where}: a cue needs roots or phrases")
     try:
-        compiled = Phrases.of(phrases)
+        compiled, compiled_unless = Phrases.of(phrases), Phrases.of(unless_phrases)
     except TriageRulesError:
         return previous  # reported by _phrase_list
     return Cue(
@@ -464,6 +482,7 @@ def _parse_cue(
         roots=frozenset(all_roots),
         phrases=compiled,
         unless_cues=tuple(unless),
+        unless=compiled_unless,
     )
 
 
