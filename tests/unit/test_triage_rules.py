@@ -15,11 +15,14 @@ import pytest
 
 from wagate.domain.triage_rules import (
     FOLLOW_UP_RULE,
+    SCORE_RULE,
     TriageRulesError,
     classify,
+    danger_score,
     parse_rules,
     read,
 )
+from wagate.domain.word_roots import candidate_roots
 from wagate.domain.zones import Zone
 from wagate.pipeline.zone_triage import RulesAndModelTriage
 from wagate.settings import ConfigurationError, load_settings
@@ -347,3 +350,122 @@ def test_a_short_question_that_starts_with_tolong_is_not_a_plea() -> None:
     assert zone("tolong info syarat cerai") is Zone.GREEN
     assert zone("tolong jelaskan hukuman pembunuhan") is Zone.GREEN
     assert zone("tolong saya") is Zone.RED
+
+
+# ------------------------------------------------------- word roots and the danger score
+
+
+@pytest.mark.parametrize(
+    ("word", "root"),
+    [
+        ("dipukul", "pukul"),
+        ("memukul", "pukul"),
+        ("mukulin", "pukul"),
+        ("dipukulinnya", "pukul"),
+        ("menendang", "tendang"),
+        ("nyiksa", "siksa"),
+        ("nyekik", "cekik"),
+        ("ngancam", "ancam"),
+        ("ngegampar", "gampar"),
+        ("digebuki", "gebuk"),  # Javanese di-…-i
+        ("ngantemi", "antem"),
+        ("dianiayanya", "aniaya"),
+        ("ditangkepin", "tangkep"),  # Betawi -in
+        ("terluka", "luka"),
+    ],
+)
+def test_a_word_is_read_back_to_the_root_it_is_built_from(word: str, root: str) -> None:
+    assert root in candidate_roots(word)
+
+
+def test_short_remains_are_not_roots() -> None:
+    assert all(len(r) >= 3 for r in candidate_roots("dikunya"))
+    assert "pukul" not in candidate_roots("pukulan2")  # no digits in a word here
+
+
+def test_reduplication_and_a_clock_time_are_read_right() -> None:
+    assert "pukul" in read("dipukul-pukul", {}).roots
+    assert "pukul" in read("dipukul2", {}).roots
+    assert "pukul" not in read("kantor buka pukul 9 hari ini?", {}).roots
+    assert zone("kantor buka pukul 9 hari ini?") is not Zone.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # forms of danger roots that no phrase rule lists
+        "bojoku ngantemi aku meneh bengi iki",
+        "pacarku nonjokin aku terus",
+        "kakak sy dianiayanya sampe giginya copot",
+        "sy dikerangkeng di belakang rumah majikan",
+        "mertua nyeburin anak sy ke ember air",
+    ],
+)
+def test_the_score_catches_danger_in_forms_nobody_listed(text: str) -> None:
+    call = classify(text, (), RULES)
+    assert call.zone is Zone.RED
+    assert SCORE_RULE in call.rules
+
+
+def test_the_score_adds_up_cue_classes_and_names_them() -> None:
+    total, cues = danger_score("suami sy barusan nyekek sy", RULES)
+    assert cues == ("violence", "now", "person")
+    assert total == 6
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apa hukuman orang yang menganiaya hewan?",  # a general question
+        "saya dosen, mau undang pembicara seminar soal penganiayaan",  # study frame beats 'saya'
+        "anak sy mau dikeluarkan dr sekolah krn berantem",  # ignore_words: not 'antem'
+        "hp sy mati terus dari tadi, bisa konsultasi lewat email?",  # 'mati' of a phone
+    ],
+)
+def test_the_score_stays_below_red_for_frames_and_look_alikes(text: str) -> None:
+    assert SCORE_RULE not in classify(text, (), RULES).rules
+
+
+def test_past_violence_takes_the_score_below_red() -> None:
+    past, _ = danger_score("dulu sy pernah dipukul mantan suami, udah pisah rumah", RULES)
+    now, _ = danger_score("sy dipukul suami tadi", RULES)
+    assert past < RULES.score.threshold <= now  # type: ignore[union-attr]
+
+
+def test_a_firm_can_change_the_score_in_its_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+[score]
+threshold = 9
+[score.cues.violence]
+extend = true
+roots = ["gaplek"]
+[score.cues.legal_matter]
+enabled = false
+""",
+    )
+    rules = load_rule_set(path)
+    assert rules.score is not None and rules.score.threshold == 9
+    assert "legal_matter" not in {c.name for c in rules.score.cues}
+    violence = next(c for c in rules.score.cues if c.name == "violence")
+    assert {"gaplek", "pukul"} <= violence.roots
+    assert SCORE_RULE not in classify("sy digaplekin suami tadi", (), rules).rules
+    off = load_rule_set(_write(tmp_path, "[score]\nenabled = false\n"))
+    assert off.score is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[score]\nthreshold = 'high'\n", "score.threshold must be a whole number"),
+        ("[score]\nneeds_any = ['nothing']\n", "'nothing' names no cue"),
+        ("[score.cues.x]\nweight = 2\n", "a cue needs roots or phrases"),
+        ("[score.cues.x]\nweight = 2\nroots = ['two words']\n", "is not one word"),
+        ("[score.cues.x]\nroots = ['a1']\nweight = true\n", "weight must be a whole number"),
+        ("[score]\ncolour = 1\n", "score.colour is unknown"),
+    ],
+)
+def test_a_bad_score_table_is_a_clear_error(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(TriageRulesError, match=expected):
+        load_rule_set(_write(tmp_path, text))

@@ -157,8 +157,8 @@ class Score:
     def weigh(self, reading: Reading) -> tuple[int, tuple[str, ...]]:
         """The score and the names of the cues that counted, in the order they are listed."""
         roots = reading.roots
-        if self.ignore_words:
-            kept = set(_WORD.findall(reading.text)) - self.ignore_words
+        if self.ignore_words and not self.ignore_words.isdisjoint(reading.root_words):
+            kept = reading.root_words - self.ignore_words
             roots = frozenset().union(*(candidate_roots(w) for w in kept))
         present = {c.name for c in self.cues if c.found_in(reading, roots)}
         counted = [
@@ -195,6 +195,7 @@ class Reading:
     text: str
     words: int
     roots: frozenset[str] = frozenset()
+    root_words: frozenset[str] = frozenset()  # the words `roots` were read from
 
 
 def read(message: str, words: Mapping[str, str]) -> Reading:
@@ -202,23 +203,25 @@ def read(message: str, words: Mapping[str, str]) -> Reading:
     typed = _PLURAL2.sub(r"\1 \1", typed)
     tokens = _WORD.findall(typed)
     expanded = [_expand(token, words) for token in tokens]
+    root_words = _root_words(tokens, expanded)
     return Reading(
         text=" ".join(tokens) + _SEPARATOR + " ".join(expanded),
         words=len(tokens),
-        roots=_roots(tokens, expanded),
+        roots=frozenset().union(*(candidate_roots(w) for w in root_words)),
+        root_words=root_words,
     )
 
 
-def _roots(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str]:
-    roots: set[str] = set()
+def _root_words(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str]:
+    """The words to read roots from: each token as typed and expanded, but no number and no
+    clock word before a number."""
+    kept: set[str] = set()
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
         if token in _CLOCK_WORDS and following[:1].isdigit():
             continue
-        for word in {token, *expanded[index].split()}:
-            if not word.isdigit():
-                roots |= candidate_roots(word)
-    return frozenset(roots)
+        kept.update(w for w in (token, *expanded[index].split()) if not w.isdigit())
+    return frozenset(kept)
 
 
 def _expand(token: str, words: Mapping[str, str]) -> str:
