@@ -469,3 +469,30 @@ enabled = false
 def test_a_bad_score_table_is_a_clear_error(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(TriageRulesError, match=expected):
         load_rule_set(_write(tmp_path, text))
+
+
+def test_a_root_phrase_matches_every_form_of_its_root_word() -> None:
+    rules = parse_rules(
+        {
+            "score": {
+                "threshold": 3,
+                "needs_any": ["self_harm"],
+                "cues": {"self_harm": {"weight": 3, "phrases": ["~tabrak diri"]}},
+            }
+        }
+    )
+    for text in ("pengen nabrakin diri ke truk", "mau menabrakkan diri", "tabrakin diri aja"):
+        assert classify(text, (), rules).zone is Zone.RED, text
+    assert classify("diri sy ditabrak motor", (), rules).zone is Zone.GREEN  # order counts
+    with pytest.raises(TriageRulesError, match="each part is a word or ~word"):
+        parse_rules({"score": {"cues": {"x": {"weight": 1, "phrases": ["~tabrak ... diri"]}}}})
+
+
+def test_a_study_or_news_frame_holds_back_red_rules_even_with_saya() -> None:
+    # "sy" would lift the general-question guard; an activity frame holds whoever writes.
+    assert zone("sy lagi riset soal trauma korban kekerasan seksual, bisa minta data?") is not (
+        Zone.RED
+    )
+    assert zone("sy guru BK, mau bikin penyuluhan soal pencegahan bunuh diri") is not Zone.RED
+    # who the writer is is no frame: a student in danger is red
+    assert zone("sy mahasiswi, tadi dipukul pacar sy di kos") is Zone.RED

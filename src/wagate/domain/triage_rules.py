@@ -48,6 +48,7 @@ _SEPARATOR = " | "
 
 FOLLOW_UP_RULE = "follow_up_of_red"
 SCORE_RULE = "danger_score"
+_ROOT_MARK = "~"
 # "pukul 10" is a clock time, not a blow: the word before a number is left out of the roots.
 _CLOCK_WORDS = frozenset({"pukul", "jam"})
 
@@ -137,10 +138,30 @@ class Cue:
     phrases: Phrases = field(default_factory=lambda: Phrases.of(()))
     unless_cues: tuple[str, ...] = ()
     unless: Phrases = field(default_factory=lambda: Phrases.of(()))  # "hp mati" is not death
+    # Phrases with "~root" words: "~tabrak diri" is "nabrakin diri", "menabrakkan diri"…
+    root_phrases: tuple[tuple[str, ...], ...] = ()
 
     def found_in(self, reading: Reading, roots: frozenset[str]) -> bool:
-        found = not self.roots.isdisjoint(roots) or self.phrases.found_in(reading.text)
+        found = (
+            not self.roots.isdisjoint(roots)
+            or self.phrases.found_in(reading.text)
+            or any(_root_phrase_in(p, reading) for p in self.root_phrases)
+        )
         return found and not self.unless.found_in(reading.text)
+
+
+def _root_phrase_in(parts: tuple[str, ...], reading: Reading) -> bool:
+    """Consecutive words: "~x" any word that may be built from root x, else the word itself."""
+    slots = reading.token_words
+    for start in range(len(slots) - len(parts) + 1):
+        if all(
+            (part[1:] in reading.token_roots[start + i])
+            if part.startswith(_ROOT_MARK)
+            else (part in slots[start + i])
+            for i, part in enumerate(parts)
+        ):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +203,8 @@ class RuleSet:
     history_turns: int = 3
     follow_up_max_words: int = 25
     score: Score | None = None  # None: the phrase rules alone
+    # Study, teaching, news, fiction: a guarded red does not count even with "saya" in it.
+    frame: Phrases = field(default_factory=lambda: Phrases.of(()))
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
@@ -196,6 +219,9 @@ class Reading:
     words: int
     roots: frozenset[str] = frozenset()
     root_words: frozenset[str] = frozenset()  # the words `roots` were read from
+    # Word by word: the word as typed and expanded, and the roots it may be built from.
+    token_words: tuple[frozenset[str], ...] = ()
+    token_roots: tuple[frozenset[str], ...] = ()
 
 
 def read(message: str, words: Mapping[str, str]) -> Reading:
@@ -204,11 +230,17 @@ def read(message: str, words: Mapping[str, str]) -> Reading:
     tokens = _WORD.findall(typed)
     expanded = [_expand(token, words) for token in tokens]
     root_words = _root_words(tokens, expanded)
+    token_words = tuple(frozenset((t, *e.split())) for t, e in zip(tokens, expanded, strict=True))
     return Reading(
         text=" ".join(tokens) + _SEPARATOR + " ".join(expanded),
         words=len(tokens),
         roots=frozenset().union(*(candidate_roots(w) for w in root_words)),
         root_words=root_words,
+        token_words=token_words,
+        token_roots=tuple(
+            frozenset().union(*(candidate_roots(w) for w in ws if w in root_words))
+            for ws in token_words
+        ),
     )
 
 
@@ -243,7 +275,9 @@ def matched_rules(message: str, rules: RuleSet) -> tuple[Zone, tuple[str, ...]]:
     """The zone of one message by the rules alone, and the names of the rules that count."""
     reading = read(message, rules.words)
     hits = [r for r in rules.rules if r.matches(reading.text, reading.words)]
-    general = rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
+    general = (
+        rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
+    ) or rules.frame.found_in(reading.text)
     counted = [(r.name, r.zone) for r in hits if not (r.zone is Zone.RED and r.guarded and general)]
     if rules.score is not None and rules.score.is_red(reading):
         counted.append((SCORE_RULE, Zone.RED))
@@ -301,13 +335,15 @@ def parse_rules(
 
     guards = _table(data.get("guards", {}), "guards", problems, source)
     replace_guards = bool(guards.get("replace", False))
-    for key in guards.keys() - {"general", "personal", "replace"}:
-        problems.append(f"{source}: guards.{key} is not a guard list (general, personal)")
+    for key in guards.keys() - {"general", "personal", "frame", "replace"}:
+        problems.append(f"{source}: guards.{key} is not a guard list (general, personal, frame)")
     general = _phrase_list(guards.get("general", []), "guards.general", problems, source)
     personal = _phrase_list(guards.get("personal", []), "guards.personal", problems, source)
+    frame = _phrase_list(guards.get("frame", []), "guards.frame", problems, source)
     if base and not replace_guards:
         general = [*base.general.texts, *general]
         personal = [*base.personal.texts, *personal]
+        frame = [*base.frame.texts, *frame]
 
     history = _table(data.get("history", {}), "history", problems, source)
     history_turns = _count(history, "turns", base.history_turns if base else 3, problems, source)
@@ -339,6 +375,7 @@ def parse_rules(
             history_turns=history_turns,
             follow_up_max_words=follow_up,
             score=score,
+            frame=Phrases.of(frame),
         )
     except TriageRulesError as exc:
         raise TriageRulesError(f"{source}: guards: {exc}") from exc
@@ -462,7 +499,14 @@ def _parse_cue(
     for root in roots:
         if not _WORD.fullmatch(fold(root.strip())):
             problems.append(f"{source}: {where}.roots: {root!r} is not one word")
-    phrases = _phrase_list(spec.get("phrases", []), f"{where}.phrases", problems, source)
+    listed = spec.get("phrases", [])
+    rooted: list[str] = []
+    plain: Any = listed
+    if isinstance(listed, list):
+        rooted = [p for p in listed if isinstance(p, str) and _ROOT_MARK in p]
+        plain = [p for p in listed if p not in rooted]
+    phrases = _phrase_list(plain, f"{where}.phrases", problems, source)
+    root_phrases = _root_phrases(rooted, f"{where}.phrases", problems, source)
     unless_phrases = _phrase_list(spec.get("unless", []), f"{where}.unless", problems, source)
     unless = spec.get("unless_cues", list(previous.unless_cues) if extend and previous else [])
     if not isinstance(unless, list) or not all(isinstance(u, str) for u in unless):
@@ -473,7 +517,8 @@ def _parse_cue(
         all_roots |= previous.roots
         phrases = [*previous.phrases.texts, *phrases]
         unless_phrases = [*previous.unless.texts, *unless_phrases]
-    if not all_roots and not phrases:
+        root_phrases = [*previous.root_phrases, *root_phrases]
+    if not all_roots and not phrases and not root_phrases:
         problems.append(f"{source}: {where}: a cue needs roots or phrases")
     try:
         compiled, compiled_unless = Phrases.of(phrases), Phrases.of(unless_phrases)
@@ -486,7 +531,25 @@ def _parse_cue(
         phrases=compiled,
         unless_cues=tuple(unless),
         unless=compiled_unless,
+        root_phrases=tuple(root_phrases),
     )
+
+
+def _root_phrases(
+    texts: list[str], where: str, problems: list[str], source: str
+) -> list[tuple[str, ...]]:
+    """Phrases with "~root" words: consecutive words, each "~root" or a plain word."""
+    out: list[tuple[str, ...]] = []
+    for text in texts:
+        parts = tuple(fold(p) for p in text.lower().split())
+        bad = [p for p in parts if not _WORD.fullmatch(p.removeprefix(_ROOT_MARK))]
+        if bad:
+            problems.append(
+                f"{source}: {where}: {text!r}: with ~root, each part is a word or ~word"
+            )
+            continue
+        out.append(parts)
+    return out
 
 
 def _parse_words(value: Any, problems: list[str], source: str) -> dict[str, str]:
