@@ -16,14 +16,20 @@ How to read it
   messages.jsonl is the set the default rules were tuned on; dev_holdout.jsonl was not looked
   at while tuning ("untuned"). Report them apart.
 
+  --errors lists every wrong call with the rules that made it and the danger score's total and
+  cues. --score-only switches the phrase rules off, to see what the danger score (word roots
+  and cue classes, `[score]` in the rules) catches by itself.
+
 Exit status: 0; with --check, 2 when a goal is missed, 1 when the set or rules cannot be read.
 
     .venv/bin/python benchmarks/triage_eval.py [--set FILE] [--rules FILE] [--errors] [--check]
+        [--score-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections import Counter
@@ -110,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, default=None, help="a TRIAGE_RULES_FILE")
     parser.add_argument("--errors", action="store_true", help="list every wrong call")
     parser.add_argument("--check", action="store_true", help="exit 2 when a goal is missed")
+    parser.add_argument(
+        "--score-only", action="store_true", help="the danger score alone, no phrase rules"
+    )
     args = parser.parse_args(argv)
     try:
         rules = load_rule_set(args.rules)
@@ -117,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, TriageRulesError) as exc:
         print(f"triage_eval: {exc}", file=sys.stderr)
         return 1
+    if args.score_only:
+        rules = dataclasses.replace(rules, rules=())
     confusion, errors = evaluate(rows, rules)
     values = report(args.set.name, confusion)
     if args.errors:

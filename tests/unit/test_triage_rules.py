@@ -331,6 +331,24 @@ def test_the_evaluation_exits_2_when_a_goal_is_missed(
     assert triage_eval.main(["--set", str(tmp_path / "missing.jsonl")]) == 1
 
 
+def test_the_evaluation_can_show_the_score_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    triage_eval = _load_eval()
+    labelled = tmp_path / "set.jsonl"
+    rows = [
+        {"id": "a", "text": "suami sy barusan nyekek sy", "zone": "red"},  # the score's
+        {"id": "b", "text": "tolongggg", "zone": "red"},  # a phrase rule's only
+    ]
+    labelled.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert triage_eval.main(["--set", str(labelled), "--check"]) == 0
+    capsys.readouterr()
+    assert triage_eval.main(["--set", str(labelled), "--score-only", "--errors"]) == 0
+    printed = capsys.readouterr().out
+    assert "red recall             0.500" in printed
+    assert "b: red → green [-] (score 1: fear) 'tolongggg'" in printed
+
+
 @pytest.mark.parametrize(
     "text", ["", "🙏🙏🙏", "   ", "Ｐａｓａｌ ３５１", "ancam a a a a a a " * 80, "tolong " * 150]
 )
