@@ -515,3 +515,7 @@ def test_a_study_or_news_frame_holds_back_red_rules_even_with_saya() -> None:
     assert zone("sy guru BK, mau bikin penyuluhan soal pencegahan bunuh diri") is not Zone.RED
     # who the writer is is no frame: a student in danger is red
     assert zone("sy mahasiswi, tadi dipukul pacar sy di kos") is Zone.RED
+
+
+def test_a_very_long_run_of_letters_is_not_taken_apart() -> None:
+    assert candidate_roots("menge" * 20) == frozenset({"menge" * 20})

@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 MIN_ROOT = 3  # shorter remains ("ku", "an") are never roots worth matching
+MAX_WORD = 30  # a longer "word" is a run of letters, not an affixed root: read as it is
 _DEPTH = 4  # affix layers peeled at most: di-pukul-in-nya is three
 
 # Longest first within each kind, so "menge-" is tried before "meng-", "men-" and "me-".
@@ -46,6 +47,8 @@ _SWALLOWED = {
 @lru_cache(maxsize=65536)
 def candidate_roots(word: str) -> frozenset[str]:
     """`word` itself and every root it may be built from (lower-case ASCII words)."""
+    if len(word) > MAX_WORD:
+        return frozenset({word})
     found = {word}
     frontier = {word}
     for _ in range(_DEPTH):
