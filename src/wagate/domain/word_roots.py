@@ -1,4 +1,4 @@
-"""The roots an Indonesian (or Javanese, Sundanese, Betawi) word may have been built from.
+"""The roots an Indonesian (or Javanese, Sundanese, Betawi, Minang) word may be built from.
 
 Triage cannot list every form of a danger word: "pukul" is typed "dipukul", "memukul", "mukul",
 "mukulin", "dipukulin", "dipukulnya", "pukul2", "kepukul"; "antem" is "ngantemi", "diantemi",
@@ -8,8 +8,9 @@ catches the forms nobody listed.
 `candidate_roots` does not decide which reading is right (that needs a dictionary): it returns
 every reading that affixes allow — strip suffixes (-kan, -i, -in, -an, -nya, -ku, -mu, -lah,
 -ne, -e, -ake, -na…) and prefixes (di-, ter-, ke-, ber-, se-, me(N)-, pe(N)-, ng(e)-, ny-,
-Javanese dipun-, Sundanese ka-), and put back the consonant a nasal prefix swallowed
-(memukul → pukul, menendang → tendang, nyiksa → siksa, nyekik → cekik, ngancam → ancam/kancam).
+Javanese dipun-, Sundanese ka-, Minang ma(N)-/ba-/ta-: mancakiak → cakiak), and put back the
+consonant a nasal prefix swallowed (memukul → pukul, menendang → tendang, nyiksa → siksa,
+nyekik → cekik, ngancam → ancam/kancam).
 A caller then asks whether any candidate is in its lexicon; a wrong candidate ("kancam") is
 harmless because it is in no lexicon.
 
@@ -29,6 +30,7 @@ _PREFIXES = (
     "memper", "dipun", "diper", "menge", "penge", "meng", "peng", "meny", "peny",
     "mem", "pem", "men", "pen", "nge", "ber", "ter", "per", "di", "ke", "me", "pe",
     "ng", "ny", "be", "se", "ka", "m", "n",
+    "man", "mam", "ma", "ba", "ta",  # Minang: mancakiak (cekik), bapukua, tasabuik
 )  # fmt: skip
 _SUFFIXES = (
     "kannya", "innya", "kanlah", "nya", "lah", "kah", "pun", "kan", "ken", "ake", "ana",
