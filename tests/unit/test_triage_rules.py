@@ -439,6 +439,10 @@ def test_the_score_adds_up_cue_classes_and_names_them() -> None:
         "saya dosen, mau undang pembicara seminar soal penganiayaan",  # study frame beats 'saya'
         "anak sy mau dikeluarkan dr sekolah krn berantem",  # ignore_words: not 'antem'
         "hp sy mati terus dari tadi, bisa konsultasi lewat email?",  # 'mati' of a phone
+        "Jam buka kantor pukul delapan.",  # a clock time in words
+        "Lampirkan akta kematian pewaris.",  # the paperwork of a death
+        "kunci rumah kontrakan sy hilang, pemilik minta ganti",  # a key, not locking in
+        "mantan sy gk ngebolehin ketemu anak",  # access to a child: a custody case
     ],
 )
 def test_the_score_stays_below_red_for_frames_and_look_alikes(text: str) -> None:

@@ -49,8 +49,25 @@ _SEPARATOR = " | "
 FOLLOW_UP_RULE = "follow_up_of_red"
 SCORE_RULE = "danger_score"
 _ROOT_MARK = "~"
-# "pukul 10" is a clock time, not a blow: the word before a number is left out of the roots.
+# "pukul 10", "pukul delapan" is a clock time, not a blow: the word before a number is left out
+# of the roots.
 _CLOCK_WORDS = frozenset({"pukul", "jam"})
+_NUMBER_WORDS = frozenset(
+    [
+        "satu",
+        "dua",
+        "tiga",
+        "empat",
+        "lima",
+        "enam",
+        "tujuh",
+        "delapan",
+        "sembilan",
+        "sepuluh",
+        "sebelas",
+        "setengah",
+    ]
+)
 
 
 class TriageRulesError(ValueError):
@@ -250,7 +267,7 @@ def _root_words(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str
     kept: set[str] = set()
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        if token in _CLOCK_WORDS and following[:1].isdigit():
+        if token in _CLOCK_WORDS and (following[:1].isdigit() or following in _NUMBER_WORDS):
             continue
         kept.update(w for w in (token, *expanded[index].split()) if not w.isdigit())
     return frozenset(kept)
