@@ -22,7 +22,7 @@ from wagate.domain.triage_rules import (
     parse_rules,
     read,
 )
-from wagate.domain.word_roots import candidate_roots
+from wagate.domain.word_roots import candidate_roots, is_offence_noun
 from wagate.domain.zones import Zone
 from wagate.pipeline.zone_triage import RulesAndModelTriage
 from wagate.settings import ConfigurationError, load_settings
@@ -523,3 +523,18 @@ def test_a_study_or_news_frame_holds_back_red_rules_even_with_saya() -> None:
 
 def test_a_very_long_run_of_letters_is_not_taken_apart() -> None:
     assert candidate_roots("menge" * 20) == frozenset({"menge" * 20})
+
+
+def test_an_offence_named_weighs_less_than_the_act_told() -> None:
+    assert is_offence_noun("penganiayaan") and is_offence_noun("penculikan")
+    assert not is_offence_noun("dianiaya") and not is_offence_noun("pukulan")
+    told, _ = danger_score("adik sy dianiaya", RULES)
+    named, _ = danger_score("adik sy kasus penganiayaan", RULES)
+    assert named < told
+    assert SCORE_RULE not in classify("adik sy divonis kasus penganiayaan", (), RULES).rules
+
+
+def test_an_accident_or_a_legal_threat_is_no_danger_for_the_score() -> None:
+    assert SCORE_RULE not in classify("bapak sy kecelakaan motor sampe patah kaki", (), RULES).rules
+    assert SCORE_RULE not in classify("sy diancam diputus kontrak kalau hamil", (), RULES).rules
+    assert SCORE_RULE in classify("sy diancam mau dibacok kalau pulang", (), RULES).rules

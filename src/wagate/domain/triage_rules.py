@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.domain.chat_words import ABBREVIATIONS, fold
-from wagate.domain.word_roots import candidate_roots
+from wagate.domain.word_roots import candidate_roots, is_offence_noun
 from wagate.domain.zones import Zone, ZoneCall
 
 _REPEATED = re.compile(r"(\w)\1{2,}")
@@ -157,14 +157,26 @@ class Cue:
     unless: Phrases = field(default_factory=lambda: Phrases.of(()))  # "hp mati" is not death
     # Phrases with "~root" words: "~tabrak diri" is "nabrakin diri", "menabrakkan diri"…
     root_phrases: tuple[tuple[str, ...], ...] = ()
+    # The weight when the root is only in the name of an offence ("penganiayaan", "penculikan":
+    # word_roots.is_offence_noun), which legal questions use as often as people in danger.
+    # None: the full weight.
+    noun_weight: int | None = None
 
-    def found_in(self, reading: Reading, roots: frozenset[str]) -> bool:
-        found = (
+    def weight_in(
+        self, reading: Reading, roots: frozenset[str], noun_roots: frozenset[str]
+    ) -> int | None:
+        """What this cue adds to `reading`'s score (None: it is not there)."""
+        if self.unless.found_in(reading.text):
+            return None
+        if (
             not self.roots.isdisjoint(roots)
             or self.phrases.found_in(reading.text)
             or any(_root_phrase_in(p, reading) for p in self.root_phrases)
-        )
-        return found and not self.unless.found_in(reading.text)
+        ):
+            return self.weight
+        if not self.roots.isdisjoint(noun_roots):
+            return self.weight if self.noun_weight is None else self.noun_weight
+        return None
 
 
 def _root_phrase_in(parts: tuple[str, ...], reading: Reading) -> bool:
@@ -194,17 +206,21 @@ class Score:
 
     def weigh(self, reading: Reading) -> tuple[int, tuple[str, ...]]:
         """The score and the names of the cues that counted, in the order they are listed."""
-        roots = reading.roots
-        if self.ignore_words and not self.ignore_words.isdisjoint(reading.root_words):
-            kept = reading.root_words - self.ignore_words
-            roots = frozenset().union(*(candidate_roots(w) for w in kept))
-        present = {c.name for c in self.cues if c.found_in(reading, roots)}
+        kept = reading.root_words - self.ignore_words
+        nouns = {w for w in kept if is_offence_noun(w)}
+        roots = frozenset().union(*(candidate_roots(w) for w in kept - nouns))
+        noun_roots = frozenset().union(*(candidate_roots(w) for w in nouns))
+        present: dict[str, int] = {}
+        for cue in self.cues:
+            weight = cue.weight_in(reading, roots, noun_roots)
+            if weight is not None:
+                present[cue.name] = weight
         counted = [
-            c
+            c.name
             for c in self.cues
             if c.name in present and not any(u in present for u in c.unless_cues)
         ]
-        return sum(c.weight for c in counted), tuple(c.name for c in counted)
+        return sum(present[name] for name in counted), tuple(counted)
 
     def is_red(self, reading: Reading) -> bool:
         total, names = self.weigh(reading)
@@ -332,7 +348,9 @@ def _short(message: str, rules: RuleSet) -> bool:
 _RULE_KEYS = {"zone", "phrases", "with_any", "unless", "max_words", "guarded", "extend", "enabled"}
 _TOP_KEYS = {"words", "guards", "history", "rules", "score"}
 _SCORE_KEYS = {"threshold", "needs_any", "ignore_words", "cues", "enabled"}
-_CUE_KEYS = {"weight", "roots", "phrases", "unless", "unless_cues", "extend", "enabled"}
+_CUE_KEYS = {
+    "weight", "noun_weight", "roots", "phrases", "unless", "unless_cues", "extend", "enabled",
+}  # fmt: skip
 
 
 def parse_rules(
@@ -512,6 +530,12 @@ def _parse_cue(
     if isinstance(weight, bool) or not isinstance(weight, int):
         problems.append(f"{source}: {where}.weight must be a whole number (negative: against red)")
         weight = 0
+    noun_weight = spec.get("noun_weight", previous.noun_weight if extend and previous else None)
+    if noun_weight is not None and (
+        isinstance(noun_weight, bool) or not isinstance(noun_weight, int)
+    ):
+        problems.append(f"{source}: {where}.noun_weight must be a whole number")
+        noun_weight = None
     roots = _phrase_list(spec.get("roots", []), f"{where}.roots", problems, source)
     for root in roots:
         if not _WORD.fullmatch(fold(root.strip())):
@@ -549,6 +573,7 @@ def _parse_cue(
         unless_cues=tuple(unless),
         unless=compiled_unless,
         root_phrases=tuple(root_phrases),
+        noun_weight=noun_weight,
     )
 
 

@@ -78,3 +78,17 @@ def _one_layer_off(form: str) -> set[str]:
         if rest[0] in _VOWELS:
             out.update(consonant + rest for consonant in _SWALLOWED.get(prefix, ()))
     return out
+
+
+_NOUN_PREFIXES = ("peng", "peny", "pem", "pen", "per", "pe", "ke")
+_NOUN_ENDINGS = ("annya", "an")
+
+
+def is_offence_noun(word: str) -> bool:
+    """A pe(N)-…-an or ke-…-an noun: the name of an act ("penganiayaan", "pembunuhan",
+    "penculikan", "kekerasan") rather than the act told as it happens ("dianiaya", "dibunuh").
+    Legal questions name offences; a person in danger mostly tells what was done."""
+    if len(word) < 7:
+        return False
+    stem = next((word[: -len(e)] for e in _NOUN_ENDINGS if word.endswith(e)), None)
+    return stem is not None and stem.startswith(_NOUN_PREFIXES) and len(stem) >= 5
