@@ -538,3 +538,13 @@ def test_an_accident_or_a_legal_threat_is_no_danger_for_the_score() -> None:
     assert SCORE_RULE not in classify("bapak sy kecelakaan motor sampe patah kaki", (), RULES).rules
     assert SCORE_RULE not in classify("sy diancam diputus kontrak kalau hamil", (), RULES).rules
     assert SCORE_RULE in classify("sy diancam mau dibacok kalau pulang", (), RULES).rules
+
+
+def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
+    # violence 4 + harm sign (1, not 3) + person 1 - past 4 = 2: a bruise last week is a case
+    text = "anak sy dipukul sampe lebam minggu lalu"
+    total, cues = danger_score(text, RULES)
+    assert cues[:2] == ("violence", "harm_sign") and "past" in cues
+    assert total < RULES.score.threshold  # type: ignore[union-attr]
+    full = load_rule_set(_write(tmp_path, "[score]\nextra_harm_weight = 3\n"))
+    assert danger_score(text, full)[0] == total + 2

@@ -203,6 +203,9 @@ class Score:
     threshold: int
     needs_any: frozenset[str]
     ignore_words: frozenset[str] = frozenset()  # never read back to a root ("berantem")
+    # Each kind of harm after the heaviest adds this, not its own weight: a blow and a bruise
+    # are one event told twice. None: every kind adds its full weight.
+    extra_harm_weight: int | None = None
 
     def weigh(self, reading: Reading) -> tuple[int, tuple[str, ...]]:
         """The score and the names of the cues that counted, in the order they are listed."""
@@ -220,7 +223,11 @@ class Score:
             for c in self.cues
             if c.name in present and not any(u in present for u in c.unless_cues)
         ]
-        return sum(present[name] for name in counted), tuple(counted)
+        harm = sorted((present[n] for n in counted if n in self.needs_any), reverse=True)
+        other = sum(present[n] for n in counted if n not in self.needs_any)
+        if self.extra_harm_weight is not None and harm:
+            harm = [harm[0]] + [self.extra_harm_weight] * (len(harm) - 1)
+        return sum(harm) + other, tuple(counted)
 
     def is_red(self, reading: Reading) -> bool:
         total, names = self.weigh(reading)
@@ -347,7 +354,7 @@ def _short(message: str, rules: RuleSet) -> bool:
 
 _RULE_KEYS = {"zone", "phrases", "with_any", "unless", "max_words", "guarded", "extend", "enabled"}
 _TOP_KEYS = {"words", "guards", "history", "rules", "score"}
-_SCORE_KEYS = {"threshold", "needs_any", "ignore_words", "cues", "enabled"}
+_SCORE_KEYS = {"threshold", "needs_any", "ignore_words", "extra_harm_weight", "cues", "enabled"}
 _CUE_KEYS = {
     "weight", "noun_weight", "roots", "phrases", "unless", "unless_cues", "extend", "enabled",
 }  # fmt: skip
@@ -506,11 +513,16 @@ def _parse_score(
     if not isinstance(ignore, list) or not all(isinstance(w, str) for w in ignore):
         problems.append(f"{source}: score.ignore_words must be a list of words")
         ignore = []
+    extra = table.get("extra_harm_weight", previous.extra_harm_weight if previous else None)
+    if extra is not None and (isinstance(extra, bool) or not isinstance(extra, int)):
+        problems.append(f"{source}: score.extra_harm_weight must be a whole number")
+        extra = None
     return Score(
         cues=tuple(cues.values()),
         threshold=threshold,
         needs_any=frozenset(needs),
         ignore_words=frozenset(fold(w.strip()) for w in ignore),
+        extra_harm_weight=extra,
     )
 
 
