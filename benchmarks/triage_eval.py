@@ -16,20 +16,26 @@ How to read it
   messages.jsonl is the set the default rules were tuned on; dev_holdout.jsonl was not looked
   at while tuning ("untuned"). Report them apart.
 
+  --errors lists every wrong call with the rules that made it and the danger score's total and
+  cues. --score-only switches the phrase rules off, to see what the danger score (word roots
+  and cue classes, `[score]` in the rules) catches by itself.
+
 Exit status: 0; with --check, 2 when a goal is missed, 1 when the set or rules cannot be read.
 
     .venv/bin/python benchmarks/triage_eval.py [--set FILE] [--rules FILE] [--errors] [--check]
+        [--score-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections import Counter
 from pathlib import Path
 
-from wagate.domain.triage_rules import RuleSet, classify
+from wagate.domain.triage_rules import RuleSet, classify, danger_score
 from wagate.domain.zones import Zone
 from wagate.triage_rules import TriageRulesError, load_rule_set
 
@@ -61,8 +67,10 @@ def evaluate(
         confusion[truth, call.zone] += 1
         if call.zone is not truth:
             rules_hit = ",".join(call.rules) or "-"
+            score, cues = danger_score(row["text"], rules)
             errors.append(
-                f"{row.get('id', '?')}: {truth} → {call.zone} [{rules_hit}] {row['text']!r}"
+                f"{row.get('id', '?')}: {truth} → {call.zone} [{rules_hit}] "
+                f"(score {score}: {'+'.join(cues) or '-'}) {row['text']!r}"
             )
     return confusion, errors
 
@@ -108,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, default=None, help="a TRIAGE_RULES_FILE")
     parser.add_argument("--errors", action="store_true", help="list every wrong call")
     parser.add_argument("--check", action="store_true", help="exit 2 when a goal is missed")
+    parser.add_argument(
+        "--score-only", action="store_true", help="the danger score alone, no phrase rules"
+    )
     args = parser.parse_args(argv)
     try:
         rules = load_rule_set(args.rules)
@@ -115,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, TriageRulesError) as exc:
         print(f"triage_eval: {exc}", file=sys.stderr)
         return 1
+    if args.score_only:
+        rules = dataclasses.replace(rules, rules=())
     confusion, errors = evaluate(rows, rules)
     values = report(args.set.name, confusion)
     if args.errors:

@@ -15,11 +15,14 @@ import pytest
 
 from wagate.domain.triage_rules import (
     FOLLOW_UP_RULE,
+    SCORE_RULE,
     TriageRulesError,
     classify,
+    danger_score,
     parse_rules,
     read,
 )
+from wagate.domain.word_roots import candidate_roots, is_offence_noun
 from wagate.domain.zones import Zone
 from wagate.pipeline.zone_triage import RulesAndModelTriage
 from wagate.settings import ConfigurationError, load_settings
@@ -175,7 +178,8 @@ def test_a_firm_rule_replaces_the_default_of_the_same_name(tmp_path: Path) -> No
     weapon = rules.rule("weapon")
     assert weapon is not None and weapon.zone is Zone.YELLOW
     assert weapon.phrases.texts == ("keris",)
-    assert classify("dia bawa golok", (), rules).rules == ()  # the default phrases are gone
+    # the default phrases are gone (the danger score still weighs the weapon on its own)
+    assert "weapon" not in classify("dia bawa golok", (), rules).rules
 
 
 def test_extend_adds_phrases_to_a_default_rule(tmp_path: Path) -> None:
@@ -327,6 +331,24 @@ def test_the_evaluation_exits_2_when_a_goal_is_missed(
     assert triage_eval.main(["--set", str(tmp_path / "missing.jsonl")]) == 1
 
 
+def test_the_evaluation_can_show_the_score_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    triage_eval = _load_eval()
+    labelled = tmp_path / "set.jsonl"
+    rows = [
+        {"id": "a", "text": "suami sy barusan nyekek sy", "zone": "red"},  # the score's
+        {"id": "b", "text": "tolongggg", "zone": "red"},  # a phrase rule's only
+    ]
+    labelled.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert triage_eval.main(["--set", str(labelled), "--check"]) == 0
+    capsys.readouterr()
+    assert triage_eval.main(["--set", str(labelled), "--score-only", "--errors"]) == 0
+    printed = capsys.readouterr().out
+    assert "red recall             0.500" in printed
+    assert "b: red → green [-] (score 1: fear) 'tolongggg'" in printed
+
+
 @pytest.mark.parametrize(
     "text", ["", "🙏🙏🙏", "   ", "Ｐａｓａｌ ３５１", "ancam a a a a a a " * 80, "tolong " * 150]
 )
@@ -347,3 +369,182 @@ def test_a_short_question_that_starts_with_tolong_is_not_a_plea() -> None:
     assert zone("tolong info syarat cerai") is Zone.GREEN
     assert zone("tolong jelaskan hukuman pembunuhan") is Zone.GREEN
     assert zone("tolong saya") is Zone.RED
+
+
+# ------------------------------------------------------- word roots and the danger score
+
+
+@pytest.mark.parametrize(
+    ("word", "root"),
+    [
+        ("dipukul", "pukul"),
+        ("memukul", "pukul"),
+        ("mukulin", "pukul"),
+        ("dipukulinnya", "pukul"),
+        ("menendang", "tendang"),
+        ("nyiksa", "siksa"),
+        ("nyekik", "cekik"),
+        ("ngancam", "ancam"),
+        ("ngegampar", "gampar"),
+        ("digebuki", "gebuk"),  # Javanese di-…-i
+        ("ngantemi", "antem"),
+        ("dianiayanya", "aniaya"),
+        ("ditangkepin", "tangkep"),  # Betawi -in
+        ("terluka", "luka"),
+    ],
+)
+def test_a_word_is_read_back_to_the_root_it_is_built_from(word: str, root: str) -> None:
+    assert root in candidate_roots(word)
+
+
+def test_short_remains_are_not_roots() -> None:
+    assert all(len(r) >= 3 for r in candidate_roots("dikunya"))
+    assert "pukul" not in candidate_roots("pukulan2")  # no digits in a word here
+
+
+def test_reduplication_and_a_clock_time_are_read_right() -> None:
+    assert "pukul" in read("dipukul-pukul", {}).roots
+    assert "pukul" in read("dipukul2", {}).roots
+    assert "pukul" not in read("kantor buka pukul 9 hari ini?", {}).roots
+    assert zone("kantor buka pukul 9 hari ini?") is not Zone.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # forms of danger roots that no phrase rule lists
+        "bojoku ngantemi aku meneh bengi iki",
+        "pacarku nonjokin aku terus",
+        "kakak sy dianiayanya sampe giginya copot",
+        "sy dikerangkeng di belakang rumah majikan",
+        "mertua nyeburin anak sy ke ember air",
+    ],
+)
+def test_the_score_catches_danger_in_forms_nobody_listed(text: str) -> None:
+    call = classify(text, (), RULES)
+    assert call.zone is Zone.RED
+    assert SCORE_RULE in call.rules
+
+
+def test_the_score_adds_up_cue_classes_and_names_them() -> None:
+    total, cues = danger_score("suami sy barusan nyekek sy", RULES)
+    assert cues == ("violence", "now", "person")
+    assert total == 6
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apa hukuman orang yang menganiaya hewan?",  # a general question
+        "saya dosen, mau undang pembicara seminar soal penganiayaan",  # study frame beats 'saya'
+        "anak sy mau dikeluarkan dr sekolah krn berantem",  # ignore_words: not 'antem'
+        "hp sy mati terus dari tadi, bisa konsultasi lewat email?",  # 'mati' of a phone
+        "Jam buka kantor pukul delapan.",  # a clock time in words
+        "Lampirkan akta kematian pewaris.",  # the paperwork of a death
+        "kunci rumah kontrakan sy hilang, pemilik minta ganti",  # a key, not locking in
+        "mantan sy gk ngebolehin ketemu anak",  # access to a child: a custody case
+    ],
+)
+def test_the_score_stays_below_red_for_frames_and_look_alikes(text: str) -> None:
+    assert SCORE_RULE not in classify(text, (), RULES).rules
+
+
+def test_past_violence_takes_the_score_below_red() -> None:
+    past, _ = danger_score("dulu sy pernah dipukul mantan suami, udah pisah rumah", RULES)
+    now, _ = danger_score("sy dipukul suami tadi", RULES)
+    assert past < RULES.score.threshold <= now  # type: ignore[union-attr]
+
+
+def test_a_firm_can_change_the_score_in_its_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+[score]
+threshold = 9
+[score.cues.violence]
+extend = true
+roots = ["gaplek"]
+[score.cues.legal_matter]
+enabled = false
+""",
+    )
+    rules = load_rule_set(path)
+    assert rules.score is not None and rules.score.threshold == 9
+    assert "legal_matter" not in {c.name for c in rules.score.cues}
+    violence = next(c for c in rules.score.cues if c.name == "violence")
+    assert {"gaplek", "pukul"} <= violence.roots
+    assert SCORE_RULE not in classify("sy digaplekin suami tadi", (), rules).rules
+    off = load_rule_set(_write(tmp_path, "[score]\nenabled = false\n"))
+    assert off.score is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[score]\nthreshold = 'high'\n", "score.threshold must be a whole number"),
+        ("[score]\nneeds_any = ['nothing']\n", "'nothing' names no cue"),
+        ("[score.cues.x]\nweight = 2\n", "a cue needs roots or phrases"),
+        ("[score.cues.x]\nweight = 2\nroots = ['two words']\n", "is not one word"),
+        ("[score.cues.x]\nroots = ['a1']\nweight = true\n", "weight must be a whole number"),
+        ("[score]\ncolour = 1\n", "score.colour is unknown"),
+    ],
+)
+def test_a_bad_score_table_is_a_clear_error(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(TriageRulesError, match=expected):
+        load_rule_set(_write(tmp_path, text))
+
+
+def test_a_root_phrase_matches_every_form_of_its_root_word() -> None:
+    rules = parse_rules(
+        {
+            "score": {
+                "threshold": 3,
+                "needs_any": ["self_harm"],
+                "cues": {"self_harm": {"weight": 3, "phrases": ["~tabrak diri"]}},
+            }
+        }
+    )
+    for text in ("pengen nabrakin diri ke truk", "mau menabrakkan diri", "tabrakin diri aja"):
+        assert classify(text, (), rules).zone is Zone.RED, text
+    assert classify("diri sy ditabrak motor", (), rules).zone is Zone.GREEN  # order counts
+    with pytest.raises(TriageRulesError, match="each part is a word or ~word"):
+        parse_rules({"score": {"cues": {"x": {"weight": 1, "phrases": ["~tabrak ... diri"]}}}})
+
+
+def test_a_study_or_news_frame_holds_back_red_rules_even_with_saya() -> None:
+    # "sy" would lift the general-question guard; an activity frame holds whoever writes.
+    assert zone("sy lagi riset soal trauma korban kekerasan seksual, bisa minta data?") is not (
+        Zone.RED
+    )
+    assert zone("sy guru BK, mau bikin penyuluhan soal pencegahan bunuh diri") is not Zone.RED
+    # who the writer is is no frame: a student in danger is red
+    assert zone("sy mahasiswi, tadi dipukul pacar sy di kos") is Zone.RED
+
+
+def test_a_very_long_run_of_letters_is_not_taken_apart() -> None:
+    assert candidate_roots("menge" * 20) == frozenset({"menge" * 20})
+
+
+def test_an_offence_named_weighs_less_than_the_act_told() -> None:
+    assert is_offence_noun("penganiayaan") and is_offence_noun("penculikan")
+    assert not is_offence_noun("dianiaya") and not is_offence_noun("pukulan")
+    told, _ = danger_score("adik sy dianiaya", RULES)
+    named, _ = danger_score("adik sy kasus penganiayaan", RULES)
+    assert named < told
+    assert SCORE_RULE not in classify("adik sy divonis kasus penganiayaan", (), RULES).rules
+
+
+def test_an_accident_or_a_legal_threat_is_no_danger_for_the_score() -> None:
+    assert SCORE_RULE not in classify("bapak sy kecelakaan motor sampe patah kaki", (), RULES).rules
+    assert SCORE_RULE not in classify("sy diancam diputus kontrak kalau hamil", (), RULES).rules
+    assert SCORE_RULE in classify("sy diancam mau dibacok kalau pulang", (), RULES).rules
+
+
+def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
+    # violence 4 + harm sign (1, not 3) + person 1 - past 4 = 2: a bruise last week is a case
+    text = "anak sy dipukul sampe lebam minggu lalu"
+    total, cues = danger_score(text, RULES)
+    assert cues[:2] == ("violence", "harm_sign") and "past" in cues
+    assert total < RULES.score.threshold  # type: ignore[union-attr]
+    full = load_rule_set(_write(tmp_path, "[score]\nextra_harm_weight = 3\n"))
+    assert danger_score(text, full)[0] == total + 2

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.domain.chat_words import ABBREVIATIONS, fold
+from wagate.domain.word_roots import candidate_roots, is_offence_noun
 from wagate.domain.zones import Zone, ZoneCall
 
 _REPEATED = re.compile(r"(\w)\1{2,}")
@@ -46,6 +47,27 @@ _MAX_GAP_WORDS = 5
 _SEPARATOR = " | "
 
 FOLLOW_UP_RULE = "follow_up_of_red"
+SCORE_RULE = "danger_score"
+_ROOT_MARK = "~"
+# "pukul 10", "pukul delapan" is a clock time, not a blow: the word before a number is left out
+# of the roots.
+_CLOCK_WORDS = frozenset({"pukul", "jam"})
+_NUMBER_WORDS = frozenset(
+    [
+        "satu",
+        "dua",
+        "tiga",
+        "empat",
+        "lima",
+        "enam",
+        "tujuh",
+        "delapan",
+        "sembilan",
+        "sepuluh",
+        "sebelas",
+        "setengah",
+    ]
+)
 
 
 class TriageRulesError(ValueError):
@@ -121,6 +143,98 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class Cue:
+    """One class of evidence for the danger score: a word whose root is in `roots`, or any of
+    `phrases`, adds `weight` (once however often it appears) — unless a cue named in
+    `unless_cues` is also present ("a general question" weighs nothing when the writer speaks
+    of themselves)."""
+
+    name: str
+    weight: int
+    roots: frozenset[str] = frozenset()
+    phrases: Phrases = field(default_factory=lambda: Phrases.of(()))
+    unless_cues: tuple[str, ...] = ()
+    unless: Phrases = field(default_factory=lambda: Phrases.of(()))  # "hp mati" is not death
+    # Phrases with "~root" words: "~tabrak diri" is "nabrakin diri", "menabrakkan diri"…
+    root_phrases: tuple[tuple[str, ...], ...] = ()
+    # The weight when the root is only in the name of an offence ("penganiayaan", "penculikan":
+    # word_roots.is_offence_noun), which legal questions use as often as people in danger.
+    # None: the full weight.
+    noun_weight: int | None = None
+
+    def weight_in(
+        self, reading: Reading, roots: frozenset[str], noun_roots: frozenset[str]
+    ) -> int | None:
+        """What this cue adds to `reading`'s score (None: it is not there)."""
+        if self.unless.found_in(reading.text):
+            return None
+        if (
+            not self.roots.isdisjoint(roots)
+            or self.phrases.found_in(reading.text)
+            or any(_root_phrase_in(p, reading) for p in self.root_phrases)
+        ):
+            return self.weight
+        if not self.roots.isdisjoint(noun_roots):
+            return self.weight if self.noun_weight is None else self.noun_weight
+        return None
+
+
+def _root_phrase_in(parts: tuple[str, ...], reading: Reading) -> bool:
+    """Consecutive words: "~x" any word that may be built from root x, else the word itself."""
+    slots = reading.token_words
+    for start in range(len(slots) - len(parts) + 1):
+        if all(
+            (part[1:] in reading.token_roots[start + i])
+            if part.startswith(_ROOT_MARK)
+            else (part in slots[start + i])
+            for i, part in enumerate(parts)
+        ):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """Red when the weights of the cues present reach `threshold` and at least one cue of
+    `needs_any` (the kinds of harm) is among them: nearness in time, a person of the writer's
+    and fear add up to red only around a sign of harm."""
+
+    cues: tuple[Cue, ...]
+    threshold: int
+    needs_any: frozenset[str]
+    ignore_words: frozenset[str] = frozenset()  # never read back to a root ("berantem")
+    # Each kind of harm after the heaviest adds this, not its own weight: a blow and a bruise
+    # are one event told twice. None: every kind adds its full weight.
+    extra_harm_weight: int | None = None
+
+    def weigh(self, reading: Reading) -> tuple[int, tuple[str, ...]]:
+        """The score and the names of the cues that counted, in the order they are listed."""
+        kept = reading.root_words - self.ignore_words
+        nouns = {w for w in kept if is_offence_noun(w)}
+        roots = frozenset().union(*(candidate_roots(w) for w in kept - nouns))
+        noun_roots = frozenset().union(*(candidate_roots(w) for w in nouns))
+        present: dict[str, int] = {}
+        for cue in self.cues:
+            weight = cue.weight_in(reading, roots, noun_roots)
+            if weight is not None:
+                present[cue.name] = weight
+        counted = [
+            c.name
+            for c in self.cues
+            if c.name in present and not any(u in present for u in c.unless_cues)
+        ]
+        harm = sorted((present[n] for n in counted if n in self.needs_any), reverse=True)
+        other = sum(present[n] for n in counted if n not in self.needs_any)
+        if self.extra_harm_weight is not None and harm:
+            harm = [harm[0]] + [self.extra_harm_weight] * (len(harm) - 1)
+        return sum(harm) + other, tuple(counted)
+
+    def is_red(self, reading: Reading) -> bool:
+        total, names = self.weigh(reading)
+        return total >= self.threshold and not self.needs_any.isdisjoint(names)
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     rules: tuple[Rule, ...]
     general: Phrases  # general / hypothetical question markers: a guarded red does not count
@@ -128,6 +242,9 @@ class RuleSet:
     words: Mapping[str, str]  # extra chat words beside chat_words.ABBREVIATIONS
     history_turns: int = 3
     follow_up_max_words: int = 25
+    score: Score | None = None  # None: the phrase rules alone
+    # Study, teaching, news, fiction: a guarded red does not count even with "saya" in it.
+    frame: Phrases = field(default_factory=lambda: Phrases.of(()))
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
@@ -135,18 +252,48 @@ class RuleSet:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """A message in the form the rules read: both forms joined, and its length in words."""
+    """A message in the form the rules read: both forms joined, its length in words, and
+    every root its words may be built from (`word_roots.candidate_roots`)."""
 
     text: str
     words: int
+    roots: frozenset[str] = frozenset()
+    root_words: frozenset[str] = frozenset()  # the words `roots` were read from
+    # Word by word: the word as typed and expanded, and the roots it may be built from.
+    token_words: tuple[frozenset[str], ...] = ()
+    token_roots: tuple[frozenset[str], ...] = ()
 
 
 def read(message: str, words: Mapping[str, str]) -> Reading:
     typed = _REPEATED.sub(r"\1", fold(message))
     typed = _PLURAL2.sub(r"\1 \1", typed)
     tokens = _WORD.findall(typed)
-    expanded = " ".join(_expand(token, words) for token in tokens)
-    return Reading(text=" ".join(tokens) + _SEPARATOR + expanded, words=len(tokens))
+    expanded = [_expand(token, words) for token in tokens]
+    root_words = _root_words(tokens, expanded)
+    token_words = tuple(frozenset((t, *e.split())) for t, e in zip(tokens, expanded, strict=True))
+    return Reading(
+        text=" ".join(tokens) + _SEPARATOR + " ".join(expanded),
+        words=len(tokens),
+        roots=frozenset().union(*(candidate_roots(w) for w in root_words)),
+        root_words=root_words,
+        token_words=token_words,
+        token_roots=tuple(
+            frozenset().union(*(candidate_roots(w) for w in ws if w in root_words))
+            for ws in token_words
+        ),
+    )
+
+
+def _root_words(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str]:
+    """The words to read roots from: each token as typed and expanded, but no number and no
+    clock word before a number."""
+    kept: set[str] = set()
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token in _CLOCK_WORDS and (following[:1].isdigit() or following in _NUMBER_WORDS):
+            continue
+        kept.update(w for w in (token, *expanded[index].split()) if not w.isdigit())
+    return frozenset(kept)
 
 
 def _expand(token: str, words: Mapping[str, str]) -> str:
@@ -168,12 +315,23 @@ def matched_rules(message: str, rules: RuleSet) -> tuple[Zone, tuple[str, ...]]:
     """The zone of one message by the rules alone, and the names of the rules that count."""
     reading = read(message, rules.words)
     hits = [r for r in rules.rules if r.matches(reading.text, reading.words)]
-    general = rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
-    counted = [r for r in hits if not (r.zone is Zone.RED and r.guarded and general)]
+    general = (
+        rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
+    ) or rules.frame.found_in(reading.text)
+    counted = [(r.name, r.zone) for r in hits if not (r.zone is Zone.RED and r.guarded and general)]
+    if rules.score is not None and rules.score.is_red(reading):
+        counted.append((SCORE_RULE, Zone.RED))
     if not counted:
         return Zone.GREEN, ()
-    zone = max((r.zone for r in counted), key=lambda z: z.rank)
-    return zone, tuple(r.name for r in counted if r.zone is zone)
+    zone = max((z for _, z in counted), key=lambda z: z.rank)
+    return zone, tuple(name for name, z in counted if z is zone)
+
+
+def danger_score(message: str, rules: RuleSet) -> tuple[int, tuple[str, ...]]:
+    """The danger score of one message and the cues that made it (0, () without a score)."""
+    if rules.score is None:
+        return 0, ()
+    return rules.score.weigh(read(message, rules.words))
 
 
 def classify(message: str, history: Sequence[str], rules: RuleSet) -> ZoneCall:
@@ -195,7 +353,11 @@ def _short(message: str, rules: RuleSet) -> bool:
 # ---------------------------------------------------------------- parsing a rules mapping
 
 _RULE_KEYS = {"zone", "phrases", "with_any", "unless", "max_words", "guarded", "extend", "enabled"}
-_TOP_KEYS = {"words", "guards", "history", "rules"}
+_TOP_KEYS = {"words", "guards", "history", "rules", "score"}
+_SCORE_KEYS = {"threshold", "needs_any", "ignore_words", "extra_harm_weight", "cues", "enabled"}
+_CUE_KEYS = {
+    "weight", "noun_weight", "roots", "phrases", "unless", "unless_cues", "extend", "enabled",
+}  # fmt: skip
 
 
 def parse_rules(
@@ -215,13 +377,15 @@ def parse_rules(
 
     guards = _table(data.get("guards", {}), "guards", problems, source)
     replace_guards = bool(guards.get("replace", False))
-    for key in guards.keys() - {"general", "personal", "replace"}:
-        problems.append(f"{source}: guards.{key} is not a guard list (general, personal)")
+    for key in guards.keys() - {"general", "personal", "frame", "replace"}:
+        problems.append(f"{source}: guards.{key} is not a guard list (general, personal, frame)")
     general = _phrase_list(guards.get("general", []), "guards.general", problems, source)
     personal = _phrase_list(guards.get("personal", []), "guards.personal", problems, source)
+    frame = _phrase_list(guards.get("frame", []), "guards.frame", problems, source)
     if base and not replace_guards:
         general = [*base.general.texts, *general]
         personal = [*base.personal.texts, *personal]
+        frame = [*base.frame.texts, *frame]
 
     history = _table(data.get("history", {}), "history", problems, source)
     history_turns = _count(history, "turns", base.history_turns if base else 3, problems, source)
@@ -240,6 +404,8 @@ def parse_rules(
         else:
             rules[name] = rule
 
+    score = _parse_score(data.get("score"), base.score if base else None, problems, source)
+
     if problems:
         raise TriageRulesError("; ".join(problems))
     try:
@@ -250,6 +416,8 @@ def parse_rules(
             words=words,
             history_turns=history_turns,
             follow_up_max_words=follow_up,
+            score=score,
+            frame=Phrases.of(frame),
         )
     except TriageRulesError as exc:
         raise TriageRulesError(f"{source}: guards: {exc}") from exc
@@ -308,6 +476,134 @@ def _parse_rule(
         max_words=max_words,
         guarded=guarded,
     )
+
+
+def _parse_score(
+    value: Any, previous: Score | None, problems: list[str], source: str
+) -> Score | None:
+    """`[score]` over the base's: `threshold` and `needs_any` replace, `[score.cues.NAME]`
+    replaces a cue of that name (`extend = true` adds roots and phrases to it, `enabled =
+    false` removes it); `enabled = false` on `[score]` itself turns the score off."""
+    if value is None:
+        return previous
+    table = _table(value, "score", problems, source)
+    for key in table.keys() - _SCORE_KEYS:
+        problems.append(f"{source}: score.{key} is unknown (expected {sorted(_SCORE_KEYS)})")
+    if table.get("enabled", True) is False:
+        return None
+    threshold = table.get("threshold", previous.threshold if previous else None)
+    if isinstance(threshold, bool) or not isinstance(threshold, int):
+        problems.append(f"{source}: score.threshold must be a whole number")
+        threshold = 0
+    cues = {c.name: c for c in previous.cues} if previous else {}
+    for name, spec in _table(table.get("cues", {}), "score.cues", problems, source).items():
+        cue = _parse_cue(name, spec, cues.get(name), problems, source)
+        if cue is None:
+            cues.pop(name, None)
+        else:
+            cues[name] = cue
+    needs = table.get("needs_any", sorted(previous.needs_any) if previous else [])
+    if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs) or not needs:
+        problems.append(f"{source}: score.needs_any must be a list of cue names")
+        needs = []
+    for name in [*needs, *(u for c in cues.values() for u in c.unless_cues)]:
+        if name not in cues:
+            problems.append(f"{source}: score: {name!r} names no cue (score.cues.{name})")
+    ignore = table.get("ignore_words", sorted(previous.ignore_words) if previous else [])
+    if not isinstance(ignore, list) or not all(isinstance(w, str) for w in ignore):
+        problems.append(f"{source}: score.ignore_words must be a list of words")
+        ignore = []
+    extra = table.get("extra_harm_weight", previous.extra_harm_weight if previous else None)
+    if extra is not None and (isinstance(extra, bool) or not isinstance(extra, int)):
+        problems.append(f"{source}: score.extra_harm_weight must be a whole number")
+        extra = None
+    return Score(
+        cues=tuple(cues.values()),
+        threshold=threshold,
+        needs_any=frozenset(needs),
+        ignore_words=frozenset(fold(w.strip()) for w in ignore),
+        extra_harm_weight=extra,
+    )
+
+
+def _parse_cue(
+    name: str, spec: Any, previous: Cue | None, problems: list[str], source: str
+) -> Cue | None:
+    where = f"score.cues.{name}"
+    if not isinstance(spec, Mapping):
+        problems.append(f"{source}: {where} must be a table")
+        return previous
+    for key in spec.keys() - _CUE_KEYS:
+        problems.append(f"{source}: {where}.{key} is unknown (expected {sorted(_CUE_KEYS)})")
+    if spec.get("enabled", True) is False:
+        return None
+    extend = bool(spec.get("extend", False)) and previous is not None
+    weight = spec.get("weight", previous.weight if extend and previous else None)
+    if isinstance(weight, bool) or not isinstance(weight, int):
+        problems.append(f"{source}: {where}.weight must be a whole number (negative: against red)")
+        weight = 0
+    noun_weight = spec.get("noun_weight", previous.noun_weight if extend and previous else None)
+    if noun_weight is not None and (
+        isinstance(noun_weight, bool) or not isinstance(noun_weight, int)
+    ):
+        problems.append(f"{source}: {where}.noun_weight must be a whole number")
+        noun_weight = None
+    roots = _phrase_list(spec.get("roots", []), f"{where}.roots", problems, source)
+    for root in roots:
+        if not _WORD.fullmatch(fold(root.strip())):
+            problems.append(f"{source}: {where}.roots: {root!r} is not one word")
+    listed = spec.get("phrases", [])
+    rooted: list[str] = []
+    plain: Any = listed
+    if isinstance(listed, list):
+        rooted = [p for p in listed if isinstance(p, str) and _ROOT_MARK in p]
+        plain = [p for p in listed if p not in rooted]
+    phrases = _phrase_list(plain, f"{where}.phrases", problems, source)
+    root_phrases = _root_phrases(rooted, f"{where}.phrases", problems, source)
+    unless_phrases = _phrase_list(spec.get("unless", []), f"{where}.unless", problems, source)
+    unless = spec.get("unless_cues", list(previous.unless_cues) if extend and previous else [])
+    if not isinstance(unless, list) or not all(isinstance(u, str) for u in unless):
+        problems.append(f"{source}: {where}.unless_cues must be a list of cue names")
+        unless = []
+    all_roots = {fold(r.strip()) for r in roots}
+    if extend and previous is not None:
+        all_roots |= previous.roots
+        phrases = [*previous.phrases.texts, *phrases]
+        unless_phrases = [*previous.unless.texts, *unless_phrases]
+        root_phrases = [*previous.root_phrases, *root_phrases]
+    if not all_roots and not phrases and not root_phrases:
+        problems.append(f"{source}: {where}: a cue needs roots or phrases")
+    try:
+        compiled, compiled_unless = Phrases.of(phrases), Phrases.of(unless_phrases)
+    except TriageRulesError:
+        return previous  # reported by _phrase_list
+    return Cue(
+        name=name,
+        weight=weight,
+        roots=frozenset(all_roots),
+        phrases=compiled,
+        unless_cues=tuple(unless),
+        unless=compiled_unless,
+        root_phrases=tuple(root_phrases),
+        noun_weight=noun_weight,
+    )
+
+
+def _root_phrases(
+    texts: list[str], where: str, problems: list[str], source: str
+) -> list[tuple[str, ...]]:
+    """Phrases with "~root" words: consecutive words, each "~root" or a plain word."""
+    out: list[tuple[str, ...]] = []
+    for text in texts:
+        parts = tuple(fold(p) for p in text.lower().split())
+        bad = [p for p in parts if not _WORD.fullmatch(p.removeprefix(_ROOT_MARK))]
+        if bad:
+            problems.append(
+                f"{source}: {where}: {text!r}: with ~root, each part is a word or ~word"
+            )
+            continue
+        out.append(parts)
+    return out
 
 
 def _parse_words(value: Any, problems: list[str], source: str) -> dict[str, str]:
