@@ -26,4 +26,11 @@ def is_small_talk(message: str) -> bool:
     """True when every word that carries meaning is a greeting, thanks or acknowledgement
     (or there is none): "Halo, apa kabar?", "ok siap", "makasih banyak kak", "P"."""
     words = content_words(message) or _LETTERS.findall(message.lower())
-    return all(word in SMALL_TALK for word in words)
+    if all(word in SMALL_TALK for word in words):
+        return True
+    # The normaliser may have rewritten a greeting as a verb ("matur" → "mematur"): judge
+    # each word as typed too, keeping the words that carry no meaning out of it.
+    return all(
+        word in SMALL_TALK or all(w in SMALL_TALK for w in content_words(word))
+        for word in _LETTERS.findall(message.lower())
+    )
