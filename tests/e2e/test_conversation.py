@@ -147,7 +147,7 @@ def test_the_ai_failing_entirely_brings_an_apology_then_a_later_answer(
     httpx.post(
         f"{fake_ai.url}/_fake/fail", json={"http_status": 500, "times": 1}
     ).raise_for_status()
-    assert gateway.post_meta(_text(sender, f"tolong {tag(sender)}")).status_code == 200
+    assert gateway.post_meta(_text(sender, f"mohon jawab {tag(sender)}")).status_code == 200
     sent = wait_until(lambda: len(_sent_to(fake_meta, sender)) >= 2, timeout=40) and _sent_to(
         fake_meta, sender
     )

@@ -153,7 +153,7 @@ def test_a_burst_that_keeps_failing_is_dead_lettered_and_replayed_once(
         workdir, fake_meta, fake_ai, INBOUND_ATTEMPTS="2", DEBOUNCE_SECONDS="3"
     ) as (gateway, url):
         poisoned, healthy = "6281272000001", "6281272000002"
-        _ask(gateway, poisoned, f"racun {tag(poisoned)}")
+        _ask(gateway, poisoned, f"pesan rusak {tag(poisoned)}")
         # Poison: the stored message can no longer be opened (as if its key were lost), so
         # every run of the burst fails. Done inside the debounce, before any run starts.
         with psycopg.connect(url, autocommit=True) as conn:
