@@ -43,6 +43,10 @@ import contextlib, sys
 from types import SimpleNamespace
 import uvicorn
 from fastapi import FastAPI, HTTPException, Security
+from datetime import UTC, datetime
+from wagate.pipeline.operator import Actor
+from wagate.pipeline.operator.recorder import Recorder
+from wagate.pipeline.operator.trail import Trail
 from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.database import Database
 from wagate.web.audit_api import audit_router
@@ -51,12 +55,15 @@ from wagate.web.scope import BEARER
 url, tenant, port, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 database = Database(url, pool_size=2)
 log = PostgresAuditLog(database, tenant)
+trail = Trail(log=log, recorder=Recorder(audit=log, clock=lambda: datetime.now(UTC)))
 
 async def scope(credentials=Security(BEARER)):
     # The gateway's scope, cut down to one tenant's chain and one token.
     if credentials is None or credentials.credentials != token:
         raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    return SimpleNamespace(services=SimpleNamespace(operator=SimpleNamespace(trail=log)))
+    return SimpleNamespace(
+        services=SimpleNamespace(operator=SimpleNamespace(trail=trail)), actor=Actor(via="api")
+    )
 
 @contextlib.asynccontextmanager
 async def lifespan(app):
