@@ -548,3 +548,66 @@ def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
     assert total < RULES.score.threshold  # type: ignore[union-attr]
     full = load_rule_set(_write(tmp_path, "[score]\nextra_harm_weight = 3\n"))
     assert danger_score(text, full)[0] == total + 2
+
+
+# ------------------------------------------- third pass: classes read from holdout_b's misses
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a farewell with no word of death: won't bother anyone again, won't wake up
+        "makasih banyak ya kak, sy ga bakal gangguin kalian lagi",
+        "tidurlah, sy udh ga pengen bangun lagi besok",
+        # affairs put in order: belongings given away, passwords written down
+        "motor sm hp udh sy kasih ke temen2, password email sy taruh di laci buat adik",
+        # regional: Sundanese "to kill", a Sundanese machete, Minang "taken by people unknown"
+        "salaki kuring rek maehan kuring",
+        "salaki kuring mawa bedog ka imah",
+        "apak ambo dibao urang indak dikenal, kini indak tau di ma",
+        # someone taken off in a car and now unreachable
+        "temen sy dibawa cowok2 ke mobil, skrg ga bisa ditelpon",
+        # a child put to work by force, picked up tomorrow
+        "om sy mau ambil paksa ponakan sy buat dipekerjakan di kapal",
+    ],
+)
+def test_danger_in_classes_the_lexicons_lacked_is_red(text: str) -> None:
+    assert zone(text) is Zone.RED
+
+
+def test_a_past_frame_yields_to_danger_still_to_come() -> None:
+    over, cues = danger_score("bulan lalu mantan sy mukul sy", RULES)
+    coming, coming_cues = danger_score("bulan lalu mantan sy mukul sy, besok dia mau datang", RULES)
+    assert "past" in cues and "past" not in coming_cues and "soon" in coming_cues
+    assert over < RULES.score.threshold <= coming  # type: ignore[union-attr]
+
+
+def test_a_farewell_is_not_taken_back_by_thanks_for_the_past() -> None:
+    # "pernah" is a past frame; here it thanks for old help, the goodbye is today's
+    total, cues = danger_score("makasih udah pernah bantu, sy ga akan ganggu lagi", RULES)
+    assert "farewell" in cues and "past" not in cues
+    assert total >= RULES.score.threshold  # type: ignore[union-attr]
+
+
+def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
+    study = "sy nyusun makalah soal korban pelecehan di kampus"
+    victim = "sy jadi korban pelecehan dosen pembimbing skripsi, dia nyuruh sy dateng malam ini"
+    assert zone(study) is not Zone.RED
+    assert "frame" not in danger_score(victim, RULES)[1]
+    assert zone(victim) is Zone.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "maaf ganggu lagi kak, mau tanya jam buka kantor",  # an apology, not a goodbye
+        "dulu sy pernah dipukul mantan, skrg udah cerai dan aman, bisa lapor?",  # over, safe
+        "bojoku mbiyen main tangan, saiki wis pisah omah, aku pengin pegatan",  # Javanese: over
+        "tanah warisan dijual kakak tanpa izin adik2, bisa dibatalkan?",  # land, not a child
+        "sy kecelakaan kerja, tangan patah, pabrik ga mau bayar pengobatan",  # treatment
+        "minta nomor hotline pengaduan kekerasan buat papan pengumuman",  # a notice board
+        "kalau orang diculik, pasal berapa? buat podcast kami",  # a podcast frame
+    ],
+)
+def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
+    assert zone(text) is not Zone.RED
