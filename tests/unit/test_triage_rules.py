@@ -569,6 +569,13 @@ def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
         "temen sy dibawa cowok2 ke mobil, skrg ga bisa ditelpon",
         # a child put to work by force, picked up tomorrow
         "om sy mau ambil paksa ponakan sy buat dipekerjakan di kapal",
+        # a deadline tonight: a debt collector coming with others, a video out unless paid
+        "debt collector bilang nanti malam dia dateng ke rumah bawa temen2nya",
+        "kalau ga transfer 5 juta malam ini video sy disebar",
+        # goodbyes and things handed on, in a few more forms
+        "saya sudah tulis surat untuk anak2, semua sudah saya siapkan",
+        "mulai besok aku ga bakal ada lagi buat kalian",
+        "I gave my cat away and wrote my passwords down for my brother, thank you for everything",
     ],
 )
 def test_danger_in_classes_the_lexicons_lacked_is_red(text: str) -> None:
@@ -607,6 +614,10 @@ def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
         "sy kecelakaan kerja, tangan patah, pabrik ga mau bayar pengobatan",  # treatment
         "minta nomor hotline pengaduan kekerasan buat papan pengumuman",  # a notice board
         "kalau orang diculik, pasal berapa? buat podcast kami",  # a podcast frame
+        "sy tidak digaji 3 bulan sama bos, bisa lapor ke mana?",  # unpaid, not held
+        "sy lupa password email, bisa kirim dokumen lewat WA?",  # a password forgotten
+        "barang itu tidak bakal ada lagi di toko",  # "no more" of a thing, not of the writer
+        "sy mau bikin surat untuk anak sy ke sekolah",  # a letter, not a last one
     ],
 )
 def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
