@@ -578,6 +578,12 @@ def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
         "saya sudah tulis surat untuk anak2, semua sudah saya siapkan",
         "mulai besok aku ga bakal ada lagi buat kalian",
         "I gave my cat away and wrote my passwords down for my brother, thank you for everything",
+        # an elderly relative pinched and ear-pulled, an arm gone blue
+        "nenek sy sering dijewer pengasuhnya, tadi sy liat tangannya biru",
+        # the means made ready, said in passing inside a debt question
+        "obat2 udh sy siapin di laci, cuma mau mastiin utang sy ga diwarisin ke anak",
+        # a threat the writer will never see the children again
+        "suami bilang kalau sy berani cerai, anak2 ga bakal sy liat lagi selamanya",
     ],
 )
 def test_danger_in_classes_the_lexicons_lacked_is_red(text: str) -> None:
@@ -620,6 +626,9 @@ def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
         "sy lupa password email, bisa kirim dokumen lewat WA?",  # a password forgotten
         "barang itu tidak bakal ada lagi di toko",  # "no more" of a thing, not of the writer
         "sy mau bikin surat untuk anak sy ke sekolah",  # a letter, not a last one
+        "sy udah siapin obat buat ibu yg sakit",  # medicine for someone ill
+        "mobilnya biru, platnya B, itu mobil yg nabrak pager sy",  # a blue car, not a bruise
+        "dokumen udah sy kasih ke temen, nanti dia anter",  # handing on papers
     ],
 )
 def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
