@@ -584,6 +584,12 @@ def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
         "obat2 udh sy siapin di laci, cuma mau mastiin utang sy ga diwarisin ke anak",
         # a threat the writer will never see the children again
         "suami bilang kalau sy berani cerai, anak2 ga bakal sy liat lagi selamanya",
+        # goodbyes: don't look for me (Javanese), if I don't answer tomorrow, savings handed on
+        "Aku wis nulis layang kanggo ibuk, sesuk wis ora usah nggoleki aku",
+        "kalo besok sy ga bales, tolong kabarin ibu sy ya",
+        "semua tabungan udah sy transfer ke rekening adik, hp mau sy reset",
+        # someone who knows where the writer is, passing again and again
+        "dia tau sy di sini, tadi lewat dua kali depan rumah",
     ],
 )
 def test_danger_in_classes_the_lexicons_lacked_is_red(text: str) -> None:
@@ -629,6 +635,10 @@ def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
         "sy udah siapin obat buat ibu yg sakit",  # medicine for someone ill
         "mobilnya biru, platnya B, itu mobil yg nabrak pager sy",  # a blue car, not a bruise
         "dokumen udah sy kasih ke temen, nanti dia anter",  # handing on papers
+        "kalau sy ga bales somasi, apa akibatnya?",  # an unanswered letter, not a goodbye
+        "kalau besok saya tidak bisa datang, sidang ditunda ga?",  # a hearing missed
+        "tetangga sy sering lewat depan rumah bawa anjing, ganggu",  # a neighbour passing
+        "tau saya di mana kantor LBH? sy mau datang",  # asking the way
     ],
 )
 def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
