@@ -590,6 +590,12 @@ def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
         "semua tabungan udah sy transfer ke rekening adik, hp mau sy reset",
         # someone who knows where the writer is, passing again and again
         "dia tau sy di sini, tadi lewat dua kali depan rumah",
+        # searched for, watched, threatened on release, a child taken for a debt, held abroad
+        "orang suruhan rentenir nanyain alamat sy ke warung sebelah tadi sore",
+        "ada 2 motor berhenti depan rumah, ngeliatin terus, sy sendirian",
+        "bapaknya anak2 keluar penjara minggu ini, dia pernah bilang mau balas",
+        "lintah darat itu bilang kalau besok ga lunas, anak sy dibawa",
+        "bos sy bilang jangan pulang ke Indonesia sebelum utang lunas, paspor dia pegang",
     ],
 )
 def test_danger_in_classes_the_lexicons_lacked_is_red(text: str) -> None:
@@ -639,6 +645,9 @@ def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
         "kalau besok saya tidak bisa datang, sidang ditunda ga?",  # a hearing missed
         "tetangga sy sering lewat depan rumah bawa anjing, ganggu",  # a neighbour passing
         "tau saya di mana kantor LBH? sy mau datang",  # asking the way
+        "sy mau balas surat somasi dari developer, gimana?",  # answering a letter
+        "kurir nanyain alamat sy ke tetangga buat kirim paket",  # a delivery
+        "adik sy keluar penjara minggu depan, bisa kerja lagi ga?",  # a release, no threat
     ],
 )
 def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
