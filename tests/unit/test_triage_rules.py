@@ -622,6 +622,10 @@ def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
     assert zone(study) is not Zone.RED
     assert "frame" not in danger_score(victim, RULES)[1]
     assert zone(victim) is Zone.RED
+    # a wish to die said in the first person outweighs a study or poster frame around it
+    assert zone("aku pengen mati aja, skripsi ga kelar2") is Zone.RED
+    assert zone("sy mau bunuh diri, poster sy udah sy sobek semua") is Zone.RED
+    assert zone("sy mau bikin poster soal tanda2 orang yg pamit sebelum bunuh diri") is not Zone.RED
 
 
 @pytest.mark.parametrize(
@@ -648,6 +652,8 @@ def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
         "sy mau balas surat somasi dari developer, gimana?",  # answering a letter
         "kurir nanyain alamat sy ke tetangga buat kirim paket",  # a delivery
         "adik sy keluar penjara minggu depan, bisa kerja lagi ga?",  # a release, no threat
+        "anak sy dapat PR tentang perdagangan orang, contoh kasusnya apa?",  # homework
+        "tetangga bakar sampah tiap malam, asapnya masuk rumah sy, bisa dilaporin?",  # smoke
     ],
 )
 def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
