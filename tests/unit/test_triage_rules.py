@@ -596,6 +596,11 @@ def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
         "bapaknya anak2 keluar penjara minggu ini, dia pernah bilang mau balas",
         "lintah darat itu bilang kalau besok ga lunas, anak sy dibawa",
         "bos sy bilang jangan pulang ke Indonesia sebelum utang lunas, paspor dia pegang",
+        # more voices: English abroad, a domestic worker kept in, Malay and Javanese goodbyes
+        "my sister in Saudi says her employer burns her with an iron, she can't call often",
+        "Bu, sy ART, majikan ga ngizinin sy keluar rumah udah 8 bulan, gaji ga dikasih",
+        "awak dah tak larat, esok awak nak pergi jauh, jangan cari awak",
+        "Mbak, kancaku sekelas ngirim status 'sesuk aku wis ra ono', wis ra iso ditelpon",
     ],
 )
 def test_danger_in_classes_the_lexicons_lacked_is_red(text: str) -> None:
@@ -654,6 +659,8 @@ def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
         "adik sy keluar penjara minggu depan, bisa kerja lagi ga?",  # a release, no threat
         "anak sy dapat PR tentang perdagangan orang, contoh kasusnya apa?",  # homework
         "tetangga bakar sampah tiap malam, asapnya masuk rumah sy, bisa dilaporin?",  # smoke
+        "my phone is broken so I can't call, can I email?",  # a broken phone
+        "pemilik kos ga ngizinin sy keluar malam di atas jam 10, sah ga?",  # a curfew
     ],
 )
 def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
