@@ -184,7 +184,9 @@ def test_a_firm_rule_replaces_the_default_of_the_same_name(tmp_path: Path) -> No
 
 def test_extend_adds_phrases_to_a_default_rule(tmp_path: Path) -> None:
     rules = load_rule_set(_write(tmp_path, '[rules.weapon]\nextend = true\nphrases = ["keris"]\n'))
-    assert classify("dia bawa keris", (), rules).zone is Zone.RED
+    # (the danger score weighs "keris" too: the rule's own name shows the extension counted)
+    assert "weapon" not in classify("dia bawa keris", (), RULES).rules
+    assert "weapon" in classify("dia bawa keris", (), rules).rules
     assert classify("dia bawa golok", (), rules).zone is Zone.RED
 
 
@@ -548,3 +550,118 @@ def test_kinds_of_harm_after_the_heaviest_add_little(tmp_path: Path) -> None:
     assert total < RULES.score.threshold  # type: ignore[union-attr]
     full = load_rule_set(_write(tmp_path, "[score]\nextra_harm_weight = 3\n"))
     assert danger_score(text, full)[0] == total + 2
+
+
+# ------------------------------------------- third pass: classes read from holdout_b's misses
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a farewell with no word of death: won't bother anyone again, won't wake up
+        "makasih banyak ya kak, sy ga bakal gangguin kalian lagi",
+        "tidurlah, sy udh ga pengen bangun lagi besok",
+        # affairs put in order: belongings given away, passwords written down
+        "motor sm hp udh sy kasih ke temen2, password email sy taruh di laci buat adik",
+        # regional: Sundanese "to kill", a Sundanese machete, Minang "taken by people unknown"
+        "salaki kuring rek maehan kuring",
+        "salaki kuring mawa bedog ka imah",
+        "apak ambo dibao urang indak dikenal, kini indak tau di ma",
+        # someone taken off in a car and now unreachable
+        "temen sy dibawa cowok2 ke mobil, skrg ga bisa ditelpon",
+        # a child put to work by force, picked up tomorrow
+        "om sy mau ambil paksa ponakan sy buat dipekerjakan di kapal",
+        # a deadline tonight: a debt collector coming with others, a video out unless paid
+        "debt collector bilang nanti malam dia dateng ke rumah bawa temen2nya",
+        "kalau ga transfer 5 juta malam ini video sy disebar",
+        # goodbyes and things handed on, in a few more forms
+        "saya sudah tulis surat untuk anak2, semua sudah saya siapkan",
+        "mulai besok aku ga bakal ada lagi buat kalian",
+        "I gave my cat away and wrote my passwords down for my brother, thank you for everything",
+        # an elderly relative pinched and ear-pulled, an arm gone blue
+        "nenek sy sering dijewer pengasuhnya, tadi sy liat tangannya biru",
+        # the means made ready, said in passing inside a debt question
+        "obat2 udh sy siapin di laci, cuma mau mastiin utang sy ga diwarisin ke anak",
+        # a threat the writer will never see the children again
+        "suami bilang kalau sy berani cerai, anak2 ga bakal sy liat lagi selamanya",
+        # goodbyes: don't look for me (Javanese), if I don't answer tomorrow, savings handed on
+        "Aku wis nulis layang kanggo ibuk, sesuk wis ora usah nggoleki aku",
+        "kalo besok sy ga bales, tolong kabarin ibu sy ya",
+        "semua tabungan udah sy transfer ke rekening adik, hp mau sy reset",
+        # someone who knows where the writer is, passing again and again
+        "dia tau sy di sini, tadi lewat dua kali depan rumah",
+        # searched for, watched, threatened on release, a child taken for a debt, held abroad
+        "orang suruhan rentenir nanyain alamat sy ke warung sebelah tadi sore",
+        "ada 2 motor berhenti depan rumah, ngeliatin terus, sy sendirian",
+        "bapaknya anak2 keluar penjara minggu ini, dia pernah bilang mau balas",
+        "lintah darat itu bilang kalau besok ga lunas, anak sy dibawa",
+        "bos sy bilang jangan pulang ke Indonesia sebelum utang lunas, paspor dia pegang",
+        # more voices: English abroad, a domestic worker kept in, Malay and Javanese goodbyes
+        "my sister in Saudi says her employer burns her with an iron, she can't call often",
+        "Bu, sy ART, majikan ga ngizinin sy keluar rumah udah 8 bulan, gaji ga dikasih",
+        "awak dah tak larat, esok awak nak pergi jauh, jangan cari awak",
+        "Mbak, kancaku sekelas ngirim status 'sesuk aku wis ra ono', wis ra iso ditelpon",
+    ],
+)
+def test_danger_in_classes_the_lexicons_lacked_is_red(text: str) -> None:
+    assert zone(text) is Zone.RED
+
+
+def test_a_past_frame_yields_to_danger_still_to_come() -> None:
+    over, cues = danger_score("bulan lalu mantan sy mukul sy", RULES)
+    coming, coming_cues = danger_score("bulan lalu mantan sy mukul sy, besok dia mau datang", RULES)
+    assert "past" in cues and "past" not in coming_cues and "soon" in coming_cues
+    assert over < RULES.score.threshold <= coming  # type: ignore[union-attr]
+
+
+def test_a_farewell_is_not_taken_back_by_thanks_for_the_past() -> None:
+    # "pernah" is a past frame; here it thanks for old help, the goodbye is today's
+    total, cues = danger_score("makasih udah pernah bantu, sy ga akan ganggu lagi", RULES)
+    assert "farewell" in cues and "past" not in cues
+    assert total >= RULES.score.threshold  # type: ignore[union-attr]
+
+
+def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
+    study = "sy nyusun makalah soal korban pelecehan di kampus"
+    victim = "sy jadi korban pelecehan dosen pembimbing skripsi, dia nyuruh sy dateng malam ini"
+    assert zone(study) is not Zone.RED
+    assert "frame" not in danger_score(victim, RULES)[1]
+    assert zone(victim) is Zone.RED
+    # a wish to die said in the first person outweighs a study or poster frame around it
+    assert zone("aku pengen mati aja, skripsi ga kelar2") is Zone.RED
+    assert zone("sy mau bunuh diri, poster sy udah sy sobek semua") is Zone.RED
+    assert zone("sy mau bikin poster soal tanda2 orang yg pamit sebelum bunuh diri") is not Zone.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "maaf ganggu lagi kak, mau tanya jam buka kantor",  # an apology, not a goodbye
+        "dulu sy pernah dipukul mantan, skrg udah cerai dan aman, bisa lapor?",  # over, safe
+        "bojoku mbiyen main tangan, saiki wis pisah omah, aku pengin pegatan",  # Javanese: over
+        "tanah warisan dijual kakak tanpa izin adik2, bisa dibatalkan?",  # land, not a child
+        "sy kecelakaan kerja, tangan patah, pabrik ga mau bayar pengobatan",  # treatment
+        "minta nomor hotline pengaduan kekerasan buat papan pengumuman",  # a notice board
+        "kalau orang diculik, pasal berapa? buat podcast kami",  # a podcast frame
+        "sy tidak digaji 3 bulan sama bos, bisa lapor ke mana?",  # unpaid, not held
+        "sy lupa password email, bisa kirim dokumen lewat WA?",  # a password forgotten
+        "barang itu tidak bakal ada lagi di toko",  # "no more" of a thing, not of the writer
+        "sy mau bikin surat untuk anak sy ke sekolah",  # a letter, not a last one
+        "sy udah siapin obat buat ibu yg sakit",  # medicine for someone ill
+        "mobilnya biru, platnya B, itu mobil yg nabrak pager sy",  # a blue car, not a bruise
+        "dokumen udah sy kasih ke temen, nanti dia anter",  # handing on papers
+        "kalau sy ga bales somasi, apa akibatnya?",  # an unanswered letter, not a goodbye
+        "kalau besok saya tidak bisa datang, sidang ditunda ga?",  # a hearing missed
+        "tetangga sy sering lewat depan rumah bawa anjing, ganggu",  # a neighbour passing
+        "tau saya di mana kantor LBH? sy mau datang",  # asking the way
+        "sy mau balas surat somasi dari developer, gimana?",  # answering a letter
+        "kurir nanyain alamat sy ke tetangga buat kirim paket",  # a delivery
+        "adik sy keluar penjara minggu depan, bisa kerja lagi ga?",  # a release, no threat
+        "anak sy dapat PR tentang perdagangan orang, contoh kasusnya apa?",  # homework
+        "tetangga bakar sampah tiap malam, asapnya masuk rumah sy, bisa dilaporin?",  # smoke
+        "my phone is broken so I can't call, can I email?",  # a broken phone
+        "pemilik kos ga ngizinin sy keluar malam di atas jam 10, sah ga?",  # a curfew
+    ],
+)
+def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
+    assert zone(text) is not Zone.RED
