@@ -114,7 +114,8 @@ async def test_a_failing_or_slow_or_unclear_model_leaves_the_rules(endpoint: End
     (await endpoint.control.post("/_fake/fail", json=stalling)).raise_for_status()
     slow = await triage(question)
     assert (slow.zone, slow.source) == (Zone.YELLOW, "rules")
-    (await endpoint.control.post("/_fake/reply", json={"text": "hmm"})).raise_for_status()
+    unclear = {"model": "classify", "text": "hmm"}
+    (await endpoint.control.post("/_fake/reply", json=unclear)).raise_for_status()
     assert (await triage(question)).source == "rules"
     # and with nothing planned, the model is heard again
     assert (await triage(question)).zone is Zone.RED

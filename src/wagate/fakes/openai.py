@@ -34,7 +34,8 @@ Control endpoints live under `/_fake/`:
          answer, to make clients time out.
   POST   /_fake/reply {"text": "…", "model": "m", "times": 1}
          answer the next `times` requests (for `model`, else any) with this text instead of
-         the echo; `"text": null` answers with a null content.
+         the echo; `"text": null` answers with a null content. A triage classification takes
+         only a reply planned for "classify".
 """
 
 from __future__ import annotations
@@ -188,7 +189,13 @@ class FakeOpenAI:
             entry["failed"] = 400
             return _error(400, "Streaming is not supported by the fake.")
         messages = [m for m in messages if isinstance(m, dict)]
-        planned = self._take_reply(model)
+        # A planned reply is for the answer; a classification takes only one planned for it
+        # ({"model": "classify"}).
+        planned = (
+            self._take_reply("classify", exact=True)
+            if is_classification
+            else self._take_reply(model)
+        )
         if planned is not None:
             answer = planned.text
         else:
@@ -263,9 +270,9 @@ class FakeOpenAI:
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         return self.api_key is None or token == self.api_key
 
-    def _take_reply(self, model: str) -> PlannedReply | None:
+    def _take_reply(self, model: str, *, exact: bool = False) -> PlannedReply | None:
         for planned in self.replies:
-            if planned.model in (model, "any"):
+            if planned.model == model or (planned.model == "any" and not exact):
                 planned.times -= 1
                 if planned.times <= 0:
                     self.replies.remove(planned)
