@@ -17,6 +17,7 @@ from wagate.domain.messages import Provider, WebhookBatch
 from wagate.domain.provider_port import InboundRequest, WebhookRoute
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.tenants import Tenant, TokenGrant
+from wagate.pipeline.console_sessions import ConsoleSessions
 from wagate.pipeline.converse import Converse
 from wagate.pipeline.inbound_routing import Receiving
 from wagate.pipeline.intake import Intake
@@ -92,6 +93,31 @@ class TokenResolver(Protocol):
         """Whom an issued API token speaks for; None for an unknown or revoked one."""
 
 
+class SandboxPeer(Protocol):
+    """The sandbox's stand-in for a WhatsApp user (sandbox mode only): what the console's chat
+    page writes through and reads back from. It signs and posts to the gateway's real webhook,
+    and reads what the gateway sent from the sandbox's fake Graph API."""
+
+    async def say(self, number: str, text: str, *, name: str) -> int:
+        """Post one message as `number`; the webhook's HTTP status."""
+
+    async def answers(self, number: str, *, after: int) -> list[dict[str, Any]]:
+        """What the gateway sent to `number` after sequence number `after`: dicts with
+        `seq`, `text`, `kind` and `at`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsoleServices:
+    """The operator console (`/console`): its sessions and knobs."""
+
+    sessions: ConsoleSessions
+    secure_cookie: bool = False  # always Secure (else: Secure when the request was HTTPS)
+    language: str = "id"  # the default language; a user may switch
+    sandbox: SandboxPeer | None = None  # sandbox mode: the chat page's stand-in WhatsApp user
+    # The settings as the console shows them (read-only), secrets already hidden.
+    settings_view: Mapping[str, Any] | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebServices:
     """Everything `wagate.web.app.create_app` serves: webhooks, operator API, metrics."""
@@ -109,6 +135,7 @@ class WebServices:
     api_docs: bool = False  # Swagger UI at /api/docs (its assets come from a CDN)
     kb_max_upload_bytes: int = 20 * 1024 * 1024  # POST /api/kb's body limit (KB_MAX_UPLOAD_BYTES)
     bench_endpoint: bool = False
+    console: ConsoleServices | None = None  # None: no console (CONSOLE_ENABLED=false)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -139,6 +139,16 @@ class Settings(BaseSettings):
     takeover_idle_minutes: float = Field(default=60.0, gt=0)
     urgent_notify_emails: Annotated[tuple[str, ...], NoDecode] = ()
     public_url: str | None = None
+
+    # The operator console at /console (OB4): a signed-in browser is signed out after this
+    # long unused, and this long after signing in whatever happens. Its cookie is marked
+    # Secure when the request came over HTTPS (directly, or through a proxy in
+    # FORWARDED_ALLOW_IPS), or always with CONSOLE_SECURE_COOKIE=true.
+    console_enabled: bool = True
+    console_idle_minutes: float = Field(default=30.0, gt=0)
+    console_session_hours: float = Field(default=12.0, gt=0)
+    console_secure_cookie: bool = False
+    console_language: Literal["id", "en"] = "id"
 
     # Identity, sessions and policies before the AI
     identity_policy: IdentityPolicy = IdentityPolicy.OPEN

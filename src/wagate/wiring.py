@@ -24,6 +24,7 @@ from wagate.assistants.zone_classifier import classifier_assistant
 from wagate.domain.assistant_port import Assistant
 from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.consent import Keywords
+from wagate.domain.console import SessionPolicy
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
@@ -35,6 +36,7 @@ from wagate.domain.review import DEFAULT_ACK_TEXT, DEFAULT_REJECT_TEXT, DEFAULT_
 from wagate.domain.tenants import Tenant, TenantChannel, TenantStatus
 from wagate.domain.window import TemplateSet
 from wagate.edge_services import (
+    ConsoleServices,
     TenantServices,
     WebhookEndpoints,
     WebServices,
@@ -42,6 +44,7 @@ from wagate.edge_services import (
     WorkerTuning,
 )
 from wagate.notify.smtp import SmtpMailer
+from wagate.pipeline.console_sessions import ConsoleSessions
 from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.conversation.knowledge import DEFAULT_DECLINE_TEXT, KnowledgePolicy
 from wagate.pipeline.conversation.review import LawyerReview, SendEverything
@@ -73,6 +76,7 @@ from wagate.settings import (
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
+from wagate.storage.console_sessions import PostgresConsoleSessions
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.dead_letters import DeadLetters
@@ -248,6 +252,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         api_docs=s.wagate_api_docs,
         bench_endpoint=s.wagate_bench_endpoint,
         kb_max_upload_bytes=s.kb_max_upload_bytes,
+        console=build_console(s, database, clock) if s.console_enabled else None,
     )
     worker = WorkerServices(
         database=database,
@@ -986,3 +991,18 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         if embedded is not None:
             embedded.stop()
         raise
+
+
+def build_console(s: Settings, database: Database, clock: Clock) -> ConsoleServices:
+    """The console's sessions over the catalogue, with the settings' timeouts."""
+    policy = SessionPolicy(
+        idle=timedelta(minutes=s.console_idle_minutes),
+        lifetime=timedelta(hours=s.console_session_hours),
+    )
+    return ConsoleServices(
+        sessions=ConsoleSessions(
+            store=PostgresConsoleSessions(database), clock=clock, policy=policy
+        ),
+        secure_cookie=s.console_secure_cookie,
+        language=s.console_language,
+    )

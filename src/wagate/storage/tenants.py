@@ -206,7 +206,7 @@ class TenantCatalog:
 
     async def erase(self, tenant_id: str, *, at: datetime) -> None:
         """The catalogue's part of erasing a tenant: its channels and tokens go, its settings
-        are emptied, its status says erased. The id stays taken."""
+        are emptied, its console sessions end, its status says erased. The id stays taken."""
         async with self._database.pool.connection() as conn, conn.transaction():
             await conn.execute(
                 "DELETE FROM tenant_channels WHERE tenant = %(id)s", {"id": tenant_id}
@@ -214,6 +214,11 @@ class TenantCatalog:
             await conn.execute(
                 "UPDATE api_tokens SET revoked_at = %(at)s "
                 "WHERE tenant = %(id)s AND revoked_at IS NULL",
+                {"id": tenant_id, "at": at},
+            )
+            await conn.execute(
+                "UPDATE console_sessions SET ended_at = %(at)s "
+                "WHERE tenant = %(id)s AND ended_at IS NULL",
                 {"id": tenant_id, "at": at},
             )
             await conn.execute(

@@ -11,6 +11,8 @@ from wagate.edge_services import WebServices
 from wagate.web.admin_api import admin_router
 from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
+from wagate.web.console import CONSOLE_UPLOAD_PATH, mount_console
+from wagate.web.console.headers import ConsoleHeaders
 from wagate.web.conversations_api import conversations_router
 from wagate.web.errors import validation_error
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
@@ -61,6 +63,8 @@ def create_app(services: WebServices) -> ASGIApp:
         )
     )
     app.include_router(metrics_router(scope=scope, tenants=services.tenants))
+    if services.console is not None:
+        mount_console(app, services.console, services.tenants)
     if services.bench_endpoint:
 
         @app.post("/_bench/ok", include_in_schema=False)
@@ -69,9 +73,12 @@ def create_app(services: WebServices) -> ASGIApp:
 
     return RequestContext(
         BodyLimit(
-            app,
+            ConsoleHeaders(app),
             max_bytes=services.max_body_bytes,
             max_pending_bytes=services.max_pending_body_bytes,
-            path_limits={KB_UPLOAD_PATH: services.kb_max_upload_bytes},
+            path_limits={
+                KB_UPLOAD_PATH: services.kb_max_upload_bytes,
+                CONSOLE_UPLOAD_PATH: services.kb_max_upload_bytes,
+            },
         )
     )

@@ -96,6 +96,18 @@ class Users:
             return None
         return Actor(via=via, user=user.name, role=user.role)
 
+    async def actor_for_id(self, user_id: int, *, via: str) -> Actor | None:
+        """Like `actor_for`, for a console session (which keeps the user's id: a renamed or
+        re-created name does not inherit someone's session)."""
+        user = await self.store.get(user_id)
+        if user is None or user.disabled:
+            return None
+        return Actor(via=via, user=user.name, role=user.role)
+
+    async def signed_out(self, user_id: int, *, by: Actor, why: str = "sign_out") -> None:
+        """Record the end of a console session (`why`: "sign_out")."""
+        await self.recorder.record(by, "user.signed_out", f"user:{user_id}", why=why)
+
     # ------------------------------------------------------------------ changing
 
     async def add(self, name: str, *, role: Role | str, password: str, by: Actor) -> OperatorUser:

