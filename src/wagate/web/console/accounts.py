@@ -27,6 +27,14 @@ def _short_date(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else ""
 
 
+def _matches(account: dict[str, Any], query: str) -> bool:
+    wanted = query.casefold()
+    fields = ("username", "name", "email", "phone", "linkedPhone")
+    return any(wanted in str(account.get(f) or "").casefold() for f in fields) or (
+        query.isdigit() and str(account["id"]) == query
+    )
+
+
 async def _fields(request: Request, *names: str) -> dict[str, str]:
     form = await request.form()
     values = {}
@@ -41,7 +49,13 @@ def routes(console: Console) -> Any:
 
     @router.get("/console/accounts")
     async def show(request: Request, who: SignedIn = console.signed_in) -> Response:
-        accounts = [a.as_json() for a in await who.operator.accounts.list(by=who.actor)]
+        query = request.query_params.get("q", "").strip()[:MAX_FIELD]
+        everyone = [a.as_json() for a in await who.operator.accounts.list(by=who.actor)]
+        # Newest first; the filter is done here because usernames and numbers are stored
+        # sealed (the database cannot search them).
+        accounts = sorted(
+            (a for a in everyone if not query or _matches(a, query)), key=lambda a: -a["id"]
+        )
         pages = max(1, -(-len(accounts) // PAGE_ROWS))
         number = min(page_number(request), pages)
         shown = accounts[(number - 1) * PAGE_ROWS : number * PAGE_ROWS]
@@ -51,6 +65,7 @@ def routes(console: Console) -> Any:
             "accounts.html",
             accounts=[{**a, "linked": _short_date(a.get("linkedAt"))} for a in shown],
             total=len(accounts),
+            query=query,
             page_number=number,
             pages=pages,
             operate=who.actor.may(Permission.OPERATE),

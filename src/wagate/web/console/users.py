@@ -38,7 +38,8 @@ def routes(console: Console) -> Any:
 
     @router.get("/console/users")
     async def show(request: Request, who: SignedIn = console.signed_in) -> Response:
-        users = sorted(await who.operator.users.list(by=who.actor), key=lambda u: u.name)
+        # Newest first: the user just added is on the first page.
+        users = sorted(await who.operator.users.list(by=who.actor), key=lambda u: -u.id)
         pages = max(1, -(-len(users) // PAGE_ROWS))
         number = min(_page_number(request), pages)
         shown = users[(number - 1) * PAGE_ROWS : number * PAGE_ROWS]
