@@ -73,6 +73,7 @@ from wagate.settings import (
     check_tenant_overrides,
     tenant_settings,
 )
+from wagate.settings_view import console_view
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
@@ -1005,4 +1006,5 @@ def build_console(s: Settings, database: Database, clock: Clock) -> ConsoleServi
         ),
         secure_cookie=s.console_secure_cookie,
         language=s.console_language,
+        settings_view=console_view(s),
     )
