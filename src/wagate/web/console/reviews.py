@@ -27,7 +27,7 @@ from wagate.web.console.kit import Console
 from wagate.web.console.render import is_htmx
 from wagate.web.console.when import minute, parsed
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20  # a draft is a question, an answer and its forms: 20 keep a page small
 MAX_PAGE = 10_000
 DRAFT_ID = Path(ge=1, le=MAX_BIGINT)
 STATUS = Query("pending", pattern="^(" + "|".join((*STATUSES, "all")) + ")$")
