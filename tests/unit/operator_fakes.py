@@ -291,6 +291,22 @@ class FakeAuditLog:
     ) -> list[AuditEntry]:
         return [e for e in self._entries() if e.seq > after_seq][:limit]
 
+    async def recent(
+        self,
+        *,
+        before_seq: int | None = None,
+        action_prefix: str | None = None,
+        actor: str | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:
+        return [
+            e
+            for e in reversed(self._entries())
+            if (before_seq is None or e.seq < before_seq)
+            and (action_prefix is None or e.action.startswith(action_prefix))
+            and (actor is None or actor in e.actor)
+        ][:limit]
+
     async def iterate(
         self,
         since: datetime | None = None,

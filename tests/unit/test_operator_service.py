@@ -12,6 +12,7 @@ import pytest
 from tests.unit.operator_fakes import World
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
+from wagate.domain.operators import Role
 from wagate.pipeline.operator import (
     API,
     CLI,
@@ -314,3 +315,21 @@ def test_a_code_verified_onto_a_number_linked_meanwhile_is_a_conflict() -> None:
     run(op.accounts.link("budi", NUMBER, by=API))
     with pytest.raises(Conflict, match="another account"):
         run(op.accounts.verify("siti", "123456", by=API))
+
+
+def test_the_trail_is_browsed_newest_first_filtered_and_recorded_not() -> None:
+    w = play(Actor(via="console", user="rina"))
+    service = w.service()
+    everything = run(service.trail.browse(by=API, limit=1000))
+    assert [e.seq for e in everything] == sorted((e.seq for e in everything), reverse=True)
+    accounts = run(service.trail.browse(by=API, action_prefix=" account. ", limit=1000))
+    assert accounts and all(e.action.startswith("account.") for e in accounts)
+    older = run(service.trail.browse(by=API, before_seq=accounts[0].seq, action_prefix="account."))
+    assert [e.seq for e in older] == [e.seq for e in accounts[1:]]
+    assert run(service.trail.browse(by=API, actor="rina", limit=1000)) == everything
+    assert run(service.trail.browse(by=API, actor="nobody")) == []
+    assert len(run(service.trail.browse(by=API, limit=3))) == 3
+    viewer = Actor(via="console", user="v", role=Role.VIEWER)
+    before = len(w.audit.events)
+    assert run(service.trail.browse(by=viewer, limit=1))  # reading is every role's
+    assert len(w.audit.events) == before

@@ -51,6 +51,11 @@ _SINCE = " AND at >= %(since)s"
 _UNTIL = " AND at < %(until)s"
 _UPTO = " AND seq <= %(upto)s"
 _ORDER = " ORDER BY seq LIMIT %(limit)s"
+_RECENT_SQL = f"SELECT {_COLUMNS} FROM audit_log WHERE tenant = %(tenant)s"
+_BEFORE = " AND seq < %(before)s"
+_ACTION_PREFIX = " AND starts_with(action, %(action_prefix)s)"
+_ACTOR_CONTAINS = " AND strpos(actor, %(actor)s) > 0"
+_NEWEST_FIRST = " ORDER BY seq DESC LIMIT %(limit)s"
 _MAINTENANCE_SQL = "SELECT set_config('wagate.audit_maintenance', 'on', true)"
 _REDACT_SQL = """
 UPDATE audit_log SET details = %(redacted)s::jsonb, redacted_at = %(now)s
@@ -152,6 +157,30 @@ class PostgresAuditLog:
                 params[name] = value
         async with self._database.tenant_connection(self._tenant) as conn:
             rows = await (await conn.execute(sql + _ORDER, params)).fetchall()
+        return [_entry(row) for row in rows]
+
+    async def recent(
+        self,
+        *,
+        before_seq: int | None = None,
+        action_prefix: str | None = None,
+        actor: str | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:
+        """Newest first, before `before_seq`: actions starting with `action_prefix`, actors
+        containing `actor` (plain text: no LIKE wildcards to escape)."""
+        sql = _RECENT_SQL
+        params: dict[str, Any] = {"tenant": self._tenant, "limit": limit}
+        for fragment, name, value in (
+            (_BEFORE, "before", before_seq),
+            (_ACTION_PREFIX, "action_prefix", action_prefix or None),
+            (_ACTOR_CONTAINS, "actor", actor or None),
+        ):
+            if value is not None:
+                sql += fragment
+                params[name] = value
+        async with self._database.tenant_connection(self._tenant) as conn:
+            rows = await (await conn.execute(sql + _NEWEST_FIRST, params)).fetchall()
         return [_entry(row) for row in rows]
 
     async def iterate(

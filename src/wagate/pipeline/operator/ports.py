@@ -190,6 +190,18 @@ class AuditLog(AuditTrail, Protocol):
         limit: int = 100,
     ) -> list[AuditEntry]: ...
 
+    async def recent(
+        self,
+        *,
+        before_seq: int | None = None,
+        action_prefix: str | None = None,
+        actor: str | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:
+        """Newest first, before `before_seq`; only actions starting with `action_prefix` and
+        actors containing `actor`, when given (browsing, not verifying)."""
+        ...
+
     def iterate(
         self,
         since: datetime | None = None,

@@ -31,6 +31,25 @@ class Trail:
         by.require(Permission.READ)
         return await self.log.page(after_seq=after_seq, since=since, until=until, limit=limit)
 
+    async def browse(
+        self,
+        *,
+        by: Actor,
+        before_seq: int | None = None,
+        action_prefix: str | None = None,
+        actor: str | None = None,
+        limit: int = 50,
+    ) -> list[AuditEntry]:
+        """For reading the trail (the console): newest first, filtered by the action's
+        beginning (`review.`) and the actor's name; older entries come `before_seq`."""
+        by.require(Permission.READ)
+        return await self.log.recent(
+            before_seq=before_seq,
+            action_prefix=(action_prefix or "").strip() or None,
+            actor=(actor or "").strip() or None,
+            limit=limit,
+        )
+
     async def verify(self, anchors: Mapping[int, str] | None = None, *, by: Actor) -> VerifyReport:
         by.require(Permission.READ)
         return await self.log.verify(anchors=anchors)

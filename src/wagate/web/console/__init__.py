@@ -15,11 +15,21 @@ from fastapi.staticfiles import StaticFiles
 
 from wagate.edge_services import ConsoleServices, TenantServices
 from wagate.pipeline.tenancy import TenantRuntimes
-from wagate.web.console import accounts, channels, knowledge, settings, sign_in, users
+from wagate.web.console import (
+    accounts,
+    audit,
+    channels,
+    dead_letters,
+    knowledge,
+    reviews,
+    settings,
+    sign_in,
+    users,
+)
 from wagate.web.console.auth import Doorman
 from wagate.web.console.kit import Console
 
-PAGES = (sign_in, knowledge, accounts, channels, users, settings)
+PAGES = (sign_in, reviews, knowledge, dead_letters, audit, accounts, channels, users, settings)
 STATIC_PATH = "/console/static"
 # The knowledge page's upload takes files: the body limit is KB_MAX_UPLOAD_BYTES there.
 CONSOLE_UPLOAD_PATH = "/console/knowledge/upload"
