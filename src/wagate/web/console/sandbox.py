@@ -11,7 +11,6 @@ Outside sandbox mode every path here answers 404: there is no fake WhatsApp to w
 
 from __future__ import annotations
 
-import inspect
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -35,18 +34,6 @@ MAX_TEXT = 4096
 SEARCH_PAGES = 10
 SEARCH_PAGE_SIZE = 100
 THREAD_LIMIT = 50  # the latest exchanges shown: the page stays small
-
-
-async def run_insights(services: TenantServices, conversation_id: int) -> list[dict[str, Any]]:
-    """What each answer of the conversation was made of (`ConversationQueries.run_insights`);
-    [] while the gateway has no such read model."""
-    method = getattr(services.queries, "run_insights", None)
-    if method is None:
-        return []
-    found = method(conversation_id)
-    if inspect.isawaitable(found):
-        found = await found
-    return list(found or [])
 
 
 def latest(insights: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -79,6 +66,7 @@ def latest(insights: list[dict[str, Any]]) -> dict[str, Any] | None:
         "masked_question": str(run.get("maskedQuestion") or ""),
         "masked_answer": str(run.get("maskedAnswer") or ""),
         "sources": sources,
+        "declined": run.get("knowledge") == "declined",
     }
 
 
@@ -132,7 +120,7 @@ async def thread_of(
         for item in (page or {}).get("items", []):
             moment = _when(item.get("sentAt") or item.get("receivedAt"))
             entries.append({"from": "user", "text": said_text(item), "at": moment})
-        insight = latest(await run_insights(services, int(conversation["id"])))
+        insight = latest(await services.queries.run_insights(int(conversation["id"])))
     for answer in await peer.answers(number, after=0):
         entries.append(
             {
