@@ -91,7 +91,7 @@ async def open_sandbox_console(
     if console is None:  # CONSOLE_ENABLED=false: nothing to open
         return gateway.web
     url = f"http://{loopback(host)}:{port}/console"
-    credentials = await sandbox.first_admin(gateway.services().operator, console_url=url)
+    credentials = await sandbox.first_admin(gateway.services().operator.users, console_url=url)
     print(first_minute_line(url, credentials, sandbox.path.resolve()), flush=True)
     chat = sandbox.chat(host=host, port=port)
     return dataclasses.replace(gateway.web, console=dataclasses.replace(console, sandbox=chat))

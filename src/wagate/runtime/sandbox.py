@@ -24,7 +24,8 @@ from pydantic import SecretStr
 
 from wagate.fakes.meta import FakeGraphApi, deliver_webhook
 from wagate.fakes.payloads import meta_text
-from wagate.pipeline.operator import Actor, OperatorService
+from wagate.pipeline.operator import Actor
+from wagate.pipeline.operator.users import Users
 from wagate.sample_knowledge import sample_documents
 from wagate.settings import Settings
 from wagate.web.server import QuietServer
@@ -152,17 +153,15 @@ class Sandbox:
             phone_number_id=self.details["phone_number_id"],
         )
 
-    async def first_admin(
-        self, operator: OperatorService, *, console_url: str
-    ) -> tuple[str, str] | None:
+    async def first_admin(self, users: Users, *, console_url: str) -> tuple[str, str] | None:
         """When the default tenant has no operator user yet, create `admin` with a random
         password, keep it in sandbox.json and return (name, password); else None.
 
         Only ever called in sandbox mode: a real deployment's users are made on purpose."""
-        if await operator.users.list(by=SANDBOX_ACTOR):
+        if await users.list(by=SANDBOX_ACTOR):
             return None
         password = secrets.token_urlsafe(15)
-        await operator.users.add(SANDBOX_ADMIN, role="admin", password=password, by=SANDBOX_ACTOR)
+        await users.add(SANDBOX_ADMIN, role="admin", password=password, by=SANDBOX_ACTOR)
         self.details["console"] = {
             "url": console_url,
             "user": SANDBOX_ADMIN,
