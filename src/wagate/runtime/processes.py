@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import signal
 
 import structlog
 import uvicorn
 
+from wagate.edge_services import WebServices
 from wagate.jobs.worker import run_worker
-from wagate.runtime.sandbox import Sandbox
+from wagate.runtime.sandbox import Sandbox, first_minute_line, loopback
 from wagate.settings import Settings
 from wagate.web.app import create_app
 from wagate.web.server import QuietServer, server_options
-from wagate.wiring import open_gateway
+from wagate.wiring import Gateway, open_gateway
 
 log = structlog.get_logger(__name__)
 
@@ -30,8 +32,11 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
     worker: asyncio.Task[None] | None = None
     follower: asyncio.Task[None] | None = None
     try:
+        web = gateway.web
+        if sandbox is not None:
+            web = await open_sandbox_console(sandbox, gateway, host=host, port=port)
         config = uvicorn.Config(
-            create_app(gateway.web),
+            create_app(web),
             host=host,
             port=port,
             log_config=None,
@@ -75,6 +80,21 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
         if sandbox is not None:
             await sandbox.stop()
         log.info("gateway.stopped")
+
+
+async def open_sandbox_console(
+    sandbox: Sandbox, gateway: Gateway, *, host: str, port: int
+) -> WebServices:
+    """Sandbox mode: the console's chat page gets its stand-in WhatsApp user, and a newcomer
+    gets an admin user and ONE line on stdout saying where to go and as whom."""
+    console = gateway.web.console
+    if console is None:  # CONSOLE_ENABLED=false: nothing to open
+        return gateway.web
+    url = f"http://{loopback(host)}:{port}/console"
+    credentials = await sandbox.first_admin(gateway.services().operator.users, console_url=url)
+    print(first_minute_line(url, credentials, sandbox.path.resolve()), flush=True)
+    chat = sandbox.chat(host=host, port=port)
+    return dataclasses.replace(gateway.web, console=dataclasses.replace(console, sandbox=chat))
 
 
 def freeze_startup_objects() -> None:

@@ -2,6 +2,8 @@
 the gateway is configured against it, so the whole path can be tried without Meta.
 
 `sandbox.json` in the data dir tells other commands (`wagate chat`, tests) how to reach it.
+The console's chat page plays the WhatsApp user through `SandboxChat`, and a newcomer gets a
+first admin user (`first_admin`) whose credentials are printed once and kept in that file.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import httpx
 import structlog
 import uvicorn
 from pydantic import SecretStr
 
-from wagate.fakes.meta import FakeGraphApi
+from wagate.fakes.meta import FakeGraphApi, deliver_webhook
+from wagate.fakes.payloads import meta_text
+from wagate.pipeline.operator import Actor
+from wagate.pipeline.operator.users import Users
 from wagate.sample_knowledge import sample_documents
 from wagate.settings import Settings
 from wagate.web.server import QuietServer
@@ -28,6 +34,9 @@ log = structlog.get_logger(__name__)
 
 SANDBOX_PHONE_NUMBER_ID = "100000000000099"
 SANDBOX_FILE = "sandbox.json"
+SANDBOX_ADMIN = "admin"
+# The sandbox acts as the host's operator when it creates the first user (audited so).
+SANDBOX_ACTOR = Actor(via="sandbox")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -55,6 +64,7 @@ class Sandbox:
         self._data_dir = data_dir
         self._servers: list[tuple[QuietServer, asyncio.Task[None]]] = []
         self.graph: FakeGraphApi | None = None
+        self.details: dict[str, Any] = {}
 
     async def _serve(self, app: Any, name: str) -> int:
         port = free_port()
@@ -89,9 +99,12 @@ class Sandbox:
         # a real answer; a configured AI endpoint is used as it is.
         self._data_dir.mkdir(parents=True, exist_ok=True)
         details["knowledge"] = str(seed_knowledge(settings.knowledge_dir))
-        path = self._data_dir / SANDBOX_FILE
-        path.write_text(json.dumps(details, indent=2))
-        path.chmod(0o600)
+        # The console credentials of an earlier start stay: the user they name still exists.
+        earlier = self._read()
+        if "console" in earlier:
+            details["console"] = earlier["console"]
+        self.details = details
+        path = self._write()
         log.warning(
             "sandbox.started",
             banner="SANDBOX MODE: no provider credentials. WhatsApp is a built-in fake; without "
@@ -111,9 +124,126 @@ class Sandbox:
             }
         )
 
+    @property
+    def path(self) -> Path:
+        return self._data_dir / SANDBOX_FILE
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            found = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def _write(self) -> Path:
+        # Created private: it holds the fake's app secret and the console password.
+        path = self.path
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
+        path.write_text(json.dumps(self.details, indent=2))
+        return path
+
+    def chat(self, *, host: str, port: int) -> SandboxChat:
+        """The console chat page's stand-in WhatsApp user, posting to this gateway."""
+        assert self.graph is not None, "start the sandbox first"
+        return SandboxChat(
+            graph=self.graph,
+            webhook_url=f"http://{loopback(host)}:{port}/webhook/whatsapp",
+            app_secret=self.details["app_secret"],
+            phone_number_id=self.details["phone_number_id"],
+        )
+
+    async def first_admin(self, users: Users, *, console_url: str) -> tuple[str, str] | None:
+        """When the default tenant has no operator user yet, create `admin` with a random
+        password, keep it in sandbox.json and return (name, password); else None.
+
+        Only ever called in sandbox mode: a real deployment's users are made on purpose."""
+        if await users.list(by=SANDBOX_ACTOR):
+            return None
+        password = secrets.token_urlsafe(15)
+        await users.add(SANDBOX_ADMIN, role="admin", password=password, by=SANDBOX_ACTOR)
+        self.details["console"] = {
+            "url": console_url,
+            "user": SANDBOX_ADMIN,
+            "password": password,
+        }
+        self._write()
+        return SANDBOX_ADMIN, password
+
     async def stop(self) -> None:
         for server, task in self._servers:
             server.should_exit = True
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._servers.clear()
+
+
+def loopback(host: str) -> str:
+    """Where this machine reaches a server listening on `host`."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def first_minute_line(console_url: str, credentials: tuple[str, str] | None, path: Path) -> str:
+    """The one line `wagate serve` prints in sandbox mode: where to go, and as whom."""
+    if credentials is None:
+        return (
+            f"wagate sandbox: open {console_url} and sign in "
+            f"(the first admin's password is in {path}, unless it was changed)"
+        )
+    name, password = credentials
+    return (
+        f"wagate sandbox: open {console_url} and sign in as {name} / {password} "
+        f"(also kept in {path})"
+    )
+
+
+class SandboxChat:
+    """`SandboxPeer`: a WhatsApp user played from the console. A message is signed with the
+    fake's app secret and posted to the gateway's own webhook over loopback HTTP, exactly as
+    Meta would (queue, debounce and worker included); the answers are what the gateway sent to
+    the in-process fake Graph API."""
+
+    def __init__(
+        self, *, graph: FakeGraphApi, webhook_url: str, app_secret: str, phone_number_id: str
+    ) -> None:
+        self._graph = graph
+        self._webhook_url = webhook_url
+        self._app_secret = app_secret
+        self._phone_number_id = phone_number_id
+
+    async def say(self, number: str, text: str, *, name: str) -> int:
+        payload = meta_text(
+            phone_number_id=self._phone_number_id, sender=number, text=text, name=name
+        )
+        async with httpx.AsyncClient(timeout=30) as http:
+            status, _ = await deliver_webhook(
+                self._webhook_url, payload, self._app_secret, client=http
+            )
+        return status
+
+    async def answers(self, number: str, *, after: int) -> list[dict[str, Any]]:
+        found = []
+        for request in self._graph.recorder.listing("send"):
+            body = request.get("body") or {}
+            if request["seq"] <= after or body.get("to") != number:
+                continue
+            kind = str(body.get("type", "text"))
+            found.append(
+                {"seq": request["seq"], "text": sent_text(body), "kind": kind, "at": request["at"]}
+            )
+        return found
+
+
+def sent_text(body: dict[str, Any]) -> str:
+    """What a person reads of a Graph API send: its text, a template's name, or its kind."""
+    kind = body.get("type", "text")
+    part = body.get(kind)
+    if kind == "text" and isinstance(part, dict):
+        return str(part.get("body", ""))
+    if kind == "interactive" and isinstance(part, dict):
+        return str((part.get("body") or {}).get("text", ""))
+    if kind == "template" and isinstance(part, dict):
+        return f"[template {part.get('name', '')}]"
+    return f"[{kind}]"

@@ -22,6 +22,7 @@ from wagate.web.console import (
     dead_letters,
     knowledge,
     reviews,
+    sandbox,
     settings,
     sign_in,
     users,
@@ -29,7 +30,18 @@ from wagate.web.console import (
 from wagate.web.console.auth import Doorman
 from wagate.web.console.kit import Console
 
-PAGES = (sign_in, reviews, knowledge, dead_letters, audit, accounts, channels, users, settings)
+PAGES = (
+    sign_in,
+    sandbox,
+    reviews,
+    knowledge,
+    dead_letters,
+    audit,
+    accounts,
+    channels,
+    users,
+    settings,
+)
 STATIC_PATH = "/console/static"
 # The knowledge page's upload takes files: the body limit is KB_MAX_UPLOAD_BYTES there.
 CONSOLE_UPLOAD_PATH = "/console/knowledge/upload"
