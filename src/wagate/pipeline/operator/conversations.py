@@ -138,12 +138,6 @@ class Conversations:
             conversation_id=conversation_id, idempotency_keys=keys, queued=queued, taken=taken
         )
 
-    async def list(self, *, by: Actor) -> list[dict[str, Any]]:
-        """The conversations humans (or the gateway, after a red message) hold now."""
-        by.require(Permission.READ)
-        holds: list[Hold] = await self._desk.held(now=self.recorder.clock())
-        return [hold.as_json(self._desk.idle) for hold in holds]
-
     async def reveal(self, conversation_id: int, *, by: Actor) -> list[dict[str, str]]:
         """What each placeholder of the conversation stands for, in the order they were
         first used: `{"placeholder": "[NAMA_1]", "kind": "NAMA", "value": "Budi"}`."""
@@ -162,6 +156,12 @@ class Conversations:
             by, "conversation.revealed", _subject(conversation_id), placeholders=len(entries)
         )
         return entries
+
+    async def list(self, *, by: Actor) -> list[dict[str, Any]]:
+        """The conversations humans (or the gateway, after a red message) hold now."""
+        by.require(Permission.READ)
+        holds: list[Hold] = await self._desk.held(now=self.recorder.clock())
+        return [hold.as_json(self._desk.idle) for hold in holds]
 
     async def _contact(self, conversation_id: int) -> ConversationContact:
         if not 0 < conversation_id <= MAX_ID:

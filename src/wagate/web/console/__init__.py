@@ -15,11 +15,11 @@ from fastapi.staticfiles import StaticFiles
 
 from wagate.edge_services import ConsoleServices, TenantServices
 from wagate.pipeline.tenancy import TenantRuntimes
-from wagate.web.console import sign_in
+from wagate.web.console import conversations, sign_in
 from wagate.web.console.auth import Doorman
 from wagate.web.console.kit import Console
 
-PAGES = (sign_in,)
+PAGES = (sign_in, conversations)
 STATIC_PATH = "/console/static"
 # The knowledge page's upload takes files: the body limit is KB_MAX_UPLOAD_BYTES there.
 CONSOLE_UPLOAD_PATH = "/console/knowledge/upload"
