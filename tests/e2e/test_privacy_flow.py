@@ -64,6 +64,23 @@ def test_personal_data_never_reaches_the_ai_and_comes_back_to_the_user(
         assert value in answer, value
     assert "[NIK_1]" not in answer
 
+    # The console's view of the run: what the AI received, masked, and the zone; sealed at
+    # rest (the stored column does not hold the question's text).
+    conversation = gateway.conversation_for(sender)
+    assert conversation is not None
+    insights = gateway.api(f"/api/conversations/{conversation['id']}/insights")["items"]
+    assert len(insights) == 1
+    seen = insights[0]
+    assert "[NIK_1]" in seen["maskedQuestion"] and nik not in json.dumps(seen)
+    assert seen["zone"] in ("green", "yellow") and seen["outcome"] == "answered"
+    assert seen["model"] and seen["review"] == "send"
+    with psycopg.connect(gateway.env["DATABASE_URL"]) as db:
+        stored = db.execute(
+            "SELECT insight FROM conversation_runs WHERE conversation_id = %s",
+            (conversation["id"],),
+        ).fetchall()
+    assert stored and all(b"NIK" not in bytes(row[0]) for row in stored if row[0])
+
 
 def test_the_disclosure_opens_a_session_and_the_disclaimer_closes_every_answer(
     gateway: Gateway, fake_meta: FakePeer, sender: str

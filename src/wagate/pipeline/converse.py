@@ -75,6 +75,7 @@ from wagate.pipeline.ports import (
     OutboundDraft,
     PendingMessage,
     ProviderDirectory,
+    RunInsight,
     Session,
     SessionStore,
     StaffAlert,
@@ -242,7 +243,9 @@ class Converse:
             await self.consult(triaged.question, session.history) if self.consult else NOTHING
         )
         if retrieval.declined:
-            return await self._decline(burst, now, drafts, session, triaged.question, marked_read)
+            return await self._decline(
+                burst, now, drafts, session, triaged.question, marked_read, zone.zone.value
+            )
         prompt = await self.prompt(identity, session.history, triaged.question, retrieval.passages)
         answer = await self.ask(burst, identity, prompt)
         if isinstance(answer, Unavailable):
@@ -278,6 +281,15 @@ class Converse:
             **_zone_facts(zone),
             **_knowledge_facts(retrieval),
         }
+        insight = RunInsight(
+            zone=zone.zone.value,
+            rules=tuple(zone.rules),
+            masked_question=answer.masked_question,
+            masked_answer=with_sources(answer.masked_text, retrieval) if answer.masked_text else "",
+            sources=tuple(s.as_json() for s in sources_of(retrieval.passages)),
+            model=answer.model,
+            review=decision.verdict.value,
+        )
         if decision.verdict is not Verdict.SEND:
             facts["reason"] = decision.reason
             if decision.draft_id is not None:
@@ -292,6 +304,7 @@ class Converse:
                 facts,
                 turns=Turns(session_id=session.id, user=triaged.question),
                 marked_read=marked_read,
+                insight=insight,
             )
         composed = self.compose(burst, text, session_disclosed=session.disclosed)
         drafts.extend(composed.parts)
@@ -303,6 +316,7 @@ class Converse:
             turns=Turns(session_id=session.id, user=triaged.question, assistant=text),
             marked_read=marked_read,
             facts=facts,
+            insight=insight,
         )
         if composed.disclosed:
             await self.sessions.mark_disclosed(session.id, at=self.clock())
@@ -324,6 +338,7 @@ class Converse:
         session: Session,
         question: str,
         marked_read: bool,
+        zone: str,
     ) -> Outcome:
         """Strict knowledge base, nothing relevant: the decline (and the offer of a lawyer)
         goes out as the answer, framed like one; no model was asked, so nothing can be made
@@ -339,6 +354,7 @@ class Converse:
             turns=Turns(session_id=session.id, user=question, assistant=decline),
             marked_read=marked_read,
             facts={"knowledge": "declined", "knowledge_passages": 0},
+            insight=RunInsight(zone=zone, knowledge="declined"),
         )
         if composed.disclosed:
             await self.sessions.mark_disclosed(session.id, at=self.clock())
@@ -388,6 +404,7 @@ class Converse:
             turns=Turns(session_id=session.id, user=question),
             marked_read=marked_read,
             facts={**_zone_facts(zone), "handed_over": self.handover is not None},
+            insight=RunInsight(zone=zone.zone.value, rules=tuple(zone.rules), review="urgent"),
         )
         log.warning(
             "converse.urgent", conversation_id=burst.conversation_id, rules=list(zone.rules)
@@ -425,13 +442,21 @@ class Converse:
         *,
         turns: Turns | None = None,
         marked_read: bool = False,
+        insight: RunInsight | None = None,
     ) -> Outcome:
         """Review kept the answer (held, or handed to a human): the burst is processed, its
         notices go out (the acknowledgement), nothing of the answer does; the reviewer holds
         the case."""
         outcome = Outcome.HELD if verdict is Verdict.HOLD else Outcome.HANDED_OVER
         await self.record.finish(
-            burst, outcome, now, drafts, facts=facts, turns=turns, marked_read=marked_read
+            burst,
+            outcome,
+            now,
+            drafts,
+            facts=facts,
+            turns=turns,
+            marked_read=marked_read,
+            insight=insight,
         )
         log.info("converse.reviewed", conversation_id=burst.conversation_id, verdict=verdict)
         return outcome

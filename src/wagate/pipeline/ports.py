@@ -67,6 +67,36 @@ class RunRecord:
     marked_read: bool
     outcome: str
     error: str | None = None
+    insight: RunInsight | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunInsight:
+    """What a run decided and what the AI was shown, for the console's thread and sandbox
+    (OB4): the zone and its rules, the question as the AI received it (PII masked), the
+    answer before its placeholders were restored, and the knowledge-base sources. Sealed at
+    rest like the history; never in the audit trail (which keeps ids and counts only)."""
+
+    zone: str | None = None
+    rules: tuple[str, ...] = ()
+    masked_question: str = ""
+    masked_answer: str = ""
+    sources: tuple[dict[str, object], ...] = ()
+    model: str | None = None
+    review: str | None = None
+    knowledge: str | None = None  # "declined" when the knowledge base had nothing relevant
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "zone": self.zone,
+            "rules": list(self.rules),
+            "maskedQuestion": self.masked_question,
+            "maskedAnswer": self.masked_answer,
+            "sources": list(self.sources),
+            "model": self.model,
+            "review": self.review,
+            "knowledge": self.knowledge,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -38,9 +38,9 @@ SELECT received_at FROM inbound_messages
 _RECORD_RUN_SQL = """
 WITH run AS (
   INSERT INTO conversation_runs (tenant, conversation_id, started_at, finished_at, message_count,
-                                 last_message_id, marked_read, outcome, error)
+                                 last_message_id, marked_read, outcome, error, run_key, insight)
   SELECT tenant, id, %(started_at)s, %(finished_at)s, %(message_count)s, %(last_message_id)s,
-         %(marked_read)s, %(outcome)s, %(error)s
+         %(marked_read)s, %(outcome)s, %(error)s, %(run_key)s, %(insight)s
     FROM conversations WHERE id = %(conversation_id)s
   RETURNING id
 )
@@ -48,6 +48,12 @@ UPDATE inbound_messages
    SET processed_at = %(finished_at)s, run_id = (SELECT id FROM run)
  WHERE id = ANY(%(message_ids)s) AND processed_at IS NULL
 """
+
+
+def insight_seal_key(conversation_id: int, run_key: str | None) -> str:
+    """The key a run's insight is sealed under (the reseal and the read model use it too)."""
+    return f"{conversation_id}:{run_key}"
+
 
 _INSERT_TURN_SQL = """
 INSERT INTO turns (tenant, session_id, role, content, run_key)
@@ -248,7 +254,15 @@ class PostgresConversationStore:
                     },
                 )
             )
-        statements.append((_RECORD_RUN_SQL, self._run_params(run)))
+        run_params = self._run_params(run)
+        run_params["run_key"] = record.run_key
+        if run.insight is not None:
+            run_params["insight"] = self._seal(
+                "conversation_runs.insight",
+                insight_seal_key(run.conversation_id, record.run_key),
+                run.insight.as_json(),
+            )
+        statements.append((_RECORD_RUN_SQL, run_params))
         # One transaction, sent as one pipelined batch: a single round trip however many rows.
         async with (
             self._database.pool.connection() as conn,
@@ -269,6 +283,8 @@ class PostgresConversationStore:
             "outcome": run.outcome,
             "error": run.error,
             "message_ids": list(run.message_ids),
+            "run_key": None,
+            "insight": None,
         }
 
     async def requeue_orphans(

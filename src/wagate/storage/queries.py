@@ -26,8 +26,14 @@ from wagate.domain.review import DraftStatus
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
+from wagate.storage.conversations import insight_seal_key
 from wagate.storage.database import Database
-from wagate.storage.tables import conversations, inbound_messages, outbound_messages
+from wagate.storage.tables import (
+    conversation_runs,
+    conversations,
+    inbound_messages,
+    outbound_messages,
+)
 
 FILTERS = ("review", "held", "failed", "opted_out")
 SEARCH_SCAN = 2000  # conversations opened, newest first, to match a name or a fragment
@@ -240,6 +246,45 @@ class ConversationQueries:
             "items": messages,
             "outbound": replies,
         }
+
+    async def run_insights(self, conversation_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+        """The conversation's latest runs that decided something (newest last): when, the
+        outcome, and what the AI was shown (masked) and drew on — see `RunInsight`."""
+        query = (
+            select(
+                conversation_runs.c.id,
+                conversation_runs.c.finished_at,
+                conversation_runs.c.outcome,
+                conversation_runs.c.run_key,
+                conversation_runs.c.insight,
+            )
+            .where(
+                conversation_runs.c.conversation_id == conversation_id,
+                conversation_runs.c.tenant == self._tenant,
+                conversation_runs.c.insight.is_not(None),
+            )
+            .order_by(conversation_runs.c.id.desc())
+            .limit(limit)
+        )
+        async with self._database.tenant_begin(self._tenant) as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        insights = []
+        for row in reversed(rows):
+            opened = self._open(
+                "conversation_runs.insight",
+                insight_seal_key(conversation_id, row["run_key"]),
+                row["insight"],
+            )
+            insights.append(
+                {
+                    "run": row["id"],
+                    "at": _iso(row["finished_at"]),
+                    "runKey": row["run_key"],
+                    "outcome": row["outcome"],
+                    **(opened or {}),
+                }
+            )
+        return insights
 
     # ------------------------------------------------------------------ the console
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from wagate.security.crypto import DATA_KEY_VERSION
 from wagate.security.keys import Keyring, add_key_to_file
 from wagate.security.sealing import SealContext, ShreddedTenant
+from wagate.storage.conversations import insight_seal_key
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.tenant_keys import REFRESH_EVERY_SECONDS, TenantKeys
@@ -77,6 +78,13 @@ COLUMNS = (
         context_table="turns",
         key_columns=("session_id", "run_key", "role"),
         row_key=lambda r: f"{r['session_id']}:{r['run_key']}:{r['role']}",
+    ),
+    SealedColumn(
+        table="conversation_runs",
+        column="insight",
+        context_table="conversation_runs.insight",
+        key_columns=("conversation_id", "run_key"),
+        row_key=lambda r: insight_seal_key(r["conversation_id"], r["run_key"]),
     ),
     SealedColumn(
         table="provider_events",

@@ -110,4 +110,6 @@ conversation_runs = Table(
     Column("marked_read", Boolean, nullable=False),
     Column("outcome", Text, nullable=False),
     Column("error", Text),
+    Column("run_key", Text),
+    Column("insight", LargeBinary),  # sealed RunInsight (migration 0016)
 )

@@ -35,6 +35,9 @@ class ConversationReader(Protocol):
     ) -> dict[str, Any] | None:
         """None when there is no such conversation."""
 
+    async def run_insights(self, conversation_id: int, *, limit: int) -> list[dict[str, Any]]:
+        """What the latest runs decided and showed the AI (masked); [] for none."""
+
 
 def api_router(
     *,
@@ -112,6 +115,17 @@ def api_router(
         if page is None:
             raise HTTPException(status_code=404, detail="no such conversation")
         return page
+
+    @router.get("/conversations/{conversation_id}/insights")
+    async def list_insights(
+        who: Caller = caller,
+        conversation_id: int = Path(ge=-MAX_BIGINT, le=MAX_BIGINT),
+        limit: int = Query(50, ge=1, le=500),
+    ) -> dict[str, Any]:
+        """The latest runs' decisions: zone, rules, the question as the AI received it (PII
+        masked), the masked answer, the knowledge-base sources, the model and the review."""
+        items = await who.services.queries.run_insights(conversation_id, limit=limit)
+        return {"conversationId": conversation_id, "items": items}
 
     return router
 

@@ -80,6 +80,16 @@ async def test_a_message_shows_in_the_list_and_thread_and_the_search_finds_it(
     await expect(page.locator(".bubble.in")).to_contain_text(f"jam buka kantor {marker}?")
     # The AI's answer, with its delivery status, arrives in the open page without a reload.
     await expect(page.locator(".bubble.out", has_text="ECHO")).to_have_count(1, timeout=20_000)
+    # Beside the answer: what the AI received for that run, its zone and sources.
+    await page.reload()
+    # The marker is a word of the contact's name, so the AI got it masked.
+    run = page.locator(".conv-run", has_text="jam buka kantor [NAMA_1]?")
+    await expect(run).to_have_count(1)
+    await expect(run).to_contain_text("hijau")
+    await expect(run).not_to_contain_text(marker)
+    answer = page.locator(".bubble.out", has_text="ECHO")
+    await answer.locator("a", has_text="Yang diterima AI").click()
+    await expect(page).to_have_url(re.compile(r"#run-run:"))
     # A second message appears by the 5-second refresh (htmx), still without a reload.
     page_url = page.url
     _say(console_gateway, sender, f"satu lagi {marker}", name=f"Sari {marker}")
@@ -185,6 +195,10 @@ async def test_an_admin_reveals_the_placeholders_audited_and_staff_may_not(
     table = page.locator(".conv-revealed table")
     await expect(table).to_contain_text("[NAMA_1]")
     await expect(table).to_contain_text("Budi Santoso")
+    # What the AI received stays masked: the name is a placeholder there.
+    run = page.locator(".conv-run", has_text=marker)
+    await expect(run.locator("pre").first).to_contain_text("[NAMA_1]")
+    await expect(run.locator("pre").first).not_to_contain_text("Budi")
     [event] = _audit(console_gateway, "conversation.revealed", subject)
     assert event["actor"] == f"user:{admin}:console"
     assert "Budi" not in str(event) and event["details"]["placeholders"] >= 1

@@ -9,7 +9,14 @@ from datetime import datetime
 from enum import StrEnum
 
 from wagate.domain.audit import AuditEvent, AuditTrail
-from wagate.pipeline.ports import Burst, ConversationStore, OutboundDraft, ReplyRecord, RunRecord
+from wagate.pipeline.ports import (
+    Burst,
+    ConversationStore,
+    OutboundDraft,
+    ReplyRecord,
+    RunInsight,
+    RunRecord,
+)
 
 
 class Outcome(StrEnum):
@@ -55,11 +62,12 @@ class RunRecorder:
         turns: Turns | None = None,
         facts: dict[str, object] | None = None,
         marked_read: bool = False,
+        insight: RunInsight | None = None,
     ) -> None:
         """The burst is processed: drafts, turns and the run in one transaction, then audit."""
         await self.store.finish(
             ReplyRecord(
-                run=self._run(burst, outcome, started, marked_read=marked_read),
+                run=self._run(burst, outcome, started, marked_read=marked_read, insight=insight),
                 run_key=burst.run_key,
                 recipient=burst.recipient,
                 drafts=drafts,
@@ -92,6 +100,7 @@ class RunRecorder:
         processed: bool = True,
         error: str | None = None,
         marked_read: bool = False,
+        insight: RunInsight | None = None,
     ) -> RunRecord:
         return RunRecord(
             conversation_id=burst.conversation_id,
@@ -102,6 +111,7 @@ class RunRecorder:
             marked_read=marked_read,
             outcome=outcome.value,
             error=error,
+            insight=insight,
         )
 
     async def _audit(

@@ -11,7 +11,6 @@ never in a URL, never stored in the page's later refreshes.
 
 from __future__ import annotations
 
-import inspect
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -55,18 +54,6 @@ def message_text(content: Any) -> str:
         if isinstance(value, str) and value:
             return value
     return f"[{content.get('kind') or content.get('media_type') or 'message'}]"
-
-
-async def run_insights(queries: Any, conversation_id: int) -> list[dict[str, Any]]:
-    """What the AI received for each run of the conversation (`queries.run_insights`), or
-    nothing where the read model does not offer it."""
-    read = getattr(queries, "run_insights", None)
-    if read is None:
-        return []
-    found = read(conversation_id)
-    if inspect.isawaitable(found):
-        found = await found
-    return [dict(item) for item in found or []]
 
 
 def routes(console: Console) -> APIRouter:
@@ -119,7 +106,7 @@ def routes(console: Console) -> APIRouter:
     ) -> Response:
         """The thread's message list alone: what htmx polls (a full page without it)."""
         found = await _conversation(who, conversation_id)
-        insights = await run_insights(who.services.queries, conversation_id)
+        insights = await who.services.queries.run_insights(conversation_id)
         return console.render(
             request,
             who,
@@ -177,7 +164,8 @@ def routes(console: Console) -> APIRouter:
         revealed: list[dict[str, str]] | None = None,
     ) -> Response:
         found = await _conversation(who, conversation_id)
-        insights = [_insight(i) for i in await run_insights(who.services.queries, conversation_id)]
+        runs = await who.services.queries.run_insights(conversation_id)
+        insights = [_insight(i) for i in runs]
         return console.render(
             request,
             who,
@@ -256,9 +244,6 @@ def _timeline(found: dict[str, Any], insights: list[dict[str, Any]]) -> dict[str
 
 def _insight(item: dict[str, Any]) -> dict[str, Any]:
     """One run's record as the side panel shows it; a missing field shows as empty."""
-    review = item.get("review")
-    if isinstance(review, dict):
-        review = review.get("status") or ""
     return {
         "runKey": str(item.get("runKey") or ""),
         "at": item.get("at") or "",
@@ -278,5 +263,6 @@ def _insight(item: dict[str, Any]) -> dict[str, Any]:
             if isinstance(s, dict)
         ],
         "model": str(item.get("model") or ""),
-        "review": str(review or ""),
+        "review": str(item.get("review") or ""),
+        "knowledge": str(item.get("knowledge") or ""),
     }
