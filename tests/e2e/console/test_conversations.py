@@ -95,6 +95,8 @@ async def test_a_message_shows_in_the_list_and_thread_and_the_search_finds_it(
     _say(console_gateway, sender, f"satu lagi {marker}", name=f"Sari {marker}")
     await expect(page.locator(".bubble.in", has_text="satu lagi")).to_have_count(1, timeout=15_000)
     assert page.url == page_url
+    html = await page.content()
+    assert len(html.encode()) < 100_000 and "<script>" not in html and " style=" not in html
     await expect(page.locator("#messages")).to_have_attribute("hx-trigger", "every 5s")
 
 
@@ -202,3 +204,52 @@ async def test_an_admin_reveals_the_placeholders_audited_and_staff_may_not(
     [event] = _audit(console_gateway, "conversation.revealed", subject)
     assert event["actor"] == f"user:{admin}:console"
     assert "Budi" not in str(event) and event["details"]["placeholders"] >= 1
+
+
+async def test_the_filters_find_reviews_holds_and_opt_outs_and_a_reply_to_an_opt_out_is_refused(
+    console_gateway: Gateway, fake_meta: FakePeer, page: Page, sender: str
+) -> None:
+    marker = tag(sender)
+    _say(console_gateway, sender, f"kasus cerai saya {marker}, bagaimana?")  # yellow: a draft
+    conversation = _conversation_id(console_gateway, sender)
+    wait_until(
+        lambda: any(
+            d["conversation"] == conversation
+            for d in console_gateway.api("/api/reviews", status="pending")["items"]
+        ),
+        timeout=30,
+    )
+    name = add_user(console_gateway, "staff")
+    await sign_in(page, console_gateway, name)
+    base = f"{console_gateway.url}/console/conversations"
+    row = page.locator(f"tr:has(a[href='/console/conversations/{conversation}'])")
+    await page.goto(f"{base}?filter=review")
+    await expect(row).to_contain_text("Menunggu tinjauan")
+    await page.goto(f"{base}?filter=held")
+    await expect(row).to_have_count(0)
+
+    await page.goto(f"{base}/{conversation}")
+    await page.click("form[action$='/take'] button")
+    await page.goto(f"{base}?filter=held&filter=review")
+    await expect(row).to_contain_text("Diambil alih")
+    await page.goto(f"{base}?filter=opted_out")
+    await expect(row).to_have_count(0)
+
+    _say(console_gateway, sender, "BERHENTI")
+    for _ in range(100):  # the run records the opt-out: the list shows it on a later load
+        await page.goto(f"{base}?filter=opted_out")
+        if await row.count():
+            break
+        await page.wait_for_timeout(200)
+    await expect(row).to_contain_text("Berhenti berlangganan")
+    await page.goto(f"{base}/{conversation}")
+    await expect(page.locator(".conv-state")).to_contain_text("BERHENTI")
+    await page.fill("#reply-text", f"masih di sini {marker}")
+    await page.click("form[action$='/reply'] button")
+    await expect(page.locator("[role=alert]")).to_contain_text("opted out")
+    await expect(page.locator("h1")).to_contain_text("409")
+    assert all(f"masih di sini {marker}" not in t for t in _texts_to(fake_meta, sender))
+    [refused] = _audit(
+        console_gateway, "operator.refused_opted_out", f"conversation:{conversation}"
+    )
+    assert refused["actor"] == f"user:{name}:console" and sender not in str(refused)
