@@ -418,7 +418,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
             clock=clock,
         ),
         operator=operator,
-        queries=ConversationQueries(database, sealer, tenant_id),
+        queries=ConversationQueries(
+            database, sealer, tenant_id, indexer=blind, takeover_idle=takeover_idle
+        ),
         status=status,
         converse=converse,
         conversations=conversations,

@@ -6,7 +6,9 @@ A human's reply is an outbound row of the conversation like any other, so it goe
 same delivery: idempotency key, channel gate, pacing, the 24-hour window's routing, the
 opt-out check before sending. It is the human's own text: no AI disclosure, no disclaimer.
 Every action needs the TAKE_OVER permission (lawyer, staff, admin) and is audited with the
-acting user; the listing needs READ."""
+acting user; the listing needs READ. Revealing what a conversation's placeholders stand for
+([NAMA_1] → the name) is for admins only (ADMINISTER), and its audit record names the
+conversation and how many values were shown, never the values."""
 
 from __future__ import annotations
 
@@ -17,12 +19,14 @@ from typing import Any
 from wagate.domain.formatting import split_message
 from wagate.domain.handover import Hold
 from wagate.domain.operators import Permission
+from wagate.domain.privacy.vault import PlaceholderVault
 from wagate.domain.text import storable_text
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
 from wagate.pipeline.operator.ports import ConversationContact, ConversationDesk, RecipientCheck
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
+from wagate.pipeline.ports import VaultStore
 
 HUMAN_REPLY_KIND = "human"  # the outbound rows of a human's reply
 MAX_REPLY_CHARS = 20_000  # five WhatsApp messages; a longer text is a mistake, not a reply
@@ -51,6 +55,7 @@ class Conversations:
     desk: ConversationDesk | None  # None: this service has no take-over (a bare test set-up)
     recorder: Recorder
     check: RecipientCheck = field(default_factory=AnyoneMayBeWritten)
+    vaults: VaultStore | None = None  # None: nothing to reveal in this set-up
 
     @property
     def _desk(self) -> ConversationDesk:
@@ -132,6 +137,25 @@ class Conversations:
         return ReplyReceipt(
             conversation_id=conversation_id, idempotency_keys=keys, queued=queued, taken=taken
         )
+
+    async def reveal(self, conversation_id: int, *, by: Actor) -> list[dict[str, str]]:
+        """What each placeholder of the conversation stands for, in the order they were
+        first used: `{"placeholder": "[NAMA_1]", "kind": "NAMA", "value": "Budi"}`."""
+        by.require(Permission.ADMINISTER)
+        if self.vaults is None:
+            raise Rejected("revealing placeholders is not available in this set-up")
+        await self._contact(conversation_id)
+        stored = await self.vaults.load(conversation_id)
+        vault = PlaceholderVault.from_dict(stored) if stored else PlaceholderVault()
+        entries = [
+            {"placeholder": e.placeholder, "kind": e.kind.value, "value": e.value}
+            for e in vault.entries()
+        ]
+        # Ids and a count only: the audit trail must not become a second copy of the PII.
+        await self.recorder.record(
+            by, "conversation.revealed", _subject(conversation_id), placeholders=len(entries)
+        )
+        return entries
 
     async def list(self, *, by: Actor) -> list[dict[str, Any]]:
         """The conversations humans (or the gateway, after a red message) hold now."""

@@ -94,7 +94,7 @@ class OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
         check = recipients or AnyoneMayBeWritten()
-        conversations = Conversations(desk=desk, recorder=recorder, check=check)
+        conversations = Conversations(desk=desk, recorder=recorder, check=check, vaults=vaults)
         reviews = (
             Reviews(
                 store=review_drafts,

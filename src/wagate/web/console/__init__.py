@@ -19,6 +19,7 @@ from wagate.web.console import (
     accounts,
     audit,
     channels,
+    conversations,
     dead_letters,
     knowledge,
     reviews,
@@ -33,6 +34,7 @@ from wagate.web.console.kit import Console
 PAGES = (
     sign_in,
     sandbox,
+    conversations,
     reviews,
     knowledge,
     dead_letters,
