@@ -31,3 +31,15 @@ def test_english_passes_through_and_indonesian_translates() -> None:
     assert translator("en")("Sign in") == "Sign in"
     assert translator("id")("Sign in") == "Masuk"
     assert translator("id")("a text nobody translated") == "a text nobody translated"
+
+
+def test_the_pager_keeps_the_query_and_stops_at_the_ends() -> None:
+    from wagate.web.console.render import environment
+
+    pager = environment().get_template("_pager.html").module.pager  # type: ignore[attr-defined]
+    middle = str(pager(translator("en"), "/console/accounts", 2, 3, "budi & co"))
+    assert 'href="/console/accounts?page=1&amp;q=budi%20%26%20co"' in middle
+    assert 'href="/console/accounts?page=3&amp;q=budi%20%26%20co"' in middle
+    first = str(pager(translator("en"), "/console/users", 1, 2))
+    assert "Previous" not in first and 'href="/console/users?page=2"' in first
+    assert str(pager(translator("en"), "/console/users", 1, 1)).strip() == ""
