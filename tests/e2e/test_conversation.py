@@ -62,8 +62,9 @@ def slow_gateway(workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer) -> Itera
 def test_a_burst_of_three_becomes_one_ai_call_with_all_three_in_order(
     slow_gateway: Gateway, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
 ) -> None:
-    for text in (f"satu {tag(sender)}", f"dua {tag(sender)}", f"tiga {tag(sender)}"):
-        assert slow_gateway.post_meta(_text(sender, text)).status_code == 200
+    burst = [_text(sender, f"{n} {tag(sender)}") for n in ("satu", "dua", "tiga")]
+    for payload in burst:
+        assert slow_gateway.post_meta(payload).status_code == 200
     answers = wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
     time.sleep(2.0)  # nothing more may follow
     calls = _ai_calls(fake_ai, tag(sender))
@@ -76,6 +77,10 @@ def test_a_burst_of_three_becomes_one_ai_call_with_all_three_in_order(
     # mark-read with the typing indicator came before the answer, for the burst's last message
     reads = [r for r in fake_meta.requests("read") if r["body"].get("typing_indicator")]
     assert reads
+    # the answer quotes the question it answers: the burst's last message
+    last = burst[-1]["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    [sent] = [r for r in fake_meta.requests("send") if r["body"].get("to") == sender]
+    assert sent["body"]["context"] == {"message_id": last}
 
 
 def test_a_follow_up_question_carries_the_earlier_turns(

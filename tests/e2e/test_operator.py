@@ -132,7 +132,11 @@ def test_wagate_send_queues_a_message_for_the_worker(
         )
         template = sent[0]["body"]["template"]
         assert template["name"] == "balasan_umum"
-        assert template["components"][0]["parameters"] == [{"type": "text", "text": "Dari CLI"}]
+        # Meta's description requires the language policy; "pesan" is a named parameter.
+        assert template["language"] == {"policy": "deterministic", "code": "id"}
+        assert template["components"][0]["parameters"] == [
+            {"type": "text", "parameter_name": "pesan", "text": "Dari CLI"}
+        ]
 
 
 def test_the_context_hook_adds_account_context_to_the_system_prompt(

@@ -134,8 +134,35 @@ def test_send_template_sends_a_named_template_with_its_parameters(
     sent = wait_until(lambda: _sends_to(fake_meta, sender), timeout=20)[0]["body"]["template"]
     values = [p["text"] for p in sent["components"][0]["parameters"]]
     assert sent["name"] == "pengingat_sidang" and values == ["Ibu Siti", "12 Desember"]
+    # Declared with named parameters ({{nama}}): each value goes with its name.
+    names = [p["parameter_name"] for p in sent["components"][0]["parameters"]]
+    assert names == ["nama", "tanggal"]
+    assert sent["language"] == {"policy": "deterministic", "code": "id"}
     for wrong in (
         {"target": sender, "template": "tidak_ada"},
         {"target": sender, "template": "pengingat_sidang", "parameters": ["satu"]},
     ):
         assert gateway.api_post("/api/whatsapp/send-template", wrong).status_code == 422
+
+
+def test_a_long_message_with_paragraphs_is_fitted_into_the_template_as_meta_requires(
+    templated: tuple[Gateway, str], fake_meta: FakePeer, sender: str
+) -> None:
+    """Meta refuses a template parameter with a line break, a tab or five spaces in a row
+    (132018) and a template body over 1,024 characters: the text goes on one line, cut at a
+    word with a note saying so."""
+    gateway, _ = templated
+    message = "\n\n".join(
+        f"Bagian {i}:\tBerkas perkara Anda     sedang kami periksa dengan teliti. " * 5
+        for i in range(1, 6)
+    )
+    assert len(message) > 1024
+    response = gateway.api_post("/api/whatsapp/send", {"target": sender, "message": message})
+    assert response.status_code == 202
+    sent = wait_until(lambda: _sends_to(fake_meta, sender), timeout=20)[0]["body"]["template"]
+    [parameter] = sent["components"][0]["parameters"]
+    value = parameter["text"]
+    assert "\n" not in value and "\t" not in value and "     " not in value
+    assert len(value) <= 1024 - 124  # the room left when the template's own text is not given
+    assert value.startswith("Bagian 1: · Berkas perkara Anda sedang kami periksa dengan teliti.")
+    assert value.endswith("… (pesan terpotong; balas pesan ini untuk melanjutkan)")

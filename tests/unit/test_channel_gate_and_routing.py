@@ -18,7 +18,7 @@ from wagate.pipeline.deliver import Deliver
 from wagate.pipeline.outbound_audit import OutboundAudit
 from wagate.pipeline.outcomes import Deferred
 from wagate.pipeline.ports import OutboundMessage
-from wagate.pipeline.routing import AsTemplate, FreeForm, WindowClosed, route
+from wagate.pipeline.routing import AsTemplate, FreeForm, WindowClosed, previews_link, route
 from wagate.testing import (
     Clock,
     Directory,
@@ -118,8 +118,9 @@ def test_routing_text_template_or_closed_window() -> None:
     assert route(inside, meta, none, T0) == FreeForm()
     outside = replace(inside, last_inbound_at=T0 - timedelta(days=2))
     assert route(outside, meta, none, T0) == WindowClosed()
+    # "isi" is a named parameter ({{isi}}): its name goes with the value.
     assert route(outside, meta, carrier, T0) == AsTemplate(
-        name="lanjut", language="id", values=["part 0"]
+        name="lanjut", language="id", values=["part 0"], parameter_names=("isi",)
     )
     # A provider without a 24-hour window sends text whatever the time.
     fonnte_like = ScriptedProvider(capabilities=Capabilities())
@@ -128,6 +129,50 @@ def test_routing_text_template_or_closed_window() -> None:
     assert isinstance(route(rerouted, meta, carrier, T0), AsTemplate)
     operator = replace(inside, template={"name": "n", "language": "en", "parameters": [1]})
     assert route(operator, meta, none, T0) == AsTemplate(name="n", language="en", values=["1"])
+
+
+def test_a_template_goes_with_its_values_on_one_line_and_named_ones_with_their_names() -> None:
+    outbox = MemoryOutbox(clock=Clock(T0))
+    outbox.add(1)
+    inside = message(outbox)
+    meta = ScriptedProvider()
+    # A row queued before values were checked: its line break still must not reach Meta.
+    queued = replace(
+        inside,
+        template={
+            "name": "pengingat_sidang",
+            "language": "id",
+            "parameters": ["Ibu\nSiti", "12 Desember"],
+            "parameter_names": ["nama", "tanggal"],
+        },
+    )
+    assert route(queued, meta, TemplateSet(), T0) == AsTemplate(
+        name="pengingat_sidang",
+        language="id",
+        values=["Ibu · Siti", "12 Desember"],
+        parameter_names=("nama", "tanggal"),
+    )
+    positional = TemplateSet(
+        templates=(
+            Template(name="lanjut", language="id", parameters=("1",), purpose="out_of_window"),
+        )
+    )
+    outside = replace(inside, last_inbound_at=T0 - timedelta(days=2), text="a\n\nb")
+    assert route(outside, meta, positional, T0) == AsTemplate(
+        name="lanjut", language="id", values=["a · b"]
+    )
+
+
+def test_only_an_operators_text_with_a_link_asks_for_a_preview_where_one_can_be_shown() -> None:
+    outbox = MemoryOutbox(clock=Clock(T0))
+    outbox.add(1)
+    reply = replace(message(outbox), text="Lihat https://contoh.id/jadwal")
+    meta, fonnte_like = ScriptedProvider(), ScriptedProvider(capabilities=Capabilities())
+    assert not previews_link(reply, meta)  # an AI answer: nobody chose its links
+    for kind in ("operator", "human"):
+        assert previews_link(replace(reply, kind=kind), meta)
+        assert not previews_link(replace(reply, kind=kind), fonnte_like)
+        assert not previews_link(replace(reply, kind=kind, text="Lihat contoh.id"), meta)
 
 
 async def test_the_loop_goes_on_after_a_failure_and_stops_at_the_first_deferral_once() -> None:

@@ -315,6 +315,16 @@ def test_a_long_answer_is_split_into_ordered_parts() -> None:
     assert not composed.parts[0].text.startswith("[AI]")
 
 
+def test_the_answer_quotes_the_last_message_of_the_burst_in_its_first_part_only() -> None:
+    burst = burst_of("pertanyaan satu", "pertanyaan dua")
+    answer = "\n\n".join("kalimat " * 100 for _ in range(12))
+    parts = Compose(notices=NOTICES)(burst, answer, session_disclosed=True).parts
+    assert len(parts) > 1
+    last = burst.messages[-1].provider_message_id
+    assert last != burst.messages[0].provider_message_id
+    assert [d.reply_to for d in parts] == [last] + [None] * (len(parts) - 1)
+
+
 # ------------------------------------------------------------------ recording and presence
 
 

@@ -326,3 +326,28 @@ async def test_an_opted_out_contact_gets_only_the_confirmation_and_nothing_is_em
     opted_out.numbers.clear()
     outbox.add(1)
     assert await deliver(1) == 1
+
+
+async def test_what_the_provider_is_asked_for_quoting_link_previews_and_named_parameters() -> None:
+    provider = ScriptedProvider(allow_templates=True)
+    deliver, outbox, _, _ = make(provider)
+    outbox.add(3)
+    rows = outbox.rows
+    rows[1].message = replace(rows[1].message, reply_to="wamid.question")
+    rows[2].message = replace(rows[2].message, kind="operator", text="Jadwal: https://contoh.id")
+    rows[3].message = replace(
+        rows[3].message,
+        kind="template",
+        template={
+            "name": "pengingat_sidang",
+            "language": "id",
+            "parameters": ["Ibu Siti", "12 Desember"],
+            "parameter_names": ["nama", "tanggal"],
+        },
+    )
+    assert await deliver(1) == 3
+    assert provider.replies_to == ["wamid.question", None]
+    assert provider.previewed == ["Jadwal: https://contoh.id"]
+    [template] = provider.templates
+    assert template["parameters"] == ["Ibu Siti", "12 Desember"]
+    assert template["parameter_names"] == ["nama", "tanggal"]

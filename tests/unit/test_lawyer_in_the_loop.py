@@ -275,10 +275,8 @@ def test_the_review_settings_parse_and_a_tenant_may_hold_its_own() -> None:
 
 
 def test_a_text_carried_by_a_template_has_no_line_break_tab_or_long_run_of_spaces() -> None:
-    from wagate.domain.window import as_template_value
+    from wagate.domain.template_text import one_line
 
     framed = "Jawaban pengacara.\n\n  Langkah:\t1\r\n\n[bukan nasihat hukum]     ya"
-    assert as_template_value(framed) == (
-        "Jawaban pengacara. · Langkah: · 1 · [bukan nasihat hukum]   ya"
-    )
-    assert as_template_value("Berkas Anda siap.") == "Berkas Anda siap."
+    assert one_line(framed) == ("Jawaban pengacara. · Langkah: · 1 · [bukan nasihat hukum] ya")
+    assert one_line("Berkas Anda siap.") == "Berkas Anda siap."

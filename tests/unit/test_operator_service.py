@@ -249,7 +249,13 @@ def test_templates_go_through_the_provider_that_declares_them() -> None:
     receipt = run(w.service().sending.send_template(NUMBER, "jadwal", {"tanggal": "1"}, by=API))
     assert receipt.provider is Provider.META  # Fonnte comes first but sends no templates
     [queued] = w.outbox.queued.values()
-    assert queued["template"] == {"name": "jadwal", "language": "id", "parameters": ["1"]}
+    # "tanggal" is a named parameter ({{tanggal}}): its name travels with the value.
+    assert queued["template"] == {
+        "name": "jadwal",
+        "language": "id",
+        "parameters": ["1"],
+        "parameter_names": ["tanggal"],
+    }
 
 
 def test_the_link_code_goes_to_the_number_and_a_wrong_one_is_recorded() -> None:

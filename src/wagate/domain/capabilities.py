@@ -18,3 +18,5 @@ class Capabilities:
     media: bool = False  # documents, images, audio, video
     interactive: bool = False  # reply buttons and lists
     flows: bool = False  # WhatsApp Flows
+    # A text may ask for a preview card of its first link (Meta's `preview_url`).
+    link_previews: bool = False

@@ -8,7 +8,7 @@ raise only `wagate.domain.errors` types: nothing past them sees HTTP or vendor J
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -120,12 +120,21 @@ class MessagingProvider(Protocol):
     capabilities: Capabilities
 
     async def send_text(
-        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+        self,
+        *,
+        to: str,
+        body: str,
+        reply_to: str | None = None,
+        tracker: str | None = None,
+        link_preview: bool = False,
     ) -> SentMessage:
         """Send a text; returns the provider's id. Raises Transient/PermanentSendError.
 
+        `reply_to` (an inbound message's provider id) makes the text quote that message.
         `tracker` (our idempotency key) is echoed by providers that support it in their status
-        webhooks, which lets a send whose answer was lost be recognised later."""
+        webhooks, which lets a send whose answer was lost be recognised later. `link_preview`
+        asks for a preview of the first link in `body`; the pipeline passes it only when true,
+        so an adapter written before it (a plugin) keeps working."""
 
     async def send_template(
         self,
@@ -135,8 +144,13 @@ class MessagingProvider(Protocol):
         language: str,
         parameters: list[str],
         tracker: str | None = None,
+        parameter_names: Sequence[str] | None = None,
     ) -> SentMessage:
-        """Send an approved template (the only thing allowed outside the 24-hour window)."""
+        """Send an approved template (the only thing allowed outside the 24-hour window).
+
+        `parameters` are the body's values in order; `parameter_names` their names, given for a
+        template declared with named parameters only (so an adapter written before them keeps
+        sending positional templates)."""
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         """Mark an inbound message read (and show typing). False when the provider can't."""

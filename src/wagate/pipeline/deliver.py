@@ -58,7 +58,7 @@ from wagate.pipeline.ports import (
     ProviderDirectory,
     RecipientCheck,
 )
-from wagate.pipeline.routing import AsTemplate, Route, WindowClosed, route
+from wagate.pipeline.routing import AsTemplate, Route, WindowClosed, previews_link, route
 
 __all__ = ["MAX_INLINE_WAIT", "STATUS_EVIDENCE", "Deliver", "EmailFallback"]
 
@@ -243,13 +243,32 @@ class Deliver:
     async def _send(
         self, provider: MessagingProvider, message: OutboundMessage, how: Route
     ) -> SentMessage:
+        # Optional arguments go only when they say something (a link preview only to a provider
+        # declaring it can show one): a provider plugin written before them keeps working.
         if isinstance(how, AsTemplate):
+            if how.parameter_names:
+                return await provider.send_template(
+                    to=message.recipient,
+                    name=how.name,
+                    language=how.language,
+                    parameters=how.values,
+                    tracker=message.idempotency_key,
+                    parameter_names=list(how.parameter_names),
+                )
             return await provider.send_template(
                 to=message.recipient,
                 name=how.name,
                 language=how.language,
                 parameters=how.values,
                 tracker=message.idempotency_key,
+            )
+        if previews_link(message, provider):
+            return await provider.send_text(
+                to=message.recipient,
+                body=message.text,
+                reply_to=message.reply_to,
+                tracker=message.idempotency_key,
+                link_preview=True,
             )
         return await provider.send_text(
             to=message.recipient,

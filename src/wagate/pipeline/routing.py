@@ -3,12 +3,23 @@ or not at all — decided before sending, from the provider's capabilities and t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from wagate.domain.provider_port import MessagingProvider
-from wagate.domain.window import OUT_OF_WINDOW, TemplateSet, as_template_value, window_open
+from wagate.domain.template_text import one_line
+from wagate.domain.window import OUT_OF_WINDOW, TemplateSet, window_open
+from wagate.pipeline.operator.conversations import HUMAN_REPLY_KIND
+from wagate.pipeline.operator.sending import OPERATOR_KIND
 from wagate.pipeline.ports import OutboundMessage
+
+# Texts a person at the firm wrote (an operator's message, a human reply in a taken-over
+# conversation): a link there was put on purpose and is shown with its preview. An AI answer's
+# links are not: no one chose them, and a preview card would make them look endorsed.
+OPERATOR_WRITTEN = frozenset({OPERATOR_KIND, HUMAN_REPLY_KIND})
+# What WhatsApp previews: a link written out with its scheme.
+_LINK = re.compile(r"https?://\S", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,6 +32,9 @@ class AsTemplate:
     name: str
     language: str
     values: list[str]
+    # The template's parameter names when it is declared with named parameters ({{nama}}):
+    # Meta then wants each value beside its name. None: positional ({{1}}, {{2}}).
+    parameter_names: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,13 +50,17 @@ def route(
 ) -> Route:
     """An operator's template goes as itself; a message marked `window_template` (rerouted
     after a 131047) or outside the provider's window goes as the out_of_window template, whose
-    one parameter (if it has one) carries the text, its paragraphs on one line."""
+    one parameter (if it has one) carries the text fitted to Meta's rules: on one line, cut
+    with a note when longer than the template leaves room for."""
     if message.template:
         t = message.template
+        names = t.get("parameter_names")
         return AsTemplate(
             name=str(t["name"]),
             language=str(t["language"]),
-            values=[str(v) for v in t["parameters"]],
+            # One line again: a row queued before values were checked may hold line breaks.
+            values=[one_line(str(v)) for v in t["parameters"]],
+            parameter_names=tuple(str(n) for n in names) if names else None,
         )
     needs_template = message.kind == "window_template" or (
         provider.capabilities.window_24h and not window_open(message.last_inbound_at, now=now)
@@ -55,5 +73,16 @@ def route(
     return AsTemplate(
         name=fallback.name,
         language=fallback.language,
-        values=[as_template_value(message.text)][: len(fallback.parameters)],
+        values=fallback.carrying(message.text),
+        parameter_names=fallback.parameter_names,
+    )
+
+
+def previews_link(message: OutboundMessage, provider: MessagingProvider) -> bool:
+    """Ask for a link preview: a text an operator wrote that holds a link, through a provider
+    that can show one."""
+    return (
+        provider.capabilities.link_previews
+        and message.kind in OPERATOR_WRITTEN
+        and _LINK.search(message.text) is not None
     )

@@ -11,8 +11,8 @@ from wagate.domain.provider_port import CredentialCheck, SentMessage
 
 
 def _meta_like() -> Capabilities:
-    # Meta's: a 24-hour window, and statuses that settle a lost send answer.
-    return Capabilities(window_24h=True, status_webhooks=True, templates=True)
+    # Meta's: a 24-hour window, statuses that settle a lost send answer, link previews.
+    return Capabilities(window_24h=True, status_webhooks=True, templates=True, link_previews=True)
 
 
 @dataclass
@@ -23,18 +23,29 @@ class ScriptedProvider:
     sent: list[str] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
     read: list[str] = field(default_factory=list)  # messages marked read (with typing)
+    replies_to: list[str | None] = field(default_factory=list)  # each text's quoted message
+    previewed: list[str] = field(default_factory=list)  # texts sent asking for a link preview
     credentials: CredentialCheck = CredentialCheck.UNKNOWN
     name: Provider = Provider.META
     capabilities: Capabilities = field(default_factory=_meta_like)
     allow_templates: bool = False  # a template send is a test's mistake unless it allows them
 
     async def send_text(
-        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+        self,
+        *,
+        to: str,
+        body: str,
+        reply_to: str | None = None,
+        tracker: str | None = None,
+        link_preview: bool = False,
     ) -> SentMessage:
         outcome = self.script.pop(0) if self.script else None
         if outcome is not None:
             raise outcome
         self.sent.append(body)
+        self.replies_to.append(reply_to)
+        if link_preview:
+            self.previewed.append(body)
         return SentMessage(provider_message_id=f"wamid.{len(self.sent)}")
 
     async def send_template(self, **fields: Any) -> SentMessage:

@@ -22,16 +22,20 @@ class Compose:
     notices: Notices
 
     def __call__(self, burst: Burst, answer: str, *, session_disclosed: bool) -> Composed:
-        """Empty texts (a disclosure or disclaimer switched off) leave no blank paragraph."""
+        """Empty texts (a disclosure or disclaimer switched off) leave no blank paragraph.
+        The first part quotes the burst's last message, the question answered: it ties the
+        answer to it when several messages were merged or the answer comes late."""
         disclosure = None if session_disclosed else self.notices.disclosure
         framed = [disclosure, to_whatsapp(answer), self.notices.disclaimer]
         texts = split_message("\n\n".join(text for text in framed if text))
+        question = burst.messages[-1].provider_message_id
         parts = [
             OutboundDraft(
                 idempotency_key=f"{burst.run_key}:reply:{index}",
                 text=text,
                 kind="reply",
                 part_index=index,
+                reply_to=question if index == 0 else None,
             )
             for index, text in enumerate(texts)
         ]

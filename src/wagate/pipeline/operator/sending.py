@@ -24,7 +24,9 @@ from wagate.pipeline.operator.ports import Outbox, RecipientCheck
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
 
-__all__ = ["AnyoneMayBeWritten", "SendReceipt", "Sending", "recipient"]
+__all__ = ["OPERATOR_KIND", "AnyoneMayBeWritten", "SendReceipt", "Sending", "recipient"]
+
+OPERATOR_KIND = "operator"  # the outbound rows of an operator's message
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +124,12 @@ class Sending:
                 "name": template.name,
                 "language": language or template.language,
                 "parameters": values,
+                # Named parameters ({{nama}}) travel beside their names; positional ones alone.
+                **(
+                    {"parameter_names": list(template.parameter_names)}
+                    if template.parameter_names
+                    else {}
+                ),
             },
         )
         receipt = SendReceipt(
@@ -148,7 +156,7 @@ class Sending:
         by: Actor,
         provider: Provider | None = None,
         key: str | None = None,
-        kind: str = "operator",
+        kind: str = OPERATOR_KIND,
     ) -> SendReceipt:
         """Queue a text without an audit record of its own: for actions that record themselves
         (a link code is `account.link_code_sent`). `by` is named in a refusal's record."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -71,7 +72,13 @@ class FonnteClient:
         )
 
     async def send_text(
-        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+        self,
+        *,
+        to: str,
+        body: str,
+        reply_to: str | None = None,
+        tracker: str | None = None,
+        link_preview: bool = False,  # not asked for: Fonnte declares no link previews
     ) -> SentMessage:
         # Targets are canonical (62…), so countryCode=0 keeps Fonnte from rewriting them.
         form = {"target": to, "message": body, "countryCode": "0"}
@@ -94,6 +101,7 @@ class FonnteClient:
         language: str,
         parameters: list[str],
         tracker: str | None = None,
+        parameter_names: Sequence[str] | None = None,
     ) -> SentMessage:
         # Fonnte drives an ordinary WhatsApp account: no templates, and no window to need them.
         raise e.InvalidRequest("Fonnte has no message templates", code="no_templates")

@@ -1,7 +1,11 @@
-"""Graph API client: send text, mark read with typing indicator (OU1, AI5)."""
+"""Graph API client: send text and templates, mark read with typing indicator (OU1, AI5).
+
+Every request it makes is checked against Meta's OpenAPI description of the Cloud API in
+tests/contract/test_meta_openapi.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +40,7 @@ class MetaClient:
         media=True,
         interactive=True,
         flows=True,
+        link_previews=True,
     )
 
     def __init__(
@@ -58,14 +63,20 @@ class MetaClient:
         )
 
     async def send_text(
-        self, *, to: str, body: str, reply_to: str | None = None, tracker: str | None = None
+        self,
+        *,
+        to: str,
+        body: str,
+        reply_to: str | None = None,
+        tracker: str | None = None,
+        link_preview: bool = False,
     ) -> SentMessage:
         request: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": to,
             "type": "text",
-            "text": {"body": body, "preview_url": False},
+            "text": {"body": body, "preview_url": link_preview},
         }
         if reply_to:
             request["context"] = {"message_id": reply_to}
@@ -93,14 +104,17 @@ class MetaClient:
         language: str,
         parameters: list[str],
         tracker: str | None = None,
+        parameter_names: Sequence[str] | None = None,
     ) -> SentMessage:
-        template: dict[str, Any] = {"name": name, "language": {"code": language}}
+        # `policy` is required by the Cloud API's description (v23.0): "deterministic" is the
+        # only value, the template in exactly the language asked for.
+        template: dict[str, Any] = {
+            "name": name,
+            "language": {"policy": "deterministic", "code": language},
+        }
         if parameters:
             template["components"] = [
-                {
-                    "type": "body",
-                    "parameters": [{"type": "text", "text": value} for value in parameters],
-                }
+                {"type": "body", "parameters": _body_parameters(parameters, parameter_names)}
             ]
         request: dict[str, Any] = {
             "messaging_product": "whatsapp",
@@ -166,3 +180,19 @@ class MetaClient:
         if response.is_success and "error" not in mapping(body):
             return dict(mapping(body))
         raise translate(response.status_code, body, retry_after_seconds(response.headers))
+
+
+def _body_parameters(values: list[str], names: Sequence[str] | None) -> list[dict[str, str]]:
+    """A template body's text parameters: in order for a positional template ({{1}}), each with
+    its `parameter_name` for one declared with named parameters ({{nama}}) — Meta refuses a
+    named template's values without their names."""
+    if names is None:
+        return [{"type": "text", "text": value} for value in values]
+    if len(names) != len(values):
+        raise e.InvalidRequest(
+            f"{len(values)} template values for {len(names)} parameter names", code="parameters"
+        )
+    return [
+        {"type": "text", "parameter_name": name, "text": value}
+        for name, value in zip(names, values, strict=True)
+    ]
