@@ -429,6 +429,7 @@ class TenantOverrides(BaseModel):
     urgent_holding_text: str | None = Field(default=None, min_length=1, max_length=2000)
     takeover_idle_minutes: float | None = Field(default=None, gt=0)
     urgent_notify_emails: tuple[str, ...] | None = None
+    sla_seconds: float | None = Field(default=None, gt=0)
 
     @field_validator("urgent_notify_emails", mode="before")
     @classmethod
