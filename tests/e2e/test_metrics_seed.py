@@ -14,7 +14,16 @@ from typing import Any
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.harness import API_TOKEN, PHONE_NUMBER_ID, FakePeer, Gateway, tag, wait_until
+from tests.e2e.harness import (
+    API_TOKEN,
+    PHONE_NUMBER_ID,
+    FakePeer,
+    Gateway,
+    fresh_database,
+    start_worker,
+    tag,
+    wait_until,
+)
 from wagate.fakes.payloads import meta_text, new_wamid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,6 +124,48 @@ def test_one_conversation_puts_the_five_seed_metrics_on_metrics(
     assert after[("wagate_uptime_seconds", frozenset())] > 0
     assert after[("process_resident_memory_bytes", frozenset())] > 10_000_000
     assert after[("process_cpu_seconds_total", frozenset())] > 0
+
+
+def test_what_a_separate_worker_counted_reaches_the_web_process_metrics_and_outlives_it(
+    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
+) -> None:
+    """`serve --no-worker` and `wagate worker` are two processes: the reply is sent, and
+    timed, in the worker; the web process answers the scrape. The worker's counts reach the
+    shared sums within its flush interval, and stay after it stops (and after a restart of
+    the web process, whose own counts are in the database too)."""
+    sent = {"direction": "out", "provider": "meta", "status": "sent"}
+    received = {"direction": "in", "provider": "meta", "status": "received"}
+    with fresh_database() as url:
+        web = Gateway(
+            workdir,
+            database_url=url,
+            graph_url=f"{fake_meta.url}/v22.0",
+            ai_url=f"{fake_ai.url}/v1",
+            worker=False,
+        ).start()
+        try:
+            worker = start_worker(web, "metrics")
+            try:
+                payload = meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="Halo")
+                assert web.post_meta(payload).status_code == 200
+
+                def counted() -> Series | None:
+                    now = series(scrape(web))
+                    return now if get(now, "whatsapp_message_total", **sent) >= 1 else None
+
+                found: Series = wait_until(counted, timeout=30)
+            finally:
+                worker.stop()
+            assert get(found, "whatsapp_response_time_seconds_count", provider="meta") == 1
+            assert get(found, "whatsapp_message_total", **received) == 1
+            web.stop()
+            web.start()
+            again = series(scrape(web))
+        finally:
+            web.stop()
+    assert get(again, "whatsapp_message_total", **sent) == 1
+    assert get(again, "whatsapp_message_total", **received) == 1
+    assert get(again, "whatsapp_response_time_seconds_count", provider="meta") == 1
 
 
 def test_a_tenant_token_sees_its_own_figures_and_not_the_host(gateway: Gateway) -> None:
