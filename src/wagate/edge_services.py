@@ -17,6 +17,7 @@ from wagate.domain.messages import Provider, WebhookBatch
 from wagate.domain.provider_port import InboundRequest, WebhookRoute
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.tenants import Tenant, TokenGrant
+from wagate.observability.metrics import MetricsRecorder, TenantMetrics
 from wagate.pipeline.console_sessions import ConsoleSessions
 from wagate.pipeline.converse import Converse
 from wagate.pipeline.inbound_routing import Receiving
@@ -48,6 +49,9 @@ class WebhookIntake(Protocol):
     async def receive(
         self, batch: WebhookBatch, *, source: str, tenant: str | None
     ) -> IntakeResult: ...
+
+    def rejected(self, provider: Provider, reason: str, *, tenant: str | None) -> None:
+        """Count a refused request (`whatsapp_webhook_rejected_total`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +86,7 @@ class TenantServices:
     review_escalation: ReviewEscalation | None = None
     review_figures: Callable[[], Awaitable[dict[str, Any]]] | None = None
     alerts: MailedStaffAlerts  # on-duty staff alerts; the worker's sweep retries unsent ones
+    metrics: TenantMetrics  # what its pipeline counts; /metrics reads the sums
 
     @property
     def answers(self) -> bool:
@@ -136,6 +141,8 @@ class WebServices:
     kb_max_upload_bytes: int = 20 * 1024 * 1024  # POST /api/kb's body limit (KB_MAX_UPLOAD_BYTES)
     bench_endpoint: bool = False
     console: ConsoleServices | None = None  # None: no console (CONSOLE_ENABLED=false)
+    # This process's counters: flushed before a scrape reads the sums; its uptime.
+    metrics: MetricsRecorder | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

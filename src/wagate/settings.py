@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # Conversation jobs
     debounce_seconds: float = Field(default=15.0, ge=0)
     debounce_max_seconds: float = Field(default=60.0, ge=0)
+    # The response time the gateway promises (seed 000: 30 s end to end): slower responses
+    # count as SLA breaches in /metrics (whatsapp_sla_breach_total).
+    sla_seconds: float = Field(default=30.0, gt=0)
     worker_concurrency: int = Field(default=16, ge=1, le=256)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     job_poll_seconds: float = Field(default=0.5, gt=0)
@@ -426,6 +429,7 @@ class TenantOverrides(BaseModel):
     urgent_holding_text: str | None = Field(default=None, min_length=1, max_length=2000)
     takeover_idle_minutes: float | None = Field(default=None, gt=0)
     urgent_notify_emails: tuple[str, ...] | None = None
+    sla_seconds: float | None = Field(default=None, gt=0)
 
     @field_validator("urgent_notify_emails", mode="before")
     @classmethod

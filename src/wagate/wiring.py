@@ -44,6 +44,7 @@ from wagate.edge_services import (
     WorkerTuning,
 )
 from wagate.notify.smtp import SmtpMailer
+from wagate.observability.metrics import MetricsRecorder, TenantMetrics
 from wagate.pipeline.console_sessions import ConsoleSessions
 from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.conversation.knowledge import DEFAULT_DECLINE_TEXT, KnowledgePolicy
@@ -52,6 +53,7 @@ from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
 from wagate.pipeline.intake import Intake
+from wagate.pipeline.metrics import UNMEASURED, Metrics
 from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.tenants import TenantAdmin
@@ -89,6 +91,7 @@ from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
 from wagate.storage.knowledge import Embedder, KnowledgeBase
 from wagate.storage.knowledge_jobs import KnowledgeRefreshJobs
+from wagate.storage.metric_counters import PostgresMetricCounters
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
@@ -109,6 +112,10 @@ log = structlog.get_logger(__name__)
 
 
 Clock = Callable[[], datetime]
+
+# How often each process adds what it counted to the metrics' sums (and so how far behind
+# another process's figures a scrape may be).
+METRICS_FLUSH_SECONDS = 5.0
 
 
 def utcnow() -> datetime:
@@ -136,12 +143,18 @@ class Gateway:
     tenant_keys: TenantKeys
     web: WebServices
     worker: WorkerServices
+    metrics: MetricsRecorder
     triage_assistant: Assistant | None = None  # the zone classifier's client, when an AI is
 
     async def keep_fresh(self) -> None:
-        """Follow what other processes change (tenants, their data keys) until cancelled: a
-        background task of every long-running process."""
-        await asyncio.gather(self.tenant_keys.keep_fresh(), self.tenants.follow())
+        """Follow what other processes change (tenants, their data keys) until cancelled, and
+        add this process's metrics to the shared sums: a background task of every
+        long-running process."""
+        await asyncio.gather(
+            self.tenant_keys.keep_fresh(),
+            self.tenants.follow(),
+            self.metrics.flush_every(METRICS_FLUSH_SECONDS),
+        )
 
     def services(self, tenant: str | None = None) -> TenantServices:
         """A tenant's services (the default tenant's without a name)."""
@@ -162,6 +175,7 @@ class Gateway:
         return self.services().operator.accounts.store
 
     async def close(self) -> None:
+        await self.metrics.close()  # what this process counted since its last flush
         await self.tenants.aclose()
         await self.assistant.aclose()
         if self.triage_assistant is not None:
@@ -193,6 +207,8 @@ class Opened:
     triage_assistant: Assistant | None = None  # the classification client it uses, to close
     # Operator users' passwords: one hasher (and its small thread pool) for every tenant.
     passwords: Argon2Passwords = dataclasses.field(default_factory=Argon2Passwords)
+    # This process's counters (each tenant's view records into it); flushed to the database.
+    metrics: MetricsRecorder = dataclasses.field(default_factory=MetricsRecorder)
 
 
 async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
@@ -254,6 +270,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         bench_endpoint=s.wagate_bench_endpoint,
         kb_max_upload_bytes=s.kb_max_upload_bytes,
         console=build_console(s, database, clock) if s.console_enabled else None,
+        metrics=opened.metrics,
     )
     worker = WorkerServices(
         database=database,
@@ -275,6 +292,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         tenant_keys=opened.tenant_keys,
         web=web,
         worker=worker,
+        metrics=opened.metrics,
         triage_assistant=opened.triage_assistant,
     )
 
@@ -341,6 +359,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         setup.name: setup.capabilities for setup in opened.setups if setup.name in channels
     }
     templates = s.templates()
+    metrics = tenant_metrics(opened, s, tenant_id)
     deliver = build_deliver(
         s,
         templates=templates,
@@ -353,6 +372,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         backoff=backoff,
         clock=clock,
         recipients=opt_outs,
+        metrics=metrics,
     )
     converse = build_converse(
         opened,
@@ -369,6 +389,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         handover=handover,
         alerts=alerts,
         lawyer_exists=users.lawyer_exists,
+        metrics=metrics,
     )
     status = GatewayStatus(
         configuration={"tenant": tenant_id, "status": tenant.status.value},
@@ -416,6 +437,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
             ),
             debounce=timedelta(seconds=s.debounce_seconds),
             clock=clock,
+            metrics=metrics,
         ),
         operator=operator,
         queries=ConversationQueries(
@@ -437,7 +459,13 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         ),
         review_figures=review_drafts.figures,
         alerts=alerts,
+        metrics=metrics,
     )
+
+
+def tenant_metrics(opened: Opened, settings: Settings, tenant: str) -> TenantMetrics:
+    """The tenant's view of the process's counters, measuring against its SLA."""
+    return opened.metrics.tenant(tenant, sla_seconds=settings.sla_seconds)
 
 
 def staff_alerts(
@@ -621,6 +649,7 @@ def build_deliver(
     backoff: BackoffPolicy,
     clock: Clock,
     recipients: RecipientCheck | None = None,
+    metrics: Metrics = UNMEASURED,
 ) -> Deliver:
     s = settings
     mailer = SmtpMailer.from_settings(s)
@@ -641,6 +670,7 @@ def build_deliver(
         if mailer is not None
         else None,
         recipients=recipients,
+        metrics=metrics,
     )
 
 
@@ -660,6 +690,7 @@ def build_converse(
     handover: Handover | None = None,
     alerts: StaffAlerts | None = None,
     lawyer_exists: Callable[[], Awaitable[bool]] | None = None,
+    metrics: Metrics = UNMEASURED,
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
@@ -711,6 +742,7 @@ def build_converse(
         ),
         review=review if review is not None else SendEverything(),
         zone_triage=opened.zone_triage,
+        metrics=metrics,
     )
 
 
@@ -982,6 +1014,7 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
                 link_pepper=data_dir_secret(settings, "link-code-pepper"),
                 pii_stages=pii_stages(settings),
                 embedder=build_embedder(settings),
+                metrics=MetricsRecorder(PostgresMetricCounters(database)),
                 context_hook=(
                     load_context_hook(settings.ai_context_hook)
                     if settings.ai_context_hook

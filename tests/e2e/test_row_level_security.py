@@ -68,10 +68,12 @@ TENANT_TABLES = (
     "staff_alerts",
     "operator_users",
     "knowledge_vocabulary",  # filled by triggers on knowledge_words (migration 0011)
+    "metric_counters",
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
-CATALOGUE = {"tenants", "tenant_channels", "api_tokens", "tenant_keys"}
+# Read before any tenant is known (a token, a console cookie): no policy; each statement filters.
+CATALOGUE = {"tenants", "tenant_channels", "api_tokens", "tenant_keys", "console_sessions"}
 
 # One statement per tenant that gives every tenant table at least one row of `t`.
 _SEED_SQL = """
@@ -161,6 +163,9 @@ WITH conv AS (
   INSERT INTO operator_users (tenant, name, role, password_hash, password_changed_at,
                               created_at, updated_at)
   VALUES (%(t)s, 'user-' || %(t)s, 'viewer', 'h', now(), now(), now()) RETURNING id
+), metric AS (
+  INSERT INTO metric_counters (tenant, name, labels, value)
+  VALUES (%(t)s, 'whatsapp_intake_total', '{}', 1) RETURNING tenant
 )
 INSERT INTO inbound_dead_letters (tenant, conversation_id, message_ids, failures)
 SELECT %(t)s, id, ARRAY[1]::bigint[], 3 FROM conv

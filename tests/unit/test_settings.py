@@ -206,3 +206,24 @@ def test_a_tenant_may_have_its_own_on_duty_list_and_idle_time() -> None:
     assert settings.takeover_idle_minutes == 30
     with pytest.raises(ValueError, match="URGENT_NOTIFY_EMAILS"):
         check_tenant_overrides({"urgent_notify_emails": "nope"})
+
+
+def test_the_sla_is_30_seconds_unless_set_and_a_tenant_may_have_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wagate.settings import check_tenant_overrides, tenant_settings
+
+    assert load().sla_seconds == 30
+    monkeypatch.setenv("SLA_SECONDS", "12.5")
+    platform = load()
+    assert platform.sla_seconds == 12.5
+    assert tenant_settings(platform, {"sla_seconds": 60}).sla_seconds == 60
+    assert tenant_settings(platform, {}).sla_seconds == 12.5
+    with pytest.raises(ValueError, match="SLA_SECONDS"):
+        check_tenant_overrides({"sla_seconds": 0})
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_bad_sla_is_refused_naming_it(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="SLA_SECONDS"):
+        load(sla_seconds=value)

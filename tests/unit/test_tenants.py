@@ -31,6 +31,7 @@ from wagate.domain.tenants import (
     check_tenant_id,
     route_batch,
 )
+from wagate.observability.metrics import MetricsRecorder, labels_of
 from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
 from wagate.pipeline.operator import Actor, Conflict, NotFound, Rejected
 from wagate.pipeline.operator.recorder import Recorder
@@ -163,7 +164,11 @@ class Built:
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
         self.intake = RecordingIntake()
+        self.metrics = METRICS.tenant(tenant.id, sla_seconds=30)
         self.closed = False
+
+
+METRICS = MetricsRecorder()
 
 
 class RecordingIntake:
@@ -237,6 +242,23 @@ async def test_refresh_is_rate_limited_unless_forced() -> None:
 
 
 # ------------------------------------------------------------------ the inbound router
+
+
+async def test_a_refused_request_counts_under_its_urls_tenant_else_the_default() -> None:
+    catalogue = Catalogue([tenant("default"), tenant("firm-b")])
+    registry = runtimes(catalogue)
+    await registry.refresh(force=True)
+    router = InboundRouter(registry, {})  # type: ignore[arg-type]
+    before = METRICS.pending()
+    router.rejected(FONNTE, "forged", tenant="firm-b")
+    router.rejected(META, "unsigned", tenant=None)
+    router.rejected(META, "unsigned", tenant="erased-meanwhile")
+    grown = {k: v - before.get(k, 0.0) for k, v in METRICS.pending().items()}
+    name = "whatsapp_webhook_rejected_total"
+    forged = labels_of({"provider": "fonnte", "reason": "forged"})
+    unsigned = labels_of({"provider": "meta", "reason": "unsigned"})
+    assert grown[("firm-b", name, forged)] == 1
+    assert grown[("default", name, unsigned)] == 2
 
 
 class Receiver:

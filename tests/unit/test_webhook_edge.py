@@ -52,6 +52,7 @@ class Intake:
         self.adapter: WebhookReceiver | None = None
         self.received: list[tuple[WebhookBatch, str]] = []
         self.tenants: list[str | None] = []
+        self.rejections: list[tuple[str, str, str | None]] = []
 
     def receiving(self, provider: Provider, request: InboundRequest) -> Receiving | None:
         if provider is not ECHO or self.adapter is None:
@@ -67,6 +68,9 @@ class Intake:
         self.received.append((batch, source))
         self.tenants.append(tenant)
         return IntakeResult()
+
+    def rejected(self, provider: Provider, reason: str, *, tenant: str | None) -> None:
+        self.rejections.append((provider.value, reason, tenant))
 
 
 def client(adapter: Scripted, intake: Intake) -> TestClient:
@@ -125,9 +129,11 @@ def test_a_challenge_is_answered_as_plain_text_and_nothing_is_stored() -> None:
 def test_a_refusal_becomes_its_status_code(reason: Refusal, status: int) -> None:
     intake = Intake()
     verdict = Rejected(reason=reason, detail="told", cause="why")
-    response = client(Scripted(verdict), intake).post("/hook/k", content=b"x")
+    response = client(Scripted(verdict), intake).post("/hook/k-firm-a", content=b"x")
     assert (response.status_code, response.json()) == (status, {"detail": "told"})
     assert intake.received == []
+    # Counted for the metrics, under the tenant whose URL it used.
+    assert intake.rejections == [("echo", reason.value, "firm-a")]
 
 
 @pytest.mark.parametrize("error", [psycopg.OperationalError("down"), OSError(), TimeoutError()])
@@ -150,6 +156,7 @@ def test_a_request_nobody_receives_is_a_404() -> None:
     intake.adapter = None
     assert test.post("/hook/k").status_code == 404
     assert intake.received == []
+    assert intake.rejections == [("echo", "not_found", None)]
 
 
 def test_only_the_configured_routes_exist() -> None:

@@ -73,3 +73,32 @@ class InvalidRequest(PermanentSendError):
 
 class QuotaExhausted(PermanentSendError):
     """The account has no quota or payment method (Fonnte `insufficient quota`, Meta 131042)."""
+
+
+# The error class of a failed send, for `whatsapp_error_total`: most specific first, so a
+# provider's own subclass (a plugin's) is counted under the class it refines. A closed set of
+# words: a label must never take an unbounded value.
+_CLASSES: tuple[tuple[type[SendError], str], ...] = (
+    (OutcomeUnknown, "outcome_unknown"),
+    (PairRateLimited, "pair_rate_limited"),
+    (RateLimited, "rate_limited"),
+    (DeviceDisconnected, "device_disconnected"),
+    (ProviderUnavailable, "unavailable"),
+    (TransientSendError, "transient"),
+    (AuthenticationFailed, "auth"),
+    (PermissionDenied, "permission"),
+    (WindowClosed, "window_closed"),
+    (RecipientUnreachable, "recipient_unreachable"),
+    (InvalidRequest, "invalid_request"),
+    (QuotaExhausted, "quota"),
+    (PermanentSendError, "permanent"),
+)
+
+
+def error_class(error: SendError) -> str:
+    """`unavailable` is the network or the provider's servers (timeouts, 5xx); the permanent
+    classes are refusals of the request itself (4xx-like); the rest name what went wrong."""
+    for kind, name in _CLASSES:
+        if isinstance(error, kind):
+            return name
+    return "other"

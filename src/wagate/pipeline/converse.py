@@ -65,6 +65,7 @@ from wagate.pipeline.conversation.triage import TriageStep
 from wagate.pipeline.conversation.who import WhoIsWriting
 from wagate.pipeline.conversation.zones import SortIntoZones
 from wagate.pipeline.deliver import Deliver
+from wagate.pipeline.metrics import UNMEASURED, Metrics
 from wagate.pipeline.ports import (
     Burst,
     ConversationStore,
@@ -127,6 +128,7 @@ class Converse:
     zone_triage: ZoneTriage | None = None
     handover: Handover | None = None
     alerts: StaffAlerts | None = None
+    metrics: Metrics = UNMEASURED
 
     def __post_init__(self) -> None:
         notices = self.policy.notices
@@ -153,7 +155,10 @@ class Converse:
             else None
         )
         self.ask = AskAssistant(
-            assistant=self.assistant, vaults=self.vaults, stages=self.pii_stages
+            assistant=self.assistant,
+            vaults=self.vaults,
+            stages=self.pii_stages,
+            metrics=self.metrics,
         )
         self.retry = ApologiseAndRetry(
             store=self.store,
@@ -180,6 +185,8 @@ class Converse:
         if wait is not None:
             await self.store.defer(conversation_id, run_at=wait, attempt=attempt)
             return Outcome.WAITING
+        if attempt == 0:  # a retry after the AI failed is the same burst again
+            self.metrics.burst(messages=len(burst.messages))
         outcome = await self._run(burst, now, attempt)
         await self.deliver(conversation_id)
         return outcome

@@ -40,6 +40,7 @@ from wagate.domain.errors import (
     PermanentSendError,
     SendError,
     TransientSendError,
+    error_class,
 )
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import OutboundStatus
@@ -49,6 +50,7 @@ from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet
 from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, Go
 from wagate.pipeline.email_fallback import EmailFallback, SendEmails
+from wagate.pipeline.metrics import FAILED, SENT, UNMEASURED, Metrics
 from wagate.pipeline.outbound_audit import OutboundAudit
 from wagate.pipeline.outcomes import Deferred, Failed, MessageOutcome, Sent
 from wagate.pipeline.ports import (
@@ -84,6 +86,7 @@ class Deliver:
     reconcile: timedelta = timedelta(seconds=20)
     email: EmailFallback | None = None
     recipients: RecipientCheck | None = None  # opted-out numbers get only the confirmation
+    metrics: Metrics = UNMEASURED
 
     def __post_init__(self) -> None:
         self._record = OutboundAudit(audit=self.audit, clock=self.clock)
@@ -174,6 +177,7 @@ class Deliver:
             email_due=False,
         )
         await self._record("message.failed", message, error_code=reason, final=True)
+        self._count_failed(message)
         log.warning("deliver.refused", message_id=message.id, code=reason)
         return Failed(code=reason)
 
@@ -185,13 +189,25 @@ class Deliver:
             sent = await self._send(go.provider, message, how)
         except SendError as exc:
             return await self._failed_attempt(message, exc, run, probing=go.probing)
+        accepted_at = self.clock()
         await self.outbox.accepted(
-            message.id, provider_message_id=sent.provider_message_id, at=self.clock()
+            message.id, provider_message_id=sent.provider_message_id, at=accepted_at
         )
+        self._count_sent(message, accepted_at)
         self._gate.sent(run)
         await self._gate.succeeded(message, run, probing=go.probing)
         await self._record("message.sent", message, attempt=message.attempts + 1)
         return Sent()
+
+    def _count_sent(self, message: OutboundMessage, accepted_at: datetime) -> None:
+        provider = message.provider.value
+        self.metrics.message(direction="out", provider=provider, status=SENT)
+        if message.inbound_received_at is not None:  # a run's first answer
+            waited = accepted_at - message.inbound_received_at
+            self.metrics.responded(provider=provider, seconds=waited.total_seconds())
+
+    def _count_failed(self, message: OutboundMessage) -> None:
+        self.metrics.message(direction="out", provider=message.provider.value, status=FAILED)
 
     # ------------------------------------------------------------------ an unknown outcome
 
@@ -229,6 +245,7 @@ class Deliver:
             message.id, error_code="outcome_unknown", error=reason, email_due=False
         )
         await self._record("message.failed", message, error_code="outcome_unknown", final=True)
+        self._count_failed(message)
         log.error("deliver.outcome_unknown", message_id=message.id)
         return Failed(code="outcome_unknown")
 
@@ -283,6 +300,7 @@ class Deliver:
         self, message: OutboundMessage, exc: SendError, run: GateRun, *, probing: bool
     ) -> MessageOutcome:
         error = f"{type(exc).__name__}: {exc}"
+        self.metrics.error(provider=message.provider.value, error_class=error_class(exc))
         if isinstance(exc, AuthenticationFailed):
             return await self._token_refused(message, exc, run, error)
         if isinstance(exc, PairRateLimited):
@@ -365,5 +383,6 @@ class Deliver:
         await self._record(
             "message.failed", message, error_code=code, error_type=error_type, final=True
         )
+        self._count_failed(message)
         log.error("deliver.failed", message_id=message.id, error_type=error_type, code=code)
         return Failed(code=code)

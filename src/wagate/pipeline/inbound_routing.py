@@ -17,6 +17,7 @@ import structlog
 from wagate.domain.messages import Provider, WebhookBatch
 from wagate.domain.provider_port import InboundRequest, Listen, WebhookReceiver
 from wagate.domain.tenants import route_batch
+from wagate.pipeline.metrics import Metrics
 from wagate.pipeline.ports import IntakeResult, sum_results
 from wagate.pipeline.tenancy import TenantRuntimes, secret_key
 
@@ -30,6 +31,9 @@ class TenantIntake(Protocol):
 class HasIntake(Protocol):
     @property
     def intake(self) -> TenantIntake: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +109,14 @@ class InboundRouter:
                 await self._intake(self._tenants.default_id).receive(routed.unowned, source=source)
             )
         return sum_results(results)
+
+    def rejected(self, provider: Provider, reason: str, *, tenant: str | None) -> None:
+        """Count a refused request: under the tenant whose URL it used, else the platform's
+        (the default tenant: a forged or unsigned request names nobody)."""
+        services = self._tenants.get(tenant) if tenant is not None else None
+        if services is None:
+            services = self._tenants.default
+        services.metrics.webhook_rejected(provider=provider.value, reason=reason)
 
     def _intake(self, tenant: str) -> TenantIntake:
         services = self._tenants.get(tenant)

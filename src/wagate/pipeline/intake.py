@@ -11,6 +11,7 @@ from typing import Protocol
 import structlog
 
 from wagate.domain.messages import WebhookBatch
+from wagate.pipeline.metrics import RECEIVED, UNMEASURED, WEBHOOK_STORE, Metrics
 from wagate.pipeline.ports import IntakeResult
 
 log = structlog.get_logger(__name__)
@@ -25,13 +26,20 @@ class Intake:
     store: IntakeStorePort
     debounce: timedelta
     clock: Callable[[], datetime]
+    metrics: Metrics = UNMEASURED
 
     async def receive(self, batch: WebhookBatch, *, source: str) -> IntakeResult:
         if batch.is_empty:
             return IntakeResult()
         # The job's first look is one quiet period after this message; it re-queues itself
         # if more of the burst arrived meanwhile.
-        result = await self.store.store(batch, run_at=self.clock() + self.debounce)
+        try:
+            result = await self.store.store(batch, run_at=self.clock() + self.debounce)
+        except Exception:
+            # Not committed: the edge answers 503 and the provider delivers it again.
+            self.metrics.error(provider=source, error_class=WEBHOOK_STORE)
+            raise
+        self._count(result, source)
         log.info(
             "webhook.stored",
             source=source,
@@ -43,3 +51,10 @@ class Intake:
             queued=result.queued,
         )
         return result
+
+    def _count(self, result: IntakeResult, provider: str) -> None:
+        """In memory only: the webhook's one statement stays its only round trip."""
+        stored = result.stored
+        self.metrics.message(direction="in", provider=provider, status=RECEIVED, count=stored)
+        self.metrics.duplicates(provider=provider, kind="message", count=result.duplicates)
+        self.metrics.duplicates(provider=provider, kind="status", count=result.status_duplicates)

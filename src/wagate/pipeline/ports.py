@@ -150,6 +150,9 @@ class OutboundDraft:
     kind: str  # reply | notice | apology
     part_index: int = 0
     reply_to: str | None = None
+    # On a run's first message only: when the message it answers was received (the
+    # response-time histogram runs from there to the provider's acceptance).
+    inbound_received_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,6 +188,7 @@ class OutboundMessage:
     last_attempt_at: datetime | None = None
     throttles: int = 0  # 131056 refusals in a row (pair rate limit)
     email_attempts: int = 0  # e-mail fallback tries so far
+    inbound_received_at: datetime | None = None  # a run's first answer: see OutboundDraft
 
 
 class ConversationStore(Protocol):

@@ -31,6 +31,9 @@ class Gauges:
     jobs: dict[str, int] = field(default_factory=dict)
     conversations_held: int = 0  # held by a human (or the gateway after a red message) now
     staff_alerts: dict[str, int] = field(default_factory=dict)  # sent / failed / undeliverable
+    # The tenant's waiting jobs: `ready` (due, waiting for a worker: the backlog) and
+    # `scheduled` (waiting for their time: a debounce, a retry's backoff, pacing).
+    queue: dict[str, int] = field(default_factory=dict)
 
 
 class ChannelHealthListing(Protocol):

@@ -66,9 +66,10 @@ _TOUCH_SESSION_SQL = "UPDATE sessions SET last_activity_at = %(at)s WHERE id = %
 # A retried run inserts the same idempotency keys: the second insert is a no-op (OU9).
 _INSERT_OUTBOUND_SQL = f"""
 INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
-                               idempotency_key, kind, content, status, part_index, reply_to)
+                               idempotency_key, kind, content, status, part_index, reply_to,
+                               inbound_received_at)
 SELECT tenant, id, provider, channel_id, %(recipient)s, %(key)s, %(kind)s, %(content)s,
-       {PENDING}, %(part_index)s, %(reply_to)s
+       {PENDING}, %(part_index)s, %(reply_to)s, %(inbound_received_at)s
   FROM conversations WHERE id = %(conversation_id)s
 ON CONFLICT (idempotency_key) DO NOTHING
 """
@@ -251,6 +252,7 @@ class PostgresConversationStore:
                         ),
                         "part_index": draft.part_index,
                         "reply_to": draft.reply_to,
+                        "inbound_received_at": draft.inbound_received_at,
                     },
                 )
             )

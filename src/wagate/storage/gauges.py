@@ -38,6 +38,11 @@ UNION ALL
 SELECT 'jobs', status::text, count(*) FROM procrastinate_jobs
  WHERE status IN ('todo', 'doing') GROUP BY status
 UNION ALL
+-- Each job names its tenant in its arguments (storage/queue.py)
+SELECT 'queue', CASE WHEN scheduled_at IS NULL OR scheduled_at <= now() THEN 'ready'
+                     ELSE 'scheduled' END, count(*)
+  FROM procrastinate_jobs WHERE status = 'todo' AND args->>'tenant' = %(tenant)s GROUP BY 2
+UNION ALL
 -- domain.handover.Hold.active, in SQL: open, and the gateway's or not idle past the timeout
 SELECT 'held', '', count(*) FROM conversation_holds
  WHERE tenant = %(tenant)s AND released_at IS NULL
@@ -70,6 +75,8 @@ async def read_gauges(
                 gauges.email[label] = value
             elif family == "jobs":
                 gauges.jobs[label] = value
+            elif family == "queue":
+                gauges.queue[label] = value
             elif family == "resent_unknown":
                 gauges.resent_after_unknown = value
             elif family == "inbound_dead":

@@ -37,7 +37,7 @@ _ACCEPTABLE = guard(Cause.SEND_ACCEPTED, OutboundStatus.ACCEPTED)
 _PENDING_SQL = f"""
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
        o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
-       o.status, o.last_attempt_at, o.throttles
+       o.status, o.last_attempt_at, o.throttles, o.inbound_received_at
   FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
  WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
  ORDER BY o.id
@@ -241,6 +241,7 @@ class PostgresOutbox:
             last_attempt_at=row["last_attempt_at"],
             throttles=int(row["throttles"]),
             email_attempts=int(row.get("email_attempts") or 0),
+            inbound_received_at=row.get("inbound_received_at"),
         )
 
     async def reroute_window_failures(self, conversation_id: int) -> int:

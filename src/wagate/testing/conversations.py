@@ -142,6 +142,7 @@ class MemoryConversationStore:
                     kind=draft.kind,
                     reply_to=draft.reply_to,
                     last_inbound_at=burst.messages[-1].received_at if burst.messages else None,
+                    inbound_received_at=draft.inbound_received_at,
                 )
             )
 

@@ -62,7 +62,9 @@ def create_app(services: WebServices) -> ASGIApp:
             scope=platform_scope(api_token=services.api_token, tokens=services.tokens),
         )
     )
-    app.include_router(metrics_router(scope=scope, tenants=services.tenants))
+    app.include_router(
+        metrics_router(scope=scope, tenants=services.tenants, recorder=services.metrics)
+    )
     if services.console is not None:
         mount_console(app, services.console, services.tenants)
     if services.bench_endpoint:

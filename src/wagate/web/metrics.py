@@ -1,7 +1,10 @@
-"""`GET /metrics` in Prometheus' text format (OU5, OU7: breaker and degraded states as metrics).
+"""`GET /metrics` in Prometheus' text format (OU5, OU7: breaker and degraded states as metrics;
+issue 17: the seed's `whatsapp_*` families, the SLA, process figures).
 
 Behind the API token (Prometheus sends it with `authorization: {credentials: …}`): message
-counts are business information. Built per scrape from the database, see `pipeline.status`.
+counts are business information. Built per scrape from the database: the states and counts
+of stored rows (`pipeline.status`) and the sums every process's recorder added
+(`observability.metrics`), after this process has added its own.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Depends, Response
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -21,11 +25,24 @@ from prometheus_client.registry import Collector
 
 from wagate.domain.breaker import ChannelState
 from wagate.edge_services import TenantServices
+from wagate.observability.metrics import (
+    MetricsRecorder,
+    TenantReading,
+    families,
+    uptime_family,
+)
 from wagate.pipeline.status import Gauges
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.web.scope import Caller
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+log = structlog.get_logger(__name__)
+
+# prometheus-client's reader of /proc/self (resident memory, CPU seconds, start time, open
+# files): the process answering the scrape. Not registered anywhere global; each platform
+# scrape adds it to its own registry.
+_PROCESS = ProcessCollector(registry=None)
 
 
 class _Snapshot(Collector):
@@ -80,6 +97,12 @@ class _Snapshot(Collector):
         jobs = GaugeMetricFamily(
             "wagate_queue_jobs", "Conversation jobs in the queue (all tenants)", labels=["status"]
         )
+        depth = GaugeMetricFamily(
+            "whatsapp_queue_depth",
+            "The tenant's jobs waiting: ready = due, waiting for a worker (the backlog); "
+            "scheduled = waiting for their time (a debounce, a retry's backoff, pacing)",
+            labels=["tenant", "state"],
+        )
         held = GaugeMetricFamily(
             "wagate_conversations_held",
             "Conversations a human holds now (take-over, or handed over after a red message): "
@@ -115,12 +138,14 @@ class _Snapshot(Collector):
             held.add_metric([tenant], float(g.conversations_held))
             for outcome in ("sent", "failed", "undeliverable"):
                 alerts.add_metric([tenant, outcome], float(g.staff_alerts.get(outcome, 0)))
+            for queue_state in ("ready", "scheduled"):
+                depth.add_metric([tenant, queue_state], float(g.queue.get(queue_state, 0)))
         if self._readings:
             first = self._readings[0][1]
             for status in ("todo", "doing"):
                 jobs.add_metric([status], float(first.jobs.get(status, 0)))
         yield from (state, degraded, breaker, outbound, email, resent, dead, unprocessed, jobs)
-        yield from (held, alerts)
+        yield from (held, alerts, depth)
 
 
 # Time from a draft's creation to its approval, in seconds: minutes up to a day.
@@ -165,10 +190,54 @@ class _Reviews(Collector):
         yield from (waiting, approval, escalations, red)
 
 
+class _Recorded(Collector):
+    """The recorded families (messages, response time, errors, intakes, SLA breaches, AI
+    latency, debounce batches, duplicate and refused webhooks) and each tenant's SLA."""
+
+    def __init__(self, readings: list[TenantReading]) -> None:
+        self._readings = readings
+
+    def collect(self) -> Iterable[Metric]:
+        yield from families(self._readings)
+
+
+class _Process(Collector):
+    """The process answering the scrape: its uptime, memory and CPU (platform scrapes only:
+    a tenant has no business with the host)."""
+
+    def __init__(self, recorder: MetricsRecorder) -> None:
+        self._recorder = recorder
+
+    def collect(self) -> Iterable[Metric]:
+        yield from uptime_family(self._recorder)
+        yield from _PROCESS.collect()
+
+
+async def _recorded(services: TenantServices) -> TenantReading:
+    return TenantReading(
+        tenant=services.tenant.id,
+        samples=await services.metrics.totals(),
+        providers=sorted(provider.value for provider in services.channels),
+        sla_seconds=services.metrics.sla_seconds,
+    )
+
+
+async def _flush(recorder: MetricsRecorder | None) -> None:
+    """This process's counts since its last flush join the sums first, so a scrape sees
+    its own work at once (other processes' within their flush interval)."""
+    if recorder is None:
+        return
+    try:
+        await recorder.flush()
+    except Exception as exc:  # kept for the next flush; the sums are read regardless
+        log.warning("metrics.flush_failed", error_type=type(exc).__name__)
+
+
 def metrics_router(
     *,
     scope: Callable[..., Awaitable[Caller]],
     tenants: TenantRuntimes[TenantServices],
+    recorder: MetricsRecorder | None = None,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -192,6 +261,10 @@ def metrics_router(
             if services.review_figures is not None
         ]
         registry.register(_Reviews(reviews))
+        await _flush(recorder)
+        registry.register(_Recorded([await _recorded(services) for services in served]))
+        if who.platform and recorder is not None:
+            registry.register(_Process(recorder))
         return Response(content=generate_latest(registry), media_type=CONTENT_TYPE)
 
     return router

@@ -70,12 +70,14 @@ def _handler(provider: Provider, intake: WebhookIntake, clock: Callable[[], date
         # Which tenant's channel (a secret in the URL) or the platform's app receives it.
         receiving = intake.receiving(provider, inbound)
         if receiving is None:
+            intake.rejected(provider, Refusal.NOT_FOUND.value, tenant=None)
             return _error(404, "not found")
         match receiving.receiver.receive(inbound, now=clock()):
             case Challenge(answer=answer):
                 return PlainTextResponse(answer)
             case Rejected() as rejected:
                 _log_rejection(source, rejected, inbound)
+                intake.rejected(provider, rejected.reason.value, tenant=receiving.tenant)
                 return _error(STATUS[rejected.reason], rejected.detail)
             case Accepted(batch=batch):
                 return await _commit(intake, batch, source, receiving.tenant)

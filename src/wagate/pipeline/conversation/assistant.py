@@ -5,6 +5,7 @@ no model answers, the user hears one apology and the burst is kept for a later t
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.privacy.vault import PlaceholderVault
 from wagate.domain.retry import BackoffPolicy
 from wagate.pipeline.conversation.record import RunRecorder, notice
+from wagate.pipeline.metrics import UNMEASURED, Metrics
 from wagate.pipeline.ports import Burst, ConversationStore, Identity, OutboundDraft, VaultStore
 
 log = structlog.get_logger("wagate.pipeline.converse")
@@ -53,6 +55,8 @@ class AskAssistant:
     vaults: VaultStore
     # Extra recognisers beside the built-in ones (an optional named-entity model).
     stages: Sequence[Recognizer] = ()
+    metrics: Metrics = UNMEASURED
+    timer: Callable[[], float] = time.perf_counter  # the AI latency's stopwatch
 
     async def __call__(
         self, burst: Burst, identity: Identity, prompt: Sequence[ChatTurn]
@@ -85,10 +89,13 @@ class AskAssistant:
             for t, text, (_, block, _) in zip(prompt, texts, split, strict=True)
         ]
         await self.vaults.save(burst.conversation_id, vault.to_dict())
+        started = self.timer()
         try:
             reply = await self.assistant.reply(masked)
         except AssistantUnavailable as exc:
+            self.metrics.ai_call(seconds=self.timer() - started, outcome="unavailable")
             return Unavailable(error=type(exc).__name__)
+        self.metrics.ai_call(seconds=self.timer() - started, outcome="answered")
         return Answer(
             text=unmask(reply.text, answer_vault),
             model=reply.model,

@@ -4,7 +4,7 @@ audited as facts. Every step hands its drafts here; none of them writes a run it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -30,6 +30,17 @@ class Outcome(StrEnum):
     HANDED_OVER = "handed_over"  # review handed the question to a human
     URGENT = "urgent"  # a red message: the holding reply went out, a human has the conversation
     HELD_BY_HUMAN = "held_by_human"  # a human holds the conversation: recorded, not answered
+
+
+def answering(burst: Burst, drafts: Sequence[OutboundDraft]) -> list[OutboundDraft]:
+    """The drafts, the first carrying when the burst's latest message was received: the
+    response time runs from there to the provider's acceptance of the first thing the person
+    gets back. Only a finished run marks one (an apology before a retry does not: the answer
+    after the retry is the response, however long the AI was away)."""
+    if not drafts or not burst.messages:
+        return list(drafts)
+    first = replace(drafts[0], inbound_received_at=max(m.received_at for m in burst.messages))
+    return [first, *drafts[1:]]
 
 
 def notice(burst: Burst, name: str, text: str) -> OutboundDraft:
@@ -70,7 +81,7 @@ class RunRecorder:
                 run=self._run(burst, outcome, started, marked_read=marked_read, insight=insight),
                 run_key=burst.run_key,
                 recipient=burst.recipient,
-                drafts=drafts,
+                drafts=answering(burst, drafts),
                 session_id=turns.session_id if turns else None,
                 user_turn=turns.user if turns else None,
                 assistant_turn=turns.assistant if turns else None,
