@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from wagate.doctor.database import DatabaseProbe
 from wagate.doctor.endpoints import AiProbe, PublicUrlProbe
 from wagate.doctor.keys import KeySource, KeysProbe, keys_open_database
 from wagate.doctor.providers import FonnteDeviceProbe, MetaNumberProbe
@@ -295,3 +297,36 @@ def test_the_keys_open_the_databases_data_keys_only_if_they_are_the_same_keys() 
     assert none.verdict is Verdict.FAILED
     assert "encryption-keys.json" in none.fix
     assert keys_open_database(None, []).verdict is Verdict.OK
+
+
+# ---------------------------------------------------------------- the database
+
+
+async def test_an_unreachable_database_is_a_failed_connection(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once released
+    probe_db = DatabaseProbe(
+        owner_url=f"postgresql://wagate@127.0.0.1:{port}/wagate",
+        data_dir=tmp_path,
+        keys=KeySource(environment=None, keyfile=tmp_path / "encryption-keys.json"),
+        embeddings=False,
+    )
+    finding = checks(list(await probe_db.run()))["connection"]
+    assert finding.verdict is Verdict.FAILED
+    assert str(port) in finding.detail
+    assert "DATABASE_URL" in finding.fix
+
+
+async def test_an_embedded_database_not_created_yet_is_missing_and_stays_uncreated(
+    tmp_path: Path,
+) -> None:
+    probe_db = DatabaseProbe(
+        owner_url=None,
+        data_dir=tmp_path,
+        keys=KeySource(environment=None, keyfile=tmp_path / "encryption-keys.json"),
+        embeddings=False,
+    )
+    finding = checks(list(await probe_db.run()))["embedded server"]
+    assert finding.verdict is Verdict.MISSING
+    assert not (tmp_path / "pg").exists()

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from wagate.cli.common import selection, with_gateway
+from wagate.cli.common import fail, selection, with_gateway
 from wagate.domain.messages import Provider
 from wagate.pipeline.operator import CLI
 from wagate.pipeline.smoke_test import Message, Milestone, SmokeResult, SmokeTest
@@ -38,12 +38,16 @@ def smoke_test(
 ) -> None:
     """Send one message to NUMBER and wait for its delivery status: the check after going
     live. The gateway must be running (its worker sends; its webhook takes the status)."""
+    try:
+        chosen = Provider(provider) if provider else None
+    except ValueError as exc:
+        fail(str(exc), code=2)
     message = Message(
         template=template,
         parameters=param or [],
         language=language,
         text=None if template else text,
-        provider=Provider(provider) if provider else None,
+        provider=chosen,
     )
     shown = None if as_json else _show_milestone
     if not as_json:
