@@ -21,6 +21,11 @@ from wagate.assistants.embeddings import OpenAICompatibleEmbedder
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
 from wagate.assistants.zone_classifier import classifier_assistant
+from wagate.doctor.database import DatabaseProbe
+from wagate.doctor.endpoints import AiProbe, PublicUrlProbe
+from wagate.doctor.facts import live_facts
+from wagate.doctor.keys import KeySource, KeysProbe
+from wagate.doctor.providers import CredentialProbe, FonnteDeviceProbe, MetaNumberProbe
 from wagate.domain.assistant_port import Assistant
 from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.consent import Keywords
@@ -58,6 +63,7 @@ from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.tenants import TenantAdmin
 from wagate.pipeline.ports import Handover, RecipientCheck, StaffAlerts, ZoneTriage
+from wagate.pipeline.readiness import Doctor, Probe
 from wagate.pipeline.review_escalation import ReviewEscalation
 from wagate.pipeline.staff_alerts import MailedStaffAlerts
 from wagate.pipeline.status import GatewayStatus
@@ -424,6 +430,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         review_disclaimer=converse.policy.notices.disclaimer,
         review_reject_text=s.review_reject_text or DEFAULT_REJECT_TEXT,
         desk=handover,
+        deliveries=outbox,
     )
     return TenantServices(
         tenant=tenant,
@@ -1027,6 +1034,66 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
         if embedded is not None:
             embedded.stop()
         raise
+
+
+def build_doctor(settings: Settings) -> Doctor:
+    """`wagate doctor`: a probe for everything going live needs, built from the settings
+    alone (nothing is opened, migrated or created until the probes run, and they only read)."""
+    s = settings
+    keys = KeySource(
+        environment=_secret(s.wagate_encryption_keys),
+        keyfile=s.wagate_data_dir / "encryption-keys.json",
+    )
+    probes: list[Probe] = [
+        KeysProbe(source=keys),
+        DatabaseProbe(
+            owner_url=_secret(s.database_url) or None,
+            data_dir=s.wagate_data_dir,
+            keys=keys,
+            embeddings=bool(s.ai_embedding_model),
+        ),
+    ]
+    timeout = s.provider_timeout_seconds
+    if s.meta_number_configured:
+        probes.append(
+            MetaNumberProbe(
+                graph_url=s.meta_graph_url,
+                access_token=_secret(s.meta_access_token) or "",
+                phone_number_id=s.meta_phone_number_id or "",
+                timeout=timeout,
+            )
+        )
+    if s.fonnte_configured:
+        probes.append(
+            FonnteDeviceProbe(
+                api_url=s.fonnte_api_url, token=_secret(s.fonnte_token) or "", timeout=timeout
+            )
+        )
+    for setup in provider_catalog.configured(s):
+        if setup.name in (Provider.META, Provider.FONNTE) or setup.channel_id is None:
+            continue
+        channel, token, connect = setup.channel_id, setup.token, setup.connect
+        probes.append(
+            CredentialProbe(area=setup.name.value, connect=partial(connect, channel, token))
+        )
+    if s.ai_configured:
+        probes.append(
+            AiProbe(
+                base_url=s.ai_base_url or OPENROUTER_URL,
+                api_key=_secret(s.ai_api_key),
+                model=s.ai_model or "openrouter/auto",
+                fallback_models=s.ai_fallback_models,
+                timeout=s.ai_timeout_seconds,
+            )
+        )
+    if s.public_url:
+        probes.append(
+            PublicUrlProbe(
+                public_url=s.public_url,
+                verify_token=_secret(s.meta_webhook_verify_token) if s.meta_configured else None,
+            )
+        )
+    return Doctor(facts=live_facts(s), probes=probes)
 
 
 def build_console(s: Settings, database: Database, clock: Clock) -> ConsoleServices:

@@ -36,6 +36,7 @@ def fake_meta(
 def fake_openai(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8083,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    api_key: Annotated[str | None, typer.Option(help="API key to require (else any).")] = None,
 ) -> None:
     """A fake OpenAI-compatible chat-completions server (deterministic echo; see /_fake/)."""
     import uvicorn
@@ -43,7 +44,9 @@ def fake_openai(
     from wagate.fakes.openai import FakeOpenAI
 
     configure_logging("WARNING")
-    uvicorn.run(FakeOpenAI().app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        FakeOpenAI(api_key=api_key).app, host=host, port=port, log_config=None, access_log=False
+    )
 
 
 @fake_app.command("fonnte")

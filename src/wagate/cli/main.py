@@ -17,12 +17,14 @@ from wagate.cli import (
     contacts,
     conversations,
     dead_letters,
+    doctor,
     fakes,
     kb,
     keys,
     review,
     send,
     server,
+    smoke_test,
     tenants,
     users,
 )
@@ -52,6 +54,8 @@ for command in (server.serve, server.worker, server.migrate, chat.chat, send.sen
     app.command()(command)
 app.command("send-template")(send.send_template)
 app.command("retention")(contacts.retention_run)
+app.command("doctor")(doctor.doctor)
+app.command("smoke-test")(smoke_test.smoke_test)
 for group, name in (
     (fakes.fake_app, "fake"),
     (accounts.accounts_app, "accounts"),

@@ -2,6 +2,8 @@
 HTTP 200), plus the same `/_fake/` control endpoints as the fake Graph API:
   POST /_fake/fail {"reason": "request invalid on disconnected device", "times": 1}
   POST /_fake/webhook {"url", "fields", "encoding": "json"|"form"}
+  POST /_fake/device {"device_status": "disconnect"}   the linked phone's state /device reports
+`/device` answers the device profile (protocol §1.6) to the device token, as Fonnte does.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ class FakeFonnte:
         self.recorder = Recorder()
         self.token = token
         self._ids = itertools.count(80000000)
+        self.device_status = "connect"
         self.app = Starlette(
             routes=[
                 Route("/send", self._send, methods=["POST"]),
+                Route("/device", self._device, methods=["POST"]),
+                Route("/_fake/device", self._set_device, methods=["POST"]),
                 Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
                 Route("/_fake/fail", self._fail, methods=["POST"]),
                 Route("/_fake/webhook", self._webhook, methods=["POST"]),
@@ -60,6 +65,30 @@ class FakeFonnte:
                 "target": targets,
             }
         )
+
+    async def _device(self, request: Request) -> Response:
+        """The device profile: what `wagate doctor` and the credential check read."""
+        authorized = self.token is None or request.headers.get("authorization") == self.token
+        self.recorder.record("device", authorized=authorized)
+        if not authorized:
+            return JSONResponse({"reason": "token invalid", "status": False})
+        return JSONResponse(
+            {
+                "device": "6282200000000",
+                "device_status": self.device_status,
+                "expired": "18 November 2029",
+                "messages": 0,
+                "name": "Fake Device",
+                "package": "Reguler",
+                "quota": "1000",
+                "status": True,
+            }
+        )
+
+    async def _set_device(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        self.device_status = str(spec.get("device_status", "connect"))
+        return JSONResponse({"device_status": self.device_status})
 
     async def _requests(self, request: Request) -> Response:
         if request.method == "DELETE":

@@ -286,13 +286,15 @@ class FakeGraphApi:
         self.recorder.record("probe", node=node, authorized=authorized)
         if not authorized:
             return JSONResponse(error_body(190), status_code=401)
-        answer: dict[str, Any] = {"id": node}
-        if "fields" not in request.query_params:
-            answer |= {
-                "display_phone_number": "15550000000",
-                "verified_name": "Fake Business",
-                "quality_rating": "GREEN",
-            }
+        profile = {
+            "display_phone_number": "15550000000",
+            "verified_name": "Fake Business",
+            "quality_rating": "GREEN",
+        }
+        # Like the Graph API: the fields asked for (and the id), else the node's defaults.
+        fields = request.query_params.get("fields")
+        wanted = set(fields.split(",")) if fields else set(profile)
+        answer = {"id": node} | {k: v for k, v in profile.items() if k in wanted}
         return JSONResponse(answer)
 
     # ------------------------------------------------------------ status webhooks

@@ -32,6 +32,13 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> frozenset[str]:
+    """Every revision this version of wagate has a migration for."""
+    return frozenset(
+        script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()
+    )
+
+
 def _run(url: str, action: str, revision: str) -> None:
     engine = create_engine(sqlalchemy_url(url), poolclass=None)
     try:

@@ -12,6 +12,7 @@ from wagate.domain.messages import DeliveryStatus, Provider, advances
 from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
 from wagate.pipeline.operator.errors import Conflict
+from wagate.pipeline.operator.ports import Delivery, DeliveryEvent
 from wagate.pipeline.ports import OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
@@ -30,6 +31,21 @@ from wagate.storage.statuses import (
     guard,
     literal_set,
 )
+
+# Where one message is, and every status reported for it: by the provider's id, or naming
+# our key (Meta echoes it), whichever came first.
+_DELIVERY_SQL = """
+SELECT provider, status, created_at, status_at, attempts, provider_message_id, error_code,
+       error_detail
+  FROM outbound_messages WHERE idempotency_key = %(key)s
+"""
+_DELIVERY_EVENTS_SQL = """
+SELECT status, min(occurred_at) AS occurred_at, min(received_at) AS received_at
+  FROM delivery_statuses
+ WHERE provider = %(provider)s
+   AND (provider_message_id = %(provider_message_id)s OR tracker = %(key)s)
+ GROUP BY status ORDER BY min(received_at), status
+"""
 
 # A send's own answer applies only to a row no status webhook has settled yet.
 _ACCEPTABLE = guard(Cause.SEND_ACCEPTED, OutboundStatus.ACCEPTED)
@@ -357,6 +373,38 @@ class PostgresOutbox:
         }
         async with self._database.tenant_connection(self._tenant) as conn:
             await conn.execute(_EMAIL_OUTCOME_SQL, params)
+
+    async def delivery(self, key: str) -> Delivery | None:
+        """The message queued under `key` (this tenant's only) and its reported statuses."""
+        async with self._database.tenant_connection(self._tenant) as conn:
+            row = await (await conn.execute(_DELIVERY_SQL, {"key": key})).fetchone()
+            if row is None:
+                return None
+            params = {
+                "provider": row["provider"],
+                "provider_message_id": row["provider_message_id"],
+                "key": key,
+            }
+            events = await (await conn.execute(_DELIVERY_EVENTS_SQL, params)).fetchall()
+        return Delivery(
+            key=key,
+            provider=Provider(row["provider"]),
+            status=str(row["status"]),
+            created_at=row["created_at"],
+            status_at=row["status_at"],
+            attempts=int(row["attempts"]),
+            provider_message_id=row["provider_message_id"],
+            error_code=row["error_code"],
+            error_detail=row["error_detail"],
+            events=tuple(
+                DeliveryEvent(
+                    status=str(e["status"]),
+                    occurred_at=e["occurred_at"],
+                    received_at=e["received_at"],
+                )
+                for e in events
+            ),
+        )
 
     async def enqueue(
         self,

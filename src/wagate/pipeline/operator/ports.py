@@ -26,6 +26,9 @@ __all__ = [
     "ConversationDesk",
     "CredentialStore",
     "DeadLetterStore",
+    "Delivery",
+    "DeliveryEvent",
+    "DeliveryLog",
     "KeyStore",
     "Outbox",
     "PasswordHasher",
@@ -109,6 +112,38 @@ class Outbox(Protocol):
         template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         """(outbound id, or None when the key was used before; conversation id)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryEvent:
+    """One status the provider reported for a message: when it happened (the provider's
+    time) and when its webhook reached us."""
+
+    status: str
+    occurred_at: datetime
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """Where one outbound message is (its row), and the statuses reported for it so far."""
+
+    key: str
+    provider: Provider
+    status: str  # an OutboundStatus value
+    created_at: datetime
+    status_at: datetime | None
+    attempts: int
+    provider_message_id: str | None
+    error_code: str | None
+    error_detail: str | None
+    events: tuple[DeliveryEvent, ...] = ()
+
+
+class DeliveryLog(Protocol):
+    async def delivery(self, key: str) -> Delivery | None:
+        """The outbound message with this idempotency key (None: no such message)."""
         ...
 
 

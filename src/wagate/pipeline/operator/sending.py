@@ -19,8 +19,8 @@ from wagate.domain.operators import Permission
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
 from wagate.domain.window import TemplateError, TemplateSet
 from wagate.pipeline.operator.actor import Actor
-from wagate.pipeline.operator.errors import Rejected
-from wagate.pipeline.operator.ports import Outbox, RecipientCheck
+from wagate.pipeline.operator.errors import NotFound, Rejected
+from wagate.pipeline.operator.ports import Delivery, DeliveryLog, Outbox, RecipientCheck
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
 
@@ -63,6 +63,7 @@ class Sending:
     recorder: Recorder
     templates: TemplateSet = field(default_factory=TemplateSet)
     check: RecipientCheck = field(default_factory=AnyoneMayBeWritten)
+    deliveries: DeliveryLog | None = None  # where a queued message is (`delivery`)
 
     async def send(
         self,
@@ -147,6 +148,15 @@ class Sending:
             queued=receipt.queued,
         )
         return receipt
+
+    async def delivery(self, key: str, *, by: Actor) -> Delivery:
+        """Where the message queued under this idempotency key (as a receipt names it) is:
+        its status, attempts and the statuses its provider reported. A read: not audited."""
+        by.require(Permission.READ)
+        found = await self.deliveries.delivery(key) if self.deliveries is not None else None
+        if found is None:
+            raise NotFound(f"no outbound message has the key {key!r}")
+        return found
 
     async def text(
         self,

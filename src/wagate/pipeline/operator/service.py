@@ -33,6 +33,7 @@ from wagate.pipeline.operator.ports import (
     ConversationDesk,
     CredentialStore,
     DeadLetterStore,
+    DeliveryLog,
     KeyStore,
     Outbox,
     PasswordHasher,
@@ -90,6 +91,7 @@ class OperatorService:
         review_disclaimer: str = "",
         review_reject_text: str | None = None,
         desk: ConversationDesk | None = None,
+        deliveries: DeliveryLog | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
@@ -117,6 +119,7 @@ class OperatorService:
             recorder=recorder,
             templates=templates,
             check=check,
+            deliveries=deliveries,
         )
         return cls(
             accounts=Accounts(
