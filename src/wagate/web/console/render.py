@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.responses import Response
 
 from wagate import __version__
+from wagate.pipeline.console_sessions import notice_sealed
 from wagate.pipeline.operator import OperatorError
 from wagate.web.admin_api import status_of
 from wagate.web.console.auth import ForgedRequest, SignedIn, SignInFirst
@@ -39,6 +40,22 @@ def environment() -> Environment:
     env.globals["version"] = __version__
     env.globals["language_names"] = LANGUAGE_NAMES
     return env
+
+
+NOTICE_PARAM = "notice"
+SEAL_PARAM = "seal"
+MAX_NOTICE_CHARS = 300
+
+
+def sealed_notice(request: Request, who: SignedIn | None) -> str:
+    """The notice of the action that led here (`Console.done`), if this session sealed it;
+    '' for a notice without its seal, or for nobody signed in: the console's own pages never
+    repeat text a link from elsewhere put in their URL."""
+    notice = request.query_params.get(NOTICE_PARAM, "")
+    seal = request.query_params.get(SEAL_PARAM, "")
+    if who is None or not notice or not notice_sealed(who.csrf, notice, seal):
+        return ""
+    return notice[:MAX_NOTICE_CHARS]
 
 
 def is_htmx(request: Request) -> bool:
@@ -65,7 +82,7 @@ def page(
         "path": request.url.path,
         "here": request.url.path + (("?" + request.url.query) if request.url.query else ""),
         "htmx": is_htmx(request),
-        "request_notice": request.query_params.get("notice", "")[:300],
+        "request_notice": sealed_notice(request, who),
         "sections": [
             s
             for s in SECTIONS
