@@ -437,6 +437,12 @@ async def test_a_session_of_one_tenant_reaches_nothing_of_another_by_id(
     assert title not in intruder.get("/console/knowledge").text
     assert home_admin not in intruder.get("/console/users").text
     assert home_admin not in intruder.get("/console/audit").text
+    assert PHONE_NUMBER_ID not in intruder.get("/console/channels").text
+    # The gateway's settings are the platform's (the default tenant's prompt, channel ids,
+    # staff addresses): not for another tenant's admin, not even in the menu.
+    settings = intruder.get("/console/settings")
+    assert settings.status_code == 403 and PHONE_NUMBER_ID not in settings.text
+    assert 'href="/console/settings"' not in intruder.get("/console/home").text
     # The default tenant's things are untouched.
     assert any(d["id"] == document for d in console_gateway.api("/api/kb")["items"])
     still = console_gateway.api("/api/reviews", status="pending")["items"]

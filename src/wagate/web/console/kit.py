@@ -47,6 +47,11 @@ class Console:
     def sandbox(self) -> bool:
         return self.services.sandbox is not None
 
+    def platform(self, who: SignedIn | None) -> bool:
+        """Whether `who` is of the platform's own tenant (the default one), whose settings
+        are the gateway's."""
+        return who is not None and who.tenant == self.tenants.default_id
+
     def router(self) -> APIRouter:
         return APIRouter(route_class=console_route(self.doorman.language), include_in_schema=False)
 
@@ -73,6 +78,7 @@ class Console:
             template,
             status_code=status_code,
             sandbox=self.sandbox,
+            platform=self.platform(who),
             language=self.doorman.language(request),
             **context,
         )

@@ -70,6 +70,7 @@ def page(
     status_code: int = 200,
     language: str = "id",
     sandbox: bool = False,
+    platform: bool = False,
     **context: Any,
 ) -> HTMLResponse:
     """A whole page, or its `content` block for htmx."""
@@ -86,7 +87,10 @@ def page(
         "sections": [
             s
             for s in SECTIONS
-            if who is not None and who.actor.may(s.permission) and (sandbox or not s.sandbox_only)
+            if who is not None
+            and who.actor.may(s.permission)
+            and (sandbox or not s.sandbox_only)
+            and (platform or not s.platform_only)
         ],
     }
     html = environment().get_template(template).render(**shared, **context)
