@@ -26,7 +26,8 @@ from playwright.async_api import FilePayload, Page, expect
 
 from tests.e2e.console.conftest import PASSWORD, add_user, sign_in
 from tests.e2e.console.drafts import yellow_draft
-from tests.e2e.harness import API_TOKEN, PHONE_NUMBER_ID, Gateway, tag, wait_until
+from tests.e2e.console.test_dead_letters import dead_letter
+from tests.e2e.harness import API_TOKEN, PHONE_NUMBER_ID, FakePeer, Gateway, tag, wait_until
 from wagate.fakes.payloads import meta_text
 from wagate.pipeline.console_sessions import session_digest
 
@@ -387,10 +388,17 @@ def other_tenant(console_gateway: Gateway) -> str:
 
 
 async def test_a_session_of_one_tenant_reaches_nothing_of_another_by_id(
-    console_gateway: Gateway, visitors: list[Visitor], other_tenant: str, sender: str
+    console_gateway: Gateway,
+    fake_meta: FakePeer,
+    visitors: list[Visitor],
+    other_tenant: str,
+    sender: str,
 ) -> None:
-    # The default tenant's conversation, draft and document, and one of its admins.
+    # The default tenant's conversation, draft, dead letter and document, and one of its
+    # admins.
     draft = await yellow_draft(console_gateway, sender)
+    letter_to = "62813" + "".join(secrets.choice("0123456789") for _ in range(8))
+    letter = await dead_letter(console_gateway, fake_meta, letter_to, f"Surat {tag(letter_to)}")
     conversation = int(draft["conversation"])
     title = f"Rahasia kantor {tag(sender)}"
     uploaded = console_gateway.http.post(
@@ -419,6 +427,7 @@ async def test_a_session_of_one_tenant_reaches_nothing_of_another_by_id(
     for path in (
         f"/console/conversations/{conversation}",
         f"/console/conversations/{conversation}/messages",
+        f"/console/dead-letters/{letter}",
     ):
         answer = intruder.get(path, headers={"X-Wagate-Tenant": "default"})
         assert answer.status_code == 404, path
@@ -430,11 +439,13 @@ async def test_a_session_of_one_tenant_reaches_nothing_of_another_by_id(
         (f"/console/reviews/{draft['id']}/approve", {}),
         (f"/console/reviews/{draft['id']}/reject", {"reason": "menyusup"}),
         (f"/console/knowledge/{document}/remove", {}),
+        (f"/console/dead-letters/{letter}/replay", {}),
     ):
         assert intruder.post(path, fields).status_code == 404, path
     listed = intruder.get("/console/conversations", params={"q": sender[-8:]}).text
     assert sender not in listed
     assert title not in intruder.get("/console/knowledge").text
+    assert f"/console/dead-letters/{letter}" not in intruder.get("/console/dead-letters").text
     assert home_admin not in intruder.get("/console/users").text
     assert home_admin not in intruder.get("/console/audit").text
     assert PHONE_NUMBER_ID not in intruder.get("/console/channels").text
@@ -448,6 +459,7 @@ async def test_a_session_of_one_tenant_reaches_nothing_of_another_by_id(
     still = console_gateway.api("/api/reviews", status="pending")["items"]
     assert any(d["id"] == draft["id"] for d in still)
     assert "menyusup" not in str(console_gateway.messages_of(sender))
+    assert any(str(d["id"]) == letter for d in console_gateway.api("/api/dead-letters")["items"])
 
 
 # ---------------------------------------------------------------- redirects and notices
