@@ -12,6 +12,8 @@ from wagate.pipeline.console_sessions import (
     ConsoleSessions,
     csrf_matches,
     csrf_token,
+    notice_seal,
+    notice_sealed,
     session_digest,
 )
 
@@ -99,6 +101,18 @@ async def test_polling_touches_at_most_once_a_minute() -> None:
     assert len(store.touched) == 2  # 150 s of polling every 5 s
 
 
+async def test_a_pages_own_polling_never_keeps_an_idle_session_alive() -> None:
+    service, store, clock = sessions()
+    token = await service.open(tenant="default", user_id=7)
+    for _ in range(30 * 12 - 1):  # a screen left open, refreshing itself every 5 s
+        clock.now += timedelta(seconds=5)
+        assert await service.resolve(token, used=False) is not None
+    assert store.touched == []
+    clock.now += timedelta(seconds=5)
+    assert await service.resolve(token, used=False) is None  # 30 minutes without a click
+    assert await service.resolve(token) is None
+
+
 async def test_a_closed_session_is_gone() -> None:
     service, _, _ = sessions()
     token = await service.open(tenant="default", user_id=7)
@@ -118,3 +132,14 @@ def test_csrf_token_is_bound_to_the_session() -> None:
 def test_policy_refuses_nonsense() -> None:
     with pytest.raises(ValueError):
         SessionPolicy(idle=timedelta(0))
+
+
+def test_a_notice_is_shown_only_with_the_seal_of_the_session_that_wrote_it() -> None:
+    csrf = csrf_token("token-a")
+    seal = notice_seal(csrf, "Reply queued.")
+    assert notice_sealed(csrf, "Reply queued.", seal)
+    assert not notice_sealed(csrf, "Sign in again at evil.example", seal)
+    assert not notice_sealed(csrf_token("token-b"), "Reply queued.", seal)
+    assert not notice_sealed(csrf, "Reply queued.", "")
+    assert not notice_sealed("", "Reply queued.", notice_seal("", "Reply queued."))
+    assert not notice_sealed(csrf, "Reply queued.", "é" * 32)  # not ASCII: no TypeError

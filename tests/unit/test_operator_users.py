@@ -61,7 +61,10 @@ def desk(passwords: Argon2Passwords = CHEAP_PASSWORDS) -> tuple[Users, FakeAudit
 
 @pytest.mark.parametrize(
     "name",
-    ["", "   ", "x" * 65, "budi\x00", "bu\ndi", "bu\u200bdi", "a:b", "a/b", "token-7", "TOKEN-12"],
+    [
+        *("", "   ", "x" * 65, "budi\x00", "bu\ndi", "bu\u200bdi", "a:b", "a/b", "token-7"),
+        *("TOKEN-12", ".", "..", " .. "),
+    ],
 )
 def test_bad_names_are_refused(name: str) -> None:
     with pytest.raises(ValueError):
@@ -244,6 +247,19 @@ def test_the_actor_of_a_signed_in_user_follows_their_current_role_and_state() ->
     assert run(users.actor_for("budi", via="console")).role is Role.VIEWER
     run(users.disable("budi", by=CLI))
     assert run(users.actor_for("budi", via="console")) is None
+
+
+def test_a_session_from_before_the_password_was_set_is_over() -> None:
+    users, _, clock = desk()
+    budi = run(users.add("budi", role="staff", password=PASSWORD, by=CLI))
+    clock.now += timedelta(minutes=1)
+    signed_in_at = clock.now
+    assert run(users.actor_for_id(budi.id, via="console", signed_in_at=signed_in_at))
+    clock.now += timedelta(minutes=5)
+    run(users.passwd("budi", password="kata sandi baru sekali", by=CLI))
+    # The session opened before the reset is refused; one opened after it is not.
+    assert run(users.actor_for_id(budi.id, via="console", signed_in_at=signed_in_at)) is None
+    assert run(users.actor_for_id(budi.id, via="console", signed_in_at=clock.now))
 
 
 # ---------------------------------------------------------------- signing in

@@ -34,6 +34,10 @@ def check_user_name(name: str) -> str:
         raise ValueError("a user's name cannot hold control or invisible characters")
     if any(c in name for c in _FORBIDDEN):
         raise ValueError("a user's name cannot hold ':' or '/'")
+    if name in (".", ".."):
+        # A path segment every browser and client resolves away: `/console/users/../role`
+        # is `/console/role`, so such a user could never be changed or disabled.
+        raise ValueError("a user's name cannot be '.' or '..'")
     if _MACHINE_NAME.fullmatch(name):
         raise ValueError("names like 'token-7' are reserved for machine tokens")
     return name

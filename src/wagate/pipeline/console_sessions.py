@@ -35,6 +35,20 @@ def csrf_matches(session_token: str, offered: str | None) -> bool:
     return offered is not None and hmac.compare_digest(csrf_token(session_token), offered)
 
 
+def notice_seal(csrf: str, notice: str) -> str:
+    """The seal of a notice in a redirect's URL (`?notice=…&seal=…`), keyed by the session's
+    CSRF token: only the console itself, after an action of this session, can make a page
+    say something. A link from elsewhere (`/console/sign-in?notice=Sign in at evil.example`)
+    carries no valid seal, and its text is not shown."""
+    digest = hmac.new(csrf.encode(), b"wagate-console-notice\0" + notice.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def notice_sealed(csrf: str, notice: str, seal: str) -> bool:
+    expected = notice_seal(csrf, notice).encode()
+    return bool(csrf) and hmac.compare_digest(expected, seal.encode("utf-8", "replace"))
+
+
 class ConsoleSessionStore(Protocol):
     """Sessions live in the catalogue (like API tokens): the cookie is read before the tenant
     is known."""
@@ -65,15 +79,19 @@ class ConsoleSessions:
         )
         return token
 
-    async def resolve(self, token: str | None) -> ConsoleSession | None:
-        """The live session behind a cookie, touched when due; None for anything else."""
+    async def resolve(self, token: str | None, *, used: bool = True) -> ConsoleSession | None:
+        """The live session behind a cookie, touched when due; None for anything else.
+
+        `used=False` for a page's own background refresh (htmx polling every few seconds):
+        it reads the session without counting as use, or a screen left open on a polling
+        page would never reach its idle timeout."""
         if not token or len(token) > MAX_TOKEN_CHARS:
             return None
         session = await self.store.find(session_digest(token))
         now = self.clock()
         if session is None or not self.policy.alive(session, now):
             return None
-        if self.policy.needs_touch(session, now):
+        if used and self.policy.needs_touch(session, now):
             await self.store.touch(session.id, at=now)
         return session
 

@@ -96,11 +96,17 @@ class Users:
             return None
         return Actor(via=via, user=user.name, role=user.role)
 
-    async def actor_for_id(self, user_id: int, *, via: str) -> Actor | None:
+    async def actor_for_id(
+        self, user_id: int, *, via: str, signed_in_at: datetime | None = None
+    ) -> Actor | None:
         """Like `actor_for`, for a console session (which keeps the user's id: a renamed or
-        re-created name does not inherit someone's session)."""
+        re-created name does not inherit someone's session). A session opened before the
+        user's password was last set (`signed_in_at`) gets None too: an admin resetting the
+        password of a user whose session may be stolen ends that session."""
         user = await self.store.get(user_id)
         if user is None or user.disabled:
+            return None
+        if signed_in_at is not None and user.password_changed_at > signed_in_at:
             return None
         return Actor(via=via, user=user.name, role=user.role)
 

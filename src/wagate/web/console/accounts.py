@@ -76,13 +76,15 @@ def routes(console: Console) -> Any:
         _ = translator(who.language)
         fields = await _fields(request, "account", "phone")
         linked = await who.operator.accounts.link(fields["account"], fields["phone"], by=who.actor)
-        return console.done("/console/accounts", _("Number linked to account") + f" {linked.id}")
+        return console.done(
+            who, "/console/accounts", _("Number linked to account") + f" {linked.id}"
+        )
 
     @router.post("/console/accounts/{account_id}/unlink")
     async def unlink(account_id: int, who: SignedIn = console.acting) -> Response:
         _ = translator(who.language)
         await who.operator.accounts.unlink(str(account_id), by=who.actor)
         notice = _("Number unlinked from account") + f" {account_id}"
-        return console.done("/console/accounts", notice)
+        return console.done(who, "/console/accounts", notice)
 
     return router

@@ -3,8 +3,11 @@
 * The session cookie (`wagate_console`) holds a random token; `ConsoleSessions` knows what it
   stands for. It is HttpOnly (no script reads it), SameSite=Lax, scoped to `/console`, and
   Secure when the request came over HTTPS (or always, with CONSOLE_SECURE_COOKIE).
-* Every request re-reads the user: a disabled user is signed out at their next click and a
-  changed role applies at once.
+* Every request re-reads the user: a disabled user is signed out at their next click, a
+  changed role applies at once, and a session opened before the user's password was last
+  set ends (an admin's reset shuts out whoever holds an old cookie).
+* A page's background refresh (htmx polling, marked with the `X-Console-Poll` header the
+  polling elements send) does not count as use: a screen left open still times out.
 * Every state-changing request carries the session's CSRF token: the `csrf` form field, or
   the `X-CSRF-Token` header htmx sends (set once on `<body>`). The sign-in form, which has no
   session yet, uses a double-submit cookie (`wagate_csrf`). A request another site's page
@@ -31,6 +34,7 @@ FORM_COOKIE = "wagate_csrf"  # the sign-in form's double-submit token
 LANGUAGE_COOKIE = "wagate_lang"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
+POLL_HEADER = "X-Console-Poll"  # sent by the elements that refresh themselves (`every Ns`)
 COOKIE_PATH = "/console"
 VIA = "console"
 
@@ -143,7 +147,8 @@ class Doorman:
 
     async def signed_in(self, request: Request) -> SignedIn:
         token = request.cookies.get(SESSION_COOKIE)
-        session = await self.console.sessions.resolve(token)
+        polled = request.headers.get(POLL_HEADER) == "1"
+        session = await self.console.sessions.resolve(token, used=not polled)
         if token is None:
             raise SignInFirst()
         if session is None:
@@ -152,8 +157,10 @@ class Doorman:
         services = self.tenants.get(session.tenant)
         if services is None:  # the tenant was disabled or erased since
             raise SignInFirst(expired=True)
-        actor = await services.operator.users.actor_for_id(session.user_id, via=VIA)
-        if actor is None:  # the user was disabled or removed since
+        actor = await services.operator.users.actor_for_id(
+            session.user_id, via=VIA, signed_in_at=session.created_at
+        )
+        if actor is None:  # the user was disabled or removed, or their password set, since
             await self.console.sessions.close(session)
             raise SignInFirst(expired=True)
         assert token is not None

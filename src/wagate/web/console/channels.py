@@ -36,6 +36,8 @@ def routes(console: Console) -> Any:
 
     @router.get("/console/channels")
     async def show(request: Request, who: SignedIn = console.signed_in) -> Response:
+        # The states come from the status read model, not an operator action: checked here.
+        who.actor.require(Permission.READ)
         states = await who.services.status.channel_states(with_ids=True)
         channels = [
             {
@@ -69,7 +71,7 @@ def routes(console: Console) -> Any:
             raise Rejected(f"a token has at most {MAX_TOKEN_CHARS} characters")
         version = await who.operator.channels.set_token(Provider(provider), token, by=who.actor)
         return console.done(
-            "/console/channels", _("New token stored for") + f" {provider} (v{version})"
+            who, "/console/channels", _("New token stored for") + f" {provider} (v{version})"
         )
 
     return router

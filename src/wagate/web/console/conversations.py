@@ -120,7 +120,7 @@ def routes(console: Console) -> APIRouter:
         request: Request, conversation_id: int, who: SignedIn = console.acting
     ) -> Response:
         await who.operator.conversations.take(_checked_id(conversation_id), by=who.actor)
-        return console.done(_back(conversation_id), _t(who, "You hold this conversation now."))
+        return console.done(who, _back(conversation_id), _t(who, "You hold this conversation now."))
 
     @router.post("/console/conversations/{conversation_id}/release")
     async def release(
@@ -128,7 +128,9 @@ def routes(console: Console) -> APIRouter:
     ) -> Response:
         await who.operator.conversations.release(_checked_id(conversation_id), by=who.actor)
         return console.done(
-            _back(conversation_id), _t(who, "Released: the AI answers this conversation again.")
+            who,
+            _back(conversation_id),
+            _t(who, "Released: the AI answers this conversation again."),
         )
 
     @router.post("/console/conversations/{conversation_id}/reply")
@@ -145,7 +147,7 @@ def routes(console: Console) -> APIRouter:
             key=key if isinstance(key, str) and key else None,
         )
         notice = _t(who, "Reply queued.") if receipt.queued else _t(who, "Already sent.")
-        return console.done(_back(conversation_id), notice)
+        return console.done(who, _back(conversation_id), notice)
 
     @router.post("/console/conversations/{conversation_id}/reveal")
     async def reveal(

@@ -83,6 +83,7 @@ def routes(console: Console) -> APIRouter:
             # Opted out since, or no longer a dead letter: the letter's page, with the reason.
             return await letter_page(request, who, ref, refusal=str(refused), status_code=409)
         return console.done(
+            who,
             "/console/dead-letters",
             _("Back on the queue:") + f" {ref} ({len(replayed)})",
         )

@@ -7,7 +7,7 @@ A page module has one function, `routes(console) -> APIRouter`, and uses:
   checks the CSRF token and the request's origin: use it on every POST);
 * `console.render(request, who, "x.html", **context)` — a page (or its `content` block for
   htmx);
-* `console.done(request, who, back, notice)` — after a form without JavaScript: back to the
+* `console.done(who, back, notice)` — after a form without JavaScript: back to the
   page it came from (303) with a short notice; for htmx, the page at `back` re-rendered by
   the caller instead.
 
@@ -19,15 +19,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from wagate.edge_services import ConsoleServices, TenantServices
+from wagate.pipeline.console_sessions import notice_seal
 from wagate.pipeline.tenancy import TenantRuntimes
 from wagate.web.console.auth import Doorman, SignedIn
-from wagate.web.console.render import console_route, page
+from wagate.web.console.render import (
+    MAX_NOTICE_CHARS,
+    NOTICE_PARAM,
+    SEAL_PARAM,
+    console_route,
+    page,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +46,11 @@ class Console:
     @property
     def sandbox(self) -> bool:
         return self.services.sandbox is not None
+
+    def platform(self, who: SignedIn | None) -> bool:
+        """Whether `who` is of the platform's own tenant (the default one), whose settings
+        are the gateway's."""
+        return who is not None and who.tenant == self.tenants.default_id
 
     def router(self) -> APIRouter:
         return APIRouter(route_class=console_route(self.doorman.language), include_in_schema=False)
@@ -66,15 +78,21 @@ class Console:
             template,
             status_code=status_code,
             sandbox=self.sandbox,
+            platform=self.platform(who),
             language=self.doorman.language(request),
             **context,
         )
 
     @staticmethod
-    def done(back: str, notice: str = "") -> RedirectResponse:
-        """Post/redirect/get: `back` must be a console path."""
+    def done(who: SignedIn, back: str, notice: str = "") -> RedirectResponse:
+        """Post/redirect/get: `back` must be a console path. The notice travels sealed with
+        the session's key (see `notice_seal`): the page shows only a notice this session's
+        own action wrote, never one a link from elsewhere made up."""
         if not back.startswith("/console") or back.startswith("//"):
             back = "/console"
         if notice:
-            back += ("&" if "?" in back else "?") + "notice=" + quote(notice, safe="")
+            notice = notice[:MAX_NOTICE_CHARS]
+            back += ("&" if "?" in back else "?") + urlencode(
+                {NOTICE_PARAM: notice, SEAL_PARAM: notice_seal(who.csrf, notice)}
+            )
         return RedirectResponse(back, status_code=303)

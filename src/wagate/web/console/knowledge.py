@@ -156,7 +156,7 @@ def routes(console: Console) -> Any:
             return await knowledge_page(request, who, status_code=422, error=message)
         chunks = report.get("chunks")
         notice = _("Document added") + (f" ({chunks} " + _("passages") + ")" if chunks else "")
-        return console.done("/console/knowledge", notice)
+        return console.done(who, "/console/knowledge", notice)
 
     @router.post("/console/knowledge/{document_id}/remove")
     async def remove(document_id: int, who: SignedIn = console.acting) -> Response:
@@ -164,12 +164,12 @@ def routes(console: Console) -> Any:
         if not 1 <= document_id <= MAX_JOB_ID:
             raise Rejected("no such document")
         await who.operator.knowledge.remove(document_id, by=who.actor)
-        return console.done("/console/knowledge", _("Document removed"))
+        return console.done(who, "/console/knowledge", _("Document removed"))
 
     @router.post("/console/knowledge/refresh")
     async def refresh(who: SignedIn = console.acting) -> Response:
         _ = translator(who.language)
         job = await who.operator.knowledge.request_refresh(by=who.actor)
-        return console.done(f"/console/knowledge?job={job}", _("Refresh queued"))
+        return console.done(who, f"/console/knowledge?job={job}", _("Refresh queued"))
 
     return router

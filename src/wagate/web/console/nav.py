@@ -17,6 +17,9 @@ class Section:
     label: str  # English; translated when shown
     permission: Permission
     sandbox_only: bool = False
+    # The gateway's own configuration: only for the platform's (default) tenant, whose
+    # settings those are; another tenant's admin is no operator of the platform.
+    platform_only: bool = False
 
 
 SECTIONS = (
@@ -29,5 +32,5 @@ SECTIONS = (
     Section("/console/accounts", "Accounts", Permission.READ),
     Section("/console/channels", "Channels", Permission.READ),
     Section("/console/users", "Users", Permission.ADMINISTER),
-    Section("/console/settings", "Settings", Permission.ADMINISTER),
+    Section("/console/settings", "Settings", Permission.ADMINISTER, platform_only=True),
 )

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.responses import Response
 
 from wagate import __version__
+from wagate.pipeline.console_sessions import notice_sealed
 from wagate.pipeline.operator import OperatorError
 from wagate.web.admin_api import status_of
 from wagate.web.console.auth import ForgedRequest, SignedIn, SignInFirst
@@ -41,6 +42,22 @@ def environment() -> Environment:
     return env
 
 
+NOTICE_PARAM = "notice"
+SEAL_PARAM = "seal"
+MAX_NOTICE_CHARS = 300
+
+
+def sealed_notice(request: Request, who: SignedIn | None) -> str:
+    """The notice of the action that led here (`Console.done`), if this session sealed it;
+    '' for a notice without its seal, or for nobody signed in: the console's own pages never
+    repeat text a link from elsewhere put in their URL."""
+    notice = request.query_params.get(NOTICE_PARAM, "")
+    seal = request.query_params.get(SEAL_PARAM, "")
+    if who is None or not notice or not notice_sealed(who.csrf, notice, seal):
+        return ""
+    return notice[:MAX_NOTICE_CHARS]
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -53,6 +70,7 @@ def page(
     status_code: int = 200,
     language: str = "id",
     sandbox: bool = False,
+    platform: bool = False,
     **context: Any,
 ) -> HTMLResponse:
     """A whole page, or its `content` block for htmx."""
@@ -65,11 +83,14 @@ def page(
         "path": request.url.path,
         "here": request.url.path + (("?" + request.url.query) if request.url.query else ""),
         "htmx": is_htmx(request),
-        "request_notice": request.query_params.get("notice", "")[:300],
+        "request_notice": sealed_notice(request, who),
         "sections": [
             s
             for s in SECTIONS
-            if who is not None and who.actor.may(s.permission) and (sandbox or not s.sandbox_only)
+            if who is not None
+            and who.actor.may(s.permission)
+            and (sandbox or not s.sandbox_only)
+            and (platform or not s.platform_only)
         ],
     }
     html = environment().get_template(template).render(**shared, **context)

@@ -142,7 +142,7 @@ def routes(console: Console) -> APIRouter:
         text = _field(form, "text") if _field(form, "mode") == "edited" else None
         await reviews_of(who).approve(draft_id, by=who.actor, text=text)
         return console.done(
-            "/console/reviews", _("Approved: the answer is on its way.") + f" (#{draft_id})"
+            who, "/console/reviews", _("Approved: the answer is on its way.") + f" (#{draft_id})"
         )
 
     @router.post("/console/reviews/{draft_id}/reject")
@@ -153,6 +153,7 @@ def routes(console: Console) -> APIRouter:
         _ = translator(who.language)
         await reviews_of(who).reject(draft_id, by=who.actor, reason=_field(form, "reason"))
         return console.done(
+            who,
             "/console/reviews",
             _("Rejected: the client gets the rejection text.") + f" (#{draft_id})",
         )
@@ -162,6 +163,7 @@ def routes(console: Console) -> APIRouter:
         _ = translator(who.language)
         draft = await reviews_of(who).take(draft_id, by=who.actor)
         return console.done(
+            who,
             "/console/reviews",
             _("You hold this conversation now: the AI stays silent in it.")
             + f" (#{int(draft['conversation'])})",

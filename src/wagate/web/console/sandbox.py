@@ -238,6 +238,6 @@ def routes(console: Console) -> APIRouter:
             )
         if is_htmx(request):
             return await chat_page(request, who, number=number)
-        return console.done(f"{PATH}?number={quote(number)}", _("Sent. The answer follows."))
+        return console.done(who, f"{PATH}?number={quote(number)}", _("Sent. The answer follows."))
 
     return router

@@ -1,6 +1,7 @@
-"""The settings as the gateway runs with them (issue 15; admins only), read-only, every secret
-hidden. Wiring builds the view from the Settings object (`settings_view.console_view`), so
-this page never sees a secret to hide: it shows what it is handed, grouped and sorted."""
+"""The settings as the gateway runs with them (issue 15; admins of the platform's own, default
+tenant only), read-only, every secret hidden. Wiring builds the view from the Settings object
+(`settings_view.console_view`), so this page never sees a secret to hide: it shows what it is
+handed, grouped and sorted."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from wagate.domain.operators import Permission
+from wagate.pipeline.operator import Forbidden
 from wagate.web.console.auth import SignedIn
 from wagate.web.console.kit import Console
 
@@ -21,6 +23,10 @@ def routes(console: Console) -> Any:
     async def show(request: Request, who: SignedIn = console.signed_in) -> Response:
         # No operator action reads the settings: the role is checked here (Forbidden: 403).
         who.actor.require(Permission.ADMINISTER)
+        if not console.platform(who):
+            # They are the platform's: the default tenant's prompt, channel ids and staff
+            # addresses among them. Another firm's admin does not see them.
+            raise Forbidden("the gateway's settings are for the platform's own administrators")
         view = console.services.settings_view or {}
         groups = [(group, sorted(dict(fields).items())) for group, fields in sorted(view.items())]
         return console.render(request, who, "settings.html", groups=groups)

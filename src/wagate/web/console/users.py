@@ -4,6 +4,7 @@ included, so another role gets 403) and audits each change without the password.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
@@ -11,7 +12,8 @@ from fastapi.responses import Response
 
 from wagate.domain.operator_users import MAX_NAME_CHARS, MAX_PASSWORD_CHARS
 from wagate.domain.operators import Role
-from wagate.web.console.auth import SignedIn
+from wagate.pipeline.console_sessions import csrf_token
+from wagate.web.console.auth import SESSION_COOKIE, SignedIn, set_cookie
 from wagate.web.console.i18n import translator
 from wagate.web.console.kit import Console
 
@@ -74,32 +76,43 @@ def routes(console: Console) -> Any:
         role = await _field(request, "role", 20)
         password = await _field(request, "password", MAX_PASSWORD_CHARS)
         user = await who.operator.users.add(name, role=role, password=password, by=who.actor)
-        return console.done("/console/users", _("User added:") + f" {user.name}")
+        return console.done(who, "/console/users", _("User added:") + f" {user.name}")
 
     @router.post("/console/users/{name}/role")
     async def set_role(name: str, request: Request, who: SignedIn = console.acting) -> Response:
         _ = translator(who.language)
         role = await _field(request, "role", 20)
         user = await who.operator.users.set_role(name, role, by=who.actor)
-        return console.done("/console/users", _("Role changed:") + f" {user.name}")
+        return console.done(who, "/console/users", _("Role changed:") + f" {user.name}")
 
     @router.post("/console/users/{name}/disable")
     async def disable(name: str, who: SignedIn = console.acting) -> Response:
         _ = translator(who.language)
         user = await who.operator.users.disable(name, by=who.actor)
-        return console.done("/console/users", _("User disabled:") + f" {user.name}")
+        return console.done(who, "/console/users", _("User disabled:") + f" {user.name}")
 
     @router.post("/console/users/{name}/enable")
     async def enable(name: str, who: SignedIn = console.acting) -> Response:
         _ = translator(who.language)
         user = await who.operator.users.enable(name, by=who.actor)
-        return console.done("/console/users", _("User enabled:") + f" {user.name}")
+        return console.done(who, "/console/users", _("User enabled:") + f" {user.name}")
 
     @router.post("/console/users/{name}/password")
     async def passwd(name: str, request: Request, who: SignedIn = console.acting) -> Response:
         _ = translator(who.language)
         password = await _field(request, "password", MAX_PASSWORD_CHARS)
         user = await who.operator.users.passwd(name, password=password, by=who.actor)
-        return console.done("/console/users", _("Password set for") + f" {user.name}")
+        if user.id != who.session.user_id:
+            return console.done(who, "/console/users", _("Password set for") + f" {user.name}")
+        # Their own password: every session opened before it ends (see `Doorman`), this one
+        # included; the admin who set it goes on in a new session (a new cookie, a new CSRF
+        # token) rather than being sent to the sign-in form.
+        sessions = console.services.sessions
+        await sessions.close(who.session)
+        token = await sessions.open(tenant=who.tenant, user_id=user.id)
+        renewed = replace(who, csrf=csrf_token(token))  # the notice is sealed for the new one
+        response = console.done(renewed, "/console/users", _("Password set for") + f" {user.name}")
+        set_cookie(response, request, console.services, SESSION_COOKIE, token)
+        return response
 
     return router
