@@ -700,6 +700,15 @@ def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
         # a child's abuser, or a stranger from a game, setting a meeting
         "orang yg ngechat anak sy di game bilang besok mau ketemu di sekolah",
         "sy guru, pelakunya mau ketemu lagi sama anak itu besok sepulang sekolah",
+        # a second batch in other words: Sundanese locked in and not fed, krama "dipun paringi"
+        "Indung abdi dikonci di kamar ku lanceuk, teu dipasihan tuang tilu dinten",
+        "Pak, simbah dipun kurung wonten kamar kaliyan putranipun, mboten dipun paringi maem",
+        "mau bobo yang lama aja kayaknya, capek",
+        "laptop udah kukasih ke adek, motor ke sepupu, utang2 udah kulunasin semua",
+        "just gave my dog to the neighbour and cleared all my debts. I'm done.",
+        "swallowed the whole bottle of paracetamol 10 min ago",
+        "mantan suami nunggu di depan gerbang sekolah anak dari pagi, padahal dilarang mendekat",
+        "murid sy cerita ada orang dr game online yg mau ketemu dia sabtu ini",
     ],
 )
 def test_danger_in_classes_holdout_c_showed_missing_is_red(text: str) -> None:
@@ -731,6 +740,11 @@ def test_danger_in_classes_holdout_c_showed_missing_is_red(text: str) -> None:
         "saya dipaksa resign sama HRD kemarin, pesangon gimana?",
         "sudah lapor polisi 2 bulan tapi laporan saya belum ada kabar",
         "bolehkah minum obat maag dan antibiotik sekaligus?",
+        "I want to give away my old car to a charity, do I need a notary?",
+        "Kalau pasien overdosis obat di rumah sakit, keluarga bisa gugat dokter?",
+        "Debt collector datang ke rumah kemarin, menunggu di depan rumah 2 jam, legal ga?",
+        "Anak saya mau ketemu ayahnya besok, mantan minta ketemuan di mall, boleh saya larang?",
+        "Utang saya sudah kulunasin semua ke koperasi, tapi BPKB belum dibalikin",
     ],
 )
 def test_frames_and_look_alikes_of_the_fourth_pass_stay_below_red(text: str) -> None:
@@ -741,6 +755,8 @@ def test_a_krama_split_passive_prefix_is_read_as_one_word() -> None:
     reading = read("mbah dipun kunci wonten njawi", RULES.words)
     assert "dikunci" in reading.text.split(" | ")[1].split()
     assert "dipun kunci" in reading.text  # the typed form keeps what was written
+    # the word after it is read as a chat word first: "dipun paringi" is "dikasih"
+    assert "tidak dikasih makan" in read("mboten dipun paringi dahar", RULES.words).text
     # the whole reading: restraint told in krama is a kind of harm for the score
     assert "restraint" in danger_score("mbah kulo dipun kunci wonten njawi", RULES)[1]
 
@@ -761,3 +777,8 @@ def test_a_gift_alone_is_no_danger_but_beside_debts_settled_it_is() -> None:
     total, cues = danger_score(both, RULES)
     assert "settling" in cues and total >= RULES.score.threshold  # type: ignore[union-attr]
     assert zone(both) is Zone.RED
+
+
+def test_the_writer_as_actor_prefix_ku_is_peeled() -> None:
+    assert "pukul" in candidate_roots("kupukul")
+    assert "lunas" in candidate_roots("kulunasin")

@@ -272,7 +272,7 @@ def read(message: str, words: Mapping[str, str]) -> Reading:
     root_words = _root_words(tokens, expanded)
     token_words = tuple(frozenset((t, *e.split())) for t, e in zip(tokens, expanded, strict=True))
     return Reading(
-        text=" ".join(tokens) + _SEPARATOR + " ".join(expanded),
+        text=" ".join(tokens) + _SEPARATOR + " ".join(e for e in expanded if e),
         words=len(tokens),
         roots=frozenset().union(*(candidate_roots(w) for w in root_words)),
         root_words=root_words,
@@ -291,13 +291,15 @@ _SPLIT_PREFIXES = {"dipun": "di"}
 
 
 def _join_split_prefixes(tokens: Sequence[str], expanded: list[str]) -> list[str]:
-    """`expanded` with the word after a split prefix written as one word with the prefix."""
+    """`expanded` with the word after a split prefix (as expanded, when it is one word) written
+    as one word with the prefix."""
     for index, token in enumerate(tokens[:-1]):
         prefix = _SPLIT_PREFIXES.get(token)
         following = tokens[index + 1]
-        if prefix and following.isalpha() and expanded[index + 1] == following:
+        word = expanded[index + 1]  # "dipun paringi": paringi is read "kasih" first
+        if prefix and following.isalpha() and word.isalpha():
             expanded[index] = ""
-            expanded[index + 1] = prefix + following
+            expanded[index + 1] = prefix + word
     return expanded
 
 
