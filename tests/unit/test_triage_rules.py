@@ -665,3 +665,120 @@ def test_a_study_frame_yields_when_the_writer_is_the_victim() -> None:
 )
 def test_past_safe_and_look_alikes_stay_below_red(text: str) -> None:
     assert zone(text) is not Zone.RED
+
+
+# ------------------------------------------ fourth pass: classes read from holdout_c's misses
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # English threats and weapons, an attacker drinking
+        "my stepfather is going to shoot us, he has a gun and he's drunk",
+        "Boyfriend threatened to stab me tonight when I get back to the kos",
+        "He punched me and I'm bleeding, he's still in the house",
+        # Javanese krama with the passive prefix written apart, Sundanese blows and abduction
+        "Nyuwun tulung, bapak kulo dipun gebugi kaliyan tiyang mendem sakmenika",
+        "Ibu kulo dipun kunci wonten kamar, mboten dipun paringi dahar",
+        "Abdi sieun, salaki ditajong terus ku lanceukna ayeuna",
+        "adi abdi dicandak ku jalmi teu dikenal tadi wengi, teu aya kabar",
+        "dia dibawa pria tanpa seragam, tidak ada surat, sekarang tidak ada kabar",
+        # a goodbye said as a long sleep
+        "malam ini aku mau tidur yang panjang, makasih ya semuanya",
+        "kayaknya aku mau tidur lama banget abis ini, jangan bangunin",
+        # belongings given away and debts settled
+        "I've given away my books and my bike, paid off all my debts, I just feel done",
+        "koleksi buku udah kubagiin ke temen2, utang juga udah lunas semua, biar bersih",
+        # an overdose being taken
+        "tadi aku udah minum semua pil tidur yang ada, sekarang ngantuk banget",
+        "udh sy telan setengah strip obat, sisanya nanti",
+        "I took half of my pills already, the rest are on the table",
+        # someone at the door or gate now, whatever happened before
+        "mantan sy berdiri di depan rumah dari tadi, teriak buka pintu, sy berdua sama anak",
+        "he's outside my apartment right now and won't leave, he hit me last year",
+        "Ada cowok nunggu di depan kos aku dari sore, dia yg dulu pernah nguntit aku",
+        # a child's abuser, or a stranger from a game, setting a meeting
+        "orang yg ngechat anak sy di game bilang besok mau ketemu di sekolah",
+        "sy guru, pelakunya mau ketemu lagi sama anak itu besok sepulang sekolah",
+        # a second batch in other words: Sundanese locked in and not fed, krama "dipun paringi"
+        "Indung abdi dikonci di kamar ku lanceuk, teu dipasihan tuang tilu dinten",
+        "Pak, simbah dipun kurung wonten kamar kaliyan putranipun, mboten dipun paringi maem",
+        "mau bobo yang lama aja kayaknya, capek",
+        "laptop udah kukasih ke adek, motor ke sepupu, utang2 udah kulunasin semua",
+        "just gave my dog to the neighbour and cleared all my debts. I'm done.",
+        "swallowed the whole bottle of paracetamol 10 min ago",
+        "mantan suami nunggu di depan gerbang sekolah anak dari pagi, padahal dilarang mendekat",
+        "murid sy cerita ada orang dr game online yg mau ketemu dia sabtu ini",
+    ],
+)
+def test_danger_in_classes_holdout_c_showed_missing_is_red(text: str) -> None:
+    assert zone(text) is Zone.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # study, teaching and general frames around the new cues
+        "Untuk bahan diskusi kelompok, apa unsur-unsur penculikan anak?",
+        "Is it a crime to threaten to kill someone online? asking for a class assignment",
+        "What is the penalty for threatening to kill someone in Indonesia?",
+        "Kalau orang minum semua obat sekaligus lalu meninggal, asuransi jiwa cair ga? buat tugas",
+        "Saya guru, mau bikin materi tentang pelaku grooming yang ngajak ketemu anak lewat game",
+        "Kalau polisi tanpa seragam menangkap orang, sah ga secara hukum?",
+        # look-alikes: a parent's visit, a gift, debts paid, a legal threat, a locked house
+        "saya mau ketemu anak saya besok setelah putusan hak asuh, boleh?",
+        "I gave my car to my son, do we need to change the registration?",
+        "motor sudah kukasih ke adik, tapi BPKB masih atas nama saya",
+        "saya sudah lunasi semua utang ke bank, kenapa sertifikat belum dikembalikan?",
+        "the landlord threatened to sue me for the deposit",
+        "he said it will hurt my credit score if I don't pay",
+        "Mbah kulo sampun seda, griya dipun kunci kaliyan pakde, kados pundi warisanipun?",
+        "tetangga parkir mobil depan pagar rumah saya tiap hari, bisa dilaporkan?",
+        "Tetangga berdiri di depan rumah saya marah2 soal batas tanah kemarin, bisa dilaporkan?",
+        "suami ngancam ambil anak kalau kita pisah, apa dia bisa dapat hak asuh?",
+        "ibu saya rutin cuci darah, BPJS menolak klaim, bisa digugat?",
+        "saya dipaksa resign sama HRD kemarin, pesangon gimana?",
+        "sudah lapor polisi 2 bulan tapi laporan saya belum ada kabar",
+        "bolehkah minum obat maag dan antibiotik sekaligus?",
+        "I want to give away my old car to a charity, do I need a notary?",
+        "Kalau pasien overdosis obat di rumah sakit, keluarga bisa gugat dokter?",
+        "Debt collector datang ke rumah kemarin, menunggu di depan rumah 2 jam, legal ga?",
+        "Anak saya mau ketemu ayahnya besok, mantan minta ketemuan di mall, boleh saya larang?",
+        "Utang saya sudah kulunasin semua ke koperasi, tapi BPKB belum dibalikin",
+    ],
+)
+def test_frames_and_look_alikes_of_the_fourth_pass_stay_below_red(text: str) -> None:
+    assert zone(text) is not Zone.RED
+
+
+def test_a_krama_split_passive_prefix_is_read_as_one_word() -> None:
+    reading = read("mbah dipun kunci wonten njawi", RULES.words)
+    assert "dikunci" in reading.text.split(" | ")[1].split()
+    assert "dipun kunci" in reading.text  # the typed form keeps what was written
+    # the word after it is read as a chat word first: "dipun paringi" is "dikasih"
+    assert "tidak dikasih makan" in read("mboten dipun paringi dahar", RULES.words).text
+    # the whole reading: restraint told in krama is a kind of harm for the score
+    assert "restraint" in danger_score("mbah kulo dipun kunci wonten njawi", RULES)[1]
+
+
+def test_someone_at_the_door_now_outweighs_an_old_story() -> None:
+    text = "mantan sy yg dulu pernah dilaporkan berdiri di depan pagar, bilang buka pintunya"
+    total, cues = danger_score(text, RULES)
+    assert "at_door" in cues and "past" not in cues
+    assert total >= RULES.score.threshold  # type: ignore[union-attr]
+
+
+def test_a_gift_alone_is_no_danger_but_beside_debts_settled_it_is() -> None:
+    # a gift weighs, but is no kind of harm: the score alone cannot make it red
+    gift = "I gave my guitar to my cousin"
+    both = "I gave my guitar to my cousin and paid back everyone"
+    assert "giving_away" in danger_score(gift, RULES)[1]
+    assert zone(gift) is not Zone.RED
+    total, cues = danger_score(both, RULES)
+    assert "settling" in cues and total >= RULES.score.threshold  # type: ignore[union-attr]
+    assert zone(both) is Zone.RED
+
+
+def test_the_writer_as_actor_prefix_ku_is_peeled() -> None:
+    assert "pukul" in candidate_roots("kupukul")
+    assert "lunas" in candidate_roots("kulunasin")

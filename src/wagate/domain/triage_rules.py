@@ -268,11 +268,11 @@ def read(message: str, words: Mapping[str, str]) -> Reading:
     typed = _REPEATED.sub(r"\1", fold(message))
     typed = _PLURAL2.sub(r"\1 \1", typed)
     tokens = _WORD.findall(typed)
-    expanded = [_expand(token, words) for token in tokens]
+    expanded = _join_split_prefixes(tokens, [_expand(token, words) for token in tokens])
     root_words = _root_words(tokens, expanded)
     token_words = tuple(frozenset((t, *e.split())) for t, e in zip(tokens, expanded, strict=True))
     return Reading(
-        text=" ".join(tokens) + _SEPARATOR + " ".join(expanded),
+        text=" ".join(tokens) + _SEPARATOR + " ".join(e for e in expanded if e),
         words=len(tokens),
         roots=frozenset().union(*(candidate_roots(w) for w in root_words)),
         root_words=root_words,
@@ -282,6 +282,25 @@ def read(message: str, words: Mapping[str, str]) -> Reading:
             for ws in token_words
         ),
     )
+
+
+# Javanese krama writes the passive prefix as a word of its own: "dipun kunci" is "dikunci",
+# "dipun pukul" is "dipukul". The expanded form reads the two as the one word (the prefix's
+# own slot left empty, so "griya dipun kunci" reads "rumah dikunci").
+_SPLIT_PREFIXES = {"dipun": "di"}
+
+
+def _join_split_prefixes(tokens: Sequence[str], expanded: list[str]) -> list[str]:
+    """`expanded` with the word after a split prefix (as expanded, when it is one word) written
+    as one word with the prefix."""
+    for index, token in enumerate(tokens[:-1]):
+        prefix = _SPLIT_PREFIXES.get(token)
+        following = tokens[index + 1]
+        word = expanded[index + 1]  # "dipun paringi": paringi is read "kasih" first
+        if prefix and following.isalpha() and word.isalpha():
+            expanded[index] = ""
+            expanded[index + 1] = prefix + word
+    return expanded
 
 
 def _root_words(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str]:

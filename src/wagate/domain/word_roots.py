@@ -31,6 +31,7 @@ _PREFIXES = (
     "mem", "pem", "men", "pen", "nge", "ber", "ter", "per", "di", "ke", "me", "pe",
     "ng", "ny", "be", "se", "ka", "m", "n",
     "man", "mam", "ma", "ba", "ta",  # Minang: mancakiak (cekik), bapukua, tasabuik
+    "ku",  # the writer as actor: kukasih, kulunasin, kubunuh ("kurung" → "rung": in no lexicon)
 )  # fmt: skip
 _SUFFIXES = (
     "kannya", "innya", "kanlah", "nya", "lah", "kah", "pun", "kan", "ken", "ake", "ana",
