@@ -147,6 +147,7 @@ ABBREVIATIONS: dict[str, str] = {
     "cekcok": "cekcok pertengkaran perselisihan", "ribut": "ribut pertengkaran",
     "berantem": "pertengkaran", "bocor": "bocor rahasia", "protes": "protes keberatan",
     "dc": "penagih utang debt collector", "debkolektor": "penagih utang debt collector",
+    "byr": "bayar", "bw": "bawa", "blh": "boleh", "bls": "balas", "kluar": "keluar",
     "ngadu": "mengadu", "gantiin": "mengganti wakil", "nyicil": "mencicil cicilan",
     # English words clients mix in (the common ones of a legal question)
     "charge": "biaya", "charges": "biaya", "petition": "gugatan permohonan",
