@@ -140,3 +140,42 @@ def test_general_chat_shortenings_are_expanded() -> None:
 def test_javanese_and_english_function_words_name_no_topic() -> None:
     assert content_words("nek arep pegatan nang ndi?") == ["cerai"]
     assert content_words("is there a safe house for victims") == ["safe", "house", "victims"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("cerai di PA atau PN", "cerai di pengadilan agama atau pengadilan negeri"),
+        ("iya pa", "iya pa"),  # lower case: as often "pak" as the religious court
+        ("gaji UMR", "gaji upah upah minimum"),
+        ("umr anak sy", "umur anak saya"),
+    ],
+)
+def test_abbreviations_typed_in_capitals_are_read_as_their_words(typed: str, expected: str) -> None:
+    assert normalise(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed", ["bantuan cuma-cuma", "bantuan cuma2", "bantuan cuma cuma", "bantuan tanpa bayar"]
+)
+def test_free_of_charge_in_everyday_words_is_gratis(typed: str) -> None:
+    assert normalise(typed) == "bantuan gratis"
+
+
+def test_sundanese_function_words_and_everyday_words_for_legal_terms() -> None:
+    assert content_words("abdi teu tiasa sumping, kumaha?") == ["sumping"]
+    assert normalise("mawa budak") == "membawa anak budak"
+    assert "perselisihan" in normalise("sering cekcok")
+    assert "keberatan" in normalise("mau protes")
+    assert "penagih" in normalise("dc nya dateng")
+
+
+def test_english_words_of_a_legal_question_become_indonesian() -> None:
+    assert content_words("can the finance company repossess my car") == [
+        "pembiayaan",
+        "leasing",
+        "perusahaan",
+        "tarik",
+        "eksekusi",
+        "mobil",
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wagate.storage.knowledge import (
+    ACRONYM_AS_FOREIGN,
     EVIDENCE_BESIDE_FOREIGN_WORDS,
     MAX_QUESTION_WORDS,
     MIN_COVERAGE,
@@ -134,3 +135,27 @@ def test_acronyms_and_vowel_less_words_get_no_fuzzy_look_up() -> None:
     words = ["telkomsel", "percerain", "npwp"]
     assert _worth_a_fuzzy_look_up(words) == [True, True, False]  # no vowel: no typo
     assert _worth_a_fuzzy_look_up(words, acronyms_in("TELKOMSEL")) == [False, True, False]
+
+
+def test_an_abbreviation_typed_in_capitals_that_no_chunk_holds_names_something_foreign() -> None:
+    """ "cara urus KITAS": an office, permit or programme the documents never mention. The same
+    letters typed in lower case (a regional word, a chat form) ask for no more evidence."""
+    assert foreign_share("kitas", frozenset({"kitas"})) == ACRONYM_AS_FOREIGN == 1.0
+    assert foreign_share("kitas") == OTHER_WORD_AS_FOREIGN
+    one = EVIDENCE_BESIDE_FOREIGN_WORDS[1]
+    thin = row(topic=40.0, count=one - 0.1, question=40.0, unknown=("kitas",))
+    assert in_scope([thin])
+    assert not in_scope([thin], frozenset({"kitas"}))
+    assert in_scope([{**thin, "topic_count": one}], frozenset({"kitas"}))
+
+
+def test_three_foreign_words_need_more_evidence_than_two() -> None:
+    two, three = EVIDENCE_BESIDE_FOREIGN_WORDS[2], EVIDENCE_BESIDE_FOREIGN_WORDS[3]
+    assert three > two
+    named = ("visa", "jepang", "ssw")
+    acronyms = frozenset({"ssw"})
+    assert not in_scope([row(topic=90.0, count=two, question=90.0, unknown=named)], acronyms)
+    assert in_scope([row(topic=90.0, count=three, question=90.0, unknown=named)], acronyms)
+    # four or more ask for what three ask for (the table's last entry)
+    four = (*named, "paspor")
+    assert in_scope([row(topic=90.0, count=three, question=90.0, unknown=four)], acronyms)

@@ -133,8 +133,62 @@ ABBREVIATIONS: dict[str, str] = {
     "sakdurunge": "sebelum", "wingi": "kemarin", "bengi": "malam", "cilik": "kecil",
     "digawe": "dibuat", "lungo": "pergi", "bedane": "beda", "ngasuh": "mengasuh",
     "dicekel": "ditangkap", "bukak": "buka", "karepe": "mau", "ngapain": "apa",
+    # Sundanese function words (West Java): without them a Sundanese question is a string of
+    # unknown words, and the out-of-scope test takes it for a question about something else
+    "abdi": "saya", "nu": "yang", "teu": "tidak", "henteu": "tidak", "kenging": "boleh",
+    "tiasa": "bisa", "mawa": "membawa", "ka": "ke", "ti": "dari", "naon": "apa",
+    "kumaha": "bagaimana", "sabaraha": "berapa", "iraha": "kapan", "upami": "kalau",
+    "mun": "kalau", "sareng": "dengan", "jeung": "dengan", "parantos": "sudah",
+    "atos": "sudah", "tos": "sudah", "acan": "belum", "hoyong": "ingin", "bade": "mau",
+    "artos": "uang", "pameget": "suami", "salaki": "suami",
+    "pamajikan": "istri", "murangkalih": "anak", "budak": "anak budak",
+    # everyday words for what documents call otherwise (a quarrel is a "perselisihan", a
+    # leak a breach of secrecy, a protest an objection, a debt collector a "penagih")
+    "cekcok": "cekcok pertengkaran perselisihan", "ribut": "ribut pertengkaran",
+    "berantem": "pertengkaran", "bocor": "bocor rahasia", "protes": "protes keberatan",
+    "dc": "penagih utang debt collector", "debkolektor": "penagih utang debt collector",
+    "byr": "bayar", "bw": "bawa", "blh": "boleh", "bls": "balas", "kluar": "keluar",
+    "ngadu": "mengadu", "gantiin": "mengganti wakil", "nyicil": "mencicil cicilan",
+    # English words clients mix in (the common ones of a legal question)
+    "charge": "biaya", "charges": "biaya", "petition": "gugatan permohonan",
+    "lawsuit": "gugatan", "sue": "menggugat", "judge": "hakim", "ruling": "putusan",
+    "verdict": "putusan", "car": "mobil", "motorcycle": "motor", "motorbike": "motor",
+    "repossess": "tarik eksekusi", "repossessed": "tarik eksekusi",
+    "repossession": "tarik eksekusi", "finance": "pembiayaan leasing",
+    "landlord": "pemilik sewa", "tenant": "penyewa", "eviction": "penggusuran",
+    "evicted": "penggusuran", "deposit": "deposit jaminan", "receipt": "kuitansi",
+    "bought": "beli", "buy": "beli", "seller": "penjual", "register": "daftar",
+    "arrest": "penangkapan", "arrested": "ditangkap penangkapan", "detention": "penahanan",
+    "detained": "ditahan penahanan", "scam": "penipuan", "fraud": "penipuan",
+    "scammed": "tertipu penipuan", "father": "ayah", "mother": "ibu", "born": "lahir",
+    "birth": "kelahiran", "wages": "upah", "employer": "pengusaha perusahaan",
+    "company": "perusahaan", "claim": "klaim tuntut", "religious": "agama",
+    "catholic": "katolik", "christian": "kristen", "muslim": "muslim islam",
+    "witness": "saksi", "summons": "panggilan", "bail": "penangguhan", "law": "hukum",
+    "legal": "hukum", "rule": "aturan", "rules": "aturan", "age": "usia umur",
+    "district": "negeri", "islamic": "islam",
+    "station": "kantor", "prison": "penjara", "jail": "penjara",
+    "months": "bulan", "month": "bulan", "years": "tahun", "year": "tahun", "pay": "bayar",
+    "paid": "dibayar", "unpaid": "belum dibayar", "owner": "pemilik", "rights": "hak",
+    "right": "hak", "apply": "mengajukan daftar",
+}
+
+# Abbreviations typed in capitals: read as the words they stand for only when so typed
+# ("PA" is the religious court; "pa" in chat is as often "pak"). Common Indonesian legal and
+# administrative abbreviations, as any clerk reads them.
+ACRONYMS: dict[str, str] = {
+    "PA": "pengadilan agama", "PN": "pengadilan negeri",
+    "MA": "mahkamah agung", "MK": "mahkamah konstitusi", "KUHP": "kuhp pidana",
+    "PNS": "pns pegawai negeri", "ASN": "asn pegawai negeri", "TKW": "tkw pekerja migran",
+    "TKI": "tki pekerja migran", "HRD": "hrd personalia perusahaan",
+    "BAP": "bap berita acara pemeriksaan", "SP3": "sp3 penghentian penyidikan",
+    "DP": "dp uang muka", "UMR": "upah minimum", "UMK": "upah minimum",
+    "DC": "penagih utang debt collector", "PK": "peninjauan kembali",
+    "SMS": "sms pesan", "CS": "cs layanan pelanggan",
 }
 # fmt: on
+
+_CAPITALISED = re.compile(r"\b[A-Z][A-Z0-9]{1,5}\b")
 
 # Words that carry no topic: question words, pronouns, particles, greetings, fillers. A
 # question made only of these is not about anything the knowledge base could answer.
@@ -158,7 +212,7 @@ _STOPWORD_TEXT = """
     there that this it its can could will would if was were by at he she they we them his
     her their our your don won let see after during much first someone allowed take trying
     need want get does did be been have has from about when where who why which should any
-    so just also than then very really
+    so just also than then very really re ve ll like
 """
 STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
 
@@ -176,6 +230,8 @@ _GENERIC_TEXT = """
 """
 GENERIC: frozenset[str] = frozenset(_GENERIC_TEXT.split())
 
+# "cuma-cuma", "cuma2", "tanpa bayar", "tanpa biaya": free of charge, in the words documents use
+_FREE_OF_CHARGE = re.compile(r"\bcuma[\s-]*(?:2|cuma)\b|\btanpa (?:bayar|biaya|dipungut biaya)\b")
 _REPEATED = re.compile(r"(\w)\1{2,}")  # "tolongggg" → "tolong"
 _PLURAL2 = re.compile(r"\b(\w{2,})2\b")  # "anak2" → "anak anak"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -189,7 +245,9 @@ def fold(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Plain lower-case words, chat abbreviations expanded; punctuation becomes space."""
+    text = _CAPITALISED.sub(lambda m: ACRONYMS.get(m.group(), m.group()), text)
     folded = _REPEATED.sub(r"\1", fold(text))
+    folded = _FREE_OF_CHARGE.sub("gratis", folded)
     folded = _PLURAL2.sub(r"\1 \1", folded)
     return " ".join(_standard(word) for word in _WORD.findall(folded))
 

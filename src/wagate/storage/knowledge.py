@@ -41,10 +41,11 @@ any other word (after the chat normaliser mostly a name, brand or acronym: "indo
 "lpdp"; sometimes a typo the look-up missed). It is in scope when
 * the best-matching chunks do not spread over more than `SPREAD_DOCUMENTS` documents (words
   found everywhere point nowhere), and
-* some chunk holds enough topic words (`EVIDENCE_BESIDE_FOREIGN_WORDS`) when the question
-  names things the documents never mention — a real word counts one, any other word
-  `OTHER_WORD_AS_FOREIGN` (0: a regional word is no dictionary word either) ("obat batuk
-  anak": "anak" alone is not enough), and
+* some chunk holds enough topic words (`EVIDENCE_BESIDE_FOREIGN_WORDS`, more for each
+  further one up to three) when the question names things the documents never mention — a
+  real word counts one, an abbreviation typed in capitals `ACRONYM_AS_FOREIGN` (one:
+  "KITAS", "SKCK"), any other word `OTHER_WORD_AS_FOREIGN` (0: a regional word is no
+  dictionary word either) ("obat batuk anak": "anak" alone is not enough), and
 * some chunk holds at least `MIN_COVERAGE` of the topic, or `STRONG_MATCH` topic words (a
   long story dilutes its coverage).
 "resep nasi goreng" knows no word; "kapan lebaran tahun depan" knows only everyday words;
@@ -100,9 +101,12 @@ MIN_COVERAGE = 0.3
 UNKNOWN_REAL_WORD = 0.4  # of the IDF of a word no chunk holds (times its topic weight)
 UNKNOWN_OTHER_WORD = 0.3
 # The topic words (each counted by its topic weight) some chunk must hold when the question
-# names 0, 1, 2 or more real words the documents never use: an everyday word alone ("hak",
-# "anak", 0.35) does not carry "daftar merek dagang hak paten" or "obat batuk anak".
-EVIDENCE_BESIDE_FOREIGN_WORDS = (0.0, 0.8, 1.2)
+# names 0, 1, 2, 3 or more real words (or capitalised abbreviations) the documents never use:
+# an everyday word alone ("hak", "anak", 0.35) does not carry "daftar merek dagang hak paten"
+# or "obat batuk anak", and the more things a question names that the documents never
+# mention, the more of it a passage must hold ("visa kerja Jepang jalur SSW" matches "kerja",
+# "syarat" and "proses" of an unrelated passage: 1.2 topic words beside three foreign ones).
+EVIDENCE_BESIDE_FOREIGN_WORDS = (0.0, 0.8, 1.2, 1.6)
 STRONG_MATCH = 3
 # A word no chunk holds that is no dictionary word is not counted as naming something else.
 # The kbtune branch counted it as half a foreign word (names, brands, acronyms: "indomaret",
@@ -111,6 +115,12 @@ STRONG_MATCH = 3
 # (document R@5 0.886 → 0.901 and 10 → 7 answerable declined without it, out of scope
 # declined unchanged at 0.643). Brands still cost through `UNKNOWN_OTHER_WORD`.
 OTHER_WORD_AS_FOREIGN = 0.0
+# A word typed in capitals that no chunk holds ("KITAS", "SKCK", "ETLE") names an office, a
+# permit or a programme the documents never mention: it counts as a foreign word, like a
+# real one. Regional words are not typed in capitals, so this does not touch them; the
+# abbreviations a legal question commonly uses ("PA", "PN", "PNS") are read as their words
+# first (`chat_words.ACRONYMS`) and are known when the documents spell them out.
+ACRONYM_AS_FOREIGN = 1.0
 TIE = 0.95  # chunks this close to the best hold the same evidence
 SPREAD_DOCUMENTS = 8  # evidence tied across more documents than this is no evidence
 
@@ -570,7 +580,7 @@ class KnowledgeBase:
     async def search(self, question: str, *, limit: int = 5) -> list[Passage]:
         """The best passages for `question`, best first; [] when it is out of scope."""
         rows = await self._lexical(question) if limit >= 1 else []
-        if not in_scope(rows):
+        if not in_scope(rows, acronyms_in(question)):
             return []
         rankings: dict[str, list[int]] = {
             "lexical": [int(r["id"]) for r in rows],
@@ -707,18 +717,21 @@ def unknown_share(word: str) -> float:
     return UNKNOWN_OTHER_WORD * weight
 
 
-def foreign_share(word: str) -> float:
+def foreign_share(word: str, acronyms: frozenset[str] = frozenset()) -> float:
     """How much a word no chunk holds counts as naming something the documents never
     mention: a real word fully ("paspor"); any other word (after the chat normaliser a name,
     brand or acronym, a regional word, or a typo the look-up missed) by
     `OTHER_WORD_AS_FOREIGN`, which is 0: such a word cannot tell which."""
     if topic_weight(word) <= 0:
         return 0.0
+    if word in acronyms:
+        return ACRONYM_AS_FOREIGN
     return 1.0 if is_dictionary_word(word) else OTHER_WORD_AS_FOREIGN
 
 
-def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
-    """The out-of-scope threshold (module docstring, "Out of scope")."""
+def in_scope(rows: Sequence[dict[str, Any]], acronyms: frozenset[str] = frozenset()) -> bool:
+    """The out-of-scope threshold (module docstring, "Out of scope"); `acronyms`: the words
+    the question typed in capitals (`acronyms_in`)."""
     if not rows:
         return False
     first = rows[0]
@@ -732,7 +745,7 @@ def in_scope(rows: Sequence[dict[str, Any]]) -> bool:
     if len(tied) > SPREAD_DOCUMENTS:
         return False  # the words it matches are everywhere: they point at nothing
     held = max(float(r["topic_count"] or 0.0) for r in rows)
-    foreign = int(sum(map(foreign_share, unknown)))
+    foreign = int(sum(foreign_share(word, acronyms) for word in unknown))
     if held < EVIDENCE_BESIDE_FOREIGN_WORDS[min(foreign, len(EVIDENCE_BESIDE_FOREIGN_WORDS) - 1)]:
         return False  # it names things the documents never mention; what they share is thin
     if held >= STRONG_MATCH:
