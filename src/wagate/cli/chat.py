@@ -20,4 +20,9 @@ def chat(
     from wagate.cli.chat_client import run_chat
 
     settings = settings_or_exit()
-    raise typer.Exit(code=run_async(run_chat(settings.wagate_data_dir, as_number, name)))
+    try:
+        code = run_async(run_chat(settings.wagate_data_dir, as_number, name))
+    except KeyboardInterrupt:  # Ctrl-C is a way to leave, not a crash
+        typer.echo("")
+        code = 130
+    raise typer.Exit(code=code)

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
-from wagate.observability.logs import configure_logging
-from wagate.pipeline.operator import InvalidReference, OperatorError, OperatorService
-from wagate.pipeline.operator.tenants import TenantAdmin
-from wagate.settings import ConfigurationError, Settings, load_settings
+from wagate.pipeline.operator import InvalidReference, OperatorError
 
 if TYPE_CHECKING:
+    from wagate.pipeline.operator import OperatorService
+    from wagate.pipeline.operator.tenants import TenantAdmin
+    from wagate.settings import Settings
     from wagate.wiring import Gateway
 
 T = TypeVar("T")
@@ -32,6 +32,11 @@ selection = _Selection()
 
 
 def settings_or_exit() -> Settings:
+    # Imported here, not at the top: `wagate --help` and `--version` need neither the
+    # settings nor logging (with the privacy recognisers behind it), and start faster so.
+    from wagate.observability.logs import configure_logging
+    from wagate.settings import ConfigurationError, load_settings
+
     try:
         settings = load_settings()
     except ConfigurationError as exc:
@@ -70,7 +75,7 @@ def with_gateway(
     settings = settings_or_exit()
 
     async def run() -> T:
-        gateway = await open_gateway(settings, pool_size=2)
+        gateway = await open_gateway(settings, pool_size=2, notices=False)
         try:
             return await action(gateway)
         finally:
