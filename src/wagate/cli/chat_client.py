@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import json
 import os
 import sys
 import threading
@@ -28,19 +27,11 @@ from wagate.domain.phone import InvalidPhoneNumber, normalise_phone
 from wagate.domain.whatsapp_text import for_terminal
 from wagate.fakes.meta import deliver_webhook
 from wagate.fakes.payloads import meta_text
-from wagate.runtime.sandbox import SANDBOX_FILE
+from wagate.runtime.sandbox_file import read_sandbox_file
 
 POLL_SECONDS = 0.3
 RETRY_SECONDS = 1.0
 PROMPT = "> "
-
-
-def _load(data_dir: Path) -> dict[str, Any] | None:
-    try:
-        details = json.loads((data_dir / SANDBOX_FILE).read_text())
-    except (OSError, ValueError):  # not there, or being rewritten by a starting gateway
-        return None
-    return details if isinstance(details, dict) else None
 
 
 class SandboxLink:
@@ -69,7 +60,7 @@ class SandboxLink:
 
     async def wait_until_back(self, http: httpx.AsyncClient) -> None:
         while True:
-            fresh = _load(self._data_dir)
+            fresh = read_sandbox_file(self._data_dir)
             if fresh is not None and await _healthy(http, fresh):
                 if fresh != self.details:
                     self.details = fresh
@@ -82,7 +73,7 @@ class SandboxLink:
 
     def refresh(self) -> bool:
         """Re-read the details (a restarted gateway signs with a new secret); True if new."""
-        fresh = _load(self._data_dir)
+        fresh = read_sandbox_file(self._data_dir)
         if fresh is None or fresh == self.details:
             return False
         self.details = fresh
@@ -169,7 +160,7 @@ async def run_chat(
     """Chat until end of input or `/quit`. `lines` and `out` stand in for the terminal in
     tests (a None in `lines` is end of input)."""
     out = out or sys.stdout
-    details = _load(data_dir)
+    details = read_sandbox_file(data_dir)
     if details is None:
         print(
             f"No sandbox found in {data_dir}. Start one first with `wagate serve` "

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from wagate import __version__
-from wagate.runtime.sandbox import SANDBOX_FILE, loopback
+from wagate.runtime.sandbox import loopback
+from wagate.runtime.sandbox_file import SANDBOX_FILE
 from wagate.settings import Settings
 from wagate.wiring import Gateway
 

@@ -27,6 +27,7 @@ from wagate.fakes.meta import FakeGraphApi, deliver_webhook
 from wagate.fakes.payloads import meta_text
 from wagate.pipeline.operator import Actor
 from wagate.pipeline.operator.users import Users
+from wagate.runtime.sandbox_file import SANDBOX_FILE
 from wagate.sample_knowledge import sample_documents
 from wagate.settings import Settings
 from wagate.web.server import QuietServer
@@ -34,7 +35,6 @@ from wagate.web.server import QuietServer
 log = structlog.get_logger(__name__)
 
 SANDBOX_PHONE_NUMBER_ID = "100000000000099"
-SANDBOX_FILE = "sandbox.json"
 SANDBOX_ADMIN = "admin"
 # The quiet time before an answer when DEBOUNCE_SECONDS is not set (production's is 15 s).
 SANDBOX_DEBOUNCE_SECONDS = 1.0
