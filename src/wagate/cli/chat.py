@@ -19,7 +19,7 @@ def chat(
     """Talk to a sandbox gateway from the terminal, through its real webhook path."""
     from wagate.cli.chat_client import run_chat
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(quiet=True)
     try:
         code = run_async(run_chat(settings.wagate_data_dir, as_number, name))
     except KeyboardInterrupt:  # Ctrl-C is a way to leave, not a crash
