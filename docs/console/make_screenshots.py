@@ -33,7 +33,7 @@ from playwright.async_api import Page, async_playwright
 
 HERE = Path(__file__).resolve().parent
 ADMIN_URL = os.environ.get("WAGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-FIRST_MINUTE = re.compile(r"^wagate sandbox: open (\S+) and sign in as (\S+) / (\S+) ", re.M)
+FIRST_MINUTE = re.compile(r"^  Console +(\S+) — sign in as (\S+) / (\S+) ", re.M)
 VIEWPORT = {"width": 1280, "height": 860}
 MESSAGES = ("jam buka kantor?", "biaya konsultasi berapa?", "cara cerai gimana?")
 # (file, path, what it shows) — pages that answer 404 today are skipped.

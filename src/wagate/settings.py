@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     wagate_tenant: str = "default"
     wagate_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     wagate_log_level: str = "INFO"
-    wagate_log_format: str = "json"
+    # auto: readable lines on a terminal, JSON lines otherwise (files, pipes, journald).
+    wagate_log_format: Literal["auto", "json", "console"] = "auto"
     # A bare 200-OK route on the same server, so benchmarks can show the framework's own cost.
     wagate_bench_endpoint: bool = False
 
@@ -241,6 +242,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("wagate_log_format", mode="before")
+    @classmethod
+    def _lower_case_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("fonnte_allowed_ips")
     @classmethod

@@ -786,15 +786,18 @@ def worker_tuning(settings: Settings) -> WorkerTuning:
 def configuration_summary(settings: Settings, *, embedded: bool) -> dict[str, Any]:
     """What is configured, as booleans and counts only: never a secret, never an id."""
     s = settings
+    # In sandbox mode the Meta settings are the built-in fake's, not the operator's: the
+    # fields say what the operator configured (nothing, or there would be no sandbox).
+    own = not s.sandbox_active
     return {
         "sandbox": s.sandbox_active,
         "meta": {
-            "configured": s.meta_configured,
-            "appSecret": s.meta_app_secret is not None,
-            "accessToken": s.meta_access_token is not None,
-            "phoneNumberId": s.meta_phone_number_id is not None,
-            "businessAccountId": s.meta_business_account_id is not None,
-            "webhookVerifyToken": s.meta_webhook_verify_token is not None,
+            "configured": own and s.meta_configured,
+            "appSecret": own and s.meta_app_secret is not None,
+            "accessToken": own and s.meta_access_token is not None,
+            "phoneNumberId": own and s.meta_phone_number_id is not None,
+            "businessAccountId": own and s.meta_business_account_id is not None,
+            "webhookVerifyToken": own and s.meta_webhook_verify_token is not None,
         },
         "fonnte": {
             "configured": s.fonnte_configured,
@@ -803,7 +806,9 @@ def configuration_summary(settings: Settings, *, embedded: bool) -> dict[str, An
             "ipAllowList": bool(s.fonnte_allowed_ips),
         },
         "database": {"embedded": embedded},
-        "apiToken": s.wagate_api_token is not None,
+        # A token always exists (configured, or generated into the data dir at start).
+        "apiToken": True,
+        "apiTokenSource": "environment" if s.wagate_api_token is not None else "dataDir",
         "ai": {
             "configured": s.ai_configured,
             "model": s.ai_model is not None,
@@ -844,15 +849,16 @@ def data_dir_secret(settings: Settings, name: str) -> str:
     return token
 
 
-def api_token(settings: Settings) -> str:
-    """The configured token, or one generated once into the data dir."""
+def api_token(settings: Settings, *, notices: bool = True) -> str:
+    """The configured token, or one generated once into the data dir (said in the log when
+    `notices`: a command line tool's output is about its command)."""
     configured = _secret(settings.wagate_api_token)
     if configured:
         return configured
     path = settings.wagate_data_dir / "api-token"
     existed = path.exists()
     token = data_dir_secret(settings, "api-token")
-    if not existed:
+    if not existed and notices:
         log.warning(
             "api.token.generated",
             path=str(path.resolve()),
@@ -912,9 +918,10 @@ def pii_stages(settings: Settings) -> list[Recognizer]:
         ) from exc
 
 
-def build_assistant(settings: Settings) -> Assistant:
+def build_assistant(settings: Settings, *, notices: bool = True) -> Assistant:
     if not settings.ai_configured:
-        log.warning("assistant.offline", hint="set AI_BASE_URL, AI_API_KEY and AI_MODEL")
+        if notices:
+            log.warning("assistant.offline", hint="set AI_BASE_URL, AI_API_KEY and AI_MODEL")
         return OfflineAssistant()
     return OpenAICompatibleAssistant(
         base_url=settings.ai_base_url or OPENROUTER_URL,
@@ -984,8 +991,11 @@ def keyring(settings: Settings) -> Keyring:
     return ring
 
 
-async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
-    """Start (or reach) the database, migrate it, open pools. The caller closes the gateway."""
+async def open_gateway(settings: Settings, *, pool_size: int = 10, notices: bool = True) -> Gateway:
+    """Start (or reach) the database, migrate it, open pools. The caller closes the gateway.
+
+    `notices`: log what a running gateway's operator should know (no AI endpoint, an API
+    token generated); a command line tool opening the gateway for one command passes False."""
     ring = keyring(settings)  # before anything starts: a bad key stops us here
     url, embedded = database_url(settings)
     try:
@@ -1014,8 +1024,8 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
                 sealer=tenant_keys.sealer,
                 tenant_keys=tenant_keys,
                 setups=setups,
-                api_token=api_token(settings),
-                assistant=build_assistant(settings),
+                api_token=api_token(settings, notices=notices),
+                assistant=build_assistant(settings, notices=notices),
                 zone_triage=triage,
                 triage_assistant=triage_assistant,
                 link_pepper=data_dir_secret(settings, "link-code-pepper"),

@@ -51,6 +51,8 @@ def test_status_shows_booleans_and_never_a_secret(gateway: Gateway) -> None:
     body = response.json()
     assert body["meta"]["configured"] is True
     assert body["fonnte"]["configured"] is True
+    assert body["sandbox"] is False
+    assert body["apiToken"] is True and body["apiTokenSource"] == "environment"
     assert body["database"] == {"embedded": False, "reachable": True}
     # Issue 13 (the seed's name): whether a knowledge base answers, and how much it holds.
     assert isinstance(body["knowledgeBaseLoaded"], bool)

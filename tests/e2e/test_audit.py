@@ -367,7 +367,7 @@ def test_the_audit_api_pages_entries_and_verifies_behind_the_token(
             assert page.status_code == 200
             body = page.json()
             seqs += [item["seq"] for item in body["items"]]
-            after = body["next_after_seq"]
+            after = body["nextAfterSeq"]
         assert seqs == list(range(1, 26))
 
         window = http.get(

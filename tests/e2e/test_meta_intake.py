@@ -209,7 +209,7 @@ def test_unknown_message_types_are_stored_as_unsupported(gateway: Gateway, sende
     assert gateway.post_meta(payload).status_code == 200
     [message] = gateway.messages_of(sender)
     assert message["kind"] == "unsupported"
-    assert message["content"]["type_name"] == "hologram"
+    assert message["content"]["typeName"] == "hologram"
 
 
 def test_malformed_json_with_a_valid_signature_is_a_400_and_stores_nothing(

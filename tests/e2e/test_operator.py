@@ -195,7 +195,7 @@ def test_contacts_are_keyed_by_the_business_scoped_user_id_with_the_phone_as_ali
         },
     )
     assert gateway.post_meta(bsuid_only).status_code == 200
-    assert gateway.messages_of(user_id)[0]["sender"]["user_id"] == user_id
+    assert gateway.messages_of(user_id)[0]["sender"]["userId"] == user_id
     both = meta_text(
         phone_number_id=PHONE_NUMBER_ID,
         sender=sender,

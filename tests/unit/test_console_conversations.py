@@ -48,8 +48,8 @@ def test_times_show_in_utc_minutes() -> None:
 def test_a_message_shows_its_text_caption_or_kind() -> None:
     assert message_text({"kind": "text", "body": "halo"}) == "halo"
     assert message_text({"text": "jawaban"}) == "jawaban"
-    assert message_text({"kind": "media", "media_type": "image", "caption": "foto"}) == "foto"
-    assert message_text({"kind": "media", "media_type": "image"}) == "[media]"
+    assert message_text({"kind": "media", "mediaType": "image", "caption": "foto"}) == "foto"
+    assert message_text({"kind": "media", "mediaType": "image"}) == "[media]"
     assert message_text(None) == ""
 
 

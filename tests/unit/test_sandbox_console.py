@@ -1,6 +1,7 @@
 """The sandbox's console parts (issue 15, item 3): the stand-in WhatsApp user's answers from
-the fake Graph API, the first admin created once (and only when there is no user), the one
-line `wagate serve` prints, and the side panel's view of a run's insights."""
+the fake Graph API, the first admin created once (and only when there is no user), and the
+side panel's view of a run's insights. The start banner that shows the admin's sign-in is
+tested in test_start_banner."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from wagate.fakes.meta import FakeGraphApi
 from wagate.pipeline.operator import CLI
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.users import Users
-from wagate.runtime.sandbox import Sandbox, SandboxChat, first_minute_line, loopback, sent_text
+from wagate.runtime.sandbox import Sandbox, SandboxChat, loopback, sent_text
 from wagate.testing.users import MemoryUsers
 from wagate.web.console.sandbox import checked_number, latest
 
@@ -90,14 +91,6 @@ def test_an_operator_user_already_there_means_no_admin_is_made(tmp_path: Path) -
     asyncio.run(desk.add("budi", role="viewer", password="kopi tubruk pagi", by=CLI))
     assert asyncio.run(sandbox.first_admin(desk, console_url="x")) is None
     assert not sandbox.path.exists()
-
-
-def test_the_first_minute_line_says_where_and_as_whom(tmp_path: Path) -> None:
-    line = first_minute_line("http://127.0.0.1:8080/console", ("admin", "rahasia-123"), tmp_path)
-    assert "\n" not in line and "http://127.0.0.1:8080/console" in line
-    assert "admin / rahasia-123" in line
-    again = first_minute_line("http://127.0.0.1:8080/console", None, tmp_path / "sandbox.json")
-    assert "rahasia" not in again and str(tmp_path / "sandbox.json") in again
 
 
 def test_a_server_on_every_address_is_reached_on_loopback() -> None:

@@ -19,5 +19,10 @@ def chat(
     """Talk to a sandbox gateway from the terminal, through its real webhook path."""
     from wagate.cli.chat_client import run_chat
 
-    settings = settings_or_exit()
-    raise typer.Exit(code=run_async(run_chat(settings.wagate_data_dir, as_number, name)))
+    settings = settings_or_exit(quiet=True)
+    try:
+        code = run_async(run_chat(settings.wagate_data_dir, as_number, name))
+    except KeyboardInterrupt:  # Ctrl-C is a way to leave, not a crash
+        typer.echo("")
+        code = 130
+    raise typer.Exit(code=code)

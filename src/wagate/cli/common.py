@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
-from wagate.observability.logs import configure_logging
-from wagate.pipeline.operator import InvalidReference, OperatorError, OperatorService
-from wagate.pipeline.operator.tenants import TenantAdmin
-from wagate.settings import ConfigurationError, Settings, load_settings
+from wagate.pipeline.operator import InvalidReference, OperatorError
 
 if TYPE_CHECKING:
+    from wagate.pipeline.operator import OperatorService
+    from wagate.pipeline.operator.tenants import TenantAdmin
+    from wagate.settings import Settings
     from wagate.wiring import Gateway
 
 T = TypeVar("T")
@@ -31,13 +31,25 @@ class _Selection:
 selection = _Selection()
 
 
-def settings_or_exit() -> Settings:
+def settings_or_exit(*, quiet: bool = False) -> Settings:
+    """The settings, logging configured; a configuration error ends the command (exit 2).
+
+    `quiet`: a one-shot command (not `serve` or `worker`) logs warnings and errors only,
+    unless WAGATE_LOG_LEVEL is set: its output is its answer, not the database starting."""
+    # Imported here, not at the top: `wagate --help` and `--version` need neither the
+    # settings nor logging (with the privacy recognisers behind it), and start faster so.
+    from wagate.observability.logs import configure_logging
+    from wagate.settings import ConfigurationError, load_settings
+
     try:
         settings = load_settings()
     except ConfigurationError as exc:
         typer.echo(f"wagate: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    configure_logging(settings.wagate_log_level, settings.wagate_log_format)
+    level = settings.wagate_log_level
+    if quiet and "wagate_log_level" not in settings.model_fields_set:
+        level = "WARNING"
+    configure_logging(level, settings.wagate_log_format)
     return settings
 
 
@@ -67,10 +79,10 @@ def with_gateway(
     was given wrongly)."""
     from wagate.wiring import open_gateway
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(quiet=True)
 
     async def run() -> T:
-        gateway = await open_gateway(settings, pool_size=2)
+        gateway = await open_gateway(settings, pool_size=2, notices=False)
         try:
             return await action(gateway)
         finally:

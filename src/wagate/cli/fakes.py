@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from wagate.observability.logs import configure_logging
-
 fake_app = typer.Typer(no_args_is_help=True, help="Run a fake provider as a real HTTP server.")
 
 
@@ -21,6 +19,7 @@ def fake_meta(
     import uvicorn
 
     from wagate.fakes.meta import FakeGraphApi
+    from wagate.observability.logs import configure_logging
 
     configure_logging("WARNING")
     uvicorn.run(
@@ -42,6 +41,7 @@ def fake_openai(
     import uvicorn
 
     from wagate.fakes.openai import FakeOpenAI
+    from wagate.observability.logs import configure_logging
 
     configure_logging("WARNING")
     uvicorn.run(
@@ -59,6 +59,7 @@ def fake_fonnte(
     import uvicorn
 
     from wagate.fakes.fonnte import FakeFonnte
+    from wagate.observability.logs import configure_logging
 
     configure_logging("WARNING")
     uvicorn.run(

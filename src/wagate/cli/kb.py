@@ -11,7 +11,6 @@ import typer
 
 from wagate.cli.common import operate, selection, show, with_gateway
 from wagate.pipeline.operator import CLI
-from wagate.pipeline.operator.kb import search_result
 
 if TYPE_CHECKING:
     from wagate.pipeline.operator import OperatorService
@@ -108,6 +107,8 @@ def kb_search(
     declines the question as outside the knowledge base."""
     passages = operate(lambda op: op.knowledge.search(question, by=CLI, limit=limit))
     if as_json:
+        from wagate.pipeline.operator.kb import search_result
+
         show([search_result(p) for p in passages])
         return
     if not passages:

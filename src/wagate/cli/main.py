@@ -5,9 +5,10 @@ each other."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
 
 from wagate.cli import (
     accounts,
@@ -28,11 +29,19 @@ from wagate.cli import (
     tenants,
     users,
 )
-from wagate.settings import ConfigurationError
+from wagate.cli.help_format import plain_help
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="wagate: a self-hosted WhatsApp AI gateway."
 )
+
+
+def show_version(asked: bool) -> None:
+    if asked:
+        from wagate import __version__
+
+        typer.echo(f"wagate {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -45,6 +54,12 @@ def choose_tenant(
             "tenant (WAGATE_TENANT).",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=show_version, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """wagate: a self-hosted WhatsApp AI gateway."""
     common.selection.tenant = tenant
@@ -72,9 +87,19 @@ for group, name in (
     app.add_typer(group, name=name)
 
 
+def cli() -> Any:
+    """The click command tree `wagate` runs, its help texts tidied (see `help_format`)."""
+    return plain_help(typer.main.get_command(app))
+
+
 def main() -> None:
     try:
-        app()
-    except ConfigurationError as exc:  # pragma: no cover - settings_or_exit reports these
+        cli()(prog_name="wagate")
+    except Exception as exc:  # pragma: no cover - settings_or_exit reports these
+        # Imported only now: loading the settings module costs `wagate --help` a lot.
+        from wagate.settings import ConfigurationError
+
+        if not isinstance(exc, ConfigurationError):
+            raise
         typer.echo(f"wagate: {exc}", err=True)
         sys.exit(2)

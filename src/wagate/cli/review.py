@@ -3,13 +3,19 @@ edited), reject with a reason, take over. A shell on the host acts as an adminis
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from wagate.cli.common import fail, operate, show
-from wagate.pipeline.operator import CLI, OperatorService
-from wagate.pipeline.operator.reviews import STATUSES, Reviews
+from wagate.domain.review import DraftStatus
+from wagate.pipeline.operator import CLI
+
+if TYPE_CHECKING:
+    from wagate.pipeline.operator import OperatorService
+    from wagate.pipeline.operator.reviews import Reviews
+
+STATUSES = tuple(status.value for status in DraftStatus)
 
 review_app = typer.Typer(
     no_args_is_help=True,

@@ -36,7 +36,7 @@ def migrate(
     """Apply migrations (`up [REV]`, default head) or roll back (`down REV`, e.g. `down base`)."""
     from wagate.wiring import migrate_database
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(quiet=True)
     if direction not in ("up", "down"):
         fail("direction must be 'up' or 'down'", code=2)
     if direction == "down" and not revision:

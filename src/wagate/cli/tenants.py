@@ -83,6 +83,7 @@ def list_tenants() -> None:
 
 @tenants_app.command("show")
 def show_tenant(tenant: str) -> None:
+    """One tenant: status, settings, channels (never a secret)."""
     show(administer(lambda admin: admin.show(tenant)))
 
 
@@ -160,8 +161,9 @@ def channel_add(
 def channel_remove(
     tenant: str,
     provider: Annotated[Provider, typer.Option(help="meta or fonnte")],
-    channel: Annotated[str, typer.Option()],
+    channel: Annotated[str, typer.Option(help="Meta: the phone number id; Fonnte: the device")],
 ) -> None:
+    """Take a channel, and its credentials, from a tenant."""
     show(
         administer(
             lambda admin: admin.remove_channel(
@@ -196,6 +198,7 @@ def revoke_token(
     token_id: int,
     tenant: Annotated[str | None, typer.Option(help="Its tenant (omit: a platform token)")] = None,
 ) -> None:
+    """Revoke an operator API token by its id (from `wagate tenants tokens`)."""
     administer(lambda admin: admin.revoke_token(tenant, token_id, by=CLI))
     typer.echo(json.dumps({"revoked": token_id}))
 

@@ -1,4 +1,6 @@
-"""Structured JSON logs (OB3) that never hold message text, personal data or secrets (CP6).
+"""Structured logs (OB3) that never hold message text, personal data or secrets (CP6): JSON
+lines, or one readable line per event on a terminal (`WAGATE_LOG_FORMAT`, see
+`configure_logging`).
 
 Events are dotted names with fields, and message text is never logged on purpose. But a log
 line can still carry what it should not: a library's own message (an URL with a token in its
@@ -27,6 +29,7 @@ patterns and skipped without running the recognisers.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -287,19 +290,60 @@ def _cut(text: str, limit: int, *, tail: bool) -> str:
     return f"{kept} […{dropped} chars cut]"
 
 
+LOG_FORMATS = ("auto", "json", "console")
+
+
+def log_format(fmt: str, stream: Any) -> str:
+    """ "json" or "console" for `fmt` ("auto": console on a terminal, else JSON — a file, a
+    pipe, journald and the tests' log files all get one JSON object a line)."""
+    if fmt != "auto":
+        return fmt
+    return "console" if _is_terminal(stream) else "json"
+
+
+def colours_wanted(stream: Any, environ: Mapping[str, str]) -> bool:
+    """Colours on a terminal, unless NO_COLOR is set to anything (https://no-color.org)."""
+    return _is_terminal(stream) and not environ.get("NO_COLOR")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def _renderer(fmt: str, stream: Any) -> structlog.types.Processor:
+    if fmt == "json":
+        return structlog.processors.JSONRenderer()
+    # Events are already redacted text by now, exceptions included: the plain formatter
+    # prints them as they are (the default rich one would print local variables too).
+    return structlog.dev.ConsoleRenderer(
+        colors=colours_wanted(stream, os.environ),
+        sort_keys=False,
+        pad_event_to=24,
+        exception_formatter=structlog.dev.plain_traceback,
+    )
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """Logs to standard error, as JSON lines or (`fmt` "console", or "auto" on a terminal)
+    as one short readable line per event; both through `redact`."""
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+    fmt = log_format(fmt, sys.stderr)
+    renderer = _renderer(fmt, sys.stderr)
+    # A person at a terminal reads the local time of day; files keep the full UTC instant.
+    stamp = (
+        structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
+        if fmt == "console"
+        else structlog.processors.TimeStamper(fmt="iso", utc=True)
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        stamp,
     ]
     # Exceptions become text first, so `redact` sees (and masks) their messages too.
     structlog.configure(
@@ -309,7 +353,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         cache_logger_on_first_use=True,
     )
     # Libraries (uvicorn, procrastinate, alembic) log through the standard library: send them
-    # to the same stream in the same JSON shape, through the same redaction.
+    # to the same stream in the same shape, through the same redaction.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

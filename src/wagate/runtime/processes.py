@@ -14,7 +14,8 @@ import uvicorn
 
 from wagate.edge_services import WebServices
 from wagate.jobs.worker import run_worker
-from wagate.runtime.sandbox import Sandbox, first_minute_line, loopback
+from wagate.runtime.banner import StartFacts, banner, log_fields, start_facts
+from wagate.runtime.sandbox import Sandbox, loopback
 from wagate.settings import Settings
 from wagate.web.app import create_app
 from wagate.web.server import QuietServer, server_options
@@ -33,8 +34,12 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
     follower: asyncio.Task[None] | None = None
     try:
         web = gateway.web
+        sign_in: tuple[str, str] | None = None
         if sandbox is not None:
-            web = await open_sandbox_console(sandbox, gateway, host=host, port=port)
+            web, sign_in = await open_sandbox_console(sandbox, gateway, host=host, port=port)
+        facts = start_facts(
+            settings, gateway, host=host, port=port, worker=with_worker, sign_in=sign_in
+        )
         config = uvicorn.Config(
             create_app(web),
             host=host,
@@ -52,22 +57,13 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
                 max_connections=settings.wagate_max_connections,
             ),
         )
-        server = QuietServer(config)
+        server = QuietServer(config, on_started=lambda: announce(facts))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, server.request_exit)
         follower = asyncio.create_task(gateway.keep_fresh(), name="wagate-follow")
         if with_worker:
             worker = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
-        log.info(
-            "gateway.started",
-            host=host,
-            port=port,
-            worker=with_worker,
-            sandbox=settings.sandbox_active,
-            meta=settings.meta_configured,
-            fonnte=settings.fonnte_configured,
-        )
         freeze_startup_objects()
         await server.serve()
     finally:
@@ -82,19 +78,26 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
         log.info("gateway.stopped")
 
 
+def announce(facts: StartFacts) -> None:
+    """The server listens: the banner on stdout (for the person who started it, whatever the
+    log format), and `gateway.started` in the log."""
+    log.info("gateway.started", **log_fields(facts))
+    print(banner(facts), flush=True)
+
+
 async def open_sandbox_console(
     sandbox: Sandbox, gateway: Gateway, *, host: str, port: int
-) -> WebServices:
+) -> tuple[WebServices, tuple[str, str] | None]:
     """Sandbox mode: the console's chat page gets its stand-in WhatsApp user, and a newcomer
-    gets an admin user and ONE line on stdout saying where to go and as whom."""
+    gets an admin user, whose name and password the start banner shows (returned here)."""
     console = gateway.web.console
     if console is None:  # CONSOLE_ENABLED=false: nothing to open
-        return gateway.web
+        return gateway.web, None
     url = f"http://{loopback(host)}:{port}/console"
     credentials = await sandbox.first_admin(gateway.services().operator.users, console_url=url)
-    print(first_minute_line(url, credentials, sandbox.path.resolve()), flush=True)
     chat = sandbox.chat(host=host, port=port)
-    return dataclasses.replace(gateway.web, console=dataclasses.replace(console, sandbox=chat))
+    web = dataclasses.replace(gateway.web, console=dataclasses.replace(console, sandbox=chat))
+    return web, credentials
 
 
 def freeze_startup_objects() -> None:

@@ -3,7 +3,8 @@ the gateway is configured against it, so the whole path can be tried without Met
 
 `sandbox.json` in the data dir tells other commands (`wagate chat`, tests) how to reach it.
 The console's chat page plays the WhatsApp user through `SandboxChat`, and a newcomer gets a
-first admin user (`first_admin`) whose credentials are printed once and kept in that file.
+first admin user (`first_admin`) whose credentials the start banner shows once and that file
+keeps. Answers come after a short debounce (`SANDBOX_DEBOUNCE_SECONDS`) unless one is set.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from wagate.fakes.meta import FakeGraphApi, deliver_webhook
 from wagate.fakes.payloads import meta_text
 from wagate.pipeline.operator import Actor
 from wagate.pipeline.operator.users import Users
+from wagate.runtime.sandbox_file import SANDBOX_FILE
 from wagate.sample_knowledge import sample_documents
 from wagate.settings import Settings
 from wagate.web.server import QuietServer
@@ -33,8 +35,9 @@ from wagate.web.server import QuietServer
 log = structlog.get_logger(__name__)
 
 SANDBOX_PHONE_NUMBER_ID = "100000000000099"
-SANDBOX_FILE = "sandbox.json"
 SANDBOX_ADMIN = "admin"
+# The quiet time before an answer when DEBOUNCE_SECONDS is not set (production's is 15 s).
+SANDBOX_DEBOUNCE_SECONDS = 1.0
 # The sandbox acts as the host's operator when it creates the first user (audited so).
 SANDBOX_ACTOR = Actor(via="sandbox")
 
@@ -85,6 +88,11 @@ class Sandbox:
         self.graph = FakeGraphApi(access_token=access_token)
         graph_port = await self._serve(self.graph.app, "sandbox-graph")
         update: dict[str, Any] = {"sandbox_active": True}
+        # Production's debounce (15 s) makes every answer in a first try feel broken; a set
+        # DEBOUNCE_SECONDS (the tests', or someone trying bursts) is kept as it is.
+        if "debounce_seconds" not in settings.model_fields_set:
+            update["debounce_seconds"] = SANDBOX_DEBOUNCE_SECONDS
+        debounce = update.get("debounce_seconds", settings.debounce_seconds)
         details: dict[str, Any] = {
             "graph_url": f"http://127.0.0.1:{graph_port}/v22.0",
             "fake_url": f"http://127.0.0.1:{graph_port}",
@@ -92,7 +100,7 @@ class Sandbox:
             "verify_token": secrets.token_urlsafe(16),
             "phone_number_id": SANDBOX_PHONE_NUMBER_ID,
             "gateway_port": gateway_port,
-            "debounce_seconds": settings.debounce_seconds,
+            "debounce_seconds": debounce,
         }
         # The assistant is not faked: without AI_BASE_URL the offline assistant answers from
         # the knowledge base (the sample one, in an empty KB_DIR), so the first question gets
@@ -105,13 +113,12 @@ class Sandbox:
             details["console"] = earlier["console"]
         self.details = details
         path = self._write()
-        log.warning(
+        # The start banner tells the person at the terminal; this is for the log.
+        log.info(
             "sandbox.started",
-            banner="SANDBOX MODE: no provider credentials. WhatsApp is a built-in fake; without "
-            "AI_BASE_URL answers come from the knowledge base (a sample one in an empty KB_DIR). "
-            "Try it: `wagate chat` in another terminal.",
             fake_graph_api=details["fake_url"],
             details_file=str(path.resolve()),
+            debounce_seconds=debounce,
         )
         return settings.model_copy(
             update=update
@@ -183,20 +190,6 @@ def loopback(host: str) -> str:
     if host in ("", "0.0.0.0", "::", "[::]"):
         return "127.0.0.1"
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def first_minute_line(console_url: str, credentials: tuple[str, str] | None, path: Path) -> str:
-    """The one line `wagate serve` prints in sandbox mode: where to go, and as whom."""
-    if credentials is None:
-        return (
-            f"wagate sandbox: open {console_url} and sign in "
-            f"(the first admin's password is in {path}, unless it was changed)"
-        )
-    name, password = credentials
-    return (
-        f"wagate sandbox: open {console_url} and sign in as {name} / {password} "
-        f"(also kept in {path})"
-    )
 
 
 class SandboxChat:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from wagate.domain.identity import displayed
+from wagate.domain.json_keys import camel_keys
 from wagate.domain.outbound import Cause, OutboundStatus
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage.database import Database
@@ -146,7 +147,7 @@ class DeadLetters:
             **self._row(row),
             "text": content.get("text"),
             "to": content.get("to"),
-            "template": content.get("template"),
+            "template": camel_keys(content.get("template")),
         }
 
     async def _replay_outbound(self, message_id: int | None, *, at: datetime) -> list[int]:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 from wagate.domain.consent import ConsentState
 from wagate.domain.handover import GATEWAY
 from wagate.domain.identity import displayed
+from wagate.domain.json_keys import camel_keys
 from wagate.domain.outbound import OutboundStatus
 from wagate.domain.phone import InvalidPhoneNumber, normalise_phone
 from wagate.domain.review import DraftStatus
@@ -214,9 +215,9 @@ class ConversationQueries:
                     "sentAt": _iso(row["sent_at"]),
                     "receivedAt": _iso(row["received_at"]),
                     "processedAt": _iso(row["processed_at"]),
-                    "sender": document.get("sender"),
-                    "content": document.get("content"),
-                    "context": document.get("context"),
+                    "sender": camel_keys(document.get("sender")),
+                    "content": camel_keys(document.get("content")),
+                    "context": camel_keys(document.get("context")),
                 }
             )
         replies = []
@@ -235,7 +236,7 @@ class ConversationQueries:
                     "errorCode": row["error_code"],
                     "createdAt": _iso(row["created_at"]),
                     # A link code never shows: it proves the phone only while unseen.
-                    "content": displayed(str(row["kind"]), content),
+                    "content": camel_keys(displayed(str(row["kind"]), content)),
                 }
             )
         return {
@@ -465,7 +466,7 @@ class ConversationQueries:
             "direction": "inbound",
             "at": _iso(row["sent_at"]),
             "kind": row["kind"],
-            "content": document.get("content"),
+            "content": camel_keys(document.get("content")),
             "unreadable": bool(document.get("unreadable")),
         }
 
@@ -482,7 +483,7 @@ class ConversationQueries:
             "errorCode": row["error_code"],
             "runKey": _run_key(key),
             # A link code never shows: it proves the phone only while unseen.
-            "content": displayed(str(row["kind"]), content),
+            "content": camel_keys(displayed(str(row["kind"]), content)),
             "unreadable": isinstance(content, dict) and bool(content.get("unreadable")),
         }
 

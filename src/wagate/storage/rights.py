@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from wagate.domain.identity import displayed
+from wagate.domain.json_keys import camel_keys
 from wagate.domain.phone import normalise_phone
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
@@ -170,101 +171,110 @@ class ContactRights:
                     params,
                 )
             ).fetchall()
-        return {
-            "phone": params["number"],
-            "contacts": [dict(c) for c in contacts],
-            "consents": [
-                {
-                    **{k: v for k, v in c.items() if k != "evidence"},
-                    "evidence": self._open(
-                        "consents", f"{c['contact_id']}:{c['provider_message_id']}", c["evidence"]
-                    ),
-                }
-                for c in consents
-            ],
-            "conversations": [
-                {
-                    "id": c["id"],
-                    "provider": c["provider"],
-                    "createdAt": c["created_at"],
-                    "lastInboundAt": c["last_inbound_at"],
-                    "profile": self._open(
-                        "conversations",
-                        conversation_seal_key(c["provider"], c["channel_id"], c["contact_key"]),
-                        c["profile"],
-                    ),
-                }
-                for c in conversations
-            ],
-            "inboundMessages": [
-                {
-                    "conversationId": m["conversation_id"],
-                    "kind": m["kind"],
-                    "sentAt": m["sent_at"],
-                    "message": self._open(
-                        "inbound_messages.content",
-                        f"{m['provider']}:{m['provider_message_id']}",
-                        m["content"],
-                    ),
-                }
-                for m in inbound
-            ],
-            "outboundMessages": [
-                {
-                    "conversationId": m["conversation_id"],
-                    "kind": m["kind"],
-                    "status": m["status"],
-                    "createdAt": m["created_at"],
-                    "message": displayed(
-                        str(m["kind"]),
-                        self._open("outbound_messages.content", m["idempotency_key"], m["content"]),
-                    ),
-                }
-                for m in outbound
-            ],
-            "history": [
-                {
-                    "conversationId": t["conversation_id"],
-                    "role": t["role"],
-                    "createdAt": t["created_at"],
-                    "text": self._open(
-                        "turns", f"{t['session_id']}:{t['run_key']}:{t['role']}", t["content"]
-                    ),
-                }
-                for t in turns
-            ],
-            # Answers held for a lawyer (AI7), as stored: the person's data still as
-            # placeholders in the question and the draft.
-            "reviewDrafts": [
-                {
-                    "conversationId": d["conversation_id"],
-                    "id": d["id"],
-                    "status": d["status"],
-                    "zone": d["zone"],
-                    "createdAt": d["created_at"],
-                    "decidedAt": d["decided_at"],
-                    **{
-                        name: self._text(f"review_drafts.{column}", d["run_key"], d[column])
-                        for name, column in (
-                            ("question", "question"),
-                            ("draft", "draft"),
-                            ("finalText", "final_text"),
-                        )
-                    },
-                }
-                for d in drafts
-            ],
-            "accounts": [
-                {
-                    "id": a["id"],
-                    "role": a["role"],
-                    "approved": a["approved"],
-                    "linkedAt": a["linked_at"],
-                    "details": self._open("accounts", a["username"], a["pii"]),
-                }
-                for a in accounts
-            ],
-        }
+        # Rows and opened documents carry the database's and the domain's snake_case names;
+        # the export speaks the API's camelCase throughout.
+        export: dict[str, Any] = camel_keys(
+            {
+                "phone": params["number"],
+                "contacts": [dict(c) for c in contacts],
+                "consents": [
+                    {
+                        **{k: v for k, v in c.items() if k != "evidence"},
+                        "evidence": self._open(
+                            "consents",
+                            f"{c['contact_id']}:{c['provider_message_id']}",
+                            c["evidence"],
+                        ),
+                    }
+                    for c in consents
+                ],
+                "conversations": [
+                    {
+                        "id": c["id"],
+                        "provider": c["provider"],
+                        "createdAt": c["created_at"],
+                        "lastInboundAt": c["last_inbound_at"],
+                        "profile": self._open(
+                            "conversations",
+                            conversation_seal_key(c["provider"], c["channel_id"], c["contact_key"]),
+                            c["profile"],
+                        ),
+                    }
+                    for c in conversations
+                ],
+                "inboundMessages": [
+                    {
+                        "conversationId": m["conversation_id"],
+                        "kind": m["kind"],
+                        "sentAt": m["sent_at"],
+                        "message": self._open(
+                            "inbound_messages.content",
+                            f"{m['provider']}:{m['provider_message_id']}",
+                            m["content"],
+                        ),
+                    }
+                    for m in inbound
+                ],
+                "outboundMessages": [
+                    {
+                        "conversationId": m["conversation_id"],
+                        "kind": m["kind"],
+                        "status": m["status"],
+                        "createdAt": m["created_at"],
+                        "message": displayed(
+                            str(m["kind"]),
+                            self._open(
+                                "outbound_messages.content", m["idempotency_key"], m["content"]
+                            ),
+                        ),
+                    }
+                    for m in outbound
+                ],
+                "history": [
+                    {
+                        "conversationId": t["conversation_id"],
+                        "role": t["role"],
+                        "createdAt": t["created_at"],
+                        "text": self._open(
+                            "turns", f"{t['session_id']}:{t['run_key']}:{t['role']}", t["content"]
+                        ),
+                    }
+                    for t in turns
+                ],
+                # Answers held for a lawyer (AI7), as stored: the person's data still as
+                # placeholders in the question and the draft.
+                "reviewDrafts": [
+                    {
+                        "conversationId": d["conversation_id"],
+                        "id": d["id"],
+                        "status": d["status"],
+                        "zone": d["zone"],
+                        "createdAt": d["created_at"],
+                        "decidedAt": d["decided_at"],
+                        **{
+                            name: self._text(f"review_drafts.{column}", d["run_key"], d[column])
+                            for name, column in (
+                                ("question", "question"),
+                                ("draft", "draft"),
+                                ("finalText", "final_text"),
+                            )
+                        },
+                    }
+                    for d in drafts
+                ],
+                "accounts": [
+                    {
+                        "id": a["id"],
+                        "role": a["role"],
+                        "approved": a["approved"],
+                        "linkedAt": a["linked_at"],
+                        "details": self._open("accounts", a["username"], a["pii"]),
+                    }
+                    for a in accounts
+                ],
+            }
+        )
+        return export
 
     async def erase(self, phone: str) -> dict[str, int]:
         """Erase the contact with this number (CP8). Conversations go with everything in them

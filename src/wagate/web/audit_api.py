@@ -53,14 +53,14 @@ def audit_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
         after_seq: int = Query(0, ge=0, le=MAX_BIGINT, description="continue after this seq"),
         who: Caller = caller,
     ) -> dict[str, Any]:
-        """Entries in seq order; pass `next_after_seq` back as `after_seq` for the next page."""
+        """Entries in seq order; pass `nextAfterSeq` back as `after_seq` for the next page."""
         audit: AuditReader = who.services.operator.trail
         entries = await audit.page(
             by=who.actor, after_seq=after_seq, since=_utc(since), until=_utc(until), limit=limit
         )
         return {
             "items": [e.as_json() for e in entries],
-            "next_after_seq": entries[-1].seq if len(entries) == limit else None,
+            "nextAfterSeq": entries[-1].seq if len(entries) == limit else None,
         }
 
     @router.get("/verify")

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+import logging
+import socket
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -23,12 +25,52 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 class QuietServer(uvicorn.Server):
+    """uvicorn without its signal handling and without its start-up chatter: the gateway says
+    where it listens in its own start banner (`on_started` runs once the socket is bound), and
+    the sandbox's built-in fakes on their random ports say nothing at all."""
+
+    def __init__(self, config: uvicorn.Config, *, on_started: Callable[[], None] | None = None):
+        super().__init__(config)
+        self._on_started = on_started
+        _mute_lifecycle_lines()
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
     def request_exit(self) -> None:
         self.should_exit = True
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self._on_started is not None:
+            self._on_started()
+
+    def _log_started_message(self, listeners: Sequence[socket.SocketType]) -> None:
+        """Not "Uvicorn running on …": see the class's doc."""
+
+
+# uvicorn's lifecycle lines, logged by every server in the process ("Started server process
+# [1234]", …). Every server this process runs is a QuietServer, which speaks for itself.
+_LIFECYCLE = (
+    "Started server process",
+    "Finished server process",
+    "Waiting for application",
+    "Application startup complete",
+    "Application shutdown complete",
+    "Shutting down",
+)
+
+
+class _LifecycleFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(_LIFECYCLE))
+
+
+def _mute_lifecycle_lines() -> None:
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _LifecycleFilter) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(_LifecycleFilter())
 
 
 def server_options(

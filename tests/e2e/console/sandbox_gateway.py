@@ -1,7 +1,7 @@
 """A gateway in sandbox mode for the console's browser tests: `wagate serve` with no provider
 credentials at all, its own data dir, knowledge folder and database — what a newcomer runs.
-It prints the console URL and the first admin's credentials on stdout; `SandboxGateway`
-reads them from there, as a person would."""
+Its start banner gives the console URL and the first admin's credentials on stdout;
+`SandboxGateway` reads them from there, as a person would."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import httpx
 
 from tests.e2e.harness import Process, base_env, free_port, fresh_database, wait_until
 
-FIRST_MINUTE = re.compile(r"^wagate sandbox: open (\S+) and sign in as (\S+) / (\S+) ", re.M)
+# The start banner's console line: "  Console    <url> — sign in as <user> / <password> (…)".
+FIRST_MINUTE = re.compile(r"^  Console +(\S+) — sign in as (\S+) / (\S+) ", re.M)
 
 
 @dataclass(frozen=True)

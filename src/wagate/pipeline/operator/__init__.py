@@ -1,4 +1,11 @@
-"""One operator service for every door (API, CLI, later the console): see `service`."""
+"""One operator service for every door (API, CLI, later the console): see `service`.
+
+`OperatorService` is imported on first use (PEP 562): the command line names actors and
+errors at import time, and `wagate --help` should not pay for loading every service."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from wagate.pipeline.operator.actor import API, CLI, Actor
 from wagate.pipeline.operator.errors import (
@@ -9,7 +16,9 @@ from wagate.pipeline.operator.errors import (
     OperatorError,
     Rejected,
 )
-from wagate.pipeline.operator.service import OperatorService
+
+if TYPE_CHECKING:
+    from wagate.pipeline.operator.service import OperatorService
 
 __all__ = [
     "API",
@@ -23,3 +32,11 @@ __all__ = [
     "OperatorService",
     "Rejected",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "OperatorService":
+        from wagate.pipeline.operator.service import OperatorService
+
+        return OperatorService
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from wagate.domain.json_keys import camel_case
 from wagate.domain.operators import Permission
 from wagate.domain.phone import InvalidPhoneNumber, normalise_phone
 from wagate.pipeline.operator.actor import Actor
@@ -38,4 +39,5 @@ class Contacts:
         by.require(Permission.ADMINISTER)
         counts = await self.rights.erase(_number(phone))
         await self.recorder.record(by, "contact.erased", None, **counts)
-        return counts
+        # The audit keeps the store's names; the API and the CLI speak camelCase.
+        return {camel_case(name): count for name, count in counts.items()}

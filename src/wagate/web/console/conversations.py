@@ -53,7 +53,7 @@ def message_text(content: Any) -> str:
         value = content.get(field)
         if isinstance(value, str) and value:
             return value
-    return f"[{content.get('kind') or content.get('media_type') or 'message'}]"
+    return f"[{content.get('kind') or content.get('mediaType') or 'message'}]"
 
 
 def routes(console: Console) -> APIRouter:
