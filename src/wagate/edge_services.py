@@ -82,6 +82,8 @@ class TenantServices:
     review_escalation: ReviewEscalation | None = None
     review_figures: Callable[[], Awaitable[dict[str, Any]]] | None = None
     alerts: MailedStaffAlerts  # on-duty staff alerts; the worker's sweep retries unsent ones
+    # Case intakes the tenant holds (FL1): what `whatsapp_intake_total` can be read from.
+    intake_count: Callable[[], Awaitable[int]] | None = None
 
     @property
     def answers(self) -> bool:

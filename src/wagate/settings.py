@@ -26,6 +26,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from wagate.domain.case_intake import DEFAULT_CTA, FIRST_SCREEN, IntakeFlow
+from wagate.domain.case_intake import DEFAULT_KEYWORD as DEFAULT_INTAKE_KEYWORD
+from wagate.domain.flows import MAX_BODY_CHARS, MAX_CTA_CHARS, FlowError
 from wagate.domain.identity import IdentityPolicy
 from wagate.domain.window import TemplateError, TemplateSet
 from wagate.domain.zones import ReviewMode
@@ -221,6 +224,19 @@ class Settings(BaseSettings):
     urgent_holding_text: str | None = None
     wagate_zone_triage: str | None = None
 
+    # Case intake through a WhatsApp Flow (FL1): the published Flow's id at Meta (unset: the
+    # keyword does nothing and operators cannot send it; the sandbox sets its own), the
+    # keyword that asks for it, the screen it opens on, the button, the texts around it, and
+    # `draft` to try an unpublished Flow.
+    intake_flow_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_-]{1,64}$")
+    intake_keyword: str = Field(default=DEFAULT_INTAKE_KEYWORD, min_length=1, max_length=40)
+    intake_flow_screen: str = Field(default=FIRST_SCREEN, pattern=r"^[A-Za-z][A-Za-z_]{0,63}$")
+    intake_flow_cta: str = Field(default=DEFAULT_CTA, min_length=1, max_length=MAX_CTA_CHARS)
+    intake_flow_mode: Literal["published", "draft"] = "published"
+    intake_invite_text: str | None = Field(default=None, min_length=1, max_length=MAX_BODY_CHARS)
+    intake_confirmation_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    intake_problem_text: str | None = Field(default=None, min_length=1, max_length=2000)
+
     @property
     def knowledge_dir(self) -> Path:
         return self.kb_dir if self.kb_dir is not None else self.wagate_data_dir / "knowledge"
@@ -302,6 +318,11 @@ class Settings(BaseSettings):
                 load_rule_set(self.triage_rules_file)
             except TriageRulesError as exc:
                 problems.append(f"TRIAGE_RULES_FILE: {exc}")
+        if self.intake_flow_id:
+            try:
+                self.intake_flow().invitation("settings-check")
+            except FlowError as exc:
+                problems.append(f"INTAKE_FLOW_* / INTAKE_INVITE_TEXT: {exc}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -361,6 +382,21 @@ class Settings(BaseSettings):
         if not isinstance(items, list):
             raise TemplateError("WHATSAPP_TEMPLATES must be a JSON list")
         return TemplateSet.parse(items)
+
+    def intake_flow(self) -> IntakeFlow:
+        """Case intake as configured (FL1): the Flow, its keyword and texts (defaults for the
+        texts left unset)."""
+        defaults = IntakeFlow()
+        return IntakeFlow(
+            flow_id=self.intake_flow_id or None,
+            keyword=self.intake_keyword,
+            cta=self.intake_flow_cta,
+            screen=self.intake_flow_screen,
+            mode=self.intake_flow_mode,
+            invite_text=self.intake_invite_text or defaults.invite_text,
+            confirmation_text=self.intake_confirmation_text or defaults.confirmation_text,
+            problem_text=self.intake_problem_text or defaults.problem_text,
+        )
 
     def resolved_system_prompt(self) -> str:
         if self.system_prompt_file is not None:
@@ -426,6 +462,15 @@ class TenantOverrides(BaseModel):
     urgent_holding_text: str | None = Field(default=None, min_length=1, max_length=2000)
     takeover_idle_minutes: float | None = Field(default=None, gt=0)
     urgent_notify_emails: tuple[str, ...] | None = None
+    # Each firm publishes its own Flow (in its own WhatsApp Business Account).
+    intake_flow_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_-]{1,64}$")
+    intake_keyword: str | None = Field(default=None, min_length=1, max_length=40)
+    intake_flow_screen: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z_]{0,63}$")
+    intake_flow_cta: str | None = Field(default=None, min_length=1, max_length=MAX_CTA_CHARS)
+    intake_flow_mode: Literal["published", "draft"] | None = None
+    intake_invite_text: str | None = Field(default=None, min_length=1, max_length=MAX_BODY_CHARS)
+    intake_confirmation_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    intake_problem_text: str | None = Field(default=None, min_length=1, max_length=2000)
 
     @field_validator("urgent_notify_emails", mode="before")
     @classmethod

@@ -45,6 +45,7 @@ from wagate.edge_services import (
 )
 from wagate.notify.smtp import SmtpMailer
 from wagate.pipeline.console_sessions import ConsoleSessions
+from wagate.pipeline.conversation.case_intake import CaseIntakeStep
 from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.conversation.knowledge import DEFAULT_DECLINE_TEXT, KnowledgePolicy
 from wagate.pipeline.conversation.review import LawyerReview, SendEverything
@@ -77,6 +78,7 @@ from wagate.settings_view import console_view
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
+from wagate.storage.case_intakes import PostgresCaseIntakes
 from wagate.storage.console_sessions import PostgresConsoleSessions
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
@@ -336,6 +338,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     takeover_idle = timedelta(minutes=s.takeover_idle_minutes)
     handover = PostgresHandover(database, sealer, blind, tenant_id, idle=takeover_idle)
     alerts = staff_alerts(s, tenant_id, database=database, clock=clock)
+    case_intakes = PostgresCaseIntakes(database, sealer, tenant_id)
+    intake_flow = s.intake_flow()
     channels = providers.default_channels
     capabilities = {
         setup.name: setup.capabilities for setup in opened.setups if setup.name in channels
@@ -369,6 +373,14 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         handover=handover,
         alerts=alerts,
         lawyer_exists=users.lawyer_exists,
+        case_intakes=CaseIntakeStep(
+            store=case_intakes,
+            flow=intake_flow,
+            providers=providers,
+            clock=clock,
+            audit=audit,
+            alerts=alerts,
+        ),
     )
     status = GatewayStatus(
         configuration={"tenant": tenant_id, "status": tenant.status.value},
@@ -403,6 +415,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         review_disclaimer=converse.policy.notices.disclaimer,
         review_reject_text=s.review_reject_text or DEFAULT_REJECT_TEXT,
         desk=handover,
+        case_intakes=case_intakes,
+        intake_flow=intake_flow,
     )
     return TenantServices(
         tenant=tenant,
@@ -437,6 +451,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         ),
         review_figures=review_drafts.figures,
         alerts=alerts,
+        intake_count=case_intakes.count,
     )
 
 
@@ -660,6 +675,7 @@ def build_converse(
     handover: Handover | None = None,
     alerts: StaffAlerts | None = None,
     lawyer_exists: Callable[[], Awaitable[bool]] | None = None,
+    case_intakes: CaseIntakeStep | None = None,
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
@@ -711,6 +727,7 @@ def build_converse(
         ),
         review=review if review is not None else SendEverything(),
         zone_triage=opened.zone_triage,
+        case_intakes=case_intakes,
     )
 
 

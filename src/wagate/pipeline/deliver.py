@@ -41,10 +41,11 @@ from wagate.domain.errors import (
     SendError,
     TransientSendError,
 )
+from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import OutboundStatus
 from wagate.domain.pacing import PairPacing
-from wagate.domain.provider_port import MessagingProvider, SentMessage
+from wagate.domain.provider_port import FlowSender, MessagingProvider, SentMessage
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet
 from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, Go
@@ -250,6 +251,12 @@ class Deliver:
                 language=how.language,
                 parameters=how.values,
                 tracker=message.idempotency_key,
+            )
+        flow = FlowMessage.from_json(message.flow) if message.flow is not None else None
+        if flow is not None and provider.capabilities.flows and isinstance(provider, FlowSender):
+            # FL1: inside the window the Flow itself; a provider without Flows gets the text.
+            return await provider.send_flow(
+                to=message.recipient, flow=flow, tracker=message.idempotency_key
             )
         return await provider.send_text(
             to=message.recipient,
