@@ -18,6 +18,7 @@ from wagate.cli import (
     conversations,
     dead_letters,
     fakes,
+    intakes,
     kb,
     keys,
     review,
@@ -64,6 +65,7 @@ for group, name in (
     (users.users_app, "users"),
     (audit.audit_app, "audit"),
     (review.review_app, "review"),
+    (intakes.intakes_app, "intakes"),
 ):
     app.add_typer(group, name=name)
 

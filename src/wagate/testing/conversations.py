@@ -141,6 +141,7 @@ class MemoryConversationStore:
                     attempts=0,
                     kind=draft.kind,
                     reply_to=draft.reply_to,
+                    flow=draft.flow,
                     last_inbound_at=burst.messages[-1].received_at if burst.messages else None,
                 )
             )

@@ -15,6 +15,7 @@ from wagate.web.console import CONSOLE_UPLOAD_PATH, mount_console
 from wagate.web.console.headers import ConsoleHeaders
 from wagate.web.conversations_api import conversations_router
 from wagate.web.errors import validation_error
+from wagate.web.intakes_api import intakes_router
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
@@ -46,6 +47,7 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(audit_router(scope=scope))
     app.include_router(kb_router(scope=scope))
     app.include_router(reviews_router(scope=scope))
+    app.include_router(intakes_router(scope=scope))
     app.include_router(conversations_router(scope=scope))
     app.include_router(users_router(scope=scope))
     app.include_router(
