@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from wagate.domain.breaker import BreakerPolicy
+from wagate.domain.flow_exchange import FlowDataEndpoint
 from wagate.domain.messages import Provider, WebhookBatch
 from wagate.domain.provider_port import InboundRequest, WebhookRoute
 from wagate.domain.retry import BackoffPolicy
@@ -138,6 +139,8 @@ class WebServices:
     kb_max_upload_bytes: int = 20 * 1024 * 1024  # POST /api/kb's body limit (KB_MAX_UPLOAD_BYTES)
     bench_endpoint: bool = False
     console: ConsoleServices | None = None  # None: no console (CONSOLE_ENABLED=false)
+    # The Flows data endpoint (FL1), when INTAKE_FLOW_PRIVATE_KEY is set; None: no route.
+    flow_endpoint: FlowDataEndpoint | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -34,6 +34,7 @@ from wagate.domain.window import TemplateError, TemplateSet
 from wagate.domain.zones import ReviewMode
 from wagate.providers.fonnte.client import DEFAULT_FONNTE_URL
 from wagate.providers.meta.client import DEFAULT_GRAPH_URL
+from wagate.providers.meta.flow_endpoint import FlowKeyError, load_private_key
 from wagate.triage_rules import TriageRulesError, load_rule_set
 
 MIN_FONNTE_SECRET_LENGTH = 16
@@ -236,6 +237,12 @@ class Settings(BaseSettings):
     intake_invite_text: str | None = Field(default=None, min_length=1, max_length=MAX_BODY_CHARS)
     intake_confirmation_text: str | None = Field(default=None, min_length=1, max_length=2000)
     intake_problem_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    # The Flows data endpoint (POST /flows/endpoint), only for Flows that exchange data with
+    # the gateway: the RSA private key whose public half is registered with Meta (PEM text, or
+    # a file), its passphrase if it has one. Requests are signed with META_APP_SECRET.
+    intake_flow_private_key: SecretStr | None = None
+    intake_flow_private_key_file: Path | None = None
+    intake_flow_private_key_passphrase: SecretStr | None = None
 
     @property
     def knowledge_dir(self) -> Path:
@@ -323,6 +330,7 @@ class Settings(BaseSettings):
                 self.intake_flow().invitation("settings-check")
             except FlowError as exc:
                 problems.append(f"INTAKE_FLOW_* / INTAKE_INVITE_TEXT: {exc}")
+        problems.extend(self._flow_endpoint_problems())
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -382,6 +390,31 @@ class Settings(BaseSettings):
         if not isinstance(items, list):
             raise TemplateError("WHATSAPP_TEMPLATES must be a JSON list")
         return TemplateSet.parse(items)
+
+    def flow_endpoint_key(self) -> bytes | None:
+        """The Flows data endpoint's private key as PEM bytes (None: no endpoint)."""
+        if self.intake_flow_private_key_file is not None:
+            return self.intake_flow_private_key_file.read_bytes()
+        if self.intake_flow_private_key is not None:
+            # An environment variable often carries the PEM's line breaks as "\n".
+            return self.intake_flow_private_key.get_secret_value().replace("\\n", "\n").encode()
+        return None
+
+    def _flow_endpoint_problems(self) -> list[str]:
+        try:
+            pem = self.flow_endpoint_key()
+        except OSError as exc:
+            return [f"INTAKE_FLOW_PRIVATE_KEY_FILE: cannot be read ({exc.strerror})"]
+        if pem is None:
+            return []
+        if not self.meta_configured:
+            return ["INTAKE_FLOW_PRIVATE_KEY needs META_APP_SECRET (Meta signs the requests)"]
+        passphrase = self.intake_flow_private_key_passphrase
+        try:
+            load_private_key(pem, passphrase.get_secret_value().encode() if passphrase else None)
+        except FlowKeyError as exc:
+            return [f"INTAKE_FLOW_PRIVATE_KEY: {exc}"]
+        return []
 
     def intake_flow(self) -> IntakeFlow:
         """Case intake as configured (FL1): the Flow, its keyword and texts (defaults for the

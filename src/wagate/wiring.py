@@ -21,6 +21,7 @@ from wagate.assistants.embeddings import OpenAICompatibleEmbedder
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
 from wagate.assistants.zone_classifier import classifier_assistant
+from wagate.domain import flow_exchange
 from wagate.domain.assistant_port import Assistant
 from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.consent import Keywords
@@ -61,6 +62,7 @@ from wagate.pipeline.review_escalation import ReviewEscalation
 from wagate.pipeline.staff_alerts import MailedStaffAlerts
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
+from wagate.providers.meta.flow_endpoint import MetaFlowEndpoint, load_private_key
 from wagate.providers.registry import ProviderRegistry
 from wagate.security.keyfile_sealer import FixedKeyring, KeyfileKeyring
 from wagate.security.keys import Keyring, load_or_create_keyfile
@@ -256,6 +258,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         bench_endpoint=s.wagate_bench_endpoint,
         kb_max_upload_bytes=s.kb_max_upload_bytes,
         console=build_console(s, database, clock) if s.console_enabled else None,
+        flow_endpoint=flow_endpoint(s),
     )
     worker = WorkerServices(
         database=database,
@@ -452,6 +455,21 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         review_figures=review_drafts.figures,
         alerts=alerts,
         intake_count=case_intakes.count,
+    )
+
+
+def flow_endpoint(settings: Settings) -> MetaFlowEndpoint | None:
+    """The Flows data endpoint when its key is configured (the settings checked the key and
+    that Meta's app secret, which signs the requests, is set)."""
+    pem = settings.flow_endpoint_key()
+    secret = _secret(settings.meta_app_secret)
+    if pem is None or secret is None:
+        return None
+    passphrase = _secret(settings.intake_flow_private_key_passphrase)
+    return MetaFlowEndpoint(
+        private_key=load_private_key(pem, passphrase.encode() if passphrase else None),
+        app_secret=secret,
+        respond=flow_exchange.respond,
     )
 
 

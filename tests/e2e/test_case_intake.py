@@ -8,15 +8,21 @@ acknowledged; operators send the Flow through the API and the CLI."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.e2e.harness import (
+    APP_SECRET,
     PHONE_NUMBER_ID,
     FakePeer,
     Gateway,
@@ -25,6 +31,7 @@ from tests.e2e.harness import (
 )
 from wagate.domain.case_intake import MAX_RESPONSE_CHARS
 from wagate.fakes.payloads import meta_flow_completion, meta_text, new_wamid
+from wagate.providers.meta.signature import sign
 
 NIK = "3171011203850001"
 
@@ -285,3 +292,50 @@ def test_a_tenant_key_rotation_reseals_the_intakes_and_they_still_open(
         assert resealed["case_intakes.answers"] == 1 and resealed["case_intakes.response"] == 1
         shown = own.api(f"/api/intakes/{listed['id']}")
         assert shown["answers"]["nik"] == NIK and shown["unreadable"] is False
+
+
+def test_the_flows_data_endpoint_answers_over_http_with_a_key_made_here(
+    workdir: Path, fake_meta: FakePeer, gateway: Gateway
+) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = workdir / "flows-endpoint.pem"
+    key_file.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    assert gateway.http.post("/flows/endpoint", content=b"{}").status_code == 404  # no key
+    with gateway_on_fresh_database(
+        workdir, fake_meta, INTAKE_FLOW_PRIVATE_KEY_FILE=str(key_file)
+    ) as (own, _):
+        aes, iv = AESGCM.generate_key(bit_length=128), os.urandom(16)
+        oaep = padding.OAEP(
+            mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None
+        )
+        request = {"version": "3.0", "action": "INIT", "flow_token": "wagate-intake-e2e"}
+        body = json.dumps(
+            {
+                "encrypted_flow_data": base64.b64encode(
+                    AESGCM(aes).encrypt(iv, json.dumps(request).encode(), None)
+                ).decode(),
+                "encrypted_aes_key": base64.b64encode(
+                    private.public_key().encrypt(aes, oaep)
+                ).decode(),
+                "initial_vector": base64.b64encode(iv).decode(),
+            }
+        ).encode()
+        answer = own.http.post(
+            "/flows/endpoint",
+            content=body,
+            headers={"X-Hub-Signature-256": sign(body, APP_SECRET)},
+        )
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+        flipped = bytes(b ^ 0xFF for b in iv)
+        response = json.loads(AESGCM(aes).decrypt(flipped, base64.b64decode(answer.content), None))
+        assert response == {"screen": "DATA_DIRI", "data": {}}
+        forged = own.http.post(
+            "/flows/endpoint", content=body, headers={"X-Hub-Signature-256": sign(body, "x")}
+        )
+        assert forged.status_code == 432

@@ -75,3 +75,44 @@ def test_each_firm_has_its_own_flow_keyword_and_texts() -> None:
     assert platform.intake_flow().flow_id == "1"
     with pytest.raises(ValueError, match="INTAKE_FLOW_CTA"):
         check_tenant_overrides({"intake_flow_cta": "x" * 40})
+
+
+def _pem(bits: int = 2048) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+META = {
+    "meta_app_secret": "app-secret",
+    "meta_webhook_verify_token": "verify",
+    "meta_access_token": "token",
+    "meta_phone_number_id": "100",
+}
+
+
+def test_the_flows_endpoint_key_comes_from_text_or_a_file(tmp_path: Path) -> None:
+    pem = _pem()
+    assert load_settings(_env_file=None, **META).flow_endpoint_key() is None
+    escaped = pem.replace("\n", "\\n")  # as an environment variable often carries it
+    from_text = load_settings(_env_file=None, intake_flow_private_key=escaped, **META)
+    assert from_text.flow_endpoint_key() == pem.encode()
+    path = tmp_path / "flows.pem"
+    path.write_text(pem)
+    from_file = load_settings(_env_file=None, intake_flow_private_key_file=path, **META)
+    assert from_file.flow_endpoint_key() == pem.encode()
+
+
+def test_a_flows_endpoint_key_that_cannot_work_stops_the_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="META_APP_SECRET"):
+        load_settings(_env_file=None, intake_flow_private_key=_pem())
+    with pytest.raises(ConfigurationError, match="INTAKE_FLOW_PRIVATE_KEY: not a readable"):
+        load_settings(_env_file=None, intake_flow_private_key="not a key", **META)
+    with pytest.raises(ConfigurationError, match="INTAKE_FLOW_PRIVATE_KEY_FILE"):
+        load_settings(_env_file=None, intake_flow_private_key_file=tmp_path / "missing.pem", **META)
