@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from wagate.domain.breaker import BreakerPolicy
+from wagate.domain.flow_exchange import FlowDataEndpoint
 from wagate.domain.messages import Provider, WebhookBatch
 from wagate.domain.provider_port import InboundRequest, WebhookRoute
 from wagate.domain.retry import BackoffPolicy
@@ -87,6 +88,8 @@ class TenantServices:
     review_figures: Callable[[], Awaitable[dict[str, Any]]] | None = None
     alerts: MailedStaffAlerts  # on-duty staff alerts; the worker's sweep retries unsent ones
     metrics: TenantMetrics  # what its pipeline counts; /metrics reads the sums
+    # Case intakes the tenant holds (FL1): what `whatsapp_intake_total` can be read from.
+    intake_count: Callable[[], Awaitable[int]] | None = None
 
     @property
     def answers(self) -> bool:
@@ -143,6 +146,8 @@ class WebServices:
     console: ConsoleServices | None = None  # None: no console (CONSOLE_ENABLED=false)
     # This process's counters: flushed before a scrape reads the sums; its uptime.
     metrics: MetricsRecorder | None = None
+    # The Flows data endpoint (FL1), when INTAKE_FLOW_PRIVATE_KEY is set; None: no route.
+    flow_endpoint: FlowDataEndpoint | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

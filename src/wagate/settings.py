@@ -26,11 +26,15 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from wagate.domain.case_intake import DEFAULT_CTA, FIRST_SCREEN, IntakeFlow
+from wagate.domain.case_intake import DEFAULT_KEYWORD as DEFAULT_INTAKE_KEYWORD
+from wagate.domain.flows import MAX_BODY_CHARS, MAX_CTA_CHARS, FlowError
 from wagate.domain.identity import IdentityPolicy
 from wagate.domain.window import TemplateError, TemplateSet
 from wagate.domain.zones import ReviewMode
 from wagate.providers.fonnte.client import DEFAULT_FONNTE_URL
 from wagate.providers.meta.client import DEFAULT_GRAPH_URL
+from wagate.providers.meta.flow_endpoint import FlowKeyError, load_private_key
 from wagate.triage_rules import TriageRulesError, load_rule_set
 
 MIN_FONNTE_SECRET_LENGTH = 16
@@ -225,6 +229,25 @@ class Settings(BaseSettings):
     urgent_holding_text: str | None = None
     wagate_zone_triage: str | None = None
 
+    # Case intake through a WhatsApp Flow (FL1): the published Flow's id at Meta (unset: the
+    # keyword does nothing and operators cannot send it; the sandbox sets its own), the
+    # keyword that asks for it, the screen it opens on, the button, the texts around it, and
+    # `draft` to try an unpublished Flow.
+    intake_flow_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_-]{1,64}$")
+    intake_keyword: str = Field(default=DEFAULT_INTAKE_KEYWORD, min_length=1, max_length=40)
+    intake_flow_screen: str = Field(default=FIRST_SCREEN, pattern=r"^[A-Za-z][A-Za-z_]{0,63}$")
+    intake_flow_cta: str = Field(default=DEFAULT_CTA, min_length=1, max_length=MAX_CTA_CHARS)
+    intake_flow_mode: Literal["published", "draft"] = "published"
+    intake_invite_text: str | None = Field(default=None, min_length=1, max_length=MAX_BODY_CHARS)
+    intake_confirmation_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    intake_problem_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    # The Flows data endpoint (POST /flows/endpoint), only for Flows that exchange data with
+    # the gateway: the RSA private key whose public half is registered with Meta (PEM text, or
+    # a file), its passphrase if it has one. Requests are signed with META_APP_SECRET.
+    intake_flow_private_key: SecretStr | None = None
+    intake_flow_private_key_file: Path | None = None
+    intake_flow_private_key_passphrase: SecretStr | None = None
+
     @property
     def knowledge_dir(self) -> Path:
         return self.kb_dir if self.kb_dir is not None else self.wagate_data_dir / "knowledge"
@@ -311,6 +334,12 @@ class Settings(BaseSettings):
                 load_rule_set(self.triage_rules_file)
             except TriageRulesError as exc:
                 problems.append(f"TRIAGE_RULES_FILE: {exc}")
+        if self.intake_flow_id:
+            try:
+                self.intake_flow().invitation("settings-check")
+            except FlowError as exc:
+                problems.append(f"INTAKE_FLOW_* / INTAKE_INVITE_TEXT: {exc}")
+        problems.extend(self._flow_endpoint_problems())
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -370,6 +399,46 @@ class Settings(BaseSettings):
         if not isinstance(items, list):
             raise TemplateError("WHATSAPP_TEMPLATES must be a JSON list")
         return TemplateSet.parse(items)
+
+    def flow_endpoint_key(self) -> bytes | None:
+        """The Flows data endpoint's private key as PEM bytes (None: no endpoint)."""
+        if self.intake_flow_private_key_file is not None:
+            return self.intake_flow_private_key_file.read_bytes()
+        if self.intake_flow_private_key is not None:
+            # An environment variable often carries the PEM's line breaks as "\n".
+            return self.intake_flow_private_key.get_secret_value().replace("\\n", "\n").encode()
+        return None
+
+    def _flow_endpoint_problems(self) -> list[str]:
+        try:
+            pem = self.flow_endpoint_key()
+        except OSError as exc:
+            return [f"INTAKE_FLOW_PRIVATE_KEY_FILE: cannot be read ({exc.strerror})"]
+        if pem is None:
+            return []
+        if not self.meta_configured:
+            return ["INTAKE_FLOW_PRIVATE_KEY needs META_APP_SECRET (Meta signs the requests)"]
+        passphrase = self.intake_flow_private_key_passphrase
+        try:
+            load_private_key(pem, passphrase.get_secret_value().encode() if passphrase else None)
+        except FlowKeyError as exc:
+            return [f"INTAKE_FLOW_PRIVATE_KEY: {exc}"]
+        return []
+
+    def intake_flow(self) -> IntakeFlow:
+        """Case intake as configured (FL1): the Flow, its keyword and texts (defaults for the
+        texts left unset)."""
+        defaults = IntakeFlow()
+        return IntakeFlow(
+            flow_id=self.intake_flow_id or None,
+            keyword=self.intake_keyword,
+            cta=self.intake_flow_cta,
+            screen=self.intake_flow_screen,
+            mode=self.intake_flow_mode,
+            invite_text=self.intake_invite_text or defaults.invite_text,
+            confirmation_text=self.intake_confirmation_text or defaults.confirmation_text,
+            problem_text=self.intake_problem_text or defaults.problem_text,
+        )
 
     def resolved_system_prompt(self) -> str:
         if self.system_prompt_file is not None:
@@ -436,6 +505,15 @@ class TenantOverrides(BaseModel):
     takeover_idle_minutes: float | None = Field(default=None, gt=0)
     urgent_notify_emails: tuple[str, ...] | None = None
     sla_seconds: float | None = Field(default=None, gt=0)
+    # Each firm publishes its own Flow (in its own WhatsApp Business Account).
+    intake_flow_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_-]{1,64}$")
+    intake_keyword: str | None = Field(default=None, min_length=1, max_length=40)
+    intake_flow_screen: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z_]{0,63}$")
+    intake_flow_cta: str | None = Field(default=None, min_length=1, max_length=MAX_CTA_CHARS)
+    intake_flow_mode: Literal["published", "draft"] | None = None
+    intake_invite_text: str | None = Field(default=None, min_length=1, max_length=MAX_BODY_CHARS)
+    intake_confirmation_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    intake_problem_text: str | None = Field(default=None, min_length=1, max_length=2000)
 
     @field_validator("urgent_notify_emails", mode="before")
     @classmethod

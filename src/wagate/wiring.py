@@ -26,6 +26,7 @@ from wagate.doctor.endpoints import AiProbe, PublicUrlProbe
 from wagate.doctor.facts import live_facts
 from wagate.doctor.keys import KeySource, KeysProbe
 from wagate.doctor.providers import CredentialProbe, FonnteDeviceProbe, MetaNumberProbe
+from wagate.domain import flow_exchange
 from wagate.domain.assistant_port import Assistant
 from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.consent import Keywords
@@ -51,6 +52,7 @@ from wagate.edge_services import (
 from wagate.notify.smtp import SmtpMailer
 from wagate.observability.metrics import MetricsRecorder, TenantMetrics
 from wagate.pipeline.console_sessions import ConsoleSessions
+from wagate.pipeline.conversation.case_intake import CaseIntakeStep
 from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.conversation.knowledge import DEFAULT_DECLINE_TEXT, KnowledgePolicy
 from wagate.pipeline.conversation.review import LawyerReview, SendEverything
@@ -68,6 +70,7 @@ from wagate.pipeline.review_escalation import ReviewEscalation
 from wagate.pipeline.staff_alerts import MailedStaffAlerts
 from wagate.pipeline.status import GatewayStatus
 from wagate.pipeline.tenancy import TenantRuntimes
+from wagate.providers.meta.flow_endpoint import MetaFlowEndpoint, load_private_key
 from wagate.providers.registry import ProviderRegistry
 from wagate.security.keyfile_sealer import FixedKeyring, KeyfileKeyring
 from wagate.security.keys import Keyring, load_or_create_keyfile
@@ -85,6 +88,7 @@ from wagate.settings_view import console_view
 from wagate.storage import migrate
 from wagate.storage.accounts import AccountAdmin
 from wagate.storage.audit import PostgresAuditLog
+from wagate.storage.case_intakes import PostgresCaseIntakes
 from wagate.storage.console_sessions import PostgresConsoleSessions
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
@@ -277,6 +281,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         kb_max_upload_bytes=s.kb_max_upload_bytes,
         console=build_console(s, database, clock) if s.console_enabled else None,
         metrics=opened.metrics,
+        flow_endpoint=flow_endpoint(s),
     )
     worker = WorkerServices(
         database=database,
@@ -360,6 +365,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     takeover_idle = timedelta(minutes=s.takeover_idle_minutes)
     handover = PostgresHandover(database, sealer, blind, tenant_id, idle=takeover_idle)
     alerts = staff_alerts(s, tenant_id, database=database, clock=clock)
+    case_intakes = PostgresCaseIntakes(database, sealer, tenant_id)
+    intake_flow = s.intake_flow()
     channels = providers.default_channels
     capabilities = {
         setup.name: setup.capabilities for setup in opened.setups if setup.name in channels
@@ -396,6 +403,15 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         alerts=alerts,
         lawyer_exists=users.lawyer_exists,
         metrics=metrics,
+        case_intakes=CaseIntakeStep(
+            store=case_intakes,
+            flow=intake_flow,
+            providers=providers,
+            clock=clock,
+            audit=audit,
+            alerts=alerts,
+            counted=metrics.case_intake,
+        ),
     )
     status = GatewayStatus(
         configuration={"tenant": tenant_id, "status": tenant.status.value},
@@ -431,6 +447,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         review_reject_text=s.review_reject_text or DEFAULT_REJECT_TEXT,
         desk=handover,
         deliveries=outbox,
+        case_intakes=case_intakes,
+        intake_flow=intake_flow,
     )
     return TenantServices(
         tenant=tenant,
@@ -467,6 +485,22 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         review_figures=review_drafts.figures,
         alerts=alerts,
         metrics=metrics,
+        intake_count=case_intakes.count,
+    )
+
+
+def flow_endpoint(settings: Settings) -> MetaFlowEndpoint | None:
+    """The Flows data endpoint when its key is configured (the settings checked the key and
+    that Meta's app secret, which signs the requests, is set)."""
+    pem = settings.flow_endpoint_key()
+    secret = _secret(settings.meta_app_secret)
+    if pem is None or secret is None:
+        return None
+    passphrase = _secret(settings.intake_flow_private_key_passphrase)
+    return MetaFlowEndpoint(
+        private_key=load_private_key(pem, passphrase.encode() if passphrase else None),
+        app_secret=secret,
+        respond=flow_exchange.respond,
     )
 
 
@@ -698,6 +732,7 @@ def build_converse(
     alerts: StaffAlerts | None = None,
     lawyer_exists: Callable[[], Awaitable[bool]] | None = None,
     metrics: Metrics = UNMEASURED,
+    case_intakes: CaseIntakeStep | None = None,
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
@@ -750,6 +785,7 @@ def build_converse(
         review=review if review is not None else SendEverything(),
         zone_triage=opened.zone_triage,
         metrics=metrics,
+        case_intakes=case_intakes,
     )
 
 

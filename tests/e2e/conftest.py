@@ -58,6 +58,8 @@ def gateway(
         fonnte_url=f"{fake_fonnte.url}/send",
         ai_url=f"{fake_ai.url}/v1",
         WAGATE_MAX_BODY_BYTES="65536",
+        # Case intake (FL1): the keyword sends this Flow (the fake Graph API takes any id).
+        INTAKE_FLOW_ID="400000000000001",
     ).start()
     yield running
     running.stop()

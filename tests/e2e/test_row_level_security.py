@@ -69,6 +69,7 @@ TENANT_TABLES = (
     "operator_users",
     "knowledge_vocabulary",  # filled by triggers on knowledge_words (migration 0011)
     "metric_counters",
+    "case_intakes",
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
@@ -159,6 +160,11 @@ WITH conv AS (
 ), alert AS (
   INSERT INTO staff_alerts (tenant, key, kind, conversation_id, summary, created_at)
   SELECT %(t)s, 'alert-' || %(t)s, 'urgent', id, 's', now() FROM conv RETURNING id
+), intake AS (
+  INSERT INTO case_intakes (tenant, conversation_id, provider, provider_message_id, answers,
+                            response, complete, received_at)
+  SELECT %(t)s, id, 'meta', 'flow-' || %(t)s, '\\x00', '\\x00', true, now() FROM conv
+  RETURNING id
 ), operator_user AS (
   INSERT INTO operator_users (tenant, name, role, password_hash, password_changed_at,
                               created_at, updated_at)

@@ -142,6 +142,7 @@ class FakeOutbox:
         kind: str,
         run_at: datetime,
         template: Mapping[str, object] | None = None,
+        flow: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         conversation = self.conversations.setdefault(target, len(self.conversations) + 1)
         if key in self.queued:
@@ -152,6 +153,7 @@ class FakeOutbox:
             "text": text,
             "kind": kind,
             "template": template,
+            "flow": flow,
         }
         return len(self.queued), conversation
 

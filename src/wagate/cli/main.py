@@ -20,6 +20,7 @@ from wagate.cli import (
     dead_letters,
     doctor,
     fakes,
+    intakes,
     kb,
     keys,
     review,
@@ -83,6 +84,7 @@ for group, name in (
     (users.users_app, "users"),
     (audit.audit_app, "audit"),
     (review.review_app, "review"),
+    (intakes.intakes_app, "intakes"),
 ):
     app.add_typer(group, name=name)
 

@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from wagate.domain.capabilities import Capabilities
+from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider, WebhookBatch
 
 # ---------------------------------------------------------------- inbound
@@ -159,6 +160,18 @@ class MessagingProvider(Protocol):
         """Ask the provider, without sending anything, whether our token still works."""
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class FlowSender(Protocol):
+    """A provider that sends WhatsApp Flow messages (it declares `capabilities.flows`). Apart
+    from `MessagingProvider`, so adapters without Flows (Fonnte, plugins) need nothing new;
+    delivery asks `isinstance(provider, FlowSender)` before using it."""
+
+    async def send_flow(
+        self, *, to: str, flow: FlowMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """Send the interactive message whose button opens the Flow."""
 
 
 class ProviderAdapter(MessagingProvider, WebhookReceiver, Protocol):

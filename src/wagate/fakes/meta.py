@@ -33,6 +33,9 @@ Chaos faults, by name (a planned `/_fake/fail` takes precedence over chaos):
   "<code>"           a Graph error with that code, e.g. "190" (401), "131056" (400); not accepted
   "<code>_async"     accepted with a wamid, then a `failed` status webhook with that error code,
                      e.g. "131047_async" (Meta reports a closed window after accepting the send)
+A Flow message (`interactive.type: flow`) missing what Meta requires is refused with error 100,
+its detail naming what (`flow_message_problem`); a well-formed one is accepted and recorded.
+
 A draw depends on the seed, the request's key (a send's `biz_opaque_callback_data`, else its
 recipient and text; a read's message id) and how many requests with that key came before —
 not on how concurrent requests interleave.
@@ -207,6 +210,12 @@ class FakeGraphApi:
         if not entry["authorized"]:
             entry.update(outcome="refused", delivered=False, failed=401)
             return JSONResponse(error_body(190), status_code=401)
+        malformed = flow_message_problem(body)
+        if malformed is not None:
+            # What Meta answers a Flow message missing what it needs: a parameter error.
+            refusal = error_body(100)
+            refusal["error"]["error_data"]["details"] = malformed
+            return _refuse(entry, 400, refusal)
         failure = self.recorder.take_failure(kind)
         if failure is not None:
             await apply_delay(failure)
@@ -512,6 +521,38 @@ def _chaos_key(kind: str, body: dict[str, Any]) -> str:
         return f"send:{tracker}"
     content = orjson.dumps(body.get("text") or body.get("template"), option=orjson.OPT_SORT_KEYS)
     return f"send:{body.get('to')}:{content.decode()}"
+
+
+def flow_message_problem(body: dict[str, Any]) -> str | None:
+    """Why Meta would refuse this interactive Flow message (None: not one, or well-formed):
+    the parameters its reference requires (`flow_message_version` 3, a Flow by id or name,
+    the button's label, a first screen when navigating) and a body text."""
+    interactive = body.get("interactive")
+    if body.get("type") != "interactive" or not isinstance(interactive, dict):
+        return None
+    if interactive.get("type") != "flow":
+        return None
+    action = interactive.get("action")
+    parameters = action.get("parameters") if isinstance(action, dict) else None
+    if not isinstance(action, dict) or action.get("name") != "flow":
+        return "action.name must be flow"
+    if not isinstance(parameters, dict):
+        return "action.parameters is required"
+    if parameters.get("flow_message_version") != "3":
+        return "flow_message_version must be 3"
+    if bool(parameters.get("flow_id")) == bool(parameters.get("flow_name")):
+        return "exactly one of flow_id and flow_name is required"
+    cta = parameters.get("flow_cta")
+    if not isinstance(cta, str) or not 0 < len(cta) <= 30:
+        return "flow_cta must be 1 to 30 characters"
+    navigate = parameters.get("flow_action", "navigate") == "navigate"
+    payload = parameters.get("flow_action_payload")
+    if navigate and not (isinstance(payload, dict) and payload.get("screen")):
+        return "flow_action_payload.screen is required to navigate"
+    text = (interactive.get("body") or {}).get("text")
+    if not isinstance(text, str) or not text:
+        return "body.text is required"
+    return None
 
 
 def _refuse(

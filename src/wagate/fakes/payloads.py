@@ -54,6 +54,33 @@ def meta_text(
     return meta_envelope(phone_number_id, {"contacts": [contact], "messages": [message]})
 
 
+def meta_flow_completion(
+    *,
+    phone_number_id: str,
+    sender: str,
+    response_json: str,
+    message_id: str | None = None,
+    flow_message_id: str | None = None,
+    name: str = "Pengguna Sandbox",
+) -> dict[str, Any]:
+    """A completed WhatsApp Flow (`nfm_reply`), as the protocol's meta-inbound-nfm-reply.json:
+    `response_json` is the Flow's completion payload as a JSON text."""
+    message: dict[str, Any] = {
+        "from": sender,
+        "id": message_id or new_wamid(),
+        "timestamp": str(int(time.time())),
+        "type": "interactive",
+        "interactive": {
+            "type": "nfm_reply",
+            "nfm_reply": {"response_json": response_json, "body": "Sent", "name": "flow"},
+        },
+    }
+    if flow_message_id:
+        message["context"] = {"from": "15550000000", "id": flow_message_id}
+    contact = {"profile": {"name": name}, "wa_id": sender}
+    return meta_envelope(phone_number_id, {"contacts": [contact], "messages": [message]})
+
+
 def meta_status(
     *,
     phone_number_id: str,

@@ -2,8 +2,11 @@
 
 burst (provider-timestamp order) → debounce → the steps, in order:
 
+  0. case intake (FL1)    conversation/case_intake.py Flow completions become intakes (a run
+                                                   of their own), confirmed; never to the AI
   1. who is writing       conversation/who.py      identity policy; link notice
   2. consent              conversation/consent.py  keywords, evidence; nothing to the AI before
+     (the intake keyword: the Flow message instead of a question, conversation/case_intake.py)
   3. triage and policy    conversation/triage.py   rate limit, over-long, non-text notices
      (the session and its history)
   3b. zones (AI7)         conversation/zones.py    green / yellow / red; red: the holding reply,
@@ -42,6 +45,7 @@ from wagate.domain.retry import BackoffPolicy
 from wagate.domain.review import DEFAULT_URGENT_TEXT
 from wagate.domain.zones import Zone, ZoneCall
 from wagate.pipeline.conversation.assistant import ApologiseAndRetry, AskAssistant, Unavailable
+from wagate.pipeline.conversation.case_intake import CaseIntakeStep
 from wagate.pipeline.conversation.compose import Compose
 from wagate.pipeline.conversation.consent import ConsentGate
 from wagate.pipeline.conversation.context import BuildPrompt, ContextHook, HookSource
@@ -129,6 +133,7 @@ class Converse:
     handover: Handover | None = None
     alerts: StaffAlerts | None = None
     metrics: Metrics = UNMEASURED
+    case_intakes: CaseIntakeStep | None = None  # WhatsApp Flow intake (FL1); None: not wired
 
     def __post_init__(self) -> None:
         notices = self.policy.notices
@@ -187,6 +192,12 @@ class Converse:
             return Outcome.WAITING
         if attempt == 0:  # a retry after the AI failed is the same burst again
             self.metrics.burst(messages=len(burst.messages))
+        if self.case_intakes is not None:
+            rest = await self.case_intakes.settle(burst, now, self.record)
+            if rest is None:  # nothing but Flow completions: kept, confirmed, done
+                await self.deliver(conversation_id)
+                return Outcome.CASE_INTAKE
+            burst = rest
         outcome = await self._run(burst, now, attempt)
         await self.deliver(conversation_id)
         return outcome
@@ -205,6 +216,12 @@ class Converse:
         drafts: list[OutboundDraft] = []
         if self.consent is not None:
             messages, drafts = await self.consent.apply(burst, writer.identity, now, notice)
+        if self.case_intakes is not None:
+            messages, invitation = self.case_intakes.invite(burst, messages)
+            drafts.extend(invitation)
+            if invitation and not messages:
+                await self.record.finish(burst, Outcome.INTAKE_INVITED, now, drafts)
+                return Outcome.INTAKE_INVITED
         if not messages:
             await self.record.finish(burst, Outcome.NO_QUESTION, now, drafts)
             return Outcome.NO_QUESTION

@@ -42,10 +42,11 @@ from wagate.domain.errors import (
     TransientSendError,
     error_class,
 )
+from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import OutboundStatus
 from wagate.domain.pacing import PairPacing
-from wagate.domain.provider_port import MessagingProvider, SentMessage
+from wagate.domain.provider_port import FlowSender, MessagingProvider, SentMessage
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet
 from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, Go
@@ -278,6 +279,12 @@ class Deliver:
                 language=how.language,
                 parameters=how.values,
                 tracker=message.idempotency_key,
+            )
+        flow = FlowMessage.from_json(message.flow) if message.flow is not None else None
+        if flow is not None and provider.capabilities.flows and isinstance(provider, FlowSender):
+            # FL1: inside the window the Flow itself; a provider without Flows gets the text.
+            return await provider.send_flow(
+                to=message.recipient, flow=flow, tracker=message.idempotency_key
             )
         if previews_link(message, provider):
             return await provider.send_text(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from wagate.domain.breaker import ChannelHealth
+from wagate.domain.case_intake import ParsedIntake
 from wagate.domain.chat import ChatTurn
 from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView
@@ -28,6 +29,10 @@ class PendingMessage:
     sent_at: datetime
     received_at: datetime
     text: str | None = None  # what the user wrote: text, caption or tapped button title
+    # A completed WhatsApp Flow (nfm_reply): its response_json as received (None when the
+    # reply carried none). Flow completions become case intakes, never questions for the AI.
+    flow_completion: bool = False
+    flow_response: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,12 +152,15 @@ class OutboundDraft:
 
     idempotency_key: str
     text: str
-    kind: str  # reply | notice | apology
+    kind: str  # reply | notice | apology | intake_flow | intake_confirmation
     part_index: int = 0
     reply_to: str | None = None
     # On a run's first message only: when the message it answers was received (the
     # response-time histogram runs from there to the provider's acceptance).
     inbound_received_at: datetime | None = None
+    # A WhatsApp Flow message (`FlowMessage.as_json()`): sent as the Flow where the provider
+    # can, else `text` goes (a template outside the window carries it).
+    flow: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,6 +190,7 @@ class OutboundMessage:
     next_attempt_at: datetime | None = None
     kind: str = "reply"
     template: Mapping[str, Any] | None = None  # {"name", "language", "parameters"}
+    flow: Mapping[str, Any] | None = None  # a Flow message (FlowMessage.as_json()); see draft
     last_inbound_at: datetime | None = None  # of the conversation: the 24-hour window
     # `sending` means an attempt started and its outcome is unknown (crash or timeout mid-call).
     status: OutboundStatus = OutboundStatus.PENDING
@@ -497,3 +506,28 @@ class AlertStore(Protocol):
 
     async def due(self, *, at: datetime, since: datetime, limit: int) -> list[str]:
         """Keys of unsent alerts raised after `since` whose next try is due by `at`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewIntake:
+    """A Flow completion to keep as a case intake (FL1): where it came from, and what it said
+    (`ParsedIntake`: the answers, documents and problems, and the reply as received)."""
+
+    conversation_id: int
+    provider: Provider
+    provider_message_id: str  # the completion's id: one intake per completion
+    received_at: datetime
+    parsed: ParsedIntake
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredIntake:
+    id: int
+    created: bool  # False: this completion was stored before (a retried run, a redelivery)
+
+
+class CaseIntakeStore(Protocol):
+    """Case intakes as stored (sealed answers, one per completion)."""
+
+    async def record(self, intake: NewIntake) -> StoredIntake:
+        """Store it unless its completion is stored already; its id either way."""

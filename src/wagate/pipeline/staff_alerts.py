@@ -38,6 +38,7 @@ _KINDS = {
     "urgent": "MENDESAK — pesan darurat, percakapan diserahkan ke manusia",
     "review_due": "Draf tinjauan hampir melewati tenggat",
     "window_closing": "Draf tinjauan hampir kehilangan jendela 24 jam",
+    "case_intake": "Pendaftaran perkara baru melalui formulir WhatsApp, menunggu advokat",
 }
 
 

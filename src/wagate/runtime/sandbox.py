@@ -35,6 +35,9 @@ from wagate.web.server import QuietServer
 log = structlog.get_logger(__name__)
 
 SANDBOX_PHONE_NUMBER_ID = "100000000000099"
+# The fake Graph API takes any Flow id: with this one, `DAFTAR` sends the case-intake Flow
+# message in the sandbox too (a configured INTAKE_FLOW_ID is kept).
+SANDBOX_INTAKE_FLOW_ID = "100000000000777"
 SANDBOX_ADMIN = "admin"
 # The quiet time before an answer when DEBOUNCE_SECONDS is not set (production's is 15 s).
 SANDBOX_DEBOUNCE_SECONDS = 1.0
@@ -128,6 +131,7 @@ class Sandbox:
                 "meta_phone_number_id": SANDBOX_PHONE_NUMBER_ID,
                 "meta_webhook_verify_token": SecretStr(details["verify_token"]),
                 "meta_graph_url": details["graph_url"],
+                "intake_flow_id": settings.intake_flow_id or SANDBOX_INTAKE_FLOW_ID,
             }
         )
 

@@ -126,12 +126,36 @@ def text_of(document: dict[str, Any]) -> str | None:
         body = content.get("body")
         return body if isinstance(body, str) else None
     if kind == "interactive":
+        if content.get("reply_type") == "nfm_reply":
+            return None  # a completed Flow: its answers are a case intake, not a question
         return content.get("title") or content.get("description")
     if kind == "button":
         return content.get("text") or content.get("payload")
     if kind == "media":
         return content.get("caption")
     return None
+
+
+def _flow_completion(document: dict[str, Any]) -> dict[str, Any]:
+    """A completed WhatsApp Flow (an `nfm_reply` other than Meta's address message): its
+    response_json as received (FL1)."""
+    content = document.get("content") or {}
+    if content.get("kind") != "interactive" or content.get("reply_type") != "nfm_reply":
+        return {}
+    if content.get("title") == "address_message":
+        return {}
+    response = content.get("flow_response_json")
+    return {
+        "flow_completion": True,
+        "flow_response": response if isinstance(response, str) else None,
+    }
+
+
+def _outbound_document(text: str, to: str, flow: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {"text": text, "to": to}
+    if flow is not None:
+        document["flow"] = dict(flow)
+    return document
 
 
 class PostgresConversationStore:
@@ -169,6 +193,7 @@ class PostgresConversationStore:
                     sent_at=r["sent_at"],
                     received_at=r["received_at"],
                     text=text_of(document),
+                    **_flow_completion(document),
                 )
             )
         contact = self.contact_of(row)
@@ -248,7 +273,7 @@ class PostgresConversationStore:
                         "content": self._seal(
                             "outbound_messages.content",
                             draft.idempotency_key,
-                            {"text": draft.text, "to": record.recipient},
+                            _outbound_document(draft.text, record.recipient, draft.flow),
                         ),
                         "part_index": draft.part_index,
                         "reply_to": draft.reply_to,

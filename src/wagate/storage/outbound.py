@@ -200,6 +200,20 @@ SELECT idempotency_key, recipient, content FROM outbound_messages
 """
 
 
+def _document(
+    text: str,
+    target: str,
+    template: Mapping[str, object] | None,
+    flow: Mapping[str, object] | None,
+) -> dict[str, Any]:
+    """An operator's message as sealed: a Flow message's parameters only when it is one, so
+    every other message keeps the shape it always had (and an old key still matches)."""
+    document: dict[str, Any] = {"text": text, "to": target, "template": template}
+    if flow is not None:
+        document["flow"] = flow
+    return document
+
+
 class PostgresOutbox:
     def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
         self._database = database
@@ -252,6 +266,7 @@ class PostgresOutbox:
             next_attempt_at=row["next_attempt_at"],
             kind=str(row["kind"]),
             template=document.get("template"),
+            flow=document.get("flow"),
             last_inbound_at=row["last_inbound_at"],
             status=OutboundStatus(str(row["status"])),
             last_attempt_at=row["last_attempt_at"],
@@ -417,9 +432,10 @@ class PostgresOutbox:
         kind: str,
         run_at: datetime,
         template: Mapping[str, object] | None = None,
+        flow: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
-        """Queue an operator's message; returns (outbound id or None if the key was used
-        already, conversation id)."""
+        """Queue an operator's message (a Flow message with `flow`); returns (outbound id or
+        None if the key was used already, conversation id)."""
         phone = None if is_group_chat(target) else target
         contact_digest = self._indexer.digest(target, purpose=blind.CONTACT)
         params = {
@@ -443,7 +459,7 @@ class PostgresOutbox:
             "run_at": run_at,
             "attempt": 0,
             "content": self._sealer.seal(
-                orjson.dumps({"text": text, "to": target, "template": template}),
+                orjson.dumps(_document(text, target, template, flow)),
                 SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
             ),
         }
@@ -455,21 +471,13 @@ class PostgresOutbox:
         # A replay is answered as before only when it is the same request (decided after the
         # commit, as when each statement committed on its own).
         if stored is not None and not self._same_request(
-            stored, str(params["recipient"]), text=text, target=target, template=template
+            stored, str(params["recipient"]), _document(text, target, template, flow)
         ):
             raise IdempotencyConflict("this Idempotency-Key was used for a different request")
         assert row is not None
         return row["id"], int(row["conversation_id"])
 
-    def _same_request(
-        self,
-        stored: Any,
-        recipient: str,
-        *,
-        text: str,
-        target: str,
-        template: Mapping[str, object] | None,
-    ) -> bool:
+    def _same_request(self, stored: Any, recipient: str, request: Mapping[str, Any]) -> bool:
         if stored["recipient"] != recipient:
             return False
         try:
@@ -485,7 +493,7 @@ class PostgresOutbox:
             return False
         document = orjson.loads(plain)
         # Through JSON, as stored: tuples become lists on both sides.
-        wanted = orjson.loads(orjson.dumps({"text": text, "to": target, "template": template}))
+        wanted = orjson.loads(orjson.dumps(request))
         return bool(document == wanted)
 
     async def defer_delivery(self, conversation_id: int, *, run_at: datetime) -> None:

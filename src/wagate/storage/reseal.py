@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from wagate.security.crypto import DATA_KEY_VERSION
 from wagate.security.keys import Keyring, add_key_to_file
 from wagate.security.sealing import SealContext, ShreddedTenant
+from wagate.storage.case_intakes import row_key as intake_row_key
 from wagate.storage.conversations import insight_seal_key
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
@@ -120,6 +121,20 @@ COLUMNS = (
         context_table="provider_credentials",
         key_columns=("provider",),
         row_key=lambda r: str(r["provider"]),
+    ),
+    SealedColumn(
+        table="case_intakes",
+        column="answers",
+        context_table="case_intakes.answers",
+        key_columns=("provider", "provider_message_id"),
+        row_key=lambda r: intake_row_key(r["provider"], r["provider_message_id"]),
+    ),
+    SealedColumn(
+        table="case_intakes",
+        column="response",
+        context_table="case_intakes.response",
+        key_columns=("provider", "provider_message_id"),
+        row_key=lambda r: intake_row_key(r["provider"], r["provider_message_id"]),
     ),
     SealedColumn(
         table="link_codes",

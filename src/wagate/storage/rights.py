@@ -68,6 +68,11 @@ _PURGE_SQL = (
         "DELETE FROM review_drafts WHERE tenant = %(tenant)s AND created_at < %(cutoff)s "
         "AND status <> 'pending'",  # a draft waiting for a lawyer never expires silently
     ),
+    (
+        "case_intakes",
+        "DELETE FROM case_intakes WHERE tenant = %(tenant)s AND created_at < %(cutoff)s "
+        "AND status <> 'new'",  # nor does an intake no lawyer has reviewed yet
+    ),
 )
 
 
@@ -160,6 +165,14 @@ class ContactRights:
                 await conn.execute(
                     "SELECT conversation_id, id, run_key, status, zone, created_at, decided_at, "
                     "question, draft, final_text FROM review_drafts "
+                    "WHERE conversation_id = ANY(%(ids)s) ORDER BY id",
+                    {"ids": ids},
+                )
+            ).fetchall()
+            intakes = await (
+                await conn.execute(
+                    "SELECT conversation_id, id, provider, provider_message_id, status, "
+                    "received_at, reviewed_at, answers, response FROM case_intakes "
                     "WHERE conversation_id = ANY(%(ids)s) ORDER BY id",
                     {"ids": ids},
                 )
@@ -262,6 +275,28 @@ class ContactRights:
                     }
                     for d in drafts
                 ],
+                # Case registrations from WhatsApp Flows (FL1): the answers as kept, and the reply
+                # as it came.
+                "caseIntakes": [
+                    {
+                        "conversationId": i["conversation_id"],
+                        "id": i["id"],
+                        "status": i["status"],
+                        "receivedAt": i["received_at"],
+                        "reviewedAt": i["reviewed_at"],
+                        "answers": self._open(
+                            "case_intakes.answers",
+                            f"{i['provider']}:{i['provider_message_id']}",
+                            i["answers"],
+                        ),
+                        "response": self._text(
+                            "case_intakes.response",
+                            f"{i['provider']}:{i['provider_message_id']}",
+                            i["response"],
+                        ),
+                    }
+                    for i in intakes
+                ],
                 "accounts": [
                     {
                         "id": a["id"],
@@ -300,6 +335,8 @@ class ContactRights:
                     "DELETE FROM procrastinate_jobs WHERE lock = ANY(%(locks)s) "
                     "AND status = 'todo'",
                 ),
+                # (they go with their conversation too; counted on their own)
+                ("case_intakes", "DELETE FROM case_intakes WHERE conversation_id = ANY(%(ids)s)"),
                 ("conversations", "DELETE FROM conversations WHERE id = ANY(%(ids)s)"),
                 ("contacts", "DELETE FROM contacts WHERE id = ANY(%(contacts)s)"),
                 (

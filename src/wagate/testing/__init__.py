@@ -15,6 +15,7 @@ from wagate.testing.conversations import (
 )
 from wagate.testing.handover import MemoryHandover
 from wagate.testing.health import MemoryHealth
+from wagate.testing.intakes import MemoryCaseIntakes
 from wagate.testing.knowledge import MemoryKnowledgeBase, MemoryRefreshQueue
 from wagate.testing.lawyer import FixedZones, MemoryDrafts
 from wagate.testing.mail import Mailbox
@@ -30,6 +31,7 @@ __all__ = [
     "MemoryAlertStore",
     "MemoryAlerts",
     "MemoryAudit",
+    "MemoryCaseIntakes",
     "MemoryConversationStore",
     "MemoryDrafts",
     "MemoryHandover",

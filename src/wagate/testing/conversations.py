@@ -72,8 +72,11 @@ class MemoryConversationStore:
         conversation_id: int = 1,
         kind: str = "text",
         contact_name: str | None = None,
+        flow_response: str | None = None,
+        flow_completion: bool = False,
     ) -> PendingMessage:
-        """A message from 6281234567890 arrives (stored, not yet processed)."""
+        """A message from 6281234567890 arrives (stored, not yet processed); with
+        `flow_completion`, a completed WhatsApp Flow whose response_json is `flow_response`."""
         self._next_message += 1
         message = PendingMessage(
             id=self._next_message,
@@ -82,6 +85,8 @@ class MemoryConversationStore:
             sent_at=at,
             received_at=at,
             text=text,
+            flow_completion=flow_completion,
+            flow_response=flow_response,
         )
         burst = self.bursts.get(conversation_id) or Burst(
             conversation_id=conversation_id,
@@ -141,6 +146,7 @@ class MemoryConversationStore:
                     attempts=0,
                     kind=draft.kind,
                     reply_to=draft.reply_to,
+                    flow=draft.flow,
                     last_inbound_at=burst.messages[-1].received_at if burst.messages else None,
                     inbound_received_at=draft.inbound_received_at,
                 )

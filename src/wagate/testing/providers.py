@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.domain.capabilities import Capabilities
+from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
 from wagate.domain.provider_port import CredentialCheck, SentMessage
 
 
 def _meta_like() -> Capabilities:
-    # Meta's: a 24-hour window, statuses that settle a lost send answer, link previews.
-    return Capabilities(window_24h=True, status_webhooks=True, templates=True, link_previews=True)
+    # Meta's: a 24-hour window, statuses that settle a lost send answer, link previews, Flows.
+    return Capabilities(
+        window_24h=True, status_webhooks=True, templates=True, link_previews=True, flows=True
+    )
 
 
 @dataclass
@@ -22,6 +25,7 @@ class ScriptedProvider:
     script: list[Exception | None] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
+    flows: list[FlowMessage] = field(default_factory=list)  # Flow messages sent (FL1)
     read: list[str] = field(default_factory=list)  # messages marked read (with typing)
     replies_to: list[str | None] = field(default_factory=list)  # each text's quoted message
     previewed: list[str] = field(default_factory=list)  # texts sent asking for a link preview
@@ -53,6 +57,15 @@ class ScriptedProvider:
             raise AssertionError("no templates here")
         self.templates.append(fields)
         return SentMessage(provider_message_id=f"wamid.t{len(self.templates)}")
+
+    async def send_flow(
+        self, *, to: str, flow: FlowMessage, tracker: str | None = None
+    ) -> SentMessage:
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        self.flows.append(flow)
+        return SentMessage(provider_message_id=f"wamid.f{len(self.flows)}")
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         self.read.append(message_id)

@@ -15,6 +15,8 @@ from wagate.web.console import CONSOLE_UPLOAD_PATH, mount_console
 from wagate.web.console.headers import ConsoleHeaders
 from wagate.web.conversations_api import conversations_router
 from wagate.web.errors import validation_error
+from wagate.web.flows_endpoint import flows_endpoint_router
+from wagate.web.intakes_api import intakes_router
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
@@ -39,6 +41,8 @@ def create_app(services: WebServices) -> ASGIApp:
     )
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(webhook_router(endpoints=services.webhooks, clock=services.clock))
+    if services.flow_endpoint is not None:
+        app.include_router(flows_endpoint_router(services.flow_endpoint))
     scope = caller_scope(
         api_token=services.api_token, tokens=services.tokens, tenants=services.tenants
     )
@@ -46,6 +50,7 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(audit_router(scope=scope))
     app.include_router(kb_router(scope=scope))
     app.include_router(reviews_router(scope=scope))
+    app.include_router(intakes_router(scope=scope))
     app.include_router(conversations_router(scope=scope))
     app.include_router(users_router(scope=scope))
     app.include_router(

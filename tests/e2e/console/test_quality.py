@@ -20,6 +20,7 @@ ADMIN_PAGES = (
     "/console/home",
     "/console/conversations",
     "/console/reviews",
+    "/console/intakes",
     "/console/knowledge",
     "/console/dead-letters",
     "/console/audit",

@@ -30,6 +30,8 @@ class Outcome(StrEnum):
     HANDED_OVER = "handed_over"  # review handed the question to a human
     URGENT = "urgent"  # a red message: the holding reply went out, a human has the conversation
     HELD_BY_HUMAN = "held_by_human"  # a human holds the conversation: recorded, not answered
+    CASE_INTAKE = "case_intake"  # Flow completions kept as case intakes and confirmed (FL1)
+    INTAKE_INVITED = "intake_invited"  # the intake keyword: the Flow went out, nothing else
 
 
 def answering(burst: Burst, drafts: Sequence[OutboundDraft]) -> list[OutboundDraft]:

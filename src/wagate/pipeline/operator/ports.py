@@ -110,8 +110,10 @@ class Outbox(Protocol):
         kind: str,
         run_at: datetime,
         template: Mapping[str, object] | None = None,
+        flow: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
-        """(outbound id, or None when the key was used before; conversation id)."""
+        """(outbound id, or None when the key was used before; conversation id). `flow`: a
+        WhatsApp Flow message's parameters (`FlowMessage.as_json()`)."""
         ...
 
 

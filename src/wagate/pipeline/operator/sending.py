@@ -8,11 +8,12 @@ refusal is a Conflict and is audited (`recipients.py`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.domain.capabilities import Capabilities
+from wagate.domain.flows import FlowMessage
 from wagate.domain.formatting import split_message
 from wagate.domain.messages import Provider
 from wagate.domain.operators import Permission
@@ -196,6 +197,36 @@ class Sending:
             queued=queued,
         )
 
+    async def flow(
+        self,
+        target: str,
+        invitation: Callable[[str], FlowMessage],
+        text: str,
+        *,
+        by: Actor,
+        key: str,
+        kind: str,
+    ) -> SendReceipt:
+        """Queue a WhatsApp Flow message (FL1) through the first configured provider that sends
+        Flows, without an audit record of its own (the caller records). `invitation(key)` is
+        the message for that idempotency key; `text` goes instead where the Flow cannot (a
+        template outside the 24-hour window)."""
+        by.require(Permission.OPERATE)
+        chosen = next((p for p in self.channels if self.capabilities[p].flows), None)
+        if chosen is None:
+            raise Rejected("no configured provider sends WhatsApp Flows (Meta Cloud API does)")
+        number = recipient(target)
+        outbound_id, conversation_id = await self._queue(
+            chosen, number, text, key=key, kind=kind, by=by, flow=invitation(key).as_json()
+        )
+        return SendReceipt(
+            idempotency_keys=(key,),
+            conversation_id=conversation_id,
+            provider=chosen,
+            target=number,
+            queued=int(outbound_id is not None),
+        )
+
     async def may_write(self, number: str, *, by: Actor, path: str) -> None:
         """The recipient check alone, for an action that must refuse before it stores anything
         (Conflict, audited)."""
@@ -218,6 +249,7 @@ class Sending:
         kind: str,
         by: Actor,
         template: Mapping[str, object] | None = None,
+        flow: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         await Recipients(recorder=self.recorder, check=self.check).ensure(
             number, by=by, path=kind, provider=provider.value, channel=self.channels[provider]
@@ -231,4 +263,6 @@ class Sending:
             kind=kind,
             run_at=self.recorder.clock(),
             template=template,
+            # Only a Flow message names `flow`: an outbox that predates Flows sends the rest.
+            **({"flow": flow} if flow is not None else {}),
         )

@@ -2,9 +2,9 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`, `knowledge`, `reviews`, `conversations`, `users`); each takes `by=Actor`, requires
-the `Permission` it needs of the actor's role first (`Forbidden` otherwise) and writes one audit
-record with the same action name, subject and details for every caller. Other errors are
+`trail`, `knowledge`, `reviews`, `conversations`, `users`, `intakes`); each takes `by=Actor`,
+requires the `Permission` it needs of the actor's role first (`Forbidden` otherwise) and writes
+one audit record with the same action name, subject and details for every caller. Other errors are
 `NotFound`, `Rejected` or `Conflict` (see `errors`). A new action goes in its group's module, a
 new group in a module of its own."""
 
@@ -16,10 +16,12 @@ from datetime import datetime
 from pathlib import Path
 
 from wagate.domain.capabilities import Capabilities
+from wagate.domain.case_intake import IntakeFlow
 from wagate.domain.messages import Provider
 from wagate.domain.review import DEFAULT_REJECT_TEXT
 from wagate.domain.window import TemplateSet
 from wagate.pipeline.operator.accounts import Accounts
+from wagate.pipeline.operator.case_intakes import CaseIntakeRecords, CaseIntakes
 from wagate.pipeline.operator.channels import Channels
 from wagate.pipeline.operator.contacts import Contacts
 from wagate.pipeline.operator.conversations import Conversations
@@ -62,6 +64,7 @@ class OperatorService:
     reviews: Reviews | None = None  # drafts for a lawyer (AI7); None: no draft store wired
     conversations: Conversations
     users: Users
+    intakes: CaseIntakes | None = None  # WhatsApp Flow case intakes (FL1); None: not wired
 
     @classmethod
     def build(
@@ -92,6 +95,8 @@ class OperatorService:
         review_reject_text: str | None = None,
         desk: ConversationDesk | None = None,
         deliveries: DeliveryLog | None = None,
+        case_intakes: CaseIntakeRecords | None = None,
+        intake_flow: IntakeFlow | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
@@ -144,4 +149,12 @@ class OperatorService:
             reviews=reviews,
             conversations=conversations,
             users=Users(store=users, passwords=passwords, recorder=recorder),
+            intakes=CaseIntakes(
+                records=case_intakes,
+                sending=sending,
+                recorder=recorder,
+                flow=intake_flow or IntakeFlow(),
+            )
+            if case_intakes is not None
+            else None,
         )

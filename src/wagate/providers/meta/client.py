@@ -1,4 +1,5 @@
-"""Graph API client: send text and templates, mark read with typing indicator (OU1, AI5).
+"""Graph API client: send text, templates and Flow messages, mark read with typing indicator
+(OU1, AI5, FL1).
 
 Every request it makes is checked against Meta's OpenAPI description of the Cloud API in
 tests/contract/test_meta_openapi.py."""
@@ -14,6 +15,7 @@ import orjson
 
 from wagate.domain import errors as e
 from wagate.domain.capabilities import Capabilities
+from wagate.domain.flows import FLOW_MESSAGE_VERSION, FlowMessage
 from wagate.domain.messages import Provider
 from wagate.domain.provider_port import (
     CredentialCheck,
@@ -122,6 +124,42 @@ class MetaClient:
             "to": to,
             "type": "template",
             "template": template,
+        }
+        if tracker:
+            request["biz_opaque_callback_data"] = tracker[:512]
+        return self._sent(await self._post_message(request))
+
+    async def send_flow(
+        self, *, to: str, flow: FlowMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """An interactive `flow` message: its button opens the published Flow on `flow.screen`
+        (`navigate`); `flow_token` comes back in the completion (FL1)."""
+        interactive: dict[str, Any] = {
+            "type": "flow",
+            "body": {"text": flow.body},
+            "action": {
+                "name": "flow",
+                "parameters": {
+                    "flow_message_version": FLOW_MESSAGE_VERSION,
+                    "flow_id": flow.flow_id,
+                    "flow_token": flow.flow_token,
+                    "flow_cta": flow.cta,
+                    "flow_action": "navigate",
+                    "flow_action_payload": {"screen": flow.screen},
+                    "mode": flow.mode,
+                },
+            },
+        }
+        if flow.header:
+            interactive["header"] = {"type": "text", "text": flow.header}
+        if flow.footer:
+            interactive["footer"] = {"text": flow.footer}
+        request: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "interactive",
+            "interactive": interactive,
         }
         if tracker:
             request["biz_opaque_callback_data"] = tracker[:512]

@@ -26,6 +26,7 @@ SECTIONS = (
     Section("/console/sandbox", "Try it", Permission.READ, sandbox_only=True),
     Section("/console/conversations", "Conversations", Permission.READ),
     Section("/console/reviews", "Review queue", Permission.READ),
+    Section("/console/intakes", "Case intakes", Permission.READ),
     Section("/console/knowledge", "Knowledge base", Permission.READ),
     Section("/console/dead-letters", "Dead letters", Permission.READ),
     Section("/console/audit", "Audit trail", Permission.READ),
