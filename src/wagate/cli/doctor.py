@@ -11,8 +11,6 @@ import typer
 
 from wagate.cli.common import run_async
 from wagate.domain.readiness import PRODUCTION_GUIDE, Checklist, Finding, Verdict
-from wagate.observability.logs import configure_logging
-from wagate.settings import ConfigurationError, load_settings
 
 # Exit codes: 0 ready, 1 something missing or failing, 2 the settings cannot be loaded at all.
 SETTINGS_INVALID = 2
@@ -33,6 +31,10 @@ def doctor(
 ) -> None:
     """Check what going live needs and list what is missing. Exit code 0 only when nothing
     is missing or failing (1 otherwise; 2 when the settings cannot be loaded)."""
+    # Imported here: `wagate --help` must not load the settings or logging (the first hour).
+    from wagate.observability.logs import configure_logging
+    from wagate.settings import ConfigurationError, load_settings
+
     try:
         settings = load_settings()
         configure_logging("WARNING", settings.wagate_log_format)

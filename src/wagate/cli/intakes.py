@@ -4,15 +4,18 @@ acts as an administrator."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from wagate.cli.common import fail, operate, show
 from wagate.domain.case_intake import STATUSES
 from wagate.flows import case_intake_flow_text
-from wagate.pipeline.operator import CLI, OperatorService
-from wagate.pipeline.operator.case_intakes import CaseIntakes
+from wagate.pipeline.operator import CLI
+
+if TYPE_CHECKING:
+    from wagate.pipeline.operator import OperatorService
+    from wagate.pipeline.operator.case_intakes import CaseIntakes
 
 intakes_app = typer.Typer(
     no_args_is_help=True,

@@ -5,14 +5,16 @@ delivered (or read), 1 when it failed or nothing final came within --wait."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from wagate.cli.common import fail, selection, with_gateway
 from wagate.domain.messages import Provider
 from wagate.pipeline.operator import CLI
-from wagate.pipeline.smoke_test import Message, Milestone, SmokeResult, SmokeTest
+
+if TYPE_CHECKING:
+    from wagate.pipeline.smoke_test import Milestone, SmokeResult
 
 
 def smoke_test(
@@ -38,6 +40,9 @@ def smoke_test(
 ) -> None:
     """Send one message to NUMBER and wait for its delivery status: the check after going
     live. The gateway must be running (its worker sends; its webhook takes the status)."""
+    # Imported here: `wagate --help` must not load the operator service (the first hour).
+    from wagate.pipeline.smoke_test import Message, SmokeTest
+
     try:
         chosen = Provider(provider) if provider else None
     except ValueError as exc:

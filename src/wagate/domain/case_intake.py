@@ -26,7 +26,6 @@ from typing import Any
 
 from wagate.domain.consent import normalise_keyword
 from wagate.domain.flows import FlowMessage, flow_token
-from wagate.domain.privacy.nik import is_valid_nik
 
 # The answers of the shipped Flow's completion, and those it requires (the rest may be blank).
 FIELDS = (
@@ -172,6 +171,10 @@ def _read(
         if value is None or value == "" or value == []:
             problems.append(f"missing:{name}")
     nik = answers.get("nik")
+    # Imported here: the privacy package loads its word lists, which `wagate --help` (the CLI
+    # imports this module for its status names) must not pay for.
+    from wagate.domain.privacy.nik import is_valid_nik
+
     if isinstance(nik, str) and nik and not is_valid_nik(nik):
         problems.append("invalid_nik")
     return ParsedIntake(
