@@ -30,6 +30,7 @@ import orjson
 import pytest
 
 from tests.contract.meta_openapi import Captured, SpecCheck, load_spec, patched
+from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
 from wagate.domain.template_text import TEMPLATE_BODY_LIMIT, length
 from wagate.domain.window import Template, TemplateSet
@@ -179,6 +180,36 @@ REQUESTS: dict[str, tuple[Call, str]] = {
         SEND,
     ),
     "credential check": (lambda c: c.check_credentials(), PROBE),
+    "flow message": (
+        lambda c: c.send_flow(
+            to=USER,
+            flow=FlowMessage(
+                flow_id="1234567890",
+                flow_token="intake:7:abc",
+                cta="Isi formulir",
+                body="Silakan isi formulir pendaftaran perkara.",
+                screen="DATA_DIRI",
+            ),
+            tracker="t:3",
+        ),
+        SEND,
+    ),
+    "flow message with header and footer, draft": (
+        lambda c: c.send_flow(
+            to=USER,
+            flow=FlowMessage(
+                flow_id="1234567890",
+                flow_token="intake:8:def",
+                cta="Daftar",
+                body="Pendaftaran perkara baru.",
+                screen="DATA_DIRI",
+                header="LBH",
+                footer="Data Anda dilindungi",
+                mode="draft",
+            ),
+        ),
+        SEND,
+    ),
 }
 
 
@@ -200,7 +231,7 @@ def test_every_request_making_method_of_the_client_is_covered() -> None:
         for name, member in inspect.getmembers(MetaClient, inspect.iscoroutinefunction)
         if not name.startswith("_") and name != "aclose"
     }
-    covered = {"send_text", "send_template", "mark_read", "check_credentials"}
+    covered = {"send_text", "send_template", "send_flow", "mark_read", "check_credentials"}
     assert makes_requests == covered
     for name in covered:
         assert any(name in inspect.getsource(call) for call, _ in REQUESTS.values()), name
