@@ -270,7 +270,7 @@ def test_an_intake_is_exported_and_erased_with_its_contact(
     assert json.loads(kept["response"])["full_name"] == "Budi Santoso"
     erased = gateway.api_post("/api/contacts/erase", {"phone": sender})
     assert erased.status_code == 200, erased.text
-    assert erased.json()["case_intakes"] == 1
+    assert erased.json()["caseIntakes"] == 1
     assert all(i["id"] != listed["id"] for i in gateway.api("/api/intakes", limit=1000)["items"])
 
 
