@@ -30,6 +30,10 @@ class BurstMessage:
     kind: str
     text: str | None  # what the user wrote (text, caption, button title); None for pure media
     received_at: datetime
+    # A file's kind and state (`stored`, `pending`, or a domain.media.MediaProblem value);
+    # None for a message without a file row (then media is "non-text", as before files).
+    media_type: str | None = None
+    media: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +44,7 @@ class Triage:
     too_long: tuple[int, ...] = ()  # ids: answered with a notice, not sent to the AI
     rate_limited: tuple[int, ...] = ()  # ids: stored, not sent to the AI
     non_text: tuple[int, ...] = ()  # ids of media, locations, unsupported…
+    files: tuple[int, ...] = ()  # ids of files stored without a caption (acknowledged)
     ignored: tuple[int, ...] = ()  # empty texts, reactions, system notices
     notices: tuple[str, ...] = field(default=())  # which notices are due: too_long, non_text
 
@@ -63,6 +68,9 @@ def triage(
     limited: list[int] = []
     non_text: list[int] = []
     ignored: list[int] = []
+    files: list[int] = []
+    file_notices: list[str] = []
+    audio = False
     for message in burst:
         window_start = message.received_at - RATE_WINDOW
         recent = sum(1 for at in arrivals if window_start < at <= message.received_at)
@@ -74,7 +82,18 @@ def triage(
             ignored.append(message.id)
             continue
         text = sanitise(message.text) if message.text else ""
-        if message.kind not in ("text", "interactive", "button") and not text:
+        if message.media is not None and message.media != "stored":
+            # A file refused or lost: its notice says why; its caption is not answered alone.
+            if message.media == "pending":
+                ignored.append(message.id)
+            else:
+                non_text.append(message.id)
+                file_notices.append(_FILE_NOTICES.get(message.media, "non_text"))
+            continue
+        if message.media == "stored" and not text:
+            files.append(message.id)
+            audio = audio or message.media_type == "audio"
+        elif message.kind not in ("text", "interactive", "button") and not text:
             non_text.append(message.id)
         elif not text:
             ignored.append(message.id)
@@ -85,7 +104,10 @@ def triage(
     notices = []
     if too_long:
         notices.append("too_long")
-    if non_text and not for_ai:
+    notices.extend(dict.fromkeys(file_notices))
+    if files and not for_ai:
+        notices.append("audio_received" if audio else "media_received")
+    if non_text and not for_ai and not file_notices:
         notices.append("non_text")
     return Triage(
         for_ai=tuple(for_ai),
@@ -93,5 +115,17 @@ def triage(
         rate_limited=tuple(limited),
         non_text=tuple(non_text),
         ignored=tuple(ignored),
+        files=tuple(files),
         notices=tuple(notices),
     )
+
+
+# A file's problem (domain.media.MediaProblem values) → the notice the person gets.
+_FILE_NOTICES = {
+    "too_large": "media_too_large",
+    "executable": "media_refused",
+    "type_not_accepted": "media_refused",
+    "type_mismatch": "media_mismatch",
+    "unavailable": "media_unavailable",
+    "unsupported": "non_text",
+}

@@ -37,6 +37,7 @@ from wagate.domain.assistant_port import Assistant
 from wagate.domain.audit import AuditTrail
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.identity import IdentityPolicy
+from wagate.domain.media import MediaLimits
 from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.review import DEFAULT_URGENT_TEXT
@@ -100,6 +101,12 @@ class ConversePolicy:
     notices: Notices = field(default_factory=Notices)
     knowledge: KnowledgePolicy = field(default_factory=KnowledgePolicy)
     urgent_text: str = DEFAULT_URGENT_TEXT  # URGENT_HOLDING_TEXT: a red message's only reply
+    media_limits: MediaLimits = field(default_factory=MediaLimits)  # for the notices' numbers
+
+
+# A burst with a file still being fetched waits for it; the fetch brings the job forward when
+# it settles, so this is only the safety net of a lost wake-up.
+MEDIA_RECHECK = timedelta(seconds=30)
 
 
 @dataclass(kw_only=True)
@@ -140,6 +147,7 @@ class Converse:
             notices=notices,
             max_chars=self.policy.max_chars,
             rate_limit=self.policy.rate_limit,
+            media_limits=self.policy.media_limits,
         )
         self.typing = ShowTyping(providers=self.providers)
         self.prompt = BuildPrompt(
@@ -177,6 +185,10 @@ class Converse:
             first_arrival=min(m.received_at for m in burst.messages),
             last_arrival=max(m.received_at for m in burst.messages),
         )
+        if wait is None and any(m.media == "pending" for m in burst.messages):
+            # A file of the burst is still being fetched (MD1): the answer waits for it, so it
+            # is written once, knowing what became of the file.
+            wait = now + MEDIA_RECHECK
         if wait is not None:
             await self.store.defer(conversation_id, run_at=wait, attempt=attempt)
             return Outcome.WAITING

@@ -28,6 +28,10 @@ class PendingMessage:
     sent_at: datetime
     received_at: datetime
     text: str | None = None  # what the user wrote: text, caption or tapped button title
+    # A file's kind (image, document, audio …) and state: `pending`, `stored`, or the problem
+    # that kept it (domain.media.MediaProblem); None for messages without a file.
+    media_type: str | None = None
+    media: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
