@@ -26,6 +26,7 @@ from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.consent import Keywords
 from wagate.domain.console import SessionPolicy
 from wagate.domain.conversation import DebouncePolicy, Notices
+from wagate.domain.media import MediaLimits
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.privacy.recognizers import Recognizer
@@ -52,6 +53,7 @@ from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
 from wagate.pipeline.intake import Intake
+from wagate.pipeline.media import FetchMedia
 from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.tenants import TenantAdmin
@@ -89,6 +91,8 @@ from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
 from wagate.storage.knowledge import Embedder, KnowledgeBase
 from wagate.storage.knowledge_jobs import KnowledgeRefreshJobs
+from wagate.storage.media import PostgresMedia, SealedVault
+from wagate.storage.objects import FileObjectStore, ObjectStore, S3ObjectStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
@@ -193,6 +197,8 @@ class Opened:
     triage_assistant: Assistant | None = None  # the classification client it uses, to close
     # Operator users' passwords: one hasher (and its small thread pool) for every tenant.
     passwords: Argon2Passwords = dataclasses.field(default_factory=Argon2Passwords)
+    # Inbound files (MD1): the object store every tenant's sealed files go to.
+    objects: ObjectStore | None = None
 
 
 async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
@@ -377,7 +383,18 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         ping=database.ping,
         count=partial(read_gauges, database, tenant_id, takeover_idle=takeover_idle),
     )
-    rights = ContactRights(database, sealer, blind, tenant_id)
+    objects = opened.objects or build_objects(opened.settings)
+    vault = SealedVault(objects, sealer, tenant_id, clock)
+    media = PostgresMedia(database, sealer, tenant_id, vault=vault, objects=objects)
+    media_fetch = FetchMedia(
+        rows=media,
+        vault=vault,
+        providers=providers,
+        limits=media_limits(s),
+        backoff=BackoffPolicy(max_attempts=s.media_fetch_attempts, cap=timedelta(minutes=2)),
+        clock=clock,
+    )
+    rights = ContactRights(database, sealer, blind, tenant_id, media=media)
     operator = OperatorService.build(
         audit=audit,
         clock=clock,
@@ -403,6 +420,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         review_disclaimer=converse.policy.notices.disclaimer,
         review_reject_text=s.review_reject_text or DEFAULT_REJECT_TEXT,
         desk=handover,
+        media=media,
     )
     return TenantServices(
         tenant=tenant,
@@ -437,6 +455,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         ),
         review_figures=review_drafts.figures,
         alerts=alerts,
+        media=media,
+        media_fetch=media_fetch,
     )
 
 
@@ -829,6 +849,12 @@ def converse_policy(settings: Settings) -> ConversePolicy:
         rate_limited=settings.rate_limit_notice_text or defaults.rate_limited,
         too_long=settings.too_long_notice_text or defaults.too_long,
         non_text=settings.non_text_notice_text or defaults.non_text,
+        media_received=settings.media_received_text or defaults.media_received,
+        audio_received=settings.audio_received_text or defaults.audio_received,
+        media_too_large=settings.media_too_large_text or defaults.media_too_large,
+        media_refused=settings.media_refused_text or defaults.media_refused,
+        media_mismatch=settings.media_mismatch_text or defaults.media_mismatch,
+        media_unavailable=settings.media_unavailable_text or defaults.media_unavailable,
         apology=settings.apology_text or defaults.apology,
         # An empty text switches the disclosure or the disclaimer off.
         disclosure=(
@@ -856,7 +882,34 @@ def converse_policy(settings: Settings) -> ConversePolicy:
             decline_text=(settings.kb_decline_text or "").strip() or DEFAULT_DECLINE_TEXT,
         ),
         urgent_text=(settings.urgent_holding_text or "").strip() or DEFAULT_URGENT_TEXT,
+        media_limits=media_limits(settings),
     )
+
+
+def media_limits(settings: Settings) -> MediaLimits:
+    return MediaLimits(
+        image=settings.media_max_image_bytes,
+        document=settings.media_max_document_bytes,
+        audio=settings.media_max_audio_bytes,
+        video=settings.media_max_video_bytes,
+        sticker=settings.media_max_sticker_bytes,
+    )
+
+
+def build_objects(settings: Settings) -> ObjectStore:
+    """Where files are kept: the S3-compatible bucket when S3_BUCKET is set, else a folder
+    under the data dir (MEDIA_DIR)."""
+    if settings.s3_bucket:
+        return S3ObjectStore(
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=_secret(settings.s3_secret_access_key),
+            prefix=settings.s3_prefix,
+            timeout_seconds=settings.provider_timeout_seconds * 3,
+        )
+    return FileObjectStore(settings.media_folder)
 
 
 def pii_stages(settings: Settings) -> list[Recognizer]:
@@ -980,6 +1033,7 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10) -> Gateway:
                 zone_triage=triage,
                 triage_assistant=triage_assistant,
                 link_pepper=data_dir_secret(settings, "link-code-pepper"),
+                objects=build_objects(settings),
                 pii_stages=pii_stages(settings),
                 embedder=build_embedder(settings),
                 context_hook=(

@@ -2,6 +2,9 @@
 HTTP 200), plus the same `/_fake/` control endpoints as the fake Graph API:
   POST /_fake/fail {"reason": "request invalid on disconnected device", "times": 1}
   POST /_fake/webhook {"url", "fields", "encoding": "json"|"form"}
+  POST /_fake/files {…}   hold a file (see fakes/files.py) → {"id", "size", "sha256", "url"};
+                          `GET /_files/{token}` serves it (404 once expired), recording
+                          whether an Authorization header came along (it must not)
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from wagate.fakes.files import FakeFiles
 from wagate.fakes.recorder import PlannedFailure, Recorder, apply_delay
 
 
@@ -24,8 +28,11 @@ class FakeFonnte:
         self.recorder = Recorder()
         self.token = token
         self._ids = itertools.count(80000000)
+        self.files = FakeFiles()
         self.app = Starlette(
             routes=[
+                Route("/_fake/files", self._register_file, methods=["POST"]),
+                Route("/_files/{token}", self._download_file, methods=["GET"]),
                 Route("/send", self._send, methods=["POST"]),
                 Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
                 Route("/_fake/fail", self._fail, methods=["POST"]),
@@ -60,6 +67,23 @@ class FakeFonnte:
                 "target": targets,
             }
         )
+
+    async def _register_file(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        file = self.files.register(spec)
+        # Fonnte keeps a file about half an hour: `expired` hands out a dead link at once.
+        if spec.get("expired"):
+            file.expire_first = 1
+        token = self.files.link(file)
+        url = f"{str(request.base_url).rstrip('/')}/_files/{token}"
+        return JSONResponse({**self.files.summary(file), "url": url})
+
+    async def _download_file(self, request: Request) -> Response:
+        token = str(request.path_params["token"])
+        self.recorder.record(
+            "file_download", link=token, authorization=request.headers.get("authorization")
+        )
+        return self.files.download(token)
 
     async def _requests(self, request: Request) -> Response:
         if request.method == "DELETE":

@@ -382,6 +382,19 @@ class PostgresMedia:
 
     # ------------------------------------------------------------ operators
 
+    async def of_conversation(self, conversation_id: int) -> list[dict[str, Any]] | None:
+        """One conversation's files; None when the tenant has no such conversation."""
+        async with self._database.tenant_connection(self._tenant) as conn:
+            found = await (
+                await conn.execute(
+                    "SELECT 1 FROM conversations WHERE id = %(id)s AND tenant = %(tenant)s",
+                    {"id": conversation_id, "tenant": self._tenant},
+                )
+            ).fetchone()
+        if found is None:
+            return None
+        return await self.list([conversation_id])
+
     async def list(self, conversation_ids: list[int]) -> list[dict[str, Any]]:
         """Every file of these conversations, as operators and exports see it (no bytes)."""
         async with self._database.tenant_connection(self._tenant) as conn:

@@ -16,6 +16,7 @@ from wagate.web.console.headers import ConsoleHeaders
 from wagate.web.conversations_api import conversations_router
 from wagate.web.errors import validation_error
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
+from wagate.web.media_api import media_router
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.reviews_api import reviews_router
@@ -47,6 +48,7 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(kb_router(scope=scope))
     app.include_router(reviews_router(scope=scope))
     app.include_router(conversations_router(scope=scope))
+    app.include_router(media_router(scope=scope))
     app.include_router(users_router(scope=scope))
     app.include_router(
         api_router(

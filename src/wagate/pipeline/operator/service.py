@@ -2,7 +2,7 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`, `knowledge`, `reviews`, `conversations`, `users`); each takes `by=Actor`, requires
+`trail`, `knowledge`, `reviews`, `conversations`, `users`, `media`); each takes `by=Actor`, requires
 the `Permission` it needs of the actor's role first (`Forbidden` otherwise) and writes one audit
 record with the same action name, subject and details for every caller. Other errors are
 `NotFound`, `Rejected` or `Conflict` (see `errors`). A new action goes in its group's module, a
@@ -26,6 +26,7 @@ from wagate.pipeline.operator.conversations import Conversations
 from wagate.pipeline.operator.dead_letters import DeadLetters
 from wagate.pipeline.operator.kb import Knowledge
 from wagate.pipeline.operator.keys import Keys
+from wagate.pipeline.operator.media import MediaFiles, MediaLibrary
 from wagate.pipeline.operator.ports import (
     AccountStore,
     AuditLog,
@@ -61,6 +62,7 @@ class OperatorService:
     reviews: Reviews | None = None  # drafts for a lawyer (AI7); None: no draft store wired
     conversations: Conversations
     users: Users
+    media: MediaFiles  # files people sent (MD1): list and download, audited
 
     @classmethod
     def build(
@@ -90,6 +92,7 @@ class OperatorService:
         review_disclaimer: str = "",
         review_reject_text: str | None = None,
         desk: ConversationDesk | None = None,
+        media: MediaLibrary | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
@@ -141,4 +144,5 @@ class OperatorService:
             reviews=reviews,
             conversations=conversations,
             users=Users(store=users, passwords=passwords, recorder=recorder),
+            media=MediaFiles(library=media, recorder=recorder),
         )
