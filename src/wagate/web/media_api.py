@@ -19,18 +19,20 @@ from wagate.web.admin_api import OperatorRoute
 from wagate.web.api import MAX_BIGINT
 from wagate.web.scope import Caller
 
-ID = Path(ge=1, le=MAX_BIGINT)
+# One Path per parameter: FastAPI binds a Path's field to the first name it is used under.
+CONVERSATION_ID = Path(ge=1, le=MAX_BIGINT)
+MEDIA_ID = Path(ge=1, le=MAX_BIGINT)
 
 
 def download_headers(filename: str, size: int) -> dict[str, str]:
-    """Headers that make a browser save the file, never show or sniff it."""
+    """Headers that make a browser save the file, never show it (`nosniff` is added to every
+    response by the web middleware)."""
     ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
     return {
         "Content-Disposition": (
             f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
         ),
         "Content-Length": str(size),
-        "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "no-store",
     }
@@ -41,13 +43,15 @@ def media_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
     caller = Depends(scope)
 
     @router.get("/conversations/{conversation_id}/media")
-    async def list_media(conversation_id: int = ID, who: Caller = caller) -> dict[str, Any]:
+    async def list_media(
+        conversation_id: int = CONVERSATION_ID, who: Caller = caller
+    ) -> dict[str, Any]:
         """The conversation's files: kind, status (stored, refused, failed, pending), the
         problem that kept one, the sniffed type, size and the sender's file name."""
         return await who.services.operator.media.list(conversation_id, by=who.actor)
 
     @router.get("/media/{media_id}")
-    async def download(media_id: int = ID, who: Caller = caller) -> StreamingResponse:
+    async def download(media_id: int = MEDIA_ID, who: Caller = caller) -> StreamingResponse:
         """The file as the person sent it (decrypted on the way out); audited."""
         stored = await who.services.operator.media.download(media_id, by=who.actor)
         return StreamingResponse(
