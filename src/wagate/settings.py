@@ -220,6 +220,10 @@ class Settings(BaseSettings):
     media_max_video_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     media_max_sticker_bytes: int = Field(default=512 * 1024, ge=1024)
     media_fetch_attempts: int = Field(default=8, ge=1, le=50)
+    # A document's text joins the conversation (PDF, Word, text; OCR of photos and scans where
+    # Tesseract is installed): files up to this size are read, and this much text is kept.
+    media_text_max_bytes: int = Field(default=20 * 1024 * 1024, ge=0)
+    media_text_max_chars: int = Field(default=4000, ge=0, le=100_000)
     media_received_text: str | None = None
     audio_received_text: str | None = None
     media_too_large_text: str | None = None

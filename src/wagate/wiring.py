@@ -92,6 +92,7 @@ from wagate.storage.intake import IntakeStore
 from wagate.storage.knowledge import Embedder, KnowledgeBase
 from wagate.storage.knowledge_jobs import KnowledgeRefreshJobs
 from wagate.storage.media import PostgresMedia, SealedVault
+from wagate.storage.media_text import MediaTextReader
 from wagate.storage.objects import FileObjectStore, ObjectStore, S3ObjectStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
@@ -393,6 +394,11 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         limits=media_limits(s),
         backoff=BackoffPolicy(max_attempts=s.media_fetch_attempts, cap=timedelta(minutes=2)),
         clock=clock,
+        reader=MediaTextReader(
+            vault, max_bytes=s.media_text_max_bytes, max_chars=s.media_text_max_chars
+        )
+        if s.media_text_max_bytes and s.media_text_max_chars
+        else None,
     )
     rights = ContactRights(database, sealer, blind, tenant_id, media=media)
     operator = OperatorService.build(

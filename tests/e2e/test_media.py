@@ -29,8 +29,8 @@ from tests.e2e.harness import (
     PHONE_NUMBER_ID,
     FakePeer,
     Gateway,
-    fresh_database,
     free_port,
+    fresh_database,
     wait_until,
 )
 from wagate.fakes.payloads import meta_envelope, new_wamid
@@ -223,9 +223,10 @@ def test_a_photo_and_a_pdf_are_stored_encrypted_in_s3_and_downloadable(
         response = _download(s3_gateway, item["id"])
         assert response.status_code == 200
         assert response.content == original
-        assert response.headers["content-type"] == ("image/jpeg", "application/pdf")[
-            item["kind"] == "document"
-        ]
+        assert (
+            response.headers["content-type"]
+            == ("image/jpeg", "application/pdf")[item["kind"] == "document"]
+        )
         assert response.headers["content-disposition"].startswith("attachment;")
         assert response.headers["x-content-type-options"] == "nosniff"
     audit = s3_gateway.api("/api/audit", limit=1000)["items"]

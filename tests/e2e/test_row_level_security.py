@@ -68,6 +68,8 @@ TENANT_TABLES = (
     "staff_alerts",
     "operator_users",
     "knowledge_vocabulary",  # filled by triggers on knowledge_words (migration 0011)
+    "media",  # inbound files (migration 0017)
+    "media_trash",
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
@@ -157,6 +159,11 @@ WITH conv AS (
 ), alert AS (
   INSERT INTO staff_alerts (tenant, key, kind, conversation_id, summary, created_at)
   SELECT %(t)s, 'alert-' || %(t)s, 'urgent', id, 's', now() FROM conv RETURNING id
+), file AS (
+  INSERT INTO media (tenant, conversation_id, inbound_message_id, media_type)
+  SELECT %(t)s, conv.id, inbound.id, 'image' FROM conv, inbound RETURNING id
+), trash AS (
+  INSERT INTO media_trash (tenant, object_key) VALUES (%(t)s, %(t)s || '/x') RETURNING id
 ), operator_user AS (
   INSERT INTO operator_users (tenant, name, role, password_hash, password_changed_at,
                               created_at, updated_at)

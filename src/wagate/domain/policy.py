@@ -34,6 +34,7 @@ class BurstMessage:
     # None for a message without a file row (then media is "non-text", as before files).
     media_type: str | None = None
     media: str | None = None
+    attachment: str | None = None  # a stored file's text (PDF, Word, OCR), read for the AI
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,12 +46,19 @@ class Triage:
     rate_limited: tuple[int, ...] = ()  # ids: stored, not sent to the AI
     non_text: tuple[int, ...] = ()  # ids of media, locations, unsupported…
     files: tuple[int, ...] = ()  # ids of files stored without a caption (acknowledged)
+    documents: tuple[str, ...] = ()  # the texts of stored files, each a delimited block
     ignored: tuple[int, ...] = ()  # empty texts, reactions, system notices
     notices: tuple[str, ...] = field(default=())  # which notices are due: too_long, non_text
 
     @property
     def user_turn(self) -> str:
-        return "\n".join(self.for_ai)
+        """What the person wrote, then the text of the files they sent (the AI reads both;
+        both are masked as the person's words)."""
+        return "\n\n".join(part for part in ("\n".join(self.for_ai), *self.documents) if part)
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.for_ai or self.documents)
 
 
 def triage(
@@ -69,6 +77,7 @@ def triage(
     non_text: list[int] = []
     ignored: list[int] = []
     files: list[int] = []
+    documents: list[str] = []
     file_notices: list[str] = []
     audio = False
     for message in burst:
@@ -90,9 +99,13 @@ def triage(
                 non_text.append(message.id)
                 file_notices.append(_FILE_NOTICES.get(message.media, "non_text"))
             continue
+        attachment = sanitise(message.attachment) if message.attachment else ""
+        if attachment:
+            documents.append(document_block(attachment, message.media_type))
         if message.media == "stored" and not text:
-            files.append(message.id)
-            audio = audio or message.media_type == "audio"
+            if not attachment:
+                files.append(message.id)
+                audio = audio or message.media_type == "audio"
         elif message.kind not in ("text", "interactive", "button") and not text:
             non_text.append(message.id)
         elif not text:
@@ -105,7 +118,7 @@ def triage(
     if too_long:
         notices.append("too_long")
     notices.extend(dict.fromkeys(file_notices))
-    if files and not for_ai:
+    if files and not (for_ai or documents):
         notices.append("audio_received" if audio else "media_received")
     if non_text and not for_ai and not file_notices:
         notices.append("non_text")
@@ -116,8 +129,16 @@ def triage(
         non_text=tuple(non_text),
         ignored=tuple(ignored),
         files=tuple(files),
+        documents=tuple(documents),
         notices=tuple(notices),
     )
+
+
+def document_block(text: str, media_type: str | None) -> str:
+    """A file's text as it joins the person's turn: delimited, so the model reads it as what
+    they sent rather than as their question, and named as a photo or a document."""
+    label = "foto" if media_type in ("image", "sticker") else "dokumen"
+    return f"[Isi {label} yang dikirim:]\n{text}\n[Akhir {label}]"
 
 
 # A file's problem (domain.media.MediaProblem values) → the notice the person gets.

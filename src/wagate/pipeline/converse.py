@@ -251,9 +251,10 @@ class Converse:
         if held:
             return await self._held_by_human(burst, now, drafts, session, triaged.question)
         marked_read = await self.typing(burst)
-        retrieval = (
-            await self.consult(triaged.question, session.history) if self.consult else NOTHING
-        )
+        # The knowledge base is searched with the person's own words (a document they sent
+        # is read by the AI, not searched with); only a file's text when they wrote nothing.
+        query = triaged.own_words or triaged.question[:500]
+        retrieval = await self.consult(query, session.history) if self.consult else NOTHING
         if retrieval.declined:
             return await self._decline(
                 burst, now, drafts, session, triaged.question, marked_read, zone.zone.value

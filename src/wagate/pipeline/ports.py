@@ -32,6 +32,7 @@ class PendingMessage:
     # that kept it (domain.media.MediaProblem); None for messages without a file.
     media_type: str | None = None
     media: str | None = None
+    attachment: str | None = None  # a stored document's text (PDF, Word, OCR), for the AI
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,6 +16,7 @@ from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.media import EXTRACTED_TABLE
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
@@ -25,7 +26,8 @@ SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE i
 
 _LOAD_PENDING_SQL = """
 SELECT i.id, i.provider, i.provider_message_id, i.kind, i.sent_at, i.received_at, i.content,
-       m.media_type, m.status AS media_status, m.problem AS media_problem
+       m.id AS media_id, m.media_type, m.status AS media_status, m.problem AS media_problem,
+       m.extracted
   FROM inbound_messages i
   LEFT JOIN media m ON m.inbound_message_id = i.id
  WHERE i.conversation_id = %(id)s AND i.processed_at IS NULL
@@ -184,6 +186,7 @@ class PostgresConversationStore:
                     text=text_of(document),
                     media_type=r["media_type"],
                     media=media_state(r["media_status"], r["media_problem"]),
+                    attachment=self._attachment(r["media_id"], r["extracted"]),
                 )
             )
         contact = self.contact_of(row)
@@ -197,6 +200,13 @@ class PostgresConversationStore:
             contact_name=contact.get("name"),
             messages=pending,
         )
+
+    def _attachment(self, media_id: int | None, sealed: bytes | None) -> str | None:
+        """A stored document's text (sealed with its media row), opened for the AI."""
+        if media_id is None or sealed is None:
+            return None
+        context = SealContext(tenant=self._tenant, table=EXTRACTED_TABLE, key=str(media_id))
+        return self._sealer.open(bytes(sealed), context).decode(errors="replace")
 
     def contact_of(self, row: Any) -> dict[str, Any]:
         """The contact's identifiers, from the conversation's sealed profile."""

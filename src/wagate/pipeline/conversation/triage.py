@@ -29,7 +29,13 @@ class Triaged:
     @property
     def question(self) -> str | None:
         """What the AI is asked (the burst's answerable texts, joined), or None."""
-        return self.sorted.user_turn if self.sorted.for_ai else None
+        return self.sorted.user_turn if self.sorted.answerable else None
+
+    @property
+    def own_words(self) -> str | None:
+        """What the person wrote themselves, without the files' texts (what the knowledge
+        base is searched with: a whole document is no search query)."""
+        return "\n".join(self.sorted.for_ai) or None
 
 
 @dataclass(kw_only=True)
@@ -58,6 +64,7 @@ class TriageStep:
                     received_at=m.received_at,
                     media_type=m.media_type,
                     media=m.media,
+                    attachment=m.attachment,
                 )
                 for m in messages
             ],
