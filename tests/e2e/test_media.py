@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +23,7 @@ from typing import Any
 
 import boto3
 import httpx
+import psycopg
 import pytest
 from fpdf import FPDF
 from moto.server import ThreadedMotoServer
@@ -367,3 +372,102 @@ def test_files_go_to_the_data_dir_by_default_and_fonnte_urls_are_fetched(
         r for r in fake_fonnte.requests("file_download") if posted["url"].endswith(r["link"])
     ]
     assert downloads and all(r["authorization"] is None for r in downloads)
+
+
+def _console_session(gateway: Gateway) -> httpx.Client:
+    """A signed-in console session of a new viewer (read-only role)."""
+    name = f"viewer-{time.time_ns() % 10**8}"
+    password = "media-viewer-password-1"
+    created = gateway.api_post("/api/users", {"name": name, "role": "viewer", "password": password})
+    assert created.status_code == 201, created.text
+    browser = httpx.Client(base_url=gateway.url, timeout=30)
+    form = browser.get("/console/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    signed = browser.post(
+        "/console/sign-in",
+        data={"csrf": csrf.group(1), "name": name, "password": password, "next": "/console"},
+    )
+    assert signed.status_code in (200, 303), signed.text
+    return browser
+
+
+def test_the_console_thread_links_each_file_and_a_viewer_downloads_it_audited(
+    gateway: Gateway, fake_meta: FakePeer, sender: str
+) -> None:
+    photo = _jpeg()
+    good = _register(fake_meta, photo, mime_type="image/jpeg")
+    liar = _register(fake_meta, _pdf(), mime_type="image/jpeg")
+    for media_id in (good, liar):
+        _, payload = _media_message(sender, "image", {"id": media_id, "mime_type": "image/jpeg"})
+        assert gateway.post_meta(payload).status_code == 200
+    stored, refused = _settled(gateway, sender, 2)
+    conversation = gateway.conversation_for(sender)
+    assert conversation is not None
+    browser = _console_session(gateway)
+    page = browser.get(f"/console/conversations/{conversation['id']}")
+    assert page.status_code == 200
+    assert f'href="/console/media/{stored["id"]}"' in page.text
+    assert f'href="/console/media/{refused["id"]}"' not in page.text
+    assert "type_mismatch" in page.text or "jenis tidak sesuai isi" in page.text
+    download = browser.get(f"/console/media/{stored['id']}")
+    assert download.status_code == 200 and download.content == photo
+    assert download.headers["content-disposition"].startswith("attachment;")
+    audit = gateway.api("/api/audit", limit=1000)["items"]
+    [record] = [e for e in audit if e["subject"] == f"media:{stored['id']}"]
+    assert record["action"] == "media.downloaded" and record["actor"].endswith(":console")
+
+
+def _store_two(gateway: Gateway, fake: FakePeer, sender: str) -> list[dict[str, Any]]:
+    for data, mime in ((_jpeg(), "image/jpeg"), (_pdf(), "application/pdf")):
+        media_id = _register(fake, data, mime_type=mime)
+        kind = "image" if mime == "image/jpeg" else "document"
+        _, payload = _media_message(sender, kind, {"id": media_id, "mime_type": mime})
+        assert gateway.post_meta(payload).status_code == 200
+    files = _settled(gateway, sender, 2)
+    assert all(f["status"] == "stored" for f in files)
+    return files
+
+
+def test_export_lists_the_files_and_erasure_deletes_their_objects(
+    s3_gateway: Gateway, fake_meta: FakePeer, moto: Moto, sender: str
+) -> None:
+    before = set(moto.objects())
+    files = _store_two(s3_gateway, fake_meta, sender)
+    added = set(moto.objects()) - before
+    assert len(added) == 2
+    exported = s3_gateway.api_post("/api/contacts/export", {"phone": sender}).json()
+    assert [(f["id"], f["fileType"]) for f in exported["media"]] == [
+        (f["id"], f["fileType"]) for f in files
+    ]
+    assert all(len(f["sha256"]) == 64 for f in exported["media"])
+    erased = s3_gateway.api_post("/api/contacts/erase", {"phone": sender}).json()
+    assert erased["media"] == 2
+    assert not added & set(moto.objects())  # the objects went with the rows
+    assert _download(s3_gateway, files[0]["id"]).status_code == 404
+
+
+def test_retention_purges_old_files_and_their_objects(
+    s3_gateway: Gateway, fake_meta: FakePeer, moto: Moto, sender: str
+) -> None:
+    before = set(moto.objects())
+    files = _store_two(s3_gateway, fake_meta, sender)
+    added = set(moto.objects()) - before
+    wait_until(lambda: _sent_to(fake_meta, sender))  # the burst was answered (processed)
+    with psycopg.connect(s3_gateway.env["DATABASE_URL"], autocommit=True) as owner:
+        owner.execute(
+            "UPDATE media SET created_at = now() - interval '40 days' WHERE id = ANY(%s)",
+            ([f["id"] for f in files],),
+        )
+    done = subprocess.run(
+        [sys.executable, "-m", "wagate", "retention"],
+        env=s3_gateway.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["media"] >= 2
+    assert _files(s3_gateway, sender) == []
+    assert not added & set(moto.objects())

@@ -110,7 +110,8 @@ WITH orphans AS (
 """ + insert_media_job_sql("orphans", "id")
 
 _LIST_SQL = """
-SELECT m.id, m.conversation_id, m.media_type, m.status, m.problem, m.file_type, m.mime_type,
+SELECT m.id, m.conversation_id, m.inbound_message_id, m.media_type, m.status, m.problem,
+       m.file_type, m.mime_type,
        m.size_bytes, m.details, m.created_at, m.settled_at, m.attempts,
        i.provider_message_id, m.extracted IS NOT NULL AS has_text
   FROM media m JOIN inbound_messages i ON i.id = m.inbound_message_id
@@ -406,6 +407,7 @@ class PostgresMedia:
         return {
             "id": row["id"],
             "conversationId": row["conversation_id"],
+            "messageId": row["inbound_message_id"],
             "providerMessageId": row["provider_message_id"],
             "kind": row["media_type"],
             "status": row["status"],
