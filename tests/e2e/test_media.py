@@ -471,3 +471,22 @@ def test_retention_purges_old_files_and_their_objects(
     assert json.loads(done.stdout)["media"] >= 2
     assert _files(s3_gateway, sender) == []
     assert not added & set(moto.objects())
+
+
+def test_the_media_migration_goes_down_and_up() -> None:
+    from wagate.storage import migrate
+
+    def tables(url: str) -> set[str]:
+        with psycopg.connect(url) as conn:
+            rows = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE tablename IN ('media', 'media_trash')"
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    with fresh_database() as url:
+        migrate.upgrade(url)
+        assert tables(url) == {"media", "media_trash"}
+        migrate.downgrade(url, "0016_run_insights")
+        assert tables(url) == set()
+        migrate.upgrade(url)
+        assert tables(url) == {"media", "media_trash"}
