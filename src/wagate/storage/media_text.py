@@ -29,6 +29,11 @@ _IMAGES = {"jpeg": "file.jpg", "png": "file.png", "tiff": "file.tif", "bmp": "fi
            "webp": "file.webp"}  # fmt: skip
 
 
+# Files read at once in one process: each is whole in memory while it is read, so one at a
+# time bounds what reading adds to the worker's memory (files themselves always stream).
+READING_AT_ONCE = 1
+
+
 class MediaTextReader:
     """The `DocumentText` port over the vault and the knowledge readers."""
 
@@ -36,6 +41,7 @@ class MediaTextReader:
         self._vault = vault
         self._max_bytes = max_bytes
         self._max_chars = max_chars
+        self._gate = asyncio.Semaphore(READING_AT_ONCE)
 
     def _name(self, file_type: FileType) -> str | None:
         if file_type.name in _READABLE:
@@ -48,14 +54,17 @@ class MediaTextReader:
         name = self._name(file_type)
         if name is None:
             return None
-        data = await self._vault.read(kept, limit=self._max_bytes)
-        if data is None:
+        if kept.size > self._max_bytes:
             return None
-        try:
-            document = await asyncio.to_thread(read, name, data, max_bytes=self._max_bytes)
-        except SourceError as exc:
-            log.info("media.no_text", file_type=file_type.name, reason=str(exc)[:200])
-            return None
+        async with self._gate:
+            data = await self._vault.read(kept, limit=self._max_bytes)
+            if data is None:
+                return None
+            try:
+                document = await asyncio.to_thread(read, name, data, max_bytes=self._max_bytes)
+            except SourceError as exc:
+                log.info("media.no_text", file_type=file_type.name, reason=str(exc)[:200])
+                return None
         text = document.text.strip()
         if len(text) > self._max_chars:
             text = text[: self._max_chars].rsplit(None, 1)[0] + " …"

@@ -23,8 +23,9 @@ import structlog
 log = structlog.get_logger(__name__)
 
 READ_BYTES = 256 * 1024
-# S3 parts: at least 5 MiB except the last (S3's rule); 8 MiB keeps memory flat.
-PART_BYTES = 8 * 1024 * 1024
+# S3 parts: at least 5 MiB except the last (S3's rule). One part is buffered per upload, so
+# memory grows with the uploads running at once, never with a file's size.
+PART_BYTES = 5 * 1024 * 1024
 _OBJECT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,511}")
 
 
