@@ -222,7 +222,7 @@ class Settings(BaseSettings):
     media_fetch_attempts: int = Field(default=8, ge=1, le=50)
     # A document's text joins the conversation (PDF, Word, text; OCR of photos and scans where
     # Tesseract is installed): files up to this size are read, and this much text is kept.
-    media_text_max_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    media_text_max_bytes: int = Field(default=5 * 1024 * 1024, ge=0)
     media_text_max_chars: int = Field(default=4000, ge=0, le=100_000)
     media_received_text: str | None = None
     audio_received_text: str | None = None

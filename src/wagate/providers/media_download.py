@@ -11,7 +11,7 @@ import httpx
 from wagate.domain.media import MediaFetchFailed, MediaGone
 
 # Pieces handed on as they arrive, at most this large: the sealing re-chunks them anyway.
-READ_BYTES = 256 * 1024
+READ_BYTES = 64 * 1024
 # Answers that mean the file is not there: no retry helps.
 GONE_STATUSES = frozenset({404, 410})
 

@@ -22,7 +22,7 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-READ_BYTES = 256 * 1024
+READ_BYTES = 64 * 1024
 # S3 parts: at least 5 MiB except the last (S3's rule). One part is buffered per upload, so
 # memory grows with the uploads running at once, never with a file's size.
 PART_BYTES = 5 * 1024 * 1024
