@@ -441,6 +441,21 @@ def test_export_lists_the_files_and_erasure_deletes_their_objects(
         (f["id"], f["fileType"]) for f in files
     ]
     assert all(len(f["sha256"]) == 64 for f in exported["media"])
+    # The command line writes the files themselves, decrypted (each an audited download).
+    folder = s3_gateway.workdir / f"export-{sender}"
+    done = subprocess.run(
+        [sys.executable, "-m", "wagate", "contacts", "export", sender, "--files", str(folder)],
+        env=s3_gateway.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    written = sorted(folder.iterdir())
+    assert [p.name for p in written] == sorted(json.loads(done.stdout)["mediaWritten"])
+    assert {p.read_bytes()[:4] for p in written} == {b"\xff\xd8\xff\xe0", b"%PDF"}
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in written)
     erased = s3_gateway.api_post("/api/contacts/erase", {"phone": sender}).json()
     assert erased["media"] == 2
     assert not added & set(moto.objects())  # the objects went with the rows
@@ -490,3 +505,38 @@ def test_the_media_migration_goes_down_and_up() -> None:
         assert tables(url) == set()
         migrate.upgrade(url)
         assert tables(url) == {"media", "media_trash"}
+
+
+def test_rotating_the_data_key_reseals_file_keys_and_leaves_the_objects_alone(
+    s3_gateway: Gateway, fake_meta: FakePeer, moto: Moto, sender: str
+) -> None:
+    before = set(moto.objects())
+    files = _store_two(s3_gateway, fake_meta, sender)
+    objects = {k: v for k, v in moto.objects().items() if k not in before}
+    originals = [_download(s3_gateway, f["id"]).content for f in files]
+
+    def wagate(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "wagate", *args],
+            env=s3_gateway.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    wagate("keys", "rotate", "--tenant", "default", "--data-key")
+    status = json.loads(wagate("keys", "status"))
+    [data_key] = [key for key in status if key.startswith("default/")]  # everything moved
+    assert data_key != "default/d1"
+    with psycopg.connect(s3_gateway.env["DATABASE_URL"]) as owner:
+        rows = owner.execute(
+            "SELECT file_key, details FROM media WHERE id = ANY(%s)", ([f["id"] for f in files],)
+        ).fetchall()
+    current = data_key.split("/", 1)[1].encode()
+    assert all(current in bytes(key)[:8] and current in bytes(d)[:8] for key, d in rows)
+    # The objects were not rewritten, and still open under the re-sealed file keys.
+    assert {k: v for k, v in moto.objects().items() if k in objects} == objects
+    assert [_download(s3_gateway, f["id"]).content for f in files] == originals
