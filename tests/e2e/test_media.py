@@ -36,6 +36,7 @@ from tests.e2e.harness import (
     Gateway,
     free_port,
     fresh_database,
+    tag,
     wait_until,
 )
 from wagate.fakes.payloads import meta_envelope, new_wamid
@@ -51,12 +52,12 @@ def _jpeg(size: tuple[int, int] = (80, 60)) -> bytes:
     return out.getvalue() + f"EXIF-comment {SECRET_MARK} Budi Santoso".encode()
 
 
-def _pdf() -> bytes:
+def _pdf(text: str = f"Surat kuasa: Budi Santoso, NIK {SECRET_MARK}") -> bytes:
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("helvetica", size=12)
     pdf.set_compression(False)  # the text stays readable in the PDF itself
-    pdf.cell(text=f"Surat kuasa: Budi Santoso, NIK {SECRET_MARK}")
+    pdf.cell(text=text)
     return bytes(pdf.output())
 
 
@@ -486,6 +487,48 @@ def test_retention_purges_old_files_and_their_objects(
     assert json.loads(done.stdout)["media"] >= 2
     assert _files(s3_gateway, sender) == []
     assert not added & set(moto.objects())
+
+
+def test_a_documents_text_reaches_the_ai_masked_and_a_corrupted_pdf_is_kept(
+    s3_gateway: Gateway, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
+) -> None:
+    nik = "3174011505900001"
+    good = _register(
+        fake_meta, _pdf(f"Surat kuasa dari Budi Santoso, NIK {nik}"), mime_type="application/pdf"
+    )
+    _, payload = _media_message(
+        sender,
+        "document",
+        {"id": good, "mime_type": "application/pdf", "caption": f"Tolong jelaskan {tag(sender)}"},
+    )
+    assert s3_gateway.post_meta(payload).status_code == 200
+    [stored] = _settled(s3_gateway, sender, 1)
+    assert stored["hasText"] is True
+
+    def asked() -> list[str]:
+        return [
+            str(m.get("content"))
+            for r in httpx.get(f"{fake_ai.url}/_fake/requests").json()
+            if r.get("kind") == "chat"
+            for m in r["body"]["messages"]
+            if m.get("role") == "user" and tag(sender) in str(m.get("content"))
+        ]
+
+    [question] = wait_until(asked, timeout=30)
+    assert "[Isi dokumen yang dikirim:]" in question and "Surat kuasa" in question
+    assert nik not in question  # masked like everything the person writes
+    assert "[NIK_" in question
+
+    other = sender[:-1] + ("3" if sender[-1] != "3" else "4")
+    broken = _register(fake_meta, b"%PDF-1.7\n" + b"\x00rusak" * 400, mime_type="application/pdf")
+    _, payload = _media_message(
+        other, "document", {"id": broken, "mime_type": "application/pdf", "filename": "x.pdf"}
+    )
+    assert s3_gateway.post_meta(payload).status_code == 200
+    [kept] = _settled(s3_gateway, other, 1)
+    assert (kept["status"], kept["hasText"]) == ("stored", False)
+    texts = wait_until(lambda: _sent_to(fake_meta, other), timeout=30)
+    assert any("sudah kami terima" in text for text in texts)
 
 
 def test_the_media_migration_goes_down_and_up() -> None:

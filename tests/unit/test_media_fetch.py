@@ -22,12 +22,14 @@ from wagate.domain.messages import Provider
 from wagate.domain.retry import BackoffPolicy
 from wagate.fakes.fonnte import FakeFonnte
 from wagate.fakes.meta import FakeGraphApi
+from wagate.knowledge import ocr
 from wagate.pipeline.media import FetchMedia, Kept, MediaJob
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
 from wagate.security.crypto import AesGcmSealer
 from wagate.security.keys import Keyring, generate_key
 from wagate.storage.media import SealedVault
+from wagate.storage.media_text import MediaTextReader
 from wagate.storage.objects import FileObjectStore, ObjectStoreUnavailable
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -81,7 +83,9 @@ class Rows:
         text: str | None,
         at: datetime,
     ) -> bool:
-        return self._settle(media_id, MediaStatus.STORED, kept=kept, file_type=file_type.name)
+        return self._settle(
+            media_id, MediaStatus.STORED, kept=kept, file_type=file_type.name, text=text
+        )
 
     async def settled(
         self,
@@ -315,3 +319,64 @@ async def test_a_channel_without_files_is_told_so(world: World) -> None:
     world.rows.add(1, MediaRef(media_type="image", media_id="1"))
     assert await world.fetch(1) is MediaStatus.FAILED
     assert world.rows.outcomes[1]["problem"] is MediaProblem.UNSUPPORTED
+
+
+# ------------------------------------------------------------------ a document's text
+
+
+def _pdf(text: str) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text=text)
+    return bytes(pdf.output())
+
+
+def _reading(world: World, *, max_bytes: int = 1024 * 1024) -> MediaTextReader:
+    reader = MediaTextReader(world.vault, max_bytes=max_bytes, max_chars=200)
+    world.fetch.reader = reader
+    return reader
+
+
+async def _texts(world: World) -> dict[int, str | None]:
+    return {media_id: outcome.get("text") for media_id, outcome in world.rows.outcomes.items()}
+
+
+async def test_a_pdfs_text_is_read_and_a_corrupted_pdf_is_kept_without_text(world: World) -> None:
+    _reading(world)
+    good = world.register(_pdf("Surat kuasa untuk Budi Santoso"), mime_type="application/pdf")
+    broken = world.register(b"%PDF-1.7\n" + b"\x00garbage" * 500, mime_type="application/pdf")
+    world.rows.add(1, MediaRef(media_type="document", media_id=good, filename="kuasa.pdf"))
+    world.rows.add(2, MediaRef(media_type="document", media_id=broken, filename="rusak.pdf"))
+    assert await world.fetch(1) is MediaStatus.STORED
+    assert await world.fetch(2) is MediaStatus.STORED  # a corrupted PDF is still kept
+    texts = await _texts(world)
+    assert "Surat kuasa untuk Budi Santoso" in (texts[1] or "")
+    assert texts[2] is None
+
+
+async def test_files_over_the_reading_limit_are_kept_unread(world: World) -> None:
+    _reading(world, max_bytes=100)
+    media_id = world.register(_pdf("Surat kuasa"), mime_type="application/pdf")
+    world.rows.add(1, MediaRef(media_type="document", media_id=media_id))
+    assert await world.fetch(1) is MediaStatus.STORED
+    assert (await _texts(world))[1] is None
+
+
+@pytest.mark.skipif(not ocr.available(), reason="Tesseract with the Indonesian model is missing")
+async def test_a_photographed_document_is_read_by_ocr(world: World) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    _reading(world)
+    image = Image.new("L", (1400, 200), 255)
+    ImageDraw.Draw(image).text(
+        (40, 60), "Surat panggilan sidang", fill=0, font=ImageFont.load_default(size=60)
+    )
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    media_id = world.register(out.getvalue(), mime_type="image/png")
+    world.rows.add(1, MediaRef(media_type="image", media_id=media_id))
+    assert await world.fetch(1) is MediaStatus.STORED
+    assert "panggilan" in ((await _texts(world))[1] or "").lower()
