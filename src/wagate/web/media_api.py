@@ -50,7 +50,16 @@ def media_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
         problem that kept one, the sniffed type, size and the sender's file name."""
         return await who.services.operator.media.list(conversation_id, by=who.actor)
 
-    @router.get("/media/{media_id}")
+    @router.get(
+        "/media/{media_id}",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "The file, as an attachment, with the type its bytes really are",
+                "content": {"application/octet-stream": {}},
+            }
+        },
+    )
     async def download(media_id: int = MEDIA_ID, who: Caller = caller) -> StreamingResponse:
         """The file as the person sent it (decrypted on the way out); audited."""
         stored = await who.services.operator.media.download(media_id, by=who.actor)
