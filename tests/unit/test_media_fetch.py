@@ -16,6 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from wagate.domain.capabilities import Capabilities
 from wagate.domain.file_types import FileType
 from wagate.domain.media import Declared, MediaLimits, MediaProblem, MediaRef, MediaStatus
 from wagate.domain.messages import Provider
@@ -315,10 +316,20 @@ async def test_fonnte_files_are_fetched_by_url_without_the_device_token(world: W
 
 
 async def test_a_channel_without_files_is_told_so(world: World) -> None:
-    world.fetch.providers = Directory({Provider.META: object()})  # type: ignore[assignment]
+    class TextOnly:  # a plugin's adapter: sends text, declares no media
+        capabilities = Capabilities()
+
+    class Undeclared(MetaClient):  # can download, but says it hands no files over
+        capabilities = Capabilities()
+
     world.rows.add(1, MediaRef(media_type="image", media_id="1"))
+    world.rows.add(2, MediaRef(media_type="image", media_id="2"))
+    world.fetch.providers = Directory({Provider.META: TextOnly()})
     assert await world.fetch(1) is MediaStatus.FAILED
-    assert world.rows.outcomes[1]["problem"] is MediaProblem.UNSUPPORTED
+    undeclared = Undeclared(graph_url="http://graph.test", access_token="t", phone_number_id="1")
+    world.fetch.providers = Directory({Provider.META: undeclared})
+    assert await world.fetch(2) is MediaStatus.FAILED
+    assert {o["problem"] for o in world.rows.outcomes.values()} == {MediaProblem.UNSUPPORTED}
 
 
 # ------------------------------------------------------------------ a document's text

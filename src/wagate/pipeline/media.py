@@ -159,7 +159,9 @@ class FetchMedia:
             return None
         await self.providers.refresh()
         client = self.providers.get(job.provider, job.channel_id)
-        if not isinstance(client, MediaSource):
+        # The provider declares whether it hands files over (`Capabilities.media`) and offers
+        # the download as the `MediaSource` port; the pipeline never asks which provider it is.
+        if client is None or not client.capabilities.media or not isinstance(client, MediaSource):
             return await self._settle(
                 job, MediaStatus.FAILED, MediaProblem.UNSUPPORTED, "the channel hands no files"
             )
