@@ -23,6 +23,7 @@ from wagate.pipeline.console_sessions import ConsoleSessions
 from wagate.pipeline.converse import Converse
 from wagate.pipeline.inbound_routing import Receiving
 from wagate.pipeline.intake import Intake
+from wagate.pipeline.media import FetchMedia
 from wagate.pipeline.operator import OperatorService
 from wagate.pipeline.operator.tenants import TenantAdmin
 from wagate.pipeline.ports import IntakeResult
@@ -35,6 +36,7 @@ from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.inbound_failures import InboundFailures
+from wagate.storage.media import PostgresMedia
 from wagate.storage.provider_health import PostgresChannelHealth
 from wagate.storage.queries import ConversationQueries
 from wagate.storage.rights import ContactRights
@@ -90,6 +92,9 @@ class TenantServices:
     metrics: TenantMetrics  # what its pipeline counts; /metrics reads the sums
     # Case intakes the tenant holds (FL1): what `whatsapp_intake_total` can be read from.
     intake_count: Callable[[], Awaitable[int]] | None = None
+    # Inbound files (MD1): the fetch job, and the rows the worker's sweep re-queues.
+    media: PostgresMedia
+    media_fetch: FetchMedia
 
     @property
     def answers(self) -> bool:

@@ -212,6 +212,33 @@ class Settings(BaseSettings):
     # pgvector): a model on the same OpenAI-compatible endpoint as AI_MODEL.
     ai_embedding_model: str | None = None
 
+    # Inbound files (MD1): where they are kept (sealed in chunks; a folder under the data dir
+    # unless S3_BUCKET names an S3-compatible bucket), the largest accepted per kind of
+    # message, how often a fetch is tried, and what the person is told.
+    media_dir: Path | None = None  # default: $WAGATE_DATA_DIR/media
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # MinIO, Ceph, R2 …; unset: AWS
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None  # unset: boto3's own chain (AWS_*, instance role)
+    s3_secret_access_key: SecretStr | None = None
+    s3_prefix: str = ""
+    media_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    media_max_document_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    media_max_audio_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    media_max_video_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    media_max_sticker_bytes: int = Field(default=512 * 1024, ge=1024)
+    media_fetch_attempts: int = Field(default=8, ge=1, le=50)
+    # A document's text joins the conversation (PDF, Word, text; OCR of photos and scans where
+    # Tesseract is installed): files up to this size are read, and this much text is kept.
+    media_text_max_bytes: int = Field(default=5 * 1024 * 1024, ge=0)
+    media_text_max_chars: int = Field(default=4000, ge=0, le=100_000)
+    media_received_text: str | None = None
+    audio_received_text: str | None = None
+    media_too_large_text: str | None = None
+    media_refused_text: str | None = None
+    media_mismatch_text: str | None = None
+    media_unavailable_text: str | None = None
+
     # Triage (AI7): the firm's rules over the packaged defaults (a TOML file, checked at start),
     # and whether a configured AI classifies beside them, within a short timeout.
     triage_rules_file: Path | None = None
@@ -251,6 +278,10 @@ class Settings(BaseSettings):
     @property
     def knowledge_dir(self) -> Path:
         return self.kb_dir if self.kb_dir is not None else self.wagate_data_dir / "knowledge"
+
+    @property
+    def media_folder(self) -> Path:
+        return self.media_dir if self.media_dir is not None else self.wagate_data_dir / "media"
 
     @field_validator(
         "fonnte_allowed_ips",
@@ -321,6 +352,10 @@ class Settings(BaseSettings):
             problems.append("set SMTP_USERNAME and SMTP_PASSWORD together")
         if self.smtp_username and not (self.smtp_starttls or self.smtp_tls):
             problems.append("SMTP_USERNAME needs SMTP_STARTTLS or SMTP_TLS (no password in clear)")
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            problems.append("set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together")
+        if (self.s3_endpoint_url or self.s3_access_key_id) and not self.s3_bucket:
+            problems.append("S3 settings are given: set S3_BUCKET too")
         if self.ai_base_url and not self.ai_model:
             problems.append("AI_BASE_URL is set: set AI_MODEL too")
         try:
@@ -493,6 +528,12 @@ class TenantOverrides(BaseModel):
     too_long_notice_text: str | None = None
     non_text_notice_text: str | None = None
     apology_text: str | None = None
+    media_received_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    audio_received_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    media_too_large_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    media_refused_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    media_mismatch_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    media_unavailable_text: str | None = Field(default=None, min_length=1, max_length=2000)
     smtp_subject: str | None = Field(default=None, min_length=1, max_length=200)
     kb_strict: bool | None = None
     kb_passages: int | None = Field(default=None, ge=1, le=20)

@@ -32,6 +32,7 @@ from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.consent import Keywords
 from wagate.domain.console import SessionPolicy
 from wagate.domain.conversation import DebouncePolicy, Notices
+from wagate.domain.media import MediaLimits
 from wagate.domain.messages import Provider
 from wagate.domain.pacing import PairPacing
 from wagate.domain.privacy.recognizers import Recognizer
@@ -60,6 +61,7 @@ from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
 from wagate.pipeline.intake import Intake
+from wagate.pipeline.media import FetchMedia
 from wagate.pipeline.metrics import UNMEASURED, Metrics
 from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
@@ -101,7 +103,10 @@ from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
 from wagate.storage.knowledge import Embedder, KnowledgeBase
 from wagate.storage.knowledge_jobs import KnowledgeRefreshJobs
+from wagate.storage.media import PostgresMedia, SealedVault
+from wagate.storage.media_text import MediaTextReader
 from wagate.storage.metric_counters import PostgresMetricCounters
+from wagate.storage.objects import FileObjectStore, ObjectStore, S3ObjectStore
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
@@ -219,6 +224,8 @@ class Opened:
     passwords: Argon2Passwords = dataclasses.field(default_factory=Argon2Passwords)
     # This process's counters (each tenant's view records into it); flushed to the database.
     metrics: MetricsRecorder = dataclasses.field(default_factory=MetricsRecorder)
+    # Inbound files (MD1): the object store every tenant's sealed files go to.
+    objects: ObjectStore | None = None
 
 
 async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
@@ -420,7 +427,23 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         ping=database.ping,
         count=partial(read_gauges, database, tenant_id, takeover_idle=takeover_idle),
     )
-    rights = ContactRights(database, sealer, blind, tenant_id)
+    objects = opened.objects or build_objects(opened.settings)
+    vault = SealedVault(objects, sealer, tenant_id, clock)
+    media = PostgresMedia(database, sealer, tenant_id, vault=vault, objects=objects)
+    media_fetch = FetchMedia(
+        rows=media,
+        vault=vault,
+        providers=providers,
+        limits=media_limits(s),
+        backoff=BackoffPolicy(max_attempts=s.media_fetch_attempts, cap=timedelta(minutes=2)),
+        clock=clock,
+        reader=MediaTextReader(
+            vault, max_bytes=s.media_text_max_bytes, max_chars=s.media_text_max_chars
+        )
+        if s.media_text_max_bytes and s.media_text_max_chars
+        else None,
+    )
+    rights = ContactRights(database, sealer, blind, tenant_id, media=media)
     operator = OperatorService.build(
         audit=audit,
         clock=clock,
@@ -449,6 +472,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         deliveries=outbox,
         case_intakes=case_intakes,
         intake_flow=intake_flow,
+        media=media,
     )
     return TenantServices(
         tenant=tenant,
@@ -486,6 +510,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         alerts=alerts,
         metrics=metrics,
         intake_count=case_intakes.count,
+        media=media,
+        media_fetch=media_fetch,
     )
 
 
@@ -910,6 +936,12 @@ def converse_policy(settings: Settings) -> ConversePolicy:
         rate_limited=settings.rate_limit_notice_text or defaults.rate_limited,
         too_long=settings.too_long_notice_text or defaults.too_long,
         non_text=settings.non_text_notice_text or defaults.non_text,
+        media_received=settings.media_received_text or defaults.media_received,
+        audio_received=settings.audio_received_text or defaults.audio_received,
+        media_too_large=settings.media_too_large_text or defaults.media_too_large,
+        media_refused=settings.media_refused_text or defaults.media_refused,
+        media_mismatch=settings.media_mismatch_text or defaults.media_mismatch,
+        media_unavailable=settings.media_unavailable_text or defaults.media_unavailable,
         apology=settings.apology_text or defaults.apology,
         # An empty text switches the disclosure or the disclaimer off.
         disclosure=(
@@ -937,7 +969,34 @@ def converse_policy(settings: Settings) -> ConversePolicy:
             decline_text=(settings.kb_decline_text or "").strip() or DEFAULT_DECLINE_TEXT,
         ),
         urgent_text=(settings.urgent_holding_text or "").strip() or DEFAULT_URGENT_TEXT,
+        media_limits=media_limits(settings),
     )
+
+
+def media_limits(settings: Settings) -> MediaLimits:
+    return MediaLimits(
+        image=settings.media_max_image_bytes,
+        document=settings.media_max_document_bytes,
+        audio=settings.media_max_audio_bytes,
+        video=settings.media_max_video_bytes,
+        sticker=settings.media_max_sticker_bytes,
+    )
+
+
+def build_objects(settings: Settings) -> ObjectStore:
+    """Where files are kept: the S3-compatible bucket when S3_BUCKET is set, else a folder
+    under the data dir (MEDIA_DIR)."""
+    if settings.s3_bucket:
+        return S3ObjectStore(
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=_secret(settings.s3_secret_access_key),
+            prefix=settings.s3_prefix,
+            timeout_seconds=settings.provider_timeout_seconds * 3,
+        )
+    return FileObjectStore(settings.media_folder)
 
 
 def pii_stages(settings: Settings) -> list[Recognizer]:
@@ -1065,6 +1124,7 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10, notices: bool
                 zone_triage=triage,
                 triage_assistant=triage_assistant,
                 link_pepper=data_dir_secret(settings, "link-code-pepper"),
+                objects=build_objects(settings),
                 pii_stages=pii_stages(settings),
                 embedder=build_embedder(settings),
                 metrics=MetricsRecorder(PostgresMetricCounters(database)),

@@ -188,7 +188,8 @@ def test_policies_before_the_ai(
         assert gateway.post_meta(_text(sender, "x" * 80)).status_code == 200
         wait_until(lambda: _sent_to(fake_meta, sender), timeout=20)
         assert "panjang" in _sent_to(fake_meta, sender)[0]
-        # non-text: a sensible reply, not silence
+        # a file the provider does not have (any more): a sensible reply, not silence — the
+        # person is asked to send it again (issue 16; files themselves: test_media.py)
         image = meta_envelope(
             PHONE_NUMBER_ID,
             {
@@ -206,7 +207,7 @@ def test_policies_before_the_ai(
         )
         assert gateway.post_meta(image).status_code == 200
         wait_until(lambda: len(_sent_to(fake_meta, sender)) == 2, timeout=20)
-        assert "teks" in _sent_to(fake_meta, sender)[1]
+        assert "kirim ulang" in _sent_to(fake_meta, sender)[1]
         # rate limit: the 3 earlier messages count; the rest are stored, not sent to the AI
         for i in range(3):
             assert gateway.post_meta(_text(sender, f"spam {i} {tag(sender)}")).status_code == 200

@@ -262,9 +262,10 @@ def test_migrations_go_down_and_up_again() -> None:
         assert head in wagate("migrate")
         assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
         assert {"knowledge_documents", "knowledge_chunks", "operator_users"} <= tables()
-        assert {"metric_counters", "case_intakes"} <= tables()
+        assert {"metric_counters", "case_intakes", "media", "media_trash"} <= tables()
         assert "0016_run_insights" in wagate("migrate", "down", "0016_run_insights")
-        assert not {"metric_counters", "case_intakes"} & tables() and "operator_users" in tables()
+        assert not {"metric_counters", "case_intakes", "media"} & tables()
+        assert "operator_users" in tables()
         assert "0002_intake" in wagate("migrate", "down", "0002_intake")
         assert "accounts" not in tables() and "inbound_messages" in tables()
         assert "operator_users" not in tables()
@@ -277,7 +278,7 @@ def test_migrations_go_down_and_up_again() -> None:
         assert head in wagate("migrate", "up")
         assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
         assert {"knowledge_documents", "knowledge_chunks", "knowledge_words"} <= tables()
-        assert {"operator_users", "metric_counters", "case_intakes"} <= tables()
+        assert {"operator_users", "metric_counters", "case_intakes", "media"} <= tables()
 
 
 def test_a_half_configured_provider_stops_the_start_with_a_clear_message(

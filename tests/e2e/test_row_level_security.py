@@ -70,6 +70,8 @@ TENANT_TABLES = (
     "knowledge_vocabulary",  # filled by triggers on knowledge_words (migration 0011)
     "metric_counters",
     "case_intakes",
+    "media",  # inbound files (migration 0019)
+    "media_trash",
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
@@ -165,6 +167,11 @@ WITH conv AS (
                             response, complete, received_at)
   SELECT %(t)s, id, 'meta', 'flow-' || %(t)s, '\\x00', '\\x00', true, now() FROM conv
   RETURNING id
+), file AS (
+  INSERT INTO media (tenant, conversation_id, inbound_message_id, media_type)
+  SELECT %(t)s, conv.id, inbound.id, 'image' FROM conv, inbound RETURNING id
+), trash AS (
+  INSERT INTO media_trash (tenant, object_key) VALUES (%(t)s, %(t)s || '/x') RETURNING id
 ), operator_user AS (
   INSERT INTO operator_users (tenant, name, role, password_hash, password_changed_at,
                               created_at, updated_at)

@@ -227,3 +227,61 @@ def test_the_sla_is_30_seconds_unless_set_and_a_tenant_may_have_its_own(
 def test_a_bad_sla_is_refused_naming_it(value: str) -> None:
     with pytest.raises(ConfigurationError, match="SLA_SECONDS"):
         load(sla_seconds=value)
+
+
+# ---------------------------------------------------------------- inbound files (MD1)
+
+
+def test_files_go_under_the_data_dir_with_the_documented_limits(tmp_path: Path) -> None:
+    from wagate.storage.objects import FileObjectStore
+    from wagate.wiring import build_objects, media_limits
+
+    settings = load_settings(wagate_data_dir=tmp_path)
+    assert settings.media_folder == tmp_path / "media"
+    assert isinstance(build_objects(settings), FileObjectStore)
+    limits = media_limits(settings)
+    assert (limits.image, limits.document) == (5 * 1024 * 1024, 100 * 1024 * 1024)
+    assert limits.audio == limits.video == 16 * 1024 * 1024
+    custom = media_limits(load_settings(media_max_image_bytes=2048, media_max_document_bytes=4096))
+    assert (custom.image, custom.document) == (2048, 4096)
+
+
+def test_an_s3_bucket_replaces_the_folder() -> None:
+    from wagate.storage.objects import S3ObjectStore
+    from wagate.wiring import build_objects
+
+    settings = load_settings(
+        s3_bucket="wagate",
+        s3_endpoint_url="http://127.0.0.1:9000",
+        s3_region="us-east-1",
+        s3_access_key_id="minio",
+        s3_secret_access_key="minio-secret",
+    )
+    assert isinstance(build_objects(settings), S3ObjectStore)
+    assert "minio-secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"s3_bucket": "b", "s3_access_key_id": "k"}, "S3_SECRET_ACCESS_KEY"),
+        ({"s3_bucket": "b", "s3_secret_access_key": "s"}, "S3_ACCESS_KEY_ID"),
+        ({"s3_endpoint_url": "http://127.0.0.1:9000"}, "S3_BUCKET"),
+        ({"media_max_image_bytes": 10}, "MEDIA_MAX_IMAGE_BYTES"),
+    ],
+)
+def test_half_configured_object_storage_names_what_to_set(
+    values: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(**values)
+
+
+def test_a_tenant_may_word_the_file_notices_itself() -> None:
+    from wagate.settings import tenant_settings
+    from wagate.wiring import converse_policy
+
+    platform = load_settings()
+    firm = tenant_settings(platform, {"media_refused_text": "Berkas ini tidak kami terima."})
+    assert converse_policy(firm).notices.media_refused == "Berkas ini tidak kami terima."
+    assert "keamanan" in converse_policy(platform).notices.media_refused

@@ -48,6 +48,31 @@ class Notices:
         "{max_chars} karakter."
     )
     non_text: str = "Mohon maaf, saat ini saya hanya dapat membaca pesan teks."
+    # Files (MD1): received and kept; refused, with why; lost at the provider.
+    media_received: str = (
+        "Terima kasih, berkas Anda sudah kami terima dan simpan dengan aman. Silakan tuliskan "
+        "pertanyaan Anda tentang berkas tersebut."
+    )
+    audio_received: str = (
+        "Terima kasih, pesan suara Anda sudah kami terima dan simpan. Saat ini saya belum dapat "
+        "mendengarkan pesan suara; mohon tuliskan pertanyaan Anda."
+    )
+    media_too_large: str = (
+        "Mohon maaf, berkas Anda terlalu besar (paling besar {limit_mb} MB untuk jenis ini) "
+        "sehingga tidak kami simpan. Mohon kirim berkas yang lebih kecil, atau bagi menjadi "
+        "beberapa bagian."
+    )
+    media_refused: str = (
+        "Mohon maaf, demi keamanan jenis berkas ini tidak dapat kami terima. Mohon kirim dokumen "
+        "dalam bentuk PDF, Word, atau foto (JPG/PNG)."
+    )
+    media_mismatch: str = (
+        "Mohon maaf, isi berkas Anda tidak sesuai dengan jenisnya (misalnya bernama .pdf tetapi "
+        "isinya bukan PDF), sehingga tidak kami terima. Mohon kirim ulang berkas aslinya."
+    )
+    media_unavailable: str = (
+        "Mohon maaf, berkas Anda tidak dapat kami unduh. Mohon kirim ulang berkas tersebut."
+    )
     apology: str = (
         "Mohon maaf, asisten sedang mengalami gangguan. Pertanyaan Anda sudah kami simpan dan "
         "akan kami jawab secepatnya."

@@ -30,6 +30,11 @@ class BurstMessage:
     kind: str
     text: str | None  # what the user wrote (text, caption, button title); None for pure media
     received_at: datetime
+    # A file's kind and state (`stored`, `pending`, or a domain.media.MediaProblem value);
+    # None for a message without a file row (then media is "non-text", as before files).
+    media_type: str | None = None
+    media: str | None = None
+    attachment: str | None = None  # a stored file's text (PDF, Word, OCR), read for the AI
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,12 +45,20 @@ class Triage:
     too_long: tuple[int, ...] = ()  # ids: answered with a notice, not sent to the AI
     rate_limited: tuple[int, ...] = ()  # ids: stored, not sent to the AI
     non_text: tuple[int, ...] = ()  # ids of media, locations, unsupported…
+    files: tuple[int, ...] = ()  # ids of files stored without a caption (acknowledged)
+    documents: tuple[str, ...] = ()  # the texts of stored files, each a delimited block
     ignored: tuple[int, ...] = ()  # empty texts, reactions, system notices
     notices: tuple[str, ...] = field(default=())  # which notices are due: too_long, non_text
 
     @property
     def user_turn(self) -> str:
-        return "\n".join(self.for_ai)
+        """What the person wrote, then the text of the files they sent (the AI reads both;
+        both are masked as the person's words)."""
+        return "\n\n".join(part for part in ("\n".join(self.for_ai), *self.documents) if part)
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.for_ai or self.documents)
 
 
 def triage(
@@ -63,6 +76,10 @@ def triage(
     limited: list[int] = []
     non_text: list[int] = []
     ignored: list[int] = []
+    files: list[int] = []
+    documents: list[str] = []
+    file_notices: list[str] = []
+    audio = False
     for message in burst:
         window_start = message.received_at - RATE_WINDOW
         recent = sum(1 for at in arrivals if window_start < at <= message.received_at)
@@ -74,7 +91,22 @@ def triage(
             ignored.append(message.id)
             continue
         text = sanitise(message.text) if message.text else ""
-        if message.kind not in ("text", "interactive", "button") and not text:
+        if message.media is not None and message.media != "stored":
+            # A file refused or lost: its notice says why; its caption is not answered alone.
+            if message.media == "pending":
+                ignored.append(message.id)
+            else:
+                non_text.append(message.id)
+                file_notices.append(_FILE_NOTICES.get(message.media, "non_text"))
+            continue
+        attachment = sanitise(message.attachment) if message.attachment else ""
+        if attachment:
+            documents.append(document_block(attachment, message.media_type))
+        if message.media == "stored" and not text:
+            if not attachment:
+                files.append(message.id)
+                audio = audio or message.media_type == "audio"
+        elif message.kind not in ("text", "interactive", "button") and not text:
             non_text.append(message.id)
         elif not text:
             ignored.append(message.id)
@@ -85,7 +117,10 @@ def triage(
     notices = []
     if too_long:
         notices.append("too_long")
-    if non_text and not for_ai:
+    notices.extend(dict.fromkeys(file_notices))
+    if files and not (for_ai or documents):
+        notices.append("audio_received" if audio else "media_received")
+    if non_text and not for_ai and not file_notices:
         notices.append("non_text")
     return Triage(
         for_ai=tuple(for_ai),
@@ -93,5 +128,25 @@ def triage(
         rate_limited=tuple(limited),
         non_text=tuple(non_text),
         ignored=tuple(ignored),
+        files=tuple(files),
+        documents=tuple(documents),
         notices=tuple(notices),
     )
+
+
+def document_block(text: str, media_type: str | None) -> str:
+    """A file's text as it joins the person's turn: delimited, so the model reads it as what
+    they sent rather than as their question, and named as a photo or a document."""
+    label = "foto" if media_type in ("image", "sticker") else "dokumen"
+    return f"[Isi {label} yang dikirim:]\n{text}\n[Akhir {label}]"
+
+
+# A file's problem (domain.media.MediaProblem values) → the notice the person gets.
+_FILE_NOTICES = {
+    "too_large": "media_too_large",
+    "executable": "media_refused",
+    "type_not_accepted": "media_refused",
+    "type_mismatch": "media_mismatch",
+    "unavailable": "media_unavailable",
+    "unsupported": "non_text",
+}

@@ -4,6 +4,9 @@ HTTP 200), plus the same `/_fake/` control endpoints as the fake Graph API:
   POST /_fake/webhook {"url", "fields", "encoding": "json"|"form"}
   POST /_fake/device {"device_status": "disconnect"}   the linked phone's state /device reports
 `/device` answers the device profile (protocol §1.6) to the device token, as Fonnte does.
+  POST /_fake/files {…}   hold a file (see fakes/files.py) → {"id", "size", "sha256", "url"};
+                          `GET /_files/{token}` serves it (404 once expired), recording
+                          whether an Authorization header came along (it must not)
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from wagate.fakes.files import FakeFiles
 from wagate.fakes.recorder import PlannedFailure, Recorder, apply_delay
 
 
@@ -27,8 +31,11 @@ class FakeFonnte:
         self.token = token
         self._ids = itertools.count(80000000)
         self.device_status = "connect"
+        self.files = FakeFiles()
         self.app = Starlette(
             routes=[
+                Route("/_fake/files", self._register_file, methods=["POST"]),
+                Route("/_files/{token}", self._download_file, methods=["GET"]),
                 Route("/send", self._send, methods=["POST"]),
                 Route("/device", self._device, methods=["POST"]),
                 Route("/_fake/device", self._set_device, methods=["POST"]),
@@ -89,6 +96,23 @@ class FakeFonnte:
         spec = orjson.loads(await request.body())
         self.device_status = str(spec.get("device_status", "connect"))
         return JSONResponse({"device_status": self.device_status})
+
+    async def _register_file(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        file = self.files.register(spec)
+        # Fonnte keeps a file about half an hour: `expired` hands out a dead link at once.
+        if spec.get("expired"):
+            file.expire_first = 1
+        token = self.files.link(file)
+        url = f"{str(request.base_url).rstrip('/')}/_files/{token}"
+        return JSONResponse({**self.files.summary(file), "url": url})
+
+    async def _download_file(self, request: Request) -> Response:
+        token = str(request.path_params["token"])
+        self.recorder.record(
+            "file_download", link=token, authorization=request.headers.get("authorization")
+        )
+        return self.files.download(token)
 
     async def _requests(self, request: Request) -> Response:
         if request.method == "DELETE":

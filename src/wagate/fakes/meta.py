@@ -22,6 +22,10 @@ Control endpoints live under `/_fake/`:
                                             one twice — Meta promises neither order nor once)
   GET    /_fake/statuses                    what was posted: {"config", "pending", "deliveries"}
   DELETE /_fake/statuses                    stop posting them
+  POST   /_fake/media {…}                   hold a file under a media id (see fakes/files.py):
+                                            `GET /{media-id}?phone_number_id=…` answers its
+                                            link, `GET /_media/{token}` with the token its bytes
+                                            (404 once the link expired; an unknown id is 404)
 
 Chaos faults, by name (a planned `/_fake/fail` takes precedence over chaos):
   "timeout"          accepted (the message is delivered, it has a wamid) but answered only after
@@ -60,6 +64,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from wagate.fakes.files import FakeFiles
 from wagate.fakes.payloads import meta_envelope, new_wamid
 from wagate.fakes.recorder import Chaos, PlannedFailure, Recorder, apply_delay
 from wagate.providers.meta.signature import sign
@@ -166,8 +171,11 @@ class FakeGraphApi:
         self.status_log: list[dict[str, Any]] = []
         self._tasks: set[asyncio.Task[None]] = set()  # status webhooks under way
         self._http: httpx.AsyncClient | None = None
+        self.files = FakeFiles()
         self.app = Starlette(
             routes=[
+                Route("/_fake/media", self._register_media, methods=["POST"]),
+                Route("/_media/{token}", self._download_media, methods=["GET"]),
                 Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
                 Route("/_fake/fail", self._fail, methods=["POST"]),
                 Route("/_fake/token", self._token, methods=["POST"]),
@@ -291,6 +299,8 @@ class FakeGraphApi:
         """GET on a node (our phone number): what a client reads to check its token."""
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         node = str(request.path_params["node"])
+        if "phone_number_id" in request.query_params:  # a media id, as the gateway asks
+            return self._media_info(request, node, token)
         authorized = self._authorized(token, node)
         self.recorder.record("probe", node=node, authorized=authorized)
         if not authorized:
@@ -305,6 +315,50 @@ class FakeGraphApi:
         wanted = set(fields.split(",")) if fields else set(profile)
         answer = {"id": node} | {k: v for k, v in profile.items() if k in wanted}
         return JSONResponse(answer)
+
+    # ------------------------------------------------------------ media
+
+    def _media_info(self, request: Request, media_id: str, token: str) -> Response:
+        number = request.query_params.get("phone_number_id", "")
+        authorized = self._authorized(token, number)
+        file = self.files.files.get(media_id)
+        self.recorder.record(
+            "media_info", media_id=media_id, authorized=authorized, known=file is not None
+        )
+        if not authorized:
+            return JSONResponse(error_body(190), status_code=401)
+        failure = self.recorder.take_failure("media_info", exact=True)
+        if failure is not None:
+            return JSONResponse(failure.body or error_body(131000), status_code=failure.http_status)
+        if file is None:
+            return JSONResponse(error_body(100), status_code=404)
+        answer: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "url": f"{str(request.base_url).rstrip('/')}/_media/{self.files.link(file)}",
+            "mime_type": file.mime_type,
+            "sha256": file.sha256,
+            "id": file.id,
+        }
+        if file.announce_size is not None:
+            answer["file_size"] = file.announce_size
+        return JSONResponse(answer)
+
+    async def _download_media(self, request: Request) -> Response:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        # The media belongs to some number: any token the fake accepts may fetch it.
+        authorized = self.access_token is None or token in (
+            self.access_token,
+            *self.number_tokens.values(),
+        )
+        link = str(request.path_params["token"])
+        self.recorder.record("media_download", link=link, authorized=authorized)
+        if not authorized:
+            return JSONResponse(error_body(190), status_code=401)
+        return self.files.download(link)
+
+    async def _register_media(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        return JSONResponse(self.files.summary(self.files.register(spec)))
 
     # ------------------------------------------------------------ status webhooks
 

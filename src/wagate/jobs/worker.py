@@ -24,7 +24,7 @@ from wagate.domain.provider_port import CredentialCheck
 from wagate.edge_services import TenantServices, WorkerServices
 from wagate.pipeline.operator import Actor, Rejected
 from wagate.pipeline.operator.kb import counts_of
-from wagate.storage.queue import KB_REFRESH_TASK, QUEUE, TASK
+from wagate.storage.queue import KB_REFRESH_TASK, MEDIA_TASK, QUEUE, TASK
 from wagate.storage.queue_statistics import refresh_if_stale
 
 log = structlog.get_logger(__name__)
@@ -82,6 +82,22 @@ def build_job_app(services: WorkerServices, ended: EndedJobs | None = None) -> p
             ended.forget([job_id])  # running again (a retried job keeps its id)
         try:
             await run_tenant_job(services, tenant, conversation_id, attempt=attempt)
+        finally:
+            if ended is not None and job_id is not None:
+                ended.ended(job_id)
+
+    @app.task(name=MEDIA_TASK, queue=QUEUE, pass_context=True)
+    async def fetch_media(
+        context: procrastinate.JobContext,
+        media_id: int,
+        attempt: int = 0,
+        tenant: str | None = None,
+    ) -> None:
+        job_id = context.job.id
+        if ended is not None and job_id is not None:
+            ended.forget([job_id])
+        try:
+            await run_media_job(services, tenant, media_id)
         finally:
             if ended is not None and job_id is not None:
                 ended.ended(job_id)
@@ -148,6 +164,27 @@ async def run_tenant_job(
         log.info("converse.tenant_disabled", tenant=tenant_id, conversation_id=conversation_id)
         return
     await run_conversation(services, scope, conversation_id, attempt=attempt)
+
+
+async def run_media_job(services: WorkerServices, tenant: str | None, media_id: int) -> None:
+    """Fetch one inbound file (MD1) with its tenant's services. A disabled tenant's files are
+    fetched all the same: the provider's link expires, and keeping what was sent is not
+    answering it. An unexpected error counts as a failed try (retried, then given up)."""
+    tenant_id = tenant or services.tenants.default_id
+    scope = services.tenants.get(tenant_id)
+    if scope is None:
+        await services.tenants.refresh(force=True)
+        scope = services.tenants.get(tenant_id)
+    if scope is None:
+        log.warning("media.tenant_gone", tenant=tenant_id, media_id=media_id)
+        return
+    try:
+        await scope.media_fetch(media_id)
+    except _INFRASTRUCTURE:
+        raise
+    except Exception as exc:
+        log.exception("media.fetch_failed", tenant=tenant_id, media_id=media_id)
+        await scope.media_fetch.attempt_failed(media_id, f"{type(exc).__name__}: {exc}")
 
 
 # The database itself failing (restart, network) is not the burst's fault: the job fails, and
@@ -217,6 +254,8 @@ async def sweep_once(services: WorkerServices, ended: EndedJobs | None = None) -
     grace = timedelta(seconds=services.tuning.sweep_interval_seconds)
     orphans = 0
     for tenant, scope in services.tenants.served():
+        # Files whose fetch job was lost are fetched again, answering tenant or not.
+        orphans += await scope.media.requeue_orphans(older_than=now - grace, run_at=now)
         if not tenant.answers:
             continue  # a disabled tenant's messages wait for it to be enabled
         orphans += await scope.conversations.requeue_orphans(

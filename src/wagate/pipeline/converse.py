@@ -40,6 +40,7 @@ from wagate.domain.assistant_port import Assistant
 from wagate.domain.audit import AuditTrail
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.identity import IdentityPolicy
+from wagate.domain.media import MediaLimits
 from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.review import DEFAULT_URGENT_TEXT
@@ -105,6 +106,12 @@ class ConversePolicy:
     notices: Notices = field(default_factory=Notices)
     knowledge: KnowledgePolicy = field(default_factory=KnowledgePolicy)
     urgent_text: str = DEFAULT_URGENT_TEXT  # URGENT_HOLDING_TEXT: a red message's only reply
+    media_limits: MediaLimits = field(default_factory=MediaLimits)  # for the notices' numbers
+
+
+# A burst with a file still being fetched waits for it; the fetch brings the job forward when
+# it settles, so this is only the safety net of a lost wake-up.
+MEDIA_RECHECK = timedelta(seconds=30)
 
 
 @dataclass(kw_only=True)
@@ -147,6 +154,7 @@ class Converse:
             notices=notices,
             max_chars=self.policy.max_chars,
             rate_limit=self.policy.rate_limit,
+            media_limits=self.policy.media_limits,
         )
         self.typing = ShowTyping(providers=self.providers)
         self.prompt = BuildPrompt(
@@ -187,6 +195,10 @@ class Converse:
             first_arrival=min(m.received_at for m in burst.messages),
             last_arrival=max(m.received_at for m in burst.messages),
         )
+        if wait is None and any(m.media == "pending" for m in burst.messages):
+            # A file of the burst is still being fetched (MD1): the answer waits for it, so it
+            # is written once, knowing what became of the file.
+            wait = now + MEDIA_RECHECK
         if wait is not None:
             await self.store.defer(conversation_id, run_at=wait, attempt=attempt)
             return Outcome.WAITING
@@ -263,9 +275,10 @@ class Converse:
         if held:
             return await self._held_by_human(burst, now, drafts, session, triaged.question)
         marked_read = await self.typing(burst)
-        retrieval = (
-            await self.consult(triaged.question, session.history) if self.consult else NOTHING
-        )
+        # The knowledge base is searched with the person's own words (a document they sent
+        # is read by the AI, not searched with); only a file's text when they wrote nothing.
+        query = triaged.own_words or triaged.question[:500]
+        retrieval = await self.consult(query, session.history) if self.consult else NOTHING
         if retrieval.declined:
             return await self._decline(
                 burst, now, drafts, session, triaged.question, marked_read, zone.zone.value

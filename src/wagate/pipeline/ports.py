@@ -33,6 +33,11 @@ class PendingMessage:
     # reply carried none). Flow completions become case intakes, never questions for the AI.
     flow_completion: bool = False
     flow_response: str | None = None
+    # A file's kind (image, document, audio …) and state: `pending`, `stored`, or the problem
+    # that kept it (domain.media.MediaProblem); None for messages without a file.
+    media_type: str | None = None
+    media: str | None = None
+    attachment: str | None = None  # a stored document's text (PDF, Word, OCR), for the AI
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""Case intakes as stored (migration 0017, FL1): one sealed row per Flow completion.
+"""Case intakes as stored (migration 0018, FL1): one sealed row per Flow completion.
 
 The pipeline's `CaseIntakeStore` (record) and the operator service's `CaseIntakeRecords`
 (listing, show, mark reviewed, count). Answers and the reply as received are sealed under the

@@ -16,7 +16,8 @@ from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.intake import conversation_seal_key
-from wagate.storage.queue import DEFER_SQL, TASK, insert_job_sql
+from wagate.storage.media import EXTRACTED_TABLE
+from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 _LOAD_CONVERSATION_SQL = """
@@ -24,10 +25,13 @@ SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE i
 """
 
 _LOAD_PENDING_SQL = """
-SELECT id, provider, provider_message_id, kind, sent_at, received_at, content
-  FROM inbound_messages
- WHERE conversation_id = %(id)s AND processed_at IS NULL
- ORDER BY sent_at, id
+SELECT i.id, i.provider, i.provider_message_id, i.kind, i.sent_at, i.received_at, i.content,
+       m.id AS media_id, m.media_type, m.status AS media_status, m.problem AS media_problem,
+       m.extracted
+  FROM inbound_messages i
+  LEFT JOIN media m ON m.inbound_message_id = i.id
+ WHERE i.conversation_id = %(id)s AND i.processed_at IS NULL
+ ORDER BY i.sent_at, i.id
 """
 
 _EARLIER_SQL = """
@@ -102,15 +106,19 @@ WITH candidates AS (
 # its heart, so `_STALLED_SQL` never releases them.
 _UNRECORDED_SQL = """
 UPDATE procrastinate_jobs SET status = 'failed'
- WHERE id = ANY(%(ids)s) AND status = 'doing' AND task_name = %(task)s
+ WHERE id = ANY(%(ids)s) AND status = 'doing' AND task_name = ANY(%(tasks)s)
 RETURNING id
 """
+
+# The jobs a dead worker's stall releases: conversations, and file fetches (issue 16), which
+# the sweep then queues again for what is still pending.
+_RECOVERED_TASKS = [TASK, MEDIA_TASK]
 
 _STALLED_SQL = """
 UPDATE procrastinate_jobs job SET status = 'failed'
   FROM (SELECT j.id FROM procrastinate_jobs j
           LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
-         WHERE j.status = 'doing' AND j.task_name = %(task)s
+         WHERE j.status = 'doing' AND j.task_name = ANY(%(tasks)s)
            AND (j.worker_id IS NULL OR w.last_heartbeat < %(heartbeat_before)s)) stalled
  WHERE job.id = stalled.id
 RETURNING job.id
@@ -158,6 +166,14 @@ def _outbound_document(text: str, to: str, flow: Any) -> dict[str, Any]:
     return document
 
 
+def media_state(status: str | None, problem: str | None) -> str | None:
+    """A file's state as the conversation reads it: `pending`, `stored`, or the problem that
+    kept it (`too_large`, `unavailable` …); None for a message without a file row."""
+    if status is None:
+        return None
+    return problem or status
+
+
 class PostgresConversationStore:
     def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
         self._database = database
@@ -194,6 +210,9 @@ class PostgresConversationStore:
                     received_at=r["received_at"],
                     text=text_of(document),
                     **_flow_completion(document),
+                    media_type=r["media_type"],
+                    media=media_state(r["media_status"], r["media_problem"]),
+                    attachment=self._attachment(r["media_id"], r["extracted"]),
                 )
             )
         contact = self.contact_of(row)
@@ -207,6 +226,13 @@ class PostgresConversationStore:
             contact_name=contact.get("name"),
             messages=pending,
         )
+
+    def _attachment(self, media_id: int | None, sealed: bytes | None) -> str | None:
+        """A stored document's text (sealed with its media row), opened for the AI."""
+        if media_id is None or sealed is None:
+            return None
+        context = SealContext(tenant=self._tenant, table=EXTRACTED_TABLE, key=str(media_id))
+        return self._sealer.open(bytes(sealed), context).decode(errors="replace")
 
     def contact_of(self, row: Any) -> dict[str, Any]:
         """The contact's identifiers, from the conversation's sealed profile."""
@@ -338,7 +364,7 @@ class PostgresConversationStore:
         without a tenant and releases every tenant's stalled jobs."""
         async with self._database.pool.connection() as conn:
             cursor = await conn.execute(
-                _STALLED_SQL, {"task": TASK, "heartbeat_before": heartbeat_before}
+                _STALLED_SQL, {"tasks": _RECOVERED_TASKS, "heartbeat_before": heartbeat_before}
             )
             return len(await cursor.fetchall())
 
@@ -350,5 +376,7 @@ class PostgresConversationStore:
         if not job_ids:
             return 0
         async with self._database.pool.connection() as conn:
-            cursor = await conn.execute(_UNRECORDED_SQL, {"task": TASK, "ids": list(job_ids)})
+            cursor = await conn.execute(
+                _UNRECORDED_SQL, {"tasks": _RECOVERED_TASKS, "ids": list(job_ids)}
+            )
             return len(await cursor.fetchall())

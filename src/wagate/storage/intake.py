@@ -19,6 +19,7 @@ from psycopg import AsyncCursor
 from wagate.domain.messages import (
     DeliveryStatus,
     InboundMessage,
+    Media,
     OtherEvent,
     StatusUpdate,
     WebhookBatch,
@@ -35,7 +36,7 @@ from wagate.storage.intake_guard import (
     set_aside,
     storable,
 )
-from wagate.storage.queue import insert_job_sql
+from wagate.storage.queue import insert_job_sql, insert_media_job_sql
 from wagate.storage.statuses import EMAIL_DUE, EMAIL_SKIPPED, guard
 
 log = structlog.get_logger(__name__)
@@ -67,8 +68,16 @@ WITH conversation AS (
   SELECT %(tenant)s, id, %(provider)s, %(message_id)s, %(kind)s, %(sent_at)s, %(content)s, %(raw)s
     FROM conversation
   ON CONFLICT ON CONSTRAINT inbound_messages_provider_id DO NOTHING
-  RETURNING conversation_id
-), queued AS ("""
+  RETURNING id, conversation_id
+), media_row AS (
+  -- A file (issue 16): its row and its fetch job, due at once (the link expires in minutes).
+  INSERT INTO media (tenant, conversation_id, inbound_message_id, media_type)
+  SELECT %(tenant)s, conversation_id, id, %(media_type)s::text
+    FROM stored WHERE %(media_type)s::text IS NOT NULL
+  RETURNING id
+), media_job AS ("""
+    + insert_media_job_sql("media_row", "id")
+    + """), queued AS ("""
     + insert_job_sql("stored", "conversation_id")
     + """)
 SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS queued
@@ -274,6 +283,11 @@ class IntakeStore:
                 "raw": self._seal("inbound_messages.raw", row_key, message.raw),
                 "run_at": run_at,
                 "attempt": 0,
+                "media_type": (
+                    message.content.media_type if isinstance(message.content, Media) else None
+                ),
+                "media_run_at": datetime.now(UTC),
+                "media_attempt": 0,
             }
         )
 

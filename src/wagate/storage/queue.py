@@ -78,3 +78,31 @@ KB_REFRESH_TASK = "wagate.kb_refresh"
 
 def kb_refresh_lock(tenant: str) -> str:
     return f"kb-refresh:{tenant}"
+
+
+# Inbound files (issue 16): one fetch job per media row, queued in the intake statement that
+# stores the message, due at once (a Meta download link lasts minutes). `lock` keeps one fetch
+# of a file running; `queueing_lock` one waiting. A retry queues the next try itself.
+MEDIA_TASK = "wagate.media_fetch"
+
+
+def media_lock(media_id: int) -> str:
+    return f"media:{media_id}"
+
+
+def insert_media_job_sql(
+    source: str, media_column: str, *, run_at: str = "%(media_run_at)s"
+) -> str:
+    """An INSERT that queues a fetch job per row of `source` (a CTE name) unless one waits.
+    Parameters: `%(media_attempt)s` and the `run_at` expression (`%(media_run_at)s`)."""
+    return f"""
+    INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args, scheduled_at)
+    SELECT '{QUEUE}', '{MEDIA_TASK}', 'media:' || {media_column}, 'media:' || {media_column},
+           jsonb_build_object('media_id', {media_column},
+                              'attempt', %(media_attempt)s::int,
+                              'tenant', current_setting('wagate.tenant', true)),
+           {run_at}
+      FROM {source}
+    ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
+    RETURNING id
+    """

@@ -122,6 +122,28 @@ COLUMNS = (
         key_columns=("provider",),
         row_key=lambda r: str(r["provider"]),
     ),
+    # Inbound files (MD1): only the small sealed file key is re-sealed, never the object.
+    SealedColumn(
+        table="media",
+        column="file_key",
+        context_table="media.file_key",
+        key_columns=("object_key",),
+        row_key=lambda r: str(r["object_key"]),
+    ),
+    SealedColumn(
+        table="media",
+        column="details",
+        context_table="media.details",
+        key_columns=("id",),
+        row_key=lambda r: str(r["id"]),
+    ),
+    SealedColumn(
+        table="media",
+        column="extracted",
+        context_table="media.extracted",
+        key_columns=("id",),
+        row_key=lambda r: str(r["id"]),
+    ),
     SealedColumn(
         table="case_intakes",
         column="answers",

@@ -21,6 +21,7 @@ from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.media import PostgresMedia
 from wagate.storage.statuses import IN_FLIGHT
 
 _CONVERSATIONS_SQL = """
@@ -77,11 +78,20 @@ _PURGE_SQL = (
 
 
 class ContactRights:
-    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        sealer: Sealer,
+        indexer: Indexer,
+        tenant: str,
+        *,
+        media: PostgresMedia | None = None,
+    ) -> None:
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
+        self._media = media  # files (MD1): listed in exports, removed with their rows
 
     def _open(self, table: str, key: str, sealed: Any) -> Any:
         if sealed is None:
@@ -184,12 +194,16 @@ class ContactRights:
                     params,
                 )
             ).fetchall()
+        # Files (MD1): what was received and kept, with their names and types; the files
+        # themselves are downloaded by id (`GET /api/media/{id}`, `contacts export --files`).
+        files = await self._media.list(ids) if self._media is not None and ids else []
         # Rows and opened documents carry the database's and the domain's snake_case names;
         # the export speaks the API's camelCase throughout.
         export: dict[str, Any] = camel_keys(
             {
                 "phone": params["number"],
                 "contacts": [dict(c) for c in contacts],
+                "media": files,
                 "consents": [
                     {
                         **{k: v for k, v in c.items() if k != "evidence"},
@@ -356,13 +370,23 @@ class ContactRights:
                 "username": username,
                 "locks": [f"conversation:{i}" for i in ids],
             }
+            if self._media is not None:
+                # Files first, with their objects' names kept for deletion: the rows would
+                # otherwise go with the conversations and leave the objects behind.
+                row = await (await conn.execute(self._media.erase_sql(), values)).fetchone()
+                counts["media"] = int(row["removed"]) if row else 0
             for name, sql in steps:
                 counts[name] = (await conn.execute(sql, values)).rowcount
+        if self._media is not None:
+            await self._media.empty_trash()
         return counts
 
     async def purge(self, *, cutoff: datetime) -> dict[str, int]:
         """Retention (CP7): remove message content and derived data older than `cutoff`."""
         counts: dict[str, int] = {}
+        if self._media is not None:
+            # Files before their messages (whose deletion would take the rows along).
+            counts["media"] = await self._media.purge(cutoff=cutoff)
         # One transaction per table, as when each DELETE committed on its own: a purge that
         # fails half-way keeps what it already removed, and no lock outlives its table.
         for table, sql in _PURGE_SQL:

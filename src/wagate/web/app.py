@@ -18,6 +18,7 @@ from wagate.web.errors import validation_error
 from wagate.web.flows_endpoint import flows_endpoint_router
 from wagate.web.intakes_api import intakes_router
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
+from wagate.web.media_api import media_router
 from wagate.web.metrics import metrics_router
 from wagate.web.middleware import BodyLimit, RequestContext
 from wagate.web.reviews_api import reviews_router
@@ -52,6 +53,7 @@ def create_app(services: WebServices) -> ASGIApp:
     app.include_router(reviews_router(scope=scope))
     app.include_router(intakes_router(scope=scope))
     app.include_router(conversations_router(scope=scope))
+    app.include_router(media_router(scope=scope))
     app.include_router(users_router(scope=scope))
     app.include_router(
         api_router(

@@ -4,10 +4,11 @@ call for — rate limited (at most once a minute), over-long, non-text."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from wagate.domain.conversation import Notices
+from wagate.domain.media import MB, MediaLimits
 from wagate.domain.policy import RATE_WINDOW, BurstMessage, Triage, triage
 from wagate.pipeline.conversation.record import notice
 from wagate.pipeline.ports import (
@@ -28,7 +29,13 @@ class Triaged:
     @property
     def question(self) -> str | None:
         """What the AI is asked (the burst's answerable texts, joined), or None."""
-        return self.sorted.user_turn if self.sorted.for_ai else None
+        return self.sorted.user_turn if self.sorted.answerable else None
+
+    @property
+    def own_words(self) -> str | None:
+        """What the person wrote themselves, without the files' texts (what the knowledge
+        base is searched with: a whole document is no search query)."""
+        return "\n".join(self.sorted.for_ai) or None
 
 
 @dataclass(kw_only=True)
@@ -38,6 +45,7 @@ class TriageStep:
     notices: Notices
     max_chars: int
     rate_limit: int
+    media_limits: MediaLimits = field(default_factory=MediaLimits)
 
     async def __call__(
         self, burst: Burst, identity: Identity, messages: Sequence[PendingMessage], now: datetime
@@ -49,7 +57,15 @@ class TriageStep:
         )
         sorted_burst = triage(
             [
-                BurstMessage(id=m.id, kind=m.kind, text=m.text, received_at=m.received_at)
+                BurstMessage(
+                    id=m.id,
+                    kind=m.kind,
+                    text=m.text,
+                    received_at=m.received_at,
+                    media_type=m.media_type,
+                    media=m.media,
+                    attachment=m.attachment,
+                )
                 for m in messages
             ],
             max_chars=self.max_chars,
@@ -65,6 +81,17 @@ class TriageStep:
         if "too_long" in sorted_burst.notices:
             text = self.notices.too_long.format(max_chars=self.max_chars)
             drafts.append(notice(burst, "too_long", text))
-        if "non_text" in sorted_burst.notices:
-            drafts.append(notice(burst, "non_text", self.notices.non_text))
+        for name in sorted_burst.notices:
+            if name == "non_text":
+                drafts.append(notice(burst, "non_text", self.notices.non_text))
+            elif name.startswith(("media_", "audio_")):
+                drafts.append(notice(burst, name, self._file_notice(name, messages)))
         return Triaged(sorted=sorted_burst, notices=drafts)
+
+    def _file_notice(self, name: str, messages: Sequence[PendingMessage]) -> str:
+        text: str = getattr(self.notices, name)
+        if name == "media_too_large":
+            kinds = [m.media_type for m in messages if m.media == "too_large" and m.media_type]
+            limit = max((self.media_limits.for_kind(k) for k in kinds), default=0)
+            text = text.replace("{limit_mb}", f"{limit / MB:g}")
+        return text

@@ -2,9 +2,10 @@
 later the console), is validated, done and recorded here, once.
 
 Actions are grouped (`accounts`, `sending`, `dead_letters`, `channels`, `contacts`, `keys`,
-`trail`, `knowledge`, `reviews`, `conversations`, `users`, `intakes`); each takes `by=Actor`,
-requires the `Permission` it needs of the actor's role first (`Forbidden` otherwise) and writes
-one audit record with the same action name, subject and details for every caller. Other errors are
+`trail`, `knowledge`, `reviews`, `conversations`, `users`, `intakes`, `media`); each takes
+`by=Actor`, requires the `Permission` it needs of the actor's role first (`Forbidden`
+otherwise) and writes one audit record with the same action name, subject and details for every
+caller. Other errors are
 `NotFound`, `Rejected` or `Conflict` (see `errors`). A new action goes in its group's module, a
 new group in a module of its own."""
 
@@ -28,6 +29,7 @@ from wagate.pipeline.operator.conversations import Conversations
 from wagate.pipeline.operator.dead_letters import DeadLetters
 from wagate.pipeline.operator.kb import Knowledge
 from wagate.pipeline.operator.keys import Keys
+from wagate.pipeline.operator.media import MediaFiles, MediaLibrary
 from wagate.pipeline.operator.ports import (
     AccountStore,
     AuditLog,
@@ -65,6 +67,7 @@ class OperatorService:
     conversations: Conversations
     users: Users
     intakes: CaseIntakes | None = None  # WhatsApp Flow case intakes (FL1); None: not wired
+    media: MediaFiles  # files people sent (MD1): list and download, audited
 
     @classmethod
     def build(
@@ -97,6 +100,7 @@ class OperatorService:
         deliveries: DeliveryLog | None = None,
         case_intakes: CaseIntakeRecords | None = None,
         intake_flow: IntakeFlow | None = None,
+        media: MediaLibrary | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
@@ -157,4 +161,5 @@ class OperatorService:
             )
             if case_intakes is not None
             else None,
+            media=MediaFiles(library=media, recorder=recorder),
         )

@@ -21,6 +21,7 @@ from wagate.domain.provider_port import (
     Verdict,
 )
 from wagate.providers.fonnte.inbound import FonnteWebhook
+from wagate.providers.fonnte.media import FonnteMediaDownloads
 from wagate.providers.payload import mapping, text
 from wagate.providers.transport import transport_error
 
@@ -50,7 +51,7 @@ def translate(reason: str | None) -> e.SendError:
     return e.ProviderUnavailable(reason or "Fonnte answered without a reason", code=key or None)
 
 
-class FonnteClient:
+class FonnteClient(FonnteMediaDownloads):  # inbound files: providers/fonnte/media.py
     name = Provider.FONNTE
     # Fonnte sends through a linked phone: no 24-hour window, no templates, and its statuses
     # do not echo our key. Files go by URL.

@@ -27,13 +27,14 @@ from wagate.domain.provider_port import (
 )
 from wagate.providers.meta.errors import retry_after_seconds, translate
 from wagate.providers.meta.inbound import MetaWebhook
+from wagate.providers.meta.media import MetaMediaDownloads
 from wagate.providers.payload import items, mapping, text
 from wagate.providers.transport import transport_error
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v22.0"
 
 
-class MetaClient:
+class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
     name = Provider.META
     capabilities = Capabilities(
         window_24h=True,

@@ -17,13 +17,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from wagate.domain.operators import Permission
 from wagate.pipeline.operator import NotFound
 from wagate.web.console.auth import SignedIn
 from wagate.web.console.i18n import translator
 from wagate.web.console.kit import Console
+from wagate.web.media_api import download_headers
 
 PAGE_SIZE = 50
 THREAD_MESSAGES = 50  # the thread's last messages (a page stays under 100 KB)
@@ -107,12 +108,25 @@ def routes(console: Console) -> APIRouter:
         """The thread's message list alone: what htmx polls (a full page without it)."""
         found = await _conversation(who, conversation_id)
         insights = await who.services.queries.run_insights(conversation_id)
+        files = await _files(who, conversation_id)
         return console.render(
             request,
             who,
             "conversations_messages.html",
             conversation=found,
-            **_timeline(found, [_insight(i) for i in insights]),
+            **_timeline(found, [_insight(i) for i in insights], files),
+        )
+
+    @router.get("/console/media/{media_id}")
+    async def download(media_id: int, who: SignedIn = console.signed_in) -> Response:
+        """A file the person sent, as an attachment (audited by the operator service)."""
+        if not 0 < media_id <= MAX_ID:
+            raise NotFound(f"no stored file {media_id}")
+        stored = await who.operator.media.download(media_id, by=who.actor)
+        return StreamingResponse(
+            stored.chunks,
+            media_type=stored.mime_type,
+            headers=download_headers(stored.filename, stored.size),
         )
 
     @router.post("/console/conversations/{conversation_id}/take")
@@ -168,6 +182,7 @@ def routes(console: Console) -> APIRouter:
         found = await _conversation(who, conversation_id)
         runs = await who.services.queries.run_insights(conversation_id)
         insights = [_insight(i) for i in runs]
+        files = await _files(who, conversation_id)
         return console.render(
             request,
             who,
@@ -179,7 +194,7 @@ def routes(console: Console) -> APIRouter:
             may_take_over=who.actor.may(Permission.TAKE_OVER),
             may_reveal=who.actor.may(Permission.ADMINISTER),
             reply_key=secrets.token_urlsafe(12),
-            **_timeline(found, insights),
+            **_timeline(found, insights, files),
         )
 
     return router
@@ -194,6 +209,12 @@ async def _conversation(who: SignedIn, conversation_id: int) -> dict[str, Any]:
         raise NotFound(f"no conversation {conversation_id}")
     result: dict[str, Any] = found
     return result
+
+
+async def _files(who: SignedIn, conversation_id: int) -> dict[int, dict[str, Any]]:
+    """The conversation's files by the inbound message that carried them."""
+    listed = await who.operator.media.list(conversation_id, by=who.actor)
+    return {int(item["messageId"]): item for item in listed["items"]}
 
 
 def _checked_id(conversation_id: int) -> int:
@@ -230,14 +251,23 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _timeline(found: dict[str, Any], insights: list[dict[str, Any]]) -> dict[str, Any]:
-    """The messages as shown, and which runs have a side panel to link to."""
+def _timeline(
+    found: dict[str, Any],
+    insights: list[dict[str, Any]],
+    files: dict[int, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The messages as shown (an inbound file with its download link or what kept it), and
+    which runs have a side panel to link to."""
+    files = files or {}
     shown = [
         {
             **message,
             "text": message_text(message.get("content")),
             "when": when(message.get("at")),
             "statusWhen": when(message.get("statusAt")),
+            "file": files.get(int(message["id"]))
+            if message.get("direction") == "inbound"
+            else None,
         }
         for message in found["messages"]
     ]

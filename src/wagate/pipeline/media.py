@@ -1,0 +1,292 @@
+"""The media fetch job (MD1): a file a person sent, fetched from the provider, checked and
+stored encrypted — or refused, or given up on — once, whatever crashes or outages come between.
+
+    wagate.media_fetch(media id) ──► the row (pending?) and the message's reference
+      ──► the channel's adapter (`MediaSource`; none: failed, `unsupported`)
+      ──► open the download ── the announced size over the limit? refused, `too_large`
+      ──► read the head ── sniff ── judge: a program, an archive, a lying type? refused
+      ──► the rest streamed through the limit into the vault (sealed in chunks, stored)
+      ──► the row settled, in the same statement as the conversation's job brought forward
+
+Errors by class (the retry policy is `domain.retry.BackoffPolicy`):
+  * gone at the provider (404, an expired link that cannot be renewed): failed at once;
+  * too large while reading: refused at once (the partial object is never kept);
+  * transient (timeouts, 5xx, 429 with its Retry-After, a refused token, the object store
+    down): tried again after a backoff, until the attempts are spent: then failed;
+  * anything unexpected: counted like a transient failure (`attempt_failed`).
+
+The conversation waits while a file of its burst is pending, so the answer takes the file
+into account and is written once (`Converse`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+
+from wagate.domain.file_types import HEAD_BYTES, FileType, sniff
+from wagate.domain.media import (
+    Declared,
+    MediaFetchFailed,
+    MediaGone,
+    MediaLimits,
+    MediaProblem,
+    MediaRef,
+    MediaSource,
+    MediaStatus,
+    MediaTooLarge,
+    judge,
+    too_large,
+)
+from wagate.domain.messages import Provider
+from wagate.domain.retry import BackoffPolicy
+from wagate.pipeline.ports import ProviderDirectory
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaJob:
+    """A media row as the fetch job sees it."""
+
+    id: int
+    conversation_id: int
+    provider: Provider
+    channel_id: str
+    status: MediaStatus
+    attempts: int
+    ref: MediaRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kept:
+    """A file stored sealed: its object's name, its file key (sealed), its plaintext size and
+    SHA-256."""
+
+    object_key: str
+    wrapped_key: bytes
+    size: int
+    sha256: str
+
+
+class StorageUnavailable(Exception):
+    """The object store failed or could not be reached: try again later."""
+
+
+class MediaRows(Protocol):
+    """The tenant's media rows. Settling a row (stored, refused, failed) also brings the
+    conversation's job forward, in one statement; each settles only a pending row and says
+    whether it did."""
+
+    async def load(self, media_id: int) -> MediaJob | None: ...
+
+    async def stored(
+        self,
+        media_id: int,
+        kept: Kept,
+        *,
+        file_type: FileType,
+        declared: Declared,
+        text: str | None,
+        at: datetime,
+    ) -> bool: ...
+
+    async def settled(
+        self,
+        media_id: int,
+        *,
+        status: MediaStatus,
+        problem: MediaProblem,
+        error: str | None,
+        at: datetime,
+    ) -> bool: ...
+
+    async def retry(self, media_id: int, *, attempts: int, error: str, run_at: datetime) -> None:
+        """Count the failed try and queue the next one for `run_at`."""
+
+
+class MediaVault(Protocol):
+    """Sealed files in the object store."""
+
+    async def keep(self, chunks: AsyncIterable[bytes]) -> Kept:
+        """Seal and store the stream; `StorageUnavailable` when the store fails (nothing is
+        left behind); any error of `chunks` itself propagates the same way."""
+
+    async def discard(self, kept: Kept) -> None:
+        """Remove a stored file nobody will reference (its row was settled meanwhile)."""
+
+
+class DocumentText(Protocol):
+    """A stored document's text, for the conversation (MD1 item 2): PDF and Word text layers,
+    OCR of photos and scans where Tesseract is installed. None when there is none to read."""
+
+    async def read(self, kept: Kept, file_type: FileType) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    problem: MediaProblem
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    kept: Kept
+    file_type: FileType
+    declared: Declared
+
+
+@dataclass(kw_only=True)
+class FetchMedia:
+    rows: MediaRows
+    vault: MediaVault
+    providers: ProviderDirectory
+    limits: MediaLimits
+    backoff: BackoffPolicy
+    clock: Callable[[], datetime]
+    jitter: Callable[[], float] = field(default=random.random)
+    reader: DocumentText | None = None
+
+    async def __call__(self, media_id: int) -> MediaStatus | None:
+        """Fetch, check and store one file; its status afterwards (None: no such row, or it
+        was settled already — a duplicate job does nothing)."""
+        job = await self.rows.load(media_id)
+        if job is None or job.status is not MediaStatus.PENDING:
+            return None
+        await self.providers.refresh()
+        client = self.providers.get(job.provider, job.channel_id)
+        # The provider declares whether it hands files over (`Capabilities.media`) and offers
+        # the download as the `MediaSource` port; the pipeline never asks which provider it is.
+        if client is None or not client.capabilities.media or not isinstance(client, MediaSource):
+            return await self._settle(
+                job, MediaStatus.FAILED, MediaProblem.UNSUPPORTED, "the channel hands no files"
+            )
+        try:
+            outcome = await self._fetch(job, client)
+        except MediaGone as exc:
+            return await self._settle(job, MediaStatus.FAILED, MediaProblem.UNAVAILABLE, str(exc))
+        except MediaTooLarge as exc:
+            return await self._settle(job, MediaStatus.REFUSED, MediaProblem.TOO_LARGE, str(exc))
+        except MediaFetchFailed as exc:
+            return await self._again(job, f"provider: {exc}", retry_after=exc.retry_after)
+        except StorageUnavailable as exc:
+            return await self._again(job, f"object store: {exc}")
+        if isinstance(outcome, _Refused):
+            return await self._settle(job, MediaStatus.REFUSED, outcome.problem, None)
+        return await self._store(job, outcome)
+
+    async def attempt_failed(self, media_id: int, error: str) -> None:
+        """An unexpected failure of the job: counted like a transient one."""
+        job = await self.rows.load(media_id)
+        if job is not None and job.status is MediaStatus.PENDING:
+            await self._again(job, error)
+
+    async def _fetch(self, job: MediaJob, client: MediaSource) -> _Refused | _Stored:
+        async with client.open_media(job.ref) as download:
+            declared = Declared(
+                media_type=job.ref.media_type,
+                mime_type=job.ref.mime_type or download.mime_type,
+                filename=job.ref.filename,
+            )
+            if too_large(download.size, declared, self.limits):
+                return _Refused(MediaProblem.TOO_LARGE)
+            chunks = aiter(download.chunks())
+            head = await _read_head(chunks)
+            actual = sniff(head, declared.filename)
+            problem = judge(declared, actual)
+            if problem is not None:
+                return _Refused(problem)
+            limit = self.limits.for_kind(declared.media_type)
+            kept = await self.vault.keep(_within(limit, head, chunks))
+        return _Stored(kept=kept, file_type=actual, declared=declared)
+
+    async def _store(self, job: MediaJob, stored: _Stored) -> MediaStatus:
+        text = None
+        if self.reader is not None:
+            try:
+                text = await self.reader.read(stored.kept, stored.file_type)
+            except Exception as exc:  # an unreadable document is still a stored document
+                log.warning("media.unreadable", media_id=job.id, error_type=type(exc).__name__)
+        settled = await self.rows.stored(
+            job.id,
+            stored.kept,
+            file_type=stored.file_type,
+            declared=stored.declared,
+            text=text,
+            at=self.clock(),
+        )
+        if not settled:  # settled or erased meanwhile: the copy just made belongs to nobody
+            await self.vault.discard(stored.kept)
+            return MediaStatus.STORED
+        log.info(
+            "media.stored",
+            media_id=job.id,
+            conversation_id=job.conversation_id,
+            file_type=stored.file_type.name,
+            size=stored.kept.size,
+            text=text is not None,
+        )
+        return MediaStatus.STORED
+
+    async def _settle(
+        self, job: MediaJob, status: MediaStatus, problem: MediaProblem, error: str | None
+    ) -> MediaStatus:
+        await self.rows.settled(
+            job.id, status=status, problem=problem, error=error, at=self.clock()
+        )
+        log.info(
+            "media.settled",
+            media_id=job.id,
+            conversation_id=job.conversation_id,
+            status=status.value,
+            problem=problem.value,
+        )
+        return status
+
+    async def _again(
+        self, job: MediaJob, error: str, *, retry_after: float | None = None
+    ) -> MediaStatus:
+        if self.backoff.gives_up_after(job.attempts):
+            log.warning("media.gave_up", media_id=job.id, attempts=job.attempts + 1, error=error)
+            return await self._settle(job, MediaStatus.FAILED, MediaProblem.UNAVAILABLE, error)
+        delay = self.backoff.delay(job.attempts, jitter=self.jitter(), retry_after=retry_after)
+        await self.rows.retry(
+            job.id, attempts=job.attempts + 1, error=error[:500], run_at=self.clock() + delay
+        )
+        log.warning(
+            "media.retry",
+            media_id=job.id,
+            attempts=job.attempts + 1,
+            retry_in_s=round(delay.total_seconds(), 1),
+            error=error,
+        )
+        return MediaStatus.PENDING
+
+
+async def _read_head(chunks: AsyncIterator[bytes]) -> bytes:
+    """At least `HEAD_BYTES` of the file (or all of a smaller one), for the sniffer."""
+    head = bytearray()
+    while len(head) < HEAD_BYTES:
+        try:
+            head += await anext(chunks)
+        except StopAsyncIteration:
+            break
+    return bytes(head)
+
+
+async def _within(limit: int, head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The head, then the rest, counted: `MediaTooLarge` as soon as the count passes `limit`
+    (whatever size was announced), so an oversized file is never stored whole."""
+    size = len(head)
+    if size > limit:
+        raise MediaTooLarge(f"more than {limit} bytes")
+    yield head
+    async for piece in rest:
+        size += len(piece)
+        if size > limit:
+            raise MediaTooLarge(f"more than {limit} bytes")
+        yield piece
