@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from wagate.cli.common import operate, show, with_gateway
-from wagate.pipeline.operator import CLI, OperatorService
+from wagate.pipeline.operator import CLI
+
+if TYPE_CHECKING:
+    from wagate.pipeline.operator import OperatorService
 
 contacts_app = typer.Typer(no_args_is_help=True, help="A contact's data: export and erase.")
 
