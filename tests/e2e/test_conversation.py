@@ -350,7 +350,8 @@ def test_the_sandbox_chat_answers_a_person_in_the_terminal(workdir: Path, sender
                     return False
 
             wait_until(healthy, timeout=60, every=0.3)
-            assert "SANDBOX MODE" in server.log_path.read_text()
+            # The start banner (standard output, captured in the log) says it is the sandbox.
+            wait_until(lambda: "SANDBOX:" in server.log_path.read_text(), timeout=10)
             chat = subprocess.Popen(
                 [sys.executable, "-m", "wagate", "chat", "--as", sender],
                 env=env,
