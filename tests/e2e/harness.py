@@ -18,6 +18,7 @@ import httpx
 import orjson
 import psycopg
 
+from tests.e2e import prewarmed
 from wagate.providers.meta.signature import sign
 
 ADMIN_URL = os.environ.get("WAGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -299,6 +300,33 @@ def gateway_on_fresh_database(
             yield gateway, url
         finally:
             gateway.stop()
+
+
+def wagate(
+    *args: str,
+    env: Mapping[str, str],
+    stdin: str | None = None,
+    timeout: float = 120,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """A one-shot `python -m wagate ARGS` with `env` (and `stdin` as its standard input): exit
+    code, standard output and error, as `subprocess.run(..., capture_output=True, text=True)`
+    returns them. Each command is its own process, forked from a server that has imported
+    wagate already (`prewarmed.py`), so the suite does not pay the import hundreds of times."""
+    done = prewarmed.run(args, env=env, stdin=stdin, timeout=timeout)
+    if check:
+        done.check_returncode()
+    return done
+
+
+def python_code(
+    code: str, *args: str, env: Mapping[str, str], timeout: float = 120, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE ARGS` for a one-shot script that drives wagate, as `wagate` above."""
+    done = prewarmed.run(args, env=env, code=code, timeout=timeout)
+    if check:
+        done.check_returncode()
+    return done
 
 
 def start_worker(web: Gateway, label: str) -> Process:

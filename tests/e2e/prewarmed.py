@@ -1,0 +1,258 @@
+"""Short-lived `wagate` commands, each a process of its own, without paying the import each time.
+
+Almost all of a one-shot `python -m wagate users add …` is Python importing wagate and its
+libraries (~1.5 s of CPU, more on a loaded machine); the e2e suite runs hundreds of them. A
+*pre-warmed* server imports wagate once, then forks a fresh child per command. The child is a
+real, separate process started from a just-imported interpreter: it gets the command's own
+environment, working directory, standard input, output and error (files, read back after it
+ends), runs `wagate/__main__.py` as `__main__` exactly as `python -m wagate` does, runs the
+interpreter's exit steps and exits with the command's exit code. Tests see what
+`subprocess.run([sys.executable, "-m", "wagate", …], capture_output=True, text=True)` gives
+them: a `CompletedProcess` (or `TimeoutExpired`), with the same exit codes, output and errors.
+
+What still starts `python -m wagate` the ordinary way: every gateway and worker the suite runs
+(`serve`, `worker`, `fake`), and the interactive sandbox chat; so the entry point itself stays
+covered.
+
+Protocol (one Unix-socket connection per command): the client sends one JSON line (argv, env,
+cwd, paths for stdin/stdout/stderr); a per-command supervisor forks the command, answers
+`{"pid": …}` at once and `{"returncode": …}` when the command has ended (negative: killed by
+that signal, as `subprocess` reports it).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+# ------------------------------------------------------------------------------- the server
+
+
+def _serve(socket_path: str) -> None:  # pragma: no cover - runs in the server process
+    # What every command would import first; imported here once, before any fork.
+    import runpy  # noqa: F401
+
+    import wagate.cli.main
+    import wagate.wiring  # noqa: F401
+
+    # A fork copies only the calling thread: no other thread may exist when we fork.
+    assert threading.active_count() == 1, threading.enumerate()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path + ".binding")
+    listener.listen(64)
+    os.rename(socket_path + ".binding", socket_path)  # there only once it takes connections
+    while True:
+        connection, _ = listener.accept()
+        if os.fork() == 0:
+            listener.close()
+            try:
+                _supervise(connection)
+            finally:
+                os._exit(0)
+        connection.close()
+        _reap_supervisors()
+
+
+def _reap_supervisors() -> None:  # pragma: no cover - runs in the server process
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] != 0:
+            pass
+
+
+def _supervise(connection: socket.socket) -> None:  # pragma: no cover - a forked supervisor
+    with connection:
+        request = _receive(connection)
+        pid = os.fork()
+        if pid == 0:
+            connection.close()  # the command holds no descriptor but its own three
+            _run_command(request)  # never returns
+        _send(connection, {"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        _send(connection, {"returncode": os.waitstatus_to_exitcode(status)})
+
+
+def _run_command(request: dict[str, Any]) -> None:  # pragma: no cover - the forked command
+    """Become `python -m wagate ARGS` (or `python -c CODE ARGS`) and exit as it would."""
+    import runpy
+    import traceback
+
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    for fd, (path, flags) in enumerate(
+        (
+            (request["stdin"] or os.devnull, os.O_RDONLY),
+            (request["stdout"], os.O_WRONLY),
+            (request["stderr"], os.O_WRONLY),
+        )
+    ):
+        opened = os.open(path, flags)
+        os.dup2(opened, fd)
+        os.close(opened)
+    sys.path[0] = os.getcwd()  # what `python -m` and `python -c` put first
+    code = 0
+    try:
+        if request["code"] is not None:
+            sys.argv = ["-c", *request["argv"]]
+            exec(compile(request["code"], "<string>", "exec"), {"__name__": "__main__"})  # noqa: S102
+        else:
+            sys.argv = ["-m", *request["argv"]]
+            runpy.run_module("wagate", run_name="__main__", alter_sys=True)
+    except SystemExit as stop:
+        code = _exit_code(stop.code)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    # The interpreter's own way out: wait for non-daemon threads, run atexit, flush.
+    with contextlib.suppress(BaseException):
+        threading._shutdown()  # type: ignore[attr-defined]
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:  # pragma: no cover - the forked command
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+# ------------------------------------------------------------------------ one JSON per line
+
+
+def _send(connection: socket.socket, message: dict[str, Any]) -> None:
+    connection.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _receive(connection: socket.socket) -> Any:
+    """One line, read a byte at a time (nothing past it is consumed), as JSON."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        byte = connection.recv(1)
+        if not byte:
+            raise ConnectionError("the pre-warmed server closed the connection")
+        line += byte
+    return json.loads(line)
+
+
+# ------------------------------------------------------------------------------- the client
+
+
+class _Server:
+    """The pre-warmed server of this test process (one per xdist worker), started on first
+    use and stopped when the process exits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._dir = Path(tempfile.mkdtemp(prefix="wagate-prewarmed-"))
+        self.socket_path = str(self._dir / "socket")
+
+    def ensure_running(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                return
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.socket_path)
+            log = (self._dir / "server.log").open("ab")
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("WAGATE_", "META_"))}
+            self._process = subprocess.Popen(
+                [sys.executable, __file__, self.socket_path],
+                env=env | {"PYTHONUNBUFFERED": "1"},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + 120
+            while not os.path.exists(self.socket_path):
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "the pre-warmed wagate server did not start:\n"
+                        + (self._dir / "server.log").read_text(errors="replace")[-4000:]
+                    )
+                time.sleep(0.05)
+            atexit.register(self.stop)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+
+_server = _Server()
+
+
+def run(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    stdin: str | None = None,
+    timeout: float | None = 120,
+    code: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run([sys.executable, "-m", "wagate", *args], env=env, input=stdin,
+    capture_output=True, text=True, timeout=timeout)` (with `code`: `[sys.executable, "-c",
+    code, *args]`), in a process forked from the pre-warmed server."""
+    shown = [sys.executable, *(["-c", code] if code is not None else ["-m", "wagate"]), *args]
+    _server.ensure_running()
+    with tempfile.TemporaryDirectory(prefix="wagate-cli-") as scratch:
+        paths = {name: Path(scratch) / name for name in ("stdin", "stdout", "stderr")}
+        for name in ("stdout", "stderr"):
+            paths[name].touch()
+        if stdin is not None:
+            paths["stdin"].write_text(stdin)
+        request = {
+            "argv": list(args),
+            "code": code,
+            "env": dict(env),
+            "cwd": os.getcwd(),
+            "stdin": str(paths["stdin"]) if stdin is not None else None,
+            "stdout": str(paths["stdout"]),
+            "stderr": str(paths["stderr"]),
+        }
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.connect(_server.socket_path)
+            _send(connection, request)
+            pid = _receive(connection)["pid"]
+            connection.settimeout(timeout)
+            try:
+                returncode = _receive(connection)["returncode"]
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                connection.settimeout(None)
+                _receive(connection)  # it has ended
+                raise subprocess.TimeoutExpired(
+                    shown, timeout or 0, _read(paths["stdout"]), _read(paths["stderr"])
+                ) from None
+        return subprocess.CompletedProcess(
+            shown, returncode, _read(paths["stdout"]), _read(paths["stderr"])
+        )
+
+
+def _read(path: Path) -> str:
+    # What `text=True` does: the locale's encoding, universal newlines.
+    with path.open(newline=None) as file:
+        return file.read()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _serve(sys.argv[1])
