@@ -63,16 +63,37 @@ def fresh_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+STARTED_LOGS: list[Path] = []
+"""The log file of every process started in this session (the log scan checks it read them)."""
+
+
 class Process:
-    """A child process whose output goes to a log file that failing tests can show."""
+    """A child process whose output goes to a log file that failing tests can show.
+
+    `python -m wagate …` and `python -c CODE …` are forked from the pre-warmed server
+    (`prewarmed.py`: a process of their own, started without importing wagate again); any
+    other command is started as it is."""
 
     def __init__(self, args: list[str], env: Mapping[str, str], log_path: Path) -> None:
         self.args = args
         self.log_path = log_path
         self._log = log_path.open("ab")
-        self.popen = subprocess.Popen(
-            args, env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        STARTED_LOGS.append(log_path)
+        self.popen: subprocess.Popen[bytes] | prewarmed.Popen
+        if args[:3] == [sys.executable, "-m", "wagate"]:
+            self.popen = prewarmed.Popen(args[3:], env=env, log=log_path, start_new_session=True)
+        elif args[:2] == [sys.executable, "-c"]:
+            self.popen = prewarmed.Popen(
+                args[3:], env=env, log=log_path, code=args[2], start_new_session=True
+            )
+        else:
+            self.popen = subprocess.Popen(
+                args,
+                env=dict(env),
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace").splitlines()

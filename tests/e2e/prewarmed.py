@@ -26,6 +26,7 @@ import atexit
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -88,14 +89,17 @@ def _run_command(request: dict[str, Any]) -> None:  # pragma: no cover - the for
     import runpy
     import traceback
 
+    if request["new_session"]:
+        os.setsid()  # as Popen(start_new_session=True): a group of its own, to kill as one
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    output = os.O_WRONLY | (os.O_APPEND if request["append"] else 0)
     for fd, (path, flags) in enumerate(
         (
             (request["stdin"] or os.devnull, os.O_RDONLY),
-            (request["stdout"], os.O_WRONLY),
-            (request["stderr"], os.O_WRONLY),
+            (request["stdout"], output),
+            (request["stderr"], output),
         )
     ):
         opened = os.open(path, flags)
@@ -200,6 +204,45 @@ class _Server:
 _server = _Server()
 
 
+def _start(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    code: str | None,
+    stdin: str | None,
+    stdout: Path,
+    stderr: Path,
+    append: bool = False,
+    new_session: bool = False,
+) -> tuple[socket.socket, int]:
+    """Fork a command off the server: the connection its exit code will come on, and its pid."""
+    _server.ensure_running()
+    request = {
+        "argv": list(args),
+        "code": code,
+        "env": dict(env),
+        "cwd": os.getcwd(),
+        "stdin": stdin,
+        "stdout": str(stdout),
+        "stderr": str(stderr),
+        "append": append,
+        "new_session": new_session,
+    }
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(_server.socket_path)
+        _send(connection, request)
+        pid: int = _receive(connection)["pid"]
+    except BaseException:
+        connection.close()
+        raise
+    return connection, pid
+
+
+def _shown(args: Sequence[str], code: str | None) -> list[str]:
+    return [sys.executable, *(["-c", code] if code is not None else ["-m", "wagate"]), *args]
+
+
 def run(
     args: Sequence[str],
     *,
@@ -211,27 +254,22 @@ def run(
     """`subprocess.run([sys.executable, "-m", "wagate", *args], env=env, input=stdin,
     capture_output=True, text=True, timeout=timeout)` (with `code`: `[sys.executable, "-c",
     code, *args]`), in a process forked from the pre-warmed server."""
-    shown = [sys.executable, *(["-c", code] if code is not None else ["-m", "wagate"]), *args]
-    _server.ensure_running()
+    shown = _shown(args, code)
     with tempfile.TemporaryDirectory(prefix="wagate-cli-") as scratch:
         paths = {name: Path(scratch) / name for name in ("stdin", "stdout", "stderr")}
         for name in ("stdout", "stderr"):
             paths[name].touch()
         if stdin is not None:
             paths["stdin"].write_text(stdin)
-        request = {
-            "argv": list(args),
-            "code": code,
-            "env": dict(env),
-            "cwd": os.getcwd(),
-            "stdin": str(paths["stdin"]) if stdin is not None else None,
-            "stdout": str(paths["stdout"]),
-            "stderr": str(paths["stderr"]),
-        }
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-            connection.connect(_server.socket_path)
-            _send(connection, request)
-            pid = _receive(connection)["pid"]
+        connection, pid = _start(
+            args,
+            env=env,
+            code=code,
+            stdin=str(paths["stdin"]) if stdin is not None else None,
+            stdout=paths["stdout"],
+            stderr=paths["stderr"],
+        )
+        with connection:
             connection.settimeout(timeout)
             try:
                 returncode = _receive(connection)["returncode"]
@@ -246,6 +284,63 @@ def run(
         return subprocess.CompletedProcess(
             shown, returncode, _read(paths["stdout"]), _read(paths["stderr"])
         )
+
+
+class Popen:
+    """What the e2e harness uses of `subprocess.Popen` (pid, poll, wait, send_signal, kill,
+    returncode) for a long-running `python -m wagate …` (a gateway, a worker, a fake peer) or
+    `python -c CODE`, forked from the pre-warmed server, its output appended to `log`,
+    standard input empty, in a session of its own when `start_new_session`."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        log: Path,
+        code: str | None = None,
+        start_new_session: bool = False,
+    ) -> None:
+        self.args = _shown(args, code)
+        self.returncode: int | None = None
+        self._connection, self.pid = _start(
+            args,
+            env=env,
+            code=code,
+            stdin=None,
+            stdout=log,
+            stderr=log,
+            append=True,
+            new_session=start_new_session,
+        )
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self._connection], [], [], 0)[0]:
+            self._ended()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self._connection], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0)
+            self._ended()
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):  # ended, not yet reported
+                os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def _ended(self) -> None:
+        self.returncode = _receive(self._connection)["returncode"]
+        self._connection.close()
 
 
 def _read(path: Path) -> str:
