@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,8 +55,17 @@ def _serve(socket_path: str) -> None:  # pragma: no cover - runs in the server p
     listener.bind(socket_path + ".binding")
     listener.listen(64)
     os.rename(socket_path + ".binding", socket_path)  # there only once it takes connections
+    parent = os.getppid()
+    listener.settimeout(1.0)
     while True:
-        connection, _ = listener.accept()
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
+            _reap_supervisors()
+            if os.getppid() != parent:  # the test process is gone (killed): so are we
+                return
+            continue
+        connection.settimeout(None)
         if os.fork() == 0:
             listener.close()
             try:
@@ -199,6 +209,7 @@ class _Server:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
             self._process.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 _server = _Server()
