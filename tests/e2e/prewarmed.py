@@ -115,7 +115,10 @@ def _run_command(request: dict[str, Any]) -> None:  # pragma: no cover - the for
         opened = os.open(path, flags)
         os.dup2(opened, fd)
         os.close(opened)
-    sys.path[0] = os.getcwd()  # what `python -m` and `python -c` put first
+    # What the interpreter would have put on the path at start-up: the working directory for
+    # `-m` ('' for `-c`), then the command's PYTHONPATH (the server was started without one).
+    sys.path[0] = os.getcwd() if request["code"] is None else ""
+    sys.path[1:1] = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
     code = 0
     try:
         if request["code"] is not None:
@@ -187,7 +190,11 @@ class _Server:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.socket_path)
             log = (self._dir / "server.log").open("ab")
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("WAGATE_", "META_"))}
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("WAGATE_", "META_")) and k != "PYTHONPATH"
+            }
             self._process = subprocess.Popen(
                 [sys.executable, __file__, self.socket_path],
                 env=env | {"PYTHONUNBUFFERED": "1"},
