@@ -10,9 +10,10 @@ interpreter's exit steps and exits with the command's exit code. Tests see what
 `subprocess.run([sys.executable, "-m", "wagate", …], capture_output=True, text=True)` gives
 them: a `CompletedProcess` (or `TimeoutExpired`), with the same exit codes, output and errors.
 
-What still starts `python -m wagate` the ordinary way: every gateway and worker the suite runs
-(`serve`, `worker`, `fake`), and the interactive sandbox chat; so the entry point itself stays
-covered.
+`Popen` does the same for the long-running ones (`serve`, `worker`, `fake`): the harness's
+`Process` starts every gateway, worker and fake peer this way, its output appended to its log.
+What still starts `python -m wagate` the ordinary way: the interactive sandbox chat and the
+refused start of a half-configured gateway; so the entry point itself stays covered.
 
 Protocol (one Unix-socket connection per command): the client sends one JSON line (argv, env,
 cwd, paths for stdin/stdout/stderr); a per-command supervisor forks the command, answers
@@ -46,7 +47,13 @@ def _serve(socket_path: str) -> None:  # pragma: no cover - runs in the server p
     # What every command would import first; imported here once, before any fork.
     import runpy  # noqa: F401
 
+    import uvicorn  # noqa: F401
+
     import wagate.cli.main
+    import wagate.fakes.fonnte
+    import wagate.fakes.meta
+    import wagate.fakes.openai
+    import wagate.runtime.processes
     import wagate.wiring  # noqa: F401
 
     # A fork copies only the calling thread: no other thread may exist when we fork.
