@@ -1,4 +1,5 @@
-"""Session-wide real peers: one fake Graph API process, one database, one gateway process."""
+"""Session-wide real peers: one fake Graph API process, one database, one gateway process;
+the log scan over everything the session's processes wrote."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import harness
 from tests.e2e.harness import FakePeer, Gateway, fresh_database
+from tests.e2e.log_scan import assert_logs_are_clean
 
 
 @pytest.fixture(scope="session")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("e2e")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where every process of the session logs. Torn down last, after every test of the
+    session and every process they started: then its logs are complete and are scanned (CP6:
+    no secret, personal data or message text in any of them); findings fail the run as an
+    error at the teardown of the session's last test."""
+    path = tmp_path_factory.mktemp("e2e")
+    yield path
+    assert_logs_are_clean(path, harness.STARTED_LOGS)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ import httpx
 import orjson
 import psycopg
 
+from tests.e2e import prewarmed
 from wagate.providers.meta.signature import sign
 
 ADMIN_URL = os.environ.get("WAGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -62,16 +63,37 @@ def fresh_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+STARTED_LOGS: list[Path] = []
+"""The log file of every process started in this session (the log scan checks it read them)."""
+
+
 class Process:
-    """A child process whose output goes to a log file that failing tests can show."""
+    """A child process whose output goes to a log file that failing tests can show.
+
+    `python -m wagate …` and `python -c CODE …` are forked from the pre-warmed server
+    (`prewarmed.py`: a process of their own, started without importing wagate again); any
+    other command is started as it is."""
 
     def __init__(self, args: list[str], env: Mapping[str, str], log_path: Path) -> None:
         self.args = args
         self.log_path = log_path
         self._log = log_path.open("ab")
-        self.popen = subprocess.Popen(
-            args, env=dict(env), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        STARTED_LOGS.append(log_path)
+        self.popen: subprocess.Popen[bytes] | prewarmed.Popen
+        if args[:3] == [sys.executable, "-m", "wagate"]:
+            self.popen = prewarmed.Popen(args[3:], env=env, log=log_path, start_new_session=True)
+        elif args[:2] == [sys.executable, "-c"]:
+            self.popen = prewarmed.Popen(
+                args[3:], env=env, log=log_path, code=args[2], start_new_session=True
+            )
+        else:
+            self.popen = subprocess.Popen(
+                args,
+                env=dict(env),
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace").splitlines()
@@ -299,6 +321,33 @@ def gateway_on_fresh_database(
             yield gateway, url
         finally:
             gateway.stop()
+
+
+def wagate(
+    *args: str,
+    env: Mapping[str, str],
+    stdin: str | None = None,
+    timeout: float = 120,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """A one-shot `python -m wagate ARGS` with `env` (and `stdin` as its standard input): exit
+    code, standard output and error, as `subprocess.run(..., capture_output=True, text=True)`
+    returns them. Each command is its own process, forked from a server that has imported
+    wagate already (`prewarmed.py`), so the suite does not pay the import hundreds of times."""
+    done = prewarmed.run(args, env=env, stdin=stdin, timeout=timeout)
+    if check:
+        done.check_returncode()
+    return done
+
+
+def python_code(
+    code: str, *args: str, env: Mapping[str, str], timeout: float = 120, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE ARGS` for a one-shot script that drives wagate, as `wagate` above."""
+    done = prewarmed.run(args, env=env, code=code, timeout=timeout)
+    if check:
+        done.check_returncode()
+    return done
 
 
 def start_worker(web: Gateway, label: str) -> Process:

@@ -20,7 +20,16 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.harness import API_TOKEN, Process, base_env, free_port, fresh_database, wait_until
+from tests.e2e.harness import (
+    API_TOKEN,
+    Process,
+    base_env,
+    free_port,
+    fresh_database,
+    python_code,
+    wait_until,
+)
+from tests.e2e.harness import wagate as wagate_cli
 from wagate.domain.audit import AuditEvent, BreakReason
 from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.database import Database
@@ -82,14 +91,7 @@ def audit_url(workdir: Path) -> Iterator[str]:
     """One database migrated by `wagate migrate`; each test writes its own tenant's chain."""
     with fresh_database() as url:
         env = base_env(DATABASE_URL=url, WAGATE_DATA_DIR=str(workdir / "audit-migrate"))
-        done = subprocess.run(
-            [sys.executable, "-m", "wagate", "migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        done = wagate_cli("migrate", env=env, check=True)
         assert "0005_audit" in done.stdout or "database at revision" in done.stdout
         yield url
 
@@ -109,14 +111,7 @@ def cli_env(url: str, tenant: str, workdir: Path) -> dict[str, str]:
 
 
 def wagate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", _CLI, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return python_code(_CLI, *args, env=env)
 
 
 def with_log(url: str, tenant: str, action: Callable[[PostgresAuditLog], Awaitable[T]]) -> T:
@@ -396,14 +391,7 @@ def test_the_migration_goes_down_and_up_again(workdir: Path) -> None:
         env = base_env(DATABASE_URL=url, WAGATE_DATA_DIR=str(workdir / "audit-down"))
 
         def migrate(*args: str) -> None:
-            subprocess.run(
-                [sys.executable, "-m", "wagate", "migrate", *args],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=True,
-            )
+            wagate_cli("migrate", *args, env=env, check=True)
 
         def objects() -> set[str]:
             with psycopg.connect(url) as conn:

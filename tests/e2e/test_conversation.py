@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -352,6 +353,8 @@ def test_the_sandbox_chat_answers_a_person_in_the_terminal(workdir: Path, sender
             wait_until(healthy, timeout=60, every=0.3)
             # The start banner (standard output, captured in the log) says it is the sandbox.
             wait_until(lambda: "SANDBOX:" in server.log_path.read_text(), timeout=10)
+            # The real `python -m wagate chat`, typed into line by line; each line is typed
+            # once the answer to the one before has been shown (two bursts, not one).
             chat = subprocess.Popen(
                 [sys.executable, "-m", "wagate", "chat", "--as", sender],
                 env=env,
@@ -359,17 +362,26 @@ def test_the_sandbox_chat_answers_a_person_in_the_terminal(workdir: Path, sender
                 stdout=subprocess.PIPE,
                 text=True,
             )
-            assert chat.stdin is not None
+            assert chat.stdin is not None and chat.stdout is not None
+            shown: list[str] = []
+
+            def read(stdout: IO[str] = chat.stdout) -> None:
+                for line in stdout:
+                    shown.append(line)
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
             chat.stdin.write("Halo, apa kabar?\n")
             chat.stdin.flush()
-            time.sleep(4)
+            wait_until(lambda: "Halo! Saya asisten otomatis" in "".join(shown), timeout=60)
             chat.stdin.write("jam buka kantor kapan aja?\n")
             chat.stdin.flush()
-            time.sleep(6)
+            wait_until(lambda: "Sumber: Jam Layanan" in "".join(shown), timeout=60)
             chat.stdin.write("/quit\n")
             chat.stdin.flush()
-            output, _ = chat.communicate(timeout=30)
-            assert chat.returncode == 0
+            assert chat.wait(timeout=30) == 0
+            reader.join(timeout=10)
+            output = "".join(shown)
             assert "received; the answer comes after 1 s" in output
             # No AI endpoint: a greeting is greeted, a question answered from the sample
             # knowledge base with its source.

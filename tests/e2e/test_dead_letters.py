@@ -4,11 +4,9 @@ replayed once on request — never as a duplicate of something delivered."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
-from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, wait_until
+from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, wagate, wait_until
 from wagate.fakes.payloads import meta_text
 
 
@@ -56,13 +54,7 @@ def test_a_permanently_failed_message_is_listed_shown_and_replayed_once(
     # delivered now: a second replay is refused, so it can never be sent twice
     again = gateway.api_post(f"/api/dead-letters/{letter['id']}/replay", {})
     assert again.status_code == 409
-    cli = subprocess.run(
-        [sys.executable, "-m", "wagate", "dead-letters", "replay", str(letter["id"])],
-        env=gateway.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    cli = wagate("dead-letters", "replay", str(letter["id"]), env=gateway.env, timeout=60)
     assert cli.returncode == 1 and "not a dead letter" in cli.stderr
     delivered = [
         r
@@ -71,13 +63,6 @@ def test_a_permanently_failed_message_is_listed_shown_and_replayed_once(
     ]
     assert len(delivered) == 1
     listed = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "wagate", "dead-letters", "list"],
-            env=gateway.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
+        wagate("dead-letters", "list", env=gateway.env, timeout=60, check=True).stdout
     )
     assert all(item["id"] != letter["id"] for item in listed)

@@ -4,8 +4,6 @@ re-wrapped, nothing lost."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.e2e.harness import (
@@ -13,20 +11,14 @@ from tests.e2e.harness import (
     PHONE_NUMBER_ID,
     FakePeer,
     gateway_on_fresh_database,
+    wagate,
     wait_until,
 )
 from wagate.fakes.payloads import meta_text
 
 
 def _wagate(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "wagate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+    return wagate(*args, env=env, check=True).stdout
 
 
 def _masters_in_use(env: dict[str, str]) -> set[str]:

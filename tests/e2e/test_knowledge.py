@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.e2e.harness import (
     fresh_database,
     wait_until,
 )
+from tests.e2e.harness import wagate as wagate_cli
 from wagate.fakes.payloads import meta_text
 from wagate.pipeline.conversation.knowledge import DEFAULT_DECLINE_TEXT
 from wagate.sample_knowledge import sample_documents
@@ -110,14 +110,7 @@ def test_the_command_line_adds_lists_searches_and_refuses_a_broken_file(
     kb_gateway: Gateway, workdir: Path
 ) -> None:
     def wagate(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "wagate", "kb", *args],
-            env=kb_gateway.env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        return wagate_cli("kb", *args, env=kb_gateway.env)
 
     found = wagate("search", "pesangon sy brp kalo di phk", "--json", "--limit", "3")
     assert found.returncode == 0, found.stderr

@@ -5,7 +5,6 @@ WAGATE_ZONE_TRIAGE."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from tests.e2e.harness import (
     tag,
     wait_until,
 )
+from tests.e2e.harness import wagate as wagate_cli
 from wagate.domain.review import DEFAULT_ACK_TEXT, DEFAULT_REJECT_TEXT, DEFAULT_URGENT_TEXT
 from wagate.fakes.payloads import meta_text
 
@@ -227,15 +227,7 @@ def test_the_review_commands_list_show_and_refuse_bad_input(
     env = gateway.env
 
     def wagate(*args: str) -> Any:
-        import subprocess
-
-        return subprocess.run(
-            [sys.executable, "-m", "wagate", "review", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return wagate_cli("review", *args, env=env)
 
     listed = wagate("list", "--status", "pending", "--json")
     assert listed.returncode == 0, listed.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from tests.e2e.harness import (
     fresh_database,
     gateway_on_fresh_database,
     tag,
+    wagate,
     wait_until,
 )
 from wagate.fakes.payloads import meta_envelope, meta_text, new_wamid
@@ -28,14 +28,7 @@ from wagate.fakes.payloads import meta_envelope, meta_text, new_wamid
 def _wagate(
     env: dict[str, str], *args: str, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wagate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=check,
-    )
+    return wagate(*args, env=env, check=check)
 
 
 def test_the_accounts_cli_adds_approves_links_imports_and_unlinks(workdir: Path) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,14 @@ from typing import Any
 
 import psycopg
 
-from tests.e2e.harness import ACCESS_TOKEN, FakePeer, Gateway, gateway_on_fresh_database, wait_until
+from tests.e2e.harness import (
+    ACCESS_TOKEN,
+    FakePeer,
+    Gateway,
+    gateway_on_fresh_database,
+    wagate,
+    wait_until,
+)
 
 TEMPLATES = json.dumps(
     [
@@ -46,13 +51,7 @@ class Door:
 
     def call(self, cli: list[str], api: tuple[str, str, Any]) -> Any:
         if self.name == "cli":
-            done = subprocess.run(
-                [sys.executable, "-m", "wagate", *cli],
-                env=self.gateway.env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            done = wagate(*cli, env=self.gateway.env)
             assert done.returncode == 0, (cli, done.stderr)
             return done.stdout
         method, path, body = api

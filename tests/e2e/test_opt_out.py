@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from tests.e2e.harness import (
     FakePeer,
     Gateway,
     gateway_on_fresh_database,
+    wagate,
     wait_until,
 )
 from wagate.fakes.payloads import meta_text
@@ -47,13 +47,7 @@ def _say(gateway: Gateway, sender: str, text: str) -> None:
 
 
 def _cli(gateway: Gateway, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wagate", *args],
-        env=gateway.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return wagate(*args, env=gateway.env)
 
 
 def test_berhenti_without_consent_required_stops_every_path_but_one_confirmation(

@@ -4,8 +4,6 @@ opt-out, the AI disclosure and disclaimer — over real HTTP, with the AI's requ
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from tests.e2e.harness import (
     FakePeer,
     Gateway,
     gateway_on_fresh_database,
+    wagate,
     wait_until,
 )
 from wagate.fakes.payloads import meta_text
@@ -171,12 +170,6 @@ def test_consent_gates_the_ai_and_opt_out_stops_everything_but_one_confirmation(
             "message.sent",
         } <= actions
         assert not any("biaya" in row[1] or sender in row[1] for row in audit)
-        verify = subprocess.run(
-            [sys.executable, "-m", "wagate", "audit", "verify"],
-            env=gateway.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        verify = wagate("audit", "verify", env=gateway.env, timeout=60)
         assert verify.returncode == 0, verify.stdout + verify.stderr
         assert "intact" in verify.stdout

@@ -19,6 +19,7 @@ from tests.e2e.harness import (
     fresh_database,
     wait_until,
 )
+from tests.e2e.harness import wagate as wagate_cli
 from wagate.fakes.payloads import meta_text, new_wamid
 from wagate.storage import migrate
 
@@ -239,16 +240,7 @@ def test_migrations_go_down_and_up_again() -> None:
         env = base_env(DATABASE_URL=url)
 
         def wagate(*args: str) -> str:
-            import subprocess
-
-            done = subprocess.run(
-                [sys.executable, "-m", "wagate", *args],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=True,
-            )
+            done = wagate_cli(*args, env=env, check=True)
             return done.stdout
 
         def tables() -> set[str]:

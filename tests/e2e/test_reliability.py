@@ -5,8 +5,6 @@ replayed. Each message is counted: answered once, never twice."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from tests.e2e.harness import (
     Gateway,
     gateway_on_fresh_database,
     tag,
+    wagate,
     wait_until,
 )
 from wagate.fakes.payloads import meta_status, meta_text
@@ -97,13 +96,8 @@ def test_refused_token_pauses_sends_and_set_token_resumes_them_once(
             assert _answers(own_meta, number, tag(number)) == []
 
         # The operator replaces the token; every process picks it up from the database.
-        result = subprocess.run(
-            [sys.executable, "-m", "wagate", "tenants", "set-token", "meta"],
-            input="rotated-token\n",
-            env=gateway.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        result = wagate(
+            "tenants", "set-token", "meta", stdin="rotated-token\n", env=gateway.env, timeout=60
         )
         assert result.returncode == 0, result.stderr
         assert "rotated-token" not in result.stdout + result.stderr
@@ -292,14 +286,10 @@ def test_an_undeliverable_reply_reaches_the_account_by_email_once(
             _,
         ),
     ):
-        added = subprocess.run(
-            [
-                *(sys.executable, "-m", "wagate", "accounts", "add", "sari", "--name", "Sari"),
-                *("--email", "sari@example.co.id", "--phone", "0" + number[2:], "--approved"),
-            ],
+        added = wagate(
+            *("accounts", "add", "sari", "--name", "Sari"),
+            *("--email", "sari@example.co.id", "--phone", "0" + number[2:], "--approved"),
             env=gateway.env,
-            capture_output=True,
-            text=True,
             timeout=60,
         )
         assert added.returncode == 0, added.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -13,20 +12,14 @@ from tests.e2e.harness import (
     PHONE_NUMBER_ID,
     FakePeer,
     gateway_on_fresh_database,
+    wagate,
     wait_until,
 )
 from wagate.fakes.payloads import meta_text
 
 
 def _wagate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wagate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    return wagate(*args, env=env, check=True)
 
 
 def test_a_contact_can_be_exported_and_erased_and_old_data_is_purged(

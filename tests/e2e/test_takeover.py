@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from tests.e2e.harness import (
     Gateway,
     fresh_database,
     gateway_on_fresh_database,
+    wagate,
     wait_until,
 )
 from wagate.fakes.payloads import meta_text
@@ -77,14 +77,7 @@ def _runs(url: str, conversation_id: int) -> list[str]:
 def _cli(
     gateway: Gateway, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wagate", *args],
-        env=gateway.env,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-    )
+    return wagate(*args, env=gateway.env, stdin=stdin)
 
 
 def _metric(gateway: Gateway, line_start: str) -> float:

@@ -7,7 +7,6 @@ tenant's rows stay, unreadable, and the others are untouched."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.e2e.harness import (
     tag,
     wait_until,
 )
+from tests.e2e.harness import wagate as wagate_cli
 from wagate.fakes.payloads import fonnte_text, meta_text
 
 NUMBER_A = "300000000000001"
@@ -420,14 +420,7 @@ def test_erasing_a_tenant_leaves_its_rows_unreadable_and_the_others_untouched(
 
 def test_tenants_are_managed_from_the_command_line_too(platform: Gateway) -> None:
     def wagate(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "wagate", *args],
-            env=platform.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return wagate_cli(*args, env=platform.env, stdin=stdin)
 
     added = wagate(
         "tenants", "add", "firm-d", "--name", "Firma D", "--set", "rate_limit_per_minute=3"
@@ -469,36 +462,12 @@ def test_tenants_are_managed_from_the_command_line_too(platform: Gateway) -> Non
     issued = wagate("tenants", "token", "firm-d", "--name", "cli")
     assert issued.returncode == 0 and '"token": "wgt_' in issued.stdout
     # Any operator command acts for the tenant named before it, and only for it.
-    account = subprocess.run(
-        [sys.executable, "-m", "wagate", "--tenant", "firm-a", "accounts", "add", "cli-firm-a"],
-        env=platform.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    account = wagate("--tenant", "firm-a", "accounts", "add", "cli-firm-a")
     assert account.returncode == 0, account.stderr
-    firm_a_accounts = subprocess.run(
-        [sys.executable, "-m", "wagate", "--tenant", "firm-a", "accounts", "list"],
-        env=platform.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    default_accounts = subprocess.run(
-        [sys.executable, "-m", "wagate", "accounts", "list"],
-        env=platform.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    firm_a_accounts = wagate("--tenant", "firm-a", "accounts", "list").stdout
+    default_accounts = wagate("accounts", "list").stdout
     assert "cli-firm-a" in firm_a_accounts and "cli-firm-a" not in default_accounts
-    nobody = subprocess.run(
-        [sys.executable, "-m", "wagate", "--tenant", "nobody", "accounts", "list"],
-        env=platform.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    nobody = wagate("--tenant", "nobody", "accounts", "list")
     assert nobody.returncode == 1 and "does not exist" in nobody.stderr
     refused = wagate("tenants", "erase", "firm-d")
     assert refused.returncode == 2 and "--yes" in refused.stderr

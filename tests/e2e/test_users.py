@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,10 @@ from tests.e2e.harness import (
     FakePeer,
     Gateway,
     fresh_database,
+    python_code,
     wait_until,
 )
+from tests.e2e.harness import wagate as wagate_cli
 from wagate.fakes.payloads import meta_text
 from wagate.storage.roles import DEFAULT_APP_ROLE
 
@@ -63,14 +64,7 @@ def gateway(
 def wagate(
     gateway: Gateway, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wagate", *args],
-        env=gateway.env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return wagate_cli(*args, env=gateway.env, stdin=stdin)
 
 
 @pytest.fixture(scope="module")
@@ -286,13 +280,7 @@ asyncio.run(main(sys.argv[1], json.loads(sys.argv[2])))
 
 
 def sign_in(gateway: Gateway, name: str, *attempts: str) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", _SIGN_IN, name, json.dumps(attempts)],
-        env=gateway.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = python_code(_SIGN_IN, name, json.dumps(attempts), env=gateway.env)
     assert done.returncode == 0, done.stderr
     outcomes: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
     return outcomes

@@ -1,11 +1,12 @@
-"""CP6 over the whole end-to-end suite: the logs every process wrote hold no secret, no
-personal data and no message text. Named `zz` so it runs after the other e2e files (pytest
-takes a directory's files alphabetically) and scans what they made their processes log.
+"""CP6 over the end-to-end suite: the logs every process wrote hold no secret, no personal
+data and no message text.
 
-Every `*.log` under the session's `workdir` (and an embedded PostgreSQL's `log`) is read as
-it is now: a process still running may be writing its last line, which is then scanned as raw
-text. A JSON line is scanned both raw and value by value, since JSON escapes ("\\n0812…") can
-hide a number from the recognisers.
+`tests/e2e/conftest.py` runs `assert_logs_are_clean` when the session's `workdir` is torn
+down: after every other e2e test of the session (of each xdist worker, which has a workdir of
+its own) has run and every gateway, worker and fake it started has been stopped, so each log is
+complete. Every `*.log` under the workdir (and an embedded PostgreSQL's `log`) is read; a JSON
+line is scanned both raw and value by value, since JSON escapes ("\\n0812…") can hide a number
+from the recognisers. `test_logs_are_clean.py` shows that the scan finds what it looks for.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e import harness
-from tests.e2e.harness import Gateway
 from wagate.domain.privacy.recognizers import find_pii
 from wagate.domain.privacy.spans import EntityType
 from wagate.observability.logs import redact_text
@@ -97,13 +97,19 @@ class Finding:
         return f"{self.path.name}:{self.line}: {self.what}: {self.excerpt}"
 
 
-def test_no_log_line_of_the_suite_holds_a_secret_personal_data_or_message_text(
-    workdir: Path, gateway: Gateway
-) -> None:
+def assert_logs_are_clean(workdir: Path, started: list[Path]) -> None:
+    """Fail, naming each finding (masked), when a log under `workdir` holds a secret, a
+    sentinel text, a message tag or personal data. `started`: the logs of the processes the
+    session started; each one must be among those scanned (a scan that missed them would pass
+    for the wrong reason)."""
     logs = _log_files(workdir)
-    session_log = workdir / f"gateway-{gateway.port}.log"
-    assert session_log in logs and "gateway.started" in session_log.read_text(errors="replace")
-    findings = [finding for path in logs for finding in _scan(path, workdir)]
+    missed = [path for path in started if path.is_relative_to(workdir) and path not in logs]
+    assert not missed, f"logs the scan did not find: {missed}"
+    gateways = [path for path in logs if path.name.startswith("gateway-")]
+    assert not gateways or any(
+        "gateway.started" in path.read_text(errors="replace") for path in gateways
+    ), "no gateway log says the gateway started: is this the directory they log in?"
+    findings = [finding for path in logs for finding in scan(path, workdir)]
     scanned = sum(1 for path in logs for _ in _read_lines(path))
     assert not findings, (
         f"{len(findings)} finding(s) in {len(logs)} log files ({scanned} lines):\n"
@@ -128,7 +134,7 @@ def _read_lines(path: Path) -> Iterator[str]:
     yield from data.decode("utf-8", errors="replace").splitlines()
 
 
-def _scan(path: Path, workdir: Path) -> Iterator[Finding]:
+def scan(path: Path, workdir: Path) -> Iterator[Finding]:
     relative = path.relative_to(workdir)
     for number, line in enumerate(_read_lines(path), start=1):
         for what, excerpt in _problems(line):
