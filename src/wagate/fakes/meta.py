@@ -623,7 +623,8 @@ def rich_message_problem(body: dict[str, Any]) -> str | None:
     interactive = body.get("interactive")
     if kind != "interactive" or not isinstance(interactive, dict):
         return None
-    action = interactive.get("action") if isinstance(interactive.get("action"), dict) else {}
+    found = interactive.get("action")
+    action: dict[str, Any] = found if isinstance(found, dict) else {}
     text = (interactive.get("body") or {}).get("text")
     if interactive.get("type") in ("button", "list") and not (isinstance(text, str) and text):
         return "body.text is required"
