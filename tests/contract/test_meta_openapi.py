@@ -32,6 +32,7 @@ import pytest
 from tests.contract.meta_openapi import Captured, SpecCheck, load_spec, patched
 from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
 from wagate.domain.template_text import TEMPLATE_BODY_LIMIT, length
 from wagate.domain.window import Template, TemplateSet
 from wagate.fakes.meta import FakeGraphApi
@@ -210,6 +211,62 @@ REQUESTS: dict[str, tuple[Call, str]] = {
         ),
         SEND,
     ),
+    "document by link with caption and filename": (
+        lambda c: c.send_media(
+            to=USER,
+            media=MediaMessage.parse(
+                {
+                    "type": "document",
+                    "link": "https://berkas.contoh.id/surat-kuasa.pdf",
+                    "caption": "Surat kuasa untuk ditandatangani",
+                    "filename": "surat-kuasa.pdf",
+                }
+            ),
+            tracker="t:4",
+        ),
+        SEND,
+    ),
+    "image by link": (
+        lambda c: c.send_media(
+            to=USER,
+            media=MediaMessage.parse({"type": "image", "link": "https://contoh.id/peta.jpg"}),
+        ),
+        SEND,
+    ),
+    "reply buttons": (
+        lambda c: c.send_interactive(
+            to=USER,
+            message=InteractiveMessage.parse(
+                {
+                    "type": "button",
+                    "body": "Apakah Anda setuju data Anda diproses?",
+                    "footer": "LBH Contoh",
+                    "buttons": [{"id": "setuju", "title": "SETUJU"}, "BERHENTI"],
+                }
+            ),
+            tracker="t:5",
+        ),
+        SEND,
+    ),
+    "list with descriptions": (
+        lambda c: c.send_interactive(
+            to=USER,
+            message=InteractiveMessage.parse(
+                {
+                    "type": "list",
+                    "body": "Pilih jenis perkara Anda.",
+                    "button": "Jenis perkara",
+                    "section": "Perkara",
+                    "rows": [
+                        {"id": "pidana", "title": "Pidana", "description": "Laporan polisi"},
+                        {"id": "perdata", "title": "Perdata"},
+                        *[f"Lainnya {i}" for i in range(8)],
+                    ],
+                }
+            ),
+        ),
+        SEND,
+    ),
 }
 
 
@@ -231,7 +288,15 @@ def test_every_request_making_method_of_the_client_is_covered() -> None:
         for name, member in inspect.getmembers(MetaClient, inspect.iscoroutinefunction)
         if not name.startswith("_") and name != "aclose"
     }
-    covered = {"send_text", "send_template", "send_flow", "mark_read", "check_credentials"}
+    covered = {
+        "send_text",
+        "send_template",
+        "send_flow",
+        "send_media",
+        "send_interactive",
+        "mark_read",
+        "check_credentials",
+    }
     assert makes_requests == covered
     for name in covered:
         assert any(name in inspect.getsource(call) for call, _ in REQUESTS.values()), name

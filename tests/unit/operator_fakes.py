@@ -143,6 +143,7 @@ class FakeOutbox:
         run_at: datetime,
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
+        rich: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         conversation = self.conversations.setdefault(target, len(self.conversations) + 1)
         if key in self.queued:
@@ -154,6 +155,7 @@ class FakeOutbox:
             "kind": kind,
             "template": template,
             "flow": flow,
+            "rich": rich,
         }
         return len(self.queued), conversation
 

@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from wagate.cli.common import operate, show
 from wagate.domain.messages import Provider
+from wagate.domain.rich_messages import InvalidRichMessage, RichMessage, rich_message
 from wagate.pipeline.operator import CLI
 
 
 def send(
     target: str,
-    message: str,
+    message: Annotated[
+        str | None, typer.Argument(help="the text; with a file its caption, with buttons the body")
+    ] = None,
     provider: Annotated[Provider | None, typer.Option(help="meta or fonnte")] = None,
     key: Annotated[str | None, typer.Option(help="idempotency key")] = None,
+    document: Annotated[str | None, typer.Option(help="https link of a document")] = None,
+    image: Annotated[str | None, typer.Option(help="https link of an image")] = None,
+    filename: Annotated[str | None, typer.Option(help="the document's name")] = None,
+    button: Annotated[
+        list[str] | None, typer.Option(help="a reply button's title (1-3, repeat)")
+    ] = None,
+    row: Annotated[list[str] | None, typer.Option(help="a list row's title (up to 10)")] = None,
+    list_button: Annotated[str | None, typer.Option(help="the label that opens the list")] = None,
 ) -> None:
-    """Queue a WhatsApp message to TARGET (a worker delivers it)."""
-    receipt = operate(
-        lambda op: op.sending.send(target, message, by=CLI, provider=provider, key=key)
-    )
+    """Queue a WhatsApp message to TARGET (a worker delivers it): text, a document or image
+    (--document/--image), reply buttons (--button) or a list (--row, --list-button)."""
+    rich = _rich(message, document, image, filename, button or [], row or [], list_button)
+    if rich is None:
+        if message is None:
+            raise typer.BadParameter("give a MESSAGE, --document, --image, --button or --row")
+        text = message
+        receipt = operate(
+            lambda op: op.sending.send(target, text, by=CLI, provider=provider, key=key)
+        )
+    else:
+        chosen = rich
+        receipt = operate(
+            lambda op: op.sending.send_rich(target, chosen, by=CLI, provider=provider, key=key)
+        )
     show(
         {
             "queued": receipt.queued,
@@ -29,6 +51,36 @@ def send(
             "keys": list(receipt.idempotency_keys),
         }
     )
+
+
+def _rich(
+    message: str | None,
+    document: str | None,
+    image: str | None,
+    filename: str | None,
+    buttons: list[str],
+    rows: list[str],
+    list_button: str | None,
+) -> RichMessage | None:
+    """The options as one rich message (checked as the API checks it), or None for text."""
+    media: dict[str, Any] | None = None
+    interactive: dict[str, Any] | None = None
+    if document or image:
+        media = {"type": "document" if document else "image", "link": document or image}
+        media |= {"caption": message} if message else {}
+        media |= {"filename": filename} if filename else {}
+    if buttons:
+        interactive = {"type": "button", "body": message, "buttons": buttons}
+    elif rows:
+        interactive = {"type": "list", "body": message, "rows": rows, "button": list_button}
+    if media is None and interactive is None:
+        return None
+    if (document and image) or (media and interactive):
+        raise typer.BadParameter("send one thing: a document, an image, buttons or a list")
+    try:
+        return rich_message(media=media, interactive=interactive)
+    except InvalidRichMessage as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def send_template(

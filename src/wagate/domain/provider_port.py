@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider, WebhookBatch
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
 
 # ---------------------------------------------------------------- inbound
 
@@ -172,6 +173,27 @@ class FlowSender(Protocol):
         self, *, to: str, flow: FlowMessage, tracker: str | None = None
     ) -> SentMessage:
         """Send the interactive message whose button opens the Flow."""
+
+
+@runtime_checkable
+class MediaSender(Protocol):
+    """A provider that sends documents and images by link (it declares `capabilities.media`);
+    apart from `MessagingProvider` for the same reason as `FlowSender`."""
+
+    async def send_media(
+        self, *, to: str, media: MediaMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """Send the file the provider fetches from `media.link`."""
+
+
+@runtime_checkable
+class InteractiveSender(Protocol):
+    """A provider that sends reply buttons and lists (it declares `capabilities.interactive`)."""
+
+    async def send_interactive(
+        self, *, to: str, message: InteractiveMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """Send the buttons or the list."""
 
 
 class ProviderAdapter(MessagingProvider, WebhookReceiver, Protocol):

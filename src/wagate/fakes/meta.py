@@ -218,7 +218,7 @@ class FakeGraphApi:
         if not entry["authorized"]:
             entry.update(outcome="refused", delivered=False, failed=401)
             return JSONResponse(error_body(190), status_code=401)
-        malformed = flow_message_problem(body)
+        malformed = flow_message_problem(body) or rich_message_problem(body)
         if malformed is not None:
             # What Meta answers a Flow message missing what it needs: a parameter error.
             refusal = error_body(100)
@@ -606,6 +606,40 @@ def flow_message_problem(body: dict[str, Any]) -> str | None:
     text = (interactive.get("body") or {}).get("text")
     if not isinstance(text, str) or not text:
         return "body.text is required"
+    return None
+
+
+def rich_message_problem(body: dict[str, Any]) -> str | None:
+    """Why Meta would refuse this document, image, reply-button or list message (None: not
+    one, or well-formed), by the limits of its reference."""
+    kind = body.get("type")
+    if kind in ("document", "image"):
+        media = body.get(kind)
+        if not isinstance(media, dict) or bool(media.get("id")) == bool(media.get("link")):
+            return f"{kind} needs exactly one of id and link"
+        if len(str(media.get("caption", ""))) > 1024:
+            return "caption is longer than 1024 characters"
+        return None
+    interactive = body.get("interactive")
+    if kind != "interactive" or not isinstance(interactive, dict):
+        return None
+    found = interactive.get("action")
+    action: dict[str, Any] = found if isinstance(found, dict) else {}
+    text = (interactive.get("body") or {}).get("text")
+    if interactive.get("type") in ("button", "list") and not (isinstance(text, str) and text):
+        return "body.text is required"
+    if interactive.get("type") == "button":
+        buttons = action.get("buttons")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+            return "action.buttons must hold 1 to 3 buttons"
+        if any(not 0 < len(str(b.get("reply", {}).get("title", ""))) <= 20 for b in buttons):
+            return "a button title must be 1 to 20 characters"
+    if interactive.get("type") == "list":
+        sections = action.get("sections")
+        if not action.get("button") or not isinstance(sections, list) or not sections:
+            return "action.button and action.sections are required"
+        if sum(len(s.get("rows", [])) for s in sections) > 10:
+            return "a list holds at most 10 rows"
     return None
 
 

@@ -24,9 +24,10 @@ once. Steps 1–2 are the channel gate (`channel_gate.py`), the e-mail the fallb
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -46,8 +47,16 @@ from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import OutboundStatus
 from wagate.domain.pacing import PairPacing
-from wagate.domain.provider_port import FlowSender, MessagingProvider, SentMessage
+from wagate.domain.provider_port import (
+    FlowSender,
+    InteractiveSender,
+    MediaSender,
+    MessagingProvider,
+    SentMessage,
+)
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.rich_messages import InteractiveMessage, InvalidRichMessage
+from wagate.domain.rich_messages import from_json as rich_from_json
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet
 from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, Go
 from wagate.pipeline.email_fallback import EmailFallback, SendEmails
@@ -144,7 +153,9 @@ class Deliver:
             return await self._fail(
                 message,
                 "window_closed",
-                "outside the 24-hour window and no out_of_window template is configured",
+                "outside the 24-hour window: only templates may be sent"
+                if message.rich is not None
+                else "outside the 24-hour window and no out_of_window template is configured",
             )
         unknown = message.status is OutboundStatus.SENDING
         if unknown:
@@ -280,6 +291,8 @@ class Deliver:
                 parameters=how.values,
                 tracker=message.idempotency_key,
             )
+        if message.rich is not None:
+            return await self._send_rich(provider, message, message.rich)
         flow = FlowMessage.from_json(message.flow) if message.flow is not None else None
         if flow is not None and provider.capabilities.flows and isinstance(provider, FlowSender):
             # FL1: inside the window the Flow itself; a provider without Flows gets the text.
@@ -300,6 +313,25 @@ class Deliver:
             reply_to=message.reply_to,
             tracker=message.idempotency_key,
         )
+
+    async def _send_rich(
+        self, provider: MessagingProvider, message: OutboundMessage, document: Mapping[str, Any]
+    ) -> SentMessage:
+        """A document, image or interactive message; a provider that cannot send it (the row
+        was queued before a provider change) refuses it for good, with no silent text."""
+        try:
+            rich = rich_from_json(document)
+        except InvalidRichMessage as exc:
+            raise PermanentSendError(f"stored message is not valid: {exc}") from exc
+        tracker = message.idempotency_key
+        if isinstance(rich, InteractiveMessage):
+            if provider.capabilities.interactive and isinstance(provider, InteractiveSender):
+                return await provider.send_interactive(
+                    to=message.recipient, message=rich, tracker=tracker
+                )
+        elif provider.capabilities.media and isinstance(provider, MediaSender):
+            return await provider.send_media(to=message.recipient, media=rich, tracker=tracker)
+        raise PermanentSendError(f"provider {provider.name.value} cannot send this message")
 
     # ------------------------------------------------------------------ after a failed send
 

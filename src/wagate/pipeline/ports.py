@@ -196,6 +196,8 @@ class OutboundMessage:
     kind: str = "reply"
     template: Mapping[str, Any] | None = None  # {"name", "language", "parameters"}
     flow: Mapping[str, Any] | None = None  # a Flow message (FlowMessage.as_json()); see draft
+    # A document, image or interactive message (`rich_messages.py`, as_json()).
+    rich: Mapping[str, Any] | None = None
     last_inbound_at: datetime | None = None  # of the conversation: the 24-hour window
     # `sending` means an attempt started and its outcome is unknown (crash or timeout mid-call).
     status: OutboundStatus = OutboundStatus.PENDING

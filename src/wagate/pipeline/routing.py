@@ -67,6 +67,9 @@ def route(
     )
     if not needs_template:
         return FreeForm()
+    if message.rich is not None:
+        # A document or buttons are never squeezed into the text template: refused.
+        return WindowClosed()
     fallback = templates.for_purpose(OUT_OF_WINDOW)
     if fallback is None or len(fallback.parameters) > 1:
         return WindowClosed()

@@ -194,6 +194,11 @@ class IdempotencyConflict(Conflict):
     the operator service's Conflict (409 on the API, exit 1 on the CLI)."""
 
 
+_LAST_INBOUND_SQL = """
+SELECT max(last_inbound_at) AS last_inbound_at FROM conversations
+ WHERE tenant = %(tenant)s AND provider = %(provider)s AND contact_key = %(contact_key)s
+"""
+
 _STORED_REQUEST_SQL = """
 SELECT idempotency_key, recipient, content FROM outbound_messages
  WHERE tenant = %(tenant)s AND idempotency_key = %(key)s
@@ -205,12 +210,15 @@ def _document(
     target: str,
     template: Mapping[str, object] | None,
     flow: Mapping[str, object] | None,
+    rich: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """An operator's message as sealed: a Flow message's parameters only when it is one, so
     every other message keeps the shape it always had (and an old key still matches)."""
     document: dict[str, Any] = {"text": text, "to": target, "template": template}
     if flow is not None:
         document["flow"] = flow
+    if rich is not None:  # a document, image or interactive message (`rich_messages.py`)
+        document["rich"] = rich
     return document
 
 
@@ -267,6 +275,7 @@ class PostgresOutbox:
             kind=str(row["kind"]),
             template=document.get("template"),
             flow=document.get("flow"),
+            rich=document.get("rich"),
             last_inbound_at=row["last_inbound_at"],
             status=OutboundStatus(str(row["status"])),
             last_attempt_at=row["last_attempt_at"],
@@ -433,8 +442,10 @@ class PostgresOutbox:
         run_at: datetime,
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
+        rich: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
-        """Queue an operator's message (a Flow message with `flow`); returns (outbound id or
+        """Queue an operator's message (a Flow message with `flow`, a document, image or
+        interactive message with `rich`); returns (outbound id or
         None if the key was used already, conversation id)."""
         phone = None if is_group_chat(target) else target
         contact_digest = self._indexer.digest(target, purpose=blind.CONTACT)
@@ -459,7 +470,7 @@ class PostgresOutbox:
             "run_at": run_at,
             "attempt": 0,
             "content": self._sealer.seal(
-                orjson.dumps(_document(text, target, template, flow)),
+                orjson.dumps(_document(text, target, template, flow, rich)),
                 SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
             ),
         }
@@ -471,11 +482,26 @@ class PostgresOutbox:
         # A replay is answered as before only when it is the same request (decided after the
         # commit, as when each statement committed on its own).
         if stored is not None and not self._same_request(
-            stored, str(params["recipient"]), _document(text, target, template, flow)
+            stored, str(params["recipient"]), _document(text, target, template, flow, rich)
         ):
             raise IdempotencyConflict("this Idempotency-Key was used for a different request")
         assert row is not None
         return row["id"], int(row["conversation_id"])
+
+    async def last_inbound(self, provider: Provider, target: str) -> datetime | None:
+        """The contact's last message on this provider (the 24-hour window), or None."""
+        async with self._database.tenant_connection(self._tenant) as conn:
+            row = await (
+                await conn.execute(
+                    _LAST_INBOUND_SQL,
+                    {
+                        "tenant": self._tenant,
+                        "provider": provider.value,
+                        "contact_key": self._indexer.digest(target, purpose=blind.CONTACT),
+                    },
+                )
+            ).fetchone()
+        return row["last_inbound_at"] if row is not None else None
 
     def _same_request(self, stored: Any, recipient: str, request: Mapping[str, Any]) -> bool:
         if stored["recipient"] != recipient:

@@ -10,10 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
+from wagate.domain.rich_messages import InvalidRichMessage, rich_message
 from wagate.domain.text import storable_text
 from wagate.pipeline.operator import Conflict, Forbidden, NotFound, OperatorError
 from wagate.web.api import MAX_OFFSET
@@ -60,9 +61,22 @@ class CodeBody(_Body):
 
 
 class SendBody(_Body):
+    """Exactly one of `message` (text), `media` (a document or image by https link) or
+    `interactive` (reply buttons or a list); the rich parts are checked in
+    `domain/rich_messages.py` (a 422 names the rule broken)."""
+
     target: str = Field(min_length=3, max_length=80)
-    message: str = Field(min_length=1, max_length=60_000)
+    message: str | None = Field(default=None, min_length=1, max_length=60_000)
+    media: dict[str, Any] | None = None
+    interactive: dict[str, Any] | None = None
     provider: Provider | None = None
+
+    @model_validator(mode="after")
+    def _one_part(self) -> SendBody:
+        given = [p for p in (self.message, self.media, self.interactive) if p is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of message, media or interactive")
+        return self
 
 
 class TemplateBody(_Body):
@@ -194,12 +208,22 @@ def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
         idempotency_key: str | None = Header(default=None, max_length=200),
         who: Caller = caller,
     ) -> dict[str, Any]:
-        receipt = await who.services.operator.sending.send(
-            body.target,
-            body.message,
-            by=who.actor,
-            provider=body.provider,
-            key=_key(idempotency_key),
+        sending = who.services.operator.sending
+        if body.message is not None:
+            receipt = await sending.send(
+                body.target,
+                body.message,
+                by=who.actor,
+                provider=body.provider,
+                key=_key(idempotency_key),
+            )
+            return receipt.as_json()
+        try:
+            rich = rich_message(media=body.media, interactive=body.interactive)
+        except InvalidRichMessage as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        receipt = await sending.send_rich(
+            body.target, rich, by=who.actor, provider=body.provider, key=_key(idempotency_key)
         )
         return receipt.as_json()
 

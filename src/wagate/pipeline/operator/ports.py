@@ -7,7 +7,7 @@ import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from wagate.domain.audit import AuditEntry, AuditTrail, VerifyReport
 from wagate.domain.handover import Hold
@@ -111,10 +111,20 @@ class Outbox(Protocol):
         run_at: datetime,
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
+        rich: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         """(outbound id, or None when the key was used before; conversation id). `flow`: a
-        WhatsApp Flow message's parameters (`FlowMessage.as_json()`)."""
+        WhatsApp Flow message's parameters (`FlowMessage.as_json()`); `rich`: a document,
+        image or interactive message (`RichMessage.as_json()`)."""
         ...
+
+
+@runtime_checkable
+class WindowLookup(Protocol):
+    """When the contact last wrote on this provider (the 24-hour window), for a message that
+    may not go outside it; None when they never did."""
+
+    async def last_inbound(self, provider: Provider, target: str) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,10 +18,17 @@ from wagate.domain.formatting import split_message
 from wagate.domain.messages import Provider
 from wagate.domain.operators import Permission
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
-from wagate.domain.window import TemplateError, TemplateSet
+from wagate.domain.rich_messages import InteractiveMessage, RichMessage
+from wagate.domain.window import TemplateError, TemplateSet, window_open
 from wagate.pipeline.operator.actor import Actor
-from wagate.pipeline.operator.errors import NotFound, Rejected
-from wagate.pipeline.operator.ports import Delivery, DeliveryLog, Outbox, RecipientCheck
+from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
+from wagate.pipeline.operator.ports import (
+    Delivery,
+    DeliveryLog,
+    Outbox,
+    RecipientCheck,
+    WindowLookup,
+)
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
 
@@ -89,6 +96,69 @@ class Sending:
             parts=len(receipt.idempotency_keys),
         )
         return receipt
+
+    async def send_rich(
+        self,
+        target: str,
+        message: RichMessage,
+        *,
+        by: Actor,
+        provider: Provider | None = None,
+        key: str | None = None,
+    ) -> SendReceipt:
+        """A document, image or interactive message (already checked by `rich_messages`),
+        through a provider that declares it can send it. Free-form: outside the contact's
+        24-hour window it is refused (a Conflict), never turned into a template."""
+        by.require(Permission.OPERATE)
+        if not self.channels:
+            raise Rejected("no WhatsApp provider is configured")
+        chosen = provider or next(iter(self.channels))
+        if chosen not in self.channels:
+            raise Rejected(f"provider {chosen.value} is not configured")
+        interactive = isinstance(message, InteractiveMessage)
+        able = self.capabilities[chosen]
+        if not (able.interactive if interactive else able.media):
+            what = "interactive messages" if interactive else "documents and images"
+            raise Rejected(f"provider {chosen.value} cannot send {what}")
+        number = recipient(target)
+        await self._ensure_window(chosen, number)
+        part_key = f"{by.via}:{key}" if key else f"operator:{uuid.uuid4()}"
+        outbound_id, conversation_id = await self._queue(
+            chosen,
+            number,
+            message.summary(),
+            key=part_key,
+            kind=OPERATOR_KIND,
+            by=by,
+            rich=message.as_json(),
+        )
+        receipt = SendReceipt(
+            idempotency_keys=(part_key,),
+            conversation_id=conversation_id,
+            provider=chosen,
+            target=number,
+            queued=int(outbound_id is not None),
+        )
+        await self.recorder.record(
+            by,
+            "operator.send",
+            f"conversation:{conversation_id}",
+            queued=receipt.queued,
+            parts=1,
+            rich="interactive" if interactive else "media",
+        )
+        return receipt
+
+    async def _ensure_window(self, provider: Provider, number: str) -> None:
+        """Only templates may go outside the 24-hour window of a provider that has one."""
+        if not self.capabilities[provider].window_24h or not isinstance(self.outbox, WindowLookup):
+            return
+        last = await self.outbox.last_inbound(provider, number)
+        if not window_open(last, now=self.recorder.clock()):
+            raise Conflict(
+                "the contact has not written in the last 24 hours: only a template may be "
+                "sent (POST /api/whatsapp/send-template)"
+            )
 
     async def send_template(
         self,
@@ -250,6 +320,7 @@ class Sending:
         by: Actor,
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
+        rich: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         await Recipients(recorder=self.recorder, check=self.check).ensure(
             number, by=by, path=kind, provider=provider.value, channel=self.channels[provider]
@@ -265,4 +336,5 @@ class Sending:
             template=template,
             # Only a Flow message names `flow`: an outbox that predates Flows sends the rest.
             **({"flow": flow} if flow is not None else {}),
+            **({"rich": rich} if rich is not None else {}),
         )

@@ -20,6 +20,7 @@ from wagate.domain.provider_port import (
     SentMessage,
     Verdict,
 )
+from wagate.domain.rich_messages import MediaMessage
 from wagate.providers.fonnte.inbound import FonnteWebhook
 from wagate.providers.fonnte.media import FonnteMediaDownloads
 from wagate.providers.payload import mapping, text
@@ -85,7 +86,18 @@ class FonnteClient(FonnteMediaDownloads):  # inbound files: providers/fonnte/med
         form = {"target": to, "message": body, "countryCode": "0"}
         if reply_to and reply_to.isdigit():
             form["inboxid"] = reply_to
-        answer = await self._post(form)
+        return self._sent(await self._post(form))
+
+    async def send_media(
+        self, *, to: str, media: MediaMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """Fonnte fetches the file from `url`; the caption rides as the message."""
+        form = {"target": to, "message": media.caption or "", "countryCode": "0", "url": media.link}
+        if media.filename:
+            form["filename"] = media.filename
+        return self._sent(await self._post(form))
+
+    def _sent(self, answer: dict[str, Any]) -> SentMessage:
         ids = answer.get("id")
         message_id = text(ids[0]) if isinstance(ids, list) and ids else text(ids)
         if message_id is None:

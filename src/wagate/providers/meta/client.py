@@ -25,6 +25,7 @@ from wagate.domain.provider_port import (
     SentMessage,
     Verdict,
 )
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
 from wagate.providers.meta.errors import retry_after_seconds, translate
 from wagate.providers.meta.inbound import MetaWebhook
 from wagate.providers.meta.media import MetaMediaDownloads
@@ -155,6 +156,66 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
             interactive["header"] = {"type": "text", "text": flow.header}
         if flow.footer:
             interactive["footer"] = {"text": flow.footer}
+        request: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "interactive",
+            "interactive": interactive,
+        }
+        if tracker:
+            request["biz_opaque_callback_data"] = tracker[:512]
+        return self._sent(await self._post_message(request))
+
+    async def send_media(
+        self, *, to: str, media: MediaMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """A document or image Meta fetches from its https link (no upload: the link is ours)."""
+        part: dict[str, Any] = {"link": media.link}
+        if media.caption:
+            part["caption"] = media.caption
+        if media.filename and media.type == "document":
+            part["filename"] = media.filename
+        request: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": media.type,
+            media.type: part,
+        }
+        if tracker:
+            request["biz_opaque_callback_data"] = tracker[:512]
+        return self._sent(await self._post_message(request))
+
+    async def send_interactive(
+        self, *, to: str, message: InteractiveMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """Reply buttons or a one-section list; the chosen id comes back in the reply."""
+        action: dict[str, Any]
+        if message.type == "button":
+            action = {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": c.id, "title": c.title}}
+                    for c in message.choices
+                ]
+            }
+        else:
+            rows = [
+                {"id": c.id, "title": c.title}
+                | ({"description": c.description} if c.description else {})
+                for c in message.choices
+            ]
+            section: dict[str, Any] = {"rows": rows}
+            if message.section:
+                section["title"] = message.section
+            action = {"button": message.label, "sections": [section]}
+        interactive: dict[str, Any] = {
+            "type": message.type,
+            "body": {"text": message.body},
+            "action": action,
+        }
+        if message.footer:
+            interactive["footer"] = {"text": message.footer}
         request: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
