@@ -75,12 +75,31 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         tracker: str | None = None,
         link_preview: bool = False,
     ) -> SentMessage:
+        return await self._send(
+            to,
+            "text",
+            {"body": body, "preview_url": link_preview},
+            tracker=tracker,
+            reply_to=reply_to,
+        )
+
+    async def _send(
+        self,
+        to: str,
+        kind: str,
+        part: dict[str, Any],
+        *,
+        tracker: str | None,
+        reply_to: str | None = None,
+    ) -> SentMessage:
+        """One message to one person: the envelope every kind shares, then `part` under its
+        kind; the tracker comes back in status webhooks (Meta keeps at most 512 characters)."""
         request: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": to,
-            "type": "text",
-            "text": {"body": body, "preview_url": link_preview},
+            "type": kind,
+            kind: part,
         }
         if reply_to:
             request["context"] = {"message_id": reply_to}
@@ -120,16 +139,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
             template["components"] = [
                 {"type": "body", "parameters": _body_parameters(parameters, parameter_names)}
             ]
-        request: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            "type": "template",
-            "template": template,
-        }
-        if tracker:
-            request["biz_opaque_callback_data"] = tracker[:512]
-        return self._sent(await self._post_message(request))
+        return await self._send(to, "template", template, tracker=tracker)
 
     async def send_flow(
         self, *, to: str, flow: FlowMessage, tracker: str | None = None
@@ -156,16 +166,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
             interactive["header"] = {"type": "text", "text": flow.header}
         if flow.footer:
             interactive["footer"] = {"text": flow.footer}
-        request: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            "type": "interactive",
-            "interactive": interactive,
-        }
-        if tracker:
-            request["biz_opaque_callback_data"] = tracker[:512]
-        return self._sent(await self._post_message(request))
+        return await self._send(to, "interactive", interactive, tracker=tracker)
 
     async def send_media(
         self, *, to: str, media: MediaMessage, tracker: str | None = None
@@ -176,16 +177,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
             part["caption"] = media.caption
         if media.filename and media.type == "document":
             part["filename"] = media.filename
-        request: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            "type": media.type,
-            media.type: part,
-        }
-        if tracker:
-            request["biz_opaque_callback_data"] = tracker[:512]
-        return self._sent(await self._post_message(request))
+        return await self._send(to, media.type, part, tracker=tracker)
 
     async def send_interactive(
         self, *, to: str, message: InteractiveMessage, tracker: str | None = None
@@ -216,16 +208,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         }
         if message.footer:
             interactive["footer"] = {"text": message.footer}
-        request: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            "type": "interactive",
-            "interactive": interactive,
-        }
-        if tracker:
-            request["biz_opaque_callback_data"] = tracker[:512]
-        return self._sent(await self._post_message(request))
+        return await self._send(to, "interactive", interactive, tracker=tracker)
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         request: dict[str, Any] = {
