@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import gc
 import signal
+from typing import Any
 
 import structlog
 import uvicorn
@@ -25,6 +26,15 @@ log = structlog.get_logger(__name__)
 
 
 async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
+    try:
+        await _serve(settings, host=host, port=port, with_worker=with_worker)
+    except asyncio.CancelledError:
+        # A stop signal before the server listened (or a second one while stopping).
+        log.warning("gateway.stopped_early")
+        raise SystemExit(INTERRUPTED) from None
+
+
+async def _serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
     sandbox: Sandbox | None = None
     if settings.needs_sandbox:
         sandbox = Sandbox(settings.wagate_data_dir)
@@ -32,6 +42,7 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
     gateway = await open_gateway(settings)
     worker: asyncio.Task[None] | None = None
     follower: asyncio.Task[None] | None = None
+    listen_failed = False
     try:
         web = gateway.web
         sign_in: tuple[str, str] | None = None
@@ -58,24 +69,71 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
             ),
         )
         server = QuietServer(config, on_started=lambda: announce(facts))
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, server.request_exit)
+        install_stop_signals(server, asyncio.current_task())
         follower = asyncio.create_task(gateway.keep_fresh(), name="wagate-follow")
         if with_worker:
             worker = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
         freeze_startup_objects()
-        await server.serve()
+        try:
+            await server.serve()
+        except SystemExit:
+            # uvicorn exits the process when it cannot bind (port taken, address not here);
+            # say so in our words, then stop the worker and the pools like any other stop
+            # instead of unwinding through them with SystemExit.
+            if server.started:
+                raise
+            listen_failed = True
+            log.error(
+                "gateway.listen_failed",
+                address=f"{host}:{port}",
+                hint="another process may hold this port: stop it or choose one with --port",
+            )
     finally:
-        for task in (worker, follower):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await stop_tasks(worker, follower)
         await gateway.close()
         if sandbox is not None:
             await sandbox.stop()
         log.info("gateway.stopped")
+    if listen_failed:
+        raise SystemExit(LISTEN_FAILED)
+
+
+# The status uvicorn itself uses for a server that could not start.
+LISTEN_FAILED = 3
+# The shell's status for a process ended by Ctrl-C.
+INTERRUPTED = 130
+# How long a stop waits for the worker and the follower to finish their current step: a job
+# in flight is retried by the next worker if it is cut off (the queue's stalled-job release),
+# so a stop must never wait for ever on one.
+TASK_STOP_SECONDS = 20.0
+
+
+def install_stop_signals(server: QuietServer, main: asyncio.Task[Any] | None) -> None:
+    """SIGINT/SIGTERM ask the server to finish its requests and stop. Before it listens (or
+    once it has been asked already), there is nothing to finish: the signal cancels the start
+    itself, so a gateway that cannot come up never ignores Ctrl-C."""
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        if server.started and not server.should_exit:
+            server.request_exit()
+        elif main is not None:
+            main.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop)
+
+
+async def stop_tasks(*tasks: asyncio.Task[None] | None) -> None:
+    """Cancel the background tasks and wait for them, within TASK_STOP_SECONDS."""
+    running = [task for task in tasks if task is not None]
+    for task in running:
+        task.cancel()
+    if not running:
+        return
+    _, pending = await asyncio.wait(running, timeout=TASK_STOP_SECONDS)
+    for task in pending:
+        log.warning("gateway.task_not_stopped", task=task.get_name(), seconds=TASK_STOP_SECONDS)
 
 
 def announce(facts: StartFacts) -> None:
