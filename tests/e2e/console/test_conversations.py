@@ -98,6 +98,13 @@ async def test_a_message_shows_in_the_list_and_thread_and_the_search_finds_it(
     html = await page.content()
     assert len(html.encode()) < 100_000 and "<script>" not in html and " style=" not in html
     await expect(page.locator("#messages")).to_have_attribute("hx-trigger", "every 5s")
+    # Nothing of the thread is kept in the browser's storage for the back button: htmx's
+    # history cache is off (a shared office computer keeps no copy of a client's messages).
+    await page.go_back()
+    stored = await page.evaluate(
+        "() => JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage)])"
+    )
+    assert "htmx-history-cache" not in stored and marker not in stored, stored[:500]
 
 
 async def test_take_over_reply_once_and_release(
