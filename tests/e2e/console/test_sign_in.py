@@ -68,3 +68,22 @@ async def test_pages_forbid_inline_scripts(console_gateway: Gateway) -> None:
     assert "<script>" not in response.text and " on" + "click=" not in response.text
     assert len(response.content) < 100_000
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_an_unknown_name_is_locked_out_like_a_real_one(
+    console_gateway: Gateway, page: Page
+) -> None:
+    """The answers at the door never tell which names exist: five failures lock a name nobody
+    has exactly as they lock a real user, and a real user's own lock-out still holds."""
+    real = add_user(console_gateway, "viewer")
+    nobody = f"tidak-ada-{real}"
+    seen: dict[str, list[str]] = {}
+    for name in (real, nobody):
+        for _ in range(6):
+            await sign_in(page, console_gateway, name, "salah-sekali-123")
+            text = await page.locator("[role=alert]").inner_text()
+            # The lock-out's end is shown to the minute; the two names' ends differ by the
+            # seconds between their tries.
+            seen.setdefault(name, []).append(re.sub(r"\d\d:\d\d", "HH:MM", text))
+    assert seen[real] == seen[nobody], seen
+    assert "Terlalu banyak" in seen[nobody][-1] and "salah" in seen[nobody][0]

@@ -2,17 +2,22 @@
 
 Sign-in goes through `OperatorService.users.sign_in`: argon2id, the same answer for an unknown
 name and a wrong password, a lock-out after repeated failures (shown with the time it ends),
-every outcome audited. A success opens a session (a new token: a session cookie planted
+every outcome audited. In front of it, the door's own window per name
+(domain/sign_in_throttle.py): a name nobody has is locked out like a real one, so the answers
+never tell which names exist. A success opens a session (a new token: a session cookie planted
 before sign-in is never adopted) and sends the browser where it was going.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from wagate.domain.operator_users import SignInPolicy
+from wagate.domain.sign_in_throttle import FailureWindow
 from wagate.pipeline.operator.users import Refusal
 from wagate.web.console.auth import (
     CSRF_FIELD,
@@ -44,6 +49,8 @@ def safe_next(target: str | None, default: str = "/console") -> str:
 def routes(console: Console) -> APIRouter:
     router = console.router()
     services = console.services
+    policy = SignInPolicy()
+    throttle = FailureWindow(limit=policy.max_failures, span=policy.lockout)
 
     def start_page() -> str:
         return "/console/sandbox" if console.sandbox else "/console/home"
@@ -111,11 +118,29 @@ def routes(console: Console) -> APIRouter:
         await console.tenants.refresh()
         tenant = console.tenants.get(tenant_id)
         wrong = _("Wrong name or password.")
+        now = datetime.now(UTC)
+        name_key = f"{tenant_id}\x00{name.casefold()}"
+
+        def throttled(until: datetime | None) -> Response:
+            shown = until.strftime("%H:%M UTC") if until else ""
+            return form(
+                request,
+                status_code=429,
+                message=_("Too many failed attempts. Try again after") + f" {shown}.",
+                name=name,
+                tenant=tenant_id,
+                next_path=next_path,
+            )
+
+        blocked = throttle.blocked_until(name_key, now)
+        if blocked is not None:
+            return throttled(blocked)
         if tenant is None:
             # The same answer as a wrong password: the form does not list tenants.
             await console.tenants.default.operator.users.passwords.verify(
                 None, values.get("password", "")
             )
+            throttle.failed(name_key, now)
             return form(
                 request,
                 status_code=401,
@@ -127,10 +152,9 @@ def routes(console: Console) -> APIRouter:
         outcome = await tenant.operator.users.sign_in(name, values.get("password", ""), via=VIA)
         if outcome.user is None:
             if outcome.refusal is Refusal.THROTTLED:
-                until = outcome.retry_at.strftime("%H:%M UTC") if outcome.retry_at else ""
-                message = _("Too many failed attempts. Try again after") + f" {until}."
-                status = 429
-            elif outcome.refusal is Refusal.DISABLED:
+                return throttled(outcome.retry_at)
+            throttle.failed(name_key, now)
+            if outcome.refusal is Refusal.DISABLED:
                 message = _("This user is disabled. Ask an administrator.")
                 status = 403
             else:
@@ -143,6 +167,7 @@ def routes(console: Console) -> APIRouter:
                 tenant=tenant_id,
                 next_path=next_path,
             )
+        throttle.forget(name_key)
         token = await services.sessions.open(tenant=tenant.tenant.id, user_id=outcome.user.id)
         response = RedirectResponse(safe_next(next_path, start_page()), status_code=303)
         set_cookie(response, request, services, SESSION_COOKIE, token)
