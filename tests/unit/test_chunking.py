@@ -158,3 +158,43 @@ def test_a_sentence_starting_with_bagian_is_not_a_part() -> None:
         "Judul\n\nBAB I UMUM\nbagian a dari perjanjian ini berlaku.\n", title="Judul"
     )
     assert [c.section for c in chunks] == ["BAB I UMUM"]
+
+
+SPACED = """Panduan Pekerja
+
+BAB I HUBUNGAN KERJA
+Pasal 1 Perjanjian Kerja Waktu Tertentu
+(1) Kontrak hanya untuk pekerjaan sementara.
+(2) Kontrak wajib tertulis.
+Pasal 2 Masa Percobaan
+Masa percobaan paling lama tiga bulan.
+Pasal 27 UU ITE melarang penyebaran konten yang melanggar kesusilaan.
+Pasal 5 Hak atas Upah Lembur
+Upah lembur dibayar per jam.
+"""
+
+LETTERED = """Panduan Cerai
+
+C. Langkah Mengajukan Gugatan
+C.1 Berkas yang disiapkan
+Siapkan fotokopi KTP dan buku nikah.
+C.2 Biaya perkara
+Panjar biaya ditentukan pengadilan.
+"""
+
+
+def test_an_article_named_without_a_separator_and_lettered_items_with_a_dot_are_sections() -> None:
+    """ "Pasal 1 Perjanjian Kerja" (an ayat follows, or the name is in title case) and "C.1"
+    under "C." head sections; a sentence that starts with an article stays text."""
+    chunks = chunk_document(SPACED, title="Panduan Pekerja")
+    assert [c.section for c in chunks] == [
+        "BAB I HUBUNGAN KERJA › Pasal 1 Perjanjian Kerja Waktu Tertentu",
+        "BAB I HUBUNGAN KERJA › Pasal 2 Masa Percobaan",
+        "BAB I HUBUNGAN KERJA › Pasal 5 Hak atas Upah Lembur",
+    ]
+    assert "Pasal 27 UU ITE melarang" in chunks[1].text
+    lettered = chunk_document(LETTERED, title="Panduan Cerai")
+    assert [c.section for c in lettered] == [
+        "C. Langkah Mengajukan Gugatan › C.1 Berkas yang disiapkan",
+        "C. Langkah Mengajukan Gugatan › C.2 Biaya perkara",
+    ]

@@ -43,8 +43,40 @@ _PASAL = re.compile(r"^Pasal\s+(\d+[A-Z]?)\s*$", re.IGNORECASE)
 # short capitalised name that does not end like a sentence.
 _NAMED_PASAL = re.compile(r"^Pasal\s+(\d+[A-Z]?)\s*[.:\u2013\u2014-]\s*(\S.{0,69})$", re.IGNORECASE)
 _AYAT = re.compile(r"^\((\d+[a-z]?)\)\s+\S")
-# "1.", "2.3", "4)", "A." and a lettered part's items "A1.", "B12.".
-_NUMBERED = re.compile(r"^((?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)|[A-Z]\.|[A-Z]\d{1,2}\.)\s+(\S.*)$")
+# A guide's article with its name after the number and nothing between: "Pasal 1 Perjanjian
+# Kerja Waktu Tertentu". A sentence can start the same way ("Pasal 27 UU ITE melarang …"), so
+# this one needs context (`_contextual_heading`): an ayat next, or a name in title case.
+_SPACED_PASAL = re.compile(r"^Pasal\s+(\d+[A-Z]?)\s+(\S.{0,69})$", re.IGNORECASE)
+# Words a title leaves in lower case ("Hak Asuh atas Anak", "Biaya dan Cara Membayar").
+_TITLE_SMALL_WORDS = frozenset(
+    {
+        "dan",
+        "atau",
+        "yang",
+        "untuk",
+        "dengan",
+        "serta",
+        "bagi",
+        "dari",
+        "pada",
+        "di",
+        "ke",
+        "oleh",
+        "atas",
+        "dalam",
+        "tentang",
+        "tanpa",
+        "sebagai",
+        "antara",
+        "terhadap",
+        "hingga",
+        "sampai",
+    }
+)
+# "1.", "2.3", "4)", "A." and a lettered part's items "A1.", "B12.", "C.1", "C.2.".
+_NUMBERED = re.compile(
+    r"^((?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)|[A-Z]\.|[A-Z]\d{1,2}\.|[A-Z]\.\d{1,2}\.?)\s+(\S.*)$"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 # Levels: a smaller number is higher in the path.
@@ -88,7 +120,7 @@ def _numbered_heading(line: str) -> _Heading | None:
     if len(line) > 80 or title.endswith((".", ",", ";", ":")) or not title[0].isupper():
         return None
     label = match.group(1).rstrip(".")
-    # "A1." sits under its lettered part "A." the way "1.2" sits under "1."
+    # "A1." and "A.1" sit under their lettered part "A." the way "1.2" sits under "1."
     depth = 2 if label[0].isalpha() and len(label) > 1 else label.count(".") + 1
     return _Heading(10 + depth, line)
 
@@ -304,4 +336,17 @@ def _contextual_heading(line: str, lines: list[str], index: int) -> _Heading | N
         return None if in_a_list else numbered
     if _is_caps_heading(line) and not _is_caps_heading(following):
         return _Heading(_LEVEL_CAPS, line)
+    spaced = _SPACED_PASAL.match(line)
+    if (
+        spaced is not None
+        and _is_a_name(spaced.group(2))
+        and (_AYAT.match(following) or _in_title_case(spaced.group(2)))
+    ):
+        return _Heading(_LEVEL_PASAL, line)
     return None
+
+
+def _in_title_case(name: str) -> bool:
+    """ "Masa Percobaan", "Hak Asuh atas Anak": every word but the small ones capitalised."""
+    words = [w for w in name.split() if w[0].isalpha()]
+    return bool(words) and all(w[0].isupper() or w.lower() in _TITLE_SMALL_WORDS for w in words)
