@@ -244,3 +244,22 @@ async def test_a_held_answer_is_recorded_and_nothing_of_it_is_sent() -> None:
     held = [e for e in w.audit.events if e.action == "run.held"]
     assert held and held[0].details["reason"] == "legal_advice"
     assert w.store.bursts[1].messages == []
+
+
+async def test_a_message_refused_as_too_long_is_marked_read_beside_its_notice() -> None:
+    """Issue 16 item 7: the person got the notice but no read receipt."""
+    w = world()
+    w.say("x" * 5000)
+    assert await w.run() is Outcome.NO_QUESTION
+    [sent] = w.provider.sent
+    assert "terlalu panjang" in sent and "1000" in sent
+    assert w.provider.read == ["wamid.in.1"]
+    assert w.provider.typing == [False]  # read, but nobody is writing an answer
+    assert w.assistant.prompts == []
+
+
+async def test_a_burst_with_nothing_to_answer_and_nothing_too_long_is_not_marked_read() -> None:
+    w = world()
+    w.say(None, kind="location")
+    await w.run()
+    assert w.provider.read == []

@@ -26,7 +26,8 @@ class ScriptedProvider:
     sent: list[str] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
     flows: list[FlowMessage] = field(default_factory=list)  # Flow messages sent (FL1)
-    read: list[str] = field(default_factory=list)  # messages marked read (with typing)
+    read: list[str] = field(default_factory=list)  # messages marked read
+    typing: list[bool] = field(default_factory=list)  # whether each read showed typing
     replies_to: list[str | None] = field(default_factory=list)  # each text's quoted message
     previewed: list[str] = field(default_factory=list)  # texts sent asking for a link preview
     credentials: CredentialCheck = CredentialCheck.UNKNOWN
@@ -69,6 +70,7 @@ class ScriptedProvider:
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         self.read.append(message_id)
+        self.typing.append(typing)
         return True
 
     async def check_credentials(self) -> CredentialCheck:
