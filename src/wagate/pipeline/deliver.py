@@ -293,6 +293,11 @@ class Deliver:
             )
         if message.rich is not None:
             return await self._send_rich(provider, message, message.rich)
+        buttons = _offered_buttons(message, provider)
+        if buttons is not None and isinstance(provider, InteractiveSender):
+            return await provider.send_interactive(
+                to=message.recipient, message=buttons, tracker=message.idempotency_key
+            )
         flow = FlowMessage.from_json(message.flow) if message.flow is not None else None
         if flow is not None and provider.capabilities.flows and isinstance(provider, FlowSender):
             # FL1: inside the window the Flow itself; a provider without Flows gets the text.
@@ -425,3 +430,17 @@ class Deliver:
         self._count_failed(message)
         log.error("deliver.failed", message_id=message.id, error_type=error_type, code=code)
         return Failed(code=code)
+
+
+def _offered_buttons(
+    message: OutboundMessage, provider: MessagingProvider
+) -> InteractiveMessage | None:
+    """The reply buttons a message offers beside its text, when the provider sends buttons;
+    None (the text goes alone) otherwise, or when the stored buttons do not parse."""
+    if message.interactive is None or not provider.capabilities.interactive:
+        return None
+    try:
+        return InteractiveMessage.parse(message.interactive)
+    except InvalidRichMessage:
+        log.warning("deliver.buttons_unreadable", message_id=message.id)
+        return None

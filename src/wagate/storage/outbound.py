@@ -276,6 +276,7 @@ class PostgresOutbox:
             template=document.get("template"),
             flow=document.get("flow"),
             rich=document.get("rich"),
+            interactive=document.get("interactive"),
             last_inbound_at=row["last_inbound_at"],
             status=OutboundStatus(str(row["status"])),
             last_attempt_at=row["last_attempt_at"],
