@@ -32,7 +32,7 @@ import pytest
 from tests.contract.meta_openapi import Captured, SpecCheck, load_spec, patched
 from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
-from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
 from wagate.domain.template_text import TEMPLATE_BODY_LIMIT, length
 from wagate.domain.window import Template, TemplateSet
 from wagate.fakes.meta import FakeGraphApi
@@ -267,6 +267,14 @@ REQUESTS: dict[str, tuple[Call, str]] = {
         ),
         SEND,
     ),
+    "reaction": (
+        lambda c: c.send_reaction(
+            to=USER,
+            reaction=ReactionMessage.parse({"messageId": QUESTION, "emoji": "👍"}),
+            tracker="t:6",
+        ),
+        SEND,
+    ),
 }
 
 
@@ -294,6 +302,7 @@ def test_every_request_making_method_of_the_client_is_covered() -> None:
         "send_flow",
         "send_media",
         "send_interactive",
+        "send_reaction",
         "mark_read",
         "check_credentials",
     }

@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider, WebhookBatch
-from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
 
 # ---------------------------------------------------------------- inbound
 
@@ -194,6 +194,16 @@ class InteractiveSender(Protocol):
         self, *, to: str, message: InteractiveMessage, tracker: str | None = None
     ) -> SentMessage:
         """Send the buttons or the list."""
+
+
+@runtime_checkable
+class ReactionSender(Protocol):
+    """A provider that puts an emoji on a message the person sent (`capabilities.reactions`)."""
+
+    async def send_reaction(
+        self, *, to: str, reaction: ReactionMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """React to `reaction.message_id` with `reaction.emoji`."""
 
 
 class ProviderAdapter(MessagingProvider, WebhookReceiver, Protocol):

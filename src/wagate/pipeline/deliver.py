@@ -52,10 +52,11 @@ from wagate.domain.provider_port import (
     InteractiveSender,
     MediaSender,
     MessagingProvider,
+    ReactionSender,
     SentMessage,
 )
 from wagate.domain.retry import BackoffPolicy
-from wagate.domain.rich_messages import InteractiveMessage, InvalidRichMessage
+from wagate.domain.rich_messages import InteractiveMessage, InvalidRichMessage, ReactionMessage
 from wagate.domain.rich_messages import from_json as rich_from_json
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet
 from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, Go
@@ -333,6 +334,11 @@ class Deliver:
             if provider.capabilities.interactive and isinstance(provider, InteractiveSender):
                 return await provider.send_interactive(
                     to=message.recipient, message=rich, tracker=tracker
+                )
+        elif isinstance(rich, ReactionMessage):
+            if provider.capabilities.reactions and isinstance(provider, ReactionSender):
+                return await provider.send_reaction(
+                    to=message.recipient, reaction=rich, tracker=tracker
                 )
         elif provider.capabilities.media and isinstance(provider, MediaSender):
             return await provider.send_media(to=message.recipient, media=rich, tracker=tracker)

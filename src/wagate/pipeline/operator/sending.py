@@ -18,7 +18,7 @@ from wagate.domain.formatting import split_message
 from wagate.domain.messages import Provider
 from wagate.domain.operators import Permission
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
-from wagate.domain.rich_messages import InteractiveMessage, RichMessage
+from wagate.domain.rich_messages import InteractiveMessage, ReactionMessage, RichMessage
 from wagate.domain.window import TemplateError, TemplateSet, window_open
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
@@ -106,7 +106,7 @@ class Sending:
         provider: Provider | None = None,
         key: str | None = None,
     ) -> SendReceipt:
-        """A document, image or interactive message (already checked by `rich_messages`),
+        """A document, image, interactive message or reaction (checked by `rich_messages`),
         through a provider that declares it can send it. Free-form: outside the contact's
         24-hour window it is refused (a Conflict), never turned into a template."""
         by.require(Permission.OPERATE)
@@ -115,10 +115,12 @@ class Sending:
         chosen = provider or next(iter(self.channels))
         if chosen not in self.channels:
             raise Rejected(f"provider {chosen.value} is not configured")
-        interactive = isinstance(message, InteractiveMessage)
+        kind = _rich_kind(message)
         able = self.capabilities[chosen]
-        if not (able.interactive if interactive else able.media):
-            what = "interactive messages" if interactive else "documents and images"
+        if not {"interactive": able.interactive, "reaction": able.reactions}.get(kind, able.media):
+            what = {"interactive": "interactive messages", "reaction": "reactions"}.get(
+                kind, "documents and images"
+            )
             raise Rejected(f"provider {chosen.value} cannot send {what}")
         number = recipient(target)
         await self._ensure_window(chosen, number)
@@ -145,7 +147,7 @@ class Sending:
             f"conversation:{conversation_id}",
             queued=receipt.queued,
             parts=1,
-            rich="interactive" if interactive else "media",
+            rich=kind,
         )
         return receipt
 
@@ -338,3 +340,12 @@ class Sending:
             **({"flow": flow} if flow is not None else {}),
             **({"rich": rich} if rich is not None else {}),
         )
+
+
+def _rich_kind(message: RichMessage) -> str:
+    """`media`, `interactive` or `reaction`: what the capability check and the audit name."""
+    if isinstance(message, InteractiveMessage):
+        return "interactive"
+    if isinstance(message, ReactionMessage):
+        return "reaction"
+    return "media"

@@ -25,7 +25,7 @@ from wagate.domain.provider_port import (
     SentMessage,
     Verdict,
 )
-from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
 from wagate.providers.meta.errors import retry_after_seconds, translate
 from wagate.providers.meta.inbound import MetaWebhook
 from wagate.providers.meta.media import MetaMediaDownloads
@@ -45,6 +45,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         interactive=True,
         flows=True,
         link_previews=True,
+        reactions=True,
     )
 
     def __init__(
@@ -209,6 +210,13 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         if message.footer:
             interactive["footer"] = {"text": message.footer}
         return await self._send(to, "interactive", interactive, tracker=tracker)
+
+    async def send_reaction(
+        self, *, to: str, reaction: ReactionMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """An emoji on a message the person sent (Meta's `reaction` message)."""
+        part = {"message_id": reaction.message_id, "emoji": reaction.emoji}
+        return await self._send(to, "reaction", part, tracker=tracker)
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         request: dict[str, Any] = {
