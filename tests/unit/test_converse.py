@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from wagate.domain.breaker import BreakerPolicy
-from wagate.domain.chat import AssistantUnavailable, Role
 from wagate.domain.capabilities import Capabilities
+from wagate.domain.chat import AssistantUnavailable, Role
 from wagate.domain.consent import CONSENT_BUTTON_ID, OPTOUT_BUTTON_ID, Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.identity import AccountView, IdentityPolicy

@@ -1,6 +1,6 @@
-"""Documents, images, interactive messages and reactions an operator sends (issue 16, OU1): checked here
-against the limits of Meta's Cloud API description (v23.0), so a message that would be refused
-is refused before it is queued. Pure: no I/O.
+"""Documents, images, interactive messages and reactions an operator sends (issue 16, OU1):
+checked here against the limits of Meta's Cloud API description (v23.0), so a message that
+would be refused is refused before it is queued. Pure: no I/O.
 
 A rich message travels as a JSON document stored with its outbound row (`as_json`), like a
 Flow message; `from_json` reads it back for delivery."""
