@@ -147,12 +147,14 @@ class MessagingProvider(Protocol):
         parameters: list[str],
         tracker: str | None = None,
         parameter_names: Sequence[str] | None = None,
+        code_button: str | None = None,
     ) -> SentMessage:
         """Send an approved template (the only thing allowed outside the 24-hour window).
 
         `parameters` are the body's values in order; `parameter_names` their names, given for a
         template declared with named parameters only (so an adapter written before them keeps
-        sending positional templates)."""
+        sending positional templates). `code_button`, given only for an AUTHENTICATION template
+        (a link code), is the one-time code its copy-code button carries."""
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         """Mark an inbound message read (and show typing). False when the provider can't."""

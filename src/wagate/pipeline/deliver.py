@@ -276,6 +276,15 @@ class Deliver:
         # Optional arguments go only when they say something (a link preview only to a provider
         # declaring it can show one): a provider plugin written before them keeps working.
         if isinstance(how, AsTemplate):
+            if how.code_button is not None:
+                return await provider.send_template(
+                    to=message.recipient,
+                    name=how.name,
+                    language=how.language,
+                    parameters=how.values,
+                    tracker=message.idempotency_key,
+                    code_button=how.code_button,
+                )
             if how.parameter_names:
                 return await provider.send_template(
                     to=message.recipient,

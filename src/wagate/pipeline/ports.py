@@ -206,6 +206,9 @@ class OutboundMessage:
     rich: Mapping[str, Any] | None = None
     # Reply buttons offered with the text where the provider can send them (see draft).
     interactive: Mapping[str, Any] | None = None
+    # A link code's AUTHENTICATION template {"name", "language", "code"}: how it goes outside
+    # the 24-hour window (inside, the text goes).
+    code_template: Mapping[str, Any] | None = None
     last_inbound_at: datetime | None = None  # of the conversation: the 24-hour window
     # `sending` means an attempt started and its outcome is unknown (crash or timeout mid-call).
     status: OutboundStatus = OutboundStatus.PENDING

@@ -240,9 +240,12 @@ class Sending:
         provider: Provider | None = None,
         key: str | None = None,
         kind: str = OPERATOR_KIND,
+        code_template: Mapping[str, object] | None = None,
     ) -> SendReceipt:
         """Queue a text without an audit record of its own: for actions that record themselves
-        (a link code is `account.link_code_sent`). `by` is named in a refusal's record."""
+        (a link code is `account.link_code_sent`). `by` is named in a refusal's record.
+        `code_template` (a link code's AUTHENTICATION template) is how the text goes outside
+        the 24-hour window; it needs the text in one part."""
         by.require(Permission.OPERATE)
         if not self.channels:
             raise Rejected("no WhatsApp provider is configured")
@@ -258,7 +261,7 @@ class Sending:
         queued, conversation_id = 0, 0
         for part_key, part in zip(keys, parts, strict=True):
             outbound_id, conversation_id = await self._queue(
-                chosen, number, part, key=part_key, kind=kind, by=by
+                chosen, number, part, key=part_key, kind=kind, by=by, code_template=code_template
             )
             queued += outbound_id is not None
         return SendReceipt(
@@ -323,6 +326,7 @@ class Sending:
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
+        code_template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         await Recipients(recorder=self.recorder, check=self.check).ensure(
             number, by=by, path=kind, provider=provider.value, channel=self.channels[provider]
@@ -339,6 +343,7 @@ class Sending:
             # Only a Flow message names `flow`: an outbox that predates Flows sends the rest.
             **({"flow": flow} if flow is not None else {}),
             **({"rich": rich} if rich is not None else {}),
+            **({"code_template": code_template} if code_template is not None else {}),
         )
 
 

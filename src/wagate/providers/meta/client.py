@@ -129,6 +129,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         parameters: list[str],
         tracker: str | None = None,
         parameter_names: Sequence[str] | None = None,
+        code_button: str | None = None,
     ) -> SentMessage:
         # `policy` is required by the Cloud API's description (v23.0): "deterministic" is the
         # only value, the template in exactly the language asked for.
@@ -136,10 +137,24 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
             "name": name,
             "language": {"policy": "deterministic", "code": language},
         }
+        components: list[dict[str, Any]] = []
         if parameters:
-            template["components"] = [
+            components.append(
                 {"type": "body", "parameters": _body_parameters(parameters, parameter_names)}
-            ]
+            )
+        if code_button is not None:
+            # An AUTHENTICATION template's copy-code (or one-tap) button: Meta wants the code
+            # again as the parameter of its first button, a `url` button by its API's shape.
+            components.append(
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": "0",
+                    "parameters": [{"type": "text", "text": code_button}],
+                }
+            )
+        if components:
+            template["components"] = components
         return await self._send(to, "template", template, tracker=tracker)
 
     async def send_flow(
