@@ -454,9 +454,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         templates=templates,
         link_code_text=converse.policy.notices.link_code,
         link_code_template=(
-            (s.link_code_template, s.link_code_template_language)
-            if s.link_code_template
-            else None
+            (s.link_code_template, s.link_code_template_language) if s.link_code_template else None
         ),
         dead_letters=DeadLetters(database, sealer, tenant_id, inbound_failures),
         credentials=credentials,

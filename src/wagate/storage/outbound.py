@@ -489,7 +489,9 @@ class PostgresOutbox:
         # A replay is answered as before only when it is the same request (decided after the
         # commit, as when each statement committed on its own).
         if stored is not None and not self._same_request(
-            stored, str(params["recipient"]), _document(text, target, template, flow, rich, code_template)
+            stored,
+            str(params["recipient"]),
+            _document(text, target, template, flow, rich, code_template),
         ):
             raise IdempotencyConflict("this Idempotency-Key was used for a different request")
         assert row is not None
