@@ -181,6 +181,11 @@ class Settings(BaseSettings):
     # "out_of_window" carries a message that missed the 24-hour window.
     whatsapp_templates: str | None = None
     whatsapp_templates_file: Path | None = None
+    # A link code outside the 24-hour window goes as this approved AUTHENTICATION template
+    # (Meta's category for one-time codes: the code is its body's parameter and its copy-code
+    # button's); unset, it goes through the out_of_window template like any message.
+    link_code_template: str | None = Field(default=None, min_length=1, max_length=512)
+    link_code_template_language: str = Field(default="id", min_length=2, max_length=20)
 
     # Assistant (any OpenAI-compatible chat-completions endpoint)
     ai_base_url: str | None = None

@@ -453,6 +453,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         capabilities=capabilities,
         templates=templates,
         link_code_text=converse.policy.notices.link_code,
+        link_code_template=(
+            (s.link_code_template, s.link_code_template_language) if s.link_code_template else None
+        ),
         dead_letters=DeadLetters(database, sealer, tenant_id, inbound_failures),
         credentials=credentials,
         rights=rights,

@@ -116,6 +116,23 @@ def message_tracking_data(schemas: dict[str, Any]) -> None:
     }
 
 
+def button_index_pattern(schemas: dict[str, Any]) -> list[str]:
+    """DEFECT 4: a template button's `index` pattern is `^[2-6, 11-14]$`.
+
+    That is one character out of "1-6", "," and " ": it refuses "0", the index of a template's
+    first button — the index its own description ("Position index of the button (0-9)") and
+    example ('0') give, and the one an AUTHENTICATION template's copy-code button has. Replaced
+    by what the description says, `^[0-9]$`. Returns the schemas patched."""
+    patched = []
+    for name in ("TemplateComponent", "ButtonComponent"):
+        for branch in [schemas[name], *schemas[name].get("allOf", [])]:
+            index = branch.get("properties", {}).get("index")
+            if index is not None and index.get("pattern") == "^[2-6, 11-14]$":
+                index["pattern"] = "^[0-9]$"
+                patched.append(name)
+    return patched
+
+
 def resolved_discriminators(schemas: dict[str, Any]) -> list[str]:
     """Not a defect, a translation: OpenAPI's `discriminator` is no JSON Schema keyword, so
     `jsonschema` ignores it — a template's body parameter would be checked against
@@ -154,19 +171,23 @@ class Patched:
     spec: dict[str, Any]
     allof_closed: list[str]  # the schemas DEFECT 1 was repaired in
     discriminators: list[str]  # the schemas whose discriminator was translated
+    button_index: list[str] = field(default_factory=list)  # DEFECT 4 repaired in
 
 
 @cache
 def patched() -> Patched:
-    """The description with DEFECTs 1–3 repaired and discriminators translated (cached: read
+    """The description with DEFECTs 1–4 repaired and discriminators translated (cached: read
     it, never change it)."""
     spec = copy.deepcopy(load_spec())
     schemas = spec["components"]["schemas"]
     closed = unevaluated_instead_of_additional(schemas)
     read_receipt_branch(schemas)
     message_tracking_data(schemas)
+    button_index = button_index_pattern(schemas)
     discriminators = resolved_discriminators(schemas)
-    return Patched(spec=spec, allof_closed=closed, discriminators=discriminators)
+    return Patched(
+        spec=spec, allof_closed=closed, discriminators=discriminators, button_index=button_index
+    )
 
 
 # ---------------------------------------------------------------- checking a request

@@ -13,8 +13,10 @@ in tests/contract/meta_openapi.py, each one explained there:
   1. `allOf` with `additionalProperties: false` (TextMessage and nine others): no body can pass;
      repaired as `unevaluatedProperties: false`, which keeps the strictness;
   2. no branch of `Message` for the read receipt with typing indicator;
-  3. `biz_opaque_callback_data` missing from the message properties.
-The tests below show the first two defects on the unpatched spec, and that the patched spec
+  3. `biz_opaque_callback_data` missing from the message properties;
+  4. a template button's `index` pattern (`^[2-6, 11-14]$`) refusing "0", the first button's
+     index (an AUTHENTICATION template's copy-code button), against its own description.
+The tests below show defects 1, 2 and 4 on the unpatched spec, and that the patched spec
 still refuses what is wrong.
 """
 
@@ -32,7 +34,7 @@ import pytest
 from tests.contract.meta_openapi import Captured, SpecCheck, load_spec, patched
 from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
-from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
 from wagate.domain.template_text import TEMPLATE_BODY_LIMIT, length
 from wagate.domain.window import Template, TemplateSet
 from wagate.fakes.meta import FakeGraphApi
@@ -267,6 +269,25 @@ REQUESTS: dict[str, tuple[Call, str]] = {
         ),
         SEND,
     ),
+    "authentication template with its copy-code button (a link code)": (
+        lambda c: c.send_template(
+            to=USER,
+            name="kode_verifikasi",
+            language="id",
+            parameters=["123456"],
+            tracker="link_code:9",
+            code_button="123456",
+        ),
+        SEND,
+    ),
+    "reaction": (
+        lambda c: c.send_reaction(
+            to=USER,
+            reaction=ReactionMessage.parse({"messageId": QUESTION, "emoji": "👍"}),
+            tracker="t:6",
+        ),
+        SEND,
+    ),
 }
 
 
@@ -294,6 +315,7 @@ def test_every_request_making_method_of_the_client_is_covered() -> None:
         "send_flow",
         "send_media",
         "send_interactive",
+        "send_reaction",
         "mark_read",
         "check_credentials",
     }
@@ -420,10 +442,39 @@ def test_the_published_spec_refuses_its_own_example_and_the_patched_one_accepts_
     assert spec.body_problems(body, "Message") == []
 
 
+async def test_a_link_code_template_carries_the_code_in_its_body_and_its_button(
+    graph: Graph, spec: SpecCheck
+) -> None:
+    """Meta's shape for a one-time code: the AUTHENTICATION template's body parameter and its
+    copy-code button's parameter are the code. The published spec refuses the button's index
+    "0" (DEFECT 4); the patched one accepts it and would still refuse an index of "10"."""
+    await REQUESTS["authentication template with its copy-code button (a link code)"][0](
+        graph.client
+    )
+    body = body_of(graph.only_request())
+    assert body["template"]["components"] == [
+        {"type": "body", "parameters": [{"type": "text", "text": "123456"}]},
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": "0",
+            "parameters": [{"type": "text", "text": "123456"}],
+        },
+    ]
+    button = body["template"]["components"][1]
+    published = SpecCheck(load_spec())
+    assert any("index" in p for p in published.body_problems(button, "ButtonComponent"))
+    assert spec.body_problems(button, "ButtonComponent") == []
+    assert spec.body_problems(body, "Message") == []
+    body["template"]["components"][1]["index"] = "10"
+    assert spec.body_problems(body, "Message") != []
+
+
 def test_the_patches_are_the_ones_described() -> None:
     repaired = patched()
     assert "TextMessage" in repaired.allof_closed and len(repaired.allof_closed) == 10
     assert {"Message", "ParameterObject", "TemplateComponent"} <= set(repaired.discriminators)
+    assert repaired.button_index == ["TemplateComponent", "ButtonComponent"]
     assert (
         load_spec()["components"]["schemas"]["TextMessage"]["allOf"][1].get("additionalProperties")
         is False

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from tests.e2e.harness import PHONE_NUMBER_ID, FakePeer, Gateway, wait_until
-from wagate.fakes.payloads import meta_text
+from wagate.fakes.payloads import meta_text, new_wamid
 
 DOCUMENT = {
     "type": "document",
@@ -70,3 +70,38 @@ def test_an_operator_sends_a_document_and_reply_buttons_each_exactly_once(
     )
     assert closed.status_code == 409 and "template" in closed.json()["detail"]
     assert _sends_to(fake_meta, stranger, "interactive") == []
+
+
+def test_an_operator_reacts_to_the_persons_message_once(
+    gateway: Gateway, fake_meta: FakePeer, sender: str
+) -> None:
+    """Issue 16 item 7: a 👍 on the question itself, through `POST /api/whatsapp/send`'s
+    `reaction` part; the message id is the one the conversation's messages show."""
+    question = new_wamid()
+    wrote = meta_text(
+        phone_number_id=PHONE_NUMBER_ID,
+        sender=sender,
+        text="dokumen sudah saya kirim",
+        message_id=question,
+    )
+    assert gateway.post_meta(wrote).status_code == 200
+    wait_until(lambda: _sends_to(fake_meta, sender, "text"), timeout=20)
+    shown = wait_until(
+        lambda: [m for m in gateway.messages_of(sender) if m.get("providerMessageId") == question],
+        timeout=20,
+    )
+    body = {
+        "target": sender,
+        "reaction": {"messageId": shown[0]["providerMessageId"], "emoji": "👍"},
+    }
+    for _ in range(2):  # the same Idempotency-Key again: queued once
+        answer = gateway.api_post("/api/whatsapp/send", body, **{"Idempotency-Key": "react"})
+        assert answer.status_code == 202, answer.text
+    sent = wait_until(lambda: _sends_to(fake_meta, sender, "reaction"), timeout=20)
+    time.sleep(1)
+    assert len(_sends_to(fake_meta, sender, "reaction")) == 1
+    assert sent[0]["reaction"] == {"message_id": question, "emoji": "👍"}
+    refused = gateway.api_post(
+        "/api/whatsapp/send", {"target": sender, "reaction": {"messageId": question, "emoji": "ok"}}
+    )
+    assert refused.status_code == 422 and "emoji" in refused.json()["detail"]

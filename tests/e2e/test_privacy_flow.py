@@ -18,12 +18,15 @@ from tests.e2e.harness import (
     wagate,
     wait_until,
 )
-from wagate.fakes.payloads import meta_text
+from wagate.fakes.payloads import meta_button_reply, meta_text
 
 
 def _sent_to(fake_meta: FakePeer, number: str) -> list[str]:
+    """The texts sent to `number`: a text's body, a button message's body."""
     return [
         r["body"]["text"]["body"]
+        if r["body"].get("type") == "text"
+        else r["body"]["interactive"]["body"]["text"]
         for r in fake_meta.requests("send")
         if r["body"].get("to") == number
     ]
@@ -127,12 +130,24 @@ def test_consent_gates_the_ai_and_opt_out_stops_everything_but_one_confirmation(
         say("berapa biaya konsultasi?")
         request = wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)[0]
         assert "SETUJU" in request and "asisten AI" in request
+        # Issue 16 item 7: the request came with two reply buttons standing for the keywords.
+        [prompt] = [r["body"] for r in fake_meta.requests("send") if r["body"].get("to") == sender]
+        assert prompt["type"] == "interactive" and prompt["interactive"]["type"] == "button"
+        buttons = [b["reply"] for b in prompt["interactive"]["action"]["buttons"]]
+        assert [b["title"] for b in buttons] == ["SETUJU", "BERHENTI"]
         say("halo??")  # before consent: nothing processed, no second prompt today
         time.sleep(2)
         assert len(_sent_to(fake_meta, sender)) == 1
         assert len(fake_ai.requests("chat")) == before
 
-        say("  setuju ")  # case- and whitespace-insensitive
+        # A tap on SETUJU, understood by the button's id (its title is only what was shown).
+        tap = meta_button_reply(
+            phone_number_id=PHONE_NUMBER_ID,
+            sender=sender,
+            button_id=buttons[0]["id"],
+            title="Setuju ✓",
+        )
+        assert gateway.post_meta(tap).status_code == 200
         wait_until(lambda: len(_sent_to(fake_meta, sender)) == 2, timeout=30)
         assert "dicatat" in _sent_to(fake_meta, sender)[1]
         say("berapa biaya konsultasi sekarang?")

@@ -144,6 +144,7 @@ class FakeOutbox:
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
+        code_template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         conversation = self.conversations.setdefault(target, len(self.conversations) + 1)
         if key in self.queued:
@@ -156,6 +157,7 @@ class FakeOutbox:
             "template": template,
             "flow": flow,
             "rich": rich,
+            "code_template": code_template,
         }
         return len(self.queued), conversation
 
@@ -349,6 +351,7 @@ class World:
     channels: dict[Provider, str] = field(
         default_factory=lambda: {Provider.FONNTE: "fonnte", Provider.META: "100"}
     )
+    link_code_template: tuple[str, str] | None = None  # LINK_CODE_TEMPLATE, its language
 
     async def refusal(self, number: str) -> str | None:
         return OPTED_OUT if number in self.refused else None
@@ -368,6 +371,7 @@ class World:
                 [{"name": "jadwal", "language": "id", "parameters": ["tanggal"]}]
             ),
             link_code_text="Kode {code}, berlaku {minutes} menit",
+            link_code_template=self.link_code_template,
             dead_letters=self.dead_letters,
             credentials=self.credentials,
             rights=self.rights,

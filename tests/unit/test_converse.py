@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from wagate.domain.breaker import BreakerPolicy
+from wagate.domain.capabilities import Capabilities
 from wagate.domain.chat import AssistantUnavailable, Role
-from wagate.domain.consent import Keywords
+from wagate.domain.consent import CONSENT_BUTTON_ID, OPTOUT_BUTTON_ID, Keywords
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.identity import AccountView, IdentityPolicy
 from wagate.domain.retry import BackoffPolicy
@@ -68,6 +69,7 @@ def world(
     identity: IdentityPolicy = IdentityPolicy.OPEN,
     consent: bool = False,
     rate_limit: int = 10,
+    capabilities: Capabilities | None = None,
 ) -> World:
     clock = Clock(T0)
     outbox = MemoryOutbox(clock=clock)
@@ -77,6 +79,8 @@ def world(
     vaults = MemoryVaultStore()
     assistant = ScriptedAssistant()
     provider = ScriptedProvider()
+    if capabilities is not None:
+        provider.capabilities = capabilities
     audit = MemoryAudit()
     directory = Directory(provider)
     backoff = BackoffPolicy(max_attempts=3, base=timedelta(seconds=2))
@@ -244,3 +248,69 @@ async def test_a_held_answer_is_recorded_and_nothing_of_it_is_sent() -> None:
     held = [e for e in w.audit.events if e.action == "run.held"]
     assert held and held[0].details["reason"] == "legal_advice"
     assert w.store.bursts[1].messages == []
+
+
+async def test_a_message_refused_as_too_long_is_marked_read_beside_its_notice() -> None:
+    """Issue 16 item 7: the person got the notice but no read receipt."""
+    w = world()
+    w.say("x" * 5000)
+    assert await w.run() is Outcome.NO_QUESTION
+    [sent] = w.provider.sent
+    assert "terlalu panjang" in sent and "1000" in sent
+    assert w.provider.read == ["wamid.in.1"]
+    assert w.provider.typing == [False]  # read, but nobody is writing an answer
+    assert w.assistant.prompts == []
+
+
+async def test_a_burst_with_nothing_to_answer_and_nothing_too_long_is_not_marked_read() -> None:
+    w = world()
+    w.say(None, kind="location")
+    await w.run()
+    assert w.provider.read == []
+
+
+BUTTONS = Capabilities(window_24h=True, status_webhooks=True, templates=True, interactive=True)
+
+
+async def test_the_consent_request_goes_with_buttons_and_a_tap_is_understood_by_its_id() -> None:
+    """Issue 16 item 7: SETUJU/BERHENTI as reply buttons where the channel has them."""
+    w = world(consent=True, capabilities=BUTTONS)
+    w.say("Berapa biaya akta?")
+    assert await w.run() is Outcome.NO_QUESTION
+    assert w.provider.sent == []  # not as text: as buttons
+    [request] = w.provider.interactive
+    assert request.type == "button" and request.body == "[AI]\n\n[balas SETUJU]"
+    assert [(c.id, c.title) for c in request.choices] == [
+        (CONSENT_BUTTON_ID, "SETUJU"),
+        (OPTOUT_BUTTON_ID, "BERHENTI"),
+    ]
+    w.clock.now += timedelta(minutes=1)
+    # The title shown may differ from the keyword (a translated client): the id decides.
+    w.store.receive("Ya", at=w.clock.now, kind="interactive", reply_id=CONSENT_BUTTON_ID)
+    await w.run()
+    assert w.provider.sent == ["[tercatat]"]
+    assert w.assistant.prompts == []  # the tap itself is no question
+    w.say("Berapa biaya akta?")
+    w.clock.now += timedelta(seconds=1)
+    assert await w.run() is Outcome.ANSWERED
+
+
+async def test_the_optout_button_and_a_template_quick_reply_payload_count_as_keywords() -> None:
+    w = world(consent=True, capabilities=BUTTONS)
+    w.store.receive("Tidak", at=w.clock.now, kind="interactive", reply_id=OPTOUT_BUTTON_ID)
+    await w.run()
+    assert w.identities.consent_state is not None
+    assert w.identities.consent_state.value == "withdrawn"
+    w.clock.now += timedelta(minutes=1)
+    # A quick reply of an approved template whose payload is the keyword.
+    w.store.receive("Saya setuju", at=w.clock.now, kind="button", reply_id="setuju")
+    await w.run()
+    assert w.identities.consent_state.value == "granted"
+
+
+async def test_a_channel_without_buttons_gets_the_consent_request_as_text() -> None:
+    w = world(consent=True, capabilities=Capabilities())  # Fonnte's: no interactive
+    w.say("halo")
+    await w.run()
+    assert w.provider.sent == ["[AI]\n\n[balas SETUJU]"]
+    assert w.provider.interactive == []

@@ -19,6 +19,7 @@ from wagate.domain.rich_messages import (
     InteractiveMessage,
     InvalidRichMessage,
     MediaMessage,
+    ReactionMessage,
     from_json,
     rich_message,
 )
@@ -218,3 +219,63 @@ def test_fonnte_sends_a_file_with_its_url_and_filename() -> None:
             "filename": "a.pdf",
         }
     ]
+
+
+# ---------------------------------------------------------------- reactions (item 7)
+
+REACTION = {"messageId": "wamid.HBgNNjI4MTIwMDAwMDAwMRUCABIYFDNB", "emoji": "👍"}
+
+
+def test_a_reaction_round_trips_and_says_what_it_is() -> None:
+    reaction = rich_message(reaction=REACTION)
+    assert isinstance(reaction, ReactionMessage)
+    assert from_json(reaction.as_json()) == reaction
+    assert reaction.summary() == "[reaction 👍]"
+    # A family emoji with its joiners is still one emoji.
+    assert rich_message(reaction=REACTION | {"emoji": "👨‍👩‍👧‍👦"})
+
+
+@pytest.mark.parametrize(
+    ("reaction", "rule"),
+    [
+        (REACTION | {"emoji": "ok"}, "not text"),
+        (REACTION | {"emoji": "👍 👍"}, "not text"),
+        (REACTION | {"emoji": ""}, "emoji"),
+        (REACTION | {"emoji": "👍" * 17}, "16"),
+        ({"emoji": "👍"}, "messageId is required"),
+        (REACTION | {"messageId": "wamid x"}, "spaces"),
+    ],
+)
+def test_a_reaction_breaking_a_rule_is_refused_with_the_rule(
+    reaction: dict[str, Any], rule: str
+) -> None:
+    with pytest.raises(InvalidRichMessage, match=rule):
+        rich_message(reaction=reaction)
+    with pytest.raises(InvalidRichMessage, match="one of"):
+        rich_message(reaction=REACTION, media=DOCUMENT)
+
+
+def test_a_reaction_needs_a_provider_that_reacts_and_the_window() -> None:
+    outbox = WindowedOutbox(last={NUMBER: NOW - timedelta(hours=1)})
+    reaction = rich_message(reaction=REACTION)
+    with pytest.raises(Rejected, match="fonnte cannot send reactions"):
+        asyncio.run(_sending(outbox).send_rich(NUMBER, reaction, by=API, provider=Provider.FONNTE))
+    sending = _sending(outbox)
+    meta = Capabilities(window_24h=True, reactions=True)
+    reacting = Sending(
+        outbox=outbox,
+        channels=sending.channels,
+        capabilities={**sending.capabilities, Provider.META: meta},
+        recorder=sending.recorder,
+    )
+    assert asyncio.run(reacting.send_rich(NUMBER, reaction, by=API)).queued == 1
+    closed = WindowedOutbox(last={NUMBER: NOW - timedelta(hours=30)})
+    with pytest.raises(Conflict):
+        asyncio.run(
+            Sending(
+                outbox=closed,
+                channels=sending.channels,
+                capabilities={**sending.capabilities, Provider.META: meta},
+                recorder=sending.recorder,
+            ).send_rich(NUMBER, reaction, by=API)
+        )

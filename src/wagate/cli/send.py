@@ -27,10 +27,14 @@ def send(
     ] = None,
     row: Annotated[list[str] | None, typer.Option(help="a list row's title (up to 10)")] = None,
     list_button: Annotated[str | None, typer.Option(help="the label that opens the list")] = None,
+    react: Annotated[
+        str | None, typer.Option(help="react to this message id with the emoji MESSAGE")
+    ] = None,
 ) -> None:
     """Queue a WhatsApp message to TARGET (a worker delivers it): text, a document or image
-    (--document/--image), reply buttons (--button) or a list (--row, --list-button)."""
-    rich = _rich(message, document, image, filename, button or [], row or [], list_button)
+    (--document/--image), reply buttons (--button), a list (--row, --list-button) or a
+    reaction (--react MESSAGE_ID, MESSAGE the emoji)."""
+    rich = _rich(message, document, image, filename, button or [], row or [], list_button, react)
     if rich is None:
         if message is None:
             raise typer.BadParameter("give a MESSAGE, --document, --image, --button or --row")
@@ -61,10 +65,12 @@ def _rich(
     buttons: list[str],
     rows: list[str],
     list_button: str | None,
+    react: str | None = None,
 ) -> RichMessage | None:
     """The options as one rich message (checked as the API checks it), or None for text."""
     media: dict[str, Any] | None = None
     interactive: dict[str, Any] | None = None
+    reaction = {"messageId": react, "emoji": message} if react else None
     if document or image:
         media = {"type": "document" if document else "image", "link": document or image}
         media |= {"caption": message} if message else {}
@@ -73,12 +79,15 @@ def _rich(
         interactive = {"type": "button", "body": message, "buttons": buttons}
     elif rows:
         interactive = {"type": "list", "body": message, "rows": rows, "button": list_button}
-    if media is None and interactive is None:
+    given = [part for part in (media, interactive, reaction) if part]
+    if not given:
         return None
-    if (document and image) or (media and interactive):
-        raise typer.BadParameter("send one thing: a document, an image, buttons or a list")
+    if (document and image) or len(given) > 1:
+        raise typer.BadParameter(
+            "send one thing: a document, an image, buttons, a list or a reaction"
+        )
     try:
-        return rich_message(media=media, interactive=interactive)
+        return rich_message(media=media, interactive=interactive, reaction=reaction)
     except InvalidRichMessage as exc:
         raise typer.BadParameter(str(exc)) from exc
 

@@ -20,3 +20,4 @@ class Capabilities:
     flows: bool = False  # WhatsApp Flows
     # A text may ask for a preview card of its first link (Meta's `preview_url`).
     link_previews: bool = False
+    reactions: bool = False  # an emoji on a message the person sent

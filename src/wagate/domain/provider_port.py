@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider, WebhookBatch
-from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
 
 # ---------------------------------------------------------------- inbound
 
@@ -147,12 +147,14 @@ class MessagingProvider(Protocol):
         parameters: list[str],
         tracker: str | None = None,
         parameter_names: Sequence[str] | None = None,
+        code_button: str | None = None,
     ) -> SentMessage:
         """Send an approved template (the only thing allowed outside the 24-hour window).
 
         `parameters` are the body's values in order; `parameter_names` their names, given for a
         template declared with named parameters only (so an adapter written before them keeps
-        sending positional templates)."""
+        sending positional templates). `code_button`, given only for an AUTHENTICATION template
+        (a link code), is the one-time code its copy-code button carries."""
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         """Mark an inbound message read (and show typing). False when the provider can't."""
@@ -194,6 +196,16 @@ class InteractiveSender(Protocol):
         self, *, to: str, message: InteractiveMessage, tracker: str | None = None
     ) -> SentMessage:
         """Send the buttons or the list."""
+
+
+@runtime_checkable
+class ReactionSender(Protocol):
+    """A provider that puts an emoji on a message the person sent (`capabilities.reactions`)."""
+
+    async def send_reaction(
+        self, *, to: str, reaction: ReactionMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """React to `reaction.message_id` with `reaction.emoji`."""
 
 
 class ProviderAdapter(MessagingProvider, WebhookReceiver, Protocol):

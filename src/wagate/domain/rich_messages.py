@@ -1,6 +1,6 @@
-"""Documents, images and interactive messages an operator sends (issue 16, OU1): checked here
-against the limits of Meta's Cloud API description (v23.0), so a message that would be refused
-is refused before it is queued. Pure: no I/O.
+"""Documents, images, interactive messages and reactions an operator sends (issue 16, OU1):
+checked here against the limits of Meta's Cloud API description (v23.0), so a message that
+would be refused is refused before it is queued. Pure: no I/O.
 
 A rich message travels as a JSON document stored with its outbound row (`as_json`), like a
 Flow message; `from_json` reads it back for delivery."""
@@ -28,6 +28,8 @@ SECTION_TITLE_LIMIT = 24
 LINK_LIMIT = 2048
 FILENAME_LIMIT = 240
 MEDIA_TYPES = ("document", "image")
+MESSAGE_ID_LIMIT = 256  # a WhatsApp message id (wamid.…) is about 60 characters
+EMOJI_LIMIT = 16  # one emoji, with its skin tone and joiners (👨‍👩‍👧‍👦 is 11 code points)
 
 
 class InvalidRichMessage(ValueError):
@@ -210,21 +212,58 @@ class InteractiveMessage:
         return {"interactive": shown}
 
 
-RichMessage = MediaMessage | InteractiveMessage
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReactionMessage:
+    """An emoji on a message the person sent (`message_id`: its WhatsApp id, as the
+    conversation's messages show it): a light "seen, on it" without a message of its own."""
+
+    message_id: str
+    emoji: str
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> ReactionMessage:
+        message_id = _text(data.get("messageId"), "reaction messageId", MESSAGE_ID_LIMIT)
+        emoji = _text(data.get("emoji"), "reaction emoji", EMOJI_LIMIT)
+        assert message_id is not None and emoji is not None
+        if any(c.isspace() for c in message_id):
+            raise InvalidRichMessage("reaction messageId must not contain spaces")
+        # An emoji, not a word: WhatsApp shows a reaction as one symbol.
+        if any(c.isspace() or (c.isascii() and c.isalnum()) for c in emoji):
+            raise InvalidRichMessage("reaction emoji must be an emoji, not text")
+        return cls(message_id=message_id, emoji=emoji)
+
+    def summary(self) -> str:
+        return f"[reaction {self.emoji}]"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"reaction": {"messageId": self.message_id, "emoji": self.emoji}}
+
+
+RichMessage = MediaMessage | InteractiveMessage | ReactionMessage
 
 
 def rich_message(
-    *, media: Mapping[str, Any] | None = None, interactive: Mapping[str, Any] | None = None
+    *,
+    media: Mapping[str, Any] | None = None,
+    interactive: Mapping[str, Any] | None = None,
+    reaction: Mapping[str, Any] | None = None,
 ) -> RichMessage:
     """The one rich part of a request, checked; InvalidRichMessage says what is wrong."""
-    if (media is None) == (interactive is None):
-        raise InvalidRichMessage("give either media or interactive")
+    given = [part for part in (media, interactive, reaction) if part is not None]
+    if len(given) != 1:
+        raise InvalidRichMessage("give one of media, interactive or reaction")
     if media is not None:
         return MediaMessage.parse(media)
+    if reaction is not None:
+        return ReactionMessage.parse(reaction)
     assert interactive is not None
     return InteractiveMessage.parse(interactive)
 
 
 def from_json(document: Mapping[str, Any]) -> RichMessage:
     """Read back what `as_json` stored (checked again: a row is never trusted blindly)."""
-    return rich_message(media=document.get("media"), interactive=document.get("interactive"))
+    return rich_message(
+        media=document.get("media"),
+        interactive=document.get("interactive"),
+        reaction=document.get("reaction"),
+    )

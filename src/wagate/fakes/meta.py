@@ -610,9 +610,16 @@ def flow_message_problem(body: dict[str, Any]) -> str | None:
 
 
 def rich_message_problem(body: dict[str, Any]) -> str | None:
-    """Why Meta would refuse this document, image, reply-button or list message (None: not
+    """Why Meta would refuse this document, image, reply-button, list or reaction message (None: not
     one, or well-formed), by the limits of its reference."""
     kind = body.get("type")
+    if kind == "reaction":
+        reaction = body.get("reaction")
+        if not isinstance(reaction, dict) or not reaction.get("message_id"):
+            return "reaction.message_id is required"
+        if not isinstance(reaction.get("emoji"), str):
+            return "reaction.emoji must be text"
+        return None
     if kind in ("document", "image"):
         media = body.get(kind)
         if not isinstance(media, dict) or bool(media.get("id")) == bool(media.get("link")):

@@ -81,6 +81,30 @@ def meta_flow_completion(
     return meta_envelope(phone_number_id, {"contacts": [contact], "messages": [message]})
 
 
+def meta_button_reply(
+    *,
+    phone_number_id: str,
+    sender: str,
+    button_id: str,
+    title: str,
+    replying_to: str | None = None,
+    name: str = "Pengguna Sandbox",
+) -> dict[str, Any]:
+    """A tap on a reply button we sent (`interactive.button_reply`), as the protocol's
+    meta-inbound-button-reply.json."""
+    message: dict[str, Any] = {
+        "from": sender,
+        "id": new_wamid(),
+        "timestamp": str(int(time.time())),
+        "type": "interactive",
+        "interactive": {"type": "button_reply", "button_reply": {"id": button_id, "title": title}},
+    }
+    if replying_to:
+        message["context"] = {"from": "15550000000", "id": replying_to}
+    contact = {"profile": {"name": name}, "wa_id": sender}
+    return meta_envelope(phone_number_id, {"contacts": [contact], "messages": [message]})
+
+
 def meta_status(
     *,
     phone_number_id: str,

@@ -251,6 +251,9 @@ class Converse:
         triaged = await self.triage(burst, identity, messages, now)
         drafts.extend(triaged.notices)
         if triaged.question is None:
+            if triaged.sorted.too_long:
+                # Refused as too long, but read: the notice says so, the receipt shows it.
+                await self.typing.read(burst)
             await self.record.finish(burst, Outcome.NO_QUESTION, now, drafts)
             return Outcome.NO_QUESTION
         session = await self.sessions.current(

@@ -52,10 +52,11 @@ from wagate.domain.provider_port import (
     InteractiveSender,
     MediaSender,
     MessagingProvider,
+    ReactionSender,
     SentMessage,
 )
 from wagate.domain.retry import BackoffPolicy
-from wagate.domain.rich_messages import InteractiveMessage, InvalidRichMessage
+from wagate.domain.rich_messages import InteractiveMessage, InvalidRichMessage, ReactionMessage
 from wagate.domain.rich_messages import from_json as rich_from_json
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet
 from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, Go
@@ -275,6 +276,15 @@ class Deliver:
         # Optional arguments go only when they say something (a link preview only to a provider
         # declaring it can show one): a provider plugin written before them keeps working.
         if isinstance(how, AsTemplate):
+            if how.code_button is not None:
+                return await provider.send_template(
+                    to=message.recipient,
+                    name=how.name,
+                    language=how.language,
+                    parameters=how.values,
+                    tracker=message.idempotency_key,
+                    code_button=how.code_button,
+                )
             if how.parameter_names:
                 return await provider.send_template(
                     to=message.recipient,
@@ -293,6 +303,11 @@ class Deliver:
             )
         if message.rich is not None:
             return await self._send_rich(provider, message, message.rich)
+        buttons = _offered_buttons(message, provider)
+        if buttons is not None and isinstance(provider, InteractiveSender):
+            return await provider.send_interactive(
+                to=message.recipient, message=buttons, tracker=message.idempotency_key
+            )
         flow = FlowMessage.from_json(message.flow) if message.flow is not None else None
         if flow is not None and provider.capabilities.flows and isinstance(provider, FlowSender):
             # FL1: inside the window the Flow itself; a provider without Flows gets the text.
@@ -328,6 +343,11 @@ class Deliver:
             if provider.capabilities.interactive and isinstance(provider, InteractiveSender):
                 return await provider.send_interactive(
                     to=message.recipient, message=rich, tracker=tracker
+                )
+        elif isinstance(rich, ReactionMessage):
+            if provider.capabilities.reactions and isinstance(provider, ReactionSender):
+                return await provider.send_reaction(
+                    to=message.recipient, reaction=rich, tracker=tracker
                 )
         elif provider.capabilities.media and isinstance(provider, MediaSender):
             return await provider.send_media(to=message.recipient, media=rich, tracker=tracker)
@@ -425,3 +445,17 @@ class Deliver:
         self._count_failed(message)
         log.error("deliver.failed", message_id=message.id, error_type=error_type, code=code)
         return Failed(code=code)
+
+
+def _offered_buttons(
+    message: OutboundMessage, provider: MessagingProvider
+) -> InteractiveMessage | None:
+    """The reply buttons a message offers beside its text, when the provider sends buttons;
+    None (the text goes alone) otherwise, or when the stored buttons do not parse."""
+    if message.interactive is None or not provider.capabilities.interactive:
+        return None
+    try:
+        return InteractiveMessage.parse(message.interactive)
+    except InvalidRichMessage:
+        log.warning("deliver.buttons_unreadable", message_id=message.id)
+        return None

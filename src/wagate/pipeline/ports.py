@@ -38,6 +38,8 @@ class PendingMessage:
     media_type: str | None = None
     media: str | None = None
     attachment: str | None = None  # a stored document's text (PDF, Word, OCR), for the AI
+    # The id of the reply button or list row tapped, or a template quick reply's payload.
+    reply_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +168,10 @@ class OutboundDraft:
     # A WhatsApp Flow message (`FlowMessage.as_json()`): sent as the Flow where the provider
     # can, else `text` goes (a template outside the window carries it).
     flow: Mapping[str, Any] | None = None
+    # Reply buttons offered with the text (what `InteractiveMessage.parse` reads): sent as
+    # buttons where the provider can, else `text` goes alone (the consent request's SETUJU /
+    # BERHENTI).
+    interactive: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,6 +204,11 @@ class OutboundMessage:
     flow: Mapping[str, Any] | None = None  # a Flow message (FlowMessage.as_json()); see draft
     # A document, image or interactive message (`rich_messages.py`, as_json()).
     rich: Mapping[str, Any] | None = None
+    # Reply buttons offered with the text where the provider can send them (see draft).
+    interactive: Mapping[str, Any] | None = None
+    # A link code's AUTHENTICATION template {"name", "language", "code"}: how it goes outside
+    # the 24-hour window (inside, the text goes).
+    code_template: Mapping[str, Any] | None = None
     last_inbound_at: datetime | None = None  # of the conversation: the 24-hour window
     # `sending` means an attempt started and its outcome is unknown (crash or timeout mid-call).
     status: OutboundStatus = OutboundStatus.PENDING

@@ -35,6 +35,8 @@ class AsTemplate:
     # The template's parameter names when it is declared with named parameters ({{nama}}):
     # Meta then wants each value beside its name. None: positional ({{1}}, {{2}}).
     parameter_names: tuple[str, ...] | None = None
+    # An AUTHENTICATION template's one-time code, carried again by its copy-code button.
+    code_button: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,8 +50,10 @@ Route = FreeForm | AsTemplate | WindowClosed
 def route(
     message: OutboundMessage, provider: MessagingProvider, templates: TemplateSet, now: datetime
 ) -> Route:
-    """An operator's template goes as itself; a message marked `window_template` (rerouted
-    after a 131047) or outside the provider's window goes as the out_of_window template, whose
+    """An operator's template goes as itself; a link code outside the window as the
+    AUTHENTICATION template configured for it (LINK_CODE_TEMPLATE); any other message marked
+    `window_template` (rerouted after a 131047) or outside the provider's window goes as the
+    out_of_window template, whose
     one parameter (if it has one) carries the text fitted to Meta's rules: on one line, cut
     with a note when longer than the template leaves room for."""
     if message.template:
@@ -67,6 +71,14 @@ def route(
     )
     if not needs_template:
         return FreeForm()
+    if message.code_template is not None:
+        # A link code: Meta wants one-time codes in an AUTHENTICATION template, not carried
+        # by the generic one (the code is its body's one parameter and its button's).
+        t = message.code_template
+        code = str(t["code"])
+        return AsTemplate(
+            name=str(t["name"]), language=str(t["language"]), values=[code], code_button=code
+        )
     if message.rich is not None:
         # A document or buttons are never squeezed into the text template: refused.
         return WindowClosed()

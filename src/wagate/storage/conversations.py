@@ -159,10 +159,26 @@ def _flow_completion(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _outbound_document(text: str, to: str, flow: Any) -> dict[str, Any]:
+def reply_id_of(document: dict[str, Any]) -> str | None:
+    """The id of the reply button or list row tapped, or a template quick reply's payload."""
+    content = document.get("content") or {}
+    kind = content.get("kind")
+    found = (
+        content.get("reply_id")
+        if kind == "interactive"
+        else content.get("payload")
+        if kind == "button"
+        else None
+    )
+    return found if isinstance(found, str) and found else None
+
+
+def _outbound_document(text: str, to: str, flow: Any, interactive: Any = None) -> dict[str, Any]:
     document: dict[str, Any] = {"text": text, "to": to}
     if flow is not None:
         document["flow"] = dict(flow)
+    if interactive is not None:  # reply buttons where the provider can (OutboundDraft)
+        document["interactive"] = dict(interactive)
     return document
 
 
@@ -209,6 +225,7 @@ class PostgresConversationStore:
                     sent_at=r["sent_at"],
                     received_at=r["received_at"],
                     text=text_of(document),
+                    reply_id=reply_id_of(document),
                     **_flow_completion(document),
                     media_type=r["media_type"],
                     media=media_state(r["media_status"], r["media_problem"]),
@@ -299,7 +316,9 @@ class PostgresConversationStore:
                         "content": self._seal(
                             "outbound_messages.content",
                             draft.idempotency_key,
-                            _outbound_document(draft.text, record.recipient, draft.flow),
+                            _outbound_document(
+                                draft.text, record.recipient, draft.flow, draft.interactive
+                            ),
                         ),
                         "part_index": draft.part_index,
                         "reply_to": draft.reply_to,

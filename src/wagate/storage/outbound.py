@@ -211,6 +211,7 @@ def _document(
     template: Mapping[str, object] | None,
     flow: Mapping[str, object] | None,
     rich: Mapping[str, object] | None = None,
+    code_template: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """An operator's message as sealed: a Flow message's parameters only when it is one, so
     every other message keeps the shape it always had (and an old key still matches)."""
@@ -219,6 +220,8 @@ def _document(
         document["flow"] = flow
     if rich is not None:  # a document, image or interactive message (`rich_messages.py`)
         document["rich"] = rich
+    if code_template is not None:  # a link code's AUTHENTICATION template (outside the window)
+        document["code_template"] = code_template
     return document
 
 
@@ -276,6 +279,8 @@ class PostgresOutbox:
             template=document.get("template"),
             flow=document.get("flow"),
             rich=document.get("rich"),
+            interactive=document.get("interactive"),
+            code_template=document.get("code_template"),
             last_inbound_at=row["last_inbound_at"],
             status=OutboundStatus(str(row["status"])),
             last_attempt_at=row["last_attempt_at"],
@@ -443,9 +448,11 @@ class PostgresOutbox:
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
+        code_template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         """Queue an operator's message (a Flow message with `flow`, a document, image or
-        interactive message with `rich`); returns (outbound id or
+        interactive message with `rich`, a link code with its template `code_template`);
+        returns (outbound id or
         None if the key was used already, conversation id)."""
         phone = None if is_group_chat(target) else target
         contact_digest = self._indexer.digest(target, purpose=blind.CONTACT)
@@ -470,7 +477,7 @@ class PostgresOutbox:
             "run_at": run_at,
             "attempt": 0,
             "content": self._sealer.seal(
-                orjson.dumps(_document(text, target, template, flow, rich)),
+                orjson.dumps(_document(text, target, template, flow, rich, code_template)),
                 SealContext(tenant=self._tenant, table="outbound_messages.content", key=key),
             ),
         }
@@ -482,7 +489,9 @@ class PostgresOutbox:
         # A replay is answered as before only when it is the same request (decided after the
         # commit, as when each statement committed on its own).
         if stored is not None and not self._same_request(
-            stored, str(params["recipient"]), _document(text, target, template, flow, rich)
+            stored,
+            str(params["recipient"]),
+            _document(text, target, template, flow, rich, code_template),
         ):
             raise IdempotencyConflict("this Idempotency-Key was used for a different request")
         assert row is not None

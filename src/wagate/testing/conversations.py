@@ -74,6 +74,7 @@ class MemoryConversationStore:
         contact_name: str | None = None,
         flow_response: str | None = None,
         flow_completion: bool = False,
+        reply_id: str | None = None,
     ) -> PendingMessage:
         """A message from 6281234567890 arrives (stored, not yet processed); with
         `flow_completion`, a completed WhatsApp Flow whose response_json is `flow_response`."""
@@ -87,6 +88,7 @@ class MemoryConversationStore:
             text=text,
             flow_completion=flow_completion,
             flow_response=flow_response,
+            reply_id=reply_id,
         )
         burst = self.bursts.get(conversation_id) or Burst(
             conversation_id=conversation_id,
@@ -147,6 +149,7 @@ class MemoryConversationStore:
                     kind=draft.kind,
                     reply_to=draft.reply_to,
                     flow=draft.flow,
+                    interactive=draft.interactive,
                     last_inbound_at=burst.messages[-1].received_at if burst.messages else None,
                     inbound_received_at=draft.inbound_received_at,
                 )

@@ -9,6 +9,7 @@ from wagate.domain.capabilities import Capabilities
 from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider
 from wagate.domain.provider_port import CredentialCheck, SentMessage
+from wagate.domain.rich_messages import InteractiveMessage
 
 
 def _meta_like() -> Capabilities:
@@ -26,7 +27,9 @@ class ScriptedProvider:
     sent: list[str] = field(default_factory=list)
     templates: list[dict[str, Any]] = field(default_factory=list)
     flows: list[FlowMessage] = field(default_factory=list)  # Flow messages sent (FL1)
-    read: list[str] = field(default_factory=list)  # messages marked read (with typing)
+    interactive: list[InteractiveMessage] = field(default_factory=list)  # buttons and lists sent
+    read: list[str] = field(default_factory=list)  # messages marked read
+    typing: list[bool] = field(default_factory=list)  # whether each read showed typing
     replies_to: list[str | None] = field(default_factory=list)  # each text's quoted message
     previewed: list[str] = field(default_factory=list)  # texts sent asking for a link preview
     credentials: CredentialCheck = CredentialCheck.UNKNOWN
@@ -67,8 +70,18 @@ class ScriptedProvider:
         self.flows.append(flow)
         return SentMessage(provider_message_id=f"wamid.f{len(self.flows)}")
 
+    async def send_interactive(
+        self, *, to: str, message: InteractiveMessage, tracker: str | None = None
+    ) -> SentMessage:
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        self.interactive.append(message)
+        return SentMessage(provider_message_id=f"wamid.i{len(self.interactive)}")
+
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         self.read.append(message_id)
+        self.typing.append(typing)
         return True
 
     async def check_credentials(self) -> CredentialCheck:

@@ -61,21 +61,23 @@ class CodeBody(_Body):
 
 
 class SendBody(_Body):
-    """Exactly one of `message` (text), `media` (a document or image by https link) or
-    `interactive` (reply buttons or a list); the rich parts are checked in
+    """Exactly one of `message` (text), `media` (a document or image by https link),
+    `interactive` (reply buttons or a list) or `reaction` (an emoji on a message the person
+    sent: `{"messageId", "emoji"}`); the rich parts are checked in
     `domain/rich_messages.py` (a 422 names the rule broken)."""
 
     target: str = Field(min_length=3, max_length=80)
     message: str | None = Field(default=None, min_length=1, max_length=60_000)
     media: dict[str, Any] | None = None
     interactive: dict[str, Any] | None = None
+    reaction: dict[str, Any] | None = None
     provider: Provider | None = None
 
     @model_validator(mode="after")
     def _one_part(self) -> SendBody:
-        given = [p for p in (self.message, self.media, self.interactive) if p is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of message, media or interactive")
+        parts = (self.message, self.media, self.interactive, self.reaction)
+        if len([p for p in parts if p is not None]) != 1:
+            raise ValueError("give exactly one of message, media, interactive or reaction")
         return self
 
 
@@ -219,7 +221,9 @@ def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
             )
             return receipt.as_json()
         try:
-            rich = rich_message(media=body.media, interactive=body.interactive)
+            rich = rich_message(
+                media=body.media, interactive=body.interactive, reaction=body.reaction
+            )
         except InvalidRichMessage as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         receipt = await sending.send_rich(

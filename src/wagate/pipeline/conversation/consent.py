@@ -38,6 +38,7 @@ class ConsentGate:
         """The messages that may go on to the AI, and the notices this burst calls for."""
         result = evaluate(
             [m.text for m in burst.messages],
+            replies=[m.reply_id for m in burst.messages],
             current=identity.consent_state,
             prompted_at=identity.consent_prompted_at,
             now=now,
@@ -73,6 +74,10 @@ class ConsentGate:
         made = draft(burst, notice.value, self._text(notice))
         if notice is Notice.OPTED_OUT:
             return replace(made, kind=OPTOUT_CONFIRMATION_KIND)
+        if notice is Notice.REQUEST:
+            # Two taps instead of typing a word, where the channel has buttons (delivery
+            # sends the text alone where it has not).
+            return replace(made, interactive=self.keywords.buttons(made.text))
         return made
 
     def _text(self, notice: Notice) -> str:

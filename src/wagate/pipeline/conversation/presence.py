@@ -1,4 +1,5 @@
-"""Mark read and show typing while the AI thinks (AI5)."""
+"""Mark read and show typing while the AI thinks (AI5); mark read alone when a burst gets only
+a notice (a message refused as too long was read, and the person should see it was)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,19 @@ class ShowTyping:
     async def __call__(self, burst: Burst) -> bool:
         """True when the provider marked the burst's last message read. Best effort: a failure
         here must not cost the user the answer."""
+        return await self._mark(burst, typing=True)
+
+    async def read(self, burst: Burst) -> bool:
+        """The read receipt alone: no typing, since no answer is being written."""
+        return await self._mark(burst, typing=False)
+
+    async def _mark(self, burst: Burst, *, typing: bool) -> bool:
         provider = self.providers.get(burst.provider, burst.channel_id)
         if provider is None:
             return False
         try:
             return await provider.mark_read(
-                message_id=burst.messages[-1].provider_message_id, typing=True
+                message_id=burst.messages[-1].provider_message_id, typing=typing
             )
         except SendError as exc:
             log.warning(

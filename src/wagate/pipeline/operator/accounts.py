@@ -83,6 +83,8 @@ class Accounts:
     sending: Sending
     recorder: Recorder
     link_code_text: str  # with {code} and {minutes}
+    # (name, language) of the AUTHENTICATION template a code goes as outside the window.
+    link_code_template: tuple[str, str] | None = None
 
     @property
     def _clock(self) -> Callable[[], datetime]:
@@ -173,6 +175,15 @@ class Accounts:
             self.link_code_text.format(code=code, minutes=minutes),
             kind=LINK_CODE_KIND,
             by=by,
+            code_template=(
+                {
+                    "name": self.link_code_template[0],
+                    "language": self.link_code_template[1],
+                    "code": code,
+                }
+                if self.link_code_template is not None
+                else None
+            ),
         )
         await self.recorder.record(by, "account.link_code_sent", _subject(account))
         return LinkCodeSent(

@@ -112,10 +112,12 @@ class Outbox(Protocol):
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
+        code_template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         """(outbound id, or None when the key was used before; conversation id). `flow`: a
         WhatsApp Flow message's parameters (`FlowMessage.as_json()`); `rich`: a document,
-        image or interactive message (`RichMessage.as_json()`)."""
+        image or interactive message (`RichMessage.as_json()`); `code_template`: a link code's
+        AUTHENTICATION template {"name", "language", "code"}, for outside the window."""
         ...
 
 

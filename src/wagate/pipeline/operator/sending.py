@@ -18,7 +18,7 @@ from wagate.domain.formatting import split_message
 from wagate.domain.messages import Provider
 from wagate.domain.operators import Permission
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
-from wagate.domain.rich_messages import InteractiveMessage, RichMessage
+from wagate.domain.rich_messages import InteractiveMessage, ReactionMessage, RichMessage
 from wagate.domain.window import TemplateError, TemplateSet, window_open
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
@@ -106,7 +106,7 @@ class Sending:
         provider: Provider | None = None,
         key: str | None = None,
     ) -> SendReceipt:
-        """A document, image or interactive message (already checked by `rich_messages`),
+        """A document, image, interactive message or reaction (checked by `rich_messages`),
         through a provider that declares it can send it. Free-form: outside the contact's
         24-hour window it is refused (a Conflict), never turned into a template."""
         by.require(Permission.OPERATE)
@@ -115,10 +115,12 @@ class Sending:
         chosen = provider or next(iter(self.channels))
         if chosen not in self.channels:
             raise Rejected(f"provider {chosen.value} is not configured")
-        interactive = isinstance(message, InteractiveMessage)
+        kind = _rich_kind(message)
         able = self.capabilities[chosen]
-        if not (able.interactive if interactive else able.media):
-            what = "interactive messages" if interactive else "documents and images"
+        if not {"interactive": able.interactive, "reaction": able.reactions}.get(kind, able.media):
+            what = {"interactive": "interactive messages", "reaction": "reactions"}.get(
+                kind, "documents and images"
+            )
             raise Rejected(f"provider {chosen.value} cannot send {what}")
         number = recipient(target)
         await self._ensure_window(chosen, number)
@@ -145,7 +147,7 @@ class Sending:
             f"conversation:{conversation_id}",
             queued=receipt.queued,
             parts=1,
-            rich="interactive" if interactive else "media",
+            rich=kind,
         )
         return receipt
 
@@ -238,9 +240,12 @@ class Sending:
         provider: Provider | None = None,
         key: str | None = None,
         kind: str = OPERATOR_KIND,
+        code_template: Mapping[str, object] | None = None,
     ) -> SendReceipt:
         """Queue a text without an audit record of its own: for actions that record themselves
-        (a link code is `account.link_code_sent`). `by` is named in a refusal's record."""
+        (a link code is `account.link_code_sent`). `by` is named in a refusal's record.
+        `code_template` (a link code's AUTHENTICATION template) is how the text goes outside
+        the 24-hour window; it needs the text in one part."""
         by.require(Permission.OPERATE)
         if not self.channels:
             raise Rejected("no WhatsApp provider is configured")
@@ -256,7 +261,7 @@ class Sending:
         queued, conversation_id = 0, 0
         for part_key, part in zip(keys, parts, strict=True):
             outbound_id, conversation_id = await self._queue(
-                chosen, number, part, key=part_key, kind=kind, by=by
+                chosen, number, part, key=part_key, kind=kind, by=by, code_template=code_template
             )
             queued += outbound_id is not None
         return SendReceipt(
@@ -321,6 +326,7 @@ class Sending:
         template: Mapping[str, object] | None = None,
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
+        code_template: Mapping[str, object] | None = None,
     ) -> tuple[int | None, int]:
         await Recipients(recorder=self.recorder, check=self.check).ensure(
             number, by=by, path=kind, provider=provider.value, channel=self.channels[provider]
@@ -337,4 +343,14 @@ class Sending:
             # Only a Flow message names `flow`: an outbox that predates Flows sends the rest.
             **({"flow": flow} if flow is not None else {}),
             **({"rich": rich} if rich is not None else {}),
+            **({"code_template": code_template} if code_template is not None else {}),
         )
+
+
+def _rich_kind(message: RichMessage) -> str:
+    """`media`, `interactive` or `reaction`: what the capability check and the audit name."""
+    if isinstance(message, InteractiveMessage):
+        return "interactive"
+    if isinstance(message, ReactionMessage):
+        return "reaction"
+    return "media"

@@ -81,6 +81,7 @@ class OperatorService:
         capabilities: Mapping[Provider, Capabilities],
         templates: TemplateSet,
         link_code_text: str,
+        link_code_template: tuple[str, str] | None = None,
         dead_letters: DeadLetterStore,
         credentials: CredentialStore,
         rights: ContactRightsStore,
@@ -132,7 +133,11 @@ class OperatorService:
         )
         return cls(
             accounts=Accounts(
-                store=accounts, sending=sending, recorder=recorder, link_code_text=link_code_text
+                store=accounts,
+                sending=sending,
+                recorder=recorder,
+                link_code_text=link_code_text,
+                link_code_template=link_code_template,
             ),
             sending=sending,
             dead_letters=DeadLetters(

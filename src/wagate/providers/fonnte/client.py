@@ -115,6 +115,7 @@ class FonnteClient(FonnteMediaDownloads):  # inbound files: providers/fonnte/med
         parameters: list[str],
         tracker: str | None = None,
         parameter_names: Sequence[str] | None = None,
+        code_button: str | None = None,
     ) -> SentMessage:
         # Fonnte drives an ordinary WhatsApp account: no templates, and no window to need them.
         raise e.InvalidRequest("Fonnte has no message templates", code="no_templates")

@@ -25,7 +25,7 @@ from wagate.domain.provider_port import (
     SentMessage,
     Verdict,
 )
-from wagate.domain.rich_messages import InteractiveMessage, MediaMessage
+from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
 from wagate.providers.meta.errors import retry_after_seconds, translate
 from wagate.providers.meta.inbound import MetaWebhook
 from wagate.providers.meta.media import MetaMediaDownloads
@@ -45,6 +45,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         interactive=True,
         flows=True,
         link_previews=True,
+        reactions=True,
     )
 
     def __init__(
@@ -128,6 +129,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         parameters: list[str],
         tracker: str | None = None,
         parameter_names: Sequence[str] | None = None,
+        code_button: str | None = None,
     ) -> SentMessage:
         # `policy` is required by the Cloud API's description (v23.0): "deterministic" is the
         # only value, the template in exactly the language asked for.
@@ -135,10 +137,24 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
             "name": name,
             "language": {"policy": "deterministic", "code": language},
         }
+        components: list[dict[str, Any]] = []
         if parameters:
-            template["components"] = [
+            components.append(
                 {"type": "body", "parameters": _body_parameters(parameters, parameter_names)}
-            ]
+            )
+        if code_button is not None:
+            # An AUTHENTICATION template's copy-code (or one-tap) button: Meta wants the code
+            # again as the parameter of its first button, a `url` button by its API's shape.
+            components.append(
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": "0",
+                    "parameters": [{"type": "text", "text": code_button}],
+                }
+            )
+        if components:
+            template["components"] = components
         return await self._send(to, "template", template, tracker=tracker)
 
     async def send_flow(
@@ -209,6 +225,13 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         if message.footer:
             interactive["footer"] = {"text": message.footer}
         return await self._send(to, "interactive", interactive, tracker=tracker)
+
+    async def send_reaction(
+        self, *, to: str, reaction: ReactionMessage, tracker: str | None = None
+    ) -> SentMessage:
+        """An emoji on a message the person sent (Meta's `reaction` message)."""
+        part = {"message_id": reaction.message_id, "emoji": reaction.emoji}
+        return await self._send(to, "reaction", part, tracker=tracker)
 
     async def mark_read(self, *, message_id: str, typing: bool = False) -> bool:
         request: dict[str, Any] = {
