@@ -24,7 +24,7 @@ from wagate.domain.retry import BackoffPolicy
 from wagate.fakes.fonnte import FakeFonnte
 from wagate.fakes.meta import FakeGraphApi
 from wagate.knowledge import ocr
-from wagate.pipeline.media import FetchMedia, Kept, MediaJob
+from wagate.pipeline.media import FetchMedia, Kept, MediaJob, StoredFile
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
 from wagate.security.crypto import AesGcmSealer
@@ -83,10 +83,27 @@ class Rows:
         declared: Declared,
         text: str | None,
         at: datetime,
+        problem: MediaProblem | None = None,
     ) -> bool:
         return self._settle(
-            media_id, MediaStatus.STORED, kept=kept, file_type=file_type.name, text=text
+            media_id,
+            MediaStatus.STORED,
+            kept=kept,
+            file_type=file_type.name,
+            text=text,
+            problem=problem,
         )
+
+    async def hold(
+        self, media_id: int, kept: Kept, *, file_type: FileType, declared: Declared
+    ) -> bool:
+        job = self.jobs[media_id]
+        if job.status is not MediaStatus.PENDING or job.held is not None:
+            return False
+        self.jobs[media_id] = replace(
+            job, attempts=0, held=StoredFile(kept, file_type, declared)
+        )
+        return True
 
     async def settled(
         self,
