@@ -94,8 +94,10 @@ async def test_without_a_language_the_model_guesses_and_the_default_answer_is_st
         second = await client.transcribe(AUDIO, filename="voice.ogg", mime_type="audio/ogg")
     finally:
         await client.aclose()
-    assert first == second == f"TRANSCRIPT[whisper-1] {len(AUDIO)} bytes " + (
-        hashlib.sha256(AUDIO).hexdigest()[:8]
+    assert (
+        first
+        == second
+        == f"TRANSCRIPT[whisper-1] {len(AUDIO)} bytes " + (hashlib.sha256(AUDIO).hexdigest()[:8])
     )
     assert [r["language"] for r in fake.recorder.listing("transcription")] == [None, None]
 

@@ -172,9 +172,7 @@ def test_a_photo_reaches_the_vision_model_only_where_one_is_configured(
         )
         assert target.post_meta(payload).status_code == 200
         [answer] = wait_until(
-            lambda marker=marker: [
-                r for r in _chats_about(fake_ai, marker) if r["kind"] == "chat"
-            ],
+            lambda marker=marker: [r for r in _chats_about(fake_ai, marker) if r["kind"] == "chat"],
             timeout=60,
         )
         if target is listening:

@@ -104,9 +104,7 @@ class Rows:
         job = self.jobs[media_id]
         if job.status is not MediaStatus.PENDING or job.held is not None:
             return False
-        self.jobs[media_id] = replace(
-            job, attempts=0, held=StoredFile(kept, file_type, declared)
-        )
+        self.jobs[media_id] = replace(job, attempts=0, held=StoredFile(kept, file_type, declared))
         return True
 
     async def settled(
