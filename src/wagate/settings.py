@@ -216,6 +216,21 @@ class Settings(BaseSettings):
     # Embeddings for vector similarity beside full-text and trigram search (optional; needs
     # pgvector): a model on the same OpenAI-compatible endpoint as AI_MODEL.
     ai_embedding_model: str | None = None
+    # Voice notes (MD1): a speech-to-text model on the same endpoint (POST /audio/transcriptions;
+    # e.g. whisper-1, gpt-4o-mini-transcribe). Unset: voice notes are kept and the person is
+    # asked to write. Recordings over the size limit are not sent (OpenAI's own limit is
+    # 25 MB); the language is a hint (empty: the model guesses); failures are tried again
+    # from the queue this many times in all, then the person is asked to write.
+    ai_transcription_model: str | None = None
+    ai_transcription_language: str = Field(default="id", max_length=16)
+    ai_transcription_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    ai_transcription_attempts: int = Field(default=4, ge=1, le=50)
+    ai_transcription_timeout_seconds: float = Field(default=120.0, gt=0)
+    # Photos (MD1): a vision-capable model on the same endpoint sees the photos people send,
+    # beside their OCR text. Off unless set: photos leave the gateway unmasked (see README);
+    # a photo whose OCR text shows an identity number or an identity document's heading is
+    # never sent, nor is any photo of a red or human-held conversation.
+    ai_vision_model: str | None = None
 
     # Inbound files (MD1): where they are kept (sealed in chunks; a folder under the data dir
     # unless S3_BUCKET names an S3-compatible bucket), the largest accepted per kind of
@@ -239,6 +254,7 @@ class Settings(BaseSettings):
     media_text_max_chars: int = Field(default=4000, ge=0, le=100_000)
     media_received_text: str | None = None
     audio_received_text: str | None = None
+    audio_failed_text: str | None = None  # a voice note kept but its transcription failed
     media_too_large_text: str | None = None
     media_refused_text: str | None = None
     media_mismatch_text: str | None = None
@@ -363,6 +379,12 @@ class Settings(BaseSettings):
             problems.append("S3 settings are given: set S3_BUCKET too")
         if self.ai_base_url and not self.ai_model:
             problems.append("AI_BASE_URL is set: set AI_MODEL too")
+        for name, value in (
+            ("AI_TRANSCRIPTION_MODEL", self.ai_transcription_model),
+            ("AI_VISION_MODEL", self.ai_vision_model),
+        ):
+            if value and not self.ai_configured:
+                problems.append(f"{name} is set: set AI_BASE_URL (or AI_API_KEY) too")
         try:
             self.templates()
         except (OSError, ValueError) as exc:  # JSONDecodeError and TemplateError are ValueErrors
@@ -535,6 +557,7 @@ class TenantOverrides(BaseModel):
     apology_text: str | None = None
     media_received_text: str | None = Field(default=None, min_length=1, max_length=2000)
     audio_received_text: str | None = Field(default=None, min_length=1, max_length=2000)
+    audio_failed_text: str | None = Field(default=None, min_length=1, max_length=2000)
     media_too_large_text: str | None = Field(default=None, min_length=1, max_length=2000)
     media_refused_text: str | None = Field(default=None, min_length=1, max_length=2000)
     media_mismatch_text: str | None = Field(default=None, min_length=1, max_length=2000)

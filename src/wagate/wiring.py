@@ -20,6 +20,7 @@ from wagate.assistants.context import ContextHook, load_context_hook
 from wagate.assistants.embeddings import OpenAICompatibleEmbedder
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
+from wagate.assistants.transcription import OpenAICompatibleTranscriber
 from wagate.assistants.zone_classifier import classifier_assistant
 from wagate.doctor.database import DatabaseProbe
 from wagate.doctor.endpoints import AiProbe, PublicUrlProbe
@@ -41,6 +42,7 @@ from wagate.domain.provider_port import Rejected as Refused
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.review import DEFAULT_ACK_TEXT, DEFAULT_REJECT_TEXT, DEFAULT_URGENT_TEXT
 from wagate.domain.tenants import Tenant, TenantChannel, TenantStatus
+from wagate.domain.transcription import Transcriber
 from wagate.domain.window import TemplateSet
 from wagate.edge_services import (
     ConsoleServices,
@@ -61,12 +63,12 @@ from wagate.pipeline.converse import Converse, ConversePolicy
 from wagate.pipeline.deliver import Deliver, EmailFallback
 from wagate.pipeline.inbound_routing import InboundRouter, ProviderInbound
 from wagate.pipeline.intake import Intake
-from wagate.pipeline.media import FetchMedia
+from wagate.pipeline.media import FetchMedia, TranscriptionPolicy
 from wagate.pipeline.metrics import UNMEASURED, Metrics
 from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.tenants import TenantAdmin
-from wagate.pipeline.ports import Handover, RecipientCheck, StaffAlerts, ZoneTriage
+from wagate.pipeline.ports import Handover, RecipientCheck, StaffAlerts, TurnImages, ZoneTriage
 from wagate.pipeline.readiness import Doctor, Probe
 from wagate.pipeline.review_escalation import ReviewEscalation
 from wagate.pipeline.staff_alerts import MailedStaffAlerts
@@ -160,6 +162,7 @@ class Gateway:
     worker: WorkerServices
     metrics: MetricsRecorder
     triage_assistant: Assistant | None = None  # the zone classifier's client, when an AI is
+    transcriber: Transcriber | None = None  # AI_TRANSCRIPTION_MODEL's client, to close
 
     async def keep_fresh(self) -> None:
         """Follow what other processes change (tenants, their data keys) until cancelled, and
@@ -195,6 +198,8 @@ class Gateway:
         await self.assistant.aclose()
         if self.triage_assistant is not None:
             await self.triage_assistant.aclose()
+        if self.transcriber is not None:
+            await self.transcriber.aclose()
         await self.database.close()
         if self.embedded is not None:
             self.embedded.stop()
@@ -226,6 +231,8 @@ class Opened:
     metrics: MetricsRecorder = dataclasses.field(default_factory=MetricsRecorder)
     # Inbound files (MD1): the object store every tenant's sealed files go to.
     objects: ObjectStore | None = None
+    # Voice notes in words (AI_TRANSCRIPTION_MODEL), one client for every tenant; None: off.
+    transcriber: Transcriber | None = None
 
 
 async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
@@ -312,6 +319,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         worker=worker,
         metrics=opened.metrics,
         triage_assistant=opened.triage_assistant,
+        transcriber=opened.transcriber,
     )
 
 
@@ -394,10 +402,21 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         recipients=opt_outs,
         metrics=metrics,
     )
+    objects = opened.objects or build_objects(opened.settings)
+    vault = SealedVault(objects, sealer, tenant_id, clock)
+    media = PostgresMedia(
+        database,
+        sealer,
+        tenant_id,
+        vault=vault,
+        objects=objects,
+        vision_max_bytes=s.media_max_image_bytes,
+    )
     converse = build_converse(
         opened,
         s,
         tenant_id,
+        images=media if s.ai_vision_model else None,
         knowledge=knowledge,
         providers=providers,
         store=conversations,
@@ -427,9 +446,6 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         ping=database.ping,
         count=partial(read_gauges, database, tenant_id, takeover_idle=takeover_idle),
     )
-    objects = opened.objects or build_objects(opened.settings)
-    vault = SealedVault(objects, sealer, tenant_id, clock)
-    media = PostgresMedia(database, sealer, tenant_id, vault=vault, objects=objects)
     media_fetch = FetchMedia(
         rows=media,
         vault=vault,
@@ -442,6 +458,14 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         )
         if s.media_text_max_bytes and s.media_text_max_chars
         else None,
+        transcriber=opened.transcriber,
+        transcription=TranscriptionPolicy(
+            max_bytes=s.ai_transcription_max_bytes,
+            max_chars=s.media_text_max_chars or 4000,
+            backoff=BackoffPolicy(
+                max_attempts=s.ai_transcription_attempts, cap=timedelta(minutes=2)
+            ),
+        ),
     )
     rights = ContactRights(database, sealer, blind, tenant_id, media=media)
     operator = OperatorService.build(
@@ -571,6 +595,20 @@ def build_embedder(settings: Settings) -> Embedder | None:
         api_key=_secret(settings.ai_api_key) or "not-needed",
         model=settings.ai_embedding_model,
         timeout_seconds=settings.ai_timeout_seconds,
+    )
+
+
+def build_transcriber(settings: Settings) -> Transcriber | None:
+    """Voice notes in words, when AI_TRANSCRIPTION_MODEL names a model on the AI endpoint
+    (the settings refuse one without an endpoint)."""
+    if not settings.ai_transcription_model:
+        return None
+    return OpenAICompatibleTranscriber(
+        base_url=settings.ai_base_url or OPENROUTER_URL,
+        api_key=_secret(settings.ai_api_key),
+        model=settings.ai_transcription_model,
+        language=settings.ai_transcription_language.strip() or None,
+        timeout_seconds=settings.ai_transcription_timeout_seconds,
     )
 
 
@@ -762,6 +800,7 @@ def build_converse(
     lawyer_exists: Callable[[], Awaitable[bool]] | None = None,
     metrics: Metrics = UNMEASURED,
     case_intakes: CaseIntakeStep | None = None,
+    images: TurnImages | None = None,
 ) -> Converse:
     s = settings
     database, sealer = opened.database, opened.sealer
@@ -815,6 +854,7 @@ def build_converse(
         zone_triage=opened.zone_triage,
         metrics=metrics,
         case_intakes=case_intakes,
+        images=images,
     )
 
 
@@ -941,6 +981,7 @@ def converse_policy(settings: Settings) -> ConversePolicy:
         non_text=settings.non_text_notice_text or defaults.non_text,
         media_received=settings.media_received_text or defaults.media_received,
         audio_received=settings.audio_received_text or defaults.audio_received,
+        audio_failed=settings.audio_failed_text or defaults.audio_failed,
         media_too_large=settings.media_too_large_text or defaults.media_too_large,
         media_refused=settings.media_refused_text or defaults.media_refused,
         media_mismatch=settings.media_mismatch_text or defaults.media_mismatch,
@@ -1027,6 +1068,7 @@ def build_assistant(settings: Settings, *, notices: bool = True) -> Assistant:
         model=settings.ai_model or "openrouter/auto",
         fallback_models=settings.ai_fallback_models,
         timeout_seconds=settings.ai_timeout_seconds,
+        vision_model=settings.ai_vision_model,
     )
 
 
@@ -1130,6 +1172,7 @@ async def open_gateway(settings: Settings, *, pool_size: int = 10, notices: bool
                 objects=build_objects(settings),
                 pii_stages=pii_stages(settings),
                 embedder=build_embedder(settings),
+                transcriber=build_transcriber(settings),
                 metrics=MetricsRecorder(PostgresMetricCounters(database)),
                 context_hook=(
                     load_context_hook(settings.ai_context_hook)

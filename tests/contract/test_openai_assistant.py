@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import uvicorn
 from wagate.assistants.base import Assistant
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
-from wagate.domain.chat import AssistantUnavailable, ChatTurn, Role
+from wagate.domain.chat import AssistantUnavailable, ChatImage, ChatTurn, Role
 from wagate.fakes.openai import FakeOpenAI
 
 PROMPT = "Berapa saldo rekening 1234567890 atas nama Budi?"
@@ -277,3 +278,69 @@ async def test_offline_assistant_says_in_indonesian_that_no_ai_is_configured() -
 async def test_offline_assistant_message_can_be_overridden() -> None:
     reply = await OfflineAssistant(message="Layanan otomatis sedang libur.").reply(TURNS)
     assert (reply.text, reply.model) == ("Layanan otomatis sedang libur.", "offline")
+
+
+# ------------------------------------------------------------------ photos (AI_VISION_MODEL)
+
+PHOTO = ChatImage(mime_type="image/png", data=b"\x89PNG\r\n\x1a\n" + bytes(64))
+WITH_PHOTO = [*TURNS[:-1], ChatTurn(role=Role.USER, content=PROMPT, images=(PHOTO,))]
+
+
+async def test_a_photo_goes_to_the_vision_model_as_an_image_url_part(peer: Peer) -> None:
+    assistant = peer.assistant("fake-large", vision_model="fake-vision")
+    try:
+        reply = await assistant.reply(WITH_PHOTO)
+    finally:
+        await assistant.aclose()
+    assert (reply.model, reply.attempts) == ("fake-vision", 1)
+    [request] = await peer.requests()
+    assert request["model"] == "fake-vision"
+    last = request["body"]["messages"][-1]
+    assert last["content"][0] == {"type": "text", "text": PROMPT}
+    assert last["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert request["images"] == [
+        {
+            "role": "user",
+            "mime_type": "image/png",
+            "size": len(PHOTO.data),
+            "sha256": hashlib.sha256(PHOTO.data).hexdigest(),
+        }
+    ]
+    # Earlier turns stay plain text.
+    assert all(isinstance(m["content"], str) for m in request["body"]["messages"][:-1])
+
+
+async def test_when_the_vision_model_fails_the_text_models_answer_without_the_photo(
+    peer: Peer,
+) -> None:
+    await peer.fail(model="fake-vision", http_status=500)
+    assistant = peer.assistant("fake-large", vision_model="fake-vision")
+    try:
+        reply = await assistant.reply(WITH_PHOTO)
+    finally:
+        await assistant.aclose()
+    assert (reply.model, reply.attempts) == ("fake-large", 2)
+    vision, text = await peer.requests()
+    assert vision["model"] == "fake-vision" and vision["failed"] == 500
+    assert text["model"] == "fake-large" and text["images"] == []
+    assert text["body"]["messages"][-1] == {"role": "user", "content": PROMPT}
+
+
+async def test_without_a_vision_model_a_photo_never_leaves(peer: Peer) -> None:
+    assistant = peer.assistant("fake-large")
+    try:
+        await assistant.reply(WITH_PHOTO)
+    finally:
+        await assistant.aclose()
+    [request] = await peer.requests()
+    assert request["images"] == [] and "base64" not in str(request["body"])
+
+
+async def test_a_turn_without_photos_never_asks_the_vision_model(peer: Peer) -> None:
+    assistant = peer.assistant("fake-large", vision_model="fake-vision")
+    try:
+        reply = await assistant.reply(TURNS)
+    finally:
+        await assistant.aclose()
+    assert reply.model == "fake-large"
+    assert [r["model"] for r in await peer.requests()] == ["fake-large"]

@@ -5,8 +5,9 @@ can reach, and what it leaves on disk."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
-from collections.abc import AsyncIterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from wagate.assistants.transcription import OpenAICompatibleTranscriber
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.file_types import FileType
 from wagate.domain.media import Declared, MediaLimits, MediaProblem, MediaRef, MediaStatus
@@ -23,8 +25,10 @@ from wagate.domain.messages import Provider
 from wagate.domain.retry import BackoffPolicy
 from wagate.fakes.fonnte import FakeFonnte
 from wagate.fakes.meta import FakeGraphApi
+from wagate.fakes.openai import FakeOpenAI, PlannedReply
+from wagate.fakes.recorder import PlannedFailure
 from wagate.knowledge import ocr
-from wagate.pipeline.media import FetchMedia, Kept, MediaJob
+from wagate.pipeline.media import FetchMedia, Kept, MediaJob, StoredFile, TranscriptionPolicy
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
 from wagate.security.crypto import AesGcmSealer
@@ -83,10 +87,25 @@ class Rows:
         declared: Declared,
         text: str | None,
         at: datetime,
+        problem: MediaProblem | None = None,
     ) -> bool:
         return self._settle(
-            media_id, MediaStatus.STORED, kept=kept, file_type=file_type.name, text=text
+            media_id,
+            MediaStatus.STORED,
+            kept=kept,
+            file_type=file_type.name,
+            text=text,
+            problem=problem,
         )
+
+    async def hold(
+        self, media_id: int, kept: Kept, *, file_type: FileType, declared: Declared
+    ) -> bool:
+        job = self.jobs[media_id]
+        if job.status is not MediaStatus.PENDING or job.held is not None:
+            return False
+        self.jobs[media_id] = replace(job, attempts=0, held=StoredFile(kept, file_type, declared))
+        return True
 
     async def settled(
         self,
@@ -391,3 +410,136 @@ async def test_a_photographed_document_is_read_by_ocr(world: World) -> None:
     world.rows.add(1, MediaRef(media_type="image", media_id=media_id))
     assert await world.fetch(1) is MediaStatus.STORED
     assert "panggilan" in ((await _texts(world))[1] or "").lower()
+
+
+# ------------------------------------------------------------------ voice notes (transcription)
+
+VOICE = b"OggS\x00\x02" + bytes(range(256)) * 8  # an Ogg page header, then "audio"
+
+
+@dataclass
+class Voice:
+    world: World
+    ai: FakeOpenAI
+    transcriber: OpenAICompatibleTranscriber
+
+    def add_voice_note(self, media_id: int = 1, data: bytes = VOICE) -> None:
+        fake_id = self.world.register(data, mime_type="audio/ogg; codecs=opus")
+        self.world.rows.add(
+            media_id, MediaRef(media_type="audio", media_id=fake_id, mime_type="audio/ogg")
+        )
+
+    def transcriptions(self) -> list[dict[str, Any]]:
+        return self.ai.recorder.listing("transcription")
+
+
+@pytest.fixture
+async def voice(world: World) -> AsyncIterator[Voice]:
+    ai = FakeOpenAI()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=ai.app))
+    transcriber = OpenAICompatibleTranscriber(
+        base_url="http://ai.test/v1", api_key="k", model="whisper-fake", http_client=client
+    )
+    world.fetch.transcriber = transcriber
+    world.fetch.transcription = TranscriptionPolicy(
+        max_bytes=64 * 1024, max_chars=40, backoff=BackoffPolicy(max_attempts=3)
+    )
+    world.fetch.limits = replace(world.fetch.limits, audio=256 * 1024)
+    yield Voice(world, ai, transcriber)
+    await client.aclose()
+
+
+async def test_a_voice_note_is_kept_then_transcribed_and_the_transcript_stored(
+    voice: Voice,
+) -> None:
+    voice.ai.transcripts.append(PlannedReply(model="any", text="  apa syarat cerai?  "))
+    voice.add_voice_note()
+    assert await voice.world.fetch(1) is MediaStatus.STORED
+    outcome = voice.world.rows.outcomes[1]
+    assert (outcome["text"], outcome["problem"], outcome["file_type"]) == (
+        "apa syarat cerai?",
+        None,
+        "ogg",
+    )
+    assert await _plaintext(voice.world, outcome["kept"]) == VOICE
+    [asked] = voice.transcriptions()
+    assert asked["model"] == "whisper-fake" and asked["language"] == "id"
+    assert asked["response_format"] == "json" and asked["filename"] == "voice.ogg"
+    assert asked["content_type"] == "audio/ogg"
+    assert asked["sha256"] == hashlib.sha256(VOICE).hexdigest()  # decrypted, whole
+
+
+async def test_a_long_transcript_is_cut_at_a_word(voice: Voice) -> None:
+    voice.ai.transcripts.append(PlannedReply(model="any", text="kata " * 30))
+    voice.add_voice_note()
+    await voice.world.fetch(1)
+    text = voice.world.rows.outcomes[1]["text"]
+    assert text.endswith(" …") and len(text) <= 42 and "kat …" not in text
+
+
+async def test_a_failing_transcription_is_retried_from_the_kept_file_then_given_up(
+    voice: Voice,
+) -> None:
+    voice.ai.recorder.failures.append(
+        PlannedFailure(kind="whisper-fake", http_status=503, body={}, times=5)
+    )
+    voice.add_voice_note()
+    assert await voice.world.fetch(1) is MediaStatus.PENDING
+    job = voice.world.rows.jobs[1]
+    assert job.held is not None and job.attempts == 1  # the file is kept; its tries restarted
+    downloads = len(voice.world.meta.recorder.listing("media_download"))
+    assert await voice.world.fetch(1) is MediaStatus.PENDING  # the second try
+    assert await voice.world.fetch(1) is MediaStatus.STORED  # the third: spent, kept anyway
+    assert len(voice.world.meta.recorder.listing("media_download")) == downloads  # not again
+    outcome = voice.world.rows.outcomes[1]
+    assert outcome["problem"] is MediaProblem.TRANSCRIPTION_FAILED and outcome["text"] is None
+    assert await _plaintext(voice.world, outcome["kept"]) == VOICE  # nothing lost
+    assert [r["attempts"] for r in voice.world.rows.retries] == [1, 2]
+    assert all(r["error"].startswith("transcription: HTTP 503") for r in voice.world.rows.retries)
+    assert len(voice.transcriptions()) == 3
+
+
+async def test_a_transcription_that_recovers_is_stored_with_its_text(voice: Voice) -> None:
+    voice.ai.recorder.failures.append(
+        PlannedFailure(kind="whisper-fake", http_status=500, body={}, times=1)
+    )
+    voice.ai.transcripts.append(PlannedReply(model="any", text="halo"))
+    voice.add_voice_note()
+    assert await voice.world.fetch(1) is MediaStatus.PENDING
+    assert await voice.world.fetch(1) is MediaStatus.STORED
+    assert voice.world.rows.outcomes[1]["text"] == "halo"
+
+
+async def test_a_refused_transcription_is_not_retried(voice: Voice) -> None:
+    voice.ai.recorder.failures.append(PlannedFailure(kind="transcription", http_status=400))
+    voice.add_voice_note()
+    assert await voice.world.fetch(1) is MediaStatus.STORED
+    assert voice.world.rows.outcomes[1]["problem"] is MediaProblem.TRANSCRIPTION_FAILED
+    assert voice.world.rows.retries == []
+
+
+async def test_a_recording_over_the_limit_or_silent_is_kept_without_text(voice: Voice) -> None:
+    voice.add_voice_note(1, VOICE + bytes(64 * 1024))  # over the transcription limit
+    assert await voice.world.fetch(1) is MediaStatus.STORED
+    assert voice.world.rows.outcomes[1]["text"] is None
+    assert voice.world.rows.outcomes[1]["problem"] is None  # "please write", not "failed"
+    assert voice.transcriptions() == []
+    voice.ai.transcripts.append(PlannedReply(model="any", text="   "))
+    voice.add_voice_note(2)
+    assert await voice.world.fetch(2) is MediaStatus.STORED
+    assert voice.world.rows.outcomes[2]["text"] is None
+
+
+async def test_without_a_transcriber_a_voice_note_is_only_kept(voice: Voice) -> None:
+    voice.world.fetch.transcriber = None
+    voice.add_voice_note()
+    assert await voice.world.fetch(1) is MediaStatus.STORED
+    assert voice.world.rows.outcomes[1]["text"] is None
+    assert voice.transcriptions() == []
+
+
+async def test_a_photo_is_never_sent_for_transcription(voice: Voice) -> None:
+    media_id = voice.world.register(_jpeg(), mime_type="image/jpeg")
+    voice.world.rows.add(1, MediaRef(media_type="image", media_id=media_id))
+    assert await voice.world.fetch(1) is MediaStatus.STORED
+    assert voice.transcriptions() == []

@@ -6,11 +6,17 @@ model in `model, *fallback_models` gets one try within `timeout_seconds`, and th
 answer wins. This module is the only place that sees the SDK: its errors become
 `AssistantUnavailable` here, and nothing else imports `openai`.
 
+A turn with photos (`ChatTurn.images`) goes first to the vision model (AI_VISION_MODEL) with the
+photos as `image_url` content parts (data: URLs); if it fails, the usual chain answers from
+the text alone (the photos' OCR text is in the turn). Without a vision model, photos are never
+sent.
+
 Log events carry model names, error classes and timings — never message contents.
 """
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,9 +24,13 @@ from typing import Any
 
 import openai
 import structlog
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionContentPartParam,
+    ChatCompletionMessageParam,
+)
 
-from wagate.domain.chat import AssistantReply, AssistantUnavailable, ChatTurn, Role
+from wagate.domain.chat import AssistantReply, AssistantUnavailable, ChatImage, ChatTurn, Role
 
 log = structlog.get_logger(__name__)
 
@@ -52,11 +62,13 @@ class OpenAICompatibleAssistant:
         temperature: float | None = None,
         max_tokens: int | None = None,
         http_client: openai.DefaultAsyncHttpxClient | None = None,
+        vision_model: str | None = None,
     ) -> None:
         # A model listed twice would only double the wait before giving up.
         self.models = tuple(dict.fromkeys(m for m in (model, *fallback_models) if m.strip()))
         if not self.models:
             raise ValueError("OpenAICompatibleAssistant needs at least one model name")
+        self.vision_model = vision_model.strip() if vision_model and vision_model.strip() else None
         self._temperature = temperature
         self._max_tokens = max_tokens
         # A caller that passes its own HTTP client keeps ownership of it (and closes it).
@@ -73,12 +85,17 @@ class OpenAICompatibleAssistant:
         if not turns:
             raise ValueError("reply() needs at least one turn")
         messages = [_message(turn) for turn in turns]
+        # (model, messages): the vision model with the photos first, when there are any.
+        plan = [(model, messages) for model in self.models]
+        if self.vision_model is not None and any(turn.images for turn in turns):
+            seen = [_message(turn, with_images=True) for turn in turns]
+            plan.insert(0, (self.vision_model, seen))
         started = time.monotonic()
         failures: list[_Failure] = []
-        for attempt, model in enumerate(self.models, start=1):
+        for attempt, (model, sent) in enumerate(plan, start=1):
             tried_at = time.monotonic()
             try:
-                text = await self._ask(model, messages)
+                text = await self._ask(model, sent)
             except (openai.OpenAIError, _EmptyAnswer) as exc:
                 failure = _failure(model, exc)
                 failures.append(failure)
@@ -128,7 +145,7 @@ class OpenAICompatibleAssistant:
         return text
 
 
-def _message(turn: ChatTurn) -> ChatCompletionMessageParam:
+def _message(turn: ChatTurn, *, with_images: bool = False) -> ChatCompletionMessageParam:
     # One literal per role: the SDK's message types are a union keyed on `role`.
     match turn.role:
         case Role.SYSTEM:
@@ -136,7 +153,21 @@ def _message(turn: ChatTurn) -> ChatCompletionMessageParam:
         case Role.ASSISTANT:
             return {"role": "assistant", "content": turn.content}
         case Role.USER:
+            if with_images and turn.images:
+                parts: list[ChatCompletionContentPartParam] = [
+                    {"type": "text", "text": turn.content}
+                ]
+                parts.extend(
+                    {"type": "image_url", "image_url": {"url": data_url(image)}}
+                    for image in turn.images
+                )
+                return {"role": "user", "content": parts}
             return {"role": "user", "content": turn.content}
+
+
+def data_url(image: ChatImage) -> str:
+    """The photo inline, as OpenAI-compatible servers take it (no upload, no public link)."""
+    return f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode('ascii')}"
 
 
 def _failure(model: str, exc: Exception) -> _Failure:

@@ -13,9 +13,20 @@ class Role(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChatImage:
+    """A photo the person sent, given to a vision-capable model with their turn (MD1). Its
+    bytes leave the gateway as they are: images cannot be masked (see `converse`)."""
+
+    mime_type: str  # what the bytes really are (sniffed), e.g. image/jpeg
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatTurn:
     role: Role
     content: str
+    # Photos for a vision-capable model (AI_VISION_MODEL); only ever on the last user turn.
+    images: tuple[ChatImage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

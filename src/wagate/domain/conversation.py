@@ -57,6 +57,10 @@ class Notices:
         "Terima kasih, pesan suara Anda sudah kami terima dan simpan. Saat ini saya belum dapat "
         "mendengarkan pesan suara; mohon tuliskan pertanyaan Anda."
     )
+    audio_failed: str = (
+        "Mohon maaf, pesan suara Anda sudah kami simpan tetapi belum dapat kami dengarkan. "
+        "Mohon tuliskan pertanyaan Anda."
+    )
     media_too_large: str = (
         "Mohon maaf, berkas Anda terlalu besar (paling besar {limit_mb} MB untuk jenis ini) "
         "sehingga tidak kami simpan. Mohon kirim berkas yang lebih kecil, atau bagi menjadi "

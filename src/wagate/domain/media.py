@@ -9,6 +9,10 @@ ends in one of four states, and the conversation answers once it has:
     pending ──fetched, checked, stored──► stored
        │──too large, a program, a lying type, a type we do not take──► refused(problem)
        └──gone at the provider (404, expired), or retries spent──────► failed(problem)
+
+A voice note, when a transcription model is configured, is kept first (the row stays
+`pending`, its object named) and then transcribed; the row is `stored` with the transcript,
+or `stored` with the problem `transcription_failed` once the transcription's tries are spent.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ class MediaProblem(StrEnum):
     TYPE_NOT_ACCEPTED = "type_not_accepted"  # an archive, or bytes of no type we know
     UNAVAILABLE = "unavailable"  # gone at the provider (404, expired link), or retries spent
     UNSUPPORTED = "unsupported"  # the channel cannot hand files over at all
+    # A voice note kept (status `stored`) whose transcription failed for good: the file stays,
+    # the person is asked to write.
+    TRANSCRIPTION_FAILED = "transcription_failed"
 
 
 REFUSALS = frozenset(

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from wagate.domain.privacy.identity_documents import looks_like_identity_document
+
 RATE_WINDOW = timedelta(minutes=1)
 # Kinds that need no answer of their own: a reaction or a system notice is not a question.
 SILENT_KINDS = frozenset({"reaction", "system"})
@@ -34,7 +36,9 @@ class BurstMessage:
     # None for a message without a file row (then media is "non-text", as before files).
     media_type: str | None = None
     media: str | None = None
-    attachment: str | None = None  # a stored file's text (PDF, Word, OCR), read for the AI
+    # A stored file's text, read for the AI: PDF, Word, OCR of a photo, a voice note's
+    # transcript.
+    attachment: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +51,9 @@ class Triage:
     non_text: tuple[int, ...] = ()  # ids of media, locations, unsupported…
     files: tuple[int, ...] = ()  # ids of files stored without a caption (acknowledged)
     documents: tuple[str, ...] = ()  # the texts of stored files, each a delimited block
+    spoken: tuple[str, ...] = ()  # voice notes' transcripts: the person's own words too
+    images: tuple[int, ...] = ()  # ids of photos for the vision model (vision on only)
+    withheld: tuple[int, ...] = ()  # ids of photos kept from it: identity documents
     ignored: tuple[int, ...] = ()  # empty texts, reactions, system notices
     notices: tuple[str, ...] = field(default=())  # which notices are due: too_long, non_text
 
@@ -67,9 +74,12 @@ def triage(
     max_chars: int,
     rate_limit: int,
     earlier_arrivals: Sequence[datetime],
+    vision: bool = False,
 ) -> Triage:
     """Sort a burst. `earlier_arrivals`: arrival times of this sender's messages before the burst
-    (within a minute of it), so the rate limit holds across bursts and restarts."""
+    (within a minute of it), so the rate limit holds across bursts and restarts. `vision`: a
+    vision-capable model sees the photos (AI_VISION_MODEL), so a photo alone is a question —
+    unless it looks like an identity document, which never leaves unmasked."""
     arrivals = sorted(earlier_arrivals)
     for_ai: list[str] = []
     too_long: list[int] = []
@@ -79,6 +89,9 @@ def triage(
     files: list[int] = []
     documents: list[str] = []
     file_notices: list[str] = []
+    spoken: list[str] = []
+    images: list[int] = []
+    withheld: list[int] = []
     audio = False
     for message in burst:
         window_start = message.received_at - RATE_WINDOW
@@ -102,8 +115,19 @@ def triage(
         attachment = sanitise(message.attachment) if message.attachment else ""
         if attachment:
             documents.append(document_block(attachment, message.media_type))
+            if message.media_type == "audio":
+                spoken.append(attachment)
+        seen = False
+        if vision and message.media == "stored" and message.media_type == "image":
+            if looks_like_identity_document(attachment):
+                withheld.append(message.id)
+            else:
+                images.append(message.id)
+                seen = True
+                if not attachment:  # the photo itself is what the model reads
+                    documents.append(PHOTO_ATTACHED)
         if message.media == "stored" and not text:
-            if not attachment:
+            if not attachment and not seen:
                 files.append(message.id)
                 audio = audio or message.media_type == "audio"
         elif message.kind not in ("text", "interactive", "button") and not text:
@@ -130,13 +154,22 @@ def triage(
         ignored=tuple(ignored),
         files=tuple(files),
         documents=tuple(documents),
+        spoken=tuple(spoken),
+        images=tuple(images),
+        withheld=tuple(withheld),
         notices=tuple(notices),
     )
+
+
+# A photo given to the vision model without a caption or readable text: the turn says so.
+PHOTO_ATTACHED = "[Foto terlampir]"
 
 
 def document_block(text: str, media_type: str | None) -> str:
     """A file's text as it joins the person's turn: delimited, so the model reads it as what
     they sent rather than as their question, and named as a photo or a document."""
+    if media_type == "audio":  # a transcript: what the person said, marked as spoken
+        return f"[Pesan suara (transkrip):]\n{text}\n[Akhir pesan suara]"
     label = "foto" if media_type in ("image", "sticker") else "dokumen"
     return f"[Isi {label} yang dikirim:]\n{text}\n[Akhir {label}]"
 
@@ -149,4 +182,5 @@ _FILE_NOTICES = {
     "type_mismatch": "media_mismatch",
     "unavailable": "media_unavailable",
     "unsupported": "non_text",
+    "transcription_failed": "audio_failed",
 }

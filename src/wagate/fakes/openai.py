@@ -20,11 +20,22 @@ API:
   POST /v1/embeddings (or /embeddings)               deterministic vectors: each input's words
                                                      hashed into EMBEDDING_DIMENSIONS buckets
                                                      (a bag of words), unit length; any model
+  POST /v1/audio/transcriptions (or /audio/…)       multipart `file`, `model` (required),
+                                                     `language`, `response_format` (json, text
+                                                     or verbose_json); answers a transcript
+                                                     planned through /_fake/transcription, else
+                                                     TRANSCRIPT[<model>] <n> bytes <sha256[:8]>
+
+A chat message may carry `image_url` parts (data: URLs, as a vision model takes them): each
+request's entry lists them under `images` (MIME type, size, SHA-256 of the decoded bytes), so
+a test can tell which photo reached which model.
 Errors use OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
 
 Control endpoints live under `/_fake/`:
   GET    /_fake/requests                 what it was asked (kind "chat", or "classify" for a
                                          triage classification; `body` is the request)
+  GET    /_fake/requests?kind=transcription  the transcriptions asked for (model, language,
+                                         response_format, filename, content_type, size, sha256)
   DELETE /_fake/requests                 forget it (and every planned failure or reply)
   POST   /_fake/reset                    the same
   POST   /_fake/fail {"model": "m", "http_status": 500, "delay_seconds": 0, "times": 1}
@@ -36,10 +47,15 @@ Control endpoints live under `/_fake/`:
          answer the next `times` requests (for `model`, else any) with this text instead of
          the echo; `"text": null` answers with a null content. A triage classification takes
          only a reply planned for "classify".
+  POST   /_fake/transcription {"text": "…", "times": 1}
+         the next `times` transcriptions answer this text. Transcriptions take only failures
+         planned for their own model name (or for "transcription"), never "any".
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import itertools
 import math
@@ -52,6 +68,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -130,6 +147,7 @@ class FakeOpenAI:
     def __init__(self, *, models: Sequence[str] = DEFAULT_MODELS, api_key: str | None = None):
         self.recorder = Recorder()
         self.replies: deque[PlannedReply] = deque()
+        self.transcripts: deque[PlannedReply] = deque()
         self.models = tuple(models)
         self.api_key = api_key  # None accepts any key, as local servers do
         self._ids = itertools.count(1)
@@ -143,6 +161,9 @@ class FakeOpenAI:
                 Route("/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/embeddings", self._embeddings, methods=["POST"]),
                 Route("/embeddings", self._embeddings, methods=["POST"]),
+                Route("/_fake/transcription", self._transcription, methods=["POST"]),
+                Route("/v1/audio/transcriptions", self._transcribe, methods=["POST"]),
+                Route("/audio/transcriptions", self._transcribe, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/models", self._models, methods=["GET"]),
             ]
@@ -166,6 +187,8 @@ class FakeOpenAI:
         )
         kind = "classify" if is_classification else "chat"
         entry = self.recorder.record(kind, model=model, body=body, path=request.url.path)
+        if isinstance(messages, list):
+            entry["images"] = image_parts(messages)
         if not self._authorized(request):
             entry["failed"] = 401
             return _error(401)
@@ -260,6 +283,53 @@ class FakeOpenAI:
             }
         )
 
+    async def _transcribe(self, request: Request) -> Response:
+        try:
+            form = await request.form()
+        except Exception:  # not multipart, or a broken one
+            return _error(400, "The body must be multipart/form-data.")
+        upload = form.get("file")
+        model = str(form.get("model") or "")
+        data = await upload.read() if isinstance(upload, UploadFile) else b""
+        entry = self.recorder.record(
+            "transcription",
+            model=model,
+            language=form.get("language"),
+            response_format=form.get("response_format"),
+            filename=getattr(upload, "filename", None),
+            content_type=getattr(upload, "content_type", None),
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            path=request.url.path,
+        )
+        if not self._authorized(request):
+            entry["failed"] = 401
+            return _error(401)
+        failure = self.recorder.take_failure(model, exact=True) or self.recorder.take_failure(
+            "transcription", exact=True
+        )
+        await apply_delay(failure)
+        if failure is not None and failure.http_status >= 400:
+            entry["failed"] = failure.http_status
+            return JSONResponse(failure.body, status_code=failure.http_status)
+        if not model or not isinstance(upload, UploadFile) or not data:
+            entry["failed"] = 400
+            return _error(400, "'model' and a non-empty 'file' are required.")
+        planned = self._take_from(self.transcripts, "any")
+        text = (
+            planned.text
+            if planned is not None and planned.text is not None
+            else f"TRANSCRIPT[{model}] {len(data)} bytes {entry['sha256'][:8]}"
+        )
+        entry["answer"] = text
+        response_format = str(form.get("response_format") or "json")
+        if response_format == "text":
+            return Response(text, media_type="text/plain")
+        answer: dict[str, Any] = {"text": text}
+        if response_format == "verbose_json":
+            answer |= {"task": "transcribe", "language": form.get("language") or "indonesian"}
+        return JSONResponse(answer)
+
     async def _models(self, request: Request) -> Response:
         if not self._authorized(request):
             return _error(401)
@@ -271,11 +341,17 @@ class FakeOpenAI:
         return self.api_key is None or token == self.api_key
 
     def _take_reply(self, model: str, *, exact: bool = False) -> PlannedReply | None:
-        for planned in self.replies:
+        return self._take_from(self.replies, model, exact=exact)
+
+    @staticmethod
+    def _take_from(
+        planned_replies: deque[PlannedReply], model: str, *, exact: bool = False
+    ) -> PlannedReply | None:
+        for planned in planned_replies:
             if planned.model == model or (planned.model == "any" and not exact):
                 planned.times -= 1
                 if planned.times <= 0:
-                    self.replies.remove(planned)
+                    planned_replies.remove(planned)
                 return planned
         return None
 
@@ -289,6 +365,7 @@ class FakeOpenAI:
     async def _reset(self, request: Request) -> Response:
         self.recorder.reset()
         self.replies.clear()
+        self.transcripts.clear()
         return JSONResponse({"cleared": True})
 
     async def _fail(self, request: Request) -> Response:
@@ -318,6 +395,51 @@ class FakeOpenAI:
             )
         )
         return JSONResponse({"planned": len(self.replies)})
+
+    async def _transcription(self, request: Request) -> Response:
+        spec = orjson.loads(await request.body())
+        text = spec.get("text")
+        self.transcripts.append(
+            PlannedReply(
+                model="any",
+                text=None if text is None else str(text),
+                times=int(spec.get("times", 1)),
+            )
+        )
+        return JSONResponse({"planned": len(self.transcripts)})
+
+
+def image_parts(messages: Sequence[Any]) -> list[dict[str, Any]]:
+    """The `image_url` parts of a chat request's messages: each photo's MIME type, size and
+    SHA-256 (of the decoded bytes of a data: URL; a plain URL is listed as it is)."""
+    found: list[dict[str, Any]] = []
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            if not isinstance(part, dict) or part.get("type") != "image_url":
+                continue
+            image = part.get("image_url")
+            url = str(image.get("url") or "") if isinstance(image, dict) else ""
+            head, _, payload = url.partition(",")
+            if url.startswith("data:") and head.endswith(";base64"):
+                try:
+                    data = base64.b64decode(payload, validate=True)
+                except (binascii.Error, ValueError):
+                    found.append({"role": message.get("role"), "invalid": True})
+                    continue
+                found.append(
+                    {
+                        "role": message.get("role"),
+                        "mime_type": head.removeprefix("data:").removesuffix(";base64"),
+                        "size": len(data),
+                        "sha256": hashlib.sha256(data).hexdigest(),
+                    }
+                )
+            else:
+                found.append({"role": message.get("role"), "url": url})
+    return found
 
 
 def _error(http_status: int, message: str | None = None) -> JSONResponse:

@@ -29,6 +29,7 @@ and the same outbound rows, never new ones: the user is answered once.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ from wagate.pipeline.ports import (
     SessionStore,
     StaffAlert,
     StaffAlerts,
+    TurnImages,
     VaultStore,
     ZoneTriage,
 )
@@ -141,6 +143,9 @@ class Converse:
     alerts: StaffAlerts | None = None
     metrics: Metrics = UNMEASURED
     case_intakes: CaseIntakeStep | None = None  # WhatsApp Flow intake (FL1); None: not wired
+    # Photos for a vision-capable model (AI_VISION_MODEL); None: vision off, photos are read
+    # through their OCR text only.
+    images: TurnImages | None = None
 
     def __post_init__(self) -> None:
         notices = self.policy.notices
@@ -155,6 +160,7 @@ class Converse:
             max_chars=self.policy.max_chars,
             rate_limit=self.policy.rate_limit,
             media_limits=self.policy.media_limits,
+            vision=self.images is not None,
         )
         self.typing = ShowTyping(providers=self.providers)
         self.prompt = BuildPrompt(
@@ -287,6 +293,14 @@ class Converse:
                 burst, now, drafts, session, triaged.question, marked_read, zone.zone.value
             )
         prompt = await self.prompt(identity, session.history, triaged.question, retrieval.passages)
+        photos = 0
+        if self.images is not None and triaged.sorted.images:
+            # Only here, past the red check and a human's hold: a photo leaves unmasked, so
+            # it goes only with a turn the AI answers anyway.
+            images = tuple(await self.images.images(triaged.sorted.images))
+            photos = len(images)
+            if images:
+                prompt = [*prompt[:-1], dataclasses.replace(prompt[-1], images=images)]
         answer = await self.ask(burst, identity, prompt)
         if isinstance(answer, Unavailable):
             await self.retry(burst, drafts, attempt, answer)
@@ -318,6 +332,7 @@ class Converse:
             "for_ai": len(triaged.sorted.for_ai),
             "rate_limited": len(triaged.sorted.rate_limited),
             "review": decision.verdict.value,
+            **_vision_facts(photos, len(triaged.sorted.withheld)),
             **_zone_facts(zone),
             **_knowledge_facts(retrieval),
         }
@@ -505,6 +520,17 @@ class Converse:
 def _zone_facts(zone: ZoneCall) -> dict[str, object]:
     """For the run's audit record: the zone and the rules' names (never the text)."""
     return {"zone": zone.zone.value, "zone_rules": list(zone.rules), "zone_source": zone.source}
+
+
+def _vision_facts(photos: int, withheld: int) -> dict[str, object]:
+    """For the run's audit record: how many photos the vision model saw, and how many were
+    kept from it as identity documents (counts only)."""
+    facts: dict[str, object] = {}
+    if photos:
+        facts["vision_images"] = photos
+    if withheld:
+        facts["vision_withheld"] = withheld
+    return facts
 
 
 def _knowledge_facts(retrieval: Retrieval) -> dict[str, object]:

@@ -15,22 +15,34 @@ Errors by class (the retry policy is `domain.retry.BackoffPolicy`):
     down): tried again after a backoff, until the attempts are spent: then failed;
   * anything unexpected: counted like a transient failure (`attempt_failed`).
 
+A voice note, when a transcriber is configured (AI_TRANSCRIPTION_MODEL), takes one more step
+on the same job: the file is kept first (`MediaRows.hold`: the row stays pending, its object
+named, its attempt count restarted for this step), then decrypted to memory (at most
+`TranscriptionPolicy.max_bytes`) and sent to the transcription endpoint; the transcript is
+sealed into the row like a document's text. A transient failure queues another try of the
+transcription alone (the file is never fetched again: its link has expired by then); a
+permanent one, or tries spent, settles the row `stored` with the problem
+`transcription_failed` — the file stays, the person is asked to write.
+
 The conversation waits while a file of its burst is pending, so the answer takes the file
 into account and is written once (`Converse`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import random
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
 
 from wagate.domain.file_types import HEAD_BYTES, FileType, sniff
 from wagate.domain.media import (
+    MB,
     Declared,
     MediaFetchFailed,
     MediaGone,
@@ -45,6 +57,12 @@ from wagate.domain.media import (
 )
 from wagate.domain.messages import Provider
 from wagate.domain.retry import BackoffPolicy
+from wagate.domain.transcription import (
+    Transcriber,
+    TranscriptionFailed,
+    transcribable,
+    voice_filename,
+)
 from wagate.pipeline.ports import ProviderDirectory
 
 log = structlog.get_logger(__name__)
@@ -61,6 +79,8 @@ class MediaJob:
     status: MediaStatus
     attempts: int
     ref: MediaRef
+    # The file, when an earlier try kept it and only its transcription is left to do.
+    held: StoredFile | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +92,27 @@ class Kept:
     wrapped_key: bytes
     size: int
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file kept in the vault, with what its bytes are and what the message said."""
+
+    kept: Kept
+    file_type: FileType
+    declared: Declared
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptionPolicy:
+    """AI_TRANSCRIPTION_MAX_BYTES (a longer recording is not sent: the person is asked to
+    write), the transcript's length kept (as a document's text), and the tries."""
+
+    max_bytes: int = 25 * MB
+    max_chars: int = 4000
+    backoff: BackoffPolicy = field(
+        default_factory=lambda: BackoffPolicy(max_attempts=4, cap=timedelta(minutes=2))
+    )
 
 
 class StorageUnavailable(Exception):
@@ -94,7 +135,14 @@ class MediaRows(Protocol):
         declared: Declared,
         text: str | None,
         at: datetime,
+        problem: MediaProblem | None = None,
     ) -> bool: ...
+
+    async def hold(
+        self, media_id: int, kept: Kept, *, file_type: FileType, declared: Declared
+    ) -> bool:
+        """Record a kept file on a row that stays pending (its transcription is next), its
+        attempt count back to 0 for that step; False when the row was settled meanwhile."""
 
     async def settled(
         self,
@@ -120,6 +168,10 @@ class MediaVault(Protocol):
     async def discard(self, kept: Kept) -> None:
         """Remove a stored file nobody will reference (its row was settled meanwhile)."""
 
+    async def read(self, kept: Kept, *, limit: int) -> bytes | None:
+        """The file whole, decrypted in memory, when it is at most `limit` bytes; None when
+        it is larger. `StorageUnavailable` when the store fails."""
+
 
 class DocumentText(Protocol):
     """A stored document's text, for the conversation (MD1 item 2): PDF and Word text layers,
@@ -133,13 +185,6 @@ class _Refused:
     problem: MediaProblem
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    kept: Kept
-    file_type: FileType
-    declared: Declared
-
-
 @dataclass(kw_only=True)
 class FetchMedia:
     rows: MediaRows
@@ -150,6 +195,12 @@ class FetchMedia:
     clock: Callable[[], datetime]
     jitter: Callable[[], float] = field(default=random.random)
     reader: DocumentText | None = None
+    transcriber: Transcriber | None = None  # AI_TRANSCRIPTION_MODEL; None: voice notes kept only
+    transcription: TranscriptionPolicy = field(default_factory=TranscriptionPolicy)
+
+    def __post_init__(self) -> None:
+        # One recording in memory at a time per process, as documents are read one at a time.
+        self._transcribing = asyncio.Semaphore(1)
 
     async def __call__(self, media_id: int) -> MediaStatus | None:
         """Fetch, check and store one file; its status afterwards (None: no such row, or it
@@ -157,6 +208,8 @@ class FetchMedia:
         job = await self.rows.load(media_id)
         if job is None or job.status is not MediaStatus.PENDING:
             return None
+        if job.held is not None:  # kept on an earlier try: only its transcription is left
+            return await self._transcribe(job, job.held)
         await self.providers.refresh()
         client = self.providers.get(job.provider, job.channel_id)
         # The provider declares whether it hands files over (`Capabilities.media`) and offers
@@ -177,7 +230,16 @@ class FetchMedia:
             return await self._again(job, f"object store: {exc}")
         if isinstance(outcome, _Refused):
             return await self._settle(job, MediaStatus.REFUSED, outcome.problem, None)
-        return await self._store(job, outcome)
+        if self.transcriber is not None and transcribable(
+            outcome.declared.media_type, outcome.file_type
+        ):
+            if not await self.rows.hold(
+                job.id, outcome.kept, file_type=outcome.file_type, declared=outcome.declared
+            ):
+                await self.vault.discard(outcome.kept)  # settled or erased meanwhile
+                return None
+            return await self._transcribe(dataclasses.replace(job, attempts=0), outcome)
+        return await self._store(job, outcome, await self._document_text(job, outcome))
 
     async def attempt_failed(self, media_id: int, error: str) -> None:
         """An unexpected failure of the job: counted like a transient one."""
@@ -185,7 +247,7 @@ class FetchMedia:
         if job is not None and job.status is MediaStatus.PENDING:
             await self._again(job, error)
 
-    async def _fetch(self, job: MediaJob, client: MediaSource) -> _Refused | _Stored:
+    async def _fetch(self, job: MediaJob, client: MediaSource) -> _Refused | StoredFile:
         async with client.open_media(job.ref) as download:
             declared = Declared(
                 media_type=job.ref.media_type,
@@ -202,15 +264,75 @@ class FetchMedia:
                 return _Refused(problem)
             limit = self.limits.for_kind(declared.media_type)
             kept = await self.vault.keep(_within(limit, head, chunks))
-        return _Stored(kept=kept, file_type=actual, declared=declared)
+        return StoredFile(kept=kept, file_type=actual, declared=declared)
 
-    async def _store(self, job: MediaJob, stored: _Stored) -> MediaStatus:
-        text = None
-        if self.reader is not None:
-            try:
-                text = await self.reader.read(stored.kept, stored.file_type)
-            except Exception as exc:  # an unreadable document is still a stored document
-                log.warning("media.unreadable", media_id=job.id, error_type=type(exc).__name__)
+    async def _document_text(self, job: MediaJob, stored: StoredFile) -> str | None:
+        if self.reader is None:
+            return None
+        try:
+            return await self.reader.read(stored.kept, stored.file_type)
+        except Exception as exc:  # an unreadable document is still a stored document
+            log.warning("media.unreadable", media_id=job.id, error_type=type(exc).__name__)
+            return None
+
+    async def _transcribe(self, job: MediaJob, held: StoredFile) -> MediaStatus:
+        """The voice note's words, or another try later, or the file kept without them."""
+        try:
+            text = await self._transcript(held)
+        except (TranscriptionFailed, StorageUnavailable) as exc:
+            retry = not isinstance(exc, TranscriptionFailed) or exc.retry
+            backoff = self.transcription.backoff
+            if retry and not backoff.gives_up_after(job.attempts):
+                retry_after = exc.retry_after if isinstance(exc, TranscriptionFailed) else None
+                delay = backoff.delay(job.attempts, jitter=self.jitter(), retry_after=retry_after)
+                error = f"transcription: {exc}"[:500]
+                await self.rows.retry(
+                    job.id, attempts=job.attempts + 1, error=error, run_at=self.clock() + delay
+                )
+                log.warning(
+                    "media.transcription_retry",
+                    media_id=job.id,
+                    attempts=job.attempts + 1,
+                    retry_in_s=round(delay.total_seconds(), 1),
+                    error_type=type(exc).__name__,
+                )
+                return MediaStatus.PENDING
+            log.warning(
+                "media.transcription_failed",
+                media_id=job.id,
+                attempts=job.attempts + 1,
+                error_type=type(exc).__name__,
+                retried=retry,
+            )
+            return await self._store(job, held, None, problem=MediaProblem.TRANSCRIPTION_FAILED)
+        return await self._store(job, held, text)
+
+    async def _transcript(self, held: StoredFile) -> str | None:
+        """None when there is nothing to send (no transcriber, a recording over the limit) or
+        nothing was said: the person is asked to write, as without a transcriber."""
+        limit = self.transcription.max_bytes
+        if self.transcriber is None or held.kept.size > limit:
+            return None
+        async with self._transcribing:
+            audio = await self.vault.read(held.kept, limit=limit)
+            if audio is None:
+                return None
+            text = await self.transcriber.transcribe(
+                audio, filename=voice_filename(held.file_type), mime_type=held.file_type.mime
+            )
+        text = text.strip()
+        if len(text) > self.transcription.max_chars:
+            text = text[: self.transcription.max_chars].rsplit(None, 1)[0] + " …"
+        return text or None
+
+    async def _store(
+        self,
+        job: MediaJob,
+        stored: StoredFile,
+        text: str | None,
+        *,
+        problem: MediaProblem | None = None,
+    ) -> MediaStatus:
         settled = await self.rows.stored(
             job.id,
             stored.kept,
@@ -218,6 +340,7 @@ class FetchMedia:
             declared=stored.declared,
             text=text,
             at=self.clock(),
+            problem=problem,
         )
         if not settled:  # settled or erased meanwhile: the copy just made belongs to nobody
             await self.vault.discard(stored.kept)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from wagate.domain.breaker import ChannelHealth
 from wagate.domain.case_intake import ParsedIntake
-from wagate.domain.chat import ChatTurn
+from wagate.domain.chat import ChatImage, ChatTurn
 from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView
 from wagate.domain.knowledge import Passage
@@ -37,7 +37,8 @@ class PendingMessage:
     # that kept it (domain.media.MediaProblem); None for messages without a file.
     media_type: str | None = None
     media: str | None = None
-    attachment: str | None = None  # a stored document's text (PDF, Word, OCR), for the AI
+    # A stored file's text for the AI: PDF, Word, OCR, a voice note's transcript.
+    attachment: str | None = None
     # The id of the reply button or list row tapped, or a template quick reply's payload.
     reply_id: str | None = None
 
@@ -432,6 +433,14 @@ class KnowledgeRefreshQueue(Protocol):
     async def state(self, job_id: int) -> str | None:
         """`todo`, `doing`, `succeeded`, `failed` …; None once the job is gone (a finished
         job is deleted by the worker)."""
+
+
+class TurnImages(Protocol):
+    """The photos of a turn, for a vision-capable model (AI_VISION_MODEL)."""
+
+    async def images(self, message_ids: Sequence[int]) -> list[ChatImage]:
+        """The stored photos of these inbound messages, opened, in message order; photos of
+        a type vision models do not read, or over the size limit, are left out."""
 
 
 class ZoneTriage(Protocol):

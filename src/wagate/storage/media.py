@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import structlog
 
+from wagate.domain.chat import ChatImage
 from wagate.domain.file_types import FileType, by_name
 from wagate.domain.media import (
     Declared,
@@ -27,7 +28,7 @@ from wagate.domain.media import (
     safe_filename,
 )
 from wagate.domain.messages import Provider
-from wagate.pipeline.media import Kept, MediaJob, StorageUnavailable
+from wagate.pipeline.media import Kept, MediaJob, StorageUnavailable, StoredFile
 from wagate.security.media_sealing import (
     ChunkCipher,
     new_file_key,
@@ -48,6 +49,7 @@ EXTRACTED_TABLE = "media.extracted"
 
 _LOAD_SQL = """
 SELECT m.id, m.conversation_id, m.status, m.attempts, m.media_type,
+       m.object_key, m.file_key, m.file_type, m.size_bytes, m.details,
        c.provider, c.channel_id, i.provider AS message_provider, i.provider_message_id, i.content
   FROM media m
   JOIN conversations c ON c.id = m.conversation_id
@@ -62,7 +64,7 @@ WITH settled AS (
   UPDATE media SET status = 'stored', object_key = %(object_key)s, file_key = %(file_key)s,
          file_type = %(file_type)s, mime_type = %(mime_type)s, size_bytes = %(size)s,
          details = %(details)s, extracted = %(extracted)s, settled_at = %(at)s,
-         last_error = NULL
+         problem = %(problem)s, last_error = NULL
    WHERE id = %(id)s AND status = 'pending'
   RETURNING conversation_id
 ), queued AS ("""
@@ -71,6 +73,16 @@ WITH settled AS (
 SELECT (SELECT count(*) FROM settled) AS settled
 """
 )
+
+# A voice note kept while its transcription is still to come: the row stays pending (the
+# conversation waits), its object is named (so erasure finds it), its tries start again.
+_HOLD_SQL = """
+UPDATE media SET object_key = %(object_key)s, file_key = %(file_key)s,
+       file_type = %(file_type)s, mime_type = %(mime_type)s, size_bytes = %(size)s,
+       details = %(details)s, attempts = 0, last_error = NULL
+ WHERE id = %(id)s AND status = 'pending' AND object_key IS NULL
+RETURNING id
+"""
 
 _SETTLED_SQL = (
     """
@@ -123,6 +135,19 @@ _FILE_SQL = """
 SELECT id, conversation_id, status, object_key, file_key, file_type, mime_type, size_bytes,
        details
   FROM media WHERE id = %(id)s
+"""
+
+# Image types every vision-capable OpenAI-compatible model reads.
+VISION_TYPES = ("jpeg", "png", "webp", "gif")
+# OpenAI's own limit per image is 20 MB; photos are limited far lower (MEDIA_MAX_IMAGE_BYTES).
+VISION_MAX_BYTES = 20 * 1024 * 1024
+
+_IMAGES_SQL = """
+SELECT m.id, m.object_key, m.file_key, m.file_type, m.size_bytes
+  FROM media m
+ WHERE m.inbound_message_id = ANY(%(ids)s) AND m.status = 'stored' AND m.media_type = 'image'
+   AND m.file_type = ANY(%(types)s) AND m.size_bytes <= %(limit)s AND m.object_key IS NOT NULL
+ ORDER BY m.inbound_message_id, m.id
 """
 
 _TEXTS_SQL = """
@@ -194,11 +219,15 @@ class SealedVault:
         return open_stream(self._objects.get(object_key), ChunkCipher(file_key, object_key))
 
     async def read(self, kept: Kept, *, limit: int) -> bytes | None:
-        """A stored file whole, when it is at most `limit` bytes (the text readers need it
-        so); None when it is larger."""
+        """A stored file whole, when it is at most `limit` bytes (the text readers and the
+        transcription need it so); None when it is larger. `StorageUnavailable` when the
+        store fails."""
         if kept.size > limit:
             return None
-        parts = [piece async for piece in self.open(kept.object_key, kept.wrapped_key)]
+        try:
+            parts = [piece async for piece in self.open(kept.object_key, kept.wrapped_key)]
+        except ObjectStoreUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from exc
         return b"".join(parts)
 
 
@@ -226,7 +255,9 @@ class PostgresMedia:
         *,
         vault: SealedVault,
         objects: ObjectStore,
+        vision_max_bytes: int = VISION_MAX_BYTES,
     ) -> None:
+        self._vision_max = vision_max_bytes
         self._database = database
         self._sealer = sealer
         self._tenant = tenant
@@ -261,7 +292,25 @@ class PostgresMedia:
         key = f"{row['message_provider']}:{row['provider_message_id']}"
         document = self._open("inbound_messages.content", key, row["content"]) or {}
         content = document.get("content") or {}
+        held = None
+        if row["object_key"] is not None and row["status"] == MediaStatus.PENDING.value:
+            details = self._open(DETAILS_TABLE, str(row["id"]), row["details"]) or {}
+            held = StoredFile(
+                Kept(
+                    object_key=str(row["object_key"]),
+                    wrapped_key=bytes(row["file_key"]),
+                    size=int(row["size_bytes"] or 0),
+                    sha256=str(details.get("sha256") or ""),
+                ),
+                by_name(str(row["file_type"])),
+                Declared(
+                    media_type=str(row["media_type"]),
+                    mime_type=_text(details.get("declaredMime")),
+                    filename=_text(details.get("filename")),
+                ),
+            )
         return MediaJob(
+            held=held,
             id=int(row["id"]),
             conversation_id=int(row["conversation_id"]),
             provider=Provider(str(row["provider"])),
@@ -286,20 +335,11 @@ class PostgresMedia:
         declared: Declared,
         text: str | None,
         at: datetime,
+        problem: MediaProblem | None = None,
     ) -> bool:
-        details = {
-            "filename": declared.filename,
-            "declaredMime": declared.mime_type,
-            "sha256": kept.sha256,
-        }
         params = {
-            "id": media_id,
-            "object_key": kept.object_key,
-            "file_key": kept.wrapped_key,
-            "file_type": file_type.name,
-            "mime_type": file_type.mime,
-            "size": kept.size,
-            "details": self._seal(DETAILS_TABLE, str(media_id), details),
+            **self._file_params(media_id, kept, file_type, declared),
+            "problem": problem.value if problem is not None else None,
             "extracted": (
                 self._sealer.seal(
                     text.encode(),
@@ -313,6 +353,32 @@ class PostgresMedia:
             "attempt": 0,
         }
         return await self._settle(_STORED_SQL, params)
+
+    async def hold(
+        self, media_id: int, kept: Kept, *, file_type: FileType, declared: Declared
+    ) -> bool:
+        params = self._file_params(media_id, kept, file_type, declared)
+        async with self._database.tenant_connection(self._tenant) as conn:
+            row = await (await conn.execute(_HOLD_SQL, params)).fetchone()
+        return row is not None
+
+    def _file_params(
+        self, media_id: int, kept: Kept, file_type: FileType, declared: Declared
+    ) -> dict[str, Any]:
+        details = {
+            "filename": declared.filename,
+            "declaredMime": declared.mime_type,
+            "sha256": kept.sha256,
+        }
+        return {
+            "id": media_id,
+            "object_key": kept.object_key,
+            "file_key": kept.wrapped_key,
+            "file_type": file_type.name,
+            "mime_type": file_type.mime,
+            "size": kept.size,
+            "details": self._seal(DETAILS_TABLE, str(media_id), details),
+        }
 
     async def settled(
         self,
@@ -380,6 +446,41 @@ class PostgresMedia:
                 continue
             texts[int(row["inbound_message_id"])] = plain.decode(errors="replace")
         return texts
+
+    async def images(self, message_ids: Sequence[int]) -> list[ChatImage]:
+        """The stored photos of these messages for a vision model (the `TurnImages` port):
+        sent as photos (not stickers, not documents), of a type vision models read, within
+        the limit; decrypted in memory, in message order."""
+        if not message_ids:
+            return []
+        async with self._database.tenant_connection(self._tenant) as conn:
+            rows = await (
+                await conn.execute(
+                    _IMAGES_SQL,
+                    {
+                        "ids": list(message_ids),
+                        "types": list(VISION_TYPES),
+                        "limit": self._vision_max,
+                    },
+                )
+            ).fetchall()
+        images: list[ChatImage] = []
+        for row in rows:
+            kept = Kept(
+                object_key=str(row["object_key"]),
+                wrapped_key=bytes(row["file_key"]),
+                size=int(row["size_bytes"]),
+                sha256="",
+            )
+            try:
+                data = await self._vault.read(kept, limit=self._vision_max)
+            except (StorageUnavailable, ObjectMissing) as exc:
+                # The answer goes on without the photo (its OCR text is still in the turn).
+                log.warning("media.image_unreadable", media_id=row["id"], error=type(exc).__name__)
+                continue
+            if data is not None:
+                images.append(ChatImage(mime_type=by_name(str(row["file_type"])).mime, data=data))
+        return images
 
     # ------------------------------------------------------------ operators
 

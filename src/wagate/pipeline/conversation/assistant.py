@@ -85,6 +85,9 @@ class AskAssistant:
                 content=text.replace(_BLOCK, mask_reference(block, vault=answer_vault), 1)
                 if block
                 else text,
+                # Photos cannot be masked: the triage gave only those that are no identity
+                # document, and only when the firm turned vision on (AI_VISION_MODEL).
+                images=t.images,
             )
             for t, text, (_, block, _) in zip(prompt, texts, split, strict=True)
         ]

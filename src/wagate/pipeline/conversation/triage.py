@@ -33,9 +33,10 @@ class Triaged:
 
     @property
     def own_words(self) -> str | None:
-        """What the person wrote themselves, without the files' texts (what the knowledge
-        base is searched with: a whole document is no search query)."""
-        return "\n".join(self.sorted.for_ai) or None
+        """What the person wrote or said themselves (a voice note's transcript), without the
+        files' texts (what the knowledge base is searched with: a whole document is no search
+        query)."""
+        return "\n".join((*self.sorted.for_ai, *self.sorted.spoken)) or None
 
 
 @dataclass(kw_only=True)
@@ -46,6 +47,7 @@ class TriageStep:
     max_chars: int
     rate_limit: int
     media_limits: MediaLimits = field(default_factory=MediaLimits)
+    vision: bool = False  # a vision model sees the photos (AI_VISION_MODEL)
 
     async def __call__(
         self, burst: Burst, identity: Identity, messages: Sequence[PendingMessage], now: datetime
@@ -71,6 +73,7 @@ class TriageStep:
             max_chars=self.max_chars,
             rate_limit=self.rate_limit,
             earlier_arrivals=earlier,
+            vision=self.vision,
         )
         drafts = []
         if sorted_burst.rate_limited and (
