@@ -103,7 +103,7 @@ from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
 from wagate.storage.knowledge import Embedder, KnowledgeBase
 from wagate.storage.knowledge_jobs import KnowledgeRefreshJobs
-from wagate.storage.media import PostgresMedia, SealedVault
+from wagate.storage.media import ErasedTenantFiles, PostgresMedia, SealedVault
 from wagate.storage.media_text import MediaTextReader
 from wagate.storage.metric_counters import PostgresMetricCounters
 from wagate.storage.objects import FileObjectStore, ObjectStore, S3ObjectStore
@@ -255,6 +255,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     await tenants.refresh(force=True)
     # The platform's own records (tenant changes, tokens) go to the default tenant's chain.
     recorder = Recorder(audit=tenants.default.audit, clock=clock)
+    erased_files = ErasedTenantFiles(database, opened.objects or build_objects(s))
     tenant_admin = TenantAdmin(
         store=catalog,
         keys=TenantKeyring(keys=opened.tenant_keys, admin=key_admin, database=database),
@@ -265,6 +266,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         secret_providers={setup.name for setup in opened.setups if setup.secret_param},
         check_settings=check_tenant_overrides,
         changed=partial(tenants.refresh, force=True),
+        files=erased_files,
     )
     web = WebServices(
         webhooks=WebhookEndpoints(
@@ -297,6 +299,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         backoff=BackoffPolicy(max_attempts=s.send_attempts),
         clock=clock,
         tuning=worker_tuning(s),
+        sweep_erased_files=erased_files.sweep,
     )
     return Gateway(
         settings=s,
@@ -442,6 +445,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         )
         if s.media_text_max_bytes and s.media_text_max_chars
         else None,
+        metrics=metrics,
     )
     rights = ContactRights(database, sealer, blind, tenant_id, media=media)
     operator = OperatorService.build(
