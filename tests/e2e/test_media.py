@@ -136,10 +136,12 @@ def _register(fake: FakePeer, data: bytes | None = None, **spec: Any) -> str:
     return str(answer.json()["id"])
 
 
-def _media_message(sender: str, kind: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _media_message(
+    sender: str, kind: str, body: dict[str, Any], *, number: str = PHONE_NUMBER_ID
+) -> tuple[str, dict[str, Any]]:
     wamid = new_wamid()
     payload = meta_envelope(
-        PHONE_NUMBER_ID,
+        number,
         {
             "contacts": [{"profile": {"name": "Budi"}, "wa_id": sender}],
             "messages": [
@@ -583,3 +585,115 @@ def test_rotating_the_data_key_reseals_file_keys_and_leaves_the_objects_alone(
     # The objects were not rewritten, and still open under the re-sealed file keys.
     assert {k: v for k, v in moto.objects().items() if k in objects} == objects
     assert [_download(s3_gateway, f["id"]).content for f in files] == originals
+
+
+ADMIN = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def _tenant_with_files(gateway: Gateway, fake: FakePeer) -> tuple[str, list[dict[str, Any]]]:
+    """A new tenant with a Meta number of its own, sent a photo and a PDF, both stored."""
+    tenant = f"firm-files-{time.time_ns() % 10**8}"
+    number = f"31{time.time_ns() % 10**13:013d}"
+    token = f"token-{tenant}"
+    httpx.post(
+        f"{fake.url}/_fake/token", json={"access_token": token, "phone_number_id": number}
+    ).raise_for_status()
+    created = gateway.http.post("/api/tenants", json={"id": tenant}, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    channel = {"provider": "meta", "channel": number, "token": token}
+    added = gateway.http.post(f"/api/tenants/{tenant}/channels", json=channel, headers=ADMIN)
+    assert added.status_code == 201, added.text
+    person = "62815" + str(time.time_ns() % 10**8).zfill(8)
+    for data, mime, kind in (
+        (_jpeg(), "image/jpeg", "image"),
+        (_pdf(), "application/pdf", "document"),
+    ):
+        media_id = _register(fake, data, mime_type=mime)
+        _, payload = _media_message(
+            person, kind, {"id": media_id, "mime_type": mime}, number=number
+        )
+        assert gateway.post_meta(payload).status_code == 200
+    scoped = {**ADMIN, "X-Wagate-Tenant": tenant}
+
+    def stored() -> list[dict[str, Any]] | None:
+        listing = gateway.http.get("/api/conversations", headers=scoped)
+        if listing.status_code != 200 or not listing.json()["items"]:
+            return None
+        [conversation] = listing.json()["items"]
+        files = gateway.http.get(
+            f"/api/conversations/{conversation['id']}/media", headers=scoped
+        ).json()["items"]
+        return files if len(files) == 2 and all(f["status"] == "stored" for f in files) else None
+
+    files: list[dict[str, Any]] = wait_until(stored, timeout=60, every=0.3)
+    return tenant, files
+
+
+def _media_rows(database_url: str, tenant: str) -> tuple[int, int]:
+    """The tenant's media rows and trash rows, read as the tables' owner."""
+    with psycopg.connect(database_url) as owner:
+        row = owner.execute(
+            "SELECT (SELECT count(*) FROM media WHERE tenant = %(t)s),"
+            " (SELECT count(*) FROM media_trash WHERE tenant = %(t)s)",
+            {"t": tenant},
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_erasing_a_tenant_removes_its_files_from_the_data_dir(
+    gateway: Gateway, fake_meta: FakePeer
+) -> None:
+    tenant, _ = _tenant_with_files(gateway, fake_meta)
+    folder = gateway.data_dir / "media" / tenant
+    before = [p for p in folder.rglob("*") if p.is_file()]
+    assert len(before) == 2  # object names begin with the tenant
+    other = [p for p in (gateway.data_dir / "media").rglob("*") if p.is_file() and p not in before]
+
+    erased = gateway.http.post(f"/api/tenants/{tenant}/erase", headers=ADMIN)
+    assert erased.status_code == 200, erased.text
+    assert [p for p in folder.rglob("*") if p.is_file()] == []
+    assert _media_rows(gateway.env["DATABASE_URL"], tenant) == (0, 0)
+    # The other tenants' files are untouched.
+    assert all(p.is_file() for p in other)
+    audit = gateway.api("/api/audit", limit=1000)["items"]
+    [record] = [
+        e for e in audit if e["action"] == "tenant.erased" and e["subject"] == f"tenant:{tenant}"
+    ]
+    assert record["details"]["media"] == 2
+
+
+def test_erasing_a_tenant_removes_its_objects_from_s3_even_when_the_store_is_down(
+    s3_gateway: Gateway, fake_meta: FakePeer, moto: Moto
+) -> None:
+    tenant, _ = _tenant_with_files(s3_gateway, fake_meta)
+    ours = {k for k in moto.objects() if k.startswith(f"{tenant}/")}
+    assert len(ours) == 2
+    others = {k for k in moto.objects() if k not in ours}
+    database = s3_gateway.env["DATABASE_URL"]
+
+    moto.stop()
+    try:
+        erased = s3_gateway.http.post(f"/api/tenants/{tenant}/erase", headers=ADMIN)
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["status"] == "erased"
+        # The rows are gone, their objects' names wait in the trash.
+        assert _media_rows(database, tenant) == (0, 2)
+    finally:
+        moto.start()
+    assert {k for k in moto.objects() if k.startswith(f"{tenant}/")} == ours  # still there
+
+    # The hourly retention run (here run at once) finishes what the erasure could not.
+    done = subprocess.run(
+        [sys.executable, "-m", "wagate", "retention"],
+        env=s3_gateway.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["erased_tenant_objects"] == 2
+    assert not {k for k in moto.objects() if k.startswith(f"{tenant}/")}
+    assert _media_rows(database, tenant) == (0, 0)
+    assert others <= set(moto.objects())  # nobody else's objects went
