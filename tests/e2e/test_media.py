@@ -28,6 +28,7 @@ import pytest
 from fpdf import FPDF
 from moto.server import ThreadedMotoServer
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.harness import (
     API_TOKEN,
@@ -697,3 +698,58 @@ def test_erasing_a_tenant_removes_its_objects_from_s3_even_when_the_store_is_dow
     assert not {k for k in moto.objects() if k.startswith(f"{tenant}/")}
     assert _media_rows(database, tenant) == (0, 0)
     assert others <= set(moto.objects())  # nobody else's objects went
+
+
+def _scrape(gateway: Gateway) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = gateway.http.get("/metrics", headers=ADMIN)
+    response.raise_for_status()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def test_files_are_counted_on_metrics_by_outcome_and_problem(
+    gateway: Gateway, fake_meta: FakePeer, sender: str
+) -> None:
+    def media(found: dict[Any, float], status: str, kind: str, problem: str = "") -> float:
+        labels = {
+            "tenant": "default",
+            "provider": "meta",
+            "kind": kind,
+            "status": status,
+            "problem": problem,
+        }
+        return found.get(("whatsapp_media_total", frozenset(labels.items())), 0.0)
+
+    def one(found: dict[Any, float], name: str, **labels: str) -> float:
+        key = frozenset({"tenant": "default", "provider": "meta", **labels}.items())
+        return found.get((name, key), 0.0)
+
+    before = _scrape(gateway)
+    photo = _jpeg()
+    good = _register(fake_meta, photo, mime_type="image/jpeg")
+    liar = _register(fake_meta, _pdf(), mime_type="image/jpeg")
+    for media_id in (good, liar, "3999999999999998"):
+        _, payload = _media_message(sender, "image", {"id": media_id, "mime_type": "image/jpeg"})
+        assert gateway.post_meta(payload).status_code == 200
+    _settled(gateway, sender, 3)
+    after = _scrape(gateway)
+    assert media(after, "received", "image") - media(before, "received", "image") == 3
+    assert media(after, "stored", "image") - media(before, "stored", "image") == 1
+    refused = ("refused", "image", "type_mismatch")
+    assert media(after, *refused) - media(before, *refused) == 1
+    failed = ("failed", "image", "unavailable")
+    assert media(after, *failed) - media(before, *failed) == 1
+    stored_bytes = "whatsapp_media_stored_bytes_total"
+    assert one(after, stored_bytes, kind="image") - one(before, stored_bytes, kind="image") == len(
+        photo
+    )
+    count = "whatsapp_media_store_seconds_count"
+    assert one(after, count) - one(before, count) == 1
+    # Present at zero from the start, so the alert on a store that is down can fire.
+    assert (
+        "whatsapp_media_retry_total",
+        frozenset({"tenant": "default", "provider": "meta", "cause": "object_store"}.items()),
+    ) in after
