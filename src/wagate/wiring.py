@@ -609,8 +609,17 @@ def tenant_registry(setups: tuple[ProviderSetup, ...], tenant: Tenant) -> Provid
     defaults: dict[Provider, str] = {}
     for channel in tenant.channels:
         defaults.setdefault(channel.provider, channel.channel_id)
+    # The environment's Fonnte device is configured by its token alone (its number is not a
+    # setting), as the channel `fonnte`; its messages name the device's number. Its token is
+    # the provider's, so answers on that number are sent with it (not with no token at all).
+    tokens = {
+        c.provider: c.token
+        for c in tenant.channels
+        if c.provider == Provider.FONNTE and c.channel_id == provider_catalog.FONNTE_CHANNEL
+    }
     return ProviderRegistry(
         {setup.name: setup.connect for setup in setups},
+        tokens,
         channels=defaults,
         channel_tokens={(c.provider, c.channel_id): c.token for c in tenant.channels},
     )

@@ -753,3 +753,131 @@ def test_files_are_counted_on_metrics_by_outcome_and_problem(
         "whatsapp_media_retry_total",
         frozenset({"tenant": "default", "provider": "meta", "cause": "object_store"}.items()),
     ) in after
+
+
+# ---------------------------------------------------------------- bad input over Fonnte's URLs
+
+
+def _fonnte_file(fake: FakePeer, data: bytes | None = None, **spec: Any) -> str:
+    """A file the fake Fonnte holds; its URL, as Fonnte's webhook gives it."""
+    if data is not None:
+        spec["data_b64"] = base64.b64encode(data).decode()
+    answer = httpx.post(f"{fake.url}/_fake/files", json=spec)
+    answer.raise_for_status()
+    return str(answer.json()["url"])
+
+
+def _post_fonnte_file(
+    gateway: Gateway, sender: str, url: str, filename: str, *, message: str = ""
+) -> None:
+    response = gateway.post_fonnte(
+        {
+            "device": "6282200000000",
+            "sender": sender,
+            "message": message,
+            "url": url,
+            "filename": filename,
+            "extension": filename.rsplit(".", 1)[-1],
+            "inboxid": time.time_ns() % 10**12,
+            "timestamp": int(time.time()),
+        }
+    )
+    assert response.status_code == 200, response.text
+
+
+def _sent_over_fonnte(fake: FakePeer, number: str) -> list[str]:
+    return [
+        str(r["fields"].get("message"))
+        for r in fake.requests("send")
+        if r["fields"].get("target") == number
+    ]
+
+
+def test_fonnte_files_over_the_limit_lying_or_gone_are_refused_and_told(
+    gateway: Gateway, fake_fonnte: FakePeer, sender: str
+) -> None:
+    big = _fonnte_file(
+        fake_fonnte, head_b64=base64.b64encode(_jpeg()).decode(), size=5 * 1024 * 1024 + 1
+    )
+    liar = _fonnte_file(fake_fonnte, _pdf())  # a PDF named as a photo
+    expired = _fonnte_file(fake_fonnte, _jpeg(), expired=True)  # Fonnte keeps files ~30 min
+    missing = f"{fake_fonnte.url}/_files/no-such-file"  # answers 404
+    for url, name in ((big, "foto.jpg"), (liar, "ktp.jpg"), (expired, "a.jpg"), (missing, "b.jpg")):
+        _post_fonnte_file(gateway, sender, url, name)
+    files = _settled(gateway, sender, 4)
+    assert [(f["kind"], f["status"], f["problem"]) for f in files] == [
+        ("image", "refused", "too_large"),
+        ("image", "refused", "type_mismatch"),
+        ("image", "failed", "unavailable"),
+        ("image", "failed", "unavailable"),
+    ]
+    # Nothing of the oversized file was read past its announced size, none was stored.
+    assert not any(_download(gateway, f["id"]).status_code == 200 for f in files)
+    told = ("terlalu besar", "5 MB", "tidak sesuai dengan jenisnya", "tidak dapat kami unduh")
+
+    def all_told() -> str | None:
+        texts = " ".join(_sent_over_fonnte(fake_fonnte, sender))
+        return texts if all(reason in texts for reason in told) else None
+
+    wait_until(all_told, timeout=30)
+    # Never with the device token: a file link is not Fonnte's API.
+    downloads = fake_fonnte.requests("file_download")
+    assert downloads and all(r["authorization"] is None for r in downloads)
+
+
+def test_a_corrupted_pdf_over_fonnte_is_kept_without_text_and_acknowledged(
+    gateway: Gateway, fake_fonnte: FakePeer, sender: str
+) -> None:
+    broken = b"%PDF-1.7\n" + b"\x00rusak" * 400
+    url = _fonnte_file(fake_fonnte, broken)
+    _post_fonnte_file(gateway, sender, url, "akta.pdf")
+    [kept] = _settled(gateway, sender, 1)
+    assert (kept["status"], kept["fileType"], kept["hasText"]) == ("stored", "pdf", False)
+    assert _download(gateway, kept["id"]).content == broken
+    texts = wait_until(lambda: _sent_over_fonnte(fake_fonnte, sender), timeout=30)
+    assert any("sudah kami terima" in text for text in texts)
+
+
+def test_a_meta_download_link_that_answers_404_fails_after_one_renewal(
+    gateway: Gateway, fake_meta: FakePeer, sender: str
+) -> None:
+    gone = _register(fake_meta, _jpeg(), mime_type="image/jpeg", status=404)
+    _, payload = _media_message(sender, "image", {"id": gone, "mime_type": "image/jpeg"})
+    assert gateway.post_meta(payload).status_code == 200
+    [failed] = _settled(gateway, sender, 1)
+    assert (failed["status"], failed["problem"]) == ("failed", "unavailable")
+    assert failed["attempts"] <= 1  # gone is gone: not retried from the queue
+    infos = [r for r in fake_meta.requests("media_info") if r["media_id"] == gone]
+    assert len(infos) == 2  # the link was asked for again once, then given up on
+    texts = wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)
+    assert any("tidak dapat kami unduh" in text for text in texts)
+
+
+def test_a_fonnte_file_waits_out_an_object_store_that_is_down_and_is_answered_once(
+    s3_gateway: Gateway, fake_fonnte: FakePeer, moto: Moto, sender: str
+) -> None:
+    photo = _jpeg((100, 70))
+    url = _fonnte_file(fake_fonnte, photo)
+    moto.stop()
+    try:
+        _post_fonnte_file(s3_gateway, sender, url, "bukti.jpg", message="apakah ini cukup?")
+        wait_until(
+            lambda: [f for f in _files(s3_gateway, sender) if f["attempts"] >= 2],
+            timeout=60,
+            every=0.5,
+        )
+        [pending] = _files(s3_gateway, sender)
+        assert pending["status"] == "pending"
+        assert _sent_over_fonnte(fake_fonnte, sender) == []  # the answer waits for the file
+    finally:
+        moto.start()
+    [stored] = _settled(s3_gateway, sender, 1)
+    assert stored["status"] == "stored"
+    assert _download(s3_gateway, stored["id"]).content == photo  # nothing lost
+    wait_until(lambda: _sent_over_fonnte(fake_fonnte, sender), timeout=30)
+    time.sleep(3)  # a second answer, if there were one, would have gone by now
+    conversation = s3_gateway.conversation_for(sender)
+    assert conversation is not None
+    runs = s3_gateway.api(f"/api/conversations/{conversation['id']}/insights")["items"]
+    assert len([r for r in runs if r["outcome"] == "answered"]) == 1
+    assert len(_sent_over_fonnte(fake_fonnte, sender)) == 1
