@@ -447,9 +447,7 @@ async def test_retries_are_counted_by_the_side_that_failed(world: World, tmp_pat
     assert await world.fetch(2) is MediaStatus.PENDING
     await world.fetch.attempt_failed(2, "RuntimeError: surprise")
     assert _counted(world, "whatsapp_media_retry_total", provider="meta", cause="provider") == 1
-    assert (
-        _counted(world, "whatsapp_media_retry_total", provider="meta", cause="object_store") == 1
-    )
+    assert _counted(world, "whatsapp_media_retry_total", provider="meta", cause="object_store") == 1
     assert _counted(world, "whatsapp_media_retry_total", provider="meta", cause="unexpected") == 1
     # The last try gives up: a failure, not one more retry.
     assert await world.fetch(1) is MediaStatus.PENDING
