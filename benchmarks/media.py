@@ -11,6 +11,9 @@ the data dir), registers the files with the fake (photos of 50 KB–4 MB, PDFs o
 and `--large` documents of 100 MB, their bytes generated as they are sent), posts one signed
 webhook per file, and reads each file's `settled_at` from the database. Memory is the gateway
 process's RSS, sampled every 50 ms: idle (after start, before the first webhook) and peak.
+CPU is in cores busy from the first webhook to the last file settled: the gateway, the fake,
+PostgreSQL, and `others` — every other process on the machine (well above 0: it was shared,
+and the figures are low by about that much).
 
 Exit status 0 when every file was stored; 2 with `--check` when the peak RSS is more than
 100 MB over idle.
@@ -44,7 +47,9 @@ from benchmarks._gateway import (
     GatewayProcess,
     free_port,
     fresh_database,
+    postmaster_pid,
 )
+from benchmarks._load import CpuMeter
 
 from wagate.providers.meta.signature import sign
 
@@ -173,13 +178,22 @@ def main() -> int:
             if args.text_max_bytes is not None:
                 extra["MEDIA_TEXT_MAX_BYTES"] = str(args.text_max_bytes)
             with GatewayProcess(database_url=url, worker=True, extra_env=extra) as gateway:
-                return _run(args, rng, gateway, url, fake_url)
+                watch = {"gateway": gateway.pid, "fake": fake.pid}
+                server = postmaster_pid(url)
+                if server is not None:
+                    watch["postgres"] = server
+                return _run(args, rng, gateway, url, fake_url, CpuMeter(watch))
     finally:
         fake.terminate()
 
 
 def _run(
-    args: argparse.Namespace, rng: random.Random, gateway: GatewayProcess, url: str, fake: str
+    args: argparse.Namespace,
+    rng: random.Random,
+    gateway: GatewayProcess,
+    url: str,
+    fake: str,
+    meter: CpuMeter,
 ) -> int:
     plan = _plan(args.files, args.large, rng)
     media_ids = []
@@ -200,6 +214,7 @@ def _run(
         idle = psutil.Process(gateway.pid).memory_info().rss
         sampler = RssSampler(gateway.pid)
         sampler.start()
+        meter.start()
         posted: dict[str, float] = {}
         senders = [f"62813{rng.randrange(10**7):07d}" for _ in range(args.senders)]
         started = time.time()
@@ -213,6 +228,7 @@ def _run(
             response.raise_for_status()
             posted[media_id] = time.time()
     settled = _wait_settled(url, len(plan), args.timeout)
+    meter.stop()
     sampler.stopped.set()
     sampler.join()
     for row, media_id in zip(settled, media_ids, strict=False):
@@ -237,6 +253,8 @@ def _run(
         "rss_peak_mb": round(sampler.peak / MB, 1),
         "rss_growth_mb": round((sampler.peak - idle) / MB, 1),
         "cpus": psutil.cpu_count(),
+        "cpu_cores": {name: round(cores, 2) for name, cores in meter.cores.items()},
+        "commit": _commit(),
     }
     print(json.dumps(result, indent=2))
     if args.json is not None:
@@ -247,6 +265,19 @@ def _run(
     if args.check and sampler.peak - idle > 100 * MB:
         return 2
     return 0
+
+
+def _commit() -> str | None:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent,
+    )
+    return done.stdout.strip() or None
 
 
 def _wait_settled(url: str, count: int, timeout: float) -> list[dict[str, Any]]:

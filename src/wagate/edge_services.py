@@ -178,3 +178,6 @@ class WorkerServices:
     backoff: BackoffPolicy
     clock: Clock
     tuning: WorkerTuning
+    # Erased tenants' files the erasure could not remove at once (a store that was down, a
+    # crash): removed by the hourly retention run. Returns the objects deleted.
+    sweep_erased_files: Callable[[], Awaitable[int]] | None = None

@@ -105,7 +105,7 @@ from wagate.storage.inbound_failures import InboundFailures
 from wagate.storage.intake import IntakeStore
 from wagate.storage.knowledge import Embedder, KnowledgeBase
 from wagate.storage.knowledge_jobs import KnowledgeRefreshJobs
-from wagate.storage.media import PostgresMedia, SealedVault
+from wagate.storage.media import ErasedTenantFiles, PostgresMedia, SealedVault
 from wagate.storage.media_text import MediaTextReader
 from wagate.storage.metric_counters import PostgresMetricCounters
 from wagate.storage.objects import FileObjectStore, ObjectStore, S3ObjectStore
@@ -262,6 +262,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
     await tenants.refresh(force=True)
     # The platform's own records (tenant changes, tokens) go to the default tenant's chain.
     recorder = Recorder(audit=tenants.default.audit, clock=clock)
+    erased_files = ErasedTenantFiles(database, opened.objects or build_objects(s))
     tenant_admin = TenantAdmin(
         store=catalog,
         keys=TenantKeyring(keys=opened.tenant_keys, admin=key_admin, database=database),
@@ -272,6 +273,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         secret_providers={setup.name for setup in opened.setups if setup.secret_param},
         check_settings=check_tenant_overrides,
         changed=partial(tenants.refresh, force=True),
+        files=erased_files,
     )
     web = WebServices(
         webhooks=WebhookEndpoints(
@@ -304,6 +306,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         backoff=BackoffPolicy(max_attempts=s.send_attempts),
         clock=clock,
         tuning=worker_tuning(s),
+        sweep_erased_files=erased_files.sweep,
     )
     return Gateway(
         settings=s,
@@ -466,6 +469,7 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
                 max_attempts=s.ai_transcription_attempts, cap=timedelta(minutes=2)
             ),
         ),
+        metrics=metrics,
     )
     rights = ContactRights(database, sealer, blind, tenant_id, media=media)
     operator = OperatorService.build(
@@ -646,8 +650,17 @@ def tenant_registry(setups: tuple[ProviderSetup, ...], tenant: Tenant) -> Provid
     defaults: dict[Provider, str] = {}
     for channel in tenant.channels:
         defaults.setdefault(channel.provider, channel.channel_id)
+    # The environment's Fonnte device is configured by its token alone (its number is not a
+    # setting), as the channel `fonnte`; its messages name the device's number. Its token is
+    # the provider's, so answers on that number are sent with it (not with no token at all).
+    tokens = {
+        c.provider: c.token
+        for c in tenant.channels
+        if c.provider == Provider.FONNTE and c.channel_id == provider_catalog.FONNTE_CHANNEL
+    }
     return ProviderRegistry(
         {setup.name: setup.connect for setup in setups},
+        tokens,
         channels=defaults,
         channel_tokens={(c.provider, c.channel_id): c.token for c in tenant.channels},
     )

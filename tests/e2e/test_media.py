@@ -28,6 +28,7 @@ import pytest
 from fpdf import FPDF
 from moto.server import ThreadedMotoServer
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.harness import (
     API_TOKEN,
@@ -136,10 +137,12 @@ def _register(fake: FakePeer, data: bytes | None = None, **spec: Any) -> str:
     return str(answer.json()["id"])
 
 
-def _media_message(sender: str, kind: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _media_message(
+    sender: str, kind: str, body: dict[str, Any], *, number: str = PHONE_NUMBER_ID
+) -> tuple[str, dict[str, Any]]:
     wamid = new_wamid()
     payload = meta_envelope(
-        PHONE_NUMBER_ID,
+        number,
         {
             "contacts": [{"profile": {"name": "Budi"}, "wa_id": sender}],
             "messages": [
@@ -583,3 +586,298 @@ def test_rotating_the_data_key_reseals_file_keys_and_leaves_the_objects_alone(
     # The objects were not rewritten, and still open under the re-sealed file keys.
     assert {k: v for k, v in moto.objects().items() if k in objects} == objects
     assert [_download(s3_gateway, f["id"]).content for f in files] == originals
+
+
+ADMIN = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def _tenant_with_files(gateway: Gateway, fake: FakePeer) -> tuple[str, list[dict[str, Any]]]:
+    """A new tenant with a Meta number of its own, sent a photo and a PDF, both stored."""
+    tenant = f"firm-files-{time.time_ns() % 10**8}"
+    number = f"31{time.time_ns() % 10**13:013d}"
+    token = f"token-{tenant}"
+    httpx.post(
+        f"{fake.url}/_fake/token", json={"access_token": token, "phone_number_id": number}
+    ).raise_for_status()
+    created = gateway.http.post("/api/tenants", json={"id": tenant}, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    channel = {"provider": "meta", "channel": number, "token": token}
+    added = gateway.http.post(f"/api/tenants/{tenant}/channels", json=channel, headers=ADMIN)
+    assert added.status_code == 201, added.text
+    person = "62815" + str(time.time_ns() % 10**8).zfill(8)
+    for data, mime, kind in (
+        (_jpeg(), "image/jpeg", "image"),
+        (_pdf(), "application/pdf", "document"),
+    ):
+        media_id = _register(fake, data, mime_type=mime)
+        _, payload = _media_message(
+            person, kind, {"id": media_id, "mime_type": mime}, number=number
+        )
+        assert gateway.post_meta(payload).status_code == 200
+    scoped = {**ADMIN, "X-Wagate-Tenant": tenant}
+
+    def stored() -> list[dict[str, Any]] | None:
+        listing = gateway.http.get("/api/conversations", headers=scoped)
+        if listing.status_code != 200 or not listing.json()["items"]:
+            return None
+        [conversation] = listing.json()["items"]
+        files = gateway.http.get(
+            f"/api/conversations/{conversation['id']}/media", headers=scoped
+        ).json()["items"]
+        return files if len(files) == 2 and all(f["status"] == "stored" for f in files) else None
+
+    files: list[dict[str, Any]] = wait_until(stored, timeout=60, every=0.3)
+    return tenant, files
+
+
+def _media_rows(database_url: str, tenant: str) -> tuple[int, int]:
+    """The tenant's media rows and trash rows, read as the tables' owner."""
+    with psycopg.connect(database_url) as owner:
+        row = owner.execute(
+            "SELECT (SELECT count(*) FROM media WHERE tenant = %(t)s),"
+            " (SELECT count(*) FROM media_trash WHERE tenant = %(t)s)",
+            {"t": tenant},
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_erasing_a_tenant_removes_its_files_from_the_data_dir(
+    gateway: Gateway, fake_meta: FakePeer
+) -> None:
+    tenant, _ = _tenant_with_files(gateway, fake_meta)
+    folder = gateway.data_dir / "media" / tenant
+    before = [p for p in folder.rglob("*") if p.is_file()]
+    assert len(before) == 2  # object names begin with the tenant
+    other = [p for p in (gateway.data_dir / "media").rglob("*") if p.is_file() and p not in before]
+
+    erased = gateway.http.post(f"/api/tenants/{tenant}/erase", headers=ADMIN)
+    assert erased.status_code == 200, erased.text
+    assert [p for p in folder.rglob("*") if p.is_file()] == []
+    assert _media_rows(gateway.env["DATABASE_URL"], tenant) == (0, 0)
+    # The other tenants' files are untouched.
+    assert all(p.is_file() for p in other)
+    audit = gateway.api("/api/audit", limit=1000)["items"]
+    [record] = [
+        e for e in audit if e["action"] == "tenant.erased" and e["subject"] == f"tenant:{tenant}"
+    ]
+    assert record["details"]["media"] == 2
+
+
+def test_erasing_a_tenant_removes_its_objects_from_s3_even_when_the_store_is_down(
+    s3_gateway: Gateway, fake_meta: FakePeer, moto: Moto
+) -> None:
+    tenant, _ = _tenant_with_files(s3_gateway, fake_meta)
+    ours = {k for k in moto.objects() if k.startswith(f"{tenant}/")}
+    assert len(ours) == 2
+    others = {k for k in moto.objects() if k not in ours}
+    database = s3_gateway.env["DATABASE_URL"]
+
+    moto.stop()
+    try:
+        erased = s3_gateway.http.post(f"/api/tenants/{tenant}/erase", headers=ADMIN)
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["status"] == "erased"
+        # The rows are gone, their objects' names wait in the trash.
+        assert _media_rows(database, tenant) == (0, 2)
+    finally:
+        moto.start()
+    assert {k for k in moto.objects() if k.startswith(f"{tenant}/")} == ours  # still there
+
+    # The hourly retention run (here run at once) finishes what the erasure could not.
+    done = subprocess.run(
+        [sys.executable, "-m", "wagate", "retention"],
+        env=s3_gateway.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["erased_tenant_objects"] == 2
+    assert not {k for k in moto.objects() if k.startswith(f"{tenant}/")}
+    assert _media_rows(database, tenant) == (0, 0)
+    assert others <= set(moto.objects())  # nobody else's objects went
+
+
+def _scrape(gateway: Gateway) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = gateway.http.get("/metrics", headers=ADMIN)
+    response.raise_for_status()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def test_files_are_counted_on_metrics_by_outcome_and_problem(
+    gateway: Gateway, fake_meta: FakePeer, sender: str
+) -> None:
+    def media(found: dict[Any, float], status: str, kind: str, problem: str = "") -> float:
+        labels = {
+            "tenant": "default",
+            "provider": "meta",
+            "kind": kind,
+            "status": status,
+            "problem": problem,
+        }
+        return found.get(("whatsapp_media_total", frozenset(labels.items())), 0.0)
+
+    def one(found: dict[Any, float], name: str, **labels: str) -> float:
+        key = frozenset({"tenant": "default", "provider": "meta", **labels}.items())
+        return found.get((name, key), 0.0)
+
+    before = _scrape(gateway)
+    photo = _jpeg()
+    good = _register(fake_meta, photo, mime_type="image/jpeg")
+    liar = _register(fake_meta, _pdf(), mime_type="image/jpeg")
+    for media_id in (good, liar, "3999999999999998"):
+        _, payload = _media_message(sender, "image", {"id": media_id, "mime_type": "image/jpeg"})
+        assert gateway.post_meta(payload).status_code == 200
+    _settled(gateway, sender, 3)
+    after = _scrape(gateway)
+    assert media(after, "received", "image") - media(before, "received", "image") == 3
+    assert media(after, "stored", "image") - media(before, "stored", "image") == 1
+    refused = ("refused", "image", "type_mismatch")
+    assert media(after, *refused) - media(before, *refused) == 1
+    failed = ("failed", "image", "unavailable")
+    assert media(after, *failed) - media(before, *failed) == 1
+    stored_bytes = "whatsapp_media_stored_bytes_total"
+    assert one(after, stored_bytes, kind="image") - one(before, stored_bytes, kind="image") == len(
+        photo
+    )
+    count = "whatsapp_media_store_seconds_count"
+    assert one(after, count) - one(before, count) == 1
+    # Present at zero from the start, so the alert on a store that is down can fire.
+    assert (
+        "whatsapp_media_retry_total",
+        frozenset({"tenant": "default", "provider": "meta", "cause": "object_store"}.items()),
+    ) in after
+
+
+# ---------------------------------------------------------------- bad input over Fonnte's URLs
+
+
+def _fonnte_file(fake: FakePeer, data: bytes | None = None, **spec: Any) -> str:
+    """A file the fake Fonnte holds; its URL, as Fonnte's webhook gives it."""
+    if data is not None:
+        spec["data_b64"] = base64.b64encode(data).decode()
+    answer = httpx.post(f"{fake.url}/_fake/files", json=spec)
+    answer.raise_for_status()
+    return str(answer.json()["url"])
+
+
+def _post_fonnte_file(
+    gateway: Gateway, sender: str, url: str, filename: str, *, message: str = ""
+) -> None:
+    response = gateway.post_fonnte(
+        {
+            "device": "6282200000000",
+            "sender": sender,
+            "message": message,
+            "url": url,
+            "filename": filename,
+            "extension": filename.rsplit(".", 1)[-1],
+            "inboxid": time.time_ns() % 10**12,
+            "timestamp": int(time.time()),
+        }
+    )
+    assert response.status_code == 200, response.text
+
+
+def _sent_over_fonnte(fake: FakePeer, number: str) -> list[str]:
+    return [
+        str(r["fields"].get("message"))
+        for r in fake.requests("send")
+        if r["fields"].get("target") == number
+    ]
+
+
+def test_fonnte_files_over_the_limit_lying_or_gone_are_refused_and_told(
+    gateway: Gateway, fake_fonnte: FakePeer, sender: str
+) -> None:
+    big = _fonnte_file(
+        fake_fonnte, head_b64=base64.b64encode(_jpeg()).decode(), size=5 * 1024 * 1024 + 1
+    )
+    liar = _fonnte_file(fake_fonnte, _pdf())  # a PDF named as a photo
+    expired = _fonnte_file(fake_fonnte, _jpeg(), expired=True)  # Fonnte keeps files ~30 min
+    missing = f"{fake_fonnte.url}/_files/no-such-file"  # answers 404
+    for url, name in ((big, "foto.jpg"), (liar, "ktp.jpg"), (expired, "a.jpg"), (missing, "b.jpg")):
+        _post_fonnte_file(gateway, sender, url, name)
+    files = _settled(gateway, sender, 4)
+    assert [(f["kind"], f["status"], f["problem"]) for f in files] == [
+        ("image", "refused", "too_large"),
+        ("image", "refused", "type_mismatch"),
+        ("image", "failed", "unavailable"),
+        ("image", "failed", "unavailable"),
+    ]
+    # Nothing of the oversized file was read past its announced size, none was stored.
+    assert not any(_download(gateway, f["id"]).status_code == 200 for f in files)
+    told = ("terlalu besar", "5 MB", "tidak sesuai dengan jenisnya", "tidak dapat kami unduh")
+
+    def all_told() -> str | None:
+        texts = " ".join(_sent_over_fonnte(fake_fonnte, sender))
+        return texts if all(reason in texts for reason in told) else None
+
+    wait_until(all_told, timeout=30)
+    # Never with the device token: a file link is not Fonnte's API.
+    downloads = fake_fonnte.requests("file_download")
+    assert downloads and all(r["authorization"] is None for r in downloads)
+
+
+def test_a_corrupted_pdf_over_fonnte_is_kept_without_text_and_acknowledged(
+    gateway: Gateway, fake_fonnte: FakePeer, sender: str
+) -> None:
+    broken = b"%PDF-1.7\n" + b"\x00rusak" * 400
+    url = _fonnte_file(fake_fonnte, broken)
+    _post_fonnte_file(gateway, sender, url, "akta.pdf")
+    [kept] = _settled(gateway, sender, 1)
+    assert (kept["status"], kept["fileType"], kept["hasText"]) == ("stored", "pdf", False)
+    assert _download(gateway, kept["id"]).content == broken
+    texts = wait_until(lambda: _sent_over_fonnte(fake_fonnte, sender), timeout=30)
+    assert any("sudah kami terima" in text for text in texts)
+
+
+def test_a_meta_download_link_that_answers_404_fails_after_one_renewal(
+    gateway: Gateway, fake_meta: FakePeer, sender: str
+) -> None:
+    gone = _register(fake_meta, _jpeg(), mime_type="image/jpeg", status=404)
+    _, payload = _media_message(sender, "image", {"id": gone, "mime_type": "image/jpeg"})
+    assert gateway.post_meta(payload).status_code == 200
+    [failed] = _settled(gateway, sender, 1)
+    assert (failed["status"], failed["problem"]) == ("failed", "unavailable")
+    assert failed["attempts"] <= 1  # gone is gone: not retried from the queue
+    infos = [r for r in fake_meta.requests("media_info") if r["media_id"] == gone]
+    assert len(infos) == 2  # the link was asked for again once, then given up on
+    texts = wait_until(lambda: _sent_to(fake_meta, sender), timeout=30)
+    assert any("tidak dapat kami unduh" in text for text in texts)
+
+
+def test_a_fonnte_file_waits_out_an_object_store_that_is_down_and_is_answered_once(
+    s3_gateway: Gateway, fake_fonnte: FakePeer, moto: Moto, sender: str
+) -> None:
+    photo = _jpeg((100, 70))
+    url = _fonnte_file(fake_fonnte, photo)
+    moto.stop()
+    try:
+        _post_fonnte_file(s3_gateway, sender, url, "bukti.jpg", message="apakah ini cukup?")
+        wait_until(
+            lambda: [f for f in _files(s3_gateway, sender) if f["attempts"] >= 2],
+            timeout=60,
+            every=0.5,
+        )
+        [pending] = _files(s3_gateway, sender)
+        assert pending["status"] == "pending"
+        assert _sent_over_fonnte(fake_fonnte, sender) == []  # the answer waits for the file
+    finally:
+        moto.start()
+    [stored] = _settled(s3_gateway, sender, 1)
+    assert stored["status"] == "stored"
+    assert _download(s3_gateway, stored["id"]).content == photo  # nothing lost
+    wait_until(lambda: _sent_over_fonnte(fake_fonnte, sender), timeout=30)
+    time.sleep(3)  # a second answer, if there were one, would have gone by now
+    conversation = s3_gateway.conversation_for(sender)
+    assert conversation is not None
+    runs = s3_gateway.api(f"/api/conversations/{conversation['id']}/insights")["items"]
+    assert len([r for r in runs if r["outcome"] == "answered"]) == 1
+    assert len(_sent_over_fonnte(fake_fonnte, sender)) == 1

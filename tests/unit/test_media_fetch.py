@@ -9,7 +9,7 @@ import hashlib
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from wagate.fakes.meta import FakeGraphApi
 from wagate.fakes.openai import FakeOpenAI, PlannedReply
 from wagate.fakes.recorder import PlannedFailure
 from wagate.knowledge import ocr
+from wagate.observability.metrics import MetricsRecorder, labels_of
 from wagate.pipeline.media import FetchMedia, Kept, MediaJob, StoredFile, TranscriptionPolicy
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
@@ -149,6 +150,7 @@ class World:
     rows: Rows
     fetch: FetchMedia
     vault: SealedVault
+    recorder: MetricsRecorder
 
     def register(self, data: bytes | None = None, **spec: Any) -> str:
         if data is not None:
@@ -177,6 +179,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     sealer = AesGcmSealer(Keyring(keys=(generate_key(),)))
     vault = SealedVault(FileObjectStore(tmp_path), sealer, "firm", lambda: NOW)
     rows = Rows()
+    recorder = MetricsRecorder()
     fetch = FetchMedia(
         rows=rows,
         vault=vault,
@@ -185,8 +188,9 @@ def world(tmp_path: Path) -> Iterator[World]:
         backoff=BackoffPolicy(max_attempts=3),
         clock=lambda: NOW,
         jitter=lambda: 0.5,
+        metrics=recorder.tenant("firm", sla_seconds=30),
     )
-    yield World(tmp_path, meta, fonnte, rows, fetch, vault)
+    yield World(tmp_path, meta, fonnte, rows, fetch, vault, recorder)
 
 
 async def _plaintext(world: World, kept: Kept) -> bytes:
@@ -543,3 +547,63 @@ async def test_a_photo_is_never_sent_for_transcription(voice: Voice) -> None:
     voice.world.rows.add(1, MediaRef(media_type="image", media_id=media_id))
     assert await voice.world.fetch(1) is MediaStatus.STORED
     assert voice.transcriptions() == []
+
+
+def _counted(world: World, name: str, **labels: str) -> float:
+    return world.recorder.pending().get(("firm", name, labels_of(labels)), 0.0)
+
+
+async def test_each_outcome_is_counted_once_with_its_kind_problem_bytes_and_time(
+    world: World,
+) -> None:
+    photo = _jpeg()
+    world.rows.add(1, MediaRef(media_type="image", media_id=world.register(photo)))
+    world.rows.jobs[1] = replace(world.rows.jobs[1], received_at=NOW - timedelta(seconds=3))
+    liar = world.register(b"%PDF-1.4\n%fake\n", mime_type="image/jpeg")
+    world.rows.add(2, MediaRef(media_type="image", media_id=liar, mime_type="image/jpeg"))
+    world.rows.add(3, MediaRef(media_type="document", media_id="999999"))
+    assert await world.fetch(1) is MediaStatus.STORED
+    assert await world.fetch(2) is MediaStatus.REFUSED
+    assert await world.fetch(3) is MediaStatus.FAILED
+    for media_id in (1, 2, 3):  # a duplicate job settles nothing and counts nothing
+        assert await world.fetch(media_id) is None
+
+    def media(kind: str, status: str, problem: str = "") -> float:
+        labels = {"provider": "meta", "kind": kind, "status": status, "problem": problem}
+        return _counted(world, "whatsapp_media_total", **labels)
+
+    assert media("image", "stored") == 1
+    assert media("image", "refused", "type_mismatch") == 1
+    assert media("document", "failed", "unavailable") == 1
+    bytes_stored = _counted(
+        world, "whatsapp_media_stored_bytes_total", provider="meta", kind="image"
+    )
+    assert bytes_stored == len(photo)
+    name = "whatsapp_media_store_seconds"
+    assert _counted(world, f"{name}_sum", provider="meta") == 3.0
+    assert _counted(world, f"{name}_bucket", provider="meta", le="2.5") == 0
+    assert _counted(world, f"{name}_bucket", provider="meta", le="5.0") == 1
+
+
+async def test_retries_are_counted_by_the_side_that_failed(world: World, tmp_path: Path) -> None:
+    failing = world.register(_jpeg(), mime_type="image/jpeg", status=503)
+    world.rows.add(1, MediaRef(media_type="image", media_id=failing))
+    world.rows.add(2, MediaRef(media_type="image", media_id=world.register(_jpeg())))
+    assert await world.fetch(1) is MediaStatus.PENDING
+    world.fetch.vault = SealedVault(
+        BrokenStore(tmp_path / "x"),
+        AesGcmSealer(Keyring(keys=(generate_key(),))),
+        "firm",
+        lambda: NOW,
+    )
+    assert await world.fetch(2) is MediaStatus.PENDING
+    await world.fetch.attempt_failed(2, "RuntimeError: surprise")
+    assert _counted(world, "whatsapp_media_retry_total", provider="meta", cause="provider") == 1
+    assert _counted(world, "whatsapp_media_retry_total", provider="meta", cause="object_store") == 1
+    assert _counted(world, "whatsapp_media_retry_total", provider="meta", cause="unexpected") == 1
+    # The last try gives up: a failure, not one more retry.
+    assert await world.fetch(1) is MediaStatus.PENDING
+    assert await world.fetch(1) is MediaStatus.FAILED
+    assert _counted(world, "whatsapp_media_retry_total", provider="meta", cause="provider") == 2
+    labels = {"provider": "meta", "kind": "image", "status": "failed", "problem": "unavailable"}
+    assert _counted(world, "whatsapp_media_total", **labels) == 1

@@ -199,9 +199,33 @@ def test_a_fresh_tenant_shows_every_seed_family_at_zero_for_its_providers() -> N
         'whatsapp_response_time_seconds_count{provider="meta",tenant="firm-a"} 0.0',
         'whatsapp_response_time_seconds_bucket{le="30.0",provider="meta",tenant="firm-a"} 0.0',
         'whatsapp_sla_seconds{tenant="firm-a"} 30.0',
+        'whatsapp_media_retry_total{cause="object_store",provider="meta",tenant="firm-a"} 0.0',
+        'whatsapp_media_store_seconds_count{provider="fonnte",tenant="firm-a"} 0.0',
     ):
         assert line in text, line
     assert "# TYPE whatsapp_error_total counter" in text  # declared, no series yet
+    assert "# TYPE whatsapp_media_total counter" in text
+    assert "# TYPE whatsapp_media_stored_bytes_total counter" in text
+
+
+def test_a_files_problem_is_a_label_and_an_unknown_kind_is_other() -> None:
+    recorder = MetricsRecorder()
+    metrics = recorder.tenant("t", sla_seconds=30)
+    metrics.media(provider="meta", kind="document", status="refused", problem="too_large")
+    metrics.media(provider="meta", kind="hologram", status="received")
+    metrics.media_stored(provider="meta", kind="image", size=2048, seconds=-1.0)
+    samples = [Sample(n, labels, v) for (_, n, labels), v in recorder.pending().items()]
+    text = exposition([TenantReading("t", samples, ["meta"], 30.0)])
+    assert (
+        'whatsapp_media_total{kind="document",problem="too_large",provider="meta",'
+        'status="refused",tenant="t"} 1.0'
+    ) in text
+    assert 'kind="other",problem="",provider="meta",status="received"' in text
+    assert 'whatsapp_media_stored_bytes_total{kind="image",provider="meta",tenant="t"} 2048.0' in (
+        text
+    )
+    # Two clocks (the database's, the worker's) never make a negative time.
+    assert 'whatsapp_media_store_seconds_sum{provider="meta",tenant="t"} 0.0' in text
 
 
 def test_stored_sums_become_series_and_each_family_is_declared_once_for_all_tenants() -> None:
@@ -383,6 +407,12 @@ async def test_intake_counts_new_messages_and_redeliveries_and_a_failed_commit()
     )
     assert value(r, "whatsapp_webhook_duplicate_total", provider="fonnte", kind="message") == 1
     assert value(r, "whatsapp_webhook_duplicate_total", provider="fonnte", kind="status") == 3
+    assert value(r, "whatsapp_media_total", provider="fonnte", status="received") == 0
+    stored.result = IntakeResult(stored=3, files=("image", "document", "image"))
+    await intake.receive(batch, source="fonnte")
+    for kind, count in (("image", 2), ("document", 1)):
+        labels = {"provider": "fonnte", "kind": kind, "status": "received", "problem": ""}
+        assert value(r, "whatsapp_media_total", **labels) == count
     stored.error = OSError("database down")
     with pytest.raises(OSError):
         await intake.receive(batch, source="fonnte")

@@ -219,6 +219,26 @@ async def test_a_tenants_registry_builds_adapters_per_channel_with_each_channels
     assert second.closed and other.closed
 
 
+async def test_the_environments_fonnte_token_answers_on_whichever_device_number_wrote() -> None:
+    # FONNTE_TOKEN configures a device without its number: the channel is `fonnte`, while its
+    # messages (and so the answers) name the device's number.
+    registry = tenant_registry(
+        (setup("fonnte"), setup("meta")),
+        tenant_with(("fonnte", "fonnte", "env-token"), ("meta", "1001", "meta-token")),
+    )
+    device = registry.get(Provider.FONNTE, "6282200000000")
+    assert isinstance(device, Adapter) and device.token == "env-token"
+    # Nothing else borrows a token: an unknown Meta number has none.
+    stranger = registry.get(Provider.META, "9999")
+    assert isinstance(stranger, Adapter) and stranger.token == ""
+    # A tenant's own Fonnte device (registered by its number) keeps its own token only.
+    own = tenant_registry((setup("fonnte"),), tenant_with(("fonnte", "6281100000002", "t-b")))
+    other = own.get(Provider.FONNTE, "6281100000009")
+    assert isinstance(other, Adapter) and other.token == ""
+    await registry.aclose()
+    await own.aclose()
+
+
 async def test_a_replaced_token_retires_the_old_adapters_and_builds_new_ones() -> None:
     versions = {Provider("echo"): ("t-new", 3)}
 

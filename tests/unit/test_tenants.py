@@ -509,6 +509,38 @@ async def test_erasing_shreds_the_key_first_and_the_default_tenant_is_never_eras
     assert store.tenants["default"].status is TenantStatus.ACTIVE
 
 
+class Files:
+    """The erased tenant's files (the `TenantFiles` port): what each erasure asked to remove."""
+
+    def __init__(self, *, broken: bool = False) -> None:
+        self.discarded: list[str] = []
+        self.broken = broken
+
+    async def discard(self, tenant: str) -> int:
+        if self.broken:
+            raise OSError("database went away")
+        self.discarded.append(tenant)
+        return 3
+
+
+async def test_erasing_removes_the_tenants_files_after_the_key_and_records_how_many() -> None:
+    service, store, keys, trail = admin()
+    files = Files()
+    service = replace(service, files=files)
+    await service.add("firm-c", by=CLI)
+    await service.erase("firm-c", by=CLI)
+    assert keys.shredded == ["firm-c"] and files.discarded == ["firm-c"]
+    assert trail.events[-1].action == "tenant.erased"
+    assert trail.events[-1].details == {"tenant": "firm-c", "media": 3}
+
+    # A failure there does not undo the erasure: it is recorded, the sweep finishes it.
+    broken = replace(service, files=Files(broken=True))
+    await broken.add("firm-d", by=CLI)
+    shown = await broken.erase("firm-d", by=CLI)
+    assert shown["status"] == "erased" and store.tenants["firm-d"].status is TenantStatus.ERASED
+    assert trail.events[-1].details == {"tenant": "firm-d", "media": None}
+
+
 async def test_a_token_is_shown_once_and_recorded_without_its_value() -> None:
     service, _, _, trail = admin()
     await service.add("firm-a", by=CLI)

@@ -284,7 +284,8 @@ RETENTION_EVERY = timedelta(hours=1)
 
 async def retention_once(services: WorkerServices) -> dict[str, int]:
     """CP7: purge each tenant's content older than its RETENTION_DAYS; the audit chain keeps
-    its hashes. Returns the counts summed over tenants."""
+    its hashes; and remove what is left of erased tenants' files. Returns the counts summed
+    over tenants."""
     now = services.clock()
     totals: dict[str, int] = {}
     for tenant, scope in services.tenants.served():
@@ -299,6 +300,9 @@ async def retention_once(services: WorkerServices) -> dict[str, int]:
             log.info("retention.purged", tenant=tenant.id, **counts)
         for name, count in counts.items():
             totals[name] = totals.get(name, 0) + count
+    if services.sweep_erased_files is not None:
+        # Not served, so not in the loop above: files an erasure could not remove at once.
+        totals["erased_tenant_objects"] = await services.sweep_erased_files()
     return totals
 
 

@@ -35,7 +35,15 @@ from prometheus_client.core import (
 )
 from prometheus_client.metrics_core import Metric
 
-from wagate.pipeline.metrics import FAILED, RECEIVED, SENT, Direction
+from wagate.domain.media import MEDIA_KINDS
+from wagate.pipeline.metrics import (
+    FAILED,
+    RECEIVED,
+    RETRY_OBJECT_STORE,
+    RETRY_PROVIDER,
+    SENT,
+    Direction,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -119,6 +127,33 @@ REJECTED = Counter(
     ("provider", "reason"),
 )
 
+MEDIA = Counter(
+    "whatsapp_media_total",
+    "Files people sent, by kind: received (the webhook stored its row), then stored, refused "
+    "(problem: too_large, executable, type_mismatch, type_not_accepted) or failed (problem: "
+    "unavailable = gone at the provider or retries spent, unsupported = the channel hands no "
+    "files)",
+    ("provider", "kind", "status", "problem"),
+)
+MEDIA_BYTES = Counter(
+    "whatsapp_media_stored_bytes_total",
+    "Bytes of the files stored (their plaintext size; the sealed objects are a little larger)",
+    ("provider", "kind"),
+)
+MEDIA_STORE_TIME = Histogram(
+    "whatsapp_media_store_seconds",
+    "From the webhook that brought a file to its object being stored, sealed (the queue, the "
+    "download and any retries included)",
+    ("provider",),
+    (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 900.0),
+)
+MEDIA_RETRIES = Counter(
+    "whatsapp_media_retry_total",
+    "File fetches that failed and wait for another try, by the side that failed: provider "
+    "(timeouts, 5xx, 429, a refused token), object_store (the store down) or unexpected",
+    ("provider", "cause"),
+)
+
 RECORDED: tuple[Counter | Histogram, ...] = (
     MESSAGES,
     RESPONSE_TIME,
@@ -129,6 +164,10 @@ RECORDED: tuple[Counter | Histogram, ...] = (
     BATCH_SIZE,
     DUPLICATES,
     REJECTED,
+    MEDIA,
+    MEDIA_BYTES,
+    MEDIA_STORE_TIME,
+    MEDIA_RETRIES,
 )
 
 SLA_SECONDS_NAME = "whatsapp_sla_seconds"
@@ -295,8 +334,34 @@ class TenantMetrics:
     def case_intake(self) -> None:
         self.recorder.add(self.tenant_id, INTAKES, {})
 
+    def media(
+        self, *, provider: str, kind: str, status: str, problem: str = "", count: int = 1
+    ) -> None:
+        self.recorder.add(
+            self.tenant_id,
+            MEDIA,
+            {"provider": provider, "kind": _kind(kind), "status": status, "problem": problem},
+            count,
+        )
+
+    def media_stored(self, *, provider: str, kind: str, size: int, seconds: float) -> None:
+        self.recorder.add(
+            self.tenant_id, MEDIA_BYTES, {"provider": provider, "kind": _kind(kind)}, size
+        )
+        self.recorder.observe(
+            self.tenant_id, MEDIA_STORE_TIME, {"provider": provider}, max(seconds, 0.0)
+        )
+
+    def media_retry(self, *, provider: str, cause: str) -> None:
+        self.recorder.add(self.tenant_id, MEDIA_RETRIES, {"provider": provider, "cause": cause})
+
     async def totals(self) -> list[Sample]:
         return await self.recorder.totals(self.tenant_id)
+
+
+def _kind(kind: str) -> str:
+    """A label from a closed set: a kind of message no provider should send is `other`."""
+    return kind if kind in MEDIA_KINDS else "other"
 
 
 # ---------------------------------------------------------------------- exposition
@@ -320,8 +385,14 @@ def _zero_series(family: Counter | Histogram, providers: Sequence[str]) -> list[
             for p in providers
             for direction, status in (("in", RECEIVED), ("out", SENT), ("out", FAILED))
         ]
-    if family in (RESPONSE_TIME, SLA_BREACHES):
+    if family in (RESPONSE_TIME, SLA_BREACHES, MEDIA_STORE_TIME):
         return [{"provider": p} for p in providers]
+    if family is MEDIA_RETRIES:  # the alert on an object store that is down reads these
+        return [
+            {"provider": p, "cause": cause}
+            for p in providers
+            for cause in (RETRY_PROVIDER, RETRY_OBJECT_STORE)
+        ]
     if family in (INTAKES, BATCH_SIZE):
         return [{}]
     return []

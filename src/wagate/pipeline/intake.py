@@ -11,7 +11,13 @@ from typing import Protocol
 import structlog
 
 from wagate.domain.messages import WebhookBatch
-from wagate.pipeline.metrics import RECEIVED, UNMEASURED, WEBHOOK_STORE, Metrics
+from wagate.pipeline.metrics import (
+    MEDIA_RECEIVED,
+    RECEIVED,
+    UNMEASURED,
+    WEBHOOK_STORE,
+    Metrics,
+)
 from wagate.pipeline.ports import IntakeResult
 
 log = structlog.get_logger(__name__)
@@ -58,3 +64,5 @@ class Intake:
         self.metrics.message(direction="in", provider=provider, status=RECEIVED, count=stored)
         self.metrics.duplicates(provider=provider, kind="message", count=result.duplicates)
         self.metrics.duplicates(provider=provider, kind="status", count=result.status_duplicates)
+        for kind in result.files:
+            self.metrics.media(provider=provider, kind=kind, status=MEDIA_RECEIVED)

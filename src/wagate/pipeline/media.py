@@ -63,6 +63,13 @@ from wagate.domain.transcription import (
     transcribable,
     voice_filename,
 )
+from wagate.pipeline.metrics import (
+    RETRY_OBJECT_STORE,
+    RETRY_PROVIDER,
+    RETRY_UNEXPECTED,
+    UNMEASURED,
+    Metrics,
+)
 from wagate.pipeline.ports import ProviderDirectory
 
 log = structlog.get_logger(__name__)
@@ -81,6 +88,7 @@ class MediaJob:
     ref: MediaRef
     # The file, when an earlier try kept it and only its transcription is left to do.
     held: StoredFile | None = None
+    received_at: datetime | None = None  # when the webhook wrote the row
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,6 +205,7 @@ class FetchMedia:
     reader: DocumentText | None = None
     transcriber: Transcriber | None = None  # AI_TRANSCRIPTION_MODEL; None: voice notes kept only
     transcription: TranscriptionPolicy = field(default_factory=TranscriptionPolicy)
+    metrics: Metrics = UNMEASURED
 
     def __post_init__(self) -> None:
         # One recording in memory at a time per process, as documents are read one at a time.
@@ -225,9 +234,11 @@ class FetchMedia:
         except MediaTooLarge as exc:
             return await self._settle(job, MediaStatus.REFUSED, MediaProblem.TOO_LARGE, str(exc))
         except MediaFetchFailed as exc:
-            return await self._again(job, f"provider: {exc}", retry_after=exc.retry_after)
+            return await self._again(
+                job, f"provider: {exc}", retry_after=exc.retry_after, cause=RETRY_PROVIDER
+            )
         except StorageUnavailable as exc:
-            return await self._again(job, f"object store: {exc}")
+            return await self._again(job, f"object store: {exc}", cause=RETRY_OBJECT_STORE)
         if isinstance(outcome, _Refused):
             return await self._settle(job, MediaStatus.REFUSED, outcome.problem, None)
         if self.transcriber is not None and transcribable(
@@ -245,7 +256,7 @@ class FetchMedia:
         """An unexpected failure of the job: counted like a transient one."""
         job = await self.rows.load(media_id)
         if job is not None and job.status is MediaStatus.PENDING:
-            await self._again(job, error)
+            await self._again(job, error, cause=RETRY_UNEXPECTED)
 
     async def _fetch(self, job: MediaJob, client: MediaSource) -> _Refused | StoredFile:
         async with client.open_media(job.ref) as download:
@@ -345,6 +356,12 @@ class FetchMedia:
         if not settled:  # settled or erased meanwhile: the copy just made belongs to nobody
             await self.vault.discard(stored.kept)
             return MediaStatus.STORED
+        provider, kind = job.provider.value, job.ref.media_type
+        self.metrics.media(provider=provider, kind=kind, status=MediaStatus.STORED.value)
+        waited = (self.clock() - job.received_at).total_seconds() if job.received_at else 0.0
+        self.metrics.media_stored(
+            provider=provider, kind=kind, size=stored.kept.size, seconds=waited
+        )
         log.info(
             "media.stored",
             media_id=job.id,
@@ -358,9 +375,16 @@ class FetchMedia:
     async def _settle(
         self, job: MediaJob, status: MediaStatus, problem: MediaProblem, error: str | None
     ) -> MediaStatus:
-        await self.rows.settled(
+        settled = await self.rows.settled(
             job.id, status=status, problem=problem, error=error, at=self.clock()
         )
+        if settled:  # counted once, by the try that settled it
+            self.metrics.media(
+                provider=job.provider.value,
+                kind=job.ref.media_type,
+                status=status.value,
+                problem=problem.value,
+            )
         log.info(
             "media.settled",
             media_id=job.id,
@@ -371,11 +395,17 @@ class FetchMedia:
         return status
 
     async def _again(
-        self, job: MediaJob, error: str, *, retry_after: float | None = None
+        self,
+        job: MediaJob,
+        error: str,
+        *,
+        retry_after: float | None = None,
+        cause: str = RETRY_PROVIDER,
     ) -> MediaStatus:
         if self.backoff.gives_up_after(job.attempts):
             log.warning("media.gave_up", media_id=job.id, attempts=job.attempts + 1, error=error)
             return await self._settle(job, MediaStatus.FAILED, MediaProblem.UNAVAILABLE, error)
+        self.metrics.media_retry(provider=job.provider.value, cause=cause)
         delay = self.backoff.delay(job.attempts, jitter=self.jitter(), retry_after=retry_after)
         await self.rows.retry(
             job.id, attempts=job.attempts + 1, error=error[:500], run_at=self.clock() + delay

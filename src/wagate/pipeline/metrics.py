@@ -23,6 +23,14 @@ FAILED = "failed"
 # (the provider was answered 503 and delivers again).
 WEBHOOK_STORE = "webhook_store"
 
+# `whatsapp_media_total`'s statuses (issue 16): a file's row written by the webhook, then how
+# its fetch ended (domain.media.MediaStatus's settled values).
+MEDIA_RECEIVED = "received"
+# `whatsapp_media_retry_total`'s causes: which side failed a fetch that will be tried again.
+RETRY_PROVIDER = "provider"
+RETRY_OBJECT_STORE = "object_store"
+RETRY_UNEXPECTED = "unexpected"  # the job itself raised something unforeseen
+
 
 class Metrics(Protocol):
     """One tenant's figures. Label values are short words from the code (providers, statuses,
@@ -54,6 +62,22 @@ class Metrics(Protocol):
     def case_intake(self) -> None:
         """A new case was registered (`whatsapp_intake_total`); the intake flow calls it."""
 
+    def media(
+        self, *, provider: str, kind: str, status: str, problem: str = "", count: int = 1
+    ) -> None:
+        """Files by kind (image, document, audio, video, sticker): received (a row written by
+        the webhook), then stored, refused or failed, the last two with their problem
+        (`whatsapp_media_total`)."""
+
+    def media_stored(self, *, provider: str, kind: str, size: int, seconds: float) -> None:
+        """A file stored: its plaintext bytes (`whatsapp_media_stored_bytes_total`) and the
+        time from its webhook to its object being stored (`whatsapp_media_store_seconds`)."""
+
+    def media_retry(self, *, provider: str, cause: str) -> None:
+        """A fetch failed and will be tried again: the provider's side (`provider`), the
+        object store (`object_store`) or an unforeseen error (`unexpected`)
+        (`whatsapp_media_retry_total`)."""
+
 
 class Unmeasured:
     """Counts nothing: the default where no metrics are wired (unit tests of other concerns,
@@ -81,6 +105,17 @@ class Unmeasured:
         return None
 
     def case_intake(self) -> None:
+        return None
+
+    def media(
+        self, *, provider: str, kind: str, status: str, problem: str = "", count: int = 1
+    ) -> None:
+        return None
+
+    def media_stored(self, *, provider: str, kind: str, size: int, seconds: float) -> None:
+        return None
+
+    def media_retry(self, *, provider: str, cause: str) -> None:
         return None
 
 

@@ -122,6 +122,8 @@ class IntakeResult:
     status_duplicates: int = 0
     others: int = 0
     queued: int = 0
+    # The kinds of the new messages' files (image, document …), one per file row written.
+    files: tuple[str, ...] = ()
 
 
 def sum_results(results: Sequence[IntakeResult]) -> IntakeResult:
@@ -133,6 +135,7 @@ def sum_results(results: Sequence[IntakeResult]) -> IntakeResult:
         status_duplicates=sum(r.status_duplicates for r in results),
         others=sum(r.others for r in results),
         queued=sum(r.queued for r in results),
+        files=tuple(kind for r in results for kind in r.files),
     )
 
 

@@ -80,7 +80,8 @@ WITH conversation AS (
     + """), queued AS ("""
     + insert_job_sql("stored", "conversation_id")
     + """)
-SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS queued
+SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS queued,
+       (SELECT count(*) FROM media_row) AS files
 """
 )
 
@@ -239,7 +240,12 @@ class IntakeStore:
                 status_cursors = [await conn.execute(_STORE_STATUS_SQL, s) for s in status_params]
                 for params in other_params:
                     await conn.execute(_STORE_OTHER_SQL, params)
-            return await _tally(message_cursors, status_cursors, others=len(other_params))
+            return await _tally(
+                message_cursors,
+                status_cursors,
+                others=len(other_params),
+                kinds=[m["media_type"] for m in message_params],
+            )
 
     def _seal(self, table: str, key: str, value: Any) -> bytes:
         context = SealContext(tenant=self._tenant, table=table, key=key)
@@ -332,13 +338,17 @@ async def _tally(
     status_cursors: list[AsyncCursor[Any]],
     *,
     others: int,
+    kinds: list[str | None],
 ) -> IntakeResult:
     stored = queued = recorded = 0
-    for cursor in message_cursors:
+    files: list[str] = []
+    for cursor, kind in zip(message_cursors, kinds, strict=True):
         row = await cursor.fetchone()
         assert row is not None
         stored += row["stored"]
         queued += row["queued"]
+        if row["files"] and kind is not None:
+            files.append(kind)
     for cursor in status_cursors:
         row = await cursor.fetchone()
         assert row is not None
@@ -350,4 +360,5 @@ async def _tally(
         status_duplicates=len(status_cursors) - recorded,
         others=others,
         queued=queued,
+        files=tuple(files),
     )

@@ -48,7 +48,7 @@ DETAILS_TABLE = "media.details"
 EXTRACTED_TABLE = "media.extracted"
 
 _LOAD_SQL = """
-SELECT m.id, m.conversation_id, m.status, m.attempts, m.media_type,
+SELECT m.id, m.conversation_id, m.status, m.attempts, m.media_type, m.created_at,
        m.object_key, m.file_key, m.file_type, m.size_bytes, m.details,
        c.provider, c.channel_id, i.provider AS message_provider, i.provider_message_id, i.content
   FROM media m
@@ -169,6 +169,9 @@ SELECT count(*) AS removed FROM gone
 """
 PURGE_WHERE = "created_at < %(cutoff)s AND status <> 'pending'"
 ERASE_WHERE = "conversation_id = ANY(%(ids)s)"
+EVERY_FILE = "TRUE"  # an erased tenant's: pending ones too (their fetch finds no row)
+
+_ERASED_TENANTS_SQL = "SELECT id FROM tenants WHERE status = 'erased' ORDER BY id"
 
 
 def object_name(tenant: str, at: datetime) -> str:
@@ -201,11 +204,13 @@ class SealedVault:
                 size += len(piece)
                 yield piece
 
+        # Wrapped before anything is stored: a tenant erased meanwhile has no data key, and
+        # an object whose key could not be kept would be left behind, named by no row.
+        wrapped = wrap_file_key(self._sealer, file_key, tenant=self._tenant, object_id=key)
         try:
             await self._objects.put(key, seal_stream(counted(), ChunkCipher(file_key, key)))
         except ObjectStoreUnavailable as exc:
             raise StorageUnavailable(str(exc)) from exc
-        wrapped = wrap_file_key(self._sealer, file_key, tenant=self._tenant, object_id=key)
         return Kept(object_key=key, wrapped_key=wrapped, size=size, sha256=digest.hexdigest())
 
     async def discard(self, kept: Kept) -> None:
@@ -324,6 +329,7 @@ class PostgresMedia:
                 mime_type=_text(content.get("mime_type")),
                 filename=_text(content.get("filename")),
             ),
+            received_at=row["created_at"],
         )
 
     async def stored(
@@ -580,31 +586,87 @@ class PostgresMedia:
     async def empty_trash(self, *, batch: int = 200) -> int:
         """Delete the objects named in the trash; those the store would not delete stay for
         the next time (retention runs hourly). Returns how many were deleted."""
-        async with self._database.tenant_connection(self._tenant) as conn:
-            rows = await (
-                await conn.execute(
-                    "SELECT id, object_key FROM media_trash WHERE tenant = %(tenant)s "
-                    "ORDER BY id LIMIT %(batch)s",
-                    {"tenant": self._tenant, "batch": batch},
-                )
-            ).fetchall()
-        done: list[int] = []
-        failed: list[int] = []
-        for row in rows:
-            try:
-                await self._objects.delete(str(row["object_key"]))
-            except ObjectStoreUnavailable as exc:
-                failed.append(int(row["id"]))
-                log.warning("media.delete_failed", error=str(exc))
-                continue
-            done.append(int(row["id"]))
-        async with self._database.tenant_connection(self._tenant) as conn:
+        deleted, _ = await _empty_trash_batch(self._database, self._objects, self._tenant, batch)
+        return deleted
+
+
+async def _empty_trash_batch(
+    database: Database, objects: ObjectStore, tenant: str, batch: int
+) -> tuple[int, int]:
+    """One batch of the tenant's trash: its objects deleted and their names dropped; a name
+    whose object the store would not delete stays, its attempts counted. (deleted, kept)"""
+    async with database.tenant_connection(tenant) as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT id, object_key FROM media_trash WHERE tenant = %(tenant)s "
+                "ORDER BY id LIMIT %(batch)s",
+                {"tenant": tenant, "batch": batch},
+            )
+        ).fetchall()
+    done: list[int] = []
+    failed: list[int] = []
+    for row in rows:
+        try:
+            await objects.delete(str(row["object_key"]))
+        except ObjectStoreUnavailable as exc:
+            failed.append(int(row["id"]))
+            log.warning("media.delete_failed", error=str(exc))
+            continue
+        done.append(int(row["id"]))
+    if rows:
+        async with database.tenant_connection(tenant) as conn:
             await conn.execute("DELETE FROM media_trash WHERE id = ANY(%(ids)s)", {"ids": done})
             await conn.execute(
                 "UPDATE media_trash SET attempts = attempts + 1 WHERE id = ANY(%(ids)s)",
                 {"ids": failed},
             )
-        return len(done)
+    return len(done), len(failed)
+
+
+class ErasedTenantFiles:
+    """An erased tenant's files (MT2, MD1): its data key is gone, so they could not be read,
+    but they must not stay in the bucket either. Every media row goes to the trash in one
+    statement (the names survive a store that is down), then the objects are deleted; what
+    the store would not delete, or what a crash left, `sweep` finishes (the worker's hourly
+    retention run)."""
+
+    def __init__(self, database: Database, objects: ObjectStore, *, batch: int = 200) -> None:
+        self._database = database
+        self._objects = objects
+        self._batch = batch
+
+    async def discard(self, tenant: str) -> int:
+        """Every file of `tenant` removed: rows into the trash, objects deleted while the
+        store answers. Returns the rows removed."""
+        removed, _ = await self._discard(tenant)
+        return removed
+
+    async def sweep(self) -> int:
+        """`discard` for every erased tenant; returns the objects deleted."""
+        async with self._database.pool.connection() as conn:
+            rows = await (await conn.execute(_ERASED_TENANTS_SQL)).fetchall()
+        deleted = 0
+        for row in rows:
+            deleted += (await self._discard(str(row["id"])))[1]
+        return deleted
+
+    async def _discard(self, tenant: str) -> tuple[int, int]:
+        async with self._database.tenant_connection(tenant) as conn:
+            row = await (
+                await conn.execute(_TRASH_SQL.format(where=EVERY_FILE), {"tenant": tenant})
+            ).fetchone()
+        removed = int(row["removed"]) if row else 0
+        deleted = 0
+        while True:
+            done, kept = await _empty_trash_batch(
+                self._database, self._objects, tenant, self._batch
+            )
+            deleted += done
+            if kept or done < self._batch:  # the store refused some: they wait for the sweep
+                break
+        if removed or deleted:
+            log.info("media.tenant_files_discarded", tenant=tenant, rows=removed, objects=deleted)
+        return removed, deleted
 
 
 def _text(value: Any) -> str | None:

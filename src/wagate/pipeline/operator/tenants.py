@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import structlog
+
 from wagate.domain.messages import Provider
 from wagate.domain.operators import Permission
 from wagate.domain.tenants import Tenant, TenantChannel, TenantStatus, check_tenant_id
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
 from wagate.pipeline.operator.recorder import Recorder
+
+log = structlog.get_logger(__name__)
 
 MIN_WEBHOOK_SECRET = 16
 
@@ -65,6 +69,13 @@ class TenantKeyStore(Protocol):
         """Destroy the tenant's data keys: its sealed content is unreadable from now on."""
 
 
+class TenantFiles(Protocol):
+    async def discard(self, tenant: str) -> int:
+        """Remove every file the tenant was sent: rows (into the trash, one statement) and
+        objects (deleted while the store answers; the rest by the worker's hourly sweep).
+        Returns the files removed."""
+
+
 class TokenStore(Protocol):
     async def issue(self, tenant: str | None, name: str, *, at: datetime) -> tuple[int, str]: ...
 
@@ -88,6 +99,8 @@ class TenantAdmin:
     # after a change so this process serves it at once (others poll).
     check_settings: Callable[[Mapping[str, Any]], dict[str, Any]]
     changed: Callable[[], Awaitable[object]]
+    # The files people sent the tenant (issue 16): removed from the object store on erasure.
+    files: TenantFiles | None = None
 
     async def list(self) -> list[dict[str, Any]]:
         return [describe(t) for t in await self.store.all()]
@@ -266,7 +279,9 @@ class TenantAdmin:
     async def erase(self, tenant_id: str, *, by: Actor) -> dict[str, Any]:
         """Crypto-shred the tenant: its data key is destroyed first (everything it stored is
         unreadable from then on), then its channels and tokens go and it is marked erased.
-        Its rows stay, unreadable; the audit chains stay verifiable."""
+        Its rows stay, unreadable, except its files: their rows and objects are removed (a
+        failure there leaves the rest to the worker's hourly sweep of erased tenants). The
+        audit chains stay verifiable."""
         by.require(Permission.ADMINISTER)
         tenant = await self._existing(tenant_id)
         if tenant_id == self.default_tenant:
@@ -279,7 +294,19 @@ class TenantAdmin:
         await self.changed()
         await self.keys.shred(tenant_id)
         await self.store.erase(tenant_id, at=at)
-        await self.recorder.record(by, "tenant.erased", f"tenant:{tenant_id}", tenant=tenant_id)
+        # Unreadable without the key, but not left in the bucket: the objects go too.
+        files: int | None = 0
+        if self.files is not None:
+            try:
+                files = await self.files.discard(tenant_id)
+            except Exception as exc:  # the erasure stands; the worker's sweep finishes this
+                log.warning(
+                    "tenant.files_deferred", tenant=tenant_id, error_type=type(exc).__name__
+                )
+                files = None
+        await self.recorder.record(
+            by, "tenant.erased", f"tenant:{tenant_id}", tenant=tenant_id, media=files
+        )
         await self.changed()
         return await self.show(tenant_id)
 
