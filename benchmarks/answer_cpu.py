@@ -71,6 +71,7 @@ from burst import (
     fake_server,
     fetch_replies,
     spread_ms,
+    wagate_source,
     warm_up,
 )
 
@@ -382,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
         f"wagate answer CPU benchmark · {where} · fake AI answering at once · debounce 0 · "
         f"{os.cpu_count()} CPUs, load average before {load} · commit {commit or '?'}"
     )
+    # The gateway runs whatever `wagate` this interpreter imports (PYTHONPATH can point it at
+    # another checkout, for a before/after pair): the figures belong to that code.
+    print(f"wagate from {wagate_source()}")
     phases: list[Phase] = []
     with contextlib.ExitStack() as stack:
         graph = stack.enter_context(fake_server("meta"))
