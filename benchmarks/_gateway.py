@@ -162,7 +162,7 @@ class GatewayProcess:
         self.log_path = self.data_dir / "gateway.log"
         self.database_url: str | None = database_url
         self._popen: subprocess.Popen[bytes] | None = None
-        self._worker: subprocess.Popen[bytes] | None = None
+        self._workers: list[subprocess.Popen[bytes]] = []
 
     @property
     def embedded(self) -> bool:
@@ -216,9 +216,10 @@ class GatewayProcess:
         return env
 
     def start_worker(self) -> int:
-        """A separate `wagate worker` process on the same data dir and database."""
+        """A separate `wagate worker` process on the same data dir and database (call again
+        for a second one: each is its own process, all share the queue)."""
         with self.log_path.open("ab") as log:
-            self._worker = subprocess.Popen(
+            worker = subprocess.Popen(
                 [self.python, "-m", "wagate", "worker"],
                 env=self.environment(),
                 cwd=self.data_dir,
@@ -226,7 +227,8 @@ class GatewayProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        return self._worker.pid
+        self._workers.append(worker)
+        return worker.pid
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.start_timeout
@@ -261,10 +263,12 @@ class GatewayProcess:
         return int(row[0])
 
     def stop_worker(self, timeout: float = 30.0) -> None:
-        """Stop the separate worker (SIGTERM, SIGKILL if it hangs); the web process stays."""
-        worker, self._worker = self._worker, None
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
+        """Stop the separate workers (SIGTERM, SIGKILL if one hangs); the web process stays."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in workers:
             try:
                 worker.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -273,7 +277,7 @@ class GatewayProcess:
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM and wait (the gateway stops its embedded PostgreSQL), SIGKILL if it hangs.
-        A separate worker goes first: it holds a handle on the embedded server too."""
+        Separate workers go first: it holds a handle on the embedded server too."""
         self.stop_worker(timeout)
         popen, self._popen = self._popen, None
         if popen is not None and popen.poll() is None:

@@ -114,6 +114,7 @@ class BurstSpec:
     connections: int
     request_timeout: float
     id_prefix: str  # provider message ids must be unique per run
+    first_sender: int = 0  # senders are numbered from here (a later run: new senders)
 
     @property
     def total(self) -> int:
@@ -146,7 +147,7 @@ def build_requests(spec: BurstSpec) -> list[bytes]:
         body = orjson.dumps(
             meta_text(
                 phone_number_id=PHONE_NUMBER_ID,
-                sender=sender_number(i % spec.conversations),
+                sender=sender_number(spec.first_sender + i % spec.conversations),
                 text=f"pertanyaan q-{i}",
                 message_id=f"{spec.id_prefix}{i:09d}",
             )

@@ -183,6 +183,41 @@ def test_concurrent_appends_from_several_connections_form_one_chain(
     assert "audit chain intact: 200 entries" in verified.stdout
 
 
+def test_appends_made_at_once_share_a_transaction_and_keep_their_order(
+    audit_url: str, tenant: str, workdir: Path
+) -> None:
+    """Twenty runs recording at the same moment on one log: their events are committed in
+    groups (fewer transactions than callers), each caller's three events consecutive and in
+    its order, and the chain verifies."""
+
+    async def run(log: PostgresAuditLog) -> list[list[int]]:
+        async def one(k: int) -> list[int]:
+            events = [event(3 * k + i, caller=k, i=i) for i in range(3)]
+            return await log.record_many(events, at=datetime.now(UTC))
+
+        return await asyncio.gather(*(one(k) for k in range(20)))
+
+    results = with_log(audit_url, tenant, run)
+    assert all(r == [r[0], r[0] + 1, r[0] + 2] for r in results)
+    assert sorted(s for r in results for s in r) == list(range(1, 61))
+    with psycopg.connect(audit_url) as conn:
+        transactions = conn.execute(
+            "SELECT count(DISTINCT xmin::text) FROM audit_log WHERE tenant = %s", (tenant,)
+        ).fetchone()
+        written = conn.execute(
+            "SELECT seq, details->>'caller', details->>'i' FROM audit_log WHERE tenant = %s",
+            (tenant,),
+        ).fetchall()
+    assert transactions is not None and transactions[0] < 20
+    by_seq = {seq: (int(caller), int(i)) for seq, caller, i in written}
+    for k, seqs in enumerate(results):
+        assert [by_seq[s] for s in seqs] == [(k, 0), (k, 1), (k, 2)]
+
+    verified = wagate(cli_env(audit_url, tenant, workdir), "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "audit chain intact: 60 entries" in verified.stdout
+
+
 def test_verify_names_an_edited_row(audit_url: str, tenant: str, workdir: Path) -> None:
     append(audit_url, tenant, 30)
     execute(

@@ -206,13 +206,14 @@ class PostgresConversationStore:
         return self._sealer.seal(orjson.dumps(value), context)
 
     async def load_burst(self, conversation_id: int) -> Burst | None:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            cursor = await conn.execute(_LOAD_CONVERSATION_SQL, {"id": conversation_id})
-            row = await cursor.fetchone()
-            if row is None:
-                return None
-            cursor = await conn.execute(_LOAD_PENDING_SQL, {"id": conversation_id})
-            rows = await cursor.fetchall()
+        # Both reads in one round trip (the pending messages of a missing conversation: none).
+        params = {"id": conversation_id}
+        conversations, rows = await self._database.tenant_batch(
+            self._tenant, [(_LOAD_CONVERSATION_SQL, params), (_LOAD_PENDING_SQL, params)]
+        )
+        if not conversations:
+            return None
+        row = conversations[0]
         pending = []
         for r in rows:
             key = f"{r['provider']}:{r['provider_message_id']}"
@@ -262,12 +263,12 @@ class PostgresConversationStore:
         return opened
 
     async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            cursor = await conn.execute(
-                _EARLIER_SQL,
-                {"id": conversation_id, "before": before, "since": before - RATE_WINDOW},
-            )
-            return [r["received_at"] for r in await cursor.fetchall()]
+        rows = await self._database.tenant_rows(
+            self._tenant,
+            _EARLIER_SQL,
+            {"id": conversation_id, "before": before, "since": before - RATE_WINDOW},
+        )
+        return [r["received_at"] for r in rows]
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None:
         params: dict[str, Any] = {
@@ -275,8 +276,7 @@ class PostgresConversationStore:
             "run_at": run_at,
             "attempt": attempt,
         }
-        async with self._database.tenant_connection(self._tenant) as conn:
-            await conn.execute(DEFER_SQL, params)
+        await self._database.tenant_rows(self._tenant, DEFER_SQL, params)
 
     async def finish(self, record: ReplyRecord) -> None:
         run = record.run

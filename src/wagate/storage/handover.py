@@ -124,12 +124,12 @@ class PostgresHandover:
     # ------------------------------------------------------------ the operator's desk
 
     async def current(self, conversation_id: int, *, now: datetime) -> Hold | None:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            cursor = await conn.execute(_OPEN_SQL, {"conversation_id": conversation_id})
-            row = await cursor.fetchone()
-        if row is None:
+        rows = await self._database.tenant_rows(
+            self._tenant, _OPEN_SQL, {"conversation_id": conversation_id}
+        )
+        if not rows:
             return None
-        hold = _hold(row)
+        hold = _hold(rows[0])
         return hold if hold.active(now, self._idle) else None
 
     async def take(

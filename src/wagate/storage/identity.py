@@ -145,9 +145,10 @@ class PostgresIdentityStore:
         """The fast path, or None when anything needs creating, completing or relinking."""
         if not burst.contact_phone:
             return None  # BSUID-only contacts: their account is found through the contact
-        async with self._database.tenant_connection(self._tenant) as conn:
-            cursor = await conn.execute(_KNOWN_SQL, {"conversation_id": burst.conversation_id})
-            row = await cursor.fetchone()
+        rows = await self._database.tenant_rows(
+            self._tenant, _KNOWN_SQL, {"conversation_id": burst.conversation_id}
+        )
+        row = rows[0] if rows else None
         if row is None or row["phone"] != self._indexer.digest(
             burst.contact_phone, purpose=blind.PHONE
         ):

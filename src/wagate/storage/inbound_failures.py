@@ -103,8 +103,9 @@ class InboundFailures:
         return failures, letter_id
 
     async def clear(self, conversation_id: int) -> None:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            await conn.execute(_CLEAR_SQL, {"conversation_id": conversation_id})
+        await self._database.tenant_rows(
+            self._tenant, _CLEAR_SQL, {"conversation_id": conversation_id}
+        )
 
     @staticmethod
     def _row(row: Any) -> dict[str, Any]:

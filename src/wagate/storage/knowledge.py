@@ -569,8 +569,8 @@ class KnowledgeBase:
         ]
 
     async def stats(self) -> dict[str, Any]:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            row = await (await conn.execute(_STATS_SQL, {"tenant": self._tenant})).fetchone()
+        rows = await self._database.tenant_rows(self._tenant, _STATS_SQL, {"tenant": self._tenant})
+        row = rows[0] if rows else None
         documents = int(row["documents"]) if row else 0
         chunks = int(row["chunks"]) if row else 0
         return {"documents": documents, "chunks": chunks, "loaded": chunks > 0}
@@ -613,24 +613,21 @@ class KnowledgeBase:
         words = question_words(question)
         if not words:
             return []
-        async with self._database.tenant_connection(self._tenant) as conn:
-            rows = await (
-                await conn.execute(
-                    _SEARCH_SQL,
-                    {
-                        "words": words,
-                        "topic": [topic_weight(w) for w in words],
-                        "fuzzy": _worth_a_fuzzy_look_up(words, acronyms_in(question)),
-                        "question": " ".join(words),
-                        "min_similarity": MIN_WORD_SIMILARITY,
-                        "budget": SELECTING_BUDGET,
-                        "common_share": COMMON_SHARE,
-                        "heading_bonus": HEADING_BONUS,
-                        "candidates": CANDIDATES,
-                    },
-                )
-            ).fetchall()
-        return list(rows)
+        return await self._database.tenant_rows(
+            self._tenant,
+            _SEARCH_SQL,
+            {
+                "words": words,
+                "topic": [topic_weight(w) for w in words],
+                "fuzzy": _worth_a_fuzzy_look_up(words, acronyms_in(question)),
+                "question": " ".join(words),
+                "min_similarity": MIN_WORD_SIMILARITY,
+                "budget": SELECTING_BUDGET,
+                "common_share": COMMON_SHARE,
+                "heading_bonus": HEADING_BONUS,
+                "candidates": CANDIDATES,
+            },
+        )
 
     async def _vector_candidates(self, question: str) -> list[dict[str, Any]]:
         if self._embedder is None or not await self._has_vectors():

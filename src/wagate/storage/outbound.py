@@ -233,9 +233,9 @@ class PostgresOutbox:
         self._tenant = tenant
 
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            cursor = await conn.execute(_PENDING_SQL, {"conversation_id": conversation_id})
-            rows = await cursor.fetchall()
+        rows = await self._database.tenant_rows(
+            self._tenant, _PENDING_SQL, {"conversation_id": conversation_id}
+        )
         return await self._readable(rows, self._unsendable)
 
     async def _unsendable(self, message_id: int) -> None:
@@ -295,18 +295,17 @@ class PostgresOutbox:
             return cursor.rowcount
 
     async def start_attempt(self, message_id: int, *, at: datetime) -> None:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            await conn.execute(_START_SQL, {"id": message_id, "at": at})
+        # Committed before the send: a crash during the call leaves the attempt on record.
+        await self._database.tenant_rows(self._tenant, _START_SQL, {"id": message_id, "at": at})
 
     async def accepted(self, message_id: int, *, provider_message_id: str, at: datetime) -> None:
         # Two transactions, as the two autocommit statements were: the provider's id must stay
         # recorded even if applying an early status fails.
-        async with self._database.tenant_connection(self._tenant) as conn:
-            cursor = await conn.execute(
-                _ACCEPTED_SQL,
-                {"id": message_id, "provider_message_id": provider_message_id, "at": at},
-            )
-            early_statuses = await cursor.fetchall()
+        early_statuses = await self._database.tenant_rows(
+            self._tenant,
+            _ACCEPTED_SQL,
+            {"id": message_id, "provider_message_id": provider_message_id, "at": at},
+        )
         best: DeliveryStatus = DeliveryStatus.ACCEPTED
         best_at = at
         for early in early_statuses:
@@ -372,11 +371,10 @@ class PostgresOutbox:
         return row["received_at"] if row is not None else None
 
     async def recent_sends(self, conversation_id: int, *, since: datetime) -> list[datetime]:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            cursor = await conn.execute(
-                _RECENT_SENDS_SQL, {"conversation_id": conversation_id, "since": since}
-            )
-            return [row["last_attempt_at"] for row in await cursor.fetchall()]
+        rows = await self._database.tenant_rows(
+            self._tenant, _RECENT_SENDS_SQL, {"conversation_id": conversation_id, "since": since}
+        )
+        return [row["last_attempt_at"] for row in rows]
 
     async def emails_due(self, conversation_id: int) -> list[OutboundMessage]:
         async with self._database.tenant_connection(self._tenant) as conn:

@@ -82,10 +82,10 @@ class PostgresChannelHealth:
         return {"tenant": self._tenant, "provider": provider.value, "channel_id": channel_id}
 
     async def load(self, provider: Provider, channel_id: str) -> ChannelHealth:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            cursor = await conn.execute(_LOAD_SQL, self._key(provider, channel_id))
-            row = await cursor.fetchone()
-        return _health(row) if row is not None else ChannelHealth()
+        rows = await self._database.tenant_rows(
+            self._tenant, _LOAD_SQL, self._key(provider, channel_id)
+        )
+        return _health(rows[0]) if rows else ChannelHealth()
 
     async def change(
         self,

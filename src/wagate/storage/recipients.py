@@ -32,6 +32,5 @@ class OptOuts:
             "phone": self._indexer.digest(number, purpose=blind.PHONE),
             "user_id": self._indexer.digest(number, purpose=blind.USER_ID),
         }
-        async with self._database.tenant_connection(self._tenant) as conn:
-            row = await (await conn.execute(_OPTED_OUT_SQL, params)).fetchone()
-        return OPTED_OUT if row is not None else None
+        rows = await self._database.tenant_rows(self._tenant, _OPTED_OUT_SQL, params)
+        return OPTED_OUT if rows else None

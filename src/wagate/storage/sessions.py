@@ -65,8 +65,8 @@ class PostgresSessionStore:
         return Session(id=session_id, history=turns, disclosed=row["disclosed_at"] is not None)
 
     async def mark_disclosed(self, session_id: int, *, at: datetime) -> None:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            await conn.execute(
-                "UPDATE sessions SET disclosed_at = %(at)s WHERE id = %(id)s",
-                {"at": at, "id": session_id},
-            )
+        await self._database.tenant_rows(
+            self._tenant,
+            "UPDATE sessions SET disclosed_at = %(at)s WHERE id = %(id)s",
+            {"at": at, "id": session_id},
+        )

@@ -25,10 +25,10 @@ class PostgresVaultStore:
         return SealContext(tenant=self._tenant, table="pii_vaults", key=str(conversation_id))
 
     async def load(self, conversation_id: int) -> dict[str, object] | None:
-        async with self._database.tenant_connection(self._tenant) as conn:
-            row = await (await conn.execute(_LOAD_SQL, {"id": conversation_id})).fetchone()
-        if row is None:
+        rows = await self._database.tenant_rows(self._tenant, _LOAD_SQL, {"id": conversation_id})
+        if not rows:
             return None
+        row = rows[0]
         vault: dict[str, object] = orjson.loads(
             self._sealer.open(bytes(row["vault"]), self._context(conversation_id))
         )
@@ -36,7 +36,8 @@ class PostgresVaultStore:
 
     async def save(self, conversation_id: int, vault: dict[str, object]) -> None:
         sealed = self._sealer.seal(orjson.dumps(vault), self._context(conversation_id))
-        async with self._database.tenant_connection(self._tenant) as conn:
-            await conn.execute(
-                _SAVE_SQL, {"id": conversation_id, "tenant": self._tenant, "vault": sealed}
-            )
+        await self._database.tenant_rows(
+            self._tenant,
+            _SAVE_SQL,
+            {"id": conversation_id, "tenant": self._tenant, "vault": sealed},
+        )
