@@ -269,13 +269,13 @@ def _standard(word: str) -> str:
     a spoken verb form through `formal_form` ("nagih" → "menagih")."""
     if word in ABBREVIATIONS:
         return ABBREVIATIONS[word]
-    if word in STOPWORDS:  # "katanya", "caranya": whole, or "kata" would name a topic
-        return word
     for suffix in ("nya", "ku", "mu", "ne"):
         base = word.removesuffix(suffix)
         if base != word and base in ABBREVIATIONS and len(base) >= 3:
             return ABBREVIATIONS[base]
     base = word.removesuffix("nya")
+    if word in STOPWORDS and base not in STOPWORDS:
+        return word  # "katanya" (so they say) stays whole: "kata" would name a topic
     if base != word and len(base) >= 3 and is_dictionary_word(base):
         # A possessive says nothing for search, and PostgreSQL's stemmer leaves it on a
         # short root ("haknya" stays "haknya" while "hak" is what documents say).
@@ -445,7 +445,7 @@ def verb_root(word: str) -> str | None:
         if not word.startswith(prefix):
             continue
         rest = word[len(prefix) :]
-        if swallowed and not rest[:1] in ("a", "i", "u", "e", "o"):
+        if swallowed and rest[:1] not in ("a", "i", "u", "e", "o"):
             continue
         for suffix in _VERB_SUFFIXES:
             if not (prefix or suffix in ("in", "ke")) or not rest.endswith(suffix):

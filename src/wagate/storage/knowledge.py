@@ -44,8 +44,11 @@ any other word (after the chat normaliser mostly a name, brand or acronym: "indo
 * some chunk holds enough topic words (`EVIDENCE_BESIDE_FOREIGN_WORDS`, more for each
   further one up to three) when the question names things the documents never mention — a
   real word counts one, an abbreviation typed in capitals `ACRONYM_AS_FOREIGN` (one:
-  "KITAS", "SKCK"), any other word `OTHER_WORD_AS_FOREIGN` (0: a regional word is no
-  dictionary word either) ("obat batuk anak": "anak" alone is not enough), and
+  "KITAS", "SKCK"), a verb form of a dictionary root `VERB_AS_FOREIGN` (0: "dituduh",
+  "nerima" tell what happened, not what it is about), any other word
+  `OTHER_WORD_AS_FOREIGN` (0: a regional word is no dictionary word either), and in a
+  message of several sentences a word only the circumstances use `CIRCUMSTANCE_AS_FOREIGN`
+  of that ("obat batuk anak": "anak" alone is not enough), and
 * some chunk holds at least `MIN_COVERAGE` of the topic, or `STRONG_MATCH` topic words (a
   long story dilutes its coverage).
 "resep nasi goreng" knows no word; "kapan lebaran tahun depan" knows only everyday words;
