@@ -10,6 +10,7 @@ from wagate.domain.chat_words import (
     GENERIC,
     SHARED_TOPIC,
     STOPWORDS,
+    asked_clause,
     content_words,
     derived_from,
     fold,
@@ -17,6 +18,7 @@ from wagate.domain.chat_words import (
     is_dictionary_word,
     normalise,
     topic_weight,
+    verb_root,
 )
 
 
@@ -179,3 +181,50 @@ def test_english_words_of_a_legal_question_become_indonesian() -> None:
         "eksekusi",
         "mobil",
     ]
+
+
+@pytest.mark.parametrize(
+    ("word", "root"),
+    [
+        ("dituduh", "tuduh"),
+        ("menafkahi", "nafkah"),
+        ("menggelapkan", "gelap"),
+        ("nerima", "terima"),  # spoken: a bare nasal for meN-
+        ("ninggalin", "tinggal"),  # spoken -in
+        ("balikin", "balik"),  # spoken -in on a bare root
+        ("semalam", "malam"),
+    ],
+)
+def test_a_verb_form_is_read_back_to_its_root(word: str, root: str) -> None:
+    assert verb_root(word) == root
+
+
+@pytest.mark.parametrize("word", ["paspor", "visa", "merek", "beras", "dinas", "mesin", "nota"])
+def test_nouns_are_no_verb_forms(word: str) -> None:
+    """Short remains ("rek", "ras", "nas") are no roots: a noun that happens to start like
+    a prefix stays a noun."""
+    assert verb_root(word) is None
+
+
+def test_laughter_and_chat_acknowledgements_name_no_topic() -> None:
+    assert content_words("wkwkwk oke siap") == []
+    assert content_words("hahaha hehe makasih") == []
+    assert content_words("soal utang biar sah") == ["utang", "sah"]
+
+
+def test_a_stopword_keeps_its_possessive() -> None:
+    """ "katanya" (so they say) is a stopword; cut to "kata" it would name a topic."""
+    assert content_words("krn katanya dipinjam") == ["dipinjam"]
+
+
+def test_everyday_chat_words_for_migrant_work_and_written_agreements() -> None:
+    assert content_words("umur min jd tki brp") == ["umur", "tki", "pekerja", "migran"]
+    assert content_words("tdk ada hitam di atas putih") == ["perjanjian", "tertulis"]
+    assert "adik" in GENERIC
+
+
+def test_the_sentence_that_asks_is_the_last_with_a_question_mark() -> None:
+    story = "Tetangga saya utang 8 juta. Saya kesal. Apa boleh? Makasih."
+    assert asked_clause(story) == "Apa boleh?"
+    assert asked_clause("Suami ditahan. Berapa lama boleh ditahan") == "Berapa lama boleh ditahan"
+    assert asked_clause("cerai gmn caranya?") is None  # one sentence: all of it asks

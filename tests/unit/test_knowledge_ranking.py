@@ -7,6 +7,7 @@ from typing import Any
 
 from wagate.storage.knowledge import (
     ACRONYM_AS_FOREIGN,
+    CIRCUMSTANCE_AS_FOREIGN,
     EVIDENCE_BESIDE_FOREIGN_WORDS,
     MAX_QUESTION_WORDS,
     MIN_COVERAGE,
@@ -14,6 +15,8 @@ from wagate.storage.knowledge import (
     SPREAD_DOCUMENTS,
     STRONG_MATCH,
     UNKNOWN_OTHER_WORD,
+    VERB_AS_FOREIGN,
+    asked_words,
     foreign_share,
     fuse,
     in_scope,
@@ -159,3 +162,30 @@ def test_three_foreign_words_need_more_evidence_than_two() -> None:
     # four or more ask for what three ask for (the table's last entry)
     four = (*named, "paspor")
     assert in_scope([row(topic=90.0, count=three, question=90.0, unknown=four)], acronyms)
+
+
+def test_a_verb_form_the_documents_lack_names_nothing_foreign() -> None:
+    """ "dituduh", "nerima" tell what happened; a question naming a thing ("paspor") asks for
+    more evidence, one telling an action does not."""
+    assert foreign_share("dituduh") == VERB_AS_FOREIGN == 0.0
+    assert foreign_share("nerima") == VERB_AS_FOREIGN
+    assert foreign_share("paspor") == 1.0
+    one = EVIDENCE_BESIDE_FOREIGN_WORDS[1]
+    thin = row(topic=40.0, count=one - 0.1, question=40.0, unknown=("dituduh",))
+    assert in_scope([thin])
+    assert not in_scope([{**thin, "matches": ["paspor>?"]}])
+
+
+def test_what_a_story_s_circumstances_name_counts_less_than_what_it_asks() -> None:
+    question = "Tetangga saya utang. Saya kesal dan mau posting di facebook. Apa boleh saya tagih?"
+    asked = asked_words(question)
+    assert asked is not None and "tagih" in asked and "kesal" not in asked
+    assert foreign_share("kesal", asked=asked) == CIRCUMSTANCE_AS_FOREIGN
+    assert foreign_share("kesal", asked=frozenset({"kesal"})) == 1.0
+    assert asked_words("cerai gmn caranya?") is None
+    # one foreign real word in the circumstances asks for no more evidence; in the question it does
+    thin = row(
+        topic=40.0, count=EVIDENCE_BESIDE_FOREIGN_WORDS[1] - 0.1, question=40.0, unknown=("kesal",)
+    )
+    assert in_scope([thin], asked=asked)
+    assert not in_scope([thin], asked=frozenset({"kesal"}))

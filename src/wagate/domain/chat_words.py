@@ -167,6 +167,11 @@ ABBREVIATIONS: dict[str, str] = {
     "witness": "saksi", "summons": "panggilan", "bail": "penangguhan", "law": "hukum",
     "legal": "hukum", "rule": "aturan", "rules": "aturan", "age": "usia umur",
     "district": "negeri", "islamic": "islam",
+    # lower case too: migrant workers are "TKI"/"TKW" in speech, "PMI" in the law since 2017;
+    # neither letter group is anything else in a question to a law office
+    "tki": "tki pekerja migran", "tkw": "tkw pekerja migran",
+    # Javanese everyday words: "boso" (language), "enek" (there is), "ngomong" (to speak)
+    "boso": "bahasa", "enek": "ada", "ngomong": "bicara",
     "station": "kantor", "prison": "penjara", "jail": "penjara",
     "months": "bulan", "month": "bulan", "years": "tahun", "year": "tahun", "pay": "bayar",
     "paid": "dibayar", "unpaid": "belum dibayar", "owner": "pemilik", "rights": "hak",
@@ -213,6 +218,7 @@ _STOPWORD_TEXT = """
     her their our your don won let see after during much first someone allowed take trying
     need want get does did be been have has from about when where who why which should any
     so just also than then very really re ve ll like
+    soal biar siap
 """
 STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())
 
@@ -226,13 +232,17 @@ _GENERIC_TEXT = """
     harga beli jual satu dua tiga empat lima enam tujuh delapan sembilan sepuluh
     pertama kedua terakhir mulai selesai sudah pagi siang sore malam juta ribu ratus
     tua muda tahan takut sedih bingung paling lagi pas waktu kali kasar kampung butuh
-    beda bedanya contoh umum biasa biasanya
+    beda bedanya contoh umum biasa biasanya adik
 """
 GENERIC: frozenset[str] = frozenset(_GENERIC_TEXT.split())
 
 # "cuma-cuma", "cuma2", "tanpa bayar", "tanpa biaya": free of charge, in the words documents use
 _FREE_OF_CHARGE = re.compile(r"\bcuma[\s-]*(?:2|cuma)\b|\btanpa (?:bayar|biaya|dipungut biaya)\b")
+# "hitam di atas putih" (black on white): an agreement in writing, as documents say it
+_IN_WRITING = re.compile(r"\bhitam di atas putih\b")
 _REPEATED = re.compile(r"(\w)\1{2,}")  # "tolongggg" → "tolong"
+# Laughter typed as a repeated syllable ("wkwkwk", "hahaha", "hehe"): no word at all
+_LAUGHTER = re.compile(r"^(wk|kw|ha|he|hi|xi)\1+[a-z]?$")
 _PLURAL2 = re.compile(r"\b(\w{2,})2\b")  # "anak2" → "anak anak"
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -248,6 +258,7 @@ def normalise(text: str) -> str:
     text = _CAPITALISED.sub(lambda m: ACRONYMS.get(m.group(), m.group()), text)
     folded = _REPEATED.sub(r"\1", fold(text))
     folded = _FREE_OF_CHARGE.sub("gratis", folded)
+    folded = _IN_WRITING.sub("perjanjian tertulis", folded)
     folded = _PLURAL2.sub(r"\1 \1", folded)
     return " ".join(_standard(word) for word in _WORD.findall(folded))
 
@@ -263,6 +274,8 @@ def _standard(word: str) -> str:
         if base != word and base in ABBREVIATIONS and len(base) >= 3:
             return ABBREVIATIONS[base]
     base = word.removesuffix("nya")
+    if word in STOPWORDS and base not in STOPWORDS:
+        return word  # "katanya" (so they say) stays whole: "kata" would name a topic
     if base != word and len(base) >= 3 and is_dictionary_word(base):
         # A possessive says nothing for search, and PostgreSQL's stemmer leaves it on a
         # short root ("haknya" stays "haknya" while "hak" is what documents say).
@@ -316,11 +329,25 @@ def content_words(text: str) -> list[str]:
     """The normalised words that could name a topic, in order, each once."""
     seen: list[str] = []
     for phrase in normalise(text).split():  # an expansion may be several words
-        if phrase in STOPWORDS or len(phrase) < 2:
+        if phrase in STOPWORDS or len(phrase) < 2 or _LAUGHTER.match(phrase):
             continue
         if phrase not in seen:
             seen.append(phrase)
     return seen
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def asked_clause(text: str) -> str | None:
+    """The sentence that asks, in a message of several: the last one with a question mark,
+    else the last one ("Suami saya ditahan sejak … . Berapa lama dia boleh ditahan?"). None
+    for a message of one sentence: all of it asks."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return None
+    asking = [s for s in sentences if "?" in s]
+    return (asking or sentences)[-1]
 
 
 # How much a word tells about the topic (see the module docstring). Words of the COMMON tier
@@ -395,6 +422,36 @@ def derived_from(word: str) -> str | None:
                 continue
             stem = restored + word[len(prefix) : len(word) - len(suffix)]
             if len(stem) >= 3 and stem != word and is_dictionary_word(stem):
+                return stem
+    return None
+
+
+# A verb's affixes, written and spoken: (prefix, the first letter a nasal prefix swallowed).
+_VERB_PREFIXES = (
+    ("meng", "k"), ("meny", "s"), ("mem", "p"), ("men", "t"), ("meng", ""), ("mem", ""),
+    ("men", ""), ("me", ""), ("di", ""), ("ter", ""), ("ber", ""), ("be", ""), ("se", ""),
+    ("nge", ""), ("ng", "k"), ("ng", ""), ("ny", "s"), ("ny", "c"), ("n", "t"), ("", ""),
+)  # fmt: skip
+_VERB_SUFFIXES = ("kannya", "kan", "in", "i", "ke", "")
+MIN_VERB_ROOT = 4  # "rek", "ras", "nas" would make nouns ("merek", "beras", "dinas") verbs
+
+
+def verb_root(word: str) -> str | None:
+    """The dictionary root `word` is a verb (or se- adverb) form of, written or spoken, or
+    None: "dituduh" → tuduh, "menafkahi" → nafkah, "nerima" → terima, "balikin" → balik,
+    "semalam" → malam. Such a word tells what happened, not what the question is about: a
+    document that never says "dituduh" may well answer the question that does."""
+    for prefix, swallowed in _VERB_PREFIXES:
+        if not word.startswith(prefix):
+            continue
+        rest = word[len(prefix) :]
+        if swallowed and rest[:1] not in ("a", "i", "u", "e", "o"):
+            continue
+        for suffix in _VERB_SUFFIXES:
+            if not (prefix or suffix in ("in", "ke")) or not rest.endswith(suffix):
+                continue
+            stem = swallowed + rest[: len(rest) - len(suffix)]
+            if len(stem) >= MIN_VERB_ROOT and stem != word and is_dictionary_word(stem):
                 return stem
     return None
 
