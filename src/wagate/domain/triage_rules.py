@@ -302,9 +302,10 @@ def read(
 
 
 # Javanese krama writes the passive prefix as a word of its own: "dipun kunci" is "dikunci",
-# "dipun pukul" is "dipukul". The expanded form reads the two as the one word (the prefix's
-# own slot left empty, so "griya dipun kunci" reads "rumah dikunci").
-_SPLIT_PREFIXES = {"dipun": "di"}
+# "dipun pukul" is "dipukul"; so does Madurese ("e bekta oreng", taken by someone; "ta' e
+# kenal", not known). The expanded form reads the two as the one word (the prefix's own slot
+# left empty, so "griya dipun kunci" reads "rumah dikunci").
+_SPLIT_PREFIXES = {"dipun": "di", "e": "di"}
 
 
 def _join_split_prefixes(tokens: Sequence[str], expanded: list[str]) -> list[str]:
@@ -323,8 +324,12 @@ def _join_split_prefixes(tokens: Sequence[str], expanded: list[str]) -> list[str
 # "ga pernah mukul" says he never hit: "pernah" after a negation is not a past frame and the
 # act it negates did not happen. Both become "never" (a word no Indonesian phrase lists), so
 # neither the past cue nor the harm counts; "ga pernah berhenti mukul" keeps its blow.
-_NEGATIONS = frozenset({"tidak", "tak", "ga", "gak", "nggak", "ngga", "enggak", "tdk", "gk", "belum",
-                        "blm", "ndak", "nda", "ora", "ra", "teu", "indak", "mboten", "ndak"})
+_NEGATIONS = frozenset(
+    {
+        "tidak", "tak", "ga", "gak", "nggak", "ngga", "enggak", "tdk", "gk", "belum", "blm",
+        "ndak", "nda", "ora", "ra", "teu", "indak", "mboten",
+    }
+)  # fmt: skip
 _NEVER = "never"
 
 
@@ -350,9 +355,7 @@ def _root_words(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str
     return frozenset(kept)
 
 
-def _expand(
-    token: str, words: Mapping[str, str], restorable: Mapping[str, tuple[str, ...]]
-) -> str:
+def _expand(token: str, words: Mapping[str, str], restorable: Mapping[str, tuple[str, ...]]) -> str:
     if token in words:
         return words[token]
     if token in ABBREVIATIONS:
@@ -540,9 +543,7 @@ def parse_rules(
             score=score,
             frame=Phrases.of(frame),
         )
-        return dataclasses.replace(
-            rule_set, restorable=restoration_index(_vocabulary(rule_set))
-        )
+        return dataclasses.replace(rule_set, restorable=restoration_index(_vocabulary(rule_set)))
     except TriageRulesError as exc:
         raise TriageRulesError(f"{source}: guards: {exc}") from exc
 
@@ -559,10 +560,7 @@ def _vocabulary(rules: RuleSet) -> set[str]:
             texts += [*cue.phrases.texts, *cue.unless.texts, *cue.roots]
             texts += [" ".join(parts) for parts in cue.root_phrases]
     return {
-        word.strip("*~^")
-        for text in texts
-        for word in text.split()
-        if word.strip("*~^").isalpha()
+        word.strip("*~^") for text in texts for word in text.split() if word.strip("*~^").isalpha()
     }
 
 
