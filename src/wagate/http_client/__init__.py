@@ -39,4 +39,6 @@ def proxied(url: str) -> bool:
     if not (proxies.get(parts.scheme) or proxies.get("all")):
         return False
     host = parts.netloc.rpartition("@")[2]
-    return not urllib.request.proxy_bypass_environment(host, proxies)
+    # In the standard library since Python 2, though not in its type stubs.
+    bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009
+    return not bypass(host, proxies)

@@ -101,9 +101,10 @@ class Http11Connection(asyncio.Protocol):
 
     # ------------------------------------------------------------------ the exchange
 
-    async def exchange(self, request: bytes, timeout: float) -> HttpResponse:
-        """Write one whole request and wait for its answer. A timeout aborts the connection:
-        the request was (maybe) sent, so it is a read timeout, outcome unknown."""
+    async def exchange(self, request: bytes, within: float) -> HttpResponse:
+        """Write one whole request and wait for its answer, at most `within` seconds. A timeout
+        aborts the connection: the request was (maybe) sent, so it is a read timeout, outcome
+        unknown."""
         transport = self._transport
         if transport is None or self.closed or transport.is_closing():
             raise httpx.RemoteProtocolError("connection closed before the request")
@@ -111,7 +112,7 @@ class Http11Connection(asyncio.Protocol):
         self._waiter = waiter
         self._status, self._headers, self._body = 0, [], []
         self._received = self._until_eof = self._keep_alive = self.reusable = False
-        self._timer = self._loop.call_later(timeout, self._time_out, timeout)
+        self._timer = self._loop.call_later(within, self._time_out, within)
         try:
             transport.write(request)
             return await waiter
