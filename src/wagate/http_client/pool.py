@@ -52,8 +52,11 @@ class LeanHttpClient:
         max_connections: int = 100,
         keepalive_expiry: float = 5.0,
         verify: ssl.SSLContext | bool = True,
+        pool_timeout: float | None = None,
     ) -> None:
         self._timeout = float(timeout)
+        # How long a request waits for a free connection (PoolTimeout); `timeout` by default.
+        self._pool_timeout = self._timeout if pool_timeout is None else float(pool_timeout)
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
         self._verify = verify
@@ -180,7 +183,7 @@ class LeanHttpClient:
         loop = asyncio.get_running_loop()
         slot: asyncio.Future[None] = loop.create_future()
         self._waiters.append(slot)
-        timer = loop.call_later(self._timeout, _expire, slot, self._timeout)
+        timer = loop.call_later(self._pool_timeout, _expire, slot, self._pool_timeout)
         try:
             await slot
         except BaseException:
