@@ -40,6 +40,9 @@ USER_AGENT = _user_agent()
 # Characters left as they are in a request target; anything else is percent-encoded, so a
 # value from configuration (a phone number id) can never break the request line.
 _SAFE_TARGET = "/?&=:@!$'()*+,;~%-._"
+# Request heads kept per (method, path, content type): an adapter uses one or two paths; a
+# caller with ever-new paths (queries) builds the rest each time rather than growing a cache.
+_CACHED_HEADS = 32
 
 
 class LeanHttpClient:
@@ -99,9 +102,9 @@ class LeanHttpClient:
             raise httpx.ConnectError("the client was closed")
         head = self._heads.get((method, path, content_type))
         if head is None:
-            head = self._heads[(method, path, content_type)] = self._head(
-                method, path, content_type
-            )
+            head = self._head(method, path, content_type)
+            if len(self._heads) < _CACHED_HEADS:
+                self._heads[(method, path, content_type)] = head
         if content or method not in ("GET", "HEAD"):
             data = b"%bContent-Length: %d\r\n\r\n%b" % (head, len(content), content)
         else:
