@@ -13,6 +13,7 @@ and fake AI:
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import subprocess
 import sys
@@ -290,9 +291,11 @@ def test_smoke_test_sends_a_text_inside_the_window(live: Live, sender: str) -> N
     finally:
         statuses(live)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "delivered: read after" in result.stdout
+    # The fake reports sent, delivered and read in quick succession: the command stops at the
+    # first final status its poll sees, `delivered` or `read`.
+    assert re.search(r"delivered: (delivered|read) after", result.stdout), result.stdout
     # The row may pass `accepted` between two polls; the statuses the webhook stored all show.
-    for step in ("queued", "sent", "delivered", "read"):
+    for step in ("queued", "sent", "delivered"):
         assert f"  {step} " in result.stdout
 
 
