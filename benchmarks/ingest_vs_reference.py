@@ -49,6 +49,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx
+
 from _gateway import (
     APP_SECRET,
     PHONE_NUMBER_ID,

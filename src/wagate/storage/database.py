@@ -14,13 +14,21 @@ and can never leak to the next user of a pooled connection; a statement run outs
 helpers sets no tenant and sees no tenant rows at all. Work on tenant data therefore goes
 through `tenant_connection`, `tenant_pipeline` or `tenant_begin`; the bare `pool` and `engine`
 are for platform-level work (the queue's own tables, the tenant catalogue, health checks).
+
+The webhook path is the exception, for speed (issue 18): `TenantBoundConnections` are a small
+pool of its own whose connections keep a tenant for their session, so a delivery for the tenant
+a connection already holds is one autocommit statement, not a pipeline of two. Nothing else
+ever gets those connections, and every row the intake writes names its tenant, which the
+policies' WITH CHECK compares with the session's: a mismatch would fail, never write across.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import AsyncConnection
@@ -35,6 +43,7 @@ from wagate.storage.urls import libpq_url, sqlalchemy_url
 
 TENANT_SETTING = "wagate.tenant"
 _SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', %(tenant)s, true)"
+_SET_SESSION_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', %(tenant)s, false)"
 _SET_TENANT_SQLALCHEMY = text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
 
 Connection = AsyncConnection[dict[str, Any]]
@@ -78,9 +87,86 @@ async def tenant_pipeline(conn: Connection, tenant: str) -> AsyncIterator[Connec
         raise
 
 
+Statement = tuple[LiteralString, Mapping[str, Any]]
+
+
+class TenantBoundConnections:
+    """Connections that keep the tenant of their last transaction for the session.
+
+    `run(tenant, statements)` commits the statements as one transaction scoped to `tenant`.
+    When the connection it gets already holds that tenant and there is one statement, that is
+    a single autocommit statement: one message to PostgreSQL, as the leanest handler would
+    send. Otherwise the tenant (session-level) and the statements go as one pipeline, which
+    PostgreSQL runs as one implicit transaction: they all commit at its end, or none does and
+    the session's tenant falls back with them (so a connection is only trusted to hold a
+    tenant after a block committed on it).
+
+    The pool opens on first use: processes that never take webhooks (`wagate worker`) never
+    open it.
+    """
+
+    def __init__(self, url: str, *, size: int) -> None:
+        self._pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=size,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=False,
+            name="wagate-tenant-bound",
+        )
+        self._opened = False
+        self._opening = asyncio.Lock()
+        # What each live connection's session holds; a discarded connection drops out.
+        self._tenant_of: weakref.WeakKeyDictionary[Connection, str] = weakref.WeakKeyDictionary()
+
+    async def run(
+        self, tenant: str, statements: Sequence[Statement]
+    ) -> list[dict[str, Any] | None]:
+        """Each statement's first row (None when it returns none), once all have committed.
+        Raises what PostgreSQL raises, with nothing of the statements committed."""
+        checked_tenant(tenant)
+        if not self._opened:
+            await self._open()
+        async with self._pool.connection() as conn:
+            held = self._tenant_of.get(conn)
+            if held == tenant and len(statements) == 1:
+                sql, params = statements[0]
+                cursor = await conn.execute(sql, params)
+                return [await _first_row(cursor)]
+            self._tenant_of.pop(conn, None)
+            try:
+                async with conn.pipeline():
+                    if held != tenant:
+                        await conn.execute(_SET_SESSION_TENANT_SQL, {"tenant": tenant})
+                    cursors = [await conn.execute(sql, params) for sql, params in statements]
+            except BaseException:
+                await _roll_back(conn)
+                raise
+            self._tenant_of[conn] = tenant
+            return [await _first_row(cursor) for cursor in cursors]
+
+    async def _open(self) -> None:
+        async with self._opening:
+            if not self._opened:
+                await self._pool.open(wait=True, timeout=30)
+                self._opened = True
+
+    async def close(self) -> None:
+        async with self._opening:
+            if self._opened:
+                await self._pool.close()
+                self._opened = False
+
+
+async def _first_row(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> dict[str, Any] | None:
+    return await cursor.fetchone() if cursor.description is not None else None
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = libpq_url(url)
+        # The webhook path's own connections (see TenantBoundConnections).
+        self.tenant_bound = TenantBoundConnections(self.url, size=pool_size)
         self.pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             self.url,
             min_size=2,
@@ -102,6 +188,7 @@ class Database:
         await self.pool.open(wait=True, timeout=30)
 
     async def close(self) -> None:
+        await self.tenant_bound.close()
         await self.pool.close()
         await self.engine.dispose()
 
