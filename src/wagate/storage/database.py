@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any, LiteralString
 
 import psycopg
 from psycopg import AsyncConnection
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
@@ -101,21 +102,23 @@ class TenantBoundConnections:
     the session's tenant falls back with them (so a connection is only trusted to hold a
     tenant after a block committed on it).
 
-    The pool opens on first use: processes that never take webhooks (`wagate worker`) never
-    open it.
+    A handful of connections, handed out without a pool's machinery (issue 18: psycopg_pool's
+    checkout was 5 % of a webhook's CPU): an idle one if there is one, a new one while fewer
+    than `size` are open, else the next one returned, first come first served, for at most
+    `timeout` seconds (then `psycopg.OperationalError`: the webhook answers 503). Connections
+    open on first use, so processes that never take webhooks (`wagate worker`) open none; one
+    that comes back broken or inside a transaction is closed, not reused.
     """
 
-    def __init__(self, url: str, *, size: int) -> None:
-        self._pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
-            url,
-            min_size=1,
-            max_size=size,
-            kwargs={"autocommit": True, "row_factory": dict_row},
-            open=False,
-            name="wagate-tenant-bound",
-        )
-        self._opened = False
-        self._opening = asyncio.Lock()
+    def __init__(self, url: str, *, size: int, timeout: float = 30.0) -> None:
+        self._url = url
+        self._size = size
+        self._timeout = timeout
+        self._idle: list[Connection] = []
+        self._open = 0  # connections open or being opened
+        self._waiters: deque[asyncio.Future[Connection]] = deque()
+        self._closed = False
+        self._tasks: set[asyncio.Task[None]] = set()
         # What each live connection's session holds; a discarded connection drops out.
         self._tenant_of: weakref.WeakKeyDictionary[Connection, str] = weakref.WeakKeyDictionary()
 
@@ -125,14 +128,12 @@ class TenantBoundConnections:
         """Each statement's first row (None when it returns none), once all have committed.
         Raises what PostgreSQL raises, with nothing of the statements committed."""
         checked_tenant(tenant)
-        if not self._opened:
-            await self._open()
-        async with self._pool.connection() as conn:
+        conn = await self._checkout()
+        try:
             held = self._tenant_of.get(conn)
             if held == tenant and len(statements) == 1:
                 sql, params = statements[0]
-                cursor = await conn.execute(sql, params)
-                return [await _first_row(cursor)]
+                return [await _first_row(await conn.execute(sql, params))]
             self._tenant_of.pop(conn, None)
             try:
                 async with conn.pipeline():
@@ -144,22 +145,115 @@ class TenantBoundConnections:
                 raise
             self._tenant_of[conn] = tenant
             return [await _first_row(cursor) for cursor in cursors]
+        finally:
+            self._checkin(conn)
 
-    async def _open(self) -> None:
-        async with self._opening:
-            if not self._opened:
-                await self._pool.open(wait=True, timeout=30)
-                self._opened = True
+    async def _checkout(self) -> Connection:
+        if self._closed:
+            raise psycopg.OperationalError("the tenant-bound connections are closed")
+        if self._idle:
+            return self._idle.pop()
+        if self._open < self._size:
+            return await self._connect()
+        waiter: asyncio.Future[Connection] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        handed = False
+        try:
+            async with asyncio.timeout(self._timeout):
+                conn = await waiter
+                handed = True
+                return conn
+        except TimeoutError:
+            raise psycopg.OperationalError(
+                f"no database connection free within {self._timeout:g} s"
+            ) from None
+        finally:
+            if not handed:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    self._checkin(waiter.result())  # it arrived as we gave up: pass it on
+                else:
+                    waiter.cancel()
+                    with suppress(ValueError):
+                        self._waiters.remove(waiter)
+
+    async def _connect(self) -> Connection:
+        self._open += 1
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await AsyncConnection.connect(
+                    self._url, autocommit=True, row_factory=dict_row
+                )
+        except BaseException:
+            self._open -= 1
+            self._replace_for_waiter()
+            raise
+
+    def _checkin(self, conn: Connection) -> None:
+        usable = not (self._closed or conn.closed or conn.broken)
+        if usable and conn.info.transaction_status != TransactionStatus.IDLE:
+            usable = False  # a transaction left open: never hand that on
+        if not usable:
+            self._open -= 1
+            self._background(_close_quietly(conn))
+            self._replace_for_waiter()
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        self._idle.append(conn)
+
+    def _replace_for_waiter(self) -> None:
+        """A connection was lost while someone waits: open one for the first in line."""
+        if self._closed or not self._waiters or self._open >= self._size:
+            return
+        waiter = self._waiters.popleft()
+        if waiter.done():
+            return
+
+        async def open_for_waiter() -> None:
+            try:
+                conn = await self._connect()
+            except Exception as exc:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+                return
+            if waiter.done():
+                self._checkin(conn)
+            else:
+                waiter.set_result(conn)
+
+        self._background(open_for_waiter())
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        async with self._opening:
-            if self._opened:
-                await self._pool.close()
-                self._opened = False
+        self._closed = True
+        for waiter in self._waiters:
+            waiter.cancel()
+        self._waiters.clear()
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await _close_quietly(conn)
+        self._open -= len(idle)
+
+
+async def _close_quietly(conn: Connection) -> None:
+    with suppress(Exception):
+        await conn.close()
 
 
 async def _first_row(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> dict[str, Any] | None:
-    return await cursor.fetchone() if cursor.description is not None else None
+    """The first row the statement returned (None for a statement that returns none), read
+    from the result already received. (`cursor.description` would build column objects.)"""
+    result = cursor.pgresult
+    if result is None or result.status != ExecStatus.TUPLES_OK:
+        return None
+    return await cursor.fetchone()
 
 
 class Database:
