@@ -183,6 +183,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--check", action="store_true", help="exit 2 if a goal is missed")
     args = parser.parse_args(argv)
+    # Absolute (the gateway runs in its data dir), but not resolved: a venv's python is a link.
+    args.gateway_python = os.path.abspath(args.gateway_python)
     if args.rounds < 1 or args.concurrency < 1 or args.duration <= 0 or args.warmup < 0:
         parser.error("--rounds and --concurrency >= 1, --duration > 0, --warmup >= 0")
     return args
