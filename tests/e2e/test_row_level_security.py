@@ -34,7 +34,7 @@ from tests.e2e.harness import (
 )
 from wagate.fakes.payloads import meta_text
 from wagate.storage import migrate
-from wagate.storage.database import Database, tenant_pipeline
+from wagate.storage.database import Database, TenantBoundConnections, tenant_pipeline
 from wagate.storage.roles import AppRoleError, ensure_app_role
 
 # Written out here rather than imported from the migration, so a table the migration forgets
@@ -623,3 +623,117 @@ async def test_a_pipelined_tenant_transaction_is_one_round_trip(app_url: str) ->
             await database.close()
     assert delay <= pipelined < 2 * delay  # the tenant and the statement: one round trip
     assert plain >= 3 * delay  # the proxy does count: BEGIN + tenant, statement, COMMIT
+
+
+# ------------------------------------------------ the webhook path's tenant-bound connections
+
+
+_INSERT_CONTACT = "INSERT INTO contacts (tenant, phone) VALUES (%(t)s, %(p)s) RETURNING tenant"
+
+
+def _contact(tenant: str, phone: str) -> tuple[Any, dict[str, str]]:
+    return (_INSERT_CONTACT, {"t": tenant, "p": phone})
+
+
+def _phones(owner_url: str, marker: str) -> list[tuple[str, str]]:
+    with psycopg.connect(owner_url) as conn:
+        rows = conn.execute(
+            "SELECT tenant, phone FROM contacts WHERE phone LIKE %s ORDER BY phone",
+            (f"{marker}%",),
+        ).fetchall()
+    return [(str(t), str(p)) for t, p in rows]
+
+
+async def test_tenant_bound_connections_switch_tenants_and_never_write_across(
+    app_url: str, owner_url: str
+) -> None:
+    bound = TenantBoundConnections(app_url, size=1)  # one connection: every run reuses it
+    marker = f"bound-{uuid.uuid4().hex[:8]}-"
+    try:
+        assert await bound.run("alpha", [_contact("alpha", marker + "1")]) == [{"tenant": "alpha"}]
+        # The same tenant again: one autocommit statement on the connection that holds it.
+        assert await bound.run("alpha", [_contact("alpha", marker + "2")]) == [{"tenant": "alpha"}]
+        # Another tenant: its rows are written, and the session now refuses alpha's.
+        assert await bound.run("beta", [_contact("beta", marker + "3")]) == [{"tenant": "beta"}]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            await bound.run("beta", [_contact("alpha", marker + "4")])
+        # Several statements are one transaction: a failing one takes the others with it,
+        # including the tenant switch, and the next run sets its tenant again.
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            await bound.run("alpha", [_contact("alpha", marker + "5"), ("SELECT 1 / 0", {})])
+        assert await bound.run("beta", [_contact("beta", marker + "6")]) == [{"tenant": "beta"}]
+        rows = await bound.run(
+            "alpha", [_contact("alpha", marker + "7"), ("SELECT 1 WHERE false", {})]
+        )
+        assert rows == [{"tenant": "alpha"}, None]
+        with pytest.raises(ValueError, match="tenant"):
+            await bound.run("", [_contact("alpha", marker + "8")])
+    finally:
+        await bound.close()
+    assert _phones(owner_url, marker) == [
+        ("alpha", marker + "1"),
+        ("alpha", marker + "2"),
+        ("beta", marker + "3"),
+        ("beta", marker + "6"),
+        ("alpha", marker + "7"),
+    ]
+    # The shared pool never saw a session tenant: it still sees nothing without one.
+    with psycopg.connect(app_url) as conn:
+        assert conn.execute("SELECT count(*) FROM contacts").fetchone() == (0,)
+
+
+async def test_tenant_bound_connections_queue_time_out_and_replace_a_broken_one(
+    app_url: str, owner_url: str
+) -> None:
+    database = Database(app_url, pool_size=2)
+    bound = database.tenant_bound
+    marker = f"queue-{uuid.uuid4().hex[:8]}-"
+    try:
+        # Ten runs at once over two connections: each waits its turn, all commit.
+        await asyncio.gather(
+            *(bound.run("alpha", [_contact("alpha", f"{marker}{i:02d}")]) for i in range(10))
+        )
+        assert len(_phones(owner_url, marker)) == 10
+        # Both connections busy for longer than a waiter's patience: that waiter gets an
+        # OperationalError (the webhook's 503), the busy ones finish.
+        slow = [("SELECT pg_sleep(0.6)", {})]
+        patient = TenantBoundConnections(app_url, size=1, timeout=0.2)
+        try:
+            held = asyncio.create_task(patient.run("alpha", slow))
+            await asyncio.sleep(0.05)
+            with pytest.raises(psycopg.OperationalError, match="no database connection free"):
+                await patient.run("alpha", [_contact("alpha", marker + "late")])
+            await held
+            # Killed under it: that run fails, the connection is replaced, the next one works.
+            pids = await patient.run("alpha", [("SELECT pg_backend_pid() AS p", {})])
+            backend = pids[0]["p"] if pids[0] else None
+            with psycopg.connect(owner_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+            with pytest.raises(psycopg.OperationalError):
+                await patient.run("alpha", [_contact("alpha", marker + "lost")])
+            assert await patient.run("alpha", [_contact("alpha", marker + "new")])
+        finally:
+            await patient.close()
+    finally:
+        await database.close()
+    assert [p for _, p in _phones(owner_url, marker)][-1] == marker + "new"
+    assert marker + "late" not in [p for _, p in _phones(owner_url, marker)]
+    assert marker + "lost" not in [p for _, p in _phones(owner_url, marker)]
+
+
+async def test_a_tenant_bound_statement_is_one_round_trip(app_url: str) -> None:
+    delay = 0.2
+    parts = urlsplit(app_url)
+    async with _SlowReplies(parts.port or 5432, delay) as proxy:
+        proxied = app_url.replace(f"@{parts.hostname}:{parts.port}", f"@127.0.0.1:{proxy.port}")
+        bound = TenantBoundConnections(proxied, size=1)
+        try:
+            await bound.run("alpha", [("SELECT 1", {})])  # connect, set
+            timings = []
+            for tenant in ("alpha", "beta"):  # held already; then a switch, pipelined
+                started = time.monotonic()
+                await bound.run(tenant, [_contact(tenant, uuid.uuid4().hex)])
+                timings.append(time.monotonic() - started)
+        finally:
+            await bound.close()
+    assert all(delay <= t < 2 * delay for t in timings), timings

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from wagate.web.middleware import BodyLimit
+from wagate.web.middleware import Edge
 
 
 async def _echo_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -42,7 +42,7 @@ class _Client:
 
 
 async def test_unfinished_bodies_share_a_budget_and_give_it_back() -> None:
-    limit = BodyLimit(_echo_app, max_bytes=4096, max_pending_bytes=5000)
+    limit = Edge(_echo_app, max_bytes=4096, max_pending_bytes=5000)
     slow = [_Client() for _ in range(2)]
     tasks = [asyncio.create_task(limit(_scope(2000), c.receive, c.send)) for c in slow]
     await asyncio.sleep(0)

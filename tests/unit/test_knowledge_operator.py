@@ -25,7 +25,7 @@ from wagate.pipeline.operator.kb import Knowledge, status_fields
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.testing import MemoryKnowledgeBase, MemoryRefreshQueue
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
-from wagate.web.middleware import BodyLimit
+from wagate.web.middleware import Edge
 
 GUIDE = "# Pasal 1 Syarat\n\nSyarat gugatan cerai: buku nikah dan KTP.\n"
 
@@ -264,7 +264,7 @@ async def test_uploads_get_their_own_body_limit() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    limited = BodyLimit(app, max_bytes=10, path_limits={KB_UPLOAD_PATH: 100})
+    limited = Edge(app, max_bytes=10, path_limits={KB_UPLOAD_PATH: 100})
     statuses: list[int] = []
 
     async def call(path: str, size: int) -> None:

@@ -1,10 +1,13 @@
 """The web edge routes each configured provider's webhook routes to its adapter and only maps
 verdicts to HTTP: 200 after the commit, the challenge as text, refusals to their status codes,
-503 when the batch cannot be stored."""
+503 when the batch cannot be stored. Every case runs through both doors: the hot one
+(`Edge` + `WebhookRoutes`, before FastAPI) and FastAPI's own route."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -24,7 +27,8 @@ from wagate.domain.provider_port import (
 )
 from wagate.pipeline.inbound_routing import Receiving
 from wagate.pipeline.ports import IntakeResult
-from wagate.web.webhooks import WebhookEndpoints, webhook_router
+from wagate.web.middleware import Edge
+from wagate.web.webhooks import WebhookEndpoints, WebhookRoutes, webhook_router
 
 NOW = datetime(2031, 5, 6, tzinfo=UTC)
 ECHO = Provider("echo")
@@ -73,6 +77,18 @@ class Intake:
         self.rejections.append((provider.value, reason, tenant))
 
 
+DOOR = "hot"
+
+
+@pytest.fixture(autouse=True, params=["hot", "fastapi"])
+def door(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Which door `client` builds: the edge's hot door, or FastAPI's route alone."""
+    global DOOR
+    DOOR = request.param
+    yield request.param
+    DOOR = "hot"
+
+
 def client(adapter: Scripted, intake: Intake) -> TestClient:
     intake.adapter = adapter
     endpoints = WebhookEndpoints(
@@ -81,7 +97,10 @@ def client(adapter: Scripted, intake: Intake) -> TestClient:
     )
     app = FastAPI()
     app.include_router(webhook_router(endpoints=endpoints, clock=lambda: NOW))
-    return TestClient(app)
+    if DOOR == "fastapi":
+        return TestClient(app)
+    routes = WebhookRoutes(endpoints, lambda: NOW)
+    return TestClient(Edge(app, max_bytes=1 << 20, webhooks=routes))
 
 
 def test_an_accepted_batch_is_committed_then_acknowledged() -> None:
@@ -163,3 +182,43 @@ def test_only_the_configured_routes_exist() -> None:
     test = client(Scripted(Accepted(batch=WebhookBatch())), Intake())
     assert test.post("/webhook/whatsapp").status_code == 404
     assert test.put("/hook/k").status_code == 405
+
+
+def test_the_hot_door_answers_before_the_application_and_only_its_routes() -> None:
+    reached: list[str] = []
+
+    async def application(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(f"{scope['method']} {scope['path']}")
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    intake = Intake()
+    intake.adapter = Scripted(Accepted(batch=WebhookBatch()))
+    endpoints = WebhookEndpoints(
+        routes=((ECHO, WebhookRoute(path="/hook/{key}", methods=("POST",))),), intake=intake
+    )
+    edge = TestClient(
+        Edge(application, max_bytes=1 << 20, webhooks=WebhookRoutes(endpoints, lambda: NOW))
+    )
+    answered = edge.post("/hook/k-firm-a?x=1", content=b"{}")
+    assert answered.status_code == 200 and answered.json() == {"status": "ok"}
+    assert answered.headers["x-content-type-options"] == "nosniff"
+    assert answered.headers["content-type"] == "application/json"
+    assert intake.tenants == ["firm-a"]
+    # Another method, a longer path, another path: all the application's.
+    assert edge.get("/hook/k").status_code == 299
+    assert edge.post("/hook/k/more").status_code == 299
+    assert edge.post("/hooks").status_code == 299
+    assert reached == ["GET /hook/k", "POST /hook/k/more", "POST /hooks"]
+
+
+def test_the_hot_door_keeps_the_body_limit() -> None:
+    intake = Intake()
+    intake.adapter = Scripted(Accepted(batch=WebhookBatch()))
+    endpoints = WebhookEndpoints(
+        routes=((ECHO, WebhookRoute(path="/hook/{key}", methods=("POST",))),), intake=intake
+    )
+    edge = TestClient(Edge(FastAPI(), max_bytes=10, webhooks=WebhookRoutes(endpoints, lambda: NOW)))
+    assert edge.post("/hook/k", content=b"x" * 11).status_code == 413
+    assert edge.post("/hook/k", content=b"x" * 10).status_code == 200
+    assert len(intake.received) == 1

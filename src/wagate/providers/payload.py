@@ -153,20 +153,22 @@ def decode_json(body: bytes) -> Any:
 def check_shape(payload: Any) -> None:
     """Raise `PayloadRejected` when `payload` nests deeper than `MAX_DEPTH`, has a list longer
     than `MAX_LIST_ITEMS`, more than `MAX_RECORDS` objects in lists or more than `MAX_VALUES`
-    values. Iterative: no recursion limit, and it stops at the first excess."""
+    values. Iterative: no recursion limit, and it stops at the first excess.
+
+    It runs on every webhook (issue 18), so only containers are walked (values are counted by
+    their parent) and orjson's plain dicts and lists are recognised by their exact type before
+    the slower `Mapping` check."""
     stack: list[tuple[Any, int]] = [(payload, 1)]
-    seen = records = 0
+    seen = 1
+    records = 0
     while stack:
         value, depth = stack.pop()
-        seen += 1
-        if seen > MAX_VALUES:
-            raise PayloadRejected(f"more than {MAX_VALUES} values")
-        if isinstance(value, Mapping):
+        if _is_mapping(value):
             children: Any = value.values()
         elif isinstance(value, list):
             if len(value) > MAX_LIST_ITEMS:
                 raise PayloadRejected(f"a list of more than {MAX_LIST_ITEMS} items")
-            records += sum(isinstance(child, Mapping) for child in value)
+            records += sum(1 for child in value if _is_mapping(child))
             if records > MAX_RECORDS:
                 raise PayloadRejected(f"more than {MAX_RECORDS} entries, changes or messages")
             children = value
@@ -174,4 +176,24 @@ def check_shape(payload: Any) -> None:
             continue
         if depth >= MAX_DEPTH and children:
             raise PayloadRejected(f"nested deeper than {MAX_DEPTH} levels")
-        stack.extend((child, depth + 1) for child in children)
+        seen += len(children)
+        if seen > MAX_VALUES:
+            raise PayloadRejected(f"more than {MAX_VALUES} values")
+        stack.extend((child, depth + 1) for child in children if _is_container(child))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_mapping(value: Any) -> bool:
+    kind = type(value)
+    return kind is dict or (
+        kind not in _SCALARS and kind is not list and isinstance(value, Mapping)
+    )
+
+
+def _is_container(value: Any) -> bool:
+    kind = type(value)
+    return (
+        kind is dict or kind is list or (kind not in _SCALARS and isinstance(value, Mapping | list))
+    )

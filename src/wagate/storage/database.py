@@ -14,17 +14,26 @@ and can never leak to the next user of a pooled connection; a statement run outs
 helpers sets no tenant and sees no tenant rows at all. Work on tenant data therefore goes
 through `tenant_connection`, `tenant_pipeline` or `tenant_begin`; the bare `pool` and `engine`
 are for platform-level work (the queue's own tables, the tenant catalogue, health checks).
+
+The webhook path is the exception, for speed (issue 18): `TenantBoundConnections` are a small
+pool of its own whose connections keep a tenant for their session, so a delivery for the tenant
+a connection already holds is one autocommit statement, not a pipeline of two. Nothing else
+ever gets those connections, and every row the intake writes names its tenant, which the
+policies' WITH CHECK compares with the session's: a mismatch would fail, never write across.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import asyncio
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import AsyncConnection
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
@@ -35,6 +44,7 @@ from wagate.storage.urls import libpq_url, sqlalchemy_url
 
 TENANT_SETTING = "wagate.tenant"
 SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', %(tenant)s, true)"
+_SET_SESSION_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', %(tenant)s, false)"
 _SET_TENANT_SQLALCHEMY = text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
 
 Connection = AsyncConnection[dict[str, Any]]
@@ -78,9 +88,179 @@ async def tenant_pipeline(conn: Connection, tenant: str) -> AsyncIterator[Connec
         raise
 
 
+Statement = tuple[LiteralString, Mapping[str, Any]]
+
+
+class TenantBoundConnections:
+    """Connections that keep the tenant of their last transaction for the session.
+
+    `run(tenant, statements)` commits the statements as one transaction scoped to `tenant`.
+    When the connection it gets already holds that tenant and there is one statement, that is
+    a single autocommit statement: one message to PostgreSQL, as the leanest handler would
+    send. Otherwise the tenant (session-level) and the statements go as one pipeline, which
+    PostgreSQL runs as one implicit transaction: they all commit at its end, or none does and
+    the session's tenant falls back with them (so a connection is only trusted to hold a
+    tenant after a block committed on it).
+
+    A handful of connections, handed out without a pool's machinery (issue 18: psycopg_pool's
+    checkout was 5 % of a webhook's CPU): an idle one if there is one, a new one while fewer
+    than `size` are open, else the next one returned, first come first served, for at most
+    `timeout` seconds (then `psycopg.OperationalError`: the webhook answers 503). Connections
+    open on first use, so processes that never take webhooks (`wagate worker`) open none; one
+    that comes back broken or inside a transaction is closed, not reused.
+    """
+
+    def __init__(self, url: str, *, size: int, timeout: float = 30.0) -> None:
+        self._url = url
+        self._size = size
+        self._timeout = timeout
+        self._idle: list[Connection] = []
+        self._open = 0  # connections open or being opened
+        self._waiters: deque[asyncio.Future[Connection]] = deque()
+        self._closed = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        # What each live connection's session holds; a discarded connection drops out.
+        self._tenant_of: weakref.WeakKeyDictionary[Connection, str] = weakref.WeakKeyDictionary()
+
+    async def run(
+        self, tenant: str, statements: Sequence[Statement]
+    ) -> list[dict[str, Any] | None]:
+        """Each statement's first row (None when it returns none), once all have committed.
+        Raises what PostgreSQL raises, with nothing of the statements committed."""
+        checked_tenant(tenant)
+        conn = await self._checkout()
+        try:
+            held = self._tenant_of.get(conn)
+            if held == tenant and len(statements) == 1:
+                sql, params = statements[0]
+                return [await _first_row(await conn.execute(sql, params))]
+            self._tenant_of.pop(conn, None)
+            try:
+                async with conn.pipeline():
+                    if held != tenant:
+                        await conn.execute(_SET_SESSION_TENANT_SQL, {"tenant": tenant})
+                    cursors = [await conn.execute(sql, params) for sql, params in statements]
+            except BaseException:
+                await _roll_back(conn)
+                raise
+            self._tenant_of[conn] = tenant
+            return [await _first_row(cursor) for cursor in cursors]
+        finally:
+            self._checkin(conn)
+
+    async def _checkout(self) -> Connection:
+        if self._closed:
+            raise psycopg.OperationalError("the tenant-bound connections are closed")
+        if self._idle:
+            return self._idle.pop()
+        if self._open < self._size:
+            return await self._connect()
+        waiter: asyncio.Future[Connection] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        handed = False
+        try:
+            async with asyncio.timeout(self._timeout):
+                conn = await waiter
+                handed = True
+                return conn
+        except TimeoutError:
+            raise psycopg.OperationalError(
+                f"no database connection free within {self._timeout:g} s"
+            ) from None
+        finally:
+            if not handed:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    self._checkin(waiter.result())  # it arrived as we gave up: pass it on
+                else:
+                    waiter.cancel()
+                    with suppress(ValueError):
+                        self._waiters.remove(waiter)
+
+    async def _connect(self) -> Connection:
+        self._open += 1
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await AsyncConnection.connect(
+                    self._url, autocommit=True, row_factory=dict_row
+                )
+        except BaseException:
+            self._open -= 1
+            self._replace_for_waiter()
+            raise
+
+    def _checkin(self, conn: Connection) -> None:
+        usable = not (self._closed or conn.closed or conn.broken)
+        if usable and conn.info.transaction_status != TransactionStatus.IDLE:
+            usable = False  # a transaction left open: never hand that on
+        if not usable:
+            self._open -= 1
+            self._background(_close_quietly(conn))
+            self._replace_for_waiter()
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        self._idle.append(conn)
+
+    def _replace_for_waiter(self) -> None:
+        """A connection was lost while someone waits: open one for the first in line."""
+        if self._closed or not self._waiters or self._open >= self._size:
+            return
+        waiter = self._waiters.popleft()
+        if waiter.done():
+            return
+
+        async def open_for_waiter() -> None:
+            try:
+                conn = await self._connect()
+            except Exception as exc:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+                return
+            if waiter.done():
+                self._checkin(conn)
+            else:
+                waiter.set_result(conn)
+
+        self._background(open_for_waiter())
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        self._closed = True
+        for waiter in self._waiters:
+            waiter.cancel()
+        self._waiters.clear()
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await _close_quietly(conn)
+        self._open -= len(idle)
+
+
+async def _close_quietly(conn: Connection) -> None:
+    with suppress(Exception):
+        await conn.close()
+
+
+async def _first_row(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first row the statement returned (None for a statement that returns none), read
+    from the result already received. (`cursor.description` would build column objects.)"""
+    result = cursor.pgresult
+    if result is None or result.status != ExecStatus.TUPLES_OK:
+        return None
+    return await cursor.fetchone()
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = libpq_url(url)
+        # The webhook path's own connections (see TenantBoundConnections).
+        self.tenant_bound = TenantBoundConnections(self.url, size=pool_size)
         self.pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             self.url,
             min_size=2,
@@ -102,6 +282,7 @@ class Database:
         await self.pool.open(wait=True, timeout=30)
 
     async def close(self) -> None:
+        await self.tenant_bound.close()
         await self.pool.close()
         await self.engine.dispose()
 

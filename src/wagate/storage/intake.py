@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 import psycopg
 import structlog
-from psycopg import AsyncCursor
 
 from wagate.domain.messages import (
     DeliveryStatus,
@@ -30,7 +29,7 @@ from wagate.providers.payload import clean_tree
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
-from wagate.storage.database import Database, tenant_pipeline
+from wagate.storage.database import Database, Statement
 from wagate.storage.intake_guard import (
     row_refused,
     set_aside,
@@ -229,23 +228,20 @@ class IntakeStore:
         status_params: list[dict[str, Any]],
         other_params: list[dict[str, Any]],
     ) -> IntakeResult:
-        async with self._database.pool.connection() as conn:
-            # One transaction scoped to the tenant (row-level security), sent as one pipelined
-            # batch: BEGIN, the tenant, every part's statement and COMMIT reach PostgreSQL in a
-            # single round trip, however many parts. Results are read once it has committed.
-            async with tenant_pipeline(conn, self._tenant):
-                message_cursors = [
-                    await conn.execute(_STORE_MESSAGE_SQL, m) for m in message_params
-                ]
-                status_cursors = [await conn.execute(_STORE_STATUS_SQL, s) for s in status_params]
-                for params in other_params:
-                    await conn.execute(_STORE_OTHER_SQL, params)
-            return await _tally(
-                message_cursors,
-                status_cursors,
-                others=len(other_params),
-                kinds=[m["media_type"] for m in message_params],
-            )
+        # One transaction scoped to the tenant (row-level security) in one round trip, however
+        # many parts: usually a single autocommit statement on a connection that already holds
+        # the tenant (`TenantBoundConnections`). Results are read once it has committed.
+        statements: list[Statement] = [(_STORE_MESSAGE_SQL, m) for m in message_params]
+        statements += [(_STORE_STATUS_SQL, s) for s in status_params]
+        statements += [(_STORE_OTHER_SQL, o) for o in other_params]
+        rows = await self._database.tenant_bound.run(self._tenant, statements)
+        return _tally(
+            rows,
+            len(message_params),
+            len(status_params),
+            others=len(other_params),
+            kinds=[m["media_type"] for m in message_params],
+        )
 
     def _seal(self, table: str, key: str, value: Any) -> bytes:
         context = SealContext(tenant=self._tenant, table=table, key=key)
@@ -333,31 +329,30 @@ class IntakeStore:
         )
 
 
-async def _tally(
-    message_cursors: list[AsyncCursor[Any]],
-    status_cursors: list[AsyncCursor[Any]],
+def _tally(
+    rows: list[dict[str, Any] | None],
+    messages: int,
+    statuses: int,
     *,
     others: int,
     kinds: list[str | None],
 ) -> IntakeResult:
     stored = queued = recorded = 0
     files: list[str] = []
-    for cursor, kind in zip(message_cursors, kinds, strict=True):
-        row = await cursor.fetchone()
+    for row, kind in zip(rows[:messages], kinds, strict=True):
         assert row is not None
         stored += row["stored"]
         queued += row["queued"]
         if row["files"] and kind is not None:
             files.append(kind)
-    for cursor in status_cursors:
-        row = await cursor.fetchone()
+    for row in rows[messages : messages + statuses]:
         assert row is not None
         recorded += row["recorded"]
     return IntakeResult(
         stored=stored,
-        duplicates=len(message_cursors) - stored,
+        duplicates=messages - stored,
         statuses=recorded,
-        status_duplicates=len(status_cursors) - recorded,
+        status_duplicates=statuses - recorded,
         others=others,
         queued=queued,
         files=tuple(files),

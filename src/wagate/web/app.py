@@ -1,4 +1,5 @@
-"""The ASGI application: webhooks and the operator API behind the body limit."""
+"""The ASGI application: the web edge (request ids, body limit, the webhooks' hot door) in
+front of FastAPI (webhooks' other methods, the operator API, the console)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ from wagate.web.intakes_api import intakes_router
 from wagate.web.kb_api import KB_UPLOAD_PATH, kb_router
 from wagate.web.media_api import media_router
 from wagate.web.metrics import metrics_router
-from wagate.web.middleware import BodyLimit, RequestContext
+from wagate.web.middleware import Edge
 from wagate.web.reviews_api import reviews_router
 from wagate.web.scope import caller_scope, platform_scope
 from wagate.web.tenants_api import tenants_router
 from wagate.web.users_api import users_router
-from wagate.web.webhooks import webhook_router
+from wagate.web.webhooks import WebhookRoutes, webhook_router
 
 
 def create_app(services: WebServices) -> ASGIApp:
@@ -80,14 +81,14 @@ def create_app(services: WebServices) -> ASGIApp:
         async def bench_ok() -> Response:
             return Response(content=b'{"status":"ok"}', media_type="application/json")
 
-    return RequestContext(
-        BodyLimit(
-            ConsoleHeaders(app),
-            max_bytes=services.max_body_bytes,
-            max_pending_bytes=services.max_pending_body_bytes,
-            path_limits={
-                KB_UPLOAD_PATH: services.kb_max_upload_bytes,
-                CONSOLE_UPLOAD_PATH: services.kb_max_upload_bytes,
-            },
-        )
+    return Edge(
+        ConsoleHeaders(app),
+        max_bytes=services.max_body_bytes,
+        max_pending_bytes=services.max_pending_body_bytes,
+        path_limits={
+            KB_UPLOAD_PATH: services.kb_max_upload_bytes,
+            CONSOLE_UPLOAD_PATH: services.kb_max_upload_bytes,
+        },
+        # The webhooks' hot door: answered before FastAPI (which keeps the same routes).
+        webhooks=WebhookRoutes(services.webhooks, services.clock),
     )

@@ -21,7 +21,7 @@ class SignatureCheck(StrEnum):
 
 def sign(body: bytes, app_secret: str) -> str:
     """The header value Meta would send for `body`."""
-    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    digest = hmac.digest(app_secret.encode(), body, hashlib.sha256).hex()
     return _PREFIX + digest
 
 
