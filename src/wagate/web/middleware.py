@@ -21,6 +21,11 @@ class BodyLimit:
     refused cleanly instead of failing half-way through a handler. Bodies are small (1 MiB by
     default), so holding one in memory costs nothing the handler would not spend anyway.
 
+    Routes that take large files as a stream (`streamed_limits`: an operator's upload of up to
+    100 MB) are not held here: their body passes through as it arrives, counted, and the
+    receive that would go past the limit raises `BodyTooLarge` for the handler to answer 413
+    (a Content-Length over the limit is refused before the handler runs).
+
     Unfinished bodies share one budget, `max_pending_bytes` (the larger of each body's announced
     length and what it has sent so far): a crowd of slow clients gets 503s instead of growing the
     server's memory. The read timeouts of `web.server` end each such body eventually.
@@ -33,11 +38,13 @@ class BodyLimit:
         max_bytes: int,
         max_pending_bytes: int = 64 * 1024 * 1024,
         path_limits: Mapping[str, int] | None = None,
+        streamed_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         # Routes that take files (a knowledge-base upload) get their own, larger limit.
         self.path_limits = dict(path_limits or {})
+        self.streamed_limits = dict(streamed_limits or {})
         self.max_pending_bytes = max_pending_bytes
         self.pending_bytes = 0
 
@@ -45,7 +52,8 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.path_limits.get(scope["path"], self.max_bytes)
+        streamed = self.streamed_limits.get(scope["path"])
+        limit = streamed or self.path_limits.get(scope["path"], self.max_bytes)
         announced = 0
         for name, value in scope["headers"]:
             if name == b"content-length":
@@ -57,6 +65,9 @@ class BodyLimit:
                 if announced > limit:
                     await self._too_large(scope, send, announced)
                     return
+        if streamed is not None:
+            await self.app(scope, _counted(receive, streamed, scope), send)
+            return
         reader = _BodyReader(self, announced, limit)
         try:
             body = await reader.read(scope, receive, send)
@@ -78,6 +89,26 @@ class BodyLimit:
     async def _too_large(self, scope: Scope, send: Send, size: int) -> None:
         log.warning("request.rejected", reason="too_large", path=scope["path"], size=size)
         await _reject(send, 413, "request body too large")
+
+
+class BodyTooLarge(Exception):
+    """A streamed body went past its route's limit (raised by its receive)."""
+
+
+def _counted(receive: Receive, limit: int, scope: Scope) -> Receive:
+    seen = 0
+
+    async def counting() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                log.warning("request.rejected", reason="too_large", path=scope["path"], size=seen)
+                raise BodyTooLarge(f"request body over {limit} bytes")
+        return message
+
+    return counting
 
 
 class _BodyReader:

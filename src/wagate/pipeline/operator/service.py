@@ -19,8 +19,10 @@ from pathlib import Path
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.case_intake import IntakeFlow
 from wagate.domain.messages import Provider
+from wagate.domain.outbound_files import UploadLimits
 from wagate.domain.review import DEFAULT_REJECT_TEXT
 from wagate.domain.window import TemplateSet
+from wagate.pipeline.media import MediaVault
 from wagate.pipeline.operator.accounts import Accounts
 from wagate.pipeline.operator.case_intakes import CaseIntakeRecords, CaseIntakes
 from wagate.pipeline.operator.channels import Channels
@@ -102,6 +104,8 @@ class OperatorService:
         case_intakes: CaseIntakeRecords | None = None,
         intake_flow: IntakeFlow | None = None,
         media: MediaLibrary | None = None,
+        vault: MediaVault | None = None,
+        upload_limits: UploadLimits | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
@@ -130,6 +134,8 @@ class OperatorService:
             templates=templates,
             check=check,
             deliveries=deliveries,
+            vault=vault,
+            upload_limits=upload_limits or UploadLimits(),
         )
         return cls(
             accounts=Accounts(
