@@ -121,8 +121,10 @@ def test_a_pdf_sent_by_the_cli_goes_once_as_an_upload_and_a_document(
     path = tmp_path / "putusan.pdf"
     path.write_bytes(data)
     done = subprocess.run(
-        [sys.executable, "-m", "wagate", "send", sender, "--file", str(path)]
-        + ["--key", "c1", "--caption", "Salinan putusan"],
+        [
+            *(sys.executable, "-m", "wagate", "send", sender),
+            *("--file", str(path), "--key", "c1", "--caption", "Salinan putusan"),
+        ],
         env=gateway.env,
         capture_output=True,
         text=True,
