@@ -205,3 +205,67 @@ def test_an_over_limit_file_is_refused(workdir: Path, fake_meta: FakePeer, sende
         assert huge.status_code == 413
         assert _file_rows(small) == 0
     assert _sends(fake_meta, sender, "document") == [] and _sends(fake_meta, sender, "image") == []
+
+
+def test_a_file_whose_message_failed_is_kept_for_a_replay_and_purged_by_retention(
+    gateway: Gateway, fake_meta: FakePeer, sender: str
+) -> None:
+    """Kept while the message is a dead letter: the replay sends it with the id uploaded the
+    first time (no second upload). A file still failed after RETENTION_DAYS goes with its
+    message: row, and object through the trash."""
+    _open_window(gateway, fake_meta, sender)
+    data = PDF.replace(b"padding", b"replay pa")
+    before = _stored_objects(gateway)
+    fake_meta.fail(code=131026, kind="send", times=1)  # undeliverable: a permanent failure
+    assert _post_file(gateway, {"target": sender}, data, "akta.pdf").status_code == 202
+
+    def dead() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = gateway.api("/api/dead-letters")["items"]
+        return [
+            d
+            for d in items
+            if d.get("errorCode") == "131026"
+            and gateway.api(f"/api/dead-letters/{d['id']}").get("to") == sender
+        ]
+
+    [letter] = wait_until(dead, timeout=30)
+    assert _file_rows(gateway) == 1 and len(_stored_objects(gateway) - before) == 1
+    replayed = gateway.api_post(f"/api/dead-letters/{letter['id']}/replay", {})
+    assert replayed.status_code == 200, replayed.text
+    wait_until(lambda: [s for s in _sends(fake_meta, sender, "document")], timeout=30)
+    time.sleep(1.5)
+    documents = _sends(fake_meta, sender, "document")
+    uploads = _uploads(fake_meta, hashlib.sha256(data).hexdigest())
+    assert len(uploads) == 1  # the replay reused the uploaded copy
+    assert [d["document"]["id"] for d in documents] == [uploads[0]["media_id"]] * 2
+    delivered = [
+        r
+        for r in fake_meta.requests("send")
+        if r["body"].get("type") == "document"
+        and r["body"].get("to") == sender
+        and r.get("delivered")
+    ]
+    assert len(delivered) == 1
+    wait_until(lambda: _file_rows(gateway) == 0, timeout=20)
+
+    # A second file fails for good and is left: retention removes it with its message.
+    other = PDF.replace(b"padding", b"purged pa")
+    fake_meta.fail(code=131026, kind="send", times=1)
+    assert _post_file(gateway, {"target": sender}, other, "lama.pdf").status_code == 202
+    wait_until(lambda: _file_rows(gateway) == 1 and dead(), timeout=30)
+    wait_until(lambda: len(_stored_objects(gateway) - before) == 1, timeout=10)
+    with psycopg.connect(gateway.env["DATABASE_URL"], autocommit=True) as owner:
+        owner.execute(
+            "UPDATE outbound_messages SET created_at = now() - interval '40 days' "
+            "WHERE id IN (SELECT outbound_id FROM outbound_files)"
+        )
+    done = subprocess.run(
+        [sys.executable, "-m", "wagate", "retention"],
+        env=gateway.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _file_rows(gateway) == 0
+    assert _stored_objects(gateway) <= before
