@@ -21,12 +21,11 @@ from wagate.domain.provider_port import FileContent, SentMessage
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.rich_messages import FileMessage, InvalidRichMessage, from_json
 from wagate.pipeline.deliver import Deliver
-from wagate.pipeline.media import Kept, StorageUnavailable
 from wagate.pipeline.operator import API, Conflict, Rejected, Unavailable
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.outbound_files import FileGone, OutboundFile
-from wagate.pipeline.ports import OutboundMessage
+from wagate.pipeline.ports import Kept, OutboundMessage, StorageUnavailable
 from wagate.testing import Clock, Directory, MemoryOutbox, ScriptedProvider
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -34,10 +34,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from wagate.domain import errors as e
-from wagate.domain.file_types import FileType
 from wagate.domain.provider_port import FileContent, FileSender, MediaUploader, MessagingProvider
 from wagate.domain.rich_messages import FileMessage
-from wagate.pipeline.media import Kept, StorageUnavailable
+from wagate.pipeline.ports import Kept, StorageUnavailable
 
 # Meta keeps an uploaded file for 30 days; a copy older than this is uploaded again.
 UPLOAD_REUSE = timedelta(days=7)
@@ -46,16 +45,6 @@ UPLOAD_REUSE = timedelta(days=7)
 class FileGone(Exception):
     """The stored file is missing or does not open (deleted, altered, its key gone): it can
     never be sent."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NewUpload:
-    """A file just kept in the vault, to be recorded with its outbound row."""
-
-    kept: Kept
-    file_type: FileType
-    declared_mime: str | None
-    filename: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,8 +13,7 @@ from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
 from wagate.pipeline.operator.errors import Conflict
 from wagate.pipeline.operator.ports import Delivery, DeliveryEvent
-from wagate.pipeline.outbound_files import NewUpload
-from wagate.pipeline.ports import OutboundMessage
+from wagate.pipeline.ports import NewUpload, OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
 from wagate.storage.blind import Indexer

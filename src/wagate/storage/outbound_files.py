@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 import structlog
 
-from wagate.pipeline.media import Kept, StorageUnavailable
-from wagate.pipeline.outbound_files import FileGone, NewUpload, OutboundFile
+from wagate.pipeline.outbound_files import FileGone, OutboundFile
+from wagate.pipeline.ports import Kept, NewUpload, StorageUnavailable
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage.database import Database
 from wagate.storage.media import SealedVault

@@ -15,8 +15,7 @@ from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.domain.operator_users import OperatorUser
 from wagate.domain.operators import Role
-from wagate.pipeline.outbound_files import NewUpload
-from wagate.pipeline.ports import RecipientCheck
+from wagate.pipeline.ports import NewUpload, RecipientCheck
 
 __all__ = [
     "Account",

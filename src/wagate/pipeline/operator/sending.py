@@ -34,7 +34,6 @@ from wagate.domain.rich_messages import (
     RichMessage,
 )
 from wagate.domain.window import TemplateError, TemplateSet, window_open
-from wagate.pipeline.media import Kept, MediaVault, StorageUnavailable
 from wagate.pipeline.operator.actor import Actor
 from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected, Unavailable
 from wagate.pipeline.operator.ports import (
@@ -47,7 +46,7 @@ from wagate.pipeline.operator.ports import (
 )
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
-from wagate.pipeline.outbound_files import NewUpload
+from wagate.pipeline.ports import Kept, MediaVault, NewUpload, StorageUnavailable
 
 __all__ = ["OPERATOR_KIND", "AnyoneMayBeWritten", "SendReceipt", "Sending", "recipient"]
 

@@ -22,7 +22,6 @@ from wagate.domain.messages import Provider
 from wagate.domain.outbound_files import UploadLimits
 from wagate.domain.review import DEFAULT_REJECT_TEXT
 from wagate.domain.window import TemplateSet
-from wagate.pipeline.media import MediaVault
 from wagate.pipeline.operator.accounts import Accounts
 from wagate.pipeline.operator.case_intakes import CaseIntakeRecords, CaseIntakes
 from wagate.pipeline.operator.channels import Channels
@@ -52,7 +51,13 @@ from wagate.pipeline.operator.reviews import Reviews, ReviewStore
 from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.operator.trail import Trail
 from wagate.pipeline.operator.users import Users
-from wagate.pipeline.ports import Handover, KnowledgeAdmin, KnowledgeRefreshQueue, VaultStore
+from wagate.pipeline.ports import (
+    Handover,
+    KnowledgeAdmin,
+    KnowledgeRefreshQueue,
+    MediaVault,
+    VaultStore,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
