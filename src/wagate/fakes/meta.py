@@ -59,7 +59,6 @@ Every request entry records `outcome` ("accepted", "accepted_late", "async_faile
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import time
@@ -366,12 +365,16 @@ class FakeGraphApi:
         entry["fields"] = fields
         if file is None or isinstance(file, str):
             return _refuse(entry, 400, _detailed(100, "file is required"))
-        data = await file.read()
+        pieces, digest = [], hashlib.sha256()
+        while piece := await file.read(1024 * 1024):
+            pieces.append(piece)
+            digest.update(piece)
+        data = b"".join(pieces)
         entry.update(
             filename=file.filename,
             file_content_type=file.content_type,
             size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=digest.hexdigest(),
         )
         if fields.get("messaging_product") != "whatsapp":
             return _refuse(entry, 400, _detailed(100, "messaging_product must be whatsapp"))
@@ -381,9 +384,7 @@ class FakeGraphApi:
         if failure is not None:
             await apply_delay(failure)
             return _refuse(entry, failure.http_status, failure.body or error_body(131053))
-        held = self.files.register(
-            {"data_b64": base64.b64encode(data).decode(), "mime_type": fields["type"]}
-        )
+        held = self.files.hold(data, fields["type"], digest.hexdigest())
         entry.update(outcome="accepted", media_id=held.id)
         return JSONResponse({"id": held.id})
 
