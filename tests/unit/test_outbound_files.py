@@ -9,6 +9,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from tests.unit.operator_fakes import FakeAuditLog, FakeOutbox
@@ -20,6 +21,7 @@ from wagate.domain.outbound_files import UploadLimits, UploadRefused, check_uplo
 from wagate.domain.provider_port import FileContent, SentMessage
 from wagate.domain.retry import BackoffPolicy
 from wagate.domain.rich_messages import FileMessage, InvalidRichMessage, from_json
+from wagate.fakes.fonnte import FakeFonnte
 from wagate.pipeline.deliver import Deliver
 from wagate.pipeline.operator import API, Conflict, Rejected, Unavailable
 from wagate.pipeline.operator.recorder import Recorder
@@ -469,3 +471,51 @@ async def test_a_provider_taking_the_file_with_the_message_gets_it_in_one_send()
     _file_row(outbox, files)
     assert await deliver(1) == 1
     assert provider.files == [("surat.pdf", PDF)] and files.deleted == [1]
+
+
+async def test_fonnte_takes_the_file_in_its_file_field_and_refuses_over_4_mb() -> None:
+    """The real client against the fake Fonnte (in process): the multipart `file` field with
+    the name and type, the caption as the message; the fake refuses more than 4 MB as Fonnte
+    does ("file size must under 4MB"), and the client refuses it before sending."""
+    fake = FakeFonnte(token="t")
+    client = FonnteClient(
+        api_url="http://fonnte.test/send", token="t", transport=httpx.ASGITransport(app=fake.app)
+    )
+    message = FileMessage(
+        type="document",
+        filename="surat.pdf",
+        mime_type="application/pdf",
+        size=len(PDF),
+        sha256=hashlib.sha256(PDF).hexdigest(),
+        caption="Surat kuasa",
+    )
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield PDF
+
+    content = FileContent(
+        filename="surat.pdf", mime_type="application/pdf", size=len(PDF), chunks=chunks
+    )
+    try:
+        sent = await client.send_file(to=NUMBER, message=message, content=content)
+        big = FileContent(
+            filename="besar.pdf", mime_type="application/pdf", size=4 * MB + 1, chunks=chunks
+        )
+        with pytest.raises(e.InvalidRequest, match="4 MB"):
+            await client.send_file(to=NUMBER, message=message, content=big)
+    finally:
+        await client.aclose()
+    [entry] = fake.recorder.listing("send")
+    assert sent.provider_message_id == entry["ids"][0]
+    assert entry["fields"] == {
+        "target": NUMBER,
+        "message": "Surat kuasa",
+        "countryCode": "0",
+        "filename": "surat.pdf",
+    }
+    assert entry["file"] == {
+        "filename": "surat.pdf",
+        "content_type": "application/pdf",
+        "size": len(PDF),
+        "sha256": hashlib.sha256(PDF).hexdigest(),
+    }
