@@ -28,6 +28,7 @@ from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.outbound_files import FileGone, OutboundFile
 from wagate.pipeline.ports import Kept, OutboundMessage, StorageUnavailable
+from wagate.providers.fonnte.client import FonnteClient
 from wagate.testing import Clock, Directory, MemoryOutbox, ScriptedProvider
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
