@@ -147,6 +147,8 @@ class WebServices:
     max_pending_body_bytes: int  # unfinished request bodies held at once (slow clients)
     api_docs: bool = False  # Swagger UI at /api/docs (its assets come from a CDN)
     kb_max_upload_bytes: int = 20 * 1024 * 1024  # POST /api/kb's body limit (KB_MAX_UPLOAD_BYTES)
+    # POST /api/whatsapp/send-file's file limit, streamed (the larger OUTBOUND_MAX_*_BYTES).
+    send_file_max_bytes: int = 100 * 1024 * 1024
     bench_endpoint: bool = False
     console: ConsoleServices | None = None  # None: no console (CONSOLE_ENABLED=false)
     # This process's counters: flushed before a scrape reads the sums; its uptime.

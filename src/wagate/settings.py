@@ -248,6 +248,12 @@ class Settings(BaseSettings):
     media_max_video_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     media_max_sticker_bytes: int = Field(default=512 * 1024, ge=1024)
     media_fetch_attempts: int = Field(default=8, ge=1, le=50)
+    # Files an operator sends by upload (`POST /api/whatsapp/send-file`, `wagate send --file`):
+    # the largest per kind, as inbound (Meta takes photos up to 5 MB, documents up to 100 MB;
+    # a provider's own lower ceiling, Fonnte's 4 MB, applies on top). Kept sealed in the same
+    # store as inbound files until the provider accepts the message.
+    outbound_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    outbound_max_document_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     # A document's text joins the conversation (PDF, Word, text; OCR of photos and scans where
     # Tesseract is installed): files up to this size are read, and this much text is kept.
     media_text_max_bytes: int = Field(default=5 * 1024 * 1024, ge=0)

@@ -35,6 +35,7 @@ from wagate.domain.console import SessionPolicy
 from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.media import MediaLimits
 from wagate.domain.messages import Provider
+from wagate.domain.outbound_files import UploadLimits
 from wagate.domain.pacing import PairPacing
 from wagate.domain.privacy.recognizers import Recognizer
 from wagate.domain.provider_port import InboundRequest, ProviderSetup, Refusal, Verdict
@@ -68,6 +69,7 @@ from wagate.pipeline.metrics import UNMEASURED, Metrics
 from wagate.pipeline.operator import NotFound, OperatorService
 from wagate.pipeline.operator.recorder import Recorder
 from wagate.pipeline.operator.tenants import TenantAdmin
+from wagate.pipeline.outbound_files import OutboundFiles
 from wagate.pipeline.ports import Handover, RecipientCheck, StaffAlerts, TurnImages, ZoneTriage
 from wagate.pipeline.readiness import Doctor, Probe
 from wagate.pipeline.review_escalation import ReviewEscalation
@@ -110,6 +112,7 @@ from wagate.storage.media_text import MediaTextReader
 from wagate.storage.metric_counters import PostgresMetricCounters
 from wagate.storage.objects import FileObjectStore, ObjectStore, S3ObjectStore
 from wagate.storage.outbound import PostgresOutbox
+from wagate.storage.outbound_files import PostgresOutboundFiles
 from wagate.storage.provider_health import PostgresChannelHealth, PostgresCredentials
 from wagate.storage.queries import ConversationQueries
 from wagate.storage.recipients import OptOuts
@@ -295,6 +298,7 @@ async def build_gateway(opened: Opened, *, clock: Clock = utcnow) -> Gateway:
         api_docs=s.wagate_api_docs,
         bench_endpoint=s.wagate_bench_endpoint,
         kb_max_upload_bytes=s.kb_max_upload_bytes,
+        send_file_max_bytes=upload_limits(s).largest,
         console=build_console(s, database, clock) if s.console_enabled else None,
         metrics=opened.metrics,
         flow_endpoint=flow_endpoint(s),
@@ -391,6 +395,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     }
     templates = s.templates()
     metrics = tenant_metrics(opened, s, tenant_id)
+    objects = opened.objects or build_objects(opened.settings)
+    vault = SealedVault(objects, sealer, tenant_id, clock)
     deliver = build_deliver(
         s,
         templates=templates,
@@ -404,9 +410,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         clock=clock,
         recipients=opt_outs,
         metrics=metrics,
+        files=PostgresOutboundFiles(database, sealer, tenant_id, vault=vault, objects=objects),
     )
-    objects = opened.objects or build_objects(opened.settings)
-    vault = SealedVault(objects, sealer, tenant_id, clock)
     media = PostgresMedia(
         database,
         sealer,
@@ -504,6 +509,8 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         case_intakes=case_intakes,
         intake_flow=intake_flow,
         media=media,
+        vault=vault,
+        upload_limits=upload_limits(s),
     )
     return TenantServices(
         tenant=tenant,
@@ -771,6 +778,7 @@ def build_deliver(
     clock: Clock,
     recipients: RecipientCheck | None = None,
     metrics: Metrics = UNMEASURED,
+    files: OutboundFiles | None = None,
 ) -> Deliver:
     s = settings
     mailer = SmtpMailer.from_settings(s)
@@ -792,6 +800,7 @@ def build_deliver(
         else None,
         recipients=recipients,
         metrics=metrics,
+        files=files,
     )
 
 
@@ -1027,6 +1036,12 @@ def converse_policy(settings: Settings) -> ConversePolicy:
         ),
         urgent_text=(settings.urgent_holding_text or "").strip() or DEFAULT_URGENT_TEXT,
         media_limits=media_limits(settings),
+    )
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits(
+        image=settings.outbound_max_image_bytes, document=settings.outbound_max_document_bytes
     )
 
 

@@ -255,8 +255,9 @@ def test_migrations_go_down_and_up_again() -> None:
         assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
         assert {"knowledge_documents", "knowledge_chunks", "operator_users"} <= tables()
         assert {"metric_counters", "case_intakes", "media", "media_trash"} <= tables()
+        assert "outbound_files" in tables()
         assert "0016_run_insights" in wagate("migrate", "down", "0016_run_insights")
-        assert not {"metric_counters", "case_intakes", "media"} & tables()
+        assert not {"metric_counters", "case_intakes", "media", "outbound_files"} & tables()
         assert "operator_users" in tables()
         assert "0002_intake" in wagate("migrate", "down", "0002_intake")
         assert "accounts" not in tables() and "inbound_messages" in tables()
@@ -271,6 +272,7 @@ def test_migrations_go_down_and_up_again() -> None:
         assert {"inbound_messages", "procrastinate_jobs", "accounts", "turns"} <= tables()
         assert {"knowledge_documents", "knowledge_chunks", "knowledge_words"} <= tables()
         assert {"operator_users", "metric_counters", "case_intakes", "media"} <= tables()
+        assert "outbound_files" in tables()
 
 
 def test_a_half_configured_provider_stops_the_start_with_a_clear_message(

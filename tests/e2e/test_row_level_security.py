@@ -72,6 +72,7 @@ TENANT_TABLES = (
     "case_intakes",
     "media",  # inbound files (migration 0019)
     "media_trash",
+    "outbound_files",  # files an operator sends by upload (migration 0020)
 )
 # Exists only where pgvector does (migration 0009); secured like the others when it does.
 OPTIONAL_TENANT_TABLES = {"knowledge_embeddings"}
@@ -172,6 +173,11 @@ WITH conv AS (
   SELECT %(t)s, conv.id, inbound.id, 'image' FROM conv, inbound RETURNING id
 ), trash AS (
   INSERT INTO media_trash (tenant, object_key) VALUES (%(t)s, %(t)s || '/x') RETURNING id
+), sent_file AS (
+  INSERT INTO outbound_files (tenant, outbound_id, object_key, file_key, file_type, mime_type,
+                              size_bytes, details)
+  SELECT %(t)s, id, %(t)s || '/sent', '\\x00', 'pdf', 'application/pdf', 1, '\\x00'
+    FROM outbound RETURNING id
 ), operator_user AS (
   INSERT INTO operator_users (tenant, name, role, password_hash, password_changed_at,
                               created_at, updated_at)

@@ -145,6 +145,7 @@ class FakeOutbox:
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
         code_template: Mapping[str, object] | None = None,
+        upload: Any = None,
     ) -> tuple[int | None, int]:
         conversation = self.conversations.setdefault(target, len(self.conversations) + 1)
         if key in self.queued:
@@ -158,6 +159,7 @@ class FakeOutbox:
             "flow": flow,
             "rich": rich,
             "code_template": code_template,
+            "upload": upload,
         }
         return len(self.queued), conversation
 

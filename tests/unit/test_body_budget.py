@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from wagate.web.middleware import Edge
@@ -69,3 +70,46 @@ async def test_unfinished_bodies_share_a_budget_and_give_it_back() -> None:
     await fourth.chunks.put({"type": "http.request", "body": b"b" * 2000, "more_body": False})
     await limit(_scope(2000), fourth.receive, fourth.send)
     assert fourth.status == 200
+
+
+async def test_a_streamed_route_passes_its_body_through_counted_and_refuses_past_its_limit() -> (
+    None
+):
+    """An operator's upload route: nothing is held by the middleware (the app sees the first
+    piece before the body has ended) and nothing counts against the shared budget; the receive
+    that goes past the route's limit raises BodyTooLarge; a Content-Length over it is 413."""
+    from wagate.web.middleware import BodyTooLarge
+
+    seen: list[int] = []
+
+    async def streaming_app(scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            seen.append(len(message.get("body", b"")))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limit = Edge(
+        streaming_app, max_bytes=1024, max_pending_bytes=2048, streamed_limits={"/up": 10_000}
+    )
+    scope = {"type": "http", "path": "/up", "headers": []}
+    client = _Client()
+    task = asyncio.create_task(limit(scope, client.receive, client.send))
+    await client.chunks.put({"type": "http.request", "body": b"x" * 6000, "more_body": True})
+    await asyncio.sleep(0.01)
+    assert seen == [6000] and limit.pending_bytes == 0  # passed on before the body ended
+    await client.chunks.put({"type": "http.request", "body": b"x" * 3000, "more_body": False})
+    await task
+    assert client.status == 202
+
+    over = _Client()
+    task = asyncio.create_task(limit(scope, over.receive, over.send))
+    await over.chunks.put({"type": "http.request", "body": b"x" * 10_001, "more_body": False})
+    with pytest.raises(BodyTooLarge):
+        await task
+    announced = _Client()
+    headers = [(b"content-length", b"10001")]
+    await limit({**scope, "headers": headers}, announced.receive, announced.send)
+    assert announced.status == 413

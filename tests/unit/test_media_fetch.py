@@ -29,7 +29,8 @@ from wagate.fakes.openai import FakeOpenAI, PlannedReply
 from wagate.fakes.recorder import PlannedFailure
 from wagate.knowledge import ocr
 from wagate.observability.metrics import MetricsRecorder, labels_of
-from wagate.pipeline.media import FetchMedia, Kept, MediaJob, StoredFile, TranscriptionPolicy
+from wagate.pipeline.media import FetchMedia, MediaJob, StoredFile, TranscriptionPolicy
+from wagate.pipeline.ports import Kept
 from wagate.providers.fonnte.client import FonnteClient
 from wagate.providers.meta.client import MetaClient
 from wagate.security.crypto import AesGcmSealer

@@ -246,6 +246,17 @@ def test_files_go_under_the_data_dir_with_the_documented_limits(tmp_path: Path) 
     assert (custom.image, custom.document) == (2048, 4096)
 
 
+def test_the_upload_limits_default_to_metas_and_bound_the_streamed_route() -> None:
+    from wagate.wiring import upload_limits
+
+    limits = upload_limits(load_settings())
+    assert (limits.image, limits.document) == (5 * 1024 * 1024, 100 * 1024 * 1024)
+    custom = upload_limits(
+        load_settings(outbound_max_image_bytes=2048, outbound_max_document_bytes=1500)
+    )
+    assert (custom.image, custom.document, custom.largest) == (2048, 1500, 2048)
+
+
 def test_an_s3_bucket_replaces_the_folder() -> None:
     from wagate.storage.objects import S3ObjectStore
     from wagate.wiring import build_objects
@@ -268,6 +279,7 @@ def test_an_s3_bucket_replaces_the_folder() -> None:
         ({"s3_bucket": "b", "s3_secret_access_key": "s"}, "S3_ACCESS_KEY_ID"),
         ({"s3_endpoint_url": "http://127.0.0.1:9000"}, "S3_BUCKET"),
         ({"media_max_image_bytes": 10}, "MEDIA_MAX_IMAGE_BYTES"),
+        ({"outbound_max_document_bytes": 10}, "OUTBOUND_MAX_DOCUMENT_BYTES"),
     ],
 )
 def test_half_configured_object_storage_names_what_to_set(

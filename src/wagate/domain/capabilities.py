@@ -21,3 +21,8 @@ class Capabilities:
     # A text may ask for a preview card of its first link (Meta's `preview_url`).
     link_previews: bool = False
     reactions: bool = False  # an emoji on a message the person sent
+    # A file the operator uploads (not a link) can be sent: Meta through its media upload,
+    # Fonnte as the `file` field of its send. `upload_max_bytes`: the provider's own ceiling,
+    # below the gateway's limits (Fonnte: 4 MB); None when the gateway's limits rule.
+    media_uploads: bool = False
+    upload_max_bytes: int | None = None

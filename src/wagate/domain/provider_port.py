@@ -8,7 +8,7 @@ raise only `wagate.domain.errors` types: nothing past them sees HTTP or vendor J
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +17,12 @@ from typing import Protocol, runtime_checkable
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.flows import FlowMessage
 from wagate.domain.messages import Provider, WebhookBatch
-from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
+from wagate.domain.rich_messages import (
+    FileMessage,
+    InteractiveMessage,
+    MediaMessage,
+    ReactionMessage,
+)
 
 # ---------------------------------------------------------------- inbound
 
@@ -186,6 +191,50 @@ class MediaSender(Protocol):
         self, *, to: str, media: MediaMessage, tracker: str | None = None
     ) -> SentMessage:
         """Send the file the provider fetches from `media.link`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileContent:
+    """An uploaded file's bytes as a provider receives them: `chunks()` opens a fresh stream
+    each time it is called (a retried upload reads the file again), never the whole file in
+    memory. `mime_type` is what the bytes are (sniffed), `size` their exact length."""
+
+    filename: str
+    mime_type: str
+    size: int
+    chunks: Callable[[], AsyncIterator[bytes]]
+
+
+@runtime_checkable
+class MediaUploader(Protocol):
+    """A provider that takes a file first and a message naming it after (Meta's
+    `POST /{phone-number-id}/media`, then the message with `{"id": …}`); it declares
+    `capabilities.media_uploads`. Two calls, so delivery keeps the provider's id between them
+    and a retry after a crash does not upload again."""
+
+    async def upload_media(self, *, content: FileContent) -> str:
+        """Upload the file; the provider's id for it."""
+
+    async def send_uploaded(
+        self, *, to: str, message: FileMessage, media_id: str, tracker: str | None = None
+    ) -> SentMessage:
+        """Send the document or image uploaded as `media_id`."""
+
+
+@runtime_checkable
+class FileSender(Protocol):
+    """A provider that takes the file with the message, in one request (Fonnte's `file`
+    field); it declares `capabilities.media_uploads`."""
+
+    async def send_file(
+        self,
+        *,
+        to: str,
+        message: FileMessage,
+        content: FileContent,
+        tracker: str | None = None,
+    ) -> SentMessage:
+        """Send the document or image with its bytes."""
 
 
 @runtime_checkable

@@ -3,7 +3,9 @@ checked here against the limits of Meta's Cloud API description (v23.0), so a me
 would be refused is refused before it is queued. Pure: no I/O.
 
 A rich message travels as a JSON document stored with its outbound row (`as_json`), like a
-Flow message; `from_json` reads it back for delivery."""
+Flow message; `from_json` reads it back for delivery. A file the operator uploaded
+(`FileMessage`) travels the same way, described only: its bytes are sealed in the object store
+beside the row (`storage/outbound_files.py`)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ SECTION_TITLE_LIMIT = 24
 LINK_LIMIT = 2048
 FILENAME_LIMIT = 240
 MEDIA_TYPES = ("document", "image")
+SHA256_HEX = 64
 MESSAGE_ID_LIMIT = 256  # a WhatsApp message id (wamid.…) is about 60 characters
 EMOJI_LIMIT = 16  # one emoji, with its skin tone and joiners (👨‍👩‍👧‍👦 is 11 code points)
 
@@ -95,6 +98,65 @@ class MediaMessage:
         if self.filename is not None:
             shown["media"]["filename"] = self.filename
         return shown
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileMessage:
+    """A document or image the operator uploaded, as its outbound row describes it: what the
+    person sees (type, file name, caption) and what identifies the stored bytes (their sniffed
+    MIME type, size and SHA-256: a replay of the same request names the same file)."""
+
+    type: str  # document | image
+    filename: str  # the name the person sees (documents); the upload's name (images)
+    mime_type: str
+    size: int
+    sha256: str
+    caption: str | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> FileMessage:
+        kind = data.get("type")
+        if kind not in MEDIA_TYPES:
+            raise InvalidRichMessage("media type must be document or image")
+        filename = _text(data.get("filename"), "filename", FILENAME_LIMIT)
+        assert filename is not None
+        if "/" in filename or "\\" in filename:
+            raise InvalidRichMessage("filename must not contain a path")
+        mime = _text(data.get("mimeType"), "mimeType", 255)
+        size = data.get("size")
+        digest = data.get("sha256")
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise InvalidRichMessage("size must be a positive number of bytes")
+        if not isinstance(digest, str) or len(digest) != SHA256_HEX or not _hex(digest):
+            raise InvalidRichMessage("sha256 must be 64 hexadecimal digits")
+        assert mime is not None
+        return cls(
+            type=str(kind),
+            filename=filename,
+            mime_type=mime,
+            size=size,
+            sha256=digest,
+            caption=_text(data.get("caption"), "caption", CAPTION_LIMIT, required=False),
+        )
+
+    def summary(self) -> str:
+        return f"[{self.type} {self.filename}]" + (f" {self.caption}" if self.caption else "")
+
+    def as_json(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "type": self.type,
+            "filename": self.filename,
+            "mimeType": self.mime_type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+        if self.caption is not None:
+            shown["caption"] = self.caption
+        return {"upload": shown}
+
+
+def _hex(value: str) -> bool:
+    return all(c in "0123456789abcdef" for c in value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -239,7 +301,7 @@ class ReactionMessage:
         return {"reaction": {"messageId": self.message_id, "emoji": self.emoji}}
 
 
-RichMessage = MediaMessage | InteractiveMessage | ReactionMessage
+RichMessage = MediaMessage | InteractiveMessage | ReactionMessage | FileMessage
 
 
 def rich_message(
@@ -247,11 +309,16 @@ def rich_message(
     media: Mapping[str, Any] | None = None,
     interactive: Mapping[str, Any] | None = None,
     reaction: Mapping[str, Any] | None = None,
+    upload: Mapping[str, Any] | None = None,
 ) -> RichMessage:
-    """The one rich part of a request, checked; InvalidRichMessage says what is wrong."""
-    given = [part for part in (media, interactive, reaction) if part is not None]
+    """The one rich part of a request, checked; InvalidRichMessage says what is wrong.
+    (`upload` is never taken from a caller: the operator service writes it for a file it
+    stored; it is read back here for delivery.)"""
+    given = [part for part in (media, interactive, reaction, upload) if part is not None]
     if len(given) != 1:
         raise InvalidRichMessage("give one of media, interactive or reaction")
+    if upload is not None:
+        return FileMessage.parse(upload)
     if media is not None:
         return MediaMessage.parse(media)
     if reaction is not None:
@@ -266,4 +333,5 @@ def from_json(document: Mapping[str, Any]) -> RichMessage:
         media=document.get("media"),
         interactive=document.get("interactive"),
         reaction=document.get("reaction"),
+        upload=document.get("upload"),
     )

@@ -94,6 +94,20 @@ class FakeFiles:
         self.files[file.id] = file
         return file
 
+    def hold(self, data: bytes, mime_type: str, sha256: str) -> FakeFile:
+        """A file uploaded to the fake, held as it came (its digest computed by the caller)."""
+        file = FakeFile(
+            id=str(next(_ids)),
+            head=data,
+            size=len(data),
+            fill=b"x",
+            mime_type=mime_type,
+            announce_size=len(data),
+            sha256=sha256,
+        )
+        self.files[file.id] = file
+        return file
+
     def link(self, file: FakeFile) -> str:
         """A new download token; the first `expire_first` are expired already."""
         file.links += 1

@@ -4,6 +4,8 @@ HTTP 200), plus the same `/_fake/` control endpoints as the fake Graph API:
   POST /_fake/webhook {"url", "fields", "encoding": "json"|"form"}
   POST /_fake/device {"device_status": "disconnect"}   the linked phone's state /device reports
 `/device` answers the device profile (protocol §1.6) to the device token, as Fonnte does.
+A send carrying a `file` (an uploaded document or image) is recorded with the file's name,
+type, size and SHA-256; over 4 MB it is refused as Fonnte refuses it.
   POST /_fake/files {…}   hold a file (see fakes/files.py) → {"id", "size", "sha256", "url"};
                           `GET /_files/{token}` serves it (404 once expired), recording
                           whether an Authorization header came along (it must not)
@@ -11,6 +13,7 @@ HTTP 200), plus the same `/_fake/` control endpoints as the fake Graph API:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from typing import Any
 
@@ -23,6 +26,8 @@ from starlette.routing import Route
 
 from wagate.fakes.files import FakeFiles
 from wagate.fakes.recorder import PlannedFailure, Recorder, apply_delay
+
+FILE_MAX_BYTES = 4 * 1024 * 1024
 
 
 class FakeFonnte:
@@ -48,12 +53,29 @@ class FakeFonnte:
     async def _send(self, request: Request) -> Response:
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = form.get("file")
+        file: dict[str, Any] | None = None
+        if upload is not None and not isinstance(upload, str):
+            data = await upload.read()
+            file = {
+                "filename": upload.filename,
+                "content_type": upload.content_type,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
         authorized = self.token is None or request.headers.get("authorization") == self.token
         entry = self.recorder.record(
-            "send", fields=fields, authorized=authorized, token=request.headers.get("authorization")
+            "send",
+            fields=fields,
+            authorized=authorized,
+            token=request.headers.get("authorization"),
+            **({"file": file} if file is not None else {}),
         )
         if not authorized:
             return JSONResponse({"reason": "token invalid", "status": False})
+        if file is not None and int(file["size"]) > FILE_MAX_BYTES:
+            entry["failed"] = "file size must under 4MB"
+            return JSONResponse({"reason": "file size must under 4MB", "status": False})
         failure = self.recorder.take_failure("send")
         await apply_delay(failure)
         if failure is not None and failure.body:

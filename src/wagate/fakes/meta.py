@@ -27,6 +27,13 @@ Control endpoints live under `/_fake/`:
                                             link, `GET /_media/{token}` with the token its bytes
                                             (404 once the link expired; an unknown id is 404)
 
+Uploads (`POST /{phone-number-id}/media`, multipart: messaging_product=whatsapp, type, file)
+are recorded as kind "upload" (fields, file name, type, size, SHA-256) and held like any file:
+the answer's `{"id"}` can be fetched back with `GET /{media-id}?phone_number_id=…`. A planned
+failure of kind "upload" (`/_fake/fail {"kind": "upload", "http_status": 500}`) refuses the
+next ones. A document or image message naming an `id` the fake never issued is refused with
+error 100, as a media id Meta does not know.
+
 Chaos faults, by name (a planned `/_fake/fail` takes precedence over chaos):
   "timeout"          accepted (the message is delivered, it has a wamid) but answered only after
                      `timeout_seconds`: a client with a shorter timeout never learns the outcome
@@ -53,6 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +88,7 @@ _ERROR_TEXT = {
     131016: "(#131016) Service unavailable",
     131026: "(#131026) Message undeliverable",
     131047: "(#131047) Re-engagement message",
+    131053: "(#131053) Media upload error",
     131056: "(#131056) (Business Account, Consumer Account) pair rate limit hit",
     130429: "(#130429) Rate limit hit",
 }
@@ -101,6 +110,12 @@ def error_body(code: int) -> dict[str, Any]:
         body["error_subcode"] = 463
         del body["error_data"]
     return {"error": body}
+
+
+def _detailed(code: int, details: str) -> dict[str, Any]:
+    body = error_body(code)
+    body["error"]["error_data"]["details"] = details
+    return body
 
 
 def valid_fault(name: str) -> bool:
@@ -184,6 +199,8 @@ class FakeGraphApi:
                 Route("/_fake/statuses", self._statuses, methods=["GET", "POST", "DELETE"]),
                 Route("/{version}/{phone_number_id}/messages", self._messages, methods=["POST"]),
                 Route("/{phone_number_id:int}/messages", self._messages, methods=["POST"]),
+                Route("/{version}/{phone_number_id}/media", self._upload, methods=["POST"]),
+                Route("/{phone_number_id:int}/media", self._upload, methods=["POST"]),
                 Route("/{version}/{node}", self._node, methods=["GET"]),
                 Route("/{node:int}", self._node, methods=["GET"]),
             ]
@@ -218,7 +235,9 @@ class FakeGraphApi:
         if not entry["authorized"]:
             entry.update(outcome="refused", delivered=False, failed=401)
             return JSONResponse(error_body(190), status_code=401)
-        malformed = flow_message_problem(body) or rich_message_problem(body)
+        malformed = (
+            flow_message_problem(body) or rich_message_problem(body) or self._unknown_media(body)
+        )
         if malformed is not None:
             # What Meta answers a Flow message missing what it needs: a parameter error.
             refusal = error_body(100)
@@ -317,6 +336,57 @@ class FakeGraphApi:
         return JSONResponse(answer)
 
     # ------------------------------------------------------------ media
+
+    def _unknown_media(self, body: dict[str, Any]) -> str | None:
+        kind = body.get("type")
+        media = body.get(kind) if kind in ("document", "image") else None
+        if isinstance(media, dict) and media.get("id") and str(media["id"]) not in self.files.files:
+            return f"{kind}.id is not a media id of this phone number"
+        return None
+
+    async def _upload(self, request: Request) -> Response:
+        """`POST /{phone-number-id}/media`: the file recorded, held and its id answered."""
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        number = str(request.path_params["phone_number_id"])
+        content_type = request.headers.get("content-type", "")
+        entry = self.recorder.record(
+            "upload",
+            phone_number_id=number,
+            authorized=self._authorized(token, number),
+            content_type=content_type.split(";")[0].strip(),
+        )
+        if not entry["authorized"]:
+            return _refuse(entry, 401, error_body(190))
+        if not content_type.startswith("multipart/form-data"):
+            return _refuse(entry, 400, _detailed(100, "the upload must be multipart/form-data"))
+        form = await request.form(max_files=1, max_fields=10)
+        file = form.get("file")
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        entry["fields"] = fields
+        if file is None or isinstance(file, str):
+            return _refuse(entry, 400, _detailed(100, "file is required"))
+        pieces, digest = [], hashlib.sha256()
+        while piece := await file.read(1024 * 1024):
+            pieces.append(piece)
+            digest.update(piece)
+        data = b"".join(pieces)
+        entry.update(
+            filename=file.filename,
+            file_content_type=file.content_type,
+            size=len(data),
+            sha256=digest.hexdigest(),
+        )
+        if fields.get("messaging_product") != "whatsapp":
+            return _refuse(entry, 400, _detailed(100, "messaging_product must be whatsapp"))
+        if not fields.get("type"):
+            return _refuse(entry, 400, _detailed(100, "type is required"))
+        failure = self.recorder.take_failure("upload", exact=True)
+        if failure is not None:
+            await apply_delay(failure)
+            return _refuse(entry, failure.http_status, failure.body or error_body(131053))
+        held = self.files.hold(data, fields["type"], digest.hexdigest())
+        entry.update(outcome="accepted", media_id=held.id)
+        return JSONResponse({"id": held.id})
 
     def _media_info(self, request: Request, media_id: str, token: str) -> Response:
         number = request.query_params.get("phone_number_id", "")

@@ -48,21 +48,30 @@ from wagate.domain.messages import Provider
 from wagate.domain.outbound import OutboundStatus
 from wagate.domain.pacing import PairPacing
 from wagate.domain.provider_port import (
+    FileSender,
     FlowSender,
     InteractiveSender,
     MediaSender,
+    MediaUploader,
     MessagingProvider,
     ReactionSender,
     SentMessage,
 )
 from wagate.domain.retry import BackoffPolicy
-from wagate.domain.rich_messages import InteractiveMessage, InvalidRichMessage, ReactionMessage
+from wagate.domain.rich_messages import (
+    FileMessage,
+    InteractiveMessage,
+    InvalidRichMessage,
+    MediaMessage,
+    ReactionMessage,
+)
 from wagate.domain.rich_messages import from_json as rich_from_json
 from wagate.domain.window import OUT_OF_WINDOW, TemplateSet
 from wagate.pipeline.channel_gate import MAX_INLINE_WAIT, ChannelGate, GateRun, Go
 from wagate.pipeline.email_fallback import EmailFallback, SendEmails
 from wagate.pipeline.metrics import FAILED, SENT, UNMEASURED, Metrics
 from wagate.pipeline.outbound_audit import OutboundAudit
+from wagate.pipeline.outbound_files import OutboundFiles, Ready, StoreDown, UploadedFiles
 from wagate.pipeline.outcomes import Deferred, Failed, MessageOutcome, Sent
 from wagate.pipeline.ports import (
     ChannelHealthStore,
@@ -98,9 +107,13 @@ class Deliver:
     email: EmailFallback | None = None
     recipients: RecipientCheck | None = None  # opted-out numbers get only the confirmation
     metrics: Metrics = UNMEASURED
+    files: OutboundFiles | None = None  # files operators uploaded (outbound_files.py)
 
     def __post_init__(self) -> None:
         self._record = OutboundAudit(audit=self.audit, clock=self.clock)
+        self._uploads = (
+            UploadedFiles(files=self.files, clock=self.clock) if self.files is not None else None
+        )
         self._gate = ChannelGate(
             outbox=self.outbox,
             providers=self.providers,
@@ -197,15 +210,31 @@ class Deliver:
     async def _attempt(
         self, message: OutboundMessage, go: Go, how: Route, run: GateRun
     ) -> MessageOutcome:
+        upload = _uploaded_file(message)
+        ready: Ready | None = None
+        if upload is not None:
+            # Before the attempt is on record: see pipeline/outbound_files.py for why.
+            try:
+                ready = await self._ready(go.provider, message, upload)
+            except StoreDown as exc:
+                return await self._store_down(message, exc)
+            except SendError as exc:
+                await self.outbox.start_attempt(message.id, at=self.clock())
+                return await self._failed_attempt(message, exc, run, probing=go.probing)
         await self.outbox.start_attempt(message.id, at=self.clock())
         try:
-            sent = await self._send(go.provider, message, how)
+            if upload is not None and ready is not None:
+                sent = await self._send_file(go.provider, message, upload, ready)
+            else:
+                sent = await self._send(go.provider, message, how)
         except SendError as exc:
             return await self._failed_attempt(message, exc, run, probing=go.probing)
         accepted_at = self.clock()
         await self.outbox.accepted(
             message.id, provider_message_id=sent.provider_message_id, at=accepted_at
         )
+        if upload is not None:
+            await self._file_delivered(message)
         self._count_sent(message, accepted_at)
         self._gate.sent(run)
         await self._gate.succeeded(message, run, probing=go.probing)
@@ -349,9 +378,59 @@ class Deliver:
                 return await provider.send_reaction(
                     to=message.recipient, reaction=rich, tracker=tracker
                 )
-        elif provider.capabilities.media and isinstance(provider, MediaSender):
+        elif (
+            isinstance(rich, MediaMessage)
+            and provider.capabilities.media
+            and isinstance(provider, MediaSender)
+        ):
             return await provider.send_media(to=message.recipient, media=rich, tracker=tracker)
         raise PermanentSendError(f"provider {provider.name.value} cannot send this message")
+
+    # ------------------------------------------------------------------ uploaded files
+
+    async def _ready(
+        self, provider: MessagingProvider, message: OutboundMessage, upload: FileMessage
+    ) -> Ready:
+        if self._uploads is None:
+            raise PermanentSendError("no file store is wired to send uploaded files")
+        return await self._uploads.ready(provider, message.id, message.channel_id, upload)
+
+    async def _send_file(
+        self,
+        provider: MessagingProvider,
+        message: OutboundMessage,
+        upload: FileMessage,
+        ready: Ready,
+    ) -> SentMessage:
+        tracker = message.idempotency_key
+        if ready.media_id is not None and isinstance(provider, MediaUploader):
+            return await provider.send_uploaded(
+                to=message.recipient, message=upload, media_id=ready.media_id, tracker=tracker
+            )
+        if ready.content is not None and isinstance(provider, FileSender):
+            return await provider.send_file(
+                to=message.recipient, message=upload, content=ready.content, tracker=tracker
+            )
+        raise PermanentSendError(f"provider {provider.name.value} cannot send uploaded files")
+
+    async def _store_down(self, message: OutboundMessage, exc: StoreDown) -> Deferred:
+        """Our object store failed: the message waits (later ones with it), no attempt spent."""
+        until = self.clock() + self.backoff.delay(message.attempts, jitter=self.jitter())
+        await self.outbox.retry_later(
+            message.id, at=until, error_code="store_unavailable", error=f"object store: {exc}"
+        )
+        log.warning("deliver.store_unavailable", message_id=message.id)
+        return Deferred(until=until)
+
+    async def _file_delivered(self, message: OutboundMessage) -> None:
+        """The file is no longer needed once the provider has it: removed now. A failure here
+        leaves it to retention (the row and its object go with the outbound message)."""
+        if self.files is None:
+            return
+        try:
+            await self.files.delivered(message.id)
+        except Exception as exc:  # the message is sent; only the cleanup failed
+            log.warning("deliver.file_cleanup_failed", message_id=message.id, error=str(exc))
 
     # ------------------------------------------------------------------ after a failed send
 
@@ -445,6 +524,18 @@ class Deliver:
         self._count_failed(message)
         log.error("deliver.failed", message_id=message.id, error_type=error_type, code=code)
         return Failed(code=code)
+
+
+def _uploaded_file(message: OutboundMessage) -> FileMessage | None:
+    """The uploaded file a row sends, or None (any other message, or a stored form that does
+    not parse: `_send_rich` refuses that one for good)."""
+    if message.rich is None or "upload" not in message.rich:
+        return None
+    try:
+        rich = rich_from_json(message.rich)
+    except InvalidRichMessage:
+        return None
+    return rich if isinstance(rich, FileMessage) else None
 
 
 def _offered_buttons(

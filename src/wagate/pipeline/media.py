@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -70,7 +70,7 @@ from wagate.pipeline.metrics import (
     UNMEASURED,
     Metrics,
 )
-from wagate.pipeline.ports import ProviderDirectory
+from wagate.pipeline.ports import Kept, MediaVault, ProviderDirectory, StorageUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -89,17 +89,6 @@ class MediaJob:
     # The file, when an earlier try kept it and only its transcription is left to do.
     held: StoredFile | None = None
     received_at: datetime | None = None  # when the webhook wrote the row
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Kept:
-    """A file stored sealed: its object's name, its file key (sealed), its plaintext size and
-    SHA-256."""
-
-    object_key: str
-    wrapped_key: bytes
-    size: int
-    sha256: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +110,6 @@ class TranscriptionPolicy:
     backoff: BackoffPolicy = field(
         default_factory=lambda: BackoffPolicy(max_attempts=4, cap=timedelta(minutes=2))
     )
-
-
-class StorageUnavailable(Exception):
-    """The object store failed or could not be reached: try again later."""
 
 
 class MediaRows(Protocol):
@@ -164,21 +149,6 @@ class MediaRows(Protocol):
 
     async def retry(self, media_id: int, *, attempts: int, error: str, run_at: datetime) -> None:
         """Count the failed try and queue the next one for `run_at`."""
-
-
-class MediaVault(Protocol):
-    """Sealed files in the object store."""
-
-    async def keep(self, chunks: AsyncIterable[bytes]) -> Kept:
-        """Seal and store the stream; `StorageUnavailable` when the store fails (nothing is
-        left behind); any error of `chunks` itself propagates the same way."""
-
-    async def discard(self, kept: Kept) -> None:
-        """Remove a stored file nobody will reference (its row was settled meanwhile)."""
-
-    async def read(self, kept: Kept, *, limit: int) -> bytes | None:
-        """The file whole, decrypted in memory, when it is at most `limit` bytes; None when
-        it is larger. `StorageUnavailable` when the store fails."""
 
 
 class DocumentText(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,6 +12,7 @@ from wagate.domain.breaker import ChannelHealth
 from wagate.domain.case_intake import ParsedIntake
 from wagate.domain.chat import ChatImage, ChatTurn
 from wagate.domain.consent import ConsentState
+from wagate.domain.file_types import FileType
 from wagate.domain.identity import AccountView
 from wagate.domain.knowledge import Passage
 from wagate.domain.messages import Provider
@@ -561,3 +562,48 @@ class CaseIntakeStore(Protocol):
 
     async def record(self, intake: NewIntake) -> StoredIntake:
         """Store it unless its completion is stored already; its id either way."""
+
+
+# ---------------------------------------------------------------- stored files (MD1, OU1)
+# Shared by the media fetch job (pipeline/media.py), the operator's file send and delivery's
+# upload (pipeline/outbound_files.py).
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kept:
+    """A file stored sealed: its object's name, its file key (sealed), its plaintext size and
+    SHA-256."""
+
+    object_key: str
+    wrapped_key: bytes
+    size: int
+    sha256: str
+
+
+class StorageUnavailable(Exception):
+    """The object store failed or could not be reached: try again later."""
+
+
+class MediaVault(Protocol):
+    """Sealed files in the object store."""
+
+    async def keep(self, chunks: AsyncIterable[bytes]) -> Kept:
+        """Seal and store the stream; `StorageUnavailable` when the store fails (nothing is
+        left behind); any error of `chunks` itself propagates the same way."""
+
+    async def discard(self, kept: Kept) -> None:
+        """Remove a stored file nobody will reference (its row was settled meanwhile)."""
+
+    async def read(self, kept: Kept, *, limit: int) -> bytes | None:
+        """The file whole, decrypted in memory, when it is at most `limit` bytes; None when
+        it is larger. `StorageUnavailable` when the store fails."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewUpload:
+    """A file an operator sent, just kept in the vault, to be recorded with its outbound row."""
+
+    kept: Kept
+    file_type: FileType
+    declared_mime: str | None
+    filename: str

@@ -28,7 +28,8 @@ from wagate.domain.media import (
     safe_filename,
 )
 from wagate.domain.messages import Provider
-from wagate.pipeline.media import Kept, MediaJob, StorageUnavailable, StoredFile
+from wagate.pipeline.media import MediaJob, StoredFile
+from wagate.pipeline.ports import Kept, StorageUnavailable
 from wagate.security.media_sealing import (
     ChunkCipher,
     new_file_key,

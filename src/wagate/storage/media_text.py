@@ -18,7 +18,7 @@ from wagate.domain.file_types import Family, FileType
 from wagate.knowledge import ocr
 from wagate.knowledge.errors import SourceError
 from wagate.knowledge.readers import read
-from wagate.pipeline.media import Kept
+from wagate.pipeline.ports import Kept
 from wagate.storage.media import SealedVault
 
 log = structlog.get_logger(__name__)

@@ -13,12 +13,14 @@ from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
 from wagate.pipeline.operator.errors import Conflict
 from wagate.pipeline.operator.ports import Delivery, DeliveryEvent
-from wagate.pipeline.ports import OutboundMessage
+from wagate.pipeline.ports import NewUpload, OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
+from wagate.storage.outbound_files import INSERT_SQL as _FILE_SQL
+from wagate.storage.outbound_files import insert_params as file_params
 from wagate.storage.queue import DEFER_SQL, insert_job_sql
 from wagate.storage.statuses import (
     ACCEPTED,
@@ -447,11 +449,13 @@ class PostgresOutbox:
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
         code_template: Mapping[str, object] | None = None,
+        upload: NewUpload | None = None,
     ) -> tuple[int | None, int]:
         """Queue an operator's message (a Flow message with `flow`, a document, image or
-        interactive message with `rich`, a link code with its template `code_template`);
-        returns (outbound id or
-        None if the key was used already, conversation id)."""
+        interactive message with `rich`, a link code with its template `code_template`, an
+        uploaded file's row with `upload`: in the same transaction, so the job never runs
+        without it); returns (outbound id or None if the key was used already, conversation
+        id). A replay does not record `upload`: the caller discards its object."""
         phone = None if is_group_chat(target) else target
         contact_digest = self._indexer.digest(target, purpose=blind.CONTACT)
         params = {
@@ -484,6 +488,10 @@ class PostgresOutbox:
             row = await (await conn.execute(_ENQUEUE_SQL, params)).fetchone()
             if row is not None and row["id"] is None:
                 stored = await (await conn.execute(_STORED_REQUEST_SQL, params)).fetchone()
+            elif row is not None and upload is not None:
+                await conn.execute(
+                    _FILE_SQL, file_params(self._sealer, self._tenant, int(row["id"]), upload)
+                )
         # A replay is answered as before only when it is the same request (decided after the
         # commit, as when each statement committed on its own).
         if stored is not None and not self._same_request(

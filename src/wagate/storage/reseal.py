@@ -144,6 +144,21 @@ COLUMNS = (
         key_columns=("id",),
         row_key=lambda r: str(r["id"]),
     ),
+    # Files operators upload (issue 16 item 3): the file key and the details, never the object.
+    SealedColumn(
+        table="outbound_files",
+        column="file_key",
+        context_table="media.file_key",
+        key_columns=("object_key",),
+        row_key=lambda r: str(r["object_key"]),
+    ),
+    SealedColumn(
+        table="outbound_files",
+        column="details",
+        context_table="outbound_files.details",
+        key_columns=("object_key",),
+        row_key=lambda r: str(r["object_key"]),
+    ),
     SealedColumn(
         table="case_intakes",
         column="answers",

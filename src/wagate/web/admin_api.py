@@ -4,23 +4,31 @@ its errors map here to 404 (NotFound), 409 (Conflict), 403 (Forbidden) and 422 (
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from starlette.datastructures import UploadFile
 
 from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.domain.rich_messages import InvalidRichMessage, rich_message
 from wagate.domain.text import storable_text
-from wagate.pipeline.operator import Conflict, Forbidden, NotFound, OperatorError
+from wagate.pipeline.operator import Conflict, Forbidden, NotFound, OperatorError, Unavailable
 from wagate.web.api import MAX_OFFSET
+from wagate.web.middleware import BodyTooLarge
 from wagate.web.scope import Caller
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
+# An operator's file upload: its body streams past the body limit (web/app.py) to disk.
+SEND_FILE_PATH = "/api/whatsapp/send-file"
+# Room for the form's other fields and the multipart framing around the file.
+SEND_FILE_OVERHEAD = 64 * 1024
+_READ_BYTES = 64 * 1024
 
 
 def _storable(value: Any) -> Any:
@@ -81,6 +89,64 @@ class SendBody(_Body):
         return self
 
 
+class SendFileFields(_Body):
+    """The form fields beside `file` in `POST /api/whatsapp/send-file`."""
+
+    target: str = Field(min_length=3, max_length=80)
+    caption: str | None = Field(default=None, min_length=1, max_length=1024)
+    type: Literal["document", "image"] | None = None
+    filename: str | None = Field(default=None, min_length=1, max_length=240)
+    provider: Provider | None = None
+
+
+class _SpooledUpload:
+    """An uploaded file as the operator service reads it (`IncomingFile`): Starlette spooled
+    it to a temporary file as it arrived (in memory up to 1 MiB, on disk beyond)."""
+
+    def __init__(self, upload: UploadFile) -> None:
+        self._upload = upload
+
+    @property
+    def filename(self) -> str | None:
+        return self._upload.filename
+
+    @property
+    def content_type(self) -> str | None:
+        return self._upload.content_type
+
+    @property
+    def size(self) -> int:
+        return int(self._upload.size or 0)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        await self._upload.seek(0)
+        while piece := await self._upload.read(_READ_BYTES):
+            yield piece
+
+
+_SEND_FILE_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["target", "file"],
+                    "properties": {
+                        "target": {"type": "string", "description": "phone number or group"},
+                        "file": {"type": "string", "format": "binary"},
+                        "caption": {"type": "string", "maxLength": 1024},
+                        "type": {"type": "string", "enum": ["document", "image"]},
+                        "filename": {"type": "string", "maxLength": 240},
+                        "provider": {"type": "string", "enum": ["meta", "fonnte"]},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 class TemplateBody(_Body):
     target: str = Field(min_length=3, max_length=80)
     template: str = Field(min_length=1, max_length=512)
@@ -111,6 +177,8 @@ def status_of(error: OperatorError) -> int:
         return 409
     if isinstance(error, Forbidden):
         return 403
+    if isinstance(error, Unavailable):
+        return 503
     return 422
 
 
@@ -229,6 +297,44 @@ def admin_router(*, scope: Callable[..., Awaitable[Caller]]) -> APIRouter:
         receipt = await sending.send_rich(
             body.target, rich, by=who.actor, provider=body.provider, key=_key(idempotency_key)
         )
+        return receipt.as_json()
+
+    @router.post("/whatsapp/send-file", status_code=202, openapi_extra=_SEND_FILE_FORM)
+    async def send_file(
+        request: Request,
+        idempotency_key: str | None = Header(default=None, max_length=200),
+        who: Caller = caller,
+    ) -> dict[str, Any]:
+        """A document or image uploaded as multipart/form-data (`file` beside `target` and
+        the optional `caption`, `type`, `filename`, `provider`): checked by its bytes, stored
+        sealed and queued; the worker uploads it to the provider and sends it once."""
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raise HTTPException(status_code=415, detail="send the file as multipart/form-data")
+        try:
+            form = await request.form(max_files=1, max_fields=10, max_part_size=16 * 1024)
+        except BodyTooLarge as exc:
+            raise HTTPException(status_code=413, detail="the file is too large") from exc
+        try:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise HTTPException(status_code=422, detail="file is required")
+            fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+            try:
+                given = SendFileFields.model_validate(fields)
+            except ValidationError as exc:
+                raise RequestValidationError(exc.errors()) from exc
+            receipt = await who.services.operator.sending.send_file(
+                given.target,
+                _SpooledUpload(upload),
+                by=who.actor,
+                caption=given.caption,
+                kind=given.type,
+                filename=given.filename,
+                provider=given.provider,
+                key=_key(idempotency_key),
+            )
+        finally:
+            await form.close()
         return receipt.as_json()
 
     @router.post("/whatsapp/send-template", status_code=202)

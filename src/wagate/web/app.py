@@ -9,7 +9,7 @@ from starlette.types import ASGIApp
 
 from wagate import __version__
 from wagate.edge_services import WebServices
-from wagate.web.admin_api import admin_router
+from wagate.web.admin_api import SEND_FILE_OVERHEAD, SEND_FILE_PATH, admin_router
 from wagate.web.api import api_router
 from wagate.web.audit_api import audit_router
 from wagate.web.console import CONSOLE_UPLOAD_PATH, mount_console
@@ -89,6 +89,7 @@ def create_app(services: WebServices) -> ASGIApp:
             KB_UPLOAD_PATH: services.kb_max_upload_bytes,
             CONSOLE_UPLOAD_PATH: services.kb_max_upload_bytes,
         },
+        streamed_limits={SEND_FILE_PATH: services.send_file_max_bytes + SEND_FILE_OVERHEAD},
         # The webhooks' hot door: answered before FastAPI (which keeps the same routes).
         webhooks=WebhookRoutes(services.webhooks, services.clock),
     )

@@ -36,6 +36,11 @@ class Edge:
 
     Webhooks: a request `webhooks` finds (a configured route and method) is answered by it
     from the body read here; everything else goes to `app` with the body replayed.
+
+    Routes that take large files as a stream (`streamed_limits`: an operator's upload of up to
+    100 MB) are not held here: their body passes through as it arrives, counted, and the
+    receive that would go past the limit raises `BodyTooLarge` for the handler to answer 413
+    (a Content-Length over the limit is refused before the handler runs).
     """
 
     def __init__(
@@ -46,11 +51,13 @@ class Edge:
         max_pending_bytes: int = 64 * 1024 * 1024,
         path_limits: Mapping[str, int] | None = None,
         webhooks: WebhookRoutes | None = None,
+        streamed_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         # Routes that take files (a knowledge-base upload) get their own, larger limit.
         self.path_limits = dict(path_limits or {})
+        self.streamed_limits = dict(streamed_limits or {})
         self.max_pending_bytes = max_pending_bytes
         self.pending_bytes = 0
         self.webhooks = webhooks
@@ -60,8 +67,9 @@ class Edge:
             await self.app(scope, receive, send)
             return
         request_id = None
+        streamed = self.streamed_limits.get(scope["path"])
         announced = 0
-        limit = self.path_limits.get(scope["path"], self.max_bytes)
+        limit = streamed or self.path_limits.get(scope["path"], self.max_bytes)
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")[:64]
@@ -78,6 +86,9 @@ class Edge:
             return
         if announced > limit:
             await self._too_large(scope, send, announced)
+            return
+        if streamed is not None:
+            await self.app(scope, _counted(receive, streamed, scope), _nosniff(send))
             return
         reader = _BodyReader(self, announced, limit)
         try:
@@ -102,18 +113,42 @@ class Edge:
                 return message
             return await receive()
 
-        async def send_nosniff(message: Message) -> None:
-            # Nothing we answer is meant to be sniffed into HTML (hub.challenge is echoed).
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), _NOSNIFF]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, replay, send_nosniff)
+        await self.app(scope, replay, _nosniff(send))
 
     async def _too_large(self, scope: Scope, send: Send, size: int) -> None:
         log.warning("request.rejected", reason="too_large", path=scope["path"], size=size)
         await _reject(send, 413, "request body too large")
+
+
+def _nosniff(send: Send) -> Send:
+    async def send_nosniff(message: Message) -> None:
+        # Nothing we answer is meant to be sniffed into HTML (hub.challenge is echoed).
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", []), _NOSNIFF]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_nosniff
+
+
+class BodyTooLarge(Exception):
+    """A streamed body went past its route's limit (raised by its receive)."""
+
+
+def _counted(receive: Receive, limit: int, scope: Scope) -> Receive:
+    seen = 0
+
+    async def counting() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                log.warning("request.rejected", reason="too_large", path=scope["path"], size=seen)
+                raise BodyTooLarge(f"request body over {limit} bytes")
+        return message
+
+    return counting
 
 
 class _BodyReader:

@@ -15,6 +15,7 @@ from wagate.pipeline.operator.errors import (
     NotFound,
     OperatorError,
     Rejected,
+    Unavailable,
 )
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ __all__ = [
     "OperatorError",
     "OperatorService",
     "Rejected",
+    "Unavailable",
 ]
 
 

@@ -29,3 +29,8 @@ class Conflict(OperatorError):
 
 class Forbidden(OperatorError):
     """The actor's role does not allow the action (a viewer approving a draft)."""
+
+
+class Unavailable(OperatorError):
+    """Something the action needs is down for now (the object store): try again later. The
+    API answers 503."""

@@ -15,7 +15,7 @@ from wagate.domain.identity import LinkCheck
 from wagate.domain.messages import Provider
 from wagate.domain.operator_users import OperatorUser
 from wagate.domain.operators import Role
-from wagate.pipeline.ports import RecipientCheck
+from wagate.pipeline.ports import NewUpload, RecipientCheck
 
 __all__ = [
     "Account",
@@ -29,6 +29,7 @@ __all__ = [
     "Delivery",
     "DeliveryEvent",
     "DeliveryLog",
+    "IncomingFile",
     "KeyStore",
     "Outbox",
     "PasswordHasher",
@@ -113,12 +114,32 @@ class Outbox(Protocol):
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
         code_template: Mapping[str, object] | None = None,
+        upload: NewUpload | None = None,
     ) -> tuple[int | None, int]:
         """(outbound id, or None when the key was used before; conversation id). `flow`: a
         WhatsApp Flow message's parameters (`FlowMessage.as_json()`); `rich`: a document,
         image or interactive message (`RichMessage.as_json()`); `code_template`: a link code's
-        AUTHENTICATION template {"name", "language", "code"}, for outside the window."""
+        AUTHENTICATION template {"name", "language", "code"}, for outside the window;
+        `upload`: the stored file an uploaded document or image sends, recorded with the row
+        (not when the key was used before)."""
         ...
+
+
+class IncomingFile(Protocol):
+    """A file an operator hands over (an API upload spooled to disk, a path on the command
+    line): its name and declared type as given, its size, and its bytes from the start each
+    time `chunks()` is called — never the whole file in memory."""
+
+    @property
+    def filename(self) -> str | None: ...
+
+    @property
+    def content_type(self) -> str | None: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
 
 
 @runtime_checkable

@@ -8,29 +8,45 @@ refusal is a Conflict and is audited (`recipients.py`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.domain.capabilities import Capabilities
+from wagate.domain.file_types import HEAD_BYTES, sniff
 from wagate.domain.flows import FlowMessage
 from wagate.domain.formatting import split_message
 from wagate.domain.messages import Provider
 from wagate.domain.operators import Permission
+from wagate.domain.outbound_files import (
+    UploadLimits,
+    UploadRefused,
+    check_upload,
+    kind_for,
+    shown_name,
+)
 from wagate.domain.phone import InvalidPhoneNumber, is_group_chat, normalise_phone
-from wagate.domain.rich_messages import InteractiveMessage, ReactionMessage, RichMessage
+from wagate.domain.rich_messages import (
+    FileMessage,
+    InteractiveMessage,
+    InvalidRichMessage,
+    ReactionMessage,
+    RichMessage,
+)
 from wagate.domain.window import TemplateError, TemplateSet, window_open
 from wagate.pipeline.operator.actor import Actor
-from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected
+from wagate.pipeline.operator.errors import Conflict, NotFound, Rejected, Unavailable
 from wagate.pipeline.operator.ports import (
     Delivery,
     DeliveryLog,
+    IncomingFile,
     Outbox,
     RecipientCheck,
     WindowLookup,
 )
 from wagate.pipeline.operator.recipients import AnyoneMayBeWritten, Recipients
 from wagate.pipeline.operator.recorder import Recorder
+from wagate.pipeline.ports import Kept, MediaVault, NewUpload, StorageUnavailable
 
 __all__ = ["OPERATOR_KIND", "AnyoneMayBeWritten", "SendReceipt", "Sending", "recipient"]
 
@@ -72,6 +88,8 @@ class Sending:
     templates: TemplateSet = field(default_factory=TemplateSet)
     check: RecipientCheck = field(default_factory=AnyoneMayBeWritten)
     deliveries: DeliveryLog | None = None  # where a queued message is (`delivery`)
+    vault: MediaVault | None = None  # where uploaded files are kept sealed (`send_file`)
+    upload_limits: UploadLimits = field(default_factory=UploadLimits)
 
     async def send(
         self,
@@ -150,6 +168,148 @@ class Sending:
             rich=kind,
         )
         return receipt
+
+    async def send_file(
+        self,
+        target: str,
+        file: IncomingFile,
+        *,
+        by: Actor,
+        caption: str | None = None,
+        kind: str | None = None,
+        filename: str | None = None,
+        provider: Provider | None = None,
+        key: str | None = None,
+    ) -> SendReceipt:
+        """A document or image the operator uploads (not a link): checked by its bytes
+        (`domain/outbound_files`), kept sealed in the vault, queued with its outbound row;
+        delivery uploads it to the provider and sends it (`pipeline/outbound_files`). The
+        checks that need no bytes (provider, window, recipient) come first, so a refused
+        send reads nothing. `kind`: document or image (None: a JPEG or PNG within the photo
+        limit goes as an image, anything else as a document)."""
+        by.require(Permission.OPERATE)
+        chosen = self._chosen(provider)
+        able = self.capabilities[chosen]
+        if not able.media_uploads:
+            raise Rejected(
+                f"provider {chosen.value} cannot send uploaded files: send a link instead "
+                "(media.link, wagate send --document URL)"
+            )
+        if self.vault is None:
+            raise Rejected("no file store is configured to keep uploaded files")
+        number = recipient(target)
+        await self._ensure_window(chosen, number)
+        await Recipients(recorder=self.recorder, check=self.check).ensure(
+            number, by=by, path=OPERATOR_KIND, provider=chosen.value, channel=self.channels[chosen]
+        )
+        head = await _head(file)
+        actual = sniff(head, filename or file.filename)
+        try:
+            as_kind = kind_for(actual, file.size, self.upload_limits, kind)
+            check_upload(
+                kind=as_kind,
+                actual=actual,
+                size=file.size,
+                filename=filename or file.filename,
+                declared_mime=file.content_type,
+                limits=self.upload_limits,
+                provider_ceiling=able.upload_max_bytes,
+            )
+        except UploadRefused as exc:
+            await self.recorder.record(
+                by, "operator.refused_file", f"provider:{chosen.value}", problem=exc.problem
+            )
+            raise Rejected(str(exc)) from exc
+        limit = self.upload_limits.for_kind(as_kind, able.upload_max_bytes)
+        kept = await self._keep(file, limit)
+        try:
+            message = FileMessage.parse(
+                {
+                    "type": as_kind,
+                    "filename": shown_name(filename or file.filename, actual),
+                    "mimeType": actual.mime,
+                    "size": kept.size,
+                    "sha256": kept.sha256,
+                    **({"caption": caption} if caption else {}),
+                }
+            )
+            part_key = f"{by.via}:{key}" if key else f"operator:{uuid.uuid4()}"
+            outbound_id, conversation_id = await self._queue(
+                chosen,
+                number,
+                message.summary(),
+                key=part_key,
+                kind=OPERATOR_KIND,
+                by=by,
+                rich=message.as_json(),
+                upload=NewUpload(
+                    kept=kept,
+                    file_type=actual,
+                    declared_mime=file.content_type,
+                    filename=message.filename,
+                ),
+            )
+        except InvalidRichMessage as exc:
+            await self.vault.discard(kept)
+            raise Rejected(str(exc)) from exc
+        except BaseException:
+            await self.vault.discard(kept)
+            raise
+        if outbound_id is None:  # the key was used before for this same file: queued once
+            await self.vault.discard(kept)
+        receipt = SendReceipt(
+            idempotency_keys=(part_key,),
+            conversation_id=conversation_id,
+            provider=chosen,
+            target=number,
+            queued=int(outbound_id is not None),
+        )
+        await self.recorder.record(
+            by,
+            "operator.send",
+            f"conversation:{conversation_id}",
+            queued=receipt.queued,
+            parts=1,
+            rich="upload",
+            kind=as_kind,
+            fileType=actual.name,
+            size=kept.size,
+        )
+        return receipt
+
+    async def _keep(self, file: IncomingFile, limit: int) -> Kept:
+        """The file streamed into the vault through `limit` (a size that lied is caught as
+        the bytes pass); nothing is left behind when it fails."""
+        assert self.vault is not None
+
+        async def bounded() -> AsyncIterator[bytes]:
+            seen = 0
+            async for piece in file.chunks():
+                seen += len(piece)
+                if seen > limit:
+                    raise UploadRefused(
+                        f"the file is over the {limit}-byte limit", problem="too_large"
+                    )
+                yield piece
+
+        try:
+            kept = await self.vault.keep(bounded())
+        except UploadRefused as exc:
+            raise Rejected(str(exc)) from exc
+        except StorageUnavailable as exc:
+            raise Unavailable("the file store is unavailable: try again later") from exc
+        if kept.size != file.size:  # the file changed while it was read
+            await self.vault.discard(kept)
+            raise Rejected("the file changed while it was read: send it again")
+        return kept
+
+    def _chosen(self, provider: Provider | None) -> Provider:
+        if not self.channels:
+            raise Rejected("no WhatsApp provider is configured")
+        chosen = provider or next(iter(self.channels))
+        if chosen not in self.channels:
+            raise Rejected(f"provider {chosen.value} is not configured")
+        return chosen
 
     async def _ensure_window(self, provider: Provider, number: str) -> None:
         """Only templates may go outside the 24-hour window of a provider that has one."""
@@ -327,10 +487,23 @@ class Sending:
         flow: Mapping[str, object] | None = None,
         rich: Mapping[str, object] | None = None,
         code_template: Mapping[str, object] | None = None,
+        upload: NewUpload | None = None,
     ) -> tuple[int | None, int]:
         await Recipients(recorder=self.recorder, check=self.check).ensure(
             number, by=by, path=kind, provider=provider.value, channel=self.channels[provider]
         )
+        # Only what a message has is named: an outbox written before Flows, rich messages or
+        # uploaded files sends the rest.
+        extra: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("flow", flow),
+                ("rich", rich),
+                ("code_template", code_template),
+                ("upload", upload),
+            )
+            if value is not None
+        }
         return await self.outbox.enqueue(
             provider=provider,
             channel_id=self.channels[provider],
@@ -340,11 +513,24 @@ class Sending:
             kind=kind,
             run_at=self.recorder.clock(),
             template=template,
-            # Only a Flow message names `flow`: an outbox that predates Flows sends the rest.
-            **({"flow": flow} if flow is not None else {}),
-            **({"rich": rich} if rich is not None else {}),
-            **({"code_template": code_template} if code_template is not None else {}),
+            **extra,
         )
+
+
+async def _head(file: IncomingFile) -> bytes:
+    """The first HEAD_BYTES of the file (or all of a smaller one), for the sniffer."""
+    head = bytearray()
+    chunks = file.chunks()
+    try:
+        async for piece in chunks:
+            head += piece
+            if len(head) >= HEAD_BYTES:
+                break
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
+    return bytes(head[:HEAD_BYTES])
 
 
 def _rich_kind(message: RichMessage) -> str:

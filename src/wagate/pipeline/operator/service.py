@@ -19,6 +19,7 @@ from pathlib import Path
 from wagate.domain.capabilities import Capabilities
 from wagate.domain.case_intake import IntakeFlow
 from wagate.domain.messages import Provider
+from wagate.domain.outbound_files import UploadLimits
 from wagate.domain.review import DEFAULT_REJECT_TEXT
 from wagate.domain.window import TemplateSet
 from wagate.pipeline.operator.accounts import Accounts
@@ -50,7 +51,13 @@ from wagate.pipeline.operator.reviews import Reviews, ReviewStore
 from wagate.pipeline.operator.sending import Sending
 from wagate.pipeline.operator.trail import Trail
 from wagate.pipeline.operator.users import Users
-from wagate.pipeline.ports import Handover, KnowledgeAdmin, KnowledgeRefreshQueue, VaultStore
+from wagate.pipeline.ports import (
+    Handover,
+    KnowledgeAdmin,
+    KnowledgeRefreshQueue,
+    MediaVault,
+    VaultStore,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +109,8 @@ class OperatorService:
         case_intakes: CaseIntakeRecords | None = None,
         intake_flow: IntakeFlow | None = None,
         media: MediaLibrary | None = None,
+        vault: MediaVault | None = None,
+        upload_limits: UploadLimits | None = None,
     ) -> OperatorService:
         """Assemble every group on one recorder (one audit trail, one clock)."""
         recorder = Recorder(audit=audit, clock=clock)
@@ -130,6 +139,8 @@ class OperatorService:
             templates=templates,
             check=check,
             deliveries=deliveries,
+            vault=vault,
+            upload_limits=upload_limits or UploadLimits(),
         )
         return cls(
             accounts=Accounts(

@@ -15,13 +15,14 @@ from wagate.domain.capabilities import Capabilities
 from wagate.domain.messages import Provider
 from wagate.domain.provider_port import (
     CredentialCheck,
+    FileContent,
     InboundRequest,
     Refusal,
     Rejected,
     SentMessage,
     Verdict,
 )
-from wagate.domain.rich_messages import MediaMessage
+from wagate.domain.rich_messages import FileMessage, MediaMessage
 from wagate.http_client import http_client
 from wagate.providers.fonnte.inbound import FonnteWebhook
 from wagate.providers.fonnte.media import FonnteMediaDownloads
@@ -29,6 +30,7 @@ from wagate.providers.payload import mapping, text
 from wagate.providers.transport import transport_error
 
 DEFAULT_FONNTE_URL = "https://api.fonnte.com/send"
+FILE_MAX_BYTES = 4 * 1024 * 1024  # "file size must under 4MB" (protocol reference, 1.2)
 
 _PERMANENT: dict[str, type[e.PermanentSendError]] = {
     "token invalid": e.AuthenticationFailed,
@@ -57,8 +59,9 @@ def translate(reason: str | None) -> e.SendError:
 class FonnteClient(FonnteMediaDownloads):  # inbound files: providers/fonnte/media.py
     name = Provider.FONNTE
     # Fonnte sends through a linked phone: no 24-hour window, no templates, and its statuses
-    # do not echo our key. Files go by URL.
-    capabilities = Capabilities(media=True)
+    # do not echo our key. Files go by URL, or uploaded in the send's `file` field (paid
+    # packages; Fonnte refuses more than 4 MB: "file size must under 4MB").
+    capabilities = Capabilities(media=True, media_uploads=True, upload_max_bytes=FILE_MAX_BYTES)
 
     def __init__(
         self,
@@ -103,6 +106,25 @@ class FonnteClient(FonnteMediaDownloads):  # inbound files: providers/fonnte/med
         if media.filename:
             form["filename"] = media.filename
         return self._sent(await self._post(form))
+
+    async def send_file(
+        self,
+        *,
+        to: str,
+        message: FileMessage,
+        content: FileContent,
+        tracker: str | None = None,
+    ) -> SentMessage:
+        """The file in the send's multipart `file` field, the caption as the message (at most
+        FILE_MAX_BYTES, so reading it into the request costs little)."""
+        if content.size > FILE_MAX_BYTES:
+            raise e.InvalidRequest("Fonnte takes files up to 4 MB", code="too_large")
+        data = b"".join([piece async for piece in content.chunks()])
+        form = {"target": to, "message": message.caption or "", "countryCode": "0"}
+        if message.type == "document":
+            form["filename"] = message.filename
+        files = {"file": (message.filename, data, content.mime_type)}
+        return self._sent(await self._post(form, files=files))
 
     def _sent(self, answer: dict[str, Any]) -> SentMessage:
         ids = answer.get("id")
@@ -153,13 +175,20 @@ class FonnteClient(FonnteMediaDownloads):  # inbound files: providers/fonnte/med
         await self._api.aclose()
         await self._http.aclose()
 
-    async def _post(self, form: dict[str, str]) -> dict[str, Any]:
+    async def _post(
+        self, form: dict[str, str], *, files: dict[str, tuple[str, bytes, str]] | None = None
+    ) -> dict[str, Any]:
         try:
-            response = await self._api.request(
-                "POST",
-                content=urlencode(form).encode("ascii"),
-                content_type="application/x-www-form-urlencoded",
-            )
+            if files:
+                # A file goes as multipart, which httpx builds (rare; the lean client sends
+                # the everyday forms).
+                response: Any = await self._http.post(self._api_url, data=form, files=files)
+            else:
+                response = await self._api.request(
+                    "POST",
+                    content=urlencode(form).encode("ascii"),
+                    content_type="application/x-www-form-urlencoded",
+                )
         except httpx.HTTPError as exc:
             raise transport_error("Fonnte", exc) from exc
         if response.status_code >= 500 or response.status_code == 429:

@@ -1,12 +1,13 @@
-"""Graph API client: send text, templates and Flow messages, mark read with typing indicator
-(OU1, AI5, FL1).
+"""Graph API client: send text, templates and Flow messages, upload files, mark read with typing
+indicator (OU1, AI5, FL1).
 
 Every request it makes is checked against Meta's OpenAPI description of the Cloud API in
 tests/contract/test_meta_openapi.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,14 +20,20 @@ from wagate.domain.flows import FLOW_MESSAGE_VERSION, FlowMessage
 from wagate.domain.messages import Provider
 from wagate.domain.provider_port import (
     CredentialCheck,
+    FileContent,
     InboundRequest,
     Refusal,
     Rejected,
     SentMessage,
     Verdict,
 )
-from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
-from wagate.http_client import http_client
+from wagate.domain.rich_messages import (
+    FileMessage,
+    InteractiveMessage,
+    MediaMessage,
+    ReactionMessage,
+)
+from wagate.http_client import HttpResponse, http_client
 from wagate.providers.meta.errors import retry_after_seconds, translate
 from wagate.providers.meta.inbound import MetaWebhook
 from wagate.providers.meta.media import MetaMediaDownloads
@@ -47,6 +54,7 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         flows=True,
         link_previews=True,
         reactions=True,
+        media_uploads=True,
     )
 
     def __init__(
@@ -201,6 +209,39 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
             part["filename"] = media.filename
         return await self._send(to, media.type, part, tracker=tracker)
 
+    async def upload_media(self, *, content: FileContent) -> str:
+        """`POST /{phone-number-id}/media` (multipart: messaging_product, type, file): the
+        file streamed as it is read, never whole in memory; Meta's id for it (kept 30 days)."""
+        boundary = f"wagate-{secrets.token_hex(16)}"
+        head, tail = _multipart_frame(boundary, content)
+        try:
+            response = await self._http.post(
+                f"{self._phone_number_id}/media",
+                content=_framed(head, content.chunks(), tail),
+                headers={
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                    "Content-Length": str(len(head) + content.size + len(tail)),
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error("Graph API", exc) from exc
+        answer = self._answer(response)
+        media_id = text(answer.get("id"))
+        if media_id is None:
+            raise e.ProviderUnavailable("Graph API answered an upload without a media id")
+        return media_id
+
+    async def send_uploaded(
+        self, *, to: str, message: FileMessage, media_id: str, tracker: str | None = None
+    ) -> SentMessage:
+        """A document or image uploaded as `media_id` (`upload_media`)."""
+        part: dict[str, Any] = {"id": media_id}
+        if message.caption:
+            part["caption"] = message.caption
+        if message.type == "document":
+            part["filename"] = message.filename
+        return await self._send(to, message.type, part, tracker=tracker)
+
     async def send_interactive(
         self, *, to: str, message: InteractiveMessage, tracker: str | None = None
     ) -> SentMessage:
@@ -287,6 +328,10 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
             )
         except httpx.HTTPError as exc:
             raise transport_error("Graph API", exc) from exc
+        return self._answer(response)
+
+    @staticmethod
+    def _answer(response: httpx.Response | HttpResponse) -> dict[str, Any]:
         try:
             body: Any = orjson.loads(response.content) if response.content else {}
         except orjson.JSONDecodeError:
@@ -294,6 +339,34 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         if response.is_success and "error" not in mapping(body):
             return dict(mapping(body))
         raise translate(response.status_code, body, retry_after_seconds(response.headers))
+
+
+def _multipart_frame(boundary: str, content: FileContent) -> tuple[bytes, bytes]:
+    """What goes before and after the file's bytes in the upload's multipart body: the two
+    fields Meta requires (`messaging_product`, `type` = the file's MIME type), then the file
+    part's header. The name is quoted as RFC 7578 asks (quotes and line breaks escaped)."""
+    name = (
+        content.filename.replace("\\", "_").replace('"', "%22").replace("\r", "").replace("\n", "")
+    )
+    fields = b"".join(
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"\r\n\r\n{value}\r\n'
+        ).encode()
+        for field, value in (("messaging_product", "whatsapp"), ("type", content.mime_type))
+    )
+    file_header = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        f"Content-Type: {content.mime_type}\r\n\r\n"
+    ).encode()
+    return fields + file_header, f"\r\n--{boundary}--\r\n".encode()
+
+
+async def _framed(head: bytes, chunks: AsyncIterator[bytes], tail: bytes) -> AsyncIterator[bytes]:
+    yield head
+    async for piece in chunks:
+        yield piece
+    yield tail
 
 
 def _body_parameters(values: list[str], names: Sequence[str] | None) -> list[dict[str, str]]:
