@@ -1248,6 +1248,8 @@ def build_doctor(settings: Settings) -> Doctor:
                 api_key=_secret(s.ai_api_key),
                 model=s.ai_model or "openrouter/auto",
                 fallback_models=s.ai_fallback_models,
+                transcription_model=s.ai_transcription_model,
+                vision_model=s.ai_vision_model,
                 timeout=s.ai_timeout_seconds,
             )
         )
