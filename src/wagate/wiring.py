@@ -419,7 +419,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         opened,
         s,
         tenant_id,
-        images=media if s.ai_vision_model else None,
+        # Photos are put on the turn only where the tenant lets the vision model see them:
+        # without this port the assistant's vision model never gets a turn with images.
+        images=media if s.ai_vision_model and s.ai_vision_enabled else None,
         knowledge=knowledge,
         providers=providers,
         store=conversations,
