@@ -231,6 +231,11 @@ class Settings(BaseSettings):
     # a photo whose OCR text shows an identity number or an identity document's heading is
     # never sent, nor is any photo of a red or human-held conversation.
     ai_vision_model: str | None = None
+    # Whether AI_VISION_MODEL sees this tenant's photos. A tenant override: a firm may turn
+    # vision off for its clients, or, with the platform's set to false, the platform offers
+    # the model and each firm that wants it turns it on. Without AI_VISION_MODEL it does
+    # nothing.
+    ai_vision_enabled: bool = True
 
     # Inbound files (MD1): where they are kept (sealed in chunks; a folder under the data dir
     # unless S3_BUCKET names an S3-compatible bucket), the largest accepted per kind of
@@ -561,6 +566,7 @@ class TenantOverrides(BaseModel):
     too_long_notice_text: str | None = None
     non_text_notice_text: str | None = None
     apology_text: str | None = None
+    ai_vision_enabled: bool | None = None  # photos to AI_VISION_MODEL (only where it is set)
     media_received_text: str | None = Field(default=None, min_length=1, max_length=2000)
     audio_received_text: str | None = Field(default=None, min_length=1, max_length=2000)
     audio_failed_text: str | None = Field(default=None, min_length=1, max_length=2000)

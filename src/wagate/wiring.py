@@ -424,7 +424,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
         opened,
         s,
         tenant_id,
-        images=media if s.ai_vision_model else None,
+        # Photos are put on the turn only where the tenant lets the vision model see them:
+        # without this port the assistant's vision model never gets a turn with images.
+        images=media if s.ai_vision_model and s.ai_vision_enabled else None,
         knowledge=knowledge,
         providers=providers,
         store=conversations,
@@ -1263,6 +1265,8 @@ def build_doctor(settings: Settings) -> Doctor:
                 api_key=_secret(s.ai_api_key),
                 model=s.ai_model or "openrouter/auto",
                 fallback_models=s.ai_fallback_models,
+                transcription_model=s.ai_transcription_model,
+                vision_model=s.ai_vision_model,
                 timeout=s.ai_timeout_seconds,
             )
         )

@@ -211,6 +211,23 @@ def test_doctor_fails_with_a_revoked_token_and_names_it(live: Live) -> None:
     assert "HTTP 401" in as_json[("meta", "access token")]["detail"]
 
 
+def test_doctor_looks_up_the_transcription_and_vision_models(live: Live) -> None:
+    """The fake AI lists fake-large, fake-small and fake-tiny: a listed transcription model
+    passes, a vision model it does not list is a warning naming the setting (not blocking:
+    the gateway runs, photos are just not seen)."""
+    result = live.run(
+        "doctor", "--json", AI_TRANSCRIPTION_MODEL="fake-small", AI_VISION_MODEL="fake-eyes"
+    )
+    found = findings(result)
+    assert found[("ai", "transcription model")]["verdict"] == "ok"
+    vision = found[("ai", "vision model")]
+    assert vision["verdict"] == "warn"
+    assert "AI_VISION_MODEL=fake-eyes is not in the endpoint's model list" in vision["detail"]
+    assert result.returncode == 0, result.stdout
+    plain = live.run("doctor", AI_VISION_MODEL="fake-eyes")
+    assert "check AI_VISION_MODEL" in plain.stdout
+
+
 def test_doctor_without_the_proxys_certificate_cannot_trust_the_public_url(live: Live) -> None:
     result = live.run("doctor", "--json", SSL_CERT_FILE="")  # the public CAs only
     found = findings(result)

@@ -4,12 +4,9 @@ rules and Grafana dashboard query is one the gateway exposes."""
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
@@ -24,11 +21,11 @@ from tests.e2e.harness import (
     tag,
     wait_until,
 )
+from tests.promql import DASHBOARDS, dashboard_queries, metric_names
 from wagate.fakes.payloads import meta_text, new_wamid
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
-DASHBOARDS = sorted((ROOT / "deploy" / "grafana").glob("*.json"))
 SEED = (
     "whatsapp_message_total",
     "whatsapp_response_time_seconds",
@@ -192,7 +189,7 @@ def test_every_metric_the_alerts_and_the_dashboard_query_is_exposed(gateway: Gat
         exposed.update(family.name + suffix for suffix in suffixes.get(family.type, ()))
         exposed.update(sample.name for sample in family.samples)
     assert DASHBOARDS, "deploy/grafana/ holds no dashboard"
-    queries = list(_alert_expressions()) + [q for d in DASHBOARDS for q in _dashboard_queries(d)]
+    queries = list(_alert_expressions()) + [q for d in DASHBOARDS for q in dashboard_queries(d)]
     used = {name for query in queries for name in metric_names(query)}
     assert len(used) >= 15  # the parse found the queries' metrics
     assert used <= exposed, f"not exposed: {sorted(used - exposed)}"
@@ -203,63 +200,3 @@ def _alert_expressions() -> Iterator[str]:
     for group in rules["groups"]:
         for rule in group["rules"]:
             yield str(rule["expr"])
-
-
-def _dashboard_queries(path: Path) -> Iterator[str]:
-    """Every panel target's `expr` and every templating variable's query."""
-
-    def walk(node: Any) -> Iterator[str]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, str) and (key == "expr" or (key == "query" and "(" in value)):
-                    yield value
-                elif key == "query" and isinstance(value, dict) and "query" in value:
-                    yield str(value["query"])
-                else:
-                    yield from walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from walk(item)
-
-    yield from walk(json.loads(path.read_text()))
-
-
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_MATCHERS = re.compile(r"\{[^}]*\}")
-_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
-_RANGE = re.compile(r"\[[^\]]*\]")
-_WORD = re.compile(r"(?<![A-Za-z0-9_:.$])[A-Za-z_:][A-Za-z0-9_:]*")
-_KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "group_left", "group_right"}
-_KEYWORDS |= {"inf", "nan"}
-
-
-def metric_names(query: str) -> set[str]:
-    """The metric names a PromQL (or Grafana `label_values`) query reads: what is left once
-    strings, label matchers, groupings and ranges are gone, minus functions and keywords."""
-    rest = _RANGE.sub("", _GROUPING.sub("", _MATCHERS.sub("", _STRING.sub('""', query))))
-    names = set()
-    for match in _WORD.finditer(rest):
-        word = match.group(0)
-        if rest[match.end() :].lstrip().startswith("(") or word.lower() in _KEYWORDS:
-            continue  # a function, or an operator
-        names.add(word)
-    # label_values(metric, label): the label is not a metric.
-    for inner in re.findall(r"label_values\(\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*,\s*(\w+)", query):
-        names.discard(inner[1])
-    return names
-
-
-def test_the_query_parser_finds_metrics_and_nothing_else() -> None:
-    query = (
-        "histogram_quantile(0.95, sum by (le, tenant) (rate(whatsapp_response_time_seconds_bucket"
-        '{tenant=~"$tenant"}[$__rate_interval]))) > on(tenant) group_left wagate_x offset 1h'
-        " / ignoring(state) sum(whatsapp_queue_depth) without (state) and 1e3"
-    )
-    assert metric_names(query) == {
-        "whatsapp_response_time_seconds_bucket",
-        "wagate_x",
-        "whatsapp_queue_depth",
-    }
-    assert metric_names("label_values(whatsapp_message_total, tenant)") == {
-        "whatsapp_message_total"
-    }

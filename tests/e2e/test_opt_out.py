@@ -3,6 +3,8 @@
 BERHENTI everywhere: with CONSENT_REQUIRED off, a contact who opts out gets the one
 confirmation and nothing else — operator sends, templates, link codes and dead-letter replays
 to the number are refused (409 on the API, exit 1 on the CLI) and audited without the number.
+The same by the consent request's reply buttons (issue 16): a tap on BERHENTI opts out, a tap
+on SETUJU opts in again.
 
 Linking proves the phone: the operator API never shows a link code's text; the code read off the
 phone (the fake Graph API's recorded send) still verifies."""
@@ -26,7 +28,7 @@ from tests.e2e.harness import (
     wagate,
     wait_until,
 )
-from wagate.fakes.payloads import meta_text
+from wagate.fakes.payloads import meta_button_reply, meta_text
 
 TEMPLATES = json.dumps(
     [{"name": "pengingat_sidang", "language": "id", "parameters": ["nama", "tanggal"]}]
@@ -159,3 +161,86 @@ def test_a_link_code_is_never_shown_by_the_api_and_still_verifies(
 
         verified = gateway.api_post("/api/accounts/siti/verify", {"code": code})
         assert verified.status_code == 200 and verified.json()["linked"] is True, verified.text
+
+
+def _bodies_to(fake_meta: FakePeer, number: str) -> list[dict[str, Any]]:
+    return [r["body"] for r in fake_meta.requests("send") if r["body"].get("to") == number]
+
+
+def _shown(body: dict[str, Any]) -> str:
+    """What the person reads: a text's body, a button message's body."""
+    if body["type"] == "interactive":
+        return str(body["interactive"]["body"]["text"])
+    return str(body["text"]["body"])
+
+
+def test_tapping_berhenti_opts_out_and_tapping_setuju_opts_in_again(
+    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
+) -> None:
+    with gateway_on_fresh_database(workdir, fake_meta, fake_ai, CONSENT_REQUIRED="true") as (
+        gateway,
+        url,
+    ):
+
+        def tap(button: dict[str, str], title: str) -> None:
+            # The title is what the phone showed (a tenant may word it otherwise): the id is
+            # what counts.
+            payload = meta_button_reply(
+                phone_number_id=PHONE_NUMBER_ID,
+                sender=sender,
+                button_id=button["id"],
+                title=title,
+                replying_to=prompt_id,
+            )
+            assert gateway.post_meta(payload).status_code == 200
+
+        def consent_state() -> str:
+            with psycopg.connect(url) as conn:
+                [(state,)] = conn.execute("SELECT consent_state FROM contacts").fetchall()
+            return str(state)
+
+        ai_calls = len(fake_ai.requests("chat"))
+        _say(gateway, sender, "berapa biaya konsultasi?")
+        [prompt] = wait_until(lambda: _bodies_to(fake_meta, sender), timeout=30)
+        assert prompt["type"] == "interactive" and prompt["interactive"]["type"] == "button"
+        optin, optout = [b["reply"] for b in prompt["interactive"]["action"]["buttons"]]
+        assert (optin["title"], optout["title"]) == ("SETUJU", "BERHENTI")
+        sent = [r for r in fake_meta.requests("send") if r["body"].get("to") == sender]
+        prompt_id = str(sent[0]["wamid"])  # what the tap replies to
+
+        # BERHENTI: the one confirmation, as text (it passes the opt-out; nothing else does).
+        tap(optout, "Berhenti")
+        wait_until(lambda: len(_bodies_to(fake_meta, sender)) == 2, timeout=30)
+        confirmation = _bodies_to(fake_meta, sender)[1]
+        assert confirmation["type"] == "text"
+        assert "berhenti" in _shown(confirmation).lower() and "SETUJU" in _shown(confirmation)
+        assert consent_state() == "withdrawn"
+        _say(gateway, sender, "masih di sana?")
+        refused = gateway.api_post("/api/whatsapp/send", {"target": sender, "message": "halo"})
+        assert refused.status_code == 409, refused.text
+        time.sleep(3)  # the question was not answered, the operator's text not sent
+        assert len(_bodies_to(fake_meta, sender)) == 2
+        assert len(fake_ai.requests("chat")) == ai_calls
+
+        # SETUJU on the same message: opted in again, and questions are answered once more.
+        tap(optin, "Setuju ✓")
+        wait_until(lambda: len(_bodies_to(fake_meta, sender)) == 3, timeout=30)
+        assert "dicatat" in _shown(_bodies_to(fake_meta, sender)[2])
+        assert consent_state() == "granted"
+        _say(gateway, sender, "berapa biaya konsultasi sekarang?")
+        wait_until(lambda: len(_bodies_to(fake_meta, sender)) == 4, timeout=30)
+        assert "ECHO" in _shown(_bodies_to(fake_meta, sender)[3])
+        assert len(fake_ai.requests("chat")) > ai_calls
+        allowed = gateway.api_post("/api/whatsapp/send", {"target": sender, "message": "halo"})
+        assert allowed.status_code in (200, 202), allowed.text
+
+        with psycopg.connect(url) as conn:
+            consents = conn.execute("SELECT state FROM consents ORDER BY id").fetchall()
+            audit = conn.execute("SELECT action FROM audit_log ORDER BY seq").fetchall()
+            kinds = conn.execute(
+                "SELECT kind FROM outbound_messages ORDER BY id LIMIT 3"
+            ).fetchall()
+        assert [row[0] for row in consents] == ["withdrawn", "granted"]
+        actions = [row[0] for row in audit]
+        assert actions.index("consent.withdrawn") < actions.index("consent.granted")
+        assert [row[0] for row in kinds][1] == "optout_confirmed"

@@ -6,7 +6,8 @@ What is proved: a voice note whose transcript is an emergency gets the holding r
 never reaches the chat model; a calm one is answered with the transcript in the prompt; a
 gateway without a transcription model asks the person to write; a transcription that keeps
 failing is tried again from the queue, then the person is told (the file stays); a photo
-reaches the vision model only on a gateway that has one."""
+reaches the vision model only on a gateway that has one, and only for a tenant that has not
+turned vision off (AI_VISION_ENABLED, a tenant setting)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.harness import FakePeer, Gateway, fresh_database, tag, wait_until
+from tests.e2e.harness import API_TOKEN, FakePeer, Gateway, fresh_database, tag, wait_until
 from tests.e2e.test_media import _download, _jpeg, _media_message, _register, _sent_to, _settled
 from wagate.domain.review import DEFAULT_URGENT_TEXT
 
@@ -189,3 +190,67 @@ def test_a_photo_reaches_the_vision_model_only_where_one_is_configured(
             assert answer["model"] == "model-a" and answer["images"] == []
             assert "base64" not in str(answer["body"])
         wait_until(lambda person=person: _sent_to(fake_meta, person), timeout=30)
+
+
+def _ask_about_a_photo(
+    gateway: Gateway, fake_meta: FakePeer, fake_ai: FakePeer, person: str, size: tuple[int, int]
+) -> dict[str, Any]:
+    """Send a captioned photo from `person`; the chat request that answered it."""
+    photo = _jpeg(size)
+    media_id = _register(fake_meta, photo, mime_type="image/jpeg")
+    marker = tag(person)
+    _, payload = _media_message(
+        person,
+        "image",
+        {"id": media_id, "mime_type": "image/jpeg", "caption": f"apa ini sah? {marker}"},
+    )
+    assert gateway.post_meta(payload).status_code == 200
+    [answer] = wait_until(
+        lambda: [r for r in _chats_about(fake_ai, marker) if r["kind"] == "chat"], timeout=60
+    )
+    wait_until(lambda: _sent_to(fake_meta, person), timeout=30)  # and the person was answered
+    return answer
+
+
+def test_a_tenant_that_turns_vision_off_sends_no_photo_to_the_vision_model(
+    workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer, sender: str
+) -> None:
+    """The platform has a vision model; the firm (here the default tenant) turns it off with
+    its `ai_vision_enabled` setting, then goes back to the platform's choice."""
+    admin = {"Authorization": f"Bearer {API_TOKEN}"}
+    with fresh_database() as url:
+        gateway = Gateway(
+            workdir,
+            database_url=url,
+            graph_url=f"{fake_meta.url}/v22.0",
+            ai_url=f"{fake_ai.url}/v1",
+            AI_VISION_MODEL=VISION_MODEL,
+        ).start()
+        try:
+
+            def set_vision(value: bool | None) -> None:
+                changed = gateway.http.patch(
+                    "/api/tenants/default",
+                    json={"settings": {"ai_vision_enabled": value}},
+                    headers=admin,
+                )
+                assert changed.status_code == 200, changed.text
+                # A restart builds the tenant's services from its settings at once (a running
+                # process picks the change up within seconds; a test should not guess when).
+                gateway.stop()
+                gateway.start()
+
+            set_vision(False)
+            shown = gateway.http.get("/api/tenants/default", headers=admin).json()
+            assert shown["settings"] == {"ai_vision_enabled": False}
+            blind = _ask_about_a_photo(gateway, fake_meta, fake_ai, sender, (97, 61))
+            assert blind["model"] == "model-a" and blind["images"] == []
+            assert "base64" not in str(blind["body"])
+
+            set_vision(None)  # back to the platform's: on
+            other = sender[:-1] + ("5" if sender[-1] != "5" else "6")
+            seen = _ask_about_a_photo(gateway, fake_meta, fake_ai, other, (98, 62))
+            assert seen["model"] == VISION_MODEL
+            assert [image["mime_type"] for image in seen["images"]] == ["image/jpeg"]
+        finally:
+            gateway.stop()

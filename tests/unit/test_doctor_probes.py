@@ -176,6 +176,74 @@ async def test_a_model_the_endpoint_does_not_list_is_a_warning() -> None:
     assert "model-typo" in found["models"].detail
 
 
+def media_probe(app: Starlette | FakeOpenAI, **models: str) -> AiProbe:
+    asgi = app.app if isinstance(app, FakeOpenAI) else app
+    return AiProbe(
+        base_url="http://ai/v1",
+        api_key="any",
+        model="model-a",
+        transport=httpx.ASGITransport(app=asgi),
+        **models,
+    )
+
+
+async def test_the_transcription_and_vision_models_listed_are_ok() -> None:
+    ai = FakeOpenAI(models=("model-a", "whisper-1", "gpt-4o-mini"))
+    probe = media_probe(ai, transcription_model="whisper-1", vision_model="gpt-4o-mini")
+    found = checks(list(await probe.run()))
+    assert found["transcription model"].verdict is Verdict.OK
+    assert found["transcription model"].detail == "whisper-1 listed"
+    assert found["vision model"].verdict is Verdict.OK
+    assert found["vision model"].detail == "gpt-4o-mini listed"
+    assert found["models"].verdict is Verdict.OK  # the chat model's own finding is unchanged
+    # Nothing was transcribed or shown to the vision model to find that out.
+    assert ai.recorder.listing("transcription") == []
+    [chat] = ai.recorder.listing("chat")
+    assert chat["model"] == "model-a"
+
+
+async def test_a_transcription_or_vision_model_the_endpoint_does_not_list_is_named() -> None:
+    ai = FakeOpenAI(models=("model-a", "whisper-1"))
+    probe = media_probe(ai, transcription_model="whisper-l", vision_model="gpt-4o-vision")
+    found = checks(list(await probe.run()))
+    heard, seen = found["transcription model"], found["vision model"]
+    assert heard.verdict is Verdict.WARN and seen.verdict is Verdict.WARN
+    assert "AI_TRANSCRIPTION_MODEL=whisper-l is not in the endpoint's model list" in heard.detail
+    assert "asked to write" in heard.detail
+    assert "check AI_TRANSCRIPTION_MODEL" in heard.fix and "http://ai/v1/models" in heard.fix
+    assert "AI_VISION_MODEL=gpt-4o-vision is not in the endpoint's model list" in seen.detail
+    assert "check AI_VISION_MODEL" in seen.fix
+    assert found["models"].verdict is Verdict.OK  # the chat model is listed: only these warn
+
+
+async def test_unset_transcription_and_vision_models_are_not_checked() -> None:
+    found = checks(list(await media_probe(FakeOpenAI(models=("model-a",))).run()))
+    assert set(found) == {"models", "chat request"}
+
+
+async def test_an_endpoint_without_a_model_list_cannot_vouch_for_them() -> None:
+    async def no_list(request: Request) -> Response:
+        return PlainTextResponse("not here", status_code=404)
+
+    async def chat(request: Request) -> Response:
+        return JSONResponse({"choices": [{"message": {"role": "assistant", "content": "OK"}}]})
+
+    app = Starlette(
+        routes=[
+            Route("/v1/models", no_list),
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+        ]
+    )
+    found = checks(list(await media_probe(app, vision_model="llava").run()))
+    seen = found["vision model"]
+    assert seen.verdict is Verdict.SKIPPED
+    assert seen.detail == "AI_VISION_MODEL=llava cannot be checked: the endpoint's /models " + (
+        "answered HTTP 404"
+    )
+    assert "transcription model" not in found and "models" not in found
+    assert found["chat request"].verdict is Verdict.OK
+
+
 # ---------------------------------------------------------------- the public URL
 
 

@@ -297,3 +297,14 @@ def test_a_tenant_may_word_the_file_notices_itself() -> None:
     firm = tenant_settings(platform, {"media_refused_text": "Berkas ini tidak kami terima."})
     assert converse_policy(firm).notices.media_refused == "Berkas ini tidak kami terima."
     assert "keamanan" in converse_policy(platform).notices.media_refused
+
+
+def test_vision_is_on_by_default_and_ai_vision_enabled_false_turns_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load().ai_vision_enabled is True
+    monkeypatch.setenv("AI_VISION_ENABLED", "false")
+    assert load().ai_vision_enabled is False
+    monkeypatch.setenv("AI_VISION_ENABLED", "sometimes")
+    with pytest.raises(ConfigurationError, match="AI_VISION_ENABLED"):
+        load()

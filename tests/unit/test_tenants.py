@@ -92,6 +92,24 @@ def test_a_tenant_overrides_only_its_own_settings() -> None:
     assert firm.debounce_seconds == platform.debounce_seconds
 
 
+def test_a_tenant_turns_vision_off_or_on_over_the_platforms_choice() -> None:
+    platform = load_settings(
+        _env_file=None, ai_base_url="http://ai/v1", ai_model="words", ai_vision_model="eyes"
+    )
+    assert platform.ai_vision_enabled
+    off = tenant_settings(platform, {"ai_vision_enabled": False})
+    assert off.ai_vision_enabled is False and off.ai_vision_model == "eyes"
+    # The platform offers the model switched off; a firm that wants it turns it on.
+    offered = platform.model_copy(update={"ai_vision_enabled": False})
+    assert tenant_settings(offered, {"ai_vision_enabled": True}).ai_vision_enabled
+    assert not tenant_settings(offered, {}).ai_vision_enabled
+    # The model itself stays the platform's: a tenant cannot point photos elsewhere.
+    with pytest.raises(ValueError, match="AI_VISION_MODEL"):
+        check_tenant_overrides({"ai_vision_model": "other"})
+    with pytest.raises(ValueError, match="AI_VISION_ENABLED"):
+        check_tenant_overrides({"ai_vision_enabled": "maybe"})
+
+
 def test_a_tenants_templates_are_checked_and_win_over_the_platforms() -> None:
     templates = [{"name": "sapa", "language": "id", "parameters": [], "purpose": "out_of_window"}]
     firm = tenant_settings(load_settings(_env_file=None), {"whatsapp_templates": templates})

@@ -2,7 +2,9 @@
 
 The AI endpoint: its model list (does it know our models?) and one short chat request with the
 configured model (does it take our key?): some endpoints serve the list to anyone, so only an
-answer to a request proves the key.
+answer to a request proves the key. The speech-to-text and vision models, when set, are looked
+up in the same list only: a transcription needs a recording and a vision request a photo, and
+neither is worth paying for to prove what the chat request already proved (the key).
 
 The public URL: `/api/health` through it, over HTTPS as Meta and Fonnte will reach it, and
 Meta's verification handshake through it (a GET that stores nothing), which proves the
@@ -48,6 +50,8 @@ class AiProbe:
     api_key: str | None
     model: str
     fallback_models: tuple[str, ...] = ()
+    transcription_model: str | None = None  # AI_TRANSCRIPTION_MODEL
+    vision_model: str | None = None  # AI_VISION_MODEL
     timeout: float = 15.0
     transport: httpx.AsyncBaseTransport | None = None
     area: str = "ai"
@@ -80,28 +84,90 @@ class AiProbe:
         body = _json(response)
         data = body.get("data") if isinstance(body, dict) else None
         if not response.is_success or not isinstance(data, list):
-            return []  # not every endpoint lists its models; the request below decides
+            # Not every endpoint lists its models: the chat request below decides for the
+            # chat model, nothing here can for the others.
+            return self._unlisted(response)
         known = {str(item.get("id")) for item in data if isinstance(item, dict)}
-        wanted = (self.model, *self.fallback_models)
-        unknown = [m for m in wanted if m not in known]
-        if not unknown:
-            return [
+        return [self._chat_models(known), *self._media_models(known)]
+
+    def _media_models(self, known: set[str]) -> list[Finding]:
+        findings = []
+        for check, setting, model, without in self._media():
+            if model in known:
+                listed = f"{model} listed"
+                findings.append(
+                    Finding(area=self.area, check=check, verdict=Verdict.OK, detail=listed)
+                )
+                continue
+            findings.append(
                 Finding(
                     area=self.area,
-                    check="models",
-                    verdict=Verdict.OK,
-                    detail=f"{', '.join(wanted)} listed",
+                    check=check,
+                    verdict=Verdict.WARN,
+                    detail=f"{setting}={model} is not in the endpoint's model list: {without}",
+                    fix=f"check {setting} against the models {self.base_url.rstrip('/')}/models "
+                    "lists (or unset it)",
                 )
-            ]
+            )
+        return findings
+
+    def _unlisted(self, response: httpx.Response) -> list[Finding]:
+        why = (
+            f"the endpoint's /models answered HTTP {response.status_code}"
+            if not response.is_success
+            else "the endpoint's /models holds no model list"
+        )
         return [
             Finding(
                 area=self.area,
-                check="models",
-                verdict=Verdict.WARN,
-                detail=f"not in the endpoint's model list: {', '.join(unknown)}",
-                fix="check AI_MODEL and AI_FALLBACK_MODELS for typos",
+                check=check,
+                verdict=Verdict.SKIPPED,
+                detail=f"{setting}={model} cannot be checked: {why}",
+                fix=f"make sure the endpoint serves {model}: {without}",
             )
+            for check, setting, model, without in self._media()
         ]
+
+    def _media(self) -> list[tuple[str, str, str, str]]:
+        """(check, setting, model, what happens if the endpoint does not serve it)."""
+        media = []
+        if self.transcription_model:
+            media.append(
+                (
+                    "transcription model",
+                    "AI_TRANSCRIPTION_MODEL",
+                    self.transcription_model,
+                    "voice notes would be kept and the person asked to write",
+                )
+            )
+        if self.vision_model:
+            media.append(
+                (
+                    "vision model",
+                    "AI_VISION_MODEL",
+                    self.vision_model,
+                    "photos would not be seen (the answer goes from the text alone)",
+                )
+            )
+        return media
+
+    def _chat_models(self, known: set[str]) -> Finding:
+        wanted = (self.model, *self.fallback_models)
+        unknown = [m for m in wanted if m not in known]
+        if not unknown:
+            return Finding(
+                area=self.area,
+                check="models",
+                verdict=Verdict.OK,
+                detail=f"{', '.join(wanted)} listed",
+            )
+        return Finding(
+            area=self.area,
+            check="models",
+            verdict=Verdict.WARN,
+            detail=f"not in the endpoint's model list: {', '.join(unknown)}",
+            fix="check AI_MODEL and AI_FALLBACK_MODELS for typos",
+        )
 
     def _answered(self, response: httpx.Response) -> Finding:
         if response.is_success:
