@@ -43,3 +43,16 @@ async def test_a_failing_endpoint_is_an_embedding_unavailable() -> None:
             await embedder.embed(["a"])
     with pytest.raises(ValueError, match="AI_EMBEDDING_MODEL"):
         OpenAICompatibleEmbedder(base_url=url, api_key="", model=" ")
+
+
+async def test_one_failed_batch_is_retried_once_as_the_sdk_did() -> None:
+    fake = FakeOpenAI(api_key="k")
+    async with serve(fake.app) as url:
+        async with httpx.AsyncClient(base_url=url) as control:
+            once = {"http_status": 503, "times": 1}
+            (await control.post("/_fake/fail", json=once)).raise_for_status()
+        embedder = OpenAICompatibleEmbedder(base_url=f"{url}/v1", api_key="k", model="m")
+        vectors = await embedder.embed(["syarat cerai"])
+        await embedder.close()
+    assert len(vectors) == 1 and len(vectors[0]) == EMBEDDING_DIMENSIONS
+    assert [r.get("failed") for r in fake.recorder.listing("embeddings")] == [503, None]

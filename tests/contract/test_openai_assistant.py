@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import structlog.testing
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from tests.contract.conftest import serve
 from wagate.assistants.base import Assistant
 from wagate.assistants.offline import OfflineAssistant
 from wagate.assistants.openai_compatible import OpenAICompatibleAssistant
@@ -344,3 +350,35 @@ async def test_a_turn_without_photos_never_asks_the_vision_model(peer: Peer) -> 
         await assistant.aclose()
     assert reply.model == "fake-large"
     assert [r["model"] for r in await peer.requests()] == ["fake-large"]
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html>gateway</html>",
+        b'{"choices": "none"}',
+        b'{"choices": [{"message": {"content": 7}}]}',
+    ],
+    ids=["not-json", "no-list", "not-text"],
+)
+async def test_a_success_that_is_not_a_chat_completion_falls_back(body: bytes) -> None:
+    async def completions(request: Request) -> Response:
+        model = orjson.loads(await request.body())["model"]
+        if model == "broken":
+            return Response(body, media_type="application/json")
+        answer = {"choices": [{"message": {"role": "assistant", "content": "baik"}}]}
+        return JSONResponse(answer)
+
+    app = Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+    async with serve(app) as url:
+        assistant = OpenAICompatibleAssistant(
+            base_url=f"{url}/v1", api_key="k", model="broken", fallback_models=["good"]
+        )
+        try:
+            with structlog.testing.capture_logs() as logs:
+                reply = await assistant.reply(TURNS)
+        finally:
+            await assistant.aclose()
+    assert (reply.text, reply.model, reply.attempts) == ("baik", "good", 2)
+    assert (logs[0]["error_type"], logs[0]["reason"]) == (
+        "APIResponseValidationError",
+        "invalid_response",
+    )

@@ -96,8 +96,15 @@ def test_a_131047_failure_after_acceptance_is_resent_as_the_template(
         ).status_code
         == 202
     )
+    # The operator's text, not the (offline) assistant's answer to "halo": both go out as text
+    # and either may reach the fake first.
     free_form = wait_until(
-        lambda: [r for r in _sends_to(fake_meta, sender) if r["body"]["type"] == "text"], timeout=20
+        lambda: [
+            r
+            for r in _sends_to(fake_meta, sender)
+            if r["body"]["type"] == "text" and r["body"]["text"]["body"] == "Jadwal sidang berubah."
+        ],
+        timeout=20,
     )[0]
     # …but Meta reports, asynchronously, that the window had closed after all
     failed = meta_status(

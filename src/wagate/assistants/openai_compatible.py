@@ -1,10 +1,12 @@
 """An assistant over any OpenAI-compatible chat-completions endpoint, with a model fallback chain.
 
-The official `openai` SDK does the HTTP; its own retries are off because a retry of the same
-model would spend the user's waiting time on the model most likely to fail again. Instead each
-model in `model, *fallback_models` gets one try within `timeout_seconds`, and the first usable
-answer wins. This module is the only place that sees the SDK: its errors become
-`AssistantUnavailable` here, and nothing else imports `openai`.
+One POST to `{base_url}/chat/completions` per try, through wagate's lean HTTP client (the
+`openai` SDK it replaced spent more CPU building and parsing than the whole exchange costs
+now: benchmarks/http_clients.py). No retry of the same model: it would spend the user's
+waiting time on the model most likely to fail again. Instead each model in
+`model, *fallback_models` gets one try within `timeout_seconds`, and the first usable answer
+wins; when none answers, `AssistantUnavailable`. Failures are named as the OpenAI SDK names
+them (`APITimeoutError`, `RateLimitError`, `NotFoundError` …), which operators search for.
 
 A turn with photos (`ChatTurn.images`) goes first to the vision model (AI_VISION_MODEL) with the
 photos as `image_url` content parts (data: URLs); if it fails, the usual chain answers from
@@ -22,20 +24,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import openai
+import httpx
+import orjson
 import structlog
-from openai.types.chat import (
-    ChatCompletion,
-    ChatCompletionContentPartParam,
-    ChatCompletionMessageParam,
-)
 
+from wagate.assistants.openai_errors import ENDPOINT_ERRORS, InvalidResponse, StatusError, classify
 from wagate.domain.chat import AssistantReply, AssistantUnavailable, ChatImage, ChatTurn, Role
+from wagate.http_client import http_client
 
 log = structlog.get_logger(__name__)
 
-# Local servers (Ollama, llama.cpp, vLLM) need no key, but the SDK refuses to start without one
-# (or silently picks up OPENAI_API_KEY from the environment, which would leak a real key to them).
+# Local servers (Ollama, llama.cpp, vLLM) need no key; some refuse a request without any.
 _NO_KEY = "no-key"
 
 
@@ -61,7 +60,7 @@ class OpenAICompatibleAssistant:
         timeout_seconds: float = 30.0,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        http_client: openai.DefaultAsyncHttpxClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         vision_model: str | None = None,
     ) -> None:
         # A model listed twice would only double the wait before giving up.
@@ -71,14 +70,11 @@ class OpenAICompatibleAssistant:
         self.vision_model = vision_model.strip() if vision_model and vision_model.strip() else None
         self._temperature = temperature
         self._max_tokens = max_tokens
-        # A caller that passes its own HTTP client keeps ownership of it (and closes it).
-        self._owns_http = http_client is None
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key or _NO_KEY,
+        self._http = http_client(
+            base_url.rstrip("/") + "/",
+            headers={"Authorization": f"Bearer {api_key or _NO_KEY}"},
             timeout=float(timeout_seconds),
-            max_retries=0,
-            http_client=http_client,
+            transport=transport,
         )
 
     async def reply(self, turns: Sequence[ChatTurn]) -> AssistantReply:
@@ -96,7 +92,7 @@ class OpenAICompatibleAssistant:
             tried_at = time.monotonic()
             try:
                 text = await self._ask(model, sent)
-            except (openai.OpenAIError, _EmptyAnswer) as exc:
+            except (*ENDPOINT_ERRORS, _EmptyAnswer) as exc:
                 failure = _failure(model, exc)
                 failures.append(failure)
                 # A 4xx other than 429 is a setup problem (model name, key, permissions) that
@@ -124,45 +120,51 @@ class OpenAICompatibleAssistant:
         raise AssistantUnavailable(f"no model answered ({summary})")
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._client.close()
+        await self._http.aclose()
 
-    async def _ask(self, model: str, messages: list[ChatCompletionMessageParam]) -> str:
+    async def _ask(self, model: str, messages: list[dict[str, Any]]) -> str:
         body: dict[str, Any] = {"model": model, "messages": messages}
         if self._temperature is not None:
             body["temperature"] = self._temperature
         if self._max_tokens is not None:
             body["max_tokens"] = self._max_tokens
-        # The SDK's own transport, errors and response types, but not `completions.create`:
-        # its recursive TypedDict transform of the request walked every history message and
-        # was 15% of a worker's CPU (benchmarks/pipeline.py under py-spy). Our messages are
-        # already plain JSON of the documented shape.
-        completion = await self._client.post("/chat/completions", body=body, cast_to=ChatCompletion)
-        content = completion.choices[0].message.content if completion.choices else None
-        text = (content or "").strip()
+        response = await self._http.request(
+            "POST", "chat/completions", content=orjson.dumps(body), content_type="application/json"
+        )
+        if not response.is_success:
+            raise StatusError(response.status_code)
+        text = (_content(response.content) or "").strip()
         if not text:
             raise _EmptyAnswer
         return text
 
 
-def _message(turn: ChatTurn, *, with_images: bool = False) -> ChatCompletionMessageParam:
-    # One literal per role: the SDK's message types are a union keyed on `role`.
-    match turn.role:
-        case Role.SYSTEM:
-            return {"role": "system", "content": turn.content}
-        case Role.ASSISTANT:
-            return {"role": "assistant", "content": turn.content}
-        case Role.USER:
-            if with_images and turn.images:
-                parts: list[ChatCompletionContentPartParam] = [
-                    {"type": "text", "text": turn.content}
-                ]
-                parts.extend(
-                    {"type": "image_url", "image_url": {"url": data_url(image)}}
-                    for image in turn.images
-                )
-                return {"role": "user", "content": parts}
-            return {"role": "user", "content": turn.content}
+def _message(turn: ChatTurn, *, with_images: bool = False) -> dict[str, Any]:
+    if turn.role is Role.USER and with_images and turn.images:
+        parts: list[dict[str, Any]] = [{"type": "text", "text": turn.content}]
+        parts.extend(
+            {"type": "image_url", "image_url": {"url": data_url(image)}} for image in turn.images
+        )
+        return {"role": "user", "content": parts}
+    return {"role": turn.role.value, "content": turn.content}
+
+
+def _content(raw: bytes) -> str | None:
+    """The first choice's message text (None: the model sent no text); anything that is not a
+    chat completion is `InvalidResponse`."""
+    try:
+        completion = orjson.loads(raw)
+        choices = completion["choices"]
+        if not isinstance(choices, list):
+            raise TypeError("choices is not a list")
+        if not choices:
+            return None
+        content = choices[0]["message"].get("content")
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise InvalidResponse(type(exc).__name__) from exc
+    if content is not None and not isinstance(content, str):
+        raise InvalidResponse("message content is not text")
+    return content
 
 
 def data_url(image: ChatImage) -> str:
@@ -173,16 +175,8 @@ def data_url(image: ChatImage) -> str:
 def _failure(model: str, exc: Exception) -> _Failure:
     if isinstance(exc, _EmptyAnswer):
         return _Failure(model=model, error_type="EmptyAnswer", reason="empty_answer")
-    reason = "invalid_response"  # anything else the SDK raises, e.g. an unparsable body
-    if isinstance(exc, openai.APITimeoutError):  # before its parent, APIConnectionError
-        reason = "timeout"
-    elif isinstance(exc, openai.APIConnectionError):
-        reason = "connection"
-    elif isinstance(exc, openai.RateLimitError):
-        reason = "rate_limited"
-    elif isinstance(exc, openai.APIStatusError):
-        reason = "server_error" if exc.status_code >= 500 else "rejected"
-    return _Failure(model=model, error_type=type(exc).__name__, reason=reason)
+    error_type, reason = classify(exc)
+    return _Failure(model=model, error_type=error_type, reason=reason)
 
 
 def _ms_since(started: float) -> int:

@@ -28,18 +28,20 @@ adapter reads from TOML) lives here too, so the checks are the same wherever rul
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wagate.domain.chat_words import ABBREVIATIONS, fold
+from wagate.domain.chat_words import ABBREVIATIONS, fold, is_dictionary_word
 from wagate.domain.word_roots import candidate_roots, is_offence_noun
 from wagate.domain.zones import Zone, ZoneCall
 
 _REPEATED = re.compile(r"(\w)\1{2,}")
 _PLURAL2 = re.compile(r"\b(\w{2,})2\b")
 _WORD = re.compile(r"[a-z0-9]+")
+_CAPITALS = re.compile(r"\b[A-Z]{2,}\b")
 _GAP = "..."
 _START = "^"
 _MAX_GAP_WORDS = 5
@@ -245,6 +247,9 @@ class RuleSet:
     score: Score | None = None  # None: the phrase rules alone
     # Study, teaching, news, fiction: a guarded red does not count even with "saya" in it.
     frame: Phrases = field(default_factory=lambda: Phrases.of(()))
+    # The rules' own words by their consonants, to read a word typed without its vowels
+    # ("dipkl", "tlng", "sklh"): `restoration_index`.
+    restorable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
@@ -264,11 +269,23 @@ class Reading:
     token_roots: tuple[frozenset[str], ...] = ()
 
 
-def read(message: str, words: Mapping[str, str]) -> Reading:
+def read(
+    message: str,
+    words: Mapping[str, str],
+    restorable: Mapping[str, tuple[str, ...]] | None = None,
+) -> Reading:
     typed = _REPEATED.sub(r"\1", fold(message))
     typed = _PLURAL2.sub(r"\1 \1", typed)
-    tokens = _WORD.findall(typed)
-    expanded = _join_split_prefixes(tokens, [_expand(token, words) for token in tokens])
+    tokens = _never_done(_WORD.findall(typed))
+    # "JHT", "BPJS TK": an acronym typed in capitals is not a word without its vowels.
+    capitals = {fold(w) for w in _CAPITALS.findall(message)}
+    expanded = _join_split_prefixes(
+        tokens,
+        [
+            _expand(token, words, {} if token in capitals else (restorable or {}))
+            for token in tokens
+        ],
+    )
     root_words = _root_words(tokens, expanded)
     token_words = tuple(frozenset((t, *e.split())) for t, e in zip(tokens, expanded, strict=True))
     return Reading(
@@ -285,9 +302,10 @@ def read(message: str, words: Mapping[str, str]) -> Reading:
 
 
 # Javanese krama writes the passive prefix as a word of its own: "dipun kunci" is "dikunci",
-# "dipun pukul" is "dipukul". The expanded form reads the two as the one word (the prefix's
-# own slot left empty, so "griya dipun kunci" reads "rumah dikunci").
-_SPLIT_PREFIXES = {"dipun": "di"}
+# "dipun pukul" is "dipukul"; so does Madurese ("e bekta oreng", taken by someone; "ta' e
+# kenal", not known). The expanded form reads the two as the one word (the prefix's own slot
+# left empty, so "griya dipun kunci" reads "rumah dikunci").
+_SPLIT_PREFIXES = {"dipun": "di", "e": "di"}
 
 
 def _join_split_prefixes(tokens: Sequence[str], expanded: list[str]) -> list[str]:
@@ -303,6 +321,28 @@ def _join_split_prefixes(tokens: Sequence[str], expanded: list[str]) -> list[str
     return expanded
 
 
+# "ga pernah mukul" says he never hit: "pernah" after a negation is not a past frame and the
+# act it negates did not happen. Both become "never" (a word no Indonesian phrase lists), so
+# neither the past cue nor the harm counts; "ga pernah berhenti mukul" keeps its blow.
+_NEGATIONS = frozenset(
+    {
+        "tidak", "tak", "ga", "gak", "nggak", "ngga", "enggak", "tdk", "gk", "belum", "blm",
+        "ndak", "nda", "ora", "ra", "teu", "indak", "mboten",
+    }
+)  # fmt: skip
+_NEVER = "never"
+
+
+def _never_done(tokens: list[str]) -> list[str]:
+    out = list(tokens)
+    for index in range(1, len(out)):
+        if out[index] == "pernah" and tokens[index - 1] in _NEGATIONS:
+            out[index] = _NEVER
+            if index + 1 < len(out):
+                out[index + 1] = _NEVER
+    return out
+
+
 def _root_words(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str]:
     """The words to read roots from: each token as typed and expanded, but no number and no
     clock word before a number."""
@@ -315,7 +355,7 @@ def _root_words(tokens: Sequence[str], expanded: Sequence[str]) -> frozenset[str
     return frozenset(kept)
 
 
-def _expand(token: str, words: Mapping[str, str]) -> str:
+def _expand(token: str, words: Mapping[str, str], restorable: Mapping[str, tuple[str, ...]]) -> str:
     if token in words:
         return words[token]
     if token in ABBREVIATIONS:
@@ -327,12 +367,77 @@ def _expand(token: str, words: Mapping[str, str]) -> str:
                 return words[base]
             if base in ABBREVIATIONS:
                 return ABBREVIATIONS[base]
+            if suffix == "nya" and base not in _KEEP_NYA and is_dictionary_word(base):
+                return base  # "kamarnya" is read "kamar": "masuk kamar" meets it
+    if restorable and not is_dictionary_word(token):
+        return _restored(token, words, restorable) or token
     return token
+
+
+# "-nya" that changes the meaning: "besoknya" is the day after (told of the past), "suaminya"
+# someone else's husband ("anak saya" and "anaknya" are told apart by the person cue).
+_KEEP_NYA = frozenset(
+    {
+        "besok", "malam", "pagi", "siang", "sore", "hari", "minggu", "bulan", "tahun", "lusa",
+        "kemarin", "suami", "istri", "anak", "ibu", "bapak", "ayah", "adik", "kakak", "pacar",
+        "mertua", "keluarga", "orang",
+    }
+)  # fmt: skip
+_VOWELS = frozenset("aeiou")
+# A word typed without its vowels may carry a prefix that keeps them: "dipkl" is di + pukul,
+# "dtndng" di + tendang, "dirmh" di + rumah ("di rumah" as well: the preposition is often
+# written on).
+_RESTORE_PREFIXES = (("", ""), ("di", "di"), ("d", "di"), ("ke", "ke"), ("ter", "ter"))
+
+
+def _skeleton(word: str) -> str:
+    return "".join(c for c in word if c not in _VOWELS)
+
+
+def restoration_index(vocabulary: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The vocabulary's words (of four letters or more, with vowels to drop) by their
+    consonants: "pukul" under "pkl", "tolong" under "tlng"."""
+    index: dict[str, set[str]] = {}
+    for word in vocabulary:
+        skeleton = _skeleton(word)
+        if word.isalpha() and len(word) >= 4 and len(skeleton) >= 2 and skeleton != word:
+            index.setdefault(skeleton, set()).add(word)
+    return {k: tuple(sorted(v)) for k, v in index.items()}
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(c in letters for c in short)
+
+
+def _restored(
+    token: str, words: Mapping[str, str], restorable: Mapping[str, tuple[str, ...]]
+) -> str | None:
+    """The one word of the rules' vocabulary that `token` is with its vowels dropped (at most
+    one vowel left: "tlng", "dipkl", "diculk", "mash"), or None when none or several are."""
+    for typed, prefix in _RESTORE_PREFIXES:
+        rest = token.removeprefix(typed)
+        if (typed and rest == token) or len(rest) < 2 or not rest.isalpha():
+            continue
+        short = words.get(rest) or ABBREVIATIONS.get(rest)
+        if prefix and short and " " not in short:
+            return f"{prefix}{short} {prefix} {short}" if prefix == "di" else prefix + short
+        if len(rest) < 3 or sum(c in _VOWELS for c in rest) > 1:
+            continue
+        # Chat keeps a word's first and last letters ("cpt" is cepat, not cipta).
+        hits = [
+            w
+            for w in restorable.get(_skeleton(rest), ())
+            if w[0] == rest[0] and w[-1] == rest[-1] and _is_subsequence(rest, w)
+        ]
+        if len(hits) == 1 and hits[0] != rest:
+            return prefix + hits[0]
+    return None
 
 
 def matched_rules(message: str, rules: RuleSet) -> tuple[Zone, tuple[str, ...]]:
     """The zone of one message by the rules alone, and the names of the rules that count."""
-    reading = read(message, rules.words)
+    reading = read(message, rules.words, rules.restorable)
     hits = [r for r in rules.rules if r.matches(reading.text, reading.words)]
     general = (
         rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
@@ -350,7 +455,7 @@ def danger_score(message: str, rules: RuleSet) -> tuple[int, tuple[str, ...]]:
     """The danger score of one message and the cues that made it (0, () without a score)."""
     if rules.score is None:
         return 0, ()
-    return rules.score.weigh(read(message, rules.words))
+    return rules.score.weigh(read(message, rules.words, rules.restorable))
 
 
 def classify(message: str, history: Sequence[str], rules: RuleSet) -> ZoneCall:
@@ -428,7 +533,7 @@ def parse_rules(
     if problems:
         raise TriageRulesError("; ".join(problems))
     try:
-        return RuleSet(
+        rule_set = RuleSet(
             rules=tuple(rules.values()),
             general=Phrases.of(general),
             personal=Phrases.of(personal),
@@ -438,8 +543,25 @@ def parse_rules(
             score=score,
             frame=Phrases.of(frame),
         )
+        return dataclasses.replace(rule_set, restorable=restoration_index(_vocabulary(rule_set)))
     except TriageRulesError as exc:
         raise TriageRulesError(f"{source}: guards: {exc}") from exc
+
+
+def _vocabulary(rules: RuleSet) -> set[str]:
+    """Every word the rules are written in: phrase words (without * ~ ^ ...), cue roots and
+    the expansions of the chat words."""
+    texts: list[str] = [*rules.general.texts, *rules.personal.texts, *rules.frame.texts]
+    for rule in rules.rules:
+        texts += [*rule.phrases.texts, *rule.with_any.texts, *rule.unless.texts]
+    texts += rules.words.values()
+    if rules.score is not None:
+        for cue in rules.score.cues:
+            texts += [*cue.phrases.texts, *cue.unless.texts, *cue.roots]
+            texts += [" ".join(parts) for parts in cue.root_phrases]
+    return {
+        word.strip("*~^") for text in texts for word in text.split() if word.strip("*~^").isalpha()
+    }
 
 
 def _parse_rule(

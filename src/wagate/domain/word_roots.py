@@ -32,6 +32,17 @@ _PREFIXES = (
     "ng", "ny", "be", "se", "ka", "m", "n",
     "man", "mam", "ma", "ba", "ta",  # Minang: mancakiak (cekik), bapukua, tasabuik
     "ku",  # the writer as actor: kukasih, kulunasin, kubunuh ("kurung" → "rung": in no lexicon)
+    "e",  # Madurese passive: epokol (dipukul), ekonce (dikunci), ebunoh
+)  # fmt: skip
+# Regional spellings of the same root, read back to the Indonesian one after the affixes are
+# off (never peeled further, so "koperasi" is not read "ku-peras-i"): Minang changes a word's
+# last syllable (pukul → pukua, bunuh → bunuah, takut → takuik, cekik → cakiak, kurung →
+# kuruang, putus → putuih); Madurese, Javanese and Balinese write o for u (pokol, bunoh);
+# Sundanese puts -ar-/-al- after the first consonant for many doers (ditarajang → tajang).
+# Only endings no Indonesian word is commonly built with: "-ik" → "-it" read "narik" as "arit".
+_DIALECT_ENDINGS = (
+    ("uah", "uh"), ("ua", "ul"), ("ua", "ur"), ("uik", "ut"), ("iak", "ik"), ("uang", "ung"),
+    ("iang", "ing"), ("uih", "us"),
 )  # fmt: skip
 _SUFFIXES = (
     "kannya", "innya", "kanlah", "nya", "lah", "kah", "pun", "kan", "ken", "ake", "ana",
@@ -63,11 +74,25 @@ def candidate_roots(word: str) -> frozenset[str]:
             break
         found |= following
         frontier = following
-    return frozenset(found)
+    return frozenset(found | {v for form in found for v in _regional_readings(form)})
+
+
+def _regional_readings(form: str) -> set[str]:
+    """`form` as the Indonesian spelling of a regional one (see `_DIALECT_ENDINGS`)."""
+    out: set[str] = set()
+    for regional, standard in _DIALECT_ENDINGS:
+        if form.endswith(regional) and len(form) - len(regional) >= 2:
+            out.add(form[: -len(regional)] + standard)
+    if "o" in form:
+        out.add(form.replace("o", "u"))
+    if len(form) >= 6 and form[0] not in _VOWELS and form[1:3] in ("ar", "al"):
+        out.add(form[0] + form[3:])
+    return out
 
 
 def _one_layer_off(form: str) -> set[str]:
     out: set[str] = set()
+
     for suffix in _SUFFIXES:
         if form.endswith(suffix) and len(form) - len(suffix) >= MIN_ROOT:
             out.add(form[: -len(suffix)])

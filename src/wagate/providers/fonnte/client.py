@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -21,6 +22,7 @@ from wagate.domain.provider_port import (
     Verdict,
 )
 from wagate.domain.rich_messages import MediaMessage
+from wagate.http_client import http_client
 from wagate.providers.fonnte.inbound import FonnteWebhook
 from wagate.providers.fonnte.media import FonnteMediaDownloads
 from wagate.providers.payload import mapping, text
@@ -69,6 +71,11 @@ class FonnteClient(FonnteMediaDownloads):  # inbound files: providers/fonnte/med
     ) -> None:
         self._webhook = webhook
         self._api_url = api_url
+        # /send through the lean client (once per answer); the device check and file
+        # downloads through httpx.
+        self._api = http_client(
+            api_url, headers={"Authorization": token}, timeout=timeout, transport=transport
+        )
         self._http = httpx.AsyncClient(
             headers={"Authorization": token}, timeout=timeout, transport=transport
         )
@@ -143,11 +150,16 @@ class FonnteClient(FonnteMediaDownloads):  # inbound files: providers/fonnte/med
         return self._webhook.receive(request, now=now)
 
     async def aclose(self) -> None:
+        await self._api.aclose()
         await self._http.aclose()
 
     async def _post(self, form: dict[str, str]) -> dict[str, Any]:
         try:
-            response = await self._http.post(self._api_url, data=form)
+            response = await self._api.request(
+                "POST",
+                content=urlencode(form).encode("ascii"),
+                content_type="application/x-www-form-urlencoded",
+            )
         except httpx.HTTPError as exc:
             raise transport_error("Fonnte", exc) from exc
         if response.status_code >= 500 or response.status_code == 429:

@@ -26,6 +26,7 @@ from wagate.domain.provider_port import (
     Verdict,
 )
 from wagate.domain.rich_messages import InteractiveMessage, MediaMessage, ReactionMessage
+from wagate.http_client import http_client
 from wagate.providers.meta.errors import retry_after_seconds, translate
 from wagate.providers.meta.inbound import MetaWebhook
 from wagate.providers.meta.media import MetaMediaDownloads
@@ -60,11 +61,16 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
     ) -> None:
         self._webhook = webhook
         self._phone_number_id = phone_number_id
+        self._messages_path = f"{phone_number_id}/messages"
+        base_url = graph_url.rstrip("/") + "/"
+        authorization = {"Authorization": f"Bearer {access_token}"}
+        # Sends and read receipts (several per answered message) go through the lean client;
+        # the rare rest (credential checks, media downloads) through httpx.
+        self._api = http_client(
+            base_url, headers=authorization, timeout=timeout, transport=transport
+        )
         self._http = httpx.AsyncClient(
-            base_url=graph_url.rstrip("/") + "/",
-            headers={"Authorization": f"Bearer {access_token}"},
-            timeout=timeout,
-            transport=transport,
+            base_url=base_url, headers=authorization, timeout=timeout, transport=transport
         )
 
     async def send_text(
@@ -268,14 +274,16 @@ class MetaClient(MetaMediaDownloads):  # inbound files: providers/meta/media.py
         return self._webhook.receive(request, now=now)
 
     async def aclose(self) -> None:
+        await self._api.aclose()
         await self._http.aclose()
 
     async def _post_message(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self._http.post(
-                f"{self._phone_number_id}/messages",
+            response = await self._api.request(
+                "POST",
+                self._messages_path,
                 content=orjson.dumps(request),
-                headers={"Content-Type": "application/json"},
+                content_type="application/json",
             )
         except httpx.HTTPError as exc:
             raise transport_error("Graph API", exc) from exc
