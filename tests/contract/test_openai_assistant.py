@@ -350,6 +350,8 @@ async def test_a_turn_without_photos_never_asks_the_vision_model(peer: Peer) -> 
         await assistant.aclose()
     assert reply.model == "fake-large"
     assert [r["model"] for r in await peer.requests()] == ["fake-large"]
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -189,6 +189,9 @@ class ReplyRecord:
     session_id: int | None = None
     user_turn: str | None = None
     assistant_turn: str | None = None
+    # The run's answer carries the AI disclosure: the session records it in the same
+    # transaction (never disclosed twice after a crash, and no transaction of its own).
+    disclosed: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -65,7 +65,12 @@ VALUES (%(tenant)s, %(session_id)s, %(role)s, %(content)s, %(run_key)s)
 ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
 """
 
-_TOUCH_SESSION_SQL = "UPDATE sessions SET last_activity_at = %(at)s WHERE id = %(session_id)s"
+# The disclosure (when this run's answer carried it) rides on the same update.
+_TOUCH_SESSION_SQL = """
+UPDATE sessions SET last_activity_at = %(at)s,
+                    disclosed_at = CASE WHEN %(disclosed)s THEN %(at)s ELSE disclosed_at END
+ WHERE id = %(session_id)s
+"""
 
 # A retried run inserts the same idempotency keys: the second insert is a no-op (OU9).
 _INSERT_OUTBOUND_SQL = f"""
@@ -302,7 +307,14 @@ class PostgresConversationStore:
                     )
                 )
             statements.append(
-                (_TOUCH_SESSION_SQL, {"at": run.finished_at, "session_id": record.session_id})
+                (
+                    _TOUCH_SESSION_SQL,
+                    {
+                        "at": run.finished_at,
+                        "session_id": record.session_id,
+                        "disclosed": record.disclosed,
+                    },
+                )
             )
         for draft in record.drafts:
             statements.append(
