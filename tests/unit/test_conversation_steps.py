@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from wagate.domain import errors as e
@@ -172,6 +173,19 @@ async def test_triage_rate_notice_once_a_minute() -> None:
     assert identities.notices == [("rate", T0)]
     recently = identity(rate_notice_at=T0 - timedelta(seconds=30))
     assert (await step(burst, recently, burst.messages, T0)).notices == []
+
+
+async def test_triage_uses_the_arrivals_read_with_the_burst_while_its_first_message_holds() -> None:
+    store, identities = MemoryConversationStore(), MemoryIdentityStore()
+    store.earlier = []  # the store would say: nothing earlier
+    read = [T0 - timedelta(seconds=20), T0 - timedelta(seconds=10)]
+    burst = replace(burst_of("halo"), earlier_arrivals=read, earlier_before=T0)
+    step = triage_step(store, identities)
+    triaged = await step(burst, identity(), burst.messages, T0)
+    assert triaged.question is None and [d.text for d in triaged.notices] == ["[rate]"]
+    # Read before another first message: not this burst's window, the store is asked.
+    stale = replace(burst, earlier_before=T0 - timedelta(seconds=5))
+    assert (await step(stale, identity(), stale.messages, T0)).question == "halo"
 
 
 # ------------------------------------------------------------------ 4. context and retrieval

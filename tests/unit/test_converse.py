@@ -148,6 +148,20 @@ async def test_the_disclosure_opens_each_session_once() -> None:
     assert all(text.endswith("[bukan nasihat hukum]") for text in w.provider.sent)
     # The second run saw the first exchange as history.
     assert [t.content for t in w.assistant.prompts[1][1:]] == ["halo", "satu", "lagi"]
+    # Recorded with each run's turns, in the run's own transaction: only the disclosing
+    # runs say so.
+    assert [r.disclosed for r in w.store.finished] == [True, False, True]
+
+
+async def test_nothing_masked_writes_no_vault_and_the_first_placeholder_does() -> None:
+    w = world()
+    w.assistant.script = ["ya", "baik"]
+    w.say("Apa syarat mendirikan PT?")
+    await w.run()
+    assert w.vaults.vaults == {}  # nothing to keep: no vault row, no transaction for it
+    w.say("Kirim ke budi@contoh.co.id")
+    await w.run()
+    assert len(w.vaults.vaults[1]["entries"]) == 1  # type: ignore[arg-type]
 
 
 async def test_an_unlinked_number_hears_the_link_notice_once_a_day_and_nothing_else() -> None:

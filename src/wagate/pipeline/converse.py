@@ -368,13 +368,16 @@ class Converse:
             Outcome.ANSWERED,
             now,
             drafts,
-            turns=Turns(session_id=session.id, user=triaged.question, assistant=text),
+            turns=Turns(
+                session_id=session.id,
+                user=triaged.question,
+                assistant=text,
+                disclosed=composed.disclosed,
+            ),
             marked_read=marked_read,
             facts=facts,
             insight=insight,
         )
-        if composed.disclosed:
-            await self.sessions.mark_disclosed(session.id, at=self.clock())
         log.info(
             "converse.answered",
             conversation_id=burst.conversation_id,
@@ -406,13 +409,16 @@ class Converse:
             Outcome.ANSWERED,
             now,
             drafts,
-            turns=Turns(session_id=session.id, user=question, assistant=decline),
+            turns=Turns(
+                session_id=session.id,
+                user=question,
+                assistant=decline,
+                disclosed=composed.disclosed,
+            ),
             marked_read=marked_read,
             facts={"knowledge": "declined", "knowledge_passages": 0},
             insight=RunInsight(zone=zone, knowledge="declined"),
         )
-        if composed.disclosed:
-            await self.sessions.mark_disclosed(session.id, at=self.clock())
         log.info("converse.knowledge_declined", conversation_id=burst.conversation_id)
         return Outcome.ANSWERED
 

@@ -56,6 +56,15 @@ class Burst:
     contact_phone: str | None = None
     contact_user_id: str | None = None
     contact_name: str | None = None  # WhatsApp profile name: a known name for PII masking
+    # Read with the burst, in the same round trip: the sender's arrivals in the rate window
+    # before its first message (`earlier_before`); None: not read, the triage asks the store.
+    earlier_arrivals: Sequence[datetime] | None = None
+    earlier_before: datetime | None = None
+
+    def arrivals_before(self, at: datetime) -> Sequence[datetime] | None:
+        """The arrivals read with the burst, when they were read before `at` (a burst whose
+        first message changed since, e.g. a Flow completion taken out, reads them afresh)."""
+        return self.earlier_arrivals if self.earlier_before == at else None
 
     @property
     def recipient(self) -> str:
@@ -190,6 +199,9 @@ class ReplyRecord:
     session_id: int | None = None
     user_turn: str | None = None
     assistant_turn: str | None = None
+    # The run's answer carries the AI disclosure: the session records it in the same
+    # transaction (never disclosed twice after a crash, and no transaction of its own).
+    disclosed: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -34,6 +34,21 @@ SELECT i.id, i.provider, i.provider_message_id, i.kind, i.sent_at, i.received_at
  ORDER BY i.sent_at, i.id
 """
 
+# `_EARLIER_SQL` before the burst's first message (`_LOAD_PENDING_SQL`'s order), read with
+# the burst: the triage's rate window costs no transaction of its own.
+_EARLIER_THAN_FIRST_SQL = """
+WITH first AS (
+  SELECT received_at FROM inbound_messages
+   WHERE conversation_id = %(id)s AND processed_at IS NULL
+   ORDER BY sent_at, id LIMIT 1
+)
+SELECT i.received_at, first.received_at AS before
+  FROM first
+  LEFT JOIN inbound_messages i
+    ON i.conversation_id = %(id)s AND i.received_at >= first.received_at - %(window)s
+   AND i.received_at < first.received_at
+"""
+
 _EARLIER_SQL = """
 SELECT received_at FROM inbound_messages
  WHERE conversation_id = %(id)s AND received_at >= %(since)s AND received_at < %(before)s
@@ -65,7 +80,12 @@ VALUES (%(tenant)s, %(session_id)s, %(role)s, %(content)s, %(run_key)s)
 ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
 """
 
-_TOUCH_SESSION_SQL = "UPDATE sessions SET last_activity_at = %(at)s WHERE id = %(session_id)s"
+# The disclosure (when this run's answer carried it) rides on the same update.
+_TOUCH_SESSION_SQL = """
+UPDATE sessions SET last_activity_at = %(at)s,
+                    disclosed_at = CASE WHEN %(disclosed)s THEN %(at)s ELSE disclosed_at END
+ WHERE id = %(session_id)s
+"""
 
 # A retried run inserts the same idempotency keys: the second insert is a no-op (OU9).
 _INSERT_OUTBOUND_SQL = f"""
@@ -206,10 +226,15 @@ class PostgresConversationStore:
         return self._sealer.seal(orjson.dumps(value), context)
 
     async def load_burst(self, conversation_id: int) -> Burst | None:
-        # Both reads in one round trip (the pending messages of a missing conversation: none).
-        params = {"id": conversation_id}
-        conversations, rows = await self._database.tenant_batch(
-            self._tenant, [(_LOAD_CONVERSATION_SQL, params), (_LOAD_PENDING_SQL, params)]
+        # The reads in one round trip (the pending messages of a missing conversation: none).
+        params = {"id": conversation_id, "window": RATE_WINDOW}
+        conversations, rows, earlier = await self._database.tenant_batch(
+            self._tenant,
+            [
+                (_LOAD_CONVERSATION_SQL, params),
+                (_LOAD_PENDING_SQL, params),
+                (_EARLIER_THAN_FIRST_SQL, params),
+            ],
         )
         if not conversations:
             return None
@@ -243,6 +268,8 @@ class PostgresConversationStore:
             contact_user_id=contact.get("user_id"),
             contact_name=contact.get("name"),
             messages=pending,
+            earlier_arrivals=[r["received_at"] for r in earlier if r["received_at"] is not None],
+            earlier_before=earlier[0]["before"] if earlier else None,
         )
 
     def _attachment(self, media_id: int | None, sealed: bytes | None) -> str | None:
@@ -302,7 +329,14 @@ class PostgresConversationStore:
                     )
                 )
             statements.append(
-                (_TOUCH_SESSION_SQL, {"at": run.finished_at, "session_id": record.session_id})
+                (
+                    _TOUCH_SESSION_SQL,
+                    {
+                        "at": run.finished_at,
+                        "session_id": record.session_id,
+                        "disclosed": record.disclosed,
+                    },
+                )
             )
         for draft in record.drafts:
             statements.append(

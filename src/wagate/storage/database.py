@@ -12,8 +12,9 @@ transaction only the rows of the tenant it set in `wagate.tenant` (migration 000
 is transaction-local (`set_config(…, true)`, i.e. SET LOCAL), so it ends with the transaction
 and can never leak to the next user of a pooled connection; a statement run outside these
 helpers sets no tenant and sees no tenant rows at all. Work on tenant data therefore goes
-through `tenant_connection`, `tenant_pipeline` or `tenant_begin`; the bare `pool` and `engine`
-are for platform-level work (the queue's own tables, the tenant catalogue, health checks).
+through `tenant_connection`, `tenant_pipelined`, `tenant_pipeline` or `tenant_begin` (or
+`tenant_rows` / `tenant_batch`); the bare `pool` and `engine` are for platform-level work
+(the queue's own tables, the tenant catalogue, health checks).
 
 The webhook path is the exception, for speed (issue 18): `TenantBoundConnections` are a small
 pool of its own whose connections keep a tenant for their session, so a delivery for the tenant
@@ -324,6 +325,30 @@ class Database:
                     "without a savepoint (conn.transaction()): nothing was committed"
                 )
             await conn.commit()
+
+    @asynccontextmanager
+    async def tenant_pipelined(self, tenant: str) -> AsyncIterator[Connection]:
+        """Like `tenant_connection` (one transaction for `tenant`, committed when the block
+        ends, rolled back if it raises), in pipeline mode: statements queue until a result
+        is fetched, so BEGIN and the tenant travel with the block's first statement, a write
+        whose result is not read travels with the next read, and COMMIT with the last writes.
+
+        Fetch a result only where what comes next depends on it: each fetch is a round trip
+        (the pipeline's Sync; inside an explicit BEGIN it does not commit). A statement that
+        fails raises at the next fetch or at the end of the block, the statements queued
+        after it are aborted by the server, and nothing of the block is committed.
+        """
+        checked_tenant(tenant)
+        async with self.pool.connection() as conn:
+            try:
+                async with conn.pipeline():
+                    await conn.execute("BEGIN")
+                    await conn.execute(SET_TENANT_SQL, {"tenant": tenant})
+                    yield conn
+                    await conn.execute("COMMIT")
+            except BaseException:
+                await _roll_back(conn)
+                raise
 
     async def tenant_rows(
         self, tenant: str, sql: str, params: Mapping[str, Any] | None = None

@@ -19,8 +19,12 @@ _OPEN_SQL = """
 INSERT INTO sessions (tenant, conversation_id, started_at, last_activity_at)
 VALUES (%(tenant)s, %(conversation_id)s, %(now)s, %(now)s) RETURNING id
 """
-_HISTORY_SQL = """
-SELECT role, content, run_key FROM turns WHERE session_id = %(session_id)s
+# The history of the session `_LATEST_SQL` finds, in the same round trip (unused when that
+# session has expired).
+_LATEST_HISTORY_SQL = """
+SELECT role, content, run_key FROM turns
+ WHERE session_id = (SELECT id FROM sessions WHERE conversation_id = %(conversation_id)s
+                      ORDER BY last_activity_at DESC, id DESC LIMIT 1)
  ORDER BY id DESC LIMIT %(limit)s
 """
 
@@ -34,26 +38,27 @@ class PostgresSessionStore:
     async def current(
         self, conversation_id: int, *, now: datetime, idle_timeout: timedelta, history: int
     ) -> Session:
-        """The running session (a new one after `idle_timeout` of silence) and its last turns."""
-        async with self._database.tenant_connection(self._tenant) as conn:
-            row = await (
-                await conn.execute(_LATEST_SQL, {"conversation_id": conversation_id})
-            ).fetchone()
-            if row is None or session_expired(
-                row["last_activity_at"],
-                now=now,
-                idle_timeout=idle_timeout,
-            ):
-                cursor = await conn.execute(
-                    _OPEN_SQL,
-                    {"tenant": self._tenant, "conversation_id": conversation_id, "now": now},
-                )
-                created = await cursor.fetchone()
-                assert created is not None
-                return Session(id=int(created["id"]), history=[])
-            session_id = int(row["id"])
-            cursor = await conn.execute(_HISTORY_SQL, {"session_id": session_id, "limit": history})
-            rows = await cursor.fetchall()
+        """The running session (a new one after `idle_timeout` of silence) and its last turns.
+
+        The latest session and its history are read in one round trip (two statements, as
+        before, each seeing what was committed when it ran); only a new session takes a
+        second one. Sessions are opened by this conversation's job alone (the queue's lock),
+        so the session the history statement picks is the one the first statement found."""
+        params = {"conversation_id": conversation_id, "limit": history}
+        latest, rows = await self._database.tenant_batch(
+            self._tenant, [(_LATEST_SQL, params), (_LATEST_HISTORY_SQL, params)]
+        )
+        row = latest[0] if latest else None
+        if row is None or session_expired(
+            row["last_activity_at"], now=now, idle_timeout=idle_timeout
+        ):
+            created = await self._database.tenant_rows(
+                self._tenant,
+                _OPEN_SQL,
+                {"tenant": self._tenant, "conversation_id": conversation_id, "now": now},
+            )
+            return Session(id=int(created[0]["id"]), history=[])
+        session_id = int(row["id"])
         turns = []
         for r in reversed(rows):
             key = f"{session_id}:{r['run_key']}:{r['role']}"

@@ -127,6 +127,8 @@ class MemoryConversationStore:
                 turns.append(ChatTurn(role=Role.USER, content=record.user_turn))
             if record.assistant_turn is not None:
                 turns.append(ChatTurn(role=Role.ASSISTANT, content=record.assistant_turn))
+            if record.disclosed:
+                self.sessions.disclosed.add(record.session_id)
         if self.outbox is not None and burst is not None:
             self._to_outbox(self.outbox, burst, record)
 

@@ -91,7 +91,10 @@ class AskAssistant:
             )
             for t, text, (_, block, _) in zip(prompt, texts, split, strict=True)
         ]
-        await self.vaults.save(burst.conversation_id, vault.to_dict())
+        if stored is not None or len(vault):
+            # A conversation with nothing masked yet gets no vault row (one transaction less
+            # per run); a stored vault is saved every run, which also keeps it from expiring.
+            await self.vaults.save(burst.conversation_id, vault.to_dict())
         started = self.timer()
         try:
             reply = await self.assistant.reply(masked)

@@ -57,6 +57,7 @@ class Turns:
     session_id: int
     user: str
     assistant: str | None = None
+    disclosed: bool = False  # the answer carries the AI disclosure (recorded on the session)
 
 
 @dataclass(kw_only=True)
@@ -87,6 +88,7 @@ class RunRecorder:
                 session_id=turns.session_id if turns else None,
                 user_turn=turns.user if turns else None,
                 assistant_turn=turns.assistant if turns else None,
+                disclosed=turns.disclosed if turns else False,
             )
         )
         await self._audit(burst, outcome, drafts, facts or {})

@@ -54,9 +54,10 @@ class TriageStep:
     ) -> Triaged:
         """The rate limit counts this sender's arrivals of the minute before the burst too, so
         it holds across bursts and restarts; a rate notice sent is recorded."""
-        earlier = await self.store.earlier_arrivals(
-            burst.conversation_id, before=burst.messages[0].received_at
-        )
+        first = burst.messages[0].received_at
+        earlier = burst.arrivals_before(first)
+        if earlier is None:
+            earlier = await self.store.earlier_arrivals(burst.conversation_id, before=first)
         sorted_burst = triage(
             [
                 BurstMessage(
