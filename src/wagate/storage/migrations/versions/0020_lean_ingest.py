@@ -1,11 +1,11 @@
 """PostgreSQL's share per answered message (issue 18): the knowledge search, cached and skipped.
 
-`wagate_knowledge_search` (0011) was a `LANGUAGE sql` function. PostgreSQL parses, analyses
-and plans the body of such a function at every call (it cannot inline it: SECURITY DEFINER,
-SET clauses), and its body is one large statement: measured on this machine's PostgreSQL 15,
-2.4-3.1 ms of server time per call, most of it before a row is read, with an empty knowledge
-base too. It ran once per answered message and was the largest single item of PostgreSQL's
-~10.6 ms per reply (pg_stat_statements, `answer_cpu.py`, benchmarks/README.md).
+`wagate_knowledge_search` (0011) was a `LANGUAGE sql` function. PostgreSQL (before 18) parses,
+analyses and plans the body of such a function at every call (it cannot inline it: SECURITY
+DEFINER, SET clauses), and its body is one large statement. On PostgreSQL 15, with an empty
+knowledge base: 3.1 ms of execution per call in pg_stat_statements during `answer_cpu.py`
+(planning its body 1.3 ms of it), 1.3 ms of backend CPU per call measured alone. It runs once
+per answered message and was the largest single statement of an answer (benchmarks/README.md).
 
 Now `LANGUAGE plpgsql`, same arguments, result, security and settings, the same query as
 0011 in `RETURN QUERY`:
@@ -14,7 +14,7 @@ Now `LANGUAGE plpgsql`, same arguments, result, security and settings, the same 
   parsing and analysis; planning stays per call, with the call's values, as before).
 * A tenant with no searchable words (`knowledge_lexemes` empty for it: no document, or none
   read yet) returns at once: with no lexeme, every branch of the query is empty, so the
-  result is the same empty set, found by one index probe (0.2 ms per call, client included).
+  result is the same empty set, found by one index probe (0.25-0.3 ms per call, client included).
 
 `#variable_conflict use_column`: in PL/pgSQL the result columns (`id`, `topic`, `text`, …)
 are variables too; every such name in the query means the table's column, as it did in SQL.
