@@ -45,8 +45,7 @@ _Params = list[dict[str, Any]]
 _INLINE_PARTS = 50
 
 
-_STORE_MESSAGE_SQL = (
-    """
+_CONVERSATION_AND_MESSAGE = """
 WITH conversation AS (
   INSERT INTO conversations AS c
          (tenant, provider, channel_id, contact_key, contact_phone, contact_user_id, profile,
@@ -68,11 +67,29 @@ WITH conversation AS (
     FROM conversation
   ON CONFLICT ON CONSTRAINT inbound_messages_provider_id DO NOTHING
   RETURNING id, conversation_id
-), media_row AS (
+)"""
+
+# A message without a file: no `media` or fetch-job insert in its plan. Every table a
+# statement writes is opened, locked and has all its indexes opened at each execution, even
+# when its CTE produces no row; leaving them out of the common case is measurably cheaper for
+# PostgreSQL (benchmarks/README.md, `ingest_vs_reference.py`, branch p18pg).
+_STORE_MESSAGE_SQL = (
+    _CONVERSATION_AND_MESSAGE
+    + """, queued AS ("""
+    + insert_job_sql("stored", "conversation_id")
+    + """)
+SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM queued) AS queued,
+       0 AS files
+"""
+)
+
+_STORE_MEDIA_MESSAGE_SQL = (
+    _CONVERSATION_AND_MESSAGE
+    + """, media_row AS (
   -- A file (issue 16): its row and its fetch job, due at once (the link expires in minutes).
   INSERT INTO media (tenant, conversation_id, inbound_message_id, media_type)
   SELECT %(tenant)s, conversation_id, id, %(media_type)s::text
-    FROM stored WHERE %(media_type)s::text IS NOT NULL
+    FROM stored
   RETURNING id
 ), media_job AS ("""
     + insert_media_job_sql("media_row", "id")
@@ -231,7 +248,10 @@ class IntakeStore:
         # One transaction scoped to the tenant (row-level security) in one round trip, however
         # many parts: usually a single autocommit statement on a connection that already holds
         # the tenant (`TenantBoundConnections`). Results are read once it has committed.
-        statements: list[Statement] = [(_STORE_MESSAGE_SQL, m) for m in message_params]
+        statements: list[Statement] = [
+            (_STORE_MESSAGE_SQL if m["media_type"] is None else _STORE_MEDIA_MESSAGE_SQL, m)
+            for m in message_params
+        ]
         statements += [(_STORE_STATUS_SQL, s) for s in status_params]
         statements += [(_STORE_OTHER_SQL, o) for o in other_params]
         rows = await self._database.tenant_bound.run(self._tenant, statements)
