@@ -237,7 +237,7 @@ async def test_the_spelling_vocabulary_follows_the_documents(
     assert vocabulary() == {}
 
 
-async def test_the_plpgsql_search_of_0020_finds_what_the_sql_one_of_0011_found(
+async def test_the_plpgsql_search_of_0021_finds_what_the_sql_one_of_0011_found(
     database: Database, urls: tuple[str, str]
 ) -> None:
     """0020 turns the search function into PL/pgSQL with an early return for a tenant with
@@ -269,7 +269,7 @@ async def test_the_plpgsql_search_of_0020_finds_what_the_sql_one_of_0011_found(
     assert language() == "plpgsql"
     now = await answers()
     assert now[0] and now[1] and now[2] and not now[3]  # the comparison compares something
-    migrate.downgrade(owner_url, "0019_media")
+    migrate.downgrade(owner_url, "0020_outbound_files")
     try:
         assert language() == "sql"
         assert await answers() == now  # the app role still may call it (grants kept)

@@ -20,8 +20,8 @@ Now `LANGUAGE plpgsql`, same arguments, result, security and settings, the same 
 are variables too; every such name in the query means the table's column, as it did in SQL.
 CREATE OR REPLACE keeps the function's owner and grants.
 
-Revision ID: 0020_lean_ingest
-Revises: 0019_media
+Revision ID: 0021_lean_ingest
+Revises: 0020_outbound_files
 """
 
 import importlib.util
@@ -30,8 +30,8 @@ from types import ModuleType
 
 from alembic import op
 
-revision = "0020_lean_ingest"
-down_revision = "0019_media"
+revision = "0021_lean_ingest"
+down_revision = "0020_outbound_files"
 branch_labels = None
 depends_on = None
 
