@@ -240,11 +240,11 @@ async def test_the_spelling_vocabulary_follows_the_documents(
 async def test_the_plpgsql_search_of_0021_finds_what_the_sql_one_of_0011_found(
     database: Database, urls: tuple[str, str]
 ) -> None:
-    """0020 turns the search function into PL/pgSQL with an early return for a tenant with
+    """0021 turns the search function into PL/pgSQL with an early return for a tenant with
     no searchable words: the same passages, in the same order, through the app role, and
     still nothing for a tenant without documents."""
     owner_url = urls[0]
-    stocked = KnowledgeBase(database, "kb-0020-stocked")
+    stocked = KnowledgeBase(database, "kb-0021-stocked")
     empty = KnowledgeBase(database, "kb-0020-empty")
     await stocked.add_text("cerai.md", DIVORCE, title="Panduan Perceraian", kind="markdown")
     await stocked.add_text("phk.txt", SEVERANCE, title="Hak Pekerja")
