@@ -257,11 +257,19 @@ async def _first_row(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> dict[str, A
     return await cursor.fetchone()
 
 
+# At most this many connections of a process serve webhooks (docs/production.md counts them).
+WEBHOOK_CONNECTIONS = 6
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = libpq_url(url)
-        # The webhook path's own connections (see TenantBoundConnections).
-        self.tenant_bound = TenantBoundConnections(self.url, size=pool_size)
+        # The webhook path's own connections (see TenantBoundConnections). Each webhook holds
+        # one for a single statement, so a few keep two cores busy; more would only raise what
+        # every process may open against `max_connections`.
+        self.tenant_bound = TenantBoundConnections(
+            self.url, size=min(pool_size, WEBHOOK_CONNECTIONS)
+        )
         self.pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             self.url,
             min_size=2,
