@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from wagate.cli.common import fail, run_async, settings_or_exit
+
+if TYPE_CHECKING:
+    from wagate.settings import Settings
 
 
 def serve(
@@ -19,14 +24,32 @@ def serve(
     """Run the gateway: webhooks, API and (unless --no-worker) a worker."""
     from wagate.runtime.processes import serve as run_serve
 
-    run_async(run_serve(settings_or_exit(), host=host, port=port, with_worker=worker))
+    settings = settings_or_exit()
+    with _unusable_keys_end_the_start(settings):
+        run_async(run_serve(settings, host=host, port=port, with_worker=worker))
 
 
 def worker() -> None:
     """Run a job worker only (scale out: any number of these on one database)."""
     from wagate.runtime.processes import work
 
-    run_async(work(settings_or_exit()))
+    settings = settings_or_exit()
+    with _unusable_keys_end_the_start(settings):
+        run_async(work(settings))
+
+
+@contextlib.contextmanager
+def _unusable_keys_end_the_start(settings: Settings) -> Iterator[None]:
+    """Keys that cannot be used (WAGATE_ENCRYPTION_KEYS malformed, a damaged key file) are a
+    configuration error like any other: one line saying what to fix and exit 2, not a
+    traceback. The message never holds the key (KeyringError's contract)."""
+    from wagate.security.keys import KeyringError
+
+    try:
+        yield
+    except KeyringError as exc:
+        source = "WAGATE_ENCRYPTION_KEYS: " if settings.wagate_encryption_keys else ""
+        fail(f"invalid configuration: {source}{exc}", code=2)
 
 
 def migrate(

@@ -39,6 +39,7 @@ async def _serve(settings: Settings, *, host: str, port: int, with_worker: bool)
     if settings.needs_sandbox:
         sandbox = Sandbox(settings.wagate_data_dir)
         settings = await sandbox.start(settings, gateway_port=port)
+        sandbox.report_statuses(host=host, port=port)
     gateway = await open_gateway(settings)
     worker: asyncio.Task[None] | None = None
     follower: asyncio.Task[None] | None = None
