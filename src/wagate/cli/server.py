@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from wagate.cli.common import fail, run_async, settings_or_exit
-
-if TYPE_CHECKING:
-    from wagate.settings import Settings
 
 
 def serve(
@@ -25,7 +22,7 @@ def serve(
     from wagate.runtime.processes import serve as run_serve
 
     settings = settings_or_exit()
-    with _unusable_keys_end_the_start(settings):
+    with _unusable_keys_end_the_start():
         run_async(run_serve(settings, host=host, port=port, with_worker=worker))
 
 
@@ -34,22 +31,8 @@ def worker() -> None:
     from wagate.runtime.processes import work
 
     settings = settings_or_exit()
-    with _unusable_keys_end_the_start(settings):
+    with _unusable_keys_end_the_start():
         run_async(work(settings))
-
-
-@contextlib.contextmanager
-def _unusable_keys_end_the_start(settings: Settings) -> Iterator[None]:
-    """Keys that cannot be used (WAGATE_ENCRYPTION_KEYS malformed, a damaged key file) are a
-    configuration error like any other: one line saying what to fix and exit 2, not a
-    traceback. The message never holds the key (KeyringError's contract)."""
-    from wagate.security.keys import KeyringError
-
-    try:
-        yield
-    except KeyringError as exc:
-        source = "WAGATE_ENCRYPTION_KEYS: " if settings.wagate_encryption_keys else ""
-        fail(f"invalid configuration: {source}{exc}", code=2)
 
 
 def migrate(
@@ -66,3 +49,16 @@ def migrate(
         fail("'migrate down' needs a revision (e.g. 'base' or '-1')", code=2)
     reached = migrate_database(settings, up=direction == "up", revision=revision or "head")
     typer.echo(f"database at revision: {reached or 'base'}")
+
+
+@contextlib.contextmanager
+def _unusable_keys_end_the_start() -> Iterator[None]:
+    """Keys that cannot be used (WAGATE_ENCRYPTION_KEYS malformed, a damaged key file) are a
+    configuration error like any other: one line saying what to fix and exit 2, not a
+    traceback."""
+    from wagate.runtime.processes import StartRefused
+
+    try:
+        yield
+    except StartRefused as exc:
+        fail(f"invalid configuration: {exc}", code=2)
