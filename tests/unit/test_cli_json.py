@@ -5,8 +5,10 @@ and `contacts export`)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+
+import pytest
 
 from wagate.cli.common import as_json_text
 
@@ -26,3 +28,16 @@ def test_times_are_iso_8601_and_other_values_their_text() -> None:
 
 def test_text_stays_readable() -> None:
     assert '"Pasal 1 ayat (2) — cerai"' in as_json_text(["Pasal 1 ayat (2) — cerai"])
+
+
+def test_the_review_table_keeps_its_columns(capsys: pytest.CaptureFixture[str]) -> None:
+    """The deadline printed as Python's str (32 characters with microseconds and offset)
+    pushed RULES out of its column."""
+    from wagate.cli.review import _table
+
+    deadline = datetime(2026, 12, 6, 12, 58, 34, 399353, tzinfo=timezone(timedelta(hours=7)))
+    _table([{"id": 1, "status": "pending", "zone": "yellow", "conversation": 3,
+             "deadline": deadline, "rules": ["own_case"]}])  # fmt: skip
+    header, row = capsys.readouterr().out.splitlines()
+    assert row.index("own_case") == header.index("RULES")
+    assert "2026-12-06 05:58 UTC" in row  # to the minute, in UTC
