@@ -1,6 +1,6 @@
-"""What the command line prints as JSON: times as the API prints them (ISO 8601 with `T`),
+"""What the command line prints: times in JSON as the API prints them (ISO 8601 with `T`),
 not Python's `str` of a datetime ("2026-12-06 05:28:34+00:00", seen in `review list --json`
-and `contacts export`)."""
+and `contacts export`), and tables whose columns hold."""
 
 from __future__ import annotations
 
