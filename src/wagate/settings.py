@@ -47,6 +47,10 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
+# The names WAGATE_LOG_LEVEL takes (any case), those of the standard logging module.
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class ConfigurationError(Exception):
     """The settings cannot work; the message says what to set."""
 
@@ -328,6 +332,18 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("wagate_log_level", mode="before")
+    @classmethod
+    def _known_log_level(cls, value: Any) -> Any:
+        # An unknown name used to fall back to INFO silently: say so at start instead.
+        if not isinstance(value, str):
+            return value
+        level = value.strip().upper()
+        level = "WARNING" if level == "WARN" else level  # the logging module's alias
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level: use one of {', '.join(_LOG_LEVELS)}")
+        return level
 
     @field_validator("wagate_log_format", mode="before")
     @classmethod

@@ -175,6 +175,44 @@ def test_a_command_line_tool_prints_its_answer_and_nothing_else(sandbox: Sandbox
     assert "assistant.offline" not in verbose.stderr and "api.token" not in verbose.stderr
 
 
+def test_operator_commands_send_through_the_sandbox(sandbox: SandboxServer) -> None:
+    """`wagate send` and `wagate smoke-test` beside a sandbox gateway use its fake number (they
+    were refused with "no WhatsApp provider is configured"), and the fake reports delivery."""
+    details = sandbox.details()
+    number = new_number()
+    payload = meta_text(phone_number_id=details["phone_number_id"], sender=number, text="halo")
+
+    async def write_first() -> int:  # opens the 24-hour window free-form messages need
+        async with httpx.AsyncClient(timeout=10) as http:
+            status, _ = await deliver_webhook(
+                f"{sandbox.url}/webhook/whatsapp", payload, details["app_secret"], client=http
+            )
+        return status
+
+    assert asyncio.run(write_first()) == 200
+
+    def wagate(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "wagate", *args],
+            env=sandbox.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    sent = wagate("send", number, "Halo dari kantor", "--button", "Ya", "--button", "Tidak")
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout)["provider"] == "meta"
+    smoke = wagate("smoke-test", number, "--wait", "30", "--json")
+    assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+    assert json.loads(smoke.stdout)["status"] in ("delivered", "read")
+    requests = httpx.get(f"{details['fake_url']}/_fake/requests", params={"kind": "send"}).json()
+    buttons = [
+        r["body"] for r in requests if r["body"].get("to") == number and r["body"]["type"] != "text"
+    ]
+    assert [b["interactive"]["body"]["text"] for b in buttons] == ["Halo dari kantor"]
+
+
 def test_wagate_chat_rides_out_a_restart_of_the_gateway(
     sandbox: SandboxServer, workdir: Path
 ) -> None:

@@ -491,3 +491,25 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_sender_id_without_digits_is_answered_once_without_failing_the_job(
+    hostile: Gateway, fake_meta: FakePeer
+) -> None:
+    """A signed message whose `from` holds no digit (no phone number, no BSUID) was stored and
+    answered, then its delivery's opt-out check failed the conversation's job on every retry
+    ("nothing to index: the phone value is empty"). Now the provider judges the send."""
+    sender = "nodigits" + "".join(random.choices("abcdefghij", k=8))
+    payload = meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text="halo")
+    assert hostile.post_meta(payload).status_code == 200
+    wait_until(
+        lambda: [r for r in fake_meta.requests("send") if r["body"].get("to") == sender],
+        timeout=20,
+    )
+    time.sleep(1)  # a failed job would log by now
+    failed = [
+        line
+        for line in hostile.log().splitlines()
+        if "converse.failed" in line or "nothing to index" in line
+    ]
+    assert failed == []

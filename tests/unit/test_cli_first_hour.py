@@ -99,3 +99,25 @@ def test_a_command_needing_no_database_prints_no_warning(tmp_path: Any) -> None:
     assert done.returncode == 1
     assert "No sandbox found" in done.stderr
     assert "assistant.offline" not in done.stderr and "warning" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [["worker"], ["serve", "--port", "0"]])
+def test_unusable_encryption_keys_end_the_start_with_one_line(
+    tmp_path: Any, command: list[str]
+) -> None:
+    """A malformed WAGATE_ENCRYPTION_KEYS is a configuration error (exit 2, one line naming
+    the setting), not a crashed process with a traceback."""
+    done = wagate(*command, WAGATE_DATA_DIR=str(tmp_path), WAGATE_ENCRYPTION_KEYS="garbage")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "process.crashed" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "wagate: invalid configuration: WAGATE_ENCRYPTION_KEYS: entry 1 is not of the form "
+        "id:base64"
+    )
+
+
+def test_an_unknown_log_level_is_refused_at_start(tmp_path: Any) -> None:
+    """WAGATE_LOG_LEVEL=LOUD used to fall back to INFO without a word."""
+    done = wagate("users", "list", WAGATE_DATA_DIR=str(tmp_path), WAGATE_LOG_LEVEL="LOUD")
+    assert done.returncode == 2
+    assert "WAGATE_LOG_LEVEL: 'LOUD' is not a log level" in done.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -77,9 +78,11 @@ def with_gateway(
     """Open the gateway (database, keys; no web server, no worker), run `action`, close. A
     refusal becomes its message and exit 1 (exit 2 for `usage_errors`, which say the command
     was given wrongly)."""
+    from wagate.runtime.sandbox_file import join_sandbox
     from wagate.wiring import open_gateway
 
-    settings = settings_or_exit(quiet=True)
+    # Beside a sandbox gateway, its fake number is the provider (else `wagate send` is refused).
+    settings = join_sandbox(settings_or_exit(quiet=True))
 
     async def run() -> T:
         gateway = await open_gateway(settings, pool_size=2, notices=False)
@@ -118,4 +121,16 @@ def administer(
 
 
 def show(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    typer.echo(as_json_text(value))
+
+
+def as_json_text(value: Any) -> str:
+    """`value` as indented JSON; times in ISO 8601 (`2026-01-02T03:04:05+00:00`) as the API
+    and the other commands print them, not Python's `str` with a space."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wagate.cli.common import operate, show, with_gateway
+from wagate.cli.common import as_json_text, operate, show, with_gateway
 from wagate.pipeline.operator import CLI
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ def export_contact(
         return data
 
     data = operate(export)
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    text = as_json_text(data)
     if output is None:
         typer.echo(text)
     else:

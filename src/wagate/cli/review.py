@@ -3,6 +3,7 @@ edited), reject with a reason, take over. A shell on the host acts as an adminis
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -33,12 +34,20 @@ def _table(items: list[dict[str, Any]]) -> None:
     if not items:
         typer.echo("no drafts")
         return
-    typer.echo(f"{'ID':>6}  {'STATUS':<10}  {'ZONE':<6}  {'CONV':>6}  {'DEADLINE':<25}  RULES")
+    typer.echo(f"{'ID':>6}  {'STATUS':<10}  {'ZONE':<6}  {'CONV':>6}  {'DEADLINE':<20}  RULES")
     for d in items:
         typer.echo(
             f"{d['id']:>6}  {d['status']:<10}  {d['zone']:<6}  {d['conversation']:>6}  "
-            f"{d['deadline']!s:<25}  {','.join(d['rules'])}"
+            f"{_minute(d['deadline']):<20}  {','.join(d['rules'])}"
         )
+
+
+def _minute(when: Any) -> str:
+    """A deadline to the minute in UTC (`2026-12-06 05:58 UTC`): the column's width; the
+    full instant is in `--json`."""
+    if isinstance(when, datetime):
+        return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(when)
 
 
 @review_app.command("list")

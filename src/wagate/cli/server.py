@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -19,14 +21,18 @@ def serve(
     """Run the gateway: webhooks, API and (unless --no-worker) a worker."""
     from wagate.runtime.processes import serve as run_serve
 
-    run_async(run_serve(settings_or_exit(), host=host, port=port, with_worker=worker))
+    settings = settings_or_exit()
+    with _unusable_keys_end_the_start():
+        run_async(run_serve(settings, host=host, port=port, with_worker=worker))
 
 
 def worker() -> None:
     """Run a job worker only (scale out: any number of these on one database)."""
     from wagate.runtime.processes import work
 
-    run_async(work(settings_or_exit()))
+    settings = settings_or_exit()
+    with _unusable_keys_end_the_start():
+        run_async(work(settings))
 
 
 def migrate(
@@ -43,3 +49,16 @@ def migrate(
         fail("'migrate down' needs a revision (e.g. 'base' or '-1')", code=2)
     reached = migrate_database(settings, up=direction == "up", revision=revision or "head")
     typer.echo(f"database at revision: {reached or 'base'}")
+
+
+@contextlib.contextmanager
+def _unusable_keys_end_the_start() -> Iterator[None]:
+    """Keys that cannot be used (WAGATE_ENCRYPTION_KEYS malformed, a damaged key file) are a
+    configuration error like any other: one line saying what to fix and exit 2, not a
+    traceback."""
+    from wagate.runtime.processes import StartRefused
+
+    try:
+        yield
+    except StartRefused as exc:
+        fail(f"invalid configuration: {exc}", code=2)

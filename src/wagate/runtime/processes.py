@@ -17,12 +17,26 @@ from wagate.edge_services import WebServices
 from wagate.jobs.worker import run_worker
 from wagate.runtime.banner import StartFacts, banner, log_fields, start_facts
 from wagate.runtime.sandbox import Sandbox, loopback
+from wagate.security.keys import KeyringError
 from wagate.settings import Settings
 from wagate.web.app import create_app
 from wagate.web.server import QuietServer, server_options
 from wagate.wiring import Gateway, open_gateway
 
 log = structlog.get_logger(__name__)
+
+
+class StartRefused(Exception):
+    """The configuration cannot be used to start (keys that do not parse, a damaged key
+    file): the message says what to fix, never a key, and the command line prints it."""
+
+
+async def _open(settings: Settings, **options: Any) -> Gateway:
+    try:
+        return await open_gateway(settings, **options)
+    except KeyringError as exc:
+        source = "WAGATE_ENCRYPTION_KEYS: " if settings.wagate_encryption_keys else ""
+        raise StartRefused(f"{source}{exc}") from None
 
 
 async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
@@ -39,7 +53,8 @@ async def _serve(settings: Settings, *, host: str, port: int, with_worker: bool)
     if settings.needs_sandbox:
         sandbox = Sandbox(settings.wagate_data_dir)
         settings = await sandbox.start(settings, gateway_port=port)
-    gateway = await open_gateway(settings)
+        sandbox.report_statuses(host=host, port=port)
+    gateway = await _open(settings)
     worker: asyncio.Task[None] | None = None
     follower: asyncio.Task[None] | None = None
     listen_failed = False
@@ -170,7 +185,7 @@ def freeze_startup_objects() -> None:
 
 
 async def work(settings: Settings) -> None:
-    gateway = await open_gateway(settings, pool_size=min(settings.worker_concurrency, 16) + 2)
+    gateway = await _open(settings, pool_size=min(settings.worker_concurrency, 16) + 2)
     task = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
     follower = asyncio.create_task(gateway.keep_fresh(), name="wagate-follow")
     freeze_startup_objects()

@@ -21,13 +21,12 @@ from typing import Any
 import httpx
 import structlog
 import uvicorn
-from pydantic import SecretStr
 
-from wagate.fakes.meta import FakeGraphApi, deliver_webhook
+from wagate.fakes.meta import FakeGraphApi, StatusWebhooks, deliver_webhook
 from wagate.fakes.payloads import meta_text
 from wagate.pipeline.operator import Actor
 from wagate.pipeline.operator.users import Users
-from wagate.runtime.sandbox_file import SANDBOX_FILE
+from wagate.runtime.sandbox_file import SANDBOX_FILE, sandbox_meta_settings
 from wagate.sample_knowledge import sample_documents
 from wagate.settings import Settings
 from wagate.web.server import QuietServer
@@ -102,6 +101,10 @@ class Sandbox:
             "app_secret": secrets.token_urlsafe(24),
             "verify_token": secrets.token_urlsafe(16),
             "phone_number_id": SANDBOX_PHONE_NUMBER_ID,
+            # The fake's token too: operator commands run beside the sandbox configure its
+            # number exactly as this process does (`join_sandbox`); the file is private.
+            "access_token": access_token,
+            "intake_flow_id": settings.intake_flow_id or SANDBOX_INTAKE_FLOW_ID,
             "gateway_port": gateway_port,
             "debounce_seconds": debounce,
         }
@@ -123,17 +126,9 @@ class Sandbox:
             details_file=str(path.resolve()),
             debounce_seconds=debounce,
         )
-        return settings.model_copy(
-            update=update
-            | {
-                "meta_app_secret": SecretStr(details["app_secret"]),
-                "meta_access_token": SecretStr(access_token),
-                "meta_phone_number_id": SANDBOX_PHONE_NUMBER_ID,
-                "meta_webhook_verify_token": SecretStr(details["verify_token"]),
-                "meta_graph_url": details["graph_url"],
-                "intake_flow_id": settings.intake_flow_id or SANDBOX_INTAKE_FLOW_ID,
-            }
-        )
+        meta = sandbox_meta_settings(details)
+        assert meta is not None, "the details name every Meta setting"
+        return settings.model_copy(update=update | meta)
 
     @property
     def path(self) -> Path:
@@ -153,6 +148,16 @@ class Sandbox:
         path.chmod(0o600)
         path.write_text(json.dumps(self.details, indent=2))
         return path
+
+    def report_statuses(self, *, host: str, port: int) -> None:
+        """The fake reports each accepted message `sent`, then `delivered`, to this gateway's
+        webhook, signed as Meta does: delivery ticks show, and `wagate smoke-test` in the
+        sandbox sees the status it waits for instead of timing out."""
+        assert self.graph is not None, "start the sandbox first"
+        self.graph.statuses = StatusWebhooks(
+            url=f"http://{loopback(host)}:{port}/webhook/whatsapp",
+            app_secret=self.details["app_secret"],
+        )
 
     def chat(self, *, host: str, port: int) -> SandboxChat:
         """The console chat page's stand-in WhatsApp user, posting to this gateway."""

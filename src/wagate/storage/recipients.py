@@ -29,8 +29,17 @@ class OptOuts:
         params = {
             "tenant": self._tenant,
             "withdrawn": ConsentState.WITHDRAWN.value,
-            "phone": self._indexer.digest(number, purpose=blind.PHONE),
-            "user_id": self._indexer.digest(number, purpose=blind.USER_ID),
+            "phone": self._digest(number, blind.PHONE),
+            "user_id": self._digest(number, blind.USER_ID),
         }
         rows = await self._database.tenant_rows(self._tenant, _OPTED_OUT_SQL, params)
         return OPTED_OUT if rows else None
+
+    def _digest(self, value: str, purpose: str) -> str | None:
+        """None for a value with nothing to index under `purpose` (a sender id a provider gave
+        that holds no digit has no phone digest): it matches no contact that way, and the
+        provider judges the send, instead of this check failing the job on every retry."""
+        try:
+            return self._indexer.digest(value, purpose=purpose)
+        except ValueError:
+            return None

@@ -87,3 +87,19 @@ async def test_an_unknown_name_is_locked_out_like_a_real_one(
             seen.setdefault(name, []).append(re.sub(r"\d\d:\d\d", "HH:MM", text))
     assert seen[real] == seen[nobody], seen
     assert "Terlalu banyak" in seen[nobody][-1] and "salah" in seen[nobody][0]
+
+
+async def test_signing_in_logs_no_error_in_the_browser(
+    console_gateway: Gateway, page: Page
+) -> None:
+    """The browser asked for /favicon.ico, a 404 that showed in the console of every first
+    page: the pages now name their (empty) icon."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    await sign_in(page, console_gateway, add_user(console_gateway, "viewer"))
+    await page.goto(f"{console_gateway.url}/console/conversations")
+    await page.wait_for_load_state("networkidle")
+    assert errors == []
+    assert not [url for url in asked if url.endswith("/favicon.ico")]
