@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import procrastinate
 import psycopg
@@ -60,8 +62,36 @@ class EndedJobs:
             self._ended.pop(job, None)
 
 
+# procrastinate's pool checks each connection it hands out with an empty query: a round trip
+# before its fetch and another before its finish, two of the four it spent per job (issue 18).
+# A connection used this recently was working then: it is handed out unchecked. One idle for
+# longer (or never checked) is checked as before; one that broke meanwhile fails its statement
+# like any other (the worker loop starts again; a lost finish is released by the sweep).
+CHECK_IDLE_AFTER_SECONDS = 5.0
+
+
+class CheckWhenIdle:
+    """The pool's `check`: psycopg_pool's own connection check, for idle connections only."""
+
+    def __init__(self, idle_after: float = CHECK_IDLE_AFTER_SECONDS) -> None:
+        self._idle_after = idle_after
+        self._handed: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    async def __call__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        now = time.monotonic()
+        last = self._handed.get(conn)
+        if last is None or now - last >= self._idle_after:
+            await psycopg_pool.AsyncConnectionPool.check_connection(conn)
+        self._handed[conn] = now  # only once checked or trusted: a failed check raises
+
+
+def _pool_checking_idle_connections(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool:
+    return psycopg_pool.AsyncConnectionPool(**{**kwargs, "check": CheckWhenIdle()})
+
+
 def build_job_app(services: WorkerServices, ended: EndedJobs | None = None) -> procrastinate.App:
     connector = procrastinate.PsycopgConnector(
+        pool_factory=_pool_checking_idle_connections,
         conninfo=services.database.url,
         min_size=1,
         # Jobs hold a connection only for a statement at a time: a bounded pool serves any

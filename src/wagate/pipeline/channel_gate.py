@@ -63,6 +63,10 @@ class ChannelGate:
 
     # ------------------------------------------------------------------ before the send
 
+    def recent_since(self) -> datetime | None:
+        """From when the pair's sends matter to pacing (None: no pacing, nothing to read)."""
+        return self.clock() - self.pacing.lookback if self.pacing is not None else None
+
     async def pace(self, message: OutboundMessage, run: GateRun) -> Deferred | None:
         """None when the pair may have one more now (after an inline wait, if short)."""
         if self.pacing is None:

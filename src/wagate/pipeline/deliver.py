@@ -137,8 +137,10 @@ class Deliver:
         if self.templates.for_purpose(OUT_OF_WINDOW) is not None:
             await self.outbox.reroute_window_failures(conversation_id)
         accepted = 0
-        run = GateRun()
-        for message in await self.outbox.pending(conversation_id):
+        # The messages, the pair's recent sends and the channel's state in one read.
+        due = await self.outbox.due(conversation_id, recent_since=self._gate.recent_since())
+        run = GateRun(recent=due.recent, health=due.health if self.health is not None else None)
+        for message in due.messages:
             outcome = await self._deliver_one(message, run)
             if isinstance(outcome, Deferred):
                 # Everything after it waits too: parts never overtake each other.

@@ -235,6 +235,15 @@ class OutboundMessage:
     inbound_received_at: datetime | None = None  # a run's first answer: see OutboundDraft
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DueMessages:
+    """What a delivery run reads before its first send, in one round trip (issue 18)."""
+
+    messages: list[OutboundMessage]  # not yet accepted by the provider, oldest first
+    recent: list[datetime] | None = None  # the pair's sends since `recent_since` (pacing)
+    health: ChannelHealth | None = None  # the first message's channel, as stored (breaker)
+
+
 class ConversationStore(Protocol):
     async def load_burst(self, conversation_id: int) -> Burst | None: ...
 
@@ -291,6 +300,10 @@ class RecipientCheck(Protocol):
 class Outbox(Protocol):
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
         """Messages not yet accepted by the provider, oldest first."""
+
+    async def due(self, conversation_id: int, *, recent_since: datetime | None) -> DueMessages:
+        """`pending`, with the conversation's sends since `recent_since` (None: not read) and
+        the first message's channel health (None: the caller asks its health store)."""
 
     async def start_attempt(self, message_id: int, *, at: datetime) -> None: ...
 

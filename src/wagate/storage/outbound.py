@@ -8,12 +8,13 @@ from typing import Any
 
 import orjson
 
+from wagate.domain.breaker import ChannelHealth
 from wagate.domain.messages import DeliveryStatus, Provider, advances
 from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus
 from wagate.domain.phone import is_group_chat
 from wagate.pipeline.operator.errors import Conflict
 from wagate.pipeline.operator.ports import Delivery, DeliveryEvent
-from wagate.pipeline.ports import NewUpload, OutboundMessage
+from wagate.pipeline.ports import DueMessages, NewUpload, OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
@@ -21,6 +22,7 @@ from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.outbound_files import INSERT_SQL as _FILE_SQL
 from wagate.storage.outbound_files import insert_params as file_params
+from wagate.storage.provider_health import HEALTH_COLUMNS, health_from_row
 from wagate.storage.queue import DEFER_SQL, insert_job_sql
 from wagate.storage.statuses import (
     ACCEPTED,
@@ -57,6 +59,31 @@ SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempot
        o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
        o.status, o.last_attempt_at, o.throttles, o.inbound_received_at
   FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
+ WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
+ ORDER BY o.id
+"""
+# What a delivery run reads before its first send, in one statement (issue 18: each statement
+# costs the worker an event-loop wait): the pending messages, the channel's breaker state (no
+# row: healthy) and, when pacing asks (`%(since)s` not NULL), the pair's recent sends, read
+# once in a CTE.
+_HEALTH_COLUMNS = tuple(column.strip() for column in HEALTH_COLUMNS.split(","))
+_DUE_SQL = f"""
+WITH recent AS (
+  SELECT CASE WHEN %(since)s::timestamptz IS NULL THEN NULL ELSE ARRAY(
+    SELECT last_attempt_at FROM outbound_messages
+     WHERE conversation_id = %(conversation_id)s AND last_attempt_at >= %(since)s
+       AND status NOT IN {literal_set({OutboundStatus.PENDING, OutboundStatus.FAILED})}
+  ) END AS sends
+)
+SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
+       o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
+       o.status, o.last_attempt_at, o.throttles, o.inbound_received_at, r.sends AS recent_sends,
+       h.provider IS NOT NULL AS health_stored,
+       {", ".join(f"h.{column} AS health_{column}" for column in _HEALTH_COLUMNS)}
+  FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
+  CROSS JOIN recent r
+  LEFT JOIN provider_health h
+    ON h.tenant = o.tenant AND h.provider = o.provider AND h.channel_id = o.channel_id
  WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
  ORDER BY o.id
 """
@@ -239,6 +266,25 @@ class PostgresOutbox:
             self._tenant, _PENDING_SQL, {"conversation_id": conversation_id}
         )
         return await self._readable(rows, self._unsendable)
+
+    async def due(self, conversation_id: int, *, recent_since: datetime | None) -> DueMessages:
+        rows = await self._database.tenant_rows(
+            self._tenant, _DUE_SQL, {"conversation_id": conversation_id, "since": recent_since}
+        )
+        if not rows:
+            return DueMessages(messages=[])
+        first = rows[0]
+        health = (
+            health_from_row({c: first[f"health_{c}"] for c in _HEALTH_COLUMNS})
+            if first["health_stored"]
+            else ChannelHealth()
+        )
+        recent = first["recent_sends"]
+        return DueMessages(
+            messages=await self._readable(rows, self._unsendable),
+            recent=list(recent) if recent is not None else None,
+            health=health,
+        )
 
     async def _unsendable(self, message_id: int) -> None:
         # Its key is gone or it was tampered with: it can never be sent, and retrying would

@@ -17,6 +17,8 @@ from wagate.security.sealing import SealContext, Sealer
 from wagate.storage.database import Database
 
 _COLUMNS = "state, failures, trips, reason, changed_at, retry_at, probe_started_at"
+# The outbox reads a channel's row with its pending messages (storage/outbound.py).
+HEALTH_COLUMNS = _COLUMNS
 _LOAD_SQL = f"""
 SELECT {_COLUMNS} FROM provider_health
  WHERE tenant = %(tenant)s AND provider = %(provider)s AND channel_id = %(channel_id)s
@@ -61,7 +63,7 @@ UPDATE provider_health SET state = 'closed', failures = 0, reason = NULL, retry_
 """
 
 
-def _health(row: Any) -> ChannelHealth:
+def health_from_row(row: Any) -> ChannelHealth:
     return ChannelHealth(
         state=ChannelState(str(row["state"])),
         failures=int(row["failures"]),
@@ -85,7 +87,7 @@ class PostgresChannelHealth:
         rows = await self._database.tenant_rows(
             self._tenant, _LOAD_SQL, self._key(provider, channel_id)
         )
-        return _health(rows[0]) if rows else ChannelHealth()
+        return health_from_row(rows[0]) if rows else ChannelHealth()
 
     async def change(
         self,
@@ -100,7 +102,7 @@ class PostgresChannelHealth:
             await conn.execute(_ENSURE_SQL, key)
             cursor = await conn.execute(_LOAD_SQL + " FOR UPDATE", key)
             row = await cursor.fetchone()
-            before = _health(row) if row is not None else ChannelHealth()
+            before = health_from_row(row) if row is not None else ChannelHealth()
             after = transition(before)
             if after is None or after == before:
                 return before, before
@@ -123,7 +125,9 @@ class PostgresChannelHealth:
         async with self._database.tenant_connection(self._tenant) as conn:
             cursor = await conn.execute(_ALL_SQL, {"tenant": self._tenant})
             rows = await cursor.fetchall()
-        return [(Provider(str(r["provider"])), str(r["channel_id"]), _health(r)) for r in rows]
+        return [
+            (Provider(str(r["provider"])), str(r["channel_id"]), health_from_row(r)) for r in rows
+        ]
 
 
 class PostgresCredentials:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus, allowed
-from wagate.pipeline.ports import OutboundMessage
+from wagate.pipeline.ports import DueMessages, OutboundMessage
 
 
 def _now() -> datetime:
@@ -103,6 +103,13 @@ class MemoryOutbox:
             if r.message.conversation_id == conversation_id
             and allowed(OutboundStatus(r.status), OutboundStatus.SENDING, Cause.ATTEMPT)
         ]
+
+    async def due(self, conversation_id: int, *, recent_since: datetime | None) -> DueMessages:
+        messages = await self.pending(conversation_id)
+        recent = None
+        if recent_since is not None and messages:
+            recent = await self.recent_sends(conversation_id, since=recent_since)
+        return DueMessages(messages=messages, recent=recent)
 
     async def start_attempt(self, message_id: int, *, at: datetime) -> None:
         row = self.rows[message_id]
