@@ -21,6 +21,7 @@ from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_context import OPENING, read_references, references_block
 from wagate.pipeline.conversation.knowledge import (
     DEFAULT_DECLINE_TEXT,
+    STATS_TTL_SECONDS,
     ConsultKnowledge,
     KnowledgePolicy,
     Retrieval,
@@ -303,3 +304,28 @@ async def test_a_short_follow_up_is_read_with_the_previous_question() -> None:
     found = await consult("kalau resep rendang padang yang enak itu seperti apa ya?", history)
     assert found.declined and not found.passages
     assert (await consult("terus biayanya?")).declined  # nothing to follow up on
+
+
+async def test_the_strict_default_reads_the_size_once_per_ttl() -> None:
+    """Issue 18: a question nothing answers asked the knowledge base's size every run; it is
+    read again only after STATS_TTL_SECONDS, so a base loaded meanwhile is seen by then."""
+
+    class Counting(MemoryKnowledgeBase):
+        reads = 0
+
+        async def stats(self) -> dict[str, object]:
+            self.reads += 1
+            return await super().stats()
+
+    base = Counting()
+    now = [100.0]
+    consult = ConsultKnowledge(knowledge=base, policy=KnowledgePolicy(), clock=lambda: now[0])
+    assert (await consult("resep rendang padang yang enak")).declined is False
+    assert (await consult("resep soto betawi yang enak")).declined is False
+    assert base.reads == 1
+    base.add_text("Perceraian", "Gugatan cerai diajukan ke pengadilan agama.")
+    now[0] += STATS_TTL_SECONDS - 0.1
+    assert (await consult("resep rendang padang yang enak")).declined is False
+    now[0] += 0.2
+    assert (await consult("resep rendang padang yang enak")).declined is True
+    assert base.reads == 2

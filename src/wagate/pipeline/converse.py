@@ -191,7 +191,8 @@ class Converse:
         self.zones = SortIntoZones(triage=self.zone_triage)
 
     async def __call__(self, conversation_id: int, *, attempt: int = 0) -> Outcome:
-        burst = await self.store.load_burst(conversation_id)
+        # With the opening reads (identity, hold, session, vault): one round trip for all.
+        burst = await self.store.load_burst(conversation_id, history=self.policy.history_turns)
         if burst is None or not burst.messages:
             await self.deliver(conversation_id)  # left-over deliveries, if any
             return Outcome.NOTHING_TO_DO
@@ -267,12 +268,13 @@ class Converse:
             now=now,
             idle_timeout=self.policy.session_timeout,
             history=self.policy.history_turns,
+            opening=burst.opening,
         )
         # Red first, even in a conversation a human holds: the danger is now (the human may
         # not be looking), and a run retried after its own hand-over must still send the
         # holding reply.
         held = self.handover is not None and await self.handover.held_by_human(
-            burst.conversation_id, now=now
+            burst.conversation_id, now=now, opening=burst.opening
         )
         zone = await self.zones(triaged.question, session.history, ask_model=not held)
         if zone.zone is Zone.RED:

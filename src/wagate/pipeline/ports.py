@@ -44,6 +44,25 @@ class PendingMessage:
     reply_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RunOpening:
+    """What a run's steps read from the database before the AI call, read with its burst in
+    the same round trip (issue 18: each statement costs the gateway CPU, even pipelined).
+
+    The rows are the storage adapters' own, by name ("identity", "hold", "session", "history",
+    "vault"); each adapter reads its own from here instead of asking the database, and asks
+    the database when its name is absent (a burst loaded without them, a test's fake). They
+    are read at the run's start: what only this conversation's job writes (its session, its
+    vault) cannot change before the step reads it; a hold a human takes a moment later is
+    seen by the next run, as it was when the step read it itself a moment earlier."""
+
+    rows: Mapping[str, Sequence[Mapping[str, Any]]]
+
+    def get(self, name: str) -> Sequence[Mapping[str, Any]] | None:
+        """The rows read under `name` ([] when there were none), or None when not read."""
+        return self.rows.get(name)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Burst:
     """The unprocessed messages of one conversation, in provider-timestamp order."""
@@ -60,6 +79,11 @@ class Burst:
     # before its first message (`earlier_before`); None: not read, the triage asks the store.
     earlier_arrivals: Sequence[datetime] | None = None
     earlier_before: datetime | None = None
+    opening: RunOpening | None = None  # the steps' reads, when read with the burst
+
+    def opened(self, name: str) -> Sequence[Mapping[str, Any]] | None:
+        """The opening's rows under `name`, or None when they were not read with the burst."""
+        return self.opening.get(name) if self.opening is not None else None
 
     def arrivals_before(self, at: datetime) -> Sequence[datetime] | None:
         """The arrivals read with the burst, when they were read before `at` (a burst whose
@@ -245,7 +269,10 @@ class DueMessages:
 
 
 class ConversationStore(Protocol):
-    async def load_burst(self, conversation_id: int) -> Burst | None: ...
+    async def load_burst(self, conversation_id: int, *, history: int | None = None) -> Burst | None:
+        """The conversation's unprocessed messages (None: no such conversation). With
+        `history` (the turns a prompt takes), the run's opening reads too (`Burst.opening`),
+        in the same round trip."""
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None: ...
 
@@ -276,14 +303,22 @@ class IdentityStore(Protocol):
 class VaultStore(Protocol):
     """Each conversation's PII placeholders ([NIK_1] → value), kept sealed."""
 
-    async def load(self, conversation_id: int) -> dict[str, object] | None: ...
+    async def load(
+        self, conversation_id: int, *, opening: RunOpening | None = None
+    ) -> dict[str, object] | None: ...
 
     async def save(self, conversation_id: int, vault: dict[str, object]) -> None: ...
 
 
 class SessionStore(Protocol):
     async def current(
-        self, conversation_id: int, *, now: datetime, idle_timeout: timedelta, history: int
+        self,
+        conversation_id: int,
+        *,
+        now: datetime,
+        idle_timeout: timedelta,
+        history: int,
+        opening: RunOpening | None = None,
     ) -> Session: ...
 
     async def mark_disclosed(self, session_id: int, *, at: datetime) -> None: ...
@@ -495,7 +530,9 @@ class ZoneClassifier(Protocol):
 class Handover(Protocol):
     """Conversations a human has taken from the AI (AI7: take-over, red hand-off)."""
 
-    async def held_by_human(self, conversation_id: int, *, now: datetime) -> bool:
+    async def held_by_human(
+        self, conversation_id: int, *, now: datetime, opening: RunOpening | None = None
+    ) -> bool:
         """True while a human holds the conversation (taken, not released, not idle past
         TAKEOVER_IDLE_MINUTES): the AI must not answer."""
 

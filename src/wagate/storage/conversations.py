@@ -10,7 +10,7 @@ import orjson
 
 from wagate.domain.messages import Provider
 from wagate.domain.policy import RATE_WINDOW
-from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunRecord
+from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunOpening, RunRecord
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
@@ -18,6 +18,7 @@ from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.media import EXTRACTED_TABLE
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
+from wagate.storage.run_opening import opening_statements
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 _LOAD_CONVERSATION_SQL = """
@@ -225,15 +226,18 @@ class PostgresConversationStore:
         context = SealContext(tenant=self._tenant, table=table, key=key)
         return self._sealer.seal(orjson.dumps(value), context)
 
-    async def load_burst(self, conversation_id: int) -> Burst | None:
-        # The reads in one round trip (the pending messages of a missing conversation: none).
+    async def load_burst(self, conversation_id: int, *, history: int | None = None) -> Burst | None:
+        # The reads in one round trip (the pending messages of a missing conversation: none),
+        # with the run's opening reads when asked for (storage/run_opening.py).
         params = {"id": conversation_id, "window": RATE_WINDOW}
-        conversations, rows, earlier = await self._database.tenant_batch(
+        opening = [] if history is None else opening_statements(conversation_id, history=history)
+        conversations, rows, earlier, *opened = await self._database.tenant_batch(
             self._tenant,
             [
                 (_LOAD_CONVERSATION_SQL, params),
                 (_LOAD_PENDING_SQL, params),
                 (_EARLIER_THAN_FIRST_SQL, params),
+                *((sql, statement_params) for _, sql, statement_params in opening),
             ],
         )
         if not conversations:
@@ -270,6 +274,11 @@ class PostgresConversationStore:
             messages=pending,
             earlier_arrivals=[r["received_at"] for r in earlier if r["received_at"] is not None],
             earlier_before=earlier[0]["before"] if earlier else None,
+            opening=RunOpening(
+                rows={name: found for (name, _, _), found in zip(opening, opened, strict=True)}
+            )
+            if opening
+            else None,
         )
 
     def _attachment(self, media_id: int | None, sealed: bytes | None) -> str | None:

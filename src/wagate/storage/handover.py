@@ -18,19 +18,18 @@ from wagate.domain.handover import GATEWAY, IDLE, Hold
 from wagate.domain.messages import Provider
 from wagate.domain.phone import is_group_chat
 from wagate.pipeline.operator.ports import ConversationContact
+from wagate.pipeline.ports import RunOpening
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Connection, Database
 from wagate.storage.queue import insert_job_sql
+from wagate.storage.run_opening import HOLD_COLUMNS, OPEN_HOLD_SQL
 from wagate.storage.statuses import PENDING
 
-_COLUMNS = "conversation_id, held_by, reason, taken_at, last_human_at, released_at, released_by"
-_OPEN_SQL = f"""
-SELECT id, {_COLUMNS} FROM conversation_holds
- WHERE conversation_id = %(conversation_id)s AND released_at IS NULL
-"""
+_COLUMNS = HOLD_COLUMNS
+_OPEN_SQL = OPEN_HOLD_SQL
 _LOCK_OPEN_SQL = _OPEN_SQL + " FOR UPDATE"
 _ALL_OPEN_SQL = f"""
 SELECT id, {_COLUMNS} FROM conversation_holds WHERE released_at IS NULL ORDER BY taken_at, id
@@ -112,8 +111,13 @@ class PostgresHandover:
 
     # ------------------------------------------------------------ the conversation's port
 
-    async def held_by_human(self, conversation_id: int, *, now: datetime) -> bool:
-        return await self.current(conversation_id, now=now) is not None
+    async def held_by_human(
+        self, conversation_id: int, *, now: datetime, opening: RunOpening | None = None
+    ) -> bool:
+        rows = opening.get("hold") if opening is not None else None
+        if rows is None:
+            return await self.current(conversation_id, now=now) is not None
+        return bool(rows) and _hold(rows[0]).active(now, self._idle)
 
     async def hand_to_human(self, conversation_id: int, *, reason: str, now: datetime) -> None:
         """A red message: the gateway holds the conversation unless a human already does."""

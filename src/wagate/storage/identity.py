@@ -63,7 +63,7 @@ UPDATE conversations SET contact_id = %(contact_id)s
 """
 # The common case in one round trip: the conversation's contact is known and complete, and the
 # account linked to its phone (if any) is the one already recorded on it.
-_KNOWN_SQL = """
+KNOWN_SQL = """
 SELECT c.id, c.user_id, c.phone, c.account_id, c.link_notice_at, c.rate_notice_at,
        c.consent_state, c.consent_prompted_at,
        a.id AS linked_id, a.username AS linked_username, a.approved AS linked_approved,
@@ -147,9 +147,11 @@ class PostgresIdentityStore:
         """The fast path, or None when anything needs creating, completing or relinking."""
         if not burst.contact_phone:
             return None  # BSUID-only contacts: their account is found through the contact
-        rows = await self._database.tenant_rows(
-            self._tenant, _KNOWN_SQL, {"conversation_id": burst.conversation_id}
-        )
+        rows = burst.opened("identity")  # read with the burst, when it was
+        if rows is None:
+            rows = await self._database.tenant_rows(
+                self._tenant, KNOWN_SQL, {"conversation_id": burst.conversation_id}
+            )
         row = rows[0] if rows else None
         if row is None or row["phone"] != self._indexer.digest(
             burst.contact_phone, purpose=blind.PHONE

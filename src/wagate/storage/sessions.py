@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from wagate.domain.chat import ChatTurn, Role
 from wagate.domain.conversation import session_expired
-from wagate.pipeline.ports import Session
+from wagate.pipeline.ports import RunOpening, Session
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage.database import Database
 
-_LATEST_SQL = """
+LATEST_SQL = """
 SELECT id, last_activity_at, disclosed_at FROM sessions
  WHERE conversation_id = %(conversation_id)s
  ORDER BY last_activity_at DESC, id DESC LIMIT 1
@@ -19,9 +19,9 @@ _OPEN_SQL = """
 INSERT INTO sessions (tenant, conversation_id, started_at, last_activity_at)
 VALUES (%(tenant)s, %(conversation_id)s, %(now)s, %(now)s) RETURNING id
 """
-# The history of the session `_LATEST_SQL` finds, in the same round trip (unused when that
+# The history of the session `LATEST_SQL` finds, in the same round trip (unused when that
 # session has expired).
-_LATEST_HISTORY_SQL = """
+LATEST_HISTORY_SQL = """
 SELECT role, content, run_key FROM turns
  WHERE session_id = (SELECT id FROM sessions WHERE conversation_id = %(conversation_id)s
                       ORDER BY last_activity_at DESC, id DESC LIMIT 1)
@@ -36,18 +36,28 @@ class PostgresSessionStore:
         self._tenant = tenant
 
     async def current(
-        self, conversation_id: int, *, now: datetime, idle_timeout: timedelta, history: int
+        self,
+        conversation_id: int,
+        *,
+        now: datetime,
+        idle_timeout: timedelta,
+        history: int,
+        opening: RunOpening | None = None,
     ) -> Session:
         """The running session (a new one after `idle_timeout` of silence) and its last turns.
 
         The latest session and its history are read in one round trip (two statements, as
         before, each seeing what was committed when it ran); only a new session takes a
         second one. Sessions are opened by this conversation's job alone (the queue's lock),
-        so the session the history statement picks is the one the first statement found."""
-        params = {"conversation_id": conversation_id, "limit": history}
-        latest, rows = await self._database.tenant_batch(
-            self._tenant, [(_LATEST_SQL, params), (_LATEST_HISTORY_SQL, params)]
-        )
+        so the session the history statement picks is the one the first statement found.
+        Read with the burst (`opening`, the same two statements), they cost no round trip."""
+        latest = opening.get("session") if opening is not None else None
+        rows = opening.get("history") if opening is not None else None
+        if latest is None or rows is None:
+            params = {"conversation_id": conversation_id, "limit": history}
+            latest, rows = await self._database.tenant_batch(
+                self._tenant, [(LATEST_SQL, params), (LATEST_HISTORY_SQL, params)]
+            )
         row = latest[0] if latest else None
         if row is None or session_expired(
             row["last_activity_at"], now=now, idle_timeout=idle_timeout

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import orjson
 
+from wagate.pipeline.ports import RunOpening
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage.database import Database
 
-_LOAD_SQL = "SELECT vault FROM pii_vaults WHERE conversation_id = %(id)s"
+LOAD_SQL = "SELECT vault FROM pii_vaults WHERE conversation_id = %(conversation_id)s"
 _SAVE_SQL = """
 INSERT INTO pii_vaults (conversation_id, tenant, vault, updated_at)
 VALUES (%(id)s, %(tenant)s, %(vault)s, now())
@@ -24,8 +25,14 @@ class PostgresVaultStore:
     def _context(self, conversation_id: int) -> SealContext:
         return SealContext(tenant=self._tenant, table="pii_vaults", key=str(conversation_id))
 
-    async def load(self, conversation_id: int) -> dict[str, object] | None:
-        rows = await self._database.tenant_rows(self._tenant, _LOAD_SQL, {"id": conversation_id})
+    async def load(
+        self, conversation_id: int, *, opening: RunOpening | None = None
+    ) -> dict[str, object] | None:
+        rows = opening.get("vault") if opening is not None else None
+        if rows is None:
+            rows = await self._database.tenant_rows(
+                self._tenant, LOAD_SQL, {"conversation_id": conversation_id}
+            )
         if not rows:
             return None
         row = rows[0]

@@ -19,6 +19,7 @@ from wagate.pipeline.ports import (
     OutboundMessage,
     PendingMessage,
     ReplyRecord,
+    RunOpening,
     Session,
 )
 from wagate.testing.outbox import MemoryOutbox, Row
@@ -33,7 +34,13 @@ class MemorySessionStore:
     _current: dict[int, tuple[int, datetime]] = field(default_factory=dict)  # conv → id, seen
 
     async def current(
-        self, conversation_id: int, *, now: datetime, idle_timeout: timedelta, history: int
+        self,
+        conversation_id: int,
+        *,
+        now: datetime,
+        idle_timeout: timedelta,
+        history: int,
+        opening: RunOpening | None = None,
     ) -> Session:
         known = self._current.get(conversation_id)
         if known is None or session_expired(known[1], now=now, idle_timeout=idle_timeout):
@@ -105,7 +112,9 @@ class MemoryConversationStore:
         )
         return message
 
-    async def load_burst(self, conversation_id: int) -> Burst | None:
+    async def load_burst(
+        self, conversation_id: int, *, history: int | None = None
+    ) -> Burst | None:  # no opening reads: the memory stores answer at once
         return self.bursts.get(conversation_id)
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None:
@@ -211,7 +220,9 @@ class MemoryIdentityStore:
 class MemoryVaultStore:
     vaults: dict[int, dict[str, object]] = field(default_factory=dict)
 
-    async def load(self, conversation_id: int) -> dict[str, object] | None:
+    async def load(
+        self, conversation_id: int, *, opening: RunOpening | None = None
+    ) -> dict[str, object] | None:
         return self.vaults.get(conversation_id)
 
     async def save(self, conversation_id: int, vault: dict[str, object]) -> None:

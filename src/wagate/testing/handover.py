@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from wagate.domain.handover import GATEWAY, IDLE, Hold
 from wagate.domain.messages import Provider
 from wagate.pipeline.operator.ports import ConversationContact
+from wagate.pipeline.ports import RunOpening
 
 
 @dataclass
@@ -39,7 +40,9 @@ class MemoryHandover:
         """The open holds' reasons by conversation (idle lapses not applied)."""
         return {h.conversation_id: h.reason for h in self.holds if h.released_at is None}
 
-    async def held_by_human(self, conversation_id: int, *, now: datetime) -> bool:
+    async def held_by_human(
+        self, conversation_id: int, *, now: datetime, opening: RunOpening | None = None
+    ) -> bool:
         return await self.current(conversation_id, now=now) is not None
 
     async def hand_to_human(self, conversation_id: int, *, reason: str, now: datetime) -> None:

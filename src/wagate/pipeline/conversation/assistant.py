@@ -63,7 +63,7 @@ class AskAssistant:
     ) -> Answer | Unavailable:
         """The conversation's vault is saved before the model is called, so placeholders stay
         stable across retries and runs."""
-        stored = await self.vaults.load(burst.conversation_id)
+        stored = await self.vaults.load(burst.conversation_id, opening=burst.opening)
         vault = PlaceholderVault.from_dict(stored) if stored else PlaceholderVault()
         known = [name for name in (burst.contact_name, identity.account_name) if name]
         # All turns of the call together: a name first recognised in the question is hidden

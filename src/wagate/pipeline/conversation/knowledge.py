@@ -8,8 +8,9 @@ guess: it says the documents do not cover the question and offers a lawyer, with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from wagate.domain.chat import ChatTurn, Role
 from wagate.domain.knowledge import Passage, questions_of, sources_line
@@ -54,10 +55,19 @@ class Retrieval:
 NOTHING = Retrieval()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# How long the knowledge base's size is taken as known (issue 18: a question nothing answers
+# read it every run). Only the strict decision's default uses it: for this long after the
+# first documents are loaded (or the last removed) such a question may still be answered (or
+# declined) as before.
+STATS_TTL_SECONDS = 10.0
+
+
+@dataclass(slots=True, kw_only=True)
 class ConsultKnowledge:
     knowledge: KnowledgeSearch
     policy: KnowledgePolicy
+    clock: Callable[[], float] = time.monotonic
+    _holds_chunks: tuple[float, bool] | None = field(default=None, init=False)
 
     async def __call__(self, question: str, history: Sequence[ChatTurn] = ()) -> Retrieval:
         if not question.strip():
@@ -92,8 +102,13 @@ class ConsultKnowledge:
         if self.policy.strict is not None:
             return self.policy.strict
         # Chunks, not documents: a folder of files that all failed to read answers nothing.
+        now = self.clock()
+        if self._holds_chunks is not None and now - self._holds_chunks[0] < STATS_TTL_SECONDS:
+            return self._holds_chunks[1]
         stats = await self.knowledge.stats()
-        return int(stats.get("chunks", 0) or 0) > 0
+        holds = int(stats.get("chunks", 0) or 0) > 0
+        self._holds_chunks = (now, holds)
+        return holds
 
 
 # A question this short that finds nothing on its own is read as a follow-up of the previous

@@ -1,0 +1,96 @@
+"""The run's opening reads (issue 18) on PostgreSQL: read with the burst in one round trip,
+they give the stores the same answers as their own reads, need no database afterwards, and
+see only the tenant's own rows."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from tests.e2e.harness import fresh_database
+from wagate.domain.chat import Role
+from wagate.security.sealing import PlaintextSealer, SealContext
+from wagate.storage import migrate
+from wagate.storage.conversations import PostgresConversationStore
+from wagate.storage.database import Database
+from wagate.storage.handover import PostgresHandover
+from wagate.storage.roles import ensure_app_role
+from wagate.storage.sessions import PostgresSessionStore
+from wagate.storage.vaults import PostgresVaultStore
+
+
+class _Digest:
+    def digest(self, value: str, *, purpose: str) -> str:
+        return f"{purpose}:{value}"
+
+
+async def _opening(owner_url: str, app_url: str) -> None:
+    sealer = PlaintextSealer()
+    now = datetime.now(UTC)
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        cid = conn.execute(
+            "INSERT INTO conversations (tenant, provider, channel_id, contact_key)"
+            " VALUES ('alpha', 'meta', 'ch', 'k') RETURNING id"
+        ).fetchone()[0]  # type: ignore[index]
+        sid = conn.execute(
+            "INSERT INTO sessions (tenant, conversation_id, started_at, last_activity_at)"
+            " VALUES ('alpha', %s, %s, %s) RETURNING id",
+            (cid, now - timedelta(minutes=3), now - timedelta(minutes=1)),
+        ).fetchone()[0]  # type: ignore[index]
+        for n, (role, text) in enumerate(
+            [("user", "Apa syarat cerai?"), ("assistant", "Syaratnya ..."), ("user", "Biaya?")]
+        ):
+            key = f"{sid}:run:{n}:{role}"
+            sealed = sealer.seal(text.encode(), SealContext(tenant="alpha", table="turns", key=key))
+            conn.execute(
+                "INSERT INTO turns (tenant, session_id, role, content, run_key)"
+                " VALUES ('alpha', %s, %s, %s, %s)",
+                (sid, role, sealed, f"run:{n}"),
+            )
+    database = Database(app_url, pool_size=4)
+    await database.open()
+    try:
+        store = PostgresConversationStore(database, sealer, _Digest(), "alpha")
+        sessions = PostgresSessionStore(database, sealer, "alpha")
+        vaults = PostgresVaultStore(database, sealer, "alpha")
+        handover = PostgresHandover(database, sealer, _Digest(), "alpha")
+        await vaults.save(cid, {"entries": [["[NAMA_1]", "Siti"]]})
+        await handover.hand_to_human(cid, reason="red:test", now=now)
+
+        burst = await store.load_burst(cid, history=2)
+        assert burst is not None and burst.opening is not None
+        plain = await store.load_burst(cid)
+        assert plain is not None and plain.opening is None  # asked for nothing more
+        assert burst.opened("identity") == []  # no contact recorded on it yet
+        # Another tenant's job reads nothing of it (row-level security).
+        beta = PostgresConversationStore(database, sealer, _Digest(), "beta")
+        assert await beta.load_burst(cid, history=2) is None
+
+        idle = timedelta(minutes=30)
+        own = await sessions.current(cid, now=now, idle_timeout=idle, history=2)
+        own_vault = await vaults.load(cid)
+        own_held = await handover.held_by_human(cid, now=now)
+        assert own.id == sid and [t.role for t in own.history] == [Role.ASSISTANT, Role.USER]
+        assert own_vault == {"entries": [["[NAMA_1]", "Siti"]]} and own_held
+    finally:
+        await database.close()
+
+    # The database closed: what was read with the burst answers alone, as the reads did.
+    opened = await sessions.current(
+        cid, now=now, idle_timeout=idle, history=2, opening=burst.opening
+    )
+    assert (opened.id, opened.history, opened.disclosed) == (own.id, own.history, own.disclosed)
+    assert await vaults.load(cid, opening=burst.opening) == own_vault
+    assert await handover.held_by_human(cid, now=now, opening=burst.opening) is True
+    # A gateway's hold never lapses; what the opening read is judged at the time asked.
+    later = now + timedelta(days=3)
+    assert await handover.held_by_human(cid, now=later, opening=burst.opening) is True
+
+
+def test_the_opening_reads_answer_as_the_stores_do_and_stay_in_the_tenant() -> None:
+    with fresh_database() as owner_url:
+        migrate.upgrade(owner_url)
+        app_url = ensure_app_role(owner_url, password="opening-test-password")
+        asyncio.run(_opening(owner_url, app_url))
