@@ -152,22 +152,9 @@ class Sending:
             by=by,
             rich=message.as_json(),
         )
-        receipt = SendReceipt(
-            idempotency_keys=(part_key,),
-            conversation_id=conversation_id,
-            provider=chosen,
-            target=number,
-            queued=int(outbound_id is not None),
+        return await self._one_part_sent(
+            by, part_key, conversation_id, chosen, number, outbound_id, rich=kind
         )
-        await self.recorder.record(
-            by,
-            "operator.send",
-            f"conversation:{conversation_id}",
-            queued=receipt.queued,
-            parts=1,
-            rich=kind,
-        )
-        return receipt
 
     async def send_file(
         self,
@@ -257,10 +244,34 @@ class Sending:
             raise
         if outbound_id is None:  # the key was used before for this same file: queued once
             await self.vault.discard(kept)
+        return await self._one_part_sent(
+            by,
+            part_key,
+            conversation_id,
+            chosen,
+            number,
+            outbound_id,
+            rich="upload",
+            kind=as_kind,
+            fileType=actual.name,
+            size=kept.size,
+        )
+
+    async def _one_part_sent(
+        self,
+        by: Actor,
+        part_key: str,
+        conversation_id: int,
+        provider: Provider,
+        number: str,
+        outbound_id: int | None,
+        **details: Any,
+    ) -> SendReceipt:
+        """The receipt of a one-part send (a rich message, a file), and its audit record."""
         receipt = SendReceipt(
             idempotency_keys=(part_key,),
             conversation_id=conversation_id,
-            provider=chosen,
+            provider=provider,
             target=number,
             queued=int(outbound_id is not None),
         )
@@ -270,10 +281,7 @@ class Sending:
             f"conversation:{conversation_id}",
             queued=receipt.queued,
             parts=1,
-            rich="upload",
-            kind=as_kind,
-            fileType=actual.name,
-            size=kept.size,
+            **details,
         )
         return receipt
 
