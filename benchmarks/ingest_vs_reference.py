@@ -63,7 +63,7 @@ from _load import LoadProcess, LoadResult, LoadSpec, MetaWebhooks
 GOAL_RATIO = 0.7
 GOAL_P99_MS = 50.0
 WEBHOOK_PATH = "/webhook/whatsapp"
-REQUESTS_PER_SECOND_CAP = 4000  # pre-built requests per side and run: cap × (warm-up + window)
+REQUESTS_PER_SECOND_CAP = 8000  # pre-built requests per side and run: cap × (warm-up + window)
 REFERENCE = Path(__file__).resolve().parent / "reference_ingest.py"
 BUSY_MACHINE = 0.15
 
