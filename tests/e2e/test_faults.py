@@ -331,7 +331,14 @@ def test_postgresql_restarted_under_load_loses_nothing(workdir: Path, fake_ai: F
     ledger = Ledger()
     conversations = [ledger.conversation(phone, 3) for phone in phones(3, 16)]
     with private_postgres() as pg:
-        gateway = start_gateway(workdir, pg.url, graph, fake_ai, worker=True)
+        # A send whose outcome PostgreSQL could not take is settled by its status webhook, which
+        # Meta (here the fake: pauses up to 3 s) redelivers once the database is back; only
+        # after the reconcile time without one may it go again (the design's documented
+        # duplicate risk). So that time must outlast the outage (2 s) plus that redelivery
+        # pause, as production's 20 s does; the suite's 3 s raced it.
+        gateway = start_gateway(
+            workdir, pg.url, graph, fake_ai, worker=True, SEND_RECONCILE_SECONDS="10"
+        )
         driver = WebhookDriver(ledger, conversations, [gateway], spacing=0.8, stagger=0.2)
         with stopping(driver, gateway, graph):
             post_statuses(graph, gateway)

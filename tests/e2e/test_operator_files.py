@@ -103,7 +103,9 @@ def test_a_pdf_sent_through_the_api_goes_once_as_an_upload_and_a_document(
     before = _stored_objects(gateway)
     fields = {"target": sender, "caption": "Surat kuasa, mohon ditandatangani"}
     for _ in range(2):  # the same Idempotency-Key again: queued once
-        answer = _post_file(gateway, fields, PDF, "surat kuasa.pdf", **{"Idempotency-Key": "f1"})
+        answer = _post_file(
+            gateway, fields, PDF, "surat kuasa.pdf", **{"Idempotency-Key": f"f1-{sender}"}
+        )
         assert answer.status_code == 202, answer.text
     document = _one_document(fake_meta, sender, PDF)
     assert document["document"]["caption"] == fields["caption"]
@@ -123,7 +125,7 @@ def test_a_pdf_sent_by_the_cli_goes_once_as_an_upload_and_a_document(
     done = subprocess.run(
         [
             *(sys.executable, "-m", "wagate", "send", sender),
-            *("--file", str(path), "--key", "c1", "--caption", "Salinan putusan"),
+            *("--file", str(path), "--key", f"c1-{sender}", "--caption", "Salinan putusan"),
         ],
         env=gateway.env,
         capture_output=True,
