@@ -341,6 +341,12 @@ async def _holds_on_postgresql(owner_url: str, app_url: str) -> None:
         assert not await alpha.held_by_human(cid, now=later)
         assert await alpha.release(cid, by="user:9:console", now=later) is None
         await alpha.take(cid, held_by="user:9:console", reason="taken", now=later)
+        # The same person taking it again keeps when they took it; it counts as activity.
+        again, before = await alpha.take(
+            cid, held_by="user:9:console", reason="taken", now=later + timedelta(minutes=5)
+        )
+        assert before == "user:9:console" and again.taken_at == later
+        assert again.last_human_at == later + timedelta(minutes=5)
         await alpha.touch(cid, now=later + timedelta(minutes=59))
         assert await alpha.held_by_human(cid, now=later + timedelta(minutes=118))
         released = await alpha.release(cid, by="user:9:console", now=later + timedelta(hours=1))

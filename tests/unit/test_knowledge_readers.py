@@ -35,9 +35,10 @@ def make_pdf(*pages: str, title: str | None = None, password: str | None = None)
     return bytes(pdf.output())
 
 
-def make_docx() -> bytes:
+def make_docx(*, title_property: str | None = "Panduan Waris") -> bytes:
     document = docx.Document()
-    document.core_properties.title = "Panduan Waris"
+    if title_property is not None:
+        document.core_properties.title = title_property
     document.add_heading("Panduan Waris", level=0)
     document.add_heading("Persyaratan", level=1)
     document.add_paragraph("Lampirkan akta kematian pewaris.")
@@ -225,3 +226,8 @@ async def test_fetch_limits_end_in_clear_errors(site: str) -> None:
         await fetch("file:///etc/passwd")
     with pytest.raises(SourceError, match="could not be fetched"):
         await fetch("http://127.0.0.1:9/")  # the discard port: nothing listens
+
+
+def test_a_docx_without_a_title_property_is_named_by_its_title_paragraph() -> None:
+    document = read("waris.docx", make_docx(title_property=None))
+    assert document.title == "Panduan Waris"

@@ -138,7 +138,11 @@ def _read_docx(data: bytes) -> ReadDocument:
             lines.extend(["", "#" * level + " " + text, ""])
         else:
             lines.append(text)
-    title = document.core_properties.title or None
+    # Word files rarely carry a title property; the paragraph styled "Title" (written as the
+    # one level-1 heading above) names the document as the reader sees it.
+    title = (document.core_properties.title or "").strip() or next(
+        (line[2:].strip() for line in lines if line.startswith("# ")), None
+    )
     return ReadDocument(kind="docx", text="\n".join(lines), title=title)
 
 

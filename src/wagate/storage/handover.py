@@ -45,7 +45,12 @@ ON CONFLICT (tenant, conversation_id) WHERE released_at IS NULL DO NOTHING
 RETURNING id, {_COLUMNS}
 """
 _TRANSFER_SQL = f"""
-UPDATE conversation_holds SET held_by = %(held_by)s, reason = %(reason)s, taken_at = %(at)s
+-- The same person taking it again keeps when they took it and counts as their activity; a
+-- transfer to someone else starts their hold now.
+UPDATE conversation_holds
+   SET taken_at = CASE WHEN held_by = %(held_by)s THEN taken_at ELSE %(at)s END,
+       last_human_at = CASE WHEN held_by = %(held_by)s THEN %(at)s ELSE last_human_at END,
+       held_by = %(held_by)s, reason = %(reason)s
  WHERE id = %(id)s
 RETURNING id, {_COLUMNS}
 """

@@ -72,7 +72,10 @@ class MemoryHandover:
             self.holds.append(hold)
             return hold, None
         before = self.holds[index]
-        self.holds[index] = replace(before, held_by=held_by, reason=reason, taken_at=now)
+        if before.held_by == held_by:  # taken again by the same person: activity
+            self.holds[index] = replace(before, reason=reason, last_human_at=now)
+        else:
+            self.holds[index] = replace(before, held_by=held_by, reason=reason, taken_at=now)
         return self.holds[index], before.held_by
 
     async def release(self, conversation_id: int, *, by: str, now: datetime) -> Hold | None:

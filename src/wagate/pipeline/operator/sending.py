@@ -128,11 +128,7 @@ class Sending:
         through a provider that declares it can send it. Free-form: outside the contact's
         24-hour window it is refused (a Conflict), never turned into a template."""
         by.require(Permission.OPERATE)
-        if not self.channels:
-            raise Rejected("no WhatsApp provider is configured")
-        chosen = provider or next(iter(self.channels))
-        if chosen not in self.channels:
-            raise Rejected(f"provider {chosen.value} is not configured")
+        chosen = self._chosen(provider)
         kind = _rich_kind(message)
         able = self.capabilities[chosen]
         if not {"interactive": able.interactive, "reaction": able.reactions}.get(kind, able.media):
@@ -153,7 +149,7 @@ class Sending:
             rich=message.as_json(),
         )
         return await self._one_part_sent(
-            by, part_key, conversation_id, chosen, number, outbound_id, rich=kind
+            by, part_key, conversation_id, chosen, number, outbound_id, parts=1, rich=kind
         )
 
     async def send_file(
@@ -251,6 +247,7 @@ class Sending:
             chosen,
             number,
             outbound_id,
+            parts=1,
             rich="upload",
             kind=as_kind,
             fileType=actual.name,
@@ -265,9 +262,12 @@ class Sending:
         provider: Provider,
         number: str,
         outbound_id: int | None,
+        *,
+        action: str = "operator.send",
         **details: Any,
     ) -> SendReceipt:
-        """The receipt of a one-part send (a rich message, a file), and its audit record."""
+        """The receipt of a one-part send (a rich message, a file, a template), and its audit
+        record under `action`."""
         receipt = SendReceipt(
             idempotency_keys=(part_key,),
             conversation_id=conversation_id,
@@ -276,12 +276,7 @@ class Sending:
             queued=int(outbound_id is not None),
         )
         await self.recorder.record(
-            by,
-            "operator.send",
-            f"conversation:{conversation_id}",
-            queued=receipt.queued,
-            parts=1,
-            **details,
+            by, action, f"conversation:{conversation_id}", queued=receipt.queued, **details
         )
         return receipt
 
@@ -374,21 +369,16 @@ class Sending:
                 ),
             },
         )
-        receipt = SendReceipt(
-            idempotency_keys=(part_key,),
-            conversation_id=conversation_id,
-            provider=chosen,
-            target=number,
-            queued=int(outbound_id is not None),
-        )
-        await self.recorder.record(
+        return await self._one_part_sent(
             by,
-            "operator.send_template",
-            f"conversation:{conversation_id}",
+            part_key,
+            conversation_id,
+            chosen,
+            number,
+            outbound_id,
+            action="operator.send_template",
             template=template.name,
-            queued=receipt.queued,
         )
-        return receipt
 
     async def delivery(self, key: str, *, by: Actor) -> Delivery:
         """Where the message queued under this idempotency key (as a receipt names it) is:
