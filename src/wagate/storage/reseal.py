@@ -44,6 +44,17 @@ class SealedColumn:
     base64_text: bool = False  # stored as base64 text rather than bytea
 
 
+def _keyed_by(key: str, table: str, column: str, context_table: str) -> SealedColumn:
+    """A column whose row key is one column's value, as text."""
+    return SealedColumn(
+        table=table,
+        column=column,
+        context_table=context_table,
+        key_columns=(key,),
+        row_key=lambda r: str(r[key]),
+    )
+
+
 COLUMNS = (
     SealedColumn(
         table="inbound_messages",
@@ -66,13 +77,7 @@ COLUMNS = (
         key_columns=("provider", "channel_id", "contact_key"),
         row_key=lambda r: conversation_seal_key(r["provider"], r["channel_id"], r["contact_key"]),
     ),
-    SealedColumn(
-        table="outbound_messages",
-        column="content",
-        context_table="outbound_messages.content",
-        key_columns=("idempotency_key",),
-        row_key=lambda r: str(r["idempotency_key"]),
-    ),
+    _keyed_by("idempotency_key", "outbound_messages", "content", "outbound_messages.content"),
     SealedColumn(
         table="turns",
         column="content",
@@ -87,20 +92,8 @@ COLUMNS = (
         key_columns=("conversation_id", "run_key"),
         row_key=lambda r: insight_seal_key(r["conversation_id"], r["run_key"]),
     ),
-    SealedColumn(
-        table="provider_events",
-        column="payload",
-        context_table="provider_events",
-        key_columns=("dedup_key",),
-        row_key=lambda r: str(r["dedup_key"]),
-    ),
-    SealedColumn(
-        table="accounts",
-        column="pii",
-        context_table="accounts",
-        key_columns=("username",),
-        row_key=lambda r: str(r["username"]),
-    ),
+    _keyed_by("dedup_key", "provider_events", "payload", "provider_events"),
+    _keyed_by("username", "accounts", "pii", "accounts"),
     SealedColumn(
         table="consents",
         column="evidence",
@@ -108,57 +101,15 @@ COLUMNS = (
         key_columns=("contact_id", "provider_message_id"),
         row_key=lambda r: f"{r['contact_id']}:{r['provider_message_id']}",
     ),
-    SealedColumn(
-        table="pii_vaults",
-        column="vault",
-        context_table="pii_vaults",
-        key_columns=("conversation_id",),
-        row_key=lambda r: str(r["conversation_id"]),
-    ),
-    SealedColumn(
-        table="provider_credentials",
-        column="secret",
-        context_table="provider_credentials",
-        key_columns=("provider",),
-        row_key=lambda r: str(r["provider"]),
-    ),
+    _keyed_by("conversation_id", "pii_vaults", "vault", "pii_vaults"),
+    _keyed_by("provider", "provider_credentials", "secret", "provider_credentials"),
     # Inbound files (MD1): only the small sealed file key is re-sealed, never the object.
-    SealedColumn(
-        table="media",
-        column="file_key",
-        context_table="media.file_key",
-        key_columns=("object_key",),
-        row_key=lambda r: str(r["object_key"]),
-    ),
-    SealedColumn(
-        table="media",
-        column="details",
-        context_table="media.details",
-        key_columns=("id",),
-        row_key=lambda r: str(r["id"]),
-    ),
-    SealedColumn(
-        table="media",
-        column="extracted",
-        context_table="media.extracted",
-        key_columns=("id",),
-        row_key=lambda r: str(r["id"]),
-    ),
+    _keyed_by("object_key", "media", "file_key", "media.file_key"),
+    _keyed_by("id", "media", "details", "media.details"),
+    _keyed_by("id", "media", "extracted", "media.extracted"),
     # Files operators upload (issue 16 item 3): the file key and the details, never the object.
-    SealedColumn(
-        table="outbound_files",
-        column="file_key",
-        context_table="media.file_key",
-        key_columns=("object_key",),
-        row_key=lambda r: str(r["object_key"]),
-    ),
-    SealedColumn(
-        table="outbound_files",
-        column="details",
-        context_table="outbound_files.details",
-        key_columns=("object_key",),
-        row_key=lambda r: str(r["object_key"]),
-    ),
+    _keyed_by("object_key", "outbound_files", "file_key", "media.file_key"),
+    _keyed_by("object_key", "outbound_files", "details", "outbound_files.details"),
     SealedColumn(
         table="case_intakes",
         column="answers",
