@@ -33,8 +33,8 @@ def parse(path: Path) -> list[tuple[list[str], int]]:
 
 
 def function_of(frame: str) -> str:
-    """"run (wagate/pipeline/deliver.py)": the frame without its line number, the path from
-    the package root."""
+    """The frame without its line number, the path from the package root: "run
+    (wagate/pipeline/deliver.py)"."""
     match = _FRAME.match(frame)
     if match is None:
         return frame

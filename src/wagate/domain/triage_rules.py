@@ -113,7 +113,7 @@ class FirstWords:
     every alternative at every position (the rules are read for every message).
 
     A phrase starts where no word character precedes it, so its first word is the start of
-    a run of word characters (`\w+`): the whole run ("word"), its beginning ("word*"), its
+    a run of word characters (`\\w+`): the whole run ("word"), its beginning ("word*"), its
     end ("*word"), or within it ("*word*"), as `_phrase_regex` writes them."""
 
     whole: frozenset[str]
