@@ -126,10 +126,9 @@ def _plainly_safe(value: Any) -> bool:
     """True for the values most of our events carry and `_clean` would return unchanged:
     None, a count (an int too small to be a phone number or NIK), an id or a dotted name.
     Tested here before the call to `_clean`, so each costs a type check, not a walk."""
-    kind = type(value)
-    if kind is int:
-        return -10_000_000 < value < 10_000_000
-    if kind is str:
+    if type(value) is int:
+        return bool(-10_000_000 < value < 10_000_000)
+    if type(value) is str:
         return len(value) <= MAX_STRING and (
             _PLAIN.fullmatch(value) is not None or _HEX_ID.fullmatch(value) is not None
         )
