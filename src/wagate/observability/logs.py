@@ -117,22 +117,9 @@ def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
             event_dict[key] = _hide(value)
         elif key in _TAIL_KEYS:
             event_dict[key] = _clean(value, 0, MAX_TRACEBACK, tail=True)
-        elif not _plainly_safe(value):
+        else:
             event_dict[key] = _clean(value, 0, MAX_STRING, tail=False)
     return event_dict
-
-
-def _plainly_safe(value: Any) -> bool:
-    """True for the values most of our events carry and `_clean` would return unchanged:
-    None, a count (an int too small to be a phone number or NIK), an id or a dotted name.
-    Tested here before the call to `_clean`, so each costs a type check, not a walk."""
-    if type(value) is int:
-        return bool(-10_000_000 < value < 10_000_000)
-    if type(value) is str:
-        return len(value) <= MAX_STRING and (
-            _PLAIN.fullmatch(value) is not None or _HEX_ID.fullmatch(value) is not None
-        )
-    return value is None
 
 
 def redact_text(text: str, *, limit: int = MAX_STRING) -> str:
