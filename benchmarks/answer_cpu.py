@@ -20,6 +20,10 @@ What it does
                flood again; then a second worker joins and the flood runs once more. Printed:
                answered msgs/s overall and per worker process, CPU ms per reply by process.
 
+  --profile FILE: py-spy (on-CPU, 200 Hz, collapsed stacks) of the `serve` process during
+  (a), for benchmarks/profile_top.py; py-spy must be installed (pip install py-spy) and may
+  attach to the process (root, or ptrace allowed).
+
   A message counts as answered when a reply carrying its marker ("q-<index>", echoed by the
   fake AI) reached the fake Graph API; a reply carrying a marker twice is counted as a
   duplicate (exactly-once delivery is checked on the way).
