@@ -20,6 +20,10 @@ What it does
                flood again; then a second worker joins and the flood runs once more. Printed:
                answered msgs/s overall and per worker process, CPU ms per reply by process.
 
+  --profile FILE: py-spy (on-CPU, 200 Hz, collapsed stacks) of the `serve` process during
+  (a), for benchmarks/profile_top.py; py-spy must be installed (pip install py-spy) and may
+  attach to the process (root, or ptrace allowed).
+
   A message counts as answered when a reply carrying its marker ("q-<index>", echoed by the
   fake AI) reached the fake Graph API; a reply carrying a marker twice is counted as a
   duplicate (exactly-once delivery is checked on the way).
@@ -45,6 +49,7 @@ import argparse
 import contextlib
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -129,6 +134,7 @@ class Stack:
     postgres: int | None
     workers: list[int] = field(default_factory=list)
     senders_used: int = 0  # each phase takes new sender numbers after these
+    profile: Path | None = None  # the first flood's py-spy profile of the gateway goes here
 
     def watch(self, client: int) -> dict[str, int]:
         # Trees are matched from the leaves up, so an embedded PostgreSQL under the gateway
@@ -160,12 +166,14 @@ def run_phase(
     )
     stack.senders_used += senders
     phase = Phase(name=name, workers=len(stack.workers))
-    with SenderProcess() as sender:
+    profile, stack.profile = stack.profile, None  # one phase profiled: the first
+    with SenderProcess() as sender, profiled(stack.gateway.pid, profile) as profiler:
         meter = CpuMeter(stack.watch(sender.pid))
-        log = send(sender, spec, meter, timeout=total / rate + 600)
+        log = send(sender, spec, meter, timeout=total / rate + 600, started=profiler)
         acked = {i for i, status in enumerate(log.status) if status == 200}
         replies = wait_answered(stack, acked, timeout=600 + total / 20)
         meter.stop()
+        profiler.stop()
     answered = [i for i in acked if i in replies.first]
     phase.sent = sum(1 for t in log.written if not math.isnan(t))
     phase.acked = len(acked)
@@ -182,7 +190,57 @@ def run_phase(
     return phase
 
 
-def send(sender: SenderProcess, spec: BurstSpec, meter: CpuMeter, timeout: float) -> SendLog:
+class Profiler:
+    """py-spy sampling one process on-CPU from `start` to `stop`, its samples written to
+    `path` in py-spy's "raw" format (collapsed stacks: one "frame;frame;… count" a line).
+    Without a path it does nothing, so an unprofiled run pays nothing for it."""
+
+    def __init__(self, pid: int, path: Path | None, rate: int = 200) -> None:
+        self.pid = pid
+        self.path = path
+        self.rate = rate
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self.path is None or self._popen is not None:
+            return
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        args = [spy, "record", "--pid", str(self.pid), "--rate", str(self.rate)]
+        args += ["--format", "raw", "--output", str(self.path)]
+        self._popen = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def stop(self) -> None:
+        if self._popen is None:
+            return
+        self._popen.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        try:
+            _, err = self._popen.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._popen.kill()
+            _, err = self._popen.communicate()
+        if self._popen.returncode not in (0, -signal.SIGINT):
+            progress(f"  py-spy exited {self._popen.returncode}: {err.decode()[-500:]}")
+        else:
+            progress(f"  profile of the gateway written to {self.path}")
+        self._popen = None
+
+
+@contextlib.contextmanager
+def profiled(pid: int, path: Path | None) -> Iterator[Profiler]:
+    profiler = Profiler(pid, path)
+    try:
+        yield profiler
+    finally:
+        profiler.stop()
+
+
+def send(
+    sender: SenderProcess,
+    spec: BurstSpec,
+    meter: CpuMeter,
+    timeout: float,
+    started: Profiler | None = None,
+) -> SendLog:
     sender.start(spec)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -194,6 +252,8 @@ def send(sender: SenderProcess, spec: BurstSpec, meter: CpuMeter, timeout: float
             deadline += value
         elif kind == "started":
             meter.start()
+            if started is not None:
+                started.start()
         elif kind == "done":
             assert isinstance(value, SendLog)
             return value
@@ -312,6 +372,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="then serve --no-worker + 1 and 2 worker processes (needs --database-url)",
     )
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy (on-CPU, 200 Hz, raw collapsed stacks) of the `serve` process during (a)",
+    )
     parser.add_argument("--check", action="store_true", help="exit 2 when a goal is missed")
     args = parser.parse_args(argv)
     if args.scale_out and not args.database_url:
@@ -391,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         graph = stack.enter_context(fake_server("meta"))
         ai = stack.enter_context(fake_server("openai"))
         with stack_on(graph, ai, args.database_url, separate=False, suffix="a") as one:
+            one.profile = args.profile
             print("one `serve` process (web + worker)")
             flooded = flood(one, args, "(a) flood")
             print_phase(flooded)

@@ -4,6 +4,7 @@ how a process's recorder adds it to the shared sums, and how a scrape shows them
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from wagate.domain.conversation import DebouncePolicy, Notices
 from wagate.domain.messages import WebhookBatch
 from wagate.domain.retry import BackoffPolicy
 from wagate.observability.metrics import (
+    AI_LATENCY,
     MetricsRecorder,
     Sample,
     TenantReading,
@@ -69,6 +71,23 @@ def test_a_histogram_is_kept_as_cumulative_buckets_and_a_sum() -> None:
     assert value(recorder, "whatsapp_response_time_seconds_sum", provider="meta") == 15.0
     # Neither was slower than the SLA.
     assert value(recorder, "whatsapp_sla_breach_total", provider="meta") == 0
+
+
+@pytest.mark.parametrize(
+    "seconds", [0.0, 0.3, 0.5, 0.50001, 1.0, 7.9, 8.0, 60.0, 61.0, math.inf, math.nan, -1.0]
+)
+def test_an_observation_lands_in_every_bucket_whose_bound_it_does_not_exceed(
+    seconds: float,
+) -> None:
+    recorder = MetricsRecorder()
+    for outcome in ("answered", "unavailable", "answered"):  # a series' keys built once, reused
+        recorder.observe("t", AI_LATENCY, {"outcome": outcome}, seconds)
+    for bound in (*AI_LATENCY.buckets, math.inf):
+        le = "+Inf" if math.isinf(bound) else repr(bound)
+        bucket = value(recorder, f"{AI_LATENCY.name}_bucket", outcome="answered", le=le)
+        assert bucket == (2.0 if seconds <= bound else 0.0), le
+    total = value(recorder, f"{AI_LATENCY.name}_sum", outcome="answered")
+    assert total == 2 * seconds or (math.isnan(seconds) and math.isnan(total))
 
 
 def test_a_response_slower_than_the_sla_is_a_breach_and_one_at_it_is_not() -> None:

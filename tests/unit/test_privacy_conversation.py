@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from wagate.domain.privacy import PlaceholderVault, mask, mask_turns, unmask
+from wagate.domain.privacy.spans import Span
 
 CONVERSATION = (
     "Suami saya Pak Taufik Hidayat pergi dari rumah sejak 2022.",
@@ -85,3 +86,36 @@ def test_mask_turns_hides_a_name_in_earlier_turns_of_the_same_call() -> None:
         "tadi [NAMA_1] datang lagi ke rumah",
         "Tetangga saya, [NAMA_1], menagih utang.",
     ]
+
+
+def _mask_turns_twice(turns: list[str], vault: PlaceholderVault) -> list[str]:
+    """mask_turns by its definition: every turn scanned once to fill the vault, then every
+    turn masked with all the names the vault then knows (two scans of every turn)."""
+    for turn in turns:
+        mask(turn, vault=vault)
+    return [mask(turn, vault=vault) for turn in turns]
+
+
+@pytest.mark.parametrize("end", range(1, len(CONVERSATION) + 1))
+@pytest.mark.parametrize("order", ["as told", "reversed"])
+def test_mask_turns_scans_once_and_masks_as_two_scans_would(end: int, order: str) -> None:
+    turns = list(CONVERSATION[:end])
+    turns += ["tadi budiman datang lagi", "Tetangga saya, Budiman, NIK 3174012304850003."]
+    if order == "reversed":  # names first met in a later turn: earlier turns scanned again
+        turns.reverse()
+    ours, theirs = PlaceholderVault(), PlaceholderVault()
+    assert mask_turns(turns, vault=ours) == _mask_turns_twice(turns, theirs)
+    assert ours.to_dict() == theirs.to_dict()
+
+
+def test_mask_turns_runs_the_recognisers_once_per_turn_when_no_new_name_turns_up() -> None:
+    calls: list[str] = []
+
+    def stage(text: str) -> list[Span]:
+        calls.append(text)
+        return []
+
+    turns = ["NIK saya 3174012304850003", "email saya a.b@contoh.co.id", "terima kasih"]
+    masked = mask_turns(turns, vault=PlaceholderVault(), stages=[stage])
+    assert masked == ["NIK saya [NIK_1]", "email saya [EMAIL_1]", "terima kasih"]
+    assert calls == turns

@@ -76,7 +76,10 @@ class AssistantZoneClassifier:
             ChatTurn(role=Role.SYSTEM, content=CLASSIFY_PROMPT),
             ChatTurn(role=Role.USER, content=masked),
         ]
-        reply = await asyncio.wait_for(self._assistant.reply(turns), timeout=self._timeout)
+        # A timeout scope, not wait_for: on Python 3.11 wait_for runs the call as a task of
+        # its own, one more task and loop round per message for the same deadline.
+        async with asyncio.timeout(self._timeout):
+            reply = await self._assistant.reply(turns)
         return zone_of_answer(reply.text)
 
     async def aclose(self) -> None:

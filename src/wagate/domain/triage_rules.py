@@ -32,6 +32,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from wagate.domain.chat_words import ABBREVIATIONS, fold, is_dictionary_word
@@ -82,6 +83,8 @@ class Phrases:
 
     texts: tuple[str, ...]
     pattern: re.Pattern[str] | None
+    # The phrases' first words, checked before the pattern (None: not checked).
+    first_words: FirstWords | None = None
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> Phrases:
@@ -89,13 +92,64 @@ class Phrases:
         if not cleaned:
             return cls((), None)
         alternatives = "|".join(_phrase_regex(t) for t in cleaned)
-        return cls(cleaned, re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"))
+        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        return cls(cleaned, pattern, FirstWords.of(cleaned))
 
     def found_in(self, text: str) -> bool:
-        return self.pattern is not None and self.pattern.search(text) is not None
+        if self.pattern is None:
+            return False
+        if self.first_words is not None and not self.first_words.may_start_in(text):
+            return False
+        return self.pattern.search(text) is not None
 
     def __bool__(self) -> bool:
         return bool(self.texts)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstWords:
+    """Where each phrase's first word could stand in a text, a necessary condition for the
+    pattern to match, tested in a few set and string operations instead of the pattern's
+    every alternative at every position (the rules are read for every message).
+
+    A phrase starts where no word character precedes it, so its first word is the start of
+    a run of word characters (`\\w+`): the whole run ("word"), its beginning ("word*"), its
+    end ("*word"), or within it ("*word*"), as `_phrase_regex` writes them."""
+
+    whole: frozenset[str]
+    beginnings: tuple[str, ...]
+    inside: tuple[str, ...]  # "*word" and "*word*": anywhere in the text will do as a screen
+
+    @classmethod
+    def of(cls, phrases: Sequence[str]) -> FirstWords:
+        kinds: dict[tuple[bool, bool], list[str]] = {}
+        for phrase in phrases:
+            words = [w for w in phrase.split() if w != _GAP]
+            first = words[1] if words[0] == _START else words[0]
+            key = (first.startswith("*"), first.endswith("*"))
+            kinds.setdefault(key, []).append(fold(first.strip("*")))
+        return cls(
+            whole=frozenset(kinds.get((False, False), ())),
+            beginnings=tuple(kinds.get((False, True), ())),
+            inside=(*kinds.get((True, False), ()), *kinds.get((True, True), ())),
+        )
+
+    def may_start_in(self, text: str) -> bool:
+        runs, distinct = _word_runs(text)
+        return (
+            not self.whole.isdisjoint(distinct)
+            or (bool(self.beginnings) and any(r.startswith(self.beginnings) for r in runs))
+            or any(part in text for part in self.inside)
+        )
+
+
+_WORD_RUN = re.compile(r"\w+")  # \w as the phrase patterns read it (Unicode)
+
+
+@lru_cache(maxsize=4)  # one message's reading is screened by every phrase list in turn
+def _word_runs(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    runs = tuple(_WORD_RUN.findall(text))
+    return runs, frozenset(runs)
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -183,6 +237,13 @@ class Cue:
 
 def _root_phrase_in(parts: tuple[str, ...], reading: Reading) -> bool:
     """Consecutive words: "~x" any word that may be built from root x, else the word itself."""
+    if reading.any_word or reading.any_root:  # every part must be somewhere to be in a row
+        for part in parts:
+            if part.startswith(_ROOT_MARK):
+                if part[1:] not in reading.any_root:
+                    return False
+            elif part not in reading.any_word:
+                return False
     slots = reading.token_words
     for start in range(len(slots) - len(parts) + 1):
         if all(
@@ -267,6 +328,9 @@ class Reading:
     # Word by word: the word as typed and expanded, and the roots it may be built from.
     token_words: tuple[frozenset[str], ...] = ()
     token_roots: tuple[frozenset[str], ...] = ()
+    # The union of `token_words` and of `token_roots`: what a root phrase checks first.
+    any_word: frozenset[str] = frozenset()
+    any_root: frozenset[str] = frozenset()
 
 
 def read(
@@ -288,16 +352,19 @@ def read(
     )
     root_words = _root_words(tokens, expanded)
     token_words = tuple(frozenset((t, *e.split())) for t, e in zip(tokens, expanded, strict=True))
+    token_roots = tuple(
+        frozenset().union(*(candidate_roots(w) for w in ws if w in root_words))
+        for ws in token_words
+    )
     return Reading(
         text=" ".join(tokens) + _SEPARATOR + " ".join(e for e in expanded if e),
         words=len(tokens),
         roots=frozenset().union(*(candidate_roots(w) for w in root_words)),
         root_words=root_words,
         token_words=token_words,
-        token_roots=tuple(
-            frozenset().union(*(candidate_roots(w) for w in ws if w in root_words))
-            for ws in token_words
-        ),
+        token_roots=token_roots,
+        any_word=frozenset().union(*token_words),
+        any_root=frozenset().union(*token_roots),
     )
 
 

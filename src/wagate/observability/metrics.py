@@ -22,6 +22,7 @@ import contextlib
 import math
 import threading
 import time
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -193,6 +194,27 @@ def labels_of(values: Mapping[str, str]) -> Labels:
     return tuple(sorted(values.items()))
 
 
+@dataclass(frozen=True, slots=True)
+class _HistogramSeries:
+    """One histogram series' stored names and keys: its bounds (+Inf last) and, bound by
+    bound, the labels of its `le` bucket."""
+
+    bucket_name: str
+    sum_name: str
+    bounds: tuple[float, ...]
+    bucket_keys: tuple[Labels, ...]
+
+    @classmethod
+    def of(cls, histogram: Histogram, labels: Labels) -> _HistogramSeries:
+        bounds = (*histogram.buckets, math.inf)
+        return cls(
+            bucket_name=f"{histogram.name}_bucket",
+            sum_name=f"{histogram.name}_sum",
+            bounds=bounds,
+            bucket_keys=tuple(labels_of({**dict(labels), "le": _bound(b)}) for b in bounds),
+        )
+
+
 class MetricsRecorder:
     """One per process: what it counted since its last flush, per tenant."""
 
@@ -204,6 +226,9 @@ class MetricsRecorder:
         self._lock = threading.Lock()
         self._flushing = asyncio.Lock()
         self._started = time.monotonic()
+        # Each histogram's bucket keys per label set, built at its first observation (the
+        # label values come from closed sets: providers, outcomes).
+        self._series: dict[tuple[Histogram, Labels], _HistogramSeries] = {}
 
     def tenant(self, tenant: str, *, sla_seconds: float) -> TenantMetrics:
         return TenantMetrics(recorder=self, tenant_id=tenant, sla_seconds=sla_seconds)
@@ -226,13 +251,17 @@ class MetricsRecorder:
     ) -> None:
         """Stored as Prometheus exposes it: cumulative buckets (`le`) and the sum; the count
         is the +Inf bucket."""
-        labels = dict(values)
+        labels = labels_of(values)
+        series = self._series.get((histogram, labels))
+        if series is None:
+            series = self._series[(histogram, labels)] = _HistogramSeries.of(histogram, labels)
+        # The buckets a value falls in are every one from the first bound >= value on (the
+        # bounds ascend, +Inf last); NaN is below no bound, so it lands in none.
+        first = bisect_left(series.bounds, value) if value == value else len(series.bounds)
         with self._lock:
-            for bound in (*histogram.buckets, float("inf")):
-                if value <= bound:
-                    key = labels_of({**labels, "le": _bound(bound)})
-                    self._pending[(tenant, f"{histogram.name}_bucket", key)] += 1.0
-            self._pending[(tenant, f"{histogram.name}_sum", labels_of(labels))] += value
+            for key in series.bucket_keys[first:]:
+                self._pending[(tenant, series.bucket_name, key)] += 1.0
+            self._pending[(tenant, series.sum_name, labels)] += value
 
     def pending(self) -> dict[tuple[str, str, Labels], float]:
         """What was counted and not yet flushed (a copy)."""

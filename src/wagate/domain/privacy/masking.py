@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from wagate.domain.privacy.recognizers import Recognizer, find_pii, find_structured_pii
-from wagate.domain.privacy.spans import EntityType
+from wagate.domain.privacy.spans import EntityType, Span
 from wagate.domain.privacy.vault import PlaceholderVault
 
 # "TGL_LAHIR" may come back as "TGL LAHIR" or "TGL-LAHIR"; longest first so "KK" never cuts
@@ -44,10 +44,18 @@ def mask(
     New values are added to `vault` (the only side effect); `unmask(mask(t, vault=v), v)`
     gives back `t` whenever no value occurs in two spellings (see `vault.canonical`).
     """
+    known = (*known_names, *vault.names())
+    return _replaced(text, find_pii(text, known_names=known, stages=stages), vault)
+
+
+def _replaced(text: str, spans: Sequence[Span], vault: PlaceholderVault) -> str:
+    """`text` with each of `spans` (in text order, not overlapping) replaced by its
+    placeholder from `vault`."""
+    if not spans:
+        return text
     pieces: list[str] = []
     position = 0
-    known = (*known_names, *vault.names())
-    for span in find_pii(text, known_names=known, stages=stages):
+    for span in spans:
         pieces.append(text[position : span.start])
         pieces.append(vault.placeholder_for(span.kind, span.value))
         position = span.end
@@ -66,11 +74,23 @@ def mask_turns(
     first recognised in a later turn ("… namanya Pak Budiman") is also hidden where an
     earlier turn mentioned it without a cue ("tadi budiman datang"), already in this call
     rather than from the next one on. Same vault side effect as masking each turn."""
+    scanned: list[tuple[tuple[str, ...], list[Span]]] = []
     for text in texts:
         known = (*known_names, *vault.names())
-        for span in find_pii(text, known_names=known, stages=stages):
+        spans = find_pii(text, known_names=known, stages=stages)
+        for span in spans:
             vault.placeholder_for(span.kind, span.value)
-    return [mask(t, vault=vault, known_names=known_names, stages=stages) for t in texts]
+        scanned.append((known, spans))
+    masked: list[str] = []
+    for text, (known_then, spans) in zip(texts, scanned, strict=True):
+        known = (*known_names, *vault.names())
+        # `find_pii` is pure: with the same names known as at the first scan (the usual case:
+        # no new name turned up in a later turn), the first scan's spans are the answer, and
+        # the recognisers, the costliest part of an AI call's own work, run once per turn.
+        if known != known_then:
+            spans = find_pii(text, known_names=known, stages=stages)
+        masked.append(_replaced(text, spans, vault))
+    return masked
 
 
 def mask_reference(text: str, *, vault: PlaceholderVault) -> str:

@@ -150,6 +150,12 @@ def find_names(text: str, known_names: Sequence[str] = ()) -> Iterator[Span]:
     yield from find_known(text, (*known_names, *(s.value for s in found)))
 
 
+def cued_names(text: str) -> Iterator[Span]:
+    """The names a cue in `text` introduces: `find_names` without the known names' mentions
+    (those depend on the conversation, these on the text alone)."""
+    return _cued(text)
+
+
 def _cued(text: str) -> Iterator[Span]:
     yield from _triggered(text)
     yield from _mid_sentence(text)

@@ -1,0 +1,96 @@
+"""The triage rules' cheap screens (issue 18) never change a verdict: a phrase list's
+first-word screen rejects only texts its pattern does not match, and a root phrase's
+"every part somewhere" screen only readings it is not in."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wagate.domain.triage_rules import Phrases, RuleSet, _root_phrase_in, read
+from wagate.triage_rules import load_rule_set
+
+RULES = load_rule_set()
+DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "triage_data"
+
+
+def _phrase_lists(rules: RuleSet) -> Iterator[Phrases]:
+    yield from (rules.general, rules.personal, rules.frame)
+    for rule in rules.rules:
+        yield from (rule.phrases, rule.with_any, rule.unless)
+    for cue in rules.score.cues if rules.score else ():
+        yield from (cue.phrases, cue.unless)
+
+
+PHRASES = [p for p in _phrase_lists(RULES) if p.pattern is not None]
+ROOT_PHRASES = [p for cue in (RULES.score.cues if RULES.score else ()) for p in cue.root_phrases]
+MESSAGES = sorted(
+    {
+        json.loads(line)["text"]
+        for path in DATA.glob("*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+)
+# The phrases' own words, so generated texts hit the lists often, with affixes around them.
+WORDS = sorted(
+    {w.strip("*") for p in PHRASES for t in p.texts for w in t.split() if w.strip("*^.")}
+)
+
+
+def _screened_as_unscreened(phrases: Phrases, text: str) -> None:
+    assert phrases.first_words is not None
+    unscreened = dataclasses.replace(phrases, first_words=None)
+    assert phrases.found_in(text) == unscreened.found_in(text), (phrases.texts[:3], text)
+
+
+def test_the_corpus_and_the_lists_are_there() -> None:
+    assert len(MESSAGES) > 1000 and len(PHRASES) > 40 and ROOT_PHRASES
+
+
+@pytest.mark.parametrize("start", range(0, 2000, 250))
+def test_every_list_finds_what_its_pattern_finds_in_the_labelled_messages(start: int) -> None:
+    for message in MESSAGES[start : start + 250]:
+        reading = read(message, RULES.words, RULES.restorable)
+        for text in (reading.text, message):  # the rules read the reading; raw text too
+            for phrases in PHRASES:
+                _screened_as_unscreened(phrases, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "me", "di", "ber", "_", "x"]),
+            st.sampled_from(WORDS),
+            st.sampled_from(["", "nya", "kan", "_", "2", "an"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from([" ", "  ", " | ", ", ", "\n"]),
+)
+def test_every_list_finds_what_its_pattern_finds_in_made_up_texts(
+    words: list[tuple[str, str, str]], gap: str
+) -> None:
+    text = gap.join(f"{before}{word}{after}" for before, word, after in words)
+    for phrases in PHRASES:
+        _screened_as_unscreened(phrases, text)
+
+
+def test_a_root_phrase_is_found_in_a_reading_as_without_the_screen() -> None:
+    found = 0
+    for message in MESSAGES:
+        reading = read(message, RULES.words, RULES.restorable)
+        bare = dataclasses.replace(reading, any_word=frozenset(), any_root=frozenset())
+        for parts in ROOT_PHRASES:
+            here = _root_phrase_in(parts, reading)
+            assert here == _root_phrase_in(parts, bare), (parts, message)
+            found += here
+    assert found > 0  # the corpus holds root phrases, so the screen was also passed
