@@ -15,14 +15,19 @@ from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database, tenant_pipeline
+from wagate.storage.inbound_failures import CLEAR_SQL as CLEAR_FAILURES_SQL
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.media import EXTRACTED_TABLE
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
 from wagate.storage.run_opening import opening_statements
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
+# `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
+# goes through deletes the count only when there is one.
 _LOAD_CONVERSATION_SQL = """
-SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE id = %(id)s
+SELECT id, provider, channel_id, contact_key, profile,
+       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing
+  FROM conversations WHERE id = %(id)s
 """
 
 _LOAD_PENDING_SQL = """
@@ -279,6 +284,12 @@ class PostgresConversationStore:
             )
             if opening
             else None,
+            failing=bool(row["failing"]),
+        )
+
+    async def clear_failures(self, conversation_id: int) -> None:
+        await self._database.tenant_rows(
+            self._tenant, CLEAR_FAILURES_SQL, {"conversation_id": conversation_id}
         )
 
     def _attachment(self, media_id: int | None, sealed: bytes | None) -> str | None:
