@@ -16,6 +16,14 @@ sees the contact a concurrent run committed, as the second round trip did.
 `#variable_conflict use_column`: the result's column names (`id`, `link_notice_at`, …) are
 variables too; in the statements every such name means the table's column.
 
+Also: a conversation's latest session is found by its id, not by `last_activity_at`
+(`sessions_latest` becomes `sessions_latest_by_id`, on `(conversation_id, id)`). Every answered
+message moves its session's `last_activity_at`; with that column indexed, each such update
+wrote a new index entry in every index of the table (not a HOT update). Nothing else indexes it
+now. The two orders agree: a conversation's sessions are opened one after the other by its own
+job (the queue's lock), a new one only once the latest has been idle past the timeout, and
+only the latest is ever touched, so the newest session is also the most recently active.
+
 Revision ID: 0022_p18stmt
 Revises: 0021_lean_ingest
 """
@@ -125,9 +133,13 @@ $resolve$
 
 def upgrade() -> None:
     op.execute(_RESOLVE)
+    op.create_index("sessions_latest_by_id", "sessions", ["conversation_id", "id"])
+    op.drop_index("sessions_latest", table_name="sessions")
 
 
 def downgrade() -> None:
+    op.create_index("sessions_latest", "sessions", ["conversation_id", "last_activity_at"])
+    op.drop_index("sessions_latest_by_id", table_name="sessions")
     op.execute(
         "DROP FUNCTION wagate_resolve_contact"
         "(text, bigint, text, text, boolean, text, bytea, timestamptz)"
