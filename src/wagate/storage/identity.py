@@ -28,6 +28,21 @@ SELECT id, link_notice_at, rate_notice_at, consent_state, consent_prompted_at, a
   FROM wagate_resolve_contact(%(tenant)s, %(conversation_id)s, %(user_id)s, %(phone)s,
                               %(open_account)s, %(username)s, %(pii)s, %(now)s)
 """
+# KNOWN_SQL's columns, in order (run_opening.py reads them with the conversation's row).
+KNOWN_COLUMNS = (
+    "id",
+    "user_id",
+    "phone",
+    "account_id",
+    "link_notice_at",
+    "rate_notice_at",
+    "consent_state",
+    "consent_prompted_at",
+    "linked_id",
+    "linked_username",
+    "linked_approved",
+    "linked_pii",
+)
 # The common case in one round trip: the conversation's contact is known and complete, and the
 # account linked to its phone (if any) is the one already recorded on it.
 KNOWN_SQL = """
