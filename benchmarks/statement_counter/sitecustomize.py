@@ -2,10 +2,11 @@
 
 Put this directory first on PYTHONPATH (absolute paths: the gateway runs elsewhere) and set
 STMT_COUNT_DIR; every gateway process started with that environment (the benchmarks pass it
-on) counts each psycopg `AsyncCursor.execute` by its statement's first 110 characters, whether it ran inside a
-pipeline, and the transactions it began (an autocommit statement outside a pipeline, or a
-pipeline block begun outside a transaction), and writes them every second to
-STMT_COUNT_DIR/<pid>.json. `executemany` is not counted. Other processes are left alone.
+on) counts each psycopg `AsyncCursor.execute` by its statement's first 110 characters,
+whether it ran inside a pipeline, and the transactions it began (an autocommit statement
+outside a pipeline, or a pipeline block begun outside a transaction), and writes them every
+second to STMT_COUNT_DIR/<pid>.json. `executemany` is not counted. Other processes are left
+alone.
 
     STMT_COUNT_DIR=/tmp/counts PYTHONPATH=$PWD/benchmarks/statement_counter:$PWD/src \\
         python benchmarks/answer_cpu.py --messages 300 --paced-seconds 0
