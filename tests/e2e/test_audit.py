@@ -183,6 +183,46 @@ def test_concurrent_appends_from_several_connections_form_one_chain(
     assert "audit chain intact: 200 entries" in verified.stdout
 
 
+def test_an_append_after_this_process_s_last_head_skips_the_lock_and_a_stale_one_falls_back(
+    audit_url: str, tenant: str
+) -> None:
+    """The second append of a log goes after the head it left (one statement, no lock); once
+    another process (a second pool here) appended, that head is stale: nothing is written
+    after it and the append takes the lock, so the chain stays one chain."""
+
+    async def run() -> tuple[list[int], list[str], bool]:
+        pools = [Database(audit_url, pool_size=2), Database(audit_url, pool_size=2)]
+        for pool in pools:
+            await pool.open()
+        try:
+            mine, other = (PostgresAuditLog(pool, tenant) for pool in pools)
+            locked: list[str] = []
+            take_lock = mine._append_locked
+
+            async def counted(appends: Any) -> list[list[int]]:
+                locked.append("mine")
+                return await take_lock(appends)
+
+            mine._append_locked = counted  # type: ignore[method-assign]
+            at = datetime.now(UTC)
+            no_subject = AuditEvent(action="tenant.note", actor="system", details={"n": 0})
+            seqs = [await mine.record(no_subject, at=at)]  # the first: under the lock
+            seqs += await mine.record_many([event(1), event(2)], at=at)  # after its own head
+            seqs.append(await other.record(event(3), at=at))  # another process appends
+            seqs.append(await mine.record(event(4), at=at))  # stale head: the lock again
+            seqs.append(await mine.record(event(5), at=at))  # after its own head again
+            report = await mine.verify()
+            return seqs, locked, report.ok and report.entries == 6
+        finally:
+            for pool in pools:
+                await pool.close()
+
+    seqs, locked, intact = asyncio.run(run())
+    assert seqs == [1, 2, 3, 4, 5, 6]
+    assert locked == ["mine", "mine"]  # the first append and the one after the other's
+    assert intact
+
+
 def test_appends_made_at_once_share_a_transaction_and_keep_their_order(
     audit_url: str, tenant: str, workdir: Path
 ) -> None:

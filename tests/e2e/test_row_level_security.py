@@ -688,6 +688,44 @@ async def test_tenant_bound_connections_switch_tenants_and_never_write_across(
         assert conn.execute("SELECT count(*) FROM contacts").fetchone() == (0,)
 
 
+async def test_tenant_rows_and_batches_on_shared_connections_see_only_their_tenant(
+    app_url: str, owner_url: str
+) -> None:
+    """`tenant_rows` / `tenant_batch` run on connections that keep the last tenant: one
+    connection here, so each call finds the other tenant's session and must switch."""
+    database = Database(app_url, pool_size=2)  # one tenant-statement connection
+    await database.open()
+    marker = f"rows-{uuid.uuid4().hex[:8]}-"
+    count = "SELECT count(*) AS n FROM contacts WHERE phone LIKE %(m)s"
+    try:
+        await database.tenant_batch("alpha", [_contact("alpha", marker + "1")])
+        await database.tenant_rows("beta", *_contact("beta", marker + "2"))
+        for tenant in ("alpha", "beta", "beta", "alpha"):
+            rows = await database.tenant_rows(tenant, count, {"m": f"{marker}%"})
+            assert rows == [{"n": 1}], tenant
+        seen = await database.tenant_batch(
+            "alpha",
+            [("SELECT tenant FROM contacts WHERE phone LIKE %(m)s", {"m": f"{marker}%"})] * 2,
+        )
+        assert seen == [[{"tenant": "alpha"}]] * 2
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            await database.tenant_rows("alpha", *_contact("beta", marker + "3"))
+        assert await database.tenant_rows("alpha", "SELECT 1 WHERE false") == []
+        written = await database.tenant_rows("alpha", *_contact("alpha", marker + "4"))
+        assert written == [{"tenant": "alpha"}]
+        # The bare pool never holds a session tenant: it sees nothing without one.
+        async with database.pool.connection() as conn:
+            none = await (await conn.execute(count, {"m": f"{marker}%"})).fetchone()
+        assert none == {"n": 0}
+    finally:
+        await database.close()
+    assert _phones(owner_url, marker) == [
+        ("alpha", marker + "1"),
+        ("beta", marker + "2"),
+        ("alpha", marker + "4"),
+    ]
+
+
 async def test_tenant_bound_connections_queue_time_out_and_replace_a_broken_one(
     app_url: str, owner_url: str
 ) -> None:

@@ -17,6 +17,7 @@ from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.handover import PostgresHandover
 from wagate.storage.roles import ensure_app_role
+from wagate.storage.run_opening import SINGLE_ROW_READS
 from wagate.storage.sessions import PostgresSessionStore
 from wagate.storage.vaults import PostgresVaultStore
 
@@ -74,6 +75,26 @@ async def _opening(owner_url: str, app_url: str) -> None:
         own_held = await handover.held_by_human(cid, now=now)
         assert own.id == sid and [t.role for t in own.history] == [Role.ASSISTANT, Role.USER]
         assert own_vault == {"entries": [["[NAMA_1]", "Siti"]]} and own_held
+
+        # The single-row reads, joined to the conversation's row, give each store the rows its
+        # own statement gives: with a contact and a linked account recorded too.
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            account = conn.execute(
+                "INSERT INTO accounts (tenant, username, approved, pii, linked_phone)"
+                " VALUES ('alpha', 'u', true, '\\x00', 'phone:62811') RETURNING id"
+            ).fetchone()[0]  # type: ignore[index]
+            contact = conn.execute(
+                "INSERT INTO contacts (tenant, phone, account_id, consent_state)"
+                " VALUES ('alpha', 'phone:62811', %s, 'given') RETURNING id",
+                (account,),
+            ).fetchone()[0]  # type: ignore[index]
+            conn.execute("UPDATE conversations SET contact_id = %s WHERE id = %s", (contact, cid))
+        burst = await store.load_burst(cid, history=2)
+        assert burst is not None
+        params = {"conversation_id": cid, "limit": 2}
+        for name, (sql, _) in SINGLE_ROW_READS.items():
+            assert burst.opened(name) == await database.tenant_rows("alpha", sql, params), name
+        assert [r["linked_id"] for r in burst.opened("identity") or []] == [account]
     finally:
         await database.close()
 

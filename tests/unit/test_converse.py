@@ -3,8 +3,10 @@ provider was asked to send (the e2e suite proves the same on PostgreSQL and over
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from wagate.domain.breaker import BreakerPolicy
 from wagate.domain.capabilities import Capabilities
@@ -209,6 +211,28 @@ async def test_a_rate_limited_sender_gets_one_notice_and_no_answer() -> None:
     w.say("halo lagi")
     await w.run()
     assert w.provider.sent == ["[terlalu banyak]"]  # at most one notice a minute
+
+
+async def test_a_run_that_goes_through_clears_the_failure_count_only_when_there_is_one() -> None:
+    w = world()
+    w.assistant.script = ["Jawaban pertama.", "Jawaban kedua."]
+    w.say("Pertanyaan pertama?")
+    assert await w.run() is Outcome.ANSWERED
+    assert w.store.failures_cleared == []  # never failed: nothing to clear, no statement
+    w.say("Pertanyaan kedua?")
+    w.store.bursts[1] = replace(w.store.bursts[1], failing=True)  # earlier runs failed
+    assert await w.run() is Outcome.ANSWERED
+    assert w.store.failures_cleared == [1]
+
+
+async def test_a_run_that_raises_keeps_the_failure_count() -> None:
+    w = world()
+    w.say("Pertanyaan?")
+    w.store.bursts[1] = replace(w.store.bursts[1], failing=True)
+    w.assistant.script = [RuntimeError("a bug")]
+    with pytest.raises(RuntimeError):
+        await w.run()
+    assert w.store.failures_cleared == []  # the worker counts this failure on top
 
 
 async def test_ai_unavailable_apologises_once_keeps_the_burst_and_retries() -> None:

@@ -265,8 +265,8 @@ async def run_conversation(
             failures=failures,
             retry_in_s=round(delay.total_seconds(), 1),
         )
-    else:
-        await scope.inbound_failures.clear(conversation_id)
+    # A run that went through clears the conversation's failure count itself (Converse), and
+    # only when there is one: no statement for the conversations that never failed.
 
 
 async def sweep_once(services: WorkerServices, ended: EndedJobs | None = None) -> tuple[int, int]:

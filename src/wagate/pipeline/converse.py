@@ -193,6 +193,13 @@ class Converse:
     async def __call__(self, conversation_id: int, *, attempt: int = 0) -> Outcome:
         # With the opening reads (identity, hold, session, vault): one round trip for all.
         burst = await self.store.load_burst(conversation_id, history=self.policy.history_turns)
+        outcome = await self._settle(conversation_id, burst, attempt)
+        if burst is not None and burst.failing:
+            # Went through: earlier failed runs no longer count towards a dead letter (OU3).
+            await self.store.clear_failures(conversation_id)
+        return outcome
+
+    async def _settle(self, conversation_id: int, burst: Burst | None, attempt: int) -> Outcome:
         if burst is None or not burst.messages:
             await self.deliver(conversation_id)  # left-over deliveries, if any
             return Outcome.NOTHING_TO_DO

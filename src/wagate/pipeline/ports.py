@@ -80,6 +80,9 @@ class Burst:
     earlier_arrivals: Sequence[datetime] | None = None
     earlier_before: datetime | None = None
     opening: RunOpening | None = None  # the steps' reads, when read with the burst
+    # Failed runs of this conversation are counted (OU3): a run that goes through clears the
+    # count. Read with the burst, so a conversation with none costs no statement to clear.
+    failing: bool = False
 
     def opened(self, name: str) -> Sequence[Mapping[str, Any]] | None:
         """The opening's rows under `name`, or None when they were not read with the burst."""
@@ -281,6 +284,9 @@ class ConversationStore(Protocol):
 
     async def finish(self, record: ReplyRecord) -> None:
         """Turns, outbound drafts, processed marks and the run, all or nothing."""
+
+    async def clear_failures(self, conversation_id: int) -> None:
+        """Forget the failed runs counted for the conversation (its burst went through)."""
 
 
 class IdentityStore(Protocol):

@@ -12,6 +12,12 @@ once its own entries are committed. One busy worker's sixteen concurrent runs th
 transaction or two instead of taking the head's lock in turn; the chain is the same (entries
 in the order their calls arrived), so `verify` is unchanged. A transaction takes two round
 trips: BEGIN, the tenant and the head's lock; then the entries, the new head and COMMIT.
+
+The head this process last wrote is remembered, and the next group first tries to append after
+it in one statement (with its tenant, one round trip): the head moves only from exactly that
+(seq, hash), and the entries are written only if it did. Where another process (or another
+event loop) appended since, the head is elsewhere, nothing is written, and the group is written
+as above, under the lock. Either way each entry follows the head it was chained from.
 """
 
 from __future__ import annotations
@@ -59,6 +65,30 @@ VALUES (%(tenant)s, %(seq)s, %(at)s, %(action)s, %(actor)s, %(subject)s, %(detai
 """
 _ADVANCE_HEAD_SQL = "UPDATE audit_head SET seq = %(seq)s, hash = %(hash)s WHERE tenant = %(tenant)s"
 _HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE tenant = %(tenant)s"
+# After the head this process last wrote, if it is still the head (the UPDATE's WHERE, checked
+# again on the row's newest version should a concurrent append hold it): one statement. No
+# entry is written unless the head moved; `written` says which happened.
+_APPEND_AFTER_SQL = """
+WITH head AS (
+  UPDATE audit_head SET seq = %(seq)s, hash = %(hash)s
+   WHERE tenant = %(tenant)s AND seq = %(after_seq)s AND hash = %(after_hash)s
+  RETURNING tenant
+), written AS (
+  INSERT INTO audit_log (tenant, seq, at, action, actor, subject, details, details_hash,
+                         content_hash, prev_hash, hash)
+  SELECT head.tenant, e.seq, e.at, e.action, e.actor, e.subject, e.details::jsonb,
+         e.details_hash, e.content_hash, e.prev_hash, e.hash
+    FROM head,
+         unnest(%(seqs)s::bigint[], %(ats)s::timestamptz[], %(actions)s::text[],
+                %(actors)s::text[], %(subjects)s::text[], %(details)s::text[],
+                %(details_hashes)s::text[], %(content_hashes)s::text[], %(prev_hashes)s::text[],
+                %(hashes)s::text[])
+           AS e(seq, at, action, actor, subject, details, details_hash, content_hash,
+                prev_hash, hash)
+  RETURNING 1
+)
+SELECT count(*) AS written FROM written
+"""
 _PAGE_SQL = f"SELECT {_COLUMNS} FROM audit_log WHERE tenant = %(tenant)s AND seq > %(after)s"
 _SINCE = " AND at >= %(since)s"
 _UNTIL = " AND at < %(until)s"
@@ -79,6 +109,20 @@ UPDATE audit_log SET details = %(redacted)s::jsonb, redacted_at = %(now)s
 """
 
 Connection = AsyncConnection[dict[str, Any]]
+
+# `_APPEND_AFTER_SQL`'s arrays: parameter name -> the entry row's column.
+_ARRAYS = {
+    "seqs": "seq",
+    "ats": "at",
+    "actions": "action",
+    "actors": "actor",
+    "subjects": "subject",
+    "details": "details",
+    "details_hashes": "details_hash",
+    "content_hashes": "content_hash",
+    "prev_hashes": "prev_hash",
+    "hashes": "hash",
+}
 
 # At most this many events in one transaction: a backlog is written in bounded steps.
 GROUP_LIMIT = 500
@@ -111,6 +155,9 @@ class PostgresAuditLog:
         self._groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Group] = (
             weakref.WeakKeyDictionary()
         )
+        # The head as this process's last append left it: a guess to append after, checked by
+        # the statement itself (module docstring); None when unknown.
+        self._last_head: ChainHead | None = None
 
     @property
     def tenant(self) -> str:
@@ -173,7 +220,54 @@ class PostgresAuditLog:
             prev_hash = entry.hash
         return entries
 
+    def _entries(
+        self, appends: list[_Append], head: ChainHead
+    ) -> tuple[list[dict[str, Any]], list[list[int]], ChainHead]:
+        """Every append's entries after `head`, in order: their rows, each append's seqs, and
+        the head they end at."""
+        seq, prev_hash = head.seq, head.hash
+        rows: list[dict[str, Any]] = []
+        seqs: list[list[int]] = []
+        for append in appends:
+            entries = self._chain(append, seq=seq, prev_hash=prev_hash)
+            rows += [self._row(entry) for entry in entries]
+            seqs.append([entry.seq for entry in entries])
+            seq, prev_hash = entries[-1].seq, entries[-1].hash
+        return rows, seqs, ChainHead(seq=seq, hash=prev_hash)
+
     async def _append(self, appends: list[_Append]) -> list[list[int]]:
+        """Every append's entries after the head, in one transaction; each append's seqs."""
+        last, self._last_head = self._last_head, None  # unknown until this one commits
+        if last is not None:
+            seqs = await self._append_after(last, appends)
+            if seqs is not None:
+                return seqs
+        return await self._append_locked(appends)
+
+    async def _append_after(
+        self, head: ChainHead, appends: list[_Append]
+    ) -> list[list[int]] | None:
+        """One statement: the entries after `head` if it is still the head, else None
+        (nothing written)."""
+        rows, seqs, new_head = self._entries(appends, head)
+        found = await self._database.tenant_rows(
+            self._tenant,
+            _APPEND_AFTER_SQL,
+            {
+                "tenant": self._tenant,
+                "seq": new_head.seq,
+                "hash": new_head.hash,
+                "after_seq": head.seq,
+                "after_hash": head.hash,
+                **{plural: [row[column] for row in rows] for plural, column in _ARRAYS.items()},
+            },
+        )
+        if int(found[0]["written"]) == 0:
+            return None
+        self._last_head = new_head
+        return seqs
+
+    async def _append_locked(self, appends: list[_Append]) -> list[list[int]]:
         """One transaction: lock the head, write every append's entries after it in order,
         move the head. Returns each append's seqs."""
         params = {"tenant": self._tenant, "genesis": GENESIS}
@@ -188,19 +282,14 @@ class PostgresAuditLog:
                     await conn.execute(_CREATE_HEAD_SQL, params)
                     row = await (await conn.execute(_LOCK_HEAD_SQL, params)).fetchone()
                     assert row is not None
-                prev_hash, seq = str(row["hash"]), int(row["seq"])
-                rows: list[dict[str, Any]] = []
-                seqs: list[list[int]] = []
-                for append in appends:
-                    entries = self._chain(append, seq=seq, prev_hash=prev_hash)
-                    rows += [self._row(entry) for entry in entries]
-                    seqs.append([entry.seq for entry in entries])
-                    seq, prev_hash = entries[-1].seq, entries[-1].hash
+                head = ChainHead(seq=int(row["seq"]), hash=str(row["hash"]))
+                rows, seqs, new_head = self._entries(appends, head)
                 async with conn.pipeline():
                     async with conn.cursor() as cursor:
                         await cursor.executemany(_INSERT_SQL, rows)
                     await conn.execute(
-                        _ADVANCE_HEAD_SQL, {"tenant": self._tenant, "seq": seq, "hash": prev_hash}
+                        _ADVANCE_HEAD_SQL,
+                        {"tenant": self._tenant, "seq": new_head.seq, "hash": new_head.hash},
                     )
                     await conn.execute("COMMIT")
             except BaseException:
@@ -211,6 +300,7 @@ class PostgresAuditLog:
                     with contextlib.suppress(psycopg.Error):
                         await conn.rollback()
                 raise
+        self._last_head = new_head
         return seqs
 
     def _row(self, entry: AuditEntry) -> dict[str, Any]:

@@ -15,14 +15,33 @@ from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database, tenant_pipeline
+from wagate.storage.inbound_failures import CLEAR_SQL as CLEAR_FAILURES_SQL
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.media import EXTRACTED_TABLE
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
-from wagate.storage.run_opening import opening_statements
+from wagate.storage.run_opening import (
+    opening_statements,
+    single_row_columns,
+    single_row_joins,
+    single_rows,
+)
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
+# `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
+# goes through deletes the count only when there is one.
 _LOAD_CONVERSATION_SQL = """
-SELECT id, provider, channel_id, contact_key, profile FROM conversations WHERE id = %(id)s
+SELECT id, provider, channel_id, contact_key, profile,
+       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing
+  FROM conversations WHERE id = %(id)s
+"""
+# The same, with the run's single-row opening reads as columns of the row (run_opening.py).
+_LOAD_CONVERSATION_OPENING_SQL = f"""
+SELECT v.id, v.provider, v.channel_id, v.contact_key, v.profile,
+       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing,
+       {single_row_columns()}
+  FROM conversations v
+{single_row_joins()}
+ WHERE v.id = %(id)s
 """
 
 _LOAD_PENDING_SQL = """
@@ -75,9 +94,13 @@ def insight_seal_key(conversation_id: int, run_key: str | None) -> str:
     return f"{conversation_id}:{run_key}"
 
 
-_INSERT_TURN_SQL = """
+# The run's turns (the question, the answer) in one statement, inserted in the order given
+# (their ids order the history).
+_INSERT_TURNS_SQL = """
 INSERT INTO turns (tenant, session_id, role, content, run_key)
-VALUES (%(tenant)s, %(session_id)s, %(role)s, %(content)s, %(run_key)s)
+SELECT %(tenant)s, %(session_id)s, t.role, t.content, %(run_key)s
+  FROM unnest(%(roles)s::text[], %(contents)s::bytea[]) WITH ORDINALITY AS t(role, content, n)
+ ORDER BY t.n
 ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
 """
 
@@ -229,12 +252,17 @@ class PostgresConversationStore:
     async def load_burst(self, conversation_id: int, *, history: int | None = None) -> Burst | None:
         # The reads in one round trip (the pending messages of a missing conversation: none),
         # with the run's opening reads when asked for (storage/run_opening.py).
-        params = {"id": conversation_id, "window": RATE_WINDOW}
+        params: dict[str, Any] = {"id": conversation_id, "window": RATE_WINDOW}
         opening = [] if history is None else opening_statements(conversation_id, history=history)
+        if history is not None:
+            params |= {"conversation_id": conversation_id, "limit": history}
         conversations, rows, earlier, *opened = await self._database.tenant_batch(
             self._tenant,
             [
-                (_LOAD_CONVERSATION_SQL, params),
+                (
+                    _LOAD_CONVERSATION_SQL if history is None else _LOAD_CONVERSATION_OPENING_SQL,
+                    params,
+                ),
                 (_LOAD_PENDING_SQL, params),
                 (_EARLIER_THAN_FIRST_SQL, params),
                 *((sql, statement_params) for _, sql, statement_params in opening),
@@ -275,10 +303,19 @@ class PostgresConversationStore:
             earlier_arrivals=[r["received_at"] for r in earlier if r["received_at"] is not None],
             earlier_before=earlier[0]["before"] if earlier else None,
             opening=RunOpening(
-                rows={name: found for (name, _, _), found in zip(opening, opened, strict=True)}
+                rows={
+                    **single_rows(row),
+                    **{name: found for (name, _, _), found in zip(opening, opened, strict=True)},
+                }
             )
-            if opening
+            if history is not None
             else None,
+            failing=bool(row["failing"]),
+        )
+
+    async def clear_failures(self, conversation_id: int) -> None:
+        await self._database.tenant_rows(
+            self._tenant, CLEAR_FAILURES_SQL, {"conversation_id": conversation_id}
         )
 
     def _attachment(self, media_id: int | None, sealed: bytes | None) -> str | None:
@@ -318,22 +355,31 @@ class PostgresConversationStore:
         run = record.run
         statements: list[tuple[str, dict[str, Any]]] = []
         if record.session_id is not None:
-            for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn)):
-                if text is None:
-                    continue
-                key = f"{record.session_id}:{record.run_key}:{role}"
+            turns = [
+                (role, text)
+                for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn))
+                if text is not None
+            ]
+            if turns:
                 statements.append(
                     (
-                        _INSERT_TURN_SQL,
+                        _INSERT_TURNS_SQL,
                         {
                             "tenant": self._tenant,
                             "session_id": record.session_id,
-                            "role": role,
                             "run_key": record.run_key,
-                            "content": self._sealer.seal(
-                                text.encode(),
-                                SealContext(tenant=self._tenant, table="turns", key=key),
-                            ),
+                            "roles": [role for role, _ in turns],
+                            "contents": [
+                                self._sealer.seal(
+                                    text.encode(),
+                                    SealContext(
+                                        tenant=self._tenant,
+                                        table="turns",
+                                        key=f"{record.session_id}:{record.run_key}:{role}",
+                                    ),
+                                )
+                                for role, text in turns
+                            ],
                         },
                     )
                 )

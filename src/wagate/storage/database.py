@@ -21,6 +21,9 @@ pool of its own whose connections keep a tenant for their session, so a delivery
 a connection already holds is one autocommit statement, not a pipeline of two. Nothing else
 ever gets those connections, and every row the intake writes names its tenant, which the
 policies' WITH CHECK compares with the session's: a mismatch would fail, never write across.
+`tenant_rows` and `tenant_batch` run the same way on a second set (`tenant_statements`): they
+hand the connection no block of code, only their statements, so nothing else runs on it
+either, and the bare `pool` never holds a session tenant.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 
 import psycopg
 from psycopg import AsyncConnection
@@ -90,6 +93,7 @@ async def tenant_pipeline(conn: Connection, tenant: str) -> AsyncIterator[Connec
 
 
 Statement = tuple[LiteralString, Mapping[str, Any]]
+_Read = TypeVar("_Read")
 
 
 class TenantBoundConnections:
@@ -128,13 +132,27 @@ class TenantBoundConnections:
     ) -> list[dict[str, Any] | None]:
         """Each statement's first row (None when it returns none), once all have committed.
         Raises what PostgreSQL raises, with nothing of the statements committed."""
+        return await self._run(tenant, statements, _first_row)
+
+    async def rows(
+        self, tenant: str, statements: Sequence[tuple[str, Mapping[str, Any] | None]]
+    ) -> list[list[dict[str, Any]]]:
+        """Like `run`, each statement's rows ([] for a statement that returns none)."""
+        return await self._run(tenant, statements, _all_rows)
+
+    async def _run(
+        self,
+        tenant: str,
+        statements: Sequence[tuple[Any, Mapping[str, Any] | None]],
+        read: Callable[[psycopg.AsyncCursor[dict[str, Any]]], Awaitable[_Read]],
+    ) -> list[_Read]:
         checked_tenant(tenant)
         conn = await self._checkout()
         try:
             held = self._tenant_of.get(conn)
             if held == tenant and len(statements) == 1:
                 sql, params = statements[0]
-                return [await _first_row(await conn.execute(sql, params))]
+                return [await read(await conn.execute(sql, params))]
             self._tenant_of.pop(conn, None)
             try:
                 async with conn.pipeline():
@@ -145,7 +163,7 @@ class TenantBoundConnections:
                 await _roll_back(conn)
                 raise
             self._tenant_of[conn] = tenant
-            return [await _first_row(cursor) for cursor in cursors]
+            return [await read(cursor) for cursor in cursors]
         finally:
             self._checkin(conn)
 
@@ -248,6 +266,14 @@ async def _close_quietly(conn: Connection) -> None:
         await conn.close()
 
 
+async def _all_rows(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row the statement returned ([] for a statement that returns none)."""
+    result = cursor.pgresult
+    if result is None or result.status != ExecStatus.TUPLES_OK:
+        return []
+    return await cursor.fetchall()
+
+
 async def _first_row(cursor: psycopg.AsyncCursor[dict[str, Any]]) -> dict[str, Any] | None:
     """The first row the statement returned (None for a statement that returns none), read
     from the result already received. (`cursor.description` would build column objects.)"""
@@ -270,10 +296,17 @@ class Database:
         self.tenant_bound = TenantBoundConnections(
             self.url, size=min(pool_size, WEBHOOK_CONNECTIONS)
         )
+        # `tenant_rows` and `tenant_batch` (the conversation job's reads and writes) run on
+        # connections of the same kind, a set of their own (issue 18): on a connection that
+        # already holds the tenant, a statement goes without the tenant's `set_config`, a
+        # third of the job's statements before. Half of `pool_size` is theirs, so a process
+        # opens no more connections than before; the pool keeps the rest (at least two).
+        bound = max(1, pool_size // 2)
+        self.tenant_statements = TenantBoundConnections(self.url, size=bound)
         self.pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             self.url,
             min_size=2,
-            max_size=pool_size,
+            max_size=max(2, pool_size - bound),
             kwargs={"autocommit": True, "row_factory": dict_row},
             open=False,
             name="wagate",
@@ -292,6 +325,7 @@ class Database:
 
     async def close(self) -> None:
         await self.tenant_bound.close()
+        await self.tenant_statements.close()
         await self.pool.close()
         await self.engine.dispose()
 
@@ -361,30 +395,23 @@ class Database:
     async def tenant_rows(
         self, tenant: str, sql: str, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """One statement for `tenant`, alone in its transaction, in a single round trip
-        (`tenant_pipeline`): its rows, or [] for a statement that returns none.
+        """One statement for `tenant`, alone in its transaction, in a single round trip:
+        its rows, or [] for a statement that returns none.
 
         The hot paths' single-statement reads and writes use it: `tenant_connection` costs
         three round trips (BEGIN with the tenant, the statement, COMMIT), each a wake-up of
         the event loop and a message the server parses, for the same one-statement result.
+        It runs on `tenant_statements` (a connection that holds the tenant: the statement
+        alone, autocommit; else the tenant and the statement as one pipeline).
         """
-        async with self.pool.connection() as conn:
-            async with tenant_pipeline(conn, tenant):
-                cursor = await conn.execute(sql, params)
-            return await cursor.fetchall() if cursor.description is not None else []
+        return (await self.tenant_statements.rows(tenant, [(sql, params)]))[0]
 
     async def tenant_batch(
         self, tenant: str, statements: Sequence[tuple[str, Mapping[str, Any] | None]]
     ) -> list[list[dict[str, Any]]]:
         """Several statements for `tenant` in one transaction and one round trip: each one's
         rows, in order. All commit together or, if one fails, none does."""
-        async with self.pool.connection() as conn:
-            async with tenant_pipeline(conn, tenant):
-                cursors = [await conn.execute(sql, params) for sql, params in statements]
-            return [
-                await cursor.fetchall() if cursor.description is not None else []
-                for cursor in cursors
-            ]
+        return await self.tenant_statements.rows(tenant, statements)
 
     @asynccontextmanager
     async def tenant_begin(self, tenant: str) -> AsyncIterator[SqlAlchemyConnection]:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from psycopg import AsyncConnection
 
 from wagate.domain.consent import ConsentState
 from wagate.domain.identity import AccountView, open_username
@@ -21,46 +20,29 @@ from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 
-_FIND_CONTACT_SQL = """
-SELECT id, user_id, phone, account_id, link_notice_at, rate_notice_at, consent_state,
-       consent_prompted_at
-  FROM contacts
- WHERE tenant = %(tenant)s
-   AND ((%(user_id)s::text IS NOT NULL AND user_id = %(user_id)s)
-        OR (%(phone)s::text IS NOT NULL AND phone = %(phone)s))
- ORDER BY (user_id = %(user_id)s) DESC NULLS LAST, id
- LIMIT 1
+# The slow path: find or create the contact, complete it, point the conversation at it, find
+# the account linked to its phone or open one, record it on the contact (migration 0022).
+_RESOLVE_SQL = """
+SELECT id, link_notice_at, rate_notice_at, consent_state, consent_prompted_at, account_id,
+       account_username, account_approved, account_pii
+  FROM wagate_resolve_contact(%(tenant)s, %(conversation_id)s, %(user_id)s, %(phone)s,
+                              %(open_account)s, %(username)s, %(pii)s, %(now)s)
 """
-_CREATE_CONTACT_SQL = """
-INSERT INTO contacts (tenant, user_id, phone) VALUES (%(tenant)s, %(user_id)s, %(phone)s)
-ON CONFLICT DO NOTHING
-"""
-# Fill in what a contact lacked (a phone learnt later, a BSUID that newer payloads carry).
-_COMPLETE_CONTACT_SQL = """
-UPDATE contacts SET user_id = COALESCE(user_id, %(user_id)s), phone = COALESCE(phone, %(phone)s)
- WHERE id = %(id)s
-   AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.tenant = contacts.tenant AND o.id <> %(id)s
-                   AND ((%(user_id)s::text IS NOT NULL AND o.user_id = %(user_id)s)
-                        OR (%(phone)s::text IS NOT NULL AND o.phone = %(phone)s)))
-"""
-_LINKED_ACCOUNT_SQL = """
-SELECT id, username, approved, pii FROM accounts
- WHERE tenant = %(tenant)s AND linked_phone = %(phone)s
-"""
-_ACCOUNT_BY_ID_SQL = "SELECT id, username, approved, pii FROM accounts WHERE id = %(id)s"
-_CREATE_OPEN_ACCOUNT_SQL = """
-INSERT INTO accounts (tenant, username, role, approved, pii, linked_phone, linked_at)
-VALUES (%(tenant)s, %(username)s, 'user', true, %(pii)s, %(phone)s, %(now)s)
-ON CONFLICT ON CONSTRAINT accounts_username DO UPDATE SET updated_at = accounts.updated_at
-RETURNING id, username, approved, pii
-"""
-_SET_CONTACT_ACCOUNT_SQL = """
-UPDATE contacts SET account_id = %(account_id)s WHERE id = %(id)s
-"""
-_SET_CONVERSATION_CONTACT_SQL = """
-UPDATE conversations SET contact_id = %(contact_id)s
- WHERE id = %(conversation_id)s AND contact_id IS DISTINCT FROM %(contact_id)s
-"""
+# KNOWN_SQL's columns, in order (run_opening.py reads them with the conversation's row).
+KNOWN_COLUMNS = (
+    "id",
+    "user_id",
+    "phone",
+    "account_id",
+    "link_notice_at",
+    "rate_notice_at",
+    "consent_state",
+    "consent_prompted_at",
+    "linked_id",
+    "linked_username",
+    "linked_approved",
+    "linked_pii",
+)
 # The common case in one round trip: the conversation's contact is known and complete, and the
 # account linked to its phone (if any) is the one already recorded on it.
 KNOWN_SQL = """
@@ -111,28 +93,34 @@ class PostgresIdentityStore:
         if known is not None:
             return known
         phone = blind.digest_or_none(self._indexer, burst.contact_phone, blind.PHONE)
-        params = {
-            "tenant": self._tenant,
-            "user_id": blind.digest_or_none(self._indexer, _user_key(burst), blind.USER_ID),
-            "phone": phone,
-        }
-        # Pipelined: a round trip only where a result decides what comes next (five for a
-        # new contact with an open account instead of nine).
-        async with self._database.tenant_pipelined(self._tenant) as conn:
-            contact = await self._contact(conn, params)
-            await conn.execute(
-                _SET_CONVERSATION_CONTACT_SQL,
-                {"contact_id": contact["id"], "conversation_id": burst.conversation_id},
-            )
-            account_row = await self._account_for(conn, contact, phone)
-            if account_row is None and create_account:
-                account_row = await self._open_account(conn, burst)
-            account = _account(account_row)
-            account_id = account.id if account else None
-            if account_id != contact["account_id"]:
-                await conn.execute(
-                    _SET_CONTACT_ACCOUNT_SQL, {"account_id": account_id, "id": contact["id"]}
-                )
+        username, pii = self._open_account_values(burst) if create_account else (None, None)
+        # One statement (migration 0022's function): the steps that were five round trips.
+        rows = await self._database.tenant_rows(
+            self._tenant,
+            _RESOLVE_SQL,
+            {
+                "tenant": self._tenant,
+                "conversation_id": burst.conversation_id,
+                "user_id": blind.digest_or_none(self._indexer, _user_key(burst), blind.USER_ID),
+                "phone": phone,
+                "open_account": create_account,
+                "username": username,
+                "pii": pii,
+                "now": datetime.now().astimezone(),
+            },
+        )
+        contact = rows[0]
+        account_row = (
+            {
+                "id": contact["account_id"],
+                "username": contact["account_username"],
+                "approved": contact["account_approved"],
+                "pii": contact["account_pii"],
+            }
+            if contact["account_id"] is not None
+            else None
+        )
+        account = _account(account_row)
         return Identity(
             contact_id=int(contact["id"]),
             account=account,
@@ -185,31 +173,6 @@ class PostgresIdentityStore:
             ),
         )
 
-    async def _contact(self, conn: AsyncConnection[Any], params: dict[str, Any]) -> Any:
-        contact = await (await conn.execute(_FIND_CONTACT_SQL, params)).fetchone()
-        if contact is None:
-            await conn.execute(_CREATE_CONTACT_SQL, params)
-            contact = await (await conn.execute(_FIND_CONTACT_SQL, params)).fetchone()
-            assert contact is not None
-        elif (params["user_id"] and contact["user_id"] is None) or (
-            params["phone"] and contact["phone"] is None
-        ):
-            await conn.execute(_COMPLETE_CONTACT_SQL, {**params, "id": contact["id"]})
-        return contact
-
-    async def _account_for(
-        self, conn: AsyncConnection[Any], contact: Any, phone: str | None
-    ) -> dict[str, Any] | None:
-        if phone:
-            return await (
-                await conn.execute(_LINKED_ACCOUNT_SQL, {"tenant": self._tenant, "phone": phone})
-            ).fetchone()
-        if contact["account_id"] is not None:  # BSUID-only contacts keep their account
-            return await (
-                await conn.execute(_ACCOUNT_BY_ID_SQL, {"id": contact["account_id"]})
-            ).fetchone()
-        return None
-
     def _account_name(self, row: dict[str, Any] | None) -> str | None:
         if row is None or row.get("pii") is None:
             return None
@@ -222,7 +185,9 @@ class PostgresIdentityStore:
         name = pii.get("name")
         return str(name) if name else None
 
-    async def _open_account(self, conn: AsyncConnection[Any], burst: Burst) -> dict[str, Any]:
+    def _open_account_values(self, burst: Burst) -> tuple[str, bytes]:
+        """The username digest and sealed profile of the open account the sender would get
+        (used only when the phone has no linked account yet)."""
         username = open_username(burst.contact_phone or burst.contact_key)
         username_digest = self._indexer.digest(username, purpose=blind.USERNAME)
         pii = self._sealer.seal(
@@ -237,21 +202,7 @@ class PostgresIdentityStore:
             ),
             SealContext(tenant=self._tenant, table="accounts", key=username_digest),
         )
-        row = await (
-            await conn.execute(
-                _CREATE_OPEN_ACCOUNT_SQL,
-                {
-                    "tenant": self._tenant,
-                    "username": username_digest,
-                    "pii": pii,
-                    "phone": blind.digest_or_none(self._indexer, burst.contact_phone, blind.PHONE),
-                    "now": datetime.now().astimezone(),
-                },
-            )
-        ).fetchone()
-        assert row is not None
-        created: dict[str, Any] = row
-        return created
+        return username_digest, pii
 
     async def mark_notice(self, contact_id: int, *, kind: str, at: datetime) -> None:
         await self._database.tenant_rows(

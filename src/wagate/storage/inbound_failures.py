@@ -25,7 +25,7 @@ ON CONFLICT (conversation_id) DO UPDATE
        last_failed_at = EXCLUDED.last_failed_at
 RETURNING failures
 """
-_CLEAR_SQL = "DELETE FROM inbound_failures WHERE conversation_id = %(conversation_id)s"
+CLEAR_SQL = "DELETE FROM inbound_failures WHERE conversation_id = %(conversation_id)s"
 _DEAD_LETTER_SQL = """
 WITH burst AS (
   SELECT id, provider_message_id FROM inbound_messages
@@ -98,14 +98,9 @@ class InboundFailures:
                 return failures, None
             cursor = await conn.execute(_DEAD_LETTER_SQL, {**params, "failures": failures})
             letters = await cursor.fetchall()
-            await conn.execute(_CLEAR_SQL, params)
+            await conn.execute(CLEAR_SQL, params)
         letter_id = letters[0]["letter_id"] if letters else None
         return failures, letter_id
-
-    async def clear(self, conversation_id: int) -> None:
-        await self._database.tenant_rows(
-            self._tenant, _CLEAR_SQL, {"conversation_id": conversation_id}
-        )
 
     @staticmethod
     def _row(row: Any) -> dict[str, Any]:
@@ -145,5 +140,5 @@ class InboundFailures:
                 await conn.execute(
                     DEFER_SQL, {"conversation_id": conversation_id, "run_at": at, "attempt": 0}
                 )
-                await conn.execute(_CLEAR_SQL, {"conversation_id": conversation_id})
+                await conn.execute(CLEAR_SQL, {"conversation_id": conversation_id})
         return [int(row["id"]) for row in rows]

@@ -5,6 +5,12 @@ Each statement here is the one its store would run on its own, keyed on the conv
 only, so it can travel with the burst; the store that owns it reads its rows from
 `Burst.opening` (`RunOpening`) by the same name, and runs the statement itself when they are
 absent. None of these reads locks (nor did the steps' own).
+
+The reads that find at most one row (a primary key, a unique index or LIMIT 1 says so) are not
+statements of their own: each is joined to the conversation's row as a derived table, its
+columns named `<read>:<column>` beside a `<read>:` marker that is true when it found its row,
+and `single_rows` gives each read back its rows (issue 18: each statement of the batch cost the
+worker a dispatch, whatever it read). The history, many rows, stays a statement.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wagate.storage.identity import KNOWN_SQL
+from wagate.storage.identity import KNOWN_COLUMNS, KNOWN_SQL
 from wagate.storage.sessions import LATEST_HISTORY_SQL, LATEST_SQL
 from wagate.storage.vaults import LOAD_SQL
 
@@ -24,16 +30,53 @@ SELECT id, {HOLD_COLUMNS} FROM conversation_holds
 """
 
 
+# name -> (its statement, its columns): the reads of at most one row. `identity`: one
+# conversation, its one contact, the one account linked to the contact's phone (unique per
+# tenant); `hold`: the open one (`conversation_holds_open` is unique); `session`: LIMIT 1;
+# `vault`: keyed on the conversation.
+SINGLE_ROW_READS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "identity": (KNOWN_SQL, KNOWN_COLUMNS),
+    "hold": (OPEN_HOLD_SQL, ("id", *(c.strip() for c in HOLD_COLUMNS.split(",")))),
+    "session": (LATEST_SQL, ("id", "last_activity_at", "disclosed_at")),
+    "vault": (LOAD_SQL, ("vault",)),
+}
+
+
+def _alias(name: str) -> str:
+    return f"opening_{name}"
+
+
+def single_row_columns() -> str:
+    """The select list that adds every single-row read to the conversation's row."""
+    columns = []
+    for name, (_, names) in SINGLE_ROW_READS.items():
+        alias = _alias(name)
+        columns.append(f'{alias}.found AS "{name}:"')
+        columns += [f'{alias}.{column} AS "{name}:{column}"' for column in names]
+    return ",\n       ".join(columns)
+
+
+def single_row_joins() -> str:
+    """The derived tables of the single-row reads, each joined whether or not it finds one
+    (their statements take `%(conversation_id)s`)."""
+    return "\n".join(
+        f"  LEFT JOIN (SELECT true AS found, r.* FROM ({sql.strip()}) r) {_alias(name)} ON true"
+        for name, (sql, _) in SINGLE_ROW_READS.items()
+    )
+
+
+def single_rows(row: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each single-row read's rows (none or one), out of the conversation's row."""
+    return {
+        name: [{column: row[f"{name}:{column}"] for column in names}] if row[f"{name}:"] else []
+        for name, (_, names) in SINGLE_ROW_READS.items()
+    }
+
+
 def opening_statements(
     conversation_id: int, *, history: int
 ) -> list[tuple[str, str, Mapping[str, Any]]]:
-    """(name, SQL, parameters) of every opening read, for a conversation whose session's last
-    `history` turns the prompt takes."""
+    """(name, SQL, parameters) of the opening reads that are statements of their own, for a
+    conversation whose session's last `history` turns the prompt takes."""
     params = {"conversation_id": conversation_id, "limit": history}
-    return [
-        ("identity", KNOWN_SQL, params),
-        ("hold", OPEN_HOLD_SQL, params),
-        ("session", LATEST_SQL, params),
-        ("history", LATEST_HISTORY_SQL, params),
-        ("vault", LOAD_SQL, params),
-    ]
+    return [("history", LATEST_HISTORY_SQL, params)]

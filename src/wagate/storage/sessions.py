@@ -10,10 +10,13 @@ from wagate.pipeline.ports import RunOpening, Session
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage.database import Database
 
+# The newest session is the latest (migration 0022: they are opened one after the other, and
+# only the newest is touched), found by `sessions_latest_by_id`; its `last_activity_at` is in
+# no index, so touching it is a HOT update.
 LATEST_SQL = """
 SELECT id, last_activity_at, disclosed_at FROM sessions
  WHERE conversation_id = %(conversation_id)s
- ORDER BY last_activity_at DESC, id DESC LIMIT 1
+ ORDER BY id DESC LIMIT 1
 """
 _OPEN_SQL = """
 INSERT INTO sessions (tenant, conversation_id, started_at, last_activity_at)
@@ -24,7 +27,7 @@ VALUES (%(tenant)s, %(conversation_id)s, %(now)s, %(now)s) RETURNING id
 LATEST_HISTORY_SQL = """
 SELECT role, content, run_key FROM turns
  WHERE session_id = (SELECT id FROM sessions WHERE conversation_id = %(conversation_id)s
-                      ORDER BY last_activity_at DESC, id DESC LIMIT 1)
+                      ORDER BY id DESC LIMIT 1)
  ORDER BY id DESC LIMIT %(limit)s
 """
 

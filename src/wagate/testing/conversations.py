@@ -66,6 +66,7 @@ class MemoryConversationStore:
     bursts: dict[int, Burst] = field(default_factory=dict)
     finished: list[ReplyRecord] = field(default_factory=list)
     deferred: list[tuple[int, datetime, int]] = field(default_factory=list)  # conv, at, attempt
+    failures_cleared: list[int] = field(default_factory=list)  # conversations
     earlier: list[datetime] = field(default_factory=list)  # arrivals in the minute before
     sessions: MemorySessionStore | None = None  # gets the run's turns
     outbox: MemoryOutbox | None = None  # gets the run's drafts as pending rows
@@ -119,6 +120,9 @@ class MemoryConversationStore:
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None:
         self.deferred.append((conversation_id, run_at, attempt))
+
+    async def clear_failures(self, conversation_id: int) -> None:
+        self.failures_cleared.append(conversation_id)
 
     async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
         return list(self.earlier)
