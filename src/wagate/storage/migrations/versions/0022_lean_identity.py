@@ -24,13 +24,13 @@ now. The two orders agree: a conversation's sessions are opened one after the ot
 job (the queue's lock), a new one only once the latest has been idle past the timeout, and
 only the latest is ever touched, so the newest session is also the most recently active.
 
-Revision ID: 0022_p18stmt
+Revision ID: 0022_lean_identity
 Revises: 0021_lean_ingest
 """
 
 from alembic import op
 
-revision = "0022_p18stmt"
+revision = "0022_lean_identity"
 down_revision = "0021_lean_ingest"
 branch_labels = None
 depends_on = None
