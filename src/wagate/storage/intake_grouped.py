@@ -17,6 +17,10 @@ arrival:
     `run_at` of its earliest new message.
 Rows go in a fixed order (contacts by key, messages by id), so two batches that share contacts
 take their row locks in the same order and cannot deadlock each other.
+
+The arrays travel in PostgreSQL's binary format (`%(…)b`): psycopg writes a binary array
+with a few C calls, while its text format escapes a bytea array byte by byte in Python
+(5.4 ms against 8 µs for 16 sealed values of 300 bytes).
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ _GROUPED_TEXT_SQL: LiteralString = (
     """
 WITH contact AS (
   SELECT *
-    FROM unnest(%(c_provider)s::text[], %(c_channel)s::text[], %(c_key)s::text[],
-                %(c_phone)s::text[], %(c_user)s::text[], %(c_profile)s::bytea[],
-                %(c_sent_at)s::timestamptz[])
+    FROM unnest(%(c_provider)b::text[], %(c_channel)b::text[], %(c_key)b::text[],
+                %(c_phone)b::text[], %(c_user)b::text[], %(c_profile)b::bytea[],
+                %(c_sent_at)b::timestamptz[])
          WITH ORDINALITY AS t(provider, channel_id, contact_key, phone, user_id, profile,
                               sent_at, n)
 ), conversation AS (
@@ -53,9 +57,9 @@ WITH contact AS (
   RETURNING id, provider, channel_id, contact_key
 ), message AS (
   SELECT *
-    FROM unnest(%(m_contact)s::int[], %(m_id)s::text[], %(m_kind)s::text[],
-                %(m_sent_at)s::timestamptz[], %(m_content)s::bytea[], %(m_raw)s::bytea[],
-                %(m_run_at)s::timestamptz[])
+    FROM unnest(%(m_contact)b::int[], %(m_id)b::text[], %(m_kind)b::text[],
+                %(m_sent_at)b::timestamptz[], %(m_content)b::bytea[], %(m_raw)b::bytea[],
+                %(m_run_at)b::timestamptz[])
          WITH ORDINALITY AS t(contact, message_id, kind, sent_at, content, raw, run_at, n)
 ), stored AS (
   INSERT INTO inbound_messages
