@@ -1,8 +1,11 @@
-"""Writing one webhook delivery (IN5): one transaction, deduplicated by the database itself.
+"""Writing webhook deliveries (IN5): committed before they are acknowledged, deduplicated by
+the database itself.
 
 Each message is one statement: upsert its conversation, insert the message unless its provider
 id is already there, and queue the conversation's job — all or nothing. Uniqueness is enforced
 by constraints, so concurrent duplicates are stored once however the requests interleave.
+Deliveries that arrive while another commits share the next transaction (group commit, issue
+18): their text messages then go as one set-based statement (`storage.intake_grouped`).
 """
 
 from __future__ import annotations
@@ -61,6 +64,14 @@ class _Delivery:
     messages: _Params
     statuses: _Params
     others: _Params
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """PostgreSQL refused a row of the transaction that carried a delivery; `alone`: the
+    delivery was the only one in it (so the next try goes part by part at once)."""
+
+    alone: bool
 
 
 _CONVERSATION_AND_MESSAGE = """
@@ -194,7 +205,7 @@ class IntakeStore:
         self._indexer = indexer
         self._tenant = tenant
         self._email_fallback = email_fallback
-        self._group: GroupCommit[_Delivery, IntakeResult | None] = GroupCommit(
+        self._group: GroupCommit[_Delivery, IntakeResult | _Refused] = GroupCommit(
             self._flush, lanes=_GROUP_LANES, most=_GROUP_MOST
         )
 
@@ -217,24 +228,28 @@ class IntakeStore:
             return await self._store_delivery(_Delivery(batch, *params))
         delivery = _Delivery(batch, *self._all_params(batch, run_at))
         result = await self._group.submit(delivery)
-        if result is None:  # its group's transaction refused a row: alone, as before
-            return await self._store_delivery(delivery)
+        if isinstance(result, _Refused):  # a row of its transaction was refused
+            return await self._store_delivery(delivery, tried_alone=result.alone)
         return result
 
-    async def _store_delivery(self, delivery: _Delivery) -> IntakeResult:
-        """One delivery in a transaction of its own; part by part if a row is refused."""
+    async def _store_delivery(
+        self, delivery: _Delivery, *, tried_alone: bool = False
+    ) -> IntakeResult:
+        """One delivery in a transaction of its own; part by part if a row is refused (at
+        once when its own transaction was refused already)."""
         batch = delivery.batch
         message_params, status_params, other_params = (
             delivery.messages,
             delivery.statuses,
             delivery.others,
         )
-        try:
-            return await self._store(message_params, status_params, other_params)
-        except psycopg.Error as exc:
-            if not row_refused(exc):
-                raise
-            log.warning("intake.row_refused", sqlstate=exc.sqlstate, parts="one_by_one")
+        if not tried_alone:
+            try:
+                return await self._store(message_params, status_params, other_params)
+            except psycopg.Error as exc:
+                if not row_refused(exc):
+                    raise
+                log.warning("intake.row_refused", sqlstate=exc.sqlstate, parts="one_by_one")
         results = [
             await self._store_alone(m, p, "message")
             for m, p in zip(batch.messages, message_params, strict=True)
@@ -249,12 +264,14 @@ class IntakeStore:
         ]
         return sum_results(results)
 
-    async def _flush(self, deliveries: Sequence[_Delivery]) -> list[IntakeResult | None]:
-        """The group's transaction: each delivery's result, or None for every delivery when
-        PostgreSQL refused a row (each is then stored alone by its own request)."""
+    async def _flush(self, deliveries: Sequence[_Delivery]) -> list[IntakeResult | _Refused]:
+        """The group's transaction: each delivery's result, or `_Refused` for every delivery
+        when PostgreSQL refused a row (each is then stored again by its own request, so the
+        group's lane is free for the next group meanwhile)."""
+        alone = len(deliveries) == 1
         try:
-            if len(deliveries) == 1:
-                # Alone: the one-message statements are cheaper than the array form.
+            if alone:
+                # The one-message statements are cheaper than the array form for one row.
                 d = deliveries[0]
                 return [await self._store(d.messages, d.statuses, d.others)]
             return await self._store_group(deliveries)
@@ -264,12 +281,12 @@ class IntakeStore:
             log.warning(
                 "intake.row_refused",
                 sqlstate=exc.sqlstate,
-                parts="delivery_by_delivery",
+                parts="one_by_one" if alone else "delivery_by_delivery",
                 deliveries=len(deliveries),
             )
-            return [None] * len(deliveries)
+            return [_Refused(alone=alone)] * len(deliveries)
 
-    async def _store_group(self, deliveries: Sequence[_Delivery]) -> list[IntakeResult | None]:
+    async def _store_group(self, deliveries: Sequence[_Delivery]) -> list[IntakeResult | _Refused]:
         """Several deliveries in one transaction and one round trip: all their text
         messages in one set-based statement (`storage.intake_grouped`), then each delivery's
         files, statuses and events in their own statements, as when stored alone."""
@@ -285,7 +302,7 @@ class IntakeStore:
         rows = await self._database.tenant_bound.run(self._tenant, statements)
         text_tallies = group.tally(rows[0]) if group is not None else None
         at = 1 if group is not None else 0
-        results: list[IntakeResult | None] = []
+        results: list[IntakeResult | _Refused] = []
         for i, d in enumerate(deliveries):
             kinds = [m["media_type"] for m in d.messages if m["media_type"] is not None]
             files = len(kinds)
