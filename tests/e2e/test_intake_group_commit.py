@@ -253,6 +253,29 @@ async def test_a_refused_row_costs_only_its_own_delivery(databases: tuple[_Db, _
     assert len(rows["jobs"]) == 1  # one conversation, one job
 
 
+async def test_a_refused_delivery_alone_in_its_group_goes_part_by_part_at_once(
+    databases: tuple[_Db, _Db],
+) -> None:
+    db, _ = databases
+    noise = "".join(random.choices(string.ascii_letters + string.digits, k=12000))
+    bad = _batch(
+        _joined(_text("628120000013", "wamid.Y", T0), _text("628120000013", "wamid.Z", T0 + 1))
+    )
+    bad = dataclasses.replace(
+        bad, messages=(dataclasses.replace(bad.messages[0], message_id=noise), bad.messages[1])
+    )
+
+    [result], spy = await _store(db.app, "alpha", [bad], together=True)
+
+    assert (result.stored, result.others) == (1, 1)
+    # Its own transaction, then each part alone (the refused one once more, set aside): the
+    # whole delivery is not tried a second time.
+    assert len(spy.transactions) == 1 + 2 + 1
+    rows = _rows(db.owner)
+    assert [m[2] for m in rows["messages"]] == ["wamid.Z"]
+    assert [e[2] for e in rows["events"]] == ["refused_message"]
+
+
 async def test_a_database_error_fails_only_its_own_group(databases: tuple[_Db, _Db]) -> None:
     db, _ = databases
     database = Database(db.app, pool_size=4)
