@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -308,21 +308,16 @@ class IntakeStore:
             files = len(kinds)
             own = rows[at : at + files + len(d.statuses)]
             at += files + len(d.statuses) + len(d.others)
-            alone = _tally(own, files, len(d.statuses), others=len(d.others), kinds=kinds)
-            if text_tallies is None:
-                results.append(alone)
-                continue
-            text = text_tallies[i]
-            results.append(
-                sum_results(
-                    [
-                        alone,
-                        IntakeResult(
-                            stored=text.stored, duplicates=text.duplicates, queued=text.queued
-                        ),
-                    ]
+            result = _tally(own, files, len(d.statuses), others=len(d.others), kinds=kinds)
+            if text_tallies is not None:
+                text = text_tallies[i]
+                result = replace(
+                    result,
+                    stored=result.stored + text.stored,
+                    duplicates=result.duplicates + text.duplicates,
+                    queued=result.queued + text.queued,
                 )
-            )
+            results.append(result)
         return results
 
     def _all_params(
