@@ -1,13 +1,18 @@
-"""Writing one webhook delivery (IN5): one transaction, deduplicated by the database itself.
+"""Writing webhook deliveries (IN5): committed before they are acknowledged, deduplicated by
+the database itself.
 
 Each message is one statement: upsert its conversation, insert the message unless its provider
 id is already there, and queue the conversation's job — all or nothing. Uniqueness is enforced
 by constraints, so concurrent duplicates are stored once however the requests interleave.
+Deliveries that arrive while another commits share the next transaction (group commit, issue
+18): their text messages then go as one set-based statement (`storage.intake_grouped`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +35,8 @@ from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database, Statement
+from wagate.storage.group_commit import GroupCommit
+from wagate.storage.intake_grouped import TextGroup
 from wagate.storage.intake_guard import (
     row_refused,
     set_aside,
@@ -43,6 +50,28 @@ log = structlog.get_logger(__name__)
 _Params = list[dict[str, Any]]
 # Deliveries of more parts than this have their rows prepared off the event loop.
 _INLINE_PARTS = 50
+# Group commit: transactions of one tenant in flight at once (each holds one of the
+# `TenantBoundConnections`), and deliveries per transaction at most.
+_GROUP_LANES = 2
+_GROUP_MOST = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    """One webhook delivery with its rows' parameters, sealed and ready to write."""
+
+    batch: WebhookBatch
+    messages: _Params
+    statuses: _Params
+    others: _Params
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """PostgreSQL refused a row of the transaction that carried a delivery; `alone`: the
+    delivery was the only one in it (so the next try goes part by part at once)."""
+
+    alone: bool
 
 
 _CONVERSATION_AND_MESSAGE = """
@@ -176,28 +205,51 @@ class IntakeStore:
         self._indexer = indexer
         self._tenant = tenant
         self._email_fallback = email_fallback
+        self._group: GroupCommit[_Delivery, IntakeResult | _Refused] = GroupCommit(
+            self._flush, lanes=_GROUP_LANES, most=_GROUP_MOST
+        )
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
         """Commit everything in `batch`; jobs for new messages may start at `run_at`.
 
-        When PostgreSQL refuses a row for its content (a value it cannot hold), the parts are
-        stored one by one and each refused part is set aside as a provider event carrying its
-        sealed raw payload: one bad part never costs the good ones. Only an error of the
-        database itself (connection, capacity) propagates, for a 503.
+        Deliveries that arrive while another commits share the next transaction (group
+        commit, `storage.group_commit`); this returns once the one carrying `batch` has
+        committed. When PostgreSQL refuses a row for its content (a value it cannot hold),
+        the delivery is stored alone, then part by part, and each refused part is set aside as
+        a provider event carrying its sealed raw payload: one bad part never costs the good
+        ones, nor one bad delivery the others of its group. Only an error of the database
+        itself (connection, capacity) propagates, for a 503, to every delivery of the group.
         """
         parts = len(batch.messages) + len(batch.statuses) + len(batch.others)
         if parts > _INLINE_PARTS:
-            # Sealing thousands of parts takes long enough to delay every other request.
+            # Sealing thousands of parts takes long enough to delay every other request; a
+            # delivery this large is a transaction of its own.
             params = await asyncio.to_thread(self._all_params, batch, run_at)
-        else:
-            params = self._all_params(batch, run_at)
-        message_params, status_params, other_params = params
-        try:
-            return await self._store(message_params, status_params, other_params)
-        except psycopg.Error as exc:
-            if not row_refused(exc):
-                raise
-            log.warning("intake.row_refused", sqlstate=exc.sqlstate, parts="one_by_one")
+            return await self._store_delivery(_Delivery(batch, *params))
+        delivery = _Delivery(batch, *self._all_params(batch, run_at))
+        result = await self._group.submit(delivery)
+        if isinstance(result, _Refused):  # a row of its transaction was refused
+            return await self._store_delivery(delivery, tried_alone=result.alone)
+        return result
+
+    async def _store_delivery(
+        self, delivery: _Delivery, *, tried_alone: bool = False
+    ) -> IntakeResult:
+        """One delivery in a transaction of its own; part by part if a row is refused (at
+        once when its own transaction was refused already)."""
+        batch = delivery.batch
+        message_params, status_params, other_params = (
+            delivery.messages,
+            delivery.statuses,
+            delivery.others,
+        )
+        if not tried_alone:
+            try:
+                return await self._store(message_params, status_params, other_params)
+            except psycopg.Error as exc:
+                if not row_refused(exc):
+                    raise
+                log.warning("intake.row_refused", sqlstate=exc.sqlstate, parts="one_by_one")
         results = [
             await self._store_alone(m, p, "message")
             for m, p in zip(batch.messages, message_params, strict=True)
@@ -211,6 +263,62 @@ class IntakeStore:
             for o, p in zip(batch.others, other_params, strict=True)
         ]
         return sum_results(results)
+
+    async def _flush(self, deliveries: Sequence[_Delivery]) -> list[IntakeResult | _Refused]:
+        """The group's transaction: each delivery's result, or `_Refused` for every delivery
+        when PostgreSQL refused a row (each is then stored again by its own request, so the
+        group's lane is free for the next group meanwhile)."""
+        alone = len(deliveries) == 1
+        try:
+            if alone:
+                # The one-message statements are cheaper than the array form for one row.
+                d = deliveries[0]
+                return [await self._store(d.messages, d.statuses, d.others)]
+            return await self._store_group(deliveries)
+        except psycopg.Error as exc:
+            if not row_refused(exc):
+                raise
+            log.warning(
+                "intake.row_refused",
+                sqlstate=exc.sqlstate,
+                parts="one_by_one" if alone else "delivery_by_delivery",
+                deliveries=len(deliveries),
+            )
+            return [_Refused(alone=alone)] * len(deliveries)
+
+    async def _store_group(self, deliveries: Sequence[_Delivery]) -> list[IntakeResult | _Refused]:
+        """Several deliveries in one transaction and one round trip: all their text
+        messages in one set-based statement (`storage.intake_grouped`), then each delivery's
+        files, statuses and events in their own statements, as when stored alone."""
+        texts = [[m for m in d.messages if m["media_type"] is None] for d in deliveries]
+        group = TextGroup(self._tenant, texts) if any(texts) else None
+        statements: list[Statement] = [group.statement()] if group is not None else []
+        for d in deliveries:
+            statements += [
+                (_STORE_MEDIA_MESSAGE_SQL, m) for m in d.messages if m["media_type"] is not None
+            ]
+            statements += [(_STORE_STATUS_SQL, s) for s in d.statuses]
+            statements += [(_STORE_OTHER_SQL, o) for o in d.others]
+        rows = await self._database.tenant_bound.run(self._tenant, statements)
+        text_tallies = group.tally(rows[0]) if group is not None else None
+        at = 1 if group is not None else 0
+        results: list[IntakeResult | _Refused] = []
+        for i, d in enumerate(deliveries):
+            kinds = [m["media_type"] for m in d.messages if m["media_type"] is not None]
+            files = len(kinds)
+            own = rows[at : at + files + len(d.statuses)]
+            at += files + len(d.statuses) + len(d.others)
+            result = _tally(own, files, len(d.statuses), others=len(d.others), kinds=kinds)
+            if text_tallies is not None:
+                text = text_tallies[i]
+                result = replace(
+                    result,
+                    stored=result.stored + text.stored,
+                    duplicates=result.duplicates + text.duplicates,
+                    queued=result.queued + text.queued,
+                )
+            results.append(result)
+        return results
 
     def _all_params(
         self, batch: WebhookBatch, run_at: datetime

@@ -24,10 +24,18 @@ def lock_key(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
 
 
-def insert_job_sql(source: str, conversation_column: str, *, advance: bool = False) -> str:
+def insert_job_sql(
+    source: str,
+    conversation_column: str,
+    *,
+    advance: bool = False,
+    run_at: str = "%(run_at)s",
+    returning: str = "id",
+) -> str:
     """An INSERT that queues one job per row of `source` (a CTE name), unless one is waiting.
 
-    Parameters it expects: `%(run_at)s` (when the job may start) and `%(attempt)s`.
+    Parameters it expects: `%(run_at)s` (when the job may start; or `run_at`, an expression
+    over `source`'s columns) and `%(attempt)s`. `returning`: what each queued job returns.
 
     With `advance`, a job already waiting is brought forward to `run_at` when that is sooner:
     what asks for it (a failure reported by a status webhook, an e-mail retry, a deferral) must
@@ -43,10 +51,10 @@ def insert_job_sql(source: str, conversation_column: str, *, advance: bool = Fal
            jsonb_build_object('conversation_id', {conversation_column},
                               'attempt', %(attempt)s::int,
                               'tenant', {_tenant_of(conversation_column)}),
-           %(run_at)s
+           {run_at}
       FROM {source}
     ON CONFLICT (queueing_lock) WHERE status = 'todo' {_ADVANCE if advance else "DO NOTHING"}
-    RETURNING id
+    RETURNING {returning}
     """
 
 
