@@ -20,10 +20,21 @@ How to read it
   cues. --score-only switches the phrase rules off, to see what the danger score (word roots
   and cue classes, `[score]` in the rules) catches by itself.
 
+  By default the rules alone are measured (as before the learned detector). --model adds the
+  shipped learned detector (src/wagate/triage_rules/triage_model.json) as the gateway runs it
+  with TRIAGE_MODEL=on; it was trained on every set here, so on these sets its figures are
+  optimistic: --cross-validate is the honest measure.
+
+  --cross-validate: leave-one-set-out. For each of holdout_b, holdout_c, holdout_d, holdout_e
+  and messages, a detector trained on every other set (benchmarks/_triage_cv.py) scores it;
+  prints per fold and pooled the rules alone, the detector alone (its most likely zone) and
+  rules+detector at the shipped thresholds, then a sweep of the red threshold over the pooled
+  scores. Trains five models: a few minutes of one core.
+
 Exit status: 0; with --check, 2 when a goal is missed, 1 when the set or rules cannot be read.
 
     .venv/bin/python benchmarks/triage_eval.py [--set FILE] [--rules FILE] [--errors] [--check]
-        [--score-only]
+        [--score-only] [--model] [--cross-validate]
 """
 
 from __future__ import annotations
@@ -35,9 +46,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from wagate.domain.triage_rules import RuleSet, classify, danger_score
-from wagate.domain.zones import Zone
-from wagate.triage_rules import TriageRulesError, load_rule_set
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _triage_cv as cv  # noqa: E402
+
+from wagate.domain.triage_model import TriageModel, TriageModelError, combine  # noqa: E402
+from wagate.domain.triage_rules import RuleSet, classify, danger_score  # noqa: E402
+from wagate.domain.zones import Zone  # noqa: E402
+from wagate.triage_rules import TriageRulesError, load_rule_set, load_triage_model  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "triage_data"
 ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)
@@ -57,19 +73,22 @@ def load_set(path: Path) -> list[dict[str, str]]:
 
 
 def evaluate(
-    rows: list[dict[str, str]], rules: RuleSet
+    rows: list[dict[str, str]], rules: RuleSet, model: TriageModel | None = None
 ) -> tuple[Counter[tuple[Zone, Zone]], list[str]]:
     confusion: Counter[tuple[Zone, Zone]] = Counter()
     errors = []
     for row in rows:
         truth = Zone(row["zone"])
         call = classify(row["text"], (), rules)
-        confusion[truth, call.zone] += 1
-        if call.zone is not truth:
+        zone = call.zone
+        if model is not None:
+            zone = combine(zone, model.probabilities(row["text"]), model)
+        confusion[truth, zone] += 1
+        if zone is not truth:
             rules_hit = ",".join(call.rules) or "-"
             score, cues = danger_score(row["text"], rules)
             errors.append(
-                f"{row.get('id', '?')}: {truth} → {call.zone} [{rules_hit}] "
+                f"{row.get('id', '?')}: {truth} → {zone} [{rules_hit}] "
                 f"(score {score}: {'+'.join(cues) or '-'}) {row['text']!r}"
             )
     return confusion, errors
@@ -110,6 +129,35 @@ def report(name: str, confusion: Counter[tuple[Zone, Zone]]) -> dict[str, float]
     return values
 
 
+def cross_validate(rules: RuleSet, shipped: TriageModel) -> None:
+    red, yellow = shipped.red_threshold, shipped.yellow_threshold
+    scored = cv.cross_validate(
+        rules, shipped.config, progress=lambda line: print(line, file=sys.stderr, flush=True)
+    )
+    print(f"leave-one-set-out; rules+model at the shipped thresholds red {red}, yellow {yellow}")
+    for fold in (*cv.FOLDS, "pooled"):
+        part = [s for s in scored if fold in ("pooled", s.fold)]
+        print(f"\n=== {fold} ===")
+        report("rules alone", cv.confusion(part, None, None))
+        alone: Counter[tuple[Zone, Zone]] = Counter()
+        for item in part:
+            alone[item.truth, max(ZONES, key=lambda z: item.probabilities[z])] += 1
+        report("model alone (most likely zone)", alone)
+        report("rules + model", cv.confusion(part, red, yellow))
+    chosen = cv.choose_thresholds(scored)
+    print(f"\nthresholds the training rule picks from these scores: red {chosen[0]}, "
+          f"yellow {chosen[1]}")
+    print("pooled sweep (yellow threshold at the shipped one):")
+    print(f"{'red threshold':>14} {'red recall':>10} {'red prec':>9} {'yellow rec':>10} "
+          f"{'green kept':>10}")
+    for threshold in cv.GRID:
+        values = figures(cv.confusion(scored, threshold, yellow))
+        print(
+            f"{threshold:>14.2f} {values['red recall']:>10.3f} {values['red precision']:>9.3f} "
+            f"{values['yellow recall']:>10.3f} {values['green kept green']:>10.3f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", type=Path, default=DATA / "messages.jsonl")
@@ -119,16 +167,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--score-only", action="store_true", help="the danger score alone, no phrase rules"
     )
+    parser.add_argument(
+        "--model", action="store_true", help="the shipped learned detector beside the rules"
+    )
+    parser.add_argument(
+        "--cross-validate", action="store_true", help="leave-one-set-out, rules vs rules+model"
+    )
     args = parser.parse_args(argv)
     try:
         rules = load_rule_set(args.rules)
         rows = load_set(args.set)
-    except (OSError, ValueError, TriageRulesError) as exc:
+        model = load_triage_model() if args.model or args.cross_validate else None
+    except (OSError, ValueError, TriageRulesError, TriageModelError) as exc:
         print(f"triage_eval: {exc}", file=sys.stderr)
         return 1
     if args.score_only:
         rules = dataclasses.replace(rules, rules=())
-    confusion, errors = evaluate(rows, rules)
+    if args.cross_validate:
+        assert model is not None
+        cross_validate(rules, model)
+        return 0
+    confusion, errors = evaluate(rows, rules, model if args.model else None)
     values = report(args.set.name, confusion)
     if args.errors:
         print(f"\n{len(errors)} wrong:")

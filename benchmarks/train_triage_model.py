@@ -1,0 +1,75 @@
+"""Train the learned triage detector (AI7) and write the weights the gateway ships.
+
+What it does
+  1. Leave-one-set-out cross-validation (benchmarks/_triage_cv.py FOLDS): for each of
+     holdout_b, holdout_c, holdout_d, holdout_e and messages, a model trained on every other
+     named set scores the held-out one.
+  2. Thresholds from those out-of-fold scores only (`_triage_cv.choose_thresholds`: the lowest
+     red threshold whose pooled red precision, rules+model, is at least 0.85; then the lowest
+     yellow threshold that keeps at least 0.80 of the green messages green).
+  3. The shipped model: trained on every named set (`_triage_cv.TRAINING_SETS`, never a glob,
+     so a blind set dropped into triage_data/ is not trained on), with those thresholds,
+     written as compact JSON to src/wagate/triage_rules/triage_model.json.
+
+Deterministic: a fixed seed shuffles the examples; the same sets give the same file. Takes a
+few minutes of one core (six trainings in pure Python).
+
+    .venv/bin/python benchmarks/train_triage_model.py [--output FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _triage_cv as cv  # noqa: E402
+
+from wagate.domain.triage_model import FeatureConfig, TrainingConfig, train  # noqa: E402
+from wagate.triage_rules import load_rule_set  # noqa: E402
+
+OUTPUT = Path(__file__).resolve().parent.parent / "src/wagate/triage_rules/triage_model.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    config, training = FeatureConfig(), TrainingConfig()
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    scored = cv.cross_validate(load_rule_set(), config, training, progress=progress)
+    red, yellow = cv.choose_thresholds(scored)
+    pooled = cv.confusion(scored, red, yellow)
+    print(
+        f"thresholds from cross-validation: red {red}, yellow {yellow} (pooled red precision "
+        f"{cv.red_precision(pooled):.3f}, green kept {cv.green_kept(pooled):.3f})"
+    )
+    progress("training on every set")
+    model = train(cv.examples(cv.TRAINING_SETS), config, training)
+    shipped = cv.with_thresholds(model, red, yellow)
+    mapping = shipped.to_mapping()
+    mapping["notes"] = {
+        "trained_on": {name: len(cv.load_rows(name)) for name in cv.TRAINING_SETS},
+        "training": asdict(training),
+        "thresholds_from": (
+            f"leave-one-set-out over {', '.join(cv.FOLDS)}: lowest red threshold with pooled "
+            f"red precision >= {cv.RED_PRECISION_FLOOR}, then lowest yellow threshold keeping "
+            f">= {cv.GREEN_KEPT_FLOOR} of green green"
+        ),
+    }
+    args.output.write_text(
+        json.dumps(mapping, separators=(",", ":"), ensure_ascii=True) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {args.output} ({args.output.stat().st_size} bytes, {len(model.weights)} weights)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
