@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wagate.domain.triage_model import FeatureConfig, TrainingConfig, TriageModel, combine, train
+from wagate.domain.triage_model import (
+    FeatureConfig,
+    TrainingConfig,
+    TriageModel,
+    combine,
+    train,
+    word_count,
+)
 from wagate.domain.triage_rules import RuleSet, classify
 from wagate.domain.zones import Zone
 
@@ -40,18 +47,28 @@ TRAINING_SETS = (
 )
 # Each held out in turn, the model trained on every other set: the blind sets by other
 # authors, and the tuning set.
-FOLDS = ("holdout_b.jsonl", "holdout_c.jsonl", "holdout_d.jsonl", "holdout_e.jsonl", "messages.jsonl")
+FOLDS = (
+    "holdout_b.jsonl",
+    "holdout_c.jsonl",
+    "holdout_d.jsonl",
+    "holdout_e.jsonl",
+    "messages.jsonl",
+)
 ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)
 
-# How thresholds are chosen (decided before the first cross-validated run): on the pooled
-# out-of-fold predictions of rules+model,
-# - red: the lowest threshold on the grid whose pooled red precision is at least
-#   RED_PRECISION_FLOOR (the goal 0.8 plus a margin, since a new set's precision scatters
-#   around the pooled one);
-# - yellow: the lowest threshold on the grid that keeps at least GREEN_KEPT_FLOOR of the green
-#   messages green (each green sent to a lawyer costs a lawyer's time and the person a wait).
+# How thresholds are chosen, on the pooled out-of-fold predictions of rules+model:
+# - red: the highest threshold on the grid at which pooled red recall is still the best the
+#   grid reaches (recall first: a missed danger is the one error nobody looks at again), as
+#   long as pooled red precision is at least RED_PRECISION_FLOOR (the goal 0.8 plus a margin,
+#   since a new set's precision scatters around the pooled one); when no threshold at the best
+#   recall meets the floor, the lowest threshold that does;
+# - yellow: likewise the highest threshold at which pooled yellow recall is still the best the
+#   grid reaches (every green sent to a lawyer costs a lawyer's time and the person a wait).
+# A first rule (the lowest threshold meeting the precision floor; for yellow the lowest keeping
+# 80% of greens green) was replaced before any blind run: it put both thresholds at the level
+# of the model's prior, so a message it knew nothing about ("[Foto terlampir]") came out
+# yellow or red (benchmarks/README.md).
 RED_PRECISION_FLOOR = 0.85
-GREEN_KEPT_FLOOR = 0.80
 GRID = tuple(round(0.05 * i, 2) for i in range(2, 20))
 
 
@@ -75,6 +92,7 @@ class Scored:
     truth: Zone
     rules: Zone
     probabilities: dict[Zone, float]
+    words: int
 
 
 def cross_validate(
@@ -94,6 +112,7 @@ def cross_validate(
                     truth=Zone(row["zone"]),
                     rules=classify(row["text"], (), rules).zone,
                     probabilities=model.probabilities(row["text"]),
+                    words=word_count(row["text"]),
                 )
             )
     return scored
@@ -116,10 +135,7 @@ def confusion(
     """Rules+model at the given thresholds; None: the rules alone."""
     matrix: Counter[tuple[Zone, Zone]] = Counter()
     for item in scored:
-        if red is None or yellow is None:
-            call = item.rules
-        else:
-            call = _combined(item, red, yellow)
+        call = item.rules if red is None or yellow is None else _combined(item, red, yellow)
         matrix[item.truth, call] += 1
     return matrix
 
@@ -130,7 +146,7 @@ def _combined(item: Scored, red: float, yellow: float) -> Zone:
         config=FeatureConfig(), bias=(0.0, 0.0, 0.0), weights={}, red_threshold=red,
         yellow_threshold=yellow,
     )  # fmt: skip
-    return combine(item.rules, item.probabilities, probe)
+    return combine(item.rules, item.probabilities, probe, item.words)
 
 
 def red_precision(matrix: Counter[tuple[Zone, Zone]]) -> float:
@@ -144,13 +160,29 @@ def green_kept(matrix: Counter[tuple[Zone, Zone]]) -> float:
 
 
 def choose_thresholds(scored: Sequence[Scored]) -> tuple[float, float]:
-    """The rule above, applied to pooled out-of-fold predictions. Red first (with yellow at
-    its most cautious, which does not change which messages are red), then yellow."""
-    red = next(
-        (t for t in GRID if red_precision(confusion(scored, t, 1.0)) >= RED_PRECISION_FLOOR),
-        GRID[-1],
-    )
-    yellow = next(
-        (t for t in GRID if green_kept(confusion(scored, red, t)) >= GREEN_KEPT_FLOOR), GRID[-1]
-    )
+    """The rule above, applied to pooled out-of-fold predictions. Red first (with the yellow
+    threshold out of reach, which does not change which messages are red), then yellow."""
+    by_red = {t: confusion(scored, t, 1.0) for t in GRID}
+    best = max(red_recall(m) for m in by_red.values())
+    at_best = [t for t in GRID if red_recall(by_red[t]) == best]
+    if red_precision(by_red[at_best[-1]]) >= RED_PRECISION_FLOOR:
+        red = at_best[-1]
+    else:
+        floor = [t for t in GRID if red_precision(by_red[t]) >= RED_PRECISION_FLOOR]
+        red = floor[0] if floor else GRID[-1]
+    by_yellow = {t: confusion(scored, red, t) for t in GRID}
+    best_yellow = max(yellow_recall(m) for m in by_yellow.values())
+    yellow = [t for t in GRID if yellow_recall(by_yellow[t]) == best_yellow][-1]
     return red, yellow
+
+
+def red_recall(matrix: Counter[tuple[Zone, Zone]]) -> float:
+    total = sum(matrix[Zone.RED, p] for p in ZONES)
+    return matrix[Zone.RED, Zone.RED] / total if total else 1.0
+
+
+def yellow_recall(matrix: Counter[tuple[Zone, Zone]]) -> float:
+    """A yellow message called red counts as caught (a human sees it either way)."""
+    total = sum(matrix[Zone.YELLOW, p] for p in ZONES)
+    caught = matrix[Zone.YELLOW, Zone.YELLOW] + matrix[Zone.YELLOW, Zone.RED]
+    return caught / total if total else 1.0

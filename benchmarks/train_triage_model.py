@@ -4,9 +4,10 @@ What it does
   1. Leave-one-set-out cross-validation (benchmarks/_triage_cv.py FOLDS): for each of
      holdout_b, holdout_c, holdout_d, holdout_e and messages, a model trained on every other
      named set scores the held-out one.
-  2. Thresholds from those out-of-fold scores only (`_triage_cv.choose_thresholds`: the lowest
-     red threshold whose pooled red precision, rules+model, is at least 0.85; then the lowest
-     yellow threshold that keeps at least 0.80 of the green messages green).
+  2. Thresholds from those out-of-fold scores only (`_triage_cv.choose_thresholds`: the
+     highest red threshold at which pooled red recall, rules+model, is still the best the grid
+     reaches, with pooled red precision at least 0.85; then the highest yellow threshold at
+     which pooled yellow recall is still the best).
   3. The shipped model: trained on every named set (`_triage_cv.TRAINING_SETS`, never a glob,
      so a blind set dropped into triage_data/ is not trained on), with those thresholds,
      written as compact JSON to src/wagate/triage_rules/triage_model.json.
@@ -27,10 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _triage_cv as cv  # noqa: E402
-
-from wagate.domain.triage_model import FeatureConfig, TrainingConfig, train  # noqa: E402
-from wagate.triage_rules import load_rule_set  # noqa: E402
+import _triage_cv as cv
+from wagate.domain.triage_model import FeatureConfig, TrainingConfig, train
+from wagate.triage_rules import load_rule_set
 
 OUTPUT = Path(__file__).resolve().parent.parent / "src/wagate/triage_rules/triage_model.json"
 
@@ -59,9 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         "trained_on": {name: len(cv.load_rows(name)) for name in cv.TRAINING_SETS},
         "training": asdict(training),
         "thresholds_from": (
-            f"leave-one-set-out over {', '.join(cv.FOLDS)}: lowest red threshold with pooled "
-            f"red precision >= {cv.RED_PRECISION_FLOOR}, then lowest yellow threshold keeping "
-            f">= {cv.GREEN_KEPT_FLOOR} of green green"
+            f"leave-one-set-out over {', '.join(cv.FOLDS)}: highest red threshold at the best "
+            f"pooled red recall with pooled red precision >= {cv.RED_PRECISION_FLOOR}, then "
+            f"highest yellow threshold at the best pooled yellow recall"
         ),
     }
     args.output.write_text(

@@ -48,12 +48,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _triage_cv as cv  # noqa: E402
-
-from wagate.domain.triage_model import TriageModel, TriageModelError, combine  # noqa: E402
-from wagate.domain.triage_rules import RuleSet, classify, danger_score  # noqa: E402
-from wagate.domain.zones import Zone  # noqa: E402
-from wagate.triage_rules import TriageRulesError, load_rule_set, load_triage_model  # noqa: E402
+import _triage_cv as cv
+from wagate.domain.triage_model import TriageModel, TriageModelError
+from wagate.domain.triage_rules import RuleSet, classify, danger_score
+from wagate.domain.zones import Zone
+from wagate.triage_rules import TriageRulesError, load_rule_set, load_triage_model
 
 DATA = Path(__file__).resolve().parent / "triage_data"
 ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)
@@ -82,7 +81,7 @@ def evaluate(
         call = classify(row["text"], (), rules)
         zone = call.zone
         if model is not None:
-            zone = combine(zone, model.probabilities(row["text"]), model)
+            zone = model.raise_zone(zone, row["text"])
         confusion[truth, zone] += 1
         if zone is not truth:
             rules_hit = ",".join(call.rules) or "-"
@@ -145,11 +144,15 @@ def cross_validate(rules: RuleSet, shipped: TriageModel) -> None:
         report("model alone (most likely zone)", alone)
         report("rules + model", cv.confusion(part, red, yellow))
     chosen = cv.choose_thresholds(scored)
-    print(f"\nthresholds the training rule picks from these scores: red {chosen[0]}, "
-          f"yellow {chosen[1]}")
+    print(
+        f"\nthresholds the training rule picks from these scores: red {chosen[0]}, "
+        f"yellow {chosen[1]}"
+    )
     print("pooled sweep (yellow threshold at the shipped one):")
-    print(f"{'red threshold':>14} {'red recall':>10} {'red prec':>9} {'yellow rec':>10} "
-          f"{'green kept':>10}")
+    print(
+        f"{'red threshold':>14} {'red recall':>10} {'red prec':>9} {'yellow rec':>10} "
+        f"{'green kept':>10}"
+    )
     for threshold in cv.GRID:
         values = figures(cv.confusion(scored, threshold, yellow))
         print(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from wagate.domain.policy import PHOTO_ATTACHED, document_block, own_words_of
 from wagate.domain.triage_model import (
     CLASSES,
     FORMAT,
@@ -205,19 +206,19 @@ def test_combine_only_raises_and_rules_red_wins(
     assert combine(rules, probabilities, _model(red=0.4, yellow=0.35)) is expected
 
 
-class _Scripted:
-    """A detector whose probabilities are set by the test (no training needed)."""
+def _scripted(red: float, yellow: float = 0.0) -> tuple[TriageModel, list[str]]:
+    """A detector whose probabilities are set by the test (no training needed), and the texts
+    it was asked about."""
+    fixed = {Zone.GREEN: 1.0 - red - yellow, Zone.YELLOW: yellow, Zone.RED: red}
+    asked: list[str] = []
 
-    def __init__(self, red: float, yellow: float = 0.0) -> None:
-        self.config = SMALL
-        self.red_threshold = 0.5
-        self.yellow_threshold = 0.5
-        self.p = {Zone.GREEN: 1.0 - red - yellow, Zone.YELLOW: yellow, Zone.RED: red}
-        self.asked: list[str] = []
+    class Scripted(TriageModel):
+        def probabilities(self, text: str) -> dict[Zone, float]:
+            asked.append(text)
+            return fixed
 
-    def probabilities(self, text: str) -> dict[Zone, float]:
-        self.asked.append(text)
-        return self.p
+    model = Scripted(config=SMALL, bias=(0.0, 0.0, 0.0), weights={})
+    return model, asked
 
 
 class _Classifier:
@@ -231,25 +232,36 @@ class _Classifier:
 
 
 async def test_rules_red_wins_without_asking_the_detector() -> None:
-    detector = _Scripted(red=0.0)
-    call = await RulesAndModelTriage(RULES, None, detector)("suami sy lg mukulin sy")  # type: ignore[arg-type]
-    assert (call.zone, call.source) == (Zone.RED, "rules") and detector.asked == []
+    detector, asked = _scripted(red=0.0)
+    call = await RulesAndModelTriage(RULES, None, detector)("suami sy lg mukulin sy")
+    assert (call.zone, call.source) == (Zone.RED, "rules") and asked == []
 
 
 async def test_the_detector_adds_red_and_then_no_ai_is_asked() -> None:
     ai = _Classifier(Zone.GREEN)
-    triage = RulesAndModelTriage(RULES, ai, _Scripted(red=0.9))  # type: ignore[arg-type]
-    call = await triage("kantor buka jam berapa")
+    detector, asked = _scripted(red=0.9)
+    call = await RulesAndModelTriage(RULES, ai, detector)("kantor buka jam berapa")
     assert (call.zone, call.source) == (Zone.RED, "model")
-    assert MODEL_RULE in call.rules and ai.asked == []
+    assert MODEL_RULE in call.rules and ai.asked == [] and asked == ["kantor buka jam berapa"]
 
 
 async def test_the_detector_raises_green_to_yellow_and_the_ai_may_raise_further() -> None:
-    triage = RulesAndModelTriage(RULES, None, _Scripted(red=0.1, yellow=0.6))  # type: ignore[arg-type]
-    assert (await triage("kantor buka jam berapa")).zone is Zone.YELLOW
-    raised = RulesAndModelTriage(RULES, _Classifier(Zone.RED), _Scripted(red=0.1, yellow=0.6))  # type: ignore[arg-type]
-    call = await raised("kantor buka jam berapa")
+    detector, _ = _scripted(red=0.1, yellow=0.6)
+    assert (await RulesAndModelTriage(RULES, None, detector)("kantor buka jam berapa")).zone is (
+        Zone.YELLOW
+    )
+    call = await RulesAndModelTriage(RULES, _Classifier(Zone.RED), detector)("kantor buka jam brp")
     assert (call.zone, call.source) == (Zone.RED, "ai") and MODEL_RULE in call.rules
+
+
+async def test_the_detector_has_no_say_on_a_message_of_one_or_two_words() -> None:
+    detector, _ = _scripted(red=0.9)
+    triage = RulesAndModelTriage(RULES, None, detector)
+    assert (await triage("baik bu")).zone is Zone.GREEN
+    assert (await triage("baik bu, makasih")).zone is Zone.RED  # three words: it may
+    assert combine(Zone.GREEN, {Zone.GREEN: 0.0, Zone.YELLOW: 0.0, Zone.RED: 1.0}, detector, 2) is (
+        Zone.GREEN
+    )
 
 
 class _Settings:
@@ -273,3 +285,29 @@ def test_triage_model_setting_reads_on_and_off(monkeypatch: pytest.MonkeyPatch) 
     for value, expected in (("off", False), ("on", True)):
         monkeypatch.setenv("TRIAGE_MODEL", value)
         assert Settings().triage_model is expected  # type: ignore[call-arg]
+
+
+async def test_the_detector_reads_only_the_persons_own_words() -> None:
+    # A photo's OCR text or a letter is not someone telling of danger now; a voice note is.
+    detector, asked = _scripted(red=0.9)
+    triage = RulesAndModelTriage(RULES, None, detector)
+    card = document_block("PROVINSI DKI JAKARTA\nNIK : [NIK_1]\nNama : [NAMA_1]", "image")
+    assert (await triage(f"{card}\n{PHOTO_ATTACHED}")).zone is Zone.GREEN
+    assert asked == []  # fewer than three words of the person's own: not even scored
+    spoken = document_block("ini saya mau tanya soal warisan", "audio")
+    assert (await triage(f"{card}\n{spoken}")).zone is Zone.RED
+    assert asked == ["ini saya mau tanya soal warisan"]
+
+
+def test_own_words_drop_file_texts_and_markers_but_keep_what_was_said() -> None:
+    turn = "\n".join(
+        [
+            "mohon dibaca",
+            document_block("PUTUSAN PENGADILAN ... ancaman pidana", "document"),
+            document_block("dia bilang mau datang lagi", "audio"),
+            PHOTO_ATTACHED,
+        ]
+    )
+    own = own_words_of(turn)
+    assert own.split() == ["mohon", "dibaca", "dia", "bilang", "mau", "datang", "lagi"]
+    assert own_words_of("kantor buka jam berapa") == "kantor buka jam berapa"

@@ -23,6 +23,7 @@ and hands the mapping to `TriageModel.from_mapping`, which checks every part of 
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.domain.chat_words import fold, normalise
+from wagate.domain.policy import own_words_of
 from wagate.domain.word_roots import candidate_roots
 from wagate.domain.zones import Zone
 
@@ -44,7 +46,13 @@ _REPEATED = re.compile(r"(\w)\1{2,}")  # "tolongggg" → "tolong"
 _PLURAL2 = re.compile(r"\b(\w{2,})2\b")  # "anak2" → "anak anak"
 _MIN_ROOT = 4  # shorter roots ("ada", "kan") are in too many words to say anything
 _MAX_TEXT = 4000  # characters read of one message: a pasted document is not one question
-_WEIGHT_DIGITS = 4  # decimals kept in the weights file; the trained model is rounded alike
+# The detector gives no opinion on a message of fewer words: one or two words ("baik bu",
+# "siap pak") are too little for a linear model (in training "ibu" and "bapak" are often the
+# person in danger), and short messages are what the rules' short-message rules and their
+# red follow-up (which sees the conversation; the detector does not) are for. In the
+# leave-one-set-out runs this cost no red message.
+MIN_WORDS = 3
+_WEIGHT_DIGITS = 3  # decimals kept in the weights file; the trained model is rounded alike
 
 
 class TriageModelError(ValueError):
@@ -61,6 +69,10 @@ class FeatureConfig:
     bigrams: bool = True
     char_min: int = 3
     char_max: int = 0  # 0: no pieces of words (see the module doc)
+    # A message with fewer features is weighed as if it had this many: two words ("baik pak")
+    # are too little to go on, and without this floor each of them would count fully and a
+    # single word seen in red training messages would make a short reply red.
+    min_features: int = 25
 
     def to_mapping(self) -> dict[str, Any]:
         return {
@@ -69,6 +81,7 @@ class FeatureConfig:
             "bigrams": self.bigrams,
             "char_min": self.char_min,
             "char_max": self.char_max,
+            "min_features": self.min_features,
         }
 
     @classmethod
@@ -82,11 +95,16 @@ class FeatureConfig:
                 bigrams=_bool(data["bigrams"]),
                 char_min=_int(data["char_min"]),
                 char_max=_int(data["char_max"]),
+                min_features=_int(data["min_features"]),
             )
         except (KeyError, TypeError) as exc:
             raise TriageModelError(f"features: missing or wrong ({exc})") from exc
-        if config.buckets < 2 or (config.char_max and not 1 <= config.char_min <= config.char_max):
-            raise TriageModelError("features: buckets or character n-gram sizes out of range")
+        if (
+            config.buckets < 2
+            or config.min_features < 1
+            or (config.char_max and not 1 <= config.char_min <= config.char_max)
+        ):
+            raise TriageModelError("features: buckets, min_features or n-gram sizes out of range")
         return config
 
 
@@ -115,7 +133,7 @@ def features(text: str, config: FeatureConfig) -> list[str]:
                 if root != word and len(root) >= _MIN_ROOT:
                     found["r:" + root] = None
     if config.bigrams:
-        for first, second in zip(words, words[1:], strict=False):
+        for first, second in itertools.pairwise(words):
             found[f"b:{first}_{second}"] = None
     if config.char_max:
         typed = _PLURAL2.sub(r"\1 \1", _REPEATED.sub(r"\1", fold(text)))
@@ -136,10 +154,11 @@ def hashed(text: str, config: FeatureConfig) -> tuple[int, ...]:
     return tuple(dict.fromkeys(bucket_of(f, config.buckets) for f in features(text, config)))
 
 
-def _scale(active: Sequence[int]) -> float:
+def _scale(active: Sequence[int], config: FeatureConfig) -> float:
     # Each feature counts 1/sqrt(n): a long story does not outweigh a short plea by its length
-    # alone, while a danger told in its fifth sentence still moves the sum.
-    return 1.0 / math.sqrt(len(active)) if active else 0.0
+    # alone, while a danger told in its fifth sentence still moves the sum. n is at least
+    # `min_features`, so a very short message stays near the prior.
+    return 1.0 / math.sqrt(max(len(active), config.min_features)) if active else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +173,19 @@ class TriageModel:
     notes: Mapping[str, Any] = field(default_factory=dict)
 
     def probabilities(self, text: str) -> dict[Zone, float]:
-        return _softmax_of(self.bias, self.weights, hashed(text, self.config))
+        return _softmax_of(self.bias, self.weights, hashed(text, self.config), self.config)
+
+    def raise_zone(self, rules_zone: Zone, text: str) -> Zone:
+        """The zone for `text` once this detector has had its say on the rules' zone. It reads
+        only the person's own words (`policy.own_words_of`): it was trained on messages, not
+        on the texts of identity cards or letters a photo carries."""
+        if rules_zone is Zone.RED:
+            return rules_zone  # nothing to compute: the rules' red wins
+        own = own_words_of(text)
+        words = word_count(own)
+        if words < MIN_WORDS:
+            return rules_zone
+        return combine(rules_zone, self.probabilities(own), self, words)
 
     def to_mapping(self) -> dict[str, Any]:
         return {
@@ -224,8 +255,9 @@ def _softmax_of(
     bias: Sequence[float],
     weights: Mapping[int, Sequence[float]],
     active: Sequence[int],
+    config: FeatureConfig,
 ) -> dict[Zone, float]:
-    scale = _scale(active)
+    scale = _scale(active, config)
     sums = list(bias)
     for bucket in active:
         row = weights.get(bucket)
@@ -238,14 +270,24 @@ def _softmax_of(
     return {zone: e / total for zone, e in zip(CLASSES, exps, strict=True)}
 
 
-def combine(rules_zone: Zone, probabilities: Mapping[Zone, float], model: TriageModel) -> Zone:
+def word_count(text: str) -> int:
+    return len(normalise(text[:_MAX_TEXT]).split())
+
+
+def combine(
+    rules_zone: Zone,
+    probabilities: Mapping[Zone, float],
+    model: TriageModel,
+    words: int = MIN_WORDS,
+) -> Zone:
     """The zone from the rules' zone and the model's opinion: the model may only raise it.
 
-    Red by rule stays red (rules always win for red). Otherwise red when P(red) reaches the red
-    threshold; a green by rule becomes yellow when P(yellow) + P(red) reaches the yellow
-    threshold (a question on the person's own case that the rules read as general)."""
-    if rules_zone is Zone.RED:
-        return Zone.RED
+    Red by rule stays red (rules always win for red). A message of fewer than MIN_WORDS words
+    keeps the rules' zone. Otherwise red when P(red) reaches the red threshold; a green by rule
+    becomes yellow when P(yellow) + P(red) reaches the yellow threshold (a question on the
+    person's own case that the rules read as general)."""
+    if rules_zone is Zone.RED or words < MIN_WORDS:
+        return rules_zone
     if probabilities[Zone.RED] >= model.red_threshold:
         return Zone.RED
     not_green = probabilities[Zone.YELLOW] + probabilities[Zone.RED]
@@ -286,8 +328,8 @@ def train(
         rng.shuffle(order)
         for index in order:
             active, label = data[index]
-            probs = _softmax_of(bias, weights, active)
-            scale = _scale(active)
+            probs = _softmax_of(bias, weights, active, config)
+            scale = _scale(active, config)
             for k, zone in enumerate(CLASSES):
                 error = probs[zone] - (1.0 if k == label else 0.0)
                 bias_squares[k] += error * error

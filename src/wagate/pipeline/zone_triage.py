@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from wagate.domain.triage_model import TriageModel, combine
+from wagate.domain.triage_model import TriageModel
 from wagate.domain.triage_rules import RuleSet, classify
 from wagate.domain.zones import Zone, ZoneCall
 from wagate.pipeline.ports import ZoneClassifier
@@ -65,7 +65,7 @@ class RulesAndModelTriage:
     def _with_learned(self, question: str, by_rules: ZoneCall) -> ZoneCall:
         if self.model is None:
             return by_rules
-        zone = combine(by_rules.zone, self.model.probabilities(question), self.model)
+        zone = self.model.raise_zone(by_rules.zone, question)
         if zone is by_rules.zone:
             return by_rules
         return ZoneCall(zone=zone, rules=(*by_rules.rules, MODEL_RULE), source="model")
