@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wagate.domain.triage_model import (
@@ -56,7 +56,8 @@ FOLDS = (
 )
 ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)
 
-# How thresholds are chosen, on the pooled out-of-fold predictions of rules+model:
+# How thresholds are chosen, on the pooled out-of-fold predictions of rules+model (the
+# training script passes the rules' zones from when each set was blind, `with_blind_rules`):
 # - red: the highest threshold on the grid at which pooled red recall is still the best the
 #   grid reaches (recall first: a missed danger is the one error nobody looks at again), as
 #   long as pooled red precision is at least RED_PRECISION_FLOOR (the goal 0.8 plus a margin,
@@ -89,6 +90,7 @@ class Scored:
     """One held-out message: its truth, the rules' zone and the model's probabilities."""
 
     fold: str
+    id: str
     truth: Zone
     rules: Zone
     probabilities: dict[Zone, float]
@@ -109,6 +111,7 @@ def cross_validate(
             scored.append(
                 Scored(
                     fold=fold,
+                    id=row["id"],
                     truth=Zone(row["zone"]),
                     rules=classify(row["text"], (), rules).zone,
                     probabilities=model.probabilities(row["text"]),
@@ -116,6 +119,25 @@ def cross_validate(
                 )
             )
     return scored
+
+
+BLIND_ZONES = DATA / "blind_rules_zones.json"  # written by blind_rules_zones.py
+
+
+def with_blind_rules(scored: Sequence[Scored]) -> list[Scored]:
+    """The held-out messages of the sets that were once blind, each with the zone the rules
+    gave it while the set was still blind (instead of today's rules, tuned on it since)."""
+    recorded = json.loads(BLIND_ZONES.read_text(encoding="utf-8"))
+    return [
+        replace(item, rules=Zone(recorded[item.fold]["zones"][item.id]))
+        for item in scored
+        if item.fold in recorded
+    ]
+
+
+def blind_commits() -> dict[str, str]:
+    recorded = json.loads(BLIND_ZONES.read_text(encoding="utf-8"))
+    return {name: entry["commit"][:7] for name, entry in recorded.items()}
 
 
 def with_thresholds(model: TriageModel, red: float, yellow: float) -> TriageModel:
