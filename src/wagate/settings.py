@@ -35,7 +35,12 @@ from wagate.domain.zones import ReviewMode
 from wagate.providers.fonnte.client import DEFAULT_FONNTE_URL
 from wagate.providers.meta.client import DEFAULT_GRAPH_URL
 from wagate.providers.meta.flow_endpoint import FlowKeyError, load_private_key
-from wagate.triage_rules import TriageRulesError, load_rule_set
+from wagate.triage_rules import (
+    TriageModelError,
+    TriageRulesError,
+    load_rule_set,
+    load_triage_model,
+)
 
 MIN_FONNTE_SECRET_LENGTH = 16
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
@@ -276,9 +281,12 @@ class Settings(BaseSettings):
     media_unavailable_text: str | None = None
 
     # Triage (AI7): the firm's rules over the packaged defaults (a TOML file, checked at start),
-    # and whether a configured AI classifies beside them, within a short timeout.
+    # and whether a configured AI classifies beside them, within a short timeout. TRIAGE_MODEL:
+    # the learned detector shipped with the gateway may raise the rules' zone (on by default;
+    # off: the rules, and the AI where configured, decide alone).
     triage_rules_file: Path | None = None
     triage_ai: bool = True
+    triage_model: bool = True
     triage_ai_timeout_seconds: float = Field(default=5.0, gt=0)
     # Lawyer in the loop (AI7): which AI answers wait for a lawyer (off | yellow | all; unset:
     # yellow once the knowledge base is loaded or a lawyer user exists, else off), what the
@@ -423,6 +431,11 @@ class Settings(BaseSettings):
                 load_rule_set(self.triage_rules_file)
             except TriageRulesError as exc:
                 problems.append(f"TRIAGE_RULES_FILE: {exc}")
+        if self.triage_model:
+            try:
+                load_triage_model()
+            except TriageModelError as exc:
+                problems.append(f"TRIAGE_MODEL: the shipped weights cannot be used ({exc})")
         if self.intake_flow_id:
             try:
                 self.intake_flow().invitation("settings-check")

@@ -53,6 +53,9 @@ class _Settings:
     triage_rules_file = None
     triage_ai = True
     triage_ai_timeout_seconds = 0.5
+    # The AI path is what these tests watch; the learned detector (tests/unit/test_triage_model)
+    # could raise a question to red first, and then no AI is asked.
+    triage_model = False
 
 
 def test_the_fake_and_the_classifier_agree_on_the_instruction() -> None:

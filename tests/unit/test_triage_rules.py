@@ -285,6 +285,7 @@ class _Settings:
         self.triage_rules_file = path
         self.triage_ai = ai
         self.triage_ai_timeout_seconds = 1.0
+        self.triage_model = False  # the rules' own behaviour (the detector: test_triage_model)
 
 
 async def test_factory_builds_rules_only_without_ai(tmp_path: Path) -> None:

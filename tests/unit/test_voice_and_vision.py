@@ -157,6 +157,7 @@ def _with_rules(w: World, *, photos: Photos | None = None) -> MemoryHandover:
         triage_rules_file: Path | None = None
         triage_ai = False
         triage_ai_timeout_seconds = 1.0
+        triage_model = True  # as a gateway runs by default
 
     handover = MemoryHandover()
     w.converse = dataclasses.replace(

@@ -165,13 +165,31 @@ def triage(
 PHOTO_ATTACHED = "[Foto terlampir]"
 
 
+_SPOKEN_OPEN = "[Pesan suara (transkrip):]"
+_SPOKEN_CLOSE = "[Akhir pesan suara]"
+
+
 def document_block(text: str, media_type: str | None) -> str:
     """A file's text as it joins the person's turn: delimited, so the model reads it as what
     they sent rather than as their question, and named as a photo or a document."""
     if media_type == "audio":  # a transcript: what the person said, marked as spoken
-        return f"[Pesan suara (transkrip):]\n{text}\n[Akhir pesan suara]"
+        return f"{_SPOKEN_OPEN}\n{text}\n{_SPOKEN_CLOSE}"
     label = "foto" if media_type in ("image", "sticker") else "dokumen"
     return f"[Isi {label} yang dikirim:]\n{text}\n[Akhir {label}]"
+
+
+_FILE_BLOCK = re.compile(r"\[Isi (foto|dokumen) yang dikirim:\]\n.*?\n\[Akhir \1\]", re.DOTALL)
+
+
+def own_words_of(turn: str) -> str:
+    """A user turn without the texts of the files it carries and without the gateway's own
+    markers (a voice note's transcript stays: the person said it). For readers that should
+    weigh only what the person told, such as the learned triage detector: an identity card's
+    or a court letter's text is not someone telling of danger now."""
+    turn = _FILE_BLOCK.sub("\n", turn)
+    for marker in (PHOTO_ATTACHED, _SPOKEN_OPEN, _SPOKEN_CLOSE):
+        turn = turn.replace(marker, "\n")
+    return turn.strip()
 
 
 # A file's problem (domain.media.MediaProblem values) → the notice the person gets.

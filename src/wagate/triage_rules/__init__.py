@@ -5,18 +5,32 @@ Reading files is this module's job; what the tables mean, and every check on the
 domain's (`domain/triage_rules.parse_rules`), so a bad file fails the same way at start (the
 settings check calls `load_rule_set`) as anywhere else — never at message time.
 
-`default.toml` ships in the wheel as package data (pyproject.toml).
+`default.toml` ships in the wheel as package data (pyproject.toml), and so does
+`triage_model.json`, the learned detector's weights (written by
+benchmarks/train_triage_model.py; read once per process by `load_triage_model`).
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
+from wagate.domain.triage_model import TriageModel, TriageModelError
 from wagate.domain.triage_rules import RuleSet, TriageRulesError, parse_rules
 
-__all__ = ["TriageRulesError", "default_rules_text", "load_rule_set"]
+__all__ = [
+    "MODEL_FILE",
+    "TriageModelError",
+    "TriageRulesError",
+    "default_rules_text",
+    "load_rule_set",
+    "load_triage_model",
+]
+
+MODEL_FILE = "triage_model.json"
 
 
 def default_rules_text() -> str:
@@ -42,3 +56,18 @@ def load_rule_set(path: Path | None = None) -> RuleSet:
     except tomllib.TOMLDecodeError as exc:
         raise TriageRulesError(f"{path}: not valid TOML ({exc})") from exc
     return parse_rules(data, base=defaults, source=str(path))
+
+
+@lru_cache(maxsize=1)
+def load_triage_model() -> TriageModel:
+    """The learned detector's shipped weights, parsed once per process (a few hundred kB of
+    JSON: every tenant and every run shares the one read-only model).
+
+    Raises TriageModelError (a ValueError) when the file is missing or not a model this
+    gateway reads."""
+    try:
+        text = (files(__name__) / MODEL_FILE).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TriageModelError(f"{MODEL_FILE}: cannot read ({exc})") from exc
+    return TriageModel.from_mapping(data)
