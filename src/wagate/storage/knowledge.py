@@ -84,6 +84,7 @@ from wagate.domain.chat_words import (
 )
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
 from wagate.domain.knowledge import Passage
+from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
 from wagate.knowledge import readers
 from wagate.knowledge.document import ReadDocument
 from wagate.knowledge.errors import SourceError
@@ -594,7 +595,7 @@ class KnowledgeBase:
     async def search(self, question: str, *, limit: int = 5) -> list[Passage]:
         """The best passages for `question`, best first; [] when it is out of scope."""
         rows = await self._lexical(question) if limit >= 1 else []
-        if not in_scope(rows, acronyms_in(question), asked_words(question)):
+        if not shipped_model().in_scope(evidence_of(question, rows)):
             return []
         rankings: dict[str, list[int]] = {
             "lexical": [int(r["id"]) for r in rows],
@@ -786,6 +787,42 @@ def in_scope(
     if held >= STRONG_MATCH:
         return True
     return best / topic >= MIN_COVERAGE
+
+
+def evidence_of(question: str, rows: Sequence[dict[str, Any]]) -> Evidence:
+    """The lexical search's rows as the scope model reads them (`domain.knowledge_scope`);
+    benchmarks/kb_scope_train.py builds its training data with this same function."""
+    first = rows[0] if rows else {}
+    acronyms, asked = acronyms_in(question), asked_words(question)
+    words = []
+    for pair in first.get("matches") or []:
+        word, _, found = str(pair).rpartition(">")
+        known = found != "?"
+        words.append(
+            AskedWord(
+                topic=topic_weight(word),
+                known=known,
+                foreign=0.0 if known else foreign_share(word, acronyms, asked),
+                unknown_share=0.0 if known else unknown_share(word),
+            )
+        )
+    return Evidence(
+        words=tuple(words),
+        known_topic=float(first.get("topic_weight") or 0.0),
+        absent_idf=float(first.get("absent_weight") or 0.0),
+        candidates=tuple(
+            Candidate(
+                matched=float(r["matched"] or 0.0),
+                topic=float(r["topic"] or 0.0),
+                topic_count=float(r["topic_count"] or 0.0),
+                rarest=float(r["rarest"] or 0.0),
+                in_heading=float(r["in_heading"] or 0.0),
+                heading_similarity=float(r["heading_similarity"] or 0.0),
+                document_id=int(r["document_id"]),
+            )
+            for r in rows
+        ),
+    )
 
 
 def fuse(rankings: dict[str, list[int]]) -> list[tuple[int, float]]:
