@@ -69,14 +69,8 @@ def questions_of(corpus: str) -> tuple[Path, list[Question]]:
 
 
 def passages(rows: list[dict[str, Any]]) -> list[Passage]:
-    """The fused ranking `search` returns when it answers (lexical and trigram rankings)."""
-    rankings = {
-        "lexical": [int(r["id"]) for r in rows],
-        "trigram": [
-            int(r["id"])
-            for r in sorted(rows, key=lambda r: (-float(r["heading_similarity"]), int(r["id"])))
-        ],
-    }
+    """The ranking `search` returns when it answers (no embeddings: the lexical order)."""
+    rankings = {"lexical": [int(r["id"]) for r in rows]}
     found = {int(r["id"]): r for r in rows}
     return [
         Passage(
