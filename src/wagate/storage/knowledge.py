@@ -27,13 +27,21 @@ migration 0011, see 0009 for why it is one), plus one when embeddings are on:
    `COMMON_SHARE` of the chunks never select), scored by the weight of all the lexemes they
    hold, a lexeme in the title or section path counting `HEADING_BONUS` more. The best
    `CANDIDATES` go on.
-5. Trigram ranking: those candidates by trigram word similarity of their title and section
-   path to the question.
+5. Each candidate's trigram word similarity of its title and section path to the question
+   (`heading_similarity`) is computed; it no longer ranks (it was a third ranking in the
+   fusion until kbtune6: leaving it out found the labelled document more often on every
+   corpus when chosen on the others, benchmarks/README.md), the scope model reads it.
 6. Vector ranking (optional: an `Embedder` and pgvector): the nearest chunks by cosine.
-7. Reciprocal rank fusion of the rankings (weights `FUSION_WEIGHTS`, constant `RRF_K`).
+7. Reciprocal rank fusion of the lexical and vector rankings (weights `FUSION_WEIGHTS`,
+   constant `RRF_K`); without embeddings the lexical order stands.
 
-Out of scope (`in_scope`; the contract: `[]` when nothing is relevant enough) is decided on
-words alone, so the answer is the same with or without embeddings. The question's topic is
+Out of scope (the contract: `[]` when nothing is relevant enough) is decided on words alone,
+so the answer is the same with or without embeddings, by the logistic model of
+`domain.knowledge_scope` over the lexical rows' evidence (`evidence_of`): the hand-set rule
+below did not carry over to corpora it was not tuned on (benchmarks/README.md, "kbtune6").
+The rule (`in_scope`) is kept for comparison (benchmarks/kb_scope_train.py prints both), and
+its notions — a word's topic weight, its unknown share, its foreign share — are the model's
+inputs. The rule: the question's topic is
 the IDF of its known lexemes times their topic weights, plus, for each word the documents do
 not know at all, a share of the IDF such a word would have: `UNKNOWN_REAL_WORD` for a real
 word ("paspor", "kereta": the question is about something else), `UNKNOWN_OTHER_WORD` for
@@ -84,6 +92,7 @@ from wagate.domain.chat_words import (
 )
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
 from wagate.domain.knowledge import Passage
+from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
 from wagate.knowledge import readers
 from wagate.knowledge.document import ReadDocument
 from wagate.knowledge.errors import SourceError
@@ -101,7 +110,7 @@ SELECTING_BUDGET = 300  # chunks the rarest lexemes may select (all of the lexem
 CANDIDATES = 60
 HEADING_BONUS = 0.5
 RRF_K = 60
-FUSION_WEIGHTS = {"lexical": 1.0, "trigram": 0.35, "vector": 1.0}
+FUSION_WEIGHTS = {"lexical": 1.0, "vector": 1.0}
 MIN_COVERAGE = 0.3
 UNKNOWN_REAL_WORD = 0.4  # of the IDF of a word no chunk holds (times its topic weight)
 UNKNOWN_OTHER_WORD = 0.3
@@ -594,14 +603,10 @@ class KnowledgeBase:
     async def search(self, question: str, *, limit: int = 5) -> list[Passage]:
         """The best passages for `question`, best first; [] when it is out of scope."""
         rows = await self._lexical(question) if limit >= 1 else []
-        if not in_scope(rows, acronyms_in(question), asked_words(question)):
+        if not shipped_model().in_scope(evidence_of(question, rows)):
             return []
         rankings: dict[str, list[int]] = {
             "lexical": [int(r["id"]) for r in rows],
-            "trigram": [
-                int(r["id"])
-                for r in sorted(rows, key=lambda r: (-float(r["heading_similarity"]), int(r["id"])))
-            ],
         }
         found = {int(r["id"]): r for r in rows}
         vector_rows = await self._vector_candidates(question)
@@ -764,7 +769,8 @@ def in_scope(
     acronyms: frozenset[str] = frozenset(),
     asked: frozenset[str] | None = None,
 ) -> bool:
-    """The out-of-scope threshold (module docstring, "Out of scope"); `acronyms`: the words
+    """The hand-set out-of-scope rule the scope model replaced (module docstring, "Out of
+    scope"), kept for comparison in benchmarks/kb_scope_train.py; `acronyms`: the words
     the question typed in capitals (`acronyms_in`); `asked`: the words of the sentence that
     asks (`asked_words`; None: the question is one sentence)."""
     if not rows:
@@ -786,6 +792,42 @@ def in_scope(
     if held >= STRONG_MATCH:
         return True
     return best / topic >= MIN_COVERAGE
+
+
+def evidence_of(question: str, rows: Sequence[dict[str, Any]]) -> Evidence:
+    """The lexical search's rows as the scope model reads them (`domain.knowledge_scope`);
+    benchmarks/kb_scope_train.py builds its training data with this same function."""
+    first = rows[0] if rows else {}
+    acronyms, asked = acronyms_in(question), asked_words(question)
+    words = []
+    for pair in first.get("matches") or []:
+        word, _, found = str(pair).rpartition(">")
+        known = found != "?"
+        words.append(
+            AskedWord(
+                topic=topic_weight(word),
+                known=known,
+                foreign=0.0 if known else foreign_share(word, acronyms, asked),
+                unknown_share=0.0 if known else unknown_share(word),
+            )
+        )
+    return Evidence(
+        words=tuple(words),
+        known_topic=float(first.get("topic_weight") or 0.0),
+        absent_idf=float(first.get("absent_weight") or 0.0),
+        candidates=tuple(
+            Candidate(
+                matched=float(r["matched"] or 0.0),
+                topic=float(r["topic"] or 0.0),
+                topic_count=float(r["topic_count"] or 0.0),
+                rarest=float(r["rarest"] or 0.0),
+                in_heading=float(r["in_heading"] or 0.0),
+                heading_similarity=float(r["heading_similarity"] or 0.0),
+                document_id=int(r["document_id"]),
+            )
+            for r in rows
+        ),
+    )
 
 
 def fuse(rankings: dict[str, list[int]]) -> list[tuple[int, float]]:
