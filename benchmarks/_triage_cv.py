@@ -73,8 +73,18 @@ ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)
 # 80% of greens green) was replaced before any blind run: it put both thresholds at the level
 # of the model's prior, so a message it knew nothing about ("[Foto terlampir]") came out
 # yellow or red (benchmarks/README.md).
+#
+# Added by branch triage7 (written down 2026-12-06 08:25 UTC, before any run with holdout_f as a
+# fold, the ratio below or the new training file): model-only red may also have to beat
+# yellow, P(red) >= RATIO x P(yellow) (`combine`). For each ratio on RATIO_GRID (0 is
+# triage6's rule) the red threshold is chosen as above; the ratio kept is the one with the
+# highest pooled red recall, then the highest pooled red precision, then the smallest ratio
+# (the one that changes least). The pool is every once-blind fold (b, c, d, e, f), each beside
+# the rules as they were while it was blind. Revisions after seeing results are listed in
+# benchmarks/README.md (section triage7).
 RED_PRECISION_FLOOR = 0.85
 GRID = tuple(round(0.05 * i, 2) for i in range(2, 20))
+RATIO_GRID = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 def load_rows(name: str) -> list[dict[str, str]]:
