@@ -80,8 +80,8 @@ ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)
 # of the model's prior, so a message it knew nothing about ("[Foto terlampir]") came out
 # yellow or red (benchmarks/README.md).
 #
-# Added by branch triage7 (written down 2026-12-06 08:25 UTC, before any run with holdout_f as a
-# fold, the ratio below or the new training file): model-only red may also have to beat
+# Added by branch triage7 (committed in 32ada01, before any run with holdout_f as a fold, the
+# ratio below or the new training file): model-only red may also have to beat
 # yellow, P(red) >= RATIO x P(yellow) (`combine`). For each ratio on RATIO_GRID (0 is
 # triage6's rule) the red threshold is chosen as above; the ratio kept is the one with the
 # highest pooled red recall, then the highest pooled red precision, then the smallest ratio
