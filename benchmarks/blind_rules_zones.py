@@ -34,6 +34,8 @@ BLIND_AT = {
     "holdout_c.jsonl": "0da954c",
     "holdout_d.jsonl": "5fb46a8",
     "holdout_e.jsonl": "87b975c",
+    # Blind until triage7: rules at main when triage7 began (no rule has been tuned on it).
+    "holdout_f.jsonl": "00a52d7",
 }
 _CLASSIFY = """
 import json, sys

@@ -5,6 +5,7 @@ yellow; TRIAGE_MODEL=off leaves the rules alone)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -222,6 +223,36 @@ def test_combine_only_raises_and_rules_red_wins(
 ) -> None:
     probabilities = dict(zip(CLASSES, p, strict=True))
     assert combine(rules, probabilities, _model(red=0.4, yellow=0.35)) is expected
+
+
+@pytest.mark.parametrize(
+    ("rules", "p", "expected"),
+    [
+        # Model-only red must also beat yellow 1.5 times over.
+        (Zone.YELLOW, (0.1, 0.5, 0.4), Zone.YELLOW),  # an own-case story with alarming words
+        (Zone.YELLOW, (0.1, 0.35, 0.55), Zone.RED),
+        (Zone.GREEN, (0.1, 0.3, 0.6), Zone.RED),  # twice
+        (Zone.GREEN, (0.5, 0.4, 0.1), Zone.YELLOW),  # red too weak: not green enough, yellow
+        (Zone.GREEN, (0.9, 0.02, 0.08), Zone.GREEN),  # beats yellow but under the threshold
+        (Zone.RED, (0.0, 1.0, 0.0), Zone.RED),  # the rules' red still wins
+    ],
+)
+def test_model_only_red_must_beat_yellow_by_the_ratio(
+    rules: Zone, p: tuple[float, float, float], expected: Zone
+) -> None:
+    probabilities = dict(zip(CLASSES, p, strict=True))
+    model = dataclasses.replace(_model(red=0.1, yellow=0.5), red_ratio=1.5)
+    assert combine(rules, probabilities, model) is expected
+
+
+def test_a_weights_file_without_the_ratio_reads_as_no_ratio() -> None:
+    mapping = dataclasses.replace(_model(), red_ratio=2.0).to_mapping()
+    assert TriageModel.from_mapping(mapping).red_ratio == 2.0
+    del mapping["thresholds"]["red_over_yellow"]  # a file written before the ratio existed
+    assert TriageModel.from_mapping(mapping).red_ratio == 0.0
+    mapping["thresholds"]["red_over_yellow"] = -1
+    with pytest.raises(TriageModelError, match="red_over_yellow"):
+        TriageModel.from_mapping(mapping)
 
 
 def _scripted(red: float, yellow: float = 0.0) -> tuple[TriageModel, list[str]]:

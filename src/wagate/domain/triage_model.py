@@ -170,6 +170,10 @@ class TriageModel:
     # figures by the training script and shipped with the weights.
     red_threshold: float = 0.5
     yellow_threshold: float = 0.5
+    # Model-only red must also beat yellow by this factor: P(red) >= red_ratio x P(yellow).
+    # An own-case story with alarming words (an inheritance fight, a summons for next week)
+    # gets a fair P(red) and a larger P(yellow); 0 switches the check off (triage6's rule).
+    red_ratio: float = 0.0
     notes: Mapping[str, Any] = field(default_factory=dict)
 
     def probabilities(self, text: str) -> dict[Zone, float]:
@@ -193,7 +197,11 @@ class TriageModel:
             "version": VERSION,
             "classes": [z.value for z in CLASSES],
             "features": self.config.to_mapping(),
-            "thresholds": {"red": self.red_threshold, "yellow": self.yellow_threshold},
+            "thresholds": {
+                "red": self.red_threshold,
+                "yellow": self.yellow_threshold,
+                "red_over_yellow": self.red_ratio,
+            },
             "notes": dict(self.notes),
             "bias": list(self.bias),
             "weights": {str(b): list(self.weights[b]) for b in sorted(self.weights)},
@@ -217,6 +225,9 @@ class TriageModel:
         red, yellow = thresholds.get("red"), thresholds.get("yellow")
         if not all(_is_probability(t) for t in (red, yellow)):
             raise TriageModelError("thresholds: red and yellow must be numbers from 0 to 1")
+        ratio = thresholds.get("red_over_yellow", 0.0)  # absent in files written before it
+        if not _is_ratio(ratio):
+            raise TriageModelError("thresholds: red_over_yellow must be a number from 0 to 100")
         raw = data.get("weights")
         if not isinstance(raw, Mapping):
             raise TriageModelError("weights: not a table")
@@ -232,12 +243,17 @@ class TriageModel:
             weights=weights,
             red_threshold=float(red),  # type: ignore[arg-type]
             yellow_threshold=float(yellow),  # type: ignore[arg-type]
+            red_ratio=float(ratio),
             notes=dict(notes) if isinstance(notes, Mapping) else {},
         )
 
 
 def _is_probability(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _is_ratio(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100
 
 
 def _triple(value: Any, where: str) -> tuple[float, float, float]:
@@ -283,12 +299,14 @@ def combine(
     """The zone from the rules' zone and the model's opinion: the model may only raise it.
 
     Red by rule stays red (rules always win for red). A message of fewer than MIN_WORDS words
-    keeps the rules' zone. Otherwise red when P(red) reaches the red threshold; a green by rule
-    becomes yellow when P(yellow) + P(red) reaches the yellow threshold (a question on the
-    person's own case that the rules read as general)."""
+    keeps the rules' zone. Otherwise red when P(red) reaches the red threshold and is at least
+    `red_ratio` times P(yellow); a green by rule becomes yellow when P(yellow) + P(red) reaches
+    the yellow threshold (a question on the person's own case that the rules read as general).
+    """
     if rules_zone is Zone.RED or words < MIN_WORDS:
         return rules_zone
-    if probabilities[Zone.RED] >= model.red_threshold:
+    red = probabilities[Zone.RED]
+    if red >= model.red_threshold and red >= model.red_ratio * probabilities[Zone.YELLOW]:
         return Zone.RED
     not_green = probabilities[Zone.YELLOW] + probabilities[Zone.RED]
     if rules_zone is Zone.GREEN and not_green >= model.yellow_threshold:
