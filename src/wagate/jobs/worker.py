@@ -24,6 +24,7 @@ from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth, ChannelState
 from wagate.domain.provider_port import CredentialCheck
 from wagate.edge_services import TenantServices, WorkerServices
+from wagate.jobs.quiet_worker import QuietWorker
 from wagate.pipeline.operator import Actor, Rejected
 from wagate.pipeline.operator.kb import counts_of
 from wagate.storage.queue import KB_REFRESH_TASK, MEDIA_TASK, QUEUE, TASK
@@ -478,7 +479,10 @@ async def _run_jobs_until_cancelled(
     while True:
         try:
             async with app.open_async():
-                await app.run_worker_async(
+                # What `app.run_worker_async` does, with procrastinate's worker quietened.
+                app.perform_import_paths()  # type: ignore[no-untyped-call]
+                await QuietWorker(
+                    app=app,
                     queues=[QUEUE],
                     name=name,
                     concurrency=services.tuning.concurrency,
@@ -487,7 +491,7 @@ async def _run_jobs_until_cancelled(
                     delete_jobs="successful",
                     shutdown_graceful_timeout=10,
                     update_heartbeat_interval=HEARTBEAT_SECONDS,
-                )
+                ).run()  # type: ignore[no-untyped-call]
             return
         except Exception as exc:
             pause = RESTART_PAUSES[min(failures, len(RESTART_PAUSES) - 1)]
