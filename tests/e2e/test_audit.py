@@ -274,12 +274,13 @@ async def _carry(database: Database, tenant: str, ride: Any, *, fail: bool = Fal
     return written
 
 
-def test_a_ride_commits_with_its_transaction_and_holds_other_appends_until_it_settles(
+def test_rides_commit_with_their_transactions_and_hold_other_appends_until_they_settle(
     audit_url: str, tenant: str
 ) -> None:
-    """A ride is offered once the head is known and nothing else is being written; its events
-    are in the chain exactly when the carrying transaction committed; an append made while it
-    is out waits and goes after it; a second ride is refused meanwhile; the chain verifies."""
+    """A ride is offered once the head is known; a second one while the first is out goes
+    after it; their events are in the chain exactly when the carrying transactions commit; an
+    append made while rides are out waits and goes after them; a ride after one whose
+    transaction failed writes nothing; the chain verifies."""
 
     async def run() -> tuple[list[Any], list[int], Any]:
         database = Database(audit_url, pool_size=4)
@@ -289,33 +290,68 @@ def test_a_ride_commits_with_its_transaction_and_holds_other_appends_until_it_se
             at = datetime.now(UTC)
             outcomes: list[Any] = [log.ride([event(0)], at=at)]  # head unknown: None
             await log.record(event(1), at=at)  # the head is known from here
-            ride = log.ride([event(2), event(3)], at=at)
-            assert ride is not None
-            outcomes.append(log.ride([event(9)], at=at))  # another ride meanwhile: None
-            waiting = asyncio.ensure_future(log.record(event(4), at=at))
+            first = log.ride([event(2), event(3)], at=at)
+            second = log.ride([event(4)], at=at)  # chained after the first
+            assert first is not None and second is not None
+            waiting = asyncio.ensure_future(log.record(event(5), at=at))
             await asyncio.sleep(0.05)
-            outcomes.append(waiting.done())  # held while the ride is out
-            outcomes.append(await _carry(database, tenant, ride))
+            outcomes.append(waiting.done())  # held while rides are out
+            outcomes.append(log.ride([event(9)], at=at))  # an append waits: no ride
+            # Carried in the other order: the second's statement waits for nothing it can
+            # see, so it finds the head not yet moved and writes nothing.
+            outcomes.append(await _carry(database, tenant, second))
+            outcomes.append(await _carry(database, tenant, first))
+            # Every ride settled, one wrote nothing: the head is unknown, so the waiting
+            # append takes the lock and goes after the first ride's entries.
             seqs = [await waiting]
-            failed = log.ride([event(5)], at=at)
-            assert failed is not None
+            failed = log.ride([event(6)], at=at)
+            after_failed = log.ride([event(7)], at=at)
+            assert failed is not None and after_failed is not None
             with pytest.raises(psycopg.errors.DivisionByZero):
                 await _carry(database, tenant, failed, fail=True)
-            seqs.append(await log.record(event(6), at=at))  # the log is free again
+            outcomes.append(await _carry(database, tenant, after_failed))
+            seqs.append(await log.record(event(8), at=at))  # the log is free again
             return outcomes, seqs, await log.verify()
         finally:
             await database.close()
 
     outcomes, seqs, report = asyncio.run(run())
-    assert outcomes == [None, None, False, True]
-    assert seqs == [4, 5]  # 1, then the ride's 2 and 3; the failed ride wrote nothing
+    assert outcomes[:3] == [None, False, None]
+    assert outcomes[3:5] == [False, True]
+    assert outcomes[5] is False  # chained after a ride whose transaction failed
+    assert seqs == [4, 5]  # 1, the first ride's 2 and 3, then 5; later 8
     assert report.ok and report.entries == 5
     with psycopg.connect(audit_url) as conn:
         ns = conn.execute(
             "SELECT (details->>'n')::int FROM audit_log WHERE tenant = %s ORDER BY seq",
             (tenant,),
         ).fetchall()
-    assert [n for (n,) in ns] == [1, 2, 3, 4, 6]
+    assert [n for (n,) in ns] == [1, 2, 3, 5, 8]
+
+
+def test_chained_rides_carried_in_order_both_write(audit_url: str, tenant: str) -> None:
+    """Two rides out at once, their transactions concurrent: the second's statement waits for
+    the first's row lock and then finds the head it was chained after."""
+
+    async def run() -> tuple[list[bool], Any]:
+        database = Database(audit_url, pool_size=4)
+        await database.open()
+        try:
+            log = PostgresAuditLog(database, tenant)
+            at = datetime.now(UTC)
+            await log.record(event(1), at=at)
+            rides = [log.ride([event(n)], at=at) for n in (2, 3, 4)]
+            assert all(ride is not None for ride in rides)
+            written = list(await asyncio.gather(*(_carry(database, tenant, r) for r in rides)))
+            after = await log.record(event(5), at=at)
+            assert after == 5 if all(written) else after > 1
+            return written, await log.verify()
+        finally:
+            await database.close()
+
+    written, report = asyncio.run(run())
+    assert written[0] is True  # the first always finds its head
+    assert report.ok
 
 
 def test_a_ride_after_a_stale_head_writes_nothing_and_the_events_are_appended_after(

@@ -355,8 +355,16 @@ class Outbox(Protocol):
     async def start_attempt(self, message_id: int, *, at: datetime) -> None: ...
 
     async def accepted(
-        self, message_id: int, *, provider_message_id: str, at: datetime
-    ) -> None: ...
+        self,
+        message_id: int,
+        *,
+        provider_message_id: str,
+        at: datetime,
+        audit: Sequence[AuditEvent] = (),
+    ) -> bool:
+        """The provider took the message; True when `audit` (the send's events) was appended
+        in the same transaction (else the caller appends it)."""
+        ...
 
     async def retry_later(
         self, message_id: int, *, at: datetime, error_code: str | None, error: str

@@ -21,10 +21,14 @@ as above, under the lock. Either way each entry follows the head it was chained 
 
 That one statement can also ride in another transaction (`ride`, issue 18): a run's events
 are appended by the run's own finishing transaction, so they commit with the run (or not at
-all) and cost no transaction of their own. A ride is offered only while nothing else of this
-log is being written and the head is known; appends that arrive meanwhile wait for it to
-settle, as they wait for a group. A ride that wrote nothing (the head had moved) leaves its
-events to the caller, who appends them the ordinary way.
+all) and cost no transaction of their own. A ride is offered while the head is known and no
+group is being written or waiting; rides out at once are chained, each after the head the
+previous one will leave (its statement waits for that one's row lock, then finds its head).
+Appends that arrive meanwhile wait until every ride has settled, as they wait for a group. A
+ride that wrote nothing (the head had moved, or the ride before it wrote nothing) leaves its
+events to the caller, who appends them the ordinary way; no ride is offered until those
+out have settled, and the next group appends after the last head the rides wrote (a guess its
+statement checks, as above).
 """
 
 from __future__ import annotations
@@ -161,11 +165,11 @@ class AuditRide:
 
     Put `statement` in the transaction, then call `settle` with its first row once the
     transaction has committed (True: the events are in the chain), or with None when it did
-    not commit (nothing of it was written). Until it settles, this log writes nothing else."""
+    not commit (nothing of it was written). Until it settles, no group of this log starts."""
 
     statement: tuple[str, dict[str, Any]]
     _log: PostgresAuditLog
-    _head: ChainHead
+    _head: ChainHead  # where the chain ends if it wrote
     _settled: bool = False
 
     def settle(self, row: Mapping[str, Any] | None) -> bool:
@@ -174,7 +178,7 @@ class AuditRide:
             raise RuntimeError("an audit ride settles once")
         self._settled = True
         written = row is not None and int(row["written"]) > 0
-        self._log._end_ride(self._head if written else None)
+        self._log._end_ride(self._head, written=written)
         return written
 
 
@@ -191,7 +195,10 @@ class PostgresAuditLog:
         # The head as this process's last append left it: a guess to append after, checked by
         # the statement itself (module docstring); None when unknown.
         self._last_head: ChainHead | None = None
-        self._riding = False  # a ride is out: no group starts until it settles
+        # Rides not settled yet: no group starts until they all have. While some are out,
+        # `_last_head` is the head they leave once all of them commit.
+        self._rides_out = 0
+        self._ridden: ChainHead | None = None  # the furthest head a settled ride wrote
 
     @property
     def tenant(self) -> str:
@@ -214,7 +221,7 @@ class PostgresAuditLog:
             group = self._groups[loop] = _Group()
         done: asyncio.Future[list[int]] = loop.create_future()
         group.waiting.append(_Append(pending, at, done))
-        if not group.busy() and not self._riding:
+        if not group.busy() and not self._rides_out:
             # A task of its own: a caller cancelled while waiting must not cancel the
             # transaction that carries the others' entries too.
             group.writer = loop.create_task(self._write_groups(group))
@@ -223,27 +230,37 @@ class PostgresAuditLog:
     def ride(self, events: Iterable[AuditEvent], *, at: datetime) -> AuditRide | None:
         """The events as one statement for the caller's own transaction (module docstring),
         or None when that cannot be offered now (the head unknown, an append under way or
-        waiting, another ride out): then append them with `record_many` after it."""
+        waiting): then append them with `record_many` after it."""
         pending = list(events)
         utc_iso(at)
         head = self._last_head
-        if not pending or head is None or self._riding:
+        if not pending or head is None:
             return None
         loop = asyncio.get_running_loop()
         group = self._groups.get(loop)
         if group is not None and (group.busy() or group.waiting):
             return None
         rows, _, new_head = self._entries([_Append(pending, at, loop.create_future())], head)
-        self._last_head = None  # unknown until the ride settles
-        self._riding = True
+        self._last_head = new_head  # the next ride goes after this one
+        self._rides_out += 1
         return AuditRide(
             statement=self._after_statement(head, rows, new_head), _log=self, _head=new_head
         )
 
-    def _end_ride(self, head: ChainHead | None) -> None:
-        self._riding = False
-        if head is not None:
-            self._last_head = head
+    def _end_ride(self, head: ChainHead, *, written: bool) -> None:
+        self._rides_out -= 1
+        if written and (self._ridden is None or head.seq > self._ridden.seq):
+            self._ridden = head
+        if not written:
+            # The rides chained after this one write nothing either: no new ones for now.
+            self._last_head = None
+        if self._rides_out:
+            return
+        if self._last_head is None:
+            # What the rides wrote is a prefix of their chain: its end is the best guess of
+            # the head (checked by the next append's statement like any other guess).
+            self._last_head = self._ridden
+        self._ridden = None
         with contextlib.suppress(RuntimeError):  # no running loop: nothing can be waiting
             loop = asyncio.get_running_loop()
             group = self._groups.get(loop)

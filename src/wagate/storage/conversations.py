@@ -437,9 +437,9 @@ class PostgresConversationStore:
         statements.append((_RECORD_RUN_SQL, run_params))
         # The run's audit events in the same transaction (storage/audit.py, `ride`): they
         # commit with the run or not at all, and take no transaction of their own.
+        # Taken once the connection is in hand, so rides reach PostgreSQL in the order they
+        # were chained as far as this process can tell.
         ride = None
-        if self._audit is not None and record.audit and record.audit_at is not None:
-            ride = self._audit.ride(record.audit, at=record.audit_at)
         row = None
         try:
             # One transaction, sent as one pipelined batch: a single round trip however many
@@ -450,6 +450,8 @@ class PostgresConversationStore:
             ):
                 for sql, params in statements:
                     await conn.execute(sql, params)
+                if self._audit is not None and record.audit and record.audit_at is not None:
+                    ride = self._audit.ride(record.audit, at=record.audit_at)
                 audited = await conn.execute(*ride.statement) if ride is not None else None
             if audited is not None:
                 row = await audited.fetchone()
