@@ -97,9 +97,7 @@ def _install(out: str) -> None:
     def dump() -> None:
         path = os.path.join(out, f"{os.getpid()}.json")
         with open(path + ".tmp", "w") as file:
-            json.dump(
-                {"argv": sys.argv, "counts": counts, "piped": piped, "labels": labels}, file
-            )
+            json.dump({"argv": sys.argv, "counts": counts, "piped": piped, "labels": labels}, file)
         os.replace(path + ".tmp", path)
 
     def every_second() -> None:
