@@ -258,6 +258,133 @@ def test_appends_made_at_once_share_a_transaction_and_keep_their_order(
     assert "audit chain intact: 60 entries" in verified.stdout
 
 
+async def _carry(database: Database, tenant: str, ride: Any, *, fail: bool = False) -> bool:
+    """Another transaction carrying a ride (as a run's finishing transaction does): a row of
+    its own plus the ride's statement; `fail` makes its own row fail, so nothing commits."""
+    from wagate.storage.database import tenant_pipeline
+
+    row = None
+    try:
+        async with database.pool.connection() as conn, tenant_pipeline(conn, tenant):
+            await conn.execute("SELECT 1/%(d)s AS own", {"d": 0 if fail else 1})
+            carried = await conn.execute(*ride.statement)
+        row = await carried.fetchone()
+    finally:
+        written: bool = ride.settle(row)
+    return written
+
+
+def test_rides_commit_with_their_transactions_and_hold_other_appends_until_they_settle(
+    audit_url: str, tenant: str
+) -> None:
+    """A ride is offered once the head is known; a second one while the first is out goes
+    after it; their events are in the chain exactly when the carrying transactions commit; an
+    append made while rides are out waits and goes after them; a ride after one whose
+    transaction failed writes nothing; the chain verifies."""
+
+    async def run() -> tuple[list[Any], list[int], Any]:
+        database = Database(audit_url, pool_size=4)
+        await database.open()
+        try:
+            log = PostgresAuditLog(database, tenant)
+            at = datetime.now(UTC)
+            outcomes: list[Any] = [log.ride([event(0)], at=at)]  # head unknown: None
+            await log.record(event(1), at=at)  # the head is known from here
+            first = log.ride([event(2), event(3)], at=at)
+            second = log.ride([event(4)], at=at)  # chained after the first
+            assert first is not None and second is not None
+            waiting = asyncio.ensure_future(log.record(event(5), at=at))
+            await asyncio.sleep(0.05)
+            outcomes.append(waiting.done())  # held while rides are out
+            outcomes.append(log.ride([event(9)], at=at))  # an append waits: no ride
+            # Carried in the other order: the second's statement waits for nothing it can
+            # see, so it finds the head not yet moved and writes nothing.
+            outcomes.append(await _carry(database, tenant, second))
+            outcomes.append(await _carry(database, tenant, first))
+            # Every ride settled, one wrote nothing: the head is unknown, so the waiting
+            # append takes the lock and goes after the first ride's entries.
+            seqs = [await waiting]
+            failed = log.ride([event(6)], at=at)
+            after_failed = log.ride([event(7)], at=at)
+            assert failed is not None and after_failed is not None
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                await _carry(database, tenant, failed, fail=True)
+            outcomes.append(await _carry(database, tenant, after_failed))
+            seqs.append(await log.record(event(8), at=at))  # the log is free again
+            return outcomes, seqs, await log.verify()
+        finally:
+            await database.close()
+
+    outcomes, seqs, report = asyncio.run(run())
+    assert outcomes[:3] == [None, False, None]
+    assert outcomes[3:5] == [False, True]
+    assert outcomes[5] is False  # chained after a ride whose transaction failed
+    assert seqs == [4, 5]  # 1, the first ride's 2 and 3, then 5; later 8
+    assert report.ok and report.entries == 5
+    with psycopg.connect(audit_url) as conn:
+        ns = conn.execute(
+            "SELECT (details->>'n')::int FROM audit_log WHERE tenant = %s ORDER BY seq",
+            (tenant,),
+        ).fetchall()
+    assert [n for (n,) in ns] == [1, 2, 3, 5, 8]
+
+
+def test_chained_rides_carried_in_order_both_write(audit_url: str, tenant: str) -> None:
+    """Two rides out at once, their transactions concurrent: the second's statement waits for
+    the first's row lock and then finds the head it was chained after."""
+
+    async def run() -> tuple[list[bool], Any]:
+        database = Database(audit_url, pool_size=4)
+        await database.open()
+        try:
+            log = PostgresAuditLog(database, tenant)
+            at = datetime.now(UTC)
+            await log.record(event(1), at=at)
+            rides = [log.ride([event(n)], at=at) for n in (2, 3, 4)]
+            assert all(ride is not None for ride in rides)
+            written = list(await asyncio.gather(*(_carry(database, tenant, r) for r in rides)))
+            after = await log.record(event(5), at=at)
+            assert after == 5 if all(written) else after > 1
+            return written, await log.verify()
+        finally:
+            await database.close()
+
+    written, report = asyncio.run(run())
+    assert written[0] is True  # the first always finds its head
+    assert report.ok
+
+
+def test_a_ride_after_a_stale_head_writes_nothing_and_the_events_are_appended_after(
+    audit_url: str, tenant: str
+) -> None:
+    """Another process appended after this log's head: the ride's statement writes nothing
+    (its transaction still commits), `settle` says so, and the caller's append goes under the
+    lock after the other's entry: one chain."""
+
+    async def run() -> tuple[bool, list[int], Any]:
+        pools = [Database(audit_url, pool_size=2), Database(audit_url, pool_size=2)]
+        for pool in pools:
+            await pool.open()
+        try:
+            mine, other = (PostgresAuditLog(pool, tenant) for pool in pools)
+            at = datetime.now(UTC)
+            await mine.record(event(1), at=at)
+            await other.record(event(2), at=at)
+            ride = mine.ride([event(3)], at=at)
+            assert ride is not None
+            written = await _carry(pools[0], tenant, ride)
+            seqs = await mine.record_many([event(3)], at=at)
+            return written, seqs, await mine.verify()
+        finally:
+            for pool in pools:
+                await pool.close()
+
+    written, seqs, report = asyncio.run(run())
+    assert written is False
+    assert seqs == [3]
+    assert report.ok and report.entries == 3
+
+
 def test_verify_names_an_edited_row(audit_url: str, tenant: str, workdir: Path) -> None:
     append(audit_url, tenant, 30)
     execute(

@@ -26,7 +26,7 @@ from wagate.pipeline.conversation.record import Outcome, RunRecorder, Turns, not
 from wagate.pipeline.conversation.review import ReviewCase, SendEverything, Verdict
 from wagate.pipeline.conversation.triage import TriageStep
 from wagate.pipeline.conversation.who import WhoIsWriting
-from wagate.pipeline.ports import Burst, Identity
+from wagate.pipeline.ports import Burst, Identity, ReplyRecord
 from wagate.testing import (
     Clock,
     Directory,
@@ -362,6 +362,31 @@ async def test_a_finished_run_is_one_record_and_audited_without_text() -> None:
     assert audit.actions() == ["message.received", "run.answered"]
     assert audit.events[1].details["reply_parts"] == 1
     assert "rahasia" not in repr(audit.events) and "jawab" not in repr(audit.events)
+
+
+async def test_a_store_that_carries_the_run_s_audit_events_is_not_audited_twice() -> None:
+    """The events go to the store with the record; only when it says it did not append them
+    does the recorder append them itself (the same events, once)."""
+
+    class Carrying(MemoryConversationStore):
+        carried: list[str]
+
+        async def finish(self, record: ReplyRecord) -> bool:
+            await super().finish(record)
+            self.carried = [event.action for event in record.audit]
+            return True
+
+    for store in (Carrying(), MemoryConversationStore()):
+        audit = MemoryAudit()
+        store.receive("halo", at=T0)
+        recorder = RunRecorder(store=store, clock=Clock(T0), audit=audit)
+        await recorder.finish(store.bursts[1], Outcome.NO_QUESTION, T0, [])
+        if isinstance(store, Carrying):
+            assert store.carried == ["message.received", "run.no_question"]
+            assert audit.actions() == []
+        else:
+            assert list(store.finished[0].audit) == audit.events
+            assert audit.actions() == ["message.received", "run.no_question"]
 
 
 async def test_typing_is_best_effort() -> None:

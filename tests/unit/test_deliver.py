@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from wagate.domain import errors as e
+from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import BreakerPolicy, ChannelState
 from wagate.domain.consent import OPTED_OUT, OPTOUT_CONFIRMATION_KIND
 from wagate.domain.pacing import PairPacing
@@ -19,6 +21,7 @@ from wagate.testing import (
     Clock,
     Directory,
     Mailbox,
+    MemoryAudit,
     MemoryHealth,
     MemoryOutbox,
     OptOutList,
@@ -351,3 +354,38 @@ async def test_what_the_provider_is_asked_for_quoting_link_previews_and_named_pa
     [template] = provider.templates
     assert template["parameters"] == ["Ibu Siti", "12 Desember"]
     assert template["parameter_names"] == ["nama", "tanggal"]
+
+
+async def test_a_send_s_audit_record_is_written_once_with_or_without_the_acceptance() -> None:
+    """The `message.sent` event goes to the outbox with the acceptance; the delivery appends it
+    itself only when the outbox did not (the same event, once either way)."""
+
+    class Carrying(MemoryOutbox):
+        carried: list[str]
+
+        async def accepted(
+            self,
+            message_id: int,
+            *,
+            provider_message_id: str,
+            at: datetime,
+            audit: Sequence[AuditEvent] = (),
+        ) -> bool:
+            await super().accepted(message_id, provider_message_id=provider_message_id, at=at)
+            self.carried += [event.action for event in audit]
+            return True
+
+    for outbox in (Carrying(), MemoryOutbox()):
+        audit = MemoryAudit()
+        if isinstance(outbox, Carrying):
+            outbox.carried = []
+        deliver, _, _, _ = make(ScriptedProvider(), outbox=outbox)
+        deliver = replace(deliver, audit=audit)
+        outbox.add(2)
+        assert await deliver(1) == 2
+        if isinstance(outbox, Carrying):
+            assert outbox.carried == ["message.sent", "message.sent"]
+            assert audit.actions() == []
+        else:
+            assert audit.actions() == ["message.sent", "message.sent"]
+            assert [event.details["outbound"] for event in audit.events] == [1, 2]

@@ -232,15 +232,19 @@ class Deliver:
         except SendError as exc:
             return await self._failed_attempt(message, exc, run, probing=go.probing)
         accepted_at = self.clock()
-        await self.outbox.accepted(
-            message.id, provider_message_id=sent.provider_message_id, at=accepted_at
+        # The send's audit record rides in the acceptance's transaction when it can (one
+        # transaction fewer; committed with it), else it is appended after, as before.
+        events = self._record.events("message.sent", message, attempt=message.attempts + 1)
+        audited = await self.outbox.accepted(
+            message.id, provider_message_id=sent.provider_message_id, at=accepted_at, audit=events
         )
         if upload is not None:
             await self._file_delivered(message)
         self._count_sent(message, accepted_at)
         self._gate.sent(run)
         await self._gate.succeeded(message, run, probing=go.probing)
-        await self._record("message.sent", message, attempt=message.attempts + 1)
+        if events and not audited:
+            await self._record("message.sent", message, attempt=message.attempts + 1)
         return Sent()
 
     def _count_sent(self, message: OutboundMessage, accepted_at: datetime) -> None:

@@ -19,14 +19,20 @@ class OutboundAudit:
         """One event on the message's conversation; nothing when no trail is configured."""
         if self.audit is None:
             return
-        await self.audit.record(
-            AuditEvent(
-                action=action,
-                actor="worker",
-                subject=f"conversation:{message.conversation_id}",
-                details={"outbound": message.id, "provider": message.provider.value, **details},
-            ),
-            at=self.clock(),
+        await self.audit.record(self.event(action, message, **details), at=self.clock())
+
+    def events(self, action: str, message: OutboundMessage, **details: object) -> list[AuditEvent]:
+        """The event `__call__` would append, for a store to write in its own transaction
+        (none when no trail is configured)."""
+        return [] if self.audit is None else [self.event(action, message, **details)]
+
+    @staticmethod
+    def event(action: str, message: OutboundMessage, **details: object) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            actor="worker",
+            subject=f"conversation:{message.conversation_id}",
+            details={"outbound": message.id, "provider": message.provider.value, **details},
         )
 
     async def channel(self, provider: str, before: str, after: str) -> None:

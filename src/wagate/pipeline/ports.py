@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth
 from wagate.domain.case_intake import ParsedIntake
 from wagate.domain.chat import ChatImage, ChatTurn
@@ -229,6 +230,10 @@ class ReplyRecord:
     # The run's answer carries the AI disclosure: the session records it in the same
     # transaction (never disclosed twice after a crash, and no transaction of its own).
     disclosed: bool = False
+    # The run's audit events (CP3), appended in the same transaction when the store can
+    # (`finish` says whether it did; if not, the caller appends them after it).
+    audit: Sequence[AuditEvent] = ()
+    audit_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -282,8 +287,9 @@ class ConversationStore(Protocol):
     async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
         """Arrival times of this conversation's messages in the minute before `before`."""
 
-    async def finish(self, record: ReplyRecord) -> None:
-        """Turns, outbound drafts, processed marks and the run, all or nothing."""
+    async def finish(self, record: ReplyRecord) -> bool:
+        """Turns, outbound drafts, processed marks and the run, all or nothing; True when
+        the record's audit events were appended with them."""
 
     async def clear_failures(self, conversation_id: int) -> None:
         """Forget the failed runs counted for the conversation (its burst went through)."""
@@ -349,8 +355,16 @@ class Outbox(Protocol):
     async def start_attempt(self, message_id: int, *, at: datetime) -> None: ...
 
     async def accepted(
-        self, message_id: int, *, provider_message_id: str, at: datetime
-    ) -> None: ...
+        self,
+        message_id: int,
+        *,
+        provider_message_id: str,
+        at: datetime,
+        audit: Sequence[AuditEvent] = (),
+    ) -> bool:
+        """The provider took the message; True when `audit` (the send's events) was appended
+        in the same transaction (else the caller appends it)."""
+        ...
 
     async def retry_later(
         self, message_id: int, *, at: datetime, error_code: str | None, error: str

@@ -18,6 +18,17 @@ it in one statement (with its tenant, one round trip): the head moves only from 
 (seq, hash), and the entries are written only if it did. Where another process (or another
 event loop) appended since, the head is elsewhere, nothing is written, and the group is written
 as above, under the lock. Either way each entry follows the head it was chained from.
+
+That one statement can also ride in another transaction (`ride`, issue 18): a run's events
+are appended by the run's own finishing transaction, so they commit with the run (or not at
+all) and cost no transaction of their own. A ride is offered while the head is known and no
+group is being written or waiting; rides out at once are chained, each after the head the
+previous one will leave (its statement waits for that one's row lock, then finds its head).
+Appends that arrive meanwhile wait until every ride has settled, as they wait for a group. A
+ride that wrote nothing (the head had moved, or the ride before it wrote nothing) leaves its
+events to the caller, who appends them the ordinary way; no ride is offered until those
+out have settled, and the next group appends after the last head the rides wrote (a guess its
+statement checks, as above).
 """
 
 from __future__ import annotations
@@ -144,6 +155,32 @@ class _Group:
     waiting: list[_Append] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
 
+    def busy(self) -> bool:
+        return self.writer is not None and not self.writer.done()
+
+
+@dataclass(slots=True)
+class AuditRide:
+    """A run's events as one statement for another transaction to carry (`ride`).
+
+    Put `statement` in the transaction, then call `settle` with its first row once the
+    transaction has committed (True: the events are in the chain), or with None when it did
+    not commit (nothing of it was written). Until it settles, no group of this log starts."""
+
+    statement: tuple[str, dict[str, Any]]
+    _log: PostgresAuditLog
+    _head: ChainHead  # where the chain ends if it wrote
+    _settled: bool = False
+
+    def settle(self, row: Mapping[str, Any] | None) -> bool:
+        """Whether the events were appended; the log is free again either way."""
+        if self._settled:
+            raise RuntimeError("an audit ride settles once")
+        self._settled = True
+        written = row is not None and int(row["written"]) > 0
+        self._log._end_ride(self._head, written=written)
+        return written
+
 
 class PostgresAuditLog:
     """One tenant's audit chain. Every method takes its own pooled connection."""
@@ -158,6 +195,10 @@ class PostgresAuditLog:
         # The head as this process's last append left it: a guess to append after, checked by
         # the statement itself (module docstring); None when unknown.
         self._last_head: ChainHead | None = None
+        # Rides not settled yet: no group starts until they all have. While some are out,
+        # `_last_head` is the head they leave once all of them commit.
+        self._rides_out = 0
+        self._ridden: ChainHead | None = None  # the furthest head a settled ride wrote
 
     @property
     def tenant(self) -> str:
@@ -180,11 +221,51 @@ class PostgresAuditLog:
             group = self._groups[loop] = _Group()
         done: asyncio.Future[list[int]] = loop.create_future()
         group.waiting.append(_Append(pending, at, done))
-        if group.writer is None or group.writer.done():
+        if not group.busy() and not self._rides_out:
             # A task of its own: a caller cancelled while waiting must not cancel the
             # transaction that carries the others' entries too.
             group.writer = loop.create_task(self._write_groups(group))
         return await done
+
+    def ride(self, events: Iterable[AuditEvent], *, at: datetime) -> AuditRide | None:
+        """The events as one statement for the caller's own transaction (module docstring),
+        or None when that cannot be offered now (the head unknown, an append under way or
+        waiting): then append them with `record_many` after it."""
+        pending = list(events)
+        utc_iso(at)
+        head = self._last_head
+        if not pending or head is None:
+            return None
+        loop = asyncio.get_running_loop()
+        group = self._groups.get(loop)
+        if group is not None and (group.busy() or group.waiting):
+            return None
+        rows, _, new_head = self._entries([_Append(pending, at, loop.create_future())], head)
+        self._last_head = new_head  # the next ride goes after this one
+        self._rides_out += 1
+        return AuditRide(
+            statement=self._after_statement(head, rows, new_head), _log=self, _head=new_head
+        )
+
+    def _end_ride(self, head: ChainHead, *, written: bool) -> None:
+        self._rides_out -= 1
+        if written and (self._ridden is None or head.seq > self._ridden.seq):
+            self._ridden = head
+        if not written:
+            # The rides chained after this one write nothing either: no new ones for now.
+            self._last_head = None
+        if self._rides_out:
+            return
+        if self._last_head is None:
+            # What the rides wrote is a prefix of their chain: its end is the best guess of
+            # the head (checked by the next append's statement like any other guess).
+            self._last_head = self._ridden
+        self._ridden = None
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing can be waiting
+            loop = asyncio.get_running_loop()
+            group = self._groups.get(loop)
+            if group is not None and group.waiting and not group.busy():
+                group.writer = loop.create_task(self._write_groups(group))
 
     async def _write_groups(self, group: _Group) -> None:
         while group.waiting:
@@ -251,21 +332,24 @@ class PostgresAuditLog:
         (nothing written)."""
         rows, seqs, new_head = self._entries(appends, head)
         found = await self._database.tenant_rows(
-            self._tenant,
-            _APPEND_AFTER_SQL,
-            {
-                "tenant": self._tenant,
-                "seq": new_head.seq,
-                "hash": new_head.hash,
-                "after_seq": head.seq,
-                "after_hash": head.hash,
-                **{plural: [row[column] for row in rows] for plural, column in _ARRAYS.items()},
-            },
+            self._tenant, *self._after_statement(head, rows, new_head)
         )
         if int(found[0]["written"]) == 0:
             return None
         self._last_head = new_head
         return seqs
+
+    def _after_statement(
+        self, head: ChainHead, rows: list[dict[str, Any]], new_head: ChainHead
+    ) -> tuple[str, dict[str, Any]]:
+        return _APPEND_AFTER_SQL, {
+            "tenant": self._tenant,
+            "seq": new_head.seq,
+            "hash": new_head.hash,
+            "after_seq": head.seq,
+            "after_hash": head.hash,
+            **{plural: [row[column] for row in rows] for plural, column in _ARRAYS.items()},
+        }
 
     async def _append_locked(self, appends: list[_Append]) -> list[list[int]]:
         """One transaction: lock the head, write every append's entries after it in order,

@@ -13,6 +13,7 @@ from wagate.domain.policy import RATE_WINDOW
 from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunOpening, RunRecord
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
+from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.inbound_failures import CLEAR_SQL as CLEAR_FAILURES_SQL
@@ -235,11 +236,21 @@ def media_state(status: str | None, problem: str | None) -> str | None:
 
 
 class PostgresConversationStore:
-    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        sealer: Sealer,
+        indexer: Indexer,
+        tenant: str,
+        *,
+        audit: PostgresAuditLog | None = None,
+    ) -> None:
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
+        # The tenant's audit chain: a run's events ride in its finishing transaction.
+        self._audit = audit
 
     def _open(self, table: str, key: str, sealed: bytes) -> Any:
         context = SealContext(tenant=self._tenant, table=table, key=key)
@@ -351,7 +362,7 @@ class PostgresConversationStore:
         }
         await self._database.tenant_rows(self._tenant, DEFER_SQL, params)
 
-    async def finish(self, record: ReplyRecord) -> None:
+    async def finish(self, record: ReplyRecord) -> bool:
         run = record.run
         statements: list[tuple[str, dict[str, Any]]] = []
         if record.session_id is not None:
@@ -424,13 +435,29 @@ class PostgresConversationStore:
                 run.insight.as_json(),
             )
         statements.append((_RECORD_RUN_SQL, run_params))
-        # One transaction, sent as one pipelined batch: a single round trip however many rows.
-        async with (
-            self._database.pool.connection() as conn,
-            tenant_pipeline(conn, self._tenant),
-        ):
-            for sql, params in statements:
-                await conn.execute(sql, params)
+        # The run's audit events in the same transaction (storage/audit.py, `ride`): they
+        # commit with the run or not at all, and take no transaction of their own.
+        # Taken once the connection is in hand, so rides reach PostgreSQL in the order they
+        # were chained as far as this process can tell.
+        ride = None
+        row = None
+        try:
+            # One transaction, sent as one pipelined batch: a single round trip however many
+            # rows.
+            async with (
+                self._database.pool.connection() as conn,
+                tenant_pipeline(conn, self._tenant),
+            ):
+                for sql, params in statements:
+                    await conn.execute(sql, params)
+                if self._audit is not None and record.audit and record.audit_at is not None:
+                    ride = self._audit.ride(record.audit, at=record.audit_at)
+                audited = await conn.execute(*ride.statement) if ride is not None else None
+            if audited is not None:
+                row = await audited.fetchone()
+        finally:
+            written = ride.settle(row) if ride is not None else False
+        return written
 
     @staticmethod
     def _run_params(run: RunRecord) -> dict[str, Any]:

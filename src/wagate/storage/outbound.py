@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth
 from wagate.domain.messages import DeliveryStatus, Provider, advances
 from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus
@@ -17,6 +18,7 @@ from wagate.pipeline.operator.ports import Delivery, DeliveryEvent
 from wagate.pipeline.ports import DueMessages, NewUpload, OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
+from wagate.storage.audit import PostgresAuditLog
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
@@ -255,11 +257,21 @@ def _document(
 
 
 class PostgresOutbox:
-    def __init__(self, database: Database, sealer: Sealer, indexer: Indexer, tenant: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        sealer: Sealer,
+        indexer: Indexer,
+        tenant: str,
+        *,
+        audit: PostgresAuditLog | None = None,
+    ) -> None:
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
+        # The tenant's audit chain: a send's record rides in the transaction of its acceptance.
+        self._audit = audit
 
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
         rows = await self._database.tenant_rows(
@@ -346,14 +358,34 @@ class PostgresOutbox:
         # Committed before the send: a crash during the call leaves the attempt on record.
         await self._database.tenant_rows(self._tenant, _START_SQL, {"id": message_id, "at": at})
 
-    async def accepted(self, message_id: int, *, provider_message_id: str, at: datetime) -> None:
+    async def accepted(
+        self,
+        message_id: int,
+        *,
+        provider_message_id: str,
+        at: datetime,
+        audit: Sequence[AuditEvent] = (),
+    ) -> bool:
         # Two transactions, as the two autocommit statements were: the provider's id must stay
-        # recorded even if applying an early status fails.
-        early_statuses = await self._database.tenant_rows(
-            self._tenant,
+        # recorded even if applying an early status fails. The send's audit events ride in the
+        # first when the chain allows (storage/audit.py, `ride`): True when they did.
+        accepted = (
             _ACCEPTED_SQL,
             {"id": message_id, "provider_message_id": provider_message_id, "at": at},
         )
+        ride = self._audit.ride(audit, at=at) if self._audit is not None and audit else None
+        written = False
+        if ride is None:
+            early_statuses = await self._database.tenant_rows(self._tenant, *accepted)
+        else:
+            row = None
+            try:
+                early_statuses, carried = await self._database.tenant_batch(
+                    self._tenant, [accepted, ride.statement]
+                )
+                row = carried[0]
+            finally:
+                written = ride.settle(row)
         best: DeliveryStatus = DeliveryStatus.ACCEPTED
         best_at = at
         for early in early_statuses:
@@ -365,6 +397,7 @@ class PostgresOutbox:
                 await conn.execute(
                     _APPLY_STATUS_SQL, {"id": message_id, "status": best.value, "at": best_at}
                 )
+        return written
 
     async def retry_later(
         self, message_id: int, *, at: datetime, error_code: str | None, error: str

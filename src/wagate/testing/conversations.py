@@ -127,7 +127,7 @@ class MemoryConversationStore:
     async def earlier_arrivals(self, conversation_id: int, *, before: datetime) -> list[datetime]:
         return list(self.earlier)
 
-    async def finish(self, record: ReplyRecord) -> None:
+    async def finish(self, record: ReplyRecord) -> bool:
         self.finished.append(record)
         burst = self.bursts.get(record.run.conversation_id)
         if burst is not None:
@@ -144,6 +144,7 @@ class MemoryConversationStore:
                 self.sessions.disclosed.add(record.session_id)
         if self.outbox is not None and burst is not None:
             self._to_outbox(self.outbox, burst, record)
+        return False  # no audit chain here: the recorder appends the events itself
 
     def _to_outbox(self, outbox: MemoryOutbox, burst: Burst, record: ReplyRecord) -> None:
         keys = {row.message.idempotency_key for row in outbox.rows.values()}

@@ -3,10 +3,11 @@ storage's guarded updates do: a move the table refuses leaves the row as it is."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from wagate.domain.audit import AuditEvent
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus, allowed
 from wagate.pipeline.ports import DueMessages, OutboundMessage
@@ -116,11 +117,19 @@ class MemoryOutbox:
         row.status, row.attempts, row.last_attempt_at = "sending", row.attempts + 1, at
         row.next_attempt_at = None
 
-    async def accepted(self, message_id: int, *, provider_message_id: str, at: datetime) -> None:
+    async def accepted(
+        self,
+        message_id: int,
+        *,
+        provider_message_id: str,
+        at: datetime,
+        audit: Sequence[AuditEvent] = (),
+    ) -> bool:
         row = self.rows[message_id]
         row.provider_message_id = provider_message_id
         row.move(OutboundStatus.ACCEPTED, Cause.SEND_ACCEPTED)
         row.throttles = 0
+        return False  # no audit chain here: delivery appends the events itself
 
     async def retry_later(
         self, message_id: int, *, at: datetime, error_code: str | None, error: str

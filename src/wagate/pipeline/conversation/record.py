@@ -78,8 +78,11 @@ class RunRecorder:
         marked_read: bool = False,
         insight: RunInsight | None = None,
     ) -> None:
-        """The burst is processed: drafts, turns and the run in one transaction, then audit."""
-        await self.store.finish(
+        """The burst is processed: drafts, turns, the run and its audit events in one
+        transaction (the events after it when the store could not carry them)."""
+        events = self._events(burst, outcome, drafts, facts or {})
+        at = self.clock()
+        audited = await self.store.finish(
             ReplyRecord(
                 run=self._run(burst, outcome, started, marked_read=marked_read, insight=insight),
                 run_key=burst.run_key,
@@ -89,9 +92,12 @@ class RunRecorder:
                 user_turn=turns.user if turns else None,
                 assistant_turn=turns.assistant if turns else None,
                 disclosed=turns.disclosed if turns else False,
+                audit=events,
+                audit_at=at,
             )
         )
-        await self._audit(burst, outcome, drafts, facts or {})
+        if events and not audited and self.audit is not None:
+            await self.audit.record_many(events, at=at)
 
     async def keep_for_retry(
         self, burst: Burst, drafts: Sequence[OutboundDraft], *, error: str, started: datetime
@@ -129,17 +135,17 @@ class RunRecorder:
             insight=insight,
         )
 
-    async def _audit(
+    def _events(
         self,
         burst: Burst,
         outcome: Outcome,
         drafts: Sequence[OutboundDraft],
         facts: dict[str, object],
-    ) -> None:
+    ) -> list[AuditEvent]:
         """CP3: what arrived and what was decided, as facts (ids, counts, kinds, models)
         — never text. One batch per run keeps the chain's lock short."""
         if self.audit is None:
-            return
+            return []
         subject = f"conversation:{burst.conversation_id}"
         events = [
             AuditEvent(
@@ -163,4 +169,4 @@ class RunRecorder:
                 },
             )
         )
-        await self.audit.record_many(events, at=self.clock())
+        return events
