@@ -214,14 +214,25 @@ def main() -> int:
     assert chosen is not None
     l2, threshold, _, probability = chosen
     print(f"\nchosen: l2 {l2}, threshold {threshold} (leave-one-corpus-out figures only)\n")
+    # The model in the tree before this run (what main ships): held out only on the corpora
+    # its "trained_on" does not name.
+    shipped_data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    shipped = ScopeModel.from_json(shipped_data)
+    print(f"shipped model: trained on {', '.join(shipped_data.get('trained_on', []))}\n")
     for state in ("padded", "corpus"):
         print(f"== {state} run ==")
         for corpus in [*corpora, "POOLED"]:
             part = [s for s in samples if s.state == state and corpus in (s.corpus, "POOLED")]
             rule = tally(part, lambda s: s.rule)
+            before = tally(
+                part,
+                lambda s: answerable_candidates(s)
+                and shipped.probability(s.values) >= shipped.threshold,
+            )
             model = tally(part, lambda s: probability[(s.corpus, s.state, s.id)] >= threshold)
-            print(f"{corpus:<12} rule  {rule.line()}")
-            print(f"{'':<12} model {model.line()}")
+            print(f"{corpus:<12} rule    {rule.line()}")
+            print(f"{'':<12} shipped {before.line()}")
+            print(f"{'':<12} model   {model.line()}")
     if args.show:
         for s in samples:
             p = probability[(s.corpus, s.state, s.id)]
