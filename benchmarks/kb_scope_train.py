@@ -226,8 +226,9 @@ def main() -> int:
             rule = tally(part, lambda s: s.rule)
             before = tally(
                 part,
-                lambda s: answerable_candidates(s)
-                and shipped.probability(s.values) >= shipped.threshold,
+                lambda s: (
+                    answerable_candidates(s) and shipped.probability(s.values) >= shipped.threshold
+                ),
             )
             model = tally(part, lambda s: probability[(s.corpus, s.state, s.id)] >= threshold)
             print(f"{corpus:<12} rule    {rule.line()}")
