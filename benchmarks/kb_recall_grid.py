@@ -136,7 +136,7 @@ def main() -> int:
             )
             print(f"{setting:<14}{cells}")
     print("\n== leave one corpus out (chosen on the others by mean document R@5, both runs) ==")
-    current = f"{knowledge.HEADING_BONUS} {knowledge.FUSION_WEIGHTS['trigram']}"
+    current = f"{knowledge.HEADING_BONUS} {knowledge.FUSION_WEIGHTS.get('trigram', 0.0)}"
     for corpus in results:
         others = [r for c, r in results.items() if c != corpus]
 

@@ -198,3 +198,104 @@ def test_an_article_named_without_a_separator_and_lettered_items_with_a_dot_are_
         "C. Langkah Mengajukan Gugatan › C.1 Berkas yang disiapkan",
         "C. Langkah Mengajukan Gugatan › C.2 Biaya perkara",
     ]
+
+
+UNDERLINED = """PENGANGKATAN ANAK
+=================
+
+Lembar informasi untuk keluarga yang merawat anak orang lain.
+
+
+Mengapa harus lewat pengadilan
+------------------------------
+
+Pengangkatan anak yang sah hanya terjadi melalui penetapan pengadilan.
+
+
+Syarat calon orang tua angkat
+-----------------------------
+
+1) Berumur paling rendah 30 tahun dan paling tinggi 55 tahun, sehat jasmani
+   dan rohani.
+2) Beragama sama dengan agama calon anak angkat.
+
+-----
+
+Catatan penutup tanpa judul.
+"""
+
+
+def test_underlined_headings_are_sections_and_the_underlines_are_not_text() -> None:
+    chunks = chunk_document(UNDERLINED, title="pengangkatan_anak")
+    sections = [c.section for c in chunks]
+    assert "PENGANGKATAN ANAK › Mengapa harus lewat pengadilan" in sections
+    requirements = next(c for c in chunks if c.section.endswith("Syarat calon orang tua angkat"))
+    # a wrapped list item stays in the list: "2)" follows "1)" across its second line
+    assert "Beragama sama" in requirements.text and "Berumur" in requirements.text
+    assert all("---" not in c.text and "===" not in c.text for c in chunks)
+    # a rule drawn after a blank line heads nothing: the note stays under the last heading
+    assert chunks[-1].section.endswith("Syarat calon orang tua angkat")
+    assert "Catatan penutup" in chunks[-1].text
+
+
+def test_a_line_in_a_paragraph_over_dashes_is_not_a_heading() -> None:
+    text = "Paragraf ini ditulis panjang sekali,\n----------\nlalu berlanjut di sini.\n"
+    assert [c.section for c in chunk_document(text)] == [""]
+
+
+def test_uppercase_lines_and_numbered_parts_under_an_underlined_part() -> None:
+    text = (
+        "LANGKAH DI TEMPAT KEJADIAN\n==========================\n\n"
+        "1.1 Tolong korban\n\nHentikan kendaraan dan tolong korban.\n\n"
+        "SANTUNAN\n\nKorban berhak atas santunan Jasa Raharja.\n"
+    )
+    sections = [c.section for c in chunk_document(text)]
+    assert sections == ["LANGKAH DI TEMPAT KEJADIAN › 1.1 Tolong korban", "SANTUNAN"]
+
+
+def test_a_question_standing_alone_heads_its_answer() -> None:
+    text = (
+        "Tanya Jawab\n-----------\n\n"
+        "Apa itu pengangkatan anak?\nPerbuatan hukum yang mengalihkan anak ke keluarga baru.\n\n"
+        "Berapa biayanya?\n\nBiaya perkara dibayar di pengadilan.\n"
+    )
+    sections = [c.section for c in chunk_document(text)]
+    assert sections == [
+        "Tanya Jawab › Apa itu pengangkatan anak?",
+        "Tanya Jawab › Berapa biayanya?",
+    ]
+
+
+def test_a_question_in_pdf_text_without_blank_lines_still_heads_its_answer() -> None:
+    text = (
+        "BAB V. Pertanyaan yang Sering Muncul\n"
+        "Apakah talak lewat pesan sah?\n"
+        "Talak hanya berlaku bila diikrarkan di depan sidang.\n"
+        "Bisakah bercerai tanpa hadir?\n"
+        "Penggugat sebaiknya hadir pada mediasi.\n"
+    )
+    sections = [c.section for c in chunk_document(text)]
+    assert sections == [
+        "BAB V. Pertanyaan yang Sering Muncul › Apakah talak lewat pesan sah?",
+        "BAB V. Pertanyaan yang Sering Muncul › Bisakah bercerai tanpa hadir?",
+    ]
+
+
+def test_questions_of_a_labelled_pair_and_questions_mid_paragraph_stay_text() -> None:
+    pairs = (
+        "BAGIAN 1: DI TEMPAT KEJADIAN\n\n"
+        "T: Apa yang wajib saya lakukan?\nJ: Hentikan kendaraan dan tolong korban.\n\n"
+        "T: Apa yang perlu dicatat?\nJ: Foto posisi kendaraan.\n"
+    )
+    chunks = chunk_document(pairs)
+    assert [c.section for c in chunks] == ["BAGIAN 1: DI TEMPAT KEJADIAN"]
+    assert "T: Apa yang perlu dicatat?" in chunks[0].text
+    prose = "Orang bertanya kepada kami,\nBolehkah pemilik menahan KTP?\nJawabnya tidak.\n"
+    assert [c.section for c in chunk_document(prose)] == [""]
+    lines = "Ada dua hal penting.\nMengapa?\nkarena hukum melindungi anak.\n"
+    assert [c.section for c in chunk_document(lines)] == [""]
+
+
+def test_bagian_with_a_number_and_colon_is_a_part() -> None:
+    text = "BAGIAN 2: PROSES DI KEPOLISIAN\n\nUnit Laka menangani perkara kecelakaan.\n"
+    assert [c.section for c in chunk_document(text)] == ["BAGIAN 2: PROSES DI KEPOLISIAN"]

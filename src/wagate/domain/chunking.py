@@ -9,7 +9,10 @@ here from how Indonesian documents are written:
   ("Pasal 5 ayat (2)");
 * numbered sections: "3. Syarat Gugatan", "2.1 Dokumen" (a run of numbered lines is a list,
   not a heading: only a numbered line followed by a paragraph heads a section);
-* short lines in capitals ("PERSYARATAN UMUM").
+* short lines in capitals ("PERSYARATAN UMUM");
+* plain-text headings underlined with "====" or "----" (the setext style of README files and
+  information sheets typed in a text editor); the underline itself is not text;
+* a question standing alone as a heading ("Apa itu hak asuh?"), followed by its answer.
 
 Each chunk carries the path of the headings above it ("Bab II › Pasal 5"), which the answer
 cites, and is at most `max_chars` long: a section too long is split at paragraphs, then ayat,
@@ -77,10 +80,24 @@ _TITLE_SMALL_WORDS = frozenset(
 _NUMBERED = re.compile(
     r"^((?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)|[A-Z]\.|[A-Z]\d{1,2}\.|[A-Z]\.\d{1,2}\.?)\s+(\S.*)$"
 )
+# A lettered list item in lower case ("a. Ajukan …", "b) Bila …"), the body of a heading.
+_LOWER_ITEM = re.compile(r"^[a-z][.)]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+# A line drawn under a heading ("=====", "-----") or across the page as a rule: no words.
+_RULE = re.compile(r"^([=\-_~*])\1{2,}$")
+# A question heading is a short line ending in "?" that starts with a capital; a line that
+# labels itself as the question of a question-and-answer pair ("T:", "Q:", "Tanya:") is one
+# of many in a section and stays text.
+_QUESTION_LABEL = re.compile(r"^(T|Q|Tanya|Pertanyaan|Question)\s*[:.)-]", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(r"^(J|A|Jawab|Jawaban|Answer)\s*[:.)-]", re.IGNORECASE)
 
 # Levels: a smaller number is higher in the path.
 _LEVEL_BAB, _LEVEL_BAGIAN, _LEVEL_PARAGRAF, _LEVEL_PASAL, _LEVEL_CAPS = 1, 2, 3, 4, 5
+# A heading underlined with "====" ranks as a line in capitals does (the part of a leaflet),
+# one with "----" just below it; both sit above numbered sections ("1.1 Tolong korban"). A
+# question heading sits below every other kind, as the last step of the path.
+_LEVEL_UNDERLINED = {"=": _LEVEL_CAPS, "-": _LEVEL_CAPS + 1}
+_LEVEL_QUESTION = 30
 # A structural heading with no name on its line: its name is often the next line.
 _BARE = re.compile(r"^(BAB\s+([IVXLC]+|\d+)|Bagian\s+\S+|Paragraf\s+\d+)\.?$", re.IGNORECASE)
 
@@ -260,6 +277,14 @@ def chunk_document(
     for index, line in enumerate(lines):
         if index in named:
             continue
+        underlined = _underlined_heading(lines, index)
+        if underlined is not None:
+            named.add(index + 1)  # the underline
+            flush()
+            sections.open(underlined)
+            continue
+        if _RULE.match(line):
+            continue  # a rule drawn across the page carries no words
         heading = _heading(line) if line else None
         if heading is None and line:
             heading = _contextual_heading(line, lines, index)
@@ -280,6 +305,38 @@ def chunk_document(
         for section, part in _pack(path, paragraphs, max_chars):
             chunks.append(Chunk(len(chunks), section, part))
     return chunks
+
+
+def _underlined_heading(lines: list[str], index: int) -> _Heading | None:
+    """ "Syarat calon anak angkat" over "-----------": a short line that is not a sentence,
+    standing after a blank line (or first), with an underline about as long as itself."""
+    line = lines[index]
+    if not line or index + 1 >= len(lines) or (index > 0 and lines[index - 1]):
+        return None
+    rule = _RULE.match(lines[index + 1])
+    if rule is None or rule.group(1) not in _LEVEL_UNDERLINED:
+        return None
+    if len(line) > 100 or line.endswith((",", ";")) or _RULE.match(line) or not line.strip(":"):
+        return None
+    if len(lines[index + 1]) < max(3, len(line) // 2):
+        return None
+    return _Heading(_LEVEL_UNDERLINED[rule.group(1)], line.rstrip(":"))
+
+
+def _question_heading(line: str, following: str, previous: str) -> _Heading | None:
+    """ "Apa itu pengangkatan anak?" alone on its line, after a blank line, with its answer
+    as the next paragraph (not another question, not a labelled Q&A pair)."""
+    if not (line.endswith("?") and 10 <= len(line) <= 120 and line[0].isupper()):
+        return None
+    if previous and not previous.endswith((".", "?", "!", ":")) and _heading(previous) is None:
+        return None  # the middle of a paragraph (PDF text has no blank lines to go by)
+    if _QUESTION_LABEL.match(line) or _ANSWER_LABEL.match(following):
+        return None
+    if not following[0].isupper():
+        return None
+    if following.endswith("?") or _heading(following) is not None:
+        return None
+    return _Heading(_LEVEL_QUESTION, line)
 
 
 def _name_line(lines: list[str], index: int) -> int | None:
@@ -310,6 +367,18 @@ def _previous_text(lines: list[str], index: int) -> str:
     return ""
 
 
+def _previous_item(lines: list[str], index: int) -> str:
+    """The text line before, or the list item it continues: in "3) Menghadiri sidang … (bila" /
+    "ada), dan surat-surat asli." / "4) Setelah …", item 4 follows item 3."""
+    for back, line in enumerate(reversed(lines[:index])):
+        if not line:
+            continue
+        if line[0].islower() and back < 4:
+            continue  # a wrapped line of the item above
+        return line
+    return ""
+
+
 def _item_number(line: str) -> int | None:
     """The last number of a numbered line's label ("2.3" → 3, "4)" → 4); None if unnumbered."""
     match = _NUMBERED.match(line)
@@ -327,8 +396,10 @@ def _contextual_heading(line: str, lines: list[str], index: int) -> _Heading | N
         return None
     numbered = _numbered_heading(line)
     if numbered is not None:
+        if following[0].islower() and not _LOWER_ITEM.match(following):
+            return None  # "1) Mengurus surat … (rekomendasi" / "dinas sosial …": a wrapped item
         number = _item_number(line)
-        previous = _item_number(_previous_text(lines, index))
+        previous = _item_number(_previous_item(lines, index))
         after = _item_number(following)
         in_a_list = (number is not None and previous is not None and previous + 1 == number) or (
             number is not None and after is not None and after == number + 1
@@ -336,6 +407,9 @@ def _contextual_heading(line: str, lines: list[str], index: int) -> _Heading | N
         return None if in_a_list else numbered
     if _is_caps_heading(line) and not _is_caps_heading(following):
         return _Heading(_LEVEL_CAPS, line)
+    question = _question_heading(line, following, lines[index - 1] if index > 0 else "")
+    if question is not None:
+        return question
     spaced = _SPACED_PASAL.match(line)
     if (
         spaced is not None
