@@ -380,3 +380,25 @@ async def test_with_pgvector_and_an_embedder_chunks_get_vectors_and_join_the_ran
         assert left == (2,)
     finally:
         await database.close()
+
+
+def test_migration_0024_plans_every_search_with_its_own_values() -> None:
+    """A generic plan of the search (chosen without the asked words) cost 100× the custom one
+    on 20,000 chunks; the function carries the setting that forbids it, and 0024 goes down
+    and up again."""
+
+    def setting() -> list[str] | None:
+        with psycopg.connect(owner_url) as conn:
+            row = conn.execute(
+                "SELECT proconfig FROM pg_proc WHERE proname = 'wagate_knowledge_search'"
+            ).fetchone()
+        assert row is not None
+        return [c for c in row[0] or [] if c.startswith("plan_cache_mode=")]
+
+    with fresh_database() as owner_url:
+        migrate.upgrade(owner_url)
+        assert setting() == ["plan_cache_mode=force_custom_plan"]
+        migrate.downgrade(owner_url, "0023_lean_jobs")
+        assert setting() == []
+        migrate.upgrade(owner_url)
+        assert setting() == ["plan_cache_mode=force_custom_plan"]
