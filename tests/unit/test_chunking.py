@@ -299,3 +299,31 @@ def test_questions_of_a_labelled_pair_and_questions_mid_paragraph_stay_text() ->
 def test_bagian_with_a_number_and_colon_is_a_part() -> None:
     text = "BAGIAN 2: PROSES DI KEPOLISIAN\n\nUnit Laka menangani perkara kecelakaan.\n"
     assert [c.section for c in chunk_document(text)] == ["BAGIAN 2: PROSES DI KEPOLISIAN"]
+
+
+ROMAN_CHAPTERS = """Perlindungan Pekerja Rumah Tangga
+I. Sebelum Bekerja
+Pastikan perjanjian kerja tertulis dan salinannya
+dipegang sendiri.
+II. Upah dan Libur
+Upah dibayar tiap bulan; libur satu hari setiap minggu.
+IV. Bila Upah Ditahan
+Catat tanggal dan jumlahnya, lalu adukan ke dinas tenaga kerja.
+XII. Penutup
+Hubungi kantor kami untuk pendampingan.
+CV. Maju Jaya menyalurkan pekerja tanpa izin.
+"""
+
+
+def test_chapters_numbered_in_roman_numerals_are_sections() -> None:
+    """Guides number their chapters "I.", "II.", "IV.", "XII." on a line of their own (the PDF
+    text layer has no heading styles); each is a top-level section. A company's "CV." at the
+    start of a sentence is not a numeral."""
+    chunks = chunk_document(ROMAN_CHAPTERS, title="Perlindungan Pekerja Rumah Tangga")
+    assert [c.section for c in chunks] == [
+        "I. Sebelum Bekerja",
+        "II. Upah dan Libur",
+        "IV. Bila Upah Ditahan",
+        "XII. Penutup",
+    ]
+    assert "CV. Maju Jaya" in chunks[-1].text

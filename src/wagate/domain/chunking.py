@@ -76,9 +76,13 @@ _TITLE_SMALL_WORDS = frozenset(
         "sampai",
     }
 )
-# "1.", "2.3", "4)", "A." and a lettered part's items "A1.", "B12.", "C.1", "C.2.".
+# "1.", "2.3", "4)", "A." and a lettered part's items "A1.", "B12.", "C.1", "C.2.", and
+# chapters numbered in Roman numerals "I." to "XX." (one-letter ones match as letters).
+_ROMAN = r"(?:XX|X?(?:IX|IV|VIII|VII|VI|III|II)|XI{1,3}|XV|XVI{1,3}|X)\."
 _NUMBERED = re.compile(
-    r"^((?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)|[A-Z]\.|[A-Z]\d{1,2}\.|[A-Z]\.\d{1,2}\.?)\s+(\S.*)$"
+    r"^((?:\d{1,2}\.)+\d{0,2}|\d{1,2}\)|"
+    + _ROMAN
+    + r"|[A-Z]\.|[A-Z]\d{1,2}\.|[A-Z]\.\d{1,2}\.?)\s+(\S.*)$"
 )
 # A lettered list item in lower case ("a. Ajukan …", "b) Bila …"), the body of a heading.
 _LOWER_ITEM = re.compile(r"^[a-z][.)]\s")
@@ -137,8 +141,10 @@ def _numbered_heading(line: str) -> _Heading | None:
     if len(line) > 80 or title.endswith((".", ",", ";", ":")) or not title[0].isupper():
         return None
     label = match.group(1).rstrip(".")
-    # "A1." and "A.1" sit under their lettered part "A." the way "1.2" sits under "1."
-    depth = 2 if label[0].isalpha() and len(label) > 1 else label.count(".") + 1
+    # "A1." and "A.1" sit under their lettered part "A." the way "1.2" sits under "1."; a
+    # Roman chapter ("IV.") is a top level, as "A." is.
+    roman = set(label) <= set("IVX")
+    depth = 2 if label[0].isalpha() and len(label) > 1 and not roman else label.count(".") + 1
     return _Heading(10 + depth, line)
 
 
