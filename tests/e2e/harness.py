@@ -156,6 +156,14 @@ class FakePeer:
         result: list[dict[str, Any]] = httpx.get(f"{self.url}/_fake/requests", params=params).json()
         return result
 
+    def texts_to(self, number: str) -> list[str]:
+        """The text messages a fake Graph API was asked to send to `number`, in order."""
+        return [
+            r["body"]["text"]["body"]
+            for r in self.requests("send")
+            if r["body"].get("to") == number and r["body"].get("type") == "text"
+        ]
+
     def fail(self, **spec: Any) -> None:
         httpx.post(f"{self.url}/_fake/fail", json=spec).raise_for_status()
 

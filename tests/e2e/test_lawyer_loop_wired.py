@@ -26,14 +26,6 @@ RED = "tolong, suami saya sedang memukul saya sekarang, saya dikunci di kamar"
 YELLOW = "saya di-PHK kemarin tanpa pesangon, apa yang harus saya lakukan?"
 
 
-def _texts_to(fake_meta: FakePeer, number: str) -> list[str]:
-    return [
-        r["body"]["text"]["body"]
-        for r in fake_meta.requests("send")
-        if r["body"].get("to") == number and r["body"].get("type") == "text"
-    ]
-
-
 def _asked_about(fake_ai: FakePeer, words: str) -> list[dict[str, Any]]:
     """Every request to the AI endpoint (answers and classifications) that carried `words`."""
     return [r for r in fake_ai.requests() if words in json.dumps(r["body"], ensure_ascii=False)]
@@ -83,7 +75,7 @@ def test_red_by_the_built_in_rules_never_reaches_the_ai_and_mails_the_staff_once
 ) -> None:
     gateway, mailbox = firm
     _say(gateway, sender, RED)
-    [reply] = wait_until(lambda: _texts_to(fake_meta, sender), timeout=30)
+    [reply] = wait_until(lambda: fake_meta.texts_to(sender), timeout=30)
     assert reply == DEFAULT_URGENT_TEXT and "112" in reply
     wait_until(lambda: len(mailbox.messages) == len(STAFF), timeout=30)
     assert _asked_about(fake_ai, "memukul") == []  # neither an answer nor a classification
@@ -101,8 +93,8 @@ def test_red_by_the_built_in_rules_never_reaches_the_ai_and_mails_the_staff_once
     # message is its own alert (the danger may have changed), mailed once.
     before = len(fake_ai.requests())
     _say(gateway, sender, "dia sudah tidur sekarang")
-    wait_until(lambda: len(_texts_to(fake_meta, sender)) == 2, timeout=30)
-    assert _texts_to(fake_meta, sender)[1] == DEFAULT_URGENT_TEXT
+    wait_until(lambda: len(fake_meta.texts_to(sender)) == 2, timeout=30)
+    assert fake_meta.texts_to(sender)[1] == DEFAULT_URGENT_TEXT
     wait_until(lambda: len(mailbox.messages) == 2 * len(STAFF), timeout=30)
     assert len(fake_ai.requests()) == before
     assert len(mailbox.texts()) == 2
@@ -115,7 +107,7 @@ def test_a_viewer_may_read_a_draft_but_not_approve_it_and_a_lawyer_approves(
     viewer = _person(gateway, "vivi", "viewer")
     lawyer = _person(gateway, "lala", "lawyer")
     _say(gateway, sender, YELLOW)
-    [ack] = wait_until(lambda: _texts_to(fake_meta, sender), timeout=30)
+    [ack] = wait_until(lambda: fake_meta.texts_to(sender), timeout=30)
     assert ack == DEFAULT_ACK_TEXT
     conversation = gateway.conversation_for(sender)
     assert conversation is not None
@@ -129,7 +121,7 @@ def test_a_viewer_may_read_a_draft_but_not_approve_it_and_a_lawyer_approves(
     draft = wait_until(pending, timeout=30)
     refused = gateway.http.post(f"/api/reviews/{draft['id']}/approve", json={}, headers=_as(viewer))
     assert refused.status_code == 403, refused.text
-    assert len(_texts_to(fake_meta, sender)) == 1  # nothing went out
+    assert len(fake_meta.texts_to(sender)) == 1  # nothing went out
 
     approved = gateway.http.post(
         f"/api/reviews/{draft['id']}/approve",
@@ -137,7 +129,7 @@ def test_a_viewer_may_read_a_draft_but_not_approve_it_and_a_lawyer_approves(
         headers=_as(lawyer),
     )
     assert approved.status_code == 200, approved.text
-    texts = wait_until(lambda: _texts_to(fake_meta, sender)[1:] or None, timeout=30)
+    texts = wait_until(lambda: fake_meta.texts_to(sender)[1:] or None, timeout=30)
     assert texts[0].startswith("Simpan surat PHK Anda; kami hubungi besok pagi.")
     trail = gateway.api("/api/audit", action="review.approved")["items"]
     assert any(e["actor"] == "user:lala:api" for e in trail)

@@ -35,14 +35,6 @@ TEMPLATES = json.dumps(
 )
 
 
-def _texts_to(fake_meta: FakePeer, number: str) -> list[str]:
-    return [
-        r["body"]["text"]["body"]
-        for r in fake_meta.requests("send")
-        if r["body"].get("to") == number and r["body"].get("type") == "text"
-    ]
-
-
 def _say(gateway: Gateway, sender: str, text: str) -> None:
     payload = meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text=text)
     assert gateway.post_meta(payload).status_code == 200
@@ -60,12 +52,12 @@ def test_berhenti_without_consent_required_stops_every_path_but_one_confirmation
         url,
     ):
         _say(gateway, sender, "berapa biaya konsultasi?")  # no consent asked: answered
-        wait_until(lambda: len(_texts_to(fake_meta, sender)) == 1, timeout=30)
-        assert "ECHO" in _texts_to(fake_meta, sender)[0]
+        wait_until(lambda: len(fake_meta.texts_to(sender)) == 1, timeout=30)
+        assert "ECHO" in fake_meta.texts_to(sender)[0]
 
         _say(gateway, sender, "BERHENTI")
-        wait_until(lambda: len(_texts_to(fake_meta, sender)) == 2, timeout=30)
-        assert "berhenti" in _texts_to(fake_meta, sender)[1].lower()
+        wait_until(lambda: len(fake_meta.texts_to(sender)) == 2, timeout=30)
+        assert "berhenti" in fake_meta.texts_to(sender)[1].lower()
         ai_calls = len(fake_ai.requests("chat"))
         _say(gateway, sender, "masih di sana?")
 
@@ -101,7 +93,7 @@ def test_berhenti_without_consent_required_stops_every_path_but_one_confirmation
         conflict(gateway.api_post(f"/api/dead-letters/{dead}/replay", None), "replay")
 
         time.sleep(3)  # the later message was not answered, nothing else went out
-        assert len(_texts_to(fake_meta, sender)) == 2
+        assert len(fake_meta.texts_to(sender)) == 2
         assert not [r for r in fake_meta.requests("send") if r["body"].get("to") == sender][2:]
         assert len(fake_ai.requests("chat")) == ai_calls
 

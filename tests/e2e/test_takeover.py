@@ -52,14 +52,6 @@ class _Digest:
 HUMAN_TEXT = "Halo, saya Ani dari kantor hukum. Kami akan menelepon Anda pukul 10."
 
 
-def _texts_to(fake_meta: FakePeer, number: str) -> list[str]:
-    return [
-        r["body"]["text"]["body"]
-        for r in fake_meta.requests("send")
-        if r["body"].get("to") == number and r["body"].get("type") == "text"
-    ]
-
-
 def _say(gateway: Gateway, sender: str, text: str) -> None:
     payload = meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text=text)
     assert gateway.post_meta(payload).status_code == 200
@@ -94,7 +86,7 @@ def test_take_over_pauses_the_ai_and_the_human_reply_is_delivered_once(
 ) -> None:
     with gateway_on_fresh_database(workdir, fake_meta, fake_ai) as (gateway, url):
         _say(gateway, sender, "berapa biaya konsultasi?")
-        wait_until(lambda: len(_texts_to(fake_meta, sender)) == 1, timeout=30)
+        wait_until(lambda: len(fake_meta.texts_to(sender)) == 1, timeout=30)
         conversation = gateway.conversation_for(sender)
         assert conversation is not None
         cid = int(conversation["id"])
@@ -111,7 +103,7 @@ def test_take_over_pauses_the_ai_and_the_human_reply_is_delivered_once(
         _say(gateway, sender, "tolong, saya butuh bicara dengan pengacara")
         wait_until(lambda: _runs(url, cid)[-1:] == ["held_by_human"], timeout=30)
         assert len(fake_ai.requests("chat")) == ai_calls
-        assert len(_texts_to(fake_meta, sender)) == 1
+        assert len(fake_meta.texts_to(sender)) == 1
 
         # The human's reply, sent twice with one key: delivered once, as written.
         for _ in range(2):
@@ -120,10 +112,10 @@ def test_take_over_pauses_the_ai_and_the_human_reply_is_delivered_once(
             )
             assert replied.status_code == 202, replied.text
         assert replied.json()["queued"] == 0  # the second was a replay
-        wait_until(lambda: len(_texts_to(fake_meta, sender)) == 2, timeout=30)
+        wait_until(lambda: len(fake_meta.texts_to(sender)) == 2, timeout=30)
         time.sleep(2)  # nothing else follows
-        assert _texts_to(fake_meta, sender)[1] == HUMAN_TEXT  # no disclosure, no disclaimer
-        assert len(_texts_to(fake_meta, sender)) == 2
+        assert fake_meta.texts_to(sender)[1] == HUMAN_TEXT  # no disclosure, no disclaimer
+        assert len(fake_meta.texts_to(sender)) == 2
 
         # The command line sees the same hold; a reply from stdin goes out too.
         listed = _cli(gateway, "conversations", "held", "--json")
@@ -131,7 +123,7 @@ def test_take_over_pauses_the_ai_and_the_human_reply_is_delivered_once(
         assert [h["conversationId"] for h in json.loads(listed.stdout)] == [cid]
         by_cli = _cli(gateway, "conversations", "reply", str(cid), stdin="Sampai nanti.\n")
         assert by_cli.returncode == 0, by_cli.stderr
-        wait_until(lambda: _texts_to(fake_meta, sender)[2:] == ["Sampai nanti."], timeout=30)
+        wait_until(lambda: fake_meta.texts_to(sender)[2:] == ["Sampai nanti."], timeout=30)
 
         released = gateway.api_post(f"/api/conversations/{cid}/release", None)
         assert released.status_code == 200, released.text
@@ -139,9 +131,9 @@ def test_take_over_pauses_the_ai_and_the_human_reply_is_delivered_once(
         assert gateway.api("/api/conversations", held="true")["items"] == []
 
         _say(gateway, sender, "terima kasih, satu pertanyaan lagi: berapa lama prosesnya?")
-        wait_until(lambda: len(_texts_to(fake_meta, sender)) == 4, timeout=30)
+        wait_until(lambda: len(fake_meta.texts_to(sender)) == 4, timeout=30)
         assert len(fake_ai.requests("chat")) == ai_calls + 1
-        assert "ECHO" in _texts_to(fake_meta, sender)[3]
+        assert "ECHO" in fake_meta.texts_to(sender)[3]
 
         # Bad requests get clear errors.
         assert gateway.api_post("/api/conversations/999999/take", None).status_code == 404
@@ -178,7 +170,7 @@ def test_a_hold_lapses_after_the_idle_time_and_an_opted_out_contact_gets_no_repl
         url,
     ):
         _say(gateway, sender, "halo, jam berapa kantor buka?")
-        wait_until(lambda: len(_texts_to(fake_meta, sender)) == 1, timeout=30)
+        wait_until(lambda: len(fake_meta.texts_to(sender)) == 1, timeout=30)
         conversation = gateway.conversation_for(sender)
         assert conversation is not None
         cid = int(conversation["id"])
@@ -187,16 +179,16 @@ def test_a_hold_lapses_after_the_idle_time_and_an_opted_out_contact_gets_no_repl
         assert gateway.api("/api/conversations", held="true")["items"] == []
         ai_calls = len(fake_ai.requests("chat"))
         _say(gateway, sender, "halo? ada orang?")
-        wait_until(lambda: len(_texts_to(fake_meta, sender)) == 2, timeout=30)
+        wait_until(lambda: len(fake_meta.texts_to(sender)) == 2, timeout=30)
         assert len(fake_ai.requests("chat")) == ai_calls + 1
         assert _runs(url, cid)[-1] == "answered"
 
         _say(gateway, sender, "BERHENTI")
-        wait_until(lambda: len(_texts_to(fake_meta, sender)) == 3, timeout=30)
+        wait_until(lambda: len(fake_meta.texts_to(sender)) == 3, timeout=30)
         refused = gateway.api_post(f"/api/conversations/{cid}/reply", {"text": "Halo?"})
         assert refused.status_code == 409 and "opted out" in refused.json()["detail"]
         time.sleep(2)
-        assert len(_texts_to(fake_meta, sender)) == 3
+        assert len(fake_meta.texts_to(sender)) == 3
         with psycopg.connect(url) as conn:
             [(details,)] = conn.execute(
                 "SELECT details::text FROM audit_log WHERE action = 'operator.refused_opted_out'"

@@ -25,14 +25,6 @@ CALM_RED = (
 PLAIN = "biaya konsultasi pertama di kantor berapa ya kak"
 
 
-def _texts_to(fake_meta: FakePeer, number: str) -> list[str]:
-    return [
-        r["body"]["text"]["body"]
-        for r in fake_meta.requests("send")
-        if r["body"].get("to") == number and r["body"].get("type") == "text"
-    ]
-
-
 @pytest.fixture(scope="module")
 def gateway(workdir: Path, fake_meta: FakePeer, fake_ai: FakePeer) -> Iterator[Gateway]:
     with fresh_database() as url:
@@ -59,7 +51,7 @@ def test_a_danger_the_rules_miss_is_red_and_never_reaches_the_ai(
 ) -> None:
     payload = meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text=CALM_RED)
     assert gateway.post_meta(payload).status_code == 200
-    [reply] = wait_until(lambda: _texts_to(fake_meta, sender), timeout=30)
+    [reply] = wait_until(lambda: fake_meta.texts_to(sender), timeout=30)
     assert reply == DEFAULT_URGENT_TEXT
     asked = [r for r in fake_ai.requests() if "diperkosa" in json.dumps(r["body"])]
     assert asked == []
@@ -74,6 +66,6 @@ def test_a_plain_question_is_still_answered_by_the_ai(
 ) -> None:
     payload = meta_text(phone_number_id=PHONE_NUMBER_ID, sender=sender, text=PLAIN)
     assert gateway.post_meta(payload).status_code == 200
-    [reply] = wait_until(lambda: _texts_to(fake_meta, sender), timeout=30)
+    [reply] = wait_until(lambda: fake_meta.texts_to(sender), timeout=30)
     assert reply != DEFAULT_URGENT_TEXT
     assert [r for r in fake_ai.requests() if "konsultasi pertama" in json.dumps(r["body"])]

@@ -25,14 +25,6 @@ def _conversation_id(gateway: Gateway, sender: str) -> int:
     return int(found["id"])
 
 
-def _texts_to(fake_meta: FakePeer, number: str) -> list[str]:
-    return [
-        r["body"]["text"]["body"]
-        for r in fake_meta.requests("send")
-        if r["body"].get("to") == number and r["body"].get("type") == "text"
-    ]
-
-
 def _audit(gateway: Gateway, action: str, subject: str) -> list[dict[str, Any]]:
     items = gateway.api("/api/audit", limit=500)["items"]
     return [e for e in items if e["action"] == action and e["subject"] == subject]
@@ -124,7 +116,7 @@ async def test_take_over_reply_once_and_release(
     await page.fill("#reply-text", reply)
     await page.click("form[action$='/reply'] button")
     await expect(page.locator("[role=status]")).to_contain_text("antrean")
-    assert wait_until(lambda: reply in _texts_to(fake_meta, sender), timeout=20)
+    assert wait_until(lambda: reply in fake_meta.texts_to(sender), timeout=20)
     await expect(page.locator(".bubble.out", has_text=reply)).to_have_count(1)
     # The same form sent again (a double click, a resubmit) queues nothing new.
     token = await _csrf(page)
@@ -135,15 +127,15 @@ async def test_take_over_reply_once_and_release(
             form={"csrf": token, "key": key, "text": f"sekali saja {marker}"},
         )
         assert response.status == 200  # the redirect to the thread, followed
-    assert wait_until(lambda: f"sekali saja {marker}" in _texts_to(fake_meta, sender))
+    assert wait_until(lambda: f"sekali saja {marker}" in fake_meta.texts_to(sender))
     wait_until(
         lambda: (
             len(_audit(console_gateway, "conversation.replied", f"conversation:{conversation}"))
             == 3
         )
     )
-    assert _texts_to(fake_meta, sender).count(reply) == 1
-    assert _texts_to(fake_meta, sender).count(f"sekali saja {marker}") == 1
+    assert fake_meta.texts_to(sender).count(reply) == 1
+    assert fake_meta.texts_to(sender).count(f"sekali saja {marker}") == 1
 
     await page.click("form[action$='/release'] button")
     await expect(page.locator("[role=status]")).to_contain_text("AI kembali menjawab")
@@ -185,7 +177,7 @@ async def test_an_admin_reveals_the_placeholders_audited_and_staff_may_not(
         name="Budi Santoso",
     )
     conversation = _conversation_id(console_gateway, sender)
-    wait_until(lambda: _texts_to(fake_meta, sender), timeout=30)  # the run masked it
+    wait_until(lambda: fake_meta.texts_to(sender), timeout=30)  # the run masked it
     url = f"{console_gateway.url}/console/conversations/{conversation}"
     subject = f"conversation:{conversation}"
 
@@ -255,7 +247,7 @@ async def test_the_filters_find_reviews_holds_and_opt_outs_and_a_reply_to_an_opt
     await page.click("form[action$='/reply'] button")
     await expect(page.locator("[role=alert]")).to_contain_text("opted out")
     await expect(page.locator("h1")).to_contain_text("409")
-    assert all(f"masih di sini {marker}" not in t for t in _texts_to(fake_meta, sender))
+    assert all(f"masih di sini {marker}" not in t for t in fake_meta.texts_to(sender))
     [refused] = _audit(
         console_gateway, "operator.refused_opted_out", f"conversation:{conversation}"
     )
