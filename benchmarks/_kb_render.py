@@ -1,5 +1,5 @@
 """Renders a knowledge-base corpus's PDF and DOCX documents from their text in sources/: the one
-renderer of the hold-out corpora 4 to 7 (each corpus's make_documents.py names its files, its
+renderer of the hold-out corpora 3 to 7 (each corpus's make_documents.py names its files, its
 author and its date; the corpora were written from copies of this code, so they look alike to
 the ingest code).
 

@@ -1,6 +1,6 @@
 """Renders hold-out corpus 5's PDF and DOCX documents from their text in sources/.
 
-The renderer is benchmarks/_kb_render.py (shared by corpora 4 to 7); this file names the
+The renderer is benchmarks/_kb_render.py (shared by corpora 3 to 7); this file names the
 corpus's files, author and date. The text in sources/ is the source of truth, the rendered
 files are committed.
 
