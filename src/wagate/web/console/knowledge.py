@@ -68,6 +68,9 @@ def routes(console: Console) -> Any:
         return {"id": job, "state": shown, "running": shown in RUNNING}
 
     async def live_context(request: Request, who: SignedIn, job: int | None) -> dict[str, Any]:
+        # The job's state before the list: a job that ends between the two reads must not show
+        # as finished beside the list from before it (the page stops asking once it is).
+        state = await job_state(who, job)
         documents = await who.operator.knowledge.documents(by=who.actor)
         number = _page_number(request)
         pages = max(1, -(-len(documents) // PAGE_ROWS))
@@ -78,7 +81,7 @@ def routes(console: Console) -> Any:
             "stats": await who.operator.knowledge.stats(),
             "page_number": number,
             "pages": pages,
-            "job": await job_state(who, job),
+            "job": state,
             "running_labels": RUNNING,
             "admin": who.actor.may(Permission.ADMINISTER),
         }
