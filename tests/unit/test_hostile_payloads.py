@@ -16,8 +16,8 @@ from wagate.providers.fonnte import webhook as fonnte
 from wagate.providers.meta import webhook as meta
 from wagate.providers.payload import (
     MAX_DEPTH,
-    MAX_LIST_ITEMS,
     MAX_IDENTIFIER_CHARS,
+    MAX_LIST_ITEMS,
     PayloadRejected,
     check_shape,
     clean,
@@ -153,8 +153,9 @@ def test_the_shortest_list_over_the_bound_is_longer_than_the_shortcut_allows() -
 
 _json_trees = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3),
-    lambda children: st.lists(children, max_size=30)
-    | st.dictionaries(st.text(max_size=2), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=30) | st.dictionaries(st.text(max_size=2), children, max_size=5)
+    ),
     max_leaves=1_500,
 )
 

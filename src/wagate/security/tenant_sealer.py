@@ -95,7 +95,9 @@ def _load(ring: TenantRing) -> _Loaded:
         current=ring.current.key_id,
         ciphers={key.key_id: AESGCM(derive(key.material, AES_GCM_PURPOSE)) for key in ring.keys},
         index_key=(
-            None if ring.master_index else HmacKey(derive(ring.oldest.material, BLIND_INDEX_PURPOSE))
+            None
+            if ring.master_index
+            else HmacKey(derive(ring.oldest.material, BLIND_INDEX_PURPOSE))
         ),
     )
 
