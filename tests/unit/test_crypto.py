@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wagate.security import crypto as crypto_module
-from wagate.security.crypto import AesGcmSealer, BlindIndex, normalise
+from wagate.security.crypto import AesGcmSealer, BlindIndex, HmacKey, keyed_digest, normalise
 from wagate.security.keys import Key, Keyring, derive
 from wagate.security.sealing import PlaintextSealer, SealContext, UnreadableEnvelope
 
@@ -343,3 +343,17 @@ def test_phone_normalisation_keeps_only_ascii_digits_and_is_idempotent(value: st
     if "@" not in normalised:
         assert normalised == "" or (normalised.isascii() and normalised.isdigit())
     assert normalise(normalised, "phone") == normalised
+
+
+@given(key=st.binary(max_size=130), message=st.binary(max_size=200))
+def test_a_prepared_hmac_key_gives_hmac_sha256(key: bytes, message: bytes) -> None:
+    expected = hmac.new(key, message, hashlib.sha256).hexdigest()
+    prepared = HmacKey(key)
+    assert prepared.hexdigest(message) == expected
+    assert prepared.hexdigest(message) == expected  # its states are copied, never consumed
+
+
+def test_keyed_digest_is_the_same_with_a_prepared_key() -> None:
+    key = derive(OLD.material, "blind-index")
+    for purpose, value in (("phone", "6281234567890"), ("contact", "u-1"), ("email", "A@b.c")):
+        assert keyed_digest(HmacKey(key), value, purpose) == keyed_digest(key, value, purpose)

@@ -4,9 +4,12 @@ real delivery looks like, before anything is parsed or stored."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wagate.fakes.payloads import fonnte_text, meta_status, meta_text
 from wagate.providers.fonnte import webhook as fonnte
@@ -14,7 +17,9 @@ from wagate.providers.meta import webhook as meta
 from wagate.providers.payload import (
     MAX_DEPTH,
     MAX_IDENTIFIER_CHARS,
+    MAX_LIST_ITEMS,
     PayloadRejected,
+    check_shape,
     clean,
     clean_tree,
     decode_json,
@@ -128,3 +133,74 @@ def test_clean_tree_makes_any_tree_writable() -> None:
     assert orjson.loads(orjson.dumps(clean_tree(tree))) == {
         "k": ["\ufffd", str(2**70), {"x": None}]
     }
+
+
+# --- the size shortcut of decode_json (issue 18): short bodies skip the shape walk ---------
+
+
+def test_a_short_body_nested_too_deep_is_still_refused() -> None:
+    body = b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1)  # 130 bytes: short, but deep
+    with pytest.raises(PayloadRejected, match="nested deeper"):
+        decode_json(body)
+
+
+def test_the_shortest_list_over_the_bound_is_longer_than_the_shortcut_allows() -> None:
+    body = b"[" + b",".join([b"0"] * (MAX_LIST_ITEMS + 1)) + b"]"
+    with pytest.raises(PayloadRejected, match="a list of more than"):
+        decode_json(body)
+    decode_json(b"[" + b",".join([b"0"] * MAX_LIST_ITEMS) + b"]")  # at the bound: accepted
+
+
+_json_trees = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3),
+    lambda children: (
+        st.lists(children, max_size=30) | st.dictionaries(st.text(max_size=2), children, max_size=5)
+    ),
+    max_leaves=1_500,
+)
+
+
+@given(tree=_json_trees, padding=st.integers(0, 3))
+def test_the_shortcut_never_accepts_what_the_walk_refuses(tree: Any, padding: int) -> None:
+    body = orjson.dumps(tree) + b" " * padding
+    try:
+        check_shape(orjson.loads(body))
+    except PayloadRejected:
+        with pytest.raises(PayloadRejected):
+            decode_json(body)
+    else:
+        assert decode_json(body) == orjson.loads(body)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1])
+def test_the_shortcut_and_the_walk_agree_at_the_depth_bound(depth: int) -> None:
+    body = b'{"a":' * depth + b"1" + b"}" * depth
+    refused_by_walk = False
+    try:
+        check_shape(orjson.loads(body))
+    except PayloadRejected:
+        refused_by_walk = True
+    if refused_by_walk:
+        with pytest.raises(PayloadRejected):
+            decode_json(body)
+    else:
+        decode_json(body)
+
+
+def test_the_exact_type_paths_read_mappings_and_text_as_before() -> None:
+    from collections import OrderedDict
+    from types import MappingProxyType
+
+    from wagate.providers.payload import items, mapping
+
+    assert mapping(MappingProxyType({"a": 1})) == {"a": 1}
+    assert mapping(OrderedDict(a=1)) == {"a": 1}
+    assert mapping([("a", 1)]) == {}
+    assert items([{"a": 1}, MappingProxyType({"b": 2}), 3, "x", None]) == [
+        {"a": 1},
+        MappingProxyType({"b": 2}),
+    ]
+    assert text("  héllo\x00 ") == "héllo"
+    assert text("a\ud800b") == "a\ufffdb"
+    assert text(" \x00 ") is None
+    assert text(True) is None and text(7) == "7" and text(7.0) == "7"

@@ -36,6 +36,8 @@ def normalise_international(raw: str, default_country: str = INDONESIA) -> str:
     `normalise_phone` would turn Japanese (81…), Korean (82…) or Chinese (86…) numbers into
     Indonesian ones, so it does not apply here."""
     text = raw.strip()
+    if text.isdigit() and text.isascii() and text[0] != "0" and 7 <= len(text) <= 15:
+        return text  # already canonical (what providers send): nothing to strip or check
     if text.endswith(_GROUP_SUFFIX):
         return text
     text = _SEPARATORS.sub("", text)

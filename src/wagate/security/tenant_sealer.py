@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from wagate.security.crypto import (
     DATA_KEY_VERSION,
+    HmacKey,
     envelope_version,
     keyed_digest,
     open_envelope,
@@ -86,14 +87,18 @@ class TenantRing:
 class _Loaded:
     current: str
     ciphers: dict[str, AESGCM]
-    index_key: bytes | None  # None: the master-derived index
+    index_key: HmacKey | None  # None: the master-derived index
 
 
 def _load(ring: TenantRing) -> _Loaded:
     return _Loaded(
         current=ring.current.key_id,
         ciphers={key.key_id: AESGCM(derive(key.material, AES_GCM_PURPOSE)) for key in ring.keys},
-        index_key=None if ring.master_index else derive(ring.oldest.material, BLIND_INDEX_PURPOSE),
+        index_key=(
+            None
+            if ring.master_index
+            else HmacKey(derive(ring.oldest.material, BLIND_INDEX_PURPOSE))
+        ),
     )
 
 

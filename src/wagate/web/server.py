@@ -103,19 +103,30 @@ def guarded_protocol(*, header_timeout: float, body_timeout: float) -> type[Http
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
+    """Read deadlines: the request head within `header_seconds` of its first bytes (or of the
+    connection), its body within `body_seconds` of the head.
+
+    A deadline is a number, moved at each step of every request; one timer per connection
+    checks it when it fires and, if the deadline has moved later meanwhile, sleeps again until
+    then. Arming a timer per step (two `call_later` and two cancels per request) cost more
+    than the check (issue 18: the webhook path is paid per request).
+    """
+
     header_seconds: float = 10.0
     body_seconds: float = 30.0
-    _read_deadline: asyncio.TimerHandle | None = None
+    _deadline: float | None = None  # loop time; None: not reading a request
+    _timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm(self.header_seconds)
 
     def data_received(self, data: bytes) -> None:
-        idle = self.cycle is None or self.cycle.response_complete
-        if idle and self._read_deadline is None:
-            # The first bytes of a next request on a kept-alive connection.
-            self._arm(self.header_seconds)
+        if self._deadline is None:
+            idle = self.cycle is None or self.cycle.response_complete
+            if idle:
+                # The first bytes of a next request on a kept-alive connection.
+                self._arm(self.header_seconds)
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
@@ -124,23 +135,32 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._disarm()
+        self._deadline = None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._deadline = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._read_deadline = self.loop.call_later(seconds, self._read_timed_out)
+        self._deadline = deadline = self.loop.time() + seconds
+        if self._timer is None:
+            self._timer = self.loop.call_at(deadline, self._check_deadline)
+        elif self._timer.when() > deadline:  # an earlier deadline than the timer's
+            self._timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._check_deadline)
 
-    def _disarm(self) -> None:
-        if self._read_deadline is not None:
-            self._read_deadline.cancel()
-            self._read_deadline = None
-
-    def _read_timed_out(self) -> None:
-        self._read_deadline = None
+    def _check_deadline(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return  # between requests: the next request's first bytes arm it again
+        if self.loop.time() < deadline:
+            self._timer = self.loop.call_at(deadline, self._check_deadline)
+            return
+        self._deadline = None
         if not self.transport.is_closing():
             # The application (if it started) sees a disconnect and lets go of the partial body.
             self.transport.close()

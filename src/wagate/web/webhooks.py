@@ -213,7 +213,9 @@ async def _inbound_from_scope(
     for name, value in scope["headers"]:
         headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
     raw_query: bytes = scope.get("query_string", b"")
-    query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True))
+    query = (
+        dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
+    )
     content_type = headers.get("content-type", "")
     form = None
     if _is_form(content_type):

@@ -37,6 +37,9 @@ from wagate.providers.payload import epoch, identifier, items, mapping, stable_d
 
 _MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 _STATUSES = {status.value: status for status in DeliveryStatus}
+_KNOWN_VALUE_KEYS = frozenset(
+    {"messaging_product", "metadata", "contacts", "messages", "statuses", "errors"}
+)
 
 
 def parse_payload(payload: Any, *, now: datetime) -> WebhookBatch:
@@ -84,8 +87,7 @@ def _read_change(
             others.append(_other(channel_id, "unreadable_status", raw))
         else:
             statuses.append(status)
-    known = {"messaging_product", "metadata", "contacts", "messages", "statuses", "errors"}
-    extra = {key: value[key] for key in value.keys() - known}
+    extra = {key: value[key] for key in value.keys() - _KNOWN_VALUE_KEYS}
     if extra:
         # e.g. `message_echoes`, `calls`, `user_preferences`: kept for later, acknowledged now.
         others.append(_other(channel_id, "messages_extra", extra))
