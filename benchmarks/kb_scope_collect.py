@@ -35,7 +35,15 @@ from wagate.storage.database import Database
 from wagate.storage.knowledge import KnowledgeBase, acronyms_in, asked_words, fuse
 
 HERE = Path(__file__).resolve().parent
-CORPORA = ("kb_data", "kb_dev", "kb_holdout3", "kb_holdout4", "kb_holdout5", "kb_holdout6")
+CORPORA = (
+    "kb_data",
+    "kb_dev",
+    "kb_holdout3",
+    "kb_holdout4",
+    "kb_holdout5",
+    "kb_holdout6",
+    "kb_holdout7",
+)
 TOP_ROWS_NAMED = 8  # rows whose section and title are kept (to read the errors by)
 NUMBERS = ("matched", "topic", "topic_count", "rarest", "in_heading", "heading_similarity")
 
