@@ -1,14 +1,14 @@
 """Collect the out-of-scope model's training data: the lexical evidence of every labelled
 question of the knowledge-base corpora in benchmarks/, before and after padding.
 
-For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout7;
-kb_holdout7 since it was measured blind, kbtune8), in a fresh database: add its documents as
-kb_eval.py does, ask every question through the lexical search (`KnowledgeBase._lexical`,
-the rows `search` decides on), then pad to --chunks chunks with kb_eval's synthetic
-documents and ask again. One JSON line per (corpus, state, question): its label, the rows'
-numbers, the top rows' section, title and text, and the rank of the labelled document and
-section in the fused ranking `search` would return if it answered. kb_scope_train.py reads
-the file; nothing here decides anything.
+For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout6;
+never kb_holdout7, which judges this work), in a fresh database: add its
+documents as kb_eval.py does, ask every question through the lexical search
+(`KnowledgeBase._lexical`, the rows `search` decides on), then pad to --chunks chunks with
+kb_eval's synthetic documents and ask again. One JSON line per (corpus, state, question):
+its label, the rows' numbers, the top rows' section and title, and the rank of the labelled document
+and section in the fused ranking `search` would return if it answered. kb_scope_train.py
+reads the file; nothing here decides anything.
 
     .venv/bin/python benchmarks/kb_scope_collect.py [--out benchmarks/kb_scope/evidence.jsonl.gz]
         [--chunks 20000] [--corpora kb_data,kb_dev,...]
@@ -44,7 +44,7 @@ CORPORA = (
     "kb_holdout6",
     "kb_holdout7",
 )
-TOP_ROWS_NAMED = 8  # rows whose section, title and text are kept (the scope model reads them)
+TOP_ROWS_NAMED = 8  # rows whose section and title are kept (to read the errors by)
 NUMBERS = ("matched", "topic", "topic_count", "rarest", "in_heading", "heading_similarity")
 
 
@@ -114,11 +114,7 @@ def record(corpus: str, state: str, q: Question, rows: list[dict[str, Any]]) -> 
         "rows": [
             {k: round(float(r[k] or 0.0), 6) for k in NUMBERS}
             | {"document_id": int(r["document_id"])}
-            | (
-                {"section": r["section"], "title": r["title"], "text": r["text"]}
-                if i < TOP_ROWS_NAMED
-                else {}
-            )
+            | ({"section": r["section"], "title": r["title"]} if i < TOP_ROWS_NAMED else {})
             for i, r in enumerate(rows)
         ],
     }

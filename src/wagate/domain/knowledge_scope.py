@@ -20,19 +20,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
-
-from wagate.domain.chat_words import FAMILIAR_TOPIC, is_dictionary_word, normalise
 
 TIE = 0.95  # passages this close to the best topic score hold the same evidence
 HEADING_BONUS = 0.5  # as the search ranks: a lexeme in the title or section path counts more
 MODEL_FILE = "knowledge_scope_model.json"
-SPECIFIC = FAMILIAR_TOPIC  # a word this topical names the subject ("aula", not "biaya")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +39,6 @@ class AskedWord:
     known: bool  # some chunk holds it (or the spelling look-up found it)
     foreign: float  # how much it names something else when unknown (0 when known)
     unknown_share: float  # its share of an absent word's IDF in the topic (0 when known)
-    word: str = ""  # the word the documents hold (the spelling look-up's), else as asked
-    asked: bool = True  # in the sentence that asks (a one-sentence question: all of it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +52,6 @@ class Candidate:
     in_heading: float  # IDF of the lexemes in its title or section path
     heading_similarity: float  # trigram word similarity of title/section path to the question
     document_id: int
-    heading: str = ""  # its title and section path (the text features read the first's)
-    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +80,6 @@ FEATURES = (
     "length",  # log of the question's content words
     "topic_words",  # the question's topic words (weights summed, capped at 8)
     "candidates",  # log of the candidates found, over log of the most there can be
-    # kbtune8: what the best passage itself holds, read from its words (the SQL's numbers
-    # above are the best over all candidates, or sums that do not say which words).
-    "top_held_share",  # topic words the top passage holds, over the question's
-    "document_gap",  # (score 1 - best score of another document) / score 1
-    "text_held",  # share of the question's topic the top passage's heading and text hold
-    "asked_held",  # the same for the sentence that asks
-    "heading_held",  # the same in the top passage's title and section path alone
-    "missing_specific",  # topic of the asking sentence's specific words the top passage lacks
-    "top_document_share",  # share of the first five passages from the first's document
-    "names_unknown",  # topic of the words no chunk holds that are no dictionary word
 )
 
 
@@ -134,81 +116,7 @@ def features(evidence: Evidence, max_candidates: int = 60) -> tuple[float, ...]:
         math.log1p(len(evidence.words)),
         min(topic_words, 8.0),
         math.log1p(len(rows)) / math.log1p(max(max_candidates, 1)),
-        _ratio(first.topic_count, topic_words),
-        _ratio(
-            top
-            - max(
-                (
-                    s
-                    for s, c in zip(scores, rows, strict=True)
-                    if c.document_id != first.document_id
-                ),
-                default=0.0,
-            ),
-            top,
-        ),
-        *_held_in_text(evidence.words, first),
-        sum(1 for c in rows[:5] if c.document_id == first.document_id) / max(len(rows[:5]), 1),
-        min(
-            sum(w.topic for w in evidence.words if not w.known and not is_dictionary_word(w.word)),
-            3.0,
-        ),
     )
-
-
-def _held_in_text(
-    words: Sequence[AskedWord], passage: Candidate
-) -> tuple[float, float, float, float]:
-    """Shares of the question's topic (all of it, the sentence that asks, and in the heading
-    alone) whose words the passage holds, compared by a rough stem (`_stem`): the SQL says how
-    much a passage holds, not which words, and a near miss often holds the everyday half of a
-    question but not the word that names its subject."""
-    body = _stems(passage.text) | (heading := _stems(passage.heading))
-    total = asked = held = held_asked = in_heading = missing = 0.0
-    for w in words:
-        if w.topic <= 0 or not w.word:
-            continue
-        stem = _stem(w.word)
-        total += w.topic
-        held += w.topic * (stem in body)
-        in_heading += w.topic * (stem in heading)
-        if w.asked:
-            asked += w.topic
-            held_asked += w.topic * (stem in body)
-            missing += w.topic * (w.topic >= SPECIFIC and stem not in body)
-    return (
-        _ratio(held, total),
-        _ratio(held_asked, asked),
-        _ratio(in_heading, total),
-        min(missing, 3.0),
-    )
-
-
-_TOKEN = re.compile(r"[a-z0-9]+")
-_STEM_SUFFIXES = ("kannya", "annya", "nya", "kan", "an", "in", "i")
-_STEM_PREFIXES = ("meng", "meny", "peng", "peny", "mem", "men", "pem", "pen", "ber", "ter",
-                  "per", "me", "pe", "di", "ke", "se")  # fmt: skip
-
-
-def _stems(text: str) -> frozenset[str]:
-    """The stems of a passage's words after the chat normaliser, as the question's were
-    ("LBH" is read as the question would read "lbh")."""
-    return frozenset(_stem(t) for t in _TOKEN.findall(normalise(text)))
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """A rough Indonesian stem, no dictionary: one suffix and one prefix off while four
-    letters stay ("kelahiran" → "lahir", "dilaporkan" → "lapor"). Both sides of a comparison
-    go through it, so its mistakes mostly cancel."""
-    for suffix in _STEM_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    for prefix in _STEM_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 4:
-            return word[len(prefix) :]
-    return word
 
 
 def _ratio(part: float, whole: float) -> float:

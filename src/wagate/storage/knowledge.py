@@ -809,8 +809,6 @@ def evidence_of(question: str, rows: Sequence[dict[str, Any]]) -> Evidence:
                 known=known,
                 foreign=0.0 if known else foreign_share(word, acronyms, asked),
                 unknown_share=0.0 if known else unknown_share(word),
-                word=found if known else word,
-                asked=asked is None or word in asked,
             )
         )
     return Evidence(
@@ -826,8 +824,6 @@ def evidence_of(question: str, rows: Sequence[dict[str, Any]]) -> Evidence:
                 in_heading=float(r["in_heading"] or 0.0),
                 heading_similarity=float(r["heading_similarity"] or 0.0),
                 document_id=int(r["document_id"]),
-                heading=f"{r.get('title') or ''} {r.get('section') or ''}",
-                text=str(r.get("text") or ""),
             )
             for r in rows
         ),
