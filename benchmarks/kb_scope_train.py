@@ -1,20 +1,22 @@
 """Fit the knowledge base's out-of-scope model and validate it corpus by corpus.
 
 Reads the evidence kb_scope_collect.py wrote (every labelled question of its corpora: kb_data,
-kb_dev, kb_holdout3 to kb_holdout6, each asked before and after padding to 20,000 chunks).
+kb_dev, kb_holdout3 to kb_holdout7, each asked before and after padding to 20,000 chunks).
 Leave one corpus out: for each corpus, fit on the others and score it, so every question's
 probability comes from a model that never saw its corpus. The threshold (and the penalty)
 are picked from those cross-validated figures only; then the model is fitted on all the
 corpora with them and written to src/wagate/domain/knowledge_scope_model.json (--write).
 The model the tree shipped before is scored too ("shipped"; held out only where its
-"trained_on" does not name the corpus).
+"trained_on" does not name the corpus). `--nested` adds the estimate for a corpus nobody has
+seen: penalty and threshold chosen, and the model fitted, without the corpus scored (the
+plain "model" line picks the threshold from every fold's probabilities, that corpus's too).
 
 Printed per fold and pooled, for the hand rule the search used before (`storage.knowledge.
 in_scope`) and the model: out of scope declined, answerable wrongly declined, and recall@5 by
 document as kb_eval.py counts it (a declined answerable question is a miss), on the padded
 run (the one kb_eval judges) and the corpus-only run.
 
-    .venv/bin/python benchmarks/kb_scope_train.py [--evidence FILE ...] [--write]
+    .venv/bin/python benchmarks/kb_scope_train.py [--evidence FILE ...] [--nested] [--write]
 """
 
 from __future__ import annotations
@@ -276,8 +278,7 @@ def main() -> int:
             if honest:
                 unseen = tally(
                     part,
-                    lambda s: honest[s.corpus][2][(s.corpus, s.state, s.id)]
-                    >= honest[s.corpus][1],
+                    lambda s: honest[s.corpus][2][(s.corpus, s.state, s.id)] >= honest[s.corpus][1],
                 )
                 print(f"{'':<12} nested  {unseen.line()}")
     if args.show:
