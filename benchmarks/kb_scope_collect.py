@@ -1,8 +1,8 @@
 """Collect the out-of-scope model's training data: the lexical evidence of every labelled
 question of the knowledge-base corpora in benchmarks/, before and after padding.
 
-For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout6;
-never kb_holdout7, which judges this work), in a fresh database: add its
+For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout7;
+kb_holdout7 since it was measured blind, kbtune8), in a fresh database: add its
 documents as kb_eval.py does, ask every question through the lexical search
 (`KnowledgeBase._lexical`, the rows `search` decides on), then pad to --chunks chunks with
 kb_eval's synthetic documents and ask again. One JSON line per (corpus, state, question):
@@ -35,7 +35,15 @@ from wagate.storage.database import Database
 from wagate.storage.knowledge import KnowledgeBase, acronyms_in, asked_words, fuse
 
 HERE = Path(__file__).resolve().parent
-CORPORA = ("kb_data", "kb_dev", "kb_holdout3", "kb_holdout4", "kb_holdout5", "kb_holdout6")
+CORPORA = (
+    "kb_data",
+    "kb_dev",
+    "kb_holdout3",
+    "kb_holdout4",
+    "kb_holdout5",
+    "kb_holdout6",
+    "kb_holdout7",
+)
 TOP_ROWS_NAMED = 8  # rows whose section and title are kept (to read the errors by)
 NUMBERS = ("matched", "topic", "topic_count", "rarest", "in_heading", "heading_similarity")
 

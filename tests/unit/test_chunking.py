@@ -327,3 +327,13 @@ def test_chapters_numbered_in_roman_numerals_are_sections() -> None:
         "XII. Penutup",
     ]
     assert "CV. Maju Jaya" in chunks[-1].text
+
+
+def test_a_long_question_heading_keeps_its_words_in_the_section_path() -> None:
+    heading = "Apakah tulisan “barang yang sudah dibeli tidak dapat dikembalikan” di toko sah?"
+    assert 70 < len(heading) <= 100
+    chunks = chunk_document(f"# Panduan\n\n## {heading}\n\nTidak sah bila barangnya cacat.\n")
+    assert chunks[-1].section.endswith(heading)
+    longer = "## " + "Sangat panjang " * 10 + "\n\nIsi.\n"
+    [cut] = [c for c in chunk_document(longer) if c.text.startswith("Isi")]
+    assert cut.section.endswith("…") and len(cut.section) <= 100

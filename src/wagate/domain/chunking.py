@@ -170,9 +170,16 @@ def _is_a_name(text: str) -> bool:
     return text[0].isupper() and not text.endswith((".", ",", ";", ":"))
 
 
+MAX_HEADING_CHARS = 100  # a question heading of an FAQ runs to 80 and more; 70 cut them
+
+
 def _short_path(name: str) -> str:
-    """ "BAB II KETENTUAN UMUM" stays; a long heading is cut so a citation stays readable."""
-    return name if len(name) <= 70 else name[:67].rstrip() + "…"
+    """ "BAB II KETENTUAN UMUM" stays; a long heading is cut so a citation stays readable.
+    The cut words are lost to the search too (the section path is the heading it scores), so
+    the limit is above the length of real headings: `MAX_HEADING_CHARS`."""
+    if len(name) <= MAX_HEADING_CHARS:
+        return name
+    return name[: MAX_HEADING_CHARS - 3].rstrip() + "…"
 
 
 class _Sections:
