@@ -57,3 +57,23 @@ async def test_a_finished_request_is_never_cut_off() -> None:
     await asyncio.sleep(0.06)
     assert transport.closed_at is None
     assert protocol._timer is None  # the timer fired once and was not renewed
+
+
+def test_sub_millisecond_timers_under_uvloop_do_not_break_arming() -> None:
+    # uvloop returns a plain Handle (no `when()`) for a delay under half a millisecond: arming
+    # again after such a timer, or re-arming a deadline a float step away, must still work.
+    import uvloop
+
+    async def scenario() -> tuple[float | None, bool]:
+        protocol, transport = _guarded()
+        protocol._arm(0.0002)
+        protocol._arm(30)  # the head arrived: the body's deadline
+        protocol._deadline = asyncio.get_running_loop().time() + 1e-12
+        protocol._check_deadline()  # fired a hair early: sleeps again, at least a millisecond
+        protocol._arm(0.0002)
+        await asyncio.sleep(0.02)
+        return transport.closed_at, protocol._timer is None
+
+    closed_at, timer_gone = uvloop.run(scenario())
+    assert closed_at is not None
+    assert timer_gone

@@ -115,7 +115,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     header_seconds: float = 10.0
     body_seconds: float = 30.0
     _deadline: float | None = None  # loop time; None: not reading a request
-    _timer: asyncio.TimerHandle | None = None
+    # The timer's own due time, kept here: uvloop hands back a plain Handle (no `when()`) for
+    # delays under half a millisecond.
+    _timer: asyncio.Handle | None = None
+    _timer_due: float = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -147,18 +150,25 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _arm(self, seconds: float) -> None:
         self._deadline = deadline = self.loop.time() + seconds
         if self._timer is None:
-            self._timer = self.loop.call_at(deadline, self._check_deadline)
-        elif self._timer.when() > deadline:  # an earlier deadline than the timer's
+            self._start_timer(deadline)
+        elif self._timer_due > deadline:  # an earlier deadline than the timer's
             self._timer.cancel()
-            self._timer = self.loop.call_at(deadline, self._check_deadline)
+            self._start_timer(deadline)
+
+    def _start_timer(self, due: float) -> None:
+        self._timer_due = due
+        self._timer = self.loop.call_at(due, self._check_deadline)
 
     def _check_deadline(self) -> None:
         self._timer = None
         deadline = self._deadline
         if deadline is None:
             return  # between requests: the next request's first bytes arm it again
-        if self.loop.time() < deadline:
-            self._timer = self.loop.call_at(deadline, self._check_deadline)
+        now = self.loop.time()
+        if now < deadline:
+            # Sleep again, at least a millisecond: uvloop's clock moves in whole milliseconds,
+            # so a timer can fire a float step before its deadline and would otherwise spin.
+            self._start_timer(max(deadline, now + 0.001))
             return
         self._deadline = None
         if not self.transport.is_closing():
