@@ -45,6 +45,8 @@ TRAINING_SETS = (
     "holdout_d.jsonl",
     "holdout_e.jsonl",
     "holdout_f.jsonl",
+    # Blind until measured on main after triage7 (2026-12-06); tuning material since triage8.
+    "holdout_g.jsonl",
     # Everyday chatter (greetings, thanks, scheduling, "dokumen sudah saya kirim"): green, and
     # training material only, never a fold. The labelled sets are all questions to a legal-aid
     # office; without this the detector read unfamiliar small talk as red.
@@ -62,6 +64,7 @@ FOLDS = (
     "holdout_d.jsonl",
     "holdout_e.jsonl",
     "holdout_f.jsonl",
+    "holdout_g.jsonl",
     "messages.jsonl",
 )
 ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)
