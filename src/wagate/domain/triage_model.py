@@ -163,23 +163,27 @@ def features(text: str, config: FeatureConfig) -> list[str]:
 # violence long over is yellow, violence today or with a threat of next time is red; a bag of
 # words cannot tell "dipukul dulu" from "dipukul barusan" when the rest of the story is alike.
 _PAST_WORDS = frozenset(
-    "dulu dahulu biyen baheula pernah mantan bekas cerai pisah dulunya kemarinnya".split()
-)
+    {"dulu", "dahulu", "biyen", "baheula", "pernah", "mantan", "bekas", "cerai", "pisah",
+     "dulunya", "kemarinnya"}
+)  # fmt: skip
 _PAST_PAIRS = frozenset(
     {("tahun", "lalu"), ("bulan", "lalu"), ("tahun", "kemarin"), ("waktu", "kecil"),
      ("masa", "kecil"), ("sudah", "lama"), ("years", "ago"), ("used", "to")}
 )  # fmt: skip
 _NOW_WORDS = frozenset(
-    "sekarang barusan tadi sedang masih besok nanti kini saiki ayeuna mengko sesok "
-    "now tonight tomorrow currently".split()
-)
+    {"sekarang", "barusan", "tadi", "sedang", "masih", "besok", "nanti", "kini", "saiki",
+     "ayeuna", "mengko", "sesok", "now", "tonight", "tomorrow", "currently"}
+)  # fmt: skip
 _NOW_PAIRS = frozenset(
     {("malam", "ini"), ("hari", "ini"), ("pagi", "ini"), ("sore", "ini"), ("right", "now"),
      ("saat", "ini"), ("mau", "datang"), ("akan", "datang")}
 )  # fmt: skip
 # Negations, as `normalise` writes them: the three words after one are marked ("tidak ada yang
 # memukul", "ga balik lagi").
-_NEGATIONS = frozenset("tidak bukan belum tanpa jangan ora dudu teu henteu indak not never no".split())
+_NEGATIONS = frozenset(
+    {"tidak", "bukan", "belum", "tanpa", "jangan", "ora", "dudu", "teu", "henteu",
+     "indak", "not", "never", "no"}
+)  # fmt: skip
 _NEGATED_SPAN = 3
 _CLAUSE = re.compile(r"[.!?;,\n]+")
 
@@ -206,7 +210,9 @@ def _cue_features(text: str, config: FeatureConfig) -> list[str]:
         for index, word in enumerate(words):
             keys = [word]
             if config.roots:
-                keys += [r for r in sorted(candidate_roots(word)) if r != word and len(r) >= _MIN_ROOT]
+                keys += [
+                    r for r in sorted(candidate_roots(word)) if r != word and len(r) >= _MIN_ROOT
+                ]
             for key in keys:
                 for mark in marks:
                     found[mark + key] = None
