@@ -36,6 +36,10 @@ BLIND_AT = {
     "holdout_e.jsonl": "87b975c",
     # Blind until triage7: rules at main when triage7 began (no rule has been tuned on it).
     "holdout_f.jsonl": "00a52d7",
+    # Blind until triage8: the rules at a0cf09d, where its rules-alone figures were measured
+    # (benchmarks/README.md, "The judges"); no rule had been tuned on it, and the rules did not
+    # change between that commit and triage8's start (cb31a05).
+    "holdout_g.jsonl": "a0cf09d",
 }
 _CLASSIFY = """
 import json, sys

@@ -2,11 +2,12 @@
 
 What it does
   1. Leave-one-set-out cross-validation (benchmarks/_triage_cv.py FOLDS): for each of
-     holdout_b, holdout_c, holdout_d, holdout_e, holdout_f and messages, a model trained on
-     every other named set scores the held-out one.
+     holdout_b, holdout_c, holdout_d, holdout_e, holdout_f, holdout_g and messages, a model
+     trained on every other named set (features and training: `_triage_cv.FEATURES`,
+     `TRAINING`, `REPEAT`) scores the held-out one.
   2. Thresholds from those out-of-fold scores only, beside the rules as they were while each
      set was still blind (triage_data/blind_rules_zones.json, from blind_rules_zones.py: the
-     five sets by other authors; today's rules were tuned on three of them, and the detector
+     six sets by other authors; today's rules were tuned on three of them, and the detector
      is there for messages the rules have not seen). `_triage_cv.choose_thresholds`: for each
      red-over-yellow ratio (model-only red must have P(red) >= ratio x P(yellow)), the
      highest red threshold (not below 0.25) at which pooled red recall, rules+model, is still
@@ -18,7 +19,7 @@ What it does
      written as compact JSON to src/wagate/triage_rules/triage_model.json.
 
 Deterministic: a fixed seed shuffles the examples; the same sets give the same file. Takes a
-few minutes of one core (seven trainings in pure Python).
+few minutes of one core (eight trainings in pure Python).
 
     .venv/bin/python benchmarks/train_triage_model.py [--output FILE] [--scores FILE]
 """
@@ -34,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _triage_cv as cv
-from wagate.domain.triage_model import FeatureConfig, TrainingConfig, train
+from wagate.domain.triage_model import train
 from wagate.triage_rules import load_rule_set
 
 OUTPUT = Path(__file__).resolve().parent.parent / "src/wagate/triage_rules/triage_model.json"
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         "--scores", type=Path, default=None, help="also write the out-of-fold scores (JSON)"
     )
     args = parser.parse_args(argv)
-    config, training = FeatureConfig(), TrainingConfig()
+    config, training = cv.FEATURES, cv.TRAINING
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     mapping["notes"] = {
         "trained_on": {name: len(cv.load_rows(name)) for name in cv.TRAINING_SETS},
         "training": asdict(training),
+        "repeated": dict(cv.REPEAT),
         "thresholds_from": (
             f"leave-one-set-out, out-of-fold scores beside the rules as they were when each set "
             f"was blind ({', '.join(cv.blind_commits())}): highest red threshold at the best "

@@ -26,9 +26,10 @@ How to read it
   optimistic: --cross-validate is the honest measure.
 
   --cross-validate: leave-one-set-out. For each of holdout_b, holdout_c, holdout_d, holdout_e,
-  holdout_f and messages, a detector trained on every other set (benchmarks/_triage_cv.py)
-  scores it; prints per fold and pooled today's rules alone, the detector alone (its most likely
-  zone) and rules+detector at the shipped thresholds; then, for the five sets by other authors, the
+  holdout_f, holdout_g and messages, a detector trained on every other set
+  (benchmarks/_triage_cv.py) scores it; prints per fold and pooled today's rules alone, the
+  detector alone (its most likely zone) and rules+detector at the shipped thresholds; then, for
+  the six sets by other authors, the
   rules as they were while each was still blind (triage_data/blind_rules_zones.json, written by
   blind_rules_zones.py), alone and with the detector, and a sweep of the red threshold over
   those. Today's rules were tuned on holdout_b, _c, _d and messages, so only the untuned
@@ -143,7 +144,10 @@ TRIAGE6_RULE = (0.25, 0.20, 0.0)
 def cross_validate(rules: RuleSet, shipped: TriageModel) -> None:
     red, yellow, ratio = shipped.red_threshold, shipped.yellow_threshold, shipped.red_ratio
     scored = cv.cross_validate(
-        rules, shipped.config, progress=lambda line: print(line, file=sys.stderr, flush=True)
+        rules,
+        shipped.config,
+        cv.TRAINING,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     print(
         f"leave-one-set-out; rules+model at the shipped thresholds red {red}, yellow {yellow}, "

@@ -72,6 +72,41 @@ def test_features_read_chat_words_roots_pairs_and_pieces() -> None:
     ]
 
 
+def test_cue_features_mark_the_time_a_clause_speaks_of_and_what_is_negated() -> None:
+    cues = FeatureConfig(cues=True)
+    past = features("dulu sy dipukul mantan suami, skrg udah pisah", cues)
+    assert "tp:dipukul" in past and "tp:pukul" in past  # violence in a long-past clause
+    now = features("barusan sy dipukul", cues)
+    assert "tn:pukul" in now and "tp:pukul" not in now  # the same violence, now
+    assert "tp:dipukul" not in features("tahun depan sy dipukul", cues)  # no cue: no mark
+    assert "tp:tanah" in features("tanah itu dijual tahun lalu", cues)  # a two-word cue
+    negated = features("kemarin ribut mulut tp ga ada yg mukul", cues)
+    assert "n:memukul" in negated and "n:pukul" in negated  # within three words of "ga"
+    assert "n:ribut" not in negated
+    # Clauses are apart: the past cue of the first does not mark the second.
+    split = features("dulu sy tinggal di Solo. tadi sy dipukul", cues)
+    assert "tp:tinggal" in split and "tp:pukul" not in split and "tn:pukul" in split
+    assert not any(f[:3] in ("tp:", "tn:") or f[:2] == "n:" for f in features("ga ada", SMALL))
+
+
+def test_a_class_weight_moves_the_learned_prior_towards_that_class() -> None:
+    even = train(TINY_SET, SMALL, TrainingConfig(epochs=5))
+    red_heavy = train(TINY_SET, SMALL, TrainingConfig(epochs=5, class_weights=(1.0, 1.0, 3.0)))
+    text = "kantor apa kabar"  # words seen in no red message
+    assert red_heavy.probabilities(text)[Zone.RED] > even.probabilities(text)[Zone.RED]
+
+
+def test_cue_features_round_trip_through_the_weights_file() -> None:
+    cues = FeatureConfig(buckets=1 << 12, cues=True)
+    model = train(TINY_SET, cues, TrainingConfig(epochs=1))
+    again = TriageModel.from_mapping(json.loads(json.dumps(model.to_mapping())))
+    assert again.config == cues
+    # A file written before the cues existed has no key for them, and reads as off.
+    mapping = train(TINY_SET, SMALL, TrainingConfig(epochs=1)).to_mapping()
+    assert "cues" not in mapping["features"]
+    assert TriageModel.from_mapping(mapping).config.cues is False
+
+
 def test_hashed_features_are_the_same_in_another_process() -> None:
     # CRC-32, not Python's salted hash: the shipped weights must mean the same in every worker.
     text = "Suami sy lg mukulin sy, tolongggg"
@@ -167,14 +202,15 @@ def test_the_shipped_weights_are_the_training_scripts_output() -> None:
     )
     assert (shipped["format"], shipped["version"]) == (FORMAT, VERSION)
     model = load_triage_model()
-    assert model.config == FeatureConfig()  # the features the script trains with
-    assert model.notes["training"] == asdict(TrainingConfig())
-    # Trained on exactly the named sets as they are now: adding data means retraining.
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import _triage_cv as cv
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
+    assert model.config == cv.FEATURES  # the features the script trains with
+    assert model.notes["training"] == json.loads(json.dumps(asdict(cv.TRAINING)))
+    assert model.notes["repeated"] == cv.REPEAT
+    # Trained on exactly the named sets as they are now: adding data means retraining.
     assert list(model.notes["trained_on"]) == list(cv.TRAINING_SETS)
     for name, count in model.notes["trained_on"].items():
         assert len(cv.load_rows(name)) == count, name

@@ -907,3 +907,37 @@ def test_regional_spellings_read_back_to_the_indonesian_root() -> None:
     # read only after the affixes: "koperasi" is not ku-peras-i, "narik" not "arit"
     assert "peras" not in candidate_roots("koperasi")
     assert "arit" not in candidate_roots("narik")
+
+
+# ------------------------------------------------------------------ triage8 (from CV misses)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # held and kept from calling anyone: nobody knows where the person is
+        "sy di ruang belakang pabrik dr siang, mandornya ga ngizinin sy telpon siapa2",
+        "kami di pos ronda dari sore, mereka tidak boleh telepon keluarga katanya",
+        "they took me to a back room at the factory and won't let me call my wife",
+        # going away and not coming back, as a plan
+        "sy udah capek, malam ini mau pergi ke rel dan gak balik",
+        "sesok aku lungo, ora bakal bali, titip kucingku yo",
+        "I'm not coming back after tonight, please tell my mom I'm sorry",
+    ],
+)
+def test_held_without_a_call_and_leaving_for_good_are_red(text: str) -> None:
+    assert zone(text) is Zone.RED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a certificate that never came back in the buyer's name, money lent and not returned
+        "2 tahun sertifikat gak balik nama, notarisnya bilang proses terus",
+        "uang saya dipinjam teman dan tidak balik sampai sekarang, bisa dilaporkan?",
+        # a court order that forbids the ex to call is no one held
+        "mantan tidak boleh menghubungi saya menurut putusan, tapi dia tetap chat",
+    ],
+)
+def test_look_alikes_of_the_triage8_phrases_are_not_red(text: str) -> None:
+    assert zone(text) is not Zone.RED

@@ -9,13 +9,16 @@ leave-one-set-out figures (benchmarks/README.md) measure how it meets a set it h
 The model: multinomial logistic regression over hashed features of one message.
 - features: the chat words expanded (`chat_words.normalise`: "sy" → "saya"), every root a word
   may be built from (`word_roots.candidate_roots`: "dipukulin" → "pukul"), and pairs of
-  neighbouring words. Pieces of words as typed (3–5 letters, for typos) can be switched on,
-  but in the leave-one-set-out runs they lost red recall and precision against words, roots
-  and pairs alone, made training three times slower and the file larger: off by default;
+  neighbouring words; optionally (`cues`, on in the shipped model since triage8) the words of
+  a clause marked with the time it speaks of (long past, or now and next) and the words after
+  a negation. Pieces of words as typed (for typos) can be switched on, but in the
+  leave-one-set-out runs they cost small talk more than they gained (benchmarks/README.md),
+  made training three times slower and the file larger: off in the shipped model;
 - each feature is hashed (CRC-32, the same in every process, unlike Python's `hash`) into a
   fixed number of buckets; the weights file stores only buckets that training touched;
 - training: stochastic gradient descent with AdaGrad steps and L2 shrinkage, examples shuffled
-  with a fixed seed, so the same sets give the same weights on every machine.
+  with a fixed seed, so the same sets give the same weights on every machine; a class may
+  weigh more than another (the shipped model: a red example twice).
 
 Pure: no I/O. The adapter (`wagate.triage_rules.load_triage_model`) reads the shipped weights
 and hands the mapping to `TriageModel.from_mapping`, which checks every part of it.
@@ -73,9 +76,12 @@ class FeatureConfig:
     # are too little to go on, and without this floor each of them would count fully and a
     # single word seen in red training messages would make a short reply red.
     min_features: int = 25
+    # Time and negation cues (`_cue_features`): the words and roots of a clause marked with
+    # the time it speaks of (long past, or now and next) and words right after a negation.
+    cues: bool = False
 
     def to_mapping(self) -> dict[str, Any]:
-        return {
+        mapping: dict[str, Any] = {
             "buckets": self.buckets,
             "roots": self.roots,
             "bigrams": self.bigrams,
@@ -83,6 +89,10 @@ class FeatureConfig:
             "char_max": self.char_max,
             "min_features": self.min_features,
         }
+        # Written only when on, so a file of the earlier kind reads back the same.
+        if self.cues:
+            mapping["cues"] = True
+        return mapping
 
     @classmethod
     def from_mapping(cls, data: Any) -> FeatureConfig:
@@ -96,6 +106,7 @@ class FeatureConfig:
                 char_min=_int(data["char_min"]),
                 char_max=_int(data["char_max"]),
                 min_features=_int(data["min_features"]),
+                cues=_bool(data.get("cues", False)),
             )
         except (KeyError, TypeError) as exc:
             raise TriageModelError(f"features: missing or wrong ({exc})") from exc
@@ -135,6 +146,9 @@ def features(text: str, config: FeatureConfig) -> list[str]:
     if config.bigrams:
         for first, second in itertools.pairwise(words):
             found[f"b:{first}_{second}"] = None
+    if config.cues:
+        for feature in _cue_features(text, config):
+            found[feature] = None
     if config.char_max:
         typed = _PLURAL2.sub(r"\1 \1", _REPEATED.sub(r"\1", fold(text)))
         for word in _WORD.findall(typed):
@@ -142,6 +156,68 @@ def features(text: str, config: FeatureConfig) -> list[str]:
             for size in range(config.char_min, config.char_max + 1):
                 for start in range(len(padded) - size + 1):
                     found["c:" + padded[start : start + size]] = None
+    return list(found)
+
+
+# Time cues, as `normalise` writes them (chat forms expanded). The labels turn on time:
+# violence long over is yellow, violence today or with a threat of next time is red; a bag of
+# words cannot tell "dipukul dulu" from "dipukul barusan" when the rest of the story is alike.
+_PAST_WORDS = frozenset(
+    {"dulu", "dahulu", "biyen", "baheula", "pernah", "mantan", "bekas", "cerai", "pisah",
+     "dulunya", "kemarinnya"}
+)  # fmt: skip
+_PAST_PAIRS = frozenset(
+    {("tahun", "lalu"), ("bulan", "lalu"), ("tahun", "kemarin"), ("waktu", "kecil"),
+     ("masa", "kecil"), ("sudah", "lama"), ("years", "ago"), ("used", "to")}
+)  # fmt: skip
+_NOW_WORDS = frozenset(
+    {"sekarang", "barusan", "tadi", "sedang", "masih", "besok", "nanti", "kini", "saiki",
+     "ayeuna", "mengko", "sesok", "now", "tonight", "tomorrow", "currently"}
+)  # fmt: skip
+_NOW_PAIRS = frozenset(
+    {("malam", "ini"), ("hari", "ini"), ("pagi", "ini"), ("sore", "ini"), ("right", "now"),
+     ("saat", "ini"), ("mau", "datang"), ("akan", "datang")}
+)  # fmt: skip
+# Negations, as `normalise` writes them: the three words after one are marked ("tidak ada yang
+# memukul", "ga balik lagi").
+_NEGATIONS = frozenset(
+    {"tidak", "bukan", "belum", "tanpa", "jangan", "ora", "dudu", "teu", "henteu",
+     "indak", "not", "never", "no"}
+)  # fmt: skip
+_NEGATED_SPAN = 3
+_CLAUSE = re.compile(r"[.!?;,\n]+")
+
+
+def _cue_features(text: str, config: FeatureConfig) -> list[str]:
+    """Features of the time each clause speaks of and of what is negated: "tp:" + word or
+    root in a clause with a long-past cue, "tn:" + word or root in a clause with a now-or-next
+    cue, "n:" + the words (and roots) right after a negation."""
+    found: dict[str, None] = {}
+    for clause in _CLAUSE.split(text):
+        words = normalise(clause).split()
+        if not words:
+            continue
+        pairs = set(itertools.pairwise(words))
+        marks = []
+        if _PAST_WORDS.intersection(words) or _PAST_PAIRS & pairs:
+            marks.append("tp:")
+        if _NOW_WORDS.intersection(words) or _NOW_PAIRS & pairs:
+            marks.append("tn:")
+        negated: set[int] = set()
+        for index, word in enumerate(words):
+            if word in _NEGATIONS:
+                negated.update(range(index + 1, index + 1 + _NEGATED_SPAN))
+        for index, word in enumerate(words):
+            keys = [word]
+            if config.roots:
+                keys += [
+                    r for r in sorted(candidate_roots(word)) if r != word and len(r) >= _MIN_ROOT
+                ]
+            for key in keys:
+                for mark in marks:
+                    found[mark + key] = None
+                if index in negated:
+                    found["n:" + key] = None
     return list(found)
 
 
@@ -323,6 +399,9 @@ class TrainingConfig:
     # Weights smaller than this in every class are left out of the file (they move no
     # probability by more than a rounding error).
     prune_below: float = 5e-4
+    # Each example's gradient is scaled by its class's weight (green, yellow, red): > 1 for red
+    # makes a missed danger cost more in training than a false alarm.
+    class_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
 
 def train(
@@ -348,8 +427,9 @@ def train(
             active, label = data[index]
             probs = _softmax_of(bias, weights, active, config)
             scale = _scale(active, config)
+            weight = training.class_weights[label]
             for k, zone in enumerate(CLASSES):
-                error = probs[zone] - (1.0 if k == label else 0.0)
+                error = (probs[zone] - (1.0 if k == label else 0.0)) * weight
                 bias_squares[k] += error * error
                 bias[k] -= training.learning_rate * error / math.sqrt(bias_squares[k])
                 for bucket in active:
