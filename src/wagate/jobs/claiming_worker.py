@@ -12,24 +12,59 @@ leaves exactly what procrastinate's own loop would (running jobs, released by th
 sweep if the process dies). Slots no job took are given back. The slower the fetch, the more
 slots are free at the next one: the loop keeps up by itself.
 
-This overrides procrastinate's private `_fetch_and_process_jobs` (procrastinate 3.10), as
-`QuietWorker` overrides its log helpers; the per-job part (context, task, completion
-callback) is procrastinate's, unchanged.
+A succeeded job's row is deleted in a batch with the others ending meanwhile
+(`jobs/finish_batches.py`) instead of by a statement of its own; failures, aborts and retries
+are recorded by procrastinate as before.
+
+This overrides procrastinate's private `_fetch_and_process_jobs` and `_persist_job_status`
+(procrastinate 3.10), as `QuietWorker` overrides its log helpers; the per-job part (context,
+task, completion callback) is procrastinate's, unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from procrastinate import job_context, jobs, utils
+from procrastinate import job_context, jobs, retry, utils
 
+from wagate.jobs.finish_batches import FinishBatches
 from wagate.jobs.quiet_worker import QuietWorker
-from wagate.storage.queue import CLAIM_JOBS_SQL
+from wagate.storage.queue import CLAIM_JOBS_SQL, DELETE_SUCCEEDED_JOBS_SQL
 
 
 class ClaimingWorker(QuietWorker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._finishes = FinishBatches(self._delete_succeeded)
+
+    async def _delete_succeeded(self, job_ids: Sequence[int]) -> list[int]:
+        rows = await self.app.connector.execute_query_all_async(
+            DELETE_SUCCEEDED_JOBS_SQL, ids=list(job_ids)
+        )
+        return [int(row["id"]) for row in rows]
+
+    async def _persist_job_status(
+        self,
+        job: jobs.Job,
+        status: jobs.Status,
+        retry_decision: retry.RetryDecision | None,
+        context: job_context.JobContext,
+        job_result: job_context.JobResult | None,
+    ) -> None:
+        deleted = self.delete_jobs in (
+            jobs.DeleteJobCondition.ALWAYS,
+            jobs.DeleteJobCondition.SUCCESSFUL,
+        )
+        if retry_decision is not None or status != jobs.Status.SUCCEEDED or not deleted:
+            await super()._persist_job_status(job, status, retry_decision, context, job_result)
+            return
+        assert job.id is not None
+        await self._finishes.succeeded(job.id)
+        self._job_ids_to_abort.pop(job.id, None)
+
     async def _claim(self, limit: int) -> list[jobs.Job]:
         assert self.worker_id is not None
         rows: list[dict[str, Any]] = await self.app.connector.execute_query_all_async(
@@ -80,15 +115,17 @@ class ClaimingWorker(QuietWorker):
 
     def _start(self, job: jobs.Job) -> None:
         job_id = job.id
+
+        def abort_reason() -> job_context.AbortReason | None:
+            return self._job_ids_to_abort.get(job_id) if job_id else None
+
         context = job_context.JobContext(
             app=self.app,
             worker_name=self.worker_name,
             worker_queues=self.queues,
             additional_context=self.additional_context.copy() if self.additional_context else {},
             job=job,
-            abort_reason=lambda job_id=job_id: (
-                self._job_ids_to_abort.get(job_id) if job_id else None
-            ),
+            abort_reason=abort_reason,
             start_timestamp=time.time(),
         )
         job_task = asyncio.create_task(

@@ -151,3 +151,13 @@ UPDATE procrastinate_jobs
  WHERE procrastinate_jobs.id = candidate.id
 RETURNING procrastinate_jobs.*
 """
+
+
+# A succeeded job's row deleted, for several jobs in one statement: what
+# `procrastinate_finish_job_v1(id, 'succeeded', delete_job => true)` does for one (it deletes
+# only a job still `todo` or `doing`, and raises when there is none: the ids not returned).
+DELETE_SUCCEEDED_JOBS_SQL = """
+DELETE FROM procrastinate_jobs
+ WHERE id = ANY(%(ids)s::bigint[]) AND status IN ('todo', 'doing')
+RETURNING id
+"""
