@@ -225,7 +225,8 @@ class Converse:
                 return Outcome.CASE_INTAKE
             burst = rest
         outcome = await self._run(burst, now, attempt)
-        await self.deliver(conversation_id)
+        # The run's replies go to its sender: their opt-out check is read with them.
+        await self.deliver(conversation_id, recipient=burst.recipient)
         return outcome
 
     async def _run(self, burst: Burst, now: datetime, attempt: int) -> Outcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -274,6 +274,10 @@ class DueMessages:
     messages: list[OutboundMessage]  # not yet accepted by the provider, oldest first
     recent: list[datetime] | None = None  # the pair's sends since `recent_since` (pacing)
     health: ChannelHealth | None = None  # the first message's channel, as stored (breaker)
+    # The opt-out check's answer for the number `due` was asked to screen, read with the
+    # messages (issue 18: a transaction fewer per reply): {number: reason or None}. A number
+    # not in it is checked by the `RecipientCheck` as before.
+    screened: Mapping[str, str | None] = field(default_factory=dict)
 
 
 class ConversationStore(Protocol):
@@ -348,9 +352,13 @@ class Outbox(Protocol):
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
         """Messages not yet accepted by the provider, oldest first."""
 
-    async def due(self, conversation_id: int, *, recent_since: datetime | None) -> DueMessages:
+    async def due(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> DueMessages:
         """`pending`, with the conversation's sends since `recent_since` (None: not read) and
-        the first message's channel health (None: the caller asks its health store)."""
+        the first message's channel health (None: the caller asks its health store). With
+        `screen` (a number), the opt-out check's answer for it may come back in `screened`,
+        by the same rule as `RecipientCheck.refusal`."""
 
     async def start_attempt(self, message_id: int, *, at: datetime) -> None: ...
 

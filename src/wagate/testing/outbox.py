@@ -105,7 +105,10 @@ class MemoryOutbox:
             and allowed(OutboundStatus(r.status), OutboundStatus.SENDING, Cause.ATTEMPT)
         ]
 
-    async def due(self, conversation_id: int, *, recent_since: datetime | None) -> DueMessages:
+    async def due(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> DueMessages:
+        # Screens nothing: the delivery asks its RecipientCheck, as for any number not screened.
         messages = await self.pending(conversation_id)
         recent = None
         if recent_since is not None and messages:
