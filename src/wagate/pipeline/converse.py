@@ -192,7 +192,12 @@ class Converse:
 
     async def __call__(self, conversation_id: int, *, attempt: int = 0) -> Outcome:
         # With the opening reads (identity, hold, session, vault): one round trip for all.
-        burst = await self.store.load_burst(conversation_id, history=self.policy.history_turns)
+        # A new session's id is drawn there too, when the latest session has expired.
+        burst = await self.store.load_burst(
+            conversation_id,
+            history=self.policy.history_turns,
+            session_fresh_since=self.clock() - self.policy.session_timeout,
+        )
         outcome = await self._settle(conversation_id, burst, attempt)
         if burst is not None and burst.failing:
             # Went through: earlier failed runs no longer count towards a dead letter (OU3).
@@ -332,6 +337,7 @@ class Converse:
                 else "",
                 sources=sources_of(retrieval.passages),
                 session_id=session.id,
+                session_opened_at=session.opened_at,
             )
         )
         facts: dict[str, object] = {
@@ -367,7 +373,11 @@ class Converse:
                 drafts,
                 decision.verdict,
                 facts,
-                turns=Turns(session_id=session.id, user=triaged.question),
+                turns=Turns(
+                    session_id=session.id,
+                    session_opened_at=session.opened_at,
+                    user=triaged.question,
+                ),
                 marked_read=marked_read,
                 insight=insight,
             )
@@ -380,6 +390,7 @@ class Converse:
             drafts,
             turns=Turns(
                 session_id=session.id,
+                session_opened_at=session.opened_at,
                 user=triaged.question,
                 assistant=text,
                 disclosed=composed.disclosed,
@@ -421,6 +432,7 @@ class Converse:
             drafts,
             turns=Turns(
                 session_id=session.id,
+                session_opened_at=session.opened_at,
                 user=question,
                 assistant=decline,
                 disclosed=composed.disclosed,
@@ -472,7 +484,7 @@ class Converse:
             Outcome.URGENT,
             now,
             drafts,
-            turns=Turns(session_id=session.id, user=question),
+            turns=Turns(session_id=session.id, session_opened_at=session.opened_at, user=question),
             marked_read=marked_read,
             facts={**_zone_facts(zone), "handed_over": self.handover is not None},
             insight=RunInsight(zone=zone.zone.value, rules=tuple(zone.rules), review="urgent"),
@@ -497,7 +509,7 @@ class Converse:
             Outcome.HELD_BY_HUMAN,
             now,
             drafts,
-            turns=Turns(session_id=session.id, user=question),
+            turns=Turns(session_id=session.id, session_opened_at=session.opened_at, user=question),
             facts={"held_by_human": True, "for_human": len(burst.messages)},
         )
         log.info("converse.held_by_human", conversation_id=burst.conversation_id)

@@ -193,6 +193,10 @@ class Session:
     id: int
     history: Sequence[ChatTurn]  # oldest first
     disclosed: bool = False  # the AI disclosure went out in this session already
+    # A new session whose row is not stored yet (issue 18: its id was drawn with the burst):
+    # when it opened. What refers to it stores it first, in its own transaction (the run's
+    # finish, a held draft: `ReplyRecord.session_opened_at`, `NewDraft.session_opened_at`).
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,6 +229,7 @@ class ReplyRecord:
     recipient: str
     drafts: Sequence[OutboundDraft]
     session_id: int | None = None
+    session_opened_at: datetime | None = None  # a new session, stored first (Session.opened_at)
     user_turn: str | None = None
     assistant_turn: str | None = None
     # The run's answer carries the AI disclosure: the session records it in the same
@@ -281,10 +286,17 @@ class DueMessages:
 
 
 class ConversationStore(Protocol):
-    async def load_burst(self, conversation_id: int, *, history: int | None = None) -> Burst | None:
+    async def load_burst(
+        self,
+        conversation_id: int,
+        *,
+        history: int | None = None,
+        session_fresh_since: datetime | None = None,
+    ) -> Burst | None:
         """The conversation's unprocessed messages (None: no such conversation). With
         `history` (the turns a prompt takes), the run's opening reads too (`Burst.opening`),
-        in the same round trip."""
+        in the same round trip; with `session_fresh_since`, an id for a new session too when
+        the latest session's last activity is not after it (expired)."""
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None: ...
 

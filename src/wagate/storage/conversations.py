@@ -26,6 +26,7 @@ from wagate.storage.run_opening import (
     single_row_joins,
     single_rows,
 )
+from wagate.storage.sessions import STORE_OPENED_SQL
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 # `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
@@ -260,13 +261,23 @@ class PostgresConversationStore:
         context = SealContext(tenant=self._tenant, table=table, key=key)
         return self._sealer.seal(orjson.dumps(value), context)
 
-    async def load_burst(self, conversation_id: int, *, history: int | None = None) -> Burst | None:
+    async def load_burst(
+        self,
+        conversation_id: int,
+        *,
+        history: int | None = None,
+        session_fresh_since: datetime | None = None,
+    ) -> Burst | None:
         # The reads in one round trip (the pending messages of a missing conversation: none),
         # with the run's opening reads when asked for (storage/run_opening.py).
         params: dict[str, Any] = {"id": conversation_id, "window": RATE_WINDOW}
         opening = [] if history is None else opening_statements(conversation_id, history=history)
         if history is not None:
-            params |= {"conversation_id": conversation_id, "limit": history}
+            params |= {
+                "conversation_id": conversation_id,
+                "limit": history,
+                "session_fresh_since": session_fresh_since,
+            }
         conversations, rows, earlier, *opened = await self._database.tenant_batch(
             self._tenant,
             [
@@ -365,6 +376,18 @@ class PostgresConversationStore:
     async def finish(self, record: ReplyRecord) -> bool:
         run = record.run
         statements: list[tuple[str, dict[str, Any]]] = []
+        if record.session_id is not None and record.session_opened_at is not None:
+            statements.append(
+                (
+                    STORE_OPENED_SQL,
+                    {
+                        "session_id": record.session_id,
+                        "tenant": self._tenant,
+                        "conversation_id": run.conversation_id,
+                        "opened_at": record.session_opened_at,
+                    },
+                )
+            )
         if record.session_id is not None:
             turns = [
                 (role, text)

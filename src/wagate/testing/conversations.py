@@ -114,7 +114,11 @@ class MemoryConversationStore:
         return message
 
     async def load_burst(
-        self, conversation_id: int, *, history: int | None = None
+        self,
+        conversation_id: int,
+        *,
+        history: int | None = None,
+        session_fresh_since: datetime | None = None,
     ) -> Burst | None:  # no opening reads: the memory stores answer at once
         return self.bursts.get(conversation_id)
 

@@ -55,6 +55,7 @@ class Turns:
     """What a run adds to its session's history."""
 
     session_id: int
+    session_opened_at: datetime | None = None  # a new session, stored with the turns
     user: str
     assistant: str | None = None
     disclosed: bool = False  # the answer carries the AI disclosure (recorded on the session)
@@ -89,6 +90,7 @@ class RunRecorder:
                 recipient=burst.recipient,
                 drafts=answering(burst, drafts),
                 session_id=turns.session_id if turns else None,
+                session_opened_at=turns.session_opened_at if turns else None,
                 user_turn=turns.user if turns else None,
                 assistant_turn=turns.assistant if turns else None,
                 disclosed=turns.disclosed if turns else False,
