@@ -26,7 +26,7 @@ from wagate.storage.run_opening import (
     single_row_joins,
     single_rows,
 )
-from wagate.storage.sessions import STORE_OPENED_SQL
+from wagate.storage.sessions import STORE_OPENED_TOUCHED_SQL
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 # `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
@@ -376,24 +376,30 @@ class PostgresConversationStore:
     async def finish(self, record: ReplyRecord) -> bool:
         run = record.run
         statements: list[tuple[str, dict[str, Any]]] = []
-        if record.session_id is not None and record.session_opened_at is not None:
-            statements.append(
-                (
-                    STORE_OPENED_SQL,
-                    {
-                        "session_id": record.session_id,
-                        "tenant": self._tenant,
-                        "conversation_id": run.conversation_id,
-                        "opened_at": record.session_opened_at,
-                    },
-                )
-            )
         if record.session_id is not None:
             turns = [
                 (role, text)
                 for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn))
                 if text is not None
             ]
+            touch = {
+                "at": run.finished_at,
+                "session_id": record.session_id,
+                "disclosed": record.disclosed,
+            }
+            if record.session_opened_at is not None:
+                # A new session (its id drawn with the burst): stored here, before its turns.
+                statements.append(
+                    (
+                        STORE_OPENED_TOUCHED_SQL,
+                        {
+                            **touch,
+                            "tenant": self._tenant,
+                            "conversation_id": run.conversation_id,
+                            "opened_at": record.session_opened_at,
+                        },
+                    )
+                )
             if turns:
                 statements.append(
                     (
@@ -417,16 +423,8 @@ class PostgresConversationStore:
                         },
                     )
                 )
-            statements.append(
-                (
-                    _TOUCH_SESSION_SQL,
-                    {
-                        "at": run.finished_at,
-                        "session_id": record.session_id,
-                        "disclosed": record.disclosed,
-                    },
-                )
-            )
+            if record.session_opened_at is None:
+                statements.append((_TOUCH_SESSION_SQL, touch))
         for draft in record.drafts:
             statements.append(
                 (
