@@ -376,7 +376,9 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     accounts = AccountAdmin(database, sealer, blind, tenant_id, pepper=opened.link_pepper)
     opt_outs = OptOuts(database, blind, tenant_id)
     outbox = PostgresOutbox(database, sealer, blind, tenant_id, audit=audit, opt_outs=opt_outs)
-    conversations = PostgresConversationStore(database, sealer, blind, tenant_id, audit=audit)
+    conversations = PostgresConversationStore(
+        database, sealer, blind, tenant_id, audit=audit, outbox=outbox
+    )
     knowledge = KnowledgeBase(
         database, tenant_id, embedder=opened.embedder, max_file_bytes=s.kb_max_file_bytes
     )

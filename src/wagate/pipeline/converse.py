@@ -149,7 +149,15 @@ class Converse:
 
     def __post_init__(self) -> None:
         notices = self.policy.notices
-        self.record = RunRecorder(store=self.store, clock=self.clock, audit=self.audit)
+        self.record = RunRecorder(
+            store=self.store,
+            clock=self.clock,
+            audit=self.audit,
+            # The delivery's opening read rides in the run's finishing transaction.
+            due_read=lambda burst: self.deliver.due_read(
+                burst.conversation_id, recipient=burst.recipient
+            ),
+        )
         self.who = WhoIsWriting(
             identities=self.identities, policy=self.policy.identity, notices=notices
         )
@@ -198,7 +206,10 @@ class Converse:
             history=self.policy.history_turns,
             session_fresh_since=self.clock() - self.policy.session_timeout,
         )
-        outcome = await self._settle(conversation_id, burst, attempt)
+        try:
+            outcome = await self._settle(conversation_id, burst, attempt)
+        finally:
+            self.record.take_due(conversation_id)  # read for this run only: never kept
         if burst is not None and burst.failing:
             # Went through: earlier failed runs no longer count towards a dead letter (OU3).
             await self.store.clear_failures(conversation_id)
@@ -230,8 +241,13 @@ class Converse:
                 return Outcome.CASE_INTAKE
             burst = rest
         outcome = await self._run(burst, now, attempt)
-        # The run's replies go to its sender: their opt-out check is read with them.
-        await self.deliver(conversation_id, recipient=burst.recipient)
+        # The run's replies go to its sender: their opt-out check is read with them, in the
+        # run's finishing transaction when it could carry the read.
+        await self.deliver(
+            conversation_id,
+            recipient=burst.recipient,
+            due=self.record.take_due(conversation_id),
+        )
         return outcome
 
     async def _run(self, burst: Burst, now: datetime, attempt: int) -> Outcome:

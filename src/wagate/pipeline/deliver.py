@@ -75,6 +75,8 @@ from wagate.pipeline.outbound_files import OutboundFiles, Ready, StoreDown, Uplo
 from wagate.pipeline.outcomes import Deferred, Failed, MessageOutcome, Sent
 from wagate.pipeline.ports import (
     ChannelHealthStore,
+    DueMessages,
+    DueRead,
     OutboundMessage,
     Outbox,
     ProviderDirectory,
@@ -131,21 +133,42 @@ class Deliver:
             else None
         )
 
-    async def __call__(self, conversation_id: int, *, recipient: str | None = None) -> int:
-        """Send what is due for the conversation; returns how many were accepted.
-        `recipient`: the number the caller expects the messages to go to (a run's sender):
-        the opt-out check for it is read with the messages, not in a transaction of its own."""
-        await self.providers.refresh()  # a token replaced elsewhere (throttled: cheap)
+    def due_read(self, conversation_id: int, *, recipient: str | None = None) -> DueRead | None:
+        """The opening read of a delivery run, for a transaction just before it to carry
+        (`ReplyRecord.due_read`; its answer then goes to `__call__` as `due`). None when the
+        run must do something before reading (window failures rerouted to a template)."""
         if self.templates.for_purpose(OUT_OF_WINDOW) is not None:
-            await self.outbox.reroute_window_failures(conversation_id)
-        accepted = 0
-        # The messages, the pair's recent sends, the channel's state (and the opt-out check
-        # for the expected recipient) in one read.
-        due = await self.outbox.due(
-            conversation_id,
+            return None
+        return DueRead(
+            conversation_id=conversation_id,
             recent_since=self._gate.recent_since(),
             screen=recipient if self.recipients is not None else None,
         )
+
+    async def __call__(
+        self,
+        conversation_id: int,
+        *,
+        recipient: str | None = None,
+        due: DueMessages | None = None,
+    ) -> int:
+        """Send what is due for the conversation; returns how many were accepted.
+        `recipient`: the number the caller expects the messages to go to (a run's sender):
+        the opt-out check for it is read with the messages, not in a transaction of its own.
+        `due`: that read, made a moment ago by the caller's last transaction (`due_read`)."""
+        await self.providers.refresh()  # a token replaced elsewhere (throttled: cheap)
+        if self.templates.for_purpose(OUT_OF_WINDOW) is not None:
+            await self.outbox.reroute_window_failures(conversation_id)
+            due = None  # read after the reroute, as always
+        accepted = 0
+        # The messages, the pair's recent sends, the channel's state (and the opt-out check
+        # for the expected recipient) in one read.
+        if due is None:
+            due = await self.outbox.due(
+                conversation_id,
+                recent_since=self._gate.recent_since(),
+                screen=recipient if self.recipients is not None else None,
+            )
         run = GateRun(recent=due.recent, health=due.health if self.health is not None else None)
         screened = dict(due.screened)
         for message in due.messages:

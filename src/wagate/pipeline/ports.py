@@ -239,6 +239,9 @@ class ReplyRecord:
     # (`finish` says whether it did; if not, the caller appends them after it).
     audit: Sequence[AuditEvent] = ()
     audit_at: datetime | None = None
+    # The delivery's opening read, asked in the same transaction after everything above
+    # (None: not asked). Answered in `due_read.found` (see DueRead).
+    due_read: DueRead | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -283,6 +286,19 @@ class DueMessages:
     # messages (issue 18: a transaction fewer per reply): {number: reason or None}. A number
     # not in it is checked by the `RecipientCheck` as before.
     screened: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class DueRead:
+    """`Outbox.due`'s question, asked at the end of a run's finishing transaction (issue 18:
+    the delivery's opening read without a transaction of its own). The store that can answer
+    it sets `found` once the transaction has committed; None: not answered (the delivery
+    reads for itself)."""
+
+    conversation_id: int
+    recent_since: datetime | None
+    screen: str | None
+    found: DueMessages | None = None
 
 
 class ConversationStore(Protocol):

@@ -19,6 +19,7 @@ from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.inbound_failures import CLEAR_SQL as CLEAR_FAILURES_SQL
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.media import EXTRACTED_TABLE
+from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
 from wagate.storage.run_opening import (
     opening_statements,
@@ -245,6 +246,7 @@ class PostgresConversationStore:
         tenant: str,
         *,
         audit: PostgresAuditLog | None = None,
+        outbox: PostgresOutbox | None = None,
     ) -> None:
         self._database = database
         self._sealer = sealer
@@ -252,6 +254,8 @@ class PostgresConversationStore:
         self._tenant = tenant
         # The tenant's audit chain: a run's events ride in its finishing transaction.
         self._audit = audit
+        # The tenant's outbox: the delivery's opening read rides in it too (ReplyRecord.due_read).
+        self._outbox = outbox
 
     def _open(self, table: str, key: str, sealed: bytes) -> Any:
         context = SealContext(tenant=self._tenant, table=table, key=key)
@@ -460,8 +464,12 @@ class PostgresConversationStore:
         # commit with the run or not at all, and take no transaction of their own.
         # Taken once the connection is in hand, so rides reach PostgreSQL in the order they
         # were chained as far as this process can tell.
+        # The delivery's opening read, last: it sees this run's outbound rows (issue 18: the
+        # read's own transaction saved).
+        due = record.due_read if self._outbox is not None else None
         ride = None
         row = None
+        due_rows = None
         try:
             # One transaction, sent as one pipelined batch: a single round trip however many
             # rows.
@@ -474,10 +482,18 @@ class PostgresConversationStore:
                 if self._audit is not None and record.audit and record.audit_at is not None:
                     ride = self._audit.ride(record.audit, at=record.audit_at)
                 audited = await conn.execute(*ride.statement) if ride is not None else None
+                if due is not None and self._outbox is not None:
+                    due_rows = await conn.execute(
+                        *self._outbox.due_statement(
+                            due.conversation_id, recent_since=due.recent_since, screen=due.screen
+                        )
+                    )
             if audited is not None:
                 row = await audited.fetchone()
         finally:
             written = ride.settle(row) if ride is not None else False
+        if due is not None and due_rows is not None and self._outbox is not None:
+            due.found = await self._outbox.due_from(await due_rows.fetchall(), screen=due.screen)
         return written
 
     @staticmethod

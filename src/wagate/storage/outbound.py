@@ -295,18 +295,31 @@ class PostgresOutbox:
     async def due(
         self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
     ) -> DueMessages:
-        lookup = (
-            self._opt_outs.lookup(screen)
-            if screen is not None and self._opt_outs is not None
-            else None
-        )
+        sql, params = self.due_statement(conversation_id, recent_since=recent_since, screen=screen)
+        rows = await self._database.tenant_rows(self._tenant, sql, params)
+        return await self.due_from(rows, screen=screen)
+
+    def due_statement(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """`due`'s statement, for a transaction of the tenant's to carry (`due_from` reads
+        its rows)."""
+        lookup = self._lookup(screen)
         params = {
             "conversation_id": conversation_id,
             "since": recent_since,
             "screen": lookup is not None,
             **(lookup or _NO_LOOKUP),
         }
-        rows = await self._database.tenant_rows(self._tenant, _DUE_SQL, params)
+        return _DUE_SQL, params
+
+    def _lookup(self, screen: str | None) -> dict[str, str | None] | None:
+        if screen is None or self._opt_outs is None:
+            return None
+        return self._opt_outs.lookup(screen)
+
+    async def due_from(self, rows: list[dict[str, Any]], *, screen: str | None) -> DueMessages:
+        """What `due` returns, from its statement's rows."""
         if not rows:
             return DueMessages(messages=[])
         first = rows[0]
@@ -321,7 +334,7 @@ class PostgresOutbox:
             recent=list(recent) if recent is not None else None,
             health=health,
             screened={screen: refusal_of(first["opted_out"])}
-            if screen is not None and lookup is not None
+            if screen is not None and self._opt_outs is not None
             else {},
         )
 
