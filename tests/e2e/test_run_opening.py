@@ -5,18 +5,20 @@ see only the tenant's own rows."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from tests.e2e.harness import fresh_database
 from wagate.domain.chat import Role
-from wagate.pipeline.ports import ReplyRecord, RunRecord
+from wagate.pipeline.ports import DueRead, OutboundDraft, ReplyRecord, RunRecord
 from wagate.security.sealing import PlaintextSealer, SealContext
 from wagate.storage import migrate
 from wagate.storage.conversations import PostgresConversationStore
 from wagate.storage.database import Database
 from wagate.storage.handover import PostgresHandover
+from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.roles import ensure_app_role
 from wagate.storage.run_opening import SINGLE_ROW_READS
 from wagate.storage.sessions import PostgresSessionStore
@@ -132,7 +134,8 @@ async def _new_session(owner_url: str, app_url: str) -> None:
     database = Database(app_url, pool_size=4)
     await database.open()
     try:
-        store = PostgresConversationStore(database, sealer, _Digest(), "alpha")
+        outbox = PostgresOutbox(database, sealer, _Digest(), "alpha")  # type: ignore[arg-type]
+        store = PostgresConversationStore(database, sealer, _Digest(), "alpha", outbox=outbox)
         sessions = PostgresSessionStore(database, sealer, "alpha")
 
         async def opened(at: datetime) -> tuple[list[int], object]:
@@ -174,13 +177,20 @@ async def _new_session(owner_url: str, app_url: str) -> None:
             ),
             run_key="run:new:1",
             recipient="62811",
-            drafts=[],
+            drafts=[
+                OutboundDraft(idempotency_key="run:new:1:reply:0", text="Halo juga.", kind="reply")
+            ],
             session_id=session.id,
             session_opened_at=session.opened_at,
             user_turn="Halo?",
             assistant_turn="Halo juga.",
         )
-        await store.finish(record)
+        read = DueRead(conversation_id=cid, recent_since=now - idle, screen=None)
+        await store.finish(replace(record, due_read=read))
+        # The delivery's opening read, carried by the finish: what `due` reads after it.
+        alone = await outbox.due(cid, recent_since=now - idle)
+        assert read.found is not None and read.found.messages
+        assert read.found == alone
         await store.finish(record)  # a retried run: the same session, the same turns
         assert stored() == [(session.id, now, finished)]
         again = await sessions.current(cid, now=finished, idle_timeout=idle, history=2)

@@ -148,6 +148,12 @@ class MemoryConversationStore:
                 self.sessions.disclosed.add(record.session_id)
         if self.outbox is not None and burst is not None:
             self._to_outbox(self.outbox, burst, record)
+        if self.outbox is not None and record.due_read is not None:
+            # The delivery's opening read, after the run's rows, as PostgreSQL's store does.
+            read = record.due_read
+            read.found = await self.outbox.due(
+                read.conversation_id, recent_since=read.recent_since, screen=read.screen
+            )
         return False  # no audit chain here: the recorder appends the events itself
 
     def _to_outbox(self, outbox: MemoryOutbox, burst: Burst, record: ReplyRecord) -> None:
