@@ -65,17 +65,18 @@ SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempot
  WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
  ORDER BY o.id
 """
-# What a delivery run reads before its first send, in one statement (issue 18: each statement
-# costs the worker an event-loop wait): the pending messages, the channel's breaker state (no
-# row: healthy) and, when pacing asks (`%(since)s` not NULL), the pair's recent sends, read
-# once in a CTE; and, when `%(screen)s`, the opt-out check for the number the run expects to
-# write to (`storage/recipients.py`'s rule, the transaction of its own it took before saved).
+# `due`'s opt-out parameters when it screens no number (the check is not evaluated).
 _NO_LOOKUP: dict[str, str | None] = {
     "tenant": None,
     "withdrawn": None,
     "phone": None,
     "user_id": None,
 }
+# What a delivery run reads before its first send, in one statement (issue 18: each statement
+# costs the worker an event-loop wait): the pending messages, the channel's breaker state (no
+# row: healthy) and, when pacing asks (`%(since)s` not NULL), the pair's recent sends, read
+# once in a CTE; and, when `%(screen)s`, the opt-out check for the number the run expects to
+# write to (`storage/recipients.py`'s rule, the transaction of its own it took before saved).
 _HEALTH_COLUMNS = tuple(column.strip() for column in HEALTH_COLUMNS.split(","))
 _DUE_SQL = f"""
 WITH recent AS (
