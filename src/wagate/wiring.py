@@ -374,9 +374,11 @@ def build_tenant(opened: Opened, tenant: Tenant, *, clock: Clock = utcnow) -> Te
     providers.token_source = credentials.current
     audit = PostgresAuditLog(database, tenant_id)
     accounts = AccountAdmin(database, sealer, blind, tenant_id, pepper=opened.link_pepper)
-    outbox = PostgresOutbox(database, sealer, blind, tenant_id, audit=audit)
     opt_outs = OptOuts(database, blind, tenant_id)
-    conversations = PostgresConversationStore(database, sealer, blind, tenant_id, audit=audit)
+    outbox = PostgresOutbox(database, sealer, blind, tenant_id, audit=audit, opt_outs=opt_outs)
+    conversations = PostgresConversationStore(
+        database, sealer, blind, tenant_id, audit=audit, outbox=outbox
+    )
     knowledge = KnowledgeBase(
         database, tenant_id, embedder=opened.embedder, max_file_bytes=s.kb_max_file_bytes
     )

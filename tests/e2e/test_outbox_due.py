@@ -1,6 +1,7 @@
 """The delivery's opening read on a real PostgreSQL (issue 18): `PostgresOutbox.due` returns in
 one statement what three reads returned before (the pending messages, the pair's recent sends
-for pacing, the channel's breaker state), with the same answers, and only the tenant's rows."""
+for pacing, the channel's breaker state), with the same answers, and only the tenant's rows;
+asked to screen a number, the opt-out check's answer for it too, as `OptOuts.refusal` gives it."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from wagate.domain.breaker import ChannelHealth, ChannelState
 from wagate.domain.messages import Provider
 from wagate.security.keyfile_sealer import FixedKeyring
 from wagate.security.keys import Keyring
-from wagate.storage import migrate
+from wagate.storage import blind, migrate
 from wagate.storage.database import Database
 from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.provider_health import PostgresChannelHealth
+from wagate.storage.recipients import OptOuts
 from wagate.storage.roles import ensure_app_role
 from wagate.storage.tenant_keys import TenantKeys
 
@@ -52,7 +54,13 @@ async def outboxes(urls: tuple[str, str]) -> AsyncIterator[dict[str, PostgresOut
     for tenant in TENANTS:
         await keys.ensure(tenant)
     yield {
-        tenant: PostgresOutbox(database, keys.sealer, keys.indexer_for(tenant), tenant)
+        tenant: PostgresOutbox(
+            database,
+            keys.sealer,
+            keys.indexer_for(tenant),
+            tenant,
+            opt_outs=OptOuts(database, keys.indexer_for(tenant), tenant),
+        )
         for tenant in TENANTS
     }
     await database.close()
@@ -133,3 +141,32 @@ async def test_an_unreadable_message_becomes_a_dead_letter_and_is_not_returned(
             "SELECT status, error_code FROM outbound_messages WHERE id = %s", (broken,)
         ).fetchone()
     assert row == ("failed", "unreadable")
+
+
+async def test_due_screens_a_number_as_the_opt_out_check_does(
+    outboxes: dict[str, PostgresOutbox], urls: tuple[str, str]
+) -> None:
+    outbox = outboxes["firm-a"]
+    number = "6281234500077"
+    _, conversation = await _queue(outbox, number, "screen-1")
+    opt_outs = outbox._opt_outs
+    assert opt_outs is not None
+
+    async def both() -> tuple[dict[str, str | None], str | None]:
+        due = await outbox.due(conversation, recent_since=None, screen=number)
+        return dict(due.screened), await opt_outs.refusal(number)
+
+    assert await both() == ({number: None}, None)  # no contact with that number
+    # Not screened unless asked.
+    assert (await outbox.due(conversation, recent_since=None)).screened == {}
+    digest = opt_outs._indexer.digest(number, purpose=blind.PHONE)
+    with psycopg.connect(urls[0], autocommit=True) as conn:
+        [(contact,)] = conn.execute(
+            "INSERT INTO contacts (tenant, phone) VALUES ('firm-a', %s) RETURNING id", (digest,)
+        ).fetchall()
+        assert await both() == ({number: None}, None)  # a contact who did not opt out
+        conn.execute("UPDATE contacts SET consent_state = 'withdrawn' WHERE id = %s", (contact,))
+        assert await both() == ({number: "opted_out"}, "opted_out")
+        # Another tenant's contact with that digest is not this tenant's opt-out.
+        conn.execute("UPDATE contacts SET tenant = 'firm-b' WHERE id = %s", (contact,))
+        assert await both() == ({number: None}, None)

@@ -6,6 +6,7 @@ to another tenant."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -173,3 +174,30 @@ async def test_pending_drafts_are_escalated_once_per_kind_and_stay_pending(
     assert shown is not None
     assert shown["status"] == "pending" and shown["escalated"] == ["review_due", "window_closing"]
     assert (await store.figures())["escalations"] == 2
+
+
+async def test_a_draft_of_a_new_session_stores_the_session_with_it(
+    urls: tuple[str, str], stores: tuple[Database, TenantKeys]
+) -> None:
+    """Issue 18: a run's new session is stored by the first transaction that refers to it;
+    when the answer is held, that is the draft's."""
+    owner_url, _ = urls
+    database, keys = stores
+    store = PostgresReviewDrafts(database, keys.sealer, keys.indexer_for("firm-a"), "firm-a")
+    conversation, _ = _conversation(owner_url, "6281100000077", last_inbound=T0)
+    [row] = await database.tenant_rows(
+        "firm-a", "SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id", {}
+    )
+    new_id = int(row["id"])
+    draft = replace(
+        _draft(conversation, new_id, "run:new-session:1", "Draf."), session_opened_at=T0
+    )
+    first = await store.keep(draft)
+    assert await store.keep(draft) == first  # retried: the same draft, the session once
+    with psycopg.connect(owner_url) as conn:
+        rows = conn.execute(
+            "SELECT s.id, s.started_at FROM review_drafts d JOIN sessions s ON s.id = d.session_id"
+            " WHERE d.id = %s",
+            (first,),
+        ).fetchall()
+    assert rows == [(new_id, T0)]

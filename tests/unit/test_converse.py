@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -352,3 +353,30 @@ async def test_a_channel_without_buttons_gets_the_consent_request_as_text() -> N
     await w.run()
     assert w.provider.sent == ["[AI]\n\n[balas SETUJU]"]
     assert w.provider.interactive == []
+
+
+async def test_the_delivery_s_opening_read_rides_in_the_run_s_finish_and_is_not_kept() -> None:
+    """Issue 18: the run's finishing transaction answers the delivery's opening read (the
+    memory store does it after writing the run's rows, as PostgreSQL's does), so the delivery
+    reads nothing more; the answer serves that run only."""
+    w = world()
+    reads: list[str] = []
+    due = w.outbox.due
+
+    async def counted(conversation_id: int, **kwargs: Any) -> Any:
+        reads.append("due")
+        return await due(conversation_id, **kwargs)
+
+    w.outbox.due = counted  # type: ignore[method-assign]
+    w.assistant.script = ["Jawaban."]
+    w.say("Apa syarat mendirikan PT?")
+    assert await w.run() is Outcome.ANSWERED
+    assert len(w.provider.sent) == 1 and "Jawaban." in w.provider.sent[0]
+    read = w.store.finished[-1].due_read
+    assert read is not None and read.found is not None  # answered by the finish
+    assert reads == ["due"]  # that once: the delivery did not read again
+    assert w.converse.record.take_due(1) is None  # taken by the delivery, nothing left
+    # A run with nothing to answer reads for itself, and nothing stays behind either.
+    assert await w.run() is Outcome.NOTHING_TO_DO
+    assert reads == ["due", "due"]
+    assert w.converse.record.take_due(1) is None

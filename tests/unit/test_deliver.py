@@ -389,3 +389,33 @@ async def test_a_send_s_audit_record_is_written_once_with_or_without_the_accepta
         else:
             assert audit.actions() == ["message.sent", "message.sent"]
             assert [event.details["outbound"] for event in audit.events] == [1, 2]
+
+
+async def test_the_opt_out_check_read_with_the_run_serves_the_first_message_to_that_number() -> (
+    None
+):
+    """Issue 18: a run told its sender reads the check for that number with the due messages
+    (no question of its own); the answer is the check's, so an opted-out sender's reply is
+    still a dead letter; later parts, and other numbers, are checked as before."""
+    provider = ScriptedProvider()
+    opted_out = OptOutList(numbers={"6281"})
+    outbox = MemoryOutbox(opt_outs=opted_out)
+    deliver, outbox, _, _ = make(provider, outbox=outbox, recipients=opted_out)
+    outbox.add(2)
+    assert await deliver(1, recipient="6281") == 0
+    assert provider.sent == []
+    assert outbox.statuses() == ["failed", "failed"]
+    assert [outbox.rows[i].error_code for i in (1, 2)] == [OPTED_OUT, OPTED_OUT]
+    assert opted_out.asked == ["6281"]  # the second part only: the first was screened
+
+    opted_out.numbers.clear()
+    opted_out.asked.clear()
+    outbox.add(2)
+    assert await deliver(1, recipient="6281") == 2
+    assert provider.sent == ["part 0", "part 1"]
+    assert opted_out.asked == ["6281"]
+    # A run told another number screens that one; its messages' number is asked as before.
+    outbox.add(1)
+    opted_out.asked.clear()
+    assert await deliver(1, recipient="6289") == 1
+    assert opted_out.asked == ["6281"]

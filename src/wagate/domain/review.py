@@ -141,3 +141,4 @@ class NewDraft:
     created_at: datetime
     deadline: datetime
     session_id: int | None = None  # the approved answer joins this session's history
+    session_opened_at: datetime | None = None  # that session is new: stored with the draft

@@ -24,7 +24,7 @@ from wagate.domain.audit import AuditEvent
 from wagate.domain.breaker import ChannelHealth, ChannelState
 from wagate.domain.provider_port import CredentialCheck
 from wagate.edge_services import TenantServices, WorkerServices
-from wagate.jobs.quiet_worker import QuietWorker
+from wagate.jobs.claiming_worker import ClaimingWorker
 from wagate.pipeline.operator import Actor, Rejected
 from wagate.pipeline.operator.kb import counts_of
 from wagate.storage.queue import KB_REFRESH_TASK, MEDIA_TASK, QUEUE, TASK
@@ -479,9 +479,10 @@ async def _run_jobs_until_cancelled(
     while True:
         try:
             async with app.open_async():
-                # What `app.run_worker_async` does, with procrastinate's worker quietened.
+                # What `app.run_worker_async` does, with procrastinate's worker quietened and
+                # claiming several jobs per fetch.
                 app.perform_import_paths()  # type: ignore[no-untyped-call]
-                await QuietWorker(
+                await ClaimingWorker(
                     app=app,
                     queues=[QUEUE],
                     name=name,

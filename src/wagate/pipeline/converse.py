@@ -149,7 +149,15 @@ class Converse:
 
     def __post_init__(self) -> None:
         notices = self.policy.notices
-        self.record = RunRecorder(store=self.store, clock=self.clock, audit=self.audit)
+        self.record = RunRecorder(
+            store=self.store,
+            clock=self.clock,
+            audit=self.audit,
+            # The delivery's opening read rides in the run's finishing transaction.
+            due_read=lambda burst: self.deliver.due_read(
+                burst.conversation_id, recipient=burst.recipient
+            ),
+        )
         self.who = WhoIsWriting(
             identities=self.identities, policy=self.policy.identity, notices=notices
         )
@@ -192,8 +200,16 @@ class Converse:
 
     async def __call__(self, conversation_id: int, *, attempt: int = 0) -> Outcome:
         # With the opening reads (identity, hold, session, vault): one round trip for all.
-        burst = await self.store.load_burst(conversation_id, history=self.policy.history_turns)
-        outcome = await self._settle(conversation_id, burst, attempt)
+        # A new session's id is drawn there too, when the latest session has expired.
+        burst = await self.store.load_burst(
+            conversation_id,
+            history=self.policy.history_turns,
+            session_fresh_since=self.clock() - self.policy.session_timeout,
+        )
+        try:
+            outcome = await self._settle(conversation_id, burst, attempt)
+        finally:
+            self.record.take_due(conversation_id)  # read for this run only: never kept
         if burst is not None and burst.failing:
             # Went through: earlier failed runs no longer count towards a dead letter (OU3).
             await self.store.clear_failures(conversation_id)
@@ -225,7 +241,13 @@ class Converse:
                 return Outcome.CASE_INTAKE
             burst = rest
         outcome = await self._run(burst, now, attempt)
-        await self.deliver(conversation_id)
+        # The run's replies go to its sender: their opt-out check is read with them, in the
+        # run's finishing transaction when it could carry the read.
+        await self.deliver(
+            conversation_id,
+            recipient=burst.recipient,
+            due=self.record.take_due(conversation_id),
+        )
         return outcome
 
     async def _run(self, burst: Burst, now: datetime, attempt: int) -> Outcome:
@@ -331,6 +353,7 @@ class Converse:
                 else "",
                 sources=sources_of(retrieval.passages),
                 session_id=session.id,
+                session_opened_at=session.opened_at,
             )
         )
         facts: dict[str, object] = {
@@ -366,7 +389,11 @@ class Converse:
                 drafts,
                 decision.verdict,
                 facts,
-                turns=Turns(session_id=session.id, user=triaged.question),
+                turns=Turns(
+                    session_id=session.id,
+                    session_opened_at=session.opened_at,
+                    user=triaged.question,
+                ),
                 marked_read=marked_read,
                 insight=insight,
             )
@@ -379,6 +406,7 @@ class Converse:
             drafts,
             turns=Turns(
                 session_id=session.id,
+                session_opened_at=session.opened_at,
                 user=triaged.question,
                 assistant=text,
                 disclosed=composed.disclosed,
@@ -420,6 +448,7 @@ class Converse:
             drafts,
             turns=Turns(
                 session_id=session.id,
+                session_opened_at=session.opened_at,
                 user=question,
                 assistant=decline,
                 disclosed=composed.disclosed,
@@ -471,7 +500,7 @@ class Converse:
             Outcome.URGENT,
             now,
             drafts,
-            turns=Turns(session_id=session.id, user=question),
+            turns=Turns(session_id=session.id, session_opened_at=session.opened_at, user=question),
             marked_read=marked_read,
             facts={**_zone_facts(zone), "handed_over": self.handover is not None},
             insight=RunInsight(zone=zone.zone.value, rules=tuple(zone.rules), review="urgent"),
@@ -496,7 +525,7 @@ class Converse:
             Outcome.HELD_BY_HUMAN,
             now,
             drafts,
-            turns=Turns(session_id=session.id, user=question),
+            turns=Turns(session_id=session.id, session_opened_at=session.opened_at, user=question),
             facts={"held_by_human": True, "for_human": len(burst.messages)},
         )
         log.info("converse.held_by_human", conversation_id=burst.conversation_id)

@@ -75,6 +75,8 @@ from wagate.pipeline.outbound_files import OutboundFiles, Ready, StoreDown, Uplo
 from wagate.pipeline.outcomes import Deferred, Failed, MessageOutcome, Sent
 from wagate.pipeline.ports import (
     ChannelHealthStore,
+    DueMessages,
+    DueRead,
     OutboundMessage,
     Outbox,
     ProviderDirectory,
@@ -131,17 +133,48 @@ class Deliver:
             else None
         )
 
-    async def __call__(self, conversation_id: int) -> int:
-        """Send what is due for the conversation; returns how many were accepted."""
+    def due_read(self, conversation_id: int, *, recipient: str | None = None) -> DueRead | None:
+        """The opening read of a delivery run, for a transaction just before it to carry
+        (`ReplyRecord.due_read`; its answer then goes to `__call__` as `due`). None when the
+        run must do something before reading (window failures rerouted to a template)."""
+        if self.templates.for_purpose(OUT_OF_WINDOW) is not None:
+            return None
+        return DueRead(
+            conversation_id=conversation_id,
+            recent_since=self._gate.recent_since(),
+            screen=recipient if self.recipients is not None else None,
+        )
+
+    async def __call__(
+        self,
+        conversation_id: int,
+        *,
+        recipient: str | None = None,
+        due: DueMessages | None = None,
+    ) -> int:
+        """Send what is due for the conversation; returns how many were accepted.
+        `recipient`: the number the caller expects the messages to go to (a run's sender):
+        the opt-out check for it is read with the messages, not in a transaction of its own.
+        `due`: that read, made a moment ago by the caller's last transaction (`due_read`)."""
         await self.providers.refresh()  # a token replaced elsewhere (throttled: cheap)
         if self.templates.for_purpose(OUT_OF_WINDOW) is not None:
             await self.outbox.reroute_window_failures(conversation_id)
+            due = None  # read after the reroute, as always
         accepted = 0
-        # The messages, the pair's recent sends and the channel's state in one read.
-        due = await self.outbox.due(conversation_id, recent_since=self._gate.recent_since())
+        # The messages, the pair's recent sends, the channel's state (and the opt-out check
+        # for the expected recipient) in one read.
+        if due is None:
+            due = await self.outbox.due(
+                conversation_id,
+                recent_since=self._gate.recent_since(),
+                screen=recipient if self.recipients is not None else None,
+            )
         run = GateRun(recent=due.recent, health=due.health if self.health is not None else None)
+        screened = dict(due.screened)
         for message in due.messages:
-            outcome = await self._deliver_one(message, run)
+            # The screened answer serves the first message to that number; later ones (parts
+            # sent after it) are checked afresh, just before their own attempt, as before.
+            outcome = await self._deliver_one(message, run, screened)
             if isinstance(outcome, Deferred):
                 # Everything after it waits too: parts never overtake each other.
                 await self.outbox.defer_delivery(conversation_id, run_at=outcome.until)
@@ -151,13 +184,16 @@ class Deliver:
             await self._emails(conversation_id)
         return accepted
 
-    async def _deliver_one(self, message: OutboundMessage, run: GateRun) -> MessageOutcome:
+    async def _deliver_one(
+        self, message: OutboundMessage, run: GateRun, screened: dict[str, str | None] | None = None
+    ) -> MessageOutcome:
         """One message's fate: Sent, Failed (recorded as a dead letter), or Deferred (its row
-        already says why: next attempt, released, unknown outcome; the caller queues the job)."""
+        already says why: next attempt, released, unknown outcome; the caller queues the job).
+        `screened`: the opt-out check's answers read with the run, by number (each used once)."""
         now = self.clock()
         if message.next_attempt_at is not None and message.next_attempt_at > now:
             return Deferred(until=message.next_attempt_at)
-        refused = await self._refused(message)
+        refused = await self._refused(message, screened)
         if refused is not None:
             return refused
         provider = self.providers.get(message.provider, message.channel_id)
@@ -189,13 +225,18 @@ class Deliver:
             await self._resending(message)
         return await self._attempt(message, admitted, how, run)
 
-    async def _refused(self, message: OutboundMessage) -> Failed | None:
+    async def _refused(
+        self, message: OutboundMessage, screened: dict[str, str | None] | None
+    ) -> Failed | None:
         """A row queued before its contact opted out (a reply, an operator's message, a replay)
         is never sent: a dead letter with the check's reason as its code, never e-mailed (the
         contact asked for nothing more). Only the opt-out confirmation passes."""
         if self.recipients is None or message.kind == OPTOUT_CONFIRMATION_KIND:
             return None
-        reason = await self.recipients.refusal(message.recipient)
+        if screened is not None and message.recipient in screened:
+            reason = screened.pop(message.recipient)  # read with the run, a moment ago
+        else:
+            reason = await self.recipients.refusal(message.recipient)
         if reason is None:
             return None
         await self.outbox.failed(

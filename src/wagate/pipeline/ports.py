@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -193,6 +193,10 @@ class Session:
     id: int
     history: Sequence[ChatTurn]  # oldest first
     disclosed: bool = False  # the AI disclosure went out in this session already
+    # A new session whose row is not stored yet (issue 18: its id was drawn with the burst):
+    # when it opened. What refers to it stores it first, in its own transaction (the run's
+    # finish, a held draft: `ReplyRecord.session_opened_at`, `NewDraft.session_opened_at`).
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,6 +229,7 @@ class ReplyRecord:
     recipient: str
     drafts: Sequence[OutboundDraft]
     session_id: int | None = None
+    session_opened_at: datetime | None = None  # a new session, stored first (Session.opened_at)
     user_turn: str | None = None
     assistant_turn: str | None = None
     # The run's answer carries the AI disclosure: the session records it in the same
@@ -234,6 +239,9 @@ class ReplyRecord:
     # (`finish` says whether it did; if not, the caller appends them after it).
     audit: Sequence[AuditEvent] = ()
     audit_at: datetime | None = None
+    # The delivery's opening read, asked in the same transaction after everything above
+    # (None: not asked). Answered in `due_read.found` (see DueRead).
+    due_read: DueRead | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,13 +282,37 @@ class DueMessages:
     messages: list[OutboundMessage]  # not yet accepted by the provider, oldest first
     recent: list[datetime] | None = None  # the pair's sends since `recent_since` (pacing)
     health: ChannelHealth | None = None  # the first message's channel, as stored (breaker)
+    # The opt-out check's answer for the number `due` was asked to screen, read with the
+    # messages (issue 18: a transaction fewer per reply): {number: reason or None}. A number
+    # not in it is checked by the `RecipientCheck` as before.
+    screened: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class DueRead:
+    """`Outbox.due`'s question, asked at the end of a run's finishing transaction (issue 18:
+    the delivery's opening read without a transaction of its own). The store that can answer
+    it sets `found` once the transaction has committed; None: not answered (the delivery
+    reads for itself)."""
+
+    conversation_id: int
+    recent_since: datetime | None
+    screen: str | None
+    found: DueMessages | None = None
 
 
 class ConversationStore(Protocol):
-    async def load_burst(self, conversation_id: int, *, history: int | None = None) -> Burst | None:
+    async def load_burst(
+        self,
+        conversation_id: int,
+        *,
+        history: int | None = None,
+        session_fresh_since: datetime | None = None,
+    ) -> Burst | None:
         """The conversation's unprocessed messages (None: no such conversation). With
         `history` (the turns a prompt takes), the run's opening reads too (`Burst.opening`),
-        in the same round trip."""
+        in the same round trip; with `session_fresh_since`, an id for a new session too when
+        the latest session's last activity is not after it (expired)."""
 
     async def defer(self, conversation_id: int, *, run_at: datetime, attempt: int) -> None: ...
 
@@ -348,9 +380,13 @@ class Outbox(Protocol):
     async def pending(self, conversation_id: int) -> list[OutboundMessage]:
         """Messages not yet accepted by the provider, oldest first."""
 
-    async def due(self, conversation_id: int, *, recent_since: datetime | None) -> DueMessages:
+    async def due(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> DueMessages:
         """`pending`, with the conversation's sends since `recent_since` (None: not read) and
-        the first message's channel health (None: the caller asks its health store)."""
+        the first message's channel health (None: the caller asks its health store). With
+        `screen` (a number), the opt-out check's answer for it may come back in `screened`,
+        by the same rule as `RecipientCheck.refusal`."""
 
     async def start_attempt(self, message_id: int, *, at: datetime) -> None: ...
 

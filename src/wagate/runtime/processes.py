@@ -39,6 +39,12 @@ async def _open(settings: Settings, **options: Any) -> Gateway:
         raise StartRefused(f"{source}{exc}") from None
 
 
+def worker_pool_size(settings: Settings) -> int:
+    """The database pool of a process that runs conversation jobs: about a connection per job
+    (each holds one for a statement at a time), and two for everything else."""
+    return min(settings.worker_concurrency, 16) + 2
+
+
 async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
     try:
         await _serve(settings, host=host, port=port, with_worker=with_worker)
@@ -54,7 +60,12 @@ async def _serve(settings: Settings, *, host: str, port: int, with_worker: bool)
         sandbox = Sandbox(settings.wagate_data_dir)
         settings = await sandbox.start(settings, gateway_port=port)
         sandbox.report_statuses(host=host, port=port)
-    gateway = await _open(settings)
+    # With the worker in the process, its jobs need the connections `wagate worker` gets: at
+    # the default pool of 10, 16 jobs shared 5 tenant-statement connections and waited for
+    # them (issue 18: ~6 ms per checkout under a flood, a third of a job's time).
+    gateway = await _open(
+        settings, **({"pool_size": worker_pool_size(settings)} if with_worker else {})
+    )
     worker: asyncio.Task[None] | None = None
     follower: asyncio.Task[None] | None = None
     listen_failed = False
@@ -197,7 +208,7 @@ def freeze_startup_objects() -> None:
 
 
 async def work(settings: Settings) -> None:
-    gateway = await _open(settings, pool_size=min(settings.worker_concurrency, 16) + 2)
+    gateway = await _open(settings, pool_size=worker_pool_size(settings))
     task = asyncio.create_task(run_worker(gateway.worker), name="wagate-worker")
     follower = asyncio.create_task(gateway.keep_fresh(), name="wagate-follow")
     freeze_startup_objects()

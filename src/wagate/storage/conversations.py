@@ -19,6 +19,7 @@ from wagate.storage.database import Database, tenant_pipeline
 from wagate.storage.inbound_failures import CLEAR_SQL as CLEAR_FAILURES_SQL
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.media import EXTRACTED_TABLE
+from wagate.storage.outbound import PostgresOutbox
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
 from wagate.storage.run_opening import (
     opening_statements,
@@ -26,6 +27,7 @@ from wagate.storage.run_opening import (
     single_row_joins,
     single_rows,
 )
+from wagate.storage.sessions import STORE_OPENED_TOUCHED_SQL
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 # `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
@@ -244,6 +246,7 @@ class PostgresConversationStore:
         tenant: str,
         *,
         audit: PostgresAuditLog | None = None,
+        outbox: PostgresOutbox | None = None,
     ) -> None:
         self._database = database
         self._sealer = sealer
@@ -251,6 +254,8 @@ class PostgresConversationStore:
         self._tenant = tenant
         # The tenant's audit chain: a run's events ride in its finishing transaction.
         self._audit = audit
+        # The tenant's outbox: the delivery's opening read rides in it too (ReplyRecord.due_read).
+        self._outbox = outbox
 
     def _open(self, table: str, key: str, sealed: bytes) -> Any:
         context = SealContext(tenant=self._tenant, table=table, key=key)
@@ -260,13 +265,23 @@ class PostgresConversationStore:
         context = SealContext(tenant=self._tenant, table=table, key=key)
         return self._sealer.seal(orjson.dumps(value), context)
 
-    async def load_burst(self, conversation_id: int, *, history: int | None = None) -> Burst | None:
+    async def load_burst(
+        self,
+        conversation_id: int,
+        *,
+        history: int | None = None,
+        session_fresh_since: datetime | None = None,
+    ) -> Burst | None:
         # The reads in one round trip (the pending messages of a missing conversation: none),
         # with the run's opening reads when asked for (storage/run_opening.py).
         params: dict[str, Any] = {"id": conversation_id, "window": RATE_WINDOW}
         opening = [] if history is None else opening_statements(conversation_id, history=history)
         if history is not None:
-            params |= {"conversation_id": conversation_id, "limit": history}
+            params |= {
+                "conversation_id": conversation_id,
+                "limit": history,
+                "session_fresh_since": session_fresh_since,
+            }
         conversations, rows, earlier, *opened = await self._database.tenant_batch(
             self._tenant,
             [
@@ -371,6 +386,24 @@ class PostgresConversationStore:
                 for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn))
                 if text is not None
             ]
+            touch = {
+                "at": run.finished_at,
+                "session_id": record.session_id,
+                "disclosed": record.disclosed,
+            }
+            if record.session_opened_at is not None:
+                # A new session (its id drawn with the burst): stored here, before its turns.
+                statements.append(
+                    (
+                        STORE_OPENED_TOUCHED_SQL,
+                        {
+                            **touch,
+                            "tenant": self._tenant,
+                            "conversation_id": run.conversation_id,
+                            "opened_at": record.session_opened_at,
+                        },
+                    )
+                )
             if turns:
                 statements.append(
                     (
@@ -394,16 +427,8 @@ class PostgresConversationStore:
                         },
                     )
                 )
-            statements.append(
-                (
-                    _TOUCH_SESSION_SQL,
-                    {
-                        "at": run.finished_at,
-                        "session_id": record.session_id,
-                        "disclosed": record.disclosed,
-                    },
-                )
-            )
+            if record.session_opened_at is None:
+                statements.append((_TOUCH_SESSION_SQL, touch))
         for draft in record.drafts:
             statements.append(
                 (
@@ -439,8 +464,12 @@ class PostgresConversationStore:
         # commit with the run or not at all, and take no transaction of their own.
         # Taken once the connection is in hand, so rides reach PostgreSQL in the order they
         # were chained as far as this process can tell.
+        # The delivery's opening read, last: it sees this run's outbound rows (issue 18: the
+        # read's own transaction saved).
+        due = record.due_read if self._outbox is not None else None
         ride = None
         row = None
+        due_rows = None
         try:
             # One transaction, sent as one pipelined batch: a single round trip however many
             # rows.
@@ -453,10 +482,18 @@ class PostgresConversationStore:
                 if self._audit is not None and record.audit and record.audit_at is not None:
                     ride = self._audit.ride(record.audit, at=record.audit_at)
                 audited = await conn.execute(*ride.statement) if ride is not None else None
+                if due is not None and self._outbox is not None:
+                    due_rows = await conn.execute(
+                        *self._outbox.due_statement(
+                            due.conversation_id, recent_since=due.recent_since, screen=due.screen
+                        )
+                    )
             if audited is not None:
                 row = await audited.fetchone()
         finally:
             written = ride.settle(row) if ride is not None else False
+        if due is not None and due_rows is not None and self._outbox is not None:
+            due.found = await self._outbox.due_from(await due_rows.fetchall(), screen=due.screen)
         return written
 
     @staticmethod

@@ -26,6 +26,7 @@ from wagate.storage.outbound_files import INSERT_SQL as _FILE_SQL
 from wagate.storage.outbound_files import insert_params as file_params
 from wagate.storage.provider_health import HEALTH_COLUMNS, health_from_row
 from wagate.storage.queue import DEFER_SQL, insert_job_sql
+from wagate.storage.recipients import OPTED_OUT_EXISTS, OptOuts, refusal_of
 from wagate.storage.statuses import (
     ACCEPTED,
     EMAIL_DUE,
@@ -64,10 +65,18 @@ SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempot
  WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
  ORDER BY o.id
 """
+# `due`'s opt-out parameters when it screens no number (the check is not evaluated).
+_NO_LOOKUP: dict[str, str | None] = {
+    "tenant": None,
+    "withdrawn": None,
+    "phone": None,
+    "user_id": None,
+}
 # What a delivery run reads before its first send, in one statement (issue 18: each statement
 # costs the worker an event-loop wait): the pending messages, the channel's breaker state (no
 # row: healthy) and, when pacing asks (`%(since)s` not NULL), the pair's recent sends, read
-# once in a CTE.
+# once in a CTE; and, when `%(screen)s`, the opt-out check for the number the run expects to
+# write to (`storage/recipients.py`'s rule, the transaction of its own it took before saved).
 _HEALTH_COLUMNS = tuple(column.strip() for column in HEALTH_COLUMNS.split(","))
 _DUE_SQL = f"""
 WITH recent AS (
@@ -75,11 +84,13 @@ WITH recent AS (
     SELECT last_attempt_at FROM outbound_messages
      WHERE conversation_id = %(conversation_id)s AND last_attempt_at >= %(since)s
        AND status NOT IN {literal_set({OutboundStatus.PENDING, OutboundStatus.FAILED})}
-  ) END AS sends
+  ) END AS sends,
+  CASE WHEN %(screen)s THEN {OPTED_OUT_EXISTS} END AS opted_out
 )
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
        o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
        o.status, o.last_attempt_at, o.throttles, o.inbound_received_at, r.sends AS recent_sends,
+       r.opted_out,
        h.provider IS NOT NULL AS health_stored,
        {", ".join(f"h.{column} AS health_{column}" for column in _HEALTH_COLUMNS)}
   FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
@@ -265,11 +276,14 @@ class PostgresOutbox:
         tenant: str,
         *,
         audit: PostgresAuditLog | None = None,
+        opt_outs: OptOuts | None = None,
     ) -> None:
         self._database = database
         self._sealer = sealer
         self._indexer = indexer
         self._tenant = tenant
+        # The opt-out check `due` can carry (the delivery's RecipientCheck; None: never).
+        self._opt_outs = opt_outs
         # The tenant's audit chain: a send's record rides in the transaction of its acceptance.
         self._audit = audit
 
@@ -279,10 +293,34 @@ class PostgresOutbox:
         )
         return await self._readable(rows, self._unsendable)
 
-    async def due(self, conversation_id: int, *, recent_since: datetime | None) -> DueMessages:
-        rows = await self._database.tenant_rows(
-            self._tenant, _DUE_SQL, {"conversation_id": conversation_id, "since": recent_since}
-        )
+    async def due(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> DueMessages:
+        sql, params = self.due_statement(conversation_id, recent_since=recent_since, screen=screen)
+        rows = await self._database.tenant_rows(self._tenant, sql, params)
+        return await self.due_from(rows, screen=screen)
+
+    def due_statement(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """`due`'s statement, for a transaction of the tenant's to carry (`due_from` reads
+        its rows)."""
+        lookup = self._lookup(screen)
+        params = {
+            "conversation_id": conversation_id,
+            "since": recent_since,
+            "screen": lookup is not None,
+            **(lookup or _NO_LOOKUP),
+        }
+        return _DUE_SQL, params
+
+    def _lookup(self, screen: str | None) -> dict[str, str | None] | None:
+        if screen is None or self._opt_outs is None:
+            return None
+        return self._opt_outs.lookup(screen)
+
+    async def due_from(self, rows: list[dict[str, Any]], *, screen: str | None) -> DueMessages:
+        """What `due` returns, from its statement's rows."""
         if not rows:
             return DueMessages(messages=[])
         first = rows[0]
@@ -296,6 +334,9 @@ class PostgresOutbox:
             messages=await self._readable(rows, self._unsendable),
             recent=list(recent) if recent is not None else None,
             health=health,
+            screened={screen: refusal_of(first["opted_out"])}
+            if screen is not None and self._opt_outs is not None
+            else {},
         )
 
     async def _unsendable(self, message_id: int) -> None:

@@ -10,12 +10,14 @@ from wagate.storage import blind
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 
-_OPTED_OUT_SQL = """
+# The rule, as a condition another read can carry (`PostgresOutbox.due`), with the parameters
+# `OptOuts.lookup` gives.
+OPTED_OUT_EXISTS = """EXISTS (
 SELECT 1 FROM contacts
  WHERE tenant = %(tenant)s AND consent_state = %(withdrawn)s
    AND (phone = %(phone)s OR user_id = %(user_id)s)
- LIMIT 1
-"""
+)"""
+_OPTED_OUT_SQL = f"SELECT {OPTED_OUT_EXISTS} AS opted_out"
 
 
 class OptOuts:
@@ -26,14 +28,17 @@ class OptOuts:
 
     async def refusal(self, number: str) -> str | None:
         """`OPTED_OUT` when the contact with this number (or BSUID) opted out, else None."""
-        params = {
+        rows = await self._database.tenant_rows(self._tenant, _OPTED_OUT_SQL, self.lookup(number))
+        return refusal_of(bool(rows[0]["opted_out"]))
+
+    def lookup(self, number: str) -> dict[str, str | None]:
+        """The parameters of `OPTED_OUT_EXISTS` for this number."""
+        return {
             "tenant": self._tenant,
             "withdrawn": ConsentState.WITHDRAWN.value,
             "phone": self._digest(number, blind.PHONE),
             "user_id": self._digest(number, blind.USER_ID),
         }
-        rows = await self._database.tenant_rows(self._tenant, _OPTED_OUT_SQL, params)
-        return OPTED_OUT if rows else None
 
     def _digest(self, value: str, purpose: str) -> str | None:
         """None for a value with nothing to index under `purpose` (a sender id a provider gave
@@ -43,3 +48,7 @@ class OptOuts:
             return self._indexer.digest(value, purpose=purpose)
         except ValueError:
             return None
+
+
+def refusal_of(opted_out: bool) -> str | None:
+    return OPTED_OUT if opted_out else None

@@ -18,6 +18,7 @@ from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.queue import DEFER_SQL
+from wagate.storage.sessions import STORE_OPENED_SQL
 from wagate.storage.statuses import PENDING, literal_set
 
 _KEEP_SQL = """
@@ -145,6 +146,17 @@ class PostgresReviewDrafts:
             "session_id": draft.session_id,
         }
         async with self._database.tenant_connection(self._tenant) as conn:
+            if draft.session_id is not None and draft.session_opened_at is not None:
+                # The run's new session, not stored yet: the draft refers to it.
+                await conn.execute(
+                    STORE_OPENED_SQL,
+                    {
+                        "session_id": draft.session_id,
+                        "tenant": self._tenant,
+                        "conversation_id": draft.conversation_id,
+                        "opened_at": draft.session_opened_at,
+                    },
+                )
             row = await (await conn.execute(_KEEP_SQL, params)).fetchone()
             if row is None:  # a retried run: its draft is there already
                 row = await (await conn.execute(_BY_RUN_KEY_SQL, params)).fetchone()

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wagate.storage.identity import KNOWN_COLUMNS, KNOWN_SQL
-from wagate.storage.sessions import LATEST_HISTORY_SQL, LATEST_SQL
+from wagate.storage.sessions import LATEST_HISTORY_SQL, LATEST_SQL, NEW_SESSION_SQL
 from wagate.storage.vaults import LOAD_SQL
 
 HOLD_COLUMNS = "conversation_id, held_by, reason, taken_at, last_human_at, released_at, released_by"
@@ -33,12 +33,13 @@ SELECT id, {HOLD_COLUMNS} FROM conversation_holds
 # name -> (its statement, its columns): the reads of at most one row. `identity`: one
 # conversation, its one contact, the one account linked to the contact's phone (unique per
 # tenant); `hold`: the open one (`conversation_holds_open` is unique); `session`: LIMIT 1;
-# `vault`: keyed on the conversation.
+# `vault`: keyed on the conversation; `new_session`: one id or none (`%(session_fresh_since)s`).
 SINGLE_ROW_READS: dict[str, tuple[str, tuple[str, ...]]] = {
     "identity": (KNOWN_SQL, KNOWN_COLUMNS),
     "hold": (OPEN_HOLD_SQL, ("id", *(c.strip() for c in HOLD_COLUMNS.split(",")))),
     "session": (LATEST_SQL, ("id", "last_activity_at", "disclosed_at")),
     "vault": (LOAD_SQL, ("vault",)),
+    "new_session": (NEW_SESSION_SQL, ("id",)),
 }
 
 

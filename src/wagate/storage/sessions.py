@@ -22,6 +22,36 @@ _OPEN_SQL = """
 INSERT INTO sessions (tenant, conversation_id, started_at, last_activity_at)
 VALUES (%(tenant)s, %(conversation_id)s, %(now)s, %(now)s) RETURNING id
 """
+# A new session's id, drawn with the burst (issue 18) when the latest session's last activity
+# is not after `%(session_fresh_since)s` (`session_expired`'s rule) or there is none; no row
+# otherwise, and none without that parameter. An id drawn for a run that stores no session is
+# a gap in the sequence, nothing more.
+NEW_SESSION_SQL = """
+SELECT nextval(pg_get_serial_sequence('sessions', 'id')) AS id
+ WHERE %(session_fresh_since)s::timestamptz IS NOT NULL
+   AND COALESCE((SELECT s.last_activity_at FROM sessions s
+                  WHERE s.conversation_id = %(conversation_id)s
+                  ORDER BY s.id DESC LIMIT 1) <= %(session_fresh_since)s, true)
+"""
+# The new session `Session.opened_at` describes, stored by the first transaction that refers
+# to it (the run's finish, or a held draft); a retried run's second store changes nothing.
+STORE_OPENED_SQL = """
+INSERT INTO sessions (id, tenant, conversation_id, started_at, last_activity_at)
+VALUES (%(session_id)s, %(tenant)s, %(conversation_id)s, %(opened_at)s, %(opened_at)s)
+ON CONFLICT (id) DO NOTHING
+"""
+# The same, by the run's finish, touched as `_TOUCH_SESSION_SQL` (storage/conversations.py)
+# touches a stored session: one statement for the two (a retried run's finds its row).
+STORE_OPENED_TOUCHED_SQL = """
+INSERT INTO sessions AS s (id, tenant, conversation_id, started_at, last_activity_at,
+                           disclosed_at)
+VALUES (%(session_id)s, %(tenant)s, %(conversation_id)s, %(opened_at)s, %(at)s,
+        CASE WHEN %(disclosed)s THEN %(at)s::timestamptz END)
+ON CONFLICT (id) DO UPDATE
+   SET last_activity_at = EXCLUDED.last_activity_at,
+       disclosed_at = CASE WHEN %(disclosed)s THEN EXCLUDED.last_activity_at
+                           ELSE s.disclosed_at END
+"""
 # The history of the session `LATEST_SQL` finds, in the same round trip (unused when that
 # session has expired).
 LATEST_HISTORY_SQL = """
@@ -53,7 +83,9 @@ class PostgresSessionStore:
         before, each seeing what was committed when it ran); only a new session takes a
         second one. Sessions are opened by this conversation's job alone (the queue's lock),
         so the session the history statement picks is the one the first statement found.
-        Read with the burst (`opening`, the same two statements), they cost no round trip."""
+        Read with the burst (`opening`, the same two statements), they cost no round trip,
+        and a new session's id drawn with it (`NEW_SESSION_SQL`) makes the new session
+        without one: it is stored with the run's finish (`Session.opened_at`)."""
         latest = opening.get("session") if opening is not None else None
         rows = opening.get("history") if opening is not None else None
         if latest is None or rows is None:
@@ -65,6 +97,11 @@ class PostgresSessionStore:
         if row is None or session_expired(
             row["last_activity_at"], now=now, idle_timeout=idle_timeout
         ):
+            drawn = opening.get("new_session") if opening is not None else None
+            if drawn:
+                # Its row is written by the first transaction that refers to it (issue 18:
+                # the insert's own transaction and commit saved).
+                return Session(id=int(drawn[0]["id"]), history=[], opened_at=now)
             created = await self._database.tenant_rows(
                 self._tenant,
                 _OPEN_SQL,

@@ -114,7 +114,11 @@ class MemoryConversationStore:
         return message
 
     async def load_burst(
-        self, conversation_id: int, *, history: int | None = None
+        self,
+        conversation_id: int,
+        *,
+        history: int | None = None,
+        session_fresh_since: datetime | None = None,
     ) -> Burst | None:  # no opening reads: the memory stores answer at once
         return self.bursts.get(conversation_id)
 
@@ -144,6 +148,12 @@ class MemoryConversationStore:
                 self.sessions.disclosed.add(record.session_id)
         if self.outbox is not None and burst is not None:
             self._to_outbox(self.outbox, burst, record)
+        if self.outbox is not None and record.due_read is not None:
+            # The delivery's opening read, after the run's rows, as PostgreSQL's store does.
+            read = record.due_read
+            read.found = await self.outbox.due(
+                read.conversation_id, recent_since=read.recent_since, screen=read.screen
+            )
         return False  # no audit chain here: the recorder appends the events itself
 
     def _to_outbox(self, outbox: MemoryOutbox, burst: Burst, record: ReplyRecord) -> None:

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from wagate.domain.audit import AuditEvent
+from wagate.domain.consent import OPTED_OUT
 from wagate.domain.messages import Provider
 from wagate.domain.outbound import Cause, EmailStatus, OutboundStatus, allowed
 from wagate.pipeline.ports import DueMessages, OutboundMessage
+from wagate.testing.recipients import OptOutList
 
 
 def _now() -> datetime:
@@ -48,6 +50,8 @@ class MemoryOutbox:
     # When the provider's latest status webhook arrived (None: never): evidence for resends.
     status_seen_at: datetime | None = field(default_factory=lambda: _now() - timedelta(minutes=5))
     rerouted: int = 0
+    # The opt-out check `due` carries when asked to screen a number (None: it screens none).
+    opt_outs: OptOutList | None = None
 
     def add(self, n: int, conversation_id: int = 1) -> None:
         """`n` reply parts for the conversation, pending, with the 24-hour window open."""
@@ -105,12 +109,17 @@ class MemoryOutbox:
             and allowed(OutboundStatus(r.status), OutboundStatus.SENDING, Cause.ATTEMPT)
         ]
 
-    async def due(self, conversation_id: int, *, recent_since: datetime | None) -> DueMessages:
+    async def due(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> DueMessages:
         messages = await self.pending(conversation_id)
         recent = None
         if recent_since is not None and messages:
             recent = await self.recent_sends(conversation_id, since=recent_since)
-        return DueMessages(messages=messages, recent=recent)
+        screened = {}
+        if screen is not None and self.opt_outs is not None and messages:
+            screened[screen] = OPTED_OUT if screen in self.opt_outs.numbers else None
+        return DueMessages(messages=messages, recent=recent, screened=screened)
 
     async def start_attempt(self, message_id: int, *, at: datetime) -> None:
         row = self.rows[message_id]

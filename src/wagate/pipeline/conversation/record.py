@@ -4,7 +4,7 @@ audited as facts. Every step hands its drafts here; none of them writes a run it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -12,6 +12,8 @@ from wagate.domain.audit import AuditEvent, AuditTrail
 from wagate.pipeline.ports import (
     Burst,
     ConversationStore,
+    DueMessages,
+    DueRead,
     OutboundDraft,
     ReplyRecord,
     RunInsight,
@@ -55,6 +57,7 @@ class Turns:
     """What a run adds to its session's history."""
 
     session_id: int
+    session_opened_at: datetime | None = None  # a new session, stored with the turns
     user: str
     assistant: str | None = None
     disclosed: bool = False  # the answer carries the AI disclosure (recorded on the session)
@@ -65,6 +68,17 @@ class RunRecorder:
     store: ConversationStore
     clock: Callable[[], datetime]
     audit: AuditTrail | None = None
+    # The delivery's opening read for a run's burst, for its finishing transaction to carry
+    # (issue 18); None: not asked. Its answer waits in `_due` for `take_due`, by
+    # conversation (one run of a conversation at a time: the queue's lock).
+    due_read: Callable[[Burst], DueRead | None] | None = None
+    _due: dict[int, DueMessages] = field(default_factory=dict)
+
+    def take_due(self, conversation_id: int) -> DueMessages | None:
+        """The delivery's opening read made by the conversation's run's finish (once; None:
+        not made). The run's caller takes it whatever became of the run (`Converse`), so none
+        outlives its run."""
+        return self._due.pop(conversation_id, None)
 
     async def finish(
         self,
@@ -82,6 +96,7 @@ class RunRecorder:
         transaction (the events after it when the store could not carry them)."""
         events = self._events(burst, outcome, drafts, facts or {})
         at = self.clock()
+        due_read = self.due_read(burst) if self.due_read is not None else None
         audited = await self.store.finish(
             ReplyRecord(
                 run=self._run(burst, outcome, started, marked_read=marked_read, insight=insight),
@@ -89,13 +104,17 @@ class RunRecorder:
                 recipient=burst.recipient,
                 drafts=answering(burst, drafts),
                 session_id=turns.session_id if turns else None,
+                session_opened_at=turns.session_opened_at if turns else None,
                 user_turn=turns.user if turns else None,
                 assistant_turn=turns.assistant if turns else None,
                 disclosed=turns.disclosed if turns else False,
                 audit=events,
                 audit_at=at,
+                due_read=due_read,
             )
         )
+        if due_read is not None and due_read.found is not None:
+            self._due[burst.conversation_id] = due_read.found
         if events and not audited and self.audit is not None:
             await self.audit.record_many(events, at=at)
 

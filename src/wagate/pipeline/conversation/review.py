@@ -48,6 +48,7 @@ class ReviewCase:
     masked_answer: str = ""
     sources: tuple[Source, ...] = ()
     session_id: int | None = None
+    session_opened_at: datetime | None = None  # a new session: stored with a held draft
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +129,7 @@ class LawyerReview:
                 created_at=now,
                 deadline=now + self.sla,
                 session_id=case.session_id,
+                session_opened_at=case.session_opened_at,
             )
         )
         return Decision(

@@ -1,0 +1,131 @@
+"""Several ready jobs claimed in one statement (issue 18, `storage/queue.CLAIM_JOBS_SQL`, run by
+`jobs/claiming_worker.py`): the jobs procrastinate's own fetch would hand out one by one, at
+most one per conversation (lock), the oldest first, none scheduled later, none another worker
+is claiming; and succeeded jobs' rows deleted in one statement."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from tests.e2e.harness import fresh_database
+from wagate.storage import migrate
+from wagate.storage.queue import CLAIM_JOBS_SQL, DELETE_SUCCEEDED_JOBS_SQL, QUEUE, TASK
+
+pytestmark = pytest.mark.e2e
+
+Conn = psycopg.Connection[tuple[object, ...]]
+
+
+def _job(
+    conn: Conn,
+    lock: str | None,
+    *,
+    status: str = "todo",
+    later: bool = False,
+    priority: int = 0,
+    queue: str = QUEUE,
+) -> int:
+    at = datetime.now(UTC) + (timedelta(hours=1) if later else -timedelta(seconds=1))
+    row = conn.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args, scheduled_at, status,"
+        " priority) VALUES (%s, %s, %s, '{}', %s, %s, %s) RETURNING id",
+        (queue, TASK, lock, at, status, priority),
+    ).fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def _worker(conn: Conn) -> int:
+    row = conn.execute("SELECT worker_id FROM procrastinate_register_worker_v1()").fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def _queue_state(conn: Conn) -> dict[str, int]:
+    """A queue with one job of each kind the rule tells apart."""
+    ids = {}
+    ids["alone"] = _job(conn, "conversation:1")
+    ids["running"] = _job(conn, "conversation:2", status="doing")
+    ids["behind_running"] = _job(conn, "conversation:2")
+    ids["later"] = _job(conn, "conversation:3", later=True)
+    ids["first_of_two"] = _job(conn, "conversation:4")
+    ids["second_of_two"] = _job(conn, "conversation:4")
+    ids["no_lock"] = _job(conn, None)
+    ids["urgent"] = _job(conn, "conversation:5", priority=5)
+    ids["other_queue"] = _job(conn, "conversation:6", queue="elsewhere")
+    return ids
+
+
+def _claim(conn: Conn, worker: int, limit: int) -> list[int]:
+    rows = conn.execute(
+        CLAIM_JOBS_SQL, {"queues": [QUEUE], "worker_id": worker, "limit": limit}
+    ).fetchall()
+    return sorted(int(str(r[0])) for r in rows)
+
+
+def _fetch_all(conn: Conn, worker: int) -> list[int]:
+    """procrastinate's own fetch, called until it finds nothing."""
+    found = []
+    while True:
+        row = conn.execute(
+            "SELECT id FROM procrastinate_fetch_job_v2(%s::varchar[], %s)", ([QUEUE], worker)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return sorted(found)
+        found.append(int(str(row[0])))
+
+
+def test_a_claim_takes_what_procrastinate_s_fetch_would_one_per_conversation() -> None:
+    with fresh_database() as url:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            worker = _worker(conn)
+            ids = _queue_state(conn)
+            kind = {job: name for name, job in ids.items()}
+            by_fetch = sorted(kind[job] for job in _fetch_all(conn, worker))
+            conn.execute("DELETE FROM procrastinate_jobs")
+            ids = _queue_state(conn)
+            kind = {job: name for name, job in ids.items()}
+            claimed = _claim(conn, worker, 20)
+            # The same jobs procrastinate's fetch hands out one by one.
+            assert sorted(kind[job] for job in claimed) == by_fetch
+            assert by_fetch == ["alone", "first_of_two", "no_lock", "urgent"]
+            rows = conn.execute(
+                "SELECT status::text, worker_id FROM procrastinate_jobs WHERE id = ANY(%s)",
+                (claimed,),
+            ).fetchall()
+            assert rows == [("doing", worker)] * len(claimed)
+            # Nothing else is ready while those run.
+            assert _claim(conn, worker, 20) == []
+
+
+def test_a_claim_respects_its_limit_priority_and_other_workers_locks() -> None:
+    with fresh_database() as url:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            worker = _worker(conn)
+            ids = _queue_state(conn)
+            # Two at most: the higher priority first, then the oldest.
+            assert _claim(conn, worker, 2) == sorted([ids["urgent"], ids["alone"]])
+            # A job another worker's statement has locked is skipped, not waited for.
+            with psycopg.connect(url) as other:
+                other.execute(
+                    "SELECT id FROM procrastinate_jobs WHERE id = %s FOR UPDATE",
+                    (ids["first_of_two"],),
+                )
+                assert _claim(conn, worker, 20) == [ids["no_lock"]]
+            # The conversation's second job waits for its first to end.
+            assert _claim(conn, worker, 20) == [ids["first_of_two"]]
+            assert _claim(conn, worker, 20) == []
+            deleted = conn.execute(
+                DELETE_SUCCEEDED_JOBS_SQL, {"ids": [ids["first_of_two"], ids["later"], 999999]}
+            ).fetchall()
+            # Only a job still todo or doing is deleted (procrastinate's finish raises for the
+            # others; the worker's batch fails their waits the same way).
+            assert sorted(int(str(r[0])) for r in deleted) == sorted(
+                [ids["first_of_two"], ids["later"]]
+            )
+            assert _claim(conn, worker, 20) == [ids["second_of_two"]]
