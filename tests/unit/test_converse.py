@@ -380,3 +380,17 @@ async def test_the_delivery_s_opening_read_rides_in_the_run_s_finish_and_is_not_
     assert await w.run() is Outcome.NOTHING_TO_DO
     assert reads == ["due", "due"]
     assert w.converse.record.take_due(1) is None
+
+
+async def test_a_delivery_read_kept_from_an_earlier_step_does_not_hide_the_apology() -> None:
+    """A read stored by an earlier step of the run (a settled form's) lists only that step's
+    messages: the apology written by `keep_for_retry` after it must go out now, not after
+    the retry's backoff (review of p18cpu)."""
+    from wagate.pipeline.ports import DueMessages
+
+    w = world()
+    w.assistant.script = [AssistantUnavailable("all models failed")]
+    w.say("Apa syarat mendirikan PT?")
+    w.converse.record._due[1] = DueMessages(messages=[])  # what an earlier step left
+    assert await w.run() is Outcome.RETRY
+    assert w.provider.sent == ["[maaf, gangguan]"]

@@ -77,3 +77,25 @@ async def test_a_failed_statement_fails_its_batch_and_the_next_goes_on() -> None
         await failing
     await asyncio.gather(batches.succeeded(2), batches.succeeded(3))
     assert rows.present == {1}  # left `doing`: the sweep releases it, as before
+
+
+async def test_jobs_queued_behind_a_cancelled_statement_are_still_deleted() -> None:
+    rows = Rows(set(range(1, 6)))
+    batches = FinishBatches(rows.delete)
+    first = [asyncio.create_task(batches.succeeded(1))]
+    await _turns()
+    first.append(asyncio.create_task(batches.succeeded(2)))
+    await _turns()
+    queued = [asyncio.create_task(batches.succeeded(i)) for i in (3, 4)]
+    await _turns()
+    assert rows.batches == [[1], [2]]
+    for drain in list(batches._tasks):  # both statements' tasks cancelled mid-flight
+        drain.cancel()
+    await _turns()
+    rows.gate.set()
+    await asyncio.wait_for(asyncio.gather(*queued), timeout=1)
+    assert rows.batches[2:] == [[3, 4]]
+    assert {3, 4}.isdisjoint(rows.present)
+    for task in first:  # their own statements were cancelled: they learn it
+        with pytest.raises(asyncio.CancelledError):
+            await task

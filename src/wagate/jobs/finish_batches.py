@@ -34,13 +34,16 @@ class FinishBatches:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((job_id, done))
         if self._running < IN_FLIGHT:
-            self._running += 1
-            task = asyncio.get_running_loop().create_task(self._drain())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start_drain()
         # Shielded: a job cancelled while its deletion is under way still learns its outcome
         # from the batch, as procrastinate's own finish is shielded from cancellation.
         await asyncio.shield(done)
+
+    def _start_drain(self) -> None:
+        self._running += 1
+        task = asyncio.get_running_loop().create_task(self._drain())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _drain(self) -> None:
         try:
@@ -69,3 +72,17 @@ class FinishBatches:
                         )
         finally:
             self._running -= 1
+            if self._waiting and not self._running:
+                # This drain was cancelled with jobs queued behind its batch: nothing else
+                # would take them until another job succeeds, and their slots stay held.
+                self._hand_on()
+
+    def _hand_on(self) -> None:
+        try:
+            self._start_drain()
+        except RuntimeError as exc:  # the loop is closing: the waiting jobs learn it
+            self._running -= 1
+            waiting, self._waiting = self._waiting, []
+            for _, done in waiting:
+                if not done.done():
+                    done.set_exception(exc)

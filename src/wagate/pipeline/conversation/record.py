@@ -94,6 +94,9 @@ class RunRecorder:
     ) -> None:
         """The burst is processed: drafts, turns, the run and its audit events in one
         transaction (the events after it when the store could not carry them)."""
+        # A read stored by an earlier step of this run (a settled form) is stale once this
+        # transaction writes more drafts: this one's read replaces it, or none is kept.
+        self._due.pop(burst.conversation_id, None)
         events = self._events(burst, outcome, drafts, facts or {})
         at = self.clock()
         due_read = self.due_read(burst) if self.due_read is not None else None
@@ -122,6 +125,9 @@ class RunRecorder:
         self, burst: Burst, drafts: Sequence[OutboundDraft], *, error: str, started: datetime
     ) -> None:
         """The drafts go out (the apology), the burst stays unprocessed for the next try."""
+        # No delivery read rides here: one kept from an earlier step would not list the
+        # apology, so delivery reads afresh.
+        self._due.pop(burst.conversation_id, None)
         await self.store.finish(
             ReplyRecord(
                 run=self._run(burst, Outcome.RETRY, started, processed=False, error=error),
