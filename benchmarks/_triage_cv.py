@@ -49,6 +49,9 @@ TRAINING_SETS = (
     "holdout_f.jsonl",
     # Blind until measured on main after triage7 (2026-12-06); tuning material since triage8.
     "holdout_g.jsonl",
+    # Blind until measured on main 2026-12-06 (17e3c19, before triage8; 01efc5e, after);
+    # tuning material since triage9.
+    "holdout_h.jsonl",
     # Everyday chatter (greetings, thanks, scheduling, "dokumen sudah saya kirim"): green, and
     # training material only, never a fold. The labelled sets are all questions to a legal-aid
     # office; without this the detector read unfamiliar small talk as red.
@@ -67,6 +70,7 @@ FOLDS = (
     "holdout_e.jsonl",
     "holdout_f.jsonl",
     "holdout_g.jsonl",
+    "holdout_h.jsonl",
     "messages.jsonl",
 )
 ZONES = (Zone.GREEN, Zone.YELLOW, Zone.RED)

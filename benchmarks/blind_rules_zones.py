@@ -40,6 +40,9 @@ BLIND_AT = {
     # (benchmarks/README.md, "The judges"); no rule had been tuned on it, and the rules did not
     # change between that commit and triage8's start (cb31a05).
     "holdout_g.jsonl": "a0cf09d",
+    # Blind until triage9: the rules at main when the lead measured it blind (17e3c19, before
+    # the triage8 merge); no rule had been tuned on it.
+    "holdout_h.jsonl": "17e3c19",
 }
 _CLASSIFY = """
 import json, sys

@@ -2,12 +2,12 @@
 
 What it does
   1. Leave-one-set-out cross-validation (benchmarks/_triage_cv.py FOLDS): for each of
-     holdout_b, holdout_c, holdout_d, holdout_e, holdout_f, holdout_g and messages, a model
+     holdout_b … holdout_h and messages, a model
      trained on every other named set (features and training: `_triage_cv.FEATURES`,
      `TRAINING`, `REPEAT`) scores the held-out one.
   2. Thresholds from those out-of-fold scores only, beside the rules as they were while each
      set was still blind (triage_data/blind_rules_zones.json, from blind_rules_zones.py: the
-     six sets by other authors; today's rules were tuned on three of them, and the detector
+     seven sets by other authors; today's rules were tuned on four of them, and the detector
      is there for messages the rules have not seen). `_triage_cv.choose_thresholds`: for each
      red-over-yellow ratio (model-only red must have P(red) >= ratio x P(yellow)), the
      highest red threshold (not below 0.25) at which pooled red recall, rules+model, is still
@@ -19,7 +19,7 @@ What it does
      written as compact JSON to src/wagate/triage_rules/triage_model.json.
 
 Deterministic: a fixed seed shuffles the examples; the same sets give the same file. Takes a
-few minutes of one core (eight trainings in pure Python).
+few minutes of one core (nine trainings in pure Python).
 
     .venv/bin/python benchmarks/train_triage_model.py [--output FILE] [--scores FILE]
 """

@@ -26,14 +26,14 @@ How to read it
   optimistic: --cross-validate is the honest measure.
 
   --cross-validate: leave-one-set-out. For each of holdout_b, holdout_c, holdout_d, holdout_e,
-  holdout_f, holdout_g and messages, a detector trained on every other set
+  holdout_f, holdout_g, holdout_h and messages, a detector trained on every other set
   (benchmarks/_triage_cv.py) scores it; prints per fold and pooled today's rules alone, the
   detector alone (its most likely zone) and rules+detector at the shipped thresholds; then, for
-  the six sets by other authors, the
+  the seven sets by other authors, the
   rules as they were while each was still blind (triage_data/blind_rules_zones.json, written by
   blind_rules_zones.py), alone and with the detector, and a sweep of the red threshold over
-  those. Today's rules were tuned on holdout_b, _c, _d and messages, so only the untuned
-  figures say how the rules meet messages nobody has seen. Trains six models: a few minutes.
+  those. Today's rules were tuned on holdout_b, _c, _d, _g and messages, so only the untuned
+  figures say how the rules meet messages nobody has seen. Trains eight models: a few minutes.
 
   --cpu: CPU per message of the rules and of the detector's scoring over every named set.
 
