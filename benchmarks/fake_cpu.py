@@ -205,10 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         pids = {"meta": meta_pid, "openai": ai_pid}
         print(
             f"{args.requests} requests per operation and round, concurrency {args.concurrency}, "
-            f"rate {args.rate or 'unpaced'}, AI prompt of {2 * args.history + 2} messages, load {psutil.getloadavg()[0]:.1f}"
+            f"rate {args.rate or 'unpaced'}, AI prompt of {2 * args.history + 2} messages, "
+            f"load {psutil.getloadavg()[0]:.1f}"
         )
         print(
-            f"{'operation':<10} {'fake µs/req':>9} {'req/s':>8} {'others':>6} {'listing ms':>9} {'entries':>7}"
+            f"{'operation':<10} {'fake µs/req':>9} {'req/s':>8} {'others':>6}"
+            f" {'listing ms':>9} {'entries':>7}"
         )
         started = time.perf_counter()
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
