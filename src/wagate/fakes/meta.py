@@ -72,6 +72,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from wagate.fakes.fast_lane import Answer, FastLane, Handler, Incoming
 from wagate.fakes.files import FakeFiles
 from wagate.fakes.payloads import meta_envelope, new_wamid
 from wagate.fakes.recorder import Chaos, PlannedFailure, Recorder, apply_delay
@@ -187,7 +188,22 @@ class FakeGraphApi:
         self._tasks: set[asyncio.Task[None]] = set()  # status webhooks under way
         self._http: httpx.AsyncClient | None = None
         self.files = FakeFiles()
-        self.app = Starlette(
+        self.app = FastLane(self._starlette(), self._fast_route)
+
+    def _fast_route(
+        self, method: str, segments: list[str]
+    ) -> tuple[Handler, dict[str, Any]] | None:
+        """The sends and read receipts, as the Starlette routes below match them."""
+        if method != "POST" or segments[-1] != "messages" or not all(segments):
+            return None
+        if len(segments) == 3:  # /{version}/{phone_number_id}/messages
+            return self.message, {"phone_number_id": segments[1]}
+        if len(segments) == 2 and segments[0].isascii() and segments[0].isdigit():
+            return self.message, {"phone_number_id": int(segments[0])}  # Starlette's int
+        return None
+
+    def _starlette(self) -> Starlette:
+        return Starlette(
             routes=[
                 Route("/_fake/media", self._register_media, methods=["POST"]),
                 Route("/_media/{token}", self._download_media, methods=["GET"]),
@@ -209,17 +225,27 @@ class FakeGraphApi:
     # ------------------------------------------------------------ Graph API
 
     async def _messages(self, request: Request) -> Response:
-        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        incoming = Incoming(
+            {"phone_number_id": request.path_params["phone_number_id"]},
+            request.headers.raw,
+            await request.body(),
+        )
+        return (await self.message(incoming)).response()
+
+    async def message(self, request: Incoming) -> Answer:
+        """`POST /{phone-number-id}/messages`: a send or a read receipt (on either lane)."""
+        token = request.bearer()
+        number = request.params["phone_number_id"]
         try:
-            body = orjson.loads(await request.body())
+            body = orjson.loads(request.body)
         except orjson.JSONDecodeError:
-            return JSONResponse(error_body(100), status_code=400)
+            return Answer(400, error_body(100))
         kind = "read" if body.get("status") == "read" else "send"
         entry = self.recorder.record(
             kind,
-            phone_number_id=request.path_params["phone_number_id"],
+            phone_number_id=number,
             body=body,
-            authorized=self._authorized(token, str(request.path_params["phone_number_id"])),
+            authorized=self._authorized(token, str(number)),
             token=token,
             responded=False,
         )
@@ -231,10 +257,10 @@ class FakeGraphApi:
             entry["responded"] = True
             entry["responded_at"] = time.time()
 
-    async def _answer(self, entry: dict[str, Any], kind: str, body: dict[str, Any]) -> Response:
+    async def _answer(self, entry: dict[str, Any], kind: str, body: dict[str, Any]) -> Answer:
         if not entry["authorized"]:
             entry.update(outcome="refused", delivered=False, failed=401)
-            return JSONResponse(error_body(190), status_code=401)
+            return Answer(401, error_body(190))
         malformed = (
             flow_message_problem(body) or rich_message_problem(body) or self._unknown_media(body)
         )
@@ -248,16 +274,16 @@ class FakeGraphApi:
             await apply_delay(failure)
             if failure.body or failure.http_status >= 400:
                 return _refuse(entry, failure.http_status, failure.body or error_body(131000))
-            return JSONResponse(self._accept(entry, kind, body))
+            return Answer(200, self._accept(entry, kind, body))
         chaos = self.chaos if self.chaos is not None and self.chaos.matches(kind) else None
         if chaos is None:
-            return JSONResponse(self._accept(entry, kind, body))
+            return Answer(200, self._accept(entry, kind, body))
         fault = chaos.draw(_chaos_key(kind, body))
         entry["fault"] = fault
         if fault == "timeout":
             answer = self._accept(entry, kind, body, outcome="accepted_late")
             await asyncio.sleep(chaos.timeout_seconds)
-            return JSONResponse(answer)
+            return Answer(200, answer)
         if fault == "timeout_refused":
             await asyncio.sleep(chaos.timeout_seconds)
             return _refuse(entry, 504, {})
@@ -265,20 +291,20 @@ class FakeGraphApi:
             self._accept(entry, kind, body)
             await asyncio.sleep(chaos.latency_seconds)
             entry["failed"] = int(fault.removesuffix("_accepted"))
-            return Response(status_code=entry["failed"])
+            return Answer(entry["failed"])
         if fault is not None and fault.endswith("_async"):
             answer = self._accept(entry, kind, body, fails_with=int(fault.removesuffix("_async")))
             await asyncio.sleep(chaos.latency_seconds)
-            return JSONResponse(answer)
+            return Answer(200, answer)
         if fault is None:
             # Accepted at once, answered after the latency: a crash in between loses only the
             # answer, never the message — as with the real Graph API.
             answer = self._accept(entry, kind, body)
             await asyncio.sleep(chaos.latency_seconds)
-            return JSONResponse(answer)
+            return Answer(200, answer)
         await asyncio.sleep(chaos.latency_seconds)
         if fault == "429":
-            return _refuse(entry, 429, error_body(130429), headers={"Retry-After": "1"})
+            return _refuse(entry, 429, error_body(130429), headers=(("Retry-After", "1"),))
         if fault in _HTTP_FAULTS:
             return _refuse(entry, int(fault), error_body(131000))
         code = int(fault)
@@ -356,15 +382,17 @@ class FakeGraphApi:
             content_type=content_type.split(";")[0].strip(),
         )
         if not entry["authorized"]:
-            return _refuse(entry, 401, error_body(190))
+            return _refuse(entry, 401, error_body(190)).response()
         if not content_type.startswith("multipart/form-data"):
-            return _refuse(entry, 400, _detailed(100, "the upload must be multipart/form-data"))
+            return _refuse(
+                entry, 400, _detailed(100, "the upload must be multipart/form-data")
+            ).response()
         form = await request.form(max_files=1, max_fields=10)
         file = form.get("file")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         entry["fields"] = fields
         if file is None or isinstance(file, str):
-            return _refuse(entry, 400, _detailed(100, "file is required"))
+            return _refuse(entry, 400, _detailed(100, "file is required")).response()
         pieces, digest = [], hashlib.sha256()
         while piece := await file.read(1024 * 1024):
             pieces.append(piece)
@@ -377,13 +405,17 @@ class FakeGraphApi:
             sha256=digest.hexdigest(),
         )
         if fields.get("messaging_product") != "whatsapp":
-            return _refuse(entry, 400, _detailed(100, "messaging_product must be whatsapp"))
+            return _refuse(
+                entry, 400, _detailed(100, "messaging_product must be whatsapp")
+            ).response()
         if not fields.get("type"):
-            return _refuse(entry, 400, _detailed(100, "type is required"))
+            return _refuse(entry, 400, _detailed(100, "type is required")).response()
         failure = self.recorder.take_failure("upload", exact=True)
         if failure is not None:
             await apply_delay(failure)
-            return _refuse(entry, failure.http_status, failure.body or error_body(131053))
+            return _refuse(
+                entry, failure.http_status, failure.body or error_body(131053)
+            ).response()
         held = self.files.hold(data, fields["type"], digest.hexdigest())
         entry.update(outcome="accepted", media_id=held.id)
         return JSONResponse({"id": held.id})
@@ -524,7 +556,8 @@ class FakeGraphApi:
             self._stop_statuses()
             self.status_log.clear()
             return JSONResponse({"cleared": True})
-        return JSONResponse(self.recorder.listing(request.query_params.get("kind")))
+        # orjson: the listing grows with every request, and benchmarks poll it while they wait.
+        return Answer(200, self.recorder.listing(request.query_params.get("kind"))).response()
 
     async def _fail(self, request: Request) -> Response:
         spec = orjson.loads(await request.body())
@@ -724,12 +757,10 @@ def _refuse(
     entry: dict[str, Any],
     http_status: int,
     body: dict[str, Any],
-    headers: dict[str, str] | None = None,
-) -> Response:
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Answer:
     entry.update(outcome="refused", delivered=False, failed=http_status)
-    if not body:
-        return Response(status_code=http_status, headers=headers)
-    return JSONResponse(body, status_code=http_status, headers=headers)
+    return Answer(http_status, body or None, headers)
 
 
 async def deliver_webhook(

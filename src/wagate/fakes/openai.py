@@ -73,6 +73,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from wagate.fakes.fast_lane import Answer, FastLane, Handler, Incoming
 from wagate.fakes.recorder import PlannedFailure, Recorder, apply_delay
 
 DEFAULT_MODELS = ("fake-large", "fake-small", "fake-tiny")
@@ -151,7 +152,21 @@ class FakeOpenAI:
         self.models = tuple(models)
         self.api_key = api_key  # None accepts any key, as local servers do
         self._ids = itertools.count(1)
-        self.app = Starlette(
+        self.app = FastLane(self._starlette(), self._fast_route)
+
+    def _fast_route(
+        self, method: str, segments: list[str]
+    ) -> tuple[Handler, dict[str, Any]] | None:
+        """The chat completions, as the Starlette routes below match them."""
+        if method == "POST" and segments in (
+            ["v1", "chat", "completions"],
+            ["chat", "completions"],
+        ):
+            return self.chat, {"path": "/" + "/".join(segments)}
+        return None
+
+    def _starlette(self) -> Starlette:
+        return Starlette(
             routes=[
                 Route("/_fake/requests", self._requests, methods=["GET", "DELETE"]),
                 Route("/_fake/reset", self._reset, methods=["POST"]),
@@ -172,12 +187,17 @@ class FakeOpenAI:
     # ------------------------------------------------------------ OpenAI API
 
     async def _chat(self, request: Request) -> Response:
+        incoming = Incoming({"path": request.url.path}, request.headers.raw, await request.body())
+        return (await self.chat(incoming)).response()
+
+    async def chat(self, request: Incoming) -> Answer:
+        """`POST /v1/chat/completions` (on either lane)."""
         try:
-            body = orjson.loads(await request.body())
+            body = orjson.loads(request.body)
         except orjson.JSONDecodeError:
-            return _error(400, "We could not parse the JSON body of your request.")
+            return _answer_error(400, "We could not parse the JSON body of your request.")
         if not isinstance(body, dict):
-            return _error(400, "The body must be a JSON object.")
+            return _answer_error(400, "The body must be a JSON object.")
         model = str(body.get("model") or "")
         # A triage classification is recorded apart ("classify"), so a test counting the
         # conversation's AI calls ("chat") counts answers, not zone checks.
@@ -186,12 +206,12 @@ class FakeOpenAI:
             classification_answer([m for m in messages if isinstance(m, dict)]) is not None
         )
         kind = "classify" if is_classification else "chat"
-        entry = self.recorder.record(kind, model=model, body=body, path=request.url.path)
+        entry = self.recorder.record(kind, model=model, body=body, path=request.params["path"])
         if isinstance(messages, list):
             entry["images"] = image_parts(messages)
-        if not self._authorized(request):
+        if not self._accepts(request.bearer()):
             entry["failed"] = 401
-            return _error(401)
+            return _answer_error(401)
         # Failures are keyed by model name in the recorder's `kind` slot ("any" matches all).
         # A classification takes only failures planned for it ({"model": "classify"}), so a
         # failure planned for the answer is not spent on the zone check before it.
@@ -203,14 +223,14 @@ class FakeOpenAI:
         await apply_delay(failure)
         if failure is not None and failure.http_status >= 400:
             entry["failed"] = failure.http_status
-            return JSONResponse(failure.body, status_code=failure.http_status)
+            return Answer(failure.http_status, failure.body)
         messages = body.get("messages")
         if not model or not isinstance(messages, list) or not messages:
             entry["failed"] = 400
-            return _error(400, "'model' and a non-empty 'messages' list are required.")
+            return _answer_error(400, "'model' and a non-empty 'messages' list are required.")
         if body.get("stream"):
             entry["failed"] = 400
-            return _error(400, "Streaming is not supported by the fake.")
+            return _answer_error(400, "Streaming is not supported by the fake.")
         messages = [m for m in messages if isinstance(m, dict)]
         # A planned reply is for the answer; a classification takes only one planned for it
         # ({"model": "classify"}).
@@ -226,7 +246,8 @@ class FakeOpenAI:
         entry["answer"] = answer
         prompt_tokens = sum(_words(_text(m.get("content"))) for m in messages)
         completion_tokens = _words(answer)
-        return JSONResponse(
+        return Answer(
+            200,
             {
                 "id": f"chatcmpl-fake-{next(self._ids)}",
                 "object": "chat.completion",
@@ -245,7 +266,7 @@ class FakeOpenAI:
                     "completion_tokens": completion_tokens,
                     "total_tokens": prompt_tokens + completion_tokens,
                 },
-            }
+            },
         )
 
     async def _embeddings(self, request: Request) -> Response:
@@ -337,7 +358,11 @@ class FakeOpenAI:
         return JSONResponse({"object": "list", "data": data})
 
     def _authorized(self, request: Request) -> bool:
-        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return self._accepts(
+            request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        )
+
+    def _accepts(self, token: str) -> bool:
         return self.api_key is None or token == self.api_key
 
     def _take_reply(self, model: str, *, exact: bool = False) -> PlannedReply | None:
@@ -360,7 +385,8 @@ class FakeOpenAI:
     async def _requests(self, request: Request) -> Response:
         if request.method == "DELETE":
             return await self._reset(request)
-        return JSONResponse(self.recorder.listing(request.query_params.get("kind")))
+        # orjson: the listing grows with every request, and benchmarks poll it while they wait.
+        return Answer(200, self.recorder.listing(request.query_params.get("kind"))).response()
 
     async def _reset(self, request: Request) -> Response:
         self.recorder.reset()
@@ -444,6 +470,10 @@ def image_parts(messages: Sequence[Any]) -> list[dict[str, Any]]:
 
 def _error(http_status: int, message: str | None = None) -> JSONResponse:
     return JSONResponse(error_body(http_status, message), status_code=http_status)
+
+
+def _answer_error(http_status: int, message: str | None = None) -> Answer:
+    return Answer(http_status, error_body(http_status, message))
 
 
 def _text(content: Any) -> str:

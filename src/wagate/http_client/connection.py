@@ -18,6 +18,9 @@ from wagate.http_client.response import HttpResponse
 
 # Statuses that never have a body, whatever their headers say.
 _NO_BODY = frozenset({204, 304})
+# Headers that delimit a body; without either, it runs until the connection closes.
+_FRAMING = frozenset({b"content-length", b"transfer-encoding"})
+_FRAMING_LENGTHS = frozenset(len(name) for name in _FRAMING)
 
 
 class Http11Connection(asyncio.Protocol):
@@ -29,6 +32,7 @@ class Http11Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._status = 0
         self._headers: list[tuple[bytes, bytes]] = []
+        self._framed = False  # the answer names its length (Content-Length or Transfer-Encoding)
         self._body: list[bytes] = []
         self._received = False  # any byte of the current answer
         self._until_eof = False  # the answer's body ends when the connection does
@@ -78,16 +82,13 @@ class Http11Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name, value))
+        # Noted as the headers arrive rather than by a pass over them all afterwards.
+        if len(name) in _FRAMING_LENGTHS and name.lower() in _FRAMING:
+            self._framed = True
 
     def on_headers_complete(self) -> None:
         self._status = self._parser.get_status_code()
-        names = {name.lower() for name, _ in self._headers}
-        self._until_eof = (
-            self._status not in _NO_BODY
-            and self._status >= 200
-            and b"content-length" not in names
-            and b"transfer-encoding" not in names
-        )
+        self._until_eof = self._status not in _NO_BODY and self._status >= 200 and not self._framed
         self._keep_alive = self._parser.should_keep_alive()
 
     def on_body(self, body: bytes) -> None:
@@ -95,7 +96,7 @@ class Http11Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if 100 <= self._status < 200:  # an interim answer (we never ask for one): skip it
-            self._status, self._headers = 0, []
+            self._status, self._headers, self._framed = 0, [], False
             return
         self._complete()
 
@@ -110,7 +111,7 @@ class Http11Connection(asyncio.Protocol):
             raise httpx.RemoteProtocolError("connection closed before the request")
         waiter: asyncio.Future[HttpResponse] = self._loop.create_future()
         self._waiter = waiter
-        self._status, self._headers, self._body = 0, [], []
+        self._status, self._headers, self._body, self._framed = 0, [], [], False
         self._received = self._until_eof = self._keep_alive = self.reusable = False
         self._timer = self._loop.call_later(within, self._time_out, within)
         try:

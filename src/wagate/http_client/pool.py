@@ -109,7 +109,10 @@ class LeanHttpClient:
             data = b"%bContent-Length: %d\r\n\r\n%b" % (head, len(content), content)
         else:
             data = head + b"\r\n"
-        await self._acquire()
+        if self._active < self._max_connections and not self._waiters:
+            self._active += 1  # a free slot: taken without a coroutine (the usual case)
+        else:
+            await self._wait_for_slot()
         connection: Http11Connection | None = None
         try:
             connection = self._idle_connection() or await self._connect()
@@ -177,12 +180,9 @@ class LeanHttpClient:
             self._ssl.set_alpn_protocols(["http/1.1"])
         return self._ssl
 
-    async def _acquire(self) -> None:
-        """A connection slot: at once while fewer than `max_connections` are in use, else the
-        first one released within the timeout (PoolTimeout: nothing was sent)."""
-        if self._active < self._max_connections and not self._waiters:
-            self._active += 1
-            return
+    async def _wait_for_slot(self) -> None:
+        """When `max_connections` are in use (request() takes a free slot itself): the first
+        one released within the timeout (PoolTimeout: nothing was sent)."""
         loop = asyncio.get_running_loop()
         slot: asyncio.Future[None] = loop.create_future()
         self._waiters.append(slot)
