@@ -193,3 +193,23 @@ def test_a_claim_stops_at_its_limit_on_statistics_of_an_empty_queue() -> None:
             assert _claim(conn, worker, 10) == list(
                 range(int(str(first[0])), int(str(first[0])) + 10)
             )
+
+
+def test_a_claim_tests_each_job_s_lock_in_a_probe_however_long_the_backlog() -> None:
+    # 15,000 waiting jobs: without an index on the lock of open jobs, each job the claim tests
+    # read the whole (id, lock) index (a claim of 64: ~7,700 buffers).
+    with fresh_database() as url:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            worker = _worker(conn)
+            conn.execute(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock,"
+                " args, scheduled_at) SELECT %s, %s, 'conversation:' || g, 'conversation:' || g,"
+                " '{}', now() - interval '1 second' FROM generate_series(1, 15000) AS g",
+                (QUEUE, TASK),
+            )
+            conn.execute("ANALYZE procrastinate_jobs")
+            params: dict[str, object] = {"queues": [QUEUE], "worker_id": worker, "limit": 64}
+            for _ in range(2):
+                claimed = _buffers_read(conn, CLAIM_JOBS_SQL, params)
+            assert claimed < 3_500, claimed

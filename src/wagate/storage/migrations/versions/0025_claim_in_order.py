@@ -21,6 +21,13 @@ for the session, as 0021 found for the knowledge search.
 
 SECURITY INVOKER (the default): the app role claims as it did with the bare statement.
 
+Then each job the walk meets is tested against the rule, and that test looked the lock up in
+`procrastinate_jobs_id_lock_idx_v1`, whose first column is the id: it read the whole index,
+so each test cost as much as the backlog is long (at 15,000 waiting jobs a claim of 64 read
+7,700 buffers, 112 ms). `wagate_jobs_open_lock`, on the lock of waiting and running jobs,
+answers it in a probe (the same claim: 1,800 buffers, 3 ms, most of them the update itself).
+It costs an index entry when a job is queued and another when it starts.
+
 Revision ID: 0025_claim_in_order
 Revises: 0024_search_custom_plans
 """
@@ -74,8 +81,13 @@ $claim$
 
 
 def upgrade() -> None:
+    op.execute(
+        "CREATE INDEX wagate_jobs_open_lock ON procrastinate_jobs (lock)"
+        " WHERE status IN ('todo', 'doing')"
+    )
     op.execute(_CLAIM)
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION wagate_claim_jobs(varchar[], bigint, int)")
+    op.execute("DROP INDEX wagate_jobs_open_lock")
