@@ -13,20 +13,29 @@ read 7,500 buffers and took 56–110 ms each for the seconds until the worker's 
 walked the priority index and stopped after n jobs: 50 buffers, under 1 ms.
 
 The claim is now `wagate_claim_jobs`, the same statement inside a PL/pgSQL function whose
-`enable_sort = off` applies only while it runs: the only plan left without a sort is the walk
-of `procrastinate_jobs_priority_idx_v1` (priority DESC, id, waiting jobs only) that stops at
-the limit. That walk reads no more than the sort plan in the worst case (every waiting job
-blocked or scheduled later) and far less in every other. PL/pgSQL keeps the parsed statement
-for the session, as 0021 found for the knowledge search.
+settings apply only while it runs. With `enable_sort = off` the only plan left is the walk of
+`procrastinate_jobs_priority_idx_v1` (priority DESC, id, waiting jobs only) that stops at the
+limit. That walk reads no more than the sort plan in the worst case (every waiting job blocked
+or scheduled later) and far less in every other.
 
-SECURITY INVOKER (the default): the app role claims as it did with the bare statement.
-
-Then each job the walk meets is tested against the rule, and that test looked the lock up in
+Each job the walk meets is tested against the rule, and that test looked the lock up in
 `procrastinate_jobs_id_lock_idx_v1`, whose first column is the id: it read the whole index,
 so each test cost as much as the backlog is long (at 15,000 waiting jobs a claim of 64 read
 7,700 buffers, 112 ms). `wagate_jobs_open_lock`, on the lock of waiting and running jobs,
 answers it in a probe (the same claim: 1,800 buffers, 3 ms, most of them the update itself).
 It costs an index entry when a job is queued and another when it starts.
+
+The bare statement was also planned anew at every call (PostgreSQL found the kept plan, which
+has to guess the limit, dearer than one planned for the call's limit): 0.5–0.8 ms of planning
+per claim on this machine, and when the queue keeps up a claim takes one job, so that was per
+answered message. With sorts, hash joins and merge joins planned out there is one sensible
+plan for every limit (the ordered walk, the lock probes, the job rows updated by primary key),
+so the function keeps it for the session (`plan_cache_mode = force_generic_plan`; an ANALYZE
+of the job table invalidates it and the next call plans it again under the same settings).
+`jit = off`: at ~100,000 waiting jobs the kept plan's guessed cost would pass
+`jit_above_cost`, and compiling it costs ~100 ms, far more than the claim.
+
+SECURITY INVOKER (the default): the app role claims as it did with the bare statement.
 
 Revision ID: 0025_claim_in_order
 Revises: 0024_search_custom_plans
@@ -46,6 +55,10 @@ RETURNS SETOF procrastinate_jobs
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, public
 SET enable_sort = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+SET plan_cache_mode = force_generic_plan
+SET jit = off
 AS $claim$
 BEGIN
     RETURN QUERY
