@@ -213,3 +213,21 @@ def test_a_claim_tests_each_job_s_lock_in_a_probe_however_long_the_backlog() -> 
             for _ in range(2):
                 claimed = _buffers_read(conn, CLAIM_JOBS_SQL, params)
             assert claimed < 3_500, claimed
+
+
+def test_going_down_from_0025_removes_the_claim_function_and_its_index() -> None:
+    present = (
+        "SELECT (SELECT count(*) FROM pg_proc WHERE proname = 'wagate_claim_jobs'),"
+        " (SELECT count(*) FROM pg_class WHERE relname = 'wagate_jobs_open_lock')"
+    )
+    with fresh_database() as url:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute(present).fetchone() == (1, 1)
+        migrate.downgrade(url, "0024_search_custom_plans")
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute(present).fetchone() == (0, 0)
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute(present).fetchone() == (1, 1)
+            assert _claim(conn, _worker(conn), 5) == []
