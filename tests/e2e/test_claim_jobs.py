@@ -129,3 +129,105 @@ def test_a_claim_respects_its_limit_priority_and_other_workers_locks() -> None:
                 [ids["first_of_two"], ids["later"]]
             )
             assert _claim(conn, worker, 20) == [ids["second_of_two"]]
+
+
+def _buffers_read(conn: Conn, sql: str, params: dict[str, object]) -> int:
+    """Shared buffers a statement touched (EXPLAIN ANALYZE counts a function's own reads in
+    its scan node); the statement runs and is rolled back."""
+    with conn.transaction(force_rollback=True):
+        plan = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", params).fetchone()
+    assert plan is not None
+    top = plan[0][0]["Plan"]  # type: ignore[index]
+    return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
+
+
+# The claim as it was before migration 0025: the bare statement, planned on the statistics.
+_BARE_CLAIM_SQL = """
+WITH candidate AS (
+    SELECT jobs.id FROM procrastinate_jobs AS jobs
+     WHERE NOT EXISTS (
+               SELECT 1 FROM procrastinate_jobs AS other_jobs
+                WHERE jobs.lock IS NOT NULL AND other_jobs.lock = jobs.lock
+                  AND (other_jobs.status = 'doing'
+                       OR (other_jobs.status = 'todo'
+                           AND (other_jobs.priority > jobs.priority
+                                OR (other_jobs.priority = jobs.priority
+                                    AND other_jobs.id < jobs.id)))))
+       AND jobs.status = 'todo' AND jobs.queue_name = ANY(%(queues)s::varchar[])
+       AND (jobs.scheduled_at IS NULL OR jobs.scheduled_at <= now())
+     ORDER BY jobs.priority DESC, jobs.id ASC
+     LIMIT %(limit)s
+       FOR UPDATE OF jobs SKIP LOCKED
+)
+UPDATE procrastinate_jobs SET status = 'doing', worker_id = %(worker_id)s
+  FROM candidate WHERE procrastinate_jobs.id = candidate.id
+RETURNING procrastinate_jobs.*
+"""
+
+
+def test_a_claim_stops_at_its_limit_on_statistics_of_an_empty_queue() -> None:
+    # The first seconds of a flood: statistics say the queue is empty, 2,000 jobs wait. The
+    # claim walks the queue in order and stops at its limit instead of testing every job.
+    with fresh_database() as url:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            worker = _worker(conn)
+            conn.execute("ANALYZE procrastinate_jobs")
+            conn.execute(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock,"
+                " args, scheduled_at) SELECT %s, %s, 'conversation:' || g, 'conversation:' || g,"
+                " '{}', now() - interval '1 second' FROM generate_series(1, 2000) AS g",
+                (QUEUE, TASK),
+            )
+            params: dict[str, object] = {"queues": [QUEUE], "worker_id": worker, "limit": 10}
+            for _ in range(2):  # the second call: the session's kept plan
+                claimed = _buffers_read(conn, CLAIM_JOBS_SQL, params)
+            bare = _buffers_read(conn, _BARE_CLAIM_SQL, params)
+            assert claimed < 1_500, claimed
+            assert bare > 10 * claimed, (bare, claimed)
+            # And it claims the oldest ten.
+            first = conn.execute(
+                "SELECT min(id) FROM procrastinate_jobs WHERE status = 'todo'"
+            ).fetchone()
+            assert first is not None
+            assert _claim(conn, worker, 10) == list(
+                range(int(str(first[0])), int(str(first[0])) + 10)
+            )
+
+
+def test_a_claim_tests_each_job_s_lock_in_a_probe_however_long_the_backlog() -> None:
+    # 15,000 waiting jobs: without an index on the lock of open jobs, each job the claim tests
+    # read the whole (id, lock) index (a claim of 64: ~7,700 buffers).
+    with fresh_database() as url:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            worker = _worker(conn)
+            conn.execute(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock,"
+                " args, scheduled_at) SELECT %s, %s, 'conversation:' || g, 'conversation:' || g,"
+                " '{}', now() - interval '1 second' FROM generate_series(1, 15000) AS g",
+                (QUEUE, TASK),
+            )
+            conn.execute("ANALYZE procrastinate_jobs")
+            params: dict[str, object] = {"queues": [QUEUE], "worker_id": worker, "limit": 64}
+            for _ in range(2):
+                claimed = _buffers_read(conn, CLAIM_JOBS_SQL, params)
+            assert claimed < 3_500, claimed
+
+
+def test_going_down_from_0025_removes_the_claim_function_and_its_index() -> None:
+    present = (
+        "SELECT (SELECT count(*) FROM pg_proc WHERE proname = 'wagate_claim_jobs'),"
+        " (SELECT count(*) FROM pg_class WHERE relname = 'wagate_jobs_open_lock')"
+    )
+    with fresh_database() as url:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute(present).fetchone() == (1, 1)
+        migrate.downgrade(url, "0024_search_custom_plans")
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute(present).fetchone() == (0, 0)
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute(present).fetchone() == (1, 1)
+            assert _claim(conn, _worker(conn), 5) == []

@@ -77,6 +77,10 @@ SELECT received_at FROM inbound_messages
  WHERE conversation_id = %(id)s AND received_at >= %(since)s AND received_at < %(before)s
 """
 
+# The burst's messages are found through the conversation's unprocessed messages (their own
+# conversation, always): that makes one plan right for every call, so PostgreSQL keeps it after
+# five executions. With `id = ANY(…)` alone it planned anew at every call (a kept plan has to
+# guess the list's length, and guessed ten), about 0.15 ms of PostgreSQL per answered message.
 _RECORD_RUN_SQL = """
 WITH run AS (
   INSERT INTO conversation_runs (tenant, conversation_id, started_at, finished_at, message_count,
@@ -88,7 +92,8 @@ WITH run AS (
 )
 UPDATE inbound_messages
    SET processed_at = %(finished_at)s, run_id = (SELECT id FROM run)
- WHERE id = ANY(%(message_ids)s) AND processed_at IS NULL
+ WHERE conversation_id = %(conversation_id)s AND processed_at IS NULL
+   AND id = ANY(%(message_ids)s)
 """
 
 

@@ -123,33 +123,11 @@ def insert_media_job_sql(
 # job is a candidate only when no job of its `lock` is running and none is waiting ahead of
 # it, so the candidates of one statement have distinct locks (one per conversation, the
 # oldest), and `FOR UPDATE … SKIP LOCKED` leaves jobs another worker is claiming to it.
+# The statement is migration 0025's `wagate_claim_jobs`: with the sort planned out, it walks the
+# waiting jobs in order and stops at the limit, even on statistics taken when the queue was
+# nearly empty (the first seconds of a flood; see the migration).
 CLAIM_JOBS_SQL = """
-WITH candidate AS (
-    SELECT jobs.id
-      FROM procrastinate_jobs AS jobs
-     WHERE NOT EXISTS (
-               SELECT 1
-                 FROM procrastinate_jobs AS other_jobs
-                WHERE jobs.lock IS NOT NULL
-                  AND other_jobs.lock = jobs.lock
-                  AND (other_jobs.status = 'doing'
-                       OR (other_jobs.status = 'todo'
-                           AND (other_jobs.priority > jobs.priority
-                                OR (other_jobs.priority = jobs.priority
-                                    AND other_jobs.id < jobs.id))))
-           )
-       AND jobs.status = 'todo'
-       AND (%(queues)s::varchar[] IS NULL OR jobs.queue_name = ANY(%(queues)s::varchar[]))
-       AND (jobs.scheduled_at IS NULL OR jobs.scheduled_at <= now())
-     ORDER BY jobs.priority DESC, jobs.id ASC
-     LIMIT %(limit)s
-       FOR UPDATE OF jobs SKIP LOCKED
-)
-UPDATE procrastinate_jobs
-   SET status = 'doing', worker_id = %(worker_id)s
-  FROM candidate
- WHERE procrastinate_jobs.id = candidate.id
-RETURNING procrastinate_jobs.*
+SELECT * FROM wagate_claim_jobs(%(queues)s::varchar[], %(worker_id)s::bigint, %(limit)s::int)
 """
 
 
