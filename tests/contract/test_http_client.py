@@ -32,6 +32,7 @@ from starlette.routing import Route
 from tests.contract.conftest import serve
 from wagate.domain import errors as e
 from wagate.http_client import HttpxClient, LeanHttpClient, http_client, proxied
+from wagate.http_client.connection import Http11Connection
 from wagate.providers.transport import transport_error
 
 # ---------------------------------------------------------------------------- peers
@@ -287,6 +288,43 @@ async def test_an_idle_connection_the_server_closed_is_never_used_again() -> Non
         finally:
             await client.aclose()
     assert len(accepted) == 3
+
+
+async def test_a_connection_whose_close_arrived_this_loop_pass_is_not_handed_out() -> None:
+    # The peer's FIN marks the transport closing at once, but `connection_lost` (which sets
+    # `closed`) runs a loop pass later: a request woken in between must get a new connection,
+    # not an error saying its request may have left.
+    async def answer_then_hang_up(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await _read_request(reader)
+        writer.write(_answer(b"{}"))
+        await writer.drain()
+
+    async with raw_server(answer_then_hang_up) as (url, accepted):
+        client = LeanHttpClient(url)
+        second: list[asyncio.Future[httpx.Response]] = []
+        original = Http11Connection.eof_received
+
+        def eof_then_request(connection: Http11Connection) -> bool:
+            answer = original(connection)
+            if not second:  # a request woken in the same pass as the FIN
+                second.append(asyncio.ensure_future(client.request("POST", "m", content=b"{}")))
+            return answer
+
+        try:
+            assert (await client.request("POST", "m", content=b"{}")).status_code == 200
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(Http11Connection, "eof_received", eof_then_request)
+                for _ in range(100):
+                    if second:
+                        break
+                    await asyncio.sleep(0.01)
+                assert second, "the server's close never arrived"
+                assert (await second[0]).status_code == 200
+        finally:
+            await client.aclose()
+    assert len(accepted) == 2
 
 
 # ---------------------------------------------------------------------------- failures

@@ -62,6 +62,14 @@ class Http11Connection(asyncio.Protocol):
     def eof_received(self) -> bool:
         return False  # close our side too: connection_lost follows
 
+    @property
+    def usable(self) -> bool:
+        """Open for a next request. The peer's FIN leaves the transport closing at once but
+        `closed` false until `connection_lost` runs on a later loop pass: a request handed
+        the connection in between would fail as "may have left" though nothing was sent."""
+        transport = self._transport
+        return not self.closed and transport is not None and not transport.is_closing()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.reusable = False

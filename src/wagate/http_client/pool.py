@@ -149,7 +149,7 @@ class LeanHttpClient:
         expired_before = time.monotonic() - self._keepalive_expiry
         while self._idle:
             connection = self._idle.pop()  # the most recent: the likeliest still open
-            if not connection.closed and connection.idle_since > expired_before:
+            if connection.usable and connection.idle_since > expired_before:
                 return connection
             connection.close()
         return None
