@@ -386,6 +386,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def host_speed_ms(additions: int = 2_000_000) -> float:
+    """Milliseconds a fixed pure-Python loop takes here and now, the best of three: this
+    machine's speed moves by a third within minutes (a virtual machine's neighbours), and
+    every CPU-per-reply figure moves with it, so each run prints it beside its figures."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(additions):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def gateway_env(graph: FakeServer, ai: FakeServer) -> dict[str, str]:
     return {
         "DEBOUNCE_SECONDS": "0",
@@ -451,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     # The gateway runs whatever `wagate` this interpreter imports (PYTHONPATH can point it at
     # another checkout, for a before/after pair): the figures belong to that code.
     print(f"wagate from {wagate_source()}")
+    print(f"host speed before: a fixed Python loop took {host_speed_ms():.0f} ms (lower is faster)")
     phases: list[Phase] = []
     with contextlib.ExitStack() as stack:
         graph = stack.enter_context(fake_server("meta"))
@@ -485,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
                     phase = flood(out, args, f"(c) flood, {workers} worker process(es)")
                     print_phase(phase)
                     phases.append(phase)
+    print(f"host speed after: the same loop took {host_speed_ms():.0f} ms")
     results = verdicts(flooded, paced)
     for goal, target, value, ok in results:
         print(f"goal  {goal}: {target} -> {value}  {'PASS' if ok else 'FAIL'}")
