@@ -40,6 +40,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _gateway import APP_SECRET, PHONE_NUMBER_ID, GatewayProcess, free_port
+from _load import http_request, read_response
 from wagate.fakes.payloads import meta_text
 from wagate.providers.meta.signature import sign
 
@@ -108,13 +109,58 @@ def signed(conversation: int, index: int) -> tuple[str, bytes, str]:
     return f"q-{conversation}-{index}", body, sign(body, APP_SECRET)
 
 
-async def post(client: httpx.AsyncClient, body: bytes, signature: str) -> int:
-    response = await client.post(
-        "/webhook/whatsapp",
-        content=body,
-        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-    )
-    return response.status_code
+class Connections:
+    """Kept-alive raw connections to the gateway, each request pre-built and signed.
+
+    The load is written straight to sockets (benchmarks/_load.py's request and response
+    framing), not through httpx: an httpx client took a whole core at ~180 requests a second
+    here (about 5 ms of CPU each), which capped this benchmark's flood and took one of the two
+    cores from the gateway it measures (benchmarks/README.md)."""
+
+    def __init__(self, gateway: str, size: int) -> None:
+        address = gateway.removeprefix("http://")
+        self._host, _, port = address.partition(":")
+        self._port = int(port)
+        self._authority = address
+        self._size = size
+        self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+            asyncio.Queue()
+        )
+
+    def request(self, body: bytes, signature: str) -> bytes:
+        return http_request(
+            "POST",
+            "/webhook/whatsapp",
+            self._authority,
+            body,
+            Content_Type="application/json",
+            X_Hub_Signature_256=signature,
+        )
+
+    async def __aenter__(self) -> Connections:
+        for _ in range(self._size):
+            self._idle.put_nowait(await asyncio.open_connection(self._host, self._port))
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        while not self._idle.empty():
+            _, writer = self._idle.get_nowait()
+            writer.close()
+
+    async def post(self, request: bytes) -> int:
+        """The status of one request on an idle connection (0 when it failed: the
+        connection is replaced)."""
+        reader, writer = await self._idle.get()
+        try:
+            writer.write(request)
+            status, keep_alive = await read_response(reader)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status, keep_alive = 0, False
+        if not keep_alive:
+            writer.close()
+            reader, writer = await asyncio.open_connection(self._host, self._port)
+        self._idle.put_nowait((reader, writer))
+        return status
 
 
 async def paced(
@@ -122,20 +168,23 @@ async def paced(
 ) -> tuple[dict[str, float], int]:
     """Messages at a fixed total rate, round-robin over the conversations."""
     total = int(rate * seconds)
-    plan = [signed(offset + i % conversations, i // conversations) for i in range(total)]
     sent: dict[str, float] = {}
     errors = 0
-    async with httpx.AsyncClient(
-        base_url=gateway, timeout=30, limits=httpx.Limits(max_connections=64)
-    ) as client:
+    async with Connections(gateway, 64) as connections:
+        plan = [
+            (marker, connections.request(body, signature))
+            for marker, body, signature in (
+                signed(offset + i % conversations, i // conversations) for i in range(total)
+            )
+        ]
         start = time.time()
 
         async def one(i: int) -> None:
             nonlocal errors
             await asyncio.sleep(max(0.0, start + i / rate - time.time()))
-            marker, body, signature = plan[i]
+            marker, request = plan[i]
             sent[marker] = time.time()
-            if await post(client, body, signature) != 200:
+            if await connections.post(request) != 200:
                 errors += 1
 
         await asyncio.gather(*(one(i) for i in range(total)))
@@ -146,18 +195,22 @@ async def flood(
     gateway: str, conversations: int, messages: int, offset: int
 ) -> tuple[dict[str, float], int]:
     """Every conversation sends its messages one after another, all conversations at once."""
-    plans = [[signed(offset + c, m) for m in range(messages)] for c in range(conversations)]
     sent: dict[str, float] = {}
     errors = 0
-    async with httpx.AsyncClient(
-        base_url=gateway, timeout=30, limits=httpx.Limits(max_connections=conversations)
-    ) as client:
+    async with Connections(gateway, conversations) as connections:
+        plans = [
+            [
+                (marker, connections.request(body, signature))
+                for marker, body, signature in (signed(offset + c, m) for m in range(messages))
+            ]
+            for c in range(conversations)
+        ]
 
-        async def conversation(plan: list[tuple[str, bytes, str]]) -> None:
+        async def conversation(plan: list[tuple[str, bytes]]) -> None:
             nonlocal errors
-            for marker, body, signature in plan:
+            for marker, request in plan:
                 sent[marker] = time.time()
-                if await post(client, body, signature) != 200:
+                if await connections.post(request) != 200:
                     errors += 1
 
         await asyncio.gather(*(conversation(plan) for plan in plans))
@@ -240,7 +293,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--paced-seconds", type=float, default=20.0)
-    parser.add_argument("--worker-concurrency", type=int, default=16)
+    parser.add_argument("--worker-concurrency", type=int, default=64)  # the gateway's default
     parser.add_argument("--database-url")
     parser.add_argument(
         "--separate-worker",
