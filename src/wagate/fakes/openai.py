@@ -468,12 +468,13 @@ def image_parts(messages: Sequence[Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _error(http_status: int, message: str | None = None) -> JSONResponse:
-    return JSONResponse(error_body(http_status, message), status_code=http_status)
-
-
 def _answer_error(http_status: int, message: str | None = None) -> Answer:
     return Answer(http_status, error_body(http_status, message))
+
+
+def _error(http_status: int, message: str | None = None) -> Response:
+    """The same error for a Starlette route."""
+    return _answer_error(http_status, message).response()
 
 
 def _text(content: Any) -> str:
