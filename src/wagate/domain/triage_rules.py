@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -79,11 +80,13 @@ class TriageRulesError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Phrases:
-    """A compiled list of phrases: one regular expression for all of them."""
+    """A compiled list of phrases: one regular expression for all of them (`pattern`, the
+    definition), and the same phrases grouped by their first word (`first_words`, what
+    `found_in` runs)."""
 
     texts: tuple[str, ...]
     pattern: re.Pattern[str] | None
-    # The phrases' first words, checked before the pattern (None: not checked).
+    # The phrases by first word (None: the whole pattern is searched, as the definition).
     first_words: FirstWords | None = None
 
     @classmethod
@@ -91,65 +94,127 @@ class Phrases:
         cleaned = tuple(dict.fromkeys(t.strip().lower() for t in texts if t.strip()))
         if not cleaned:
             return cls((), None)
-        alternatives = "|".join(_phrase_regex(t) for t in cleaned)
-        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        pattern = _alternation(_phrase_regex(t) for t in cleaned)
         return cls(cleaned, pattern, FirstWords.of(cleaned))
 
     def found_in(self, text: str) -> bool:
         if self.pattern is None:
             return False
-        if self.first_words is not None and not self.first_words.may_start_in(text):
-            return False
+        if self.first_words is not None:
+            return self.first_words.found_in(text)
         return self.pattern.search(text) is not None
 
     def __bool__(self) -> bool:
         return bool(self.texts)
 
 
+def _alternation(regexes: Iterable[str]) -> re.Pattern[str]:
+    """Phrase regexes as one pattern: any of them, standing as whole words."""
+    return re.compile(rf"(?<!\w)(?:{'|'.join(regexes)})(?!\w)")
+
+
 @dataclass(frozen=True, slots=True)
 class FirstWords:
-    """Where each phrase's first word could stand in a text, a necessary condition for the
-    pattern to match, tested in a few set and string operations instead of the pattern's
-    every alternative at every position (the rules are read for every message).
+    """A phrase list grouped by the phrases' first words, so that a text is searched only
+    for the phrases whose first word stands in it (the rules are read for every message, and
+    the one pattern of a list tries its every alternative at every position of the text).
 
     A phrase starts where no word character precedes it, so its first word is the start of
     a run of word characters (`\\w+`): the whole run ("word"), its beginning ("word*"), its
-    end ("*word"), or within it ("*word*"), as `_phrase_regex` writes them."""
+    end ("*word"), or within it ("*word*"), as `_phrase_regex` writes them. Which of the
+    groups can match is found with a few set operations on what `_word_runs` made of the text
+    once (88 lists of the default rules read the same text in turn); each group is one
+    pattern like the list's, of its phrases only. The list's pattern matches where one of
+    its alternatives does, so it matches a text exactly when one of the groups whose first
+    word stands there does (tests/unit/test_triage_screens.py checks both ways)."""
 
-    whole: frozenset[str]
-    beginnings: tuple[str, ...]
-    inside: tuple[str, ...]  # "*word" and "*word*": anywhere in the text will do as a screen
+    whole: Mapping[str, re.Pattern[str]]  # "word": the whole run
+    beginnings: Mapping[str, re.Pattern[str]]  # "word*": a run's beginning
+    inside: Mapping[str, re.Pattern[str]]  # "*word", "*word*": anywhere in the text
+    # What the screens test, derived from the three above (see `of`).
+    whole_words: frozenset[str] = frozenset()
+    short_beginnings: frozenset[str] = frozenset()  # at most _PREFIX_CAP characters
+    long_beginnings: tuple[str, ...] = ()  # longer: tested run by run
+    any_inside: re.Pattern[str] | None = None  # one of the inside parts, as `in` finds it
 
     @classmethod
     def of(cls, phrases: Sequence[str]) -> FirstWords:
-        kinds: dict[tuple[bool, bool], list[str]] = {}
+        groups: dict[tuple[bool, bool], dict[str, list[str]]] = {}
         for phrase in phrases:
             words = [w for w in phrase.split() if w != _GAP]
             first = words[1] if words[0] == _START else words[0]
-            key = (first.startswith("*"), first.endswith("*"))
-            kinds.setdefault(key, []).append(fold(first.strip("*")))
+            kind = (first.startswith("*"), first.endswith("*"))
+            key = fold(first.strip("*"))
+            groups.setdefault(kind, {}).setdefault(key, []).append(_phrase_regex(phrase))
+
+        def compiled(*kinds: tuple[bool, bool]) -> dict[str, re.Pattern[str]]:
+            merged: dict[str, list[str]] = {}
+            for kind in kinds:
+                for key, regexes in groups.get(kind, {}).items():
+                    merged.setdefault(key, []).extend(regexes)
+            return {key: _alternation(regexes) for key, regexes in merged.items()}
+
+        whole, beginnings = compiled((False, False)), compiled((False, True))
+        inside = compiled((True, False), (True, True))
         return cls(
-            whole=frozenset(kinds.get((False, False), ())),
-            beginnings=tuple(kinds.get((False, True), ())),
-            inside=(*kinds.get((True, False), ()), *kinds.get((True, True), ())),
+            whole=whole,
+            beginnings=beginnings,
+            inside=inside,
+            whole_words=frozenset(whole),
+            short_beginnings=frozenset(b for b in beginnings if len(b) <= _PREFIX_CAP),
+            long_beginnings=tuple(b for b in beginnings if len(b) > _PREFIX_CAP),
+            any_inside=re.compile("|".join(map(re.escape, inside))) if inside else None,
         )
 
     def may_start_in(self, text: str) -> bool:
-        runs, distinct = _word_runs(text)
+        """Some phrase's first word stands in `text` (necessary for any phrase to be there)."""
+        runs, distinct, prefixes = _word_runs(text)
         return (
-            not self.whole.isdisjoint(distinct)
-            or (bool(self.beginnings) and any(r.startswith(self.beginnings) for r in runs))
-            or any(part in text for part in self.inside)
+            not self.whole_words.isdisjoint(distinct)
+            or not self.short_beginnings.isdisjoint(prefixes)
+            or any(r.startswith(self.long_beginnings) for r in runs if self.long_beginnings)
+            or (self.any_inside is not None and self.any_inside.search(text) is not None)
         )
+
+    def found_in(self, text: str) -> bool:
+        """Some phrase of the list is in `text`: the groups whose first word stands there."""
+        runs, distinct, prefixes = _word_runs(text)
+        for word in self.whole_words.intersection(distinct):
+            if self.whole[word].search(text) is not None:
+                return True
+        for beginning in self.short_beginnings.intersection(prefixes):
+            if self.beginnings[beginning].search(text) is not None:
+                return True
+        for beginning in self.long_beginnings:
+            if (
+                any(r.startswith(beginning) for r in runs)
+                and self.beginnings[beginning].search(text) is not None
+            ):
+                return True
+        if self.any_inside is not None and self.any_inside.search(text) is not None:
+            for part, pattern in self.inside.items():
+                if part in text and pattern.search(text) is not None:
+                    return True
+        return False
 
 
 _WORD_RUN = re.compile(r"\w+")  # \w as the phrase patterns read it (Unicode)
+# The beginnings of a text's word runs are kept up to this length: a phrase's first word
+# ("bunuh*", "ancam*") is short; a longer one is compared run by run. It bounds the set a
+# text of long runs (a pasted document, a URL) makes.
+_PREFIX_CAP = 16
 
 
 @lru_cache(maxsize=4)  # one message's reading is screened by every phrase list in turn
-def _word_runs(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+def _word_runs(text: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """The text's word runs, the distinct ones, and every beginning of a distinct run of at
+    most _PREFIX_CAP characters ("pukul": "p", "pu", "puk", "puku", "pukul")."""
     runs = tuple(_WORD_RUN.findall(text))
-    return runs, frozenset(runs)
+    distinct = frozenset(runs)
+    prefixes = frozenset(
+        run[:size] for run in distinct for size in range(1, min(len(run), _PREFIX_CAP) + 1)
+    )
+    return runs, distinct, prefixes
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -525,16 +590,51 @@ def danger_score(message: str, rules: RuleSet) -> tuple[int, tuple[str, ...]]:
     return rules.score.weigh(read(message, rules.words, rules.restorable))
 
 
-def classify(message: str, history: Sequence[str], rules: RuleSet) -> ZoneCall:
+def classify(
+    message: str,
+    history: Sequence[str],
+    rules: RuleSet,
+    *,
+    red_turn: Callable[[str], bool] | None = None,
+) -> ZoneCall:
     """The rules' zone for `message`, keeping a short follow-up to a recent red message red.
 
-    `history`: earlier user turns of the session, most recent last."""
+    `history`: earlier user turns of the session, most recent last. `red_turn`: whether an
+    earlier turn is red by these rules, `is_red_turn` (a caller that reads the same turns
+    run after run may remember the answers: `RedTurns`)."""
     zone, names = matched_rules(message, rules)
-    if zone is not Zone.RED and rules.history_turns and _short(message, rules):
+    if zone is not Zone.RED and rules.history_turns and history and _short(message, rules):
         recent = history[-rules.history_turns :]
-        if any(matched_rules(turn, rules)[0] is Zone.RED for turn in recent):
+        red = red_turn or (lambda turn: is_red_turn(turn, rules))
+        if any(red(turn) for turn in recent):
             return ZoneCall(zone=Zone.RED, rules=(FOLLOW_UP_RULE,), source="rules")
     return ZoneCall(zone=zone, rules=names, source="rules")
+
+
+def is_red_turn(turn: str, rules: RuleSet) -> bool:
+    """An earlier turn is red by the rules alone (what keeps a short follow-up red)."""
+    return matched_rules(turn, rules)[0] is Zone.RED
+
+
+class RedTurns:
+    """`is_red_turn` for one rule set, remembering the last `size` turns' answers: each run
+    reads the session's last few user turns again, and the verdict of a text under fixed rules
+    does not change. Bounded, least recently used first out."""
+
+    def __init__(self, rules: RuleSet, size: int = 1024) -> None:
+        self._rules = rules
+        self._size = size
+        self._known: OrderedDict[str, bool] = OrderedDict()
+
+    def __call__(self, turn: str) -> bool:
+        known = self._known.get(turn)
+        if known is not None:
+            self._known.move_to_end(turn)
+            return known
+        red = self._known[turn] = is_red_turn(turn, self._rules)
+        if len(self._known) > self._size:
+            self._known.popitem(last=False)
+        return red
 
 
 def _short(message: str, rules: RuleSet) -> bool:
