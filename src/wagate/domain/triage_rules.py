@@ -166,16 +166,6 @@ class FirstWords:
             any_inside=re.compile("|".join(map(re.escape, inside))) if inside else None,
         )
 
-    def may_start_in(self, text: str) -> bool:
-        """Some phrase's first word stands in `text` (necessary for any phrase to be there)."""
-        runs, distinct, prefixes = _word_runs(text)
-        return (
-            not self.whole_words.isdisjoint(distinct)
-            or not self.short_beginnings.isdisjoint(prefixes)
-            or any(r.startswith(self.long_beginnings) for r in runs if self.long_beginnings)
-            or (self.any_inside is not None and self.any_inside.search(text) is not None)
-        )
-
     def found_in(self, text: str) -> bool:
         """Some phrase of the list is in `text`: the groups whose first word stands there."""
         runs, distinct, prefixes = _word_runs(text)
