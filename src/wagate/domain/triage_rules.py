@@ -29,9 +29,11 @@ adapter reads from TOML) lives here too, so the checks are the same wherever rul
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -88,6 +90,8 @@ class Phrases:
     pattern: re.Pattern[str] | None
     # The phrases by first word (None: the whole pattern is searched, as the definition).
     first_words: FirstWords | None = None
+    # This list among all lists compiled in the process: what a `PhraseScreen` names.
+    key: int = field(default=-1, compare=False)
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> Phrases:
@@ -95,17 +99,24 @@ class Phrases:
         if not cleaned:
             return cls((), None)
         pattern = _alternation(_phrase_regex(t) for t in cleaned)
-        return cls(cleaned, pattern, FirstWords.of(cleaned))
+        return cls(cleaned, pattern, FirstWords.of(cleaned), next(_PHRASE_KEYS))
 
-    def found_in(self, text: str) -> bool:
+    def found_in(self, text: str, lists: AbstractSet[int] | None = None) -> bool:
+        """`lists`: the keys of the lists a `PhraseScreen` found a first word of in `text`
+        (None: not screened); a list not among them is not looked for."""
         if self.pattern is None:
             return False
         if self.first_words is not None:
+            if lists is not None and self.key not in lists:
+                return False
             return self.first_words.found_in(text)
         return self.pattern.search(text) is not None
 
     def __bool__(self) -> bool:
         return bool(self.texts)
+
+
+_PHRASE_KEYS = itertools.count()
 
 
 def _alternation(regexes: Iterable[str]) -> re.Pattern[str]:
@@ -188,6 +199,64 @@ class FirstWords:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class PhraseScreen:
+    """Every phrase list of a rule set by the first words of its phrases: which lists can be
+    in a text, found once per reading for all of them (the default rules have 88 lists, and
+    a short message holds the first words of a few). A list it leaves out has no phrase whose
+    first word stands in the text, so `FirstWords.found_in` would find nothing in it either."""
+
+    whole: Mapping[str, frozenset[int]]
+    beginnings: Mapping[str, frozenset[int]]
+    inside: Mapping[str, frozenset[int]]
+    whole_words: frozenset[str] = frozenset()
+    short_beginnings: frozenset[str] = frozenset()
+    long_beginnings: tuple[str, ...] = ()
+    any_inside: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, lists: Iterable[Phrases]) -> PhraseScreen:
+        whole: dict[str, set[int]] = {}
+        beginnings: dict[str, set[int]] = {}
+        inside: dict[str, set[int]] = {}
+        for phrases in lists:
+            if phrases.first_words is None:
+                continue  # not screened: `found_in` searches it whatever the screen says
+            for index, groups in (
+                (whole, phrases.first_words.whole),
+                (beginnings, phrases.first_words.beginnings),
+                (inside, phrases.first_words.inside),
+            ):
+                for word in groups:
+                    index.setdefault(word, set()).add(phrases.key)
+        return cls(
+            whole={w: frozenset(k) for w, k in whole.items()},
+            beginnings={b: frozenset(k) for b, k in beginnings.items()},
+            inside={p: frozenset(k) for p, k in inside.items()},
+            whole_words=frozenset(whole),
+            short_beginnings=frozenset(b for b in beginnings if len(b) <= _PREFIX_CAP),
+            long_beginnings=tuple(b for b in beginnings if len(b) > _PREFIX_CAP),
+            any_inside=re.compile("|".join(map(re.escape, inside))) if inside else None,
+        )
+
+    def lists_in(self, text: str) -> frozenset[int]:
+        """The keys of the lists with a phrase whose first word stands in `text`."""
+        runs, distinct, prefixes = _word_runs(text)
+        found: set[int] = set()
+        for word in self.whole_words.intersection(distinct):
+            found |= self.whole[word]
+        for beginning in self.short_beginnings.intersection(prefixes):
+            found |= self.beginnings[beginning]
+        for beginning in self.long_beginnings:
+            if any(r.startswith(beginning) for r in runs):
+                found |= self.beginnings[beginning]
+        if self.any_inside is not None and self.any_inside.search(text) is not None:
+            for part, keys in self.inside.items():
+                if part in text:
+                    found |= keys
+        return frozenset(found)
+
+
 _WORD_RUN = re.compile(r"\w+")  # \w as the phrase patterns read it (Unicode)
 # The beginnings of a text's word runs are kept up to this length: a phrase's first word
 # ("bunuh*", "ancam*") is short; a longer one is compared run by run. It bounds the set a
@@ -243,14 +312,14 @@ class Rule:
     max_words: int = 0  # 0: any length
     guarded: bool = True  # red only: general-question guards apply
 
-    def matches(self, text: str, words: int) -> bool:
+    def matches(self, text: str, words: int, lists: AbstractSet[int] | None = None) -> bool:
         if self.max_words and words > self.max_words:
             return False
-        if not self.phrases.found_in(text):
+        if not self.phrases.found_in(text, lists):
             return False
-        if self.with_any and not self.with_any.found_in(text):
+        if self.with_any and not self.with_any.found_in(text, lists):
             return False
-        return not self.unless.found_in(text)
+        return not self.unless.found_in(text, lists)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,11 +346,11 @@ class Cue:
         self, reading: Reading, roots: frozenset[str], noun_roots: frozenset[str]
     ) -> int | None:
         """What this cue adds to `reading`'s score (None: it is not there)."""
-        if self.unless.found_in(reading.text):
+        if self.unless.found_in(reading.text, reading.lists):
             return None
         if (
             not self.roots.isdisjoint(roots)
-            or self.phrases.found_in(reading.text)
+            or self.phrases.found_in(reading.text, reading.lists)
             or any(_root_phrase_in(p, reading) for p in self.root_phrases)
         ):
             return self.weight
@@ -366,6 +435,8 @@ class RuleSet:
     # The rules' own words by their consonants, to read a word typed without its vowels
     # ("dipkl", "tlng", "sklh"): `restoration_index`.
     restorable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # All the phrase lists above by first word (None: every list is searched).
+    screen: PhraseScreen | None = None
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
@@ -386,12 +457,15 @@ class Reading:
     # The union of `token_words` and of `token_roots`: what a root phrase checks first.
     any_word: frozenset[str] = frozenset()
     any_root: frozenset[str] = frozenset()
+    # The phrase lists that may be in `text` (`PhraseScreen.lists_in`; None: all may be).
+    lists: frozenset[int] | None = None
 
 
 def read(
     message: str,
     words: Mapping[str, str],
     restorable: Mapping[str, tuple[str, ...]] | None = None,
+    screen: PhraseScreen | None = None,
 ) -> Reading:
     typed = _REPEATED.sub(r"\1", fold(message))
     typed = _PLURAL2.sub(r"\1 \1", typed)
@@ -411,8 +485,9 @@ def read(
         frozenset().union(*(candidate_roots(w) for w in ws if w in root_words))
         for ws in token_words
     )
+    text = " ".join(tokens) + _SEPARATOR + " ".join(e for e in expanded if e)
     return Reading(
-        text=" ".join(tokens) + _SEPARATOR + " ".join(e for e in expanded if e),
+        text=text,
         words=len(tokens),
         roots=frozenset().union(*(candidate_roots(w) for w in root_words)),
         root_words=root_words,
@@ -420,6 +495,7 @@ def read(
         token_roots=token_roots,
         any_word=frozenset().union(*token_words),
         any_root=frozenset().union(*token_roots),
+        lists=screen.lists_in(text) if screen is not None else None,
     )
 
 
@@ -559,11 +635,12 @@ def _restored(
 
 def matched_rules(message: str, rules: RuleSet) -> tuple[Zone, tuple[str, ...]]:
     """The zone of one message by the rules alone, and the names of the rules that count."""
-    reading = read(message, rules.words, rules.restorable)
-    hits = [r for r in rules.rules if r.matches(reading.text, reading.words)]
+    reading = read(message, rules.words, rules.restorable, rules.screen)
+    text, lists = reading.text, reading.lists
+    hits = [r for r in rules.rules if r.matches(text, reading.words, lists)]
     general = (
-        rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
-    ) or rules.frame.found_in(reading.text)
+        rules.general.found_in(text, lists) and not rules.personal.found_in(text, lists)
+    ) or rules.frame.found_in(text, lists)
     counted = [(r.name, r.zone) for r in hits if not (r.zone is Zone.RED and r.guarded and general)]
     if rules.score is not None and rules.score.is_red(reading):
         counted.append((SCORE_RULE, Zone.RED))
@@ -577,7 +654,7 @@ def danger_score(message: str, rules: RuleSet) -> tuple[int, tuple[str, ...]]:
     """The danger score of one message and the cues that made it (0, () without a score)."""
     if rules.score is None:
         return 0, ()
-    return rules.score.weigh(read(message, rules.words, rules.restorable))
+    return rules.score.weigh(read(message, rules.words, rules.restorable, rules.screen))
 
 
 def classify(
@@ -700,9 +777,22 @@ def parse_rules(
             score=score,
             frame=Phrases.of(frame),
         )
-        return dataclasses.replace(rule_set, restorable=restoration_index(_vocabulary(rule_set)))
+        return dataclasses.replace(
+            rule_set,
+            restorable=restoration_index(_vocabulary(rule_set)),
+            screen=PhraseScreen.of(phrase_lists(rule_set)),
+        )
     except TriageRulesError as exc:
         raise TriageRulesError(f"{source}: guards: {exc}") from exc
+
+
+def phrase_lists(rules: RuleSet) -> Iterator[Phrases]:
+    """Every phrase list of a rule set: guards, rules, the score's cues."""
+    yield from (rules.general, rules.personal, rules.frame)
+    for rule in rules.rules:
+        yield from (rule.phrases, rule.with_any, rule.unless)
+    for cue in rules.score.cues if rules.score is not None else ():
+        yield from (cue.phrases, cue.unless)
 
 
 def _vocabulary(rules: RuleSet) -> set[str]:
