@@ -32,7 +32,7 @@ import dataclasses
 import itertools
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -662,17 +662,18 @@ def classify(
     history: Sequence[str],
     rules: RuleSet,
     *,
-    red_turn: Callable[[str], bool] | None = None,
+    known: RedTurns | None = None,
 ) -> ZoneCall:
     """The rules' zone for `message`, keeping a short follow-up to a recent red message red.
 
-    `history`: earlier user turns of the session, most recent last. `red_turn`: whether an
-    earlier turn is red by these rules, `is_red_turn` (a caller that reads the same turns
-    run after run may remember the answers: `RedTurns`)."""
-    zone, names = matched_rules(message, rules)
+    `history`: earlier user turns of the session, most recent last. `known`: the verdicts of
+    texts these rules read before (a caller that reads a session's turns run after run)."""
+    if known is not None and known.rules is not rules:
+        raise ValueError("the remembered verdicts are of another rule set")
+    zone, names = known.matched(message) if known is not None else matched_rules(message, rules)
     if zone is not Zone.RED and rules.history_turns and history and _short(message, rules):
         recent = history[-rules.history_turns :]
-        red = red_turn or (lambda turn: is_red_turn(turn, rules))
+        red = known.is_red if known is not None else (lambda turn: is_red_turn(turn, rules))
         if any(red(turn) for turn in recent):
             return ZoneCall(zone=Zone.RED, rules=(FOLLOW_UP_RULE,), source="rules")
     return ZoneCall(zone=zone, rules=names, source="rules")
@@ -684,24 +685,37 @@ def is_red_turn(turn: str, rules: RuleSet) -> bool:
 
 
 class RedTurns:
-    """`is_red_turn` for one rule set, remembering the last `size` turns' answers: each run
-    reads the session's last few user turns again, and the verdict of a text under fixed rules
-    does not change. Bounded, least recently used first out."""
+    """Whether texts are red by one rule set's rules alone, remembered for the last `size`
+    texts read: each run reads the session's last few user turns again, which earlier runs
+    read as their messages, and the verdict of a text under fixed rules does not change.
+    Bounded, least recently used first out."""
 
     def __init__(self, rules: RuleSet, size: int = 1024) -> None:
-        self._rules = rules
+        self.rules = rules
         self._size = size
-        self._known: OrderedDict[str, bool] = OrderedDict()
+        self._red: OrderedDict[str, bool] = OrderedDict()
 
-    def __call__(self, turn: str) -> bool:
-        known = self._known.get(turn)
-        if known is not None:
-            self._known.move_to_end(turn)
-            return known
-        red = self._known[turn] = is_red_turn(turn, self._rules)
-        if len(self._known) > self._size:
-            self._known.popitem(last=False)
+    def matched(self, message: str) -> tuple[Zone, tuple[str, ...]]:
+        """`matched_rules` for `message`, its red verdict noted."""
+        zone, names = matched_rules(message, self.rules)
+        self._note(message, zone is Zone.RED)
+        return zone, names
+
+    def is_red(self, turn: str) -> bool:
+        """`is_red_turn` for `turn`, read once."""
+        red = self._red.get(turn)
+        if red is None:
+            red = is_red_turn(turn, self.rules)
+            self._note(turn, red)
+        else:
+            self._red.move_to_end(turn)
         return red
+
+    def _note(self, text: str, red: bool) -> None:
+        self._red[text] = red
+        self._red.move_to_end(text)
+        if len(self._red) > self._size:
+            self._red.popitem(last=False)
 
 
 def _short(message: str, rules: RuleSet) -> bool:
