@@ -38,7 +38,7 @@ def test_a_set_told_as_one_session_gets_the_verdicts_read_afresh(path: Path) -> 
         assert classify("dia masih di sana", after, RULES, known=known) == classify(
             "dia masih di sana", after, RULES
         )
-    assert len(known._red) <= 8
+    assert len(known) <= 8
 
 
 def test_the_sets_hold_follow_ups_kept_red() -> None:
@@ -46,7 +46,7 @@ def test_the_sets_hold_follow_ups_kept_red() -> None:
     known = RedTurns(RULES)
     call = classify("dia masih di sana", [red], RULES, known=known)
     assert call.zone is Zone.RED and call.rules == (FOLLOW_UP_RULE,)
-    assert known._red[red] is True
+    assert known.knows(red) is True
     assert classify("dia masih di sana", [red], RULES, known=known) == call  # remembered
 
 
@@ -54,10 +54,9 @@ def test_the_message_read_is_remembered_for_the_next_run() -> None:
     known = RedTurns(RULES)
     classify("suami saya memukul saya tadi malam", [], RULES, known=known)
     classify("kantor buka jam berapa", [], RULES, known=known)
-    assert known._red == {
-        "suami saya memukul saya tadi malam": True,
-        "kantor buka jam berapa": False,
-    }
+    assert known.knows("suami saya memukul saya tadi malam") is True
+    assert known.knows("kantor buka jam berapa") is False
+    assert known.knows("halo") is None
 
 
 def test_verdicts_of_another_rule_set_are_refused() -> None:

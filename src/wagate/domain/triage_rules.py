@@ -29,6 +29,7 @@ adapter reads from TOML) lives here too, so the checks are the same wherever rul
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import re
 from collections import OrderedDict
@@ -688,12 +689,13 @@ class RedTurns:
     """Whether texts are red by one rule set's rules alone, remembered for the last `size`
     texts read: each run reads the session's last few user turns again, which earlier runs
     read as their messages, and the verdict of a text under fixed rules does not change.
-    Bounded, least recently used first out."""
+    Bounded, least recently used first out; kept by a 128-bit digest of the text, so no
+    message stays in memory for it."""
 
     def __init__(self, rules: RuleSet, size: int = 1024) -> None:
         self.rules = rules
         self._size = size
-        self._red: OrderedDict[str, bool] = OrderedDict()
+        self._red: OrderedDict[bytes, bool] = OrderedDict()
 
     def matched(self, message: str) -> tuple[Zone, tuple[str, ...]]:
         """`matched_rules` for `message`, its red verdict noted."""
@@ -703,19 +705,32 @@ class RedTurns:
 
     def is_red(self, turn: str) -> bool:
         """`is_red_turn` for `turn`, read once."""
-        red = self._red.get(turn)
+        key = _digest(turn)
+        red = self._red.get(key)
         if red is None:
             red = is_red_turn(turn, self.rules)
             self._note(turn, red)
         else:
-            self._red.move_to_end(turn)
+            self._red.move_to_end(key)
         return red
 
+    def knows(self, text: str) -> bool | None:
+        """The verdict remembered for `text` (None: none)."""
+        return self._red.get(_digest(text))
+
+    def __len__(self) -> int:
+        return len(self._red)
+
     def _note(self, text: str, red: bool) -> None:
-        self._red[text] = red
-        self._red.move_to_end(text)
+        key = _digest(text)
+        self._red[key] = red
+        self._red.move_to_end(key)
         if len(self._red) > self._size:
             self._red.popitem(last=False)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _short(message: str, rules: RuleSet) -> bool:
