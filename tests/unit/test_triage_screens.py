@@ -152,3 +152,11 @@ def test_the_screen_names_every_list_found_in_made_up_texts(
     text = gap.join(f"{before}{word}{after}" for before, word, after in words)
     _screen_names_every_list_found(text)
     assert matched_rules(text, RULES) == matched_rules(text, UNSCREENED), text
+
+
+def test_lists_rules_and_cues_stay_hashable_and_equal_when_loaded_again() -> None:
+    again = load_rule_set()
+    assert again.rules == RULES.rules and again.general == RULES.general
+    assert {hash(r) for r in again.rules} == {hash(r) for r in RULES.rules}
+    assert RULES.score is not None and again.score is not None
+    assert {hash(c) for c in again.score.cues} == {hash(c) for c in RULES.score.cues}

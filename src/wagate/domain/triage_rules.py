@@ -140,9 +140,11 @@ class FirstWords:
     its alternatives does, so it matches a text exactly when one of the groups whose first
     word stands there does (tests/unit/test_triage_screens.py checks both ways)."""
 
-    whole: Mapping[str, re.Pattern[str]]  # "word": the whole run
-    beginnings: Mapping[str, re.Pattern[str]]  # "word*": a run's beginning
-    inside: Mapping[str, re.Pattern[str]]  # "*word", "*word*": anywhere in the text
+    # Left out of equality and hash (a list stays hashable, as before the groups): they are
+    # the phrase texts' patterns, which `Phrases` compares already.
+    whole: Mapping[str, re.Pattern[str]] = field(compare=False)  # "word": the whole run
+    beginnings: Mapping[str, re.Pattern[str]] = field(compare=False)  # "word*": its beginning
+    inside: Mapping[str, re.Pattern[str]] = field(compare=False)  # "*word", "*word*": anywhere
     # What the screens test, derived from the three above (see `of`).
     whole_words: frozenset[str] = frozenset()
     short_beginnings: frozenset[str] = frozenset()  # at most _PREFIX_CAP characters
