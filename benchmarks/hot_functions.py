@@ -4,11 +4,14 @@
     PYTHONPATH=/other/tree/src python benchmarks/hot_functions.py     # another tree's code
 
 For each message below it times, in this process, the pure work one answered message pays
-outside the database driver and the network: the triage rules (`classify`), masking the
-AI call's turns (the default system prompt and the message: `mask_turns`), the three
-histogram observations of a run, and one INFO log line through the redaction and the JSON
-renderer (written to /dev/null). Best of --rounds rounds of --repeat calls (CPU time), in
-µs per call. No database, no sockets: the figures move little with the machine's load, so
+outside the database driver and the network: the triage rules (`classify`), the learned
+triage detector on the rules' green (`raise_zone`), and masking the AI call's turns (the
+default system prompt and the message: `mask_turns`); then the triage as a run calls it
+(rules and detector, no AI) for a short follow-up with the three messages as the session's
+earlier turns, the three histogram observations of a run, one INFO log line through the
+redaction and the JSON renderer (written to /dev/null), and one new placeholder vault (a run
+makes several). Best of --rounds rounds of --repeat calls (CPU time), in µs per call. No
+database, no sockets: the figures move little with the machine's load, so
 two trees can be compared run against run.
 """
 
@@ -56,14 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         import wagate
         from wagate.domain.privacy import PlaceholderVault, mask_turns
         from wagate.domain.triage_rules import classify
+        from wagate.domain.zones import Zone
         from wagate.observability.logs import configure_logging
         from wagate.observability.metrics import MetricsRecorder
+        from wagate.pipeline.zone_triage import RulesAndModelTriage
         from wagate.settings import DEFAULT_SYSTEM_PROMPT
-        from wagate.triage_rules import load_rule_set
+        from wagate.triage_rules import load_rule_set, load_triage_model
 
         configure_logging("INFO", "json")
         log = structlog.get_logger("wagate.pipeline.converse")
         rules = load_rule_set()
+        model = load_triage_model()
         metrics = MetricsRecorder().tenant("t", sla_seconds=30)
         rows: list[tuple[str, str, float]] = []
         for name, text in MESSAGES.items():
@@ -80,6 +86,17 @@ def main(argv: list[str] | None = None) -> int:
                     "triage rules",
                     name,
                     best_us(lambda t=text: classify(t, (), rules), args.repeat, args.rounds),
+                )
+            )
+            rows.append(
+                (
+                    "triage detector (raise_zone, green)",
+                    name,
+                    best_us(
+                        lambda t=turns: model.raise_zone(Zone.GREEN, t()[1]),
+                        args.repeat,
+                        args.rounds,
+                    ),
                 )
             )
             rows.append(
@@ -111,10 +128,33 @@ def main(argv: list[str] | None = None) -> int:
                 history=3,
             )
 
+        triage = RulesAndModelTriage(rules, None, model)
+        follow_ups = itertools.count()
+        earlier = list(MESSAGES.values())
+
+        def triage_as_run() -> None:
+            # No classifier: the call never suspends, so it runs to its end in one send.
+            call = triage(f"terus gimana {next(follow_ups)}", earlier)
+            try:
+                call.send(None)
+            except StopIteration:
+                return
+            raise RuntimeError("the triage suspended")
+
+        rows.append(
+            (
+                "triage as run, follow-up + 3 turns",
+                "-",
+                best_us(triage_as_run, args.repeat, args.rounds),
+            )
+        )
         rows.append(
             ("3 histogram observations", "-", best_us(observe_three, args.repeat, args.rounds))
         )
         rows.append(("1 INFO log line", "-", best_us(log_line, args.repeat, args.rounds)))
+        rows.append(
+            ("1 new PlaceholderVault", "-", best_us(PlaceholderVault, args.repeat, args.rounds))
+        )
     finally:
         os.dup2(saved, 2)
     print(

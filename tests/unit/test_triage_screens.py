@@ -13,7 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wagate.domain.triage_rules import Phrases, RuleSet, _root_phrase_in, read
+from wagate.domain.triage_rules import (
+    Phrases,
+    RuleSet,
+    _root_phrase_in,
+    danger_score,
+    matched_rules,
+    read,
+)
 from wagate.triage_rules import load_rule_set
 
 RULES = load_rule_set()
@@ -94,3 +101,62 @@ def test_a_root_phrase_is_found_in_a_reading_as_without_the_screen() -> None:
             assert here == _root_phrase_in(parts, bare), (parts, message)
             found += here
     assert found > 0  # the corpus holds root phrases, so the screen was also passed
+
+
+# The rule set's screen (issue 18, p18steps): the lists it names for a text include every
+# list with a phrase there, and the rules' verdicts are those of the unscreened rule set.
+UNSCREENED = dataclasses.replace(RULES, screen=None)
+
+
+def _screen_names_every_list_found(text: str) -> None:
+    assert RULES.screen is not None
+    lists = RULES.screen.lists_in(text)
+    for phrases in PHRASES:
+        if phrases.found_in(text):
+            assert phrases.key in lists, (phrases.texts[:3], text)
+
+
+def test_the_rule_set_is_screened_and_its_lists_have_keys_of_their_own() -> None:
+    assert RULES.screen is not None
+    keys = [p.key for p in PHRASES]
+    assert len(set(keys)) == len(keys) and min(keys) >= 0
+
+
+@pytest.mark.parametrize("start", range(0, 2000, 500))
+def test_the_screened_rules_give_the_unscreened_verdicts_on_the_labelled_messages(
+    start: int,
+) -> None:
+    for message in MESSAGES[start : start + 500]:
+        reading = read(message, RULES.words, RULES.restorable)
+        _screen_names_every_list_found(reading.text)
+        assert matched_rules(message, RULES) == matched_rules(message, UNSCREENED), message
+        assert danger_score(message, RULES) == danger_score(message, UNSCREENED), message
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "me", "di", "ber", "_", "x"]),
+            st.sampled_from(WORDS),
+            st.sampled_from(["", "nya", "kan", "_", "2", "an"]),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from([" ", "  ", " | ", ", ", "\n"]),
+)
+def test_the_screen_names_every_list_found_in_made_up_texts(
+    words: list[tuple[str, str, str]], gap: str
+) -> None:
+    text = gap.join(f"{before}{word}{after}" for before, word, after in words)
+    _screen_names_every_list_found(text)
+    assert matched_rules(text, RULES) == matched_rules(text, UNSCREENED), text
+
+
+def test_lists_rules_and_cues_stay_hashable_and_equal_when_loaded_again() -> None:
+    again = load_rule_set()
+    assert again.rules == RULES.rules and again.general == RULES.general
+    assert {hash(r) for r in again.rules} == {hash(r) for r in RULES.rules}
+    assert RULES.score is not None and again.score is not None
+    assert {hash(c) for c in again.score.cues} == {hash(c) for c in RULES.score.cues}

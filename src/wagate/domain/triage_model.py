@@ -33,6 +33,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from wagate.domain.chat_words import fold, normalise
@@ -135,7 +136,7 @@ def features(text: str, config: FeatureConfig) -> list[str]:
     """The distinct features of one message, in a fixed order (named by kind: w word, r root,
     b word pair, c piece of a typed word)."""
     text = text[:_MAX_TEXT]
-    words = normalise(text).split()
+    words = _words(text)
     found: dict[str, None] = {}
     for word in words:
         found["w:" + word] = None
@@ -194,7 +195,7 @@ def _cue_features(text: str, config: FeatureConfig) -> list[str]:
     cue, "n:" + the words (and roots) right after a negation."""
     found: dict[str, None] = {}
     for clause in _CLAUSE.split(text):
-        words = normalise(clause).split()
+        words = _words(clause)
         if not words:
             continue
         pairs = set(itertools.pairwise(words))
@@ -363,7 +364,14 @@ def _softmax_of(
 
 
 def word_count(text: str) -> int:
-    return len(normalise(text[:_MAX_TEXT]).split())
+    return len(_words(text[:_MAX_TEXT]))
+
+
+# One message is normalised for its word count, its words and, clause by clause, its time
+# cues; a message of one clause is that clause: the three readings are one.
+@lru_cache(maxsize=16)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(normalise(text).split())
 
 
 def combine(

@@ -29,8 +29,12 @@ adapter reads from TOML) lives here too, so the checks are the same wherever rul
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -79,77 +83,200 @@ class TriageRulesError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Phrases:
-    """A compiled list of phrases: one regular expression for all of them."""
+    """A compiled list of phrases: one regular expression for all of them (`pattern`, the
+    definition), and the same phrases grouped by their first word (`first_words`, what
+    `found_in` runs)."""
 
     texts: tuple[str, ...]
     pattern: re.Pattern[str] | None
-    # The phrases' first words, checked before the pattern (None: not checked).
+    # The phrases by first word (None: the whole pattern is searched, as the definition).
     first_words: FirstWords | None = None
+    # This list among all lists compiled in the process: what a `PhraseScreen` names.
+    key: int = field(default=-1, compare=False)
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> Phrases:
         cleaned = tuple(dict.fromkeys(t.strip().lower() for t in texts if t.strip()))
         if not cleaned:
             return cls((), None)
-        alternatives = "|".join(_phrase_regex(t) for t in cleaned)
-        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
-        return cls(cleaned, pattern, FirstWords.of(cleaned))
+        pattern = _alternation(_phrase_regex(t) for t in cleaned)
+        return cls(cleaned, pattern, FirstWords.of(cleaned), next(_PHRASE_KEYS))
 
-    def found_in(self, text: str) -> bool:
+    def found_in(self, text: str, lists: AbstractSet[int] | None = None) -> bool:
+        """`lists`: the keys of the lists a `PhraseScreen` found a first word of in `text`
+        (None: not screened); a list not among them is not looked for."""
         if self.pattern is None:
             return False
-        if self.first_words is not None and not self.first_words.may_start_in(text):
-            return False
+        if self.first_words is not None:
+            if lists is not None and self.key not in lists:
+                return False
+            return self.first_words.found_in(text)
         return self.pattern.search(text) is not None
 
     def __bool__(self) -> bool:
         return bool(self.texts)
 
 
+_PHRASE_KEYS = itertools.count()
+
+
+def _alternation(regexes: Iterable[str]) -> re.Pattern[str]:
+    """Phrase regexes as one pattern: any of them, standing as whole words."""
+    return re.compile(rf"(?<!\w)(?:{'|'.join(regexes)})(?!\w)")
+
+
 @dataclass(frozen=True, slots=True)
 class FirstWords:
-    """Where each phrase's first word could stand in a text, a necessary condition for the
-    pattern to match, tested in a few set and string operations instead of the pattern's
-    every alternative at every position (the rules are read for every message).
+    """A phrase list grouped by the phrases' first words, so that a text is searched only
+    for the phrases whose first word stands in it (the rules are read for every message, and
+    the one pattern of a list tries its every alternative at every position of the text).
 
     A phrase starts where no word character precedes it, so its first word is the start of
     a run of word characters (`\\w+`): the whole run ("word"), its beginning ("word*"), its
-    end ("*word"), or within it ("*word*"), as `_phrase_regex` writes them."""
+    end ("*word"), or within it ("*word*"), as `_phrase_regex` writes them. Which of the
+    groups can match is found with a few set operations on what `_word_runs` made of the text
+    once (88 lists of the default rules read the same text in turn); each group is one
+    pattern like the list's, of its phrases only. The list's pattern matches where one of
+    its alternatives does, so it matches a text exactly when one of the groups whose first
+    word stands there does (tests/unit/test_triage_screens.py checks both ways)."""
 
-    whole: frozenset[str]
-    beginnings: tuple[str, ...]
-    inside: tuple[str, ...]  # "*word" and "*word*": anywhere in the text will do as a screen
+    # Left out of equality and hash (a list stays hashable, as before the groups): they are
+    # the phrase texts' patterns, which `Phrases` compares already.
+    whole: Mapping[str, re.Pattern[str]] = field(compare=False)  # "word": the whole run
+    beginnings: Mapping[str, re.Pattern[str]] = field(compare=False)  # "word*": its beginning
+    inside: Mapping[str, re.Pattern[str]] = field(compare=False)  # "*word", "*word*": anywhere
+    # What the screens test, derived from the three above (see `of`).
+    whole_words: frozenset[str] = frozenset()
+    short_beginnings: frozenset[str] = frozenset()  # at most _PREFIX_CAP characters
+    long_beginnings: tuple[str, ...] = ()  # longer: tested run by run
+    any_inside: re.Pattern[str] | None = None  # one of the inside parts, as `in` finds it
 
     @classmethod
     def of(cls, phrases: Sequence[str]) -> FirstWords:
-        kinds: dict[tuple[bool, bool], list[str]] = {}
+        groups: dict[tuple[bool, bool], dict[str, list[str]]] = {}
         for phrase in phrases:
             words = [w for w in phrase.split() if w != _GAP]
             first = words[1] if words[0] == _START else words[0]
-            key = (first.startswith("*"), first.endswith("*"))
-            kinds.setdefault(key, []).append(fold(first.strip("*")))
+            kind = (first.startswith("*"), first.endswith("*"))
+            key = fold(first.strip("*"))
+            groups.setdefault(kind, {}).setdefault(key, []).append(_phrase_regex(phrase))
+
+        def compiled(*kinds: tuple[bool, bool]) -> dict[str, re.Pattern[str]]:
+            merged: dict[str, list[str]] = {}
+            for kind in kinds:
+                for key, regexes in groups.get(kind, {}).items():
+                    merged.setdefault(key, []).extend(regexes)
+            return {key: _alternation(regexes) for key, regexes in merged.items()}
+
+        whole, beginnings = compiled((False, False)), compiled((False, True))
+        inside = compiled((True, False), (True, True))
         return cls(
-            whole=frozenset(kinds.get((False, False), ())),
-            beginnings=tuple(kinds.get((False, True), ())),
-            inside=(*kinds.get((True, False), ()), *kinds.get((True, True), ())),
+            whole=whole,
+            beginnings=beginnings,
+            inside=inside,
+            whole_words=frozenset(whole),
+            short_beginnings=frozenset(b for b in beginnings if len(b) <= _PREFIX_CAP),
+            long_beginnings=tuple(b for b in beginnings if len(b) > _PREFIX_CAP),
+            any_inside=re.compile("|".join(map(re.escape, inside))) if inside else None,
         )
 
-    def may_start_in(self, text: str) -> bool:
-        runs, distinct = _word_runs(text)
-        return (
-            not self.whole.isdisjoint(distinct)
-            or (bool(self.beginnings) and any(r.startswith(self.beginnings) for r in runs))
-            or any(part in text for part in self.inside)
+    def found_in(self, text: str) -> bool:
+        """Some phrase of the list is in `text`: the groups whose first word stands there."""
+        runs, distinct, prefixes = _word_runs(text)
+        for word in self.whole_words.intersection(distinct):
+            if self.whole[word].search(text) is not None:
+                return True
+        for beginning in self.short_beginnings.intersection(prefixes):
+            if self.beginnings[beginning].search(text) is not None:
+                return True
+        for beginning in self.long_beginnings:
+            if (
+                any(r.startswith(beginning) for r in runs)
+                and self.beginnings[beginning].search(text) is not None
+            ):
+                return True
+        if self.any_inside is not None and self.any_inside.search(text) is not None:
+            for part, pattern in self.inside.items():
+                if part in text and pattern.search(text) is not None:
+                    return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseScreen:
+    """Every phrase list of a rule set by the first words of its phrases: which lists can be
+    in a text, found once per reading for all of them (the default rules have 88 lists, and
+    a short message holds the first words of a few). A list it leaves out has no phrase whose
+    first word stands in the text, so `FirstWords.found_in` would find nothing in it either."""
+
+    whole: Mapping[str, frozenset[int]]
+    beginnings: Mapping[str, frozenset[int]]
+    inside: Mapping[str, frozenset[int]]
+    whole_words: frozenset[str] = frozenset()
+    short_beginnings: frozenset[str] = frozenset()
+    long_beginnings: tuple[str, ...] = ()
+    any_inside: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, lists: Iterable[Phrases]) -> PhraseScreen:
+        whole: dict[str, set[int]] = {}
+        beginnings: dict[str, set[int]] = {}
+        inside: dict[str, set[int]] = {}
+        for phrases in lists:
+            if phrases.first_words is None:
+                continue  # not screened: `found_in` searches it whatever the screen says
+            for index, groups in (
+                (whole, phrases.first_words.whole),
+                (beginnings, phrases.first_words.beginnings),
+                (inside, phrases.first_words.inside),
+            ):
+                for word in groups:
+                    index.setdefault(word, set()).add(phrases.key)
+        return cls(
+            whole={w: frozenset(k) for w, k in whole.items()},
+            beginnings={b: frozenset(k) for b, k in beginnings.items()},
+            inside={p: frozenset(k) for p, k in inside.items()},
+            whole_words=frozenset(whole),
+            short_beginnings=frozenset(b for b in beginnings if len(b) <= _PREFIX_CAP),
+            long_beginnings=tuple(b for b in beginnings if len(b) > _PREFIX_CAP),
+            any_inside=re.compile("|".join(map(re.escape, inside))) if inside else None,
         )
+
+    def lists_in(self, text: str) -> frozenset[int]:
+        """The keys of the lists with a phrase whose first word stands in `text`."""
+        runs, distinct, prefixes = _word_runs(text)
+        found: set[int] = set()
+        for word in self.whole_words.intersection(distinct):
+            found |= self.whole[word]
+        for beginning in self.short_beginnings.intersection(prefixes):
+            found |= self.beginnings[beginning]
+        for beginning in self.long_beginnings:
+            if any(r.startswith(beginning) for r in runs):
+                found |= self.beginnings[beginning]
+        if self.any_inside is not None and self.any_inside.search(text) is not None:
+            for part, keys in self.inside.items():
+                if part in text:
+                    found |= keys
+        return frozenset(found)
 
 
 _WORD_RUN = re.compile(r"\w+")  # \w as the phrase patterns read it (Unicode)
+# The beginnings of a text's word runs are kept up to this length: a phrase's first word
+# ("bunuh*", "ancam*") is short; a longer one is compared run by run. It bounds the set a
+# text of long runs (a pasted document, a URL) makes.
+_PREFIX_CAP = 16
 
 
 @lru_cache(maxsize=4)  # one message's reading is screened by every phrase list in turn
-def _word_runs(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+def _word_runs(text: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """The text's word runs, the distinct ones, and every beginning of a distinct run of at
+    most _PREFIX_CAP characters ("pukul": "p", "pu", "puk", "puku", "pukul")."""
     runs = tuple(_WORD_RUN.findall(text))
-    return runs, frozenset(runs)
+    distinct = frozenset(runs)
+    prefixes = frozenset(
+        run[:size] for run in distinct for size in range(1, min(len(run), _PREFIX_CAP) + 1)
+    )
+    return runs, distinct, prefixes
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -188,14 +315,14 @@ class Rule:
     max_words: int = 0  # 0: any length
     guarded: bool = True  # red only: general-question guards apply
 
-    def matches(self, text: str, words: int) -> bool:
+    def matches(self, text: str, words: int, lists: AbstractSet[int] | None = None) -> bool:
         if self.max_words and words > self.max_words:
             return False
-        if not self.phrases.found_in(text):
+        if not self.phrases.found_in(text, lists):
             return False
-        if self.with_any and not self.with_any.found_in(text):
+        if self.with_any and not self.with_any.found_in(text, lists):
             return False
-        return not self.unless.found_in(text)
+        return not self.unless.found_in(text, lists)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,11 +349,11 @@ class Cue:
         self, reading: Reading, roots: frozenset[str], noun_roots: frozenset[str]
     ) -> int | None:
         """What this cue adds to `reading`'s score (None: it is not there)."""
-        if self.unless.found_in(reading.text):
+        if self.unless.found_in(reading.text, reading.lists):
             return None
         if (
             not self.roots.isdisjoint(roots)
-            or self.phrases.found_in(reading.text)
+            or self.phrases.found_in(reading.text, reading.lists)
             or any(_root_phrase_in(p, reading) for p in self.root_phrases)
         ):
             return self.weight
@@ -311,6 +438,8 @@ class RuleSet:
     # The rules' own words by their consonants, to read a word typed without its vowels
     # ("dipkl", "tlng", "sklh"): `restoration_index`.
     restorable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # All the phrase lists above by first word (None: every list is searched).
+    screen: PhraseScreen | None = None
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
@@ -331,12 +460,15 @@ class Reading:
     # The union of `token_words` and of `token_roots`: what a root phrase checks first.
     any_word: frozenset[str] = frozenset()
     any_root: frozenset[str] = frozenset()
+    # The phrase lists that may be in `text` (`PhraseScreen.lists_in`; None: all may be).
+    lists: frozenset[int] | None = None
 
 
 def read(
     message: str,
     words: Mapping[str, str],
     restorable: Mapping[str, tuple[str, ...]] | None = None,
+    screen: PhraseScreen | None = None,
 ) -> Reading:
     typed = _REPEATED.sub(r"\1", fold(message))
     typed = _PLURAL2.sub(r"\1 \1", typed)
@@ -356,8 +488,9 @@ def read(
         frozenset().union(*(candidate_roots(w) for w in ws if w in root_words))
         for ws in token_words
     )
+    text = " ".join(tokens) + _SEPARATOR + " ".join(e for e in expanded if e)
     return Reading(
-        text=" ".join(tokens) + _SEPARATOR + " ".join(e for e in expanded if e),
+        text=text,
         words=len(tokens),
         roots=frozenset().union(*(candidate_roots(w) for w in root_words)),
         root_words=root_words,
@@ -365,6 +498,7 @@ def read(
         token_roots=token_roots,
         any_word=frozenset().union(*token_words),
         any_root=frozenset().union(*token_roots),
+        lists=screen.lists_in(text) if screen is not None else None,
     )
 
 
@@ -504,11 +638,12 @@ def _restored(
 
 def matched_rules(message: str, rules: RuleSet) -> tuple[Zone, tuple[str, ...]]:
     """The zone of one message by the rules alone, and the names of the rules that count."""
-    reading = read(message, rules.words, rules.restorable)
-    hits = [r for r in rules.rules if r.matches(reading.text, reading.words)]
+    reading = read(message, rules.words, rules.restorable, rules.screen)
+    text, lists = reading.text, reading.lists
+    hits = [r for r in rules.rules if r.matches(text, reading.words, lists)]
     general = (
-        rules.general.found_in(reading.text) and not rules.personal.found_in(reading.text)
-    ) or rules.frame.found_in(reading.text)
+        rules.general.found_in(text, lists) and not rules.personal.found_in(text, lists)
+    ) or rules.frame.found_in(text, lists)
     counted = [(r.name, r.zone) for r in hits if not (r.zone is Zone.RED and r.guarded and general)]
     if rules.score is not None and rules.score.is_red(reading):
         counted.append((SCORE_RULE, Zone.RED))
@@ -522,19 +657,82 @@ def danger_score(message: str, rules: RuleSet) -> tuple[int, tuple[str, ...]]:
     """The danger score of one message and the cues that made it (0, () without a score)."""
     if rules.score is None:
         return 0, ()
-    return rules.score.weigh(read(message, rules.words, rules.restorable))
+    return rules.score.weigh(read(message, rules.words, rules.restorable, rules.screen))
 
 
-def classify(message: str, history: Sequence[str], rules: RuleSet) -> ZoneCall:
+def classify(
+    message: str,
+    history: Sequence[str],
+    rules: RuleSet,
+    *,
+    known: RedTurns | None = None,
+) -> ZoneCall:
     """The rules' zone for `message`, keeping a short follow-up to a recent red message red.
 
-    `history`: earlier user turns of the session, most recent last."""
-    zone, names = matched_rules(message, rules)
-    if zone is not Zone.RED and rules.history_turns and _short(message, rules):
+    `history`: earlier user turns of the session, most recent last. `known`: the verdicts of
+    texts these rules read before (a caller that reads a session's turns run after run)."""
+    if known is not None and known.rules is not rules:
+        raise ValueError("the remembered verdicts are of another rule set")
+    zone, names = known.matched(message) if known is not None else matched_rules(message, rules)
+    if zone is not Zone.RED and rules.history_turns and history and _short(message, rules):
         recent = history[-rules.history_turns :]
-        if any(matched_rules(turn, rules)[0] is Zone.RED for turn in recent):
+        red = known.is_red if known is not None else (lambda turn: is_red_turn(turn, rules))
+        if any(red(turn) for turn in recent):
             return ZoneCall(zone=Zone.RED, rules=(FOLLOW_UP_RULE,), source="rules")
     return ZoneCall(zone=zone, rules=names, source="rules")
+
+
+def is_red_turn(turn: str, rules: RuleSet) -> bool:
+    """An earlier turn is red by the rules alone (what keeps a short follow-up red)."""
+    return matched_rules(turn, rules)[0] is Zone.RED
+
+
+class RedTurns:
+    """Whether texts are red by one rule set's rules alone, remembered for the last `size`
+    texts read: each run reads the session's last few user turns again, which earlier runs
+    read as their messages, and the verdict of a text under fixed rules does not change.
+    Bounded, least recently used first out; kept by a 128-bit digest of the text, so no
+    message stays in memory for it."""
+
+    def __init__(self, rules: RuleSet, size: int = 1024) -> None:
+        self.rules = rules
+        self._size = size
+        self._red: OrderedDict[bytes, bool] = OrderedDict()
+
+    def matched(self, message: str) -> tuple[Zone, tuple[str, ...]]:
+        """`matched_rules` for `message`, its red verdict noted."""
+        zone, names = matched_rules(message, self.rules)
+        self._note(message, zone is Zone.RED)
+        return zone, names
+
+    def is_red(self, turn: str) -> bool:
+        """`is_red_turn` for `turn`, read once."""
+        key = _digest(turn)
+        red = self._red.get(key)
+        if red is None:
+            red = is_red_turn(turn, self.rules)
+            self._note(turn, red)
+        else:
+            self._red.move_to_end(key)
+        return red
+
+    def knows(self, text: str) -> bool | None:
+        """The verdict remembered for `text` (None: none)."""
+        return self._red.get(_digest(text))
+
+    def __len__(self) -> int:
+        return len(self._red)
+
+    def _note(self, text: str, red: bool) -> None:
+        key = _digest(text)
+        self._red[key] = red
+        self._red.move_to_end(key)
+        if len(self._red) > self._size:
+            self._red.popitem(last=False)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _short(message: str, rules: RuleSet) -> bool:
@@ -610,9 +808,22 @@ def parse_rules(
             score=score,
             frame=Phrases.of(frame),
         )
-        return dataclasses.replace(rule_set, restorable=restoration_index(_vocabulary(rule_set)))
+        return dataclasses.replace(
+            rule_set,
+            restorable=restoration_index(_vocabulary(rule_set)),
+            screen=PhraseScreen.of(phrase_lists(rule_set)),
+        )
     except TriageRulesError as exc:
         raise TriageRulesError(f"{source}: guards: {exc}") from exc
+
+
+def phrase_lists(rules: RuleSet) -> Iterator[Phrases]:
+    """Every phrase list of a rule set: guards, rules, the score's cues."""
+    yield from (rules.general, rules.personal, rules.frame)
+    for rule in rules.rules:
+        yield from (rule.phrases, rule.with_any, rule.unless)
+    for cue in rules.score.cues if rules.score is not None else ():
+        yield from (cue.phrases, cue.unless)
 
 
 def _vocabulary(rules: RuleSet) -> set[str]:

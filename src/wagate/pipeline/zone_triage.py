@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import structlog
 
 from wagate.domain.triage_model import TriageModel
-from wagate.domain.triage_rules import RuleSet, classify
+from wagate.domain.triage_rules import RedTurns, RuleSet, classify
 from wagate.domain.zones import Zone, ZoneCall
 from wagate.pipeline.ports import ZoneClassifier
 
@@ -43,11 +43,14 @@ class RulesAndModelTriage:
         self.rules = rules
         self.classifier = classifier
         self.model = model
+        # Every run reads the session's last user turns again for a red one among them,
+        # the messages of earlier runs: their verdicts are kept.
+        self._known = RedTurns(rules)
 
     async def __call__(
         self, question: str, history: Sequence[str] = (), *, ask_model: bool = True
     ) -> ZoneCall:
-        by_rules = classify(question, history, self.rules)
+        by_rules = classify(question, history, self.rules, known=self._known)
         if by_rules.zone is Zone.RED:
             return by_rules
         found = self._with_learned(question, by_rules)

@@ -44,11 +44,8 @@ def find_known(text: str, names: tuple[str, ...]) -> Iterator[Span]:
     if not names:
         return
     wholes, singles = _known_words(names)
-    words = [(m.start(), m.end(), m[0].lower()) for m in _NAME_PART.finditer(text)]
+    words, at = _words_of(text)
     if wholes:
-        at: dict[str, list[int]] = {}
-        for index, word in enumerate(words):
-            at.setdefault(word[2], []).append(index)
         for parts in wholes:
             for index in at.get(parts[0], ()):
                 window = words[index : index + len(parts)]
@@ -58,13 +55,31 @@ def find_known(text: str, names: tuple[str, ...]) -> Iterator[Span]:
                     yield _span(
                         text, window[0][0], _with_surname(text, window[0][0], window[-1][1])
                     )
+    # The words that are one of the single names, in the text's order: looked up by name in
+    # the index rather than every word of the text tested against the names.
+    found = sorted(index for single in singles for index in at.get(single, ()))
     hits = [
         (start, end)
-        for start, end, folded in words
-        if folded in singles and _written_as_name(text, start, end)
+        for start, end, _ in (words[index] for index in found)
+        if _written_as_name(text, start, end)
     ]
     for start, end in _merge_adjacent(text, hits):
         yield _span(text, start, _with_surname(text, start, end))
+
+
+_Word = tuple[int, int, str]  # start, end, lower case
+
+
+@lru_cache(maxsize=32)
+def _words_of(text: str) -> tuple[tuple[_Word, ...], dict[str, tuple[int, ...]]]:
+    """The name-like words of `text` and where each (lower-cased) stands among them. Kept for
+    the last texts: the system prompt is the same text in every AI call of a tenant, and a
+    conversation's turns come back in each of its calls, with other names to look for."""
+    words = tuple((m.start(), m.end(), m[0].lower()) for m in _NAME_PART.finditer(text))
+    at: dict[str, list[int]] = {}
+    for index, word in enumerate(words):
+        at.setdefault(word[2], []).append(index)
+    return words, {word: tuple(indexes) for word, indexes in at.items()}
 
 
 def _span(text: str, start: int, end: int) -> Span:

@@ -71,6 +71,11 @@ _DIGIT_KINDS = frozenset(
 )
 
 
+# Every kind at 0, copied by each new vault: iterating the enum itself costs more than the
+# copy, and a run makes several vaults (the AI call's, its answer's, the classifier's).
+_NO_COUNTS: dict[EntityType, int] = dict.fromkeys(EntityType, 0)
+
+
 class PlaceholderVault:
     """value ↔ placeholder for one conversation, stable across calls; see module doc."""
 
@@ -79,7 +84,7 @@ class PlaceholderVault:
     def __init__(self) -> None:
         self._by_key: dict[tuple[EntityType, str], VaultEntry] = {}
         self._by_slot: dict[tuple[EntityType, int], VaultEntry] = {}
-        self._counts: dict[EntityType, int] = dict.fromkeys(EntityType, 0)
+        self._counts: dict[EntityType, int] = _NO_COUNTS.copy()
 
     def placeholder_for(self, kind: EntityType, value: str) -> str:
         """The placeholder for `value`, allocating the next number of `kind` if it is new."""
