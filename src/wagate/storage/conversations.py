@@ -13,9 +13,9 @@ from wagate.domain.policy import RATE_WINDOW
 from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunOpening, RunRecord
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
-from wagate.storage.audit import PostgresAuditLog
+from wagate.storage.audit import APPEND_AFTER_CTES, RIDE_WRITTEN_SQL, PostgresAuditLog
 from wagate.storage.blind import Indexer
-from wagate.storage.database import Database, tenant_pipeline
+from wagate.storage.database import Database
 from wagate.storage.inbound_failures import CLEAR_SQL as CLEAR_FAILURES_SQL
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.media import EXTRACTED_TABLE
@@ -27,7 +27,6 @@ from wagate.storage.run_opening import (
     single_row_joins,
     single_rows,
 )
-from wagate.storage.sessions import STORE_OPENED_TOUCHED_SQL
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 # `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
@@ -77,58 +76,106 @@ SELECT received_at FROM inbound_messages
  WHERE conversation_id = %(id)s AND received_at >= %(since)s AND received_at < %(before)s
 """
 
-# The burst's messages are found through the conversation's unprocessed messages (their own
-# conversation, always): that makes one plan right for every call, so PostgreSQL keeps it after
-# five executions. With `id = ANY(…)` alone it planned anew at every call (a kept plan has to
-# guess the list's length, and guessed ten), about 0.15 ms of PostgreSQL per answered message.
-_RECORD_RUN_SQL = """
-WITH run AS (
+
+# The finishing transaction as one statement (issue 18: it was a pipeline of up to seven —
+# the tenant, the session, the turns, each outbound row, the run's record, the audit ride —
+# and each statement in a pipeline costs the worker an event-loop wait and psycopg's
+# per-statement work). Each part is a data-modifying CTE: PostgreSQL runs every one to
+# completion whether or not the final SELECT reads it, all in the statement's transaction,
+# and the foreign keys (turns → session) are checked at the statement's end, when the
+# session's row is in. The parts a run needs are put together by `_finish_sql`, one text per
+# shape (kept: a handful), so each shape keeps its prepared plan.
+_SESSION_OPENED_CTE = """
+session_row AS (
+  INSERT INTO sessions AS s (id, tenant, conversation_id, started_at, last_activity_at,
+                             disclosed_at)
+  VALUES (%(session_id)s, %(tenant)s, %(conversation_id)s, %(opened_at)s, %(at)s,
+          CASE WHEN %(disclosed)s THEN %(at)s::timestamptz END)
+  ON CONFLICT (id) DO UPDATE
+     SET last_activity_at = EXCLUDED.last_activity_at,
+         disclosed_at = CASE WHEN %(disclosed)s THEN EXCLUDED.last_activity_at
+                             ELSE s.disclosed_at END
+  RETURNING 1
+)"""
+_SESSION_TOUCHED_CTE = """
+session_row AS (
+  UPDATE sessions SET last_activity_at = %(at)s,
+                      disclosed_at = CASE WHEN %(disclosed)s THEN %(at)s ELSE disclosed_at END
+   WHERE id = %(session_id)s
+  RETURNING 1
+)"""
+_TURNS_CTE = """
+turn_rows AS (
+  INSERT INTO turns (tenant, session_id, role, content, run_key)
+  SELECT %(tenant)s, %(session_id)s, t.role, t.content, %(run_key)s
+    FROM unnest(%(roles)s::text[], %(contents)s::bytea[]) WITH ORDINALITY AS t(role, content, n)
+   ORDER BY t.n
+  ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
+  RETURNING 1
+)"""
+# The drafts in the order given (their ids order the delivery); a retried run's keys are
+# there already and insert nothing (OU9).
+_OUTBOUND_CTE = f"""
+outbound_rows AS (
+  INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
+                                 idempotency_key, kind, content, status, part_index, reply_to,
+                                 inbound_received_at)
+  SELECT c.tenant, c.id, c.provider, c.channel_id, %(recipient)s, d.key, d.kind, d.content,
+         {PENDING}, d.part_index, d.reply_to, d.inbound_received_at
+    FROM conversations c,
+         unnest(%(o_keys)s::text[], %(o_kinds)s::text[], %(o_contents)s::bytea[],
+                %(o_parts)s::int[], %(o_reply_tos)s::text[], %(o_received)s::timestamptz[])
+           WITH ORDINALITY AS d(key, kind, content, part_index, reply_to, inbound_received_at, n)
+   WHERE c.id = %(conversation_id)s
+   ORDER BY d.n
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING 1
+)"""
+# The run's record: the burst's messages are found through the conversation's unprocessed
+# messages (their own conversation, always): that makes one plan right for every call, so
+# PostgreSQL keeps it after five executions. With `id = ANY(…)` alone it planned anew at every
+# call (a kept plan has to guess the list's length, and guessed ten), about 0.15 ms of
+# PostgreSQL per answered message.
+_RUN_CTES = """
+run AS (
   INSERT INTO conversation_runs (tenant, conversation_id, started_at, finished_at, message_count,
                                  last_message_id, marked_read, outcome, error, run_key, insight)
   SELECT tenant, id, %(started_at)s, %(finished_at)s, %(message_count)s, %(last_message_id)s,
          %(marked_read)s, %(outcome)s, %(error)s, %(run_key)s, %(insight)s
     FROM conversations WHERE id = %(conversation_id)s
   RETURNING id
-)
-UPDATE inbound_messages
-   SET processed_at = %(finished_at)s, run_id = (SELECT id FROM run)
- WHERE conversation_id = %(conversation_id)s AND processed_at IS NULL
-   AND id = ANY(%(message_ids)s)
-"""
+), processed AS (
+  UPDATE inbound_messages
+     SET processed_at = %(finished_at)s, run_id = (SELECT id FROM run)
+   WHERE conversation_id = %(conversation_id)s AND processed_at IS NULL
+     AND id = ANY(%(message_ids)s)
+  RETURNING 1
+)"""
+_FINISH_SQL: dict[tuple[str | None, bool, bool, bool], str] = {}
+
+
+def _finish_sql(session: str | None, turns: bool, outbound: bool, audit: bool) -> str:
+    """The finishing statement for a run's shape: `session` "opened", "touched" or None."""
+    key = (session, turns, outbound, audit)
+    sql = _FINISH_SQL.get(key)
+    if sql is None:
+        ctes = [
+            *([_SESSION_OPENED_CTE] if session == "opened" else []),
+            *([_SESSION_TOUCHED_CTE] if session == "touched" else []),
+            *([_TURNS_CTE] if turns else []),
+            *([_OUTBOUND_CTE] if outbound else []),
+            _RUN_CTES,
+            *([APPEND_AFTER_CTES] if audit else []),
+        ]
+        written = RIDE_WRITTEN_SQL if audit else "NULL::bigint"
+        sql = _FINISH_SQL[key] = f"WITH {', '.join(ctes)}\nSELECT {written} AS written"
+    return sql
 
 
 def insight_seal_key(conversation_id: int, run_key: str | None) -> str:
     """The key a run's insight is sealed under (the reseal and the read model use it too)."""
     return f"{conversation_id}:{run_key}"
 
-
-# The run's turns (the question, the answer) in one statement, inserted in the order given
-# (their ids order the history).
-_INSERT_TURNS_SQL = """
-INSERT INTO turns (tenant, session_id, role, content, run_key)
-SELECT %(tenant)s, %(session_id)s, t.role, t.content, %(run_key)s
-  FROM unnest(%(roles)s::text[], %(contents)s::bytea[]) WITH ORDINALITY AS t(role, content, n)
- ORDER BY t.n
-ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
-"""
-
-# The disclosure (when this run's answer carried it) rides on the same update.
-_TOUCH_SESSION_SQL = """
-UPDATE sessions SET last_activity_at = %(at)s,
-                    disclosed_at = CASE WHEN %(disclosed)s THEN %(at)s ELSE disclosed_at END
- WHERE id = %(session_id)s
-"""
-
-# A retried run inserts the same idempotency keys: the second insert is a no-op (OU9).
-_INSERT_OUTBOUND_SQL = f"""
-INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
-                               idempotency_key, kind, content, status, part_index, reply_to,
-                               inbound_received_at)
-SELECT tenant, id, provider, channel_id, %(recipient)s, %(key)s, %(kind)s, %(content)s,
-       {PENDING}, %(part_index)s, %(reply_to)s, %(inbound_received_at)s
-  FROM conversations WHERE id = %(conversation_id)s
-ON CONFLICT (idempotency_key) DO NOTHING
-"""
 
 # Conversations with messages that were committed but never processed, or replies due but never
 # sent, and no job that will handle them: what a crash or a lost job leaves behind (IN5).
@@ -384,121 +431,92 @@ class PostgresConversationStore:
 
     async def finish(self, record: ReplyRecord) -> bool:
         run = record.run
-        statements: list[tuple[str, dict[str, Any]]] = []
-        if record.session_id is not None:
-            turns = [
-                (role, text)
-                for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn))
-                if text is not None
-            ]
-            touch = {
-                "at": run.finished_at,
-                "session_id": record.session_id,
-                "disclosed": record.disclosed,
-            }
-            if record.session_opened_at is not None:
-                # A new session (its id drawn with the burst): stored here, before its turns.
-                statements.append(
-                    (
-                        STORE_OPENED_TOUCHED_SQL,
-                        {
-                            **touch,
-                            "tenant": self._tenant,
-                            "conversation_id": run.conversation_id,
-                            "opened_at": record.session_opened_at,
-                        },
-                    )
-                )
-            if turns:
-                statements.append(
-                    (
-                        _INSERT_TURNS_SQL,
-                        {
-                            "tenant": self._tenant,
-                            "session_id": record.session_id,
-                            "run_key": record.run_key,
-                            "roles": [role for role, _ in turns],
-                            "contents": [
-                                self._sealer.seal(
-                                    text.encode(),
-                                    SealContext(
-                                        tenant=self._tenant,
-                                        table="turns",
-                                        key=f"{record.session_id}:{record.run_key}:{role}",
-                                    ),
-                                )
-                                for role, text in turns
-                            ],
-                        },
-                    )
-                )
-            if record.session_opened_at is None:
-                statements.append((_TOUCH_SESSION_SQL, touch))
-        for draft in record.drafts:
-            statements.append(
-                (
-                    _INSERT_OUTBOUND_SQL,
-                    {
-                        "conversation_id": run.conversation_id,
-                        "recipient": self._indexer.digest(record.recipient, purpose=blind.CONTACT),
-                        "key": draft.idempotency_key,
-                        "kind": draft.kind,
-                        "content": self._seal(
-                            "outbound_messages.content",
-                            draft.idempotency_key,
-                            _outbound_document(
-                                draft.text, record.recipient, draft.flow, draft.interactive
-                            ),
-                        ),
-                        "part_index": draft.part_index,
-                        "reply_to": draft.reply_to,
-                        "inbound_received_at": draft.inbound_received_at,
-                    },
-                )
-            )
-        run_params = self._run_params(run)
-        run_params["run_key"] = record.run_key
+        params = self._run_params(run)
+        params["run_key"] = record.run_key
+        params["tenant"] = self._tenant
         if run.insight is not None:
-            run_params["insight"] = self._seal(
+            params["insight"] = self._seal(
                 "conversation_runs.insight",
                 insight_seal_key(run.conversation_id, record.run_key),
                 run.insight.as_json(),
             )
-        statements.append((_RECORD_RUN_SQL, run_params))
-        # The run's audit events in the same transaction (storage/audit.py, `ride`): they
-        # commit with the run or not at all, and take no transaction of their own.
-        # Taken once the connection is in hand, so rides reach PostgreSQL in the order they
-        # were chained as far as this process can tell.
-        # The delivery's opening read, last: it sees this run's outbound rows (issue 18: the
-        # read's own transaction saved).
-        due = record.due_read if self._outbox is not None else None
-        ride = None
-        row = None
-        due_rows = None
-        try:
-            # One transaction, sent as one pipelined batch: a single round trip however many
-            # rows.
-            async with (
-                self._database.pool.connection() as conn,
-                tenant_pipeline(conn, self._tenant),
-            ):
-                for sql, params in statements:
-                    await conn.execute(sql, params)
-                if self._audit is not None and record.audit and record.audit_at is not None:
-                    ride = self._audit.ride(record.audit, at=record.audit_at)
-                audited = await conn.execute(*ride.statement) if ride is not None else None
-                if due is not None and self._outbox is not None:
-                    due_rows = await conn.execute(
-                        *self._outbox.due_statement(
-                            due.conversation_id, recent_since=due.recent_since, screen=due.screen
-                        )
+        session: str | None = None
+        turns = [
+            (role, text)
+            for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn))
+            if text is not None
+        ]
+        if record.session_id is not None:
+            # A new session (its id drawn with the burst) is stored here, with its turns.
+            session = "opened" if record.session_opened_at is not None else "touched"
+            params |= {
+                "at": run.finished_at,
+                "session_id": record.session_id,
+                "disclosed": record.disclosed,
+                "opened_at": record.session_opened_at,
+            }
+            if turns:
+                params["roles"] = [role for role, _ in turns]
+                params["contents"] = [
+                    self._sealer.seal(
+                        text.encode(),
+                        SealContext(
+                            tenant=self._tenant,
+                            table="turns",
+                            key=f"{record.session_id}:{record.run_key}:{role}",
+                        ),
                     )
-            if audited is not None:
-                row = await audited.fetchone()
+                    for role, text in turns
+                ]
+        drafts = record.drafts
+        if drafts:
+            params |= {
+                "recipient": self._indexer.digest(record.recipient, purpose=blind.CONTACT),
+                "o_keys": [draft.idempotency_key for draft in drafts],
+                "o_kinds": [draft.kind for draft in drafts],
+                "o_contents": [
+                    self._seal(
+                        "outbound_messages.content",
+                        draft.idempotency_key,
+                        _outbound_document(
+                            draft.text, record.recipient, draft.flow, draft.interactive
+                        ),
+                    )
+                    for draft in drafts
+                ],
+                "o_parts": [draft.part_index for draft in drafts],
+                "o_reply_tos": [draft.reply_to for draft in drafts],
+                "o_received": [draft.inbound_received_at for draft in drafts],
+            }
+        # The run's audit events in the same statement (storage/audit.py, `ride`): they
+        # commit with the run or not at all, and take no transaction of their own.
+        ride = None
+        if self._audit is not None and record.audit and record.audit_at is not None:
+            ride = self._audit.ride(record.audit, at=record.audit_at)
+            if ride is not None:
+                params |= ride.statement[1]
+        statements: list[tuple[str, dict[str, Any]]] = [
+            (_finish_sql(session, bool(session and turns), bool(drafts), ride is not None), params)
+        ]
+        # The delivery's opening read, after it in the same transaction: it sees this run's
+        # outbound rows (issue 18: the read's own transaction saved).
+        due = record.due_read if self._outbox is not None else None
+        if due is not None and self._outbox is not None:
+            statements.append(
+                self._outbox.due_statement(
+                    due.conversation_id, recent_since=due.recent_since, screen=due.screen
+                )
+            )
+        row = None
+        try:
+            # One transaction, on a connection that holds the tenant: a single statement, or
+            # with the due read one pipelined round trip.
+            found = await self._database.tenant_batch(self._tenant, statements)
+            row = found[0][0]
         finally:
             written = ride.settle(row) if ride is not None else False
-        if due is not None and due_rows is not None and self._outbox is not None:
-            due.found = await self._outbox.due_from(await due_rows.fetchall(), screen=due.screen)
+        if due is not None and self._outbox is not None:
+            due.found = await self._outbox.due_from(found[1], screen=due.screen)
         return written
 
     @staticmethod
