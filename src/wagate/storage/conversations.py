@@ -19,7 +19,12 @@ from wagate.storage.database import Database
 from wagate.storage.inbound_failures import CLEAR_SQL as CLEAR_FAILURES_SQL
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.media import EXTRACTED_TABLE
-from wagate.storage.outbound import PostgresOutbox
+from wagate.storage.outbound import (
+    DUE_AFTER_INSERT_CTES,
+    DUE_CTES,
+    DUE_ROW_COLUMNS,
+    PostgresOutbox,
+)
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
 from wagate.storage.run_opening import (
     opening_statements,
@@ -31,17 +36,37 @@ from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 # `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
 # goes through deletes the count only when there is one.
-_LOAD_CONVERSATION_SQL = """
-SELECT id, provider, channel_id, contact_key, profile,
-       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing
-  FROM conversations WHERE id = %(id)s
+# `earlier` / `earlier_before`: the triage's rate window, the arrivals in `RATE_WINDOW` before
+# the burst's first message (`_LOAD_PENDING_SQL`'s order) and that message's arrival, joined
+# to the row (issue 18: a statement of the batch of its own before, each costing the worker a
+# dispatch); NULL both when nothing is pending.
+_EARLIER_JOIN = """
+  LEFT JOIN LATERAL (
+    SELECT first.received_at AS before,
+           ARRAY(SELECT i.received_at FROM inbound_messages i
+                  WHERE i.conversation_id = %(id)s
+                    AND i.received_at >= first.received_at - %(window)s
+                    AND i.received_at < first.received_at) AS arrivals
+      FROM inbound_messages first
+     WHERE first.conversation_id = %(id)s AND first.processed_at IS NULL
+     ORDER BY first.sent_at, first.id LIMIT 1
+  ) earlier ON true"""
+_LOAD_CONVERSATION_SQL = f"""
+SELECT v.id, v.provider, v.channel_id, v.contact_key, v.profile,
+       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing,
+       earlier.arrivals AS earlier, earlier.before AS earlier_before
+  FROM conversations v
+{_EARLIER_JOIN}
+ WHERE v.id = %(id)s
 """
 # The same, with the run's single-row opening reads as columns of the row (run_opening.py).
 _LOAD_CONVERSATION_OPENING_SQL = f"""
 SELECT v.id, v.provider, v.channel_id, v.contact_key, v.profile,
        EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing,
+       earlier.arrivals AS earlier, earlier.before AS earlier_before,
        {single_row_columns()}
   FROM conversations v
+{_EARLIER_JOIN}
 {single_row_joins()}
  WHERE v.id = %(id)s
 """
@@ -56,20 +81,6 @@ SELECT i.id, i.provider, i.provider_message_id, i.kind, i.sent_at, i.received_at
  ORDER BY i.sent_at, i.id
 """
 
-# `_EARLIER_SQL` before the burst's first message (`_LOAD_PENDING_SQL`'s order), read with
-# the burst: the triage's rate window costs no transaction of its own.
-_EARLIER_THAN_FIRST_SQL = """
-WITH first AS (
-  SELECT received_at FROM inbound_messages
-   WHERE conversation_id = %(id)s AND processed_at IS NULL
-   ORDER BY sent_at, id LIMIT 1
-)
-SELECT i.received_at, first.received_at AS before
-  FROM first
-  LEFT JOIN inbound_messages i
-    ON i.conversation_id = %(id)s AND i.received_at >= first.received_at - %(window)s
-   AND i.received_at < first.received_at
-"""
 
 _EARLIER_SQL = """
 SELECT received_at FROM inbound_messages
@@ -129,7 +140,7 @@ outbound_rows AS (
    WHERE c.id = %(conversation_id)s
    ORDER BY d.n
   ON CONFLICT (idempotency_key) DO NOTHING
-  RETURNING 1
+  RETURNING {DUE_ROW_COLUMNS}
 )"""
 # The run's record: the burst's messages are found through the conversation's unprocessed
 # messages (their own conversation, always): that makes one plan right for every call, so
@@ -151,12 +162,15 @@ run AS (
      AND id = ANY(%(message_ids)s)
   RETURNING 1
 )"""
-_FINISH_SQL: dict[tuple[str | None, bool, bool, bool], str] = {}
+_FINISH_SQL: dict[tuple[str | None, bool, bool, bool, bool], str] = {}
 
 
-def _finish_sql(session: str | None, turns: bool, outbound: bool, audit: bool) -> str:
-    """The finishing statement for a run's shape: `session` "opened", "touched" or None."""
-    key = (session, turns, outbound, audit)
+def _finish_sql(session: str | None, turns: bool, outbound: bool, audit: bool, due: bool) -> str:
+    """The finishing statement for a run's shape: `session` "opened", "touched" or None.
+    Its rows: `written` (the audit ride's count, NULL without one) beside the delivery's due
+    rows (`due`: storage/outbound.py's `due`, which sees the rows inserted here), one row at
+    least (the due columns NULL when nothing is due)."""
+    key = (session, turns, outbound, audit, due)
     sql = _FINISH_SQL.get(key)
     if sql is None:
         ctes = [
@@ -166,9 +180,16 @@ def _finish_sql(session: str | None, turns: bool, outbound: bool, audit: bool) -
             *([_OUTBOUND_CTE] if outbound else []),
             _RUN_CTES,
             *([APPEND_AFTER_CTES] if audit else []),
+            *([DUE_AFTER_INSERT_CTES if outbound else DUE_CTES] if due else []),
         ]
         written = RIDE_WRITTEN_SQL if audit else "NULL::bigint"
-        sql = _FINISH_SQL[key] = f"WITH {', '.join(ctes)}\nSELECT {written} AS written"
+        select = (
+            f"SELECT {written} AS written, due.* FROM (SELECT 1) AS one"
+            " LEFT JOIN due ON true ORDER BY due.id"
+            if due
+            else f"SELECT {written} AS written"
+        )
+        sql = _FINISH_SQL[key] = f"WITH {', '.join(ctes)}\n{select}"
     return sql
 
 
@@ -334,7 +355,7 @@ class PostgresConversationStore:
                 "limit": history,
                 "session_fresh_since": session_fresh_since,
             }
-        conversations, rows, earlier, *opened = await self._database.tenant_batch(
+        conversations, rows, *opened = await self._database.tenant_batch(
             self._tenant,
             [
                 (
@@ -342,7 +363,6 @@ class PostgresConversationStore:
                     params,
                 ),
                 (_LOAD_PENDING_SQL, params),
-                (_EARLIER_THAN_FIRST_SQL, params),
                 *((sql, statement_params) for _, sql, statement_params in opening),
             ],
         )
@@ -378,8 +398,8 @@ class PostgresConversationStore:
             contact_user_id=contact.get("user_id"),
             contact_name=contact.get("name"),
             messages=pending,
-            earlier_arrivals=[r["received_at"] for r in earlier if r["received_at"] is not None],
-            earlier_before=earlier[0]["before"] if earlier else None,
+            earlier_arrivals=list(row["earlier"] or ()),
+            earlier_before=row["earlier_before"],
             opening=RunOpening(
                 rows={
                     **single_rows(row),
@@ -495,28 +515,28 @@ class PostgresConversationStore:
             ride = self._audit.ride(record.audit, at=record.audit_at)
             if ride is not None:
                 params |= ride.statement[1]
-        statements: list[tuple[str, dict[str, Any]]] = [
-            (_finish_sql(session, bool(session and turns), bool(drafts), ride is not None), params)
-        ]
-        # The delivery's opening read, after it in the same transaction: it sees this run's
-        # outbound rows (issue 18: the read's own transaction saved).
+        # The delivery's opening read, in the same statement: it sees this run's outbound
+        # rows (issue 18: the read's own transaction, then its own statement, saved).
         due = record.due_read if self._outbox is not None else None
         if due is not None and self._outbox is not None:
-            statements.append(
-                self._outbox.due_statement(
-                    due.conversation_id, recent_since=due.recent_since, screen=due.screen
-                )
+            if due.conversation_id != run.conversation_id:
+                raise ValueError("a run's finish carries its own conversation's due read")
+            params |= self._outbox.due_params(
+                due.conversation_id, recent_since=due.recent_since, screen=due.screen
             )
+        sql = _finish_sql(
+            session, bool(session and turns), bool(drafts), ride is not None, due is not None
+        )
         row = None
         try:
-            # One transaction, on a connection that holds the tenant: a single statement, or
-            # with the due read one pipelined round trip.
-            found = await self._database.tenant_batch(self._tenant, statements)
-            row = found[0][0]
+            # One statement, one transaction, on a connection that holds the tenant (then
+            # it goes alone, autocommit).
+            rows = await self._database.tenant_rows(self._tenant, sql, params)
+            row = rows[0]
         finally:
             written = ride.settle(row) if ride is not None else False
         if due is not None and self._outbox is not None:
-            due.found = await self._outbox.due_from(found[1], screen=due.screen)
+            due.found = await self._outbox.due_from(rows, screen=due.screen)
         return written
 
     @staticmethod

@@ -65,7 +65,8 @@ SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempot
  WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
  ORDER BY o.id
 """
-# `due`'s opt-out parameters when it screens no number (the check is not evaluated).
+# `due`'s opt-out parameters when it screens no number (the check is not evaluated; the
+# tenant is the store's, as a carrier statement's own `tenant` parameter is).
 _NO_LOOKUP: dict[str, str | None] = {
     "tenant": None,
     "withdrawn": None,
@@ -78,28 +79,52 @@ _NO_LOOKUP: dict[str, str | None] = {
 # once in a CTE; and, when `%(screen)s`, the opt-out check for the number the run expects to
 # write to (`storage/recipients.py`'s rule, the transaction of its own it took before saved).
 _HEALTH_COLUMNS = tuple(column.strip() for column in HEALTH_COLUMNS.split(","))
-_DUE_SQL = f"""
-WITH recent AS (
+# The outbound columns `due` reads: a carrier that inserts rows the same statement must read
+# (they are not in its snapshot) returns these (`due_ctes`).
+DUE_ROW_COLUMNS = (
+    "id, tenant, conversation_id, provider, channel_id, recipient, idempotency_key, content,"
+    " attempts, reply_to, next_attempt_at, kind, status, last_attempt_at, throttles,"
+    " inbound_received_at"
+)
+_DUE_RECENT_CTE = f"""
+recent AS (
   SELECT CASE WHEN %(since)s::timestamptz IS NULL THEN NULL ELSE ARRAY(
     SELECT last_attempt_at FROM outbound_messages
      WHERE conversation_id = %(conversation_id)s AND last_attempt_at >= %(since)s
        AND status NOT IN {literal_set({OutboundStatus.PENDING, OutboundStatus.FAILED})}
   ) END AS sends,
   CASE WHEN %(screen)s THEN {OPTED_OUT_EXISTS} END AS opted_out
-)
+)"""
+
+
+def _due_select(source: str) -> str:
+    """`due`'s select over the outbound rows of `source` (a table or a derived table)."""
+    return f"""
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
        o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
        o.status, o.last_attempt_at, o.throttles, o.inbound_received_at, r.sends AS recent_sends,
        r.opted_out,
        h.provider IS NOT NULL AS health_stored,
        {", ".join(f"h.{column} AS health_{column}" for column in _HEALTH_COLUMNS)}
-  FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
+  FROM {source} o JOIN conversations c ON c.id = o.conversation_id
   CROSS JOIN recent r
   LEFT JOIN provider_health h
     ON h.tenant = o.tenant AND h.provider = o.provider AND h.channel_id = o.channel_id
- WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
- ORDER BY o.id
-"""
+ WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}"""
+
+
+_DUE_SQL = f"WITH {_DUE_RECENT_CTE}{_due_select('outbound_messages')}\n ORDER BY o.id\n"
+# `due` as two CTEs (`recent`, `due`) for a carrier statement to select from (`due_params`:
+# their parameters); `DUE_AFTER_INSERT_CTES` when the carrier also inserts outbound rows in a
+# CTE `outbound_rows` returning `DUE_ROW_COLUMNS`: those are read with the table's.
+DUE_CTES = f"{_DUE_RECENT_CTE}, due AS ({_due_select('outbound_messages')}\n)"
+DUE_AFTER_INSERT_CTES = f"""{_DUE_RECENT_CTE}, due AS ({
+    _due_select(
+        f"(SELECT {DUE_ROW_COLUMNS} FROM outbound_messages"
+        f" UNION ALL SELECT {DUE_ROW_COLUMNS} FROM outbound_rows)"
+    )
+}
+)"""
 # Failed for good (by the worker or by a status webhook) with the e-mail fallback due now.
 _EMAILS_DUE_SQL = f"""
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
@@ -326,14 +351,19 @@ class PostgresOutbox:
     ) -> tuple[str, dict[str, Any]]:
         """`due`'s statement, for a transaction of the tenant's to carry (`due_from` reads
         its rows)."""
+        return _DUE_SQL, self.due_params(conversation_id, recent_since=recent_since, screen=screen)
+
+    def due_params(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> dict[str, Any]:
+        """The parameters of `due`'s statement (or of `DUE_AFTER_INSERT_CTES`)."""
         lookup = self._lookup(screen)
-        params = {
+        return {
             "conversation_id": conversation_id,
             "since": recent_since,
             "screen": lookup is not None,
-            **(lookup or _NO_LOOKUP),
+            **(lookup or {**_NO_LOOKUP, "tenant": self._tenant}),
         }
-        return _DUE_SQL, params
 
     def _lookup(self, screen: str | None) -> dict[str, str | None] | None:
         if screen is None or self._opt_outs is None:
@@ -342,7 +372,7 @@ class PostgresOutbox:
 
     async def due_from(self, rows: list[dict[str, Any]], *, screen: str | None) -> DueMessages:
         """What `due` returns, from its statement's rows."""
-        if not rows:
+        if not rows or rows[0]["id"] is None:  # (a carrier's row when nothing is due)
             return DueMessages(messages=[])
         first = rows[0]
         health = (
