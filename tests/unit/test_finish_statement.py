@@ -1,6 +1,6 @@
-"""The run's finishing statement (storage/conversations.py): every shape stays one statement
-that psycopg converts once and keeps (issue 18: a statement past its cache's limits is parsed
-for placeholders at every call)."""
+"""The run's finishing statement and the burst's reads (storage/conversations.py): each is one
+statement, in every shape, that psycopg converts once and keeps (issue 18: a statement past its
+cache's limits is parsed for placeholders at every call)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,17 @@ def test_each_part_is_in_its_shape_and_the_due_read_comes_with_the_outbound_rows
     bare = _finish_sql(None, False, False, False, False)
     assert "session_row" not in bare and "outbound_rows" not in bare and "due" not in bare
     assert "FROM outbound_rows" not in _finish_sql("touched", True, False, False, True)
+
+
+def test_the_bursts_reads_are_one_statement_psycopg_keeps() -> None:
+    from wagate.storage.conversations import (
+        _LOAD_CONVERSATION_OPENING_SQL,
+        _LOAD_CONVERSATION_SQL,
+    )
+
+    limit = psycopg._queries.MAX_CACHED_STATEMENT_LENGTH
+    for sql in (_LOAD_CONVERSATION_SQL, _LOAD_CONVERSATION_OPENING_SQL):
+        assert len(sql.encode()) <= limit
+        assert len(set(_PLACEHOLDER.findall(sql))) <= psycopg._queries.MAX_CACHED_STATEMENT_PARAMS
+    assert "pending ON true" in _LOAD_CONVERSATION_SQL
+    assert "opening_history ON true" in _LOAD_CONVERSATION_OPENING_SQL

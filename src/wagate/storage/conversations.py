@@ -27,7 +27,9 @@ from wagate.storage.outbound import (
 )
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
 from wagate.storage.run_opening import (
-    opening_statements,
+    history_columns,
+    history_join,
+    history_rows,
     single_row_columns,
     single_row_joins,
     single_rows,
@@ -36,6 +38,52 @@ from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 # `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
 # goes through deletes the count only when there is one.
+# The burst: the conversation's unprocessed messages, oldest first, with their files.
+_LOAD_PENDING_SQL = """
+SELECT i.id, i.provider, i.provider_message_id, i.kind, i.sent_at, i.received_at, i.content,
+       m.id AS media_id, m.media_type, m.status AS media_status, m.problem AS media_problem,
+       m.extracted
+  FROM inbound_messages i
+  LEFT JOIN media m ON m.inbound_message_id = i.id
+ WHERE i.conversation_id = %(id)s AND i.processed_at IS NULL
+ ORDER BY i.sent_at, i.id
+"""
+# The same as one row of arrays (a column per message column, in that order) joined to the
+# conversation's row: the burst's reads are one statement (issue 18: a pipeline of several
+# cost the worker an event-loop wait and a send per statement). NULLs when nothing is pending.
+_PENDING_COLUMNS = (
+    "id",
+    "provider",
+    "provider_message_id",
+    "kind",
+    "sent_at",
+    "received_at",
+    "content",
+    "media_id",
+    "media_type",
+    "media_status",
+    "media_problem",
+    "extracted",
+)
+_PENDING_AGGREGATES = ", ".join(
+    f"array_agg(p.{c} ORDER BY p.sent_at, p.id) AS {c}" for c in _PENDING_COLUMNS
+)
+_PENDING_JOIN = f"""
+  LEFT JOIN LATERAL (
+    SELECT {_PENDING_AGGREGATES}
+      FROM ({_LOAD_PENDING_SQL.strip().removesuffix("ORDER BY i.sent_at, i.id").strip()}) p
+  ) pending ON true"""
+_PENDING_COLUMNS_SQL = ", ".join(f'pending.{c} AS "pending:{c}"' for c in _PENDING_COLUMNS)
+
+
+def _pending_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The burst's messages (as `_LOAD_PENDING_SQL` returns them), out of the conversation's row."""
+    columns = [row[f"pending:{c}"] or () for c in _PENDING_COLUMNS]
+    return [
+        dict(zip(_PENDING_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
+    ]
+
+
 # `earlier` / `earlier_before`: the triage's rate window, the arrivals in `RATE_WINDOW` before
 # the burst's first message (`_LOAD_PENDING_SQL`'s order) and that message's arrival, joined
 # to the row (issue 18: a statement of the batch of its own before, each costing the worker a
@@ -54,9 +102,11 @@ _EARLIER_JOIN = """
 _LOAD_CONVERSATION_SQL = f"""
 SELECT v.id, v.provider, v.channel_id, v.contact_key, v.profile,
        EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing,
-       earlier.arrivals AS earlier, earlier.before AS earlier_before
+       earlier.arrivals AS earlier, earlier.before AS earlier_before,
+       {_PENDING_COLUMNS_SQL}
   FROM conversations v
 {_EARLIER_JOIN}
+{_PENDING_JOIN}
  WHERE v.id = %(id)s
 """
 # The same, with the run's single-row opening reads as columns of the row (run_opening.py).
@@ -64,21 +114,15 @@ _LOAD_CONVERSATION_OPENING_SQL = f"""
 SELECT v.id, v.provider, v.channel_id, v.contact_key, v.profile,
        EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing,
        earlier.arrivals AS earlier, earlier.before AS earlier_before,
-       {single_row_columns()}
+       {_PENDING_COLUMNS_SQL},
+       {single_row_columns()},
+       {history_columns()}
   FROM conversations v
 {_EARLIER_JOIN}
+{_PENDING_JOIN}
 {single_row_joins()}
+{history_join()}
  WHERE v.id = %(id)s
-"""
-
-_LOAD_PENDING_SQL = """
-SELECT i.id, i.provider, i.provider_message_id, i.kind, i.sent_at, i.received_at, i.content,
-       m.id AS media_id, m.media_type, m.status AS media_status, m.problem AS media_problem,
-       m.extracted
-  FROM inbound_messages i
-  LEFT JOIN media m ON m.inbound_message_id = i.id
- WHERE i.conversation_id = %(id)s AND i.processed_at IS NULL
- ORDER BY i.sent_at, i.id
 """
 
 
@@ -345,30 +389,24 @@ class PostgresConversationStore:
         history: int | None = None,
         session_fresh_since: datetime | None = None,
     ) -> Burst | None:
-        # The reads in one round trip (the pending messages of a missing conversation: none),
-        # with the run's opening reads when asked for (storage/run_opening.py).
+        # The reads in one statement (a missing conversation: no row), with the run's opening
+        # reads when asked for (storage/run_opening.py).
         params: dict[str, Any] = {"id": conversation_id, "window": RATE_WINDOW}
-        opening = [] if history is None else opening_statements(conversation_id, history=history)
         if history is not None:
             params |= {
                 "conversation_id": conversation_id,
                 "limit": history,
                 "session_fresh_since": session_fresh_since,
             }
-        conversations, rows, *opened = await self._database.tenant_batch(
+        conversations = await self._database.tenant_rows(
             self._tenant,
-            [
-                (
-                    _LOAD_CONVERSATION_SQL if history is None else _LOAD_CONVERSATION_OPENING_SQL,
-                    params,
-                ),
-                (_LOAD_PENDING_SQL, params),
-                *((sql, statement_params) for _, sql, statement_params in opening),
-            ],
+            _LOAD_CONVERSATION_SQL if history is None else _LOAD_CONVERSATION_OPENING_SQL,
+            params,
         )
         if not conversations:
             return None
         row = conversations[0]
+        rows = _pending_rows(row)
         pending = []
         for r in rows:
             key = f"{r['provider']}:{r['provider_message_id']}"
@@ -400,12 +438,7 @@ class PostgresConversationStore:
             messages=pending,
             earlier_arrivals=list(row["earlier"] or ()),
             earlier_before=row["earlier_before"],
-            opening=RunOpening(
-                rows={
-                    **single_rows(row),
-                    **{name: found for (name, _, _), found in zip(opening, opened, strict=True)},
-                }
-            )
+            opening=RunOpening(rows={**single_rows(row), "history": history_rows(row)})
             if history is not None
             else None,
             failing=bool(row["failing"]),

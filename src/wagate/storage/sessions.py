@@ -43,7 +43,7 @@ ON CONFLICT (id) DO NOTHING
 # The history of the session `LATEST_SQL` finds, in the same round trip (unused when that
 # session has expired).
 LATEST_HISTORY_SQL = """
-SELECT role, content, run_key FROM turns
+SELECT id, role, content, run_key FROM turns
  WHERE session_id = (SELECT id FROM sessions WHERE conversation_id = %(conversation_id)s
                       ORDER BY id DESC LIMIT 1)
  ORDER BY id DESC LIMIT %(limit)s
