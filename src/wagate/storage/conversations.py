@@ -541,13 +541,6 @@ class PostgresConversationStore:
                 "o_reply_tos": [draft.reply_to for draft in drafts],
                 "o_received": [draft.inbound_received_at for draft in drafts],
             }
-        # The run's audit events in the same statement (storage/audit.py, `ride`): they
-        # commit with the run or not at all, and take no transaction of their own.
-        ride = None
-        if self._audit is not None and record.audit and record.audit_at is not None:
-            ride = self._audit.ride(record.audit, at=record.audit_at)
-            if ride is not None:
-                params |= ride.statement[1]
         # The delivery's opening read, in the same statement: it sees this run's outbound
         # rows (issue 18: the read's own transaction, then its own statement, saved).
         due = record.due_read if self._outbox is not None else None
@@ -557,6 +550,14 @@ class PostgresConversationStore:
             params |= self._outbox.due_params(
                 due.conversation_id, recent_since=due.recent_since, screen=due.screen
             )
+        # The run's audit events in the same statement (storage/audit.py, `ride`): they
+        # commit with the run or not at all, and take no transaction of their own. Taken
+        # last: nothing may raise between the ride and its settling.
+        ride = None
+        if self._audit is not None and record.audit and record.audit_at is not None:
+            ride = self._audit.ride(record.audit, at=record.audit_at)
+            if ride is not None:
+                params |= ride.statement[1]
         sql = _finish_sql(
             session, bool(session and turns), bool(drafts), ride is not None, due is not None
         )
