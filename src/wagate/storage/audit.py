@@ -79,8 +79,11 @@ _HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE tenant = %(tenant)s"
 # After the head this process last wrote, if it is still the head (the UPDATE's WHERE, checked
 # again on the row's newest version should a concurrent append hold it): one statement. No
 # entry is written unless the head moved; `written` says which happened.
-_APPEND_AFTER_SQL = """
-WITH head AS (
+# Its CTEs (`head`, `written`) can also be put beside a carrier statement's own (`ride`: one
+# statement, not two in a pipeline); the carrier selects `RIDE_WRITTEN_SQL` as `written`.
+# The carrier's own parameter names must not be any of `_after_statement`'s but `tenant`.
+APPEND_AFTER_CTES = """
+head AS (
   UPDATE audit_head SET seq = %(seq)s, hash = %(hash)s
    WHERE tenant = %(tenant)s AND seq = %(after_seq)s AND hash = %(after_hash)s
   RETURNING tenant
@@ -98,8 +101,9 @@ WITH head AS (
                 prev_hash, hash)
   RETURNING 1
 )
-SELECT count(*) AS written FROM written
 """
+RIDE_WRITTEN_SQL = "(SELECT count(*) FROM written)"
+_APPEND_AFTER_SQL = f"WITH {APPEND_AFTER_CTES}SELECT {RIDE_WRITTEN_SQL} AS written"
 _PAGE_SQL = f"SELECT {_COLUMNS} FROM audit_log WHERE tenant = %(tenant)s AND seq > %(after)s"
 _SINCE = " AND at >= %(since)s"
 _UNTIL = " AND at < %(until)s"

@@ -13,40 +13,32 @@ from wagate.domain.policy import RATE_WINDOW
 from wagate.pipeline.ports import Burst, PendingMessage, ReplyRecord, RunOpening, RunRecord
 from wagate.security.sealing import SealContext, Sealer
 from wagate.storage import blind
-from wagate.storage.audit import PostgresAuditLog
+from wagate.storage.audit import APPEND_AFTER_CTES, RIDE_WRITTEN_SQL, PostgresAuditLog
 from wagate.storage.blind import Indexer
-from wagate.storage.database import Database, tenant_pipeline
+from wagate.storage.database import Database
 from wagate.storage.inbound_failures import CLEAR_SQL as CLEAR_FAILURES_SQL
 from wagate.storage.intake import conversation_seal_key
 from wagate.storage.media import EXTRACTED_TABLE
-from wagate.storage.outbound import PostgresOutbox
+from wagate.storage.outbound import (
+    DUE_AFTER_INSERT_CTES,
+    DUE_CTES,
+    DUE_ROW_COLUMNS,
+    PostgresOutbox,
+)
 from wagate.storage.queue import DEFER_SQL, MEDIA_TASK, TASK, insert_job_sql
 from wagate.storage.run_opening import (
-    opening_statements,
+    history_columns,
+    history_join,
+    history_rows,
     single_row_columns,
     single_row_joins,
     single_rows,
 )
-from wagate.storage.sessions import STORE_OPENED_TOUCHED_SQL
 from wagate.storage.statuses import EMAIL_DUE, FAILED, IN_FLIGHT, PENDING
 
 # `failing`: whether failed runs are counted for it (inbound_failures), so that a run that
 # goes through deletes the count only when there is one.
-_LOAD_CONVERSATION_SQL = """
-SELECT id, provider, channel_id, contact_key, profile,
-       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing
-  FROM conversations WHERE id = %(id)s
-"""
-# The same, with the run's single-row opening reads as columns of the row (run_opening.py).
-_LOAD_CONVERSATION_OPENING_SQL = f"""
-SELECT v.id, v.provider, v.channel_id, v.contact_key, v.profile,
-       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing,
-       {single_row_columns()}
-  FROM conversations v
-{single_row_joins()}
- WHERE v.id = %(id)s
-"""
-
+# The burst: the conversation's unprocessed messages, oldest first, with their files.
 _LOAD_PENDING_SQL = """
 SELECT i.id, i.provider, i.provider_message_id, i.kind, i.sent_at, i.received_at, i.content,
        m.id AS media_id, m.media_type, m.status AS media_status, m.problem AS media_problem,
@@ -56,79 +48,199 @@ SELECT i.id, i.provider, i.provider_message_id, i.kind, i.sent_at, i.received_at
  WHERE i.conversation_id = %(id)s AND i.processed_at IS NULL
  ORDER BY i.sent_at, i.id
 """
-
-# `_EARLIER_SQL` before the burst's first message (`_LOAD_PENDING_SQL`'s order), read with
-# the burst: the triage's rate window costs no transaction of its own.
-_EARLIER_THAN_FIRST_SQL = """
-WITH first AS (
-  SELECT received_at FROM inbound_messages
-   WHERE conversation_id = %(id)s AND processed_at IS NULL
-   ORDER BY sent_at, id LIMIT 1
+# The same as one row of arrays (a column per message column, in that order) joined to the
+# conversation's row: the burst's reads are one statement (issue 18: a pipeline of several
+# cost the worker an event-loop wait and a send per statement). NULLs when nothing is pending.
+_PENDING_COLUMNS = (
+    "id",
+    "provider",
+    "provider_message_id",
+    "kind",
+    "sent_at",
+    "received_at",
+    "content",
+    "media_id",
+    "media_type",
+    "media_status",
+    "media_problem",
+    "extracted",
 )
-SELECT i.received_at, first.received_at AS before
-  FROM first
-  LEFT JOIN inbound_messages i
-    ON i.conversation_id = %(id)s AND i.received_at >= first.received_at - %(window)s
-   AND i.received_at < first.received_at
+_PENDING_AGGREGATES = ", ".join(
+    f"array_agg(p.{c} ORDER BY p.sent_at, p.id) AS {c}" for c in _PENDING_COLUMNS
+)
+_PENDING_JOIN = f"""
+  LEFT JOIN LATERAL (
+    SELECT {_PENDING_AGGREGATES}
+      FROM ({_LOAD_PENDING_SQL.strip().removesuffix("ORDER BY i.sent_at, i.id").strip()}) p
+  ) pending ON true"""
+_PENDING_COLUMNS_SQL = ", ".join(f'pending.{c} AS "pending:{c}"' for c in _PENDING_COLUMNS)
+
+
+def _pending_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The burst's messages (as `_LOAD_PENDING_SQL` returns them), out of the conversation's row."""
+    columns = [row[f"pending:{c}"] or () for c in _PENDING_COLUMNS]
+    return [
+        dict(zip(_PENDING_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
+    ]
+
+
+# `earlier` / `earlier_before`: the triage's rate window, the arrivals in `RATE_WINDOW` before
+# the burst's first message (`_LOAD_PENDING_SQL`'s order) and that message's arrival, joined
+# to the row (issue 18: a statement of the batch of its own before, each costing the worker a
+# dispatch); NULL both when nothing is pending.
+_EARLIER_JOIN = """
+  LEFT JOIN LATERAL (
+    SELECT first.received_at AS before,
+           ARRAY(SELECT i.received_at FROM inbound_messages i
+                  WHERE i.conversation_id = %(id)s
+                    AND i.received_at >= first.received_at - %(window)s
+                    AND i.received_at < first.received_at) AS arrivals
+      FROM inbound_messages first
+     WHERE first.conversation_id = %(id)s AND first.processed_at IS NULL
+     ORDER BY first.sent_at, first.id LIMIT 1
+  ) earlier ON true"""
+_LOAD_CONVERSATION_SQL = f"""
+SELECT v.id, v.provider, v.channel_id, v.contact_key, v.profile,
+       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing,
+       earlier.arrivals AS earlier, earlier.before AS earlier_before,
+       {_PENDING_COLUMNS_SQL}
+  FROM conversations v
+{_EARLIER_JOIN}
+{_PENDING_JOIN}
+ WHERE v.id = %(id)s
 """
+# The same, with the run's single-row opening reads as columns of the row (run_opening.py).
+_LOAD_CONVERSATION_OPENING_SQL = f"""
+SELECT v.id, v.provider, v.channel_id, v.contact_key, v.profile,
+       EXISTS (SELECT 1 FROM inbound_failures f WHERE f.conversation_id = %(id)s) AS failing,
+       earlier.arrivals AS earlier, earlier.before AS earlier_before,
+       {_PENDING_COLUMNS_SQL},
+       {single_row_columns()},
+       {history_columns()}
+  FROM conversations v
+{_EARLIER_JOIN}
+{_PENDING_JOIN}
+{single_row_joins()}
+{history_join()}
+ WHERE v.id = %(id)s
+"""
+
 
 _EARLIER_SQL = """
 SELECT received_at FROM inbound_messages
  WHERE conversation_id = %(id)s AND received_at >= %(since)s AND received_at < %(before)s
 """
 
-# The burst's messages are found through the conversation's unprocessed messages (their own
-# conversation, always): that makes one plan right for every call, so PostgreSQL keeps it after
-# five executions. With `id = ANY(…)` alone it planned anew at every call (a kept plan has to
-# guess the list's length, and guessed ten), about 0.15 ms of PostgreSQL per answered message.
-_RECORD_RUN_SQL = """
-WITH run AS (
+
+# The finishing transaction as one statement (issue 18: it was a pipeline of up to seven —
+# the tenant, the session, the turns, each outbound row, the run's record, the audit ride —
+# and each statement in a pipeline costs the worker an event-loop wait and psycopg's
+# per-statement work). Each part is a data-modifying CTE: PostgreSQL runs every one to
+# completion whether or not the final SELECT reads it, all in the statement's transaction,
+# and the foreign keys (turns → session) are checked at the statement's end, when the
+# session's row is in. The parts a run needs are put together by `_finish_sql`, one text per
+# shape (kept: a handful), so each shape keeps its prepared plan.
+_SESSION_OPENED_CTE = """
+session_row AS (
+  INSERT INTO sessions AS s (id, tenant, conversation_id, started_at, last_activity_at,
+                             disclosed_at)
+  VALUES (%(session_id)s, %(tenant)s, %(conversation_id)s, %(opened_at)s, %(at)s,
+          CASE WHEN %(disclosed)s THEN %(at)s::timestamptz END)
+  ON CONFLICT (id) DO UPDATE
+     SET last_activity_at = EXCLUDED.last_activity_at,
+         disclosed_at = CASE WHEN %(disclosed)s THEN EXCLUDED.last_activity_at
+                             ELSE s.disclosed_at END
+  RETURNING 1
+)"""
+_SESSION_TOUCHED_CTE = """
+session_row AS (
+  UPDATE sessions SET last_activity_at = %(at)s,
+                      disclosed_at = CASE WHEN %(disclosed)s THEN %(at)s ELSE disclosed_at END
+   WHERE id = %(session_id)s
+  RETURNING 1
+)"""
+_TURNS_CTE = """
+turn_rows AS (
+  INSERT INTO turns (tenant, session_id, role, content, run_key)
+  SELECT %(tenant)s, %(session_id)s, t.role, t.content, %(run_key)s
+    FROM unnest(%(roles)s::text[], %(contents)s::bytea[]) WITH ORDINALITY AS t(role, content, n)
+   ORDER BY t.n
+  ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
+  RETURNING 1
+)"""
+# The drafts in the order given (their ids order the delivery); a retried run's keys are
+# there already and insert nothing (OU9).
+_OUTBOUND_CTE = f"""
+outbound_rows AS (
+  INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
+                                 idempotency_key, kind, content, status, part_index, reply_to,
+                                 inbound_received_at)
+  SELECT c.tenant, c.id, c.provider, c.channel_id, %(recipient)s, d.key, d.kind, d.content,
+         {PENDING}, d.part_index, d.reply_to, d.inbound_received_at
+    FROM conversations c,
+         unnest(%(o_keys)s::text[], %(o_kinds)s::text[], %(o_contents)s::bytea[],
+                %(o_parts)s::int[], %(o_reply_tos)s::text[], %(o_received)s::timestamptz[])
+           WITH ORDINALITY AS d(key, kind, content, part_index, reply_to, inbound_received_at, n)
+   WHERE c.id = %(conversation_id)s
+   ORDER BY d.n
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING {DUE_ROW_COLUMNS}
+)"""
+# The run's record: the burst's messages are found through the conversation's unprocessed
+# messages (their own conversation, always): that makes one plan right for every call, so
+# PostgreSQL keeps it after five executions. With `id = ANY(…)` alone it planned anew at every
+# call (a kept plan has to guess the list's length, and guessed ten), about 0.15 ms of
+# PostgreSQL per answered message.
+_RUN_CTES = """
+run AS (
   INSERT INTO conversation_runs (tenant, conversation_id, started_at, finished_at, message_count,
                                  last_message_id, marked_read, outcome, error, run_key, insight)
   SELECT tenant, id, %(started_at)s, %(finished_at)s, %(message_count)s, %(last_message_id)s,
          %(marked_read)s, %(outcome)s, %(error)s, %(run_key)s, %(insight)s
     FROM conversations WHERE id = %(conversation_id)s
   RETURNING id
-)
-UPDATE inbound_messages
-   SET processed_at = %(finished_at)s, run_id = (SELECT id FROM run)
- WHERE conversation_id = %(conversation_id)s AND processed_at IS NULL
-   AND id = ANY(%(message_ids)s)
-"""
+), processed AS (
+  UPDATE inbound_messages
+     SET processed_at = %(finished_at)s, run_id = (SELECT id FROM run)
+   WHERE conversation_id = %(conversation_id)s AND processed_at IS NULL
+     AND id = ANY(%(message_ids)s)
+  RETURNING 1
+)"""
+_FINISH_SQL: dict[tuple[str | None, bool, bool, bool, bool], str] = {}
+
+
+def _finish_sql(session: str | None, turns: bool, outbound: bool, audit: bool, due: bool) -> str:
+    """The finishing statement for a run's shape: `session` "opened", "touched" or None.
+    Its rows: `written` (the audit ride's count, NULL without one) beside the delivery's due
+    rows (`due`: storage/outbound.py's `due`, which sees the rows inserted here), one row at
+    least (the due columns NULL when nothing is due)."""
+    key = (session, turns, outbound, audit, due)
+    sql = _FINISH_SQL.get(key)
+    if sql is None:
+        ctes = [
+            *([_SESSION_OPENED_CTE] if session == "opened" else []),
+            *([_SESSION_TOUCHED_CTE] if session == "touched" else []),
+            *([_TURNS_CTE] if turns else []),
+            *([_OUTBOUND_CTE] if outbound else []),
+            _RUN_CTES,
+            *([APPEND_AFTER_CTES] if audit else []),
+            *([DUE_AFTER_INSERT_CTES if outbound else DUE_CTES] if due else []),
+        ]
+        written = RIDE_WRITTEN_SQL if audit else "NULL::bigint"
+        select = (
+            f"SELECT {written} AS written, due.* FROM (SELECT 1) AS one"
+            " LEFT JOIN due ON true ORDER BY due.id"
+            if due
+            else f"SELECT {written} AS written"
+        )
+        sql = _FINISH_SQL[key] = f"WITH {', '.join(ctes)}\n{select}"
+    return sql
 
 
 def insight_seal_key(conversation_id: int, run_key: str | None) -> str:
     """The key a run's insight is sealed under (the reseal and the read model use it too)."""
     return f"{conversation_id}:{run_key}"
 
-
-# The run's turns (the question, the answer) in one statement, inserted in the order given
-# (their ids order the history).
-_INSERT_TURNS_SQL = """
-INSERT INTO turns (tenant, session_id, role, content, run_key)
-SELECT %(tenant)s, %(session_id)s, t.role, t.content, %(run_key)s
-  FROM unnest(%(roles)s::text[], %(contents)s::bytea[]) WITH ORDINALITY AS t(role, content, n)
- ORDER BY t.n
-ON CONFLICT ON CONSTRAINT turns_once_per_run DO NOTHING
-"""
-
-# The disclosure (when this run's answer carried it) rides on the same update.
-_TOUCH_SESSION_SQL = """
-UPDATE sessions SET last_activity_at = %(at)s,
-                    disclosed_at = CASE WHEN %(disclosed)s THEN %(at)s ELSE disclosed_at END
- WHERE id = %(session_id)s
-"""
-
-# A retried run inserts the same idempotency keys: the second insert is a no-op (OU9).
-_INSERT_OUTBOUND_SQL = f"""
-INSERT INTO outbound_messages (tenant, conversation_id, provider, channel_id, recipient,
-                               idempotency_key, kind, content, status, part_index, reply_to,
-                               inbound_received_at)
-SELECT tenant, id, provider, channel_id, %(recipient)s, %(key)s, %(kind)s, %(content)s,
-       {PENDING}, %(part_index)s, %(reply_to)s, %(inbound_received_at)s
-  FROM conversations WHERE id = %(conversation_id)s
-ON CONFLICT (idempotency_key) DO NOTHING
-"""
 
 # Conversations with messages that were committed but never processed, or replies due but never
 # sent, and no job that will handle them: what a crash or a lost job leaves behind (IN5).
@@ -277,31 +389,24 @@ class PostgresConversationStore:
         history: int | None = None,
         session_fresh_since: datetime | None = None,
     ) -> Burst | None:
-        # The reads in one round trip (the pending messages of a missing conversation: none),
-        # with the run's opening reads when asked for (storage/run_opening.py).
+        # The reads in one statement (a missing conversation: no row), with the run's opening
+        # reads when asked for (storage/run_opening.py).
         params: dict[str, Any] = {"id": conversation_id, "window": RATE_WINDOW}
-        opening = [] if history is None else opening_statements(conversation_id, history=history)
         if history is not None:
             params |= {
                 "conversation_id": conversation_id,
                 "limit": history,
                 "session_fresh_since": session_fresh_since,
             }
-        conversations, rows, earlier, *opened = await self._database.tenant_batch(
+        conversations = await self._database.tenant_rows(
             self._tenant,
-            [
-                (
-                    _LOAD_CONVERSATION_SQL if history is None else _LOAD_CONVERSATION_OPENING_SQL,
-                    params,
-                ),
-                (_LOAD_PENDING_SQL, params),
-                (_EARLIER_THAN_FIRST_SQL, params),
-                *((sql, statement_params) for _, sql, statement_params in opening),
-            ],
+            _LOAD_CONVERSATION_SQL if history is None else _LOAD_CONVERSATION_OPENING_SQL,
+            params,
         )
         if not conversations:
             return None
         row = conversations[0]
+        rows = _pending_rows(row)
         pending = []
         for r in rows:
             key = f"{r['provider']}:{r['provider_message_id']}"
@@ -331,14 +436,9 @@ class PostgresConversationStore:
             contact_user_id=contact.get("user_id"),
             contact_name=contact.get("name"),
             messages=pending,
-            earlier_arrivals=[r["received_at"] for r in earlier if r["received_at"] is not None],
-            earlier_before=earlier[0]["before"] if earlier else None,
-            opening=RunOpening(
-                rows={
-                    **single_rows(row),
-                    **{name: found for (name, _, _), found in zip(opening, opened, strict=True)},
-                }
-            )
+            earlier_arrivals=list(row["earlier"] or ()),
+            earlier_before=row["earlier_before"],
+            opening=RunOpening(rows={**single_rows(row), "history": history_rows(row)})
             if history is not None
             else None,
             failing=bool(row["failing"]),
@@ -384,121 +484,93 @@ class PostgresConversationStore:
 
     async def finish(self, record: ReplyRecord) -> bool:
         run = record.run
-        statements: list[tuple[str, dict[str, Any]]] = []
-        if record.session_id is not None:
-            turns = [
-                (role, text)
-                for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn))
-                if text is not None
-            ]
-            touch = {
-                "at": run.finished_at,
-                "session_id": record.session_id,
-                "disclosed": record.disclosed,
-            }
-            if record.session_opened_at is not None:
-                # A new session (its id drawn with the burst): stored here, before its turns.
-                statements.append(
-                    (
-                        STORE_OPENED_TOUCHED_SQL,
-                        {
-                            **touch,
-                            "tenant": self._tenant,
-                            "conversation_id": run.conversation_id,
-                            "opened_at": record.session_opened_at,
-                        },
-                    )
-                )
-            if turns:
-                statements.append(
-                    (
-                        _INSERT_TURNS_SQL,
-                        {
-                            "tenant": self._tenant,
-                            "session_id": record.session_id,
-                            "run_key": record.run_key,
-                            "roles": [role for role, _ in turns],
-                            "contents": [
-                                self._sealer.seal(
-                                    text.encode(),
-                                    SealContext(
-                                        tenant=self._tenant,
-                                        table="turns",
-                                        key=f"{record.session_id}:{record.run_key}:{role}",
-                                    ),
-                                )
-                                for role, text in turns
-                            ],
-                        },
-                    )
-                )
-            if record.session_opened_at is None:
-                statements.append((_TOUCH_SESSION_SQL, touch))
-        for draft in record.drafts:
-            statements.append(
-                (
-                    _INSERT_OUTBOUND_SQL,
-                    {
-                        "conversation_id": run.conversation_id,
-                        "recipient": self._indexer.digest(record.recipient, purpose=blind.CONTACT),
-                        "key": draft.idempotency_key,
-                        "kind": draft.kind,
-                        "content": self._seal(
-                            "outbound_messages.content",
-                            draft.idempotency_key,
-                            _outbound_document(
-                                draft.text, record.recipient, draft.flow, draft.interactive
-                            ),
-                        ),
-                        "part_index": draft.part_index,
-                        "reply_to": draft.reply_to,
-                        "inbound_received_at": draft.inbound_received_at,
-                    },
-                )
-            )
-        run_params = self._run_params(run)
-        run_params["run_key"] = record.run_key
+        params = self._run_params(run)
+        params["run_key"] = record.run_key
+        params["tenant"] = self._tenant
         if run.insight is not None:
-            run_params["insight"] = self._seal(
+            params["insight"] = self._seal(
                 "conversation_runs.insight",
                 insight_seal_key(run.conversation_id, record.run_key),
                 run.insight.as_json(),
             )
-        statements.append((_RECORD_RUN_SQL, run_params))
-        # The run's audit events in the same transaction (storage/audit.py, `ride`): they
-        # commit with the run or not at all, and take no transaction of their own.
-        # Taken once the connection is in hand, so rides reach PostgreSQL in the order they
-        # were chained as far as this process can tell.
-        # The delivery's opening read, last: it sees this run's outbound rows (issue 18: the
-        # read's own transaction saved).
-        due = record.due_read if self._outbox is not None else None
-        ride = None
-        row = None
-        due_rows = None
-        try:
-            # One transaction, sent as one pipelined batch: a single round trip however many
-            # rows.
-            async with (
-                self._database.pool.connection() as conn,
-                tenant_pipeline(conn, self._tenant),
-            ):
-                for sql, params in statements:
-                    await conn.execute(sql, params)
-                if self._audit is not None and record.audit and record.audit_at is not None:
-                    ride = self._audit.ride(record.audit, at=record.audit_at)
-                audited = await conn.execute(*ride.statement) if ride is not None else None
-                if due is not None and self._outbox is not None:
-                    due_rows = await conn.execute(
-                        *self._outbox.due_statement(
-                            due.conversation_id, recent_since=due.recent_since, screen=due.screen
-                        )
+        session: str | None = None
+        turns = [
+            (role, text)
+            for role, text in (("user", record.user_turn), ("assistant", record.assistant_turn))
+            if text is not None
+        ]
+        if record.session_id is not None:
+            # A new session (its id drawn with the burst) is stored here, with its turns.
+            session = "opened" if record.session_opened_at is not None else "touched"
+            params |= {
+                "at": run.finished_at,
+                "session_id": record.session_id,
+                "disclosed": record.disclosed,
+                "opened_at": record.session_opened_at,
+            }
+            if turns:
+                params["roles"] = [role for role, _ in turns]
+                params["contents"] = [
+                    self._sealer.seal(
+                        text.encode(),
+                        SealContext(
+                            tenant=self._tenant,
+                            table="turns",
+                            key=f"{record.session_id}:{record.run_key}:{role}",
+                        ),
                     )
-            if audited is not None:
-                row = await audited.fetchone()
+                    for role, text in turns
+                ]
+        drafts = record.drafts
+        if drafts:
+            params |= {
+                "recipient": self._indexer.digest(record.recipient, purpose=blind.CONTACT),
+                "o_keys": [draft.idempotency_key for draft in drafts],
+                "o_kinds": [draft.kind for draft in drafts],
+                "o_contents": [
+                    self._seal(
+                        "outbound_messages.content",
+                        draft.idempotency_key,
+                        _outbound_document(
+                            draft.text, record.recipient, draft.flow, draft.interactive
+                        ),
+                    )
+                    for draft in drafts
+                ],
+                "o_parts": [draft.part_index for draft in drafts],
+                "o_reply_tos": [draft.reply_to for draft in drafts],
+                "o_received": [draft.inbound_received_at for draft in drafts],
+            }
+        # The delivery's opening read, in the same statement: it sees this run's outbound
+        # rows (issue 18: the read's own transaction, then its own statement, saved).
+        due = record.due_read if self._outbox is not None else None
+        if due is not None and self._outbox is not None:
+            if due.conversation_id != run.conversation_id:
+                raise ValueError("a run's finish carries its own conversation's due read")
+            params |= self._outbox.due_params(
+                due.conversation_id, recent_since=due.recent_since, screen=due.screen
+            )
+        # The run's audit events in the same statement (storage/audit.py, `ride`): they
+        # commit with the run or not at all, and take no transaction of their own. Taken
+        # last: nothing may raise between the ride and its settling.
+        ride = None
+        if self._audit is not None and record.audit and record.audit_at is not None:
+            ride = self._audit.ride(record.audit, at=record.audit_at)
+            if ride is not None:
+                params |= ride.statement[1]
+        sql = _finish_sql(
+            session, bool(session and turns), bool(drafts), ride is not None, due is not None
+        )
+        row = None
+        try:
+            # One statement, one transaction, on a connection that holds the tenant (then
+            # it goes alone, autocommit).
+            rows = await self._database.tenant_rows(self._tenant, sql, params)
+            row = rows[0]
         finally:
             written = ride.settle(row) if ride is not None else False
-        if due is not None and due_rows is not None and self._outbox is not None:
-            due.found = await self._outbox.due_from(await due_rows.fetchall(), screen=due.screen)
+        if due is not None and self._outbox is not None:
+            due.found = await self._outbox.due_from(rows, screen=due.screen)
         return written
 
     @staticmethod

@@ -46,6 +46,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from wagate.storage.urls import libpq_url, sqlalchemy_url
 
+# psycopg converts a statement's `%(name)s` placeholders with a regular expression and keeps
+# the result for statements up to 4,096 bytes (longer ones, it reasons, are an ORM's one-off
+# texts). wagate's statements are a fixed set, and the run's finishing statement (a handful
+# of shapes, storage/conversations.py) passes that length: converted anew at every call it
+# cost the worker about 0.2 ms per reply (issue 18). The limit is psycopg's module setting,
+# read at each call; a psycopg without it is left alone (the conversion is then only slower).
+_STATEMENT_CACHE_LIMIT = 16_384
+if getattr(psycopg._queries, "MAX_CACHED_STATEMENT_LENGTH", _STATEMENT_CACHE_LIMIT) < (
+    _STATEMENT_CACHE_LIMIT
+):
+    psycopg._queries.MAX_CACHED_STATEMENT_LENGTH = _STATEMENT_CACHE_LIMIT
+
 TENANT_SETTING = "wagate.tenant"
 SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', %(tenant)s, true)"
 _SET_SESSION_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', %(tenant)s, false)"

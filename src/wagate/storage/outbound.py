@@ -18,7 +18,7 @@ from wagate.pipeline.operator.ports import Delivery, DeliveryEvent
 from wagate.pipeline.ports import DueMessages, NewUpload, OutboundMessage
 from wagate.security.sealing import SealContext, Sealer, UnreadableEnvelope
 from wagate.storage import blind
-from wagate.storage.audit import PostgresAuditLog
+from wagate.storage.audit import APPEND_AFTER_CTES, RIDE_WRITTEN_SQL, PostgresAuditLog
 from wagate.storage.blind import Indexer
 from wagate.storage.database import Database
 from wagate.storage.intake import conversation_seal_key
@@ -65,7 +65,8 @@ SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempot
  WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
  ORDER BY o.id
 """
-# `due`'s opt-out parameters when it screens no number (the check is not evaluated).
+# `due`'s opt-out parameters when it screens no number (the check is not evaluated; the
+# tenant is the store's, as a carrier statement's own `tenant` parameter is).
 _NO_LOOKUP: dict[str, str | None] = {
     "tenant": None,
     "withdrawn": None,
@@ -78,28 +79,52 @@ _NO_LOOKUP: dict[str, str | None] = {
 # once in a CTE; and, when `%(screen)s`, the opt-out check for the number the run expects to
 # write to (`storage/recipients.py`'s rule, the transaction of its own it took before saved).
 _HEALTH_COLUMNS = tuple(column.strip() for column in HEALTH_COLUMNS.split(","))
-_DUE_SQL = f"""
-WITH recent AS (
+# The outbound columns `due` reads: a carrier that inserts rows the same statement must read
+# (they are not in its snapshot) returns these (`due_ctes`).
+DUE_ROW_COLUMNS = (
+    "id, tenant, conversation_id, provider, channel_id, recipient, idempotency_key, content,"
+    " attempts, reply_to, next_attempt_at, kind, status, last_attempt_at, throttles,"
+    " inbound_received_at"
+)
+_DUE_RECENT_CTE = f"""
+recent AS (
   SELECT CASE WHEN %(since)s::timestamptz IS NULL THEN NULL ELSE ARRAY(
     SELECT last_attempt_at FROM outbound_messages
      WHERE conversation_id = %(conversation_id)s AND last_attempt_at >= %(since)s
        AND status NOT IN {literal_set({OutboundStatus.PENDING, OutboundStatus.FAILED})}
   ) END AS sends,
   CASE WHEN %(screen)s THEN {OPTED_OUT_EXISTS} END AS opted_out
-)
+)"""
+
+
+def _due_select(source: str) -> str:
+    """`due`'s select over the outbound rows of `source` (a table or a derived table)."""
+    return f"""
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
        o.content, o.attempts, o.reply_to, o.next_attempt_at, o.kind, c.last_inbound_at,
        o.status, o.last_attempt_at, o.throttles, o.inbound_received_at, r.sends AS recent_sends,
        r.opted_out,
        h.provider IS NOT NULL AS health_stored,
        {", ".join(f"h.{column} AS health_{column}" for column in _HEALTH_COLUMNS)}
-  FROM outbound_messages o JOIN conversations c ON c.id = o.conversation_id
+  FROM {source} o JOIN conversations c ON c.id = o.conversation_id
   CROSS JOIN recent r
   LEFT JOIN provider_health h
     ON h.tenant = o.tenant AND h.provider = o.provider AND h.channel_id = o.channel_id
- WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}
- ORDER BY o.id
-"""
+ WHERE o.conversation_id = %(conversation_id)s AND o.status IN {guard(Cause.ATTEMPT)}"""
+
+
+_DUE_SQL = f"WITH {_DUE_RECENT_CTE}{_due_select('outbound_messages')}\n ORDER BY o.id\n"
+# `due` as two CTEs (`recent`, `due`) for a carrier statement to select from (`due_params`:
+# their parameters); `DUE_AFTER_INSERT_CTES` when the carrier also inserts outbound rows in a
+# CTE `outbound_rows` returning `DUE_ROW_COLUMNS`: those are read with the table's.
+DUE_CTES = f"{_DUE_RECENT_CTE}, due AS ({_due_select('outbound_messages')}\n)"
+DUE_AFTER_INSERT_CTES = f"""{_DUE_RECENT_CTE}, due AS ({
+    _due_select(
+        f"(SELECT {DUE_ROW_COLUMNS} FROM outbound_messages"
+        f" UNION ALL SELECT {DUE_ROW_COLUMNS} FROM outbound_rows)"
+    )
+}
+)"""
 # Failed for good (by the worker or by a status webhook) with the e-mail fallback due now.
 _EMAILS_DUE_SQL = f"""
 SELECT o.id, o.conversation_id, o.provider, o.channel_id, o.recipient, o.idempotency_key,
@@ -178,6 +203,27 @@ WITH accepted AS (
 )
 SELECT d.status, d.occurred_at FROM delivery_statuses d JOIN accepted a ON a.provider = d.provider
  WHERE d.provider_message_id = %(provider_message_id)s
+"""
+# The same, carrying a send's audit events (storage/audit.py, `ride`) as CTEs of its own: one
+# statement, where a pipeline of two cost the worker more (issue 18). One row at least: the
+# early statuses (status NULL when there are none) each with whether the events were written.
+_ACCEPTED_RIDING_SQL = f"""
+WITH accepted AS (
+  UPDATE outbound_messages
+     SET status = CASE WHEN status IN {_ACCEPTABLE} THEN {ACCEPTED} ELSE status END,
+         provider_message_id = %(provider_message_id)s,
+         status_at = CASE WHEN status IN {_ACCEPTABLE} THEN %(at)s ELSE status_at END,
+         error_code = CASE WHEN status IN {_ACCEPTABLE} THEN NULL ELSE error_code END,
+         error_detail = CASE WHEN status IN {_ACCEPTABLE} THEN NULL
+                             ELSE error_detail END,
+         throttles = 0
+   WHERE id = %(id)s
+  RETURNING provider
+), {APPEND_AFTER_CTES}
+SELECT d.status, d.occurred_at, {RIDE_WRITTEN_SQL} AS written
+  FROM (SELECT 1) AS one
+  LEFT JOIN (delivery_statuses d JOIN accepted a ON a.provider = d.provider)
+    ON d.provider_message_id = %(provider_message_id)s
 """
 _APPLY_STATUS_SQL = """
 UPDATE outbound_messages SET status = %(status)s, status_at = %(at)s WHERE id = %(id)s
@@ -305,14 +351,19 @@ class PostgresOutbox:
     ) -> tuple[str, dict[str, Any]]:
         """`due`'s statement, for a transaction of the tenant's to carry (`due_from` reads
         its rows)."""
+        return _DUE_SQL, self.due_params(conversation_id, recent_since=recent_since, screen=screen)
+
+    def due_params(
+        self, conversation_id: int, *, recent_since: datetime | None, screen: str | None = None
+    ) -> dict[str, Any]:
+        """The parameters of `due`'s statement (or of `DUE_AFTER_INSERT_CTES`)."""
         lookup = self._lookup(screen)
-        params = {
+        return {
             "conversation_id": conversation_id,
             "since": recent_since,
             "screen": lookup is not None,
-            **(lookup or _NO_LOOKUP),
+            **(lookup or {**_NO_LOOKUP, "tenant": self._tenant}),
         }
-        return _DUE_SQL, params
 
     def _lookup(self, screen: str | None) -> dict[str, str | None] | None:
         if screen is None or self._opt_outs is None:
@@ -321,7 +372,7 @@ class PostgresOutbox:
 
     async def due_from(self, rows: list[dict[str, Any]], *, screen: str | None) -> DueMessages:
         """What `due` returns, from its statement's rows."""
-        if not rows:
+        if not rows or rows[0]["id"] is None:  # (a carrier's row when nothing is due)
             return DueMessages(messages=[])
         first = rows[0]
         health = (
@@ -421,15 +472,17 @@ class PostgresOutbox:
         else:
             row = None
             try:
-                early_statuses, carried = await self._database.tenant_batch(
-                    self._tenant, [accepted, ride.statement]
+                early_statuses = await self._database.tenant_rows(
+                    self._tenant, _ACCEPTED_RIDING_SQL, {**accepted[1], **ride.statement[1]}
                 )
-                row = carried[0]
+                row = early_statuses[0]
             finally:
                 written = ride.settle(row)
         best: DeliveryStatus = DeliveryStatus.ACCEPTED
         best_at = at
         for early in early_statuses:
+            if early["status"] is None:
+                continue  # the riding statement's row when no status came early
             status = DeliveryStatus(str(early["status"]))
             if advances(best, status):
                 best, best_at = status, early["occurred_at"]

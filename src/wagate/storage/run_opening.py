@@ -10,7 +10,9 @@ The reads that find at most one row (a primary key, a unique index or LIMIT 1 sa
 statements of their own: each is joined to the conversation's row as a derived table, its
 columns named `<read>:<column>` beside a `<read>:` marker that is true when it found its row,
 and `single_rows` gives each read back its rows (issue 18: each statement of the batch cost the
-worker a dispatch, whatever it read). The history, many rows, stays a statement.
+worker a dispatch, whatever it read). The history, many rows, is joined as one row of arrays
+(a column per turn column, in the statement's order), which `history_rows` turns back into
+its rows: the burst's reads are then one statement, sent alone.
 """
 
 from __future__ import annotations
@@ -74,10 +76,32 @@ def single_rows(row: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def opening_statements(
-    conversation_id: int, *, history: int
-) -> list[tuple[str, str, Mapping[str, Any]]]:
-    """(name, SQL, parameters) of the opening reads that are statements of their own, for a
-    conversation whose session's last `history` turns the prompt takes."""
-    params = {"conversation_id": conversation_id, "limit": history}
-    return [("history", LATEST_HISTORY_SQL, params)]
+# `LATEST_HISTORY_SQL`'s columns, each aggregated in its order (newest first, by the turn's id).
+_HISTORY_COLUMNS = ("role", "content", "run_key")
+
+
+def history_columns() -> str:
+    """The select list that adds the history's arrays to the conversation's row."""
+    return ", ".join(
+        f'opening_history.{column} AS "history:{column}"' for column in _HISTORY_COLUMNS
+    )
+
+
+def history_join() -> str:
+    """The history as one row of arrays, joined whether or not there is any (NULLs then;
+    `LATEST_HISTORY_SQL` takes `%(conversation_id)s` and `%(limit)s`)."""
+    aggregates = ", ".join(
+        f"array_agg(h.{column} ORDER BY h.id DESC) AS {column}" for column in _HISTORY_COLUMNS
+    )
+    return (
+        f"  LEFT JOIN LATERAL (SELECT {aggregates} FROM ({LATEST_HISTORY_SQL.strip()}) h)"
+        " opening_history ON true"
+    )
+
+
+def history_rows(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The history's rows (as `LATEST_HISTORY_SQL` returns them), out of the conversation's row."""
+    columns = [row[f"history:{column}"] or () for column in _HISTORY_COLUMNS]
+    return [
+        dict(zip(_HISTORY_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)
+    ]

@@ -40,22 +40,10 @@ INSERT INTO sessions (id, tenant, conversation_id, started_at, last_activity_at)
 VALUES (%(session_id)s, %(tenant)s, %(conversation_id)s, %(opened_at)s, %(opened_at)s)
 ON CONFLICT (id) DO NOTHING
 """
-# The same, by the run's finish, touched as `_TOUCH_SESSION_SQL` (storage/conversations.py)
-# touches a stored session: one statement for the two (a retried run's finds its row).
-STORE_OPENED_TOUCHED_SQL = """
-INSERT INTO sessions AS s (id, tenant, conversation_id, started_at, last_activity_at,
-                           disclosed_at)
-VALUES (%(session_id)s, %(tenant)s, %(conversation_id)s, %(opened_at)s, %(at)s,
-        CASE WHEN %(disclosed)s THEN %(at)s::timestamptz END)
-ON CONFLICT (id) DO UPDATE
-   SET last_activity_at = EXCLUDED.last_activity_at,
-       disclosed_at = CASE WHEN %(disclosed)s THEN EXCLUDED.last_activity_at
-                           ELSE s.disclosed_at END
-"""
 # The history of the session `LATEST_SQL` finds, in the same round trip (unused when that
 # session has expired).
 LATEST_HISTORY_SQL = """
-SELECT role, content, run_key FROM turns
+SELECT id, role, content, run_key FROM turns
  WHERE session_id = (SELECT id FROM sessions WHERE conversation_id = %(conversation_id)s
                       ORDER BY id DESC LIMIT 1)
  ORDER BY id DESC LIMIT %(limit)s
