@@ -43,8 +43,11 @@ CORPORA = (
     "kb_holdout5",
     "kb_holdout6",
     "kb_holdout7",
+    "kb_holdout8",
+    "kb_holdout9",
 )
 TOP_ROWS_NAMED = 8  # rows whose section and title are kept (to read the errors by)
+TOP_ROWS_TEXT = 3  # rows whose text is kept (features of what the top passage says, kb10)
 NUMBERS = ("matched", "topic", "topic_count", "rarest", "in_heading", "heading_similarity")
 
 
@@ -115,6 +118,7 @@ def record(corpus: str, state: str, q: Question, rows: list[dict[str, Any]]) -> 
             {k: round(float(r[k] or 0.0), 6) for k in NUMBERS}
             | {"document_id": int(r["document_id"])}
             | ({"section": r["section"], "title": r["title"]} if i < TOP_ROWS_NAMED else {})
+            | ({"text": r["text"]} if i < TOP_ROWS_TEXT else {})
             for i, r in enumerate(rows)
         ],
     }
