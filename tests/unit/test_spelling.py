@@ -8,6 +8,8 @@ from wagate.domain.spelling import Vocabulary, distance, max_distance
 from wagate.storage.knowledge import _corrected_matches, corrections
 
 WORDS = {
+    "kata": 5,
+    "tang": 2,
     "perceraian": 3,
     "pesangon": 2,
     "gaji": 4,
@@ -44,6 +46,8 @@ def test_a_typo_is_corrected_to_the_document_word_it_was_meant_as(typed: str, me
         "pesangon",  # the documents' own word needs nothing
         "tuku",  # the first letter differs: another word ("buy"), not a typo of "buku"
         "gji",  # too short to tell
+        "kada",  # a short word one letter off: a regional word ("kada"), not a typo
+        "tangs",  # a short word with a letter too many
         "paspor",  # nothing within reach
         "perceraiannya",  # three letters too many, even for a long word
     ],
@@ -53,9 +57,10 @@ def test_what_is_no_typo_of_a_document_word_is_left_alone(typed: str) -> None:
 
 
 def test_ties_give_both_words_and_too_many_ties_only_the_most_used() -> None:
-    assert Vocabulary.of({"pasal": 1, "pasar": 2}).corrections("pasak") == ["pasar", "pasal"]
-    many = Vocabulary.of({"bakar": 1, "bayar": 5, "bahar": 2})
-    assert many.corrections("babar") == ["bayar"]
+    two = Vocabulary.of({"pengadilan": 1, "pengadilam": 2})
+    assert two.corrections("pengadilah") == ["pengadilam", "pengadilan"]
+    many = Vocabulary.of({"perjanjian": 1, "perjanjuin": 5, "perjanjein": 2})
+    assert many.corrections("perjanjin") == ["perjanjuin"]
 
 
 def test_distance_counts_edits_and_stops_beyond_its_limit() -> None:
@@ -63,6 +68,8 @@ def test_distance_counts_edits_and_stops_beyond_its_limit() -> None:
     assert distance("lahn", "lahan", 1) == 0.5  # a vowel not typed is half of one
     assert distance("kantor", "kantor", 1) == 0
     assert distance("abcdef", "uvwxyz", 2) == 3  # over the limit: limit + 1
+    assert distance("kada", "kata", 1, strict=True) == 2  # strict: a wrong letter is too far
+    assert distance("tutp", "tutup", 1, strict=True) == 0.5
     assert [max_distance(w) for w in ("abc", "abcd", "abcdefgh")] == [0, 1, 2]
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from wagate.domain.chat_words import STOPWORDS, normalise, topic_weight
+from wagate.domain.chat_words import STOPWORDS, content_words, normalise, topic_weight
 from wagate.domain.word_roots import candidate_roots
 
 FOCUS_WORDS = 3  # topic words after the question word that name what it asks about
@@ -117,15 +117,48 @@ def _topic_words(words: list[str]) -> list[str]:
     return out
 
 
-def answer_features(question: str, heading: str, passage: str) -> tuple[float, float, float, float]:
+_SENTENCE = re.compile(r"[.!?;:\n]+")
+
+
+def answer_features(
+    question: str, heading: str, passage: str
+) -> tuple[float, float, float, float, float]:
     """(asks a kind, the passage shows no sign of it, share of the focus words the passage
-    holds, share its heading holds)."""
+    holds, share its heading holds, the most of the question's topic one sentence of the
+    passage holds)."""
     asked = asked_of(question)
     text = normalise(passage)
     head = normalise(heading)
     asks = 1.0 if asked.kind is not None else 0.0
     lacks = 1.0 if asked.kind is not None and not _SIGNS[asked.kind].search(text) else 0.0
-    return asks, lacks, _held(asked.focus, text + " " + head), _held(asked.focus, head)
+    return (
+        asks,
+        lacks,
+        _held(asked.focus, text + " " + head),
+        _held(asked.focus, head),
+        sentence_cover(question, passage),
+    )
+
+
+def sentence_cover(question: str, passage: str) -> float:
+    """The largest share of the question's topic (its content words by topic weight) that
+    one sentence of the passage holds: an answer says what was asked in one place; a near
+    miss has the words scattered over a passage about something else."""
+    words = [(w, topic_weight(w)) for w in content_words(question)]
+    total = sum(weight for _, weight in words)
+    if total <= 0:
+        return 0.0
+    best = 0.0
+    for sentence in _SENTENCE.split(passage):
+        present = set(normalise(sentence).split())
+        if not present:
+            continue
+        roots: set[str] = set()
+        for word in present:
+            roots |= candidate_roots(word)
+        held = sum(wt for w, wt in words if w in present or candidate_roots(w) & roots)
+        best = max(best, held / total)
+    return best
 
 
 def _held(focus: tuple[str, ...], text: str) -> float:

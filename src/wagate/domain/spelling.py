@@ -28,6 +28,10 @@ from dataclasses import dataclass, field
 
 MIN_LENGTH = 4  # shorter words are too close to too many others to correct
 LONG_WORD = 8  # from this length two edits are allowed ("perceriaan" → "perceraian")
+# Below this length only dropped vowels and swapped letters are corrected: a short regional
+# word is often one letter away from an Indonesian one (Banjar "kada", not, is no typo of
+# "kata"; "urang", person, none of "uang"), while chat drops a short word's vowels ("tutp").
+SHORT_WORD = 6
 MAX_SUGGESTIONS = 2  # more ties than this at the best distance: only the most used one
 
 
@@ -56,26 +60,28 @@ VOWELS = frozenset("aiueo")
 MISSING_VOWEL = 0.5
 
 
-def distance(typed: str, word: str, limit: float) -> float:
+def distance(typed: str, word: str, limit: float, *, strict: bool = False) -> float:
     """Optimal string alignment distance from `typed` to `word` (a letter `typed` lacks, one
     it has too many, one wrong, two adjacent letters swapped: one edit each, a missing
-    vowel `MISSING_VOWEL`), or `limit + 1` as soon as it must exceed `limit`."""
+    vowel `MISSING_VOWEL`), or `limit + 1` as soon as it must exceed `limit`. `strict`:
+    only missing vowels and swaps are edits (anything else costs more than `limit`)."""
     if len(typed) - len(word) > limit or len(word) - len(typed) > 2 * limit:
         return limit + 1
+    other = limit + 1 if strict else 1.0
 
     def missing(letter: str) -> float:
-        return MISSING_VOWEL if letter in VOWELS else 1.0
+        return MISSING_VOWEL if letter in VOWELS else other
 
     before: list[float] | None = None
     previous = [0.0]
     for j in range(1, len(word) + 1):
         previous.append(previous[-1] + missing(word[j - 1]))
     for i in range(1, len(typed) + 1):
-        current = [float(i)] + [0.0] * len(word)
+        current = [i * other] + [0.0] * len(word)
         for j in range(1, len(word) + 1):
-            cost = 0.0 if typed[i - 1] == word[j - 1] else 1.0
+            cost = 0.0 if typed[i - 1] == word[j - 1] else other
             current[j] = min(
-                previous[j] + 1.0,  # a letter typed too many
+                previous[j] + other,  # a letter typed too many
                 current[j - 1] + missing(word[j - 1]),  # a letter not typed
                 previous[j - 1] + cost,
             )
@@ -86,8 +92,8 @@ def distance(typed: str, word: str, limit: float) -> float:
                 and typed[i - 2] == word[j - 1]
             ):
                 current[j] = min(current[j], before[j - 2] + 1.0)
-        if min(current) > limit:
-            return limit + 1
+        if min(current) > limit and min(previous) + 1.0 > limit:
+            return limit + 1  # no later row can come back under it (a swap reaches one back)
         before, previous = previous, current
     return previous[-1]
 
@@ -131,7 +137,7 @@ class Vocabulary:
                 # A typo rarely touches the first letter; a regional word that differs from
                 # a document word only there is another word ("tuku", buy, is no "buku").
                 if target not in seen and target[0] == word[0]:
-                    seen[target] = distance(word, target, limit)
+                    seen[target] = distance(word, target, limit, strict=len(word) < SHORT_WORD)
         ranked = sorted((d, -self.uses[t], t) for t, d in seen.items() if d <= limit)
         if not ranked:
             return []

@@ -19,7 +19,12 @@ migration 0011, see 0009 for why it is one), plus one when embeddings are on:
    kontrak). Any other word that is no dictionary word is matched to the nearest word of the
    tenant's vocabulary, by pg_trgm similarity ≥ `MIN_WORD_SIMILARITY` ("percerain" →
    "perceraian"), or stays unknown; a dictionary word ("cuaca"), a word typed in capitals
-   ("BPJS") or one without a vowel ("npwp") gets no look-up and stays unknown.
+   ("BPJS") or one without a vowel ("npwp") gets no look-up and stays unknown. Before that,
+   in Python, such a word that no document uses is compared by edit distance with the
+   tenant's vocabulary (`domain.spelling`, read at load and after each change, never per
+   question): the words it is most likely a typo of ("tanh" → "tanah", "srtifkasi" →
+   "sertifikasi", which share too few letter triples for the trigram look-up) are searched
+   beside it, and the evidence reads it as found as its correction.
 3. Each lexeme weighs its IDF over the tenant's chunks (rare = informative) times the
    match's similarity.
 4. Lexical ranking: chunks holding the question's rarest lexemes (full-text index; rarest
@@ -107,7 +112,7 @@ log = structlog.get_logger(__name__)
 MIN_WORD_SIMILARITY = 0.6  # a question word this close to a document word is taken for it
 MAX_QUESTION_WORDS = 24  # a long story: its 24 most topical content words are plenty
 MAX_FUZZY = 3  # fuzzy spelling look-ups per question
-MAX_CORRECTED = 4  # question words corrected by edit distance (`domain.spelling`)
+MAX_CORRECTED = 6  # question words corrected by edit distance (`domain.spelling`)
 # How often (seconds) a search asks whether the tenant's documents changed since its copy of
 # their vocabulary was read (another process may add or remove one; this one's own writes
 # make the next search ask at once). A stale copy only misses a correction, never a match.
