@@ -20,6 +20,8 @@ WORDS = {
     "sertifikasi": 2,
     "buku": 30,
     "tutup": 3,
+    "hari": 9,
+    "hard": 1,
 }
 
 
@@ -34,6 +36,8 @@ WORDS = {
         ("tanh", "tanah"),  # a dropped vowel is nearer than a wrong letter ("tani")
         ("srtifkasi", "sertifikasi"),  # two vowels dropped
         ("tutp", "tutup"),
+        ("hri", "hari"),  # three letters: a dropped vowel only
+        ("har", "hari"),  # not "hard": a short word never lacks a consonant
     ],
 )
 def test_a_typo_is_corrected_to_the_document_word_it_was_meant_as(typed: str, meant: str) -> None:
@@ -45,7 +49,7 @@ def test_a_typo_is_corrected_to_the_document_word_it_was_meant_as(typed: str, me
     [
         "pesangon",  # the documents' own word needs nothing
         "tuku",  # the first letter differs: another word ("buy"), not a typo of "buku"
-        "gji",  # too short to tell
+        "gj",  # too short to tell
         "kada",  # a short word one letter off: a regional word ("kada"), not a typo
         "tangs",  # a short word with a letter too many
         "paspor",  # nothing within reach
@@ -70,7 +74,7 @@ def test_distance_counts_edits_and_stops_beyond_its_limit() -> None:
     assert distance("abcdef", "uvwxyz", 2) == 3  # over the limit: limit + 1
     assert distance("kada", "kata", 1, strict=True) == 2  # strict: a wrong letter is too far
     assert distance("tutp", "tutup", 1, strict=True) == 0.5
-    assert [max_distance(w) for w in ("abc", "abcd", "abcdefgh")] == [0, 1, 2]
+    assert [max_distance(w) for w in ("ab", "abc", "abcd", "abcdefgh")] == [0, 1, 1, 2]
 
 
 def test_numbers_and_short_words_are_no_targets() -> None:

@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-MIN_LENGTH = 4  # shorter words are too close to too many others to correct
+MIN_LENGTH = 4  # a shorter document word is close to too many others to be a target
+MIN_TYPED = 3  # a typed word of 3 letters only gets its dropped vowels back ("hri" → "hari")
 LONG_WORD = 8  # from this length two edits are allowed ("perceriaan" → "perceraian")
 # Below this length only dropped vowels and swapped letters are corrected: a short regional
 # word is often one letter away from an Indonesian one (Banjar "kada", not, is no typo of
@@ -37,8 +38,8 @@ MAX_SUGGESTIONS = 2  # more ties than this at the best distance: only the most u
 
 def max_distance(word: str) -> int:
     """Edits allowed for a word of this length (and deletion depth of the index): 0 below
-    `MIN_LENGTH`, 1, then 2."""
-    if len(word) < MIN_LENGTH:
+    `MIN_TYPED`, 1, then 2."""
+    if len(word) < MIN_TYPED:
         return 0
     return 2 if len(word) >= LONG_WORD else 1
 

@@ -99,7 +99,7 @@ from wagate.domain.chat_words import (
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
-from wagate.domain.spelling import Vocabulary
+from wagate.domain.spelling import MIN_TYPED, Vocabulary
 from wagate.knowledge import readers
 from wagate.knowledge.document import ReadDocument
 from wagate.knowledge.errors import SourceError
@@ -749,7 +749,7 @@ def corrections(
     for word in sorted(words, key=lambda w: (-len(w), w)):
         if len(found) >= MAX_CORRECTED:
             break
-        if word in acronyms or word in vocabulary or not _may_be_misspelt(word):
+        if word in acronyms or word in vocabulary or not _may_be_misspelt(word, MIN_TYPED):
             continue
         if targets := vocabulary.corrections(word):
             found[word] = targets
@@ -790,13 +790,13 @@ def _worth_a_fuzzy_look_up(words: list[str], acronyms: frozenset[str] = frozense
     return [i in candidates for i in range(len(words))]
 
 
-def _may_be_misspelt(word: str) -> bool:
+def _may_be_misspelt(word: str, min_length: int = 4) -> bool:
     """Worth a fuzzy look-up: a topic word of 4 letters or more that is not itself a real
     word ("percerain" is a typo of "perceraian"; "cuaca" is a word the documents lack) and
     has a vowel (a word without one is an acronym, "npwp", or a shortening the chat
     normaliser does not know, "kntr", too far from any word for the look-up anyway)."""
     return (
-        len(word) >= 4
+        len(word) >= min_length
         and topic_weight(word) > 0
         and not is_dictionary_word(word)
         and any(vowel in word for vowel in "aiueo")
