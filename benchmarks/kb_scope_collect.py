@@ -1,12 +1,14 @@
 """Collect the out-of-scope model's training data: the lexical evidence of every labelled
 question of the knowledge-base corpora in benchmarks/, before and after padding.
 
-For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout7;
-kb_holdout7 since it was measured blind, kbtune8), in a fresh database: add its
+For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout9;
+kb_holdout7 since it was measured blind, kbtune8; 8 and 9 likewise, kb10), in a fresh
+database: add its
 documents as kb_eval.py does, ask every question through the lexical search
 (`KnowledgeBase._lexical`, the rows `search` decides on), then pad to --chunks chunks with
 kb_eval's synthetic documents and ask again. One JSON line per (corpus, state, question):
-its label, the rows' numbers, the top rows' section and title, and the rank of the labelled document
+its label, the rows' numbers, the top rows' section and title (and the first three rows'
+text, to try features of what the top passage says), and the rank of the labelled document
 and section in the fused ranking `search` would return if it answered. kb_scope_train.py
 reads the file; nothing here decides anything.
 
@@ -43,8 +45,11 @@ CORPORA = (
     "kb_holdout5",
     "kb_holdout6",
     "kb_holdout7",
+    "kb_holdout8",
+    "kb_holdout9",
 )
 TOP_ROWS_NAMED = 8  # rows whose section and title are kept (to read the errors by)
+TOP_ROWS_TEXT = 3  # rows whose text is kept (features of what the top passage says, kb10)
 NUMBERS = ("matched", "topic", "topic_count", "rarest", "in_heading", "heading_similarity")
 
 
@@ -115,6 +120,7 @@ def record(corpus: str, state: str, q: Question, rows: list[dict[str, Any]]) -> 
             {k: round(float(r[k] or 0.0), 6) for k in NUMBERS}
             | {"document_id": int(r["document_id"])}
             | ({"section": r["section"], "title": r["title"]} if i < TOP_ROWS_NAMED else {})
+            | ({"text": r["text"]} if i < TOP_ROWS_TEXT else {})
             for i, r in enumerate(rows)
         ],
     }

@@ -19,7 +19,12 @@ migration 0011, see 0009 for why it is one), plus one when embeddings are on:
    kontrak). Any other word that is no dictionary word is matched to the nearest word of the
    tenant's vocabulary, by pg_trgm similarity ≥ `MIN_WORD_SIMILARITY` ("percerain" →
    "perceraian"), or stays unknown; a dictionary word ("cuaca"), a word typed in capitals
-   ("BPJS") or one without a vowel ("npwp") gets no look-up and stays unknown.
+   ("BPJS") or one without a vowel ("npwp") gets no look-up and stays unknown. Before that,
+   in Python, such a word that no document uses is compared by edit distance with the
+   tenant's vocabulary (`domain.spelling`, read at load and after each change, never per
+   question): the words it is most likely a typo of ("tanh" → "tanah", "srtifkasi" →
+   "sertifikasi", which share too few letter triples for the trigram look-up) are searched
+   beside it, and the evidence reads it as found as its correction.
 3. Each lexeme weighs its IDF over the tenant's chunks (rare = informative) times the
    match's similarity.
 4. Lexical ranking: chunks holding the question's rarest lexemes (full-text index; rarest
@@ -71,6 +76,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,6 +99,7 @@ from wagate.domain.chat_words import (
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
+from wagate.domain.spelling import MIN_TYPED, Vocabulary
 from wagate.knowledge import readers
 from wagate.knowledge.document import ReadDocument
 from wagate.knowledge.errors import SourceError
@@ -105,6 +112,11 @@ log = structlog.get_logger(__name__)
 MIN_WORD_SIMILARITY = 0.6  # a question word this close to a document word is taken for it
 MAX_QUESTION_WORDS = 24  # a long story: its 24 most topical content words are plenty
 MAX_FUZZY = 3  # fuzzy spelling look-ups per question
+MAX_CORRECTED = 6  # question words corrected by edit distance (`domain.spelling`)
+# How often (seconds) a search asks whether the tenant's documents changed since its copy of
+# their vocabulary was read (another process may add or remove one; this one's own writes
+# make the next search ask at once). A stale copy only misses a correction, never a match.
+VOCABULARY_CHECK_SECONDS = 5.0
 COMMON_SHARE = 0.2  # a lexeme in more than this share of chunks does not select candidates
 SELECTING_BUDGET = 300  # chunks the rarest lexemes may select (all of the lexemes score)
 CANDIDATES = 60
@@ -256,6 +268,12 @@ _DOCUMENTS_SQL = """
 SELECT id, source, origin, title, kind, chunks, status, error, content_hash, updated_at
   FROM knowledge_documents WHERE tenant = %(tenant)s ORDER BY source
 """
+# What the spelling vocabulary was read from: it is read again only when this changes.
+_DOCUMENTS_STAMP_SQL = """
+SELECT count(*) AS documents, coalesce(sum(chunks), 0) AS chunks, max(updated_at) AS updated
+  FROM knowledge_documents WHERE tenant = %(tenant)s
+"""
+_VOCABULARY_SQL = "SELECT word, documents FROM knowledge_vocabulary WHERE tenant = %(tenant)s"
 _STATS_SQL = """
 SELECT count(*) FILTER (WHERE status = 'ready') AS documents,
        coalesce(sum(chunks) FILTER (WHERE status = 'ready'), 0) AS chunks
@@ -319,6 +337,10 @@ class KnowledgeBase:
         self._fetch_limits = fetch_limits or FetchLimits(max_bytes=max_file_bytes)
         self._max_chunk_chars = max_chunk_chars
         self._vectors: bool | None = None  # whether knowledge_embeddings exists (asked once)
+        # The tenant's document words for spelling corrections: (stamp, vocabulary), and
+        # when the stamp was last compared with the database (monotonic seconds).
+        self._spelling: tuple[tuple[Any, ...], Vocabulary] | None = None
+        self._spelling_checked = float("-inf")
 
     # --- adding ---------------------------------------------------------------------------
 
@@ -402,6 +424,7 @@ class KnowledgeBase:
     async def _write(
         self, prepared: _Prepared, vectors: list[list[float]] | None
     ) -> DocumentReport:
+        self._spelling_checked = float("-inf")  # the next search reads the new words
         now = datetime.now(UTC)
         headings = [normalise(f"{prepared.title} {c.section}") for c in prepared.chunks]
         bodies = [normalise(c.text) for c in prepared.chunks]
@@ -555,6 +578,7 @@ class KnowledgeBase:
     # --- reading and removing -------------------------------------------------------------
 
     async def remove(self, document_id: int) -> bool:
+        self._spelling_checked = float("-inf")
         async with self._database.tenant_connection(self._tenant) as conn:
             done = await conn.execute(_REMOVE_SQL, {"tenant": self._tenant, "id": document_id})
             return done.rowcount > 0
@@ -563,6 +587,7 @@ class KnowledgeBase:
         """Everything of this tenant's knowledge base, gone: erasing a tenant. Document text
         is kept unsealed (full-text search reads it), so destroying the tenant's key would not
         make it unreadable; it is deleted instead. Returns the documents removed."""
+        self._spelling_checked = float("-inf")
         async with self._database.tenant_connection(self._tenant) as conn:
             params = {"tenant": self._tenant}
             done = await conn.execute(
@@ -632,14 +657,19 @@ class KnowledgeBase:
         words = question_words(question)
         if not words:
             return []
-        return await self._database.tenant_rows(
+        acronyms = acronyms_in(question)
+        corrected = corrections(words, await self._vocabulary(), acronyms)
+        extra = [c for cs in corrected.values() for c in cs if c not in words]
+        asked = words + list(dict.fromkeys(extra))
+        fuzzy = _worth_a_fuzzy_look_up(words, acronyms | frozenset(corrected))
+        rows = await self._database.tenant_rows(
             self._tenant,
             _SEARCH_SQL,
             {
-                "words": words,
-                "topic": [topic_weight(w) for w in words],
-                "fuzzy": _worth_a_fuzzy_look_up(words, acronyms_in(question)),
-                "question": " ".join(words),
+                "words": asked,
+                "topic": [topic_weight(w) for w in asked],
+                "fuzzy": fuzzy + [False] * (len(asked) - len(words)),
+                "question": " ".join(asked),
                 "min_similarity": MIN_WORD_SIMILARITY,
                 "budget": SELECTING_BUDGET,
                 "common_share": COMMON_SHARE,
@@ -647,6 +677,28 @@ class KnowledgeBase:
                 "candidates": CANDIDATES,
             },
         )
+        if rows and corrected:
+            rows[0]["matches"] = _corrected_matches(rows[0]["matches"] or [], corrected, words)
+        return rows
+
+    async def _vocabulary(self) -> Vocabulary:
+        """The tenant's document words (`domain.spelling`), read again when its documents
+        changed: compared at most every `VOCABULARY_CHECK_SECONDS`, never per question."""
+        now = time.monotonic()
+        if self._spelling is not None and now - self._spelling_checked < VOCABULARY_CHECK_SECONDS:
+            return self._spelling[1]
+        params = {"tenant": self._tenant}
+        async with self._database.tenant_connection(self._tenant) as conn:
+            row = await (await conn.execute(_DOCUMENTS_STAMP_SQL, params)).fetchone()
+            stamp = (row["documents"], row["chunks"], row["updated"]) if row else ()
+            if self._spelling is None or self._spelling[0] != stamp:
+                words = await (await conn.execute(_VOCABULARY_SQL, params)).fetchall()
+                vocabulary = await asyncio.to_thread(
+                    Vocabulary.of, [(r["word"], int(r["documents"])) for r in words]
+                )
+                self._spelling = (stamp, vocabulary)
+        self._spelling_checked = now
+        return self._spelling[1]
 
     async def _vector_candidates(self, question: str) -> list[dict[str, Any]]:
         if self._embedder is None or not await self._has_vectors():
@@ -686,6 +738,45 @@ def question_words(question: str) -> list[str]:
     return [words[i] for i in sorted(ranked[:MAX_QUESTION_WORDS])]
 
 
+def corrections(
+    words: Sequence[str], vocabulary: Vocabulary, acronyms: frozenset[str] = frozenset()
+) -> dict[str, list[str]]:
+    """Question words that may be misspelt (`_may_be_misspelt`, not typed in capitals) and
+    that no document uses, each with the document words it is most likely a typo of
+    (`domain.spelling`); the `MAX_CORRECTED` longest such words. They are searched beside
+    the typed word, never instead of it."""
+    found: dict[str, list[str]] = {}
+    for word in sorted(words, key=lambda w: (-len(w), w)):
+        if len(found) >= MAX_CORRECTED:
+            break
+        if word in acronyms or word in vocabulary or not _may_be_misspelt(word, MIN_TYPED):
+            continue
+        if targets := vocabulary.corrections(word):
+            found[word] = targets
+    return found
+
+
+def _corrected_matches(
+    matches: Sequence[str], corrected: dict[str, list[str]], words: Sequence[str]
+) -> list[str]:
+    """The search's "asked>found" pairs as if each corrected word had been found as its
+    correction ("pesngon>pesangon", as the trigram look-up reports "percerain>perceraian"):
+    the scope model reads a typo the documents answer as a known word, not as something
+    they never mention. A correction's own pair is dropped unless the question typed it."""
+    found = {}
+    for pair in matches:
+        asked, _, word = str(pair).rpartition(">")
+        found[asked] = word
+    out = []
+    for word in words:
+        match = found.get(word, "?")
+        if match == "?":
+            known = [c for c in corrected.get(word, []) if found.get(c, "?") != "?"]
+            match = known[0] if known else "?"
+        out.append(f"{word}>{match}")
+    return out
+
+
 def _worth_a_fuzzy_look_up(words: list[str], acronyms: frozenset[str] = frozenset()) -> list[bool]:
     """Which words get a fuzzy look-up: those that may be misspelt, the `MAX_FUZZY` longest
     (each costs a trigram look-up in the vocabulary; a Javanese story has a dozen words no
@@ -699,13 +790,13 @@ def _worth_a_fuzzy_look_up(words: list[str], acronyms: frozenset[str] = frozense
     return [i in candidates for i in range(len(words))]
 
 
-def _may_be_misspelt(word: str) -> bool:
+def _may_be_misspelt(word: str, min_length: int = 4) -> bool:
     """Worth a fuzzy look-up: a topic word of 4 letters or more that is not itself a real
     word ("percerain" is a typo of "perceraian"; "cuaca" is a word the documents lack) and
     has a vowel (a word without one is an acronym, "npwp", or a shortening the chat
     normaliser does not know, "kntr", too far from any word for the look-up anyway)."""
     return (
-        len(word) >= 4
+        len(word) >= min_length
         and topic_weight(word) > 0
         and not is_dictionary_word(word)
         and any(vowel in word for vowel in "aiueo")

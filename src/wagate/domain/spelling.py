@@ -1,0 +1,147 @@
+"""Misspellings corrected against the knowledge base's own words (issue 13, branch kb10).
+
+A client types "perceriaan", "pesngon", "warisn": words no document uses and no dictionary
+knows. The search's trigram look-up (migration 0011) catches the long ones whose letter
+triples mostly survive, but a short word with one letter wrong shares few triples with the
+right one ("gaji" → "gaij": similarity 0.0). Edit distance does not care about triples: a
+word within one edit (two for long words) of a word the documents use is most likely that
+word mistyped.
+
+The vocabulary is the tenant's own (`knowledge_vocabulary`, read once per load or refresh,
+never per question), so a correction can only point at what some document says. It never
+replaces the typed word: the search gets both, and the typed word keeps its own chance
+(a name the documents spell differently). Only words that may be misspelt are looked at
+(the caller decides: not a dictionary word, not an acronym, not a word the documents hold).
+
+Lookup by deletions ("symmetric delete"): every vocabulary word is indexed under itself and
+each form with one letter deleted (and two for long words); a question word's own deletions
+are looked up there and each hit is checked with a true edit distance. Building it is
+linear in the vocabulary; a look-up touches a few dozen keys, so it costs microseconds.
+
+Pure: the standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+MIN_LENGTH = 4  # a shorter document word is close to too many others to be a target
+MIN_TYPED = 3  # a typed word of 3 letters only gets its dropped vowels back ("hri" → "hari")
+LONG_WORD = 8  # from this length two edits are allowed ("perceriaan" → "perceraian")
+# Below this length only dropped vowels and swapped letters are corrected: a short regional
+# word is often one letter away from an Indonesian one (Banjar "kada", not, is no typo of
+# "kata"; "urang", person, none of "uang"), while chat drops a short word's vowels ("tutp").
+SHORT_WORD = 6
+MAX_SUGGESTIONS = 2  # more ties than this at the best distance: only the most used one
+
+
+def max_distance(word: str) -> int:
+    """Edits allowed for a word of this length (and deletion depth of the index): 0 below
+    `MIN_TYPED`, 1, then 2."""
+    if len(word) < MIN_TYPED:
+        return 0
+    return 2 if len(word) >= LONG_WORD else 1
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    """`word` with up to `depth` letters deleted (itself included)."""
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+VOWELS = frozenset("aiueo")
+# Chat drops vowels more than it mistypes anything else ("lahn", "srtifkasi", "wakf", "tutp"):
+# a letter the typed word lacks costs half an edit when it is a vowel, so "tanh" is nearer
+# "tanah" (0.5) than "tani" (1).
+MISSING_VOWEL = 0.5
+
+
+def distance(typed: str, word: str, limit: float, *, strict: bool = False) -> float:
+    """Optimal string alignment distance from `typed` to `word` (a letter `typed` lacks, one
+    it has too many, one wrong, two adjacent letters swapped: one edit each, a missing
+    vowel `MISSING_VOWEL`), or `limit + 1` as soon as it must exceed `limit`. `strict`:
+    only missing vowels and swaps are edits (anything else costs more than `limit`)."""
+    if len(typed) - len(word) > limit or len(word) - len(typed) > 2 * limit:
+        return limit + 1
+    other = limit + 1 if strict else 1.0
+
+    def missing(letter: str) -> float:
+        return MISSING_VOWEL if letter in VOWELS else other
+
+    before: list[float] | None = None
+    previous = [0.0]
+    for j in range(1, len(word) + 1):
+        previous.append(previous[-1] + missing(word[j - 1]))
+    for i in range(1, len(typed) + 1):
+        current = [i * other] + [0.0] * len(word)
+        for j in range(1, len(word) + 1):
+            cost = 0.0 if typed[i - 1] == word[j - 1] else other
+            current[j] = min(
+                previous[j] + other,  # a letter typed too many
+                current[j - 1] + missing(word[j - 1]),  # a letter not typed
+                previous[j - 1] + cost,
+            )
+            if (
+                before is not None
+                and j > 1
+                and typed[i - 1] == word[j - 2]
+                and typed[i - 2] == word[j - 1]
+            ):
+                current[j] = min(current[j], before[j - 2] + 1.0)
+        if min(current) > limit and min(previous) + 1.0 > limit:
+            return limit + 1  # no later row can come back under it (a swap reaches one back)
+        before, previous = previous, current
+    return previous[-1]
+
+
+@dataclass(slots=True)
+class Vocabulary:
+    """A tenant's document words, each with how many documents use it, indexed for edits."""
+
+    uses: dict[str, int] = field(default_factory=dict)
+    _index: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, words: Mapping[str, int] | Iterable[tuple[str, int]]) -> Vocabulary:
+        pairs = words.items() if isinstance(words, Mapping) else words
+        vocabulary = cls()
+        for word, documents in pairs:
+            if len(word) < MIN_LENGTH or not word.isalpha():
+                continue  # numbers and short words are no targets
+            vocabulary.uses[word] = int(documents)
+            for key in _deletions(word, max_distance(word)):
+                vocabulary._index.setdefault(key, []).append(word)
+        return vocabulary
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.uses
+
+    def __len__(self) -> int:
+        return len(self.uses)
+
+    def corrections(self, word: str) -> list[str]:
+        """The document words `word` is most likely a misspelling of, nearest first: those at
+        the smallest edit distance (at most `max_distance`), the most used first, at most
+        `MAX_SUGGESTIONS` (when more tie, only the most used one: the typo is ambiguous);
+        [] for a word the documents use or one too short to tell."""
+        limit = max_distance(word)
+        if limit == 0 or word in self.uses:
+            return []
+        seen: dict[str, float] = {}
+        for key in _deletions(word, limit):
+            for target in self._index.get(key, ()):
+                # A typo rarely touches the first letter; a regional word that differs from
+                # a document word only there is another word ("tuku", buy, is no "buku").
+                if target not in seen and target[0] == word[0]:
+                    seen[target] = distance(word, target, limit, strict=len(word) < SHORT_WORD)
+        ranked = sorted((d, -self.uses[t], t) for t, d in seen.items() if d <= limit)
+        if not ranked:
+            return []
+        best = ranked[0][0]
+        tied = [t for d, _, t in ranked if d == best]
+        return tied if len(tied) <= MAX_SUGGESTIONS else tied[:1]
