@@ -160,3 +160,32 @@ def test_lists_rules_and_cues_stay_hashable_and_equal_when_loaded_again() -> Non
     assert {hash(r) for r in again.rules} == {hash(r) for r in RULES.rules}
     assert RULES.score is not None and again.score is not None
     assert {hash(c) for c in again.score.cues} == {hash(c) for c in RULES.score.cues}
+
+
+def test_a_set_made_from_another_screens_its_new_lists() -> None:
+    """`dataclasses.replace` with a new rule or a new guard list must not keep a screen that
+    never indexed it: the new list would be skipped as absent (a missed red)."""
+    from wagate.domain.triage_rules import Rule
+    from wagate.domain.zones import Zone
+
+    added = dataclasses.replace(
+        RULES,
+        rules=(
+            *RULES.rules,
+            Rule("extra_red", Zone.RED, Phrases.of(["zzkata bahaya"]), guarded=False),
+        ),
+    )
+    assert matched_rules("zzkata bahaya", added) == (Zone.RED, ("extra_red",))
+    assert matched_rules("zzkata bahaya", dataclasses.replace(added, screen=None)) == (
+        Zone.RED,
+        ("extra_red",),
+    )
+    framed = dataclasses.replace(RULES, frame=Phrases.of(["zzbukan kisah nyata"]))
+    text = "suami saya mau membunuh saya zzbukan kisah nyata"
+    assert matched_rules(text, framed) == matched_rules(
+        text, dataclasses.replace(framed, screen=None)
+    )
+
+
+def test_the_screen_is_not_part_of_a_sets_identity() -> None:
+    assert load_rule_set() == load_rule_set()

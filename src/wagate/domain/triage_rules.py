@@ -216,15 +216,18 @@ class PhraseScreen:
     short_beginnings: frozenset[str] = frozenset()
     long_beginnings: tuple[str, ...] = ()
     any_inside: re.Pattern[str] | None = None
+    known: frozenset[int] = frozenset()  # the keys of the lists it indexed
 
     @classmethod
     def of(cls, lists: Iterable[Phrases]) -> PhraseScreen:
         whole: dict[str, set[int]] = {}
         beginnings: dict[str, set[int]] = {}
         inside: dict[str, set[int]] = {}
+        known: set[int] = set()
         for phrases in lists:
             if phrases.first_words is None:
                 continue  # not screened: `found_in` searches it whatever the screen says
+            known.add(phrases.key)
             for index, groups in (
                 (whole, phrases.first_words.whole),
                 (beginnings, phrases.first_words.beginnings),
@@ -240,7 +243,12 @@ class PhraseScreen:
             short_beginnings=frozenset(b for b in beginnings if len(b) <= _PREFIX_CAP),
             long_beginnings=tuple(b for b in beginnings if len(b) > _PREFIX_CAP),
             any_inside=re.compile("|".join(map(re.escape, inside))) if inside else None,
+            known=frozenset(known),
         )
+
+    def covers(self, lists: Iterable[Phrases]) -> bool:
+        """Whether every list that `found_in` would screen was indexed by this screen."""
+        return all(p.first_words is None or p.key in self.known for p in lists)
 
     def lists_in(self, text: str) -> frozenset[int]:
         """The keys of the lists with a phrase whose first word stands in `text`."""
@@ -438,8 +446,16 @@ class RuleSet:
     # The rules' own words by their consonants, to read a word typed without its vowels
     # ("dipkl", "tlng", "sklh"): `restoration_index`.
     restorable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # All the phrase lists above by first word (None: every list is searched).
-    screen: PhraseScreen | None = None
+    # All the phrase lists above by first word (None: every list is searched). Not part of
+    # the set's identity: two sets of the same lists are equal whichever screen they hold.
+    screen: PhraseScreen | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A set made from another (`dataclasses.replace` with new rules or guards) would keep
+        # a screen that never saw its new lists, and a list it does not know would be skipped
+        # as absent: a missed red. Such a screen is rebuilt for the lists the set holds.
+        if self.screen is not None and not self.screen.covers(phrase_lists(self)):
+            object.__setattr__(self, "screen", PhraseScreen.of(phrase_lists(self)))
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)

@@ -51,12 +51,14 @@ from wagate.storage.urls import libpq_url, sqlalchemy_url
 # texts). wagate's statements are a fixed set, and the run's finishing statement (a handful
 # of shapes, storage/conversations.py) passes that length: converted anew at every call it
 # cost the worker about 0.2 ms per reply (issue 18). The limit is psycopg's module setting,
-# read at each call; a psycopg without it is left alone (the conversion is then only slower).
+# read at each call; a psycopg without that module or setting is left alone (the conversion
+# is then only slower): a private name must never stop the gateway from starting.
 _STATEMENT_CACHE_LIMIT = 16_384
-if getattr(psycopg._queries, "MAX_CACHED_STATEMENT_LENGTH", _STATEMENT_CACHE_LIMIT) < (
+_psycopg_queries = getattr(psycopg, "_queries", None)
+if getattr(_psycopg_queries, "MAX_CACHED_STATEMENT_LENGTH", _STATEMENT_CACHE_LIMIT) < (
     _STATEMENT_CACHE_LIMIT
 ):
-    psycopg._queries.MAX_CACHED_STATEMENT_LENGTH = _STATEMENT_CACHE_LIMIT
+    _psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = _STATEMENT_CACHE_LIMIT  # type: ignore[union-attr]
 
 TENANT_SETTING = "wagate.tenant"
 SET_TENANT_SQL = f"SELECT set_config('{TENANT_SETTING}', %(tenant)s, true)"
