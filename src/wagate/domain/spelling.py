@@ -34,6 +34,13 @@ LONG_WORD = 8  # from this length two edits are allowed ("perceriaan" → "perce
 # "kata"; "urang", person, none of "uang"), while chat drops a short word's vowels ("tutp").
 SHORT_WORD = 6
 MAX_SUGGESTIONS = 2  # more ties than this at the best distance: only the most used one
+# No document word is longer (the vocabulary's own cap): a longer typed word is no typo of one,
+# and its deletions would cost n²/2 strings of n letters (a 1,600-letter mash: 12 s, 2 GB).
+MAX_TYPED = 40
+# The most used words a vocabulary indexes: each costs ~10 kB of index (a ten-letter word has
+# 56 deletion keys), so a very large knowledge base keeps ~200 MB at most, and a word used by
+# fewer documents than the 20,000th is rarely what a client meant.
+MAX_WORDS = 20_000
 
 
 def max_distance(word: str) -> int:
@@ -109,11 +116,16 @@ class Vocabulary:
     @classmethod
     def of(cls, words: Mapping[str, int] | Iterable[tuple[str, int]]) -> Vocabulary:
         pairs = words.items() if isinstance(words, Mapping) else words
+        kept = [
+            (word, int(documents))
+            for word, documents in pairs
+            if MIN_LENGTH <= len(word) <= MAX_TYPED and word.isalpha()  # numbers: no targets
+        ]
+        if len(kept) > MAX_WORDS:
+            kept = sorted(kept, key=lambda pair: (-pair[1], pair[0]))[:MAX_WORDS]
         vocabulary = cls()
-        for word, documents in pairs:
-            if len(word) < MIN_LENGTH or not word.isalpha():
-                continue  # numbers and short words are no targets
-            vocabulary.uses[word] = int(documents)
+        for word, documents in kept:
+            vocabulary.uses[word] = documents
             for key in _deletions(word, max_distance(word)):
                 vocabulary._index.setdefault(key, []).append(word)
         return vocabulary
@@ -130,7 +142,7 @@ class Vocabulary:
         `MAX_SUGGESTIONS` (when more tie, only the most used one: the typo is ambiguous);
         [] for a word the documents use or one too short to tell."""
         limit = max_distance(word)
-        if limit == 0 or word in self.uses:
+        if limit == 0 or len(word) > MAX_TYPED or word in self.uses:
             return []
         seen: dict[str, float] = {}
         for key in _deletions(word, limit):

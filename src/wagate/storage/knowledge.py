@@ -117,6 +117,7 @@ MAX_CORRECTED = 6  # question words corrected by edit distance (`domain.spelling
 # their vocabulary was read (another process may add or remove one; this one's own writes
 # make the next search ask at once). A stale copy only misses a correction, never a match.
 VOCABULARY_CHECK_SECONDS = 5.0
+_NO_WORDS = Vocabulary()  # until a check has read the words: no corrections
 COMMON_SHARE = 0.2  # a lexeme in more than this share of chunks does not select candidates
 SELECTING_BUDGET = 300  # chunks the rarest lexemes may select (all of the lexemes score)
 CANDIDATES = 60
@@ -341,6 +342,11 @@ class KnowledgeBase:
         # when the stamp was last compared with the database (monotonic seconds).
         self._spelling: tuple[tuple[Any, ...], Vocabulary] | None = None
         self._spelling_checked = float("-inf")
+        # One check at a time (searches arriving meanwhile use what it read), and a count of
+        # this process's writes: a check that began before a write must not mark its
+        # (possibly older) words as fresh.
+        self._spelling_lock = asyncio.Lock()
+        self._spelling_writes = 0
 
     # --- adding ---------------------------------------------------------------------------
 
@@ -424,7 +430,7 @@ class KnowledgeBase:
     async def _write(
         self, prepared: _Prepared, vectors: list[list[float]] | None
     ) -> DocumentReport:
-        self._spelling_checked = float("-inf")  # the next search reads the new words
+        self._words_changed()  # the next search reads the new words
         now = datetime.now(UTC)
         headings = [normalise(f"{prepared.title} {c.section}") for c in prepared.chunks]
         bodies = [normalise(c.text) for c in prepared.chunks]
@@ -485,6 +491,8 @@ class KnowledgeBase:
                         "embeddings": [_vector_literal(v) for v in vectors],
                     },
                 )
+        # Committed: a search that read the words while this was under way read the old ones.
+        self._words_changed()
         log.info("knowledge.stored", source=prepared.source, chunks=len(prepared.chunks))
         return DocumentReport(
             source=prepared.source,
@@ -578,7 +586,7 @@ class KnowledgeBase:
     # --- reading and removing -------------------------------------------------------------
 
     async def remove(self, document_id: int) -> bool:
-        self._spelling_checked = float("-inf")
+        self._words_changed()
         async with self._database.tenant_connection(self._tenant) as conn:
             done = await conn.execute(_REMOVE_SQL, {"tenant": self._tenant, "id": document_id})
             return done.rowcount > 0
@@ -587,7 +595,7 @@ class KnowledgeBase:
         """Everything of this tenant's knowledge base, gone: erasing a tenant. Document text
         is kept unsealed (full-text search reads it), so destroying the tenant's key would not
         make it unreadable; it is deleted instead. Returns the documents removed."""
-        self._spelling_checked = float("-inf")
+        self._words_changed()
         async with self._database.tenant_connection(self._tenant) as conn:
             params = {"tenant": self._tenant}
             done = await conn.execute(
@@ -681,12 +689,35 @@ class KnowledgeBase:
             rows[0]["matches"] = _corrected_matches(rows[0]["matches"] or [], corrected, words)
         return rows
 
+    def _words_changed(self) -> None:
+        """This process writes the tenant's documents: the next search reads the words again."""
+        self._spelling_writes += 1
+        self._spelling_checked = float("-inf")
+
+    def _vocabulary_fresh(self) -> bool:
+        return (
+            self._spelling is not None
+            and time.monotonic() - self._spelling_checked < VOCABULARY_CHECK_SECONDS
+        )
+
     async def _vocabulary(self) -> Vocabulary:
         """The tenant's document words (`domain.spelling`), read again when its documents
-        changed: compared at most every `VOCABULARY_CHECK_SECONDS`, never per question."""
-        now = time.monotonic()
-        if self._spelling is not None and now - self._spelling_checked < VOCABULARY_CHECK_SECONDS:
-            return self._spelling[1]
+        changed: compared at most every `VOCABULARY_CHECK_SECONDS`, never per question. A
+        failed check leaves the words it had (none at first): corrections are a help, the
+        search must not fail for them."""
+        if not self._vocabulary_fresh():
+            async with self._spelling_lock:
+                if not self._vocabulary_fresh():
+                    writes = self._spelling_writes
+                    try:
+                        await self._read_vocabulary()
+                    except Exception as error:
+                        log.warning("knowledge.vocabulary_failed", error=type(error).__name__)
+                    if writes == self._spelling_writes:  # else stale already: read it again
+                        self._spelling_checked = time.monotonic()  # a failure: retried later
+        return self._spelling[1] if self._spelling is not None else _NO_WORDS
+
+    async def _read_vocabulary(self) -> None:
         params = {"tenant": self._tenant}
         async with self._database.tenant_connection(self._tenant) as conn:
             row = await (await conn.execute(_DOCUMENTS_STAMP_SQL, params)).fetchone()
@@ -697,8 +728,6 @@ class KnowledgeBase:
                     Vocabulary.of, [(r["word"], int(r["documents"])) for r in words]
                 )
                 self._spelling = (stamp, vocabulary)
-        self._spelling_checked = now
-        return self._spelling[1]
 
     async def _vector_candidates(self, question: str) -> list[dict[str, Any]]:
         if self._embedder is None or not await self._has_vectors():
