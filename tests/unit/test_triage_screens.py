@@ -70,19 +70,24 @@ def test_every_list_finds_what_its_pattern_finds_in_the_labelled_messages(start:
                 _screened_as_unscreened(phrases, text)
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
+def _made_up_words(most: int) -> st.SearchStrategy[list[tuple[str, str, str]]]:
+    """Up to `most` of the rules' own words, each with a prefix and a suffix around it."""
+    return st.lists(
         st.tuples(
             st.sampled_from(["", "me", "di", "ber", "_", "x"]),
             st.sampled_from(WORDS),
             st.sampled_from(["", "nya", "kan", "_", "2", "an"]),
         ),
         min_size=1,
-        max_size=6,
-    ),
-    st.sampled_from([" ", "  ", " | ", ", ", "\n"]),
-)
+        max_size=most,
+    )
+
+
+_GAPS = st.sampled_from([" ", "  ", " | ", ", ", "\n"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_made_up_words(6), _GAPS)
 def test_every_list_finds_what_its_pattern_finds_in_made_up_texts(
     words: list[tuple[str, str, str]], gap: str
 ) -> None:
@@ -134,18 +139,7 @@ def test_the_screened_rules_give_the_unscreened_verdicts_on_the_labelled_message
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["", "me", "di", "ber", "_", "x"]),
-            st.sampled_from(WORDS),
-            st.sampled_from(["", "nya", "kan", "_", "2", "an"]),
-        ),
-        min_size=1,
-        max_size=8,
-    ),
-    st.sampled_from([" ", "  ", " | ", ", ", "\n"]),
-)
+@given(_made_up_words(8), _GAPS)
 def test_the_screen_names_every_list_found_in_made_up_texts(
     words: list[tuple[str, str, str]], gap: str
 ) -> None:

@@ -187,8 +187,8 @@ UPDATE outbound_messages SET status = {SENDING}, attempts = attempts + 1,
 """
 # Statuses can arrive before we have recorded the provider's id for the message: the same
 # statement that records the id returns any that are already there.
-_ACCEPTED_SQL = f"""
-WITH accepted AS (
+_ACCEPTED_CTE = f"""
+accepted AS (
   -- A status webhook that named our key may have got here first: never move it backwards.
   UPDATE outbound_messages
      SET status = CASE WHEN status IN {_ACCEPTABLE} THEN {ACCEPTED} ELSE status END,
@@ -200,7 +200,9 @@ WITH accepted AS (
          throttles = 0
    WHERE id = %(id)s
   RETURNING provider
-)
+)"""
+_ACCEPTED_SQL = f"""
+WITH {_ACCEPTED_CTE}
 SELECT d.status, d.occurred_at FROM delivery_statuses d JOIN accepted a ON a.provider = d.provider
  WHERE d.provider_message_id = %(provider_message_id)s
 """
@@ -208,18 +210,7 @@ SELECT d.status, d.occurred_at FROM delivery_statuses d JOIN accepted a ON a.pro
 # statement, where a pipeline of two cost the worker more (issue 18). One row at least: the
 # early statuses (status NULL when there are none) each with whether the events were written.
 _ACCEPTED_RIDING_SQL = f"""
-WITH accepted AS (
-  UPDATE outbound_messages
-     SET status = CASE WHEN status IN {_ACCEPTABLE} THEN {ACCEPTED} ELSE status END,
-         provider_message_id = %(provider_message_id)s,
-         status_at = CASE WHEN status IN {_ACCEPTABLE} THEN %(at)s ELSE status_at END,
-         error_code = CASE WHEN status IN {_ACCEPTABLE} THEN NULL ELSE error_code END,
-         error_detail = CASE WHEN status IN {_ACCEPTABLE} THEN NULL
-                             ELSE error_detail END,
-         throttles = 0
-   WHERE id = %(id)s
-  RETURNING provider
-), {APPEND_AFTER_CTES}
+WITH {_ACCEPTED_CTE}, {APPEND_AFTER_CTES}
 SELECT d.status, d.occurred_at, {RIDE_WRITTEN_SQL} AS written
   FROM (SELECT 1) AS one
   LEFT JOIN (delivery_statuses d JOIN accepted a ON a.provider = d.provider)
