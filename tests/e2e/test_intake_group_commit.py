@@ -3,7 +3,7 @@
 Deliveries stored together in one transaction must leave exactly the rows, jobs and
 per-delivery results that storing them one after the other leaves; a row PostgreSQL refuses
 costs only its own delivery; a database error fails only its own group; and a group never
-writes across tenants."""
+writes across tenants, even when one transaction carries several tenants' deliveries."""
 
 from __future__ import annotations
 
@@ -102,12 +102,21 @@ class _Spy:
 
     def __init__(self, database: Database) -> None:
         self.transactions: list[list[str]] = []
+        self.tenants: list[list[str]] = []  # each transaction's blocks' tenants, in order
         self._run = database.tenant_bound.run
+        self._run_blocks = database.tenant_bound.run_blocks
         database.tenant_bound.run = self.run  # type: ignore[method-assign]
+        database.tenant_bound.run_blocks = self.run_blocks  # type: ignore[method-assign]
 
     async def run(self, tenant: str, statements: Sequence[Statement]) -> Any:
         self.transactions.append([sql for sql, _ in statements])
+        self.tenants.append([tenant])
         return await self._run(tenant, statements)
+
+    async def run_blocks(self, blocks: Sequence[tuple[str, Sequence[Statement]]]) -> Any:
+        self.transactions.append([sql for _, statements in blocks for sql, _ in statements])
+        self.tenants.append([tenant for tenant, _ in blocks])
+        return await self._run_blocks(blocks)
 
     @property
     def grouped(self) -> int:
@@ -282,17 +291,25 @@ async def test_a_database_error_fails_only_its_own_group(databases: tuple[_Db, _
     await database.open()
     try:
         store = IntakeStore(database, PlaintextSealer(), _Digest(), "alpha")
-        real = database.tenant_bound.run
+        real, real_blocks = database.tenant_bound.run, database.tenant_bound.run_blocks
         calls = 0
 
-        async def fail_first(tenant: str, statements: Sequence[Statement]) -> Any:
+        def fail_first() -> None:
             nonlocal calls
             calls += 1
             if calls == 1:
                 raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+        async def run(tenant: str, statements: Sequence[Statement]) -> Any:
+            fail_first()
             return await real(tenant, statements)
 
-        database.tenant_bound.run = fail_first  # type: ignore[method-assign]
+        async def run_blocks(blocks: Sequence[tuple[str, Sequence[Statement]]]) -> Any:
+            fail_first()
+            return await real_blocks(blocks)
+
+        database.tenant_bound.run = run  # type: ignore[method-assign]
+        database.tenant_bound.run_blocks = run_blocks  # type: ignore[method-assign]
         first = [_batch(_text("62812000002" + str(n), f"wamid.F{n}", T0)) for n in range(3)]
         outcomes = await asyncio.gather(
             *(store.store(d, run_at=NOW) for d in first), return_exceptions=True
@@ -334,3 +351,89 @@ async def test_groups_of_two_tenants_never_write_across(databases: tuple[_Db, _D
         conn.execute("SELECT set_config('wagate.tenant', 'alpha', false)")
         seen = conn.execute("SELECT DISTINCT tenant FROM inbound_messages").fetchall()
     assert seen == [("alpha",)]
+
+
+async def test_one_transaction_carries_several_tenants_each_under_its_own(
+    databases: tuple[_Db, _Db],
+) -> None:
+    """Stores of two tenants on one database share their group commit: deliveries submitted
+    together go as one transaction of per-tenant blocks, and each row lands in its tenant
+    (row-level security checks every block against the tenant set before it)."""
+    db, _ = databases
+    senders = [f"6281200004{n:02d}" for n in range(4)]
+    database = Database(db.app, pool_size=4)
+    await database.open()
+    try:
+        spy = _Spy(database)
+        stores = {
+            tenant: IntakeStore(database, PlaintextSealer(), _Digest(), tenant)
+            for tenant in ("alpha", "beta", "gamma")
+        }
+        # Interleaved: alpha, beta, alpha, gamma … in one tick; gamma has one delivery (the
+        # one-message statements), alpha and beta several (the array statement).
+        order = ["alpha", "beta", "alpha", "gamma", "beta", "alpha", "beta"]
+        deliveries = [
+            (tenant, _batch(_text(senders[i % 4], f"wamid.{tenant}.{i}", T0 + i)))
+            for i, tenant in enumerate(order)
+        ]
+        results = await asyncio.gather(
+            *(stores[t].store(d, run_at=NOW + timedelta(seconds=3)) for t, d in deliveries)
+        )
+        assert [r.stored for r in results] == [1] * len(order)
+        # A redelivery of every one, again together: duplicates, each in its own tenant.
+        again = await asyncio.gather(
+            *(stores[t].store(d, run_at=NOW + timedelta(seconds=3)) for t, d in deliveries)
+        )
+        assert [r.duplicates for r in again] == [1] * len(order)
+    finally:
+        await database.close()
+    assert any(len(set(tenants)) > 1 for tenants in spy.tenants), spy.tenants
+    rows = _rows(db.owner)
+    for tenant in ("alpha", "beta", "gamma"):
+        mine = sorted(m[2] for m in rows["messages"] if m[0] == tenant)
+        assert mine == sorted(f"wamid.{tenant}.{i}" for i, t in enumerate(order) if t == tenant)
+        conversations = [c for c in rows["conversations"] if c[0] == tenant]
+        assert {c[3] for c in conversations} == {
+            f"contact:{senders[i % 4]}" for i, t in enumerate(order) if t == tenant
+        }
+        assert len([j for j in rows["jobs"] if j[6] == tenant]) == len(conversations)
+    with psycopg.connect(db.owner) as conn:
+        # Every job names the tenant of the conversation it runs.
+        crossed = conn.execute(
+            """SELECT count(*) FROM procrastinate_jobs j
+                 JOIN conversations c ON c.id = (j.args->>'conversation_id')::bigint
+                WHERE j.args->>'tenant' <> c.tenant"""
+        ).fetchone()
+    assert crossed == (0,)
+
+
+async def test_a_refused_row_in_a_mixed_group_costs_only_its_own_delivery(
+    databases: tuple[_Db, _Db],
+) -> None:
+    db, _ = databases
+    database = Database(db.app, pool_size=4)
+    await database.open()
+    try:
+        alpha = IntakeStore(database, PlaintextSealer(), _Digest(), "alpha")
+        beta = IntakeStore(database, PlaintextSealer(), _Digest(), "beta")
+        good_alpha = _batch(_text("628120000501", "wamid.ok.alpha", T0))
+        good_beta = _batch(_text("628120000502", "wamid.ok.beta", T0))
+        # An identifier too large for its index: PostgreSQL refuses the row (54000), and the
+        # whole mixed transaction with it.
+        noise = "".join(random.choices(string.ascii_letters + string.digits, k=12000))
+        bad = _batch(_text("628120000503", "wamid.bad", T0))
+        bad = dataclasses.replace(
+            bad, messages=(dataclasses.replace(bad.messages[0], message_id=noise),)
+        )
+        outcomes = await asyncio.gather(
+            alpha.store(good_alpha, run_at=NOW),
+            beta.store(bad, run_at=NOW),
+            beta.store(good_beta, run_at=NOW),
+        )
+    finally:
+        await database.close()
+    assert [(o.stored, o.others) for o in outcomes] == [(1, 0), (0, 1), (1, 0)]
+    rows = _rows(db.owner)
+    assert [(e[0], e[2]) for e in rows["events"]] == [("beta", "refused_message")]
+    assert ("alpha", "wamid.ok.alpha") in {(m[0], m[2]) for m in rows["messages"]}
+    assert ("beta", "wamid.ok.beta") in {(m[0], m[2]) for m in rows["messages"]}
