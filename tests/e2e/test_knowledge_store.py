@@ -95,6 +95,23 @@ async def test_documents_of_each_kind_are_added_and_found_with_their_place(
     assert stats == {"documents": 4, "chunks": stats["chunks"], "loaded": True}
 
 
+async def test_small_talk_is_never_answered_with_a_passage_that_holds_its_words(
+    knowledge: KnowledgeBase,
+) -> None:
+    """"tes" is a test ping however often "tes DNA" appears in a document; a greeting is a
+    greeting even in an office whose guide says "selamat pagi"."""
+    guide = (
+        "# Asal Usul Anak\n\n## Tes DNA\nTes DNA dapat diminta hakim untuk membuktikan ayah "
+        "biologis anak. Biaya tes ditanggung pihak yang memintanya.\n\n## Salam\nPetugas "
+        "menjawab setiap pagi, siang dan sore; terima kasih atas kesabaran Anda.\n"
+    )
+    await knowledge.add_bytes("asal_usul_anak.md", guide.encode())
+    for chatter in ("tes", "Tes tes", "selamat pagi kak", "ok makasih", "P"):
+        assert await knowledge.search(chatter) == [], chatter
+    [best, *_] = await knowledge.search("tes DNA biayanya siapa yg tanggung?")
+    assert best.section == "Tes DNA"
+
+
 async def test_a_failing_source_changes_nothing(knowledge: KnowledgeBase) -> None:
     first = await knowledge.add_bytes("phk.pdf", make_pdf(SEVERANCE))
     broken = await knowledge.add_bytes("phk.pdf", b"%PDF-1.4 broken beyond repair")

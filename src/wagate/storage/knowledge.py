@@ -99,6 +99,7 @@ from wagate.domain.chat_words import (
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
+from wagate.domain.small_talk import is_small_talk
 from wagate.domain.spelling import MIN_TYPED, Vocabulary
 from wagate.knowledge import readers
 from wagate.knowledge.document import ReadDocument
@@ -635,6 +636,11 @@ class KnowledgeBase:
 
     async def search(self, question: str, *, limit: int = 5) -> list[Passage]:
         """The best passages for `question`, best first; [] when it is out of scope."""
+        if is_small_talk(question):
+            # "tes", "halo kak", "makasih": no question to look up. A word of it may still
+            # be in a document ("tes DNA"), and a greeting must not be answered with a
+            # passage (the conversation answers small talk as it always did).
+            return []
         rows = await self._lexical(question) if limit >= 1 else []
         if not shipped_model().in_scope(evidence_of(question, rows)):
             return []
