@@ -2,7 +2,8 @@
 question of the knowledge-base corpora in benchmarks/, before and after padding.
 
 For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout9;
-kb_holdout7 since it was measured blind, kbtune8; 8 and 9 likewise, kb10), in a fresh
+kb_holdout7 since it was measured blind, kbtune8; 8 and 9 likewise, kb10; 10 and 11 once
+measured blind on main, 2026-12-06), in a fresh
 database: add its
 documents as kb_eval.py does, ask every question through the lexical search
 (`KnowledgeBase._lexical`, the rows `search` decides on), then pad to --chunks chunks with
@@ -47,6 +48,8 @@ CORPORA = (
     "kb_holdout7",
     "kb_holdout8",
     "kb_holdout9",
+    "kb_holdout10",
+    "kb_holdout11",
 )
 TOP_ROWS_NAMED = 8  # rows whose section and title are kept (to read the errors by)
 TOP_ROWS_TEXT = 3  # rows whose text is kept (features of what the top passage says, kb10)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import gc
 import random
 import string
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +27,7 @@ from wagate.fakes.payloads import meta_envelope, meta_status, meta_text
 from wagate.pipeline.ports import IntakeResult
 from wagate.providers.meta.webhook import parse_payload
 from wagate.security.sealing import PlaintextSealer
-from wagate.storage import migrate
+from wagate.storage import intake, migrate
 from wagate.storage.database import Database, Statement
 from wagate.storage.intake import IntakeStore
 from wagate.storage.roles import ensure_app_role
@@ -437,3 +439,47 @@ async def test_a_refused_row_in_a_mixed_group_costs_only_its_own_delivery(
     assert [(e[0], e[2]) for e in rows["events"]] == [("beta", "refused_message")]
     assert ("alpha", "wamid.ok.alpha") in {(m[0], m[2]) for m in rows["messages"]}
     assert ("beta", "wamid.ok.beta") in {(m[0], m[2]) for m in rows["messages"]}
+
+
+async def test_two_groups_sharing_tenants_in_opposite_orders_never_deadlock(
+    databases: tuple[_Db, _Db],
+) -> None:
+    """Two transactions in flight, [alpha, beta] and [beta, alpha], both updating the same
+    two conversations: blocks go in a fixed tenant order, so their row locks do too (in
+    arrival order about one round in five deadlocked)."""
+    db, _ = databases
+    database = Database(db.app, pool_size=6)
+    await database.open()
+    try:
+        stores = {t: IntakeStore(database, PlaintextSealer(), _Digest(), t) for t in ("a", "b")}
+        senders = {"a": "628120000601", "b": "628120000602"}
+        for tenant, store in stores.items():  # the conversations exist: later ones update
+            await store.store(_batch(_text(senders[tenant], f"wamid.{tenant}", T0)), run_at=NOW)
+
+        def delivery(tenant: str, wamid: str, at: int) -> intake._Delivery:
+            batch = _batch(_text(senders[tenant], wamid, at))
+            return intake._Delivery(tenant, batch, *stores[tenant]._all_params(batch, NOW))
+
+        for i in range(60):
+            first = [delivery("a", f"a{i}x", T0 + i), delivery("b", f"b{i}x", T0 + i)]
+            second = [delivery("b", f"b{i}y", T0 + i), delivery("a", f"a{i}y", T0 + i)]
+            outcomes = await asyncio.gather(
+                intake._store_group(database.tenant_bound, first),
+                intake._store_group(database.tenant_bound, second),
+                return_exceptions=True,
+            )
+            assert not [o for o in outcomes if isinstance(o, BaseException)], (i, outcomes)
+    finally:
+        await database.close()
+
+
+def test_a_closed_database_leaves_no_group_behind() -> None:
+    """The shared group is kept per connections object, weakly: a database dropped after
+    use (every test makes one) takes its group with it."""
+    database = Database("postgresql://postgres@127.0.0.1:5432/postgres")
+    IntakeStore(database, PlaintextSealer(), _Digest(), "alpha")
+    held = weakref.ref(database.tenant_bound)
+    assert held() in intake._groups
+    del database
+    gc.collect()
+    assert held() is None

@@ -401,9 +401,15 @@ def _shared_group(
     """The one group commit of every tenant's intake on these connections."""
     group = _groups.get(connections)
     if group is None:
+        # The flush holds the connections weakly: the group is the dictionary's value, and a
+        # strong reference from it would keep its own key (and every closed database) alive.
+        held = weakref.ref(connections)
 
         async def flush(deliveries: Sequence[_Delivery]) -> list[IntakeResult | _Refused]:
-            return await _flush(connections, deliveries)
+            alive = held()
+            if alive is None:
+                raise psycopg.OperationalError("the tenant-bound connections are gone")
+            return await _flush(alive, deliveries)
 
         group = _groups[connections] = GroupCommit(flush, lanes=_GROUP_LANES, most=_GROUP_MOST)
     return group
@@ -488,6 +494,11 @@ async def _store_group(
     by_tenant: dict[str, list[int]] = {}
     for i, d in enumerate(deliveries):
         by_tenant.setdefault(d.tenant, []).append(i)
+    # Tenants in a fixed order, as rows inside a block (`storage.intake_grouped`): two groups
+    # in flight at once that share tenants then take their row locks in the same order and
+    # cannot deadlock each other (in arrival order, [a, b] against [b, a] did, 42 times in
+    # 200 rounds of a review's test).
+    by_tenant = dict(sorted(by_tenant.items()))
     blocks = [
         _tenant_block(tenant, [deliveries[i] for i in indexes])
         for tenant, indexes in by_tenant.items()
