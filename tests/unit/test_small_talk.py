@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from wagate.domain.small_talk import is_small_talk
+from wagate.domain.chat import ChatTurn, Role
+from wagate.domain.small_talk import is_chatter, is_small_talk
 from wagate.pipeline.conversation.knowledge import ConsultKnowledge, KnowledgePolicy
 from wagate.testing.knowledge import MemoryKnowledgeBase
 
@@ -56,3 +57,26 @@ async def test_each_question_of_a_burst_is_searched_on_its_own() -> None:
     consult = ConsultKnowledge(knowledge=base, policy=KnowledgePolicy(passages=3))
     found = await consult("halo\nkantor buka kapan?\nbiaya konsultasi berapa?")
     assert {p.title for p in found.passages} == {"Jam", "Biaya"}
+
+
+@pytest.mark.parametrize("message", ["kapan?", "berapa?", "caranya?", "mohon bantuan"])
+def test_a_short_question_of_small_words_is_no_small_talk(message: str) -> None:
+    assert not is_small_talk(message)
+
+
+@pytest.mark.parametrize("message", ["belum", "sudah", "ya", "tidak"])
+def test_a_bare_answer_is_small_talk_but_no_chatter(message: str) -> None:
+    assert is_small_talk(message) and not is_chatter(message)
+
+
+async def test_thanks_after_an_answer_is_not_searched_as_its_follow_up() -> None:
+    base = MemoryKnowledgeBase(min_shared=1)
+    base.add_text("Panduan Perceraian", "# Cerai\n\nCerai gugat diajukan istri ke pengadilan.")
+    consult = ConsultKnowledge(knowledge=base, policy=KnowledgePolicy(strict=True))
+    asked = [ChatTurn(role=Role.USER, content="cerai gugat diajukan ke mana?")]
+    thanks = await consult("ok makasih kak", asked)
+    assert (thanks.passages, thanks.declined) == ((), False)
+    assert base.searches == []  # not even the follow-up was looked up
+    # A bare answer still reads the question before it.
+    answer = await consult("belum", asked)
+    assert [p.title for p in answer.passages] == ["Panduan Perceraian"]

@@ -8,29 +8,56 @@ import re
 
 from wagate.domain.chat_words import content_words
 
-_SMALL_TALK_TEXT = """
-halo hallo helo hello hai hi hey hay pagi siang sore malam selamat kabar baik sehat
+# Chatter: greetings, thanks, acknowledgements, test pings, goodbyes and the words that
+# address someone. A message of these alone asks nothing, not even as a follow-up: "makasih
+# kak" after an answer on divorce is not a second question on divorce.
+_CHATTER_TEXT = """
+halo hallo helo hello hai hi hey hay pagi siang sore malam selamat kabar sehat
 terima kasih makasih mksh trims thanks thank thx tq ok oke okay okey sip siap mantap mantab
-sipp noted baik iya ya yaa yup yes no tidak nggak gak ga enggak sudah udah belum permisi
-maaf assalamualaikum assalamu alaikum salam waalaikumsalam wassalam shalom tes test testing
-p ping kak kakak min admin pak bu bang mas mbak om tante dik semua sama sampai jumpa dah bye
-banyak sekali
+sipp noted permisi maaf assalamualaikum assalamu alaikum salam waalaikumsalam wassalam shalom
+tes test testing p ping kak kakak min admin pak bu bang mas mbak om tante dik semua sampai
+jumpa dah bye banyak sekali
 good morning night afternoon evening nuwun matur suwun sugeng enjing hatur nuhun punten
+wk wkwk wkwkwk wkwkwkwk haha hahaha hehe hehehe
 """
-SMALL_TALK: frozenset[str] = frozenset(_SMALL_TALK_TEXT.split())
+# Answer words: alone they are no question either, but they answer the assistant's last one
+# ("belum" after "sudah punya akta nikah?"), so the conversation reads them with the
+# question before them.
+_ANSWER_TEXT = """
+baik iya ya yaa yup yes no tidak nggak gak ga enggak sudah udah belum sama
+"""
+CHATTER: frozenset[str] = frozenset(_CHATTER_TEXT.split())
+SMALL_TALK: frozenset[str] = CHATTER | frozenset(_ANSWER_TEXT.split())
 
 _LETTERS = re.compile(r"[a-z]+")
 
 
 def is_small_talk(message: str) -> bool:
-    """True when every word that carries meaning is a greeting, thanks or acknowledgement
-    (or there is none): "Halo, apa kabar?", "ok siap", "makasih banyak kak", "P"."""
+    """True when every word that carries meaning is a greeting, thanks, acknowledgement or a
+    bare answer (or there is none): "Halo, apa kabar?", "ok siap", "makasih banyak kak", "P",
+    "belum". A short question made of small words ("kapan?", "caranya?") is not."""
+    return _made_of(message, SMALL_TALK)
+
+
+def is_chatter(message: str) -> bool:
+    """Small talk that answers nothing either: greetings, thanks, pings ("halo kak",
+    "makasih", "tes"), not "ya" or "belum"."""
+    return _made_of(message, CHATTER)
+
+
+def _made_of(message: str, words_allowed: frozenset[str]) -> bool:
     words = content_words(message) or _LETTERS.findall(message.lower())
-    if all(word in SMALL_TALK for word in words):
+    if all(word in words_allowed for word in words):
         return True
     # The normaliser may have rewritten a greeting as a verb ("matur" → "mematur"): judge
-    # each word as typed too, keeping the words that carry no meaning out of it.
-    return all(
-        word in SMALL_TALK or all(w in SMALL_TALK for w in content_words(word))
-        for word in _LETTERS.findall(message.lower())
+    # each word as typed too. A word with no meaning of its own ("apa", "kapan") passes only
+    # beside others that make the message small talk, never by itself.
+    typed = _LETTERS.findall(message.lower())
+    judged = [
+        word in words_allowed
+        or (bool(meant := content_words(word)) and all(w in words_allowed for w in meant))
+        for word in typed
+    ]
+    return any(judged) and all(
+        ok or not content_words(word) for ok, word in zip(judged, typed, strict=True)
     )

@@ -210,7 +210,6 @@ class IntakeStore:
         self._indexer = indexer
         self._tenant = tenant
         self._email_fallback = email_fallback
-        self._group = _shared_group(database.tenant_bound)
 
     async def store(self, batch: WebhookBatch, *, run_at: datetime) -> IntakeResult:
         """Commit everything in `batch`; jobs for new messages may start at `run_at`.
@@ -230,7 +229,9 @@ class IntakeStore:
             params = await asyncio.to_thread(self._all_params, batch, run_at)
             return await self._store_delivery(_Delivery(self._tenant, batch, *params))
         delivery = _Delivery(self._tenant, batch, *self._all_params(batch, run_at))
-        result = await self._group.submit(delivery)
+        # Looked up per delivery (a dictionary hit): the group belongs to the connections,
+        # shared by every tenant's store on them.
+        result = await _shared_group(self._database.tenant_bound).submit(delivery)
         if isinstance(result, _Refused):  # a row of its transaction was refused
             return await self._store_delivery(delivery, tried_alone=result.alone)
         return result

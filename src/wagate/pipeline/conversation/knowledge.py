@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from wagate.domain.chat import ChatTurn, Role
 from wagate.domain.knowledge import Passage, questions_of, sources_line
-from wagate.domain.small_talk import is_small_talk
+from wagate.domain.small_talk import is_chatter, is_small_talk
 from wagate.pipeline.ports import KnowledgeSearch
 
 DEFAULT_DECLINE_TEXT = (
@@ -70,7 +70,9 @@ class ConsultKnowledge:
     _holds_chunks: tuple[float, bool] | None = field(default=None, init=False)
 
     async def __call__(self, question: str, history: Sequence[ChatTurn] = ()) -> Retrieval:
-        if not question.strip():
+        if not question.strip() or is_chatter(question):
+            # A greeting, thanks or ping: nothing to look up, not even as a follow-up of the
+            # previous question ("makasih kak" must not fetch the divorce guide again).
             return NOTHING
         passages = await self._search(question)
         if not passages and (follow_up := _follow_up(question, history)):

@@ -155,7 +155,8 @@ class Knowledge:
 
     async def search(self, question: str, *, by: Actor, limit: int = 5) -> list[Passage]:
         """What the conversation would find for `question` (the same search and threshold):
-        [] means the gateway would decline it as out of scope."""
+        [] means the gateway would decline it as out of scope — or, for small talk
+        ("halo", "makasih", "tes"), answer it as small talk without the documents."""
         by.require(Permission.READ)
         question = question.strip()
         if not question:
