@@ -337,3 +337,28 @@ def test_a_long_question_heading_keeps_its_words_in_the_section_path() -> None:
     longer = "## " + "Sangat panjang " * 10 + "\n\nIsi.\n"
     [cut] = [c for c in chunk_document(longer) if c.text.startswith("Isi")]
     assert cut.section.endswith("…") and len(cut.section) <= 100
+
+
+def test_a_table_becomes_lines_that_read_without_a_table() -> None:
+    text = (
+        "# Layanan\n\n## Jam Layanan\n"
+        "| Hari | Kantor pusat | Pos desa |\n|---|:---:|---|\n"
+        "| Senin - Kamis | 08.30 - 16.00 | 09.00 - 14.00 |\n| Jumat | 08.30 - 11.30 | tutup |\n"
+        "Di luar jam itu, pesan dibalas esok harinya.\n\n## Biaya\n"
+        "| Golongan | Biaya |\n| --- | --- |\n"
+        "| Warga tidak mampu | gratis |\n| Lainnya | Rp150.000 |\n"
+    )
+    [hours, fees] = chunk_document(text)
+    assert hours.text.splitlines() == [
+        "Hari | Kantor pusat | Pos desa",
+        "- Senin - Kamis — Kantor pusat: 08.30 - 16.00; Pos desa: 09.00 - 14.00",
+        "- Jumat — Kantor pusat: 08.30 - 11.30; Pos desa: tutup",
+        "Di luar jam itu, pesan dibalas esok harinya.",
+    ]
+    # A new table after text has its own header; two columns read as "label: value".
+    assert fees.text.splitlines() == [
+        "Golongan | Biaya",
+        "- Warga tidak mampu: gratis",
+        "- Lainnya: Rp150.000",
+    ]
+    assert "|-" not in hours.text + fees.text and "---" not in hours.text + fees.text

@@ -268,6 +268,23 @@ def test_a_long_passage_is_trimmed_to_the_sentences_about_the_question() -> None
     assert answer.startswith(INTRO)
 
 
+def test_a_trimmed_passage_keeps_its_list_items_on_their_own_lines() -> None:
+    filler = " ".join(f"Kalimat pengisi nomor {n} tentang hal lain." for n in range(30))
+    text = (
+        f"{filler}\nGolongan | Biaya konsultasi\n- Warga tidak mampu: biaya konsultasi gratis\n"
+        f"- Pekerja: biaya konsultasi Rp50.000\n{filler}"
+    )
+    refs = read_references(
+        references_block(
+            [Passage(document_id=1, source="a", title="A", section="", text=text, score=1)]
+        )
+    )
+    answer = answer_from(refs, "biaya konsultasi brp?")
+    lines = answer.splitlines()
+    assert "- Warga tidak mampu: biaya konsultasi gratis" in lines
+    assert "- Pekerja: biaya konsultasi Rp50.000" in lines
+
+
 def test_the_runner_up_joins_only_when_it_speaks_to_the_question() -> None:
     def ref(text: str, n: int) -> Passage:
         return Passage(document_id=n, source="s", title=f"T{n}", section="", text=text, score=1)

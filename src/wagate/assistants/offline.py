@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from wagate.domain.chat import AssistantReply, ChatTurn, Role
 from wagate.domain.knowledge import questions_of
@@ -216,7 +217,15 @@ def _trimmed(text: str, asked: set[str], *, budget: int = MAX_ANSWER_CHARS) -> s
         return ""
     if len(text) <= budget:
         return text
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    # Sentences, each with the line it is on: a table row or a list item is a line of its
+    # own and stays one in the answer (WhatsApp shows "- " items as a list).
+    units = [
+        (line_number, sentence.strip())
+        for line_number, line in enumerate(text.splitlines())
+        for sentence in _SENTENCE_END.split(line)
+        if sentence.strip()
+    ]
+    sentences = [sentence for _, sentence in units]
     shared = [len(_stems(sentence) & asked) for sentence in sentences]
     # Sentences that share words with the question, best first; none share any (a question
     # in other words than the document's): the passage's opening, in order.
@@ -233,4 +242,8 @@ def _trimmed(text: str, asked: set[str], *, budget: int = MAX_ANSWER_CHARS) -> s
         used += length
     if not chosen:  # one sentence longer than the budget: cut it at a word
         return sentences[ranked[0]][:budget].rsplit(" ", 1)[0] + " …"
-    return " ".join(sentences[i] for i in sorted(chosen))
+    kept = sorted(chosen)
+    parts = [sentences[kept[0]]]
+    for before, index in pairwise(kept):
+        parts.append(("\n" if units[index][0] != units[before][0] else " ") + sentences[index])
+    return "".join(parts)

@@ -205,11 +205,44 @@ class _Sections:
         self.sections[-1][1].append(paragraph)
 
 
+# A table row as the readers write one ("| Hari | Jam buka |", Markdown's own and DOCX's),
+# and the rule under a Markdown table's header ("|---|:---:|").
+_TABLE_ROW = re.compile(r"^\|.*\|$")
+_TABLE_RULE = re.compile(r"^\|[\s:|-]*\|$")
+
+
+def _table_line(cells: list[str], header: list[str] | None) -> str:
+    """A table row as a line that reads on WhatsApp (which shows no tables): the header as
+    its cells, each row as an item naming its cells by their columns ("- Jumat — Kantor
+    pusat: 08.30 - 11.30; Pos: tutup"), a two-column row as "- label: value"."""
+    if header is None or len(cells) < 2:
+        return " | ".join(c for c in cells if c)
+    first, rest = cells[0], cells[1:]
+    if len(rest) == 1:
+        return f"- {first}: {rest[0]}"
+    names = header[1:] + [""] * (len(rest) - len(header[1:]))
+    values = "; ".join(f"{n}: {v}" if n else v for n, v in zip(names, rest, strict=False) if v)
+    return f"- {first} — {values}" if first else f"- {values}"
+
+
 def _paragraphs(lines: list[str]) -> list[str]:
-    """Lines joined into paragraphs: a blank line, an ayat or a list item starts a new one."""
+    """Lines joined into paragraphs: a blank line, an ayat or a list item starts a new one;
+    a table row is a paragraph of its own (`_table_line`)."""
     paragraphs: list[str] = []
     current: list[str] = []
+    header: list[str] | None = None  # the current table's first row
     for line in lines:
+        if _TABLE_ROW.match(line):
+            if current:
+                paragraphs.append(" ".join(current))
+                current = []
+            if _TABLE_RULE.match(line):
+                continue
+            cells = [cell.strip() for cell in line[1:-1].split("|")]
+            paragraphs.append(_table_line(cells, header))
+            header = cells if header is None else header
+            continue
+        header = None
         if not line or _AYAT.match(line) or _NUMBERED.match(line):
             if current:
                 paragraphs.append(" ".join(current))

@@ -128,7 +128,9 @@ def _read_docx(data: bytes) -> ReadDocument:
         if isinstance(block, Table):
             for row in block.rows:
                 cells = [" ".join(cell.text.split()) for cell in row.cells]
-                lines.append(" | ".join(dict.fromkeys(c for c in cells if c)))
+                # Merged cells repeat their text in each cell they span: once is enough.
+                # Written as a Markdown row, so the chunker reads every table alike.
+                lines.append("| " + " | ".join(dict.fromkeys(c for c in cells if c)) + " |")
             lines.append("")
             continue
         text = block.text.strip()
