@@ -362,3 +362,17 @@ def test_a_table_becomes_lines_that_read_without_a_table() -> None:
         "- Lainnya: Rp150.000",
     ]
     assert "|-" not in hours.text + fees.text and "---" not in hours.text + fees.text
+
+
+def test_bulleted_items_stay_lines_of_their_own() -> None:
+    text = (
+        "# Syarat\n\nPersyaratannya:\n- fotokopi KTP;\n- kartu keluarga;\n"
+        "• surat keterangan tidak mampu.\nSetelah itu datang ke kantor.\n"
+    )
+    [chunk] = chunk_document(text)
+    assert chunk.text.splitlines() == [
+        "Persyaratannya:",
+        "- fotokopi KTP;",
+        "- kartu keluarga;",
+        "• surat keterangan tidak mampu. Setelah itu datang ke kantor.",
+    ]

@@ -285,6 +285,18 @@ def test_a_trimmed_passage_keeps_its_list_items_on_their_own_lines() -> None:
     assert "- Pekerja: biaya konsultasi Rp50.000" in lines
 
 
+def test_an_abbreviation_does_not_end_the_sentence_an_answer_keeps() -> None:
+    filler = " ".join(f"Kalimat pengisi nomor {n} tentang hal lain." for n in range(40))
+    text = f"{filler} Alamat kantor kami di Jl. Sultan Thaha No. 45, Kota Jambi. {filler}"
+    refs = read_references(
+        references_block(
+            [Passage(document_id=1, source="a", title="A", section="", text=text, score=1)]
+        )
+    )
+    answer = answer_from(refs, "alamat kantor dimana?")
+    assert "Alamat kantor kami di Jl. Sultan Thaha No. 45, Kota Jambi." in answer
+
+
 def test_the_runner_up_joins_only_when_it_speaks_to_the_question() -> None:
     def ref(text: str, n: int) -> Passage:
         return Passage(document_id=n, source="s", title=f"T{n}", section="", text=text, score=1)

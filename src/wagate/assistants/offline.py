@@ -41,6 +41,13 @@ GREETING = (
 
 _WORD = re.compile(r"[0-9a-zA-Z\u00c0-\u024f]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# A full stop that ends an abbreviation, not a sentence: "Jl. Gatot Subroto", "No. 12",
+# "Rp. 50.000", "dr. Sari", a single initial ("H. Ahmad", "M. Yusuf").
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:jl|jln|no|rp|dr|drs|ir|prof|kab|kec|kel|ds|rt|rw|hlm|tel|telp|tlp|ny|sdr|bpk|"
+    r"st|sh|mh|se|ttd|dll|dsb|dst|tsb|a\.n|u\.p|ps|ayat|psl)|\b[A-Z])\.$",
+    re.IGNORECASE,
+)
 
 # Words too common to say whether a sentence answers the question.
 _STOPWORDS = frozenset(
@@ -209,6 +216,19 @@ def _answers_per_question(references: Sequence[Reference], question: str) -> lis
     return [_trimmed(reference.text, asked) for reference, asked in chosen]
 
 
+def _sentences(line: str) -> list[str]:
+    """The line's sentences; a piece that ends in an abbreviation joins the next one."""
+    sentences: list[str] = []
+    for piece in (p.strip() for p in _SENTENCE_END.split(line)):
+        if not piece:
+            continue
+        if sentences and _ABBREVIATION.search(sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
+
+
 def _trimmed(text: str, asked: set[str], *, budget: int = MAX_ANSWER_CHARS) -> str:
     """The passage itself when it fits; else its sentences ranked by words shared with the
     question, kept in the passage's own order, within `budget` characters."""
@@ -220,10 +240,9 @@ def _trimmed(text: str, asked: set[str], *, budget: int = MAX_ANSWER_CHARS) -> s
     # Sentences, each with the line it is on: a table row or a list item is a line of its
     # own and stays one in the answer (WhatsApp shows "- " items as a list).
     units = [
-        (line_number, sentence.strip())
+        (line_number, sentence)
         for line_number, line in enumerate(text.splitlines())
-        for sentence in _SENTENCE_END.split(line)
-        if sentence.strip()
+        for sentence in _sentences(line)
     ]
     sentences = [sentence for _, sentence in units]
     shared = [len(_stems(sentence) & asked) for sentence in sentences]

@@ -205,6 +205,9 @@ class _Sections:
         self.sections[-1][1].append(paragraph)
 
 
+# A list item under a bullet ("- fotokopi KTP", "• surat kuasa"): a line of its own, as in
+# the document (an answer shows it as a list).
+_BULLET = re.compile(r"^[-•*]\s+\S")
 # A table row as the readers write one ("| Hari | Jam buka |", Markdown's own and DOCX's),
 # and the rule under a Markdown table's header ("|---|:---:|").
 _TABLE_ROW = re.compile(r"^\|.*\|$")
@@ -226,8 +229,8 @@ def _table_line(cells: list[str], header: list[str] | None) -> str:
 
 
 def _paragraphs(lines: list[str]) -> list[str]:
-    """Lines joined into paragraphs: a blank line, an ayat or a list item starts a new one;
-    a table row is a paragraph of its own (`_table_line`)."""
+    """Lines joined into paragraphs: a blank line, an ayat or a list item (numbered or under
+    a bullet) starts a new one; a table row is a paragraph of its own (`_table_line`)."""
     paragraphs: list[str] = []
     current: list[str] = []
     header: list[str] | None = None  # the current table's first row
@@ -243,7 +246,7 @@ def _paragraphs(lines: list[str]) -> list[str]:
             header = cells if header is None else header
             continue
         header = None
-        if not line or _AYAT.match(line) or _NUMBERED.match(line):
+        if not line or _AYAT.match(line) or _NUMBERED.match(line) or _BULLET.match(line):
             if current:
                 paragraphs.append(" ".join(current))
                 current = []
