@@ -376,3 +376,10 @@ def test_bulleted_items_stay_lines_of_their_own() -> None:
         "- kartu keluarga;",
         "• surat keterangan tidak mampu. Setelah itu datang ke kantor.",
     ]
+
+
+def test_a_row_whose_cells_do_not_line_up_with_the_header_is_not_named_by_column() -> None:
+    text = "# Jam\n\n| Hari | Kantor | Pos | Catatan |\n|---|---|---|---|\n"
+    text += "| Minggu | tutup | libur |\n"
+    [chunk] = chunk_document(text)
+    assert chunk.text.splitlines()[1] == "- Minggu: tutup; libur"

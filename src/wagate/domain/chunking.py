@@ -223,8 +223,11 @@ def _table_line(cells: list[str], header: list[str] | None) -> str:
     first, rest = cells[0], cells[1:]
     if len(rest) == 1:
         return f"- {first}: {rest[0]}"
-    names = header[1:] + [""] * (len(rest) - len(header[1:]))
-    values = "; ".join(f"{n}: {v}" if n else v for n, v in zip(names, rest, strict=False) if v)
+    if len(cells) != len(header):
+        # Merged or missing cells (a DOCX row keeps a merged cell once): which column a
+        # value is in is not known, so it is not named.
+        return f"- {first}: " + "; ".join(v for v in rest if v)
+    values = "; ".join(f"{n}: {v}" if n else v for n, v in zip(header[1:], rest, strict=True) if v)
     return f"- {first} — {values}" if first else f"- {values}"
 
 
