@@ -18,7 +18,12 @@ from wagate.assistants.offline import (
 )
 from wagate.domain.chat import ChatTurn, Role
 from wagate.domain.knowledge import Passage
-from wagate.domain.knowledge_context import OPENING, read_references, references_block
+from wagate.domain.knowledge_context import (
+    OPENING,
+    Reference,
+    read_references,
+    references_block,
+)
 from wagate.pipeline.conversation.knowledge import (
     DEFAULT_DECLINE_TEXT,
     STATS_TTL_SECONDS,
@@ -254,14 +259,16 @@ async def test_the_offline_assistant_greets_a_greeting() -> None:
     assert reply.text == GREETING
 
 
+def _long_reference(middle: str, *, fillers: int = 40) -> list[Reference]:
+    """One passage too long to send whole: `middle` between two runs of unrelated text."""
+    filler = " ".join(f"Kalimat pengisi nomor {n} tentang hal lain." for n in range(fillers))
+    text = f"{filler}{middle}{filler}"
+    passage = Passage(document_id=1, source="a", title="A", section="", text=text, score=1)
+    return read_references(references_block([passage]))
+
+
 def test_a_long_passage_is_trimmed_to_the_sentences_about_the_question() -> None:
-    filler = " ".join(f"Kalimat pengisi nomor {n} tentang hal lain." for n in range(40))
-    text = f"{filler} Syarat gugatan cerai adalah buku nikah dan KTP. {filler}"
-    refs = read_references(
-        references_block(
-            [Passage(document_id=1, source="a", title="A", section="", text=text, score=1)]
-        )
-    )
+    refs = _long_reference(" Syarat gugatan cerai adalah buku nikah dan KTP. ")
     answer = answer_from(refs, "apa syarat gugatan cerai?")
     assert "Syarat gugatan cerai adalah buku nikah dan KTP." in answer
     assert len(answer) <= len(INTRO) + 2 + 900
@@ -269,30 +276,18 @@ def test_a_long_passage_is_trimmed_to_the_sentences_about_the_question() -> None
 
 
 def test_a_trimmed_passage_keeps_its_list_items_on_their_own_lines() -> None:
-    filler = " ".join(f"Kalimat pengisi nomor {n} tentang hal lain." for n in range(30))
-    text = (
-        f"{filler}\nGolongan | Biaya konsultasi\n- Warga tidak mampu: biaya konsultasi gratis\n"
-        f"- Pekerja: biaya konsultasi Rp50.000\n{filler}"
+    refs = _long_reference(
+        "\nGolongan | Biaya konsultasi\n- Warga tidak mampu: biaya konsultasi gratis\n"
+        "- Pekerja: biaya konsultasi Rp50.000\n",
+        fillers=30,
     )
-    refs = read_references(
-        references_block(
-            [Passage(document_id=1, source="a", title="A", section="", text=text, score=1)]
-        )
-    )
-    answer = answer_from(refs, "biaya konsultasi brp?")
-    lines = answer.splitlines()
+    lines = answer_from(refs, "biaya konsultasi brp?").splitlines()
     assert "- Warga tidak mampu: biaya konsultasi gratis" in lines
     assert "- Pekerja: biaya konsultasi Rp50.000" in lines
 
 
 def test_an_abbreviation_does_not_end_the_sentence_an_answer_keeps() -> None:
-    filler = " ".join(f"Kalimat pengisi nomor {n} tentang hal lain." for n in range(40))
-    text = f"{filler} Alamat kantor kami di Jl. Sultan Thaha No. 45, Kota Jambi. {filler}"
-    refs = read_references(
-        references_block(
-            [Passage(document_id=1, source="a", title="A", section="", text=text, score=1)]
-        )
-    )
+    refs = _long_reference(" Alamat kantor kami di Jl. Sultan Thaha No. 45, Kota Jambi. ")
     answer = answer_from(refs, "alamat kantor dimana?")
     assert "Alamat kantor kami di Jl. Sultan Thaha No. 45, Kota Jambi." in answer
 
