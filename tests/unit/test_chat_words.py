@@ -228,3 +228,11 @@ def test_the_sentence_that_asks_is_the_last_with_a_question_mark() -> None:
     assert asked_clause(story) == "Apa boleh?"
     assert asked_clause("Suami ditahan. Berapa lama boleh ditahan") == "Berapa lama boleh ditahan"
     assert asked_clause("cerai gmn caranya?") is None  # one sentence: all of it asks
+
+
+@pytest.mark.parametrize(
+    ("typed", "also"),
+    [("hgb brp tahun", "bangunan"), ("SHM hilang", "milik"), ("telat gaji", "terlambat")],
+)
+def test_land_and_labour_abbreviations_are_read_in_any_case(typed: str, also: str) -> None:
+    assert also in normalise(typed).split()

@@ -38,6 +38,9 @@ WORDS = {
         ("tutp", "tutup"),
         ("hri", "hari"),  # three letters: a dropped vowel only
         ("har", "hari"),  # not "hard": a short word never lacks a consonant
+        ("gajii", "gaji"),  # a letter typed twice: a short word too
+        ("tanahh", "tanah"),
+        ("gajji", "gaji"),
     ],
 )
 def test_a_typo_is_corrected_to_the_document_word_it_was_meant_as(typed: str, meant: str) -> None:

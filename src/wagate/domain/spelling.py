@@ -66,13 +66,15 @@ VOWELS = frozenset("aiueo")
 # a letter the typed word lacks costs half an edit when it is a vowel, so "tanh" is nearer
 # "tanah" (0.5) than "tani" (1).
 MISSING_VOWEL = 0.5
+REPEATED_LETTER = 0.5
 
 
 def distance(typed: str, word: str, limit: float, *, strict: bool = False) -> float:
     """Optimal string alignment distance from `typed` to `word` (a letter `typed` lacks, one
     it has too many, one wrong, two adjacent letters swapped: one edit each, a missing
-    vowel `MISSING_VOWEL`), or `limit + 1` as soon as it must exceed `limit`. `strict`:
-    only missing vowels and swaps are edits (anything else costs more than `limit`)."""
+    vowel `MISSING_VOWEL`, a letter typed again `REPEATED_LETTER`), or `limit + 1` as soon as
+    it must exceed `limit`. `strict`: only missing vowels, repeated letters and swaps are
+    edits (anything else costs more than `limit`)."""
     if len(typed) - len(word) > limit or len(word) - len(typed) > 2 * limit:
         return limit + 1
     other = limit + 1 if strict else 1.0
@@ -86,10 +88,13 @@ def distance(typed: str, word: str, limit: float, *, strict: bool = False) -> fl
         previous.append(previous[-1] + missing(word[j - 1]))
     for i in range(1, len(typed) + 1):
         current = [i * other] + [0.0] * len(word)
+        # A letter typed twice in a row ("gajii", "tanahh"): chat stretches words as it drops
+        # vowels, so the repeat costs what a missing vowel does, short words included.
+        extra = REPEATED_LETTER if i > 1 and typed[i - 1] == typed[i - 2] else other
         for j in range(1, len(word) + 1):
             cost = 0.0 if typed[i - 1] == word[j - 1] else other
             current[j] = min(
-                previous[j] + other,  # a letter typed too many
+                previous[j] + extra,  # a letter typed too many
                 current[j - 1] + missing(word[j - 1]),  # a letter not typed
                 previous[j - 1] + cost,
             )
