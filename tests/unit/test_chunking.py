@@ -383,3 +383,35 @@ def test_a_row_whose_cells_do_not_line_up_with_the_header_is_not_named_by_column
     text += "| Minggu | tutup | libur |\n"
     [chunk] = chunk_document(text)
     assert chunk.text.splitlines()[1] == "- Minggu: tutup; libur"
+
+
+def test_a_table_row_in_capitals_is_never_a_heading() -> None:
+    text = (
+        "Biaya perkara.\n\n| NO | URAIAN | BIAYA |\n| 1 | Konsultasi | Rp 100.000 |\n"
+        "| KTP | GRATIS | - |\n| 2 | Sidang | Rp 500.000 |\n"
+    )
+    [chunk] = chunk_document(text)
+    assert chunk.section == ""
+    assert chunk.text.splitlines() == [
+        "Biaya perkara.",
+        "NO | URAIAN | BIAYA",
+        "- 1 — URAIAN: Konsultasi; BIAYA: Rp 100.000",
+        "- KTP — URAIAN: GRATIS; BIAYA: -",
+        "- 2 — URAIAN: Sidang; BIAYA: Rp 500.000",
+    ]
+
+
+def test_a_table_title_row_empty_cells_and_escaped_pipes_read_cleanly() -> None:
+    text = (
+        "# Biaya\n\n| Daftar biaya |\n| Hari | Pagi | Sore |\n| Senin | buka | tutup |\n\n"
+        "| Jenis \\| kelas | Biaya |\n| | Rp 50.000 |\n| Selasa | |\n"
+    )
+    [chunk] = chunk_document(text)
+    assert chunk.text.splitlines() == [
+        "Daftar biaya",
+        "Hari | Pagi | Sore",
+        "- Senin — Pagi: buka; Sore: tutup",
+        "Jenis | kelas | Biaya",
+        "- Rp 50.000",
+        "- Selasa",
+    ]

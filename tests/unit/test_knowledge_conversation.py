@@ -14,6 +14,7 @@ from wagate.assistants.offline import (
     GREETING,
     INTRO,
     OfflineAssistant,
+    _sentences,
     answer_from,
 )
 from wagate.domain.chat import ChatTurn, Role
@@ -290,6 +291,19 @@ def test_an_abbreviation_does_not_end_the_sentence_an_answer_keeps() -> None:
     refs = _long_reference(" Alamat kantor kami di Jl. Sultan Thaha No. 45, Kota Jambi. ")
     answer = answer_from(refs, "alamat kantor dimana?")
     assert "Alamat kantor kami di Jl. Sultan Thaha No. 45, Kota Jambi." in answer
+
+
+@pytest.mark.parametrize(
+    ("line", "sentences"),
+    [
+        ("Kantor di Jl. Sultan Thaha No. 45. Buka jam 8.", 2),
+        ("Pasal 5 huruf b. Setelah itu pulang.", 2),  # a lower-case letter is no initial
+        ("Bawa KTP, KK, dll. Kemudian datang.", 2),  # "dll." ends sentences
+        ("Ditandatangani H. Ahmad. Lalu dikirim.", 2),
+    ],
+)
+def test_sentences_end_where_an_abbreviation_does_not_hold_them(line: str, sentences: int) -> None:
+    assert len(_sentences(line)) == sentences
 
 
 def test_the_runner_up_joins_only_when_it_speaks_to_the_question() -> None:

@@ -42,12 +42,15 @@ GREETING = (
 _WORD = re.compile(r"[0-9a-zA-Z\u00c0-\u024f]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 # A full stop that ends an abbreviation, not a sentence: "Jl. Gatot Subroto", "No. 12",
-# "Rp. 50.000", "dr. Sari", a single initial ("H. Ahmad", "M. Yusuf").
+# "Rp. 50.000", "dr. Sari", an initial ("H. Ahmad", "M. Yusuf"). Only abbreviations that
+# never end a sentence: "dll.", "dst." often do. Matched against a piece's last characters.
 _ABBREVIATION = re.compile(
-    r"(?:\b(?:jl|jln|no|rp|dr|drs|ir|prof|kab|kec|kel|ds|rt|rw|hlm|tel|telp|tlp|ny|sdr|bpk|"
-    r"st|sh|mh|se|ttd|dll|dsb|dst|tsb|a\.n|u\.p|ps|ayat|psl)|\b[A-Z])\.$",
-    re.IGNORECASE,
+    r"(?:\b(?i:jl|jln|no|rp|dr|drs|ir|prof|kab|kec|kel|ds|rt|rw|hlm|telp|tlp|ny|sdr|bpk|"
+    r"st|sh|mh|a\.n|u\.p|psl)|\b[A-Z])\.$"
 )
+# What follows an abbreviation's full stop: a name or a number, not a new sentence's verb.
+_AFTER_ABBREVIATION = re.compile(r"^[A-Z0-9]")
+_ABBREVIATION_TAIL = 8  # "a.n." and "prof." fit; the regex never reads a whole passage
 
 # Words too common to say whether a sentence answers the question.
 _STOPWORDS = frozenset(
@@ -222,7 +225,11 @@ def _sentences(line: str) -> list[str]:
     for piece in (p.strip() for p in _SENTENCE_END.split(line)):
         if not piece:
             continue
-        if sentences and _ABBREVIATION.search(sentences[-1]):
+        if (
+            sentences
+            and _ABBREVIATION.search(sentences[-1][-_ABBREVIATION_TAIL:])
+            and _AFTER_ABBREVIATION.match(piece)
+        ):
             sentences[-1] = f"{sentences[-1]} {piece}"
         else:
             sentences.append(piece)

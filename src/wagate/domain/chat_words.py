@@ -70,7 +70,7 @@ ABBREVIATIONS: dict[str, str] = {
     "dipecat": "dipecat pemutusan hubungan kerja", "phk": "phk pemutusan hubungan kerja",
     "kdrt": "kdrt kekerasan dalam rumah tangga",
     "kontrakan": "kontrakan sewa", "duit": "uang", "gaji": "gaji upah",
-    "telat": "terlambat", "resign": "resign mengundurkan diri",
+    "telat": "telat terlambat", "resign": "resign mengundurkan diri",
     "resgn": "resign mengundurkan diri", "risen": "resign mengundurkan diri",
     # land, labour and aid abbreviations typed in any case: unambiguous to a law office
     "shm": "shm sertifikat hak milik", "hgb": "hgb hak guna bangunan",

@@ -212,6 +212,12 @@ _BULLET = re.compile(r"^[-•*]\s+\S")
 # and the rule under a Markdown table's header ("|---|:---:|").
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _TABLE_RULE = re.compile(r"^\|[\s:|-]*\|$")
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
+
+
+def _table_cells(line: str) -> list[str]:
+    """The cells of a "| a | b |" row; an escaped pipe ("\\|") stays text."""
+    return [cell.strip().replace("\\|", "|") for cell in _CELL_SEPARATOR.split(line[1:-1])]
 
 
 def _table_line(cells: list[str], header: list[str] | None) -> str:
@@ -221,14 +227,19 @@ def _table_line(cells: list[str], header: list[str] | None) -> str:
     if header is None or len(cells) < 2:
         return " | ".join(c for c in cells if c)
     first, rest = cells[0], cells[1:]
-    if len(rest) == 1:
-        return f"- {first}: {rest[0]}"
-    if len(cells) != len(header):
-        # Merged or missing cells (a DOCX row keeps a merged cell once): which column a
-        # value is in is not known, so it is not named.
-        return f"- {first}: " + "; ".join(v for v in rest if v)
-    values = "; ".join(f"{n}: {v}" if n else v for n, v in zip(header[1:], rest, strict=True) if v)
-    return f"- {first} — {values}" if first else f"- {values}"
+    # Named by column only when the row lines up with a header of three columns or more; a
+    # two-column row is "label: value", and a row with merged or missing cells (a DOCX row
+    # keeps a merged cell once) cannot say which column a value is in.
+    by_column = len(cells) == len(header) and len(rest) > 1
+    values = (
+        [f"{n}: {v}" if n else v for n, v in zip(header[1:], rest, strict=True) if v]
+        if by_column
+        else [v for v in rest if v]
+    )
+    joined = "; ".join(values)
+    if not first or not joined:
+        return f"- {first or joined}"
+    return f"- {first} — {joined}" if by_column else f"- {first}: {joined}"
 
 
 def _paragraphs(lines: list[str]) -> list[str]:
@@ -244,9 +255,10 @@ def _paragraphs(lines: list[str]) -> list[str]:
                 current = []
             if _TABLE_RULE.match(line):
                 continue
-            cells = [cell.strip() for cell in line[1:-1].split("|")]
+            cells = _table_cells(line)
             paragraphs.append(_table_line(cells, header))
-            header = cells if header is None else header
+            if header is None and len([c for c in cells if c]) > 1:
+                header = cells  # a one-cell first row is the table's title, not its header
             continue
         header = None
         if not line or _AYAT.match(line) or _NUMBERED.match(line) or _BULLET.match(line):
@@ -328,6 +340,11 @@ def chunk_document(
     named: set[int] = set()  # lines consumed as the name of the heading above them
     for index, line in enumerate(lines):
         if index in named:
+            continue
+        if _TABLE_ROW.match(line):
+            # A table's row is never a heading, however it is written ("| NO | URAIAN |"):
+            # `_paragraphs` reads the table as a whole.
+            body.append(line)
             continue
         underlined = _underlined_heading(lines, index)
         if underlined is not None:

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 MIN_LENGTH = 4  # a shorter document word is close to too many others to be a target
 MIN_TYPED = 3  # a typed word of 3 letters only gets its dropped vowels back ("hri" → "hari")
 LONG_WORD = 8  # from this length two edits are allowed ("perceriaan" → "perceraian")
-# Below this length only dropped vowels and swapped letters are corrected: a short regional
-# word is often one letter away from an Indonesian one (Banjar "kada", not, is no typo of
-# "kata"; "urang", person, none of "uang"), while chat drops a short word's vowels ("tutp").
+# Below this length only dropped vowels, letters typed twice and swapped letters are
+# corrected: a short regional word is often one letter away from an Indonesian one (Banjar
+# "kada", not, is no typo of "kata"; "urang", person, none of "uang"), while chat drops a
+# short word's vowels ("tutp").
 SHORT_WORD = 6
 MAX_SUGGESTIONS = 2  # more ties than this at the best distance: only the most used one
 # No document word is longer (the vocabulary's own cap): a longer typed word is no typo of one,
