@@ -51,13 +51,17 @@ def _made_of(message: str, words_allowed: frozenset[str]) -> bool:
         return True
     # The normaliser may have rewritten a greeting as a verb ("matur" → "mematur"): judge
     # each word as typed too. A word with no meaning of its own ("apa", "kapan") passes only
-    # beside others that make the message small talk, never by itself.
-    typed = _LETTERS.findall(message.lower())
-    judged = [
-        word in words_allowed
-        or (bool(meant := content_words(word)) and all(w in words_allowed for w in meant))
-        for word in typed
-    ]
-    return any(judged) and all(
-        ok or not content_words(word) for ok, word in zip(judged, typed, strict=True)
-    )
+    # beside others that make the message small talk, never by itself. Stops at the first
+    # word that means something else: most messages are questions, and this runs on each.
+    allowed_seen = False
+    for word in _LETTERS.findall(message.lower()):
+        if word in words_allowed:
+            allowed_seen = True
+            continue
+        meant = content_words(word)
+        if not meant:
+            continue
+        if not all(w in words_allowed for w in meant):
+            return False
+        allowed_seen = True
+    return allowed_seen
