@@ -98,7 +98,7 @@ async def test_documents_of_each_kind_are_added_and_found_with_their_place(
 async def test_small_talk_is_never_answered_with_a_passage_that_holds_its_words(
     knowledge: KnowledgeBase,
 ) -> None:
-    """"tes" is a test ping however often "tes DNA" appears in a document; a greeting is a
+    """ "tes" is a test ping however often "tes DNA" appears in a document; a greeting is a
     greeting even in an office whose guide says "selamat pagi"."""
     guide = (
         "# Asal Usul Anak\n\n## Tes DNA\nTes DNA dapat diminta hakim untuk membuktikan ayah "
@@ -110,6 +110,27 @@ async def test_small_talk_is_never_answered_with_a_passage_that_holds_its_words(
         assert await knowledge.search(chatter) == [], chatter
     [best, *_] = await knowledge.search("tes DNA biayanya siapa yg tanggung?")
     assert best.section == "Tes DNA"
+
+
+async def test_everyday_requests_are_declined_though_the_services_page_shares_words(
+    knowledge: KnowledgeBase,
+) -> None:
+    """The office's own page says "jam", "WIT" and its town; "jam brp skrg di Ambon?" still
+    asks for the time, not for the office hours."""
+    page = (
+        "# Layanan LBH Pela\n\n## Jam Layanan\nKantor di Ambon buka Senin sampai Jumat pukul "
+        "08.00 sampai 16.00 WIT. Pos Masohi buka Sabtu.\n\n## Alamat\nJl. Pattimura 3, Ambon, "
+        "dekat pelabuhan kapal cepat ke Masohi.\n"
+    )
+    await knowledge.add_bytes("layanan.md", page.encode())
+    for request in (
+        "jam brp skrg di Ambon, WIT kan?",
+        "besok di Ambon hujan gak?",
+        "jadwal kapal cepat Ambon ke Masohi",
+    ):
+        assert await knowledge.search(request) == [], request
+    [best, *_] = await knowledge.search("kantor di Ambon buka jam brp?")
+    assert best.section == "Jam Layanan"
 
 
 async def test_a_failing_source_changes_nothing(knowledge: KnowledgeBase) -> None:

@@ -16,7 +16,7 @@ halo hallo helo hello hai hi hey hay pagi siang sore malam selamat kabar sehat
 terima kasih makasih mksh trims thanks thank thx tq ok oke okay okey sip siap mantap mantab
 sipp noted permisi maaf assalamualaikum assalamu alaikum salam waalaikumsalam wassalam shalom
 tes test testing p ping kak kakak min admin pak bu bang mas mbak om tante dik semua sampai
-jumpa dah bye banyak sekali
+jumpa dah bye banyak sekali semoga selalu sangat amin aamiin sukses berkah
 good morning night afternoon evening nuwun matur suwun sugeng enjing hatur nuhun punten
 wk wkwk wkwkwk wkwkwkwk haha hahaha hehe hehehe
 """

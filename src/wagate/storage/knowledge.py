@@ -99,6 +99,7 @@ from wagate.domain.chat_words import (
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
+from wagate.domain.off_topic import is_off_topic
 from wagate.domain.small_talk import is_small_talk
 from wagate.domain.spelling import MIN_TYPED, Vocabulary
 from wagate.knowledge import readers
@@ -640,6 +641,10 @@ class KnowledgeBase:
             # "tes", "halo kak", "makasih": no question to look up. A word of it may still
             # be in a document ("tes DNA"), and a greeting must not be answered with a
             # passage (the conversation answers small talk as it always did).
+            return []
+        if is_off_topic(question):
+            # The time now, the weather, a recipe, a ferry's timetable: no legal-aid document
+            # answers them, though "jam", "WIT" or the office's town match its pages.
             return []
         rows = await self._lexical(question) if limit >= 1 else []
         if not shipped_model().in_scope(evidence_of(question, rows)):

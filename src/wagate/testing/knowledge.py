@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from wagate.domain.knowledge import Passage
+from wagate.domain.off_topic import is_off_topic
 from wagate.domain.small_talk import is_small_talk
 
 _WORD = re.compile(r"\w+")
@@ -86,8 +87,8 @@ class MemoryKnowledgeBase:
 
     async def search(self, question: str, *, limit: int = 5) -> list[Passage]:
         self.searches.append(question)
-        if is_small_talk(question):
-            return []  # as storage.knowledge: small talk is never looked up
+        if is_small_talk(question) or is_off_topic(question):
+            return []  # as storage.knowledge: small talk and everyday requests are not looked up
         asked = _words(question)
         scored: list[tuple[int, int, Passage]] = []
         for document in self.documents_by_id.values():

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from wagate.domain.chat import ChatTurn, Role
 from wagate.domain.knowledge import Passage, questions_of, sources_line
+from wagate.domain.off_topic import is_off_topic
 from wagate.domain.small_talk import is_chatter, is_small_talk
 from wagate.pipeline.ports import KnowledgeSearch
 
@@ -75,6 +76,10 @@ class ConsultKnowledge:
             # previous question ("makasih kak" must not fetch the divorce guide again).
             return NOTHING
         passages = await self._search(question)
+        if not passages and is_off_topic(question):
+            # "jam brp skrg?", "resep rendang": not a follow-up of the last legal question,
+            # however short; the search declined it, and so does the conversation.
+            return Retrieval(declined=await self._strict())
         if not passages and (follow_up := _follow_up(question, history)):
             passages = await self.knowledge.search(follow_up, limit=self.policy.passages)
         if passages:

@@ -1,0 +1,74 @@
+"""Everyday requests no legal-aid document answers are declined before any look-up (AI3,
+`KB_STRICT`); a legal question that merely mentions such a thing is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagate.domain.chat import ChatTurn, Role
+from wagate.domain.off_topic import is_off_topic
+from wagate.pipeline.conversation.knowledge import ConsultKnowledge, KnowledgePolicy
+from wagate.testing.knowledge import MemoryKnowledgeBase
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "jam brp skrg di Palu?",
+        "Sekarang jam berapa WIB?",
+        "hari ini tanggal berapa ya",
+        "cuaca bsk di Bengkulu gmn",
+        "besok di Mataram bakal hujan gak?",
+        "jadwal kapal Pelni ke Surabaya minggu ini",
+        "speedboat ke Tidore berangkat jam brp?",
+        "jadwal sholat maghrib hari ini",
+        "resep ikan bakar rica",
+        "warung makan yg enak dkt kantor",
+        "skor Persija semalam berapa?",
+        "tolong terjemahkan 'selamat pagi' ke bahasa Inggris",
+        "bahasa sundanya terima kasih apa",
+        "ibu kota provinsi Gorontalo apa?",
+        "harga emas antam hari ini",
+        "kurs dolar ke rupiah brp",
+        "Dijual rumah 2 lantai SHM, minat hub 0812xxxx",
+        "tempat wisata murah buat anak",
+        "Harga tiket pesawat Jakarta-Makassar berapa?",
+    ],
+)
+def test_everyday_requests_are_off_topic(message: str) -> None:
+    assert is_off_topic(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "kantor LBH buka jam berapa?",
+        "jadwal sidang cerai sy kapan ya",
+        "kalau digugat balik sy bisa menang gak?",
+        "kecelakaan bus, tiketnya ditanggung Jasa Raharja?",
+        "lagu sy dipakai tanpa izin, bisa lapor?",
+        "pkwt vs pkwtt bedanya apa",
+        "harga tanah warisan dibagi gimana",
+        "sy ketipu jual beli hp online, lapor kemana?",
+        "dokter salah kasih resep obat, bisa dituntut?",
+        "resep dokter hilang",
+        "tetangga bikin gak enak, sering buang sampah di depan rumah",
+        "apa bahasa hukumnya kalau utang tidak dibayar",
+        "rumah sy kebanjiran krn hujan, kontraktor lalai, bisa gugat?",
+        "biaya konsultasi pertama berapa",
+    ],
+)
+def test_legal_questions_that_mention_such_things_are_not(message: str) -> None:
+    assert not is_off_topic(message)
+
+
+async def test_an_off_topic_question_is_declined_not_read_as_a_follow_up() -> None:
+    """A short question that finds nothing is normally read with the previous one ("terus
+    biayanya?"); "jam brp skrg?" after a divorce question must not fetch the divorce guide."""
+    base = MemoryKnowledgeBase(min_shared=1)
+    base.add_text("Panduan Perceraian", "# Cerai\n\nCerai gugat diajukan istri ke pengadilan.")
+    consult = ConsultKnowledge(knowledge=base, policy=KnowledgePolicy(strict=True))
+    history = [ChatTurn(role=Role.USER, content="cerai gugat diajukan kemana?")]
+    found = await consult("jam brp skrg?", history)
+    assert found.declined is True and not found.passages
+    assert (await consult("terus biayanya?", history)).passages
