@@ -15,6 +15,7 @@ import docx
 import pytest
 from fpdf import FPDF
 
+from wagate.domain.chunking import chunk_document
 from wagate.knowledge import ocr
 from wagate.knowledge.errors import SourceError
 from wagate.knowledge.fetch import FetchLimits, fetch
@@ -231,3 +232,68 @@ async def test_fetch_limits_end_in_clear_errors(site: str) -> None:
 def test_a_docx_without_a_title_property_is_named_by_its_title_paragraph() -> None:
     document = read("waris.docx", make_docx(title_property=None))
     assert document.title == "Panduan Waris"
+
+
+def make_styled_pdf(blocks: list[tuple[str, str]], *, title: str | None = None) -> bytes:
+    """A PDF whose headings are set only in type: ("h1" | "h2" | "bold" | "body", text)."""
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.add_page()
+    styles = {"h1": ("B", 16), "h2": ("B", 13), "bold": ("B", 11), "body": ("", 11)}
+    for style, text in blocks:
+        pdf.set_font("helvetica", style=styles[style][0], size=styles[style][1])
+        pdf.multi_cell(0, 7, text)
+        pdf.ln(2)
+    return bytes(pdf.output())
+
+
+def test_pdf_headings_set_only_in_larger_or_bold_type_become_sections() -> None:
+    """Plain-worded headings ("Hukum Waris yang Dipakai") carry no number or "Pasal": the PDF
+    shows them by type alone, and the chunks keep them as their sections."""
+    body = "Keluarga Muslim memakai hukum waris Islam; sengketanya diadili Pengadilan Agama. " * 3
+    data = make_styled_pdf(
+        [
+            ("h1", "Panduan Warisan dan Surat Keterangan Ahli Waris bagi Keluarga di Kota Mataram"),
+            ("body", "Panduan ini menerangkan pembagian warisan. " * 2),
+            ("h2", "Hukum Waris yang Dipakai"),
+            ("body", body),
+            ("h2", "Surat Keterangan Ahli Waris"),
+            ("body", "Surat ini membuktikan siapa ahli waris."),
+            ("bold", "Lewat Kelurahan atau Desa"),
+            ("body", "Bawa akta kematian, kartu keluarga dan KTP para ahli waris."),
+            ("h2", "Pasal 3"),
+            ("body", "Hibah kepada anak dapat diperhitungkan sebagai warisan."),
+        ],
+        title="Panduan Warisan dan Surat Keterangan Ahli Waris bagi Keluarga di Kota Mataram",
+    )
+    document = read("waris.pdf", data)
+    assert "## Hukum Waris yang Dipakai" in document.text.splitlines()
+    assert "### Lewat Kelurahan atau Desa" in document.text.splitlines()
+    # "Pasal 3" is the chunker's to place by its words (its level keeps the legal order).
+    assert "Pasal 3" in document.text.splitlines()
+    sections = [c.section for c in chunk_document(document.text, title=document.title or "")]
+    assert sections == [
+        "",
+        "Hukum Waris yang Dipakai",
+        "Surat Keterangan Ahli Waris",
+        "Surat Keterangan Ahli Waris › Lewat Kelurahan atau Desa",
+        "Pasal 3",
+    ]
+
+
+def test_bold_words_that_head_nothing_stay_text() -> None:
+    """A bold table header, a bold line inside a list of bold lines, a bold sentence: not
+    headings."""
+    data = make_styled_pdf(
+        [
+            ("body", "Panduan biaya perkara bagi klien kantor kami di Lombok Tengah. " * 2),
+            ("bold", "Catatan penting: biaya dapat berubah."),
+            ("body", "Biaya dibayar di kasir pengadilan."),
+            ("bold", "Jenis perkara"),
+            ("bold", "Panjar biaya"),
+            ("body", "Cerai gugat Rp500.000"),
+        ]
+    )
+    text = read("biaya.pdf", data).text
+    assert not [line for line in text.splitlines() if line.startswith("#")]

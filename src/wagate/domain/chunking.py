@@ -165,6 +165,21 @@ def _heading(line: str) -> _Heading | None:
     return None
 
 
+def is_structural_heading(line: str) -> bool:
+    """True when the words alone make `line` a heading this module recognises ("BAB II",
+    "Pasal 5", "3. Syarat Gugatan", "PERSYARATAN UMUM"), whatever follows it. A reader that
+    knows headings by their type (knowledge/pdf_headings) leaves these to the chunker, so
+    their levels keep the legal order."""
+    line = _clean(line)
+    return bool(line) and (
+        (_heading(line) is not None and not _MARKDOWN.match(line))
+        or _numbered_heading(line) is not None
+        or _is_caps_heading(line)
+        or _BARE.match(line) is not None
+        or ((spaced := _SPACED_PASAL.match(line)) is not None and _is_a_name(spaced.group(2)))
+    )
+
+
 def _is_a_name(text: str) -> bool:
     """A heading's name, not the start of a sentence: capitalised, no sentence end."""
     return text[0].isupper() and not text.endswith((".", ",", ";", ":"))

@@ -7,12 +7,15 @@ checked by the caller before the bytes are read (`read_file`) or fetched (`fetch
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from wagate.knowledge import ocr
+from wagate.domain.chunking import is_structural_heading
+from wagate.knowledge import ocr, pdf_headings
 from wagate.knowledge.document import ReadDocument
 from wagate.knowledge.errors import SourceError
 from wagate.knowledge.html import main_text
@@ -91,7 +94,19 @@ def _read_pdf(data: bytes) -> ReadDocument:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise SourceError("the PDF is encrypted (password-protected); save an unprotected copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages: list[str] = []
+        layout: list[list[pdf_headings.Line]] = []
+        for page in reader.pages:
+            runs: list[pdf_headings.Run] = []
+
+            def visit(text: Any, cm: Any, tm: Any, font: Any, size: Any) -> None:
+                # The layout only adds headings: a run it cannot measure is left out, never
+                # a reason to refuse a PDF whose text reads.
+                with contextlib.suppress(TypeError, ValueError, IndexError, AttributeError):
+                    runs.append(pdf_headings.run_of(text, cm, tm, font, size))  # noqa: B023
+
+            pages.append(page.extract_text(visitor_text=visit) or "")
+            layout.append(pdf_headings.lines_of(runs))
         metadata_title = reader.metadata.title if reader.metadata else None
     except SourceError:
         raise
@@ -105,7 +120,11 @@ def _read_pdf(data: bytes) -> ReadDocument:
     text = "\n\n".join(pages)
     if len(text.strip()) < _TEXT_LAYER_CHARS_PER_PAGE * len(pages):
         return ReadDocument(kind="ocr", text=ocr.read_scanned_pdf(data), title=title or None)
-    return ReadDocument(kind="pdf", text=_join_hyphenated(text), title=title or None)
+    # Headings set only in a larger or bold type become Markdown headings, as a DOCX's do.
+    marked = pdf_headings.mark_headings(
+        _join_hyphenated(text), pdf_headings.heading_levels(layout), leave=is_structural_heading
+    )
+    return ReadDocument(kind="pdf", text=marked, title=title or None)
 
 
 def _join_hyphenated(text: str) -> str:
