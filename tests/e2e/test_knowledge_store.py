@@ -459,3 +459,21 @@ def test_migration_0024_plans_every_search_with_its_own_values() -> None:
         assert setting() == []
         migrate.upgrade(owner_url)
         assert setting() == ["plan_cache_mode=force_custom_plan"]
+
+
+async def test_a_phone_number_asked_is_answered_only_by_a_passage_that_holds_one(
+    knowledge: KnowledgeBase,
+) -> None:
+    """The divorce guide names the Pengadilan Agama Praya but gives no number for it; the
+    services page gives the office's own."""
+    guide = (
+        "# Panduan Perceraian\n\n## Pengadilan yang Berwenang\nWarga Lombok Tengah mengajukan "
+        "gugatan cerai ke Pengadilan Agama Praya, di wilayah tempat tinggal istri.\n"
+    )
+    page = "# Layanan\n\n## Kontak\nWhatsApp kantor 0812-3700-4455, telepon (0370) 631 234.\n"
+    await knowledge.add_bytes("perceraian.md", guide.encode())
+    await knowledge.add_bytes("layanan.md", page.encode())
+    assert await knowledge.search("pengadilan agama praya di mana") != []
+    assert await knowledge.search("no telp pengadilan agama praya brp?") == []
+    [best, *_] = await knowledge.search("no wa kantor brp?")
+    assert best.section == "Kontak"

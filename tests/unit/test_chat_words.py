@@ -111,6 +111,10 @@ def test_everyday_words_are_rewritten_to_the_forms_documents_use() -> None:
         ("ngebolehin", "membolehkan"),  # nge- before a short root
         ("ngelarang", "melarang"),
         ("ngajuke", "mengajukan"),  # Javanese -ke
+        ("dipake", "dipakai"),  # spoken -e for -ai, not Javanese -ke ("dipakan")
+        ("ketipu", "tertipu"),  # spoken passive ke- for ter-
+        ("kebakar", "terbakar"),
+        ("ketabrak", "tertabrak"),
     ],
 )
 def test_a_spoken_verb_form_becomes_the_written_one(spoken: str, written: str) -> None:
@@ -119,7 +123,8 @@ def test_a_spoken_verb_form_becomes_the_written_one(spoken: str, written: str) -
 
 
 @pytest.mark.parametrize(
-    "word", ["nugroho", "nomer", "indomaret", "main", "ingin", "kawin", "ngab"]
+    "word",
+    ["nugroho", "nomer", "indomaret", "main", "ingin", "kawin", "ngab", "kebakaran", "kecelakaan"],
 )
 def test_names_real_words_and_short_forms_are_no_spoken_verbs(word: str) -> None:
     """Only a candidate that is a dictionary word or an affixed form of one is taken: a name

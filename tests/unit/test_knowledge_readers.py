@@ -297,3 +297,47 @@ def test_bold_words_that_head_nothing_stay_text() -> None:
     )
     text = read("biaya.pdf", data).text
     assert not [line for line in text.splitlines() if line.startswith("#")]
+
+
+def test_large_paragraphs_running_headers_and_watermarks_are_no_headings() -> None:
+    """Found in review: an introduction set larger than the body kept only its last line as
+    text; a bold page header became a section on every page; a rotated watermark too."""
+    pdf = FPDF()
+    intro = (
+        "Panduan ini disusun untuk pekerja yang diberhentikan oleh perusahaan tempat mereka "
+        "bekerja bertahun-tahun dan ingin mengetahui hak pesangon menurut peraturan yang "
+        "berlaku sekarang di Indonesia."
+    )
+    for number, (heading, body) in enumerate(
+        [("Uang Pesangon", "Pesangon dihitung dari masa kerja. " * 12), ("Upah Lembur", "x")]
+    ):
+        pdf.add_page()
+        pdf.set_font("helvetica", style="B", size=16)
+        pdf.cell(0, 10, "LBH Gumi Paer - Panduan Hak Pekerja", new_x="LMARGIN", new_y="NEXT")
+        with pdf.rotation(45, x=100, y=150):
+            pdf.set_font("helvetica", size=48)
+            pdf.text(40, 150, "SALINAN")
+        if number == 0:
+            pdf.set_font("helvetica", size=14)
+            pdf.multi_cell(0, 7, intro, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", style="B", size=13)
+        pdf.multi_cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=11)
+        text = body if body != "x" else "Lembur dibayar 1,5 kali upah sejam."
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    text = read("phk.pdf", bytes(pdf.output())).text
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings == ["## Uang Pesangon", "## Upah Lembur"]
+    assert "berlaku sekarang di Indonesia." in " ".join(text.split())
+    assert "Panduan ini disusun untuk pekerja" in " ".join(text.split())
+
+
+def test_a_bold_phrase_inside_a_paragraph_is_no_heading() -> None:
+    data = make_styled_pdf(
+        [
+            ("body", "Menurut ketentuan yang diatur dalam undang-undang, pekerja berhak atas"),
+            ("bold", "Undang-Undang Nomor 13 Tahun 2003 tentang Ketenagakerjaan"),
+            ("body", "yang mengatur uang pesangon dan uang penghargaan masa kerja."),
+        ]
+    )
+    assert not [ln for ln in read("a.pdf", data).text.splitlines() if ln.startswith("#")]

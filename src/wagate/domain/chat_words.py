@@ -79,6 +79,8 @@ ABBREVIATIONS: dict[str, str] = {
     "pkwt": "pkwt perjanjian kerja waktu tertentu",
     "pkwtt": "pkwtt perjanjian kerja waktu tidak tertentu",
     "sktm": "sktm surat keterangan tidak mampu",
+    "skaw": "skaw surat keterangan ahli waris", "skw": "surat keterangan waris",
+    "jm": "jam",
     "ktp": "ktp kartu tanda penduduk",
     "kk": "kartu keluarga", "akte": "akta", "sertifikat": "sertifikat sertipikat",
     "srtfkt": "sertifikat", "advokat": "advokat pengacara", "lawyer": "pengacara advokat",
@@ -322,6 +324,7 @@ def _standard(word: str) -> str:
 # -ke for -kan. Documents
 # use the written forms, and PostgreSQL's stemmer only knows those.
 _SPOKEN_SUFFIXES = (
+    ("ake", "akai"),  # "dipake" for dipakai, before Javanese -ke: not "dipakan"
     ("innya", "kannya"),
     ("inlah", "kanlah"),
     ("in", "kan"),
@@ -354,6 +357,8 @@ def _written_candidates(word: str) -> list[str]:
             candidates.append(stem[3:])
         if stem.startswith(("ng", "ny")) or (stem[0] in "nm" and stem[1] in "aiueo"):
             candidates.append("me" + stem)  # "nagih" → "menagih", "ngancam" → "mengancam"
+        if stem.startswith("ke") and len(stem) >= 6:
+            candidates.append("ter" + stem[2:])  # spoken passive: "ketipu" → "tertipu"
     return candidates
 
 

@@ -4,20 +4,23 @@ the weather, a recipe, a football score, a ferry's timetable, a translation, an 
 A WhatsApp number gets these every day. The lexical evidence cannot always turn them away:
 "jam berapa sekarang di Ambon, WIT?" shares "jam" and "WIT" with the office hours, "besok
 hujan di Kuala Tungkal?" names the office's own town. So before any look-up, a few phrases
-that only such requests use decline them, as `KB_STRICT` asks. Each pattern is a *request*
-("jam berapa sekarang", "resep …", "jadwal kapal"), never a single topic word a client's
-legal question may hold ("menang" in court, "bus" in an accident, "tiket" of the bus the
-insurer covers, "lagu" in a copyright case, "vs" between two contracts, "harga" of land).
+that such requests use decline them, as `KB_STRICT` asks — but only when nothing in the
+message is legal. A client's question often mentions an everyday thing ("di-PHK dari rumah
+makan", "atap kontrakan bocor kalau hujan", "skor kredit jelek karena pinjol", "gaji dibayar
+pakai kurs rendah"): one word of the law, work, family, land, debt, the police or the office
+(`LEGAL_WORDS`) keeps the message a question for the knowledge base.
 
-Pure: it reads the normalised words (chat abbreviations expanded: "jam brp skrg" →
-"jam berapa sekarang").
+Each pattern is read within one sentence, on the message as typed (lower case) and with chat
+abbreviations expanded ("jam brp skrg" → "jam berapa sekarang").
+
+Pure: standard library and the chat normaliser only.
 """
 
 from __future__ import annotations
 
 import re
 
-from wagate.domain.chat_words import normalise
+from wagate.domain.chat_words import content_words, derived_from, fold, normalise, verb_root
 
 _VEHICLE = (
     r"(?:kapal|kapal cepat|pesawat|kereta|kereta api|krl|mrt|bus|bis|damri|ferry|feri|"
@@ -30,17 +33,20 @@ _GOODS = (
 
 _PATTERNS = (
     # The time or date now.
-    r"\b(?:jam|pukul) berapa (?:sekarang|skrg|saat ini)\b",
+    r"\b(?:jam|pukul) berapa (?:ya |sih |kak )?(?:sekarang|skrg|saat ini)\b",
     r"\bsekarang (?:jam|pukul) berapa\b",
     r"\b(?:hari ini|sekarang) (?:tanggal|hari) (?:berapa|apa)\b",
+    r"\b(?:tanggal|hari) (?:berapa|apa) (?:ya |sih )?(?:hari ini|sekarang)\b",
     # Weather.
     r"\b(?:cuaca|prakiraan cuaca|ramalan cuaca)\b",
-    r"\b(?:besok|nanti|hari ini|malam ini|sore ini)\b[^.?!]{0,40}\bhujan\b",
+    r"\b(?:besok|nanti|hari ini|malam ini|sore ini)\b[^?]{0,40}\bhujan\b",
     r"\bhujan (?:besok|nanti|hari ini|malam ini|sore ini|tidak|kah)\b",
     # Timetables and prayer times.
     rf"\bjadwal (?:keberangkatan )?{_VEHICLE}\b",
-    rf"\b{_VEHICLE}\b[^.?!]{{0,50}}\bberangkat (?:jam|pukul) berapa\b",
-    r"\b(?:jadwal|jam|waktu) (?:sholat|salat|shalat|imsak|imsakiyah|buka puasa|berbuka)\b",
+    rf"\b{_VEHICLE}\b[^?]{{0,50}}\bberangkat (?:jam|pukul) berapa\b",
+    r"\b(?:jadwal|jam|waktu) (?:sholat|salat|shalat|imsak|imsakiyah|buka puasa|berbuka"
+    r"|adzan|azan)\b",
+    r"\b(?:buka puasa|berbuka|imsak|adzan|azan) (?:jam|pukul) berapa\b",
     # Food and cooking.
     r"\bresep (?!dokter|obat)[a-z]+",
     r"\b(?:paling|yang|yg) enak\b",
@@ -48,24 +54,64 @@ _PATTERNS = (
     # Sport.
     r"\b(?:skor|klasemen|sepak bola|sepakbola|timnas|liga [a-z]+|piala dunia)\b",
     # Translation, trivia, jokes.
-    r"\bterjemah(?:kan|an|in)?\b",
+    r"\bterjemah(?:kan|an|in)?\b|\btranslate\b|\bhow do (?:you|i) say\b",
     r"\bbahasa (?!hukum)[a-z]+nya\b",
     r"\bibu ?kota (?:provinsi|negara|kabupaten)\b",
     r"\b(?:pantun|tebak tebakan|lelucon|lawakan)\b",
     # Prices of goods and money, adverts, outings.
     rf"\bharga {_GOODS}\b",
     r"\b(?:kurs|nilai tukar)\b",
-    r"\b(?:dijual|jual)\b[^?]{0,80}\b(?:minat|hubungi|hub)\b",
+    r"\b(?:dijual|jual)\b[^?]{0,120}\b(?:minat|hubungi|hub)\b",
+    r"\bkuota terbatas\b|\b(?:hubungi|hub|chat|wa) (?:admin |cs )?kami\b",
     r"\b(?:tempat|objek|destinasi) wisata\b",
     r"\bbioskop\b",
 )
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
 
+# Words that make a message a legal question whatever else it mentions, by area; a word
+# counts in any affixed form ("digugat", "pekerja", "perceraian"). Not "anak", "rumah" or
+# "harga": "tempat wisata buat anak", "rumah makan", "harga emas" ask nothing legal.
+_LEGAL_TEXT = """
+hukum pasal undang uu perda aturan peraturan sah legal ilegal hak kewajiban wajib pidana
+perdata pengadilan hakim jaksa kejaksaan polisi polres polsek polda lapor adu gugat tuntut
+sidang perkara kasus saksi bukti advokat pengacara lawyer notaris ppat somasi mediasi damai
+sanksi denda penjara tahan tangkap tersangka terdakwa korban pelaku tipu penipuan curi
+pencurian kekerasan ancam peras izin larang melanggar pelanggaran
+cerai talak nikah kawin suami istri mantan asuh nafkah waris warisan wasiat hibah adopsi akta
+kdrt selingkuh
+kerja pekerja karyawan buruh phk pecat pesangon gaji upah lembur thr cuti kontrak pkwt pkwtt
+usaha majikan bos atasan hrd bpjs jamsostek tki tkw pmi migran penyalur calo
+tanah sertifikat sertipikat shm girik sewa kontrakan kos penyewa pemilik tetangga bangunan
+imb pbg pengembang developer kpr pembeli penjual ganti rugi gusur
+utang hutang piutang pinjam pinjol kredit cicilan angsuran leasing penagih tagih bunga jaminan
+agunan bank asuransi klaim polis garansi konsumen refund
+celaka kecelakaan tabrak tilang sim stnk bpkb raharja
+ktp paspor visa imigrasi dukcapil kependudukan
+kantor lbh posbakum konsultasi konsul janji layanan pendampingan
+dokter rumah sakit malpraktik pasien apotek
+desa kades lurah kelurahan data pribadi sebar pencemaran fitnah
+"""
+LEGAL_WORDS: frozenset[str] = frozenset(_LEGAL_TEXT.split())
+_SENTENCES = re.compile(r"[.?!\n]+")
+
 
 def is_off_topic(message: str) -> bool:
-    """True when the message asks for something everyday that a legal-aid office's documents
-    never hold: "jam brp skrg di Ambon?", "cuaca besok?", "resep rendang", "jadwal kapal Pelni
-    minggu ini", "skor semalam", "terjemahkan good morning", "dijual kavling, minat hub".
-    A legal question that only mentions such a thing ("kecelakaan bus, tiketnya ditanggung
-    Jasa Raharja?") is not."""
-    return _OFF_TOPIC.search(normalise(message)) is not None
+    """True when a sentence of the message asks for something everyday that a legal-aid
+    office's documents never hold ("jam brp skrg di Ambon?", "cuaca besok?", "resep rendang",
+    "jadwal kapal Pelni minggu ini", "skor semalam", "terjemahkan good morning") and no word
+    of the message is legal (`LEGAL_WORDS`): "kecelakaan bus pas cuaca buruk, asuransi nolak
+    klaim" is a question for the knowledge base."""
+    if not any(
+        _OFF_TOPIC.search(form)
+        for sentence in _SENTENCES.split(fold(message))
+        for form in (normalise(sentence), " ".join(re.findall(r"[a-z0-9]+", sentence)))
+    ):
+        return False
+    return not any(_is_legal(word) for word in content_words(message))
+
+
+def _is_legal(word: str) -> bool:
+    if word in LEGAL_WORDS:
+        return True
+    root = verb_root(word) or derived_from(word)
+    return root is not None and root in LEGAL_WORDS

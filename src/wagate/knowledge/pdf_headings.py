@@ -7,10 +7,12 @@ cut by size, and cited by its title only. Word and LibreOffice exports, and most
 generators, set headings that way.
 
 So while pypdf extracts a page, its text visitor reports each run's font and size; the
-lines are rebuilt from the runs, the body size is the size most characters are set in, and a
-short line set larger than the body — or in bold at the body's size, standing alone — is a
-heading. Levels follow the sizes: the largest is the first level. The reader then writes
-those lines as Markdown headings, as the DOCX and HTML readers do with theirs.
+lines are rebuilt from the runs and cut into blocks of lines set alike. The body size is the
+size most characters are set in; a block of one or two short lines set larger than the body
+— or in bold at the body's size, standing alone — is a heading. Not a heading: a paragraph
+set large (more lines, or a sentence's end), text repeated on several pages (a running
+header, a watermark), rotated text. Levels follow the sizes: the largest is the first level.
+The reader then writes those lines as Markdown headings, as the DOCX and HTML readers do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 LARGER = 1.12  # a line this much above the body size is set as a heading
 MAX_HEADING_CHARS = 100
 MAX_BOLD_HEADING_WORDS = 12
+MAX_HEADING_LINES = 2  # a heading too long for one line takes two; three are a paragraph
 _SENTENCE_PUNCTUATION = (".", ",", ";", ":")
 _LINE_TOLERANCE = 1.0  # points: runs whose baselines differ by less are on one line
 
@@ -34,6 +37,7 @@ class Run:
     size: float  # the effective size in points (font size × text and page scaling)
     bold: bool
     y: float  # the baseline, in page space
+    upright: bool = True  # not rotated or slanted (a watermark across the page is)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +46,14 @@ class Line:
     size: float  # the smallest size among its runs
     bold: bool  # every run with letters is bold
     chars: Counter[tuple[float, bool]]
+    upright: bool = True
 
 
 def run_of(text: str, cm: Sequence[float], tm: Sequence[float], font: Any, size: float) -> Run:
     """One run as pypdf's `visitor_text` reports it."""
     # The text matrix times the page's transformation: its vertical scale sizes the glyphs.
+    a = tm[0] * cm[0] + tm[1] * cm[2]
+    b = tm[0] * cm[1] + tm[1] * cm[3]
     c = tm[2] * cm[0] + tm[3] * cm[2]
     d = tm[2] * cm[1] + tm[3] * cm[3]
     y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -55,7 +62,8 @@ def run_of(text: str, cm: Sequence[float], tm: Sequence[float], font: Any, size:
     if isinstance(font, dict):
         name = str(font.get("/BaseFont", ""))
     bold = any(mark in name.lower() for mark in ("bold", "black", "heavy", "semibold"))
-    return Run(text=text, size=round(abs(size) * scale, 1), bold=bold, y=y)
+    upright = abs(b) <= 0.01 * abs(a) and abs(c) <= 0.01 * abs(d)
+    return Run(text=text, size=round(abs(size) * scale, 1), bold=bold, y=y, upright=upright)
 
 
 def lines_of(runs: Iterable[Run]) -> list[Line]:
@@ -78,6 +86,7 @@ def lines_of(runs: Iterable[Run]) -> list[Line]:
                     size=min((r.size for r in lettered), default=0.0),
                     bold=bool(lettered) and all(r.bold for r in lettered),
                     chars=chars,
+                    upright=all(r.upright for _, r in parts),
                 )
             )
         parts.clear()
@@ -96,9 +105,12 @@ def lines_of(runs: Iterable[Run]) -> list[Line]:
     return lines
 
 
-def heading_levels(pages: Sequence[Sequence[Line]]) -> dict[str, int]:
+def heading_levels(
+    pages: Sequence[Sequence[Line]], *, leave: Callable[[str], bool] = lambda _: False
+) -> dict[str, int]:
     """The lines that are headings, by their text (whitespace collapsed), with a level from 1
-    (the largest type) down. {} when the document shows no headings by type."""
+    (the largest type) down. {} when the document shows no headings by type. A block with a
+    line `leave` accepts is left to the chunker (it knows "BAB II" or "3. Biaya" by words)."""
     body_chars: Counter[float] = Counter()
     for page in pages:
         for line in page:
@@ -107,51 +119,76 @@ def heading_levels(pages: Sequence[Sequence[Line]]) -> dict[str, int]:
     if not body_chars:
         return {}
     body = body_chars.most_common(1)[0][0]
+    # A line on more than one page is a running header or footer, or a watermark.
+    pages_with: Counter[str] = Counter(text for page in pages for text in {ln.text for ln in page})
     found: dict[str, float] = {}  # text → its size rank key (larger first; bold-only last)
     for page in pages:
-        for index, line in enumerate(page):
-            if not _could_be_heading(line.text):
+        for start, block in _blocks(page):
+            if not _could_be_heading(block) or any(
+                pages_with[ln.text] > 1 or not ln.upright or leave(ln.text) for ln in block
+            ):
                 continue
-            if line.size >= body * LARGER:
-                found.setdefault(line.text, line.size)
-            elif line.bold and line.size >= body * 0.95 and _stands_alone(page, index, body):
-                found.setdefault(line.text, body)  # below every larger heading
+            size = block[0].size
+            if size >= body * LARGER:
+                key = size
+            elif block[0].bold and size >= body * 0.95 and _stands_alone(page, start, block, body):
+                key = body  # below every larger heading
+            else:
+                continue
+            for line in block:
+                found.setdefault(line.text, key)
     sizes = sorted(set(found.values()), reverse=True)
     return {text: sizes.index(size) + 1 for text, size in found.items()}
 
 
-def _could_be_heading(text: str) -> bool:
+def _blocks(page: Sequence[Line]) -> list[tuple[int, list[Line]]]:
+    """Runs of consecutive lines set in the same size and weight, with their first index."""
+    blocks: list[tuple[int, list[Line]]] = []
+    for index, line in enumerate(page):
+        if blocks and (last := blocks[-1][1][-1]).size == line.size and last.bold == line.bold:
+            blocks[-1][1].append(line)
+        else:
+            blocks.append((index, [line]))
+    return blocks
+
+
+def _could_be_heading(block: Sequence[Line]) -> bool:
+    text = " ".join(line.text for line in block)
     return (
-        len(text) <= MAX_HEADING_CHARS
+        len(block) <= MAX_HEADING_LINES
+        and len(text) <= MAX_HEADING_CHARS
         and any(ch.isalpha() for ch in text)
         and not text.endswith(_SENTENCE_PUNCTUATION)
-        and not text.startswith(("|", "-", "•", "*"))
+        and not any(line.text.startswith(("|", "-", "•", "*")) for line in block)
     )
 
 
-def _stands_alone(page: Sequence[Line], index: int, body: float) -> bool:
+def _stands_alone(page: Sequence[Line], start: int, block: Sequence[Line], body: float) -> bool:
     """A bold line at the body's size heads what follows when it is short, capitalised, and
-    alone in bold: the line after it is set in regular type, and the line before it is not
-    bold at the body's size (a run of bold lines is a table's header or a list)."""
-    line = page[index]
-    if len(line.text.split()) > MAX_BOLD_HEADING_WORDS or not line.text[0].isupper():
-        return False
-    following = page[index + 1] if index + 1 < len(page) else None
-    previous = page[index - 1] if index > 0 else None
+    stands between paragraphs: the line after it is set in regular type, and the line before
+    it ends a sentence or is a larger heading (or there is none). A bold phrase filling a
+    line in the middle of a paragraph, a table's bold header, bold lines in a row: not
+    headings."""
+    text = " ".join(line.text for line in block)
+    if len(block) > 1 or len(text.split()) > MAX_BOLD_HEADING_WORDS or not text[0].isupper():
+        return False  # two bold lines in a row are rather a table's header or a list
+    after = start + len(block)
+    following = page[after] if after < len(page) else None
+    previous = page[start - 1] if start > 0 else None
     return (
         following is not None
         and not following.bold
-        and not (previous is not None and previous.bold and previous.size < body * LARGER)
+        and (
+            previous is None
+            or previous.text.endswith((".", ":", "?", "!", ";"))
+            or previous.size >= body * LARGER  # right under a larger heading
+        )
     )
 
 
-def mark_headings(
-    text: str, levels: dict[str, int], *, leave: Callable[[str], bool] = lambda _: False
-) -> str:
+def mark_headings(text: str, levels: dict[str, int]) -> str:
     """The extracted text with each heading line written "## Heading" (level + 1 hashes: the
-    first level is the title's "#" only when the title is the only line of that size).
-    Lines `leave` accepts stay as they are (the chunker knows them by their words)."""
-    levels = {text: level for text, level in levels.items() if not leave(text)}
+    first level is the title's "#" only when the title is the only line of that size)."""
     if not levels:
         return text
     # A heading too long for one line is set on two: lines of one level in a row are one.

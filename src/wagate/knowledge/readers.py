@@ -121,9 +121,10 @@ def _read_pdf(data: bytes) -> ReadDocument:
     if len(text.strip()) < _TEXT_LAYER_CHARS_PER_PAGE * len(pages):
         return ReadDocument(kind="ocr", text=ocr.read_scanned_pdf(data), title=title or None)
     # Headings set only in a larger or bold type become Markdown headings, as a DOCX's do.
-    marked = pdf_headings.mark_headings(
-        _join_hyphenated(text), pdf_headings.heading_levels(layout), leave=is_structural_heading
-    )
+    levels = pdf_headings.heading_levels(layout, leave=is_structural_heading)
+    marked = pdf_headings.mark_headings(_join_hyphenated(text), levels)
+    # Without a title property, the one line set in the largest type names the document.
+    title = title or next((ln[2:] for ln in marked.splitlines() if ln.startswith("# ")), None)
     return ReadDocument(kind="pdf", text=marked, title=title or None)
 
 

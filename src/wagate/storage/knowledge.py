@@ -97,6 +97,7 @@ from wagate.domain.chat_words import (
     verb_root,
 )
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
+from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
 from wagate.domain.off_topic import is_off_topic
@@ -659,7 +660,7 @@ class KnowledgeBase:
             for r in vector_rows:
                 found.setdefault(int(r["id"]), r)
         fused = fuse(rankings)
-        return [
+        passages = [
             Passage(
                 document_id=int(found[i]["document_id"]),
                 source=str(found[i]["source"]),
@@ -670,6 +671,9 @@ class KnowledgeBase:
             )
             for i, score in fused[:limit]
         ]
+        if asks_for_a_number(question) and not any(holds_a_number(p.text) for p in passages):
+            return []  # the court's or agency's number asked, and no passage gives one
+        return passages
 
     async def _lexical(self, question: str) -> list[dict[str, Any]]:
         """The lexical ranking with its evidence (steps 1–5 of the module docstring)."""

@@ -1,0 +1,62 @@
+"""A question asking for a phone number is answered only by a passage holding one (AI3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "no telp pengadilan agama praya brp?",
+        "Nomor telepon Ombudsman perwakilan NTT berapa?",
+        "nomer wa sapa 129 brp ya",
+        "minta nomor hp kantor LBH",
+        "nomor WA pandawa",
+        "gmn cr bikin janji konsul? no wa nya brp",
+    ],
+)
+def test_questions_that_ask_for_a_number(question: str) -> None:
+    assert asks_for_a_number(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Suami pergi 3 tahun, nomor HP-nya juga sudah tidak aktif. Apa bisa jadi alasan cerai?",
+        "data sy disebar pinjol ke semua kontak, bs dipidana gk?",
+        "penagih pinjol nagih lewat wa ke temen2 sy, boleh gk?",
+        "berapa biaya konsultasi pertama",
+        "nomor perkara sy brp ya",
+    ],
+)
+def test_questions_that_do_not(question: str) -> None:
+    assert not asks_for_a_number(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hubungi kami di 0812-3456-7890 (WhatsApp).",
+        "Telepon kantor (0370) 631 234 pada jam kerja.",
+        "Pengaduan ke SAPA 129 atau WhatsApp 08111-129-129.",
+        "call center BPJS Kesehatan 165",
+        "Hubungi +62 370 123 4567",
+    ],
+)
+def test_passages_that_hold_a_number(text: str) -> None:
+    assert holds_a_number(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gugatan diajukan ke Pengadilan Agama Praya di wilayah tempat tinggal istri.",
+        "Pasal 129 mengatur pidana; biaya panjar Rp500.000 dibayar tahun 2024.",
+        "Batas waktu 30 hari kerja sejak 1 Januari 2025.",
+    ],
+)
+def test_passages_that_do_not(text: str) -> None:
+    assert not holds_a_number(text)
