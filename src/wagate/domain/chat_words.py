@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from wagate.domain.privacy.data.words import COMMON, RARE_ROOTS, SHARED
 
@@ -287,8 +288,22 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+# A message is read by several steps (small talk, off topic, the search, the scope model):
+# each asks for the same normalised words. Short texts are remembered; a document is not.
+_CACHED_CHARS = 2000
+
+
 def normalise(text: str) -> str:
     """Plain lower-case words, chat abbreviations expanded; punctuation becomes space."""
+    return _normalise_cached(text) if len(text) <= _CACHED_CHARS else _normalise(text)
+
+
+@lru_cache(maxsize=2048)
+def _normalise_cached(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     text = _CAPITALISED.sub(lambda m: ACRONYMS.get(m.group(), m.group()), text)
     folded = _REPEATED.sub(r"\1", fold(text))
     folded = _FREE_OF_CHARGE.sub("gratis", folded)

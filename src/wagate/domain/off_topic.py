@@ -67,6 +67,14 @@ _PATTERNS = (
     r"\bbioskop\b",
 )
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
+# A word each pattern needs: a message with none of them is not read further (most are not).
+_TRIGGER_TEXT = """
+jam pukul tanggal hari cuaca hujan jadwal berangkat waktu resep enak makan skor klasemen
+sepak sepakbola timnas liga piala terjemah terjemahkan terjemahan terjemahin translate how
+bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai dijual jual kuota hubungi
+hub chat wa wisata bioskop
+"""
+_TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 
 # Words that make a message a legal question whatever else it mentions, by area; a word
 # counts in any affixed form ("digugat", "pekerja", "perceraian"). Not "anak", "rumah" or
@@ -101,6 +109,9 @@ def is_off_topic(message: str) -> bool:
     "jadwal kapal Pelni minggu ini", "skor semalam", "terjemahkan good morning") and no word
     of the message is legal (`LEGAL_WORDS`): "kecelakaan bus pas cuaca buruk, asuransi nolak
     klaim" is a question for the knowledge base."""
+    words = set(normalise(message).split()) | set(re.findall(r"[a-z]+", fold(message)))
+    if not words & _TRIGGERS:
+        return False
     if not any(
         _OFF_TOPIC.search(form)
         for sentence in _SENTENCES.split(fold(message))
