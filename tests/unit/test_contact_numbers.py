@@ -13,7 +13,8 @@ from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number
         "no telp pengadilan agama praya brp?",
         "Nomor telepon Ombudsman perwakilan NTT berapa?",
         "nomer wa sapa 129 brp ya",
-        "minta nomor hp kantor LBH",
+        "call center bpjs berapa",
+        "telp kantor lbh brp",
         "nomor WA pandawa",
         "gmn cr bikin janji konsul? no wa nya brp",
     ],
@@ -30,6 +31,11 @@ def test_questions_that_ask_for_a_number(question: str) -> None:
         "penagih pinjol nagih lewat wa ke temen2 sy, boleh gk?",
         "berapa biaya konsultasi pertama",
         "nomor perkara sy brp ya",
+        # The second review's: the writer's own number, or none asked.
+        "no wa sy diretas, apa langkahnya",
+        "polisi minta nomor hp sy, wajib kasih?",
+        "penagih minta nomor wa keluarga sy, boleh?",
+        "pinjol nyebar no hp sy ke semua kontak, apa yg hrs sy lakukan",
     ],
 )
 def test_questions_that_do_not(question: str) -> None:
@@ -44,6 +50,10 @@ def test_questions_that_do_not(question: str) -> None:
         "Pengaduan ke SAPA 129 atau WhatsApp 08111-129-129.",
         "call center BPJS Kesehatan 165",
         "Hubungi +62 370 123 4567",
+        "Hubungi 110 bila keadaan darurat",
+        "Layanan pengaduan 1500 111",
+        "OJK (157)",
+        "SAPA 129",
     ],
 )
 def test_passages_that_hold_a_number(text: str) -> None:
@@ -56,6 +66,9 @@ def test_passages_that_hold_a_number(text: str) -> None:
         "Gugatan diajukan ke Pengadilan Agama Praya di wilayah tempat tinggal istri.",
         "Pasal 129 mengatur pidana; biaya panjar Rp500.000 dibayar tahun 2024.",
         "Batas waktu 30 hari kerja sejak 1 Januari 2025.",
+        "Kerugian Rp 2.062.500.000 dan denda Rp 10.000.000.000 pada 2023-05-12.",
+        "Ia menjabat pada 1962-1965.",
+        "Pesan dikirim lewat WA sejak tahun 2023; SMS pemberitahuan denda 750 juta.",
     ],
 )
 def test_passages_that_do_not(text: str) -> None:

@@ -341,3 +341,48 @@ def test_a_bold_phrase_inside_a_paragraph_is_no_heading() -> None:
         ]
     )
     assert not [ln for ln in read("a.pdf", data).text.splitlines() if ln.startswith("#")]
+
+
+def test_repeated_subheadings_numbered_page_headers_and_bold_first_lines() -> None:
+    """The second review: "Syarat" under each topic on its own page is a heading each time; a
+    header with the page number is not; a paragraph whose first line is bold is text; the
+    title set again small atop page 2 stays the title (no title property here)."""
+    pdf = FPDF()
+    body = "Permohonan diajukan ke pengadilan di tempat tinggal pemohon dengan berkas lengkap. "
+    for page, topic in enumerate(["Isbat Nikah", "Hak Asuh Anak"], start=1):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=8)
+        header = "Panduan Keluarga LBH Gumi Paer" if page > 1 else ""
+        pdf.cell(0, 5, f"{header} Halaman {page}", new_x="LMARGIN", new_y="NEXT")
+        if page == 1:
+            pdf.set_font("helvetica", style="B", size=18)
+            pdf.multi_cell(0, 9, "Panduan Keluarga LBH Gumi Paer", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", style="B", size=14)
+        pdf.multi_cell(0, 8, topic, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(0, 6, body * 3, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", style="B", size=11)
+        pdf.multi_cell(0, 6, "Syarat", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(0, 6, body * 2, new_x="LMARGIN", new_y="NEXT")
+        # A paragraph whose first line is bold: a full line, not a heading.
+        pdf.set_font("helvetica", style="B", size=11)
+        pdf.multi_cell(
+            0,
+            6,
+            "Perlu diingat bahwa berkas yang tidak lengkap akan dikembalikan oleh petugas",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(0, 6, "pengadilan tanpa diperiksa. " + body, new_x="LMARGIN", new_y="NEXT")
+    document = read("keluarga.pdf", bytes(pdf.output()))
+    headings = [line for line in document.text.splitlines() if line.startswith("#")]
+    assert headings == [
+        "# Panduan Keluarga LBH Gumi Paer",
+        "## Isbat Nikah",
+        "### Syarat",
+        "## Hak Asuh Anak",
+        "### Syarat",
+    ]
+    assert document.title == "Panduan Keluarga LBH Gumi Paer"

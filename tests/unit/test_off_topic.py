@@ -91,3 +91,21 @@ async def test_an_off_topic_question_is_declined_not_read_as_a_follow_up() -> No
     found = await consult("jam brp skrg?", history)
     assert found.declined is True and not found.passages
     assert (await consult("terus biayanya?", history)).passages
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # The second review's probes: legal words in affixed forms, or words first missing.
+        "tanggal berapa hari ini? sy mau hitung 14 hari banding",
+        "cuaca buruk kapal tenggelam, ABK gak dapet santunan",
+        "sy dilecehkan cowok di bioskop",
+        "resep dari puskesmas salah, anak sy overdosis",
+        "jam brp skrg? anak sy belum pulang dr semalam, dibawa pacarnya",
+        "harga emas gadai, pegadaian lelang emas sy",
+        "harga bawang dimainin tengkulak, bisa diadukan?",
+        "besok hujan katanya, tp lapak sy digusur sekarang",
+    ],
+)
+def test_legal_words_count_in_any_affixed_form(message: str) -> None:
+    assert not is_off_topic(message)

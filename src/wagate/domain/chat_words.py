@@ -338,13 +338,13 @@ def _standard(word: str) -> str:
 # and -in for -kan or -i ("dilaporin" for dilaporkan, "nguasain" for menguasai), Javanese
 # -ke for -kan. Documents
 # use the written forms, and PostgreSQL's stemmer only knows those.
-_SPOKEN_SUFFIXES = (
-    ("ake", "akai"),  # "dipake" for dipakai, before Javanese -ke: not "dipakan"
-    ("innya", "kannya"),
-    ("inlah", "kanlah"),
-    ("in", "kan"),
-    ("in", "i"),
-    ("ke", "kan"),  # Javanese: "ngajuke" for mengajukan
+_SPOKEN_SUFFIXES = (  # (spoken, written, letters that must come before it)
+    ("pake", "pakai", 2),  # "dipake", "kepake" for dipakai; not Javanese -ke ("dipakan")
+    ("innya", "kannya", 3),
+    ("inlah", "kanlah", 3),
+    ("in", "kan", 3),
+    ("in", "i", 3),
+    ("ke", "kan", 3),  # Javanese: "ngajuke" for mengajukan
 )
 
 
@@ -361,8 +361,8 @@ def formal_form(word: str) -> str | None:
 
 def _written_candidates(word: str) -> list[str]:
     stems = [word]
-    for spoken, written in _SPOKEN_SUFFIXES:
-        if word.endswith(spoken) and len(word) - len(spoken) >= 3:
+    for spoken, written, before in _SPOKEN_SUFFIXES:
+        if word.endswith(spoken) and len(word) - len(spoken) >= before:
             stems.append(word[: -len(spoken)] + written)
     candidates: list[str] = []
     for stem in stems:
@@ -372,8 +372,15 @@ def _written_candidates(word: str) -> list[str]:
             candidates.append(stem[3:])
         if stem.startswith(("ng", "ny")) or (stem[0] in "nm" and stem[1] in "aiueo"):
             candidates.append("me" + stem)  # "nagih" → "menagih", "ngancam" → "mengancam"
-        if stem.startswith("ke") and len(stem) >= 6:
-            candidates.append("ter" + stem[2:])  # spoken passive: "ketipu" → "tertipu"
+        # Spoken passive: "ketipu" → "tertipu". Not ke-…-an ("kemalingan", "ketularan": a
+        # circumfix of its own) nor a root that already starts so ("keterima").
+        if (
+            stem.startswith("ke")
+            and len(stem) >= 6
+            and not stem.endswith("an")
+            and not (stem[2:].startswith("ter"))
+        ):
+            candidates.append("ter" + stem[2:])
     return candidates
 
 

@@ -22,24 +22,38 @@ _MEDIUM = (
     r"(?:telepon|telpon|telp|tlp|telefon|phone|hp|ponsel|handphone|wa|whatsapp|hotline"
     r"|call center|sms)"
 )
-# "nomor WA LPSK berapa", "no telp pengadilan brp", "minta nomor hp kantor": a number asked
-# for. "nomor HP-nya sudah tidak aktif" in a story asks for nothing.
+# "nomor WA LPSK berapa", "no telp pengadilan brp", "call center bpjs berapa", "nomor WA
+# pandawa": a number asked for. Not "no wa sy diretas, apa langkahnya", "polisi minta nomor
+# hp sy", "nomor HP-nya sudah tidak aktif": the writer's own number, or none asked.
+_NUMBER = r"(?:(?:nomor|no|nomer|nmr) )"
+_ENTITY = r"(?:\s+(?!saya\b|aku\b|kami\b|kita\b|ku\b)\S+){0,5}?"
 _ASKS = re.compile(
-    rf"\b(?:nomor|no|nomer|nmr) {_MEDIUM}\b(?=(?:\s+\S+){{0,5}}?\s+(?:berapa|apa|mana)\b)"
-    rf"|\b(?:berapa|minta) (?:nomor|no|nomer|nmr) {_MEDIUM}\b"
-    rf"|^(?:nomor|no|nomer|nmr) {_MEDIUM}\b(?:\s+\S+){{0,3}}$"
+    rf"\b{_NUMBER}?{_MEDIUM}\b{_ENTITY}\s+berapa\b"
+    rf"|\bberapa {_NUMBER}{_MEDIUM}\b"
+    rf"|^{_NUMBER}{_MEDIUM}{_ENTITY}$"
 )
-# A phone number: an Indonesian one ("0812-3456-7890", "(0370) 631 234", "+62 370 …") or a
-# hotline named as such ("SAPA 129", "call center 1500-xxx", "hotline 110").
-_PHONE = re.compile(r"(?:\+?62|\(?0\d{2,4}\)?)[\s.\-]*\d{2,5}(?:[\s.\-]*\d{2,5}){1,3}")
+_OWN = re.compile(r"\b(?:saya|aku|kami|ku)\b")
+# A phone number: an Indonesian one ("0812-3456-7890", "(0370) 631 234", "+62 370 …"), not
+# inside an amount or a date ("Rp 2.062.500.000", "2023-05-12"); or a short line named as
+# one ("SAPA 129", "OJK (157)", "hubungi 110", "call center 1500-500", "1500 111").
+_PHONE = re.compile(
+    r"(?<![\d.,/-])(?:\+62|\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{3,4}(?:[\s.-]?\d{2,5}){0,2}(?![\d.,])"
+)
+_SHORT = r"\(?(?:1[45]0\d[\s-]?\d{3}|\d{3,5})\)?"
+_UNIT = r"(?:\s*(?:juta|ribu|miliar|rupiah|tahun|bulan|hari|jam|menit|persen|%|km|meter|orang))"
 _HOTLINE = re.compile(
-    rf"\b{_MEDIUM}\b[^.\n]{{0,40}}?\b\d{{3,5}}\b|\b\d{{3,5}}\b[^.\n]{{0,15}}\b{_MEDIUM}\b",
+    rf"\b(?:hubungi|telepon|telp|tlp|call center|hotline|sms|wa|whatsapp|layanan pengaduan)\b"
+    rf"(?:\s+(?!tahun|pasal|sejak|rp|nomor|no|sebesar|sampai|hingga|denda)[a-z]+){{0,3}}"
+    rf"\s*:?\s*{_SHORT}(?!\d|{_UNIT})"
+    rf"|(?-i:\b[A-Z]{{2,}})\s*{_SHORT}(?![\d.,]|{_UNIT})",
     re.IGNORECASE,
 )
 
 
 def asks_for_a_number(question: str) -> bool:
-    return _ASKS.search(normalise(question)) is not None
+    text = normalise(question)
+    found = _ASKS.search(text)
+    return found is not None and _OWN.search(found.group()) is None
 
 
 def holds_a_number(text: str) -> bool:

@@ -34,7 +34,7 @@ _GOODS = (
 _PATTERNS = (
     # The time or date now.
     r"\b(?:jam|pukul) berapa (?:ya |sih |kak )?(?:sekarang|skrg|saat ini)\b",
-    r"\bsekarang (?:jam|pukul) berapa\b",
+    r"\bsekarang (?:jam|pukul) berapa\b|\bwhat time is it\b",
     r"\b(?:hari ini|sekarang) (?:tanggal|hari) (?:berapa|apa)\b",
     r"\b(?:tanggal|hari) (?:berapa|apa) (?:ya |sih )?(?:hari ini|sekarang)\b",
     # Weather.
@@ -62,6 +62,7 @@ _PATTERNS = (
     rf"\bharga {_GOODS}\b",
     r"\b(?:kurs|nilai tukar)\b",
     r"\b(?:dijual|jual)\b[^?]{0,120}\b(?:minat|hubungi|hub)\b",
+    r"\bminat\b[^?]{0,20}\b(?:hubungi|hub)\b",
     r"\bkuota terbatas\b|\b(?:hubungi|hub|chat|wa) (?:admin |cs )?kami\b",
     r"\b(?:tempat|objek|destinasi) wisata\b",
     r"\bbioskop\b",
@@ -72,32 +73,36 @@ _TRIGGER_TEXT = """
 jam pukul tanggal hari cuaca hujan jadwal berangkat waktu resep enak makan skor klasemen
 sepak sepakbola timnas liga piala terjemah terjemahkan terjemahan terjemahin translate how
 bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai dijual jual kuota hubungi
-hub chat wa wisata bioskop
+hub chat wa wisata bioskop minat what
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 
 # Words that make a message a legal question whatever else it mentions, by area; a word
-# counts in any affixed form ("digugat", "pekerja", "perceraian"). Not "anak", "rumah" or
-# "harga": "tempat wisata buat anak", "rumah makan", "harga emas" ask nothing legal.
+# counts in any affixed form ("digugat", "pekerja", "perceraian"). Single words only, and
+# not "anak", "rumah", "sakit" or "harga": "tempat wisata buat anak", "rumah makan", "resep
+# sup, lagi sakit", "harga emas" ask nothing legal.
 _LEGAL_TEXT = """
 hukum pasal undang uu perda aturan peraturan sah legal ilegal hak kewajiban wajib pidana
 perdata pengadilan hakim jaksa kejaksaan polisi polres polsek polda lapor adu gugat tuntut
 sidang perkara kasus saksi bukti advokat pengacara lawyer notaris ppat somasi mediasi damai
 sanksi denda penjara tahan tangkap tersangka terdakwa korban pelaku tipu penipuan curi
-pencurian kekerasan ancam peras izin larang melanggar pelanggaran
-cerai talak nikah kawin suami istri mantan asuh nafkah waris warisan wasiat hibah adopsi akta
-kdrt selingkuh
+pencurian kekerasan ancam peras izin larang melanggar pelanggaran banding kasasi putusan
+vonis grasi remisi diversi perkosa leceh cabul aniaya pukul begal jambret rampok maling
+pungli suap korupsi fitnah pencemaran hina culik hilang kabur bunuh narkoba sabu
+cerai talak nikah kawin suami istri mantan mertua pacar asuh nafkah waris warisan wasiat
+hibah adopsi akta kdrt selingkuh iddah
 kerja pekerja karyawan buruh phk pecat pesangon gaji upah lembur thr cuti kontrak pkwt pkwtt
-usaha majikan bos atasan hrd bpjs jamsostek tki tkw pmi migran penyalur calo
+usaha perusahaan pabrik majikan bos atasan mandor hrd bpjs jamsostek tki tkw pmi migran
+penyalur calo abk
 tanah sertifikat sertipikat shm girik sewa kontrakan kos penyewa pemilik tetangga bangunan
-imb pbg pengembang developer kpr pembeli penjual ganti rugi gusur
+imb pbg pengembang developer kpr pembeli penjual gusur lapak ormas
 utang hutang piutang pinjam pinjol kredit cicilan angsuran leasing penagih tagih bunga jaminan
-agunan bank asuransi klaim polis garansi konsumen refund
-celaka kecelakaan tabrak tilang sim stnk bpkb raharja
+agunan gadai lelang bank asuransi klaim polis garansi konsumen refund tengkulak santunan
+celaka kecelakaan tabrak tilang sim stnk bpkb raharja tenggelam
 ktp paspor visa imigrasi dukcapil kependudukan
 kantor lbh posbakum konsultasi konsul janji layanan pendampingan
-dokter rumah sakit malpraktik pasien apotek
-desa kades lurah kelurahan data pribadi sebar pencemaran fitnah
+dokter malpraktik pasien apotek puskesmas overdosis
+desa kades lurah kelurahan pribadi sebar retas bobol
 """
 LEGAL_WORDS: frozenset[str] = frozenset(_LEGAL_TEXT.split())
 _SENTENCES = re.compile(r"[.?!\n]+")
@@ -122,7 +127,59 @@ def is_off_topic(message: str) -> bool:
 
 
 def _is_legal(word: str) -> bool:
-    if word in LEGAL_WORDS:
-        return True
-    root = verb_root(word) or derived_from(word)
-    return root is not None and root in LEGAL_WORDS
+    """The word or what it is made from ("diadukan" → "adukan" → "adu", "penagihan" →
+    "tagih", "bosku" → "bos") is a legal word."""
+    seen: set[str] = set()
+    forms = [word]
+    while forms:
+        form = forms.pop()
+        if form in seen or len(form) < 2:
+            continue
+        seen.add(form)
+        if form in LEGAL_WORDS:
+            return True
+        for suffix in ("nya", "ku", "mu", "ne"):
+            if form.endswith(suffix) and len(form) > len(suffix) + 2:
+                forms.append(form[: -len(suffix)])
+        forms.extend(r for r in (verb_root(form), derived_from(form)) if r)
+        forms.extend(_unaffixed(form))
+    return False
+
+
+# Indonesian affixes, for words the dictionary tiers do not hold ("dilecehkan", "ditagih",
+# "digusur", "diphk"): (prefix, the consonant a nasal prefix replaced).
+_PREFIXES = (
+    ("meng", "k"),
+    ("meny", "s"),
+    ("mem", "p"),
+    ("men", "t"),
+    ("peng", "k"),
+    ("peny", "s"),
+    ("pem", "p"),
+    ("pen", "t"),
+    ("di", ""),
+    ("ter", ""),
+    ("ke", ""),
+    ("ber", ""),
+    ("per", ""),
+    ("me", ""),
+    ("pe", ""),
+    ("se", ""),
+)
+_SUFFIXES = ("kan", "an", "i")
+
+
+def _unaffixed(word: str) -> list[str]:
+    out = []
+    for suffix in ("", *_SUFFIXES):
+        stem = word[: -len(suffix)] if suffix and word.endswith(suffix) else word
+        if suffix and stem == word:
+            continue
+        out.append(stem)
+        for prefix, replaced in _PREFIXES:
+            if stem.startswith(prefix) and len(stem) - len(prefix) >= 2:
+                rest = stem[len(prefix) :]
+                out.append(rest)
+                if replaced:
+                    out.append(replaced + rest)
+    return out

@@ -18,6 +18,7 @@ The reader then writes those lines as Markdown headings, as the DOCX and HTML re
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ LARGER = 1.12  # a line this much above the body size is set as a heading
 MAX_HEADING_CHARS = 100
 MAX_BOLD_HEADING_WORDS = 12
 MAX_HEADING_LINES = 2  # a heading too long for one line takes two; three are a paragraph
+RUNNING_EDGE_LINES = 2  # a running header or footer sits in a page's first or last lines
+# A bold line at the body's size is a heading only when clearly shorter than a full line: a
+# paragraph whose first line is bold fills it.
+BOLD_HEADING_WIDTH = 0.7
 _SENTENCE_PUNCTUATION = (".", ",", ";", ":")
 _LINE_TOLERANCE = 1.0  # points: runs whose baselines differ by less are on one line
 
@@ -105,9 +110,16 @@ def lines_of(runs: Iterable[Run]) -> list[Line]:
     return lines
 
 
+@dataclass(frozen=True, slots=True)
+class HeadingLine:
+    level: int  # 1 for the largest type
+    block: int  # lines of one block are one heading (set on two lines)
+    larger: bool  # set larger than the body (not only bold)
+
+
 def heading_levels(
     pages: Sequence[Sequence[Line]], *, leave: Callable[[str], bool] = lambda _: False
-) -> dict[str, int]:
+) -> dict[str, HeadingLine]:
     """The lines that are headings, by their text (whitespace collapsed), with a level from 1
     (the largest type) down. {} when the document shows no headings by type. A block with a
     line `leave` accepts is left to the chunker (it knows "BAB II" or "3. Biaya" by words)."""
@@ -119,26 +131,57 @@ def heading_levels(
     if not body_chars:
         return {}
     body = body_chars.most_common(1)[0][0]
-    # A line on more than one page is a running header or footer, or a watermark.
-    pages_with: Counter[str] = Counter(text for page in pages for text in {ln.text for ln in page})
-    found: dict[str, float] = {}  # text → its size rank key (larger first; bold-only last)
+    running = _running_lines(pages)
+    found: dict[str, tuple[float, int]] = {}  # text → (size rank key, block number)
+    number = 0
     for page in pages:
+        width = _body_width(page, body)
         for start, block in _blocks(page):
+            number += 1
             if not _could_be_heading(block) or any(
-                pages_with[ln.text] > 1 or not ln.upright or leave(ln.text) for ln in block
+                _running_key(ln) in running or not ln.upright or leave(ln.text) for ln in block
             ):
                 continue
             size = block[0].size
             if size >= body * LARGER:
                 key = size
-            elif block[0].bold and size >= body * 0.95 and _stands_alone(page, start, block, body):
-                key = body  # below every larger heading
+            elif (
+                block[0].bold
+                and size >= body * 0.95
+                and len(block[0].text) <= BOLD_HEADING_WIDTH * width
+                and _stands_alone(page, start, block, body)
+            ):
+                key = 0.0  # below every larger heading
             else:
                 continue
             for line in block:
-                found.setdefault(line.text, key)
-    sizes = sorted(set(found.values()), reverse=True)
-    return {text: sizes.index(size) + 1 for text, size in found.items()}
+                found.setdefault(line.text, (key, number))
+    sizes = sorted({key for key, _ in found.values()}, reverse=True)
+    return {
+        text: HeadingLine(level=sizes.index(key) + 1, block=block, larger=key > 0)
+        for text, (key, block) in found.items()
+    }
+
+
+def _running_key(line: Line) -> tuple[str, float]:
+    return re.sub(r"\d+", "#", line.text), line.size
+
+
+def _running_lines(pages: Sequence[Sequence[Line]]) -> set[tuple[str, float]]:
+    """Lines at the top or foot of two pages or more, in the same type, page numbers aside:
+    a running header or footer ("LBH Gumi Paer · Halaman 3"). A heading repeated in the body
+    ("Syarat" under each topic) or listed in a table of contents is not at the page's edge."""
+    seen: Counter[tuple[str, float]] = Counter()
+    for page in pages:
+        edges = [*page[:RUNNING_EDGE_LINES], *page[-RUNNING_EDGE_LINES:]]
+        seen.update({_running_key(line) for line in edges})
+    return {key for key, count in seen.items() if count > 1}
+
+
+def _body_width(page: Sequence[Line], body: float) -> int:
+    """The usual length of a full line of body text on this page (characters)."""
+    lengths = sorted(len(ln.text) for ln in page if ln.size == body and not ln.bold)
+    return lengths[len(lengths) * 3 // 4] if lengths else 80
 
 
 def _blocks(page: Sequence[Line]) -> list[tuple[int, list[Line]]]:
@@ -186,28 +229,28 @@ def _stands_alone(page: Sequence[Line], start: int, block: Sequence[Line], body:
     )
 
 
-def mark_headings(text: str, levels: dict[str, int]) -> str:
+def mark_headings(text: str, levels: dict[str, HeadingLine]) -> str:
     """The extracted text with each heading line written "## Heading" (level + 1 hashes: the
-    first level is the title's "#" only when the title is the only line of that size)."""
+    first level is the title's "#" only when one heading alone is set in the largest type)."""
     if not levels:
         return text
-    # A heading too long for one line is set on two: lines of one level in a row are one.
-    parts: list[str | tuple[int, str]] = []
+    # A heading too long for one line is set on two: lines of one block are one heading.
+    parts: list[str | tuple[HeadingLine, str]] = []
     for raw in text.splitlines():
         line = " ".join(raw.split())
-        level = levels.get(line)
-        if level is None:
+        heading = levels.get(line)
+        if heading is None:
             parts.append(raw)
-        elif parts and isinstance(last := parts[-1], tuple) and last[0] == level:
-            parts[-1] = (level, f"{last[1]} {line}")
+        elif parts and isinstance(last := parts[-1], tuple) and last[0].block == heading.block:
+            parts[-1] = (heading, f"{last[1]} {line}")
         else:
-            parts.append((level, line))
-    top_count = sum(1 for part in parts if isinstance(part, tuple) and part[0] == 1)
-    shift = 0 if top_count == 1 else 1
+            parts.append((heading, line))
+    tops = [h for h, _ in (p for p in parts if isinstance(p, tuple)) if h.level == 1]
+    shift = 0 if len(tops) == 1 and tops[0].larger else 1
     out: list[str] = []
     for part in parts:
         if isinstance(part, tuple):
-            out.extend(["", "#" * min(part[0] + shift, 6) + " " + part[1], ""])
+            out.extend(["", "#" * min(part[0].level + shift, 6) + " " + part[1], ""])
         else:
             out.append(part)
     return "\n".join(out)

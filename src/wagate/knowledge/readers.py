@@ -124,8 +124,18 @@ def _read_pdf(data: bytes) -> ReadDocument:
     levels = pdf_headings.heading_levels(layout, leave=is_structural_heading)
     marked = pdf_headings.mark_headings(_join_hyphenated(text), levels)
     # Without a title property, the one line set in the largest type names the document.
-    title = title or next((ln[2:] for ln in marked.splitlines() if ln.startswith("# ")), None)
+    title = title or next(
+        (
+            ln[2:]
+            for ln in marked.splitlines()
+            if ln.startswith("# ") and ln[2:].lower() not in _CONTENTS_HEADINGS
+        ),
+        None,
+    )
     return ReadDocument(kind="pdf", text=marked, title=title or None)
+
+
+_CONTENTS_HEADINGS = frozenset({"daftar isi", "contents", "table of contents"})
 
 
 def _join_hyphenated(text: str) -> str:
