@@ -81,6 +81,7 @@ ABBREVIATIONS: dict[str, str] = {
     "pkwtt": "pkwtt perjanjian kerja waktu tidak tertentu",
     "sktm": "sktm surat keterangan tidak mampu",
     "skaw": "skaw surat keterangan ahli waris", "skw": "surat keterangan waris",
+    "phi": "phi pengadilan hubungan industrial", "accident": "kecelakaan",
     "jm": "jam",
     "ktp": "ktp kartu tanda penduduk",
     "kk": "kartu keluarga", "akte": "akta", "sertifikat": "sertifikat sertipikat",
