@@ -415,17 +415,3 @@ def test_a_table_title_row_empty_cells_and_escaped_pipes_read_cleanly() -> None:
         "- Rp 50.000",
         "- Selasa",
     ]
-
-
-def test_a_short_line_standing_alone_before_a_paragraph_heads_a_section() -> None:
-    """A guide typed in an editor, or a web page copied as text: headings with no number or
-    mark, between blank lines. Not an address, a signature or a sentence."""
-    text = (
-        "Panduan Sewa Rumah\n\nHak dan Kewajiban Penyewa\n\nPenyewa wajib membayar sewa tepat "
-        "waktu dan menjaga rumah yang disewanya.\n\nDokumen yang Dibawa\n\n- KTP penyewa\n- "
-        "surat perjanjian sewa\n\nAlamat kantor kami:\n\nJl. Melati No. 3, Mataram\n\n"
-        "Uang jaminan dikembalikan paling lambat 14 hari setelah sewa berakhir.\n\n"
-        "Hormat kami\n\nLBH Gumi Paer\n"
-    )
-    sections = [c.section for c in chunk_document(text, title="Panduan Sewa Rumah")]
-    assert sections == ["Hak dan Kewajiban Penyewa", "Dokumen yang Dibawa"]

@@ -36,6 +36,10 @@ def test_questions_that_ask_for_a_number(question: str) -> None:
         "polisi minta nomor hp sy, wajib kasih?",
         "penagih minta nomor wa keluarga sy, boleh?",
         "pinjol nyebar no hp sy ke semua kontak, apa yg hrs sy lakukan",
+        # The third review's: how long, how often, the price of a phone.
+        "hp disita polisi berapa lama",
+        "wa ancaman dari pinjol berapa kali",
+        "cicilan hp berapa dendanya",
     ],
 )
 def test_questions_that_do_not(question: str) -> None:
@@ -54,6 +58,10 @@ def test_questions_that_do_not(question: str) -> None:
         "Layanan pengaduan 1500 111",
         "OJK (157)",
         "SAPA 129",
+        "Chat kami di wa.me/6281234567890",
+        "Telepon 62 812 3456 7890",
+        "Nomor pengaduan: 129",
+        "Layanan darurat polisi 110",
     ],
 )
 def test_passages_that_hold_a_number(text: str) -> None:

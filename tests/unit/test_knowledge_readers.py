@@ -386,3 +386,22 @@ def test_repeated_subheadings_numbered_page_headers_and_bold_first_lines() -> No
         "### Syarat",
     ]
     assert document.title == "Panduan Keluarga LBH Gumi Paer"
+
+
+def test_numbered_headings_atop_each_page_are_no_running_header() -> None:
+    """The third review: "Langkah 1", "Langkah 2" set large atop their pages differ only by
+    a number, as "Halaman 1", "Halaman 2" do; only the small one is a running line."""
+    pdf = FPDF()
+    for step in (1, 2, 3):
+        pdf.add_page()
+        pdf.set_font("helvetica", style="B", size=15)
+        pdf.multi_cell(0, 8, f"Langkah {step}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(
+            0, 6, "Datang ke kantor dengan membawa berkas. " * 4, new_x="LMARGIN", new_y="NEXT"
+        )
+        pdf.set_font("helvetica", size=8)
+        pdf.multi_cell(0, 5, f"Halaman {step}", new_x="LMARGIN", new_y="NEXT")
+    text = read("langkah.pdf", bytes(pdf.output())).text
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings == ["## Langkah 1", "## Langkah 2", "## Langkah 3"]

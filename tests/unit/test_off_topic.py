@@ -34,7 +34,7 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "ibu kota provinsi Gorontalo apa?",
         "harga emas antam hari ini",
         "kurs dolar ke rupiah brp",
-        "Dijual motor Beat 2019 mulus, minat hub 0812xxxx",
+        "Promo voucher pulsa murah, kuota terbatas!",
         "tempat wisata murah buat anak",
         "Harga tiket pesawat Jakarta-Makassar berapa?",
     ],
@@ -108,4 +108,20 @@ async def test_an_off_topic_question_is_declined_not_read_as_a_follow_up() -> No
     ],
 )
 def test_legal_words_count_in_any_affixed_form(message: str) -> None:
+    assert not is_off_topic(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # The third review's: grievances about everyday things, and a trafficking victim.
+        "Rumah makan saya disegel satpol pp",
+        "Jadwal kapal dibatalkan sepihak, uang tiket tidak dikembalikan",
+        "harga emas sudah dibayar tapi barangnya palsu",
+        "Anak saya terluka di tempat wisata, pengelola tidak mau tanggung jawab",
+        "ditolak masuk bioskop krn pakai kursi roda",
+        "Saya dijual ke Malaysia oleh agen, hubungi siapa?",
+    ],
+)
+def test_a_grievance_about_an_everyday_thing_is_a_question(message: str) -> None:
     assert not is_off_topic(message)

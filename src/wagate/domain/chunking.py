@@ -371,7 +371,7 @@ def chunk_document(
             continue  # a rule drawn across the page carries no words
         heading = _heading(line) if line else None
         if heading is None and line:
-            heading = _contextual_heading(line, lines, index) or _standalone_heading(lines, index)
+            heading = _contextual_heading(line, lines, index)
         if heading is None:
             body.append(line)
             continue
@@ -405,37 +405,6 @@ def _underlined_heading(lines: list[str], index: int) -> _Heading | None:
     if len(lines[index + 1]) < max(3, len(line) // 2):
         return None
     return _Heading(_LEVEL_UNDERLINED[rule.group(1)], line.rstrip(":"))
-
-
-# A short line standing alone between blank lines, with no number or mark ("Uang Jaminan"):
-# the heading of a document typed in an editor or a web page copied as text. Below headings
-# in capitals or underlined, above numbered sections.
-_LEVEL_STANDALONE = _LEVEL_CAPS + 2
-MAX_STANDALONE_WORDS = 8
-MIN_PARAGRAPH_CHARS = 40
-
-
-def _standalone_heading(lines: list[str], index: int) -> _Heading | None:
-    """ "Uang Jaminan" after a blank line (or first), a blank line after it, then a paragraph
-    or a list longer than itself. Not a sentence (no closing stop, comma or colon), no digit
-    or inner stop ("Jl. Melati No. 3", "Rp50.000"), not a list item or table row, and not
-    one of several short lines in a row (an address, a signature)."""
-    line = lines[index]
-    if (index > 0 and lines[index - 1]) or index + 1 >= len(lines) or lines[index + 1]:
-        return None
-    words = line.split()
-    if not 1 <= len(words) <= MAX_STANDALONE_WORDS or len(line) > 70 or not line[0].isupper():
-        return None
-    if line.endswith((".", ",", ";", ":", "!", "?")) or any(c.isdigit() for c in line):
-        return None
-    if "." in line or _BULLET.match(line) or _TABLE_ROW.match(line):
-        return None
-    following = _next_text(lines, index)
-    if _BULLET.match(following) or _TABLE_ROW.match(following):
-        return _Heading(_LEVEL_STANDALONE, line)
-    if len(following) < MIN_PARAGRAPH_CHARS or not following[0].isupper():
-        return None  # "Hormat kami" over "LBH Gumi Paer": a signature, not a section
-    return _Heading(_LEVEL_STANDALONE, line)
 
 
 def _question_heading(line: str, following: str, previous: str) -> _Heading | None:

@@ -27,8 +27,12 @@ _MEDIUM = (
 # hp sy", "nomor HP-nya sudah tidak aktif": the writer's own number, or none asked.
 _NUMBER = r"(?:(?:nomor|no|nomer|nmr) )"
 _ENTITY = r"(?:\s+(?!saya\b|aku\b|kami\b|kita\b|ku\b)\S+){0,5}?"
+# Without "nomor", only a line's name asks ("telp kantor brp"), not a phone ("cicilan hp
+# berapa"); and "berapa lama/kali …" asks how long or how often, not for a number.
+_LINE = r"(?:telepon|telpon|telp|tlp|wa|whatsapp|hotline|call center)"
+_NOT_A_NUMBER = r"(?!\s+(?:lama|kali|banyak|hari|bulan|tahun|jam|persen|denda|biaya|nya))"
 _ASKS = re.compile(
-    rf"\b{_NUMBER}?{_MEDIUM}\b{_ENTITY}\s+berapa\b"
+    rf"\b(?:{_NUMBER}{_MEDIUM}|{_LINE})\b{_ENTITY}\s+berapa\b{_NOT_A_NUMBER}"
     rf"|\bberapa {_NUMBER}{_MEDIUM}\b"
     rf"|^{_NUMBER}{_MEDIUM}{_ENTITY}$"
 )
@@ -37,12 +41,13 @@ _OWN = re.compile(r"\b(?:saya|aku|kami|ku)\b")
 # inside an amount or a date ("Rp 2.062.500.000", "2023-05-12"); or a short line named as
 # one ("SAPA 129", "OJK (157)", "hubungi 110", "call center 1500-500", "1500 111").
 _PHONE = re.compile(
-    r"(?<![\d.,/-])(?:\+62|\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{3,4}(?:[\s.-]?\d{2,5}){0,2}(?![\d.,])"
+    r"(?<![\d.,/-])(?:\+62|62(?=\s?8)|\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{3,4}(?:[\s.-]?\d{2,5}){0,2}(?![\d.,])"
 )
 _SHORT = r"\(?(?:1[45]0\d[\s-]?\d{3}|\d{3,5})\)?"
 _UNIT = r"(?:\s*(?:juta|ribu|miliar|rupiah|tahun|bulan|hari|jam|menit|persen|%|km|meter|orang))"
 _HOTLINE = re.compile(
-    rf"\b(?:hubungi|telepon|telp|tlp|call center|hotline|sms|wa|whatsapp|layanan pengaduan)\b"
+    rf"wa\.me/\d{{8,}}"
+    rf"|\b(?:hubungi|telepon|telp|tlp|call center|hotline|sms|wa|whatsapp|pengaduan|darurat)\b"
     rf"(?:\s+(?!tahun|pasal|sejak|rp|nomor|no|sebesar|sampai|hingga|denda)[a-z]+){{0,3}}"
     rf"\s*:?\s*{_SHORT}(?!\d|{_UNIT})"
     rf"|(?-i:\b[A-Z]{{2,}})\s*{_SHORT}(?![\d.,]|{_UNIT})",

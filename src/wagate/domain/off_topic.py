@@ -58,11 +58,10 @@ _PATTERNS = (
     r"\bbahasa (?!hukum)[a-z]+nya\b",
     r"\bibu ?kota (?:provinsi|negara|kabupaten)\b",
     r"\b(?:pantun|tebak tebakan|lelucon|lawakan)\b",
-    # Prices of goods and money, adverts, outings.
+    # Prices of goods and money, adverts, outings. ("Dijual … hubungi" is no pattern: "saya
+    # dijual ke Malaysia oleh agen, hubungi siapa?" is a victim's cry, not an advert.)
     rf"\bharga {_GOODS}\b",
     r"\b(?:kurs|nilai tukar)\b",
-    r"\b(?:dijual|jual)\b[^?]{0,120}\b(?:minat|hubungi|hub)\b",
-    r"\bminat\b[^?]{0,20}\b(?:hubungi|hub)\b",
     r"\bkuota terbatas\b|\b(?:hubungi|hub|chat|wa) (?:admin |cs )?kami\b",
     r"\b(?:tempat|objek|destinasi) wisata\b",
     r"\bbioskop\b",
@@ -72,8 +71,8 @@ _OFF_TOPIC = re.compile("|".join(_PATTERNS))
 _TRIGGER_TEXT = """
 jam pukul tanggal hari cuaca hujan jadwal berangkat waktu resep enak makan skor klasemen
 sepak sepakbola timnas liga piala terjemah terjemahkan terjemahan terjemahin translate how
-bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai dijual jual kuota hubungi
-hub chat wa wisata bioskop minat what
+bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai kuota hubungi
+hub chat wa wisata bioskop what
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 
@@ -103,6 +102,8 @@ ktp paspor visa imigrasi dukcapil kependudukan
 kantor lbh posbakum konsultasi konsul janji layanan pendampingan
 dokter malpraktik pasien apotek puskesmas overdosis
 desa kades lurah kelurahan pribadi sebar retas bobol
+segel satpol preman palsu batal sepihak kembali luka tolak jatah agen tanggung rugi paksa
+diskriminasi difabel disabilitas sita razia bohong ingkar wanprestasi hak
 """
 LEGAL_WORDS: frozenset[str] = frozenset(_LEGAL_TEXT.split())
 _SENTENCES = re.compile(r"[.?!\n]+")

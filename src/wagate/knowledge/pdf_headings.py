@@ -131,15 +131,15 @@ def heading_levels(
     if not body_chars:
         return {}
     body = body_chars.most_common(1)[0][0]
-    running = _running_lines(pages)
+    running = _running_lines(pages, body)
+    width = _body_width([line for page in pages for line in page], body)
     found: dict[str, tuple[float, int]] = {}  # text → (size rank key, block number)
     number = 0
     for page in pages:
-        width = _body_width(page, body)
         for start, block in _blocks(page):
             number += 1
             if not _could_be_heading(block) or any(
-                _running_key(ln) in running or not ln.upright or leave(ln.text) for ln in block
+                _is_running(ln, running, body) or not ln.upright or leave(ln.text) for ln in block
             ):
                 continue
             size = block[0].size
@@ -163,24 +163,38 @@ def heading_levels(
     }
 
 
-def _running_key(line: Line) -> tuple[str, float]:
-    return re.sub(r"\d+", "#", line.text), line.size
+def _running_keys(line: Line) -> tuple[tuple[str, float], tuple[str, float]]:
+    """The line as it repeats exactly, and with its numbers aside ("Halaman 3")."""
+    return (line.text, line.size), (re.sub(r"\d+", "#", line.text), line.size)
 
 
-def _running_lines(pages: Sequence[Sequence[Line]]) -> set[tuple[str, float]]:
-    """Lines at the top or foot of two pages or more, in the same type, page numbers aside:
-    a running header or footer ("LBH Gumi Paer · Halaman 3"). A heading repeated in the body
-    ("Syarat" under each topic) or listed in a table of contents is not at the page's edge."""
+def _running_lines(pages: Sequence[Sequence[Line]], body: float) -> set[tuple[str, float]]:
+    """Lines at the top or foot of two pages or more, in the same type: a running header or
+    footer. A heading repeated in the body ("Syarat" under each topic) or listed in a table of
+    contents is not at the page's edge. Page numbers aside only in type no larger than the
+    body's ("LBH Gumi Paer · Halaman 3"): "Langkah 1", "Langkah 2" set large at the top of
+    their pages are headings."""
     seen: Counter[tuple[str, float]] = Counter()
     for page in pages:
         edges = [*page[:RUNNING_EDGE_LINES], *page[-RUNNING_EDGE_LINES:]]
-        seen.update({_running_key(line) for line in edges})
+        keys: set[tuple[str, float]] = set()
+        for line in edges:
+            exact, numbered = _running_keys(line)
+            keys.add(exact)
+            if line.size <= body:
+                keys.add(numbered)
+        seen.update(keys)
     return {key for key, count in seen.items() if count > 1}
 
 
-def _body_width(page: Sequence[Line], body: float) -> int:
-    """The usual length of a full line of body text on this page (characters)."""
-    lengths = sorted(len(ln.text) for ln in page if ln.size == body and not ln.bold)
+def _is_running(line: Line, running: set[tuple[str, float]], body: float) -> bool:
+    exact, numbered = _running_keys(line)
+    return exact in running or (line.size <= body and numbered in running)
+
+
+def _body_width(lines: Sequence[Line], body: float) -> int:
+    """The usual length of a full line of body text in the document (characters)."""
+    lengths = sorted(len(ln.text) for ln in lines if ln.size == body and not ln.bold)
     return lengths[len(lengths) * 3 // 4] if lengths else 80
 
 
