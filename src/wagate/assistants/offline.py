@@ -40,7 +40,7 @@ GREETING = (
 )
 
 _WORD = re.compile(r"[0-9a-zA-Z\u00c0-\u024f]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")  # within one line: `_trimmed` splits lines first
 # A full stop that ends an abbreviation, not a sentence: "Jl. Gatot Subroto", "No. 12",
 # "Rp. 50.000", "dr. Sari", an initial ("H. Ahmad", "M. Yusuf"). Only abbreviations that
 # never end a sentence: "dll.", "dst." often do. Matched against a piece's last characters.

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 from wagate.domain.privacy.data.words import COMMON, RARE_ROOTS, SHARED
@@ -379,7 +380,7 @@ def _written_candidates(word: str) -> list[str]:
             stem.startswith("ke")
             and len(stem) >= 6
             and not stem.endswith("an")
-            and not (stem[2:].startswith("ter"))
+            and not stem[2:].startswith("ter")
         ):
             candidates.append("ter" + stem[2:])
     return candidates
@@ -472,8 +473,9 @@ _PREFIXES = (
 _AFFIX_SUFFIXES = ("kannya", "annya", "nya", "kan", "an", "i", "")
 
 
-def derived_from(word: str) -> str | None:
-    """The tier word `word` is an affixed form of ("penahanan" → "tahan"), or None."""
+def affix_stems(word: str) -> Iterator[str]:
+    """Every stem of three letters or more that `word` could be an affixed form of, most
+    affixes first ("penagihan" → "tagih", "agih", …), words of the dictionary or not."""
     for prefix, restored in _PREFIXES:
         if not word.startswith(prefix):
             continue
@@ -481,9 +483,13 @@ def derived_from(word: str) -> str | None:
             if not (prefix or suffix) or not word.endswith(suffix):
                 continue
             stem = restored + word[len(prefix) : len(word) - len(suffix)]
-            if len(stem) >= 3 and stem != word and is_dictionary_word(stem):
-                return stem
-    return None
+            if len(stem) >= 3 and stem != word:
+                yield stem
+
+
+def derived_from(word: str) -> str | None:
+    """The tier word `word` is an affixed form of ("penahanan" → "tahan"), or None."""
+    return next((stem for stem in affix_stems(word) if is_dictionary_word(stem)), None)
 
 
 # A verb's affixes, written and spoken: (prefix, the first letter a nasal prefix swallowed).

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from wagate.domain.chat_words import content_words, derived_from, fold, normalise, verb_root
+from wagate.domain.chat_words import affix_stems, content_words, fold, normalise, verb_root
 
 _VEHICLE = (
     r"(?:kapal|kapal cepat|pesawat|kereta|kereta api|krl|mrt|bus|bis|damri|ferry|feri|"
@@ -127,60 +127,19 @@ def is_off_topic(message: str) -> bool:
     return not any(_is_legal(word) for word in content_words(message))
 
 
+_POSSESSIVES = ("nya", "ku", "mu", "ne")
+
+
 def _is_legal(word: str) -> bool:
-    """The word or what it is made from ("diadukan" → "adukan" → "adu", "penagihan" →
-    "tagih", "bosku" → "bos") is a legal word."""
-    seen: set[str] = set()
-    forms = [word]
-    while forms:
-        form = forms.pop()
-        if form in seen or len(form) < 2:
-            continue
-        seen.add(form)
-        if form in LEGAL_WORDS:
-            return True
-        for suffix in ("nya", "ku", "mu", "ne"):
-            if form.endswith(suffix) and len(form) > len(suffix) + 2:
-                forms.append(form[: -len(suffix)])
-        forms.extend(r for r in (verb_root(form), derived_from(form)) if r)
-        forms.extend(_unaffixed(form))
-    return False
-
-
-# Indonesian affixes, for words the dictionary tiers do not hold ("dilecehkan", "ditagih",
-# "digusur", "diphk"): (prefix, the consonant a nasal prefix replaced).
-_PREFIXES = (
-    ("meng", "k"),
-    ("meny", "s"),
-    ("mem", "p"),
-    ("men", "t"),
-    ("peng", "k"),
-    ("peny", "s"),
-    ("pem", "p"),
-    ("pen", "t"),
-    ("di", ""),
-    ("ter", ""),
-    ("ke", ""),
-    ("ber", ""),
-    ("per", ""),
-    ("me", ""),
-    ("pe", ""),
-    ("se", ""),
-)
-_SUFFIXES = ("kan", "an", "i")
-
-
-def _unaffixed(word: str) -> list[str]:
-    out = []
-    for suffix in ("", *_SUFFIXES):
-        stem = word[: -len(suffix)] if suffix and word.endswith(suffix) else word
-        if suffix and stem == word:
-            continue
-        out.append(stem)
-        for prefix, replaced in _PREFIXES:
-            if stem.startswith(prefix) and len(stem) - len(prefix) >= 2:
-                rest = stem[len(prefix) :]
-                out.append(rest)
-                if replaced:
-                    out.append(replaced + rest)
-    return out
+    """The word or what it is made from ("diadukan" → "adu", "penagihan" → "tagih",
+    "dilecehkan" → "leceh", "bosku" → "bos") is a legal word. The stems need not be
+    dictionary words: "leceh" and "gusur" are not in the frequency tiers."""
+    forms = [word] + [
+        word[: -len(p)] for p in _POSSESSIVES if word.endswith(p) and len(word) > len(p) + 2
+    ]
+    return any(
+        form in LEGAL_WORDS
+        or verb_root(form) in LEGAL_WORDS  # spoken forms: "nagih" → "tagih"
+        or any(stem in LEGAL_WORDS for stem in affix_stems(form))
+        for form in forms
+    )

@@ -50,7 +50,7 @@ class Line:
     text: str
     size: float  # the smallest size among its runs
     bold: bool  # every run with letters is bold
-    chars: Counter[tuple[float, bool]]
+    chars: Counter[float]  # characters set in each size (the body size is the commonest)
     upright: bool = True
 
 
@@ -82,9 +82,9 @@ def lines_of(runs: Iterable[Run]) -> list[Line]:
         text = " ".join("".join(p for p, _ in parts).split())
         if text:
             lettered = [r for p, r in parts if any(ch.isalpha() for ch in p)]
-            chars: Counter[tuple[float, bool]] = Counter()
+            chars: Counter[float] = Counter()
             for p, r in parts:
-                chars[(r.size, r.bold)] += sum(1 for ch in p if not ch.isspace())
+                chars[r.size] += sum(1 for ch in p if not ch.isspace())
             lines.append(
                 Line(
                     text=text,
@@ -126,8 +126,7 @@ def heading_levels(
     body_chars: Counter[float] = Counter()
     for page in pages:
         for line in page:
-            for (size, _bold), n in line.chars.items():
-                body_chars[size] += n
+            body_chars.update(line.chars)
     if not body_chars:
         return {}
     body = body_chars.most_common(1)[0][0]
