@@ -18,13 +18,15 @@ each form with one letter deleted (and two for long words); a question word's ow
 are looked up there and each hit is checked with a true edit distance. Building it is
 linear in the vocabulary; a look-up touches a few dozen keys, so it costs microseconds.
 
-Pure: the standard library only.
+Pure: the standard library and `related_words`, whose groups the vocabulary indexes too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from wagate.domain.related_words import document_members, related_document_words
 
 MIN_LENGTH = 4  # a shorter document word is close to too many others to be a target
 MIN_TYPED = 3  # a typed word of 3 letters only gets its dropped vowels back ("hri" → "hari")
@@ -118,10 +120,13 @@ class Vocabulary:
 
     uses: dict[str, int] = field(default_factory=dict)
     _index: dict[str, list[str]] = field(default_factory=dict)
+    # Group member → the document words that are it (`related_words.document_members`),
+    # for the question words no document uses.
+    related: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, words: Mapping[str, int] | Iterable[tuple[str, int]]) -> Vocabulary:
-        pairs = words.items() if isinstance(words, Mapping) else words
+        pairs = list(words.items() if isinstance(words, Mapping) else words)
         kept = [
             (word, int(documents))
             for word, documents in pairs
@@ -134,7 +139,15 @@ class Vocabulary:
             vocabulary.uses[word] = documents
             for key in _deletions(word, max_distance(word)):
                 vocabulary._index.setdefault(key, []).append(word)
+        # Short words too ("bos", "bui"): a related word is matched whole, never by edits.
+        by_use = sorted(pairs, key=lambda pair: (-int(pair[1]), pair[0]))
+        vocabulary.related = document_members(word for word, _ in by_use if word.isalpha())
         return vocabulary
+
+    def related_words(self, word: str) -> list[str]:
+        """Document words naming what `word` names, when no document uses `word` in any
+        form (`domain.related_words`); the most used first."""
+        return related_document_words(word, self.related)
 
     def __contains__(self, word: object) -> bool:
         return word in self.uses

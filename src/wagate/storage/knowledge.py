@@ -787,8 +787,10 @@ def corrections(
 ) -> dict[str, list[str]]:
     """Question words that may be misspelt (`_may_be_misspelt`, not typed in capitals) and
     that no document uses, each with the document words it is most likely a typo of
-    (`domain.spelling`); the `MAX_CORRECTED` longest such words. They are searched beside
-    the typed word, never instead of it."""
+    (`domain.spelling`); the `MAX_CORRECTED` longest such words. Then words no document
+    uses in any form, each with the document words of the same meaning
+    (`domain.related_words`). They are searched beside the typed word, never instead of
+    it."""
     found: dict[str, list[str]] = {}
     for word in sorted(words, key=lambda w: (-len(w), w)):
         if len(found) >= MAX_CORRECTED:
@@ -797,6 +799,13 @@ def corrections(
             continue
         if targets := vocabulary.corrections(word):
             found[word] = targets
+    # A word no document uses in any form that names what a document word names
+    # ("tabrakan" where the guide says "kecelakaan"): searched beside it, read as found.
+    for word in words:
+        if word in found or word in acronyms:
+            continue
+        if related := vocabulary.related_words(word):
+            found[word] = related
     return found
 
 

@@ -1,0 +1,145 @@
+"""Words that name the same thing, for a question word the documents never use (issue 13).
+
+A client writes "tabrakan" and the traffic guide says "kecelakaan"; "karyawan" where the
+labour guide says "pekerja"; "bos" for "pengusaha", "cicilan" for "angsuran". Lexical search
+cannot see that these are one thing, and the scope model then reads the client's word as
+something the documents never mention — the question is declined or ranked on its other
+words. Embeddings would see it; without them this short list of groups does, for the
+everyday, regional and formal names of what a legal-aid office is asked about.
+
+Each group holds words (roots, or the forms clients and documents write) that mean the same
+in a question to a law office. A question word matches a member when it is the member or an
+affixed form of it ("ditabrak" → "tabrak"); a document word only when it is the member (or
+with "-nya"). A group adds the document words of its other members only for a question word
+the documents use in no form: their own word is always preferred, and a word they use is
+never widened (the search stays as sharp as the documents are). Like a spelling correction
+(`domain.spelling`), the related word is searched beside the typed one, never instead of it.
+
+Kept to words that name one thing: no word with a second everyday meaning a law office also
+sees ("laki" is husband in Pontianak and male elsewhere; "bapak" and "kakak" are how a
+client addresses the office), no broader term for a narrower one ("kendaraan" is not
+"motor"; "online" → "daring" was tried and made a passport and an Instagram question look
+answerable), nothing taken from a test set's questions. Checked against the vocabularies of
+every corpus in benchmarks/: affixed forms would reach words of another meaning there
+("gaji" in "pengajian"), hence the documents' side reads members as written.
+
+Pure: the standard library and `chat_words`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+
+from wagate.domain.chat_words import affix_stems
+
+# fmt: off
+GROUPS: tuple[str, ...] = (
+    # accidents, injuries, health
+    "tabrak tabrakan kecelakaan",
+    "cedera luka",
+    "cacat disabilitas difabel",
+    "lansia manula",
+    "persalinan melahirkan bersalin",
+    # work
+    "karyawan pekerja buruh",
+    "majikan pengusaha bos",
+    "gaji upah",
+    "resign mengundurkan pengunduran",
+    "telat terlambat keterlambatan",
+    # family
+    "wafat meninggal almarhum almarhumah mendiang",
+    "ayah abah",
+    "adik saudara",
+    # land and buildings
+    "lahan tanah",
+    "gedung bangunan",
+    "ijin izin",
+    "kontrakan sewa",
+    # money, debts, consumer
+    "cicilan angsuran",
+    "agunan jaminan",
+    "leasing pembiayaan",
+    "penagih penagihan kolektor",
+    "ponsel handphone",
+    # crime and courts
+    "maling curi mencuri pencurian",
+    "begal rampok perampokan rampas perampasan",
+    "narkoba narkotika",
+    "tuntut menuntut tuntutan gugat gugatan menggugat",
+    "ciduk tangkap ditangkap penangkapan",
+    "bui penjara",
+    "pengacara advokat",
+    "murid siswa pelajar",
+)
+# fmt: on
+MIN_STEM = 3  # "bos" in "bosnya"
+MAX_RELATED = 3  # document words searched beside one question word
+
+
+def _members(word: str) -> frozenset[str]:
+    """The members a question word is, or is an affixed form of ("ditabrak" → "tabrak")."""
+    table = _index()
+    found = {word} if word in table else set()
+    found.update(s for s in affix_stems(word) if len(s) >= MIN_STEM and s in table)
+    return frozenset(found)
+
+
+def _document_member(word: str) -> str | None:
+    """The member a document word is: itself or with "-nya" only. Affixes change meaning
+    in documents' formal words ("pengajian" is no salary, "persaudaraan" no sibling,
+    "pembangunan" no building), so the groups list the forms documents write."""
+    table = _index()
+    if word in table:
+        return word
+    if word.endswith("nya") and word[:-3] in table:
+        return word[:-3]
+    return None
+
+
+@cache
+def _index() -> Mapping[str, frozenset[int]]:
+    table: dict[str, set[int]] = {}
+    for number, group in enumerate(GROUPS):
+        for member in group.split():
+            table.setdefault(member, set()).add(number)
+    return {member: frozenset(groups) for member, groups in table.items()}
+
+
+def _groups_of(members: Iterable[str]) -> frozenset[int]:
+    table = _index()
+    return frozenset(g for m in members for g in table[m])
+
+
+def document_members(words: Iterable[str]) -> dict[str, list[str]]:
+    """Group member → the document words that are it or an affixed form of it, for a
+    tenant's vocabulary (computed once per vocabulary, not per question)."""
+    found: dict[str, list[str]] = {}
+    for word in words:
+        if (member := _document_member(word)) is not None:
+            found.setdefault(member, []).append(word)
+    return found
+
+
+def related_document_words(word: str, in_documents: Mapping[str, Sequence[str]]) -> list[str]:
+    """The document words that name what `word` names, when the documents do not use
+    `word` itself in any form; [] otherwise. `in_documents` is `document_members` of the
+    tenant's vocabulary. A document word sharing a stem with `word` ("penangkapan" for
+    "ditangkap") means the search finds the word as typed: nothing is added."""
+    own = _members(word)
+    if not own or any(in_documents.get(member) for member in own):
+        return []
+    mine = _forms(word)
+    related: list[str] = []
+    for group in sorted(_groups_of(own)):
+        for member in GROUPS[group].split():
+            for document_word in in_documents.get(member, ()):
+                if _forms(document_word) & mine:
+                    return []
+                if document_word not in related:
+                    related.append(document_word)
+    return related[:MAX_RELATED]
+
+
+def _forms(word: str) -> frozenset[str]:
+    return frozenset({word, *(s for s in affix_stems(word) if len(s) >= 4)})
