@@ -37,8 +37,7 @@ from wagate.domain.chat_words import affix_stems
 GROUPS: tuple[str, ...] = (
     # accidents, injuries, health
     "tabrak tabrakan kecelakaan",
-    "cedera luka",
-    "cacat disabilitas difabel",
+    "disabilitas difabel",
     "lansia manula",
     "persalinan melahirkan bersalin",
     # work
@@ -50,7 +49,6 @@ GROUPS: tuple[str, ...] = (
     # family
     "wafat meninggal almarhum almarhumah mendiang",
     "ayah abah",
-    "adik saudara",
     # land and buildings
     "lahan tanah",
     "gedung bangunan",
@@ -58,22 +56,25 @@ GROUPS: tuple[str, ...] = (
     "kontrakan sewa",
     # money, debts, consumer
     "cicilan angsuran",
-    "agunan jaminan",
     "leasing pembiayaan",
     "penagih penagihan kolektor",
     "ponsel handphone",
     # crime and courts
     "maling curi mencuri pencurian",
-    "begal rampok perampokan rampas perampasan",
+    "begal rampok perampokan",
     "narkoba narkotika",
-    "tuntut menuntut tuntutan gugat gugatan menggugat",
     "ciduk tangkap ditangkap penangkapan",
     "bui penjara",
     "pengacara advokat",
-    "murid siswa pelajar",
+    "murid siswa",
 )
 # fmt: on
-MIN_STEM = 3  # "bos" in "bosnya"
+MIN_STEM = 4  # a shorter stem hides in unrelated words ("bos" in "bosan")
+# Affixed forms whose meaning is not their member's: a job, a recitation, leaving someone.
+NOT_A_FORM = frozenset(
+    {"pekerjaan", "pekerjaannya", "pengajian", "mengaji", "meninggalkan", "ditinggalkan",
+     "perlahan", "pembangunan", "memalingkan", "pelajaran"}
+)  # fmt: skip
 MAX_RELATED = 3  # document words searched beside one question word
 
 
@@ -81,7 +82,8 @@ def _members(word: str) -> frozenset[str]:
     """The members a question word is, or is an affixed form of ("ditabrak" → "tabrak")."""
     table = _index()
     found = {word} if word in table else set()
-    found.update(s for s in affix_stems(word) if len(s) >= MIN_STEM and s in table)
+    if word not in NOT_A_FORM:
+        found.update(s for s in affix_stems(word) if len(s) >= MIN_STEM and s in table)
     return frozenset(found)
 
 
@@ -122,24 +124,26 @@ def document_members(words: Iterable[str]) -> dict[str, list[str]]:
 
 
 def related_document_words(word: str, in_documents: Mapping[str, Sequence[str]]) -> list[str]:
-    """The document words that name what `word` names, when the documents do not use
-    `word` itself in any form; [] otherwise. `in_documents` is `document_members` of the
-    tenant's vocabulary. A document word sharing a stem with `word` ("penangkapan" for
-    "ditangkap") means the search finds the word as typed: nothing is added."""
+    """The document words that name what `word` names, one per member of its group (the
+    first `in_documents` lists: `document_members` keeps the vocabulary's order), when no
+    document uses `word`'s own member; [] otherwise. The caller checks first that no
+    document word is `word` in another form (`Vocabulary.uses_a_form_of`)."""
     own = _members(word)
     if not own or any(in_documents.get(member) for member in own):
         return []
-    mine = _forms(word)
+    mine = forms(word)
     related: list[str] = []
     for group in sorted(_groups_of(own)):
         for member in GROUPS[group].split():
-            for document_word in in_documents.get(member, ()):
-                if _forms(document_word) & mine:
-                    return []
-                if document_word not in related:
-                    related.append(document_word)
+            document_words = in_documents.get(member, ())
+            if not document_words:
+                continue
+            if any(forms(w) & mine for w in document_words):
+                return []  # "penangkapan" for "ditangkap": the stemmer finds it as typed
+            related.append(document_words[0])
     return related[:MAX_RELATED]
 
 
-def _forms(word: str) -> frozenset[str]:
-    return frozenset({word, *(s for s in affix_stems(word) if len(s) >= 4)})
+def forms(word: str) -> frozenset[str]:
+    """The word and every stem of four letters or more it may be an affixed form of."""
+    return frozenset({word, *(s for s in affix_stems(word) if len(s) >= MIN_STEM)})

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from wagate.domain.related_words import document_members, related_document_words
+from wagate.domain.related_words import document_members, forms, related_document_words
 
 MIN_LENGTH = 4  # a shorter document word is close to too many others to be a target
 MIN_TYPED = 3  # a typed word of 3 letters only gets its dropped vowels back ("hri" → "hari")
@@ -123,6 +123,8 @@ class Vocabulary:
     # Group member → the document words that are it (`related_words.document_members`),
     # for the question words no document uses.
     related: dict[str, list[str]] = field(default_factory=dict)
+    # Every document word and each stem it may be an affixed form of ("menabrak" → "tabrak").
+    _stems: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, words: Mapping[str, int] | Iterable[tuple[str, int]]) -> Vocabulary:
@@ -141,12 +143,17 @@ class Vocabulary:
                 vocabulary._index.setdefault(key, []).append(word)
         # Short words too ("bos", "bui"): a related word is matched whole, never by edits.
         by_use = sorted(pairs, key=lambda pair: (-int(pair[1]), pair[0]))
-        vocabulary.related = document_members(word for word, _ in by_use if word.isalpha())
+        alphabetic = [word for word, _ in by_use if word.isalpha()]
+        vocabulary.related = document_members(alphabetic)
+        vocabulary._stems = frozenset(stem for word in alphabetic for stem in forms(word))
         return vocabulary
 
     def related_words(self, word: str) -> list[str]:
-        """Document words naming what `word` names, when no document uses `word` in any
-        form (`domain.related_words`); the most used first."""
+        """Document words naming what `word` names (`domain.related_words`), at most one per
+        word of its group, each its most used form; [] when a document uses `word` in any
+        form ("menabrak" for "tabrakan": the search's stemmer finds it)."""
+        if forms(word) & self._stems:
+            return []
         return related_document_words(word, self.related)
 
     def __contains__(self, word: object) -> bool:

@@ -24,7 +24,9 @@ migration 0011, see 0009 for why it is one), plus one when embeddings are on:
    tenant's vocabulary (`domain.spelling`, read at load and after each change, never per
    question): the words it is most likely a typo of ("tanh" → "tanah", "srtifkasi" →
    "sertifikasi", which share too few letter triples for the trigram look-up) are searched
-   beside it, and the evidence reads it as found as its correction.
+   beside it, and the evidence reads it as found as its correction. A word the documents
+   use in no form that names what a document word names (`domain.related_words`:
+   "tabrakan" where the guide says "kecelakaan") is searched and read the same way.
 3. Each lexeme weighs its IDF over the tenant's chunks (rare = informative) times the
    match's similarity.
 4. Lexical ranking: chunks holding the question's rarest lexemes (full-text index; rarest
@@ -116,6 +118,7 @@ MIN_WORD_SIMILARITY = 0.6  # a question word this close to a document word is ta
 MAX_QUESTION_WORDS = 24  # a long story: its 24 most topical content words are plenty
 MAX_FUZZY = 3  # fuzzy spelling look-ups per question
 MAX_CORRECTED = 6  # question words corrected by edit distance (`domain.spelling`)
+MAX_RELATED_WORDS = 3  # question words searched with related words (`domain.related_words`)
 # How often (seconds) a search asks whether the tenant's documents changed since its copy of
 # their vocabulary was read (another process may add or remove one; this one's own writes
 # make the next search ask at once). A stale copy only misses a correction, never a match.
@@ -801,11 +804,15 @@ def corrections(
             found[word] = targets
     # A word no document uses in any form that names what a document word names
     # ("tabrakan" where the guide says "kecelakaan"): searched beside it, read as found.
+    widened = 0
     for word in words:
+        if widened >= MAX_RELATED_WORDS:
+            break
         if word in found or word in acronyms:
             continue
         if related := vocabulary.related_words(word):
             found[word] = related
+            widened += 1
     return found
 
 
