@@ -101,3 +101,25 @@ def test_a_corrected_word_reads_as_found_as_its_correction() -> None:
     # the question typed the correction too: its own pair stays
     both = _corrected_matches(matches, {"pesngon": ["pesangon"]}, ["pesngon", "pesangon"])
     assert both == ["pesngon>pesangon", "pesangon>pesangon"]
+
+
+def test_a_word_typed_without_vowels_stands_for_the_document_word_of_its_consonants() -> None:
+    vocabulary = Vocabulary.of(
+        {"kantor": 5, "berangkat": 2, "pengadilan": 9, "pasangan": 3, "pesangon": 4,
+         "apakah": 9, "panas": 1, "lebih": 7}
+    )  # fmt: skip
+    assert vocabulary.shortened_from("kntr") == ["kantor"]
+    assert vocabulary.shortened_from("brgkt") == ["berangkat"]  # one inner consonant dropped
+    assert vocabulary.shortened_from("pgdln") == ["pengadilan"]
+    assert vocabulary.shortened_from("psngn") == ["pesangon", "pasangan"]  # most used first
+    # Three consonants are as often an acronym: "pns", "lbh" stay as typed; a shortening
+    # keeps the first letter ("pkh" is no "apakah"); a word with a vowel is the spelling
+    # look-up's.
+    for typed in ("pns", "lbh", "pkhh", "kantr", "npwp", "kantor"):
+        assert vocabulary.shortened_from(typed) == [], typed
+
+
+def test_the_search_expands_a_word_typed_without_vowels() -> None:
+    vocabulary = Vocabulary.of({"kantor": 5, "tanah": 3})
+    assert corrections(["kntr", "tanah"], vocabulary) == {"kntr": ["kantor"]}
+    assert corrections(["kntr"], vocabulary, frozenset({"kntr"})) == {}  # typed in capitals

@@ -46,6 +46,17 @@ MAX_TYPED = 40
 MAX_WORDS = 20_000
 
 
+VOWELS = "aiueo"
+# Four consonants at least: three are as often an acronym ("pns", "lbh", "jkn") as a word
+# ("panas", "lebih", "ajukan"); the common three-letter shortenings are chat words ("krj").
+MIN_SKELETON = 4
+
+
+def skeleton(word: str) -> str:
+    """A word's consonants, in order ("berangkat" → "brngkt")."""
+    return "".join(letter for letter in word if letter not in VOWELS)
+
+
 def max_distance(word: str) -> int:
     """Edits allowed for a word of this length (and deletion depth of the index): 0 below
     `MIN_TYPED`, 1, then 2."""
@@ -125,6 +136,10 @@ class Vocabulary:
     related: dict[str, list[str]] = field(default_factory=dict)
     # Every document word and each stem it may be an affixed form of ("menabrak" → "tabrak").
     _stems: frozenset[str] = frozenset()
+    # A document word's consonants ("kantor" → "kntr"), and with one inner consonant left out
+    # ("berangkat" → "brngkt" → "brgkt"): what chat keeps of a word (`shortened_from`).
+    _skeletons: dict[str, list[str]] = field(default_factory=dict)
+    _skeletons_short: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, words: Mapping[str, int] | Iterable[tuple[str, int]]) -> Vocabulary:
@@ -141,6 +156,13 @@ class Vocabulary:
             vocabulary.uses[word] = documents
             for key in _deletions(word, max_distance(word)):
                 vocabulary._index.setdefault(key, []).append(word)
+            bones = skeleton(word)
+            if len(bones) >= MIN_SKELETON:
+                vocabulary._skeletons.setdefault(bones, []).append(word)
+                for inner in range(1, len(bones) - 1):
+                    short = bones[:inner] + bones[inner + 1 :]
+                    if len(short) >= MIN_SKELETON:
+                        vocabulary._skeletons_short.setdefault(short, []).append(word)
         # Short words too ("bos", "bui"): a related word is matched whole, never by edits.
         by_use = sorted(pairs, key=lambda pair: (-int(pair[1]), pair[0]))
         alphabetic = [word for word, _ in by_use if word.isalpha()]
@@ -155,6 +177,28 @@ class Vocabulary:
         if forms(word) & self._stems:
             return []
         return related_document_words(word, self.related)
+
+    def shortened_from(self, typed: str) -> list[str]:
+        """The document words a word typed without vowels stands for ("kntr" → "kantor",
+        "brgkt" → "berangkat", "pgdln" → "pengadilan"): those whose consonants it is, else those
+        whose consonants it is with one inner consonant dropped; the most used first, at
+        most `MAX_SUGGESTIONS`, none when more tie (too short to tell). [] for a word with
+        a vowel, a word the documents use, or one too short."""
+        if (
+            len(typed) < MIN_SKELETON
+            or len(typed) > MAX_TYPED
+            or typed in self.uses
+            or not typed.isalpha()
+            or any(vowel in typed for vowel in VOWELS)
+        ):
+            return []
+        for table in (self._skeletons, self._skeletons_short):
+            # A shortening keeps the word's first letter: "pkh" (a programme) is no "apakah".
+            candidates = (w for w in table.get(typed, ()) if w[0] == typed[0])
+            found = sorted(dict.fromkeys(candidates), key=lambda w: -self.uses[w])
+            if found:
+                return found if len(found) <= MAX_SUGGESTIONS else []
+        return []
 
     def __contains__(self, word: object) -> bool:
         return word in self.uses

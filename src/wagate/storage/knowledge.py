@@ -790,7 +790,8 @@ def corrections(
 ) -> dict[str, list[str]]:
     """Question words that may be misspelt (`_may_be_misspelt`, not typed in capitals) and
     that no document uses, each with the document words it is most likely a typo of
-    (`domain.spelling`); the `MAX_CORRECTED` longest such words. Then words no document
+    (`domain.spelling`), or, typed without vowels, a shortening of ("krj" → "kerja"); the
+    `MAX_CORRECTED` longest such words. Then words no document
     uses in any form, each with the document words of the same meaning
     (`domain.related_words`). They are searched beside the typed word, never instead of
     it."""
@@ -798,9 +799,13 @@ def corrections(
     for word in sorted(words, key=lambda w: (-len(w), w)):
         if len(found) >= MAX_CORRECTED:
             break
-        if word in acronyms or word in vocabulary or not _may_be_misspelt(word, MIN_TYPED):
+        if word in acronyms or word in vocabulary:
             continue
-        if targets := vocabulary.corrections(word):
+        # Typed without vowels ("kntr", "brgkt"), else a typo ("tanh").
+        targets = vocabulary.shortened_from(word)
+        if not targets and _may_be_misspelt(word, MIN_TYPED):
+            targets = vocabulary.corrections(word)
+        if targets:
             found[word] = targets
     # A word no document uses in any form that names what a document word names
     # ("tabrakan" where the guide says "kecelakaan"): searched beside it, read as found.
