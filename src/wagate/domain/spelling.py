@@ -46,7 +46,6 @@ MAX_TYPED = 40
 MAX_WORDS = 20_000
 
 
-VOWELS = "aiueo"
 # Four consonants at least: three are as often an acronym ("pns", "lbh", "jkn") as a word
 # ("panas", "lebih", "ajukan"); the common three-letter shortenings are chat words ("krj").
 MIN_SKELETON = 4
