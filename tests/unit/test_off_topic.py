@@ -37,6 +37,10 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "Promo voucher pulsa murah, kuota terbatas!",
         "tempat wisata murah buat anak",
         "Harga tiket pesawat Jakarta-Makassar berapa?",
+        "chord gitar lagu Bengawan Solo dong",
+        "liburan akhir tahun enaknya ke mana ya",
+        "rekomendasi hotel murah dekat bandara",
+        "oleh-oleh khas Manado apa aja?",
     ],
 )
 def test_everyday_requests_are_off_topic(message: str) -> None:
@@ -51,6 +55,9 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
         "kalau digugat balik sy bisa menang gak?",
         "kecelakaan bus, tiketnya ditanggung Jasa Raharja?",
         "lagu sy dipakai tanpa izin, bisa lapor?",
+        "cuti liburan sy dipotong dari gaji, boleh?",
+        "hotel tempat sy kerja tdk bayar lembur",
+        "kado pernikahan dihitung harta bersama kalau cerai?",
         "pkwt vs pkwtt bedanya apa",
         "harga tanah warisan dibagi gimana",
         "sy ketipu jual beli hp online, lapor kemana?",

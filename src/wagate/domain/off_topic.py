@@ -1,5 +1,6 @@
 """Is a message plainly about something no legal-aid knowledge base answers — the time now,
-the weather, a recipe, a football score, a ferry's timetable, a translation, an advert? (AI3)
+the weather, a recipe, a football score, a ferry's timetable, a translation, an advert, a
+song, a holiday? (AI3)
 
 A WhatsApp number gets these every day. The lexical evidence cannot always turn them away:
 "jam berapa sekarang di Ambon, WIT?" shares "jam" and "WIT" with the office hours, "besok
@@ -65,6 +66,11 @@ _PATTERNS = (
     r"\bkuota terbatas\b|\b(?:hubungi|hub|chat|wa) (?:admin |cs )?kami\b",
     r"\b(?:tempat|objek|destinasi) wisata\b",
     r"\bbioskop\b",
+    # Songs, holidays, gifts and stays: what to play, where to go, what to bring.
+    r"\b(?:lagu|chord|kunci gitar|lirik)\b",
+    r"\b(?:liburan|berlibur|piknik|tamasya)\b",
+    r"\b(?:rekomendasi|rekomen|saran) (?:pantai|hotel|penginapan|kuliner|kafe|cafe)\b",
+    r"\b(?:oleh oleh|kado|buah tangan)\b",
 )
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
 # A word each pattern needs: a message with none of them is not read further (most are not).
@@ -72,7 +78,8 @@ _TRIGGER_TEXT = """
 jam pukul tanggal hari cuaca hujan jadwal berangkat waktu resep enak makan skor klasemen
 sepak sepakbola timnas liga piala terjemah terjemahkan terjemahan terjemahin translate how
 bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai kuota hubungi
-hub chat wa wisata bioskop what
+hub chat wa wisata bioskop what lagu chord kunci lirik liburan berlibur piknik tamasya
+rekomendasi rekomen saran oleh kado buah
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 
