@@ -88,6 +88,7 @@ from typing import Any, Protocol
 import psycopg
 import structlog
 
+from wagate.domain.asked_amounts import asked_about, asks_for_an_amount, holds_a_figure_near
 from wagate.domain.chat_words import (
     FAMILIAR_TOPIC,
     STOPWORDS,
@@ -674,8 +675,13 @@ class KnowledgeBase:
             )
             for i, score in fused[:limit]
         ]
-        if asks_for_a_number(question) and not any(holds_a_number(p.text) for p in passages):
-            return []  # the court's or agency's number asked, and no passage gives one
+        if asks_for_a_number(question):
+            if not any(holds_a_number(p.text) for p in passages):
+                return []  # the court's or agency's number asked, and no passage gives one
+        elif asks_for_an_amount(question):
+            asked = asked_about(question)
+            if not any(holds_a_figure_near(p.text, asked, p.section) for p in passages):
+                return []  # a fee, a wage, a term asked, and no passage gives a figure for it
         return passages
 
     async def _lexical(self, question: str) -> list[dict[str, Any]]:

@@ -1,0 +1,74 @@
+"""A question that asks "how much / how long / how many" is answered only by a passage that
+holds a number near what it asks about (AI3, `KB_STRICT`).
+
+"iuran BPJS kesehatan kelas 3 brp sebulan?", "UMK Kupang 2026 berapa?", "berapa honor PPAT?":
+the documents name BPJS, the minimum wage, the PPAT, and words alone rank those passages
+first — but none gives the figure asked, and an answer without it is a guess dressed as a
+citation. A figure is something a passage plainly holds or does not: digits, or a number
+written as a word ("tiga bulan", "dua kali", "separuh"), within a few words of a word the
+question asks about ("iuran … Rp42.000", "paling lama 14 hari kerja"). A passage that
+gives a figure for something else (the severance table, when the minimum wage is asked)
+holds no number near the asked word, and the question is declined.
+
+Pure: it reads the question's normalised words and the passages' text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from wagate.domain.chat_words import affix_stems, content_words, normalise, topic_weight
+
+WINDOW = 8  # words between an asked word and a figure in the passage
+_ASKS = re.compile(r"\bberapa\b")
+_WORD = re.compile(r"[a-z0-9]+")
+_NUMBER_TEXT = """
+satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus ribu
+juta miliar triliun persen setengah separuh seperempat sepertiga seratus seribu sejuta
+sehari seminggu sebulan setahun sekali kali
+"""
+_NUMBER_WORDS = frozenset(_NUMBER_TEXT.split())
+_ASKED_THING_MIN = 0.3  # topic weight of a word that names what is asked about
+
+
+def asks_for_an_amount(question: str) -> bool:
+    """The question asks how much, how long or how many ("brp", "berapa lama")."""
+    return _ASKS.search(normalise(question)) is not None
+
+
+def asked_about(question: str) -> list[str]:
+    """The words naming what the figure is of: the question's topic words."""
+    return [
+        w for w in content_words(question) if w != "berapa" and topic_weight(w) >= _ASKED_THING_MIN
+    ]
+
+
+def holds_a_figure_near(text: str, asked: Sequence[str], section: str = "") -> bool:
+    """A number within `WINDOW` words of one of the asked words (in any affixed form), or
+    anywhere in a passage whose section heading names one ("6. Lama Proses": the whole
+    section is about it, and its body need not repeat the word)."""
+    if not asked or not any(len(w) > 2 for w in asked):
+        return True  # nothing to place the figure by: no judgement
+    wanted = _forms(asked)
+    if section and any(_forms([t]) & wanted for t in _WORD.findall(section.lower())):
+        return any(t[0].isdigit() or t in _NUMBER_WORDS for t in _WORD.findall(text.lower()))
+    # A token can be a form of an asked word only if it holds that word's letters after the
+    # first (a nasal prefix replaces it: "menagih" for "tagih"); only those are unfolded.
+    inner = re.compile("|".join(sorted({re.escape(w[1:]) for w in wanted if len(w) > 2})))
+    tokens = _WORD.findall(text.lower())
+    at_asked = [
+        i for i, t in enumerate(tokens) if t in wanted or (inner.search(t) and _forms([t]) & wanted)
+    ]
+    if not at_asked:
+        return False
+    at_number = [i for i, t in enumerate(tokens) if t[0].isdigit() or t in _NUMBER_WORDS]
+    return any(abs(i - j) <= WINDOW for i in at_asked for j in at_number)
+
+
+def _forms(words: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for word in words:
+        found.add(word)
+        found.update(s for s in affix_stems(word) if len(s) >= 4)
+    return found

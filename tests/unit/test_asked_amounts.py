@@ -1,0 +1,60 @@
+"""A figure asked ("berapa") is answered only by a passage with a number near what is asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from wagate.domain.asked_amounts import asked_about, asks_for_an_amount, holds_a_figure_near
+
+FEES = (
+    "Biaya konsultasi pertama Rp150.000 untuk pekerja; gratis bagi warga yang memenuhi "
+    "syarat bantuan hukum cuma-cuma. Pendaftaran perkara di pengadilan dibayar lewat bank."
+)
+SEVERANCE = (
+    "Upah minimum provinsi ditetapkan gubernur setiap tahun dan diumumkan oleh dinas "
+    "tenaga kerja. Uang pesangon dihitung dari masa kerja: kurang dari satu tahun satu "
+    "bulan upah, satu tahun atau lebih dua bulan upah."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("pesangon sy brp?", True),
+        ("berapa lama proses cerai", True),
+        ("biaya konsultasi brapa kak", True),  # chat forms read as "berapa"
+        ("cara daftar cerai gmn", False),
+    ],
+)
+def test_a_question_asks_for_a_figure_when_it_asks_how_much(question: str, asks: bool) -> None:
+    assert asks_for_an_amount(question) is asks
+
+
+def test_a_figure_near_an_asked_word_answers() -> None:
+    assert holds_a_figure_near(FEES, asked_about("biaya konsultasi pertama brp?"))
+    # Number words count: "satu bulan upah".
+    assert holds_a_figure_near(SEVERANCE, asked_about("pesangon kerja 8 bulan dapat brp"))
+
+
+def test_a_figure_for_something_else_does_not() -> None:
+    # The passage names the provincial minimum wage, but gives no figure near it.
+    assert not holds_a_figure_near(SEVERANCE, asked_about("UMP provinsi 2026 berapa?"))
+    # It never names the thing asked.
+    assert not holds_a_figure_near(FEES, asked_about("honor notaris brp"))
+
+
+def test_affixed_forms_of_the_asked_word_count() -> None:
+    text = "Penagihan oleh pihak ketiga paling lama 30 hari setelah jatuh tempo."
+    assert holds_a_figure_near(text, asked_about("nagih utang boleh brp hari?"))
+
+
+def test_without_a_word_to_place_it_by_no_judgement_is_made() -> None:
+    assert holds_a_figure_near("tanpa angka sama sekali", [])
+
+
+def test_a_section_about_the_asked_thing_answers_with_any_figure_in_it() -> None:
+    body = "Perkara yang tidak dilawan biasanya selesai dalam satu sampai dua bulan."
+    asked = asked_about("berapa lama proses cerai")
+    assert not holds_a_figure_near(body, asked)  # the body never says "proses" or "cerai"
+    assert holds_a_figure_near(body, asked, "Panduan › 6. Lama Proses")
+    assert not holds_a_figure_near("Tanpa angka.", asked, "6. Lama Proses")
