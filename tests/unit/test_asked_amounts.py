@@ -58,3 +58,29 @@ def test_a_section_about_the_asked_thing_answers_with_any_figure_in_it() -> None
     assert not holds_a_figure_near(body, asked)  # the body never says "proses" or "cerai"
     assert holds_a_figure_near(body, asked, "Panduan › 6. Lama Proses")
     assert not holds_a_figure_near("Tanpa angka.", asked, "6. Lama Proses")
+
+
+def test_free_of_charge_answers_a_fee_asked() -> None:
+    text = "Pembuatan Kartu KUSUKA tidak dipungut biaya; bawa KTP dan foto kapal."
+    assert holds_a_figure_near(text, asked_about("kartu kusuka bayar brapa?"))
+    assert holds_a_figure_near("Konsultasi pertama gratis.", asked_about("konsultasi brp"))
+
+
+def test_a_rule_or_year_number_is_no_figure() -> None:
+    text = "Iuran peserta mandiri diatur dalam Perpres Nomor 82 Tahun 2018 pasal 34."
+    assert not holds_a_figure_near(text, asked_about("iuran bpjs kelas 3 brp"))
+    assert holds_a_figure_near("Iuran Rp42000 per bulan.", asked_about("iuran brp"))  # no dot
+
+
+def test_only_the_passage_s_own_heading_counts_not_its_chapter() -> None:
+    body = "Pekerja menerima 2 bulan upah bila masa kerjanya dua tahun."
+    asked = asked_about("UMP berapa")  # "ump" and its expansion "upah minimum provinsi"
+    assert not holds_a_figure_near(body, ["provinsi"], "BAB II UPAH PROVINSI › Pasal 5 Pesangon")
+    assert holds_a_figure_near(body, ["provinsi"], "BAB II › Pasal 5 Upah Minimum Provinsi")
+    assert asked  # the question has words to place a figure by
+
+
+def test_the_words_the_search_read_the_question_as_count() -> None:
+    text = "Permohonan diputuskan paling lambat 3 hari kerja."
+    assert not holds_a_figure_near(text, asked_about("bantuan hkum brp lma dputuskn"))
+    assert holds_a_figure_near(text, asked_about("bantuan hkum brp lma dputuskn", ["diputuskan"]))

@@ -123,3 +123,10 @@ def test_the_search_expands_a_word_typed_without_vowels() -> None:
     vocabulary = Vocabulary.of({"kantor": 5, "tanah": 3})
     assert corrections(["kntr", "tanah"], vocabulary) == {"kntr": ["kantor"]}
     assert corrections(["kntr"], vocabulary, frozenset({"kntr"})) == {}  # typed in capitals
+
+
+def test_no_shortening_where_a_common_word_may_be_meant_or_too_little_is_typed() -> None:
+    vocabulary = Vocabulary.of({"sekurang": 3, "sembilan": 2, "setangkai": 1})
+    assert vocabulary.shortened_from("skrng") == []  # "sekarang", not the documents' word
+    assert vocabulary.shortened_from("sbln") == []  # four letters: no consonant dropped
+    assert vocabulary.shortened_from("stnk") == []

@@ -5,7 +5,8 @@ holds a number near what it asks about (AI3, `KB_STRICT`).
 the documents name BPJS, the minimum wage, the PPAT, and words alone rank those passages
 first — but none gives the figure asked, and an answer without it is a guess dressed as a
 citation. A figure is something a passage plainly holds or does not: digits, or a number
-written as a word ("tiga bulan", "dua kali", "separuh"), within a few words of a word the
+written as a word ("tiga bulan", "dua kali", "separuh"; "gratis", "tidak dipungut biaya" and
+"cuma-cuma" answer a fee asked), within a few words of a word the
 question asks about ("iuran … Rp42.000", "paling lama 14 hari kerja"). A passage that
 gives a figure for something else (the severance table, when the minimum wage is asked)
 holds no number near the asked word, and the question is declined.
@@ -26,8 +27,15 @@ _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER_TEXT = """
 satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus ribu
 juta miliar triliun persen setengah separuh seperempat sepertiga seratus seribu sejuta
-sehari seminggu sebulan setahun sekali kali
+sehari seminggu sepekan sebulan setahun sekali kali seperlima puluhan ratusan ribuan
+gratis cuma dipungut nol prodeo
 """
+# A number after these names a rule, a year or a list item, not a figure: "Pasal 156",
+# "UU Nomor 13 Tahun 2003", "ayat (2)".
+_REFERENCE_WORDS = frozenset(
+    {"pasal", "ayat", "uu", "undang", "nomor", "no", "tahun", "bab", "pp", "perpres",
+     "permen", "perda", "huruf", "angka"}
+)  # fmt: skip
 _NUMBER_WORDS = frozenset(_NUMBER_TEXT.split())
 _ASKED_THING_MIN = 0.3  # topic weight of a word that names what is asked about
 
@@ -37,33 +45,46 @@ def asks_for_an_amount(question: str) -> bool:
     return _ASKS.search(normalise(question)) is not None
 
 
-def asked_about(question: str) -> list[str]:
-    """The words naming what the figure is of: the question's topic words."""
-    return [
+def asked_about(question: str, also: Iterable[str] = ()) -> list[str]:
+    """The words naming what the figure is of: the question's topic words, and `also` (the
+    document words the search read them as: a typo's correction, a related word)."""
+    words = [
         w for w in content_words(question) if w != "berapa" and topic_weight(w) >= _ASKED_THING_MIN
     ]
+    return list(dict.fromkeys([*words, *also]))
 
 
 def holds_a_figure_near(text: str, asked: Sequence[str], section: str = "") -> bool:
     """A number within `WINDOW` words of one of the asked words (in any affixed form), or
-    anywhere in a passage whose section heading names one ("6. Lama Proses": the whole
-    section is about it, and its body need not repeat the word)."""
+    anywhere in a passage whose own heading (the section path's last part) names one ("6.
+    Lama Proses": the section is about it, and its body need not repeat the word). A number
+    naming a rule or a year ("Pasal 156", "Tahun 2003") is no figure."""
     if not asked or not any(len(w) > 2 for w in asked):
         return True  # nothing to place the figure by: no judgement
     wanted = _forms(asked)
-    if section and any(_forms([t]) & wanted for t in _WORD.findall(section.lower())):
-        return any(t[0].isdigit() or t in _NUMBER_WORDS for t in _WORD.findall(text.lower()))
+    tokens = _WORD.findall(text.lower())
+    at_number = [i for i in range(len(tokens)) if _is_figure(tokens, i)]
+    if not at_number:
+        return False
+    heading = section.rpartition("›")[2].lower()  # its own heading, not its chapter's
+    if heading and any(_forms([t]) & wanted for t in _WORD.findall(heading)):
+        return True
     # A token can be a form of an asked word only if it holds that word's letters after the
     # first (a nasal prefix replaces it: "menagih" for "tagih"); only those are unfolded.
     inner = re.compile("|".join(sorted({re.escape(w[1:]) for w in wanted if len(w) > 2})))
-    tokens = _WORD.findall(text.lower())
     at_asked = [
         i for i, t in enumerate(tokens) if t in wanted or (inner.search(t) and _forms([t]) & wanted)
     ]
-    if not at_asked:
-        return False
-    at_number = [i for i, t in enumerate(tokens) if t[0].isdigit() or t in _NUMBER_WORDS]
     return any(abs(i - j) <= WINDOW for i in at_asked for j in at_number)
+
+
+def _is_figure(tokens: Sequence[str], index: int) -> bool:
+    token = tokens[index]
+    if token in _NUMBER_WORDS or (token.startswith("rp") and token[2:3].isdigit()):
+        return True  # "tiga", "gratis", "Rp50000"
+    if not token[0].isdigit():
+        return False
+    return index == 0 or tokens[index - 1] not in _REFERENCE_WORDS
 
 
 def _forms(words: Iterable[str]) -> set[str]:

@@ -84,7 +84,7 @@ ABBREVIATIONS: dict[str, str] = {
     "skaw": "skaw surat keterangan ahli waris", "skw": "surat keterangan waris",
     "phi": "phi pengadilan hubungan industrial", "accident": "kecelakaan",
     "jm": "jam", "krj": "kerja", "sgt": "sangat", "srt": "surat", "jln": "jalan",
-    "ttd": "tanda tangan", "ln": "luar negeri", "pungli": "pungli pungutan liar",
+    "ttd": "tanda tangan", "pungli": "pungli pungutan liar",
     "capil": "capil catatan sipil",
     "ktp": "ktp kartu tanda penduduk",
     "kk": "kartu keluarga", "akte": "akta", "sertifikat": "sertifikat sertipikat",

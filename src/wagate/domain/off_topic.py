@@ -67,7 +67,8 @@ _PATTERNS = (
     r"\b(?:tempat|objek|destinasi) wisata\b",
     r"\bbioskop\b",
     # Songs, holidays, gifts and stays: what to play, where to go, what to bring.
-    r"\b(?:lagu|chord|kunci gitar|lirik)\b",
+    r"\b(?:chord|kunci gitar|lirik lagu|judul lagu|rekomendasi lagu|putar lagu)\b",
+    r"\blagu (?:daerah|anak|pop|rohani|religi|dangdut|nasional)\b",
     r"\b(?:liburan|berlibur|piknik|tamasya)\b",
     r"\b(?:rekomendasi|rekomen|saran) (?:pantai|hotel|penginapan|kuliner|kafe|cafe)\b",
     r"\b(?:oleh oleh|kado|buah tangan)\b",
@@ -111,6 +112,7 @@ dokter malpraktik pasien apotek puskesmas overdosis
 desa kades lurah kelurahan pribadi sebar retas bobol
 segel satpol preman palsu batal sepihak kembali luka tolak jatah agen tanggung rugi paksa
 diskriminasi difabel disabilitas sita razia bohong ingkar wanprestasi hak
+cipta jiplak plagiat royalti gratifikasi bully rundung
 """
 LEGAL_WORDS: frozenset[str] = frozenset(_LEGAL_TEXT.split())
 _SENTENCES = re.compile(r"[.?!\n]+")

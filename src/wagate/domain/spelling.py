@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
+from wagate.domain.privacy.data.words import COMMON
 from wagate.domain.related_words import document_members, forms, related_document_words
 
 MIN_LENGTH = 4  # a shorter document word is close to too many others to be a target
@@ -49,11 +51,24 @@ MAX_WORDS = 20_000
 # Four consonants at least: three are as often an acronym ("pns", "lbh", "jkn") as a word
 # ("panas", "lebih", "ajukan"); the common three-letter shortenings are chat words ("krj").
 MIN_SKELETON = 4
+# With one consonant dropped too, four letters reach unrelated words ("sbln" → "sembilan",
+# "stnk" → "setangkai"): only five or more ("brgkt" → "berangkat").
+MIN_SKELETON_DROPPED = 5
 
 
 def skeleton(word: str) -> str:
     """A word's consonants, in order ("berangkat" → "brngkt")."""
     return "".join(letter for letter in word if letter not in VOWELS)
+
+
+@cache
+def _dictionary_skeletons() -> Mapping[str, frozenset[str]]:
+    """The common Indonesian words by their consonants (`chat_words`' frequency tier)."""
+    table: dict[str, set[str]] = {}
+    for word in COMMON:
+        if len(bones := skeleton(word)) >= MIN_SKELETON and word.isalpha():
+            table.setdefault(bones, set()).add(word)
+    return {bones: frozenset(words) for bones, words in table.items()}
 
 
 def max_distance(word: str) -> int:
@@ -191,7 +206,14 @@ class Vocabulary:
             or any(vowel in typed for vowel in VOWELS)
         ):
             return []
-        for table in (self._skeletons, self._skeletons_short):
+        # A dictionary word the documents do not use may be what was meant ("skrng" is
+        # "sekarang", not the documents' "sekurang"): then nothing is read into it.
+        if _dictionary_skeletons().get(typed, frozenset()) - self.uses.keys():
+            return []
+        tables = [self._skeletons]
+        if len(typed) >= MIN_SKELETON_DROPPED:
+            tables.append(self._skeletons_short)
+        for table in tables:
             # A shortening keeps the word's first letter: "pkh" (a programme) is no "apakah".
             candidates = (w for w in table.get(typed, ()) if w[0] == typed[0])
             found = sorted(dict.fromkeys(candidates), key=lambda w: -self.uses[w])

@@ -679,7 +679,10 @@ class KnowledgeBase:
             if not any(holds_a_number(p.text) for p in passages):
                 return []  # the court's or agency's number asked, and no passage gives one
         elif asks_for_an_amount(question):
-            asked = asked_about(question)
+            # The words as the search read them too ("hkum" → "hukum", "karyawan" → "pekerja").
+            words = question_words(question)
+            read_as = corrections(words, await self._vocabulary(), acronyms_in(question))
+            asked = asked_about(question, (w for ws in read_as.values() for w in ws))
             if not any(holds_a_figure_near(p.text, asked, p.section) for p in passages):
                 return []  # a fee, a wage, a term asked, and no passage gives a figure for it
         return passages
@@ -807,7 +810,7 @@ def corrections(
             break
         if word in acronyms or word in vocabulary:
             continue
-        # Typed without vowels ("kntr", "brgkt"), else a typo ("tanh").
+        # Typed without vowels ("kntr", "brgkt": four consonants or more), else a typo.
         targets = vocabulary.shortened_from(word)
         if not targets and _may_be_misspelt(word, MIN_TYPED):
             targets = vocabulary.corrections(word)
