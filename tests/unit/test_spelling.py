@@ -130,3 +130,6 @@ def test_no_shortening_where_a_common_word_may_be_meant_or_too_little_is_typed()
     assert vocabulary.shortened_from("skrng") == []  # "sekarang", not the documents' word
     assert vocabulary.shortened_from("sbln") == []  # four letters: no consonant dropped
     assert vocabulary.shortened_from("stnk") == []
+    # A content word the documents lack does not stop the documents' own word.
+    assert Vocabulary.of({"pesangon": 1}).shortened_from("psngn") == ["pesangon"]
+    assert Vocabulary.of({"putusan": 1}).shortened_from("ptsn") == ["putusan"]

@@ -5,8 +5,8 @@ holds a number near what it asks about (AI3, `KB_STRICT`).
 the documents name BPJS, the minimum wage, the PPAT, and words alone rank those passages
 first — but none gives the figure asked, and an answer without it is a guess dressed as a
 citation. A figure is something a passage plainly holds or does not: digits, or a number
-written as a word ("tiga bulan", "dua kali", "separuh"; "gratis", "tidak dipungut biaya" and
-"cuma-cuma" answer a fee asked), within a few words of a word the
+written as a word ("tiga bulan", "separuh"; "gratis", "tidak dipungut biaya" and "cuma-cuma"
+answer a fee asked), within a few words of a word the
 question asks about ("iuran … Rp42.000", "paling lama 14 hari kerja"). A passage that
 gives a figure for something else (the severance table, when the minimum wage is asked)
 holds no number near the asked word, and the question is declined.
@@ -27,14 +27,22 @@ _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER_TEXT = """
 satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas belas puluh ratus ribu
 juta miliar triliun persen setengah separuh seperempat sepertiga seratus seribu sejuta
-sehari seminggu sepekan sebulan setahun sekali kali seperlima puluhan ratusan ribuan
-gratis cuma dipungut nol prodeo
+sehari seminggu sepekan sebulan setahun seperlima puluhan ratusan ribuan gratis nol prodeo
 """
+# Free of charge said in words: read as "gratis" before the words are split.
+_FREE = re.compile(
+    r"\b(?:tidak|tanpa) (?:dipungut|dikenakan|ada) (?:biaya|bayaran|pungutan)\b"
+    r"|\btanpa biaya\b|\bcuma[ -]cuma\b"
+)
+# A rule's number and year ("13/2003", "PP 35/2021") and a list item's number at a line's
+# start ("1. Surat gugatan") are no figures: removed before the words are split.
+_NOT_FIGURES = re.compile(r"\b\d+/\d{2,4}\b|^\s*\d{1,2}[.)](?=\s)", re.MULTILINE)
 # A number after these names a rule, a year or a list item, not a figure: "Pasal 156",
 # "UU Nomor 13 Tahun 2003", "ayat (2)".
 _REFERENCE_WORDS = frozenset(
     {"pasal", "ayat", "uu", "undang", "nomor", "no", "tahun", "bab", "pp", "perpres",
-     "permen", "perda", "huruf", "angka"}
+     "permen", "perda", "huruf", "angka", "perma", "permenaker", "kepmen", "kepmenaker",
+     "keppres", "inpres", "perppu", "pergub", "perbup", "perwali", "sema", "perkap"}
 )  # fmt: skip
 _NUMBER_WORDS = frozenset(_NUMBER_TEXT.split())
 _ASKED_THING_MIN = 0.3  # topic weight of a word that names what is asked about
@@ -48,10 +56,10 @@ def asks_for_an_amount(question: str) -> bool:
 def asked_about(question: str, also: Iterable[str] = ()) -> list[str]:
     """The words naming what the figure is of: the question's topic words, and `also` (the
     document words the search read them as: a typo's correction, a related word)."""
-    words = [
-        w for w in content_words(question) if w != "berapa" and topic_weight(w) >= _ASKED_THING_MIN
-    ]
-    return list(dict.fromkeys([*words, *also]))
+    words = [*content_words(question), *also]
+    return list(
+        dict.fromkeys(w for w in words if w != "berapa" and topic_weight(w) >= _ASKED_THING_MIN)
+    )
 
 
 def holds_a_figure_near(text: str, asked: Sequence[str], section: str = "") -> bool:
@@ -62,7 +70,8 @@ def holds_a_figure_near(text: str, asked: Sequence[str], section: str = "") -> b
     if not asked or not any(len(w) > 2 for w in asked):
         return True  # nothing to place the figure by: no judgement
     wanted = _forms(asked)
-    tokens = _WORD.findall(text.lower())
+    free = _FREE.sub(lambda found: f"{found.group()} gratis", text.lower())
+    tokens = _WORD.findall(_NOT_FIGURES.sub(" ", free))
     at_number = [i for i in range(len(tokens)) if _is_figure(tokens, i)]
     if not at_number:
         return False

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
+from wagate.domain.chat_words import STOPWORDS, is_generic
 from wagate.domain.privacy.data.words import COMMON
 from wagate.domain.related_words import document_members, forms, related_document_words
 
@@ -62,13 +63,14 @@ def skeleton(word: str) -> str:
 
 
 @cache
-def _dictionary_skeletons() -> Mapping[str, frozenset[str]]:
-    """The common Indonesian words by their consonants (`chat_words`' frequency tier)."""
-    table: dict[str, set[str]] = {}
-    for word in COMMON:
-        if len(bones := skeleton(word)) >= MIN_SKELETON and word.isalpha():
-            table.setdefault(bones, set()).add(word)
-    return {bones: frozenset(words) for bones, words in table.items()}
+def _everyday_skeletons() -> frozenset[str]:
+    """The consonants of the everyday words a question is made of (`chat_words`' stop words
+    and generic words: "sekarang", "sebenarnya", "kemarin")."""
+    return frozenset(
+        bones
+        for word in STOPWORDS | {w for w in COMMON if is_generic(w)}
+        if word.isalpha() and len(bones := skeleton(word)) >= MIN_SKELETON
+    )
 
 
 def max_distance(word: str) -> int:
@@ -206,9 +208,11 @@ class Vocabulary:
             or any(vowel in typed for vowel in VOWELS)
         ):
             return []
-        # A dictionary word the documents do not use may be what was meant ("skrng" is
-        # "sekarang", not the documents' "sekurang"): then nothing is read into it.
-        if _dictionary_skeletons().get(typed, frozenset()) - self.uses.keys():
+        # Chat shortens its everyday words most: when one has these consonants ("skrng" is
+        # "sekarang", not the documents' "sekurang"), nothing is read into them. A content
+        # word the documents lack does not stop it ("psngn" is their "pesangon", though
+        # "pasangan" has those consonants too).
+        if typed in _everyday_skeletons():
             return []
         tables = [self._skeletons]
         if len(typed) >= MIN_SKELETON_DROPPED:
