@@ -133,3 +133,5 @@ def test_no_shortening_where_a_common_word_may_be_meant_or_too_little_is_typed()
     # A content word the documents lack does not stop the documents' own word.
     assert Vocabulary.of({"pesangon": 1}).shortened_from("psngn") == ["pesangon"]
     assert Vocabulary.of({"putusan": 1}).shortened_from("ptsn") == ["putusan"]
+    # An everyday word the documents do use is read as itself.
+    assert Vocabulary.of({"keluarga": 2}).shortened_from("klrg") == ["keluarga"]

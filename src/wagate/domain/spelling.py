@@ -63,14 +63,14 @@ def skeleton(word: str) -> str:
 
 
 @cache
-def _everyday_skeletons() -> frozenset[str]:
-    """The consonants of the everyday words a question is made of (`chat_words`' stop words
-    and generic words: "sekarang", "sebenarnya", "kemarin")."""
-    return frozenset(
-        bones
-        for word in STOPWORDS | {w for w in COMMON if is_generic(w)}
-        if word.isalpha() and len(bones := skeleton(word)) >= MIN_SKELETON
-    )
+def _everyday_skeletons() -> Mapping[str, frozenset[str]]:
+    """The everyday words a question is made of (`chat_words`' stop words and generic words:
+    "sekarang", "sebenarnya", "kemarin"), by their consonants."""
+    table: dict[str, set[str]] = {}
+    for word in STOPWORDS | {w for w in COMMON if is_generic(w)}:
+        if word.isalpha() and len(bones := skeleton(word)) >= MIN_SKELETON:
+            table.setdefault(bones, set()).add(word)
+    return {bones: frozenset(words) for bones, words in table.items()}
 
 
 def max_distance(word: str) -> int:
@@ -208,11 +208,13 @@ class Vocabulary:
             or any(vowel in typed for vowel in VOWELS)
         ):
             return []
-        # Chat shortens its everyday words most: when one has these consonants ("skrng" is
-        # "sekarang", not the documents' "sekurang"), nothing is read into them. A content
+        # Chat shortens its everyday words most: when one the documents do not use has these
+        # consonants ("skrng" is "sekarang", not the documents' "sekurang"), nothing is read
+        # into them ("klrg" stays "keluarga" where the documents say it). A content
         # word the documents lack does not stop it ("psngn" is their "pesangon", though
         # "pasangan" has those consonants too).
-        if typed in _everyday_skeletons():
+        everyday = _everyday_skeletons().get(typed)
+        if everyday and not everyday & self.uses.keys():
             return []
         tables = [self._skeletons]
         if len(typed) >= MIN_SKELETON_DROPPED:
