@@ -92,6 +92,10 @@ def test_rule_numbers_list_numbers_and_other_words_are_no_figures() -> None:
     assert not holds_a_figure_near(listing, asked_about("biaya gugatan cerai brp"))
     assert not holds_a_figure_near("Biaya perkara dipungut oleh panitera.", ["biaya"])
     assert holds_a_figure_near("Pendaftaran tidak dipungut biaya.", ["biaya"])
+    assert holds_a_figure_near("Konsultasi tidak dikenai biaya.", ["biaya"])
+    # A clause's number is none; a wage's fraction is one.
+    assert not holds_a_figure_near("(2) Pengusaha wajib membayar uang pesangon.", ["pesangon"])
+    assert holds_a_figure_near("Upah harian dihitung 1/25 dari upah bulanan.", ["upah"])
 
 
 def test_only_topic_words_of_the_read_as_words_count() -> None:

@@ -31,12 +31,13 @@ sehari seminggu sepekan sebulan setahun seperlima puluhan ratusan ribuan gratis 
 """
 # Free of charge said in words: read as "gratis" before the words are split.
 _FREE = re.compile(
-    r"\b(?:tidak|tanpa) (?:dipungut|dikenakan|ada) (?:biaya|bayaran|pungutan)\b"
-    r"|\btanpa biaya\b|\bcuma[ -]cuma\b"
+    r"\b(?:tidak|tanpa) (?:dipungut|dikenakan|dikenai|ada) (?:biaya|bayaran|pungutan)\b"
+    r"|\b(?:tanpa|bebas) biaya\b|\bcuma[ -]cuma\b"
 )
-# A rule's number and year ("13/2003", "PP 35/2021") and a list item's number at a line's
-# start ("1. Surat gugatan") are no figures: removed before the words are split.
-_NOT_FIGURES = re.compile(r"\b\d+/\d{2,4}\b|^\s*\d{1,2}[.)](?=\s)", re.MULTILINE)
+# A rule's number and year ("13/2003", "PP 35/2021") and a list item's or clause's number at
+# a line's start ("1. Surat gugatan", "(2) Pengusaha wajib …") are no figures: removed
+# before the words are split. A fraction stays: "1/25" of the monthly wage is a day's.
+_NOT_FIGURES = re.compile(r"\b\d{1,4}/(?:19|20)\d{2}\b|^\s*\(?\d{1,2}[.)](?=\s)", re.MULTILINE)
 # A number after these names a rule, a year or a list item, not a figure: "Pasal 156",
 # "UU Nomor 13 Tahun 2003", "ayat (2)".
 _REFERENCE_WORDS = frozenset(
