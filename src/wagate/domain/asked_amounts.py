@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from wagate.domain.chat_words import affix_stems, content_words, normalise, topic_weight
+from wagate.domain.chat_words import content_words, normalise, topic_weight, word_forms
 
 WINDOW = 8  # words between an asked word and a figure in the passage
 _ASKS = re.compile(r"\bberapa\b")
@@ -70,20 +70,22 @@ def holds_a_figure_near(text: str, asked: Sequence[str], section: str = "") -> b
     naming a rule or a year ("Pasal 156", "Tahun 2003") is no figure."""
     if not asked or not any(len(w) > 2 for w in asked):
         return True  # nothing to place the figure by: no judgement
-    wanted = _forms(asked)
+    wanted = frozenset().union(*map(word_forms, asked))
     free = _FREE.sub(lambda found: f"{found.group()} gratis", text.lower())
     tokens = _WORD.findall(_NOT_FIGURES.sub(" ", free))
     at_number = [i for i in range(len(tokens)) if _is_figure(tokens, i)]
     if not at_number:
         return False
     heading = section.rpartition("›")[2].lower()  # its own heading, not its chapter's
-    if heading and any(_forms([t]) & wanted for t in _WORD.findall(heading)):
+    if heading and any(word_forms(t) & wanted for t in _WORD.findall(heading)):
         return True
     # A token can be a form of an asked word only if it holds that word's letters after the
     # first (a nasal prefix replaces it: "menagih" for "tagih"); only those are unfolded.
     inner = re.compile("|".join(sorted({re.escape(w[1:]) for w in wanted if len(w) > 2})))
     at_asked = [
-        i for i, t in enumerate(tokens) if t in wanted or (inner.search(t) and _forms([t]) & wanted)
+        i
+        for i, t in enumerate(tokens)
+        if t in wanted or (inner.search(t) and word_forms(t) & wanted)
     ]
     return any(abs(i - j) <= WINDOW for i in at_asked for j in at_number)
 
@@ -95,11 +97,3 @@ def _is_figure(tokens: Sequence[str], index: int) -> bool:
     if not token[0].isdigit():
         return False
     return index == 0 or tokens[index - 1] not in _REFERENCE_WORDS
-
-
-def _forms(words: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for word in words:
-        found.add(word)
-        found.update(s for s in affix_stems(word) if len(s) >= 4)
-    return found

@@ -489,6 +489,12 @@ def affix_stems(word: str) -> Iterator[str]:
                 yield stem
 
 
+def word_forms(word: str) -> frozenset[str]:
+    """The word and every stem of four letters or more it may be an affixed form of
+    ("ditabrak" → {"ditabrak", "tabrak"}): two words sharing one may be one word."""
+    return frozenset({word, *(stem for stem in affix_stems(word) if len(stem) >= 4)})
+
+
 def derived_from(word: str) -> str | None:
     """The tier word `word` is an affixed form of ("penahanan" → "tahan"), or None."""
     return next((stem for stem in affix_stems(word) if is_dictionary_word(stem)), None)

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 
-from wagate.domain.chat_words import affix_stems
+from wagate.domain.chat_words import affix_stems, word_forms
 
 # fmt: off
 GROUPS: tuple[str, ...] = (
@@ -114,8 +114,8 @@ def _groups_of(members: Iterable[str]) -> frozenset[int]:
 
 
 def document_members(words: Iterable[str]) -> dict[str, list[str]]:
-    """Group member → the document words that are it or an affixed form of it, for a
-    tenant's vocabulary (computed once per vocabulary, not per question)."""
+    """Group member → the document words that are it (or it with "-nya"), in the order
+    given, for a tenant's vocabulary (computed once per vocabulary, not per question)."""
     found: dict[str, list[str]] = {}
     for word in words:
         if (member := _document_member(word)) is not None:
@@ -126,24 +126,19 @@ def document_members(words: Iterable[str]) -> dict[str, list[str]]:
 def related_document_words(word: str, in_documents: Mapping[str, Sequence[str]]) -> list[str]:
     """The document words that name what `word` names, one per member of its group (the
     first `in_documents` lists: `document_members` keeps the vocabulary's order), when no
-    document uses `word`'s own member; [] otherwise. The caller checks first that no
-    document word is `word` in another form (`Vocabulary.uses_a_form_of`)."""
+    document uses `word`'s own member; [] otherwise. `Vocabulary.related_words` checks
+    first that no document word at all is `word` in another form."""
     own = _members(word)
     if not own or any(in_documents.get(member) for member in own):
         return []
-    mine = forms(word)
+    mine = word_forms(word)
     related: list[str] = []
     for group in sorted(_groups_of(own)):
         for member in GROUPS[group].split():
             document_words = in_documents.get(member, ())
             if not document_words:
                 continue
-            if any(forms(w) & mine for w in document_words):
+            if any(word_forms(w) & mine for w in document_words):
                 return []  # "penangkapan" for "ditangkap": the stemmer finds it as typed
             related.append(document_words[0])
     return related[:MAX_RELATED]
-
-
-def forms(word: str) -> frozenset[str]:
-    """The word and every stem of four letters or more it may be an affixed form of."""
-    return frozenset({word, *(s for s in affix_stems(word) if len(s) >= MIN_STEM)})

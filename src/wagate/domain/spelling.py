@@ -27,9 +27,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from wagate.domain.chat_words import STOPWORDS, is_generic
+from wagate.domain.chat_words import STOPWORDS, is_generic, word_forms
 from wagate.domain.privacy.data.words import COMMON
-from wagate.domain.related_words import document_members, forms, related_document_words
+from wagate.domain.related_words import document_members, related_document_words
 
 MIN_LENGTH = 4  # a shorter document word is close to too many others to be a target
 MIN_TYPED = 3  # a typed word of 3 letters only gets its dropped vowels back ("hri" → "hari")
@@ -183,14 +183,14 @@ class Vocabulary:
         by_use = sorted(pairs, key=lambda pair: (-int(pair[1]), pair[0]))
         alphabetic = [word for word, _ in by_use if word.isalpha()]
         vocabulary.related = document_members(alphabetic)
-        vocabulary._stems = frozenset(stem for word in alphabetic for stem in forms(word))
+        vocabulary._stems = frozenset(stem for word in alphabetic for stem in word_forms(word))
         return vocabulary
 
     def related_words(self, word: str) -> list[str]:
         """Document words naming what `word` names (`domain.related_words`), at most one per
         word of its group, each its most used form; [] when a document uses `word` in any
         form ("menabrak" for "tabrakan": the search's stemmer finds it)."""
-        if forms(word) & self._stems:
+        if word_forms(word) & self._stems:
             return []
         return related_document_words(word, self.related)
 

@@ -651,7 +651,7 @@ class KnowledgeBase:
             # The time now, the weather, a recipe, a ferry's timetable: no legal-aid document
             # answers them, though "jam", "WIT" or the office's town match its pages.
             return []
-        rows = await self._lexical(question) if limit >= 1 else []
+        rows, read_as = await self._lexical_read(question) if limit >= 1 else ([], {})
         if not shipped_model().in_scope(evidence_of(question, rows)):
             return []
         rankings: dict[str, list[int]] = {
@@ -680,8 +680,6 @@ class KnowledgeBase:
                 return []  # the court's or agency's number asked, and no passage gives one
         elif asks_for_an_amount(question):
             # The words as the search read them too ("hkum" → "hukum", "karyawan" → "pekerja").
-            words = question_words(question)
-            read_as = corrections(words, await self._vocabulary(), acronyms_in(question))
             asked = asked_about(question, (w for ws in read_as.values() for w in ws))
             if not any(holds_a_figure_near(p.text, asked, p.section) for p in passages):
                 return []  # a fee, a wage, a term asked, and no passage gives a figure for it
@@ -689,9 +687,17 @@ class KnowledgeBase:
 
     async def _lexical(self, question: str) -> list[dict[str, Any]]:
         """The lexical ranking with its evidence (steps 1–5 of the module docstring)."""
+        rows, _ = await self._lexical_read(question)
+        return rows
+
+    async def _lexical_read(
+        self, question: str
+    ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+        """The lexical ranking, and the document words the question's words were read as
+        (`corrections`)."""
         words = question_words(question)
         if not words:
-            return []
+            return [], {}
         acronyms = acronyms_in(question)
         corrected = corrections(words, await self._vocabulary(), acronyms)
         extra = [c for cs in corrected.values() for c in cs if c not in words]
@@ -714,7 +720,7 @@ class KnowledgeBase:
         )
         if rows and corrected:
             rows[0]["matches"] = _corrected_matches(rows[0]["matches"] or [], corrected, words)
-        return rows
+        return rows, corrected
 
     def _words_changed(self) -> None:
         """This process writes the tenant's documents: the next search reads the words again."""
@@ -799,7 +805,7 @@ def corrections(
 ) -> dict[str, list[str]]:
     """Question words that may be misspelt (`_may_be_misspelt`, not typed in capitals) and
     that no document uses, each with the document words it is most likely a typo of
-    (`domain.spelling`), or, typed without vowels, a shortening of ("krj" → "kerja"); the
+    (`domain.spelling`), or, typed without vowels, a shortening of ("kntr" → "kantor"); the
     `MAX_CORRECTED` longest such words. Then words no document
     uses in any form, each with the document words of the same meaning
     (`domain.related_words`). They are searched beside the typed word, never instead of
