@@ -50,6 +50,10 @@ CORPORA = (
     "kb_holdout9",
     "kb_holdout10",
     "kb_holdout11",
+    "kb_holdout12",
+    "kb_holdout13",
+    "kb_holdout14",
+    "kb_holdout15",
 )
 TOP_ROWS_NAMED = 8  # rows whose section and title are kept (to read the errors by)
 TOP_ROWS_TEXT = 3  # rows whose text is kept (features of what the top passage says, kb10)

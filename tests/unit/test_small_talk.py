@@ -20,6 +20,8 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "Selamat pagi",
         "P",
         "makasih banyak kak",
+        "Terima kasih banyak atas penjelasannya, sangat membantu.",
+        "thanks atas jawabannya min, bermanfaat",
         "Assalamualaikum",
         "matur suwun",
         "hallo min",
@@ -59,7 +61,9 @@ async def test_each_question_of_a_burst_is_searched_on_its_own() -> None:
     assert {p.title for p in found.passages} == {"Jam", "Biaya"}
 
 
-@pytest.mark.parametrize("message", ["kapan?", "berapa?", "caranya?", "mohon bantuan"])
+@pytest.mark.parametrize(
+    "message", ["kapan?", "berapa?", "caranya?", "mohon bantuan", "mohon penjelasan", "info biaya?"]
+)
 def test_a_short_question_of_small_words_is_no_small_talk(message: str) -> None:
     assert not is_small_talk(message)
 

@@ -19,6 +19,7 @@ tes test testing p ping kak kakak min admin pak bu bang mas mbak om tante dik se
 jumpa dah bye banyak sekali semoga selalu sangat amin aamiin sukses berkah
 good morning night afternoon evening nuwun matur suwun sugeng enjing hatur nuhun punten
 bapak ibu sekalian dibantu membantu bantuannya infonya informasinya penjelasannya
+atas jawabannya balasannya responnya tanggapannya terbantu berguna bermanfaat
 idul fitri adha hari raya lebaran natal imlek lahir batin minal aidin walfaidzin
 nyuwun pangapunten sedaya lepat kalepatan nggih
 wk wkwk wkwkwk wkwkwkwk haha hahaha hehe hehehe
@@ -28,6 +29,7 @@ wk wkwk wkwkwk wkwkwkwk haha hahaha hehe hehehe
 # question before them.
 _ANSWER_TEXT = """
 baik iya ya yaa yup yes no tidak nggak gak ga enggak sudah udah belum sama
+jelas paham faham mengerti ngerti
 """
 CHATTER: frozenset[str] = frozenset(_CHATTER_TEXT.split())
 SMALL_TALK: frozenset[str] = CHATTER | frozenset(_ANSWER_TEXT.split())
