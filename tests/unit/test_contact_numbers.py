@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number
+from wagate.domain.contact_numbers import (
+    asks_for_a_number,
+    holds_a_number,
+    holds_a_number_of,
+    number_holder,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +86,49 @@ def test_passages_that_hold_a_number(text: str) -> None:
 )
 def test_passages_that_do_not(text: str) -> None:
     assert not holds_a_number(text)
+
+
+@pytest.mark.parametrize(
+    ("question", "holder"),
+    [
+        ("Berapa nomor telepon Pengadilan Agama Manado?", ["pengadilan", "agama", "manado"]),
+        ("no telp pengadilan agama praya brp?", ["pengadilan", "agama", "praya"]),
+        ("nomor WA pandawa", ["pandawa"]),
+        ("call center bpjs berapa? klo ga ditanggepin lapor ombudsman?", ["bpjs"]),
+        ("gmn cr bikin janji konsul? no wa nya brp", []),
+    ],
+)
+def test_whose_number_is_asked(question: str, holder: list[str]) -> None:
+    assert number_holder(question) == holder
+
+
+COURT = ["pengadilan", "agama", "manado"]
+
+
+def test_the_offices_own_number_beside_the_town_is_not_the_courts() -> None:
+    text = "Kantor LBH Mapalus, Jl. Sam Ratulangi No. 5, Manado. Telepon (0431) 862 123."
+    assert holds_a_number(text)
+    assert not holds_a_number_of(text, COURT)
+
+
+def test_a_number_beside_the_holder_answers() -> None:
+    text = "Pengadilan Agama Manado dapat dihubungi di (0431) 862 123 pada jam kerja."
+    assert holds_a_number_of(text, COURT)
+    far = (
+        "Pengadilan Agama Manado memeriksa perkara cerai. " + "kata " * 20 + "Telp (0431) 862 123."
+    )
+    assert not holds_a_number_of(far, COURT)
+
+
+def test_the_heading_and_the_searchs_corrections_name_the_holder_too() -> None:
+    text = "Hubungi (0431) 862 123 setiap hari kerja."
+    assert holds_a_number_of(text, COURT, section="Panduan › Pengadilan Agama")
+    assert holds_a_number_of(
+        "Hotline Pandawa 0812 3456 789.", ["pandwa"], read_as={"pandwa": ["pandawa"]}
+    )
+    assert not holds_a_number_of("Hotline Pandawa 0812 3456 789.", ["pandwa"])
+
+
+def test_no_holder_named_any_number_answers() -> None:
+    assert holds_a_number_of("WA 0812 3456 7890", [])
+    assert not holds_a_number_of("Datang langsung ke kantor.", [])

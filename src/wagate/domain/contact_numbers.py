@@ -15,8 +15,9 @@ Pure: it reads the question's normalised words and the passages' text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
-from wagate.domain.chat_words import normalise
+from wagate.domain.chat_words import content_words, normalise, word_forms
 
 _MEDIUM = (
     r"(?:telepon|telpon|telp|tlp|telefon|phone|hp|ponsel|handphone|wa|whatsapp|hotline"
@@ -63,3 +64,72 @@ def asks_for_a_number(question: str) -> bool:
 
 def holds_a_number(text: str) -> bool:
     return _PHONE.search(text) is not None or _HOTLINE.search(text) is not None
+
+
+# Whose number is asked: the words beside the line's name ("no telp pengadilan agama praya
+# brp" → pengadilan, agama, praya). A passage answers only when a number in it stands within
+# `WINDOW` words of them: the office's own contact page holds a number and the town's name
+# ("Jl. Sam Ratulangi, Manado, telp 0431 …"), and that is not the court's number. Two of the
+# holder's words must be there (one when it has one): the town alone is not the court.
+WINDOW = 12
+_HOLDER_SKIP_TEXT = """
+nomor no nomer nmr berapa telepon telpon telp tlp telefon phone hp ponsel handphone wa
+whatsapp hotline call center sms kantor resmi aktif yang bisa dihubungi
+"""
+_HOLDER_SKIP = frozenset(_HOLDER_SKIP_TEXT.split())
+_SENTENCE_END = re.compile(r"[.?!\n]")
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def number_holder(question: str) -> list[str]:
+    """The words naming whose number the question asks for ([] when it names none: "no wa
+    nya brp" after a question on appointments)."""
+    text = normalise(question)
+    found = _ASKS.search(text)
+    if found is None:
+        return []
+    words = found.group()
+    if words.startswith("berapa"):  # "berapa nomor telepon Pengadilan Agama Kupang?"
+        words = _SENTENCE_END.split(text[found.end() :], maxsplit=1)[0]
+    return [
+        w
+        for w in dict.fromkeys(content_words(words))
+        if w not in _HOLDER_SKIP and not w.isdigit() and len(w) > 2
+    ]
+
+
+def holds_a_number_of(
+    text: str,
+    holder: Sequence[str],
+    section: str = "",
+    read_as: Mapping[str, Sequence[str]] | None = None,
+) -> bool:
+    """A number in `text` within `WINDOW` words of two of the `holder` words (`number_holder`;
+    one when it names one), counting those the passage's own heading names; `read_as`: the
+    document words the search read a question word as (a typo's correction)."""
+    if not holder:
+        return holds_a_number(text)
+    wanted = [
+        frozenset().union(word_forms(w), *(word_forms(c) for c in (read_as or {}).get(w, ())))
+        for w in holder
+    ]
+    needed = min(2, len(wanted))
+    lowered = text.lower()
+    tokens = [(m.start(), m.end(), word_forms(m.group())) for m in _TOKEN.finditer(lowered)]
+    heading = section.rpartition("›")[2].lower()
+    in_heading = {
+        i
+        for i, forms in enumerate(wanted)
+        for t in _TOKEN.findall(heading)
+        if word_forms(t) & forms
+    }
+    numbers = [*_PHONE.finditer(text), *_HOTLINE.finditer(text)]
+    for number in numbers:
+        first = next((i for i, t in enumerate(tokens) if t[1] > number.start()), len(tokens))
+        last = max((i for i, t in enumerate(tokens) if t[0] < number.end()), default=first)
+        near = tokens[max(first - WINDOW, 0) : last + WINDOW + 1]
+        named = set(in_heading)
+        named.update(i for i, forms in enumerate(wanted) if any(t[2] & forms for t in near))
+        if len(named) >= needed:
+            return True
+    return False

@@ -100,7 +100,7 @@ from wagate.domain.chat_words import (
     verb_root,
 )
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
-from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number
+from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number_of, number_holder
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
 from wagate.domain.off_topic import is_off_topic
@@ -676,8 +676,9 @@ class KnowledgeBase:
             for i, score in fused[:limit]
         ]
         if asks_for_a_number(question):
-            if not any(holds_a_number(p.text) for p in passages):
-                return []  # the court's or agency's number asked, and no passage gives one
+            holder = number_holder(question)
+            if not any(holds_a_number_of(p.text, holder, p.section, read_as) for p in passages):
+                return []  # the court's or agency's number asked, and no passage gives it
         elif asks_for_an_amount(question):
             # The words as the search read them too ("hkum" → "hukum", "karyawan" → "pekerja").
             asked = asked_about(question, (w for ws in read_as.values() for w in ws))
