@@ -129,6 +129,16 @@ def test_the_heading_and_the_searchs_corrections_name_the_holder_too() -> None:
     assert not holds_a_number_of("Hotline Pandawa 0812 3456 789.", ["pandwa"])
 
 
+def test_a_number_before_a_comma_and_a_care_center_line() -> None:
+    text = (
+        "Pengaduan melalui BPJS Kesehatan Care Center 165, layanan WhatsApp PANDAWA di "
+        "08118165165, atau menu pengaduan di Mobile JKN."
+    )
+    assert holds_a_number_of(text, ["pandawa"])
+    assert holds_a_number_of(text, ["bpjs"])
+    assert holds_a_number("Care Center 165 buka 24 jam")
+
+
 def test_no_holder_named_any_number_answers() -> None:
     assert holds_a_number_of("WA 0812 3456 7890", [])
     assert not holds_a_number_of("Datang langsung ke kantor.", [])

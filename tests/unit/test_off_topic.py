@@ -15,6 +15,11 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
     "message",
     [
         "jam brp skrg di Palu?",
+        "Can you recommend a cheap hotel near the harbour?",
+        "pesawat makassar jakarta yang paling murah jam brp?",
+        "tiket kapal manado tahuna brp?",
+        "cara downlod video tiktok tanpa watermak",
+        "gimana biar banyak follower ig",
         "Sekarang jam berapa WIB?",
         "hari ini tanggal berapa ya",
         "cuaca bsk di Bengkulu gmn",
@@ -51,6 +56,10 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
     "message",
     [
         "kantor LBH buka jam berapa?",
+        "tiket pswt & visa kerja yg nanggung siapa? sy mau jd sopir di luar negri",
+        "can you recommend a lawyer for my divorce?",
+        "hotel tidak dibayar biro umrah, siapa yang tanggung jawab?",
+        "kerja sampingan disuruh like video youtube lalu deposit, itu penipuan?",
         "jadwal sidang cerai sy kapan ya",
         "kalau digugat balik sy bisa menang gak?",
         "kecelakaan bus, tiketnya ditanggung Jasa Raharja?",

@@ -40,15 +40,17 @@ _ASKS = re.compile(
 _OWN = re.compile(r"\b(?:saya|aku|kami|ku)\b")
 # A phone number: an Indonesian one ("0812-3456-7890", "(0370) 631 234", "+62 370 …"), not
 # inside an amount or a date ("Rp 2.062.500.000", "2023-05-12"); or a short line named as
-# one ("SAPA 129", "OJK (157)", "hubungi 110", "call center 1500-500", "1500 111").
+# one ("SAPA 129", "OJK (157)", "hubungi 110", "call center 1500-500", "1500 111"). A comma
+# or full stop after it ends the sentence ("WhatsApp 08118165165, atau …"), not an amount.
 _PHONE = re.compile(
-    r"(?<![\d.,/-])(?:\+62|62(?=\s?8)|\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{3,4}(?:[\s.-]?\d{2,5}){0,2}(?![\d.,])"
+    r"(?<![\d.,/-])(?:\+62|62(?=\s?8)|\(0\d{2,4}\)|0\d{2,4})[\s.-]?\d{3,4}(?:[\s.-]?\d{2,5}){0,2}(?!\d|[.,]\d)"
 )
 _SHORT = r"\(?(?:1[45]0\d[\s-]?\d{3}|\d{3,5})\)?"
 _UNIT = r"(?:\s*(?:juta|ribu|miliar|rupiah|tahun|bulan|hari|jam|menit|persen|%|km|meter|orang))"
 _HOTLINE = re.compile(
     rf"wa\.me/\d{{8,}}"
-    rf"|\b(?:hubungi|telepon|telp|tlp|call center|hotline|sms|wa|whatsapp|pengaduan|darurat)\b"
+    rf"|\b(?:hubungi|telepon|telp|tlp|call center|care center|contact center|hotline|sms|wa"
+    rf"|whatsapp|pengaduan|darurat)\b"
     rf"(?:\s+(?!tahun|pasal|sejak|rp|nomor|no|sebesar|sampai|hingga|denda)[a-z]+){{0,3}}"
     rf"\s*:?\s*{_SHORT}(?!\d|{_UNIT})"
     rf"|(?-i:\b[A-Z]{{2,}})\s*{_SHORT}(?![\d.,]|{_UNIT})",

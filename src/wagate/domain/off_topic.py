@@ -72,6 +72,13 @@ _PATTERNS = (
     r"\b(?:liburan|berlibur|piknik|tamasya)\b",
     r"\b(?:rekomendasi|rekomen|saran) (?:pantai|hotel|penginapan|kuliner|kafe|cafe)\b",
     r"\b(?:oleh oleh|kado|buah tangan)\b",
+    # Cheap stays and fares, downloads, followers.
+    r"\b(?:hotel|penginapan|homestay|losmen) (?:murah|termurah|terbaik|yang bagus|dekat)\b",
+    r"\b(?:cheap|best|good) (?:hotel|hotels|place|restaurant)\b|\brecommend\b",
+    rf"\btiket {_VEHICLE}\b",
+    rf"\b{_VEHICLE}\b[^?]{{0,40}}\b(?:murah|termurah)\b",
+    r"\b(?:download|downlod|donlod|unduh) (?:video|lagu|film|musik)\b",
+    r"\b(?:follower|followers|subscriber|subscribers)\b",
 )
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
 # A word each pattern needs: a message with none of them is not read further (most are not).
@@ -80,7 +87,9 @@ jam pukul tanggal hari cuaca hujan jadwal berangkat waktu resep enak makan skor 
 sepak sepakbola timnas liga piala terjemah terjemahkan terjemahan terjemahin translate how
 bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai kuota hubungi
 hub chat wa wisata bioskop what lagu chord kunci lirik liburan berlibur piknik tamasya
-rekomendasi rekomen saran oleh kado buah
+rekomendasi rekomen saran oleh kado buah hotel penginapan homestay losmen cheap best good
+recommend tiket kapal pesawat kereta krl mrt bus bis damri ferry feri speedboat pelni download
+downlod donlod unduh follower followers subscriber subscribers
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 
