@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from wagate.domain.chat import ChatTurn, Role
-from wagate.domain.off_topic import is_off_topic
+from wagate.domain.off_topic import is_advert, is_off_topic
 from wagate.pipeline.conversation.knowledge import ConsultKnowledge, KnowledgePolicy
 from wagate.testing.knowledge import MemoryKnowledgeBase
 
@@ -145,3 +145,30 @@ def test_legal_words_count_in_any_affixed_form(message: str) -> None:
 )
 def test_a_grievance_about_an_everyday_thing_is_a_question(message: str) -> None:
     assert not is_off_topic(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "jual kavling sawit 2 ha, SHM, minat? hub sy",
+        "Dijual tanah kavling dekat bandara, SHM, harga nego. Minat langsung hubungi tiang",
+        "PROMO!!! Pinjaman dana tunai cepat cair tanpa jaminan. Hubungi admin kami, kuota terbatas",
+        "Kami menawarkan jasa pembuatan website untuk kantor hukum, harga terjangkau. Berminat?",
+    ],
+)
+def test_an_advert_is_off_topic_whatever_legal_words_it_uses(message: str) -> None:
+    assert is_advert(message) and is_off_topic(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "promo pinjol bunga 0% ternyata bunganya tinggi, bisa lapor?",
+        "beli HP promo diskon ternyata palsu, bisa lapor?",
+        "Saya dijual ke Malaysia oleh agen, tolong hubungi kami",
+        "jual tanah warisan hrs izin semua ahli waris? pembeli mau nego",
+        "saya minat beli tanah yang dijual tetangga, apa syaratnya?",
+    ],
+)
+def test_a_client_writing_of_a_sale_or_a_promotion_is_no_advert(message: str) -> None:
+    assert not is_advert(message)

@@ -126,6 +126,42 @@ cipta jiplak plagiat royalti gratifikasi bully rundung
 LEGAL_WORDS: frozenset[str] = frozenset(_LEGAL_TEXT.split())
 _SENTENCES = re.compile(r"[.?!\n]+")
 
+# An advert asks the office nothing, whatever it sells: land with a certificate, a loan
+# "tanpa jaminan", a website for law firms. Its legal words do not make it a question, so it
+# is read apart: an offer ("promo", "minat?", "hubungi admin kami") beside a second one or a
+# mark of a sale ("dijual", "nego"), in a message that complains of nothing. One mark is not
+# enough ("promo pinjol bunga 0%, bisa lapor?"), and a complaint is a client's question
+# however it reads: "beli HP promo diskon ternyata palsu", "saya dijual ke Malaysia oleh
+# agen, tolong hubungi kami".
+_OFFERS = (
+    r"\bpromo\b",
+    r"\bkuota terbatas\b",
+    r"\bcepat cair\b",
+    r"\bmenawarkan\b",
+    r"\bdiskon\b",
+    r"\bgratis ongkir\b",
+    r"\b(?:ber)?minat\s*\?",
+    r"\b(?:hubungi|hub|chat|wa|dm) (?:admin |cs )?(?:kami|tiang|langsung)\b",
+)
+_SALE_MARKS = (r"\b(?:di)?jual\b", r"\bterjangkau\b", r"\bnego\b")
+_OFFER_RES = tuple(re.compile(pattern) for pattern in _OFFERS)
+_SALE_RES = tuple(re.compile(pattern) for pattern in _SALE_MARKS)
+
+
+_COMPLAINT = re.compile(
+    r"\b(?:ternyata|tertipu|ditipu|penipuan|tipu|lapor|palsu|korban|tolong|rugi|dirugikan)\b"
+)
+
+
+def is_advert(message: str) -> bool:
+    """An offer beside another mark of a sale ("jual kavling 2 ha, SHM, minat? hub sy",
+    "PROMO!!! dana tunai cepat cair … hubungi admin kami"), complaining of nothing."""
+    text = fold(message)
+    offers = sum(1 for pattern in _OFFER_RES if pattern.search(text))
+    if offers == 0 or offers + sum(1 for p in _SALE_RES if p.search(text)) < 2:
+        return False
+    return _COMPLAINT.search(text) is None
+
 
 def is_off_topic(message: str) -> bool:
     """True when a sentence of the message asks for something everyday that a legal-aid
@@ -133,6 +169,8 @@ def is_off_topic(message: str) -> bool:
     "jadwal kapal Pelni minggu ini", "skor semalam", "terjemahkan good morning") and no word
     of the message is legal (`LEGAL_WORDS`): "kecelakaan bus pas cuaca buruk, asuransi nolak
     klaim" is a question for the knowledge base."""
+    if is_advert(message):
+        return True
     words = set(normalise(message).split()) | set(re.findall(r"[a-z]+", fold(message)))
     if not words & _TRIGGERS:
         return False
