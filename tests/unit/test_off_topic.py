@@ -58,6 +58,7 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
         "kantor LBH buka jam berapa?",
         "tiket pswt & visa kerja yg nanggung siapa? sy mau jd sopir di luar negri",
         "can you recommend a lawyer for my divorce?",
+        "Bapa beta cuma bisa bahasa Dawan, ada yang bisa terjemahkan ko?",
         "hotel tidak dibayar biro umrah, siapa yang tanggung jawab?",
         "kerja sampingan disuruh like video youtube lalu deposit, itu penipuan?",
         "jadwal sidang cerai sy kapan ya",

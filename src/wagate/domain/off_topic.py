@@ -55,7 +55,10 @@ _PATTERNS = (
     # Sport.
     r"\b(?:skor|klasemen|sepak bola|sepakbola|timnas|liga [a-z]+|piala dunia)\b",
     # Translation, trivia, jokes.
-    r"\bterjemah(?:kan|an|in)?\b|\btranslate\b|\bhow do (?:you|i) say\b",
+    # Not someone to interpret ("ada yang bisa terjemahkan ko?": a client's parent speaks
+    # only the regional language, and the office may bring an interpreter).
+    r"(?<!yang bisa )(?<!yg bisa )(?<!ada yang )(?<!ada yg )\bterjemah(?:kan|an|in)?\b"
+    r"|\btranslate\b|\bhow do (?:you|i) say\b",
     r"\bbahasa (?!hukum)[a-z]+nya\b",
     r"\bibu ?kota (?:provinsi|negara|kabupaten)\b",
     r"\b(?:pantun|tebak tebakan|lelucon|lawakan)\b",
