@@ -1,11 +1,9 @@
 """Collect the out-of-scope model's training data: the lexical evidence of every labelled
 question of the knowledge-base corpora in benchmarks/, before and after padding.
 
-For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout9;
-kb_holdout7 since it was measured blind, kbtune8; 8 and 9 likewise, kb10; 10 and 11 once
-measured blind on main, 2026-12-06), in a fresh
-database: add its
-documents as kb_eval.py does, ask every question through the lexical search
+For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout15,
+each added once it had been measured blind: 12 to 15 on 2026-12-07), in a fresh database: add
+its documents as kb_eval.py does, ask every question through the lexical search
 (`KnowledgeBase._lexical`, the rows `search` decides on), then pad to --chunks chunks with
 kb_eval's synthetic documents and ask again. One JSON line per (corpus, state, question):
 its label, the rows' numbers, the top rows' section and title (and the first three rows'
