@@ -173,3 +173,31 @@ def test_an_advert_is_off_topic_whatever_legal_words_it_uses(message: str) -> No
 )
 def test_a_client_writing_of_a_sale_or_a_promotion_is_no_advert(message: str) -> None:
     assert not is_advert(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "kak tlg jwbin pr matematika anak sy, 3/4 + 2/5 brp?",
+        "pr pkn: jelaskan pengertian trias politika, tlg bantu jwb",
+        # The story names work; the sentence that asks, last, is the everyday request.
+        "Anak saya dapat PR dan saya baru pulang kerja jam sembilan malam. Tolong bantu "
+        "hitung tiga per empat ditambah dua per lima berapa hasilnya?",
+    ],
+)
+def test_homework_is_off_topic_after_a_story_naming_work(message: str) -> None:
+    assert is_off_topic(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # The sentence that asks is legal, or the story follows the everyday question.
+        "Kemarin hujan deras dan bus yang saya tumpangi kecelakaan. Asuransi menolak klaim, "
+        "bagaimana?",
+        "tanggal berapa hari ini? sy mau hitung 14 hari banding",
+        "cara hitung pesangon ditambah uang penghargaan gmn?",
+    ],
+)
+def test_the_asking_sentence_decides_only_when_it_ends_the_message(message: str) -> None:
+    assert not is_off_topic(message)

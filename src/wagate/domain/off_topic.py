@@ -9,7 +9,10 @@ that such requests use decline them, as `KB_STRICT` asks — but only when nothi
 message is legal. A client's question often mentions an everyday thing ("di-PHK dari rumah
 makan", "atap kontrakan bocor kalau hujan", "skor kredit jelek karena pinjol", "gaji dibayar
 pakai kurs rendah"): one word of the law, work, family, land, debt, the police or the office
-(`LEGAL_WORDS`) keeps the message a question for the knowledge base.
+(`LEGAL_WORDS`) keeps the message a question for the knowledge base — unless the sentence
+that asks ends the message, is the everyday request and holds no legal word itself (a story
+about coming home late from work, then "tolong bantu hitung tiga per empat ditambah dua per
+lima?"). An advert is declined whatever words it uses (`is_advert`).
 
 Each pattern is read within one sentence, on the message as typed (lower case) and with chat
 abbreviations expanded ("jam brp skrg" → "jam berapa sekarang").
@@ -21,7 +24,14 @@ from __future__ import annotations
 
 import re
 
-from wagate.domain.chat_words import affix_stems, content_words, fold, normalise, verb_root
+from wagate.domain.chat_words import (
+    affix_stems,
+    asked_clause,
+    content_words,
+    fold,
+    normalise,
+    verb_root,
+)
 
 _VEHICLE = (
     r"(?:kapal|kapal cepat|pesawat|kereta|kereta api|krl|mrt|bus|bis|damri|ferry|feri|"
@@ -82,6 +92,10 @@ _PATTERNS = (
     rf"\b{_VEHICLE}\b[^?]{{0,40}}\b(?:murah|termurah)\b",
     r"\b(?:download|downlod|donlod|unduh) (?:video|lagu|film|musik)\b",
     r"\b(?:follower|followers|subscriber|subscribers)\b",
+    # Homework.
+    r"\bpr (?:matematika|mtk|pkn|ipa|ips|bahasa|sejarah|fisika|kimia|biologi)\b",
+    r"\b(?:tugas sekolah|pekerjaan rumah)\b",
+    r"\bhitung(?:kan)?\b[^?]{0,60}\b(?:ditambah|dikurangi|dikali|dibagi)\b",
 )
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
 # A word each pattern needs: a message with none of them is not read further (most are not).
@@ -92,7 +106,8 @@ bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai kuota hubungi
 hub chat wa wisata bioskop what lagu chord kunci lirik liburan berlibur piknik tamasya
 rekomendasi rekomen saran oleh kado buah hotel penginapan homestay losmen cheap best good
 recommend tiket kapal pesawat kereta krl mrt bus bis damri ferry feri speedboat pelni download
-downlod donlod unduh follower followers subscriber subscribers
+downlod donlod unduh follower followers subscriber subscribers pr tugas pekerjaan hitung
+hitungkan
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 
@@ -177,13 +192,30 @@ def is_off_topic(message: str) -> bool:
     words = set(normalise(message).split()) | set(re.findall(r"[a-z]+", fold(message)))
     if not words & _TRIGGERS:
         return False
-    if not any(
-        _OFF_TOPIC.search(form)
-        for sentence in _SENTENCES.split(fold(message))
-        for form in (normalise(sentence), " ".join(re.findall(r"[a-z0-9]+", sentence)))
-    ):
+    if not any(_asks_everyday(sentence) for sentence in _SENTENCES.split(fold(message))):
         return False
-    return not any(_is_legal(word) for word in content_words(message))
+    if not any(_is_legal(word) for word in content_words(message)):
+        return True
+    # A legal word in the story before it does not make the request a legal question when
+    # the sentence that asks ends the message, is the everyday request and holds none: "…
+    # saya baru pulang kerja jam sembilan malam. Tolong bantu hitung tiga per empat ditambah
+    # dua per lima?". Not when the story follows the question: "tanggal berapa hari ini? sy
+    # mau hitung 14 hari banding" asks the date for a deadline.
+    clause = asked_clause(message)
+    return (
+        clause is not None
+        and message.rstrip().endswith(clause.rstrip())
+        and _asks_everyday(fold(clause))
+        and not any(_is_legal(word) for word in content_words(clause))
+    )
+
+
+def _asks_everyday(sentence: str) -> bool:
+    """One of the patterns, in the folded sentence as normalised or as typed."""
+    return any(
+        _OFF_TOPIC.search(form)
+        for form in (normalise(sentence), " ".join(re.findall(r"[a-z0-9]+", sentence)))
+    )
 
 
 _POSSESSIVES = ("nya", "ku", "mu", "ne")
