@@ -16,9 +16,11 @@ from wagate.domain.chat_words import (
     fold,
     formal_form,
     is_dictionary_word,
+    named_at,
     normalise,
     topic_weight,
     verb_root,
+    word_forms,
 )
 
 
@@ -241,3 +243,9 @@ def test_the_sentence_that_asks_is_the_last_with_a_question_mark() -> None:
 )
 def test_land_and_labour_abbreviations_are_read_in_any_case(typed: str, also: str) -> None:
     assert also in normalise(typed).split()
+
+
+def test_named_at_finds_a_word_in_its_affixed_forms_only() -> None:
+    tokens = ["penagih", "datang", "menagih", "lalu", "tagihan", "dikirim", "ke", "tagline"]
+    assert named_at(tokens, word_forms("tagih")) == [0, 2, 4]
+    assert named_at(tokens, frozenset()) == []

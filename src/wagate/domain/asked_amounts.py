@@ -19,7 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from wagate.domain.chat_words import content_words, normalise, topic_weight, word_forms
+from wagate.domain.chat_words import (
+    content_words,
+    named_at,
+    normalise,
+    topic_weight,
+    word_forms,
+)
 
 WINDOW = 8  # words between an asked word and a figure in the passage
 _ASKS = re.compile(r"\bberapa\b")
@@ -77,17 +83,9 @@ def holds_a_figure_near(text: str, asked: Sequence[str], section: str = "") -> b
     if not at_number:
         return False
     heading = section.rpartition("›")[2].lower()  # its own heading, not its chapter's
-    if heading and any(word_forms(t) & wanted for t in _WORD.findall(heading)):
+    if named_at(_WORD.findall(heading), wanted):
         return True
-    # A token can be a form of an asked word only if it holds that word's letters after the
-    # first (a nasal prefix replaces it: "menagih" for "tagih"); only those are unfolded.
-    inner = re.compile("|".join(sorted({re.escape(w[1:]) for w in wanted if len(w) > 2})))
-    at_asked = [
-        i
-        for i, t in enumerate(tokens)
-        if t in wanted or (inner.search(t) and word_forms(t) & wanted)
-    ]
-    return any(abs(i - j) <= WINDOW for i in at_asked for j in at_number)
+    return any(abs(i - j) <= WINDOW for i in named_at(tokens, wanted) for j in at_number)
 
 
 def _is_figure(tokens: Sequence[str], index: int) -> bool:

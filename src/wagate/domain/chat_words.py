@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from wagate.domain.privacy.data.words import COMMON, RARE_ROOTS, SHARED
@@ -493,6 +493,20 @@ def word_forms(word: str) -> frozenset[str]:
     """The word and every stem of four letters or more it may be an affixed form of
     ("ditabrak" → {"ditabrak", "tabrak"}): two words sharing one may be one word."""
     return frozenset({word, *(stem for stem in affix_stems(word) if len(stem) >= 4)})
+
+
+def named_at(tokens: Sequence[str], wanted: frozenset[str]) -> list[int]:
+    """Where `tokens` name one of the `wanted` word forms (`word_forms`), in any affixed form.
+    A token can be a form of a wanted word only if it holds that word's letters after the
+    first (a nasal prefix replaces it: "menagih" for "tagih"): only those are unfolded, so a
+    passage's every word is not stemmed."""
+    inner = {w[1:] for w in wanted if len(w) > 2}
+    return [
+        i
+        for i, token in enumerate(tokens)
+        if token in wanted
+        or (any(part in token for part in inner) and not word_forms(token).isdisjoint(wanted))
+    ]
 
 
 def derived_from(word: str) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from wagate.domain.chat_words import content_words, normalise, word_forms
+from wagate.domain.chat_words import content_words, named_at, normalise, word_forms
 
 _MEDIUM = (
     r"(?:telepon|telpon|telp|tlp|telefon|phone|hp|ponsel|handphone|wa|whatsapp|hotline"
@@ -116,22 +116,20 @@ def holds_a_number_of(
         for w in holder
     ]
     needed = min(2, len(wanted))
-    lowered = text.lower()
-    tokens = [(m.start(), m.end(), word_forms(m.group())) for m in _TOKEN.finditer(lowered)]
-    heading = section.rpartition("›")[2].lower()
-    in_heading = {
-        i
-        for i, forms in enumerate(wanted)
-        for t in _TOKEN.findall(heading)
-        if word_forms(t) & forms
-    }
-    numbers = [*_PHONE.finditer(text), *_HOTLINE.finditer(text)]
-    for number in numbers:
-        first = next((i for i, t in enumerate(tokens) if t[1] > number.start()), len(tokens))
-        last = max((i for i, t in enumerate(tokens) if t[0] < number.end()), default=first)
-        near = tokens[max(first - WINDOW, 0) : last + WINDOW + 1]
-        named = set(in_heading)
-        named.update(i for i, forms in enumerate(wanted) if any(t[2] & forms for t in near))
+    found = list(_TOKEN.finditer(text.lower()))
+    spans = [(m.start(), m.end()) for m in found]
+    tokens = [m.group() for m in found]
+    heading = _TOKEN.findall(section.rpartition("›")[2].lower())
+    in_heading = {i for i, forms in enumerate(wanted) if named_at(heading, forms)}
+    at = [named_at(tokens, forms) for forms in wanted]
+    for number in [*_PHONE.finditer(text), *_HOTLINE.finditer(text)]:
+        first = next((i for i, (_, end) in enumerate(spans) if end > number.start()), len(spans))
+        last = max((i for i, (start, _) in enumerate(spans) if start < number.end()), default=first)
+        named = in_heading | {
+            i
+            for i, places in enumerate(at)
+            if any(first - WINDOW <= p <= last + WINDOW for p in places)
+        }
         if len(named) >= needed:
             return True
     return False
