@@ -258,22 +258,31 @@ def main() -> int:
     for corpus, (l2_x, threshold_x, _) in honest.items():
         print(f"nested: without {corpus}: l2 {l2_x}, threshold {threshold_x}")
     shipped_data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    shipped = ScopeModel.from_json(shipped_data)
-    print(f"shipped model: trained on {', '.join(shipped_data.get('trained_on', []))}\n")
+    try:
+        shipped: ScopeModel | None = ScopeModel.from_json(shipped_data)
+        print(f"shipped model: trained on {', '.join(shipped_data.get('trained_on', []))}\n")
+    except ValueError as exc:  # fitted on other features: nothing to compare
+        shipped = None
+        print(f"shipped model not compared: {exc}\n")
     for state in ("padded", "corpus"):
         print(f"== {state} run ==")
         for corpus in [*corpora, "POOLED"]:
             part = [s for s in samples if s.state == state and corpus in (s.corpus, "POOLED")]
             rule = tally(part, lambda s: s.rule)
-            before = tally(
-                part,
-                lambda s: (
-                    answerable_candidates(s) and shipped.probability(s.values) >= shipped.threshold
-                ),
+            before = (
+                tally(
+                    part,
+                    lambda s, m=shipped: (
+                        answerable_candidates(s) and m.probability(s.values) >= m.threshold
+                    ),
+                )
+                if shipped is not None
+                else None
             )
             model = tally(part, lambda s: probability[(s.corpus, s.state, s.id)] >= threshold)
             print(f"{corpus:<12} rule    {rule.line()}")
-            print(f"{'':<12} shipped {before.line()}")
+            if before is not None:
+                print(f"{'':<12} shipped {before.line()}")
             print(f"{'':<12} model   {model.line()}")
             if honest:
                 unseen = tally(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from wagate.domain.chat_words import word_forms
 from wagate.domain.knowledge_scope import (
     FEATURES,
     AskedWord,
@@ -16,6 +17,7 @@ from wagate.domain.knowledge_scope import (
     ScopeModel,
     features,
     fit,
+    sentence_share,
     shipped_model,
 )
 from wagate.storage.knowledge import evidence_of
@@ -23,8 +25,16 @@ from wagate.storage.knowledge import evidence_of
 ABSENT = 10.0
 
 
-def word(topic: float = 1.0, *, known: bool = True, foreign: float = 0.0) -> AskedWord:
-    return AskedWord(topic, known, 0.0 if known else foreign, 0.0 if known else 0.4 * topic)
+def word(
+    topic: float = 1.0, *, known: bool = True, foreign: float = 0.0, form: str = ""
+) -> AskedWord:
+    return AskedWord(
+        topic,
+        known,
+        0.0 if known else foreign,
+        0.0 if known else 0.4 * topic,
+        word_forms(form) if form and known else frozenset(),
+    )
 
 
 def chunk(
@@ -75,6 +85,47 @@ def test_ties_across_documents_spread_the_evidence() -> None:
     assert named(Evidence((word(),), 4.0, ABSENT, tied))["spread"] == pytest.approx(math.log1p(6))
 
 
+def asking(*words: str, text: str, heading: str = "", topic: float = 1.0) -> Evidence:
+    asked = tuple(word(topic, form=w) for w in words)
+    return Evidence(asked, 8.0, ABSENT, (chunk(8.0),), top_text=text, top_heading=heading)
+
+
+def test_one_sentence_holding_the_question_counts_more_than_scattered_words() -> None:
+    together = asking(
+        "dispensasi", "kawin", "pengadilan",
+        text="Orang tua mengajukan dispensasi kawin ke pengadilan agama. Sidangnya singkat.",
+    )  # fmt: skip
+    scattered = asking(
+        "dispensasi", "kawin", "pengadilan",
+        text="Dispensasi diberikan hakim.\nUmur kawin dan pengadilan; hakim.",
+    )  # fmt: skip
+    assert sentence_share(together) == 1.0
+    assert sentence_share(scattered) == pytest.approx(2 / 3)  # "kawin … pengadilan" alone
+    # The section path is read with every sentence: the heading names the topic, the body
+    # says what is asked about it.
+    headed = asking(
+        "dispensasi", "kawin", "pengadilan",
+        text="Permohonan diajukan ke pengadilan agama tempat tinggal anak.",
+        heading="Bab 2 › Dispensasi Kawin",
+    )  # fmt: skip
+    assert sentence_share(headed) == 1.0
+    # An affixed form in the passage names the word ("ditolak" for "tolak").
+    assert (
+        sentence_share(asking("tolak", "klaim", text="Klaim yang ditolak dapat diadukan.")) == 1.0
+    )
+
+
+def test_sentence_share_weighs_by_topic_and_needs_known_words_and_text() -> None:
+    heavy, light = word(1.0, form="pesangon"), word(0.35, form="bulan")
+    evidence = Evidence(
+        (heavy, light), 8.0, ABSENT, (chunk(8.0),), top_text="Pesangon dibayar. Tiap bulan."
+    )
+    assert sentence_share(evidence) == pytest.approx(1.0 / 1.35)
+    assert sentence_share(asking("pesangon", text="")) == 0.0
+    unknown = Evidence((word(known=False, foreign=1.0),), 0.0, ABSENT, (), top_text="Pesangon.")
+    assert sentence_share(unknown) == 0.0
+
+
 def test_features_are_finite_for_empty_and_degenerate_evidence() -> None:
     for evidence in (
         Evidence((), 0.0, 0.0, ()),
@@ -123,10 +174,11 @@ def test_the_shipped_model_declines_what_the_base_does_not_hold() -> None:
     assert not model.in_scope(Evidence((word(0.0),), 0.0, ABSENT, (chunk(3.0, topic=0.0),)))
     # Three topic words, all held by one passage that stands out: answered.
     strong = Evidence(
-        (word(), word(), word()),
+        (word(form="ahli"), word(form="waris"), word(form="surat")),
         24.0,
         ABSENT,
         (chunk(24.0, count=3.0), chunk(8.0, document=2), chunk(6.0, document=3)),
+        top_text="Surat keterangan ahli waris dibuat di kelurahan.",
     )
     assert model.in_scope(strong)
     # The same passage when the question also names three things no document mentions.
@@ -154,6 +206,8 @@ def test_search_rows_become_evidence() -> None:
             "topic_weight": 12.0,
             "absent_weight": ABSENT,
             "matches": ["cerai>cerai", "paspor>?", "percerain>perceraian"],
+            "text": "Perceraian diajukan ke pengadilan.",
+            "section": "Bab 1 › Cerai",
         },
         {"matched": 2.0, "topic": 1.0, "topic_count": 1.0, "rarest": None, "in_heading": 0,
          "heading_similarity": 0.1, "document_id": 8},
@@ -165,4 +219,8 @@ def test_search_rows_become_evidence() -> None:
     assert evidence.known_topic == 12.0 and evidence.absent_idf == ABSENT
     assert [c.document_id for c in evidence.candidates] == [7, 8]
     assert evidence.candidates[1].rarest == 0.0
+    assert evidence.words[2].forms >= {"percerain", "perceraian", "cerai"}
+    assert evidence.words[1].forms == frozenset()  # no chunk holds it
+    assert evidence.top_text == "Perceraian diajukan ke pengadilan."
+    assert evidence.top_heading == "Bab 1 › Cerai"
     assert evidence_of("apa saja", []).candidates == ()

@@ -98,6 +98,7 @@ from wagate.domain.chat_words import (
     normalise,
     topic_weight,
     verb_root,
+    word_forms,
 )
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
 from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number_of, number_holder
@@ -981,6 +982,7 @@ def evidence_of(question: str, rows: Sequence[dict[str, Any]]) -> Evidence:
                 known=known,
                 foreign=0.0 if known else foreign_share(word, acronyms, asked),
                 unknown_share=0.0 if known else unknown_share(word),
+                forms=word_forms(word) | word_forms(found) if known else frozenset(),
             )
         )
     return Evidence(
@@ -999,6 +1001,8 @@ def evidence_of(question: str, rows: Sequence[dict[str, Any]]) -> Evidence:
             )
             for r in rows
         ),
+        top_text=str(first.get("text") or ""),
+        top_heading=str(first.get("section") or ""),
     )
 
 
