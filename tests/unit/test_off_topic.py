@@ -46,6 +46,9 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "liburan akhir tahun enaknya ke mana ya",
         "rekomendasi hotel murah dekat bandara",
         "oleh-oleh khas Manado apa aja?",
+        "HP sy lemot bgt, gmn benerinnya?",
+        "penginapan yang nyaman dan terjangkau dekat bandara ada?",
+        "Bisakah Anda merekomendasikan hotel di dekat pelabuhan?",
     ],
 )
 def test_everyday_requests_are_off_topic(message: str) -> None:
@@ -96,6 +99,9 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
         "kecelakaan pas cuaca buruk, asuransi nolak klaim",
         "terus kalau hujan gak bisa datang sidang?",
         "Tanah sy dijual kakak tanpa izin sy. mohon hub sy kak",
+        "internet kantor lemot jadi absen telat, gaji sy dipotong, boleh?",
+        "HP baru beli lemot, toko gak mau ganti padahal masih garansi",
+        "laptop kantor hang, data hilang, saya disuruh ganti rugi, wajib?",
     ],
 )
 def test_legal_questions_that_mention_such_things_are_not(message: str) -> None:
@@ -155,6 +161,7 @@ def test_a_grievance_about_an_everyday_thing_is_a_question(message: str) -> None
         "Dijual tanah kavling dekat bandara, SHM, harga nego. Minat langsung hubungi tiang",
         "PROMO!!! Pinjaman dana tunai cepat cair tanpa jaminan. Hubungi admin kami, kuota terbatas",
         "Kami menawarkan jasa pembuatan website untuk kantor hukum, harga terjangkau. Berminat?",
+        "ada yg jual motor bekas murah? minat hubungi sy",
     ],
 )
 def test_an_advert_is_off_topic_whatever_legal_words_it_uses(message: str) -> None:

@@ -83,15 +83,21 @@ _PATTERNS = (
     r"\b(?:chord|kunci gitar|lirik lagu|judul lagu|rekomendasi lagu|putar lagu)\b",
     r"\blagu (?:daerah|anak|pop|rohani|religi|dangdut|nasional)\b",
     r"\b(?:liburan|berlibur|piknik|tamasya)\b",
-    r"\b(?:rekomendasi|rekomen|saran) (?:pantai|hotel|penginapan|kuliner|kafe|cafe)\b",
+    r"\b(?:(?:me)?rekomendasi(?:kan)?|rekomen|saran) (?:pantai|hotel|penginapan|kuliner|kafe"
+    r"|cafe)\b",
     r"\b(?:oleh oleh|kado|buah tangan)\b",
     # Cheap stays and fares, downloads, followers.
-    r"\b(?:hotel|penginapan|homestay|losmen) (?:murah|termurah|terbaik|yang bagus|dekat)\b",
+    r"\b(?:hotel|penginapan|homestay|losmen)\b[^?.]{0,30}\b(?:murah|termurah|terbaik|bagus"
+    r"|nyaman|terjangkau|dekat)\b",
     r"\b(?:cheap|best|good) (?:hotel|hotels|place|restaurant)\b|\brecommend\b",
     rf"\btiket {_VEHICLE}\b",
     rf"\b{_VEHICLE}\b[^?]{{0,40}}\b(?:murah|termurah)\b",
     r"\b(?:download|downlod|donlod|unduh) (?:video|lagu|film|musik)\b",
     r"\b(?:follower|followers|subscriber|subscribers)\b",
+    # A slow phone or connection: no legal-aid document fixes it (a broken one bought new
+    # is a consumer's question: "rusak", "ditolak", "garansi" are not here).
+    r"\b(?:hp|ponsel|laptop|komputer|wifi|internet|sinyal|jaringan)\b[^?.]{0,30}"
+    r"\b(?:lemot|lambat|lelet|ngelag|nge lag|hang)\b",
     # Homework.
     r"\bpr (?:matematika|mtk|pkn|ipa|ips|bahasa|sejarah|fisika|kimia|biologi)\b",
     r"\b(?:tugas sekolah|pekerjaan rumah)\b",
@@ -107,7 +113,7 @@ hub chat wa wisata bioskop what lagu chord kunci lirik liburan berlibur piknik t
 rekomendasi rekomen saran oleh kado buah hotel penginapan homestay losmen cheap best good
 recommend tiket kapal pesawat kereta krl mrt bus bis damri ferry feri speedboat pelni download
 downlod donlod unduh follower followers subscriber subscribers pr tugas pekerjaan hitung
-hitungkan
+hitungkan merekomendasikan hp ponsel laptop komputer wifi internet sinyal jaringan
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 
@@ -160,6 +166,7 @@ _OFFERS = (
     r"\bgratis ongkir\b",
     r"\b(?:ber)?minat\s*\?",
     r"\b(?:hubungi|hub|chat|wa|dm) (?:admin |cs )?(?:kami|tiang|langsung)\b",
+    r"\b(?:ber)?minat\b[^?.]{0,12}\b(?:hubungi|hub|chat|wa|dm|inbox)\b",  # "minat hub sy"
 )
 _SALE_MARKS = (r"\b(?:di)?jual\b", r"\bterjangkau\b", r"\bnego\b")
 _OFFER_RES = tuple(re.compile(pattern) for pattern in _OFFERS)
