@@ -150,15 +150,25 @@ def sentence_share(evidence: Evidence) -> float:
     if total <= 0 or not evidence.top_text:
         return 0.0
     heading = _TOKEN.findall(evidence.top_heading.lower())
-    sentences = [_TOKEN.findall(part.lower()) for part in _SENTENCE_END.split(evidence.top_text)]
-    best = 0.0
-    for tokens in sentences:
-        if not tokens:
+    # Every token once, with the number of its sentence: one look-up per word, not one per
+    # word and sentence.
+    tokens: list[str] = []
+    sentence_of: list[int] = []
+    for number, part in enumerate(_SENTENCE_END.split(evidence.top_text)):
+        found = _TOKEN.findall(part.lower())
+        tokens.extend(found)
+        sentence_of.extend([number] * len(found))
+    if not tokens:
+        return 0.0
+    held: dict[int, float] = {}
+    in_heading = 0.0
+    for forms, weight in words:
+        if named_at(heading, forms):
+            in_heading += weight  # read with every sentence
             continue
-        read = tokens + heading
-        held = sum(weight for forms, weight in words if named_at(read, forms))
-        best = max(best, held)
-    return min(best / total, 1.0)
+        for number in {sentence_of[i] for i in named_at(tokens, forms)}:
+            held[number] = held.get(number, 0.0) + weight
+    return min((in_heading + max(held.values(), default=0.0)) / total, 1.0)
 
 
 def _ratio(part: float, whole: float) -> float:
