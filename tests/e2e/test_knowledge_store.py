@@ -138,6 +138,25 @@ async def test_everyday_requests_are_declined_though_the_services_page_shares_wo
     assert best.section == "Jam Layanan"
 
 
+async def test_an_everyday_sounding_request_a_section_is_written_on_is_answered(
+    knowledge: KnowledgeBase,
+) -> None:
+    """ "harga TBS petani" reads like a price of goods, but a smallholders' guide has a section
+    on exactly that: its heading names every word asked, so the documents decide."""
+    guide = (
+        "# Panduan Petani Sawit\n\n## 7. Harga TBS untuk Petani Swadaya\nHarga tandan buah "
+        "segar ditetapkan setiap bulan oleh tim penetapan harga di Dinas Perkebunan provinsi; "
+        "petani swadaya dapat meminta koperasinya menjual dengan harga itu.\n\n## 8. Kemitraan"
+        "\nKebun plasma dikelola bersama perusahaan inti.\n"
+    )
+    await knowledge.add_bytes("petani_sawit.md", guide.encode())
+    [best, *_] = await knowledge.search("harga TBS petani")
+    assert best.section.endswith("Harga TBS untuk Petani Swadaya")
+    # Not when the heading names only part of it: the price of gold is still asked.
+    assert await knowledge.search("harga emas hari ini brp") == []
+    assert await knowledge.search("harga TBS di pasar dunia hari ini") == []
+
+
 async def test_a_failing_source_changes_nothing(knowledge: KnowledgeBase) -> None:
     first = await knowledge.add_bytes("phk.pdf", make_pdf(SEVERANCE))
     broken = await knowledge.add_bytes("phk.pdf", b"%PDF-1.4 broken beyond repair")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from wagate.domain.chat import ChatTurn, Role
-from wagate.domain.off_topic import is_advert, is_off_topic
+from wagate.domain.off_topic import is_advert, is_off_topic, named_by_a_heading
 from wagate.pipeline.conversation.knowledge import ConsultKnowledge, KnowledgePolicy
 from wagate.testing.knowledge import MemoryKnowledgeBase
 
@@ -208,3 +208,13 @@ def test_homework_is_off_topic_after_a_story_naming_work(message: str) -> None:
 )
 def test_the_asking_sentence_decides_only_when_it_ends_the_message(message: str) -> None:
     assert not is_off_topic(message)
+
+
+def test_a_heading_naming_every_word_asked_marks_a_written_topic() -> None:
+    headings = ["7. Harga TBS untuk Petani Swadaya", "3. Jadwal Buka Kantor"]
+    assert named_by_a_heading("harga TBS petani", headings)
+    assert named_by_a_heading("harga tbs utk petani swadaya brp?", headings)
+    assert not named_by_a_heading("jadwal kapal cepat ke Rote", headings)  # "kapal": no
+    assert not named_by_a_heading("harga emas", headings)
+    assert not named_by_a_heading("cuaca", ["Cuaca"])  # one word names no written topic
+    assert not named_by_a_heading("harga TBS petani", [])

@@ -23,14 +23,18 @@ Pure: standard library and the chat normaliser only.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from wagate.domain.chat_words import (
     affix_stems,
     asked_clause,
     content_words,
     fold,
+    named_at,
     normalise,
+    topic_weight,
     verb_root,
+    word_forms,
 )
 
 _VEHICLE = (
@@ -215,6 +219,21 @@ def is_off_topic(message: str) -> bool:
         and _asks_everyday(fold(clause))
         and not any(_is_legal(word) for word in content_words(clause))
     )
+
+
+def named_by_a_heading(message: str, headings: Iterable[str]) -> bool:
+    """Every topic word of the message (two at least) is named by one of the headings, in
+    any affixed form: the office wrote a section on exactly this ("harga TBS petani" beside
+    "7. Harga TBS untuk Petani Swadaya" in a smallholders' guide), so its documents, not the
+    everyday-request patterns, decide whether it is answered."""
+    topic = [w for w in dict.fromkeys(content_words(message)) if topic_weight(w) > 0]
+    if len(topic) < 2:
+        return False
+    for heading in headings:
+        tokens = re.findall(r"[a-z0-9]+", normalise(heading))
+        if all(named_at(tokens, word_forms(word)) for word in topic):
+            return True
+    return False
 
 
 def _asks_everyday(sentence: str) -> bool:

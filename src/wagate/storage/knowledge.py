@@ -104,7 +104,7 @@ from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_do
 from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number_of, number_holder
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
-from wagate.domain.off_topic import is_off_topic
+from wagate.domain.off_topic import is_off_topic, named_by_a_heading
 from wagate.domain.small_talk import is_small_talk
 from wagate.domain.spelling import MIN_TYPED, Vocabulary
 from wagate.knowledge import readers
@@ -167,6 +167,9 @@ VERB_AS_FOREIGN = 0.0
 CIRCUMSTANCE_AS_FOREIGN = 0.5
 TIE = 0.95  # chunks this close to the best hold the same evidence
 SPREAD_DOCUMENTS = 8  # evidence tied across more documents than this is no evidence
+# The top rows whose own headings may show that an everyday-sounding request is a topic the
+# office wrote a section on (`off_topic.named_by_a_heading`).
+HEADINGS_READ = 3
 
 
 class Embedder(Protocol):
@@ -648,11 +651,15 @@ class KnowledgeBase:
             # be in a document ("tes DNA"), and a greeting must not be answered with a
             # passage (the conversation answers small talk as it always did).
             return []
-        if is_off_topic(question):
-            # The time now, the weather, a recipe, a ferry's timetable: no legal-aid document
-            # answers them, though "jam", "WIT" or the office's town match its pages.
-            return []
+        everyday = is_off_topic(question)
         rows, read_as = await self._lexical_read(question) if limit >= 1 else ([], {})
+        if everyday and not named_by_a_heading(
+            question, (str(r["section"]).rpartition("›")[2] for r in rows[:HEADINGS_READ])
+        ):
+            # The time now, the weather, a recipe, a ferry's timetable: no legal-aid document
+            # answers them, though "jam", "WIT" or the office's town match its pages. Unless
+            # the office wrote a section on exactly it: then the scope model decides.
+            return []
         if not shipped_model().in_scope(evidence_of(question, rows)):
             return []
         rankings: dict[str, list[int]] = {
