@@ -4,15 +4,16 @@ song, a holiday? (AI3)
 
 A WhatsApp number gets these every day. The lexical evidence cannot always turn them away:
 "jam berapa sekarang di Ambon, WIT?" shares "jam" and "WIT" with the office hours, "besok
-hujan di Kuala Tungkal?" names the office's own town. So before any look-up, a few phrases
-that such requests use decline them, as `KB_STRICT` asks — but only when nothing in the
+hujan di Kuala Tungkal?" names the office's own town. So whatever the look-up finds, a few
+phrases that such requests use decline them, as `KB_STRICT` asks — but only when nothing in the
 message is legal. A client's question often mentions an everyday thing ("di-PHK dari rumah
 makan", "atap kontrakan bocor kalau hujan", "skor kredit jelek karena pinjol", "gaji dibayar
 pakai kurs rendah"): one word of the law, work, family, land, debt, the police or the office
 (`LEGAL_WORDS`) keeps the message a question for the knowledge base — unless the sentence
 that asks ends the message, is the everyday request and holds no legal word itself (a story
 about coming home late from work, then "tolong bantu hitung tiga per empat ditambah dua per
-lima?"). An advert is declined whatever words it uses (`is_advert`).
+lima?"). An advert is declined whatever words it uses (`is_advert`). And not when the office
+wrote a section on exactly it: a heading naming every word asked (`named_by_a_heading`).
 
 Each pattern is read within one sentence, on the message as typed (lower case) and with chat
 abbreviations expanded ("jam brp skrg" → "jam berapa sekarang").
