@@ -249,3 +249,26 @@ def test_named_at_finds_a_word_in_its_affixed_forms_only() -> None:
     tokens = ["penagih", "datang", "menagih", "lalu", "tagihan", "dikirim", "ke", "tagline"]
     assert named_at(tokens, word_forms("tagih")) == [0, 2, 4]
     assert named_at(tokens, frozenset()) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("Ado dak biayo konsultasi? berapo?", "ada tidak biaya konsultasi berapa"),
+        ("cak mano caronyo ngurus surat tanah", "seperti mana cara mengurus surat tanah"),
+        ("katonyo dio lah kabur kemano", "katanya dia lah kabur kemana"),
+        ("kami nak bagi rato galo", "kami mau bagi rata semua"),
+    ],
+)
+def test_sumatran_malay_is_read_as_indonesian(typed: str, read: str) -> None:
+    assert normalise(typed) == read
+
+
+def test_a_word_ending_in_o_stays_when_it_is_a_word_or_a_name() -> None:
+    assert normalise("foto kilo solo") == "foto kilo solo"  # words in their own right
+    # Written with a capital after the first word: a place, not a dialect's -o.
+    assert normalise("pinjam di Muara Bungo, bungonyo 20 persen") == (
+        "pinjam di muara bungo bunga 20 persen"
+    )
+    assert "bajo" in normalise("sy kerja di Labuan Bajo").split()
+    assert normalise("xyzo") == "xyzo"  # no word ends in -a there either

@@ -102,6 +102,7 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
         "internet kantor lemot jadi absen telat, gaji sy dipotong, boleh?",
         "HP baru beli lemot, toko gak mau ganti padahal masih garansi",
         "laptop kantor hang, data hilang, saya disuruh ganti rugi, wajib?",
+        "tuduhan itu cuma karangan dia, bisa lapor balik?",
     ],
 )
 def test_legal_questions_that_mention_such_things_are_not(message: str) -> None:
@@ -187,6 +188,7 @@ def test_a_client_writing_of_a_sale_or_a_promotion_is_no_advert(message: str) ->
     [
         "kak tlg jwbin pr matematika anak sy, 3/4 + 2/5 brp?",
         "pr pkn: jelaskan pengertian trias politika, tlg bantu jwb",
+        "Anak aku dapet PR nulis karangan tentang Sungai Musi, tolong bantu",
         # The story names work; the sentence that asks, last, is the everyday request.
         "Anak saya dapat PR dan saya baru pulang kerja jam sembilan malam. Tolong bantu "
         "hitung tiga per empat ditambah dua per lima berapa hasilnya?",

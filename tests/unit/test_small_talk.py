@@ -25,6 +25,8 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "Assalamualaikum",
         "matur suwun",
         "hallo min",
+        "Selamat tahun baru 2027 kak",
+        "makasih tim",
     ],
 )
 def test_greetings_thanks_and_acknowledgements_are_small_talk(message: str) -> None:
@@ -38,6 +40,8 @@ def test_greetings_thanks_and_acknowledgements_are_small_talk(message: str) -> N
         "cara cerai gmn",
         "resep rendang yang enak",
         "halo, sy mau tanya soal warisan",
+        "tahun baru ini kontrak sy habis, dpt kompensasi?",
+        "selamat tahun baru, pesangon sy kapan dibayar?",
     ],
 )
 def test_a_message_with_a_subject_is_not(message: str) -> None:

@@ -213,6 +213,12 @@ ABBREVIATIONS: dict[str, str] = {
     "patient": "pasien", "medical": "medis", "record": "catatan", "records": "catatan",
     "house": "rumah", "refund": "refund pengembalian uang", "insurance": "asuransi",
     "visit": "kunjungan", "visiting": "kunjungan",
+    # Sumatran Malay function words (Palembang, Jambi, Bengkulu, Minang): "dak" and "idak"
+    # (not), "nak" (want), "galo" (all), "kagek" (later), "ngapo" (why),
+    # "nian" (very), "cak mano" (how). Their words ending in -o for -a ("apo", "ado",
+    # "caronyo") are read by `_malay_a`.
+    "dak": "tidak", "idak": "tidak", "nak": "mau", "galo": "semua", "kagek": "nanti",
+    "ngapo": "kenapa", "nian": "sangat", "cak": "seperti",
 }
 
 # Abbreviations typed in capitals: read as the words they stand for only when so typed
@@ -309,14 +315,36 @@ def _normalise_cached(text: str) -> str:
 
 def _normalise(text: str) -> str:
     text = _CAPITALISED.sub(lambda m: ACRONYMS.get(m.group(), m.group()), text)
+    # Words written with a capital after the first word are names ("Muara Bungo", "Labuan
+    # Bajo"): never read as a dialect's -o for -a.
+    names = {m.group().lower() for m in _TITLE_CASE.finditer(text) if m.start() > 0}
     folded = _REPEATED.sub(r"\1", fold(text))
     folded = _FREE_OF_CHARGE.sub("gratis", folded)
     folded = _IN_WRITING.sub("perjanjian tertulis", folded)
     folded = _PLURAL2.sub(r"\1 \1", folded)
-    return " ".join(_standard(word) for word in _WORD.findall(folded))
+    return " ".join(_standard(word, names) for word in _WORD.findall(folded))
 
 
-def _standard(word: str) -> str:
+_TITLE_CASE = re.compile(r"\b[A-Z][a-z]+\b")
+
+
+def _malay_a(word: str) -> str | None:
+    """Sumatran Malay says -o where Indonesian says a final -a ("apo", "ado", "berapo",
+    "kemano", "biaya" as "biayo", "-nya" as "-nyo": "caronyo", "janjinyo"): the Indonesian
+    word, when `word` is no dictionary word and that one is; else None. Kept to that: a word
+    ending in -o that is a word ("foto", "kilo", "solo") stays as typed."""
+    if len(word) < 3 or not word.endswith("o") or is_dictionary_word(word):
+        return None
+    if word.endswith("nyo") and len(word) > 5:
+        base = word[:-3]
+        if not is_dictionary_word(base):
+            base = word[:-4] + "a" if base.endswith("o") else ""
+        return base + "nya" if base and is_dictionary_word(base) else None
+    indonesian = word[:-1] + "a"
+    return indonesian if is_dictionary_word(indonesian) else None
+
+
+def _standard(word: str, names: frozenset[str] | set[str] = frozenset()) -> str:
     """The standard form of one chat word; "bojoku" and "duwitmu" through their base word
     (possessive -ku, -mu, -nya, Javanese -ne: the stemmer only knows the Indonesian ones);
     a spoken verb form through `formal_form` ("nagih" → "menagih")."""
@@ -326,6 +354,8 @@ def _standard(word: str) -> str:
         base = word.removesuffix(suffix)
         if base != word and base in ABBREVIATIONS and len(base) >= 3:
             return ABBREVIATIONS[base]
+    if word not in names and (indonesian := _malay_a(word)) is not None:
+        return _standard(indonesian)
     base = word.removesuffix("nya")
     if word in STOPWORDS and base not in STOPWORDS:
         return word  # "katanya" (so they say) stays whole: "kata" would name a topic

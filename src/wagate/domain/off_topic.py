@@ -106,6 +106,7 @@ _PATTERNS = (
     # Homework.
     r"\bpr (?:matematika|mtk|pkn|ipa|ips|bahasa|sejarah|fisika|kimia|biologi)\b",
     r"\b(?:tugas sekolah|pekerjaan rumah)\b",
+    r"\b(?:pr|tugas)\b[^?.]{0,25}\bkarangan\b|\b(?:menulis|nulis|membuat|bikin) karangan\b",
     r"\bhitung(?:kan)?\b[^?]{0,60}\b(?:ditambah|dikurangi|dikali|dibagi)\b",
 )
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
@@ -118,7 +119,8 @@ hub chat wa wisata bioskop what lagu chord kunci lirik liburan berlibur piknik t
 rekomendasi rekomen saran oleh kado buah hotel penginapan homestay losmen cheap best good
 recommend tiket kapal pesawat kereta krl mrt bus bis damri ferry feri speedboat pelni download
 downlod donlod unduh follower followers subscriber subscribers pr tugas pekerjaan hitung
-hitungkan merekomendasikan hp ponsel laptop komputer wifi internet sinyal jaringan
+hitungkan merekomendasikan hp ponsel laptop komputer wifi internet sinyal jaringan menulis
+nulis membuat bikin
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 

@@ -15,7 +15,7 @@ _CHATTER_TEXT = """
 halo hallo helo hello hai hi hey hay pagi siang sore malam selamat kabar sehat
 terima kasih makasih mksh trims thanks thank thx tq ok oke okay okey sip siap mantap mantab
 sipp noted permisi maaf assalamualaikum assalamu alaikum salam waalaikumsalam wassalam shalom
-tes test testing p ping kak kakak min admin pak bu bang mas mbak om tante dik semua sampai
+tes test testing p ping kak kakak min admin staf tim pak bu bang mas mbak om tante dik semua sampai
 jumpa dah bye banyak sekali semoga selalu sangat amin aamiin sukses berkah
 good morning night afternoon evening nuwun matur suwun sugeng enjing hatur nuhun punten
 bapak ibu sekalian dibantu membantu bantuannya infonya informasinya penjelasannya
@@ -52,10 +52,13 @@ def is_chatter(message: str) -> bool:
 
 # "Mohon" asks for something ("mohon bantuan"), except in the greeting of the feast days.
 _FORGIVENESS = re.compile(r"\bmohon maaf\b", re.IGNORECASE)
+# A New Year's or birthday wish names a year ("Selamat tahun baru 2027, kak!"), which alone
+# would be a word to look up: the wish is one greeting.
+_WISH = re.compile(r"\bselamat (?:tahun baru|ulang tahun)(?: \d{4})?\b", re.IGNORECASE)
 
 
 def _made_of(message: str, words_allowed: frozenset[str]) -> bool:
-    message = _FORGIVENESS.sub("maaf", message)
+    message = _WISH.sub("selamat", _FORGIVENESS.sub("maaf", message))
     words = content_words(message) or _LETTERS.findall(message.lower())
     if all(word in words_allowed for word in words):
         return True
