@@ -229,12 +229,12 @@ def named_by_a_heading(message: str, headings: Iterable[str]) -> bool:
     any affixed form: the office wrote a section on exactly this ("harga TBS petani" beside
     "7. Harga TBS untuk Petani Swadaya" in a smallholders' guide), so its documents, not the
     everyday-request patterns, decide whether it is answered."""
-    topic = [w for w in dict.fromkeys(content_words(message)) if topic_weight(w) > 0]
+    topic = [word_forms(w) for w in dict.fromkeys(content_words(message)) if topic_weight(w) > 0]
     if len(topic) < 2:
         return False
     for heading in headings:
-        tokens = re.findall(r"[a-z0-9]+", normalise(heading))
-        if all(named_at(tokens, word_forms(word)) for word in topic):
+        tokens = normalise(heading).split()  # normalised: plain lower-case words already
+        if all(named_at(tokens, forms) for forms in topic):
             return True
     return False
 
