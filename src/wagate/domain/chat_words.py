@@ -354,7 +354,7 @@ def _standard(word: str, names: frozenset[str] | set[str] = frozenset()) -> str:
         base = word.removesuffix(suffix)
         if base != word and base in ABBREVIATIONS and len(base) >= 3:
             return ABBREVIATIONS[base]
-    if word not in names and (indonesian := _malay_a(word)) is not None:
+    if word[-1:] == "o" and word not in names and (indonesian := _malay_a(word)) is not None:
         return _standard(indonesian)
     base = word.removesuffix("nya")
     if word in STOPWORDS and base not in STOPWORDS:
