@@ -157,6 +157,27 @@ async def test_an_everyday_sounding_request_a_section_is_written_on_is_answered(
     assert await knowledge.search("harga TBS di pasar dunia hari ini") == []
 
 
+async def test_a_matter_no_document_names_is_declined_until_one_does(
+    knowledge: KnowledgeBase,
+) -> None:
+    """ "syarat nikah di KUA" shares its words with a divorce guide that names the marriage
+    book and the KUA; no document names the matter asked — the conditions of marrying —
+    until a guide on it is added (the documents' matters are read again on every change)."""
+    divorce = DIVORCE + "\nBuku nikah yang hilang dimintakan duplikatnya ke KUA tempat menikah.\n"
+    await knowledge.add_text("cerai.md", divorce, title="Panduan Perceraian")
+    assert await knowledge.search("syarat nikah di KUA apa aja?") == []
+    [best, *_] = await knowledge.search("hak asuh anak umur 5 thn ikut siapa?")
+    assert best.section.endswith("Hak Asuh Anak")  # a matter it names is answered
+    marriage = (
+        "# Pencatatan Nikah\n\n## Syarat Nikah di KUA\nCalon pengantin mendaftar ke KUA "
+        "kecamatan paling lambat sepuluh hari kerja sebelum akad, membawa fotokopi KTP, "
+        "kartu keluarga dan surat pengantar dari kelurahan.\n"
+    )
+    await knowledge.add_text("nikah.md", marriage, title="Pencatatan Nikah")
+    [best, *_] = await knowledge.search("syarat nikah di KUA apa aja?")
+    assert best.title == "Pencatatan Nikah"
+
+
 async def test_a_failing_source_changes_nothing(knowledge: KnowledgeBase) -> None:
     first = await knowledge.add_bytes("phk.pdf", make_pdf(SEVERANCE))
     broken = await knowledge.add_bytes("phk.pdf", b"%PDF-1.4 broken beyond repair")

@@ -104,6 +104,7 @@ from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_do
 from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number_of, number_holder
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
+from wagate.domain.legal_topics import asked_topics, tokens, written_topics
 from wagate.domain.off_topic import is_off_topic, named_by_a_heading
 from wagate.domain.small_talk import is_small_talk
 from wagate.domain.spelling import MIN_TYPED, Vocabulary
@@ -286,6 +287,15 @@ SELECT count(*) AS documents, coalesce(sum(chunks), 0) AS chunks, max(updated_at
   FROM knowledge_documents WHERE tenant = %(tenant)s
 """
 _VOCABULARY_SQL = "SELECT word, documents FROM knowledge_vocabulary WHERE tenant = %(tenant)s"
+_READY_DOCUMENTS_SQL = """
+SELECT id, content_hash, title FROM knowledge_documents
+ WHERE tenant = %(tenant)s AND status = 'ready'
+"""
+_DOCUMENT_TEXTS_SQL = """
+SELECT document_id, section, text FROM knowledge_chunks
+ WHERE tenant = %(tenant)s AND document_id = ANY(%(ids)s::bigint[])
+ ORDER BY document_id, ordinal
+"""
 _STATS_SQL = """
 SELECT count(*) FILTER (WHERE status = 'ready') AS documents,
        coalesce(sum(chunks) FILTER (WHERE status = 'ready'), 0) AS chunks
@@ -358,6 +368,11 @@ class KnowledgeBase:
         # (possibly older) words as fresh.
         self._spelling_lock = asyncio.Lock()
         self._spelling_writes = 0
+        # The matters each document names (`domain.legal_topics`), by document id with the
+        # content hash they were read from, and their union: None until read (unknown:
+        # nothing is declined for it).
+        self._document_topics: dict[int, tuple[str, frozenset[str]]] = {}
+        self._written: frozenset[str] | None = None
 
     # --- adding ---------------------------------------------------------------------------
 
@@ -653,6 +668,11 @@ class KnowledgeBase:
             return []
         everyday = is_off_topic(question)
         rows, read_as = await self._lexical_read(question) if limit >= 1 else ([], {})
+        matters = asked_topics(question)
+        if matters and self._written is not None and not matters <= self._written:
+            # "syarat nikah di KUA" beside a divorce guide that names the KUA and the
+            # marriage book: the question names a matter no document of the base names.
+            return []
         if everyday and not named_by_a_heading(
             question, (str(r["section"]).rpartition("›")[2] for r in rows[:HEADINGS_READ])
         ):
@@ -769,7 +789,32 @@ class KnowledgeBase:
                 vocabulary = await asyncio.to_thread(
                     Vocabulary.of, [(r["word"], int(r["documents"])) for r in words]
                 )
+                await self._read_topics(conn, params)
                 self._spelling = (stamp, vocabulary)
+
+    async def _read_topics(self, conn: Any, params: dict[str, Any]) -> None:
+        """The matters the documents name, read again for the documents added or changed
+        since the last read (a document's text is read once per process and content)."""
+        documents = await (await conn.execute(_READY_DOCUMENTS_SQL, params)).fetchall()
+        current = {int(r["id"]): str(r["content_hash"]) for r in documents}
+        titles = {int(r["id"]): str(r["title"] or "") for r in documents}
+        known = {
+            i: entry for i, entry in self._document_topics.items() if current.get(i) == entry[0]
+        }
+        missing = [i for i in current if i not in known]
+        if missing:
+            rows = await (
+                await conn.execute(_DOCUMENT_TEXTS_SQL, params | {"ids": missing})
+            ).fetchall()
+            texts: dict[int, list[str]] = {i: [titles[i]] for i in missing}
+            for r in rows:
+                texts[int(r["document_id"])].append(f"{r['section']}\n{r['text']}")
+            named = await asyncio.to_thread(
+                lambda: {i: written_topics(tokens("\n".join(parts))) for i, parts in texts.items()}
+            )
+            known |= {i: (current[i], named[i]) for i in missing}
+        self._document_topics = known
+        self._written = frozenset().union(*(entry[1] for entry in known.values()))
 
     async def _vector_candidates(self, question: str) -> list[dict[str, Any]]:
         if self._embedder is None or not await self._has_vectors():

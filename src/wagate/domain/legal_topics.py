@@ -1,0 +1,337 @@
+"""The matters an Indonesian legal-aid office is asked about, each by the names clients and
+guides give it (issue 13, `KB_STRICT`).
+
+A question beside a covered topic shares nearly every word with some passage: "syarat
+nikah di KUA" with a divorce guide that names the KUA and the marriage book, "honor PPAT"
+with a land guide that names the PPAT and the deed. Word statistics cannot tell those from
+a question the guide answers. What can: the question names a *matter* — marriage
+registration, a PPAT's fee, overtime pay, adoption — and no document of the base names that
+matter at all. So this is a list of matters, each with the phrases that name it; the search
+declines a question that names one the tenant's documents never name (`absent_topics`).
+
+Written from what legal-aid offices are asked (family, inheritance, labour, land, criminal
+procedure, population documents, vehicles, consumer credit, business permits, health), not
+from any one office's guides: a phrase must name its matter wherever it appears — "cuti
+melahirkan" is maternity leave in any document — and a matter is named by every phrase a
+document would use for it ("THR", "tunjangan hari raya"), else a base that covers it in other
+words would decline its questions. Words are matched in their affixed forms
+(`chat_words.word_forms`: "menikah" names "nikah"). A question names a phrase tightly — its
+words in order, at most a filler word between ("cuti untuk melahirkan") — and a document
+loosely, its words within `KB_WINDOW` tokens in any order ("biaya akta di notaris" names
+"biaya notaris"): a wrong "named" in a document only lets a question through.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from wagate.domain.chat_words import normalise, word_forms
+
+# One matter per line: its name, then the phrases naming it, in lower case as normalised text
+# reads (chat forms are read as their written words first: "brp" → "berapa"). A phrase after
+# "~" names the matter only in a document: how a guide words it, not what a client asks
+# ("melarikan diri" in a guide on hit-and-run; a client who writes it means something else).
+_TOPICS = """
+nikah_syarat: syarat nikah, syarat menikah, syarat perkawinan, daftar nikah, pendaftaran nikah,
+    berkas nikah, persyaratan nikah, persyaratan perkawinan, pendaftaran kehendak nikah, ~daftar
+    kua, ~kehendak nikah
+isbat_nikah: isbat, itsbat, itsbat nikah
+poligami: poligami, istri kedua, beristri lebih dari seorang, izin beristri
+nikah_beda_agama: beda agama, berbeda agama, lain agama, antaragama
+nikah_siri: siri, nikah bawah tangan, perkawinan bawah tangan, tidak tercatat, ~belum tercatat,
+    ~belum dicatat, ~tidak dicatat, ~tidak dicatatkan
+dispensasi_kawin: dispensasi
+hak_asuh: hak asuh, hadhanah, hadanah, pemeliharaan anak, pengasuhan anak, asuh anak
+harta_bersama: harta bersama, gono gini, gonogini, harta gono
+perjanjian_kawin: perjanjian kawin, perjanjian perkawinan, perjanjian pranikah, pisah harta
+adopsi: adopsi, pengangkatan anak, mengangkat anak, angkat anak
+perwalian: perwalian
+ganti_nama: ganti nama, mengganti nama, perubahan nama, ubah nama, pergantian nama, penggantian
+    nama
+akta_kematian: akta kematian
+kk_pecah: pecah kk, pisah kk, pecah kartu keluarga
+paspor: paspor
+visa: visa, izin tinggal, kitas
+kewarganegaraan: kewarganegaraan, naturalisasi, dwi kewarganegaraan
+sim: sim, surat izin mengemudi
+stnk_bpkb: stnk, bpkb
+pajak_kendaraan: pajak kendaraan, pajak motor, pajak mobil, samsat, pkb
+tilang: tilang
+skck: skck, surat keterangan catatan kepolisian
+jasa_raharja: jasa raharja
+lembur: lembur
+cuti_melahirkan: cuti melahirkan, cuti hamil, cuti bersalin, istirahat melahirkan, cuti
+    keguguran
+cuti_tahunan: cuti tahunan
+cuti_haid: cuti haid, istirahat haid
+thr: thr, tunjangan hari raya
+upah_minimum: ump, umk, umr, upah minimum
+jht: jht, jaminan hari tua
+jkp: jkp, jaminan kehilangan pekerjaan
+bpjs_ketenagakerjaan: bpjs ketenagakerjaan, bpjs tk, jamsostek, jaminan sosial ketenagakerjaan
+bpjs_kesehatan: bpjs kesehatan, jaminan kesehatan nasional, kartu indonesia sehat
+pesangon: pesangon
+mogok: mogok
+serikat_pekerja: serikat pekerja, serikat buruh
+ptsl: ptsl
+ajb: ajb, akta jual beli
+ppat: ppat, pejabat pembuat akta tanah
+bphtb: bphtb
+pbb: pbb, pajak bumi
+girik: girik, letter c, petok
+pbg_imb: imb, pbg, izin mendirikan bangunan, persetujuan bangunan gedung
+honor_notaris: honor notaris, honorarium notaris, biaya notaris, tarif notaris, ongkos notaris,
+    honor ppat, honorarium ppat, biaya ppat, tarif ppat, ongkos ppat
+grasi: grasi
+remisi: remisi
+bebas_bersyarat: pembebasan bersyarat, bebas bersyarat, cuti bersyarat, asimilasi
+peninjauan_kembali: peninjauan kembali
+kasasi: kasasi
+praperadilan: praperadilan
+besuk: besuk, jenguk, kunjungan, ~berkunjung, ~mengunjungi, ~dikunjungi
+narkoba: narkoba, narkotika, sabu, ganja
+pencemaran_nama_baik: pencemaran nama baik, nama baik, uu ite, fitnah
+pembunuhan: pembunuhan, dibunuh, membunuh
+kartu_kredit: kartu kredit, chargeback
+asuransi: asuransi, premi, polis
+slik: slik, bi checking
+arisan: arisan
+investasi_bodong: investasi bodong, investasi ilegal, robot trading
+sertifikat_halal: halal
+merek: merek, haki, hki, paten, hak cipta
+izin_usaha: nib, izin usaha, oss
+pendirian_badan: pendirian pt, pendirian cv, akta pendirian, pendirian yayasan, mendirikan
+    yayasan, mendirikan pt, mendirikan cv, perseroan terbatas
+pajak_penghasilan: spt, npwp, pph, pajak penghasilan
+malpraktik: malpraktik, malpraktek, salah diagnosis, salah diagnosa, kelalaian medis
+cpns: cpns, pendaftaran pns, seleksi asn
+advokat_profesi: pkpa, ujian advokat, ujian profesi advokat, menjadi advokat, jadi advokat
+lowongan: lowongan, rekrutmen, magang
+donasi: donasi, sumbangan
+sewa_aula: aula, ruang rapat
+bansos: bansos, bantuan sosial, pkh, blt
+pemilu: pemilu, kpu, bawaslu, pilkada
+perundungan: bully, perundungan, dibully
+tabrak_lari: tabrak lari, ~melarikan diri, ~meninggalkan korban
+listrik: pln, token listrik
+air_bersih: pdam
+wasiat: wasiat
+hibah: hibah
+faraid: faraid, faraidh, ~waris islam, ~kewarisan islam
+surat_waris: surat keterangan waris, keterangan ahli waris, skaw, penetapan ahli waris
+sewa_rumah: sewa rumah, kontrakan, rumah sewa, indekos, kos kosan
+rujuk: rujuk
+mahar: mahar, maskawin, mas kawin
+pembatalan_perkawinan: pembatalan perkawinan, pembatalan nikah, membatalkan perkawinan
+perkawinan_campuran: perkawinan campuran, menikah dengan wna, nikah dengan wna
+perzinaan: zina, perzinaan, perzinahan, perselingkuhan, selingkuh
+pengakuan_anak: pengakuan anak, pengesahan anak, anak luar kawin
+wakaf: wakaf
+hak_tanggungan: hak tanggungan, roya
+hgb_hgu: hgb, hgu, hak guna bangunan, hak guna usaha
+pecah_sertifikat: pecah sertifikat, pemecahan sertifikat, pemecahan bidang, pecah bidang
+tanah_ulayat: ulayat, tanah adat
+pengadaan_tanah: pengadaan tanah, ganti rugi lahan, ganti kerugian lahan, pembebasan lahan
+penggelapan: penggelapan
+pemerasan: pemerasan, diperas
+judi: judi, perjudian, judol
+korupsi: korupsi, gratifikasi
+pungli: pungli, pungutan liar
+penangguhan_penahanan: penangguhan penahanan, penangguhan
+keadilan_restoratif: keadilan restoratif, restorative justice, restoratif
+lpsk: lpsk, perlindungan saksi
+rehabilitasi: rehabilitasi
+sp3: sp3, penghentian penyidikan
+wanprestasi: wanprestasi, ~ingkar janji, ~cidera janji, ~tidak menepati
+somasi: somasi
+gugatan_sederhana: gugatan sederhana
+cek_kosong: cek kosong, bilyet giro, giro kosong
+garansi: garansi, masa jaminan
+paylater: paylater
+etle: etle, tilang elektronik
+balik_nama_kendaraan: balik nama kendaraan, balik nama motor, balik nama mobil, mutasi kendaraan
+plat_nomor: plat nomor, pelat nomor, nomor polisi
+pirt: pirt, bpom, izin edar, ~irt, ~sppirt, ~pangan industri rumah tangga
+kur: kur, kredit usaha rakyat
+waralaba: waralaba, franchise
+kia: kartu identitas anak
+surat_pindah: surat pindah, pindah domisili, pindah datang
+ppdb: ppdb, zonasi, penerimaan peserta didik
+kip: kip, kartu indonesia pintar, beasiswa
+dtks: dtks, data terpadu kesejahteraan sosial
+deportasi: deportasi, dideportasi
+data_pribadi: data pribadi, pelindungan data, perlindungan data
+kbgo: kbgo, revenge porn, kekerasan berbasis gender online, penyebaran konten intim
+propam: propam, kode etik polisi
+komnas_ham: komnas ham, pelanggaran ham
+ombudsman: ombudsman, maladministrasi
+gadai: gadai, pegadaian
+lelang: lelang
+rentenir: rentenir, lintah darat, bank emok, bank keliling
+outsourcing: outsourcing, alih daya
+pkwt: pkwt, karyawan kontrak, pekerja kontrak, perjanjian kerja waktu tertentu
+kecelakaan_kerja: kecelakaan kerja, jkk
+cerai: cerai, perceraian, talak
+waris: waris, warisan, ahli waris, pewaris
+phk: phk, pemutusan hubungan kerja, dipecat
+kdrt: kdrt, kekerasan dalam rumah tangga
+sertifikat_tanah: sertifikat, sertipikat
+utang: utang, hutang, piutang
+pinjol: pinjol, pinjaman online
+leasing: leasing, fidusia, kredit motor, kredit kendaraan
+konsumen: konsumen, bpsk
+pidana_proses: laporan polisi, lapor polisi, ditahan, ditangkap, penahanan, penangkapan,
+    tersangka
+lingkungan: pencemaran lingkungan, limbah, lingkungan hidup, sungai tercemar
+nafkah: nafkah
+kekerasan_seksual: pelecehan, kekerasan seksual, pemerkosaan, perkosaan, pencabulan
+"""
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")  # as `chat_words.asked_clause` reads them
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    phrases: tuple[tuple[str, ...], ...]  # each phrase's words, in order
+    written_only: tuple[tuple[str, ...], ...] = ()  # how a document may name it too
+
+
+@cache
+def topics() -> tuple[Topic, ...]:
+    out = []
+    # A line that starts with spaces goes on with the matter above it.
+    for line in re.sub(r"\n\s+", " ", _TOPICS.strip()).splitlines():
+        name, _, phrases = line.partition(":")
+        listed = [p.strip() for p in phrases.split(",") if p.strip()]
+        out.append(
+            Topic(
+                name.strip(),
+                tuple(tuple(p.split()) for p in listed if not p.startswith("~")),
+                tuple(tuple(p[1:].split()) for p in listed if p.startswith("~")),
+            )
+        )
+    return tuple(out)
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+# Words a tight phrase may have between its words in a question ("cuti untuk melahirkan").
+_FILLERS = frozenset(["di", "untuk", "utk", "buat", "yang", "yg", "si"])
+KB_WINDOW = 4  # a document names a phrase when its words stand within this many tokens
+
+
+@cache
+def _phrase_words() -> frozenset[str]:
+    return frozenset(
+        w for t in topics() for phrase in (*t.phrases, *t.written_only) for w in phrase
+    )
+
+
+@lru_cache(maxsize=65536)
+def _named_words(token: str) -> tuple[str, ...]:
+    """The phrase words `token` names: itself or a word it is an affixed form of."""
+    return tuple(_phrase_words().intersection(word_forms(token)))
+
+
+def _forms_index(words: Sequence[str]) -> dict[str, list[int]]:
+    """Where each phrase word stands: a token names a phrase word when it is that word or an
+    affixed form of it ("menikah" names "nikah"; "kontrak" does not name "kontrakan")."""
+    index: dict[str, list[int]] = {}
+    for i, w in enumerate(words):
+        for form in _named_words(w):
+            index.setdefault(form, []).append(i)
+    return index
+
+
+def _asked(words: Sequence[str], phrase: tuple[str, ...], index: dict[str, list[int]]) -> bool:
+    """The phrase in order, each next word right after the last or one filler word on."""
+    for start in index.get(phrase[0], ()):
+        at = start
+        for word in phrase[1:]:
+            nxt = next(
+                (
+                    p
+                    for p in index.get(word, ())
+                    if p == at + 1 or (p == at + 2 and words[at + 1] in _FILLERS)
+                ),
+                None,
+            )
+            if nxt is None:
+                break
+            at = nxt
+        else:
+            return True
+    return False
+
+
+def _written(phrase: tuple[str, ...], index: dict[str, list[int]]) -> bool:
+    """The phrase's words all within `KB_WINDOW` tokens, in any order."""
+    spots = [index.get(word, []) for word in phrase]
+    if not all(spots):
+        return False
+    if len(phrase) == 1:
+        return True
+    for start in spots[0]:
+        if all(any(abs(p - start) < KB_WINDOW for p in s) for s in spots[1:]):
+            return True
+    return False
+
+
+def named_topics(words: Sequence[str]) -> frozenset[str]:
+    """The matters a question's tokens name (its phrases tight)."""
+    index = _forms_index(words)
+    by_first = _asked_by_first_word()
+    return frozenset(
+        name
+        for first in index
+        for name, phrase in by_first.get(first, ())
+        if _asked(words, phrase, index)
+    )
+
+
+@cache
+def _asked_by_first_word() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """The phrases a question may name, by their first word: a question is read only for the
+    phrases one of its words begins."""
+    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for t in topics():
+        for phrase in t.phrases:
+            out.setdefault(phrase[0], []).append((t.name, phrase))
+    return out
+
+
+def asked_topics(question: str) -> frozenset[str]:
+    """The matters a question names; in a message of several sentences, those its asking
+    sentences name — the ones with a question mark, else the last (`chat_words.
+    asked_clause`): "Saya TKW di Hongkong … Bisakah saya menggugat dari luar negeri?" asks
+    about the suit, not about migrant work; "cuti melahirkan brp bln? gaji tetap dibayar?"
+    asks both."""
+    sentences = [s for s in _SENTENCE_END.split(question.strip()) if s.strip()]
+    asking = [s for s in sentences if "?" in s] or sentences[-1:]
+    return named_topics(tokens(normalise(" . ".join(asking))))
+
+
+def written_topics(words: Sequence[str]) -> frozenset[str]:
+    """The matters a document's tokens name (its phrases loose)."""
+    index = _forms_index(words)
+    if not index:
+        return frozenset()
+    return frozenset(
+        t.name
+        for t in topics()
+        if any(_written(phrase, index) for phrase in (*t.phrases, *t.written_only))
+    )
+
+
+def named_in_texts(texts: Iterable[str]) -> frozenset[str]:
+    found: set[str] = set()
+    for text in texts:
+        found |= written_topics(tokens(text))
+    return frozenset(found)
