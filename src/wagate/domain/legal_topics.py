@@ -109,7 +109,7 @@ pajak_penghasilan: spt, npwp, pph, pajak penghasilan
 malpraktik: malpraktik, malpraktek, salah diagnosis, salah diagnosa, kelalaian medis
 cpns: cpns, pendaftaran pns, seleksi asn
 advokat_profesi: pkpa, ujian advokat, ujian profesi advokat, menjadi advokat, jadi advokat
-lowongan: lowongan, rekrutmen, magang
+lowongan: lowongan, rekrutmen, magang, relawan, sukarelawan
 donasi: donasi, sumbangan
 sewa_aula: aula, ruang rapat
 bansos: bansos, bantuan sosial, pkh, blt
@@ -174,6 +174,10 @@ rentenir: rentenir, lintah darat, bank emok, bank keliling
 outsourcing: outsourcing, alih daya
 pkwt: pkwt, karyawan kontrak, pekerja kontrak, perjanjian kerja waktu tertentu
 kecelakaan_kerja: kecelakaan kerja, jkk
+izin_keramaian: izin keramaian, izin acara
+pensiun: pensiun, purnatugas
+njop: njop, nilai jual objek pajak
+visum: visum
 cerai: cerai, perceraian, talak
 waris: waris, warisan, ahli waris, pewaris
 phk: phk, pemutusan hubungan kerja, dipecat

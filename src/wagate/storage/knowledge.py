@@ -67,9 +67,12 @@ any other word (after the chat normaliser mostly a name, brand or acronym: "indo
 * some chunk holds at least `MIN_COVERAGE` of the topic, or `STRONG_MATCH` topic words (a
   long story dilutes its coverage).
 "resep nasi goreng" knows no word; "kapan lebaran tahun depan" knows only everyday words;
-"cerai gmn caranya" knows its one topic word, and the divorce guide holds it. Words alone
-cannot tell a legal neighbour from the topic it borrows words from ("syarat nikah di KUA"
-against "syarat cerai"); embeddings can. Figures: benchmarks/README.md (kb_eval) and
+"cerai gmn caranya" knows its one topic word, and the divorce guide holds it. Word
+statistics alone cannot tell a legal neighbour from the topic it borrows words from ("syarat
+nikah di KUA" against a divorce guide's "buku nikah" and "KUA"); so before the model, a
+question that names a legal matter (`domain.legal_topics`: marriage registration, a PPAT's
+fee, overtime pay …) that no document of the tenant names is declined. The matters each
+document names are read with the vocabulary, once per document and content hash. Figures: benchmarks/README.md (kb_eval) and
 benchmarks/kb_dev/README.md.
 """
 
@@ -789,7 +792,11 @@ class KnowledgeBase:
                 vocabulary = await asyncio.to_thread(
                     Vocabulary.of, [(r["word"], int(r["documents"])) for r in words]
                 )
-                await self._read_topics(conn, params)
+                try:
+                    await self._read_topics(conn, params)
+                except psycopg.Error as error:  # the words still correct; no matter declined
+                    log.warning("knowledge.topics_failed", error=type(error).__name__)
+                    self._document_topics, self._written = {}, None
                 self._spelling = (stamp, vocabulary)
 
     async def _read_topics(self, conn: Any, params: dict[str, Any]) -> None:
