@@ -49,6 +49,8 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "HP sy lemot bgt, gmn benerinnya?",
         "penginapan yang nyaman dan terjangkau dekat bandara ada?",
         "Bisakah Anda merekomendasikan hotel di dekat pelabuhan?",
+        "Kira-kira ada rekomendasi katering dan dekorasi yang bagus tapi harganya terjangkau?",
+        "berapa hasil 125 dikali 8, tolng bntu pr anak sya",
     ],
 )
 def test_everyday_requests_are_off_topic(message: str) -> None:
@@ -103,6 +105,7 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
         "HP baru beli lemot, toko gak mau ganti padahal masih garansi",
         "laptop kantor hang, data hilang, saya disuruh ganti rugi, wajib?",
         "tuduhan itu cuma karangan dia, bisa lapor balik?",
+        "pesangon sy 9 kali upah, dikali 2 jd brp?",
     ],
 )
 def test_legal_questions_that_mention_such_things_are_not(message: str) -> None:

@@ -27,6 +27,9 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "hallo min",
         "Selamat tahun baru 2027 kak",
         "makasih tim",
+        # A wish names the office or anything else, up to its clause's end.
+        "Selamat Tahun Baru 2027, semoga LBH Teluk Tomini semakin sukses melayani masyarakat.",
+        "min, lg online gk?",
     ],
 )
 def test_greetings_thanks_and_acknowledgements_are_small_talk(message: str) -> None:
@@ -42,6 +45,8 @@ def test_greetings_thanks_and_acknowledgements_are_small_talk(message: str) -> N
         "halo, sy mau tanya soal warisan",
         "tahun baru ini kontrak sy habis, dpt kompensasi?",
         "selamat tahun baru, pesangon sy kapan dibayar?",
+        "semoga bisa dibantu, sy mau tanya soal cerai",  # the wish ends at its comma
+        "semoga cepat selesai, suami sy kapan boleh dijenguk?",  # a question is no wish
     ],
 )
 def test_a_message_with_a_subject_is_not(message: str) -> None:

@@ -47,7 +47,7 @@ dispensasi_kawin: dispensasi
 hak_asuh: hak asuh, hadhanah, hadanah, pemeliharaan anak, pengasuhan anak, asuh anak
 harta_bersama: harta bersama, gono gini, gonogini, harta gono
 perjanjian_kawin: perjanjian kawin, perjanjian perkawinan, perjanjian pranikah, pisah harta
-adopsi: adopsi, pengangkatan anak, mengangkat anak, angkat anak
+adopsi: adopsi, pengangkatan anak, mengangkat anak, angkat anak, ~anak angkat
 perwalian: perwalian
 ganti_nama: ganti nama, mengganti nama, perubahan nama, ubah nama, pergantian nama, penggantian
     nama
@@ -64,7 +64,7 @@ skck: skck, surat keterangan catatan kepolisian
 jasa_raharja: jasa raharja
 lembur: lembur
 cuti_melahirkan: cuti melahirkan, cuti hamil, cuti bersalin, istirahat melahirkan, cuti
-    keguguran
+    keguguran, ~sebelum melahirkan, ~sesudah melahirkan, ~setelah melahirkan, ~istirahat keguguran
 cuti_tahunan: cuti tahunan
 cuti_haid: cuti haid, istirahat haid
 thr: thr, tunjangan hari raya
@@ -122,7 +122,7 @@ wasiat: wasiat
 hibah: hibah
 faraid: faraid, faraidh, ~waris islam, ~kewarisan islam
 surat_waris: surat keterangan waris, keterangan ahli waris, skaw, penetapan ahli waris
-sewa_rumah: sewa rumah, kontrakan, rumah sewa, indekos, kos kosan
+sewa_rumah: sewa rumah, kontrakan, rumah sewa, indekos, kos kosan, kamar sewa, sewa kamar
 rujuk: rujuk
 mahar: mahar, maskawin, mas kawin
 pembatalan_perkawinan: pembatalan perkawinan, pembatalan nikah, membatalkan perkawinan
@@ -134,7 +134,7 @@ hak_tanggungan: hak tanggungan, roya
 hgb_hgu: hgb, hgu, hak guna bangunan, hak guna usaha
 pecah_sertifikat: pecah sertifikat, pemecahan sertifikat, pemecahan bidang, pecah bidang
 tanah_ulayat: ulayat, tanah adat
-pengadaan_tanah: pengadaan tanah, ganti rugi lahan, ganti kerugian lahan, pembebasan lahan
+pengadaan_tanah: pengadaan tanah, pembebasan lahan, ~ganti rugi, ~ganti kerugian, ~kompensasi
 penggelapan: penggelapan
 pemerasan: pemerasan, diperas
 judi: judi, perjudian, judol

@@ -89,7 +89,7 @@ _PATTERNS = (
     r"\blagu (?:daerah|anak|pop|rohani|religi|dangdut|nasional)\b",
     r"\b(?:liburan|berlibur|piknik|tamasya)\b",
     r"\b(?:(?:me)?rekomendasi(?:kan)?|rekomen|saran) (?:pantai|hotel|penginapan|kuliner|kafe"
-    r"|cafe)\b",
+    r"|cafe|katering|catering|dekorasi|fotografer|perias|rias|salon|bengkel|servis)\b",
     r"\b(?:oleh oleh|kado|buah tangan)\b",
     # Cheap stays and fares, downloads, followers.
     r"\b(?:hotel|penginapan|homestay|losmen)\b[^?.]{0,30}\b(?:murah|termurah|terbaik|bagus"
@@ -108,6 +108,7 @@ _PATTERNS = (
     r"\b(?:tugas sekolah|pekerjaan rumah)\b",
     r"\b(?:pr|tugas)\b[^?.]{0,25}\bkarangan\b|\b(?:menulis|nulis|membuat|bikin) karangan\b",
     r"\bhitung(?:kan)?\b[^?]{0,60}\b(?:ditambah|dikurangi|dikali|dibagi)\b",
+    r"\b\d+ (?:ditambah|dikurangi|dikali|dibagi|kali|tambah|kurang|bagi) \d+\b",
 )
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
 # A word each pattern needs: a message with none of them is not read further (most are not).
@@ -120,7 +121,7 @@ rekomendasi rekomen saran oleh kado buah hotel penginapan homestay losmen cheap 
 recommend tiket kapal pesawat kereta krl mrt bus bis damri ferry feri speedboat pelni download
 downlod donlod unduh follower followers subscriber subscribers pr tugas pekerjaan hitung
 hitungkan merekomendasikan hp ponsel laptop komputer wifi internet sinyal jaringan menulis
-nulis membuat bikin
+nulis membuat bikin ditambah dikurangi dikali dibagi kali tambah kurang bagi
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 

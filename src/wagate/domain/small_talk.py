@@ -16,6 +16,7 @@ halo hallo helo hello hai hi hey hay pagi siang sore malam selamat kabar sehat
 terima kasih makasih mksh trims thanks thank thx tq ok oke okay okey sip siap mantap mantab
 sipp noted permisi maaf assalamualaikum assalamu alaikum salam waalaikumsalam wassalam shalom
 tes test testing p ping kak kakak min admin staf tim pak bu bang mas mbak om tante dik semua sampai
+online aktif
 jumpa dah bye banyak sekali semoga selalu sangat amin aamiin sukses berkah
 good morning night afternoon evening nuwun matur suwun sugeng enjing hatur nuhun punten
 bapak ibu sekalian dibantu membantu bantuannya infonya informasinya penjelasannya
@@ -57,8 +58,16 @@ _FORGIVENESS = re.compile(r"\bmohon maaf\b", re.IGNORECASE)
 _WISH = re.compile(r"\bselamat (?:tahun baru|ulang tahun)(?: \d{4})?\b", re.IGNORECASE)
 
 
+# A wish ends a greeting: "…, semoga LBH Teluk Tomini semakin sukses melayani masyarakat."
+# wishes the office well whatever it names, up to the clause's end — unless the message
+# asks something.
+_GOOD_WISH = re.compile(r"\bsemoga\b[^.,;!?]*", re.IGNORECASE)
+
+
 def _made_of(message: str, words_allowed: frozenset[str]) -> bool:
     message = _WISH.sub("selamat", _FORGIVENESS.sub("maaf", message))
+    if "?" not in message:
+        message = _GOOD_WISH.sub("semoga", message)
     words = content_words(message) or _LETTERS.findall(message.lower())
     if all(word in words_allowed for word in words):
         return True

@@ -72,8 +72,8 @@ statistics alone cannot tell a legal neighbour from the topic it borrows words f
 nikah di KUA" against a divorce guide's "buku nikah" and "KUA"); so before the model, a
 question that names a legal matter (`domain.legal_topics`: marriage registration, a PPAT's
 fee, overtime pay …) that no document of the tenant names is declined. The matters each
-document names are read with the vocabulary, once per document and content hash. Figures: benchmarks/README.md (kb_eval) and
-benchmarks/kb_dev/README.md.
+document names are read with the vocabulary, once per document and content hash.
+Figures: benchmarks/README.md (kb_eval) and benchmarks/kb_dev/README.md.
 """
 
 from __future__ import annotations
