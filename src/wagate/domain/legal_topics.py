@@ -33,13 +33,17 @@ from wagate.domain.chat_words import normalise, word_forms
 # One matter per line: its name, then the phrases naming it, in lower case as normalised text
 # reads (chat forms are read as their written words first: "brp" → "berapa"). A phrase after
 # "~" names the matter only in a document: how a guide words it, not what a client asks
-# ("melarikan diri" in a guide on hit-and-run; a client who writes it means something else).
+# ("melarikan diri" in a guide on hit-and-run; a client who writes it means something else);
+# one after "!" is a client's, its words up to `ASKED_ONLY_APART` words apart, and names the
+# matter in a document only as tightly.
 _TOPICS = """
 nikah_syarat: syarat nikah, syarat menikah, syarat perkawinan, daftar nikah, pendaftaran nikah,
     berkas nikah, persyaratan nikah, persyaratan perkawinan, pendaftaran kehendak nikah, ~daftar
     kua, ~kehendak nikah
 isbat_nikah: isbat, itsbat, itsbat nikah
-poligami: poligami, istri kedua, beristri lebih dari seorang, izin beristri
+poligami: poligami, istri kedua, beristri lebih dari seorang, izin beristri, !suami nikah
+    lagi, !suami kawin lagi, !suami menikah lagi, !suami beristri lagi, !laki kawin lagi, !laki
+    nikah lagi
 nikah_beda_agama: beda agama, berbeda agama, lain agama, antaragama
 nikah_siri: siri, nikah bawah tangan, perkawinan bawah tangan, tidak tercatat, ~belum tercatat,
     ~belum dicatat, ~tidak dicatat, ~tidak dicatatkan
@@ -203,6 +207,9 @@ class Topic:
     name: str
     phrases: tuple[tuple[str, ...], ...]  # each phrase's words, in order
     written_only: tuple[tuple[str, ...], ...] = ()  # how a document may name it too
+    # How a client may name it, a few words apart ("suami mau nikah lagi"), and a document
+    # never does (a divorce guide's "boleh menikah lagi" is about remarrying).
+    asked_only: tuple[tuple[str, ...], ...] = ()
 
 
 @cache
@@ -215,8 +222,9 @@ def topics() -> tuple[Topic, ...]:
         out.append(
             Topic(
                 name.strip(),
-                tuple(tuple(p.split()) for p in listed if not p.startswith("~")),
+                tuple(tuple(p.split()) for p in listed if p[0] not in "~!"),
                 tuple(tuple(p[1:].split()) for p in listed if p.startswith("~")),
+                tuple(tuple(p[1:].split()) for p in listed if p.startswith("!")),
             )
         )
     return tuple(out)
@@ -229,12 +237,16 @@ def tokens(text: str) -> list[str]:
 # Words a tight phrase may have between its words in a question ("cuti untuk melahirkan").
 _FILLERS = frozenset(["di", "untuk", "utk", "buat", "yang", "yg", "si"])
 KB_WINDOW = 4  # a document names a phrase when its words stand within this many tokens
+ASKED_ONLY_APART = 2  # a "!" phrase's words at most this many words of any kind apart
 
 
 @cache
 def _phrase_words() -> frozenset[str]:
     return frozenset(
-        w for t in topics() for phrase in (*t.phrases, *t.written_only) for w in phrase
+        w
+        for t in topics()
+        for phrase in (*t.phrases, *t.written_only, *t.asked_only)
+        for w in phrase
     )
 
 
@@ -254,8 +266,11 @@ def _forms_index(words: Sequence[str]) -> dict[str, list[int]]:
     return index
 
 
-def _asked(words: Sequence[str], phrase: tuple[str, ...], index: dict[str, list[int]]) -> bool:
-    """The phrase in order, each next word right after the last or one filler word on."""
+def _asked(
+    words: Sequence[str], phrase: tuple[str, ...], index: dict[str, list[int]], apart: int = 0
+) -> bool:
+    """The phrase in order, each next word right after the last or one filler word on (or
+    up to `apart` words of any kind on)."""
     for start in index.get(phrase[0], ()):
         at = start
         for word in phrase[1:]:
@@ -263,7 +278,7 @@ def _asked(words: Sequence[str], phrase: tuple[str, ...], index: dict[str, list[
                 (
                     p
                     for p in index.get(word, ())
-                    if p == at + 1 or (p == at + 2 and words[at + 1] in _FILLERS)
+                    if at < p <= at + 1 + apart or (p == at + 2 and words[at + 1] in _FILLERS)
                 ),
                 None,
             )
@@ -295,19 +310,21 @@ def named_topics(words: Sequence[str]) -> frozenset[str]:
     return frozenset(
         name
         for first in index
-        for name, phrase in by_first.get(first, ())
-        if _asked(words, phrase, index)
+        for name, phrase, apart in by_first.get(first, ())
+        if _asked(words, phrase, index, apart)
     )
 
 
 @cache
-def _asked_by_first_word() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-    """The phrases a question may name, by their first word: a question is read only for the
-    phrases one of its words begins."""
-    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+def _asked_by_first_word() -> dict[str, list[tuple[str, tuple[str, ...], int]]]:
+    """The phrases a question may name, by their first word (with the words any kind allowed
+    between its words): a question is read only for the phrases one of its words begins."""
+    out: dict[str, list[tuple[str, tuple[str, ...], int]]] = {}
     for t in topics():
         for phrase in t.phrases:
-            out.setdefault(phrase[0], []).append((t.name, phrase))
+            out.setdefault(phrase[0], []).append((t.name, phrase, 0))
+        for phrase in t.asked_only:
+            out.setdefault(phrase[0], []).append((t.name, phrase, ASKED_ONLY_APART))
     return out
 
 
@@ -323,7 +340,9 @@ def asked_topics(question: str) -> frozenset[str]:
 
 
 def written_topics(words: Sequence[str]) -> frozenset[str]:
-    """The matters a document's tokens name (its phrases loose)."""
+    """The matters a document's tokens name (its phrases loose; a client's "!" phrases as a
+    question names them: the divorce guide that writes "suami … menikah lagi" may be on
+    polygamy, and a wrong "named" only lets a question through)."""
     index = _forms_index(words)
     if not index:
         return frozenset()
@@ -331,6 +350,7 @@ def written_topics(words: Sequence[str]) -> frozenset[str]:
         t.name
         for t in topics()
         if any(_written(phrase, index) for phrase in (*t.phrases, *t.written_only))
+        or any(_asked(words, phrase, index, ASKED_ONLY_APART) for phrase in t.asked_only)
     )
 
 
