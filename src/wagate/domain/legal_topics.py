@@ -95,7 +95,8 @@ bebas_bersyarat: pembebasan bersyarat, bebas bersyarat, cuti bersyarat, asimilas
 peninjauan_kembali: peninjauan kembali
 kasasi: kasasi
 praperadilan: praperadilan
-besuk: besuk, jenguk, kunjungan, ~berkunjung, ~mengunjungi, ~dikunjungi
+besuk: besuk, jenguk, jam kunjungan, kunjungan tahanan, kunjungan keluarga, ~berkunjung,
+    ~mengunjungi, ~dikunjungi
 narkoba: narkoba, narkotika, sabu, ganja
 pencemaran_nama_baik: pencemaran nama baik, nama baik, uu ite, fitnah
 pembunuhan: pembunuhan, dibunuh, membunuh
@@ -117,7 +118,7 @@ lowongan: lowongan, rekrutmen, magang, relawan, sukarelawan
 donasi: donasi, sumbangan
 sewa_aula: aula, ruang rapat
 bansos: bansos, bantuan sosial, pkh, blt
-pemilu: pemilu, kpu, bawaslu, pilkada
+pemilu: pemilu, kpu, bawaslu, pilkada, caleg, politik uang, serangan fajar
 perundungan: bully, perundungan, dibully
 tabrak_lari: tabrak lari, ~melarikan diri, ~meninggalkan korban
 listrik: pln, token listrik
@@ -182,6 +183,10 @@ izin_keramaian: izin keramaian, izin acara
 pensiun: pensiun, purnatugas
 njop: njop, nilai jual objek pajak
 visum: visum
+prakerja: prakerja
+izin_pertambangan_rakyat: izin pertambangan rakyat, ipr, wilayah pertambangan rakyat, wpr
+ekspor_impor: ekspor, impor, karantina, bea cukai
+bom_ikan: bom ikan, bahan peledak, potasium, setrum ikan, illegal fishing
 cerai: cerai, perceraian, talak
 waris: waris, warisan, ahli waris, pewaris
 phk: phk, pemutusan hubungan kerja, dipecat

@@ -75,7 +75,7 @@ _PATTERNS = (
     r"(?<!yang bisa )(?<!yg bisa )(?<!ada yang )(?<!ada yg )\bterjemah(?:kan|an|in)?\b"
     r"|\btranslate\b|\bhow do (?:you|i) say\b",
     r"\bbahasa (?!hukum)[a-z]+nya\b",
-    r"\bibu ?kota (?:provinsi|negara|kabupaten)\b",
+    r"\b(?:ibu ?kota|pusat pemerintahan) (?:provinsi|negara|kabupaten)\b",
     r"\b(?:pantun|tebak tebakan|lelucon|lawakan)\b",
     # Prices of goods and money, adverts, outings. ("Dijual … hubungi" is no pattern: "saya
     # dijual ke Malaysia oleh agen, hubungi siapa?" is a victim's cry, not an advert.)
@@ -83,6 +83,7 @@ _PATTERNS = (
     r"\b(?:kurs|nilai tukar)\b",
     r"\bkuota terbatas\b|\b(?:hubungi|hub|chat|wa) (?:admin |cs )?kami\b",
     r"\b(?:tempat|objek|destinasi) wisata\b",
+    r"\b(?:bisa|boleh|bole) dikunjungi\b",
     r"\bbioskop\b",
     # Songs, holidays, gifts and stays: what to play, where to go, what to bring.
     r"\b(?:chord|kunci gitar|lirik lagu|judul lagu|rekomendasi lagu|putar lagu)\b",
@@ -91,6 +92,8 @@ _PATTERNS = (
     r"\b(?:(?:me)?rekomendasi(?:kan)?|rekomen|saran) (?:pantai|hotel|penginapan|kuliner|kafe"
     r"|cafe|katering|catering|dekorasi|fotografer|perias|rias|salon|bengkel|servis)\b",
     r"\b(?:oleh oleh|kado|buah tangan)\b",
+    r"\b(?:pantai|hotel|penginapan|kuliner|kafe|restoran|wisata)\b[^?.]{0,30}"
+    r"\b(?:disarankan|sarankan|rekomendasikan|direkomendasikan)\b",
     # Cheap stays and fares, downloads, followers.
     r"\b(?:hotel|penginapan|homestay|losmen)\b[^?.]{0,30}\b(?:murah|termurah|terbaik|bagus"
     r"|nyaman|terjangkau|dekat)\b",
@@ -106,6 +109,7 @@ _PATTERNS = (
     # Homework.
     r"\bpr (?:matematika|mtk|pkn|ipa|ips|bahasa|sejarah|fisika|kimia|biologi)\b",
     r"\b(?:tugas sekolah|pekerjaan rumah)\b",
+    r"\b(?:bantu|bantuin|tolong) (?:[a-z]+ )?(?:pr|pe er|peer)\b",
     r"\b(?:pr|tugas)\b[^?.]{0,25}\bkarangan\b|\b(?:menulis|nulis|membuat|bikin) karangan\b",
     r"\bhitung(?:kan)?\b[^?]{0,60}\b(?:ditambah|dikurangi|dikali|dibagi)\b",
     r"\b\d+ (?:ditambah|dikurangi|dikali|dibagi|kali|tambah|kurang|bagi) \d+\b",
@@ -121,7 +125,8 @@ rekomendasi rekomen saran oleh kado buah hotel penginapan homestay losmen cheap 
 recommend tiket kapal pesawat kereta krl mrt bus bis damri ferry feri speedboat pelni download
 downlod donlod unduh follower followers subscriber subscribers pr tugas pekerjaan hitung
 hitungkan merekomendasikan hp ponsel laptop komputer wifi internet sinyal jaringan menulis
-nulis membuat bikin ditambah dikurangi dikali dibagi kali tambah kurang bagi
+nulis membuat bikin pusat dikunjungi pantai kafe restoran kuliner wisata bantu bantuin tolong
+ditambah dikurangi dikali dibagi kali tambah kurang bagi
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
 

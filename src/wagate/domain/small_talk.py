@@ -29,7 +29,7 @@ wk wkwk wkwkwk wkwkwkwk haha hahaha hehe hehehe
 # ("belum" after "sudah punya akta nikah?"), so the conversation reads them with the
 # question before them.
 _ANSWER_TEXT = """
-baik iya ya yaa yup yes no tidak nggak gak ga enggak sudah udah belum sama
+baik iya ya yaa yup yes no tidak nggak gak ga enggak sudah udah so belum sama
 jelas paham faham mengerti ngerti
 """
 CHATTER: frozenset[str] = frozenset(_CHATTER_TEXT.split())
