@@ -19,6 +19,8 @@ from wagate.domain.legal_topics import asked_topics, named_topics, tokens, topic
         ("honor ppat buat ajb brp persen dr harga tanah?", "honor_notaris"),
         ("thr telat dibayar prshn, dendanya brp?", "thr"),
         ("Cara mengangkat anak (adopsi) secara resmi gimana?", "adopsi"),
+        ("ada caleg bagi2 amplop di kampung, lapor politik uang kmn?", "pemilu"),
+        ("Jam berapa bole besuk tahanan di Rutan? ana mo antar makanan", "besuk"),
     ],
 )
 def test_a_question_names_the_matter_it_asks_about(question: str, matter: str) -> None:
@@ -61,6 +63,8 @@ def test_affixed_forms_name_the_word_but_not_the_other_way_round() -> None:
     assert "poligami" in written_topics(tokens("Suami yang hendak beristri lebih dari seorang"))
     assert "lembur" in written_topics(tokens("Upah kerja lembur wajib dibayar."))
     assert "sewa_rumah" not in written_topics(tokens("Kontrak kerja dibuat tertulis."))
+    # An office's outreach visit is no prison visit.
+    assert "besuk" not in written_topics(tokens("Dalam kunjungan itu kami memberi penyuluhan."))
     assert written_topics(tokens("")) == frozenset()
 
 

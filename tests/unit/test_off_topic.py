@@ -51,6 +51,11 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "Bisakah Anda merekomendasikan hotel di dekat pelabuhan?",
         "Kira-kira ada rekomendasi katering dan dekorasi yang bagus tapi harganya terjangkau?",
         "berapa hasil 125 dikali 8, tolng bntu pr anak sya",
+        "Tolong bantu pe-er anak: kota apa yang sekarang menjadi pusat pemerintahan Provinsi X?",
+        "kedaton kesultanan bole dikunjungi orang luar ka? buka jam berapa?",
+        "Saya menginap dekat pelabuhan dan tidak bawa kendaraan. Pantai mana yang Anda sarankan?",
+        "tiket pswt ternate jkt bln dpn kira2 brp?",
+        "besok di ternate ujan gk ya? mau jemur cengkeh",
     ],
 )
 def test_everyday_requests_are_off_topic(message: str) -> None:

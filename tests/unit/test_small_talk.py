@@ -30,6 +30,7 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         # A wish names the office or anything else, up to its clause's end.
         "Selamat Tahun Baru 2027, semoga LBH Teluk Tomini semakin sukses melayani masyarakat.",
         "min, lg online gk?",
+        "makasih banyak kaka, so jelas skali",
     ],
 )
 def test_greetings_thanks_and_acknowledgements_are_small_talk(message: str) -> None:
