@@ -34,8 +34,7 @@ from wagate.domain.chat_words import normalise, word_forms
 # reads (chat forms are read as their written words first: "brp" → "berapa"). A phrase after
 # "~" names the matter only in a document: how a guide words it, not what a client asks
 # ("melarikan diri" in a guide on hit-and-run; a client who writes it means something else);
-# one after "!" is a client's, its words up to `ASKED_ONLY_APART` words apart, and names the
-# matter in a document only as tightly.
+# one after "!" only in a question, its words up to `ASKED_ONLY_APART` words apart.
 _TOPICS = """
 nikah_syarat: syarat nikah, syarat menikah, syarat perkawinan, daftar nikah, pendaftaran nikah,
     berkas nikah, persyaratan nikah, persyaratan perkawinan, pendaftaran kehendak nikah, ~daftar
@@ -213,7 +212,7 @@ class Topic:
     phrases: tuple[tuple[str, ...], ...]  # each phrase's words, in order
     written_only: tuple[tuple[str, ...], ...] = ()  # how a document may name it too
     # How a client may name it, a few words apart ("suami mau nikah lagi"), and a document
-    # never does (a divorce guide's "boleh menikah lagi" is about remarrying).
+    # does not (a divorce guide's "suami … menikah lagi" is about remarrying, or a ground).
     asked_only: tuple[tuple[str, ...], ...] = ()
 
 
@@ -345,9 +344,9 @@ def asked_topics(question: str) -> frozenset[str]:
 
 
 def written_topics(words: Sequence[str]) -> frozenset[str]:
-    """The matters a document's tokens name (its phrases loose; a client's "!" phrases as a
-    question names them: the divorce guide that writes "suami … menikah lagi" may be on
-    polygamy, and a wrong "named" only lets a question through)."""
+    """The matters a document's tokens name (its phrases loose; a client's "!" phrases not:
+    a divorce guide writes "suami … menikah lagi" of remarrying, or as a ground, and a guide
+    on polygamy names it "poligami" or "beristri lebih dari seorang")."""
     index = _forms_index(words)
     if not index:
         return frozenset()
@@ -355,7 +354,6 @@ def written_topics(words: Sequence[str]) -> frozenset[str]:
         t.name
         for t in topics()
         if any(_written(phrase, index) for phrase in (*t.phrases, *t.written_only))
-        or any(_asked(words, phrase, index, ASKED_ONLY_APART) for phrase in t.asked_only)
     )
 
 
