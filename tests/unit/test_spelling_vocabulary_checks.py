@@ -28,6 +28,10 @@ class _Cursor:
         return {"documents": 1, "chunks": 1, "updated": self._db.stamp}
 
     async def fetchall(self) -> list[dict[str, Any]]:
+        if "knowledge_vocabulary" not in self._sql:
+            if self._db.topics_failing:
+                raise RuntimeError("the documents could not be read")
+            return []  # the documents whose matters are read (`legal_topics`): none here
         self._db.word_reads += 1
         await asyncio.sleep(0.01)
         return [{"word": w, "documents": 1} for w in self._db.words]
@@ -42,12 +46,14 @@ class _Connection:
 
 
 class _Database:
-    """Only what `KnowledgeBase._vocabulary` uses: a tenant connection's two reads."""
+    """Only what `KnowledgeBase._vocabulary` uses: a tenant connection's reads (the stamp,
+    the words, and the documents whose matters are read with them)."""
 
     def __init__(self) -> None:
         self.words = ["pesangon"]
         self.stamp = 1
         self.failing = False
+        self.topics_failing = False
         self.stamp_reads = 0
         self.word_reads = 0
 
@@ -122,3 +128,15 @@ def test_a_very_large_vocabulary_keeps_its_most_used_words(
     vocabulary = Vocabulary.of({"warisan": 9, "pesangon": 7, "perceraian": 5, "kontrak": 1})
     assert len(vocabulary) == 3 and "kontrak" not in vocabulary
     assert vocabulary.corrections("pesngon") == ["pesangon"]
+
+
+def test_a_failed_read_of_the_documents_matters_keeps_the_words_and_declines_nothing() -> None:
+    db = _Database()
+    db.topics_failing = True
+    base = _base(db)
+    assert "pesangon" in asyncio.run(base._vocabulary())
+    assert base._written is None  # unknown: no question is declined for a matter
+    db.topics_failing, db.stamp = False, 2  # the documents changed: read again
+    base._spelling_checked = float("-inf")
+    asyncio.run(base._vocabulary())
+    assert base._written == frozenset()

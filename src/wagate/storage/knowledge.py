@@ -794,7 +794,7 @@ class KnowledgeBase:
                 )
                 try:
                     await self._read_topics(conn, params)
-                except psycopg.Error as error:  # the words still correct; no matter declined
+                except Exception as error:  # the words still correct; no matter declined
                     log.warning("knowledge.topics_failed", error=type(error).__name__)
                     self._document_topics, self._written = {}, None
                 self._spelling = (stamp, vocabulary)
