@@ -56,6 +56,11 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "Saya menginap dekat pelabuhan dan tidak bawa kendaraan. Pantai mana yang Anda sarankan?",
         "tiket pswt ternate jkt bln dpn kira2 brp?",
         "besok di ternate ujan gk ya? mau jemur cengkeh",
+        "Di mana tempat membeli kain tenun Buton yang asli di Kota Kendari?",
+        "Pantai Nambo buka jam",
+        "Jam berapa kapal cepat dari Kendari ke Raha berangkat?",
+        "hotel dkt bandara haluoleo yg murh apa",
+        "Tolong buatkan ucapan ulang tahun untuk ibu saya yang ke-60.",
     ],
 )
 def test_everyday_requests_are_off_topic(message: str) -> None:

@@ -64,7 +64,7 @@ ABBREVIATIONS: dict[str, str] = {
     "sesudah": "setelah", "trs": "terus", "trus": "terus", "skrg": "sekarang",
     "skg": "sekarang", "skrang": "sekarang", "bln": "bulan", "thn": "tahun", "th": "tahun",
     "hr": "hari", "hri": "hari", "mgg": "minggu", "ujan": "hujan", "skali": "sekali",
-    "pswt": "pesawat", "kaka": "kakak",
+    "pswt": "pesawat", "kaka": "kakak", "murh": "murah", "dkt": "dekat",
     "taun": "tahun", "jt": "juta", "jtn": "juta", "rb": "ribu", "rbu": "ribu",
     "org": "orang", "orng": "orang", "kerja2": "kerja", "dpt": "dapat", "dapet": "dapat",
     "nyari": "mencari", "mukul": "memukul",

@@ -60,6 +60,7 @@ _PATTERNS = (
     # Timetables and prayer times.
     rf"\bjadwal (?:keberangkatan )?{_VEHICLE}\b",
     rf"\b{_VEHICLE}\b[^?]{{0,50}}\bberangkat (?:jam|pukul) berapa\b",
+    rf"\b(?:jam|pukul) berapa\b[^?]{{0,40}}\b{_VEHICLE}\b[^?]{{0,40}}\bberangkat\b",
     r"\b(?:jadwal|jam|waktu) (?:sholat|salat|shalat|imsak|imsakiyah|buka puasa|berbuka"
     r"|adzan|azan)\b",
     r"\b(?:buka puasa|berbuka|imsak|adzan|azan) (?:jam|pukul) berapa\b",
@@ -77,6 +78,7 @@ _PATTERNS = (
     r"\bbahasa (?!hukum)[a-z]+nya\b",
     r"\b(?:ibu ?kota|pusat pemerintahan) (?:provinsi|negara|kabupaten)\b",
     r"\b(?:pantun|tebak tebakan|lelucon|lawakan)\b",
+    r"\b(?:buatkan|bikinkan|tuliskan|tulis) (?:ucapan|puisi|kata kata|caption|status)\b",
     # Prices of goods and money, adverts, outings. ("Dijual … hubungi" is no pattern: "saya
     # dijual ke Malaysia oleh agen, hubungi siapa?" is a victim's cry, not an advert.)
     rf"\bharga {_GOODS}\b",
@@ -84,6 +86,8 @@ _PATTERNS = (
     r"\bkuota terbatas\b|\b(?:hubungi|hub|chat|wa) (?:admin |cs )?kami\b",
     r"\b(?:tempat|objek|destinasi) wisata\b",
     r"\b(?:bisa|boleh|bole) dikunjungi\b",
+    r"\b(?:pantai|museum|benteng|air terjun|danau|taman wisata)\b[^?.]{0,30}\b(?:buka|tutup)\b",
+    r"\b(?:tempat|toko) (?:membeli|beli|belanja)\b",
     r"\bbioskop\b",
     # Songs, holidays, gifts and stays: what to play, where to go, what to bring.
     r"\b(?:chord|kunci gitar|lirik lagu|judul lagu|rekomendasi lagu|putar lagu)\b",
@@ -125,7 +129,8 @@ rekomendasi rekomen saran oleh kado buah hotel penginapan homestay losmen cheap 
 recommend tiket kapal pesawat kereta krl mrt bus bis damri ferry feri speedboat pelni download
 downlod donlod unduh follower followers subscriber subscribers pr tugas pekerjaan hitung
 hitungkan merekomendasikan hp ponsel laptop komputer wifi internet sinyal jaringan menulis
-nulis membuat bikin pusat dikunjungi pantai kafe restoran kuliner wisata bantu bantuin tolong
+nulis membuat bikin buatkan bikinkan tuliskan tulis museum benteng air danau taman toko tempat
+pusat dikunjungi pantai kafe restoran kuliner wisata bantu bantuin tolong
 ditambah dikurangi dikali dibagi kali tambah kurang bagi
 """
 _TRIGGERS: frozenset[str] = frozenset(_TRIGGER_TEXT.split())
