@@ -82,3 +82,11 @@ def test_a_clients_words_for_a_matter_may_stand_apart_and_name_it_only_in_a_ques
     guide = tokens("Setelah putusan, mantan istri dan suami dapat menikah lagi dengan orang lain.")
     assert "poligami" not in written_topics(guide)
     assert "poligami" in written_topics(tokens("Suami yang hendak beristri lebih dari seorang"))
+
+
+def test_a_word_typed_without_its_vowels_names_the_phrase_word_but_not_a_name() -> None:
+    assert "lembur" in asked_topics("uang lmbur dihitng gmn klo kerja hari minggu")
+    # A court's acronym, a town, an organisation are not a phrase word short of vowels.
+    assert asked_topics("SK pemda bs digugat ke ptun gk?") == frozenset()
+    assert "merek" not in asked_topics("pekerja di Merauke gugat PHK ke mana")
+    assert "remisi" not in asked_topics("blh sy usir penyewa pake ormas?")

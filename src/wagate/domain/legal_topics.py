@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from wagate.domain.chat_words import normalise, word_forms
+from wagate.domain.chat_words import is_dictionary_word, normalise, word_forms
 
 # One matter per line: its name, then the phrases naming it, in lower case as normalised text
 # reads (chat forms are read as their written words first: "brp" → "berapa"). A phrase after
@@ -126,7 +126,8 @@ wasiat: wasiat
 hibah: hibah
 faraid: faraid, faraidh, ~waris islam, ~kewarisan islam
 surat_waris: surat keterangan waris, keterangan ahli waris, skaw, penetapan ahli waris
-sewa_rumah: sewa rumah, kontrakan, rumah sewa, indekos, kos kosan, kamar sewa, sewa kamar
+sewa_rumah: sewa rumah, kontrakan, rumah sewa, indekos, kos kosan, kamar sewa, sewa kamar,
+    deposit sewa, jaminan sewa
 rujuk: rujuk
 mahar: mahar, maskawin, mas kawin
 pembatalan_perkawinan: pembatalan perkawinan, pembatalan nikah, membatalkan perkawinan
@@ -308,8 +309,18 @@ def _written(phrase: tuple[str, ...], index: dict[str, list[int]]) -> bool:
 
 
 def named_topics(words: Sequence[str]) -> frozenset[str]:
-    """The matters a question's tokens name (its phrases tight)."""
+    """The matters a question's tokens name (its phrases tight); a word typed without some of
+    its vowels ("lmbur", "pngadilan") names the phrase word of those consonants."""
     index = _forms_index(words)
+    for i, w in enumerate(words):
+        if (
+            len(w) >= MIN_TYPO_LENGTH
+            and not _named_words(w)
+            and not is_dictionary_word(w)
+            and (meant := _by_consonants().get(_consonants(w)))
+            and len(w) < len(meant)  # vowels dropped, not a name sharing the consonants
+        ):
+            index.setdefault(meant, []).append(i)
     by_first = _asked_by_first_word()
     return frozenset(
         name
@@ -317,6 +328,27 @@ def named_topics(words: Sequence[str]) -> frozenset[str]:
         for name, phrase, apart in by_first.get(first, ())
         if _asked(words, phrase, index, apart)
     )
+
+
+MIN_TYPO_LENGTH = 4  # a shorter word's consonants name too many words
+
+
+def _consonants(word: str) -> str:
+    return re.sub(r"[aeiou]", "", word)
+
+
+@cache
+def _by_consonants() -> dict[str, str]:
+    """The phrase words of five letters and four consonants or more a question may name by
+    their consonants alone, when no other phrase word has the same ones ("paten" has too few:
+    "ptun" is a court)."""
+    seen: dict[str, set[str]] = {}
+    for t in topics():
+        for phrase in (*t.phrases, *t.asked_only):
+            for w in phrase:
+                if len(w) >= 5 and len(_consonants(w)) >= 4:
+                    seen.setdefault(_consonants(w), set()).add(w)
+    return {c: next(iter(ws)) for c, ws in seen.items() if len(ws) == 1}
 
 
 @cache
