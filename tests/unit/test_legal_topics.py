@@ -90,3 +90,12 @@ def test_a_word_typed_without_its_vowels_names_the_phrase_word_but_not_a_name() 
     assert asked_topics("SK pemda bs digugat ke ptun gk?") == frozenset()
     assert "merek" not in asked_topics("pekerja di Merauke gugat PHK ke mana")
     assert "remisi" not in asked_topics("blh sy usir penyewa pake ormas?")
+
+
+def test_the_adoption_procedure_is_not_the_adopted_childs_share() -> None:
+    # A guide on inheritance that names "anak angkat" answers an adopted child's share, not
+    # how to adopt.
+    guide = written_topics(tokens("Anak angkat dapat menerima wasiat wajibah paling banyak 1/3."))
+    assert "anak_angkat" in guide and "adopsi" not in guide
+    assert asked_topics("Anak yang kami adopsi bisa kebagian harta kami nanti?") == {"anak_angkat"}
+    assert "adopsi" in asked_topics("Bagaimana prosedur pengangkatan anak melalui pengadilan?")

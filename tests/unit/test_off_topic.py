@@ -61,6 +61,8 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "Jam berapa kapal cepat dari Kendari ke Raha berangkat?",
         "hotel dkt bandara haluoleo yg murh apa",
         "Tolong buatkan ucapan ulang tahun untuk ibu saya yang ke-60.",
+        "Apakah ibu kota Provinsi Bengkulu? Ini untuk pekerjaan rumah anak saya.",
+        "rumah pengasingan Bung Karno tu di jalan apo? nak bawa anak jalan-jalan",
     ],
 )
 def test_everyday_requests_are_off_topic(message: str) -> None:
@@ -116,6 +118,7 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
         "laptop kantor hang, data hilang, saya disuruh ganti rugi, wajib?",
         "tuduhan itu cuma karangan dia, bisa lapor balik?",
         "pesangon sy 9 kali upah, dikali 2 jd brp?",
+        "anak saya dibawa jalan-jalan mantan suami tanpa izin, bisa lapor?",
     ],
 )
 def test_legal_questions_that_mention_such_things_are_not(message: str) -> None:

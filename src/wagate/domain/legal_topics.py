@@ -50,7 +50,9 @@ dispensasi_kawin: dispensasi
 hak_asuh: hak asuh, hadhanah, hadanah, pemeliharaan anak, pengasuhan anak, asuh anak
 harta_bersama: harta bersama, gono gini, gonogini, harta gono
 perjanjian_kawin: perjanjian kawin, perjanjian perkawinan, perjanjian pranikah, pisah harta
-adopsi: adopsi, pengangkatan anak, mengangkat anak, angkat anak, ~anak angkat
+adopsi: pengangkatan anak, mengangkat anak, prosedur adopsi, syarat adopsi, cara adopsi, proses
+    adopsi, mengadopsi anak
+anak_angkat: adopsi, diadopsi, anak angkat, ~pengangkatan anak, ~mengangkat anak
 perwalian: perwalian
 ganti_nama: ganti nama, mengganti nama, perubahan nama, ubah nama, pergantian nama, penggantian
     nama
@@ -65,7 +67,7 @@ pajak_kendaraan: pajak kendaraan, pajak motor, pajak mobil, samsat, pkb
 tilang: tilang
 skck: skck, surat keterangan catatan kepolisian
 jasa_raharja: jasa raharja
-lembur: lembur
+lembur: lembur, kerja hari libur, masuk hari libur
 cuti_melahirkan: cuti melahirkan, cuti hamil, cuti bersalin, istirahat melahirkan, cuti
     keguguran, ~sebelum melahirkan, ~sesudah melahirkan, ~setelah melahirkan, ~istirahat keguguran
 cuti_tahunan: cuti tahunan

@@ -92,7 +92,7 @@ _PATTERNS = (
     # Songs, holidays, gifts and stays: what to play, where to go, what to bring.
     r"\b(?:chord|kunci gitar|lirik lagu|judul lagu|rekomendasi lagu|putar lagu)\b",
     r"\blagu (?:daerah|anak|pop|rohani|religi|dangdut|nasional)\b",
-    r"\b(?:liburan|berlibur|piknik|tamasya)\b",
+    r"\b(?:liburan|berlibur|piknik|tamasya|jalan jalan)\b",
     r"\b(?:(?:me)?rekomendasi(?:kan)?|rekomen|saran) (?:pantai|hotel|penginapan|kuliner|kafe"
     r"|cafe|katering|catering|dekorasi|fotografer|perias|rias|salon|bengkel|servis)\b",
     r"\b(?:oleh oleh|kado|buah tangan)\b",
@@ -128,7 +128,7 @@ hub chat wa wisata bioskop what lagu chord kunci lirik liburan berlibur piknik t
 rekomendasi rekomen saran oleh kado buah hotel penginapan homestay losmen cheap best good
 recommend tiket kapal pesawat kereta krl mrt bus bis damri ferry feri speedboat pelni download
 downlod donlod unduh follower followers subscriber subscribers pr tugas pekerjaan hitung
-hitungkan merekomendasikan hp ponsel laptop komputer wifi internet sinyal jaringan menulis
+hitungkan jalan merekomendasikan hp ponsel laptop komputer wifi internet sinyal jaringan menulis
 nulis membuat bikin buatkan bikinkan tuliskan tulis museum benteng air danau taman toko tempat
 pusat dikunjungi pantai kafe restoran kuliner wisata bantu bantuin tolong
 ditambah dikurangi dikali dibagi kali tambah kurang bagi
@@ -206,6 +206,9 @@ def is_advert(message: str) -> bool:
     return _COMPLAINT.search(text) is None
 
 
+_HOMEWORK = re.compile(r"\bpekerjaan rumah\b", re.IGNORECASE)
+
+
 def is_off_topic(message: str) -> bool:
     """True when a sentence of the message asks for something everyday that a legal-aid
     office's documents never hold ("jam brp skrg di Ambon?", "cuaca besok?", "resep rendang",
@@ -219,6 +222,8 @@ def is_off_topic(message: str) -> bool:
         return False
     if not any(_asks_everyday(sentence) for sentence in _SENTENCES.split(fold(message))):
         return False
+    # "pekerjaan rumah" is homework, not a question about work.
+    message = _HOMEWORK.sub("pr", message)
     if not any(_is_legal(word) for word in content_words(message)):
         return True
     # A legal word in the story before it does not make the request a legal question when
