@@ -1,7 +1,7 @@
 """Fit the knowledge base's out-of-scope model and validate it corpus by corpus.
 
 Reads the evidence kb_scope_collect.py wrote (every labelled question of its corpora: kb_data,
-kb_dev, kb_holdout3 to kb_holdout20, each asked before and after padding to 20,000 chunks).
+kb_dev, kb_holdout3 to kb_holdout21, each asked before and after padding to 20,000 chunks).
 Leave one corpus out: for each corpus, fit on the others and score it, so every question's
 probability comes from a model that never saw its corpus. The threshold (and the penalty)
 are picked from those cross-validated figures only; then the model is fitted on all the
