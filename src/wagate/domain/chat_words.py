@@ -433,15 +433,19 @@ def content_words(text: str) -> list[str]:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+def asking_sentences(text: str) -> list[str]:
+    """The sentences of a message that ask: those with a question mark, else the last one."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    return [s for s in sentences if "?" in s] or sentences[-1:]
+
+
 def asked_clause(text: str) -> str | None:
     """The sentence that asks, in a message of several: the last one with a question mark,
     else the last one ("Suami saya ditahan sejak … . Berapa lama dia boleh ditahan?"). None
     for a message of one sentence: all of it asks."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
-    if len(sentences) < 2:
+    if len([s for s in _SENTENCE_END.split(text.strip()) if s.strip()]) < 2:
         return None
-    asking = [s for s in sentences if "?" in s]
-    return (asking or sentences)[-1]
+    return asking_sentences(text)[-1]
 
 
 # How much a word tells about the topic (see the module docstring). Words of the COMMON tier

@@ -24,11 +24,12 @@ loosely, its words within `KB_WINDOW` tokens in any order ("biaya akta di notari
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from wagate.domain.chat_words import is_dictionary_word, normalise, word_forms
+from wagate.domain.chat_words import asking_sentences, is_dictionary_word, normalise, word_forms
+from wagate.domain.spelling import skeleton
 
 # One matter per line: its name, then the phrases naming it, in lower case as normalised text
 # reads (chat forms are read as their written words first: "brp" → "berapa"). A phrase after
@@ -206,7 +207,6 @@ kekerasan_seksual: pelecehan, kekerasan seksual, pemerkosaan, perkosaan, pencabu
 """
 
 _WORD = re.compile(r"[a-z0-9]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")  # as `chat_words.asked_clause` reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +319,7 @@ def named_topics(words: Sequence[str]) -> frozenset[str]:
             len(w) >= MIN_TYPO_LENGTH
             and not _named_words(w)
             and not is_dictionary_word(w)
-            and (meant := _by_consonants().get(_consonants(w)))
+            and (meant := _byskeleton().get(skeleton(w)))
             and len(w) < len(meant)  # vowels dropped, not a name sharing the consonants
         ):
             index.setdefault(meant, []).append(i)
@@ -335,12 +335,8 @@ def named_topics(words: Sequence[str]) -> frozenset[str]:
 MIN_TYPO_LENGTH = 4  # a shorter word's consonants name too many words
 
 
-def _consonants(word: str) -> str:
-    return re.sub(r"[aeiou]", "", word)
-
-
 @cache
-def _by_consonants() -> dict[str, str]:
+def _byskeleton() -> dict[str, str]:
     """The phrase words of five letters and four consonants or more a question may name by
     their consonants alone, when no other phrase word has the same ones ("paten" has too few:
     "ptun" is a court)."""
@@ -348,8 +344,8 @@ def _by_consonants() -> dict[str, str]:
     for t in topics():
         for phrase in (*t.phrases, *t.asked_only):
             for w in phrase:
-                if len(w) >= 5 and len(_consonants(w)) >= 4:
-                    seen.setdefault(_consonants(w), set()).add(w)
+                if len(w) >= 5 and len(skeleton(w)) >= 4:
+                    seen.setdefault(skeleton(w), set()).add(w)
     return {c: next(iter(ws)) for c, ws in seen.items() if len(ws) == 1}
 
 
@@ -369,12 +365,10 @@ def _asked_by_first_word() -> dict[str, list[tuple[str, tuple[str, ...], int]]]:
 def asked_topics(question: str) -> frozenset[str]:
     """The matters a question names; in a message of several sentences, those its asking
     sentences name — the ones with a question mark, else the last (`chat_words.
-    asked_clause`): "Saya TKW di Hongkong … Bisakah saya menggugat dari luar negeri?" asks
+    asking_sentences`): "Saya TKW di Hongkong … Bisakah saya menggugat dari luar negeri?" asks
     about the suit, not about migrant work; "cuti melahirkan brp bln? gaji tetap dibayar?"
     asks both."""
-    sentences = [s for s in _SENTENCE_END.split(question.strip()) if s.strip()]
-    asking = [s for s in sentences if "?" in s] or sentences[-1:]
-    return named_topics(tokens(normalise(" . ".join(asking))))
+    return named_topics(tokens(normalise(" . ".join(asking_sentences(question)))))
 
 
 def written_topics(words: Sequence[str]) -> frozenset[str]:
@@ -389,10 +383,3 @@ def written_topics(words: Sequence[str]) -> frozenset[str]:
         for t in topics()
         if any(_written(phrase, index) for phrase in (*t.phrases, *t.written_only))
     )
-
-
-def named_in_texts(texts: Iterable[str]) -> frozenset[str]:
-    found: set[str] = set()
-    for text in texts:
-        found |= written_topics(tokens(text))
-    return frozenset(found)

@@ -669,13 +669,14 @@ class KnowledgeBase:
             # be in a document ("tes DNA"), and a greeting must not be answered with a
             # passage (the conversation answers small talk as it always did).
             return []
+        if (matters := asked_topics(question)) and limit >= 1:
+            await self._vocabulary()  # the documents' matters are read with their words
+            if self._written is not None and not matters <= self._written:
+                # "syarat nikah di KUA" beside a divorce guide that names the KUA and the
+                # marriage book: the question names a matter no document of the base names.
+                return []
         everyday = is_off_topic(question)
         rows, read_as = await self._lexical_read(question) if limit >= 1 else ([], {})
-        matters = asked_topics(question)
-        if matters and self._written is not None and not matters <= self._written:
-            # "syarat nikah di KUA" beside a divorce guide that names the KUA and the
-            # marriage book: the question names a matter no document of the base names.
-            return []
         if everyday and not named_by_a_heading(
             question, (str(r["section"]).rpartition("›")[2] for r in rows[:HEADINGS_READ])
         ):
