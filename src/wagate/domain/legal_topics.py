@@ -319,7 +319,7 @@ def named_topics(words: Sequence[str]) -> frozenset[str]:
             len(w) >= MIN_TYPO_LENGTH
             and not _named_words(w)
             and not is_dictionary_word(w)
-            and (meant := _byskeleton().get(skeleton(w)))
+            and (meant := _by_skeleton().get(skeleton(w)))
             and len(w) < len(meant)  # vowels dropped, not a name sharing the consonants
         ):
             index.setdefault(meant, []).append(i)
@@ -336,7 +336,7 @@ MIN_TYPO_LENGTH = 4  # a shorter word's consonants name too many words
 
 
 @cache
-def _byskeleton() -> dict[str, str]:
+def _by_skeleton() -> dict[str, str]:
     """The phrase words of five letters and four consonants or more a question may name by
     their consonants alone, when no other phrase word has the same ones ("paten" has too few:
     "ptun" is a court)."""
