@@ -522,3 +522,25 @@ async def test_a_phone_number_asked_is_answered_only_by_a_passage_that_holds_one
     assert await knowledge.search("no telp pengadilan agama praya brp?") == []
     [best, *_] = await knowledge.search("no wa kantor brp?")
     assert best.section == "Kontak"
+
+
+async def test_a_fee_asked_is_answered_by_the_passage_that_gives_it_though_ranked_lower(
+    knowledge: KnowledgeBase,
+) -> None:
+    """ "biaya konsultasi brp?": the section on consultations names them often but gives no
+    price; the fee table, ranked below it, does. With one passage asked for, the fee table
+    is it; and a price the base never gives ("HET pupuk") is declined."""
+    page = (
+        "# Layanan\n\n## Konsultasi Hukum\nKonsultasi hukum dilakukan di kantor atau lewat "
+        "video. Konsultasi dijadwalkan oleh admin; biaya konsultasi dibayar di kantor setelah "
+        "konsultasi selesai.\n\n## Tarif\nPendampingan Rp500.000 per sidang; konsultasi "
+        "lanjutan Rp100.000.\n\n## Pupuk\nKelompok tani mendapat pupuk bersubsidi paling "
+        "banyak dua hektare; kios wajib menjual sesuai HET.\n"
+    )
+    await knowledge.add_bytes("layanan.md", page.encode())
+    ranked = await knowledge.search("biaya konsultasi brp?", limit=5)
+    assert [p.section for p in ranked[:2]] == ["Konsultasi Hukum", "Tarif"]
+    [best] = await knowledge.search("biaya konsultasi brp?", limit=1)
+    assert best.section == "Tarif"
+    assert await knowledge.search("HET pupuk brp per kg?") == []
+    assert await knowledge.search("pupuk bersubsidi berapa hektare") != []

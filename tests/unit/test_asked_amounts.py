@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from wagate.domain.asked_amounts import asked_about, asks_for_an_amount, holds_a_figure_near
+from wagate.domain.asked_amounts import (
+    asked_about,
+    asked_unit,
+    asks_for_an_amount,
+    asks_for_money,
+    gives_the_unit,
+    holds_a_figure_near,
+)
 
 FEES = (
     "Biaya konsultasi pertama Rp150.000 untuk pekerja; gratis bagi warga yang memenuhi "
@@ -101,3 +108,71 @@ def test_rule_numbers_list_numbers_and_other_words_are_no_figures() -> None:
 def test_only_topic_words_of_the_read_as_words_count() -> None:
     # "lma" read as "lama": an everyday word, not what the figure is of.
     assert "lama" not in asked_about("biaya cerai brp lma", ["lama"])
+
+
+@pytest.mark.parametrize(
+    ("question", "money"),
+    [
+        ("HET pupuk urea subsidi skrg brp per kg?", True),  # a price per unit
+        ("biaya cerai di pengadilan agama brp?", True),
+        ("pajak motor telat 2 thn dendanya brp? ada pemutihan ga?", True),
+        ("ongkos kapal ferry dari Tenau ke Rote sekarang berapa", True),
+        ("upah lembur brp", False),  # a wage: "1,5 kali upah sejam" answers it
+        ("denda telat brp hari", False),  # a duration asked
+        ("Pasal berapa dalam KUHPerdata yang mengatur sewa menyewa?", False),
+        # "berapa kali" asks a count, and the rent is in another sentence
+        ("Saya tidak tahu berapa kali dipanggil. Saya tinggal di rumah kos.", False),
+        ("cara daftar cerai gmn, biayanya ada?", False),  # no "berapa" at all
+    ],
+)
+def test_a_price_or_fee_asked_is_told_apart(question: str, money: bool) -> None:
+    assert asks_for_money(question) is money
+
+
+def test_a_misspelt_price_word_counts_as_the_search_read_it() -> None:
+    assert not asks_for_money("biyaya bikin sim brapa")
+    assert asks_for_money("biyaya bikin sim brapa", ["biaya"])
+
+
+def test_a_price_is_answered_only_by_money() -> None:
+    quota = "Pupuk bersubsidi untuk petani terdaftar, paling banyak dua hektare; kios wajib HET."
+    asked = asked_about("HET pupuk urea brp per kg?")
+    assert holds_a_figure_near(quota, asked)  # a number near "pupuk" …
+    assert not holds_a_figure_near(quota, asked, money=True)  # … but no price
+    for priced in (
+        "HET pupuk urea Rp2.250 per kg.",
+        "HET pupuk urea Rp 2.250 per kg.",
+        "HET pupuk urea dua ribu dua ratus lima puluh rupiah per kg.",
+        "Kios menjual pupuk urea 10% di atas HET.",
+        "Pupuk bantuan desa gratis bagi anggota kelompok tani.",
+    ):
+        assert holds_a_figure_near(priced, asked, money=True), priced
+
+
+def test_the_price_of_the_thing_asked_not_of_the_office_s_services() -> None:
+    fees = "Konsultasi pertama Rp100.000; somasi Rp750.000; pendampingan sidang Rp1.500.000."
+    assert not holds_a_figure_near(fees, asked_about("biaya PTSL per bidang brp?"), money=True)
+    assert holds_a_figure_near(fees, asked_about("biaya somasi brp?"), money=True)
+
+
+def test_the_unit_asked_must_be_the_answer_s() -> None:
+    assert asked_unit("gaji minimum di Malaysia berapa ringgit sebulan?") == {"ringgit", "rm"}
+    assert asked_unit("pesangon brp?") == frozenset()
+    ringgit = asked_unit("brp ringgit")
+    assert gives_the_unit("Upah minimum RM1.500 sebulan.", ringgit)
+    assert not gives_the_unit("Gaji dibayar paling lambat tanggal 7 setiap bulan.", ringgit)
+    percent = asked_unit("uang pisah dipotong pajak berapa persen?")
+    assert gives_the_unit("dipotong 5% oleh negara", percent)
+    assert not gives_the_unit("dibayar dalam 14 hari", percent)
+    assert asked_unit("sidang cerai brp kali?") == frozenset()  # a count, in words or not
+
+
+def test_a_price_and_its_thing_in_one_table_row_answer_however_far_apart() -> None:
+    row = "| Pendampingan perkara di pengadilan | sesuai kesepakatan, paling banyak Rp 3.500.000 |"
+    asked = asked_about("Berapa tarif kalau saya minta didampingi sampai pengadilan selesai?")
+    assert holds_a_figure_near(row, asked, money=True)
+
+
+def test_a_cost_borne_by_the_state_answers_a_fee_asked() -> None:
+    text = "Visum bagi korban kekerasan ditanggung negara."
+    assert holds_a_figure_near(text, asked_about("biaya visum brp"), money=True)

@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 
 from wagate.domain.contact_numbers import (
+    ADDRESS_ASKED,
+    HOURS_ASKED,
     asks_for_a_number,
+    asks_for_an_address,
+    asks_for_hours,
     holds_a_number,
     holds_a_number_of,
+    holds_an_address_of,
+    holds_hours_of,
+    institutions_asked,
     number_holder,
 )
 
@@ -142,3 +149,51 @@ def test_a_number_before_a_comma_and_a_care_center_line() -> None:
 def test_no_holder_named_any_number_answers() -> None:
     assert holds_a_number_of("WA 0812 3456 7890", [])
     assert not holds_a_number_of("Datang langsung ke kantor.", [])
+
+
+@pytest.mark.parametrize(
+    ("question", "institutions"),
+    [
+        ("alamat pengadilan agama palu di jln apa ya?", ["pengadilan"]),
+        ("alamat PA kupang", ["pengadilan"]),
+        ("Alamat kantor pusat LPSK di Jakarta di mana?", ["lpsk"]),
+        ("alamat kantor lbh dmn ya? sy mau dtg lgsg", []),  # the office's own
+        ("alamat saya pindah, gmn", []),  # the writer's own
+        ("suami kabur ke luar negri ga tau alamatnya, gugatan cerai di ajukan dimana?", []),
+        ("Motor saya ditarik paksa oleh orang leasing di jalan. Apakah itu boleh?", []),
+    ],
+)
+def test_an_institution_s_address_asked_is_told_apart(
+    question: str, institutions: list[str]
+) -> None:
+    assert institutions_asked(question, ADDRESS_ASKED) == institutions
+    assert asks_for_an_address(question) is bool(institutions)
+
+
+@pytest.mark.parametrize(
+    ("question", "institutions"),
+    [
+        ("kantr pertanahan kota pekanbaru bukanya jm brp smpe jm brp?", ["pertanahan"]),
+        ("jam besuk rutan jam brp?", ["rutan"]),
+        # The clause that asks names no one: the one before it does.
+        ("Tong mo besuk sa pu kaka di Polresta. Jam besuk itu jam berapa ka?", ["polresta"]),
+        ("besong pung kantor buka jam brapa ko?", []),  # the office's own, in Kupang Malay
+        ("sy mau ke pengadilan besok, kantor lbh buka jam brp?", []),
+        ("jam kerja saya 12 jam sehari, boleh?", []),  # a labour question
+    ],
+)
+def test_an_institution_s_hours_asked_are_told_apart(
+    question: str, institutions: list[str]
+) -> None:
+    assert institutions_asked(question, HOURS_ASKED) == institutions
+    assert asks_for_hours(question) is bool(institutions)
+
+
+def test_an_address_or_hours_answer_only_beside_the_institution() -> None:
+    guide = "Gugatan diajukan ke Pengadilan Agama Palu di wilayah tempat tinggal istri."
+    office = "Kantor LBH Nosarara, Jl. Dewi Sartika No. 27, Palu. Buka Senin-Jumat 08.00-16.00."
+    assert not holds_an_address_of(guide, ["pengadilan"])  # the court named, no street
+    assert not holds_an_address_of(office, ["pengadilan"])  # a street, the office's own
+    assert holds_an_address_of("Pengadilan Agama Palu, Jl. Cik Ditiro No. 30.", ["pengadilan"])
+    assert not holds_hours_of(office, ["pertanahan"])  # the office's own hours
+    assert holds_hours_of("Kantor Pertanahan buka pukul 8 pagi.", ["pertanahan"])

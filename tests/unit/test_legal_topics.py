@@ -21,6 +21,10 @@ from wagate.domain.legal_topics import asked_topics, named_topics, tokens, topic
         ("Cara mengangkat anak (adopsi) secara resmi gimana?", "adopsi"),
         ("ada caleg bagi2 amplop di kampung, lapor politik uang kmn?", "pemilu"),
         ("Jam berapa bole besuk tahanan di Rutan? ana mo antar makanan", "besuk"),
+        ("ktp sy hilang, urus ktp baru di dukcapil syaratnya apa?", "ktp_urus"),
+        ("syarat kerja ke Malaysia", "pekerja_migran"),
+        ("mau nikahan tutup jalan depan rumah, izin apa dari polisi?", "izin_keramaian"),
+        ("beli di marketplace, barang tidak dikirim, uang bisa kembali?", "penipuan_online"),
     ],
 )
 def test_a_question_names_the_matter_it_asks_about(question: str, matter: str) -> None:
@@ -99,3 +103,8 @@ def test_the_adoption_procedure_is_not_the_adopted_childs_share() -> None:
     assert "anak_angkat" in guide and "adopsi" not in guide
     assert asked_topics("Anak yang kami adopsi bisa kebagian harta kami nanti?") == {"anak_angkat"}
     assert "adopsi" in asked_topics("Bagaimana prosedur pengangkatan anak melalui pengadilan?")
+
+
+def test_the_police_are_no_insurance_policy() -> None:
+    assert "asuransi" not in asked_topics("lapor polisi gmn caranya?")
+    assert "asuransi" in asked_topics("klaim polis asuransi ditolak, gmn?")

@@ -63,6 +63,9 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "Tolong buatkan ucapan ulang tahun untuk ibu saya yang ke-60.",
         "Apakah ibu kota Provinsi Bengkulu? Ini untuk pekerjaan rumah anak saya.",
         "rumah pengasingan Bung Karno tu di jalan apo? nak bawa anak jalan-jalan",
+        "Berapa hasil dua ratus lima puluh dibagi delapan?",
+        "Bantu sa bikin puisi tentang Teluk Palu deng Jembatan Kuning, for school",
+        "Kapal Pelni ke Tolitoli ada hari apa? Sa mo pulang kampung",
     ],
 )
 def test_everyday_requests_are_off_topic(message: str) -> None:
@@ -119,6 +122,9 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
         "tuduhan itu cuma karangan dia, bisa lapor balik?",
         "pesangon sy 9 kali upah, dikali 2 jd brp?",
         "anak saya dibawa jalan-jalan mantan suami tanpa izin, bisa lapor?",
+        "puisi saya dijiplak dan dibukukan orang lain, bisa lapor hak cipta?",
+        "sidang cerai ada hari apa aja di PA?",
+        "hasil panen dibagi dua dgn pemilik lahan, berapa hasil yg adil dibagi?",
     ],
 )
 def test_legal_questions_that_mention_such_things_are_not(message: str) -> None:
@@ -236,3 +242,14 @@ def test_a_heading_naming_every_word_asked_marks_a_written_topic() -> None:
     assert not named_by_a_heading("harga emas", headings)
     assert not named_by_a_heading("cuaca", ["Cuaca"])  # one word names no written topic
     assert not named_by_a_heading("harga TBS petani", [])
+
+
+def test_a_heading_naming_the_everyday_request_itself_leaves_it_to_the_documents() -> None:
+    # "harga TBS" is the request; the plasma guide's section is on exactly it, though the
+    # question says more ("siapa yg netapin") than the heading.
+    assert named_by_a_heading("harga TBS plasma siapa yg netapin?", ["Harga TBS"])
+    assert named_by_a_heading("penetapan harga TBS", ["2. Harga TBS"])
+    assert not named_by_a_heading("harga emas hari ini brp", ["Biaya Layanan"])
+    assert not named_by_a_heading("cuaca besok hujan ga", ["Cuaca Ekstrem"])  # one word only
+    # Not a recipe: a prescription kept for a claim.
+    assert not is_off_topic("Kenapa saya perlu menyimpan resep dan catatan berobat?")

@@ -38,7 +38,8 @@ sehari seminggu sepekan sebulan setahun seperlima puluhan ratusan ribuan gratis 
 # Free of charge said in words: read as "gratis" before the words are split.
 _FREE = re.compile(
     r"\b(?:tidak|tanpa) (?:dipungut|dikenakan|dikenai|ada) (?:biaya|bayaran|pungutan)\b"
-    r"|\b(?:tanpa|bebas) biaya\b|\bcuma[ -]cuma\b"
+    r"|\b(?:tanpa|bebas) biaya\b|\bcuma[ -]cuma\b|\btidak berbayar\b"
+    r"|\bditanggung (?:oleh )?(?:negara|pemerintah|pemda|bpjs|apbn|apbd|perusahaan|pengusaha)\b"
 )
 # A rule's number and year ("13/2003", "PP 35/2021") and a list item's or clause's number at
 # a line's start ("1. Surat gugatan", "(2) Pengusaha wajib …") are no figures: removed
@@ -52,12 +53,106 @@ _REFERENCE_WORDS = frozenset(
      "keppres", "inpres", "perppu", "pergub", "perbup", "perwali", "sema", "perkap"}
 )  # fmt: skip
 _NUMBER_WORDS = frozenset(_NUMBER_TEXT.split())
+_SENTENCE = re.compile(r"(?<!\d)\.(?!\d)|[;\n]")  # not the dots of "Rp 3.500.000"
+# What a price, fee or charge is asked by: its answer is an amount of money ("Rp50.000", "dua
+# juta", "2%", "gratis"), not any number — "HET pupuk urea brp per kg?" beside a passage that
+# gives the fertiliser quota in hectares, "biaya SIM brp?" beside a lane's "30 hari". Wages
+# are not among them: "upah lembur brp" is answered by "1,5 kali upah sejam", severance by
+# "9 bulan upah".
+_MONEY_WORDS = frozenset(
+    {"biaya", "harga", "tarif", "ongkos", "iuran", "denda", "honor", "honorarium", "premi",
+     "het", "njop", "rupiah", "sewa", "modal", "fee", "tiket", "retribusi", "royalti",
+     "santunan", "ongkir", "mahar"}
+)  # fmt: skip
+# A price per unit of goods or distance: "brp per kg", "per meter", "per liter".
+_PER_UNIT = re.compile(r"\bper (?:kg|kilo|kilogram|meter|m2|km|kamu|liter|ton|ekor|lembar|orang)\b")
+_MONEY_AFTER_NUMBER = frozenset(
+    {"rupiah", "ribu", "juta", "miliar", "triliun", "rb", "jt", "persen"}
+)  # fmt: skip
+_MONEY_TOKENS = frozenset(
+    {"rupiah", "ribu", "juta", "miliar", "triliun", "seribu", "sejuta", "gratis", "prodeo",
+     "persen"}
+)  # fmt: skip
 _ASKED_THING_MIN = 0.3  # topic weight of a word that names what is asked about
 
 
 def asks_for_an_amount(question: str) -> bool:
     """The question asks how much, how long or how many ("brp", "berapa lama")."""
     return _ASKS.search(normalise(question)) is not None
+
+
+# "berapa <unit>": the unit the answer's number must carry (a number before the unit word,
+# or a currency sign before the number: "RM1.500", "Rp50.000").
+_UNITS = {
+    "persen": frozenset({"persen"}),
+    "ringgit": frozenset({"ringgit", "rm"}),
+    "dolar": frozenset({"dolar", "dollar", "usd"}),
+    "rupiah": frozenset({"rupiah", "rp", "ribu", "juta", "miliar"}),
+}  # not "berapa kali": "sidang cerai brp kali?" is answered by "tiga sampai enam sidang"
+_MONEY_NEAR_ASKING = 8  # words between "berapa" and the price word, in one clause
+_CLAUSE_END = re.compile(r"[.?!;,\n]+")
+_NOT_MONEY_BEFORE = frozenset({"pasal", "ayat", "nomor", "no", "jam", "umur", "usia"})
+_NOT_MONEY_AFTER = frozenset(
+    {"lama", "kali", "hari", "minggu", "bulan", "tahun", "jam", "orang", "anak", "lembar"}
+)
+
+
+def asks_for_money(question: str, also: Iterable[str] = ()) -> bool:
+    """The amount asked is a price, fee or charge ("biaya … brp", "tarif … berapa", "brp per
+    kg"): a price word a few words from "berapa", which asks no duration or count ("denda
+    telat brp hari?" is answered by days); `also`: the document words the search read the
+    question's words as ("biyaya" → "biaya")."""
+    also = frozenset(also) & _MONEY_WORDS
+    return any(_clause_asks_a_price(clause, also) for clause in _CLAUSE_END.split(question))
+
+
+def _clause_asks_a_price(clause: str, also: frozenset[str]) -> bool:
+    text = normalise(clause)
+    words = [w.removesuffix("nya") for w in _WORD.findall(text)]
+    if _ASKS.search(text) is None:
+        return False
+    if _PER_UNIT.search(text) is not None:
+        return True
+    money_at = [i for i, w in enumerate(words) if w in _MONEY_WORDS]
+    if also and not money_at:
+        money_at = [0]  # the search read a misspelt word of the clause as a price word
+    for i, word in enumerate(words):
+        if word != "berapa":
+            continue
+        before = words[i - 1] if i else ""
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if before in _NOT_MONEY_BEFORE or after in _NOT_MONEY_AFTER:
+            continue  # "pasal berapa", "berapa lama", "berapa kali": no price
+        if any(abs(i - j) <= _MONEY_NEAR_ASKING for j in money_at):
+            return True
+    return False
+
+
+def asked_unit(question: str) -> frozenset[str]:
+    """The unit "berapa" asks its figure in ("berapa persen", "brp ringgit", "brp kali
+    upah"): the words that must follow a number of the answer; empty when none is named."""
+    words = _WORD.findall(normalise(question))
+    for i, word in enumerate(words[:-1]):
+        if word == "berapa" and words[i + 1] in _UNITS:
+            return _UNITS[words[i + 1]]
+    return frozenset()
+
+
+def gives_the_unit(text: str, unit: frozenset[str]) -> bool:
+    """A number of the passage is followed by `unit` ("2,5 persen", "RM1.500", "1,5 kali")."""
+    if not unit:
+        return True
+    tokens = _WORD.findall(_NOT_FIGURES.sub(" ", text.lower().replace("%", " persen")))
+    return any(
+        (
+            (token[0].isdigit() or token in _NUMBER_WORDS)
+            and i + 1 < len(tokens)
+            and tokens[i + 1] in unit
+        )
+        or (token in unit and i + 1 < len(tokens) and tokens[i + 1][:1].isdigit())
+        or any(token.startswith(u) and token[len(u) : len(u) + 1].isdigit() for u in unit)
+        for i, token in enumerate(tokens)
+    )
 
 
 def asked_about(question: str, also: Iterable[str] = ()) -> list[str]:
@@ -69,23 +164,46 @@ def asked_about(question: str, also: Iterable[str] = ()) -> list[str]:
     )
 
 
-def holds_a_figure_near(text: str, asked: Sequence[str], section: str = "") -> bool:
+def holds_a_figure_near(
+    text: str, asked: Sequence[str], section: str = "", *, money: bool = False
+) -> bool:
     """A number within `WINDOW` words of one of the asked words (in any affixed form), or
     anywhere in a passage whose own heading (the section path's last part) names one ("6.
     Lama Proses": the section is about it, and its body need not repeat the word). A number
-    naming a rule or a year ("Pasal 156", "Tahun 2003") is no figure."""
+    naming a rule or a year ("Pasal 156", "Tahun 2003") is no figure. With `money` (a price
+    or fee asked) only an amount of money is: rupiah, thousands, millions, a percentage, free."""
+    if money and (things := [w for w in asked if w not in _MONEY_WORDS and len(w) > 2]):
+        # The price of what is asked about, not any price: "biaya PTSL brp" is not answered
+        # by the office's fee table, whose "biaya" stands beside its own services.
+        heading_words = _WORD.findall(section.rpartition("›")[2].lower())
+        if named_at(heading_words, _MONEY_WORDS) and any(
+            named_at(heading_words, word_forms(w)) for w in things
+        ):
+            # A section on exactly this price ("Biaya Pendampingan Perkara" for "biaya
+            # pengacara dampingin sidang brp?") answers it, with a figure or without one
+            # ("disepakati dalam perjanjian jasa hukum").
+            return True
+        asked = things
     if not asked or not any(len(w) > 2 for w in asked):
         return True  # nothing to place the figure by: no judgement
     wanted = frozenset().union(*map(word_forms, asked))
-    free = _FREE.sub(lambda found: f"{found.group()} gratis", text.lower())
+    free = _FREE.sub(lambda found: f"{found.group()} gratis", text.lower()).replace("%", " persen")
     tokens = _WORD.findall(_NOT_FIGURES.sub(" ", free))
-    at_number = [i for i in range(len(tokens)) if _is_figure(tokens, i)]
+    is_figure = _is_money if money else _is_figure
+    at_number = [i for i in range(len(tokens)) if is_figure(tokens, i)]
     if not at_number:
         return False
     heading = section.rpartition("›")[2].lower()  # its own heading, not its chapter's
     if named_at(_WORD.findall(heading), wanted):
         return True
-    return any(abs(i - j) <= WINDOW for i in named_at(tokens, wanted) for j in at_number)
+    if any(abs(i - j) <= WINDOW for i in named_at(tokens, wanted) for j in at_number):
+        return True
+    # A price and its thing in one sentence or table row, however far apart: "Pendampingan
+    # perkara di pengadilan | sesuai kesepakatan, paling banyak Rp 3.500.000".
+    return money and any(
+        named_at(words, wanted) and any(_is_money(words, i) for i in range(len(words)))
+        for words in (_WORD.findall(part) for part in _SENTENCE.split(free))
+    )
 
 
 def _is_figure(tokens: Sequence[str], index: int) -> bool:
@@ -95,3 +213,13 @@ def _is_figure(tokens: Sequence[str], index: int) -> bool:
     if not token[0].isdigit():
         return False
     return index == 0 or tokens[index - 1] not in _REFERENCE_WORDS
+
+
+def _is_money(tokens: Sequence[str], index: int) -> bool:
+    word = tokens[index]
+    following = tokens[index + 1] if index + 1 < len(tokens) else ""
+    if word in _MONEY_TOKENS or (word.startswith("rp") and word[2:3].isdigit()):
+        return True  # "Rp50000", "dua juta", "gratis", "2 persen"
+    if word == "rp":
+        return following[:1].isdigit()  # "Rp 50.000"
+    return word[0].isdigit() and following in _MONEY_AFTER_NUMBER  # "50 ribu", "2,5 persen"

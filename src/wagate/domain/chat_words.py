@@ -130,6 +130,7 @@ ABBREVIATIONS: dict[str, str] = {
     "smpe": "sampai", "ilang": "hilang", "malem": "malam", "mlm": "malam", "nomer": "nomor",
     "bener": "benar", "bnr": "benar", "trmsk": "termasuk", "pdhl": "padahal", "tgl": "tanggal",
     "sdg": "sedang", "krg": "kurang", "lbh": "lebih", "bnyk": "banyak", "byk": "banyak",
+    "sngt": "sangat",
     "tlg": "tolong", "mksd": "maksud", "cm": "cuma", "umr": "umur", "klw": "kalau",
     "mnrt": "menurut", "ttg": "tentang", "kmrn": "kemarin", "kmarin": "kemarin", "bsk": "besok",
     "dpn": "depan", "rmh": "rumah", "kntr": "kantor", "prsh": "perusahaan", "wkt": "waktu",

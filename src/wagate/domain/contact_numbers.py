@@ -111,6 +111,86 @@ def holds_a_number_of(
     document words the search read a question word as (a typo's correction)."""
     if not holder:
         return holds_a_number(text)
+    return _held_near(text, holder, section, read_as, (_PHONE, _HOTLINE))
+
+
+# A street address or opening hours asked of another institution: "alamat pengadilan agama
+# palu di jln apa?", "kantor pertanahan bukanya jam brp?", "jam besuk rutan jam berapa?". The
+# divorce guide names the court and its town but gives no street; the office's page gives
+# its own street and hours. Like a phone number, a street ("Jl. Dewi Sartika No. 27") or a
+# time of day ("08.00", "pukul 9") is plainly held or not, so the check needs no meaning:
+# one must stand near the institution asked about. Only an institution (`_INSTITUTIONS`)
+# makes the check: "alamat kantor lbh dmn?", "besong pung kantor buka jam brapa?" ask the
+# office's own, which its page answers whatever else the client writes.
+ADDRESS_ASKED = re.compile(
+    r"\balamat(?:nya)?\b(?:\s+\S+){0,6}?\s+(?:di ?mana|mana|apa)\b"
+    r"|^alamat(?:\s+\S+){0,4}$|\bdi jalan apa(?: ya| sih| kak| min| kah)?$"
+)
+_ADDRESS = re.compile(r"\b(?:Jl|Jln|Jalan)\.?\s+[A-Z0-9]|\bNo\.\s*\d+|\bKm\.?\s*\d+")
+HOURS_ASKED = re.compile(
+    r"\b(?:buka|tutup) (?:jam|pukul) berapa\b|\b(?:jam|pukul) berapa (?:buka|tutup)\b"
+    r"|\bjam (?:buka|operasional|layanan|pelayanan|besuk|kunjungan)\b|\bjam besuk\b"
+    r"|\bbesuk\b[^.?!]{0,30}\bjam berapa\b|\bjam berapa\b[^.?!]{0,30}\bbesuk\b"
+)
+_TIME = re.compile(r"\b(?:[01]?\d|2[0-3])[.:][0-5]\d\b|\bpukul \d", re.IGNORECASE)
+_INSTITUTIONS = frozenset(
+    {"pengadilan", "kejaksaan", "kejari", "kejati", "polres", "polsek", "polda", "polresta",
+     "polrestabes", "rutan", "lapas", "lpka", "bapas", "bpn", "pertanahan", "atr", "imigrasi",
+     "dukcapil", "disdukcapil", "capil", "samsat", "kua", "kemenag", "disnaker", "bpjs", "lpsk",
+     "ojk", "ombudsman", "komnas", "puskesmas", "rsud", "kelurahan", "kecamatan", "bp2mi",
+     "bp3mi", "kemenkumham", "notaris", "ppat", "dprd", "pemda", "pemkot", "pemkab", "bupati",
+     "walikota", "gubernur", "dinas", "kantah", "mahkamah", "kpu", "bawaslu"}
+)  # fmt: skip
+# Words of the office's own: a clause that has one and names no institution asks the office.
+_OWN_PLACE = frozenset({"kantor", "lbh", "lebih", "posbakum", "kalian", "anda", "sini", "kamu"})
+_CLAUSE = re.compile(r"[.?!,;\n]+")
+
+
+def asks_for_an_address(question: str) -> bool:
+    """A street address of an institution asked ("alamat PA kupang", "alamat kantor BPN di
+    mana?"); not the office's own, not the writer's ("alamat saya pindah")."""
+    return bool(institutions_asked(question, ADDRESS_ASKED))
+
+
+def asks_for_hours(question: str) -> bool:
+    """Opening or visiting hours of an institution asked ("kantor pertanahan buka jam brp?",
+    "jam besuk rutan?"); not the office's own ("kantor lbh buka jam brp?")."""
+    return bool(institutions_asked(question, HOURS_ASKED))
+
+
+def institutions_asked(question: str, asks: re.Pattern[str]) -> list[str]:
+    """The institutions whose address or hours (`asks`) the question asks: named in the
+    clause that asks, or, when that clause names no one ("Jam besuk itu jam berapa?"), in
+    the clause before it. [] when nothing is asked or it is the office's own."""
+    clauses = [normalise(c) for c in _CLAUSE.split(question) if c.strip()]
+    for index, clause in enumerate(clauses):
+        if asks.search(clause) is None:
+            continue
+        words = clause.split()
+        named = [w for w in words if w in _INSTITUTIONS]
+        if named or not set(words).isdisjoint(_OWN_PLACE) or index == 0:
+            return list(dict.fromkeys(named))
+        return list(dict.fromkeys(w for w in clauses[index - 1].split() if w in _INSTITUTIONS))
+    return []
+
+
+def holds_an_address_of(text: str, institutions: Sequence[str], section: str = "") -> bool:
+    """A street address in `text` within `WINDOW` words of one of the `institutions`."""
+    return any(_held_near(text, [name], section, None, (_ADDRESS,)) for name in institutions)
+
+
+def holds_hours_of(text: str, institutions: Sequence[str], section: str = "") -> bool:
+    """A time of day in `text` within `WINDOW` words of one of the `institutions`."""
+    return any(_held_near(text, [name], section, None, (_TIME,)) for name in institutions)
+
+
+def _held_near(
+    text: str,
+    holder: Sequence[str],
+    section: str,
+    read_as: Mapping[str, Sequence[str]] | None,
+    patterns: Sequence[re.Pattern[str]],
+) -> bool:
     wanted = [
         frozenset().union(word_forms(w), *(word_forms(c) for c in (read_as or {}).get(w, ())))
         for w in holder
@@ -122,7 +202,7 @@ def holds_a_number_of(
     heading = _TOKEN.findall(section.rpartition("›")[2].lower())
     in_heading = {i for i, forms in enumerate(wanted) if named_at(heading, forms)}
     at = [named_at(tokens, forms) for forms in wanted]
-    for number in [*_PHONE.finditer(text), *_HOTLINE.finditer(text)]:
+    for number in [found for pattern in patterns for found in pattern.finditer(text)]:
         first = next((i for i, (_, end) in enumerate(spans) if end > number.start()), len(spans))
         last = max((i for i, (start, _) in enumerate(spans) if start < number.end()), default=first)
         named = in_heading | {

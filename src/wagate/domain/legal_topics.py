@@ -103,7 +103,7 @@ narkoba: narkoba, narkotika, sabu, ganja
 pencemaran_nama_baik: pencemaran nama baik, nama baik, uu ite, fitnah
 pembunuhan: pembunuhan, dibunuh, membunuh
 kartu_kredit: kartu kredit, chargeback
-asuransi: asuransi, premi, polis
+asuransi: asuransi, premi, polis asuransi
 slik: slik, bi checking
 arisan: arisan
 investasi_bodong: investasi bodong, investasi ilegal, robot trading
@@ -182,7 +182,15 @@ rentenir: rentenir, lintah darat, bank emok, bank keliling
 outsourcing: outsourcing, alih daya
 pkwt: pkwt, karyawan kontrak, pekerja kontrak, perjanjian kerja waktu tertentu
 kecelakaan_kerja: kecelakaan kerja, jkk
-izin_keramaian: izin keramaian, izin acara
+izin_keramaian: izin keramaian, izin acara, penutupan jalan, !tutup jalan, !menutup jalan
+ktp_urus: ktp baru, ktp rusak, membuat ktp, mengurus ktp, rekam ktp, perekaman ktp, cetak ktp,
+    !ktp hilang, ~kehilangan ktp, ~ktp yang hilang
+pekerja_migran: bp2mi, bp3mi, p3mi, !syarat kerja luar negeri, !daftar kerja luar negeri, !syarat
+    kerja malaysia, !syarat kerja taiwan, !syarat kerja hongkong, !syarat kerja singapura,
+    !syarat kerja arab, !syarat kerja korea, !syarat kerja jepang, ~pekerja migran
+peradilan_anak: diversi, peradilan anak, peradilan pidana anak, lpka, anak berhadapan dengan
+    hukum, anak berkonflik dengan hukum
+penipuan_online: penipuan online, belanja online, !barang tidak dikirim, !barang belum dikirim
 pensiun: pensiun, purnatugas
 njop: njop, nilai jual objek pajak
 visum: visum

@@ -59,13 +59,14 @@ _PATTERNS = (
     r"\bhujan (?:besok|nanti|hari ini|malam ini|sore ini|tidak|kah)\b",
     # Timetables and prayer times.
     rf"\bjadwal (?:keberangkatan )?{_VEHICLE}\b",
+    rf"\b{_VEHICLE}\b[^?]{{0,50}}\b(?:ada |berangkat |jalan )?(?:hari|tanggal) apa\b",
     rf"\b{_VEHICLE}\b[^?]{{0,50}}\bberangkat (?:jam|pukul) berapa\b",
     rf"\b(?:jam|pukul) berapa\b[^?]{{0,40}}\b{_VEHICLE}\b[^?]{{0,40}}\bberangkat\b",
     r"\b(?:jadwal|jam|waktu) (?:sholat|salat|shalat|imsak|imsakiyah|buka puasa|berbuka"
     r"|adzan|azan)\b",
     r"\b(?:buka puasa|berbuka|imsak|adzan|azan) (?:jam|pukul) berapa\b",
     # Food and cooking.
-    r"\bresep (?!dokter|obat)[a-z]+",
+    r"\bresep (?!dokter|obat|dan|dari|yang|yg|untuk|itu|ini)[a-z]+",
     r"\b(?:paling|yang|yg) enak\b",
     r"\b(?:tempat|rumah|warung) makan\b",
     # Sport.
@@ -79,6 +80,8 @@ _PATTERNS = (
     r"\b(?:ibu ?kota|pusat pemerintahan) (?:provinsi|negara|kabupaten)\b",
     r"\b(?:pantun|tebak tebakan|lelucon|lawakan)\b",
     r"\b(?:buatkan|bikinkan|tuliskan|tulis) (?:ucapan|puisi|kata kata|caption|status)\b",
+    r"\b(?:membuat|bikin|buat|menulis|nulis|mengarang|karang) (?:puisi|sajak|syair|cerpen"
+    r"|pantun)\b",
     # Prices of goods and money, adverts, outings. ("Dijual … hubungi" is no pattern: "saya
     # dijual ke Malaysia oleh agen, hubungi siapa?" is a victim's cry, not an advert.)
     rf"\bharga {_GOODS}\b",
@@ -117,10 +120,12 @@ _PATTERNS = (
     r"\b(?:pr|tugas)\b[^?.]{0,25}\bkarangan\b|\b(?:menulis|nulis|membuat|bikin) karangan\b",
     r"\bhitung(?:kan)?\b[^?]{0,60}\b(?:ditambah|dikurangi|dikali|dibagi)\b",
     r"\b\d+ (?:ditambah|dikurangi|dikali|dibagi|kali|tambah|kurang|bagi) \d+\b",
+    r"\bberapa hasil(?:nya)?\b[^?]{0,60}\b(?:ditambah|dikurangi|dikali|dibagi)\b",
 )
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
 # A word each pattern needs: a message with none of them is not read further (most are not).
 _TRIGGER_TEXT = """
+puisi sajak syair cerpen hasil
 jam pukul tanggal hari cuaca hujan jadwal berangkat waktu resep enak makan skor klasemen
 sepak sepakbola timnas liga piala terjemah terjemahkan terjemahan terjemahin translate how
 bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai kuota hubungi
@@ -246,13 +251,35 @@ def named_by_a_heading(message: str, headings: Iterable[str]) -> bool:
     "7. Harga TBS untuk Petani Swadaya" in a smallholders' guide), so its documents, not the
     everyday-request patterns, decide whether it is answered."""
     topic = [word_forms(w) for w in dict.fromkeys(content_words(message)) if topic_weight(w) > 0]
-    if len(topic) < 2:
-        return False
+    # Or every topic word of the everyday request itself ("harga TBS plasma siapa yg
+    # netapin?" asks "harga TBS", and "Harga TBS" is a section of the plasma guide) — unless
+    # it asks for today's figure ("harga TBS di pasar dunia hari ini"): a quote, which no
+    # guide on how prices are set gives.
+    request = (
+        [word_forms(w) for w in _request_words(message)]  # "harga" too: it is asked
+        if _NOW.search(normalise(message)) is None
+        else []
+    )
+    wanted = [words for words in (topic, request) if len(words) >= 2]
     for heading in headings:
         tokens = normalise(heading).split()  # normalised: plain lower-case words already
-        if all(named_at(tokens, forms) for forms in topic):
+        if any(all(named_at(tokens, forms) for forms in words) for words in wanted):
             return True
     return False
+
+
+_NOW = re.compile(
+    r"\b(?:hari ini|sekarang|saat ini|minggu ini|bulan ini|terkini|terbaru|today|now)\b"
+)
+
+
+def _request_words(message: str) -> list[str]:
+    """The content words of what the everyday-request patterns matched in the message."""
+    found: dict[str, None] = {}
+    for sentence in _SENTENCES.split(fold(message)):
+        for match in _OFF_TOPIC.finditer(normalise(sentence)):
+            found.update(dict.fromkeys(content_words(match.group())))
+    return list(found)
 
 
 def _asks_everyday(sentence: str) -> bool:

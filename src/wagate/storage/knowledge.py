@@ -82,7 +82,7 @@ import asyncio
 import hashlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -91,7 +91,14 @@ from typing import Any, Protocol
 import psycopg
 import structlog
 
-from wagate.domain.asked_amounts import asked_about, asks_for_an_amount, holds_a_figure_near
+from wagate.domain.asked_amounts import (
+    asked_about,
+    asked_unit,
+    asks_for_an_amount,
+    asks_for_money,
+    gives_the_unit,
+    holds_a_figure_near,
+)
 from wagate.domain.chat_words import (
     FAMILIAR_TOPIC,
     STOPWORDS,
@@ -104,7 +111,16 @@ from wagate.domain.chat_words import (
     word_forms,
 )
 from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_document
-from wagate.domain.contact_numbers import asks_for_a_number, holds_a_number_of, number_holder
+from wagate.domain.contact_numbers import (
+    ADDRESS_ASKED,
+    HOURS_ASKED,
+    asks_for_a_number,
+    holds_a_number_of,
+    holds_an_address_of,
+    holds_hours_of,
+    institutions_asked,
+    number_holder,
+)
 from wagate.domain.knowledge import Passage
 from wagate.domain.knowledge_scope import AskedWord, Candidate, Evidence, shipped_model
 from wagate.domain.legal_topics import asked_topics, tokens, written_topics
@@ -174,6 +190,7 @@ SPREAD_DOCUMENTS = 8  # evidence tied across more documents than this is no evid
 # The top rows whose own headings may show that an everyday-sounding request is a topic the
 # office wrote a section on (`off_topic.named_by_a_heading`).
 HEADINGS_READ = 3
+FIGURE_LOOKS_DEEPER = 5  # passages past the limit read for a figure the question asks
 
 
 class Embedder(Protocol):
@@ -705,18 +722,44 @@ class KnowledgeBase:
                 text=str(found[i]["text"]),
                 score=score,
             )
-            for i, score in fused[:limit]
+            for i, score in fused[: limit + FIGURE_LOOKS_DEEPER]
         ]
+        answers: Callable[[Passage], bool] | None = None
+        # The words as the search read them too ("hkum" → "hukum", "karyawan" → "pekerja").
+        read_words = [w for ws in read_as.values() for w in ws]
         if asks_for_a_number(question):
             holder = number_holder(question)
-            if not any(holds_a_number_of(p.text, holder, p.section, read_as) for p in passages):
-                return []  # the court's or agency's number asked, and no passage gives it
-        elif asks_for_an_amount(question):
-            # The words as the search read them too ("hkum" → "hukum", "karyawan" → "pekerja").
-            asked = asked_about(question, (w for ws in read_as.values() for w in ws))
-            if not any(holds_a_figure_near(p.text, asked, p.section) for p in passages):
-                return []  # a fee, a wage, a term asked, and no passage gives a figure for it
-        return passages
+
+            def answers(p: Passage) -> bool:
+                return holds_a_number_of(p.text, holder, p.section, read_as)
+
+        elif hours_of := institutions_asked(question, HOURS_ASKED):
+
+            def answers(p: Passage) -> bool:
+                return holds_hours_of(p.text, hours_of, p.section)
+
+        elif address_of := institutions_asked(question, ADDRESS_ASKED):
+
+            def answers(p: Passage) -> bool:
+                return holds_an_address_of(p.text, address_of, p.section)
+
+        elif asks_for_an_amount(question) or asks_for_money(question, read_words):
+            asked = asked_about(question, read_words)
+            money = asks_for_money(question, read_words)
+            unit = asked_unit(question)
+
+            def answers(p: Passage) -> bool:
+                return holds_a_figure_near(
+                    p.text, asked, p.section, money=money
+                ) and gives_the_unit(p.text, unit)
+
+        if answers is None or any(map(answers, passages[:limit])):
+            return passages[:limit]
+        # A number, fee or term asked, and no passage of the first `limit` gives it: the one
+        # that does, a few places further down, comes first ("biaya cerai brp" ranks the
+        # guide's kinds of divorce above its costs); none does: the base does not say.
+        deeper = next((p for p in passages[limit:] if answers(p)), None)
+        return [] if deeper is None else [deeper, *passages[: limit - 1]]
 
     async def _lexical(self, question: str) -> list[dict[str, Any]]:
         """The lexical ranking with its evidence (steps 1–5 of the module docstring)."""
