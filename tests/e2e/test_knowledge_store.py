@@ -544,3 +544,27 @@ async def test_a_fee_asked_is_answered_by_the_passage_that_gives_it_though_ranke
     assert best.section == "Tarif"
     assert await knowledge.search("HET pupuk brp per kg?") == []
     assert await knowledge.search("pupuk bersubsidi berapa hektare") != []
+
+
+async def test_an_institution_s_address_or_hours_asked_need_them_beside_it(
+    knowledge: KnowledgeBase,
+) -> None:
+    """The divorce guide names the Pengadilan Agama Praya, the services page gives the
+    office's own street and hours: asked of the court, neither answers; asked of the office,
+    its page does."""
+    guide = (
+        "# Panduan Perceraian\n\n## Pengadilan yang Berwenang\nWarga Lombok Tengah mengajukan "
+        "gugatan cerai ke Pengadilan Agama Praya, di wilayah tempat tinggal istri.\n"
+    )
+    page = (
+        "# Layanan\n\n## Alamat dan Jam Buka\nKantor kami di Jl. Gajah Mada No. 12, Praya. "
+        "Buka Senin sampai Jumat pukul 08.00 sampai 16.00.\n"
+    )
+    await knowledge.add_bytes("perceraian.md", guide.encode())
+    await knowledge.add_bytes("layanan.md", page.encode())
+    assert await knowledge.search("alamat pengadilan agama praya di jalan apa?") == []
+    assert await knowledge.search("pengadilan agama praya buka jam berapa?") == []
+    [best, *_] = await knowledge.search("alamat kantor lbh di mana?")
+    assert best.section == "Alamat dan Jam Buka"
+    [best, *_] = await knowledge.search("kantor buka jam berapa?")
+    assert best.section == "Alamat dan Jam Buka"

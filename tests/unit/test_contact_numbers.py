@@ -197,3 +197,20 @@ def test_an_address_or_hours_answer_only_beside_the_institution() -> None:
     assert holds_an_address_of("Pengadilan Agama Palu, Jl. Cik Ditiro No. 30.", ["pengadilan"])
     assert not holds_hours_of(office, ["pertanahan"])  # the office's own hours
     assert holds_hours_of("Kantor Pertanahan buka pukul 8 pagi.", ["pertanahan"])
+
+
+def test_a_complaint_line_or_bank_account_asked_is_a_number_asked() -> None:
+    assert asks_for_a_number("nomor pengaduan OJK")
+    assert number_holder("nomor pengaduan OJK") == ["ojk"]
+    assert asks_for_a_number("no rekening lbh brp?")
+    account = "Transfer ke rekening BRI 0123-01-004567-50-8 a.n. LBH Lancang Kuning."
+    assert holds_a_number_of(account, [])
+    assert not holds_a_number("Pembayaran lewat transfer bank atau tunai di kantor.")
+
+
+def test_the_document_s_title_counts_as_naming_whose_number_it_is() -> None:
+    line = "Hubungi layanan SAPA 129 milik Kementerian Pemberdayaan Perempuan untuk pendampingan."
+    holder = number_holder("nomor pengaduan kekerasan perempuan brp")
+    assert holder == ["kekerasan", "perempuan"]
+    assert not holds_a_number_of(line, holder, "Langkah Pertama")
+    assert holds_a_number_of(line, holder, "Langkah Pertama", title="Kekerasan dalam Rumah Tangga")

@@ -64,8 +64,16 @@ _MONEY_WORDS = frozenset(
      "het", "njop", "rupiah", "sewa", "modal", "fee", "tiket", "retribusi", "royalti",
      "santunan", "ongkir", "mahar"}
 )  # fmt: skip
+# Not the thing priced: the price words, and words any passage may hold beside a price
+# ("biaya bikin paspor di kantor imigrasi skrg": the office's fee table says "di kantor").
+_NOT_THINGS = _MONEY_WORDS | frozenset(
+    {"kantor", "membuat", "mengurus", "sekarang", "resmi", "baru", "bayar", "membayar"}
+)
 # A price per unit of goods or distance: "brp per kg", "per meter", "per liter".
-_PER_UNIT = re.compile(r"\bper (?:kg|kilo|kilogram|meter|m2|km|kamu|liter|ton|ekor|lembar|orang)\b")
+_PER_UNIT = re.compile(
+    r"\bper (?:kg|kilo|kilogram|meter|m2|km|kamu|liter|ton|ekor|lembar|orang)\b"
+    r"|\bse(?:kilo|kg|liter|meter|ekor)\b"
+)
 _MONEY_AFTER_NUMBER = frozenset(
     {"rupiah", "ribu", "juta", "miliar", "triliun", "rb", "jt", "persen"}
 )  # fmt: skip
@@ -172,7 +180,7 @@ def holds_a_figure_near(
     Lama Proses": the section is about it, and its body need not repeat the word). A number
     naming a rule or a year ("Pasal 156", "Tahun 2003") is no figure. With `money` (a price
     or fee asked) only an amount of money is: rupiah, thousands, millions, a percentage, free."""
-    if money and (things := [w for w in asked if w not in _MONEY_WORDS and len(w) > 2]):
+    if money and (things := [w for w in asked if w not in _NOT_THINGS and len(w) > 2]):
         # The price of what is asked about, not any price: "biaya PTSL brp" is not answered
         # by the office's fee table, whose "biaya" stands beside its own services.
         heading_words = _WORD.findall(section.rpartition("›")[2].lower())

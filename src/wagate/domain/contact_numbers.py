@@ -21,7 +21,7 @@ from wagate.domain.chat_words import content_words, named_at, normalise, word_fo
 
 _MEDIUM = (
     r"(?:telepon|telpon|telp|tlp|telefon|phone|hp|ponsel|handphone|wa|whatsapp|hotline"
-    r"|call center|sms)"
+    r"|call center|sms|pengaduan|aduan|darurat|rekening|rek)"
 )
 # "nomor WA LPSK berapa", "no telp pengadilan brp", "call center bpjs berapa", "nomor WA
 # pandawa": a number asked for. Not "no wa sy diretas, apa langkahnya", "polisi minta nomor
@@ -64,8 +64,12 @@ def asks_for_a_number(question: str) -> bool:
     return found is not None and _OWN.search(found.group()) is None
 
 
+# A bank account: "Rekening BRI 0123-01-004567-50-8", "rek. BNI 1234567890 a.n. …".
+_ACCOUNT = re.compile(r"\b(?:rekening|rek)\b[^\n]{0,60}?\d(?:[\s.-]?\d){7,}", re.IGNORECASE)
+
+
 def holds_a_number(text: str) -> bool:
-    return _PHONE.search(text) is not None or _HOTLINE.search(text) is not None
+    return any(p.search(text) is not None for p in (_PHONE, _HOTLINE, _ACCOUNT))
 
 
 # Whose number is asked: the words beside the line's name ("no telp pengadilan agama praya
@@ -76,7 +80,8 @@ def holds_a_number(text: str) -> bool:
 WINDOW = 12
 _HOLDER_SKIP_TEXT = """
 nomor no nomer nmr berapa telepon telpon telp tlp telefon phone hp ponsel handphone wa
-whatsapp hotline call center sms kantor resmi aktif yang bisa dihubungi
+whatsapp hotline call center sms kantor resmi aktif yang bisa dihubungi pengaduan aduan darurat
+rekening rek lebih ditelepon menelepon nelpon ditelpon dikontak
 """
 _HOLDER_SKIP = frozenset(_HOLDER_SKIP_TEXT.split())
 _SENTENCE_END = re.compile(r"[.?!\n]")
@@ -105,13 +110,17 @@ def holds_a_number_of(
     holder: Sequence[str],
     section: str = "",
     read_as: Mapping[str, Sequence[str]] | None = None,
+    title: str = "",
 ) -> bool:
     """A number in `text` within `WINDOW` words of two of the `holder` words (`number_holder`;
-    one when it names one), counting those the passage's own heading names; `read_as`: the
-    document words the search read a question word as (a typo's correction)."""
+    one when it names one), counting those the passage's own heading or its document's
+    title names ("nomor pengaduan kekerasan perempuan" in a guide titled "Kekerasan dalam
+    Rumah Tangga"); `read_as`: the document words the search read a question word as (a
+    typo's correction)."""
     if not holder:
         return holds_a_number(text)
-    return _held_near(text, holder, section, read_as, (_PHONE, _HOTLINE))
+    heading = f"{title} {section.rpartition('›')[2]}"
+    return _held_near(text, holder, heading, read_as, (_PHONE, _HOTLINE, _ACCOUNT))
 
 
 # A street address or opening hours asked of another institution: "alamat pengadilan agama

@@ -731,7 +731,7 @@ class KnowledgeBase:
             holder = number_holder(question)
 
             def answers(p: Passage) -> bool:
-                return holds_a_number_of(p.text, holder, p.section, read_as)
+                return holds_a_number_of(p.text, holder, p.section, read_as, p.title)
 
         elif hours_of := institutions_asked(question, HOURS_ASKED):
 
