@@ -120,6 +120,7 @@ def test_only_topic_words_of_the_read_as_words_count() -> None:
         ("upah lembur brp", False),  # a wage: "1,5 kali upah sejam" answers it
         ("denda telat brp hari", False),  # a duration asked
         ("Pasal berapa dalam KUHPerdata yang mengatur sewa menyewa?", False),
+        ("tarif ojol di Kendari masuk zona berapa?", False),  # which zone
         # "berapa kali" asks a count, and the rent is in another sentence
         ("Saya tidak tahu berapa kali dipanggil. Saya tinggal di rumah kos.", False),
         ("cara daftar cerai gmn, biayanya ada?", False),  # no "berapa" at all
@@ -144,7 +145,7 @@ def test_a_price_is_answered_only_by_money() -> None:
         "HET pupuk urea Rp 2.250 per kg.",
         "HET pupuk urea dua ribu dua ratus lima puluh rupiah per kg.",
         "Kios menjual pupuk urea 10% di atas HET.",
-        "Pupuk bantuan desa gratis bagi anggota kelompok tani.",
+        "Pupuk urea bantuan desa gratis bagi anggota kelompok tani.",
     ):
         assert holds_a_figure_near(priced, asked, money=True), priced
 
@@ -176,3 +177,11 @@ def test_a_price_and_its_thing_in_one_table_row_answer_however_far_apart() -> No
 def test_a_cost_borne_by_the_state_answers_a_fee_asked() -> None:
     text = "Visum bagi korban kekerasan ditanggung negara."
     assert holds_a_figure_near(text, asked_about("biaya visum brp"), money=True)
+
+
+def test_a_price_stands_beside_two_of_the_things_priced() -> None:
+    asked = asked_about("biaya cerai di pengadilan agama brp?")
+    fees = "Pendampingan perkara di pengadilan: paling banyak Rp3.500.000."
+    assert not holds_a_figure_near(fees, asked, money=True)  # the office's, at any court
+    deposit = "Panjar perkara cerai di Pengadilan Agama berkisar Rp300.000 sampai Rp1.000.000."
+    assert holds_a_figure_near(deposit, asked, money=True)

@@ -8,6 +8,7 @@ from wagate.domain.contact_numbers import (
     ADDRESS_ASKED,
     HOURS_ASKED,
     asks_for_a_number,
+    asks_for_an_account,
     asks_for_an_address,
     asks_for_hours,
     holds_a_number,
@@ -199,18 +200,22 @@ def test_an_address_or_hours_answer_only_beside_the_institution() -> None:
     assert holds_hours_of("Kantor Pertanahan buka pukul 8 pagi.", ["pertanahan"])
 
 
-def test_a_complaint_line_or_bank_account_asked_is_a_number_asked() -> None:
-    assert asks_for_a_number("nomor pengaduan OJK")
-    assert number_holder("nomor pengaduan OJK") == ["ojk"]
+def test_an_emergency_line_or_bank_account_asked_is_a_number_asked() -> None:
+    assert asks_for_a_number("nomor darurat OJK")
+    assert number_holder("nomor darurat OJK") == ["ojk"]
     assert asks_for_a_number("no rekening lbh brp?")
     account = "Transfer ke rekening BRI 0123-01-004567-50-8 a.n. LBH Lancang Kuning."
     assert holds_a_number_of(account, [])
     assert not holds_a_number("Pembayaran lewat transfer bank atau tunai di kantor.")
 
 
-def test_the_document_s_title_counts_as_naming_whose_number_it_is() -> None:
-    line = "Hubungi layanan SAPA 129 milik Kementerian Pemberdayaan Perempuan untuk pendampingan."
-    holder = number_holder("nomor pengaduan kekerasan perempuan brp")
-    assert holder == ["kekerasan", "perempuan"]
-    assert not holds_a_number_of(line, holder, "Langkah Pertama")
-    assert holds_a_number_of(line, holder, "Langkah Pertama", title="Kekerasan dalam Rumah Tangga")
+def test_a_bank_account_asked_is_answered_only_by_an_account_number() -> None:
+    assert asks_for_an_account("no rekening lbh brp? mau transfer biaya somasi")
+    assert not asks_for_an_account("no wa lbh brp?")
+    page = "LBH Tepian Mahakam, telepon (0541) 741 258, WhatsApp 0812-5500-7788."
+    holder = number_holder("no rekening lbh tepian mahakam brp?")
+    assert holds_a_number_of(page, holder)  # a number beside the office's name …
+    assert not holds_a_number_of(page, holder, account=True)  # … but no account
+    assert holds_a_number_of(
+        "Rekening BRI 0123-01-004567-50-8 a.n. LBH Tepian Mahakam.", holder, account=True
+    )

@@ -66,6 +66,10 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "Berapa hasil dua ratus lima puluh dibagi delapan?",
         "Bantu sa bikin puisi tentang Teluk Palu deng Jembatan Kuning, for school",
         "Kapal Pelni ke Tolitoli ada hari apa? Sa mo pulang kampung",
+        "Pukul berapa Museum Tsunami Aceh dibuka pada hari Minggu?",  # "pukul": the time
+        "hp sya jatoh ke sungai mahakam, msh bsa diselamatin gk ya",
+        "Mohon dibuatkan ucapan selamat ulang tahun untuk ibu saya yang ke-60.",
+        "anak saya dapat tugas mengarang tentang Masjid Raya, harus dikumpulkan besok",
     ],
 )
 def test_everyday_requests_are_off_topic(message: str) -> None:
@@ -125,6 +129,7 @@ def test_everyday_requests_are_off_topic(message: str) -> None:
         "puisi saya dijiplak dan dibukukan orang lain, bisa lapor hak cipta?",
         "sidang cerai ada hari apa aja di PA?",
         "hasil panen dibagi dua dgn pemilik lahan, berapa hasil yg adil dibagi?",
+        "sy dipukul suami jam 10 malam, lapor kmn?",
     ],
 )
 def test_legal_questions_that_mention_such_things_are_not(message: str) -> None:

@@ -26,6 +26,7 @@ from wagate.testing.knowledge import MemoryKnowledgeBase
         "matur suwun",
         "hallo min",
         "Selamat tahun baru 2027 kak",
+        "Selamat Hari Raya Idul Fitri, mohon maaf lahir dan batin untuk seluruh tim.",
         "makasih tim",
         # A wish names the office or anything else, up to its clause's end.
         "Selamat Tahun Baru 2027, semoga LBH Teluk Tomini semakin sukses melayani masyarakat.",

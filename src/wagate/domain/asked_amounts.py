@@ -96,10 +96,16 @@ _UNITS = {
     "ringgit": frozenset({"ringgit", "rm"}),
     "dolar": frozenset({"dolar", "dollar", "usd"}),
     "rupiah": frozenset({"rupiah", "rp", "ribu", "juta", "miliar"}),
+    "juta": frozenset({"rupiah", "rp", "juta", "miliar"}),
+    "gram": frozenset({"gram", "gr"}),
 }  # not "berapa kali": "sidang cerai brp kali?" is answered by "tiga sampai enam sidang"
 _MONEY_NEAR_ASKING = 8  # words between "berapa" and the price word, in one clause
 _CLAUSE_END = re.compile(r"[.?!;,\n]+")
-_NOT_MONEY_BEFORE = frozenset({"pasal", "ayat", "nomor", "no", "jam", "umur", "usia"})
+# "pasal berapa", "zona berapa", "golongan berapa": which one, not how much.
+_NOT_MONEY_BEFORE = frozenset(
+    {"pasal", "ayat", "nomor", "no", "jam", "umur", "usia", "zona", "golongan", "kelas",
+     "lantai", "tahap", "gelombang", "ke", "tingkat", "ruang", "loket"}
+)  # fmt: skip
 _NOT_MONEY_AFTER = frozenset(
     {"lama", "kali", "hari", "minggu", "bulan", "tahun", "jam", "orang", "anak", "lembar"}
 )
@@ -204,14 +210,24 @@ def holds_a_figure_near(
     heading = section.rpartition("›")[2].lower()  # its own heading, not its chapter's
     if named_at(_WORD.findall(heading), wanted):
         return True
-    if any(abs(i - j) <= WINDOW for i in named_at(tokens, wanted) for j in at_number):
+    if not money:
+        return any(abs(i - j) <= WINDOW for i in named_at(tokens, wanted) for j in at_number)
+    # A price beside two of the things priced (one when one is asked): "biaya cerai di
+    # pengadilan agama brp" is not answered by "pendampingan di pengadilan Rp3.500.000".
+    needed = min(2, len(asked))
+    places = [named_at(tokens, word_forms(w)) for w in asked]
+    if any(
+        sum(any(abs(i - j) <= WINDOW for i in at) for at in places) >= needed for j in at_number
+    ):
         return True
-    # A price and its thing in one sentence or table row, however far apart: "Pendampingan
+    # A price and its things in one sentence or table row, however far apart: "Pendampingan
     # perkara di pengadilan | sesuai kesepakatan, paling banyak Rp 3.500.000".
-    return money and any(
-        named_at(words, wanted) and any(_is_money(words, i) for i in range(len(words)))
-        for words in (_WORD.findall(part) for part in _SENTENCE.split(free))
-    )
+    for words in (_WORD.findall(part) for part in _SENTENCE.split(free)):
+        if any(_is_money(words, i) for i in range(len(words))) and (
+            sum(bool(named_at(words, word_forms(w))) for w in asked) >= needed
+        ):
+            return True
+    return False
 
 
 def _is_figure(tokens: Sequence[str], index: int) -> bool:

@@ -95,7 +95,7 @@ ABBREVIATIONS: dict[str, str] = {
     "divorce": "cerai", "inheritance": "waris", "fee": "biaya",
     "cost": "biaya", "price": "biaya", "how": "bagaimana", "piye": "bagaimana",
     "pie": "bagaimana", "opo": "apa", "ora": "tidak", "iso": "bisa", "sopo": "siapa",
-    "pira": "berapa", "piro": "berapa", "kapan2": "kapan", "bojo": "suami istri",
+    "pira": "berapa", "piro": "berapa", "padum": "berapa", "kapan2": "kapan", "bojo": "suami istri",
     "omah": "rumah", "duwit": "uang", "warisan": "warisan waris", "cerei": "cerai",
     "pegatan": "cerai", "rabi": "nikah", "wes": "sudah", "uwis": "sudah",
     "ninggal": "meninggalkan", "bocah": "anak", "garwa": "suami istri",

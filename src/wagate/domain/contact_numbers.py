@@ -21,7 +21,7 @@ from wagate.domain.chat_words import content_words, named_at, normalise, word_fo
 
 _MEDIUM = (
     r"(?:telepon|telpon|telp|tlp|telefon|phone|hp|ponsel|handphone|wa|whatsapp|hotline"
-    r"|call center|sms|pengaduan|aduan|darurat|rekening|rek)"
+    r"|call center|sms|darurat|rekening|rek)"
 )
 # "nomor WA LPSK berapa", "no telp pengadilan brp", "call center bpjs berapa", "nomor WA
 # pandawa": a number asked for. Not "no wa sy diretas, apa langkahnya", "polisi minta nomor
@@ -110,17 +110,24 @@ def holds_a_number_of(
     holder: Sequence[str],
     section: str = "",
     read_as: Mapping[str, Sequence[str]] | None = None,
-    title: str = "",
+    *,
+    account: bool = False,
 ) -> bool:
     """A number in `text` within `WINDOW` words of two of the `holder` words (`number_holder`;
-    one when it names one), counting those the passage's own heading or its document's
-    title names ("nomor pengaduan kekerasan perempuan" in a guide titled "Kekerasan dalam
-    Rumah Tangga"); `read_as`: the document words the search read a question word as (a
-    typo's correction)."""
+    one when it names one), counting those the passage's own heading names; `read_as`: the
+    document words the search read a question word as (a typo's correction). With `account`
+    (a bank account asked: `asks_for_an_account`) only an account number counts, not the
+    office's phone beside its name."""
+    patterns = (_ACCOUNT,) if account else (_PHONE, _HOTLINE, _ACCOUNT)
     if not holder:
-        return holds_a_number(text)
-    heading = f"{title} {section.rpartition('›')[2]}"
-    return _held_near(text, holder, heading, read_as, (_PHONE, _HOTLINE, _ACCOUNT))
+        return any(p.search(text) is not None for p in patterns)
+    return _held_near(text, holder, section, read_as, patterns)
+
+
+def asks_for_an_account(question: str) -> bool:
+    """The number asked is a bank account's ("no rekening lbh brp?")."""
+    found = _ASKS.search(normalise(question))
+    return found is not None and re.search(r"\b(?:rekening|rek)\b", found.group()) is not None
 
 
 # A street address or opening hours asked of another institution: "alamat pengadilan agama
@@ -134,6 +141,7 @@ def holds_a_number_of(
 ADDRESS_ASKED = re.compile(
     r"\balamat(?:nya)?\b(?:\s+\S+){0,6}?\s+(?:di ?mana|mana|apa)\b"
     r"|^alamat(?:\s+\S+){0,4}$|\bdi jalan apa(?: ya| sih| kak| min| kah)?$"
+    r"|^lokasi(?:\s+\S+){0,4}$|\blokasi(?:nya)?\b(?:\s+\S+){0,6}?\s+(?:di ?mana|mana)\b"
 )
 _ADDRESS = re.compile(r"\b(?:Jl|Jln|Jalan)\.?\s+[A-Z0-9]|\bNo\.\s*\d+|\bKm\.?\s*\d+")
 HOURS_ASKED = re.compile(
@@ -148,7 +156,8 @@ _INSTITUTIONS = frozenset(
      "dukcapil", "disdukcapil", "capil", "samsat", "kua", "kemenag", "disnaker", "bpjs", "lpsk",
      "ojk", "ombudsman", "komnas", "puskesmas", "rsud", "kelurahan", "kecamatan", "bp2mi",
      "bp3mi", "kemenkumham", "notaris", "ppat", "dprd", "pemda", "pemkot", "pemkab", "bupati",
-     "walikota", "gubernur", "dinas", "kantah", "mahkamah", "kpu", "bawaslu"}
+     "walikota", "gubernur", "dinas", "kantah", "mahkamah", "kpu", "bawaslu", "ksop",
+     "syahbandar", "rudenim", "baitul", "baitulmal", "ptsp", "mpp", "kodim", "koramil"}
 )  # fmt: skip
 # Words of the office's own: a clause that has one and names no institution asks the office.
 _OWN_PLACE = frozenset({"kantor", "lbh", "lebih", "posbakum", "kalian", "anda", "sini", "kamu"})

@@ -100,7 +100,7 @@ praperadilan: praperadilan
 besuk: besuk, jenguk, jam kunjungan, kunjungan tahanan, kunjungan keluarga, ~berkunjung,
     ~mengunjungi, ~dikunjungi
 narkoba: narkoba, narkotika, sabu, ganja
-pencemaran_nama_baik: pencemaran nama baik, nama baik, uu ite, fitnah
+pencemaran_nama_baik: pencemaran nama baik, nama baik, fitnah
 pembunuhan: pembunuhan, dibunuh, membunuh
 kartu_kredit: kartu kredit, chargeback
 asuransi: asuransi, premi, polis asuransi
@@ -138,6 +138,8 @@ perkawinan_campuran: perkawinan campuran, menikah dengan wna, nikah dengan wna
 perzinaan: zina, perzinaan, perzinahan, perselingkuhan, selingkuh
 pengakuan_anak: pengakuan anak, pengesahan anak, anak luar kawin
 wakaf: wakaf
+sidang_keliling: sidang keliling, sidang di luar gedung, zitting plaats, ~sidang terpadu, ~isbat
+    terpadu, ~pelayanan terpadu
 hak_tanggungan: hak tanggungan, roya
 hgb_hgu: hgb, hgu, hak guna bangunan, hak guna usaha
 pecah_sertifikat: pecah sertifikat, pemecahan sertifikat, pemecahan bidang, pecah bidang

@@ -79,7 +79,8 @@ _PATTERNS = (
     r"\bbahasa (?!hukum)[a-z]+nya\b",
     r"\b(?:ibu ?kota|pusat pemerintahan) (?:provinsi|negara|kabupaten)\b",
     r"\b(?:pantun|tebak tebakan|lelucon|lawakan)\b",
-    r"\b(?:buatkan|bikinkan|tuliskan|tulis) (?:ucapan|puisi|kata kata|caption|status)\b",
+    r"\b(?:di)?(?:buatkan|bikinkan|tuliskan|buatin|bikinin) (?:ucapan|puisi|kata kata|caption"
+    r"|status)\b|\btulis (?:ucapan|puisi|kata kata|caption|status)\b",
     r"\b(?:membuat|bikin|buat|menulis|nulis|mengarang|karang) (?:puisi|sajak|syair|cerpen"
     r"|pantun)\b",
     # Prices of goods and money, adverts, outings. ("Dijual … hubungi" is no pattern: "saya
@@ -89,7 +90,11 @@ _PATTERNS = (
     r"\bkuota terbatas\b|\b(?:hubungi|hub|chat|wa) (?:admin |cs )?kami\b",
     r"\b(?:tempat|objek|destinasi) wisata\b",
     r"\b(?:bisa|boleh|bole) dikunjungi\b",
-    r"\b(?:pantai|museum|benteng|air terjun|danau|taman wisata)\b[^?.]{0,30}\b(?:buka|tutup)\b",
+    r"\b(?:pantai|museum|benteng|air terjun|danau|taman wisata)\b[^?.]{0,30}"
+    r"\b(?:di)?(?:buka|tutup)\b",
+    # A sight's or a mosque's visiting hours: "Pukul berapa Museum Tsunami dibuka hari Minggu?"
+    r"\b(?:jam|pukul) berapa\b[^?.]{0,15}\b(?:museum|masjid|pantai|benteng|taman|kebun binatang"
+    r"|mall|mal)\b[^?.]{0,40}\b(?:di)?(?:buka|tutup)\b",
     r"\b(?:tempat|toko) (?:membeli|beli|belanja)\b",
     r"\bbioskop\b",
     # Songs, holidays, gifts and stays: what to play, where to go, what to bring.
@@ -118,6 +123,10 @@ _PATTERNS = (
     r"\b(?:tugas sekolah|pekerjaan rumah)\b",
     r"\b(?:bantu|bantuin|tolong) (?:[a-z]+ )?(?:pr|pe er|peer)\b",
     r"\b(?:pr|tugas)\b[^?.]{0,25}\bkarangan\b|\b(?:menulis|nulis|membuat|bikin) karangan\b",
+    r"\btugas (?:sekolah )?(?:mengarang|menulis karangan)\b|\bmengarang tentang\b",
+    # A phone dropped in water: no legal-aid document saves it.
+    r"\b(?:hp|ponsel|handphone)\b[^?.]{0,20}\b(?:jatuh|jatoh|kecebur|tercebur|kena air)\b"
+    r"[^?.]{0,20}\b(?:sungai|air|laut|kolam|got|selokan|wc|toilet)\b",
     r"\bhitung(?:kan)?\b[^?]{0,60}\b(?:ditambah|dikurangi|dikali|dibagi)\b",
     r"\b\d+ (?:ditambah|dikurangi|dikali|dibagi|kali|tambah|kurang|bagi) \d+\b",
     r"\bberapa hasil(?:nya)?\b[^?]{0,60}\b(?:ditambah|dikurangi|dikali|dibagi)\b",
@@ -125,7 +134,8 @@ _PATTERNS = (
 _OFF_TOPIC = re.compile("|".join(_PATTERNS))
 # A word each pattern needs: a message with none of them is not read further (most are not).
 _TRIGGER_TEXT = """
-puisi sajak syair cerpen hasil
+puisi sajak syair cerpen hasil pukul dibuka ditutup dibuatkan buatin bikinin mengarang hp ponsel
+handphone
 jam pukul tanggal hari cuaca hujan jadwal berangkat waktu resep enak makan skor klasemen
 sepak sepakbola timnas liga piala terjemah terjemahkan terjemahan terjemahin translate how
 bahasa ibu ibukota pantun tebak lelucon lawakan harga kurs nilai kuota hubungi
@@ -212,6 +222,7 @@ def is_advert(message: str) -> bool:
 
 
 _HOMEWORK = re.compile(r"\bpekerjaan rumah\b", re.IGNORECASE)
+_CLOCK = re.compile(r"\bpukul (?=berapa|brp|brapa|\d)", re.IGNORECASE)
 
 
 def is_off_topic(message: str) -> bool:
@@ -227,8 +238,9 @@ def is_off_topic(message: str) -> bool:
         return False
     if not any(_asks_everyday(sentence) for sentence in _SENTENCES.split(fold(message))):
         return False
-    # "pekerjaan rumah" is homework, not a question about work.
-    message = _HOMEWORK.sub("pr", message)
+    # "pekerjaan rumah" is homework, not a question about work; "pukul berapa" is the time,
+    # not a beating.
+    message = _CLOCK.sub("jam ", _HOMEWORK.sub("pr", message))
     if not any(_is_legal(word) for word in content_words(message)):
         return True
     # A legal word in the story before it does not make the request a legal question when

@@ -19,7 +19,7 @@ tes test testing p ping kak kakak min admin staf tim pak bu bang mas mbak om tan
 online aktif
 jumpa dah bye banyak sekali semoga selalu sangat amin aamiin sukses berkah
 good morning night afternoon evening nuwun matur suwun sugeng enjing hatur nuhun punten
-bapak ibu sekalian dibantu membantu bantuannya infonya informasinya penjelasannya
+bapak ibu sekalian seluruh segenap dibantu membantu bantuannya infonya informasinya penjelasannya
 atas jawabannya balasannya responnya tanggapannya terbantu berguna bermanfaat
 idul fitri adha hari raya lebaran natal imlek lahir batin minal aidin walfaidzin
 nyuwun pangapunten sedaya lepat kalepatan nggih

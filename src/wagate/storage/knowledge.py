@@ -105,6 +105,7 @@ from wagate.domain.chat_words import (
     asked_clause,
     content_words,
     is_dictionary_word,
+    named_at,
     normalise,
     topic_weight,
     verb_root,
@@ -115,6 +116,7 @@ from wagate.domain.contact_numbers import (
     ADDRESS_ASKED,
     HOURS_ASKED,
     asks_for_a_number,
+    asks_for_an_account,
     holds_a_number_of,
     holds_an_address_of,
     holds_hours_of,
@@ -729,9 +731,10 @@ class KnowledgeBase:
         read_words = [w for ws in read_as.values() for w in ws]
         if asks_for_a_number(question):
             holder = number_holder(question)
+            account = asks_for_an_account(question)
 
             def answers(p: Passage) -> bool:
-                return holds_a_number_of(p.text, holder, p.section, read_as, p.title)
+                return holds_a_number_of(p.text, holder, p.section, read_as, account=account)
 
         elif hours_of := institutions_asked(question, HOURS_ASKED):
 
@@ -758,7 +761,9 @@ class KnowledgeBase:
         # A number, fee or term asked, and no passage of the first `limit` gives it: the one
         # that does, a few places further down, comes first ("biaya cerai brp" ranks the
         # guide's kinds of divorce above its costs); none does: the base does not say.
-        deeper = next((p for p in passages[limit:] if answers(p)), None)
+        deeper = next(
+            (p for p in passages[limit:] if _on_topic(p, question, read_as) and answers(p)), None
+        )
         return [] if deeper is None else [deeper, *passages[: limit - 1]]
 
     async def _lexical(self, question: str) -> list[dict[str, Any]]:
@@ -1117,6 +1122,24 @@ def fuse(rankings: dict[str, list[int]]) -> list[tuple[int, float]]:
         for rank, item in enumerate(ranked, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (RRF_K + rank)
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def _on_topic(passage: Passage, question: str, read_as: dict[str, list[str]]) -> bool:
+    """The passage (its section path and text) names at least half of the question's topic
+    words, as typed or as the search read them: a passage ranked below the first ones holds
+    a figure, but is it on what was asked? ("kartu kusuka brp lama jadi?" is not answered by
+    the free-aid requirements' "diperiksa paling lama tiga hari kerja" beside "kartu")."""
+    words = [w for w in dict.fromkeys(content_words(question)) if topic_weight(w) >= 0.3]
+    if not words:
+        return True
+    tokens = normalise(f"{passage.section} {passage.text}").split()
+    named = sum(
+        bool(
+            named_at(tokens, frozenset().union(word_forms(w), *map(word_forms, read_as.get(w, []))))
+        )
+        for w in words
+    )
+    return 2 * named >= len(words)
 
 
 def _failed(source: str, error: SourceError) -> DocumentReport:
