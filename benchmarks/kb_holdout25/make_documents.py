@@ -26,7 +26,9 @@ TARGETS = {
     "tanah_pascatsunami_dan_rumah_bantuan.txt": "docx",
     "pekerja_warung_kopi.txt": "docx",
 }
-STAMP = Stamp(author="LBH Seulanga Keadilan Banda Aceh", date=dt.datetime(2027, 2, 14, tzinfo=dt.UTC))
+STAMP = Stamp(
+    author="LBH Seulanga Keadilan Banda Aceh", date=dt.datetime(2027, 2, 14, tzinfo=dt.UTC)
+)
 
 if __name__ == "__main__":
     render_corpus(HERE, TARGETS, STAMP, __doc__)
