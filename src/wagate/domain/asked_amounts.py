@@ -112,21 +112,21 @@ _NOT_MONEY_AFTER = frozenset(
 
 
 def asks_for_money(question: str, also: Iterable[str] = ()) -> bool:
-    """The amount asked is a price, fee or charge ("biaya … brp", "tarif … berapa", "brp per
-    kg"): a price word a few words from "berapa", which asks no duration or count ("denda
-    telat brp hari?" is answered by days); `also`: the document words the search read the
-    question's words as ("biyaya" → "biaya")."""
+    """The amount asked (`asks_for_an_amount` holds too) is a price, fee or charge ("biaya
+    … brp", "tarif … berapa", "brp per kg"): a price word a few words from "berapa", which
+    asks no duration or count ("denda telat brp hari?" is answered by days); `also`: the
+    document words the search read the question's words as ("biyaya" → "biaya")."""
     also = frozenset(also) & _MONEY_WORDS
     return any(_clause_asks_a_price(clause, also) for clause in _CLAUSE_END.split(question))
 
 
 def _clause_asks_a_price(clause: str, also: frozenset[str]) -> bool:
     text = normalise(clause)
-    words = [w.removesuffix("nya") for w in _WORD.findall(text)]
     if _ASKS.search(text) is None:
         return False
     if _PER_UNIT.search(text) is not None:
         return True
+    words = [w.removesuffix("nya") for w in _WORD.findall(text)]
     money_at = [i for i, w in enumerate(words) if w in _MONEY_WORDS]
     if also and not money_at:
         money_at = [0]  # the search read a misspelt word of the clause as a price word
@@ -186,10 +186,10 @@ def holds_a_figure_near(
     Lama Proses": the section is about it, and its body need not repeat the word). A number
     naming a rule or a year ("Pasal 156", "Tahun 2003") is no figure. With `money` (a price
     or fee asked) only an amount of money is: rupiah, thousands, millions, a percentage, free."""
+    heading_words = _WORD.findall(section.rpartition("›")[2].lower())  # its own, not its chapter's
     if money and (things := [w for w in asked if w not in _NOT_THINGS and len(w) > 2]):
         # The price of what is asked about, not any price: "biaya PTSL brp" is not answered
         # by the office's fee table, whose "biaya" stands beside its own services.
-        heading_words = _WORD.findall(section.rpartition("›")[2].lower())
         if named_at(heading_words, _MONEY_WORDS) and any(
             named_at(heading_words, word_forms(w)) for w in things
         ):
@@ -207,8 +207,7 @@ def holds_a_figure_near(
     at_number = [i for i in range(len(tokens)) if is_figure(tokens, i)]
     if not at_number:
         return False
-    heading = section.rpartition("›")[2].lower()  # its own heading, not its chapter's
-    if named_at(_WORD.findall(heading), wanted):
+    if named_at(heading_words, wanted):
         return True
     if not money:
         return any(abs(i - j) <= WINDOW for i in named_at(tokens, wanted) for j in at_number)

@@ -746,7 +746,7 @@ class KnowledgeBase:
             def answers(p: Passage) -> bool:
                 return holds_an_address_of(p.text, address_of, p.section)
 
-        elif asks_for_an_amount(question) or asks_for_money(question, read_words):
+        elif asks_for_an_amount(question):  # a price asked ("biaya … brp") asks an amount
             asked = asked_about(question, read_words)
             money = asks_for_money(question, read_words)
             unit = asked_unit(question)
