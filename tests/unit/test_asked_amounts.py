@@ -11,6 +11,7 @@ from wagate.domain.asked_amounts import (
     asks_for_money,
     gives_the_unit,
     holds_a_figure_near,
+    names_the_acronym,
 )
 
 FEES = (
@@ -185,3 +186,66 @@ def test_a_price_stands_beside_two_of_the_things_priced() -> None:
     assert not holds_a_figure_near(fees, asked, money=True)  # the office's, at any court
     deposit = "Panjar perkara cerai di Pengadilan Agama berkisar Rp300.000 sampai Rp1.000.000."
     assert holds_a_figure_near(deposit, asked, money=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "money"),
+    [
+        ("harga sewa motor harian", True),  # a price word and its thing, nothing else asked
+        ("tarif notaris akta jual beli", True),
+        ("biaya cerai?", True),
+        ("biaya perkara siapa yang bayar?", False),  # who pays, not how much
+        ("biaya bisa dicicil?", False),
+        ("syarat dan biaya cerai", False),  # the requirements lead
+        ("sewa motor harian", False),  # a rent is the topic here, not a price asked
+    ],
+)
+def test_a_short_question_led_by_a_price_word_asks_the_price(question: str, money: bool) -> None:
+    assert asks_for_an_amount(question) is money
+    assert asks_for_money(question) is money
+
+
+def test_english_and_regional_words_for_how_much() -> None:
+    assert asks_for_an_amount("santunan kematian JKM bara juta? for the family")  # Minangkabau
+    assert asks_for_an_amount("biaya upacara kuda pis biasanya?")  # Balinese
+    assert asks_for_an_amount("lawyer fee how much?")
+    assert not asks_for_an_amount("rumah terbakar, bara apinya masih ada")
+    assert not asks_for_an_amount("kuda saya dicuri tetangga")
+
+
+def test_a_duration_asked_is_answered_by_a_duration_in_any_unit() -> None:
+    days = asked_unit("jht cair brp hr stlh pengajuan?")
+    assert gives_the_unit("JHT dibayar paling lama 5 hari kerja setelah berkas lengkap.", days)
+    assert gives_the_unit("Prosesnya biasanya dua minggu.", days)
+    assert gives_the_unit("Pencairan selesai sebulan.", days)
+    # "Hari" of "Jaminan Hari Tua" is no duration, nor a wage's amount
+    assert not gives_the_unit("Jaminan Hari Tua diurus di BPJS dengan upah Rp3.000.000.", days)
+    assert asked_unit("bphtb wrisan brp persn?") == {"persen"}  # a typo of the unit
+
+
+def test_a_thing_the_title_names_stands_beside_every_figure_of_the_passage() -> None:
+    asked = asked_about("panjar biaya cerai di dps brp?")
+    table = "| Keadaan | Perkiraan panjar |\n| Kedua pihak tinggal di kota | Rp 600.000 |"
+    assert holds_a_figure_near(table, asked, "Panduan Perceraian › Biaya Perkara", money=True)
+    assert not holds_a_figure_near(table, asked, "Layanan Kantor › Biaya", money=True)
+
+
+def test_an_acronym_is_named_as_typed_or_spelled_out() -> None:
+    assert names_the_acronym("Iuran JKP ditanggung pemerintah.", "jkp")
+    assert names_the_acronym("Jaminan Kehilangan Pekerjaan dibayar enam bulan.", "jkp")
+    assert names_the_acronym("Bea Perolehan Hak atas Tanah dan Bangunan 5 persen.", "bphtb")
+    assert not names_the_acronym("Potongan aplikasi paling tinggi 15 persen.", "jkp")
+    assert not names_the_acronym("Jaminan hari tua dicairkan.", "jkp")
+
+
+def test_which_rule_or_what_time_is_no_amount_or_duration_asked() -> None:
+    assert not asks_for_an_amount("perma ttg RJ di pengadilan nomor brp?")  # which rule
+    assert not asks_for_an_amount("pasal berapa yg ngatur?")
+    assert asks_for_an_amount("nomor pengaduan ojk brp?")  # "berapa" after the line's name
+    assert asked_unit("kantornya buka jam brapa hari jumat?") == frozenset()  # a time, a day
+
+
+def test_a_title_naming_two_things_does_not_make_every_figure_the_price() -> None:
+    asked = asked_about("premi asuransi gempa utk rumah brp setahun?")
+    text = "Bantuan perbaikan rumah rusak berat dari pemerintah paling banyak Rp50 juta."
+    assert not holds_a_figure_near(text, asked, "Rumah Rusak Gempa dan Asuransi › 3", money=True)

@@ -219,3 +219,16 @@ def test_a_bank_account_asked_is_answered_only_by_an_account_number() -> None:
     assert holds_a_number_of(
         "Rekening BRI 0123-01-004567-50-8 a.n. LBH Tepian Mahakam.", holder, account=True
     )
+
+
+def test_a_line_s_name_before_an_institution_asks_its_number_without_berapa() -> None:
+    question = "Mohon informasi nomor telepon Pengadilan Agama Padang."
+    assert asks_for_a_number(question)
+    assert {"pengadilan", "agama", "padang"} <= set(number_holder(question))
+    assert not asks_for_a_number("no hp saya ganti")
+
+
+def test_an_institution_named_only_by_its_acronym_is_one() -> None:
+    assert institutions_asked("alamat kantor BPBD kota padang dmn?", ADDRESS_ASKED) == ["bpbd"]
+    assert institutions_asked("jam buka DPMPTSP?", HOURS_ASKED) == ["dpmptsp"]
+    assert institutions_asked("alamat kantor LBH dmn?", ADDRESS_ASKED) == []  # the office's own

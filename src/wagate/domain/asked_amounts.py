@@ -62,7 +62,7 @@ _SENTENCE = re.compile(r"(?<!\d)\.(?!\d)|[;\n]")  # not the dots of "Rp 3.500.00
 _MONEY_WORDS = frozenset(
     {"biaya", "harga", "tarif", "ongkos", "iuran", "denda", "honor", "honorarium", "premi",
      "het", "njop", "rupiah", "sewa", "modal", "fee", "tiket", "retribusi", "royalti",
-     "santunan", "ongkir", "mahar"}
+     "santunan", "ongkir", "mahar", "nominal"}
 )  # fmt: skip
 # Not the thing priced: the price words, and words any passage may hold beside a price
 # ("biaya bikin paspor di kantor imigrasi skrg": the office's fee table says "di kantor").
@@ -85,12 +85,45 @@ _ASKED_THING_MIN = 0.3  # topic weight of a word that names what is asked about
 
 
 def asks_for_an_amount(question: str) -> bool:
-    """The question asks how much, how long or how many ("brp", "berapa lama")."""
-    return _ASKS.search(normalise(question)) is not None
+    """The question asks how much, how long or how many ("brp", "berapa lama"), or is a
+    price and its thing and nothing else ("harga sewa motor harian", "biaya cerai?")."""
+    text = normalise(question)
+    return _ASKS_AN_AMOUNT.search(text) is not None or _price_led(text)
+
+
+# "berapa" after a rule's name asks which rule ("perma RJ nomor brp?", "pasal berapa"): its
+# answer is a reference ("Perma 1/2024"), which no figure check reads as a figure.
+_ASKS_AN_AMOUNT = re.compile(r"(?<!\bpasal )(?<!\bayat )(?<!\bnomor )(?<!\bno )\bberapa\b")
+
+
+# A short question that starts with a price word and asks nothing else about it asks the
+# price: "tarif notaris akta jual beli", "biaya cerai?". Not "biaya perkara siapa yang
+# bayar?", "biaya bisa dicicil?", "syarat dan biaya cerai".
+_PRICE_LED_WORDS = 6
+_OTHER_QUESTION = frozenset(
+    {"apa", "apakah", "bagaimana", "gimana", "siapa", "kapan", "mana", "dimana", "kenapa",
+     "mengapa", "bisa", "boleh", "bisakah", "dapat", "syarat", "cara", "caranya", "ditanggung",
+     "tanggung", "gratis", "naik", "turun", "mahal", "murah", "dicicil", "cicil", "termasuk",
+     "bayar", "membayar", "dibayar", "wajib", "harus", "perlu", "tidak", "belum", "kalau"}
+)  # fmt: skip
+
+
+def _price_led(text: str) -> bool:
+    words = [w.removesuffix("nya") for w in _WORD.findall(text)]
+    return (
+        1 < len(words) <= _PRICE_LED_WORDS
+        and words[0] in _MONEY_WORDS
+        and words[0] not in {"rupiah", "modal", "santunan", "mahar", "sewa", "tiket"}
+        and not _OTHER_QUESTION.intersection(words)
+        and "berapa" not in words  # then the clause says what is asked ("denda brp hari")
+    )
 
 
 # "berapa <unit>": the unit the answer's number must carry (a number before the unit word,
 # or a currency sign before the number: "RM1.500", "Rp50.000").
+_DURATION = frozenset({"hari", "minggu", "pekan", "bulan", "tahun"})
+# A duration in one word ("sehari", "sebulan") is a number and its unit at once.
+_DURATION_WORDS = frozenset({"sehari", "seminggu", "sepekan", "sebulan", "setahun"})
 _UNITS = {
     "persen": frozenset({"persen"}),
     "ringgit": frozenset({"ringgit", "rm"}),
@@ -98,8 +131,12 @@ _UNITS = {
     "rupiah": frozenset({"rupiah", "rp", "ribu", "juta", "miliar"}),
     "juta": frozenset({"rupiah", "rp", "juta", "miliar"}),
     "gram": frozenset({"gram", "gr"}),
+    # A duration asked in days, weeks, months or years is answered by one in any of them
+    # ("jht cair brp hari?" by "paling lama 5 hari kerja" or "dua minggu", not by the
+    # "Hari" of "Jaminan Hari Tua"); "brp bulan gaji" by "9 bulan upah".
+    **dict.fromkeys(("hari", "minggu", "pekan", "bulan", "tahun"), _DURATION),
 }  # not "berapa kali": "sidang cerai brp kali?" is answered by "tiga sampai enam sidang"
-_MONEY_NEAR_ASKING = 8  # words between "berapa" and the price word, in one clause
+_MONEY_NEAR_ASKING = 10  # words between "berapa" and the price word, in one clause
 _CLAUSE_END = re.compile(r"[.?!;,\n]+")
 # "pasal berapa", "zona berapa", "golongan berapa": which one, not how much.
 _NOT_MONEY_BEFORE = frozenset(
@@ -117,6 +154,8 @@ def asks_for_money(question: str, also: Iterable[str] = ()) -> bool:
     asks no duration or count ("denda telat brp hari?" is answered by days); `also`: the
     document words the search read the question's words as ("biyaya" → "biaya")."""
     also = frozenset(also) & _MONEY_WORDS
+    if _price_led(normalise(question)):
+        return True
     return any(_clause_asks_a_price(clause, also) for clause in _CLAUSE_END.split(question))
 
 
@@ -148,6 +187,8 @@ def asked_unit(question: str) -> frozenset[str]:
     words = _WORD.findall(normalise(question))
     for i, word in enumerate(words[:-1]):
         if word == "berapa" and words[i + 1] in _UNITS:
+            if i and words[i - 1] in {"jam", "pukul"}:
+                continue  # "buka jam brapa hari jumat": a time of day, then the day
             return _UNITS[words[i + 1]]
     return frozenset()
 
@@ -165,8 +206,44 @@ def gives_the_unit(text: str, unit: frozenset[str]) -> bool:
         )
         or (token in unit and i + 1 < len(tokens) and tokens[i + 1][:1].isdigit())
         or any(token.startswith(u) and token[len(u) : len(u) + 1].isdigit() for u in unit)
+        or (unit is _DURATION and (token in _DURATION_WORDS or _hours_given(tokens, i)))
         for i, token in enumerate(tokens)
     )
+
+
+# Words an acronym's spelled-out name may hold that give it no letter ("Bea Perolehan Hak
+# atas Tanah dan Bangunan" is BPHTB).
+_ACRONYM_GLUE = frozenset({"atas", "dan", "dari", "di", "ke", "untuk", "yang", "bagi", "dalam"})
+
+
+def names_the_acronym(text: str, acronym: str) -> bool:
+    """`text` names `acronym` (lower-case): as typed ("JKP"), or spelled out, its letters the
+    initials of consecutive words ("Jaminan Kehilangan Pekerjaan")."""
+    tokens = _WORD.findall(text.lower())
+    if acronym in tokens:
+        return True
+    letters = [c for c in acronym if c.isalpha()]
+    if len(letters) < 2:
+        return False
+    for start, token in enumerate(tokens):
+        if token[0] != letters[0]:
+            continue
+        matched, i = 1, start + 1
+        while matched < len(letters) and i < len(tokens):
+            if tokens[i][0] == letters[matched]:
+                matched += 1
+            elif tokens[i] not in _ACRONYM_GLUE:
+                break
+            i += 1
+        if matched == len(letters):
+            return True
+    return False
+
+
+def _hours_given(tokens: Sequence[str], index: int) -> bool:
+    """A number of hours answers a duration asked in days ("1 x 24 jam", "48 jam")."""
+    following = tokens[index + 1] if index + 1 < len(tokens) else ""
+    return tokens[index][:1].isdigit() and following == "jam"
 
 
 def asked_about(question: str, also: Iterable[str] = ()) -> list[str]:
@@ -213,10 +290,19 @@ def holds_a_figure_near(
         return any(abs(i - j) <= WINDOW for i in named_at(tokens, wanted) for j in at_number)
     # A price beside two of the things priced (one when one is asked): "biaya cerai di
     # pengadilan agama brp" is not answered by "pendampingan di pengadilan Rp3.500.000".
+    # A thing the passage's title or chapter names is beside every figure of it: the
+    # divorce guide's deposit table need not repeat "cerai" for "panjar biaya cerai brp?".
     needed = min(2, len(asked))
-    places = [named_at(tokens, word_forms(w)) for w in asked]
+    path_words = _WORD.findall(section.lower())
+    # At most one: a title naming two things ("Rumah Rusak Gempa dan Asuransi") does not
+    # make every figure of the guide the price asked ("premi asuransi gempa brp setahun?").
+    in_path = min(1, sum(bool(named_at(path_words, word_forms(w))) for w in asked))
+    places = [
+        named_at(tokens, word_forms(w)) for w in asked if not named_at(path_words, word_forms(w))
+    ]
     if any(
-        sum(any(abs(i - j) <= WINDOW for i in at) for at in places) >= needed for j in at_number
+        in_path + sum(any(abs(i - j) <= WINDOW for i in at) for at in places) >= needed
+        for j in at_number
     ):
         return True
     # A price and its things in one sentence or table row, however far apart: "Pendampingan

@@ -95,7 +95,8 @@ ABBREVIATIONS: dict[str, str] = {
     "divorce": "cerai", "inheritance": "waris", "fee": "biaya",
     "cost": "biaya", "price": "biaya", "how": "bagaimana", "piye": "bagaimana",
     "pie": "bagaimana", "opo": "apa", "ora": "tidak", "iso": "bisa", "sopo": "siapa",
-    "pira": "berapa", "piro": "berapa", "padum": "berapa", "kapan2": "kapan", "bojo": "suami istri",
+    "pira": "berapa", "piro": "berapa", "padum": "berapa", "persn": "persen", "prsn": "persen",
+    "prsen": "persen", "kapan2": "kapan", "bojo": "suami istri",
     "omah": "rumah", "duwit": "uang", "warisan": "warisan waris", "cerei": "cerai",
     "pegatan": "cerai", "rabi": "nikah", "wes": "sudah", "uwis": "sudah",
     "ninggal": "meninggalkan", "bocah": "anak", "garwa": "suami istri",
@@ -287,6 +288,14 @@ GENERIC: frozenset[str] = frozenset(_GENERIC_TEXT.split())
 _FREE_OF_CHARGE = re.compile(r"\bcuma[\s-]*(?:2|cuma)\b|\btanpa (?:bayar|biaya|dipungut biaya)\b")
 # "hitam di atas putih" (black on white): an agreement in writing, as documents say it
 _IN_WRITING = re.compile(r"\bhitam di atas putih\b")
+# "how much" / "how many" in English, Minangkabau "bara" before a unit or at the end ("bara
+# juta?"), Balinese "kuda" before money ("kuda pis"): "berapa". Read as phrases, since "how"
+# alone is "bagaimana", "bara" alone an ember and "kuda" alone a horse.
+_HOW_MUCH = re.compile(
+    r"\bhow (?:much|many)\b"
+    r"|\bbara(?= (?:juta|ribu|rupiah|persen|pitih|hari|bulan|tahun|lamo|lama|kali|jam)\b|\s*\?)"
+    r"|\bkuda(?= (?:pis|jinah|harga|biaya|ongkos)\b)"
+)
 _REPEATED = re.compile(r"(\w)\1{2,}")  # "tolongggg" → "tolong"
 # Laughter typed as a repeated syllable ("wkwkwk", "hahaha", "hehe"): no word at all
 _LAUGHTER = re.compile(r"^(wk|kw|ha|he|hi|xi)\1+[a-z]?$")
@@ -323,6 +332,7 @@ def _normalise(text: str) -> str:
     folded = _REPEATED.sub(r"\1", fold(text))
     folded = _FREE_OF_CHARGE.sub("gratis", folded)
     folded = _IN_WRITING.sub("perjanjian tertulis", folded)
+    folded = _HOW_MUCH.sub("berapa", folded)
     folded = _PLURAL2.sub(r"\1 \1", folded)
     return " ".join(_standard(word, names) for word in _WORD.findall(folded))
 

@@ -59,9 +59,14 @@ _HOTLINE = re.compile(
 
 
 def asks_for_a_number(question: str) -> bool:
-    text = normalise(question)
-    found = _ASKS.search(text)
+    found = _asked_number(normalise(question))
     return found is not None and _OWN.search(found.group()) is None
+
+
+def _asked_number(text: str) -> re.Match[str] | None:
+    """Where the question asks for a number: "… berapa", or a line's name before an
+    institution's ("Mohon informasi nomor telepon Pengadilan Agama Padang.")."""
+    return _ASKS.search(text) or _ASKS_OF_INSTITUTION.search(text)
 
 
 # A bank account: "Rekening BRI 0123-01-004567-50-8", "rek. BNI 1234567890 a.n. …".
@@ -92,7 +97,7 @@ def number_holder(question: str) -> list[str]:
     """The words naming whose number the question asks for ([] when it names none: "no wa
     nya brp" after a question on appointments)."""
     text = normalise(question)
-    found = _ASKS.search(text)
+    found = _asked_number(text)
     if found is None:
         return []
     words = found.group()
@@ -126,7 +131,7 @@ def holds_a_number_of(
 
 def asks_for_an_account(question: str) -> bool:
     """The number asked is a bank account's ("no rekening lbh brp?")."""
-    found = _ASKS.search(normalise(question))
+    found = _asked_number(normalise(question))
     return found is not None and re.search(r"\b(?:rekening|rek)\b", found.group()) is not None
 
 
@@ -157,7 +162,23 @@ _INSTITUTIONS = frozenset(
      "ojk", "ombudsman", "komnas", "puskesmas", "rsud", "kelurahan", "kecamatan", "bp2mi",
      "bp3mi", "kemenkumham", "notaris", "ppat", "dprd", "pemda", "pemkot", "pemkab", "bupati",
      "walikota", "gubernur", "dinas", "kantah", "mahkamah", "kpu", "bawaslu", "ksop",
-     "syahbandar", "rudenim", "baitul", "baitulmal", "ptsp", "mpp", "kodim", "koramil"}
+     "syahbandar", "rudenim", "baitul", "baitulmal", "ptsp", "mpp", "kodim", "koramil",
+     "bpbd", "bnpb", "basarnas", "bnn", "bnnk", "bnnp", "dinsos", "dinkes", "bpom", "kpk", "kpai",
+     "dp3a", "uptd", "bapenda", "kpp", "pegadaian", "satpol", "damkar", "unhcr", "kbri",
+     "kedutaan", "konsulat", "dishub", "baznas", "dpmptsp", "disperindag", "kemensos", "kanwil",
+     "ppa", "upt", "bpkad"}
+)  # fmt: skip
+# A line's name before an institution's asks its number, "berapa" or not.
+_ASKS_OF_INSTITUTION = re.compile(
+    rf"\b{_NUMBER}?{_MEDIUM}\b(?:\s+(?!saya\b|aku\b|kami\b|ku\b)\S+){{0,2}}?"
+    rf"\s+(?:{'|'.join(sorted(_INSTITUTIONS))})\b(?:\s+\S+){{0,3}}"
+)
+# An institution named by an acronym no list above knows ("alamat kantor BPBD kota padang
+# dmn?"): an institution too, unless it is a legal-aid office's own kind (the office).
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{2,6}\b")
+_OWN_ACRONYMS = frozenset(
+    {"LBH", "YLBH", "YLBHI", "PBH", "OBH", "PKBH", "LKBH", "PBHI", "BKBH", "LPBH", "POSBAKUM",
+     "WA", "WIB", "WITA", "WIT", "SMS", "PDF", "KTP", "NIK", "NPWP", "ATM", "HP", "CS"}
 )  # fmt: skip
 # Words of the office's own: a clause that has one and names no institution asks the office.
 _OWN_PLACE = frozenset({"kantor", "lbh", "lebih", "posbakum", "kalian", "anda", "sini", "kamu"})
@@ -180,12 +201,17 @@ def institutions_asked(question: str, asks: re.Pattern[str]) -> list[str]:
     """The institutions whose address or hours (`asks`) the question asks: named in the
     clause that asks, or, when that clause names no one ("Jam besuk itu jam berapa?"), in
     the clause before it. [] when nothing is asked or it is the office's own."""
-    clauses = [normalise(c) for c in _CLAUSE.split(question) if c.strip()]
+    raw = [c for c in _CLAUSE.split(question) if c.strip()]
+    clauses = [normalise(c) for c in raw]
     for index, clause in enumerate(clauses):
         if asks.search(clause) is None:
             continue
         words = clause.split()
-        named = [w for w in words if w in _INSTITUTIONS]
+        named = [w for w in words if w in _INSTITUTIONS] or [
+            m.group().lower()
+            for m in _ACRONYM.finditer(raw[index])
+            if m.group() not in _OWN_ACRONYMS and m.group().lower() in words
+        ]
         if named or not set(words).isdisjoint(_OWN_PLACE) or index == 0:
             return list(dict.fromkeys(named))
         return list(dict.fromkeys(w for w in clauses[index - 1].split() if w in _INSTITUTIONS))

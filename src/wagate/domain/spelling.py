@@ -186,6 +186,10 @@ class Vocabulary:
         vocabulary._stems = frozenset(stem for word in alphabetic for stem in word_forms(word))
         return vocabulary
 
+    def knows(self, word: str) -> bool:
+        """Some document uses `word`, in any affixed form."""
+        return bool(word_forms(word) & self._stems)
+
     def related_words(self, word: str) -> list[str]:
         """Document words naming what `word` names (`domain.related_words`), at most one per
         word of its group, each its most used form; [] when a document uses `word` in any

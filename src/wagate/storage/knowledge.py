@@ -98,8 +98,10 @@ from wagate.domain.asked_amounts import (
     asks_for_money,
     gives_the_unit,
     holds_a_figure_near,
+    names_the_acronym,
 )
 from wagate.domain.chat_words import (
+    ACRONYMS,
     FAMILIAR_TOPIC,
     STOPWORDS,
     asked_clause,
@@ -727,6 +729,8 @@ class KnowledgeBase:
             for i, score in fused[: limit + FIGURE_LOOKS_DEEPER]
         ]
         answers: Callable[[Passage], bool] | None = None
+        vocabulary = await self._vocabulary()
+        placed = True  # the check places the answer by whose it is (a phone, a street)
         # The words as the search read them too ("hkum" → "hukum", "karyawan" → "pekerja").
         read_words = [w for ws in read_as.values() for w in ws]
         if asks_for_a_number(question):
@@ -747,24 +751,53 @@ class KnowledgeBase:
                 return holds_an_address_of(p.text, address_of, p.section)
 
         elif asks_for_an_amount(question):  # a price asked ("biaya … brp") asks an amount
+            placed = False  # one asked word near a number: is the passage on what was asked?
             asked = asked_about(question, read_words)
             money = asks_for_money(question, read_words)
             unit = asked_unit(question)
+            # An acronym typed in capitals that a document uses names what the figure is of
+            # ("iuran JKP brp persen?", JKP in the dismissal guide): the ojol guide's
+            # "potongan 15 persen" is a figure of something else. One no document uses
+            # ("bank BRI") places nothing.
+            # Nor one after "ke", "di" ("daftar ke BPN"): a place the thing is done at.
+            named = [
+                a
+                for a in acronyms_in(question)
+                if _IS_A_NAME.fullmatch(a)
+                and vocabulary.knows(a)
+                and not re.search(rf"\b(?:{_PLACE_BEFORE})\s+{a}\b", question, re.IGNORECASE)
+            ]
 
             def answers(p: Passage) -> bool:
-                return holds_a_figure_near(
-                    p.text, asked, p.section, money=money
-                ) and gives_the_unit(p.text, unit)
+                where = f"{p.title} › {p.section}"
+                return (
+                    holds_a_figure_near(p.text, asked, where, money=money)
+                    and gives_the_unit(p.text, unit)
+                    and all(names_the_acronym(f"{where} {p.text}", a) for a in named)
+                )
 
-        if answers is None or any(map(answers, passages[:limit])):
+        if answers is None or not passages or answers(passages[0]):
             return passages[:limit]
-        # A number, fee or term asked, and no passage of the first `limit` gives it: the one
-        # that does, a few places further down, comes first ("biaya cerai brp" ranks the
-        # guide's kinds of divorce above its costs); none does: the base does not say.
+        # A number, fee or term asked, and the first passage does not give it: the one that
+        # does, a few places further down and on what was asked, comes first ("biaya cerai
+        # brp" ranks the guide's kinds of divorce above its costs). A figure in a passage on
+        # something else (the online-loan interest cap, when a disaster-hit mortgage's new
+        # rate is asked) answers nothing: none on topic, the base does not say.
         deeper = next(
-            (p for p in passages[limit:] if _on_topic(p, question, read_as) and answers(p)), None
+            (
+                p
+                for rank, p in enumerate(passages[1:], start=1)
+                if (
+                    (placed and rank < limit)
+                    or _on_topic(p, question, read_as, rank < limit, vocabulary.knows)
+                )
+                and answers(p)
+            ),
+            None,
         )
-        return [] if deeper is None else [deeper, *passages[: limit - 1]]
+        if deeper is None:
+            return []
+        return [deeper, *(p for p in passages[:limit] if p is not deeper)][:limit]
 
     async def _lexical(self, question: str) -> list[dict[str, Any]]:
         """The lexical ranking with its evidence (steps 1–5 of the module docstring)."""
@@ -996,6 +1029,17 @@ def _may_be_misspelt(word: str, min_length: int = 4) -> bool:
 _CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 
 
+# An acronym that names a thing: three letters or more, not one the chat reader spells out
+# ("PA", "UMK"), not the office's own kind ("LBH") nor a unit or a medium ("WA", "WIB").
+_IS_A_NAME = re.compile(
+    rf"(?!(?:{'|'.join(w.lower() for w in ACRONYMS)}|lbh|ylbh|ylbhi|pbh|obh|wib|wita|wit|sms)$)"
+    r"[a-z][a-z0-9]{2,9}"
+)
+
+
+_PLACE_BEFORE = "ke|di|dari|oleh|lewat|via|pada|kantor"
+
+
 def acronyms_in(question: str) -> frozenset[str]:
     """The words typed in capitals ("UGM", "BPJS", "NIB"), lower-cased as search sees them."""
     return frozenset(word.lower() for word in _CAPITALS.findall(question))
@@ -1124,22 +1168,44 @@ def fuse(rankings: dict[str, list[int]]) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def _on_topic(passage: Passage, question: str, read_as: dict[str, list[str]]) -> bool:
+# The unit a figure is asked in is no topic: "bunganya jadi berapa persen?" after a
+# disaster is not on the online-loan page because both say "persen".
+_UNIT_WORDS = frozenset(
+    {"persen", "rupiah", "ribu", "juta", "hari", "minggu", "bulan", "tahun", "jam", "kali",
+     "gram", "ringgit", "dolar", "meter", "kilo", "kg"}
+)  # fmt: skip
+
+
+def _on_topic(
+    passage: Passage,
+    question: str,
+    read_as: dict[str, list[str]],
+    ranked_high: bool = False,
+    known: Callable[[str], bool] | None = None,
+) -> bool:
     """The passage (its section path and text) names at least half of the question's topic
     words, as typed or as the search read them: a passage ranked below the first ones holds
     a figure, but is it on what was asked? ("kartu kusuka brp lama jadi?" is not answered by
     the free-aid requirements' "diperiksa paling lama tiga hari kerja" beside "kartu")."""
-    words = [w for w in dict.fromkeys(content_words(question)) if topic_weight(w) >= 0.3]
+    words = [
+        w
+        for w in dict.fromkeys(content_words(question))
+        if topic_weight(w) >= 0.3
+        and w not in _UNIT_WORDS
+        # a word no document uses ("wktunya") no passage can name
+        and (known is None or w in read_as or known(w))
+    ]
     if not words:
         return True
-    tokens = normalise(f"{passage.section} {passage.text}").split()
+    tokens = normalise(f"{passage.title} {passage.section} {passage.text}").split()
     named = sum(
         bool(
             named_at(tokens, frozenset().union(word_forms(w), *map(word_forms, read_as.get(w, []))))
         )
         for w in words
     )
-    return 2 * named >= len(words)
+    # One of the first five (the ranking's own choice) needs a third of them.
+    return (3 if ranked_high else 2) * named >= len(words)
 
 
 def _failed(source: str, error: SourceError) -> DocumentReport:
