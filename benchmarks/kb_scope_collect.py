@@ -1,8 +1,8 @@
 """Collect the out-of-scope model's training data: the lexical evidence of every labelled
 question of the knowledge-base corpora in benchmarks/, before and after padding.
 
-For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout25,
-each added once it had been measured blind: 12 to 25 on 2026-12-07), in a fresh database: add
+For each corpus (kb_data with its three question files, kb_dev, kb_holdout3 to kb_holdout27,
+each added once it had been measured blind: 12 to 27 on 2026-12-07), in a fresh database: add
 its documents as kb_eval.py does, ask every question through the lexical search
 (`KnowledgeBase._lexical`, the rows `search` decides on), then pad to --chunks chunks with
 kb_eval's synthetic documents and ask again. One JSON line per (corpus, state, question):
@@ -62,6 +62,8 @@ CORPORA = (
     "kb_holdout23",
     "kb_holdout24",
     "kb_holdout25",
+    "kb_holdout26",
+    "kb_holdout27",
 )
 TOP_ROWS_NAMED = 8  # rows whose section and title are kept (to read the errors by)
 TOP_ROWS_TEXT = 3  # rows whose text is kept (features of what the top passage says, kb10)
