@@ -174,12 +174,16 @@ _ASKS_OF_INSTITUTION = re.compile(
     rf"\s+(?:{'|'.join(sorted(_INSTITUTIONS))})\b(?:\s+\S+){{0,3}}"
 )
 # An institution named by an acronym no list above knows ("alamat kantor BPBD kota padang
-# dmn?"): an institution too, unless it is a legal-aid office's own kind (the office).
+# dmn?"): an institution too, unless it is a legal-aid office's own kind (the office) or
+# a time zone, a medium or a document everyone has (WIB, WA, KTP).
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{2,6}\b")
-_OWN_ACRONYMS = frozenset(
-    {"LBH", "YLBH", "YLBHI", "PBH", "OBH", "PKBH", "LKBH", "PBHI", "BKBH", "LPBH", "POSBAKUM",
-     "WA", "WIB", "WITA", "WIT", "SMS", "PDF", "KTP", "NIK", "NPWP", "ATM", "HP", "CS"}
-)  # fmt: skip
+# The kinds of legal-aid office: the office itself, never another institution.
+OFFICE_KINDS = frozenset(
+    {"LBH", "YLBH", "YLBHI", "PBH", "OBH", "PKBH", "LKBH", "PBHI", "BKBH", "LPBH", "POSBAKUM"}
+)
+_NO_INSTITUTION = OFFICE_KINDS | {
+    "WA", "WIB", "WITA", "WIT", "SMS", "PDF", "KTP", "NIK", "NPWP", "ATM", "HP", "CS"
+}  # fmt: skip
 # Words of the office's own: a clause that has one and names no institution asks the office.
 _OWN_PLACE = frozenset({"kantor", "lbh", "lebih", "posbakum", "kalian", "anda", "sini", "kamu"})
 _CLAUSE = re.compile(r"[.?!,;\n]+")
@@ -210,7 +214,7 @@ def institutions_asked(question: str, asks: re.Pattern[str]) -> list[str]:
         named = [w for w in words if w in _INSTITUTIONS] or [
             m.group().lower()
             for m in _ACRONYM.finditer(raw[index])
-            if m.group() not in _OWN_ACRONYMS and m.group().lower() in words
+            if m.group() not in _NO_INSTITUTION and m.group().lower() in words
         ]
         if named or not set(words).isdisjoint(_OWN_PLACE) or index == 0:
             return list(dict.fromkeys(named))

@@ -117,6 +117,7 @@ from wagate.domain.chunking import DEFAULT_MAX_CHARS, SEPARATOR, Chunk, chunk_do
 from wagate.domain.contact_numbers import (
     ADDRESS_ASKED,
     HOURS_ASKED,
+    OFFICE_KINDS,
     asks_for_a_number,
     asks_for_an_account,
     holds_a_number_of,
@@ -729,7 +730,6 @@ class KnowledgeBase:
             for i, score in fused[: limit + FIGURE_LOOKS_DEEPER]
         ]
         answers: Callable[[Passage], bool] | None = None
-        vocabulary = await self._vocabulary()
         placed = True  # the check places the answer by whose it is (a phone, a street)
         # The words as the search read them too ("hkum" → "hukum", "karyawan" → "pekerja").
         read_words = [w for ws in read_as.values() for w in ws]
@@ -755,6 +755,7 @@ class KnowledgeBase:
             asked = asked_about(question, read_words)
             money = asks_for_money(question, read_words)
             unit = asked_unit(question)
+            vocabulary = await self._vocabulary()
             # An acronym typed in capitals that a document uses names what the figure is of
             # ("iuran JKP brp persen?", JKP in the dismissal guide): the ojol guide's
             # "potongan 15 persen" is a figure of something else. One no document uses
@@ -778,6 +779,7 @@ class KnowledgeBase:
 
         if answers is None or not passages or answers(passages[0]):
             return passages[:limit]
+        known = (await self._vocabulary()).knows  # read once per documents' change: cached
         # A number, fee or term asked, and the first passage does not give it: the one that
         # does, a few places further down and on what was asked, comes first ("biaya cerai
         # brp" ranks the guide's kinds of divorce above its costs). A figure in a passage on
@@ -789,7 +791,7 @@ class KnowledgeBase:
                 for rank, p in enumerate(passages[1:], start=1)
                 if (
                     (placed and rank < limit)
-                    or _on_topic(p, question, read_as, rank < limit, vocabulary.knows)
+                    or _on_topic(p, question, read_as, rank < limit, known)
                 )
                 and answers(p)
             ),
@@ -1032,7 +1034,7 @@ _CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 # An acronym that names a thing: three letters or more, not one the chat reader spells out
 # ("PA", "UMK"), not the office's own kind ("LBH") nor a unit or a medium ("WA", "WIB").
 _IS_A_NAME = re.compile(
-    rf"(?!(?:{'|'.join(w.lower() for w in ACRONYMS)}|lbh|ylbh|ylbhi|pbh|obh|wib|wita|wit|sms)$)"
+    rf"(?!(?:{'|'.join(w.lower() for w in (*ACRONYMS, *OFFICE_KINDS))}|wib|wita|wit|sms)$)"
     r"[a-z][a-z0-9]{2,9}"
 )
 
